@@ -1,0 +1,149 @@
+# memview - plain Makefile, out-of-tree build in $(BUILD).
+#
+#   make            library, program, fixtures
+#   make check      install missing packages, build, run every test
+#   make demo       build a sample program, dump its core, show memview on it
+#   make bench      benchmarks against the tools users use today
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make SANITIZE=address,undefined check
+#   V=1             show the commands
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+PYTHON   ?= /usr/bin/python3
+SOVERSION = 0
+VERSION   = 0.1.0
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
+            -Wformat=2 -Wno-format-nonliteral
+MVCFLAGS := -std=gnu11 $(WARN) -fPIC -fvisibility=hidden -Icore \
+            -I/usr/include/libdwarf -MMD -MP
+LDLIBS_CORE := -ldwarf -lm
+
+ifneq ($(SANITIZE),)
+MVCFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=$(SANITIZE)
+BUILD    := $(BUILD)-san
+endif
+
+CORE_SRC  := $(wildcard core/*.c)
+CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
+CLI_SRC   := $(wildcard cli/*.c)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+FIX_SRC   := $(wildcard tests/fixtures/*.c)
+FIX_BIN   := $(FIX_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
+
+LIB_A   := $(BUILD)/libmemview.a
+LIB_SO  := $(BUILD)/libmemview.so
+PROGRAM := $(BUILD)/memview
+
+.PHONY: all lib deps check unit integration demo bench install clean docs \
+        check-docs fixtures
+all: lib $(PROGRAM) fixtures cores
+
+lib: $(LIB_A) $(LIB_SO)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(MVCFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB_A): $(CORE_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIB_SO): $(CORE_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libmemview.so.$(SOVERSION) $(LDFLAGS) \
+	    -o $@.$(VERSION) $^ $(LDLIBS_CORE)
+	$(Q)ln -sf libmemview.so.$(VERSION) $@.$(SOVERSION)
+	$(Q)ln -sf libmemview.so.$(SOVERSION) $@
+
+$(PROGRAM): $(CLI_OBJ) $(LIB_A)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB_A) $(LDLIBS_CORE)
+
+# Unit tests: one cmocka program per core module, over in-memory targets
+# (and the fixtures' own binaries for the DWARF tests).
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(MVCFLAGS) $(CFLAGS) -Itests/unit \
+	    -DMV_BUILD_DIR='"$(BUILD)"' -o $@ $< $(LIB_A) $(LDFLAGS) \
+	    -lcmocka $(LDLIBS_CORE)
+
+# Fixture programs: built with debug info, no optimisation, never
+# sanitized (they are the target, not the tool).
+fixtures: $(FIX_BIN)
+$(BUILD)/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FIXTURE $@")
+	$(Q)cc -std=gnu11 -g -O0 -fno-omit-frame-pointer -Itests/fixtures \
+	    -o $@ $< $(if $(findstring nodebug,$*),-s,)
+
+deps:
+	$(Q)tools/deps.sh
+
+unit: $(UNIT_BIN) fixtures
+	$(Q)tools/run-unit.sh $(UNIT_BIN)
+
+integration: all
+	$(Q)BUILD=$(BUILD) $(PYTHON) tests/integration/run.py
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN)
+	$(Q)$(MAKE) --no-print-directory unit check-docs
+	$(Q)$(MAKE) --no-print-directory integration
+
+docs/commands.md: $(PROGRAM)
+	$(Q)$(PROGRAM) help --markdown > $@
+
+docs: docs/commands.md
+
+check-docs: $(PROGRAM)
+	$(Q)$(PROGRAM) help --markdown | diff -u docs/commands.md - \
+	    || { echo "docs/commands.md is stale: run 'make docs'"; exit 1; }
+
+demo: deps all
+	$(Q)BUILD=$(BUILD) tools/demo.sh
+
+bench: deps all
+	$(Q)BUILD=$(BUILD) tools/bench.sh
+
+install: lib $(PROGRAM)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/memview/python \
+	    $(DESTDIR)$(PREFIX)/share/memview/gdb $(DESTDIR)$(PREFIX)/share/memview/lldb
+	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/memview
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB_SO).$(VERSION) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libmemview.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libmemview.so.$(SOVERSION)
+	ln -sf libmemview.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libmemview.so
+	install -m 644 core/memview.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 python/memview_core.py $(DESTDIR)$(PREFIX)/share/memview/python/
+	install -m 644 gdb/memview.py $(DESTDIR)$(PREFIX)/share/memview/gdb/
+	install -m 644 lldb/memview.py $(DESTDIR)$(PREFIX)/share/memview/lldb/
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-san
+
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# Cores of the fixtures, taken by gdb's gcore at mv_fixture_stop().
+CORES := $(FIX_BIN:$(BUILD)/fixtures/%=$(BUILD)/cores/%.core)
+cores: $(CORES)
+$(BUILD)/cores/%.core: $(BUILD)/fixtures/%
+	@$(if $(Q),echo "  GCORE   $@")
+	$(Q)tools/make-core.sh $< $@ $(BUILD)/cores/$*.facts
+.PHONY: cores

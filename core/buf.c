@@ -1,0 +1,376 @@
+/* buf.c - growable buffers and the JSON writer. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+void mv_buf_init(struct mv_buf *b)
+{
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->oom = false;
+}
+
+void mv_buf_deinit(struct mv_buf *b)
+{
+	free(b->data);
+	mv_buf_init(b);
+}
+
+void mv_buf_clear(struct mv_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+bool mv_buf_reserve(struct mv_buf *b, size_t extra)
+{
+	if (b->oom)
+		return false;
+	if (extra > SIZE_MAX / 2 - b->len) {
+		b->oom = true;
+		return false;
+	}
+	size_t need = b->len + extra + 1;
+	if (need <= b->cap)
+		return true;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	char *p = realloc(b->data, cap);
+	if (!p) {
+		b->oom = true;
+		return false;
+	}
+	b->data = p;
+	b->cap = cap;
+	return true;
+}
+
+void mv_buf_append(struct mv_buf *b, const void *data, size_t len)
+{
+	if (!mv_buf_reserve(b, len))
+		return;
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void mv_buf_puts(struct mv_buf *b, const char *s)
+{
+	mv_buf_append(b, s, strlen(s));
+}
+
+void mv_buf_putc(struct mv_buf *b, char c)
+{
+	if (b->len + 1 < b->cap) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return;
+	}
+	mv_buf_append(b, &c, 1);
+}
+
+void mv_buf_vprintf(struct mv_buf *b, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	size_t room = b->cap > b->len ? b->cap - b->len : 0;
+	int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return;
+	if ((size_t)n < room) {
+		b->len += (size_t)n;
+		return;
+	}
+	if (!mv_buf_reserve(b, (size_t)n))
+		return;
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void mv_buf_printf(struct mv_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	mv_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+void mv_buf_pad(struct mv_buf *b, char c, size_t n)
+{
+	if (!mv_buf_reserve(b, n))
+		return;
+	memset(b->data + b->len, c, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+/* Length of a valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t len;
+	uint32_t c;
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	/* Reject overlong forms, surrogates and out-of-range values. */
+	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) ||
+	    (len == 4 && c < 0x10000) || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Characters that reorder or hide text on a terminal. */
+static bool is_dangerous_codepoint(uint32_t c)
+{
+	return (c >= 0x80 && c < 0xa0) ||         /* C1 controls */
+	       c == 0x061c ||                      /* arabic letter mark */
+	       (c >= 0x200b && c <= 0x200f) ||     /* zero width, LRM, RLM */
+	       (c >= 0x2028 && c <= 0x202e) ||     /* separators, embeddings */
+	       (c >= 0x2060 && c <= 0x2069) ||     /* isolates */
+	       c == 0xfeff;
+}
+
+void mv_buf_escape(struct mv_buf *b, const char *str, size_t len, char quote)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = s[i];
+		if (c == '\\' || (quote && c == (unsigned char)quote)) {
+			mv_buf_putc(b, '\\');
+			mv_buf_putc(b, (char)c);
+			i++;
+			continue;
+		}
+		if (c >= 0x20 && c < 0x7f) {
+			mv_buf_putc(b, (char)c);
+			i++;
+			continue;
+		}
+		switch (c) {
+		case '\n': mv_buf_puts(b, "\\n"); i++; continue;
+		case '\t': mv_buf_puts(b, "\\t"); i++; continue;
+		case '\r': mv_buf_puts(b, "\\r"); i++; continue;
+		case '\0': mv_buf_puts(b, "\\0"); i++; continue;
+		default: break;
+		}
+		uint32_t cp;
+		size_t n = c >= 0x80 ? utf8_len(s + i, len - i, &cp) : 0;
+		if (n == 0) {
+			mv_buf_printf(b, "\\x%02x", c);
+			i++;
+		} else if (is_dangerous_codepoint(cp)) {
+			mv_buf_printf(b, "\\u{%x}", cp);
+			i += n;
+		} else {
+			mv_buf_append(b, s + i, n);
+			i += n;
+		}
+	}
+}
+
+char *mv_buf_steal(struct mv_buf *b)
+{
+	char *p = b->data;
+	if (!p)
+		p = calloc(1, 1);
+	mv_buf_init(b);
+	return p;
+}
+
+struct mv_error *mv_buf_error(const struct mv_buf *b)
+{
+	return b->oom ? mv_enomem : NULL;
+}
+
+/* ---- JSON ---- */
+
+void mv_json_init(struct mv_json *j, struct mv_buf *out, bool pretty)
+{
+	memset(j, 0, sizeof(*j));
+	j->out = out;
+	j->pretty = pretty;
+}
+
+static void json_newline(struct mv_json *j)
+{
+	if (!j->pretty)
+		return;
+	mv_buf_putc(j->out, '\n');
+	mv_buf_pad(j->out, ' ', (size_t)j->depth * 2);
+}
+
+/* Before any value: a comma and indentation unless it follows a key. */
+static void json_value_prefix(struct mv_json *j)
+{
+	if (j->after_key) {
+		j->after_key = false;
+		return;
+	}
+	if (j->depth > 0 && j->depth <= MV_JSON_MAX_DEPTH) {
+		if (j->need_comma[j->depth - 1])
+			mv_buf_putc(j->out, ',');
+		j->need_comma[j->depth - 1] = true;
+		json_newline(j);
+	}
+}
+
+static void json_open(struct mv_json *j, char c)
+{
+	json_value_prefix(j);
+	mv_buf_putc(j->out, c);
+	if (j->depth < MV_JSON_MAX_DEPTH)
+		j->need_comma[j->depth] = false;
+	j->depth++;
+}
+
+static void json_close(struct mv_json *j, char c)
+{
+	bool had = j->depth > 0 && j->depth <= MV_JSON_MAX_DEPTH &&
+		   j->need_comma[j->depth - 1];
+	if (j->depth > 0)
+		j->depth--;
+	if (had)
+		json_newline(j);
+	mv_buf_putc(j->out, c);
+}
+
+void mv_json_begin_object(struct mv_json *j) { json_open(j, '{'); }
+void mv_json_end_object(struct mv_json *j) { json_close(j, '}'); }
+void mv_json_begin_array(struct mv_json *j) { json_open(j, '['); }
+void mv_json_end_array(struct mv_json *j) { json_close(j, ']'); }
+
+static void json_quoted(struct mv_buf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	mv_buf_putc(out, '"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"': mv_buf_puts(out, "\\\""); break;
+		case '\\': mv_buf_puts(out, "\\\\"); break;
+		case '\n': mv_buf_puts(out, "\\n"); break;
+		case '\t': mv_buf_puts(out, "\\t"); break;
+		case '\r': mv_buf_puts(out, "\\r"); break;
+		default:
+			if (c < 0x20 || c == 0x7f || c >= 0x80) {
+				/* Bytes outside ASCII are escaped one by one
+				 * as U+00XX so that any target bytes make
+				 * valid JSON. */
+				char u[7] = {'\\', 'u', '0', '0', hex[c >> 4],
+					     hex[c & 15], 0};
+				mv_buf_puts(out, u);
+			} else {
+				mv_buf_putc(out, (char)c);
+			}
+		}
+	}
+	mv_buf_putc(out, '"');
+}
+
+void mv_json_key(struct mv_json *j, const char *key)
+{
+	json_value_prefix(j);
+	json_quoted(j->out, key, strlen(key));
+	mv_buf_puts(j->out, j->pretty ? ": " : ":");
+	j->after_key = true;
+}
+
+void mv_json_string_len(struct mv_json *j, const char *s, size_t len)
+{
+	json_value_prefix(j);
+	json_quoted(j->out, s, len);
+}
+
+void mv_json_string(struct mv_json *j, const char *s)
+{
+	if (!s) {
+		mv_json_null(j);
+		return;
+	}
+	mv_json_string_len(j, s, strlen(s));
+}
+
+void mv_json_int(struct mv_json *j, int64_t v)
+{
+	json_value_prefix(j);
+	mv_buf_printf(j->out, "%lld", (long long)v);
+}
+
+void mv_json_uint(struct mv_json *j, uint64_t v)
+{
+	json_value_prefix(j);
+	mv_buf_printf(j->out, "%llu", (unsigned long long)v);
+}
+
+void mv_json_double(struct mv_json *j, double v)
+{
+	json_value_prefix(j);
+	if (isnan(v) || isinf(v)) {
+		/* JSON has no NaN or infinity: write them as strings. */
+		mv_buf_printf(j->out, "\"%s\"",
+			      isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+		return;
+	}
+	char tmp[64];
+	/* Shortest text that reads back to the same double. */
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	mv_buf_puts(j->out, tmp);
+	if (!strpbrk(tmp, ".eE"))
+		mv_buf_puts(j->out, ".0");
+}
+
+void mv_json_bool(struct mv_json *j, bool v)
+{
+	json_value_prefix(j);
+	mv_buf_puts(j->out, v ? "true" : "false");
+}
+
+void mv_json_null(struct mv_json *j)
+{
+	json_value_prefix(j);
+	mv_buf_puts(j->out, "null");
+}
+
+void mv_json_address(struct mv_json *j, uint64_t v)
+{
+	json_value_prefix(j);
+	mv_buf_printf(j->out, "\"0x%llx\"", (unsigned long long)v);
+}
+
+void mv_json_raw(struct mv_json *j, const char *text)
+{
+	json_value_prefix(j);
+	mv_buf_puts(j->out, text);
+}

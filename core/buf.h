@@ -1,0 +1,65 @@
+/* buf.h - growable byte buffers, and a JSON writer on top of them.
+ *
+ * Out-of-memory is sticky: appends after a failed growth are ignored and
+ * mv_buf_error() reports it once, so callers check at the end, not after
+ * every append. */
+#ifndef MV_BUF_H
+#define MV_BUF_H
+
+#include "memview.h"
+
+struct mv_buf {
+	char *data;   /* always NUL-terminated when non-NULL */
+	size_t len, cap;
+	bool oom;
+};
+
+void mv_buf_init(struct mv_buf *b);
+void mv_buf_deinit(struct mv_buf *b);
+void mv_buf_clear(struct mv_buf *b);
+bool mv_buf_reserve(struct mv_buf *b, size_t extra);
+void mv_buf_append(struct mv_buf *b, const void *data, size_t len);
+void mv_buf_puts(struct mv_buf *b, const char *s);
+void mv_buf_putc(struct mv_buf *b, char c);
+void mv_buf_printf(struct mv_buf *b, const char *fmt, ...) MV_PRINTF(2, 3);
+void mv_buf_vprintf(struct mv_buf *b, const char *fmt, va_list ap);
+/* Appends n copies of c. */
+void mv_buf_pad(struct mv_buf *b, char c, size_t n);
+/* Appends s escaped for a terminal: control, DEL, non-UTF-8 and bidi
+ * override characters become \xNN / \u{...}; quote (if nonzero) and
+ * backslash are escaped.  At most len bytes of s. */
+void mv_buf_escape(struct mv_buf *b, const char *s, size_t len, char quote);
+/* Takes the contents (caller frees), leaving b empty. */
+char *mv_buf_steal(struct mv_buf *b);
+struct mv_error *mv_buf_error(const struct mv_buf *b);
+
+/* A streaming JSON writer.  It tracks nesting to place commas; keys are
+ * written with mv_json_key() before a value inside an object. */
+#define MV_JSON_MAX_DEPTH 64
+struct mv_json {
+	struct mv_buf *out;
+	int depth;
+	bool need_comma[MV_JSON_MAX_DEPTH];
+	bool after_key;
+	bool pretty;
+};
+
+void mv_json_init(struct mv_json *j, struct mv_buf *out, bool pretty);
+void mv_json_begin_object(struct mv_json *j);
+void mv_json_end_object(struct mv_json *j);
+void mv_json_begin_array(struct mv_json *j);
+void mv_json_end_array(struct mv_json *j);
+void mv_json_key(struct mv_json *j, const char *key);
+void mv_json_string(struct mv_json *j, const char *s);
+void mv_json_string_len(struct mv_json *j, const char *s, size_t len);
+void mv_json_int(struct mv_json *j, int64_t v);
+void mv_json_uint(struct mv_json *j, uint64_t v);
+void mv_json_double(struct mv_json *j, double v);
+void mv_json_bool(struct mv_json *j, bool v);
+void mv_json_null(struct mv_json *j);
+/* Addresses are hex strings: "0x55d0c0a0". */
+void mv_json_address(struct mv_json *j, uint64_t v);
+/* Pre-rendered JSON text as one value. */
+void mv_json_raw(struct mv_json *j, const char *text);
+
+#endif

@@ -1,0 +1,47 @@
+/* dwarf.h - DWARF types and variables of one ELF file, via libdwarf.
+ *
+ * dwarf.c is the only file that includes libdwarf's header (Debian 12's
+ * libdwarf 20210528 API).  Opening indexes names only (top-level DIEs of
+ * every CU); types are built on demand and cached by DIE offset. */
+#ifndef MV_DWARF_H
+#define MV_DWARF_H
+
+#include "memview.h"
+#include "program.h"
+
+struct mv_dwarf;
+
+/* path: the file with .debug_info (the objfile itself or its separate
+ * debug file).  bias: added to DW_AT_low_pc / DW_OP_addr to get runtime
+ * addresses.  MV_ERR_NOT_FOUND if the file has no DWARF. */
+struct mv_error *mv_dwarf_open(const char *path, uint64_t bias,
+			       struct mv_dwarf **ret);
+void mv_dwarf_destroy(struct mv_dwarf *d);
+
+/* A named type (see mv_program_find_type for the rules).  *ndefs, if
+ * non-NULL, receives the number of distinct complete definitions seen;
+ * *cu_name the compile unit of the chosen one. */
+struct mv_error *mv_dwarf_find_type(struct mv_dwarf *d, enum mv_type_ns ns,
+				    const char *name, uint64_t pc,
+				    struct mv_type **ret, size_t *ndefs);
+/* A global or file-static variable with a fixed address
+ * (DW_OP_addr).  MV_ERR_NOT_FOUND if missing. */
+struct mv_error *mv_dwarf_find_variable(struct mv_dwarf *d, const char *name,
+					uint64_t pc, uint64_t *addr,
+					struct mv_type **type);
+
+/* Visits every global/static variable with a fixed address.  Stops
+ * early if fn returns false. */
+typedef bool (*mv_dwarf_variable_fn)(void *arg, const char *name,
+				     uint64_t addr, struct mv_type *type);
+struct mv_error *mv_dwarf_for_each_variable(struct mv_dwarf *d,
+					    mv_dwarf_variable_fn fn,
+					    void *arg);
+
+/* Counts for `info` and benchmarks. */
+struct mv_dwarf_stats {
+	size_t cus, indexed_names, types_built;
+};
+void mv_dwarf_stats(struct mv_dwarf *d, struct mv_dwarf_stats *ret);
+
+#endif
