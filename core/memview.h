@@ -196,6 +196,10 @@ MV_PUBLIC size_t mv_target_threads(struct mv_target *t,
 /* An auxiliary vector entry (AT_*), from NT_AUXV or /proc/PID/auxv. */
 MV_PUBLIC bool mv_target_auxv(struct mv_target *t, uint64_t type,
 			      uint64_t *ret);
+/* Problems found while opening (truncated core, missing notes, ...), one
+ * sentence each; owned by the target. */
+MV_PUBLIC size_t mv_target_warnings(struct mv_target *t,
+				    const char *const **ret);
 /* Drops cached pages and re-reads the region list: call when a live
  * process has run. */
 MV_PUBLIC void mv_target_invalidate(struct mv_target *t);
@@ -360,9 +364,10 @@ MV_PUBLIC struct mv_error *mv_session_run_line(struct mv_session *s,
 /* The command names a front end registers, NULL-terminated:
  * frontend is "memview", "gdb" or "lldb". */
 MV_PUBLIC const char *const *mv_command_names(const char *frontend);
-/* Help text of one command for a front end (static storage, or NULL);
- * the first line is the one-line summary. */
-MV_PUBLIC const char *mv_command_help(const char *frontend, const char *name);
+/* Help text of one command for a front end, or NULL if there is no such
+ * command; the first line is the one-line summary.  Free with mv_free(). */
+MV_PUBLIC char *mv_command_help(const char *frontend, const char *name);
+MV_PUBLIC void mv_free(void *p);
 
 #ifdef __cplusplus
 }
