@@ -25,7 +25,7 @@ endif
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
             -Wformat=2 -Wno-format-nonliteral
-MVCFLAGS := -std=gnu11 $(WARN) -fPIC -fvisibility=hidden -Icore \
+MVCFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden -Icore \
             -I/usr/include/libdwarf -MMD -MP
 LDLIBS_CORE := -ldwarf -lm
 

@@ -55,6 +55,7 @@ extern "C" {
 	X(INTERRUPTED, "interrupted")                            \
 	X(LIMIT, "limit reached")                                \
 	X(SYNTAX, "syntax error")                                \
+	X(USAGE, "usage error")                                  \
 	X(OTHER, "error")
 
 enum mv_error_code {

@@ -1,0 +1,129 @@
+/* cmd_info.c - `info`: what this session can see, and what is missing. */
+#include <string.h>
+
+#include "session.h"
+
+static void json_target(struct mv_session *s, struct mv_json *j)
+{
+	mv_json_key(j, "target");
+	mv_json_begin_object(j);
+	mv_json_key(j, "kind");
+	mv_json_string(j, s->target ? mv_target_kind(s->target) : "none");
+	mv_json_key(j, "path");
+	mv_json_string(j, s->target ? mv_target_path(s->target) : NULL);
+	mv_json_key(j, "pid");
+	mv_json_int(j, s->target ? mv_target_pid(s->target) : 0);
+	const struct mv_thread *th = NULL;
+	size_t nth = s->target ? mv_target_threads(s->target, &th) : 0;
+	mv_json_key(j, "threads");
+	mv_json_uint(j, nth);
+	mv_json_key(j, "warnings");
+	mv_json_begin_array(j);
+	const char *const *w;
+	size_t nw = s->target ? mv_target_warnings(s->target, &w) : 0;
+	for (size_t i = 0; i < nw; i++)
+		mv_json_string(j, w[i]);
+	mv_json_end_array(j);
+	mv_json_end_object(j);
+}
+
+struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
+{
+	struct mv_session *s = ctx->session;
+	struct mv_error *err = mv_session_need_target(s);
+	if (err)
+		return err;
+	struct mv_objfile **objs;
+	size_t n = mv_program_objfiles(s->program, &objs);
+	struct mv_json j;
+	if (ctx->json) {
+		mv_json_init(&j, &ctx->out, false);
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "command");
+		mv_json_string(&j, "info");
+		json_target(s, &j);
+		mv_json_key(&j, "objfiles");
+		mv_json_begin_array(&j);
+	} else {
+		const char *kind = s->target ? mv_target_kind(s->target) : "none";
+		const char *path = s->target ? mv_target_path(s->target) : NULL;
+		mv_out(ctx, "target: %s%s%s", kind, path ? " " : "",
+		       path ? path : "");
+		if (s->target && mv_target_pid(s->target))
+			mv_out(ctx, ", pid %d", mv_target_pid(s->target));
+		const struct mv_thread *th = NULL;
+		size_t nth = s->target ? mv_target_threads(s->target, &th) : 0;
+		if (s->target)
+			mv_out(ctx, ", %zu thread%s", nth, nth == 1 ? "" : "s");
+		mv_out(ctx, "\n");
+		const char *const *w;
+		size_t nw = s->target ? mv_target_warnings(s->target, &w) : 0;
+		for (size_t i = 0; i < nw; i++)
+			mv_out(ctx, "warning: %s\n", w[i]);
+		mv_out(ctx, "objfiles: %zu\n", n);
+	}
+	size_t missing = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct mv_objfile *o = objs[i];
+		if (!o->debug_path)
+			missing++;
+		if (ctx->json) {
+			mv_json_begin_object(&j);
+			mv_json_key(&j, "path");
+			mv_json_string(&j, o->path);
+			mv_json_key(&j, "main");
+			mv_json_bool(&j, o->is_main);
+			mv_json_key(&j, "bias");
+			mv_json_address(&j, o->bias);
+			mv_json_key(&j, "start");
+			mv_json_address(&j, o->start);
+			mv_json_key(&j, "end");
+			mv_json_address(&j, o->end);
+			mv_json_key(&j, "build_id");
+			mv_json_string(&j, o->build_id);
+			mv_json_key(&j, "symbols");
+			mv_json_bool(&j, o->has_symbols);
+			mv_json_key(&j, "error");
+			mv_json_string(&j, o->open_error);
+			mv_json_key(&j, "debug");
+			mv_json_begin_object(&j);
+			mv_json_key(&j, "found");
+			mv_json_bool(&j, o->debug_path != NULL);
+			mv_json_key(&j, "how");
+			mv_json_string(&j, o->debug_how);
+			mv_json_key(&j, "path");
+			mv_json_string(&j, o->debug_path);
+			mv_json_key(&j, "hint");
+			mv_json_string(&j, o->missing_hint);
+			mv_json_end_object(&j);
+			mv_json_end_object(&j);
+			continue;
+		}
+		mv_out(ctx, "  %s%s\n", o->path, o->is_main ? " (executable)" : "");
+		mv_out(ctx, "    loaded at 0x%llx-0x%llx, bias 0x%llx\n",
+		       (unsigned long long)o->start, (unsigned long long)o->end,
+		       (unsigned long long)o->bias);
+		if (o->open_error)
+			mv_out(ctx, "    error: %s\n", o->open_error);
+		if (o->build_id)
+			mv_out(ctx, "    build-id %s\n", o->build_id);
+		if (o->debug_path)
+			mv_out(ctx, "    debug info: %s%s%s\n", o->debug_how,
+			       strcmp(o->debug_path, o->path) ? " " : "",
+			       strcmp(o->debug_path, o->path) ? o->debug_path : "");
+		else
+			mv_out(ctx, "    debug info: missing%s%s\n",
+			       o->missing_hint ? " - " : "",
+			       o->missing_hint ? o->missing_hint : "");
+	}
+	if (ctx->json) {
+		mv_json_end_array(&j);
+		mv_json_end_object(&j);
+		mv_out(ctx, "\n");
+	} else if (missing) {
+		mv_out(ctx, "%zu of %zu objfiles have no debug info: their "
+			    "types are unknown, their memory is still read.\n",
+		       missing, n);
+	}
+	return mv_buf_error(&ctx->out);
+}

@@ -1,0 +1,531 @@
+/* cmd_layout.c - `layout TYPE|EXPR`: a type's memory layout in pahole's
+ * shape (offset, size, member, type; holes and padding; bitfields), with
+ * values when given an object. */
+#include <stdio.h>
+#include <string.h>
+
+#include "session.h"
+#include "value.h"
+
+#define LAYOUT_MAX_NEST 8   /* anonymous members expanded inline */
+#define DECL_COLUMN 44
+
+struct layout {
+	struct mv_cmd_ctx *ctx;
+	struct mv_program *p;
+	bool has_address;
+	uint64_t address;
+	struct mv_value_style style;
+	struct mv_json j;
+	/* Totals of the outermost level, as pahole prints them. */
+	uint64_t sum_member_bits, nholes, sum_holes, nbit_holes, sum_bit_holes;
+	uint64_t nmembers;
+};
+
+static bool is_struct_like(struct mv_type *st)
+{
+	return st && (st->kind == MV_TYPE_STRUCT || st->kind == MV_TYPE_CLASS);
+}
+
+static bool is_record(struct mv_type *st)
+{
+	return st && (st->kind == MV_TYPE_STRUCT || st->kind == MV_TYPE_UNION ||
+		      st->kind == MV_TYPE_CLASS);
+}
+
+/* "int cells[2][3]", "const char *name", "int (*callback)(int)". */
+static void declaration(struct mv_type *type, const char *name,
+			struct mv_buf *out)
+{
+	char tn[256];
+	mv_type_name(type, tn, sizeof(tn));
+	if (!name)
+		name = "";
+	char *fp = strstr(tn, "(*");
+	char *arr = strstr(tn, " [");
+	if (fp) {
+		mv_buf_append(out, tn, (size_t)(fp - tn) + 2);
+		mv_buf_puts(out, name);
+		mv_buf_puts(out, fp + 2);
+	} else if (arr) {
+		mv_buf_append(out, tn, (size_t)(arr - tn));
+		mv_buf_printf(out, " %s%s", name, arr + 1);
+	} else if (tn[0] && tn[strlen(tn) - 1] == '*') {
+		mv_buf_printf(out, "%s%s", tn, name);
+	} else {
+		mv_buf_printf(out, "%s%s%s", tn, *name ? " " : "", name);
+	}
+}
+
+/* A bitfield's storage unit as pahole reports it. */
+static void bitfield_unit(const struct mv_member *m, uint64_t base_bits,
+			  uint64_t *offset, uint64_t *bit_in_unit,
+			  uint64_t *unit_size)
+{
+	struct mv_type *st = mv_type_strip(m->type);
+	uint64_t unit = st && st->size ? st->size : 1;
+	uint64_t abs = base_bits + m->bit_position;
+	*unit_size = unit;
+	*offset = abs / (unit * 8) * unit;
+	*bit_in_unit = abs - *offset * 8;
+}
+
+static void indent(struct mv_buf *b, int level)
+{
+	mv_buf_pad(b, '\t', (size_t)level);
+}
+
+static void comment_column(struct mv_buf *b, size_t line_start, int level)
+{
+	/* Tabs count as 8 columns, as a terminal shows them. */
+	size_t col = (size_t)level * 8 + (b->len - line_start - (size_t)level);
+	mv_buf_pad(b, ' ', col < DECL_COLUMN ? DECL_COLUMN - col : 1);
+}
+
+static void text_hole(struct layout *L, int level, uint64_t bits)
+{
+	struct mv_buf *b = &L->ctx->out;
+	indent(b, level);
+	if (bits % 8 == 0)
+		mv_buf_printf(b, "/* XXX %llu byte%s hole */\n",
+			      (unsigned long long)(bits / 8), bits == 8 ? "" : "s");
+	else
+		mv_buf_printf(b, "/* XXX %llu bit%s hole */\n",
+			      (unsigned long long)bits, bits == 1 ? "" : "s");
+}
+
+static void json_hole(struct layout *L, uint64_t start_bits, uint64_t bits,
+		      const char *after)
+{
+	mv_json_begin_object(&L->j);
+	if (bits % 8 == 0 && start_bits % 8 == 0) {
+		mv_json_key(&L->j, "offset");
+		mv_json_uint(&L->j, start_bits / 8);
+		mv_json_key(&L->j, "size");
+		mv_json_uint(&L->j, bits / 8);
+	} else {
+		mv_json_key(&L->j, "bit_position");
+		mv_json_uint(&L->j, start_bits);
+		mv_json_key(&L->j, "bits");
+		mv_json_uint(&L->j, bits);
+	}
+	mv_json_key(&L->j, "after");
+	mv_json_string(&L->j, after);
+	mv_json_end_object(&L->j);
+}
+
+/* One level of the layout: the members of st at base_bits.  Anonymous
+ * struct/union members open a nested level; the nesting is kept on an
+ * explicit stack. */
+struct level {
+	struct mv_type *st;
+	uint64_t base_bits;
+	size_t next;
+	uint64_t end_bits;    /* furthest bit covered so far (relative) */
+	const char *last_name;
+	bool holes_are_total; /* outermost level */
+};
+
+struct hole_rec {
+	uint64_t start_bits, bits;
+	const char *after;
+};
+
+static void member_value(struct layout *L, const struct mv_member *m,
+			 uint64_t abs_bits, bool json)
+{
+	if (!L->has_address)
+		return;
+	uint64_t addr = L->address + abs_bits / 8;
+	uint32_t bo = m->bit_size ? (uint32_t)(abs_bits % 8) : 0;
+	if (json) {
+		mv_json_key(&L->j, "value");
+		mv_value_render_json(L->p, m->type, addr, bo, m->bit_size,
+				     &L->style, &L->j);
+	} else {
+		mv_buf_puts(&L->ctx->out, " = ");
+		mv_value_render_text(L->p, m->type, addr, bo, m->bit_size,
+				     &L->style, &L->ctx->out);
+	}
+}
+
+static struct mv_error *render_record(struct layout *L, struct mv_type *root)
+{
+	struct mv_cmd_ctx *ctx = L->ctx;
+	struct mv_buf *b = &ctx->out;
+	bool json = ctx->json;
+	struct level stack[LAYOUT_MAX_NEST];
+	int depth = 0;
+	struct hole_rec holes[256];
+	size_t nholes = 0;
+
+	stack[0] = (struct level){root, 0, 0, 0, NULL, true};
+	if (json) {
+		mv_json_key(&L->j, "members");
+		mv_json_begin_array(&L->j);
+	}
+	for (;;) {
+		struct level *lv = &stack[depth];
+		if (lv->next >= lv->st->nmembers) {
+			/* Close the level. */
+			if (depth == 0)
+				break;
+			struct mv_type *inner = lv->st;
+			uint64_t ibase = lv->base_bits;
+			depth--;
+			if (json) {
+				mv_json_end_array(&L->j);
+				mv_json_end_object(&L->j);
+			} else {
+				size_t ls = b->len;
+				indent(b, depth + 1);
+				mv_buf_puts(b, "};");
+				comment_column(b, ls, depth + 1);
+				mv_buf_printf(b, "/* %5llu %5llu */\n",
+					      (unsigned long long)(ibase / 8),
+					      (unsigned long long)inner->size);
+			}
+			continue;
+		}
+		const struct mv_member *m = &lv->st->members[lv->next++];
+		struct mv_type *mst = mv_type_strip(m->type);
+		uint64_t msize = mst ? mst->size : 0;
+		uint64_t start = m->bit_position;
+		uint64_t mbits = m->bit_size ? m->bit_size : msize * 8;
+		uint64_t abs = lv->base_bits + start;
+
+		/* Holes exist between the members of a struct, not a union. */
+		if (is_struct_like(lv->st) && start > lv->end_bits &&
+		    lv->next > 1) {
+			uint64_t gap = start - lv->end_bits;
+			if (nholes < 256)
+				holes[nholes++] = (struct hole_rec){
+					lv->base_bits + lv->end_bits, gap,
+					lv->last_name};
+			if (depth == 0) {
+				if (gap % 8 == 0 && lv->end_bits % 8 == 0) {
+					L->nholes++;
+					L->sum_holes += gap / 8;
+				} else {
+					L->nbit_holes++;
+					L->sum_bit_holes += gap;
+				}
+			}
+			if (!json)
+				text_hole(L, depth + 1, gap);
+		}
+		if (start + mbits > lv->end_bits)
+			lv->end_bits = start + mbits;
+		lv->last_name = m->name ? m->name : "<anonymous>";
+		if (depth == 0) {
+			L->sum_member_bits += mbits;
+			L->nmembers++;
+		}
+
+		bool expand = !m->name && is_record(mst) &&
+			      depth + 1 < LAYOUT_MAX_NEST;
+		char tn[256];
+		mv_type_name(m->type, tn, sizeof(tn));
+		uint64_t off = abs / 8, bit_in = 0, unit = msize;
+		if (m->bit_size)
+			bitfield_unit(m, lv->base_bits, &off, &bit_in, &unit);
+		if (json) {
+			mv_json_begin_object(&L->j);
+			mv_json_key(&L->j, "name");
+			mv_json_string(&L->j, m->name);
+			mv_json_key(&L->j, "type");
+			mv_json_string(&L->j, tn);
+			mv_json_key(&L->j, "offset");
+			mv_json_uint(&L->j, off);
+			mv_json_key(&L->j, "size");
+			mv_json_uint(&L->j, unit);
+			mv_json_key(&L->j, "bit_offset");
+			if (m->bit_size)
+				mv_json_uint(&L->j, bit_in);
+			else
+				mv_json_null(&L->j);
+			mv_json_key(&L->j, "bit_size");
+			if (m->bit_size)
+				mv_json_uint(&L->j, m->bit_size);
+			else
+				mv_json_null(&L->j);
+		}
+		if (expand) {
+			if (json) {
+				mv_json_key(&L->j, "members");
+				mv_json_begin_array(&L->j);
+			} else {
+				indent(b, depth + 1);
+				mv_buf_printf(b, "%s {\n",
+					      mst->kind == MV_TYPE_UNION ? "union"
+									 : "struct");
+			}
+			depth++;
+			stack[depth] = (struct level){mst, abs, 0, 0, NULL,
+						      false};
+			continue;
+		}
+		if (json) {
+			member_value(L, m, abs, true);
+			mv_json_end_object(&L->j);
+		} else {
+			size_t ls = b->len;
+			indent(b, depth + 1);
+			declaration(m->type, m->name, b);
+			if (m->bit_size)
+				mv_buf_printf(b, ":%u", m->bit_size);
+			mv_buf_putc(b, ';');
+			comment_column(b, ls, depth + 1);
+			if (m->bit_size)
+				mv_buf_printf(b, "/* %5llu:%-2llu %3llu */",
+					      (unsigned long long)off,
+					      (unsigned long long)bit_in,
+					      (unsigned long long)unit);
+			else
+				mv_buf_printf(b, "/* %5llu %5llu */",
+					      (unsigned long long)off,
+					      (unsigned long long)msize);
+			member_value(L, m, abs, false);
+			mv_buf_putc(b, '\n');
+		}
+		if (b->len > 1 << 16) {
+			struct mv_error *err = mv_out_flush(ctx);
+			if (err)
+				return err;
+		}
+	}
+	uint64_t end_bits = stack[0].end_bits;
+	uint64_t size_bits = root->size * 8;
+	uint64_t pad_bits = size_bits > end_bits && is_struct_like(root)
+				    ? size_bits - end_bits
+				    : 0;
+	if (json) {
+		mv_json_end_array(&L->j);
+		mv_json_key(&L->j, "holes");
+		mv_json_begin_array(&L->j);
+		for (size_t i = 0; i < nholes; i++)
+			json_hole(L, holes[i].start_bits, holes[i].bits,
+				  holes[i].after);
+		mv_json_end_array(&L->j);
+		mv_json_key(&L->j, "padding");
+		mv_json_uint(&L->j, pad_bits / 8);
+		mv_json_key(&L->j, "bit_padding");
+		mv_json_uint(&L->j, pad_bits % 8);
+		mv_json_key(&L->j, "sum_members");
+		mv_json_uint(&L->j, L->sum_member_bits / 8);
+		mv_json_key(&L->j, "sum_holes");
+		mv_json_uint(&L->j, L->sum_holes);
+		mv_json_key(&L->j, "bit_holes");
+		mv_json_uint(&L->j, L->nbit_holes);
+		mv_json_key(&L->j, "sum_bit_holes");
+		mv_json_uint(&L->j, L->sum_bit_holes);
+	} else {
+		if (pad_bits / 8) {
+			mv_buf_puts(b, "\n\t/* XXX ");
+			mv_buf_printf(b, "%llu byte%s padding */\n",
+				      (unsigned long long)(pad_bits / 8),
+				      pad_bits / 8 == 1 ? "" : "s");
+		}
+		mv_buf_printf(b, "\n\t/* size: %llu, alignment: %llu, members: %llu */\n",
+			      (unsigned long long)root->size,
+			      (unsigned long long)mv_type_alignment(root),
+			      (unsigned long long)L->nmembers);
+		mv_buf_printf(b, "\t/* sum members: %llu",
+			      (unsigned long long)(L->sum_member_bits / 8));
+		if (L->nholes)
+			mv_buf_printf(b, ", holes: %llu, sum holes: %llu",
+				      (unsigned long long)L->nholes,
+				      (unsigned long long)L->sum_holes);
+		if (L->nbit_holes)
+			mv_buf_printf(b, ", bit holes: %llu, sum bit holes: %llu bits",
+				      (unsigned long long)L->nbit_holes,
+				      (unsigned long long)L->sum_bit_holes);
+		if (pad_bits)
+			mv_buf_printf(b, ", padding: %llu",
+				      (unsigned long long)(pad_bits / 8));
+		if (pad_bits % 8)
+			mv_buf_printf(b, ", bit padding: %llu bits",
+				      (unsigned long long)(pad_bits % 8));
+		mv_buf_puts(b, " */\n};\n");
+	}
+	return NULL;
+}
+
+/* Decides what the argument names: a type, or an object (EXPR). */
+static struct mv_error *resolve(struct mv_cmd_ctx *ctx, struct mv_type **type,
+				bool *has_address, uint64_t *address,
+				const char **note)
+{
+	struct mv_session *s = ctx->session;
+	const char *arg = ctx->pos[0];
+	const char *as = mv_opt_str(ctx, "type");
+	struct mv_error *err;
+	*has_address = false;
+	*note = NULL;
+
+	if (as) {
+		if ((err = mv_session_parse_type(s, as, type)))
+			return err;
+		struct mv_value v;
+		if ((err = mv_session_eval(s, arg, &v)))
+			return err;
+		struct mv_type *vt = mv_type_strip(v.type);
+		if (v.is_lvalue && vt && (vt->kind == MV_TYPE_STRUCT ||
+					  vt->kind == MV_TYPE_UNION ||
+					  vt->kind == MV_TYPE_CLASS ||
+					  vt->kind == MV_TYPE_ARRAY)) {
+			*address = v.address;
+		} else if ((err = mv_value_read_scalar(s->program, &v,
+						       address))) {
+			return err;
+		}
+		*has_address = true;
+		return NULL;
+	}
+
+	bool looks_like_type = !strncmp(arg, "struct ", 7) ||
+			       !strncmp(arg, "union ", 6) ||
+			       !strncmp(arg, "enum ", 5) ||
+			       !strncmp(arg, "class ", 6);
+	struct mv_error *type_err = mv_session_parse_type(s, arg, type);
+	if (!type_err || looks_like_type)
+		return type_err;
+
+	struct mv_value v;
+	err = mv_session_eval(s, arg, &v);
+	if (err) {
+		if (mv_error_code(type_err) == MV_ERR_NOT_FOUND &&
+		    mv_error_code(err) == MV_ERR_NOT_FOUND) {
+			mv_error_destroy(err);
+			mv_error_destroy(type_err);
+			return mv_error_create(MV_ERR_NOT_FOUND,
+					       "no type or variable named '%s'",
+					       arg);
+		}
+		mv_error_destroy(type_err);
+		return err;
+	}
+	mv_error_destroy(type_err);
+	struct mv_type *vt = mv_type_strip(v.type);
+	if (vt && vt->kind == MV_TYPE_POINTER) {
+		struct mv_type *target = mv_type_target(vt);
+		struct mv_type *tt = mv_type_strip(target);
+		if (tt && (is_record(tt) || tt->kind == MV_TYPE_ARRAY)) {
+			if ((err = mv_value_read_scalar(s->program, &v,
+							address)))
+				return err;
+			*type = target;
+			*has_address = *address != 0;
+			*note = *address ? "the object the pointer points to"
+					 : "a null pointer: layout only";
+			return NULL;
+		}
+	}
+	*type = v.type;
+	if (v.is_lvalue) {
+		*has_address = true;
+		*address = v.address;
+	}
+	return NULL;
+}
+
+struct mv_error *mv_cmd_layout(struct mv_cmd_ctx *ctx)
+{
+	struct mv_session *s = ctx->session;
+	struct mv_error *err;
+	struct layout L;
+	memset(&L, 0, sizeof(L));
+	L.ctx = ctx;
+	L.style.max_elements = (uint64_t)(mv_opt_num(ctx, "max-elements") > 0
+						  ? mv_opt_num(ctx, "max-elements")
+						  : 0);
+	L.style.max_depth = 2;
+	L.style.max_string = 64;
+	struct mv_type *type;
+	const char *note;
+	if ((err = mv_session_need_target(s)))
+		return err;
+	if ((err = resolve(ctx, &type, &L.has_address, &L.address, &note)))
+		return err;
+	L.p = s->program;
+	if (L.has_address && !s->target)
+		L.has_address = false;
+
+	struct mv_type *st = mv_type_strip(type);
+	if (!st || st->kind == MV_TYPE_UNKNOWN)
+		return mv_error_create(MV_ERR_NOT_FOUND,
+				       "type of '%s' could not be loaded%s%s",
+				       ctx->pos[0], type && type->name ? ": " : "",
+				       type && type->name ? type->name : "");
+	char tn[256];
+	mv_type_name(type, tn, sizeof(tn));
+	bool record = is_record(st);
+	if (record && !st->is_complete)
+		return mv_error_create(MV_ERR_NOT_FOUND,
+				       "%s is only declared here, its definition "
+				       "is in no objfile with debug info", tn);
+
+	if (ctx->json) {
+		mv_json_init(&L.j, &ctx->out, false);
+		mv_json_begin_object(&L.j);
+		mv_json_key(&L.j, "command");
+		mv_json_string(&L.j, "layout");
+		mv_json_key(&L.j, "type");
+		mv_json_string(&L.j, tn);
+		mv_json_key(&L.j, "kind");
+		static const char *const kinds[] = {
+			"unknown", "void", "int", "bool", "float", "pointer",
+			"struct", "union", "class", "enum", "typedef", "array",
+			"function", "qualified"};
+		mv_json_string(&L.j, kinds[st->kind]);
+		mv_json_key(&L.j, "size");
+		mv_json_uint(&L.j, st->size);
+		mv_json_key(&L.j, "alignment");
+		mv_json_uint(&L.j, mv_type_alignment(type));
+		if (L.has_address) {
+			mv_json_key(&L.j, "address");
+			mv_json_address(&L.j, L.address);
+		}
+		if (note) {
+			mv_json_key(&L.j, "note");
+			mv_json_string(&L.j, note);
+		}
+	} else {
+		if (L.has_address) {
+			mv_buf_printf(&ctx->out, "%s at ", ctx->pos[0]);
+			mv_value_render_pointer(s->program, L.address, &ctx->out);
+			mv_buf_printf(&ctx->out, "%s%s%s:\n", note ? " (" : "",
+				      note ? note : "", note ? ")" : "");
+		}
+	}
+
+	if (record) {
+		if (!ctx->json)
+			mv_out(ctx, "%s {\n", tn);
+		if ((err = render_record(&L, st)))
+			return err;
+	} else if (ctx->json) {
+		if (L.has_address) {
+			mv_json_key(&L.j, "value");
+			mv_value_render_json(L.p, type, L.address, 0, 0,
+					     &L.style, &L.j);
+		}
+	} else {
+		mv_out(ctx, "%s", tn);
+		mv_out(ctx, "%*s/* size: %llu, alignment: %llu */",
+		       (int)(strlen(tn) < DECL_COLUMN ? DECL_COLUMN - strlen(tn) : 1),
+		       "", (unsigned long long)st->size,
+		       (unsigned long long)mv_type_alignment(type));
+		if (L.has_address) {
+			mv_out(ctx, " = ");
+			mv_value_render_text(L.p, type, L.address, 0, 0,
+					     &L.style, &ctx->out);
+		}
+		mv_out(ctx, "\n");
+	}
+	if (ctx->json) {
+		mv_json_end_object(&L.j);
+		mv_out(ctx, "\n");
+	}
+	return mv_buf_error(&ctx->out);
+}

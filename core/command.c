@@ -1,0 +1,654 @@
+/* command.c - the command table, its parser and its generated help. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "session.h"
+
+static const struct mv_option layout_options[] = {
+	{"type", 't', MV_OPT_STRING, "TYPE",
+	 "show the object at address EXPR as TYPE", NULL, NULL},
+	{"max-elements", 0, MV_OPT_INT, "N",
+	 "array elements shown per value", "16", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+static const struct mv_option no_options[] = {
+	{NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const struct mv_command mv_commands[] = {
+	{
+		.name = "layout",
+		.debugger_name = "mv-layout",
+		.synopsis = "TYPE|EXPR",
+		.summary = "Show a type's memory layout: offsets, sizes, "
+			   "holes and padding, like pahole.",
+		.description =
+			"TYPE is a C type name ('struct node', 'node_t', "
+			"'int[3]'). Given an expression instead, layout shows "
+			"the type of the object it names, with each member's "
+			"value read from memory; a pointer to a struct shows "
+			"the struct it points to. With --type, EXPR is an "
+			"address and the object there is shown as TYPE.\n\n"
+			"Members are listed in memory order with offset and "
+			"size in bytes; bitfields as OFFSET:BIT with the size "
+			"of their storage unit. Holes between members and "
+			"trailing padding are shown where they are, and the "
+			"totals follow the struct as pahole prints them.",
+		.options = layout_options,
+		.min_pos = 1,
+		.max_pos = 1,
+		.join_rest = true,
+		.run = mv_cmd_layout,
+	},
+	{
+		.name = "regions",
+		.debugger_name = "mv-regions",
+		.synopsis = "",
+		.summary = "List the memory regions of the target with "
+			   "permissions and backing files.",
+		.description =
+			"For a core dump, also how many bytes of each region "
+			"the dump holds: regions a core leaves out (read-only "
+			"file mappings, filtered segments) are read from the "
+			"mapped files where they still exist.",
+		.options = no_options,
+		.min_pos = 0,
+		.max_pos = 0,
+		.run = mv_cmd_regions,
+	},
+	{
+		.name = "info",
+		.debugger_name = "mv-info",
+		.synopsis = "",
+		.summary = "Say what the session has: target, objfiles, and "
+			   "where their debug info was found.",
+		.description =
+			"Lists the target (core, process, callback), its "
+			"threads and any problems found opening it, then each "
+			"objfile with its load bias and its debug info: "
+			"embedded, a separate file found by build-id or "
+			"debuglink, or missing, with the Debian package or "
+			"step that would provide it.",
+		.options = no_options,
+		.min_pos = 0,
+		.max_pos = 0,
+		.run = mv_cmd_info,
+	},
+	{.name = NULL},
+};
+
+/* Options every command takes. */
+static const struct mv_option common_options[] = {
+	{"json", 0, MV_OPT_FLAG, NULL,
+	 "print JSON instead of text (schemas in docs/json.md)", NULL, NULL},
+	{"help", 'h', MV_OPT_FLAG, NULL, "show this help", NULL, NULL},
+	{NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const struct mv_command *mv_command_find(const char *name)
+{
+	for (const struct mv_command *c = mv_commands; c->name; c++)
+		if (!strcmp(c->name, name) || !strcmp(c->debugger_name, name))
+			return c;
+	/* The debuggers' `memview` is the CLI's `view`. */
+	if (!strcmp(name, "memview"))
+		return mv_command_find("view");
+	return NULL;
+}
+
+static const char *display_name(const struct mv_command *cmd,
+				const char *frontend)
+{
+	if (frontend && (!strcmp(frontend, "gdb") || !strcmp(frontend, "lldb")))
+		return cmd->debugger_name;
+	return cmd->name;
+}
+
+const char *const *mv_command_names(const char *frontend)
+{
+	static const char *names[2][32];
+	bool dbg = frontend && (!strcmp(frontend, "gdb") ||
+				!strcmp(frontend, "lldb"));
+	const char **list = names[dbg];
+	size_t n = 0;
+	for (const struct mv_command *c = mv_commands; c->name && n < 31; c++)
+		list[n++] = dbg ? c->debugger_name : c->name;
+	list[n] = NULL;
+	return list;
+}
+
+char *mv_command_help(const char *frontend, const char *name)
+{
+	const struct mv_command *cmd = mv_command_find(name);
+	if (!cmd)
+		return NULL;
+	struct mv_buf b;
+	mv_buf_init(&b);
+	mv_command_render_help(cmd, frontend, &b);
+	if (b.oom) {
+		mv_buf_deinit(&b);
+		return NULL;
+	}
+	return mv_buf_steal(&b);
+}
+
+void mv_free(void *p)
+{
+	free(p);
+}
+
+/* ---- parsing ---- */
+
+static struct mv_error *parse_number(const char *opt, const char *text,
+				     bool size_suffix, int64_t *ret)
+{
+	errno = 0;
+	char *end;
+	long long v = strtoll(text, &end, 0);
+	if (end == text || errno == ERANGE)
+		goto bad;
+	if (size_suffix && *end) {
+		unsigned shift = 0;
+		switch (toupper((unsigned char)*end)) {
+		case 'K': shift = 10; break;
+		case 'M': shift = 20; break;
+		case 'G': shift = 30; break;
+		case 'T': shift = 40; break;
+		default: goto bad;
+		}
+		end++;
+		if (*end == 'i' || *end == 'I')
+			end++;
+		if (*end == 'B' || *end == 'b')
+			end++;
+		if (v < 0 || v > (INT64_MAX >> shift))
+			goto bad;
+		v <<= shift;
+	}
+	if (*end)
+		goto bad;
+	if (size_suffix && v < 0)
+		return mv_error_create(MV_ERR_USAGE,
+				       "--%s must not be negative: '%s'", opt,
+				       text);
+	*ret = v;
+	return NULL;
+bad:
+	return mv_error_create(MV_ERR_USAGE, "--%s expects %s, not '%s'",
+			       opt, size_suffix ? "a size (like 4096 or 64M)"
+						: "a number",
+			       text);
+}
+
+static struct mv_error *set_value(struct mv_cmd_ctx *ctx, size_t i,
+				  const char *text)
+{
+	const struct mv_option *o = ctx->opts[i];
+	struct mv_optval *v = &ctx->vals[i];
+	switch (o->type) {
+	case MV_OPT_FLAG:
+		v->num = 1;
+		break;
+	case MV_OPT_INT:
+	case MV_OPT_SIZE: {
+		struct mv_error *err =
+			parse_number(o->name, text, o->type == MV_OPT_SIZE,
+				     &v->num);
+		if (err)
+			return err;
+		break;
+	}
+	case MV_OPT_CHOICE: {
+		bool ok = false;
+		for (const char *const *c = o->choices; c && *c; c++)
+			if (!strcmp(*c, text))
+				ok = true;
+		if (!ok) {
+			struct mv_buf b;
+			mv_buf_init(&b);
+			for (const char *const *c = o->choices; c && *c; c++)
+				mv_buf_printf(&b, "%s%s", c == o->choices ? "" : ", ", *c);
+			struct mv_error *err = mv_error_create(
+				MV_ERR_USAGE, "--%s must be one of %s, not '%s'",
+				o->name, b.data ? b.data : "", text);
+			mv_buf_deinit(&b);
+			return err;
+		}
+		v->str = text;
+		break;
+	}
+	case MV_OPT_STRING:
+		v->str = text;
+		break;
+	case MV_OPT_LIST: {
+		const char **l = realloc(v->list, (v->nlist + 1) * sizeof(*l));
+		if (!l)
+			return mv_enomem;
+		l[v->nlist++] = text;
+		v->list = l;
+		break;
+	}
+	}
+	v->set = true;
+	return NULL;
+}
+
+static struct mv_error *own(struct mv_cmd_ctx *ctx, char *s)
+{
+	char **o = realloc(ctx->owned, (ctx->nowned + 1) * sizeof(*o));
+	if (!o) {
+		free(s);
+		return mv_enomem;
+	}
+	o[ctx->nowned++] = s;
+	ctx->owned = o;
+	return NULL;
+}
+
+struct mv_error *mv_command_parse(const struct mv_command *cmd, int argc,
+				  const char *const *argv,
+				  struct mv_cmd_ctx *ctx)
+{
+	struct mv_error *err;
+	ctx->cmd = cmd;
+	ctx->nopts = 0;
+	for (const struct mv_option *o = cmd->options; o->name; o++)
+		if (ctx->nopts < MV_MAX_OPTIONS)
+			ctx->opts[ctx->nopts++] = o;
+	for (const struct mv_option *o = common_options; o->name; o++)
+		if (ctx->nopts < MV_MAX_OPTIONS)
+			ctx->opts[ctx->nopts++] = o;
+	/* Defaults first, so that accessors need not know them. */
+	for (size_t i = 0; i < ctx->nopts; i++) {
+		const struct mv_option *o = ctx->opts[i];
+		if (o->def && o->type != MV_OPT_LIST) {
+			if ((err = set_value(ctx, i, o->def)))
+				return err;
+			ctx->vals[i].set = false;
+		}
+	}
+
+	const char *words[256];
+	size_t nwords = 0;
+	bool options_done = false;
+	for (int a = 1; a < argc; a++) {
+		const char *w = argv[a];
+		if (options_done || w[0] != '-' || !w[1] ||
+		    isdigit((unsigned char)w[1])) {
+			/* Positional (a leading '-' followed by a digit is a
+			 * negative number, not an option). */
+			if (nwords >= sizeof(words) / sizeof(words[0]))
+				return mv_error_create(MV_ERR_USAGE,
+						       "too many arguments");
+			words[nwords++] = w;
+			continue;
+		}
+		if (!strcmp(w, "--")) {
+			options_done = true;
+			continue;
+		}
+		size_t i;
+		const char *inline_val = NULL;
+		if (w[1] == '-') {
+			const char *name = w + 2;
+			const char *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+			for (i = 0; i < ctx->nopts; i++)
+				if (strlen(ctx->opts[i]->name) == len &&
+				    !strncmp(ctx->opts[i]->name, name, len))
+					break;
+			if (i == ctx->nopts)
+				return mv_error_create(
+					MV_ERR_USAGE,
+					"unknown option '--%.*s' for %s (see --help)",
+					(int)len, name, cmd->name);
+			inline_val = eq ? eq + 1 : NULL;
+		} else {
+			for (i = 0; i < ctx->nopts; i++)
+				if (ctx->opts[i]->short_name == w[1])
+					break;
+			if (i == ctx->nopts || w[2])
+				return mv_error_create(
+					MV_ERR_USAGE,
+					"unknown option '%s' for %s (see --help)", w,
+					cmd->name);
+		}
+		const struct mv_option *o = ctx->opts[i];
+		if (o->type == MV_OPT_FLAG) {
+			if (inline_val)
+				return mv_error_create(MV_ERR_USAGE,
+						       "--%s takes no value",
+						       o->name);
+			ctx->vals[i].set = true;
+			ctx->vals[i].num = 1;
+			continue;
+		}
+		if (!inline_val) {
+			if (a + 1 >= argc)
+				return mv_error_create(MV_ERR_USAGE,
+						       "--%s needs a value (%s)",
+						       o->name, o->metavar);
+			inline_val = argv[++a];
+		}
+		if ((err = set_value(ctx, i, inline_val)))
+			return err;
+	}
+
+	if (mv_opt_flag(ctx, "help"))
+		return NULL;
+	if (nwords < (size_t)cmd->min_pos)
+		return mv_error_create(MV_ERR_USAGE,
+				       "%s needs %s (see --help)", cmd->name,
+				       cmd->synopsis);
+	if (nwords > (size_t)cmd->max_pos && !(cmd->join_rest && cmd->max_pos))
+		return mv_error_create(MV_ERR_USAGE,
+				       "%s: unexpected argument '%s'", cmd->name,
+				       words[cmd->max_pos]);
+	size_t keep = nwords < (size_t)cmd->max_pos ? nwords
+						     : (size_t)cmd->max_pos;
+	for (size_t k = 0; k < keep; k++)
+		ctx->pos[k] = words[k];
+	ctx->npos = keep;
+	if (nwords > keep && keep > 0) {
+		struct mv_buf b;
+		mv_buf_init(&b);
+		for (size_t k = keep - 1; k < nwords; k++)
+			mv_buf_printf(&b, "%s%s", k == keep - 1 ? "" : " ",
+				      words[k]);
+		if (b.oom)
+			return mv_enomem;
+		char *joined = mv_buf_steal(&b);
+		if ((err = own(ctx, joined)))
+			return err;
+		ctx->pos[keep - 1] = joined;
+	}
+	ctx->json = mv_opt_flag(ctx, "json");
+	return NULL;
+}
+
+void mv_cmd_ctx_deinit(struct mv_cmd_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nopts; i++)
+		free(ctx->vals[i].list);
+	for (size_t i = 0; i < ctx->nowned; i++)
+		free(ctx->owned[i]);
+	free(ctx->owned);
+	mv_buf_deinit(&ctx->out);
+	mv_buf_deinit(&ctx->scratch);
+}
+
+static ssize_t find_opt(struct mv_cmd_ctx *ctx, const char *name)
+{
+	for (size_t i = 0; i < ctx->nopts; i++)
+		if (!strcmp(ctx->opts[i]->name, name))
+			return (ssize_t)i;
+	return -1;
+}
+
+const struct mv_optval *mv_opt_val(struct mv_cmd_ctx *ctx, const char *name)
+{
+	ssize_t i = find_opt(ctx, name);
+	return i < 0 ? NULL : &ctx->vals[i];
+}
+
+bool mv_opt_flag(struct mv_cmd_ctx *ctx, const char *name)
+{
+	const struct mv_optval *v = mv_opt_val(ctx, name);
+	return v && v->num;
+}
+
+int64_t mv_opt_num(struct mv_cmd_ctx *ctx, const char *name)
+{
+	const struct mv_optval *v = mv_opt_val(ctx, name);
+	return v ? v->num : 0;
+}
+
+const char *mv_opt_str(struct mv_cmd_ctx *ctx, const char *name)
+{
+	const struct mv_optval *v = mv_opt_val(ctx, name);
+	return v ? v->str : NULL;
+}
+
+bool mv_opt_set(struct mv_cmd_ctx *ctx, const char *name)
+{
+	const struct mv_optval *v = mv_opt_val(ctx, name);
+	return v && v->set;
+}
+
+/* ---- help ---- */
+
+static void render_option(const struct mv_option *o, struct mv_buf *out,
+			  bool markdown)
+{
+	struct mv_buf left;
+	mv_buf_init(&left);
+	if (o->short_name)
+		mv_buf_printf(&left, "-%c, ", o->short_name);
+	mv_buf_printf(&left, "--%s", o->name);
+	if (o->type == MV_OPT_CHOICE) {
+		mv_buf_putc(&left, ' ');
+		for (const char *const *c = o->choices; c && *c; c++)
+			mv_buf_printf(&left, "%s%s", c == o->choices ? "" : "|", *c);
+	} else if (o->type != MV_OPT_FLAG) {
+		mv_buf_printf(&left, " %s", o->metavar ? o->metavar : "VALUE");
+	}
+	const char *l = left.data ? left.data : "";
+	if (markdown) {
+		mv_buf_printf(out, "| `%s` | %s |", l, o->help);
+		if (o->def)
+			mv_buf_printf(out, " `%s` |\n", o->def);
+		else
+			mv_buf_puts(out, " |\n");
+	} else {
+		mv_buf_printf(out, "  %-26s %s", l, o->help);
+		if (o->def)
+			mv_buf_printf(out, " (default: %s)", o->def);
+		if (o->type == MV_OPT_LIST)
+			mv_buf_puts(out, " (repeatable)");
+		mv_buf_putc(out, '\n');
+	}
+	mv_buf_deinit(&left);
+}
+
+/* Wraps text to 76 columns with an indent. */
+static void render_wrapped(const char *text, struct mv_buf *out)
+{
+	const char *p = text;
+	while (*p) {
+		const char *para_end = strstr(p, "\n\n");
+		size_t plen = para_end ? (size_t)(para_end - p) : strlen(p);
+		size_t col = 0;
+		const char *q = p, *end = p + plen;
+		while (q < end) {
+			while (q < end && *q == ' ')
+				q++;
+			const char *w = q;
+			while (q < end && *q != ' ')
+				q++;
+			size_t wl = (size_t)(q - w);
+			if (!wl)
+				break;
+			if (col && col + 1 + wl > 76) {
+				mv_buf_putc(out, '\n');
+				col = 0;
+			}
+			if (col) {
+				mv_buf_putc(out, ' ');
+				col++;
+			}
+			mv_buf_append(out, w, wl);
+			col += wl;
+		}
+		mv_buf_putc(out, '\n');
+		if (!para_end)
+			break;
+		mv_buf_putc(out, '\n');
+		p = para_end + 2;
+	}
+}
+
+void mv_command_render_help(const struct mv_command *cmd,
+			    const char *frontend, struct mv_buf *out)
+{
+	bool cli = !frontend || !strcmp(frontend, "memview");
+	mv_buf_printf(out, "%s\n\nUsage: %s%s [OPTIONS]%s%s\n", cmd->summary,
+		      cli ? "memview [--core FILE [--exe FILE] | --pid PID] "
+			  : "",
+		      display_name(cmd, frontend),
+		      *cmd->synopsis ? " " : "", cmd->synopsis);
+	if (cmd->description) {
+		mv_buf_putc(out, '\n');
+		render_wrapped(cmd->description, out);
+	}
+	mv_buf_puts(out, "\nOptions:\n");
+	for (const struct mv_option *o = cmd->options; o->name; o++)
+		render_option(o, out, false);
+	for (const struct mv_option *o = common_options; o->name; o++)
+		render_option(o, out, false);
+}
+
+void mv_commands_render_markdown(struct mv_buf *out)
+{
+	mv_buf_puts(out,
+		    "# memview commands\n\n"
+		    "<!-- Generated by `memview help --markdown` from the "
+		    "command table in core/command.c; `make docs` rewrites "
+		    "it and `make check` fails if it is stale. -->\n\n"
+		    "Every command runs in three front ends with the same "
+		    "options and output. In the standalone program it is a "
+		    "subcommand: `memview [--core FILE [--exe FILE] | --pid "
+		    "PID] COMMAND ARGS`. In gdb and lldb the names below "
+		    "stay clear of the debuggers' own commands (gdb has "
+		    "`layout` and `info`, lldb has `memory`).\n\n"
+		    "| memview program | gdb and lldb | what it does |\n"
+		    "|---|---|---|\n");
+	for (const struct mv_command *c = mv_commands; c->name; c++)
+		mv_buf_printf(out, "| `memview %s` | `%s` | %s |\n", c->name,
+			      c->debugger_name, c->summary);
+	for (const struct mv_command *c = mv_commands; c->name; c++) {
+		mv_buf_printf(out, "\n## %s\n\n%s\n\n```\nmemview [--core FILE "
+			      "[--exe FILE] | --pid PID] %s [OPTIONS]%s%s\n"
+			      "(gdb) %s [OPTIONS]%s%s\n(lldb) %s [OPTIONS]%s%s\n```\n",
+			      c->name, c->summary, c->name,
+			      *c->synopsis ? " " : "", c->synopsis,
+			      c->debugger_name, *c->synopsis ? " " : "",
+			      c->synopsis, c->debugger_name,
+			      *c->synopsis ? " " : "", c->synopsis);
+		if (c->description) {
+			mv_buf_putc(out, '\n');
+			mv_buf_puts(out, c->description);
+			mv_buf_putc(out, '\n');
+		}
+		mv_buf_puts(out, "\n| option | meaning | default |\n"
+				 "|---|---|---|\n");
+		for (const struct mv_option *o = c->options; o->name; o++)
+			render_option(o, out, true);
+		for (const struct mv_option *o = common_options; o->name; o++)
+			render_option(o, out, true);
+	}
+}
+
+/* ---- words ---- */
+
+void mv_free_words(char **argv, int argc)
+{
+	if (!argv)
+		return;
+	for (int i = 0; i < argc; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+struct mv_error *mv_split_words(const char *line, char ***ret_argv,
+				int *ret_argc)
+{
+	char **argv = NULL;
+	int argc = 0;
+	struct mv_buf w;
+	mv_buf_init(&w);
+	const char *p = line ? line : "";
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (!*p)
+			break;
+		mv_buf_clear(&w);
+		mv_buf_reserve(&w, 1); /* an empty "" word is still a word */
+		char quote = 0;
+		while (*p && (quote || (*p != ' ' && *p != '\t' && *p != '\n'))) {
+			if (quote) {
+				if (*p == quote) {
+					quote = 0;
+				} else if (quote == '"' && *p == '\\' &&
+					   (p[1] == '"' || p[1] == '\\')) {
+					mv_buf_putc(&w, *++p);
+				} else {
+					mv_buf_putc(&w, *p);
+				}
+			} else if (*p == '\'' || *p == '"') {
+				quote = *p;
+			} else if (*p == '\\' && p[1]) {
+				mv_buf_putc(&w, *++p);
+			} else {
+				mv_buf_putc(&w, *p);
+			}
+			p++;
+		}
+		if (quote) {
+			mv_buf_deinit(&w);
+			mv_free_words(argv, argc);
+			return mv_error_create(MV_ERR_SYNTAX,
+					       "unterminated %c quote",
+					       quote);
+		}
+		char **nargv = realloc(argv, (size_t)(argc + 2) * sizeof(*argv));
+		if (!nargv || w.oom) {
+			free(nargv ? nargv : argv);
+			mv_buf_deinit(&w);
+			return mv_enomem;
+		}
+		argv = nargv;
+		argv[argc++] = mv_buf_steal(&w);
+		argv[argc] = NULL;
+	}
+	mv_buf_deinit(&w);
+	*ret_argv = argv;
+	*ret_argc = argc;
+	return NULL;
+}
+
+/* ---- output ---- */
+
+void mv_out(struct mv_cmd_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	mv_buf_vprintf(&ctx->out, fmt, ap);
+	va_end(ap);
+}
+
+struct mv_error *mv_out_flush(struct mv_cmd_ctx *ctx)
+{
+	struct mv_session *s = ctx->session;
+	if (ctx->out.oom)
+		return mv_enomem;
+	if (ctx->out.len && s->write &&
+	    !s->write(s->write_arg, ctx->out.data, ctx->out.len)) {
+		mv_buf_clear(&ctx->out);
+		return mv_error_create(MV_ERR_INTERRUPTED, "output stopped");
+	}
+	mv_buf_clear(&ctx->out);
+	return NULL;
+}
+
+struct mv_error *mv_ctx_poll(struct mv_cmd_ctx *ctx)
+{
+	struct mv_session *s = ctx->session;
+	if (s->poll && s->poll())
+		return mv_error_create(MV_ERR_INTERRUPTED, "interrupted");
+	return NULL;
+}

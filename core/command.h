@@ -1,0 +1,112 @@
+/* command.h - one command grammar: a table of commands and their
+ * options, from which the parser, --help, the debuggers' help and
+ * docs/commands.md are all generated (git's parse-options, minus die()). */
+#ifndef MV_COMMAND_H
+#define MV_COMMAND_H
+
+#include "buf.h"
+#include "memview.h"
+
+struct mv_session;
+struct mv_program;
+
+enum mv_opt_type {
+	MV_OPT_FLAG,   /* --json */
+	MV_OPT_INT,    /* --count 3 (decimal or 0x hex, may be negative) */
+	MV_OPT_SIZE,   /* --max-bytes 64M (suffixes K, M, G) */
+	MV_OPT_STRING, /* --type 'struct node' */
+	MV_OPT_CHOICE, /* --unions none|first|all */
+	MV_OPT_LIST,   /* repeatable string: --len A --len B */
+};
+
+struct mv_option {
+	const char *name;     /* long name without dashes */
+	char short_name;      /* 0 if none */
+	enum mv_opt_type type;
+	const char *metavar;  /* for help: "N", "TYPE" */
+	const char *help;
+	const char *def;      /* default as text, or NULL */
+	const char *const *choices; /* MV_OPT_CHOICE, NULL-terminated */
+};
+
+#define MV_MAX_OPTIONS 32
+#define MV_MAX_POSITIONAL 8
+
+struct mv_optval {
+	bool set;
+	int64_t num;
+	const char *str;
+	const char **list;
+	size_t nlist;
+};
+
+struct mv_cmd_ctx;
+
+struct mv_command {
+	const char *name;          /* CLI subcommand */
+	const char *debugger_name; /* gdb and lldb command */
+	const char *synopsis;      /* positional arguments, for usage */
+	const char *summary;       /* one line */
+	const char *description;   /* paragraphs, may be NULL */
+	const struct mv_option *options; /* terminated by name == NULL */
+	int min_pos, max_pos;
+	/* Extra words are joined with spaces into the last positional, so
+	 * that `mv-layout struct node` needs no quotes in a debugger. */
+	bool join_rest;
+	struct mv_error *(*run)(struct mv_cmd_ctx *ctx);
+};
+
+/* Everything a running command sees. */
+struct mv_cmd_ctx {
+	struct mv_session *session;
+	const struct mv_command *cmd;
+	const struct mv_option *opts[MV_MAX_OPTIONS];
+	struct mv_optval vals[MV_MAX_OPTIONS];
+	size_t nopts;
+	const char *pos[MV_MAX_POSITIONAL];
+	size_t npos;
+	bool json;
+	struct mv_buf out;  /* flushed to the session's writer */
+	struct mv_buf scratch; /* joined positionals, list storage */
+	char **owned;       /* strings to free at the end */
+	size_t nowned;
+};
+
+/* The table, terminated by name == NULL. */
+extern const struct mv_command mv_commands[];
+
+const struct mv_command *mv_command_find(const char *name);
+/* Parses argv (argv[0] is the command name) into ctx. */
+struct mv_error *mv_command_parse(const struct mv_command *cmd, int argc,
+				  const char *const *argv,
+				  struct mv_cmd_ctx *ctx);
+void mv_cmd_ctx_deinit(struct mv_cmd_ctx *ctx);
+/* Help text for one front end ("memview", "gdb", "lldb"). */
+void mv_command_render_help(const struct mv_command *cmd,
+			    const char *frontend, struct mv_buf *out);
+/* docs/commands.md */
+void mv_commands_render_markdown(struct mv_buf *out);
+/* Words of a command line with shell-like quoting ('..', "..", \). */
+struct mv_error *mv_split_words(const char *line, char ***ret_argv,
+				int *ret_argc);
+void mv_free_words(char **argv, int argc);
+
+/* Option values, by long name (defaults applied). */
+bool mv_opt_flag(struct mv_cmd_ctx *ctx, const char *name);
+int64_t mv_opt_num(struct mv_cmd_ctx *ctx, const char *name);
+const char *mv_opt_str(struct mv_cmd_ctx *ctx, const char *name);
+bool mv_opt_set(struct mv_cmd_ctx *ctx, const char *name);
+const struct mv_optval *mv_opt_val(struct mv_cmd_ctx *ctx, const char *name);
+
+/* Output: append to ctx->out, flush now and then. */
+void mv_out(struct mv_cmd_ctx *ctx, const char *fmt, ...) MV_PRINTF(2, 3);
+struct mv_error *mv_out_flush(struct mv_cmd_ctx *ctx);
+/* Nonzero poll -> MV_ERR_INTERRUPTED. */
+struct mv_error *mv_ctx_poll(struct mv_cmd_ctx *ctx);
+
+/* The commands (one file each). */
+struct mv_error *mv_cmd_layout(struct mv_cmd_ctx *ctx);
+struct mv_error *mv_cmd_regions(struct mv_cmd_ctx *ctx);
+struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx);
+
+#endif

@@ -1,0 +1,271 @@
+/* session.c - ties a target, a program and a front end together, and
+ * runs commands. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session.h"
+
+struct mv_error *mv_session_create(struct mv_session **ret)
+{
+	struct mv_session *s = calloc(1, sizeof(*s));
+	if (!s)
+		return mv_enomem;
+	strcpy(s->frontend, "memview");
+	*ret = s;
+	return NULL;
+}
+
+static void session_close(struct mv_session *s)
+{
+	if (s->program)
+		mv_program_destroy(s->program);
+	if (s->target)
+		mv_target_destroy(s->target);
+	free(s->core_path);
+	free(s->exe_path);
+	s->program = NULL;
+	s->target = NULL;
+	s->core_path = s->exe_path = NULL;
+	s->opened = false;
+}
+
+void mv_session_destroy(struct mv_session *s)
+{
+	if (!s)
+		return;
+	session_close(s);
+	free(s);
+}
+
+/* Takes ownership of target (may be NULL). */
+static struct mv_error *session_attach(struct mv_session *s,
+				       struct mv_target *target)
+{
+	session_close(s);
+	struct mv_error *err = mv_program_create(target, &s->program);
+	if (err) {
+		if (target)
+			mv_target_destroy(target);
+		return err;
+	}
+	s->target = target;
+	s->opened = true;
+	return NULL;
+}
+
+struct mv_error *mv_session_open_core(struct mv_session *s, const char *core,
+				      const char *exe)
+{
+	struct mv_target *t;
+	struct mv_error *err = mv_target_open_core(core, &t);
+	if (err)
+		return err;
+	if ((err = session_attach(s, t)))
+		return err;
+	s->core_path = strdup(core);
+	s->exe_path = exe ? strdup(exe) : NULL;
+	if (!s->core_path || (exe && !s->exe_path)) {
+		session_close(s);
+		return mv_enomem;
+	}
+	err = mv_program_load_target_objfiles(s->program, exe);
+	if (err)
+		session_close(s);
+	return err;
+}
+
+struct mv_error *mv_session_open_pid(struct mv_session *s, int pid)
+{
+	struct mv_target *t;
+	struct mv_error *err = mv_target_open_pid(pid, &t);
+	if (err)
+		return err;
+	if ((err = session_attach(s, t)))
+		return err;
+	err = mv_program_load_target_objfiles(s->program, NULL);
+	if (err)
+		session_close(s);
+	return err;
+}
+
+struct mv_error *mv_session_open_callback(struct mv_session *s,
+					  mv_read_fn read, void *arg)
+{
+	struct mv_target *t;
+	struct mv_error *err = mv_target_create_callback(read, arg, &t);
+	if (err)
+		return err;
+	return session_attach(s, t);
+}
+
+struct mv_error *mv_session_open_none(struct mv_session *s)
+{
+	return session_attach(s, NULL);
+}
+
+struct mv_error *mv_session_add_objfile(struct mv_session *s,
+					const char *path, uint64_t bias)
+{
+	if (!s->opened) {
+		struct mv_error *err = mv_session_open_none(s);
+		if (err)
+			return err;
+	}
+	size_t n;
+	struct mv_objfile **objs;
+	n = mv_program_objfiles(s->program, &objs);
+	return mv_program_add_objfile(s->program, path, bias, n == 0, NULL);
+}
+
+struct mv_error *mv_session_add_thread(struct mv_session *s, int32_t tid,
+				       const uint64_t *regs)
+{
+	/* Threads live in the target; the debugger's view of registers is
+	 * kept for the gc roots of later commands. */
+	(void)s;
+	(void)tid;
+	(void)regs;
+	return NULL;
+}
+
+void mv_session_set_output(struct mv_session *s, mv_write_fn write, void *arg)
+{
+	s->write = write;
+	s->write_arg = arg;
+}
+
+void mv_session_set_poll(struct mv_session *s, mv_poll_fn poll)
+{
+	s->poll = poll;
+}
+
+void mv_session_set_eval(struct mv_session *s, mv_eval_fn eval, void *arg)
+{
+	s->eval = eval;
+	s->eval_arg = arg;
+}
+
+void mv_session_set_frontend(struct mv_session *s, const char *frontend)
+{
+	snprintf(s->frontend, sizeof(s->frontend), "%s",
+		 frontend ? frontend : "memview");
+}
+
+void mv_session_set_pc(struct mv_session *s, uint64_t pc)
+{
+	s->pc = pc;
+}
+
+void mv_session_set_terminal(struct mv_session *s, int width, bool color)
+{
+	s->width = width;
+	s->color = color;
+}
+
+void mv_session_invalidate(struct mv_session *s)
+{
+	if (s->target)
+		mv_target_invalidate(s->target);
+}
+
+struct mv_error *mv_session_need_target(struct mv_session *s)
+{
+	if (!s->opened)
+		return mv_error_create(MV_ERR_INVALID,
+				       "no target: give --core FILE, --pid PID "
+				       "or --exe FILE");
+	return NULL;
+}
+
+struct mv_error *mv_session_parse_type(struct mv_session *s, const char *name,
+				       struct mv_type **ret)
+{
+	struct mv_error *err = mv_session_need_target(s);
+	if (err)
+		return err;
+	return mv_expr_parse_type(s->program, name, s->pc, ret);
+}
+
+struct mv_error *mv_session_eval(struct mv_session *s, const char *expr,
+				 struct mv_value *ret)
+{
+	struct mv_error *err = mv_session_need_target(s);
+	if (err)
+		return err;
+	if (!s->eval)
+		return mv_expr_eval(s->program, expr, s->pc, ret);
+
+	struct mv_eval_result r;
+	memset(&r, 0, sizeof(r));
+	if (!s->eval(s->eval_arg, expr, &r)) {
+		r.error[sizeof(r.error) - 1] = '\0';
+		return mv_error_create(MV_ERR_INVALID, "%s",
+				       r.error[0] ? r.error
+						  : "cannot evaluate expression");
+	}
+	r.type_name[sizeof(r.type_name) - 1] = '\0';
+	struct mv_type *type;
+	err = mv_expr_parse_type(s->program, r.type_name, s->pc, &type);
+	if (err)
+		return mv_error_wrap(err, "type of '%s'", expr);
+	ret->type = type;
+	ret->is_lvalue = r.is_lvalue != 0;
+	ret->address = r.address;
+	ret->value = r.value;
+	return NULL;
+}
+
+struct mv_error *mv_session_run(struct mv_session *s, int argc,
+				const char *const *argv)
+{
+	if (argc < 1 || !argv || !argv[0])
+		return mv_error_create(MV_ERR_INVALID, "no command given");
+	const struct mv_command *cmd = mv_command_find(argv[0]);
+	if (!cmd)
+		return mv_error_create(MV_ERR_INVALID,
+				       "unknown command '%s' (try 'help')",
+				       argv[0]);
+	struct mv_cmd_ctx ctx;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.session = s;
+	mv_buf_init(&ctx.out);
+	mv_buf_init(&ctx.scratch);
+	struct mv_error *err = mv_command_parse(cmd, argc, argv, &ctx);
+	if (!err) {
+		if (mv_opt_flag(&ctx, "help"))
+			mv_command_render_help(cmd, s->frontend, &ctx.out);
+		else
+			err = cmd->run(&ctx);
+	}
+	/* Partial output goes out even when the command failed. */
+	struct mv_error *ferr = mv_out_flush(&ctx);
+	mv_cmd_ctx_deinit(&ctx);
+	if (err) {
+		mv_error_destroy(ferr);
+		return err;
+	}
+	return ferr;
+}
+
+struct mv_error *mv_session_run_line(struct mv_session *s,
+				     const char *command, const char *line)
+{
+	char **words;
+	int n;
+	struct mv_error *err = mv_split_words(line, &words, &n);
+	if (err)
+		return err;
+	const char **argv = calloc((size_t)n + 2, sizeof(*argv));
+	if (!argv) {
+		mv_free_words(words, n);
+		return mv_enomem;
+	}
+	argv[0] = command;
+	for (int i = 0; i < n; i++)
+		argv[i + 1] = words[i];
+	err = mv_session_run(s, n + 1, argv);
+	free(argv);
+	mv_free_words(words, n);
+	return err;
+}

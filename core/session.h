@@ -1,0 +1,37 @@
+/* session.h - what a session holds; used by the commands. */
+#ifndef MV_SESSION_H
+#define MV_SESSION_H
+
+#include "command.h"
+#include "expr.h"
+#include "memview.h"
+#include "program.h"
+
+struct mv_session {
+	struct mv_target *target;    /* NULL when opened with none */
+	struct mv_program *program;
+	bool opened;
+	char *core_path, *exe_path;
+	mv_write_fn write;
+	void *write_arg;
+	mv_poll_fn poll;
+	mv_eval_fn eval;
+	void *eval_arg;
+	char frontend[16];
+	uint64_t pc;
+	int width;
+	bool color;
+};
+
+/* Evaluates an expression: through the debugger when it gave an
+ * evaluator, else with memview's own C expression language. */
+struct mv_error *mv_session_eval(struct mv_session *s, const char *expr,
+				 struct mv_value *ret);
+/* A type name, in the debugger's or C's spelling. */
+struct mv_error *mv_session_parse_type(struct mv_session *s,
+				       const char *name,
+				       struct mv_type **ret);
+/* Fails with a clear message when there is no memory to read. */
+struct mv_error *mv_session_need_target(struct mv_session *s);
+
+#endif
