@@ -51,6 +51,10 @@ struct mv_error *mv_program_add_objfile(struct mv_program *p,
 struct mv_error *mv_program_load_target_objfiles(struct mv_program *p,
 						 const char *exe);
 size_t mv_program_objfiles(struct mv_program *p, struct mv_objfile ***ret);
+/* Problems found while discovering objfiles (files deleted or replaced
+ * since they were mapped, files that cannot be read), one sentence each;
+ * owned by the program. */
+size_t mv_program_warnings(struct mv_program *p, const char *const **ret);
 /* The objfile whose mapped range contains address, or NULL. */
 struct mv_objfile *mv_program_objfile_at(struct mv_program *p,
 					 uint64_t address);
