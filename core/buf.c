@@ -45,6 +45,8 @@ bool mv_buf_reserve(struct mv_buf *b, size_t extra)
 		b->oom = true;
 		return false;
 	}
+	if (!b->data)
+		p[0] = '\0';
 	b->data = p;
 	b->cap = cap;
 	return true;

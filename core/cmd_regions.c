@@ -3,12 +3,14 @@
 
 #include "session.h"
 
-static void perms_string(uint32_t perms, char out[5])
+/* rwxp as in /proc/PID/maps; a core does not record private/shared,
+ * so it gets three letters. */
+static void perms_string(uint32_t perms, bool sharing_known, char out[5])
 {
 	out[0] = perms & MV_PERM_R ? 'r' : '-';
 	out[1] = perms & MV_PERM_W ? 'w' : '-';
 	out[2] = perms & MV_PERM_X ? 'x' : '-';
-	out[3] = perms & MV_PERM_P ? 'p' : 's';
+	out[3] = sharing_known ? (perms & MV_PERM_P ? 'p' : 's') : '\0';
 	out[4] = '\0';
 }
 
@@ -41,7 +43,8 @@ struct mv_error *mv_cmd_regions(struct mv_cmd_ctx *ctx)
 	}
 	for (size_t i = 0; i < n; i++) {
 		char perms[5];
-		perms_string(r[i].perms, perms);
+		perms_string(r[i].perms, !strcmp(mv_target_kind(s->target), "process"),
+			     perms);
 		uint64_t size = r[i].end - r[i].start;
 		if (ctx->json) {
 			mv_json_begin_object(&j);

@@ -1,0 +1,206 @@
+/* Unit tests: buffers, the JSON writer, terminal escaping, word
+ * splitting, and the command table's parser and help. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "command.h"
+#include "session.h"
+
+static void test_buf_printf_grows(void **state)
+{
+	(void)state;
+	struct mv_buf b;
+	mv_buf_init(&b);
+	for (int i = 0; i < 1000; i++)
+		mv_buf_printf(&b, "%d,", i);
+	assert_false(b.oom);
+	assert_int_equal(strncmp(b.data, "0,1,2,", 6), 0);
+	assert_int_equal(b.len, strlen(b.data));
+	/* 10 one-digit, 90 two-digit, 900 three-digit numbers + commas */
+	assert_int_equal(b.len, 10 * 2 + 90 * 3 + 900 * 4);
+	mv_buf_deinit(&b);
+}
+
+static void test_escape_controls_and_bidi(void **state)
+{
+	(void)state;
+	struct mv_buf b;
+	mv_buf_init(&b);
+	/* ESC, newline, a right-to-left override (U+202E), valid UTF-8
+	 * (e acute), an invalid byte, a quote. */
+	const char in[] = "a\x1b[2J\n\xe2\x80\xae" "b\xc3\xa9\xff\"";
+	mv_buf_escape(&b, in, sizeof(in) - 1, '"');
+	assert_string_equal(b.data, "a\\x1b[2J\\n\\u{202e}b\xc3\xa9\\xff\\\"");
+	mv_buf_deinit(&b);
+}
+
+static void test_json_nesting_and_escapes(void **state)
+{
+	(void)state;
+	struct mv_buf b;
+	mv_buf_init(&b);
+	struct mv_json j;
+	mv_json_init(&j, &b, false);
+	mv_json_begin_object(&j);
+	mv_json_key(&j, "a");
+	mv_json_address(&j, 0x1000);
+	mv_json_key(&j, "list");
+	mv_json_begin_array(&j);
+	mv_json_int(&j, -1);
+	mv_json_string(&j, "q\"\n\x01\xff");
+	mv_json_null(&j);
+	mv_json_double(&j, 0.1);
+	mv_json_double(&j, 2);
+	mv_json_end_array(&j);
+	mv_json_key(&j, "empty");
+	mv_json_begin_object(&j);
+	mv_json_end_object(&j);
+	mv_json_end_object(&j);
+	assert_string_equal(b.data,
+			    "{\"a\":\"0x1000\",\"list\":[-1,\"q\\\"\\n\\u0001\\u00ff\","
+			    "null,0.1,2.0],\"empty\":{}}");
+	mv_buf_deinit(&b);
+}
+
+static void test_split_words(void **state)
+{
+	(void)state;
+	char **argv;
+	int argc;
+	assert_null(mv_split_words("  a 'b c' \"d\\\"e\" f\\ g ''", &argv, &argc));
+	assert_int_equal(argc, 5);
+	assert_string_equal(argv[0], "a");
+	assert_string_equal(argv[1], "b c");
+	assert_string_equal(argv[2], "d\"e");
+	assert_string_equal(argv[3], "f g");
+	assert_string_equal(argv[4], "");
+	mv_free_words(argv, argc);
+	struct mv_error *err = mv_split_words("a 'b", &argv, &argc);
+	assert_non_null(err);
+	assert_int_equal(mv_error_code(err), MV_ERR_SYNTAX);
+	mv_error_destroy(err);
+}
+
+/* Parses a command line; like a front end, keeps the words alive while
+ * the parsed values (which point into them) are in use. */
+static struct mv_error *parse(const char *line, struct mv_cmd_ctx *ctx)
+{
+	static char **words;
+	static int n;
+	mv_free_words(words, n);
+	words = NULL;
+	struct mv_error *err = mv_split_words(line, &words, &n);
+	if (err)
+		return err;
+	memset(ctx, 0, sizeof(*ctx));
+	const struct mv_command *cmd = mv_command_find(words[0]);
+	assert_non_null(cmd);
+	return mv_command_parse(cmd, n, (const char *const *)words, ctx);
+}
+
+static void test_parse_options_and_join(void **state)
+{
+	(void)state;
+	struct mv_cmd_ctx ctx;
+	/* gdb users type `mv-layout struct node` without quotes. */
+	assert_null(parse("mv-layout struct node --json --max-elements=3", &ctx));
+	assert_int_equal(ctx.npos, 1);
+	assert_string_equal(ctx.pos[0], "struct node");
+	assert_true(ctx.json);
+	assert_int_equal(mv_opt_num(&ctx, "max-elements"), 3);
+	assert_true(mv_opt_set(&ctx, "max-elements"));
+	mv_cmd_ctx_deinit(&ctx);
+
+	assert_null(parse("layout -t 'struct node' 0x10", &ctx));
+	assert_string_equal(mv_opt_str(&ctx, "type"), "struct node");
+	assert_string_equal(ctx.pos[0], "0x10");
+	/* The default applies when the option is absent. */
+	assert_int_equal(mv_opt_num(&ctx, "max-elements"), 16);
+	assert_false(mv_opt_set(&ctx, "max-elements"));
+	mv_cmd_ctx_deinit(&ctx);
+}
+
+static void test_parse_errors(void **state)
+{
+	(void)state;
+	struct mv_cmd_ctx ctx;
+	const char *bad[] = {
+		"layout --nosuch x",      "layout",
+		"layout --max-elements x", "layout --max-elements",
+		"regions extra",           "layout --json=1 x",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct mv_error *err = parse(bad[i], &ctx);
+		assert_non_null(err);
+		assert_int_equal(mv_error_code(err), MV_ERR_USAGE);
+		/* One line, naming what is wrong. */
+		assert_null(strchr(mv_error_message(err), '\n'));
+		mv_error_destroy(err);
+		mv_cmd_ctx_deinit(&ctx);
+	}
+}
+
+static void test_help_is_generated_from_table(void **state)
+{
+	(void)state;
+	for (const struct mv_command *c = mv_commands; c->name; c++) {
+		char *gdb = mv_command_help("gdb", c->debugger_name);
+		char *cli = mv_command_help("memview", c->name);
+		assert_non_null(gdb);
+		assert_non_null(cli);
+		/* First line is the summary: the debuggers' short help. */
+		assert_int_equal(strncmp(gdb, c->summary, strlen(c->summary)), 0);
+		assert_non_null(strstr(gdb, c->debugger_name));
+		assert_non_null(strstr(cli, "memview [--core FILE"));
+		for (const struct mv_option *o = c->options; o->name; o++) {
+			char flag[64];
+			snprintf(flag, sizeof(flag), "--%s", o->name);
+			assert_non_null(strstr(gdb, flag));
+		}
+		assert_non_null(strstr(gdb, "--json"));
+		mv_free(gdb);
+		mv_free(cli);
+	}
+	assert_null(mv_command_help("gdb", "nosuch"));
+	const char *const *names = mv_command_names("lldb");
+	assert_string_equal(names[0], mv_commands[0].debugger_name);
+}
+
+static void test_error_static_nomem(void **state)
+{
+	(void)state;
+	struct mv_error *e = mv_error_create(MV_ERR_NOMEM, "ignored");
+	assert_ptr_equal(e, mv_enomem);
+	mv_error_destroy(e); /* harmless on the static error */
+	e = mv_error_fault(0xdead, "cannot read at 0x%x\nsecond", 0xdead);
+	uint64_t addr;
+	assert_true(mv_error_address(e, &addr));
+	assert_int_equal(addr, 0xdead);
+	assert_null(strchr(mv_error_message(e), '\n'));
+	e = mv_error_wrap(e, "while reading %s", "x");
+	assert_string_equal(mv_error_message(e),
+			    "while reading x: cannot read at 0xdead second");
+	mv_error_destroy(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_printf_grows),
+		cmocka_unit_test(test_escape_controls_and_bidi),
+		cmocka_unit_test(test_json_nesting_and_escapes),
+		cmocka_unit_test(test_split_words),
+		cmocka_unit_test(test_parse_options_and_join),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_help_is_generated_from_table),
+		cmocka_unit_test(test_error_static_nomem),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
