@@ -43,8 +43,8 @@ static const char usage[] =
 static void print_usage(FILE *f)
 {
 	fputs(usage, f);
-	for (const struct mv_command *c = mv_commands; c->name; c++)
-		fprintf(f, "  %-12s %s\n", c->name, c->summary);
+	for (const struct mv_command *const *cp = mv_commands; *cp; cp++)
+		fprintf(f, "  %-12s %s\n", (*cp)->name, (*cp)->summary);
 	fputs("\nRun 'memview help COMMAND' for a command's options.\n", f);
 }
 

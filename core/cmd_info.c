@@ -127,3 +127,23 @@ struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 	}
 	return mv_buf_error(&ctx->out);
 }
+
+
+const struct mv_command mv_command_info = {
+	.name = "info",
+	.debugger_name = "mv-info",
+	.synopsis = "",
+	.summary = "Say what the session has: target, objfiles, and "
+		   "where their debug info was found.",
+	.description =
+		"Lists the target (core, process, callback), its "
+		"threads and any problems found opening it, then each "
+		"objfile with its load bias and its debug info: "
+		"embedded, a separate file found by build-id or "
+		"debuglink, or missing, with the Debian package or "
+		"step that would provide it.",
+	.options = mv_no_options,
+	.min_pos = 0,
+	.max_pos = 0,
+	.run = mv_cmd_info,
+};

@@ -529,3 +529,36 @@ struct mv_error *mv_cmd_layout(struct mv_cmd_ctx *ctx)
 	}
 	return mv_buf_error(&ctx->out);
 }
+
+static const struct mv_option layout_options[] = {
+	{"type", 't', MV_OPT_STRING, "TYPE",
+	 "show the object at address EXPR as TYPE", NULL, NULL},
+	{"max-elements", 0, MV_OPT_INT, "N",
+	 "array elements shown per value", "16", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const struct mv_command mv_command_layout = {
+	.name = "layout",
+	.debugger_name = "mv-layout",
+	.synopsis = "TYPE|EXPR",
+	.summary = "Show a type's memory layout: offsets, sizes, "
+		   "holes and padding, like pahole.",
+	.description =
+		"TYPE is a C type name ('struct node', 'node_t', "
+		"'int[3]'). Given an expression instead, layout shows "
+		"the type of the object it names, with each member's "
+		"value read from memory; a pointer to a struct shows "
+		"the struct it points to. With --type, EXPR is an "
+		"address and the object there is shown as TYPE.\n\n"
+		"Members are listed in memory order with offset and "
+		"size in bytes; bitfields as OFFSET:BIT with the size "
+		"of their storage unit. Holes between members and "
+		"trailing padding are shown where they are, and the "
+		"totals follow the struct as pahole prints them.",
+	.options = layout_options,
+	.min_pos = 1,
+	.max_pos = 1,
+	.join_rest = true,
+	.run = mv_cmd_layout,
+};

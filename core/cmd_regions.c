@@ -88,3 +88,21 @@ struct mv_error *mv_cmd_regions(struct mv_cmd_ctx *ctx)
 	}
 	return mv_buf_error(&ctx->out);
 }
+
+
+const struct mv_command mv_command_regions = {
+	.name = "regions",
+	.debugger_name = "mv-regions",
+	.synopsis = "",
+	.summary = "List the memory regions of the target with "
+		   "permissions and backing files.",
+	.description =
+		"For a core dump, also how many bytes of each region "
+		"the dump holds: regions a core leaves out (read-only "
+		"file mappings, filtered segments) are read from the "
+		"mapped files where they still exist.",
+	.options = mv_no_options,
+	.min_pos = 0,
+	.max_pos = 0,
+	.run = mv_cmd_regions,
+};

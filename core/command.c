@@ -7,78 +7,17 @@
 #include "command.h"
 #include "session.h"
 
-static const struct mv_option layout_options[] = {
-	{"type", 't', MV_OPT_STRING, "TYPE",
-	 "show the object at address EXPR as TYPE", NULL, NULL},
-	{"max-elements", 0, MV_OPT_INT, "N",
-	 "array elements shown per value", "16", NULL},
-	{NULL, 0, 0, NULL, NULL, NULL, NULL},
+/* The table: each command's row (name, help, options, run function)
+ * lives in its own cmd_*.c file; this list orders them for help. */
+const struct mv_command *const mv_commands[] = {
+	&mv_command_layout,
+	&mv_command_regions,
+	&mv_command_info,
+	NULL,
 };
 
-static const struct mv_option no_options[] = {
+const struct mv_option mv_no_options[] = {
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},
-};
-
-const struct mv_command mv_commands[] = {
-	{
-		.name = "layout",
-		.debugger_name = "mv-layout",
-		.synopsis = "TYPE|EXPR",
-		.summary = "Show a type's memory layout: offsets, sizes, "
-			   "holes and padding, like pahole.",
-		.description =
-			"TYPE is a C type name ('struct node', 'node_t', "
-			"'int[3]'). Given an expression instead, layout shows "
-			"the type of the object it names, with each member's "
-			"value read from memory; a pointer to a struct shows "
-			"the struct it points to. With --type, EXPR is an "
-			"address and the object there is shown as TYPE.\n\n"
-			"Members are listed in memory order with offset and "
-			"size in bytes; bitfields as OFFSET:BIT with the size "
-			"of their storage unit. Holes between members and "
-			"trailing padding are shown where they are, and the "
-			"totals follow the struct as pahole prints them.",
-		.options = layout_options,
-		.min_pos = 1,
-		.max_pos = 1,
-		.join_rest = true,
-		.run = mv_cmd_layout,
-	},
-	{
-		.name = "regions",
-		.debugger_name = "mv-regions",
-		.synopsis = "",
-		.summary = "List the memory regions of the target with "
-			   "permissions and backing files.",
-		.description =
-			"For a core dump, also how many bytes of each region "
-			"the dump holds: regions a core leaves out (read-only "
-			"file mappings, filtered segments) are read from the "
-			"mapped files where they still exist.",
-		.options = no_options,
-		.min_pos = 0,
-		.max_pos = 0,
-		.run = mv_cmd_regions,
-	},
-	{
-		.name = "info",
-		.debugger_name = "mv-info",
-		.synopsis = "",
-		.summary = "Say what the session has: target, objfiles, and "
-			   "where their debug info was found.",
-		.description =
-			"Lists the target (core, process, callback), its "
-			"threads and any problems found opening it, then each "
-			"objfile with its load bias and its debug info: "
-			"embedded, a separate file found by build-id or "
-			"debuglink, or missing, with the Debian package or "
-			"step that would provide it.",
-		.options = no_options,
-		.min_pos = 0,
-		.max_pos = 0,
-		.run = mv_cmd_info,
-	},
-	{.name = NULL},
 };
 
 /* Options every command takes. */
@@ -91,7 +30,8 @@ static const struct mv_option common_options[] = {
 
 const struct mv_command *mv_command_find(const char *name)
 {
-	for (const struct mv_command *c = mv_commands; c->name; c++)
+	for (const struct mv_command *const *cp = mv_commands; *cp; cp++)
+		for (const struct mv_command *c = *cp; c; c = NULL)
 		if (!strcmp(c->name, name) || !strcmp(c->debugger_name, name))
 			return c;
 	/* The debuggers' `memview` is the CLI's `view`. */
@@ -115,8 +55,8 @@ const char *const *mv_command_names(const char *frontend)
 				!strcmp(frontend, "lldb"));
 	const char **list = names[dbg];
 	size_t n = 0;
-	for (const struct mv_command *c = mv_commands; c->name && n < 31; c++)
-		list[n++] = dbg ? c->debugger_name : c->name;
+	for (const struct mv_command *const *cp = mv_commands; *cp && n < 31; cp++)
+		list[n++] = dbg ? (*cp)->debugger_name : (*cp)->name;
 	list[n] = NULL;
 	return list;
 }
@@ -526,10 +466,12 @@ void mv_commands_render_markdown(struct mv_buf *out)
 		    "`layout` and `info`, lldb has `memory`).\n\n"
 		    "| memview program | gdb and lldb | what it does |\n"
 		    "|---|---|---|\n");
-	for (const struct mv_command *c = mv_commands; c->name; c++)
+	for (const struct mv_command *const *cp = mv_commands; *cp; cp++)
+		for (const struct mv_command *c = *cp; c; c = NULL)
 		mv_buf_printf(out, "| `memview %s` | `%s` | %s |\n", c->name,
 			      c->debugger_name, c->summary);
-	for (const struct mv_command *c = mv_commands; c->name; c++) {
+	for (const struct mv_command *const *cp = mv_commands; *cp; cp++)
+		for (const struct mv_command *c = *cp; c; c = NULL) {
 		mv_buf_printf(out, "\n## %s\n\n%s\n\n```\nmemview [--core FILE "
 			      "[--exe FILE] | --pid PID] %s [OPTIONS]%s%s\n"
 			      "(gdb) %s [OPTIONS]%s%s\n(lldb) %s [OPTIONS]%s%s\n```\n",

@@ -72,8 +72,10 @@ struct mv_cmd_ctx {
 	size_t nowned;
 };
 
-/* The table, terminated by name == NULL. */
-extern const struct mv_command mv_commands[];
+/* The table, NULL-terminated; each row is defined in its cmd_*.c file. */
+extern const struct mv_command *const mv_commands[];
+/* For commands without options of their own. */
+extern const struct mv_option mv_no_options[];
 
 const struct mv_command *mv_command_find(const char *name);
 /* Parses argv (argv[0] is the command name) into ctx. */
@@ -105,6 +107,9 @@ struct mv_error *mv_out_flush(struct mv_cmd_ctx *ctx);
 struct mv_error *mv_ctx_poll(struct mv_cmd_ctx *ctx);
 
 /* The commands (one file each). */
+extern const struct mv_command mv_command_layout;
+extern const struct mv_command mv_command_regions;
+extern const struct mv_command mv_command_info;
 struct mv_error *mv_cmd_layout(struct mv_cmd_ctx *ctx);
 struct mv_error *mv_cmd_regions(struct mv_cmd_ctx *ctx);
 struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx);

@@ -150,7 +150,8 @@ static void test_parse_errors(void **state)
 static void test_help_is_generated_from_table(void **state)
 {
 	(void)state;
-	for (const struct mv_command *c = mv_commands; c->name; c++) {
+	for (const struct mv_command *const *cp = mv_commands; *cp; cp++) {
+		const struct mv_command *c = *cp;
 		char *gdb = mv_command_help("gdb", c->debugger_name);
 		char *cli = mv_command_help("memview", c->name);
 		assert_non_null(gdb);
@@ -170,7 +171,7 @@ static void test_help_is_generated_from_table(void **state)
 	}
 	assert_null(mv_command_help("gdb", "nosuch"));
 	const char *const *names = mv_command_names("lldb");
-	assert_string_equal(names[0], mv_commands[0].debugger_name);
+	assert_string_equal(names[0], mv_commands[0]->debugger_name);
 }
 
 static void test_error_static_nomem(void **state)
