@@ -103,6 +103,7 @@ struct parser {
 	const char *src;
 	uint64_t pc;
 	struct tok tok; /* the current (not yet consumed) token */
+	size_t prev_end; /* end of the last consumed token */
 	int depth;
 	/* Inside sizeof: the operand is not evaluated, so memory is not
 	 * read (reads yield zeros) and a missing target is no error. */
@@ -123,6 +124,7 @@ struct val {
 
 static void next(struct parser *ps)
 {
+	ps->prev_end = ps->tok.start + ps->tok.len;
 	ps->tok = lex_at(ps->src, ps->tok.start + ps->tok.len);
 }
 
@@ -855,11 +857,9 @@ static struct mv_error *read_memory(struct mv_program *p, bool no_read,
 		return mv_error_create(MV_ERR_UNSUPPORTED,
 				       "no memory to read (0x%llx): there is no process or core",
 				       (unsigned long long)address);
-	struct mv_error *err = mv_target_read(t, address, buf, len);
-	if (err)
-		return mv_error_wrap(err, "cannot read %zu bytes at 0x%llx",
-				     len, (unsigned long long)address);
-	return NULL;
+	/* The target's fault already says "cannot read N bytes at ADDR"
+	 * and why, and keeps the address for callers. */
+	return mv_target_read(t, address, buf, len);
 }
 
 /* Reads an integer, enum, bool or pointer (or a float's raw bits) of
@@ -1177,7 +1177,7 @@ static struct mv_error *subscript(struct parser *ps, struct val *v)
 	if (err)
 		return err;
 	v->address += index.value * size;
-	v->end = ps->tok.start;
+	v->end = ps->prev_end;
 	return NULL;
 }
 
@@ -1393,7 +1393,7 @@ static struct mv_error *parse_postfix(struct parser *ps, struct val *v)
 	if (err)
 		return err;
 	v->start = start;
-	v->end = ps->tok.start;
+	v->end = ps->prev_end;
 
 	for (;;) {
 		if (tok_is(ps, '[')) {
@@ -1403,7 +1403,8 @@ static struct mv_error *parse_postfix(struct parser *ps, struct val *v)
 			err = member(ps, v, false);
 		} else if (ps->tok.kind == TOK_ARROW) {
 			struct mv_type *s = mv_type_strip(v->type);
-			if (s->kind != MV_TYPE_POINTER) {
+			if (s->kind != MV_TYPE_POINTER &&
+			    s->kind != MV_TYPE_ARRAY) {
 				err = val_error(ps, MV_ERR_INVALID, v,
 						s->kind == MV_TYPE_STRUCT ||
 								s->kind == MV_TYPE_UNION ?
@@ -1441,7 +1442,7 @@ static struct mv_error *parse_unary(struct parser *ps, struct val *v)
 		err = parse_unary(ps, v);
 		if (err)
 			goto out;
-		v->start = start;
+		/* Errors below quote the operand; the span grows after. */
 		switch (op) {
 		case '*':
 			err = deref(ps, v);
@@ -1528,7 +1529,7 @@ static struct mv_error *parse_unary(struct parser *ps, struct val *v)
 	}
 	if (!err) {
 		v->start = start;
-		v->end = ps->tok.start;
+		v->end = ps->prev_end;
 	}
 out:
 	ps->depth--;
@@ -1621,7 +1622,7 @@ static struct mv_error *parse_expr(struct parser *ps, struct val *v)
 		if (err)
 			return err;
 		v->start = start;
-		v->end = ps->tok.start;
+		v->end = ps->prev_end;
 	}
 	return NULL;
 }
