@@ -1,23 +1,1813 @@
-/* dwarf.c - DWARF types and variables via libdwarf (stub). */
+/* dwarf.c - DWARF types and variables of one ELF file, via libdwarf.
+ *
+ * Opening walks the top-level DIEs of every compile unit and records
+ * names only (a hash table of name -> DIE offsets, strings in an arena),
+ * so that a 4 MB glibc debug file opens quickly.  Types are built on
+ * demand, cached by DIE offset, and live in the same arena until
+ * mv_dwarf_destroy().
+ *
+ * Recursion: pointer, reference and function targets are lazy (built on
+ * first mv_type_target()), so self-referential structs cost nothing.
+ * What a type holds by value (members, typedef / qualifier / array
+ * targets) is built with it, at most MAX_DEPTH levels deep, and a DIE
+ * met again while it is still being built is a cycle: it becomes an
+ * MV_TYPE_UNKNOWN "<type cycle at DIE 0x...>" instead of recursing. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* libdwarf/ prefix: core/dwarf.h would shadow libdwarf's dwarf.h. */
+#include <libdwarf/dwarf.h>
+#include <libdwarf/libdwarf.h>
 
 #include "dwarf.h"
 #include "type_internal.h"
 
-struct mv_dwarf {
-	uint64_t bias;
+/* ------------------------------------------------------------------ */
+/* libdwarf 20210528 shim: the calls whose signatures changed upstream */
+/* ------------------------------------------------------------------ */
+
+static int shim_init_path(const char *path, Dwarf_Debug *dbg,
+			  Dwarf_Error *err)
+{
+	/* No true-path buffer: libdwarf then does not follow
+	 * .gnu_debuglink itself (program.c finds debug files).  No error
+	 * handler: the default one aborts the process, which would kill
+	 * the user's debugger. */
+	return dwarf_init_path(path, NULL, 0, DW_DLC_READ,
+			       DW_GROUPNUMBER_ANY, NULL, NULL, dbg, NULL, 0,
+			       NULL, err);
+}
+
+static int shim_next_cu(Dwarf_Debug dbg, Dwarf_Half *version,
+			Dwarf_Half *addr_size, Dwarf_Unsigned *next,
+			Dwarf_Error *err)
+{
+	Dwarf_Unsigned header_length, type_offset;
+	Dwarf_Half length_size, extension_size, cu_type;
+	Dwarf_Off abbrev_offset;
+	Dwarf_Sig8 signature;
+	return dwarf_next_cu_header_d(dbg, true, &header_length, version,
+				      &abbrev_offset, addr_size, &length_size,
+				      &extension_size, &signature,
+				      &type_offset, next, &cu_type, err);
+}
+
+static int shim_siblingof(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Die *ret,
+			  Dwarf_Error *err)
+{
+	return dwarf_siblingof_b(dbg, die, true, ret, err);
+}
+
+static int shim_offdie(Dwarf_Debug dbg, Dwarf_Off off, Dwarf_Die *ret,
+		       Dwarf_Error *err)
+{
+	return dwarf_offdie_b(dbg, off, true, ret, err);
+}
+
+static void shim_free_error(Dwarf_Debug dbg, Dwarf_Error err)
+{
+	if (err)
+		dwarf_dealloc_error(dbg, err);
+}
+
+/* Pre-DWARF 5 .debug_ranges: calls fn(arg, low, high) per range. */
+static void shim_ranges_v4(Dwarf_Debug dbg, Dwarf_Die cu_die,
+			   Dwarf_Off offset, uint64_t base,
+			   void (*fn)(void *, uint64_t, uint64_t), void *arg)
+{
+	Dwarf_Ranges *ranges = NULL;
+	Dwarf_Signed count = 0;
+	Dwarf_Unsigned bytes = 0;
+	Dwarf_Off real_offset = 0;
+	Dwarf_Error err = NULL;
+	if (dwarf_get_ranges_b(dbg, offset, cu_die, &real_offset, &ranges,
+			       &count, &bytes, &err) != DW_DLV_OK) {
+		shim_free_error(dbg, err);
+		return;
+	}
+	for (Dwarf_Signed i = 0; i < count; i++) {
+		if (ranges[i].dwr_type == DW_RANGES_END)
+			break;
+		if (ranges[i].dwr_type == DW_RANGES_ADDRESS_SELECTION)
+			base = ranges[i].dwr_addr2;
+		else
+			fn(arg, base + ranges[i].dwr_addr1,
+			   base + ranges[i].dwr_addr2);
+	}
+	dwarf_ranges_dealloc(dbg, ranges, count);
+}
+
+/* DWARF 5 .debug_rnglists: libdwarf hands back cooked addresses. */
+static void shim_ranges_v5(Dwarf_Debug dbg, Dwarf_Attribute attr,
+			   Dwarf_Half form,
+			   void (*fn)(void *, uint64_t, uint64_t), void *arg)
+{
+	Dwarf_Unsigned value = 0, count = 0, global_offset = 0;
+	Dwarf_Rnglists_Head head = NULL;
+	Dwarf_Error err = NULL;
+	int res;
+	if (form == DW_FORM_rnglistx) {
+		res = dwarf_formudata(attr, &value, &err);
+	} else {
+		Dwarf_Off off = 0;
+		res = dwarf_global_formref(attr, &off, &err);
+		value = off;
+	}
+	if (res != DW_DLV_OK) {
+		shim_free_error(dbg, err);
+		return;
+	}
+	if (dwarf_rnglists_get_rle_head(attr, form, value, &head, &count,
+					&global_offset, &err) != DW_DLV_OK) {
+		shim_free_error(dbg, err);
+		return;
+	}
+	for (Dwarf_Unsigned i = 0; i < count; i++) {
+		unsigned entry_len = 0, code = 0;
+		Dwarf_Unsigned raw1, raw2, lo, hi;
+		Dwarf_Bool unavailable = false;
+		if (dwarf_get_rnglists_entry_fields_a(head, i, &entry_len,
+						      &code, &raw1, &raw2,
+						      &unavailable, &lo, &hi,
+						      &err) != DW_DLV_OK) {
+			shim_free_error(dbg, err);
+			break;
+		}
+		if (code == DW_RLE_end_of_list)
+			break;
+		if (unavailable || code == DW_RLE_base_address ||
+		    code == DW_RLE_base_addressx)
+			continue;
+		fn(arg, lo, hi);
+	}
+	dwarf_dealloc_rnglists_head(head);
+}
+
+/* ------------------------------------------------------------------ */
+/* Arena: names and types, freed all at once                          */
+/* ------------------------------------------------------------------ */
+
+#define ARENA_CHUNK (64 * 1024)
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, cap;
+	max_align_t data[];
 };
+
+struct arena {
+	struct arena_chunk *head;
+};
+
+static void *arena_alloc(struct arena *a, size_t size)
+{
+	size = (size + 15) & ~(size_t)15;
+	if (!size)
+		size = 16;
+	struct arena_chunk *c = a->head;
+	if (!c || c->cap - c->used < size) {
+		/* Big requests get a chunk of their own, behind the current
+		 * one, so the current chunk's free space is not wasted. */
+		size_t cap = size > ARENA_CHUNK / 4 ? size : ARENA_CHUNK;
+		struct arena_chunk *n = malloc(sizeof(*n) + cap);
+		if (!n)
+			return NULL;
+		n->used = 0;
+		n->cap = cap;
+		if (c && cap != ARENA_CHUNK) {
+			n->next = c->next;
+			c->next = n;
+		} else {
+			n->next = c;
+			a->head = n;
+		}
+		c = n;
+	}
+	void *p = (char *)c->data + c->used;
+	c->used += size;
+	memset(p, 0, size);
+	return p;
+}
+
+static char *arena_strdup(struct arena *a, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = arena_alloc(a, n);
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
+
+static void arena_free(struct arena *a)
+{
+	struct arena_chunk *c = a->head;
+	while (c) {
+		struct arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	a->head = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Data structures                                                     */
+/* ------------------------------------------------------------------ */
+
+#define MAX_DEPTH 64
+#define MAX_NAMESPACE_DEPTH 8
+#define NONE UINT32_MAX
+
+enum idx_kind {
+	IDX_STRUCT,
+	IDX_UNION,
+	IDX_ENUM,
+	IDX_CLASS,
+	IDX_ORDINARY, /* typedefs and base types */
+	IDX_VARIABLE,
+};
+
+struct idx_entry {
+	const char *name;
+	uint64_t die;      /* for variables: the DIE with the location */
+	uint64_t type_die; /* variables: their type; 0 if none */
+	uint64_t addr;     /* variables: DW_OP_addr operand, unbiased */
+	uint64_t size;     /* types: DW_AT_byte_size */
+	uint32_t line;     /* types: DW_AT_decl_line */
+	uint32_t cu;
+	uint32_t next;     /* next entry of the same kind and name */
+	uint32_t hash;
+	uint8_t kind;
+	bool declaration;
+	bool has_size;
+};
+
+/* One slot per distinct (kind, name): the chain of its entries in file
+ * order. */
+struct idx_slot {
+	uint32_t head, tail; /* entry indexes; head == NONE: empty */
+};
+
+struct range {
+	uint64_t lo, hi;
+};
+
+struct cu {
+	uint64_t start, end; /* unit's extent in .debug_info */
+	uint64_t die;        /* the unit DIE */
+	const char *name;
+	uint16_t version, addr_size;
+	/* Loaded on first use. */
+	bool ranges_loaded, files_loaded;
+	size_t nranges, ranges_cap;
+	struct range *ranges;
+	size_t nfiles;
+	const char **files;
+};
+
+struct tcache_slot {
+	uint64_t die; /* UINT64_MAX: empty */
+	struct mv_type *type;
+	bool building;
+};
+
+struct mv_dwarf {
+	Dwarf_Debug dbg;
+	uint64_t bias;
+	char *path;
+	struct arena arena;
+	bool oom; /* an allocation failed in the current call */
+
+	struct cu *cus;
+	size_t ncus, cus_cap;
+
+	struct idx_entry *entries;
+	size_t nentries, entries_cap;
+	struct idx_slot *slots;
+	size_t nslots, nslots_used; /* nslots: a power of two */
+
+	struct tcache_slot *tslots;
+	size_t ntslots, ntslots_used;
+	size_t types_built;
+
+	struct mv_type void_type;
+};
+
+/* What every resolver failure falls back to when even the arena fails. */
+static struct mv_type oom_type = {
+	.kind = MV_TYPE_UNKNOWN,
+	.name = "<out of memory>",
+};
+
+static uint32_t hash_name(const char *s, enum idx_kind kind)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)kind;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static void drop_error(struct mv_dwarf *d, Dwarf_Error *err)
+{
+	if (*err) {
+		shim_free_error(d->dbg, *err);
+		*err = NULL;
+	}
+}
+
+static struct mv_error *dwarf_failure(Dwarf_Debug dbg, Dwarf_Error err,
+				      const char *path, const char *what)
+{
+	struct mv_error *e = mv_error_create(
+		MV_ERR_FORMAT, "%s: %s: %s", path, what,
+		err ? dwarf_errmsg(err) : "libdwarf error");
+	shim_free_error(dbg, err);
+	return e;
+}
+
+/* ------------------------------------------------------------------ */
+/* DIE attribute helpers: a missing or malformed attribute is absent   */
+/* ------------------------------------------------------------------ */
+
+static bool die_attr(struct mv_dwarf *d, Dwarf_Die die, Dwarf_Half at,
+		     Dwarf_Attribute *ret)
+{
+	Dwarf_Error err = NULL;
+	int res = dwarf_attr(die, at, ret, &err);
+	drop_error(d, &err);
+	return res == DW_DLV_OK;
+}
+
+static bool attr_udata(struct mv_dwarf *d, Dwarf_Attribute attr,
+		       uint64_t *ret)
+{
+	Dwarf_Error err = NULL;
+	Dwarf_Half form = 0;
+	if (dwarf_whatform(attr, &form, &err) != DW_DLV_OK) {
+		drop_error(d, &err);
+		return false;
+	}
+	int res;
+	if (form == DW_FORM_sdata || form == DW_FORM_implicit_const) {
+		Dwarf_Signed s = 0;
+		res = dwarf_formsdata(attr, &s, &err);
+		*ret = (uint64_t)s;
+	} else {
+		Dwarf_Unsigned u = 0;
+		res = dwarf_formudata(attr, &u, &err);
+		*ret = u;
+	}
+	drop_error(d, &err);
+	return res == DW_DLV_OK;
+}
+
+static bool die_udata(struct mv_dwarf *d, Dwarf_Die die, Dwarf_Half at,
+		      uint64_t *ret)
+{
+	Dwarf_Attribute attr;
+	if (!die_attr(d, die, at, &attr))
+		return false;
+	bool ok = attr_udata(d, attr, ret);
+	dwarf_dealloc_attribute(attr);
+	return ok;
+}
+
+static bool die_sdata(struct mv_dwarf *d, Dwarf_Die die, Dwarf_Half at,
+		      int64_t *ret)
+{
+	Dwarf_Attribute attr;
+	if (!die_attr(d, die, at, &attr))
+		return false;
+	Dwarf_Error err = NULL;
+	Dwarf_Half form = 0;
+	bool ok = false;
+	if (dwarf_whatform(attr, &form, &err) == DW_DLV_OK) {
+		if (form == DW_FORM_udata) {
+			Dwarf_Unsigned u = 0;
+			ok = dwarf_formudata(attr, &u, &err) == DW_DLV_OK;
+			*ret = (int64_t)u;
+		} else {
+			Dwarf_Signed s = 0;
+			ok = dwarf_formsdata(attr, &s, &err) == DW_DLV_OK;
+			*ret = s;
+		}
+	}
+	drop_error(d, &err);
+	dwarf_dealloc_attribute(attr);
+	return ok;
+}
+
+static bool die_flag(struct mv_dwarf *d, Dwarf_Die die, Dwarf_Half at)
+{
+	Dwarf_Attribute attr;
+	if (!die_attr(d, die, at, &attr))
+		return false;
+	Dwarf_Error err = NULL;
+	Dwarf_Bool flag = false;
+	if (dwarf_formflag(attr, &flag, &err) != DW_DLV_OK)
+		flag = false;
+	drop_error(d, &err);
+	dwarf_dealloc_attribute(attr);
+	return flag;
+}
+
+static bool die_ref(struct mv_dwarf *d, Dwarf_Die die, Dwarf_Half at,
+		    uint64_t *ret)
+{
+	Dwarf_Attribute attr;
+	if (!die_attr(d, die, at, &attr))
+		return false;
+	Dwarf_Error err = NULL;
+	Dwarf_Off off = 0;
+	bool ok = dwarf_global_formref(attr, &off, &err) == DW_DLV_OK;
+	drop_error(d, &err);
+	dwarf_dealloc_attribute(attr);
+	/* Offset 0 is a unit header, never a DIE: we use it for "none". */
+	if (ok && off == 0)
+		ok = false;
+	*ret = off;
+	return ok;
+}
+
+static const char *die_name(struct mv_dwarf *d, Dwarf_Die die)
+{
+	Dwarf_Error err = NULL;
+	char *name = NULL;
+	if (dwarf_diename(die, &name, &err) != DW_DLV_OK) {
+		drop_error(d, &err);
+		return NULL;
+	}
+	return name;
+}
+
+static Dwarf_Half die_tag(struct mv_dwarf *d, Dwarf_Die die)
+{
+	Dwarf_Error err = NULL;
+	Dwarf_Half tag = 0;
+	if (dwarf_tag(die, &tag, &err) != DW_DLV_OK) {
+		drop_error(d, &err);
+		return 0;
+	}
+	return tag;
+}
+
+static uint64_t die_offset(struct mv_dwarf *d, Dwarf_Die die)
+{
+	Dwarf_Error err = NULL;
+	Dwarf_Off off = 0;
+	if (dwarf_dieoffset(die, &off, &err) != DW_DLV_OK)
+		drop_error(d, &err);
+	return off;
+}
+
+/* Copies an expression (exprloc or block form) into buf; returns its
+ * length, or 0 if absent, another form, or longer than size. */
+static size_t die_expr(struct mv_dwarf *d, Dwarf_Die die, Dwarf_Half at,
+		       uint8_t *buf, size_t size)
+{
+	Dwarf_Attribute attr;
+	if (!die_attr(d, die, at, &attr))
+		return 0;
+	Dwarf_Error err = NULL;
+	Dwarf_Half form = 0;
+	size_t len = 0;
+	if (dwarf_whatform(attr, &form, &err) != DW_DLV_OK) {
+		drop_error(d, &err);
+	} else if (form == DW_FORM_exprloc) {
+		Dwarf_Unsigned n = 0;
+		Dwarf_Ptr p = NULL;
+		if (dwarf_formexprloc(attr, &n, &p, &err) == DW_DLV_OK &&
+		    p && n && n <= size) {
+			memcpy(buf, p, n);
+			len = n;
+		}
+		drop_error(d, &err);
+	} else if (form == DW_FORM_block1 || form == DW_FORM_block2 ||
+		   form == DW_FORM_block4 || form == DW_FORM_block) {
+		Dwarf_Block *block = NULL;
+		if (dwarf_formblock(attr, &block, &err) == DW_DLV_OK) {
+			if (block->bl_data && block->bl_len &&
+			    block->bl_len <= size) {
+				memcpy(buf, block->bl_data, block->bl_len);
+				len = block->bl_len;
+			}
+			dwarf_dealloc(d->dbg, block, DW_DLA_BLOCK);
+		}
+		drop_error(d, &err);
+	}
+	dwarf_dealloc_attribute(attr);
+	return len;
+}
+
+/* A single DW_OP_addr: the address of a global or static. */
+static bool expr_addr(const uint8_t *expr, size_t len, unsigned addr_size,
+		      uint64_t *ret)
+{
+	if (addr_size == 0 || addr_size > 8 || len != 1 + addr_size ||
+	    expr[0] != DW_OP_addr)
+		return false;
+	uint64_t v = 0;
+	for (unsigned i = 0; i < addr_size; i++)
+		v |= (uint64_t)expr[1 + i] << (8 * i);
+	*ret = v;
+	return true;
+}
+
+static bool read_uleb(const uint8_t **p, const uint8_t *end, uint64_t *ret)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
+		uint8_t b = *(*p)++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*ret = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Compile units                                                       */
+/* ------------------------------------------------------------------ */
+
+static struct cu *cu_of(struct mv_dwarf *d, uint64_t die)
+{
+	size_t lo = 0, hi = d->ncus;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (die < d->cus[mid].start)
+			hi = mid;
+		else if (die >= d->cus[mid].end)
+			lo = mid + 1;
+		else
+			return &d->cus[mid];
+	}
+	return NULL;
+}
+
+static void add_range(void *arg, uint64_t lo, uint64_t hi)
+{
+	struct cu *cu = arg;
+	if (hi <= lo)
+		return;
+	if (cu->nranges == cu->ranges_cap) {
+		size_t cap = cu->ranges_cap ? 2 * cu->ranges_cap : 4;
+		struct range *r = realloc(cu->ranges, cap * sizeof(*r));
+		if (!r)
+			return;
+		cu->ranges = r;
+		cu->ranges_cap = cap;
+	}
+	cu->ranges[cu->nranges++] = (struct range){ lo, hi };
+}
+
+static void cu_load_ranges(struct mv_dwarf *d, struct cu *cu)
+{
+	Dwarf_Die die = NULL;
+	Dwarf_Error err = NULL;
+	cu->ranges_loaded = true;
+	if (shim_offdie(d->dbg, cu->die, &die, &err) != DW_DLV_OK) {
+		drop_error(d, &err);
+		return;
+	}
+	Dwarf_Addr low = 0;
+	bool has_low = dwarf_lowpc(die, &low, &err) == DW_DLV_OK;
+	drop_error(d, &err);
+	Dwarf_Attribute attr;
+	if (die_attr(d, die, DW_AT_ranges, &attr)) {
+		Dwarf_Half form = 0;
+		if (dwarf_whatform(attr, &form, &err) != DW_DLV_OK) {
+			drop_error(d, &err);
+		} else if (cu->version >= 5) {
+			shim_ranges_v5(d->dbg, attr, form, add_range, cu);
+		} else {
+			Dwarf_Off off = 0;
+			if (dwarf_global_formref(attr, &off, &err) == DW_DLV_OK)
+				shim_ranges_v4(d->dbg, die, off,
+					       has_low ? low : 0, add_range,
+					       cu);
+			drop_error(d, &err);
+		}
+		dwarf_dealloc_attribute(attr);
+	} else if (has_low) {
+		Dwarf_Addr high = 0;
+		Dwarf_Half form = 0;
+		enum Dwarf_Form_Class cls = DW_FORM_CLASS_UNKNOWN;
+		if (dwarf_highpc_b(die, &high, &form, &cls, &err) ==
+		    DW_DLV_OK) {
+			if (cls == DW_FORM_CLASS_CONSTANT)
+				high += low;
+			add_range(cu, low, high);
+		}
+		drop_error(d, &err);
+	}
+	dwarf_dealloc_die(die);
+}
+
+static bool cu_contains(struct mv_dwarf *d, uint32_t index, uint64_t pc)
+{
+	if (index >= d->ncus || pc < d->bias)
+		return false;
+	struct cu *cu = &d->cus[index];
+	if (!cu->ranges_loaded)
+		cu_load_ranges(d, cu);
+	uint64_t addr = pc - d->bias;
+	for (size_t i = 0; i < cu->nranges; i++)
+		if (addr >= cu->ranges[i].lo && addr < cu->ranges[i].hi)
+			return true;
+	return false;
+}
+
+static void cu_load_files(struct mv_dwarf *d, struct cu *cu)
+{
+	Dwarf_Die die = NULL;
+	Dwarf_Error err = NULL;
+	char **files = NULL;
+	Dwarf_Signed count = 0;
+	cu->files_loaded = true;
+	if (shim_offdie(d->dbg, cu->die, &die, &err) != DW_DLV_OK) {
+		drop_error(d, &err);
+		return;
+	}
+	if (dwarf_srcfiles(die, &files, &count, &err) == DW_DLV_OK) {
+		if (count > 0 && (uint64_t)count < SIZE_MAX / sizeof(char *))
+			cu->files = arena_alloc(&d->arena,
+						(size_t)count * sizeof(char *));
+		for (Dwarf_Signed i = 0; i < count; i++) {
+			if (cu->files && files[i])
+				cu->files[i] =
+					arena_strdup(&d->arena, files[i]);
+			dwarf_dealloc(d->dbg, files[i], DW_DLA_STRING);
+		}
+		if (cu->files)
+			cu->nfiles = (size_t)count;
+		dwarf_dealloc(d->dbg, files, DW_DLA_LIST);
+	}
+	drop_error(d, &err);
+	dwarf_dealloc_die(die);
+}
+
+static const char *cu_file(struct mv_dwarf *d, struct cu *cu, uint64_t n)
+{
+	if (!cu->files_loaded)
+		cu_load_files(d, cu);
+	/* DWARF 5 numbers files from 0, earlier versions from 1. */
+	if (cu->version < 5) {
+		if (n == 0)
+			return NULL;
+		n--;
+	}
+	return n < cu->nfiles ? cu->files[n] : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Name index                                                          */
+/* ------------------------------------------------------------------ */
+
+static bool idx_grow(struct mv_dwarf *d)
+{
+	size_t n = d->nslots ? 2 * d->nslots : 1024;
+	struct idx_slot *slots = malloc(n * sizeof(*slots));
+	if (!slots)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		slots[i].head = slots[i].tail = NONE;
+	for (size_t i = 0; i < d->nslots; i++) {
+		struct idx_slot *s = &d->slots[i];
+		if (s->head == NONE)
+			continue;
+		size_t j = d->entries[s->head].hash & (n - 1);
+		while (slots[j].head != NONE)
+			j = (j + 1) & (n - 1);
+		slots[j] = *s;
+	}
+	free(d->slots);
+	d->slots = slots;
+	d->nslots = n;
+	return true;
+}
+
+/* The slot of (kind, name), or an empty slot where it would go. */
+static struct idx_slot *idx_slot(struct mv_dwarf *d, enum idx_kind kind,
+				 const char *name, uint32_t hash)
+{
+	size_t mask = d->nslots - 1;
+	for (size_t j = hash & mask;; j = (j + 1) & mask) {
+		struct idx_slot *s = &d->slots[j];
+		if (s->head == NONE)
+			return s;
+		struct idx_entry *e = &d->entries[s->head];
+		if (e->hash == hash && e->kind == kind &&
+		    strcmp(e->name, name) == 0)
+			return s;
+	}
+}
+
+static uint32_t idx_lookup(struct mv_dwarf *d, enum idx_kind kind,
+			   const char *name)
+{
+	if (!d->nslots || !name)
+		return NONE;
+	return idx_slot(d, kind, name, hash_name(name, kind))->head;
+}
+
+/* Appends an entry (name, kind and the caller's fields) to the index. */
+static bool idx_add(struct mv_dwarf *d, const struct idx_entry *proto)
+{
+	if (d->nentries >= NONE - 1)
+		return true; /* absurd file: keep what we have */
+	if ((d->nslots_used + 1) * 2 > d->nslots && !idx_grow(d))
+		return false;
+	if (d->nentries == d->entries_cap) {
+		size_t cap = d->entries_cap ? 2 * d->entries_cap : 4096;
+		struct idx_entry *e = realloc(d->entries, cap * sizeof(*e));
+		if (!e)
+			return false;
+		d->entries = e;
+		d->entries_cap = cap;
+	}
+	uint32_t hash = hash_name(proto->name, proto->kind);
+	struct idx_slot *s = idx_slot(d, proto->kind, proto->name, hash);
+	uint32_t index = (uint32_t)d->nentries;
+	struct idx_entry *e = &d->entries[index];
+	*e = *proto;
+	e->hash = hash;
+	e->next = NONE;
+	if (s->head == NONE) {
+		/* First of its name: the only copy of the string. */
+		e->name = arena_strdup(&d->arena, proto->name);
+		if (!e->name)
+			return false;
+		s->head = s->tail = index;
+		d->nslots_used++;
+	} else {
+		e->name = d->entries[s->head].name;
+		d->entries[s->tail].next = index;
+		s->tail = index;
+	}
+	d->nentries++;
+	return true;
+}
+
+static bool index_variable(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu,
+			   const char *name)
+{
+	uint8_t expr[32];
+	size_t len = die_expr(d, die, DW_AT_location, expr, sizeof(expr));
+	struct idx_entry e = { .kind = IDX_VARIABLE, .cu = cu };
+	if (!expr_addr(expr, len, d->cus[cu].addr_size, &e.addr))
+		return true;
+	e.die = die_offset(d, die);
+	bool has_type = die_ref(d, die, DW_AT_type, &e.type_die);
+	if (!name || !has_type) {
+		/* int x = 1; after extern int x; in a header: name and type
+		 * live on the declaration. */
+		uint64_t spec;
+		if (!die_ref(d, die, DW_AT_specification, &spec) &&
+		    !die_ref(d, die, DW_AT_abstract_origin, &spec))
+			return true;
+		Dwarf_Die sdie = NULL;
+		Dwarf_Error err = NULL;
+		if (shim_offdie(d->dbg, spec, &sdie, &err) != DW_DLV_OK) {
+			drop_error(d, &err);
+			return true;
+		}
+		if (!name)
+			name = die_name(d, sdie);
+		if (!has_type && !die_ref(d, sdie, DW_AT_type, &e.type_die))
+			e.type_die = 0;
+		bool ok = true;
+		if (name) {
+			e.name = name;
+			ok = idx_add(d, &e);
+		}
+		dwarf_dealloc_die(sdie);
+		return ok;
+	}
+	e.name = name;
+	return idx_add(d, &e);
+}
+
+static bool index_children(struct mv_dwarf *d, Dwarf_Die parent,
+			   uint32_t cu, const char *prefix, int depth);
+
+static bool index_die(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu,
+		      const char *prefix, int depth)
+{
+	Dwarf_Half tag = die_tag(d, die);
+	struct idx_entry e = { .cu = cu };
+	switch (tag) {
+	case DW_TAG_structure_type:
+		e.kind = IDX_STRUCT;
+		break;
+	case DW_TAG_union_type:
+		e.kind = IDX_UNION;
+		break;
+	case DW_TAG_enumeration_type:
+		e.kind = IDX_ENUM;
+		break;
+	case DW_TAG_class_type:
+		e.kind = IDX_CLASS;
+		break;
+	case DW_TAG_typedef:
+	case DW_TAG_base_type:
+		e.kind = IDX_ORDINARY;
+		break;
+	case DW_TAG_variable:
+	case DW_TAG_namespace:
+		break;
+	default:
+		return true;
+	}
+	const char *name = die_name(d, die);
+	char qualified[512];
+	if (prefix && name) {
+		int n = snprintf(qualified, sizeof(qualified), "%s::%s", prefix,
+				 name);
+		if (n < 0 || (size_t)n >= sizeof(qualified))
+			return true;
+		name = qualified;
+	}
+	if (tag == DW_TAG_namespace) {
+		if (depth >= MAX_NAMESPACE_DEPTH)
+			return true;
+		/* An anonymous namespace's members are reachable with the
+		 * enclosing prefix. */
+		return index_children(d, die, cu, name ? name : prefix,
+				      depth + 1);
+	}
+	if (tag == DW_TAG_variable)
+		return index_variable(d, die, cu, name);
+	if (!name)
+		return true;
+	e.name = name;
+	e.die = die_offset(d, die);
+	e.declaration = die_flag(d, die, DW_AT_declaration);
+	e.has_size = die_udata(d, die, DW_AT_byte_size, &e.size);
+	uint64_t line = 0;
+	if (die_udata(d, die, DW_AT_decl_line, &line))
+		e.line = line > UINT32_MAX ? UINT32_MAX : (uint32_t)line;
+	return idx_add(d, &e);
+}
+
+static bool index_children(struct mv_dwarf *d, Dwarf_Die parent,
+			   uint32_t cu, const char *prefix, int depth)
+{
+	Dwarf_Die child = NULL;
+	Dwarf_Error err = NULL;
+	int res = dwarf_child(parent, &child, &err);
+	bool ok = true;
+	while (res == DW_DLV_OK && ok) {
+		ok = index_die(d, child, cu, prefix, depth);
+		Dwarf_Die next = NULL;
+		res = shim_siblingof(d->dbg, child, &next, &err);
+		dwarf_dealloc_die(child);
+		child = next;
+	}
+	if (res == DW_DLV_OK)
+		dwarf_dealloc_die(child);
+	drop_error(d, &err);
+	return ok;
+}
+
+static struct mv_error *index_all(struct mv_dwarf *d)
+{
+	uint64_t start = 0;
+	for (;;) {
+		Dwarf_Half version = 0, addr_size = 0;
+		Dwarf_Unsigned next = 0;
+		Dwarf_Error err = NULL;
+		int res = shim_next_cu(d->dbg, &version, &addr_size, &next,
+				       &err);
+		if (res == DW_DLV_NO_ENTRY)
+			break;
+		if (res != DW_DLV_OK)
+			return dwarf_failure(d->dbg, err, d->path,
+					     "reading compile unit headers");
+		Dwarf_Die cu_die = NULL;
+		res = shim_siblingof(d->dbg, NULL, &cu_die, &err);
+		if (res != DW_DLV_OK) {
+			/* A unit without a DIE: skip it, keep the rest. */
+			drop_error(d, &err);
+			start = next;
+			continue;
+		}
+		if (d->ncus == d->cus_cap) {
+			size_t cap = d->cus_cap ? 2 * d->cus_cap : 64;
+			struct cu *cus = realloc(d->cus, cap * sizeof(*cus));
+			if (!cus) {
+				dwarf_dealloc_die(cu_die);
+				return mv_enomem;
+			}
+			d->cus = cus;
+			d->cus_cap = cap;
+		}
+		struct cu *cu = &d->cus[d->ncus];
+		memset(cu, 0, sizeof(*cu));
+		cu->start = start;
+		cu->end = next > start ? next : UINT64_MAX;
+		cu->die = die_offset(d, cu_die);
+		cu->version = version;
+		cu->addr_size = addr_size;
+		const char *name = die_name(d, cu_die);
+		if (name && !(cu->name = arena_strdup(&d->arena, name))) {
+			dwarf_dealloc_die(cu_die);
+			return mv_enomem;
+		}
+		uint32_t index = (uint32_t)d->ncus++;
+		bool ok = index_children(d, cu_die, index, NULL, 0);
+		dwarf_dealloc_die(cu_die);
+		if (!ok)
+			return mv_enomem;
+		if (next <= start)
+			break; /* no progress: malformed header */
+		start = next;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Type cache                                                          */
+/* ------------------------------------------------------------------ */
+
+static uint64_t hash_off(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static struct tcache_slot *tcache_find(struct mv_dwarf *d, uint64_t die)
+{
+	if (!d->ntslots)
+		return NULL;
+	size_t mask = d->ntslots - 1;
+	for (size_t j = hash_off(die) & mask;; j = (j + 1) & mask) {
+		struct tcache_slot *s = &d->tslots[j];
+		if (s->die == die)
+			return s;
+		if (s->die == UINT64_MAX)
+			return NULL;
+	}
+}
+
+static bool tcache_insert(struct mv_dwarf *d, uint64_t die,
+			  struct mv_type *t, bool building)
+{
+	if ((d->ntslots_used + 1) * 2 > d->ntslots) {
+		size_t n = d->ntslots ? 2 * d->ntslots : 256;
+		struct tcache_slot *slots = malloc(n * sizeof(*slots));
+		if (!slots)
+			return false;
+		for (size_t i = 0; i < n; i++)
+			slots[i].die = UINT64_MAX;
+		for (size_t i = 0; i < d->ntslots; i++) {
+			struct tcache_slot *s = &d->tslots[i];
+			if (s->die == UINT64_MAX)
+				continue;
+			size_t j = hash_off(s->die) & (n - 1);
+			while (slots[j].die != UINT64_MAX)
+				j = (j + 1) & (n - 1);
+			slots[j] = *s;
+		}
+		free(d->tslots);
+		d->tslots = slots;
+		d->ntslots = n;
+	}
+	size_t mask = d->ntslots - 1;
+	size_t j = hash_off(die) & mask;
+	while (d->tslots[j].die != UINT64_MAX && d->tslots[j].die != die)
+		j = (j + 1) & mask;
+	if (d->tslots[j].die == UINT64_MAX)
+		d->ntslots_used++;
+	d->tslots[j] = (struct tcache_slot){ die, t, building };
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Building types                                                      */
+/* ------------------------------------------------------------------ */
+
+static struct mv_type *new_type(struct mv_dwarf *d)
+{
+	struct mv_type *t = arena_alloc(&d->arena, sizeof(*t));
+	if (!t)
+		d->oom = true;
+	else
+		d->types_built++;
+	return t;
+}
+
+static struct mv_type *unknown_type(struct mv_dwarf *d, const char *fmt,
+				    ...) MV_PRINTF(2, 3);
+static struct mv_type *unknown_type(struct mv_dwarf *d, const char *fmt, ...)
+{
+	char name[128];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	struct mv_type *t = new_type(d);
+	if (!t || !(t->name = arena_strdup(&d->arena, name))) {
+		d->oom = true;
+		return &oom_type;
+	}
+	t->kind = MV_TYPE_UNKNOWN;
+	return t;
+}
+
+static char *copy_name(struct mv_dwarf *d, const char *name)
+{
+	if (!name)
+		return NULL;
+	char *s = arena_strdup(&d->arena, name);
+	if (!s)
+		d->oom = true;
+	return s;
+}
+
+static struct mv_type *type_at(struct mv_dwarf *d, uint64_t off, int depth);
+
+static struct mv_type *resolve_lazy(void *arg, struct mv_type *t)
+{
+	struct mv_dwarf *d = arg;
+	struct mv_type_lazy *lazy = t->lazy_;
+	return type_at(d, lazy->die_offset, 0);
+}
+
+static struct mv_type_lazy *new_lazy(struct mv_dwarf *d, uint64_t target)
+{
+	struct mv_type_lazy *lazy = arena_alloc(&d->arena, sizeof(*lazy));
+	if (!lazy) {
+		d->oom = true;
+		return NULL;
+	}
+	lazy->resolve = resolve_lazy;
+	lazy->arg = d;
+	lazy->die_offset = target;
+	return lazy;
+}
+
+/* The DW_AT_type of die, built now (depth + 1), or void if absent. */
+static struct mv_type *target_now(struct mv_dwarf *d, Dwarf_Die die,
+				  int depth)
+{
+	uint64_t off = 0;
+	if (!die_ref(d, die, DW_AT_type, &off))
+		off = 0;
+	return type_at(d, off, depth + 1);
+}
+
+/* A growable array of members while walking a struct's children. */
+struct member_vec {
+	struct mv_member *v;
+	size_t n, cap;
+};
+
+static bool member_push(struct member_vec *m, const struct mv_member *x)
+{
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 8;
+		struct mv_member *v = realloc(m->v, cap * sizeof(*v));
+		if (!v)
+			return false;
+		m->v = v;
+		m->cap = cap;
+	}
+	m->v[m->n++] = *x;
+	return true;
+}
+
+static bool member_finish(struct mv_dwarf *d, struct member_vec *m,
+			  struct mv_type *t)
+{
+	if (m->n) {
+		t->members = arena_alloc(&d->arena, m->n * sizeof(*m->v));
+		if (!t->members) {
+			free(m->v);
+			d->oom = true;
+			return false;
+		}
+		memcpy(t->members, m->v, m->n * sizeof(*m->v));
+		t->nmembers = m->n;
+	}
+	free(m->v);
+	return true;
+}
+
+/* Byte offset of a member: a constant, or DW_OP_plus_uconst N. */
+static uint64_t member_offset(struct mv_dwarf *d, Dwarf_Die die)
+{
+	Dwarf_Attribute attr;
+	if (!die_attr(d, die, DW_AT_data_member_location, &attr))
+		return 0;
+	Dwarf_Error err = NULL;
+	Dwarf_Half form = 0;
+	uint64_t off = 0;
+	if (dwarf_whatform(attr, &form, &err) != DW_DLV_OK)
+		drop_error(d, &err);
+	bool is_expr = form == DW_FORM_exprloc || form == DW_FORM_block1 ||
+		       form == DW_FORM_block2 || form == DW_FORM_block4 ||
+		       form == DW_FORM_block;
+	if (!is_expr && !attr_udata(d, attr, &off))
+		off = 0;
+	dwarf_dealloc_attribute(attr);
+	if (is_expr) {
+		uint8_t expr[32];
+		size_t len = die_expr(d, die, DW_AT_data_member_location, expr,
+				      sizeof(expr));
+		const uint8_t *p = expr + 1;
+		if (len > 1 && expr[0] == DW_OP_plus_uconst &&
+		    !read_uleb(&p, expr + len, &off))
+			off = 0;
+		/* Virtual bases and other computed offsets: 0. */
+	}
+	return off;
+}
+
+static void build_members(struct mv_dwarf *d, Dwarf_Die die,
+			  struct mv_type *t, int depth)
+{
+	struct member_vec m = { 0 };
+	Dwarf_Die child = NULL;
+	Dwarf_Error err = NULL;
+	int res = dwarf_child(die, &child, &err);
+	while (res == DW_DLV_OK) {
+		Dwarf_Half tag = die_tag(d, child);
+		/* Static members are declarations, not part of the
+		 * layout. */
+		if ((tag == DW_TAG_member || tag == DW_TAG_inheritance) &&
+		    !die_flag(d, child, DW_AT_declaration) &&
+		    !die_flag(d, child, DW_AT_external)) {
+			struct mv_member x = { 0 };
+			x.name = copy_name(d, die_name(d, child));
+			x.type = target_now(d, child, depth);
+			uint64_t byte_off = member_offset(d, child);
+			uint64_t bit_size = 0, bit_off = 0, storage = 0;
+			if (die_udata(d, child, DW_AT_bit_size, &bit_size) &&
+			    bit_size && bit_size <= UINT32_MAX)
+				x.bit_size = (uint32_t)bit_size;
+			if (die_udata(d, child, DW_AT_data_bit_offset,
+				      &bit_off)) {
+				x.bit_position = bit_off;
+			} else if (x.bit_size &&
+				   die_udata(d, child, DW_AT_bit_offset,
+					     &bit_off)) {
+				/* DWARF 2/3 count from the most significant
+				 * bit of the storage unit (little-endian). */
+				if (!die_udata(d, child, DW_AT_byte_size,
+					       &storage))
+					storage = x.type ?
+							  mv_type_strip(x.type)->size :
+							  0;
+				int64_t from_msb = (int64_t)bit_off;
+				int64_t pos = (int64_t)(storage * 8) - from_msb -
+					      (int64_t)x.bit_size;
+				x.bit_position = byte_off * 8 +
+						 (pos > 0 ? (uint64_t)pos : 0);
+			} else {
+				x.bit_position = byte_off * 8;
+			}
+			if (!member_push(&m, &x))
+				d->oom = true;
+		}
+		Dwarf_Die next = NULL;
+		res = shim_siblingof(d->dbg, child, &next, &err);
+		dwarf_dealloc_die(child);
+		child = next;
+	}
+	if (res == DW_DLV_OK)
+		dwarf_dealloc_die(child);
+	drop_error(d, &err);
+	member_finish(d, &m, t);
+}
+
+static bool base_is_signed(struct mv_dwarf *d, uint64_t off)
+{
+	/* Follow typedefs and qualifiers to the base type's encoding. */
+	for (int i = 0; off && i < MAX_DEPTH; i++) {
+		Dwarf_Die die = NULL;
+		Dwarf_Error err = NULL;
+		if (shim_offdie(d->dbg, off, &die, &err) != DW_DLV_OK) {
+			drop_error(d, &err);
+			return false;
+		}
+		uint64_t enc = 0;
+		bool has_enc = die_udata(d, die, DW_AT_encoding, &enc);
+		if (has_enc || !die_ref(d, die, DW_AT_type, &off)) {
+			dwarf_dealloc_die(die);
+			return has_enc && (enc == DW_ATE_signed ||
+					   enc == DW_ATE_signed_char);
+		}
+		dwarf_dealloc_die(die);
+	}
+	return false;
+}
+
+static void build_enum(struct mv_dwarf *d, Dwarf_Die die, struct mv_type *t,
+		       int depth)
+{
+	uint64_t under = 0, enc = 0;
+	bool has_under = die_ref(d, die, DW_AT_type, &under);
+	if (die_udata(d, die, DW_AT_encoding, &enc))
+		t->is_signed = enc == DW_ATE_signed ||
+			       enc == DW_ATE_signed_char;
+	else if (has_under)
+		t->is_signed = base_is_signed(d, under);
+	if (has_under)
+		t->target_ = type_at(d, under, depth + 1);
+	if (!t->size && t->target_)
+		t->size = t->target_->size;
+
+	struct mv_enumerator *v = NULL;
+	size_t n = 0, cap = 0;
+	bool saw_negative = false;
+	Dwarf_Die child = NULL;
+	Dwarf_Error err = NULL;
+	int res = dwarf_child(die, &child, &err);
+	while (res == DW_DLV_OK) {
+		if (die_tag(d, child) == DW_TAG_enumerator) {
+			struct mv_enumerator x = { 0 };
+			x.name = copy_name(d, die_name(d, child));
+			Dwarf_Attribute attr;
+			if (die_attr(d, child, DW_AT_const_value, &attr)) {
+				Dwarf_Half form = 0;
+				if (dwarf_whatform(attr, &form, &err) !=
+				    DW_DLV_OK)
+					drop_error(d, &err);
+				uint64_t u = 0;
+				int64_t s = 0;
+				if (t->is_signed || form == DW_FORM_sdata) {
+					Dwarf_Signed sv = 0;
+					if (dwarf_formsdata(attr, &sv, &err) ==
+					    DW_DLV_OK)
+						s = sv;
+					drop_error(d, &err);
+					x.value = s;
+					if (s < 0)
+						saw_negative = true;
+				} else if (attr_udata(d, attr, &u)) {
+					x.value = (int64_t)u;
+				}
+				dwarf_dealloc_attribute(attr);
+			}
+			if (x.name) {
+				if (n == cap) {
+					size_t c = cap ? 2 * cap : 8;
+					struct mv_enumerator *nv =
+						realloc(v, c * sizeof(*nv));
+					if (!nv) {
+						d->oom = true;
+					} else {
+						v = nv;
+						cap = c;
+					}
+				}
+				if (n < cap)
+					v[n++] = x;
+			}
+		}
+		Dwarf_Die next = NULL;
+		res = shim_siblingof(d->dbg, child, &next, &err);
+		dwarf_dealloc_die(child);
+		child = next;
+	}
+	if (res == DW_DLV_OK)
+		dwarf_dealloc_die(child);
+	drop_error(d, &err);
+	if (saw_negative)
+		t->is_signed = true;
+	if (n) {
+		t->enumerators = arena_alloc(&d->arena, n * sizeof(*v));
+		if (t->enumerators) {
+			memcpy(t->enumerators, v, n * sizeof(*v));
+			t->nenumerators = n;
+		} else {
+			d->oom = true;
+		}
+	}
+	free(v);
+}
+
+static void build_base(struct mv_dwarf *d, Dwarf_Die die, struct mv_type *t)
+{
+	uint64_t enc = 0;
+	die_udata(d, die, DW_AT_encoding, &enc);
+	switch (enc) {
+	case DW_ATE_boolean:
+		t->kind = MV_TYPE_BOOL;
+		break;
+	case DW_ATE_float:
+	case DW_ATE_complex_float:
+	case DW_ATE_imaginary_float:
+	case DW_ATE_decimal_float:
+		t->kind = MV_TYPE_FLOAT;
+		t->is_signed = true;
+		break;
+	case DW_ATE_signed:
+		t->kind = MV_TYPE_INT;
+		t->is_signed = true;
+		break;
+	case DW_ATE_signed_char:
+		t->kind = MV_TYPE_INT;
+		t->is_signed = true;
+		t->is_char = true;
+		break;
+	case DW_ATE_unsigned_char:
+	case DW_ATE_UTF:
+		t->kind = MV_TYPE_INT;
+		t->is_char = true;
+		break;
+	default: /* unsigned, address, fixed point...: an integer */
+		t->kind = MV_TYPE_INT;
+		break;
+	}
+}
+
+/* Counts the elements of one DW_TAG_subrange_type.  false: no constant
+ * bound (flexible array member or VLA). */
+static bool subrange_count(struct mv_dwarf *d, Dwarf_Die die, uint64_t *ret)
+{
+	uint64_t count;
+	Dwarf_Attribute attr;
+	Dwarf_Error err = NULL;
+	if (die_attr(d, die, DW_AT_count, &attr)) {
+		Dwarf_Half form = 0;
+		bool ok = dwarf_whatform(attr, &form, &err) == DW_DLV_OK &&
+			  dwarf_get_form_class(5, DW_AT_count, 4, form) ==
+				  DW_FORM_CLASS_CONSTANT &&
+			  attr_udata(d, attr, &count);
+		drop_error(d, &err);
+		dwarf_dealloc_attribute(attr);
+		if (ok)
+			*ret = count;
+		return ok;
+	}
+	if (!die_attr(d, die, DW_AT_upper_bound, &attr))
+		return false;
+	Dwarf_Half form = 0;
+	bool ok = dwarf_whatform(attr, &form, &err) == DW_DLV_OK &&
+		  dwarf_get_form_class(5, DW_AT_upper_bound, 4, form) ==
+			  DW_FORM_CLASS_CONSTANT;
+	drop_error(d, &err);
+	uint64_t upper = 0;
+	if (ok)
+		ok = attr_udata(d, attr, &upper);
+	dwarf_dealloc_attribute(attr);
+	/* -1 (all ones as 32 or 64 bits) is how older compilers say []. */
+	if (!ok || upper == UINT64_MAX ||
+	    (form == DW_FORM_data4 && upper == UINT32_MAX))
+		return false;
+	int64_t lower = 0;
+	if (!die_sdata(d, die, DW_AT_lower_bound, &lower))
+		lower = 0;
+	if ((int64_t)upper < lower)
+		count = 0;
+	else
+		count = upper - (uint64_t)lower + 1;
+	*ret = count;
+	return true;
+}
+
+static void build_array(struct mv_dwarf *d, Dwarf_Die die, struct mv_type *t,
+			uint64_t off, int depth)
+{
+	struct mv_type *element = target_now(d, die, depth);
+	struct {
+		uint64_t count;
+		bool has_count;
+	} *dims = NULL;
+	size_t n = 0, cap = 0;
+	Dwarf_Die child = NULL;
+	Dwarf_Error err = NULL;
+	int res = dwarf_child(die, &child, &err);
+	while (res == DW_DLV_OK) {
+		if (die_tag(d, child) == DW_TAG_subrange_type) {
+			if (n == cap) {
+				size_t c = cap ? 2 * cap : 4;
+				void *nd = realloc(dims, c * sizeof(*dims));
+				if (!nd) {
+					d->oom = true;
+					break;
+				}
+				dims = nd;
+				cap = c;
+			}
+			dims[n].has_count =
+				subrange_count(d, child, &dims[n].count);
+			if (!dims[n].has_count)
+				dims[n].count = 0;
+			n++;
+		}
+		Dwarf_Die next = NULL;
+		res = shim_siblingof(d->dbg, child, &next, &err);
+		dwarf_dealloc_die(child);
+		child = next;
+	}
+	if (res == DW_DLV_OK)
+		dwarf_dealloc_die(child);
+	drop_error(d, &err);
+
+	/* int[2][3] is array(2) of array(3) of int: build from the
+	 * innermost dimension out; t is the outermost. */
+	struct mv_type *cur = element;
+	size_t ndims = n ? n : 1;
+	for (size_t i = ndims; i-- > 0;) {
+		struct mv_type *a = i == 0 ? t : new_type(d);
+		if (!a)
+			break;
+		a->kind = MV_TYPE_ARRAY;
+		a->is_complete = true;
+		a->has_count = n ? dims[i].has_count : false;
+		a->count = n ? dims[i].count : 0;
+		a->target_ = cur;
+		if (a->has_count && cur->size &&
+		    a->count > UINT64_MAX / cur->size) {
+			/* Larger than any address space: not a type we can
+			 * lay out.  Nothing is allocated per element. */
+			free(dims);
+			struct mv_type *u = unknown_type(
+				d, "<array too large at DIE 0x%llx>",
+				(unsigned long long)off);
+			*t = *u;
+			t->name = u->name;
+			return;
+		}
+		a->size = a->has_count ? a->count * cur->size : 0;
+		cur = a;
+	}
+	free(dims);
+}
+
+static void build_function(struct mv_dwarf *d, Dwarf_Die die,
+			   struct mv_type *t, int depth)
+{
+	uint64_t ret = 0;
+	if (!die_ref(d, die, DW_AT_type, &ret))
+		ret = 0;
+	struct mv_type_lazy *lazy = new_lazy(d, ret);
+	if (!lazy)
+		return;
+	lazy->prototyped = die_flag(d, die, DW_AT_prototyped);
+	t->lazy_ = lazy;
+	struct member_vec m = { 0 };
+	Dwarf_Die child = NULL;
+	Dwarf_Error err = NULL;
+	int res = dwarf_child(die, &child, &err);
+	while (res == DW_DLV_OK) {
+		Dwarf_Half tag = die_tag(d, child);
+		if (tag == DW_TAG_formal_parameter) {
+			struct mv_member x = { 0 };
+			x.name = copy_name(d, die_name(d, child));
+			x.type = target_now(d, child, depth);
+			if (!member_push(&m, &x))
+				d->oom = true;
+		} else if (tag == DW_TAG_unspecified_parameters) {
+			lazy->varargs = true;
+		}
+		Dwarf_Die next = NULL;
+		res = shim_siblingof(d->dbg, child, &next, &err);
+		dwarf_dealloc_die(child);
+		child = next;
+	}
+	if (res == DW_DLV_OK)
+		dwarf_dealloc_die(child);
+	drop_error(d, &err);
+	member_finish(d, &m, t);
+}
+
+static uint32_t qual_of(Dwarf_Half tag)
+{
+	switch (tag) {
+	case DW_TAG_const_type:
+		return MV_QUAL_CONST;
+	case DW_TAG_volatile_type:
+		return MV_QUAL_VOLATILE;
+	case DW_TAG_restrict_type:
+		return MV_QUAL_RESTRICT;
+	case DW_TAG_atomic_type:
+		return MV_QUAL_ATOMIC;
+	default:
+		return 0;
+	}
+}
+
+/* const volatile int is two DIEs; we make one node.  Returns the DIE of
+ * the unqualified target (0: void). */
+static uint64_t collapse_quals(struct mv_dwarf *d, Dwarf_Die die,
+			       uint32_t *quals)
+{
+	uint64_t off = 0;
+	if (!die_ref(d, die, DW_AT_type, &off))
+		return 0;
+	for (int i = 0; i < MAX_DEPTH; i++) {
+		Dwarf_Die next = NULL;
+		Dwarf_Error err = NULL;
+		if (shim_offdie(d->dbg, off, &next, &err) != DW_DLV_OK) {
+			drop_error(d, &err);
+			return off;
+		}
+		uint32_t q = qual_of(die_tag(d, next));
+		uint64_t target = 0;
+		if (!q) {
+			dwarf_dealloc_die(next);
+			return off;
+		}
+		*quals |= q;
+		bool has = die_ref(d, next, DW_AT_type, &target);
+		dwarf_dealloc_die(next);
+		if (!has)
+			return 0;
+		off = target;
+	}
+	/* A qualifier chain that does not end: let type_at report the
+	 * cycle at the last DIE reached. */
+	return off;
+}
+
+static void set_decl(struct mv_dwarf *d, Dwarf_Die die, struct mv_type *t,
+		     uint64_t off)
+{
+	struct cu *cu = cu_of(d, off);
+	if (!cu)
+		return;
+	t->cu_name = cu->name;
+	uint64_t file = 0, line = 0;
+	if (die_udata(d, die, DW_AT_decl_line, &line))
+		t->decl_line = line > UINT32_MAX ? UINT32_MAX : (uint32_t)line;
+	if (die_udata(d, die, DW_AT_decl_file, &file))
+		t->decl_file = cu_file(d, cu, file);
+}
+
+static enum idx_kind tag_kind(Dwarf_Half tag)
+{
+	switch (tag) {
+	case DW_TAG_structure_type:
+		return IDX_STRUCT;
+	case DW_TAG_union_type:
+		return IDX_UNION;
+	case DW_TAG_enumeration_type:
+		return IDX_ENUM;
+	default:
+		return IDX_CLASS;
+	}
+}
+
+/* A complete definition for a declaration's name, or NONE. */
+static uint32_t find_definition(struct mv_dwarf *d, enum idx_kind kind,
+				const char *name)
+{
+	for (uint32_t i = idx_lookup(d, kind, name); i != NONE;
+	     i = d->entries[i].next)
+		if (!d->entries[i].declaration)
+			return i;
+	return NONE;
+}
+
+static struct mv_type *type_at(struct mv_dwarf *d, uint64_t off, int depth)
+{
+	if (off == 0)
+		return &d->void_type;
+	struct tcache_slot *slot = tcache_find(d, off);
+	if (slot) {
+		if (slot->building)
+			return unknown_type(d, "<type cycle at DIE 0x%llx>",
+					    (unsigned long long)off);
+		return slot->type;
+	}
+	if (depth > MAX_DEPTH)
+		return unknown_type(d, "<type nesting too deep at DIE 0x%llx>",
+				    (unsigned long long)off);
+	Dwarf_Die die = NULL;
+	Dwarf_Error err = NULL;
+	if (shim_offdie(d->dbg, off, &die, &err) != DW_DLV_OK) {
+		drop_error(d, &err);
+		return unknown_type(d, "<bad DIE 0x%llx>",
+				    (unsigned long long)off);
+	}
+	Dwarf_Half tag = die_tag(d, die);
+	const char *name = die_name(d, die);
+	bool declaration = die_flag(d, die, DW_AT_declaration);
+	if (declaration && name &&
+	    (tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
+	     tag == DW_TAG_enumeration_type || tag == DW_TAG_class_type)) {
+		/* An opaque "struct foo;" in this unit: use foo's body from
+		 * another unit, as a debugger does. */
+		uint32_t def = find_definition(d, tag_kind(tag), name);
+		if (def != NONE && d->entries[def].die != off) {
+			dwarf_dealloc_die(die);
+			struct mv_type *t =
+				type_at(d, d->entries[def].die, depth);
+			if (!tcache_insert(d, off, t, false))
+				d->oom = true;
+			return t;
+		}
+	}
+
+	struct mv_type *t = new_type(d);
+	if (!t || !tcache_insert(d, off, t, true)) {
+		d->oom = true;
+		dwarf_dealloc_die(die);
+		return &oom_type;
+	}
+	t->name = copy_name(d, name);
+	t->is_complete = !declaration;
+	uint64_t size = 0;
+	bool has_size = die_udata(d, die, DW_AT_byte_size, &size);
+	t->size = size;
+	struct cu *cu = cu_of(d, off);
+
+	switch (tag) {
+	case DW_TAG_structure_type:
+	case DW_TAG_union_type:
+	case DW_TAG_class_type:
+		t->kind = tag == DW_TAG_structure_type ? MV_TYPE_STRUCT :
+			  tag == DW_TAG_union_type     ? MV_TYPE_UNION :
+							 MV_TYPE_CLASS;
+		set_decl(d, die, t, off);
+		if (!declaration)
+			build_members(d, die, t, depth);
+		else
+			t->size = 0;
+		break;
+	case DW_TAG_enumeration_type:
+		t->kind = MV_TYPE_ENUM;
+		set_decl(d, die, t, off);
+		if (!declaration)
+			build_enum(d, die, t, depth);
+		break;
+	case DW_TAG_base_type:
+		build_base(d, die, t);
+		t->cu_name = cu ? cu->name : NULL;
+		break;
+	case DW_TAG_unspecified_type:
+		t->kind = MV_TYPE_VOID;
+		t->size = 0;
+		break;
+	case DW_TAG_pointer_type:
+	case DW_TAG_reference_type:
+	case DW_TAG_rvalue_reference_type: {
+		uint64_t target = 0;
+		if (!die_ref(d, die, DW_AT_type, &target))
+			target = 0;
+		t->kind = MV_TYPE_POINTER;
+		t->is_complete = true;
+		if (!has_size)
+			t->size = cu && cu->addr_size ? cu->addr_size : 8;
+		t->lazy_ = new_lazy(d, target);
+		if (!t->lazy_)
+			t->target_ = &oom_type;
+		break;
+	}
+	case DW_TAG_typedef:
+		t->kind = MV_TYPE_TYPEDEF;
+		t->is_complete = true;
+		set_decl(d, die, t, off);
+		t->target_ = target_now(d, die, depth);
+		t->size = t->target_->size;
+		break;
+	case DW_TAG_const_type:
+	case DW_TAG_volatile_type:
+	case DW_TAG_restrict_type:
+	case DW_TAG_atomic_type:
+		t->kind = MV_TYPE_QUALIFIED;
+		t->is_complete = true;
+		t->quals = qual_of(tag);
+		t->target_ = type_at(d, collapse_quals(d, die, &t->quals),
+				     depth + 1);
+		t->size = t->target_->size;
+		break;
+	case DW_TAG_array_type:
+		build_array(d, die, t, off, depth);
+		break;
+	case DW_TAG_subroutine_type:
+		t->kind = MV_TYPE_FUNCTION;
+		t->is_complete = true;
+		t->size = 0;
+		build_function(d, die, t, depth);
+		break;
+	default: {
+		struct mv_type *u = unknown_type(
+			d, "<unsupported DWARF tag 0x%x at DIE 0x%llx>",
+			(unsigned)tag, (unsigned long long)off);
+		t->kind = MV_TYPE_UNKNOWN;
+		t->name = u->name;
+		break;
+	}
+	}
+	dwarf_dealloc_die(die);
+	slot = tcache_find(d, off);
+	if (slot)
+		slot->building = false;
+	return t;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public functions                                                    */
+/* ------------------------------------------------------------------ */
 
 struct mv_error *mv_dwarf_open(const char *path, uint64_t bias,
 			       struct mv_dwarf **ret)
 {
-	return mv_error_create(MV_ERR_NOT_FOUND, "%s: DWARF not loaded yet",
-			       path);
+	if (access(path, R_OK) != 0)
+		return mv_error_create(MV_ERR_IO, "%s: %s", path,
+				       strerror(errno));
+	struct mv_dwarf *d = calloc(1, sizeof(*d));
+	if (!d)
+		return mv_enomem;
+	d->bias = bias;
+	d->void_type.kind = MV_TYPE_VOID;
+	d->void_type.name = "void";
+	d->void_type.is_complete = true;
+	d->path = strdup(path);
+	if (!d->path) {
+		free(d);
+		return mv_enomem;
+	}
+	Dwarf_Error err = NULL;
+	int res = shim_init_path(path, &d->dbg, &err);
+	if (res == DW_DLV_NO_ENTRY) {
+		free(d->path);
+		free(d);
+		return mv_error_create(MV_ERR_NOT_FOUND,
+				       "%s has no DWARF debug info", path);
+	}
+	if (res != DW_DLV_OK) {
+		struct mv_error *e = dwarf_failure(NULL, err, path,
+						   "cannot read DWARF");
+		free(d->path);
+		free(d);
+		return e;
+	}
+	struct mv_error *e = index_all(d);
+	if (!e && d->ncus == 0)
+		e = mv_error_create(MV_ERR_NOT_FOUND,
+				    "%s has no DWARF compile units", path);
+	if (e) {
+		mv_dwarf_destroy(d);
+		return e;
+	}
+	*ret = d;
+	return NULL;
 }
 
 void mv_dwarf_destroy(struct mv_dwarf *d)
 {
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->ncus; i++)
+		free(d->cus[i].ranges);
+	free(d->cus);
+	free(d->entries);
+	free(d->slots);
+	free(d->tslots);
+	arena_free(&d->arena);
+	if (d->dbg) {
+		Dwarf_Error err = NULL;
+		if (dwarf_finish(d->dbg, &err) != DW_DLV_OK)
+			shim_free_error(NULL, err);
+	}
+	free(d->path);
 	free(d);
+}
+
+static enum idx_kind ns_kind(enum mv_type_ns ns)
+{
+	switch (ns) {
+	case MV_NS_STRUCT:
+		return IDX_STRUCT;
+	case MV_NS_UNION:
+		return IDX_UNION;
+	case MV_NS_ENUM:
+		return IDX_ENUM;
+	case MV_NS_CLASS:
+		return IDX_CLASS;
+	default:
+		return IDX_ORDINARY;
+	}
+}
+
+static const char *ns_word(enum mv_type_ns ns)
+{
+	switch (ns) {
+	case MV_NS_STRUCT:
+		return "struct ";
+	case MV_NS_UNION:
+		return "union ";
+	case MV_NS_ENUM:
+		return "enum ";
+	case MV_NS_CLASS:
+		return "class ";
+	default:
+		return "";
+	}
 }
 
 struct mv_error *mv_dwarf_find_type(struct mv_dwarf *d, enum mv_type_ns ns,
@@ -26,26 +1816,123 @@ struct mv_error *mv_dwarf_find_type(struct mv_dwarf *d, enum mv_type_ns ns,
 {
 	if (ndefs)
 		*ndefs = 0;
-	return mv_error_create(MV_ERR_NOT_FOUND, "no type %s", name);
+	if (!d || !name)
+		return mv_error_create(MV_ERR_INVALID, "no type name");
+	uint32_t first_def = NONE, in_pc = NONE, first_decl = NONE;
+	/* Copies of one header's struct in many units are one definition:
+	 * tell them apart by size and line. */
+	struct {
+		uint64_t size;
+		uint32_t line;
+		bool has_size;
+	} seen[16];
+	size_t nseen = 0, distinct = 0;
+	for (uint32_t i = idx_lookup(d, ns_kind(ns), name); i != NONE;
+	     i = d->entries[i].next) {
+		struct idx_entry *e = &d->entries[i];
+		if (e->declaration) {
+			if (first_decl == NONE)
+				first_decl = i;
+			continue;
+		}
+		if (first_def == NONE)
+			first_def = i;
+		if (pc && in_pc == NONE && cu_contains(d, e->cu, pc))
+			in_pc = i;
+		size_t k;
+		for (k = 0; k < nseen; k++)
+			if (seen[k].size == e->size &&
+			    seen[k].line == e->line &&
+			    seen[k].has_size == e->has_size)
+				break;
+		if (k == nseen) {
+			distinct++;
+			if (nseen < sizeof(seen) / sizeof(seen[0])) {
+				seen[nseen].size = e->size;
+				seen[nseen].line = e->line;
+				seen[nseen].has_size = e->has_size;
+				nseen++;
+			}
+		}
+	}
+	uint32_t pick = in_pc != NONE ? in_pc :
+			first_def != NONE ? first_def : first_decl;
+	if (pick == NONE)
+		return mv_error_create(MV_ERR_NOT_FOUND, "no %s%s in %s",
+				       ns_word(ns), name, d->path);
+	d->oom = false;
+	struct mv_type *t = type_at(d, d->entries[pick].die, 0);
+	if (d->oom)
+		return mv_enomem;
+	if (ndefs)
+		*ndefs = distinct;
+	*ret = t;
+	return NULL;
+}
+
+static struct mv_type *variable_type(struct mv_dwarf *d, struct idx_entry *e)
+{
+	if (!e->type_die)
+		return unknown_type(d, "<variable without type at DIE 0x%llx>",
+				    (unsigned long long)e->die);
+	return type_at(d, e->type_die, 0);
 }
 
 struct mv_error *mv_dwarf_find_variable(struct mv_dwarf *d, const char *name,
 					uint64_t pc, uint64_t *addr,
 					struct mv_type **type)
 {
-	return mv_error_create(MV_ERR_NOT_FOUND, "no variable %s", name);
+	if (!d || !name)
+		return mv_error_create(MV_ERR_INVALID, "no variable name");
+	uint32_t first = NONE, in_pc = NONE;
+	for (uint32_t i = idx_lookup(d, IDX_VARIABLE, name); i != NONE;
+	     i = d->entries[i].next) {
+		if (first == NONE)
+			first = i;
+		if (!pc)
+			break;
+		if (cu_contains(d, d->entries[i].cu, pc)) {
+			in_pc = i;
+			break;
+		}
+	}
+	uint32_t pick = in_pc != NONE ? in_pc : first;
+	if (pick == NONE)
+		return mv_error_create(MV_ERR_NOT_FOUND,
+				       "no global or static variable %s in %s",
+				       name, d->path);
+	struct idx_entry *e = &d->entries[pick];
+	d->oom = false;
+	struct mv_type *t = variable_type(d, e);
+	if (d->oom)
+		return mv_enomem;
+	*addr = e->addr + d->bias;
+	if (type)
+		*type = t;
+	return NULL;
 }
 
 struct mv_error *mv_dwarf_for_each_variable(struct mv_dwarf *d,
 					    mv_dwarf_variable_fn fn,
 					    void *arg)
 {
+	d->oom = false;
+	for (size_t i = 0; i < d->nentries; i++) {
+		struct idx_entry *e = &d->entries[i];
+		if (e->kind != IDX_VARIABLE)
+			continue;
+		struct mv_type *t = variable_type(d, e);
+		if (d->oom)
+			return mv_enomem;
+		if (!fn(arg, e->name, e->addr + d->bias, t))
+			break;
+	}
 	return NULL;
 }
 
 void mv_dwarf_stats(struct mv_dwarf *d, struct mv_dwarf_stats *ret)
 {
-	ret->cus = 0;
-	ret->indexed_names = 0;
-	ret->types_built = 0;
+	ret->cus = d ? d->ncus : 0;
+	ret->indexed_names = d ? d->nentries : 0;
+	ret->types_built = d ? d->types_built : 0;
 }
