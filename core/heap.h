@@ -1,0 +1,56 @@
+/* heap.h - allocator models behind one interface (pahole's
+ * debug_fmt_ops style): glibc malloc first; jemalloc or tcmalloc would be
+ * other implementations of struct mv_heap_ops, not `if`s in the walkers.
+ *
+ * Layering: heap sits on program (symbols, types) and target memory;
+ * walk, graph, sizeof-deep and gc use it. */
+#ifndef MV_HEAP_H
+#define MV_HEAP_H
+
+#include "memview.h"
+#include "program.h"
+
+struct mv_heap;
+
+enum {
+	MV_CHUNK_IN_USE = 1,     /* allocated, as far as the model can tell */
+	MV_CHUNK_MMAPPED = 2,    /* its own mmap (glibc IS_MMAPPED) */
+	MV_CHUNK_FREE_LIST = 4,  /* on a tcache/fast/unsorted/small/large bin */
+	MV_CHUNK_METADATA = 8,   /* allocator's own (e.g. the tcache block) */
+	MV_CHUNK_CORRUPT = 16,   /* header failed validation */
+	MV_CHUNK_TOP = 32,       /* an arena's top chunk */
+};
+
+struct mv_chunk {
+	uint64_t start;   /* chunk header address */
+	uint64_t mem;     /* what malloc returned (start + 16 on glibc) */
+	uint64_t size;    /* whole chunk, header included */
+	uint64_t usable;  /* what malloc_usable_size() would say */
+	uint32_t flags;   /* MV_CHUNK_* */
+	uint32_t arena;   /* index of its arena (0 = main) */
+};
+
+/* Opens the model for the program's target: finds the arenas (with
+ * glibc's debug symbols: main_arena, mp_; without: the heap from the
+ * mappings) and indexes every chunk once.  MV_ERR_NOT_FOUND if there is
+ * no heap it understands.  Polls via poll (may be NULL) so that Ctrl-C
+ * stops a big index; MV_ERR_INTERRUPTED then. */
+struct mv_error *mv_heap_open(struct mv_program *p, mv_poll_fn poll,
+			      struct mv_heap **ret);
+void mv_heap_destroy(struct mv_heap *h);
+/* "glibc malloc (with debug symbols)" or "... (from the mappings)". */
+const char *mv_heap_description(struct mv_heap *h);
+
+/* The chunk containing address (an interior pointer maps to its chunk),
+ * free or in use; false if address is in no known chunk.  O(log n). */
+bool mv_heap_find_chunk(struct mv_heap *h, uint64_t address,
+			struct mv_chunk *ret);
+/* Chunks in address order: index 0 .. count-1. */
+size_t mv_heap_chunk_count(struct mv_heap *h);
+bool mv_heap_chunk(struct mv_heap *h, size_t index, struct mv_chunk *ret);
+/* Index of the chunk containing address, or SIZE_MAX. */
+size_t mv_heap_chunk_index(struct mv_heap *h, uint64_t address);
+/* Problems found (corrupt headers, list loops), one sentence each. */
+size_t mv_heap_notes(struct mv_heap *h, const char *const **ret);
+
+#endif
