@@ -2,7 +2,9 @@
  * lookup, the page cache, and the two simplest backends (in-memory
  * buffers and a read callback).  Cores are in target_core.c, live
  * processes in target_proc.c. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* vasprintf */
+#endif
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

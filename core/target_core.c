@@ -10,7 +10,9 @@
  * Everything in the file is hostile: each offset and size is checked
  * against the file size before use, without overflow, and counts are
  * capped.  A damaged core opens with what is there, plus warnings. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* asprintf */
+#endif
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -719,9 +721,13 @@ static struct mv_error *load_core(struct mv_target *t, const char *path)
 		if (ph.p_type == PT_LOAD && filesz > ph.p_memsz)
 			filesz = ph.p_memsz;
 		uint64_t present = in_file(c, ph.p_offset, filesz);
-		c->seg_bytes += filesz;
-		c->seg_present += present;
+		/* Saturating: hostile sizes may add up past 2^64. */
+		c->seg_bytes = filesz > UINT64_MAX - c->seg_bytes
+				       ? UINT64_MAX : c->seg_bytes + filesz;
+		c->seg_present += present; /* each within the file */
 		if (ph.p_type == PT_NOTE) {
+			if (!present)
+				continue;
 			struct mv_error *err = parse_notes(
 				t, c->map + ph.p_offset, present, ph.p_offset,
 				&nnotes);

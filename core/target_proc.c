@@ -4,7 +4,9 @@
  * (or process_vm_readv where that cannot be opened), whole pages at a
  * time into the page cache, so that a walk reading eight bytes at a time
  * makes one system call per page rather than per pointer. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* process_vm_readv, getline */
+#endif
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
