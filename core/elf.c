@@ -4,7 +4,9 @@
  * overflow-safe arithmetic (off <= size && len <= size - off) before the
  * bytes are touched, and headers are copied out with memcpy because a
  * hostile file may place them at unaligned offsets. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* vasprintf */
+#endif
 #include <elf.h> /* core/elf.h, which includes the system's <elf.h> */
 
 #include <errno.h>

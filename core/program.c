@@ -8,7 +8,9 @@
  * warning or an objfile's open_error, never a failure of the whole load,
  * except the one the user must hear about: a core that was not produced
  * by the executable they named. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* asprintf */
+#endif
 #include <elf.h> /* core/elf.h, which includes the system's <elf.h> */
 
 #include <errno.h>
@@ -592,16 +594,31 @@ static struct mv_error *load_group(struct mv_program *p, const struct group *g,
 		if (strcmp(p->objfiles[i]->pub.path, g->path) == 0)
 			return NULL; /* already declared */
 	uint64_t start = g->has_zero ? g->zero_start : g->lo;
-	if (ends_with(g->path, " (deleted)")) {
-		if ((g->perms & MV_PERM_X) || memory_is_elf(p->target, start))
-			program_warn(p, "%s: the file was deleted after it was "
-				     "mapped; no symbols or types for it",
-				     g->path);
-		return NULL;
-	}
 	struct objfile *o;
-	struct mv_error *err = objfile_create(g->path, 0, false, &o);
-	if (err)
+	struct mv_error *err;
+	if (ends_with(g->path, " (deleted)")) {
+		if (!(g->perms & MV_PERM_X) && !memory_is_elf(p->target, start))
+			return NULL;
+		/* Listed without a file, so that `info` shows it and a
+		 * deleted executable can still be replaced by --exe. */
+		if (!(o = calloc(1, sizeof(*o))))
+			return mv_enomem;
+		o->pub.path = strdup(g->path);
+		if (!o->pub.path ||
+		    asprintf(&o->pub.open_error, "%.*s: deleted after it was "
+			     "mapped", (int)(strlen(g->path) - 10),
+			     g->path) < 0) {
+			o->pub.open_error = NULL;
+			objfile_destroy(o);
+			return mv_enomem;
+		}
+		program_warn(p, "%s; no symbols or types for it",
+			     o->pub.open_error);
+		o->pub.start = g->lo;
+		o->pub.end = g->hi;
+		goto add;
+	}
+	if ((err = objfile_create(g->path, 0, false, &o)))
 		return err;
 	if (!o->pub.elf) {
 		/* Data files (locale archives, fonts) are mapped too: only
@@ -630,12 +647,26 @@ static struct mv_error *load_group(struct mv_program *p, const struct group *g,
 			o->pub.end = UINT64_MAX;
 		o->pub.bias = bias;
 	}
+add:
 	if ((err = append_objfile(p, o))) {
 		objfile_destroy(o);
 		return err;
 	}
 	*ret = o;
 	return NULL;
+}
+
+/* Forgets the warnings about a file the user has replaced. */
+static void drop_warnings(struct mv_program *p, const char *path)
+{
+	size_t len = strlen(path), m = 0;
+	for (size_t i = 0; i < p->nwarnings; i++) {
+		if (strncmp(p->warnings[i], path, len) == 0)
+			free(p->warnings[i]);
+		else
+			p->warnings[m++] = p->warnings[i];
+	}
+	p->nwarnings = m;
 }
 
 /* Replaces the executable found in the target by the file the user
@@ -673,6 +704,8 @@ static struct mv_error *use_exe(struct mv_program *p, size_t index,
 	}
 	free(core_id);
 	p->objfiles[index] = o;
+	if (old->pub.open_error)
+		drop_warnings(p, old->pub.open_error);
 	objfile_destroy(old);
 	return NULL;
 fail:

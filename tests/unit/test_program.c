@@ -3,7 +3,9 @@
  * Answer keys: nm and readelf (independent tools) for symbols and
  * build-ids; the fixture's own facts (build/cores/basic.facts, written by
  * the program itself) for addresses and sizes in the core. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <elf.h> /* core/elf.h and the system's <elf.h> */
 
 #include <limits.h>
@@ -14,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -811,6 +815,74 @@ static void test_core_missing_files(void **state)
 	free(gone);
 }
 
+/* A live process whose executable was deleted after it started: listed
+ * with a warning, and replaced (with the right bias) by the file the user
+ * names. */
+static void test_live_deleted_exe(void **state)
+{
+	const char *exe = fixture_or_skip("fixtures/basic");
+	size_t len;
+	void *data = read_whole(exe, &len);
+	char *copy = tmp_path("basic-deleted");
+	char *facts = tmp_path("live.facts");
+	char *ready = tmp_path("ready");
+	write_file(copy, data, len);
+	free(data);
+	assert_int_equal(chmod(copy, 0755), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		setenv("MV_WAIT", "1", 1);
+		setenv("MV_FACTS", facts, 1);
+		setenv("MV_READY", ready, 1);
+		execl(copy, copy, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 500 && access(ready, F_OK) != 0; i++)
+		usleep(10000);
+	bool started = access(ready, F_OK) == 0;
+	unlink(copy);
+	struct mv_target *t = NULL;
+	struct mv_error *err = started ? mv_target_open_pid(pid, &t) : NULL;
+	if (!started || err) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		if (err)
+			print_message("cannot read the process (%s): skipped\n",
+				      mv_error_message(err));
+		mv_error_destroy(err);
+		assert_true(started);
+		skip();
+	}
+	struct mv_program *p;
+	assert_null(mv_program_create(t, &p));
+	assert_null(mv_program_load_target_objfiles(p, NULL));
+	const char *const *w;
+	size_t nw = mv_program_warnings(p, &w);
+	assert_true(has_warning(w, nw, "basic-deleted: deleted after it was "
+				"mapped"));
+	struct mv_objfile *o = find_objfile(p, "basic-deleted (deleted)");
+	assert_non_null(o);
+	assert_null(o->elf);
+	assert_true(o->is_main);
+	mv_program_destroy(p);
+
+	assert_null(mv_program_create(t, &p));
+	assert_null(mv_program_load_target_objfiles(p, exe));
+	nw = mv_program_warnings(p, &w);
+	assert_false(has_warning(w, nw, "basic-deleted"));
+	uint64_t addr;
+	assert_true(mv_program_find_symbol(p, "padded_global", &addr, NULL));
+	assert_int_equal(addr, fact_u64(facts, "addr padded_global"));
+	mv_program_destroy(p);
+	mv_target_destroy(t);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	free(copy);
+	free(facts);
+	free(ready);
+}
+
 static int setup(void **state)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mv-test-program-XXXXXX");
@@ -839,6 +911,7 @@ int main(void)
 		cmocka_unit_test(test_core_objfiles),
 		cmocka_unit_test(test_core_exe),
 		cmocka_unit_test(test_core_missing_files),
+		cmocka_unit_test(test_live_deleted_exe),
 		cmocka_unit_test(test_core_find_type),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
