@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "dwarf.h"
 #include "expr.h"
 
 #define MAX_EXPR_DEPTH 256
@@ -15,6 +16,10 @@
 #define MAX_SUFFIXES 64
 #define MAX_ANON_DEPTH 32
 #define QUOTE_MAX 60
+
+/* Helpers with name buffers stay out of the frames of the recursive
+ * parsers, so that 256 levels of nesting need little stack. */
+#define NOINLINE __attribute__((noinline))
 
 /* ------------------------------------------------------------------ */
 /* Lexer                                                               */
@@ -165,7 +170,7 @@ static struct mv_error *buf_to_error(struct mv_buf *b, enum mv_error_code code)
 /* "MESSAGE at column N in 'SOURCE'": columns count from 1. */
 static struct mv_error *syntax_error_at(struct parser *ps, size_t pos,
 					const char *fmt, ...) MV_PRINTF(3, 4);
-static struct mv_error *syntax_error_at(struct parser *ps, size_t pos,
+static NOINLINE struct mv_error *syntax_error_at(struct parser *ps, size_t pos,
 					const char *fmt, ...)
 {
 	struct mv_buf b;
@@ -205,8 +210,10 @@ static struct mv_error *expect(struct parser *ps, char c)
 static struct mv_error *val_error(struct parser *ps, enum mv_error_code code,
 				  const struct val *v, const char *fmt, ...)
 	MV_PRINTF(4, 5);
-static struct mv_error *val_error(struct parser *ps, enum mv_error_code code,
-				  const struct val *v, const char *fmt, ...)
+static NOINLINE struct mv_error *val_error(struct parser *ps,
+					   enum mv_error_code code,
+					   const struct val *v,
+					   const char *fmt, ...)
 {
 	struct mv_buf b;
 	va_list ap;
@@ -332,17 +339,69 @@ static struct mv_error *lookup_type(struct parser *ps, enum mv_type_ns ns,
 	return err;
 }
 
-/* A bare tag, as lldb spells C types ("node" for struct node). */
-static struct mv_error *lookup_bare_tag(struct parser *ps, const char *name,
-					struct mv_type **ret)
+/* Whether one objfile defines name in namespace ns. */
+static struct mv_error *objfile_has_type(struct parser *ps,
+					 struct mv_objfile *o,
+					 enum mv_type_ns ns, const char *name,
+					 bool *ret)
+{
+	struct mv_dwarf *d;
+	struct mv_type *t;
+	struct mv_error *err = mv_objfile_dwarf(o, &d);
+
+	*ret = false;
+	if (!err)
+		err = mv_dwarf_find_type(d, ns, name, ps->pc, &t, NULL);
+	if (err && err != mv_enomem) {
+		/* No debug info, or no such name here. */
+		mv_error_destroy(err);
+		return NULL;
+	}
+	*ret = !err;
+	return err;
+}
+
+/* A lone identifier as a type: a typedef name, or a bare tag as lldb
+ * spells C types ("node" for struct node).  The nearest scope decides,
+ * not the namespace: the objfile holding pc, then the executable, then
+ * the libraries.  Otherwise glibc's own "typedef struct node_t *node"
+ * (tsearch.c) would hide the program's struct node.  *ret is NULL if
+ * nothing has that name. */
+static struct mv_error *lookup_type_ident(struct parser *ps, const char *name,
+					  struct mv_type **ret)
 {
 	static const enum mv_type_ns order[] = {
-		MV_NS_STRUCT, MV_NS_UNION, MV_NS_ENUM,
+		MV_NS_ORDINARY, MV_NS_STRUCT, MV_NS_UNION, MV_NS_ENUM,
 	};
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		struct mv_error *err = lookup_type(ps, order[i], name, ret);
-		if (err || *ret)
-			return err;
+	struct mv_objfile **objfiles;
+	size_t n = mv_program_objfiles(ps->p, &objfiles);
+	struct mv_objfile *at = ps->pc ? mv_program_objfile_at(ps->p, ps->pc)
+				       : NULL;
+	struct mv_error *err;
+
+	*ret = NULL;
+	/* Pass 0: the objfile at pc; 1: the executable; 2: the rest. */
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			struct mv_objfile *o = objfiles[i];
+			if (pass == 0 ? o != at :
+			    pass == 1 ? o == at || !o->is_main :
+			    o == at || o->is_main)
+				continue;
+			for (size_t k = 0; k < sizeof(order) / sizeof(order[0]);
+			     k++) {
+				bool has;
+				err = objfile_has_type(ps, o, order[k], name,
+						       &has);
+				if (err)
+					return err;
+				/* The program's lookup then applies its
+				 * rules (complete definitions, pc). */
+				if (has)
+					return lookup_type(ps, order[k], name,
+							   ret);
+			}
+		}
 	}
 	return NULL;
 }
@@ -486,9 +545,7 @@ static struct mv_error *parse_specifiers(struct parser *ps,
 			if (!tok_text(ps, name, sizeof(name)))
 				return syntax_error_at(ps, ps->tok.start,
 						       "name too long");
-			err = lookup_type(ps, MV_NS_ORDINARY, name, &named);
-			if (!err && !named)
-				err = lookup_bare_tag(ps, name, &named);
+			err = lookup_type_ident(ps, name, &named);
 			if (err)
 				return err;
 			if (!named && strcmp(name, "bool") == 0) {
@@ -1182,7 +1239,7 @@ static struct mv_error *subscript(struct parser *ps, struct val *v)
 }
 
 /* A variable from DWARF, else an ELF symbol. */
-static struct mv_error *identifier(struct parser *ps, struct val *v)
+static NOINLINE struct mv_error *identifier(struct parser *ps, struct val *v)
 {
 	char name[512];
 	uint64_t addr, size;
@@ -1241,10 +1298,10 @@ static struct mv_error *number(struct parser *ps, struct val *v)
 	return check_type(v->type);
 }
 
-/* After '(' (or sizeof '('): does a type name start here?  A typedef
- * name or keyword does; a variable's name means an expression even if
+/* After '(' (or sizeof '('): does a type name start here?  A keyword
+ * or a typedef name does; a variable's name means an expression even if
  * a tag of the same name exists ("struct stat stat;"). */
-static bool type_name_follows(struct parser *ps)
+static NOINLINE bool type_name_follows(struct parser *ps)
 {
 	const struct keyword *kw = find_keyword(ps);
 	char name[256];
@@ -1256,26 +1313,25 @@ static bool type_name_follows(struct parser *ps)
 		return true;
 	if (ps->tok.kind != TOK_IDENT || !tok_text(ps, name, sizeof(name)))
 		return false;
-	err = mv_program_find_type(ps->p, MV_NS_ORDINARY, name, ps->pc, &t,
-				   NULL);
-	if (!err)
-		return true;
-	mv_error_destroy(err);
-	err = mv_program_find_variable(ps->p, name, ps->pc, &addr, &t);
+	err = lookup_type_ident(ps, name, &t);
+	if (err) {
+		mv_error_destroy(err);
+		t = NULL;
+	}
+	if (t && t->kind != MV_TYPE_STRUCT && t->kind != MV_TYPE_UNION &&
+	    t->kind != MV_TYPE_ENUM)
+		return true; /* a typedef (or base type) name */
+	struct mv_type *var_type;
+	err = mv_program_find_variable(ps->p, name, ps->pc, &addr, &var_type);
 	if (!err)
 		return false;
 	mv_error_destroy(err);
 	if (mv_program_find_symbol(ps->p, name, &addr, &size))
 		return false;
-	err = lookup_bare_tag(ps, name, &t);
-	if (err) {
-		mv_error_destroy(err);
-		return false;
-	}
 	return t != NULL || strcmp(name, "bool") == 0;
 }
 
-static struct mv_error *cast(struct parser *ps, struct mv_type *type,
+static NOINLINE struct mv_error *cast(struct parser *ps, struct mv_type *type,
 			     struct val *v)
 {
 	struct mv_type *s = mv_type_strip(type);
@@ -1314,6 +1370,16 @@ static struct mv_error *cast(struct parser *ps, struct mv_type *type,
 	v->type = type;
 	v->value = normalize(type, v->value);
 	return NULL;
+}
+
+/* An error naming a type: fmt has one %s for its C spelling. */
+static NOINLINE struct mv_error *type_error(enum mv_error_code code,
+					   struct mv_type *type,
+					   const char *fmt)
+{
+	char name[256];
+	mv_type_name(type, name, sizeof(name));
+	return mv_error_create(code, fmt, name);
 }
 
 /* sizeof type-name, sizeof expression: the operand is not evaluated
@@ -1356,13 +1422,9 @@ static struct mv_error *size_of(struct parser *ps, struct val *v)
 		     (s->kind == MV_TYPE_ARRAY && s->has_count) ||
 		     (mv_type_is_aggregate(s) && s->kind != MV_TYPE_ARRAY &&
 		      s->is_complete);
-	if (!sized || s->kind == MV_TYPE_VOID || s->kind == MV_TYPE_FUNCTION) {
-		char name[256];
-		mv_type_name(type, name, sizeof(name));
-		return mv_error_create(MV_ERR_INVALID,
-				       "sizeof applied to '%s', which has no size",
-				       name);
-	}
+	if (!sized || s->kind == MV_TYPE_VOID || s->kind == MV_TYPE_FUNCTION)
+		return type_error(MV_ERR_INVALID, type,
+				  "sizeof applied to '%s', which has no size");
 	v->value = type_size(type);
 	v->type = arith_type(ps, 8, false);
 	v->lvalue = false;
@@ -1403,15 +1465,15 @@ static struct mv_error *parse_postfix(struct parser *ps, struct val *v)
 			err = member(ps, v, false);
 		} else if (ps->tok.kind == TOK_ARROW) {
 			struct mv_type *s = mv_type_strip(v->type);
+			bool aggregate = s->kind == MV_TYPE_STRUCT ||
+					 s->kind == MV_TYPE_UNION ||
+					 s->kind == MV_TYPE_CLASS;
 			if (s->kind != MV_TYPE_POINTER &&
-			    s->kind != MV_TYPE_ARRAY) {
-				err = val_error(ps, MV_ERR_INVALID, v,
-						s->kind == MV_TYPE_STRUCT ||
-								s->kind == MV_TYPE_UNION ?
-							"is not a pointer: use '.'" :
-							"is not a pointer");
-				return err;
-			}
+			    s->kind != MV_TYPE_ARRAY)
+				return val_error(ps, MV_ERR_INVALID, v, "%s",
+						 aggregate ?
+						 "is not a pointer: use '.'" :
+						 "is not a pointer");
 			next(ps);
 			err = deref(ps, v);
 			if (!err)
