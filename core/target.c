@@ -38,10 +38,17 @@ bool mv_target_warn(struct mv_target *t, const char *fmt, ...)
 	if (!w)
 		return false;
 	t->warnings = w;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vasprintf(&w[t->nwarnings], fmt, ap);
-	va_end(ap);
+	int n;
+	if (t->nwarnings == MV_TARGET_MAX_WARNINGS - 1) {
+		/* The last slot says that there were more. */
+		t->warnings_dropped++;
+		n = asprintf(&w[t->nwarnings], "more warnings not shown");
+	} else {
+		va_list ap;
+		va_start(ap, fmt);
+		n = vasprintf(&w[t->nwarnings], fmt, ap);
+		va_end(ap);
+	}
 	if (n < 0)
 		return false;
 	t->nwarnings++;

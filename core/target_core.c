@@ -265,10 +265,17 @@ static const struct mv_target_ops core_ops = {
 /* Notes                                                               */
 /* ------------------------------------------------------------------ */
 
-static int cmp_backing_path(const void *a, const void *b)
+/* An NT_FILE name and the entry it belongs to. */
+struct named {
+	const char *name;
+	size_t entry;
+};
+
+static int cmp_named(const void *a, const void *b)
 {
-	const struct core_backing *x = a, *y = b;
-	return strcmp(x->path, y->path);
+	const struct named *x = a, *y = b;
+	int d = strcmp(x->name, y->name);
+	return d ? d : (x->entry > y->entry) - (x->entry < y->entry);
 }
 
 static int cmp_file(const void *a, const void *b)
@@ -315,15 +322,18 @@ static struct mv_error *parse_nt_file(struct mv_target *t,
 			       "mapped file names are unavailable");
 		return NULL;
 	}
-	/* Names first: an entry without a name is unusable. */
+	/* Names first: an entry without a name is unusable.  They point
+	 * into the core's mapping, NUL-terminated inside the note. */
 	const uint8_t *names = desc + 16 + count * 24;
 	uint64_t names_len = descsz - 16 - count * 24;
-	char **name = calloc(count ? count : 1, sizeof(*name));
+	struct named *name = calloc(count ? count : 1, sizeof(*name));
+	size_t *which = calloc(count ? count : 1, sizeof(*which));
 	c->files = calloc(count ? count : 1, sizeof(*c->files));
 	c->backing = calloc(count ? count : 1, sizeof(*c->backing));
-	if (!name || !c->files || !c->backing) {
-		free(name);
-		return mv_enomem;
+	struct mv_error *err = NULL;
+	if (!name || !which || !c->files || !c->backing) {
+		err = mv_enomem;
+		goto out;
 	}
 	uint64_t pos = 0;
 	for (uint64_t i = 0; i < count; i++) {
@@ -336,47 +346,25 @@ static struct mv_error *parse_nt_file(struct mv_target *t,
 			count = i;
 			break;
 		}
-		name[i] = (char *)(names + pos);
+		name[i].name = (const char *)(names + pos);
+		name[i].entry = (size_t)i;
 		pos = (uint64_t)(nul - names) + 1;
 	}
-	/* One backing entry per distinct path, so each file is mapped once:
-	 * sort the paths, then point each entry at its first copy. */
-	size_t nb = 0;
+	/* One backing file per distinct path, so that each is mapped once:
+	 * sort the names and give equal ones the same backing. */
+	qsort(name, count, sizeof(*name), cmp_named);
 	for (uint64_t i = 0; i < count; i++) {
-		c->backing[nb].path = strdup(name[i]);
-		if (!c->backing[nb].path) {
-			free(name);
-			return mv_enomem;
+		if (!i || strcmp(name[i - 1].name, name[i].name)) {
+			struct core_backing *b = &c->backing[c->nbacking];
+			b->path = strdup(name[i].name);
+			if (!b->path) {
+				err = mv_enomem;
+				goto out;
+			}
+			c->nbacking++;
 		}
-		c->backing[nb].size = i; /* the entry, until sorted */
-		nb++;
+		which[name[i].entry] = c->nbacking - 1;
 	}
-	c->nbacking = nb;
-	qsort(c->backing, nb, sizeof(*c->backing), cmp_backing_path);
-	size_t *which = calloc(count ? count : 1, sizeof(*which));
-	if (!which) {
-		free(name);
-		return mv_enomem;
-	}
-	size_t unique = 0;
-	for (size_t i = 0; i < nb; i++) {
-		size_t entry = (size_t)c->backing[i].size;
-		if (unique && !strcmp(c->backing[unique - 1].path,
-				      c->backing[i].path)) {
-			free(c->backing[i].path);
-			c->backing[i].path = NULL;
-		} else {
-			c->backing[unique].path = c->backing[i].path;
-			if (unique != i)
-				c->backing[i].path = NULL;
-			unique++;
-		}
-		which[entry] = unique - 1;
-	}
-	for (size_t i = 0; i < unique; i++)
-		c->backing[i].size = 0;
-	c->nbacking = unique;
-	free(name);
 
 	size_t nf = 0;
 	bool bad = false;
@@ -395,7 +383,6 @@ static struct mv_error *parse_nt_file(struct mv_target *t,
 			.backing = which[i],
 		};
 	}
-	free(which);
 	if (bad)
 		mv_target_warn(t, "NT_FILE note has malformed entries; "
 			       "skipped them");
@@ -413,7 +400,10 @@ static struct mv_error *parse_nt_file(struct mv_target *t,
 		mv_target_warn(t, "NT_FILE note has %zu overlapping entries; "
 			       "kept the first of each", nf - kept);
 	c->nfiles = kept;
-	return NULL;
+out:
+	free(name);
+	free(which);
+	return err;
 }
 
 static struct mv_error *parse_note(struct mv_target *t, uint32_t type,
@@ -688,7 +678,7 @@ static struct mv_error *build_regions(struct mv_target *t)
 	return NULL;
 }
 
-static struct mv_error *load_core(struct mv_target *t, const char *path)
+static struct mv_error *load_core(struct mv_target *t)
 {
 	struct core *c = t->priv;
 	Elf64_Ehdr eh;
@@ -800,7 +790,6 @@ static struct mv_error *load_core(struct mv_target *t, const char *path)
 			       "or registers");
 	t->pid = c->have_prpsinfo ? c->prpsinfo_pid
 		 : t->nthreads ? t->threads[0].tid : 0;
-	(void)path;
 	return build_regions(t);
 }
 
@@ -867,7 +856,7 @@ struct mv_error *mv_target_open_core(const char *path, struct mv_target **ret)
 		mv_target_destroy(t);
 		return mv_enomem;
 	}
-	err = load_core(t, path);
+	err = load_core(t);
 	if (err) {
 		mv_target_destroy(t);
 		return mv_error_wrap(err, "%s", path);

@@ -30,12 +30,22 @@
 #ifndef MV_BUILD_DIR
 #define MV_BUILD_DIR "build"
 #endif
-/* The fixture binary and its core are never sanitized: they live in the
- * plain build directory even when the tests are built in build-san/. */
-#define PLAIN_BUILD "build"
-#define CORE_PATH PLAIN_BUILD "/cores/basic.core"
-#define FACTS_PATH PLAIN_BUILD "/cores/basic.facts"
-#define FIXTURE_PATH PLAIN_BUILD "/fixtures/basic"
+/* Fixtures are never sanitized: a sanitized test build (build-san/)
+ * uses its own fixtures and cores if it made them, else the plain
+ * build's. */
+static const char *build_file(const char *name)
+{
+	static char path[4][256];
+	static int next;
+	char *p = path[next++ % 4];
+	snprintf(p, sizeof(path[0]), "%s/%s", MV_BUILD_DIR, name);
+	if (access(p, R_OK) != 0)
+		snprintf(p, sizeof(path[0]), "build/%s", name);
+	return p;
+}
+#define CORE_PATH build_file("cores/basic.core")
+#define FACTS_PATH build_file("cores/basic.facts")
+#define FIXTURE_PATH build_file("fixtures/basic")
 
 static const int int_array_expected[5] = {10, 20, 30, 40, 50};
 static const char greeting_expected[] = "hello, memview";
@@ -887,9 +897,10 @@ static void test_core_hostile_notes(void **state)
 
 static void test_process(void **state)
 {
-	if (access(FIXTURE_PATH, X_OK) != 0) {
-		print_message("no %s: run 'make fixtures' first\n",
-			      FIXTURE_PATH);
+	char fixture[256];
+	snprintf(fixture, sizeof(fixture), "%s", FIXTURE_PATH);
+	if (access(fixture, X_OK) != 0) {
+		print_message("no %s: run 'make fixtures' first\n", fixture);
 		skip();
 	}
 	char ready[256], facts[256];
@@ -902,7 +913,7 @@ static void test_process(void **state)
 		setenv("MV_WAIT", "1", 1);
 		setenv("MV_READY", ready, 1);
 		setenv("MV_FACTS", facts, 1);
-		execl(FIXTURE_PATH, FIXTURE_PATH, (char *)NULL);
+		execl(fixture, fixture, (char *)NULL);
 		_exit(127);
 	}
 	/* Up to ten seconds for the fixture to say it is ready. */
