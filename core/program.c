@@ -738,8 +738,30 @@ static struct mv_error *add_unmapped_exe(struct mv_program *p, const char *exe)
 		program_warn(p, "%s: not found in the target's mappings; "
 			     "assuming it is loaded at 0", exe);
 	}
+	/* No file list (a core without NT_FILE): the ELF header may still
+	 * be in memory where the file says it is loaded. */
+	const struct mv_elf_segment *loads;
+	char *core_id = NULL;
+	if (p->target && o->pub.build_id &&
+	    mv_elf_loads(o->pub.elf, &loads) > 0 &&
+	    (err = memory_build_id(p->target,
+				   (loads[0].vaddr & PAGE_MASK_) + o->pub.bias,
+				   &core_id)))
+		goto fail;
+	if (core_id && strcmp(core_id, o->pub.build_id) != 0) {
+		err = mv_error_create(MV_ERR_INVALID,
+				      "core was not produced by %s (build-id %s "
+				      "in core, %s in file)",
+				      exe, core_id, o->pub.build_id);
+		goto fail;
+	}
+	free(core_id);
 	if ((err = append_objfile(p, o)))
 		objfile_destroy(o);
+	return err;
+fail:
+	free(core_id);
+	objfile_destroy(o);
 	return err;
 }
 

@@ -815,6 +815,43 @@ static void test_core_missing_files(void **state)
 	free(gone);
 }
 
+/* A core whose file list does not name the executable (here the path is
+ * turned into a pseudo-path like "[anon]"): the named executable is
+ * placed by AT_ENTRY and checked against the header in memory. */
+static void test_core_exe_unlisted(void **state)
+{
+	const char *core = fixture_or_skip("cores/basic.core");
+	const char *facts = fixture_or_skip("cores/basic.facts");
+	const char *exe = fixture_or_skip("fixtures/basic");
+	char exe_abs[PATH_MAX];
+	assert_non_null(realpath(exe, exe_abs));
+	size_t len;
+	unsigned char *data = read_whole(core, &len);
+	size_t m = strlen(exe_abs), hits = 0;
+	for (unsigned char *at = data;
+	     (at = memmem(at, len - (size_t)(at - data), exe_abs, m + 1));
+	     at += m) {
+		at[0] = '[';
+		hits++;
+	}
+	assert_true(hits > 0);
+	char *edited = tmp_path("unlisted.core");
+	write_file(edited, data, len);
+	free(data);
+
+	struct core_ctx c = {0};
+	open_core(&c, edited, exe);
+	struct mv_objfile *o = find_objfile(c.p, "fixtures/basic");
+	assert_non_null(o);
+	assert_true(o->is_main);
+	uint64_t addr;
+	assert_true(mv_program_find_symbol(c.p, "padded_global", &addr, NULL));
+	assert_int_equal(addr, fact_u64(facts, "addr padded_global"));
+	close_core(&c);
+	unlink(edited);
+	free(edited);
+}
+
 /* A live process whose executable was deleted after it started: listed
  * with a warning, and replaced (with the right bias) by the file the user
  * names. */
@@ -911,6 +948,7 @@ int main(void)
 		cmocka_unit_test(test_core_objfiles),
 		cmocka_unit_test(test_core_exe),
 		cmocka_unit_test(test_core_missing_files),
+		cmocka_unit_test(test_core_exe_unlisted),
 		cmocka_unit_test(test_live_deleted_exe),
 		cmocka_unit_test(test_core_find_type),
 	};
