@@ -18,7 +18,7 @@ struct layout {
 	struct mv_value_style style;
 	struct mv_json j;
 	/* Totals of the outermost level, as pahole prints them. */
-	uint64_t sum_member_bits, nholes, sum_holes, nbit_holes, sum_bit_holes;
+	uint64_t sum_member_bytes, sum_bitfield_bits, nholes, sum_holes, nbit_holes, sum_bit_holes;
 	uint64_t nmembers;
 };
 
@@ -218,7 +218,12 @@ static struct mv_error *render_record(struct layout *L, struct mv_type *root)
 			lv->end_bits = start + mbits;
 		lv->last_name = m->name ? m->name : "<anonymous>";
 		if (depth == 0) {
-			L->sum_member_bits += mbits;
+			/* As pahole counts: whole members in bytes,
+			 * bitfields in bits. */
+			if (m->bit_size)
+				L->sum_bitfield_bits += m->bit_size;
+			else
+				L->sum_member_bytes += msize;
 			L->nmembers++;
 		}
 
@@ -312,7 +317,9 @@ static struct mv_error *render_record(struct layout *L, struct mv_type *root)
 		mv_json_key(&L->j, "bit_padding");
 		mv_json_uint(&L->j, pad_bits % 8);
 		mv_json_key(&L->j, "sum_members");
-		mv_json_uint(&L->j, L->sum_member_bits / 8);
+		mv_json_uint(&L->j, L->sum_member_bytes);
+		mv_json_key(&L->j, "sum_bitfield_bits");
+		mv_json_uint(&L->j, L->sum_bitfield_bits);
 		mv_json_key(&L->j, "sum_holes");
 		mv_json_uint(&L->j, L->sum_holes);
 		mv_json_key(&L->j, "bit_holes");
@@ -331,7 +338,10 @@ static struct mv_error *render_record(struct layout *L, struct mv_type *root)
 			      (unsigned long long)mv_type_alignment(root),
 			      (unsigned long long)L->nmembers);
 		mv_buf_printf(b, "\t/* sum members: %llu",
-			      (unsigned long long)(L->sum_member_bits / 8));
+			      (unsigned long long)L->sum_member_bytes);
+		if (L->sum_bitfield_bits)
+			mv_buf_printf(b, ", sum bitfield members: %llu bits",
+				      (unsigned long long)L->sum_bitfield_bits);
 		if (L->nholes)
 			mv_buf_printf(b, ", holes: %llu, sum holes: %llu",
 				      (unsigned long long)L->nholes,
