@@ -891,6 +891,82 @@ static void test_core_hostile_notes(void **state)
 	free(l.data);
 }
 
+/* The kernel writes p_filesz < p_memsz for file-backed pages it leaves
+ * out; those bytes come from the file NT_FILE names.  Make gdb's core
+ * look like that: shorten a read-only libc segment to one page, and the
+ * rest must still read as what gdb had dumped there. */
+static void test_core_short_segment(void **state)
+{
+	struct core_layout l;
+	if (access(CORE_PATH, R_OK) != 0)
+		skip();
+	assert_true(load_layout(&l));
+	struct mv_target *t = open_core_or_skip();
+	uint8_t *copy = malloc(l.size);
+	assert_non_null(copy);
+	memcpy(copy, l.data, l.size);
+	Elf64_Phdr found = {0};
+	for (unsigned i = 0; i < l.eh.e_phnum && !found.p_type; i++) {
+		uint8_t *at = copy + l.eh.e_phoff + i * sizeof(Elf64_Phdr);
+		Elf64_Phdr ph;
+		memcpy(&ph, at, sizeof(ph));
+		const struct mv_region *r =
+			mv_target_find_region(t, ph.p_vaddr);
+		if (ph.p_type != PT_LOAD || (ph.p_flags & PF_W) ||
+		    ph.p_filesz != ph.p_memsz || ph.p_filesz < 0x2000 || !r ||
+		    !r->path || !strstr(r->path, "/libc.so") ||
+		    r->start != ph.p_vaddr)
+			continue;
+		found = ph;
+		ph.p_filesz = 0x1000;
+		memcpy(at, &ph, sizeof(ph));
+	}
+	mv_target_destroy(t);
+	if (!found.p_type) {
+		free(copy);
+		free(l.data);
+		print_message("no dumped read-only libc segment in this core\n");
+		skip();
+	}
+	char msg[512];
+	t = open_bytes(copy, l.size, msg, sizeof(msg));
+	assert_non_null(t);
+	const struct mv_region *r = mv_target_find_region(t, found.p_vaddr);
+	assert_non_null(r);
+	assert_int_equal(r->dumped, 0x1000);
+	uint8_t mem[0x1000];
+	assert_null(mv_target_read(t, found.p_vaddr + 0x1000, mem,
+				   sizeof(mem)));
+	assert_memory_equal(mem, l.data + found.p_offset + 0x1000,
+			    sizeof(mem));
+	/* Across the boundary between the dump and the file. */
+	assert_null(mv_target_read(t, found.p_vaddr + 0x800, mem,
+				   sizeof(mem)));
+	assert_memory_equal(mem, l.data + found.p_offset + 0x800,
+			    sizeof(mem));
+	assert_true(mv_target_is_mapped(t, found.p_vaddr + 0x1800));
+	mv_target_destroy(t);
+
+	/* With no NT_FILE note, those bytes are simply not there. */
+	uint64_t nf = find_note(&l, NT_FILE);
+	put_u32(copy + nf + 8, 0x7777); /* an unknown note type */
+	t = open_bytes(copy, l.size, msg, sizeof(msg));
+	assert_non_null(t);
+	assert_true(has_warning(t, "NT_FILE"));
+	struct mv_error *err = mv_target_read(t, found.p_vaddr + 0x800, mem,
+					      sizeof(mem));
+	assert_non_null(err);
+	uint64_t bad;
+	assert_true(mv_error_address(err, &bad));
+	assert_int_equal(bad, found.p_vaddr + 0x1000);
+	assert_non_null(strstr(mv_error_message(err), "not in the core dump"));
+	mv_error_destroy(err);
+	assert_false(mv_target_is_mapped(t, found.p_vaddr + 0x1800));
+	mv_target_destroy(t);
+	free(copy);
+	free(l.data);
+}
+
 /* ------------------------------------------------------------------ */
 /* Live processes                                                      */
 /* ------------------------------------------------------------------ */
@@ -1054,6 +1130,7 @@ int main(void)
 		cmocka_unit_test(test_core_not_core),
 		cmocka_unit_test(test_core_truncated),
 		cmocka_unit_test(test_core_hostile_notes),
+		cmocka_unit_test(test_core_short_segment),
 		cmocka_unit_test(test_process),
 	};
 	return cmocka_run_group_tests(tests, NULL, cleanup);
