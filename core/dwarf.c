@@ -1740,8 +1740,15 @@ struct mv_error *mv_dwarf_open(const char *path, uint64_t bias,
 				       "%s has no DWARF debug info", path);
 	}
 	if (res != DW_DLV_OK) {
-		struct mv_error *e = dwarf_failure(NULL, err, path,
-						   "cannot read DWARF");
+		/* libdwarf 20210528 fails on a non-ELF file without an error
+		 * object. */
+		struct mv_error *e =
+			err ? dwarf_failure(NULL, err, path,
+					    "cannot read DWARF") :
+			      mv_error_create(MV_ERR_FORMAT,
+					      "%s: not an object file with "
+					      "DWARF that libdwarf can read",
+					      path);
 		free(d->path);
 		free(d);
 		return e;
@@ -1749,7 +1756,9 @@ struct mv_error *mv_dwarf_open(const char *path, uint64_t bias,
 	struct mv_error *e = index_all(d);
 	if (!e && d->ncus == 0)
 		e = mv_error_create(MV_ERR_NOT_FOUND,
-				    "%s has no DWARF compile units", path);
+				    "%s has no DWARF debug info "
+				    "(no compile units in .debug_info)",
+				    path);
 	if (e) {
 		mv_dwarf_destroy(d);
 		return e;
