@@ -25,7 +25,9 @@
 
 #define DEBUG_ROOT "/usr/lib/debug"
 #define PAGE_MASK_ (~(uint64_t)0xfff)
-#define SIZELESS_REACH 4096
+/* A symbol without a size names only its own address: reaching further
+ * labels a string in .rodata as "_fini+1294". */
+#define SIZELESS_REACH 1
 #define SYNTH_BUCKETS 256
 
 /* A defined symbol at its runtime address. */
@@ -1041,7 +1043,7 @@ bool mv_program_symbolize(struct mv_program *p, uint64_t address,
 		       hit[-1].size && address - hit[-1].addr < hit[-1].size)
 			hit--;
 	} else {
-		/* Else the nearest sizeless one, if close enough. */
+		/* Else a sizeless one at exactly this address. */
 		for (size_t k = 0; k < 64 && k <= last && !hit; k++) {
 			const struct sym *s = &o->by_addr[last - k];
 			if (address - s->addr >= SIZELESS_REACH)

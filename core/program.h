@@ -66,8 +66,8 @@ struct mv_error *mv_objfile_dwarf(struct mv_objfile *o,
 /* ELF symbols (runtime addresses). */
 bool mv_program_find_symbol(struct mv_program *p, const char *name,
 			    uint64_t *addr, uint64_t *size);
-/* Nearest symbol at or below address, within its size (or within 4 KiB
- * for sizeless ones).  *name is owned by the program. */
+/* Nearest symbol at or below address, within its size (a sizeless one
+ * only at its exact address).  *name is owned by the program. */
 bool mv_program_symbolize(struct mv_program *p, uint64_t address,
 			  const char **name, uint64_t *offset);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "session.h"
+#include "target.h"
 
 struct mv_error *mv_session_create(struct mv_session **ret)
 {
@@ -121,12 +122,12 @@ struct mv_error *mv_session_add_objfile(struct mv_session *s,
 struct mv_error *mv_session_add_thread(struct mv_session *s, int32_t tid,
 				       const uint64_t *regs)
 {
-	/* Threads live in the target; the debugger's view of registers is
-	 * kept for the gc roots of later commands. */
-	(void)s;
-	(void)tid;
-	(void)regs;
-	return NULL;
+	/* A remote target knows its threads only through the debugger;
+	 * their registers are roots for referrers and gc. */
+	if (!s->target)
+		return mv_error_create(MV_ERR_INVALID,
+				       "no memory source to add a thread to");
+	return mv_target_add_thread(s->target, tid, regs);
 }
 
 void mv_session_set_output(struct mv_session *s, mv_write_fn write, void *arg)
