@@ -643,6 +643,19 @@ static void test_declaration_vs_definition(void **st)
 	assert_int_equal(t->size, 2 * sizeof(long));
 	assert_int_equal(t->nmembers, 2);
 	assert_non_null(strstr(t->cu_name, "hostile_types.c"));
+
+	/* int is in both units; the hand-made one comes first and has no
+	 * code.  With pc in main, the C unit's int. */
+	uint64_t main_pc = 0;
+	assert_true(nm_value(build_file("fixtures/hostile_types"), "main",
+			     &main_pc));
+	assert_null(mv_dwarf_find_type(d, MV_NS_ORDINARY, "int", 0, &t,
+				       &ndefs));
+	assert_string_equal(t->cu_name, "hostile_dwarf.c");
+	assert_null(mv_dwarf_find_type(d, MV_NS_ORDINARY, "int", main_pc, &t,
+				       &ndefs));
+	assert_non_null(strstr(t->cu_name, "hostile_types.c"));
+	assert_int_equal(t->size, sizeof(int));
 }
 
 static void test_variables_vs_nm(void **st)
@@ -979,13 +992,35 @@ static void test_glibc(void **st)
 	if (pahole_bit_position(path, "malloc_state", "top", &want))
 		assert_int_equal(bit, want);
 
-	uint64_t addr;
+	/* The compile unit containing pc wins: size_t is in hundreds of
+	 * units (.debug_rnglists ranges for most of them). */
+	uint64_t pc;
 	struct mv_type *type;
+	if (nm_value(path, "__libc_malloc", &pc)) {
+		assert_null(mv_dwarf_find_type(d, MV_NS_ORDINARY, "size_t",
+					       pc, &type, NULL));
+		assert_string_equal(type->cu_name, "malloc.c");
+	}
+	if (nm_value(path, "_IO_puts", &pc)) {
+		assert_null(mv_dwarf_find_type(d, MV_NS_ORDINARY, "size_t",
+					       pc, &type, NULL));
+		assert_string_equal(type->cu_name, "ioputs.c");
+	}
+
+	uint64_t addr;
 	assert_null(mv_dwarf_find_variable(d, "main_arena", 0, &addr, &type));
 	assert_ptr_equal(type, ms);
 	uint64_t sym;
 	if (nm_value(path, "main_arena", &sym))
 		assert_int_equal(addr, sym);
+	/* int __libc_argc = ...; after an extern declaration: the
+	 * definition names its declaration with DW_AT_specification. */
+	if (nm_value(path, "__libc_argc", &sym)) {
+		assert_null(mv_dwarf_find_variable(d, "__libc_argc", 0, &addr,
+						   &type));
+		assert_int_equal(addr, sym);
+		assert_name(type, "int");
+	}
 	mv_dwarf_destroy(d);
 }
 
