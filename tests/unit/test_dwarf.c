@@ -838,6 +838,57 @@ static void test_not_elf(void **st)
 	mv_error_destroy(err);
 }
 
+/* Older DWARF, as other compilers and old builds write it: block-form
+ * locations, DW_AT_bit_offset counted from the most significant bit,
+ * file numbers from 1.  The same basic.c, compiled here by cc. */
+static void test_older_dwarf_versions(void **st)
+{
+	if (access("tests/fixtures/basic.c", R_OK) != 0)
+		skip();
+	for (int v = 2; v <= 4; v++) {
+		char exe[128], cmd[512];
+		snprintf(exe, sizeof(exe), "/tmp/mv-test-dwarf-%d-v%d",
+			 (int)getpid(), v);
+		snprintf(cmd, sizeof(cmd),
+			 "cc -std=gnu11 -g -gdwarf-%d -gstrict-dwarf -O0 "
+			 "-Itests/fixtures -o %s tests/fixtures/basic.c "
+			 ">/dev/null 2>&1",
+			 v, exe);
+		if (system(cmd) != 0) {
+			print_message("cc -gdwarf-%d failed: skipped\n", v);
+			continue;
+		}
+		struct mv_dwarf *d;
+		struct mv_error *err = mv_dwarf_open(exe, 0, &d);
+		if (err)
+			fail_msg("DWARF %d: %s", v, mv_error_message(err));
+		struct mv_type *t = find(d, MV_NS_STRUCT, "flags");
+		static const uint64_t bits[] = { 0, 3, 8, 16, 24 };
+		static const uint32_t sizes[] = { 3, 5, 4, 0, 40 };
+		assert_int_equal(t->nmembers, 5);
+		for (int i = 0; i < 5; i++) {
+			assert_int_equal(t->members[i].bit_position, bits[i]);
+			assert_int_equal(t->members[i].bit_size, sizes[i]);
+		}
+		assert_non_null(t->decl_file);
+		assert_non_null(strstr(t->decl_file, "basic.c"));
+		t = find(d, MV_NS_STRUCT, "flex");
+		assert_false(t->members[1].type->has_count);
+		t = find(d, MV_NS_STRUCT, "matrix");
+		assert_name(t->members[0].type, "int [2][3]");
+		assert_name(t->members[3].type, "int (*)(int, char *)");
+		assert_int_equal(t->size, fact_u64("sizeof struct matrix"));
+		uint64_t addr, want;
+		struct mv_type *type;
+		assert_null(mv_dwarf_find_variable(d, "padded_global", 0,
+						   &addr, &type));
+		assert_true(nm_value(exe, "padded_global", &want));
+		assert_int_equal(addr, want);
+		mv_dwarf_destroy(d);
+		unlink(exe);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Hostile DWARF                                                       */
 /* ------------------------------------------------------------------ */
@@ -1044,6 +1095,7 @@ int main(void)
 		cmocka_unit_test(test_missing),
 		cmocka_unit_test(test_no_dwarf),
 		cmocka_unit_test(test_not_elf),
+		cmocka_unit_test(test_older_dwarf_versions),
 		cmocka_unit_test(test_hostile_typedef_cycles),
 		cmocka_unit_test(test_hostile_self_by_value),
 		cmocka_unit_test(test_hostile_member_beyond_size),
