@@ -1221,10 +1221,10 @@ static void build_enum(struct mv_dwarf *d, Dwarf_Die die, struct mv_type *t,
 			       enc == DW_ATE_signed_char;
 	else if (has_under)
 		t->is_signed = base_is_signed(d, under);
-	if (has_under)
-		t->target_ = type_at(d, under, depth + 1);
-	if (!t->size && t->target_)
-		t->size = t->target_->size;
+	/* The underlying type is not exposed as a target: the public
+	 * contract gives enums none.  It only fills a missing size. */
+	if (!t->size && has_under)
+		t->size = type_at(d, under, depth + 1)->size;
 
 	struct mv_enumerator *v = NULL;
 	size_t n = 0, cap = 0;
@@ -1699,6 +1699,7 @@ static struct mv_type *type_at(struct mv_dwarf *d, uint64_t off, int depth)
 			(unsigned)tag, (unsigned long long)off);
 		t->kind = MV_TYPE_UNKNOWN;
 		t->name = u->name;
+		t->is_complete = false;
 		break;
 	}
 	}
