@@ -1,0 +1,431 @@
+"""ctypes glue between libmemview and the gdb and lldb plugins.
+
+Both plugins import this one module.  It only loads the library, declares
+the C signatures and turns C errors into Python exceptions; every analysis
+happens in the C core, so the debuggers print exactly what the memview
+program prints.
+"""
+
+import ctypes
+import os
+import struct
+
+LOAD_HELP = ("memview: cannot load libmemview.so.0: build it with 'make' "
+             "or set MEMVIEW_LIBRARY")
+
+# enum mv_error_code, in the order of MV_ERROR_CODES in memview.h.
+ERR_NOMEM, ERR_INVALID, ERR_IO, ERR_FORMAT, ERR_FAULT, ERR_NOT_FOUND, \
+    ERR_UNSUPPORTED, ERR_INTERRUPTED, ERR_LIMIT, ERR_SYNTAX, ERR_OTHER = \
+    range(11)
+
+# enum mv_reg: x86-64 registers in the order of struct user_regs_struct.
+REGISTER_NAMES = (
+    "r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8",
+    "rax", "rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags",
+    "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs")
+NREGS = len(REGISTER_NAMES)
+
+
+class MemviewError(Exception):
+    """An error reported by libmemview: one line, ready for the user."""
+
+    def __init__(self, message, code=ERR_OTHER):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    @property
+    def interrupted(self):
+        return self.code == ERR_INTERRUPTED
+
+
+class EvalResult(ctypes.Structure):
+    """struct mv_eval_result."""
+    _fields_ = [
+        ("address", ctypes.c_uint64),
+        ("value", ctypes.c_uint64),
+        ("is_lvalue", ctypes.c_int32),
+        ("type_name", ctypes.c_char * 256),
+        ("error", ctypes.c_char * 256),
+    ]
+
+
+READ_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint64,
+                           ctypes.c_void_p, ctypes.c_size_t)
+WRITE_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
+                            ctypes.c_size_t)
+POLL_FN = ctypes.CFUNCTYPE(ctypes.c_int)
+EVAL_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,
+                           ctypes.POINTER(EvalResult))
+
+_lib = None
+
+
+def library_candidates():
+    """Paths tried, in order, to load libmemview."""
+    paths = []
+    if os.environ.get("MEMVIEW_LIBRARY"):
+        paths.append(os.environ["MEMVIEW_LIBRARY"])
+    here = os.path.dirname(os.path.realpath(__file__))
+    # In the source tree: python/ next to build/.
+    paths.append(os.path.join(here, "..", "build", "libmemview.so"))
+    # Installed: $PREFIX/share/memview/python -> $PREFIX/lib.
+    paths.append(os.path.join(here, "..", "..", "..", "lib",
+                              "libmemview.so.0"))
+    paths.append("libmemview.so.0")
+    return paths
+
+
+def _declare(lib):
+    """Declares argtypes and restype of every function used."""
+    vp, cp, u64 = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint64
+    table = {
+        "mv_error_destroy": (None, [vp]),
+        "mv_error_code": (ctypes.c_int, [vp]),
+        "mv_error_message": (cp, [vp]),
+        "mv_session_create": (vp, [ctypes.POINTER(vp)]),
+        "mv_session_destroy": (None, [vp]),
+        "mv_session_open_core": (vp, [vp, cp, cp]),
+        "mv_session_open_pid": (vp, [vp, ctypes.c_int]),
+        "mv_session_open_callback": (vp, [vp, READ_FN, vp]),
+        "mv_session_open_none": (vp, [vp]),
+        "mv_session_add_objfile": (vp, [vp, cp, u64]),
+        "mv_session_add_thread": (vp, [vp, ctypes.c_int32,
+                                       ctypes.POINTER(u64)]),
+        "mv_session_set_output": (None, [vp, WRITE_FN, vp]),
+        "mv_session_set_poll": (None, [vp, POLL_FN]),
+        "mv_session_set_eval": (None, [vp, EVAL_FN, vp]),
+        "mv_session_set_frontend": (None, [vp, cp]),
+        "mv_session_set_pc": (None, [vp, u64]),
+        "mv_session_set_terminal": (None, [vp, ctypes.c_int,
+                                           ctypes.c_bool]),
+        "mv_session_invalidate": (None, [vp]),
+        "mv_session_run_line": (vp, [vp, cp, cp]),
+        "mv_command_names": (ctypes.POINTER(cp), [cp]),
+        "mv_command_help": (vp, [cp, cp]),
+        "mv_free": (None, [vp]),
+        "mv_target_open_core": (vp, [cp, ctypes.POINTER(vp)]),
+        "mv_target_pid": (ctypes.c_int, [vp]),
+        "mv_target_destroy": (None, [vp]),
+    }
+    for name, (restype, argtypes) in table.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+
+
+def library():
+    """The loaded libmemview; MemviewError with one sentence if missing."""
+    global _lib
+    if _lib is None:
+        broken = None
+        for path in library_candidates():
+            if os.sep in path and not os.path.exists(path):
+                continue
+            try:
+                # PyDLL keeps the GIL during calls, so PyErr_CheckSignals
+                # can serve as the poll function.  RTLD_DEEPBIND: gdb links
+                # elfutils' libdw, whose dwarf_* functions have libdwarf's
+                # names but not its signatures; our library and the
+                # libdwarf it brings must bind to each other first.
+                lib = ctypes.PyDLL(path, mode=os.RTLD_LOCAL | os.RTLD_DEEPBIND)
+            except OSError as e:
+                if os.sep in path and broken is None:
+                    broken = e
+                continue
+            try:
+                _declare(lib)
+            except AttributeError as e:
+                raise MemviewError("memview: %s is incomplete (%s): "
+                                   "rebuild it with 'make'" % (path, e))
+            _lib = lib
+            break
+        else:
+            if broken is not None:
+                # It exists but does not load: say why, on one line.
+                raise MemviewError("memview: cannot load %s" % broken)
+            raise MemviewError(LOAD_HELP)
+    return _lib
+
+
+def _encode(text):
+    return None if text is None else os.fsencode(text)
+
+
+def _check(err):
+    """Raises MemviewError for a non-NULL struct mv_error *, freeing it."""
+    if not err:
+        return
+    lib = library()
+    message = lib.mv_error_message(err)
+    code = lib.mv_error_code(err)
+    lib.mv_error_destroy(err)
+    text = message.decode("utf-8", "replace") if message else "error"
+    raise MemviewError(text, code)
+
+
+def signal_poll():
+    """PyErr_CheckSignals as a poll function: Ctrl-C stops a command."""
+    return ctypes.cast(ctypes.pythonapi.PyErr_CheckSignals, POLL_FN)
+
+
+def command_names(frontend):
+    """The command names a front end registers ("memview", "gdb", "lldb")."""
+    names = library().mv_command_names(_encode(frontend))
+    result = []
+    i = 0
+    while names and names[i] is not None:
+        result.append(names[i].decode())
+        i += 1
+    return result
+
+
+def command_help(frontend, name):
+    """Help text of one command, or None; the first line is the summary."""
+    lib = library()
+    text = lib.mv_command_help(_encode(frontend), _encode(name))
+    if not text:
+        return None
+    try:
+        return ctypes.string_at(text).decode("utf-8", "replace")
+    finally:
+        lib.mv_free(text)
+
+
+def core_pid(path):
+    """The process id recorded in a core file, or 0 if it cannot be read."""
+    lib = library()
+    target = ctypes.c_void_p()
+    err = lib.mv_target_open_core(_encode(path), ctypes.byref(target))
+    if err:
+        lib.mv_error_destroy(err)
+        return 0
+    try:
+        return lib.mv_target_pid(target)
+    finally:
+        lib.mv_target_destroy(target)
+
+
+def elf_first_load_vaddr(path):
+    """Where the ELF header of an ELF64 file sits before relocation.
+
+    That is p_vaddr - p_offset of the first PT_LOAD, or None.  A module's
+    bias is its header's load address minus this value.
+    """
+    try:
+        with open(path, "rb") as f:
+            header = f.read(64)
+            if len(header) < 64 or header[:4] != b"\x7fELF" or \
+                    header[4] != 2 or header[5] != 1:
+                return None
+            phoff, = struct.unpack_from("<Q", header, 32)
+            phentsize, phnum = struct.unpack_from("<HH", header, 54)
+            f.seek(phoff)
+            table = f.read(phentsize * phnum)
+    except OSError:
+        return None
+    for i in range(phnum):
+        entry = table[i * phentsize:(i + 1) * phentsize]
+        if len(entry) < 56:
+            break
+        p_type, = struct.unpack_from("<I", entry, 0)
+        if p_type == 1:  # PT_LOAD
+            offset, vaddr = struct.unpack_from("<QQ", entry, 8)
+            return vaddr - offset
+    return None
+
+
+def elf_section_address(path, name):
+    """sh_addr of the named section of an ELF64 file, or None.
+
+    A debugger that knows where a section was loaded gets the bias as the
+    difference.
+    """
+    try:
+        with open(path, "rb") as f:
+            header = f.read(64)
+            if len(header) < 64 or header[:4] != b"\x7fELF" or \
+                    header[4] != 2 or header[5] != 1:
+                return None
+            shoff, = struct.unpack_from("<Q", header, 40)
+            shentsize, shnum, shstrndx = struct.unpack_from("<HHH", header,
+                                                            58)
+            if shoff == 0 or shentsize < 64 or shstrndx >= shnum:
+                return None
+            f.seek(shoff)
+            table = f.read(shentsize * shnum)
+            entry = table[shstrndx * shentsize:]
+            if len(entry) < 64:
+                return None
+            str_offset, str_size = struct.unpack_from("<QQ", entry, 24)
+            f.seek(str_offset)
+            names = f.read(str_size)
+    except OSError:
+        return None
+    wanted = name.encode()
+    for i in range(len(table) // shentsize):
+        entry = table[i * shentsize:]
+        name_offset, = struct.unpack_from("<I", entry, 0)
+        end = names.find(b"\0", name_offset)
+        if names[name_offset:end] == wanted:
+            address, = struct.unpack_from("<Q", entry, 16)
+            return address
+    return None
+
+
+class Session:
+    """One libmemview session: a memory source plus hooks into a debugger.
+
+    Every callback given to it is kept alive as long as the session.
+    """
+
+    def __init__(self):
+        self._lib = library()
+        handle = ctypes.c_void_p()
+        _check(self._lib.mv_session_create(ctypes.byref(handle)))
+        self._handle = handle
+        self._callbacks = {}
+        self.interrupted = False
+
+    def close(self):
+        """Destroys the session (also done when it is garbage-collected)."""
+        if self._handle:
+            self._lib.mv_session_destroy(self._handle)
+            self._handle = None
+        self._callbacks.clear()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    # Memory sources.
+
+    def open_core(self, core, exe=None):
+        """Reads memory from a core file; exe None: found from its notes."""
+        _check(self._lib.mv_session_open_core(self._handle, _encode(core),
+                                              _encode(exe)))
+
+    def open_pid(self, pid):
+        """Reads memory of a live local process through /proc/PID/mem."""
+        _check(self._lib.mv_session_open_pid(self._handle, int(pid)))
+
+    def open_callback(self, read):
+        """Reads memory through read(address, length) -> bytes (remote).
+
+        read returns fewer bytes, returns None or raises when the memory
+        cannot be read.
+        """
+        def callback(arg, address, buf, length):
+            try:
+                data = read(address, length)
+                if data is None or len(data) != length:
+                    return 0
+                ctypes.memmove(buf, bytes(data), length)
+                return 1
+            except BaseException:
+                return 0
+        fn = READ_FN(callback)
+        self._callbacks["read"] = fn
+        _check(self._lib.mv_session_open_callback(self._handle, fn, None))
+
+    def open_none(self):
+        """No memory: types and layouts from objfiles only."""
+        _check(self._lib.mv_session_open_none(self._handle))
+
+    def add_objfile(self, path, bias):
+        """Declares an objfile loaded at bias."""
+        _check(self._lib.mv_session_add_objfile(
+            self._handle, _encode(path), bias & 0xffffffffffffffff))
+
+    def add_thread(self, tid, regs=None):
+        """Declares a thread; regs maps REGISTER_NAMES to values, or None."""
+        array = None
+        if regs is not None:
+            array = (ctypes.c_uint64 * NREGS)()
+            for i, name in enumerate(REGISTER_NAMES):
+                array[i] = regs.get(name, 0) & 0xffffffffffffffff
+        _check(self._lib.mv_session_add_thread(self._handle, int(tid),
+                                               array))
+
+    # Hooks.
+
+    def set_eval(self, evaluate):
+        """Expression evaluation: evaluate(expr) -> (address, value,
+        is_lvalue, type_name), raising an exception with a message on
+        failure."""
+        def callback(arg, expr, ret):
+            result = ret.contents
+            try:
+                text = expr.decode("utf-8", "replace")
+                address, value, is_lvalue, type_name = evaluate(text)
+                result.address = address & 0xffffffffffffffff
+                result.value = value & 0xffffffffffffffff
+                result.is_lvalue = 1 if is_lvalue else 0
+                result.type_name = type_name.encode()[:255]
+                return 1
+            except BaseException as e:
+                message = str(e) or type(e).__name__
+                result.error = message.splitlines()[0].encode()[:255] \
+                    if message.strip() else b"cannot evaluate"
+                return 0
+        fn = EVAL_FN(callback)
+        self._callbacks["eval"] = fn
+        self._lib.mv_session_set_eval(self._handle, fn, None)
+
+    def set_poll(self, poll):
+        """Ctrl-C check: a POLL_FN (signal_poll()) or a Python callable
+        returning true when the user asked to stop."""
+        if isinstance(poll, POLL_FN):
+            fn = poll
+        else:
+            def callback():
+                try:
+                    return 1 if poll() else 0
+                except BaseException:
+                    self.interrupted = True
+                    return 1
+            fn = POLL_FN(callback)
+        self._callbacks["poll"] = fn
+        self._lib.mv_session_set_poll(self._handle, fn)
+
+    def set_output(self, write):
+        """Output sink: write(text); returning False stops the command."""
+        def callback(arg, data, length):
+            try:
+                text = ctypes.string_at(data, length).decode("utf-8",
+                                                             "replace")
+                return 0 if write(text) is False else 1
+            except BaseException:
+                return 0
+        fn = WRITE_FN(callback)
+        self._callbacks["write"] = fn
+        self._lib.mv_session_set_output(self._handle, fn, None)
+
+    def set_frontend(self, frontend):
+        """"memview", "gdb" or "lldb": the command names used in help."""
+        self._lib.mv_session_set_frontend(self._handle, _encode(frontend))
+
+    def set_pc(self, pc):
+        """The current PC, to prefer the compile unit in scope."""
+        self._lib.mv_session_set_pc(self._handle, pc & 0xffffffffffffffff)
+
+    def set_terminal(self, width, color):
+        """Terminal width (0: not a terminal) and whether to use colour."""
+        self._lib.mv_session_set_terminal(self._handle, int(width or 0),
+                                          bool(color))
+
+    def invalidate(self):
+        """The process ran: drop cached memory."""
+        self._lib.mv_session_invalidate(self._handle)
+
+    def run_line(self, command, line):
+        """Runs one command line; MemviewError on failure."""
+        self.interrupted = False
+        err = self._lib.mv_session_run_line(self._handle, _encode(command),
+                                            _encode(line))
+        if err and self.interrupted:
+            self._lib.mv_error_destroy(err)
+            raise MemviewError("interrupted", ERR_INTERRUPTED)
+        _check(err)
