@@ -1,0 +1,361 @@
+/* heap.c - the generic half of the heap model: dispatch to an allocator
+ * model, the compact chunk index (sorted array, binary search), arenas,
+ * segments and notes.  Allocator knowledge lives in heap_<name>.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heap_internal.h"
+
+static const struct mv_heap_ops *const models[] = {
+	&mv_heap_glibc_ops,
+	NULL,
+};
+
+const char *mv_heap_list_name(enum mv_heap_list list)
+{
+	static const char *const names[MV_LIST_COUNT_] = {
+		[MV_LIST_NONE] = "none",
+		[MV_LIST_TCACHE] = "tcache",
+		[MV_LIST_FASTBIN] = "fastbin",
+		[MV_LIST_UNSORTED] = "unsorted",
+		[MV_LIST_SMALL] = "smallbin",
+		[MV_LIST_LARGE] = "largebin",
+		[MV_LIST_UNLISTED] = "free",
+	};
+	return (unsigned)list < MV_LIST_COUNT_ ? names[list] : "?";
+}
+
+uint64_t mv_heap_usable(uint64_t size, uint32_t flags)
+{
+	/* glibc: an in-use chunk lends the next chunk's prev_size field to
+	 * its user (size - 8); an mmapped one has no next chunk (size - 16).
+	 * Free chunks, the top and corrupt ranges hold no user data. */
+	if (!(flags & MV_CHUNK_IN_USE) || (flags & MV_CHUNK_CORRUPT))
+		return 0;
+	if (flags & MV_CHUNK_MMAPPED)
+		return size >= 16 ? size - 16 : 0;
+	return size >= 8 ? size - 8 : 0;
+}
+
+struct mv_error *mv_heap_poll(struct mv_heap *h)
+{
+	if (h->poll && h->poll())
+		return mv_error_create(MV_ERR_INTERRUPTED,
+				       "interrupted while indexing the heap");
+	return NULL;
+}
+
+struct mv_error *mv_heap_add_chunk(struct mv_heap *h, uint64_t start,
+				   uint64_t size, uint32_t flags,
+				   enum mv_heap_list list, uint32_t arena)
+{
+	if (h->nchunks == h->chunks_cap) {
+		size_t cap = h->chunks_cap ? h->chunks_cap * 2 : 4096;
+		if (cap > SIZE_MAX / sizeof(*h->chunks))
+			return mv_enomem;
+		struct mv_heap_entry *c =
+			realloc(h->chunks, cap * sizeof(*h->chunks));
+		if (!c)
+			return mv_enomem;
+		h->chunks = c;
+		h->chunks_cap = cap;
+	}
+	uint64_t size16 = size >> 4;
+	if (size16 > UINT32_MAX) {
+		struct mv_error *err = mv_heap_note(
+			h, "chunk at 0x%llx: size 0x%llx is too large to index; "
+			   "clamped to 64 GiB",
+			(unsigned long long)start, (unsigned long long)size);
+		if (err)
+			return err;
+		size16 = UINT32_MAX;
+	}
+	struct mv_heap_entry *e = &h->chunks[h->nchunks];
+	if (h->nchunks && h->chunks[h->nchunks - 1].start >= start)
+		h->sorted = false;
+	e->start = start;
+	e->size16 = (uint32_t)size16;
+	e->flags = (uint8_t)flags;
+	e->list = (uint8_t)list;
+	e->arena = arena > UINT16_MAX ? UINT16_MAX : (uint16_t)arena;
+	h->nchunks++;
+	return NULL;
+}
+
+struct mv_error *mv_heap_add_arena(struct mv_heap *h,
+				   const struct mv_heap_arena *a,
+				   uint32_t *ret)
+{
+	if (h->narenas >= UINT16_MAX)
+		return mv_error_create(MV_ERR_LIMIT, "too many arenas");
+	struct mv_heap_arena *n =
+		realloc(h->arenas, (h->narenas + 1) * sizeof(*n));
+	if (!n)
+		return mv_enomem;
+	h->arenas = n;
+	n[h->narenas] = *a;
+	*ret = (uint32_t)h->narenas++;
+	return NULL;
+}
+
+struct mv_error *mv_heap_add_segment(struct mv_heap *h,
+				     const struct mv_heap_segment *s)
+{
+	struct mv_heap_segment *n =
+		realloc(h->segments, (h->nsegments + 1) * sizeof(*n));
+	if (!n)
+		return mv_enomem;
+	h->segments = n;
+	n[h->nsegments++] = *s;
+	return NULL;
+}
+
+struct mv_error *mv_heap_note(struct mv_heap *h, const char *fmt, ...)
+{
+	/* Bounded: a heap full of garbage must not produce a million
+	 * sentences; the count of the rest is given at the end. */
+	if (h->nnotes >= MV_HEAP_MAX_NOTES) {
+		h->notes_dropped++;
+		return NULL;
+	}
+	char **n = realloc(h->notes, (h->nnotes + 2) * sizeof(*n));
+	if (!n)
+		return mv_enomem;
+	h->notes = n;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&n[h->nnotes], fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return mv_enomem;
+	h->nnotes++;
+	return NULL;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct mv_heap_entry *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+struct mv_error *mv_heap_sort(struct mv_heap *h)
+{
+	if (!h->sorted)
+		qsort(h->chunks, h->nchunks, sizeof(*h->chunks), entry_cmp);
+	h->sorted = true;
+	/* Overlaps mean two sources disagree (say, a corrupt arena pointing
+	 * a heap into another); keep the first and say so. */
+	size_t out = 0;
+	for (size_t i = 0; i < h->nchunks; i++) {
+		if (out) {
+			const struct mv_heap_entry *prev = &h->chunks[out - 1];
+			uint64_t prev_end = prev->start + mv_heap_entry_size(prev);
+			if (h->chunks[i].start < prev_end) {
+				struct mv_error *err = mv_heap_note(
+					h, "chunk at 0x%llx overlaps the chunk at "
+					   "0x%llx; ignored",
+					(unsigned long long)h->chunks[i].start,
+					(unsigned long long)prev->start);
+				if (err)
+					return err;
+				continue;
+			}
+		}
+		h->chunks[out++] = h->chunks[i];
+	}
+	h->nchunks = out;
+	return NULL;
+}
+
+/* Index of the last entry starting at or below address, or SIZE_MAX. */
+static size_t entry_floor(struct mv_heap *h, uint64_t address)
+{
+	size_t lo = 0, hi = h->nchunks;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->chunks[mid].start <= address)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : SIZE_MAX;
+}
+
+size_t mv_heap_entry_at(struct mv_heap *h, uint64_t start)
+{
+	size_t i = entry_floor(h, start);
+	if (i != SIZE_MAX && h->chunks[i].start == start)
+		return i;
+	return SIZE_MAX;
+}
+
+static void fill_chunk(const struct mv_heap_entry *e, struct mv_chunk *ret)
+{
+	uint64_t size = mv_heap_entry_size(e);
+	ret->start = e->start;
+	ret->mem = e->start + 16;
+	ret->size = size;
+	ret->usable = mv_heap_usable(size, e->flags);
+	ret->flags = e->flags;
+	ret->arena = e->arena;
+}
+
+static void heap_free(struct mv_heap *h)
+{
+	if (!h)
+		return;
+	free(h->description);
+	free(h->chunks);
+	free(h->arenas);
+	free(h->segments);
+	for (size_t i = 0; i < h->nnotes; i++)
+		free(h->notes[i]);
+	free(h->notes);
+	free(h);
+}
+
+struct mv_error *mv_heap_open_with(struct mv_program *p,
+				   const struct mv_heap_options *o,
+				   mv_poll_fn poll, struct mv_heap **ret)
+{
+	struct mv_target *t = mv_program_target(p);
+	if (!t)
+		return mv_error_create(MV_ERR_INVALID,
+				       "no memory to find a heap in: open a "
+				       "core or a process");
+	struct mv_heap_options none = {0};
+	if (!o)
+		o = &none;
+	struct mv_error *first = NULL;
+	for (const struct mv_heap_ops *const *m = models; *m; m++) {
+		struct mv_heap *h = calloc(1, sizeof(*h));
+		if (!h)
+			return mv_enomem;
+		h->ops = *m;
+		h->program = p;
+		h->target = t;
+		h->poll = poll;
+		h->sorted = true;
+		struct mv_error *err = (*m)->open(h, o);
+		if (!err)
+			err = mv_heap_sort(h);
+		if (!err && h->notes_dropped) {
+			size_t dropped = h->notes_dropped;
+			h->notes_dropped = 0;
+			h->nnotes--; /* make room for the summary */
+			free(h->notes[h->nnotes]);
+			err = mv_heap_note(h, "... and %zu more problems not "
+					      "listed", dropped + 1);
+		}
+		if (!err) {
+			mv_error_destroy(first);
+			*ret = h;
+			return NULL;
+		}
+		heap_free(h);
+		if (mv_error_code(err) != MV_ERR_NOT_FOUND) {
+			mv_error_destroy(first);
+			return err;
+		}
+		if (!first)
+			first = err;
+		else
+			mv_error_destroy(err);
+	}
+	return first ? first
+		     : mv_error_create(MV_ERR_NOT_FOUND, "no heap model");
+}
+
+struct mv_error *mv_heap_open(struct mv_program *p, mv_poll_fn poll,
+			      struct mv_heap **ret)
+{
+	return mv_heap_open_with(p, NULL, poll, ret);
+}
+
+struct mv_error *mv_heap_open_range(struct mv_program *p, uint64_t start,
+				    uint64_t end, mv_poll_fn poll,
+				    struct mv_heap **ret)
+{
+	if (end <= start)
+		return mv_error_create(MV_ERR_INVALID, "empty heap range");
+	struct mv_heap_options o = {
+		.flags = MV_HEAP_IGNORE_SYMBOLS,
+		.range_start = start,
+		.range_end = end,
+	};
+	return mv_heap_open_with(p, &o, poll, ret);
+}
+
+void mv_heap_destroy(struct mv_heap *h)
+{
+	heap_free(h);
+}
+
+const char *mv_heap_description(struct mv_heap *h)
+{
+	return h->description ? h->description : h->ops->name;
+}
+
+bool mv_heap_find_chunk(struct mv_heap *h, uint64_t address,
+			struct mv_chunk *ret)
+{
+	size_t i = mv_heap_chunk_index(h, address);
+	if (i == SIZE_MAX)
+		return false;
+	fill_chunk(&h->chunks[i], ret);
+	return true;
+}
+
+size_t mv_heap_chunk_count(struct mv_heap *h)
+{
+	return h->nchunks;
+}
+
+bool mv_heap_chunk(struct mv_heap *h, size_t index, struct mv_chunk *ret)
+{
+	if (index >= h->nchunks)
+		return false;
+	fill_chunk(&h->chunks[index], ret);
+	return true;
+}
+
+size_t mv_heap_chunk_index(struct mv_heap *h, uint64_t address)
+{
+	size_t i = entry_floor(h, address);
+	if (i == SIZE_MAX)
+		return SIZE_MAX;
+	const struct mv_heap_entry *e = &h->chunks[i];
+	if (address - e->start >= mv_heap_entry_size(e))
+		return SIZE_MAX;
+	return i;
+}
+
+size_t mv_heap_notes(struct mv_heap *h, const char *const **ret)
+{
+	*ret = (const char *const *)h->notes;
+	return h->nnotes;
+}
+
+const struct mv_heap_entry *mv_heap_entries(struct mv_heap *h, size_t *n)
+{
+	*n = h->nchunks;
+	return h->chunks;
+}
+
+const struct mv_heap_arena *mv_heap_arenas(struct mv_heap *h, size_t *n)
+{
+	*n = h->narenas;
+	return h->arenas;
+}
+
+const struct mv_heap_segment *mv_heap_segments(struct mv_heap *h, size_t *n)
+{
+	*n = h->nsegments;
+	return h->segments;
+}
+
+bool mv_heap_with_symbols(struct mv_heap *h)
+{
+	return h->with_symbols;
+}

@@ -1,0 +1,1112 @@
+/* heap_glibc.c - glibc malloc (2.36, x86-64) as a heap model.
+ *
+ * Facts used (glibc malloc/malloc.c and arena.c):
+ *  - a chunk is {prev_size, size, ...}; the size's low three bits are
+ *    PREV_INUSE (the chunk before is in use), IS_MMAPPED and
+ *    NON_MAIN_ARENA; chunks are 16-byte aligned and at least 32 bytes;
+ *    malloc returns the chunk + 16.
+ *  - a chunk is free iff the next chunk's PREV_INUSE is clear, except
+ *    that tcache and fastbin chunks keep the bit set: they are found on
+ *    their lists.  A free chunk's size is repeated in the next chunk's
+ *    prev_size.
+ *  - the main arena's heap runs from mp_.sbrk_base to the end of its top
+ *    chunk; a thread arena lives in heaps aligned to HEAP_MAX_SIZE
+ *    (64 MiB, or 4 huge pages) that start with a heap_info {ar_ptr, prev,
+ *    size, ...}; the arena's malloc_state follows the first heap's
+ *    heap_info, and older heaps end in two fencepost headers.
+ *  - tcache and fastbin links are "safe-linked": the stored pointer is
+ *    (address of the link >> 12) ^ pointer.  List heads are stored plain.
+ *  - a thread's tcache (tcache_perthread_struct: uint16_t counts[64],
+ *    tcache_entry *entries[64]) is the first chunk its arena hands out:
+ *    0x290 bytes.
+ *  - bins are circular doubly linked lists whose heads live in
+ *    malloc_state.bins: bin i's head is a fake chunk whose fd/bk are
+ *    bins[2i-2], bins[2i-1]; bin 1 is unsorted, 2..63 small, 64.. large.
+ *
+ * Field offsets come from glibc's DWARF when libc6-dbg is installed and
+ * from the known 2.36 layout otherwise. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heap_internal.h"
+
+#define CHUNK_HDR 16u
+#define MINSIZE 32u
+#define PREV_INUSE 1u
+#define IS_MMAPPED 2u
+#define SIZE_BITS 7u
+#define PAGE 4096u
+#define TCACHE_BINS 64u
+#define TCACHE_CHUNK 0x290u
+#define DEFAULT_HEAP_MAX (64ull << 20)
+#define NBINS 128u
+#define MAX_ARENAS 4096u
+#define MAX_HEAPS 65536u
+#define WINDOW (1u << 20)
+#define POLL_EVERY 65536u
+
+/* Offsets into glibc's structures. */
+struct layout {
+	/* struct malloc_state */
+	uint64_t ms_fastbins, ms_top, ms_bins, ms_next, ms_system_mem;
+	uint64_t ms_sizeof, nfastbins, nbin_words;
+	/* struct malloc_par */
+	uint64_t mp_n_mmaps, mp_mmapped_mem, mp_sbrk_base, mp_hp_pagesize;
+	/* heap_info */
+	uint64_t hi_ar_ptr, hi_prev, hi_size, hi_sizeof;
+	/* tcache_perthread_struct */
+	uint64_t tc_counts, tc_entries, tc_bins;
+};
+
+/* glibc 2.36 on x86-64, as `ptype /o` prints it. */
+static const struct layout layout_236 = {
+	.ms_fastbins = 16, .ms_top = 96, .ms_bins = 112, .ms_next = 2160,
+	.ms_system_mem = 2184, .ms_sizeof = 2200, .nfastbins = 10,
+	.nbin_words = 254,
+	.mp_n_mmaps = 60, .mp_mmapped_mem = 80, .mp_sbrk_base = 96,
+	.mp_hp_pagesize = 48,
+	.hi_ar_ptr = 0, .hi_prev = 8, .hi_size = 16, .hi_sizeof = 48,
+	.tc_counts = 0, .tc_entries = 128, .tc_bins = 64,
+};
+
+/* A window onto target memory for the chunk walk: zero copy where the
+ * target can peek, one large read otherwise. */
+struct reader {
+	struct mv_target *t;
+	uint64_t base;
+	size_t len;
+	const uint8_t *data;
+	uint8_t *buf;
+};
+
+struct segment_job {
+	uint64_t start, first, end, top;
+	uint32_t arena;
+};
+
+struct glibc {
+	struct mv_heap *h;
+	struct mv_target *t;
+	struct layout L;
+	bool layout_from_dwarf;
+	uint64_t heap_max;
+	uint64_t main_arena; /* 0: unknown */
+	uint64_t mp;         /* 0: unknown */
+	bool arena_by_scan;
+	struct reader r;
+	struct segment_job *jobs;
+	size_t njobs;
+	size_t walked;       /* chunks, for polling */
+	/* The first chunk of each arena's first heap: where its thread's
+	 * tcache lives. */
+	uint64_t *first_chunks;
+};
+
+static bool rd64(struct glibc *g, uint64_t addr, uint64_t *v)
+{
+	return mv_target_read_partial(g->t, addr, v, 8) == 8;
+}
+
+static const uint8_t *reader_get(struct reader *r, uint64_t addr,
+				 uint64_t limit)
+{
+	if (addr >= r->base && addr - r->base < r->len &&
+	    r->len - (addr - r->base) >= CHUNK_HDR)
+		return r->data + (addr - r->base);
+	uint64_t want = limit > addr ? limit - addr : 0;
+	if (want > WINDOW)
+		want = WINDOW;
+	if (want < CHUNK_HDR)
+		want = CHUNK_HDR;
+	r->len = 0;
+	const void *p = mv_target_peek(r->t, addr, want);
+	if (p) {
+		r->data = p;
+		r->len = want;
+	} else {
+		size_t n = mv_target_read_partial(r->t, addr, r->buf, want);
+		if (n < CHUNK_HDR)
+			return NULL;
+		r->data = r->buf;
+		r->len = n;
+	}
+	r->base = addr;
+	return r->data;
+}
+
+/* prev_size and size at addr; false if unreadable. */
+static bool header(struct glibc *g, uint64_t addr, uint64_t limit,
+		   uint64_t *prev_size, uint64_t *size)
+{
+	const uint8_t *p = reader_get(&g->r, addr, limit);
+	if (!p)
+		return false;
+	memcpy(prev_size, p, 8);
+	memcpy(size, p + 8, 8);
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Layout from DWARF                                                   */
+/* ------------------------------------------------------------------ */
+
+static bool member(struct mv_type *t, const char *name, uint64_t *off,
+		   uint64_t *count)
+{
+	t = t ? mv_type_strip(t) : NULL;
+	if (!t || (t->kind != MV_TYPE_STRUCT && t->kind != MV_TYPE_UNION))
+		return false;
+	for (size_t i = 0; i < t->nmembers; i++) {
+		const struct mv_member *m = &t->members[i];
+		if (!m->name || strcmp(m->name, name))
+			continue;
+		*off = m->bit_position / 8;
+		if (count) {
+			struct mv_type *mt = mv_type_strip(m->type);
+			if (!mt || mt->kind != MV_TYPE_ARRAY || !mt->has_count)
+				return false;
+			*count = mt->count;
+		}
+		return true;
+	}
+	return false;
+}
+
+static struct mv_type *find_struct(struct glibc *g, const char *name)
+{
+	struct mv_type *t = NULL;
+	struct mv_error *err = mv_program_find_type(g->h->program, MV_NS_STRUCT,
+						    name, 0, &t, NULL);
+	if (err) {
+		mv_error_destroy(err);
+		return NULL;
+	}
+	return t;
+}
+
+/* Each field is taken from DWARF when found there and plausible; the
+ * rest stays at the 2.36 values. */
+static void layout_from_dwarf(struct glibc *g, struct mv_type *ms,
+			      struct mv_type *mp)
+{
+	struct layout L = layout_236;
+	int found = 0;
+	uint64_t v, n;
+	ms = ms ? mv_type_strip(ms) : NULL;
+	if (ms && ms->kind == MV_TYPE_STRUCT && ms->size) {
+		if (member(ms, "fastbinsY", &v, &n) && n && n <= 16) {
+			L.ms_fastbins = v;
+			L.nfastbins = n;
+			found++;
+		}
+		if (member(ms, "bins", &v, &n) && n >= 2 && n <= 2 * NBINS) {
+			L.ms_bins = v;
+			L.nbin_words = n;
+			found++;
+		}
+		found += member(ms, "top", &L.ms_top, NULL);
+		found += member(ms, "next", &L.ms_next, NULL);
+		found += member(ms, "system_mem", &L.ms_system_mem, NULL);
+		if (ms->size < 65536)
+			L.ms_sizeof = ms->size;
+	}
+	mp = mp ? mv_type_strip(mp) : NULL;
+	if (mp && mp->kind == MV_TYPE_STRUCT) {
+		found += member(mp, "n_mmaps", &L.mp_n_mmaps, NULL);
+		found += member(mp, "mmapped_mem", &L.mp_mmapped_mem, NULL);
+		found += member(mp, "sbrk_base", &L.mp_sbrk_base, NULL);
+		if (!member(mp, "hp_pagesize", &L.mp_hp_pagesize, NULL))
+			L.mp_hp_pagesize = UINT64_MAX; /* older glibc: none */
+	}
+	struct mv_type *hi = find_struct(g, "_heap_info");
+	hi = hi ? mv_type_strip(hi) : NULL;
+	if (hi && hi->kind == MV_TYPE_STRUCT && hi->size && hi->size < 4096) {
+		found += member(hi, "ar_ptr", &L.hi_ar_ptr, NULL);
+		found += member(hi, "prev", &L.hi_prev, NULL);
+		found += member(hi, "size", &L.hi_size, NULL);
+		L.hi_sizeof = hi->size;
+	}
+	struct mv_type *tc = find_struct(g, "tcache_perthread_struct");
+	if (tc && member(tc, "entries", &v, &n) && n && n <= 1024) {
+		L.tc_entries = v;
+		L.tc_bins = n;
+		found += member(tc, "counts", &L.tc_counts, NULL);
+	}
+	g->L = L;
+	g->layout_from_dwarf = found > 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The chunk walk                                                      */
+/* ------------------------------------------------------------------ */
+
+static bool plausible_size(uint64_t field, uint64_t at, uint64_t end)
+{
+	uint64_t size = field & ~(uint64_t)SIZE_BITS;
+	return size >= MINSIZE && !(size & 15) && size <= end - at &&
+	       !(field & IS_MMAPPED);
+}
+
+/* Whether a chunk chain starting at p looks like glibc's: a few valid
+ * headers in a row, free ones matching their successor's prev_size, or
+ * a chain that ends exactly at the heap end. */
+static bool plausible_chain(struct glibc *g, uint64_t p, uint64_t end)
+{
+	uint64_t prev_size, field;
+	for (int links = 0; links < 4; links++) {
+		if (end - p < CHUNK_HDR || !header(g, p, end, &prev_size, &field))
+			return false;
+		if (!plausible_size(field, p, end))
+			return false;
+		uint64_t size = field & ~(uint64_t)SIZE_BITS;
+		uint64_t next = p + size;
+		if (next == end)
+			return true;
+		uint64_t nprev, nfield;
+		if (end - next < CHUNK_HDR ||
+		    !header(g, next, end, &nprev, &nfield))
+			return false;
+		if (!(nfield & PREV_INUSE) && nprev != size)
+			return false;
+		p = next;
+	}
+	return true;
+}
+
+/* After a corrupt header at bad: the next 16-byte granule from which a
+ * plausible chain starts, or end.  Linear in the bytes skipped. */
+static uint64_t resync(struct glibc *g, uint64_t bad, uint64_t end)
+{
+	for (uint64_t p = bad + 16; p < end && end - p >= CHUNK_HDR; p += 16)
+		if (plausible_chain(g, p, end))
+			return p;
+	return end;
+}
+
+static struct mv_error *walk_segment(struct glibc *g,
+				     const struct segment_job *j)
+{
+	struct mv_heap *h = g->h;
+	struct mv_error *err;
+	uint64_t a = j->first, end = j->end;
+	bool top_seen = false;
+	g->r.len = 0;
+	while (a < end) {
+		if (++g->walked % POLL_EVERY == 0 && (err = mv_heap_poll(h)))
+			return err;
+		if (end - a < CHUNK_HDR) {
+			return mv_heap_note(h, "heap 0x%llx-0x%llx ends with %llu "
+					       "bytes that hold no chunk",
+					    (unsigned long long)j->start,
+					    (unsigned long long)end,
+					    (unsigned long long)(end - a));
+		}
+		uint64_t prev_size, field;
+		if (!header(g, a, end, &prev_size, &field))
+			return mv_heap_note(h, "heap memory at 0x%llx is not "
+					       "readable; the walk of heap "
+					       "0x%llx-0x%llx stops there",
+					    (unsigned long long)a,
+					    (unsigned long long)j->start,
+					    (unsigned long long)end);
+		uint64_t size = field & ~(uint64_t)SIZE_BITS;
+		bool is_top = j->top ? a == j->top
+				     : a + size == end && size >= MINSIZE &&
+					       !(size & 15);
+		if (is_top) {
+			top_seen = true;
+			if (size > end - a || size < MINSIZE) {
+				err = mv_heap_note(
+					h, "top chunk at 0x%llx: size 0x%llx "
+					   "does not reach the heap end 0x%llx",
+					(unsigned long long)a,
+					(unsigned long long)size,
+					(unsigned long long)end);
+				if (err)
+					return err;
+				size = end - a;
+			}
+			return mv_heap_add_chunk(h, a, size, MV_CHUNK_TOP,
+						 MV_LIST_NONE, j->arena);
+		}
+		/* Fenceposts: a 16-byte header then a zero size, closing a
+		 * heap that the arena grew out of. */
+		if (size == CHUNK_HDR && end - a >= 2 * CHUNK_HDR) {
+			uint64_t np, nf;
+			if (header(g, a + CHUNK_HDR, end, &np, &nf) &&
+			    (nf & ~(uint64_t)SIZE_BITS) == 0)
+				return mv_heap_add_chunk(h, a, end - a,
+							 MV_CHUNK_METADATA,
+							 MV_LIST_NONE, j->arena);
+		}
+		if (!plausible_size(field, a, end)) {
+			uint64_t next = resync(g, a, end);
+			err = mv_heap_note(
+				h, "corrupt chunk header at 0x%llx: size 0x%llx %s; "
+				   "%s 0x%llx",
+				(unsigned long long)a, (unsigned long long)field,
+				size < MINSIZE      ? "is below the minimum 0x20"
+				: size & 15         ? "is not a multiple of 16"
+				: field & IS_MMAPPED ? "has the mmapped bit inside a heap"
+						    : "runs past the heap end",
+				next < end ? "walk resumes at" : "skipped to the heap end",
+				(unsigned long long)(next < end ? next : end));
+			if (err)
+				return err;
+			err = mv_heap_add_chunk(h, a, next - a, MV_CHUNK_CORRUPT,
+						MV_LIST_NONE, j->arena);
+			if (err)
+				return err;
+			a = next;
+			continue;
+		}
+		uint64_t next = a + size;
+		uint32_t flags = MV_CHUNK_IN_USE;
+		enum mv_heap_list list = MV_LIST_NONE;
+		if (next == end) {
+			/* The last chunk of a heap whose top is elsewhere:
+			 * nothing after it says whether it is free. */
+			err = mv_heap_note(h, "chunk at 0x%llx ends the heap "
+					      "0x%llx-0x%llx but is not its top; "
+					      "counted as in use",
+					   (unsigned long long)a,
+					   (unsigned long long)j->start,
+					   (unsigned long long)end);
+			if (err)
+				return err;
+		} else {
+			uint64_t nprev, nfield;
+			if (end - next >= CHUNK_HDR &&
+			    header(g, next, end, &nprev, &nfield) &&
+			    !(nfield & PREV_INUSE)) {
+				flags = 0;
+				list = MV_LIST_UNLISTED;
+				if (nprev != size &&
+				    (err = mv_heap_note(
+					     h, "free chunk at 0x%llx: size 0x%llx "
+						"but the next chunk's prev_size "
+						"is 0x%llx",
+					     (unsigned long long)a,
+					     (unsigned long long)size,
+					     (unsigned long long)nprev)))
+					return err;
+			}
+		}
+		err = mv_heap_add_chunk(h, a, size, flags, list, j->arena);
+		if (err)
+			return err;
+		a = next;
+	}
+	if (j->top && !top_seen)
+		return mv_heap_note(h, "top chunk 0x%llx was not found on the "
+				       "chunk chain of heap 0x%llx-0x%llx",
+				    (unsigned long long)j->top,
+				    (unsigned long long)j->start,
+				    (unsigned long long)end);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Free lists                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Marks the chunk at p as on list; false (with a note) if the list must
+ * stop here. */
+static bool mark_free(struct glibc *g, const char *what, uint64_t p,
+		      uint64_t expect_size, enum mv_heap_list list,
+		      struct mv_error **err)
+{
+	struct mv_heap *h = g->h;
+	if (p & 15) {
+		*err = mv_heap_note(h, "%s: link 0x%llx is misaligned; the "
+				       "rest of the list is ignored",
+				    what, (unsigned long long)p);
+		return false;
+	}
+	size_t i = mv_heap_entry_at(h, p);
+	if (i == SIZE_MAX) {
+		*err = mv_heap_note(h, "%s: link 0x%llx is not a chunk of the "
+				       "heap; the rest of the list is ignored",
+				    what, (unsigned long long)p);
+		return false;
+	}
+	struct mv_heap_entry *e = &h->chunks[i];
+	if (e->flags & MV_CHUNK_FREE_LIST) {
+		*err = mv_heap_note(h, "%s: chunk 0x%llx is already on the %s "
+				       "list (a loop or a double free); the "
+				       "rest of the list is ignored",
+				    what, (unsigned long long)p,
+				    mv_heap_list_name(e->list));
+		return false;
+	}
+	if (e->flags & (MV_CHUNK_TOP | MV_CHUNK_METADATA | MV_CHUNK_CORRUPT |
+			MV_CHUNK_MMAPPED)) {
+		*err = mv_heap_note(h, "%s: link 0x%llx is not a normal chunk; "
+				       "the rest of the list is ignored",
+				    what, (unsigned long long)p);
+		return false;
+	}
+	uint64_t size = mv_heap_entry_size(e);
+	if (expect_size && size != expect_size) {
+		*err = mv_heap_note(h, "%s: chunk 0x%llx has size 0x%llx, not "
+				       "0x%llx; the rest of the list is ignored",
+				    what, (unsigned long long)p,
+				    (unsigned long long)size,
+				    (unsigned long long)expect_size);
+		return false;
+	}
+	/* tcache and fastbin chunks look in use to their neighbour; binned
+	 * ones must not. */
+	bool quick = list == MV_LIST_TCACHE || list == MV_LIST_FASTBIN;
+	bool looks_used = e->flags & MV_CHUNK_IN_USE;
+	if (quick != looks_used) {
+		*err = mv_heap_note(h, "%s: chunk 0x%llx is %s by the next "
+				       "chunk's PREV_INUSE bit",
+				    what, (unsigned long long)p,
+				    looks_used ? "in use" : "free");
+		if (*err)
+			return false;
+	}
+	e->flags = (uint8_t)((e->flags & ~MV_CHUNK_IN_USE) | MV_CHUNK_FREE_LIST);
+	e->list = (uint8_t)list;
+	return true;
+}
+
+/* A safe-linked singly linked list (tcache or fastbin).  first is the
+ * first chunk; tcache links point at chunk + 16, fastbin links at the
+ * chunk. */
+static struct mv_error *walk_single(struct glibc *g, const char *what,
+				    uint64_t first, uint64_t expect_size,
+				    enum mv_heap_list list, long expect_count)
+{
+	struct mv_error *err = NULL;
+	long n = 0;
+	uint64_t p = first;
+	bool broke = false;
+	while (p) {
+		if (!mark_free(g, what, p, expect_size, list, &err)) {
+			broke = true;
+			break;
+		}
+		n++;
+		uint64_t stored;
+		if (!rd64(g, p + 16, &stored)) {
+			broke = true;
+			err = mv_heap_note(g->h, "%s: link of chunk 0x%llx is "
+						 "not readable",
+					   what, (unsigned long long)p);
+			break;
+		}
+		uint64_t next = ((p + 16) >> 12) ^ stored;
+		if (!next)
+			break;
+		p = list == MV_LIST_TCACHE ? next - 16 : next;
+	}
+	if (err)
+		return err;
+	if (!broke && expect_count >= 0 && n != expect_count)
+		return mv_heap_note(g->h, "%s: its count says %ld but the list "
+					  "holds %ld",
+				    what, expect_count, n);
+	return NULL;
+}
+
+/* A circular doubly linked bin whose head is the fake chunk at head. */
+static struct mv_error *walk_bin(struct glibc *g, const char *what,
+				 uint64_t head, uint64_t fd,
+				 enum mv_heap_list list, uint64_t expect_size)
+{
+	struct mv_error *err = NULL;
+	uint64_t prev = head, p = fd;
+	while (p != head) {
+		if (!mark_free(g, what, p, expect_size, list, &err))
+			return err;
+		uint64_t bk, next;
+		if (!rd64(g, p + 24, &bk) || !rd64(g, p + 16, &next))
+			return mv_heap_note(g->h, "%s: links of chunk 0x%llx "
+						  "are not readable",
+					    what, (unsigned long long)p);
+		if (bk != prev &&
+		    (err = mv_heap_note(g->h, "%s: chunk 0x%llx's bk is 0x%llx, "
+					      "not 0x%llx",
+					what, (unsigned long long)p,
+					(unsigned long long)bk,
+					(unsigned long long)prev)))
+			return err;
+		prev = p;
+		p = next;
+	}
+	return NULL;
+}
+
+static struct mv_error *read_arena_lists(struct glibc *g, uint32_t ai)
+{
+	struct mv_heap_arena *a = &g->h->arenas[ai];
+	char what[96];
+	struct mv_error *err;
+	for (uint64_t i = 0; i < g->L.nfastbins; i++) {
+		uint64_t p;
+		if (!rd64(g, a->address + g->L.ms_fastbins + 8 * i, &p))
+			return mv_heap_note(g->h, "arena 0x%llx is not readable",
+					    (unsigned long long)a->address);
+		snprintf(what, sizeof(what), "fastbin %llu of arena %u",
+			 (unsigned long long)i, ai);
+		if ((err = walk_single(g, what, p, (i + 2) * 16,
+				       MV_LIST_FASTBIN, -1)))
+			return err;
+	}
+	for (uint64_t i = 1; 2 * i <= g->L.nbin_words; i++) {
+		uint64_t slot = a->address + g->L.ms_bins + (i - 1) * 16;
+		uint64_t fd;
+		if (!rd64(g, slot, &fd))
+			return mv_heap_note(g->h, "arena 0x%llx is not readable",
+					    (unsigned long long)a->address);
+		enum mv_heap_list list = i == 1 ? MV_LIST_UNSORTED
+				       : i < 64 ? MV_LIST_SMALL
+						: MV_LIST_LARGE;
+		snprintf(what, sizeof(what), "%s bin %llu of arena %u",
+			 mv_heap_list_name(list), (unsigned long long)i, ai);
+		if ((err = walk_bin(g, what, slot - 16, fd, list,
+				    list == MV_LIST_SMALL ? i * 16 : 0)))
+			return err;
+	}
+	a->have_bins = true;
+	return NULL;
+}
+
+/* The tcache block at chunk c (the arena's first chunk), if it is one. */
+static struct mv_error *read_tcache(struct glibc *g, uint32_t ai, uint64_t c)
+{
+	struct mv_heap *h = g->h;
+	size_t i = mv_heap_entry_at(h, c);
+	if (i == SIZE_MAX)
+		return NULL;
+	struct mv_heap_entry *e = &h->chunks[i];
+	if (mv_heap_entry_size(e) != TCACHE_CHUNK ||
+	    !(e->flags & MV_CHUNK_IN_USE))
+		return NULL;
+	uint64_t nbins = g->L.tc_bins > TCACHE_BINS ? TCACHE_BINS : g->L.tc_bins;
+	uint16_t counts[TCACHE_BINS];
+	uint64_t entries[TCACHE_BINS];
+	uint64_t mem = c + 16;
+	if (mv_target_read_partial(g->t, mem + g->L.tc_counts, counts,
+				   nbins * 2) != nbins * 2 ||
+	    mv_target_read_partial(g->t, mem + g->L.tc_entries, entries,
+				   nbins * 8) != nbins * 8)
+		return mv_heap_note(h, "tcache block at 0x%llx is not readable",
+				    (unsigned long long)c);
+	e->flags |= MV_CHUNK_METADATA;
+	h->arenas[ai].have_tcache = true;
+	char what[96];
+	struct mv_error *err;
+	for (uint64_t b = 0; b < nbins; b++) {
+		if (!entries[b]) {
+			if (counts[b] &&
+			    (err = mv_heap_note(h, "tcache 0x%llx bin %llu: count "
+						   "%u but no entries",
+						(unsigned long long)c,
+						(unsigned long long)b,
+						counts[b])))
+				return err;
+			continue;
+		}
+		snprintf(what, sizeof(what), "tcache 0x%llx bin %llu",
+			 (unsigned long long)c, (unsigned long long)b);
+		if ((err = walk_single(g, what, entries[b] - 16, b * 16 + MINSIZE,
+				       MV_LIST_TCACHE, counts[b])))
+			return err;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Finding the heaps                                                   */
+/* ------------------------------------------------------------------ */
+
+static struct mv_error *add_job(struct glibc *g, uint64_t start,
+				uint64_t first, uint64_t end, uint64_t top,
+				uint32_t arena)
+{
+	struct segment_job *n =
+		realloc(g->jobs, (g->njobs + 1) * sizeof(*n));
+	if (!n)
+		return mv_enomem;
+	g->jobs = n;
+	n[g->njobs++] = (struct segment_job){start, first, end, top, arena};
+	struct mv_heap_segment s = {start, end, first, arena};
+	return mv_heap_add_segment(g->h, &s);
+}
+
+/* chunk + 16 must be 16-aligned (MALLOC_ALIGNMENT). */
+static uint64_t align_chunk(uint64_t p)
+{
+	return ((p + 16 + 15) & ~(uint64_t)15) - 16;
+}
+
+static struct mv_error *add_arena(struct glibc *g, enum mv_heap_arena_kind k,
+				  uint64_t address, uint32_t *ret)
+{
+	struct mv_heap_arena a = {.kind = k, .address = address};
+	if (address) {
+		rd64(g, address + g->L.ms_top, &a.top);
+		rd64(g, address + g->L.ms_system_mem, &a.system_mem);
+	}
+	struct mv_error *err = mv_heap_add_arena(g->h, &a, ret);
+	if (err)
+		return err;
+	uint64_t *f = realloc(g->first_chunks,
+			      g->h->narenas * sizeof(*g->first_chunks));
+	if (!f)
+		return mv_enomem;
+	g->first_chunks = f;
+	f[*ret] = 0;
+	return NULL;
+}
+
+/* The main arena's heap: [sbrk_base, end of top). */
+static struct mv_error *main_heap_from_arena(struct glibc *g, uint32_t ai)
+{
+	struct mv_heap_arena *a = &g->h->arenas[ai];
+	uint64_t sbrk_base, top_size;
+	if (a->top == a->address + g->L.ms_bins - 16)
+		return mv_heap_note(g->h, "the main arena has no heap yet "
+					  "(nothing was allocated from it)");
+	if (!rd64(g, g->mp + g->L.mp_sbrk_base, &sbrk_base) ||
+	    !rd64(g, a->top + 8, &top_size))
+		return mv_heap_note(g->h, "mp_.sbrk_base or the top chunk is "
+					  "not readable: no main heap");
+	top_size &= ~(uint64_t)SIZE_BITS;
+	if (!sbrk_base || a->top < sbrk_base ||
+	    a->top - sbrk_base > (1ull << 46) || top_size > (1ull << 46))
+		return mv_heap_note(g->h, "the main arena's top chunk 0x%llx is "
+					  "not above mp_.sbrk_base 0x%llx (a "
+					  "non-contiguous main heap is not "
+					  "supported)",
+				    (unsigned long long)a->top,
+				    (unsigned long long)sbrk_base);
+	uint64_t first = align_chunk(sbrk_base);
+	g->first_chunks[ai] = first;
+	return add_job(g, sbrk_base, first, a->top + top_size, a->top, ai);
+}
+
+/* Thread arenas: main_arena.next around the ring, each with its heaps
+ * found from its top chunk's heap and heap_info.prev. */
+static struct mv_error *thread_arenas(struct glibc *g)
+{
+	struct mv_heap *h = g->h;
+	struct mv_error *err;
+	uint64_t a;
+	if (!rd64(g, g->main_arena + g->L.ms_next, &a))
+		return mv_heap_note(h, "main_arena.next is not readable");
+	for (unsigned n = 0; a != g->main_arena; n++) {
+		if (!a)
+			return mv_heap_note(h, "the arena list ends in NULL "
+					       "instead of returning to "
+					       "main_arena");
+		if (n >= MAX_ARENAS)
+			return mv_heap_note(h, "more than %u arenas: the arena "
+					       "list is corrupt or loops",
+					    MAX_ARENAS);
+		uint32_t ai;
+		if ((err = add_arena(g, MV_ARENA_THREAD, a, &ai)))
+			return err;
+		uint64_t top = h->arenas[ai].top;
+		uint64_t hp = top & ~(g->heap_max - 1);
+		uint64_t top_size = 0;
+		rd64(g, top + 8, &top_size);
+		top_size &= ~(uint64_t)SIZE_BITS;
+		for (unsigned k = 0; hp; k++) {
+			uint64_t ar_ptr, prev, size;
+			if (k >= MAX_HEAPS) {
+				err = mv_heap_note(h, "arena 0x%llx: more than %u "
+						      "heaps; the heap list loops",
+						   (unsigned long long)a,
+						   MAX_HEAPS);
+				break;
+			}
+			if (!rd64(g, hp + g->L.hi_ar_ptr, &ar_ptr) ||
+			    !rd64(g, hp + g->L.hi_prev, &prev) ||
+			    !rd64(g, hp + g->L.hi_size, &size) ||
+			    ar_ptr != a || size > g->heap_max ||
+			    size < g->L.hi_sizeof || (prev & (g->heap_max - 1))) {
+				err = mv_heap_note(h, "arena 0x%llx: heap_info at "
+						      "0x%llx is not readable or "
+						      "does not belong to it",
+						   (unsigned long long)a,
+						   (unsigned long long)hp);
+				break;
+			}
+			bool first_heap = a == hp + g->L.hi_sizeof;
+			uint64_t first = first_heap
+				? align_chunk(a + g->L.ms_sizeof)
+				: hp + g->L.hi_sizeof;
+			uint64_t end = hp + size;
+			bool has_top = top >= hp && top < end;
+			if (has_top && top + top_size != end &&
+			    (err = mv_heap_note(h, "arena 0x%llx: top chunk "
+						   "0x%llx ends at 0x%llx, its heap "
+						   "at 0x%llx",
+						(unsigned long long)a,
+						(unsigned long long)top,
+						(unsigned long long)(top + top_size),
+						(unsigned long long)end)))
+				return err;
+			if (first_heap)
+				g->first_chunks[ai] = first;
+			if ((err = add_job(g, hp, first, end, has_top ? top : 0,
+					   ai)))
+				return err;
+			if (first_heap)
+				break;
+			hp = prev;
+		}
+		if (err)
+			return err;
+		if (!rd64(g, a + g->L.ms_next, &a))
+			return mv_heap_note(h, "arena list: next is not "
+					       "readable");
+	}
+	return NULL;
+}
+
+static bool overlaps_job(struct glibc *g, uint64_t start, uint64_t end)
+{
+	for (size_t i = 0; i < g->njobs; i++)
+		if (start < g->jobs[i].end && g->jobs[i].start < end)
+			return true;
+	return false;
+}
+
+/* mmapped chunks: each is its own anonymous mapping (neighbours may be
+ * merged into one), starting with prev_size 0 and a page-multiple size
+ * whose flag bits are exactly IS_MMAPPED. */
+static struct mv_error *mmapped_chunks(struct glibc *g)
+{
+	struct mv_heap *h = g->h;
+	const struct mv_region *r;
+	size_t n = mv_target_regions(g->t, &r);
+	uint32_t ai = UINT32_MAX;
+	struct mv_error *err;
+	size_t found = 0;
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].path || (r[i].perms & (MV_PERM_R | MV_PERM_W)) !=
+					 (MV_PERM_R | MV_PERM_W))
+			continue;
+		if (overlaps_job(g, r[i].start, r[i].end))
+			continue;
+		uint64_t a = r[i].start, end = r[i].end;
+		g->r.len = 0;
+		while (end - a >= PAGE) {
+			uint64_t prev_size, field;
+			if (!header(g, a, end, &prev_size, &field))
+				break;
+			uint64_t size = field & ~(uint64_t)SIZE_BITS;
+			if (prev_size || (field & SIZE_BITS) != IS_MMAPPED ||
+			    !size || size % PAGE || size > end - a)
+				break;
+			if (ai == UINT32_MAX &&
+			    (err = add_arena(g, MV_ARENA_MMAPPED, 0, &ai)))
+				return err;
+			if ((err = mv_heap_add_chunk(h, a, size,
+						     MV_CHUNK_IN_USE | MV_CHUNK_MMAPPED,
+						     MV_LIST_NONE, ai)))
+				return err;
+			struct mv_heap_segment s = {a, a + size, a, ai};
+			if ((err = mv_heap_add_segment(h, &s)))
+				return err;
+			found++;
+			bytes += size;
+			a += size;
+		}
+	}
+	int32_t n_mmaps;
+	uint64_t mmapped_mem;
+	if (g->mp &&
+	    mv_target_read_partial(g->t, g->mp + g->L.mp_n_mmaps, &n_mmaps, 4) == 4 &&
+	    rd64(g, g->mp + g->L.mp_mmapped_mem, &mmapped_mem) &&
+	    (n_mmaps < 0 || (size_t)n_mmaps != found || mmapped_mem != bytes))
+		return mv_heap_note(h, "mp_ counts %d mmapped chunks of %llu "
+				       "bytes, the mappings show %zu of %llu "
+				       "(chunks with an alignment offset are "
+				       "not found)",
+				    n_mmaps, (unsigned long long)mmapped_mem,
+				    found, (unsigned long long)bytes);
+	return NULL;
+}
+
+/* Without symbols: the main heap is the [heap] mapping, or in a core the
+ * anonymous writable mapping after the executable that starts with the
+ * main thread's tcache block (prev_size 0, size 0x290 | PREV_INUSE). */
+static bool main_heap_from_mappings(struct glibc *g, uint64_t *start,
+				    uint64_t *end)
+{
+	const struct mv_region *r;
+	size_t n = mv_target_regions(g->t, &r);
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].path && !strcmp(r[i].path, "[heap]")) {
+			*start = r[i].start;
+			*end = r[i].end;
+			return true;
+		}
+	}
+	uint64_t exe_end = 0;
+	struct mv_objfile **objs;
+	size_t nobj = mv_program_objfiles(g->h->program, &objs);
+	for (size_t i = 0; i < nobj; i++)
+		if (objs[i]->is_main)
+			exe_end = objs[i]->end;
+	for (int strict = 1; strict >= 0; strict--) {
+		for (size_t i = 0; i < n; i++) {
+			if (r[i].start < exe_end || r[i].path ||
+			    !(r[i].perms & MV_PERM_W) || r[i].end - r[i].start < PAGE)
+				continue;
+			uint64_t hdr[2];
+			if (mv_target_read_partial(g->t, r[i].start, hdr, 16) != 16)
+				continue;
+			bool ok = strict ? hdr[0] == 0 &&
+						   hdr[1] == (TCACHE_CHUNK | PREV_INUSE)
+					 : hdr[0] == 0 && (hdr[1] & SIZE_BITS) ==
+								  PREV_INUSE;
+			if (ok) {
+				*start = r[i].start;
+				*end = r[i].end;
+				return true;
+			}
+			if (!strict)
+				break; /* only the mapping right after it */
+		}
+	}
+	return false;
+}
+
+/* A malloc_state whose top is the main heap's top and whose bins are
+ * all empty or inside the heap. */
+static bool looks_like_arena(struct glibc *g, uint64_t a, uint64_t hs,
+			     uint64_t he)
+{
+	uint64_t w[512];
+	uint64_t words = g->L.nbin_words;
+	if (words > 512 ||
+	    mv_target_read_partial(g->t, a + g->L.ms_bins, w, words * 8) !=
+		    words * 8)
+		return false;
+	for (uint64_t i = 0; i < words; i += 2) {
+		uint64_t head = a + g->L.ms_bins + i * 8 - 16;
+		for (int k = 0; k < 2; k++) {
+			uint64_t p = w[i + k];
+			if (p != head && (p < hs || p >= he || (p & 15)))
+				return false;
+		}
+	}
+	for (uint64_t i = 0; i < g->L.nfastbins; i++) {
+		uint64_t p;
+		if (!rd64(g, a + g->L.ms_fastbins + 8 * i, &p) ||
+		    (p && (p < hs || p >= he || (p & 15))))
+			return false;
+	}
+	uint64_t next;
+	return rd64(g, a + g->L.ms_next, &next) && next && !(next & 7);
+}
+
+/* Finds main_arena without symbols: libc's writable data holds a word
+ * equal to the top chunk's address at main_arena.top. */
+static uint64_t find_main_arena_by_top(struct glibc *g, uint64_t top,
+				       uint64_t hs, uint64_t he)
+{
+	struct mv_objfile **objs;
+	size_t nobj = mv_program_objfiles(g->h->program, &objs);
+	const struct mv_region *r;
+	size_t nr = mv_target_regions(g->t, &r);
+	uint64_t buf[512];
+	for (size_t o = 0; o < nobj; o++) {
+		const char *base = strrchr(objs[o]->path, '/');
+		base = base ? base + 1 : objs[o]->path;
+		if (strncmp(base, "libc.so", 7) && strncmp(base, "libc-", 5))
+			continue;
+		for (size_t i = 0; i < nr; i++) {
+			if (!(r[i].perms & MV_PERM_W) ||
+			    r[i].end <= objs[o]->start || r[i].start >= objs[o]->end)
+				continue;
+			for (uint64_t p = r[i].start; p < r[i].end; p += sizeof(buf)) {
+				size_t got = mv_target_read_partial(g->t, p, buf,
+								    sizeof(buf));
+				for (size_t k = 0; k < got / 8; k++) {
+					if (buf[k] != top)
+						continue;
+					uint64_t a = p + 8 * k - g->L.ms_top;
+					if (looks_like_arena(g, a, hs, he))
+						return a;
+				}
+				if (got < sizeof(buf))
+					break;
+			}
+		}
+	}
+	return 0;
+}
+
+static int job_cmp(const void *x, const void *y)
+{
+	const struct segment_job *a = x, *b = y;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+/* Without the arena's variables: the main heap from the mappings (or the
+ * caller's range), main_arena searched for by its top pointer. */
+static struct mv_error *open_from_mappings(struct glibc *g,
+					   const struct mv_heap_options *o,
+					   uint32_t *main_ai, uint64_t *hs,
+					   uint64_t *he)
+{
+	struct mv_error *err;
+	if (o->range_end) {
+		*hs = o->range_start;
+		*he = o->range_end;
+	} else if (!main_heap_from_mappings(g, hs, he)) {
+		return mv_error_create(MV_ERR_NOT_FOUND,
+				       "no glibc heap: no debug symbols for "
+				       "main_arena (install libc6-dbg) and no "
+				       "heap mapping found");
+	}
+	if ((err = add_arena(g, MV_ARENA_MAIN, 0, main_ai)))
+		return err;
+	g->first_chunks[*main_ai] = align_chunk(*hs);
+	return add_job(g, *hs, align_chunk(*hs), *he, 0, *main_ai);
+}
+
+static struct mv_error *glibc_open(struct mv_heap *h,
+				   const struct mv_heap_options *o)
+{
+	struct glibc g = {.h = h, .t = h->target, .L = layout_236,
+			  .heap_max = DEFAULT_HEAP_MAX};
+	struct mv_error *err = NULL;
+	g.r.t = h->target;
+	g.r.buf = malloc(WINDOW);
+	if (!g.r.buf)
+		return mv_enomem;
+
+	struct mv_type *ms_type = NULL, *mp_type = NULL;
+	bool symbols = false;
+	if (!(o->flags & MV_HEAP_IGNORE_SYMBOLS) && !o->range_end) {
+		err = mv_program_find_variable(h->program, "main_arena", 0,
+					       &g.main_arena, &ms_type);
+		if (!err)
+			err = mv_program_find_variable(h->program, "mp_", 0,
+						       &g.mp, &mp_type);
+		if (err) {
+			mv_error_destroy(err);
+			err = NULL;
+			g.main_arena = g.mp = 0;
+		} else {
+			symbols = true;
+			layout_from_dwarf(&g, ms_type, mp_type);
+		}
+	}
+	h->with_symbols = symbols;
+	if (g.mp && g.L.mp_hp_pagesize != UINT64_MAX) {
+		uint64_t hp;
+		if (rd64(&g, g.mp + g.L.mp_hp_pagesize, &hp) && hp &&
+		    !(hp & (hp - 1)) && hp <= (1ull << 32))
+			g.heap_max = 4 * hp;
+	}
+
+	uint32_t main_ai;
+	uint64_t hs = 0, he = 0;
+	if (symbols) {
+		if ((err = add_arena(&g, MV_ARENA_MAIN, g.main_arena, &main_ai)) ||
+		    (err = main_heap_from_arena(&g, main_ai)))
+			goto out;
+	} else {
+		if ((err = open_from_mappings(&g, o, &main_ai, &hs, &he)))
+			goto out;
+	}
+
+	/* Walk the main heap first: without symbols, its top chunk is how
+	 * main_arena is found. */
+	for (size_t i = 0; i < g.njobs; i++)
+		if ((err = walk_segment(&g, &g.jobs[i])))
+			goto out;
+	size_t main_jobs = g.njobs;
+	if (!symbols && !o->range_end && h->nchunks) {
+		const struct mv_heap_entry *last = &h->chunks[h->nchunks - 1];
+		if (last->flags & MV_CHUNK_TOP) {
+			g.main_arena = find_main_arena_by_top(&g, last->start,
+							      hs, he);
+			if (g.main_arena) {
+				g.arena_by_scan = true;
+				h->arenas[main_ai].address = g.main_arena;
+				h->arenas[main_ai].top = last->start;
+				rd64(&g, g.main_arena + g.L.ms_system_mem,
+				     &h->arenas[main_ai].system_mem);
+			}
+		}
+	}
+	if (g.main_arena && (err = thread_arenas(&g)))
+		goto out;
+	if (g.njobs > main_jobs) {
+		qsort(g.jobs + main_jobs, g.njobs - main_jobs, sizeof(*g.jobs),
+		      job_cmp);
+		for (size_t i = main_jobs; i < g.njobs; i++)
+			if ((err = walk_segment(&g, &g.jobs[i])))
+				goto out;
+	}
+	if (!o->range_end && (err = mmapped_chunks(&g)))
+		goto out;
+	if ((err = mv_heap_sort(h)))
+		goto out;
+
+	for (uint32_t ai = 0; ai < h->narenas; ai++) {
+		if (g.first_chunks[ai] &&
+		    (err = read_tcache(&g, ai, g.first_chunks[ai])))
+			goto out;
+		if (h->arenas[ai].address && (err = read_arena_lists(&g, ai)))
+			goto out;
+	}
+	/* Consistency: with the bins read, every chunk the boundary tags
+	 * call free must have been on one of them. */
+	size_t unlisted = 0;
+	uint64_t first_unlisted = 0;
+	for (size_t i = 0; i < h->nchunks; i++) {
+		const struct mv_heap_entry *e = &h->chunks[i];
+		if (e->list == MV_LIST_UNLISTED && e->arena < h->narenas &&
+		    h->arenas[e->arena].have_bins) {
+			if (!unlisted++)
+				first_unlisted = e->start;
+		}
+	}
+	if (unlisted &&
+	    (err = mv_heap_note(h, "%zu chunk%s free by the boundary tags but "
+				   "on no bin, the first at 0x%llx",
+				unlisted, unlisted == 1 ? " is" : "s are",
+				(unsigned long long)first_unlisted)))
+		goto out;
+	const struct mv_thread *th;
+	size_t nthreads = mv_target_threads(h->target, &th);
+	size_t ntcache = 0;
+	for (uint32_t ai = 0; ai < h->narenas; ai++)
+		ntcache += h->arenas[ai].have_tcache;
+	if (nthreads > ntcache && ntcache &&
+	    (err = mv_heap_note(h, "%zu threads but %zu tcache blocks found "
+				   "(only an arena's first chunk is taken for "
+				   "one): chunks cached by the other threads "
+				   "count as in use",
+				nthreads, ntcache)))
+		goto out;
+	if (asprintf(&h->description, "glibc malloc (%s)",
+		     symbols ? "with debug symbols" : "from the mappings") < 0) {
+		h->description = NULL;
+		err = mv_enomem;
+	}
+out:
+	free(g.r.buf);
+	free(g.jobs);
+	free(g.first_chunks);
+	return err;
+}
+
+const struct mv_heap_ops mv_heap_glibc_ops = {
+	.name = "glibc malloc",
+	.open = glibc_open,
+};

@@ -1,0 +1,154 @@
+/* heap_internal.h - what an allocator model and the `heap` command share
+ * beyond heap.h: the model's vtable, the compact chunk index, arenas and
+ * heap segments, and the entry points tests use to force a mode.
+ *
+ * Layering: heap.c owns the generic index and notes; heap_glibc.c fills
+ * them for glibc malloc; cmd_heap.c only reads them. */
+#ifndef MV_HEAP_INTERNAL_H
+#define MV_HEAP_INTERNAL_H
+
+#include "heap.h"
+
+/* Which free list a chunk was found on (MV_CHUNK_FREE_LIST), or how it
+ * was judged free without one. */
+enum mv_heap_list {
+	MV_LIST_NONE,
+	MV_LIST_TCACHE,
+	MV_LIST_FASTBIN,
+	MV_LIST_UNSORTED,
+	MV_LIST_SMALL,
+	MV_LIST_LARGE,
+	/* Free by the boundary tags (the next chunk's PREV_INUSE is clear)
+	 * but found on no list: without the arena's bins we cannot tell
+	 * which bin, and with them it is an inconsistency (noted). */
+	MV_LIST_UNLISTED,
+	MV_LIST_COUNT_
+};
+
+const char *mv_heap_list_name(enum mv_heap_list list);
+
+/* One chunk in 16 bytes, so that a million chunks cost 16 MB: sizes are
+ * multiples of 16 on every allocator we model, so size >> 4 fits 32 bits
+ * up to 64 GiB (larger ones are clamped with a note). */
+struct mv_heap_entry {
+	uint64_t start;
+	uint32_t size16;
+	uint8_t flags;   /* MV_CHUNK_* */
+	uint8_t list;    /* enum mv_heap_list */
+	uint16_t arena;
+};
+
+enum mv_heap_arena_kind {
+	MV_ARENA_MAIN,
+	MV_ARENA_THREAD,
+	MV_ARENA_MMAPPED, /* pseudo arena holding the mmapped chunks */
+};
+
+struct mv_heap_arena {
+	enum mv_heap_arena_kind kind;
+	uint64_t address;  /* struct malloc_state, 0 if unknown */
+	uint64_t top;      /* top chunk, 0 if unknown */
+	uint64_t system_mem; /* what the allocator says it holds, 0 if unknown */
+	bool have_bins;    /* its free lists were read */
+	bool have_tcache;  /* a tcache block was found in it */
+};
+
+/* A contiguous range of chunks: the main heap, one heap of a thread
+ * arena, or an anonymous mapping holding mmapped chunks. */
+struct mv_heap_segment {
+	uint64_t start, end;  /* the whole range the allocator owns */
+	uint64_t first_chunk; /* start + header bytes (heap_info, arena) */
+	uint32_t arena;
+};
+
+/* Knobs for tests and for front ends that want a specific mode. */
+enum {
+	/* Do not use debug symbols even if present (the mappings mode). */
+	MV_HEAP_IGNORE_SYMBOLS = 1,
+};
+
+struct mv_heap_options {
+	uint32_t flags;
+	/* If range_end != 0: the main heap is [range_start, range_end) and
+	 * nothing else is searched for (hand-made layouts in tests). */
+	uint64_t range_start, range_end;
+};
+
+struct mv_heap;
+
+/* An allocator model (pahole's debug_fmt_ops style). */
+struct mv_heap_ops {
+	const char *name;
+	/* Fills h (chunks in any order, arenas, segments, notes) or fails
+	 * with MV_ERR_NOT_FOUND when this allocator is not there. */
+	struct mv_error *(*open)(struct mv_heap *h,
+				 const struct mv_heap_options *o);
+};
+
+extern const struct mv_heap_ops mv_heap_glibc_ops;
+
+#define MV_HEAP_MAX_NOTES 100
+
+struct mv_heap {
+	const struct mv_heap_ops *ops;
+	struct mv_program *program;
+	struct mv_target *target;
+	mv_poll_fn poll;
+	char *description;
+	struct mv_heap_entry *chunks;
+	size_t nchunks, chunks_cap;
+	bool sorted;
+	struct mv_heap_arena *arenas;
+	size_t narenas;
+	struct mv_heap_segment *segments;
+	size_t nsegments;
+	char **notes;
+	size_t nnotes;
+	size_t notes_dropped;
+	bool with_symbols;
+};
+
+struct mv_error *mv_heap_open_with(struct mv_program *p,
+				   const struct mv_heap_options *o,
+				   mv_poll_fn poll, struct mv_heap **ret);
+/* The mappings mode over an explicit main heap [start, end): for tests
+ * over hand-made layouts, where no mapping says where the heap is. */
+struct mv_error *mv_heap_open_range(struct mv_program *p, uint64_t start,
+				    uint64_t end, mv_poll_fn poll,
+				    struct mv_heap **ret);
+
+/* For models: building the index.  Return NULL or mv_enomem. */
+struct mv_error *mv_heap_add_chunk(struct mv_heap *h, uint64_t start,
+				   uint64_t size, uint32_t flags,
+				   enum mv_heap_list list, uint32_t arena);
+struct mv_error *mv_heap_add_arena(struct mv_heap *h,
+				   const struct mv_heap_arena *a,
+				   uint32_t *ret);
+struct mv_error *mv_heap_add_segment(struct mv_heap *h,
+				     const struct mv_heap_segment *s);
+/* Records a problem (formatted, one sentence); bounded. */
+struct mv_error *mv_heap_note(struct mv_heap *h, const char *fmt, ...)
+	MV_PRINTF(2, 3);
+/* Sorts the index by address (if needed) and drops overlapping entries
+ * with a note, so that lookups can binary-search. */
+struct mv_error *mv_heap_sort(struct mv_heap *h);
+/* Index of the entry starting exactly at start, or SIZE_MAX. */
+size_t mv_heap_entry_at(struct mv_heap *h, uint64_t start);
+struct mv_error *mv_heap_poll(struct mv_heap *h);
+
+static inline uint64_t mv_heap_entry_size(const struct mv_heap_entry *e)
+{
+	return (uint64_t)e->size16 << 4;
+}
+
+/* What malloc_usable_size() says for a chunk with these flags. */
+uint64_t mv_heap_usable(uint64_t size, uint32_t flags);
+
+/* Read-only views for the `heap` command. */
+const struct mv_heap_entry *mv_heap_entries(struct mv_heap *h, size_t *n);
+const struct mv_heap_arena *mv_heap_arenas(struct mv_heap *h, size_t *n);
+const struct mv_heap_segment *mv_heap_segments(struct mv_heap *h,
+					       size_t *n);
+bool mv_heap_with_symbols(struct mv_heap *h);
+
+#endif
