@@ -27,7 +27,7 @@ WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
             -Wformat=2 -Wno-format-nonliteral
 MVCFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden -Icore \
             -I/usr/include/libdwarf -MMD -MP
-LDLIBS_CORE := -ldwarf -lm
+LDLIBS_CORE := -ldl -lpthread -lm
 
 ifneq ($(SANITIZE),)
 MVCFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dlfcn.h>
+#include <pthread.h>
 #include <unistd.h>
 
 /* libdwarf/ prefix: core/dwarf.h would shadow libdwarf's dwarf.h. */
@@ -25,6 +27,124 @@
 
 #include "dwarf.h"
 #include "type_internal.h"
+
+/* ------------------------------------------------------------------ */
+/* Loading libdwarf                                                    */
+/* ------------------------------------------------------------------ */
+
+/* libdwarf is opened with dlopen(RTLD_DEEPBIND) and called through this
+ * table rather than linked: gdb links elfutils' libdw, which exports
+ * functions with libdwarf's names (dwarf_tag, dwarf_diename, ...) but
+ * other signatures, and in gdb's process ordinary linking would bind our
+ * calls, and libdwarf's calls to itself, to those.  The pointer types
+ * come from libdwarf's own prototypes, so the calls below are checked as
+ * usual. */
+#define MV_LIBDWARF_FUNCS(X) \
+	X(dwarf_dealloc_die) \
+	X(dwarf_dealloc_attribute) \
+	X(dwarf_whatform) \
+	X(dwarf_child) \
+	X(dwarf_global_formref) \
+	X(dwarf_formudata) \
+	X(dwarf_formsdata) \
+	X(dwarf_dealloc) \
+	X(dwarf_get_form_class) \
+	X(dwarf_tag) \
+	X(dwarf_srcfiles) \
+	X(dwarf_siblingof_b) \
+	X(dwarf_rnglists_get_rle_head) \
+	X(dwarf_ranges_dealloc) \
+	X(dwarf_offdie_b) \
+	X(dwarf_next_cu_header_d) \
+	X(dwarf_lowpc) \
+	X(dwarf_init_path) \
+	X(dwarf_highpc_b) \
+	X(dwarf_get_rnglists_entry_fields_a) \
+	X(dwarf_get_ranges_b) \
+	X(dwarf_formflag) \
+	X(dwarf_formexprloc) \
+	X(dwarf_formblock) \
+	X(dwarf_finish) \
+	X(dwarf_errmsg) \
+	X(dwarf_dieoffset) \
+	X(dwarf_diename) \
+	X(dwarf_dealloc_rnglists_head) \
+	X(dwarf_dealloc_error) \
+	X(dwarf_attr)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+	MV_LIBDWARF_FUNCS(X)
+#undef X
+} libdwarf;
+static pthread_once_t libdwarf_once = PTHREAD_ONCE_INIT;
+static char libdwarf_error[256];
+
+static void libdwarf_load(void)
+{
+	int flags = RTLD_NOW | RTLD_LOCAL;
+#if !defined(__SANITIZE_ADDRESS__)
+	/* The sanitizer runtime refuses RTLD_DEEPBIND; a sanitized build
+	 * is never loaded into gdb. */
+	flags |= RTLD_DEEPBIND;
+#endif
+	void *h = dlopen("libdwarf.so.1", flags);
+	if (!h) {
+		snprintf(libdwarf_error, sizeof(libdwarf_error),
+			 "cannot load libdwarf.so.1 (Debian package libdwarf1): %s",
+			 dlerror());
+		return;
+	}
+#define X(f)                                                              \
+	if (!(libdwarf.f = (__typeof__(f) *)dlsym(h, #f))) {               \
+		snprintf(libdwarf_error, sizeof(libdwarf_error),           \
+			 "libdwarf.so.1 lacks %s: not the 20210528 API", #f); \
+		return;                                                    \
+	}
+	MV_LIBDWARF_FUNCS(X)
+#undef X
+}
+
+static struct mv_error *libdwarf_ready(void)
+{
+	pthread_once(&libdwarf_once, libdwarf_load);
+	if (libdwarf_error[0])
+		return mv_error_create(MV_ERR_UNSUPPORTED, "%s", libdwarf_error);
+	return NULL;
+}
+
+/* From here on, every dwarf_* call goes through the table. */
+#define dwarf_dealloc_die (libdwarf.dwarf_dealloc_die)
+#define dwarf_dealloc_attribute (libdwarf.dwarf_dealloc_attribute)
+#define dwarf_whatform (libdwarf.dwarf_whatform)
+#define dwarf_child (libdwarf.dwarf_child)
+#define dwarf_global_formref (libdwarf.dwarf_global_formref)
+#define dwarf_formudata (libdwarf.dwarf_formudata)
+#define dwarf_formsdata (libdwarf.dwarf_formsdata)
+#define dwarf_dealloc (libdwarf.dwarf_dealloc)
+#define dwarf_get_form_class (libdwarf.dwarf_get_form_class)
+#define dwarf_tag (libdwarf.dwarf_tag)
+#define dwarf_srcfiles (libdwarf.dwarf_srcfiles)
+#define dwarf_siblingof_b (libdwarf.dwarf_siblingof_b)
+#define dwarf_rnglists_get_rle_head (libdwarf.dwarf_rnglists_get_rle_head)
+#define dwarf_ranges_dealloc (libdwarf.dwarf_ranges_dealloc)
+#define dwarf_offdie_b (libdwarf.dwarf_offdie_b)
+#define dwarf_next_cu_header_d (libdwarf.dwarf_next_cu_header_d)
+#define dwarf_lowpc (libdwarf.dwarf_lowpc)
+#define dwarf_init_path (libdwarf.dwarf_init_path)
+#define dwarf_highpc_b (libdwarf.dwarf_highpc_b)
+#define dwarf_get_rnglists_entry_fields_a (libdwarf.dwarf_get_rnglists_entry_fields_a)
+#define dwarf_get_ranges_b (libdwarf.dwarf_get_ranges_b)
+#define dwarf_formflag (libdwarf.dwarf_formflag)
+#define dwarf_formexprloc (libdwarf.dwarf_formexprloc)
+#define dwarf_formblock (libdwarf.dwarf_formblock)
+#define dwarf_finish (libdwarf.dwarf_finish)
+#define dwarf_errmsg (libdwarf.dwarf_errmsg)
+#define dwarf_dieoffset (libdwarf.dwarf_dieoffset)
+#define dwarf_diename (libdwarf.dwarf_diename)
+#define dwarf_dealloc_rnglists_head (libdwarf.dwarf_dealloc_rnglists_head)
+#define dwarf_dealloc_error (libdwarf.dwarf_dealloc_error)
+#define dwarf_attr (libdwarf.dwarf_attr)
 
 /* ------------------------------------------------------------------ */
 /* libdwarf 20210528 shim: the calls whose signatures changed upstream */
@@ -1720,6 +1840,9 @@ struct mv_error *mv_dwarf_open(const char *path, uint64_t bias,
 	if (access(path, R_OK) != 0)
 		return mv_error_create(MV_ERR_IO, "%s: %s", path,
 				       strerror(errno));
+	struct mv_error *lerr = libdwarf_ready();
+	if (lerr)
+		return lerr;
 	struct mv_dwarf *d = calloc(1, sizeof(*d));
 	if (!d)
 		return mv_enomem;
