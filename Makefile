@@ -49,7 +49,7 @@ LIB_SO  := $(BUILD)/libmemview.so
 PROGRAM := $(BUILD)/memview
 
 .PHONY: all lib deps check unit integration demo bench install clean docs \
-        check-docs fixtures
+        check-docs fixtures check-view
 all: lib $(PROGRAM) fixtures cores
 
 lib: $(LIB_A) $(LIB_SO)
@@ -114,6 +114,12 @@ docs: docs/commands.md
 check-docs: $(PROGRAM)
 	$(Q)$(PROGRAM) help --markdown | diff -u docs/commands.md - \
 	    || { echo "docs/commands.md is stale: run 'make docs'"; exit 1; }
+
+# The view command's checks: hex against xxd (unit), casts against
+# Python's memoryview (integration).
+check-view: all $(BUILD)/tests/unit/test_view
+	$(Q)$(BUILD)/tests/unit/test_view
+	$(Q)BUILD=$(BUILD) $(PYTHON) tests/integration/test_view_cast.py
 
 demo: deps all
 	$(Q)BUILD=$(BUILD) tools/demo.sh

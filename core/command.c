@@ -10,6 +10,7 @@
 /* The table: each command's row (name, help, options, run function)
  * lives in its own cmd_*.c file; this list orders them for help. */
 const struct mv_command *const mv_commands[] = {
+	&mv_command_view,
 	&mv_command_layout,
 	&mv_command_regions,
 	&mv_command_info,

@@ -6,6 +6,7 @@
 #include "expr.h"
 #include "memview.h"
 #include "program.h"
+#include "view.h"
 
 struct mv_session {
 	struct mv_target *target;    /* NULL when opened with none */
@@ -21,6 +22,8 @@ struct mv_session {
 	uint64_t pc;
 	int width;
 	bool color;
+	/* view --diff: the last views of small ranges (cmd_view.c). */
+	struct mv_view_memo view_memo;
 };
 
 /* Evaluates an expression: through the debugger when it gave an

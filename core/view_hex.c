@@ -1,0 +1,423 @@
+/* view_hex.c - hex dumps in xxd's default layout, and the chunked reader
+ * every view uses.
+ *
+ * Speed comes from never touching a byte twice: whole lines are built
+ * in place in the output buffer from a template (spaces and group gaps
+ * precomputed), a table of hex pairs and a table of ASCII characters;
+ * target bytes come from the core's mapping (peek) whenever they can.
+ * Lines that need care (short, unreadable, coloured, changed) take a
+ * slower path that produces the same columns. */
+#include <string.h>
+#include <stdlib.h>
+
+#include "target.h"
+#include "view.h"
+
+/* ---- reader ---- */
+
+struct mv_error *mv_view_reader_init(struct mv_view_reader *r,
+				     struct mv_target *t, size_t chunk,
+				     struct mv_view_report *report)
+{
+	r->t = t;
+	r->cap = chunk;
+	r->report = report;
+	r->buf = malloc(chunk ? chunk : 1);
+	return r->buf ? NULL : mv_enomem;
+}
+
+void mv_view_reader_deinit(struct mv_view_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+static void note_unreadable(struct mv_view_report *rep, uint64_t start,
+			    uint64_t end)
+{
+	rep->unreadable += end - start;
+	if (rep->nspans && rep->spans[rep->nspans - 1].end == start) {
+		rep->spans[rep->nspans - 1].end = end;
+		return;
+	}
+	if (rep->spans_total++ < MV_VIEW_MAX_SPANS)
+		rep->spans[rep->nspans++] = (struct mv_view_span){start, end};
+}
+
+/* Where reading may succeed again after a failure at f: the next
+ * readable region if f is in none, else the next page (a live process
+ * can have a hole inside a region). */
+static uint64_t resume_after(struct mv_target *t, uint64_t f)
+{
+	if (mv_target_is_mapped(t, f)) {
+		uint64_t next = (f | (MV_PAGE_SIZE - 1)) + 1;
+		return next ? next : UINT64_MAX;
+	}
+	const struct mv_region *regs;
+	size_t n = mv_target_regions(t, &regs);
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (regs[mid].start <= f)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n; lo++)
+		if (mv_target_is_mapped(t, regs[lo].start))
+			return regs[lo].start;
+	return UINT64_MAX;
+}
+
+size_t mv_view_reader_get(struct mv_view_reader *r, uint64_t address,
+			  size_t len, const uint8_t **data, size_t *skip)
+{
+	*skip = 0;
+	const void *p = mv_target_peek(r->t, address, len);
+	if (p) {
+		*data = p;
+		r->report->readable += len;
+		return len;
+	}
+	size_t n = mv_target_read_partial(r->t, address, r->buf, len);
+	*data = r->buf;
+	r->report->readable += n;
+	if (n == len)
+		return n;
+	uint64_t f = address + n;
+	uint64_t resume = r->t ? resume_after(r->t, f) : UINT64_MAX;
+	uint64_t end = address + len;
+	if (resume > end || resume <= f)
+		resume = end;
+	*skip = (size_t)(resume - f);
+	note_unreadable(r->report, f, resume);
+	return n;
+}
+
+struct mv_error *mv_view_sink_flush(struct mv_view_sink *sink, bool force)
+{
+	if (sink->out->oom)
+		return mv_enomem;
+	if (!sink->flush || (!force && sink->out->len < MV_VIEW_FLUSH_BYTES))
+		return NULL;
+	return sink->flush(sink->arg);
+}
+
+/* ---- hex ---- */
+
+#define COLOR_BAD "\033[2m"
+#define COLOR_CHANGED "\033[1;31m"
+#define COLOR_OFF "\033[0m"
+
+struct hex {
+	const struct mv_hex_opts *o;
+	struct mv_buf *out;
+	unsigned width, group;
+	size_t hexw;          /* hex area: pairs, group gaps, one space */
+	size_t pos[MV_HEX_MAX_WIDTH]; /* column of byte i in the hex area */
+	char tmpl[MV_HEX_MAX_WIDTH * 3 + 2];
+	char pair[256][2];
+	char ascii[256];
+	uint64_t start;       /* of the whole range, for --diff offsets */
+	/* The line being assembled when it spans readable and unreadable
+	 * bytes or two reads. */
+	uint8_t line[MV_HEX_MAX_WIDTH];
+	bool valid[MV_HEX_MAX_WIDTH];
+	unsigned fill;
+	uint64_t line_addr;
+	uint64_t bad_lines;   /* consecutive all-unreadable lines */
+};
+
+static void hex_tables(struct hex *h)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (unsigned b = 0; b < 256; b++) {
+		h->pair[b][0] = digits[b >> 4];
+		h->pair[b][1] = digits[b & 15];
+		/* xxd shows printable ASCII, a dot for everything else. */
+		h->ascii[b] = b >= 0x20 && b < 0x7f ? (char)b : '.';
+	}
+	unsigned g = h->group;
+	size_t col = 0;
+	for (unsigned i = 0; i < h->width; i++) {
+		h->pos[i] = col;
+		col += 2;
+		if ((i + 1) % g == 0 || i + 1 == h->width)
+			col++;
+	}
+	/* xxd separates the hex area from the text by one more space. */
+	h->hexw = col + 1;
+	memset(h->tmpl, ' ', h->hexw);
+}
+
+/* "%08llx: " as xxd writes it, without printf. */
+static char *put_address(char *p, uint64_t a)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned n = 8;
+	while (n < 16 && (a >> (n * 4)))
+		n++;
+	for (unsigned i = n; i-- > 0;)
+		*p++ = digits[(a >> (i * 4)) & 15];
+	*p++ = ':';
+	*p++ = ' ';
+	return p;
+}
+
+static bool is_changed(struct hex *h, uint64_t addr, uint8_t byte)
+{
+	const struct mv_hex_opts *o = h->o;
+	if (!o->prev)
+		return false;
+	uint64_t off = addr - h->start;
+	if (off >= o->prev_len)
+		return false;
+	if (o->prev_valid && !(o->prev_valid[off / 8] & (1u << (off % 8))))
+		return false;
+	return o->prev[off] != byte;
+}
+
+/* A whole readable line, straight from data: the hot path. */
+static void line_fast(struct hex *h, uint64_t addr, const uint8_t *data)
+{
+	struct mv_buf *b = h->out;
+	unsigned w = h->width;
+	if (!mv_buf_reserve(b, 20 + h->hexw + w + 1))
+		return;
+	char *p = put_address(b->data + b->len, addr);
+	memcpy(p, h->tmpl, h->hexw);
+	for (unsigned i = 0; i < w; i++)
+		memcpy(p + h->pos[i], h->pair[data[i]], 2);
+	p += h->hexw;
+	for (unsigned i = 0; i < w; i++)
+		p[i] = h->ascii[data[i]];
+	p += w;
+	*p++ = '\n';
+	b->len = (size_t)(p - b->data);
+	b->data[b->len] = '\0';
+}
+
+/* Any line: n bytes (n <= width), valid[i] false for unreadable ones;
+ * colours and --diff marks. */
+static void line_slow(struct hex *h, uint64_t addr, const uint8_t *data,
+		      const bool *valid, unsigned n)
+{
+	struct mv_buf *b = h->out;
+	bool color = h->o->color;
+	bool marks[MV_HEX_MAX_WIDTH];
+	bool any_mark = false;
+	char tmp[24];
+	char *e = put_address(tmp, addr);
+	mv_buf_append(b, tmp, (size_t)(e - tmp));
+	size_t col = 0;
+	for (unsigned i = 0; i < n; i++) {
+		mv_buf_pad(b, ' ', h->pos[i] - col);
+		col = h->pos[i] + 2;
+		marks[i] = valid[i] && is_changed(h, addr + i, data[i]);
+		any_mark |= marks[i];
+		if (!valid[i]) {
+			if (color)
+				mv_buf_puts(b, COLOR_BAD "??" COLOR_OFF);
+			else
+				mv_buf_puts(b, "??");
+		} else if (color && marks[i]) {
+			mv_buf_puts(b, COLOR_CHANGED);
+			mv_buf_append(b, h->pair[data[i]], 2);
+			mv_buf_puts(b, COLOR_OFF);
+		} else {
+			mv_buf_append(b, h->pair[data[i]], 2);
+		}
+	}
+	mv_buf_pad(b, ' ', h->hexw - col);
+	for (unsigned i = 0; i < n; i++) {
+		char c = valid[i] ? h->ascii[data[i]] : '?';
+		if (color && (marks[i] || !valid[i])) {
+			mv_buf_puts(b, marks[i] ? COLOR_CHANGED : COLOR_BAD);
+			mv_buf_putc(b, c);
+			mv_buf_puts(b, COLOR_OFF);
+		} else {
+			mv_buf_putc(b, c);
+		}
+	}
+	mv_buf_putc(b, '\n');
+	if (!any_mark || color)
+		return;
+	/* Without colour, carets under the bytes that changed. */
+	mv_buf_pad(b, ' ', (size_t)(e - tmp));
+	col = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!marks[i])
+			continue;
+		mv_buf_pad(b, ' ', h->pos[i] - col);
+		mv_buf_puts(b, "^^");
+		col = h->pos[i] + 2;
+	}
+	mv_buf_pad(b, ' ', h->hexw - col);
+	size_t last = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (marks[i])
+			last = i + 1;
+	for (unsigned i = 0; i < last; i++)
+		mv_buf_putc(b, marks[i] ? '^' : ' ');
+	mv_buf_putc(b, '\n');
+}
+
+static bool line_has_marks(struct hex *h, uint64_t addr, const uint8_t *data,
+			   unsigned n)
+{
+	if (!h->o->prev || addr - h->start >= h->o->prev_len)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (is_changed(h, addr + i, data[i]))
+			return true;
+	return false;
+}
+
+/* Emits the assembled line; runs of unreadable lines collapse to "*"
+ * after the first, as xxd -a does for runs of zeros. */
+static void flush_line(struct hex *h)
+{
+	if (!h->fill)
+		return;
+	bool any = false;
+	for (unsigned i = 0; i < h->fill; i++)
+		any |= h->valid[i];
+	if (!any && h->fill == h->width) {
+		if (h->bad_lines++ == 1)
+			mv_buf_puts(h->out, "*\n");
+		if (h->bad_lines > 1) {
+			h->line_addr += h->fill;
+			h->fill = 0;
+			return;
+		}
+	} else {
+		h->bad_lines = 0;
+	}
+	line_slow(h, h->line_addr, h->line, h->valid, h->fill);
+	h->line_addr += h->fill;
+	h->fill = 0;
+}
+
+/* Adds n bytes at addr (data NULL: unreadable) to the dump. */
+static void hex_feed(struct hex *h, uint64_t addr, const uint8_t *data,
+		     uint64_t n)
+{
+	unsigned w = h->width;
+	bool plain = !h->o->color && !h->o->prev;
+	while (n) {
+		if (h->fill || n < w || !data) {
+			if (!h->fill)
+				h->line_addr = addr;
+			unsigned take = w - h->fill;
+			if (take > n)
+				take = (unsigned)n;
+			if (data)
+				memcpy(h->line + h->fill, data, take);
+			memset(h->valid + h->fill, data != NULL, take);
+			h->fill += take;
+			if (data)
+				data += take;
+			addr += take;
+			n -= take;
+			if (h->fill == w)
+				flush_line(h);
+			continue;
+		}
+		h->bad_lines = 0;
+		if (plain || !line_has_marks(h, addr, data, w)) {
+			line_fast(h, addr, data);
+		} else {
+			bool valid[MV_HEX_MAX_WIDTH];
+			memset(valid, 1, w);
+			line_slow(h, addr, data, valid, w);
+		}
+		data += w;
+		addr += w;
+		n -= w;
+	}
+}
+
+/* JSON: the bytes as one hex string, ?? for unreadable ones. */
+static void hex_feed_string(struct hex *h, const uint8_t *data, uint64_t n)
+{
+	struct mv_buf *b = h->out;
+	if (!mv_buf_reserve(b, 2 * n))
+		return;
+	char *p = b->data + b->len;
+	for (uint64_t i = 0; i < n; i++, p += 2)
+		memcpy(p, data ? h->pair[data[i]] : "??", 2);
+	b->len += 2 * n;
+	b->data[b->len] = '\0';
+}
+
+struct mv_error *mv_view_hex(struct mv_target *t, uint64_t address,
+			     uint64_t len, const struct mv_hex_opts *opts,
+			     struct mv_view_sink *sink,
+			     struct mv_view_report *report)
+{
+	struct hex *h = calloc(1, sizeof(*h));
+	if (!h)
+		return mv_enomem;
+	h->o = opts;
+	h->out = sink->out;
+	h->width = opts->width;
+	if (h->width < 1)
+		h->width = 1;
+	if (h->width > MV_HEX_MAX_WIDTH)
+		h->width = MV_HEX_MAX_WIDTH;
+	h->group = opts->group && opts->group < h->width ? opts->group
+							 : h->width;
+	h->start = address;
+	hex_tables(h);
+
+	/* Chunks hold whole lines so that most lines are built straight
+	 * from the mapping. */
+	size_t chunk = (MV_VIEW_FLUSH_BYTES / h->width) * h->width;
+	struct mv_view_reader r;
+	struct mv_error *err = mv_view_reader_init(&r, t, chunk, report);
+	if (err) {
+		free(h);
+		return err;
+	}
+	uint64_t done = 0, polled = 0;
+	while (done < len) {
+		uint64_t want = len - done < chunk ? len - done : chunk;
+		const uint8_t *data;
+		size_t skip;
+		size_t n = mv_view_reader_get(&r, address + done, (size_t)want,
+					      &data, &skip);
+		if (opts->hex_only) {
+			hex_feed_string(h, data, n);
+			hex_feed_string(h, NULL, skip);
+		} else {
+			hex_feed(h, address + done, data, n);
+			hex_feed(h, address + done + n, NULL, skip);
+		}
+		done += n + skip;
+		if ((err = mv_view_sink_flush(sink, false)))
+			break;
+		if (done - polled >= MV_VIEW_POLL_BYTES) {
+			polled = done;
+			if (sink->poll && sink->poll()) {
+				err = mv_error_create(MV_ERR_INTERRUPTED,
+						      "interrupted");
+				break;
+			}
+		}
+	}
+	if (!err && !opts->hex_only) {
+		/* A dump ending in a run of unreadable lines shows its last
+		 * line, so the reader sees where the run stops. */
+		if (!h->fill && h->bad_lines > 1) {
+			bool valid[MV_HEX_MAX_WIDTH] = {0};
+			line_slow(h, h->line_addr - h->width, h->line, valid,
+				  h->width);
+		}
+		flush_line(h);
+	}
+	mv_view_reader_deinit(&r);
+	free(h);
+	if (!err && sink->out->oom)
+		err = mv_enomem;
+	return err;
+}
