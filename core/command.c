@@ -14,6 +14,7 @@ const struct mv_command *const mv_commands[] = {
 	&mv_command_layout,
 	&mv_command_regions,
 	&mv_command_info,
+	&mv_command_heap,
 	NULL,
 };
 

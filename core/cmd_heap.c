@@ -1,0 +1,599 @@
+/* cmd_heap.c - `heap`: the target's malloc heap - arenas, chunks in use
+ * and free by list, a size histogram, the largest chunks, and what was
+ * wrong with it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heap_internal.h"
+#include "session.h"
+
+/* What a chunk is, for counting: one column each. */
+enum state {
+	ST_IN_USE,
+	ST_METADATA,
+	ST_MMAPPED,
+	ST_TCACHE,
+	ST_FASTBIN,
+	ST_UNSORTED,
+	ST_SMALL,
+	ST_LARGE,
+	ST_UNLISTED,
+	ST_TOP,
+	ST_CORRUPT,
+	ST_COUNT
+};
+
+static const char *const state_key[ST_COUNT] = {
+	"in_use", "metadata", "mmapped", "tcache", "fastbin", "unsorted",
+	"smallbin", "largebin", "free_unlisted", "top", "corrupt",
+};
+
+static const char *const state_label[ST_COUNT] = {
+	"in use", "allocator metadata", "mmapped (in use)", "free: tcache",
+	"free: fastbins", "free: unsorted bin", "free: small bins",
+	"free: large bins", "free: on no list", "top", "corrupt",
+};
+
+/* For --chunks. */
+static const char *const state_word[ST_COUNT] = {
+	"in-use", "metadata", "mmapped", "tcache", "fastbin", "unsorted",
+	"smallbin", "largebin", "free", "top", "corrupt",
+};
+
+static enum state state_of(const struct mv_heap_entry *e)
+{
+	if (e->flags & MV_CHUNK_CORRUPT)
+		return ST_CORRUPT;
+	if (e->flags & MV_CHUNK_TOP)
+		return ST_TOP;
+	if (e->flags & MV_CHUNK_MMAPPED)
+		return ST_MMAPPED;
+	if (e->flags & MV_CHUNK_METADATA)
+		return ST_METADATA;
+	if (e->flags & MV_CHUNK_FREE_LIST) {
+		switch (e->list) {
+		case MV_LIST_TCACHE: return ST_TCACHE;
+		case MV_LIST_FASTBIN: return ST_FASTBIN;
+		case MV_LIST_UNSORTED: return ST_UNSORTED;
+		case MV_LIST_SMALL: return ST_SMALL;
+		case MV_LIST_LARGE: return ST_LARGE;
+		default: return ST_UNLISTED;
+		}
+	}
+	return e->flags & MV_CHUNK_IN_USE ? ST_IN_USE : ST_UNLISTED;
+}
+
+struct tally {
+	uint64_t count[ST_COUNT], bytes[ST_COUNT];
+	uint64_t usable;        /* of in-use chunks (metadata excluded) */
+	uint64_t heap_bytes;    /* segments that are heaps, not mmaps */
+	uint64_t header_bytes;  /* heap_info, malloc_state, alignment */
+};
+
+/* What mallinfo2() would say, from the tally: glibc counts the top,
+ * fastbins and bins as free and everything else in its heaps as used
+ * (tcache chunks included: they look allocated to it). */
+static uint64_t tally_fordblks(const struct tally *t)
+{
+	return t->bytes[ST_TOP] + t->bytes[ST_FASTBIN] + t->bytes[ST_UNSORTED] +
+	       t->bytes[ST_SMALL] + t->bytes[ST_LARGE] + t->bytes[ST_UNLISTED];
+}
+
+#define HIST_BUCKETS 64
+
+struct hist {
+	uint64_t used[HIST_BUCKETS], used_bytes[HIST_BUCKETS];
+	uint64_t free[HIST_BUCKETS], free_bytes[HIST_BUCKETS];
+};
+
+static unsigned log2_floor(uint64_t v)
+{
+	return v ? 63 - (unsigned)__builtin_clzll(v) : 0;
+}
+
+/* The N largest in-use chunks: a min-heap of indexes by size. */
+struct top_n {
+	size_t *idx;
+	size_t n, cap;
+	const struct mv_heap_entry *e;
+};
+
+static bool top_less(const struct top_n *t, size_t a, size_t b)
+{
+	uint64_t sa = t->e[t->idx[a]].size16, sb = t->e[t->idx[b]].size16;
+	return sa < sb || (sa == sb && t->idx[a] > t->idx[b]);
+}
+
+static void top_swap(struct top_n *t, size_t a, size_t b)
+{
+	size_t x = t->idx[a];
+	t->idx[a] = t->idx[b];
+	t->idx[b] = x;
+}
+
+static void top_sift_down(struct top_n *t, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < t->n && top_less(t, l, m))
+			m = l;
+		if (r < t->n && top_less(t, r, m))
+			m = r;
+		if (m == i)
+			return;
+		top_swap(t, i, m);
+		i = m;
+	}
+}
+
+static void top_offer(struct top_n *t, size_t index)
+{
+	if (!t->cap)
+		return;
+	if (t->n < t->cap) {
+		size_t i = t->n++;
+		t->idx[i] = index;
+		while (i && top_less(t, i, (i - 1) / 2)) {
+			top_swap(t, i, (i - 1) / 2);
+			i = (i - 1) / 2;
+		}
+		return;
+	}
+	if (t->e[index].size16 <= t->e[t->idx[0]].size16)
+		return;
+	t->idx[0] = index;
+	top_sift_down(t, 0);
+}
+
+static int top_cmp_desc(const void *x, const void *y, void *arg)
+{
+	const struct mv_heap_entry *e = arg;
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	if (e[a].size16 != e[b].size16)
+		return e[a].size16 > e[b].size16 ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+static const char *arena_kind(enum mv_heap_arena_kind k)
+{
+	return k == MV_ARENA_MAIN ? "main" : k == MV_ARENA_THREAD ? "thread"
+								  : "mmapped";
+}
+
+static void json_tally(struct mv_json *j, const struct tally *t)
+{
+	mv_json_begin_object(j);
+	for (int s = 0; s < ST_COUNT; s++) {
+		mv_json_key(j, state_key[s]);
+		mv_json_begin_object(j);
+		mv_json_key(j, "count");
+		mv_json_uint(j, t->count[s]);
+		mv_json_key(j, "bytes");
+		mv_json_uint(j, t->bytes[s]);
+		mv_json_end_object(j);
+	}
+	mv_json_key(j, "usable");
+	mv_json_uint(j, t->usable);
+	mv_json_key(j, "heap_bytes");
+	mv_json_uint(j, t->heap_bytes);
+	mv_json_key(j, "header_bytes");
+	mv_json_uint(j, t->header_bytes);
+	mv_json_end_object(j);
+}
+
+static void text_tally(struct mv_cmd_ctx *ctx, const struct tally *t,
+		       const char *indent)
+{
+	for (int s = 0; s < ST_COUNT; s++) {
+		if (!t->count[s])
+			continue;
+		mv_out(ctx, "%s%-22s %10llu chunk%s %14llu bytes\n", indent,
+		       state_label[s], (unsigned long long)t->count[s],
+		       t->count[s] == 1 ? " " : "s",
+		       (unsigned long long)t->bytes[s]);
+	}
+}
+
+static void human(uint64_t v, char *buf, size_t size)
+{
+	static const char units[] = "KMGT";
+	if (v < 10240) {
+		snprintf(buf, size, "%llu", (unsigned long long)v);
+		return;
+	}
+	double d = (double)v;
+	int u = -1;
+	while (d >= 1024 && u < 3) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, size, "%.1f%c", d, units[u]);
+}
+
+struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
+{
+	struct mv_session *s = ctx->session;
+	struct mv_error *err = mv_session_need_target(s);
+	if (err)
+		return err;
+	if (!s->target)
+		return mv_error_create(MV_ERR_INVALID,
+				       "no memory: open a core (--core) or a "
+				       "process (--pid)");
+	struct mv_heap_options o = {0};
+	if (mv_opt_flag(ctx, "no-symbols"))
+		o.flags |= MV_HEAP_IGNORE_SYMBOLS;
+	int64_t ntop = mv_opt_num(ctx, "top");
+	int64_t max_chunks = mv_opt_num(ctx, "max-chunks");
+	if (ntop < 0 || max_chunks < 0)
+		return mv_error_create(MV_ERR_USAGE,
+				       "--top and --max-chunks take a count "
+				       ">= 0");
+	bool list_chunks = mv_opt_flag(ctx, "chunks");
+
+	struct mv_heap *h;
+	err = mv_heap_open_with(s->program, &o, s->poll, &h);
+	if (err)
+		return err;
+
+	size_t nentries, narenas, nsegs;
+	const struct mv_heap_entry *e = mv_heap_entries(h, &nentries);
+	const struct mv_heap_arena *arenas = mv_heap_arenas(h, &narenas);
+	const struct mv_heap_segment *segs = mv_heap_segments(h, &nsegs);
+	struct tally *per = calloc(narenas + 1, sizeof(*per));
+	struct hist *hist = calloc(1, sizeof(*hist));
+	struct top_n top = {.e = e, .cap = (size_t)ntop};
+	if (top.cap > nentries)
+		top.cap = nentries;
+	top.idx = malloc((top.cap ? top.cap : 1) * sizeof(*top.idx));
+	if (!per || !hist || !top.idx) {
+		err = mv_enomem;
+		goto out;
+	}
+	struct tally *all = &per[narenas];
+	for (size_t i = 0; i < nentries; i++) {
+		if (i % 65536 == 65535 && (err = mv_ctx_poll(ctx)))
+			goto out;
+		enum state st = state_of(&e[i]);
+		uint64_t size = mv_heap_entry_size(&e[i]);
+		struct tally *t = e[i].arena < narenas ? &per[e[i].arena] : all;
+		t->count[st]++;
+		t->bytes[st] += size;
+		if (st == ST_IN_USE || st == ST_MMAPPED) {
+			t->usable += mv_heap_usable(size, e[i].flags);
+			top_offer(&top, i);
+		}
+		unsigned b = log2_floor(size);
+		if (st == ST_IN_USE || st == ST_MMAPPED) {
+			hist->used[b]++;
+			hist->used_bytes[b] += size;
+		} else if (st != ST_TOP && st != ST_CORRUPT && st != ST_METADATA) {
+			hist->free[b]++;
+			hist->free_bytes[b] += size;
+		}
+	}
+	for (size_t i = 0; i < nsegs; i++) {
+		if (segs[i].arena >= narenas ||
+		    arenas[segs[i].arena].kind == MV_ARENA_MMAPPED)
+			continue;
+		per[segs[i].arena].heap_bytes += segs[i].end - segs[i].start;
+		per[segs[i].arena].header_bytes +=
+			segs[i].first_chunk - segs[i].start;
+	}
+	for (size_t a = 0; a < narenas; a++) {
+		for (int st = 0; st < ST_COUNT; st++) {
+			all->count[st] += per[a].count[st];
+			all->bytes[st] += per[a].bytes[st];
+		}
+		all->usable += per[a].usable;
+		all->heap_bytes += per[a].heap_bytes;
+		all->header_bytes += per[a].header_bytes;
+	}
+	qsort_r(top.idx, top.n, sizeof(*top.idx), top_cmp_desc, (void *)e);
+	uint64_t fordblks = tally_fordblks(all);
+	const char *const *notes;
+	size_t nnotes = mv_heap_notes(h, &notes);
+	bool symbols = mv_heap_with_symbols(h);
+
+	if (ctx->json) {
+		struct mv_json j;
+		mv_json_init(&j, &ctx->out, false);
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "command");
+		mv_json_string(&j, "heap");
+		mv_json_key(&j, "allocator");
+		mv_json_string(&j, "glibc malloc");
+		mv_json_key(&j, "mode");
+		mv_json_string(&j, symbols ? "debug symbols" : "mappings");
+		mv_json_key(&j, "description");
+		mv_json_string(&j, mv_heap_description(h));
+		mv_json_key(&j, "arenas");
+		mv_json_begin_array(&j);
+		for (size_t a = 0; a < narenas; a++) {
+			mv_json_begin_object(&j);
+			mv_json_key(&j, "index");
+			mv_json_uint(&j, a);
+			mv_json_key(&j, "kind");
+			mv_json_string(&j, arena_kind(arenas[a].kind));
+			mv_json_key(&j, "address");
+			if (arenas[a].address)
+				mv_json_address(&j, arenas[a].address);
+			else
+				mv_json_null(&j);
+			mv_json_key(&j, "top");
+			if (arenas[a].top)
+				mv_json_address(&j, arenas[a].top);
+			else
+				mv_json_null(&j);
+			mv_json_key(&j, "system_mem");
+			if (arenas[a].system_mem)
+				mv_json_uint(&j, arenas[a].system_mem);
+			else
+				mv_json_null(&j);
+			mv_json_key(&j, "bins_read");
+			mv_json_bool(&j, arenas[a].have_bins);
+			mv_json_key(&j, "tcache_found");
+			mv_json_bool(&j, arenas[a].have_tcache);
+			mv_json_key(&j, "heaps");
+			mv_json_begin_array(&j);
+			size_t shown = 0;
+			for (size_t i = 0; i < nsegs; i++) {
+				if (segs[i].arena != a)
+					continue;
+				/* mmapped chunks are listed as chunks, not
+				 * as heaps: there may be thousands. */
+				if (arenas[a].kind == MV_ARENA_MMAPPED)
+					break;
+				mv_json_begin_object(&j);
+				mv_json_key(&j, "start");
+				mv_json_address(&j, segs[i].start);
+				mv_json_key(&j, "end");
+				mv_json_address(&j, segs[i].end);
+				mv_json_key(&j, "first_chunk");
+				mv_json_address(&j, segs[i].first_chunk);
+				mv_json_end_object(&j);
+				shown++;
+			}
+			mv_json_end_array(&j);
+			mv_json_key(&j, "chunks");
+			json_tally(&j, &per[a]);
+			mv_json_end_object(&j);
+		}
+		mv_json_end_array(&j);
+		mv_json_key(&j, "totals");
+		json_tally(&j, all);
+		mv_json_key(&j, "mallinfo");
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "arena");
+		mv_json_uint(&j, all->heap_bytes);
+		mv_json_key(&j, "uordblks");
+		mv_json_uint(&j, all->heap_bytes - fordblks);
+		mv_json_key(&j, "fordblks");
+		mv_json_uint(&j, fordblks);
+		mv_json_key(&j, "hblks");
+		mv_json_uint(&j, all->count[ST_MMAPPED]);
+		mv_json_key(&j, "hblkhd");
+		mv_json_uint(&j, all->bytes[ST_MMAPPED]);
+		mv_json_end_object(&j);
+		mv_json_key(&j, "histogram");
+		mv_json_begin_array(&j);
+		for (unsigned b = 0; b < HIST_BUCKETS; b++) {
+			if (!hist->used[b] && !hist->free[b])
+				continue;
+			mv_json_begin_object(&j);
+			mv_json_key(&j, "min");
+			mv_json_uint(&j, 1ull << b);
+			mv_json_key(&j, "max");
+			mv_json_uint(&j, b == 63 ? UINT64_MAX : (2ull << b) - 1);
+			mv_json_key(&j, "in_use");
+			mv_json_uint(&j, hist->used[b]);
+			mv_json_key(&j, "in_use_bytes");
+			mv_json_uint(&j, hist->used_bytes[b]);
+			mv_json_key(&j, "free");
+			mv_json_uint(&j, hist->free[b]);
+			mv_json_key(&j, "free_bytes");
+			mv_json_uint(&j, hist->free_bytes[b]);
+			mv_json_end_object(&j);
+		}
+		mv_json_end_array(&j);
+		mv_json_key(&j, "largest");
+		mv_json_begin_array(&j);
+		for (size_t i = 0; i < top.n; i++) {
+			struct mv_chunk c;
+			mv_heap_chunk(h, top.idx[i], &c);
+			mv_json_begin_object(&j);
+			mv_json_key(&j, "address");
+			mv_json_address(&j, c.start);
+			mv_json_key(&j, "mem");
+			mv_json_address(&j, c.mem);
+			mv_json_key(&j, "size");
+			mv_json_uint(&j, c.size);
+			mv_json_key(&j, "usable");
+			mv_json_uint(&j, c.usable);
+			mv_json_key(&j, "state");
+			mv_json_string(&j, state_word[state_of(&e[top.idx[i]])]);
+			mv_json_key(&j, "arena");
+			mv_json_uint(&j, c.arena);
+			mv_json_end_object(&j);
+		}
+		mv_json_end_array(&j);
+		if (list_chunks) {
+			mv_json_key(&j, "chunks");
+			mv_json_begin_array(&j);
+			for (size_t i = 0; i < nentries && i < (uint64_t)max_chunks;
+			     i++) {
+				struct mv_chunk c;
+				mv_heap_chunk(h, i, &c);
+				mv_json_begin_object(&j);
+				mv_json_key(&j, "address");
+				mv_json_address(&j, c.start);
+				mv_json_key(&j, "size");
+				mv_json_uint(&j, c.size);
+				mv_json_key(&j, "usable");
+				mv_json_uint(&j, c.usable);
+				mv_json_key(&j, "state");
+				mv_json_string(&j, state_word[state_of(&e[i])]);
+				mv_json_key(&j, "arena");
+				mv_json_uint(&j, c.arena);
+				mv_json_end_object(&j);
+				if (i % 4096 == 4095 && (err = mv_out_flush(ctx)))
+					goto out;
+			}
+			mv_json_end_array(&j);
+			mv_json_key(&j, "chunks_truncated");
+			mv_json_bool(&j, nentries > (uint64_t)max_chunks);
+		}
+		mv_json_key(&j, "notes");
+		mv_json_begin_array(&j);
+		for (size_t i = 0; i < nnotes; i++)
+			mv_json_string(&j, notes[i]);
+		mv_json_end_array(&j);
+		mv_json_end_object(&j);
+		mv_out(ctx, "\n");
+		err = mv_buf_error(&ctx->out);
+		goto out;
+	}
+
+	mv_out(ctx, "%s\n", mv_heap_description(h));
+	for (size_t a = 0; a < narenas; a++) {
+		char hb[32];
+		human(per[a].heap_bytes, hb, sizeof(hb));
+		if (arenas[a].kind == MV_ARENA_MMAPPED) {
+			mv_out(ctx, "\nmmapped chunks (each its own mapping)\n");
+		} else {
+			mv_out(ctx, "\narena %zu (%s)", a, arena_kind(arenas[a].kind));
+			if (arenas[a].address)
+				mv_out(ctx, " at 0x%llx",
+				       (unsigned long long)arenas[a].address);
+			else
+				mv_out(ctx, ", malloc_state not found: free "
+					    "lists other than the tcache unknown");
+			mv_out(ctx, ", %s bytes in heaps", hb);
+			if (!arenas[a].have_tcache)
+				mv_out(ctx, ", no tcache block found");
+			mv_out(ctx, "\n");
+			for (size_t i = 0; i < nsegs; i++)
+				if (segs[i].arena == a)
+					mv_out(ctx, "  heap 0x%llx-0x%llx\n",
+					       (unsigned long long)segs[i].start,
+					       (unsigned long long)segs[i].end);
+		}
+		text_tally(ctx, &per[a], "  ");
+	}
+	mv_out(ctx, "\ntotal\n");
+	text_tally(ctx, all, "  ");
+	mv_out(ctx, "  usable bytes in use: %llu; heap headers: %llu bytes\n",
+	       (unsigned long long)all->usable,
+	       (unsigned long long)all->header_bytes);
+	mv_out(ctx, "  as mallinfo2() counts: arena %llu, uordblks %llu, "
+		    "fordblks %llu, hblks %llu, hblkhd %llu\n",
+	       (unsigned long long)all->heap_bytes,
+	       (unsigned long long)(all->heap_bytes - fordblks),
+	       (unsigned long long)fordblks,
+	       (unsigned long long)all->count[ST_MMAPPED],
+	       (unsigned long long)all->bytes[ST_MMAPPED]);
+
+	mv_out(ctx, "\nchunk sizes      %10s %12s %10s %12s\n", "in use", "bytes",
+	       "free", "bytes");
+	for (unsigned b = 0; b < HIST_BUCKETS; b++) {
+		if (!hist->used[b] && !hist->free[b])
+			continue;
+		char lo[16], hi[16], range[40];
+		human(1ull << b, lo, sizeof(lo));
+		human(b == 63 ? UINT64_MAX : (2ull << b) - 1, hi, sizeof(hi));
+		snprintf(range, sizeof(range), "%s-%s", lo, hi);
+		mv_out(ctx, "  %-14s %10llu %12llu %10llu %12llu\n", range,
+		       (unsigned long long)hist->used[b],
+		       (unsigned long long)hist->used_bytes[b],
+		       (unsigned long long)hist->free[b],
+		       (unsigned long long)hist->free_bytes[b]);
+	}
+	if (top.n) {
+		mv_out(ctx, "\nlargest chunks in use\n");
+		for (size_t i = 0; i < top.n; i++) {
+			struct mv_chunk c;
+			mv_heap_chunk(h, top.idx[i], &c);
+			mv_out(ctx, "  0x%llx %12llu bytes (usable %llu) arena %u%s\n",
+			       (unsigned long long)c.mem,
+			       (unsigned long long)c.size,
+			       (unsigned long long)c.usable, c.arena,
+			       c.flags & MV_CHUNK_MMAPPED ? " mmapped" : "");
+		}
+	}
+	if (list_chunks) {
+		mv_out(ctx, "\n%-18s %12s %12s %-9s %s\n", "chunk", "size",
+		       "usable", "state", "arena");
+		for (size_t i = 0; i < nentries && i < (uint64_t)max_chunks; i++) {
+			struct mv_chunk c;
+			mv_heap_chunk(h, i, &c);
+			mv_out(ctx, "0x%016llx %12llu %12llu %-9s %u\n",
+			       (unsigned long long)c.start,
+			       (unsigned long long)c.size,
+			       (unsigned long long)c.usable,
+			       state_word[state_of(&e[i])], c.arena);
+			if (i % 4096 == 4095 && (err = mv_out_flush(ctx)))
+				goto out;
+		}
+		if (nentries > (uint64_t)max_chunks)
+			mv_out(ctx, "... %zu more chunks (--max-chunks)\n",
+			       nentries - (size_t)max_chunks);
+	}
+	if (nnotes) {
+		mv_out(ctx, "\n%zu problem%s:\n", nnotes, nnotes == 1 ? "" : "s");
+		for (size_t i = 0; i < nnotes; i++)
+			mv_out(ctx, "  %s\n", notes[i]);
+	}
+	err = mv_buf_error(&ctx->out);
+out:
+	free(per);
+	free(hist);
+	free(top.idx);
+	mv_heap_destroy(h);
+	return err;
+}
+
+static const struct mv_option heap_options[] = {
+	{"top", 'n', MV_OPT_INT, "N", "list the N largest chunks in use", "10",
+	 NULL},
+	{"chunks", 'c', MV_OPT_FLAG, NULL,
+	 "list every chunk: address, size, usable size, state, arena", NULL,
+	 NULL},
+	{"max-chunks", 0, MV_OPT_INT, "N", "at most N chunks with --chunks",
+	 "1000", NULL},
+	{"no-symbols", 0, MV_OPT_FLAG, NULL,
+	 "ignore glibc's debug symbols and find the heap from the mappings, "
+	 "as without libc6-dbg", NULL, NULL},
+	{NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const struct mv_command mv_command_heap = {
+	.name = "heap",
+	.debugger_name = "mv-heap",
+	.synopsis = "",
+	.summary = "Summarize the glibc malloc heap: arenas, chunks in use "
+		   "and free, sizes, the largest chunks.",
+	.description =
+		"Walks every arena's heaps chunk by chunk (the main heap, "
+		"the heaps of thread arenas, and mmapped chunks), and reads "
+		"the free lists: each thread arena's tcache (found as its "
+		"first chunk), the fastbins and the unsorted, small and "
+		"large bins, with safe-linked pointers decoded. A chunk is "
+		"in use if the next chunk's PREV_INUSE bit says so and it is "
+		"on no free list; the tcache block itself counts as "
+		"allocator metadata.\n\n"
+		"With glibc's debug symbols (Debian: libc6-dbg), arenas come "
+		"from main_arena and mp_. Without them, the main heap is "
+		"found from the mappings ([heap], or in a core the anonymous "
+		"mapping after the executable that starts with a tcache "
+		"block), main_arena is found in libc's data by its pointer to "
+		"the top chunk, and the output says \"from the mappings\".\n\n"
+		"Corrupt headers, list loops and pointers out of the heap are "
+		"reported with their address under \"problems\"; the walk "
+		"resumes at the next plausible chunk. The \"as mallinfo2() "
+		"counts\" line gives glibc's own totals for comparison.",
+	.options = heap_options,
+	.min_pos = 0,
+	.max_pos = 0,
+	.run = mv_cmd_heap,
+};
