@@ -1,0 +1,298 @@
+"""memview commands for lldb: command script import /path/lldb/memview.py
+
+Registers one lldb command per memview command (memview, sizeof-deep,
+mv-layout, ...).  The C core does all the work; this file tells it where
+memory comes from and how to evaluate an expression, and prints what it
+renders.  Commands take their state only from the execution context.
+"""
+
+import os
+import sys
+
+import lldb
+
+_here = os.path.dirname(os.path.realpath(__file__))
+# Source tree: lldb/../python; installed: share/memview/lldb/../python.
+sys.path.insert(0, os.path.join(_here, "..", "python"))
+
+import memview_core  # noqa: E402
+
+FRONTEND = "lldb"
+
+# lldb's names for the registers memview wants, where they differ.
+LLDB_REGISTER_NAMES = {"eflags": "rflags"}
+
+
+def mapped_core_files():
+    """ELF core files mapped into this (lldb's) process.
+
+    lldb 14 has no API for the core file path, but it mmaps the core it
+    reads, so /proc/self/maps names it.
+    """
+    paths = []
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                fields = line.split(None, 5)
+                if len(fields) == 6 and fields[5].startswith("/"):
+                    path = fields[5].rstrip("\n")
+                    if path not in paths:
+                        paths.append(path)
+    except OSError:
+        return []
+    cores = []
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                header = f.read(18)
+        except OSError:
+            continue
+        # ELFCLASS64, little endian, e_type == ET_CORE (4).
+        if header[:4] == b"\x7fELF" and header[4:6] == b"\x02\x01" and \
+                header[16:18] == b"\x04\x00":
+            cores.append(path)
+    return cores
+
+
+def core_file_path(process):
+    """The core file of a core-file process, or None if not found."""
+    pid = process.GetProcessID()
+    for path in mapped_core_files():
+        if memview_core.core_pid(path) == pid:
+            return path
+    return None
+
+
+def c_type_name(sbtype):
+    """The C spelling of an lldb type: "struct padded", not "padded"."""
+    type_class = sbtype.GetTypeClass()
+    name = sbtype.GetName() or ""
+    if type_class == lldb.eTypeClassPointer:
+        pointee = sbtype.GetPointeeType()
+        if pointee.GetTypeClass() == lldb.eTypeClassFunction:
+            return name
+        inner = c_type_name(pointee)
+        return inner + ("*" if inner.endswith("*") else " *")
+    if type_class == lldb.eTypeClassArray:
+        element = sbtype.GetArrayElementType()
+        size = element.GetByteSize()
+        count = sbtype.GetByteSize() // size if size else 0
+        inner = c_type_name(element)
+        if inner.endswith("]"):
+            at = inner.index("[")
+            return "%s[%d]%s" % (inner[:at], count, inner[at:])
+        return "%s [%d]" % (inner, count)
+    keyword = {lldb.eTypeClassStruct: "struct",
+               lldb.eTypeClassUnion: "union",
+               lldb.eTypeClassEnumeration: "enum"}.get(type_class)
+    if keyword is None:
+        return name
+    bare = sbtype.GetUnqualifiedType().GetName() or ""
+    qualifiers = name[:len(name) - len(bare)] if name.endswith(bare) else ""
+    if not bare or bare.startswith(("struct ", "union ", "enum ", "(")):
+        return name
+    return "%s%s %s" % (qualifiers, keyword, bare)
+
+
+def make_evaluator(target, frame):
+    """evaluate(expr) -> (address, value, is_lvalue, type_name) in lldb."""
+    def evaluate_raw(expr):
+        if frame is not None and frame.IsValid():
+            return frame.EvaluateExpression(expr)
+        return target.EvaluateExpression(expr)
+
+    def evaluate(expr):
+        value = evaluate_raw(expr)
+        error = value.GetError()
+        if not value.IsValid() or (error.IsValid() and error.Fail()):
+            message = error.GetCString() if error.IsValid() else None
+            raise ValueError(first_line(message) or
+                             "cannot evaluate '%s'" % expr)
+        type_name = c_type_name(value.GetType())
+        address = value.GetLoadAddress()
+        if address != lldb.LLDB_INVALID_ADDRESS:
+            return address, 0, 1, type_name
+        # Expression results are copies: ask for the address itself.
+        pointer = evaluate_raw("&(%s)" % expr)
+        if pointer.IsValid() and pointer.GetError().Success() and \
+                pointer.GetType().IsPointerType():
+            return pointer.GetValueAsUnsigned(), 0, 1, type_name
+        return 0, value.GetValueAsUnsigned(), 0, type_name
+    return evaluate
+
+
+def first_line(message):
+    """The first meaningful line of an lldb error message, without the
+    "error: " prefixes lldb adds."""
+    if not message:
+        return None
+    for line in message.splitlines():
+        line = line.strip()
+        while line.startswith("error:"):
+            line = line[len("error:"):].strip()
+        if line and not line.startswith("expression failed to parse"):
+            return line
+    return None
+
+
+def thread_registers(thread):
+    """Frame 0's general registers by memview's names."""
+    values = {}
+    frame = thread.GetFrameAtIndex(0)
+    for register_set in frame.GetRegisters():
+        for register in register_set:
+            values.setdefault(register.GetName(),
+                              register.GetValueAsUnsigned())
+    regs = {}
+    for name in memview_core.REGISTER_NAMES:
+        lldb_name = LLDB_REGISTER_NAMES.get(name, name)
+        if lldb_name in values:
+            regs[name] = values[lldb_name]
+    return regs
+
+
+class State:
+    """The session for the current target, rebuilt when it changes."""
+
+    def __init__(self):
+        self.session = None
+        self.key = None
+
+    @staticmethod
+    def describe(target, process):
+        """(kind, key, extra) for a target and process."""
+        exe = target.GetExecutable().fullpath if target.IsValid() else None
+        target_id = target.GetProcess().GetUniqueID() \
+            if target.IsValid() else 0
+        if process is None or not process.IsValid() or \
+                process.GetState() in (lldb.eStateInvalid,
+                                       lldb.eStateExited,
+                                       lldb.eStateDetached):
+            return "none", ("none", exe), None
+        pid = process.GetProcessID()
+        if process.GetPluginName() == "elf-core":
+            core = core_file_path(process)
+            if core is not None:
+                return "core", ("core", target_id, core, exe), core
+            return "remote", ("remote", target_id, pid,
+                              process.GetStopID()), None
+        platform = target.GetPlatform()
+        if platform.IsValid() and platform.GetName() == "host" and \
+                pid > 0 and os.path.exists("/proc/%d/mem" % pid):
+            return "pid", ("pid", target_id, pid, exe), None
+        return "remote", ("remote", target_id, pid,
+                          process.GetStopID()), None
+
+    def get(self, debugger, exe_ctx):
+        """A session ready to run a command in exe_ctx."""
+        target = exe_ctx.GetTarget()
+        process = exe_ctx.GetProcess()
+        kind, key, extra = self.describe(target, process)
+        session = self.session
+        if session is None or key != self.key:
+            self.session = None
+            session = memview_core.Session()
+            session.set_frontend(FRONTEND)
+            if kind == "core":
+                session.open_core(extra, key[3])
+            elif kind == "pid":
+                session.open_pid(key[2])
+            elif kind == "remote":
+                self.open_remote(session, target, process)
+            else:
+                session.open_none()
+                if key[1] and os.path.isfile(key[1]):
+                    session.add_objfile(key[1], 0)
+            self.session, self.key = session, key
+        elif kind == "pid":
+            session.invalidate()  # the process may have run
+        interpreter = debugger.GetCommandInterpreter()
+        session.set_poll(interpreter.WasInterrupted)
+        session.set_eval(make_evaluator(target, exe_ctx.GetFrame()))
+        frame = exe_ctx.GetFrame()
+        if frame.IsValid():
+            session.set_pc(frame.GetPC())
+        return session
+
+    @staticmethod
+    def open_remote(session, target, process):
+        """Memory through lldb, modules at the biases lldb knows."""
+        def read(address, length):
+            error = lldb.SBError()
+            data = process.ReadMemory(address, length, error)
+            return data if error.Success() else None
+        session.open_callback(read)
+        for module in target.module_iter():
+            path = module.GetFileSpec().fullpath
+            if not path or not os.path.isfile(path):
+                continue  # the vdso
+            header = module.GetObjectFileHeaderAddress().GetLoadAddress(
+                target)
+            link_address = memview_core.elf_first_load_vaddr(path)
+            if header == lldb.LLDB_INVALID_ADDRESS or link_address is None:
+                continue
+            session.add_objfile(path, header - link_address)
+        for thread in process:
+            session.add_thread(thread.GetThreadID(),
+                               thread_registers(thread))
+
+
+STATE = State()
+
+
+class Command:
+    """Base of the generated command classes; NAME is set per command."""
+
+    NAME = None
+
+    def __init__(self, debugger, internal_dict):
+        self.help = memview_core.command_help(FRONTEND, self.NAME) or \
+            self.NAME
+
+    def get_short_help(self):
+        return self.help.splitlines()[0]
+
+    def get_long_help(self):
+        return self.help
+
+    def __call__(self, debugger, command, exe_ctx, result):
+        output = []
+        try:
+            session = STATE.get(debugger, exe_ctx)
+            session.set_output(output.append)
+            session.set_terminal(0, False)
+            try:
+                session.run_line(self.NAME, command)
+            finally:
+                if output:
+                    result.Print("".join(output))
+            result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
+        except memview_core.MemviewError as e:
+            message = "memview: interrupted" if e.interrupted else e.message
+            result.SetError(message)
+            result.SetStatus(lldb.eReturnStatusFailed)
+        except KeyboardInterrupt:
+            result.SetError("memview: interrupted")
+            result.SetStatus(lldb.eReturnStatusFailed)
+        except Exception as e:  # never a traceback in the user's session
+            result.SetError("memview: internal error: %s" % e)
+            result.SetStatus(lldb.eReturnStatusFailed)
+
+
+def class_name(name):
+    """A Python identifier for a command name: mv-layout -> Cmd_mv_layout."""
+    return "Cmd_" + "".join(c if c.isalnum() else "_" for c in name)
+
+
+def __lldb_init_module(debugger, internal_dict):
+    try:
+        names = memview_core.command_names(FRONTEND)
+    except memview_core.MemviewError as e:
+        print(e.message, file=sys.stderr)
+        return
+    module = sys.modules[__name__]
+    for name in names:
+        cls = type(class_name(name), (Command,), {"NAME": name})
+        setattr(module, cls.__name__, cls)
+        debugger.HandleCommand("command script add -o -c %s.%s %s"
+                               % (__name__, cls.__name__, name))
