@@ -328,6 +328,16 @@ size_t mv_heap_chunk_index(struct mv_heap *h, uint64_t address)
 	const struct mv_heap_entry *e = &h->chunks[i];
 	if (address - e->start >= mv_heap_entry_size(e))
 		return SIZE_MAX;
+	/* A chunk's first 8 bytes (prev_size) are the user data of the
+	 * chunk before it while that one is in use: malloc_usable_size()
+	 * counts them, so a pointer to its last bytes lands here. */
+	if (address - e->start < 8 && i > 0) {
+		const struct mv_heap_entry *p = &h->chunks[i - 1];
+		if ((p->flags & MV_CHUNK_IN_USE) &&
+		    !(p->flags & (MV_CHUNK_MMAPPED | MV_CHUNK_CORRUPT)) &&
+		    p->start + mv_heap_entry_size(p) == e->start)
+			return i - 1;
+	}
 	return i;
 }
 

@@ -1029,7 +1029,11 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 		if ((err = walk_segment(&g, &g.jobs[i])))
 			goto out;
 	size_t main_jobs = g.njobs;
-	if (!symbols && !o->range_end && h->nchunks) {
+	if (!symbols && o->range_end && o->main_arena) {
+		g.main_arena = o->main_arena;
+		h->arenas[main_ai].address = g.main_arena;
+		rd64(&g, g.main_arena + g.L.ms_top, &h->arenas[main_ai].top);
+	} else if (!symbols && !o->range_end && h->nchunks) {
 		const struct mv_heap_entry *last = &h->chunks[h->nchunks - 1];
 		if (last->flags & MV_CHUNK_TOP) {
 			g.main_arena = find_main_arena_by_top(&g, last->start,

@@ -72,6 +72,9 @@ struct mv_heap_options {
 	/* If range_end != 0: the main heap is [range_start, range_end) and
 	 * nothing else is searched for (hand-made layouts in tests). */
 	uint64_t range_start, range_end;
+	/* With a range: main_arena's address, if known (tests give a
+	 * hand-made malloc_state); 0 = the main heap has no arena. */
+	uint64_t main_arena;
 };
 
 struct mv_heap;

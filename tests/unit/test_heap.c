@@ -1,0 +1,709 @@
+/* test_heap.c - the glibc malloc model.
+ *
+ * Answer keys: hand-made chunk layouts in buffer targets (what each chunk
+ * is, by construction), and the heapfix fixture's own facts: the pointers
+ * it holds with malloc_usable_size(), the pointers it freed with the list
+ * glibc's rules put them on, and mallinfo2()'s totals. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "heap_internal.h"
+
+_Static_assert(sizeof(struct mv_heap_entry) == 16,
+	       "the chunk index must stay at 16 bytes per chunk");
+
+#define HEAP_AT 0x10000000ull
+#define ARENA_AT 0x20000000ull
+/* glibc 2.36 x86-64 struct malloc_state, as ptype /o prints it. */
+#define MS_FASTBINS 16
+#define MS_TOP 96
+#define MS_BINS 112
+#define MS_NEXT 2160
+#define MS_SIZE 2200
+
+/* ------------------------------------------------------------------ */
+/* Hand-made heaps                                                     */
+/* ------------------------------------------------------------------ */
+
+struct fake {
+	uint8_t *heap;
+	size_t heap_len;
+	uint8_t *arena; /* NULL: no malloc_state */
+	struct mv_target *t;
+	struct mv_program *p;
+	struct mv_heap *h;
+};
+
+static void put64(uint8_t *buf, size_t off, uint64_t v)
+{
+	memcpy(buf + off, &v, 8);
+}
+
+static void chunk(struct fake *f, size_t off, uint64_t prev_size,
+		  uint64_t size_field)
+{
+	put64(f->heap, off, prev_size);
+	put64(f->heap, off + 8, size_field);
+}
+
+/* A safe-linked link stored at heap offset off, pointing at target. */
+static void safe_link(struct fake *f, size_t off, uint64_t target)
+{
+	put64(f->heap, off, ((HEAP_AT + off) >> 12) ^ target);
+}
+
+static void fake_init(struct fake *f, size_t heap_len, bool with_arena)
+{
+	memset(f, 0, sizeof(*f));
+	f->heap = calloc(1, heap_len);
+	f->heap_len = heap_len;
+	assert_non_null(f->heap);
+	if (with_arena) {
+		f->arena = calloc(1, 4096);
+		assert_non_null(f->arena);
+		/* Every bin empty: its head points at itself. */
+		for (int i = 0; i < 127; i++) {
+			uint64_t head = ARENA_AT + MS_BINS + 16 * i - 16;
+			put64(f->arena, MS_BINS + 16 * i, head);
+			put64(f->arena, MS_BINS + 16 * i + 8, head);
+		}
+		put64(f->arena, MS_NEXT, ARENA_AT);
+	}
+}
+
+static void fake_open(struct fake *f)
+{
+	assert_null(mv_target_create_buffer(&f->t));
+	assert_null(mv_target_add_buffer(f->t, HEAP_AT, f->heap, f->heap_len,
+					 MV_PERM_R | MV_PERM_W));
+	if (f->arena)
+		assert_null(mv_target_add_buffer(f->t, ARENA_AT, f->arena, 4096,
+						 MV_PERM_R | MV_PERM_W));
+	assert_null(mv_program_create(f->t, &f->p));
+	struct mv_heap_options o = {
+		.flags = MV_HEAP_IGNORE_SYMBOLS,
+		.range_start = HEAP_AT,
+		.range_end = HEAP_AT + f->heap_len,
+		.main_arena = f->arena ? ARENA_AT : 0,
+	};
+	struct mv_error *err = mv_heap_open_with(f->p, &o, NULL, &f->h);
+	if (err)
+		fail_msg("mv_heap_open_with: %s", mv_error_message(err));
+}
+
+static void fake_close(struct fake *f)
+{
+	mv_heap_destroy(f->h);
+	mv_program_destroy(f->p);
+	mv_target_destroy(f->t);
+	free(f->heap);
+	free(f->arena);
+}
+
+static struct mv_chunk chunk_at(struct fake *f, size_t off)
+{
+	struct mv_chunk c;
+	/* By its size field: its first 8 bytes may belong to the chunk
+	 * before (see test_prev_size_belongs_to_previous). */
+	if (!mv_heap_find_chunk(f->h, HEAP_AT + off + 8, &c))
+		fail_msg("no chunk at heap offset 0x%zx", off);
+	assert_int_equal(c.start, HEAP_AT + off);
+	return c;
+}
+
+static bool has_note(struct mv_heap *h, const char *needle)
+{
+	const char *const *notes;
+	size_t n = mv_heap_notes(h, &notes);
+	for (size_t i = 0; i < n; i++)
+		if (strstr(notes[i], needle))
+			return true;
+	return false;
+}
+
+static void print_notes(struct mv_heap *h)
+{
+	const char *const *notes;
+	size_t n = mv_heap_notes(h, &notes);
+	for (size_t i = 0; i < n; i++)
+		print_message("note: %s\n", notes[i]);
+}
+
+/* tcache block, A in use, B free (boundary tags), C cached in the
+ * tcache, D in use, then the top. */
+static void build_basic(struct fake *f)
+{
+	fake_init(f, 0x1000, false);
+	chunk(f, 0x000, 0, 0x291);       /* tcache_perthread_struct */
+	chunk(f, 0x290, 0, 0x31);        /* A: in use */
+	chunk(f, 0x2c0, 0, 0x41);        /* B: free, its successor says so */
+	chunk(f, 0x300, 0x40, 0x30);     /* C: PREV_INUSE clear */
+	chunk(f, 0x330, 0, 0x21);        /* D */
+	chunk(f, 0x350, 0, 0x1000 - 0x350 + 1); /* top */
+	/* C is in tcache bin 1 (chunk size 0x30): count 1, entry = mem. */
+	uint16_t one = 1;
+	memcpy(f->heap + 16 + 2 * 1, &one, 2);
+	put64(f->heap, 16 + 128 + 8 * 1, HEAP_AT + 0x300 + 16);
+	safe_link(f, 0x310, 0); /* end of list */
+}
+
+static void test_basic_layout(void **state)
+{
+	struct fake f;
+	build_basic(&f);
+	fake_open(&f);
+	print_notes(f.h);
+	assert_int_equal(mv_heap_chunk_count(f.h), 6);
+	struct mv_chunk c = chunk_at(&f, 0);
+	assert_true(c.flags & MV_CHUNK_METADATA);
+	c = chunk_at(&f, 0x290);
+	assert_int_equal(c.flags, MV_CHUNK_IN_USE);
+	assert_int_equal(c.size, 0x30);
+	assert_int_equal(c.usable, 0x28);
+	assert_int_equal(c.mem, HEAP_AT + 0x2a0);
+	c = chunk_at(&f, 0x2c0);
+	assert_false(c.flags & MV_CHUNK_IN_USE);
+	assert_int_equal(c.usable, 0);
+	c = chunk_at(&f, 0x300);
+	assert_false(c.flags & MV_CHUNK_IN_USE);
+	assert_true(c.flags & MV_CHUNK_FREE_LIST);
+	c = chunk_at(&f, 0x330);
+	assert_true(c.flags & MV_CHUNK_IN_USE);
+	assert_int_equal(c.usable, 0x18);
+	c = chunk_at(&f, 0x350);
+	assert_true(c.flags & MV_CHUNK_TOP);
+	assert_int_equal(c.size, 0x1000 - 0x350);
+	/* Interior pointers map to their chunk; the index is ordered. */
+	struct mv_chunk in;
+	assert_true(mv_heap_find_chunk(f.h, HEAP_AT + 0x2b7, &in));
+	assert_int_equal(in.start, HEAP_AT + 0x290);
+	assert_int_equal(mv_heap_chunk_index(f.h, HEAP_AT + 0x2bf), 1);
+	assert_false(mv_heap_find_chunk(f.h, HEAP_AT - 1, &in));
+	assert_false(mv_heap_find_chunk(f.h, HEAP_AT + 0x1000, &in));
+	assert_int_equal(mv_heap_chunk_index(f.h, HEAP_AT + 0x1000), SIZE_MAX);
+	/* The last 8 usable bytes of A are C's prev_size field: they map to
+	 * A, as malloc_usable_size() counts them; B is free, so its
+	 * successor's prev_size is the successor's own. */
+	assert_true(mv_heap_find_chunk(f.h, HEAP_AT + 0x2c0 + 7, &in));
+	assert_int_equal(in.start, HEAP_AT + 0x290);
+	assert_true(mv_heap_find_chunk(f.h, HEAP_AT + 0x2c0 + 8, &in));
+	assert_int_equal(in.start, HEAP_AT + 0x2c0);
+	assert_true(mv_heap_find_chunk(f.h, HEAP_AT + 0x300, &in));
+	assert_int_equal(in.start, HEAP_AT + 0x300);
+	assert_non_null(strstr(mv_heap_description(f.h), "from the mappings"));
+	/* No arena: B is free by its tags, which is not a problem then. */
+	const char *const *notes;
+	assert_int_equal(mv_heap_notes(f.h, &notes), 0);
+	fake_close(&f);
+}
+
+static void test_corrupt_small_size(void **state)
+{
+	struct fake f;
+	build_basic(&f);
+	chunk(&f, 0x2c0, 0, 0x7); /* B: size 0 with flag bits */
+	fake_open(&f);
+	print_notes(f.h);
+	assert_true(has_note(f.h, "corrupt chunk header at 0x100002c0"));
+	assert_true(has_note(f.h, "below the minimum"));
+	/* The walk resumes: C, D and the top are still found. */
+	struct mv_chunk c = chunk_at(&f, 0x2c0);
+	assert_true(c.flags & MV_CHUNK_CORRUPT);
+	assert_int_equal(c.usable, 0);
+	c = chunk_at(&f, 0x330);
+	assert_true(c.flags & MV_CHUNK_IN_USE);
+	c = chunk_at(&f, 0x350);
+	assert_true(c.flags & MV_CHUNK_TOP);
+	fake_close(&f);
+}
+
+static void test_size_past_end(void **state)
+{
+	struct fake f;
+	build_basic(&f);
+	chunk(&f, 0x290, 0, 0x100000 | 1); /* A runs past the end */
+	fake_open(&f);
+	print_notes(f.h);
+	assert_true(has_note(f.h, "corrupt chunk header at 0x10000290: size "
+				  "0x100001 runs past the heap end"));
+	struct mv_chunk c = chunk_at(&f, 0x290);
+	assert_true(c.flags & MV_CHUNK_CORRUPT);
+	chunk_at(&f, 0x330);
+	fake_close(&f);
+}
+
+static void test_misaligned_size(void **state)
+{
+	struct fake f;
+	build_basic(&f);
+	chunk(&f, 0x330, 0, 0x29); /* D: 0x28 */
+	fake_open(&f);
+	assert_true(has_note(f.h, "not a multiple of 16"));
+	chunk_at(&f, 0x350);
+	fake_close(&f);
+}
+
+static void test_tcache_loop(void **state)
+{
+	struct fake f;
+	build_basic(&f);
+	/* A and C in tcache bin 1, each pointing at the other. */
+	uint16_t two = 2;
+	memcpy(f.heap + 16 + 2, &two, 2);
+	put64(f.heap, 16 + 128 + 8, HEAP_AT + 0x300 + 16);
+	safe_link(&f, 0x310, HEAP_AT + 0x290 + 16);
+	safe_link(&f, 0x2a0, HEAP_AT + 0x300 + 16);
+	fake_open(&f);
+	print_notes(f.h);
+	assert_true(has_note(f.h, "already on the tcache list"));
+	assert_true(chunk_at(&f, 0x290).flags & MV_CHUNK_FREE_LIST);
+	assert_true(chunk_at(&f, 0x300).flags & MV_CHUNK_FREE_LIST);
+	fake_close(&f);
+}
+
+static void test_tcache_outside(void **state)
+{
+	struct fake f;
+	build_basic(&f);
+	safe_link(&f, 0x310, 0xdeadbeef0ull);
+	put64(f.heap, 16 + 128 + 8 * 5, 0x7777777000ull); /* bin 5 */
+	fake_open(&f);
+	print_notes(f.h);
+	assert_true(has_note(f.h, "0xdeadbeee0 is not a chunk of the heap"));
+	assert_true(has_note(f.h, "link 0x7777776ff0 is not a chunk"));
+	assert_true(chunk_at(&f, 0x300).flags & MV_CHUNK_FREE_LIST);
+	fake_close(&f);
+}
+
+/* With a hand-made malloc_state: fastbins and bins are read. */
+static void test_arena_lists(void **state)
+{
+	struct fake f;
+	fake_init(&f, 0x1000, true);
+	chunk(&f, 0x000, 0, 0x291);
+	chunk(&f, 0x290, 0, 0x21);   /* F1: fastbin 0 */
+	chunk(&f, 0x2b0, 0, 0x21);   /* F2: fastbin 0 */
+	chunk(&f, 0x2d0, 0, 0x91);   /* U: unsorted */
+	chunk(&f, 0x360, 0x90, 0x30); /* in use */
+	chunk(&f, 0x390, 0, 0x1000 - 0x390 + 1); /* top */
+	put64(f.arena, MS_TOP, HEAP_AT + 0x390);
+	put64(f.arena, MS_FASTBINS, HEAP_AT + 0x290);
+	safe_link(&f, 0x2a0, HEAP_AT + 0x2b0);
+	safe_link(&f, 0x2c0, 0);
+	uint64_t unsorted = ARENA_AT + MS_BINS - 16;
+	put64(f.arena, MS_BINS, HEAP_AT + 0x2d0);
+	put64(f.arena, MS_BINS + 8, HEAP_AT + 0x2d0);
+	put64(f.heap, 0x2e0, unsorted);
+	put64(f.heap, 0x2e8, unsorted);
+	/* fastbin 3 points outside the heap. */
+	put64(f.arena, MS_FASTBINS + 24, 0xdead0000ull);
+	fake_open(&f);
+	print_notes(f.h);
+	size_t narenas;
+	const struct mv_heap_arena *a = mv_heap_arenas(f.h, &narenas);
+	assert_int_equal(narenas, 1);
+	assert_true(a[0].have_bins);
+	const struct mv_heap_entry *e;
+	size_t n;
+	e = mv_heap_entries(f.h, &n);
+	assert_int_equal(n, 6);
+	assert_int_equal(e[1].list, MV_LIST_FASTBIN);
+	assert_int_equal(e[2].list, MV_LIST_FASTBIN);
+	assert_int_equal(e[3].list, MV_LIST_UNSORTED);
+	assert_false(e[3].flags & MV_CHUNK_IN_USE);
+	assert_true(e[4].flags & MV_CHUNK_IN_USE);
+	assert_true(has_note(f.h, "fastbin 3 of arena 0: link 0xdead0000 is "
+				  "not a chunk of the heap"));
+	fake_close(&f);
+}
+
+static void test_fastbin_loop_and_bin_loop(void **state)
+{
+	struct fake f;
+	fake_init(&f, 0x1000, true);
+	chunk(&f, 0x000, 0, 0x291);
+	chunk(&f, 0x290, 0, 0x21);
+	chunk(&f, 0x2b0, 0, 0x21);
+	chunk(&f, 0x2d0, 0, 0x91);
+	chunk(&f, 0x360, 0x90, 0x30);
+	chunk(&f, 0x390, 0, 0x1000 - 0x390 + 1);
+	put64(f.arena, MS_TOP, HEAP_AT + 0x390);
+	put64(f.arena, MS_FASTBINS, HEAP_AT + 0x290);
+	safe_link(&f, 0x2a0, HEAP_AT + 0x2b0);
+	safe_link(&f, 0x2c0, HEAP_AT + 0x290); /* loop */
+	/* Unsorted bin whose only chunk points at itself: it never gets
+	 * back to the head. */
+	put64(f.arena, MS_BINS, HEAP_AT + 0x2d0);
+	put64(f.arena, MS_BINS + 8, HEAP_AT + 0x2d0);
+	put64(f.heap, 0x2e0, HEAP_AT + 0x2d0);
+	put64(f.heap, 0x2e8, HEAP_AT + 0x2d0);
+	fake_open(&f);
+	print_notes(f.h);
+	assert_true(has_note(f.h, "already on the fastbin list"));
+	assert_true(has_note(f.h, "already on the unsorted list"));
+	fake_close(&f);
+}
+
+/* The heap range runs past what the target holds. */
+static void test_unreadable_tail(void **state)
+{
+	struct fake f;
+	build_basic(&f);
+	chunk(&f, 0x350, 0, 0x41);
+	chunk(&f, 0x390, 0, 0x2000 | 1); /* "top" past the buffer */
+	assert_null(mv_target_create_buffer(&f.t));
+	assert_null(mv_target_add_buffer(f.t, HEAP_AT, f.heap, f.heap_len,
+					 MV_PERM_R | MV_PERM_W));
+	assert_null(mv_program_create(f.t, &f.p));
+	assert_null(mv_heap_open_range(f.p, HEAP_AT, HEAP_AT + 0x10000, NULL,
+				       &f.h));
+	print_notes(f.h);
+	assert_true(has_note(f.h, "not readable"));
+	chunk_at(&f, 0x330);
+	fake_close(&f);
+}
+
+/* Garbage of every kind: the walk ends, with notes, never a crash. */
+static void test_garbage(void **state)
+{
+	uint64_t seed = 88172645463325252ull;
+	for (int round = 0; round < 200; round++) {
+		struct fake f;
+		fake_init(&f, 0x2000, round % 2);
+		for (size_t i = 0; i < f.heap_len; i += 8) {
+			seed ^= seed << 13;
+			seed ^= seed >> 7;
+			seed ^= seed << 17;
+			uint64_t v = seed;
+			/* Mostly small values and heap pointers: what makes
+			 * a walker go wrong. */
+			switch (v % 4) {
+			case 0: v = (v >> 8) % 0x400; break;
+			case 1: v = HEAP_AT + (v >> 8) % f.heap_len; break;
+			case 2: v = ((HEAP_AT + (v >> 8) % f.heap_len) >> 12) ^
+				    (HEAP_AT + (v >> 20) % f.heap_len);
+				break;
+			default: break;
+			}
+			put64(f.heap, i, v);
+		}
+		if (round % 3 == 0)
+			chunk(&f, 0, 0, 0x291);
+		if (f.arena)
+			for (int i = 0; i < 10; i++)
+				put64(f.arena, MS_FASTBINS + 8 * i,
+				      HEAP_AT + 16 * (seed % 0x200));
+		fake_open(&f);
+		/* Every chunk lies inside the heap and they do not overlap. */
+		size_t n;
+		const struct mv_heap_entry *e = mv_heap_entries(f.h, &n);
+		uint64_t at = HEAP_AT;
+		for (size_t i = 0; i < n; i++) {
+			assert_true(e[i].start >= at);
+			at = e[i].start + mv_heap_entry_size(&e[i]);
+			assert_true(at <= HEAP_AT + f.heap_len);
+		}
+		fake_close(&f);
+	}
+}
+
+static void test_zero_heap(void **state)
+{
+	struct fake f;
+	fake_init(&f, 0x1000, false);
+	fake_open(&f);
+	assert_true(has_note(f.h, "corrupt chunk header at 0x10000000"));
+	assert_int_equal(mv_heap_chunk_count(f.h), 1);
+	fake_close(&f);
+}
+
+/* A million chunks: the index stays compact and lookups are right. */
+static void test_million_chunks(void **state)
+{
+	const size_t n = 1000000;
+	struct fake f;
+	fake_init(&f, 0x290 + n * 0x20 + 0x1000, false);
+	chunk(&f, 0, 0, 0x291);
+	for (size_t i = 0; i < n; i++)
+		chunk(&f, 0x290 + i * 0x20, 0, 0x21);
+	chunk(&f, 0x290 + n * 0x20, 0, 0x1001);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fake_open(&f);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double s = (double)(t1.tv_sec - t0.tv_sec) +
+		   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	print_message("indexed %zu chunks in %.3f s (%.1f M chunks/s)\n", n + 2,
+		      s, (double)(n + 2) / s / 1e6);
+	assert_int_equal(mv_heap_chunk_count(f.h), n + 2);
+	for (size_t i = 0; i < n; i += 9973) {
+		struct mv_chunk c;
+		uint64_t at = HEAP_AT + 0x290 + i * 0x20;
+		assert_true(mv_heap_find_chunk(f.h, at + 0x1f, &c));
+		assert_int_equal(c.start, at);
+		assert_int_equal(c.usable, 0x18);
+		assert_int_equal(mv_heap_chunk_index(f.h, at + 8), i + 1);
+	}
+	fake_close(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* The real core of heapfix                                            */
+/* ------------------------------------------------------------------ */
+
+static const char *build_file(const char *rel)
+{
+	static char buf[4][512];
+	static int next;
+	char *out = buf[next++ % 4];
+	snprintf(out, sizeof(buf[0]), "%s/%s", MV_BUILD_DIR, rel);
+	if (access(out, R_OK) == 0)
+		return out;
+	snprintf(out, sizeof(buf[0]), "build/%s", rel);
+	if (access(out, R_OK) == 0)
+		return out;
+	return NULL;
+}
+
+struct facts {
+	struct { uint64_t addr, usable; char arena[16]; } live[512];
+	size_t nlive;
+	struct { uint64_t addr; char list[16]; } freed[512];
+	size_t nfreed;
+	uint64_t arena, ordblks, smblks, hblks, hblkhd, fsmblks, uordblks,
+		 fordblks;
+};
+
+static void read_facts(const char *path, struct facts *k)
+{
+	FILE *fp = fopen(path, "r");
+	assert_non_null(fp);
+	memset(k, 0, sizeof(*k));
+	char line[256];
+	while (fgets(line, sizeof(line), fp)) {
+		unsigned long long a, b;
+		char word[16];
+		if (sscanf(line, "live %llx %llu %15s", &a, &b, word) == 3 &&
+		    k->nlive < 512) {
+			k->live[k->nlive].addr = a;
+			k->live[k->nlive].usable = b;
+			strcpy(k->live[k->nlive].arena, word);
+			k->nlive++;
+		} else if (sscanf(line, "freed %llx %15s", &a, word) == 2 &&
+			   k->nfreed < 512) {
+			k->freed[k->nfreed].addr = a;
+			strcpy(k->freed[k->nfreed].list, word);
+			k->nfreed++;
+		} else {
+#define MI(f) sscanf(line, "mallinfo." #f " %llu", &a) == 1 ? (k->f = a, 1) :
+			(void)(MI(arena) MI(ordblks) MI(smblks) MI(hblks)
+			       MI(hblkhd) MI(fsmblks) MI(uordblks) MI(fordblks) 0);
+#undef MI
+		}
+	}
+	fclose(fp);
+}
+
+static void check_heapfix(bool symbols)
+{
+	const char *core = build_file("cores/heapfix.core");
+	const char *facts = build_file("cores/heapfix.facts");
+	if (!core || !facts) {
+		print_message("heapfix core not built (make cores): skipped\n");
+		skip();
+	}
+	struct facts *k = malloc(sizeof(*k));
+	assert_non_null(k);
+	read_facts(facts, k);
+	assert_true(k->nlive > 40);
+	assert_true(k->nfreed > 10);
+
+	struct mv_target *t;
+	struct mv_program *p;
+	struct mv_heap *h;
+	assert_null(mv_target_open_core(core, &t));
+	assert_null(mv_program_create(t, &p));
+	struct mv_error *err = mv_program_load_target_objfiles(p, NULL);
+	if (err)
+		fail_msg("objfiles: %s", mv_error_message(err));
+	struct mv_heap_options o = {
+		.flags = symbols ? 0 : MV_HEAP_IGNORE_SYMBOLS,
+	};
+	err = mv_heap_open_with(p, &o, NULL, &h);
+	if (err)
+		fail_msg("mv_heap_open: %s", mv_error_message(err));
+	print_notes(h);
+	const char *desc = mv_heap_description(h);
+	if (symbols && !mv_heap_with_symbols(h)) {
+		print_message("no glibc debug symbols (libc6-dbg): %s\n", desc);
+	} else {
+		assert_non_null(strstr(desc, symbols ? "with debug symbols"
+						     : "from the mappings"));
+	}
+	const char *const *notes;
+	assert_int_equal(mv_heap_notes(h, &notes), 0);
+
+	size_t narenas;
+	const struct mv_heap_arena *arenas = mv_heap_arenas(h, &narenas);
+	/* main, the thread's arena, the mmapped pseudo arena. */
+	assert_int_equal(narenas, 3);
+	assert_int_equal(arenas[0].kind, MV_ARENA_MAIN);
+	assert_true(arenas[0].have_bins && arenas[0].have_tcache);
+	assert_int_equal(arenas[1].kind, MV_ARENA_THREAD);
+	assert_true(arenas[1].have_bins && arenas[1].have_tcache);
+
+	for (size_t i = 0; i < k->nlive; i++) {
+		struct mv_chunk c;
+		if (!mv_heap_find_chunk(h, k->live[i].addr, &c))
+			fail_msg("live %#llx: no chunk",
+				 (unsigned long long)k->live[i].addr);
+		assert_int_equal(c.mem, k->live[i].addr);
+		assert_true(c.flags & MV_CHUNK_IN_USE);
+		assert_false(c.flags & (MV_CHUNK_FREE_LIST | MV_CHUNK_METADATA));
+		assert_int_equal(c.usable, k->live[i].usable);
+		/* An interior pointer finds the same chunk. */
+		struct mv_chunk in;
+		assert_true(mv_heap_find_chunk(h, c.mem + c.usable - 1, &in));
+		assert_int_equal(in.start, c.start);
+		const char *want = k->live[i].arena;
+		if (!strcmp(want, "mmapped")) {
+			assert_true(c.flags & MV_CHUNK_MMAPPED);
+			assert_int_equal(arenas[c.arena].kind, MV_ARENA_MMAPPED);
+		} else {
+			assert_false(c.flags & MV_CHUNK_MMAPPED);
+			assert_int_equal(arenas[c.arena].kind,
+					 !strcmp(want, "main") ? MV_ARENA_MAIN
+							       : MV_ARENA_THREAD);
+		}
+	}
+	size_t idx_freed;
+	for (idx_freed = 0; idx_freed < k->nfreed; idx_freed++) {
+		struct mv_chunk c;
+		uint64_t addr = k->freed[idx_freed].addr;
+		if (!mv_heap_find_chunk(h, addr, &c))
+			fail_msg("freed %#llx: no chunk", (unsigned long long)addr);
+		/* A freed block is not in use; it may have been split or
+		 * merged, so only tcache and fastbin blocks (which glibc
+		 * never touches) must still start where they did. */
+		assert_false(c.flags & MV_CHUNK_IN_USE);
+		size_t i = mv_heap_chunk_index(h, addr);
+		size_t n;
+		const struct mv_heap_entry *e = mv_heap_entries(h, &n);
+		const char *want = k->freed[idx_freed].list;
+		if (!strcmp(want, "tcache") || !strcmp(want, "fastbin")) {
+			assert_int_equal(c.mem, addr);
+			assert_int_equal(e[i].list, !strcmp(want, "tcache")
+							    ? MV_LIST_TCACHE
+							    : MV_LIST_FASTBIN);
+		} else {
+			assert_true(e[i].list == MV_LIST_UNSORTED ||
+				    e[i].list == MV_LIST_SMALL ||
+				    e[i].list == MV_LIST_LARGE ||
+				    (e[i].flags & MV_CHUNK_TOP));
+		}
+	}
+
+	/* Totals against mallinfo2().  glibc's accounting (int_mallinfo):
+	 *   arena    = sum of system_mem: every byte of every heap, from
+	 *              sbrk_base / heap_info to the end of the top chunk;
+	 *   fordblks = top + fastbin chunks + chunks in bins 1..127;
+	 *   uordblks = arena - fordblks: so it includes chunks parked in a
+	 *              tcache (malloc never looks there), the tcache blocks,
+	 *              and the bytes before each heap's first chunk
+	 *              (heap_info, a thread arena's malloc_state, alignment);
+	 *   hblkhd   = mp_.mmapped_mem: mmapped chunks' whole sizes;
+	 *   smblks/fsmblks = count/bytes of fastbin chunks;
+	 *   ordblks  = chunks in bins + one top per arena.
+	 * The FILE of the facts file was freed into a tcache after
+	 * mallinfo2() ran: tcache chunks count as used either way. */
+	size_t n, nsegs;
+	const struct mv_heap_entry *e = mv_heap_entries(h, &n);
+	const struct mv_heap_segment *segs = mv_heap_segments(h, &nsegs);
+	uint64_t heap_bytes = 0, header_bytes = 0, used = 0, freeb = 0;
+	uint64_t mm_bytes = 0, mm_count = 0, fast_count = 0, fast_bytes = 0;
+	uint64_t binned = 0, tops = 0;
+	for (size_t i = 0; i < nsegs; i++) {
+		if (arenas[segs[i].arena].kind == MV_ARENA_MMAPPED)
+			continue;
+		heap_bytes += segs[i].end - segs[i].start;
+		header_bytes += segs[i].first_chunk - segs[i].start;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t size = mv_heap_entry_size(&e[i]);
+		assert_false(e[i].flags & MV_CHUNK_CORRUPT);
+		if (e[i].flags & MV_CHUNK_MMAPPED) {
+			mm_bytes += size;
+			mm_count++;
+		} else if (e[i].flags & MV_CHUNK_TOP) {
+			freeb += size;
+			tops++;
+		} else if (e[i].list == MV_LIST_FASTBIN) {
+			freeb += size;
+			fast_count++;
+			fast_bytes += size;
+		} else if (e[i].list == MV_LIST_UNSORTED ||
+			   e[i].list == MV_LIST_SMALL ||
+			   e[i].list == MV_LIST_LARGE) {
+			freeb += size;
+			binned++;
+		} else {
+			assert_int_not_equal(e[i].list, MV_LIST_UNLISTED);
+			used += size; /* in use, metadata, tcache */
+		}
+	}
+	assert_int_equal(heap_bytes, k->arena);
+	assert_int_equal(freeb, k->fordblks);
+	assert_int_equal(used + header_bytes, k->uordblks);
+	assert_int_equal(mm_bytes, k->hblkhd);
+	assert_int_equal(mm_count, k->hblks);
+	assert_int_equal(fast_count, k->smblks);
+	assert_int_equal(fast_bytes, k->fsmblks);
+	assert_int_equal(binned + tops, k->ordblks);
+	mv_heap_destroy(h);
+	mv_program_destroy(p);
+	mv_target_destroy(t);
+	free(k);
+}
+
+static void test_heapfix_symbols(void **state)
+{
+	check_heapfix(true);
+}
+
+static void test_heapfix_mappings(void **state)
+{
+	check_heapfix(false);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_basic_layout),
+		cmocka_unit_test(test_corrupt_small_size),
+		cmocka_unit_test(test_size_past_end),
+		cmocka_unit_test(test_misaligned_size),
+		cmocka_unit_test(test_tcache_loop),
+		cmocka_unit_test(test_tcache_outside),
+		cmocka_unit_test(test_arena_lists),
+		cmocka_unit_test(test_fastbin_loop_and_bin_loop),
+		cmocka_unit_test(test_unreadable_tail),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_zero_heap),
+		cmocka_unit_test(test_million_chunks),
+		cmocka_unit_test(test_heapfix_symbols),
+		cmocka_unit_test(test_heapfix_mappings),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
