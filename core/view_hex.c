@@ -9,6 +9,9 @@
  * slower path that produces the same columns. */
 #include <string.h>
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "target.h"
 #include "view.h"
@@ -115,7 +118,6 @@ struct hex {
 	unsigned width, group;
 	size_t hexw;          /* hex area: pairs, group gaps, one space */
 	size_t pos[MV_HEX_MAX_WIDTH]; /* column of byte i in the hex area */
-	char tmpl[MV_HEX_MAX_WIDTH * 3 + 2];
 	char pair[256][2];
 	char ascii[256];
 	uint64_t start;       /* of the whole range, for --diff offsets */
@@ -147,20 +149,43 @@ static void hex_tables(struct hex *h)
 	}
 	/* xxd separates the hex area from the text by one more space. */
 	h->hexw = col + 1;
-	memset(h->tmpl, ' ', h->hexw);
 }
 
-/* "%08llx: " as xxd writes it, without printf. */
-static char *put_address(char *p, uint64_t a)
+/* "%08llx: " as xxd writes it, without printf: digits two at a time
+ * from the pair table. */
+static char *put_address(const struct hex *h, char *p, uint64_t a)
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned n = 8;
 	while (n < 16 && (a >> (n * 4)))
 		n++;
-	for (unsigned i = n; i-- > 0;)
-		*p++ = digits[(a >> (i * 4)) & 15];
+	if (n & 1) {
+		*p++ = h->pair[(a >> ((n - 1) * 4)) & 15][1];
+		n--;
+	}
+	for (unsigned i = n / 2; i-- > 0; p += 2)
+		memcpy(p, h->pair[(a >> (i * 8)) & 0xff], 2);
 	*p++ = ':';
 	*p++ = ' ';
+	return p;
+}
+
+/* The hex area and text of a whole line.  Inlined with constant width
+ * and group for xxd's default layout, so that the loops unroll. */
+static inline __attribute__((always_inline)) char *
+line_body(const struct hex *h, char *p, const uint8_t *data, unsigned w,
+	  unsigned g)
+{
+	for (unsigned i = 0; i < w;) {
+		unsigned end = i + g < w ? i + g : w;
+		for (; i < end; i++, p += 2)
+			memcpy(p, h->pair[data[i]], 2);
+		*p++ = ' ';
+	}
+	*p++ = ' ';
+	for (unsigned i = 0; i < w; i++)
+		p[i] = h->ascii[data[i]];
+	p += w;
+	*p++ = '\n';
 	return p;
 }
 
@@ -177,6 +202,53 @@ static bool is_changed(struct hex *h, uint64_t addr, uint8_t byte)
 	return o->prev[off] != byte;
 }
 
+#ifdef __SSE2__
+/* Sixteen bytes at once (SSE2 is part of x86-64): hex digits by nibble
+ * arithmetic, the text column by a printable mask. */
+static inline __attribute__((always_inline)) char *
+line_body16(char *p, const uint8_t *data, unsigned g)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)data);
+	__m128i lo_mask = _mm_set1_epi8(0x0f);
+	__m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), lo_mask);
+	__m128i lo = _mm_and_si128(v, lo_mask);
+	__m128i nine = _mm_set1_epi8(9);
+	__m128i zero = _mm_set1_epi8('0');
+	__m128i gap = _mm_set1_epi8('a' - '0' - 10);
+	hi = _mm_add_epi8(_mm_add_epi8(hi, zero),
+			  _mm_and_si128(_mm_cmpgt_epi8(hi, nine), gap));
+	lo = _mm_add_epi8(_mm_add_epi8(lo, zero),
+			  _mm_and_si128(_mm_cmpgt_epi8(lo, nine), gap));
+	char hex[32];
+	_mm_storeu_si128((__m128i *)hex, _mm_unpacklo_epi8(hi, lo));
+	_mm_storeu_si128((__m128i *)(hex + 16), _mm_unpackhi_epi8(hi, lo));
+	if (g == 2) {
+		for (unsigned k = 0; k < 8; k++, p += 5) {
+			memcpy(p, hex + 4 * k, 4);
+			p[4] = ' ';
+		}
+	} else {
+		for (unsigned i = 0; i < 16; i += g) {
+			unsigned n = i + g < 16 ? g : 16 - i;
+			memcpy(p, hex + 2 * i, 2 * n);
+			p += 2 * n;
+			*p++ = ' ';
+		}
+	}
+	*p++ = ' ';
+	/* Printable ASCII is 0x20..0x7e; as signed bytes, everything from
+	 * 0x80 up is negative and fails the first test. */
+	__m128i ok = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f)),
+				   _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));
+	__m128i text = _mm_or_si128(_mm_and_si128(ok, v),
+				    _mm_andnot_si128(ok, _mm_set1_epi8('.')));
+	_mm_storeu_si128((__m128i *)p, text);
+	p += 16;
+	*p++ = '\n';
+	return p;
+}
+#endif
+
 /* A whole readable line, straight from data: the hot path. */
 static void line_fast(struct hex *h, uint64_t addr, const uint8_t *data)
 {
@@ -184,15 +256,16 @@ static void line_fast(struct hex *h, uint64_t addr, const uint8_t *data)
 	unsigned w = h->width;
 	if (!mv_buf_reserve(b, 20 + h->hexw + w + 1))
 		return;
-	char *p = put_address(b->data + b->len, addr);
-	memcpy(p, h->tmpl, h->hexw);
-	for (unsigned i = 0; i < w; i++)
-		memcpy(p + h->pos[i], h->pair[data[i]], 2);
-	p += h->hexw;
-	for (unsigned i = 0; i < w; i++)
-		p[i] = h->ascii[data[i]];
-	p += w;
-	*p++ = '\n';
+	char *p = put_address(h, b->data + b->len, addr);
+#ifdef __SSE2__
+	if (w == 16)
+		p = line_body16(p, data, h->group);
+	else
+#endif
+	if (w == 16 && h->group == 2)
+		p = line_body(h, p, data, 16, 2);
+	else
+		p = line_body(h, p, data, w, h->group);
 	b->len = (size_t)(p - b->data);
 	b->data[b->len] = '\0';
 }
@@ -207,7 +280,7 @@ static void line_slow(struct hex *h, uint64_t addr, const uint8_t *data,
 	bool marks[MV_HEX_MAX_WIDTH];
 	bool any_mark = false;
 	char tmp[24];
-	char *e = put_address(tmp, addr);
+	char *e = put_address(h, tmp, addr);
 	mv_buf_append(b, tmp, (size_t)(e - tmp));
 	size_t col = 0;
 	for (unsigned i = 0; i < n; i++) {
