@@ -397,13 +397,20 @@ static struct mv_error *resolve(struct mv_cmd_ctx *ctx, struct mv_type **type,
 			       !strncmp(arg, "union ", 6) ||
 			       !strncmp(arg, "enum ", 5) ||
 			       !strncmp(arg, "class ", 6);
-	struct mv_error *type_err = mv_session_parse_type(s, arg, type);
-	if (!type_err || looks_like_type)
-		return type_err;
+	if (looks_like_type)
+		return mv_session_parse_type(s, arg, type);
 
+	/* An object wins over a type of the same name, as in gdb's ptype:
+	 * `layout list_head` is the program's variable, not glibc's
+	 * struct list_head. */
 	struct mv_value v;
 	err = mv_session_eval(s, arg, &v);
 	if (err) {
+		struct mv_error *type_err = mv_session_parse_type(s, arg, type);
+		if (!type_err) {
+			mv_error_destroy(err);
+			return NULL;
+		}
 		if (mv_error_code(type_err) == MV_ERR_NOT_FOUND &&
 		    mv_error_code(err) == MV_ERR_NOT_FOUND) {
 			mv_error_destroy(err);
@@ -415,7 +422,6 @@ static struct mv_error *resolve(struct mv_cmd_ctx *ctx, struct mv_type **type,
 		mv_error_destroy(type_err);
 		return err;
 	}
-	mv_error_destroy(type_err);
 	struct mv_type *vt = mv_type_strip(v.type);
 	if (vt && vt->kind == MV_TYPE_POINTER) {
 		struct mv_type *target = mv_type_target(vt);
@@ -510,8 +516,15 @@ struct mv_error *mv_cmd_layout(struct mv_cmd_ctx *ctx)
 	}
 
 	if (record) {
-		if (!ctx->json)
-			mv_out(ctx, "%s {\n", tn);
+		if (!ctx->json) {
+			/* The struct itself, as pahole prints it, even when
+			 * reached through a typedef. */
+			char sn[256];
+			mv_type_name(st, sn, sizeof(sn));
+			if (strcmp(sn, tn))
+				mv_out(ctx, "/* %s */\n", tn);
+			mv_out(ctx, "%s {\n", sn);
+		}
 		if ((err = render_record(&L, st)))
 			return err;
 	} else if (ctx->json) {

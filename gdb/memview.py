@@ -165,6 +165,10 @@ def terminal():
 
 def run(name, arg):
     """Runs one memview command line; errors become gdb.GdbError."""
+    text = memview_core.help_request(FRONTEND, name, arg)
+    if text is not None:
+        gdb.write(text)
+        return
     try:
         session = STATE.get()
         width, color = terminal()

@@ -257,6 +257,11 @@ class Command:
 
     def __call__(self, debugger, command, exe_ctx, result):
         output = []
+        text = memview_core.help_request(FRONTEND, self.NAME, command)
+        if text is not None:
+            result.Print(text)
+            result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
+            return
         try:
             session = STATE.get(debugger, exe_ctx)
             session.set_output(output.append)

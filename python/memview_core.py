@@ -429,3 +429,14 @@ class Session:
             self._lib.mv_error_destroy(err)
             raise MemviewError("interrupted", ERR_INTERRUPTED)
         _check(err)
+
+
+def help_request(frontend, name, line):
+    """The command's help text if line asks for it (--help or -h), else None.
+
+    Help needs no target: it must work before a core or process is
+    open, and when opening one fails."""
+    words = line.split()
+    if "--help" in words or "-h" in words:
+        return command_help(frontend, name) or ""
+    return None
