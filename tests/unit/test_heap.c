@@ -677,6 +677,71 @@ static void check_heapfix(bool symbols)
 	free(k);
 }
 
+static uint64_t fact_value(const char *facts, const char *key)
+{
+	FILE *fp = fopen(facts, "r");
+	assert_non_null(fp);
+	char line[256];
+	size_t klen = strlen(key);
+	unsigned long long v = 0;
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), fp))
+		if (!strncmp(line, key, klen) && line[klen] == ' ')
+			found = sscanf(line + klen + 1, "%llu", &v) == 1;
+	fclose(fp);
+	if (!found)
+		fail_msg("no fact %s", key);
+	return v;
+}
+
+/* A million chunks from a real program: counts, usable bytes and
+ * glibc's totals (accounting as in check_heapfix). */
+static void test_heapbig(void **state)
+{
+	const char *core = build_file("cores/heapbig.core");
+	const char *facts = build_file("cores/heapbig.facts");
+	if (!core || !facts) {
+		print_message("heapbig core not built (make cores): skipped\n");
+		skip();
+	}
+	struct mv_target *t;
+	struct mv_program *p;
+	struct mv_heap *h;
+	assert_null(mv_target_open_core(core, &t));
+	assert_null(mv_program_create(t, &p));
+	assert_null(mv_program_load_target_objfiles(p, NULL));
+	struct mv_heap_options o = {.flags = MV_HEAP_IGNORE_SYMBOLS};
+	assert_null(mv_heap_open_with(p, &o, NULL, &h));
+	const char *const *notes;
+	assert_int_equal(mv_heap_notes(h, &notes), 0);
+	size_t n, nsegs;
+	const struct mv_heap_entry *e = mv_heap_entries(h, &n);
+	const struct mv_heap_segment *segs = mv_heap_segments(h, &nsegs);
+	uint64_t live = 0, usable = 0, freeb = 0, heap_bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t size = mv_heap_entry_size(&e[i]);
+		if ((e[i].flags & MV_CHUNK_IN_USE) &&
+		    !(e[i].flags & MV_CHUNK_METADATA)) {
+			live++;
+			usable += mv_heap_usable(size, e[i].flags);
+		}
+		if ((e[i].flags & MV_CHUNK_TOP) || e[i].list == MV_LIST_FASTBIN ||
+		    e[i].list == MV_LIST_UNSORTED || e[i].list == MV_LIST_SMALL ||
+		    e[i].list == MV_LIST_LARGE)
+			freeb += size;
+	}
+	for (size_t i = 0; i < nsegs; i++)
+		heap_bytes += segs[i].end - segs[i].start;
+	assert_int_equal(live, fact_value(facts, "live"));
+	assert_int_equal(usable, fact_value(facts, "live.usable"));
+	assert_int_equal(heap_bytes, fact_value(facts, "mallinfo.arena"));
+	assert_int_equal(freeb, fact_value(facts, "mallinfo.fordblks"));
+	assert_int_equal(heap_bytes - freeb, fact_value(facts, "mallinfo.uordblks"));
+	mv_heap_destroy(h);
+	mv_program_destroy(p);
+	mv_target_destroy(t);
+}
+
 static void test_heapfix_symbols(void **state)
 {
 	check_heapfix(true);
@@ -704,6 +769,7 @@ int main(void)
 		cmocka_unit_test(test_million_chunks),
 		cmocka_unit_test(test_heapfix_symbols),
 		cmocka_unit_test(test_heapfix_mappings),
+		cmocka_unit_test(test_heapbig),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
