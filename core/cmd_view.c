@@ -650,8 +650,32 @@ static struct mv_error *run_binary(struct view *v)
 
 static struct mv_error *run_typed(struct view *v, uint64_t count)
 {
-	(void)count;
-	return run_hex(v);
+	struct mv_cmd_ctx *ctx = v->ctx;
+	struct mv_typed_opts o;
+	int64_t max = mv_opt_num(ctx, "max-elements");
+	o.count = count;
+	o.max_elements = max > 0 ? (uint64_t)max : 0;
+	o.name = ctx->pos[0];
+	if (ctx->json)
+		json_header(v, "typed");
+	struct mv_error *err = mv_view_typed(v->s->program, v->type, v->address,
+					     &o, &v->sink,
+					     ctx->json ? &v->j : NULL,
+					     &v->report);
+	if (err)
+		return err;
+	if (ctx->json) {
+		json_notes(v);
+		if (mv_opt_flag(ctx, "diff"))
+			diff_json(v);
+		mv_json_end_object(&v->j);
+		mv_buf_putc(&ctx->out, '\n');
+	} else {
+		text_notes(v);
+		if (mv_opt_flag(ctx, "diff"))
+			diff_text_note(v);
+	}
+	return NULL;
 }
 
 struct mv_error *mv_cmd_view(struct mv_cmd_ctx *ctx)

@@ -154,6 +154,23 @@ struct mv_error *mv_view_cast(struct mv_target *t, uint64_t address,
 /* Python's repr() of a float: the shortest text that reads back as v. */
 void mv_format_float_repr(double v, struct mv_buf *out);
 
+/* ---- typed (view_typed.c) ---- */
+
+struct mv_typed_opts {
+	uint64_t count;        /* consecutive objects */
+	uint64_t max_elements; /* per array; 0: all */
+	const char *name;      /* for an object that is not a struct */
+};
+
+/* Every field of count objects of type from address: offset, size,
+ * type, value, bytes; holes and padding.  With j, JSON into the open
+ * object j (keys type, size, count, objects), else text.  Unreadable
+ * fields say so; only out-of-memory, the sink or an interrupt fail. */
+struct mv_error *mv_view_typed(struct mv_program *p, struct mv_type *type,
+			       uint64_t address, const struct mv_typed_opts *o,
+			       struct mv_view_sink *sink, struct mv_json *j,
+			       struct mv_view_report *report);
+
 /* ---- --diff memory ---- */
 
 #define MV_VIEW_MEMO_SLOTS 4
