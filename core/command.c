@@ -15,6 +15,7 @@ const struct mv_command *const mv_commands[] = {
 	&mv_command_regions,
 	&mv_command_info,
 	&mv_command_heap,
+	&mv_command_sizeof,
 	NULL,
 };
 

@@ -111,9 +111,11 @@ extern const struct mv_command mv_command_layout;
 extern const struct mv_command mv_command_regions;
 extern const struct mv_command mv_command_info;
 extern const struct mv_command mv_command_heap;
+extern const struct mv_command mv_command_sizeof;
 struct mv_error *mv_cmd_layout(struct mv_cmd_ctx *ctx);
 struct mv_error *mv_cmd_regions(struct mv_cmd_ctx *ctx);
 struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx);
 struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx);
+struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx);
 
 #endif

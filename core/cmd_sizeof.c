@@ -1,0 +1,853 @@
+/* cmd_sizeof.c - `sizeof-deep EXPR`: shallow and deep size, type bytes
+ * against allocator bytes, a breakdown by type and the largest paths. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "session.h"
+#include "walk.h"
+#include "value.h"
+
+#define PATH_MAX_HOPS 4096
+
+static struct mv_error *poll_ctx(void *arg)
+{
+	return mv_ctx_poll(arg);
+}
+
+static bool find_chunk(void *arg, uint64_t address, struct mv_chunk *ret)
+{
+	return mv_heap_find_chunk(arg, address, ret);
+}
+
+/* "struct vec.data=len" -> hint; the type is normalised to the C
+ * spelling of its stripped type, so that typedef names work too. */
+static struct mv_error *parse_hint(struct mv_cmd_ctx *ctx, const char *spec,
+				   struct mv_len_hint *ret)
+{
+	const char *eq = strchr(spec, '=');
+	const char *dot = NULL;
+	for (const char *p = spec; eq && p < eq; p++)
+		if (*p == '.')
+			dot = p;
+	if (!eq || !dot || dot == spec || dot + 1 == eq || !eq[1])
+		return mv_error_create(MV_ERR_USAGE,
+				       "--len expects TYPE.FIELD=LENFIELD "
+				       "(like 'struct vec.data=len'), not '%s'",
+				       spec);
+	char *type = strndup(spec, (size_t)(dot - spec));
+	char *field = strndup(dot + 1, (size_t)(eq - dot - 1));
+	char *len = strdup(eq + 1);
+	struct mv_error *err = NULL;
+	if (!type || !field || !len) {
+		free(type);
+		free(field);
+		free(len);
+		return mv_enomem;
+	}
+	/* Words at both ends of the spec may carry spaces. */
+	for (char *p = len + strlen(len); p > len && p[-1] == ' ';)
+		*--p = '\0';
+	struct mv_type *t;
+	err = mv_session_parse_type(ctx->session, type, &t);
+	if (!err) {
+		char tn[256];
+		mv_type_name(mv_type_strip(t), tn, sizeof(tn));
+		free(type);
+		type = strdup(tn);
+		if (!type)
+			err = mv_enomem;
+	} else {
+		err = mv_error_wrap(err, "--len %s", spec);
+	}
+	struct mv_error *e1 = NULL, *e2 = NULL, *e3 = NULL;
+	e1 = mv_sizeof_own(ctx, type);
+	e2 = mv_sizeof_own(ctx, field);
+	e3 = mv_sizeof_own(ctx, len);
+	if (err || e1 || e2 || e3) {
+		mv_error_destroy(e1);
+		mv_error_destroy(e2);
+		mv_error_destroy(e3);
+		return err ? err : mv_enomem;
+	}
+	ret->type = type;
+	ret->field = field;
+	ret->len_field = len;
+	return NULL;
+}
+
+struct mv_error *mv_sizeof_own(struct mv_cmd_ctx *ctx, char *s)
+{
+	if (!s)
+		return NULL;
+	char **o = realloc(ctx->owned, (ctx->nowned + 1) * sizeof(*o));
+	if (!o) {
+		free(s);
+		return mv_enomem;
+	}
+	o[ctx->nowned++] = s;
+	ctx->owned = o;
+	return NULL;
+}
+
+/* Reads --len FILE: one hint per line, '#' comments. */
+static struct mv_error *read_hint_file(struct mv_cmd_ctx *ctx,
+				       const char *path, struct mv_len_hint **h,
+				       size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return mv_error_create(MV_ERR_IO, "--len-file %s: %s", path,
+				       strerror(errno));
+	char line[1024];
+	struct mv_error *err = NULL;
+	while (!err && fgets(line, sizeof(line), f)) {
+		char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		p[strcspn(p, "#\r\n")] = '\0';
+		if (!*p)
+			continue;
+		struct mv_len_hint *nh = realloc(*h, (*n + 1) * sizeof(*nh));
+		if (!nh) {
+			err = mv_enomem;
+			break;
+		}
+		*h = nh;
+		if (!(err = parse_hint(ctx, p, &nh[*n])))
+			(*n)++;
+	}
+	fclose(f);
+	return err;
+}
+
+static struct mv_error *collect_hints(struct mv_cmd_ctx *ctx,
+				      struct mv_len_hint **ret, size_t *nret)
+{
+	struct mv_len_hint *h = NULL;
+	size_t n = 0;
+	struct mv_error *err = NULL;
+	const struct mv_optval *v = mv_opt_val(ctx, "len");
+	for (size_t i = 0; v && i < v->nlist && !err; i++) {
+		struct mv_len_hint *nh = realloc(h, (n + 1) * sizeof(*nh));
+		if (!nh) {
+			err = mv_enomem;
+			break;
+		}
+		h = nh;
+		if (!(err = parse_hint(ctx, v->list[i], &h[n])))
+			n++;
+	}
+	const char *file = mv_opt_str(ctx, "len-file");
+	if (!err && file)
+		err = read_hint_file(ctx, file, &h, &n);
+	if (err) {
+		free(h);
+		return err;
+	}
+	*ret = h;
+	*nret = n;
+	return NULL;
+}
+
+struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
+				 struct mv_sizeof_setup *su, bool keep_edges)
+{
+	struct mv_session *s = ctx->session;
+	struct mv_error *err;
+	memset(su, 0, sizeof(*su));
+	if ((err = mv_session_need_target(s)))
+		return err;
+	if (!s->target)
+		return mv_error_create(MV_ERR_INVALID,
+				       "no memory to walk: give --core FILE "
+				       "or --pid PID");
+	if ((err = mv_session_eval(s, ctx->pos[0], &su->root)))
+		return err;
+	if ((err = collect_hints(ctx, &su->hints, &su->nhints)))
+		return err;
+	struct mv_walk_options o = {0};
+	int64_t mo = mv_opt_num(ctx, "max-objects");
+	int64_t md = mv_opt_num(ctx, "max-depth");
+	o.max_objects = mo > 0 ? (uint64_t)mo : MV_WALK_DEFAULT_MAX_OBJECTS;
+	o.max_depth = md > 0 ? (uint64_t)md : 0;
+	const char *u = mv_opt_str(ctx, "unions");
+	o.unions = u && !strcmp(u, "all") ? MV_WALK_UNIONS_ALL
+		   : u && !strcmp(u, "first") ? MV_WALK_UNIONS_FIRST
+					      : MV_WALK_UNIONS_NONE;
+	o.conservative = mv_opt_flag(ctx, "conservative");
+	o.hints = su->hints;
+	o.nhints = su->nhints;
+	o.keep_edges = keep_edges;
+	o.poll = poll_ctx;
+	o.poll_arg = ctx;
+	err = mv_heap_open(s->program, s->poll, &su->heap);
+	if (err) {
+		if (mv_error_code(err) == MV_ERR_INTERRUPTED ||
+		    mv_error_code(err) == MV_ERR_NOMEM) {
+			free(su->hints);
+			return err;
+		}
+		/* No heap model: the walk still sizes by types. */
+		snprintf(su->heap_note, sizeof(su->heap_note),
+			 "no allocator view: %s", mv_error_message(err));
+		mv_error_destroy(err);
+		su->heap = NULL;
+	} else {
+		o.find_chunk = find_chunk;
+		o.chunk_arg = su->heap;
+	}
+	if ((err = mv_walk_init(&su->walk, s->program, &o))) {
+		if (su->heap)
+			mv_heap_destroy(su->heap);
+		free(su->hints);
+		return err;
+	}
+	su->inited = true;
+	return NULL;
+}
+
+struct mv_error *mv_sizeof_run(struct mv_sizeof_setup *su)
+{
+	struct mv_value *v = &su->root;
+	struct mv_type *st = mv_type_strip(v->type);
+	if (v->is_lvalue)
+		return mv_walk_run(&su->walk, v->type, v->address);
+	if (st && st->kind == MV_TYPE_POINTER)
+		return mv_walk_run_pointer(&su->walk, v->type, v->value);
+	return mv_error_create(MV_ERR_INVALID,
+			       "the expression is a value, not an object in "
+			       "memory: give an lvalue or a pointer");
+}
+
+void mv_sizeof_teardown(struct mv_sizeof_setup *su)
+{
+	if (su->inited)
+		mv_walk_deinit(&su->walk);
+	if (su->heap)
+		mv_heap_destroy(su->heap);
+	free(su->hints);
+	memset(su, 0, sizeof(*su));
+}
+
+/* The C expression for object i: `list_head->next->next`, with runs of
+ * the same hop folded as `->next(×998)` so that chains stay readable. */
+void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
+		    struct mv_buf *out)
+{
+	uint32_t hops[PATH_MAX_HOPS];
+	size_t n = 0;
+	bool clipped = false;
+	size_t first = w->pseudo_root ? 0 : 0;
+	for (size_t k = i; k != first && n < PATH_MAX_HOPS;
+	     k = w->objs[k].parent)
+		hops[n++] = (uint32_t)k;
+	if (n == PATH_MAX_HOPS)
+		clipped = true;
+	struct mv_buf p, prev, lab;
+	mv_buf_init(&p);
+	mv_buf_init(&prev);
+	mv_buf_init(&lab);
+	if (clipped)
+		mv_buf_puts(&p, "(...)");
+	else
+		mv_buf_puts(&p, root);
+	bool deref = false;
+	size_t run = 0;
+	for (size_t h = n; h-- > 0;) {
+		mv_buf_clear(&lab);
+		mv_walk_label(w, hops[h], &lab);
+		const char *l = lab.data ? lab.data : "";
+		if (prev.data && !strcmp(prev.data, l) && deref && l[0] == '.') {
+			run++;
+			continue;
+		}
+		if (run)
+			mv_buf_printf(&p, "(x%zu)", run + 1);
+		run = 0;
+		mv_buf_clear(&prev);
+		mv_buf_puts(&prev, l);
+		mv_buf_reserve(&prev, 1);
+		if (deref) {
+			if (l[0] == '.') {
+				mv_buf_printf(&p, "->%s", l + 1);
+			} else if (!l[0]) {
+				/* *P is itself a pointer. */
+				struct mv_buf q;
+				mv_buf_init(&q);
+				mv_buf_printf(&q, "(*%s)", p.data ? p.data : "");
+				mv_buf_clear(&p);
+				mv_buf_puts(&p, q.data ? q.data : "");
+				mv_buf_deinit(&q);
+			} else {
+				mv_buf_puts(&p, l);
+			}
+		} else {
+			mv_buf_puts(&p, l);
+		}
+		deref = true;
+	}
+	if (run)
+		mv_buf_printf(&p, "(x%zu)", run + 1);
+	if (deref) {
+		mv_buf_puts(out, "*");
+		mv_buf_puts(out, p.data ? p.data : "");
+	} else {
+		mv_buf_puts(out, p.data ? p.data : "");
+	}
+	mv_buf_deinit(&p);
+	mv_buf_deinit(&prev);
+	mv_buf_deinit(&lab);
+}
+
+/* ---- the report ---- */
+
+struct type_row {
+	const char *name;
+	uint64_t objects, bytes, alloc;
+};
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct type_row *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static void group(char *buf, size_t size, uint64_t v)
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
+	size_t o = 0;
+	for (int i = 0; i < n && o + 2 < size; i++) {
+		if (i && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = tmp[i];
+	}
+	buf[o] = '\0';
+}
+
+static const char *G(char (*b)[32], int k, uint64_t v)
+{
+	group(b[k], sizeof(b[k]), v);
+	return b[k];
+}
+
+struct top {
+	size_t index;
+	uint64_t bytes;
+};
+
+static struct mv_error *largest(struct mv_walk *w, size_t ntop,
+				struct top **ret, size_t *nret)
+{
+	*ret = NULL;
+	*nret = 0;
+	if (!w->nobjs || !ntop)
+		return NULL;
+	uint64_t *sub = malloc(w->nobjs * sizeof(*sub));
+	struct top *t = calloc(ntop, sizeof(*t));
+	if (!sub || !t) {
+		free(sub);
+		free(t);
+		return mv_enomem;
+	}
+	mv_walk_subtree_bytes(w, sub);
+	size_t n = 0;
+	/* The root itself is the deep size; its descendants are the
+	 * paths.  Insertion into a short sorted list. */
+	for (size_t i = 1; i < w->nobjs; i++) {
+		if (n == ntop && sub[i] <= t[n - 1].bytes)
+			continue;
+		size_t k = n < ntop ? n++ : n - 1;
+		while (k > 0 && t[k - 1].bytes < sub[i]) {
+			t[k] = t[k - 1];
+			k--;
+		}
+		t[k].index = i;
+		t[k].bytes = sub[i];
+	}
+	free(sub);
+	*ret = t;
+	*nret = n;
+	return NULL;
+}
+
+static struct mv_error *type_rows(struct mv_walk *w, struct type_row **ret,
+				  size_t *nret)
+{
+	struct type_row *rows = calloc(w->nplans ? w->nplans : 1,
+				       sizeof(*rows));
+	if (!rows)
+		return mv_enomem;
+	size_t n = 0;
+	for (size_t i = 0; i < w->nplans; i++) {
+		const struct mv_walk_stat *s = &w->stats[i];
+		if (!s->objects)
+			continue;
+		const char *name = mv_walk_plan_name(w, (uint32_t)i);
+		size_t k;
+		/* One row per spelling: the same struct from two compile
+		 * units is one type to the reader. */
+		for (k = 0; k < n; k++)
+			if (!strcmp(rows[k].name, name))
+				break;
+		if (k == n)
+			rows[n++].name = name;
+		rows[k].objects += s->objects;
+		rows[k].bytes += s->type_bytes;
+		rows[k].alloc += s->alloc_bytes;
+	}
+	qsort(rows, n, sizeof(*rows), row_cmp);
+	*ret = rows;
+	*nret = n;
+	return NULL;
+}
+
+static void limits_note(struct mv_walk *w, struct mv_buf *b)
+{
+	if (w->hit_max_objects)
+		mv_buf_printf(b, "stopped at --max-objects %llu (%llu pointers "
+			      "not followed): raise it for the whole answer",
+			      (unsigned long long)w->opt.max_objects,
+			      (unsigned long long)w->limit_cut_pointers);
+	if (w->hit_max_depth)
+		mv_buf_printf(b, "%sstopped at --max-depth %llu (%llu pointers "
+			      "not followed): raise it or give 0 for no limit",
+			      b->len ? "; " : "",
+			      (unsigned long long)w->opt.max_depth,
+			      (unsigned long long)w->depth_cut_pointers);
+	if (w->interrupted)
+		mv_buf_printf(b, "%sinterrupted: the totals cover the objects "
+			      "visited so far", b->len ? "; " : "");
+}
+
+/* Notes, one sentence each, for guesses and things not followed. */
+static void notes(struct mv_walk *w, const char *heap_note,
+		  void (*emit)(void *, const char *), void *arg)
+{
+	struct mv_buf b;
+	mv_buf_init(&b);
+#define NOTE(cond, ...)                                                  \
+	do {                                                             \
+		if (cond) {                                              \
+			mv_buf_clear(&b);                                \
+			mv_buf_printf(&b, __VA_ARGS__);                  \
+			if (!b.oom)                                      \
+				emit(arg, b.data);                       \
+		}                                                        \
+	} while (0)
+	NOTE(heap_note && *heap_note, "%s", heap_note);
+	NOTE(w->guessed_single,
+	     "guess: %llu pointers into bigger chunks were taken as one "
+	     "element; give --len 'TYPE.FIELD=LENFIELD' for arrays",
+	     (unsigned long long)w->guessed_single);
+	NOTE(w->guessed_fam,
+	     "guess: %llu flexible array members were sized by their chunk",
+	     (unsigned long long)w->guessed_fam);
+	NOTE(w->hinted, "%llu pointers were sized by --len hints",
+	     (unsigned long long)w->hinted);
+	NOTE(w->unions_skipped,
+	     "%llu pointers inside unions were not followed (--unions "
+	     "first|all to follow them)",
+	     (unsigned long long)w->unions_skipped);
+	NOTE(w->untyped_chunks && !w->opt.conservative,
+	     "%llu void * chunks were counted but not looked into "
+	     "(--conservative to follow the words in them)",
+	     (unsigned long long)w->untyped_chunks);
+	NOTE(w->guessed_edges,
+	     "guess: %llu edges were found by --conservative, not by types",
+	     (unsigned long long)w->guessed_edges);
+	NOTE(w->void_nonheap,
+	     "%llu void * pointers to memory outside the heap were not "
+	     "sized", (unsigned long long)w->void_nonheap);
+	NOTE(w->fn_pointers, "%llu function pointers were not followed",
+	     (unsigned long long)w->fn_pointers);
+	NOTE(w->incomplete,
+	     "%llu pointer types are declared only (no definition with "
+	     "debug info): their objects were sized by their chunk",
+	     (unsigned long long)w->incomplete);
+#undef NOTE
+	mv_buf_deinit(&b);
+}
+
+static void emit_json_note(void *arg, const char *s)
+{
+	mv_json_string(arg, s);
+}
+
+static void emit_text_note(void *arg, const char *s)
+{
+	mv_out(arg, "  note: %s\n", s);
+}
+
+static uint64_t nonheap_objects(struct mv_walk *w)
+{
+	uint64_t n = 0;
+	for (int k = 1; k < MV_WHERE_COUNT_; k++)
+		n += w->where_objects[k];
+	return n;
+}
+
+static uint64_t nonheap_bytes(struct mv_walk *w)
+{
+	uint64_t n = 0;
+	for (int k = 1; k < MV_WHERE_COUNT_; k++)
+		n += w->where_bytes[k];
+	return n;
+}
+
+struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx)
+{
+	struct mv_sizeof_setup su;
+	struct mv_error *err = mv_sizeof_setup(ctx, &su, false);
+	if (err)
+		return err;
+	struct mv_walk *w = &su.walk;
+	struct mv_program *p = ctx->session->program;
+	if ((err = mv_sizeof_run(&su)))
+		goto out;
+	struct type_row *rows = NULL;
+	size_t nrows = 0;
+	struct top *top = NULL;
+	size_t ntop = 0;
+	int64_t want_top = mv_opt_num(ctx, "top");
+	if ((err = type_rows(w, &rows, &nrows)) ||
+	    (err = largest(w, want_top > 0 ? (size_t)want_top : 0, &top,
+			   &ntop))) {
+		free(rows);
+		goto out;
+	}
+	char tn[256];
+	mv_type_name(su.root.type, tn, sizeof(tn));
+	struct mv_type *st = mv_type_strip(su.root.type);
+	uint64_t shallow = st ? st->size : 0;
+	uint64_t objects = w->nobjs - (w->pseudo_root ? 1 : 0);
+	uint64_t problems = 0;
+	for (int k = 0; k < MV_PROB_COUNT_; k++)
+		problems += w->problems[k];
+	bool partial = w->hit_max_objects || w->hit_max_depth ||
+		       w->interrupted;
+	uint64_t alloc_deep = w->chunk_bytes + nonheap_bytes(w);
+	struct mv_buf lim;
+	mv_buf_init(&lim);
+	limits_note(w, &lim);
+	struct mv_buf path;
+	mv_buf_init(&path);
+
+	if (ctx->json) {
+		struct mv_json j;
+		mv_json_init(&j, &ctx->out, false);
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "command");
+		mv_json_string(&j, "sizeof-deep");
+		mv_json_key(&j, "expression");
+		mv_json_string(&j, ctx->pos[0]);
+		mv_json_key(&j, "type");
+		mv_json_string(&j, tn);
+		mv_json_key(&j, "address");
+		if (su.root.is_lvalue)
+			mv_json_address(&j, su.root.address);
+		else
+			mv_json_null(&j);
+		mv_json_key(&j, "shallow_size");
+		mv_json_uint(&j, shallow);
+		mv_json_key(&j, "deep_size");
+		mv_json_uint(&j, w->type_bytes);
+		mv_json_key(&j, "allocator_deep_size");
+		mv_json_uint(&j, alloc_deep);
+		mv_json_key(&j, "objects");
+		mv_json_uint(&j, objects);
+		mv_json_key(&j, "max_depth");
+		mv_json_uint(&j, w->max_depth_seen);
+		mv_json_key(&j, "heap_model");
+		if (su.heap)
+			mv_json_string(&j, mv_heap_description(su.heap));
+		else
+			mv_json_null(&j);
+		mv_json_key(&j, "heap");
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "objects");
+		mv_json_uint(&j, w->heap_objects);
+		mv_json_key(&j, "type_bytes");
+		mv_json_uint(&j, w->heap_type_bytes);
+		mv_json_key(&j, "chunk_bytes");
+		mv_json_uint(&j, w->chunk_bytes);
+		mv_json_key(&j, "usable_bytes");
+		mv_json_uint(&j, w->usable_bytes);
+		mv_json_key(&j, "overhead_bytes");
+		mv_json_uint(&j, w->chunk_bytes - w->usable_bytes);
+		mv_json_key(&j, "slack_bytes");
+		mv_json_int(&j, (int64_t)(w->usable_bytes -
+					  w->heap_type_bytes));
+		mv_json_end_object(&j);
+		mv_json_key(&j, "not_heap");
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "objects");
+		mv_json_uint(&j, nonheap_objects(w));
+		mv_json_key(&j, "bytes");
+		mv_json_uint(&j, nonheap_bytes(w));
+		for (int k = 1; k < MV_WHERE_COUNT_; k++) {
+			mv_json_key(&j, mv_walk_where_name(k));
+			mv_json_begin_object(&j);
+			mv_json_key(&j, "objects");
+			mv_json_uint(&j, w->where_objects[k]);
+			mv_json_key(&j, "bytes");
+			mv_json_uint(&j, w->where_bytes[k]);
+			mv_json_end_object(&j);
+		}
+		mv_json_end_object(&j);
+		mv_json_key(&j, "by_type");
+		mv_json_begin_array(&j);
+		for (size_t i = 0; i < nrows; i++) {
+			mv_json_begin_object(&j);
+			mv_json_key(&j, "type");
+			mv_json_string(&j, rows[i].name);
+			mv_json_key(&j, "count");
+			mv_json_uint(&j, rows[i].objects);
+			mv_json_key(&j, "bytes");
+			mv_json_uint(&j, rows[i].bytes);
+			mv_json_key(&j, "chunk_bytes");
+			mv_json_uint(&j, rows[i].alloc);
+			mv_json_key(&j, "share");
+			mv_json_double(&j, w->type_bytes
+					   ? (double)rows[i].bytes /
+						     (double)w->type_bytes
+					   : 0.0);
+			mv_json_end_object(&j);
+		}
+		mv_json_end_array(&j);
+		mv_json_key(&j, "largest");
+		mv_json_begin_array(&j);
+		for (size_t i = 0; i < ntop; i++) {
+			mv_buf_clear(&path);
+			mv_sizeof_path(w, ctx->pos[0], top[i].index, &path);
+			mv_json_begin_object(&j);
+			mv_json_key(&j, "path");
+			mv_json_string(&j, path.data ? path.data : "");
+			mv_json_key(&j, "type");
+			mv_json_string(&j, mv_walk_plan_name(
+						   w, w->objs[top[i].index].plan));
+			mv_json_key(&j, "address");
+			mv_json_address(&j, w->objs[top[i].index].addr);
+			mv_json_key(&j, "bytes");
+			mv_json_uint(&j, top[i].bytes);
+			mv_json_end_object(&j);
+		}
+		mv_json_end_array(&j);
+		mv_json_key(&j, "partial");
+		mv_json_bool(&j, partial);
+		mv_json_key(&j, "limits");
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "max_objects");
+		mv_json_uint(&j, w->opt.max_objects);
+		mv_json_key(&j, "max_objects_hit");
+		mv_json_bool(&j, w->hit_max_objects);
+		mv_json_key(&j, "max_depth");
+		mv_json_uint(&j, w->opt.max_depth);
+		mv_json_key(&j, "max_depth_hit");
+		mv_json_bool(&j, w->hit_max_depth);
+		mv_json_key(&j, "interrupted");
+		mv_json_bool(&j, w->interrupted);
+		mv_json_key(&j, "message");
+		if (lim.len)
+			mv_json_string(&j, lim.data);
+		else
+			mv_json_null(&j);
+		mv_json_end_object(&j);
+		mv_json_key(&j, "guesses");
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "single_element");
+		mv_json_uint(&j, w->guessed_single);
+		mv_json_key(&j, "flexible_array");
+		mv_json_uint(&j, w->guessed_fam);
+		mv_json_key(&j, "conservative_edges");
+		mv_json_uint(&j, w->guessed_edges);
+		mv_json_key(&j, "hinted");
+		mv_json_uint(&j, w->hinted);
+		mv_json_end_object(&j);
+		mv_json_key(&j, "not_followed");
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "union_pointers");
+		mv_json_uint(&j, w->unions_skipped);
+		mv_json_key(&j, "function_pointers");
+		mv_json_uint(&j, w->fn_pointers);
+		mv_json_key(&j, "untyped_chunks");
+		mv_json_uint(&j, w->opt.conservative ? 0 : w->untyped_chunks);
+		mv_json_key(&j, "void_outside_heap");
+		mv_json_uint(&j, w->void_nonheap);
+		mv_json_end_object(&j);
+		mv_json_key(&j, "problems");
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "total");
+		mv_json_uint(&j, problems);
+		for (int k = 0; k < MV_PROB_COUNT_; k++) {
+			mv_json_key(&j, mv_walk_problem_name(k));
+			mv_json_uint(&j, w->problems[k]);
+		}
+		mv_json_end_object(&j);
+		mv_json_key(&j, "notes");
+		mv_json_begin_array(&j);
+		notes(w, su.heap_note, emit_json_note, &j);
+		mv_json_end_array(&j);
+		mv_json_end_object(&j);
+		mv_out(ctx, "\n");
+	} else {
+		char g[6][32];
+		mv_out(ctx, "%s (%s)", ctx->pos[0], tn);
+		if (su.root.is_lvalue) {
+			mv_out(ctx, " at ");
+			mv_value_render_pointer(p, su.root.address, &ctx->out);
+		}
+		mv_out(ctx, "%s\n", partial ? "  [PARTIAL]" : "");
+		mv_out(ctx, "  shallow size   %s bytes\n", G(g, 0, shallow));
+		mv_out(ctx, "  deep size      %s bytes in %s objects "
+			    "(sum of sizeof), %s bytes by the allocator\n",
+		       G(g, 0, w->type_bytes), G(g, 1, objects),
+		       G(g, 2, alloc_deep));
+		if (su.heap)
+			mv_out(ctx, "  heap           %s objects: %s type bytes "
+				    "in %s bytes of chunks = %s usable + %s "
+				    "header; slack %s\n",
+			       G(g, 0, w->heap_objects),
+			       G(g, 1, w->heap_type_bytes),
+			       G(g, 2, w->chunk_bytes),
+			       G(g, 3, w->usable_bytes),
+			       G(g, 4, w->chunk_bytes - w->usable_bytes),
+			       G(g, 5, w->usable_bytes - w->heap_type_bytes));
+		mv_out(ctx, "  not heap       %s objects, %s bytes",
+		       G(g, 0, nonheap_objects(w)), G(g, 1, nonheap_bytes(w)));
+		const char *sep = " (";
+		for (int k = 1; k < MV_WHERE_COUNT_; k++)
+			if (w->where_objects[k]) {
+				mv_out(ctx, "%s%s %s", sep,
+				       mv_walk_where_name(k),
+				       G(g, 0, w->where_bytes[k]));
+				sep = ", ";
+			}
+		mv_out(ctx, "%s\n", *sep == ',' ? ")" : "");
+		mv_out(ctx, "\n  %12s %14s %14s %6s  %s\n", "count", "bytes",
+		       "chunk bytes", "share", "type");
+		size_t shown = nrows < 20 ? nrows : 20;
+		for (size_t i = 0; i < shown; i++)
+			mv_out(ctx, "  %12s %14s %14s %5.1f%%  %s\n",
+			       G(g, 0, rows[i].objects), G(g, 1, rows[i].bytes),
+			       G(g, 2, rows[i].alloc),
+			       w->type_bytes ? 100.0 * (double)rows[i].bytes /
+						       (double)w->type_bytes
+					     : 0.0,
+			       rows[i].name);
+		if (nrows > shown)
+			mv_out(ctx, "  ... %zu more types (--json lists all)\n",
+			       nrows - shown);
+		if (ntop) {
+			mv_out(ctx, "\n  largest paths (bytes owned, chunks "
+				    "where on the heap):\n");
+			for (size_t i = 0; i < ntop; i++) {
+				mv_buf_clear(&path);
+				mv_sizeof_path(w, ctx->pos[0], top[i].index,
+					       &path);
+				mv_out(ctx, "  %14s  %s  (%s)\n",
+				       G(g, 0, top[i].bytes),
+				       path.data ? path.data : "",
+				       mv_walk_plan_name(
+					       w, w->objs[top[i].index].plan));
+			}
+		}
+		mv_out(ctx, "\n");
+		if (lim.len)
+			mv_out(ctx, "  partial: %s\n", lim.data);
+		notes(w, su.heap_note, emit_text_note, ctx);
+		if (!problems) {
+			mv_out(ctx, "  problems: none\n");
+		} else {
+			mv_out(ctx, "  problems: %s bad pointers not followed (",
+			       G(g, 0, problems));
+			const char *s2 = "";
+			for (int k = 0; k < MV_PROB_COUNT_; k++)
+				if (w->problems[k]) {
+					mv_out(ctx, "%s%s %s", s2,
+					       G(g, 0, w->problems[k]),
+					       mv_walk_problem_name(k));
+					s2 = ", ";
+				}
+			mv_out(ctx, ")\n");
+		}
+	}
+	free(rows);
+	free(top);
+	mv_buf_deinit(&lim);
+	mv_buf_deinit(&path);
+	err = mv_buf_error(&ctx->out);
+out:
+	mv_sizeof_teardown(&su);
+	return err;
+}
+
+const struct mv_option mv_sizeof_options[] = {
+	{"top", 0, MV_OPT_INT, "N", "largest paths shown", "10", NULL},
+	{"len", 0, MV_OPT_LIST, "TYPE.FIELD=LEN",
+	 "the pointer FIELD of TYPE points to LEN elements, LEN being "
+	 "a sibling member, e.g. 'struct vec.data=len'", NULL, NULL},
+	{"len-file", 0, MV_OPT_STRING, "FILE",
+	 "read --len hints from FILE, one per line ('#' comments)", NULL,
+	 NULL},
+	{"unions", 0, MV_OPT_CHOICE, "MODE",
+	 "pointers inside unions: not followed, the first member's, or "
+	 "every member's", "none",
+	 (const char *const[]){"none", "first", "all", NULL}},
+	{"conservative", 0, MV_OPT_FLAG, NULL,
+	 "look into void * chunks: aligned words pointing into in-use "
+	 "chunks are followed as guessed edges", NULL, NULL},
+	{"max-objects", 0, MV_OPT_INT, "N",
+	 "stop after N objects (a partial answer says so)", "1000000",
+	 NULL},
+	{"max-depth", 0, MV_OPT_INT, "N",
+	 "follow at most N pointers from the root (0: no limit)", "0",
+	 NULL},
+	{NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const struct mv_command mv_command_sizeof = {
+	.name = "sizeof-deep",
+	.debugger_name = "sizeof-deep",
+	.synopsis = "EXPR",
+	.summary = "Deep size of an object: everything reachable through "
+		   "its pointers, by type and by path, in type bytes and "
+		   "in malloc chunks.",
+	.description =
+		"Like Python's sys.getsizeof() with pympler's deep sizing, "
+		"driven by the DWARF types. From the object EXPR names "
+		"(or the object a pointer value points to), pointers are "
+		"followed breadth first and each distinct object is "
+		"counted once, however many paths reach it: shared "
+		"objects, DAGs and cycles are fine.\n\n"
+		"How pointers are followed: T * points to an object of "
+		"type T; if it points into a heap chunk, the chunk is the "
+		"unit of allocator accounting and an interior pointer "
+		"maps to its chunk. A pointer to T is one element unless "
+		"a --len hint names a sibling member holding the count; "
+		"a flexible array member takes the rest of its chunk. "
+		"Both are reported as guesses. char * is a NUL-terminated "
+		"string (at most 1 MiB). void * is an untyped chunk: "
+		"counted (its usable size), not looked into unless "
+		"--conservative. Function pointers are not followed. "
+		"Pointers inside unions are not followed unless --unions "
+		"says which member is live.\n\n"
+		"Type bytes are the sum of sizeof of the objects found; "
+		"allocator bytes are the glibc malloc chunks they live in "
+		"(usable size plus header, and the slack between what the "
+		"type needs and what malloc gave). Objects outside the "
+		"heap (globals, read-only data, stacks) are counted apart. "
+		"Bad pointers (unmapped, misaligned, into freed or corrupt "
+		"chunks) are counted in the problems line, never followed. "
+		"When --max-objects or --max-depth stops the walk, or "
+		"Ctrl-C does, the answer is partial and says so.",
+	.options = mv_sizeof_options,
+	.min_pos = 1,
+	.max_pos = 1,
+	.join_rest = true,
+	.run = mv_cmd_sizeof,
+};

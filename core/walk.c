@@ -1,0 +1,1342 @@
+/* walk.c - the typed pointer walk (see walk.h).
+ *
+ * Memory budget: a visited object costs a 24-byte record plus its share
+ * of the visited set, a table of 32-bit indices kept between 1/2 and 3/4
+ * full (at most 8 bytes per object), so at most 32 bytes.  The table is
+ * rebuilt from the records when it grows, never copied, so old and new
+ * tables are never held together.  After the walk the table is freed,
+ * which leaves room for the 8-byte subtree sums of the report.
+ *
+ * Order: breadth first.  The record array is the queue (objects are
+ * scanned in the order they were found), which also gives shortest
+ * paths and depths by BFS level without storing either. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "walk.h"
+
+#define PLAN_MAX_NEST 16      /* types nested by value, bounded */
+#define PATH_MAX_NEST 24      /* label path entries */
+#define READ_WINDOW (1u << 20) /* bytes read at once from big arrays */
+#define INTERIOR_BIT 0x80000000u
+#define NO_PLAN UINT32_MAX
+
+enum slot_kind {
+	SLOT_PTR,    /* a data pointer */
+	SLOT_ARRAY,  /* a fixed array whose elements hold pointers */
+	SLOT_FAM,    /* a flexible array member whose elements do */
+};
+
+struct slot {
+	enum slot_kind kind;
+	uint64_t offset;
+	char *name;          /* label text: ".next", ".u.p", "" */
+	/* SLOT_PTR */
+	struct mv_type *target; /* pointee, stripped */
+	uint32_t target_plan;   /* resolved on first use */
+	bool has_len;           /* a --len hint names the length field */
+	uint64_t len_offset;
+	uint32_t len_size;
+	bool len_signed;
+	/* SLOT_ARRAY, SLOT_FAM */
+	uint64_t stride, count;
+	struct mv_walk_plan *sub; /* the element's plan (not registered) */
+};
+
+struct mv_walk_plan {
+	enum mv_walk_kind kind;
+	struct mv_type *type;   /* stripped; NULL for strings and chunks */
+	uint64_t size, align;   /* per element */
+	char *name;
+	struct slot *slots;
+	size_t nslots;
+	/* The flexible array member, if any (also among slots when its
+	 * elements hold pointers). */
+	bool has_fam;
+	uint64_t fam_offset, fam_stride;
+	/* Per element: pointers not followed, for the notes. */
+	uint32_t union_skips, fn_ptrs;
+	bool registered;
+};
+
+/* ------------------------------------------------------------------ */
+/* Plans: where the pointers of a type are, built once per type        */
+/* ------------------------------------------------------------------ */
+
+static void plan_free(struct mv_walk_plan *pl)
+{
+	if (!pl)
+		return;
+	for (size_t i = 0; i < pl->nslots; i++) {
+		free(pl->slots[i].name);
+		if (pl->slots[i].sub && !pl->slots[i].sub->registered)
+			plan_free(pl->slots[i].sub);
+	}
+	free(pl->slots);
+	free(pl->name);
+	free(pl);
+}
+
+static struct mv_error *add_slot(struct mv_walk_plan *pl, const struct slot *s,
+				 const char *prefix, const char *name)
+{
+	struct slot *n = realloc(pl->slots, (pl->nslots + 1) * sizeof(*n));
+	if (!n)
+		return mv_enomem;
+	pl->slots = n;
+	n[pl->nslots] = *s;
+	struct mv_buf b;
+	mv_buf_init(&b);
+	mv_buf_printf(&b, "%s%s%s", prefix, name ? "." : "", name ? name : "");
+	mv_buf_reserve(&b, 1);
+	if (b.oom) {
+		mv_buf_deinit(&b);
+		return mv_enomem;
+	}
+	n[pl->nslots].name = mv_buf_steal(&b);
+	pl->nslots++;
+	return NULL;
+}
+
+static bool is_char_type(struct mv_type *t)
+{
+	return t && t->kind == MV_TYPE_INT && t->size == 1 && t->is_char;
+}
+
+static struct mv_error *build_elements(struct mv_walk *w,
+				       struct mv_walk_plan *pl,
+				       struct mv_type *type, uint64_t offset,
+				       const char *prefix, int nest);
+
+static struct mv_error *plan_for_element(struct mv_walk *w,
+					 struct mv_type *elem, int nest,
+					 struct mv_walk_plan **ret)
+{
+	struct mv_walk_plan *sub = calloc(1, sizeof(*sub));
+	if (!sub)
+		return mv_enomem;
+	sub->kind = MV_WALK_TYPED;
+	sub->type = elem;
+	sub->size = elem ? elem->size : 0;
+	struct mv_error *err = build_elements(w, sub, elem, 0, "", nest + 1);
+	if (err) {
+		plan_free(sub);
+		return err;
+	}
+	*ret = sub;
+	return NULL;
+}
+
+static const struct mv_len_hint *find_hint(struct mv_walk *w,
+					   struct mv_type *record,
+					   const char *field)
+{
+	if (!w->opt.nhints || !record || !field)
+		return NULL;
+	char tn[256];
+	mv_type_name(record, tn, sizeof(tn));
+	for (size_t i = 0; i < w->opt.nhints; i++)
+		if (!strcmp(w->opt.hints[i].type, tn) &&
+		    !strcmp(w->opt.hints[i].field, field))
+			return &w->opt.hints[i];
+	return NULL;
+}
+
+/* The member called name in record, looking through anonymous members;
+ * its byte offset from the record's start goes to *offset. */
+static const struct mv_member *find_member(struct mv_type *record,
+					   const char *name, uint64_t *offset,
+					   int nest)
+{
+	if (!record || nest > PLAN_MAX_NEST)
+		return NULL;
+	for (size_t i = 0; i < record->nmembers; i++) {
+		const struct mv_member *m = &record->members[i];
+		if (m->name && !strcmp(m->name, name)) {
+			*offset = m->bit_position / 8;
+			return m;
+		}
+		if (!m->name) {
+			uint64_t inner;
+			const struct mv_member *f = find_member(
+				mv_type_strip(m->type), name, &inner, nest + 1);
+			if (f) {
+				*offset = m->bit_position / 8 + inner;
+				return f;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Adds the pointer slots of an object of type at offset (bytes from the
+ * element's start) to pl. */
+static struct mv_error *build_elements(struct mv_walk *w,
+				       struct mv_walk_plan *pl,
+				       struct mv_type *type, uint64_t offset,
+				       const char *prefix, int nest)
+{
+	struct mv_error *err;
+	struct mv_type *st = mv_type_strip(type);
+	if (!st || nest > PLAN_MAX_NEST)
+		return NULL;
+	switch (st->kind) {
+	case MV_TYPE_POINTER: {
+		struct mv_type *target = mv_type_strip(mv_type_target(st));
+		if (target && target->kind == MV_TYPE_FUNCTION) {
+			pl->fn_ptrs++;
+			return NULL;
+		}
+		struct slot s = {.kind = SLOT_PTR, .offset = offset,
+				 .target = target, .target_plan = NO_PLAN};
+		return add_slot(pl, &s, prefix, NULL);
+	}
+	case MV_TYPE_ARRAY: {
+		struct mv_type *elem = mv_type_target(st);
+		struct mv_type *est = mv_type_strip(elem);
+		if (!est || !est->size)
+			return NULL;
+		struct mv_walk_plan *sub = NULL;
+		if ((err = plan_for_element(w, est, nest, &sub)))
+			return err;
+		pl->union_skips += sub->union_skips *
+				   (uint32_t)(st->has_count ? st->count : 0);
+		pl->fn_ptrs += sub->fn_ptrs *
+			       (uint32_t)(st->has_count ? st->count : 0);
+		if (!st->has_count) {
+			/* Flexible: sized by the chunk when scanned. */
+			pl->has_fam = true;
+			pl->fam_offset = offset;
+			pl->fam_stride = est->size;
+		}
+		if (!sub->nslots || (st->has_count && !st->count)) {
+			plan_free(sub);
+			return NULL;
+		}
+		struct slot s = {.kind = st->has_count ? SLOT_ARRAY : SLOT_FAM,
+				 .offset = offset, .stride = est->size,
+				 .count = st->count, .sub = sub};
+		if ((err = add_slot(pl, &s, prefix, NULL))) {
+			plan_free(sub);
+			return err;
+		}
+		return NULL;
+	}
+	case MV_TYPE_STRUCT:
+	case MV_TYPE_CLASS:
+	case MV_TYPE_UNION: {
+		bool is_union = st->kind == MV_TYPE_UNION;
+		for (size_t i = 0; i < st->nmembers; i++) {
+			const struct mv_member *m = &st->members[i];
+			if (m->bit_size)
+				continue;
+			if (is_union && w->opt.unions != MV_WALK_UNIONS_ALL &&
+			    (i > 0 || w->opt.unions == MV_WALK_UNIONS_NONE)) {
+				/* Count what we skip, so the note is honest. */
+				struct mv_walk_plan tmp = {0};
+				err = build_elements(w, &tmp, m->type, 0, "",
+						     nest + 1);
+				pl->union_skips += (uint32_t)tmp.nslots +
+						   tmp.union_skips;
+				for (size_t k = 0; k < tmp.nslots; k++) {
+					free(tmp.slots[k].name);
+					plan_free(tmp.slots[k].sub);
+				}
+				free(tmp.slots);
+				if (err)
+					return err;
+				continue;
+			}
+			struct mv_buf p;
+			mv_buf_init(&p);
+			mv_buf_printf(&p, "%s%s%s", prefix, m->name ? "." : "",
+				      m->name ? m->name : "");
+			mv_buf_reserve(&p, 1);
+			if (p.oom) {
+				mv_buf_deinit(&p);
+				return mv_enomem;
+			}
+			size_t before = pl->nslots;
+			err = build_elements(w, pl, m->type,
+					     offset + m->bit_position / 8,
+					     p.data, nest + 1);
+			mv_buf_deinit(&p);
+			if (err)
+				return err;
+			/* A --len hint on this member? */
+			const struct mv_len_hint *h = NULL;
+			if (pl->nslots == before + 1 &&
+			    pl->slots[before].kind == SLOT_PTR)
+				h = find_hint(w, st, m->name);
+			if (h) {
+				uint64_t loff;
+				const struct mv_member *lm =
+					find_member(st, h->len_field, &loff, 0);
+				struct mv_type *lt =
+					lm ? mv_type_strip(lm->type) : NULL;
+				if (lt && (lt->kind == MV_TYPE_INT ||
+					   lt->kind == MV_TYPE_ENUM) &&
+				    lt->size && lt->size <= 8 && !lm->bit_size) {
+					struct slot *s = &pl->slots[before];
+					s->has_len = true;
+					s->len_offset = offset + loff;
+					s->len_size = (uint32_t)lt->size;
+					s->len_signed = lt->is_signed;
+				}
+			}
+		}
+		return NULL;
+	}
+	default:
+		return NULL;
+	}
+}
+
+static struct mv_error *register_plan(struct mv_walk *w,
+				      struct mv_walk_plan *pl, uint32_t *ret)
+{
+	if (w->nplans == w->plans_cap) {
+		size_t cap = w->plans_cap ? w->plans_cap * 2 : 16;
+		struct mv_walk_plan **np = realloc(w->plans, cap * sizeof(*np));
+		if (!np)
+			return mv_enomem;
+		w->plans = np;
+		struct mv_walk_stat *ns = realloc(w->stats, cap * sizeof(*ns));
+		if (!ns)
+			return mv_enomem;
+		w->stats = ns;
+		w->plans_cap = cap;
+	}
+	pl->registered = true;
+	memset(&w->stats[w->nplans], 0, sizeof(w->stats[0]));
+	w->plans[w->nplans] = pl;
+	*ret = (uint32_t)w->nplans++;
+	return NULL;
+}
+
+/* The registered plan for objects of type (stripped), made on first
+ * use.  Plans 0 and 1 are strings and untyped chunks. */
+static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
+				      uint32_t *ret)
+{
+	for (size_t i = 2; i < w->nplans; i++)
+		if (w->plans[i]->type == st) {
+			*ret = (uint32_t)i;
+			return NULL;
+		}
+	struct mv_walk_plan *pl = calloc(1, sizeof(*pl));
+	if (!pl)
+		return mv_enomem;
+	pl->kind = MV_WALK_TYPED;
+	pl->type = st;
+	pl->size = st->size;
+	pl->align = mv_type_alignment(st);
+	char tn[256];
+	mv_type_name(st, tn, sizeof(tn));
+	pl->name = strdup(tn);
+	struct mv_error *err = pl->name ? NULL : mv_enomem;
+	if (!err)
+		err = build_elements(w, pl, st, 0, "", 0);
+	if (!err)
+		err = register_plan(w, pl, ret);
+	if (err)
+		plan_free(pl);
+	return err;
+}
+
+static struct mv_error *builtin_plan(struct mv_walk *w, enum mv_walk_kind k,
+				     const char *name)
+{
+	struct mv_walk_plan *pl = calloc(1, sizeof(*pl));
+	if (!pl)
+		return mv_enomem;
+	pl->kind = k;
+	pl->size = 1;
+	pl->align = 1;
+	pl->name = strdup(name);
+	uint32_t idx;
+	struct mv_error *err = pl->name ? register_plan(w, pl, &idx)
+					: mv_enomem;
+	if (err)
+		plan_free(pl);
+	return err;
+}
+
+#define PLAN_STRING 0u
+#define PLAN_UNTYPED 1u
+
+/* What a pointer slot points to: a registered plan, or NO_PLAN when it
+ * is not followed. */
+static struct mv_error *slot_target(struct mv_walk *w, struct slot *s,
+				    uint32_t *ret)
+{
+	if (s->target_plan != NO_PLAN) {
+		*ret = s->target_plan;
+		return NULL;
+	}
+	struct mv_type *t = s->target;
+	uint32_t plan;
+	if (!t || t->kind == MV_TYPE_VOID || t->kind == MV_TYPE_UNKNOWN) {
+		plan = PLAN_UNTYPED;
+	} else if (is_char_type(t)) {
+		plan = PLAN_STRING;
+	} else if (!t->size || ((t->kind == MV_TYPE_STRUCT ||
+				 t->kind == MV_TYPE_UNION ||
+				 t->kind == MV_TYPE_CLASS) &&
+				!t->is_complete)) {
+		/* Declared only here: size it by its chunk. */
+		w->incomplete++;
+		plan = PLAN_UNTYPED;
+	} else {
+		struct mv_error *err = plan_for_type(w, t, &plan);
+		if (err)
+			return err;
+	}
+	s->target_plan = plan;
+	*ret = plan;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The visited set                                                     */
+/* ------------------------------------------------------------------ */
+
+static inline uint64_t key_of(struct mv_walk *w, size_t i)
+{
+	if (!(w->objs[i].plan & INTERIOR_BIT))
+		return w->objs[i].addr;
+	size_t lo = 0, hi = w->ninterior;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (w->interior[mid].index < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < w->ninterior ? w->interior[lo].key : w->objs[i].addr;
+}
+
+static inline size_t slot_of(uint64_t key, size_t cap)
+{
+	uint64_t h = (key >> 3) * 0x9e3779b97f4a7c15ull;
+	h ^= h >> 29;
+	/* Any capacity, not only powers of two: multiply-shift. */
+	return (size_t)(((unsigned __int128)h * cap) >> 64);
+}
+
+static bool visited(struct mv_walk *w, uint64_t key, uint32_t *ret)
+{
+	if (!w->table_cap)
+		return false;
+	size_t i = slot_of(key, w->table_cap);
+	for (;;) {
+		uint32_t v = w->table[i];
+		if (!v)
+			return false;
+		if (key_of(w, v - 1) == key) {
+			*ret = v - 1;
+			return true;
+		}
+		if (++i == w->table_cap)
+			i = 0;
+	}
+}
+
+static void table_put(struct mv_walk *w, uint64_t key, uint32_t index)
+{
+	size_t i = slot_of(key, w->table_cap);
+	while (w->table[i])
+		if (++i == w->table_cap)
+			i = 0;
+	w->table[i] = index + 1;
+}
+
+/* Keeps the table at most 3/4 full; grows by half, rebuilding from the
+ * records after freeing the old table. */
+static struct mv_error *table_reserve(struct mv_walk *w, size_t n)
+{
+	if (n * 4 <= w->table_cap * 3)
+		return NULL;
+	size_t cap = w->table_cap ? w->table_cap + w->table_cap / 2 : 1024;
+	while (n * 4 > cap * 3)
+		cap += cap / 2;
+	free(w->table);
+	w->table = calloc(cap, sizeof(*w->table));
+	if (!w->table) {
+		w->table_cap = 0;
+		return mv_enomem;
+	}
+	w->table_cap = cap;
+	for (size_t i = 0; i < w->nobjs; i++)
+		table_put(w, key_of(w, i), (uint32_t)i);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Setting up                                                          */
+/* ------------------------------------------------------------------ */
+
+struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
+			      const struct mv_walk_options *opt)
+{
+	memset(w, 0, sizeof(*w));
+	w->program = p;
+	w->target = mv_program_target(p);
+	if (opt)
+		w->opt = *opt;
+	if (!w->opt.max_objects)
+		w->opt.max_objects = MV_WALK_DEFAULT_MAX_OBJECTS;
+	/* Records are indexed by 32 bits, with the top one spare. */
+	if (w->opt.max_objects > 0x7ffffffeu)
+		w->opt.max_objects = 0x7ffffffeu;
+	mv_buf_init(&w->labels);
+	struct mv_error *err = builtin_plan(w, MV_WALK_STRING,
+					    "char[] (string)");
+	if (!err)
+		err = builtin_plan(w, MV_WALK_UNTYPED, "void (untyped chunk)");
+	if (err) {
+		mv_walk_deinit(w);
+		return err;
+	}
+	/* Thread stacks: the regions holding each thread's stack pointer. */
+	if (w->target) {
+		const struct mv_thread *th;
+		size_t n = mv_target_threads(w->target, &th);
+		w->stack_lo = calloc(n + 1, sizeof(uint64_t));
+		w->stack_hi = calloc(n + 1, sizeof(uint64_t));
+		if (!w->stack_lo || !w->stack_hi) {
+			mv_walk_deinit(w);
+			return mv_enomem;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (!th[i].has_regs)
+				continue;
+			const struct mv_region *r = mv_target_find_region(
+				w->target, th[i].regs[MV_REG_RSP]);
+			if (r) {
+				w->stack_lo[w->nstacks] = r->start;
+				w->stack_hi[w->nstacks++] = r->end;
+			}
+		}
+	}
+	return NULL;
+}
+
+void mv_walk_deinit(struct mv_walk *w)
+{
+	for (size_t i = 0; i < w->nplans; i++)
+		plan_free(w->plans[i]);
+	free(w->plans);
+	free(w->stats);
+	free(w->objs);
+	free(w->table);
+	free(w->interior);
+	free(w->edges);
+	free(w->stack_lo);
+	free(w->stack_hi);
+	mv_buf_deinit(&w->labels);
+	memset(w, 0, sizeof(*w));
+}
+
+/* ------------------------------------------------------------------ */
+/* Scanning                                                            */
+/* ------------------------------------------------------------------ */
+
+struct path_ent {
+	const struct slot *slot; /* NULL: a word of an untyped chunk */
+	uint64_t index;          /* element of an array slot, or offset */
+};
+
+struct scan {
+	struct mv_walk *w;
+	uint32_t from;
+	uint64_t depth;          /* of the object being scanned */
+	bool cut;                /* at --max-depth: count, do not add */
+	/* Label mode: find the edge to want_key instead of walking. */
+	bool find;
+	uint64_t want_key;
+	bool found;
+	struct mv_buf *label;
+	/* Where in the object the pointer being handled sits. */
+	bool multi;
+	uint64_t elem;
+	struct path_ent path[PATH_MAX_NEST];
+	int npath;
+	/* Bytes of the object being scanned (a copy: following a pointer
+	 * reads the target, which may recycle a peeked buffer). */
+	uint8_t *buf;
+	size_t buf_cap;
+	struct mv_error *err;
+};
+
+static void render_label(struct scan *sc, struct mv_buf *out)
+{
+	if (sc->multi)
+		mv_buf_printf(out, "[%llu]", (unsigned long long)sc->elem);
+	for (int i = 0; i < sc->npath; i++) {
+		const struct slot *s = sc->path[i].slot;
+		if (!s) {
+			mv_buf_printf(out, "[+0x%llx]",
+				      (unsigned long long)sc->path[i].index);
+			continue;
+		}
+		mv_buf_puts(out, s->name);
+		if (s->kind != SLOT_PTR)
+			mv_buf_printf(out, "[%llu]",
+				      (unsigned long long)sc->path[i].index);
+	}
+}
+
+static enum mv_walk_where classify(struct mv_walk *w, uint64_t addr,
+				   bool heap)
+{
+	if (heap)
+		return MV_WHERE_HEAP;
+	if (mv_program_objfile_at(w->program, addr)) {
+		const struct mv_region *r =
+			mv_target_find_region(w->target, addr);
+		return r && (r->perms & MV_PERM_W) ? MV_WHERE_GLOBAL
+						   : MV_WHERE_RODATA;
+	}
+	for (size_t i = 0; i < w->nstacks; i++)
+		if (addr >= w->stack_lo[i] && addr < w->stack_hi[i])
+			return MV_WHERE_STACK;
+	return MV_WHERE_OTHER;
+}
+
+static uint64_t read_uint(const uint8_t *p, uint32_t size, bool is_signed)
+{
+	uint64_t v = 0;
+	memcpy(&v, p, size);
+	if (is_signed && size < 8 && (v >> (size * 8 - 1)) & 1)
+		return 0; /* a negative length is no length */
+	if (is_signed && size == 8 && (int64_t)v < 0)
+		return 0;
+	return v;
+}
+
+/* Length of the string at addr, NUL included, bounded by limit;
+ * *terminated says whether the NUL was found. */
+static uint64_t string_length(struct mv_walk *w, uint64_t addr,
+			      uint64_t limit, bool *terminated)
+{
+	uint64_t n = 0;
+	*terminated = false;
+	while (n < limit) {
+		uint64_t a = addr + n;
+		size_t span = 4096 - (size_t)(a & 4095);
+		if (span > limit - n)
+			span = (size_t)(limit - n);
+		const uint8_t *p = mv_target_peek(w->target, a, span);
+		uint8_t tmp[4096];
+		if (!p) {
+			size_t got = mv_target_read_partial(w->target, a, tmp,
+							    span);
+			if (!got)
+				return n;
+			span = got;
+			p = tmp;
+		}
+		const uint8_t *z = memchr(p, 0, span);
+		if (z) {
+			*terminated = true;
+			return n + (uint64_t)(z - p) + 1;
+		}
+		n += span;
+	}
+	return n;
+}
+
+static bool readable(struct mv_walk *w, uint64_t addr)
+{
+	uint8_t b;
+	return mv_target_read_partial(w->target, addr, &b, 1) == 1;
+}
+
+static struct mv_error *add_edge(struct scan *sc, uint32_t to, bool guess)
+{
+	struct mv_walk *w = sc->w;
+	if (w->nedges == w->edges_cap) {
+		size_t cap = w->edges_cap ? w->edges_cap * 2 : 256;
+		struct mv_walk_edge *e = realloc(w->edges, cap * sizeof(*e));
+		if (!e)
+			return mv_enomem;
+		w->edges = e;
+		w->edges_cap = cap;
+	}
+	size_t at = w->labels.len;
+	render_label(sc, &w->labels);
+	mv_buf_append(&w->labels, "", 1);
+	if (w->labels.oom)
+		return mv_enomem;
+	w->edges[w->nedges++] = (struct mv_walk_edge){
+		.from = sc->from, .to = to, .label = (uint32_t)at,
+		.guess = guess};
+	return NULL;
+}
+
+static struct mv_error *append_obj(struct mv_walk *w,
+				   const struct mv_walk_obj *o, uint64_t key)
+{
+	struct mv_error *err;
+	if (w->nobjs == w->objs_cap) {
+		size_t cap = w->objs_cap ? w->objs_cap * 2 : 1024;
+		struct mv_walk_obj *n = realloc(w->objs, cap * sizeof(*n));
+		if (!n)
+			return mv_enomem;
+		w->objs = n;
+		w->objs_cap = cap;
+	}
+	if (key != o->addr) {
+		if (w->ninterior == w->interior_cap) {
+			size_t cap = w->interior_cap ? w->interior_cap * 2 : 64;
+			void *n = realloc(w->interior,
+					  cap * sizeof(w->interior[0]));
+			if (!n)
+				return mv_enomem;
+			w->interior = n;
+			w->interior_cap = cap;
+		}
+		w->interior[w->ninterior].index = (uint32_t)w->nobjs;
+		w->interior[w->ninterior++].key = key;
+	}
+	w->objs[w->nobjs] = *o;
+	if (key != o->addr)
+		w->objs[w->nobjs].plan |= INTERIOR_BIT;
+	if ((err = table_reserve(w, w->nobjs + 1)))
+		return err;
+	table_put(w, key, (uint32_t)w->nobjs);
+	w->nobjs++;
+	return NULL;
+}
+
+static uint64_t obj_type_bytes(struct mv_walk *w, const struct mv_walk_obj *o)
+{
+	const struct mv_walk_plan *pl = w->plans[o->plan & ~INTERIOR_BIT];
+	if (pl->has_fam) {
+		uint64_t end = pl->fam_offset + o->count * pl->fam_stride;
+		return end > pl->size ? end : pl->size;
+	}
+	return pl->size * o->count;
+}
+
+/* Handles one pointer found in the object being scanned.  plan is what
+ * it points to; len is a hinted element count (0: none). */
+static void follow(struct scan *sc, uint64_t value, uint32_t plan,
+		   uint64_t len, bool has_len, bool guess)
+{
+	struct mv_walk *w = sc->w;
+	if (!value || sc->err || sc->found)
+		return;
+	const struct mv_walk_plan *pl = w->plans[plan];
+	bool find = sc->find;
+	if (pl->kind == MV_WALK_TYPED && pl->align > 1 &&
+	    value % pl->align) {
+		if (!find)
+			w->problems[MV_PROB_MISALIGNED]++;
+		return;
+	}
+	if (!mv_target_is_mapped(w->target, value)) {
+		if (!find)
+			w->problems[MV_PROB_UNMAPPED]++;
+		return;
+	}
+	struct mv_chunk ch;
+	bool heap = false;
+	uint64_t key = value;
+	if (w->opt.find_chunk &&
+	    w->opt.find_chunk(w->opt.chunk_arg, value, &ch)) {
+		if (ch.flags & MV_CHUNK_CORRUPT) {
+			if (!find)
+				w->problems[MV_PROB_CORRUPT]++;
+			return;
+		}
+		if (!(ch.flags & MV_CHUNK_IN_USE) ||
+		    (ch.flags & (MV_CHUNK_FREE_LIST | MV_CHUNK_TOP |
+				 MV_CHUNK_METADATA)) ||
+		    value < ch.mem) {
+			if (!find)
+				w->problems[MV_PROB_FREE_CHUNK]++;
+			return;
+		}
+		heap = true;
+		key = ch.mem;
+	}
+	if (find) {
+		if (key == sc->want_key) {
+			render_label(sc, sc->label);
+			sc->found = true;
+		}
+		return;
+	}
+	uint32_t seen;
+	if (visited(w, key, &seen)) {
+		if (w->opt.keep_edges)
+			sc->err = add_edge(sc, seen, guess);
+		return;
+	}
+	if (sc->cut) {
+		w->depth_cut_pointers++;
+		w->hit_max_depth = true;
+		return;
+	}
+	if (w->nobjs >= w->opt.max_objects) {
+		w->limit_cut_pointers++;
+		w->hit_max_objects = true;
+		return;
+	}
+	if (pl->kind == MV_WALK_UNTYPED && !heap) {
+		/* No chunk, no size: counted in the notes only. */
+		w->void_nonheap++;
+		return;
+	}
+	if (!readable(w, value)) {
+		w->problems[MV_PROB_UNREADABLE]++;
+		return;
+	}
+
+	uint64_t room = heap ? ch.mem + ch.usable - value : 0;
+	uint64_t count = 1;
+	switch (pl->kind) {
+	case MV_WALK_STRING: {
+		bool term;
+		uint64_t limit = heap && room < MV_WALK_MAX_STRING
+					 ? room : MV_WALK_MAX_STRING;
+		count = string_length(w, value, limit, &term);
+		if (!term)
+			w->problems[MV_PROB_UNTERMINATED]++;
+		break;
+	}
+	case MV_WALK_UNTYPED:
+		count = room;
+		w->untyped_chunks++;
+		if (guess)
+			w->guessed_edges++;
+		break;
+	case MV_WALK_TYPED:
+		if (pl->has_fam) {
+			count = heap && room > pl->fam_offset && pl->fam_stride
+					? (room - pl->fam_offset) / pl->fam_stride
+					: 0;
+			if (heap)
+				w->guessed_fam++;
+		} else if (has_len) {
+			count = len;
+			/* A hint cannot make an object outgrow its chunk. */
+			if (heap && pl->size && count > room / pl->size)
+				count = room / pl->size;
+			w->hinted++;
+		} else if (heap && pl->size && room >= 2 * pl->size) {
+			w->guessed_single++;
+		}
+		break;
+	}
+	if (count > UINT32_MAX)
+		count = UINT32_MAX;
+	struct mv_walk_obj o = {.addr = value, .parent = sc->from,
+				.plan = plan, .count = (uint32_t)count};
+	uint64_t tb = obj_type_bytes(w, &o);
+	uint64_t bytes = heap ? ch.size : tb;
+	o.bytes = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
+	if ((sc->err = append_obj(w, &o, key)))
+		return;
+	struct mv_walk_stat *s = &w->stats[plan];
+	s->objects++;
+	s->type_bytes += tb;
+	w->type_bytes += tb;
+	enum mv_walk_where where = classify(w, value, heap);
+	w->where_objects[where]++;
+	w->where_bytes[where] += tb;
+	if (heap) {
+		s->alloc_bytes += ch.size;
+		w->heap_objects++;
+		w->heap_type_bytes += tb;
+		w->chunk_bytes += ch.size;
+		w->usable_bytes += ch.usable;
+	}
+	if (w->opt.keep_edges)
+		sc->err = add_edge(sc, (uint32_t)(w->nobjs - 1), guess);
+}
+
+/* Reads count elements of size bytes at addr into sc->buf; returns how
+ * many whole bytes were readable. */
+static size_t load(struct scan *sc, uint64_t addr, size_t len)
+{
+	if (sc->buf_cap < len) {
+		uint8_t *b = realloc(sc->buf, len);
+		if (!b) {
+			sc->err = mv_enomem;
+			return 0;
+		}
+		sc->buf = b;
+		sc->buf_cap = len;
+	}
+	return mv_target_read_partial(sc->w->target, addr, sc->buf, len);
+}
+
+static void scan_plan(struct scan *sc, const struct mv_walk_plan *pl,
+		      const uint8_t *bytes, size_t avail, uint64_t base);
+
+static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
+		      size_t avail, uint64_t base)
+{
+	struct mv_walk *w = sc->w;
+	if (sc->npath >= PATH_MAX_NEST)
+		return;
+	struct path_ent *pe = &sc->path[sc->npath++];
+	pe->slot = s;
+	pe->index = 0;
+	if (s->kind == SLOT_PTR) {
+		if (s->offset + 8 <= avail) {
+			uint64_t v;
+			memcpy(&v, bytes + s->offset, 8);
+			uint64_t len = 0;
+			bool has_len = false;
+			if (s->has_len && s->len_offset + s->len_size <= avail) {
+				len = read_uint(bytes + s->len_offset,
+						s->len_size, s->len_signed);
+				has_len = true;
+			}
+			uint32_t plan;
+			if (v && !sc->err &&
+			    !(sc->err = slot_target(w, s, &plan)))
+				follow(sc, v, plan, len, has_len, false);
+		}
+	} else if (s->kind == SLOT_ARRAY) {
+		for (uint64_t i = 0; i < s->count && !sc->err && !sc->found;
+		     i++) {
+			uint64_t off = s->offset + i * s->stride;
+			if (off >= avail)
+				break;
+			pe->index = i;
+			scan_plan(sc, s->sub, bytes + off, avail - off,
+				  base + off);
+		}
+	}
+	/* SLOT_FAM is scanned by scan_object: it lies past the element. */
+	sc->npath--;
+}
+
+static void scan_plan(struct scan *sc, const struct mv_walk_plan *pl,
+		      const uint8_t *bytes, size_t avail, uint64_t base)
+{
+	for (size_t i = 0; i < pl->nslots && !sc->err && !sc->found; i++)
+		scan_slot(sc, &pl->slots[i], bytes, avail, base);
+}
+
+/* Scans count elements of plan pl at addr, window by window. */
+static void scan_elements(struct scan *sc, const struct mv_walk_plan *pl,
+			  uint64_t addr, uint64_t count, bool multi)
+{
+	struct mv_walk *w = sc->w;
+	uint64_t size = pl->size;
+	/* What the plan leaves out is counted even when nothing else in
+	 * it needs reading. */
+	if (!sc->find) {
+		w->unions_skipped += (uint64_t)pl->union_skips * count;
+		w->fn_pointers += (uint64_t)pl->fn_ptrs * count;
+	}
+	if (!size || !pl->nslots)
+		return;
+	uint64_t per = size >= READ_WINDOW ? 1 : READ_WINDOW / size;
+	for (uint64_t e = 0; e < count && !sc->err && !sc->found;) {
+		uint64_t n = count - e < per ? count - e : per;
+		size_t want = (size_t)(n * size);
+		if (size > (64u << 20)) {
+			/* One element bigger than any sane object: read
+			 * its start only. */
+			want = 64u << 20;
+			n = 1;
+		}
+		uint64_t at = addr + e * size;
+		size_t got = load(sc, at, want);
+		if (sc->err)
+			return;
+		if (got < want && !sc->find)
+			w->problems[MV_PROB_TRUNCATED]++;
+		for (uint64_t k = 0; k < n && !sc->err && !sc->found; k++) {
+			size_t off = (size_t)(k * size);
+			if (off >= got)
+				break;
+			sc->multi = multi;
+			sc->elem = e + k;
+			size_t avail = got - off < size ? got - off
+							: (size_t)size;
+			/* A scan may reload sc->buf (FAM elements do not,
+			 * they come after), so work on the bytes now. */
+			scan_plan(sc, pl, sc->buf + off, avail, at + off);
+		}
+		if (got < want)
+			return;
+		e += n;
+	}
+}
+
+/* Untyped chunks under --conservative: every aligned word that points
+ * into an in-use chunk is a guessed edge. */
+static void scan_words(struct scan *sc, uint64_t addr, uint64_t len)
+{
+	struct mv_walk *w = sc->w;
+	uint64_t a = (addr + 7) & ~7ull;
+	uint64_t end = addr + len;
+	while (a + 8 <= end && !sc->err && !sc->found) {
+		size_t want = end - a < READ_WINDOW ? (size_t)(end - a)
+						    : READ_WINDOW;
+		want &= ~(size_t)7;
+		size_t got = load(sc, a, want) & ~(size_t)7;
+		if (sc->err)
+			return;
+		for (size_t off = 0; off < got && !sc->err && !sc->found;
+		     off += 8) {
+			uint64_t v;
+			memcpy(&v, sc->buf + off, 8);
+			struct mv_chunk ch;
+			if (v < 4096 || !w->opt.find_chunk ||
+			    !w->opt.find_chunk(w->opt.chunk_arg, v, &ch) ||
+			    !(ch.flags & MV_CHUNK_IN_USE))
+				continue;
+			sc->multi = false;
+			sc->npath = 1;
+			sc->path[0].slot = NULL;
+			sc->path[0].index = a + off - addr;
+			follow(sc, v, PLAN_UNTYPED, 0, false, true);
+			sc->npath = 0;
+		}
+		if (got < want) {
+			if (!sc->find)
+				w->problems[MV_PROB_TRUNCATED]++;
+			return;
+		}
+		a += want;
+	}
+}
+
+static void scan_object(struct scan *sc, uint32_t index)
+{
+	struct mv_walk *w = sc->w;
+	struct mv_walk_obj o = w->objs[index];
+	const struct mv_walk_plan *pl = w->plans[o.plan & ~INTERIOR_BIT];
+	sc->from = index;
+	sc->npath = 0;
+	if (pl->kind == MV_WALK_UNTYPED) {
+		if (w->opt.conservative)
+			scan_words(sc, o.addr, o.count);
+		return;
+	}
+	if (pl->kind != MV_WALK_TYPED)
+		return;
+	if (pl->has_fam) {
+		scan_elements(sc, pl, o.addr, 1, false);
+		for (size_t i = 0; i < pl->nslots; i++) {
+			struct slot *s = &pl->slots[i];
+			if (s->kind != SLOT_FAM)
+				continue;
+			uint64_t fam = o.addr + s->offset;
+			/* Element by element: the FAM's elements are each
+			 * labelled with the member's path. */
+			for (uint64_t e = 0; e < o.count && !sc->err &&
+					     !sc->found; e++) {
+				size_t got = load(sc, fam + e * s->stride,
+						  (size_t)s->stride);
+				if (got < s->stride) {
+					if (!sc->find)
+						w->problems[MV_PROB_TRUNCATED]++;
+					break;
+				}
+				sc->multi = false;
+				sc->npath = 1;
+				sc->path[0].slot = s;
+				sc->path[0].index = e;
+				scan_plan(sc, s->sub, sc->buf, got,
+					  fam + e * s->stride);
+				sc->npath = 0;
+			}
+		}
+		return;
+	}
+	scan_elements(sc, pl, o.addr, o.count, o.count > 1);
+}
+
+static struct mv_error *walk_from(struct mv_walk *w,
+				  const struct mv_walk_obj *root,
+				  uint64_t key, bool root_is_object)
+{
+	struct mv_error *err;
+	struct scan sc;
+	memset(&sc, 0, sizeof(sc));
+	sc.w = w;
+	if ((err = append_obj(w, root, key)))
+		return err;
+	/* BFS: records [0, level_end) are at depth <= level. */
+	size_t level_end = 1;
+	uint64_t depth = 0;
+	uint64_t next_poll = MV_WALK_POLL_EVERY;
+	for (size_t i = 0; i < w->nobjs; i++) {
+		if (i == level_end) {
+			depth++;
+			level_end = w->nobjs;
+		}
+		if (depth > w->max_depth_seen)
+			w->max_depth_seen = depth;
+		sc.depth = depth;
+		sc.cut = w->opt.max_depth && depth >= w->opt.max_depth;
+		scan_object(&sc, (uint32_t)i);
+		if (sc.err) {
+			err = sc.err;
+			break;
+		}
+		if (i + 1 >= next_poll && w->opt.poll) {
+			next_poll += MV_WALK_POLL_EVERY;
+			struct mv_error *perr = w->opt.poll(w->opt.poll_arg);
+			if (perr) {
+				/* Ctrl-C: what we have is the answer. */
+				mv_error_destroy(perr);
+				w->interrupted = true;
+				break;
+			}
+		}
+	}
+	free(sc.buf);
+	/* The visited set is not needed any more: give its memory back
+	 * before the report allocates its own. */
+	free(w->table);
+	w->table = NULL;
+	w->table_cap = 0;
+	(void)root_is_object;
+	return err;
+}
+
+static struct mv_error *root_record(struct mv_walk *w, uint32_t plan,
+				    uint64_t address,
+				    struct mv_walk_obj *o, uint64_t *key)
+{
+	struct mv_chunk ch;
+	bool heap = w->opt.find_chunk &&
+		    w->opt.find_chunk(w->opt.chunk_arg, address, &ch) &&
+		    (ch.flags & MV_CHUNK_IN_USE) && address >= ch.mem;
+	*key = heap ? ch.mem : address;
+	o->addr = address;
+	o->parent = 0;
+	o->plan = plan;
+	o->count = 1;
+	const struct mv_walk_plan *pl = w->plans[plan];
+	if (pl->has_fam && heap && pl->fam_stride) {
+		uint64_t room = ch.mem + ch.usable - address;
+		o->count = room > pl->fam_offset
+				   ? (uint32_t)((room - pl->fam_offset) /
+						pl->fam_stride)
+				   : 0;
+		w->guessed_fam++;
+	} else if (pl->has_fam) {
+		o->count = 0;
+	}
+	uint64_t tb = obj_type_bytes(w, o);
+	uint64_t bytes = heap ? ch.size : tb;
+	o->bytes = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
+	struct mv_walk_stat *s = &w->stats[plan];
+	s->objects++;
+	s->type_bytes += tb;
+	w->type_bytes += tb;
+	enum mv_walk_where where = classify(w, address, heap);
+	w->where_objects[where]++;
+	w->where_bytes[where] += tb;
+	if (heap) {
+		s->alloc_bytes += ch.size;
+		w->heap_objects++;
+		w->heap_type_bytes += tb;
+		w->chunk_bytes += ch.size;
+		w->usable_bytes += ch.usable;
+	}
+	return NULL;
+}
+
+struct mv_error *mv_walk_run(struct mv_walk *w, struct mv_type *type,
+			     uint64_t address)
+{
+	struct mv_type *st = mv_type_strip(type);
+	if (!st || st->kind == MV_TYPE_UNKNOWN || st->kind == MV_TYPE_VOID ||
+	    st->kind == MV_TYPE_FUNCTION)
+		return mv_error_create(MV_ERR_INVALID,
+				       "the root has no object type to walk");
+	if (!w->target)
+		return mv_error_create(MV_ERR_INVALID,
+				       "no memory to walk: open a core or "
+				       "a process");
+	uint32_t plan;
+	struct mv_error *err = plan_for_type(w, st, &plan);
+	if (err)
+		return err;
+	struct mv_walk_obj o;
+	uint64_t key;
+	if ((err = root_record(w, plan, address, &o, &key)))
+		return err;
+	return walk_from(w, &o, key, true);
+}
+
+struct mv_error *mv_walk_run_pointer(struct mv_walk *w,
+				     struct mv_type *pointer_type,
+				     uint64_t value)
+{
+	/* The pointer itself lives nowhere: give it a record of its own
+	 * (address 0, its type's plan) that the report leaves out of the
+	 * totals, so that the walk has a root to start from. */
+	struct mv_type *st = mv_type_strip(pointer_type);
+	if (!st || st->kind != MV_TYPE_POINTER)
+		return mv_error_create(MV_ERR_INVALID,
+				       "not a pointer: cannot follow it");
+	if (!w->target)
+		return mv_error_create(MV_ERR_INVALID,
+				       "no memory to walk: open a core or "
+				       "a process");
+	uint32_t plan;
+	struct mv_error *err = plan_for_type(w, st, &plan);
+	if (err)
+		return err;
+	struct mv_walk_obj o = {.addr = 0, .plan = plan, .count = 1};
+	w->pseudo_root = true;
+	struct mv_error *e2;
+	struct scan sc;
+	memset(&sc, 0, sizeof(sc));
+	sc.w = w;
+	if ((e2 = append_obj(w, &o, 0)))
+		return e2;
+	/* Follow the value as the root's slot would, then walk on from
+	 * what it found; the pseudo-root stays record 0. */
+	const struct mv_walk_plan *pl = w->plans[plan];
+	if (pl->nslots == 1 && pl->slots[0].kind == SLOT_PTR) {
+		uint32_t tp;
+		if ((err = slot_target(w, &pl->slots[0], &tp)))
+			return err;
+		sc.from = 0;
+		sc.npath = 1;
+		sc.path[0].slot = &pl->slots[0];
+		follow(&sc, value, tp, 0, false, false);
+		sc.npath = 0;
+		if (sc.err)
+			return sc.err;
+	}
+	size_t level_end = w->nobjs;
+	uint64_t depth = 1;
+	uint64_t next_poll = MV_WALK_POLL_EVERY;
+	for (size_t i = 1; i < w->nobjs; i++) {
+		if (i == level_end) {
+			depth++;
+			level_end = w->nobjs;
+		}
+		if (depth > w->max_depth_seen)
+			w->max_depth_seen = depth;
+		sc.depth = depth;
+		sc.cut = w->opt.max_depth && depth >= w->opt.max_depth;
+		scan_object(&sc, (uint32_t)i);
+		if (sc.err) {
+			err = sc.err;
+			break;
+		}
+		if (i + 1 >= next_poll && w->opt.poll) {
+			next_poll += MV_WALK_POLL_EVERY;
+			struct mv_error *perr = w->opt.poll(w->opt.poll_arg);
+			if (perr) {
+				mv_error_destroy(perr);
+				w->interrupted = true;
+				break;
+			}
+		}
+	}
+	free(sc.buf);
+	free(w->table);
+	w->table = NULL;
+	w->table_cap = 0;
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Describing the result                                               */
+/* ------------------------------------------------------------------ */
+
+enum mv_walk_kind mv_walk_plan_kind(struct mv_walk *w, uint32_t plan)
+{
+	return w->plans[plan & ~INTERIOR_BIT]->kind;
+}
+
+const char *mv_walk_plan_name(struct mv_walk *w, uint32_t plan)
+{
+	return w->plans[plan & ~INTERIOR_BIT]->name;
+}
+
+uint64_t mv_walk_key(struct mv_walk *w, size_t i)
+{
+	return key_of(w, i);
+}
+
+uint64_t mv_walk_type_bytes(struct mv_walk *w, size_t i)
+{
+	struct mv_walk_obj o = w->objs[i];
+	o.plan &= ~INTERIOR_BIT;
+	return obj_type_bytes(w, &o);
+}
+
+bool mv_walk_chunk(struct mv_walk *w, size_t i, struct mv_chunk *ret)
+{
+	return w->opt.find_chunk &&
+	       w->opt.find_chunk(w->opt.chunk_arg, w->objs[i].addr, ret) &&
+	       (ret->flags & MV_CHUNK_IN_USE);
+}
+
+enum mv_walk_where mv_walk_where(struct mv_walk *w, size_t i)
+{
+	struct mv_chunk ch;
+	return classify(w, w->objs[i].addr, mv_walk_chunk(w, i, &ch));
+}
+
+void mv_walk_label(struct mv_walk *w, size_t i, struct mv_buf *out)
+{
+	if (i == 0 || i >= w->nobjs)
+		return;
+	struct scan sc;
+	memset(&sc, 0, sizeof(sc));
+	sc.w = w;
+	sc.find = true;
+	sc.want_key = key_of(w, i);
+	sc.label = out;
+	scan_object(&sc, w->objs[i].parent);
+	if (!sc.found && !sc.err)
+		mv_buf_puts(out, "?");
+	free(sc.buf);
+	if (sc.err)
+		mv_error_destroy(sc.err);
+}
+
+void mv_walk_subtree_bytes(struct mv_walk *w, uint64_t *out)
+{
+	for (size_t i = 0; i < w->nobjs; i++)
+		out[i] = w->objs[i].bytes;
+	/* Parents come before their children: one backward pass. */
+	for (size_t i = w->nobjs; i-- > 1;)
+		out[w->objs[i].parent] += out[i];
+}
+
+const char *mv_walk_problem_name(enum mv_walk_problem p)
+{
+	static const char *const names[] = {
+		[MV_PROB_UNMAPPED] = "unmapped",
+		[MV_PROB_FREE_CHUNK] = "into_free_chunk",
+		[MV_PROB_CORRUPT] = "corrupt_chunk",
+		[MV_PROB_MISALIGNED] = "misaligned",
+		[MV_PROB_UNREADABLE] = "unreadable",
+		[MV_PROB_TRUNCATED] = "truncated",
+		[MV_PROB_UNTERMINATED] = "unterminated_string",
+	};
+	return (unsigned)p < MV_PROB_COUNT_ ? names[p] : "?";
+}
+
+const char *mv_walk_where_name(enum mv_walk_where where)
+{
+	static const char *const names[] = {
+		[MV_WHERE_HEAP] = "heap",
+		[MV_WHERE_GLOBAL] = "globals",
+		[MV_WHERE_RODATA] = "rodata",
+		[MV_WHERE_STACK] = "stack",
+		[MV_WHERE_OTHER] = "other",
+	};
+	return (unsigned)where < MV_WHERE_COUNT_ ? names[where] : "?";
+}

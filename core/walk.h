@@ -1,0 +1,234 @@
+/* walk.h - the typed pointer walk behind sizeof-deep and graph.
+ *
+ * From a root object, follows pointers as the DWARF types say (T * to a
+ * T, char * to a string, void * to an untyped heap chunk), breadth first,
+ * each distinct object once.  Target data is never recursed over: the
+ * object array in discovery order is the BFS queue, and a compact hash
+ * of 32-bit indices into it is the visited set, so a visited object
+ * costs at most 32 bytes of memview memory (see walk.c).
+ *
+ * Layering: walk sits on types, program (symbols) and target memory; the
+ * allocator is reached through a lookup callback so that any heap model
+ * (heap.h) or a test's fake can answer. */
+#ifndef MV_WALK_H
+#define MV_WALK_H
+
+#include "buf.h"
+#include "heap.h"
+#include "memview.h"
+#include "program.h"
+
+#define MV_WALK_DEFAULT_MAX_OBJECTS 1000000u
+/* Strings are read at most this far looking for the NUL. */
+#define MV_WALK_MAX_STRING (1u << 20)
+
+enum mv_walk_unions {
+	MV_WALK_UNIONS_NONE,  /* pointers inside unions are not followed */
+	MV_WALK_UNIONS_FIRST, /* the first member is taken as the live one */
+	MV_WALK_UNIONS_ALL,   /* every member (may follow garbage) */
+};
+
+/* --len 'struct vec.data=len': the pointer member `field` of `type`
+ * points to as many elements as the member `len_field` says.  type is
+ * the C spelling of the stripped type ("struct vec"). */
+struct mv_len_hint {
+	const char *type;
+	const char *field;
+	const char *len_field;
+};
+
+/* Finds the chunk holding address (interior pointers map to their
+ * chunk).  A heap model's mv_heap_find_chunk() fits. */
+typedef bool (*mv_walk_chunk_fn)(void *arg, uint64_t address,
+				 struct mv_chunk *ret);
+/* Returns an error (MV_ERR_INTERRUPTED) to stop the walk early. */
+typedef struct mv_error *(*mv_walk_poll_fn)(void *arg);
+
+struct mv_walk_options {
+	uint64_t max_objects;  /* 0: MV_WALK_DEFAULT_MAX_OBJECTS */
+	uint64_t max_depth;    /* 0: no limit; the root is depth 0 */
+	enum mv_walk_unions unions;
+	bool conservative;     /* scan untyped chunks for pointers */
+	const struct mv_len_hint *hints;
+	size_t nhints;
+	bool keep_edges;       /* record every edge (graph) */
+	mv_walk_chunk_fn find_chunk; /* NULL: no allocator view */
+	void *chunk_arg;
+	mv_walk_poll_fn poll;  /* called every MV_WALK_POLL_EVERY objects */
+	void *poll_arg;
+};
+
+#define MV_WALK_POLL_EVERY 4096u
+
+/* Where an object lives. */
+enum mv_walk_where {
+	MV_WHERE_HEAP,
+	MV_WHERE_GLOBAL,  /* an objfile's writable data */
+	MV_WHERE_RODATA,  /* an objfile's read-only data */
+	MV_WHERE_STACK,   /* a thread's stack region */
+	MV_WHERE_OTHER,   /* other mappings (anonymous mmaps, ...) */
+	MV_WHERE_COUNT_
+};
+
+/* Bad pointers met on the way: counted, never followed. */
+enum mv_walk_problem {
+	MV_PROB_UNMAPPED,    /* points to no mapping (garbage, dangling) */
+	MV_PROB_FREE_CHUNK,  /* points into a freed chunk (dangling) */
+	MV_PROB_CORRUPT,     /* into a chunk whose header is corrupt */
+	MV_PROB_MISALIGNED,  /* not aligned for the pointed-to type */
+	MV_PROB_UNREADABLE,  /* mapped but not in the dump / not readable */
+	MV_PROB_TRUNCATED,   /* object runs past readable memory */
+	MV_PROB_UNTERMINATED, /* string without NUL within the bound */
+	MV_PROB_COUNT_
+};
+
+/* What kind of thing a plan describes. */
+enum mv_walk_kind {
+	MV_WALK_STRING,   /* char data up to a NUL */
+	MV_WALK_UNTYPED,  /* the chunk behind a void * */
+	MV_WALK_TYPED,    /* objects of one type */
+};
+
+/* One visited object: 24 bytes. */
+struct mv_walk_obj {
+	uint64_t addr;     /* typed start (the root: its address) */
+	uint32_t parent;   /* index of the object that found it first */
+	uint32_t plan;     /* index into plans */
+	uint32_t count;    /* elements (strings: bytes incl. NUL) */
+	uint32_t bytes;    /* accounted bytes, saturating (chunk or type) */
+};
+
+/* An edge of the graph (keep_edges only). */
+struct mv_walk_edge {
+	uint32_t from, to;
+	uint32_t label;    /* offset into labels */
+	bool guess;        /* found by --conservative, not by a type */
+};
+
+/* Per plan totals: the breakdown by type. */
+struct mv_walk_stat {
+	uint64_t objects;
+	uint64_t type_bytes;
+	uint64_t alloc_bytes; /* chunk sizes of the heap objects */
+};
+
+struct mv_walk_plan;
+
+struct mv_walk {
+	struct mv_program *program;
+	struct mv_target *target;
+	struct mv_walk_options opt;
+
+	struct mv_walk_obj *objs;
+	size_t nobjs, objs_cap;
+	/* Visited set: open addressing over indices + 1 (0 = empty). */
+	uint32_t *table;
+	size_t table_cap;
+	/* Objects whose typed start is inside their chunk: the key for
+	 * deduplication is the chunk, kept here (sorted by index). */
+	struct { uint32_t index; uint64_t key; } *interior;
+	size_t ninterior, interior_cap;
+
+	struct mv_walk_plan **plans;
+	size_t nplans, plans_cap;
+	struct mv_walk_stat *stats; /* parallel to plans */
+
+	struct mv_walk_edge *edges;
+	size_t nedges, edges_cap;
+	struct mv_buf labels;
+
+	/* Totals. */
+	uint64_t type_bytes;        /* all objects */
+	uint64_t heap_objects, heap_type_bytes;
+	uint64_t chunk_bytes, usable_bytes; /* heap objects' chunks */
+	uint64_t where_objects[MV_WHERE_COUNT_];
+	uint64_t where_bytes[MV_WHERE_COUNT_];
+	uint64_t problems[MV_PROB_COUNT_];
+	uint64_t guessed_single;    /* T * into a bigger chunk, no hint */
+	uint64_t guessed_fam;       /* flexible arrays sized by the chunk */
+	uint64_t hinted;            /* pointers sized by a --len hint */
+	uint64_t unions_skipped;    /* union members not followed */
+	uint64_t void_nonheap;      /* void * outside the heap: not sized */
+	uint64_t untyped_chunks;
+	uint64_t guessed_edges;     /* --conservative edges */
+	uint64_t fn_pointers;       /* function pointers not followed */
+	uint64_t incomplete;        /* pointers to declared-only types */
+	uint64_t max_depth_seen;
+	bool hit_max_objects, hit_max_depth, interrupted;
+	bool pseudo_root;           /* record 0 is an rvalue pointer */
+	uint64_t depth_cut_pointers; /* pointers not followed: depth */
+	uint64_t limit_cut_pointers; /* not followed: max objects */
+	/* Stacks, for classifying non-heap objects. */
+	uint64_t *stack_lo, *stack_hi;
+	size_t nstacks;
+};
+
+/* Sets up a walk over the program's target.  opt is copied (hints are
+ * not: they must outlive the walk). */
+struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
+			      const struct mv_walk_options *opt);
+void mv_walk_deinit(struct mv_walk *w);
+
+/* Walks from the object of type at address.  Limits and interruption
+ * are not errors: the walk stops and says so in the flags above; only
+ * out-of-memory (or an unusable root) fails. */
+struct mv_error *mv_walk_run(struct mv_walk *w, struct mv_type *type,
+			     uint64_t address);
+/* Walks from a pointer value (an rvalue root): value is followed as a
+ * type * would be, and the pointer itself is not an object. */
+struct mv_error *mv_walk_run_pointer(struct mv_walk *w,
+				     struct mv_type *pointer_type,
+				     uint64_t value);
+
+/* Describing the result. */
+enum mv_walk_kind mv_walk_plan_kind(struct mv_walk *w, uint32_t plan);
+/* "struct node", "char[] (string)", "void (untyped chunk)". */
+const char *mv_walk_plan_name(struct mv_walk *w, uint32_t plan);
+/* The dedup key of object i: its chunk's user address for heap objects,
+ * else its address. */
+uint64_t mv_walk_key(struct mv_walk *w, size_t i);
+/* Type bytes of object i (sizeof times count). */
+uint64_t mv_walk_type_bytes(struct mv_walk *w, size_t i);
+/* The field path from object parent(i) to i, e.g. ".children[3]" or
+ * "->next"; "" for the root.  Found again by rescanning the parent. */
+void mv_walk_label(struct mv_walk *w, size_t i, struct mv_buf *out);
+/* The chunk of object i, if it is on the heap. */
+bool mv_walk_chunk(struct mv_walk *w, size_t i, struct mv_chunk *ret);
+enum mv_walk_where mv_walk_where(struct mv_walk *w, size_t i);
+
+const char *mv_walk_problem_name(enum mv_walk_problem p);
+const char *mv_walk_where_name(enum mv_walk_where where);
+
+/* Subtree sums of the discovery tree: out[i] = bytes of i and of every
+ * object it found first.  out has nobjs entries (caller allocates). */
+void mv_walk_subtree_bytes(struct mv_walk *w, uint64_t *out);
+
+/* ---- shared by the commands that walk (cmd_sizeof.c, cmd_graph.c) ---- */
+
+#include "command.h"
+#include "expr.h"
+
+struct mv_sizeof_setup {
+	struct mv_value root;
+	struct mv_len_hint *hints;
+	size_t nhints;
+	struct mv_heap *heap;       /* NULL when no model fits */
+	char heap_note[320];
+	struct mv_walk walk;
+	bool inited;
+};
+
+/* Evaluates ctx->pos[0], reads the walk options of sizeof-deep and
+ * graph, opens the heap model. */
+struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
+				 struct mv_sizeof_setup *su, bool keep_edges);
+struct mv_error *mv_sizeof_run(struct mv_sizeof_setup *su);
+void mv_sizeof_teardown(struct mv_sizeof_setup *su);
+/* The C expression of object i from root: "list_head->next(x3)". */
+void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
+		    struct mv_buf *out);
+/* Hands s to ctx (freed with it); s may be NULL. */
+struct mv_error *mv_sizeof_own(struct mv_cmd_ctx *ctx, char *s);
+extern const struct mv_option mv_sizeof_options[];
+
+#endif
