@@ -153,3 +153,86 @@ $(BUILD)/cores/%.core: $(BUILD)/fixtures/%
 	@$(if $(Q),echo "  GCORE   $@")
 	$(Q)tools/make-core.sh $< $@ $(BUILD)/cores/$*.facts
 .PHONY: cores
+
+# ------------------------------------------------------------------
+# Robustness (docs/bad-input.md): sanitizers, kept fuzzer inputs, the
+# bad-input catalogue, and libFuzzer runs.
+#
+#   make check-san        unit tests built with ASan+UBSan (build-san/),
+#                         over the plain build's fixtures and cores
+#   make check-regress    every input under tests/regress/ through its
+#                         harness, in the plain and the sanitized build
+#   make check-badinput   the catalogue of bad input, run by the CLI
+#   make fuzz FUZZ_SECONDS=N   each libFuzzer harness for N seconds
+# ------------------------------------------------------------------
+SAN_FLAGS     ?= address,undefined
+FUZZ_SECONDS  ?= 60
+FUZZ_BUILD    ?= build-fuzz
+FUZZ_CC       ?= clang
+FUZZ_CFLAGS   := -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_SRC      := $(wildcard fuzz/fuzz_*.c)
+FUZZ_NAMES    := $(FUZZ_SRC:fuzz/fuzz_%.c=%)
+FUZZ_BIN      := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_CORE_OBJ := $(CORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
+REGRESS_OBJ   := $(FUZZ_NAMES:%=$(BUILD)/tests/regress/fuzz_%.o)
+REGRESS_BIN   := $(BUILD)/tests/regress_runner
+REGRESS_DIRS   = $(sort $(patsubst %/,%,$(dir $(wildcard tests/regress/*/*))))
+SAN_ENV       := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+.PHONY: check-san check-san-run check-regress check-regress-run \
+        check-badinput fuzz fuzz-build
+
+check-san:
+	$(Q)$(MAKE) --no-print-directory fixtures cores
+	$(Q)$(MAKE) --no-print-directory SANITIZE=$(SAN_FLAGS) check-san-run
+
+check-san-run: $(UNIT_BIN) $(REGRESS_BIN)
+	$(Q)$(SAN_ENV) tools/run-unit.sh $(UNIT_BIN)
+	$(Q)$(SAN_ENV) $(REGRESS_BIN) $(REGRESS_DIRS)
+
+# The harnesses, renamed, in the normal build: one program replays them.
+$(BUILD)/tests/regress/fuzz_%.o: fuzz/fuzz_%.c fuzz/fuzz.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(MVCFLAGS) $(CFLAGS) -Ifuzz -DMV_FUZZ_ENTRY=mv_fuzz_$* \
+	    -c $< -o $@
+
+$(REGRESS_BIN): tests/regress/runner.c $(REGRESS_OBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(MVCFLAGS) $(CFLAGS) -o $@ tests/regress/runner.c \
+	    $(REGRESS_OBJ) $(LIB_A) $(LDFLAGS) $(LDLIBS_CORE)
+
+check-regress:
+	$(Q)$(MAKE) --no-print-directory fixtures cores check-regress-run
+
+check-regress-run: $(REGRESS_BIN)
+	$(Q)$(REGRESS_BIN) $(REGRESS_DIRS)
+
+check-badinput: $(PROGRAM) fixtures cores
+	$(Q)BUILD=$(BUILD) $(PYTHON) tests/badinput/run.py
+
+# libFuzzer: the core library and each harness built by clang with
+# ASan+UBSan and coverage, in $(FUZZ_BUILD)/; fuzz/run.sh makes the seed
+# corpora from the fixtures and runs each harness for FUZZ_SECONDS.
+$(FUZZ_BUILD)/core/%.o: core/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(MVCFLAGS) $(FUZZ_CFLAGS) \
+	    -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_CORE_OBJ)
+	@$(if $(Q),echo "  FUZZLD  $@")
+	$(Q)$(FUZZ_CC) $(MVCFLAGS) $(FUZZ_CFLAGS) -Ifuzz \
+	    -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_CORE_OBJ) \
+	    $(LDLIBS_CORE)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fixtures cores fuzz-build
+	$(Q)FUZZ_BUILD=$(FUZZ_BUILD) BUILD=$(BUILD) PYTHON=$(PYTHON) \
+	    fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+.SECONDARY: $(FUZZ_CORE_OBJ) $(REGRESS_OBJ)
+-include $(FUZZ_CORE_OBJ:.o=.d) $(REGRESS_OBJ:.o=.d)

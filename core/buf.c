@@ -56,7 +56,8 @@ void mv_buf_append(struct mv_buf *b, const void *data, size_t len)
 {
 	if (!mv_buf_reserve(b, len))
 		return;
-	memcpy(b->data + b->len, data, len);
+	if (len) /* data may be NULL then: memcpy's contract says no */
+		memcpy(b->data + b->len, data, len);
 	b->len += len;
 	b->data[b->len] = '\0';
 }

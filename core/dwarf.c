@@ -80,10 +80,19 @@ static struct {
 static pthread_once_t libdwarf_once = PTHREAD_ONCE_INIT;
 static char libdwarf_error[256];
 
+/* gcc says __SANITIZE_ADDRESS__, clang __has_feature(address_sanitizer). */
+#if defined(__SANITIZE_ADDRESS__)
+#define MV_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MV_ASAN 1
+#endif
+#endif
+
 static void libdwarf_load(void)
 {
 	int flags = RTLD_NOW | RTLD_LOCAL;
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(MV_ASAN)
 	/* The sanitizer runtime refuses RTLD_DEEPBIND; a sanitized build
 	 * is never loaded into gdb. */
 	flags |= RTLD_DEEPBIND;
