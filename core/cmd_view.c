@@ -705,6 +705,10 @@ struct mv_error *mv_cmd_view(struct mv_cmd_ctx *ctx)
 	const char *binary = mv_opt_str(ctx, "binary");
 	const char *output = mv_opt_str(ctx, "output");
 	bool typed_opts = mv_opt_set(ctx, "count");
+	/* Not written yet: say so rather than ignore the flag. */
+	if (mv_opt_flag(ctx, "pointers"))
+		return mv_error_create(MV_ERR_UNSUPPORTED,
+				       "--pointers is not implemented yet");
 	if ((mv_opt_set(ctx, "shape") || mv_opt_set(ctx, "slice")) && !as)
 		return mv_error_create(MV_ERR_USAGE,
 				       "--shape and --slice go with --as FMT");
