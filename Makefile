@@ -98,8 +98,14 @@ deps:
 unit: $(UNIT_BIN) fixtures
 	$(Q)tools/run-unit.sh $(UNIT_BIN)
 
+# The cross-front-end harness, then each command's own integration
+# script (tests/integration/test_*.py); every one ends with a line
+# "NAME: N passed, M failed" and exits non-zero on failure.
+INTEGRATION_SCRIPTS := $(sort $(wildcard tests/integration/test_*.py))
 integration: all
 	$(Q)BUILD=$(BUILD) $(PYTHON) tests/integration/run.py
+	$(Q)set -e; for t in $(INTEGRATION_SCRIPTS); do \
+	    BUILD=$(BUILD) $(PYTHON) $$t; done
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN)
