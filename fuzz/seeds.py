@@ -113,6 +113,20 @@ def main():
             for t in TYPES:
                 seeds.append(b"\x01" + t.encode())
                 seeds.append(b"\x03" + t.encode())
+        elif name == "format":
+            data = bytes(range(256)) * 2
+            for text in ["i\n2x3\n\n", "<d\n\n::2\n", "e\n[2, 3]\n1:\n",
+                         "@Q\n4,4\n-1::-1\n", "?\n\n\n", "c\n8x8x8\n\n",
+                         "!H\n\n:100:7\n", "P\n\n\n", "=q\n64\n\n", "f\n"]:
+                seeds.append(text.encode() + data[:48 + len(seeds) * 37])
+        elif name == "heap":
+            seeds.append(b"")
+            for off in (0, 8, 0x10, 0x18, 0x290, 0x298, 0x2a0, 0x80000000,
+                        0x80000008, 0x80000060, 0x80000868):
+                for val in (b"\x00" * 8, b"\xff" * 8, b"\x11" * 8,
+                            struct.pack("<Q", 0x555555559000),
+                            struct.pack("<Q", 1 << 62)):
+                    seeds.append(struct.pack("<IB", off, len(val)) + val)
         for i, s in enumerate(seeds):
             write(outdir, name, i, s)
 
