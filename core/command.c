@@ -16,6 +16,9 @@ const struct mv_command *const mv_commands[] = {
 	&mv_command_info,
 	&mv_command_heap,
 	&mv_command_sizeof,
+	&mv_command_graph,
+	&mv_command_referrers,
+	&mv_command_path_to,
 	NULL,
 };
 

@@ -231,4 +231,67 @@ void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 struct mv_error *mv_sizeof_own(struct mv_cmd_ctx *ctx, char *s);
 extern const struct mv_option mv_sizeof_options[];
 
+/* ---- graph.c: export, referrers, shortest paths from roots ---- */
+
+#define MV_GRAPH_DOT_MAX_NODES 1000
+
+/* The walk as JSON ({"nodes": [...], "edges": [...]}, see docs/json.md)
+ * and as Graphviz DOT (at most max_nodes nodes, nearest the root
+ * first; *cut says how many were left out). */
+void mv_graph_render_json(struct mv_walk *w, const char *root,
+			  struct mv_buf *out);
+void mv_graph_render_dot(struct mv_walk *w, const char *root,
+			 size_t max_nodes, struct mv_buf *out, size_t *cut);
+/* Writes buf to path (created or truncated). */
+struct mv_error *mv_graph_write_file(const char *path,
+				     const struct mv_buf *buf);
+/* Runs Graphviz: dot -Tsvg -o svg_path dot_path, without a shell. */
+struct mv_error *mv_graph_run_dot(const char *dot_path,
+				  const char *svg_path);
+
+enum mv_ref_kind {
+	MV_REF_HEAP,     /* a word inside an in-use chunk */
+	MV_REF_GLOBAL,   /* writable data of an objfile */
+	MV_REF_STACK,    /* a thread's stack, from its stack pointer up */
+	MV_REF_REGISTER, /* a thread's register */
+};
+
+struct mv_ref {
+	enum mv_ref_kind kind;
+	uint64_t holder;     /* address of the word (registers: 0) */
+	uint64_t value;      /* what it holds */
+	bool in_chunk;
+	struct mv_chunk chunk; /* the chunk holding the word, if in_chunk */
+	int32_t tid;         /* stacks and registers, else 0 */
+	int reg;             /* enum mv_reg for registers, else -1 */
+};
+
+/* Calls fn for every aligned word in readable memory (in-use heap
+ * chunks, objfiles' writable data, thread stacks above their stack
+ * pointers, registers) whose value is in [lo, hi).  fn returns false to
+ * stop.  heap may be NULL (then no chunks are scanned).  Polls. */
+struct mv_error *mv_graph_referrers(struct mv_program *p, struct mv_heap *h,
+				    uint64_t lo, uint64_t hi,
+				    bool (*fn)(void *arg,
+					       const struct mv_ref *ref),
+				    void *arg, mv_walk_poll_fn poll,
+				    void *poll_arg);
+
+/* One hop of a path from a root: holder is the word that points to the
+ * next object (chunk index next_chunk, at next_mem). */
+struct mv_path_hop {
+	struct mv_ref from;   /* the root (hop 0) or the word in a chunk */
+	uint64_t next_mem;    /* user address of the chunk pointed to */
+};
+
+/* The shortest chain of pointers from a root (global, stack, register)
+ * to the chunk holding target, by breadth-first search over heap chunks
+ * read as words (no types).  *nret is 0 if no root reaches it.  The
+ * caller frees *ret. */
+struct mv_error *mv_graph_path_to(struct mv_program *p, struct mv_heap *h,
+				  uint64_t target, struct mv_path_hop **ret,
+				  size_t *nret, mv_walk_poll_fn poll,
+				  void *poll_arg);
+const char *mv_reg_name(int reg);
+
 #endif

@@ -1,0 +1,569 @@
+/* cmd_graph.c - `graph EXPR` (the reachable object graph as JSON, DOT,
+ * SVG), `referrers ADDR|EXPR` (who points here) and `path-to ADDR` (the
+ * shortest chain from a root), objgraph's questions for native memory. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "session.h"
+#include "value.h"
+#include "walk.h"
+
+static struct mv_error *poll_ctx(void *arg)
+{
+	return mv_ctx_poll(arg);
+}
+
+/* ---- graph ---- */
+
+struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
+{
+	const char *json = mv_opt_str(ctx, "json");
+	const char *dot = mv_opt_str(ctx, "dot");
+	const char *svg = mv_opt_str(ctx, "svg");
+	if (!json && !dot && !svg)
+		return mv_error_create(MV_ERR_USAGE,
+				       "graph needs --json FILE, --dot FILE "
+				       "or --svg FILE");
+	struct mv_sizeof_setup su;
+	struct mv_error *err = mv_sizeof_setup(ctx, &su, true);
+	if (err)
+		return err;
+	struct mv_walk *w = &su.walk;
+	struct mv_buf b;
+	mv_buf_init(&b);
+	char tmpdot[] = "/tmp/memview-graph-XXXXXX";
+	bool made_tmp = false;
+	size_t cut = 0;
+	if ((err = mv_sizeof_run(&su)))
+		goto out;
+	if (json) {
+		mv_graph_render_json(w, ctx->pos[0], &b);
+		if ((err = mv_graph_write_file(json, &b)))
+			goto out;
+	}
+	if (dot || svg) {
+		mv_buf_clear(&b);
+		mv_graph_render_dot(w, ctx->pos[0], MV_GRAPH_DOT_MAX_NODES, &b,
+				    &cut);
+		if (!dot) {
+			int fd = mkstemp(tmpdot);
+			if (fd < 0) {
+				err = mv_error_create(MV_ERR_IO,
+						      "cannot create a "
+						      "temporary file");
+				goto out;
+			}
+			close(fd);
+			made_tmp = true;
+			dot = tmpdot;
+		}
+		if ((err = mv_graph_write_file(dot, &b)))
+			goto out;
+		if (svg && (err = mv_graph_run_dot(dot, svg)))
+			goto out;
+	}
+	uint64_t guessed = 0;
+	for (size_t i = 0; i < w->nedges; i++)
+		guessed += w->edges[i].guess;
+	mv_out(ctx, "graph of %s: %zu nodes, %zu edges (%llu guessed)%s\n",
+	       ctx->pos[0], w->nobjs, w->nedges, (unsigned long long)guessed,
+	       w->hit_max_objects || w->hit_max_depth || w->interrupted
+		       ? " [PARTIAL: limits reached, see --max-objects, "
+			 "--max-depth]"
+		       : "");
+	if (json)
+		mv_out(ctx, "  JSON: %s\n", json);
+	if (dot && !made_tmp)
+		mv_out(ctx, "  DOT:  %s\n", dot);
+	if (svg)
+		mv_out(ctx, "  SVG:  %s\n", svg);
+	if (cut)
+		mv_out(ctx, "  note: DOT drawn for the %d objects nearest the "
+			    "root; %zu more are in the JSON only\n",
+		       MV_GRAPH_DOT_MAX_NODES, cut);
+	err = mv_buf_error(&ctx->out);
+out:
+	if (made_tmp)
+		unlink(tmpdot);
+	mv_buf_deinit(&b);
+	mv_sizeof_teardown(&su);
+	return err;
+}
+
+static const struct mv_option graph_options[] = {
+	{"json", 0, MV_OPT_STRING, "FILE",
+	 "write the graph as JSON to FILE (nodes and edges, docs/json.md)",
+	 NULL, NULL},
+	{"dot", 0, MV_OPT_STRING, "FILE", "write Graphviz DOT to FILE", NULL,
+	 NULL},
+	{"svg", 0, MV_OPT_STRING, "FILE",
+	 "render the DOT with Graphviz's dot to an SVG FILE", NULL, NULL},
+	{"len", 0, MV_OPT_LIST, "TYPE.FIELD=LEN",
+	 "as sizeof-deep --len", NULL, NULL},
+	{"len-file", 0, MV_OPT_STRING, "FILE", "as sizeof-deep --len-file",
+	 NULL, NULL},
+	{"unions", 0, MV_OPT_CHOICE, "MODE", "as sizeof-deep --unions",
+	 "none", (const char *const[]){"none", "first", "all", NULL}},
+	{"conservative", 0, MV_OPT_FLAG, NULL,
+	 "as sizeof-deep --conservative (guessed edges are dashed)", NULL,
+	 NULL},
+	{"max-objects", 0, MV_OPT_INT, "N", "stop after N objects",
+	 "100000", NULL},
+	{"max-depth", 0, MV_OPT_INT, "N",
+	 "follow at most N pointers from the root (0: no limit)", "0",
+	 NULL},
+	{NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const struct mv_command mv_command_graph = {
+	.name = "graph",
+	.debugger_name = "mv-graph",
+	.synopsis = "EXPR",
+	.summary = "Export the object graph reachable from EXPR as JSON, "
+		   "Graphviz DOT or SVG.",
+	.description =
+		"The objects sizeof-deep counts, with the pointers between "
+		"them: nodes carry address, type, size and heap chunk; "
+		"edges carry the field path they come from (like "
+		"`.children[3]`) and whether a type says so (precise) or "
+		"--conservative guessed it. Here --json names a FILE; "
+		"a short summary is printed.\n\n"
+		"DOT output is capped at the 1,000 objects nearest the "
+		"root (Graphviz lays out no more usefully) with a note "
+		"saying how many were left out; the JSON has them all. "
+		"--svg runs Graphviz's `dot` (Debian package graphviz).",
+	.options = graph_options,
+	.min_pos = 1,
+	.max_pos = 1,
+	.join_rest = true,
+	.run = mv_cmd_graph,
+};
+
+/* ---- referrers ---- */
+
+/* An address from ADDR|EXPR: a pointer's value, an object's address, or
+ * an integer. */
+static struct mv_error *target_address(struct mv_cmd_ctx *ctx,
+				       uint64_t *addr, uint64_t *size)
+{
+	struct mv_session *s = ctx->session;
+	struct mv_value v;
+	struct mv_error *err = mv_session_need_target(s);
+	if (err)
+		return err;
+	if (!s->target)
+		return mv_error_create(MV_ERR_INVALID,
+				       "no memory to search: give --core "
+				       "FILE or --pid PID");
+	if ((err = mv_session_eval(s, ctx->pos[0], &v)))
+		return err;
+	struct mv_type *st = mv_type_strip(v.type);
+	*size = 1;
+	if (st && st->kind == MV_TYPE_POINTER) {
+		if ((err = mv_value_read_scalar(s->program, &v, addr)))
+			return err;
+		struct mv_type *t = mv_type_strip(mv_type_target(st));
+		if (t && t->size)
+			*size = t->size;
+	} else if (v.is_lvalue) {
+		*addr = v.address;
+		if (st && st->size)
+			*size = st->size;
+	} else {
+		*addr = v.value;
+	}
+	return NULL;
+}
+
+static const char *const ref_kinds[] = {"heap", "global", "stack",
+					"register"};
+
+static void ref_json(struct mv_program *p, const struct mv_ref *r,
+		     uint64_t lo, struct mv_json *j)
+{
+	mv_json_begin_object(j);
+	mv_json_key(j, "kind");
+	mv_json_string(j, ref_kinds[r->kind]);
+	mv_json_key(j, "holder");
+	if (r->kind == MV_REF_REGISTER)
+		mv_json_null(j);
+	else
+		mv_json_address(j, r->holder);
+	mv_json_key(j, "value");
+	mv_json_address(j, r->value);
+	mv_json_key(j, "offset");
+	mv_json_uint(j, r->value - lo);
+	const char *name;
+	uint64_t off;
+	mv_json_key(j, "symbol");
+	if (r->kind != MV_REF_REGISTER && r->kind != MV_REF_HEAP &&
+	    mv_program_symbolize(p, r->holder, &name, &off)) {
+		char sym[300];
+		if (off)
+			snprintf(sym, sizeof(sym), "%s+%llu", name,
+				 (unsigned long long)off);
+		else
+			snprintf(sym, sizeof(sym), "%s", name);
+		mv_json_string(j, sym);
+	} else {
+		mv_json_null(j);
+	}
+	mv_json_key(j, "chunk");
+	if (r->in_chunk) {
+		mv_json_begin_object(j);
+		mv_json_key(j, "mem");
+		mv_json_address(j, r->chunk.mem);
+		mv_json_key(j, "usable");
+		mv_json_uint(j, r->chunk.usable);
+		mv_json_key(j, "offset");
+		mv_json_uint(j, r->holder - r->chunk.mem);
+		mv_json_end_object(j);
+	} else {
+		mv_json_null(j);
+	}
+	mv_json_key(j, "thread");
+	if (r->kind == MV_REF_STACK || r->kind == MV_REF_REGISTER)
+		mv_json_int(j, r->tid);
+	else
+		mv_json_null(j);
+	mv_json_key(j, "register");
+	if (r->kind == MV_REF_REGISTER)
+		mv_json_string(j, mv_reg_name(r->reg));
+	else
+		mv_json_null(j);
+	mv_json_end_object(j);
+}
+
+static void ref_text(struct mv_program *p, const struct mv_ref *r,
+		     uint64_t lo, struct mv_buf *out)
+{
+	switch (r->kind) {
+	case MV_REF_REGISTER:
+		mv_buf_printf(out, "  register %-6s of thread %d",
+			      mv_reg_name(r->reg), r->tid);
+		break;
+	case MV_REF_HEAP:
+		mv_buf_printf(out, "  0x%012llx  heap chunk 0x%llx+%llu",
+			      (unsigned long long)r->holder,
+			      (unsigned long long)r->chunk.mem,
+			      (unsigned long long)(r->holder - r->chunk.mem));
+		break;
+	case MV_REF_STACK:
+		mv_buf_printf(out, "  0x%012llx  stack of thread %d",
+			      (unsigned long long)r->holder, r->tid);
+		break;
+	case MV_REF_GLOBAL:
+		mv_buf_printf(out, "  ");
+		mv_value_render_pointer(p, r->holder, out);
+		mv_buf_puts(out, "  global");
+		break;
+	}
+	if (r->value != lo)
+		mv_buf_printf(out, "  (points %llu bytes in)",
+			      (unsigned long long)(r->value - lo));
+	mv_buf_putc(out, '\n');
+}
+
+struct refs {
+	struct mv_cmd_ctx *ctx;
+	struct mv_json j;
+	uint64_t lo;
+	uint64_t count;
+	uint64_t max;
+};
+
+static bool on_ref(void *arg, const struct mv_ref *r)
+{
+	struct refs *R = arg;
+	if (R->count++ >= R->max)
+		return true;
+	if (R->ctx->json)
+		ref_json(R->ctx->session->program, r, R->lo, &R->j);
+	else
+		ref_text(R->ctx->session->program, r, R->lo, &R->ctx->out);
+	return true;
+}
+
+static struct mv_error *open_heap(struct mv_cmd_ctx *ctx,
+				  struct mv_heap **h, char *note,
+				  size_t note_size)
+{
+	struct mv_error *err =
+		mv_heap_open(ctx->session->program, ctx->session->poll, h);
+	if (!err)
+		return NULL;
+	if (mv_error_code(err) == MV_ERR_INTERRUPTED ||
+	    mv_error_code(err) == MV_ERR_NOMEM)
+		return err;
+	snprintf(note, note_size, "no heap model: %s", mv_error_message(err));
+	mv_error_destroy(err);
+	*h = NULL;
+	return NULL;
+}
+
+struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
+{
+	uint64_t addr, size;
+	struct mv_error *err = target_address(ctx, &addr, &size);
+	if (err)
+		return err;
+	struct mv_heap *h;
+	char note[320] = "";
+	if ((err = open_heap(ctx, &h, note, sizeof(note))))
+		return err;
+	struct mv_chunk ch;
+	bool in_chunk = h && mv_heap_find_chunk(h, addr, &ch) &&
+			(ch.flags & MV_CHUNK_IN_USE) && addr >= ch.mem;
+	/* A heap object is its whole chunk: pointers to any byte of it
+	 * hold it. */
+	uint64_t lo = in_chunk ? ch.mem : addr;
+	uint64_t hi = in_chunk ? ch.mem + (ch.usable ? ch.usable : 1)
+			       : addr + size;
+	struct refs R = {.ctx = ctx, .lo = lo};
+	int64_t max = mv_opt_num(ctx, "max");
+	R.max = max > 0 ? (uint64_t)max : UINT64_MAX;
+	if (ctx->json) {
+		mv_json_init(&R.j, &ctx->out, false);
+		mv_json_begin_object(&R.j);
+		mv_json_key(&R.j, "command");
+		mv_json_string(&R.j, "referrers");
+		mv_json_key(&R.j, "start");
+		mv_json_address(&R.j, lo);
+		mv_json_key(&R.j, "end");
+		mv_json_address(&R.j, hi);
+		mv_json_key(&R.j, "in_chunk");
+		mv_json_bool(&R.j, in_chunk);
+		mv_json_key(&R.j, "referrers");
+		mv_json_begin_array(&R.j);
+	} else {
+		mv_out(ctx, "words pointing into [0x%llx, 0x%llx)%s:\n",
+		       (unsigned long long)lo, (unsigned long long)hi,
+		       in_chunk ? " (its heap chunk)" : "");
+	}
+	err = mv_graph_referrers(ctx->session->program, h, lo, hi, on_ref, &R,
+				 poll_ctx, ctx);
+	bool interrupted = err && mv_error_code(err) == MV_ERR_INTERRUPTED;
+	if (interrupted) {
+		mv_error_destroy(err);
+		err = NULL;
+	}
+	if (!err) {
+		if (ctx->json) {
+			mv_json_end_array(&R.j);
+			mv_json_key(&R.j, "count");
+			mv_json_uint(&R.j, R.count);
+			mv_json_key(&R.j, "shown");
+			mv_json_uint(&R.j, R.count < R.max ? R.count : R.max);
+			mv_json_key(&R.j, "partial");
+			mv_json_bool(&R.j, interrupted);
+			mv_json_key(&R.j, "notes");
+			mv_json_begin_array(&R.j);
+			if (*note)
+				mv_json_string(&R.j, note);
+			mv_json_end_array(&R.j);
+			mv_json_end_object(&R.j);
+			mv_out(ctx, "\n");
+		} else {
+			mv_out(ctx, "%llu referrers%s%s\n",
+			       (unsigned long long)R.count,
+			       R.count > R.max ? " (more than --max shown)"
+					       : "",
+			       interrupted ? " so far (interrupted)" : "");
+			if (*note)
+				mv_out(ctx, "  note: %s\n", note);
+		}
+		err = mv_buf_error(&ctx->out);
+	}
+	if (h)
+		mv_heap_destroy(h);
+	return err;
+}
+
+static const struct mv_option referrers_options[] = {
+	{"max", 0, MV_OPT_INT, "N", "list at most N referrers (all are "
+	 "counted)", "1000", NULL},
+	{NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const struct mv_command mv_command_referrers = {
+	.name = "referrers",
+	.debugger_name = "mv-referrers",
+	.synopsis = "ADDR|EXPR",
+	.summary = "Who points to an object: every word in memory holding "
+		   "an address inside it.",
+	.description =
+		"Like gc.get_referrers(). The object is the heap chunk "
+		"holding ADDR (a pointer expression means what it points "
+		"to), or the object EXPR names. Searched: the words of "
+		"every in-use heap chunk, the writable data of the "
+		"executable and libraries, each thread's stack from its "
+		"stack pointer up, and the threads' registers. Each "
+		"referrer is shown with what holds it: symbol and offset "
+		"for globals, chunk and offset for heap words, thread for "
+		"stacks and registers.",
+	.options = referrers_options,
+	.min_pos = 1,
+	.max_pos = 1,
+	.join_rest = true,
+	.run = mv_cmd_referrers,
+};
+
+/* ---- path-to ---- */
+
+static void root_name(struct mv_program *p, const struct mv_ref *r,
+		      struct mv_buf *out)
+{
+	const char *name;
+	uint64_t off;
+	switch (r->kind) {
+	case MV_REF_GLOBAL:
+		if (mv_program_symbolize(p, r->holder, &name, &off)) {
+			mv_buf_puts(out, name);
+			if (off)
+				mv_buf_printf(out, "+%llu",
+					      (unsigned long long)off);
+		} else {
+			mv_buf_printf(out, "global 0x%llx",
+				      (unsigned long long)r->holder);
+		}
+		break;
+	case MV_REF_STACK:
+		mv_buf_printf(out, "stack of thread %d at 0x%llx", r->tid,
+			      (unsigned long long)r->holder);
+		break;
+	case MV_REF_REGISTER:
+		mv_buf_printf(out, "register %s of thread %d",
+			      mv_reg_name(r->reg), r->tid);
+		break;
+	case MV_REF_HEAP:
+		break;
+	}
+}
+
+struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
+{
+	uint64_t addr, size;
+	struct mv_error *err = target_address(ctx, &addr, &size);
+	if (err)
+		return err;
+	struct mv_heap *h;
+	char note[320] = "";
+	if ((err = open_heap(ctx, &h, note, sizeof(note))))
+		return err;
+	if (!h)
+		return mv_error_create(MV_ERR_NOT_FOUND, "%s", note);
+	struct mv_path_hop *hops;
+	size_t n;
+	struct mv_program *p = ctx->session->program;
+	err = mv_graph_path_to(p, h, addr, &hops, &n, poll_ctx, ctx);
+	if (err) {
+		mv_heap_destroy(h);
+		return err;
+	}
+	struct mv_buf name;
+	mv_buf_init(&name);
+	if (ctx->json) {
+		struct mv_json j;
+		mv_json_init(&j, &ctx->out, false);
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "command");
+		mv_json_string(&j, "path-to");
+		mv_json_key(&j, "target");
+		mv_json_address(&j, addr);
+		mv_json_key(&j, "found");
+		mv_json_bool(&j, n > 0);
+		mv_json_key(&j, "chain");
+		mv_json_begin_array(&j);
+		for (size_t i = 0; i < n; i++) {
+			const struct mv_ref *r = &hops[i].from;
+			mv_json_begin_object(&j);
+			mv_json_key(&j, "kind");
+			mv_json_string(&j, ref_kinds[r->kind]);
+			mv_json_key(&j, "root");
+			if (r->kind == MV_REF_HEAP) {
+				mv_json_null(&j);
+			} else {
+				mv_buf_clear(&name);
+				root_name(p, r, &name);
+				mv_json_string(&j, name.data ? name.data : "");
+			}
+			mv_json_key(&j, "holder");
+			if (r->kind == MV_REF_REGISTER)
+				mv_json_null(&j);
+			else
+				mv_json_address(&j, r->holder);
+			mv_json_key(&j, "chunk");
+			if (r->in_chunk)
+				mv_json_address(&j, r->chunk.mem);
+			else
+				mv_json_null(&j);
+			mv_json_key(&j, "offset");
+			if (r->in_chunk)
+				mv_json_uint(&j, r->holder - r->chunk.mem);
+			else
+				mv_json_null(&j);
+			mv_json_key(&j, "points_to");
+			mv_json_address(&j, hops[i].next_mem);
+			mv_json_end_object(&j);
+		}
+		mv_json_end_array(&j);
+		mv_json_key(&j, "notes");
+		mv_json_begin_array(&j);
+		mv_json_string(&j, "edges are words that hold chunk "
+				   "addresses (no types): a chain may pass "
+				   "through stale data");
+		mv_json_end_array(&j);
+		mv_json_end_object(&j);
+		mv_out(ctx, "\n");
+	} else if (!n) {
+		mv_out(ctx, "no root reaches 0x%llx: it is unreachable (a "
+			    "leak, or held only from outside this process)\n",
+		       (unsigned long long)addr);
+	} else {
+		mv_out(ctx, "shortest path to 0x%llx: %zu pointer%s\n",
+		       (unsigned long long)addr, n, n == 1 ? "" : "s");
+		for (size_t i = 0; i < n; i++) {
+			const struct mv_ref *r = &hops[i].from;
+			mv_buf_clear(&name);
+			if (r->kind == MV_REF_HEAP)
+				mv_buf_printf(&name, "chunk 0x%llx+%llu",
+					      (unsigned long long)r->chunk.mem,
+					      (unsigned long long)(r->holder -
+								   r->chunk.mem));
+			else
+				root_name(p, r, &name);
+			mv_out(ctx, "  %-40s -> 0x%llx%s\n",
+			       name.data ? name.data : "",
+			       (unsigned long long)hops[i].next_mem,
+			       i + 1 == n ? " (target)" : "");
+		}
+		mv_out(ctx, "  note: edges are words holding chunk addresses, "
+			    "not typed fields\n");
+	}
+	free(hops);
+	mv_buf_deinit(&name);
+	mv_heap_destroy(h);
+	return mv_buf_error(&ctx->out);
+}
+
+const struct mv_command mv_command_path_to = {
+	.name = "path-to",
+	.debugger_name = "mv-path-to",
+	.synopsis = "ADDR|EXPR",
+	.summary = "The shortest chain of pointers from a root (global, "
+		   "stack, register) to a heap object.",
+	.description =
+		"Breadth-first from every root at once (the writable data "
+		"of the executable and libraries, the threads' stacks and "
+		"registers) through the words of in-use heap chunks, so "
+		"the chain found is a shortest one. Edges are words that "
+		"hold chunk addresses, not typed fields. Why is this "
+		"object still alive? This answers it.",
+	.options = mv_no_options,
+	.min_pos = 1,
+	.max_pos = 1,
+	.join_rest = true,
+	.run = mv_cmd_path_to,
+};

@@ -1,0 +1,517 @@
+/* graph.c - the object graph of a walk as JSON and DOT, Graphviz for
+ * pictures, and the two questions asked the other way round: who points
+ * here (referrers) and how is this reached from a root (path-to). */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "walk.h"
+
+extern char **environ;
+
+/* ---- export ---- */
+
+static void node_json(struct mv_walk *w, size_t i, struct mv_json *j)
+{
+	const struct mv_walk_obj *o = &w->objs[i];
+	struct mv_chunk ch;
+	bool heap = i || !w->pseudo_root ? mv_walk_chunk(w, i, &ch) : false;
+	mv_json_begin_object(j);
+	mv_json_key(j, "id");
+	mv_json_uint(j, i);
+	mv_json_key(j, "address");
+	if (i == 0 && w->pseudo_root)
+		mv_json_null(j);
+	else
+		mv_json_address(j, o->addr);
+	mv_json_key(j, "type");
+	mv_json_string(j, mv_walk_plan_name(w, o->plan));
+	mv_json_key(j, "size");
+	mv_json_uint(j, mv_walk_type_bytes(w, i));
+	mv_json_key(j, "where");
+	mv_json_string(j, i == 0 && w->pseudo_root
+				  ? "value"
+				  : mv_walk_where_name(mv_walk_where(w, i)));
+	mv_json_key(j, "chunk");
+	if (heap) {
+		mv_json_begin_object(j);
+		mv_json_key(j, "start");
+		mv_json_address(j, ch.start);
+		mv_json_key(j, "size");
+		mv_json_uint(j, ch.size);
+		mv_json_key(j, "usable");
+		mv_json_uint(j, ch.usable);
+		mv_json_end_object(j);
+	} else {
+		mv_json_null(j);
+	}
+	mv_json_end_object(j);
+}
+
+void mv_graph_render_json(struct mv_walk *w, const char *root,
+			  struct mv_buf *out)
+{
+	struct mv_json j;
+	mv_json_init(&j, out, false);
+	mv_json_begin_object(&j);
+	mv_json_key(&j, "command");
+	mv_json_string(&j, "graph");
+	mv_json_key(&j, "root");
+	mv_json_string(&j, root);
+	mv_json_key(&j, "partial");
+	mv_json_bool(&j, w->hit_max_objects || w->hit_max_depth ||
+				 w->interrupted);
+	mv_json_key(&j, "nodes");
+	mv_json_begin_array(&j);
+	for (size_t i = 0; i < w->nobjs; i++)
+		node_json(w, i, &j);
+	mv_json_end_array(&j);
+	mv_json_key(&j, "edges");
+	mv_json_begin_array(&j);
+	for (size_t i = 0; i < w->nedges; i++) {
+		const struct mv_walk_edge *e = &w->edges[i];
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "from");
+		mv_json_uint(&j, e->from);
+		mv_json_key(&j, "to");
+		mv_json_uint(&j, e->to);
+		mv_json_key(&j, "field");
+		mv_json_string(&j, w->labels.data + e->label);
+		mv_json_key(&j, "precise");
+		mv_json_bool(&j, !e->guess);
+		mv_json_end_object(&j);
+	}
+	mv_json_end_array(&j);
+	mv_json_end_object(&j);
+	mv_buf_putc(out, '\n');
+}
+
+/* DOT strings: quotes and backslashes escaped, nothing else special. */
+static void dot_string(struct mv_buf *out, const char *s)
+{
+	mv_buf_putc(out, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			mv_buf_putc(out, '\\');
+		if ((unsigned char)*s >= 0x20)
+			mv_buf_putc(out, *s);
+	}
+	mv_buf_putc(out, '"');
+}
+
+void mv_graph_render_dot(struct mv_walk *w, const char *root,
+			 size_t max_nodes, struct mv_buf *out, size_t *cut)
+{
+	size_t n = w->nobjs < max_nodes ? w->nobjs : max_nodes;
+	*cut = w->nobjs - n;
+	struct mv_buf lab;
+	mv_buf_init(&lab);
+	mv_buf_puts(out, "digraph memview {\n"
+			 "\tnode [shape=box, fontname=\"monospace\", "
+			 "fontsize=10];\n\tedge [fontname=\"monospace\", "
+			 "fontsize=9];\n");
+	for (size_t i = 0; i < n; i++) {
+		mv_buf_clear(&lab);
+		if (i == 0)
+			mv_buf_printf(&lab, "%s\\n", root);
+		mv_buf_puts(&lab, mv_walk_plan_name(w, w->objs[i].plan));
+		if (!(i == 0 && w->pseudo_root))
+			mv_buf_printf(&lab, "\\n0x%llx, %llu B",
+				      (unsigned long long)w->objs[i].addr,
+				      (unsigned long long)mv_walk_type_bytes(
+					      w, i));
+		/* Labels hold \n escapes for dot: write them raw. */
+		mv_buf_printf(out, "\tn%zu [label=\"", i);
+		for (const char *s = lab.data ? lab.data : ""; *s; s++) {
+			if (*s == '"')
+				mv_buf_putc(out, '\\');
+			mv_buf_putc(out, *s);
+		}
+		mv_buf_printf(out, "\"%s];\n", i == 0 ? ", style=bold" : "");
+	}
+	for (size_t i = 0; i < w->nedges; i++) {
+		const struct mv_walk_edge *e = &w->edges[i];
+		if (e->from >= n || e->to >= n)
+			continue;
+		mv_buf_printf(out, "\tn%u -> n%u [label=", e->from, e->to);
+		dot_string(out, w->labels.data + e->label);
+		mv_buf_printf(out, "%s];\n", e->guess ? ", style=dashed" : "");
+	}
+	if (*cut) {
+		mv_buf_printf(out, "\tcut [shape=note, label=\"%zu more "
+				   "objects not drawn (DOT is capped at %zu "
+				   "nodes; the JSON export has all)\"];\n",
+			      *cut, max_nodes);
+	}
+	mv_buf_puts(out, "}\n");
+	mv_buf_deinit(&lab);
+}
+
+struct mv_error *mv_graph_write_file(const char *path,
+				     const struct mv_buf *buf)
+{
+	if (buf->oom)
+		return mv_enomem;
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return mv_error_create(MV_ERR_IO, "%s: %s", path,
+				       strerror(errno));
+	size_t n = buf->len ? fwrite(buf->data, 1, buf->len, f) : 0;
+	int bad = n != buf->len || ferror(f);
+	if (fclose(f) || bad)
+		return mv_error_create(MV_ERR_IO, "%s: write failed", path);
+	return NULL;
+}
+
+struct mv_error *mv_graph_run_dot(const char *dot_path, const char *svg_path)
+{
+	/* No shell: the paths are arguments, whatever they contain.  dot's
+	 * own output goes to /dev/null: the exit status says enough, and
+	 * a library must not write to the user's terminal. */
+	posix_spawn_file_actions_t fa;
+	if (posix_spawn_file_actions_init(&fa))
+		return mv_enomem;
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	char *argv[] = {(char *)"dot", (char *)"-Tsvg", (char *)"-o",
+			(char *)svg_path, (char *)dot_path, NULL};
+	pid_t pid;
+	int rc = posix_spawnp(&pid, "dot", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc)
+		return mv_error_create(MV_ERR_NOT_FOUND,
+				       "cannot run Graphviz 'dot' (%s): "
+				       "install the graphviz package",
+				       strerror(rc));
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return mv_error_create(MV_ERR_IO, "waitpid: %s",
+					       strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return mv_error_create(MV_ERR_OTHER,
+				       "dot -Tsvg failed (%s %d) on %s",
+				       WIFEXITED(status) ? "exit status"
+							 : "signal",
+				       WIFEXITED(status) ? WEXITSTATUS(status)
+							 : WTERMSIG(status),
+				       dot_path);
+	return NULL;
+}
+
+/* ---- scanning memory for words ---- */
+
+const char *mv_reg_name(int reg)
+{
+	static const char *const names[MV_NREGS] = {
+		"r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10",
+		"r9", "r8", "rax", "rcx", "rdx", "rsi", "rdi", "orig_rax",
+		"rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base",
+		"ds", "es", "fs", "gs"};
+	return reg >= 0 && reg < MV_NREGS ? names[reg] : "?";
+}
+
+#define SCAN_WINDOW (256u << 10)
+
+struct words {
+	struct mv_target *t;
+	uint8_t *buf;
+	struct mv_error *err;
+	uint64_t scanned;
+	mv_walk_poll_fn poll;
+	void *poll_arg;
+	bool stop;
+};
+
+/* Calls fn for each aligned word of [start, end) whose value is in
+ * [lo, hi). */
+static void scan_range(struct words *ws, uint64_t start, uint64_t end,
+		       uint64_t lo, uint64_t hi, struct mv_ref *tmpl,
+		       bool (*fn)(void *, const struct mv_ref *), void *arg)
+{
+	uint64_t a = (start + 7) & ~7ull;
+	while (a + 8 <= end && !ws->stop && !ws->err) {
+		size_t want = end - a < SCAN_WINDOW ? (size_t)(end - a)
+						    : SCAN_WINDOW;
+		want &= ~(size_t)7;
+		size_t got = mv_target_read_partial(ws->t, a, ws->buf, want);
+		got &= ~(size_t)7;
+		const uint64_t *wd = (const uint64_t *)ws->buf;
+		for (size_t k = 0; k < got / 8; k++) {
+			uint64_t v = wd[k];
+			if (v < lo || v >= hi)
+				continue;
+			tmpl->holder = a + k * 8;
+			tmpl->value = v;
+			if (!fn(arg, tmpl)) {
+				ws->stop = true;
+				return;
+			}
+		}
+		ws->scanned += got;
+		if (ws->poll && ws->scanned >= (64u << 20)) {
+			ws->scanned = 0;
+			if ((ws->err = ws->poll(ws->poll_arg)))
+				return;
+		}
+		if (got < want) {
+			/* Skip the unreadable page and go on. */
+			a = ((a + got) | 4095) + 1;
+			continue;
+		}
+		a += want;
+	}
+}
+
+/* Roots: objfiles' writable data, stacks from the stack pointer up, and
+ * registers. */
+static void scan_roots(struct words *ws, struct mv_program *p, uint64_t lo,
+		       uint64_t hi, bool (*fn)(void *, const struct mv_ref *),
+		       void *arg)
+{
+	struct mv_target *t = ws->t;
+	const struct mv_region *r;
+	size_t nr = mv_target_regions(t, &r);
+	for (size_t i = 0; i < nr && !ws->stop && !ws->err; i++) {
+		if (!(r[i].perms & MV_PERM_W) || !(r[i].perms & MV_PERM_R))
+			continue;
+		struct mv_objfile *o = mv_program_objfile_at(p, r[i].start);
+		if (!o)
+			continue;
+		struct mv_ref tmpl = {.kind = MV_REF_GLOBAL, .reg = -1};
+		scan_range(ws, r[i].start, r[i].end, lo, hi, &tmpl, fn, arg);
+	}
+	const struct mv_thread *th;
+	size_t nt = mv_target_threads(t, &th);
+	for (size_t i = 0; i < nt && !ws->stop && !ws->err; i++) {
+		if (!th[i].has_regs)
+			continue;
+		uint64_t sp = th[i].regs[MV_REG_RSP];
+		const struct mv_region *sr = mv_target_find_region(t, sp);
+		if (sr) {
+			struct mv_ref tmpl = {.kind = MV_REF_STACK,
+					      .tid = th[i].tid, .reg = -1};
+			scan_range(ws, sp, sr->end, lo, hi, &tmpl, fn, arg);
+		}
+		for (int k = 0; k < MV_NREGS && !ws->stop; k++) {
+			uint64_t v = th[i].regs[k];
+			if (k == MV_REG_RSP || k == MV_REG_RIP ||
+			    k == MV_REG_FS_BASE || v < lo || v >= hi)
+				continue;
+			struct mv_ref ref = {.kind = MV_REF_REGISTER,
+					     .value = v, .tid = th[i].tid,
+					     .reg = k};
+			if (!fn(arg, &ref))
+				ws->stop = true;
+		}
+	}
+}
+
+struct mv_error *mv_graph_referrers(struct mv_program *p, struct mv_heap *h,
+				    uint64_t lo, uint64_t hi,
+				    bool (*fn)(void *arg,
+					       const struct mv_ref *ref),
+				    void *arg, mv_walk_poll_fn poll,
+				    void *poll_arg)
+{
+	struct words ws = {.t = mv_program_target(p), .poll = poll,
+			   .poll_arg = poll_arg};
+	if (!ws.t)
+		return mv_error_create(MV_ERR_INVALID, "no memory to scan");
+	ws.buf = malloc(SCAN_WINDOW);
+	if (!ws.buf)
+		return mv_enomem;
+	size_t n = h ? mv_heap_chunk_count(h) : 0;
+	for (size_t i = 0; i < n && !ws.stop && !ws.err; i++) {
+		struct mv_chunk ch;
+		if (!mv_heap_chunk(h, i, &ch) || !(ch.flags & MV_CHUNK_IN_USE) ||
+		    (ch.flags & (MV_CHUNK_FREE_LIST | MV_CHUNK_METADATA |
+				 MV_CHUNK_TOP | MV_CHUNK_CORRUPT)))
+			continue;
+		struct mv_ref tmpl = {.kind = MV_REF_HEAP, .in_chunk = true,
+				      .chunk = ch, .reg = -1};
+		scan_range(&ws, ch.mem, ch.mem + ch.usable, lo, hi, &tmpl, fn,
+			   arg);
+		if (poll && (i & 0xffff) == 0xffff && !ws.err)
+			ws.err = poll(poll_arg);
+	}
+	if (!ws.stop && !ws.err)
+		scan_roots(&ws, p, lo, hi, fn, arg);
+	free(ws.buf);
+	return ws.err;
+}
+
+/* ---- path-to: BFS over chunks from the roots ---- */
+
+#define UNSEEN UINT32_MAX
+#define FROM_ROOT 0x80000000u
+
+struct bfs {
+	struct mv_heap *h;
+	uint32_t *parent;   /* chunk index, FROM_ROOT | root index, UNSEEN */
+	uint32_t *offset;   /* holder's offset inside the parent chunk */
+	uint32_t *queue;
+	size_t qhead, qtail;
+	struct mv_ref *roots;
+	size_t nroots, roots_cap;
+	uint32_t cur;       /* chunk being scanned */
+	uint64_t cur_mem;
+	size_t target;
+	bool found;
+	struct mv_error *err;
+};
+
+static bool in_use(struct mv_heap *h, uint64_t v, size_t *idx)
+{
+	size_t i = mv_heap_chunk_index(h, v);
+	struct mv_chunk ch;
+	if (i == SIZE_MAX || !mv_heap_chunk(h, i, &ch) ||
+	    !(ch.flags & MV_CHUNK_IN_USE) ||
+	    (ch.flags & (MV_CHUNK_FREE_LIST | MV_CHUNK_METADATA |
+			 MV_CHUNK_TOP | MV_CHUNK_CORRUPT)) ||
+	    v < ch.mem)
+		return false;
+	*idx = i;
+	return true;
+}
+
+static bool root_found(void *arg, const struct mv_ref *ref)
+{
+	struct bfs *b = arg;
+	size_t i;
+	if (!in_use(b->h, ref->value, &i) || b->parent[i] != UNSEEN)
+		return true;
+	if (b->nroots == b->roots_cap) {
+		size_t cap = b->roots_cap ? b->roots_cap * 2 : 64;
+		struct mv_ref *r = realloc(b->roots, cap * sizeof(*r));
+		if (!r) {
+			b->err = mv_enomem;
+			return false;
+		}
+		b->roots = r;
+		b->roots_cap = cap;
+	}
+	b->roots[b->nroots] = *ref;
+	b->parent[i] = FROM_ROOT | (uint32_t)b->nroots++;
+	b->queue[b->qtail++] = (uint32_t)i;
+	if (i == b->target) {
+		b->found = true;
+		return false;
+	}
+	return true;
+}
+
+static bool child_found(void *arg, const struct mv_ref *ref)
+{
+	struct bfs *b = arg;
+	size_t i;
+	if (!in_use(b->h, ref->value, &i) || b->parent[i] != UNSEEN)
+		return true;
+	b->parent[i] = b->cur;
+	b->offset[i] = (uint32_t)(ref->holder - b->cur_mem);
+	b->queue[b->qtail++] = (uint32_t)i;
+	if (i == b->target) {
+		b->found = true;
+		return false;
+	}
+	return true;
+}
+
+struct mv_error *mv_graph_path_to(struct mv_program *p, struct mv_heap *h,
+				  uint64_t target, struct mv_path_hop **ret,
+				  size_t *nret, mv_walk_poll_fn poll,
+				  void *poll_arg)
+{
+	*ret = NULL;
+	*nret = 0;
+	size_t n = mv_heap_chunk_count(h);
+	struct bfs b = {.h = h};
+	if (!in_use(h, target, &b.target))
+		return mv_error_create(MV_ERR_NOT_FOUND,
+				       "0x%llx is not inside an in-use heap "
+				       "chunk: path-to answers for heap "
+				       "objects", (unsigned long long)target);
+	if (n >= FROM_ROOT)
+		return mv_error_create(MV_ERR_LIMIT, "too many chunks");
+	b.parent = malloc(n * sizeof(*b.parent));
+	b.offset = malloc(n * sizeof(*b.offset));
+	b.queue = malloc(n * sizeof(*b.queue));
+	struct words ws = {.t = mv_program_target(p), .poll = poll,
+			   .poll_arg = poll_arg};
+	ws.buf = malloc(SCAN_WINDOW);
+	struct mv_error *err = NULL;
+	if (!b.parent || !b.offset || !b.queue || !ws.buf) {
+		err = mv_enomem;
+		goto out;
+	}
+	memset(b.parent, 0xff, n * sizeof(*b.parent));
+	/* Level 0: every root word that points into a chunk.  A lower
+	 * bound filter keeps it cheap: words outside the heap's span are
+	 * not looked up. */
+	struct mv_chunk first, last;
+	mv_heap_chunk(h, 0, &first);
+	mv_heap_chunk(h, n - 1, &last);
+	uint64_t lo = first.start, hi = last.start + last.size;
+	scan_roots(&ws, p, lo, hi, root_found, &b);
+	err = ws.err ? ws.err : b.err;
+	while (!err && !b.found && b.qhead < b.qtail) {
+		uint32_t i = b.queue[b.qhead++];
+		struct mv_chunk ch;
+		mv_heap_chunk(h, i, &ch);
+		b.cur = i;
+		b.cur_mem = ch.mem;
+		struct mv_ref tmpl = {.kind = MV_REF_HEAP, .in_chunk = true,
+				      .chunk = ch, .reg = -1};
+		ws.stop = false;
+		scan_range(&ws, ch.mem, ch.mem + ch.usable, lo, hi, &tmpl,
+			   child_found, &b);
+		err = ws.err ? ws.err : b.err;
+	}
+	if (err || !b.found)
+		goto out;
+	size_t len = 0;
+	for (uint32_t i = (uint32_t)b.target;; i = b.parent[i]) {
+		len++;
+		if (b.parent[i] & FROM_ROOT)
+			break;
+	}
+	struct mv_path_hop *hops = calloc(len, sizeof(*hops));
+	if (!hops) {
+		err = mv_enomem;
+		goto out;
+	}
+	size_t k = len;
+	for (uint32_t i = (uint32_t)b.target;; i = b.parent[i]) {
+		struct mv_chunk ch;
+		mv_heap_chunk(h, i, &ch);
+		struct mv_path_hop *hp = &hops[--k];
+		hp->next_mem = ch.mem;
+		if (b.parent[i] & FROM_ROOT) {
+			hp->from = b.roots[b.parent[i] & ~FROM_ROOT];
+			break;
+		}
+		struct mv_chunk pc;
+		mv_heap_chunk(h, b.parent[i], &pc);
+		hp->from = (struct mv_ref){.kind = MV_REF_HEAP,
+					   .holder = pc.mem + b.offset[i],
+					   .in_chunk = true, .chunk = pc,
+					   .reg = -1};
+		uint64_t v = 0;
+		mv_target_read_partial(ws.t, hp->from.holder, &v, 8);
+		hp->from.value = v;
+	}
+	*ret = hops;
+	*nret = len;
+out:
+	free(b.parent);
+	free(b.offset);
+	free(b.queue);
+	free(b.roots);
+	free(ws.buf);
+	return err;
+}

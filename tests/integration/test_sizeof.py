@@ -1,0 +1,278 @@
+#!/usr/bin/python3
+"""sizeof-deep, graph, referrers and path-to against the deepsize and
+badptrs fixtures: on their cores and on the live programs.  The answer
+key is what each fixture computed while building its structures
+(build/cores/NAME.facts), never memview's own output.
+
+Usage: BUILD=build /usr/bin/python3 tests/integration/test_sizeof.py
+Prints "sizeof: N passed, M failed" last; exits 1 on any failure."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.environ.get("BUILD", "build")
+MEMVIEW = os.path.join(BUILD, "memview")
+passed = 0
+failed = 0
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL %s %s" % (name, detail))
+
+
+def facts(path):
+    d = {}
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            k, _, v = line.rpartition(" ")
+            d[k] = v
+    return d
+
+
+def run(target, args, expect_ok=True, timeout=120):
+    cmd = [MEMVIEW] + target + args
+    p = subprocess.run(cmd, capture_output=True, text=True,
+                       timeout=timeout)
+    if expect_ok and p.returncode != 0:
+        print("FAIL running %s: %s" % (" ".join(cmd), p.stderr.strip()))
+    return p
+
+
+def sizeof(target, root, extra=()):
+    p = run(target, ["sizeof-deep", root, "--json"] + list(extra))
+    try:
+        return json.loads(p.stdout)
+    except ValueError:
+        print("bad JSON from sizeof-deep %s: %r %s" %
+              (root, p.stdout[:200], p.stderr))
+        return None
+
+
+# root, extra options, fact prefix, expected objects key suffix
+CASES = [
+    ("list", [], "list"),
+    ("dlist", [], "dlist"),
+    ("tree", [], "tree"),
+    ("dag", [], "dag"),
+    ("cycle", [], "cycle"),
+    ("parray", ["--len", "struct ptrarray.items=n"], "parray"),
+    ("person", [], "person"),
+    ("vec", ["--len", "struct vec.data=len"], "vec"),
+    ("fam", [], "fam"),
+    ("box", [], "box"),
+    ("vcycle", ["--conservative"], "vcycle"),
+    ("tagged", ["--unions", "first"], "tagged"),
+    ("mixed", [], "mixed"),
+]
+
+
+def check_deepsize(target, f, where):
+    for root, extra, key in CASES:
+        d = sizeof(target, root, extra)
+        name = "%s %s %s" % (where, root, " ".join(extra))
+        if d is None:
+            check(name, False, "no JSON")
+            continue
+        h = d["heap"]
+        want = (int(f["deep %s.objects" % key]),
+                int(f["deep %s.type_bytes" % key]),
+                int(f["deep %s.usable" % key]))
+        got = (h["objects"], h["type_bytes"], h["usable_bytes"])
+        check(name, got == want, "heap (objects, type, usable) %s != "
+              "facts %s" % (got, want))
+        # The root pointer is a global: 8 bytes beside the heap.
+        check(name + " deep_size", d["deep_size"] == want[1] + 8 +
+              (16 if root == "mixed" else 0),
+              "deep_size %s" % d["deep_size"])
+        check(name + " problems", d["problems"]["total"] == 0,
+              str(d["problems"]))
+        check(name + " not partial", not d["partial"])
+    # Without hints: the guesses, said so.
+    d = sizeof(target, "vec")
+    check(where + " vec no hint",
+          d and d["heap"]["type_bytes"] ==
+          int(f["deep vec.type_bytes_nohint"]) and
+          d["guesses"]["single_element"] == 1,
+          str(d and d["guesses"]))
+    d = sizeof(target, "vcycle")
+    check(where + " vcycle plain",
+          d and d["heap"]["objects"] == int(f["deep vcycle.objects_plain"])
+          and d["heap"]["type_bytes"] ==
+          int(f["deep vcycle.type_bytes_plain"]) and
+          d["not_followed"]["untyped_chunks"] == 1, str(d and d["heap"]))
+    d = sizeof(target, "tagged")
+    check(where + " union none",
+          d and d["heap"]["objects"] ==
+          int(f["deep tagged.objects_nounion"]) and
+          d["not_followed"]["union_pointers"] == 1 and
+          d["not_followed"]["function_pointers"] == 1, str(d))
+    d = sizeof(target, "*tree")
+    check(where + " lvalue struct root",
+          d and d["objects"] == int(f["deep tree.objects"]) and
+          d["not_heap"]["objects"] == 0, str(d and d["objects"]))
+    d = sizeof(target, "list", ["--max-objects", "10"])
+    check(where + " max-objects partial",
+          d and d["partial"] and d["limits"]["max_objects_hit"] and
+          d["objects"] == 10 and "--max-objects" in
+          d["limits"]["message"], str(d and d["limits"]))
+    d = sizeof(target, "tree", ["--max-depth", "2"])
+    check(where + " max-depth partial",
+          d and d["partial"] and d["limits"]["max_depth_hit"] and
+          d["heap"]["objects"] == 3, str(d and d["heap"]))
+    d = sizeof(target, "list", ["--top", "3"])
+    check(where + " largest paths",
+          d and len(d["largest"]) == 3 and
+          d["largest"][0]["path"] == "*list" and
+          d["largest"][1]["path"] == "*list->next", str(d and d["largest"]))
+    p = run(target, ["sizeof-deep", "list"])
+    check(where + " text", "deep size" in p.stdout and
+          "problems: none" in p.stdout, p.stdout[:300])
+
+
+def check_bad(target, f, where):
+    d = sizeof(target, "bad")
+    if not d:
+        check(where + " bad", False, "no JSON")
+        return
+    pr = d["problems"]
+    check(where + " bad unmapped", pr["unmapped"] ==
+          int(f["bad.unmapped"]), str(pr))
+    check(where + " bad misaligned", pr["misaligned"] ==
+          int(f["bad.misaligned"]), str(pr))
+    check(where + " bad free", pr["into_free_chunk"] ==
+          int(f["bad.freed"]), str(pr))
+    check(where + " bad good objects",
+          d["heap"]["objects"] == int(f["bad.heap_objects"]),
+          str(d["heap"]))
+    check(where + " bad non-heap",
+          d["not_heap"]["globals"]["objects"] ==
+          int(f["bad.global_objects"]) + 1, str(d["not_heap"]))
+    p = run(target, ["sizeof-deep", "bad"])
+    check(where + " bad summary line", "problems:" in p.stdout and
+          "unmapped" in p.stdout, p.stdout[-300:])
+
+
+def check_graph(target, f, where, tmp):
+    out = os.path.join(tmp, "g.json")
+    dot = os.path.join(tmp, "g.dot")
+    svg = os.path.join(tmp, "g.svg")
+    p = run(target, ["graph", "dag", "--json", out, "--dot", dot,
+                     "--svg", svg])
+    check(where + " graph runs", p.returncode == 0, p.stderr)
+    try:
+        g = json.load(open(out))
+    except (OSError, ValueError) as e:
+        check(where + " graph json", False, str(e))
+        return
+    # root pointer + 6 heap objects; 4 kids + 4 edges to the shared one
+    # + 1 from the root pointer.
+    check(where + " graph nodes", len(g["nodes"]) == 7, len(g["nodes"]))
+    check(where + " graph edges", len(g["edges"]) == 9, len(g["edges"]))
+    labels = sorted(e["field"] for e in g["edges"])
+    check(where + " graph labels", ".kids[3]" in labels and
+          ".kids[0]" in labels, labels)
+    check(where + " dot", open(dot).read().startswith("digraph"))
+    check(where + " svg", "<svg" in open(svg).read())
+
+    d = sizeof(target, "dag")
+    shared = f["addr shared"]
+    p = run(target, ["referrers", shared, "--json"])
+    try:
+        r = json.loads(p.stdout)
+    except ValueError:
+        check(where + " referrers json", False, p.stdout + p.stderr)
+        return
+    # Four kids hold the shared node (registers or stack may too).
+    heap_refs = [x for x in r["referrers"] if x["kind"] == "heap"]
+    check(where + " referrers", len(heap_refs) == 4, r["referrers"])
+    p = run(target, ["path-to", f["addr leafnode"], "--json"])
+    try:
+        r = json.loads(p.stdout)
+    except ValueError:
+        check(where + " path-to json", False, p.stdout + p.stderr)
+        return
+    check(where + " path-to found", r["found"] and
+          r["chain"][0]["root"].startswith("tree"), r)
+    check(where + " path-to length", len(r["chain"]) == 3,
+          len(r.get("chain", [])))
+
+
+def live(fixture, tmp):
+    ready = os.path.join(tmp, "ready")
+    factsf = os.path.join(tmp, "facts")
+    for stale in (ready, factsf):
+        if os.path.exists(stale):
+            os.unlink(stale)
+    env = dict(os.environ, MV_WAIT="1", MV_READY=ready, MV_FACTS=factsf)
+    proc = subprocess.Popen([os.path.join(BUILD, "fixtures", fixture)],
+                            env=env)
+    for _ in range(500):
+        if os.path.exists(ready):
+            break
+        time.sleep(0.01)
+    return proc, facts(factsf)
+
+
+def main():
+    global failed
+    core = os.path.join(BUILD, "cores", "deepsize.core")
+    f = facts(os.path.join(BUILD, "cores", "deepsize.facts"))
+    tmp = tempfile.mkdtemp()
+    check_deepsize(["--core", core], f, "core")
+    check_graph(["--core", core], f, "core", tmp)
+    badcore = os.path.join(BUILD, "cores", "badptrs.core")
+    bf = facts(os.path.join(BUILD, "cores", "badptrs.facts"))
+    check_bad(["--core", badcore], bf, "core")
+
+    for fixture, fn in (("deepsize", check_deepsize),
+                        ("badptrs", check_bad)):
+        proc, lf = live(fixture, tmp)
+        try:
+            fn(["--pid", str(proc.pid)], lf, "live")
+            if fixture == "deepsize":
+                check_graph(["--pid", str(proc.pid)], lf, "live", tmp)
+        finally:
+            proc.kill()
+            proc.wait()
+
+    # A 10-million-node list, live: --max-objects bounds the time.
+    ready = os.path.join(tmp, "ready10m")
+    env = dict(os.environ, MV_WAIT="1", MV_READY=ready,
+               MV_FACTS=os.path.join(tmp, "f10m"), MV_SHAPE="list",
+               MV_NODES="10000000")
+    proc = subprocess.Popen([os.path.join(BUILD, "fixtures", "deepbench")],
+                            env=env)
+    try:
+        for _ in range(6000):
+            if os.path.exists(ready):
+                break
+            time.sleep(0.01)
+        t0 = time.time()
+        d = sizeof(["--pid", str(proc.pid)], "head")
+        dt = time.time() - t0
+        check("live 10M list bounded", d and d["partial"] and
+              d["objects"] == 1000000 and dt < 30,
+              "%.1fs %s" % (dt, d and d["limits"]))
+    finally:
+        proc.kill()
+        proc.wait()
+
+    print("sizeof: %d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
