@@ -213,6 +213,97 @@ struct mv_error *mv_buf_error(const struct mv_buf *b)
 	return b->oom ? mv_enomem : NULL;
 }
 
+/* ---- notes ---- */
+
+void mv_notes_init(struct mv_notes *l, size_t max)
+{
+	l->items = NULL;
+	l->n = 0;
+	l->max = max ? max : 1;
+	l->dropped = 0;
+}
+
+void mv_notes_deinit(struct mv_notes *l)
+{
+	if (l->items) {
+		/* Every slot: calloc'd, so unused ones are NULL. */
+		for (size_t i = 0; i <= l->max; i++)
+			free(l->items[i]);
+	}
+	free(l->items);
+	mv_notes_init(l, l->max);
+}
+
+bool mv_notes_vadd(struct mv_notes *l, const char *fmt, va_list ap)
+{
+	if (l->n >= l->max) {
+		l->dropped++;
+		return true;
+	}
+	if (!l->items) {
+		/* All slots at once, zeroed: the summary slot stays NULL
+		 * until mv_notes_get needs it. */
+		l->items = calloc(l->max + 1, sizeof(*l->items));
+		if (!l->items)
+			return false;
+	}
+	char *msg;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return false;
+	for (char *c = msg; *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	l->items[l->n++] = msg;
+	return true;
+}
+
+bool mv_notes_add(struct mv_notes *l, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	bool ok = mv_notes_vadd(l, fmt, ap);
+	va_end(ap);
+	return ok;
+}
+
+void mv_notes_remove_prefix(struct mv_notes *l, const char *prefix)
+{
+	size_t len = strlen(prefix), m = 0;
+	if (!l->items)
+		return;
+	/* The summary sentence, if any, sits just past the notes. */
+	free(l->items[l->n]);
+	l->items[l->n] = NULL;
+	for (size_t i = 0; i < l->n; i++) {
+		if (strncmp(l->items[i], prefix, len) == 0)
+			free(l->items[i]);
+		else
+			l->items[m++] = l->items[i];
+	}
+	for (size_t i = m; i < l->n; i++)
+		l->items[i] = NULL;
+	l->n = m;
+}
+
+size_t mv_notes_get(struct mv_notes *l, const char *const **ret)
+{
+	static const char *const none[1] = {NULL};
+	if (!l->items) {
+		*ret = none;
+		return 0;
+	}
+	size_t n = l->n;
+	if (l->dropped) {
+		free(l->items[n]);
+		l->items[n] = NULL;
+		if (asprintf(&l->items[n], "... and %zu more not listed",
+			     l->dropped) >= 0)
+			n++;
+	}
+	*ret = (const char *const *)l->items;
+	return n;
+}
+
 /* ---- JSON ---- */
 
 void mv_json_init(struct mv_json *j, struct mv_buf *out, bool pretty)

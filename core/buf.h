@@ -33,6 +33,28 @@ void mv_buf_escape(struct mv_buf *b, const char *s, size_t len, char quote);
 char *mv_buf_steal(struct mv_buf *b);
 struct mv_error *mv_buf_error(const struct mv_buf *b);
 
+/* A bounded list of one-sentence notes (warnings, problems found in
+ * target data).  Hostile input could otherwise produce a sentence per
+ * byte: past max, notes are only counted, and the list ends with one
+ * sentence saying how many were left out. */
+struct mv_notes {
+	char **items;  /* max + 1 slots once used: the last for the summary */
+	size_t n;
+	size_t max;
+	size_t dropped;
+};
+
+void mv_notes_init(struct mv_notes *l, size_t max);
+void mv_notes_deinit(struct mv_notes *l);
+/* False only on out-of-memory (the note is then lost, nothing else). */
+bool mv_notes_add(struct mv_notes *l, const char *fmt, ...) MV_PRINTF(2, 3);
+bool mv_notes_vadd(struct mv_notes *l, const char *fmt, va_list ap);
+/* Forgets the notes that start with prefix. */
+void mv_notes_remove_prefix(struct mv_notes *l, const char *prefix);
+/* The notes, with "... and N more not listed" last if any were dropped.
+ * Valid until the next add or deinit. */
+size_t mv_notes_get(struct mv_notes *l, const char *const **ret);
+
 /* A streaming JSON writer.  It tracks nesting to place commas; keys are
  * written with mv_json_key() before a value inside an object. */
 #define MV_JSON_MAX_DEPTH 64

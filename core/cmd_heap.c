@@ -214,13 +214,9 @@ static void human(uint64_t v, char *buf, size_t size)
 struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 {
 	struct mv_session *s = ctx->session;
-	struct mv_error *err = mv_session_need_target(s);
+	struct mv_error *err = mv_session_need_memory(s);
 	if (err)
 		return err;
-	if (!s->target)
-		return mv_error_create(MV_ERR_INVALID,
-				       "no memory: open a core (--core) or a "
-				       "process (--pid)");
 	struct mv_heap_options o = {0};
 	if (mv_opt_flag(ctx, "no-symbols"))
 		o.flags |= MV_HEAP_IGNORE_SYMBOLS;

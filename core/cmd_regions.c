@@ -17,13 +17,9 @@ static void perms_string(uint32_t perms, bool sharing_known, char out[5])
 struct mv_error *mv_cmd_regions(struct mv_cmd_ctx *ctx)
 {
 	struct mv_session *s = ctx->session;
-	struct mv_error *err = mv_session_need_target(s);
+	struct mv_error *err = mv_session_need_memory(s);
 	if (err)
 		return err;
-	if (!s->target)
-		return mv_error_create(MV_ERR_INVALID,
-				       "no memory: open a core (--core) or a "
-				       "process (--pid)");
 	const struct mv_region *r;
 	size_t n = mv_target_regions(s->target, &r);
 	bool is_core = !strcmp(mv_target_kind(s->target), "core");

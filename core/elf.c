@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
+
 struct mv_elf {
 	char *path;
 	const unsigned char *data;
@@ -40,8 +42,7 @@ struct mv_elf {
 	const char *debuglink;
 	uint32_t debuglink_crc;
 	bool has_debug_info;
-	char **warnings;
-	size_t nwarnings;
+	struct mv_notes warnings;
 };
 
 static bool in_bounds(size_t size, uint64_t off, uint64_t len)
@@ -54,17 +55,12 @@ static bool in_bounds(size_t size, uint64_t off, uint64_t len)
 static void elf_warn(struct mv_elf *e, const char *fmt, ...) MV_PRINTF(2, 3);
 static void elf_warn(struct mv_elf *e, const char *fmt, ...)
 {
-	char **w = realloc(e->warnings, (e->nwarnings + 1) * sizeof(*w));
-	if (!w)
-		return;
-	e->warnings = w;
+	if (!e->warnings.max)
+		mv_notes_init(&e->warnings, 100);
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg;
-	int n = vasprintf(&msg, fmt, ap);
+	mv_notes_vadd(&e->warnings, fmt, ap);
 	va_end(ap);
-	if (n >= 0)
-		e->warnings[e->nwarnings++] = msg;
 }
 
 static const char *section_name(const struct mv_elf *e, const Elf64_Shdr *sh)
@@ -531,9 +527,7 @@ void mv_elf_destroy(struct mv_elf *e)
 		return;
 	if (e->mapped)
 		munmap((void *)e->data, e->size);
-	for (size_t i = 0; i < e->nwarnings; i++)
-		free(e->warnings[i]);
-	free(e->warnings);
+	mv_notes_deinit(&e->warnings);
 	free(e->loads);
 	free(e->shdrs);
 	free(e->syms);
@@ -607,8 +601,7 @@ bool mv_elf_has_debug_info(const struct mv_elf *e)
 
 size_t mv_elf_warnings(const struct mv_elf *e, const char *const **ret)
 {
-	*ret = (const char *const *)e->warnings;
-	return e->nwarnings;
+	return mv_notes_get((struct mv_notes *)&e->warnings, ret);
 }
 
 uint32_t mv_elf_crc32(uint32_t crc, const void *data, size_t len)

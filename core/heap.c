@@ -115,22 +115,13 @@ struct mv_error *mv_heap_note(struct mv_heap *h, const char *fmt, ...)
 {
 	/* Bounded: a heap full of garbage must not produce a million
 	 * sentences; the count of the rest is given at the end. */
-	if (h->nnotes >= MV_HEAP_MAX_NOTES) {
-		h->notes_dropped++;
-		return NULL;
-	}
-	char **n = realloc(h->notes, (h->nnotes + 2) * sizeof(*n));
-	if (!n)
-		return mv_enomem;
-	h->notes = n;
+	if (!h->notes.max)
+		mv_notes_init(&h->notes, MV_HEAP_MAX_NOTES);
 	va_list ap;
 	va_start(ap, fmt);
-	int r = vasprintf(&n[h->nnotes], fmt, ap);
+	bool ok = mv_notes_vadd(&h->notes, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return mv_enomem;
-	h->nnotes++;
-	return NULL;
+	return ok ? NULL : mv_enomem;
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -209,9 +200,7 @@ static void heap_free(struct mv_heap *h)
 	free(h->chunks);
 	free(h->arenas);
 	free(h->segments);
-	for (size_t i = 0; i < h->nnotes; i++)
-		free(h->notes[i]);
-	free(h->notes);
+	mv_notes_deinit(&h->notes);
 	free(h);
 }
 
@@ -240,14 +229,6 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 		struct mv_error *err = (*m)->open(h, o);
 		if (!err)
 			err = mv_heap_sort(h);
-		if (!err && h->notes_dropped) {
-			size_t dropped = h->notes_dropped;
-			h->notes_dropped = 0;
-			h->nnotes--; /* make room for the summary */
-			free(h->notes[h->nnotes]);
-			err = mv_heap_note(h, "... and %zu more problems not "
-					      "listed", dropped + 1);
-		}
 		if (!err) {
 			mv_error_destroy(first);
 			*ret = h;
@@ -343,8 +324,7 @@ size_t mv_heap_chunk_index(struct mv_heap *h, uint64_t address)
 
 size_t mv_heap_notes(struct mv_heap *h, const char *const **ret)
 {
-	*ret = (const char *const *)h->notes;
-	return h->nnotes;
+	return mv_notes_get(&h->notes, ret);
 }
 
 const struct mv_heap_entry *mv_heap_entries(struct mv_heap *h, size_t *n)

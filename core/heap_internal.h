@@ -7,6 +7,7 @@
 #ifndef MV_HEAP_INTERNAL_H
 #define MV_HEAP_INTERNAL_H
 
+#include "buf.h"
 #include "heap.h"
 
 /* Which free list a chunk was found on (MV_CHUNK_FREE_LIST), or how it
@@ -105,9 +106,7 @@ struct mv_heap {
 	size_t narenas;
 	struct mv_heap_segment *segments;
 	size_t nsegments;
-	char **notes;
-	size_t nnotes;
-	size_t notes_dropped;
+	struct mv_notes notes; /* bounded by MV_HEAP_MAX_NOTES */
 	bool with_symbols;
 };
 

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "dwarf.h"
 #include "program.h"
 
@@ -70,8 +71,7 @@ struct mv_program {
 	size_t nobjfiles, capobjfiles;
 	struct synth *synth[SYNTH_BUCKETS];
 	struct mv_type *void_type;
-	char **warnings;
-	size_t nwarnings;
+	struct mv_notes warnings;
 	char **notes; /* find_type sentences, kept for the program's life */
 	size_t nnotes;
 };
@@ -85,23 +85,17 @@ static void program_warn(struct mv_program *p, const char *fmt, ...)
 	MV_PRINTF(2, 3);
 static void program_warn(struct mv_program *p, const char *fmt, ...)
 {
-	char **w = realloc(p->warnings, (p->nwarnings + 1) * sizeof(*w));
-	if (!w)
-		return;
-	p->warnings = w;
+	if (!p->warnings.max)
+		mv_notes_init(&p->warnings, 100);
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg;
-	int n = vasprintf(&msg, fmt, ap);
+	mv_notes_vadd(&p->warnings, fmt, ap);
 	va_end(ap);
-	if (n >= 0)
-		p->warnings[p->nwarnings++] = msg;
 }
 
 size_t mv_program_warnings(struct mv_program *p, const char *const **ret)
 {
-	*ret = (const char *const *)p->warnings;
-	return p->nwarnings;
+	return mv_notes_get(&p->warnings, ret);
 }
 
 struct mv_error *mv_program_create(struct mv_target *target,
@@ -151,9 +145,7 @@ void mv_program_destroy(struct mv_program *p)
 		}
 	}
 	free(p->void_type);
-	for (size_t i = 0; i < p->nwarnings; i++)
-		free(p->warnings[i]);
-	free(p->warnings);
+	mv_notes_deinit(&p->warnings);
 	for (size_t i = 0; i < p->nnotes; i++)
 		free(p->notes[i]);
 	free(p->notes);
@@ -661,14 +653,7 @@ add:
 /* Forgets the warnings about a file the user has replaced. */
 static void drop_warnings(struct mv_program *p, const char *path)
 {
-	size_t len = strlen(path), m = 0;
-	for (size_t i = 0; i < p->nwarnings; i++) {
-		if (strncmp(p->warnings[i], path, len) == 0)
-			free(p->warnings[i]);
-		else
-			p->warnings[m++] = p->warnings[i];
-	}
-	p->nwarnings = m;
+	mv_notes_remove_prefix(&p->warnings, path);
 }
 
 /* Replaces the executable found in the target by the file the user

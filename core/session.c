@@ -179,6 +179,18 @@ struct mv_error *mv_session_need_target(struct mv_session *s)
 	return NULL;
 }
 
+struct mv_error *mv_session_need_memory(struct mv_session *s)
+{
+	struct mv_error *err = mv_session_need_target(s);
+	if (err)
+		return err;
+	if (!s->target)
+		return mv_error_create(MV_ERR_INVALID,
+				       "no memory: open a core (--core) or a "
+				       "process (--pid)");
+	return NULL;
+}
+
 struct mv_error *mv_session_parse_type(struct mv_session *s, const char *name,
 				       struct mv_type **ret)
 {

@@ -34,7 +34,10 @@ struct mv_error *mv_session_eval(struct mv_session *s, const char *expr,
 struct mv_error *mv_session_parse_type(struct mv_session *s,
 				       const char *name,
 				       struct mv_type **ret);
-/* Fails with a clear message when there is no memory to read. */
+/* Fails with a clear message when nothing is open. */
 struct mv_error *mv_session_need_target(struct mv_session *s);
+/* Fails with a clear message when there is no memory to read (types
+ * only, from --exe alone). */
+struct mv_error *mv_session_need_memory(struct mv_session *s);
 
 #endif

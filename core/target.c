@@ -29,30 +29,15 @@ struct mv_error *mv_target_alloc(const struct mv_target_ops *ops,
 
 bool mv_target_warn(struct mv_target *t, const char *fmt, ...)
 {
-	/* A hostile core could otherwise produce a warning per note. */
-	if (t->nwarnings >= MV_TARGET_MAX_WARNINGS) {
-		t->warnings_dropped++;
-		return true;
-	}
-	char **w = realloc(t->warnings, (t->nwarnings + 1) * sizeof(*w));
-	if (!w)
-		return false;
-	t->warnings = w;
-	int n;
-	if (t->nwarnings == MV_TARGET_MAX_WARNINGS - 1) {
-		/* The last slot says that there were more. */
-		t->warnings_dropped++;
-		n = asprintf(&w[t->nwarnings], "more warnings not shown");
-	} else {
-		va_list ap;
-		va_start(ap, fmt);
-		n = vasprintf(&w[t->nwarnings], fmt, ap);
-		va_end(ap);
-	}
-	if (n < 0)
-		return false;
-	t->nwarnings++;
-	return true;
+	/* Bounded: a hostile core could otherwise produce a warning per
+	 * note. */
+	if (!t->warnings.max)
+		mv_notes_init(&t->warnings, MV_TARGET_MAX_WARNINGS);
+	va_list ap;
+	va_start(ap, fmt);
+	bool ok = mv_notes_vadd(&t->warnings, fmt, ap);
+	va_end(ap);
+	return ok;
 }
 
 long mv_target_region_index(const struct mv_target *t, uint64_t address)
@@ -165,9 +150,7 @@ void mv_target_destroy(struct mv_target *t)
 	mv_target_clear_regions(t);
 	free(t->threads);
 	free(t->auxv);
-	for (size_t i = 0; i < t->nwarnings; i++)
-		free(t->warnings[i]);
-	free(t->warnings);
+	mv_notes_deinit(&t->warnings);
 	free(t->path);
 	free(t);
 }
@@ -698,8 +681,7 @@ size_t mv_target_warnings(struct mv_target *t, const char *const **ret)
 		*ret = NULL;
 		return 0;
 	}
-	*ret = (const char *const *)t->warnings;
-	return t->nwarnings;
+	return mv_notes_get(&t->warnings, ret);
 }
 
 void mv_target_invalidate(struct mv_target *t)

@@ -7,6 +7,7 @@
 #ifndef MV_TARGET_H
 #define MV_TARGET_H
 
+#include "buf.h"
 #include "memview.h"
 
 /* Caps on counts driven by target data, so that a hostile file can make
@@ -84,9 +85,7 @@ struct mv_target {
 	size_t nthreads;
 	uint64_t *auxv; /* (type, value) pairs, without AT_NULL */
 	size_t nauxv;
-	char **warnings;
-	size_t nwarnings;
-	size_t warnings_dropped;
+	struct mv_notes warnings; /* bounded by MV_TARGET_MAX_WARNINGS */
 	/* Page cache for process and callback targets. */
 	struct mv_page_cache cache;
 	bool has_cache;

@@ -174,6 +174,27 @@ static void test_help_is_generated_from_table(void **state)
 	assert_string_equal(names[0], mv_commands[0]->debugger_name);
 }
 
+static void test_notes_bounded(void **state)
+{
+	(void)state;
+	struct mv_notes l;
+	mv_notes_init(&l, 3);
+	const char *const *items;
+	assert_int_equal(mv_notes_get(&l, &items), 0);
+	for (int i = 0; i < 10; i++)
+		assert_true(mv_notes_add(&l, "note %d\nline", i));
+	size_t n = mv_notes_get(&l, &items);
+	assert_int_equal(n, 4);
+	assert_string_equal(items[0], "note 0 line");
+	assert_string_equal(items[2], "note 2 line");
+	assert_string_equal(items[3], "... and 7 more not listed");
+	mv_notes_remove_prefix(&l, "note 1");
+	n = mv_notes_get(&l, &items);
+	assert_int_equal(n, 3);
+	assert_string_equal(items[1], "note 2 line");
+	mv_notes_deinit(&l);
+}
+
 static void test_error_static_nomem(void **state)
 {
 	(void)state;
@@ -201,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_parse_options_and_join),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_help_is_generated_from_table),
+		cmocka_unit_test(test_notes_bounded),
 		cmocka_unit_test(test_error_static_nomem),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
