@@ -16,11 +16,6 @@ static struct mv_error *poll_ctx(void *arg)
 	return mv_ctx_poll(arg);
 }
 
-static bool find_chunk(void *arg, uint64_t address, struct mv_chunk *ret)
-{
-	return mv_heap_find_chunk(arg, address, ret);
-}
-
 /* "struct vec.data=len" -> hint; the type is normalised to the C
  * spelling of its stripped type, so that typedef names work too. */
 static struct mv_error *parse_hint(struct mv_cmd_ctx *ctx, const char *spec,
@@ -195,10 +190,20 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 		mv_error_destroy(err);
 		su->heap = NULL;
 	} else {
-		o.find_chunk = find_chunk;
-		o.chunk_arg = su->heap;
+		if ((err = mv_chunk_dir_create(su->heap, &su->dir))) {
+			mv_heap_destroy(su->heap);
+			free(su->hints);
+			return err;
+		}
+		o.find_chunk = mv_chunk_dir_find;
+		o.chunk_arg = su->dir;
+		o.nchunks = mv_heap_chunk_count(su->heap);
+		/* Heap objects are marked in the chunk bitmap; the table
+		 * needs room for the others only (and for all in graph). */
+		o.expect_objects = keep_edges ? o.nchunks + 1024 : 0;
 	}
 	if ((err = mv_walk_init(&su->walk, s->program, &o))) {
+		mv_chunk_dir_destroy(su->dir);
 		if (su->heap)
 			mv_heap_destroy(su->heap);
 		free(su->hints);
@@ -225,6 +230,7 @@ void mv_sizeof_teardown(struct mv_sizeof_setup *su)
 {
 	if (su->inited)
 		mv_walk_deinit(&su->walk);
+	mv_chunk_dir_destroy(su->dir);
 	if (su->heap)
 		mv_heap_destroy(su->heap);
 	free(su->hints);

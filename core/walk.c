@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap_internal.h"
 #include "walk.h"
 
 #define PLAN_MAX_NEST 16      /* types nested by value, bounded */
@@ -416,25 +417,58 @@ static inline uint64_t key_of(struct mv_walk *w, size_t i)
 	return lo < w->ninterior ? w->interior[lo].key : w->objs[i].addr;
 }
 
-static inline size_t slot_of(uint64_t key, size_t cap)
+/* Whether record i is marked in the chunk bitmap rather than the
+ * table (a rebuild asks; rare, so the lookup may be slow). */
+static bool in_bitmap(struct mv_walk *w, size_t i)
+{
+	struct mv_chunk ch;
+	size_t idx;
+	return w->chunk_seen && w->opt.find_chunk &&
+	       w->opt.find_chunk(w->opt.chunk_arg, w->objs[i].addr, &ch,
+				 &idx) &&
+	       idx < w->opt.nchunks && (ch.flags & MV_CHUNK_IN_USE) &&
+	       !(ch.flags & (MV_CHUNK_FREE_LIST | MV_CHUNK_TOP |
+			     MV_CHUNK_METADATA | MV_CHUNK_CORRUPT)) &&
+	       (w->chunk_seen[idx / 64] >> (idx % 64) & 1);
+}
+
+static inline uint64_t hash_of(uint64_t key)
 {
 	uint64_t h = (key >> 3) * 0x9e3779b97f4a7c15ull;
-	h ^= h >> 29;
+	return h ^ (h >> 29);
+}
+
+static inline size_t slot_of(uint64_t h, size_t cap)
+{
 	/* Any capacity, not only powers of two: multiply-shift. */
 	return (size_t)(((unsigned __int128)h * cap) >> 64);
+}
+
+static inline uint32_t entry_of(struct mv_walk *w, uint64_t h,
+				uint32_t index)
+{
+	if (w->idx_bits >= 32)
+		return index + 1;
+	/* The fingerprint takes the hash bits the slot did not use. */
+	return (uint32_t)((h & 0xffffffffu) >> w->idx_bits << w->idx_bits) |
+	       (index + 1);
 }
 
 static bool visited(struct mv_walk *w, uint64_t key, uint32_t *ret)
 {
 	if (!w->table_cap)
 		return false;
-	size_t i = slot_of(key, w->table_cap);
+	uint64_t h = hash_of(key);
+	size_t i = slot_of(h, w->table_cap);
+	uint32_t mask = w->idx_bits >= 32 ? 0xffffffffu
+					  : (1u << w->idx_bits) - 1;
+	uint32_t fp = entry_of(w, h, 0) & ~mask;
 	for (;;) {
 		uint32_t v = w->table[i];
 		if (!v)
 			return false;
-		if (key_of(w, v - 1) == key) {
-			*ret = v - 1;
+		if ((v & ~mask) == fp && key_of(w, (v & mask) - 1) == key) {
+			*ret = (v & mask) - 1;
 			return true;
 		}
 		if (++i == w->table_cap)
@@ -444,11 +478,12 @@ static bool visited(struct mv_walk *w, uint64_t key, uint32_t *ret)
 
 static void table_put(struct mv_walk *w, uint64_t key, uint32_t index)
 {
-	size_t i = slot_of(key, w->table_cap);
+	uint64_t h = hash_of(key);
+	size_t i = slot_of(h, w->table_cap);
 	while (w->table[i])
 		if (++i == w->table_cap)
 			i = 0;
-	w->table[i] = index + 1;
+	w->table[i] = entry_of(w, h, index);
 }
 
 /* Keeps the table at most 3/4 full; grows by half, rebuilding from the
@@ -458,6 +493,12 @@ static struct mv_error *table_reserve(struct mv_walk *w, size_t n)
 	if (n * 4 <= w->table_cap * 3)
 		return NULL;
 	size_t cap = w->table_cap ? w->table_cap + w->table_cap / 2 : 1024;
+	if (!w->table_cap && w->opt.expect_objects) {
+		uint64_t e = w->opt.expect_objects < w->opt.max_objects
+				     ? w->opt.expect_objects
+				     : w->opt.max_objects;
+		cap = (size_t)(e + e / 3 + 1024);
+	}
 	while (n * 4 > cap * 3)
 		cap += cap / 2;
 	free(w->table);
@@ -468,7 +509,8 @@ static struct mv_error *table_reserve(struct mv_walk *w, size_t n)
 	}
 	w->table_cap = cap;
 	for (size_t i = 0; i < w->nobjs; i++)
-		table_put(w, key_of(w, i), (uint32_t)i);
+		if (!in_bitmap(w, i))
+			table_put(w, key_of(w, i), (uint32_t)i);
 	return NULL;
 }
 
@@ -489,6 +531,11 @@ struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 	/* Records are indexed by 32 bits, with the top one spare. */
 	if (w->opt.max_objects > 0x7ffffffeu)
 		w->opt.max_objects = 0x7ffffffeu;
+	/* Enough bits for index + 1; the rest are the fingerprint. */
+	w->idx_bits = 1;
+	while (w->idx_bits < 32 &&
+	       (1ull << w->idx_bits) <= w->opt.max_objects + 1)
+		w->idx_bits++;
 	mv_buf_init(&w->labels);
 	struct mv_error *err = builtin_plan(w, MV_WALK_STRING,
 					    "char[] (string)");
@@ -497,6 +544,14 @@ struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 	if (err) {
 		mv_walk_deinit(w);
 		return err;
+	}
+	if (w->opt.find_chunk && w->opt.nchunks && !w->opt.keep_edges) {
+		w->chunk_seen = calloc((w->opt.nchunks + 63) / 64,
+				       sizeof(uint64_t));
+		if (!w->chunk_seen) {
+			mv_walk_deinit(w);
+			return mv_enomem;
+		}
 	}
 	/* Thread stacks: the regions holding each thread's stack pointer. */
 	if (w->target) {
@@ -530,6 +585,7 @@ void mv_walk_deinit(struct mv_walk *w)
 	free(w->stats);
 	free(w->objs);
 	free(w->table);
+	free(w->chunk_seen);
 	free(w->interior);
 	free(w->edges);
 	free(w->stack_lo);
@@ -676,7 +732,8 @@ static struct mv_error *add_edge(struct scan *sc, uint32_t to, bool guess)
 }
 
 static struct mv_error *append_obj(struct mv_walk *w,
-				   const struct mv_walk_obj *o, uint64_t key)
+				   const struct mv_walk_obj *o, uint64_t key,
+				   bool in_table)
 {
 	struct mv_error *err;
 	if (w->nobjs == w->objs_cap) {
@@ -703,9 +760,12 @@ static struct mv_error *append_obj(struct mv_walk *w,
 	w->objs[w->nobjs] = *o;
 	if (key != o->addr)
 		w->objs[w->nobjs].plan |= INTERIOR_BIT;
-	if ((err = table_reserve(w, w->nobjs + 1)))
-		return err;
-	table_put(w, key, (uint32_t)w->nobjs);
+	if (in_table) {
+		if ((err = table_reserve(w, w->ntable + 1)))
+			return err;
+		table_put(w, key, (uint32_t)w->nobjs);
+		w->ntable++;
+	}
 	w->nobjs++;
 	return NULL;
 }
@@ -736,16 +796,20 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 			w->problems[MV_PROB_MISALIGNED]++;
 		return;
 	}
-	if (!mv_target_is_mapped(w->target, value)) {
+	struct mv_chunk ch;
+	bool heap = false;
+	uint64_t key = value;
+	/* The chunk index answers first: a chunk is mapped memory, so the
+	 * common case needs no region lookup. */
+	size_t cidx = SIZE_MAX;
+	bool in_chunk = w->opt.find_chunk &&
+			w->opt.find_chunk(w->opt.chunk_arg, value, &ch, &cidx);
+	if (!in_chunk && !mv_target_is_mapped(w->target, value)) {
 		if (!find)
 			w->problems[MV_PROB_UNMAPPED]++;
 		return;
 	}
-	struct mv_chunk ch;
-	bool heap = false;
-	uint64_t key = value;
-	if (w->opt.find_chunk &&
-	    w->opt.find_chunk(w->opt.chunk_arg, value, &ch)) {
+	if (in_chunk) {
 		if (ch.flags & MV_CHUNK_CORRUPT) {
 			if (!find)
 				w->problems[MV_PROB_CORRUPT]++;
@@ -770,7 +834,11 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 		return;
 	}
 	uint32_t seen;
-	if (visited(w, key, &seen)) {
+	bool by_bit = heap && w->chunk_seen && cidx < w->opt.nchunks;
+	if (by_bit) {
+		if (w->chunk_seen[cidx / 64] & (1ull << (cidx % 64)))
+			return;
+	} else if (visited(w, key, &seen)) {
 		if (w->opt.keep_edges)
 			sc->err = add_edge(sc, seen, guess);
 		return;
@@ -790,7 +858,9 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 		w->void_nonheap++;
 		return;
 	}
-	if (!readable(w, value)) {
+	/* Heap objects: the model read their chunk's header just before
+	 * them; a short read later counts as truncated. */
+	if (!heap && !readable(w, value)) {
 		w->problems[MV_PROB_UNREADABLE]++;
 		return;
 	}
@@ -838,8 +908,10 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 	uint64_t tb = obj_type_bytes(w, &o);
 	uint64_t bytes = heap ? ch.size : tb;
 	o.bytes = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
-	if ((sc->err = append_obj(w, &o, key)))
+	if ((sc->err = append_obj(w, &o, key, !by_bit)))
 		return;
+	if (by_bit)
+		w->chunk_seen[cidx / 64] |= 1ull << (cidx % 64);
 	struct mv_walk_stat *s = &w->stats[plan];
 	s->objects++;
 	s->type_bytes += tb;
@@ -991,8 +1063,9 @@ static void scan_words(struct scan *sc, uint64_t addr, uint64_t len)
 			uint64_t v;
 			memcpy(&v, sc->buf + off, 8);
 			struct mv_chunk ch;
+			size_t ci;
 			if (v < 4096 || !w->opt.find_chunk ||
-			    !w->opt.find_chunk(w->opt.chunk_arg, v, &ch) ||
+			    !w->opt.find_chunk(w->opt.chunk_arg, v, &ch, &ci) ||
 			    !(ch.flags & MV_CHUNK_IN_USE))
 				continue;
 			sc->multi = false;
@@ -1065,7 +1138,7 @@ static struct mv_error *walk_from(struct mv_walk *w,
 	struct scan sc;
 	memset(&sc, 0, sizeof(sc));
 	sc.w = w;
-	if ((err = append_obj(w, root, key)))
+	if ((err = append_obj(w, root, key, true)))
 		return err;
 	/* BFS: records [0, level_end) are at depth <= level. */
 	size_t level_end = 1;
@@ -1111,9 +1184,13 @@ static struct mv_error *root_record(struct mv_walk *w, uint32_t plan,
 				    struct mv_walk_obj *o, uint64_t *key)
 {
 	struct mv_chunk ch;
+	size_t ci = SIZE_MAX;
 	bool heap = w->opt.find_chunk &&
-		    w->opt.find_chunk(w->opt.chunk_arg, address, &ch) &&
+		    w->opt.find_chunk(w->opt.chunk_arg, address, &ch, &ci) &&
 		    (ch.flags & MV_CHUNK_IN_USE) && address >= ch.mem;
+	/* Pointers back to the root's chunk are answered by the bitmap. */
+	if (heap && w->chunk_seen && ci < w->opt.nchunks)
+		w->chunk_seen[ci / 64] |= 1ull << (ci % 64);
 	*key = heap ? ch.mem : address;
 	o->addr = address;
 	o->parent = 0;
@@ -1198,7 +1275,7 @@ struct mv_error *mv_walk_run_pointer(struct mv_walk *w,
 	struct scan sc;
 	memset(&sc, 0, sizeof(sc));
 	sc.w = w;
-	if ((e2 = append_obj(w, &o, 0)))
+	if ((e2 = append_obj(w, &o, 0, true)))
 		return e2;
 	/* Follow the value as the root's slot would, then walk on from
 	 * what it found; the pseudo-root stays record 0. */
@@ -1277,8 +1354,10 @@ uint64_t mv_walk_type_bytes(struct mv_walk *w, size_t i)
 
 bool mv_walk_chunk(struct mv_walk *w, size_t i, struct mv_chunk *ret)
 {
+	size_t idx;
 	return w->opt.find_chunk &&
-	       w->opt.find_chunk(w->opt.chunk_arg, w->objs[i].addr, ret) &&
+	       w->opt.find_chunk(w->opt.chunk_arg, w->objs[i].addr, ret,
+				 &idx) &&
 	       (ret->flags & MV_CHUNK_IN_USE);
 }
 
@@ -1339,4 +1418,116 @@ const char *mv_walk_where_name(enum mv_walk_where where)
 		[MV_WHERE_OTHER] = "other",
 	};
 	return (unsigned)where < MV_WHERE_COUNT_ ? names[where] : "?";
+}
+
+/* ------------------------------------------------------------------ */
+/* A chunk directory for fast lookups                                  */
+/* ------------------------------------------------------------------ */
+
+#define DIR_SHIFT 8                 /* one entry per 256 bytes */
+#define DIR_MAX_SPAN (16ull << 30)  /* bigger segments: binary search */
+
+struct dir_seg {
+	uint64_t start, end;
+	uint32_t *first; /* per line: last chunk starting at or before it */
+};
+
+struct mv_chunk_dir {
+	struct mv_heap *h;
+	const struct mv_heap_entry *e;
+	size_t n;
+	struct dir_seg *segs;
+	size_t nsegs;
+};
+
+void mv_chunk_dir_destroy(struct mv_chunk_dir *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->nsegs; i++)
+		free(d->segs[i].first);
+	free(d->segs);
+	free(d);
+}
+
+struct mv_error *mv_chunk_dir_create(struct mv_heap *h,
+				     struct mv_chunk_dir **ret)
+{
+	struct mv_chunk_dir *d = calloc(1, sizeof(*d));
+	if (!d)
+		return mv_enomem;
+	d->h = h;
+	d->e = mv_heap_entries(h, &d->n);
+	size_t ns;
+	const struct mv_heap_segment *sg = mv_heap_segments(h, &ns);
+	d->segs = calloc(ns ? ns : 1, sizeof(*d->segs));
+	if (!d->segs) {
+		mv_chunk_dir_destroy(d);
+		return mv_enomem;
+	}
+	for (size_t k = 0; k < ns; k++) {
+		uint64_t start = sg[k].start, end = sg[k].end;
+		if (end <= start || end - start > DIR_MAX_SPAN)
+			continue;
+		size_t lines = (size_t)((end - start) >> DIR_SHIFT) + 1;
+		uint32_t *first = malloc(lines * sizeof(*first));
+		if (!first) {
+			mv_chunk_dir_destroy(d);
+			return mv_enomem;
+		}
+		/* Merge the lines with the sorted chunks. */
+		size_t i = mv_heap_chunk_index(h, start);
+		if (i == SIZE_MAX) {
+			/* No chunk contains start: the first one after. */
+			size_t lo = 0, hi = d->n;
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+				if (d->e[mid].start < start)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			i = lo;
+		}
+		for (size_t l = 0; l < lines; l++) {
+			uint64_t a = start + ((uint64_t)l << DIR_SHIFT);
+			while (i + 1 < d->n && d->e[i + 1].start <= a)
+				i++;
+			first[l] = (uint32_t)(i < UINT32_MAX ? i : UINT32_MAX);
+		}
+		struct dir_seg *s = &d->segs[d->nsegs++];
+		s->start = start;
+		s->end = end;
+		s->first = first;
+	}
+	*ret = d;
+	return NULL;
+}
+
+bool mv_chunk_dir_find(void *dir, uint64_t address, struct mv_chunk *ret,
+		       size_t *index)
+{
+	struct mv_chunk_dir *d = dir;
+	size_t i = SIZE_MAX;
+	for (size_t k = 0; k < d->nsegs; k++) {
+		const struct dir_seg *s = &d->segs[k];
+		if (address < s->start || address >= s->end)
+			continue;
+		i = s->first[(address - s->start) >> DIR_SHIFT];
+		if (i >= d->n)
+			return false;
+		while (i + 1 < d->n && d->e[i + 1].start <= address)
+			i++;
+		if (address < d->e[i].start ||
+		    address - d->e[i].start >= mv_heap_entry_size(&d->e[i]))
+			return false;
+		break;
+	}
+	if (i == SIZE_MAX) {
+		i = mv_heap_chunk_index(d->h, address);
+		if (i == SIZE_MAX)
+			return false;
+	}
+	*index = i;
+	return mv_heap_chunk(d->h, i, ret);
 }

@@ -38,9 +38,9 @@ struct mv_len_hint {
 };
 
 /* Finds the chunk holding address (interior pointers map to their
- * chunk).  A heap model's mv_heap_find_chunk() fits. */
+ * chunk) and its index in [0, nchunks) (mv_heap_chunk_index()). */
 typedef bool (*mv_walk_chunk_fn)(void *arg, uint64_t address,
-				 struct mv_chunk *ret);
+				 struct mv_chunk *ret, size_t *index);
 /* Returns an error (MV_ERR_INTERRUPTED) to stop the walk early. */
 typedef struct mv_error *(*mv_walk_poll_fn)(void *arg);
 
@@ -54,6 +54,12 @@ struct mv_walk_options {
 	bool keep_edges;       /* record every edge (graph) */
 	mv_walk_chunk_fn find_chunk; /* NULL: no allocator view */
 	void *chunk_arg;
+	size_t nchunks;        /* chunk indices are below this */
+	/* About how many objects the walk may meet (e.g. the heap's chunk
+	 * count): the visited set is sized for min(this, max_objects) up
+	 * front, so it never rehashes.  Pages of it that are never touched
+	 * cost nothing.  0: grow as needed. */
+	uint64_t expect_objects;
 	mv_walk_poll_fn poll;  /* called every MV_WALK_POLL_EVERY objects */
 	void *poll_arg;
 };
@@ -121,9 +127,17 @@ struct mv_walk {
 
 	struct mv_walk_obj *objs;
 	size_t nobjs, objs_cap;
-	/* Visited set: open addressing over indices + 1 (0 = empty). */
+	/* Visited set: open addressing over indices + 1 (0 = empty), with
+	 * a fingerprint of the key in the bits the indices do not need, so
+	 * that a probe rarely has to look at the record. */
 	uint32_t *table;
 	size_t table_cap;
+	unsigned idx_bits;   /* bits of an entry holding index + 1 */
+	/* Heap objects are marked by chunk index in a bitmap instead (one
+	 * bit per chunk of the heap: cache friendly, and no record needs
+	 * to be read to answer); the table then holds the rest. */
+	uint64_t *chunk_seen;
+	size_t ntable;       /* records in the table */
 	/* Objects whose typed start is inside their chunk: the key for
 	 * deduplication is the chunk, kept here (sorted by index). */
 	struct { uint32_t index; uint64_t key; } *interior;
@@ -205,6 +219,16 @@ void mv_walk_subtree_bytes(struct mv_walk *w, uint64_t *out);
 
 /* ---- shared by the commands that walk (cmd_sizeof.c, cmd_graph.c) ---- */
 
+/* A chunk lookup for walks: a directory of the first chunk in every
+ * 256 bytes of each heap segment, so that a lookup touches one or two
+ * cache lines instead of a binary search's twenty. */
+struct mv_chunk_dir;
+struct mv_error *mv_chunk_dir_create(struct mv_heap *h,
+				     struct mv_chunk_dir **ret);
+void mv_chunk_dir_destroy(struct mv_chunk_dir *d);
+bool mv_chunk_dir_find(void *dir, uint64_t address, struct mv_chunk *ret,
+		       size_t *index);
+
 #include "command.h"
 #include "expr.h"
 
@@ -213,6 +237,7 @@ struct mv_sizeof_setup {
 	struct mv_len_hint *hints;
 	size_t nhints;
 	struct mv_heap *heap;       /* NULL when no model fits */
+	struct mv_chunk_dir *dir;
 	char heap_note[320];
 	struct mv_walk walk;
 	bool inited;
