@@ -325,6 +325,41 @@ static const char *ns_word(enum mv_type_ns ns)
 }
 
 /* Looks a type up; NULL *ret (and no error) if there is none. */
+/* "no type named ...", and why when the executable (or, without one,
+ * every objfile) has no usable debug info: the file is not ELF, or was
+ * built without -g.  The user is then not left guessing whether the
+ * name is wrong. */
+static struct mv_error *no_type(struct parser *ps, const char *ns,
+				const char *name)
+{
+	struct mv_objfile **objs;
+	size_t n = mv_program_objfiles(ps->p, &objs);
+	const struct mv_objfile *why = NULL;
+	bool any_debug = false;
+	for (size_t i = 0; i < n; i++) {
+		bool usable = objs[i]->debug_path && !objs[i]->dwarf_error;
+		any_debug |= usable;
+		if (objs[i]->is_main && !usable)
+			why = objs[i];
+	}
+	if (!why && !any_debug && n)
+		why = objs[0];
+	if (!why)
+		return mv_error_create(MV_ERR_NOT_FOUND,
+				       "no type named '%s%s%s'%s", ns,
+				       *ns ? " " : "", name,
+				       n ? "" : " (no executable: give --exe FILE)");
+	const char *reason = why->open_error ? why->open_error
+			     : why->dwarf_error ? why->dwarf_error
+			     : why->missing_hint ? why->missing_hint
+						 : "no debug info";
+	return mv_error_create(MV_ERR_NOT_FOUND,
+			       "no type named '%s%s%s' (%s%s%s)", ns,
+			       *ns ? " " : "", name,
+			       why->open_error ? "" : why->path,
+			       why->open_error ? "" : ": ", reason);
+}
+
 static struct mv_error *lookup_type(struct parser *ps, enum mv_type_ns ns,
 				    const char *name, struct mv_type **ret)
 {
@@ -528,9 +563,7 @@ static struct mv_error *parse_specifiers(struct parser *ps,
 			if (err)
 				return err;
 			if (!named)
-				return mv_error_create(MV_ERR_NOT_FOUND,
-						       "no type named '%s %s'",
-						       ns_word(kw->ns), name);
+				return no_type(ps, ns_word(kw->ns), name);
 			next(ps);
 		} else if (kw) {
 			if (named)
@@ -553,9 +586,7 @@ static struct mv_error *parse_specifiers(struct parser *ps,
 				n[SPEC_BOOL]++;
 				nkeywords++;
 			} else if (!named) {
-				return mv_error_create(MV_ERR_NOT_FOUND,
-						       "no type named '%s'",
-						       name);
+				return no_type(ps, "", name);
 			}
 			next(ps);
 		} else {

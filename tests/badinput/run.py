@@ -1,0 +1,623 @@
+#!/usr/bin/python3
+"""The catalogue of bad input (docs/bad-input.md), checked.
+
+Each row of ROWS is one test: a hostile file (made here, in a temporary
+directory, from the fixtures' cores and binaries: cut, patched with
+struct, or grown with a synthetic segment), a memview command line, and
+what must happen: the exit status; stderr empty or exactly one line
+containing the expected text; text that stdout must contain; and bounds
+on wall time and peak memory (the child runs under resource limits and a
+timeout, and its max RSS is measured).  No row may print a Python
+traceback or a sanitizer report.
+
+    run.py [-v] [--list] [--heavy] [NAME...]
+
+Rows marked heavy (seconds and hundreds of MB each) run only with
+--heavy or BADINPUT_HEAVY=1.  Environment: BUILD (default build) names the build whose memview and
+fixtures are used; BADINPUT_TIME_SCALE multiplies the time bounds (for
+sanitized or slow machines).  Ends with "badinput: N passed, M failed".
+Standard library only; run with /usr/bin/python3."""
+
+import array
+import os
+import resource
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BUILD = os.environ.get("BUILD", "build")
+SCALE = float(os.environ.get("BADINPUT_TIME_SCALE", "1"))
+MEMVIEW = os.path.join(BUILD, "memview")
+
+
+def build_file(name):
+    return os.path.join(BUILD, name)
+
+
+# ---------------------------------------------------------------------------
+# ELF surgery on cores (x86-64, little-endian)
+# ---------------------------------------------------------------------------
+
+EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
+PHDR = struct.Struct("<IIQQQQQQ")
+PT_LOAD, PT_NOTE = 1, 4
+NT_PRSTATUS, NT_FILE, NT_AUXV = 1, 0x46494C45, 6
+
+
+def phdrs(data):
+    e = EHDR.unpack_from(data, 0)
+    phoff, phentsize, phnum = e[5], e[9], e[10]
+    return [(phoff + i * phentsize,
+             list(PHDR.unpack_from(data, phoff + i * phentsize)))
+            for i in range(phnum)]
+
+
+def set_phdr(data, off, ph):
+    PHDR.pack_into(data, off, *ph)
+
+
+def notes(data):
+    """(offset of the note header, type, namesz, descsz) of each note."""
+    out = []
+    for _, ph in phdrs(data):
+        if ph[0] != PT_NOTE:
+            continue
+        pos, end = ph[2], ph[2] + ph[5]
+        while pos + 12 <= end:
+            namesz, descsz, ntype = struct.unpack_from("<III", data, pos)
+            out.append((pos, ntype, namesz, descsz))
+            pos += 12 + (namesz + 3 & ~3) + (descsz + 3 & ~3)
+    return out
+
+
+def first_load(data, pred):
+    for off, ph in phdrs(data):
+        if ph[0] == PT_LOAD and pred(ph):
+            return off, ph
+    raise LookupError("no such PT_LOAD")
+
+
+def add_segment(data, vaddr, payload, flags=6):
+    """Appends a PT_LOAD of payload at vaddr; the program headers move to
+    the end of the file, one more of them."""
+    data = bytearray(data)
+    old = phdrs(data)
+    data += b"\0" * (-len(data) % 4096)
+    seg_off = len(data)
+    data += payload
+    data += b"\0" * (-len(data) % 8)
+    new_phoff = len(data)
+    for _, ph in old:
+        data += PHDR.pack(*ph)
+    data += PHDR.pack(PT_LOAD, flags, seg_off, vaddr, 0, len(payload),
+                      len(payload), 1)
+    struct.pack_into("<Q", data, 32, new_phoff)
+    struct.pack_into("<H", data, 56, len(old) + 1)
+    return data
+
+
+def node_list(base, count, node_size=16, next_at=8):
+    """count nodes at base, each pointing at the next; the last at 0."""
+    words = node_size // 8
+    a = array.array("Q", bytes(8 * words * count))
+    nxt = array.array("Q", range(base + node_size,
+                                 base + node_size * count + 1, node_size))
+    nxt[-1] = 0
+    a[next_at // 8::words] = nxt
+    return a.tobytes()
+
+
+# ---------------------------------------------------------------------------
+# The hostile files
+# ---------------------------------------------------------------------------
+
+class Files:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.core = open(build_file("cores/basic.core"), "rb").read()
+        self.made = {}
+
+    def path(self, name, data):
+        p = os.path.join(self.tmp, name)
+        if name not in self.made:
+            with open(p, "wb") as f:
+                f.write(data)
+            self.made[name] = p
+        return p
+
+    def get(self, name):
+        if name in self.made:
+            return self.made[name]
+        return self.path(name, getattr(self, "make_" + name.replace(
+            ".", "_").replace("-", "_"))())
+
+    # cores
+    def make_empty_core(self):
+        return b""
+
+    def make_text_core(self):
+        return b"This is not a core dump.\n" * 40
+
+    def make_cut_header_core(self):
+        return self.core[:40]
+
+    def make_cut_phdrs_core(self):
+        return self.core[:64 + 56 * 3 + 20]
+
+    def make_cut_notes_core(self):
+        note = [ph for _, ph in phdrs(self.core) if ph[0] == PT_NOTE][0]
+        return self.core[:note[2] + 300]
+
+    def make_cut_segment_core(self):
+        _, heap = first_load(self.core, lambda ph: ph[6] > 0x10000 and
+                             ph[3] < 0x7f0000000000)
+        return self.core[:heap[2] + heap[5] // 2]
+
+    def make_elf32_core(self):
+        d = bytearray(self.core)
+        d[4] = 1  # ELFCLASS32
+        return d
+
+    def make_bigendian_core(self):
+        d = bytearray(self.core)
+        d[5] = 2  # ELFDATA2MSB
+        return d
+
+    def make_overlap_core(self):
+        d = bytearray(self.core)
+        loads = [(o, ph) for o, ph in phdrs(d) if ph[0] == PT_LOAD]
+        o, ph = loads[2]
+        ph[3] = loads[1][1][3] + 0x800  # starts inside the one before
+        set_phdr(d, o, ph)
+        return d
+
+    def _retype(self, ntype):
+        d = bytearray(self.core)
+        for pos, t, _, _ in notes(d):
+            if t == ntype:
+                struct.pack_into("<I", d, pos + 8, 0x7777)
+        return d
+
+    def make_no_ntfile_core(self):
+        return self._retype(NT_FILE)
+
+    def make_no_prstatus_core(self):
+        return self._retype(NT_PRSTATUS)
+
+    def make_note_overflow_core(self):
+        d = bytearray(self.core)
+        pos = notes(d)[0][0]
+        struct.pack_into("<II", d, pos, 0xfffffff0, 0xfffffff0)
+        return d
+
+    def make_note_overflow_later_core(self):
+        d = bytearray(self.core)
+        for pos, t, _, _ in notes(d):
+            if t == NT_FILE:
+                struct.pack_into("<I", d, pos + 4, 0xffffffff)
+        return d
+
+    def make_phnum_huge_core(self):
+        d = bytearray(self.core)
+        struct.pack_into("<H", d, 56, 0xffff)
+        return d
+
+    def make_phoff_beyond_core(self):
+        d = bytearray(self.core)
+        struct.pack_into("<Q", d, 32, 1 << 62)
+        return d
+
+    def make_ntfile_garbage_core(self):
+        d = bytearray(self.core)
+        for pos, t, namesz, descsz in notes(d):
+            if t == NT_FILE:
+                desc = pos + 12 + (namesz + 3 & ~3)
+                struct.pack_into("<QQ", d, desc, 1 << 60, 4096)
+        return d
+
+    def make_segment_past_eof_core(self):
+        d = bytearray(self.core)
+        o, ph = first_load(d, lambda ph: ph[6] > 0x10000 and
+                           ph[3] < 0x7f0000000000)
+        ph[2] = len(d) - 100
+        set_phdr(d, o, ph)
+        return d
+
+    # executables
+    def make_stripped_exe(self):
+        p = os.path.join(self.tmp, "stripped-tmp")
+        shutil.copy(build_file("fixtures/basic"), p)
+        subprocess.run(["strip", "-g", p], check=True)
+        return open(p, "rb").read()
+
+    def make_text_exe(self):
+        return b"#!/bin/sh\necho not an ELF\n"
+
+    def make_elf32_exe(self):
+        d = bytearray(open(build_file("fixtures/basic"), "rb").read())
+        d[4] = 1
+        return d
+
+    def make_bad_sections_exe(self):
+        d = bytearray(open(build_file("fixtures/basic"), "rb").read())
+        struct.pack_into("<Q", d, 40, len(d) - 10)  # e_shoff
+        return d
+
+    # big structures, as synthetic segments of the deepsize core
+    def _deep(self):
+        return open(build_file("cores/deepsize.core"), "rb").read()
+
+    def make_list10m_core(self):
+        return add_segment(self._deep(), LIST_BASE,
+                           node_list(LIST_BASE, 10000000))
+
+    def make_tree100k_core(self):
+        # struct tree { int key; struct tree *left, *right; }: 24 bytes,
+        # a chain through left: 100,000 levels deep.
+        return add_segment(self._deep(), TREE_BASE,
+                           node_list(TREE_BASE, 100000, 24, 8))
+
+    def make_ptrcycle_core(self):
+        # struct box { size_t len; void *payload; }: two boxes whose
+        # payloads point at each other, outside the heap.
+        seg = struct.pack("<QQQQ", 16, CYCLE_BASE + 16, 16, CYCLE_BASE)
+        return add_segment(self.core_deep_cached(), CYCLE_BASE, seg)
+
+    def core_deep_cached(self):
+        if not hasattr(self, "_deep_data"):
+            self._deep_data = self._deep()
+        return self._deep_data
+
+    def make_heapcorrupt_core(self):
+        d = bytearray(open(build_file("cores/heapfix.core"), "rb").read())
+        o, ph = first_load(d, lambda ph: ph[6] >= 0x21000 and
+                           ph[3] < 0x7f0000000000 and ph[1] & 2)
+        # chunk headers: every 7th size word in the first 64 KiB becomes
+        # garbage
+        for k in range(0x290, min(ph[5], 0x10000), 0x1c8):
+            struct.pack_into("<Q", d, ph[2] + k + 8, 0x4141414141414141)
+        return d
+
+    def make_freelist_loop_core(self):
+        d = bytearray(open(build_file("cores/heapfix.core"), "rb").read())
+        o, ph = first_load(d, lambda ph: ph[6] >= 0x21000 and
+                           ph[3] < 0x7f0000000000 and ph[1] & 2)
+        # the tcache block is the heap's first chunk: the first free
+        # chunk of every non-empty bin points at itself (safe-linking:
+        # stored next = next ^ (address >> 12))
+        for i in range(64):
+            ent = ph[2] + 0x10 + 0x80 + 8 * i
+            (v,) = struct.unpack_from("<Q", d, ent)
+            if ph[3] <= v < ph[3] + ph[5] - 8:
+                struct.pack_into("<Q", d, ph[2] + v - ph[3], v ^ (v >> 12))
+        return d
+
+
+LIST_BASE = 0x600000000000
+TREE_BASE = 0x610000000000
+CYCLE_BASE = 0x620000000000
+
+
+# ---------------------------------------------------------------------------
+# The catalogue.  args: "@NAME" is a made file (Files.make_NAME), "%core",
+# "%exe", "%deep", "%deepexe", "%heapcore", "%heapexe", "%hostile" are
+# the fixtures.  err: None = stderr must be empty, else one line holding
+# the text.  Bounds: seconds of wall time, MB of peak RSS.
+# ---------------------------------------------------------------------------
+
+def row(name, what, args, exit, err=None, out=None, secs=10, mb=200,
+        heavy=False):
+    return dict(name=name, what=what, args=args, exit=exit, err=err,
+                out=out, secs=secs, mb=mb, heavy=heavy)
+
+
+ROWS = [
+    # --- core files ---
+    row("empty-core", "an empty file as the core",
+        ["--core", "@empty_core", "info"], 1, "empty"),
+    row("text-core", "a text file as the core",
+        ["--core", "@text_core", "info"], 1, "not an ELF"),
+    row("cut-header", "a core cut inside the ELF header (40 bytes)",
+        ["--core", "@cut_header_core", "info"], 1, "truncated"),
+    row("cut-phdrs", "a core cut inside its program headers",
+        ["--core", "@cut_phdrs_core", "info"], 0,
+        out="core truncated: 3 of 19 program headers"),
+    row("cut-notes", "a core cut inside its notes (gcore writes them last)",
+        ["--core", "@cut_notes_core", "--exe", "%exe", "regions"], 0,
+        out="0x0000555555554000"),
+    row("cut-segment", "a core cut in the middle of the heap segment "
+        "(its notes, written last, are lost: no NT_AUXV, so the "
+        "executable's load bias is unknown)",
+        ["--core", "@cut_segment_core", "--exe", "%exe", "view",
+         "list_head"], 1, "not mapped in core"),
+    row("cut-segment-regions", "the same core: regions say what is left",
+        ["--core", "@cut_segment_core", "regions"], 0,
+        out="0x0000555555559000"),
+    row("other-exe", "a core of another executable (--exe hostile_types)",
+        ["--core", "%core", "--exe", "%hostile", "info"], 1,
+        "was not produced by"),
+    row("elf32-core", "a 32-bit ELF as the core",
+        ["--core", "@elf32_core", "info"], 1,
+        "32-bit ELF is not supported"),
+    row("bigendian-core", "a big-endian ELF as the core",
+        ["--core", "@bigendian_core", "info"], 1,
+        "big-endian ELF is not supported"),
+    row("overlap", "overlapping PT_LOAD segments",
+        ["--core", "@overlap_core", "--exe", "%exe", "regions"], 0,
+        out="0x0000555555554000"),
+    row("no-ntfile", "no NT_FILE note (objfiles unknown without --exe)",
+        ["--core", "@no_ntfile_core", "info"], 0, out="NT_FILE"),
+    row("no-ntfile-exe", "no NT_FILE note, executable given",
+        ["--core", "@no_ntfile_core", "--exe", "%exe", "view",
+         "int_array"], 0, out="int [5]"),
+    row("no-prstatus", "no NT_PRSTATUS note (no threads, no registers)",
+        ["--core", "@no_prstatus_core", "--exe", "%exe", "info"], 0,
+        out="0 threads"),
+    row("note-overflow", "the first note's sizes near 2^32",
+        ["--core", "@note_overflow_core", "--exe", "%exe", "info"], 0,
+        out="target: core"),
+    row("note-overflow-ntfile", "NT_FILE's descsz 0xffffffff",
+        ["--core", "@note_overflow_later_core", "--exe", "%exe", "info"], 0,
+        out="target: core"),
+    row("ntfile-garbage", "NT_FILE with a count of 2^60 entries",
+        ["--core", "@ntfile_garbage_core", "--exe", "%exe", "info"], 0,
+        out="target: core"),
+    row("phnum-huge", "e_phnum 65535 (headers past the end of the file)",
+        ["--core", "@phnum_huge_core", "info"], 0,
+        out="core has no NT_FILE note"),
+    row("phoff-beyond", "e_phoff at 2^62",
+        ["--core", "@phoff_beyond_core", "info"], 0,
+        out="core truncated: 0 of 19 program headers present"),
+    row("segment-past-eof", "a PT_LOAD whose bytes lie past the end",
+        ["--core", "@segment_past_eof_core", "--exe", "%exe", "view",
+         "list_head"], 0, out="struct node"),
+    row("missing-core", "a core file that does not exist",
+        ["--core", "/nonexistent/core", "info"], 1, "No such file"),
+    # --- executables and DWARF ---
+    row("text-exe", "a shell script as --exe",
+        ["--exe", "@text_exe", "layout", "struct node"], 1, "not an ELF"),
+    row("elf32-exe", "a 32-bit ELF as --exe",
+        ["--exe", "@elf32_exe", "layout", "struct node"], 1, "64-bit"),
+    row("bad-sections", "section headers past the end of the file",
+        ["--exe", "@bad_sections_exe", "layout", "struct node"], 1,
+        "struct node"),
+    row("no-debug", "an executable without debug info",
+        ["--exe", "@stripped_exe", "layout", "struct node"], 1,
+        "debug info"),
+    row("no-debug-core", "a core whose executable has no debug info: "
+        "its ELF symbols still name addresses (as char)",
+        ["--core", "%core", "--exe", "@stripped_exe", "view",
+         "list_head"], 0, out="555555558160:"),
+    row("no-debug-core-type", "the same, asking for a type",
+        ["--core", "%core", "--exe", "@stripped_exe", "layout",
+         "struct node"], 1, "no debug info"),
+    row("typedef-self", "typedef loop_t loop_t (self-referential)",
+        ["--exe", "%hostile", "layout", "loop_t"], 1,
+        "could not be loaded"),
+    row("typedef-cycle", "typedef loop_a -> loop_b -> loop_a",
+        ["--exe", "%hostile", "layout", "loop_a"], 1,
+        "could not be loaded"),
+    row("struct-self", "struct self_by_value contains itself by value",
+        ["--exe", "%hostile", "layout", "struct self_by_value"], 0,
+        out="self_by_value"),
+    row("array-2p40", "an array type of 2^40 chars (huge_t)",
+        ["--exe", "%hostile", "layout", "huge_t"], 0,
+        out="1099511627776"),
+    row("array-overflow", "long [2^62]: its size overflows 64 bits",
+        ["--exe", "%hostile", "layout", "overflow_t"], 1,
+        "could not be loaded"),
+    row("member-beyond", "a member at offset 100 of a 4-byte struct",
+        ["--exe", "%hostile", "layout", "struct beyond"], 0,
+        out="outside"),
+    row("view-2p40", "view of a 2^40-byte object: refused by --max-bytes",
+        ["--core", "%hostilecore", "--exe", "%hostile", "view", "--hex",
+         "--type", "huge_t", "0x555555558000"], 1, "max-bytes"),
+    # --- target memory ---
+    row("dangling", "a pointer into unmapped memory",
+        ["--core", "%core", "--exe", "%exe", "view", "--type",
+         "struct node", "0xdead0000"], 0, out="??"),
+    row("misaligned", "a misaligned struct pointer",
+        ["--core", "%core", "--exe", "%exe", "layout", "--type",
+         "struct node", "0x555555559301"], 0, out="struct node"),
+    row("noncanonical", "a non-canonical address",
+        ["--core", "%core", "--exe", "%exe", "view",
+         "0x8000000000001000"], 0, out="??"),
+    row("wrap", "a view that wraps around the address space",
+        ["--core", "%core", "--exe", "%exe", "view",
+         "0xfffffffffffffff0", "64"], 2, "past the end of the address"),
+    row("null-deref", "a NULL struct pointer: a partial view",
+        ["--core", "%core", "--exe", "%exe", "view",
+         "*(struct node *)0"], 0, out="0x0 is not readable"),
+    row("unreadable-stack", "a core cut before the stack segment",
+        ["--core", "@cut_segment_core", "--exe", "%exe", "info"], 0,
+        out="thread"),
+    row("void-cycle", "two void * chunks pointing at each other",
+        ["--core", "%deep", "--exe", "%deepexe", "sizeof-deep",
+         "--conservative", "vcycle"], 0, out="objects"),
+    row("void-cycle-synthetic", "struct box payloads in a cycle, off-heap",
+        ["--core", "@ptrcycle_core", "--exe", "%deepexe", "sizeof-deep",
+         "--conservative", "(struct box *)0x620000000000"], 0,
+        out="objects"),
+    row("list-10m", "a 10-million-node list: stops at --max-objects",
+        ["--core", "@list10m_core", "--exe", "%deepexe", "sizeof-deep",
+         "(struct node *)0x600000000000"], 0, out="max-objects",
+        secs=30, mb=300),
+    row("list-10m-all", "the same list with --max-objects lifted",
+        ["--core", "@list10m_core", "--exe", "%deepexe", "sizeof-deep",
+         "--max-objects", "20000000", "(struct node *)0x600000000000"], 0,
+        out="10,000,000 objects", secs=60, mb=800, heavy=True),
+    row("tree-100k-deep", "a tree 100,000 levels deep",
+        ["--core", "@tree100k_core", "--exe", "%deepexe", "sizeof-deep",
+         "(struct tree *)0x610000000000"], 0, out="100000",
+        secs=30, mb=400),
+    row("tree-depth-limit", "the same tree with --max-depth 1000",
+        ["--core", "@tree100k_core", "--exe", "%deepexe", "sizeof-deep",
+         "--max-depth", "1000", "(struct tree *)0x610000000000"], 0,
+        out="max-depth", secs=30, mb=400),
+    row("heap-corrupt", "chunk headers overwritten with garbage",
+        ["--core", "@heapcorrupt_core", "--exe", "%heapexe", "heap"], 0,
+        out="corrupt", secs=20, mb=400),
+    row("heap-freelist-loop", "tcache free lists that point at themselves",
+        ["--core", "@freelist_loop_core", "--exe", "%heapexe", "heap"], 0,
+        out="chunks", secs=20, mb=400),
+    # --- command lines ---
+    row("bad-option", "an unknown option",
+        ["--core", "%core", "--exe", "%exe", "layout", "--nosuch",
+         "struct node"], 2, "--nosuch"),
+    row("bad-number", "a number that overflows",
+        ["--core", "%core", "--exe", "%exe", "view", "--width",
+         "99999999999999999999", "int_array"], 2, "width"),
+    row("bad-expr", "an expression that does not parse",
+        ["--core", "%core", "--exe", "%exe", "view", "list_head->->"], 1,
+        "list_head"),
+    row("bad-format", "a struct-module format memoryview refuses",
+        ["--core", "%core", "--exe", "%exe", "view", "--as", "Z",
+         "int_array"], 2, "format"),
+    row("bad-shape", "a shape that does not match the length",
+        ["--core", "%core", "--exe", "%exe", "view", "--as", "i",
+         "--shape", "7x3", "int_array"], 2, "shape"),
+]
+
+
+# ---------------------------------------------------------------------------
+# Running one row
+# ---------------------------------------------------------------------------
+
+FIXTURES = {
+    "%core": "cores/basic.core", "%exe": "fixtures/basic",
+    "%hostile": "fixtures/hostile_types",
+    "%hostilecore": "cores/hostile_types.core",
+    "%deep": "cores/deepsize.core", "%deepexe": "fixtures/deepsize",
+    "%heapcore": "cores/heapfix.core", "%heapexe": "fixtures/heapfix",
+}
+
+BAD_WORDS = ("Traceback", "AddressSanitizer", "runtime error:",
+             "LeakSanitizer", "UndefinedBehaviorSanitizer", "Segmentation")
+
+
+def resolve(files, args):
+    out = []
+    for a in args:
+        if a.startswith("@"):
+            out.append(files.get(a[1:]))
+        elif a in FIXTURES:
+            out.append(build_file(FIXTURES[a]))
+        else:
+            out.append(a)
+    return out
+
+
+def run_row(files, r):
+    """Returns (problems, facts) for one row."""
+    argv = [MEMVIEW] + resolve(files, r["args"])
+    limit = r["secs"] * SCALE
+    mem = r["mb"] << 20
+
+    def limits():
+        # Address space: the bound plus room for the sanitizer's shadow
+        # when the build is sanitized (its RSS is still measured).
+        if "-san" not in BUILD:
+            resource.setrlimit(resource.RLIMIT_AS, (mem * 4, mem * 4))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, preexec_fn=limits)
+    # Read both pipes in threads and reap the child ourselves, so that
+    # wait4 gives this child's own peak RSS.
+    chunks = {"out": [], "err": []}
+
+    def drain(f, key):
+        for block in iter(lambda: f.read(65536), b""):
+            chunks[key].append(block)
+
+    readers = [threading.Thread(target=drain, args=(p.stdout, "out")),
+               threading.Thread(target=drain, args=(p.stderr, "err"))]
+    for t in readers:
+        t.start()
+    killer = threading.Timer(limit * 3 + 5, p.kill)
+    killer.start()
+    _, status, ru = os.wait4(p.pid, 0)
+    killer.cancel()
+    timed_out = os.WIFSIGNALED(status) and \
+        os.WTERMSIG(status) == signal.SIGKILL
+    p.returncode = os.waitstatus_to_exitcode(status)
+    for t in readers:
+        t.join()
+    secs = time.monotonic() - t0
+    rss_mb = ru.ru_maxrss / 1024
+    out = b"".join(chunks["out"]).decode("utf-8", "replace")
+    err = b"".join(chunks["err"]).decode("utf-8", "replace")
+    problems = []
+    if timed_out:
+        problems.append("killed after %.0f s" % secs)
+    rc = p.returncode
+    if rc != r["exit"]:
+        problems.append("exit %s, want %s" % (rc, r["exit"]))
+    lines = err.splitlines()
+    if r["err"] is None:
+        if lines:
+            problems.append("stderr not empty: %r" % err[:300])
+    elif len(lines) != 1 or r["err"] not in lines[0]:
+        problems.append("stderr %r, want one line with %r" %
+                        (err[:300], r["err"]))
+    if r["out"] is not None and r["out"] not in out:
+        problems.append("stdout lacks %r: %r" % (r["out"], out[:300]))
+    for w in BAD_WORDS:
+        if w in out or w in err:
+            problems.append("%r in output" % w)
+    if secs > limit:
+        problems.append("took %.1f s, bound %.1f s" % (secs, limit))
+    if rss_mb > r["mb"] and "-san" not in BUILD:
+        problems.append("peak RSS %.0f MB, bound %d MB" % (rss_mb, r["mb"]))
+    return problems, dict(secs=secs, out=out, err=err, rc=rc, rss=rss_mb)
+
+
+def main():
+    args = sys.argv[1:]
+    verbose = "-v" in args
+    if "--list" in args:
+        for r in ROWS:
+            print("%-22s %s" % (r["name"], r["what"]))
+        return 0
+    names = [a for a in args if not a.startswith("-")]
+    heavy = "--heavy" in args or os.environ.get("BADINPUT_HEAVY") == "1"
+    rows = [r for r in ROWS if (not names and (heavy or not r["heavy"]))
+            or r["name"] in names]
+    skipped = len(ROWS) - len(rows) if not names else 0
+    if not os.access(MEMVIEW, os.X_OK):
+        print("badinput: %s not built (run make)" % MEMVIEW)
+        return 1
+    passed = failed = 0
+    tmp = tempfile.mkdtemp(prefix="memview-badinput-")
+    try:
+        files = Files(tmp)
+        for r in rows:
+            problems, facts = run_row(files, r)
+            if problems:
+                failed += 1
+                print("badinput: FAILED %s (%s): %s" %
+                      (r["name"], r["what"], "; ".join(problems)))
+            else:
+                passed += 1
+            if verbose:
+                print("  %-22s rc=%s %.2fs %.0fMB err=%r out=%r" %
+                      (r["name"], facts["rc"], facts["secs"], facts["rss"],
+                       facts["err"].strip()[:150],
+                       facts["out"].strip()[:150]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if skipped:
+        print("badinput: %d heavy rows skipped (run with --heavy)" %
+              skipped)
+    print("badinput: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
