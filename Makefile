@@ -49,7 +49,7 @@ LIB_SO  := $(BUILD)/libmemview.so
 PROGRAM := $(BUILD)/memview
 
 .PHONY: all lib deps check unit integration demo bench install clean docs \
-        check-docs fixtures check-view
+        check-docs fixtures check-view man check-install
 all: lib $(PROGRAM) fixtures cores
 
 lib: $(LIB_A) $(LIB_SO)
@@ -133,19 +133,42 @@ demo: deps all
 bench: deps all
 	$(Q)BUILD=$(BUILD) tools/bench.sh
 
-install: lib $(PROGRAM)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
-	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/memview/python \
-	    $(DESTDIR)$(PREFIX)/share/memview/gdb $(DESTDIR)$(PREFIX)/share/memview/lldb
+# Manual pages: memview(1) and memview(7) generated from the command
+# table, libmemview(3) written by hand from memview.h.
+MAN_PAGES := $(BUILD)/man/memview.1 $(BUILD)/man/memview.7 man/libmemview.3
+
+$(BUILD)/man/memview.%: $(PROGRAM)
+	@mkdir -p $(dir $@)
+	$(Q)$(PROGRAM) help --man $* > $@
+
+man: $(MAN_PAGES)
+
+INSTALL_DIRS := bin lib lib/pkgconfig include share/memview/python \
+                share/memview/gdb share/memview/lldb share/man/man1 \
+                share/man/man3 share/man/man7
+
+install: lib $(PROGRAM) $(MAN_PAGES)
+	install -d $(INSTALL_DIRS:%=$(DESTDIR)$(PREFIX)/%)
 	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/memview
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIB_SO).$(VERSION) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libmemview.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libmemview.so.$(SOVERSION)
 	ln -sf libmemview.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libmemview.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	    memview.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/memview.pc
 	install -m 644 core/memview.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 python/memview_core.py $(DESTDIR)$(PREFIX)/share/memview/python/
 	install -m 644 gdb/memview.py $(DESTDIR)$(PREFIX)/share/memview/gdb/
 	install -m 644 lldb/memview.py $(DESTDIR)$(PREFIX)/share/memview/lldb/
+	install -m 644 $(BUILD)/man/memview.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/libmemview.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+	install -m 644 $(BUILD)/man/memview.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+
+# Installs into a scratch DESTDIR and uses it as a user would: pkg-config
+# compile and link, the plugins from their installed paths in gdb and
+# lldb, the manual pages through man.
+check-install: all
+	$(Q)BUILD=$(BUILD) $(PYTHON) tests/install/run.py
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-san

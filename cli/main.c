@@ -4,10 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "command.h"
+#include "help_man.h"
 #include "memview.h"
 
 static volatile sig_atomic_t interrupted;
@@ -31,8 +34,8 @@ static int write_stdout(void *arg, const char *data, size_t len)
 
 static const char usage[] =
 	"Usage: memview [--core FILE [--exe FILE] | --pid PID | --exe FILE] "
-	"COMMAND [ARGS...]\n"
-	"       memview help [COMMAND | --markdown]\n"
+	"[--SETTING VALUE...] COMMAND [ARGS...]\n"
+	"       memview help [COMMAND | --markdown | --man 1|7]\n"
 	"       memview --version\n"
 	"\n"
 	"Inspect the memory of a core dump or a stopped process: views,\n"
@@ -45,7 +48,93 @@ static void print_usage(FILE *f)
 	fputs(usage, f);
 	for (const struct mv_command *const *cp = mv_commands; *cp; cp++)
 		fprintf(f, "  %-12s %s\n", (*cp)->name, (*cp)->summary);
+	fputs("\nSettings (defaults for every command that has the option):\n",
+	      f);
+	for (const char *const *n = mv_setting_names(); *n; n++)
+		fprintf(f, "  --%-12s %s\n", *n, mv_setting_help(*n));
 	fputs("\nRun 'memview help COMMAND' for a command's options.\n", f);
+}
+
+/* Progress on stderr, only when it is a terminal, after a second, four
+ * times a second at most; cleared when the command ends. */
+struct progress {
+	struct timespec start, last;
+	bool shown;
+};
+
+static double seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) +
+	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void show_progress(void *arg, const char *what, uint64_t done,
+			  uint64_t total)
+{
+	struct progress *p = arg;
+	double elapsed = seconds_since(&p->start);
+	if (elapsed < 1.0 || (p->shown && seconds_since(&p->last) < 0.25))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &p->last);
+	if (total)
+		fprintf(stderr, "\r\033[Kmemview: %llu/%llu %s (%.0f%%), "
+				"%.0f/s", (unsigned long long)done,
+			(unsigned long long)total, what,
+			100.0 * (double)done / (double)total,
+			(double)done / elapsed);
+	else
+		fprintf(stderr, "\r\033[Kmemview: %llu %s, %.0f/s",
+			(unsigned long long)done, what,
+			(double)done / elapsed);
+	fflush(stderr);
+	p->shown = true;
+}
+
+static void end_progress(struct progress *p)
+{
+	if (p->shown)
+		fputs("\r\033[K", stderr);
+}
+
+/* --SETTING VALUE before the command: true if a is one (consumed). */
+static int take_setting(const char *a, const char *value,
+			struct mv_buf *defaults, const char **color,
+			int *width)
+{
+	const char *kind = mv_setting_kind(a + 2);
+	if (strncmp(a, "--", 2) || !kind)
+		return 0;
+	if (!value) {
+		fprintf(stderr, "memview: %s needs a value (%s)\n", a, kind);
+		return -1;
+	}
+	struct mv_error *err = mv_setting_check(a + 2, value);
+	if (err) {
+		fprintf(stderr, "memview: %s\n", mv_error_message(err));
+		mv_error_destroy(err);
+		return -1;
+	}
+	if (!strcmp(a + 2, "color"))
+		*color = value;
+	else if (!strcmp(a + 2, "width"))
+		*width = atoi(value);
+	else if (!strcmp(kind, "bool")) {
+		if (!strcmp(value, "on"))
+			mv_buf_printf(defaults, " %s", a);
+	} else if (*value) {
+		mv_buf_printf(defaults, " %s=%s", a, value);
+	}
+	return 1;
+}
+
+static int terminal_width(void)
+{
+	struct winsize ws;
+	if (!ioctl(1, TIOCGWINSZ, &ws) && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
 }
 
 static int cmd_help(int argc, char **argv)
@@ -58,6 +147,13 @@ static int cmd_help(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--markdown")) {
 		mv_commands_render_markdown(&b);
+	} else if (!strcmp(argv[1], "--man")) {
+		if (argc < 3 || !mv_commands_render_man(atoi(argv[2]), &b)) {
+			fprintf(stderr, "memview: help --man takes 1 (the "
+					"program) or 7 (the debugger commands)\n");
+			mv_buf_deinit(&b);
+			return 2;
+		}
 	} else {
 		const struct mv_command *c = mv_command_find(argv[1]);
 		if (!c) {
@@ -74,8 +170,10 @@ static int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	const char *core = NULL, *exe = NULL;
-	int pid = 0;
+	const char *core = NULL, *exe = NULL, *color = "auto";
+	int pid = 0, width = 0, status = 0;
+	struct mv_buf defaults;
+	mv_buf_init(&defaults);
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
@@ -102,6 +200,15 @@ int main(int argc, char **argv)
 				}
 				pid = (int)p;
 			}
+		} else if ((status = take_setting(a, i + 1 < argc ? argv[i + 1]
+								 : NULL,
+						  &defaults, &color, &width))) {
+			if (status < 0) {
+				mv_buf_deinit(&defaults);
+				return 2;
+			}
+			status = 0;
+			i++;
 		} else {
 			fprintf(stderr, "memview: unknown or incomplete option "
 					"'%s' (see --help)\n", a);
@@ -130,13 +237,22 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_sigint;
 	sigaction(SIGINT, &sa, NULL);
 
+	struct progress progress;
+	memset(&progress, 0, sizeof(progress));
 	struct mv_session *s;
 	struct mv_error *err = mv_session_create(&s);
 	if (!err) {
 		mv_session_set_output(s, write_stdout, NULL);
 		mv_session_set_poll(s, poll_interrupt);
 		mv_session_set_frontend(s, "memview");
-		mv_session_set_terminal(s, isatty(1) ? 80 : 0, false);
+		bool tty = isatty(1);
+		mv_session_set_terminal(s, width ? width : tty ? terminal_width()
+							       : 0,
+					!strcmp(color, "on") ||
+						(!strcmp(color, "auto") && tty &&
+						 !getenv("NO_COLOR")));
+		if (isatty(2))
+			mv_session_set_progress(s, show_progress, &progress);
 		if (core)
 			err = mv_session_open_core(s, core, exe);
 		else if (pid)
@@ -144,10 +260,40 @@ int main(int argc, char **argv)
 		else if (exe)
 			err = mv_session_add_objfile(s, exe, 0);
 	}
-	if (!err)
+	char *opts = NULL;
+	if (!err && defaults.len)
+		err = mv_command_filter_options(argv[i], defaults.data, &opts);
+	if (!err && opts && *opts) {
+		/* The settings go first, so the command line's own options
+		 * win. */
+		char **words;
+		int nwords;
+		err = mv_split_words(opts, &words, &nwords);
+		if (!err) {
+			int n = argc - i + nwords;
+			const char **args = calloc((size_t)n + 1, sizeof(*args));
+			if (!args) {
+				err = mv_enomem;
+			} else {
+				args[0] = argv[i];
+				for (int k = 0; k < nwords; k++)
+					args[1 + k] = words[k];
+				for (int k = i + 1; k < argc; k++)
+					args[nwords + k - i] = argv[k];
+				clock_gettime(CLOCK_MONOTONIC, &progress.start);
+				err = mv_session_run(s, n, args);
+				free(args);
+			}
+			mv_free_words(words, nwords);
+		}
+	} else if (!err) {
+		clock_gettime(CLOCK_MONOTONIC, &progress.start);
 		err = mv_session_run(s, argc - i, (const char *const *)argv + i);
+	}
+	end_progress(&progress);
+	mv_free(opts);
+	mv_buf_deinit(&defaults);
 	fflush(stdout);
-	int status = 0;
 	if (err) {
 		enum mv_error_code code = mv_error_code(err);
 		if (code == MV_ERR_INTERRUPTED && interrupted)

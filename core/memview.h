@@ -370,6 +370,58 @@ MV_PUBLIC const char *const *mv_command_names(const char *frontend);
 MV_PUBLIC char *mv_command_help(const char *frontend, const char *name);
 MV_PUBLIC void mv_free(void *p);
 
+/* The long option names (without dashes) that command name accepts, its
+ * own and the common ones (json, help), NULL-terminated; NULL if there is
+ * no such command.  One allocation: free with mv_free(). */
+MV_PUBLIC const char **mv_command_options(const char *name);
+/* True if option (a long name without dashes) of command name takes a
+ * value; *choices (if not NULL) gets its NULL-terminated list of choices,
+ * or NULL.  False for flags and for unknown options. */
+MV_PUBLIC bool mv_command_option_value(const char *name, const char *option,
+				       const char *const **choices);
+/* Keeps, of the options in defaults ("--max-elements=50 --pointers":
+ * valued options in --NAME=VALUE form, flags bare), those that command
+ * name accepts with the same shape (value or flag), as one line quoted
+ * for mv_session_run_line (empty if none).  Free *ret with mv_free().
+ * An MV_ERR_USAGE error for a word that is not a long option. */
+MV_PUBLIC struct mv_error *mv_command_filter_options(const char *name,
+						     const char *defaults,
+						     char **ret);
+
+/* ------------------------------------------------------------------ */
+/* Settings                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Defaults every front end offers under the same names: `set memview
+ * NAME VALUE` in gdb, `mv-settings NAME VALUE` in lldb, `--NAME VALUE`
+ * before the command in the memview program.  Limits become the option
+ * of the same name of each command that has it; color and width are the
+ * front end's (mv_session_set_terminal()).  The empty value means "the
+ * command's own default". */
+MV_PUBLIC const char *const *mv_setting_names(void);
+/* One line of help, or NULL for an unknown setting.  Static. */
+MV_PUBLIC const char *mv_setting_help(const char *name);
+/* "size", "count", "bool" or "auto|on|off" (a choice), or NULL.  Static. */
+MV_PUBLIC const char *mv_setting_kind(const char *name);
+/* Checks value for setting name; an MV_ERR_USAGE error saying what is
+ * expected otherwise.  The empty string is always valid. */
+MV_PUBLIC struct mv_error *mv_setting_check(const char *name,
+					    const char *value);
+
+/* ------------------------------------------------------------------ */
+/* Progress                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Long commands report how far they are: what ("objects", "bytes",
+ * "chunks"), done so far and total (0 if unknown).  The core calls it at
+ * most ten times a second.  A front end shows it only when its output
+ * is a terminal and the command has run for about a second, and clears
+ * its line when mv_session_run() returns.  progress may be NULL. */
+typedef void (*mv_progress_fn)(void *arg, const char *what, uint64_t done,
+			       uint64_t total);
+MV_PUBLIC void mv_session_set_progress(struct mv_session *s,
+				       mv_progress_fn progress, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

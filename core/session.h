@@ -22,6 +22,10 @@ struct mv_session {
 	uint64_t pc;
 	int width;
 	bool color;
+	/* Progress of long commands (progress.c). */
+	mv_progress_fn progress;
+	void *progress_arg;
+	uint64_t progress_last_ns;
 	/* view --diff: the last views of small ranges (cmd_view.c). */
 	struct mv_view_memo view_memo;
 };
@@ -34,6 +38,11 @@ struct mv_error *mv_session_eval(struct mv_session *s, const char *expr,
 struct mv_error *mv_session_parse_type(struct mv_session *s,
 				       const char *name,
 				       struct mv_type **ret);
+/* Tells the front end how far a long command is (memview.h's
+ * mv_progress_fn); cheap enough to call every few thousand steps: it
+ * calls the front end at most ten times a second. */
+void mv_progress_report(struct mv_session *s, const char *what,
+			uint64_t done, uint64_t total);
 /* Fails with a clear message when nothing is open. */
 struct mv_error *mv_session_need_target(struct mv_session *s);
 /* Fails with a clear message when there is no memory to read (types
