@@ -1,0 +1,287 @@
+/* test_walk.c - the typed walk over an in-memory target: lists, cycles,
+ * bad pointers, bounds, the visited set without a heap, interruption.
+ *
+ * The heap is a fake: the buffer at HEAP is cut into 32-byte chunks
+ * (16-byte header, 24 usable) whose flags the tests set; types are made
+ * by hand the way DWARF would describe struct node { long v; struct
+ * node *next; }.  Expected values come from these definitions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "walk.h"
+
+#define HEAP 0x100000ull
+#define NCHUNKS 8192
+#define CHUNK 32u
+
+static uint8_t heap[NCHUNKS * CHUNK];
+static uint32_t chunk_flags[NCHUNKS];
+
+static struct mv_type t_long = {.kind = MV_TYPE_INT, .name = "long",
+				.size = 8, .is_signed = true,
+				.is_complete = true};
+static struct mv_type t_node;
+static struct mv_type t_node_ptr = {.kind = MV_TYPE_POINTER, .size = 8,
+				    .is_complete = true};
+static struct mv_member node_members[2];
+
+static void make_types(void)
+{
+	node_members[0] = (struct mv_member){"v", &t_long, 0, 0};
+	node_members[1] = (struct mv_member){"next", &t_node_ptr, 64, 0};
+	t_node = (struct mv_type){.kind = MV_TYPE_STRUCT, .name = "node",
+				  .size = 16, .is_complete = true,
+				  .nmembers = 2, .members = node_members};
+	t_node_ptr.target_ = &t_node;
+}
+
+static bool fake_chunk(void *arg, uint64_t a, struct mv_chunk *ret,
+		       size_t *index)
+{
+	(void)arg;
+	if (a < HEAP || a >= HEAP + sizeof(heap))
+		return false;
+	size_t i = (size_t)((a - HEAP) / CHUNK);
+	ret->start = HEAP + i * CHUNK;
+	ret->mem = ret->start + 16;
+	ret->size = CHUNK;
+	ret->usable = 24;
+	ret->flags = chunk_flags[i];
+	ret->arena = 0;
+	*index = i;
+	return true;
+}
+
+static uint64_t mem_of(size_t i)
+{
+	return HEAP + i * CHUNK + 16;
+}
+
+static void set_node(size_t i, long v, uint64_t next)
+{
+	memcpy(heap + i * CHUNK + 16, &v, 8);
+	memcpy(heap + i * CHUNK + 24, &next, 8);
+}
+
+struct fx {
+	struct mv_target *t;
+	struct mv_program *p;
+};
+
+static int setup(void **state)
+{
+	static struct fx f;
+	memset(heap, 0, sizeof(heap));
+	for (size_t i = 0; i < NCHUNKS; i++)
+		chunk_flags[i] = MV_CHUNK_IN_USE;
+	make_types();
+	if (mv_target_create_buffer(&f.t) ||
+	    mv_target_add_buffer(f.t, HEAP, heap, sizeof(heap),
+				 MV_PERM_R | MV_PERM_W) ||
+	    mv_program_create(f.t, &f.p))
+		return -1;
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	mv_program_destroy(f->p);
+	mv_target_destroy(f->t);
+	return 0;
+}
+
+static void opts(struct mv_walk_options *o, bool with_heap)
+{
+	memset(o, 0, sizeof(*o));
+	if (with_heap) {
+		o->find_chunk = fake_chunk;
+		o->nchunks = NCHUNKS;
+	}
+}
+
+/* A list of n nodes in chunks first..first+n-1; the last one's next is
+ * last_next. */
+static void make_list(size_t first, size_t n, uint64_t last_next)
+{
+	for (size_t i = 0; i < n; i++)
+		set_node(first + i, (long)i,
+			 i + 1 < n ? mem_of(first + i + 1) : last_next);
+}
+
+static void test_list(void **state)
+{
+	struct fx *f = *state;
+	struct mv_walk w;
+	struct mv_walk_options o;
+	opts(&o, true);
+	make_list(0, 10, 0);
+	assert_null(mv_walk_init(&w, f->p, &o));
+	assert_null(mv_walk_run(&w, &t_node, mem_of(0)));
+	assert_int_equal(w.nobjs, 10);
+	assert_int_equal(w.heap_objects, 10);
+	assert_int_equal(w.heap_type_bytes, 10 * 16);
+	assert_int_equal(w.chunk_bytes, 10 * CHUNK);
+	assert_int_equal(w.usable_bytes, 10 * 24);
+	assert_int_equal(w.max_depth_seen, 9);
+	assert_false(w.hit_max_objects || w.hit_max_depth);
+	/* Subtree sums: the head owns everything. */
+	uint64_t sub[10];
+	mv_walk_subtree_bytes(&w, sub);
+	assert_int_equal(sub[0], 10 * CHUNK);
+	assert_int_equal(sub[9], CHUNK);
+	struct mv_buf b;
+	mv_buf_init(&b);
+	mv_walk_label(&w, 3, &b);
+	assert_string_equal(b.data, ".next");
+	mv_buf_deinit(&b);
+	mv_walk_deinit(&w);
+}
+
+static void test_cycle_and_interior(void **state)
+{
+	struct fx *f = *state;
+	struct mv_walk w;
+	struct mv_walk_options o;
+	opts(&o, true);
+	/* 0 -> 1 -> 2 -> back to 0, but through an interior pointer (the
+	 * node's next field): the same chunk, not a new object. */
+	set_node(0, 0, mem_of(1));
+	set_node(1, 1, mem_of(2));
+	set_node(2, 2, mem_of(0) + 8);
+	assert_null(mv_walk_init(&w, f->p, &o));
+	assert_null(mv_walk_run(&w, &t_node, mem_of(0)));
+	assert_int_equal(w.nobjs, 3);
+	mv_walk_deinit(&w);
+}
+
+static void test_bad_pointers(void **state)
+{
+	struct fx *f = *state;
+	struct mv_walk w;
+	struct mv_walk_options o;
+	opts(&o, true);
+	/* Four lists of one node each, hanging off an array of pointers
+	 * in chunk 0..: use a node per bad pointer instead. */
+	set_node(0, 0, 0xdead0000ull);          /* unmapped */
+	set_node(1, 0, mem_of(10) + 3);         /* misaligned */
+	set_node(2, 0, mem_of(11));             /* freed chunk */
+	chunk_flags[11] = MV_CHUNK_FREE_LIST;
+	set_node(3, 0, mem_of(12));             /* corrupt chunk */
+	chunk_flags[12] = MV_CHUNK_CORRUPT;
+	uint64_t roots[4] = {mem_of(0), mem_of(1), mem_of(2), mem_of(3)};
+	uint64_t want[4][MV_PROB_COUNT_] = {{0}};
+	want[0][MV_PROB_UNMAPPED] = 1;
+	want[1][MV_PROB_MISALIGNED] = 1;
+	want[2][MV_PROB_FREE_CHUNK] = 1;
+	want[3][MV_PROB_CORRUPT] = 1;
+	for (int k = 0; k < 4; k++) {
+		assert_null(mv_walk_init(&w, f->p, &o));
+		assert_null(mv_walk_run(&w, &t_node, roots[k]));
+		assert_int_equal(w.nobjs, 1);
+		for (int p = 0; p < MV_PROB_COUNT_; p++)
+			assert_int_equal(w.problems[p], want[k][p]);
+		mv_walk_deinit(&w);
+	}
+}
+
+static void test_bounds(void **state)
+{
+	struct fx *f = *state;
+	struct mv_walk w;
+	struct mv_walk_options o;
+	make_list(0, 100, 0);
+	opts(&o, true);
+	o.max_objects = 10;
+	assert_null(mv_walk_init(&w, f->p, &o));
+	assert_null(mv_walk_run(&w, &t_node, mem_of(0)));
+	assert_int_equal(w.nobjs, 10);
+	assert_true(w.hit_max_objects);
+	assert_int_equal(w.limit_cut_pointers, 1);
+	mv_walk_deinit(&w);
+
+	opts(&o, true);
+	o.max_depth = 3;
+	assert_null(mv_walk_init(&w, f->p, &o));
+	assert_null(mv_walk_run(&w, &t_node, mem_of(0)));
+	assert_int_equal(w.nobjs, 4);
+	assert_true(w.hit_max_depth);
+	mv_walk_deinit(&w);
+}
+
+/* Without a heap model the visited set is the hash table alone: a long
+ * list makes it grow several times, and every node is still counted
+ * once, and a cycle back to the head ends the walk. */
+static void test_visited_set_growth(void **state)
+{
+	struct fx *f = *state;
+	struct mv_walk w;
+	struct mv_walk_options o;
+	make_list(0, NCHUNKS, mem_of(0));
+	opts(&o, false);
+	assert_null(mv_walk_init(&w, f->p, &o));
+	assert_null(mv_walk_run(&w, &t_node, mem_of(0)));
+	assert_int_equal(w.nobjs, NCHUNKS);
+	assert_int_equal(w.type_bytes, (uint64_t)NCHUNKS * 16);
+	assert_int_equal(w.heap_objects, 0);
+	for (size_t i = 0; i < w.nobjs; i++)
+		assert_int_equal(mv_walk_key(&w, i), mem_of(i));
+	mv_walk_deinit(&w);
+}
+
+static int polls;
+static struct mv_error *stop_at_once(void *arg)
+{
+	(void)arg;
+	polls++;
+	return mv_error_create(MV_ERR_INTERRUPTED, "interrupted");
+}
+
+static void test_interrupt(void **state)
+{
+	struct fx *f = *state;
+	struct mv_walk w;
+	struct mv_walk_options o;
+	make_list(0, NCHUNKS, 0);
+	opts(&o, true);
+	o.poll = stop_at_once;
+	polls = 0;
+	assert_null(mv_walk_init(&w, f->p, &o));
+	assert_null(mv_walk_run(&w, &t_node, mem_of(0)));
+	assert_true(w.interrupted);
+	assert_int_equal(polls, 1);
+	assert_true(w.nobjs <= MV_WALK_POLL_EVERY + 1);
+	mv_walk_deinit(&w);
+}
+
+/* The record is the whole per-object cost besides the table and the
+ * chunk bitmap: keep it at 24 bytes. */
+static void test_record_size(void **state)
+{
+	(void)state;
+	assert_int_equal(sizeof(struct mv_walk_obj), 24);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cycle_and_interior,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_pointers, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_visited_set_growth, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_interrupt, setup,
+						teardown),
+		cmocka_unit_test(test_record_size),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
