@@ -701,6 +701,34 @@ fail:
 	return err;
 }
 
+/* The bias at which a region of t starts with o's ELF header (same
+ * build-id), or 0 in *ret.  Bounded: hostile cores have many regions. */
+static struct mv_error *find_exe_in_memory(struct mv_target *t,
+					   struct objfile *o, uint64_t *ret)
+{
+	const struct mv_region *r;
+	const struct mv_elf_segment *loads;
+	size_t n = mv_target_regions(t, &r);
+	*ret = 0;
+	if (!o->pub.build_id || mv_elf_loads(o->pub.elf, &loads) == 0)
+		return NULL;
+	for (size_t i = 0; i < n && i < 4096; i++) {
+		char *id;
+		if (!memory_is_elf(t, r[i].start))
+			continue;
+		struct mv_error *err = memory_build_id(t, r[i].start, &id);
+		if (err)
+			return err;
+		bool same = id && strcmp(id, o->pub.build_id) == 0;
+		free(id);
+		if (same) {
+			*ret = r[i].start - (loads[0].vaddr & PAGE_MASK_);
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
 /* The executable when nothing in the target maps it: a non-PIE file
  * loads at its own addresses; a PIE's bias follows from AT_ENTRY. */
 static struct mv_error *add_unmapped_exe(struct mv_program *p, const char *exe)
@@ -714,7 +742,7 @@ static struct mv_error *add_unmapped_exe(struct mv_program *p, const char *exe)
 		objfile_destroy(o);
 		return err;
 	}
-	uint64_t entry;
+	uint64_t entry, found;
 	if (mv_elf_type(o->pub.elf) == ET_DYN && p->target &&
 	    mv_target_auxv(p->target, AT_ENTRY, &entry)) {
 		uint64_t bias = entry - mv_elf_entry(o->pub.elf);
@@ -722,8 +750,19 @@ static struct mv_error *add_unmapped_exe(struct mv_program *p, const char *exe)
 		o->pub.start += bias;
 		o->pub.end += bias;
 	} else if (mv_elf_type(o->pub.elf) == ET_DYN && p->target) {
-		program_warn(p, "%s: not found in the target's mappings; "
-			     "assuming it is loaded at 0", exe);
+		/* No AT_ENTRY either (a core cut before its notes): look for
+		 * the file's own ELF header, by build-id, in memory. */
+		if ((err = find_exe_in_memory(p->target, o, &found)))
+			goto fail_early;
+		if (found) {
+			o->pub.bias = found;
+			o->pub.start += found;
+			o->pub.end += found;
+		} else {
+			program_warn(p, "%s: not found in the target's "
+				     "mappings; assuming it is loaded at 0",
+				     exe);
+		}
 	}
 	/* No file list (a core without NT_FILE): the ELF header may still
 	 * be in memory where the file says it is loaded. */
@@ -748,6 +787,7 @@ static struct mv_error *add_unmapped_exe(struct mv_program *p, const char *exe)
 	return err;
 fail:
 	free(core_id);
+fail_early:
 	objfile_destroy(o);
 	return err;
 }

@@ -331,10 +331,13 @@ ROWS = [
         ["--core", "@cut_notes_core", "--exe", "%exe", "regions"], 0,
         out="0x0000555555554000"),
     row("cut-segment", "a core cut in the middle of the heap segment "
-        "(its notes, written last, are lost: no NT_AUXV, so the "
-        "executable's load bias is unknown)",
+        "(its notes, written last, are lost: no NT_AUXV; the executable "
+        "is placed by finding its ELF header in memory)",
         ["--core", "@cut_segment_core", "--exe", "%exe", "view",
-         "list_head"], 1, "not mapped in core"),
+         "list_head"], 0, out="value = 3"),
+    row("cut-segment-lost", "the same core: an object in the lost part",
+        ["--core", "@cut_segment_core", "--exe", "%exe", "view",
+         "--type", "int", "0x555555578000"], 0, out="<unreadable>"),
     row("cut-segment-regions", "the same core: regions say what is left",
         ["--core", "@cut_segment_core", "regions"], 0,
         out="0x0000555555559000"),
