@@ -19,6 +19,8 @@ const struct mv_command *const mv_commands[] = {
 	&mv_command_graph,
 	&mv_command_referrers,
 	&mv_command_path_to,
+	&mv_command_gc,
+	&mv_command_cycles,
 	NULL,
 };
 

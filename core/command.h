@@ -115,6 +115,8 @@ extern const struct mv_command mv_command_sizeof;
 extern const struct mv_command mv_command_graph;
 extern const struct mv_command mv_command_referrers;
 extern const struct mv_command mv_command_path_to;
+extern const struct mv_command mv_command_gc;
+extern const struct mv_command mv_command_cycles;
 struct mv_error *mv_cmd_layout(struct mv_cmd_ctx *ctx);
 struct mv_error *mv_cmd_regions(struct mv_cmd_ctx *ctx);
 struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx);
@@ -123,5 +125,7 @@ struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx);
 struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx);
 struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx);
 struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx);
+struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx);
+struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx);
 
 #endif

@@ -1,0 +1,759 @@
+/* cmd_gc.c - `gc`: a simulated collection of the target's malloc heap -
+ * leaks in valgrind memcheck's categories, cyclic garbage, and with
+ * --refcount CPython's cycle-collector algorithm over refcounted
+ * structs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dwarf.h"
+#include "gc.h"
+#include "session.h"
+
+#define FIRST_BYTES 16
+#define MAX_STRUCTS 20000
+#define MAX_FIELDS 100000
+
+/* ---- struct types the program knows, for "candidate types" ---- */
+
+struct known {
+	struct mv_type **types;   /* stripped structs, by size */
+	size_t n, cap;
+	/* Visited set over type pointers (open addressing). */
+	struct mv_type **seen;
+	size_t seen_cap, nseen;
+	struct mv_type **work;
+	size_t nwork, work_cap;
+	bool oom;
+};
+
+static bool seen_add(struct known *k, struct mv_type *t)
+{
+	if ((k->nseen + 1) * 2 > k->seen_cap) {
+		size_t cap = k->seen_cap ? k->seen_cap * 2 : 1024;
+		struct mv_type **s = calloc(cap, sizeof(*s));
+		if (!s) {
+			k->oom = true;
+			return false;
+		}
+		for (size_t i = 0; i < k->seen_cap; i++) {
+			if (!k->seen[i])
+				continue;
+			size_t h = ((uintptr_t)k->seen[i] >> 4) & (cap - 1);
+			while (s[h])
+				h = (h + 1) & (cap - 1);
+			s[h] = k->seen[i];
+		}
+		free(k->seen);
+		k->seen = s;
+		k->seen_cap = cap;
+	}
+	size_t h = ((uintptr_t)t >> 4) & (k->seen_cap - 1);
+	while (k->seen[h]) {
+		if (k->seen[h] == t)
+			return false;
+		h = (h + 1) & (k->seen_cap - 1);
+	}
+	k->seen[h] = t;
+	k->nseen++;
+	return true;
+}
+
+static void known_push(struct known *k, struct mv_type *t)
+{
+	if (!t || k->oom || k->nseen >= MAX_STRUCTS * 4 || !seen_add(k, t))
+		return;
+	if (k->nwork == k->work_cap) {
+		size_t cap = k->work_cap ? k->work_cap * 2 : 256;
+		struct mv_type **w = realloc(k->work, cap * sizeof(*w));
+		if (!w) {
+			k->oom = true;
+			return;
+		}
+		k->work = w;
+		k->work_cap = cap;
+	}
+	k->work[k->nwork++] = t;
+}
+
+static bool known_var(void *arg, const char *name, uint64_t addr,
+		      struct mv_type *type)
+{
+	known_push(arg, type);
+	return true;
+}
+
+static int type_size_cmp(const void *a, const void *b)
+{
+	const struct mv_type *x = *(struct mv_type *const *)a;
+	const struct mv_type *y = *(struct mv_type *const *)b;
+	return x->size < y->size ? -1 : x->size > y->size;
+}
+
+/* Every struct reachable from the executable's global variables' types
+ * (through members, pointers, arrays and typedefs), an iterative walk
+ * over the type graph.  Bounded; libraries' types are not loaded (glibc's
+ * would cost more than the collection). */
+static void known_collect(struct known *k, struct mv_program *p)
+{
+	struct mv_objfile **objs;
+	size_t n = mv_program_objfiles(p, &objs);
+	for (size_t i = 0; i < n; i++) {
+		struct mv_dwarf *d;
+		if (!objs[i]->is_main)
+			continue;
+		struct mv_error *err = mv_objfile_dwarf(objs[i], &d);
+		if (err) {
+			mv_error_destroy(err);
+			continue;
+		}
+		err = mv_dwarf_for_each_variable(d, known_var, k);
+		mv_error_destroy(err);
+	}
+	while (k->nwork && !k->oom) {
+		struct mv_type *t = k->work[--k->nwork];
+		switch (t->kind) {
+		case MV_TYPE_STRUCT:
+		case MV_TYPE_CLASS:
+		case MV_TYPE_UNION:
+			if (t->kind != MV_TYPE_UNION && t->is_complete &&
+			    t->size && t->name && k->n < MAX_STRUCTS) {
+				if (k->n == k->cap) {
+					size_t cap = k->cap ? k->cap * 2 : 64;
+					struct mv_type **a = realloc(
+						k->types, cap * sizeof(*a));
+					if (!a) {
+						k->oom = true;
+						break;
+					}
+					k->types = a;
+					k->cap = cap;
+				}
+				k->types[k->n++] = t;
+			}
+			for (size_t m = 0; m < t->nmembers; m++)
+				known_push(k, t->members[m].type);
+			break;
+		case MV_TYPE_POINTER:
+		case MV_TYPE_TYPEDEF:
+		case MV_TYPE_ARRAY:
+		case MV_TYPE_QUALIFIED:
+			known_push(k, mv_type_target(t));
+			break;
+		default:
+			break;
+		}
+	}
+	qsort(k->types, k->n, sizeof(*k->types), type_size_cmp);
+}
+
+static void known_free(struct known *k)
+{
+	free(k->types);
+	free(k->seen);
+	free(k->work);
+}
+
+/* glibc's request2size: the chunk malloc(size) returns. */
+static uint64_t chunk_for(uint64_t size)
+{
+	uint64_t c = (size + 8 + 15) & ~15ull;
+	return c < 32 ? 32 : c;
+}
+
+/* Names of the structs whose malloc(sizeof) gives a chunk of this size,
+ * at most max, "" if none. */
+static void candidates(const struct known *k, uint64_t chunk_size,
+		       struct mv_buf *out, size_t max)
+{
+	size_t shown = 0, more = 0;
+	uint64_t lo = chunk_size > 24 ? chunk_size - 23 : 0;
+	for (size_t i = 0; i < k->n; i++) {
+		struct mv_type *t = k->types[i];
+		if (t->size < lo || chunk_for(t->size) != chunk_size)
+			continue;
+		/* The same struct from several compile units once. */
+		bool dup = false;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = k->types[j]->size == t->size &&
+			      !strcmp(k->types[j]->name, t->name) &&
+			      chunk_for(k->types[j]->size) == chunk_size;
+		if (dup)
+			continue;
+		if (shown == max) {
+			more++;
+			continue;
+		}
+		char name[256];
+		mv_type_name(t, name, sizeof(name));
+		mv_buf_printf(out, "%s%s", shown ? ", " : "", name);
+		shown++;
+	}
+	if (more)
+		mv_buf_printf(out, ", and %zu more", more);
+}
+
+/* ---- groups: blocks of one kind and one size ---- */
+
+struct group {
+	uint8_t kind;
+	uint64_t usable;
+	uint64_t blocks, bytes;
+	size_t sample;   /* chunk index */
+	uint64_t in_cycles;
+};
+
+struct item {
+	uint8_t kind;
+	uint64_t usable;
+	uint32_t index;
+};
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->usable != y->usable)
+		return x->usable < y->usable ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	static const int order[MV_GC_KIND_COUNT_] = {9, 9, 3, 2, 0, 1};
+	if (x->kind != y->kind)
+		return order[x->kind] < order[y->kind] ? -1 : 1;
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return x->usable < y->usable ? -1 : x->usable > y->usable;
+}
+
+static bool in_cycle(const struct mv_gc *gc, size_t i)
+{
+	uint32_t pos = mv_gc_lost_pos(gc, i);
+	return pos != MV_GC_NONE && gc->scc_cyclic[gc->scc[pos]];
+}
+
+static struct mv_error *make_groups(struct mv_gc *gc, bool reachable,
+				    struct group **ret, size_t *nret)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < gc->n; i++) {
+		uint8_t k = gc->kind[i];
+		if (k >= MV_GC_POSSIBLE || (reachable && k == MV_GC_REACHABLE))
+			n++;
+	}
+	struct item *items = malloc((n ? n : 1) * sizeof(*items));
+	struct group *g = malloc((n ? n : 1) * sizeof(*g));
+	if (!items || !g) {
+		free(items);
+		free(g);
+		return mv_enomem;
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < gc->n; i++) {
+		uint8_t k = gc->kind[i];
+		if (k >= MV_GC_POSSIBLE || (reachable && k == MV_GC_REACHABLE))
+			items[m++] = (struct item){k, mv_gc_usable(gc, i),
+						   (uint32_t)i};
+	}
+	qsort(items, n, sizeof(*items), item_cmp);
+	size_t ng = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!ng || g[ng - 1].kind != items[i].kind ||
+		    g[ng - 1].usable != items[i].usable)
+			g[ng++] = (struct group){items[i].kind,
+						 items[i].usable, 0, 0,
+						 items[i].index, 0};
+		struct group *x = &g[ng - 1];
+		x->blocks++;
+		x->bytes += items[i].usable;
+		if (in_cycle(gc, items[i].index))
+			x->in_cycles++;
+	}
+	qsort(g, ng, sizeof(*g), group_cmp);
+	free(items);
+	*ret = g;
+	*nret = ng;
+	return NULL;
+}
+
+static void hex_bytes(struct mv_gc *gc, size_t i, struct mv_buf *out)
+{
+	size_t len;
+	const uint8_t *p = mv_gc_block_bytes(gc, i, &len);
+	if (len > FIRST_BYTES)
+		len = FIRST_BYTES;
+	for (size_t k = 0; p && k < len; k++)
+		mv_buf_printf(out, "%s%02x", k ? " " : "", p[k]);
+}
+
+static const char *chunk_type_note(struct mv_gc *gc, size_t i,
+				   const struct known *k, struct mv_buf *b)
+{
+	mv_buf_clear(b);
+	candidates(k, mv_heap_entry_size(&gc->e[i]), b, 3);
+	return b->data ? b->data : "";
+}
+
+/* ---- DOT ---- */
+
+static struct mv_error *write_dot(struct mv_gc *gc, const char *path,
+				  const struct known *k, size_t max_nodes,
+				  size_t *cut)
+{
+	struct mv_buf out, lab;
+	mv_buf_init(&out);
+	mv_buf_init(&lab);
+	size_t n = gc->nlost < max_nodes ? gc->nlost : max_nodes;
+	*cut = gc->nlost - n;
+	mv_buf_puts(&out, "digraph gc {\n\tnode [shape=box, fontname="
+			  "\"monospace\", fontsize=10];\n");
+	/* Cyclic components as clusters, so that a cycle reads as one. */
+	for (size_t c = 0; c < gc->nscc; c++) {
+		if (!gc->scc_cyclic[c])
+			continue;
+		bool open = false;
+		for (size_t u = 0; u < n; u++) {
+			if (gc->scc[u] != c)
+				continue;
+			if (!open)
+				mv_buf_printf(&out, "\tsubgraph cluster_%zu {\n"
+					      "\t\tlabel=\"cycle: %u blocks\";"
+					      " color=red;\n", c,
+					      gc->scc_members[c]);
+			open = true;
+			mv_buf_printf(&out, "\t\tn%zu;\n", u);
+		}
+		if (open)
+			mv_buf_puts(&out, "\t}\n");
+	}
+	for (size_t u = 0; u < n; u++) {
+		size_t i = gc->lost[u];
+		const char *t = chunk_type_note(gc, i, k, &lab);
+		mv_buf_printf(&out, "\tn%zu [label=\"0x%llx\\n%llu B, %s%s%s\"%s];\n",
+			      u, (unsigned long long)mv_gc_mem(gc, i),
+			      (unsigned long long)mv_gc_usable(gc, i),
+			      gc->kind[i] == MV_GC_DEFINITE ? "definitely"
+							    : "indirectly",
+			      *t ? "\\n" : "", t,
+			      gc->kind[i] == MV_GC_DEFINITE ? ", style=bold"
+							    : "");
+	}
+	for (size_t u = 0; u < n; u++)
+		for (uint64_t x = gc->lost_off[u]; x < gc->lost_off[u + 1];
+		     x++) {
+			uint32_t w = gc->lost_adj[x] & ~MV_GC_INTERIOR;
+			if (w >= n)
+				continue;
+			mv_buf_printf(&out, "\tn%zu -> n%u%s;\n", u, w,
+				      gc->lost_adj[x] & MV_GC_INTERIOR
+					      ? " [style=dashed, "
+						"label=\"interior\"]"
+					      : "");
+		}
+	if (*cut)
+		mv_buf_printf(&out, "\tcut [shape=note, label=\"%zu more lost "
+				    "blocks not drawn (capped at %zu)\"];\n",
+			      *cut, max_nodes);
+	mv_buf_puts(&out, "}\n");
+	struct mv_error *err = mv_buf_error(&out);
+	if (!err) {
+		FILE *f = fopen(path, "w");
+		if (!f)
+			err = mv_error_create(MV_ERR_IO, "%s: cannot create",
+					      path);
+		else {
+			size_t w = out.len ? fwrite(out.data, 1, out.len, f) : 0;
+			if ((fclose(f) | (w != out.len)))
+				err = mv_error_create(MV_ERR_IO,
+						      "%s: write failed", path);
+		}
+	}
+	mv_buf_deinit(&out);
+	mv_buf_deinit(&lab);
+	return err;
+}
+
+/* ---- --refcount ---- */
+
+struct mv_error *mv_gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
+				const char *spec, bool by_size);
+
+static struct mv_error *poll_ctx(void *arg)
+{
+	return mv_ctx_poll(arg);
+}
+
+struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
+{
+	struct mv_session *s = ctx->session;
+	struct mv_error *err = mv_session_need_target(s);
+	if (err)
+		return err;
+	if (!s->target)
+		return mv_error_create(MV_ERR_INVALID,
+				       "no memory: open a core (--core) or a "
+				       "process (--pid)");
+	int64_t top = mv_opt_num(ctx, "top");
+	int64_t max_blocks = mv_opt_num(ctx, "max-blocks");
+	if (top < 0 || max_blocks < 0)
+		return mv_error_create(MV_ERR_USAGE, "--top and --max-blocks "
+						     "take a count >= 0");
+	bool reachable = mv_opt_flag(ctx, "show-reachable");
+	bool list_blocks = mv_opt_flag(ctx, "blocks");
+	const char *dot = mv_opt_str(ctx, "dot");
+	const char *refcount = mv_opt_str(ctx, "refcount");
+	struct mv_heap_options ho = {0};
+	if (mv_opt_flag(ctx, "no-symbols"))
+		ho.flags |= MV_HEAP_IGNORE_SYMBOLS;
+	struct mv_heap *h;
+	if ((err = mv_heap_open_with(s->program, &ho, s->poll, &h)))
+		return err;
+	struct mv_gc gc;
+	struct mv_gc_options go = {.poll = poll_ctx, .poll_arg = ctx};
+	struct known known = {0};
+	struct group *groups = NULL;
+	size_t ngroups = 0;
+	struct mv_buf tb;
+	mv_buf_init(&tb);
+	if ((err = mv_gc_run(&gc, h, &go)))
+		goto out;
+	if (refcount) {
+		err = mv_gc_refcount(ctx, &gc, refcount,
+				     mv_opt_flag(ctx, "by-size"));
+		goto out;
+	}
+	known_collect(&known, s->program);
+	if ((err = make_groups(&gc, reachable, &groups, &ngroups)))
+		goto out;
+	size_t cut = 0;
+	if (dot && (err = write_dot(&gc, dot, &known, 1000, &cut)))
+		goto out;
+	const char *const *hnotes, *const *gnotes;
+	size_t nh = mv_heap_notes(h, &hnotes);
+	size_t ng = mv_notes_get(&gc.notes, &gnotes);
+	uint64_t unreachable = gc.count[MV_GC_DEFINITE] +
+			       gc.count[MV_GC_INDIRECT];
+	static const enum mv_gc_kind order[] = {
+		MV_GC_DEFINITE, MV_GC_INDIRECT, MV_GC_POSSIBLE,
+		MV_GC_REACHABLE};
+
+	if (ctx->json) {
+		struct mv_json j;
+		mv_json_init(&j, &ctx->out, false);
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "command");
+		mv_json_string(&j, "gc");
+		mv_json_key(&j, "heap");
+		mv_json_string(&j, mv_heap_description(h));
+		mv_json_key(&j, "unreachable");
+		mv_json_uint(&j, unreachable);
+		mv_json_key(&j, "summary");
+		mv_json_begin_object(&j);
+		for (size_t o = 0; o < 4; o++) {
+			mv_json_key(&j, mv_gc_kind_key(order[o]));
+			mv_json_begin_object(&j);
+			mv_json_key(&j, "blocks");
+			mv_json_uint(&j, gc.count[order[o]]);
+			mv_json_key(&j, "bytes");
+			mv_json_uint(&j, gc.bytes[order[o]]);
+			mv_json_end_object(&j);
+		}
+		mv_json_key(&j, "cyclic_garbage");
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "cycles");
+		mv_json_uint(&j, gc.cyclic_sccs);
+		mv_json_key(&j, "blocks");
+		mv_json_uint(&j, gc.cyclic_objects);
+		mv_json_key(&j, "bytes");
+		mv_json_uint(&j, gc.cyclic_bytes);
+		mv_json_end_object(&j);
+		mv_json_end_object(&j);
+		mv_json_key(&j, "scanned");
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "root_bytes");
+		mv_json_uint(&j, gc.root_bytes);
+		mv_json_key(&j, "heap_bytes");
+		mv_json_uint(&j, gc.heap_bytes);
+		mv_json_key(&j, "chunks");
+		mv_json_uint(&j, gc.n);
+		mv_json_key(&j, "threads");
+		mv_json_uint(&j, gc.threads);
+		mv_json_key(&j, "stacks");
+		mv_json_uint(&j, gc.stacks_scanned);
+		mv_json_key(&j, "root_pointers");
+		mv_json_uint(&j, gc.root_pointers);
+		mv_json_key(&j, "heap_pointers");
+		mv_json_uint(&j, gc.heap_pointers);
+		mv_json_end_object(&j);
+		mv_json_key(&j, "groups");
+		mv_json_begin_array(&j);
+		for (size_t g = 0; g < ngroups; g++) {
+			mv_json_begin_object(&j);
+			mv_json_key(&j, "kind");
+			mv_json_string(&j, mv_gc_kind_key(groups[g].kind));
+			mv_json_key(&j, "usable");
+			mv_json_uint(&j, groups[g].usable);
+			mv_json_key(&j, "blocks");
+			mv_json_uint(&j, groups[g].blocks);
+			mv_json_key(&j, "bytes");
+			mv_json_uint(&j, groups[g].bytes);
+			mv_json_key(&j, "in_cycles");
+			mv_json_uint(&j, groups[g].in_cycles);
+			mv_json_key(&j, "candidate_types");
+			mv_json_begin_array(&j);
+			mv_buf_clear(&tb);
+			candidates(&known, mv_heap_entry_size(
+						   &gc.e[groups[g].sample]),
+				   &tb, 1000);
+			for (char *p = tb.data, *q; p && *p; p = q) {
+				q = strstr(p, ", ");
+				size_t len = q ? (size_t)(q - p) : strlen(p);
+				if (strncmp(p, "and ", 4))
+					mv_json_string_len(&j, p, len);
+				q = q ? q + 2 : p + len;
+			}
+			mv_json_end_array(&j);
+			mv_json_key(&j, "sample");
+			mv_json_address(&j, mv_gc_mem(&gc, groups[g].sample));
+			mv_json_key(&j, "first_bytes");
+			mv_buf_clear(&tb);
+			hex_bytes(&gc, groups[g].sample, &tb);
+			mv_json_string(&j, tb.data ? tb.data : "");
+			mv_json_end_object(&j);
+		}
+		mv_json_end_array(&j);
+		mv_json_key(&j, "cycles");
+		mv_json_begin_array(&j);
+		size_t shown = 0;
+		for (size_t c = 0; c < gc.nscc; c++) {
+			if (!gc.scc_cyclic[c])
+				continue;
+			if (top && shown++ >= (size_t)top)
+				break;
+			uint64_t bytes = 0;
+			size_t first = SIZE_MAX;
+			for (size_t u = 0; u < gc.nlost; u++)
+				if (gc.scc[u] == c) {
+					bytes += mv_gc_usable(&gc, gc.lost[u]);
+					if (first == SIZE_MAX)
+						first = u;
+				}
+			mv_json_begin_object(&j);
+			mv_json_key(&j, "blocks");
+			mv_json_uint(&j, gc.scc_members[c]);
+			mv_json_key(&j, "bytes");
+			mv_json_uint(&j, bytes);
+			mv_json_key(&j, "sample");
+			mv_json_address(&j, mv_gc_mem(&gc, gc.lost[first]));
+			mv_json_end_object(&j);
+		}
+		mv_json_end_array(&j);
+		if (list_blocks) {
+			mv_json_key(&j, "blocks");
+			mv_json_begin_array(&j);
+			uint64_t listed = 0;
+			for (size_t i = 0; i < gc.n; i++) {
+				uint8_t k = gc.kind[i];
+				if (k == MV_GC_NOT_BLOCK ||
+				    (k == MV_GC_REACHABLE && !reachable))
+					continue;
+				if (max_blocks && listed++ >= (uint64_t)max_blocks)
+					break;
+				mv_json_begin_object(&j);
+				mv_json_key(&j, "address");
+				mv_json_address(&j, mv_gc_mem(&gc, i));
+				mv_json_key(&j, "usable");
+				mv_json_uint(&j, mv_gc_usable(&gc, i));
+				mv_json_key(&j, "kind");
+				mv_json_string(&j, mv_gc_kind_key(k));
+				mv_json_key(&j, "cyclic");
+				mv_json_bool(&j, in_cycle(&gc, i));
+				mv_json_end_object(&j);
+				if (listed % 4096 == 0 &&
+				    (err = mv_out_flush(ctx)))
+					goto out;
+			}
+			mv_json_end_array(&j);
+		}
+		mv_json_key(&j, "dot_cut");
+		mv_json_uint(&j, cut);
+		mv_json_key(&j, "notes");
+		mv_json_begin_array(&j);
+		for (size_t i = 0; i < nh; i++)
+			mv_json_string(&j, hnotes[i]);
+		for (size_t i = 0; i < ng; i++)
+			mv_json_string(&j, gnotes[i]);
+		mv_json_end_array(&j);
+		mv_json_end_object(&j);
+		mv_out(ctx, "\n");
+		err = mv_buf_error(&ctx->out);
+		goto out;
+	}
+
+	mv_out(ctx, "%s; %zu chunks, %llu bytes of roots and %llu bytes of "
+		    "blocks scanned, %llu thread%s\n", mv_heap_description(h),
+	       gc.n, (unsigned long long)gc.root_bytes,
+	       (unsigned long long)gc.heap_bytes,
+	       (unsigned long long)gc.threads, gc.threads == 1 ? "" : "s");
+	mv_out(ctx, "\nLEAK SUMMARY (as valgrind's memcheck counts; bytes are "
+		    "usable sizes)\n");
+	for (size_t o = 0; o < 4; o++)
+		mv_out(ctx, "  %-16s %12llu bytes in %llu block%s\n",
+		       mv_gc_kind_name(order[o]),
+		       (unsigned long long)gc.bytes[order[o]],
+		       (unsigned long long)gc.count[order[o]],
+		       gc.count[order[o]] == 1 ? "" : "s");
+	mv_out(ctx, "  %-16s %12llu bytes in %llu block%s, %llu cycle%s\n",
+	       "cyclic garbage", (unsigned long long)gc.cyclic_bytes,
+	       (unsigned long long)gc.cyclic_objects,
+	       gc.cyclic_objects == 1 ? "" : "s",
+	       (unsigned long long)gc.cyclic_sccs,
+	       gc.cyclic_sccs == 1 ? "" : "s");
+	size_t shown = 0;
+	for (size_t g = 0; g < ngroups; g++) {
+		if (top && shown >= (size_t)top)
+			break;
+		if (!shown++)
+			mv_out(ctx, "\n%-16s %8s %10s %12s  %-18s %s\n", "kind",
+			       "blocks", "usable", "bytes", "sample",
+			       "candidate types / first bytes");
+		mv_buf_clear(&tb);
+		const char *t = chunk_type_note(&gc, groups[g].sample, &known,
+						&tb);
+		mv_out(ctx, "%-16s %8llu %10llu %12llu  0x%016llx %s\n",
+		       mv_gc_kind_name(groups[g].kind),
+		       (unsigned long long)groups[g].blocks,
+		       (unsigned long long)groups[g].usable,
+		       (unsigned long long)groups[g].bytes,
+		       (unsigned long long)mv_gc_mem(&gc, groups[g].sample),
+		       *t ? t : "(no struct of this size)");
+		mv_buf_clear(&tb);
+		hex_bytes(&gc, groups[g].sample, &tb);
+		mv_out(ctx, "%-16s %8s %10s %12s  %-18s %s%s\n", "", "", "", "",
+		       "", tb.data ? tb.data : "",
+		       groups[g].in_cycles ? "  (in cycles)" : "");
+	}
+	if (ngroups > shown)
+		mv_out(ctx, "... %zu more groups (--top)\n", ngroups - shown);
+	if (list_blocks) {
+		mv_out(ctx, "\n%-18s %10s  %s\n", "block", "usable", "kind");
+		uint64_t listed = 0;
+		for (size_t i = 0; i < gc.n; i++) {
+			uint8_t k = gc.kind[i];
+			if (k == MV_GC_NOT_BLOCK ||
+			    (k == MV_GC_REACHABLE && !reachable))
+				continue;
+			if (max_blocks && listed++ >= (uint64_t)max_blocks)
+				break;
+			mv_out(ctx, "0x%016llx %10llu  %s%s\n",
+			       (unsigned long long)mv_gc_mem(&gc, i),
+			       (unsigned long long)mv_gc_usable(&gc, i),
+			       mv_gc_kind_name(k),
+			       in_cycle(&gc, i) ? " (cyclic)" : "");
+		}
+	}
+	if (dot)
+		mv_out(ctx, "\nwrote %s%s\n", dot, cut ? " (capped)" : "");
+	if (nh + ng) {
+		mv_out(ctx, "\n%zu note%s:\n", nh + ng, nh + ng == 1 ? "" : "s");
+		for (size_t i = 0; i < nh; i++)
+			mv_out(ctx, "  heap: %s\n", hnotes[i]);
+		for (size_t i = 0; i < ng; i++)
+			mv_out(ctx, "  %s\n", gnotes[i]);
+	}
+	mv_out(ctx, "\ngc: %llu unreachable objects (%llu definitely + %llu "
+		    "indirectly lost), %llu of them in %llu cycle%s\n",
+	       (unsigned long long)unreachable,
+	       (unsigned long long)gc.count[MV_GC_DEFINITE],
+	       (unsigned long long)gc.count[MV_GC_INDIRECT],
+	       (unsigned long long)gc.cyclic_objects,
+	       (unsigned long long)gc.cyclic_sccs,
+	       gc.cyclic_sccs == 1 ? "" : "s");
+	err = mv_buf_error(&ctx->out);
+out:
+	free(groups);
+	known_free(&known);
+	mv_buf_deinit(&tb);
+	mv_gc_deinit(&gc);
+	mv_heap_destroy(h);
+	return err;
+}
+
+static const struct mv_option gc_options[] = {
+	{"top", 'n', MV_OPT_INT, "N",
+	 "show the N biggest groups and cycles (0: all)", "20", NULL},
+	{"blocks", 0, MV_OPT_FLAG, NULL,
+	 "list every block that is not still reachable (with "
+	 "--show-reachable: every block)", NULL, NULL},
+	{"max-blocks", 0, MV_OPT_INT, "N", "at most N blocks with --blocks "
+	 "(0: all)", "1000", NULL},
+	{"show-reachable", 0, MV_OPT_FLAG, NULL,
+	 "also group and list the still reachable blocks", NULL, NULL},
+	{"dot", 0, MV_OPT_STRING, "FILE",
+	 "write the lost blocks and their cycles as Graphviz DOT (at most "
+	 "1000 nodes)", NULL, NULL},
+	{"refcount", 0, MV_OPT_STRING, "'TYPE.FIELD'",
+	 "CPython's cycle collection over the objects of TYPE whose "
+	 "reference count is FIELD, e.g. 'struct obj.refcnt'", NULL, NULL},
+	{"by-size", 0, MV_OPT_FLAG, NULL,
+	 "with --refcount: also take every in-use chunk that malloc(sizeof "
+	 "TYPE) would give as an object of TYPE", NULL, NULL},
+	{"no-symbols", 0, MV_OPT_FLAG, NULL,
+	 "ignore glibc's debug symbols (find the heap from the mappings)",
+	 NULL, NULL},
+	{NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const struct mv_command mv_command_gc = {
+	.name = "gc",
+	.debugger_name = "mv-gc",
+	.synopsis = "",
+	.summary = "Simulate a garbage collection of the malloc heap: leaks "
+		   "as valgrind reports them, and cyclic garbage.",
+	.description =
+		"Marks from the roots - the writable data of every objfile, "
+		"every thread's stack from its stack pointer to the end of "
+		"its mapping, and every thread's registers - through every "
+		"aligned word that holds an address inside an in-use chunk "
+		"(conservative marking, iterative). Free chunks and the "
+		"allocator's own metadata (the tcache block) are never "
+		"blocks.\n\n"
+		"Blocks come out in valgrind memcheck's categories: still "
+		"reachable (a chain of pointers to block starts from a "
+		"root), possibly lost (every chain has an interior pointer), "
+		"definitely lost (no pointer from any other lost block) and "
+		"indirectly lost (pointed to only by lost blocks). Cyclic "
+		"garbage is the strongly connected components of the lost "
+		"blocks: what reference counting could never free. The last "
+		"line gives the number of unreachable objects, as Python's "
+		"gc.collect() returns it.\n\n"
+		"Groups are blocks of one category and one usable size, with "
+		"the program's structs whose malloc(sizeof) gives that size, "
+		"a sample block and its first bytes. Bytes are usable sizes "
+		"(malloc_usable_size), not the sizes asked for. valgrind's "
+		"heuristics (--leak-check-heuristics) are not applied: "
+		"compare with --leak-check-heuristics=none.\n\n"
+		"With --refcount 'struct obj.refcnt': the objects of that "
+		"type (found through typed pointers from globals and from "
+		"other objects, and with --by-size every chunk of its size) "
+		"go through CPython's algorithm: each count minus the "
+		"references from the other objects; what stays positive is "
+		"held from outside and keeps everything it reaches; the rest "
+		"is what a cycle collector would free. Counts lower than the "
+		"references found (released too often) and higher (a "
+		"reference leaked) are reported.",
+	.options = gc_options,
+	.min_pos = 0,
+	.max_pos = 0,
+	.run = mv_cmd_gc,
+};
+
+struct mv_error *mv_gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
+				const char *spec, bool by_size)
+{
+	return mv_error_create(MV_ERR_UNSUPPORTED, "--refcount: not yet");
+}

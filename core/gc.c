@@ -1,0 +1,686 @@
+/* gc.c - the simulated collection.
+ *
+ * Phase 1 marks from the roots the way valgrind's memcheck does: a block
+ * reached by a start pointer from a root or from a reachable block is
+ * reachable; a block reached any other way (an interior pointer, or from
+ * a possibly-lost block) is possibly lost.  A block changes state at most
+ * twice (unreached -> possible -> reachable), and is rescanned when it
+ * does, so the work stack holds at most two entries per block.
+ *
+ * Phase 2 builds the graph of the blocks left unreached (start and
+ * interior pointers alike), and finds its strongly connected components.
+ * memcheck reports, in each group of lost blocks that nothing else lost
+ * points to (a source component of that graph), its lowest-addressed
+ * block as definitely lost and everything reached from it as indirectly
+ * lost: that is what its clique pass computes when it takes unreached
+ * blocks as clique leaders in address order, so the same rule here
+ * gives block-for-block the same answer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gc.h"
+#include <elf.h> /* core/elf.h, then the system's */
+
+#define MAX_NOTES 100
+#define POLL_WORDS 65536u
+#define ROOT_WINDOW (256u << 10)
+/* A page table per heap segment: one entry per 4 KiB, so that a lookup
+ * binary-searches only the chunks of one page. */
+#define PAGE_SHIFT 12
+#define MAX_PAGES (1u << 24)
+
+struct mv_gc_seg {
+	uint64_t start, end;
+	size_t first, last;  /* chunk indexes [first, last) inside */
+	uint32_t *page;      /* per page: last chunk starting at or before */
+	size_t npages;
+};
+
+const char *mv_gc_kind_name(enum mv_gc_kind k)
+{
+	static const char *const names[MV_GC_KIND_COUNT_] = {
+		"not a block", "unreached", "still reachable",
+		"possibly lost", "definitely lost", "indirectly lost",
+	};
+	return (unsigned)k < MV_GC_KIND_COUNT_ ? names[k] : "?";
+}
+
+const char *mv_gc_kind_key(enum mv_gc_kind k)
+{
+	static const char *const keys[MV_GC_KIND_COUNT_] = {
+		"not_block", "unreached", "still_reachable",
+		"possibly_lost", "definitely_lost", "indirectly_lost",
+	};
+	return (unsigned)k < MV_GC_KIND_COUNT_ ? keys[k] : "?";
+}
+
+static bool is_block(const struct mv_heap_entry *e)
+{
+	if (e->flags & (MV_CHUNK_FREE_LIST | MV_CHUNK_METADATA |
+			MV_CHUNK_CORRUPT | MV_CHUNK_TOP))
+		return false;
+	return e->flags & (MV_CHUNK_IN_USE | MV_CHUNK_MMAPPED);
+}
+
+uint64_t mv_gc_mem(const struct mv_gc *gc, size_t i)
+{
+	/* glibc: user memory starts after prev_size and size. */
+	return gc->e[i].start + 16;
+}
+
+uint64_t mv_gc_usable(const struct mv_gc *gc, size_t i)
+{
+	uint32_t flags = gc->e[i].flags;
+	if (flags & MV_CHUNK_MMAPPED)
+		flags |= MV_CHUNK_IN_USE;
+	return mv_heap_usable(mv_heap_entry_size(&gc->e[i]), flags);
+}
+
+static struct mv_error *gc_poll(struct mv_gc *gc, uint64_t words)
+{
+	gc->words_since_poll += words;
+	if (gc->words_since_poll < POLL_WORDS)
+		return NULL;
+	gc->words_since_poll = 0;
+	return gc->opt.poll ? gc->opt.poll(gc->opt.poll_arg) : NULL;
+}
+
+/* ---- lookup: address -> block ---- */
+
+static int seg_cmp(const void *a, const void *b)
+{
+	const struct mv_gc_seg *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* First chunk index whose start is >= address. */
+static size_t lower_bound(const struct mv_heap_entry *e, size_t n,
+			  uint64_t address)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (e[mid].start < address)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct mv_error *build_lookup(struct mv_gc *gc)
+{
+	size_t nsegs;
+	const struct mv_heap_segment *hs = mv_heap_segments(gc->heap, &nsegs);
+	gc->lo = UINT64_MAX;
+	gc->hi = 0;
+	for (size_t i = 0; i < gc->n; i++) {
+		if (gc->kind[i] == MV_GC_NOT_BLOCK)
+			continue;
+		uint64_t mem = mv_gc_mem(gc, i);
+		if (mem < gc->lo)
+			gc->lo = mem;
+		if (mem + mv_gc_usable(gc, i) > gc->hi)
+			gc->hi = mem + mv_gc_usable(gc, i);
+	}
+	if (!nsegs)
+		return NULL;
+	gc->segs = calloc(nsegs, sizeof(*gc->segs));
+	if (!gc->segs)
+		return mv_enomem;
+	for (size_t i = 0; i < nsegs; i++) {
+		if (hs[i].end <= hs[i].start)
+			continue;
+		struct mv_gc_seg *s = &gc->segs[gc->nsegs++];
+		s->start = hs[i].start;
+		s->end = hs[i].end;
+	}
+	qsort(gc->segs, gc->nsegs, sizeof(*gc->segs), seg_cmp);
+	for (size_t k = 0; k < gc->nsegs; k++) {
+		struct mv_gc_seg *s = &gc->segs[k];
+		/* Overlapping segments would make the search ambiguous: keep
+		 * the first and let the global search answer for the rest. */
+		if (k && s->start < gc->segs[k - 1].end) {
+			s->first = s->last = 0;
+			continue;
+		}
+		s->first = lower_bound(gc->e, gc->n, s->start);
+		s->last = lower_bound(gc->e, gc->n, s->end);
+		uint64_t pages = ((s->end - s->start) >> PAGE_SHIFT) + 1;
+		if (s->last - s->first < 32 || pages > MAX_PAGES)
+			continue;
+		s->page = malloc(pages * sizeof(*s->page));
+		if (!s->page)
+			return mv_enomem;
+		s->npages = pages;
+		size_t j = s->first;
+		for (size_t p = 0; p < pages; p++) {
+			uint64_t base = s->start + ((uint64_t)p << PAGE_SHIFT);
+			while (j + 1 < s->last && gc->e[j + 1].start <= base)
+				j++;
+			s->page[p] = (uint32_t)j;
+		}
+	}
+	return NULL;
+}
+
+static bool block_has(const struct mv_gc *gc, size_t i, uint64_t v)
+{
+	if (gc->kind[i] == MV_GC_NOT_BLOCK)
+		return false;
+	uint64_t mem = mv_gc_mem(gc, i);
+	return v >= mem && v - mem < mv_gc_usable(gc, i);
+}
+
+size_t mv_gc_find_block(struct mv_gc *gc, uint64_t v, bool *interior)
+{
+	if (v < gc->lo || v >= gc->hi)
+		return SIZE_MAX;
+	size_t a = 0, b = gc->n;
+	/* The segment holding v, if any (there are few). */
+	size_t slo = 0, shi = gc->nsegs;
+	while (slo < shi) {
+		size_t mid = slo + (shi - slo) / 2;
+		if (gc->segs[mid].start <= v)
+			slo = mid + 1;
+		else
+			shi = mid;
+	}
+	if (slo) {
+		const struct mv_gc_seg *s = &gc->segs[slo - 1];
+		if (v < s->end && s->last > s->first) {
+			if (s->page) {
+				size_t p = (v - s->start) >> PAGE_SHIFT;
+				a = s->page[p];
+				b = p + 1 < s->npages ? s->page[p + 1] + 1
+						      : s->last;
+			} else {
+				a = s->first;
+				b = s->last;
+			}
+		}
+	}
+	/* Last chunk in [a, b) starting at or before v. */
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (gc->e[mid].start <= v)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	if (!a)
+		return SIZE_MAX;
+	size_t i = a - 1;
+	if (!block_has(gc, i, v)) {
+		/* The first 8 bytes of a chunk after an in-use one are that
+		 * one's last usable bytes (prev_size lent to the user). */
+		if (!i || !block_has(gc, i - 1, v))
+			return SIZE_MAX;
+		i--;
+	}
+	*interior = v != mv_gc_mem(gc, i);
+	return i;
+}
+
+/* ---- phase 1: marking ---- */
+
+static bool push(struct mv_gc *gc, size_t i)
+{
+	if (gc->nstack == gc->stack_cap) {
+		size_t cap = gc->stack_cap ? gc->stack_cap * 2 : 4096;
+		uint32_t *s = realloc(gc->stack, cap * sizeof(*s));
+		if (!s)
+			return false;
+		gc->stack = s;
+		gc->stack_cap = cap;
+	}
+	gc->stack[gc->nstack++] = (uint32_t)i;
+	return true;
+}
+
+/* A pointer to block i was found in something that is reachable
+ * (definite) or only possibly so. */
+static bool hit(struct mv_gc *gc, size_t i, bool interior, bool definite)
+{
+	uint8_t k = gc->kind[i];
+	if (k == MV_GC_REACHABLE)
+		return true;
+	if (!interior && definite) {
+		gc->kind[i] = MV_GC_REACHABLE;
+		return push(gc, i);
+	}
+	if (k == MV_GC_UNREACHED) {
+		gc->kind[i] = MV_GC_POSSIBLE;
+		return push(gc, i);
+	}
+	return true;
+}
+
+static struct mv_error *scan_words(struct mv_gc *gc, const uint64_t *w,
+				   size_t nwords, bool definite,
+				   uint64_t *found)
+{
+	uint64_t lo = gc->lo, hi = gc->hi;
+	for (size_t k = 0; k < nwords; k++) {
+		uint64_t v = w[k];
+		if (v < lo || v >= hi)
+			continue;
+		bool interior;
+		size_t i = mv_gc_find_block(gc, v, &interior);
+		if (i == SIZE_MAX)
+			continue;
+		(*found)++;
+		if (!hit(gc, i, interior, definite))
+			return mv_enomem;
+	}
+	return gc_poll(gc, nwords);
+}
+
+const uint8_t *mv_gc_block_bytes(struct mv_gc *gc, size_t i, size_t *len)
+{
+	uint64_t mem = mv_gc_mem(gc, i), usable = mv_gc_usable(gc, i);
+	*len = 0;
+	if (!usable)
+		return NULL;
+	const uint8_t *p = mv_target_peek(gc->target, mem, usable);
+	if (p) {
+		*len = usable;
+		return p;
+	}
+	/* Not contiguous in one mapping (or a process): copy, a bounded
+	 * window at a time would do but chunks past 64 MiB are mmapped
+	 * and rare; cap the copy so a corrupt size cannot ask for more. */
+	size_t want = usable > (64u << 20) ? (64u << 20) : (size_t)usable;
+	if (want > gc->scratch_cap) {
+		uint8_t *s = realloc(gc->scratch, want);
+		if (!s)
+			return NULL;
+		gc->scratch = s;
+		gc->scratch_cap = want;
+	}
+	*len = mv_target_read_partial(gc->target, mem, gc->scratch, want);
+	return gc->scratch;
+}
+
+static struct mv_error *scan_block(struct mv_gc *gc, size_t i, bool definite)
+{
+	size_t len;
+	const uint8_t *p = mv_gc_block_bytes(gc, i, &len);
+	if (!p) {
+		if (mv_gc_usable(gc, i) && !gc->scratch)
+			return mv_enomem;
+		return NULL;
+	}
+	gc->heap_bytes += len;
+	/* mem is 16-aligned, so the bytes are word-aligned in a core
+	 * mapping; copy through memcpy-safe loads otherwise. */
+	if ((uintptr_t)p % 8 == 0)
+		return scan_words(gc, (const uint64_t *)p, len / 8, definite,
+				  &gc->heap_pointers);
+	uint64_t buf[512];
+	for (size_t off = 0; off + 8 <= len;) {
+		size_t m = (len - off) / 8;
+		if (m > 512)
+			m = 512;
+		memcpy(buf, p + off, m * 8);
+		struct mv_error *err = scan_words(gc, buf, m, definite,
+						  &gc->heap_pointers);
+		if (err)
+			return err;
+		off += m * 8;
+	}
+	return NULL;
+}
+
+static struct mv_error *drain(struct mv_gc *gc)
+{
+	while (gc->nstack) {
+		size_t i = gc->stack[--gc->nstack];
+		struct mv_error *err =
+			scan_block(gc, i, gc->kind[i] == MV_GC_REACHABLE);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+/* Scans [start, end) as a root: whatever is not readable is skipped and
+ * counted in *missing. */
+static struct mv_error *scan_root(struct mv_gc *gc, uint64_t start,
+				  uint64_t end, uint64_t *missing)
+{
+	uint64_t *buf = gc->window;
+	uint64_t a = (start + 7) & ~7ull;
+	while (a < end && end - a >= 8) {
+		size_t want = end - a < ROOT_WINDOW ? (size_t)(end - a)
+						    : ROOT_WINDOW;
+		want &= ~(size_t)7;
+		size_t got = mv_target_read_partial(gc->target, a, buf, want);
+		got &= ~(size_t)7;
+		gc->root_bytes += got;
+		struct mv_error *err = scan_words(gc, buf, got / 8, true,
+						  &gc->root_pointers);
+		if (!err)
+			err = drain(gc);
+		if (err)
+			return err;
+		if (got < want) {
+			/* Skip the unreadable page and go on. */
+			uint64_t next = ((a + got) | 4095) + 1;
+			if (next > end)
+				next = end;
+			*missing += next - (a + got);
+			a = next;
+			continue;
+		}
+		a += want;
+	}
+	return NULL;
+}
+
+static struct mv_error *note(struct mv_gc *gc, const char *fmt, ...)
+	MV_PRINTF(2, 3);
+static struct mv_error *note(struct mv_gc *gc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	bool ok = mv_notes_vadd(&gc->notes, fmt, ap);
+	va_end(ap);
+	return ok ? NULL : mv_enomem;
+}
+
+static struct mv_error *scan_objfiles(struct mv_gc *gc)
+{
+	struct mv_objfile **objs;
+	size_t nobjs = mv_program_objfiles(gc->program, &objs);
+	const struct mv_region *r;
+	size_t nr = mv_target_regions(gc->target, &r);
+	struct mv_error *err;
+	for (size_t i = 0; i < nobjs; i++) {
+		struct mv_objfile *o = objs[i];
+		uint64_t missing = 0;
+		const struct mv_elf_segment *segs;
+		size_t nsegs = o->elf ? mv_elf_loads(o->elf, &segs) : 0;
+		size_t scanned = 0;
+		for (size_t k = 0; k < nsegs; k++) {
+			if (!(segs[k].flags & PF_W) || !segs[k].memsz)
+				continue;
+			uint64_t s = segs[k].vaddr + o->bias;
+			if ((err = scan_root(gc, s, s + segs[k].memsz,
+					     &missing)))
+				return err;
+			scanned++;
+		}
+		if (!scanned) {
+			/* No ELF to say where its data is: the writable
+			 * mappings inside its range. */
+			for (size_t k = 0; k < nr; k++) {
+				if (!(r[k].perms & MV_PERM_W) ||
+				    r[k].end <= o->start || r[k].start >= o->end)
+					continue;
+				uint64_t s = r[k].start > o->start ? r[k].start
+								   : o->start;
+				uint64_t e = r[k].end < o->end ? r[k].end
+							       : o->end;
+				if ((err = scan_root(gc, s, e, &missing)))
+					return err;
+			}
+		}
+		if (missing && (err = note(gc,
+				 "%s: %llu bytes of writable data are not "
+				 "readable (not in the core?): pointers there "
+				 "were not seen", o->path,
+				 (unsigned long long)missing)))
+			return err;
+	}
+	return NULL;
+}
+
+static struct mv_error *scan_threads(struct mv_gc *gc)
+{
+	const struct mv_thread *th;
+	size_t nt = mv_target_threads(gc->target, &th);
+	struct mv_error *err;
+	gc->threads = nt;
+	for (size_t i = 0; i < nt; i++) {
+		if (!th[i].has_regs) {
+			if ((err = note(gc, "thread %d: no registers, so "
+					    "neither its stack nor its "
+					    "registers were scanned",
+					(int)th[i].tid)))
+				return err;
+			continue;
+		}
+		/* Registers first: they are the innermost roots. */
+		for (int k = 0; k < MV_NREGS; k++) {
+			if (k == MV_REG_RIP)
+				continue;
+			bool interior;
+			size_t b = mv_gc_find_block(gc, th[i].regs[k],
+						    &interior);
+			if (b == SIZE_MAX)
+				continue;
+			gc->root_pointers++;
+			if (!hit(gc, b, interior, true))
+				return mv_enomem;
+		}
+		if ((err = drain(gc)))
+			return err;
+		uint64_t sp = th[i].regs[MV_REG_RSP];
+		const struct mv_region *sr = mv_target_find_region(gc->target,
+								   sp);
+		if (!sr) {
+			if ((err = note(gc, "thread %d: its stack pointer "
+					    "0x%llx is in no mapping of the "
+					    "target: its stack was not "
+					    "scanned, blocks only it holds "
+					    "show as lost", (int)th[i].tid,
+					(unsigned long long)sp)))
+				return err;
+			continue;
+		}
+		uint64_t missing = 0;
+		if ((err = scan_root(gc, sp, sr->end, &missing)))
+			return err;
+		gc->stacks_scanned++;
+		if (missing && (err = note(gc, "thread %d: %llu bytes of its "
+					      "stack are not in the core: "
+					      "blocks only they hold show "
+					      "as lost", (int)th[i].tid,
+					    (unsigned long long)missing)))
+			return err;
+	}
+	return NULL;
+}
+
+/* ---- phase 2: the lost blocks' graph ---- */
+
+uint32_t mv_gc_lost_pos(const struct mv_gc *gc, size_t i)
+{
+	size_t lo = 0, hi = gc->nlost;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (gc->lost[mid] < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < gc->nlost && gc->lost[lo] == i ? (uint32_t)lo : MV_GC_NONE;
+}
+
+static bool add_edge(struct mv_gc *gc, uint32_t v)
+{
+	if (gc->nlost_adj == gc->lost_adj_cap) {
+		size_t cap = gc->lost_adj_cap ? gc->lost_adj_cap * 2 : 1024;
+		uint32_t *a = realloc(gc->lost_adj, cap * sizeof(*a));
+		if (!a)
+			return false;
+		gc->lost_adj = a;
+		gc->lost_adj_cap = cap;
+	}
+	gc->lost_adj[gc->nlost_adj++] = v;
+	return true;
+}
+
+static struct mv_error *lost_edges(struct mv_gc *gc, size_t pos)
+{
+	size_t len;
+	const uint8_t *p = mv_gc_block_bytes(gc, gc->lost[pos], &len);
+	if (!p)
+		return mv_gc_usable(gc, gc->lost[pos]) && !gc->scratch
+			       ? mv_enomem
+			       : NULL;
+	gc->heap_bytes += len;
+	for (size_t off = 0; off + 8 <= len; off += 8) {
+		uint64_t v;
+		memcpy(&v, p + off, 8);
+		if (v < gc->lo || v >= gc->hi)
+			continue;
+		bool interior;
+		size_t i = mv_gc_find_block(gc, v, &interior);
+		if (i == SIZE_MAX || gc->kind[i] != MV_GC_UNREACHED)
+			continue;
+		uint32_t to = mv_gc_lost_pos(gc, i);
+		if (to == MV_GC_NONE)
+			continue;
+		if (!add_edge(gc, to | (interior ? MV_GC_INTERIOR : 0)))
+			return mv_enomem;
+	}
+	return gc_poll(gc, len / 8);
+}
+
+static struct mv_error *classify_lost(struct mv_gc *gc)
+{
+	struct mv_error *err;
+	for (size_t i = 0; i < gc->n; i++)
+		if (gc->kind[i] == MV_GC_UNREACHED)
+			gc->nlost++;
+	if (gc->nlost >= MV_GC_INTERIOR)
+		return mv_error_create(MV_ERR_LIMIT, "more than 2^31 lost "
+						     "blocks");
+	gc->lost = malloc((gc->nlost + 1) * sizeof(*gc->lost));
+	gc->lost_off = malloc((gc->nlost + 1) * sizeof(*gc->lost_off));
+	gc->scc = malloc((gc->nlost + 1) * sizeof(*gc->scc));
+	if (!gc->lost || !gc->lost_off || !gc->scc)
+		return mv_enomem;
+	size_t k = 0;
+	for (size_t i = 0; i < gc->n; i++)
+		if (gc->kind[i] == MV_GC_UNREACHED)
+			gc->lost[k++] = (uint32_t)i;
+	for (size_t pos = 0; pos < gc->nlost; pos++) {
+		gc->lost_off[pos] = gc->nlost_adj;
+		if ((err = lost_edges(gc, pos)))
+			return err;
+	}
+	gc->lost_off[gc->nlost] = gc->nlost_adj;
+	if ((err = mv_scc_tarjan(gc->nlost, gc->lost_off, gc->lost_adj,
+				 ~MV_GC_INTERIOR, gc->scc, &gc->nscc,
+				 gc->opt.poll, gc->opt.poll_arg)))
+		return err;
+	size_t ns = gc->nscc ? gc->nscc : 1;
+	gc->scc_members = calloc(ns, sizeof(*gc->scc_members));
+	gc->scc_cyclic = calloc(ns, sizeof(*gc->scc_cyclic));
+	bool *has_in = calloc(ns, sizeof(*has_in));
+	bool *led = calloc(ns, sizeof(*led));
+	if (!gc->scc_members || !gc->scc_cyclic || !has_in || !led) {
+		free(has_in);
+		free(led);
+		return mv_enomem;
+	}
+	for (size_t u = 0; u < gc->nlost; u++) {
+		gc->scc_members[gc->scc[u]]++;
+		for (uint64_t x = gc->lost_off[u]; x < gc->lost_off[u + 1];
+		     x++) {
+			uint32_t w = gc->lost_adj[x] & ~MV_GC_INTERIOR;
+			if (gc->scc[w] != gc->scc[u])
+				has_in[gc->scc[w]] = true;
+			else if (w == u)
+				gc->scc_cyclic[gc->scc[u]] = true;
+		}
+	}
+	/* Address order: the first member met of a source component is
+	 * memcheck's clique leader. */
+	for (size_t u = 0; u < gc->nlost; u++) {
+		uint32_t c = gc->scc[u];
+		if (gc->scc_members[c] > 1)
+			gc->scc_cyclic[c] = true;
+		bool leader = !has_in[c] && !led[c];
+		led[c] = true;
+		gc->kind[gc->lost[u]] = leader ? MV_GC_DEFINITE : MV_GC_INDIRECT;
+	}
+	for (size_t c = 0; c < gc->nscc; c++)
+		if (gc->scc_cyclic[c]) {
+			gc->cyclic_sccs++;
+			gc->cyclic_objects += gc->scc_members[c];
+		}
+	for (size_t u = 0; u < gc->nlost; u++)
+		if (gc->scc_cyclic[gc->scc[u]])
+			gc->cyclic_bytes += mv_gc_usable(gc, gc->lost[u]);
+	free(has_in);
+	free(led);
+	return NULL;
+}
+
+struct mv_error *mv_gc_run(struct mv_gc *gc, struct mv_heap *h,
+			   const struct mv_gc_options *opt)
+{
+	memset(gc, 0, sizeof(*gc));
+	mv_notes_init(&gc->notes, MAX_NOTES);
+	gc->heap = h;
+	gc->program = h->program;
+	gc->target = h->target;
+	if (opt)
+		gc->opt = *opt;
+	gc->e = mv_heap_entries(h, &gc->n);
+	if (gc->n >= MV_GC_INTERIOR)
+		return mv_error_create(MV_ERR_LIMIT, "more than 2^31 chunks");
+	gc->kind = malloc(gc->n ? gc->n : 1);
+	if (!gc->kind)
+		return mv_enomem;
+	for (size_t i = 0; i < gc->n; i++)
+		gc->kind[i] = is_block(&gc->e[i]) ? MV_GC_UNREACHED
+						  : MV_GC_NOT_BLOCK;
+	gc->window = malloc(ROOT_WINDOW);
+	if (!gc->window)
+		return mv_enomem;
+	struct mv_error *err = build_lookup(gc);
+	if (err)
+		return err;
+	for (size_t k = 0; k < gc->opt.nroots; k++) {
+		uint64_t missing = 0;
+		if ((err = scan_root(gc, gc->opt.roots[k].start,
+				     gc->opt.roots[k].end, &missing)))
+			return err;
+	}
+	if (!gc->opt.only_given_roots && gc->program &&
+	    ((err = scan_objfiles(gc)) || (err = scan_threads(gc))))
+		return err;
+	if ((err = classify_lost(gc)))
+		return err;
+	for (size_t i = 0; i < gc->n; i++) {
+		gc->count[gc->kind[i]]++;
+		if (gc->kind[i] != MV_GC_NOT_BLOCK)
+			gc->bytes[gc->kind[i]] += mv_gc_usable(gc, i);
+	}
+	return NULL;
+}
+
+void mv_gc_deinit(struct mv_gc *gc)
+{
+	for (size_t i = 0; i < gc->nsegs; i++)
+		free(gc->segs[i].page);
+	free(gc->segs);
+	free(gc->kind);
+	free(gc->lost);
+	free(gc->lost_off);
+	free(gc->lost_adj);
+	free(gc->scc);
+	free(gc->scc_members);
+	free(gc->scc_cyclic);
+	free(gc->scratch);
+	free(gc->stack);
+	free(gc->window);
+	mv_notes_deinit(&gc->notes);
+	memset(gc, 0, sizeof(*gc));
+}
