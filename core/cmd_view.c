@@ -34,6 +34,9 @@ struct view {
 	/* --diff */
 	uint8_t *cur, *cur_valid;  /* the range now (small ranges only) */
 	struct mv_view_memo_slot *prev;
+	/* --pointers */
+	struct mv_ptr_annotator *ptrs;
+	bool color;            /* the session's, unless writing a file */
 };
 
 static struct mv_error *view_flush(void *arg)
@@ -464,6 +467,88 @@ static void diff_json(struct view *v)
 	mv_json_end_object(&v->j);
 }
 
+/* ---- --pointers ---- */
+
+/* The word at a (8-byte aligned, wholly inside the view), if readable. */
+static bool pointer_word(struct view *v, uint64_t a, uint64_t *ret)
+{
+	if (a < v->address || a + 8 > v->address + v->len || a + 8 < a)
+		return false;
+	uint8_t w[8];
+	if (mv_target_read_partial(v->s->target, a, w, 8) != 8)
+		return false;
+	memcpy(ret, w, 8);
+	return true;
+}
+
+/* After each hex line: one line per aligned word starting in it that
+ * points somewhere known, indented to the hex column so that the dump's
+ * own lines still stand out (pwndbg's telescope, under the dump). */
+static struct mv_error *hex_pointer_lines(void *arg, struct mv_buf *out,
+					  uint64_t address, unsigned n)
+{
+	struct view *v = arg;
+	unsigned digits = 8;
+	while (digits < 16 && (address >> (digits * 4)))
+		digits++;
+	for (uint64_t a = (address + 7) & ~7ULL; a < address + n; a += 8) {
+		uint64_t word;
+		if (!pointer_word(v, a, &word))
+			continue;
+		struct mv_ptr_note note;
+		struct mv_error *err = mv_ptr_annotate(v->ptrs, word, &note);
+		if (err)
+			return err;
+		if (note.kind == MV_PTR_NONE)
+			continue;
+		mv_buf_pad(out, ' ', digits + 2);
+		mv_buf_printf(out, "+0x%llx  0x%llx -> ",
+			      (unsigned long long)(a - v->address),
+			      (unsigned long long)word);
+		mv_ptr_render_text(&note, v->color, out);
+		mv_buf_putc(out, '\n');
+	}
+	return NULL;
+}
+
+/* JSON: "pointers": every aligned word of the view that points somewhere
+ * known, in address order. */
+static struct mv_error *json_pointers(struct view *v)
+{
+	mv_json_key(&v->j, "pointers");
+	mv_json_begin_array(&v->j);
+	uint64_t polled = v->address;
+	for (uint64_t a = (v->address + 7) & ~7ULL;
+	     a >= v->address && a < v->address + v->len; a += 8) {
+		uint64_t word;
+		if (!pointer_word(v, a, &word))
+			continue;
+		struct mv_ptr_note note;
+		struct mv_error *err = mv_ptr_annotate(v->ptrs, word, &note);
+		if (!err && a - polled >= MV_VIEW_POLL_BYTES) {
+			polled = a;
+			err = mv_ctx_poll(v->ctx);
+		}
+		if (!err)
+			err = mv_view_sink_flush(&v->sink, false);
+		if (err)
+			return err;
+		if (note.kind == MV_PTR_NONE)
+			continue;
+		mv_json_begin_object(&v->j);
+		mv_json_key(&v->j, "offset");
+		mv_json_uint(&v->j, a - v->address);
+		mv_json_key(&v->j, "address");
+		mv_json_address(&v->j, a);
+		mv_json_key(&v->j, "value");
+		mv_json_address(&v->j, word);
+		mv_ptr_render_json(&note, &v->j);
+		mv_json_end_object(&v->j);
+	}
+	mv_json_end_array(&v->j);
+	return NULL;
+}
+
 /* ---- modes ---- */
 
 static struct mv_error *hex_options(struct view *v, struct mv_hex_opts *o)
@@ -490,7 +575,11 @@ static struct mv_error *hex_options(struct view *v, struct mv_hex_opts *o)
 	}
 	o->width = (unsigned)width;
 	o->group = (unsigned)group;
-	o->color = v->s->color && !v->file;
+	o->color = v->color;
+	if (v->ptrs && !v->ctx->json) {
+		o->after_line = hex_pointer_lines;
+		o->after_line_arg = v;
+	}
 	if (mv_opt_flag(ctx, "diff") && v->prev) {
 		o->prev = v->prev->bytes;
 		o->prev_valid = v->prev->readable;
@@ -522,6 +611,8 @@ static struct mv_error *run_hex(struct view *v)
 		return err;
 	if (ctx->json) {
 		mv_buf_putc(&ctx->out, '"');
+		if (v->ptrs && (err = json_pointers(v)))
+			return err;
 		json_notes(v);
 		if (mv_opt_flag(ctx, "diff"))
 			diff_json(v);
@@ -656,6 +747,8 @@ static struct mv_error *run_typed(struct view *v, uint64_t count)
 	o.count = count;
 	o.max_elements = max > 0 ? (uint64_t)max : 0;
 	o.name = ctx->pos[0];
+	o.ptrs = ctx->json ? NULL : v->ptrs;
+	o.color = v->color;
 	if (ctx->json)
 		json_header(v, "typed");
 	struct mv_error *err = mv_view_typed(v->s->program, v->type, v->address,
@@ -665,6 +758,8 @@ static struct mv_error *run_typed(struct view *v, uint64_t count)
 	if (err)
 		return err;
 	if (ctx->json) {
+		if (v->ptrs && (err = json_pointers(v)))
+			return err;
 		json_notes(v);
 		if (mv_opt_flag(ctx, "diff"))
 			diff_json(v);
@@ -705,10 +800,11 @@ struct mv_error *mv_cmd_view(struct mv_cmd_ctx *ctx)
 	const char *binary = mv_opt_str(ctx, "binary");
 	const char *output = mv_opt_str(ctx, "output");
 	bool typed_opts = mv_opt_set(ctx, "count");
-	/* Not written yet: say so rather than ignore the flag. */
-	if (mv_opt_flag(ctx, "pointers"))
-		return mv_error_create(MV_ERR_UNSUPPORTED,
-				       "--pointers is not implemented yet");
+	if (mv_opt_flag(ctx, "pointers") && (as || binary))
+		return mv_error_create(MV_ERR_USAGE,
+				       "--pointers goes with the hex and typed "
+				       "views, not with --%s",
+				       as ? "as" : "binary");
 	if ((mv_opt_set(ctx, "shape") || mv_opt_set(ctx, "slice")) && !as)
 		return mv_error_create(MV_ERR_USAGE,
 				       "--shape and --slice go with --as FMT");
@@ -747,6 +843,11 @@ struct mv_error *mv_cmd_view(struct mv_cmd_ctx *ctx)
 					       "cannot create %s: %s", output,
 					       strerror(errno));
 	}
+	/* Colour only on the session's say-so, never into a file. */
+	v.color = s->color && !v.file && !ctx->json;
+	if (mv_opt_flag(ctx, "pointers") &&
+	    (err = mv_ptr_annotator_create(s->program, s->poll, &v.ptrs)))
+		goto out;
 	if ((err = diff_prepare(&v)))
 		goto out;
 	if (binary)
@@ -776,6 +877,7 @@ out:
 		else
 			mv_error_destroy(ferr);
 	}
+	mv_ptr_annotator_destroy(v.ptrs);
 	free(v.cur);
 	free(v.cur_valid);
 	if (!err)
@@ -842,6 +944,15 @@ const struct mv_command mv_command_view = {
 		"bytes, holes and padding shown; --type views the memory "
 		"at ADDR as TYPE, --count N views N consecutive objects, "
 		"--hex forces a hex dump.\n\n"
+		"--pointers annotates each 8-byte-aligned word that points "
+		"somewhere known: a symbol (<name+offset>), a heap chunk "
+		"(its start, size, and whether it is in use or free), a "
+		"thread's stack (thread N, offset from its rsp), and the "
+		"string there, escaped so that control and bidi characters "
+		"never reach the terminal. The hex dump shows one line per "
+		"such word under its row; a typed view adds the heap chunk "
+		"or stack to pointer fields; JSON gets a \"pointers\" "
+		"list.\n\n"
 		"--as FMT casts the bytes as memoryview.cast(FMT, shape) "
 		"does and prints tolist(): FMT is one native struct-module "
 		"code (c b B h H i I l L q Q n N f d ? P, optionally after "

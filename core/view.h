@@ -12,10 +12,12 @@
 #define MV_VIEW_H
 
 #include "buf.h"
+#include "heap.h"
 #include "program.h"
 
 struct mv_command;
 struct mv_cmd_ctx;
+struct mv_ptr_annotator;
 
 /* Where rendered text goes.  flush (may be NULL: everything stays in
  * out) writes out's contents and clears it; poll (may be NULL) returns
@@ -91,6 +93,12 @@ struct mv_hex_opts {
 	/* JSON: instead of lines, the bytes as one hex string (the caller
 	 * has opened the string's quote and closes it). */
 	bool hex_only;
+	/* --pointers: called after each line (n bytes at address) is
+	 * written, to append lines of its own to out; an error stops the
+	 * dump. */
+	struct mv_error *(*after_line)(void *arg, struct mv_buf *out,
+				       uint64_t address, unsigned n);
+	void *after_line_arg;
 };
 
 /* Dumps [address, address + len) as xxd prints it (apart from the
@@ -160,6 +168,10 @@ struct mv_typed_opts {
 	uint64_t count;        /* consecutive objects */
 	uint64_t max_elements; /* per array; 0: all */
 	const char *name;      /* for an object that is not a struct */
+	/* --pointers: pointer fields also say which heap chunk or stack
+	 * they point into (may be NULL). */
+	struct mv_ptr_annotator *ptrs;
+	bool color;            /* colour for those annotations */
 };
 
 /* Every field of count objects of type from address: offset, size,
@@ -170,6 +182,60 @@ struct mv_error *mv_view_typed(struct mv_program *p, struct mv_type *type,
 			       uint64_t address, const struct mv_typed_opts *o,
 			       struct mv_view_sink *sink, struct mv_json *j,
 			       struct mv_view_report *report);
+
+/* ---- pointer annotations (view_ptr.c) ---- */
+
+enum mv_ptr_kind {
+	MV_PTR_NONE,     /* nowhere known */
+	MV_PTR_SYMBOL,   /* inside an ELF symbol */
+	MV_PTR_HEAP,     /* inside a heap chunk */
+	MV_PTR_STACK,    /* inside the stack region of a thread */
+	MV_PTR_STRING,   /* none of those, but a string is there */
+};
+
+#define MV_PTR_STRING_MAX 64  /* bytes of string preview */
+
+/* What one word points to. */
+struct mv_ptr_note {
+	enum mv_ptr_kind kind;
+	uint64_t value;
+	const char *symbol;      /* SYMBOL: owned by the program */
+	uint64_t symbol_offset;
+	struct mv_chunk chunk;   /* HEAP */
+	unsigned thread;         /* STACK: 1-based thread index */
+	int32_t tid;
+	int64_t sp_offset;       /* value - the thread's rsp */
+	/* Any kind: the text there (raw target bytes, not NUL-terminated),
+	 * if it looks like a string. */
+	bool has_string;
+	bool string_more;        /* longer than the preview */
+	size_t string_len;
+	char string[MV_PTR_STRING_MAX];
+};
+
+struct mv_ptr_annotator;
+
+/* An annotator for one command: finds the threads' stacks now and opens
+ * the heap model on first need (poll may be NULL). */
+struct mv_error *mv_ptr_annotator_create(struct mv_program *p,
+					 mv_poll_fn poll,
+					 struct mv_ptr_annotator **ret);
+void mv_ptr_annotator_destroy(struct mv_ptr_annotator *a);
+/* Fills ret for the word value (kind MV_PTR_NONE when it points nowhere
+ * known).  Fails only for out-of-memory or an interrupt while the heap
+ * model opens. */
+struct mv_error *mv_ptr_annotate(struct mv_ptr_annotator *a, uint64_t value,
+				 struct mv_ptr_note *ret);
+/* "symbol", "heap", "stack", "string" or "none". */
+const char *mv_ptr_kind_name(enum mv_ptr_kind kind);
+/* One line's worth, e.g. `<int_array+8>`, `heap: in-use chunk 0x...,
+ * 32 bytes`, `thread 1's stack, rsp+40`, then `"text"` escaped for a
+ * terminal; no newline.  Colour codes around the description with
+ * color. */
+void mv_ptr_render_text(const struct mv_ptr_note *n, bool color,
+			struct mv_buf *out);
+/* The keys "kind" and "details" into the open object j. */
+void mv_ptr_render_json(const struct mv_ptr_note *n, struct mv_json *j);
 
 /* ---- --diff memory ---- */
 

@@ -108,6 +108,7 @@ struct mv_error *mv_view_sink_flush(struct mv_view_sink *sink, bool force)
 
 /* ---- hex ---- */
 
+#define COLOR_ADDR "\033[32m"
 #define COLOR_BAD "\033[2m"
 #define COLOR_CHANGED "\033[1;31m"
 #define COLOR_OFF "\033[0m"
@@ -128,6 +129,7 @@ struct hex {
 	unsigned fill;
 	uint64_t line_addr;
 	uint64_t bad_lines;   /* consecutive all-unreadable lines */
+	struct mv_error *err; /* from after_line: stops the dump */
 };
 
 static void hex_tables(struct hex *h)
@@ -187,6 +189,13 @@ line_body(const struct hex *h, char *p, const uint8_t *data, unsigned w,
 	p += w;
 	*p++ = '\n';
 	return p;
+}
+
+static void after_line(struct hex *h, uint64_t addr, unsigned n)
+{
+	if (h->o->after_line && !h->err)
+		h->err = h->o->after_line(h->o->after_line_arg, h->out, addr,
+					  n);
 }
 
 static bool is_changed(struct hex *h, uint64_t addr, uint8_t byte)
@@ -254,9 +263,17 @@ static void line_fast(struct hex *h, uint64_t addr, const uint8_t *data)
 {
 	struct mv_buf *b = h->out;
 	unsigned w = h->width;
-	if (!mv_buf_reserve(b, 20 + h->hexw + w + 1))
+	if (h->o->color)
+		mv_buf_puts(b, COLOR_ADDR);
+	if (!mv_buf_reserve(b, 20 + h->hexw + w + 1 + sizeof(COLOR_OFF)))
 		return;
 	char *p = put_address(h, b->data + b->len, addr);
+	if (h->o->color) {
+		/* The colour ends before ": ", as the address's own. */
+		p -= 2;
+		memcpy(p, COLOR_OFF ": ", sizeof(COLOR_OFF ": ") - 1);
+		p += sizeof(COLOR_OFF ": ") - 1;
+	}
 #ifdef __SSE2__
 	if (w == 16)
 		p = line_body16(p, data, h->group);
@@ -281,7 +298,13 @@ static void line_slow(struct hex *h, uint64_t addr, const uint8_t *data,
 	bool any_mark = false;
 	char tmp[24];
 	char *e = put_address(h, tmp, addr);
-	mv_buf_append(b, tmp, (size_t)(e - tmp));
+	if (color) {
+		mv_buf_puts(b, COLOR_ADDR);
+		mv_buf_append(b, tmp, (size_t)(e - tmp) - 2);
+		mv_buf_puts(b, COLOR_OFF ": ");
+	} else {
+		mv_buf_append(b, tmp, (size_t)(e - tmp));
+	}
 	size_t col = 0;
 	for (unsigned i = 0; i < n; i++) {
 		mv_buf_pad(b, ' ', h->pos[i] - col);
@@ -367,6 +390,7 @@ static void flush_line(struct hex *h)
 		h->bad_lines = 0;
 	}
 	line_slow(h, h->line_addr, h->line, h->valid, h->fill);
+	after_line(h, h->line_addr, h->fill);
 	h->line_addr += h->fill;
 	h->fill = 0;
 }
@@ -404,6 +428,7 @@ static void hex_feed(struct hex *h, uint64_t addr, const uint8_t *data,
 			memset(valid, 1, w);
 			line_slow(h, addr, data, valid, w);
 		}
+		after_line(h, addr, w);
 		data += w;
 		addr += w;
 		n -= w;
@@ -467,7 +492,7 @@ struct mv_error *mv_view_hex(struct mv_target *t, uint64_t address,
 			hex_feed(h, address + done + n, NULL, skip);
 		}
 		done += n + skip;
-		if ((err = mv_view_sink_flush(sink, false)))
+		if ((err = h->err) || (err = mv_view_sink_flush(sink, false)))
 			break;
 		if (done - polled >= MV_VIEW_POLL_BYTES) {
 			polled = done;
@@ -487,6 +512,7 @@ struct mv_error *mv_view_hex(struct mv_target *t, uint64_t address,
 				  h->width);
 		}
 		flush_line(h);
+		err = h->err;
 	}
 	mv_view_reader_deinit(&r);
 	free(h);

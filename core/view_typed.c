@@ -32,6 +32,7 @@ struct typed {
 	uint64_t obj_addr;
 	struct mv_value_style style;
 	size_t line_start;    /* of the line being written */
+	struct mv_error *err; /* from --pointers: stops the view */
 	/* Type names of the fields, made once: the same struct is shown a
 	 * million times in an array. */
 	struct {
@@ -169,7 +170,23 @@ static void put_pointer(struct typed *T, uint64_t v, struct mv_type *st)
 	if (st->kind != MV_TYPE_POINTER)
 		return;
 	struct mv_type *tt = mv_type_strip(mv_type_target(st));
-	if (tt && tt->kind == MV_TYPE_INT && tt->is_char && tt->size == 1) {
+	bool to_chars = tt && tt->kind == MV_TYPE_INT && tt->is_char &&
+			tt->size == 1;
+	if (T->o->ptrs && !T->err) {
+		/* --pointers: where it points, beyond the symbol and string
+		 * shown anyway. */
+		struct mv_ptr_note n;
+		T->err = mv_ptr_annotate(T->o->ptrs, v, &n);
+		if (to_chars)
+			n.has_string = false;
+		if (!T->err && (n.kind == MV_PTR_HEAP ||
+				n.kind == MV_PTR_STACK ||
+				(n.kind == MV_PTR_STRING && n.has_string))) {
+			mv_buf_puts(b, " -> ");
+			mv_ptr_render_text(&n, T->o->color, b);
+		}
+	}
+	if (to_chars) {
 		char s[64];
 		size_t n = mv_target_read_partial(T->t, v, s, sizeof(s));
 		size_t len = strnlen(s, n);
@@ -603,7 +620,7 @@ struct mv_error *mv_view_typed(struct mv_program *p, struct mv_type *type,
 			else
 				render_field(&T, o->name, type, 0, 0, 0, 0);
 		}
-		if ((err = mv_view_sink_flush(sink, false)))
+		if ((err = T.err) || (err = mv_view_sink_flush(sink, false)))
 			break;
 		if ((k + 1) * st->size - polled >= MV_VIEW_POLL_BYTES) {
 			polled = (k + 1) * st->size;

@@ -1,7 +1,9 @@
 /* Unit tests for the views: hex dumps against xxd itself (the same bytes
  * written to a temporary file), unreadable bytes, the cast format and
- * shape rules, Python's float repr, and the `view` command on an
- * in-memory buffer target. */
+ * shape rules, Python's float repr, colour only when asked for, and
+ * --pointers annotations: on the basic fixture's core (expected values
+ * from its facts file) and on hand-made strings that must reach the
+ * terminal escaped. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,41 @@
 #include "view.h"
 
 #define BASE 0x10000000ULL
+
+static const char *build_file(const char *rel)
+{
+	static char buf[4][512];
+	static int next;
+	char *out = buf[next++ % 4];
+	snprintf(out, sizeof(buf[0]), "%s/%s", MV_BUILD_DIR, rel);
+	if (access(out, R_OK) == 0)
+		return out;
+	snprintf(out, sizeof(buf[0]), "build/%s", rel);
+	if (access(out, R_OK) == 0)
+		return out;
+	return NULL;
+}
+
+/* The value of "KEY VALUE" in a facts file, parsed as a number. */
+static uint64_t fact(const char *path, const char *key)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char line[256];
+	size_t n = strlen(key);
+	uint64_t v = 0;
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, n) && line[n] == ' ') {
+			v = strtoull(line + n + 1, NULL, 0);
+			found = true;
+		}
+	}
+	fclose(f);
+	if (!found)
+		fail_msg("no fact '%s' in %s", key, path);
+	return v;
+}
 
 static uint8_t *pattern(size_t n, unsigned seed)
 {
@@ -334,6 +371,152 @@ static void test_cast_render(void **state)
 	mv_target_destroy(t);
 }
 
+/* Colour codes appear only when the caller asks for them: addresses,
+ * unreadable bytes; never otherwise. */
+static void test_hex_color(void **state)
+{
+	(void)state;
+	uint8_t *data = pattern(40, 3);
+	struct mv_target *t;
+	assert_null(mv_target_create_buffer(&t));
+	assert_null(mv_target_add_buffer(t, BASE, data, 40, MV_PERM_R));
+	char *plain = dump(t, BASE, 48, 16, 2, NULL);
+	assert_null(strchr(plain, '\033'));
+	struct mv_buf out;
+	mv_buf_init(&out);
+	struct mv_view_sink sink = {&out, NULL, NULL, NULL};
+	struct mv_hex_opts o;
+	memset(&o, 0, sizeof(o));
+	o.width = 16;
+	o.group = 2;
+	o.color = true;
+	struct mv_view_report rep;
+	memset(&rep, 0, sizeof(rep));
+	assert_null(mv_view_hex(t, BASE, 48, &o, &sink, &rep));
+	assert_non_null(strstr(out.data, "\033[32m10000000\033[0m: "));
+	assert_non_null(strstr(out.data, "\033[32m10000010\033[0m: "));
+	assert_non_null(strstr(out.data, "\033[2m??\033[0m"));
+	free(plain);
+	mv_buf_deinit(&out);
+	mv_target_destroy(t);
+	free(data);
+}
+
+static void annotate_text(struct mv_ptr_annotator *a, uint64_t v,
+			  struct mv_ptr_note *n, struct mv_buf *text)
+{
+	assert_null(mv_ptr_annotate(a, v, n));
+	mv_buf_clear(text);
+	mv_ptr_render_text(n, false, text);
+}
+
+/* Strings planted in memory: control and bidi characters come out
+ * escaped, never raw; code-like bytes and short runs are no string. */
+static void test_pointer_strings(void **state)
+{
+	(void)state;
+	static const char mem[256] =
+		"ab\033[31mred\xe2\x80\xae" "evil\0"  /* 0: ESC, RLO */
+		"\x01\x02xyz\0"                    /* 18: not text */
+		"ok\0"                               /* 25: too short */
+		"long long long long long long long long long long long "
+		"long long long long long";          /* 28: past the preview */
+	struct mv_target *t;
+	struct mv_program *p;
+	struct mv_ptr_annotator *a;
+	assert_null(mv_target_create_buffer(&t));
+	assert_null(mv_target_add_buffer(t, BASE, mem, sizeof(mem),
+					 MV_PERM_R));
+	assert_null(mv_program_create(t, &p));
+	assert_null(mv_ptr_annotator_create(p, NULL, &a));
+	struct mv_ptr_note n;
+	struct mv_buf text;
+	mv_buf_init(&text);
+
+	annotate_text(a, BASE, &n, &text);
+	assert_int_equal(n.kind, MV_PTR_STRING);
+	assert_string_equal(text.data,
+			    "\"ab\\x1b[31mred\\u{202e}evil\"");
+	annotate_text(a, BASE + 18, &n, &text);
+	assert_int_equal(n.kind, MV_PTR_NONE);
+	annotate_text(a, BASE + 25, &n, &text);
+	assert_int_equal(n.kind, MV_PTR_NONE);
+	annotate_text(a, BASE + 28, &n, &text);
+	assert_int_equal(n.kind, MV_PTR_STRING);
+	assert_true(n.string_more);
+	assert_int_equal(n.string_len, MV_PTR_STRING_MAX);
+	assert_non_null(strstr(text.data, "\"..."));
+	/* Nowhere: unmapped, small, non-canonical. */
+	annotate_text(a, BASE + 0x100000, &n, &text);
+	assert_int_equal(n.kind, MV_PTR_NONE);
+	annotate_text(a, 42, &n, &text);
+	assert_int_equal(n.kind, MV_PTR_NONE);
+	annotate_text(a, 0xffff800000000000ULL, &n, &text);
+	assert_int_equal(n.kind, MV_PTR_NONE);
+
+	mv_buf_deinit(&text);
+	mv_ptr_annotator_destroy(a);
+	mv_program_destroy(p);
+	mv_target_destroy(t);
+}
+
+/* The basic fixture's core: what its globals point to, checked against
+ * the addresses and values the fixture printed itself. */
+static void test_pointers_core(void **state)
+{
+	(void)state;
+	const char *core = build_file("cores/basic.core");
+	const char *facts = build_file("cores/basic.facts");
+	if (!core || !facts) {
+		print_message("basic core not built (make cores): skipped\n");
+		skip();
+	}
+	struct mv_target *t;
+	struct mv_program *p;
+	struct mv_ptr_annotator *a;
+	assert_null(mv_target_open_core(core, &t));
+	assert_null(mv_program_create(t, &p));
+	assert_null(mv_program_load_target_objfiles(p, NULL));
+	assert_null(mv_ptr_annotator_create(p, NULL, &a));
+	struct mv_ptr_note n;
+	struct mv_buf text;
+	mv_buf_init(&text);
+
+	uint64_t ints = fact(facts, "addr int_array");
+	annotate_text(a, ints, &n, &text);
+	assert_int_equal(n.kind, MV_PTR_SYMBOL);
+	assert_string_equal(n.symbol, "int_array");
+	assert_int_equal(n.symbol_offset, 0);
+	assert_string_equal(text.data, "<int_array>");
+	annotate_text(a, ints + 8, &n, &text);
+	assert_string_equal(text.data, "<int_array+8>");
+
+	annotate_text(a, fact(facts, "addr greeting"), &n, &text);
+	assert_int_equal(n.kind, MV_PTR_SYMBOL);
+	assert_string_equal(text.data, "<greeting> \"hello, memview\"");
+
+	/* malloc(16) nodes: 32-byte chunks, header 16 bytes before. */
+	uint64_t node = fact(facts, "value list_head");
+	annotate_text(a, node, &n, &text);
+	assert_int_equal(n.kind, MV_PTR_HEAP);
+	assert_int_equal(n.chunk.mem, node);
+	assert_int_equal(n.chunk.start, node - 16);
+	assert_int_equal(n.chunk.size, 32);
+	assert_true(n.chunk.flags & MV_CHUNK_IN_USE);
+	char want[128];
+	snprintf(want, sizeof(want), "heap: in-use chunk 0x%llx, 32 bytes",
+		 (unsigned long long)(node - 16));
+	assert_string_equal(text.data, want);
+	annotate_text(a, node + 8, &n, &text);
+	assert_int_equal(n.kind, MV_PTR_HEAP);
+	assert_non_null(strstr(text.data, ", at mem+8"));
+
+	mv_buf_deinit(&text);
+	mv_ptr_annotator_destroy(a);
+	mv_program_destroy(p);
+	mv_target_destroy(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +527,9 @@ int main(void)
 		cmocka_unit_test(test_cast_rules),
 		cmocka_unit_test(test_float_repr),
 		cmocka_unit_test(test_cast_render),
+		cmocka_unit_test(test_hex_color),
+		cmocka_unit_test(test_pointer_strings),
+		cmocka_unit_test(test_pointers_core),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
