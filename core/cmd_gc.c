@@ -472,6 +472,35 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 		mv_json_uint(&j, gc.cyclic_bytes);
 		mv_json_end_object(&j);
 		mv_json_end_object(&j);
+		/* Every block, for comparing with mallinfo2(): chunk bytes
+		 * of the blocks in heaps, and the mmapped ones apart. */
+		uint64_t tb_blocks = 0, tb_usable = 0, tb_chunk = 0;
+		uint64_t tb_mm = 0, tb_mm_bytes = 0;
+		for (size_t i = 0; i < gc.n; i++) {
+			if (gc.kind[i] == MV_GC_NOT_BLOCK)
+				continue;
+			tb_blocks++;
+			tb_usable += mv_gc_usable(&gc, i);
+			if (gc.e[i].flags & MV_CHUNK_MMAPPED) {
+				tb_mm++;
+				tb_mm_bytes += mv_heap_entry_size(&gc.e[i]);
+			} else {
+				tb_chunk += mv_heap_entry_size(&gc.e[i]);
+			}
+		}
+		mv_json_key(&j, "totals");
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "blocks");
+		mv_json_uint(&j, tb_blocks);
+		mv_json_key(&j, "usable");
+		mv_json_uint(&j, tb_usable);
+		mv_json_key(&j, "chunk_bytes");
+		mv_json_uint(&j, tb_chunk);
+		mv_json_key(&j, "mmapped_blocks");
+		mv_json_uint(&j, tb_mm);
+		mv_json_key(&j, "mmapped_bytes");
+		mv_json_uint(&j, tb_mm_bytes);
+		mv_json_end_object(&j);
 		mv_json_key(&j, "scanned");
 		mv_json_begin_object(&j);
 		mv_json_key(&j, "root_bytes");

