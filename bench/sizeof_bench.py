@@ -13,6 +13,7 @@ program), divided by the objects visited.
 Env: BUILD (build), NODES (1000000), GDB_RUNS (1), RUNS (3)."""
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -21,6 +22,9 @@ import time
 BUILD = os.environ.get("BUILD", "build")
 NODES = int(os.environ.get("NODES", "1000000"))
 RUNS = int(os.environ.get("RUNS", "3"))
+# CPU=1: user + system CPU seconds instead of wall clock (for shared,
+# loaded machines, where wall time measures the neighbours).
+CPU_TIME = os.environ.get("CPU", "0") == "1"
 MV = os.path.join(BUILD, "memview")
 EXE = os.path.join(BUILD, "fixtures", "deepbench")
 OUT = os.path.join(BUILD, "bench")
@@ -48,6 +52,7 @@ def measure(cmd):
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak = 0
     status = "/proc/%d/status" % p.pid
     while p.poll() is None:
@@ -60,6 +65,10 @@ def measure(cmd):
         time.sleep(0.001)
     out, err = p.communicate()
     dt = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    if CPU_TIME:
+        dt = cpu
     if p.returncode:
         raise SystemExit("bench: %s failed: %s" % (" ".join(cmd),
                                                    err.decode()))
@@ -90,6 +99,7 @@ def main():
                   d["heap"]["type_bytes"] == int(f["deep.type_bytes"]) and
                   d["heap"]["usable_bytes"] == int(f["deep.usable"]))
             t0 = time.perf_counter()
+            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             g = subprocess.run(
                 ["gdb", "-nx", "-batch", "-q",
                  "-ex", "set debuginfod enabled off",
@@ -97,13 +107,18 @@ def main():
                  "-x", "bench/gdb_walk.py", EXE, core],
                 capture_output=True, text=True)
             gdb_t = time.perf_counter() - t0
+            if CPU_TIME:
+                r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                gdb_t = (r1.ru_utime - r0.ru_utime) + \
+                    (r1.ru_stime - r0.ru_stime)
             gdb_ok = ("gdb walk: %d objects" % NODES) in g.stdout
             floor = float(f["walk.seconds"])
             per_obj = (max(peaks) - base_peak) * 1024.0 / d["objects"]
             rows.append((shape, "shuffled" if shuffle else "in order",
                          mv_t, gdb_t, floor, per_obj, ok, gdb_ok))
     print("sizeof-deep bench: %d nodes, memview medians of %d runs "
-          "(whole process), gdb one run" % (NODES, RUNS))
+          "(whole process), gdb one run, %s" % (
+              NODES, RUNS, "CPU seconds" if CPU_TIME else "wall clock"))
     print("  %-6s %-9s %9s %9s %9s %8s %8s %9s %s" % (
         "shape", "order", "memview", "gdb", "floor", "vs gdb",
         "vs floor", "B/object", "check"))

@@ -545,6 +545,20 @@ struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 		mv_walk_deinit(w);
 		return err;
 	}
+	if (w->opt.nchunks) {
+		/* Reserve the records up front: pages never touched cost
+		 * nothing, while growing by copies would leave the old
+		 * arrays' pages behind in malloc's heap. */
+		uint64_t cap = w->opt.nchunks + 4096;
+		if (cap > w->opt.max_objects + 1)
+			cap = w->opt.max_objects + 1;
+		w->objs = malloc((size_t)cap * sizeof(*w->objs));
+		if (!w->objs) {
+			mv_walk_deinit(w);
+			return mv_enomem;
+		}
+		w->objs_cap = (size_t)cap;
+	}
 	if (w->opt.find_chunk && w->opt.nchunks && !w->opt.keep_edges) {
 		w->chunk_seen = calloc((w->opt.nchunks + 63) / 64,
 				       sizeof(uint64_t));

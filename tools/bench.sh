@@ -54,3 +54,8 @@ print("hex vs xxd: %.1fx xxd's speed (goal >= 5x)" % (xxdm / hexm))
 if typed is not None:
     print("typed view: %.0f MB/s (goal >= 100 MB/s)" % (typed_mb / typed))
 PY
+
+# sizeof-deep (issue 4): a million-node list and tree, in order and
+# shuffled, against a gdb.Value walk and the program's own walk.
+echo
+BUILD=$BUILD RUNS=${RUNS:-3} bench/sizeof_bench.sh
