@@ -8,6 +8,7 @@
  * bitfields and arrays of scalars go through value.c.  Nesting follows
  * the DWARF type (bounded by MV_TYPED_MAX_DEPTH), never target data. */
 #include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,17 @@ struct typed {
 	struct mv_value_style style;
 	size_t line_start;    /* of the line being written */
 	struct mv_error *err; /* from --pointers: stops the view */
+	/* The text view's plan: every line of one object, its constant
+	 * text made once (see plan_members). */
+	struct typed_line *lines;
+	size_t nlines, lines_cap;
+	struct mv_buf text;   /* the lines' constant text */
+	bool plan_oom;
+	/* A page known to be mapped: a million pointers into one array ask
+	 * the region list once per page, not once each. */
+	uint64_t mapped_page;
+	/* "xx " for every byte value: a byte of hex is one 4-byte copy. */
+	char hex3[256][4];
 	/* Type names of the fields, made once: the same struct is shown a
 	 * million times in an array. */
 	struct {
@@ -68,26 +80,34 @@ static bool readable(struct typed *T, uint64_t off, uint64_t size)
 	return off + size <= T->obj_len;
 }
 
+static void hex3_init(struct typed *T)
+{
+	for (unsigned c = 0; c < 256; c++) {
+		T->hex3[c][0] = hexd[c >> 4];
+		T->hex3[c][1] = hexd[c & 15];
+		T->hex3[c][2] = ' ';
+		T->hex3[c][3] = '\0';
+	}
+}
+
 static void put_bytes(struct typed *T, uint64_t off, uint64_t size)
 {
 	struct mv_buf *b = T->out;
 	uint64_t n = size < MV_TYPED_MAX_BYTES ? size : MV_TYPED_MAX_BYTES;
-	if (!mv_buf_reserve(b, n * 3 + 24))
+	if (!n || !mv_buf_reserve(b, n * 3 + 24))
 		return;
 	char *p = b->data + b->len;
-	for (uint64_t i = 0; i < n; i++) {
-		if (i)
-			*p++ = ' ';
-		if (off + i < T->obj_len) {
-			uint8_t c = T->obj[off + i];
-			*p++ = hexd[c >> 4];
-			*p++ = hexd[c & 15];
-		} else {
-			*p++ = '?';
-			*p++ = '?';
-		}
+	if (off + n <= T->obj_len) {
+		const uint8_t *src = T->obj + off;
+		for (uint64_t i = 0; i < n; i++, p += 3)
+			memcpy(p, T->hex3[src[i]], 4);
+	} else {
+		for (uint64_t i = 0; i < n; i++, p += 3)
+			memcpy(p, off + i < T->obj_len
+					  ? T->hex3[T->obj[off + i]] : "?? ", 4);
 	}
-	b->len = (size_t)(p - b->data);
+	/* No space after the last byte. */
+	b->len = (size_t)(p - 1 - b->data);
 	b->data[b->len] = '\0';
 	if (n < size)
 		mv_buf_printf(b, " ...(+%llu)", (unsigned long long)(size - n));
@@ -197,8 +217,11 @@ static void put_pointer(struct typed *T, uint64_t v, struct mv_type *st)
 			if (len == n)
 				mv_buf_puts(b, "...");
 		}
-	} else if (!mv_target_is_mapped(T->t, v)) {
-		mv_buf_puts(b, " (not mapped)");
+	} else if (v >> 12 != T->mapped_page) {
+		if (mv_target_is_mapped(T->t, v))
+			T->mapped_page = v >> 12;
+		else
+			mv_buf_puts(b, " (not mapped)");
 	}
 }
 
@@ -276,52 +299,11 @@ static void put_scalar(struct typed *T, struct mv_type *type, uint64_t off)
 	mv_value_render_text(T->p, type, T->obj_addr + off, 0, 0, &T->style, b);
 }
 
-static void pad_to(struct mv_buf *b, size_t start, size_t col)
-{
-	size_t have = b->len - start;
-	mv_buf_pad(b, ' ', have < col ? col - have : 1);
-}
-
-static void field_head(struct typed *T, int depth, uint64_t off,
-		       uint64_t size, const char *type_name)
-{
-	struct mv_buf *b = T->out;
-	T->line_start = b->len;
-	mv_buf_pad(b, ' ', (size_t)depth * 2 + 2);
-	if (mv_buf_reserve(b, 32)) {
-		char *p = b->data + b->len;
-		*p++ = '+';
-		p = put_u64(p, off);
-		b->len = (size_t)(p - b->data);
-		b->data[b->len] = '\0';
-	}
-	pad_to(b, T->line_start, (size_t)depth * 2 + 9);
-	char num[24];
-	char *e = put_u64(num, size);
-	mv_buf_pad(b, ' ', e - num < 5 ? 5 - (size_t)(e - num) : 0);
-	mv_buf_append(b, num, (size_t)(e - num));
-	mv_buf_puts(b, "  ");
-	mv_buf_puts(b, type_name);
-	pad_to(b, T->line_start, (size_t)depth * 2 + TYPE_COL + 16);
-}
-
-static void hole_line(struct typed *T, int depth, uint64_t off,
-		      uint64_t size, const char *what)
-{
-	field_head(T, depth, off, size, what);
-	pad_to(T->out, T->line_start, (size_t)depth * 2 + TYPE_COL + 16 + VALUE_COL);
-	put_bytes(T, off, size);
-	mv_buf_putc(T->out, '\n');
-}
-
 static bool is_record(struct mv_type *st)
 {
 	return st && (st->kind == MV_TYPE_STRUCT || st->kind == MV_TYPE_UNION ||
 		      st->kind == MV_TYPE_CLASS);
 }
-
-static void render_members(struct typed *T, struct mv_type *st, uint64_t base,
-			   int depth);
 
 static bool is_char_type(struct mv_type *t)
 {
@@ -329,23 +311,137 @@ static bool is_char_type(struct mv_type *t)
 	return st && st->kind == MV_TYPE_INT && st->is_char && st->size == 1;
 }
 
-/* One field (or array element) named name of type at off. */
-static void render_field(struct typed *T, const char *name, struct mv_type *type,
-			 uint64_t off, uint32_t bit_pos, uint32_t bit_size,
-			 int depth)
+/* ---- the text view: a plan made once, run for every object ----
+ *
+ * Everything on a line but the value and the bytes depends only on the
+ * type: indentation, offset, size, type name, field name.  The plan
+ * holds that text for every line of one object, so that an array of a
+ * million structs costs a copy of the text, a value and some hex per
+ * field. */
+
+enum line_kind {
+	LINE_TEXT,    /* text only: "name {", "}", "... more elements" */
+	LINE_FIELD,   /* text through " = ", value, bytes */
+	LINE_GAP,     /* hole or padding: text, bytes */
+};
+
+enum value_kind {
+	VALUE_UNKNOWN,  /* "<unknown type>" */
+	VALUE_CHARS,    /* a char array small enough to show as a string */
+	VALUE_GENERIC,  /* bitfields, arrays, big scalars: value.c */
+	VALUE_SCALAR,   /* formatted here */
+};
+
+struct typed_line {
+	uint8_t kind;         /* enum line_kind */
+	uint8_t value;        /* enum value_kind */
+	uint32_t bit_pos, bit_size;
+	size_t text, text_len; /* into T->text */
+	size_t bytes_col;     /* column of the bytes (LINE_FIELD) */
+	struct mv_type *type;
+	uint64_t off, size;   /* of the field in the object */
+	uint64_t bytes_size;  /* bytes shown after the value */
+};
+
+static struct typed_line *plan_line(struct typed *T, enum line_kind kind)
 {
-	struct mv_buf *b = T->out;
+	if (T->nlines == T->lines_cap) {
+		size_t cap = T->lines_cap ? T->lines_cap * 2 : 32;
+		struct typed_line *l = realloc(T->lines, cap * sizeof(*l));
+		if (!l) {
+			T->plan_oom = true;
+			return NULL;
+		}
+		T->lines = l;
+		T->lines_cap = cap;
+	}
+	struct typed_line *l = &T->lines[T->nlines++];
+	memset(l, 0, sizeof(*l));
+	l->kind = (uint8_t)kind;
+	l->text = T->text.len;
+	return l;
+}
+
+/* Ends the text of the line l (begun at T->text.len when l was made). */
+static void plan_text_end(struct typed *T, struct typed_line *l)
+{
+	l->text_len = T->text.len - l->text;
+}
+
+static void pad_to(struct mv_buf *b, size_t start, size_t col)
+{
+	size_t have = b->len - start;
+	mv_buf_pad(b, ' ', have < col ? col - have : 1);
+}
+
+/* Indentation, +offset, size and type name, as the plan's text. */
+static void field_head(struct typed *T, int depth, uint64_t off,
+		       uint64_t size, const char *type_name)
+{
+	struct mv_buf *b = &T->text;
+	T->line_start = b->len;
+	mv_buf_pad(b, ' ', (size_t)depth * 2 + 2);
+	mv_buf_printf(b, "+%llu", (unsigned long long)off);
+	pad_to(b, T->line_start, (size_t)depth * 2 + 9);
+	mv_buf_printf(b, "%5llu  ", (unsigned long long)size);
+	mv_buf_puts(b, type_name);
+	pad_to(b, T->line_start, (size_t)depth * 2 + TYPE_COL + 16);
+}
+
+static void plan_gap(struct typed *T, int depth, uint64_t off, uint64_t size,
+		     const char *what)
+{
+	struct typed_line *l = plan_line(T, LINE_GAP);
+	if (!l)
+		return;
+	field_head(T, depth, off, size, what);
+	pad_to(&T->text, T->line_start,
+	       (size_t)depth * 2 + TYPE_COL + 16 + VALUE_COL);
+	plan_text_end(T, l);
+	l->off = off;
+	l->bytes_size = size;
+}
+
+/* Text-only lines append to the previous text line. */
+static void plan_plain(struct typed *T, const char *fmt, ...)
+	MV_PRINTF(2, 3);
+static void plan_plain(struct typed *T, const char *fmt, ...)
+{
+	struct typed_line *l = T->nlines ? &T->lines[T->nlines - 1] : NULL;
+	if (!l || l->kind != LINE_TEXT || l->text + l->text_len != T->text.len)
+		l = plan_line(T, LINE_TEXT);
+	if (!l)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	mv_buf_vprintf(&T->text, fmt, ap);
+	va_end(ap);
+	plan_text_end(T, l);
+}
+
+static void plan_members(struct typed *T, struct mv_type *st, uint64_t base,
+			 int depth);
+
+/* One field (or array element) named name of type at off. */
+static void plan_field(struct typed *T, const char *name, struct mv_type *type,
+		       uint64_t off, uint32_t bit_pos, uint32_t bit_size,
+		       int depth)
+{
 	struct mv_type *st = mv_type_strip(type);
 	const char *tn = type_name(T, type, bit_size);
 	uint64_t size = st ? st->size : 0;
-	field_head(T, depth, off, size, tn);
-	mv_buf_puts(b, name);
 	bool nested = st && depth + 1 < MV_TYPED_MAX_DEPTH &&
 		      (is_record(st) ||
 		       (st->kind == MV_TYPE_ARRAY &&
 			is_record(mv_type_strip(mv_type_target(st)))));
+	struct typed_line *l = plan_line(T, nested ? LINE_TEXT : LINE_FIELD);
+	if (!l)
+		return;
+	field_head(T, depth, off, size, tn);
+	mv_buf_puts(&T->text, name);
 	if (nested) {
-		mv_buf_puts(b, " {\n");
+		mv_buf_puts(&T->text, " {\n");
+		plan_text_end(T, l);
 		if (st->kind == MV_TYPE_ARRAY) {
 			struct mv_type *e = mv_type_target(st);
 			struct mv_type *se = mv_type_strip(e);
@@ -353,58 +449,50 @@ static void render_field(struct typed *T, const char *name, struct mv_type *type
 			uint64_t shown = T->o->max_elements &&
 						 n > T->o->max_elements
 					 ? T->o->max_elements : n;
-			for (uint64_t i = 0; i < shown; i++) {
+			for (uint64_t i = 0; i < shown && !T->plan_oom; i++) {
 				char en[32];
 				snprintf(en, sizeof(en), "[%llu]",
 					 (unsigned long long)i);
-				render_field(T, en, e, off + i * se->size, 0, 0,
-					     depth + 1);
+				plan_field(T, en, e, off + i * se->size, 0, 0,
+					   depth + 1);
 			}
-			if (shown < n) {
-				mv_buf_pad(b, ' ', (size_t)depth * 2 + 4);
-				mv_buf_printf(b, "... %llu more elements "
-					      "(--max-elements)\n",
-					      (unsigned long long)(n - shown));
-			}
+			if (shown < n)
+				plan_plain(T, "%*s... %llu more elements "
+					   "(--max-elements)\n", depth * 2 + 4,
+					   "", (unsigned long long)(n - shown));
 		} else {
-			render_members(T, st, off, depth + 1);
+			plan_members(T, st, off, depth + 1);
 		}
-		mv_buf_pad(b, ' ', (size_t)depth * 2 + 2);
-		mv_buf_puts(b, "}\n");
+		plan_plain(T, "%*s}\n", depth * 2 + 2, "");
 		return;
 	}
-	mv_buf_puts(b, " = ");
-	if (!st || st->kind == MV_TYPE_UNKNOWN) {
-		mv_buf_puts(b, "<unknown type>");
-	} else if (st->kind == MV_TYPE_ARRAY && st->has_count &&
-		   st->count == size && size <= 200 &&
-		   readable(T, off, size) && is_char_type(mv_type_target(st))) {
-		/* A char array: the string in it, as value.c shows it. */
-		const char *c = (const char *)T->obj + off;
-		mv_buf_putc(b, '"');
-		mv_buf_escape(b, c, strnlen(c, (size_t)size), '"');
-		mv_buf_putc(b, '"');
-	} else if (bit_size || st->kind == MV_TYPE_ARRAY || size > 8) {
-		/* value.c knows bitfields, strings and arrays. */
-		if (bit_size || readable(T, off, size ? size : 1))
-			mv_value_render_text(T->p, type, T->obj_addr + off,
-					     bit_pos, bit_size, &T->style, b);
-		else
-			mv_buf_puts(b, "<unreadable>");
-	} else {
-		put_scalar(T, type, off);
-	}
-	pad_to(b, T->line_start, (size_t)depth * 2 + TYPE_COL + 16 + VALUE_COL);
-	put_bytes(T, off, bit_size ? (bit_pos + bit_size + 7) / 8 : size);
-	mv_buf_putc(b, '\n');
+	mv_buf_puts(&T->text, " = ");
+	plan_text_end(T, l);
+	l->type = type;
+	l->off = off;
+	l->size = size;
+	l->bit_pos = bit_pos;
+	l->bit_size = bit_size;
+	l->bytes_col = (size_t)depth * 2 + TYPE_COL + 16 + VALUE_COL;
+	l->bytes_size = bit_size ? (bit_pos + bit_size + 7) / 8 : size;
+	if (!st || st->kind == MV_TYPE_UNKNOWN)
+		l->value = VALUE_UNKNOWN;
+	else if (st->kind == MV_TYPE_ARRAY && st->has_count &&
+		 st->count == size && size <= 200 &&
+		 is_char_type(mv_type_target(st)))
+		l->value = VALUE_CHARS;
+	else if (bit_size || st->kind == MV_TYPE_ARRAY || size > 8)
+		l->value = VALUE_GENERIC;
+	else
+		l->value = VALUE_SCALAR;
 }
 
-static void render_members(struct typed *T, struct mv_type *st, uint64_t base,
-			   int depth)
+static void plan_members(struct typed *T, struct mv_type *st, uint64_t base,
+			 int depth)
 {
 	bool is_struct = st->kind != MV_TYPE_UNION;
 	uint64_t end = 0; /* bytes covered so far, relative */
-	for (size_t i = 0; i < st->nmembers; i++) {
+	for (size_t i = 0; i < st->nmembers && !T->plan_oom; i++) {
 		const struct mv_member *m = &st->members[i];
 		struct mv_type *ms = mv_type_strip(m->type);
 		uint64_t off = m->bit_position / 8;
@@ -412,22 +500,72 @@ static void render_members(struct typed *T, struct mv_type *st, uint64_t base,
 					 ? (m->bit_position % 8 + m->bit_size + 7) / 8
 					 : (ms ? ms->size : 0);
 		if (is_struct && off > end && i > 0)
-			hole_line(T, depth, base + end, off - end,
-				  "(hole)");
-		char anon[32];
-		const char *name = m->name;
-		if (!name) {
-			snprintf(anon, sizeof(anon), "<anonymous>");
-			name = anon;
-		}
-		render_field(T, name, m->type, base + off,
-			     m->bit_size ? (uint32_t)(m->bit_position % 8) : 0,
-			     m->bit_size, depth);
+			plan_gap(T, depth, base + end, off - end, "(hole)");
+		plan_field(T, m->name ? m->name : "<anonymous>", m->type,
+			   base + off,
+			   m->bit_size ? (uint32_t)(m->bit_position % 8) : 0,
+			   m->bit_size, depth);
 		if (off + msize > end)
 			end = off + msize;
 	}
 	if (is_struct && st->size > end && st->nmembers)
-		hole_line(T, depth, base + end, st->size - end, "(padding)");
+		plan_gap(T, depth, base + end, st->size - end, "(padding)");
+}
+
+static void run_value(struct typed *T, const struct typed_line *l)
+{
+	struct mv_buf *b = T->out;
+	switch (l->value) {
+	case VALUE_SCALAR:
+		put_scalar(T, l->type, l->off);
+		return;
+	case VALUE_CHARS:
+		if (readable(T, l->off, l->size)) {
+			/* A char array: the string in it, as value.c
+			 * shows it. */
+			const char *c = (const char *)T->obj + l->off;
+			mv_buf_putc(b, '"');
+			mv_buf_escape(b, c, strnlen(c, (size_t)l->size), '"');
+			mv_buf_putc(b, '"');
+			return;
+		}
+		break;
+	case VALUE_UNKNOWN:
+		mv_buf_puts(b, "<unknown type>");
+		return;
+	default:
+		break;
+	}
+	/* value.c knows bitfields, strings and arrays. */
+	if (l->bit_size || readable(T, l->off, l->size ? l->size : 1))
+		mv_value_render_text(T->p, l->type, T->obj_addr + l->off,
+				     l->bit_pos, l->bit_size, &T->style, b);
+	else
+		mv_buf_puts(b, "<unreadable>");
+}
+
+/* The lines of the current object, from the plan. */
+static void run_plan(struct typed *T)
+{
+	struct mv_buf *b = T->out;
+	for (size_t i = 0; i < T->nlines; i++) {
+		const struct typed_line *l = &T->lines[i];
+		/* Room for the text, a scalar and the bytes at once. */
+		if (!mv_buf_reserve(b, l->text_len + 128))
+			return;
+		size_t start = b->len;
+		memcpy(b->data + b->len, T->text.data + l->text, l->text_len);
+		b->len += l->text_len;
+		b->data[b->len] = '\0';
+		if (l->kind == LINE_TEXT)
+			continue;
+		if (l->kind == LINE_FIELD) {
+			run_value(T, l);
+			pad_to(b, start, l->bytes_col);
+		}
+		put_bytes(T, l->off, l->bytes_size);
+		mv_buf_putc(b, '\n');
+	}
 }
 
 /* JSON: the same tree, values through value.c. */
@@ -543,6 +681,9 @@ struct mv_error *mv_view_typed(struct mv_program *p, struct mv_type *type,
 	struct typed T;
 	memset(&T, 0, offsetof(struct typed, names));
 	T.nnames = 0;
+	mv_buf_init(&T.text);
+	T.mapped_page = UINT64_MAX;
+	hex3_init(&T);
 	T.p = p;
 	T.t = mv_program_target(p);
 	T.o = o;
@@ -576,8 +717,14 @@ struct mv_error *mv_view_typed(struct mv_program *p, struct mv_type *type,
 	char size_text[48];
 	snprintf(size_text, sizeof(size_text), " (%llu bytes):\n",
 		 (unsigned long long)st->size);
+	if (!j) {
+		if (is_record(st))
+			plan_members(&T, st, 0, 0);
+		else
+			plan_field(&T, o->name, type, 0, 0, 0, 0);
+	}
 	uint64_t polled = 0;
-	for (uint64_t k = 0; k < o->count; k++) {
+	for (uint64_t k = 0; k < o->count && !T.plan_oom; k++) {
 		uint64_t a = address + k * st->size;
 		const uint8_t *data;
 		size_t skip;
@@ -615,10 +762,7 @@ struct mv_error *mv_view_typed(struct mv_program *p, struct mv_type *type,
 			mv_buf_puts(T.out, " at ");
 			put_pointer(&T, a, NULL);
 			mv_buf_puts(T.out, size_text);
-			if (is_record(st))
-				render_members(&T, st, 0, 0);
-			else
-				render_field(&T, o->name, type, 0, 0, 0, 0);
+			run_plan(&T);
 		}
 		if ((err = T.err) || (err = mv_view_sink_flush(sink, false)))
 			break;
@@ -633,6 +777,10 @@ struct mv_error *mv_view_typed(struct mv_program *p, struct mv_type *type,
 	}
 	if (j && !err)
 		mv_json_end_array(j);
+	if (!err && (T.plan_oom || T.text.oom))
+		err = mv_enomem;
+	free(T.lines);
+	mv_buf_deinit(&T.text);
 	free(copy);
 	mv_view_reader_deinit(&r);
 	if (!err && sink->out->oom)
