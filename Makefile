@@ -192,6 +192,7 @@ $(BUILD)/cores/%.core: $(BUILD)/fixtures/%
 #   make check-regress    every input under tests/regress/ through its
 #                         harness, in the plain and the sanitized build
 #   make check-badinput   the catalogue of bad input, run by the CLI
+#   make check-ctrlc      Ctrl-C stops long commands in the CLI, gdb, lldb
 #   make fuzz FUZZ_SECONDS=N   each libFuzzer harness for N seconds
 # ------------------------------------------------------------------
 SAN_FLAGS     ?= address,undefined
@@ -210,7 +211,7 @@ SAN_ENV       := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 .PHONY: check-san check-san-run check-regress check-regress-run \
-        check-badinput fuzz fuzz-build
+        check-badinput check-ctrlc fuzz fuzz-build
 
 check-san:
 	$(Q)$(MAKE) --no-print-directory fixtures cores
@@ -241,6 +242,10 @@ check-regress-run: $(REGRESS_BIN)
 
 check-badinput: $(PROGRAM) fixtures cores
 	$(Q)BUILD=$(BUILD) $(PYTHON) tests/badinput/run.py
+
+# Ctrl-C in the CLI, gdb and lldb (about a minute).
+check-ctrlc: $(PROGRAM) $(LIB_SO) fixtures cores
+	$(Q)BUILD=$(BUILD) $(PYTHON) tests/badinput/ctrlc.py
 
 # libFuzzer: the core library and each harness built by clang with
 # ASan+UBSan and coverage, in $(FUZZ_BUILD)/; fuzz/run.sh makes the seed

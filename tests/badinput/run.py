@@ -581,9 +581,29 @@ def run_row(files, r):
     return problems, dict(secs=secs, out=out, err=err, rc=rc, rss=rss_mb)
 
 
+def print_markdown():
+    """The catalogue as the table in docs/bad-input.md."""
+    print("| # | input | command | exit | stderr | stdout holds | "
+          "bounds |")
+    print("|---|---|---|---|---|---|---|")
+    for i, r in enumerate(ROWS, 1):
+        cmd = " ".join(("'%s'" % a) if " " in a or "*" in a else a
+                       for a in r["args"])
+        cmd = cmd.replace("|", "\\|")
+        err = "(none)" if r["err"] is None else "`%s`" % r["err"]
+        out = "`%s`" % r["out"] if r["out"] else ""
+        bounds = "%g s, %d MB%s" % (r["secs"], r["mb"],
+                                    " (heavy)" if r["heavy"] else "")
+        print("| %d | **%s**: %s | `%s` | %d | %s | %s | %s |" %
+              (i, r["name"], r["what"], cmd, r["exit"], err, out, bounds))
+
+
 def main():
     args = sys.argv[1:]
     verbose = "-v" in args
+    if "--markdown" in args:
+        print_markdown()
+        return 0
     if "--list" in args:
         for r in ROWS:
             print("%-22s %s" % (r["name"], r["what"]))
