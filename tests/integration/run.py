@@ -15,6 +15,7 @@ import os
 import re
 import shlex
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,8 @@ MEMVIEW = os.path.join(BUILD, "memview")
 EXE = os.path.join(BUILD, "fixtures", "basic")
 CORE = os.path.join(BUILD, "cores", "basic.core")
 FACTS = os.path.join(BUILD, "cores", "basic.facts")
+HEAP_EXE = os.path.join(BUILD, "fixtures", "heapfix")
+HEAP_CORE = os.path.join(BUILD, "cores", "heapfix.core")
 TIMEOUT = 60
 
 ENV = dict(os.environ, MEMVIEW_LIBRARY=os.path.join(BUILD, "libmemview.so"))
@@ -491,6 +494,167 @@ def test_errors(tmp):
 
 
 # ------------------------------------------------------------------
+# memview (the CLI's view): hex against xxd, casts against Python's
+# memoryview, typed against the facts; bad input; --diff; and the heap.
+
+def core_bytes(path, address, size):
+    """size bytes at address, read from the core's PT_LOAD segments."""
+    with open(path, "rb") as f:
+        data = f.read()
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    for i in range(phnum):
+        p_type, _, p_offset, p_vaddr, _, p_filesz = struct.unpack_from(
+            "<IIQQQQ", data, phoff + i * phentsize)
+        if p_type == 1 and p_vaddr <= address and \
+                address + size <= p_vaddr + p_filesz:
+            start = p_offset + address - p_vaddr
+            return data[start:start + size]
+    raise RuntimeError("0x%x+%d is not in %s" % (address, size, path))
+
+
+def xxd_of(data):
+    """xxd's lines for data, without the address column."""
+    with tempfile.NamedTemporaryFile() as f:
+        f.write(data)
+        f.flush()
+        rc, out, err = run(["xxd", f.name])
+    return [line.split(":", 1)[1] for line in out.splitlines()]
+
+
+def outputs(runs, index):
+    """The text output of case index in every front end, or problems."""
+    texts, problems = {}, []
+    for front, data in runs.items():
+        if data is None or isinstance(data, str):
+            problems.append("%s: did not run" % front)
+            continue
+        record = (data if front == "cli" else data["cases"])[index]
+        if not record["succeeded"]:
+            problems.append("%s: failed: %s" % (front, record["error"]))
+        else:
+            texts[front] = record["output"]
+    return texts, problems
+
+
+def test_view(facts):
+    """memview in the three front ends on the basic core."""
+    address = int(facts["addr bytes_global"], 16)
+    data = core_bytes(CORE, address, 64)
+    commands = ["view bytes_global",
+                "view bytes_global --as i --shape 4x4 --json",
+                "view bytes_global --as '<e' --shape 4x8 --slice ::-2 --json",
+                "view padded_global --json",
+                "view 0x10 40",
+                "view 0x10 40 --json",
+                "view bytes_global --diff --json",
+                "view bytes_global --diff --json"]
+    runs = core_runs(commands)
+
+    texts, problems = outputs(runs, 0)
+    want = xxd_of(data)
+    for front, text in texts.items():
+        lines = text.splitlines()
+        got = [line.split(":", 1)[1] for line in lines]
+        if got != want:
+            problems.append("%s: %r, xxd %r" % (front, got[:2], want[:2]))
+        if not lines or not lines[0].startswith("%x:" % address):
+            problems.append("%s: address column %r" % (front, lines[:1]))
+    report("memview bytes_global: hex as xxd prints it (cli, gdb, lldb)",
+           problems)
+
+    for index, label, expected in (
+            (1, "--as i --shape 4x4",
+             memoryview(data).cast("i", [4, 4]).tolist()),
+            (2, "--as '<e' --shape 4x8 --slice ::-2",
+             [[struct.unpack_from("<e", data, (r * 8 + c) * 2)[0]
+               for c in range(8)] for r in range(4)][::-2])):
+        values, problems = parse_json_outputs(runs, index)
+        problems += identical(values)
+        got = values.get("cli", {}).get("values")
+        if got != expected:
+            problems.append("cli values %r, Python %r" %
+                            (str(got)[:120], str(expected)[:120]))
+        report("memview bytes_global %s: memoryview's values, "
+               "cli = gdb = lldb" % label, problems)
+
+    values, problems = parse_json_outputs(runs, 3)
+    problems += identical(values)
+    typed = values.get("cli")
+    if typed:
+        fields = {f.get("name"): f for f in typed["objects"][0]["fields"]}
+        for name in ("c", "l", "s", "i", "tail"):
+            want = int(facts["value padded_global." + name])
+            if fields.get(name, {}).get("value") != want:
+                problems.append("%s = %r, facts %d" %
+                                (name, fields.get(name), want))
+            offset = int(facts["offsetof struct padded." + name])
+            if fields.get(name, {}).get("offset") != offset:
+                problems.append("%s at %r, offsetof %d" %
+                                (name, fields.get(name), offset))
+    report("memview padded_global --json: typed, facts, cli = gdb = lldb",
+           problems)
+
+    texts, problems = outputs(runs, 4)
+    for front, text in texts.items():
+        if "??" not in text or "note: 40 bytes at 0x10..0x38 could not " \
+                "be read" not in text:
+            problems.append("%s: no ?? and note: %r" % (front, text[:300]))
+    values, more = parse_json_outputs(runs, 5)
+    problems += more + identical(values)
+    if values.get("cli", {}).get("unreadable_bytes") != 40:
+        problems.append("cli: %r" % values.get("cli"))
+    for front, data in runs.items():
+        if data and not isinstance(data, str) and front != "cli" and \
+                TRACEBACK.search(data["raw"]):
+            problems.append("%s: traceback in output" % front)
+    report("memview 0x10 40: partial output with a note (cli, gdb, lldb)",
+           problems)
+
+    # One session in a debugger: each --diff compares with the view
+    # before it of the same range (the plain hex view, then the first
+    # --diff).  The CLI runs each command in a new process, so it only
+    # ever sees a first view.
+    problems = []
+    for front, data in runs.items():
+        if data is None or isinstance(data, str):
+            problems.append("%s: did not run" % front)
+            continue
+        records = data if front == "cli" else data["cases"]
+        try:
+            first = json.loads(records[6]["output"])["diff"]
+            second = json.loads(records[7]["output"])["diff"]
+        except (ValueError, KeyError) as e:
+            problems.append("%s: %r" % (front, e))
+            continue
+        want = None if front == "cli" else \
+            {"changed_bytes": 0, "changed": []}
+        if first != want or second != want:
+            problems.append("%s: diffs %r then %r" % (front, first, second))
+    report("memview bytes_global --diff twice: nothing changed", problems)
+
+
+def test_view_errors():
+    """Bad input to memview: one clear error line everywhere."""
+    help_cli = "layout --help"
+    for label, command in (
+            ("negative length", "view bytes_global -8"),
+            ("format memoryview rejects", "view bytes_global --as e"),
+            ("shape that does not match",
+             "view bytes_global --as i --shape 3x3")):
+        runs = core_runs([command, help_cli])
+        error_case("error: memview " + label, runs)
+
+
+def test_heap():
+    """mv-heap --json on heapfix's core: the same in the three."""
+    runs = core_runs(["heap --json"], core=HEAP_CORE, exe=HEAP_EXE)
+    values, problems = parse_json_outputs(runs, 0)
+    problems += identical(values)
+    report("mv-heap --json on heapfix (cli = gdb = lldb)", problems)
+
+
+# ------------------------------------------------------------------
 # A live process.
 
 def test_live(tmp):
@@ -542,7 +706,8 @@ def main():
     facts = read_facts(FACTS)
     with tempfile.TemporaryDirectory() as tmp:
         tests = (lambda: test_layouts(facts), lambda: test_values(facts),
-                 lambda: test_errors(tmp), lambda: test_live(tmp))
+                 lambda: test_errors(tmp), lambda: test_view(facts),
+                 test_view_errors, test_heap, lambda: test_live(tmp))
         for test in tests:
             try:
                 test()
