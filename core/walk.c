@@ -815,6 +815,13 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 	uint64_t key = value;
 	/* The chunk index answers first: a chunk is mapped memory, so the
 	 * common case needs no region lookup. */
+	/* Start fetching the object now, so that its cache miss overlaps
+	 * the chunk lookup's instead of following it. */
+	if (pl->kind == MV_WALK_TYPED) {
+		const void *hp = mv_target_peek(w->target, value, 1);
+		if (hp)
+			__builtin_prefetch(hp);
+	}
 	size_t cidx = SIZE_MAX;
 	bool in_chunk = w->opt.find_chunk &&
 			w->opt.find_chunk(w->opt.chunk_arg, value, &ch, &cidx);
