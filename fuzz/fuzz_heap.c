@@ -8,9 +8,10 @@
  * patches "OFFSET(4 bytes, little-endian) LEN(1 byte) BYTES", each
  * applied at OFFSET (modulo its size, 8-aligned) into the heap segment,
  * or, when OFFSET's top bit is set, into libc's writable data where
- * main_arena lives.  Then `heap`, `heap --chunks` and sizeof-deep of
- * the fixture's lists, trees and cycles run over the result, and the
- * patched bytes are put back. */
+ * main_arena lives.  Then `heap`, `heap --chunks`, sizeof-deep of the
+ * fixture's lists, trees and cycles, `graph` (the walk, as DOT) and
+ * `path-to` (the heap's own graph from the roots) run over the result,
+ * and the patched bytes are put back. */
 #include "fuzz.h"
 #include "session.h"
 
@@ -121,6 +122,8 @@ int MV_FUZZ_ENTRY(const uint8_t *data, size_t size)
 		{"sizeof-deep", "tree", "--json"},
 		{"sizeof-deep", "cycle", "--unions", "all"},
 		{"sizeof-deep", "dlist", "--conservative"},
+		{"graph", "--max-objects", "2000", "--dot", "/dev/null", "dag"},
+		{"path-to", "tree"},
 	};
 	for (size_t k = 0; k < sizeof(lines) / sizeof(*lines); k++) {
 		int n = 0;

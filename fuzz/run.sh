@@ -25,6 +25,7 @@ for h in "$@"; do
 	[ -f "fuzz/$h.dict" ] && dict="-dict=fuzz/$h.dict"
 	maxlen=""
 	[ "$h" = core ] && maxlen="-max_len=65536"
+	[ "$h" = heap ] && maxlen="-max_len=512 -len_control=0"
 	echo "fuzz: $h for ${secs}s"
 	MV_FUZZ_BUILD=$BUILD "$FUZZ_BUILD/fuzz_$h" "$corpus" "$seeds/$h" \
 		-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
