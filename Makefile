@@ -158,6 +158,8 @@ install: lib $(PROGRAM) $(MAN_PAGES)
 	    memview.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/memview.pc
 	install -m 644 core/memview.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 python/memview_core.py $(DESTDIR)$(PREFIX)/share/memview/python/
+	$(PYTHON) -m compileall -q -d $(PREFIX)/share/memview/python \
+	    $(DESTDIR)$(PREFIX)/share/memview/python
 	install -m 644 gdb/memview.py $(DESTDIR)$(PREFIX)/share/memview/gdb/
 	install -m 644 lldb/memview.py $(DESTDIR)$(PREFIX)/share/memview/lldb/
 	install -m 644 $(BUILD)/man/memview.1 $(DESTDIR)$(PREFIX)/share/man/man1/

@@ -1,9 +1,10 @@
 """memview commands for gdb: source this file (source /path/gdb/memview.py).
 
 Registers one gdb command per memview command (memview, sizeof-deep,
-mv-layout, ...).  The C core does all the work; this file tells it where
-memory comes from and how to evaluate an expression, and prints what it
-renders.
+mv-layout, ...) and `set memview`/`show memview` for their defaults.  The
+C core does all the work; this file tells it where memory comes from and
+how to evaluate an expression, and prints what it renders.  Sourcing it
+again replaces the commands in place.
 """
 
 import os
@@ -14,9 +15,19 @@ import gdb
 
 _here = os.path.dirname(os.path.realpath(__file__))
 # Source tree: gdb/../python; installed: share/memview/gdb/../python.
-sys.path.insert(0, os.path.join(_here, "..", "python"))
+_python_dir = os.path.realpath(os.path.join(_here, "..", "python"))
+if _python_dir not in sys.path:
+    sys.path.insert(0, _python_dir)
 
-import memview_core  # noqa: E402
+try:
+    import memview_core  # noqa: E402
+    IMPORT_ERROR = None
+except ImportError as _e:
+    if getattr(_e, "name", None) == "memview_core":
+        IMPORT_ERROR = ("memview: cannot find memview_core.py in %s: "
+                        "reinstall memview ('make install')" % _python_dir)
+    else:
+        IMPORT_ERROR = str(_e)
 
 FRONTEND = "gdb"
 
@@ -153,77 +164,278 @@ class State:
 
 
 STATE = State()
+SETTINGS = memview_core.Settings() if IMPORT_ERROR is None else None
 
 
 def terminal():
-    """(width, color) when gdb's output is a terminal, else (0, False)."""
-    if not os.isatty(1):
-        return 0, False
-    width = gdb.parameter("width") or 0
-    return int(width), bool(gdb.parameter("style enabled"))
+    """(width, color) for gdb's output: `set width` and `set style
+    enabled` when it is a terminal, else (0, False); then the user's
+    memview settings."""
+    width, color = 0, False
+    if os.isatty(1):
+        width = int(gdb.parameter("width") or 0)
+        color = bool(gdb.parameter("style enabled"))
+    return SETTINGS.terminal(width, color)
 
 
-def run(name, arg):
+class Output:
+    """gdb.write as the core's output sink, through gdb's pager.
+
+    When the user answers q at the pager, gdb raises inside write; the
+    sink then returns False so the core stops quietly, and `stopped`
+    tells run() to print nothing more."""
+
+    def __init__(self, progress):
+        self.stopped = False
+        self.progress = progress
+
+    def __call__(self, text):
+        if self.stopped:
+            return False
+        try:
+            if self.progress is not None:
+                self.progress.clear()
+            gdb.write(text)
+            return True
+        except (KeyboardInterrupt, gdb.error):
+            self.stopped = True
+            return False
+
+
+def progress_line(from_tty):
+    """A Progress on gdb's terminal, or None when not interactive."""
+    if not from_tty or not os.isatty(1) or not os.isatty(2):
+        return None
+
+    def write(text):
+        gdb.write(text, gdb.STDERR)
+        gdb.flush(gdb.STDERR)
+    return memview_core.Progress(write)
+
+
+def run(name, arg, from_tty=False):
     """Runs one memview command line; errors become gdb.GdbError."""
     text = memview_core.help_request(FRONTEND, name, arg)
     if text is not None:
         gdb.write(text)
         return
+    progress = None
+    output = Output(None)
     try:
         session = STATE.get()
+        progress = progress_line(from_tty)
+        output = Output(progress)
+        session.set_output(output)
+        session.set_progress(progress)
         width, color = terminal()
         session.set_terminal(width, color)
         try:
             session.set_pc(gdb.selected_frame().pc())
         except gdb.error:
             pass
-        session.run_line(name, arg)
+        session.run_line(name, SETTINGS.command_line(name, arg))
     except KeyboardInterrupt:
+        if output.stopped:
+            return
         raise gdb.GdbError("memview: interrupted") from None
     except memview_core.MemviewError as e:
+        if output.stopped:
+            return  # q at the pager: the user has seen enough
         if e.interrupted:
             raise gdb.GdbError("memview: interrupted") from None
         raise gdb.GdbError(e.message) from None
+    finally:
+        if progress is not None:
+            progress.clear()
+
+
+def complete(name, text, word):
+    """Tab completion: options after '-', else expressions as gdb's own
+    commands complete them."""
+    words = text.split(" ")
+    token = words[-1] if words else ""
+    previous = words[-2] if len(words) > 1 else ""
+    try:
+        if previous.startswith("--") and "=" not in previous:
+            # The value of an option with choices: the choices.
+            takes, choices = memview_core.option_value(name, previous[2:])
+            if choices:
+                candidates = [c for c in choices if c.startswith(token)]
+                start = len(token) - len(word or "")
+                return [c[start:] for c in candidates]
+        if not token.startswith("-") or "--" in words[:-1]:
+            return gdb.COMPLETE_EXPRESSION
+        candidates = memview_core.complete_options(name, token)
+    except memview_core.MemviewError:
+        return []
+    # gdb replaces `word`, which may be only the end of token ('-' and
+    # '=' break words): hand back each candidate from there.
+    start = len(token) - len(word or "")
+    return [c[start:] for c in candidates]
 
 
 def make_command(name, help_text):
     """A gdb.Command subclass for one memview command."""
     def __init__(self):
-        gdb.Command.__init__(self, name, gdb.COMMAND_DATA,
-                             gdb.COMPLETE_SYMBOL)
+        gdb.Command.__init__(self, name, gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
         self.dont_repeat()
-        run(name, arg)
+        run(name, arg, from_tty)
+
+    def complete_method(self, text, word):
+        return complete(name, text, word)
     class_name = "Memview_" + re.sub(r"\W", "_", name)
     return type(class_name, (gdb.Command,), {
         "__doc__": help_text or name,
         "__init__": __init__,
         "invoke": invoke,
+        "complete": complete_method,
     })
 
 
-def register():
-    """Registers every command the library names for gdb."""
+def make_broken_command(name, message):
+    """A command that only says why memview cannot run."""
+    def __init__(self):
+        gdb.Command.__init__(self, name, gdb.COMMAND_DATA)
+
+    def invoke(self, arg, from_tty):
+        raise gdb.GdbError(message)
+    return type("Memview_broken", (gdb.Command,), {
+        "__doc__": "memview is not available here.\n\n" + message,
+        "__init__": __init__,
+        "invoke": invoke,
+    })
+
+
+# ---- settings: set memview NAME VALUE, show memview [NAME] ----
+
+class SetMemview(gdb.Command):
+    """Set memview's defaults for every command.
+
+Each setting becomes the option of the same name of every memview command
+that has one (mv-layout --max-elements, ...); an empty value restores the
+command's own default.  `show memview` lists them; `help set memview NAME`
+says what one does."""
+
+    def __init__(self):
+        super().__init__("set memview", gdb.COMMAND_DATA, gdb.COMPLETE_NONE,
+                         True)
+
+
+class ShowMemview(gdb.Command):
+    """Show memview's defaults for every command."""
+
+    def __init__(self):
+        super().__init__("show memview", gdb.COMMAND_DATA,
+                         gdb.COMPLETE_NONE, True)
+
+    def invoke(self, arg, from_tty):
+        for name in memview_core.setting_names():
+            value = SETTINGS.get(name)
+            gdb.write("memview %s: %s\n" %
+                      (name, value if value else "(the command's default)"))
+
+
+def make_parameter(name):
+    """A gdb.Parameter `memview NAME` kept in SETTINGS, checked by the
+    library."""
+    kind = memview_core.setting_kind(name)
+    help_text = memview_core.setting_help(name)
+    boolean = kind == "bool"
+    if kind == "auto|on|off":
+        args = (gdb.PARAM_ENUM, ["auto", "on", "off"])
+    elif boolean:
+        args = (gdb.PARAM_BOOLEAN,)
+    else:
+        args = (gdb.PARAM_STRING,)
+
+    class Parameter(gdb.Parameter):
+        __doc__ = help_text
+        set_doc = "Set memview's %s (%s)." % (name, kind)
+        show_doc = "Show memview's %s." % name
+
+        def __init__(self):
+            super().__init__("memview " + name, gdb.COMMAND_DATA, *args)
+            value = SETTINGS.get(name)
+            if boolean:
+                self.value = value == "on"
+            else:
+                self.value = value or \
+                    ("auto" if kind == "auto|on|off" else "")
+
+        def get_set_string(self):
+            if boolean:
+                value = "on" if self.value else "off"
+            else:
+                value = self.value or ""
+            try:
+                SETTINGS.set(name, value)
+            except memview_core.MemviewError as e:
+                self.value = SETTINGS.get(name)
+                raise gdb.GdbError(e.message) from None
+            return ""
+
+        def get_show_string(self, svalue):
+            return "memview %s: %s" % (
+                name, svalue if svalue else "(the command's default)")
+    return Parameter()
+
+
+_registered = []
+
+
+def unregister():
+    """Undoes register()'s event hooks (before a reload)."""
+    for event, handler in _registered:
+        try:
+            event.disconnect(handler)
+        except (ValueError, RuntimeError):
+            pass
+    del _registered[:]
+
+
+def register(previous=None):
+    """Registers every command the library names for gdb, and the
+    settings; replaces what a previous load registered."""
+    if previous is not None:
+        previous.unregister()
+        SETTINGS.values.update(previous.SETTINGS.values)
     try:
         names = memview_core.command_names(FRONTEND)
     except memview_core.MemviewError as e:
+        # Without the library every command still answers, with the
+        # sentence that says how to fix it.
         gdb.write(e.message + "\n", gdb.STDERR)
+        for name in memview_core.DEBUGGER_COMMANDS:
+            make_broken_command(name, e.message)()
         return
     for name in names:
         make_command(name, memview_core.command_help(FRONTEND, name))()
-    gdb.events.stop.connect(STATE.invalidate)
-    gdb.events.new_objfile.connect(STATE.invalidate)
+    SetMemview()
+    ShowMemview()
+    for name in memview_core.setting_names():
+        make_parameter(name)
+    for event in (gdb.events.stop, gdb.events.new_objfile):
+        event.connect(STATE.invalidate)
+        _registered.append((event, STATE.invalidate))
 
 
 if __name__ == "__main__":
     # Sourced: gdb runs this file in its __main__ namespace, where the
     # user's own scripts live too.  Load it again as a module of its own so
     # that no name here can be replaced by theirs, and register from there.
+    # Sourcing again replaces the module (and memview_core, which may
+    # have changed on disk) and hands over the previous settings.
     import importlib.util
+    _previous = sys.modules.get("memview_gdb")
+    sys.modules.pop("memview_core", None)
     _spec = importlib.util.spec_from_file_location(
         "memview_gdb", os.path.realpath(__file__))
     _module = importlib.util.module_from_spec(_spec)
     sys.modules["memview_gdb"] = _module
     _spec.loader.exec_module(_module)
-    _module.register()
+    if _module.IMPORT_ERROR is not None:
+        gdb.write(_module.IMPORT_ERROR + "\n", gdb.STDERR)
+    else:
+        _module.register(_previous)

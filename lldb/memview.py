@@ -1,9 +1,11 @@
 """memview commands for lldb: command script import /path/lldb/memview.py
 
 Registers one lldb command per memview command (memview, sizeof-deep,
-mv-layout, ...).  The C core does all the work; this file tells it where
-memory comes from and how to evaluate an expression, and prints what it
-renders.  Commands take their state only from the execution context.
+mv-layout, ...) and mv-settings for their defaults.  The C core does all
+the work; this file tells it where memory comes from and how to evaluate
+an expression, and prints what it renders.  Commands take their state
+only from the execution context.  Importing it again replaces the
+commands in place and keeps the settings.
 """
 
 import os
@@ -13,9 +15,24 @@ import lldb
 
 _here = os.path.dirname(os.path.realpath(__file__))
 # Source tree: lldb/../python; installed: share/memview/lldb/../python.
-sys.path.insert(0, os.path.join(_here, "..", "python"))
+_python_dir = os.path.realpath(os.path.join(_here, "..", "python"))
+if _python_dir not in sys.path:
+    sys.path.insert(0, _python_dir)
 
-import memview_core  # noqa: E402
+# A second `command script import` reloads this module: read
+# memview_core afresh too, and carry the settings over.
+_previous_settings = globals().get("SETTINGS")
+sys.modules.pop("memview_core", None)
+try:
+    import memview_core  # noqa: E402
+    IMPORT_ERROR = None
+except ImportError as _e:
+    memview_core = None
+    if getattr(_e, "name", None) == "memview_core":
+        IMPORT_ERROR = ("memview: cannot find memview_core.py in %s: "
+                        "reinstall memview ('make install')" % _python_dir)
+    else:
+        IMPORT_ERROR = str(_e)
 
 FRONTEND = "lldb"
 
@@ -238,16 +255,53 @@ class State:
 
 
 STATE = State()
+SETTINGS = memview_core.Settings() if memview_core is not None else None
+if SETTINGS is not None and _previous_settings is not None:
+    SETTINGS.values.update(_previous_settings.values)
+
+
+def terminal(debugger):
+    """(width, color): lldb's terminal width and its use-color setting
+    when the output is a terminal, then the user's memview settings."""
+    width, color = 0, False
+    if os.isatty(1):
+        width = debugger.GetTerminalWidth()
+        color = debugger.GetUseColor()
+    return SETTINGS.terminal(width, color)
+
+
+def progress_line():
+    """A Progress on the terminal lldb runs in, or None."""
+    stream = sys.__stderr__
+    if stream is None or not os.isatty(1) or not stream.isatty():
+        return None
+
+    def write(text):
+        stream.write(text)
+        stream.flush()
+    return memview_core.Progress(write)
 
 
 class Command:
-    """Base of the generated command classes; NAME is set per command."""
+    """Base of the generated command classes; NAME is set per command.
+
+    The help text comes from the library when lldb first asks for it."""
 
     NAME = None
 
     def __init__(self, debugger, internal_dict):
-        self.help = memview_core.command_help(FRONTEND, self.NAME) or \
-            self.NAME
+        self._help = None
+
+    @property
+    def help(self):
+        if self._help is None:
+            try:
+                self._help = memview_core.command_help(FRONTEND,
+                                                       self.NAME) or \
+                    self.NAME
+            except memview_core.MemviewError as e:
+                return "%s: %s" % (self.NAME, e.message)
+        return self._help
 
     def get_short_help(self):
         return self.help.splitlines()[0]
@@ -257,18 +311,25 @@ class Command:
 
     def __call__(self, debugger, command, exe_ctx, result):
         output = []
-        text = memview_core.help_request(FRONTEND, self.NAME, command)
-        if text is not None:
-            result.Print(text)
-            result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
-            return
+        progress = None
         try:
+            text = memview_core.help_request(FRONTEND, self.NAME, command)
+            if text is not None:
+                result.Print(text)
+                result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
+                return
             session = STATE.get(debugger, exe_ctx)
             session.set_output(output.append)
-            session.set_terminal(0, False)
+            progress = progress_line()
+            session.set_progress(progress)
+            width, color = terminal(debugger)
+            session.set_terminal(width, color)
             try:
-                session.run_line(self.NAME, command)
+                session.run_line(self.NAME,
+                                 SETTINGS.command_line(self.NAME, command))
             finally:
+                if progress is not None:
+                    progress.clear()
                 if output:
                     result.Print("".join(output))
             result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
@@ -284,20 +345,98 @@ class Command:
             result.SetStatus(lldb.eReturnStatusFailed)
 
 
+class Settings:
+    """Show or set memview's defaults for every command.
+
+Usage: mv-settings [NAME [VALUE]]
+
+With no argument, lists the settings; with NAME, shows one; with NAME
+VALUE, sets it (an empty value, '', restores the command's own default).
+Each setting becomes the option of the same name of every memview command
+that has one (mv-layout --max-elements, ...); the same names are `set
+memview NAME VALUE` in gdb and `--NAME VALUE` in the memview program."""
+
+    def __init__(self, debugger, internal_dict):
+        pass
+
+    def get_short_help(self):
+        return "Show or set memview's defaults for every command."
+
+    def get_long_help(self):
+        text = self.__doc__ + "\n\nSettings:\n"
+        try:
+            for name in memview_core.setting_names():
+                text += "  %-14s %s\n" % (name,
+                                           memview_core.setting_help(name))
+        except memview_core.MemviewError as e:
+            text += "  " + e.message + "\n"
+        return text
+
+    def __call__(self, debugger, command, exe_ctx, result):
+        try:
+            words = command.split(None, 1)
+            names = memview_core.setting_names()
+            if len(words) == 2:
+                value = words[1].strip()
+                if value in ("''", '""'):
+                    value = ""
+                SETTINGS.set(words[0], value)
+                names = [words[0]]
+            elif len(words) == 1:
+                memview_core.check_setting(words[0], "")
+                names = [words[0]]
+            for name in names:
+                value = SETTINGS.get(name)
+                result.Print("memview %s: %s\n" % (
+                    name, value if value else "(the command's default)"))
+            result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
+        except memview_core.MemviewError as e:
+            result.SetError(e.message)
+            result.SetStatus(lldb.eReturnStatusFailed)
+
+
+class Broken:
+    """A command that only says why memview cannot run here."""
+
+    MESSAGE = None
+
+    def __init__(self, debugger, internal_dict):
+        pass
+
+    def get_short_help(self):
+        return "memview is not available: " + self.MESSAGE
+
+    def __call__(self, debugger, command, exe_ctx, result):
+        result.SetError(self.MESSAGE)
+        result.SetStatus(lldb.eReturnStatusFailed)
+
+
 def class_name(name):
     """A Python identifier for a command name: mv-layout -> Cmd_mv_layout."""
     return "Cmd_" + "".join(c if c.isalnum() else "_" for c in name)
 
 
+def add_command(debugger, name, cls):
+    """command script add, replacing a command of a previous import."""
+    setattr(sys.modules[__name__], cls.__name__, cls)
+    debugger.HandleCommand("command script add -o -c %s.%s %s"
+                           % (__name__, cls.__name__, name))
+
+
 def __lldb_init_module(debugger, internal_dict):
+    if IMPORT_ERROR is not None:
+        print(IMPORT_ERROR, file=sys.stderr)
+        return
     try:
         names = memview_core.command_names(FRONTEND)
     except memview_core.MemviewError as e:
+        # Every command still answers, with how to fix it.
         print(e.message, file=sys.stderr)
+        for name in memview_core.DEBUGGER_COMMANDS:
+            add_command(debugger, name, type(class_name(name), (Broken,),
+                                             {"MESSAGE": e.message}))
         return
-    module = sys.modules[__name__]
     for name in names:
-        cls = type(class_name(name), (Command,), {"NAME": name})
-        setattr(module, cls.__name__, cls)
-        debugger.HandleCommand("command script add -o -c %s.%s %s"
-                               % (__name__, cls.__name__, name))
+        add_command(debugger, name,
+                    type(class_name(name), (Command,), {"NAME": name}))
+    add_command(debugger, "mv-settings", Settings)

@@ -6,17 +6,36 @@ happens in the C core, so the debuggers print exactly what the memview
 program prints.
 """
 
-import ctypes
 import os
 import struct
+import sys
+import time
+
+# The oldest Python the plugins run on (gdb and lldb embed their own).
+MIN_PYTHON = (3, 6)
+if sys.version_info < MIN_PYTHON:
+    raise ImportError("memview needs Python %d.%d or newer in the debugger "
+                      "(this one embeds %d.%d): use Debian 12's gdb or "
+                      "lldb" % (MIN_PYTHON + sys.version_info[:2]))
+
+import ctypes  # noqa: E402
 
 LOAD_HELP = ("memview: cannot load libmemview.so.0: build it with 'make' "
-             "or set MEMVIEW_LIBRARY")
+             "(or install it with 'make install'), or set MEMVIEW_LIBRARY "
+             "to its path")
 
 # enum mv_error_code, in the order of MV_ERROR_CODES in memview.h.
 ERR_NOMEM, ERR_INVALID, ERR_IO, ERR_FORMAT, ERR_FAULT, ERR_NOT_FOUND, \
-    ERR_UNSUPPORTED, ERR_INTERRUPTED, ERR_LIMIT, ERR_SYNTAX, ERR_OTHER = \
-    range(11)
+    ERR_UNSUPPORTED, ERR_INTERRUPTED, ERR_LIMIT, ERR_SYNTAX, ERR_USAGE, \
+    ERR_OTHER = range(12)
+
+# The debugger commands, registered before the library is loaded (it is
+# loaded on first use).  tests/integration/test_plugins.py checks this
+# list against the library's command table.
+DEBUGGER_COMMANDS = (
+    "memview", "mv-layout", "mv-regions", "mv-info", "mv-heap",
+    "sizeof-deep", "mv-graph", "mv-referrers", "mv-path-to", "mv-gc",
+    "mv-cycles")
 
 # enum mv_reg: x86-64 registers in the order of struct user_regs_struct.
 REGISTER_NAMES = (
@@ -57,6 +76,8 @@ WRITE_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
 POLL_FN = ctypes.CFUNCTYPE(ctypes.c_int)
 EVAL_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,
                            ctypes.POINTER(EvalResult))
+PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p,
+                               ctypes.c_uint64, ctypes.c_uint64)
 
 _lib = None
 
@@ -104,6 +125,15 @@ def _declare(lib):
         "mv_command_names": (ctypes.POINTER(cp), [cp]),
         "mv_command_help": (vp, [cp, cp]),
         "mv_free": (None, [vp]),
+        "mv_command_options": (vp, [cp]),
+        "mv_command_option_value": (ctypes.c_bool,
+                                    [cp, cp, ctypes.POINTER(vp)]),
+        "mv_command_filter_options": (vp, [cp, cp, ctypes.POINTER(vp)]),
+        "mv_setting_names": (ctypes.POINTER(cp), []),
+        "mv_setting_help": (cp, [cp]),
+        "mv_setting_kind": (cp, [cp]),
+        "mv_setting_check": (vp, [cp, cp]),
+        "mv_session_set_progress": (None, [vp, PROGRESS_FN, vp]),
         "mv_target_open_core": (vp, [cp, ctypes.POINTER(vp)]),
         "mv_target_pid": (ctypes.c_int, [vp]),
         "mv_target_destroy": (None, [vp]),
@@ -190,6 +220,192 @@ def command_help(frontend, name):
         return ctypes.string_at(text).decode("utf-8", "replace")
     finally:
         lib.mv_free(text)
+
+
+_options = {}
+
+
+def command_options(name):
+    """The long option names of a command, without dashes (cached)."""
+    if name not in _options:
+        lib = library()
+        block = lib.mv_command_options(_encode(name))
+        names = []
+        if block:
+            array = ctypes.cast(block, ctypes.POINTER(ctypes.c_char_p))
+            i = 0
+            while array[i] is not None:
+                names.append(array[i].decode())
+                i += 1
+            lib.mv_free(block)
+        _options[name] = names
+    return _options[name]
+
+
+def option_value(name, option):
+    """(takes_value, choices) of one option of a command."""
+    choices = ctypes.c_void_p()
+    takes = library().mv_command_option_value(
+        _encode(name), _encode(option), ctypes.byref(choices))
+    result = []
+    if choices:
+        array = ctypes.cast(choices, ctypes.POINTER(ctypes.c_char_p))
+        i = 0
+        while array[i] is not None:
+            result.append(array[i].decode())
+            i += 1
+    return bool(takes), result
+
+
+def filter_options(name, defaults):
+    """Of the default options line, those command name accepts."""
+    if not defaults:
+        return ""
+    lib = library()
+    line = ctypes.c_void_p()
+    _check(lib.mv_command_filter_options(_encode(name), _encode(defaults),
+                                         ctypes.byref(line)))
+    try:
+        return ctypes.string_at(line).decode("utf-8", "replace")
+    finally:
+        lib.mv_free(line)
+
+
+def complete_options(name, token):
+    """Completions of a word starting with '-': options, or choices after
+    --OPTION= ."""
+    if "=" in token:
+        option, _, partial = token[2:].partition("=")
+        takes, choices = option_value(name, option)
+        return ["--%s=%s" % (option, c) for c in choices
+                if c.startswith(partial)]
+    return ["--" + o for o in command_options(name)
+            if ("--" + o).startswith(token)]
+
+
+def setting_names():
+    """The settings every front end offers, by name."""
+    names = library().mv_setting_names()
+    result = []
+    i = 0
+    while names[i] is not None:
+        result.append(names[i].decode())
+        i += 1
+    return result
+
+
+def setting_help(name):
+    text = library().mv_setting_help(_encode(name))
+    return text.decode() if text else None
+
+
+def setting_kind(name):
+    """"count", "size", "bool" or "auto|on|off"."""
+    text = library().mv_setting_kind(_encode(name))
+    return text.decode() if text else None
+
+
+def check_setting(name, value):
+    """MemviewError saying what is expected if value does not fit."""
+    _check(library().mv_setting_check(_encode(name), _encode(value)))
+
+
+class Settings:
+    """The user's defaults (same names in gdb, lldb and the CLI).
+
+    Values are strings; "" means the command's own default.  Limits and
+    pointer annotation become options of the commands that have them;
+    color and width are the front end's own.
+    """
+
+    FRONT_END = ("color", "width")
+
+    def __init__(self):
+        self.values = {}
+
+    def get(self, name):
+        return self.values.get(name, "")
+
+    def set(self, name, value):
+        """Checks value with the library, then keeps it."""
+        value = "" if value is None else str(value).strip()
+        check_setting(name, value)
+        self.values[name] = value
+
+    def defaults_line(self):
+        """The options line: --NAME=VALUE, and bare flags for bools."""
+        words = []
+        for name, value in sorted(self.values.items()):
+            if name in self.FRONT_END or not value:
+                continue
+            if setting_kind(name) == "bool":
+                if value == "on":
+                    words.append("--" + name)
+            else:
+                words.append("--%s=%s" % (name, value))
+        return " ".join(words)
+
+    def command_line(self, name, line):
+        """line with the defaults command name accepts put first, so the
+        user's own options win."""
+        defaults = filter_options(name, self.defaults_line())
+        return (defaults + " " + line) if defaults else line
+
+    def terminal(self, width, color):
+        """(width, color) after the color and width settings."""
+        if self.get("width") not in ("", "0"):
+            width = int(self.get("width"))
+        if self.get("color") == "on":
+            color = True
+        elif self.get("color") == "off":
+            color = False
+        return width, color
+
+
+def human(n):
+    """1234567 -> '1.2M'."""
+    for unit in ("", "K", "M", "G", "T"):
+        if n < 1000:
+            return ("%d%s" if unit == "" else "%.1f%s") % (n, unit)
+        n /= 1000.0
+    return "%.1fP" % n
+
+
+class Progress:
+    """A progress line on a terminal: after about a second, four times a
+    second at most, cleared when the command ends or prints.
+
+    write(text) puts text on the terminal (without a newline)."""
+
+    DELAY = 1.0
+    INTERVAL = 0.25
+
+    def __init__(self, write):
+        self.write = write
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, what, done, total):
+        now = time.monotonic()
+        elapsed = now - self.start
+        if elapsed < self.DELAY or now - self.last < self.INTERVAL:
+            return
+        self.last = now
+        rate = done / elapsed if elapsed > 0 else 0
+        if total:
+            text = "memview: %s/%s %s (%d%%), %s/s" % (
+                human(done), human(total), what, 100 * done // total,
+                human(rate))
+        else:
+            text = "memview: %s %s, %s/s" % (human(done), what, human(rate))
+        self.write("\r\033[K" + text)
+        self.shown = True
+
+    def clear(self):
+        if self.shown:
+            self.write("\r\033[K")
+            self.shown = False
 
 
 def core_pid(path):
@@ -402,6 +618,24 @@ class Session:
         fn = WRITE_FN(callback)
         self._callbacks["write"] = fn
         self._lib.mv_session_set_output(self._handle, fn, None)
+
+    def set_progress(self, progress):
+        """progress(what, done, total), or None: how far a long command
+        is.  Exceptions in it are ignored."""
+        if progress is None:
+            self._callbacks.pop("progress", None)
+            self._lib.mv_session_set_progress(self._handle,
+                                              PROGRESS_FN(), None)
+            return
+
+        def callback(arg, what, done, total):
+            try:
+                progress(what.decode() if what else "items", done, total)
+            except BaseException:
+                pass
+        fn = PROGRESS_FN(callback)
+        self._callbacks["progress"] = fn
+        self._lib.mv_session_set_progress(self._handle, fn, None)
 
     def set_frontend(self, frontend):
         """"memview", "gdb" or "lldb": the command names used in help."""
