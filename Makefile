@@ -107,10 +107,17 @@ integration: all
 	$(Q)set -e; for t in $(INTEGRATION_SCRIPTS); do \
 	    BUILD=$(BUILD) $(PYTHON) $$t; done
 
+# The whole suite (docs/testing.md), about 7 minutes on 2 cores: unit
+# tests, generated docs, the three front ends, kept fuzzer inputs, the
+# bad-input catalogue, install, Ctrl-C, then the unit tests again under
+# ASan+UBSan.
 check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN)
 	$(Q)$(MAKE) --no-print-directory unit check-docs
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory check-regress check-badinput \
+	    check-install check-ctrlc
+	$(Q)$(MAKE) --no-print-directory check-san
 
 docs/commands.md: $(PROGRAM)
 	$(Q)$(PROGRAM) help --markdown > $@
