@@ -512,6 +512,32 @@ static void plan_members(struct typed *T, struct mv_type *st, uint64_t base,
 		plan_gap(T, depth, base + end, st->size - end, "(padding)");
 }
 
+/* A char array of at most 200 bytes as a quoted string: short plain
+ * ASCII (the common case) copied as it is, anything else escaped. */
+static void put_chars(struct mv_buf *b, const uint8_t *c, size_t size)
+{
+	size_t n = 0;
+	bool plain = true;
+	while (n < size && c[n]) {
+		plain &= c[n] >= 0x20 && c[n] < 0x7f && c[n] != '"' &&
+			 c[n] != '\\';
+		n++;
+	}
+	if (!plain || !mv_buf_reserve(b, n + 2)) {
+		mv_buf_putc(b, '"');
+		mv_buf_escape(b, (const char *)c, n, '"');
+		mv_buf_putc(b, '"');
+		return;
+	}
+	char *p = b->data + b->len;
+	*p++ = '"';
+	memcpy(p, c, n);
+	p += n;
+	*p++ = '"';
+	b->len = (size_t)(p - b->data);
+	b->data[b->len] = '\0';
+}
+
 static void run_value(struct typed *T, const struct typed_line *l)
 {
 	struct mv_buf *b = T->out;
@@ -523,10 +549,7 @@ static void run_value(struct typed *T, const struct typed_line *l)
 		if (readable(T, l->off, l->size)) {
 			/* A char array: the string in it, as value.c
 			 * shows it. */
-			const char *c = (const char *)T->obj + l->off;
-			mv_buf_putc(b, '"');
-			mv_buf_escape(b, c, strnlen(c, (size_t)l->size), '"');
-			mv_buf_putc(b, '"');
+			put_chars(b, T->obj + l->off, (size_t)l->size);
 			return;
 		}
 		break;
