@@ -41,9 +41,16 @@ static struct mv_error *parse_hint(struct mv_cmd_ctx *ctx, const char *spec,
 		free(len);
 		return mv_enomem;
 	}
-	/* Words at both ends of the spec may carry spaces. */
-	for (char *p = len + strlen(len); p > len && p[-1] == ' ';)
-		*--p = '\0';
+	/* Words at both ends of the spec may carry spaces:
+	 * 'struct vec.data = len' reads as 'struct vec.data=len'. */
+	char *words[3] = {type, field, len};
+	for (int k = 0; k < 3; k++) {
+		char *w = words[k];
+		for (char *p = w + strlen(w); p > w && p[-1] == ' ';)
+			*--p = '\0';
+		size_t lead = strspn(w, " ");
+		memmove(w, w + lead, strlen(w + lead) + 1);
+	}
 	struct mv_type *t;
 	err = mv_session_parse_type(ctx->session, type, &t);
 	if (!err) {

@@ -107,6 +107,20 @@ def check_deepsize(target, f, where):
           int(f["deep vec.type_bytes_nohint"]) and
           d["guesses"]["single_element"] == 1,
           str(d and d["guesses"]))
+    hints = os.path.join(tempfile.mkdtemp(), "hints")
+    with open(hints, "w") as hf:
+        hf.write("# --len-file\nstruct vec.data=len\n"
+                 "struct ptrarray.items = n\n")
+    for root in ("vec", "parray"):
+        d = sizeof(target, root, ["--len-file", hints])
+        check(where + " --len-file " + root,
+              d and d["heap"]["type_bytes"] ==
+              int(f["deep %s.type_bytes" % root]) and
+              d["guesses"]["hinted"] == 1, str(d and d["guesses"]))
+    p = run(target, ["sizeof-deep", "vec", "--len", "struct vec.data"],
+            expect_ok=False)
+    check(where + " bad --len", p.returncode != 0 and
+          "TYPE.FIELD=LENFIELD" in p.stderr, p.stderr)
     d = sizeof(target, "vcycle")
     check(where + " vcycle plain",
           d and d["heap"]["objects"] == int(f["deep vcycle.objects_plain"])
