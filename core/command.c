@@ -518,6 +518,7 @@ struct mv_error *mv_split_words(const char *line, char ***ret_argv,
 {
 	char **argv = NULL;
 	int argc = 0;
+	size_t cap = 0;
 	struct mv_buf w;
 	mv_buf_init(&w);
 	const char *p = line ? line : "";
@@ -555,13 +556,23 @@ struct mv_error *mv_split_words(const char *line, char ***ret_argv,
 					       "unterminated %c quote",
 					       quote);
 		}
-		char **nargv = realloc(argv, (size_t)(argc + 2) * sizeof(*argv));
-		if (!nargv || w.oom) {
-			free(nargv ? nargv : argv);
+		if ((size_t)argc + 2 > cap) {
+			/* Doubling: a line of many words stays linear. */
+			size_t ncap = cap ? cap * 2 : 8;
+			char **nargv = realloc(argv, ncap * sizeof(*argv));
+			if (!nargv) {
+				mv_free_words(argv, argc);
+				mv_buf_deinit(&w);
+				return mv_enomem;
+			}
+			argv = nargv;
+			cap = ncap;
+		}
+		if (w.oom) {
+			mv_free_words(argv, argc);
 			mv_buf_deinit(&w);
 			return mv_enomem;
 		}
-		argv = nargv;
 		argv[argc++] = mv_buf_steal(&w);
 		argv[argc] = NULL;
 	}
