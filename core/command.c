@@ -21,6 +21,7 @@ const struct mv_command *const mv_commands[] = {
 	&mv_command_path_to,
 	&mv_command_gc,
 	&mv_command_cycles,
+	&mv_command_doctor,
 	NULL,
 };
 

@@ -112,6 +112,7 @@ extern const struct mv_command mv_command_regions;
 extern const struct mv_command mv_command_info;
 extern const struct mv_command mv_command_heap;
 extern const struct mv_command mv_command_sizeof;
+extern const struct mv_command mv_command_doctor;
 extern const struct mv_command mv_command_graph;
 extern const struct mv_command mv_command_referrers;
 extern const struct mv_command mv_command_path_to;

@@ -35,7 +35,7 @@ ERR_NOMEM, ERR_INVALID, ERR_IO, ERR_FORMAT, ERR_FAULT, ERR_NOT_FOUND, \
 DEBUGGER_COMMANDS = (
     "memview", "mv-layout", "mv-regions", "mv-info", "mv-heap",
     "sizeof-deep", "mv-graph", "mv-referrers", "mv-path-to", "mv-gc",
-    "mv-cycles")
+    "mv-cycles", "mv-doctor")
 
 # enum mv_reg: x86-64 registers in the order of struct user_regs_struct.
 REGISTER_NAMES = (

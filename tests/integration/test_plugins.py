@@ -424,6 +424,38 @@ def test_progress_unit():
            problems)
 
 
+def test_doctor():
+    """doctor: every objfile of the fixture's core has debug info here
+    (libc6-dbg is a dependency), the heap opens; the same findings in the
+    CLI and gdb; a missing target is a MISS with its fix."""
+    problems = []
+    rc, out, err = run([MEMVIEW, "--core", CORE, "--exe", EXE, "doctor",
+                        "--json"])
+    try:
+        cli = json.loads(out)
+    except ValueError:
+        report("doctor", ["cli: not JSON: %r" % (out + err)[-200:]])
+        return
+    areas = {}
+    for f in cli["findings"]:
+        areas.setdefault(f["area"], []).append(f)
+    for area in ("memory", "debuginfo", "heap"):
+        bad = [f["what"] for f in areas.get(area, []) if not f["ok"]]
+        if area not in areas or bad:
+            problems.append("%s: %s" % (area, bad or "missing"))
+    if len(areas.get("debuginfo", [])) != 3:
+        problems.append("want 3 objfiles: %s" % areas.get("debuginfo"))
+    rc, g, err = gdb("file " + EXE, "core " + CORE, "mv-doctor --json")
+    lines = [x for x in g.splitlines() if x.startswith("{")]
+    if not lines or [f["area"] for f in json.loads(lines[0])["findings"]] \
+            != [f["area"] for f in cli["findings"]]:
+        problems.append("gdb: %r" % (g + err)[-300:])
+    rc, out, err = run([MEMVIEW, "--exe", EXE, "doctor"])
+    if "MISS memory" not in out or "fix: " not in out:
+        problems.append("no target: %r" % out)
+    report("doctor: debug info per objfile, heap, memory source", problems)
+
+
 def main():
     for path in (MEMVIEW, EXE, CORE, FACTS):
         if not os.path.exists(path):
@@ -435,7 +467,7 @@ def main():
         for test in (test_static_names, test_load_twice, test_startup_cost,
                      lambda: test_missing_library(tmp), test_help,
                      test_completion, lambda: test_settings(facts),
-                     test_terminal, test_progress_unit):
+                     test_terminal, test_progress_unit, test_doctor):
             started = time.monotonic()
             try:
                 test()
