@@ -27,6 +27,7 @@
 
 #include "dwarf.h"
 #include "type_internal.h"
+#include <elf.h> /* core/elf.h: our ELF reader, for the line-table guard */
 
 /* ------------------------------------------------------------------ */
 /* Loading libdwarf                                                    */
@@ -405,6 +406,10 @@ struct tcache_slot {
 
 struct mv_dwarf {
 	Dwarf_Debug dbg;
+	/* The same file through our own bounds-checked reader: the line
+	 * tables are checked here before libdwarf reads them (see
+	 * line_table_ok).  NULL if it could not be opened. */
+	struct mv_elf *elf;
 	uint64_t bias;
 	char *path;
 	struct arena arena;
@@ -753,6 +758,255 @@ static bool cu_contains(struct mv_dwarf *d, uint32_t index, uint64_t pc)
 	return false;
 }
 
+/* ---- line-table guard ----
+ *
+ * libdwarf 20210528's dwarf_srcfiles trusts the line table header: a
+ * file entry naming a directory past the end of the directory table
+ * (found by fuzzing) makes it read a wild pointer and crash.  The header
+ * is checked here first, over the file's own bytes, and a unit whose
+ * header is not plainly sound gets no file names (types do not need
+ * them: only decl_file is lost).  Compressed sections cannot be read
+ * here and are handed to libdwarf unchecked; so are files our reader
+ * cannot open, which then get no file names at all. */
+
+struct lcur {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+static uint64_t lc_fixed(struct lcur *c, size_t n)
+{
+	uint64_t v = 0;
+	if ((size_t)(c->end - c->p) < n) {
+		c->bad = true;
+		c->p = c->end;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		v |= (uint64_t)c->p[i] << (8 * i);
+	c->p += n;
+	return v;
+}
+
+static uint64_t lc_uleb(struct lcur *c)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0;; shift += 7) {
+		if (c->p >= c->end) {
+			c->bad = true;
+			return 0;
+		}
+		uint8_t b = *c->p++;
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+}
+
+static void lc_skip(struct lcur *c, uint64_t n)
+{
+	if ((uint64_t)(c->end - c->p) < n) {
+		c->bad = true;
+		c->p = c->end;
+	} else {
+		c->p += n;
+	}
+}
+
+static void lc_string(struct lcur *c)
+{
+	const uint8_t *z = memchr(c->p, 0, (size_t)(c->end - c->p));
+	if (!z) {
+		c->bad = true;
+		c->p = c->end;
+	} else {
+		c->p = z + 1;
+	}
+}
+
+/* A section's bytes and its (uncompressed) size; *compressed if it is
+ * SHF_COMPRESSED (it then starts with an Elf64_Chdr, ch_type 1). */
+static bool section_bytes(const struct mv_elf *e, const char *name,
+			  const uint8_t **data, size_t *size,
+			  bool *compressed)
+{
+	const void *d;
+	size_t n;
+	*compressed = false;
+	if (!mv_elf_section(e, name, &d, &n)) {
+		*data = NULL;
+		*size = 0;
+		return false;
+	}
+	*data = d;
+	*size = n;
+	/* A line table of unit_length 1 cannot exist, so this is a Chdr. */
+	if (n >= sizeof(Elf64_Chdr) &&
+	    ((const Elf64_Chdr *)d)->ch_type == ELFCOMPRESS_ZLIB) {
+		*compressed = true;
+		*size = ((const Elf64_Chdr *)d)->ch_size;
+	}
+	return true;
+}
+
+/* One v5 directory or file-name entry field; false if its form is one
+ * we do not check (libdwarf then never sees the table). */
+static bool lc_field(struct lcur *c, uint64_t form, size_t offsz,
+		     size_t line_str, size_t str, uint64_t *value)
+{
+	*value = 0;
+	switch (form) {
+	case DW_FORM_string:
+		lc_string(c);
+		return true;
+	case DW_FORM_line_strp:
+		*value = lc_fixed(c, offsz);
+		return *value < line_str;
+	case DW_FORM_strp:
+		*value = lc_fixed(c, offsz);
+		return *value < str;
+	case DW_FORM_udata:
+		*value = lc_uleb(c);
+		return true;
+	case DW_FORM_data1:
+		*value = lc_fixed(c, 1);
+		return true;
+	case DW_FORM_data2:
+		*value = lc_fixed(c, 2);
+		return true;
+	case DW_FORM_data4:
+		*value = lc_fixed(c, 4);
+		return true;
+	case DW_FORM_data8:
+		*value = lc_fixed(c, 8);
+		return true;
+	case DW_FORM_data16:
+		lc_skip(c, 16);
+		return true;
+	case DW_FORM_block:
+		lc_skip(c, lc_uleb(c));
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Whether the line table header at off is sound enough for libdwarf. */
+static bool line_table_ok(struct mv_dwarf *d, uint64_t off)
+{
+	const uint8_t *sec, *unused;
+	size_t size, line_str, str;
+	bool compressed, c2;
+	if (!d->elf)
+		return false;
+	if (!section_bytes(d->elf, ".debug_line", &sec, &size, &compressed))
+		return false;
+	if (compressed)
+		return true; /* cannot check: trusted (see above) */
+	section_bytes(d->elf, ".debug_line_str", &unused, &line_str, &c2);
+	section_bytes(d->elf, ".debug_str", &unused, &str, &c2);
+	if (off >= size)
+		return false;
+	struct lcur c = {sec + off, sec + size, false};
+	size_t offsz = 4;
+	uint64_t len = lc_fixed(&c, 4);
+	if (len == 0xffffffffu) {
+		len = lc_fixed(&c, 8);
+		offsz = 8;
+	} else if (len >= 0xfffffff0u) {
+		return false;
+	}
+	if (c.bad || len > (uint64_t)(c.end - c.p))
+		return false;
+	c.end = c.p + len;
+	uint64_t version = lc_fixed(&c, 2);
+	if (version < 2 || version > 5)
+		return false;
+	if (version == 5)
+		lc_skip(&c, 2); /* address_size, segment_selector_size */
+	uint64_t hlen = lc_fixed(&c, offsz);
+	if (c.bad || hlen > (uint64_t)(c.end - c.p))
+		return false;
+	c.end = c.p + hlen;
+	lc_skip(&c, version >= 4 ? 5 : 4);
+	uint64_t opcode_base = lc_fixed(&c, 1);
+	if (opcode_base)
+		lc_skip(&c, opcode_base - 1);
+	if (c.bad)
+		return false;
+	if (version < 5) {
+		uint64_t ndirs = 0;
+		for (;;) {
+			if (c.p >= c.end)
+				return false;
+			if (!*c.p) {
+				c.p++;
+				break;
+			}
+			lc_string(&c);
+			ndirs++;
+		}
+		for (;;) {
+			if (c.bad || c.p >= c.end)
+				return false;
+			if (!*c.p)
+				return true;
+			lc_string(&c);
+			uint64_t dir = lc_uleb(&c);
+			lc_uleb(&c);
+			lc_uleb(&c);
+			if (dir > ndirs)
+				return false;
+		}
+	}
+	uint64_t ndirs = 0;
+	for (int table = 0; table < 2; table++) {
+		uint64_t nformats = lc_fixed(&c, 1);
+		uint64_t formats[2 * 255];
+		for (uint64_t i = 0; i < nformats; i++) {
+			formats[2 * i] = lc_uleb(&c);
+			formats[2 * i + 1] = lc_uleb(&c);
+		}
+		uint64_t count = lc_uleb(&c);
+		if (c.bad || (count && !nformats) ||
+		    count > (uint64_t)(c.end - c.p))
+			return false;
+		for (uint64_t k = 0; k < count; k++) {
+			for (uint64_t i = 0; i < nformats; i++) {
+				uint64_t v;
+				if (!lc_field(&c, formats[2 * i + 1], offsz,
+					      line_str, str, &v) ||
+				    c.bad)
+					return false;
+				if (table == 1 &&
+				    formats[2 * i] == DW_LNCT_directory_index &&
+				    v >= ndirs)
+					return false;
+			}
+		}
+		if (table == 0)
+			ndirs = count;
+	}
+	return !c.bad;
+}
+
+/* The unit's DW_AT_stmt_list, the offset of its line table. */
+static bool cu_stmt_list(struct mv_dwarf *d, Dwarf_Die die, uint64_t *ret)
+{
+	Dwarf_Attribute attr = NULL;
+	Dwarf_Error err = NULL;
+	Dwarf_Off off = 0;
+	bool ok = false;
+	if (dwarf_attr(die, DW_AT_stmt_list, &attr, &err) == DW_DLV_OK) {
+		ok = dwarf_global_formref(attr, &off, &err) == DW_DLV_OK;
+		dwarf_dealloc_attribute(attr);
+	}
+	drop_error(d, &err);
+	*ret = off;
+	return ok;
+}
+
 static void cu_load_files(struct mv_dwarf *d, struct cu *cu)
 {
 	Dwarf_Die die = NULL;
@@ -762,6 +1016,12 @@ static void cu_load_files(struct mv_dwarf *d, struct cu *cu)
 	cu->files_loaded = true;
 	if (shim_offdie(d->dbg, cu->die, &die, &err) != DW_DLV_OK) {
 		drop_error(d, &err);
+		return;
+	}
+	uint64_t stmt_list;
+	if (!cu_stmt_list(d, die, &stmt_list) ||
+	    !line_table_ok(d, stmt_list)) {
+		dwarf_dealloc_die(die);
 		return;
 	}
 	if (dwarf_srcfiles(die, &files, &count, &err) == DW_DLV_OK) {
@@ -1886,7 +2146,13 @@ struct mv_error *mv_dwarf_open(const char *path, uint64_t bias,
 		free(d);
 		return e;
 	}
-	struct mv_error *e = index_all(d);
+	struct mv_error *e = mv_elf_open(path, &d->elf);
+	if (e == mv_enomem) {
+		mv_dwarf_destroy(d);
+		return e;
+	}
+	mv_error_destroy(e); /* no guard then: no file names either */
+	e = index_all(d);
 	if (!e && d->ncus == 0)
 		e = mv_error_create(MV_ERR_NOT_FOUND,
 				    "%s has no DWARF debug info "
@@ -1916,6 +2182,7 @@ void mv_dwarf_destroy(struct mv_dwarf *d)
 		if (dwarf_finish(d->dbg, &err) != DW_DLV_OK)
 			shim_free_error(NULL, err);
 	}
+	mv_elf_destroy(d->elf);
 	free(d->path);
 	free(d);
 }
