@@ -220,7 +220,7 @@ SAN_ENV       := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 .PHONY: check-san check-san-run check-regress check-regress-run \
-        check-badinput check-ctrlc fuzz fuzz-build
+        check-badinput check-ctrlc fuzz fuzz-build fuzz-deps
 
 check-san:
 	$(Q)$(MAKE) --no-print-directory fixtures cores
@@ -271,7 +271,13 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_CORE_OBJ)
 	    -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_CORE_OBJ) \
 	    $(LDLIBS_CORE)
 
-fuzz-build: $(FUZZ_BIN)
+fuzz-build: fuzz-deps $(FUZZ_BIN)
+
+# Not in tools/deps.sh: make check never needs clang.
+fuzz-deps:
+	$(Q)command -v $(FUZZ_CC) >/dev/null && \
+	    test -n "$$(ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" || \
+	    { echo "fuzz: needs clang 14 and libFuzzer: apt-get install clang libclang-rt-14-dev" >&2; exit 1; }
 
 fuzz: fixtures cores fuzz-build
 	$(Q)FUZZ_BUILD=$(FUZZ_BUILD) BUILD=$(BUILD) PYTHON=$(PYTHON) \
