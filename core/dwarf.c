@@ -841,11 +841,15 @@ static bool section_bytes(const struct mv_elf *e, const char *name,
 	}
 	*data = d;
 	*size = n;
-	/* A line table of unit_length 1 cannot exist, so this is a Chdr. */
-	if (n >= sizeof(Elf64_Chdr) &&
-	    ((const Elf64_Chdr *)d)->ch_type == ELFCOMPRESS_ZLIB) {
-		*compressed = true;
-		*size = ((const Elf64_Chdr *)d)->ch_size;
+	/* A line table of unit_length 1 cannot exist, so this is a Chdr.
+	 * Copied out: sections need not be aligned in the file. */
+	Elf64_Chdr ch;
+	if (n >= sizeof(ch)) {
+		memcpy(&ch, d, sizeof(ch));
+		if (ch.ch_type == ELFCOMPRESS_ZLIB) {
+			*compressed = true;
+			*size = ch.ch_size;
+		}
 	}
 	return true;
 }
