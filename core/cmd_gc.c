@@ -379,8 +379,9 @@ static struct mv_error *write_dot(struct mv_gc *gc, const char *path,
 
 /* ---- --refcount ---- */
 
-struct mv_error *mv_gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
-				const char *spec, bool by_size);
+static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
+				    const char *spec, bool by_size,
+				    int64_t max_objects);
 
 static struct mv_error *poll_ctx(void *arg)
 {
@@ -422,8 +423,8 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	if ((err = mv_gc_run(&gc, h, &go)))
 		goto out;
 	if (refcount) {
-		err = mv_gc_refcount(ctx, &gc, refcount,
-				     mv_opt_flag(ctx, "by-size"));
+		err = gc_refcount(ctx, &gc, refcount,
+				  mv_opt_flag(ctx, "by-size"), max_blocks);
 		goto out;
 	}
 	known_collect(&known, s->program);
@@ -767,22 +768,311 @@ const struct mv_command mv_command_gc = {
 		"heuristics (--leak-check-heuristics) are not applied: "
 		"compare with --leak-check-heuristics=none.\n\n"
 		"With --refcount 'struct obj.refcnt': the objects of that "
-		"type (found through typed pointers from globals and from "
-		"other objects, and with --by-size every chunk of its size) "
-		"go through CPython's algorithm: each count minus the "
-		"references from the other objects; what stays positive is "
-		"held from outside and keeps everything it reaches; the rest "
-		"is what a cycle collector would free. Counts lower than the "
-		"references found (released too often) and higher (a "
-		"reference leaked) are reported.",
+		"type - found through typed pointers from the executable's "
+		"globals, through the type's own pointer fields in other "
+		"objects, as chunks of its malloc size that such a field of "
+		"another chunk of that size points at (a free-standing "
+		"cycle), and with --by-size as every chunk of its size; the "
+		"report says how many each way - go through CPython's "
+		"algorithm: each count minus the references from the other "
+		"objects' pointer fields; what stays positive is held from "
+		"outside and keeps everything it reaches; the rest is what a "
+		"cycle collector would free. Counts lower than the "
+		"references from other objects (released too often) and "
+		"higher than every aligned word holding the object's address "
+		"in the roots and the heap (a reference leaked) are "
+		"reported. FIELD may be a path: 'PyObject.ob_refcnt', "
+		"'struct o.base.refs'.",
 	.options = gc_options,
 	.min_pos = 0,
 	.max_pos = 0,
 	.run = mv_cmd_gc,
 };
 
-struct mv_error *mv_gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
-				const char *spec, bool by_size)
+/* "struct obj.refcnt": the type up to the first dot (type names have
+ * none), the field path after it. */
+static struct mv_error *parse_spec(struct mv_cmd_ctx *ctx, const char *spec,
+				   struct mv_type **type, const char **field)
 {
-	return mv_error_create(MV_ERR_UNSUPPORTED, "--refcount: not yet");
+	const char *dot = strchr(spec, '.');
+	if (!dot || dot == spec || !dot[1])
+		return mv_error_create(MV_ERR_USAGE, "--refcount expects "
+				       "TYPE.FIELD (like 'struct obj.refcnt'), "
+				       "not '%s'", spec);
+	size_t len = (size_t)(dot - spec);
+	while (len && spec[len - 1] == ' ')
+		len--;
+	char *name = strndup(spec, len);
+	if (!name)
+		return mv_enomem;
+	struct mv_error *err = mv_session_parse_type(ctx->session, name, type);
+	free(name);
+	if (err)
+		return mv_error_wrap(err, "--refcount %s", spec);
+	*field = dot + 1;
+	while (**field == ' ')
+		(*field)++;
+	return NULL;
+}
+
+static const char *const how_text[MV_RC_HOW_COUNT_] = {
+	"through typed pointers from globals",
+	"through other objects' pointer fields",
+	"chunks of its size linked by its pointer fields",
+	"chunks of its size (--by-size)",
+};
+
+static void rc_json_object(struct mv_json *j, struct mv_rc *rc, size_t i)
+{
+	const struct mv_rc_obj *o = &rc->objs[i];
+	mv_json_begin_object(j);
+	mv_json_key(j, "address");
+	mv_json_address(j, o->addr);
+	mv_json_key(j, "found_by");
+	mv_json_string(j, mv_rc_how_key(o->how));
+	mv_json_key(j, "count");
+	mv_json_int(j, o->count);
+	mv_json_key(j, "internal");
+	mv_json_uint(j, o->internal);
+	mv_json_key(j, "external");
+	mv_json_uint(j, o->found - o->internal);
+	mv_json_key(j, "gc_refs");
+	mv_json_int(j, o->gc_refs);
+	mv_json_key(j, "state");
+	mv_json_string(j, mv_rc_state_key(o->state));
+	mv_json_key(j, "cyclic");
+	mv_json_bool(j, mv_rc_in_cycle(rc, i));
+	mv_json_key(j, "mistake");
+	if (o->mistake)
+		mv_json_string(j, mv_rc_mistake_key(o->mistake));
+	else
+		mv_json_null(j);
+	mv_json_key(j, "gc_kind");
+	mv_json_string(j, mv_gc_kind_key(rc->gc->kind[o->chunk]));
+	mv_json_end_object(j);
+}
+
+static void rc_mistake_line(struct mv_cmd_ctx *ctx, struct mv_rc *rc,
+			    size_t i, const char *tname)
+{
+	const struct mv_rc_obj *o = &rc->objs[i];
+	if (o->mistake == MV_RC_OVER_RELEASED)
+		mv_out(ctx, "  0x%016llx %s: count %lld, but %u references "
+			    "from other objects: released too often "
+			    "(gc_refs %lld)\n", (unsigned long long)o->addr,
+		       tname, (long long)o->count, o->internal,
+		       (long long)o->gc_refs);
+	else
+		mv_out(ctx, "  0x%016llx %s: count %lld, but only %u "
+			    "reference%s found (%u from objects, %u from "
+			    "elsewhere): a reference leaked%s\n",
+		       (unsigned long long)o->addr, tname,
+		       (long long)o->count, o->found,
+		       o->found == 1 ? "" : "s", o->internal,
+		       o->found - o->internal,
+		       o->found == o->internal && o->state == MV_RC_HELD
+			       ? "; only the leak holds it, and what it "
+				 "reaches"
+			       : "");
+}
+
+static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
+				    const char *spec, bool by_size,
+				    int64_t max_objects)
+{
+	struct mv_type *type = NULL;
+	const char *field = NULL;
+	struct mv_error *err = parse_spec(ctx, spec, &type, &field);
+	if (err)
+		return err;
+	struct mv_rc rc;
+	if ((err = mv_rc_run(&rc, gc, type, field, by_size))) {
+		mv_rc_deinit(&rc);
+		return err;
+	}
+	char tname[256];
+	mv_type_name(rc.type, tname, sizeof(tname));
+	const char *const *hnotes, *const *gnotes, *const *rnotes;
+	size_t nh = mv_heap_notes(gc->heap, &hnotes);
+	size_t ng = mv_notes_get(&gc->notes, &gnotes);
+	size_t nr = mv_notes_get(&rc.notes, &rnotes);
+	uint64_t collectable = rc.states[MV_RC_COLLECTABLE];
+	uint32_t *label = NULL, nlabels = 0;
+
+	if (ctx->json) {
+		struct mv_json j;
+		mv_json_init(&j, &ctx->out, false);
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "command");
+		mv_json_string(&j, "gc");
+		mv_json_key(&j, "heap");
+		mv_json_string(&j, mv_heap_description(gc->heap));
+		mv_json_key(&j, "refcount");
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "type");
+		mv_json_string(&j, tname);
+		mv_json_key(&j, "field");
+		mv_json_string(&j, field);
+		mv_json_key(&j, "field_offset");
+		mv_json_uint(&j, rc.count_off);
+		mv_json_key(&j, "field_size");
+		mv_json_uint(&j, rc.count_size);
+		mv_json_key(&j, "object_size");
+		mv_json_uint(&j, rc.size);
+		mv_json_key(&j, "chunk_size");
+		mv_json_uint(&j, rc.chunk_size);
+		mv_json_key(&j, "pointer_fields");
+		mv_json_begin_array(&j);
+		for (size_t k = 0; k < rc.nptr; k++)
+			mv_json_uint(&j, rc.ptr_off[k]);
+		mv_json_end_array(&j);
+		mv_json_end_object(&j);
+		mv_json_key(&j, "candidates");
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "objects");
+		mv_json_uint(&j, rc.n);
+		for (int h = 0; h < MV_RC_HOW_COUNT_; h++) {
+			mv_json_key(&j, mv_rc_how_key(h));
+			mv_json_uint(&j, rc.how[h]);
+		}
+		mv_json_key(&j, "globals_walked");
+		mv_json_uint(&j, rc.globals_walked);
+		mv_json_end_object(&j);
+		mv_json_key(&j, "summary");
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "held");
+		mv_json_uint(&j, rc.states[MV_RC_HELD]);
+		mv_json_key(&j, "reached");
+		mv_json_uint(&j, rc.states[MV_RC_REACHED]);
+		mv_json_key(&j, "collectable");
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "objects");
+		mv_json_uint(&j, collectable);
+		mv_json_key(&j, "bytes");
+		mv_json_uint(&j, rc.collectable_bytes);
+		mv_json_key(&j, "cycles");
+		mv_json_uint(&j, rc.cycles);
+		mv_json_end_object(&j);
+		mv_json_key(&j, "over_released");
+		mv_json_uint(&j, rc.mistakes[MV_RC_OVER_RELEASED]);
+		mv_json_key(&j, "leaked_references");
+		mv_json_uint(&j, rc.mistakes[MV_RC_LEAKED]);
+		mv_json_end_object(&j);
+		mv_json_key(&j, "unreachable");
+		mv_json_uint(&j, collectable);
+		mv_json_key(&j, "objects");
+		mv_json_begin_array(&j);
+		for (size_t i = 0; i < rc.n; i++) {
+			if (max_objects && i >= (uint64_t)max_objects)
+				break;
+			rc_json_object(&j, &rc, i);
+			if (i % 4096 == 4095 && (err = mv_out_flush(ctx)))
+				goto out;
+		}
+		mv_json_end_array(&j);
+		mv_json_key(&j, "notes");
+		mv_json_begin_array(&j);
+		for (size_t i = 0; i < nh; i++)
+			mv_json_string(&j, hnotes[i]);
+		for (size_t i = 0; i < ng; i++)
+			mv_json_string(&j, gnotes[i]);
+		for (size_t i = 0; i < nr; i++)
+			mv_json_string(&j, rnotes[i]);
+		mv_json_end_array(&j);
+		mv_json_end_object(&j);
+		mv_out(ctx, "\n");
+		err = mv_buf_error(&ctx->out);
+		goto out;
+	}
+
+	mv_out(ctx, "%s; CPython's cycle collection over %s (%llu bytes, "
+		    "%llu-byte chunks), count in .%s (%zu bytes at offset "
+		    "%llu), %zu pointer field%s to it\n",
+	       mv_heap_description(gc->heap), tname,
+	       (unsigned long long)rc.size, (unsigned long long)rc.chunk_size,
+	       field, rc.count_size, (unsigned long long)rc.count_off,
+	       rc.nptr, rc.nptr == 1 ? "" : "s");
+	mv_out(ctx, "\n%zu object%s of the type:\n", rc.n, rc.n == 1 ? "" : "s");
+	for (int h = 0; h < MV_RC_HOW_COUNT_; h++)
+		if (rc.how[h] || h == MV_RC_TYPED)
+			mv_out(ctx, "  %8llu %s\n",
+			       (unsigned long long)rc.how[h], how_text[h]);
+	mv_out(ctx, "\ngc_refs = count - references from other objects:\n");
+	mv_out(ctx, "  %8llu held from outside (gc_refs > 0)\n",
+	       (unsigned long long)rc.states[MV_RC_HELD]);
+	mv_out(ctx, "  %8llu reached from those\n",
+	       (unsigned long long)rc.states[MV_RC_REACHED]);
+	mv_out(ctx, "  %8llu collectable, %llu bytes, %llu cycle%s\n",
+	       (unsigned long long)collectable,
+	       (unsigned long long)rc.collectable_bytes,
+	       (unsigned long long)rc.cycles, rc.cycles == 1 ? "" : "s");
+	if (collectable) {
+		label = calloc(rc.ncomp ? rc.ncomp : 1, sizeof(*label));
+		if (!label) {
+			err = mv_enomem;
+			goto out;
+		}
+		mv_out(ctx, "\ncollectable (what a cycle collector would "
+			    "free):\n  %-18s %6s %8s %8s  %-8s %s\n", "object",
+		       "count", "internal", "gc_refs", "cycle", "gc says");
+		uint64_t shown = 0;
+		for (size_t i = 0; i < rc.n; i++) {
+			const struct mv_rc_obj *o = &rc.objs[i];
+			if (o->state != MV_RC_COLLECTABLE)
+				continue;
+			if (max_objects && shown++ >= (uint64_t)max_objects) {
+				mv_out(ctx, "  ... (--max-blocks)\n");
+				break;
+			}
+			/* Cycles numbered in the order they are met. */
+			char cyc[32] = "-";
+			if (mv_rc_in_cycle(&rc, i)) {
+				uint32_t c = rc.comp[i];
+				if (!label[c])
+					label[c] = ++nlabels;
+				snprintf(cyc, sizeof(cyc), "#%u", label[c]);
+			}
+			mv_out(ctx, "  0x%016llx %6lld %8u %8lld  %-8s %s\n",
+			       (unsigned long long)o->addr, (long long)o->count,
+			       o->internal, (long long)o->gc_refs, cyc,
+			       mv_gc_kind_name(gc->kind[o->chunk]));
+		}
+	}
+	uint64_t nm = rc.mistakes[MV_RC_OVER_RELEASED] +
+		      rc.mistakes[MV_RC_LEAKED];
+	if (nm) {
+		mv_out(ctx, "\nrefcount mistakes:\n");
+		uint64_t shown = 0;
+		for (size_t i = 0; i < rc.n; i++) {
+			if (!rc.objs[i].mistake)
+				continue;
+			if (max_objects && shown++ >= (uint64_t)max_objects) {
+				mv_out(ctx, "  ... (--max-blocks)\n");
+				break;
+			}
+			rc_mistake_line(ctx, &rc, i, tname);
+		}
+	}
+	if (nh + ng + nr) {
+		mv_out(ctx, "\n%zu note%s:\n", nh + ng + nr,
+		       nh + ng + nr == 1 ? "" : "s");
+		for (size_t i = 0; i < nh; i++)
+			mv_out(ctx, "  heap: %s\n", hnotes[i]);
+		for (size_t i = 0; i < ng; i++)
+			mv_out(ctx, "  %s\n", gnotes[i]);
+		for (size_t i = 0; i < nr; i++)
+			mv_out(ctx, "  %s\n", rnotes[i]);
+	}
+	mv_out(ctx, "\ngc --refcount: %llu collectable object%s in %llu "
+		    "cycle%s; %llu released too often, %llu with a leaked "
+		    "reference\n", (unsigned long long)collectable,
+	       collectable == 1 ? "" : "s", (unsigned long long)rc.cycles,
+	       rc.cycles == 1 ? "" : "s",
+	       (unsigned long long)rc.mistakes[MV_RC_OVER_RELEASED],
+	       (unsigned long long)rc.mistakes[MV_RC_LEAKED]);
+	err = mv_buf_error(&ctx->out);
+out:
+	free(label);
+	mv_rc_deinit(&rc);
+	return err;
 }

@@ -257,10 +257,32 @@ static bool hit(struct mv_gc *gc, size_t i, bool interior, bool definite)
 	return true;
 }
 
+/* Counting mode (mv_gc_count_refs): one more word holding v. */
+static void count_word(struct mv_gc *gc, uint64_t v)
+{
+	size_t lo = 0, hi = gc->nref;
+	if (!hi || v < gc->ref_addrs[0] || v > gc->ref_addrs[hi - 1])
+		return;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (gc->ref_addrs[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < gc->nref && gc->ref_addrs[lo] == v)
+		gc->ref_counts[lo]++;
+}
+
 static struct mv_error *scan_words(struct mv_gc *gc, const uint64_t *w,
 				   size_t nwords, bool definite,
 				   uint64_t *found)
 {
+	if (gc->ref_addrs) {
+		for (size_t k = 0; k < nwords; k++)
+			count_word(gc, w[k]);
+		return gc_poll(gc, nwords);
+	}
 	uint64_t lo = gc->lo, hi = gc->hi;
 	for (size_t k = 0; k < nwords; k++) {
 		uint64_t v = w[k];
@@ -456,6 +478,10 @@ static struct mv_error *scan_threads(struct mv_gc *gc)
 		for (int k = 0; k < MV_NREGS; k++) {
 			if (k == MV_REG_RIP)
 				continue;
+			if (gc->ref_addrs) {
+				count_word(gc, th[i].regs[k]);
+				continue;
+			}
 			bool interior;
 			size_t b = mv_gc_find_block(gc, th[i].regs[k],
 						    &interior);
@@ -663,6 +689,16 @@ struct mv_error *mv_gc_run(struct mv_gc *gc, struct mv_heap *h,
 	gc->target = h->target;
 	if (opt)
 		gc->opt = *opt;
+	/* The caller's ranges need not outlive the run, but a later
+	 * mv_gc_count_refs() scans them again: keep a copy. */
+	if (gc->opt.nroots) {
+		struct mv_gc_range *r = malloc(gc->opt.nroots * sizeof(*r));
+		if (!r)
+			return mv_enomem;
+		memcpy(r, gc->opt.roots, gc->opt.nroots * sizeof(*r));
+		gc->roots = r;
+		gc->opt.roots = r;
+	}
 	gc->e = mv_heap_entries(h, &gc->n);
 	if (gc->n >= MV_GC_INTERIOR)
 		return mv_error_create(MV_ERR_LIMIT, "more than 2^31 chunks");
@@ -697,6 +733,39 @@ struct mv_error *mv_gc_run(struct mv_gc *gc, struct mv_heap *h,
 	return NULL;
 }
 
+struct mv_error *mv_gc_count_refs(struct mv_gc *gc, const uint64_t *addrs,
+				  size_t n, uint32_t *counts)
+{
+	/* The root scanners are reused as they are; what they record about
+	 * the collection (totals, notes) is put back afterwards, so that
+	 * the count leaves the collection's report as it was. */
+	struct mv_gc saved = *gc;
+	struct mv_error *err = NULL;
+	mv_notes_init(&gc->notes, MAX_NOTES);
+	gc->ref_addrs = addrs;
+	gc->nref = n;
+	gc->ref_counts = counts;
+	for (size_t k = 0; !err && k < gc->opt.nroots; k++) {
+		uint64_t missing = 0;
+		err = scan_root(gc, gc->opt.roots[k].start,
+				gc->opt.roots[k].end, &missing);
+	}
+	if (!err && !gc->opt.only_given_roots && gc->program &&
+	    !(err = scan_objfiles(gc)))
+		err = scan_threads(gc);
+	for (size_t i = 0; !err && i < gc->n; i++)
+		if (gc->kind[i] != MV_GC_NOT_BLOCK)
+			err = scan_block(gc, i, false);
+	mv_notes_deinit(&gc->notes);
+	/* Buffers may have grown: keep the new ones. */
+	saved.scratch = gc->scratch;
+	saved.scratch_cap = gc->scratch_cap;
+	saved.stack = gc->stack;
+	saved.stack_cap = gc->stack_cap;
+	*gc = saved;
+	return err;
+}
+
 void mv_gc_deinit(struct mv_gc *gc)
 {
 	for (size_t i = 0; i < gc->nsegs; i++)
@@ -712,6 +781,7 @@ void mv_gc_deinit(struct mv_gc *gc)
 	free(gc->scratch);
 	free(gc->stack);
 	free(gc->window);
+	free(gc->roots);
 	mv_notes_deinit(&gc->notes);
 	memset(gc, 0, sizeof(*gc));
 }

@@ -96,6 +96,11 @@ struct mv_gc {
 	uint64_t *window;         /* roots are read through it */
 	uint32_t *stack;          /* marking work stack */
 	size_t nstack, stack_cap;
+	struct mv_gc_range *roots; /* a copy of opt.roots */
+	/* mv_gc_count_refs(): counting instead of marking. */
+	const uint64_t *ref_addrs;
+	size_t nref;
+	uint32_t *ref_counts;
 };
 
 /* Runs a collection over heap h (which must outlive gc).  Target data
@@ -120,6 +125,102 @@ uint64_t mv_gc_usable(const struct mv_gc *gc, size_t i);
  * copied into gc's scratch buffer (valid until the next call).  *len
  * gets the readable prefix. */
 const uint8_t *mv_gc_block_bytes(struct mv_gc *gc, size_t i, size_t *len);
+
+/* Counts, for each of the n addresses (sorted ascending), the aligned
+ * words that hold it exactly: in the roots (objfiles' writable data,
+ * stacks, registers, or opt.roots) and in every block.  counts has n
+ * entries, zeroed by the caller.  A conservative count of references:
+ * stale words count too. */
+struct mv_error *mv_gc_count_refs(struct mv_gc *gc, const uint64_t *addrs,
+				  size_t n, uint32_t *counts);
+
+/* ---- refcount.c: CPython's algorithm over refcounted structs ---- */
+
+/* How an object was taken as one of the type. */
+enum mv_rc_how {
+	MV_RC_TYPED,   /* typed pointers from a typed global (the walk) */
+	MV_RC_FIELD,   /* the type's pointer field in another object */
+	MV_RC_LINKED,  /* a chunk of its size that such a field of another
+			* chunk of its size points at */
+	MV_RC_SIZE,    /* --by-size: a chunk of its malloc size */
+	MV_RC_HOW_COUNT_
+};
+
+enum mv_rc_state {
+	MV_RC_HELD,        /* gc_refs > 0: referenced from outside */
+	MV_RC_REACHED,     /* reached from a held object */
+	MV_RC_COLLECTABLE, /* what a cycle collector would free */
+};
+
+enum mv_rc_mistake {
+	MV_RC_OK,
+	MV_RC_OVER_RELEASED, /* count < references from other objects */
+	MV_RC_LEAKED,        /* count > every reference found */
+};
+
+struct mv_rc_obj {
+	uint64_t addr;
+	uint32_t chunk;      /* heap chunk index */
+	uint8_t how;         /* enum mv_rc_how */
+	uint8_t state;       /* enum mv_rc_state */
+	uint8_t mistake;     /* enum mv_rc_mistake */
+	bool guess;          /* found by size (or through a guess) */
+	uint32_t internal;   /* references from other objects' fields */
+	uint32_t found;      /* all words holding its address (>= internal) */
+	int64_t count;       /* the count field */
+	int64_t gc_refs;     /* count - internal */
+};
+
+struct mv_rc {
+	struct mv_gc *gc;
+	struct mv_type *type;     /* stripped */
+	uint64_t size, chunk_size;
+	uint64_t count_off;
+	size_t count_size;
+	bool count_signed;
+	uint64_t *ptr_off;        /* offsets of pointers to the type */
+	size_t nptr;
+	struct mv_rc_obj *objs;   /* sorted by address after the run */
+	size_t n, cap;
+	/* The references among objects (CSR over positions in objs). */
+	uint64_t *off;
+	uint32_t *adj;
+	size_t nadj;
+	/* Components of the collectable objects. */
+	uint32_t *comp;
+	size_t ncomp;
+	uint32_t *comp_size;
+	bool *comp_cyclic;
+	/* Totals. */
+	uint64_t how[MV_RC_HOW_COUNT_];
+	uint64_t states[MV_RC_COLLECTABLE + 1];
+	uint64_t mistakes[MV_RC_LEAKED + 1];
+	uint64_t collectable_bytes, cycles;
+	uint64_t globals_walked, implausible;
+	bool walk_capped;
+	struct mv_notes notes;
+	/* Private. */
+	uint32_t *set;
+	size_t set_cap;
+	uint8_t *buf;
+};
+
+/* Runs the algorithm over the objects of type (a complete struct) whose
+ * count is the integer field at field_path ("refcnt",
+ * "ob_base.ob_refcnt"), on the heap of a finished collection gc.
+ * Errors: the type or field is unusable (MV_ERR_INVALID,
+ * MV_ERR_NOT_FOUND), out-of-memory, interruption. */
+struct mv_error *mv_rc_run(struct mv_rc *rc, struct mv_gc *gc,
+			   struct mv_type *type, const char *field_path,
+			   bool by_size);
+void mv_rc_deinit(struct mv_rc *rc);
+/* Position of the object at addr in rc->objs, or SIZE_MAX. */
+size_t mv_rc_find(const struct mv_rc *rc, uint64_t addr);
+/* Collectable and in a cycle (an SCC of more than one, or a self loop). */
+bool mv_rc_in_cycle(const struct mv_rc *rc, size_t i);
+const char *mv_rc_how_key(enum mv_rc_how h);       /* "typed_roots" */
+const char *mv_rc_state_key(enum mv_rc_state s);   /* "collectable" */
+const char *mv_rc_mistake_key(enum mv_rc_mistake m); /* "leaked_reference" */
 
 /* ---- scc.c ---- */
 

@@ -268,6 +268,133 @@ static void test_tarjan(void **state)
 	assert_true(comp[3] < comp[0]);
 }
 
+/* CPython's algorithm over a hand-made struct obj { long refcnt;
+ * struct obj *a, *b; char pad[16]; } in 0x30 chunks: the key is written
+ * next to each block as it is built. */
+static struct mv_type t_long = {.kind = MV_TYPE_INT, .name = "long",
+				.size = 8, .is_signed = true,
+				.is_complete = true};
+static struct mv_type t_obj;
+static struct mv_type t_ptr = {.kind = MV_TYPE_POINTER, .size = 8,
+			       .is_complete = true, .target_ = &t_obj};
+static struct mv_member obj_members[] = {
+	{"refcnt", &t_long, 0, 0},
+	{"a", &t_ptr, 64, 0},
+	{"b", &t_ptr, 128, 0},
+};
+static struct mv_type t_obj = {.kind = MV_TYPE_STRUCT, .name = "obj",
+			       .size = 0x28, .is_complete = true,
+			       .nmembers = 3, .members = obj_members};
+
+static const struct mv_rc_obj *rc_obj(struct mv_rc *rc, size_t k)
+{
+	size_t i = mv_rc_find(rc, mem(k));
+	return i == SIZE_MAX ? NULL : &rc->objs[i];
+}
+
+static void test_refcount(void **state)
+{
+	for (int by_size = 0; by_size < 2; by_size++) {
+		struct fake f;
+		fake_init(&f, 10);
+		f.roots[0] = mem(0);
+		f.roots[1] = mem(5);
+		/* 0: held (root), count 1; a -> 1, b -> 4. */
+		link_to(&f, 0, 0, 1);
+		link_to(&f, 0, 1, mem(1));
+		link_to(&f, 0, 2, mem(4));
+		/* 1: reached from 0, count 1. */
+		link_to(&f, 1, 0, 1);
+		/* 2 <-> 3: a free-standing cycle, count 1 each. */
+		link_to(&f, 2, 0, 1);
+		link_to(&f, 2, 1, mem(3));
+		link_to(&f, 3, 0, 1);
+		link_to(&f, 3, 1, mem(2));
+		/* 4: count 0 but 0 points at it: released too often. */
+		link_to(&f, 4, 0, 0);
+		/* 5: count 3, one root: two references leaked. */
+		link_to(&f, 5, 0, 3);
+		/* 6: not an object (count -5) though 7 points at it; 7 is
+		 * pointed at by nothing. */
+		link_to(&f, 6, 0, (uint64_t)-5);
+		link_to(&f, 7, 0, 1);
+		link_to(&f, 7, 1, mem(6));
+		/* 8: count 1, nothing points at it: only --by-size sees it,
+		 * as held from outside by a reference that is nowhere: a
+		 * leaked reference. */
+		link_to(&f, 8, 0, 1);
+		run(&f, 2);
+		struct mv_rc rc;
+		struct mv_error *err = mv_rc_run(&rc, &f.gc, &t_obj, "refcnt",
+						 by_size);
+		if (err)
+			fail_msg("refcount: %s", mv_error_message(err));
+		assert_int_equal(rc.nptr, 2);
+		assert_int_equal(rc.ptr_off[0], 8);
+		assert_int_equal(rc.ptr_off[1], 16);
+		const struct mv_rc_obj *o;
+		/* 0 is found only by size: no typed global points at it. */
+		o = rc_obj(&rc, 0);
+		if (by_size) {
+			assert_non_null(o);
+			assert_int_equal(o->state, MV_RC_HELD);
+			assert_int_equal(o->mistake, MV_RC_OK);
+			assert_int_equal(o->found, 1);
+		}
+		assert_non_null(o = rc_obj(&rc, 1));
+		assert_int_equal(o->state, by_size ? MV_RC_REACHED : MV_RC_HELD);
+		assert_int_equal(o->internal, by_size ? 1 : 0);
+		for (size_t k = 2; k <= 3; k++) {
+			assert_non_null(o = rc_obj(&rc, k));
+			assert_int_equal(o->state, MV_RC_COLLECTABLE);
+			assert_int_equal(o->gc_refs, 0);
+			assert_true(mv_rc_in_cycle(&rc, (size_t)(o - rc.objs)));
+		}
+		assert_non_null(o = rc_obj(&rc, 4));
+		if (by_size) {
+			assert_int_equal(o->mistake, MV_RC_OVER_RELEASED);
+			assert_int_equal(o->gc_refs, -1);
+			assert_int_equal(o->state, MV_RC_REACHED);
+		}
+		o = rc_obj(&rc, 5);
+		assert_true(!by_size ? o == NULL : o->mistake == MV_RC_LEAKED);
+		assert_null(rc_obj(&rc, 6));
+		assert_true(rc.implausible >= 1);
+		o = rc_obj(&rc, 8);
+		if (by_size) {
+			assert_non_null(o);
+			assert_int_equal(o->state, MV_RC_HELD);
+			assert_int_equal(o->mistake, MV_RC_LEAKED);
+			assert_int_equal(o->found, 0);
+			assert_int_equal(rc.cycles, 1);
+		} else {
+			assert_null(o);
+		}
+		mv_rc_deinit(&rc);
+		fake_close(&f);
+	}
+}
+
+/* A type without the field, or a field that is no integer. */
+static void test_refcount_bad_spec(void **state)
+{
+	struct fake f;
+	fake_init(&f, 2);
+	run(&f, 0);
+	struct mv_rc rc;
+	struct mv_error *err = mv_rc_run(&rc, &f.gc, &t_obj, "nosuch", false);
+	assert_non_null(err);
+	assert_int_equal(mv_error_code(err), MV_ERR_NOT_FOUND);
+	mv_error_destroy(err);
+	mv_rc_deinit(&rc);
+	err = mv_rc_run(&rc, &f.gc, &t_obj, "a", false);
+	assert_non_null(err);
+	assert_int_equal(mv_error_code(err), MV_ERR_INVALID);
+	mv_error_destroy(err);
+	mv_rc_deinit(&rc);
+	fake_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +403,8 @@ int main(void)
 		cmocka_unit_test(test_long_cycle),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_tarjan),
+		cmocka_unit_test(test_refcount),
+		cmocka_unit_test(test_refcount_bad_spec),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
