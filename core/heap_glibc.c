@@ -989,7 +989,19 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 
 	struct mv_type *ms_type = NULL, *mp_type = NULL;
 	bool symbols = false;
-	if (!(o->flags & MV_HEAP_IGNORE_SYMBOLS) && !o->range_end) {
+	uint64_t ms_size = 0;
+	if (!(o->flags & MV_HEAP_IGNORE_SYMBOLS) && !o->range_end &&
+	    mv_program_find_symbol(h->program, "main_arena", &g.main_arena,
+				   &ms_size) &&
+	    ms_size == layout_236.ms_sizeof &&
+	    mv_program_find_symbol(h->program, "mp_", &g.mp, NULL)) {
+		/* glibc's debug file names main_arena and mp_ in its symbol
+		 * table, and a malloc_state of 2.36's size is 2.36's layout:
+		 * then DWARF, whose index of all of glibc costs more than
+		 * walking a million chunks, is not needed. */
+		symbols = true;
+	} else if (!(o->flags & MV_HEAP_IGNORE_SYMBOLS) && !o->range_end) {
+		g.main_arena = g.mp = 0;
 		err = mv_program_find_variable(h->program, "main_arena", 0,
 					       &g.main_arena, &ms_type);
 		if (!err)
@@ -1023,6 +1035,14 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 			goto out;
 	}
 
+	/* At most one chunk per 32 bytes: reserving that much index up
+	 * front costs address space only (untouched pages are never
+	 * faulted in) and saves the doubling copies. */
+	uint64_t room = 0;
+	for (size_t i = 0; i < g.njobs; i++)
+		room += (g.jobs[i].end - g.jobs[i].first) / MINSIZE + 1;
+	if (room < (64u << 20) && (err = mv_heap_reserve(h, (size_t)room)))
+		goto out;
 	/* Walk the main heap first: without symbols, its top chunk is how
 	 * main_arena is found. */
 	for (size_t i = 0; i < g.njobs; i++)

@@ -128,6 +128,9 @@ struct mv_error *mv_heap_add_arena(struct mv_heap *h,
 				   uint32_t *ret);
 struct mv_error *mv_heap_add_segment(struct mv_heap *h,
 				     const struct mv_heap_segment *s);
+/* Room for n entries in the index up front (a model that can estimate
+ * its chunk count saves the doubling copies). */
+struct mv_error *mv_heap_reserve(struct mv_heap *h, size_t n);
 /* Records a problem (formatted, one sentence); bounded. */
 struct mv_error *mv_heap_note(struct mv_heap *h, const char *fmt, ...)
 	MV_PRINTF(2, 3);

@@ -654,6 +654,63 @@ def test_heap():
     report("mv-heap --json on heapfix (cli = gdb = lldb)", problems)
 
 
+def fixture(name):
+    return (os.path.join(BUILD, "cores", name + ".core"),
+            os.path.join(BUILD, "fixtures", name))
+
+
+def stack_not_in_core(src, dst):
+    """A copy of core src whose highest user PT_LOAD (the main thread's
+    stack) has no bytes in the file: p_filesz = 0."""
+    import struct
+    data = bytearray(open(src, "rb").read())
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    best = None
+    for i in range(phnum):
+        off = phoff + i * phentsize
+        ptype, = struct.unpack_from("<I", data, off)
+        vaddr, = struct.unpack_from("<Q", data, off + 0x10)
+        if ptype == 1 and vaddr < 0x800000000000 and \
+                (best is None or vaddr > best[0]):
+            best = (vaddr, off)
+    struct.pack_into("<Q", data, best[1] + 0x20, 0)
+    open(dst, "wb").write(data)
+
+
+def test_gc(tmp):
+    """mv-gc and mv-cycles: the same JSON in the three; a core without
+    its stack answers partially, with the same JSON everywhere."""
+    core, exe = fixture("leaks")
+    runs = core_runs(["gc --json"], core=core, exe=exe)
+    values, problems = parse_json_outputs(runs, 0)
+    problems += identical(values)
+    report("mv-gc --json on leaks (cli = gdb = lldb)", problems)
+    core, exe = fixture("refcount")
+    runs = core_runs(["gc --refcount 'struct obj.refcnt' --json"],
+                     core=core, exe=exe)
+    values, problems = parse_json_outputs(runs, 0)
+    problems += identical(values)
+    report("mv-gc --refcount --json on refcount (cli = gdb = lldb)",
+           problems)
+    core, exe = fixture("deepsize")
+    runs = core_runs(["cycles cycle --json"], core=core, exe=exe)
+    values, problems = parse_json_outputs(runs, 0)
+    problems += identical(values)
+    report("mv-cycles cycle --json on deepsize (cli = gdb = lldb)",
+           problems)
+    core, exe = fixture("leaks")
+    nostack = os.path.join(tmp, "leaks-nostack.core")
+    stack_not_in_core(core, nostack)
+    runs = core_runs(["gc --json", "layout --help"], core=nostack, exe=exe)
+    hostile_case("hostile: gc on a core without its stack", runs)
+    cli = runs.get("cli")
+    out = cli[0]["output"] if isinstance(cli, list) else ""
+    report("hostile: gc says the stack was not in the core",
+           [] if "stack are not in the core" in (out or "") or
+           "not scanned" in (out or "") else ["no note: %r" % out[-300:]])
+
+
 # ------------------------------------------------------------------
 # A live process.
 
@@ -707,7 +764,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tests = (lambda: test_layouts(facts), lambda: test_values(facts),
                  lambda: test_errors(tmp), lambda: test_view(facts),
-                 test_view_errors, test_heap, lambda: test_live(tmp))
+                 test_view_errors, test_heap, lambda: test_gc(tmp),
+                 lambda: test_live(tmp))
         for test in tests:
             try:
                 test()
