@@ -186,10 +186,27 @@ static int shim_next_cu(Dwarf_Debug dbg, Dwarf_Half *version,
 				      &type_offset, next, &cu_type, err);
 }
 
+static void shim_free_error(Dwarf_Debug dbg, Dwarf_Error err);
+
 static int shim_siblingof(Dwarf_Debug dbg, Dwarf_Die die, Dwarf_Die *ret,
 			  Dwarf_Error *err)
 {
-	return dwarf_siblingof_b(dbg, die, true, ret, err);
+	int res = dwarf_siblingof_b(dbg, die, true, ret, err);
+	if (res != DW_DLV_OK || !die)
+		return res;
+	/* A hostile DW_AT_sibling may point backwards, and libdwarf
+	 * follows it: every loop over siblings would never end (found by
+	 * fuzz_dwarf).  Siblings must move forward. */
+	Dwarf_Off here = 0, there = 0;
+	Dwarf_Error e = NULL;
+	if (dwarf_dieoffset(die, &here, &e) != DW_DLV_OK ||
+	    dwarf_dieoffset(*ret, &there, &e) != DW_DLV_OK || there <= here) {
+		shim_free_error(dbg, e);
+		dwarf_dealloc_die(*ret);
+		*ret = NULL;
+		return DW_DLV_NO_ENTRY;
+	}
+	return res;
 }
 
 static int shim_offdie(Dwarf_Debug dbg, Dwarf_Off off, Dwarf_Die *ret,
