@@ -183,11 +183,15 @@ class Output:
 
     When the user answers q at the pager, gdb raises inside write; the
     sink then returns False so the core stops quietly, and `stopped`
-    tells run() to print nothing more."""
+    tells run() to print nothing more.  Ctrl-C raises the same exception
+    there; it can only have been the pager when the pager could prompt
+    (output to a terminal, pagination on, a finite height), so otherwise
+    the stop is reported as an interruption."""
 
     def __init__(self, progress):
         self.stopped = False
         self.progress = progress
+        self.pager_possible = pager_can_prompt()
 
     def __call__(self, text):
         if self.stopped:
@@ -200,6 +204,16 @@ class Output:
         except (KeyboardInterrupt, gdb.error):
             self.stopped = True
             return False
+
+
+def pager_can_prompt():
+    """True when gdb's pager could stop output and ask to continue."""
+    try:
+        height = gdb.parameter("height")
+        return (os.isatty(1) and bool(gdb.parameter("pagination")) and
+                height not in (None, 0))
+    except (gdb.error, RuntimeError):
+        return False
 
 
 def progress_line(from_tty):
@@ -235,12 +249,14 @@ def run(name, arg, from_tty=False):
             pass
         session.run_line(name, SETTINGS.command_line(name, arg))
     except KeyboardInterrupt:
-        if output.stopped:
+        if output.stopped and output.pager_possible:
             return
         raise gdb.GdbError("memview: interrupted") from None
     except memview_core.MemviewError as e:
-        if output.stopped:
+        if output.stopped and output.pager_possible:
             return  # q at the pager: the user has seen enough
+        if output.stopped:
+            raise gdb.GdbError("memview: interrupted") from None
         if e.interrupted:
             raise gdb.GdbError("memview: interrupted") from None
         raise gdb.GdbError(e.message) from None

@@ -310,8 +310,12 @@ class Command:
         return self.help
 
     def __call__(self, debugger, command, exe_ctx, result):
-        output = []
         progress = None
+
+        sink = Output(debugger, result)
+
+        def output(text):
+            return sink.write(text)
         try:
             text = memview_core.help_request(FRONTEND, self.NAME, command)
             if text is not None:
@@ -319,7 +323,7 @@ class Command:
                 result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
                 return
             session = STATE.get(debugger, exe_ctx)
-            session.set_output(output.append)
+            session.set_output(output)
             progress = progress_line()
             session.set_progress(progress)
             width, color = terminal(debugger)
@@ -330,8 +334,7 @@ class Command:
             finally:
                 if progress is not None:
                     progress.clear()
-                if output:
-                    result.Print("".join(output))
+                sink.close()
             result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
         except memview_core.MemviewError as e:
             message = "memview: interrupted" if e.interrupted else e.message
@@ -343,6 +346,67 @@ class Command:
         except Exception as e:  # never a traceback in the user's session
             result.SetError("memview: internal error: %s" % e)
             result.SetStatus(lldb.eReturnStatusFailed)
+
+
+class Output:
+    """Where a command's output goes in lldb.
+
+    lldb keeps a command's result until the command ends, so a long
+    output would neither stream nor stop promptly at Ctrl-C.  Small
+    outputs go into the result (as a caller of HandleCommand expects);
+    once one passes STREAM_AFTER bytes it is written straight to the
+    debugger's output file as it comes."""
+
+    STREAM_AFTER = 256 * 1024
+
+    def __init__(self, debugger, result):
+        self.debugger = debugger
+        self.interpreter = debugger.GetCommandInterpreter()
+        self.result = result
+        self.held = []
+        self.size = 0
+        self.file = None
+
+    def write(self, text):
+        if self.interpreter.WasInterrupted():
+            return False  # Ctrl-C: the core stops at this flush
+        if self.file is None:
+            self.held.append(text)
+            self.size += len(text)
+            if self.size < self.STREAM_AFTER:
+                return True
+            self.file = self.output_fd()
+            text = "".join(self.held)
+            self.held = []
+        if self.file is False:
+            self.result.Print(text)
+            return True
+        data = memoryview(text.encode("utf-8", "replace"))
+        try:
+            while data:
+                data = data[os.write(self.file, data):]
+        except OSError:
+            return False
+        return True
+
+    def output_fd(self):
+        """The descriptor of lldb's output, or False.
+
+        Written with os.write, not SBFile.Write: lldb's Ctrl-C handler
+        writes to the same stream under its lock, and holding that lock
+        in a long write can deadlock the two."""
+        try:
+            handle = self.debugger.GetOutputFileHandle()
+            handle.flush()
+            return handle.fileno()
+        except (AttributeError, OSError, ValueError):
+            return False
+
+    def close(self):
+        if self.held:
+            self.result.Print("".join(self.held))
+            self.held = []
+
 
 
 class Settings:

@@ -40,15 +40,7 @@ WAIT = 1.0
 
 # Known failures, owned elsewhere (reported, not failing the run):
 # (front end, first word of the command) -> why.
-PENDING = {
-    ("lldb", "memview"): "lldb/memview.py collects the whole output and "
-    "result.Print()s it when the command ends, so nothing streams and "
-    "lldb then spends seconds printing megabytes",
-    ("cli", "sizeof-deep"): "cmd_sizeof/walk: no poll before the walk "
-    "starts nor after it ends; up to ~1.2 s from SIGINT to the answer",
-    ("gdb", "sizeof-deep"): "as for the CLI",
-    ("lldb", "sizeof-deep"): "as for the CLI",
-}
+PENDING = {}
 
 
 def argv_for(front, core, exe, line):
@@ -78,8 +70,9 @@ def argv_for(front, core, exe, line):
 class Watch:
     """Reads a child's stdout and stderr in threads, with timestamps."""
 
-    def __init__(self, p):
+    def __init__(self, p, pty_fd=None):
         self.p = p
+        self.pty_fd = pty_fd
         self.lock = threading.Lock()
         self.nbytes = 0
         self.started = None      # MV-START seen (debugger set up)
@@ -88,16 +81,35 @@ class Watch:
         self.answered = None     # 42
         self.tail = b""
         self.err = b""
-        self.threads = [threading.Thread(target=self.read, args=(p.stdout,)),
-                        threading.Thread(target=self.read, args=(p.stderr,))]
+        if pty_fd is not None:
+            # One terminal for everything, as a user at the prompt has.
+            self.threads = [threading.Thread(target=self.read,
+                                             args=(None,))]
+        else:
+            self.threads = [
+                threading.Thread(target=self.read, args=(p.stdout,)),
+                threading.Thread(target=self.read, args=(p.stderr,))]
         for t in self.threads:
             t.start()
 
+    def chunks(self, f):
+        if f is not None:
+            yield from iter(lambda: f.read1(65536), b"")
+            return
+        while True:
+            try:
+                block = os.read(self.pty_fd, 65536)
+            except OSError:  # the terminal closed: lldb is gone
+                return
+            if not block:
+                return
+            yield block
+
     def read(self, f):
-        for block in iter(lambda: f.read1(65536), b""):
+        for block in self.chunks(f):
             now = time.monotonic()
             with self.lock:
-                if f is self.p.stderr:
+                if f is not None and f is self.p.stderr:
                     self.err += block
                 text = self.tail[-64:] + block
                 self.tail = (self.tail + block)[-4096:]
@@ -121,7 +133,91 @@ class Watch:
             t.join()
 
 
+def check_lldb(core, exe, line, streams, verbose):
+    """lldb at an interactive prompt on a terminal, Ctrl-C typed there.
+
+    lldb in batch mode (-b) is not what users run: without a terminal the
+    result of a command is not streamed, and an interrupt ends the batch,
+    so the case is driven through a pty as a user drives it."""
+    import pty
+    master, slave = pty.openpty()
+    env = dict(os.environ)
+    # lldb's embedded Python takes its prefix from the first python3.
+    env["PATH"] = "/usr/bin:" + env.get("PATH", "")
+    def controlling_terminal():
+        # As a login shell does: a new session whose controlling
+        # terminal is the pty, so that a typed ^C is a SIGINT.
+        import fcntl
+        import termios
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    p = subprocess.Popen(["lldb", "--no-lldbinit", "--no-use-colors"],
+                         stdin=slave, stdout=slave, stderr=slave, env=env,
+                         preexec_fn=controlling_terminal)
+    os.close(slave)
+    w = Watch(p, pty_fd=master)
+
+    def send(text):
+        os.write(master, text.encode() + b"\r")
+
+    def wait_for(attr, limit):
+        end = time.monotonic() + limit
+        while getattr(w, attr) is None and time.monotonic() < end and \
+                p.poll() is None:
+            time.sleep(0.01)
+
+    problems = []
+    try:
+        send("command script import %s/lldb/memview.py" % ROOT)
+        send("target create --core %s %s" % (core, exe))
+        # The marker is built at run time so that the echo of the typed
+        # command does not contain it.
+        send("script print('MV-' + 'START')")
+        send(line)
+        wait_for("started", 120)
+        time.sleep(WAIT)
+        before = w.nbytes
+        sent = time.monotonic()
+        os.write(master, b"\x03")
+        wait_for("interrupted", 20)
+        send("p 6*7")
+        wait_for("answered", 20)
+        send("quit")
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+        w.join()
+    if w.interrupted is None:
+        problems.append("no line saying it was interrupted")
+    elif w.interrupted - sent > LATENCY:
+        problems.append("interrupted line %.2f s after Ctrl-C (bound %.2f)"
+                        % (w.interrupted - sent, LATENCY))
+    if streams and before == 0:
+        problems.append("no partial output before Ctrl-C")
+    if w.answered is None:
+        problems.append("the debugger did not answer 'p 6*7' after")
+    for bad in (b"Traceback", b"Sanitizer", b"Segmentation"):
+        if bad in w.tail:
+            problems.append("%r in output" % bad.decode())
+    if verbose:
+        lat = "%.3f" % (w.interrupted - sent) if w.interrupted else "-"
+        print("  lldb %-40s out-before=%d latency=%s" % (line[:40], before,
+                                                        lat))
+        if problems:
+            print("  lldb's terminal ended with: %r" % w.tail[-300:])
+    return problems
+
+
 def check(front, core, exe, line, streams, verbose):
+    if front == "lldb":
+        return check_lldb(core, exe, line, streams, verbose)
     argv = argv_for(front, core, exe, line)
     p = subprocess.Popen(argv, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
@@ -185,7 +281,9 @@ def main():
         cases = [
             (os.path.join(BUILD, "cores/bigbuf.core"),
              os.path.join(BUILD, "fixtures/bigbuf"),
-             "memview --max-bytes 0 --type 'struct rec' --count 1000000 "
+             # Ten million records run past the array into other
+             # memory: about half a minute if nothing stops it.
+             "memview --max-bytes 0 --type 'struct rec' --count 10000000 "
              "recs", True),
             (files.get("list10m_core"),
              os.path.join(BUILD, "fixtures/deepsize"),
