@@ -383,9 +383,14 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 				    const char *spec, bool by_size,
 				    int64_t max_objects);
 
+/* gc polls every 64k words scanned: report progress on the way. */
 static struct mv_error *poll_ctx(void *arg)
 {
-	return mv_ctx_poll(arg);
+	struct mv_cmd_ctx *ctx = arg;
+	ctx->polls++;
+	mv_progress_report(ctx->session, "bytes scanned",
+			   ctx->polls * 65536 * 8, 0);
+	return mv_ctx_poll(ctx);
 }
 
 struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)

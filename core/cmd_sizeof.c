@@ -11,9 +11,15 @@
 
 #define PATH_MAX_HOPS 4096
 
+/* The walk polls every MV_WALK_POLL_EVERY objects: report progress on
+ * the way (shown by the front end only on a terminal, throttled). */
 static struct mv_error *poll_ctx(void *arg)
 {
-	return mv_ctx_poll(arg);
+	struct mv_cmd_ctx *ctx = arg;
+	ctx->polls++;
+	mv_progress_report(ctx->session, "objects visited",
+			   ctx->polls * MV_WALK_POLL_EVERY, 0);
+	return mv_ctx_poll(ctx);
 }
 
 /* "struct vec.data=len" -> hint; the type is normalised to the C

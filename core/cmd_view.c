@@ -527,6 +527,8 @@ static struct mv_error *json_pointers(struct view *v)
 		struct mv_error *err = mv_ptr_annotate(v->ptrs, word, &note);
 		if (!err && a - polled >= MV_VIEW_POLL_BYTES) {
 			polled = a;
+			mv_progress_report(v->ctx->session, "bytes",
+					   a - v->address, v->len);
 			err = mv_ctx_poll(v->ctx);
 		}
 		if (!err)
@@ -711,6 +713,8 @@ static struct mv_error *run_binary(struct view *v)
 		done += n + skip;
 		if (!err && done - polled >= MV_VIEW_POLL_BYTES) {
 			polled = done;
+			mv_progress_report(v->ctx->session, "bytes", done,
+					   v->len);
 			err = mv_ctx_poll(v->ctx);
 		}
 	}

@@ -70,6 +70,7 @@ struct mv_cmd_ctx {
 	struct mv_buf scratch; /* joined positionals, list storage */
 	char **owned;       /* strings to free at the end */
 	size_t nowned;
+	uint64_t polls;     /* progress: how often a long loop polled */
 };
 
 /* The table, NULL-terminated; each row is defined in its cmd_*.c file. */
