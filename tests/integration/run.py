@@ -711,6 +711,32 @@ def test_gc(tmp):
            "not scanned" in (out or "") else ["no note: %r" % out[-300:]])
 
 
+def test_sizeof():
+    """sizeof-deep in the three front ends: identical JSON, and the heap
+    totals the deepsize fixture computed for itself while building each
+    structure (objects, sizeof sum, malloc_usable_size sum)."""
+    core, exe = fixture("deepsize")
+    facts = read_facts(core.replace(".core", ".facts"))
+    roots = ("list", "dlist", "tree", "dag", "cycle")
+    runs = core_runs(["sizeof-deep %s --json" % r for r in roots],
+                     core=core, exe=exe)
+    for i, root in enumerate(roots):
+        values, problems = parse_json_outputs(runs, i)
+        problems += identical(values)
+        want = (int(facts["deep %s.objects" % root]),
+                int(facts["deep %s.type_bytes" % root]),
+                int(facts["deep %s.usable" % root]))
+        for front, value in values.items():
+            h = value.get("heap", {}) if isinstance(value, dict) else {}
+            got = (h.get("objects"), h.get("type_bytes"),
+                   h.get("usable_bytes"))
+            if got != want:
+                problems.append("%s: heap (objects, type, usable) %s, "
+                                "fixture says %s" % (front, got, want))
+        report("sizeof-deep %s --json on deepsize (facts, cli = gdb = lldb)"
+               % root, problems)
+
+
 # ------------------------------------------------------------------
 # A live process.
 
@@ -765,6 +791,7 @@ def main():
         tests = (lambda: test_layouts(facts), lambda: test_values(facts),
                  lambda: test_errors(tmp), lambda: test_view(facts),
                  test_view_errors, test_heap, lambda: test_gc(tmp),
+                 test_sizeof,
                  lambda: test_live(tmp))
         for test in tests:
             try:
