@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "session.h"
+#include "svg_flame.h"
 #include "walk.h"
 #include "value.h"
 
@@ -539,6 +540,23 @@ struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx)
 		free(rows);
 		goto out;
 	}
+	/* The picture is written before the report, so that a file that
+	 * cannot be written fails the command instead of a note. */
+	const char *svg = mv_opt_str(ctx, "svg");
+	struct mv_flame_stats fs = {0};
+	if (svg) {
+		struct mv_buf pic;
+		mv_buf_init(&pic);
+		err = mv_flame_render(w, ctx->pos[0], &pic, &fs);
+		if (!err)
+			err = mv_graph_write_file(svg, &pic);
+		mv_buf_deinit(&pic);
+		if (err) {
+			free(rows);
+			free(top);
+			goto out;
+		}
+	}
 	char tn[256];
 	mv_type_name(su.root.type, tn, sizeof(tn));
 	struct mv_type *st = mv_type_strip(su.root.type);
@@ -779,6 +797,9 @@ struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx)
 		if (lim.len)
 			mv_out(ctx, "  partial: %s\n", lim.data);
 		notes(w, su.heap_note, emit_text_note, ctx);
+		if (svg)
+			mv_out(ctx, "  svg: %s (%zu cells, %zu of them merged "
+				    "'... N more')\n", svg, fs.rects, fs.merged);
 		if (!problems) {
 			mv_out(ctx, "  problems: none\n");
 		} else {
@@ -826,6 +847,9 @@ const struct mv_option mv_sizeof_options[] = {
 	{"max-depth", 0, MV_OPT_INT, "N",
 	 "follow at most N pointers from the root (0: no limit)", "0",
 	 NULL},
+	{"svg", 0, MV_OPT_STRING, "FILE",
+	 "also draw where the deep size goes as an SVG icicle chart in "
+	 "FILE (hover for the numbers)", NULL, NULL},
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
@@ -863,7 +887,12 @@ const struct mv_command mv_command_sizeof = {
 		"Bad pointers (unmapped, misaligned, into freed or corrupt "
 		"chunks) are counted in the problems line, never followed. "
 		"When --max-objects or --max-depth stops the walk, or "
-		"Ctrl-C does, the answer is partial and says so.",
+		"Ctrl-C does, the answer is partial and says so.\n\n"
+		"--svg FILE draws an icicle chart: the root on top, each "
+		"object below the object that reached it first, widths in "
+		"deep bytes, colours by type, the numbers on hover (at most "
+		"2,000 cells and 64 levels; the rest merged into "
+		"'... N more' cells).",
 	.options = mv_sizeof_options,
 	.min_pos = 1,
 	.max_pos = 1,
