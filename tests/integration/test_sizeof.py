@@ -9,11 +9,13 @@ Prints "sizeof: N passed, M failed" last; exits 1 on any failure."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
@@ -223,6 +225,123 @@ def check_graph(target, f, where, tmp):
     check(where + " path-to length", len(r["chain"]) == 3,
           len(r.get("chain", [])))
 
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_cells(path):
+    """The cells of a sizeof-deep --svg chart: (title, x, y, width,
+    bytes, objects) each; None if the file is not XML.  Also checks that
+    every rectangle but the background is a cell's, with a <title>."""
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as e:
+        print("bad SVG %s: %s" % (path, e))
+        return None
+    cells = []
+    loose = [r for r in root.iter(SVG + "rect")
+             if r.get("class") != "background"]
+    for g in root.iter(SVG + "g"):
+        if g.get("class") != "cell":
+            continue
+        t = g.find(SVG + "title")
+        r = g.find(SVG + "rect")
+        if t is None or r is None:
+            return None
+        loose.remove(r)
+        m = re.search(r": ([\d,]+) bytes deep, ([\d,]+) objects?", t.text)
+        if not m:
+            return None
+        cells.append((t.text, float(r.get("x")), float(r.get("y")),
+                      float(r.get("width")),
+                      int(m.group(1).replace(",", "")),
+                      int(m.group(2).replace(",", ""))))
+    return cells if not loose else None
+
+
+def check_svg(target, f, where, tmp):
+    # The deep size on top: the fixture's own count (*tree is the struct,
+    # tree the global pointer to it, 8 bytes more).
+    for expr, key, extra in (("*tree", "tree", 0), ("tree", "tree", 8),
+                             ("dag", "dag", 8), ("list", "list", 8)):
+        svg = os.path.join(tmp, "deep.svg")
+        if os.path.exists(svg):
+            os.unlink(svg)
+        p = run(target, ["sizeof-deep", expr, "--svg", svg])
+        name = "%s sizeof-deep %s --svg" % (where, expr)
+        check(name + " says so", p.returncode == 0 and
+              ("svg: " + svg) in p.stdout, p.stdout[-300:])
+        cells = svg_cells(svg)
+        check(name + " XML, every rect titled", cells is not None)
+        if not cells:
+            continue
+        top = min(cells, key=lambda c: c[2])
+        want = int(f["deep %s.type_bytes" % key]) + extra
+        check(name + " root deep size", top[4] == want and
+              top[3] == 1200.0 and top[0].startswith(expr + ": "),
+              "%s != %d" % (top[0], want))
+        check(name + " root objects", top[5] ==
+              int(f["deep %s.objects" % key]) + (1 if extra else 0),
+              top[0])
+        # Children under their parent: inside it, together no wider and
+        # no heavier (bytes and widths are subtree sums).
+        rows = sorted(set(c[2] for c in cells))
+        bad = []
+        for y0, y1 in zip(rows, rows[1:]):
+            for par in (c for c in cells if c[2] == y0):
+                kids = [c for c in cells if c[2] == y1 and
+                        par[1] - 0.02 <= c[1] < par[1] + par[3] - 0.02]
+                if not kids:
+                    continue
+                last = max(c[1] + c[3] for c in kids)
+                if sum(c[3] for c in kids) > par[3] + 0.01 * len(kids) or \
+                        last > par[1] + par[3] + 0.01 * len(kids) or \
+                        sum(c[4] for c in kids) > par[4] or \
+                        sum(c[5] for c in kids) >= par[5]:
+                    bad.append(par[0])
+        check(name + " children within parents", not bad, bad[:3])
+        if expr == "list":
+            # 100 nodes in a chain: 64 levels at most.
+            check(name + " depth bound", len(rows) == 64, len(rows))
+    # A root expression with '&' in it: escaped, still XML.
+    svg = os.path.join(tmp, "amp.svg")
+    run(target, ["sizeof-deep", "*&*tree", "--svg", svg])
+    cells = svg_cells(svg)
+    check(where + " --svg escapes the expression", cells and
+          cells[0][0].startswith("*&*tree: ") and
+          "&amp;*tree" in open(svg).read(), cells and cells[0][0])
+
+
+def graphviz_nodes(path):
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as e:
+        print("bad SVG %s: %s" % (path, e))
+        return -1
+    return sum(1 for g in root.iter(SVG + "g") if g.get("class") == "node")
+
+
+def check_graphviz(tmp):
+    core = ["--core", os.path.join(BUILD, "cores", "deepsize.core")]
+    svg = os.path.join(tmp, "dag.svg")
+    run(core, ["graph", "dag", "--svg", svg])
+    # The global pointer and the dag's 6 objects.
+    n = graphviz_nodes(svg)
+    check("graph --svg: one <g class=node> per object", n == 7, n)
+    # gc --dot on the leaks core, drawn by dot: its 1,000 lost blocks
+    # (the cap) and the note saying how many more were not drawn.
+    dot = os.path.join(tmp, "gc.dot")
+    svg = os.path.join(tmp, "gc.svg")
+    run(["--core", os.path.join(BUILD, "cores", "leaks.core")],
+        ["gc", "--dot", dot])
+    p = subprocess.run(["dot", "-Tsvg", "-o", svg, dot],
+                       capture_output=True, text=True, timeout=120)
+    declared = len(re.findall(r"^\s*(?:n\d+|cut) \[", open(dot).read(),
+                              re.M))
+    n = graphviz_nodes(svg)
+    check("gc --dot | dot -Tsvg: one <g class=node> per block",
+          p.returncode == 0 and n == declared == 1001,
+          "%s nodes, %d in the DOT %s" % (n, declared, p.stderr))
+
 
 def live(fixture, tmp):
     ready = os.path.join(tmp, "ready")
@@ -247,6 +366,8 @@ def main():
     tmp = tempfile.mkdtemp()
     check_deepsize(["--core", core], f, "core")
     check_graph(["--core", core], f, "core", tmp)
+    check_svg(["--core", core], f, "core", tmp)
+    check_graphviz(tmp)
     badcore = os.path.join(BUILD, "cores", "badptrs.core")
     bf = facts(os.path.join(BUILD, "cores", "badptrs.facts"))
     check_bad(["--core", badcore], bf, "core")
