@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dwarf.h"
 #include "gc.h"
 #include "session.h"
+#include "walk.h"
 
 #define FIRST_BYTES 16
 #define MAX_STRUCTS 20000
@@ -411,7 +413,12 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	bool reachable = mv_opt_flag(ctx, "show-reachable");
 	bool list_blocks = mv_opt_flag(ctx, "blocks");
 	const char *dot = mv_opt_str(ctx, "dot");
+	const char *svg = mv_opt_str(ctx, "svg");
 	const char *refcount = mv_opt_str(ctx, "refcount");
+	/* --svg without --dot draws through a temporary DOT file, made
+	 * just before it is written. */
+	char tmpdot[] = "/tmp/memview-gc-XXXXXX";
+	bool made_tmp = false;
 	struct mv_heap_options ho = {0};
 	if (mv_opt_flag(ctx, "no-symbols"))
 		ho.flags |= MV_HEAP_IGNORE_SYMBOLS;
@@ -436,7 +443,20 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	if ((err = make_groups(&gc, reachable, &groups, &ngroups)))
 		goto out;
 	size_t cut = 0;
+	if (svg && !dot) {
+		int fd = mkstemp(tmpdot);
+		if (fd < 0) {
+			err = mv_error_create(MV_ERR_IO,
+					      "cannot create a temporary file");
+			goto out;
+		}
+		close(fd);
+		made_tmp = true;
+		dot = tmpdot;
+	}
 	if (dot && (err = write_dot(&gc, dot, &known, 1000, &cut)))
+		goto out;
+	if (svg && (err = mv_graph_run_dot(dot, svg)))
 		goto out;
 	const char *const *hnotes, *const *gnotes;
 	size_t nh = mv_heap_notes(h, &hnotes);
@@ -691,8 +711,11 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 			       in_cycle(&gc, i) ? " (cyclic)" : "");
 		}
 	}
-	if (dot)
+	if (dot && !made_tmp)
 		mv_out(ctx, "\nwrote %s%s\n", dot, cut ? " (capped)" : "");
+	if (svg)
+		mv_out(ctx, "%swrote %s%s\n", dot && !made_tmp ? "" : "\n", svg,
+		       cut ? " (capped)" : "");
 	if (nh + ng) {
 		mv_out(ctx, "\n%zu note%s:\n", nh + ng, nh + ng == 1 ? "" : "s");
 		for (size_t i = 0; i < nh; i++)
@@ -710,6 +733,8 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	       gc.cyclic_sccs == 1 ? "" : "s");
 	err = mv_buf_error(&ctx->out);
 out:
+	if (made_tmp)
+		unlink(tmpdot);
 	free(groups);
 	known_free(&known);
 	mv_buf_deinit(&tb);
@@ -731,6 +756,9 @@ static const struct mv_option gc_options[] = {
 	{"dot", 0, MV_OPT_STRING, "FILE",
 	 "write the lost blocks and their cycles as Graphviz DOT (at most "
 	 "1000 nodes)", NULL, NULL},
+	{"svg", 0, MV_OPT_STRING, "FILE",
+	 "draw the same picture as SVG with Graphviz's dot (Debian package "
+	 "graphviz)", NULL, NULL},
 	{"refcount", 0, MV_OPT_STRING, "'TYPE.FIELD'",
 	 "CPython's cycle collection over the objects of TYPE whose "
 	 "reference count is FIELD, e.g. 'struct obj.refcnt'", NULL, NULL},

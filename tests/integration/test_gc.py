@@ -194,6 +194,27 @@ def test_leaks():
         check(r.returncode == 0 and text.startswith("digraph") and
               "cluster_" in text and "more lost blocks not drawn" in text,
               "gc --dot writes clusters and caps the drawing")
+        # --svg: Graphviz draws the same nodes; no temporary file is left.
+        svg = os.path.join(tmp, "gc.svg")
+        before = set(os.listdir("/tmp"))
+        r = mv("leaks", "gc", "--svg", svg)
+        left = [f for f in set(os.listdir("/tmp")) - before
+                if f.startswith("memview-gc-")]
+        import xml.etree.ElementTree as ET
+        try:
+            nodes = sum(1 for g in ET.parse(svg).iter(
+                "{http://www.w3.org/2000/svg}g") if g.get("class") == "node")
+        except (OSError, ET.ParseError) as e:
+            nodes = "not SVG: %s" % e
+        # Node statements: "ID [attrs];" that are not edges nor the
+        # graph-wide "node [...]" default.
+        want = sum(1 for line in text.splitlines()
+                   if "[" in line and "->" not in line and
+                   not line.lstrip().startswith("node ["))
+        check(r.returncode == 0 and nodes == want and not left,
+              "gc --svg draws the DOT's nodes through Graphviz",
+              "%s nodes, DOT has %s, temp files left %s" % (nodes, want,
+                                                            left))
     finally:
         shutil.rmtree(tmp)
     r = mv("leaks", "gc")
