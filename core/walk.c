@@ -1151,32 +1151,28 @@ static void scan_object(struct scan *sc, uint32_t index)
 	scan_elements(sc, pl, o.addr, o.count, o.count > 1);
 }
 
-static struct mv_error *walk_from(struct mv_walk *w,
-				  const struct mv_walk_obj *root,
-				  uint64_t key, bool root_is_object)
+/* The breadth-first loop over the records from first on: the records
+ * before level_end are at depth; the queue is the record array itself,
+ * so nothing recurses over target data.  Frees the scan buffer and the
+ * visited set (not needed by the report, which allocates its own). */
+static struct mv_error *walk_levels(struct mv_walk *w, struct scan *sc,
+				    size_t first, size_t level_end,
+				    uint64_t depth)
 {
-	struct mv_error *err;
-	struct scan sc;
-	memset(&sc, 0, sizeof(sc));
-	sc.w = w;
-	if ((err = append_obj(w, root, key, true)))
-		return err;
-	/* BFS: records [0, level_end) are at depth <= level. */
-	size_t level_end = 1;
-	uint64_t depth = 0;
+	struct mv_error *err = NULL;
 	uint64_t next_poll = MV_WALK_POLL_EVERY;
-	for (size_t i = 0; i < w->nobjs; i++) {
+	for (size_t i = first; i < w->nobjs; i++) {
 		if (i == level_end) {
 			depth++;
 			level_end = w->nobjs;
 		}
 		if (depth > w->max_depth_seen)
 			w->max_depth_seen = depth;
-		sc.depth = depth;
-		sc.cut = w->opt.max_depth && depth >= w->opt.max_depth;
-		scan_object(&sc, (uint32_t)i);
-		if (sc.err) {
-			err = sc.err;
+		sc->depth = depth;
+		sc->cut = w->opt.max_depth && depth >= w->opt.max_depth;
+		scan_object(sc, (uint32_t)i);
+		if (sc->err) {
+			err = sc->err;
 			break;
 		}
 		if (i + 1 >= next_poll && w->opt.poll) {
@@ -1190,14 +1186,27 @@ static struct mv_error *walk_from(struct mv_walk *w,
 			}
 		}
 	}
-	free(sc.buf);
-	/* The visited set is not needed any more: give its memory back
-	 * before the report allocates its own. */
+	free(sc->buf);
+	sc->buf = NULL;
 	free(w->table);
 	w->table = NULL;
 	w->table_cap = 0;
-	(void)root_is_object;
 	return err;
+}
+
+static struct mv_error *walk_from(struct mv_walk *w,
+				  const struct mv_walk_obj *root,
+				  uint64_t key, bool root_is_object)
+{
+	struct mv_error *err;
+	struct scan sc;
+	memset(&sc, 0, sizeof(sc));
+	sc.w = w;
+	if ((err = append_obj(w, root, key, true)))
+		return err;
+	(void)root_is_object;
+	/* BFS: records [0, level_end) are at depth <= level. */
+	return walk_levels(w, &sc, 0, 1, 0);
 }
 
 static struct mv_error *root_record(struct mv_walk *w, uint32_t plan,
@@ -1313,38 +1322,7 @@ struct mv_error *mv_walk_run_pointer(struct mv_walk *w,
 		if (sc.err)
 			return sc.err;
 	}
-	size_t level_end = w->nobjs;
-	uint64_t depth = 1;
-	uint64_t next_poll = MV_WALK_POLL_EVERY;
-	for (size_t i = 1; i < w->nobjs; i++) {
-		if (i == level_end) {
-			depth++;
-			level_end = w->nobjs;
-		}
-		if (depth > w->max_depth_seen)
-			w->max_depth_seen = depth;
-		sc.depth = depth;
-		sc.cut = w->opt.max_depth && depth >= w->opt.max_depth;
-		scan_object(&sc, (uint32_t)i);
-		if (sc.err) {
-			err = sc.err;
-			break;
-		}
-		if (i + 1 >= next_poll && w->opt.poll) {
-			next_poll += MV_WALK_POLL_EVERY;
-			struct mv_error *perr = w->opt.poll(w->opt.poll_arg);
-			if (perr) {
-				mv_error_destroy(perr);
-				w->interrupted = true;
-				break;
-			}
-		}
-	}
-	free(sc.buf);
-	free(w->table);
-	w->table = NULL;
-	w->table_cap = 0;
-	return err;
+	return walk_levels(w, &sc, 1, w->nobjs, 1);
 }
 
 /* ------------------------------------------------------------------ */
