@@ -1,0 +1,115 @@
+"""CLI behaviours not covered by the per-command scripts.
+
+- `layout NAME` where NAME is both a variable of the program and a type
+  elsewhere (glibc's struct list_head): the variable wins, as in gdb's
+  ptype.  Expected values: the basic fixture's own facts.
+- Progress: a long command on a terminal reports "done/total bytes (N%)"
+  where total is the length asked for; with stderr piped it prints no
+  progress at all.
+
+Ends with "cli: N passed, M failed"."""
+import json
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import time
+
+BUILD = os.environ.get("BUILD", "build")
+MEMVIEW = os.path.join(BUILD, "memview")
+passed = failed = 0
+
+
+def check(ok, what, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print("ok   " + what)
+    else:
+        failed += 1
+        print("FAIL %s: %s" % (what, detail))
+
+
+def facts(name):
+    out = {}
+    with open(os.path.join(BUILD, "cores", name + ".facts")) as f:
+        for line in f:
+            key, _, value = line.rstrip("\n").rpartition(" ")
+            out[key] = value
+    return out
+
+
+def test_variable_wins():
+    f = facts("basic")
+    r = subprocess.run([MEMVIEW, "--core", os.path.join(BUILD, "cores/basic.core"),
+                        "--exe", os.path.join(BUILD, "fixtures/basic"),
+                        "layout", "list_head", "--json"],
+                       capture_output=True, text=True, timeout=60)
+    try:
+        d = json.loads(r.stdout)
+    except ValueError:
+        check(False, "layout list_head is the variable", r.stderr)
+        return
+    value = {m["name"]: m.get("value") for m in d.get("members", [])}
+    want_addr = int(f["value list_head"], 16)
+    ok = (d.get("type") == "struct node" and
+          int(d.get("address", "0x0"), 16) == want_addr and
+          value.get("value") == int(f["value list_head->value"]))
+    check(ok, "layout list_head: the program's variable, not glibc's "
+          "struct list_head", "%s at %s, value %s; facts: 0x%x, %s" %
+          (d.get("type"), d.get("address"), value.get("value"), want_addr,
+           f["value list_head->value"]))
+
+
+def run_on_terminal(argv, seconds):
+    """Output of argv run with a pty as stdout and stderr."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(argv[0], argv)
+    out = b""
+    end = time.time() + seconds
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if not r:
+            continue
+        try:
+            block = os.read(fd, 65536)
+        except OSError:
+            break
+        if not block:
+            break
+        out += block
+    os.waitpid(pid, 0)
+    return out.decode(errors="replace")
+
+
+def test_progress():
+    length = 16 << 30
+    argv = [MEMVIEW, "--core", os.path.join(BUILD, "cores/bigbuf.core"),
+            "view", "--max-bytes", "0", "--binary", "/dev/null", "big",
+            str(length)]
+    text = run_on_terminal(argv, 120)
+    seen = [(int(a), int(b), int(c)) for a, b, c in
+            re.findall(r"memview: (\d+)/(\d+) bytes \((\d+)%\)", text)]
+    ok = bool(seen) and all(total == length and done <= total and
+                            abs(pct - done * 100 / total) <= 1
+                            for done, total, pct in seen)
+    check(ok, "progress on a terminal: done/total bytes of the range asked "
+          "for", "%d lines, first %r" % (len(seen), seen[:1]))
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    check(r.returncode == 0 and "bytes (" not in r.stderr and
+          "\r" not in r.stderr,
+          "no progress when stderr is not a terminal", repr(r.stderr[-200:]))
+
+
+def main():
+    test_variable_wins()
+    test_progress()
+    print("cli: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
