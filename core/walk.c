@@ -674,6 +674,36 @@ static enum mv_walk_where classify(struct mv_walk *w, uint64_t addr,
 	return MV_WHERE_OTHER;
 }
 
+/* The bytes a record stands for: its chunk on the heap, else its type
+ * bytes; saturated to the record's 32-bit field. */
+static uint32_t object_bytes(const struct mv_chunk *ch, uint64_t type_bytes)
+{
+	uint64_t bytes = ch ? ch->size : type_bytes;
+	return bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
+}
+
+/* Counts a newly visited object in the totals: by type plan, by where
+ * it lives, and (ch non-NULL) in the allocator's view. */
+static void account_object(struct mv_walk *w, uint32_t plan, uint64_t address,
+			   const struct mv_chunk *ch, uint64_t type_bytes)
+{
+	struct mv_walk_stat *s = &w->stats[plan];
+	s->objects++;
+	s->type_bytes += type_bytes;
+	w->type_bytes += type_bytes;
+	enum mv_walk_where where = classify(w, address, ch != NULL);
+	w->where_objects[where]++;
+	w->where_bytes[where] += type_bytes;
+	if (ch) {
+		s->alloc_bytes += ch->size;
+		w->heap_objects++;
+		w->heap_type_bytes += type_bytes;
+		w->chunk_bytes += ch->size;
+		w->usable_bytes += ch->usable;
+	}
+}
+
+
 static uint64_t read_uint(const uint8_t *p, uint32_t size, bool is_signed)
 {
 	uint64_t v = 0;
@@ -927,26 +957,12 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 	struct mv_walk_obj o = {.addr = value, .parent = sc->from,
 				.plan = plan, .count = (uint32_t)count};
 	uint64_t tb = obj_type_bytes(w, &o);
-	uint64_t bytes = heap ? ch.size : tb;
-	o.bytes = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
+	o.bytes = object_bytes(heap ? &ch : NULL, tb);
 	if ((sc->err = append_obj(w, &o, key, !by_bit)))
 		return;
 	if (by_bit)
 		w->chunk_seen[cidx / 64] |= 1ull << (cidx % 64);
-	struct mv_walk_stat *s = &w->stats[plan];
-	s->objects++;
-	s->type_bytes += tb;
-	w->type_bytes += tb;
-	enum mv_walk_where where = classify(w, value, heap);
-	w->where_objects[where]++;
-	w->where_bytes[where] += tb;
-	if (heap) {
-		s->alloc_bytes += ch.size;
-		w->heap_objects++;
-		w->heap_type_bytes += tb;
-		w->chunk_bytes += ch.size;
-		w->usable_bytes += ch.usable;
-	}
+	account_object(w, plan, value, heap ? &ch : NULL, tb);
 	if (w->opt.keep_edges)
 		sc->err = add_edge(sc, (uint32_t)(w->nobjs - 1), guess);
 }
@@ -1238,22 +1254,8 @@ static struct mv_error *root_record(struct mv_walk *w, uint32_t plan,
 		o->count = 0;
 	}
 	uint64_t tb = obj_type_bytes(w, o);
-	uint64_t bytes = heap ? ch.size : tb;
-	o->bytes = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
-	struct mv_walk_stat *s = &w->stats[plan];
-	s->objects++;
-	s->type_bytes += tb;
-	w->type_bytes += tb;
-	enum mv_walk_where where = classify(w, address, heap);
-	w->where_objects[where]++;
-	w->where_bytes[where] += tb;
-	if (heap) {
-		s->alloc_bytes += ch.size;
-		w->heap_objects++;
-		w->heap_type_bytes += tb;
-		w->chunk_bytes += ch.size;
-		w->usable_bytes += ch.usable;
-	}
+	o->bytes = object_bytes(heap ? &ch : NULL, tb);
+	account_object(w, plan, address, heap ? &ch : NULL, tb);
 	return NULL;
 }
 
