@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "mv_test.h"
+
 #include "dwarf.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
@@ -80,22 +82,7 @@ static const char *basic_facts(void)
 
 static bool fact(const char *key, char *value, size_t size)
 {
-	FILE *f = fopen(basic_facts(), "r");
-	if (!f)
-		return false;
-	char line[512];
-	bool found = false;
-	size_t klen = strlen(key);
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
-			snprintf(value, size, "%s", line + klen + 1);
-			value[strcspn(value, "\n")] = '\0';
-			found = true;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
+	return mv_test_fact(basic_facts(), key, value, size);
 }
 
 static uint64_t fact_u64(const char *key)
@@ -104,28 +91,6 @@ static uint64_t fact_u64(const char *key)
 	if (!fact(key, v, sizeof(v)))
 		fail_msg("no fact '%s' in %s", key, basic_facts());
 	return strtoull(v, NULL, 0);
-}
-
-/* nm's value of a data symbol, or false. */
-static bool nm_value(const char *path, const char *name, uint64_t *value)
-{
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "nm --defined-only '%s' 2>/dev/null", path);
-	FILE *f = popen(cmd, "r");
-	assert_non_null(f);
-	char line[1024];
-	bool found = false;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long v;
-		char type, sym[900];
-		if (sscanf(line, "%llx %c %899s", &v, &type, sym) == 3 &&
-		    strcmp(sym, name) == 0 && !found) {
-			*value = v;
-			found = true;
-		}
-	}
-	pclose(f);
-	return found;
 }
 
 /* pahole's "byte:bit" (or "byte") position of member in struct name;
@@ -647,7 +612,7 @@ static void test_declaration_vs_definition(void **st)
 	/* int is in both units; the hand-made one comes first and has no
 	 * code.  With pc in main, the C unit's int. */
 	uint64_t main_pc = 0;
-	assert_true(nm_value(build_file("fixtures/hostile_types"), "main",
+	assert_true(mv_test_nm_value(build_file("fixtures/hostile_types"), "main",
 			     &main_pc));
 	assert_null(mv_dwarf_find_type(d, MV_NS_ORDINARY, "int", 0, &t,
 				       &ndefs));
@@ -679,7 +644,7 @@ static void test_variables_vs_nm(void **st)
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
 		uint64_t want = 0, addr = 0;
 		struct mv_type *type = NULL;
-		if (!nm_value(exe, vars[i].name, &want))
+		if (!mv_test_nm_value(exe, vars[i].name, &want))
 			fail_msg("nm does not list %s", vars[i].name);
 		struct mv_error *err = mv_dwarf_find_variable(
 			d, vars[i].name, 0, &addr, &type);
@@ -709,7 +674,7 @@ static void test_variable_bias(void **st)
 						       v, sizeof(v)))
 		skip();
 	uint64_t runtime = strtoull(v, NULL, 0), linked = 0;
-	assert_true(nm_value(exe, "padded_global", &linked));
+	assert_true(mv_test_nm_value(exe, "padded_global", &linked));
 	struct mv_dwarf *d;
 	assert_null(mv_dwarf_open(exe, runtime - linked, &d));
 	uint64_t addr = 0;
@@ -882,7 +847,7 @@ static void test_older_dwarf_versions(void **st)
 		struct mv_type *type;
 		assert_null(mv_dwarf_find_variable(d, "padded_global", 0,
 						   &addr, &type));
-		assert_true(nm_value(exe, "padded_global", &want));
+		assert_true(mv_test_nm_value(exe, "padded_global", &want));
 		assert_int_equal(addr, want);
 		mv_dwarf_destroy(d);
 		unlink(exe);
@@ -1047,12 +1012,12 @@ static void test_glibc(void **st)
 	 * units (.debug_rnglists ranges for most of them). */
 	uint64_t pc;
 	struct mv_type *type;
-	if (nm_value(path, "__libc_malloc", &pc)) {
+	if (mv_test_nm_value(path, "__libc_malloc", &pc)) {
 		assert_null(mv_dwarf_find_type(d, MV_NS_ORDINARY, "size_t",
 					       pc, &type, NULL));
 		assert_string_equal(type->cu_name, "malloc.c");
 	}
-	if (nm_value(path, "_IO_puts", &pc)) {
+	if (mv_test_nm_value(path, "_IO_puts", &pc)) {
 		assert_null(mv_dwarf_find_type(d, MV_NS_ORDINARY, "size_t",
 					       pc, &type, NULL));
 		assert_string_equal(type->cu_name, "ioputs.c");
@@ -1062,11 +1027,11 @@ static void test_glibc(void **st)
 	assert_null(mv_dwarf_find_variable(d, "main_arena", 0, &addr, &type));
 	assert_ptr_equal(type, ms);
 	uint64_t sym;
-	if (nm_value(path, "main_arena", &sym))
+	if (mv_test_nm_value(path, "main_arena", &sym))
 		assert_int_equal(addr, sym);
 	/* int __libc_argc = ...; after an extern declaration: the
 	 * definition names its declaration with DW_AT_specification. */
-	if (nm_value(path, "__libc_argc", &sym)) {
+	if (mv_test_nm_value(path, "__libc_argc", &sym)) {
 		assert_null(mv_dwarf_find_variable(d, "__libc_argc", 0, &addr,
 						   &type));
 		assert_int_equal(addr, sym);

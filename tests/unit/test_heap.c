@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "mv_test.h"
+
 #include "heap_internal.h"
 
 _Static_assert(sizeof(struct mv_heap_entry) == 16,
@@ -677,23 +679,6 @@ static void check_heapfix(bool symbols)
 	free(k);
 }
 
-static uint64_t fact_value(const char *facts, const char *key)
-{
-	FILE *fp = fopen(facts, "r");
-	assert_non_null(fp);
-	char line[256];
-	size_t klen = strlen(key);
-	unsigned long long v = 0;
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), fp))
-		if (!strncmp(line, key, klen) && line[klen] == ' ')
-			found = sscanf(line + klen + 1, "%llu", &v) == 1;
-	fclose(fp);
-	if (!found)
-		fail_msg("no fact %s", key);
-	return v;
-}
-
 /* A million chunks from a real program: counts, usable bytes and
  * glibc's totals (accounting as in check_heapfix). */
 static void test_heapbig(void **state)
@@ -732,11 +717,11 @@ static void test_heapbig(void **state)
 	}
 	for (size_t i = 0; i < nsegs; i++)
 		heap_bytes += segs[i].end - segs[i].start;
-	assert_int_equal(live, fact_value(facts, "live"));
-	assert_int_equal(usable, fact_value(facts, "live.usable"));
-	assert_int_equal(heap_bytes, fact_value(facts, "mallinfo.arena"));
-	assert_int_equal(freeb, fact_value(facts, "mallinfo.fordblks"));
-	assert_int_equal(heap_bytes - freeb, fact_value(facts, "mallinfo.uordblks"));
+	assert_int_equal(live, mv_test_fact_u64(facts, "live"));
+	assert_int_equal(usable, mv_test_fact_u64(facts, "live.usable"));
+	assert_int_equal(heap_bytes, mv_test_fact_u64(facts, "mallinfo.arena"));
+	assert_int_equal(freeb, mv_test_fact_u64(facts, "mallinfo.fordblks"));
+	assert_int_equal(heap_bytes - freeb, mv_test_fact_u64(facts, "mallinfo.uordblks"));
 	mv_heap_destroy(h);
 	mv_program_destroy(p);
 	mv_target_destroy(t);

@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include "mv_test.h"
+
 #include "program.h"
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
@@ -56,36 +58,6 @@ static const char *fixture_or_skip(const char *rel)
 	return path;
 }
 
-/* A "key value" line of the fixture's facts file. */
-static bool fact(const char *facts, const char *key, char *value,
-		 size_t size)
-{
-	FILE *f = fopen(facts, "r");
-	if (!f)
-		return false;
-	char line[512];
-	bool found = false;
-	size_t klen = strlen(key);
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
-			snprintf(value, size, "%s", line + klen + 1);
-			value[strcspn(value, "\n")] = '\0';
-			found = true;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-static uint64_t fact_u64(const char *facts, const char *key)
-{
-	char v[128];
-	if (!fact(facts, key, v, sizeof(v)))
-		fail_msg("no fact '%s' in %s", key, facts);
-	return strtoull(v, NULL, 0);
-}
-
 /* Build-id as readelf prints it. */
 static bool readelf_build_id(const char *path, char *out, size_t size)
 {
@@ -100,28 +72,6 @@ static bool readelf_build_id(const char *path, char *out, size_t size)
 		if (p && !found) {
 			snprintf(out, size, "%s", p + 10);
 			out[strcspn(out, " \n")] = '\0';
-			found = true;
-		}
-	}
-	pclose(f);
-	return found;
-}
-
-/* nm's value of one symbol, or false. */
-static bool nm_value(const char *path, const char *name, uint64_t *value)
-{
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "nm --defined-only '%s' 2>/dev/null", path);
-	FILE *f = popen(cmd, "r");
-	assert_non_null(f);
-	char line[1024];
-	bool found = false;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long v;
-		char type, sym[900];
-		if (sscanf(line, "%llx %c %899s", &v, &type, sym) == 3 &&
-		    strcmp(sym, name) == 0 && !found) {
-			*value = v;
 			found = true;
 		}
 	}
@@ -249,7 +199,7 @@ static void test_elf_libc(void **state)
 	assert_true(mv_elf_debuglink(e, &link, &crc));
 	assert_true(strlen(link) > 0);
 	uint64_t want;
-	assert_false(nm_value(LIBC, "malloc", &want)); /* no .symtab */
+	assert_false(mv_test_nm_value(LIBC, "malloc", &want)); /* no .symtab */
 	/* nm -D is the oracle for .dynsym. */
 	FILE *f = popen("nm -D --defined-only " LIBC, "r");
 	assert_non_null(f);
@@ -446,7 +396,7 @@ static void test_objfile_debug_files(void **state)
 		assert_true(o->is_main);
 		assert_int_equal(o->bias, 0x1000);
 		uint64_t v, addr;
-		assert_true(nm_value(basic, "padded_global", &v));
+		assert_true(mv_test_nm_value(basic, "padded_global", &v));
 		assert_true(mv_program_find_symbol(p, "padded_global", &addr,
 						   NULL));
 		assert_int_equal(addr, v + 0x1000);
@@ -640,9 +590,9 @@ static void test_core_objfiles(void **state)
 	assert_int_equal(mains, 1);
 
 	/* The bias, from the fixture's own &padded_global and nm's value. */
-	uint64_t want = fact_u64(c.facts, "addr padded_global");
+	uint64_t want = mv_test_fact_u64(c.facts, "addr padded_global");
 	uint64_t nm;
-	assert_true(nm_value(c.exe, "padded_global", &nm));
+	assert_true(mv_test_nm_value(c.exe, "padded_global", &nm));
 	assert_int_equal(exe->bias, want - nm);
 	assert_ptr_equal(mv_program_objfile_at(c.p, want), exe);
 	assert_true(exe->start <= want && want < exe->end);
@@ -651,13 +601,13 @@ static void test_core_objfiles(void **state)
 	assert_true(mv_program_find_symbol(c.p, "padded_global", &addr,
 					   &size));
 	assert_int_equal(addr, want);
-	assert_int_equal(size, fact_u64(c.facts, "sizeof struct padded"));
+	assert_int_equal(size, mv_test_fact_u64(c.facts, "sizeof struct padded"));
 	const char *name;
 	uint64_t off;
 	assert_true(mv_program_symbolize(c.p, want + 4, &name, &off));
 	assert_string_equal(name, "padded_global");
 	assert_int_equal(off, 4);
-	assert_true(mv_program_symbolize(c.p, fact_u64(c.facts,
+	assert_true(mv_program_symbolize(c.p, mv_test_fact_u64(c.facts,
 						       "addr int_array") + 8,
 					 &name, &off));
 	assert_string_equal(name, "int_array");
@@ -688,7 +638,7 @@ static void test_core_find_type(void **state)
 		fail_msg("find_type(struct padded): %s",
 			 mv_error_message(err));
 	assert_int_equal(t->kind, MV_TYPE_STRUCT);
-	assert_int_equal(t->size, fact_u64(c.facts, "sizeof struct padded"));
+	assert_int_equal(t->size, mv_test_fact_u64(c.facts, "sizeof struct padded"));
 	assert_true(t->is_complete);
 
 	uint64_t addr;
@@ -696,7 +646,7 @@ static void test_core_find_type(void **state)
 	err = mv_program_find_variable(c.p, "padded_global", 0, &addr, &vt);
 	if (err)
 		fail_msg("find_variable: %s", mv_error_message(err));
-	assert_int_equal(addr, fact_u64(c.facts, "addr padded_global"));
+	assert_int_equal(addr, mv_test_fact_u64(c.facts, "addr padded_global"));
 	close_core(&c);
 }
 
@@ -720,7 +670,7 @@ static void test_core_exe(void **state)
 	assert_null(find_objfile(c.p, "fixtures/basic"));
 	uint64_t addr;
 	assert_true(mv_program_find_symbol(c.p, "padded_global", &addr, NULL));
-	assert_int_equal(addr, fact_u64(c.facts, "addr padded_global"));
+	assert_int_equal(addr, mv_test_fact_u64(c.facts, "addr padded_global"));
 	close_core(&c);
 	free(copy);
 
@@ -790,7 +740,7 @@ static void test_core_missing_files(void **state)
 	assert_null(o->elf);
 	assert_non_null(o->open_error);
 	assert_true(o->is_main);
-	uint64_t want = fact_u64(facts, "addr padded_global");
+	uint64_t want = mv_test_fact_u64(facts, "addr padded_global");
 	assert_ptr_equal(mv_program_objfile_at(c.p, want), o);
 	assert_false(mv_program_find_symbol(c.p, "padded_global", NULL, NULL));
 	const char *name;
@@ -846,7 +796,7 @@ static void test_core_exe_unlisted(void **state)
 	assert_true(o->is_main);
 	uint64_t addr;
 	assert_true(mv_program_find_symbol(c.p, "padded_global", &addr, NULL));
-	assert_int_equal(addr, fact_u64(facts, "addr padded_global"));
+	assert_int_equal(addr, mv_test_fact_u64(facts, "addr padded_global"));
 	close_core(&c);
 	unlink(edited);
 	free(edited);
@@ -910,7 +860,7 @@ static void test_live_deleted_exe(void **state)
 	assert_false(has_warning(w, nw, "basic-deleted"));
 	uint64_t addr;
 	assert_true(mv_program_find_symbol(p, "padded_global", &addr, NULL));
-	assert_int_equal(addr, fact_u64(facts, "addr padded_global"));
+	assert_int_equal(addr, mv_test_fact_u64(facts, "addr padded_global"));
 	mv_program_destroy(p);
 	mv_target_destroy(t);
 	kill(pid, SIGKILL);

@@ -25,6 +25,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "mv_test.h"
+
 #include "memview.h"
 
 #ifndef MV_BUILD_DIR
@@ -53,34 +55,6 @@ static const char greeting_expected[] = "hello, memview";
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
-
-/* The value of "KEY VALUE" in a facts file, as a number. */
-static bool fact(const char *facts, const char *key, uint64_t *ret)
-{
-	FILE *f = fopen(facts, "r");
-	if (!f)
-		return false;
-	char line[512];
-	size_t klen = strlen(key);
-	bool found = false;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ' ') {
-			*ret = strtoull(line + klen + 1, NULL, 0);
-			found = true;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-static uint64_t must_fact(const char *facts, const char *key)
-{
-	uint64_t v = 0;
-	if (!fact(facts, key, &v))
-		fail_msg("fact '%s' missing from %s", key, facts);
-	return v;
-}
 
 static bool has_warning(struct mv_target *t, const char *needle)
 {
@@ -407,9 +381,9 @@ static void test_core_globals(void **state)
 	print_warnings(t);
 	assert_string_equal(mv_target_kind(t), "core");
 	assert_string_equal(mv_target_path(t), CORE_PATH);
-	assert_int_equal(mv_target_pid(t), must_fact(FACTS_PATH, "pid"));
+	assert_int_equal(mv_target_pid(t), mv_test_fact_u64(FACTS_PATH, "pid"));
 
-	uint64_t int_array = must_fact(FACTS_PATH, "addr int_array");
+	uint64_t int_array = mv_test_fact_u64(FACTS_PATH, "addr int_array");
 	int ints[5];
 	assert_null(mv_target_read(t, int_array, ints, sizeof(ints)));
 	assert_memory_equal(ints, int_array_expected, sizeof(ints));
@@ -418,12 +392,12 @@ static void test_core_globals(void **state)
 	assert_memory_equal(pi, int_array_expected, sizeof(ints));
 
 	char greeting[16];
-	assert_null(mv_target_read(t, must_fact(FACTS_PATH, "addr greeting"),
+	assert_null(mv_target_read(t, mv_test_fact_u64(FACTS_PATH, "addr greeting"),
 				   greeting, sizeof(greeting)));
 	assert_string_equal(greeting, greeting_expected);
 
 	uint8_t bytes[64];
-	assert_null(mv_target_read(t, must_fact(FACTS_PATH,
+	assert_null(mv_target_read(t, mv_test_fact_u64(FACTS_PATH,
 						"addr bytes_global"),
 				   bytes, sizeof(bytes)));
 	for (int i = 0; i < 64; i++)
@@ -431,15 +405,15 @@ static void test_core_globals(void **state)
 
 	/* The list the fixture built on the heap: head->value is a fact,
 	 * and head->next is too. */
-	uint64_t head = must_fact(FACTS_PATH, "value list_head");
-	uint64_t off_value = must_fact(FACTS_PATH, "offsetof struct node.value");
-	uint64_t off_next = must_fact(FACTS_PATH, "offsetof struct node.next");
+	uint64_t head = mv_test_fact_u64(FACTS_PATH, "value list_head");
+	uint64_t off_value = mv_test_fact_u64(FACTS_PATH, "offsetof struct node.value");
+	uint64_t off_next = mv_test_fact_u64(FACTS_PATH, "offsetof struct node.next");
 	int value;
 	uint64_t next;
 	assert_null(mv_target_read(t, head + off_value, &value, sizeof(value)));
-	assert_int_equal(value, must_fact(FACTS_PATH, "value list_head->value"));
+	assert_int_equal(value, mv_test_fact_u64(FACTS_PATH, "value list_head->value"));
 	assert_null(mv_target_read(t, head + off_next, &next, sizeof(next)));
-	assert_int_equal(next, must_fact(FACTS_PATH, "value list_head->next"));
+	assert_int_equal(next, mv_test_fact_u64(FACTS_PATH, "value list_head->next"));
 
 	/* Regions: sorted, not overlapping; the globals' one is the
 	 * executable's, named by NT_FILE. */
@@ -463,7 +437,7 @@ static void test_core_globals(void **state)
 	const struct mv_thread *th;
 	assert_true(mv_target_threads(t, &th) >= 1);
 	assert_true(th[0].has_regs);
-	assert_int_equal(th[0].tid, must_fact(FACTS_PATH, "pid"));
+	assert_int_equal(th[0].tid, mv_test_fact_u64(FACTS_PATH, "pid"));
 	assert_non_null(mv_target_find_region(t, th[0].regs[MV_REG_RSP]));
 	const struct mv_region *code =
 		mv_target_find_region(t, th[0].regs[MV_REG_RIP]);
@@ -651,7 +625,7 @@ static bool load_layout(struct core_layout *l)
 	if (!l->data)
 		return false;
 	memcpy(&l->eh, l->data, sizeof(l->eh));
-	l->int_array = must_fact(FACTS_PATH, "addr int_array");
+	l->int_array = mv_test_fact_u64(FACTS_PATH, "addr int_array");
 	for (unsigned i = 0; i < l->eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 		memcpy(&ph, l->data + l->eh.e_phoff + i * sizeof(ph),
@@ -1013,12 +987,12 @@ static void test_process(void **state)
 	print_warnings(t);
 	assert_string_equal(mv_target_kind(t), "process");
 	assert_int_equal(mv_target_pid(t), pid);
-	assert_int_equal(must_fact(facts, "pid"), pid);
+	assert_int_equal(mv_test_fact_u64(facts, "pid"), pid);
 	char mem_path[64];
 	snprintf(mem_path, sizeof(mem_path), "/proc/%d/mem", (int)pid);
 	assert_string_equal(mv_target_path(t), mem_path);
 
-	uint64_t int_array = must_fact(facts, "addr int_array");
+	uint64_t int_array = mv_test_fact_u64(facts, "addr int_array");
 	int ints[5];
 	assert_null(mv_target_read(t, int_array, ints, sizeof(ints)));
 	assert_memory_equal(ints, int_array_expected, sizeof(ints));
@@ -1026,18 +1000,18 @@ static void test_process(void **state)
 	assert_non_null(pi);
 	assert_memory_equal(pi, int_array_expected, sizeof(ints));
 	char greeting[16];
-	assert_null(mv_target_read(t, must_fact(facts, "addr greeting"),
+	assert_null(mv_target_read(t, mv_test_fact_u64(facts, "addr greeting"),
 				   greeting, sizeof(greeting)));
 	assert_string_equal(greeting, greeting_expected);
 	uint8_t bytes[64];
-	assert_null(mv_target_read(t, must_fact(facts, "addr bytes_global"),
+	assert_null(mv_target_read(t, mv_test_fact_u64(facts, "addr bytes_global"),
 				   bytes, sizeof(bytes)));
 	for (int i = 0; i < 64; i++)
 		assert_int_equal(bytes[i], (uint8_t)(i * 7 + 3));
 	int value;
-	assert_null(mv_target_read(t, must_fact(facts, "value list_head"),
+	assert_null(mv_target_read(t, mv_test_fact_u64(facts, "value list_head"),
 				   &value, sizeof(value)));
-	assert_int_equal(value, must_fact(facts, "value list_head->value"));
+	assert_int_equal(value, mv_test_fact_u64(facts, "value list_head->value"));
 
 	const struct mv_region *g = mv_target_find_region(t, int_array);
 	assert_non_null(g);

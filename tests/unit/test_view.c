@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "mv_test.h"
+
 #include "buf.h"
 #include "command.h"
 #include "session.h"
@@ -34,27 +36,6 @@ static const char *build_file(const char *rel)
 	if (access(out, R_OK) == 0)
 		return out;
 	return NULL;
-}
-
-/* The value of "KEY VALUE" in a facts file, parsed as a number. */
-static uint64_t fact(const char *path, const char *key)
-{
-	FILE *f = fopen(path, "r");
-	assert_non_null(f);
-	char line[256];
-	size_t n = strlen(key);
-	uint64_t v = 0;
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, n) && line[n] == ' ') {
-			v = strtoull(line + n + 1, NULL, 0);
-			found = true;
-		}
-	}
-	fclose(f);
-	if (!found)
-		fail_msg("no fact '%s' in %s", key, path);
-	return v;
 }
 
 static uint8_t *pattern(size_t n, unsigned seed)
@@ -482,7 +463,7 @@ static void test_pointers_core(void **state)
 	struct mv_buf text;
 	mv_buf_init(&text);
 
-	uint64_t ints = fact(facts, "addr int_array");
+	uint64_t ints = mv_test_fact_u64(facts, "addr int_array");
 	annotate_text(a, ints, &n, &text);
 	assert_int_equal(n.kind, MV_PTR_SYMBOL);
 	assert_string_equal(n.symbol, "int_array");
@@ -491,12 +472,12 @@ static void test_pointers_core(void **state)
 	annotate_text(a, ints + 8, &n, &text);
 	assert_string_equal(text.data, "<int_array+8>");
 
-	annotate_text(a, fact(facts, "addr greeting"), &n, &text);
+	annotate_text(a, mv_test_fact_u64(facts, "addr greeting"), &n, &text);
 	assert_int_equal(n.kind, MV_PTR_SYMBOL);
 	assert_string_equal(text.data, "<greeting> \"hello, memview\"");
 
 	/* malloc(16) nodes: 32-byte chunks, header 16 bytes before. */
-	uint64_t node = fact(facts, "value list_head");
+	uint64_t node = mv_test_fact_u64(facts, "value list_head");
 	annotate_text(a, node, &n, &text);
 	assert_int_equal(n.kind, MV_PTR_HEAP);
 	assert_int_equal(n.chunk.mem, node);
