@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 
+from mvfacts import read_facts
+
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 MEMVIEW = os.path.join(BUILD, "memview")
@@ -59,16 +61,6 @@ def run(argv, env=None):
         return p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired as e:
         return None, e.stdout or "", "timeout after %d s" % TIMEOUT
-
-
-def read_facts(path):
-    """The fixture's "key value" lines as a dict."""
-    facts = {}
-    with open(path) as f:
-        for line in f:
-            key, _, value = line.rstrip("\n").rpartition(" ")
-            facts[key] = value
-    return facts
 
 
 # ------------------------------------------------------------------

@@ -17,6 +17,8 @@ import subprocess
 import sys
 import time
 
+from mvfacts import read_facts
+
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
 passed = failed = 0
@@ -33,12 +35,7 @@ def check(ok, what, detail=""):
 
 
 def facts(name):
-    out = {}
-    with open(os.path.join(BUILD, "cores", name + ".facts")) as f:
-        for line in f:
-            key, _, value = line.rstrip("\n").rpartition(" ")
-            out[key] = value
-    return out
+    return read_facts(os.path.join(BUILD, "cores", name + ".facts"))
 
 
 def test_variable_wins():

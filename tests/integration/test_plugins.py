@@ -41,6 +41,8 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 os.environ["MEMVIEW_LIBRARY"] = ENV["MEMVIEW_LIBRARY"]
 import memview_core  # noqa: E402
 
+from mvfacts import read_facts
+
 results = []
 
 
@@ -80,13 +82,8 @@ def lldb(*commands, env=None, plugin=LLDB_PLUGIN, loads=1):
     return run(argv, env)
 
 
-def read_facts():
-    facts = {}
-    with open(FACTS) as f:
-        for line in f:
-            key, _, value = line.rstrip("\n").rpartition(" ")
-            facts[key] = value
-    return facts
+def read_facts_of_basic():
+    return read_facts(FACTS)
 
 
 # ------------------------------------------------------------------
@@ -462,7 +459,7 @@ def main():
             print("plugins: missing %s: run 'make' first" % path)
             print("plugins: 0 passed, 1 failed")
             return 1
-    facts = read_facts()
+    facts = read_facts_of_basic()
     with tempfile.TemporaryDirectory() as tmp:
         for test in (test_static_names, test_load_twice, test_startup_cost,
                      lambda: test_missing_library(tmp), test_help,

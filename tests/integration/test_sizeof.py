@@ -17,6 +17,8 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
+from mvfacts import read_facts
+
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
 passed = 0
@@ -30,18 +32,6 @@ def check(name, cond, detail=""):
     else:
         failed += 1
         print("FAIL %s %s" % (name, detail))
-
-
-def facts(path):
-    d = {}
-    with open(path) as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line:
-                continue
-            k, _, v = line.rpartition(" ")
-            d[k] = v
-    return d
 
 
 def run(target, args, expect_ok=True, timeout=120):
@@ -356,20 +346,20 @@ def live(fixture, tmp):
         if os.path.exists(ready):
             break
         time.sleep(0.01)
-    return proc, facts(factsf)
+    return proc, read_facts(factsf)
 
 
 def main():
     global failed
     core = os.path.join(BUILD, "cores", "deepsize.core")
-    f = facts(os.path.join(BUILD, "cores", "deepsize.facts"))
+    f = read_facts(os.path.join(BUILD, "cores", "deepsize.facts"))
     tmp = tempfile.mkdtemp()
     check_deepsize(["--core", core], f, "core")
     check_graph(["--core", core], f, "core", tmp)
     check_svg(["--core", core], f, "core", tmp)
     check_graphviz(tmp)
     badcore = os.path.join(BUILD, "cores", "badptrs.core")
-    bf = facts(os.path.join(BUILD, "cores", "badptrs.facts"))
+    bf = read_facts(os.path.join(BUILD, "cores", "badptrs.facts"))
     check_bad(["--core", badcore], bf, "core")
 
     for fixture, fn in (("deepsize", check_deepsize),

@@ -16,6 +16,8 @@ import struct
 import subprocess
 import sys
 
+from mvfacts import read_facts
+
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
 CORE = os.path.join(BUILD, "cores", "basic.core")
@@ -23,13 +25,8 @@ EXE = os.path.join(BUILD, "fixtures", "basic")
 FACTS = os.path.join(BUILD, "cores", "basic.facts")
 
 
-def read_facts():
-    facts = {}
-    with open(FACTS) as f:
-        for line in f:
-            key, _, value = line.rstrip("\n").rpartition(" ")
-            facts[key] = value
-    return facts
+def read_facts_of_basic():
+    return read_facts(FACTS)
 
 
 def core_reader(path):
@@ -119,7 +116,7 @@ def main():
     for p in (MEMVIEW, CORE, EXE, FACTS):
         if not os.path.exists(p):
             raise SystemExit("view-cast: %s is missing (run make all)" % p)
-    facts = read_facts()
+    facts = read_facts_of_basic()
     base = int(facts["addr bytes_global"], 16)
     read = core_reader(CORE)
     whole = read(base, 64)

@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 
+from mvfacts import read_facts
+
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
 CORE = os.path.join(BUILD, "cores", "basic.core")
@@ -35,15 +37,6 @@ def report(name, problems):
     print("%s %s" % ("ok  " if not problems else "FAIL", name))
     for p in problems[:10]:
         print("       " + p)
-
-
-def read_facts(path):
-    facts = {}
-    with open(path) as f:
-        for line in f:
-            key, _, value = line.rstrip("\n").rpartition(" ")
-            facts[key] = value
-    return facts
 
 
 def core_reader(path):
