@@ -154,11 +154,10 @@ def library():
                 continue
             try:
                 # PyDLL keeps the GIL during calls, so PyErr_CheckSignals
-                # can serve as the poll function.  RTLD_DEEPBIND: gdb links
-                # elfutils' libdw, whose dwarf_* functions have libdwarf's
-                # names but not its signatures; our library and the
-                # libdwarf it brings must bind to each other first.
-                lib = ctypes.PyDLL(path, mode=os.RTLD_LOCAL | os.RTLD_DEEPBIND)
+                # can serve as the poll function.  (gdb's libdw clashes
+                # with libdwarf's names; core/dwarf.c loads libdwarf
+                # itself, so nothing is needed here.)
+                lib = ctypes.PyDLL(path, mode=os.RTLD_LOCAL)
             except OSError as e:
                 if os.sep in path and broken is None:
                     broken = e
