@@ -3,8 +3,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "buf.h"
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void advise_huge(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+	if (!p || len < 2 * HUGE_PAGE)
+		return;
+	uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	uintptr_t e = ((uintptr_t)p + len) & ~(uintptr_t)(HUGE_PAGE - 1);
+	if (e > a)
+		madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)len;
+#endif
+}
+
+void *mv_big_realloc(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	size_t bytes = n && size ? n * size : 1;
+	void *q = realloc(p, bytes);
+	advise_huge(q, bytes);
+	return q;
+}
+
+void *mv_big_calloc(size_t n, size_t size)
+{
+	void *q = calloc(n ? n : 1, size ? size : 1);
+	if (q)
+		advise_huge(q, n * size);
+	return q;
+}
 
 void mv_buf_init(struct mv_buf *b)
 {

@@ -367,7 +367,7 @@ static struct mv_error *largest(struct mv_walk *w, size_t ntop,
 	*nret = 0;
 	if (!w->nobjs || !ntop)
 		return NULL;
-	uint64_t *sub = malloc(w->nobjs * sizeof(*sub));
+	uint64_t *sub = mv_big_realloc(NULL, w->nobjs, sizeof(*sub));
 	struct top *t = calloc(ntop, sizeof(*t));
 	if (!sub || !t) {
 		free(sub);

@@ -229,7 +229,7 @@ static bool push(struct mv_gc *gc, size_t i)
 {
 	if (gc->nstack == gc->stack_cap) {
 		size_t cap = gc->stack_cap ? gc->stack_cap * 2 : 4096;
-		uint32_t *s = realloc(gc->stack, cap * sizeof(*s));
+		uint32_t *s = mv_big_realloc(gc->stack, cap, sizeof(*s));
 		if (!s)
 			return false;
 		gc->stack = s;
@@ -702,7 +702,7 @@ struct mv_error *mv_gc_run(struct mv_gc *gc, struct mv_heap *h,
 	gc->e = mv_heap_entries(h, &gc->n);
 	if (gc->n >= MV_GC_INTERIOR)
 		return mv_error_create(MV_ERR_LIMIT, "more than 2^31 chunks");
-	gc->kind = malloc(gc->n ? gc->n : 1);
+	gc->kind = mv_big_realloc(NULL, gc->n, 1);
 	if (!gc->kind)
 		return mv_enomem;
 	for (size_t i = 0; i < gc->n; i++)

@@ -438,9 +438,9 @@ struct mv_error *mv_graph_path_to(struct mv_program *p, struct mv_heap *h,
 				       "objects", (unsigned long long)target);
 	if (n >= FROM_ROOT)
 		return mv_error_create(MV_ERR_LIMIT, "too many chunks");
-	b.parent = malloc(n * sizeof(*b.parent));
-	b.offset = malloc(n * sizeof(*b.offset));
-	b.queue = malloc(n * sizeof(*b.queue));
+	b.parent = mv_big_realloc(NULL, n, sizeof(*b.parent));
+	b.offset = mv_big_realloc(NULL, n, sizeof(*b.offset));
+	b.queue = mv_big_realloc(NULL, n, sizeof(*b.queue));
 	struct words ws = {.t = mv_program_target(p), .poll = poll,
 			   .poll_arg = poll_arg};
 	ws.buf = malloc(SCAN_WINDOW);

@@ -47,35 +47,17 @@ struct mv_error *mv_heap_poll(struct mv_heap *h)
 	return NULL;
 }
 
-#define HUGE_PAGE (2ull << 20)
-
-/* A big index asks for transparent huge pages (Debian's default is
- * "madvise"): 16 MB of index is then eight page faults, not four
- * thousand, and faults are what indexing a million chunks spends most
- * of its time on.  Advice only: failure changes nothing. */
-static void advise_huge(void *p, size_t len)
-{
-#ifdef MADV_HUGEPAGE
-	uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-	uintptr_t e = ((uintptr_t)p + len) & ~(uintptr_t)(HUGE_PAGE - 1);
-	if (e > a)
-		madvise((void *)a, e - a, MADV_HUGEPAGE);
-#endif
-}
-
 struct mv_error *mv_heap_reserve(struct mv_heap *h, size_t n)
 {
 	if (n <= h->chunks_cap)
 		return NULL;
-	if (n > SIZE_MAX / sizeof(*h->chunks))
-		return mv_enomem;
-	struct mv_heap_entry *c = realloc(h->chunks, n * sizeof(*h->chunks));
+	/* A big index is eight huge-page faults, not four thousand small
+	 * ones: faults were most of what indexing a million chunks cost. */
+	struct mv_heap_entry *c = mv_big_realloc(h->chunks, n, sizeof(*c));
 	if (!c)
 		return mv_enomem;
 	h->chunks = c;
 	h->chunks_cap = n;
-	if (n * sizeof(*c) >= 2 * HUGE_PAGE)
-		advise_huge(c, n * sizeof(*c));
 	return NULL;
 }
 
@@ -192,12 +174,9 @@ static bool order_runs(struct mv_heap *h)
 		if (h->chunks[p->first + p->n - 1].start >= runs[r].start)
 			return false;
 	}
-	size_t bytes = (h->nchunks ? h->nchunks : 1) * sizeof(*h->chunks);
-	struct mv_heap_entry *c = malloc(bytes);
+	struct mv_heap_entry *c = mv_big_realloc(NULL, h->nchunks, sizeof(*c));
 	if (!c)
 		return false;
-	if (bytes >= 2 * HUGE_PAGE)
-		advise_huge(c, bytes);
 	size_t out = 0;
 	for (size_t r = 0; r < nruns; r++) {
 		memcpy(c + out, h->chunks + runs[r].first,

@@ -502,7 +502,7 @@ static struct mv_error *table_reserve(struct mv_walk *w, size_t n)
 	while (n * 4 > cap * 3)
 		cap += cap / 2;
 	free(w->table);
-	w->table = calloc(cap, sizeof(*w->table));
+	w->table = mv_big_calloc(cap, sizeof(*w->table));
 	if (!w->table) {
 		w->table_cap = 0;
 		return mv_enomem;
@@ -552,7 +552,7 @@ struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 		uint64_t cap = w->opt.nchunks + 4096;
 		if (cap > w->opt.max_objects + 1)
 			cap = w->opt.max_objects + 1;
-		w->objs = malloc((size_t)cap * sizeof(*w->objs));
+		w->objs = mv_big_realloc(NULL, (size_t)cap, sizeof(*w->objs));
 		if (!w->objs) {
 			mv_walk_deinit(w);
 			return mv_enomem;
@@ -560,8 +560,8 @@ struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 		w->objs_cap = (size_t)cap;
 	}
 	if (w->opt.find_chunk && w->opt.nchunks && !w->opt.keep_edges) {
-		w->chunk_seen = calloc((w->opt.nchunks + 63) / 64,
-				       sizeof(uint64_t));
+		w->chunk_seen = mv_big_calloc((w->opt.nchunks + 63) / 64,
+					      sizeof(uint64_t));
 		if (!w->chunk_seen) {
 			mv_walk_deinit(w);
 			return mv_enomem;
@@ -758,7 +758,8 @@ static struct mv_error *add_edge(struct scan *sc, uint32_t to, bool guess)
 	struct mv_walk *w = sc->w;
 	if (w->nedges == w->edges_cap) {
 		size_t cap = w->edges_cap ? w->edges_cap * 2 : 256;
-		struct mv_walk_edge *e = realloc(w->edges, cap * sizeof(*e));
+		struct mv_walk_edge *e = mv_big_realloc(w->edges, cap,
+							sizeof(*e));
 		if (!e)
 			return mv_enomem;
 		w->edges = e;
@@ -782,7 +783,8 @@ static struct mv_error *append_obj(struct mv_walk *w,
 	struct mv_error *err;
 	if (w->nobjs == w->objs_cap) {
 		size_t cap = w->objs_cap ? w->objs_cap * 2 : 1024;
-		struct mv_walk_obj *n = realloc(w->objs, cap * sizeof(*n));
+		struct mv_walk_obj *n = mv_big_realloc(w->objs, cap,
+						       sizeof(*n));
 		if (!n)
 			return mv_enomem;
 		w->objs = n;
@@ -791,8 +793,8 @@ static struct mv_error *append_obj(struct mv_walk *w,
 	if (key != o->addr) {
 		if (w->ninterior == w->interior_cap) {
 			size_t cap = w->interior_cap ? w->interior_cap * 2 : 64;
-			void *n = realloc(w->interior,
-					  cap * sizeof(w->interior[0]));
+			void *n = mv_big_realloc(w->interior, cap,
+						 sizeof(w->interior[0]));
 			if (!n)
 				return mv_enomem;
 			w->interior = n;
@@ -1471,7 +1473,7 @@ struct mv_error *mv_chunk_dir_create(struct mv_heap *h,
 		if (end <= start || end - start > DIR_MAX_SPAN)
 			continue;
 		size_t lines = (size_t)((end - start) >> DIR_SHIFT) + 1;
-		uint32_t *first = malloc(lines * sizeof(*first));
+		uint32_t *first = mv_big_realloc(NULL, lines, sizeof(*first));
 		if (!first) {
 			mv_chunk_dir_destroy(d);
 			return mv_enomem;
