@@ -1427,12 +1427,28 @@ const char *mv_walk_where_name(enum mv_walk_where where)
 /* A chunk directory for fast lookups                                  */
 /* ------------------------------------------------------------------ */
 
-#define DIR_SHIFT 8                 /* one entry per 256 bytes */
-#define DIR_MAX_SPAN (16ull << 30)  /* bigger segments: binary search */
+/* Per heap segment, one bit per 16-byte granule where a chunk starts,
+ * and one where a plain chunk starts: in use, on no list, of its
+ * segment's arena and followed at once by the next chunk (so that its
+ * size is the distance to the next start bit).  A lookup is then one
+ * 16-byte word and its rank, both small enough to stay in cache, where
+ * the sorted index costs a cache miss or two per pointer on a shuffled
+ * heap.  Anything else (large chunks, other flags, segments whose
+ * chunks do not tile) is answered from the index. */
+#define DIR_MAX_WORDS_PER_CHUNK 64  /* sparser segments: binary search */
+#define DIR_SCAN_WORDS 4            /* bitmap words scanned per lookup */
+
+struct dir_word {
+	uint64_t starts, plain;
+};
 
 struct dir_seg {
-	uint64_t start, end;
-	uint32_t *first; /* per line: last chunk starting at or before it */
+	uint64_t base, end;     /* base is 16-aligned */
+	struct dir_word *w;
+	uint32_t *rank;         /* index of the first chunk at or after the
+				 * word's first granule */
+	size_t nwords;
+	uint32_t arena;
 };
 
 struct mv_chunk_dir {
@@ -1447,10 +1463,72 @@ void mv_chunk_dir_destroy(struct mv_chunk_dir *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->nsegs; i++)
-		free(d->segs[i].first);
+	for (size_t i = 0; i < d->nsegs; i++) {
+		free(d->segs[i].w);
+		free(d->segs[i].rank);
+	}
 	free(d->segs);
 	free(d);
+}
+
+/* First entry starting at or after address. */
+static size_t entry_lower_bound(const struct mv_chunk_dir *d, uint64_t a)
+{
+	size_t lo = 0, hi = d->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->e[mid].start < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Fills s for the chunks [lo, hi) of segment sg; false (s untouched
+ * but for allocations freed) if the segment is left to the index. */
+static bool dir_seg_fill(struct mv_chunk_dir *d, struct dir_seg *s,
+			 const struct mv_heap_segment *sg, size_t lo,
+			 size_t hi)
+{
+	uint64_t base = sg->start & ~(uint64_t)15;
+	uint64_t granules = (sg->end - base + 15) >> 4;
+	size_t nwords = (size_t)((granules + 63) / 64);
+	if (hi <= lo || hi - lo > UINT32_MAX - 1 || d->n > UINT32_MAX ||
+	    nwords / DIR_MAX_WORDS_PER_CHUNK > hi - lo)
+		return false;
+	for (size_t i = lo; i < hi; i++)
+		if (d->e[i].start & 15)
+			return false;
+	s->w = mv_big_calloc(nwords, sizeof(*s->w));
+	s->rank = mv_big_realloc(NULL, nwords, sizeof(*s->rank));
+	if (!s->w || !s->rank) {
+		free(s->w);
+		free(s->rank);
+		s->w = NULL;
+		s->rank = NULL;
+		return false;
+	}
+	size_t i = lo;
+	for (size_t k = 0; k < nwords; k++) {
+		uint64_t word_end = base + ((uint64_t)(k + 1) << 10);
+		s->rank[k] = (uint32_t)i;
+		for (; i < hi && d->e[i].start < word_end; i++) {
+			const struct mv_heap_entry *e = &d->e[i];
+			uint64_t g = (e->start - base) >> 4;
+			uint64_t bit = 1ull << (g % 64);
+			s->w[k].starts |= bit;
+			if (e->flags == MV_CHUNK_IN_USE && e->arena == sg->arena &&
+			    i + 1 < hi &&
+			    d->e[i + 1].start == e->start + mv_heap_entry_size(e))
+				s->w[k].plain |= bit;
+		}
+	}
+	s->base = base;
+	s->end = sg->end;
+	s->nwords = nwords;
+	s->arena = sg->arena;
+	return true;
 }
 
 struct mv_error *mv_chunk_dir_create(struct mv_heap *h,
@@ -1469,42 +1547,51 @@ struct mv_error *mv_chunk_dir_create(struct mv_heap *h,
 		return mv_enomem;
 	}
 	for (size_t k = 0; k < ns; k++) {
-		uint64_t start = sg[k].start, end = sg[k].end;
-		if (end <= start || end - start > DIR_MAX_SPAN)
+		if (sg[k].end <= sg[k].start)
 			continue;
-		size_t lines = (size_t)((end - start) >> DIR_SHIFT) + 1;
-		uint32_t *first = mv_big_realloc(NULL, lines, sizeof(*first));
-		if (!first) {
-			mv_chunk_dir_destroy(d);
-			return mv_enomem;
-		}
-		/* Merge the lines with the sorted chunks. */
-		size_t i = mv_heap_chunk_index(h, start);
-		if (i == SIZE_MAX) {
-			/* No chunk contains start: the first one after. */
-			size_t lo = 0, hi = d->n;
-			while (lo < hi) {
-				size_t mid = (lo + hi) / 2;
-				if (d->e[mid].start < start)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			i = lo;
-		}
-		for (size_t l = 0; l < lines; l++) {
-			uint64_t a = start + ((uint64_t)l << DIR_SHIFT);
-			while (i + 1 < d->n && d->e[i + 1].start <= a)
-				i++;
-			first[l] = (uint32_t)(i < UINT32_MAX ? i : UINT32_MAX);
-		}
-		struct dir_seg *s = &d->segs[d->nsegs++];
-		s->start = start;
-		s->end = end;
-		s->first = first;
+		size_t lo = entry_lower_bound(d, sg[k].start);
+		size_t hi = entry_lower_bound(d, sg[k].end);
+		if (dir_seg_fill(d, &d->segs[d->nsegs], &sg[k], lo, hi))
+			d->nsegs++;
 	}
 	*ret = d;
 	return NULL;
+}
+
+/* The chunk of a plain bit: its size is the distance to the next start
+ * bit (within DIR_SCAN_WORDS words; 0 if further). */
+static uint64_t plain_size(const struct dir_seg *s, size_t k, unsigned b)
+{
+	uint64_t later = b == 63 ? 0 : s->w[k].starts >> (b + 1) << (b + 1);
+	for (size_t j = k; j < s->nwords && j < k + DIR_SCAN_WORDS; j++) {
+		uint64_t m = j == k ? later : s->w[j].starts;
+		if (m) {
+			uint64_t g = (uint64_t)j * 64 + (unsigned)__builtin_ctzll(m);
+			return (g - ((uint64_t)k * 64 + b)) << 4;
+		}
+	}
+	return 0;
+}
+
+/* The index of the chunk containing address in s, from the bitmap;
+ * SIZE_MAX if its start is further back than the scan goes. */
+static size_t dir_seg_find(const struct dir_seg *s, uint64_t address,
+			   size_t *word, unsigned *bit)
+{
+	uint64_t g = (address - s->base) >> 4;
+	size_t k = (size_t)(g / 64);
+	unsigned b = (unsigned)(g % 64);
+	uint64_t m = s->w[k].starts &
+		     (b == 63 ? ~0ull : (2ull << b) - 1);
+	for (size_t j = 0; !m && j < DIR_SCAN_WORDS && k; j++)
+		m = s->w[--k].starts;
+	if (!m)
+		return SIZE_MAX;
+	b = 63 - (unsigned)__builtin_clzll(m);
+	*word = k;
+	*bit = b;
+	return s->rank[k] + (size_t)__builtin_popcountll(
+				    s->w[k].starts & ((1ull << b) - 1));
 }
 
 bool mv_chunk_dir_find(void *dir, uint64_t address, struct mv_chunk *ret,
@@ -1514,14 +1601,35 @@ bool mv_chunk_dir_find(void *dir, uint64_t address, struct mv_chunk *ret,
 	size_t i = SIZE_MAX;
 	for (size_t k = 0; k < d->nsegs; k++) {
 		const struct dir_seg *s = &d->segs[k];
-		if (address < s->start || address >= s->end)
+		if (address < s->base || address >= s->end)
 			continue;
-		i = s->first[(address - s->start) >> DIR_SHIFT];
-		if (i >= d->n)
-			return false;
-		while (i + 1 < d->n && d->e[i + 1].start <= address)
-			i++;
-		if (address < d->e[i].start ||
+		size_t word;
+		unsigned bit;
+		i = dir_seg_find(s, address, &word, &bit);
+		if (i == SIZE_MAX)
+			break;
+		/* A chunk's first 8 bytes may be the user data of the one
+		 * before it: the index's own rule decides. */
+		uint64_t start = s->base + (((uint64_t)word * 64 + bit) << 4);
+		if (address - start < 8) {
+			i = SIZE_MAX;
+			break;
+		}
+		uint64_t size;
+		if ((s->w[word].plain >> bit & 1) &&
+		    (size = plain_size(s, word, bit))) {
+			if (address - start >= size)
+				return false;
+			ret->start = start;
+			ret->mem = start + 16;
+			ret->size = size;
+			ret->usable = mv_heap_usable(size, MV_CHUNK_IN_USE);
+			ret->flags = MV_CHUNK_IN_USE;
+			ret->arena = s->arena;
+			*index = i;
+			return true;
+		}
+		if (i >= d->n || address < d->e[i].start ||
 		    address - d->e[i].start >= mv_heap_entry_size(&d->e[i]))
 			return false;
 		break;

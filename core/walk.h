@@ -219,9 +219,11 @@ void mv_walk_subtree_bytes(struct mv_walk *w, uint64_t *out);
 
 /* ---- shared by the commands that walk (cmd_sizeof.c, cmd_graph.c) ---- */
 
-/* A chunk lookup for walks: a directory of the first chunk in every
- * 256 bytes of each heap segment, so that a lookup touches one or two
- * cache lines instead of a binary search's twenty. */
+/* A chunk lookup for walks: per heap segment, a bitmap of chunk starts
+ * with ranks, so that a lookup touches a word that stays in cache
+ * instead of the index (a binary search's twenty cache lines, or one or
+ * two on a shuffled heap with a directory of lines).  Answers exactly as
+ * mv_heap_chunk_index + mv_heap_chunk would. */
 struct mv_chunk_dir;
 struct mv_error *mv_chunk_dir_create(struct mv_heap *h,
 				     struct mv_chunk_dir **ret);

@@ -9,10 +9,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <unistd.h>
 
+#include "heap_internal.h"
 #include "walk.h"
 
 #define HEAP 0x100000ull
@@ -260,6 +263,97 @@ static void test_interrupt(void **state)
 	mv_walk_deinit(&w);
 }
 
+/* ------------------------------------------------------------------ */
+/* The chunk directory on real cores                                   */
+/* ------------------------------------------------------------------ */
+
+static const char *core_file(const char *rel)
+{
+	static char buf[512];
+	snprintf(buf, sizeof(buf), "%s/%s", MV_BUILD_DIR, rel);
+	if (access(buf, R_OK) == 0)
+		return buf;
+	snprintf(buf, sizeof(buf), "build/%s", rel);
+	return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+/* The directory must answer exactly as the index it summarises: the
+ * reference is heap.c's binary search (mv_heap_chunk_index and
+ * mv_heap_chunk), a separate path through separate code. */
+static void check_dir_address(struct mv_heap *h, struct mv_chunk_dir *d,
+			      uint64_t a, size_t *checked)
+{
+	struct mv_chunk want, got;
+	size_t wi = mv_heap_chunk_index(h, a), gi = SIZE_MAX;
+	bool have = wi != SIZE_MAX && mv_heap_chunk(h, wi, &want);
+	bool found = mv_chunk_dir_find(d, a, &got, &gi);
+	if (have != found)
+		fail_msg("0x%llx: index says %s, directory says %s",
+			 (unsigned long long)a, have ? "a chunk" : "none",
+			 found ? "a chunk" : "none");
+	if (have) {
+		if (gi != wi)
+			fail_msg("0x%llx: index says chunk %zu, directory %zu",
+				 (unsigned long long)a, wi, gi);
+		assert_int_equal(got.start, want.start);
+		assert_int_equal(got.mem, want.mem);
+		assert_int_equal(got.size, want.size);
+		assert_int_equal(got.usable, want.usable);
+		assert_int_equal(got.flags, want.flags);
+		assert_int_equal(got.arena, want.arena);
+	}
+	(*checked)++;
+}
+
+static void check_dir_on(const char *name, size_t min_chunks)
+{
+	char rel[64];
+	snprintf(rel, sizeof(rel), "cores/%s.core", name);
+	const char *core = core_file(rel);
+	if (!core)
+		fail_msg("%s is missing: run make cores first", rel);
+	struct mv_target *t;
+	struct mv_program *p;
+	struct mv_heap *h;
+	struct mv_chunk_dir *d;
+	assert_null(mv_target_open_core(core, &t));
+	assert_null(mv_program_create(t, &p));
+	assert_null(mv_program_load_target_objfiles(p, NULL));
+	assert_null(mv_heap_open(p, NULL, &h));
+	assert_null(mv_chunk_dir_create(h, &d));
+	size_t n, checked = 0, ns;
+	const struct mv_heap_entry *e = mv_heap_entries(h, &n);
+	assert_true(n >= min_chunks);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t s = e[i].start, z = mv_heap_entry_size(&e[i]);
+		const uint64_t probe[] = {s ? s - 1 : 0, s, s + 7, s + 8, s + 16,
+					  s + z / 2, s + z - 1, s + z, s + z + 8};
+		for (size_t k = 0; k < sizeof(probe) / sizeof(probe[0]); k++)
+			check_dir_address(h, d, probe[k], &checked);
+	}
+	const struct mv_heap_segment *sg = mv_heap_segments(h, &ns);
+	for (size_t k = 0; k < ns; k++)
+		for (uint64_t off = 0; off < 4096; off += 8) {
+			check_dir_address(h, d, sg[k].start - off - 1, &checked);
+			check_dir_address(h, d, sg[k].end + off, &checked);
+		}
+	print_message("%s: %zu chunks, %zu addresses agree\n", name, n,
+		      checked);
+	mv_chunk_dir_destroy(d);
+	mv_heap_destroy(h);
+	mv_program_destroy(p);
+	mv_target_destroy(t);
+}
+
+/* heapfix: every kind of chunk (tcache, fastbin, small and large bins,
+ * mmapped, thread arenas); heapbig: a million of them. */
+static void test_chunk_dir(void **state)
+{
+	(void)state;
+	check_dir_on("heapfix", 50);
+	check_dir_on("heapbig", 1000000);
+}
+
 /* The record is the whole per-object cost besides the table and the
  * chunk bitmap: keep it at 24 bytes. */
 static void test_record_size(void **state)
@@ -282,6 +376,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_interrupt, setup,
 						teardown),
 		cmocka_unit_test(test_record_size),
+		cmocka_unit_test(test_chunk_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
