@@ -1173,6 +1173,10 @@ static void scan_object(struct scan *sc, uint32_t index)
  * before level_end are at depth; the queue is the record array itself,
  * so nothing recurses over target data.  Frees the scan buffer and the
  * visited set (not needed by the report, which allocates its own). */
+#ifndef PREFETCH_AHEAD
+#define PREFETCH_AHEAD 32
+#endif
+
 static struct mv_error *walk_levels(struct mv_walk *w, struct scan *sc,
 				    size_t first, size_t level_end,
 				    uint64_t depth)
@@ -1188,6 +1192,15 @@ static struct mv_error *walk_levels(struct mv_walk *w, struct scan *sc,
 			w->max_depth_seen = depth;
 		sc->depth = depth;
 		sc->cut = w->opt.max_depth && depth >= w->opt.max_depth;
+		/* The queue says which objects come next: start their cache
+		 * misses now, so that they overlap as a program's own walk's
+		 * do (a wide level has far more than the cache holds). */
+		if (i + PREFETCH_AHEAD < w->nobjs) {
+			const void *p = mv_target_peek(
+				w->target, w->objs[i + PREFETCH_AHEAD].addr, 1);
+			if (p)
+				__builtin_prefetch(p);
+		}
 		scan_object(sc, (uint32_t)i);
 		if (sc->err) {
 			err = sc->err;
