@@ -10,6 +10,7 @@
 #include <elf.h> /* core/elf.h, which includes the system's <elf.h> */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,48 @@ bool mv_elf_section(const struct mv_elf *e, const char *name,
 	return true;
 }
 
+/* Without a count, the table can only be read up to the first byte a
+ * header already read puts in a segment: Linux, gdb and ld all place
+ * the bytes of notes and segments after the table. */
+static uint64_t phdrs_before_data(const unsigned char *data, size_t size,
+				  uint64_t phoff)
+{
+	uint64_t bytes = UINT64_MAX;
+	uint64_t n = 0;
+	while (n < PN_XNUM &&
+	       in_bounds(size, phoff, (n + 1) * sizeof(Elf64_Phdr))) {
+		uint64_t end = phoff + (n + 1) * sizeof(Elf64_Phdr);
+		if (end > bytes)
+			break;
+		Elf64_Phdr ph;
+		memcpy(&ph, data + end - sizeof(ph), sizeof(ph));
+		if (ph.p_filesz && ph.p_offset >= end && ph.p_offset < bytes)
+			bytes = ph.p_offset;
+		n++;
+	}
+	return n;
+}
+
+uint64_t mv_elf_phdr_count(const void *data, size_t size,
+			   const Elf64_Ehdr *eh, const char **why)
+{
+	*why = NULL;
+	if (eh->e_phnum != PN_XNUM)
+		return eh->e_phnum;
+	Elf64_Shdr first;
+	if (!eh->e_shoff || eh->e_shentsize != sizeof(first) ||
+	    !in_bounds(size, eh->e_shoff, sizeof(first))) {
+		*why = "there is no section header 0 to hold the count";
+	} else {
+		memcpy(&first, (const unsigned char *)data + eh->e_shoff,
+		       sizeof(first));
+		if (first.sh_info)
+			return first.sh_info;
+		*why = "section header 0 holds no count (sh_info 0)";
+	}
+	return phdrs_before_data(data, size, eh->e_phoff);
+}
+
 static struct mv_error *read_segments(struct mv_elf *e, const Elf64_Ehdr *eh,
 				      Elf64_Phdr **phdrs, size_t *nphdrs)
 {
@@ -118,7 +161,14 @@ static struct mv_error *read_segments(struct mv_elf *e, const Elf64_Ehdr *eh,
 		return mv_error_create(MV_ERR_FORMAT,
 				       "%s: bad program header size %u",
 				       e->path, eh->e_phentsize);
-	size_t n = eh->e_phnum;
+	const char *why;
+	size_t n = mv_elf_phdr_count(e->data, e->size, eh, &why);
+	if (why && !e->partial) /* a partial image has no section headers */
+		elf_warn(e, "%s: e_phnum is PN_XNUM (0xffff) but %s; read "
+			 "the %zu program headers before the first "
+			 "segment's bytes", e->path, why, n);
+	if (n == 0)
+		return NULL;
 	if (!in_bounds(e->size, eh->e_phoff, (uint64_t)n * sizeof(Elf64_Phdr))) {
 		if (e->partial)
 			return NULL;

@@ -81,6 +81,17 @@ bool mv_elf_has_debug_info(const struct mv_elf *e);
  * section sizes), one sentence each; owned by e. */
 size_t mv_elf_warnings(const struct mv_elf *e, const char *const **ret);
 
+/* The number of program headers of the ELF image data[0..size) whose
+ * header is eh: e_phnum, or with extended numbering (e_phnum PN_XNUM,
+ * for 0xffff headers or more) the sh_info of section header 0, which may
+ * be more than the file holds.  When PN_XNUM has no count behind it (no
+ * section header 0, or 0 in its sh_info), *why says which in a phrase
+ * and the count is that of the headers before the first byte of a
+ * segment, at most PN_XNUM; otherwise *why is NULL.  Used by the core
+ * reader too. */
+uint64_t mv_elf_phdr_count(const void *data, size_t size,
+			   const Elf64_Ehdr *eh, const char **why);
+
 /* The CRC-32 used by .gnu_debuglink (zlib's), continued from crc (0 to
  * start). */
 uint32_t mv_elf_crc32(uint32_t crc, const void *data, size_t len);

@@ -580,24 +580,6 @@ static struct mv_error *check_header(const char *path, const uint8_t *map,
 	return NULL;
 }
 
-/* The program header count, which an ELF with 0xffff or more of them
- * keeps in section header 0. */
-static uint64_t phdr_count(struct mv_target *t, const struct core *c,
-			   const Elf64_Ehdr *eh)
-{
-	if (eh->e_phnum != PN_XNUM)
-		return eh->e_phnum;
-	Elf64_Shdr sh;
-	if (eh->e_shentsize != sizeof(sh) ||
-	    in_file(c, eh->e_shoff, sizeof(sh)) < sizeof(sh)) {
-		mv_target_warn(t, "program header count is in a section "
-			       "header that is missing; used %u", PN_XNUM);
-		return PN_XNUM;
-	}
-	memcpy(&sh, c->map + eh->e_shoff, sizeof(sh));
-	return sh.sh_info;
-}
-
 /* Builds the region list: every maximal interval over which the
  * (PT_LOAD, NT_FILE entry) pair is the same, where either exists.  Both
  * lists are sorted and free of overlaps, so one sweep does it. */
@@ -684,10 +666,15 @@ static struct mv_error *load_core(struct mv_target *t)
 	Elf64_Ehdr eh;
 	memcpy(&eh, c->map, sizeof(eh));
 
-	uint64_t phnum = phdr_count(t, c, &eh);
+	const char *why;
+	uint64_t phnum = mv_elf_phdr_count(c->map, c->size, &eh, &why);
 	uint64_t ph_avail = in_file(c, eh.e_phoff, phnum * sizeof(Elf64_Phdr)) /
 			    sizeof(Elf64_Phdr);
-	if (ph_avail < phnum)
+	if (why)
+		mv_target_warn(t, "e_phnum is PN_XNUM (0xffff) but %s; read "
+			       "the %" PRIu64 " program headers before the "
+			       "first segment's bytes", why, phnum);
+	else if (ph_avail < phnum)
 		mv_target_warn(t, "core truncated: %" PRIu64 " of %" PRIu64
 			       " program headers present",
 			       ph_avail, phnum);
@@ -784,7 +771,9 @@ static struct mv_error *load_core(struct mv_target *t)
 	if (!c->have_file_note)
 		mv_target_warn(t, "core has no NT_FILE note: mapped file "
 			       "names are unknown, and memory not in the "
-			       "dump cannot be read from the files");
+			       "dump cannot be read from the files%s",
+			       phnum > PN_XNUM ? " (Linux leaves the note out "
+			       "past 4 MiB, at 65,536 mappings)" : "");
 	if (!c->have_prstatus)
 		mv_target_warn(t, "core has no NT_PRSTATUS note: no threads "
 			       "or registers");
