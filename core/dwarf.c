@@ -123,6 +123,24 @@ static struct mv_error *libdwarf_ready(void)
 	return NULL;
 }
 
+/* zlib's uncompress(), to check compressed line tables (-gz, Debian's
+ * debug files) before libdwarf reads them.  Taken with dlopen from the
+ * libz.so.1 that libdwarf.so.1 itself links, so that the build needs no
+ * zlib headers; the prototype is zlib 1.x's, with its typedefs spelt
+ * out (Bytef, uLongf, uLong). */
+typedef int zlib_uncompress_fn(unsigned char *dest, unsigned long *dest_len,
+			       const unsigned char *src,
+			       unsigned long src_len);
+static zlib_uncompress_fn *zlib_uncompress;
+static pthread_once_t zlib_once = PTHREAD_ONCE_INIT;
+
+static void zlib_load(void)
+{
+	void *h = dlopen("libz.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (h)
+		zlib_uncompress = (zlib_uncompress_fn *)dlsym(h, "uncompress");
+}
+
 /* From here on, every dwarf_* call goes through the table. */
 #define dwarf_dealloc_die (libdwarf.dwarf_dealloc_die)
 #define dwarf_dealloc_attribute (libdwarf.dwarf_dealloc_attribute)
@@ -427,6 +445,12 @@ struct mv_dwarf {
 	 * tables are checked here before libdwarf reads them (see
 	 * line_table_ok).  NULL if it could not be opened. */
 	struct mv_elf *elf;
+	/* .debug_line as line_table_ok reads it: in the mapping, or
+	 * inflated into line_copy if it is compressed. */
+	const uint8_t *line;
+	size_t line_size;
+	uint8_t *line_copy;
+	bool line_tried;
 	uint64_t bias;
 	char *path;
 	struct arena arena;
@@ -782,9 +806,15 @@ static bool cu_contains(struct mv_dwarf *d, uint32_t index, uint64_t pc)
  * (found by fuzzing) makes it read a wild pointer and crash.  The header
  * is checked here first, over the file's own bytes, and a unit whose
  * header is not plainly sound gets no file names (types do not need
- * them: only decl_file is lost).  Compressed sections cannot be read
- * here and are handed to libdwarf unchecked; so are files our reader
- * cannot open, which then get no file names at all. */
+ * them: only decl_file is lost).  A compressed .debug_line (-gz,
+ * SHF_COMPRESSED; or -gz=zlib-gnu's .zdebug_line) is inflated with zlib
+ * first, at most MAX_LINE_INFLATE bytes; a file our reader cannot open
+ * gets no file names at all. */
+
+/* Inflating more for a check than a real line table needs (libc's is
+ * 1 MB) is refused; so is more than zlib's best ratio, 1032:1. */
+#define MAX_LINE_INFLATE (256u << 20)
+#define ZLIB_MAX_RATIO 1032
 
 struct lcur {
 	const uint8_t *p, *end;
@@ -842,39 +872,98 @@ static void lc_string(struct lcur *c)
 	}
 }
 
-/* A section's bytes and its (uncompressed) size; *compressed if it is
- * SHF_COMPRESSED (it then starts with an Elf64_Chdr, ch_type 1). */
-static bool section_bytes(const struct mv_elf *e, const char *name,
-			  const uint8_t **data, size_t *size,
-			  bool *compressed)
+/* A DWARF section (name without its dot: "debug_line") as stored, and
+ * its uncompressed size.  Compressed: SHF_COMPRESSED, whose bytes start
+ * with an Elf64_Chdr, or the older .zdebug_NAME, which starts with
+ * "ZLIB" and the size in big-endian; zdata is then the zlib stream. */
+struct dsec {
+	const uint8_t *zdata;
+	size_t zsize;
+	uint64_t size;
+	const uint8_t *data; /* uncompressed bytes, if not compressed */
+};
+
+static bool dwarf_section(const struct mv_elf *e, const char *name,
+			  struct dsec *s)
 {
-	const void *d;
+	char full[32];
+	const void *v;
 	size_t n;
-	*compressed = false;
-	if (!mv_elf_section(e, name, &d, &n)) {
-		*data = NULL;
-		*size = 0;
-		return false;
-	}
-	*data = d;
-	*size = n;
-	/* A line table of unit_length 1 cannot exist, so this is a Chdr.
-	 * Copied out: sections need not be aligned in the file. */
-	Elf64_Chdr ch;
-	if (n >= sizeof(ch)) {
-		memcpy(&ch, d, sizeof(ch));
-		if (ch.ch_type == ELFCOMPRESS_ZLIB) {
-			*compressed = true;
-			*size = ch.ch_size;
+	memset(s, 0, sizeof(*s));
+	snprintf(full, sizeof(full), ".%s", name);
+	if (mv_elf_section(e, full, &v, &n)) {
+		const uint8_t *p = v;
+		Elf64_Chdr ch;
+		if (!(mv_elf_section_flags(e, full) & SHF_COMPRESSED)) {
+			s->data = p;
+			s->size = n;
+			return true;
 		}
+		if (n < sizeof(ch))
+			return false;
+		/* Copied out: sections need not be aligned in the file. */
+		memcpy(&ch, p, sizeof(ch));
+		if (ch.ch_type != ELFCOMPRESS_ZLIB)
+			return false;
+		s->zdata = p + sizeof(ch);
+		s->zsize = n - sizeof(ch);
+		s->size = ch.ch_size;
+		return true;
 	}
+	snprintf(full, sizeof(full), ".z%s", name);
+	if (!mv_elf_section(e, full, &v, &n))
+		return false;
+	const uint8_t *p = v;
+	if (n < 12 || memcmp(p, "ZLIB", 4))
+		return false;
+	for (int i = 4; i < 12; i++)
+		s->size = s->size << 8 | p[i];
+	s->zdata = p + 12;
+	s->zsize = n - 12;
 	return true;
+}
+
+/* .debug_line's bytes, inflated once per file if compressed; NULL if
+ * there is none, or it does not inflate to its stated size. */
+static const uint8_t *line_section(struct mv_dwarf *d, size_t *size)
+{
+	if (d->line_tried) {
+		*size = d->line_size;
+		return d->line;
+	}
+	d->line_tried = true;
+	*size = 0;
+	struct dsec s;
+	if (!d->elf || !dwarf_section(d->elf, "debug_line", &s))
+		return NULL;
+	if (s.data) {
+		d->line = s.data;
+		d->line_size = *size = s.size;
+		return d->line;
+	}
+	pthread_once(&zlib_once, zlib_load);
+	if (!zlib_uncompress || !s.size || s.size > MAX_LINE_INFLATE ||
+	    s.size / ZLIB_MAX_RATIO > s.zsize)
+		return NULL;
+	d->line_copy = malloc(s.size);
+	if (!d->line_copy)
+		return NULL; /* no file names; types still load */
+	unsigned long got = s.size;
+	if (zlib_uncompress(d->line_copy, &got, s.zdata, s.zsize) != 0 ||
+	    got != s.size) {
+		free(d->line_copy);
+		d->line_copy = NULL;
+		return NULL;
+	}
+	d->line = d->line_copy;
+	d->line_size = *size = s.size;
+	return d->line;
 }
 
 /* One v5 directory or file-name entry field; false if its form is one
  * we do not check (libdwarf then never sees the table). */
 static bool lc_field(struct lcur *c, uint64_t form, size_t offsz,
-		     size_t line_str, size_t str, uint64_t *value)
+		     uint64_t line_str, uint64_t str, uint64_t *value)
 {
 	*value = 0;
 	switch (form) {
@@ -916,17 +1005,14 @@ static bool lc_field(struct lcur *c, uint64_t form, size_t offsz,
 /* Whether the line table header at off is sound enough for libdwarf. */
 static bool line_table_ok(struct mv_dwarf *d, uint64_t off)
 {
-	const uint8_t *sec, *unused;
-	size_t size, line_str, str;
-	bool compressed, c2;
-	if (!d->elf)
+	size_t size;
+	const uint8_t *sec = line_section(d, &size);
+	if (!sec)
 		return false;
-	if (!section_bytes(d->elf, ".debug_line", &sec, &size, &compressed))
-		return false;
-	if (compressed)
-		return true; /* cannot check: trusted (see above) */
-	section_bytes(d->elf, ".debug_line_str", &unused, &line_str, &c2);
-	section_bytes(d->elf, ".debug_str", &unused, &str, &c2);
+	struct dsec s;
+	uint64_t line_str = dwarf_section(d->elf, "debug_line_str", &s)
+				    ? s.size : 0;
+	uint64_t str = dwarf_section(d->elf, "debug_str", &s) ? s.size : 0;
 	if (off >= size)
 		return false;
 	struct lcur c = {sec + off, sec + size, false};
@@ -2204,6 +2290,7 @@ void mv_dwarf_destroy(struct mv_dwarf *d)
 			shim_free_error(NULL, err);
 	}
 	mv_elf_destroy(d->elf);
+	free(d->line_copy);
 	free(d->path);
 	free(d);
 }

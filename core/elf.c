@@ -108,6 +108,12 @@ bool mv_elf_section(const struct mv_elf *e, const char *name,
 	return true;
 }
 
+uint64_t mv_elf_section_flags(const struct mv_elf *e, const char *name)
+{
+	const Elf64_Shdr *sh = find_section(e, name);
+	return sh ? sh->sh_flags : 0;
+}
+
 /* Without a count, the table can only be read up to the first byte a
  * header already read puts in a segment: Linux, gdb and ld all place
  * the bytes of notes and segments after the table. */
@@ -479,7 +485,11 @@ static struct mv_error *parse(struct mv_elf *e)
 		goto out;
 	find_debuglink(e);
 	find_pie_flag(e);
+	/* .zdebug_info: the older GNU compressed form (-gz=zlib-gnu),
+	 * which libdwarf reads too. */
 	const Elf64_Shdr *info = find_section(e, ".debug_info");
+	if (!info)
+		info = find_section(e, ".zdebug_info");
 	e->has_debug_info = info && info->sh_type != SHT_NOBITS &&
 			    info->sh_size > 0 &&
 			    in_bounds(e->size, info->sh_offset, info->sh_size);

@@ -64,6 +64,9 @@ size_t mv_elf_loads(const struct mv_elf *e,
  * lie outside the file. */
 bool mv_elf_section(const struct mv_elf *e, const char *name,
 		    const void **data, size_t *size);
+/* The sh_flags of the first section called name, 0 if there is none.
+ * With SHF_COMPRESSED, mv_elf_section's bytes start with an Elf64_Chdr. */
+uint64_t mv_elf_section_flags(const struct mv_elf *e, const char *name);
 /* Named symbols of .symtab and .dynsym (without section and file
  * symbols), in file order. */
 size_t mv_elf_symbols(const struct mv_elf *e,
@@ -75,7 +78,7 @@ const char *mv_elf_build_id(const struct mv_elf *e);
 /* .gnu_debuglink: the debug file's name and its CRC-32. */
 bool mv_elf_debuglink(const struct mv_elf *e, const char **name,
 		      uint32_t *crc);
-/* True if .debug_info has contents in this file. */
+/* True if .debug_info (or .zdebug_info) has contents in this file. */
 bool mv_elf_has_debug_info(const struct mv_elf *e);
 /* Problems found in a file that was still usable (bad symbol names, odd
  * section sizes), one sentence each; owned by e. */
