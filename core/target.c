@@ -42,9 +42,15 @@ bool mv_target_warn(struct mv_target *t, const char *fmt, ...)
 
 long mv_target_region_index(const struct mv_target *t, uint64_t address)
 {
+	size_t h = t->region_hint;
+	if (h < t->nregions && t->regions[h].start <= address &&
+	    address < t->regions[h].end)
+		return (long)h;
 	size_t i = mv_target_region_after(t, address);
-	if (i < t->nregions && t->regions[i].start <= address)
+	if (i < t->nregions && t->regions[i].start <= address) {
+		((struct mv_target *)t)->region_hint = i;
 		return (long)i;
+	}
 	return -1;
 }
 
@@ -609,6 +615,14 @@ const void *mv_target_peek(struct mv_target *t, uint64_t address,
 	if (!t || !len || !t->ops->peek || clamp_len(address, len) != len)
 		return NULL;
 	return t->ops->peek(t, address, len);
+}
+
+const void *mv_target_peek_stable(struct mv_target *t, uint64_t address,
+				  size_t len)
+{
+	if (!t || t->has_cache)
+		return NULL;
+	return mv_target_peek(t, address, len);
 }
 
 bool mv_target_is_mapped(struct mv_target *t, uint64_t address)

@@ -14,11 +14,13 @@
 #include <string.h>
 
 #include "heap_internal.h"
+#include "target.h"
 #include "walk.h"
 
 #define PLAN_MAX_NEST 16      /* types nested by value, bounded */
 #define PATH_MAX_NEST 24      /* label path entries */
 #define READ_WINDOW (1u << 20) /* bytes read at once from big arrays */
+#define LOAD_WINDOW ((uint64_t)64 << 10) /* mapped window kept by load() */
 #define INTERIOR_BIT 0x80000000u
 #define NO_PLAN UINT32_MAX
 
@@ -636,6 +638,9 @@ struct scan {
 	 * reads the target, which may recycle a peeked buffer). */
 	uint8_t *buf;
 	size_t buf_cap;
+	/* A window of a stable mapping (see load). */
+	const uint8_t *win;
+	uint64_t win_start, win_len;
 	struct mv_error *err;
 };
 
@@ -826,6 +831,19 @@ static uint64_t obj_type_bytes(struct mv_walk *w, const struct mv_walk_obj *o)
 	return pl->size * o->count;
 }
 
+/* Starts the cache miss of the object at addr, if its bytes are mapped
+ * (load()'s window answers without a lookup when it holds them). */
+static void prefetch_object(struct scan *sc, uint64_t addr)
+{
+	const void *p;
+	if (addr - sc->win_start < sc->win_len)
+		p = sc->win + (addr - sc->win_start);
+	else
+		p = mv_target_peek(sc->w->target, addr, 1);
+	if (p)
+		__builtin_prefetch(p);
+}
+
 /* Handles one pointer found in the object being scanned.  plan is what
  * it points to; len is a hinted element count (0: none). */
 static void follow(struct scan *sc, uint64_t value, uint32_t plan,
@@ -849,11 +867,8 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 	 * common case needs no region lookup. */
 	/* Start fetching the object now, so that its cache miss overlaps
 	 * the chunk lookup's instead of following it. */
-	if (pl->kind == MV_WALK_TYPED) {
-		const void *hp = mv_target_peek(w->target, value, 1);
-		if (hp)
-			__builtin_prefetch(hp);
-	}
+	if (pl->kind == MV_WALK_TYPED)
+		prefetch_object(sc, value);
 	size_t cidx = SIZE_MAX;
 	bool in_chunk = w->opt.find_chunk &&
 			w->opt.find_chunk(w->opt.chunk_arg, value, &ch, &cidx);
@@ -969,20 +984,46 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 		sc->err = add_edge(sc, (uint32_t)(w->nobjs - 1), guess);
 }
 
-/* Reads count elements of size bytes at addr into sc->buf; returns how
- * many whole bytes were readable. */
-static size_t load(struct scan *sc, uint64_t addr, size_t len)
+/* The bytes [addr, addr + len): *got says how many were readable.
+ * From a window of the target's stable mapping when they fall inside
+ * one (a core: no copy, no lookup), else copied into sc->buf, which the
+ * next load may reuse. */
+static const uint8_t *load(struct scan *sc, uint64_t addr, size_t len,
+			   size_t *got)
 {
+	if (addr - sc->win_start < sc->win_len &&
+	    sc->win_len - (addr - sc->win_start) >= len) {
+		*got = len;
+		return sc->win + (addr - sc->win_start);
+	}
+	/* A window of 64 KiB, or of the page where a region is smaller. */
+	for (uint64_t span = LOAD_WINDOW; span >= MV_PAGE_SIZE &&
+					  len <= span / 2; span /= 16) {
+		uint64_t start = addr & ~(span - 1);
+		if (start + span < addr + len)
+			break;
+		const uint8_t *p = mv_target_peek_stable(sc->w->target, start,
+							 (size_t)span);
+		if (p) {
+			sc->win = p;
+			sc->win_start = start;
+			sc->win_len = span;
+			*got = len;
+			return p + (addr - start);
+		}
+	}
 	if (sc->buf_cap < len) {
 		uint8_t *b = realloc(sc->buf, len);
 		if (!b) {
 			sc->err = mv_enomem;
-			return 0;
+			*got = 0;
+			return NULL;
 		}
 		sc->buf = b;
 		sc->buf_cap = len;
 	}
-	return mv_target_read_partial(sc->w->target, addr, sc->buf, len);
+	*got = mv_target_read_partial(sc->w->target, addr, sc->buf, len);
+	return sc->buf;
 }
 
 static void scan_plan(struct scan *sc, const struct mv_walk_plan *pl,
@@ -1060,7 +1101,8 @@ static void scan_elements(struct scan *sc, const struct mv_walk_plan *pl,
 			n = 1;
 		}
 		uint64_t at = addr + e * size;
-		size_t got = load(sc, at, want);
+		size_t got;
+		const uint8_t *bytes = load(sc, at, want, &got);
 		if (sc->err)
 			return;
 		if (got < want && !sc->find)
@@ -1075,7 +1117,7 @@ static void scan_elements(struct scan *sc, const struct mv_walk_plan *pl,
 							: (size_t)size;
 			/* A scan may reload sc->buf (FAM elements do not,
 			 * they come after), so work on the bytes now. */
-			scan_plan(sc, pl, sc->buf + off, avail, at + off);
+			scan_plan(sc, pl, bytes + off, avail, at + off);
 		}
 		if (got < want)
 			return;
@@ -1094,13 +1136,15 @@ static void scan_words(struct scan *sc, uint64_t addr, uint64_t len)
 		size_t want = end - a < READ_WINDOW ? (size_t)(end - a)
 						    : READ_WINDOW;
 		want &= ~(size_t)7;
-		size_t got = load(sc, a, want) & ~(size_t)7;
+		size_t got;
+		const uint8_t *bytes = load(sc, a, want, &got);
+		got &= ~(size_t)7;
 		if (sc->err)
 			return;
 		for (size_t off = 0; off < got && !sc->err && !sc->found;
 		     off += 8) {
 			uint64_t v;
-			memcpy(&v, sc->buf + off, 8);
+			memcpy(&v, bytes + off, 8);
 			struct mv_chunk ch;
 			size_t ci;
 			if (v < 4096 || !w->opt.find_chunk ||
@@ -1148,8 +1192,10 @@ static void scan_object(struct scan *sc, uint32_t index)
 			 * labelled with the member's path. */
 			for (uint64_t e = 0; e < o.count && !sc->err &&
 					     !sc->found; e++) {
-				size_t got = load(sc, fam + e * s->stride,
-						  (size_t)s->stride);
+				size_t got;
+				const uint8_t *bytes = load(
+					sc, fam + e * s->stride,
+					(size_t)s->stride, &got);
 				if (got < s->stride) {
 					if (!sc->find)
 						w->problems[MV_PROB_TRUNCATED]++;
@@ -1159,7 +1205,7 @@ static void scan_object(struct scan *sc, uint32_t index)
 				sc->npath = 1;
 				sc->path[0].slot = s;
 				sc->path[0].index = e;
-				scan_plan(sc, s->sub, sc->buf, got,
+				scan_plan(sc, s->sub, bytes, got,
 					  fam + e * s->stride);
 				sc->npath = 0;
 			}
@@ -1195,12 +1241,8 @@ static struct mv_error *walk_levels(struct mv_walk *w, struct scan *sc,
 		/* The queue says which objects come next: start their cache
 		 * misses now, so that they overlap as a program's own walk's
 		 * do (a wide level has far more than the cache holds). */
-		if (i + PREFETCH_AHEAD < w->nobjs) {
-			const void *p = mv_target_peek(
-				w->target, w->objs[i + PREFETCH_AHEAD].addr, 1);
-			if (p)
-				__builtin_prefetch(p);
-		}
+		if (i + PREFETCH_AHEAD < w->nobjs)
+			prefetch_object(sc, w->objs[i + PREFETCH_AHEAD].addr);
 		scan_object(sc, (uint32_t)i);
 		if (sc->err) {
 			err = sc->err;
@@ -1571,6 +1613,16 @@ struct mv_error *mv_chunk_dir_create(struct mv_heap *h,
 	return NULL;
 }
 
+/* Bits set in x, without the popcnt instruction Debian's baseline
+ * x86-64 may lack (the builtin then calls libgcc). */
+static inline unsigned popcount64(uint64_t x)
+{
+	x -= (x >> 1) & 0x5555555555555555ull;
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
 /* The chunk of a plain bit: its size is the distance to the next start
  * bit (within DIR_SCAN_WORDS words; 0 if further). */
 static uint64_t plain_size(const struct dir_seg *s, size_t k, unsigned b)
@@ -1603,8 +1655,7 @@ static size_t dir_seg_find(const struct dir_seg *s, uint64_t address,
 	b = 63 - (unsigned)__builtin_clzll(m);
 	*word = k;
 	*bit = b;
-	return s->rank[k] + (size_t)__builtin_popcountll(
-				    s->w[k].starts & ((1ull << b) - 1));
+	return s->rank[k] + popcount64(s->w[k].starts & ((1ull << b) - 1));
 }
 
 bool mv_chunk_dir_find(void *dir, uint64_t address, struct mv_chunk *ret,
@@ -1636,7 +1687,7 @@ bool mv_chunk_dir_find(void *dir, uint64_t address, struct mv_chunk *ret,
 			ret->start = start;
 			ret->mem = start + 16;
 			ret->size = size;
-			ret->usable = mv_heap_usable(size, MV_CHUNK_IN_USE);
+			ret->usable = size - 8; /* mv_heap_usable: in use */
 			ret->flags = MV_CHUNK_IN_USE;
 			ret->arena = s->arena;
 			*index = i;
