@@ -385,6 +385,28 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 				    const char *spec, bool by_size,
 				    int64_t max_objects);
 
+/* A heap index stopped at --max-heap-chunks: blocks held only from the
+ * chunks past it look lost, so the answer says so first. */
+#define LIMIT_EFFECT "; blocks held only from chunks past it count as " \
+		     "unreachable here"
+
+static void text_limit_note(struct mv_cmd_ctx *ctx, struct mv_heap *h)
+{
+	const char *limit = mv_heap_limit_note(h);
+	if (limit)
+		mv_out(ctx, "[PARTIAL] %s%s\n", limit, LIMIT_EFFECT);
+}
+
+static void json_limit_note(struct mv_json *j, struct mv_heap *h)
+{
+	const char *limit = mv_heap_limit_note(h);
+	char buf[512];
+	if (limit) {
+		snprintf(buf, sizeof(buf), "%s%s", limit, LIMIT_EFFECT);
+		mv_json_string(j, buf);
+	}
+}
+
 /* gc polls every 64k words scanned: report progress on the way. */
 static struct mv_error *poll_ctx(void *arg)
 {
@@ -423,7 +445,7 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	if (mv_opt_flag(ctx, "no-symbols"))
 		ho.flags |= MV_HEAP_IGNORE_SYMBOLS;
 	struct mv_heap *h;
-	if ((err = mv_heap_open_with(s->program, &ho, s->poll, &h)))
+	if ((err = mv_session_open_heap(ctx, &ho, &h)))
 		return err;
 	struct mv_gc gc;
 	struct mv_gc_options go = {.poll = poll_ctx, .poll_arg = ctx};
@@ -475,6 +497,8 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 		mv_json_string(&j, "gc");
 		mv_json_key(&j, "heap");
 		mv_json_string(&j, mv_heap_description(h));
+		mv_json_key(&j, "partial");
+		mv_json_bool(&j, mv_heap_limit_note(h) != NULL);
 		mv_json_key(&j, "unreachable");
 		mv_json_uint(&j, unreachable);
 		mv_json_key(&j, "summary");
@@ -638,6 +662,7 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 		mv_json_uint(&j, cut);
 		mv_json_key(&j, "notes");
 		mv_json_begin_array(&j);
+		json_limit_note(&j, h);
 		for (size_t i = 0; i < nh; i++)
 			mv_json_string(&j, hnotes[i]);
 		for (size_t i = 0; i < ng; i++)
@@ -654,6 +679,7 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	       gc.n, (unsigned long long)gc.root_bytes,
 	       (unsigned long long)gc.heap_bytes,
 	       (unsigned long long)gc.threads, gc.threads == 1 ? "" : "s");
+	text_limit_note(ctx, h);
 	mv_out(ctx, "\nLEAK SUMMARY (as valgrind's memcheck counts; bytes are "
 		    "usable sizes)\n");
 	for (size_t o = 0; o < 4; o++)
@@ -724,13 +750,14 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 			mv_out(ctx, "  %s\n", gnotes[i]);
 	}
 	mv_out(ctx, "\ngc: %llu unreachable objects (%llu definitely + %llu "
-		    "indirectly lost), %llu of them in %llu cycle%s\n",
+		    "indirectly lost), %llu of them in %llu cycle%s%s\n",
 	       (unsigned long long)unreachable,
 	       (unsigned long long)gc.count[MV_GC_DEFINITE],
 	       (unsigned long long)gc.count[MV_GC_INDIRECT],
 	       (unsigned long long)gc.cyclic_objects,
 	       (unsigned long long)gc.cyclic_sccs,
-	       gc.cyclic_sccs == 1 ? "" : "s");
+	       gc.cyclic_sccs == 1 ? "" : "s",
+	       mv_heap_limit_note(h) ? " [PARTIAL: --max-heap-chunks]" : "");
 	err = mv_buf_error(&ctx->out);
 out:
 	if (made_tmp)
@@ -751,6 +778,7 @@ static const struct mv_option gc_options[] = {
 	 "--show-reachable: every block)", NULL, NULL},
 	{"max-blocks", 0, MV_OPT_INT, "N", "at most N blocks with --blocks "
 	 "(0: all)", "1000", NULL},
+	MV_OPTION_MAX_HEAP_CHUNKS,
 	{"show-reachable", 0, MV_OPT_FLAG, NULL,
 	 "also group and list the still reachable blocks", NULL, NULL},
 	{"dot", 0, MV_OPT_STRING, "FILE",
@@ -940,6 +968,8 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 		mv_json_string(&j, "gc");
 		mv_json_key(&j, "heap");
 		mv_json_string(&j, mv_heap_description(gc->heap));
+		mv_json_key(&j, "partial");
+		mv_json_bool(&j, mv_heap_limit_note(gc->heap) != NULL);
 		mv_json_key(&j, "refcount");
 		mv_json_begin_object(&j);
 		mv_json_key(&j, "type");
@@ -1005,6 +1035,7 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 		mv_json_end_array(&j);
 		mv_json_key(&j, "notes");
 		mv_json_begin_array(&j);
+		json_limit_note(&j, gc->heap);
 		for (size_t i = 0; i < nh; i++)
 			mv_json_string(&j, hnotes[i]);
 		for (size_t i = 0; i < ng; i++)
@@ -1025,6 +1056,7 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 	       (unsigned long long)rc.size, (unsigned long long)rc.chunk_size,
 	       field, rc.count_size, (unsigned long long)rc.count_off,
 	       rc.nptr, rc.nptr == 1 ? "" : "s");
+	text_limit_note(ctx, gc->heap);
 	mv_out(ctx, "\n%zu object%s of the type:\n", rc.n, rc.n == 1 ? "" : "s");
 	for (int h = 0; h < MV_RC_HOW_COUNT_; h++)
 		if (rc.how[h] || h == MV_RC_TYPED)

@@ -15,6 +15,15 @@ static struct mv_error *poll_ctx(void *arg)
 	return mv_ctx_poll(arg);
 }
 
+/* graph.c: mv_graph_path_to bounded to max_objects chunks scanned (0: no
+ * bound); *visited says how many were, *hit_max whether it stopped
+ * there without an answer.  Belongs in walk.h next to mv_graph_path_to. */
+struct mv_error *mv_graph_path_to_max(struct mv_program *p, struct mv_heap *h,
+				      uint64_t target, uint64_t max_objects,
+				      struct mv_path_hop **ret, size_t *nret,
+				      uint64_t *visited, bool *hit_max,
+				      mv_walk_poll_fn poll, void *poll_arg);
+
 /* ---- graph ---- */
 
 struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
@@ -67,12 +76,16 @@ struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
 	uint64_t guessed = 0;
 	for (size_t i = 0; i < w->nedges; i++)
 		guessed += w->edges[i].guess;
+	const char *limit = su.heap ? mv_heap_limit_note(su.heap) : NULL;
 	mv_out(ctx, "graph of %s: %zu nodes, %zu edges (%llu guessed)%s\n",
 	       ctx->pos[0], w->nobjs, w->nedges, (unsigned long long)guessed,
-	       w->hit_max_objects || w->hit_max_depth || w->interrupted
+	       w->hit_max_objects || w->hit_max_depth || w->interrupted ||
+			       limit
 		       ? " [PARTIAL: limits reached, see --max-objects, "
-			 "--max-depth]"
+			 "--max-depth, --max-heap-chunks]"
 		       : "");
+	if (limit)
+		mv_out(ctx, "  note: %s\n", limit);
 	if (json)
 		mv_out(ctx, "  JSON: %s\n", json);
 	if (dot && !made_tmp)
@@ -114,6 +127,7 @@ static const struct mv_option graph_options[] = {
 	{"max-depth", 0, MV_OPT_INT, "N",
 	 "follow at most N pointers from the root (0: no limit)", "0",
 	 NULL},
+	MV_OPTION_MAX_HEAP_CHUNKS,
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
@@ -272,6 +286,7 @@ struct refs {
 	uint64_t lo;
 	uint64_t count;
 	uint64_t max;
+	struct mv_error *err; /* of writing the output */
 };
 
 static bool on_ref(void *arg, const struct mv_ref *r)
@@ -283,6 +298,11 @@ static bool on_ref(void *arg, const struct mv_ref *r)
 		ref_json(R->ctx->session->program, r, R->lo, &R->j);
 	else
 		ref_text(R->ctx->session->program, r, R->lo, &R->ctx->out);
+	/* With --max 0 the list is as long as memory has referrers: it
+	 * goes out as it comes instead of piling up. */
+	if (R->ctx->out.len >= (64u << 10) &&
+	    (R->err = mv_out_flush(R->ctx)))
+		return false;
 	return true;
 }
 
@@ -290,12 +310,12 @@ static struct mv_error *open_heap(struct mv_cmd_ctx *ctx,
 				  struct mv_heap **h, char *note,
 				  size_t note_size)
 {
-	struct mv_error *err =
-		mv_heap_open(ctx->session->program, ctx->session->poll, h);
+	struct mv_error *err = mv_session_open_heap(ctx, NULL, h);
 	if (!err)
 		return NULL;
 	if (mv_error_code(err) == MV_ERR_INTERRUPTED ||
-	    mv_error_code(err) == MV_ERR_NOMEM)
+	    mv_error_code(err) == MV_ERR_NOMEM ||
+	    mv_error_code(err) == MV_ERR_USAGE)
 		return err;
 	snprintf(note, note_size, "no heap model: %s", mv_error_message(err));
 	mv_error_destroy(err);
@@ -305,6 +325,10 @@ static struct mv_error *open_heap(struct mv_cmd_ctx *ctx,
 
 struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 {
+	int64_t max = mv_opt_num(ctx, "max");
+	if (max < 0)
+		return mv_error_create(MV_ERR_USAGE,
+				       "--max takes a count >= 0");
 	uint64_t addr, size;
 	struct mv_error *err = target_address(ctx, &addr, &size);
 	if (err)
@@ -322,8 +346,8 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 	uint64_t hi = in_chunk ? ch.mem + (ch.usable ? ch.usable : 1)
 			       : addr + size;
 	struct refs R = {.ctx = ctx, .lo = lo};
-	int64_t max = mv_opt_num(ctx, "max");
 	R.max = max > 0 ? (uint64_t)max : UINT64_MAX;
+	const char *limit = h ? mv_heap_limit_note(h) : NULL;
 	if (ctx->json) {
 		mv_json_init(&R.j, &ctx->out, false);
 		mv_json_begin_object(&R.j);
@@ -344,35 +368,49 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 	}
 	err = mv_graph_referrers(ctx->session->program, h, lo, hi, on_ref, &R,
 				 poll_ctx, ctx);
-	bool interrupted = err && mv_error_code(err) == MV_ERR_INTERRUPTED;
+	if (!err && R.err)
+		err = R.err;
+	bool interrupted = err && mv_error_code(err) == MV_ERR_INTERRUPTED &&
+			   !R.err;
 	if (interrupted) {
 		mv_error_destroy(err);
 		err = NULL;
 	}
+	uint64_t shown = R.count < R.max ? R.count : R.max;
 	if (!err) {
 		if (ctx->json) {
 			mv_json_end_array(&R.j);
 			mv_json_key(&R.j, "count");
 			mv_json_uint(&R.j, R.count);
 			mv_json_key(&R.j, "shown");
-			mv_json_uint(&R.j, R.count < R.max ? R.count : R.max);
+			mv_json_uint(&R.j, shown);
+			mv_json_key(&R.j, "max");
+			mv_json_uint(&R.j, R.max == UINT64_MAX ? 0 : R.max);
 			mv_json_key(&R.j, "partial");
-			mv_json_bool(&R.j, interrupted);
+			mv_json_bool(&R.j, interrupted || limit);
 			mv_json_key(&R.j, "notes");
 			mv_json_begin_array(&R.j);
 			if (*note)
 				mv_json_string(&R.j, note);
+			if (limit)
+				mv_json_string(&R.j, limit);
 			mv_json_end_array(&R.j);
 			mv_json_end_object(&R.j);
 			mv_out(ctx, "\n");
 		} else {
 			mv_out(ctx, "%llu referrers%s%s\n",
 			       (unsigned long long)R.count,
-			       R.count > R.max ? " (more than --max shown)"
-					       : "",
-			       interrupted ? " so far (interrupted)" : "");
+			       interrupted ? " so far (interrupted)" : "",
+			       limit ? " [PARTIAL]" : "");
+			if (R.count > shown)
+				mv_out(ctx, "  note: %llu listed (--max %llu): "
+					    "lift with --max 0\n",
+				       (unsigned long long)shown,
+				       (unsigned long long)R.max);
 			if (*note)
 				mv_out(ctx, "  note: %s\n", note);
+			if (limit)
+				mv_out(ctx, "  note: %s\n", limit);
 		}
 		err = mv_buf_error(&ctx->out);
 	}
@@ -382,8 +420,9 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 }
 
 static const struct mv_option referrers_options[] = {
-	{"max", 0, MV_OPT_INT, "N", "list at most N referrers (all are "
-	 "counted)", "1000", NULL},
+	{"max", 0, MV_OPT_INT, "N", "list at most N referrers, all are "
+	 "counted (0: list all)", "1000", NULL},
+	MV_OPTION_MAX_HEAP_CHUNKS,
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
@@ -402,7 +441,13 @@ const struct mv_command mv_command_referrers = {
 		"stack pointer up, and the threads' registers. Each "
 		"referrer is shown with what holds it: symbol and offset "
 		"for globals, chunk and offset for heap words, thread for "
-		"stacks and registers.",
+		"stacks and registers.\n\n"
+		"Memory stays bounded: target memory is read through one "
+		"256 KiB window, the heap index holds at most "
+		"--max-heap-chunks chunks (chunks past it are not searched, "
+		"and the answer says so), and at most --max referrers are "
+		"kept for the listing. The scan reads every byte it names "
+		"once; Ctrl-C stops it with the referrers found so far.",
 	.options = referrers_options,
 	.min_pos = 1,
 	.max_pos = 1,
@@ -444,6 +489,10 @@ static void root_name(struct mv_program *p, const struct mv_ref *r,
 
 struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 {
+	int64_t max = mv_opt_num(ctx, "max-objects");
+	if (max < 0)
+		return mv_error_create(MV_ERR_USAGE,
+				       "--max-objects takes a count >= 0");
 	uint64_t addr, size;
 	struct mv_error *err = target_address(ctx, &addr, &size);
 	if (err)
@@ -456,12 +505,21 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 		return mv_error_create(MV_ERR_NOT_FOUND, "%s", note);
 	struct mv_path_hop *hops;
 	size_t n;
+	uint64_t visited;
+	bool hit_max;
 	struct mv_program *p = ctx->session->program;
-	err = mv_graph_path_to(p, h, addr, &hops, &n, poll_ctx, ctx);
+	err = mv_graph_path_to_max(p, h, addr, (uint64_t)max, &hops, &n,
+				   &visited, &hit_max, poll_ctx, ctx);
 	if (err) {
 		mv_heap_destroy(h);
 		return err;
 	}
+	const char *limit = mv_heap_limit_note(h);
+	char cut[160] = "";
+	if (hit_max)
+		snprintf(cut, sizeof(cut), "no path found within %lld objects "
+			 "(--max-objects %lld): lift with --max-objects 0",
+			 (long long)max, (long long)max);
 	struct mv_buf name;
 	mv_buf_init(&name);
 	if (ctx->json) {
@@ -474,6 +532,12 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 		mv_json_address(&j, addr);
 		mv_json_key(&j, "found");
 		mv_json_bool(&j, n > 0);
+		mv_json_key(&j, "partial");
+		mv_json_bool(&j, !n && (hit_max || limit));
+		mv_json_key(&j, "objects_visited");
+		mv_json_uint(&j, visited);
+		mv_json_key(&j, "max_objects");
+		mv_json_uint(&j, (uint64_t)max);
 		mv_json_key(&j, "chain");
 		mv_json_begin_array(&j);
 		for (size_t i = 0; i < n; i++) {
@@ -514,9 +578,18 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 		mv_json_string(&j, "edges are words that hold chunk "
 				   "addresses (no types): a chain may pass "
 				   "through stale data");
+		if (*cut)
+			mv_json_string(&j, cut);
+		if (limit)
+			mv_json_string(&j, limit);
 		mv_json_end_array(&j);
 		mv_json_end_object(&j);
 		mv_out(ctx, "\n");
+	} else if (!n && *cut) {
+		mv_out(ctx, "[PARTIAL] %s\n", cut);
+	} else if (!n && limit) {
+		mv_out(ctx, "[PARTIAL] no path to 0x%llx among the chunks "
+			    "indexed\n", (unsigned long long)addr);
 	} else if (!n) {
 		mv_out(ctx, "no root reaches 0x%llx: it is unreachable (a "
 			    "leak, or held only from outside this process)\n",
@@ -542,11 +615,21 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 		mv_out(ctx, "  note: edges are words holding chunk addresses, "
 			    "not typed fields\n");
 	}
+	if (!ctx->json && limit)
+		mv_out(ctx, "  note: %s\n", limit);
 	free(hops);
 	mv_buf_deinit(&name);
 	mv_heap_destroy(h);
 	return mv_buf_error(&ctx->out);
 }
+
+static const struct mv_option path_to_options[] = {
+	{"max-objects", 0, MV_OPT_INT, "N",
+	 "scan at most N chunks for the path (0: no limit)", "1000000",
+	 NULL},
+	MV_OPTION_MAX_HEAP_CHUNKS,
+	{NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
 
 const struct mv_command mv_command_path_to = {
 	.name = "path-to",
@@ -560,8 +643,13 @@ const struct mv_command mv_command_path_to = {
 		"registers) through the words of in-use heap chunks, so "
 		"the chain found is a shortest one. Edges are words that "
 		"hold chunk addresses, not typed fields. Why is this "
-		"object still alive? This answers it.",
-	.options = mv_no_options,
+		"object still alive? This answers it.\n\n"
+		"The search scans at most --max-objects chunks; past that "
+		"the answer is \"no path found within N objects\", partial, "
+		"and says how to lift the bound. Its memory is 4 bytes per "
+		"chunk of the heap index (--max-heap-chunks) and 8 per chunk "
+		"reached; Ctrl-C stops it.",
+	.options = path_to_options,
 	.min_pos = 1,
 	.max_pos = 1,
 	.join_rest = true,

@@ -182,6 +182,23 @@ static void json_tally(struct mv_json *j, const struct tally *t)
 	mv_json_end_object(j);
 }
 
+static void json_mallinfo(struct mv_json *j, const struct tally *all,
+			  uint64_t fordblks)
+{
+	mv_json_begin_object(j);
+	mv_json_key(j, "arena");
+	mv_json_uint(j, all->heap_bytes);
+	mv_json_key(j, "uordblks");
+	mv_json_uint(j, all->heap_bytes - fordblks);
+	mv_json_key(j, "fordblks");
+	mv_json_uint(j, fordblks);
+	mv_json_key(j, "hblks");
+	mv_json_uint(j, all->count[ST_MMAPPED]);
+	mv_json_key(j, "hblkhd");
+	mv_json_uint(j, all->bytes[ST_MMAPPED]);
+	mv_json_end_object(j);
+}
+
 static void text_tally(struct mv_cmd_ctx *ctx, const struct tally *t,
 		       const char *indent)
 {
@@ -226,12 +243,15 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		return mv_error_create(MV_ERR_USAGE,
 				       "--top and --max-chunks take a count "
 				       ">= 0");
+	if (!max_chunks)
+		max_chunks = INT64_MAX;
 	bool list_chunks = mv_opt_flag(ctx, "chunks");
 
 	struct mv_heap *h;
-	err = mv_heap_open_with(s->program, &o, s->poll, &h);
+	err = mv_session_open_heap(ctx, &o, &h);
 	if (err)
 		return err;
+	const char *limit = mv_heap_limit_note(h);
 
 	size_t nentries, narenas, nsegs;
 	const struct mv_heap_entry *e = mv_heap_entries(h, &nentries);
@@ -304,6 +324,16 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		mv_json_string(&j, symbols ? "debug symbols" : "mappings");
 		mv_json_key(&j, "description");
 		mv_json_string(&j, mv_heap_description(h));
+		mv_json_key(&j, "partial");
+		mv_json_bool(&j, limit != NULL);
+		mv_json_key(&j, "max_heap_chunks");
+		mv_json_uint(&j, h->max_chunks == MV_HEAP_NO_LIMIT
+					 ? 0 : h->max_chunks);
+		mv_json_key(&j, "limit");
+		if (limit)
+			mv_json_string(&j, limit);
+		else
+			mv_json_null(&j);
 		mv_json_key(&j, "arenas");
 		mv_json_begin_array(&j);
 		for (size_t a = 0; a < narenas; a++) {
@@ -359,19 +389,13 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		mv_json_end_array(&j);
 		mv_json_key(&j, "totals");
 		json_tally(&j, all);
+		/* mallinfo2() is about the whole heap: not known from a
+		 * part of it. */
 		mv_json_key(&j, "mallinfo");
-		mv_json_begin_object(&j);
-		mv_json_key(&j, "arena");
-		mv_json_uint(&j, all->heap_bytes);
-		mv_json_key(&j, "uordblks");
-		mv_json_uint(&j, all->heap_bytes - fordblks);
-		mv_json_key(&j, "fordblks");
-		mv_json_uint(&j, fordblks);
-		mv_json_key(&j, "hblks");
-		mv_json_uint(&j, all->count[ST_MMAPPED]);
-		mv_json_key(&j, "hblkhd");
-		mv_json_uint(&j, all->bytes[ST_MMAPPED]);
-		mv_json_end_object(&j);
+		if (limit)
+			mv_json_null(&j);
+		else
+			json_mallinfo(&j, all, fordblks);
 		mv_json_key(&j, "histogram");
 		mv_json_begin_array(&j);
 		for (unsigned b = 0; b < HIST_BUCKETS; b++) {
@@ -452,6 +476,8 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 	}
 
 	mv_out(ctx, "%s\n", mv_heap_description(h));
+	if (limit)
+		mv_out(ctx, "[PARTIAL] %s\n", limit);
 	for (size_t a = 0; a < narenas; a++) {
 		char hb[32];
 		human(per[a].heap_bytes, hb, sizeof(hb));
@@ -482,13 +508,17 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 	mv_out(ctx, "  usable bytes in use: %llu; heap headers: %llu bytes\n",
 	       (unsigned long long)all->usable,
 	       (unsigned long long)all->header_bytes);
-	mv_out(ctx, "  as mallinfo2() counts: arena %llu, uordblks %llu, "
-		    "fordblks %llu, hblks %llu, hblkhd %llu\n",
-	       (unsigned long long)all->heap_bytes,
-	       (unsigned long long)(all->heap_bytes - fordblks),
-	       (unsigned long long)fordblks,
-	       (unsigned long long)all->count[ST_MMAPPED],
-	       (unsigned long long)all->bytes[ST_MMAPPED]);
+	if (limit)
+		mv_out(ctx, "  as mallinfo2() counts: not known from a part of "
+			    "the heap\n");
+	else
+		mv_out(ctx, "  as mallinfo2() counts: arena %llu, uordblks "
+			    "%llu, fordblks %llu, hblks %llu, hblkhd %llu\n",
+		       (unsigned long long)all->heap_bytes,
+		       (unsigned long long)(all->heap_bytes - fordblks),
+		       (unsigned long long)fordblks,
+		       (unsigned long long)all->count[ST_MMAPPED],
+		       (unsigned long long)all->bytes[ST_MMAPPED]);
 
 	mv_out(ctx, "\nchunk sizes      %10s %12s %10s %12s\n", "in use", "bytes",
 	       "free", "bytes");
@@ -532,8 +562,10 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 				goto out;
 		}
 		if (nentries > (uint64_t)max_chunks)
-			mv_out(ctx, "... %zu more chunks (--max-chunks)\n",
-			       nentries - (size_t)max_chunks);
+			mv_out(ctx, "... %zu more chunks not listed (--max-chunks "
+				    "%lld): lift with --max-chunks 0\n",
+			       nentries - (size_t)max_chunks,
+			       (long long)max_chunks);
 	}
 	if (nnotes) {
 		mv_out(ctx, "\n%zu problem%s:\n", nnotes, nnotes == 1 ? "" : "s");
@@ -555,8 +587,10 @@ static const struct mv_option heap_options[] = {
 	{"chunks", 'c', MV_OPT_FLAG, NULL,
 	 "list every chunk: address, size, usable size, state, arena", NULL,
 	 NULL},
-	{"max-chunks", 0, MV_OPT_INT, "N", "at most N chunks with --chunks",
-	 "1000", NULL},
+	{"max-chunks", 0, MV_OPT_INT, "N",
+	 "list at most N chunks with --chunks (0: all); the counts cover "
+	 "every chunk indexed", "1000", NULL},
+	MV_OPTION_MAX_HEAP_CHUNKS,
 	{"no-symbols", 0, MV_OPT_FLAG, NULL,
 	 "ignore glibc's debug symbols and find the heap from the mappings, "
 	 "as without libc6-dbg", NULL, NULL},
@@ -587,7 +621,14 @@ const struct mv_command mv_command_heap = {
 		"Corrupt headers, list loops and pointers out of the heap are "
 		"reported with their address under \"problems\"; the walk "
 		"resumes at the next plausible chunk. The \"as mallinfo2() "
-		"counts\" line gives glibc's own totals for comparison.",
+		"counts\" line gives glibc's own totals for comparison.\n\n"
+		"The index of chunks (16 bytes each, shared with gc, "
+		"sizeof-deep, graph, referrers, path-to and view --pointers) "
+		"holds at most --max-heap-chunks chunks, 20,000,000 by "
+		"default (320 MB). Past it the walk stops: the answer counts "
+		"the chunks indexed, starts with [PARTIAL] and says how to "
+		"lift the bound. --max-chunks only bounds the --chunks "
+		"listing.",
 	.options = heap_options,
 	.min_pos = 0,
 	.max_pos = 0,

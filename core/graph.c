@@ -422,15 +422,66 @@ static bool child_found(void *arg, const struct mv_ref *ref)
 	return true;
 }
 
-struct mv_error *mv_graph_path_to(struct mv_program *p, struct mv_heap *h,
-				  uint64_t target, struct mv_path_hop **ret,
-				  size_t *nret, mv_walk_poll_fn poll,
-				  void *poll_arg)
+/* The chain from the parents the search left, target first to root
+ * last, turned around into hops. */
+static struct mv_error *make_path(struct bfs *b, struct mv_target *t,
+				  struct mv_path_hop **ret, size_t *nret)
+{
+	struct mv_heap *h = b->h;
+	size_t len = 0;
+	for (uint32_t i = (uint32_t)b->target;; i = b->parent[i]) {
+		len++;
+		if (b->parent[i] & FROM_ROOT)
+			break;
+	}
+	struct mv_path_hop *hops = calloc(len, sizeof(*hops));
+	if (!hops)
+		return mv_enomem;
+	size_t k = len;
+	for (uint32_t i = (uint32_t)b->target;; i = b->parent[i]) {
+		struct mv_chunk ch;
+		mv_heap_chunk(h, i, &ch);
+		struct mv_path_hop *hp = &hops[--k];
+		hp->next_mem = ch.mem;
+		if (b->parent[i] & FROM_ROOT) {
+			hp->from = b->roots[b->parent[i] & ~FROM_ROOT];
+			break;
+		}
+		struct mv_chunk pc;
+		mv_heap_chunk(h, b->parent[i], &pc);
+		hp->from = (struct mv_ref){.kind = MV_REF_HEAP,
+					   .holder = pc.mem + b->offset[i],
+					   .in_chunk = true, .chunk = pc,
+					   .reg = -1};
+		uint64_t v = 0;
+		mv_target_read_partial(t, hp->from.holder, &v, 8);
+		hp->from.value = v;
+	}
+	*ret = hops;
+	*nret = len;
+	return NULL;
+}
+
+struct mv_error *mv_graph_path_to_max(struct mv_program *p, struct mv_heap *h,
+				      uint64_t target, uint64_t max_objects,
+				      struct mv_path_hop **ret, size_t *nret,
+				      uint64_t *visited, bool *hit_max,
+				      mv_walk_poll_fn poll, void *poll_arg)
 {
 	*ret = NULL;
 	*nret = 0;
+	if (visited)
+		*visited = 0;
+	if (hit_max)
+		*hit_max = false;
 	size_t n = mv_heap_chunk_count(h);
 	struct bfs b = {.h = h};
+	const char *limit = mv_heap_limit_note(h);
+	if (!in_use(h, target, &b.target) && limit)
+		return mv_error_create(MV_ERR_LIMIT,
+				       "0x%llx is in no in-use heap chunk "
+				       "indexed: %s", (unsigned long long)target,
+				       limit);
 	if (!in_use(h, target, &b.target))
 		return mv_error_create(MV_ERR_NOT_FOUND,
 				       "0x%llx is not inside an in-use heap "
@@ -459,7 +510,17 @@ struct mv_error *mv_graph_path_to(struct mv_program *p, struct mv_heap *h,
 	uint64_t lo = first.start, hi = last.start + last.size;
 	scan_roots(&ws, p, lo, hi, root_found, &b);
 	err = ws.err ? ws.err : b.err;
+	/* Memory: 4 bytes a chunk for parent (written up front), 8 more
+	 * for each chunk reached (offset, queue); the index bounds both. */
 	while (!err && !b.found && b.qhead < b.qtail) {
+		if (max_objects && b.qhead >= max_objects) {
+			if (hit_max)
+				*hit_max = true;
+			break;
+		}
+		if (poll && (b.qhead & 4095) == 4095 &&
+		    (err = poll(poll_arg)))
+			break;
 		uint32_t i = b.queue[b.qhead++];
 		struct mv_chunk ch;
 		mv_heap_chunk(h, i, &ch);
@@ -472,41 +533,10 @@ struct mv_error *mv_graph_path_to(struct mv_program *p, struct mv_heap *h,
 			   child_found, &b);
 		err = ws.err ? ws.err : b.err;
 	}
-	if (err || !b.found)
-		goto out;
-	size_t len = 0;
-	for (uint32_t i = (uint32_t)b.target;; i = b.parent[i]) {
-		len++;
-		if (b.parent[i] & FROM_ROOT)
-			break;
-	}
-	struct mv_path_hop *hops = calloc(len, sizeof(*hops));
-	if (!hops) {
-		err = mv_enomem;
-		goto out;
-	}
-	size_t k = len;
-	for (uint32_t i = (uint32_t)b.target;; i = b.parent[i]) {
-		struct mv_chunk ch;
-		mv_heap_chunk(h, i, &ch);
-		struct mv_path_hop *hp = &hops[--k];
-		hp->next_mem = ch.mem;
-		if (b.parent[i] & FROM_ROOT) {
-			hp->from = b.roots[b.parent[i] & ~FROM_ROOT];
-			break;
-		}
-		struct mv_chunk pc;
-		mv_heap_chunk(h, b.parent[i], &pc);
-		hp->from = (struct mv_ref){.kind = MV_REF_HEAP,
-					   .holder = pc.mem + b.offset[i],
-					   .in_chunk = true, .chunk = pc,
-					   .reg = -1};
-		uint64_t v = 0;
-		mv_target_read_partial(ws.t, hp->from.holder, &v, 8);
-		hp->from.value = v;
-	}
-	*ret = hops;
-	*nret = len;
+	if (visited)
+		*visited = b.qhead;
+	if (!err && b.found)
+		err = make_path(&b, ws.t, ret, nret);
 out:
 	free(b.parent);
 	free(b.offset);
@@ -514,4 +544,13 @@ out:
 	free(b.roots);
 	free(ws.buf);
 	return err;
+}
+
+struct mv_error *mv_graph_path_to(struct mv_program *p, struct mv_heap *h,
+				  uint64_t target, struct mv_path_hop **ret,
+				  size_t *nret, mv_walk_poll_fn poll,
+				  void *poll_arg)
+{
+	return mv_graph_path_to_max(p, h, target, 0, ret, nret, NULL, NULL,
+				    poll, poll_arg);
 }

@@ -65,9 +65,15 @@ struct mv_error *mv_heap_add_chunk(struct mv_heap *h, uint64_t start,
 				   uint64_t size, uint32_t flags,
 				   enum mv_heap_list list, uint32_t arena)
 {
+	if (h->nchunks >= h->max_chunks) {
+		h->stopped = true;
+		return NULL;
+	}
 	if (h->nchunks == h->chunks_cap) {
-		struct mv_error *err = mv_heap_reserve(
-			h, h->chunks_cap ? h->chunks_cap * 2 : 4096);
+		size_t cap = h->chunks_cap ? h->chunks_cap * 2 : 4096;
+		if (cap > h->max_chunks)
+			cap = (size_t)h->max_chunks;
+		struct mv_error *err = mv_heap_reserve(h, cap);
 		if (err)
 			return err;
 	}
@@ -256,11 +262,25 @@ static void heap_free(struct mv_heap *h)
 	if (!h)
 		return;
 	free(h->description);
+	free(h->limit_note);
 	free(h->chunks);
 	free(h->arenas);
 	free(h->segments);
 	mv_notes_deinit(&h->notes);
 	free(h);
+}
+
+static struct mv_error *limit_note(struct mv_heap *h)
+{
+	unsigned long long n = h->max_chunks;
+	if (asprintf(&h->limit_note, "heap index stopped at %llu chunks "
+				     "(--max-heap-chunks %llu): chunks past "
+				     "it are not seen; lift with "
+				     "--max-heap-chunks 0", n, n) < 0) {
+		h->limit_note = NULL;
+		return mv_enomem;
+	}
+	return NULL;
 }
 
 struct mv_error *mv_heap_open_with(struct mv_program *p,
@@ -285,9 +305,13 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 		h->target = t;
 		h->poll = poll;
 		h->sorted = true;
+		h->max_chunks = o->max_chunks ? o->max_chunks
+					       : MV_HEAP_DEFAULT_MAX_CHUNKS;
 		struct mv_error *err = (*m)->open(h, o);
 		if (!err)
 			err = mv_heap_sort(h);
+		if (!err && h->stopped)
+			err = limit_note(h);
 		if (!err) {
 			mv_error_destroy(first);
 			*ret = h;
@@ -311,6 +335,13 @@ struct mv_error *mv_heap_open(struct mv_program *p, mv_poll_fn poll,
 			      struct mv_heap **ret)
 {
 	return mv_heap_open_with(p, NULL, poll, ret);
+}
+
+struct mv_error *mv_heap_open_max(struct mv_program *p, uint64_t max_chunks,
+				  mv_poll_fn poll, struct mv_heap **ret)
+{
+	struct mv_heap_options o = {.max_chunks = max_chunks};
+	return mv_heap_open_with(p, &o, poll, ret);
 }
 
 struct mv_error *mv_heap_open_range(struct mv_program *p, uint64_t start,
@@ -379,6 +410,11 @@ size_t mv_heap_chunk_index(struct mv_heap *h, uint64_t address)
 			return i - 1;
 	}
 	return i;
+}
+
+const char *mv_heap_limit_note(struct mv_heap *h)
+{
+	return h->limit_note;
 }
 
 size_t mv_heap_notes(struct mv_heap *h, const char *const **ret)

@@ -30,13 +30,28 @@ struct mv_chunk {
 	uint32_t arena;   /* index of its arena (0 = main) */
 };
 
+/* The index holds at most this many chunks unless told otherwise: 16
+ * bytes each, so 320 MB, and with path-to's 12 bytes a chunk on top
+ * still under 600 MB.  A heap that big is at least 640 MB of target
+ * memory (32-byte chunks), a few GB as programs allocate; big processes
+ * have a few million chunks. */
+#define MV_HEAP_DEFAULT_MAX_CHUNKS 20000000
+/* max_chunks for no bound at all. */
+#define MV_HEAP_NO_LIMIT UINT64_MAX
+
 /* Opens the model for the program's target: finds the arenas (with
  * glibc's debug symbols: main_arena, mp_; without: the heap from the
- * mappings) and indexes every chunk once.  MV_ERR_NOT_FOUND if there is
- * no heap it understands.  Polls via poll (may be NULL) so that Ctrl-C
- * stops a big index; MV_ERR_INTERRUPTED then. */
+ * mappings) and indexes its chunks once, at most
+ * MV_HEAP_DEFAULT_MAX_CHUNKS of them (then mv_heap_limit_note says so).
+ * MV_ERR_NOT_FOUND if there is no heap it understands.  Polls via poll
+ * (may be NULL) so that Ctrl-C stops a big index; MV_ERR_INTERRUPTED
+ * then. */
 struct mv_error *mv_heap_open(struct mv_program *p, mv_poll_fn poll,
 			      struct mv_heap **ret);
+/* The same with another bound on the index: 0 for the default,
+ * MV_HEAP_NO_LIMIT for none. */
+struct mv_error *mv_heap_open_max(struct mv_program *p, uint64_t max_chunks,
+				  mv_poll_fn poll, struct mv_heap **ret);
 void mv_heap_destroy(struct mv_heap *h);
 /* "glibc malloc (with debug symbols)" or "... (from the mappings)". */
 const char *mv_heap_description(struct mv_heap *h);
@@ -50,6 +65,10 @@ size_t mv_heap_chunk_count(struct mv_heap *h);
 bool mv_heap_chunk(struct mv_heap *h, size_t index, struct mv_chunk *ret);
 /* Index of the chunk containing address, or SIZE_MAX. */
 size_t mv_heap_chunk_index(struct mv_heap *h, uint64_t address);
+/* NULL if every chunk was indexed; else the sentence saying where the
+ * index stopped and how to lift the bound (--max-heap-chunks): the
+ * answers built on this heap are partial and must say so. */
+const char *mv_heap_limit_note(struct mv_heap *h);
 /* Problems found (corrupt headers, list loops), one sentence each. */
 size_t mv_heap_notes(struct mv_heap *h, const char *const **ret);
 

@@ -292,7 +292,7 @@ static struct mv_error *walk_segment(struct glibc *g,
 	uint64_t a = j->first, end = j->end;
 	bool top_seen = false;
 	g->r.len = 0;
-	while (a < end) {
+	while (a < end && !h->stopped) {
 		if (++g->walked % POLL_EVERY == 0 && (err = mv_heap_poll(h)))
 			return err;
 		if (end - a < CHUNK_HDR) {
@@ -398,7 +398,7 @@ static struct mv_error *walk_segment(struct glibc *g,
 			return err;
 		a = next;
 	}
-	if (j->top && !top_seen)
+	if (j->top && !top_seen && !h->stopped)
 		return mv_heap_note(h, "top chunk 0x%llx was not found on the "
 				       "chunk chain of heap 0x%llx-0x%llx",
 				    (unsigned long long)j->top,
@@ -425,6 +425,12 @@ static bool mark_free(struct glibc *g, const char *what, uint64_t p,
 		return false;
 	}
 	size_t i = mv_heap_entry_at(h, p);
+	if (i == SIZE_MAX && h->stopped) {
+		/* Past the index's bound, most likely: the list is cut here,
+		 * and the bound's note says chunks were not seen. */
+		*err = NULL;
+		return false;
+	}
 	if (i == SIZE_MAX) {
 		*err = mv_heap_note(h, "%s: link 0x%llx is not a chunk of the "
 				       "heap; the rest of the list is ignored",
@@ -798,7 +804,7 @@ static struct mv_error *mmapped_chunks(struct glibc *g)
 			continue;
 		uint64_t a = r[i].start, end = r[i].end;
 		g->r.len = 0;
-		while (end - a >= PAGE) {
+		while (end - a >= PAGE && !h->stopped) {
 			uint64_t prev_size, field;
 			if (!header(g, a, end, &prev_size, &field))
 				break;
@@ -813,6 +819,8 @@ static struct mv_error *mmapped_chunks(struct glibc *g)
 						     MV_CHUNK_IN_USE | MV_CHUNK_MMAPPED,
 						     MV_LIST_NONE, ai)))
 				return err;
+			if (h->stopped)
+				break;
 			struct mv_heap_segment s = {a, a + size, a, ai};
 			if ((err = mv_heap_add_segment(h, &s)))
 				return err;
@@ -823,7 +831,7 @@ static struct mv_error *mmapped_chunks(struct glibc *g)
 	}
 	int32_t n_mmaps;
 	uint64_t mmapped_mem;
-	if (g->mp &&
+	if (g->mp && !h->stopped &&
 	    mv_target_read_partial(g->t, g->mp + g->L.mp_n_mmaps, &n_mmaps, 4) == 4 &&
 	    rd64(g, g->mp + g->L.mp_mmapped_mem, &mmapped_mem) &&
 	    (n_mmaps < 0 || (size_t)n_mmaps != found || mmapped_mem != bytes))
@@ -1041,6 +1049,8 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 	uint64_t room = 0;
 	for (size_t i = 0; i < g.njobs; i++)
 		room += (g.jobs[i].end - g.jobs[i].first) / MINSIZE + 1;
+	if (room > h->max_chunks)
+		room = h->max_chunks;
 	if (room < (64u << 20) && (err = mv_heap_reserve(h, (size_t)room)))
 		goto out;
 	/* Walk the main heap first: without symbols, its top chunk is how
@@ -1089,10 +1099,11 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 			goto out;
 	}
 	/* Consistency: with the bins read, every chunk the boundary tags
-	 * call free must have been on one of them. */
+	 * call free must have been on one of them (unless the index
+	 * stopped: the lists were cut at its bound). */
 	size_t unlisted = 0;
 	uint64_t first_unlisted = 0;
-	for (size_t i = 0; i < h->nchunks; i++) {
+	for (size_t i = 0; i < h->nchunks && !h->stopped; i++) {
 		const struct mv_heap_entry *e = &h->chunks[i];
 		if (e->list == MV_LIST_UNLISTED && e->arena < h->narenas &&
 		    h->arenas[e->arena].have_bins) {
@@ -1111,7 +1122,7 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 	size_t ntcache = 0;
 	for (uint32_t ai = 0; ai < h->narenas; ai++)
 		ntcache += h->arenas[ai].have_tcache;
-	if (nthreads > ntcache && ntcache &&
+	if (nthreads > ntcache && ntcache && !h->stopped &&
 	    (err = mv_heap_note(h, "%zu threads but %zu tcache blocks found "
 				   "(only an arena's first chunk is taken for "
 				   "one): chunks cached by the other threads "

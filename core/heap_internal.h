@@ -76,6 +76,9 @@ struct mv_heap_options {
 	/* With a range: main_arena's address, if known (tests give a
 	 * hand-made malloc_state); 0 = the main heap has no arena. */
 	uint64_t main_arena;
+	/* Chunks indexed at most: 0 for MV_HEAP_DEFAULT_MAX_CHUNKS,
+	 * MV_HEAP_NO_LIMIT for no bound. */
+	uint64_t max_chunks;
 };
 
 struct mv_heap;
@@ -108,6 +111,12 @@ struct mv_heap {
 	size_t nsegments;
 	struct mv_notes notes; /* bounded by MV_HEAP_MAX_NOTES */
 	bool with_symbols;
+	/* The index bound; stopped once a chunk was refused for it: the
+	 * models stop walking then, and skip the checks that need every
+	 * chunk (free lists are cut at the first chunk not indexed). */
+	uint64_t max_chunks;
+	bool stopped;
+	char *limit_note;
 };
 
 struct mv_error *mv_heap_open_with(struct mv_program *p,
@@ -119,7 +128,8 @@ struct mv_error *mv_heap_open_range(struct mv_program *p, uint64_t start,
 				    uint64_t end, mv_poll_fn poll,
 				    struct mv_heap **ret);
 
-/* For models: building the index.  Return NULL or mv_enomem. */
+/* For models: building the index.  Return NULL or mv_enomem.  Past
+ * the bound a chunk is not added and h->stopped is set (not an error). */
 struct mv_error *mv_heap_add_chunk(struct mv_heap *h, uint64_t start,
 				   uint64_t size, uint32_t flags,
 				   enum mv_heap_list list, uint32_t arena);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heap_internal.h"
 #include "session.h"
 #include "target.h"
 
@@ -189,6 +190,24 @@ struct mv_error *mv_session_need_memory(struct mv_session *s)
 				       "no memory: open a core (--core) or a "
 				       "process (--pid)");
 	return NULL;
+}
+
+struct mv_error *mv_session_open_heap(struct mv_cmd_ctx *ctx,
+				      const struct mv_heap_options *o,
+				      struct mv_heap **ret)
+{
+	struct mv_heap_options ho = {0};
+	if (o)
+		ho = *o;
+	ho.max_chunks = 0;
+	const struct mv_optval *v = mv_opt_val(ctx, "max-heap-chunks");
+	if (v && v->num < 0)
+		return mv_error_create(MV_ERR_USAGE, "--max-heap-chunks takes "
+						     "a count >= 0");
+	if (v)
+		ho.max_chunks = v->num ? (uint64_t)v->num : MV_HEAP_NO_LIMIT;
+	return mv_heap_open_with(ctx->session->program, &ho,
+				 ctx->session->poll, ret);
 }
 
 struct mv_error *mv_session_parse_type(struct mv_session *s, const char *name,

@@ -4,6 +4,7 @@
 
 #include "command.h"
 #include "expr.h"
+#include "heap.h"
 #include "memview.h"
 #include "program.h"
 #include "view.h"
@@ -43,6 +44,26 @@ struct mv_error *mv_session_parse_type(struct mv_session *s,
  * calls the front end at most ten times a second. */
 void mv_progress_report(struct mv_session *s, const char *what,
 			uint64_t done, uint64_t total);
+#define MV_STR_(x) #x
+#define MV_STR(x) MV_STR_(x)
+
+/* --max-heap-chunks N: the bound on the heap index, in the options of
+ * every command that opens the heap (and a setting of the same name).
+ * Not heap --max-chunks, which bounds the --chunks listing. */
+#define MV_OPTION_MAX_HEAP_CHUNKS                                          \
+	{"max-heap-chunks", 0, MV_OPT_INT, "N",                            \
+	 "index at most N heap chunks (16 bytes each); past them the "     \
+	 "answer is partial and says so (0: no limit)",                    \
+	 MV_STR(MV_HEAP_DEFAULT_MAX_CHUNKS), NULL}
+
+struct mv_heap_options;
+/* Opens the target's heap for the running command, bounded by its
+ * --max-heap-chunks (the default if it has no such option).  o may be
+ * NULL; its max_chunks is ignored. */
+struct mv_error *mv_session_open_heap(struct mv_cmd_ctx *ctx,
+				      const struct mv_heap_options *o,
+				      struct mv_heap **ret);
+
 /* Fails with a clear message when nothing is open. */
 struct mv_error *mv_session_need_target(struct mv_session *s);
 /* Fails with a clear message when there is no memory to read (types

@@ -17,7 +17,11 @@ static const struct setting settings[] = {
 	{"max-elements", "count",
 	 "array elements shown by layout and typed views (0: all)"},
 	{"max-objects", "count",
-	 "objects visited by sizeof-deep and graph before they stop"},
+	 "objects visited by sizeof-deep, graph and path-to before they "
+	 "stop"},
+	{"max-heap-chunks", "count",
+	 "heap chunks indexed by the commands that read the heap "
+	 "(0: no limit)"},
 	{"max-bytes", "size",
 	 "longest memory view (64K, 1M, ...; 0: no limit)"},
 	{"pointers", "bool",

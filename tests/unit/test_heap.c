@@ -461,6 +461,118 @@ static void test_million_chunks(void **state)
 	fake_close(&f);
 }
 
+/* The index bound: a heap of n + 2 chunks by construction (the tcache
+ * block, n chunks of 0x20, the top). */
+static void build_chain(struct fake *f, size_t n)
+{
+	fake_init(f, 0x290 + n * 0x20 + 0x1000, false);
+	chunk(f, 0, 0, 0x291);
+	for (size_t i = 0; i < n; i++)
+		chunk(f, 0x290 + i * 0x20, 0, 0x21);
+	chunk(f, 0x290 + n * 0x20, 0, 0x1001);
+}
+
+static void open_max(struct fake *f, uint64_t max_chunks)
+{
+	assert_null(mv_target_create_buffer(&f->t));
+	assert_null(mv_target_add_buffer(f->t, HEAP_AT, f->heap, f->heap_len,
+					 MV_PERM_R | MV_PERM_W));
+	assert_null(mv_program_create(f->t, &f->p));
+	struct mv_heap_options o = {
+		.flags = MV_HEAP_IGNORE_SYMBOLS,
+		.range_start = HEAP_AT,
+		.range_end = HEAP_AT + f->heap_len,
+		.max_chunks = max_chunks,
+	};
+	struct mv_error *err = mv_heap_open_with(f->p, &o, NULL, &f->h);
+	if (err)
+		fail_msg("mv_heap_open_with: %s", mv_error_message(err));
+	print_notes(f->h);
+}
+
+static void test_index_bound(void **state)
+{
+	struct fake f;
+	/* Stops at 50: the first 50 chunks in address order, no more
+	 * memory than they need, and one sentence saying how to lift it;
+	 * the missing top is not a problem of the heap then. */
+	build_chain(&f, 100);
+	open_max(&f, 50);
+	assert_int_equal(mv_heap_chunk_count(f.h), 50);
+	assert_true(f.h->chunks_cap <= 50);
+	struct mv_chunk c;
+	assert_true(mv_heap_chunk(f.h, 49, &c));
+	assert_int_equal(c.start, HEAP_AT + 0x290 + 48 * 0x20);
+	assert_false(mv_heap_find_chunk(f.h, HEAP_AT + 0x290 + 49 * 0x20 + 8,
+					&c));
+	const char *note = mv_heap_limit_note(f.h);
+	assert_non_null(note);
+	assert_non_null(strstr(note, "stopped at 50 chunks"));
+	assert_non_null(strstr(note, "(--max-heap-chunks 50)"));
+	assert_non_null(strstr(note, "lift with --max-heap-chunks 0"));
+	const char *const *notes;
+	assert_int_equal(mv_heap_notes(f.h, &notes), 0);
+	fake_close(&f);
+	/* Exactly as many chunks as the bound: whole, not partial. */
+	build_chain(&f, 100);
+	open_max(&f, 102);
+	assert_int_equal(mv_heap_chunk_count(f.h), 102);
+	assert_null(mv_heap_limit_note(f.h));
+	fake_close(&f);
+	build_chain(&f, 100);
+	open_max(&f, 101);
+	assert_int_equal(mv_heap_chunk_count(f.h), 101);
+	assert_non_null(mv_heap_limit_note(f.h));
+	fake_close(&f);
+	/* Lifted, and the default (0 in the options). */
+	build_chain(&f, 100);
+	open_max(&f, MV_HEAP_NO_LIMIT);
+	assert_int_equal(mv_heap_chunk_count(f.h), 102);
+	assert_null(mv_heap_limit_note(f.h));
+	fake_close(&f);
+	build_chain(&f, 100);
+	open_max(&f, 0);
+	assert_int_equal(f.h->max_chunks, MV_HEAP_DEFAULT_MAX_CHUNKS);
+	assert_int_equal(mv_heap_chunk_count(f.h), 102);
+	fake_close(&f);
+}
+
+/* tcache bin 0 (chunk 0x20): chunk 3, then chunk 80. */
+static void build_chain_tcache(struct fake *f, size_t *c3, size_t *c80)
+{
+	build_chain(f, 100);
+	uint16_t two = 2;
+	memcpy(f->heap + 16, &two, 2);
+	*c3 = 0x290 + 3 * 0x20;
+	*c80 = 0x290 + 80 * 0x20;
+	put64(f->heap, 16 + 128, HEAP_AT + *c3 + 16);
+	safe_link(f, *c3 + 16, HEAP_AT + *c80 + 16);
+	safe_link(f, *c80 + 16, 0);
+}
+
+/* A free list that leaves the index is cut there without a note (the
+ * bound's sentence covers it); its chunks inside are still marked. */
+static void test_index_bound_free_list(void **state)
+{
+	struct fake f;
+	size_t c3, c80;
+	const char *const *notes;
+	build_chain_tcache(&f, &c3, &c80);
+	open_max(&f, 10);
+	assert_int_equal(mv_heap_notes(f.h, &notes), 0);
+	assert_true(chunk_at(&f, c3).flags & MV_CHUNK_FREE_LIST);
+	assert_non_null(mv_heap_limit_note(f.h));
+	fake_close(&f);
+	/* Lifted: the whole list, and still no problem. */
+	build_chain_tcache(&f, &c3, &c80);
+	open_max(&f, MV_HEAP_NO_LIMIT);
+	assert_int_equal(mv_heap_notes(f.h, &notes), 0);
+	assert_true(chunk_at(&f, c3).flags & MV_CHUNK_FREE_LIST);
+	assert_true(chunk_at(&f, c80).flags & MV_CHUNK_FREE_LIST);
+	assert_null(mv_heap_limit_note(f.h));
+	fake_close(&f);
+}
+
 /* ------------------------------------------------------------------ */
 /* The real core of heapfix                                            */
 /* ------------------------------------------------------------------ */
@@ -752,6 +864,8 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_zero_heap),
 		cmocka_unit_test(test_million_chunks),
+		cmocka_unit_test(test_index_bound),
+		cmocka_unit_test(test_index_bound_free_list),
 		cmocka_unit_test(test_heapfix_symbols),
 		cmocka_unit_test(test_heapfix_mappings),
 		cmocka_unit_test(test_heapbig),
