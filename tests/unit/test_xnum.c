@@ -118,12 +118,6 @@ static bool has_note(const char *const *w, size_t n, const char *needle)
 	return false;
 }
 
-static void print_notes(const char *const *w, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		print_message("  warning: %s\n", w[i]);
-}
-
 /* ------------------------------------------------------------------ */
 /* The count                                                           */
 /* ------------------------------------------------------------------ */
@@ -299,7 +293,6 @@ static void test_core(void **state)
 	set_sh0_info(d, eh.e_phnum);
 	t = open_and_compare(orig, d, size);
 	nw = mv_target_warnings(t, &w);
-	print_notes(w, nw);
 	assert_false(has_note(w, nw, "PN_XNUM"));
 	assert_false(has_note(w, nw, "truncated"));
 	mv_target_destroy(t);
@@ -312,7 +305,6 @@ static void test_core(void **state)
 	set_phnum(d, PN_XNUM);
 	t = open_and_compare(orig, d, size);
 	nw = mv_target_warnings(t, &w);
-	print_notes(w, nw);
 	assert_true(has_note(w, nw, "section header 0 holds no count"));
 	assert_true(has_note(w, nw, want));
 	mv_target_destroy(t);
@@ -330,7 +322,6 @@ static void test_core(void **state)
 	set_sh0_info(d, 70000);
 	assert_null(mv_target_open_core(spit("x.core", d, size), &t));
 	nw = mv_target_warnings(t, &w);
-	print_notes(w, nw);
 	snprintf(want, sizeof(want),
 		 "core truncated: %zu of 70000 program headers present",
 		 (size_t)(size - eh.e_phoff) / sizeof(Elf64_Phdr));
@@ -384,7 +375,6 @@ static void test_elf(void **state)
 	assert_null(mv_elf_open_memory("x", d, size, false, &e));
 	compare_loads(orig, e);
 	nw = mv_elf_warnings(e, &w);
-	print_notes(w, nw);
 	assert_true(has_note(w, nw, "section header 0 holds no count"));
 	assert_non_null(mv_elf_build_id(e)); /* PT_NOTE found as before */
 	mv_elf_destroy(e);
