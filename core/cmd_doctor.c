@@ -133,6 +133,9 @@ static void check_heap(struct doctor *d, struct mv_session *s)
 	mv_buf_init(&b);
 	mv_buf_printf(&b, "%s, %zu chunks", mv_heap_description(h),
 		      mv_heap_chunk_count(h));
+	const char *limit = mv_heap_limit_note(h);
+	if (limit)
+		mv_buf_printf(&b, " (%s)", limit);
 	finding(d, "heap", true, b.data ? b.data : "", NULL);
 	mv_buf_deinit(&b);
 	mv_heap_destroy(h);

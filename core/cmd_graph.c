@@ -15,15 +15,6 @@ static struct mv_error *poll_ctx(void *arg)
 	return mv_ctx_poll(arg);
 }
 
-/* graph.c: mv_graph_path_to bounded to max_objects chunks scanned (0: no
- * bound); *visited says how many were, *hit_max whether it stopped
- * there without an answer.  Belongs in walk.h next to mv_graph_path_to. */
-struct mv_error *mv_graph_path_to_max(struct mv_program *p, struct mv_heap *h,
-				      uint64_t target, uint64_t max_objects,
-				      struct mv_path_hop **ret, size_t *nret,
-				      uint64_t *visited, bool *hit_max,
-				      mv_walk_poll_fn poll, void *poll_arg);
-
 /* ---- graph ---- */
 
 struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
@@ -122,8 +113,8 @@ static const struct mv_option graph_options[] = {
 	{"conservative", 0, MV_OPT_FLAG, NULL,
 	 "as sizeof-deep --conservative (guessed edges are dashed)", NULL,
 	 NULL},
-	{"max-objects", 0, MV_OPT_INT, "N", "stop after N objects",
-	 "100000", NULL},
+	{"max-objects", 0, MV_OPT_INT, "N",
+	 "stop after N objects (0: no limit)", "100000", NULL},
 	{"max-depth", 0, MV_OPT_INT, "N",
 	 "follow at most N pointers from the root (0: no limit)", "0",
 	 NULL},

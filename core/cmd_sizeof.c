@@ -179,7 +179,8 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 	struct mv_walk_options o = {0};
 	int64_t mo = mv_opt_num(ctx, "max-objects");
 	int64_t md = mv_opt_num(ctx, "max-depth");
-	o.max_objects = mo > 0 ? (uint64_t)mo : MV_WALK_DEFAULT_MAX_OBJECTS;
+	/* 0 lifts the bound, as for every --max-* option. */
+	o.max_objects = mo > 0 ? (uint64_t)mo : UINT64_MAX;
 	o.max_depth = md > 0 ? (uint64_t)md : 0;
 	const char *u = mv_opt_str(ctx, "unions");
 	o.unions = u && !strcmp(u, "all") ? MV_WALK_UNIONS_ALL
@@ -191,10 +192,11 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 	o.keep_edges = keep_edges;
 	o.poll = poll_ctx;
 	o.poll_arg = ctx;
-	err = mv_heap_open(s->program, s->poll, &su->heap);
+	err = mv_session_open_heap(ctx, NULL, &su->heap);
 	if (err) {
 		if (mv_error_code(err) == MV_ERR_INTERRUPTED ||
-		    mv_error_code(err) == MV_ERR_NOMEM) {
+		    mv_error_code(err) == MV_ERR_NOMEM ||
+		    mv_error_code(err) == MV_ERR_USAGE) {
 			free(su->hints);
 			return err;
 		}
@@ -565,12 +567,15 @@ struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx)
 	uint64_t problems = 0;
 	for (int k = 0; k < MV_PROB_COUNT_; k++)
 		problems += w->problems[k];
+	const char *heap_limit = su.heap ? mv_heap_limit_note(su.heap) : NULL;
 	bool partial = w->hit_max_objects || w->hit_max_depth ||
-		       w->interrupted;
+		       w->interrupted || heap_limit;
 	uint64_t alloc_deep = w->chunk_bytes + nonheap_bytes(w);
 	struct mv_buf lim;
 	mv_buf_init(&lim);
 	limits_note(w, &lim);
+	if (heap_limit)
+		mv_buf_printf(&lim, "%s%s", lim.len ? "; " : "", heap_limit);
 	struct mv_buf path;
 	mv_buf_init(&path);
 
@@ -842,14 +847,15 @@ const struct mv_option mv_sizeof_options[] = {
 	 "look into void * chunks: aligned words pointing into in-use "
 	 "chunks are followed as guessed edges", NULL, NULL},
 	{"max-objects", 0, MV_OPT_INT, "N",
-	 "stop after N objects (a partial answer says so)", "1000000",
-	 NULL},
+	 "stop after N objects (a partial answer says so; 0: no limit)",
+	 "1000000", NULL},
 	{"max-depth", 0, MV_OPT_INT, "N",
 	 "follow at most N pointers from the root (0: no limit)", "0",
 	 NULL},
 	{"svg", 0, MV_OPT_STRING, "FILE",
 	 "also draw where the deep size goes as an SVG icicle chart in "
 	 "FILE (hover for the numbers)", NULL, NULL},
+	MV_OPTION_MAX_HEAP_CHUNKS,
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 

@@ -849,9 +849,19 @@ struct mv_error *mv_cmd_view(struct mv_cmd_ctx *ctx)
 	}
 	/* Colour only on the session's say-so, never into a file. */
 	v.color = s->color && !v.file && !ctx->json;
-	if (mv_opt_flag(ctx, "pointers") &&
-	    (err = mv_ptr_annotator_create(s->program, s->poll, &v.ptrs)))
-		goto out;
+	if (mv_opt_flag(ctx, "pointers")) {
+		int64_t mh = mv_opt_num(ctx, "max-heap-chunks");
+		if (mh < 0) {
+			err = mv_error_create(MV_ERR_USAGE, "--max-heap-chunks "
+							    "takes a count >= 0");
+			goto out;
+		}
+		err = mv_ptr_annotator_create(
+			s->program, mh ? (uint64_t)mh : MV_HEAP_NO_LIMIT,
+			s->poll, &v.ptrs);
+		if (err)
+			goto out;
+	}
 	if ((err = diff_prepare(&v)))
 		goto out;
 	if (binary)
@@ -914,6 +924,7 @@ static const struct mv_option view_options[] = {
 	{"pointers", 'p', MV_OPT_FLAG, NULL,
 	 "annotate pointer-sized words that point somewhere known", NULL,
 	 NULL},
+	MV_OPTION_MAX_HEAP_CHUNKS,
 	{"diff", 'd', MV_OPT_FLAG, NULL,
 	 "mark bytes changed since the last view of the same range", NULL,
 	 NULL},

@@ -216,8 +216,11 @@ struct mv_ptr_note {
 struct mv_ptr_annotator;
 
 /* An annotator for one command: finds the threads' stacks now and opens
- * the heap model on first need (poll may be NULL). */
+ * the heap model on first need, indexing at most max_heap_chunks chunks
+ * (mv_heap_open_max: 0 for the default, MV_HEAP_NO_LIMIT for none);
+ * poll may be NULL. */
 struct mv_error *mv_ptr_annotator_create(struct mv_program *p,
+					 uint64_t max_heap_chunks,
 					 mv_poll_fn poll,
 					 struct mv_ptr_annotator **ret);
 void mv_ptr_annotator_destroy(struct mv_ptr_annotator *a);

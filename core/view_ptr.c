@@ -26,6 +26,7 @@ struct mv_ptr_annotator {
 	struct mv_program *p;
 	struct mv_target *t;
 	mv_poll_fn poll;
+	uint64_t max_heap_chunks;
 	struct mv_heap *heap;
 	bool heap_tried;
 	struct mv_ptr_stack *stacks;
@@ -33,6 +34,7 @@ struct mv_ptr_annotator {
 };
 
 struct mv_error *mv_ptr_annotator_create(struct mv_program *p,
+					 uint64_t max_heap_chunks,
 					 mv_poll_fn poll,
 					 struct mv_ptr_annotator **ret)
 {
@@ -42,6 +44,7 @@ struct mv_error *mv_ptr_annotator_create(struct mv_program *p,
 	a->p = p;
 	a->t = mv_program_target(p);
 	a->poll = poll;
+	a->max_heap_chunks = max_heap_chunks;
 	const struct mv_thread *th;
 	size_t n = a->t ? mv_target_threads(a->t, &th) : 0;
 	if (n) {
@@ -173,8 +176,8 @@ struct mv_error *mv_ptr_annotate(struct mv_ptr_annotator *a, uint64_t v,
 	if (!ret->kind && is_heap_looking(r)) {
 		if (!a->heap_tried) {
 			a->heap_tried = true;
-			struct mv_error *err = mv_heap_open(a->p, a->poll,
-							    &a->heap);
+			struct mv_error *err = mv_heap_open_max(
+				a->p, a->max_heap_chunks, a->poll, &a->heap);
 			/* No heap we understand: annotate without one. */
 			if (err && mv_error_code(err) != MV_ERR_NOT_FOUND)
 				return err;

@@ -319,6 +319,14 @@ struct mv_error *mv_graph_path_to(struct mv_program *p, struct mv_heap *h,
 				  uint64_t target, struct mv_path_hop **ret,
 				  size_t *nret, mv_walk_poll_fn poll,
 				  void *poll_arg);
+/* The same bounded to max_objects chunks scanned (0: no bound);
+ * *visited says how many were, *hit_max whether it stopped there
+ * without an answer (either may be NULL). */
+struct mv_error *mv_graph_path_to_max(struct mv_program *p, struct mv_heap *h,
+				      uint64_t target, uint64_t max_objects,
+				      struct mv_path_hop **ret, size_t *nret,
+				      uint64_t *visited, bool *hit_max,
+				      mv_walk_poll_fn poll, void *poll_arg);
 const char *mv_reg_name(int reg);
 
 #endif

@@ -409,7 +409,7 @@ static void test_pointer_strings(void **state)
 	assert_null(mv_target_add_buffer(t, BASE, mem, sizeof(mem),
 					 MV_PERM_R));
 	assert_null(mv_program_create(t, &p));
-	assert_null(mv_ptr_annotator_create(p, NULL, &a));
+	assert_null(mv_ptr_annotator_create(p, 0, NULL, &a));
 	struct mv_ptr_note n;
 	struct mv_buf text;
 	mv_buf_init(&text);
@@ -458,7 +458,7 @@ static void test_pointers_core(void **state)
 	assert_null(mv_target_open_core(core, &t));
 	assert_null(mv_program_create(t, &p));
 	assert_null(mv_program_load_target_objfiles(p, NULL));
-	assert_null(mv_ptr_annotator_create(p, NULL, &a));
+	assert_null(mv_ptr_annotator_create(p, 0, NULL, &a));
 	struct mv_ptr_note n;
 	struct mv_buf text;
 	mv_buf_init(&text);
