@@ -924,7 +924,8 @@ static bool dwarf_section(const struct mv_elf *e, const char *name,
 }
 
 /* .debug_line's bytes, inflated once per file if compressed; NULL if
- * there is none, or it does not inflate to its stated size. */
+ * there is none, or it does not inflate to its stated size.  (A file
+ * with both .debug_line and .zdebug_line is refused by libdwarf.) */
 static const uint8_t *line_section(struct mv_dwarf *d, size_t *size)
 {
 	if (d->line_tried) {
