@@ -9,6 +9,7 @@ commands in place and keeps the settings.
 """
 
 import os
+import re
 import sys
 
 import lldb
@@ -72,12 +73,15 @@ def mapped_core_files():
 
 
 def core_file_path(process):
-    """The core file of a core-file process, or None if not found."""
+    """The core file of a core-file process, or None if not found.
+
+    None too when several mapped cores are of this pid: lldb keeps the
+    cores of deleted targets mapped, and which one is this process's
+    cannot be told (memory is then read through lldb)."""
     pid = process.GetProcessID()
-    for path in mapped_core_files():
-        if memview_core.core_pid(path) == pid:
-            return path
-    return None
+    paths = [path for path in mapped_core_files()
+             if memview_core.core_pid(path) == pid]
+    return paths[0] if len(paths) == 1 else None
 
 
 def c_type_name(sbtype):
@@ -111,6 +115,11 @@ def c_type_name(sbtype):
     return "%s%s %s" % (qualifiers, keyword, bare)
 
 
+# A bare C name, and the bare names lldb knows without the target.
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+LITERALS = ("true", "false", "nullptr", "NULL")
+
+
 def make_evaluator(target, frame):
     """evaluate(expr) -> (address, value, is_lvalue, type_name) in lldb."""
     def evaluate_raw(expr):
@@ -118,7 +127,22 @@ def make_evaluator(target, frame):
             return frame.EvaluateExpression(expr)
         return target.EvaluateExpression(expr)
 
+    def names_a_value(name):
+        """Whether a bare name is a variable or a symbol: lldb 14 crashes
+        (endless recursion) on any lookup of a typedef of itself, so a
+        name that is neither, such as the type mv-layout asks about, is
+        never handed to its expression parser."""
+        if frame is not None and frame.IsValid() and \
+                frame.FindVariable(name).IsValid():
+            return True
+        return target.FindFirstGlobalVariable(name).IsValid() or \
+            target.FindSymbols(name).GetSize() > 0
+
     def evaluate(expr):
+        name = expr.strip()
+        if IDENTIFIER.fullmatch(name) and name not in LITERALS and \
+                not names_a_value(name):
+            raise ValueError("use of undeclared identifier '%s'" % name)
         value = evaluate_raw(expr)
         error = value.GetError()
         if not value.IsValid() or (error.IsValid() and error.Fail()):
