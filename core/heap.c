@@ -61,9 +61,9 @@ struct mv_error *mv_heap_reserve(struct mv_heap *h, size_t n)
 	return NULL;
 }
 
-struct mv_error *mv_heap_add_chunk(struct mv_heap *h, uint64_t start,
-				   uint64_t size, uint32_t flags,
-				   enum mv_heap_list list, uint32_t arena)
+struct mv_error *mv_heap_add_chunk_slow(struct mv_heap *h, uint64_t start,
+					uint64_t size, uint32_t flags,
+					enum mv_heap_list list, uint32_t arena)
 {
 	if (h->nchunks >= h->max_chunks) {
 		h->stopped = true;
@@ -87,15 +87,8 @@ struct mv_error *mv_heap_add_chunk(struct mv_heap *h, uint64_t start,
 			return err;
 		size16 = UINT32_MAX;
 	}
-	struct mv_heap_entry *e = &h->chunks[h->nchunks];
-	if (h->nchunks && h->chunks[h->nchunks - 1].start >= start)
-		h->sorted = false;
-	e->start = start;
-	e->size16 = (uint32_t)size16;
-	e->flags = (uint8_t)flags;
-	e->list = (uint8_t)list;
-	e->arena = arena > UINT16_MAX ? UINT16_MAX : (uint16_t)arena;
-	h->nchunks++;
+	mv_heap_store_chunk(h, start, (uint32_t)size16, flags, list,
+			    arena > UINT16_MAX ? UINT16_MAX : (uint16_t)arena);
 	return NULL;
 }
 
@@ -218,7 +211,9 @@ struct mv_error *mv_heap_sort(struct mv_heap *h)
 				continue;
 			}
 		}
-		h->chunks[out++] = h->chunks[i];
+		if (out != i)
+			h->chunks[out] = h->chunks[i];
+		out++;
 	}
 	h->nchunks = out;
 	return NULL;

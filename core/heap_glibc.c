@@ -95,6 +95,10 @@ struct glibc {
 	uint64_t mp;         /* 0: unknown */
 	bool arena_by_scan;
 	struct reader r;
+	/* The last header read: the walk reads each chunk's header twice,
+	 * as the next chunk of one and then as a chunk of its own. */
+	uint64_t hdr_at, hdr_prev, hdr_size;
+	bool hdr_valid;
 	struct segment_job *jobs;
 	size_t njobs;
 	size_t walked;       /* chunks, for polling */
@@ -139,11 +143,20 @@ static const uint8_t *reader_get(struct reader *r, uint64_t addr,
 static bool header(struct glibc *g, uint64_t addr, uint64_t limit,
 		   uint64_t *prev_size, uint64_t *size)
 {
+	if (g->hdr_valid && g->hdr_at == addr) {
+		*prev_size = g->hdr_prev;
+		*size = g->hdr_size;
+		return true;
+	}
 	const uint8_t *p = reader_get(&g->r, addr, limit);
 	if (!p)
 		return false;
 	memcpy(prev_size, p, 8);
 	memcpy(size, p + 8, 8);
+	g->hdr_at = addr;
+	g->hdr_prev = *prev_size;
+	g->hdr_size = *size;
+	g->hdr_valid = true;
 	return true;
 }
 
@@ -284,6 +297,44 @@ static uint64_t resync(struct glibc *g, uint64_t bad, uint64_t end)
 	return end;
 }
 
+/* The common case in a tight loop: chunks in use (the next one's
+ * PREV_INUSE is set) with plausible sizes, neither the top nor the
+ * last, whose headers are both in the reader's window.  Stops at the
+ * first chunk that needs walk_segment's checks and notes, and returns
+ * where it stopped (*err set on an interrupt). */
+static uint64_t walk_plain_run(struct glibc *g, const struct segment_job *j,
+			       uint64_t a, uint64_t end,
+			       struct mv_error **err)
+{
+	struct mv_heap *h = g->h;
+	const struct reader *r = &g->r;
+	*err = NULL;
+	if (j->arena > UINT16_MAX)
+		return a;
+	while (a - r->base < r->len && r->len - (a - r->base) >= CHUNK_HDR &&
+	       a != j->top) {
+		uint64_t field, nfield;
+		memcpy(&field, r->data + (a - r->base) + 8, 8);
+		uint64_t size = field & ~(uint64_t)SIZE_BITS;
+		if (!plausible_size(field, a, end) || end - a - size < CHUNK_HDR)
+			break;
+		uint64_t next = a + size;
+		if (next - r->base >= r->len ||
+		    r->len - (next - r->base) < CHUNK_HDR)
+			break;
+		memcpy(&nfield, r->data + (next - r->base) + 8, 8);
+		if (!(nfield & PREV_INUSE) || (size >> 4) > UINT32_MAX ||
+		    h->nchunks >= h->chunks_cap || h->nchunks >= h->max_chunks)
+			break;
+		mv_heap_store_chunk(h, a, (uint32_t)(size >> 4), MV_CHUNK_IN_USE,
+				    MV_LIST_NONE, (uint16_t)j->arena);
+		a = next;
+		if (++g->walked % POLL_EVERY == 0 && (*err = mv_heap_poll(h)))
+			break;
+	}
+	return a;
+}
+
 static struct mv_error *walk_segment(struct glibc *g,
 				     const struct segment_job *j)
 {
@@ -293,6 +344,10 @@ static struct mv_error *walk_segment(struct glibc *g,
 	bool top_seen = false;
 	g->r.len = 0;
 	while (a < end && !h->stopped) {
+		if ((a = walk_plain_run(g, j, a, end, &err), err))
+			return err;
+		if (a >= end)
+			break;
 		if (++g->walked % POLL_EVERY == 0 && (err = mv_heap_poll(h)))
 			return err;
 		if (end - a < CHUNK_HDR) {

@@ -130,9 +130,42 @@ struct mv_error *mv_heap_open_range(struct mv_program *p, uint64_t start,
 
 /* For models: building the index.  Return NULL or mv_enomem.  Past
  * the bound a chunk is not added and h->stopped is set (not an error). */
-struct mv_error *mv_heap_add_chunk(struct mv_heap *h, uint64_t start,
-				   uint64_t size, uint32_t flags,
-				   enum mv_heap_list list, uint32_t arena);
+struct mv_error *mv_heap_add_chunk_slow(struct mv_heap *h, uint64_t start,
+					uint64_t size, uint32_t flags,
+					enum mv_heap_list list,
+					uint32_t arena);
+
+static inline void mv_heap_store_chunk(struct mv_heap *h, uint64_t start,
+				       uint32_t size16, uint32_t flags,
+				       enum mv_heap_list list, uint16_t arena)
+{
+	struct mv_heap_entry *e = &h->chunks[h->nchunks];
+	if (h->nchunks && e[-1].start >= start)
+		h->sorted = false;
+	e->start = start;
+	e->size16 = size16;
+	e->flags = (uint8_t)flags;
+	e->list = (uint8_t)list;
+	e->arena = arena;
+	h->nchunks++;
+}
+
+/* Inline: a million chunks are a million calls.  The bound, growth and
+ * oversized chunks take the slow path. */
+static inline struct mv_error *mv_heap_add_chunk(struct mv_heap *h,
+						 uint64_t start, uint64_t size,
+						 uint32_t flags,
+						 enum mv_heap_list list,
+						 uint32_t arena)
+{
+	if (h->nchunks >= h->chunks_cap || h->nchunks >= h->max_chunks ||
+	    (size >> 4) > UINT32_MAX || arena > UINT16_MAX)
+		return mv_heap_add_chunk_slow(h, start, size, flags, list,
+					      arena);
+	mv_heap_store_chunk(h, start, (uint32_t)(size >> 4), flags, list,
+			    (uint16_t)arena);
+	return NULL;
+}
 struct mv_error *mv_heap_add_arena(struct mv_heap *h,
 				   const struct mv_heap_arena *a,
 				   uint32_t *ret);
