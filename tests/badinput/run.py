@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""The catalogue of bad input (docs/bad-input.md), checked.
+"""The catalogue of bad input (docs/bad-input.md), checked in the memview
+program, in gdb and in lldb.
 
 Each row of ROWS is one test: a hostile file (made here, in a temporary
 directory, from the fixtures' cores and binaries: cut, patched with
@@ -10,17 +11,41 @@ on wall time and peak memory (the child runs under resource limits and a
 timeout, and its max RSS is measured).  No row may print a Python
 traceback or a sanitizer report.
 
-    run.py [-v] [--list] [--heavy] [NAME...]
+In gdb and lldb (the plugins gdb/memview.py and lldb/memview.py, driven
+by in_gdb.py and in_lldb.py) each row loads its executable and core as a
+user would (gdb: file, core-file; lldb: target create --core), runs the
+same command by its debugger name (view is memview, layout is
+mv-layout, ...), and checks the same things with "exit 1 or 2" read as
+"an error message of one line": no traceback, the debugger alive (no
+crash, no hang), the message and output, the time bound, the growth of
+the debugger's peak RSS within the memory bound; and then that the
+debugger still answers (print 6*7 is 42) and that memview still works on
+a good executable.  Where a debugger refuses the file itself, or
+memview's answer differs for the debugger's own reasons, the row says so
+(gdb=, lldb=: refused(), not_loaded(), answers()); rows that only make
+sense in the program say why (cli_only=).  gdb runs every row in one
+session (a new one after a crash or hang); lldb one session per core
+file (lldb 14 cannot name a process's core file: the plugin finds it
+among the files lldb has mapped, by pid, and lldb keeps the cores of
+deleted targets mapped, so with two cores of one process in a session
+the plugin reads memory through lldb, and the answers would differ).
+
+    run.py [-v] [--list] [--markdown] [--heavy]
+           [--frontend cli|gdb|lldb|all] [NAME...]
 
 Rows marked heavy (seconds and hundreds of MB each) run only with
---heavy or BADINPUT_HEAVY=1.  Environment: BUILD (default build) names the build whose memview and
-fixtures are used; BADINPUT_TIME_SCALE multiplies the time bounds (for
-sanitized or slow machines).  Ends with "badinput: N passed, M failed".
-Standard library only; run with /usr/bin/python3."""
+--heavy or BADINPUT_HEAVY=1.  --frontend (default all) may be given
+more than once.  Environment: BUILD (default build) names the build
+whose memview, libmemview.so and fixtures are used;
+BADINPUT_TIME_SCALE multiplies the time bounds (for sanitized or slow
+machines).  Ends with "badinput: N passed, M failed" (rows times front
+ends).  Standard library only; run with /usr/bin/python3."""
 
 import array
+import json
 import os
 import resource
+import shlex
 import shutil
 import signal
 import struct
@@ -30,6 +55,7 @@ import tempfile
 import threading
 import time
 
+ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("BUILD", "build")
 SCALE = float(os.environ.get("BADINPUT_TIME_SCALE", "1"))
 MEMVIEW = os.path.join(BUILD, "memview")
@@ -311,45 +337,95 @@ CYCLE_BASE = 0x620000000000
 # ---------------------------------------------------------------------------
 
 def row(name, what, args, exit, err=None, out=None, secs=10, mb=200,
-        heavy=False):
+        heavy=False, gdb=None, lldb=None, cli_only=None):
+    """One row.  gdb=, lldb=: how the row differs in that debugger
+    (refused(), not_loaded(), answers(); None: as in the CLI);
+    cli_only=WHY: not run in the debuggers, and why."""
     return dict(name=name, what=what, args=args, exit=exit, err=err,
-                out=out, secs=secs, mb=mb, heavy=heavy)
+                out=out, secs=secs, mb=mb, heavy=heavy, gdb=gdb, lldb=lldb,
+                cli_only=cli_only)
 
+
+def refused(why):
+    """The debugger itself refuses the row's file (its own error from
+    core-file, file or target create), so memview never sees it: the
+    command runs without it and must still answer (output, or one error
+    line)."""
+    return dict(load="refused", why=why)
+
+
+def not_loaded(why):
+    """The core is not given to the debugger at all (the debugger itself
+    does not survive it): the command runs with just the executable and
+    must still answer."""
+    return dict(load="exe-only", why=why)
+
+
+def answers(why, exit, err=None, out=None):
+    """The debugger loads the file, and memview's answer differs from the
+    CLI's for the debugger's own reason (its expression language...):
+    exit 0 with out in the output, or exit 1/2 with err in the one error
+    line."""
+    return dict(load="ok", why=why, exit=exit, err=err, out=out)
+
+
+# The debuggers' own refusals, in their words.
+LLDB_NO_CORE = refused("\"Unable to find process plug-in for core "
+                       "file\"")
+GDB_NO_CORE = refused("\"not a core dump: file format not recognized\"")
+GDB_NO_EXE = refused("\"not in executable format: file format not "
+                     "recognized\"")
 
 ROWS = [
     # --- core files ---
+    # gdb=, lldb=: where a debugger differs (see refused(), not_loaded(),
+    # answers()); the debuggers' reasons are quoted from their messages.
     row("empty-core", "an empty file as the core",
-        ["--core", "@empty_core", "info"], 1, "empty"),
+        ["--core", "@empty_core", "info"], 1, "empty",
+        gdb=GDB_NO_CORE, lldb=LLDB_NO_CORE),
     row("text-core", "a text file as the core",
-        ["--core", "@text_core", "info"], 1, "not an ELF"),
+        ["--core", "@text_core", "info"], 1, "not an ELF",
+        gdb=GDB_NO_CORE, lldb=LLDB_NO_CORE),
     row("cut-header", "a core cut inside the ELF header (40 bytes)",
-        ["--core", "@cut_header_core", "info"], 1, "truncated"),
+        ["--core", "@cut_header_core", "info"], 1, "truncated",
+        gdb=GDB_NO_CORE, lldb=LLDB_NO_CORE),
     row("cut-phdrs", "a core cut inside its program headers",
         ["--core", "@cut_phdrs_core", "info"], 0,
-        out="core truncated: 3 of 19 program headers"),
+        out="core truncated: 3 of 19 program headers", gdb=GDB_NO_CORE,
+        lldb=answers("lldb reads a file this small (252 bytes) instead of "
+                     "mapping it, so the plugin cannot find it and reads "
+                     "memory through lldb", 0, out="target: callback")),
     row("cut-notes", "a core cut inside its notes (gcore writes them last)",
         ["--core", "@cut_notes_core", "--exe", "%exe", "regions"], 0,
-        out="0x0000555555554000"),
+        out="0x0000555555554000", gdb=GDB_NO_CORE),
     row("cut-segment", "a core cut in the middle of the heap segment "
         "(its notes, written last, are lost: no NT_AUXV; the executable "
         "is placed by finding its ELF header in memory)",
         ["--core", "@cut_segment_core", "--exe", "%exe", "view",
-         "list_head"], 0, out="value = 3"),
+         "list_head"], 0, out="value = 3", gdb=GDB_NO_CORE,
+        lldb=answers("lldb cannot place the executable without the "
+                     "notes, so its own expression evaluator cannot read "
+                     "list_head", 1, "not currently loaded")),
     row("cut-segment-lost", "the same core: an object in the lost part",
         ["--core", "@cut_segment_core", "--exe", "%exe", "view",
-         "--type", "int", "0x555555578000"], 0, out="<unreadable>"),
+         "--type", "int", "0x555555578000"], 0, out="<unreadable>",
+        gdb=GDB_NO_CORE),
     row("cut-segment-regions", "the same core: regions say what is left",
         ["--core", "@cut_segment_core", "regions"], 0,
-        out="0x0000555555559000"),
+        out="0x0000555555559000", gdb=GDB_NO_CORE,
+        lldb=refused("\"Don't know how to parse core file. Unsupported "
+                     "OS.\" (without the executable)")),
     row("other-exe", "a core of another executable (--exe hostile_types)",
         ["--core", "%core", "--exe", "%hostile", "info"], 1,
         "was not produced by"),
     row("elf32-core", "a 32-bit ELF as the core",
         ["--core", "@elf32_core", "info"], 1,
-        "32-bit ELF is not supported"),
+        "32-bit ELF is not supported", gdb=GDB_NO_CORE,
+        lldb=refused("\"core file has no segments\"")),
     row("bigendian-core", "a big-endian ELF as the core",
         ["--core", "@bigendian_core", "info"], 1,
-        "big-endian ELF is not supported"),
+        "big-endian ELF is not supported", gdb=GDB_NO_CORE,
+        lldb=LLDB_NO_CORE),
     row("overlap", "overlapping PT_LOAD segments",
         ["--core", "@overlap_core", "--exe", "%exe", "regions"], 0,
         out="0x0000555555554000"),
@@ -363,39 +439,57 @@ ROWS = [
         out="0 threads"),
     row("note-overflow", "the first note's sizes near 2^32",
         ["--core", "@note_overflow_core", "--exe", "%exe", "info"], 0,
-        out="target: core"),
+        out="target: core", gdb=GDB_NO_CORE,
+        lldb=refused("\"Unable to parse note segment\"")),
     row("note-overflow-ntfile", "NT_FILE's descsz 0xffffffff",
         ["--core", "@note_overflow_later_core", "--exe", "%exe", "info"], 0,
-        out="target: core"),
+        out="target: core", gdb=GDB_NO_CORE),
     row("ntfile-garbage", "NT_FILE with a count of 2^60 entries",
         ["--core", "@ntfile_garbage_core", "--exe", "%exe", "info"], 0,
-        out="target: core"),
+        out="target: core",
+        lldb=not_loaded("lldb 14 itself aborts on it (LLVM out of memory "
+                        "after minutes) in target create")),
     row("phnum-huge", "e_phnum 65535 (headers past the end of the file)",
         ["--core", "@phnum_huge_core", "info"], 0,
-        out="core has no NT_FILE note"),
+        out="core has no NT_FILE note", gdb=GDB_NO_CORE,
+        lldb=refused("\"core file has no segments\"")),
     row("phoff-beyond", "e_phoff at 2^62",
         ["--core", "@phoff_beyond_core", "info"], 0,
-        out="core truncated: 0 of 19 program headers present"),
+        out="core truncated: 0 of 19 program headers present",
+        gdb=GDB_NO_CORE),
     row("segment-past-eof", "a PT_LOAD whose bytes lie past the end",
         ["--core", "@segment_past_eof_core", "--exe", "%exe", "view",
          "list_head"], 0, out="struct node"),
     row("missing-core", "a core file that does not exist",
-        ["--core", "/nonexistent/core", "info"], 1, "No such file"),
+        ["--core", "/nonexistent/core", "info"], 1, "No such file",
+        cli_only="the path given to --core; in a debugger the debugger "
+        "opens the core, memview never sees the path"),
     # --- executables and DWARF ---
     row("text-exe", "a shell script as --exe",
-        ["--exe", "@text_exe", "layout", "struct node"], 1, "not an ELF"),
+        ["--exe", "@text_exe", "layout", "struct node"], 1, "not an ELF",
+        gdb=GDB_NO_EXE,
+        lldb=refused("\"doesn't contain any 'host' platform "
+                     "architectures\"")),
     row("elf32-exe", "a 32-bit ELF as --exe",
-        ["--exe", "@elf32_exe", "layout", "struct node"], 1, "64-bit"),
+        ["--exe", "@elf32_exe", "layout", "struct node"], 1, "64-bit",
+        gdb=GDB_NO_EXE),
     row("bad-sections", "section headers past the end of the file",
         ["--exe", "@bad_sections_exe", "layout", "struct node"], 1,
-        "struct node"),
+        "struct node", gdb=GDB_NO_EXE),
     row("no-debug", "an executable without debug info",
         ["--exe", "@stripped_exe", "layout", "struct node"], 1,
         "debug info"),
     row("no-debug-core", "a core whose executable has no debug info: "
         "its ELF symbols still name addresses (as char)",
         ["--core", "%core", "--exe", "@stripped_exe", "view",
-         "list_head"], 0, out="555555558160:"),
+         "list_head"], 0, out="555555558160:",
+        gdb=answers("gdb's own expressions: a symbol without debug info "
+                    "has no type", 1, "has unknown type"),
+        # lldb's own expressions: such a symbol is a void *, whose value
+        # (basic.facts: value list_head) the view shows.
+        lldb=answers("lldb's own expressions: a symbol without debug info "
+                     "is a void *, and the view shows what it points to",
+                     0, out="555555559300:")),
     row("no-debug-core-type", "the same, asking for a type",
         ["--core", "%core", "--exe", "@stripped_exe", "layout",
          "struct node"], 1, "no debug info"),
@@ -435,10 +529,12 @@ ROWS = [
          "0xfffffffffffffff0", "64"], 2, "past the end of the address"),
     row("null-deref", "a NULL struct pointer: a partial view",
         ["--core", "%core", "--exe", "%exe", "view",
-         "*(struct node *)0"], 0, out="0x0 is not readable"),
+         "*(struct node *)0"], 0, out="0x0 is not readable",
+        lldb=answers("lldb's own expression evaluator reads the struct "
+                     "itself, and fails", 1, "couldn't read its memory")),
     row("unreadable-stack", "a core cut before the stack segment",
         ["--core", "@cut_segment_core", "--exe", "%exe", "info"], 0,
-        out="thread"),
+        out="thread", gdb=GDB_NO_CORE),
     row("void-cycle", "two void * chunks pointing at each other",
         ["--core", "%deep", "--exe", "%deepexe", "sizeof-deep",
          "--conservative", "vcycle"], 0, out="objects"),
@@ -477,7 +573,10 @@ ROWS = [
          "99999999999999999999", "int_array"], 2, "width"),
     row("bad-expr", "an expression that does not parse",
         ["--core", "%core", "--exe", "%exe", "view", "list_head->->"], 1,
-        "list_head"),
+        "list_head",
+        gdb=answers("gdb's own expression parser", 1, "syntax error"),
+        lldb=answers("lldb's own expression parser", 1,
+                     "expected unqualified-id")),
     row("bad-format", "a struct-module format memoryview refuses",
         ["--core", "%core", "--exe", "%exe", "view", "--as", "Z",
          "int_array"], 2, "format"),
@@ -581,8 +680,346 @@ def run_row(files, r):
     return problems, dict(secs=secs, out=out, err=err, rc=rc, rss=rss_mb)
 
 
+# ---------------------------------------------------------------------------
+# Running rows in gdb and lldb
+# ---------------------------------------------------------------------------
+
+FRONTENDS = ("cli", "gdb", "lldb")
+# What a command that must still work prints on the good executable: the
+# basic fixture's own sizeof (its facts file).
+GOOD_COMMAND = "mv-layout 'struct node'"
+# In a debugger a traceback is printed by the debugger or caught by the
+# lldb plugin as an "internal error".
+DEBUGGER_BAD_WORDS = BAD_WORDS + ("Python Exception", "Error occurred in "
+                                  "Python", "internal error")
+
+
+def debugger_env():
+    env = dict(os.environ, MEMVIEW_LIBRARY=os.path.abspath(
+        build_file("libmemview.so")))
+    env.pop("PYTHONPATH", None)  # the plugins find their own modules
+    env.pop("PYTHONHOME", None)
+    # lldb's embedded Python takes its prefix from the first python3 on
+    # PATH; a pyenv or venv python there hides Debian's modules from it.
+    env["PATH"] = "/usr/bin:/bin:" + os.environ.get("PATH", "")
+    return env
+
+
+def debugger_command(args):
+    """(core, exe, command line) of a row's arguments in a debugger:
+    --core and --exe become what the debugger loads, the command gets
+    its debugger name (view: memview, sizeof-deep, others mv-NAME)."""
+    core = exe = None
+    i = 0
+    while i < len(args) and args[i] in ("--core", "--exe"):
+        if args[i] == "--core":
+            core = args[i + 1]
+        else:
+            exe = args[i + 1]
+        i += 2
+    if i >= len(args) or args[i].startswith("-"):
+        raise ValueError("no debugger spelling for %r: mark the row "
+                         "cli_only=..." % " ".join(args))
+    name = args[i]
+    name = {"view": "memview", "sizeof-deep": "sizeof-deep"}.get(
+        name, "mv-" + name)
+    words = [name] + [shlex.quote(a) for a in args[i + 1:]]
+    return core, exe, " ".join(words)
+
+
+def expectation(r, front):
+    """What must happen to row r in front (a debugger)."""
+    spec = r[front] or {}
+    exp = dict(load=spec.get("load", "ok"), why=spec.get("why"),
+               exit=r["exit"], err=r["err"], out=r["out"])
+    if "exit" in spec:
+        exp.update(exit=spec["exit"], err=spec.get("err"),
+                   out=spec.get("out"))
+    if exp["load"] != "ok":
+        exp.update(exit=None, err=None, out=None)  # any one answer
+    return exp
+
+
+def debugger_case(files, r, front):
+    core, exe, command = debugger_command(r["args"])
+    if expectation(r, front)["load"] == "exe-only":
+        core = None
+    core, exe = (os.path.abspath(p) if p else None
+                 for p in resolve(files, [core or "", exe or ""]))
+    return dict(name=r["name"], core=core or None, exe=exe or None,
+                command=command)
+
+
+def split_stderr(text):
+    """{case name: what the debugger wrote to stderr during it}; "" is
+    what came before the first case."""
+    parts = {"": []}
+    name = ""
+    for line in text.splitlines(True):
+        if line.startswith("MV-CASE "):
+            name = line[len("MV-CASE "):].strip()
+            parts.setdefault(name, [])
+            continue
+        parts[name].append(line)
+    return {k: "".join(v) for k, v in parts.items()}
+
+
+def start_debugger(front, cases_path, out_path):
+    if front == "gdb":
+        argv = ["gdb", "-nx", "-batch", "-q",
+                "-ex", "set debuginfod enabled off",
+                "-ex", "set python print-stack full",
+                "-ex", "source %s/gdb/memview.py" % ROOT,
+                "-ex", "source %s/tests/badinput/in_gdb.py" % ROOT]
+    else:
+        argv = ["lldb", "-b", "--no-lldbinit",
+                "-o", "command script import %s/lldb/memview.py" % ROOT,
+                "-o", "command script import %s/tests/badinput/in_lldb.py"
+                % ROOT]
+    env = dict(debugger_env(), MV_CASES=cases_path, MV_OUT=out_path)
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                         env=env, cwd=ROOT)
+    chunks = {"out": [], "err": []}
+
+    def drain(f, key):
+        for block in iter(lambda: f.read(65536), b""):
+            chunks[key].append(block)
+
+    readers = [threading.Thread(target=drain, args=(p.stdout, "out")),
+               threading.Thread(target=drain, args=(p.stderr, "err"))]
+    for t in readers:
+        t.start()
+    return p, readers, chunks
+
+
+def run_session(front, cases, rows, tmp):
+    """Runs cases in one debugger.  Returns ({name: record}, {name: list
+    of problems of the session itself: crash, hang, stray output},
+    {name: stderr}, names not run)."""
+    cases_path = os.path.join(tmp, "%s-cases.json" % front)
+    out_path = os.path.join(tmp, "%s-out.jsonl" % front)
+    good = dict(exe=os.path.abspath(build_file("fixtures/basic")),
+                command=GOOD_COMMAND)
+    with open(cases_path, "w") as f:
+        json.dump(dict(good=good, cases=cases), f)
+    open(out_path, "w").close()
+    p, readers, chunks = start_debugger(front, cases_path, out_path)
+    records, session_problems = {}, {}
+    current = since = None
+    done = False
+    pos = 0
+    killed = None
+    while True:
+        with open(out_path) as f:
+            f.seek(pos)
+            data = f.read()
+        complete = data[:data.rfind("\n") + 1]
+        pos += len(complete.encode())
+        for line in complete.splitlines():
+            rec = json.loads(line)
+            if "begin" in rec:
+                current, since = rec["begin"], time.monotonic()
+            elif "end" in rec:
+                records[rec["end"]] = rec
+                current = None
+            elif "done" in rec:
+                done = True
+        if p.poll() is not None and not complete:
+            break
+        if current is not None:
+            r = rows[current]
+            limit = r["secs"] * SCALE * 3 + 20
+            if time.monotonic() - since > limit:
+                killed = time.monotonic() - since
+                p.kill()
+                p.wait()
+                continue
+        time.sleep(0.05)
+    for t in readers:
+        t.join()
+    rc = p.returncode
+    out = b"".join(chunks["out"]).decode("utf-8", "replace")
+    err = b"".join(chunks["err"]).decode("utf-8", "replace")
+    stderr = split_stderr(err)
+    how = ("signal %d" % -rc) if rc < 0 else ("exit %d" % rc)
+    if current is not None:
+        if killed is not None:
+            msg = "%s hung: killed after %.0f s" % (front, killed)
+        else:
+            said = stderr.get(current, "").strip() or err.strip()
+            msg = "%s died (%s) during this case: %r" % (
+                front, how, said[:400])
+        session_problems[current] = [msg]
+    elif done and rc != 0 and records:
+        last = cases[len(records) - 1]["name"]
+        session_problems.setdefault(last, []).append(
+            "%s ended with %s after the last case" % (front, how))
+    names = [c["name"] for c in cases]
+    ran = set(records) | set(session_problems)
+    rest = [n for n in names if n not in ran]
+    if not done and not ran:
+        # Nothing ran at all: the debugger or a plugin is broken.
+        for n in rest:
+            session_problems[n] = ["%s ran no case (%s): %r" % (
+                front, how, (out + err).strip()[-400:])]
+        rest = []
+    return records, session_problems, stderr, rest
+
+
+def sessions(front, cases):
+    """gdb: one session.  lldb: one per core file (see the docstring)."""
+    if front == "gdb":
+        return [cases]
+    groups = {}
+    for c in cases:
+        groups.setdefault(c["core"], []).append(c)
+    return list(groups.values())
+
+
+def one_line(text):
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if len(lines) == 1 else None
+
+
+def check_debugger_case(front, r, rec, stderr):
+    """Problems of one row's record in a debugger."""
+    exp = expectation(r, front)
+    problems = []
+    failed = [s for s in rec["load"] if not s[1]]
+    if exp["load"] == "refused" and not failed:
+        problems.append("%s now loads the file (the row says it refuses "
+                        "it: update the row)" % front)
+    elif exp["load"] != "refused" and failed:
+        problems.append("%s refused %r: %s (if that is %s's own doing, "
+                        "say %s=refused(WHY) in the row)" % (
+                            front, failed[0][0], failed[0][2].strip()[:200],
+                            front, front))
+    run = rec["run"]
+    text = run["text"]
+    if exp["exit"] is None:
+        if not run["ok"] and one_line(text) is None:
+            problems.append("error not one line: %r" % text[:300])
+    elif exp["exit"] == 0:
+        if not run["ok"]:
+            problems.append("failed: %r, want success" % text[:300])
+        elif exp["out"] is not None and exp["out"] not in text:
+            problems.append("output lacks %r: %r" % (exp["out"], text[:300]))
+    else:
+        line = one_line(text)
+        if run["ok"]:
+            problems.append("succeeded: %r, want an error with %r" %
+                            (text[:300], exp["err"]))
+        elif line is None or (exp["err"] and exp["err"] not in line):
+            problems.append("error %r, want one line with %r" %
+                            (text[:300], exp["err"]))
+    texts = [text, rec["alive"][2], rec["good"][2], stderr]
+    for w in DEBUGGER_BAD_WORDS:
+        if any(w in t for t in texts):
+            problems.append("%r in the session" % w)
+    limit = r["secs"] * SCALE
+    if run["secs"] > limit:
+        problems.append("took %.1f s, bound %.1f s" % (run["secs"], limit))
+    if run["mb"] > r["mb"] and "-san" not in BUILD:
+        problems.append("peak RSS grew %.0f MB, bound %d MB" %
+                        (run["mb"], r["mb"]))
+    if not rec["alive"][1] or "42" not in rec["alive"][2]:
+        problems.append("%s did not answer %r after: %r" % (
+            front, rec["alive"][0], rec["alive"][2][:200]))
+    good = rec["good"]
+    size = good_size()
+    if not good[1] or "struct node {" not in good[2] or \
+            "/* size: %s," % size not in good[2]:
+        problems.append("then %r on the basic fixture: %r, want struct "
+                        "node of size %s (its facts)" % (
+                            good[0], good[2][:200], size))
+    return problems
+
+
+def good_size():
+    """sizeof(struct node) by the basic fixture's own facts."""
+    return read_facts("cores/basic.facts")["sizeof struct node"]
+
+
+def run_debugger(front, files, rows, tmp):
+    """[(row, problems, record or None)] for rows in gdb or lldb."""
+    by_name = {r["name"]: r for r in rows}
+    cases = [debugger_case(files, r, front) for r in rows]
+    results = {}
+    for group in sessions(front, cases):
+        while group:
+            records, trouble, stderr, rest = run_session(front, group,
+                                                          by_name, tmp)
+            for c in group:
+                n = c["name"]
+                if n in records:
+                    problems = check_debugger_case(
+                        front, by_name[n], records[n], stderr.get(n, ""))
+                    results[n] = (problems + trouble.get(n, []),
+                                  records[n])
+                elif n in trouble:
+                    results[n] = (trouble[n], None)
+            # After a crash or a hang: a new debugger for the rest.
+            group = [c for c in group if c["name"] in rest]
+    return [(r, results[r["name"]][0], results[r["name"]][1])
+            for r in rows]
+
+
+SWITCH = dict(name="core-switch", what="back to a core after a hostile "
+              "core of the same process, in one session: memview must read "
+              "the core the debugger has now", secs=10, mb=200)
+
+
+def check_core_switch(front, files, tmp):
+    """The basic core, the segment-past-eof core (the same pid), the basic
+    core again, in one debugger session: the last view must show the basic
+    core's list head (basic.facts), not the hostile core's hole."""
+    exe = os.path.abspath(build_file("fixtures/basic"))
+    good = os.path.abspath(build_file("cores/basic.core"))
+    cores = [good, files.get("segment_past_eof_core"), good]
+    cases = [dict(name="%s-%d" % (SWITCH["name"], i), core=c, exe=exe,
+                  command="memview list_head") for i, c in enumerate(cores)]
+    records, trouble, _, _ = run_session(front, cases, {
+        c["name"]: SWITCH for c in cases}, tmp)
+    problems = [p for ps in trouble.values() for p in ps]
+    last = records.get(cases[-1]["name"])
+    want = "value = %s" % read_facts("cores/basic.facts")[
+        "value list_head->value"]
+    if last is None:
+        problems.append("the last case did not run")
+    elif not last["run"]["ok"] or want not in last["run"]["text"]:
+        problems.append("memview list_head on the basic core again: %r, "
+                        "want %r (basic.facts)" % (
+                            last["run"]["text"][:300], want))
+    return problems, last
+
+
+def read_facts(name):
+    """A fixture's facts file (key value lines) as a dict."""
+    facts = {}
+    with open(build_file(name)) as f:
+        for line in f:
+            key, _, value = line.rstrip("\n").rpartition(" ")
+            facts[key] = value
+    return facts
+
+
+def describe_load(front, r):
+    """How row r runs in front, for the listings; None: as in the CLI."""
+    spec = r[front]
+    if not spec:
+        return None
+    if spec["load"] == "refused":
+        return "refuses it: %s" % spec["why"]
+    if spec["load"] == "exe-only":
+        return "core not loaded: %s" % spec["why"]
+    what = ("output `%s`" % spec["out"]) if spec["exit"] == 0 \
+        else "error `%s`" % spec["err"]
+    return "%s: %s" % (what, spec["why"])
+
+
 def print_markdown():
-    """The catalogue as the table in docs/bad-input.md."""
+    """The catalogue as the tables in docs/bad-input.md."""
     print("| # | input | command | exit | stderr | stdout holds | "
           "bounds |")
     print("|---|---|---|---|---|---|---|")
@@ -596,6 +1033,39 @@ def print_markdown():
                                     " (heavy)" if r["heavy"] else "")
         print("| %d | **%s**: %s | `%s` | %d | %s | %s | %s |" %
               (i, r["name"], r["what"], cmd, r["exit"], err, out, bounds))
+    print()
+    print("The rows that differ in gdb or lldb (all others: as in the "
+          "program, exit 1 and 2 read as an error line):")
+    print()
+    print("| # | row | gdb | lldb |")
+    print("|---|---|---|---|")
+    for i, r in enumerate(ROWS, 1):
+        if r["cli_only"]:
+            print("| %d | %s | not run: %s | not run |" %
+                  (i, r["name"], r["cli_only"]))
+            continue
+        g, l = describe_load("gdb", r), describe_load("lldb", r)
+        if g or l:
+            print("| %d | %s | %s | %s |" % (i, r["name"], g or "same",
+                                             l or "same"))
+
+
+def print_row_result(front, r, problems, facts, verbose):
+    if problems:
+        print("badinput: FAILED %s%s (%s): %s" % (
+            "" if front == "cli" else front + " ", r["name"], r["what"],
+            "; ".join(problems)))
+    if not verbose or facts is None:
+        return
+    if front == "cli":
+        print("  %-22s rc=%s %.2fs %.0fMB err=%r out=%r" %
+              (r["name"], facts["rc"], facts["secs"], facts["rss"],
+               facts["err"].strip()[:150], facts["out"].strip()[:150]))
+    else:
+        run = facts["run"]
+        print("  %s %-22s %s %.2fs +%.0fMB %r" % (
+            front, r["name"], "ok " if run["ok"] else "err", run["secs"],
+            run["mb"], run["text"].strip()[:150]))
 
 
 def main():
@@ -608,36 +1078,84 @@ def main():
         for r in ROWS:
             print("%-22s %s" % (r["name"], r["what"]))
         return 0
-    names = [a for a in args if not a.startswith("-")]
+    fronts = []
+    names = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--frontend" or a.startswith("--frontend="):
+            value = a.partition("=")[2] if "=" in a else \
+                (args[i + 1] if i + 1 < len(args) else "")
+            i += 0 if "=" in a else 1
+            if value not in FRONTENDS + ("all",):
+                print("badinput: --frontend takes cli, gdb, lldb or all")
+                return 2
+            fronts += FRONTENDS if value == "all" else (value,)
+        elif not a.startswith("-"):
+            names.append(a)
+        i += 1
+    fronts = [f for f in FRONTENDS if f in fronts] or list(FRONTENDS)
     heavy = "--heavy" in args or os.environ.get("BADINPUT_HEAVY") == "1"
     rows = [r for r in ROWS if (not names and (heavy or not r["heavy"]))
             or r["name"] in names]
+    unknown = set(names) - {r["name"] for r in ROWS}
+    if unknown:
+        print("badinput: no row named %s" % ", ".join(sorted(unknown)))
+        return 2
     skipped = len(ROWS) - len(rows) if not names else 0
-    if not os.access(MEMVIEW, os.X_OK):
-        print("badinput: %s not built (run make)" % MEMVIEW)
-        return 1
-    passed = failed = 0
+    needed = [MEMVIEW] if "cli" in fronts else []
+    if set(fronts) - {"cli"}:
+        needed.append(build_file("libmemview.so"))
+    for path in needed:
+        if not os.path.exists(path):
+            print("badinput: %s not built (run make)" % path)
+            return 1
+    totals = {}
     tmp = tempfile.mkdtemp(prefix="memview-badinput-")
     try:
         files = Files(tmp)
-        for r in rows:
-            problems, facts = run_row(files, r)
-            if problems:
-                failed += 1
-                print("badinput: FAILED %s (%s): %s" %
-                      (r["name"], r["what"], "; ".join(problems)))
+        for front in fronts:
+            passed = failed = 0
+            if front == "cli":
+                results = []
+                for r in rows:
+                    problems, facts = run_row(files, r)
+                    results.append((r, problems, facts))
+                    print_row_result(front, r, problems, facts, verbose)
             else:
-                passed += 1
-            if verbose:
-                print("  %-22s rc=%s %.2fs %.0fMB err=%r out=%r" %
-                      (r["name"], facts["rc"], facts["secs"], facts["rss"],
-                       facts["err"].strip()[:150],
-                       facts["out"].strip()[:150]))
+                for r in rows:
+                    if r["cli_only"]:
+                        print("badinput: %s: CLI only: %s: %s" %
+                              (front, r["name"], r["cli_only"]))
+                mine = [r for r in rows if not r["cli_only"]]
+                results = run_debugger(front, files, mine, tmp)
+                if not names:
+                    problems, facts = check_core_switch(front, files, tmp)
+                    results.append((SWITCH, problems, facts))
+                for r, problems, facts in results:
+                    print_row_result(front, r, problems, facts, verbose)
+                without = [r["name"] for r in mine if r[front] and
+                           r[front]["load"] != "ok"]
+                if without:
+                    print("badinput: %s: the file is not loaded in %d "
+                          "rows (memview runs without it): %s" %
+                          (front, len(without), ", ".join(without)))
+            for _, problems, _ in results:
+                if problems:
+                    failed += 1
+                else:
+                    passed += 1
+            totals[front] = (passed, failed)
+            print("badinput: %s: %d passed, %d failed" %
+                  (front, passed, failed))
+            sys.stdout.flush()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if skipped:
         print("badinput: %d heavy rows skipped (run with --heavy)" %
               skipped)
+    passed = sum(p for p, _ in totals.values())
+    failed = sum(f for _, f in totals.values())
     print("badinput: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
