@@ -369,29 +369,31 @@ static struct mv_error *largest(struct mv_walk *w, size_t ntop,
 	*nret = 0;
 	if (!w->nobjs || !ntop)
 		return NULL;
-	uint64_t *sub = mv_big_realloc(NULL, w->nobjs, sizeof(*sub));
 	struct top *t = calloc(ntop, sizeof(*t));
-	if (!sub || !t) {
-		free(sub);
-		free(t);
+	if (!t)
 		return mv_enomem;
+	struct mv_subtree sub;
+	struct mv_error *err = mv_walk_subtree_sums(w, &sub);
+	if (err) {
+		free(t);
+		return err;
 	}
-	mv_walk_subtree_bytes(w, sub);
 	size_t n = 0;
 	/* The root itself is the deep size; its descendants are the
 	 * paths.  Insertion into a short sorted list. */
 	for (size_t i = 1; i < w->nobjs; i++) {
-		if (n == ntop && sub[i] <= t[n - 1].bytes)
+		uint64_t bytes = mv_subtree_get(&sub, i);
+		if (n == ntop && bytes <= t[n - 1].bytes)
 			continue;
 		size_t k = n < ntop ? n++ : n - 1;
-		while (k > 0 && t[k - 1].bytes < sub[i]) {
+		while (k > 0 && t[k - 1].bytes < bytes) {
 			t[k] = t[k - 1];
 			k--;
 		}
 		t[k].index = i;
-		t[k].bytes = sub[i];
+		t[k].bytes = bytes;
 	}
-	free(sub);
+	mv_subtree_deinit(&sub);
 	*ret = t;
 	*nret = n;
 	return NULL;

@@ -1443,13 +1443,70 @@ void mv_walk_label(struct mv_walk *w, size_t i, struct mv_buf *out)
 		mv_error_destroy(sc.err);
 }
 
-void mv_walk_subtree_bytes(struct mv_walk *w, uint64_t *out)
+uint64_t mv_subtree_get(const struct mv_subtree *s, size_t i)
 {
-	for (size_t i = 0; i < w->nobjs; i++)
-		out[i] = w->objs[i].bytes;
+	uint32_t v = s->small[i];
+	return v < MV_SUBTREE_BIG ? v : s->big[v - MV_SUBTREE_BIG];
+}
+
+static struct mv_error *subtree_set(struct mv_subtree *s, size_t i,
+				    uint64_t v)
+{
+	if (s->small[i] >= MV_SUBTREE_BIG) {
+		s->big[s->small[i] - MV_SUBTREE_BIG] = v;
+		return NULL;
+	}
+	if (v < MV_SUBTREE_BIG) {
+		s->small[i] = (uint32_t)v;
+		return NULL;
+	}
+	if (s->nbig >= UINT32_MAX - MV_SUBTREE_BIG)
+		return mv_error_create(MV_ERR_LIMIT, "more than 2^28 objects "
+				       "with 3.75 GiB below them");
+	if (s->nbig == s->big_cap) {
+		size_t cap = s->big_cap ? s->big_cap * 2 : 64;
+		uint64_t *b = mv_big_realloc(s->big, cap, sizeof(*b));
+		if (!b)
+			return mv_enomem;
+		s->big = b;
+		s->big_cap = cap;
+	}
+	s->big[s->nbig] = v;
+	s->small[i] = MV_SUBTREE_BIG + (uint32_t)s->nbig++;
+	return NULL;
+}
+
+struct mv_error *mv_walk_subtree_sums(struct mv_walk *w,
+				      struct mv_subtree *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->small = mv_big_realloc(NULL, w->nobjs, sizeof(*s->small));
+	if (!s->small)
+		return mv_enomem;
+	struct mv_error *err = NULL;
+	for (size_t i = 0; i < w->nobjs; i++) {
+		s->small[i] = 0;
+		if ((err = subtree_set(s, i, w->objs[i].bytes)))
+			goto fail;
+	}
 	/* Parents come before their children: one backward pass. */
-	for (size_t i = w->nobjs; i-- > 1;)
-		out[w->objs[i].parent] += out[i];
+	for (size_t i = w->nobjs; i-- > 1;) {
+		size_t p = w->objs[i].parent;
+		if ((err = subtree_set(s, p, mv_subtree_get(s, p) +
+						     mv_subtree_get(s, i))))
+			goto fail;
+	}
+	return NULL;
+fail:
+	mv_subtree_deinit(s);
+	return err;
+}
+
+void mv_subtree_deinit(struct mv_subtree *s)
+{
+	free(s->small);
+	free(s->big);
+	memset(s, 0, sizeof(*s));
 }
 
 const char *mv_walk_problem_name(enum mv_walk_problem p)

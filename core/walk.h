@@ -213,9 +213,21 @@ enum mv_walk_where mv_walk_where(struct mv_walk *w, size_t i);
 const char *mv_walk_problem_name(enum mv_walk_problem p);
 const char *mv_walk_where_name(enum mv_walk_where where);
 
-/* Subtree sums of the discovery tree: out[i] = bytes of i and of every
- * object it found first.  out has nobjs entries (caller allocates). */
-void mv_walk_subtree_bytes(struct mv_walk *w, uint64_t *out);
+/* Subtree sums of the discovery tree: mv_subtree_get(s, i) = bytes of
+ * object i and of every object it found first. */
+struct mv_subtree {
+	uint32_t *small;  /* the sum, or MV_SUBTREE_BIG + a slot of big */
+	uint64_t *big;
+	size_t nbig, big_cap;
+};
+#define MV_SUBTREE_BIG 0xf0000000u
+/* 4 bytes per object, where 8 would put sizeof-deep past its budget of
+ * 32 bytes per object: only objects with 3.75 GiB or more below them
+ * take a slot of big.  Deinit frees; on failure nothing is left. */
+struct mv_error *mv_walk_subtree_sums(struct mv_walk *w,
+				      struct mv_subtree *s);
+uint64_t mv_subtree_get(const struct mv_subtree *s, size_t i);
+void mv_subtree_deinit(struct mv_subtree *s);
 
 /* ---- shared by the commands that walk (cmd_sizeof.c, cmd_graph.c) ---- */
 

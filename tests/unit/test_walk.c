@@ -135,10 +135,11 @@ static void test_list(void **state)
 	assert_int_equal(w.max_depth_seen, 9);
 	assert_false(w.hit_max_objects || w.hit_max_depth);
 	/* Subtree sums: the head owns everything. */
-	uint64_t sub[10];
-	mv_walk_subtree_bytes(&w, sub);
-	assert_int_equal(sub[0], 10 * CHUNK);
-	assert_int_equal(sub[9], CHUNK);
+	struct mv_subtree sub;
+	assert_null(mv_walk_subtree_sums(&w, &sub));
+	assert_int_equal(mv_subtree_get(&sub, 0), 10 * CHUNK);
+	assert_int_equal(mv_subtree_get(&sub, 9), CHUNK);
+	mv_subtree_deinit(&sub);
 	struct mv_buf b;
 	mv_buf_init(&b);
 	mv_walk_label(&w, 3, &b);
@@ -354,6 +355,39 @@ static void test_chunk_dir(void **state)
 	check_dir_on("heapbig", 1000000);
 }
 
+/* Subtree sums in 4 bytes per object, with sums of 3.75 GiB and more in
+ * the side table: a chain of three 4 GiB - 1 objects and a fork.  The
+ * expected sums are the arithmetic of the tree written here. */
+static void test_subtree_sums(void **state)
+{
+	(void)state;
+	struct mv_walk w;
+	memset(&w, 0, sizeof(w));
+	struct mv_walk_obj objs[6] = {
+		{.parent = 0, .bytes = 16},          /* 0: root */
+		{.parent = 0, .bytes = UINT32_MAX},  /* 1 */
+		{.parent = 1, .bytes = UINT32_MAX},  /* 2 */
+		{.parent = 2, .bytes = UINT32_MAX},  /* 3 */
+		{.parent = 0, .bytes = 100},         /* 4 */
+		{.parent = 4, .bytes = 0xefffffffu}, /* 5: just below the side table */
+	};
+	w.objs = objs;
+	w.nobjs = 6;
+	struct mv_subtree s;
+	assert_null(mv_walk_subtree_sums(&w, &s));
+	const uint64_t big = UINT32_MAX;
+	assert_int_equal(mv_subtree_get(&s, 3), big);
+	assert_int_equal(mv_subtree_get(&s, 2), 2 * big);
+	assert_int_equal(mv_subtree_get(&s, 1), 3 * big);
+	assert_int_equal(mv_subtree_get(&s, 5), 0xefffffffull);
+	assert_int_equal(mv_subtree_get(&s, 4), 0xefffffffull + 100);
+	assert_int_equal(mv_subtree_get(&s, 0),
+			 16 + 3 * big + 0xefffffffull + 100);
+	/* 0, 1, 2, 3 and 4 need the side table, 5 does not. */
+	assert_int_equal(s.nbig, 5);
+	mv_subtree_deinit(&s);
+}
+
 /* The record is the whole per-object cost besides the table and the
  * chunk bitmap: keep it at 24 bytes. */
 static void test_record_size(void **state)
@@ -377,6 +411,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_record_size),
 		cmocka_unit_test(test_chunk_dir),
+		cmocka_unit_test(test_subtree_sums),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
