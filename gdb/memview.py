@@ -78,6 +78,16 @@ def thread_registers(thread):
             previous.switch()
 
 
+def any_thread_running():
+    """Whether a thread of the selected inferior runs (non-stop mode):
+    then its memory may change without an event."""
+    try:
+        return any(t.is_valid() and t.is_running()
+                   for t in gdb.selected_inferior().threads())
+    except gdb.error:
+        return True
+
+
 def evaluate(expr):
     """gdb's answer for expr: (address, value, is_lvalue, type_name)."""
     try:
@@ -95,12 +105,19 @@ def evaluate(expr):
 
 
 class State:
-    """The session for the current inferior, rebuilt when it changes."""
+    """The session for the current inferior, rebuilt when it changes.
+
+    A live process's memory is cached by the library (whole blocks, kept
+    for the next commands) while gdb keeps it stopped: generation counts
+    gdb's events that may change it (the inferior resumed, for a step, a
+    continue or a `call`; `set var`; objfiles came or went), and the
+    cache is dropped only when it moved since the session last looked."""
 
     def __init__(self):
         self.session = None
         self.key = None
-        self.generation = 0  # bumped when a remote target stops
+        self.generation = 0  # bumped when the inferior may have changed
+        self.seen = 0  # the generation the session's cache is from
 
     def describe(self):
         """(kind, key) for the selected inferior."""
@@ -121,8 +138,10 @@ class State:
         """A session ready to run a command on the selected inferior."""
         kind, key = self.describe()
         if self.session is not None and key == self.key:
-            if kind == "pid":
-                self.session.invalidate()  # the process may have run
+            if kind == "pid" and (self.seen != self.generation or
+                                  any_thread_running()):
+                self.session.invalidate()
+                self.seen = self.generation
             return self.session
         self.session = None
         session = memview_core.Session()
@@ -143,6 +162,7 @@ class State:
                         objfile.filename and os.path.isfile(objfile.filename):
                     session.add_objfile(objfile.filename, 0)
         self.session, self.key = session, key
+        self.seen = self.generation
         return session
 
     @staticmethod
@@ -432,7 +452,17 @@ def register(previous=None):
     ShowMemview()
     for name in memview_core.setting_names():
         make_parameter(name)
-    for event in (gdb.events.stop, gdb.events.new_objfile):
+    # Everything after which a live process's memory may differ: it ran
+    # (cont: step, next, continue, finish, and the calls of `call` and
+    # `print f()`, which inferior_call also reports), it stopped or
+    # exited, gdb wrote to it (memory_changed: `set var`, `print x = 1`),
+    # its objfiles changed.
+    events = [gdb.events.cont, gdb.events.stop, gdb.events.exited,
+              gdb.events.new_objfile, gdb.events.clear_objfiles]
+    events += [getattr(gdb.events, name) for name in
+               ("memory_changed", "inferior_call", "new_inferior",
+                "inferior_deleted") if hasattr(gdb.events, name)]
+    for event in events:
         event.connect(STATE.invalidate)
         _registered.append((event, STATE.invalidate))
 

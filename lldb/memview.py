@@ -8,6 +8,7 @@ only from the execution context.  Importing it again replaces the
 commands in place and keeps the settings.
 """
 
+import json
 import os
 import re
 import sys
@@ -192,12 +193,45 @@ def thread_registers(thread):
     return regs
 
 
+def memory_mark(target, process):
+    """What changes when lldb may have changed a stopped process's memory,
+    or None when that cannot be told.
+
+    The stop ID with expression stops moves whenever the process ran (a
+    step, a continue, an expression that calls a function).  An
+    expression lldb interprets without running the process (`expr x =
+    1`) writes memory without moving it, and lldb 14 has no event for a
+    memory write; but every expression evaluation is counted in the
+    target's statistics, so the count stands in for it.  Not seen:
+    `memory write` at a literal address and SBProcess.WriteMemory from a
+    script."""
+    if process.GetState() != lldb.eStateStopped:
+        return None
+    try:
+        stream = lldb.SBStream()
+        if not target.GetStatistics().GetAsJSON(stream).Success():
+            return None
+        count = 0
+        for stats in json.loads(stream.GetData())["targets"]:
+            evaluations = stats["expressionEvaluation"]
+            count += evaluations["successes"] + evaluations["failures"]
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+    return process.GetStopID(True), count
+
+
 class State:
-    """The session for the current target, rebuilt when it changes."""
+    """The session for the current target, rebuilt when it changes.
+
+    A live process's memory is cached by the library (whole blocks; a
+    remote one's by pages) across commands while the process stays
+    stopped and untouched: the memory mark after a command must still
+    hold before the next."""
 
     def __init__(self):
         self.session = None
         self.key = None
+        self.mark = None  # memory_mark after the session's last command
 
     @staticmethod
     def describe(target, process):
@@ -245,8 +279,11 @@ class State:
                 if key[1] and os.path.isfile(key[1]):
                     session.add_objfile(key[1], 0)
             self.session, self.key = session, key
-        elif kind == "pid":
-            session.invalidate()  # the process may have run
+        elif kind in ("pid", "remote") and (
+                self.mark is None or
+                self.mark != memory_mark(target, process)):
+            session.invalidate()  # the process may have changed
+        self.mark = None
         interpreter = debugger.GetCommandInterpreter()
         session.set_poll(interpreter.WasInterrupted)
         session.set_eval(make_evaluator(target, exe_ctx.GetFrame()))
@@ -254,6 +291,13 @@ class State:
         if frame.IsValid():
             session.set_pc(frame.GetPC())
         return session
+
+    def remember(self, exe_ctx):
+        """After a command on a live process: the mark its cache is
+        good for (memview's own expressions counted)."""
+        if self.key is not None and self.key[0] in ("pid", "remote"):
+            self.mark = memory_mark(exe_ctx.GetTarget(),
+                                    exe_ctx.GetProcess())
 
     @staticmethod
     def open_remote(session, target, process):
@@ -356,6 +400,7 @@ class Command:
                 session.run_line(self.NAME,
                                  SETTINGS.command_line(self.NAME, command))
             finally:
+                STATE.remember(exe_ctx)
                 if progress is not None:
                     progress.clear()
                 sink.close()

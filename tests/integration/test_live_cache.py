@@ -1,0 +1,402 @@
+"""Live processes: memview reads them through a block cache, which the
+plugins keep between commands while the process stays stopped.  This
+checks that the cache reads what the process holds and never shows what
+it no longer holds.
+
+1. The CLI on the basic fixture, running: windows across the start and
+   the end of every region in /proc/PID/maps (gaps, adjacent regions,
+   [vvar]'s unreadable pages), across 64 KiB block boundaries, and one
+   past 256 KiB (read straight, not cached), against the bytes this
+   script reads itself from /proc/PID/mem a page at a time ("??" where
+   its read fails).
+2. gdb and 3. lldb, the fixture launched by the debugger and stopped at
+   the line of fixture.h that sets `ready`.  Each step views memory
+   (which fills the cache), changes it the debugger's way, and views it
+   again: a write by the debugger (gdb `set var` and `print x = v`, lldb
+   `expr x = v`), a function run in the process (gdb `call memset`,
+   lldb `expr memset`), a step of the process (`next` over `ready =
+   getenv(...)`, after `ready` was set to 0).  Expected values: what the
+   test wrote, memset's bytes as Python reads them, and the debugger's
+   own print of the variables.
+
+Usage: BUILD=build /usr/bin/python3 tests/integration/test_live_cache.py
+Prints one line per case and "live-cache: N passed, M failed".  When
+lldb imports this file (command script import), it is the lldb driver.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
+MEMVIEW = os.path.join(BUILD, "memview")
+EXE = os.path.join(BUILD, "fixtures", "basic")
+FIXTURE_H = os.path.join(ROOT, "tests", "fixtures", "fixture.h")
+TIMEOUT = 120
+BLOCK = 64 << 10  # target_proc.c's block size
+PAGE = 4096
+MEMSET_BYTE = 0xff
+
+results = []
+
+
+def report(name, problems):
+    results.append(not problems)
+    print("%s %s" % ("ok  " if not problems else "FAIL", name))
+    for problem in problems[:10]:
+        print("       " + problem)
+    if len(problems) > 10:
+        print("       ... %d more" % (len(problems) - 10))
+    sys.stdout.flush()
+
+
+def clean_env():
+    env = dict(os.environ,
+               MEMVIEW_LIBRARY=os.path.join(BUILD, "libmemview.so"))
+    env.pop("PYTHONPATH", None)
+    env.pop("PYTHONHOME", None)
+    env["PATH"] = "/usr/bin:/bin:" + os.environ.get("PATH", "")
+    return env
+
+
+def ready_line():
+    """The line of fixture.h that sets `ready` (a step changes it)."""
+    with open(FIXTURE_H) as f:
+        for number, line in enumerate(f, 1):
+            if re.search(r"\bready = getenv\(", line):
+                return number
+    return None
+
+
+# ------------------------------------------------------------------
+# 1. The CLI against /proc/PID/mem
+
+
+def maps(pid):
+    regions = []
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            words = line.split()
+            start, end = (int(x, 16) for x in words[0].split("-"))
+            name = words[5] if len(words) > 5 else ""
+            regions.append((start, end, name))
+    return regions
+
+
+def expected_hex(mem, regions, address, length):
+    """The window's bytes as memview's JSON spells them, read a page at a
+    time from /proc/PID/mem by this script: "??" where a read fails or
+    where /proc/PID/maps has nothing (a read there would not fail below
+    the stack: the kernel grows the stack for it)."""
+    out = []
+    a, end = address, address + length
+    while a < end:
+        page_end = (a // PAGE + 1) * PAGE
+        n = min(page_end, end) - a
+        data = b""
+        if any(start <= a < stop for start, stop, _ in regions):
+            try:
+                data = os.pread(mem, n, a)
+            except OSError:
+                pass
+        out.append(data.hex() + "??" * (n - len(data)))
+        a += n
+    return "".join(out)
+
+
+def windows(regions):
+    """(what, address, length) windows over region edges and blocks."""
+    result = []
+    for start, end, name in regions:
+        if start >= 1 << 63:
+            continue  # [vsyscall]: past pread's signed offsets
+        label = name or "anonymous"
+        result.append(("start of %s %#x" % (label, start), start - 100, 200))
+        result.append(("end of %s %#x" % (label, end), end - 100, 200))
+        boundary = (start // BLOCK + 1) * BLOCK
+        if boundary + 8 < end:
+            result.append(("block boundary in %s %#x" % (label, boundary),
+                           boundary - 8, 16))
+    big = max((r for r in regions if r[0] < 1 << 63),
+              key=lambda r: r[1] - r[0])
+    result.append(("300 KiB up to the end of %s" % (big[2] or "anonymous"),
+                   big[1] - (300 << 10), (300 << 10) + 100))
+    return result
+
+
+def test_cli(tmp):
+    ready = os.path.join(tmp, "cli.ready")
+    env = dict(clean_env(), MV_WAIT="1", MV_READY=ready,
+               MV_FACTS=os.path.join(tmp, "cli.facts"))
+    process = subprocess.Popen([EXE], env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 20
+        while not os.path.exists(ready) and time.time() < deadline:
+            time.sleep(0.05)
+        if not os.path.exists(ready):
+            report("cli: the fixture gets ready", ["it did not"])
+            return
+        pid = process.pid
+        regions = maps(pid)
+        problems = []
+        cases = windows(regions)
+        views = []
+        for what, address, length in cases:
+            p = subprocess.run(
+                [MEMVIEW, "--pid", str(pid), "view", "%#x" % address,
+                 str(length), "--max-bytes", "0", "--json"],
+                capture_output=True, text=True, timeout=TIMEOUT,
+                env=clean_env())
+            if p.returncode:
+                problems.append("%s: exit %d: %s" % (
+                    what, p.returncode, p.stderr.strip()))
+                continue
+            views.append((what, address, length,
+                          json.loads(p.stdout)["bytes"]))
+        if maps(pid) != regions:
+            problems.append("the process's maps changed while memview "
+                            "read it (a stack grown by a read below it?)")
+        mem = os.open("/proc/%d/mem" % pid, os.O_RDONLY)
+        try:
+            for what, address, length, got in views:
+                want = expected_hex(mem, regions, address, length)
+                if got != want:
+                    at = next(i for i in range(min(len(got), len(want)))
+                              if got[i] != want[i]) \
+                        if len(got) == len(want) else 0
+                    problems.append("%s: memview differs from /proc/PID/mem"
+                                    " at byte %d: %r, not %r" % (
+                                        what, at // 2, got[at:at + 16],
+                                        want[at:at + 16]))
+        finally:
+            os.close(mem)
+        report("cli --pid: %d windows over %d regions' edges and blocks = "
+               "/proc/PID/mem read by the test" % (len(cases), len(regions)),
+               problems)
+    finally:
+        process.kill()
+        process.wait()
+
+
+# ------------------------------------------------------------------
+# 2 and 3. The debuggers: change memory, view again
+
+
+# The command lines: the same steps in gdb and lldb, each debugger's own
+# way of changing memory.  check_steps reads the records by index.
+STEPS = {
+    "gdb": [
+        "memview int_array --json",
+        "output int_array",
+        "set var int_array[0] = 12345",
+        "memview int_array --json",
+        "print int_array[1] = -7",
+        "memview int_array --json",
+        "call (void)memset(&int_array[2], %d, 4)" % MEMSET_BYTE,
+        "memview int_array --json",
+        "memview &ready 8 --json",
+        "set var ready = 0",
+        "memview &ready 8 --json",
+        "next",
+        "memview &ready 8 --json",
+        "output/x ready",
+    ],
+    "lldb": [
+        "memview int_array --json",
+        "expr -- int_array",
+        "expr int_array[0] = 12345",
+        "memview int_array --json",
+        "expr int_array[1] = -7",
+        "memview int_array --json",
+        "expr (void)memset(&int_array[2], %d, 4)" % MEMSET_BYTE,
+        "memview int_array --json",
+        "memview &ready 8 --json",
+        "expr ready = 0",
+        "memview &ready 8 --json",
+        "next",
+        "memview &ready 8 --json",
+        "expr/x ready",
+    ],
+}
+
+
+def int_array(record):
+    return json.loads(record["output"])["objects"][0]["fields"][0]["value"]
+
+
+def pointer(record):
+    return int.from_bytes(bytes.fromhex(json.loads(record["output"])
+                                        ["bytes"]), "little")
+
+
+def check_steps(name, records):
+    """The answer key: each view after a change shows the change."""
+    problems = []
+    failed = [r for r in records if not r["succeeded"]]
+    for r in failed:
+        problems.append("%s: %s failed: %s" % (name, r["command"],
+                                               r["error"]))
+    if failed or len(records) != 14:
+        return problems or ["%s: %d records" % (name, len(records))]
+    # The debugger's own print of int_array: gdb "{10, 20, ...}", lldb
+    # "(int[5]) $0 = ([0] = 10, [1] = 20, ...)".
+    printed = [int(x) for x in re.findall(
+        r"\] = (-?\d+)" if name == "lldb" else r"-?\d+",
+        records[1]["output"])]
+    first = int_array(records[0])
+    if first != printed:
+        problems.append("before: memview %s, %s printed %s" % (
+            first, name, printed))
+    memset_int = int.from_bytes(bytes([MEMSET_BYTE]) * 4, "little",
+                                signed=True)
+    expect = [(3, [12345] + printed[1:], "a write (%s)" % records[2][
+        "command"]),
+              (5, [12345, -7] + printed[2:], "a write (%s)" % records[4][
+                  "command"]),
+              (7, [12345, -7, memset_int] + printed[3:],
+               "a function run in the process (%s)" % records[6]["command"])]
+    for index, want, what in expect:
+        got = int_array(records[index])
+        if got != want:
+            problems.append("after %s: memview shows %s, not %s" % (
+                what, got, want))
+    if pointer(records[10]) != 0:
+        problems.append("after %s: memview shows ready = %#x, not 0" % (
+            records[9]["command"], pointer(records[10])))
+    stepped = pointer(records[12])
+    printed_ready = int(re.findall(r"0x[0-9a-f]+",
+                                   records[13]["output"])[-1], 16)
+    if stepped != printed_ready or stepped == 0:
+        problems.append("after next: memview shows ready = %#x, %s "
+                        "printed %#x" % (stepped, name, printed_ready))
+    return problems
+
+
+def run_debugger(argv, env, out):
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True,
+                           timeout=TIMEOUT, env=env, cwd=ROOT,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None, "timeout after %d s" % TIMEOUT
+    try:
+        with open(out) as f:
+            return json.load(f), None
+    except (OSError, ValueError):
+        return None, "no records (exit %s): %s" % (
+            p.returncode, (p.stdout + p.stderr).strip()[-300:])
+
+
+def test_gdb(tmp, line):
+    out = os.path.join(tmp, "gdb.json")
+    env = dict(clean_env(), MV_WAIT="1",
+               MV_READY=os.path.join(tmp, "gdb.ready"),
+               MV_FACTS=os.path.join(tmp, "gdb.facts"),
+               MV_SETUP=json.dumps(["file " + EXE,
+                                    "break fixture.h:%d" % line, "run"]),
+               MV_CASES=json.dumps(STEPS["gdb"]),
+               MV_TEARDOWN=json.dumps(["kill"]), MV_OUT=out)
+    data, error = run_debugger(
+        ["gdb", "-nx", "-batch", "-q", "-ex", "set debuginfod enabled off",
+         "-ex", "source %s/gdb/memview.py" % ROOT,
+         "-ex", "source %s/tests/integration/gdb_driver.py" % ROOT],
+        env, out)
+    if data is None:
+        report("gdb: live process, views after changes", [error])
+        return
+    problems = ["setup: %s failed: %s" % (r["command"], r["error"])
+                for r in data["setup"] if not r["succeeded"]]
+    problems += check_steps("gdb", data["cases"])
+    report("gdb: views after set var, print x = v, call, next show the "
+           "new values", problems)
+
+
+def test_lldb(tmp, line):
+    out = os.path.join(tmp, "lldb.json")
+    env = dict(clean_env(), MV_WAIT="1",
+               MV_READY=os.path.join(tmp, "lldb.ready"),
+               MV_FACTS=os.path.join(tmp, "lldb.facts"),
+               MV_LIVE_EXE=EXE, MV_LIVE_LINE=str(line),
+               MV_CASES=json.dumps(STEPS["lldb"]),
+               MV_OUT=out)
+    data, error = run_debugger(
+        ["lldb", "-b", "--no-lldbinit",
+         "-o", "command script import %s/lldb/memview.py" % ROOT,
+         "-o", "command script import %s" % os.path.realpath(__file__)],
+        env, out)
+    if data is None:
+        report("lldb: live process, views after changes", [error])
+        return
+    problems = ["setup: %s" % data["setup"]] if data["setup"] else []
+    problems += check_steps("lldb", data["cases"])
+    report("lldb: views after expr x = v, expr memset, next show the new "
+           "values", problems)
+
+
+def __lldb_init_module(debugger, internal_dict):
+    """The lldb driver: launch to the line, run MV_CASES through the SB
+    API (one record each, a failure does not stop the rest)."""
+    import lldb
+    debugger.SetAsync(False)
+    error = lldb.SBError()
+    target = debugger.CreateTarget(os.environ["MV_LIVE_EXE"], None, None,
+                                   True, error)
+    setup = None
+    if not target.IsValid():
+        setup = "target create: %s" % error.GetCString()
+    else:
+        debugger.SetSelectedTarget(target)
+        interpreter = debugger.GetCommandInterpreter()
+        target.BreakpointCreateByLocation(
+            "fixture.h", int(os.environ["MV_LIVE_LINE"]))
+        process = target.LaunchSimple(
+            None, ["%s=%s" % kv for kv in os.environ.items()], ROOT)
+        if not process.IsValid() or \
+                process.GetState() != lldb.eStateStopped:
+            setup = "launch: the process did not stop at fixture.h:%s" % (
+                os.environ["MV_LIVE_LINE"])
+    cases = []
+    if setup is None:
+        for command in json.loads(os.environ["MV_CASES"]):
+            # The context a user has now: after `next` a new frame.
+            frame = process.GetSelectedThread().GetSelectedFrame()
+            exe_ctx = lldb.SBExecutionContext(frame)
+            result = lldb.SBCommandReturnObject()
+            interpreter.HandleCommand(command, exe_ctx, result, False)
+            cases.append({"command": command,
+                          "output": result.GetOutput() or "",
+                          "error": result.GetError() or None,
+                          "succeeded": result.Succeeded()})
+        process.Kill()
+    with open(os.environ["MV_OUT"], "w") as f:
+        json.dump({"setup": setup, "cases": cases}, f)
+
+
+def main():
+    for path in (MEMVIEW, EXE):
+        if not os.path.exists(path):
+            print("live-cache: missing %s: run 'make' first" % path)
+            print("live-cache: 0 passed, 1 failed")
+            return 1
+    line = ready_line()
+    with tempfile.TemporaryDirectory() as tmp:
+        test_cli(tmp)
+        if line is None:
+            report("fixture.h sets ready = getenv(...)", ["no such line"])
+        else:
+            test_gdb(tmp, line)
+            test_lldb(tmp, line)
+    passed = sum(results)
+    print("live-cache: %d passed, %d failed" % (passed,
+                                                len(results) - passed))
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
