@@ -8,20 +8,72 @@
 #include "buf.h"
 
 #define HUGE_PAGE ((size_t)2 << 20)
+#define BIG_HDR 64                    /* keeps the user's data aligned */
+#define BIG_MAP_MIN HUGE_PAGE         /* smaller blocks come from malloc */
+#define BIG_MAGIC 0x6d7662696721ull
 
-static void advise_huge(void *p, size_t len)
+/* Before each block: where it came from and how much it holds. */
+struct big_hdr {
+	uint64_t magic;
+	size_t map_len;   /* 0: malloc'd */
+	size_t cap;       /* bytes the caller may use */
+	size_t asked;     /* bytes asked for: all a growth copies */
+};
+
+/* A mapping aligned to 2 MiB, so that every 2 MiB of it (its first and
+ * last included) can be a huge page: malloc's own mmap is not aligned,
+ * and its partial first and last 2 MiB were thousands of small faults. */
+static void *map_aligned(size_t len)
 {
+#ifdef MAP_ANONYMOUS
+	size_t span = len + HUGE_PAGE;
+	uint8_t *m = mmap(NULL, span, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	uintptr_t a = ((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	if (a > (uintptr_t)m)
+		munmap(m, a - (uintptr_t)m);
+	size_t tail = (size_t)((uintptr_t)m + span - (a + len));
+	if (tail)
+		munmap((void *)(a + len), tail);
 #ifdef MADV_HUGEPAGE
-	if (!p || len < 2 * HUGE_PAGE)
-		return;
-	uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-	uintptr_t e = ((uintptr_t)p + len) & ~(uintptr_t)(HUGE_PAGE - 1);
-	if (e > a)
-		madvise((void *)a, e - a, MADV_HUGEPAGE);
-#else
-	(void)p;
-	(void)len;
+	madvise((void *)a, len, MADV_HUGEPAGE);
 #endif
+	return (void *)a;
+#else
+	(void)len;
+	return NULL;
+#endif
+}
+
+static void *big_alloc(size_t bytes, bool zero)
+{
+	if (bytes > SIZE_MAX - BIG_HDR - HUGE_PAGE)
+		return NULL;
+	struct big_hdr *h = NULL;
+	size_t map_len = 0;
+	if (bytes + BIG_HDR >= BIG_MAP_MIN) {
+		map_len = (bytes + BIG_HDR + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+		h = map_aligned(map_len); /* zeroed */
+		if (!h)
+			map_len = 0;
+	}
+	if (!h) {
+		h = zero ? calloc(1, bytes + BIG_HDR) : malloc(bytes + BIG_HDR);
+		if (!h)
+			return NULL;
+	}
+	h->magic = BIG_MAGIC;
+	h->map_len = map_len;
+	h->cap = map_len ? map_len - BIG_HDR : bytes;
+	h->asked = bytes;
+	return (uint8_t *)h + BIG_HDR;
+}
+
+static struct big_hdr *big_hdr(void *p)
+{
+	return (struct big_hdr *)(void *)((uint8_t *)p - BIG_HDR);
 }
 
 void *mv_big_realloc(void *p, size_t n, size_t size)
@@ -29,17 +81,36 @@ void *mv_big_realloc(void *p, size_t n, size_t size)
 	if (size && n > SIZE_MAX / size)
 		return NULL;
 	size_t bytes = n && size ? n * size : 1;
-	void *q = realloc(p, bytes);
-	advise_huge(q, bytes);
+	if (p && big_hdr(p)->cap >= bytes) {
+		if (big_hdr(p)->asked < bytes)
+			big_hdr(p)->asked = bytes;
+		return p;
+	}
+	void *q = big_alloc(bytes, false);
+	if (q && p) {
+		/* Not the whole capacity: pages never touched stay so. */
+		memcpy(q, p, big_hdr(p)->asked);
+		mv_big_free(p);
+	}
 	return q;
 }
 
 void *mv_big_calloc(size_t n, size_t size)
 {
-	void *q = calloc(n ? n : 1, size ? size : 1);
-	if (q)
-		advise_huge(q, n * size);
-	return q;
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	return big_alloc(n && size ? n * size : 1, true);
+}
+
+void mv_big_free(void *p)
+{
+	if (!p)
+		return;
+	struct big_hdr *h = big_hdr(p);
+	if (h->map_len)
+		munmap(h, h->map_len);
+	else
+		free(h);
 }
 
 void mv_buf_init(struct mv_buf *b)

@@ -10,13 +10,16 @@
 
 /* Arrays with an entry per object or chunk (millions of them).  Each
  * 4 KiB page first touched is a page fault, and on a virtual machine the
- * faults were a third of a million-object walk; these allocate as
- * realloc/calloc do, then ask for transparent huge pages on the 2 MiB
- * aligned part of a block of 4 MiB or more (Debian's THP default is
- * "madvise").  Advice only: where THP is off nothing changes.  NULL on
- * overflow of n * size or when out of memory (p is then untouched). */
+ * faults were a third of a million-object walk: blocks of 2 MiB or more
+ * are mappings aligned to 2 MiB that ask for transparent huge pages
+ * (Debian's THP default is "madvise"; where THP is off, they are plain
+ * mappings).  Pages never touched cost nothing, so reserving for the
+ * worst case is cheap.  As realloc/calloc, but free with mv_big_free,
+ * never free().  NULL on overflow of n * size or when out of memory (p
+ * is then untouched). */
 void *mv_big_realloc(void *p, size_t n, size_t size);
 void *mv_big_calloc(size_t n, size_t size);
+void mv_big_free(void *p);
 
 struct mv_buf {
 	char *data;   /* always NUL-terminated when non-NULL */

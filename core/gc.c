@@ -771,7 +771,7 @@ void mv_gc_deinit(struct mv_gc *gc)
 	for (size_t i = 0; i < gc->nsegs; i++)
 		free(gc->segs[i].page);
 	free(gc->segs);
-	free(gc->kind);
+	mv_big_free(gc->kind);
 	free(gc->lost);
 	free(gc->lost_off);
 	free(gc->lost_adj);
@@ -779,7 +779,7 @@ void mv_gc_deinit(struct mv_gc *gc)
 	free(gc->scc_members);
 	free(gc->scc_cyclic);
 	free(gc->scratch);
-	free(gc->stack);
+	mv_big_free(gc->stack);
 	free(gc->window);
 	free(gc->roots);
 	mv_notes_deinit(&gc->notes);

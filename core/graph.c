@@ -538,9 +538,9 @@ struct mv_error *mv_graph_path_to_max(struct mv_program *p, struct mv_heap *h,
 	if (!err && b.found)
 		err = make_path(&b, ws.t, ret, nret);
 out:
-	free(b.parent);
-	free(b.offset);
-	free(b.queue);
+	mv_big_free(b.parent);
+	mv_big_free(b.offset);
+	mv_big_free(b.queue);
 	free(b.roots);
 	free(ws.buf);
 	return err;

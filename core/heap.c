@@ -182,7 +182,7 @@ static bool order_runs(struct mv_heap *h)
 		       runs[r].n * sizeof(*c));
 		out += runs[r].n;
 	}
-	free(h->chunks);
+	mv_big_free(h->chunks);
 	h->chunks = c;
 	h->chunks_cap = h->nchunks;
 	return true;
@@ -258,7 +258,7 @@ static void heap_free(struct mv_heap *h)
 		return;
 	free(h->description);
 	free(h->limit_note);
-	free(h->chunks);
+	mv_big_free(h->chunks);
 	free(h->arenas);
 	free(h->segments);
 	mv_notes_deinit(&h->notes);

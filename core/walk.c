@@ -503,7 +503,7 @@ static struct mv_error *table_reserve(struct mv_walk *w, size_t n)
 	}
 	while (n * 4 > cap * 3)
 		cap += cap / 2;
-	free(w->table);
+	mv_big_free(w->table);
 	w->table = mv_big_calloc(cap, sizeof(*w->table));
 	if (!w->table) {
 		w->table_cap = 0;
@@ -599,11 +599,11 @@ void mv_walk_deinit(struct mv_walk *w)
 		plan_free(w->plans[i]);
 	free(w->plans);
 	free(w->stats);
-	free(w->objs);
-	free(w->table);
-	free(w->chunk_seen);
-	free(w->interior);
-	free(w->edges);
+	mv_big_free(w->objs);
+	mv_big_free(w->table);
+	mv_big_free(w->chunk_seen);
+	mv_big_free(w->interior);
+	mv_big_free(w->edges);
 	free(w->stack_lo);
 	free(w->stack_hi);
 	mv_buf_deinit(&w->labels);
@@ -1261,7 +1261,7 @@ static struct mv_error *walk_levels(struct mv_walk *w, struct scan *sc,
 	}
 	free(sc->buf);
 	sc->buf = NULL;
-	free(w->table);
+	mv_big_free(w->table);
 	w->table = NULL;
 	w->table_cap = 0;
 	return err;
@@ -1504,8 +1504,8 @@ fail:
 
 void mv_subtree_deinit(struct mv_subtree *s)
 {
-	free(s->small);
-	free(s->big);
+	mv_big_free(s->small);
+	mv_big_free(s->big);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -1576,8 +1576,8 @@ void mv_chunk_dir_destroy(struct mv_chunk_dir *d)
 	if (!d)
 		return;
 	for (size_t i = 0; i < d->nsegs; i++) {
-		free(d->segs[i].w);
-		free(d->segs[i].rank);
+		mv_big_free(d->segs[i].w);
+		mv_big_free(d->segs[i].rank);
 	}
 	free(d->segs);
 	free(d);
@@ -1615,8 +1615,8 @@ static bool dir_seg_fill(struct mv_chunk_dir *d, struct dir_seg *s,
 	s->w = mv_big_calloc(nwords, sizeof(*s->w));
 	s->rank = mv_big_realloc(NULL, nwords, sizeof(*s->rank));
 	if (!s->w || !s->rank) {
-		free(s->w);
-		free(s->rank);
+		mv_big_free(s->w);
+		mv_big_free(s->rank);
 		s->w = NULL;
 		s->rank = NULL;
 		return false;
