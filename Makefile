@@ -130,7 +130,7 @@ check: deps
 	    check-badinput
 	@echo "check: gdb/lldb tests run against the plain build (debuggers cannot load an ASan library)"
 	$(Q)$(MAKE) --no-print-directory SANITIZE= integration check-install \
-	    check-ctrlc
+	    check-ctrlc check-badinput
 endif
 
 docs/commands.md: $(PROGRAM)
@@ -214,7 +214,7 @@ $(BUILD)/cores/%.core: $(BUILD)/fixtures/%
 #                         over the plain build's fixtures and cores
 #   make check-regress    every input under tests/regress/ through its
 #                         harness, in the plain and the sanitized build
-#   make check-badinput   the catalogue of bad input, run by the CLI
+#   make check-badinput   the catalogue of bad input, in the CLI, gdb and lldb
 #   make check-ctrlc      Ctrl-C stops long commands in the CLI, gdb, lldb
 #   make fuzz FUZZ_SECONDS=N   each libFuzzer harness for N seconds
 # ------------------------------------------------------------------

@@ -28,7 +28,7 @@ for h in "$@"; do
 	[ "$h" = heap ] && maxlen="-max_len=512 -len_control=0"
 	echo "fuzz: $h for ${secs}s"
 	MV_FUZZ_BUILD=$BUILD "$FUZZ_BUILD/fuzz_$h" "$corpus" "$seeds/$h" \
-		-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		-max_total_time="$secs" -timeout=60 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$art/" $dict $maxlen \
 		>"$log" 2>&1
 	rc=$?

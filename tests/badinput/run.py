@@ -233,6 +233,31 @@ class Files:
         struct.pack_into("<H", d, 56, 0xffff)
         return d
 
+    def make_xnum_no_shdr_core(self):
+        d = bytearray(self.core)
+        struct.pack_into("<H", d, 56, 0xffff)  # e_phnum: PN_XNUM
+        struct.pack_into("<Q", d, 40, 0)       # e_shoff
+        return d
+
+    def make_xnum_count_huge_core(self):
+        d = bytearray(self.core)
+        struct.pack_into("<H", d, 56, 0xffff)
+        shoff = struct.unpack_from("<Q", d, 40)[0]
+        struct.pack_into("<I", d, shoff + 44, 0xffffffff)  # sh_info
+        return d
+
+    def _compressed_exe(self, kind):
+        p = os.path.join(self.tmp, "compress-tmp")
+        subprocess.run(["objcopy", "--compress-debug-sections=" + kind,
+                        build_file("fixtures/basic"), p], check=True)
+        return open(p, "rb").read()
+
+    def make_gz_exe(self):
+        return self._compressed_exe("zlib")
+
+    def make_zdebug_exe(self):
+        return self._compressed_exe("zlib-gnu")
+
     def make_phoff_beyond_core(self):
         d = bytearray(self.core)
         struct.pack_into("<Q", d, 32, 1 << 62)
@@ -449,10 +474,33 @@ ROWS = [
         out="target: core",
         lldb=not_loaded("lldb 14 itself aborts on it (LLVM out of memory "
                         "after minutes) in target create")),
-    row("phnum-huge", "e_phnum 65535 (headers past the end of the file)",
+    row("phnum-huge", "e_phnum 65535 (PN_XNUM) and no count in section "
+        "header 0 (sh_info 0): the 19 headers before the notes are read",
         ["--core", "@phnum_huge_core", "info"], 0,
-        out="core has no NT_FILE note", gdb=GDB_NO_CORE,
+        out="section header 0 holds no count (sh_info 0); read the 19 "
+        "program headers", gdb=GDB_NO_CORE,
         lldb=refused("\"core file has no segments\"")),
+    row("phnum-xnum-view", "the same core: the heap is there",
+        ["--core", "@phnum_huge_core", "--exe", "%exe", "view",
+         "list_head"], 0, out="value = 3", gdb=GDB_NO_CORE,
+        lldb=refused("\"core file has no segments\"")),
+    row("phnum-xnum-no-shdr", "e_phnum PN_XNUM and no section headers "
+        "(e_shoff 0)", ["--core", "@xnum_no_shdr_core", "info"], 0,
+        out="there is no section header 0 to hold the count",
+        gdb=GDB_NO_CORE,
+        lldb=not_loaded("lldb 14 opens it with no segments")),
+    row("phnum-xnum-count-huge", "e_phnum PN_XNUM, section header 0 "
+        "giving 2^32-1 program headers",
+        ["--core", "@xnum_count_huge_core", "info"], 0,
+        out="of 4294967295 program headers present", gdb=GDB_NO_CORE,
+        lldb=not_loaded("lldb 14 dies: 'LLVM ERROR: out of memory'")),
+    row("gz-exe", "DWARF in SHF_COMPRESSED sections (objcopy "
+        "--compress-debug-sections=zlib)",
+        ["--exe", "@gz_exe", "layout", "struct node"], 0,
+        out="struct node {"),
+    row("zdebug-exe", "DWARF in .zdebug_* sections (-gz=zlib-gnu)",
+        ["--exe", "@zdebug_exe", "layout", "struct node"], 0,
+        out="struct node {"),
     row("phoff-beyond", "e_phoff at 2^62",
         ["--core", "@phoff_beyond_core", "info"], 0,
         out="core truncated: 0 of 19 program headers present",
