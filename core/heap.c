@@ -194,9 +194,19 @@ struct mv_error *mv_heap_sort(struct mv_heap *h)
 		qsort(h->chunks, h->nchunks, sizeof(*h->chunks), entry_cmp);
 	h->sorted = true;
 	/* Overlaps mean two sources disagree (say, a corrupt arena pointing
-	 * a heap into another); keep the first and say so. */
-	size_t out = 0;
-	for (size_t i = 0; i < h->nchunks; i++) {
+	 * a heap into another); keep the first and say so.  A quick pass
+	 * finds the first one, if any: usually there is none. */
+	size_t first = 1;
+	for (; first < h->nchunks; first++) {
+		const struct mv_heap_entry *prev = &h->chunks[first - 1];
+		if (h->chunks[first].start <
+		    prev->start + mv_heap_entry_size(prev))
+			break;
+	}
+	if (first >= h->nchunks)
+		return NULL;
+	size_t out = first;
+	for (size_t i = first; i < h->nchunks; i++) {
 		if (out) {
 			const struct mv_heap_entry *prev = &h->chunks[out - 1];
 			uint64_t prev_end = prev->start + mv_heap_entry_size(prev);

@@ -1489,9 +1489,16 @@ struct mv_error *mv_walk_subtree_sums(struct mv_walk *w,
 		if ((err = subtree_set(s, i, w->objs[i].bytes)))
 			goto fail;
 	}
-	/* Parents come before their children: one backward pass. */
+	/* Parents come before their children: one backward pass.  Sums
+	 * that stay small (nearly all) take the short way. */
 	for (size_t i = w->nobjs; i-- > 1;) {
 		size_t p = w->objs[i].parent;
+		uint32_t ci = s->small[i], pi = s->small[p];
+		if (ci < MV_SUBTREE_BIG && pi < MV_SUBTREE_BIG &&
+		    (uint64_t)ci + pi < MV_SUBTREE_BIG) {
+			s->small[p] = ci + pi;
+			continue;
+		}
 		if ((err = subtree_set(s, p, mv_subtree_get(s, p) +
 						     mv_subtree_get(s, i))))
 			goto fail;
