@@ -10,13 +10,24 @@ Memory: the peak of memview's anonymous RSS (sampled from
 not in it), minus the same for a walk of one object (heap index, DWARF,
 program), divided by the objects visited.
 
-Env: BUILD (build), NODES (1000000), GDB_RUNS (1), RUNS (3)."""
+Live rows: the same fixture running and stopped (MV_WAIT=1: it waits in
+pause() after its facts), sizeof-deep by `memview --pid` (the fixture
+sent SIGSTOP meanwhile), by the gdb plugin in gdb attached to it (the
+command timed inside gdb: a user's first sizeof-deep there, and the
+same again while the process stays stopped) and by bench/gdb_walk.py in
+gdb attached to it (the walk timed inside gdb).
+
+Env: BUILD (build), NODES (1000000), RUNS (3), CPU (0), PARTS (core,live:
+which tables), LIVE (list-inorder,list-shuffled: the live cases,
+SHAPE-inorder|SHAPE-shuffled)."""
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 BUILD = os.environ.get("BUILD", "build")
@@ -40,11 +51,7 @@ def core_for(shape, shuffle):
                    MV_SHUFFLE=str(int(shuffle)))
         subprocess.run(["tools/make-core.sh", EXE, core, facts], env=env,
                        check=True)
-    f = {}
-    for line in open(facts):
-        k, _, v = line.rstrip("\n").rpartition(" ")
-        f[k] = v
-    return core, f
+    return core, read_facts(facts)
 
 
 def measure(cmd):
@@ -75,8 +82,22 @@ def measure(cmd):
     return dt, peak, out
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
+def read_facts(path):
+    f = {}
+    for line in open(path):
+        k, _, v = line.rstrip("\n").rpartition(" ")
+        f[k] = v
+    return f
+
+
+def sizes_match(d, f):
+    """Whether sizeof-deep's JSON agrees with the fixture's facts."""
+    return (d["heap"]["objects"] == int(f["deep.objects"]) and
+            d["heap"]["type_bytes"] == int(f["deep.type_bytes"]) and
+            d["heap"]["usable_bytes"] == int(f["deep.usable"]))
+
+
+def core_table():
     rows = []
     for shape in ("list", "tree"):
         for shuffle in (False, True):
@@ -95,9 +116,7 @@ def main():
             _, base_peak, _ = measure([MV] + base + [
                 "sizeof-deep", root, "--max-objects", "1"])
             mv_t = statistics.median(times)
-            ok = (d["heap"]["objects"] == int(f["deep.objects"]) and
-                  d["heap"]["type_bytes"] == int(f["deep.type_bytes"]) and
-                  d["heap"]["usable_bytes"] == int(f["deep.usable"]))
+            ok = sizes_match(d, f)
             t0 = time.perf_counter()
             r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             g = subprocess.run(
@@ -129,6 +148,127 @@ def main():
             ("" if gdb_ok else ", gdb walk failed")))
     print("goals: in order >= 100x the gdb walk; shuffled within 2.5x "
           "the floor; <= 32 B/object")
+
+
+def start_live(shape, shuffle, tmp):
+    """The fixture, running and waiting in pause(); (process, facts)."""
+    ready = os.path.join(tmp, "ready")
+    facts = os.path.join(tmp, "facts")
+    for path in (ready, facts):
+        if os.path.exists(path):
+            os.unlink(path)
+    env = dict(os.environ, MV_SHAPE=shape, MV_NODES=str(NODES),
+               MV_SHUFFLE=str(int(shuffle)), MV_WAIT="1", MV_READY=ready,
+               MV_FACTS=facts)
+    process = subprocess.Popen([EXE], env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not os.path.exists(ready):
+        if process.poll() is not None or time.time() > deadline:
+            process.kill()
+            process.wait()
+            raise SystemExit("bench: %s did not get ready" % EXE)
+        time.sleep(0.05)
+    return process, read_facts(facts)
+
+
+def gdb_attached(pid, args, env=None):
+    """gdb attached to pid, running args after the attach; its stdout."""
+    g = subprocess.run(
+        ["gdb", "-nx", "-batch", "-q", "-ex", "set debuginfod enabled off"]
+        + args[0] + ["-p", str(pid)] + args[1],
+        capture_output=True, text=True, env=env)
+    if g.returncode:
+        raise SystemExit("bench: gdb failed: %s" % g.stderr.strip()[-500:])
+    return g.stdout
+
+
+def live_row(shape, shuffle, tmp):
+    process, f = start_live(shape, shuffle, tmp)
+    pid = process.pid
+    root = "root" if shape == "tree" else "head"
+    command = ["sizeof-deep", root, "--json", "--max-objects",
+               str(NODES * 2)]
+    try:
+        # The CLI does not stop the process itself: stop it meanwhile.
+        os.kill(pid, signal.SIGSTOP)
+        times, d = [], None
+        for _ in range(RUNS):
+            dt, _, out = measure([MV, "--pid", str(pid)] + command)
+            times.append(dt)
+            d = json.loads(out)
+        os.kill(pid, signal.SIGCONT)
+        cli_t, cli_ok = statistics.median(times), sizes_match(d, f)
+
+        out = os.path.join(tmp, "gdb_memview.json")
+        env = dict(os.environ, MV_BENCH_COMMAND=" ".join(command),
+                   MV_BENCH_RUNS=str(RUNS), MV_BENCH_OUT=out)
+        gdb_attached(pid, (["-ex", "source gdb/memview.py"],
+                           ["-x", "bench/gdb_memview.py"]), env)
+        with open(out) as fp:
+            g = json.load(fp)
+        key = "cpu" if CPU_TIME else "wall"
+        first = g["runs"][0][key]
+        again = statistics.median(r[key] for r in g["runs"][1:]) \
+            if len(g["runs"]) > 1 else float("nan")
+        gdb_ok = sizes_match(json.loads(g["output"]), f)
+
+        text = gdb_attached(pid, (["-ex", "python ROOT=%r" % root],
+                                  ["-x", "bench/gdb_walk.py"]))
+        walk_t, walk_ok = float("nan"), False
+        for line in text.splitlines():
+            if line.startswith("gdb walk: "):
+                w = line[len("gdb walk: "):].replace(",", "").split()
+                walk_ok = (int(w[0]) == int(f["deep.objects"]) and
+                           int(w[2]) == int(f["deep.type_bytes"]))
+                walk_t = float(w[4] if CPU_TIME else w[7])
+    finally:
+        process.kill()
+        process.wait()
+    return (shape, "shuffled" if shuffle else "in order", cli_t, first,
+            again, walk_t, cli_ok and gdb_ok, walk_ok)
+
+
+def live_table():
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in os.environ.get("LIVE", "list-inorder,list-shuffled") \
+                .split(","):
+            shape, _, order = case.partition("-")
+            if shape not in ("list", "tree") or \
+                    order not in ("inorder", "shuffled"):
+                raise SystemExit("bench: LIVE case %r is not "
+                                 "SHAPE-inorder|SHAPE-shuffled" % case)
+            rows.append(live_row(shape, order == "shuffled", tmp))
+    print("sizeof-deep on a live process (stopped): %d nodes, %s\n"
+          "  --pid: memview --pid, median of %d runs (whole process); "
+          "gdb 1st/again: the command\n"
+          "  timed inside gdb attached, its first run and the median of "
+          "%d more in the same session;\n"
+          "  gdb walk: bench/gdb_walk.py timed inside gdb attached, one "
+          "run" % (NODES, "CPU seconds" if CPU_TIME else "wall clock",
+                   RUNS, RUNS - 1))
+    print("  %-6s %-9s %9s %9s %9s %9s %8s %8s %s" % (
+        "shape", "order", "--pid", "gdb 1st", "gdb again", "gdb walk",
+        "vs --pid", "vs 1st", "check"))
+    for shape, order, cli_t, first, again, walk_t, ok, walk_ok in rows:
+        print("  %-6s %-9s %8.3fs %8.3fs %8.3fs %8.2fs %7.0fx %7.0fx %s" % (
+            shape, order, cli_t, first, again, walk_t, walk_t / cli_t,
+            walk_t / first, ("facts ok" if ok else "FACTS DIFFER") +
+            ("" if walk_ok else ", gdb walk failed")))
+    print("goal: in order >= 30x the gdb walk on a live process "
+          "(memview in gdb, first run, and memview --pid)")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    parts = os.environ.get("PARTS", "core,live").split(",")
+    if "core" in parts:
+        core_table()
+    if "live" in parts:
+        if "core" in parts:
+            print()
+        live_table()
 
 
 if __name__ == "__main__":

@@ -56,6 +56,8 @@ if typed is not None:
 PY
 
 # sizeof-deep (issue 4): a million-node list and tree, in order and
-# shuffled, against a gdb.Value walk and the program's own walk.
+# shuffled, against a gdb.Value walk and the program's own walk; then on
+# the live process (memview --pid, the gdb plugin attached, the gdb.Value
+# walk attached).
 echo
 BUILD=$BUILD RUNS=${RUNS:-3} bench/sizeof_bench.sh
