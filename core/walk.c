@@ -854,8 +854,10 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 		return;
 	const struct mv_walk_plan *pl = w->plans[plan];
 	bool find = sc->find;
+	/* DWARF alignments are powers of two: a mask, not a division. */
 	if (pl->kind == MV_WALK_TYPED && pl->align > 1 &&
-	    value % pl->align) {
+	    (pl->align & (pl->align - 1) ? value % pl->align
+					  : value & (pl->align - 1))) {
 		if (!find)
 			w->problems[MV_PROB_MISALIGNED]++;
 		return;
@@ -1090,7 +1092,8 @@ static void scan_elements(struct scan *sc, const struct mv_walk_plan *pl,
 	}
 	if (!size || !pl->nslots)
 		return;
-	uint64_t per = size >= READ_WINDOW ? 1 : READ_WINDOW / size;
+	uint64_t per = count == 1 || size >= READ_WINDOW ? 1
+							  : READ_WINDOW / size;
 	for (uint64_t e = 0; e < count && !sc->err && !sc->found;) {
 		uint64_t n = count - e < per ? count - e : per;
 		size_t want = (size_t)(n * size);
