@@ -684,11 +684,22 @@ uint32_t mv_elf_crc32(uint32_t crc, const void *data, size_t len)
 
 struct mv_error *mv_elf_file_crc32(const char *path, uint32_t *ret)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Only a regular file, read to the size it had when opened: a
+	 * debuglink naming a FIFO, a terminal or /dev/zero (found by
+	 * fuzz_elf, for an objfile under /proc/self/fd) hung here.
+	 * O_NONBLOCK keeps the open of a FIFO from waiting. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return mv_error_create(errno == ENOENT ? MV_ERR_NOT_FOUND
 						       : MV_ERR_IO,
 				       "%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return mv_error_create(MV_ERR_IO, "%s: not a regular file",
+				       path);
+	}
+	uint64_t left = (uint64_t)st.st_size;
 	unsigned char *buf = malloc(1 << 16);
 	if (!buf) {
 		close(fd);
@@ -696,8 +707,9 @@ struct mv_error *mv_elf_file_crc32(const char *path, uint32_t *ret)
 	}
 	uint32_t crc = 0;
 	struct mv_error *err = NULL;
-	for (;;) {
-		ssize_t n = read(fd, buf, 1 << 16);
+	while (left) {
+		ssize_t n = read(fd, buf, left < (1 << 16) ? (size_t)left
+							  : (size_t)1 << 16);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -708,6 +720,7 @@ struct mv_error *mv_elf_file_crc32(const char *path, uint32_t *ret)
 		if (n == 0)
 			break;
 		crc = mv_elf_crc32(crc, buf, (size_t)n);
+		left -= (uint64_t)n;
 	}
 	free(buf);
 	close(fd);
