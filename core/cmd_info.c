@@ -1,6 +1,7 @@
 /* cmd_info.c - `info`: what this session can see, and what is missing. */
 #include <string.h>
 
+#include <elf.h> /* core/elf.h, which includes the system's <elf.h> */
 #include "session.h"
 
 static void json_target(struct mv_session *s, struct mv_json *j)
@@ -23,8 +24,30 @@ static void json_target(struct mv_session *s, struct mv_json *j)
 	size_t nw = s->target ? mv_target_warnings(s->target, &w) : 0;
 	for (size_t i = 0; i < nw; i++)
 		mv_json_string(j, w[i]);
+	nw = s->program ? mv_program_warnings(s->program, &w) : 0;
+	for (size_t i = 0; i < nw; i++)
+		mv_json_string(j, w[i]);
 	mv_json_end_array(j);
 	mv_json_end_object(j);
+}
+
+/* What the ELF reader noticed in an objfile (PN_XNUM without a count,
+ * truncated tables, ...): one line each, or a JSON array. */
+static void objfile_warnings(struct mv_cmd_ctx *ctx, struct mv_json *j,
+			     const struct mv_objfile *o)
+{
+	const char *const *w = NULL;
+	size_t nw = o->elf ? mv_elf_warnings(o->elf, &w) : 0;
+	if (j) {
+		mv_json_key(j, "warnings");
+		mv_json_begin_array(j);
+		for (size_t i = 0; i < nw; i++)
+			mv_json_string(j, w[i]);
+		mv_json_end_array(j);
+		return;
+	}
+	for (size_t i = 0; i < nw; i++)
+		mv_out(ctx, "    warning: %s\n", w[i]);
 }
 
 struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
@@ -58,6 +81,9 @@ struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 		mv_out(ctx, "\n");
 		const char *const *w;
 		size_t nw = s->target ? mv_target_warnings(s->target, &w) : 0;
+		for (size_t i = 0; i < nw; i++)
+			mv_out(ctx, "warning: %s\n", w[i]);
+		nw = s->program ? mv_program_warnings(s->program, &w) : 0;
 		for (size_t i = 0; i < nw; i++)
 			mv_out(ctx, "warning: %s\n", w[i]);
 		mv_out(ctx, "objfiles: %zu\n", n);
@@ -96,6 +122,7 @@ struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 			mv_json_key(&j, "hint");
 			mv_json_string(&j, o->missing_hint);
 			mv_json_end_object(&j);
+			objfile_warnings(ctx, &j, o);
 			mv_json_end_object(&j);
 			continue;
 		}
@@ -115,6 +142,7 @@ struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 			mv_out(ctx, "    debug info: missing%s%s\n",
 			       o->missing_hint ? " - " : "",
 			       o->missing_hint ? o->missing_hint : "");
+		objfile_warnings(ctx, NULL, o);
 	}
 	if (ctx->json) {
 		mv_json_end_array(&j);

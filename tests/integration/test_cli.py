@@ -101,9 +101,41 @@ def test_progress():
           "no progress when stderr is not a terminal", repr(r.stderr[-200:]))
 
 
+def test_objfile_warnings():
+    """info shows what the ELF reader noticed in an objfile: here the
+    basic fixture with e_phnum patched to PN_XNUM and no count in
+    section header 0.  The count it falls back to is readelf's."""
+    import struct
+    import tempfile
+    exe = os.path.join(BUILD, "fixtures", "basic")
+    r = subprocess.run(["readelf", "-lW", exe], capture_output=True,
+                       text=True, check=True)
+    m = re.search(r"There are (\d+) program headers", r.stdout)
+    nphdr = int(m.group(1))
+    data = bytearray(open(exe, "rb").read())
+    struct.pack_into("<H", data, 56, 0xffff)
+    with tempfile.TemporaryDirectory() as tmp:
+        bad = os.path.join(tmp, "xnum-exe")
+        open(bad, "wb").write(data)
+        r = subprocess.run([MEMVIEW, "--exe", bad, "info"],
+                           capture_output=True, text=True, timeout=60)
+        want = "read the %d program headers" % nphdr
+        check(r.returncode == 0 and "    warning: " in r.stdout and
+              "PN_XNUM" in r.stdout and want in r.stdout,
+              "info: an objfile's ELF warnings are shown (%s)" % want,
+              r.stdout[-400:] + r.stderr[-200:])
+        r = subprocess.run([MEMVIEW, "--exe", bad, "info", "--json"],
+                           capture_output=True, text=True, timeout=60)
+        d = json.loads(r.stdout)
+        w = d["objfiles"][0]["warnings"]
+        check(len(w) == 1 and want in w[0],
+              "info --json: objfiles[].warnings", w)
+
+
 def main():
     test_variable_wins()
     test_progress()
+    test_objfile_warnings()
     print("cli: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
