@@ -766,7 +766,7 @@ out:
 	known_free(&known);
 	mv_buf_deinit(&tb);
 	mv_gc_deinit(&gc);
-	mv_heap_destroy(h);
+	/* h is the session's (mv_session_open_heap). */
 	return err;
 }
 

@@ -405,8 +405,6 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 		}
 		err = mv_buf_error(&ctx->out);
 	}
-	if (h)
-		mv_heap_destroy(h);
 	return err;
 }
 
@@ -501,10 +499,8 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 	struct mv_program *p = ctx->session->program;
 	err = mv_graph_path_to_max(p, h, addr, (uint64_t)max, &hops, &n,
 				   &visited, &hit_max, poll_ctx, ctx);
-	if (err) {
-		mv_heap_destroy(h);
+	if (err)
 		return err;
-	}
 	const char *limit = mv_heap_limit_note(h);
 	char cut[160] = "";
 	if (hit_max)
@@ -610,7 +606,6 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 		mv_out(ctx, "  note: %s\n", limit);
 	free(hops);
 	mv_buf_deinit(&name);
-	mv_heap_destroy(h);
 	return mv_buf_error(&ctx->out);
 }
 

@@ -577,7 +577,6 @@ out:
 	free(per);
 	free(hist);
 	free(top.idx);
-	mv_heap_destroy(h);
 	return err;
 }
 

@@ -207,7 +207,6 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 		su->heap = NULL;
 	} else {
 		if ((err = mv_chunk_dir_create(su->heap, &su->dir))) {
-			mv_heap_destroy(su->heap);
 			free(su->hints);
 			return err;
 		}
@@ -220,8 +219,6 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 	}
 	if ((err = mv_walk_init(&su->walk, s->program, &o))) {
 		mv_chunk_dir_destroy(su->dir);
-		if (su->heap)
-			mv_heap_destroy(su->heap);
 		free(su->hints);
 		return err;
 	}
@@ -247,8 +244,7 @@ void mv_sizeof_teardown(struct mv_sizeof_setup *su)
 	if (su->inited)
 		mv_walk_deinit(&su->walk);
 	mv_chunk_dir_destroy(su->dir);
-	if (su->heap)
-		mv_heap_destroy(su->heap);
+	/* su->heap is the session's (mv_session_open_heap). */
 	free(su->hints);
 	memset(su, 0, sizeof(*su));
 }

@@ -18,8 +18,25 @@ struct mv_error *mv_session_create(struct mv_session **ret)
 	return NULL;
 }
 
+/* What a cached heap was opened with (mv_heap_options without its
+ * padding, which a copy from the caller leaves indeterminate). */
+struct mv_heap_cache_key {
+	uint32_t flags;
+	uint64_t range_start, range_end, main_arena, max_chunks;
+};
+
+static void drop_heap(struct mv_session *s)
+{
+	if (s->heap)
+		mv_heap_destroy(s->heap);
+	s->heap = NULL;
+	free(s->heap_key);
+	s->heap_key = NULL;
+}
+
 static void session_close(struct mv_session *s)
 {
+	drop_heap(s);
 	if (s->program)
 		mv_program_destroy(s->program);
 	if (s->target)
@@ -117,6 +134,7 @@ struct mv_error *mv_session_add_objfile(struct mv_session *s,
 	size_t n;
 	struct mv_objfile **objs;
 	n = mv_program_objfiles(s->program, &objs);
+	drop_heap(s); /* the allocator's symbols may come with it */
 	return mv_program_add_objfile(s->program, path, bias, n == 0, NULL);
 }
 
@@ -128,6 +146,7 @@ struct mv_error *mv_session_add_thread(struct mv_session *s, int32_t tid,
 	if (!s->target)
 		return mv_error_create(MV_ERR_INVALID,
 				       "no memory source to add a thread to");
+	drop_heap(s);
 	return mv_target_add_thread(s->target, tid, regs);
 }
 
@@ -167,6 +186,7 @@ void mv_session_set_terminal(struct mv_session *s, int width, bool color)
 
 void mv_session_invalidate(struct mv_session *s)
 {
+	drop_heap(s);
 	if (s->target)
 		mv_target_invalidate(s->target);
 }
@@ -206,8 +226,32 @@ struct mv_error *mv_session_open_heap(struct mv_cmd_ctx *ctx,
 						     "a count >= 0");
 	if (v)
 		ho.max_chunks = v->num ? (uint64_t)v->num : MV_HEAP_NO_LIMIT;
-	return mv_heap_open_with(ctx->session->program, &ho,
-				 ctx->session->poll, ret);
+	struct mv_session *s = ctx->session;
+	struct mv_heap_cache_key key;
+	memset(&key, 0, sizeof(key)); /* padding too: compared whole */
+	key.flags = ho.flags;
+	key.range_start = ho.range_start;
+	key.range_end = ho.range_end;
+	key.main_arena = ho.main_arena;
+	key.max_chunks = ho.max_chunks;
+	if (s->heap && s->heap_key &&
+	    !memcmp(s->heap_key, &key, sizeof(key))) {
+		*ret = s->heap;
+		return NULL;
+	}
+	drop_heap(s);
+	struct mv_heap_cache_key *k = malloc(sizeof(*k));
+	if (!k)
+		return mv_enomem;
+	struct mv_error *err = mv_heap_open_with(s->program, &ho, s->poll, ret);
+	if (err) {
+		free(k);
+		return err;
+	}
+	*k = key;
+	s->heap = *ret;
+	s->heap_key = k;
+	return NULL;
 }
 
 struct mv_error *mv_session_parse_type(struct mv_session *s, const char *name,

@@ -29,6 +29,12 @@ struct mv_session {
 	uint64_t progress_last_ns;
 	/* view --diff: the last views of small ranges (cmd_view.c). */
 	struct mv_view_memo view_memo;
+	/* The heap model of the last command that opened one, with what
+	 * it was opened with: a debugger session's next command reuses
+	 * it (indexing a million chunks is a tenth of a second).  Dropped
+	 * whenever memory or the program may have changed. */
+	struct mv_heap *heap;
+	struct mv_heap_cache_key *heap_key;
 };
 
 /* Evaluates an expression: through the debugger when it gave an
@@ -59,7 +65,8 @@ void mv_progress_report(struct mv_session *s, const char *what,
 struct mv_heap_options;
 /* Opens the target's heap for the running command, bounded by its
  * --max-heap-chunks (the default if it has no such option).  o may be
- * NULL; its max_chunks is ignored. */
+ * NULL; its max_chunks is ignored.  The heap belongs to the session
+ * (reused by later commands asking the same): never destroy it. */
 struct mv_error *mv_session_open_heap(struct mv_cmd_ctx *ctx,
 				      const struct mv_heap_options *o,
 				      struct mv_heap **ret);

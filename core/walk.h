@@ -250,7 +250,7 @@ struct mv_sizeof_setup {
 	struct mv_value root;
 	struct mv_len_hint *hints;
 	size_t nhints;
-	struct mv_heap *heap;       /* NULL when no model fits */
+	struct mv_heap *heap;       /* the session's; NULL when no model fits */
 	struct mv_chunk_dir *dir;
 	char heap_note[320];
 	struct mv_walk walk;

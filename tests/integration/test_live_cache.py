@@ -317,6 +317,44 @@ def test_gdb(tmp, line):
            "new values", problems)
 
 
+def test_gdb_heap(tmp, line):
+    """The session keeps its heap model between commands; a function run
+    in the process must drop it: one malloc(4000) (a chunk no free list
+    of this fixture holds) is one more chunk in use."""
+    out = os.path.join(tmp, "gdb-heap.json")
+    cases = ["mv-heap --json", "mv-heap --json",
+             "call (void *)malloc(4000)", "mv-heap --json"]
+    env = dict(clean_env(), MV_WAIT="1",
+               MV_READY=os.path.join(tmp, "gdb-heap.ready"),
+               MV_FACTS=os.path.join(tmp, "gdb-heap.facts"),
+               MV_SETUP=json.dumps(["file " + EXE,
+                                    "break fixture.h:%d" % line, "run"]),
+               MV_CASES=json.dumps(cases),
+               MV_TEARDOWN=json.dumps(["kill"]), MV_OUT=out)
+    data, error = run_debugger(
+        ["gdb", "-nx", "-batch", "-q", "-ex", "set debuginfod enabled off",
+         "-ex", "source %s/gdb/memview.py" % ROOT,
+         "-ex", "source %s/tests/integration/gdb_driver.py" % ROOT],
+        env, out)
+    if data is None:
+        report("gdb: the heap model after a malloc", [error])
+        return
+    records = data["cases"]
+    problems = ["%s failed: %s" % (r["command"], r["error"])
+                for r in records if not r["succeeded"]]
+    if not problems:
+        used = [json.loads(records[i]["output"])["totals"]["in_use"]["count"]
+                for i in (0, 1, 3)]
+        if used[1] != used[0]:
+            problems.append("the same heap twice: %d then %d chunks in use"
+                            % (used[0], used[1]))
+        if used[2] != used[0] + 1:
+            problems.append("after malloc(4000): %d chunks in use, not "
+                            "%d + 1" % (used[2], used[0]))
+    report("gdb: the session's heap model is dropped when the process "
+           "runs a function (malloc)", problems)
+
+
 def test_lldb(tmp, line):
     out = os.path.join(tmp, "lldb.json")
     env = dict(clean_env(), MV_WAIT="1",
@@ -391,6 +429,7 @@ def main():
             report("fixture.h sets ready = getenv(...)", ["no such line"])
         else:
             test_gdb(tmp, line)
+            test_gdb_heap(tmp, line)
             test_lldb(tmp, line)
     passed = sum(results)
     print("live-cache: %d passed, %d failed" % (passed,
