@@ -267,11 +267,26 @@ static bool plausible_size(uint64_t field, uint64_t at, uint64_t end)
 /* Whether a chunk chain starting at p looks like glibc's: a few valid
  * headers in a row, free ones matching their successor's prev_size, or
  * a chain that ends exactly at the heap end. */
+/* A header read on its own, leaving the reader's window where the walk
+ * has it: resync probes every granule and the chunks they lead to, and
+ * moving a 1 MiB window between the two on each probe made a corrupt
+ * heap on a process or callback target take hours (fuzz_heap). */
+static bool header_alone(struct glibc *g, uint64_t addr, uint64_t *prev_size,
+			 uint64_t *size)
+{
+	uint8_t b[CHUNK_HDR];
+	if (mv_target_read_partial(g->t, addr, b, sizeof(b)) != sizeof(b))
+		return false;
+	memcpy(prev_size, b, 8);
+	memcpy(size, b + 8, 8);
+	return true;
+}
+
 static bool plausible_chain(struct glibc *g, uint64_t p, uint64_t end)
 {
 	uint64_t prev_size, field;
 	for (int links = 0; links < 4; links++) {
-		if (end - p < CHUNK_HDR || !header(g, p, end, &prev_size, &field))
+		if (end - p < CHUNK_HDR || !header_alone(g, p, &prev_size, &field))
 			return false;
 		if (!plausible_size(field, p, end))
 			return false;
@@ -281,7 +296,7 @@ static bool plausible_chain(struct glibc *g, uint64_t p, uint64_t end)
 			return true;
 		uint64_t nprev, nfield;
 		if (end - next < CHUNK_HDR ||
-		    !header(g, next, end, &nprev, &nfield))
+		    !header_alone(g, next, &nprev, &nfield))
 			return false;
 		if (!(nfield & PREV_INUSE) && nprev != size)
 			return false;
@@ -291,12 +306,25 @@ static bool plausible_chain(struct glibc *g, uint64_t p, uint64_t end)
 }
 
 /* After a corrupt header at bad: the next 16-byte granule from which a
- * plausible chain starts, or end.  Linear in the bytes skipped. */
-static uint64_t resync(struct glibc *g, uint64_t bad, uint64_t end)
+ * plausible chain starts, or end.  Linear in the bytes skipped; stops
+ * at the first unreadable page (a corrupt arena can claim a heap of
+ * 2^50 bytes, fuzz_heap found: probing it 16 bytes at a time never
+ * ended) and polls for Ctrl-C. */
+static uint64_t resync(struct glibc *g, uint64_t bad, uint64_t end,
+		       struct mv_error **err)
 {
-	for (uint64_t p = bad + 16; p < end && end - p >= CHUNK_HDR; p += 16)
+	*err = NULL;
+	uint64_t probes = 0;
+	for (uint64_t p = bad + 16; p < end && end - p >= CHUNK_HDR; p += 16) {
+		if (++probes % POLL_EVERY == 0 && (*err = mv_heap_poll(g->h)))
+			return p;
+		uint64_t prev_size, field;
+		if ((p == bad + 16 || p % PAGE == 0) &&
+		    !header_alone(g, p, &prev_size, &field))
+			return end;
 		if (plausible_chain(g, p, end))
 			return p;
+	}
 	return end;
 }
 
@@ -404,7 +432,9 @@ static struct mv_error *walk_segment(struct glibc *g,
 							 MV_LIST_NONE, j->arena);
 		}
 		if (!plausible_size(field, a, end)) {
-			uint64_t next = resync(g, a, end);
+			uint64_t next = resync(g, a, end, &err);
+			if (err)
+				return err;
 			err = mv_heap_note(
 				h, "corrupt chunk header at 0x%llx: size 0x%llx %s; "
 				   "%s 0x%llx",
@@ -869,7 +899,9 @@ static struct mv_error *mmapped_chunks(struct glibc *g)
 		g->r.len = 0;
 		while (end - a >= PAGE && !h->stopped) {
 			uint64_t prev_size, field;
-			if (!header(g, a, end, &prev_size, &field))
+			/* One header per mapped chunk: a window here would
+			 * copy a live process's whole anonymous memory. */
+			if (!header_alone(g, a, &prev_size, &field))
 				break;
 			uint64_t size = field & ~(uint64_t)SIZE_BITS;
 			if (prev_size || (field & SIZE_BITS) != IS_MMAPPED ||

@@ -231,6 +231,38 @@ static void test_corrupt_small_size(void **state)
 	fake_close(&f);
 }
 
+/* A heap claimed far larger than its memory (a corrupt arena can say
+ * 2^50 bytes) with a corrupt header: the resync stops at the first
+ * unreadable page instead of probing every 16 bytes of the claim
+ * (fuzz_heap's hang).  The alarm fails the test instead of stalling. */
+static void test_corrupt_in_huge_claim(void **state)
+{
+	(void)state;
+	struct fake f;
+	build_basic(&f);
+	chunk(&f, 0x2c0, 0, 0x7); /* B: corrupt; nothing plausible after D */
+	chunk(&f, 0x350, 0, 0x5); /* the top too */
+	assert_null(mv_target_create_buffer(&f.t));
+	assert_null(mv_target_add_buffer(f.t, HEAP_AT, f.heap, f.heap_len,
+					 MV_PERM_R | MV_PERM_W));
+	assert_null(mv_program_create(f.t, &f.p));
+	struct mv_heap_options o = {
+		.flags = MV_HEAP_IGNORE_SYMBOLS,
+		.range_start = HEAP_AT,
+		.range_end = HEAP_AT + (1ull << 44),
+	};
+	alarm(20);
+	struct mv_error *err = mv_heap_open_with(f.p, &o, NULL, &f.h);
+	alarm(0);
+	if (err)
+		fail_msg("mv_heap_open_with: %s", mv_error_message(err));
+	print_notes(f.h);
+	assert_true(has_note(f.h, "corrupt chunk header at 0x100002c0"));
+	struct mv_chunk ch = chunk_at(&f, 0x290);
+	assert_true(ch.flags & MV_CHUNK_IN_USE);
+	fake_close(&f);
+}
+
 static void test_size_past_end(void **state)
 {
 	struct fake f;
@@ -855,6 +887,7 @@ int main(void)
 		cmocka_unit_test(test_basic_layout),
 		cmocka_unit_test(test_corrupt_small_size),
 		cmocka_unit_test(test_size_past_end),
+		cmocka_unit_test(test_corrupt_in_huge_claim),
 		cmocka_unit_test(test_misaligned_size),
 		cmocka_unit_test(test_tcache_loop),
 		cmocka_unit_test(test_tcache_outside),
