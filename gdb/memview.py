@@ -275,9 +275,7 @@ def run(name, arg, from_tty=False):
     except memview_core.MemviewError as e:
         if output.stopped and output.pager_possible:
             return  # q at the pager: the user has seen enough
-        if output.stopped:
-            raise gdb.GdbError("memview: interrupted") from None
-        if e.interrupted:
+        if output.stopped or e.interrupted:
             raise gdb.GdbError("memview: interrupted") from None
         raise gdb.GdbError(e.message) from None
     finally:

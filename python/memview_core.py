@@ -193,6 +193,37 @@ def _check(err):
     raise MemviewError(text, code)
 
 
+# Ctrl-C in gdb is a KeyboardInterrupt raised in whatever Python code
+# runs next.  When that is one of our ctypes callbacks (output,
+# progress) it can be raised on the callback's first line, before its
+# try: ctypes then printed "Exception ignored ... Traceback", the C code
+# went on, and the signal was spent, so the command ran to its end.
+# Such an interrupt is put back (PyErr_SetInterrupt) for the next poll,
+# PyErr_CheckSignals, to find, and is not printed.
+
+
+def _rearm_interrupt():
+    ctypes.pythonapi.PyErr_SetInterrupt()
+
+
+def _ours(callback):
+    callback._memview = True
+    return callback
+
+
+def _unraisable(args, previous=sys.unraisablehook):
+    if issubclass(args.exc_type, KeyboardInterrupt) and \
+            getattr(args.object, "_memview", False):
+        _rearm_interrupt()
+        return
+    previous(args)
+
+
+if not getattr(sys.unraisablehook, "_memview", False):
+    _unraisable._memview = True
+    sys.unraisablehook = _unraisable
+
+
 def signal_poll():
     """PyErr_CheckSignals as a poll function: Ctrl-C stops a command."""
     return ctypes.cast(ctypes.pythonapi.PyErr_CheckSignals, POLL_FN)
@@ -614,7 +645,7 @@ class Session:
                 return 0 if write(text) is False else 1
             except BaseException:
                 return 0
-        fn = WRITE_FN(callback)
+        fn = WRITE_FN(_ours(callback))
         self._callbacks["write"] = fn
         self._lib.mv_session_set_output(self._handle, fn, None)
 
@@ -630,9 +661,11 @@ class Session:
         def callback(arg, what, done, total):
             try:
                 progress(what.decode() if what else "items", done, total)
+            except KeyboardInterrupt:
+                _rearm_interrupt()  # for the next poll
             except BaseException:
                 pass
-        fn = PROGRESS_FN(callback)
+        fn = PROGRESS_FN(_ours(callback))
         self._callbacks["progress"] = fn
         self._lib.mv_session_set_progress(self._handle, fn, None)
 

@@ -81,6 +81,11 @@ class Watch:
         self.answered = None     # 42
         self.tail = b""
         self.err = b""
+        # The last bytes of each stream apart: the two reader threads
+        # append in the order they run, so a line split across writes
+        # of one stream ("$1 = " then "42") may have the other's bytes
+        # between them in tail.
+        self.stream_tail = {}
         if pty_fd is not None:
             # One terminal for everything, as a user at the prompt has.
             self.threads = [threading.Thread(target=self.read,
@@ -111,7 +116,9 @@ class Watch:
             with self.lock:
                 if f is not None and f is self.p.stderr:
                     self.err += block
-                text = self.tail[-64:] + block
+                own = self.stream_tail.get(id(f), b"")
+                text = own[-64:] + block
+                self.stream_tail[id(f)] = (own + block)[-4096:]
                 self.tail = (self.tail + block)[-4096:]
                 if self.started is None and b"MV-START" in text:
                     self.started = now
