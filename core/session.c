@@ -248,7 +248,7 @@ struct mv_error *mv_session_open_heap(struct mv_cmd_ctx *ctx,
 		free(k);
 		return err;
 	}
-	*k = key;
+	memcpy(k, &key, sizeof(key)); /* padding included */
 	s->heap = *ret;
 	s->heap_key = k;
 	return NULL;
