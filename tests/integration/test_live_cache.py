@@ -293,20 +293,26 @@ def run_debugger(argv, env, out):
             p.returncode, (p.stdout + p.stderr).strip()[-300:])
 
 
-def test_gdb(tmp, line):
-    out = os.path.join(tmp, "gdb.json")
+def run_gdb_live(tmp, line, name, cases):
+    """gdb runs the fixture to the line setting `ready`, then cases
+    through gdb_driver.py: its records, or (None, why)."""
+    out = os.path.join(tmp, name + ".json")
     env = dict(clean_env(), MV_WAIT="1",
-               MV_READY=os.path.join(tmp, "gdb.ready"),
-               MV_FACTS=os.path.join(tmp, "gdb.facts"),
+               MV_READY=os.path.join(tmp, name + ".ready"),
+               MV_FACTS=os.path.join(tmp, name + ".facts"),
                MV_SETUP=json.dumps(["file " + EXE,
                                     "break fixture.h:%d" % line, "run"]),
-               MV_CASES=json.dumps(STEPS["gdb"]),
+               MV_CASES=json.dumps(cases),
                MV_TEARDOWN=json.dumps(["kill"]), MV_OUT=out)
-    data, error = run_debugger(
+    return run_debugger(
         ["gdb", "-nx", "-batch", "-q", "-ex", "set debuginfod enabled off",
          "-ex", "source %s/gdb/memview.py" % ROOT,
          "-ex", "source %s/tests/integration/gdb_driver.py" % ROOT],
         env, out)
+
+
+def test_gdb(tmp, line):
+    data, error = run_gdb_live(tmp, line, "gdb", STEPS["gdb"])
     if data is None:
         report("gdb: live process, views after changes", [error])
         return
@@ -321,21 +327,9 @@ def test_gdb_heap(tmp, line):
     """The session keeps its heap model between commands; a function run
     in the process must drop it: one malloc(4000) (a chunk no free list
     of this fixture holds) is one more chunk in use."""
-    out = os.path.join(tmp, "gdb-heap.json")
     cases = ["mv-heap --json", "mv-heap --json",
              "call (void *)malloc(4000)", "mv-heap --json"]
-    env = dict(clean_env(), MV_WAIT="1",
-               MV_READY=os.path.join(tmp, "gdb-heap.ready"),
-               MV_FACTS=os.path.join(tmp, "gdb-heap.facts"),
-               MV_SETUP=json.dumps(["file " + EXE,
-                                    "break fixture.h:%d" % line, "run"]),
-               MV_CASES=json.dumps(cases),
-               MV_TEARDOWN=json.dumps(["kill"]), MV_OUT=out)
-    data, error = run_debugger(
-        ["gdb", "-nx", "-batch", "-q", "-ex", "set debuginfod enabled off",
-         "-ex", "source %s/gdb/memview.py" % ROOT,
-         "-ex", "source %s/tests/integration/gdb_driver.py" % ROOT],
-        env, out)
+    data, error = run_gdb_live(tmp, line, "gdb-heap", cases)
     if data is None:
         report("gdb: the heap model after a malloc", [error])
         return
