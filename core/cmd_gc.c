@@ -397,14 +397,29 @@ static void text_limit_note(struct mv_cmd_ctx *ctx, struct mv_heap *h)
 		mv_out(ctx, "[PARTIAL] %s%s\n", limit, LIMIT_EFFECT);
 }
 
-static void json_limit_note(struct mv_json *j, struct mv_heap *h)
+/* "notes": the heap's bound (if reached), the heap's notes, gc's, and
+ * those of the refcount pass (extra, may be empty). */
+static void json_notes(struct mv_json *j, struct mv_heap *h,
+		       const char *const *gnotes, size_t ng,
+		       const char *const *extra, size_t nx)
 {
+	mv_json_key(j, "notes");
+	mv_json_begin_array(j);
 	const char *limit = mv_heap_limit_note(h);
-	char buf[512];
 	if (limit) {
+		char buf[512];
 		snprintf(buf, sizeof(buf), "%s%s", limit, LIMIT_EFFECT);
 		mv_json_string(j, buf);
 	}
+	const char *const *hnotes;
+	size_t nh = mv_heap_notes(h, &hnotes);
+	for (size_t i = 0; i < nh; i++)
+		mv_json_string(j, hnotes[i]);
+	for (size_t i = 0; i < ng; i++)
+		mv_json_string(j, gnotes[i]);
+	for (size_t i = 0; i < nx; i++)
+		mv_json_string(j, extra[i]);
+	mv_json_end_array(j);
 }
 
 /* gc polls every 64k words scanned: report progress on the way. */
@@ -660,14 +675,7 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 		}
 		mv_json_key(&j, "dot_cut");
 		mv_json_uint(&j, cut);
-		mv_json_key(&j, "notes");
-		mv_json_begin_array(&j);
-		json_limit_note(&j, h);
-		for (size_t i = 0; i < nh; i++)
-			mv_json_string(&j, hnotes[i]);
-		for (size_t i = 0; i < ng; i++)
-			mv_json_string(&j, gnotes[i]);
-		mv_json_end_array(&j);
+		json_notes(&j, h, gnotes, ng, NULL, 0);
 		mv_json_end_object(&j);
 		mv_out(ctx, "\n");
 		err = mv_buf_error(&ctx->out);
@@ -1033,16 +1041,7 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 				goto out;
 		}
 		mv_json_end_array(&j);
-		mv_json_key(&j, "notes");
-		mv_json_begin_array(&j);
-		json_limit_note(&j, gc->heap);
-		for (size_t i = 0; i < nh; i++)
-			mv_json_string(&j, hnotes[i]);
-		for (size_t i = 0; i < ng; i++)
-			mv_json_string(&j, gnotes[i]);
-		for (size_t i = 0; i < nr; i++)
-			mv_json_string(&j, rnotes[i]);
-		mv_json_end_array(&j);
+		json_notes(&j, gc->heap, gnotes, ng, rnotes, nr);
 		mv_json_end_object(&j);
 		mv_out(ctx, "\n");
 		err = mv_buf_error(&ctx->out);

@@ -316,13 +316,9 @@ static struct mv_error *open_heap(struct mv_cmd_ctx *ctx,
 
 struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 {
-	int64_t max = mv_opt_num(ctx, "max");
-	if (max < 0)
-		return mv_error_create(MV_ERR_USAGE,
-				       "--max takes a count >= 0");
-	uint64_t addr, size;
-	struct mv_error *err = target_address(ctx, &addr, &size);
-	if (err)
+	uint64_t max, addr, size;
+	struct mv_error *err = mv_opt_count(ctx, "max", &max);
+	if (err || (err = target_address(ctx, &addr, &size)))
 		return err;
 	struct mv_heap *h;
 	char note[320] = "";
@@ -337,7 +333,7 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 	uint64_t hi = in_chunk ? ch.mem + (ch.usable ? ch.usable : 1)
 			       : addr + size;
 	struct refs R = {.ctx = ctx, .lo = lo};
-	R.max = max > 0 ? (uint64_t)max : UINT64_MAX;
+	R.max = max ? max : UINT64_MAX;
 	const char *limit = h ? mv_heap_limit_note(h) : NULL;
 	if (ctx->json) {
 		mv_json_init(&R.j, &ctx->out, false);
@@ -478,13 +474,9 @@ static void root_name(struct mv_program *p, const struct mv_ref *r,
 
 struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 {
-	int64_t max = mv_opt_num(ctx, "max-objects");
-	if (max < 0)
-		return mv_error_create(MV_ERR_USAGE,
-				       "--max-objects takes a count >= 0");
-	uint64_t addr, size;
-	struct mv_error *err = target_address(ctx, &addr, &size);
-	if (err)
+	uint64_t max, addr, size;
+	struct mv_error *err = mv_opt_count(ctx, "max-objects", &max);
+	if (err || (err = target_address(ctx, &addr, &size)))
 		return err;
 	struct mv_heap *h;
 	char note[320] = "";
@@ -497,16 +489,16 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 	uint64_t visited;
 	bool hit_max;
 	struct mv_program *p = ctx->session->program;
-	err = mv_graph_path_to_max(p, h, addr, (uint64_t)max, &hops, &n,
+	err = mv_graph_path_to_max(p, h, addr, max, &hops, &n,
 				   &visited, &hit_max, poll_ctx, ctx);
 	if (err)
 		return err;
 	const char *limit = mv_heap_limit_note(h);
 	char cut[160] = "";
 	if (hit_max)
-		snprintf(cut, sizeof(cut), "no path found within %lld objects "
-			 "(--max-objects %lld): lift with --max-objects 0",
-			 (long long)max, (long long)max);
+		snprintf(cut, sizeof(cut), "no path found within %llu objects "
+			 "(--max-objects %llu): lift with --max-objects 0",
+			 (unsigned long long)max, (unsigned long long)max);
 	struct mv_buf name;
 	mv_buf_init(&name);
 	if (ctx->json) {
@@ -524,7 +516,7 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 		mv_json_key(&j, "objects_visited");
 		mv_json_uint(&j, visited);
 		mv_json_key(&j, "max_objects");
-		mv_json_uint(&j, (uint64_t)max);
+		mv_json_uint(&j, max);
 		mv_json_key(&j, "chain");
 		mv_json_begin_array(&j);
 		for (size_t i = 0; i < n; i++) {

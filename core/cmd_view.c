@@ -850,15 +850,12 @@ struct mv_error *mv_cmd_view(struct mv_cmd_ctx *ctx)
 	/* Colour only on the session's say-so, never into a file. */
 	v.color = s->color && !v.file && !ctx->json;
 	if (mv_opt_flag(ctx, "pointers")) {
-		int64_t mh = mv_opt_num(ctx, "max-heap-chunks");
-		if (mh < 0) {
-			err = mv_error_create(MV_ERR_USAGE, "--max-heap-chunks "
-							    "takes a count >= 0");
+		uint64_t mh;
+		if ((err = mv_opt_count(ctx, "max-heap-chunks", &mh)))
 			goto out;
-		}
 		err = mv_ptr_annotator_create(
-			s->program, mh ? (uint64_t)mh : MV_HEAP_NO_LIMIT,
-			s->poll, &v.ptrs);
+			s->program, mh ? mh : MV_HEAP_NO_LIMIT, s->poll,
+			&v.ptrs);
 		if (err)
 			goto out;
 	}

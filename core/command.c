@@ -356,6 +356,17 @@ int64_t mv_opt_num(struct mv_cmd_ctx *ctx, const char *name)
 	return v ? v->num : 0;
 }
 
+struct mv_error *mv_opt_count(struct mv_cmd_ctx *ctx, const char *name,
+			      uint64_t *ret)
+{
+	int64_t v = mv_opt_num(ctx, name);
+	if (v < 0)
+		return mv_error_create(MV_ERR_USAGE, "--%s takes a count >= 0",
+				       name);
+	*ret = (uint64_t)v;
+	return NULL;
+}
+
 const char *mv_opt_str(struct mv_cmd_ctx *ctx, const char *name)
 {
 	const struct mv_optval *v = mv_opt_val(ctx, name);

@@ -97,6 +97,10 @@ void mv_free_words(char **argv, int argc);
 /* Option values, by long name (defaults applied). */
 bool mv_opt_flag(struct mv_cmd_ctx *ctx, const char *name);
 int64_t mv_opt_num(struct mv_cmd_ctx *ctx, const char *name);
+/* A count option (a limit: 0 usually lifts it): its value in *ret, or a
+ * usage error "--NAME takes a count >= 0" for a negative one. */
+struct mv_error *mv_opt_count(struct mv_cmd_ctx *ctx, const char *name,
+			      uint64_t *ret);
 const char *mv_opt_str(struct mv_cmd_ctx *ctx, const char *name);
 bool mv_opt_set(struct mv_cmd_ctx *ctx, const char *name);
 const struct mv_optval *mv_opt_val(struct mv_cmd_ctx *ctx, const char *name);

@@ -219,13 +219,14 @@ struct mv_error *mv_session_open_heap(struct mv_cmd_ctx *ctx,
 	struct mv_heap_options ho = {0};
 	if (o)
 		ho = *o;
-	ho.max_chunks = 0;
-	const struct mv_optval *v = mv_opt_val(ctx, "max-heap-chunks");
-	if (v && v->num < 0)
-		return mv_error_create(MV_ERR_USAGE, "--max-heap-chunks takes "
-						     "a count >= 0");
-	if (v)
-		ho.max_chunks = v->num ? (uint64_t)v->num : MV_HEAP_NO_LIMIT;
+	ho.max_chunks = 0; /* the default, for commands without the option */
+	if (mv_opt_val(ctx, "max-heap-chunks")) {
+		uint64_t n;
+		struct mv_error *err = mv_opt_count(ctx, "max-heap-chunks", &n);
+		if (err)
+			return err;
+		ho.max_chunks = n ? n : MV_HEAP_NO_LIMIT;
+	}
 	struct mv_session *s = ctx->session;
 	struct mv_heap_cache_key key;
 	memset(&key, 0, sizeof(key)); /* padding too: compared whole */
