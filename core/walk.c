@@ -60,6 +60,9 @@ struct mv_walk_plan {
 	/* Per element: pointers not followed, for the notes. */
 	uint32_t union_skips, fn_ptrs;
 	bool registered;
+	/* Only direct pointer members without length hints, and no
+	 * flexible tail: scan_pointers reads it in one go. */
+	bool flat;
 };
 
 /* ------------------------------------------------------------------ */
@@ -340,8 +343,14 @@ static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
 	struct mv_error *err = pl->name ? NULL : mv_enomem;
 	if (!err)
 		err = build_elements(w, pl, st, 0, "", 0);
-	if (!err)
+	if (!err) {
+		pl->flat = !pl->has_fam && pl->size <= LOAD_WINDOW;
+		for (size_t i = 0; i < pl->nslots; i++)
+			if (pl->slots[i].kind != SLOT_PTR ||
+			    pl->slots[i].has_len)
+				pl->flat = false;
 		err = register_plan(w, pl, ret);
+	}
 	if (err)
 		plan_free(pl);
 	return err;
@@ -619,6 +628,10 @@ struct path_ent {
 	uint64_t index;          /* element of an array slot, or offset */
 };
 
+#ifndef PREFETCH_AHEAD
+#define PREFETCH_AHEAD 32
+#endif
+
 struct scan {
 	struct mv_walk *w;
 	uint32_t from;
@@ -689,7 +702,8 @@ static uint32_t object_bytes(const struct mv_chunk *ch, uint64_t type_bytes)
 
 /* Counts a newly visited object in the totals: by type plan, by where
  * it lives, and (ch non-NULL) in the allocator's view. */
-static void account_object(struct mv_walk *w, uint32_t plan, uint64_t address,
+static inline void account_object(struct mv_walk *w, uint32_t plan,
+				  uint64_t address,
 			   const struct mv_chunk *ch, uint64_t type_bytes)
 {
 	struct mv_walk_stat *s = &w->stats[plan];
@@ -844,6 +858,60 @@ static void prefetch_object(struct scan *sc, uint64_t addr)
 		__builtin_prefetch(p);
 }
 
+static inline bool dir_find(void *dir, uint64_t address,
+			    struct mv_chunk *ret, size_t *index);
+static inline bool dir_plain_mem(const struct mv_chunk_dir *d,
+				 uint64_t address, uint64_t *size,
+				 size_t *index);
+
+/* The chunk holding address; the directory's lookup is called directly
+ * (and inlined) when it is the one in use. */
+static inline bool find_chunk(struct mv_walk *w, uint64_t address,
+			      struct mv_chunk *ch, size_t *index)
+{
+	if (w->opt.find_chunk == mv_chunk_dir_find)
+		return dir_find(w->opt.chunk_arg, address, ch, index);
+	return w->opt.find_chunk &&
+	       w->opt.find_chunk(w->opt.chunk_arg, address, ch, index);
+}
+
+/* follow() for most pointers of a walk: to a typed object at the user
+ * address of a plain chunk (dir_plain_mem), with no hint to apply and
+ * nothing to label.  True when handled; false hands the pointer to the
+ * general path, which reaches the same answer more slowly. */
+static inline bool follow_plain(struct scan *sc, uint64_t value,
+				uint32_t plan, const struct mv_walk_plan *pl)
+{
+	struct mv_walk *w = sc->w;
+	uint64_t size;
+	size_t idx;
+	if (!w->chunk_seen || (value & 15) || pl->kind != MV_WALK_TYPED ||
+	    pl->has_fam || pl->align > 16 ||
+	    w->opt.find_chunk != mv_chunk_dir_find ||
+	    !dir_plain_mem(w->opt.chunk_arg, value, &size, &idx) ||
+	    idx >= w->opt.nchunks)
+		return false;
+	uint64_t bit = 1ull << (idx % 64);
+	if (w->chunk_seen[idx / 64] & bit)
+		return true;
+	/* Bounds to count and an array to grow: follow() does both. */
+	if (sc->cut || w->nobjs >= w->opt.max_objects ||
+	    w->nobjs == w->objs_cap)
+		return false;
+	struct mv_chunk ch = {.start = value - 16, .mem = value, .size = size,
+			      .usable = size - 8, .flags = MV_CHUNK_IN_USE};
+	if (pl->size && ch.usable >= 2 * pl->size)
+		w->guessed_single++;
+	if (w->nobjs - sc->from <= PREFETCH_AHEAD)
+		prefetch_object(sc, value);
+	w->objs[w->nobjs++] = (struct mv_walk_obj){
+		.addr = value, .parent = sc->from, .plan = plan, .count = 1,
+		.bytes = object_bytes(&ch, pl->size)};
+	w->chunk_seen[idx / 64] |= bit;
+	account_object(w, plan, value, &ch, pl->size);
+	return true;
+}
+
 /* Handles one pointer found in the object being scanned.  plan is what
  * it points to; len is a hinted element count (0: none). */
 static void follow(struct scan *sc, uint64_t value, uint32_t plan,
@@ -854,6 +922,8 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 		return;
 	const struct mv_walk_plan *pl = w->plans[plan];
 	bool find = sc->find;
+	if (!find && !has_len && follow_plain(sc, value, plan, pl))
+		return;
 	/* DWARF alignments are powers of two: a mask, not a division. */
 	if (pl->kind == MV_WALK_TYPED && pl->align > 1 &&
 	    (pl->align & (pl->align - 1) ? value % pl->align
@@ -868,12 +938,13 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 	/* The chunk index answers first: a chunk is mapped memory, so the
 	 * common case needs no region lookup. */
 	/* Start fetching the object now, so that its cache miss overlaps
-	 * the chunk lookup's instead of following it. */
-	if (pl->kind == MV_WALK_TYPED)
+	 * the chunk lookup's instead of following it; only when the queue
+	 * is short, as walk_levels fetches it again PREFETCH_AHEAD records
+	 * before its scan (a fetch now would be evicted by then). */
+	if (pl->kind == MV_WALK_TYPED && w->nobjs - sc->from <= PREFETCH_AHEAD)
 		prefetch_object(sc, value);
 	size_t cidx = SIZE_MAX;
-	bool in_chunk = w->opt.find_chunk &&
-			w->opt.find_chunk(w->opt.chunk_arg, value, &ch, &cidx);
+	bool in_chunk = find_chunk(w, value, &ch, &cidx);
 	if (!in_chunk && !mv_target_is_mapped(w->target, value)) {
 		if (!find)
 			w->problems[MV_PROB_UNMAPPED]++;
@@ -1170,6 +1241,46 @@ static void scan_words(struct scan *sc, uint64_t addr, uint64_t len)
 	}
 }
 
+/* The common object, one element of a flat plan: its bytes are read
+ * once and each non-null pointer followed, without scan_elements'
+ * windows and scan_slot's nesting (same counts, same labels). */
+static void scan_pointers(struct scan *sc, const struct mv_walk_plan *pl,
+			  uint64_t addr)
+{
+	struct mv_walk *w = sc->w;
+	if (!sc->find) {
+		w->unions_skipped += pl->union_skips;
+		w->fn_pointers += pl->fn_ptrs;
+	}
+	if (!pl->size || !pl->nslots)
+		return;
+	size_t got;
+	const uint8_t *bytes = load(sc, addr, (size_t)pl->size, &got);
+	if (sc->err)
+		return;
+	if (got < pl->size && !sc->find)
+		w->problems[MV_PROB_TRUNCATED]++;
+	sc->multi = false;
+	sc->elem = 0;
+	sc->npath = 1;
+	sc->path[0].index = 0;
+	for (size_t i = 0; i < pl->nslots && !sc->err && !sc->found; i++) {
+		struct slot *s = &pl->slots[i];
+		uint64_t v;
+		if (s->offset + 8 > got)
+			continue;
+		memcpy(&v, bytes + s->offset, 8);
+		if (!v)
+			continue;
+		uint32_t plan = s->target_plan;
+		if (plan == NO_PLAN && (sc->err = slot_target(w, s, &plan)))
+			break;
+		sc->path[0].slot = s;
+		follow(sc, v, plan, 0, false, false);
+	}
+	sc->npath = 0;
+}
+
 static void scan_object(struct scan *sc, uint32_t index)
 {
 	struct mv_walk *w = sc->w;
@@ -1184,6 +1295,10 @@ static void scan_object(struct scan *sc, uint32_t index)
 	}
 	if (pl->kind != MV_WALK_TYPED)
 		return;
+	if (pl->flat && o.count == 1) {
+		scan_pointers(sc, pl, o.addr);
+		return;
+	}
 	if (pl->has_fam) {
 		scan_elements(sc, pl, o.addr, 1, false);
 		for (size_t i = 0; i < pl->nslots; i++) {
@@ -1222,9 +1337,6 @@ static void scan_object(struct scan *sc, uint32_t index)
  * before level_end are at depth; the queue is the record array itself,
  * so nothing recurses over target data.  Frees the scan buffer and the
  * visited set (not needed by the report, which allocates its own). */
-#ifndef PREFETCH_AHEAD
-#define PREFETCH_AHEAD 32
-#endif
 
 static struct mv_error *walk_levels(struct mv_walk *w, struct scan *sc,
 				    size_t first, size_t level_end,
@@ -1725,8 +1837,32 @@ static size_t dir_seg_find(const struct dir_seg *s, uint64_t address,
 	return s->rank[k] + popcount64(s->w[k].starts & ((1ull << b) - 1));
 }
 
-bool mv_chunk_dir_find(void *dir, uint64_t address, struct mv_chunk *ret,
-		       size_t *index)
+/* Whether address is the user address (start + 16) of a plain chunk,
+ * from the bitmap alone: the chunk's size and index.  dir_find gives
+ * the same chunk for it. */
+static inline bool dir_plain_mem(const struct mv_chunk_dir *d,
+				 uint64_t address, uint64_t *size,
+				 size_t *index)
+{
+	for (size_t k = 0; k < d->nsegs; k++) {
+		const struct dir_seg *s = &d->segs[k];
+		if (address < s->base + 16 || address >= s->end)
+			continue;
+		uint64_t g = (address - 16 - s->base) >> 4;
+		size_t word = (size_t)(g / 64);
+		unsigned bit = (unsigned)(g % 64);
+		if (!(s->w[word].plain >> bit & 1) ||
+		    !(*size = plain_size(s, word, bit)))
+			return false;
+		*index = s->rank[word] +
+			 popcount64(s->w[word].starts & ((1ull << bit) - 1));
+		return true;
+	}
+	return false;
+}
+
+static inline bool dir_find(void *dir, uint64_t address,
+			    struct mv_chunk *ret, size_t *index)
 {
 	struct mv_chunk_dir *d = dir;
 	size_t i = SIZE_MAX;
@@ -1772,4 +1908,10 @@ bool mv_chunk_dir_find(void *dir, uint64_t address, struct mv_chunk *ret,
 	}
 	*index = i;
 	return mv_heap_chunk(d->h, i, ret);
+}
+
+bool mv_chunk_dir_find(void *dir, uint64_t address, struct mv_chunk *ret,
+		       size_t *index)
+{
+	return dir_find(dir, address, ret, index);
 }
