@@ -1,6 +1,7 @@
-/* mv_test.h - helpers the unit tests share: reading a fixture's facts
- * (the answer key it writes for itself) and asking nm, an independent
- * tool, for a symbol's value.  Include after <cmocka.h>. */
+/* mv_test.h - helpers the unit tests share: finding a fixture or core
+ * the build made, reading a fixture's facts (the answer key it writes
+ * for itself) and asking nm, an independent tool, for a symbol's value.
+ * Include after <cmocka.h>. */
 #ifndef MV_TEST_H
 #define MV_TEST_H
 
@@ -9,6 +10,55 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* The Makefile names the build the test belongs to (build/, build-san/). */
+#ifndef MV_BUILD_DIR
+#define MV_BUILD_DIR "build"
+#endif
+
+/* Where rel (say "cores/basic.core") is: under this test's build if it
+ * made one, else under the plain build.  Fixtures and cores are never
+ * sanitized (they are the target, not the tool), so a sanitized build of
+ * the tests uses the plain build's when it has none of its own.  The
+ * path is always returned, made or not, for the tests that want to say
+ * which file is missing or to show that opening it fails.  Four paths
+ * stay valid at a time: enough for a core, its facts and its executable
+ * in one call's arguments. */
+static __attribute__((unused)) const char *
+mv_test_build_path(const char *rel)
+{
+	static char buf[4][512];
+	static int next;
+	char *out = buf[next++ % 4];
+	snprintf(out, sizeof(buf[0]), "%s/%s", MV_BUILD_DIR, rel);
+	if (access(out, R_OK) != 0)
+		snprintf(out, sizeof(buf[0]), "build/%s", rel);
+	return out;
+}
+
+/* The same, or NULL if neither build made the file. */
+static __attribute__((unused)) const char *
+mv_test_build_file(const char *rel)
+{
+	const char *path = mv_test_build_path(rel);
+	return access(path, R_OK) == 0 ? path : NULL;
+}
+
+/* The same, or the test is skipped: a fixture that was not built says
+ * nothing about the code under test.  (run-unit.sh still counts a skip
+ * as a failure in make check, where everything is built first.) */
+static __attribute__((unused)) const char *
+mv_test_build_file_or_skip(const char *rel)
+{
+	const char *path = mv_test_build_file(rel);
+	if (!path) {
+		print_message("%s not built (make fixtures cores): skipped\n",
+			      rel);
+		skip();
+	}
+	return path;
+}
 
 /* The text after "KEY " on key's line of a facts file, or false. */
 static __attribute__((unused)) bool

@@ -25,32 +25,6 @@
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 
-/* Fixtures live in the normal build even for a sanitized build of the
- * tests (they are the target, not the tool). */
-static const char *build_file(const char *rel)
-{
-	static char buf[4][512];
-	static int next;
-	char *out = buf[next++ % 4];
-	snprintf(out, sizeof(buf[0]), "%s/%s", MV_BUILD_DIR, rel);
-	if (access(out, R_OK) == 0)
-		return out;
-	snprintf(out, sizeof(buf[0]), "build/%s", rel);
-	if (access(out, R_OK) == 0)
-		return out;
-	return NULL;
-}
-
-static const char *fixture_or_skip(const char *rel)
-{
-	const char *path = build_file(rel);
-	if (!path) {
-		print_message("%s not built (make fixtures): skipped\n", rel);
-		skip();
-	}
-	return path;
-}
-
 /* ------------------------------------------------------------------ */
 /* Answer keys                                                         */
 /* ------------------------------------------------------------------ */
@@ -64,12 +38,12 @@ static const char *basic_facts(void)
 {
 	if (facts_path[0])
 		return facts_path;
-	const char *f = build_file("cores/basic.facts");
+	const char *f = mv_test_build_file("cores/basic.facts");
 	if (f) {
 		snprintf(facts_path, sizeof(facts_path), "%s", f);
 		return facts_path;
 	}
-	const char *exe = fixture_or_skip("fixtures/basic");
+	const char *exe = mv_test_build_file_or_skip("fixtures/basic");
 	snprintf(facts_path, sizeof(facts_path), "/tmp/mv-test-dwarf-%d.facts",
 		 (int)getpid());
 	char cmd[1200];
@@ -175,8 +149,8 @@ static int setup(void **st)
 	struct state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -1;
-	const char *basic = build_file("fixtures/basic");
-	const char *hostile = build_file("fixtures/hostile_types");
+	const char *basic = mv_test_build_file("fixtures/basic");
+	const char *hostile = mv_test_build_file("fixtures/hostile_types");
 	if (basic) {
 		struct mv_error *err = mv_dwarf_open(basic, 0, &s->basic);
 		if (err) {
@@ -415,7 +389,7 @@ static void test_padded(void **st)
 static void test_bitfields(void **st)
 {
 	struct mv_dwarf *d = basic_or_skip(st);
-	const char *exe = build_file("fixtures/basic");
+	const char *exe = mv_test_build_file("fixtures/basic");
 	struct mv_type *t = find(d, MV_NS_STRUCT, "flags");
 	assert_int_equal(t->size, fact_u64("sizeof struct flags"));
 	assert_int_equal(t->nmembers, 5);
@@ -612,8 +586,8 @@ static void test_declaration_vs_definition(void **st)
 	/* int is in both units; the hand-made one comes first and has no
 	 * code.  With pc in main, the C unit's int. */
 	uint64_t main_pc = 0;
-	assert_true(mv_test_nm_value(build_file("fixtures/hostile_types"), "main",
-			     &main_pc));
+	assert_true(mv_test_nm_value(mv_test_build_file("fixtures/hostile_types"),
+				     "main", &main_pc));
 	assert_null(mv_dwarf_find_type(d, MV_NS_ORDINARY, "int", 0, &t,
 				       &ndefs));
 	assert_string_equal(t->cu_name, "hostile_dwarf.c");
@@ -626,7 +600,7 @@ static void test_declaration_vs_definition(void **st)
 static void test_variables_vs_nm(void **st)
 {
 	struct mv_dwarf *d = basic_or_skip(st);
-	const char *exe = build_file("fixtures/basic");
+	const char *exe = mv_test_build_file("fixtures/basic");
 	static const struct {
 		const char *name, *type;
 	} vars[] = {
@@ -666,12 +640,12 @@ static void test_variables_vs_nm(void **st)
 
 static void test_variable_bias(void **st)
 {
-	const char *exe = fixture_or_skip("fixtures/basic");
+	const char *exe = mv_test_build_file_or_skip("fixtures/basic");
 	char v[64];
 	/* A PIE's runtime address = link-time address + bias; the facts
 	 * hold the runtime address of one run under gdb (no ASLR). */
-	if (!build_file("cores/basic.facts") || !fact("addr padded_global",
-						       v, sizeof(v)))
+	if (!mv_test_build_file("cores/basic.facts") ||
+	    !fact("addr padded_global", v, sizeof(v)))
 		skip();
 	uint64_t runtime = strtoull(v, NULL, 0), linked = 0;
 	assert_true(mv_test_nm_value(exe, "padded_global", &linked));
@@ -761,7 +735,7 @@ static void test_missing(void **st)
 static void test_no_dwarf(void **st)
 {
 	struct mv_dwarf *d = NULL;
-	const char *path = build_file("fixtures/basic_nodebug");
+	const char *path = mv_test_build_file("fixtures/basic_nodebug");
 	if (!path)
 		path = "/bin/true"; /* stripped by Debian */
 	struct mv_error *err = mv_dwarf_open(path, 0, &d);

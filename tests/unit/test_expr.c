@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "mv_test.h"
+
 #include "expr.h"
 #include "memview.h"
 #include "program.h"
@@ -22,17 +24,6 @@ struct fixture {
 	char core[512], facts_path[512];
 	char facts[8192];
 };
-
-/* Cores live in the normal build even for a sanitized build of the
- * tests (they are the target, not the tool). */
-static bool build_file(const char *rel, char *out, size_t size)
-{
-	snprintf(out, size, "%s/%s", MV_BUILD_DIR, rel);
-	if (access(out, R_OK) == 0)
-		return true;
-	snprintf(out, size, "build/%s", rel);
-	return access(out, R_OK) == 0;
-}
 
 /* The text after "KEY " on the facts line for key. */
 static const char *fact(struct fixture *f, const char *key)
@@ -64,12 +55,15 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	*state = f;
-	if (!build_file("cores/basic.core", f->core, sizeof(f->core)) ||
-	    !build_file("cores/basic.facts", f->facts_path,
-			sizeof(f->facts_path))) {
+	/* Copied: the shared paths are reused by later calls. */
+	const char *core = mv_test_build_file("cores/basic.core");
+	const char *facts = mv_test_build_file("cores/basic.facts");
+	if (!core || !facts) {
 		print_message("cores/basic.core not built (make cores): tests skipped\n");
 		return 0;
 	}
+	snprintf(f->core, sizeof(f->core), "%s", core);
+	snprintf(f->facts_path, sizeof(f->facts_path), "%s", facts);
 	FILE *fp = fopen(f->facts_path, "r");
 	if (!fp)
 		return -1;

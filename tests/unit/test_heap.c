@@ -609,20 +609,6 @@ static void test_index_bound_free_list(void **state)
 /* The real core of heapfix                                            */
 /* ------------------------------------------------------------------ */
 
-static const char *build_file(const char *rel)
-{
-	static char buf[4][512];
-	static int next;
-	char *out = buf[next++ % 4];
-	snprintf(out, sizeof(buf[0]), "%s/%s", MV_BUILD_DIR, rel);
-	if (access(out, R_OK) == 0)
-		return out;
-	snprintf(out, sizeof(buf[0]), "build/%s", rel);
-	if (access(out, R_OK) == 0)
-		return out;
-	return NULL;
-}
-
 struct facts {
 	struct { uint64_t addr, usable; char arena[16]; } live[512];
 	size_t nlive;
@@ -664,8 +650,8 @@ static void read_facts(const char *path, struct facts *k)
 
 static void check_heapfix(bool symbols)
 {
-	const char *core = build_file("cores/heapfix.core");
-	const char *facts = build_file("cores/heapfix.facts");
+	const char *core = mv_test_build_file("cores/heapfix.core");
+	const char *facts = mv_test_build_file("cores/heapfix.facts");
 	if (!core || !facts) {
 		print_message("heapfix core not built (make cores): skipped\n");
 		skip();
@@ -827,8 +813,8 @@ static void check_heapfix(bool symbols)
  * glibc's totals (accounting as in check_heapfix). */
 static void test_heapbig(void **state)
 {
-	const char *core = build_file("cores/heapbig.core");
-	const char *facts = build_file("cores/heapbig.facts");
+	const char *core = mv_test_build_file("cores/heapbig.core");
+	const char *facts = mv_test_build_file("cores/heapbig.facts");
 	if (!core || !facts) {
 		print_message("heapbig core not built (make cores): skipped\n");
 		skip();

@@ -31,33 +31,6 @@
 
 static char tmpdir[64];
 
-/* The fixtures and cores live in the normal build even for a sanitized
- * build of the tests (they are the target, not the tool). */
-static const char *build_file(const char *rel)
-{
-	static char buf[4][512];
-	static int next;
-	char *out = buf[next++ % 4];
-	snprintf(out, sizeof(buf[0]), "%s/%s", MV_BUILD_DIR, rel);
-	if (access(out, R_OK) == 0)
-		return out;
-	snprintf(out, sizeof(buf[0]), "build/%s", rel);
-	if (access(out, R_OK) == 0)
-		return out;
-	return NULL;
-}
-
-static const char *fixture_or_skip(const char *rel)
-{
-	const char *path = build_file(rel);
-	if (!path) {
-		print_message("%s not built (make fixtures cores): skipped\n",
-			      rel);
-		skip();
-	}
-	return path;
-}
-
 /* Build-id as readelf prints it. */
 static bool readelf_build_id(const char *path, char *out, size_t size)
 {
@@ -126,7 +99,7 @@ static bool has_warning(const char *const *w, size_t n, const char *needle)
  * that nm does not list. */
 static void test_elf_symbols_match_nm(void **state)
 {
-	const char *path = fixture_or_skip("fixtures/basic");
+	const char *path = mv_test_build_file_or_skip("fixtures/basic");
 	struct mv_elf *e;
 	assert_null(mv_elf_open(path, &e));
 	assert_true(mv_elf_type(e) == ET_DYN || mv_elf_type(e) == ET_EXEC);
@@ -171,7 +144,7 @@ static void test_elf_symbols_match_nm(void **state)
 
 static void test_elf_build_ids_match_readelf(void **state)
 {
-	const char *paths[] = {build_file("fixtures/basic"), LIBC};
+	const char *paths[] = {mv_test_build_file("fixtures/basic"), LIBC};
 	for (size_t i = 0; i < 2; i++) {
 		if (!paths[i])
 			continue;
@@ -226,7 +199,7 @@ static void test_elf_libc(void **state)
 
 static void test_elf_truncated_and_not_elf(void **state)
 {
-	const char *path = fixture_or_skip("fixtures/basic");
+	const char *path = mv_test_build_file_or_skip("fixtures/basic");
 	size_t len;
 	unsigned char *data = read_whole(path, &len);
 
@@ -279,7 +252,7 @@ static void test_elf_truncated_and_not_elf(void **state)
  * others survive. */
 static void test_elf_bad_symbol_names(void **state)
 {
-	const char *path = fixture_or_skip("fixtures/basic");
+	const char *path = mv_test_build_file_or_skip("fixtures/basic");
 	size_t len;
 	unsigned char *data = read_whole(path, &len);
 	Elf64_Ehdr eh;
@@ -320,7 +293,7 @@ static void test_elf_bad_symbol_names(void **state)
  * crash (the sanitizer build checks the reads). */
 static void test_elf_mutations(void **state)
 {
-	const char *path = fixture_or_skip("fixtures/basic");
+	const char *path = mv_test_build_file_or_skip("fixtures/basic");
 	size_t len;
 	unsigned char *orig = read_whole(path, &len);
 	unsigned char *data = malloc(len);
@@ -384,8 +357,8 @@ static void test_debuglink_regular_and_fifo(void **state)
 {
 	(void)state;
 	char basic[PATH_MAX];
-	assert_non_null(build_file("fixtures/basic"));
-	assert_non_null(realpath(build_file("fixtures/basic"), basic));
+	assert_non_null(mv_test_build_file("fixtures/basic"));
+	assert_non_null(realpath(mv_test_build_file("fixtures/basic"), basic));
 	char *dbg = tmp_path("basic.debug");
 	char *exe = tmp_path("basic-stripped");
 	char *cmd;
@@ -429,7 +402,7 @@ static void test_objfile_debug_files(void **state)
 	assert_null(mv_program_create(NULL, &p));
 	struct mv_objfile *o;
 
-	const char *basic = build_file("fixtures/basic");
+	const char *basic = mv_test_build_file("fixtures/basic");
 	if (basic) {
 		assert_null(mv_program_add_objfile(p, basic, 0x1000, true, &o));
 		assert_null(o->open_error);
@@ -612,9 +585,9 @@ static struct mv_objfile *find_objfile(struct mv_program *p,
 static void test_core_objfiles(void **state)
 {
 	struct core_ctx c = {0};
-	c.core = fixture_or_skip("cores/basic.core");
-	c.facts = fixture_or_skip("cores/basic.facts");
-	c.exe = fixture_or_skip("fixtures/basic");
+	c.core = mv_test_build_file_or_skip("cores/basic.core");
+	c.facts = mv_test_build_file_or_skip("cores/basic.facts");
+	c.exe = mv_test_build_file_or_skip("fixtures/basic");
 	open_core(&c, c.core, NULL);
 
 	struct mv_objfile *exe = find_objfile(c.p, "fixtures/basic");
@@ -670,8 +643,8 @@ static void test_core_objfiles(void **state)
 static void test_core_find_type(void **state)
 {
 	struct core_ctx c = {0};
-	c.core = fixture_or_skip("cores/basic.core");
-	c.facts = fixture_or_skip("cores/basic.facts");
+	c.core = mv_test_build_file_or_skip("cores/basic.core");
+	c.facts = mv_test_build_file_or_skip("cores/basic.facts");
 	open_core(&c, c.core, NULL);
 	struct mv_type *t;
 	const char *note;
@@ -696,9 +669,9 @@ static void test_core_find_type(void **state)
 static void test_core_exe(void **state)
 {
 	struct core_ctx c = {0};
-	c.core = fixture_or_skip("cores/basic.core");
-	c.facts = fixture_or_skip("cores/basic.facts");
-	c.exe = fixture_or_skip("fixtures/basic");
+	c.core = mv_test_build_file_or_skip("cores/basic.core");
+	c.facts = mv_test_build_file_or_skip("cores/basic.facts");
+	c.exe = mv_test_build_file_or_skip("fixtures/basic");
 
 	/* The right executable under another path: accepted, same bias. */
 	size_t len;
@@ -740,9 +713,9 @@ static void test_core_exe(void **state)
  * with warnings. */
 static void test_core_missing_files(void **state)
 {
-	const char *core = fixture_or_skip("cores/basic.core");
-	const char *facts = fixture_or_skip("cores/basic.facts");
-	const char *exe = fixture_or_skip("fixtures/basic");
+	const char *core = mv_test_build_file_or_skip("cores/basic.core");
+	const char *facts = mv_test_build_file_or_skip("cores/basic.facts");
+	const char *exe = mv_test_build_file_or_skip("fixtures/basic");
 	char exe_abs[PATH_MAX];
 	assert_non_null(realpath(exe, exe_abs));
 	size_t len;
@@ -813,9 +786,9 @@ static void test_core_missing_files(void **state)
  * placed by AT_ENTRY and checked against the header in memory. */
 static void test_core_exe_unlisted(void **state)
 {
-	const char *core = fixture_or_skip("cores/basic.core");
-	const char *facts = fixture_or_skip("cores/basic.facts");
-	const char *exe = fixture_or_skip("fixtures/basic");
+	const char *core = mv_test_build_file_or_skip("cores/basic.core");
+	const char *facts = mv_test_build_file_or_skip("cores/basic.facts");
+	const char *exe = mv_test_build_file_or_skip("fixtures/basic");
 	char exe_abs[PATH_MAX];
 	assert_non_null(realpath(exe, exe_abs));
 	size_t len;
@@ -850,7 +823,7 @@ static void test_core_exe_unlisted(void **state)
  * names. */
 static void test_live_deleted_exe(void **state)
 {
-	const char *exe = fixture_or_skip("fixtures/basic");
+	const char *exe = mv_test_build_file_or_skip("fixtures/basic");
 	size_t len;
 	void *data = read_whole(exe, &len);
 	char *copy = tmp_path("basic-deleted");

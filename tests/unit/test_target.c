@@ -29,25 +29,11 @@
 
 #include "memview.h"
 
-#ifndef MV_BUILD_DIR
-#define MV_BUILD_DIR "build"
-#endif
-/* Fixtures are never sanitized: a sanitized test build (build-san/)
- * uses its own fixtures and cores if it made them, else the plain
- * build's. */
-static const char *build_file(const char *name)
-{
-	static char path[4][256];
-	static int next;
-	char *p = path[next++ % 4];
-	snprintf(p, sizeof(path[0]), "%s/%s", MV_BUILD_DIR, name);
-	if (access(p, R_OK) != 0)
-		snprintf(p, sizeof(path[0]), "build/%s", name);
-	return p;
-}
-#define CORE_PATH build_file("cores/basic.core")
-#define FACTS_PATH build_file("cores/basic.facts")
-#define FIXTURE_PATH build_file("fixtures/basic")
+/* Paths even when not built: the tests check with access() and say
+ * which file is missing. */
+#define CORE_PATH mv_test_build_path("cores/basic.core")
+#define FACTS_PATH mv_test_build_path("cores/basic.facts")
+#define FIXTURE_PATH mv_test_build_path("fixtures/basic")
 
 static const int int_array_expected[5] = {10, 20, 30, 40, 50};
 static const char greeting_expected[] = "hello, memview";

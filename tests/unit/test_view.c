@@ -24,20 +24,6 @@
 
 #define BASE 0x10000000ULL
 
-static const char *build_file(const char *rel)
-{
-	static char buf[4][512];
-	static int next;
-	char *out = buf[next++ % 4];
-	snprintf(out, sizeof(buf[0]), "%s/%s", MV_BUILD_DIR, rel);
-	if (access(out, R_OK) == 0)
-		return out;
-	snprintf(out, sizeof(buf[0]), "build/%s", rel);
-	if (access(out, R_OK) == 0)
-		return out;
-	return NULL;
-}
-
 static uint8_t *pattern(size_t n, unsigned seed)
 {
 	uint8_t *p = malloc(n ? n : 1);
@@ -446,8 +432,8 @@ static void test_pointer_strings(void **state)
 static void test_pointers_core(void **state)
 {
 	(void)state;
-	const char *core = build_file("cores/basic.core");
-	const char *facts = build_file("cores/basic.facts");
+	const char *core = mv_test_build_file("cores/basic.core");
+	const char *facts = mv_test_build_file("cores/basic.facts");
 	if (!core || !facts) {
 		print_message("basic core not built (make cores): skipped\n");
 		skip();

@@ -15,6 +15,8 @@
 #include <cmocka.h>
 #include <unistd.h>
 
+#include "mv_test.h"
+
 #include "heap_internal.h"
 #include "walk.h"
 
@@ -268,16 +270,6 @@ static void test_interrupt(void **state)
 /* The chunk directory on real cores                                   */
 /* ------------------------------------------------------------------ */
 
-static const char *core_file(const char *rel)
-{
-	static char buf[512];
-	snprintf(buf, sizeof(buf), "%s/%s", MV_BUILD_DIR, rel);
-	if (access(buf, R_OK) == 0)
-		return buf;
-	snprintf(buf, sizeof(buf), "build/%s", rel);
-	return access(buf, R_OK) == 0 ? buf : NULL;
-}
-
 /* The directory must answer exactly as the index it summarises: the
  * reference is heap.c's binary search (mv_heap_chunk_index and
  * mv_heap_chunk), a separate path through separate code. */
@@ -310,7 +302,7 @@ static void check_dir_on(const char *name, size_t min_chunks)
 {
 	char rel[64];
 	snprintf(rel, sizeof(rel), "cores/%s.core", name);
-	const char *core = core_file(rel);
+	const char *core = mv_test_build_file(rel);
 	if (!core)
 		fail_msg("%s is missing: run make cores first", rel);
 	struct mv_target *t;

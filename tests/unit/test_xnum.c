@@ -29,27 +29,16 @@
 
 #include "memview.h"
 
-#ifndef MV_BUILD_DIR
-#define MV_BUILD_DIR "build"
-#endif
-
 static char tmpdir[64];
 
-/* Fixtures are never sanitized: a sanitized build of the tests uses the
- * plain build's fixtures and cores if it has none of its own. */
+/* A missing fixture or core fails here, where the message can name it,
+ * rather than in the slurp() or fact lookup it was meant for. */
 static const char *build_file(const char *rel)
 {
-	static char buf[4][512];
-	static int next;
-	char *out = buf[next++ % 4];
-	snprintf(out, sizeof(buf[0]), "%s/%s", MV_BUILD_DIR, rel);
-	if (access(out, R_OK) == 0)
-		return out;
-	snprintf(out, sizeof(buf[0]), "build/%s", rel);
-	if (access(out, R_OK) == 0)
-		return out;
-	fail_msg("%s not built (make fixtures cores)", rel);
-	return NULL;
+	const char *path = mv_test_build_file(rel);
+	if (!path)
+		fail_msg("%s not built (make fixtures cores)", rel);
+	return path;
 }
 
 static uint8_t *slurp(const char *path, size_t *size)

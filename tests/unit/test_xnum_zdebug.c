@@ -23,11 +23,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "dwarf.h"
+#include "mv_test.h"
 
-#ifndef MV_BUILD_DIR
-#define MV_BUILD_DIR "build"
-#endif
+#include "dwarf.h"
 
 #define SOURCE "tests/fixtures/basic.c"
 
@@ -242,10 +240,7 @@ static void break_line_table(uint8_t *d, size_t size)
  * its file names, and its types still load. */
 static void test_compressed_bad_line_table(void **state)
 {
-	char exe[600];
-	snprintf(exe, sizeof(exe), "%s/fixtures/basic", MV_BUILD_DIR);
-	if (access(exe, R_OK))
-		snprintf(exe, sizeof(exe), "build/fixtures/basic");
+	const char *exe = mv_test_build_path("fixtures/basic");
 	size_t size;
 	uint8_t *d = slurp(exe, &size);
 	break_line_table(d, size);
