@@ -11,11 +11,17 @@ inferior that holds a known-good executable, a memview command that must
 still work.  A failing command does not stop the ones after it.
 """
 
-import json
 import os
-import time
+import sys
 
 import gdb
+
+# gdb's `source` puts nothing on sys.path: the shared part sits here.
+_here = os.path.dirname(os.path.realpath(__file__))
+if _here not in sys.path:
+    sys.path.insert(0, _here)
+
+import in_debugger  # noqa: E402
 
 
 def _execute(command):
@@ -24,23 +30,6 @@ def _execute(command):
         return [command, True, gdb.execute(command, to_string=True)]
     except gdb.error as e:
         return [command, False, str(e)]
-
-
-def _rss_kb(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def _reset_peak():
-    """Peak RSS (VmHWM) starts again from the current RSS."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:
-        pass
 
 
 def _load(case):
@@ -58,42 +47,22 @@ def _load(case):
     return steps
 
 
-def _run(case):
-    _reset_peak()
-    before = _rss_kb("VmRSS")
-    start = time.monotonic()
-    command, ok, text = _execute(case["command"])
-    secs = time.monotonic() - start
-    grown = max(0, _rss_kb("VmHWM") - before) / 1024.0
-    return {"ok": ok, "text": text, "secs": secs, "mb": grown}
+def _mark(name):
+    # The marker lets run.py give each case what gdb wrote to stderr.
+    for stream in (gdb.STDOUT, gdb.STDERR):
+        gdb.write("MV-CASE %s\n" % name, stream)
+        gdb.flush(stream)
 
 
-def _main():
-    with open(os.environ["MV_CASES"]) as f:
-        spec = json.load(f)
-    out = open(os.environ["MV_OUT"], "a")
-
-    def emit(record):
-        out.write(json.dumps(record) + "\n")
-        out.flush()
-
-    good = spec["good"]
-    emit({"setup": [_execute("add-inferior -exec " + good["exe"])]})
-    for case in spec["cases"]:
-        # The marker lets run.py give each case what gdb wrote to stderr.
-        for stream in (gdb.STDOUT, gdb.STDERR):
-            gdb.write("MV-CASE %s\n" % case["name"], stream)
-            gdb.flush(stream)
-        emit({"begin": case["name"]})
-        record = {"end": case["name"], "load": _load(case)}
-        record["run"] = _run(case)
-        record["alive"] = _execute("print 6*7")
-        _execute("inferior 2")
-        record["good"] = _execute(good["command"])
-        _execute("inferior 1")
-        emit(record)
-    emit({"done": True})
-    out.close()
+def _good(good):
+    """The known-good executable is inferior 2, beside the case's."""
+    _execute("inferior 2")
+    result = _execute(good["command"])
+    _execute("inferior 1")
+    return result
 
 
-_main()
+in_debugger.catalogue(
+    _execute, _load, _mark, "print 6*7",
+    setup=lambda good: [_execute("add-inferior -exec " + good["exe"])],
+    good=_good)

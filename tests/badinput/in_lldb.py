@@ -13,12 +13,18 @@ work there.  Uses the SB API so that a failing command does not end the
 session, as it would in `lldb -b`.
 """
 
-import json
 import os
 import sys
-import time
 
 import lldb
+
+# `command script import` puts this directory on sys.path already; said
+# again so that the shared part is found however this file is loaded.
+_here = os.path.dirname(os.path.realpath(__file__))
+if _here not in sys.path:
+    sys.path.insert(0, _here)
+
+import in_debugger  # noqa: E402
 
 
 def context(debugger):
@@ -49,23 +55,6 @@ def execute(debugger, command):
     return [command, False, result.GetError() or ""]
 
 
-def rss_kb(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def reset_peak():
-    """Peak RSS (VmHWM) starts again from the current RSS."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:
-        pass
-
-
 def load(debugger, case):
     execute(debugger, "target delete --all")
     steps = []
@@ -80,40 +69,23 @@ def load(debugger, case):
     return steps
 
 
-def run(debugger, case):
-    reset_peak()
-    before = rss_kb("VmRSS")
-    start = time.monotonic()
-    command, ok, text = execute(debugger, case["command"])
-    secs = time.monotonic() - start
-    grown = max(0, rss_kb("VmHWM") - before) / 1024.0
-    return {"ok": ok, "text": text, "secs": secs, "mb": grown}
+def mark(name):
+    # The marker lets run.py give each case what lldb wrote to stderr.
+    for stream in (sys.stdout, sys.stderr):
+        stream.write("MV-CASE %s\n" % name)
+        stream.flush()
 
 
 def __lldb_init_module(debugger, internal_dict):
     debugger.SetAsync(False)
-    with open(os.environ["MV_CASES"]) as f:
-        spec = json.load(f)
-    out = open(os.environ["MV_OUT"], "a")
 
-    def emit(record):
-        out.write(json.dumps(record) + "\n")
-        out.flush()
-
-    good = spec["good"]
-    emit({"setup": []})
-    for case in spec["cases"]:
-        # The marker lets run.py give each case what lldb wrote to stderr.
-        for stream in (sys.stdout, sys.stderr):
-            stream.write("MV-CASE %s\n" % case["name"])
-            stream.flush()
-        emit({"begin": case["name"]})
-        record = {"end": case["name"], "load": load(debugger, case)}
-        record["run"] = run(debugger, case)
-        record["alive"] = execute(debugger, "expr 6*7")
+    def run_good(good):
+        """The known-good executable becomes the selected target."""
         execute(debugger, "target create " + good["exe"])
-        record["good"] = execute(debugger, good["command"])
-        emit(record)
-    execute(debugger, "target delete --all")
-    emit({"done": True})
-    out.close()
+        return execute(debugger, good["command"])
+
+    in_debugger.catalogue(
+        lambda command: execute(debugger, command),
+        lambda case: load(debugger, case), mark, "expr 6*7",
+        setup=lambda good: [], good=run_good,
+        finish=lambda: execute(debugger, "target delete --all"))
