@@ -43,11 +43,16 @@ struct objfile {
 	/* The separate debug file, kept open for its .symtab when the
 	 * objfile itself is stripped (Debian's libc.so.6). */
 	struct mv_elf *debug_elf;
-	bool syms_built;
+	/* Symbols, built on first use: all of them in file order, then a
+	 * hash of their names (a lookup by name needs no sort) and, on the
+	 * first lookup by address, a sorted copy. */
+	bool syms_built, addrs_built;
+	struct sym *syms;
+	size_t nsyms;
+	uint32_t *names;      /* index + 1 into syms; 0: empty */
+	size_t names_cap;     /* a power of two */
 	struct sym *by_addr;
 	size_t naddr;
-	struct sym *by_name;
-	size_t nname;
 };
 
 /* A synthetic type and the key it is cached under. */
@@ -117,8 +122,9 @@ static void objfile_destroy(struct objfile *o)
 		mv_dwarf_destroy(o->pub.dwarf);
 	mv_elf_destroy(o->debug_elf);
 	mv_elf_destroy(o->pub.elf);
+	free(o->syms);
+	free(o->names);
 	free(o->by_addr);
-	free(o->by_name);
 	free(o->pub.path);
 	free(o->pub.build_id);
 	free(o->pub.debug_path);
@@ -903,15 +909,6 @@ static int cmp_addr(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-	const struct sym *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-	if (c)
-		return c;
-	return bind_rank(x->bind) - bind_rank(y->bind);
-}
-
 static bool wanted_symbol(const struct mv_elf_symbol *s)
 {
 	if (s->shndx == SHN_UNDEF || s->shndx == SHN_ABS)
@@ -921,24 +918,30 @@ static bool wanted_symbol(const struct mv_elf_symbol *s)
 	       s->type == STT_COMMON;
 }
 
-static struct mv_error *add_syms(struct objfile *o, struct mv_elf *e,
-				 size_t *n)
+static void add_syms(struct objfile *o, struct mv_elf *e)
 {
 	const struct mv_elf_symbol *s;
 	size_t count = mv_elf_symbols(e, &s);
 	for (size_t i = 0; i < count; i++) {
 		if (!wanted_symbol(&s[i]))
 			continue;
-		struct sym *y = &o->by_addr[(*n)++];
+		struct sym *y = &o->syms[o->nsyms++];
 		y->addr = s[i].value + o->pub.bias;
 		y->size = s[i].size;
 		y->name = s[i].name;
 		y->bind = s[i].bind;
 	}
-	return NULL;
 }
 
-/* Both sorted arrays, built on first use. */
+static uint64_t name_hash(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		h = (h ^ *c) * 0x100000001b3ull;
+	return h;
+}
+
+/* The symbols and their name hash, built on first use. */
 static struct mv_error *build_syms(struct objfile *o)
 {
 	if (o->syms_built)
@@ -957,15 +960,49 @@ static struct mv_error *build_syms(struct objfile *o)
 	size_t cap = mv_elf_symbols(elf, &s);
 	if (extra)
 		cap += mv_elf_symbols(extra, &s);
-	o->by_addr = malloc((cap ? cap : 1) * sizeof(*o->by_addr));
+	size_t hcap = 16;
+	while (hcap < cap * 2)
+		hcap *= 2;
+	o->syms = malloc((cap ? cap : 1) * sizeof(*o->syms));
+	o->names = calloc(hcap, sizeof(*o->names));
+	if (!o->syms || !o->names || cap >= UINT32_MAX) {
+		free(o->syms);
+		free(o->names);
+		o->syms = NULL;
+		o->names = NULL;
+		return mv_enomem;
+	}
+	o->nsyms = 0;
+	add_syms(o, elf);
+	if (extra)
+		add_syms(o, extra);
+	o->names_cap = hcap;
+	for (size_t i = 0; i < o->nsyms; i++) {
+		size_t k = (size_t)name_hash(o->syms[i].name) & (hcap - 1);
+		while (o->names[k])
+			k = (k + 1) & (hcap - 1);
+		o->names[k] = (uint32_t)i + 1;
+	}
+	o->syms_built = true;
+	return NULL;
+}
+
+/* The symbols sorted by address, built on the first lookup by address
+ * (symbolizing); .symtab and .dynsym repeat each other: one of each. */
+static struct mv_error *build_addrs(struct objfile *o)
+{
+	struct mv_error *err;
+	if (o->addrs_built)
+		return NULL;
+	if ((err = build_syms(o)))
+		return err;
+	size_t n = o->nsyms;
+	o->by_addr = malloc((n ? n : 1) * sizeof(*o->by_addr));
 	if (!o->by_addr)
 		return mv_enomem;
-	size_t n = 0;
-	add_syms(o, elf, &n);
-	if (extra)
-		add_syms(o, extra, &n);
+	if (n)
+		memcpy(o->by_addr, o->syms, n * sizeof(*o->by_addr));
 	qsort(o->by_addr, n, sizeof(*o->by_addr), cmp_addr);
-	/* .symtab and .dynsym repeat each other: keep one of each. */
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (m && o->by_addr[m - 1].addr == o->by_addr[i].addr &&
@@ -974,36 +1011,28 @@ static struct mv_error *build_syms(struct objfile *o)
 		o->by_addr[m++] = o->by_addr[i];
 	}
 	o->naddr = m;
-	o->by_name = malloc((m ? m : 1) * sizeof(*o->by_name));
-	if (!o->by_name) {
-		free(o->by_addr);
-		o->by_addr = NULL;
-		o->naddr = 0;
-		return mv_enomem;
-	}
-	memcpy(o->by_name, o->by_addr, m * sizeof(*o->by_name));
-	qsort(o->by_name, m, sizeof(*o->by_name), cmp_name);
-	o->nname = m;
-	o->syms_built = true;
+	o->addrs_built = true;
 	return NULL;
 }
 
-/* The best-ranked symbol called name in o, or NULL. */
+/* The best-ranked symbol called name in o (globals, then weak, then
+ * local; the lowest address among equals), or NULL. */
 static const struct sym *lookup_name(struct objfile *o, const char *name)
 {
-	if (build_syms(o))
+	if (build_syms(o) || !o->names_cap)
 		return NULL;
-	size_t lo = 0, hi = o->nname;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(o->by_name[mid].name, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+	const struct sym *best = NULL;
+	size_t k = (size_t)name_hash(name) & (o->names_cap - 1);
+	for (; o->names[k]; k = (k + 1) & (o->names_cap - 1)) {
+		const struct sym *y = &o->syms[o->names[k] - 1];
+		if (strcmp(y->name, name) != 0)
+			continue;
+		if (!best || bind_rank(y->bind) < bind_rank(best->bind) ||
+		    (bind_rank(y->bind) == bind_rank(best->bind) &&
+		     y->addr < best->addr))
+			best = y;
 	}
-	if (lo < o->nname && strcmp(o->by_name[lo].name, name) == 0)
-		return &o->by_name[lo];
-	return NULL;
+	return best;
 }
 
 bool mv_program_find_symbol(struct mv_program *p, const char *name,
@@ -1040,7 +1069,7 @@ bool mv_program_symbolize(struct mv_program *p, uint64_t address,
 	if (!pub)
 		return false;
 	struct objfile *o = impl(pub);
-	if (build_syms(o) || o->naddr == 0)
+	if (build_addrs(o) || o->naddr == 0)
 		return false;
 	/* The last symbol at or below address. */
 	size_t lo = 0, hi = o->naddr;
