@@ -63,6 +63,9 @@ struct mv_walk_plan {
 	/* Only direct pointer members without length hints, and no
 	 * flexible tail: scan_pointers reads it in one go. */
 	bool flat;
+	/* Typed, no flexible tail, aligned to at most 16: an object that
+	 * follow_plain may take. */
+	bool plain_ok;
 };
 
 /* ------------------------------------------------------------------ */
@@ -344,6 +347,7 @@ static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
 	if (!err)
 		err = build_elements(w, pl, st, 0, "", 0);
 	if (!err) {
+		pl->plain_ok = !pl->has_fam && pl->align <= 16;
 		pl->flat = !pl->has_fam && pl->size <= LOAD_WINDOW;
 		for (size_t i = 0; i < pl->nslots; i++)
 			if (pl->slots[i].kind != SLOT_PTR ||
@@ -577,6 +581,8 @@ struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 			mv_walk_deinit(w);
 			return mv_enomem;
 		}
+		if (w->opt.find_chunk == mv_chunk_dir_find)
+			w->plain_dir = w->opt.chunk_arg;
 	}
 	/* Thread stacks: the regions holding each thread's stack pointer. */
 	if (w->target) {
@@ -885,10 +891,8 @@ static inline bool follow_plain(struct scan *sc, uint64_t value,
 	struct mv_walk *w = sc->w;
 	uint64_t size;
 	size_t idx;
-	if (!w->chunk_seen || (value & 15) || pl->kind != MV_WALK_TYPED ||
-	    pl->has_fam || pl->align > 16 ||
-	    w->opt.find_chunk != mv_chunk_dir_find ||
-	    !dir_plain_mem(w->opt.chunk_arg, value, &size, &idx) ||
+	if (!w->plain_dir || (value & 15) || !pl->plain_ok ||
+	    !dir_plain_mem(w->plain_dir, value, &size, &idx) ||
 	    idx >= w->opt.nchunks)
 		return false;
 	uint64_t bit = 1ull << (idx % 64);
@@ -1061,14 +1065,23 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
  * From a window of the target's stable mapping when they fall inside
  * one (a core: no copy, no lookup), else copied into sc->buf, which the
  * next load may reuse. */
-static const uint8_t *load(struct scan *sc, uint64_t addr, size_t len,
-			   size_t *got)
+static const uint8_t *load_slow(struct scan *sc, uint64_t addr, size_t len,
+				size_t *got);
+
+static inline const uint8_t *load(struct scan *sc, uint64_t addr,
+				  size_t len, size_t *got)
 {
 	if (addr - sc->win_start < sc->win_len &&
 	    sc->win_len - (addr - sc->win_start) >= len) {
 		*got = len;
 		return sc->win + (addr - sc->win_start);
 	}
+	return load_slow(sc, addr, len, got);
+}
+
+static const uint8_t *load_slow(struct scan *sc, uint64_t addr, size_t len,
+				size_t *got)
+{
 	/* A window of 64 KiB, or of the page where a region is smaller. */
 	for (uint64_t span = LOAD_WINDOW; span >= MV_PAGE_SIZE &&
 					  len <= span / 2; span /= 16) {
@@ -1276,7 +1289,8 @@ static void scan_pointers(struct scan *sc, const struct mv_walk_plan *pl,
 		if (plan == NO_PLAN && (sc->err = slot_target(w, s, &plan)))
 			break;
 		sc->path[0].slot = s;
-		follow(sc, v, plan, 0, false, false);
+		if (sc->find || !follow_plain(sc, v, plan, w->plans[plan]))
+			follow(sc, v, plan, 0, false, false);
 	}
 	sc->npath = 0;
 }

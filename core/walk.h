@@ -137,6 +137,9 @@ struct mv_walk {
 	 * bit per chunk of the heap: cache friendly, and no record needs
 	 * to be read to answer); the table then holds the rest. */
 	uint64_t *chunk_seen;
+	/* The chunk directory, when it is find_chunk and chunk_seen is
+	 * kept: follow_plain's lookups then need no call. */
+	struct mv_chunk_dir *plain_dir;
 	size_t ntable;       /* records in the table */
 	/* Objects whose typed start is inside their chunk: the key for
 	 * deduplication is the chunk, kept here (sorted by index). */
