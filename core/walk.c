@@ -1082,7 +1082,21 @@ static inline const uint8_t *load(struct scan *sc, uint64_t addr,
 static const uint8_t *load_slow(struct scan *sc, uint64_t addr, size_t len,
 				size_t *got)
 {
-	/* A window of 64 KiB, or of the page where a region is smaller. */
+	/* The whole region when the mapping holds all of it (a core's
+	 * heap: a shuffled walk then finds every object in the window);
+	 * else a window of 64 KiB, or of the page where less is held. */
+	const struct mv_region *r = mv_target_find_region(sc->w->target, addr);
+	if (r && r->end - addr >= len && r->end - r->start > LOAD_WINDOW) {
+		const uint8_t *p = mv_target_peek_stable(
+			sc->w->target, r->start, (size_t)(r->end - r->start));
+		if (p) {
+			sc->win = p;
+			sc->win_start = r->start;
+			sc->win_len = r->end - r->start;
+			*got = len;
+			return p + (addr - r->start);
+		}
+	}
 	for (uint64_t span = LOAD_WINDOW; span >= MV_PAGE_SIZE &&
 					  len <= span / 2; span /= 16) {
 		uint64_t start = addr & ~(span - 1);
