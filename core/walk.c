@@ -1943,3 +1943,9 @@ bool mv_chunk_dir_find(void *dir, uint64_t address, struct mv_chunk *ret,
 {
 	return dir_find(dir, address, ret, index);
 }
+
+bool mv_chunk_dir_plain(void *dir, uint64_t address, uint64_t *size,
+			size_t *index)
+{
+	return !(address & 15) && dir_plain_mem(dir, address, size, index);
+}

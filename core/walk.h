@@ -245,6 +245,11 @@ struct mv_error *mv_chunk_dir_create(struct mv_heap *h,
 void mv_chunk_dir_destroy(struct mv_chunk_dir *d);
 bool mv_chunk_dir_find(void *dir, uint64_t address, struct mv_chunk *ret,
 		       size_t *index);
+/* Whether address is the user address of a plain chunk (in use, on no
+ * list, followed at once by the next chunk), from the bitmap alone:
+ * sizeof-deep's short path.  mv_chunk_dir_find gives the same chunk. */
+bool mv_chunk_dir_plain(void *dir, uint64_t address,
+			uint64_t *size, size_t *index);
 
 #include "command.h"
 #include "expr.h"

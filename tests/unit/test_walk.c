@@ -274,12 +274,25 @@ static void test_interrupt(void **state)
  * reference is heap.c's binary search (mv_heap_chunk_index and
  * mv_heap_chunk), a separate path through separate code. */
 static void check_dir_address(struct mv_heap *h, struct mv_chunk_dir *d,
-			      uint64_t a, size_t *checked)
+			      uint64_t a, size_t *checked, size_t *plain)
 {
 	struct mv_chunk want, got;
 	size_t wi = mv_heap_chunk_index(h, a), gi = SIZE_MAX;
 	bool have = wi != SIZE_MAX && mv_heap_chunk(h, wi, &want);
 	bool found = mv_chunk_dir_find(d, a, &got, &gi);
+	/* The short path must name the same chunk, at its user address. */
+	uint64_t psize;
+	size_t pi;
+	if (mv_chunk_dir_plain(d, a, &psize, &pi)) {
+		if (!have || want.mem != a)
+			fail_msg("0x%llx: the short path says a chunk starts "
+				 "16 bytes before, the index does not",
+				 (unsigned long long)a);
+		assert_int_equal(pi, wi);
+		assert_int_equal(psize, want.size);
+		assert_int_equal(want.flags, MV_CHUNK_IN_USE);
+		(*plain)++;
+	}
 	if (have != found)
 		fail_msg("0x%llx: index says %s, directory says %s",
 			 (unsigned long long)a, have ? "a chunk" : "none",
@@ -314,7 +327,7 @@ static void check_dir_on(const char *name, size_t min_chunks)
 	assert_null(mv_program_load_target_objfiles(p, NULL));
 	assert_null(mv_heap_open(p, NULL, &h));
 	assert_null(mv_chunk_dir_create(h, &d));
-	size_t n, checked = 0, ns;
+	size_t n, checked = 0, ns, plain = 0;
 	const struct mv_heap_entry *e = mv_heap_entries(h, &n);
 	assert_true(n >= min_chunks);
 	for (size_t i = 0; i < n; i++) {
@@ -322,16 +335,20 @@ static void check_dir_on(const char *name, size_t min_chunks)
 		const uint64_t probe[] = {s ? s - 1 : 0, s, s + 7, s + 8, s + 16,
 					  s + z / 2, s + z - 1, s + z, s + z + 8};
 		for (size_t k = 0; k < sizeof(probe) / sizeof(probe[0]); k++)
-			check_dir_address(h, d, probe[k], &checked);
+			check_dir_address(h, d, probe[k], &checked, &plain);
 	}
 	const struct mv_heap_segment *sg = mv_heap_segments(h, &ns);
 	for (size_t k = 0; k < ns; k++)
 		for (uint64_t off = 0; off < 4096; off += 8) {
-			check_dir_address(h, d, sg[k].start - off - 1, &checked);
-			check_dir_address(h, d, sg[k].end + off, &checked);
+			check_dir_address(h, d, sg[k].start - off - 1, &checked,
+					  &plain);
+			check_dir_address(h, d, sg[k].end + off, &checked,
+					  &plain);
 		}
-	print_message("%s: %zu chunks, %zu addresses agree\n", name, n,
-		      checked);
+	/* Most chunks of both heaps are plain: the short path was taken. */
+	assert_true(plain >= min_chunks / 2);
+	print_message("%s: %zu chunks, %zu addresses agree (%zu by the "
+		      "short path)\n", name, n, checked, plain);
 	mv_chunk_dir_destroy(d);
 	mv_heap_destroy(h);
 	mv_program_destroy(p);
