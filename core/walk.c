@@ -1628,8 +1628,9 @@ struct mv_error *mv_walk_subtree_sums(struct mv_walk *w,
 		return mv_enomem;
 	struct mv_error *err = NULL;
 	for (size_t i = 0; i < w->nobjs; i++) {
-		s->small[i] = 0;
-		if ((err = subtree_set(s, i, w->objs[i].bytes)))
+		uint32_t b = w->objs[i].bytes;
+		s->small[i] = b < MV_SUBTREE_BIG ? b : 0;
+		if (b >= MV_SUBTREE_BIG && (err = subtree_set(s, i, b)))
 			goto fail;
 	}
 	/* Parents come before their children: one backward pass.  Sums
