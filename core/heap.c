@@ -168,18 +168,11 @@ static bool order_runs(struct mv_heap *h)
 			runs[k] = runs[k - 1];
 			runs[k - 1] = t;
 		}
-	bool in_place = true;
 	for (size_t r = 1; r < nruns; r++) {
 		const struct run *p = &runs[r - 1];
 		if (h->chunks[p->first + p->n - 1].start >= runs[r].start)
 			return false;
-		if (runs[r].first != p->first + p->n)
-			in_place = false;
 	}
-	/* Already in order (one run, as a single heap gives): no copy, whose
-	 * fresh pages cost more than the pass that found out. */
-	if (in_place)
-		return true;
 	struct mv_heap_entry *c = mv_big_realloc(NULL, h->nchunks, sizeof(*c));
 	if (!c)
 		return false;
