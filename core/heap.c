@@ -190,6 +190,10 @@ static bool order_runs(struct mv_heap *h)
 
 struct mv_error *mv_heap_sort(struct mv_heap *h)
 {
+	/* Stored in order with no overlap (one heap walked, as usual): the
+	 * passes below would find nothing. */
+	if (h->sorted && !h->overlaps)
+		return NULL;
 	if (!h->sorted && !order_runs(h))
 		qsort(h->chunks, h->nchunks, sizeof(*h->chunks), entry_cmp);
 	h->sorted = true;

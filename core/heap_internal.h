@@ -105,6 +105,9 @@ struct mv_heap {
 	struct mv_heap_entry *chunks;
 	size_t nchunks, chunks_cap;
 	bool sorted;
+	/* Set when a chunk stored in order starts inside the one before:
+	 * without it (and sorted), mv_heap_sort has nothing to do. */
+	bool overlaps;
 	struct mv_heap_arena *arenas;
 	size_t narenas;
 	struct mv_heap_segment *segments;
@@ -142,6 +145,8 @@ static inline void mv_heap_store_chunk(struct mv_heap *h, uint64_t start,
 	struct mv_heap_entry *e = &h->chunks[h->nchunks];
 	if (h->nchunks && e[-1].start >= start)
 		h->sorted = false;
+	else if (h->nchunks && start - e[-1].start < (uint64_t)e[-1].size16 << 4)
+		h->overlaps = true;
 	e->start = start;
 	e->size16 = size16;
 	e->flags = (uint8_t)flags;
