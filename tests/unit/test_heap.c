@@ -867,6 +867,42 @@ static void test_heapfix_mappings(void **state)
 	check_heapfix(false);
 }
 
+/* A chunk stored in order but starting inside the one before (two
+ * sources disagreeing) is dropped with a note, also on the short way
+ * mv_heap_sort takes when nothing was stored out of order. */
+static void test_sort_overlap_in_order(void **state)
+{
+	(void)state;
+	struct mv_heap *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	h->sorted = true;
+	h->max_chunks = 100;
+	assert_null(mv_heap_add_chunk(h, 0x1000, 0x40, MV_CHUNK_IN_USE,
+				      MV_LIST_NONE, 0));
+	assert_null(mv_heap_add_chunk(h, 0x1040, 0x40, MV_CHUNK_IN_USE,
+				      MV_LIST_NONE, 0));
+	assert_null(mv_heap_sort(h));
+	size_t n;
+	const char *const *notes;
+	mv_heap_entries(h, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(mv_heap_notes(h, &notes), 0);
+	/* 0x1060 lies inside 0x1040-0x1080. */
+	assert_null(mv_heap_add_chunk(h, 0x1060, 0x20, MV_CHUNK_IN_USE,
+				      MV_LIST_NONE, 0));
+	assert_null(mv_heap_add_chunk(h, 0x1080, 0x20, MV_CHUNK_IN_USE,
+				      MV_LIST_NONE, 0));
+	assert_null(mv_heap_sort(h));
+	const struct mv_heap_entry *e = mv_heap_entries(h, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(e[0].start, 0x1000);
+	assert_int_equal(e[1].start, 0x1040);
+	assert_int_equal(e[2].start, 0x1080);
+	assert_int_equal(mv_heap_notes(h, &notes), 1);
+	assert_non_null(strstr(notes[0], "0x1060 overlaps"));
+	mv_heap_destroy(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -888,6 +924,7 @@ int main(void)
 		cmocka_unit_test(test_heapfix_symbols),
 		cmocka_unit_test(test_heapfix_mappings),
 		cmocka_unit_test(test_heapbig),
+		cmocka_unit_test(test_sort_overlap_in_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
