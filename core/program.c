@@ -933,6 +933,15 @@ static void add_syms(struct objfile *o, struct mv_elf *e)
 	}
 }
 
+/* Which of two symbols of one name a lookup by name gives: globals,
+ * then weak, then local; the lowest address among equals. */
+static bool sym_better(const struct sym *a, const struct sym *b)
+{
+	if (bind_rank(a->bind) != bind_rank(b->bind))
+		return bind_rank(a->bind) < bind_rank(b->bind);
+	return a->addr < b->addr;
+}
+
 static uint64_t name_hash(const char *name)
 {
 	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
@@ -977,11 +986,24 @@ static struct mv_error *build_syms(struct objfile *o)
 	if (extra)
 		add_syms(o, extra);
 	o->names_cap = hcap;
+	/* One slot per name, holding its best symbol: a file with many
+	 * symbols of one name (ARM's $x, a static in every unit) costs no
+	 * more than one with distinct names. */
 	for (size_t i = 0; i < o->nsyms; i++) {
-		size_t k = (size_t)name_hash(o->syms[i].name) & (hcap - 1);
-		while (o->names[k])
-			k = (k + 1) & (hcap - 1);
-		o->names[k] = (uint32_t)i + 1;
+		const struct sym *y = &o->syms[i];
+		size_t k = (size_t)name_hash(y->name) & (hcap - 1);
+		for (;; k = (k + 1) & (hcap - 1)) {
+			uint32_t v = o->names[k];
+			if (!v) {
+				o->names[k] = (uint32_t)i + 1;
+				break;
+			}
+			if (strcmp(o->syms[v - 1].name, y->name) == 0) {
+				if (sym_better(y, &o->syms[v - 1]))
+					o->names[k] = (uint32_t)i + 1;
+				break;
+			}
+		}
 	}
 	o->syms_built = true;
 	return NULL;
@@ -1021,18 +1043,13 @@ static const struct sym *lookup_name(struct objfile *o, const char *name)
 {
 	if (build_syms(o) || !o->names_cap)
 		return NULL;
-	const struct sym *best = NULL;
 	size_t k = (size_t)name_hash(name) & (o->names_cap - 1);
 	for (; o->names[k]; k = (k + 1) & (o->names_cap - 1)) {
 		const struct sym *y = &o->syms[o->names[k] - 1];
-		if (strcmp(y->name, name) != 0)
-			continue;
-		if (!best || bind_rank(y->bind) < bind_rank(best->bind) ||
-		    (bind_rank(y->bind) == bind_rank(best->bind) &&
-		     y->addr < best->addr))
-			best = y;
+		if (strcmp(y->name, name) == 0)
+			return y;
 	}
-	return best;
+	return NULL;
 }
 
 bool mv_program_find_symbol(struct mv_program *p, const char *name,

@@ -63,7 +63,8 @@ struct mv_walk_plan {
 	/* Only direct pointer members without length hints, and no
 	 * flexible tail: scan_pointers reads it in one go. */
 	bool flat;
-	/* Typed, no flexible tail, aligned to at most 16: an object that
+	/* Typed, no flexible tail, aligned to a power of two up to 16
+	 * (so a chunk's user address is aligned for it): an object that
 	 * follow_plain may take. */
 	bool plain_ok;
 };
@@ -347,7 +348,8 @@ static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
 	if (!err)
 		err = build_elements(w, pl, st, 0, "", 0);
 	if (!err) {
-		pl->plain_ok = !pl->has_fam && pl->align <= 16;
+		pl->plain_ok = !pl->has_fam && pl->align <= 16 &&
+			       !(pl->align & (pl->align - 1));
 		pl->flat = !pl->has_fam && pl->size <= LOAD_WINDOW;
 		for (size_t i = 0; i < pl->nslots; i++)
 			if (pl->slots[i].kind != SLOT_PTR ||
@@ -709,8 +711,8 @@ static uint32_t object_bytes(const struct mv_chunk *ch, uint64_t type_bytes)
 /* Counts a newly visited object in the totals: by type plan, by where
  * it lives, and (ch non-NULL) in the allocator's view. */
 static inline void account_object(struct mv_walk *w, uint32_t plan,
-				  uint64_t address,
-			   const struct mv_chunk *ch, uint64_t type_bytes)
+				  uint64_t address, const struct mv_chunk *ch,
+				  uint64_t type_bytes)
 {
 	struct mv_walk_stat *s = &w->stats[plan];
 	s->objects++;

@@ -392,6 +392,61 @@ static void test_debuglink_regular_and_fifo(void **state)
 	free(exe);
 }
 
+/* 100,000 local symbols of one name and one global of it (objcopy
+ * --add-symbol; ARM's $x and statics repeat names the same way): a
+ * lookup by name gives the global.  The name hash keeps one slot per
+ * name, so the duplicates cost one probe each (a slot per symbol made
+ * a chain: 5 * 10^9 probes here); the alarm only guards a hang. */
+static void test_many_symbols_one_name(void **state)
+{
+	(void)state;
+	char basic[PATH_MAX];
+	assert_non_null(mv_test_build_file("fixtures/basic"));
+	assert_non_null(realpath(mv_test_build_file("fixtures/basic"), basic));
+	char *args = tmp_path("dup.args");
+	char *exe = tmp_path("basic-dup");
+	FILE *f = fopen(args, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 100000; i++)
+		fprintf(f, "--add-symbol mv_dup=.data:%d,local,object\n",
+			i % 8);
+	fprintf(f, "--add-symbol mv_dup=.data:12,global,object\n");
+	assert_int_equal(fclose(f), 0);
+	char *cmd;
+	assert_true(asprintf(&cmd, "objcopy @%s %s %s", args, basic, exe) > 0);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	/* The global's value, from nm --extern-only. */
+	uint64_t want = 0, addr;
+	assert_true(asprintf(&cmd, "nm --extern-only --defined-only %s", exe) >
+		    0);
+	FILE *nm = popen(cmd, "r");
+	assert_non_null(nm);
+	char line[512], sym[256];
+	unsigned long long v;
+	char type;
+	while (fgets(line, sizeof(line), nm))
+		if (sscanf(line, "%llx %c %255s", &v, &type, sym) == 3 &&
+		    strcmp(sym, "mv_dup") == 0)
+			want = v;
+	pclose(nm);
+	free(cmd);
+	assert_true(want != 0);
+	alarm(20); /* a quadratic build fails the test instead of stalling */
+	struct mv_program *p;
+	struct mv_objfile *o;
+	assert_null(mv_program_create(NULL, &p));
+	assert_null(mv_program_add_objfile(p, exe, 0, true, &o));
+	assert_true(mv_program_find_symbol(p, "mv_dup", &addr, NULL));
+	alarm(0);
+	assert_int_equal(addr, want);
+	mv_program_destroy(p);
+	unlink(args);
+	unlink(exe);
+	free(args);
+	free(exe);
+}
+
 /* ------------------------------------------------------------------ */
 /* Objfiles without a target                                           */
 /* ------------------------------------------------------------------ */
@@ -910,6 +965,7 @@ int main(void)
 		cmocka_unit_test(test_elf_mutations),
 		cmocka_unit_test(test_elf_crc32),
 		cmocka_unit_test(test_debuglink_regular_and_fifo),
+		cmocka_unit_test(test_many_symbols_one_name),
 		cmocka_unit_test(test_objfile_debug_files),
 		cmocka_unit_test(test_synthetic_types),
 		cmocka_unit_test(test_core_objfiles),
