@@ -349,6 +349,14 @@ static void test_elf_crc32(void **state)
 	assert_int_equal(mv_elf_crc32(part, "6789", 4), 0xcbf43926u);
 }
 
+/* The basic fixture's absolute path, for commands run elsewhere. */
+static void basic_path(char out[PATH_MAX])
+{
+	const char *rel = mv_test_build_file("fixtures/basic");
+	assert_non_null(rel);
+	assert_non_null(realpath(rel, out));
+}
+
 /* A .gnu_debuglink made by objcopy (which computes the CRC itself) is
  * followed; the same name as a FIFO is not waited on: memview hung in
  * the CRC's read (found by fuzz_elf, for an objfile under
@@ -357,8 +365,7 @@ static void test_debuglink_regular_and_fifo(void **state)
 {
 	(void)state;
 	char basic[PATH_MAX];
-	assert_non_null(mv_test_build_file("fixtures/basic"));
-	assert_non_null(realpath(mv_test_build_file("fixtures/basic"), basic));
+	basic_path(basic);
 	char *dbg = tmp_path("basic.debug");
 	char *exe = tmp_path("basic-stripped");
 	char *cmd;
@@ -401,8 +408,7 @@ static void test_many_symbols_one_name(void **state)
 {
 	(void)state;
 	char basic[PATH_MAX];
-	assert_non_null(mv_test_build_file("fixtures/basic"));
-	assert_non_null(realpath(mv_test_build_file("fixtures/basic"), basic));
+	basic_path(basic);
 	char *args = tmp_path("dup.args");
 	char *exe = tmp_path("basic-dup");
 	FILE *f = fopen(args, "w");
