@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 
+from mvcheck import missing
 from mvfacts import read_facts
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -772,11 +773,8 @@ def test_live(tmp):
 
 
 def main():
-    for path in (MEMVIEW, EXE, CORE, FACTS):
-        if not os.path.exists(path):
-            print("integration: missing %s: run 'make' first" % path)
-            print("integration: 0 passed, 1 failed")
-            return 1
+    if missing("integration", (MEMVIEW, EXE, CORE, FACTS)):
+        return 1
     started = time.time()
     facts = read_facts(FACTS)
     with tempfile.TemporaryDirectory() as tmp:

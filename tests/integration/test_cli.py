@@ -17,21 +17,16 @@ import subprocess
 import sys
 import time
 
+from mvcheck import Tally
 from mvfacts import read_facts
 
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
-passed = failed = 0
+T = Tally("cli")
 
 
 def check(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   " + what)
-    else:
-        failed += 1
-        print("FAIL %s: %s" % (what, detail))
+    T.check(what, ok, detail)
 
 
 def facts(name):
@@ -136,8 +131,7 @@ def main():
     test_variable_wins()
     test_progress()
     test_objfile_warnings()
-    print("cli: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return T.summary()
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 
+from mvcheck import Tally
 from mvfacts import read_facts
 import run as harness  # pahole_layouts(), check_layout()
 
@@ -43,18 +44,11 @@ EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 PHDR = struct.Struct("<IIQQQQQQ")
 SHDR = struct.Struct("<IIQQQQIIQQ")
 PT_LOAD, PN_XNUM = 1, 0xffff
-passed = failed = 0
+T = Tally("elf_hostile")
 
 
 def check(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   " + what)
-    else:
-        failed += 1
-        print("FAIL %s: %s" % (what, detail))
-    sys.stdout.flush()
+    T.check(what, ok, detail)
 
 
 def memview(args, timeout=60):
@@ -332,8 +326,7 @@ def test_compressed_dwarf():
 def main():
     test_xnum_core()
     test_compressed_dwarf()
-    print("elf_hostile: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return T.summary()
 
 
 if __name__ == "__main__":

@@ -26,18 +26,15 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
+from mvcheck import Tally
+
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
-passed = failed = 0
+T = Tally("gc", verbose=False)
 
 
 def check(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL: %s%s" % (what, (": " + detail) if detail else ""))
+    T.check(what, ok, detail)
 
 
 def mv(name, *args):
@@ -332,8 +329,7 @@ def main():
     extra = globals().get("test_refcount")
     if extra:
         extra()
-    print("gc: %d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    sys.exit(T.summary())
 
 
 if __name__ == "__main__":

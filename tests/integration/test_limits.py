@@ -29,31 +29,17 @@ import subprocess
 import sys
 import tempfile
 
+from mvcheck import Tally, missing
 from mvfacts import read_facts
 import run as harness
 
 BUILD = harness.BUILD
 MEMVIEW = harness.MEMVIEW
 DEFAULT_MAX_CHUNKS = 20000000
-passed = failed = 0
-
 # Cases waiting on a change in a file owned elsewhere (none now).
 PENDING = set()
-
-
-def check(what, ok, detail=""):
-    global passed, failed
-    if what in PENDING:
-        print("%s %s%s" % ("PENDING-PASSES (remove from PENDING)" if ok
-                           else "pending", what,
-                           "" if ok else ": " + str(detail)[:300]))
-        return
-    if ok:
-        passed += 1
-        print("ok   " + what)
-    else:
-        failed += 1
-        print("FAIL %s: %s" % (what, str(detail)[:600]))
+T = Tally("limits", pending=PENDING, detail_max=600)
+check = T.check
 
 
 def paths(name):
@@ -437,12 +423,10 @@ def test_debuggers(nodes):
 
 
 def main():
-    for name in ("heapbig", "deepbench", "deepsize", "leaks"):
-        for path in paths(name):
-            if not os.path.exists(path):
-                print("limits: missing %s: run 'make' first" % path)
-                print("limits: 0 passed, 1 failed")
-                return 1
+    if missing("limits", [MEMVIEW] + [p for name in ("heapbig", "deepbench",
+                                                      "deepsize", "leaks")
+                                       for p in paths(name)]):
+        return 1
     test_heap_memory()
     chain = heapbig_chain()
     nodes = deepbench_list()
@@ -456,8 +440,7 @@ def main():
                 test()
             except Exception as e:  # a broken test is a failed case
                 check("%s runs" % test, False, repr(e))
-    print("limits: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return T.summary()
 
 
 if __name__ == "__main__":

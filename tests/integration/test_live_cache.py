@@ -411,11 +411,9 @@ def __lldb_init_module(debugger, internal_dict):
 
 
 def main():
-    for path in (MEMVIEW, EXE):
-        if not os.path.exists(path):
-            print("live-cache: missing %s: run 'make' first" % path)
-            print("live-cache: 0 passed, 1 failed")
-            return 1
+    from mvcheck import missing  # here: lldb imports this file too
+    if missing("live-cache", (MEMVIEW, EXE)):
+        return 1
     line = ready_line()
     with tempfile.TemporaryDirectory() as tmp:
         test_cli(tmp)

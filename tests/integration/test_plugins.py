@@ -41,6 +41,7 @@ sys.path.insert(0, os.path.join(ROOT, "python"))
 os.environ["MEMVIEW_LIBRARY"] = ENV["MEMVIEW_LIBRARY"]
 import memview_core  # noqa: E402
 
+from mvcheck import missing
 from mvfacts import read_facts
 
 results = []
@@ -454,11 +455,8 @@ def test_doctor():
 
 
 def main():
-    for path in (MEMVIEW, EXE, CORE, FACTS):
-        if not os.path.exists(path):
-            print("plugins: missing %s: run 'make' first" % path)
-            print("plugins: 0 passed, 1 failed")
-            return 1
+    if missing("plugins", (MEMVIEW, EXE, CORE, FACTS)):
+        return 1
     facts = read_facts_of_basic()
     with tempfile.TemporaryDirectory() as tmp:
         for test in (test_static_names, test_load_twice, test_startup_cost,

@@ -17,21 +17,13 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
+from mvcheck import Tally
 from mvfacts import read_facts
 
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
-passed = 0
-failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL %s %s" % (name, detail))
+T = Tally("sizeof", verbose=False)
+check = T.check
 
 
 def run(target, args, expect_ok=True, timeout=120):
@@ -350,7 +342,6 @@ def live(fixture, tmp):
 
 
 def main():
-    global failed
     core = os.path.join(BUILD, "cores", "deepsize.core")
     f = read_facts(os.path.join(BUILD, "cores", "deepsize.facts"))
     tmp = tempfile.mkdtemp()
@@ -395,8 +386,7 @@ def main():
         proc.kill()
         proc.wait()
 
-    print("sizeof: %d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    sys.exit(T.summary())
 
 
 if __name__ == "__main__":
