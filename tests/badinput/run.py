@@ -662,6 +662,27 @@ def resolve(files, args):
     return out
 
 
+def drain_pipes(p):
+    """Reads p's stdout and stderr in threads, so that neither pipe fills
+    and blocks the child: the threads, and the blocks read per stream."""
+    chunks = {"out": [], "err": []}
+
+    def drain(f, key):
+        for block in iter(lambda: f.read(65536), b""):
+            chunks[key].append(block)
+
+    readers = [threading.Thread(target=drain, args=(p.stdout, "out")),
+               threading.Thread(target=drain, args=(p.stderr, "err"))]
+    for t in readers:
+        t.start()
+    return readers, chunks
+
+
+def joined(chunks, key):
+    """One stream's text, once its reader is done."""
+    return b"".join(chunks[key]).decode("utf-8", "replace")
+
+
 def run_row(files, r):
     """Returns (problems, facts) for one row."""
     argv = [MEMVIEW] + resolve(files, r["args"])
@@ -680,16 +701,7 @@ def run_row(files, r):
                          stderr=subprocess.PIPE, preexec_fn=limits)
     # Read both pipes in threads and reap the child ourselves, so that
     # wait4 gives this child's own peak RSS.
-    chunks = {"out": [], "err": []}
-
-    def drain(f, key):
-        for block in iter(lambda: f.read(65536), b""):
-            chunks[key].append(block)
-
-    readers = [threading.Thread(target=drain, args=(p.stdout, "out")),
-               threading.Thread(target=drain, args=(p.stderr, "err"))]
-    for t in readers:
-        t.start()
+    readers, chunks = drain_pipes(p)
     killer = threading.Timer(limit * 3 + 5, p.kill)
     killer.start()
     _, status, ru = os.wait4(p.pid, 0)
@@ -701,8 +713,8 @@ def run_row(files, r):
         t.join()
     secs = time.monotonic() - t0
     rss_mb = ru.ru_maxrss / 1024
-    out = b"".join(chunks["out"]).decode("utf-8", "replace")
-    err = b"".join(chunks["err"]).decode("utf-8", "replace")
+    out = joined(chunks, "out")
+    err = joined(chunks, "err")
     problems = []
     if timed_out:
         problems.append("killed after %.0f s" % secs)
@@ -828,16 +840,7 @@ def start_debugger(front, cases_path, out_path):
     p = subprocess.Popen(argv, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                          env=env, cwd=ROOT)
-    chunks = {"out": [], "err": []}
-
-    def drain(f, key):
-        for block in iter(lambda: f.read(65536), b""):
-            chunks[key].append(block)
-
-    readers = [threading.Thread(target=drain, args=(p.stdout, "out")),
-               threading.Thread(target=drain, args=(p.stderr, "err"))]
-    for t in readers:
-        t.start()
+    readers, chunks = drain_pipes(p)
     return p, readers, chunks
 
 
@@ -887,8 +890,8 @@ def run_session(front, cases, rows, tmp):
     for t in readers:
         t.join()
     rc = p.returncode
-    out = b"".join(chunks["out"]).decode("utf-8", "replace")
-    err = b"".join(chunks["err"]).decode("utf-8", "replace")
+    out = joined(chunks, "out")
+    err = joined(chunks, "err")
     stderr = split_stderr(err)
     how = ("signal %d" % -rc) if rc < 0 else ("exit %d" % rc)
     if current is not None:
