@@ -201,18 +201,10 @@ def check_lldb(core, exe, line, streams, verbose):
             p.wait()
         os.close(master)
         w.join()
-    if w.interrupted is None:
-        problems.append("no line saying it was interrupted")
-    elif w.interrupted - sent > LATENCY:
-        problems.append("interrupted line %.2f s after Ctrl-C (bound %.2f)"
-                        % (w.interrupted - sent, LATENCY))
-    if streams and before == 0:
-        problems.append("no partial output before Ctrl-C")
+    problems += interrupt_problems(w, sent, before, streams, "Ctrl-C")
     if w.answered is None:
         problems.append("the debugger did not answer 'p 6*7' after")
-    for bad in (b"Traceback", b"Sanitizer", b"Segmentation"):
-        if bad in w.tail:
-            problems.append("%r in output" % bad.decode())
+    problems += crash_problems(w.tail)
     if verbose:
         lat = "%.3f" % (w.interrupted - sent) if w.interrupted else "-"
         print("  lldb %-40s out-before=%d latency=%s" % (line[:40], before,
@@ -220,6 +212,26 @@ def check_lldb(core, exe, line, streams, verbose):
         if problems:
             print("  lldb's terminal ended with: %r" % w.tail[-300:])
     return problems
+
+
+def interrupt_problems(w, sent, before, streams, how):
+    """What is wrong with the way a command stopped after how (Ctrl-C or
+    SIGINT) was sent at monotonic time sent, with before bytes out."""
+    problems = []
+    if w.interrupted is None:
+        problems.append("no line saying it was interrupted")
+    elif w.interrupted - sent > LATENCY:
+        problems.append("interrupted line %.2f s after %s (bound %.2f)"
+                        % (w.interrupted - sent, how, LATENCY))
+    if streams and before == 0:
+        problems.append("no partial output before %s" % how)
+    return problems
+
+
+def crash_problems(*outputs):
+    return ["%r in output" % bad.decode()
+            for bad in (b"Traceback", b"Sanitizer", b"Segmentation")
+            if any(bad in out for out in outputs)]
 
 
 def check(front, core, exe, line, streams, verbose):
@@ -252,22 +264,14 @@ def check(front, core, exe, line, streams, verbose):
         p.wait()
         problems.append("still running 120 s after SIGINT")
     w.join()
-    if w.interrupted is None:
-        problems.append("no line saying it was interrupted")
-    elif w.interrupted - sent > LATENCY:
-        problems.append("interrupted line %.2f s after SIGINT (bound %.2f)"
-                        % (w.interrupted - sent, LATENCY))
-    if streams and before == 0:
-        problems.append("no partial output before SIGINT")
+    problems += interrupt_problems(w, sent, before, streams, "SIGINT")
     if front != "cli" and w.answered is None:
         problems.append("the debugger did not answer 'print 6*7' after")
     if front == "cli" and p.returncode not in (0, 130):
         # 130 after an error "interrupted"; 0 for a partial answer that
         # says it was interrupted.
         problems.append("exit %s, want 130 or 0" % p.returncode)
-    for bad in (b"Traceback", b"Sanitizer", b"Segmentation"):
-        if bad in w.tail or bad in w.err:
-            problems.append("%r in output" % bad.decode())
+    problems += crash_problems(w.tail, w.err)
     if verbose:
         lat = "%.3f" % (w.interrupted - sent) if w.interrupted else "-"
         print("  %s %-40s rc=%s out-before=%d latency=%s exit-after=%.2f"
