@@ -1,10 +1,11 @@
 /* mv_test.h - helpers the unit tests share: finding a fixture or core
  * the build made, reading a fixture's facts (the answer key it writes
- * for itself) and asking nm, an independent tool, for a symbol's value.
- * Include after <cmocka.h>. */
+ * for itself), asking nm, an independent tool, for a symbol's value,
+ * and a scratch directory per test program.  Include after <cmocka.h>. */
 #ifndef MV_TEST_H
 #define MV_TEST_H
 
+#include <ftw.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -92,12 +93,16 @@ mv_test_fact_u64(const char *facts, const char *key)
 	return strtoull(v, NULL, 0);
 }
 
-/* nm's value of a defined symbol in path, or false. */
+/* nm's value of the first defined symbol called name in path, nm run
+ * with opts as well ("-D", "--extern-only"); false if none.  A version
+ * suffix (nm -D's malloc@@GLIBC_2.2.5) is not part of the name. */
 static __attribute__((unused)) bool
-mv_test_nm_value(const char *path, const char *name, uint64_t *value)
+mv_test_nm(const char *path, const char *opts, const char *name,
+	   uint64_t *value)
 {
-	char cmd[600];
-	snprintf(cmd, sizeof(cmd), "nm --defined-only '%s' 2>/dev/null", path);
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "nm --defined-only %s '%s' 2>/dev/null",
+		 opts, path);
 	FILE *f = popen(cmd, "r");
 	if (!f)
 		return false;
@@ -106,7 +111,7 @@ mv_test_nm_value(const char *path, const char *name, uint64_t *value)
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long v;
 		char type, sym[900];
-		if (sscanf(line, "%llx %c %899s", &v, &type, sym) == 3 &&
+		if (sscanf(line, "%llx %c %899[^@\n]", &v, &type, sym) == 3 &&
 		    strcmp(sym, name) == 0 && !found) {
 			*value = v;
 			found = true;
@@ -114,6 +119,36 @@ mv_test_nm_value(const char *path, const char *name, uint64_t *value)
 	}
 	pclose(f);
 	return found;
+}
+
+static __attribute__((unused)) bool
+mv_test_nm_value(const char *path, const char *name, uint64_t *value)
+{
+	return mv_test_nm(path, "", name, value);
+}
+
+/* A fresh directory /tmp/mv-NAME-XXXXXX in dir (64 bytes) for one test
+ * program's files: 0, or -1 (what a cmocka group setup answers). */
+static __attribute__((unused)) int mv_test_tmpdir_make(char *dir,
+						       const char *name)
+{
+	snprintf(dir, 64, "/tmp/mv-%s-XXXXXX", name);
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int mv_test_remove_one(const char *path, const struct stat *st,
+			      int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Removes dir and whatever the tests left in it: 0 or -1. */
+static __attribute__((unused)) int mv_test_tmpdir_remove(const char *dir)
+{
+	return nftw(dir, mv_test_remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif

@@ -174,25 +174,13 @@ static void test_elf_libc(void **state)
 	uint64_t want;
 	assert_false(mv_test_nm_value(LIBC, "malloc", &want)); /* no .symtab */
 	/* nm -D is the oracle for .dynsym. */
-	FILE *f = popen("nm -D --defined-only " LIBC, "r");
-	assert_non_null(f);
-	char line[1024];
 	bool seen_malloc = false;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long v;
-		char type, name[900];
-		/* nm -D adds the version: malloc@@GLIBC_2.2.5. */
-		if (sscanf(line, "%llx %c %899[^@\n]", &v, &type, name) == 3 &&
-		    strcmp(name, "malloc") == 0) {
-			const struct mv_elf_symbol *s;
-			size_t n = mv_elf_symbols(e, &s);
-			for (size_t i = 0; i < n; i++)
-				if (strcmp(s[i].name, "malloc") == 0 &&
-				    s[i].dynamic)
-					seen_malloc = s[i].value == v;
-		}
-	}
-	pclose(f);
+	assert_true(mv_test_nm(LIBC, "-D", "malloc", &want));
+	const struct mv_elf_symbol *s;
+	size_t n = mv_elf_symbols(e, &s);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s[i].name, "malloc") == 0 && s[i].dynamic)
+			seen_malloc = s[i].value == want;
 	assert_true(seen_malloc);
 	mv_elf_destroy(e);
 }
@@ -423,21 +411,8 @@ static void test_many_symbols_one_name(void **state)
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
 	/* The global's value, from nm --extern-only. */
-	uint64_t want = 0, addr;
-	assert_true(asprintf(&cmd, "nm --extern-only --defined-only %s", exe) >
-		    0);
-	FILE *nm = popen(cmd, "r");
-	assert_non_null(nm);
-	char line[512], sym[256];
-	unsigned long long v;
-	char type;
-	while (fgets(line, sizeof(line), nm))
-		if (sscanf(line, "%llx %c %255s", &v, &type, sym) == 3 &&
-		    strcmp(sym, "mv_dup") == 0)
-			want = v;
-	pclose(nm);
-	free(cmd);
-	assert_true(want != 0);
+	uint64_t want, addr;
+	assert_true(mv_test_nm(exe, "--extern-only", "mv_dup", &want));
 	alarm(20); /* a quadratic build fails the test instead of stalling */
 	struct mv_program *p;
 	struct mv_objfile *o;
@@ -949,15 +924,12 @@ static void test_live_deleted_exe(void **state)
 
 static int setup(void **state)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mv-test-program-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return mv_test_tmpdir_make(tmpdir, "test-program");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return mv_test_tmpdir_remove(tmpdir);
 }
 
 int main(void)

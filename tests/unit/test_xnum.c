@@ -397,16 +397,12 @@ static void test_elf(void **state)
 
 static int setup(void **state)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mv-xnum-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return mv_test_tmpdir_make(tmpdir, "xnum");
 }
 
 static int teardown(void **state)
 {
-	char path[128];
-	snprintf(path, sizeof(path), "%s/x.core", tmpdir);
-	unlink(path);
-	return rmdir(tmpdir);
+	return mv_test_tmpdir_remove(tmpdir);
 }
 
 int main(void)

@@ -325,19 +325,12 @@ static void test_compressed_lies(void **state)
 
 static int setup(void **state)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/mv-zdebug-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return mv_test_tmpdir_make(tmpdir, "zdebug");
 }
 
 static int teardown(void **state)
 {
-	static const char *const names[] = {
-		"basic-gz", "basic-zgnu", "bad", "bad-gz", "bad-zgnu", "lies",
-		"zline", "both", "scratch",
-	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		unlink(tmp(names[i]));
-	return rmdir(tmpdir);
+	return mv_test_tmpdir_remove(tmpdir);
 }
 
 int main(void)
