@@ -85,7 +85,9 @@ static void fake_init(struct fake *f, size_t heap_len, bool with_arena)
 	}
 }
 
-static void fake_open(struct fake *f)
+/* Opens the fake heap with an index bound of max_chunks (0: the
+ * default). */
+static void fake_open_max(struct fake *f, uint64_t max_chunks)
 {
 	assert_null(mv_target_create_buffer(&f->t));
 	assert_null(mv_target_add_buffer(f->t, HEAP_AT, f->heap, f->heap_len,
@@ -99,10 +101,16 @@ static void fake_open(struct fake *f)
 		.range_start = HEAP_AT,
 		.range_end = HEAP_AT + f->heap_len,
 		.main_arena = f->arena ? ARENA_AT : 0,
+		.max_chunks = max_chunks,
 	};
 	struct mv_error *err = mv_heap_open_with(f->p, &o, NULL, &f->h);
 	if (err)
 		fail_msg("mv_heap_open_with: %s", mv_error_message(err));
+}
+
+static void fake_open(struct fake *f)
+{
+	fake_open_max(f, 0);
 }
 
 static void fake_close(struct fake *f)
@@ -506,19 +514,7 @@ static void build_chain(struct fake *f, size_t n)
 
 static void open_max(struct fake *f, uint64_t max_chunks)
 {
-	assert_null(mv_target_create_buffer(&f->t));
-	assert_null(mv_target_add_buffer(f->t, HEAP_AT, f->heap, f->heap_len,
-					 MV_PERM_R | MV_PERM_W));
-	assert_null(mv_program_create(f->t, &f->p));
-	struct mv_heap_options o = {
-		.flags = MV_HEAP_IGNORE_SYMBOLS,
-		.range_start = HEAP_AT,
-		.range_end = HEAP_AT + f->heap_len,
-		.max_chunks = max_chunks,
-	};
-	struct mv_error *err = mv_heap_open_with(f->p, &o, NULL, &f->h);
-	if (err)
-		fail_msg("mv_heap_open_with: %s", mv_error_message(err));
+	fake_open_max(f, max_chunks);
 	print_notes(f->h);
 }
 
