@@ -197,6 +197,7 @@ struct mv_error *mv_heap_sort(struct mv_heap *h)
 	if (!h->sorted && !order_runs(h))
 		qsort(h->chunks, h->nchunks, sizeof(*h->chunks), entry_cmp);
 	h->sorted = true;
+	h->overlaps = false; /* none left once the pass below is done */
 	/* Overlaps mean two sources disagree (say, a corrupt arena pointing
 	 * a heap into another); keep the first and say so.  A quick pass
 	 * finds the first one, if any: usually there is none. */
