@@ -289,8 +289,8 @@ static struct mv_error *add_symbols(struct mv_elf *e, const Elf64_Shdr *sh,
 	size_t n = size / sizeof(Elf64_Sym);
 	if (n == 0)
 		return NULL;
-	struct mv_elf_symbol *syms = realloc(e->syms,
-					     (e->nsyms + n) * sizeof(*syms));
+	struct mv_elf_symbol *syms = mv_big_realloc(e->syms, e->nsyms + n,
+						    sizeof(*syms));
 	if (!syms)
 		return mv_enomem;
 	e->syms = syms;
@@ -590,7 +590,7 @@ void mv_elf_destroy(struct mv_elf *e)
 	mv_notes_deinit(&e->warnings);
 	free(e->loads);
 	free(e->shdrs);
-	free(e->syms);
+	mv_big_free(e->syms);
 	free(e->build_id);
 	free(e->path);
 	free(e);

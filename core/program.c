@@ -122,9 +122,9 @@ static void objfile_destroy(struct objfile *o)
 		mv_dwarf_destroy(o->pub.dwarf);
 	mv_elf_destroy(o->debug_elf);
 	mv_elf_destroy(o->pub.elf);
-	free(o->syms);
-	free(o->names);
-	free(o->by_addr);
+	mv_big_free(o->syms);
+	mv_big_free(o->names);
+	mv_big_free(o->by_addr);
 	free(o->pub.path);
 	free(o->pub.build_id);
 	free(o->pub.debug_path);
@@ -972,11 +972,11 @@ static struct mv_error *build_syms(struct objfile *o)
 	size_t hcap = 16;
 	while (hcap < cap * 2)
 		hcap *= 2;
-	o->syms = malloc((cap ? cap : 1) * sizeof(*o->syms));
-	o->names = calloc(hcap, sizeof(*o->names));
+	o->syms = mv_big_realloc(NULL, cap ? cap : 1, sizeof(*o->syms));
+	o->names = mv_big_calloc(hcap, sizeof(*o->names));
 	if (!o->syms || !o->names || cap >= UINT32_MAX) {
-		free(o->syms);
-		free(o->names);
+		mv_big_free(o->syms);
+		mv_big_free(o->names);
 		o->syms = NULL;
 		o->names = NULL;
 		return mv_enomem;
@@ -1019,7 +1019,7 @@ static struct mv_error *build_addrs(struct objfile *o)
 	if ((err = build_syms(o)))
 		return err;
 	size_t n = o->nsyms;
-	o->by_addr = malloc((n ? n : 1) * sizeof(*o->by_addr));
+	o->by_addr = mv_big_realloc(NULL, n ? n : 1, sizeof(*o->by_addr));
 	if (!o->by_addr)
 		return mv_enomem;
 	if (n)
