@@ -416,6 +416,307 @@ static struct mv_error *slot_target(struct mv_walk *w, struct slot *s,
 }
 
 /* ------------------------------------------------------------------ */
+/* A chunk directory for fast lookups                                  */
+/* ------------------------------------------------------------------ */
+
+/* Per heap segment, one bit per 16-byte granule where a chunk starts,
+ * and one where a plain chunk starts: in use, on no list, of its
+ * segment's arena and followed at once by the next chunk (so that its
+ * size is the distance to the next start bit).  A lookup is then one
+ * 32-byte word, which also holds its rank and the walk's visited bits:
+ * one cache miss per pointer on a shuffled heap, where the sorted index
+ * costs one or two and a separate visited bitmap another.  Anything
+ * else (large chunks, other flags, segments whose chunks do not tile)
+ * is answered from the index. */
+#define DIR_MAX_WORDS_PER_CHUNK 64  /* sparser segments: binary search */
+#define DIR_SCAN_WORDS 4            /* bitmap words scanned per lookup */
+
+/* 64 granules (1 KiB of heap). */
+struct dir_word {
+	uint64_t starts, plain;
+	uint64_t seen;          /* the walk's visited set, by start granule */
+	uint32_t rank;          /* index of the first chunk at or after the
+				 * word's first granule */
+	uint32_t spare;
+};
+
+struct dir_seg {
+	uint64_t base, end;     /* base is 16-aligned */
+	struct dir_word *w;
+	size_t nwords;
+	uint32_t arena;
+};
+
+struct mv_chunk_dir {
+	struct mv_heap *h;
+	const struct mv_heap_entry *e;
+	size_t n;
+	struct dir_seg *segs;
+	size_t nsegs;
+	size_t nwords;          /* of all segments */
+	bool seen_used;         /* a walk has set visited bits */
+};
+
+void mv_chunk_dir_destroy(struct mv_chunk_dir *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->nsegs; i++)
+		mv_big_free(d->segs[i].w);
+	free(d->segs);
+	free(d);
+}
+
+/* First entry starting at or after address. */
+static size_t entry_lower_bound(const struct mv_chunk_dir *d, uint64_t a)
+{
+	size_t lo = 0, hi = d->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->e[mid].start < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Fills s for the chunks [lo, hi) of segment sg; false (s untouched
+ * but for allocations freed) if the segment is left to the index. */
+static bool dir_seg_fill(struct mv_chunk_dir *d, struct dir_seg *s,
+			 const struct mv_heap_segment *sg, size_t lo,
+			 size_t hi)
+{
+	uint64_t base = sg->start & ~(uint64_t)15;
+	uint64_t granules = (sg->end - base + 15) >> 4;
+	size_t nwords = (size_t)((granules + 63) / 64);
+	if (hi <= lo || hi - lo > UINT32_MAX - 1 || d->n > UINT32_MAX ||
+	    nwords / DIR_MAX_WORDS_PER_CHUNK > hi - lo)
+		return false;
+	for (size_t i = lo; i < hi; i++)
+		if (d->e[i].start & 15)
+			return false;
+	s->w = mv_big_calloc(nwords, sizeof(*s->w));
+	if (!s->w)
+		return false;
+	size_t i = lo;
+	for (size_t k = 0; k < nwords; k++) {
+		uint64_t word_end = base + ((uint64_t)(k + 1) << 10);
+		s->w[k].rank = (uint32_t)i;
+		for (; i < hi && d->e[i].start < word_end; i++) {
+			const struct mv_heap_entry *e = &d->e[i];
+			uint64_t g = (e->start - base) >> 4;
+			uint64_t bit = 1ull << (g % 64);
+			s->w[k].starts |= bit;
+			if (e->flags == MV_CHUNK_IN_USE && e->arena == sg->arena &&
+			    i + 1 < hi &&
+			    d->e[i + 1].start == e->start + mv_heap_entry_size(e))
+				s->w[k].plain |= bit;
+		}
+	}
+	s->base = base;
+	s->end = sg->end;
+	s->nwords = nwords;
+	s->arena = sg->arena;
+	return true;
+}
+
+struct mv_error *mv_chunk_dir_create(struct mv_heap *h,
+				     struct mv_chunk_dir **ret)
+{
+	struct mv_chunk_dir *d = calloc(1, sizeof(*d));
+	if (!d)
+		return mv_enomem;
+	d->h = h;
+	d->e = mv_heap_entries(h, &d->n);
+	size_t ns;
+	const struct mv_heap_segment *sg = mv_heap_segments(h, &ns);
+	d->segs = calloc(ns ? ns : 1, sizeof(*d->segs));
+	if (!d->segs) {
+		mv_chunk_dir_destroy(d);
+		return mv_enomem;
+	}
+	for (size_t k = 0; k < ns; k++) {
+		if (sg[k].end <= sg[k].start)
+			continue;
+		size_t lo = entry_lower_bound(d, sg[k].start);
+		size_t hi = entry_lower_bound(d, sg[k].end);
+		if (dir_seg_fill(d, &d->segs[d->nsegs], &sg[k], lo, hi))
+			d->nwords += d->segs[d->nsegs++].nwords;
+	}
+	*ret = d;
+	return NULL;
+}
+
+/* Bits set in x, without the popcnt instruction Debian's baseline
+ * x86-64 may lack (the builtin then calls libgcc). */
+static inline unsigned popcount64(uint64_t x)
+{
+	x -= (x >> 1) & 0x5555555555555555ull;
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* The chunk of a plain bit: its size is the distance to the next start
+ * bit (within DIR_SCAN_WORDS words; 0 if further). */
+static uint64_t plain_size(const struct dir_seg *s, size_t k, unsigned b)
+{
+	uint64_t later = b == 63 ? 0 : s->w[k].starts >> (b + 1) << (b + 1);
+	for (size_t j = k; j < s->nwords && j < k + DIR_SCAN_WORDS; j++) {
+		uint64_t m = j == k ? later : s->w[j].starts;
+		if (m) {
+			uint64_t g = (uint64_t)j * 64 + (unsigned)__builtin_ctzll(m);
+			return (g - ((uint64_t)k * 64 + b)) << 4;
+		}
+	}
+	return 0;
+}
+
+/* The index of the chunk containing address in s, from the bitmap;
+ * SIZE_MAX if its start is further back than the scan goes. */
+static size_t dir_seg_find(const struct dir_seg *s, uint64_t address,
+			   size_t *word, unsigned *bit)
+{
+	uint64_t g = (address - s->base) >> 4;
+	size_t k = (size_t)(g / 64);
+	unsigned b = (unsigned)(g % 64);
+	uint64_t m = s->w[k].starts &
+		     (b == 63 ? ~0ull : (2ull << b) - 1);
+	for (size_t j = 0; !m && j < DIR_SCAN_WORDS && k; j++)
+		m = s->w[--k].starts;
+	if (!m)
+		return SIZE_MAX;
+	b = 63 - (unsigned)__builtin_clzll(m);
+	*word = k;
+	*bit = b;
+	return s->w[k].rank + popcount64(s->w[k].starts & ((1ull << b) - 1));
+}
+
+/* The segment whose range holds a chunk starting at start: the first
+ * one, so that a chunk has one visited bit even if segments overlap. */
+static inline const struct dir_seg *dir_seg_of(const struct mv_chunk_dir *d,
+					       uint64_t start)
+{
+	for (size_t k = 0; k < d->nsegs; k++)
+		if (start >= d->segs[k].base && start < d->segs[k].end)
+			return &d->segs[k];
+	return NULL;
+}
+
+/* Whether address is the user address (start + 16) of a plain chunk,
+ * from the bitmap alone: the chunk's size, and its directory word and
+ * bit.  dir_find gives the same chunk for it. */
+static inline bool dir_plain_mem(const struct mv_chunk_dir *d,
+				 uint64_t address, uint64_t *size,
+				 struct dir_word **word, uint64_t *mask)
+{
+	const struct dir_seg *s;
+	if (address < 16 || !(s = dir_seg_of(d, address - 16)))
+		return false;
+	uint64_t g = (address - 16 - s->base) >> 4;
+	size_t k = (size_t)(g / 64);
+	unsigned bit = (unsigned)(g % 64);
+	if (!(s->w[k].plain >> bit & 1) || !(*size = plain_size(s, k, bit)))
+		return false;
+	*word = &s->w[k];
+	*mask = 1ull << bit;
+	return true;
+}
+
+/* The visited bit of the chunk starting at start, if the directory
+ * covers it. */
+static inline uint64_t *dir_seen(struct mv_chunk_dir *d, uint64_t start,
+				 uint64_t *mask)
+{
+	const struct dir_seg *s = dir_seg_of(d, start);
+	if (!s)
+		return NULL;
+	uint64_t g = (start - s->base) >> 4;
+	*mask = 1ull << (g % 64);
+	d->seen_used = true;
+	return &s->w[g / 64].seen;
+}
+
+/* Clears the visited bits a walk before left (a new directory has
+ * none, and a small walk clears its own: see mv_walk_deinit). */
+static void dir_seen_clear(struct mv_chunk_dir *d)
+{
+	if (!d->seen_used)
+		return;
+	for (size_t k = 0; k < d->nsegs; k++)
+		for (size_t i = 0; i < d->segs[k].nwords; i++)
+			d->segs[k].w[i].seen = 0;
+	d->seen_used = false;
+}
+
+static inline bool dir_find(void *dir, uint64_t address,
+			    struct mv_chunk *ret, size_t *index)
+{
+	struct mv_chunk_dir *d = dir;
+	size_t i = SIZE_MAX;
+	for (size_t k = 0; k < d->nsegs; k++) {
+		const struct dir_seg *s = &d->segs[k];
+		if (address < s->base || address >= s->end)
+			continue;
+		size_t word;
+		unsigned bit;
+		i = dir_seg_find(s, address, &word, &bit);
+		if (i == SIZE_MAX)
+			break;
+		/* A chunk's first 8 bytes may be the user data of the one
+		 * before it: the index's own rule decides. */
+		uint64_t start = s->base + (((uint64_t)word * 64 + bit) << 4);
+		if (address - start < 8) {
+			i = SIZE_MAX;
+			break;
+		}
+		uint64_t size;
+		if ((s->w[word].plain >> bit & 1) &&
+		    (size = plain_size(s, word, bit))) {
+			if (address - start >= size)
+				return false;
+			ret->start = start;
+			ret->mem = start + 16;
+			ret->size = size;
+			ret->usable = size - 8; /* mv_heap_usable: in use */
+			ret->flags = MV_CHUNK_IN_USE;
+			ret->arena = s->arena;
+			*index = i;
+			return true;
+		}
+		if (i >= d->n || address < d->e[i].start ||
+		    address - d->e[i].start >= mv_heap_entry_size(&d->e[i]))
+			return false;
+		break;
+	}
+	if (i == SIZE_MAX) {
+		i = mv_heap_chunk_index(d->h, address);
+		if (i == SIZE_MAX)
+			return false;
+	}
+	*index = i;
+	return mv_heap_chunk(d->h, i, ret);
+}
+
+bool mv_chunk_dir_find(void *dir, uint64_t address, struct mv_chunk *ret,
+		       size_t *index)
+{
+	return dir_find(dir, address, ret, index);
+}
+
+bool mv_chunk_dir_plain(void *dir, uint64_t address, uint64_t *size,
+			size_t *index)
+{
+	struct dir_word *word;
+	uint64_t mask;
+	if ((address & 15) || !dir_plain_mem(dir, address, size, &word, &mask))
+		return false;
+	*index = word->rank + popcount64(word->starts & (mask - 1));
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
 /* The visited set                                                     */
 /* ------------------------------------------------------------------ */
 
@@ -434,19 +735,35 @@ static inline uint64_t key_of(struct mv_walk *w, size_t i)
 	return lo < w->ninterior ? w->interior[lo].key : w->objs[i].addr;
 }
 
+/* The visited bit of a heap chunk (its start and index): in the chunk
+ * directory's word when it covers the chunk (the word a lookup has just
+ * read), else in chunk_seen; NULL when heap objects go in the table. */
+static inline uint64_t *seen_bit(struct mv_walk *w, uint64_t start,
+				 size_t index, uint64_t *mask)
+{
+	uint64_t *p;
+	if (w->plain_dir && (p = dir_seen(w->plain_dir, start, mask)))
+		return p;
+	if (!w->chunk_seen || index >= w->opt.nchunks)
+		return NULL;
+	*mask = 1ull << (index % 64);
+	return &w->chunk_seen[index / 64];
+}
+
 /* Whether record i is marked in the chunk bitmap rather than the
  * table (a rebuild asks; rare, so the lookup may be slow). */
 static bool in_bitmap(struct mv_walk *w, size_t i)
 {
 	struct mv_chunk ch;
 	size_t idx;
+	uint64_t *bit, mask;
 	return w->chunk_seen && w->opt.find_chunk &&
 	       w->opt.find_chunk(w->opt.chunk_arg, w->objs[i].addr, &ch,
 				 &idx) &&
-	       idx < w->opt.nchunks && (ch.flags & MV_CHUNK_IN_USE) &&
+	       (ch.flags & MV_CHUNK_IN_USE) &&
 	       !(ch.flags & (MV_CHUNK_FREE_LIST | MV_CHUNK_TOP |
 			     MV_CHUNK_METADATA | MV_CHUNK_CORRUPT)) &&
-	       (w->chunk_seen[idx / 64] >> (idx % 64) & 1);
+	       (bit = seen_bit(w, ch.start, idx, &mask)) && (*bit & mask);
 }
 
 static inline uint64_t hash_of(uint64_t key)
@@ -583,8 +900,10 @@ struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 			mv_walk_deinit(w);
 			return mv_enomem;
 		}
-		if (w->opt.find_chunk == mv_chunk_dir_find)
+		if (w->opt.find_chunk == mv_chunk_dir_find) {
 			w->plain_dir = w->opt.chunk_arg;
+			dir_seen_clear(w->plain_dir);
+		}
 	}
 	/* Thread stacks: the regions holding each thread's stack pointer. */
 	if (w->target) {
@@ -612,6 +931,18 @@ struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 
 void mv_walk_deinit(struct mv_walk *w)
 {
+	/* A walk much smaller than the directory clears the bits it set,
+	 * so that walks from many roots (gc's globals) do not each clear
+	 * the whole directory; a big one leaves that to the next walk. */
+	struct mv_chunk_dir *d = w->plain_dir;
+	if (d && d->seen_used && w->nobjs < d->nwords / 8) {
+		for (size_t i = 0; i < w->nobjs; i++) {
+			uint64_t key = key_of(w, i), mask, *bit;
+			if (key >= 16 && (bit = dir_seen(d, key - 16, &mask)))
+				*bit &= ~mask;
+		}
+		d->seen_used = false;
+	}
 	for (size_t i = 0; i < w->nplans; i++)
 		plan_free(w->plans[i]);
 	free(w->plans);
@@ -866,12 +1197,6 @@ static void prefetch_object(struct scan *sc, uint64_t addr)
 		__builtin_prefetch(p);
 }
 
-static inline bool dir_find(void *dir, uint64_t address,
-			    struct mv_chunk *ret, size_t *index);
-static inline bool dir_plain_mem(const struct mv_chunk_dir *d,
-				 uint64_t address, uint64_t *size,
-				 size_t *index);
-
 /* The chunk holding address; the directory's lookup is called directly
  * (and inlined) when it is the one in use. */
 static inline bool find_chunk(struct mv_walk *w, uint64_t address,
@@ -891,14 +1216,12 @@ static inline bool follow_plain(struct scan *sc, uint64_t value,
 				uint32_t plan, const struct mv_walk_plan *pl)
 {
 	struct mv_walk *w = sc->w;
-	uint64_t size;
-	size_t idx;
+	uint64_t size, mask;
+	struct dir_word *word;
 	if (!w->plain_dir || (value & 15) || !pl->plain_ok ||
-	    !dir_plain_mem(w->plain_dir, value, &size, &idx) ||
-	    idx >= w->opt.nchunks)
+	    !dir_plain_mem(w->plain_dir, value, &size, &word, &mask))
 		return false;
-	uint64_t bit = 1ull << (idx % 64);
-	if (w->chunk_seen[idx / 64] & bit)
+	if (word->seen & mask)
 		return true;
 	/* Bounds to count and an array to grow: follow() does both. */
 	if (sc->cut || w->nobjs >= w->opt.max_objects ||
@@ -913,7 +1236,8 @@ static inline bool follow_plain(struct scan *sc, uint64_t value,
 	w->objs[w->nobjs++] = (struct mv_walk_obj){
 		.addr = value, .parent = sc->from, .plan = plan, .count = 1,
 		.bytes = object_bytes(&ch, pl->size)};
-	w->chunk_seen[idx / 64] |= bit;
+	word->seen |= mask;
+	w->plain_dir->seen_used = true;
 	account_object(w, plan, value, &ch, pl->size);
 	return true;
 }
@@ -981,9 +1305,12 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 		return;
 	}
 	uint32_t seen;
-	bool by_bit = heap && w->chunk_seen && cidx < w->opt.nchunks;
+	uint64_t *seen_word = NULL, seen_mask = 0;
+	if (heap)
+		seen_word = seen_bit(w, ch.start, cidx, &seen_mask);
+	bool by_bit = seen_word != NULL;
 	if (by_bit) {
-		if (w->chunk_seen[cidx / 64] & (1ull << (cidx % 64)))
+		if (*seen_word & seen_mask)
 			return;
 	} else if (visited(w, key, &seen)) {
 		if (w->opt.keep_edges)
@@ -1057,7 +1384,7 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 	if ((sc->err = append_obj(w, &o, key, !by_bit)))
 		return;
 	if (by_bit)
-		w->chunk_seen[cidx / 64] |= 1ull << (cidx % 64);
+		*seen_word |= seen_mask;
 	account_object(w, plan, value, heap ? &ch : NULL, tb);
 	if (w->opt.keep_edges)
 		sc->err = add_edge(sc, (uint32_t)(w->nobjs - 1), guess);
@@ -1437,8 +1764,9 @@ static struct mv_error *root_record(struct mv_walk *w, uint32_t plan,
 		    w->opt.find_chunk(w->opt.chunk_arg, address, &ch, &ci) &&
 		    (ch.flags & MV_CHUNK_IN_USE) && address >= ch.mem;
 	/* Pointers back to the root's chunk are answered by the bitmap. */
-	if (heap && w->chunk_seen && ci < w->opt.nchunks)
-		w->chunk_seen[ci / 64] |= 1ull << (ci % 64);
+	uint64_t *bit, mask;
+	if (heap && (bit = seen_bit(w, ch.start, ci, &mask)))
+		*bit |= mask;
 	*key = heap ? ch.mem : address;
 	o->addr = address;
 	o->parent = 0;
@@ -1686,269 +2014,4 @@ const char *mv_walk_where_name(enum mv_walk_where where)
 		[MV_WHERE_OTHER] = "other",
 	};
 	return (unsigned)where < MV_WHERE_COUNT_ ? names[where] : "?";
-}
-
-/* ------------------------------------------------------------------ */
-/* A chunk directory for fast lookups                                  */
-/* ------------------------------------------------------------------ */
-
-/* Per heap segment, one bit per 16-byte granule where a chunk starts,
- * and one where a plain chunk starts: in use, on no list, of its
- * segment's arena and followed at once by the next chunk (so that its
- * size is the distance to the next start bit).  A lookup is then one
- * 16-byte word and its rank, both small enough to stay in cache, where
- * the sorted index costs a cache miss or two per pointer on a shuffled
- * heap.  Anything else (large chunks, other flags, segments whose
- * chunks do not tile) is answered from the index. */
-#define DIR_MAX_WORDS_PER_CHUNK 64  /* sparser segments: binary search */
-#define DIR_SCAN_WORDS 4            /* bitmap words scanned per lookup */
-
-struct dir_word {
-	uint64_t starts, plain;
-};
-
-struct dir_seg {
-	uint64_t base, end;     /* base is 16-aligned */
-	struct dir_word *w;
-	uint32_t *rank;         /* index of the first chunk at or after the
-				 * word's first granule */
-	size_t nwords;
-	uint32_t arena;
-};
-
-struct mv_chunk_dir {
-	struct mv_heap *h;
-	const struct mv_heap_entry *e;
-	size_t n;
-	struct dir_seg *segs;
-	size_t nsegs;
-};
-
-void mv_chunk_dir_destroy(struct mv_chunk_dir *d)
-{
-	if (!d)
-		return;
-	for (size_t i = 0; i < d->nsegs; i++) {
-		mv_big_free(d->segs[i].w);
-		mv_big_free(d->segs[i].rank);
-	}
-	free(d->segs);
-	free(d);
-}
-
-/* First entry starting at or after address. */
-static size_t entry_lower_bound(const struct mv_chunk_dir *d, uint64_t a)
-{
-	size_t lo = 0, hi = d->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (d->e[mid].start < a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Fills s for the chunks [lo, hi) of segment sg; false (s untouched
- * but for allocations freed) if the segment is left to the index. */
-static bool dir_seg_fill(struct mv_chunk_dir *d, struct dir_seg *s,
-			 const struct mv_heap_segment *sg, size_t lo,
-			 size_t hi)
-{
-	uint64_t base = sg->start & ~(uint64_t)15;
-	uint64_t granules = (sg->end - base + 15) >> 4;
-	size_t nwords = (size_t)((granules + 63) / 64);
-	if (hi <= lo || hi - lo > UINT32_MAX - 1 || d->n > UINT32_MAX ||
-	    nwords / DIR_MAX_WORDS_PER_CHUNK > hi - lo)
-		return false;
-	for (size_t i = lo; i < hi; i++)
-		if (d->e[i].start & 15)
-			return false;
-	s->w = mv_big_calloc(nwords, sizeof(*s->w));
-	s->rank = mv_big_realloc(NULL, nwords, sizeof(*s->rank));
-	if (!s->w || !s->rank) {
-		mv_big_free(s->w);
-		mv_big_free(s->rank);
-		s->w = NULL;
-		s->rank = NULL;
-		return false;
-	}
-	size_t i = lo;
-	for (size_t k = 0; k < nwords; k++) {
-		uint64_t word_end = base + ((uint64_t)(k + 1) << 10);
-		s->rank[k] = (uint32_t)i;
-		for (; i < hi && d->e[i].start < word_end; i++) {
-			const struct mv_heap_entry *e = &d->e[i];
-			uint64_t g = (e->start - base) >> 4;
-			uint64_t bit = 1ull << (g % 64);
-			s->w[k].starts |= bit;
-			if (e->flags == MV_CHUNK_IN_USE && e->arena == sg->arena &&
-			    i + 1 < hi &&
-			    d->e[i + 1].start == e->start + mv_heap_entry_size(e))
-				s->w[k].plain |= bit;
-		}
-	}
-	s->base = base;
-	s->end = sg->end;
-	s->nwords = nwords;
-	s->arena = sg->arena;
-	return true;
-}
-
-struct mv_error *mv_chunk_dir_create(struct mv_heap *h,
-				     struct mv_chunk_dir **ret)
-{
-	struct mv_chunk_dir *d = calloc(1, sizeof(*d));
-	if (!d)
-		return mv_enomem;
-	d->h = h;
-	d->e = mv_heap_entries(h, &d->n);
-	size_t ns;
-	const struct mv_heap_segment *sg = mv_heap_segments(h, &ns);
-	d->segs = calloc(ns ? ns : 1, sizeof(*d->segs));
-	if (!d->segs) {
-		mv_chunk_dir_destroy(d);
-		return mv_enomem;
-	}
-	for (size_t k = 0; k < ns; k++) {
-		if (sg[k].end <= sg[k].start)
-			continue;
-		size_t lo = entry_lower_bound(d, sg[k].start);
-		size_t hi = entry_lower_bound(d, sg[k].end);
-		if (dir_seg_fill(d, &d->segs[d->nsegs], &sg[k], lo, hi))
-			d->nsegs++;
-	}
-	*ret = d;
-	return NULL;
-}
-
-/* Bits set in x, without the popcnt instruction Debian's baseline
- * x86-64 may lack (the builtin then calls libgcc). */
-static inline unsigned popcount64(uint64_t x)
-{
-	x -= (x >> 1) & 0x5555555555555555ull;
-	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-	return (unsigned)((x * 0x0101010101010101ull) >> 56);
-}
-
-/* The chunk of a plain bit: its size is the distance to the next start
- * bit (within DIR_SCAN_WORDS words; 0 if further). */
-static uint64_t plain_size(const struct dir_seg *s, size_t k, unsigned b)
-{
-	uint64_t later = b == 63 ? 0 : s->w[k].starts >> (b + 1) << (b + 1);
-	for (size_t j = k; j < s->nwords && j < k + DIR_SCAN_WORDS; j++) {
-		uint64_t m = j == k ? later : s->w[j].starts;
-		if (m) {
-			uint64_t g = (uint64_t)j * 64 + (unsigned)__builtin_ctzll(m);
-			return (g - ((uint64_t)k * 64 + b)) << 4;
-		}
-	}
-	return 0;
-}
-
-/* The index of the chunk containing address in s, from the bitmap;
- * SIZE_MAX if its start is further back than the scan goes. */
-static size_t dir_seg_find(const struct dir_seg *s, uint64_t address,
-			   size_t *word, unsigned *bit)
-{
-	uint64_t g = (address - s->base) >> 4;
-	size_t k = (size_t)(g / 64);
-	unsigned b = (unsigned)(g % 64);
-	uint64_t m = s->w[k].starts &
-		     (b == 63 ? ~0ull : (2ull << b) - 1);
-	for (size_t j = 0; !m && j < DIR_SCAN_WORDS && k; j++)
-		m = s->w[--k].starts;
-	if (!m)
-		return SIZE_MAX;
-	b = 63 - (unsigned)__builtin_clzll(m);
-	*word = k;
-	*bit = b;
-	return s->rank[k] + popcount64(s->w[k].starts & ((1ull << b) - 1));
-}
-
-/* Whether address is the user address (start + 16) of a plain chunk,
- * from the bitmap alone: the chunk's size and index.  dir_find gives
- * the same chunk for it. */
-static inline bool dir_plain_mem(const struct mv_chunk_dir *d,
-				 uint64_t address, uint64_t *size,
-				 size_t *index)
-{
-	for (size_t k = 0; k < d->nsegs; k++) {
-		const struct dir_seg *s = &d->segs[k];
-		if (address < s->base + 16 || address >= s->end)
-			continue;
-		uint64_t g = (address - 16 - s->base) >> 4;
-		size_t word = (size_t)(g / 64);
-		unsigned bit = (unsigned)(g % 64);
-		if (!(s->w[word].plain >> bit & 1) ||
-		    !(*size = plain_size(s, word, bit)))
-			return false;
-		*index = s->rank[word] +
-			 popcount64(s->w[word].starts & ((1ull << bit) - 1));
-		return true;
-	}
-	return false;
-}
-
-static inline bool dir_find(void *dir, uint64_t address,
-			    struct mv_chunk *ret, size_t *index)
-{
-	struct mv_chunk_dir *d = dir;
-	size_t i = SIZE_MAX;
-	for (size_t k = 0; k < d->nsegs; k++) {
-		const struct dir_seg *s = &d->segs[k];
-		if (address < s->base || address >= s->end)
-			continue;
-		size_t word;
-		unsigned bit;
-		i = dir_seg_find(s, address, &word, &bit);
-		if (i == SIZE_MAX)
-			break;
-		/* A chunk's first 8 bytes may be the user data of the one
-		 * before it: the index's own rule decides. */
-		uint64_t start = s->base + (((uint64_t)word * 64 + bit) << 4);
-		if (address - start < 8) {
-			i = SIZE_MAX;
-			break;
-		}
-		uint64_t size;
-		if ((s->w[word].plain >> bit & 1) &&
-		    (size = plain_size(s, word, bit))) {
-			if (address - start >= size)
-				return false;
-			ret->start = start;
-			ret->mem = start + 16;
-			ret->size = size;
-			ret->usable = size - 8; /* mv_heap_usable: in use */
-			ret->flags = MV_CHUNK_IN_USE;
-			ret->arena = s->arena;
-			*index = i;
-			return true;
-		}
-		if (i >= d->n || address < d->e[i].start ||
-		    address - d->e[i].start >= mv_heap_entry_size(&d->e[i]))
-			return false;
-		break;
-	}
-	if (i == SIZE_MAX) {
-		i = mv_heap_chunk_index(d->h, address);
-		if (i == SIZE_MAX)
-			return false;
-	}
-	*index = i;
-	return mv_heap_chunk(d->h, i, ret);
-}
-
-bool mv_chunk_dir_find(void *dir, uint64_t address, struct mv_chunk *ret,
-		       size_t *index)
-{
-	return dir_find(dir, address, ret, index);
-}
-
-bool mv_chunk_dir_plain(void *dir, uint64_t address, uint64_t *size,
-			size_t *index)
-{
-	return !(address & 15) && dir_plain_mem(dir, address, size, index);
 }

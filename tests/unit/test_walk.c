@@ -364,6 +364,70 @@ static void test_chunk_dir(void **state)
 	check_dir_on("heapbig", 1000000);
 }
 
+/* One directory for many walks, as gc's walks from every global share
+ * one: each walk's visited bits must be gone before the next, whether
+ * it cleared its own (a small walk) or left them to the next walk's
+ * start (a big one).  Three rounds over deepsize's roots, each walk
+ * against the fixture's own counts. */
+static void test_dir_shared_by_walks(void **state)
+{
+	(void)state;
+	const char *core = mv_test_build_file("cores/deepsize.core");
+	if (!core)
+		fail_msg("cores/deepsize.core is missing: run make cores first");
+	char facts[4096];
+	snprintf(facts, sizeof(facts), "%s", core);
+	strcpy(facts + strlen(facts) - strlen(".core"), ".facts");
+	struct mv_target *t;
+	struct mv_program *p;
+	struct mv_heap *h;
+	struct mv_chunk_dir *d;
+	assert_null(mv_target_open_core(core, &t));
+	assert_null(mv_program_create(t, &p));
+	assert_null(mv_program_load_target_objfiles(p, NULL));
+	assert_null(mv_heap_open(p, NULL, &h));
+	assert_null(mv_chunk_dir_create(h, &d));
+	static const char *const roots[] = {"list", "dlist", "tree", "dag",
+					    "cycle", "person"};
+	size_t walks = 0;
+	/* Each root twice in a row: the second walk meets the first's
+	 * chunks, cleared or not. */
+	for (int round = 0; round < 4; round++) {
+		for (size_t r = 0; r < sizeof(roots) / sizeof(roots[0]) * 2;
+		     r++) {
+			char key[64];
+			uint64_t addr;
+			struct mv_type *type;
+			const char *root = roots[r / 2];
+			assert_null(mv_program_find_variable(p, root, 0, &addr,
+							     &type));
+			struct mv_walk_options o = {
+				.find_chunk = mv_chunk_dir_find,
+				.chunk_arg = d,
+				.nchunks = mv_heap_chunk_count(h),
+			};
+			struct mv_walk w;
+			assert_null(mv_walk_init(&w, p, &o));
+			assert_non_null(w.plain_dir);
+			assert_null(mv_walk_run(&w, type, addr));
+			snprintf(key, sizeof(key), "deep %s.objects", root);
+			assert_int_equal(w.heap_objects,
+					 mv_test_fact_u64(facts, key));
+			snprintf(key, sizeof(key), "deep %s.usable", root);
+			assert_int_equal(w.usable_bytes,
+					 mv_test_fact_u64(facts, key));
+			mv_walk_deinit(&w);
+			walks++;
+		}
+	}
+	print_message("deepsize: %zu walks over one directory agree with "
+		      "the fixture\n", walks);
+	mv_chunk_dir_destroy(d);
+	mv_heap_destroy(h);
+	mv_program_destroy(p);
+	mv_target_destroy(t);
+}
+
 /* Subtree sums in 4 bytes per object, with sums of 3.75 GiB and more in
  * the side table: a chain of three 4 GiB - 1 objects and a fork.  The
  * expected sums are the arithmetic of the tree written here. */
@@ -420,6 +484,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_record_size),
 		cmocka_unit_test(test_chunk_dir),
+		cmocka_unit_test(test_dir_shared_by_walks),
 		cmocka_unit_test(test_subtree_sums),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
