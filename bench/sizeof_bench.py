@@ -5,6 +5,11 @@
 (bench/gdb_walk.py) and (b) the floor: the fixture walking its own
 structure, timed inside the program (its walk.seconds fact).
 
+Touch: what reading one byte of every page of the core through a fresh
+mapping costs on this machine (bench/touch_core.c, median of RUNS): the
+least any reader of the whole heap pays, and the floor does not (its
+pages are warm).  On a virtual machine it is a large share of memview.
+
 Memory: the peak of memview's anonymous RSS (sampled from
 /proc/PID/status every millisecond; the core's mapping is file-backed and
 not in it), minus the same for a walk of one object (heap index, DWARF,
@@ -97,8 +102,30 @@ def sizes_match(d, f):
             d["heap"]["usable_bytes"] == int(f["deep.usable"]))
 
 
+def touch_tool():
+    """bench/touch_core.c, built into OUT when missing or stale."""
+    src = os.path.join("bench", "touch_core.c")
+    exe = os.path.join(OUT, "touch_core")
+    if not os.path.exists(exe) or \
+            os.path.getmtime(exe) < os.path.getmtime(src):
+        os.makedirs(OUT, exist_ok=True)
+        subprocess.run(["cc", "-O2", "-o", exe, src], check=True)
+    return exe
+
+
+def touch_seconds(tool, core):
+    """Median CPU seconds of touching every page of core once."""
+    times = []
+    for _ in range(RUNS):
+        out = subprocess.run([tool, core], capture_output=True, text=True,
+                             check=True).stdout
+        times.append(float(out.split()[0]))
+    return statistics.median(times)
+
+
 def core_table():
     rows = []
+    tool = touch_tool()
     for shape in ("list", "tree"):
         for shuffle in (False, True):
             core, f = core_for(shape, shuffle)
@@ -132,22 +159,28 @@ def core_table():
                     (r1.ru_stime - r0.ru_stime)
             gdb_ok = ("gdb walk: %d objects" % NODES) in g.stdout
             floor = float(f["walk.seconds"])
+            touch = touch_seconds(tool, core)
             per_obj = (max(peaks) - base_peak) * 1024.0 / d["objects"]
             rows.append((shape, "shuffled" if shuffle else "in order",
-                         mv_t, gdb_t, floor, per_obj, ok, gdb_ok))
+                         mv_t, gdb_t, floor, touch, per_obj, ok, gdb_ok))
     print("sizeof-deep bench: %d nodes, memview medians of %d runs "
           "(whole process), gdb one run, %s" % (
               NODES, RUNS, "CPU seconds" if CPU_TIME else "wall clock"))
-    print("  %-6s %-9s %9s %9s %9s %8s %8s %9s %s" % (
-        "shape", "order", "memview", "gdb", "floor", "vs gdb",
+    print("  %-6s %-9s %9s %9s %9s %8s %8s %8s %9s %s" % (
+        "shape", "order", "memview", "gdb", "floor", "touch", "vs gdb",
         "vs floor", "B/object", "check"))
-    for shape, order, mv_t, gdb_t, floor, per_obj, ok, gdb_ok in rows:
-        print("  %-6s %-9s %8.3fs %8.2fs %8.4fs %7.0fx %7.1fx %9.1f %s" % (
-            shape, order, mv_t, gdb_t, floor, gdb_t / mv_t, mv_t / floor,
-            per_obj, ("facts ok" if ok else "FACTS DIFFER") +
-            ("" if gdb_ok else ", gdb walk failed")))
+    for (shape, order, mv_t, gdb_t, floor, touch, per_obj, ok,
+         gdb_ok) in rows:
+        print("  %-6s %-9s %8.3fs %8.2fs %8.4fs %7.4fs %7.0fx %7.1fx "
+              "%9.1f %s" % (
+                  shape, order, mv_t, gdb_t, floor, touch, gdb_t / mv_t,
+                  mv_t / floor, per_obj,
+                  ("facts ok" if ok else "FACTS DIFFER") +
+                  ("" if gdb_ok else ", gdb walk failed")))
     print("goals: in order >= 100x the gdb walk; shuffled within 2.5x "
           "the floor; <= 32 B/object")
+    print("touch: reading each page of the core once through a fresh "
+          "mapping (bench/touch_core.c), which the floor does not pay")
 
 
 def start_live(shape, shuffle, tmp):
