@@ -311,22 +311,44 @@ static void check_dir_address(struct mv_heap *h, struct mv_chunk_dir *d,
 	(*checked)++;
 }
 
-static void check_dir_on(const char *name, size_t min_chunks)
-{
-	char rel[64];
-	snprintf(rel, sizeof(rel), "cores/%s.core", name);
-	const char *core = mv_test_build_file(rel);
-	if (!core)
-		fail_msg("%s is missing: run make cores first", rel);
+/* A fixture's core as a user opens it, with its heap and a directory;
+ * the core's path in core (the build's static buffer). */
+struct core_dir {
+	const char *core;
 	struct mv_target *t;
 	struct mv_program *p;
 	struct mv_heap *h;
 	struct mv_chunk_dir *d;
-	assert_null(mv_target_open_core(core, &t));
-	assert_null(mv_program_create(t, &p));
-	assert_null(mv_program_load_target_objfiles(p, NULL));
-	assert_null(mv_heap_open(p, NULL, &h));
-	assert_null(mv_chunk_dir_create(h, &d));
+};
+
+static void core_dir_open(const char *name, struct core_dir *c)
+{
+	char rel[64];
+	snprintf(rel, sizeof(rel), "cores/%s.core", name);
+	c->core = mv_test_build_file(rel);
+	if (!c->core)
+		fail_msg("%s is missing: run make cores first", rel);
+	assert_null(mv_target_open_core(c->core, &c->t));
+	assert_null(mv_program_create(c->t, &c->p));
+	assert_null(mv_program_load_target_objfiles(c->p, NULL));
+	assert_null(mv_heap_open(c->p, NULL, &c->h));
+	assert_null(mv_chunk_dir_create(c->h, &c->d));
+}
+
+static void core_dir_close(struct core_dir *c)
+{
+	mv_chunk_dir_destroy(c->d);
+	mv_heap_destroy(c->h);
+	mv_program_destroy(c->p);
+	mv_target_destroy(c->t);
+}
+
+static void check_dir_on(const char *name, size_t min_chunks)
+{
+	struct core_dir c;
+	core_dir_open(name, &c);
+	struct mv_heap *h = c.h;
+	struct mv_chunk_dir *d = c.d;
 	size_t n, checked = 0, ns, plain = 0;
 	const struct mv_heap_entry *e = mv_heap_entries(h, &n);
 	assert_true(n >= min_chunks);
@@ -349,10 +371,7 @@ static void check_dir_on(const char *name, size_t min_chunks)
 	assert_true(plain >= min_chunks / 2);
 	print_message("%s: %zu chunks, %zu addresses agree (%zu by the "
 		      "short path)\n", name, n, checked, plain);
-	mv_chunk_dir_destroy(d);
-	mv_heap_destroy(h);
-	mv_program_destroy(p);
-	mv_target_destroy(t);
+	core_dir_close(&c);
 }
 
 /* heapfix: every kind of chunk (tcache, fastbin, small and large bins,
@@ -372,21 +391,14 @@ static void test_chunk_dir(void **state)
 static void test_dir_shared_by_walks(void **state)
 {
 	(void)state;
-	const char *core = mv_test_build_file("cores/deepsize.core");
-	if (!core)
-		fail_msg("cores/deepsize.core is missing: run make cores first");
+	struct core_dir c;
+	core_dir_open("deepsize", &c);
 	char facts[4096];
-	snprintf(facts, sizeof(facts), "%s", core);
+	snprintf(facts, sizeof(facts), "%s", c.core);
 	strcpy(facts + strlen(facts) - strlen(".core"), ".facts");
-	struct mv_target *t;
-	struct mv_program *p;
-	struct mv_heap *h;
-	struct mv_chunk_dir *d;
-	assert_null(mv_target_open_core(core, &t));
-	assert_null(mv_program_create(t, &p));
-	assert_null(mv_program_load_target_objfiles(p, NULL));
-	assert_null(mv_heap_open(p, NULL, &h));
-	assert_null(mv_chunk_dir_create(h, &d));
+	struct mv_program *p = c.p;
+	struct mv_heap *h = c.h;
+	struct mv_chunk_dir *d = c.d;
 	static const char *const roots[] = {"list", "dlist", "tree", "dag",
 					    "cycle", "person"};
 	size_t walks = 0;
@@ -422,10 +434,7 @@ static void test_dir_shared_by_walks(void **state)
 	}
 	print_message("deepsize: %zu walks over one directory agree with "
 		      "the fixture\n", walks);
-	mv_chunk_dir_destroy(d);
-	mv_heap_destroy(h);
-	mv_program_destroy(p);
-	mv_target_destroy(t);
+	core_dir_close(&c);
 }
 
 /* Subtree sums in 4 bytes per object, with sums of 3.75 GiB and more in
