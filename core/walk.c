@@ -454,7 +454,7 @@ struct mv_chunk_dir {
 	struct dir_seg *segs;
 	size_t nsegs;
 	size_t nwords;          /* of all segments */
-	bool seen_used;         /* a walk has set visited bits */
+	bool seen_used;         /* a walk may have set visited bits */
 };
 
 void mv_chunk_dir_destroy(struct mv_chunk_dir *d)
@@ -634,7 +634,6 @@ static inline uint64_t *dir_seen(struct mv_chunk_dir *d, uint64_t start,
 		return NULL;
 	uint64_t g = (start - s->base) >> 4;
 	*mask = 1ull << (g % 64);
-	d->seen_used = true;
 	return &s->w[g / 64].seen;
 }
 
@@ -903,6 +902,7 @@ struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 		if (w->opt.find_chunk == mv_chunk_dir_find) {
 			w->plain_dir = w->opt.chunk_arg;
 			dir_seen_clear(w->plain_dir);
+			w->plain_dir->seen_used = true; /* this walk's, now */
 		}
 	}
 	/* Thread stacks: the regions holding each thread's stack pointer. */
@@ -1237,7 +1237,6 @@ static inline bool follow_plain(struct scan *sc, uint64_t value,
 		.addr = value, .parent = sc->from, .plan = plan, .count = 1,
 		.bytes = object_bytes(&ch, pl->size)};
 	word->seen |= mask;
-	w->plain_dir->seen_used = true;
 	account_object(w, plan, value, &ch, pl->size);
 	return true;
 }
