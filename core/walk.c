@@ -1062,6 +1062,31 @@ static inline void account_object(struct mv_walk *w, uint32_t plan,
 }
 
 
+/* Adds follow_plain's objects to the totals, as account_object() would
+ * have: heap objects of a plan's size, each in a chunk whose usable
+ * size is its size less the 8-byte header. */
+static void fold_plain(struct mv_walk *w)
+{
+	for (size_t i = 0; i < w->nplans; i++) {
+		struct mv_walk_stat *s = &w->stats[i];
+		uint64_t n = s->plain_objects, chunks = s->plain_chunk_bytes;
+		if (!n)
+			continue;
+		uint64_t tb = n * w->plans[i]->size;
+		s->objects += n;
+		s->type_bytes += tb;
+		s->alloc_bytes += chunks;
+		w->type_bytes += tb;
+		w->where_objects[MV_WHERE_HEAP] += n;
+		w->where_bytes[MV_WHERE_HEAP] += tb;
+		w->heap_objects += n;
+		w->heap_type_bytes += tb;
+		w->chunk_bytes += chunks;
+		w->usable_bytes += chunks - 8 * n;
+		s->plain_objects = s->plain_chunk_bytes = 0;
+	}
+}
+
 static uint64_t read_uint(const uint8_t *p, uint32_t size, bool is_signed)
 {
 	uint64_t v = 0;
@@ -1237,7 +1262,9 @@ static inline bool follow_plain(struct scan *sc, uint64_t value,
 		.addr = value, .parent = sc->from, .plan = plan, .count = 1,
 		.bytes = object_bytes(&ch, pl->size)};
 	word->seen |= mask;
-	account_object(w, plan, value, &ch, pl->size);
+	/* account_object(), for a chunk of this size, once folded. */
+	w->stats[plan].plain_objects++;
+	w->stats[plan].plain_chunk_bytes += size;
 	return true;
 }
 
@@ -1735,6 +1762,7 @@ static struct mv_error *walk_levels(struct mv_walk *w, struct scan *sc,
 	mv_big_free(w->table);
 	w->table = NULL;
 	w->table_cap = 0;
+	fold_plain(w);
 	return err;
 }
 
@@ -1850,8 +1878,10 @@ struct mv_error *mv_walk_run_pointer(struct mv_walk *w,
 		sc.path[0].slot = &pl->slots[0];
 		follow(&sc, value, tp, 0, false, false);
 		sc.npath = 0;
-		if (sc.err)
+		if (sc.err) {
+			fold_plain(w);
 			return sc.err;
+		}
 	}
 	return walk_levels(w, &sc, 1, w->nobjs, 1);
 }

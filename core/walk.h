@@ -116,6 +116,10 @@ struct mv_walk_stat {
 	uint64_t objects;
 	uint64_t type_bytes;
 	uint64_t alloc_bytes; /* chunk sizes of the heap objects */
+	/* Objects of plain chunks found since the last fold into the
+	 * totals above and the walk's (the walk folds them before it
+	 * returns): two sums per object instead of ten. */
+	uint64_t plain_objects, plain_chunk_bytes;
 };
 
 struct mv_walk_plan;
