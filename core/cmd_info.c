@@ -3,6 +3,7 @@
 
 #include <elf.h> /* core/elf.h, which includes the system's <elf.h> */
 #include "session.h"
+#include "target.h"
 
 static void json_target(struct mv_session *s, struct mv_json *j)
 {
@@ -18,6 +19,8 @@ static void json_target(struct mv_session *s, struct mv_json *j)
 	size_t nth = s->target ? mv_target_threads(s->target, &th) : 0;
 	mv_json_key(j, "threads");
 	mv_json_uint(j, nth);
+	mv_json_key(j, "copied_bytes");
+	mv_json_uint(j, s->target ? s->target->copied_bytes : 0);
 	mv_json_key(j, "warnings");
 	mv_json_begin_array(j);
 	const char *const *w;
@@ -78,6 +81,10 @@ struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 		size_t nth = s->target ? mv_target_threads(s->target, &th) : 0;
 		if (s->target)
 			mv_out(ctx, ", %zu thread%s", nth, nth == 1 ? "" : "s");
+		if (s->target && s->target->copied_bytes)
+			mv_out(ctx, "; %llu bytes of writable segments read "
+				    "into memory (MEMVIEW_CORE_COPY)",
+			       (unsigned long long)s->target->copied_bytes);
 		mv_out(ctx, "\n");
 		const char *const *w;
 		size_t nw = s->target ? mv_target_warnings(s->target, &w) : 0;

@@ -97,6 +97,8 @@ struct mv_target {
 	/* Callback targets. */
 	mv_read_fn read_fn;
 	void *read_arg;
+	/* Cores: bytes of segments read into memory instead of mapped. */
+	uint64_t copied_bytes;
 	/* Backend state. */
 	void *priv;
 	/* A reason that does not fit a static string. */

@@ -1,7 +1,9 @@
 /* target_core.c - ELF64 x86-64 core files.
  *
  * The core is mmapped once and reads copy from (or peeks point into) the
- * mapping.  Memory comes from PT_LOAD segments; where a segment's bytes
+ * mapping, except the big writable segments (the heap, mostly), which
+ * are read into memory of our own (see copy_segments).  Memory comes
+ * from PT_LOAD segments; where a segment's bytes
  * were left out of the dump (p_filesz < p_memsz, or gdb's gcore leaving
  * out unmodified file-backed mappings altogether), the NT_FILE note says
  * which file was mapped there, and those bytes are read from that file,
@@ -25,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "target.h"
 
 _Static_assert(sizeof(elf_gregset_t) == MV_NREGS * sizeof(uint64_t),
@@ -38,6 +41,7 @@ struct core_seg {
 	uint64_t present; /* of those, bytes actually in the file */
 	uint32_t perms;
 	size_t index;     /* program header number, for a stable sort */
+	uint8_t *copy;    /* its present bytes read in, or NULL: the map */
 };
 
 /* A file mapped into the process, as NT_FILE tells. */
@@ -156,7 +160,8 @@ static uint64_t core_span(struct mv_target *t, size_t i, uint64_t address,
 		if (rel < s->present) {
 			/* The rest of the segment is contiguous in the file,
 			 * even where NT_FILE split it into regions. */
-			*ptr = c->map + s->offset + rel;
+			*ptr = (s->copy ? s->copy : c->map + s->offset) +
+			       rel;
 			return s->present - rel;
 		}
 		if (rel < s->filesz) {
@@ -239,6 +244,8 @@ static void core_destroy(struct mv_target *t)
 		return;
 	if (c->map)
 		munmap((void *)c->map, c->size);
+	for (size_t i = 0; i < c->nsegs; i++)
+		mv_big_free(c->segs[i].copy);
 	for (size_t i = 0; i < c->nbacking; i++) {
 		if (c->backing[i].map)
 			munmap((void *)c->backing[i].map, c->backing[i].size);
@@ -782,6 +789,84 @@ static struct mv_error *load_core(struct mv_target *t)
 	return build_regions(t);
 }
 
+/* Reading a big segment into huge pages of our own beats faulting in
+ * the file mapping page by page where first touches are dear: on the
+ * virtual machines cores are often read on, a 40 MB heap took 20 ms to
+ * fault in (every 4 KiB page costs ~2 us, MAP_POPULATE or not) and 9 ms
+ * to read.  The copy takes no more memory than the mapped pages did,
+ * but it is not the page cache's to drop, so the copies together are
+ * bounded by COPY_MAX and by a sixteenth of the machine's memory; past
+ * that, and for segments under COPY_MIN, the mapping serves.  Only a
+ * segment whose pages are in the page cache (all but COPY_UNCACHED) is
+ * copied: a read from disk cannot be interrupted, while the mapping's
+ * faults come a few pages at a time, between the walks' checks for
+ * Ctrl-C.
+ * MEMVIEW_CORE_COPY=never keeps every segment mapped, =always copies
+ * any writable segment within the bound (the tests use both). */
+#define COPY_MIN ((uint64_t)2 << 20)
+#define COPY_MAX ((uint64_t)512 << 20)
+#define COPY_UNCACHED 256 /* pages */
+
+/* Whether the pages of the file's [offset, offset + len) are in the page
+ * cache, all but COPY_UNCACHED of them. */
+static bool cached(const struct core *c, uint64_t offset, uint64_t len,
+		   uint64_t psize)
+{
+	uint64_t first = offset / psize * psize;
+	uint64_t n = (offset + len - first + psize - 1) / psize;
+	unsigned char *vec = malloc((size_t)n);
+	if (!vec)
+		return false;
+	uint64_t missing = 0;
+	if (mincore((void *)(c->map + first), (size_t)(n * psize), vec))
+		missing = n;
+	for (uint64_t i = 0; i < n && missing <= COPY_UNCACHED; i++)
+		missing += !(vec[i] & 1);
+	free(vec);
+	return missing <= COPY_UNCACHED;
+}
+
+static void copy_segments(struct mv_target *t, struct core *c, int fd)
+{
+	const char *mode = getenv("MEMVIEW_CORE_COPY");
+	if (mode && !strcmp(mode, "never"))
+		return;
+	uint64_t min = mode && !strcmp(mode, "always") ? 1 : COPY_MIN;
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	if (pages <= 0 || psize <= 0)
+		return;
+	uint64_t budget = (uint64_t)pages / 16 * (uint64_t)psize;
+	if (budget > COPY_MAX)
+		budget = COPY_MAX;
+	for (size_t i = 0; i < c->nsegs; i++) {
+		struct core_seg *s = &c->segs[i];
+		if (!(s->perms & MV_PERM_W) || s->present < min ||
+		    s->present > budget ||
+		    !cached(c, s->offset, s->present, (uint64_t)psize))
+			continue;
+		uint8_t *b = mv_big_realloc(NULL, (size_t)s->present, 1);
+		if (!b)
+			return; /* the mapping serves */
+		uint64_t done = 0;
+		while (done < s->present) {
+			ssize_t n = pread(fd, b + done,
+					  (size_t)(s->present - done),
+					  (off_t)(s->offset + done));
+			if (n <= 0 && !(n < 0 && errno == EINTR))
+				break;
+			if (n > 0)
+				done += (uint64_t)n;
+		}
+		if (done < s->present) {
+			mv_big_free(b);
+			continue;
+		}
+		s->copy = b;
+		budget -= s->present;
+		t->copied_bytes += s->present;
+	}
+}
+
 struct mv_error *mv_target_open_core(const char *path, struct mv_target **ret)
 {
 	if (!path)
@@ -816,12 +901,12 @@ struct mv_error *mv_target_open_core(const char *path, struct mv_target **ret)
 		}
 		map = m;
 	}
-	close(fd);
 	struct mv_error *err = check_header(path, map ? map : (const uint8_t *)"",
 					    size);
 	if (err) {
 		if (map)
 			munmap((void *)map, size);
+		close(fd);
 		return err;
 	}
 
@@ -829,11 +914,13 @@ struct mv_error *mv_target_open_core(const char *path, struct mv_target **ret)
 	err = mv_target_alloc(&core_ops, &t);
 	if (err) {
 		munmap((void *)map, size);
+		close(fd);
 		return err;
 	}
 	struct core *c = calloc(1, sizeof(*c));
 	if (!c) {
 		munmap((void *)map, size);
+		close(fd);
 		mv_target_destroy(t);
 		return mv_enomem;
 	}
@@ -842,14 +929,18 @@ struct mv_error *mv_target_open_core(const char *path, struct mv_target **ret)
 	t->priv = c;
 	t->path = strdup(path);
 	if (!t->path) {
+		close(fd);
 		mv_target_destroy(t);
 		return mv_enomem;
 	}
 	err = load_core(t);
 	if (err) {
+		close(fd);
 		mv_target_destroy(t);
 		return mv_error_wrap(err, "%s", path);
 	}
+	copy_segments(t, c, fd);
+	close(fd);
 	*ret = t;
 	return NULL;
 }

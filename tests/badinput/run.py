@@ -31,11 +31,12 @@ deleted targets mapped, so with two cores of one process in a session
 the plugin reads memory through lldb, and the answers would differ).
 
     run.py [-v] [--list] [--markdown] [--heavy]
-           [--frontend cli|gdb|lldb|all] [NAME...]
+           [--frontend cli|cli-copied|gdb|lldb|all] [NAME...]
 
 Rows marked heavy (seconds and hundreds of MB each) run only with
 --heavy or BADINPUT_HEAVY=1.  --frontend (default all) may be given
-more than once.  Environment: BUILD (default build) names the build
+more than once; cli-copied is the program with MEMVIEW_CORE_COPY=always
+(the cores' writable segments read into memory instead of mapped).  Environment: BUILD (default build) names the build
 whose memview, libmemview.so and fixtures are used;
 BADINPUT_TIME_SCALE multiplies the time bounds (for sanitized or slow
 machines).  Ends with "badinput: N passed, M failed" (rows times front
@@ -683,7 +684,7 @@ def joined(chunks, key):
     return b"".join(chunks[key]).decode("utf-8", "replace")
 
 
-def run_row(files, r):
+def run_row(files, r, env=None):
     """Returns (problems, facts) for one row."""
     argv = [MEMVIEW] + resolve(files, r["args"])
     limit = r["secs"] * SCALE
@@ -698,7 +699,7 @@ def run_row(files, r):
 
     t0 = time.monotonic()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, preexec_fn=limits)
+                         stderr=subprocess.PIPE, preexec_fn=limits, env=env)
     # Read both pipes in threads and reap the child ourselves, so that
     # wait4 gives this child's own peak RSS.
     readers, chunks = drain_pipes(p)
@@ -744,7 +745,8 @@ def run_row(files, r):
 # Running rows in gdb and lldb
 # ---------------------------------------------------------------------------
 
-FRONTENDS = ("cli", "gdb", "lldb")
+FRONTENDS = ("cli", "cli-copied", "gdb", "lldb")
+CLIS = ("cli", "cli-copied")
 # What a command that must still work prints on the good executable: the
 # basic fixture's own sizeof (its facts file).
 GOOD_COMMAND = "mv-layout 'struct node'"
@@ -1108,7 +1110,7 @@ def print_row_result(front, r, problems, facts, verbose):
             "; ".join(problems)))
     if not verbose or facts is None:
         return
-    if front == "cli":
+    if front in CLIS:
         print("  %-22s rc=%s %.2fs %.0fMB err=%r out=%r" %
               (r["name"], facts["rc"], facts["secs"], facts["rss"],
                facts["err"].strip()[:150], facts["out"].strip()[:150]))
@@ -1139,7 +1141,8 @@ def main():
                 (args[i + 1] if i + 1 < len(args) else "")
             i += 0 if "=" in a else 1
             if value not in FRONTENDS + ("all",):
-                print("badinput: --frontend takes cli, gdb, lldb or all")
+                print("badinput: --frontend takes cli, cli-copied, gdb, "
+                      "lldb or all")
                 return 2
             fronts += FRONTENDS if value == "all" else (value,)
         elif not a.startswith("-"):
@@ -1154,8 +1157,8 @@ def main():
         print("badinput: no row named %s" % ", ".join(sorted(unknown)))
         return 2
     skipped = len(ROWS) - len(rows) if not names else 0
-    needed = [MEMVIEW] if "cli" in fronts else []
-    if set(fronts) - {"cli"}:
+    needed = [MEMVIEW] if set(fronts) & set(CLIS) else []
+    if set(fronts) - set(CLIS):
         needed.append(build_file("libmemview.so"))
     for path in needed:
         if not os.path.exists(path):
@@ -1167,10 +1170,12 @@ def main():
         files = Files(tmp)
         for front in fronts:
             passed = failed = 0
-            if front == "cli":
+            if front in CLIS:
+                env = dict(os.environ, MEMVIEW_CORE_COPY="always") \
+                    if front == "cli-copied" else None
                 results = []
                 for r in rows:
-                    problems, facts = run_row(files, r)
+                    problems, facts = run_row(files, r, env)
                     results.append((r, problems, facts))
                     print_row_result(front, r, problems, facts, verbose)
             else:

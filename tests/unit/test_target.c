@@ -28,6 +28,7 @@
 #include "mv_test.h"
 
 #include "memview.h"
+#include "target.h" /* copied_bytes */
 
 /* Paths even when not built: the tests check with access() and say
  * which file is missing. */
@@ -702,6 +703,91 @@ static void test_core_truncated(void **state)
 	free(l.data);
 }
 
+/* Every region of a and b reads the same bytes, as far as either can. */
+static void assert_same_memory(struct mv_target *a, struct mv_target *b)
+{
+	const struct mv_region *ra, *rb;
+	size_t n = mv_target_regions(a, &ra);
+	assert_int_equal(mv_target_regions(b, &rb), n);
+	static uint8_t ba[1 << 16], bb[1 << 16];
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(ra[i].start, rb[i].start);
+		assert_int_equal(ra[i].end, rb[i].end);
+		for (uint64_t at = ra[i].start; at < ra[i].end;
+		     at += sizeof(ba)) {
+			size_t want = ra[i].end - at < sizeof(ba)
+					      ? (size_t)(ra[i].end - at)
+					      : sizeof(ba);
+			size_t ga = mv_target_read_partial(a, at, ba, want);
+			assert_int_equal(mv_target_read_partial(b, at, bb,
+								want),
+					 ga);
+			assert_memory_equal(ba, bb, ga);
+			if (ga < want)
+				break;
+		}
+	}
+}
+
+/* MEMVIEW_CORE_COPY=always reads the writable segments into memory of
+ * memview's own: every region reads as it does through the mapping
+ * (=never), the fixture's values come out, and cores cut anywhere,
+ * inside a copied segment too, read up to the cut. */
+static void test_core_copied(void **state)
+{
+	struct core_layout l;
+	if (access(CORE_PATH, R_OK) != 0)
+		skip();
+	/* Reading the file puts it in the page cache, which copying asks
+	 * for. */
+	assert_true(load_layout(&l));
+	setenv("MEMVIEW_CORE_COPY", "never", 1);
+	struct mv_target *m = open_core_or_skip();
+	setenv("MEMVIEW_CORE_COPY", "always", 1);
+	struct mv_target *c = open_core_or_skip();
+	assert_int_equal(m->copied_bytes, 0);
+	assert_true(c->copied_bytes > 0);
+	assert_same_memory(m, c);
+
+	uint64_t int_array = mv_test_fact_u64(FACTS_PATH, "addr int_array");
+	int ints[5];
+	assert_null(mv_target_read(c, int_array, ints, sizeof(ints)));
+	assert_memory_equal(ints, int_array_expected, sizeof(ints));
+	const int *pi = mv_target_peek(c, int_array, sizeof(ints));
+	assert_non_null(pi);
+	assert_memory_equal(pi, int_array_expected, sizeof(ints));
+	uint64_t head = mv_test_fact_u64(FACTS_PATH, "value list_head");
+	int value;
+	assert_null(mv_target_read(
+		c, head + mv_test_fact_u64(FACTS_PATH, "offsetof struct node.value"),
+		&value, sizeof(value)));
+	assert_int_equal(value, mv_test_fact_u64(FACTS_PATH, "value list_head->value"));
+	mv_target_destroy(m);
+	mv_target_destroy(c);
+
+	char msg[512];
+	struct mv_target *t = open_bytes(
+		l.data, l.int_array_offset + 2 * sizeof(int), msg, sizeof(msg));
+	assert_non_null(t);
+	assert_true(t->copied_bytes > 0);
+	assert_null(mv_target_read(t, int_array, ints, 2 * sizeof(int)));
+	assert_memory_equal(ints, int_array_expected, 2 * sizeof(int));
+	assert_int_equal(mv_target_read_partial(t, int_array, ints,
+						sizeof(ints)),
+			 2 * sizeof(int));
+	assert_null(mv_target_peek(t, int_array, sizeof(ints)));
+	mv_target_destroy(t);
+	for (size_t size = 0; size < l.size; size += 4093) {
+		t = open_bytes(l.data, size, msg, sizeof(msg));
+		if (t)
+			mv_target_destroy(t);
+		else
+			assert_true(msg[0] != '\0');
+	}
+	unsetenv("MEMVIEW_CORE_COPY");
+	free(l.data);
+}
+
 static void put_u32(uint8_t *p, uint32_t v)
 {
 	memcpy(p, &v, sizeof(v));
@@ -1089,6 +1175,7 @@ int main(void)
 		cmocka_unit_test(test_core_file_backed),
 		cmocka_unit_test(test_core_not_core),
 		cmocka_unit_test(test_core_truncated),
+		cmocka_unit_test(test_core_copied),
 		cmocka_unit_test(test_core_hostile_notes),
 		cmocka_unit_test(test_core_short_segment),
 		cmocka_unit_test(test_process),
