@@ -82,8 +82,8 @@ struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 		if (s->target)
 			mv_out(ctx, ", %zu thread%s", nth, nth == 1 ? "" : "s");
 		if (s->target && s->target->copied_bytes)
-			mv_out(ctx, "; %llu bytes of writable segments read "
-				    "into memory (MEMVIEW_CORE_COPY)",
+			mv_out(ctx, "; %llu bytes of heap segments read into "
+				    "memory (MEMVIEW_CORE_COPY)",
 			       (unsigned long long)s->target->copied_bytes);
 		mv_out(ctx, "\n");
 		const char *const *w;

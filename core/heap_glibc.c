@@ -379,6 +379,10 @@ static struct mv_error *walk_segment(struct glibc *g,
 	uint64_t a = j->first, end = j->end;
 	bool top_seen = false;
 	g->r.len = 0;
+	/* The whole segment will be read unless the index stops first: a
+	 * core may read it in now (mv_target_will_read). */
+	if (h->max_chunks - h->nchunks > (end - a) / MINSIZE)
+		mv_target_will_read(g->t, a, end);
 	while (a < end && !h->stopped) {
 		if ((a = walk_plain_run(g, j, a, end, &err), err))
 			return err;

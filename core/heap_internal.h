@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "heap.h"
+#include "target.h" /* mv_target_will_read */
 
 /* Which free list a chunk was found on (MV_CHUNK_FREE_LIST), or how it
  * was judged free without one. */

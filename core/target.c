@@ -617,6 +617,12 @@ const void *mv_target_peek(struct mv_target *t, uint64_t address,
 	return t->ops->peek(t, address, len);
 }
 
+void mv_target_will_read(struct mv_target *t, uint64_t start, uint64_t end)
+{
+	if (t && t->ops->will_read && start < end)
+		t->ops->will_read(t, start, end);
+}
+
 const void *mv_target_peek_stable(struct mv_target *t, uint64_t address,
 				  size_t len)
 {

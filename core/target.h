@@ -38,6 +38,8 @@ struct mv_target_ops {
 	bool (*is_readable)(struct mv_target *t, size_t i, uint64_t address);
 	/* Drops caches and re-reads the region list.  Optional. */
 	void (*invalidate)(struct mv_target *t);
+	/* Advice: [start, end) is about to be read whole.  Optional. */
+	void (*will_read)(struct mv_target *t, uint64_t start, uint64_t end);
 	/* Frees the backend's private state (not the common arrays). */
 	void (*destroy)(struct mv_target *t);
 };
@@ -112,6 +114,10 @@ struct mv_error *mv_target_alloc(const struct mv_target_ops *ops,
  * only on out-of-memory. */
 bool mv_target_warn(struct mv_target *t, const char *fmt, ...)
 	MV_PRINTF(2, 3);
+/* Advice that [start, end) is about to be read whole, as a heap walk
+ * reads its heaps: a core reads its big writable segments there into
+ * memory (target_core.c).  Reads before and after see the same bytes. */
+void mv_target_will_read(struct mv_target *t, uint64_t start, uint64_t end);
 /* mv_target_peek for targets whose memory stays mapped as long as the
  * target lives (cores, buffers): the pointer stays valid across later
  * calls.  NULL for targets that peek into their page cache (processes,

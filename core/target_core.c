@@ -1,9 +1,10 @@
 /* target_core.c - ELF64 x86-64 core files.
  *
  * The core is mmapped once and reads copy from (or peeks point into) the
- * mapping, except the big writable segments (the heap, mostly), which
- * are read into memory of our own (see copy_segments).  Memory comes
- * from PT_LOAD segments; where a segment's bytes
+ * mapping, except the big writable segments (the heap, mostly) that a
+ * heap walk is about to read whole: those are read into memory of our
+ * own (see core_will_read).  Memory comes from PT_LOAD segments; where a
+ * segment's bytes
  * were left out of the dump (p_filesz < p_memsz, or gdb's gcore leaving
  * out unmodified file-backed mappings altogether), the NT_FILE note says
  * which file was mapped there, and those bytes are read from that file,
@@ -42,6 +43,7 @@ struct core_seg {
 	uint32_t perms;
 	size_t index;     /* program header number, for a stable sort */
 	uint8_t *copy;    /* its present bytes read in, or NULL: the map */
+	bool copy_tried;
 };
 
 /* A file mapped into the process, as NT_FILE tells. */
@@ -76,6 +78,10 @@ struct core {
 	struct core_backing *backing;
 	size_t nbacking;
 	struct core_region_info *info;
+	/* For reading segments in (core_will_read): the open core, the
+	 * smallest segment worth it, and how much more may be read in. */
+	int fd;
+	uint64_t copy_min, copy_budget;
 	/* Tallies for the warnings. */
 	uint64_t seg_bytes, seg_present;
 	bool have_file_note, have_prstatus, have_prpsinfo, have_auxv;
@@ -246,6 +252,8 @@ static void core_destroy(struct mv_target *t)
 		munmap((void *)c->map, c->size);
 	for (size_t i = 0; i < c->nsegs; i++)
 		mv_big_free(c->segs[i].copy);
+	if (c->fd >= 0)
+		close(c->fd);
 	for (size_t i = 0; i < c->nbacking; i++) {
 		if (c->backing[i].map)
 			munmap((void *)c->backing[i].map, c->backing[i].size);
@@ -260,11 +268,14 @@ static void core_destroy(struct mv_target *t)
 	t->priv = NULL;
 }
 
+static void core_will_read(struct mv_target *t, uint64_t start, uint64_t end);
+
 static const struct mv_target_ops core_ops = {
 	.kind = "core",
 	.read = core_read,
 	.peek = core_peek,
 	.is_readable = core_is_readable,
+	.will_read = core_will_read,
 	.destroy = core_destroy,
 };
 
@@ -793,25 +804,39 @@ static struct mv_error *load_core(struct mv_target *t)
  * the file mapping page by page where first touches are dear: on the
  * virtual machines cores are often read on, a 40 MB heap took 20 ms to
  * fault in (every 4 KiB page costs ~2 us, MAP_POPULATE or not) and 9 ms
- * to read.  The copy takes no more memory than the mapped pages did,
- * but it is not the page cache's to drop, so the copies together are
+ * to read.  Only when the whole segment is about to be read (a heap
+ * walk's advice), so that a look at a few objects still touches a few
+ * pages.  The copy takes no more memory than the mapped pages did, but
+ * it is not the page cache's to drop, so the copies together are
  * bounded by COPY_MAX and by a sixteenth of the machine's memory; past
  * that, and for segments under COPY_MIN, the mapping serves.  Only a
  * segment whose pages are in the page cache (all but COPY_UNCACHED) is
  * copied: a read from disk cannot be interrupted, while the mapping's
  * faults come a few pages at a time, between the walks' checks for
- * Ctrl-C.
- * MEMVIEW_CORE_COPY=never keeps every segment mapped, =always copies
- * any writable segment within the bound (the tests use both). */
+ * Ctrl-C.  MEMVIEW_CORE_COPY=never keeps every segment mapped, =always
+ * copies writable segments of any size (the tests use both). */
 #define COPY_MIN ((uint64_t)2 << 20)
 #define COPY_MAX ((uint64_t)512 << 20)
 #define COPY_UNCACHED 256 /* pages */
 
+static void copy_settings(struct core *c)
+{
+	const char *mode = getenv("MEMVIEW_CORE_COPY");
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	c->copy_min = mode && !strcmp(mode, "always") ? 1 : COPY_MIN;
+	c->copy_budget = 0;
+	if ((mode && !strcmp(mode, "never")) || pages <= 0 || psize <= 0)
+		return;
+	c->copy_budget = (uint64_t)pages / 16 * (uint64_t)psize;
+	if (c->copy_budget > COPY_MAX)
+		c->copy_budget = COPY_MAX;
+}
+
 /* Whether the pages of the file's [offset, offset + len) are in the page
  * cache, all but COPY_UNCACHED of them. */
-static bool cached(const struct core *c, uint64_t offset, uint64_t len,
-		   uint64_t psize)
+static bool cached(const struct core *c, uint64_t offset, uint64_t len)
 {
+	const uint64_t psize = MV_PAGE_SIZE;
 	uint64_t first = offset / psize * psize;
 	uint64_t n = (offset + len - first + psize - 1) / psize;
 	unsigned char *vec = malloc((size_t)n);
@@ -826,45 +851,43 @@ static bool cached(const struct core *c, uint64_t offset, uint64_t len,
 	return missing <= COPY_UNCACHED;
 }
 
-static void copy_segments(struct mv_target *t, struct core *c, int fd)
+/* Reads segment s into memory, if it qualifies; once. */
+static void copy_segment(struct mv_target *t, struct core *c,
+			 struct core_seg *s)
 {
-	const char *mode = getenv("MEMVIEW_CORE_COPY");
-	if (mode && !strcmp(mode, "never"))
+	if (s->copy_tried)
 		return;
-	uint64_t min = mode && !strcmp(mode, "always") ? 1 : COPY_MIN;
-	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-	if (pages <= 0 || psize <= 0)
+	s->copy_tried = true;
+	if (!(s->perms & MV_PERM_W) || s->present < c->copy_min ||
+	    s->present > c->copy_budget || !cached(c, s->offset, s->present))
 		return;
-	uint64_t budget = (uint64_t)pages / 16 * (uint64_t)psize;
-	if (budget > COPY_MAX)
-		budget = COPY_MAX;
-	for (size_t i = 0; i < c->nsegs; i++) {
-		struct core_seg *s = &c->segs[i];
-		if (!(s->perms & MV_PERM_W) || s->present < min ||
-		    s->present > budget ||
-		    !cached(c, s->offset, s->present, (uint64_t)psize))
-			continue;
-		uint8_t *b = mv_big_realloc(NULL, (size_t)s->present, 1);
-		if (!b)
-			return; /* the mapping serves */
-		uint64_t done = 0;
-		while (done < s->present) {
-			ssize_t n = pread(fd, b + done,
-					  (size_t)(s->present - done),
-					  (off_t)(s->offset + done));
-			if (n <= 0 && !(n < 0 && errno == EINTR))
-				break;
-			if (n > 0)
-				done += (uint64_t)n;
-		}
-		if (done < s->present) {
-			mv_big_free(b);
-			continue;
-		}
-		s->copy = b;
-		budget -= s->present;
-		t->copied_bytes += s->present;
+	uint8_t *b = mv_big_realloc(NULL, (size_t)s->present, 1);
+	if (!b)
+		return; /* the mapping serves */
+	uint64_t done = 0;
+	while (done < s->present) {
+		ssize_t n = pread(c->fd, b + done, (size_t)(s->present - done),
+				  (off_t)(s->offset + done));
+		if (n <= 0 && !(n < 0 && errno == EINTR))
+			break;
+		if (n > 0)
+			done += (uint64_t)n;
 	}
+	if (done < s->present) {
+		mv_big_free(b);
+		return;
+	}
+	s->copy = b;
+	c->copy_budget -= s->present;
+	t->copied_bytes += s->present;
+}
+
+static void core_will_read(struct mv_target *t, uint64_t start, uint64_t end)
+{
+	struct core *c = t->priv;
+	for (size_t i = 0; i < c->nsegs; i++)
+		if (c->segs[i].start < end && start < c->segs[i].end)
+			copy_segment(t, c, &c->segs[i]);
 }
 
 struct mv_error *mv_target_open_core(const char *path, struct mv_target **ret)
@@ -926,21 +949,19 @@ struct mv_error *mv_target_open_core(const char *path, struct mv_target **ret)
 	}
 	c->map = map;
 	c->size = size;
+	c->fd = fd; /* core_destroy closes it */
+	copy_settings(c);
 	t->priv = c;
 	t->path = strdup(path);
 	if (!t->path) {
-		close(fd);
 		mv_target_destroy(t);
 		return mv_enomem;
 	}
 	err = load_core(t);
 	if (err) {
-		close(fd);
 		mv_target_destroy(t);
 		return mv_error_wrap(err, "%s", path);
 	}
-	copy_segments(t, c, fd);
-	close(fd);
 	*ret = t;
 	return NULL;
 }

@@ -352,15 +352,10 @@ def main():
     badcore = os.path.join(BUILD, "cores", "badptrs.core")
     bf = read_facts(os.path.join(BUILD, "cores", "badptrs.facts"))
     check_bad(["--core", badcore], bf, "core")
-    # The cores' writable segments mapped and read into memory: these
-    # small heaps are under the size that is copied by default.
+    # The cores' heaps mapped and read into memory: these small heaps
+    # are under the size read in by default (test_heap's heapbig is not).
     for mode in ("never", "always"):
         os.environ["MEMVIEW_CORE_COPY"] = mode
-        for c in (core, badcore):
-            info = json.loads(run(["--core", c], ["info", "--json"]).stdout)
-            copied = info["target"]["copied_bytes"]
-            check("core %s: copied_bytes %s" % (mode, os.path.basename(c)),
-                  (copied > 0) == (mode == "always"), copied)
         check_deepsize(["--core", core], f, "core, copy " + mode)
         check_bad(["--core", badcore], bf, "core, copy " + mode)
     del os.environ["MEMVIEW_CORE_COPY"]

@@ -805,9 +805,21 @@ static void check_heapfix(bool symbols)
 	free(k);
 }
 
+/* Reads the file once, so that its pages are in the page cache. */
+static void read_through(const char *path)
+{
+	static char buf[1 << 16];
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	while (fread(buf, 1, sizeof(buf), f) == sizeof(buf))
+		;
+	fclose(f);
+}
+
 /* A million chunks from a real program: counts, usable bytes and
- * glibc's totals (accounting as in check_heapfix). */
-static void test_heapbig(void **state)
+ * glibc's totals (accounting as in check_heapfix); the heap's 53 MB
+ * read into memory (the default) or mapped (MEMVIEW_CORE_COPY=never). */
+static void check_heapbig(bool copy)
 {
 	const char *core = mv_test_build_file("cores/heapbig.core");
 	const char *facts = mv_test_build_file("cores/heapbig.facts");
@@ -818,7 +830,12 @@ static void test_heapbig(void **state)
 	struct mv_target *t;
 	struct mv_program *p;
 	struct mv_heap *h;
+	if (!copy)
+		setenv("MEMVIEW_CORE_COPY", "never", 1);
+	/* The copy is made only from the page cache: put the core there. */
+	read_through(core);
 	assert_null(mv_target_open_core(core, &t));
+	unsetenv("MEMVIEW_CORE_COPY");
 	assert_null(mv_program_create(t, &p));
 	assert_null(mv_program_load_target_objfiles(p, NULL));
 	struct mv_heap_options o = {.flags = MV_HEAP_IGNORE_SYMBOLS};
@@ -848,9 +865,23 @@ static void test_heapbig(void **state)
 	assert_int_equal(heap_bytes, mv_test_fact_u64(facts, "mallinfo.arena"));
 	assert_int_equal(freeb, mv_test_fact_u64(facts, "mallinfo.fordblks"));
 	assert_int_equal(heap_bytes - freeb, mv_test_fact_u64(facts, "mallinfo.uordblks"));
+	if (copy)
+		assert_true(t->copied_bytes >= heap_bytes);
+	else
+		assert_int_equal(t->copied_bytes, 0);
 	mv_heap_destroy(h);
 	mv_program_destroy(p);
 	mv_target_destroy(t);
+}
+
+static void test_heapbig(void **state)
+{
+	check_heapbig(true);
+}
+
+static void test_heapbig_mapped(void **state)
+{
+	check_heapbig(false);
 }
 
 static void test_heapfix_symbols(void **state)
@@ -920,6 +951,7 @@ int main(void)
 		cmocka_unit_test(test_heapfix_symbols),
 		cmocka_unit_test(test_heapfix_mappings),
 		cmocka_unit_test(test_heapbig),
+		cmocka_unit_test(test_heapbig_mapped),
 		cmocka_unit_test(test_sort_overlap_in_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
