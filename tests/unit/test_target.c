@@ -120,6 +120,19 @@ static void touch_everything(struct mv_target *t)
 	mv_target_auxv(t, AT_ENTRY, &v);
 }
 
+/* The fixture's int_array, read and peeked; returns its address. */
+static uint64_t check_int_array(struct mv_target *t, const char *facts)
+{
+	uint64_t int_array = mv_test_fact_u64(facts, "addr int_array");
+	int ints[5];
+	assert_null(mv_target_read(t, int_array, ints, sizeof(ints)));
+	assert_memory_equal(ints, int_array_expected, sizeof(ints));
+	const int *pi = mv_target_peek(t, int_array, sizeof(ints));
+	assert_non_null(pi);
+	assert_memory_equal(pi, int_array_expected, sizeof(ints));
+	return int_array;
+}
+
 static struct mv_target *open_core_or_skip(void)
 {
 	if (access(CORE_PATH, R_OK) != 0) {
@@ -370,13 +383,8 @@ static void test_core_globals(void **state)
 	assert_string_equal(mv_target_path(t), CORE_PATH);
 	assert_int_equal(mv_target_pid(t), mv_test_fact_u64(FACTS_PATH, "pid"));
 
-	uint64_t int_array = mv_test_fact_u64(FACTS_PATH, "addr int_array");
+	uint64_t int_array = check_int_array(t, FACTS_PATH);
 	int ints[5];
-	assert_null(mv_target_read(t, int_array, ints, sizeof(ints)));
-	assert_memory_equal(ints, int_array_expected, sizeof(ints));
-	const int *pi = mv_target_peek(t, int_array, sizeof(ints));
-	assert_non_null(pi);
-	assert_memory_equal(pi, int_array_expected, sizeof(ints));
 
 	char greeting[16];
 	assert_null(mv_target_read(t, mv_test_fact_u64(FACTS_PATH, "addr greeting"),
@@ -763,13 +771,8 @@ static void test_core_copied(void **state)
 	assert_true(will_read_everything(c) > 0);
 	assert_same_memory(m, c);
 
-	uint64_t int_array = mv_test_fact_u64(FACTS_PATH, "addr int_array");
+	uint64_t int_array = check_int_array(c, FACTS_PATH);
 	int ints[5];
-	assert_null(mv_target_read(c, int_array, ints, sizeof(ints)));
-	assert_memory_equal(ints, int_array_expected, sizeof(ints));
-	const int *pi = mv_target_peek(c, int_array, sizeof(ints));
-	assert_non_null(pi);
-	assert_memory_equal(pi, int_array_expected, sizeof(ints));
 	uint64_t head = mv_test_fact_u64(FACTS_PATH, "value list_head");
 	int value;
 	assert_null(mv_target_read(
@@ -1081,13 +1084,8 @@ static void test_process(void **state)
 	snprintf(mem_path, sizeof(mem_path), "/proc/%d/mem", (int)pid);
 	assert_string_equal(mv_target_path(t), mem_path);
 
-	uint64_t int_array = mv_test_fact_u64(facts, "addr int_array");
+	uint64_t int_array = check_int_array(t, facts);
 	int ints[5];
-	assert_null(mv_target_read(t, int_array, ints, sizeof(ints)));
-	assert_memory_equal(ints, int_array_expected, sizeof(ints));
-	const int *pi = mv_target_peek(t, int_array, sizeof(ints));
-	assert_non_null(pi);
-	assert_memory_equal(pi, int_array_expected, sizeof(ints));
 	char greeting[16];
 	assert_null(mv_target_read(t, mv_test_fact_u64(facts, "addr greeting"),
 				   greeting, sizeof(greeting)));
