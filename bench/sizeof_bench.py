@@ -7,13 +7,17 @@ structure, timed inside the program (its walk.seconds fact).
 
 Touch: what reading one byte of every page of the core through a fresh
 mapping costs on this machine (bench/touch_core.c, median of RUNS): the
-least any reader of the whole heap pays, and the floor does not (its
-pages are warm).  On a virtual machine it is a large share of memview.
+least a reader of the whole heap through the mapping pays, and the floor
+does not (its pages are warm).  On a virtual machine it is a large share
+of a walk.  memview reads a core's big writable segments with pread
+instead; "mapped" is memview with MEMVIEW_CORE_COPY=never (runs
+alternating with the others), which faults them in through the mapping.
 
 Memory: the peak of memview's anonymous RSS (sampled from
-/proc/PID/status every millisecond; the core's mapping is file-backed and
-not in it), minus the same for a walk of one object (heap index, DWARF,
-program), divided by the objects visited.
+/proc/PID/status every millisecond), minus the same for a walk of one
+object (heap index, DWARF, program, and the core's segments read in,
+which are the core's bytes as the file-backed mapping is), divided by
+the objects visited.
 
 Live rows: the same fixture running and stopped (MV_WAIT=1: it waits in
 pause() after its facts), sizeof-deep by `memview --pid` (the fixture
@@ -59,11 +63,11 @@ def core_for(shape, shuffle):
     return core, read_facts(facts)
 
 
-def measure(cmd):
+def measure(cmd, env=None):
     """Wall time and peak anonymous RSS (kB) of cmd; its stdout."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
+                         stderr=subprocess.PIPE, env=env)
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak = 0
     status = "/proc/%d/status" % p.pid
@@ -133,13 +137,15 @@ def core_table():
             base = ["--core", core, "--exe", EXE]
             cmd = [MV] + base + ["sizeof-deep", root, "--json",
                                  "--max-objects", str(NODES * 2)]
-            times, peaks = [], []
+            times, peaks, mapped = [], [], []
             d = None
+            never = dict(os.environ, MEMVIEW_CORE_COPY="never")
             for _ in range(RUNS):
                 dt, peak, out = measure(cmd)
                 times.append(dt)
                 peaks.append(peak)
                 d = json.loads(out)
+                mapped.append(measure(cmd, never)[0])
             _, base_peak, _ = measure([MV] + base + [
                 "sizeof-deep", root, "--max-objects", "1"])
             mv_t = statistics.median(times)
@@ -162,25 +168,27 @@ def core_table():
             touch = touch_seconds(tool, core)
             per_obj = (max(peaks) - base_peak) * 1024.0 / d["objects"]
             rows.append((shape, "shuffled" if shuffle else "in order",
-                         mv_t, gdb_t, floor, touch, per_obj, ok, gdb_ok))
+                         mv_t, gdb_t, floor, touch,
+                         statistics.median(mapped), per_obj, ok, gdb_ok))
     print("sizeof-deep bench: %d nodes, memview medians of %d runs "
           "(whole process), gdb one run, %s" % (
               NODES, RUNS, "CPU seconds" if CPU_TIME else "wall clock"))
-    print("  %-6s %-9s %9s %9s %9s %8s %8s %8s %9s %s" % (
-        "shape", "order", "memview", "gdb", "floor", "touch", "vs gdb",
-        "vs floor", "B/object", "check"))
-    for (shape, order, mv_t, gdb_t, floor, touch, per_obj, ok,
+    print("  %-6s %-9s %9s %9s %9s %8s %8s %8s %8s %9s %s" % (
+        "shape", "order", "memview", "gdb", "floor", "touch", "mapped",
+        "vs gdb", "vs floor", "B/object", "check"))
+    for (shape, order, mv_t, gdb_t, floor, touch, mapped_t, per_obj, ok,
          gdb_ok) in rows:
-        print("  %-6s %-9s %8.3fs %8.2fs %8.4fs %7.4fs %7.0fx %7.1fx "
-              "%9.1f %s" % (
-                  shape, order, mv_t, gdb_t, floor, touch, gdb_t / mv_t,
-                  mv_t / floor, per_obj,
+        print("  %-6s %-9s %8.3fs %8.2fs %8.4fs %7.4fs %7.3fs %7.0fx "
+              "%7.1fx %9.1f %s" % (
+                  shape, order, mv_t, gdb_t, floor, touch, mapped_t,
+                  gdb_t / mv_t, mv_t / floor, per_obj,
                   ("facts ok" if ok else "FACTS DIFFER") +
                   ("" if gdb_ok else ", gdb walk failed")))
     print("goals: in order >= 100x the gdb walk; shuffled within 2.5x "
           "the floor; <= 32 B/object")
     print("touch: reading each page of the core once through a fresh "
-          "mapping (bench/touch_core.c), which the floor does not pay")
+          "mapping (bench/touch_core.c), which the floor does not pay; "
+          "mapped: memview with MEMVIEW_CORE_COPY=never")
 
 
 def start_live(shape, shuffle, tmp):
