@@ -3,12 +3,11 @@
  * The core is mmapped once and reads copy from (or peeks point into) the
  * mapping, except the big writable segments (the heap, mostly) that a
  * heap walk is about to read whole: those are read into memory of our
- * own (see core_will_read).  Memory comes from PT_LOAD segments; where a
- * segment's bytes
- * were left out of the dump (p_filesz < p_memsz, or gdb's gcore leaving
- * out unmodified file-backed mappings altogether), the NT_FILE note says
- * which file was mapped there, and those bytes are read from that file,
- * itself mmapped on first use.
+ * own (see core_will_read).  Memory comes from PT_LOAD segments; where
+ * a segment's bytes were left out of the dump (p_filesz < p_memsz, or
+ * gdb's gcore leaving out unmodified file-backed mappings altogether),
+ * the NT_FILE note says which file was mapped there, and those bytes are
+ * read from that file, itself mmapped on first use.
  *
  * Everything in the file is hostile: each offset and size is checked
  * against the file size before use, without overflow, and counts are
