@@ -36,7 +36,8 @@ the plugin reads memory through lldb, and the answers would differ).
 Rows marked heavy (seconds and hundreds of MB each) run only with
 --heavy or BADINPUT_HEAVY=1.  --frontend (default all) may be given
 more than once; cli-copied is the program with MEMVIEW_CORE_COPY=always
-(the cores' writable segments read into memory instead of mapped).  Environment: BUILD (default build) names the build
+(the heaps a command walks read into memory, whatever their size,
+instead of mapped).  Environment: BUILD (default build) names the build
 whose memview, libmemview.so and fixtures are used;
 BADINPUT_TIME_SCALE multiplies the time bounds (for sanitized or slow
 machines).  Ends with "badinput: N passed, M failed" (rows times front
