@@ -867,10 +867,11 @@ static void copy_segment(struct mv_target *t, struct core *c,
 	while (done < s->present) {
 		ssize_t n = pread(c->fd, b + done, (size_t)(s->present - done),
 				  (off_t)(s->offset + done));
-		if (n <= 0 && !(n < 0 && errno == EINTR))
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
 			break;
-		if (n > 0)
-			done += (uint64_t)n;
+		done += (uint64_t)n;
 	}
 	if (done < s->present) {
 		mv_big_free(b);
