@@ -390,9 +390,15 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 #define LIMIT_EFFECT "; blocks held only from chunks past it count as " \
 		     "unreachable here"
 
-static void text_limit_note(struct mv_cmd_ctx *ctx, struct mv_heap *h)
+/* What makes a text answer partial, as its first lines: roots that
+ * could not be scanned, then the heap index's bound. */
+static void text_partial(struct mv_cmd_ctx *ctx, struct mv_gc *gc)
 {
-	const char *limit = mv_heap_limit_note(h);
+	const char *const *notes;
+	size_t n = mv_notes_get(&gc->rs.skipped, &notes);
+	for (size_t i = 0; i < n; i++)
+		mv_out(ctx, "[PARTIAL] %s\n", notes[i]);
+	const char *limit = mv_heap_limit_note(gc->heap);
 	if (limit)
 		mv_out(ctx, "[PARTIAL] %s%s\n", limit, LIMIT_EFFECT);
 }
@@ -495,7 +501,8 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 		goto out;
 	if (svg && (err = mv_graph_run_dot(dot, svg)))
 		goto out;
-	const char *const *hnotes, *const *gnotes;
+	const char *const *hnotes, *const *gnotes, *const *rnotes;
+	size_t nr = mv_notes_get(&gc.rs.skipped, &rnotes);
 	size_t nh = mv_heap_notes(h, &hnotes);
 	size_t ng = mv_notes_get(&gc.notes, &gnotes);
 	uint64_t unreachable = gc.count[MV_GC_DEFINITE] +
@@ -513,7 +520,7 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 		mv_json_key(&j, "heap");
 		mv_json_string(&j, mv_heap_description(h));
 		mv_json_key(&j, "partial");
-		mv_json_bool(&j, mv_heap_limit_note(h) != NULL);
+		mv_json_bool(&j, mv_heap_limit_note(h) != NULL || nr);
 		mv_json_key(&j, "unreachable");
 		mv_json_uint(&j, unreachable);
 		mv_json_key(&j, "summary");
@@ -582,6 +589,15 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 		mv_json_uint(&j, gc.root_pointers);
 		mv_json_key(&j, "heap_pointers");
 		mv_json_uint(&j, gc.heap_pointers);
+		mv_json_key(&j, "threads_without_registers");
+		mv_json_uint(&j, gc.rs.threads_without_registers);
+		mv_json_key(&j, "allocator_bytes_left_out");
+		mv_json_uint(&j, gc.rs.metadata_bytes);
+		mv_json_key(&j, "not_scanned");
+		mv_json_begin_array(&j);
+		for (size_t i = 0; i < nr; i++)
+			mv_json_string(&j, rnotes[i]);
+		mv_json_end_array(&j);
 		mv_json_end_object(&j);
 		mv_json_key(&j, "groups");
 		mv_json_begin_array(&j);
@@ -675,19 +691,19 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 		}
 		mv_json_key(&j, "dot_cut");
 		mv_json_uint(&j, cut);
-		json_notes(&j, h, gnotes, ng, NULL, 0);
+		json_notes(&j, h, gnotes, ng, rnotes, nr);
 		mv_json_end_object(&j);
 		mv_out(ctx, "\n");
 		err = mv_buf_error(&ctx->out);
 		goto out;
 	}
 
+	text_partial(ctx, &gc);
 	mv_out(ctx, "%s; %zu chunks, %llu bytes of roots and %llu bytes of "
 		    "blocks scanned, %llu thread%s\n", mv_heap_description(h),
 	       gc.n, (unsigned long long)gc.root_bytes,
 	       (unsigned long long)gc.heap_bytes,
 	       (unsigned long long)gc.threads, gc.threads == 1 ? "" : "s");
-	text_limit_note(ctx, h);
 	mv_out(ctx, "\nLEAK SUMMARY (as valgrind's memcheck counts; bytes are "
 		    "usable sizes)\n");
 	for (size_t o = 0; o < 4; o++)
@@ -765,7 +781,9 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	       (unsigned long long)gc.cyclic_objects,
 	       (unsigned long long)gc.cyclic_sccs,
 	       gc.cyclic_sccs == 1 ? "" : "s",
-	       mv_heap_limit_note(h) ? " [PARTIAL: --max-heap-chunks]" : "");
+	       mv_heap_limit_note(h) ? " [PARTIAL: --max-heap-chunks]"
+	       : nr		     ? " [PARTIAL: roots not scanned]"
+				     : "");
 	err = mv_buf_error(&ctx->out);
 out:
 	if (made_tmp)
@@ -977,7 +995,8 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 		mv_json_key(&j, "heap");
 		mv_json_string(&j, mv_heap_description(gc->heap));
 		mv_json_key(&j, "partial");
-		mv_json_bool(&j, mv_heap_limit_note(gc->heap) != NULL);
+		mv_json_bool(&j, mv_heap_limit_note(gc->heap) != NULL ||
+					 gc->rs.skipped.n);
 		mv_json_key(&j, "refcount");
 		mv_json_begin_object(&j);
 		mv_json_key(&j, "type");
@@ -1048,6 +1067,7 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 		goto out;
 	}
 
+	text_partial(ctx, gc);
 	mv_out(ctx, "%s; CPython's cycle collection over %s (%llu bytes, "
 		    "%llu-byte chunks), count in .%s (%zu bytes at offset "
 		    "%llu), %zu pointer field%s to it\n",
@@ -1055,7 +1075,6 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 	       (unsigned long long)rc.size, (unsigned long long)rc.chunk_size,
 	       field, rc.count_size, (unsigned long long)rc.count_off,
 	       rc.nptr, rc.nptr == 1 ? "" : "s");
-	text_limit_note(ctx, gc->heap);
 	mv_out(ctx, "\n%zu object%s of the type:\n", rc.n, rc.n == 1 ? "" : "s");
 	for (int h = 0; h < MV_RC_HOW_COUNT_; h++)
 		if (rc.how[h] || h == MV_RC_TYPED)

@@ -8,6 +8,7 @@
 
 #include "session.h"
 #include "value.h"
+#include "roots.h"
 #include "walk.h"
 
 static struct mv_error *poll_ctx(void *arg)
@@ -183,7 +184,15 @@ static struct mv_error *target_address(struct mv_cmd_ctx *ctx,
 }
 
 static const char *const ref_kinds[] = {"heap", "global", "stack",
-					"register"};
+					"register", "mapping"};
+
+/* "[heap]"-style name of the mapping holding address, or "anonymous". */
+static const char *mapping_name(struct mv_program *p, uint64_t address)
+{
+	const struct mv_region *r =
+		mv_target_find_region(mv_program_target(p), address);
+	return r && r->path ? r->path : "anonymous";
+}
 
 static void ref_json(struct mv_program *p, const struct mv_ref *r,
 		     uint64_t lo, struct mv_json *j)
@@ -264,6 +273,11 @@ static void ref_text(struct mv_program *p, const struct mv_ref *r,
 		mv_value_render_pointer(p, r->holder, out);
 		mv_buf_puts(out, "  global");
 		break;
+	case MV_REF_MAPPING:
+		mv_buf_printf(out, "  0x%012llx  mapping %s",
+			      (unsigned long long)r->holder,
+			      mapping_name(p, r->holder));
+		break;
 	}
 	if (r->value != lo)
 		mv_buf_printf(out, "  (points %llu bytes in)",
@@ -314,6 +328,41 @@ static struct mv_error *open_heap(struct mv_cmd_ctx *ctx,
 	return NULL;
 }
 
+/* Text output: what the roots cannot cover, known before a scan
+ * (threads without registers, stacks in no mapping), as the first
+ * lines, since it makes the answer partial.  *shown gets how many. */
+static struct mv_error *roots_banner(struct mv_cmd_ctx *ctx,
+				     struct mv_heap *h, size_t *shown)
+{
+	*shown = 0;
+	if (ctx->json)
+		return NULL;
+	struct mv_roots rs;
+	struct mv_error *err = mv_roots_find(ctx->session->program, h, &rs);
+	const char *const *notes;
+	size_t n = err ? 0 : mv_notes_get(&rs.skipped, &notes);
+	for (size_t i = 0; i < n; i++)
+		mv_out(ctx, "[PARTIAL] %s\n", notes[i]);
+	*shown = n;
+	mv_roots_deinit(&rs);
+	return err;
+}
+
+/* The roots' notes past the first `shown`, as [PARTIAL] lines (text) or
+ * strings (JSON). */
+static void roots_notes(struct mv_cmd_ctx *ctx, struct mv_json *j,
+			struct mv_notes *skipped, size_t shown)
+{
+	const char *const *notes;
+	size_t n = mv_notes_get(skipped, &notes);
+	for (size_t i = ctx->json ? 0 : shown; i < n; i++) {
+		if (ctx->json)
+			mv_json_string(j, notes[i]);
+		else
+			mv_out(ctx, "[PARTIAL] %s\n", notes[i]);
+	}
+}
+
 struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 {
 	uint64_t max, addr, size;
@@ -348,13 +397,18 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 		mv_json_bool(&R.j, in_chunk);
 		mv_json_key(&R.j, "referrers");
 		mv_json_begin_array(&R.j);
-	} else {
+	}
+	size_t banner;
+	if ((err = roots_banner(ctx, h, &banner)))
+		return err;
+	if (!ctx->json)
 		mv_out(ctx, "words pointing into [0x%llx, 0x%llx)%s:\n",
 		       (unsigned long long)lo, (unsigned long long)hi,
 		       in_chunk ? " (its heap chunk)" : "");
-	}
+	struct mv_notes skipped;
+	mv_notes_init(&skipped, 50);
 	err = mv_graph_referrers(ctx->session->program, h, lo, hi, on_ref, &R,
-				 poll_ctx, ctx);
+				 &skipped, poll_ctx, ctx);
 	if (!err && R.err)
 		err = R.err;
 	bool interrupted = err && mv_error_code(err) == MV_ERR_INTERRUPTED &&
@@ -374,13 +428,15 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 			mv_json_key(&R.j, "max");
 			mv_json_uint(&R.j, R.max == UINT64_MAX ? 0 : R.max);
 			mv_json_key(&R.j, "partial");
-			mv_json_bool(&R.j, interrupted || limit);
+			mv_json_bool(&R.j, interrupted || limit ||
+						   (skipped.n || skipped.dropped));
 			mv_json_key(&R.j, "notes");
 			mv_json_begin_array(&R.j);
 			if (*note)
 				mv_json_string(&R.j, note);
 			if (limit)
 				mv_json_string(&R.j, limit);
+			roots_notes(ctx, &R.j, &skipped, 0);
 			mv_json_end_array(&R.j);
 			mv_json_end_object(&R.j);
 			mv_out(ctx, "\n");
@@ -388,7 +444,8 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 			mv_out(ctx, "%llu referrers%s%s\n",
 			       (unsigned long long)R.count,
 			       interrupted ? " so far (interrupted)" : "",
-			       limit ? " [PARTIAL]" : "");
+			       limit || (skipped.n || skipped.dropped) ? " [PARTIAL]" : "");
+			roots_notes(ctx, NULL, &skipped, banner);
 			if (R.count > shown)
 				mv_out(ctx, "  note: %llu listed (--max %llu): "
 					    "lift with --max 0\n",
@@ -401,6 +458,7 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 		}
 		err = mv_buf_error(&ctx->out);
 	}
+	mv_notes_deinit(&skipped);
 	return err;
 }
 
@@ -467,6 +525,11 @@ static void root_name(struct mv_program *p, const struct mv_ref *r,
 		mv_buf_printf(out, "register %s of thread %d",
 			      mv_reg_name(r->reg), r->tid);
 		break;
+	case MV_REF_MAPPING:
+		mv_buf_printf(out, "mapping %s at 0x%llx",
+			      mapping_name(p, r->holder),
+			      (unsigned long long)r->holder);
+		break;
 	case MV_REF_HEAP:
 		break;
 	}
@@ -489,10 +552,15 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 	uint64_t visited;
 	bool hit_max;
 	struct mv_program *p = ctx->session->program;
+	struct mv_notes skipped;
+	mv_notes_init(&skipped, 50);
 	err = mv_graph_path_to_max(p, h, addr, max, &hops, &n,
-				   &visited, &hit_max, poll_ctx, ctx);
-	if (err)
+				   &visited, &hit_max, &skipped, poll_ctx,
+				   ctx);
+	if (err) {
+		mv_notes_deinit(&skipped);
 		return err;
+	}
 	const char *limit = mv_heap_limit_note(h);
 	char cut[160] = "";
 	if (hit_max)
@@ -501,6 +569,8 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 			 (unsigned long long)max, (unsigned long long)max);
 	struct mv_buf name;
 	mv_buf_init(&name);
+	if (!ctx->json)
+		roots_notes(ctx, NULL, &skipped, 0);
 	if (ctx->json) {
 		struct mv_json j;
 		mv_json_init(&j, &ctx->out, false);
@@ -512,7 +582,7 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 		mv_json_key(&j, "found");
 		mv_json_bool(&j, n > 0);
 		mv_json_key(&j, "partial");
-		mv_json_bool(&j, !n && (hit_max || limit));
+		mv_json_bool(&j, !n && (hit_max || limit || (skipped.n || skipped.dropped)));
 		mv_json_key(&j, "objects_visited");
 		mv_json_uint(&j, visited);
 		mv_json_key(&j, "max_objects");
@@ -561,14 +631,17 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 			mv_json_string(&j, cut);
 		if (limit)
 			mv_json_string(&j, limit);
+		roots_notes(ctx, &j, &skipped, 0);
 		mv_json_end_array(&j);
 		mv_json_end_object(&j);
 		mv_out(ctx, "\n");
 	} else if (!n && *cut) {
 		mv_out(ctx, "[PARTIAL] %s\n", cut);
-	} else if (!n && limit) {
-		mv_out(ctx, "[PARTIAL] no path to 0x%llx among the chunks "
-			    "indexed\n", (unsigned long long)addr);
+	} else if (!n && (limit || (skipped.n || skipped.dropped))) {
+		mv_out(ctx, "[PARTIAL] no path to 0x%llx %s\n",
+		       (unsigned long long)addr,
+		       limit ? "among the chunks indexed"
+			     : "from the roots scanned");
 	} else if (!n) {
 		mv_out(ctx, "no root reaches 0x%llx: it is unreachable (a "
 			    "leak, or held only from outside this process)\n",
@@ -598,6 +671,7 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 		mv_out(ctx, "  note: %s\n", limit);
 	free(hops);
 	mv_buf_deinit(&name);
+	mv_notes_deinit(&skipped);
 	return mv_buf_error(&ctx->out);
 }
 

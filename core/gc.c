@@ -24,7 +24,7 @@
 
 #define MAX_NOTES 100
 #define POLL_WORDS 65536u
-#define ROOT_WINDOW (256u << 10)
+#define ROOT_WINDOW (256u << 10) /* bytes */
 /* A page table per heap segment: one entry per 4 KiB, so that a lookup
  * binary-searches only the chunks of one page. */
 #define PAGE_SHIFT 12
@@ -367,114 +367,33 @@ static struct mv_error *drain(struct mv_gc *gc)
 	return NULL;
 }
 
-/* Scans [start, end) as a root: whatever is not readable is skipped and
- * counted in *missing. */
+static struct mv_error *scan_run(void *arg, uint64_t address,
+				 const uint64_t *w, size_t n)
+{
+	struct mv_gc *gc = arg;
+	gc->root_bytes += n * 8;
+	struct mv_error *err = scan_words(gc, w, n, true, &gc->root_pointers);
+	return err ? err : drain(gc);
+}
+
+/* Scans [start, end) as a root; what is not readable is counted in
+ * *missing. */
 static struct mv_error *scan_root(struct mv_gc *gc, uint64_t start,
 				  uint64_t end, uint64_t *missing)
 {
-	uint64_t *buf = gc->window;
-	uint64_t a = (start + 7) & ~7ull;
-	while (a < end && end - a >= 8) {
-		size_t want = end - a < ROOT_WINDOW ? (size_t)(end - a)
-						    : ROOT_WINDOW;
-		want &= ~(size_t)7;
-		size_t got = mv_target_read_partial(gc->target, a, buf, want);
-		got &= ~(size_t)7;
-		gc->root_bytes += got;
-		struct mv_error *err = scan_words(gc, buf, got / 8, true,
-						  &gc->root_pointers);
-		if (!err)
-			err = drain(gc);
-		if (err)
-			return err;
-		if (got < want) {
-			/* Skip the unreadable page and go on. */
-			uint64_t next = ((a + got) | 4095) + 1;
-			if (next > end)
-				next = end;
-			*missing += next - (a + got);
-			a = next;
-			continue;
-		}
-		a += want;
-	}
-	return NULL;
+	return mv_roots_read(gc->target, start, end, gc->window, ROOT_WINDOW,
+			     scan_run, gc, missing);
 }
 
-static struct mv_error *note(struct mv_gc *gc, const char *fmt, ...)
-	MV_PRINTF(2, 3);
-static struct mv_error *note(struct mv_gc *gc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	bool ok = mv_notes_vadd(&gc->notes, fmt, ap);
-	va_end(ap);
-	return ok ? NULL : mv_enomem;
-}
-
-static struct mv_error *scan_objfiles(struct mv_gc *gc)
-{
-	struct mv_objfile **objs;
-	size_t nobjs = mv_program_objfiles(gc->program, &objs);
-	const struct mv_region *r;
-	size_t nr = mv_target_regions(gc->target, &r);
-	struct mv_error *err;
-	for (size_t i = 0; i < nobjs; i++) {
-		struct mv_objfile *o = objs[i];
-		uint64_t missing = 0;
-		const struct mv_elf_segment *segs;
-		size_t nsegs = o->elf ? mv_elf_loads(o->elf, &segs) : 0;
-		size_t scanned = 0;
-		for (size_t k = 0; k < nsegs; k++) {
-			if (!(segs[k].flags & PF_W) || !segs[k].memsz)
-				continue;
-			uint64_t s = segs[k].vaddr + o->bias;
-			if ((err = scan_root(gc, s, s + segs[k].memsz,
-					     &missing)))
-				return err;
-			scanned++;
-		}
-		if (!scanned) {
-			/* No ELF to say where its data is: the writable
-			 * mappings inside its range. */
-			for (size_t k = 0; k < nr; k++) {
-				if (!(r[k].perms & MV_PERM_W) ||
-				    r[k].end <= o->start || r[k].start >= o->end)
-					continue;
-				uint64_t s = r[k].start > o->start ? r[k].start
-								   : o->start;
-				uint64_t e = r[k].end < o->end ? r[k].end
-							       : o->end;
-				if ((err = scan_root(gc, s, e, &missing)))
-					return err;
-			}
-		}
-		if (missing && (err = note(gc,
-				 "%s: %llu bytes of writable data are not "
-				 "readable (not in the core?): pointers there "
-				 "were not seen", o->path,
-				 (unsigned long long)missing)))
-			return err;
-	}
-	return NULL;
-}
-
-static struct mv_error *scan_threads(struct mv_gc *gc)
+/* Registers first would not change the answer (marking is a fixpoint),
+ * only the order; the instruction pointer holds code, never data. */
+static struct mv_error *scan_registers(struct mv_gc *gc)
 {
 	const struct mv_thread *th;
 	size_t nt = mv_target_threads(gc->target, &th);
-	struct mv_error *err;
-	gc->threads = nt;
 	for (size_t i = 0; i < nt; i++) {
-		if (!th[i].has_regs) {
-			if ((err = note(gc, "thread %d: no registers, so "
-					    "neither its stack nor its "
-					    "registers were scanned",
-					(int)th[i].tid)))
-				return err;
+		if (!th[i].has_regs)
 			continue;
-		}
-		/* Registers first: they are the innermost roots. */
 		for (int k = 0; k < MV_NREGS; k++) {
 			if (k == MV_REG_RIP)
 				continue;
@@ -491,33 +410,26 @@ static struct mv_error *scan_threads(struct mv_gc *gc)
 			if (!hit(gc, b, interior, true))
 				return mv_enomem;
 		}
-		if ((err = drain(gc)))
+	}
+	return drain(gc);
+}
+
+/* The program's roots (roots.h), found once per collection.  A count
+ * (mv_gc_count_refs) reads them again without noting anything. */
+static struct mv_error *scan_program_roots(struct mv_gc *gc, bool note)
+{
+	struct mv_error *err;
+	struct mv_roots *rs = &gc->rs;
+	for (size_t i = 0; i < rs->n; i++) {
+		uint64_t missing;
+		if ((err = scan_root(gc, rs->r[i].start, rs->r[i].end,
+				     &missing)))
 			return err;
-		uint64_t sp = th[i].regs[MV_REG_RSP];
-		const struct mv_region *sr = mv_target_find_region(gc->target,
-								   sp);
-		if (!sr) {
-			if ((err = note(gc, "thread %d: its stack pointer "
-					    "0x%llx is in no mapping of the "
-					    "target: its stack was not "
-					    "scanned, blocks only it holds "
-					    "show as lost", (int)th[i].tid,
-					(unsigned long long)sp)))
-				return err;
-			continue;
-		}
-		uint64_t missing = 0;
-		if ((err = scan_root(gc, sp, sr->end, &missing)))
-			return err;
-		gc->stacks_scanned++;
-		if (missing && (err = note(gc, "thread %d: %llu bytes of its "
-					      "stack are not in the core: "
-					      "blocks only they hold show "
-					      "as lost", (int)th[i].tid,
-					    (unsigned long long)missing)))
+		if (note && (err = mv_roots_note_missing(rs, &rs->r[i],
+							 missing)))
 			return err;
 	}
-	return NULL;
+	return scan_registers(gc);
 }
 
 /* ---- phase 2: the lost blocks' graph ---- */
@@ -720,9 +632,17 @@ struct mv_error *mv_gc_run(struct mv_gc *gc, struct mv_heap *h,
 				     gc->opt.roots[k].end, &missing)))
 			return err;
 	}
-	if (!gc->opt.only_given_roots && gc->program &&
-	    ((err = scan_objfiles(gc)) || (err = scan_threads(gc))))
-		return err;
+	if (!gc->opt.only_given_roots && gc->program) {
+		if ((err = mv_roots_find(gc->program, h, &gc->rs)))
+			return err;
+		const struct mv_thread *th;
+		gc->threads = mv_target_threads(gc->target, &th);
+		for (size_t i = 0; i < gc->rs.n; i++)
+			if (gc->rs.r[i].kind == MV_ROOT_STACK)
+				gc->stacks_scanned++;
+		if ((err = scan_program_roots(gc, true)))
+			return err;
+	}
 	if ((err = classify_lost(gc)))
 		return err;
 	for (size_t i = 0; i < gc->n; i++) {
@@ -750,9 +670,8 @@ struct mv_error *mv_gc_count_refs(struct mv_gc *gc, const uint64_t *addrs,
 		err = scan_root(gc, gc->opt.roots[k].start,
 				gc->opt.roots[k].end, &missing);
 	}
-	if (!err && !gc->opt.only_given_roots && gc->program &&
-	    !(err = scan_objfiles(gc)))
-		err = scan_threads(gc);
+	if (!err && !gc->opt.only_given_roots && gc->program)
+		err = scan_program_roots(gc, false);
 	for (size_t i = 0; !err && i < gc->n; i++)
 		if (gc->kind[i] != MV_GC_NOT_BLOCK)
 			err = scan_block(gc, i, false);
@@ -782,6 +701,7 @@ void mv_gc_deinit(struct mv_gc *gc)
 	mv_big_free(gc->stack);
 	free(gc->window);
 	free(gc->roots);
+	mv_roots_deinit(&gc->rs);
 	mv_notes_deinit(&gc->notes);
 	memset(gc, 0, sizeof(*gc));
 }

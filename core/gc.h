@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "heap_internal.h"
 #include "program.h"
+#include "roots.h"
 
 /* The state of one chunk after a collection. */
 enum mv_gc_kind {
@@ -97,6 +98,7 @@ struct mv_gc {
 	uint32_t *stack;          /* marking work stack */
 	size_t nstack, stack_cap;
 	struct mv_gc_range *roots; /* a copy of opt.roots */
+	struct mv_roots rs;        /* the program's roots (roots.h) */
 	/* mv_gc_count_refs(): counting instead of marking. */
 	const uint64_t *ref_addrs;
 	size_t nref;

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "roots.h"
 #include "walk.h"
 
 extern char **environ;
@@ -226,78 +227,97 @@ struct words {
 	mv_walk_poll_fn poll;
 	void *poll_arg;
 	bool stop;
+	/* Roots that could not be scanned are noted here, if set. */
+	struct mv_notes *skipped;
 };
 
-/* Calls fn for each aligned word of [start, end) whose value is in
- * [lo, hi). */
-static void scan_range(struct words *ws, uint64_t start, uint64_t end,
-		       uint64_t lo, uint64_t hi, struct mv_ref *tmpl,
-		       bool (*fn)(void *, const struct mv_ref *), void *arg)
+/* Returned by a scan's callback to stop early; never reaches a caller
+ * and is never dereferenced. */
+static char stop_token;
+#define STOP_SCAN ((struct mv_error *)&stop_token)
+
+struct range_scan {
+	struct words *ws;
+	uint64_t lo, hi;
+	struct mv_ref *tmpl;
+	bool (*fn)(void *, const struct mv_ref *);
+	void *arg;
+};
+
+static struct mv_error *range_run(void *arg, uint64_t address,
+				  const uint64_t *w, size_t n)
 {
-	uint64_t a = (start + 7) & ~7ull;
-	while (a + 8 <= end && !ws->stop && !ws->err) {
-		size_t want = end - a < SCAN_WINDOW ? (size_t)(end - a)
-						    : SCAN_WINDOW;
-		want &= ~(size_t)7;
-		size_t got = mv_target_read_partial(ws->t, a, ws->buf, want);
-		got &= ~(size_t)7;
-		const uint64_t *wd = (const uint64_t *)ws->buf;
-		for (size_t k = 0; k < got / 8; k++) {
-			uint64_t v = wd[k];
-			if (v < lo || v >= hi)
-				continue;
-			tmpl->holder = a + k * 8;
-			tmpl->value = v;
-			if (!fn(arg, tmpl)) {
-				ws->stop = true;
-				return;
-			}
-		}
-		ws->scanned += got;
-		if (ws->poll && ws->scanned >= (64u << 20)) {
-			ws->scanned = 0;
-			if ((ws->err = ws->poll(ws->poll_arg)))
-				return;
-		}
-		if (got < want) {
-			/* Skip the unreadable page and go on. */
-			a = ((a + got) | 4095) + 1;
+	struct range_scan *rs = arg;
+	struct words *ws = rs->ws;
+	for (size_t k = 0; k < n; k++) {
+		if (w[k] < rs->lo || w[k] >= rs->hi)
 			continue;
+		rs->tmpl->holder = address + k * 8;
+		rs->tmpl->value = w[k];
+		if (!rs->fn(rs->arg, rs->tmpl)) {
+			ws->stop = true;
+			return STOP_SCAN;
 		}
-		a += want;
 	}
+	ws->scanned += n * 8;
+	if (ws->poll && ws->scanned >= (64u << 20)) {
+		ws->scanned = 0;
+		return ws->poll(ws->poll_arg);
+	}
+	return NULL;
 }
 
-/* Roots: objfiles' writable data, stacks from the stack pointer up, and
- * registers. */
-static void scan_roots(struct words *ws, struct mv_program *p, uint64_t lo,
-		       uint64_t hi, bool (*fn)(void *, const struct mv_ref *),
-		       void *arg)
+/* Calls fn for each aligned word of [start, end) whose value is in
+ * [lo, hi); returns the bytes that could not be read. */
+static uint64_t scan_range(struct words *ws, uint64_t start, uint64_t end,
+			   uint64_t lo, uint64_t hi, struct mv_ref *tmpl,
+			   bool (*fn)(void *, const struct mv_ref *),
+			   void *arg)
+{
+	if (ws->stop || ws->err)
+		return 0;
+	struct range_scan rs = {ws, lo, hi, tmpl, fn, arg};
+	uint64_t missing;
+	struct mv_error *err = mv_roots_read(ws->t, start, end,
+					     (uint64_t *)ws->buf, SCAN_WINDOW,
+					     range_run, &rs, &missing);
+	if (err && err != STOP_SCAN)
+		ws->err = err;
+	return missing;
+}
+
+/* Roots (roots.h): writable mappings less the heaps and the
+ * allocator's state, stacks from the stack pointer up, and registers.
+ * *partial is set when some could not be scanned. */
+static void scan_roots(struct words *ws, struct mv_program *p,
+		       struct mv_heap *h, uint64_t lo, uint64_t hi,
+		       bool (*fn)(void *, const struct mv_ref *), void *arg)
 {
 	struct mv_target *t = ws->t;
-	const struct mv_region *r;
-	size_t nr = mv_target_regions(t, &r);
-	for (size_t i = 0; i < nr && !ws->stop && !ws->err; i++) {
-		if (!(r[i].perms & MV_PERM_W) || !(r[i].perms & MV_PERM_R))
-			continue;
-		struct mv_objfile *o = mv_program_objfile_at(p, r[i].start);
-		if (!o)
-			continue;
-		struct mv_ref tmpl = {.kind = MV_REF_GLOBAL, .reg = -1};
-		scan_range(ws, r[i].start, r[i].end, lo, hi, &tmpl, fn, arg);
+	struct mv_roots rs;
+	if ((ws->err = mv_roots_find(p, h, &rs))) {
+		mv_roots_deinit(&rs);
+		return;
+	}
+	static const enum mv_ref_kind kinds[] = {
+		[MV_ROOT_DATA] = MV_REF_GLOBAL,
+		[MV_ROOT_MAPPING] = MV_REF_MAPPING,
+		[MV_ROOT_STACK] = MV_REF_STACK,
+	};
+	for (size_t i = 0; i < rs.n && !ws->stop && !ws->err; i++) {
+		struct mv_ref tmpl = {.kind = kinds[rs.r[i].kind],
+				      .tid = rs.r[i].tid, .reg = -1};
+		uint64_t missing = scan_range(ws, rs.r[i].start, rs.r[i].end,
+					      lo, hi, &tmpl, fn, arg);
+		if (!ws->err)
+			ws->err = mv_roots_note_missing(&rs, &rs.r[i],
+							missing);
 	}
 	const struct mv_thread *th;
 	size_t nt = mv_target_threads(t, &th);
 	for (size_t i = 0; i < nt && !ws->stop && !ws->err; i++) {
 		if (!th[i].has_regs)
 			continue;
-		uint64_t sp = th[i].regs[MV_REG_RSP];
-		const struct mv_region *sr = mv_target_find_region(t, sp);
-		if (sr) {
-			struct mv_ref tmpl = {.kind = MV_REF_STACK,
-					      .tid = th[i].tid, .reg = -1};
-			scan_range(ws, sp, sr->end, lo, hi, &tmpl, fn, arg);
-		}
 		for (int k = 0; k < MV_NREGS && !ws->stop; k++) {
 			uint64_t v = th[i].regs[k];
 			if (k == MV_REG_RSP || k == MV_REG_RIP ||
@@ -310,17 +330,27 @@ static void scan_roots(struct words *ws, struct mv_program *p, uint64_t lo,
 				ws->stop = true;
 		}
 	}
+	if (ws->skipped && !ws->err) {
+		const char *const *notes;
+		size_t nn = mv_notes_get(&rs.skipped, &notes);
+		for (size_t i = 0; i < nn; i++)
+			if (!mv_notes_add(ws->skipped, "%s", notes[i])) {
+				ws->err = mv_enomem;
+				break;
+			}
+	}
+	mv_roots_deinit(&rs);
 }
 
 struct mv_error *mv_graph_referrers(struct mv_program *p, struct mv_heap *h,
 				    uint64_t lo, uint64_t hi,
 				    bool (*fn)(void *arg,
 					       const struct mv_ref *ref),
-				    void *arg, mv_walk_poll_fn poll,
-				    void *poll_arg)
+				    void *arg, struct mv_notes *skipped,
+				    mv_walk_poll_fn poll, void *poll_arg)
 {
 	struct words ws = {.t = mv_program_target(p), .poll = poll,
-			   .poll_arg = poll_arg};
+			   .poll_arg = poll_arg, .skipped = skipped};
 	if (!ws.t)
 		return mv_error_create(MV_ERR_INVALID, "no memory to scan");
 	ws.buf = malloc(SCAN_WINDOW);
@@ -341,7 +371,7 @@ struct mv_error *mv_graph_referrers(struct mv_program *p, struct mv_heap *h,
 			ws.err = poll(poll_arg);
 	}
 	if (!ws.stop && !ws.err)
-		scan_roots(&ws, p, lo, hi, fn, arg);
+		scan_roots(&ws, p, h, lo, hi, fn, arg);
 	free(ws.buf);
 	return ws.err;
 }
@@ -466,6 +496,7 @@ struct mv_error *mv_graph_path_to_max(struct mv_program *p, struct mv_heap *h,
 				      uint64_t target, uint64_t max_objects,
 				      struct mv_path_hop **ret, size_t *nret,
 				      uint64_t *visited, bool *hit_max,
+				      struct mv_notes *skipped,
 				      mv_walk_poll_fn poll, void *poll_arg)
 {
 	*ret = NULL;
@@ -493,7 +524,7 @@ struct mv_error *mv_graph_path_to_max(struct mv_program *p, struct mv_heap *h,
 	b.offset = mv_big_realloc(NULL, n, sizeof(*b.offset));
 	b.queue = mv_big_realloc(NULL, n, sizeof(*b.queue));
 	struct words ws = {.t = mv_program_target(p), .poll = poll,
-			   .poll_arg = poll_arg};
+			   .poll_arg = poll_arg, .skipped = skipped};
 	ws.buf = malloc(SCAN_WINDOW);
 	struct mv_error *err = NULL;
 	if (!b.parent || !b.offset || !b.queue || !ws.buf) {
@@ -508,7 +539,7 @@ struct mv_error *mv_graph_path_to_max(struct mv_program *p, struct mv_heap *h,
 	mv_heap_chunk(h, 0, &first);
 	mv_heap_chunk(h, n - 1, &last);
 	uint64_t lo = first.start, hi = last.start + last.size;
-	scan_roots(&ws, p, lo, hi, root_found, &b);
+	scan_roots(&ws, p, h, lo, hi, root_found, &b);
 	err = ws.err ? ws.err : b.err;
 	/* Memory: 4 bytes a chunk for parent (written up front), 8 more
 	 * for each chunk reached (offset, queue); the index bounds both. */
@@ -552,5 +583,5 @@ struct mv_error *mv_graph_path_to(struct mv_program *p, struct mv_heap *h,
 				  void *poll_arg)
 {
 	return mv_graph_path_to_max(p, h, target, 0, ret, nret, NULL, NULL,
-				    poll, poll_arg);
+				    NULL, poll, poll_arg);
 }

@@ -120,6 +120,20 @@ struct mv_error *mv_heap_add_segment(struct mv_heap *h,
 	return NULL;
 }
 
+struct mv_error *mv_heap_add_metadata(struct mv_heap *h, uint64_t start,
+				      uint64_t end)
+{
+	if (end <= start)
+		return NULL;
+	struct mv_heap_range *n =
+		realloc(h->metadata, (h->nmetadata + 1) * sizeof(*n));
+	if (!n)
+		return mv_enomem;
+	h->metadata = n;
+	n[h->nmetadata++] = (struct mv_heap_range){start, end};
+	return NULL;
+}
+
 struct mv_error *mv_heap_note(struct mv_heap *h, const char *fmt, ...)
 {
 	/* Bounded: a heap full of garbage must not produce a million
@@ -276,6 +290,7 @@ static void heap_free(struct mv_heap *h)
 	mv_big_free(h->chunks);
 	free(h->arenas);
 	free(h->segments);
+	free(h->metadata);
 	mv_notes_deinit(&h->notes);
 	free(h);
 }

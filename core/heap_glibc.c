@@ -56,6 +56,7 @@ struct layout {
 	uint64_t ms_sizeof, nfastbins, nbin_words;
 	/* struct malloc_par */
 	uint64_t mp_n_mmaps, mp_mmapped_mem, mp_sbrk_base, mp_hp_pagesize;
+	uint64_t mp_sizeof;
 	/* heap_info */
 	uint64_t hi_ar_ptr, hi_prev, hi_size, hi_sizeof;
 	/* tcache_perthread_struct */
@@ -68,7 +69,7 @@ static const struct layout layout_236 = {
 	.ms_system_mem = 2184, .ms_sizeof = 2200, .nfastbins = 10,
 	.nbin_words = 254,
 	.mp_n_mmaps = 60, .mp_mmapped_mem = 80, .mp_sbrk_base = 96,
-	.mp_hp_pagesize = 48,
+	.mp_hp_pagesize = 48, .mp_sizeof = 136,
 	.hi_ar_ptr = 0, .hi_prev = 8, .hi_size = 16, .hi_sizeof = 48,
 	.tc_counts = 0, .tc_entries = 128, .tc_bins = 64,
 };
@@ -234,6 +235,8 @@ static void layout_from_dwarf(struct glibc *g, struct mv_type *ms,
 		found += member(mp, "sbrk_base", &L.mp_sbrk_base, NULL);
 		if (!member(mp, "hp_pagesize", &L.mp_hp_pagesize, NULL))
 			L.mp_hp_pagesize = UINT64_MAX; /* older glibc: none */
+		if (mp->size && mp->size < 4096)
+			L.mp_sizeof = mp->size;
 	}
 	struct mv_type *hi = find_struct(g, "_heap_info");
 	hi = hi ? mv_type_strip(hi) : NULL;
@@ -352,7 +355,9 @@ static uint64_t walk_plain_run(struct glibc *g, const struct segment_job *j,
 			__builtin_prefetch(r->data + (a - r->base) + HEADER_AHEAD);
 		memcpy(&field, r->data + (a - r->base) + 8, 8);
 		uint64_t size = field & ~(uint64_t)SIZE_BITS;
-		if (!plausible_size(field, a, end) || end - a - size < CHUNK_HDR)
+		/* A chunk whose next header is the heap's last may be a
+		 * fencepost: walk_segment decides. */
+		if (!plausible_size(field, a, end) || end - a - size <= CHUNK_HDR)
 			break;
 		uint64_t next = a + size;
 		if (next - r->base >= r->len ||
@@ -459,6 +464,18 @@ static struct mv_error *walk_segment(struct glibc *g,
 			continue;
 		}
 		uint64_t next = a + size;
+		/* The other fencepost: when a thread arena moves to a new
+		 * heap and its old top is too small to free, sysmalloc
+		 * marks the old top in use and closes the heap with a
+		 * zero size right after it.  Not a block of the program. */
+		if (end - next == CHUNK_HDR) {
+			uint64_t np, nf;
+			if (header(g, next, end, &np, &nf) &&
+			    (nf & ~(uint64_t)SIZE_BITS) == 0)
+				return mv_heap_add_chunk(h, a, end - a,
+							 MV_CHUNK_METADATA,
+							 MV_LIST_NONE, j->arena);
+		}
 		uint32_t flags = MV_CHUNK_IN_USE;
 		enum mv_heap_list list = MV_LIST_NONE;
 		if (next == end) {
@@ -1054,6 +1071,23 @@ static uint64_t find_main_arena_by_top(struct glibc *g, uint64_t top,
 	return 0;
 }
 
+/* The arenas' malloc_states (main_arena lives in libc's data, thread
+ * arenas in their first heap) and mp_: pointers there are the
+ * allocator's bookkeeping (the top chunk, bin heads pointing at free
+ * chunks' headers, mp_.sbrk_base), never what keeps a block alive. */
+static struct mv_error *arena_metadata(struct glibc *g)
+{
+	struct mv_heap *h = g->h;
+	struct mv_error *err;
+	for (size_t i = 0; i < h->narenas; i++) {
+		uint64_t a = h->arenas[i].address;
+		if (a && (err = mv_heap_add_metadata(h, a, a + g->L.ms_sizeof)))
+			return err;
+	}
+	return g->mp ? mv_heap_add_metadata(h, g->mp, g->mp + g->L.mp_sizeof)
+		     : NULL;
+}
+
 static int job_cmp(const void *x, const void *y)
 {
 	const struct segment_job *a = x, *b = y;
@@ -1096,17 +1130,19 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 
 	struct mv_type *ms_type = NULL, *mp_type = NULL;
 	bool symbols = false;
-	uint64_t ms_size = 0;
+	uint64_t ms_size = 0, mp_size = 0;
 	if (!(o->flags & MV_HEAP_IGNORE_SYMBOLS) && !o->range_end &&
 	    mv_program_find_symbol(h->program, "main_arena", &g.main_arena,
 				   &ms_size) &&
 	    ms_size == layout_236.ms_sizeof &&
-	    mv_program_find_symbol(h->program, "mp_", &g.mp, NULL)) {
+	    mv_program_find_symbol(h->program, "mp_", &g.mp, &mp_size)) {
 		/* glibc's debug file names main_arena and mp_ in its symbol
 		 * table, and a malloc_state of 2.36's size is 2.36's layout:
 		 * then DWARF, whose index of all of glibc costs more than
 		 * walking a million chunks, is not needed. */
 		symbols = true;
+		if (mp_size && mp_size < 4096)
+			g.L.mp_sizeof = mp_size;
 	} else if (!(o->flags & MV_HEAP_IGNORE_SYMBOLS) && !o->range_end) {
 		g.main_arena = g.mp = 0;
 		err = mv_program_find_variable(h->program, "main_arena", 0,
@@ -1186,6 +1222,8 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 				goto out;
 	}
 	if (!o->range_end && (err = mmapped_chunks(&g)))
+		goto out;
+	if ((err = arena_metadata(&g)))
 		goto out;
 	if ((err = mv_heap_sort(h)))
 		goto out;

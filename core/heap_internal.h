@@ -63,6 +63,11 @@ struct mv_heap_segment {
 	uint32_t arena;
 };
 
+/* A range of the allocator's own state that lies outside its heaps. */
+struct mv_heap_range {
+	uint64_t start, end;
+};
+
 /* Knobs for tests and for front ends that want a specific mode. */
 enum {
 	/* Do not use debug symbols even if present (the mappings mode). */
@@ -113,6 +118,10 @@ struct mv_heap {
 	size_t narenas;
 	struct mv_heap_segment *segments;
 	size_t nsegments;
+	/* The allocator's own state outside its segments (glibc:
+	 * main_arena, mp_): never a root of a collection. */
+	struct mv_heap_range *metadata;
+	size_t nmetadata;
 	struct mv_notes notes; /* bounded by MV_HEAP_MAX_NOTES */
 	bool with_symbols;
 	/* The index bound; stopped once a chunk was refused for it: the
@@ -177,6 +186,9 @@ struct mv_error *mv_heap_add_arena(struct mv_heap *h,
 				   uint32_t *ret);
 struct mv_error *mv_heap_add_segment(struct mv_heap *h,
 				     const struct mv_heap_segment *s);
+/* Records [start, end) as the allocator's own state (see metadata). */
+struct mv_error *mv_heap_add_metadata(struct mv_heap *h, uint64_t start,
+				      uint64_t end);
 /* Room for n entries in the index up front (a model that can estimate
  * its chunk count saves the doubling copies). */
 struct mv_error *mv_heap_reserve(struct mv_heap *h, size_t n);

@@ -305,6 +305,7 @@ enum mv_ref_kind {
 	MV_REF_GLOBAL,   /* writable data of an objfile */
 	MV_REF_STACK,    /* a thread's stack, from its stack pointer up */
 	MV_REF_REGISTER, /* a thread's register */
+	MV_REF_MAPPING,  /* another writable mapping (TLS, arenas, ...) */
 };
 
 struct mv_ref {
@@ -318,15 +319,17 @@ struct mv_ref {
 };
 
 /* Calls fn for every aligned word in readable memory (in-use heap
- * chunks, objfiles' writable data, thread stacks above their stack
- * pointers, registers) whose value is in [lo, hi).  fn returns false to
- * stop.  heap may be NULL (then no chunks are scanned).  Polls. */
+ * chunks, then the roots of roots.h: writable mappings, thread stacks
+ * above their stack pointers, registers) whose value is in [lo, hi).
+ * fn returns false to stop.  heap may be NULL (then no chunks are
+ * scanned).  Roots that could not be scanned are noted in skipped (may
+ * be NULL).  Polls. */
 struct mv_error *mv_graph_referrers(struct mv_program *p, struct mv_heap *h,
 				    uint64_t lo, uint64_t hi,
 				    bool (*fn)(void *arg,
 					       const struct mv_ref *ref),
-				    void *arg, mv_walk_poll_fn poll,
-				    void *poll_arg);
+				    void *arg, struct mv_notes *skipped,
+				    mv_walk_poll_fn poll, void *poll_arg);
 
 /* One hop of a path from a root: holder is the word that points to the
  * next object (chunk index next_chunk, at next_mem). */
@@ -345,11 +348,13 @@ struct mv_error *mv_graph_path_to(struct mv_program *p, struct mv_heap *h,
 				  void *poll_arg);
 /* The same bounded to max_objects chunks scanned (0: no bound);
  * *visited says how many were, *hit_max whether it stopped there
- * without an answer (either may be NULL). */
+ * without an answer (either may be NULL); roots that could not be
+ * scanned are noted in skipped (may be NULL). */
 struct mv_error *mv_graph_path_to_max(struct mv_program *p, struct mv_heap *h,
 				      uint64_t target, uint64_t max_objects,
 				      struct mv_path_hop **ret, size_t *nret,
 				      uint64_t *visited, bool *hit_max,
+				      struct mv_notes *skipped,
 				      mv_walk_poll_fn poll, void *poll_arg);
 const char *mv_reg_name(int reg);
 
