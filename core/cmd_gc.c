@@ -458,6 +458,10 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	const char *dot = mv_opt_str(ctx, "dot");
 	const char *svg = mv_opt_str(ctx, "svg");
 	const char *refcount = mv_opt_str(ctx, "refcount");
+	uint32_t heuristics;
+	if ((err = mv_gc_parse_heuristics(mv_opt_str(ctx, "heuristics"),
+					  &heuristics)))
+		return err;
 	/* --svg without --dot draws through a temporary DOT file, made
 	 * just before it is written. */
 	char tmpdot[] = "/tmp/memview-gc-XXXXXX";
@@ -469,7 +473,8 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	if ((err = mv_session_open_heap(ctx, &ho, &h)))
 		return err;
 	struct mv_gc gc;
-	struct mv_gc_options go = {.poll = poll_ctx, .poll_arg = ctx};
+	struct mv_gc_options go = {.poll = poll_ctx, .poll_arg = ctx,
+				   .heuristics = heuristics};
 	struct known known = {0};
 	struct group *groups = NULL;
 	size_t ngroups = 0;
@@ -589,6 +594,8 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 		mv_json_uint(&j, gc.root_pointers);
 		mv_json_key(&j, "heap_pointers");
 		mv_json_uint(&j, gc.heap_pointers);
+		mv_json_key(&j, "reachable_by_heuristic");
+		mv_json_uint(&j, gc.by_heuristic);
 		mv_json_key(&j, "threads_without_registers");
 		mv_json_uint(&j, gc.rs.threads_without_registers);
 		mv_json_key(&j, "allocator_bytes_left_out");
@@ -805,6 +812,10 @@ static const struct mv_option gc_options[] = {
 	{"max-blocks", 0, MV_OPT_INT, "N", "at most N blocks with --blocks "
 	 "(0: all)", "1000", NULL},
 	MV_OPTION_MAX_HEAP_CHUNKS,
+	{"heuristics", 0, MV_OPT_STRING, "SET",
+	 "valgrind's --leak-check-heuristics: interior pointers of these "
+	 "shapes count as start pointers: all, none, or a comma list of "
+	 "stdstring, length64, newarray, multipleinheritance", "all", NULL},
 	{"show-reachable", 0, MV_OPT_FLAG, NULL,
 	 "also group and list the still reachable blocks", NULL, NULL},
 	{"dot", 0, MV_OPT_STRING, "FILE",

@@ -37,6 +37,43 @@ struct mv_gc_seg {
 	size_t npages;
 };
 
+struct mv_error *mv_gc_parse_heuristics(const char *spec, uint32_t *ret)
+{
+	static const struct {
+		const char *name;
+		uint32_t bit;
+	} names[] = {
+		{"stdstring", MV_HEUR_STDSTRING},
+		{"length64", MV_HEUR_LENGTH64},
+		{"newarray", MV_HEUR_NEWARRAY},
+		{"multipleinheritance", MV_HEUR_MULTIPLE_INHERITANCE},
+	};
+	*ret = 0;
+	if (!strcmp(spec, "all")) {
+		*ret = MV_HEUR_ALL;
+		return NULL;
+	}
+	if (!strcmp(spec, "none"))
+		return NULL;
+	for (const char *p = spec; *p;) {
+		size_t len = strcspn(p, ",");
+		size_t k = 0;
+		while (k < 4 && (strlen(names[k].name) != len ||
+				 strncmp(p, names[k].name, len)))
+			k++;
+		if (k == 4)
+			return mv_error_create(MV_ERR_USAGE,
+					       "--heuristics: unknown '%.*s' "
+					       "(all, none, or a comma list of "
+					       "stdstring, length64, newarray, "
+					       "multipleinheritance)",
+					       (int)len, p);
+		*ret |= names[k].bit;
+		p += len + (p[len] == ',');
+	}
+	return NULL;
+}
+
 const char *mv_gc_kind_name(enum mv_gc_kind k)
 {
 	static const char *const names[MV_GC_KIND_COUNT_] = {
@@ -239,13 +276,106 @@ static bool push(struct mv_gc *gc, size_t i)
 	return true;
 }
 
+static bool word_at(struct mv_gc *gc, uint64_t address, uint64_t *ret)
+{
+	return mv_target_read_partial(gc->target, address, ret, 8) == 8;
+}
+
+/* Whether a request of req bytes could have made block i (valgrind
+ * knows the size asked for; the heap knows what the chunk holds: a
+ * chunk holds any request that rounds up to it). */
+static void request_range(struct mv_gc *gc, size_t i, uint64_t *lo,
+			  uint64_t *hi)
+{
+	uint64_t u = mv_gc_usable(gc, i);
+	uint64_t slack = gc->e[i].flags & MV_CHUNK_MMAPPED ? 4095 : 15;
+	if (u <= 24 && !(gc->e[i].flags & MV_CHUNK_MMAPPED))
+		slack = 24; /* the smallest chunk holds requests of 0..24 */
+	*lo = u > slack ? u - slack : 0;
+	*hi = u;
+}
+
+static bool request_fits(struct mv_gc *gc, size_t i, uint64_t req)
+{
+	uint64_t lo, hi;
+	request_range(gc, i, &lo, &hi);
+	return req >= lo && req <= hi;
+}
+
+/* valgrind's test for a vtable: a readable word in a file mapping,
+ * and among the 20 words there at least two pointers into executable
+ * file mappings before anything that is neither that nor NULL. */
+static bool is_vtable(struct mv_gc *gc, uint64_t a)
+{
+	const struct mv_region *r = mv_target_find_region(gc->target, a);
+	if (!r || !r->path || !(r->perms & MV_PERM_R) || r->path[0] == '[')
+		return false;
+	uint64_t last = r->end - 8, fns = 0;
+	if (a + 20 * 8 < last)
+		last = a + 20 * 8;
+	for (uint64_t s = a; s <= last; s += 8) {
+		uint64_t fn;
+		if (!word_at(gc, s, &fn))
+			return false;
+		if (!fn)
+			continue;
+		const struct mv_region *x = mv_target_find_region(gc->target,
+								  fn);
+		if (!x || !x->path || x->path[0] == '[' ||
+		    !(x->perms & MV_PERM_X))
+			return false;
+		if (++fns == 2)
+			return true;
+	}
+	return false;
+}
+
+/* Whether interior pointer v to block i counts as a start pointer under
+ * the heuristics in effect (valgrind's heuristic_reachedness). */
+static bool by_heuristic(struct mv_gc *gc, size_t i, uint64_t v)
+{
+	uint32_t hs = gc->opt.heuristics;
+	uint64_t mem = mv_gc_mem(gc, i), w0, w1;
+	if ((hs & MV_HEUR_STDSTRING) && v == mem + 24 &&
+	    word_at(gc, mem + 8, &w1) && w1 < (1ull << 48) &&
+	    request_fits(gc, i, 25 + w1) && word_at(gc, mem, &w0) && w0 <= w1)
+		return true;
+	if ((hs & MV_HEUR_LENGTH64) && v == mem + 8 && word_at(gc, mem, &w0) &&
+	    w0 && w0 < (1ull << 48) && request_fits(gc, i, w0 + 8))
+		return true;
+	if ((hs & MV_HEUR_NEWARRAY) && v == mem + 8 && word_at(gc, mem, &w0) &&
+	    w0) {
+		/* Some request that fits has (request - 8) % count == 0:
+		 * the least one from the range's start. */
+		uint64_t lo, hi;
+		request_range(gc, i, &lo, &hi);
+		if (lo < 8)
+			lo = 8;
+		uint64_t k = (lo - 8) / w0 + ((lo - 8) % w0 != 0);
+		if (hi >= 8 && k <= (hi - 8) / w0)
+			return true;
+	}
+	if ((hs & MV_HEUR_MULTIPLE_INHERITANCE) && !(v & 7) &&
+	    word_at(gc, v, &w1) && !(w1 & 7) && w1 >= 4096 &&
+	    word_at(gc, mem, &w0) && !(w0 & 7) && w0 >= 4096 &&
+	    is_vtable(gc, w1) && is_vtable(gc, w0))
+		return true;
+	return false;
+}
+
 /* A pointer to block i was found in something that is reachable
  * (definite) or only possibly so. */
-static bool hit(struct mv_gc *gc, size_t i, bool interior, bool definite)
+static bool hit(struct mv_gc *gc, size_t i, uint64_t v, bool interior,
+		bool definite)
 {
 	uint8_t k = gc->kind[i];
 	if (k == MV_GC_REACHABLE)
 		return true;
+	if (interior && definite && gc->opt.heuristics &&
+	    by_heuristic(gc, i, v)) {
+		gc->by_heuristic++;
+		interior = false;
+	}
 	if (!interior && definite) {
 		gc->kind[i] = MV_GC_REACHABLE;
 		return push(gc, i);
@@ -293,7 +423,7 @@ static struct mv_error *scan_words(struct mv_gc *gc, const uint64_t *w,
 		if (i == SIZE_MAX)
 			continue;
 		(*found)++;
-		if (!hit(gc, i, interior, definite))
+		if (!hit(gc, i, v, interior, definite))
 			return mv_enomem;
 	}
 	return gc_poll(gc, nwords);
@@ -407,7 +537,7 @@ static struct mv_error *scan_registers(struct mv_gc *gc)
 			if (b == SIZE_MAX)
 				continue;
 			gc->root_pointers++;
-			if (!hit(gc, b, interior, true))
+			if (!hit(gc, b, th[i].regs[k], interior, true))
 				return mv_enomem;
 		}
 	}

@@ -40,11 +40,26 @@ struct mv_gc_range {
 	uint64_t start, end;
 };
 
+/* valgrind's leak heuristics (--leak-check-heuristics): an interior
+ * pointer of one of these shapes counts as a start pointer. */
+enum {
+	MV_HEUR_STDSTRING = 1,   /* past a {length, capacity, refcount} */
+	MV_HEUR_LENGTH64 = 2,    /* past a 64-bit length of the rest */
+	MV_HEUR_NEWARRAY = 4,    /* past new[]'s element count */
+	MV_HEUR_MULTIPLE_INHERITANCE = 8, /* at a second base's vptr */
+	MV_HEUR_ALL = 15,        /* valgrind's default */
+};
+
+/* Parses valgrind's spelling: "all", "none" or a comma list of
+ * stdstring, length64, newarray, multipleinheritance. */
+struct mv_error *mv_gc_parse_heuristics(const char *spec, uint32_t *ret);
+
 struct mv_gc_options {
 	/* If set, only these ranges are roots (hand-made heaps in tests). */
 	const struct mv_gc_range *roots;
 	size_t nroots;
 	bool only_given_roots;
+	uint32_t heuristics;  /* MV_HEUR_* */
 	mv_gc_poll_fn poll;   /* called about every 64k words scanned */
 	void *poll_arg;
 };
@@ -85,6 +100,7 @@ struct mv_gc {
 	uint64_t heap_bytes;      /* bytes of chunks scanned (all passes) */
 	uint64_t heap_pointers;   /* heap words pointing into blocks */
 	uint64_t threads, stacks_scanned;
+	uint64_t by_heuristic;    /* blocks reachable only by a heuristic */
 	uint64_t words_since_poll;
 	struct mv_notes notes;
 
