@@ -898,65 +898,125 @@ static bool overlaps_job(struct glibc *g, uint64_t start, uint64_t end)
 	return false;
 }
 
+/* An mmapped chunk at a: prev_size 0 and a page-multiple size whose
+ * flag bits are exactly IS_MMAPPED, inside [a, end).  Its size, or 0. */
+static uint64_t mmapped_at(struct glibc *g, uint64_t a, uint64_t end)
+{
+	uint64_t prev_size, field;
+	/* One header per mapped chunk: a window here would copy a live
+	 * process's whole anonymous memory. */
+	if (!header_alone(g, a, &prev_size, &field))
+		return 0;
+	uint64_t size = field & ~(uint64_t)SIZE_BITS;
+	if (prev_size || (field & SIZE_BITS) != IS_MMAPPED || !size ||
+	    size % PAGE || size > end - a)
+		return 0;
+	return size;
+}
+
+struct mmapped_count {
+	uint32_t arena;
+	size_t found;
+	uint64_t bytes;
+};
+
+static struct mv_error *add_mmapped(struct glibc *g, uint64_t a,
+				    uint64_t size, struct mmapped_count *c)
+{
+	struct mv_heap *h = g->h;
+	struct mv_error *err;
+	if (c->arena == UINT32_MAX &&
+	    (err = add_arena(g, MV_ARENA_MMAPPED, 0, &c->arena)))
+		return err;
+	if ((err = mv_heap_add_chunk(h, a, size,
+				     MV_CHUNK_IN_USE | MV_CHUNK_MMAPPED,
+				     MV_LIST_NONE, c->arena)))
+		return err;
+	if (h->stopped)
+		return NULL;
+	struct mv_heap_segment s = {a, a + size, a, c->arena};
+	c->found++;
+	c->bytes += size;
+	return mv_heap_add_segment(h, &s);
+}
+
+static bool anonymous_rw(const struct mv_region *r)
+{
+	return !r->path && (r->perms & (MV_PERM_R | MV_PERM_W)) ==
+				   (MV_PERM_R | MV_PERM_W);
+}
+
+/* The rest of the mmapped chunks, when mp_ counts more than the
+ * mappings' starts showed: the kernel merges an mmapped chunk's
+ * mapping with an anonymous neighbour below it (a thread's TLS, another
+ * allocator's arena), so look at every page boundary of the anonymous
+ * mappings, until the count is reached. */
+static struct mv_error *mmapped_inside(struct glibc *g, int32_t n_mmaps,
+				       struct mmapped_count *c)
+{
+	struct mv_heap *h = g->h;
+	const struct mv_region *r;
+	size_t n = mv_target_regions(g->t, &r);
+	struct mv_error *err;
+	for (size_t i = 0; i < n && c->found < (size_t)n_mmaps; i++) {
+		if (!anonymous_rw(&r[i]) || overlaps_job(g, r[i].start, r[i].end))
+			continue;
+		uint64_t a = r[i].start, size;
+		/* Past the run the first pass took. */
+		while (r[i].end - a >= PAGE && (size = mmapped_at(g, a, r[i].end)))
+			a += size;
+		while (r[i].end - a >= PAGE && c->found < (size_t)n_mmaps &&
+		       !h->stopped) {
+			if (++g->walked % POLL_EVERY == 0 &&
+			    (err = mv_heap_poll(h)))
+				return err;
+			size = mmapped_at(g, a, r[i].end);
+			if (size && (err = add_mmapped(g, a, size, c)))
+				return err;
+			a += size ? size : PAGE;
+		}
+	}
+	return NULL;
+}
+
 /* mmapped chunks: each is its own anonymous mapping (neighbours may be
- * merged into one), starting with prev_size 0 and a page-multiple size
- * whose flag bits are exactly IS_MMAPPED. */
+ * merged into one), mostly found at the start of one. */
 static struct mv_error *mmapped_chunks(struct glibc *g)
 {
 	struct mv_heap *h = g->h;
 	const struct mv_region *r;
 	size_t n = mv_target_regions(g->t, &r);
-	uint32_t ai = UINT32_MAX;
+	struct mmapped_count c = {.arena = UINT32_MAX};
 	struct mv_error *err;
-	size_t found = 0;
-	uint64_t bytes = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (r[i].path || (r[i].perms & (MV_PERM_R | MV_PERM_W)) !=
-					 (MV_PERM_R | MV_PERM_W))
+		if (!anonymous_rw(&r[i]) || overlaps_job(g, r[i].start, r[i].end))
 			continue;
-		if (overlaps_job(g, r[i].start, r[i].end))
-			continue;
-		uint64_t a = r[i].start, end = r[i].end;
+		uint64_t a = r[i].start, end = r[i].end, size;
 		g->r.len = 0;
-		while (end - a >= PAGE && !h->stopped) {
-			uint64_t prev_size, field;
-			/* One header per mapped chunk: a window here would
-			 * copy a live process's whole anonymous memory. */
-			if (!header_alone(g, a, &prev_size, &field))
-				break;
-			uint64_t size = field & ~(uint64_t)SIZE_BITS;
-			if (prev_size || (field & SIZE_BITS) != IS_MMAPPED ||
-			    !size || size % PAGE || size > end - a)
-				break;
-			if (ai == UINT32_MAX &&
-			    (err = add_arena(g, MV_ARENA_MMAPPED, 0, &ai)))
+		while (end - a >= PAGE && !h->stopped &&
+		       (size = mmapped_at(g, a, end))) {
+			if ((err = add_mmapped(g, a, size, &c)))
 				return err;
-			if ((err = mv_heap_add_chunk(h, a, size,
-						     MV_CHUNK_IN_USE | MV_CHUNK_MMAPPED,
-						     MV_LIST_NONE, ai)))
-				return err;
-			if (h->stopped)
-				break;
-			struct mv_heap_segment s = {a, a + size, a, ai};
-			if ((err = mv_heap_add_segment(h, &s)))
-				return err;
-			found++;
-			bytes += size;
 			a += size;
 		}
 	}
 	int32_t n_mmaps;
 	uint64_t mmapped_mem;
-	if (g->mp && !h->stopped &&
-	    mv_target_read_partial(g->t, g->mp + g->L.mp_n_mmaps, &n_mmaps, 4) == 4 &&
-	    rd64(g, g->mp + g->L.mp_mmapped_mem, &mmapped_mem) &&
-	    (n_mmaps < 0 || (size_t)n_mmaps != found || mmapped_mem != bytes))
+	if (!g->mp || h->stopped ||
+	    mv_target_read_partial(g->t, g->mp + g->L.mp_n_mmaps, &n_mmaps,
+				   4) != 4 ||
+	    !rd64(g, g->mp + g->L.mp_mmapped_mem, &mmapped_mem))
+		return NULL;
+	if (n_mmaps > 0 && (size_t)n_mmaps > c.found &&
+	    (err = mmapped_inside(g, n_mmaps, &c)))
+		return err;
+	if (n_mmaps < 0 || (size_t)n_mmaps != c.found || mmapped_mem != c.bytes)
 		return mv_heap_note(h, "mp_ counts %d mmapped chunks of %llu "
 				       "bytes, the mappings show %zu of %llu "
 				       "(chunks with an alignment offset are "
 				       "not found)",
 				    n_mmaps, (unsigned long long)mmapped_mem,
-				    found, (unsigned long long)bytes);
+				    c.found, (unsigned long long)c.bytes);
 	return NULL;
 }
 

@@ -322,10 +322,42 @@ def test_refcount():
           json.dumps(d)[:300])
 
 
+def test_mmapmerge():
+    """An mmapped chunk inside a mapping that starts with the program's
+    own memory (the kernel merged them), and a block that memory alone
+    holds: the fixture's key, and valgrind per allocation size."""
+    blocks, other = facts("mmapmerge")
+    check(other.get("merged") == ["1"],
+          "mmapmerge: the chunk and the mapping below it are one mapping",
+          str(other.get("merged")))
+    d = mv_json("mmapmerge", "gc", "--blocks", "--show-reachable",
+                "--max-blocks", "0")
+    got = {int(b["address"], 16): b["kind"] for b in d["blocks"]}
+    for b in blocks:
+        check(got.get(b["addr"]) == b["expect"],
+              "mmapmerge: %s is %s" % (b["tag"], b["expect"]),
+              str(got.get(b["addr"])))
+    h = mv_json("mmapmerge", "heap")
+    check(not any("mmapped chunks" in n for n in h.get("notes", [])),
+          "mmapmerge: heap finds every chunk mp_ counts", str(h.get("notes")))
+    if not shutil.which("valgrind"):
+        check(False, "valgrind is not installed")
+        return
+    vg = {}
+    for kind, nbytes, nblocks in valgrind_records(
+            os.path.join(BUILD, "fixtures", "mmapmerge")):
+        if nblocks == 1:
+            vg[nbytes] = VG_KIND[kind]
+    for b in blocks:
+        check(vg.get(b["size"]) == b["expect"],
+              "mmapmerge: valgrind agrees on %s" % b["tag"],
+              str(vg.get(b["size"])))
+
+
 def main():
     if not os.path.exists(MEMVIEW):
         raise SystemExit("gc: %s is missing (make all)" % MEMVIEW)
-    for t in (test_leaks, test_heapfix):
+    for t in (test_leaks, test_heapfix, test_mmapmerge):
         t()
     extra = globals().get("test_refcount")
     if extra:
