@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "heap.h"
+#include "roots.h"
 #include "session.h"
 
 /* A program on PATH (for Graphviz's dot). */
@@ -113,6 +114,41 @@ static void check_objfiles(struct doctor *d, struct mv_session *s)
 	mv_buf_deinit(&b);
 }
 
+/* What gc, referrers and path-to could not scan: each makes their
+ * answers partial, so each is a problem here. */
+static void check_roots(struct doctor *d, struct mv_session *s,
+			struct mv_heap *h)
+{
+	struct mv_roots rs;
+	struct mv_error *err = mv_roots_find(s->program, h, &rs);
+	if (err) {
+		finding(d, "roots", false, mv_error_message(err), NULL);
+		mv_error_destroy(err);
+		mv_roots_deinit(&rs);
+		return;
+	}
+	const char *const *notes;
+	size_t n = mv_notes_get(&rs.skipped, &notes);
+	for (size_t i = 0; i < n; i++)
+		finding(d, "roots", false, notes[i],
+			rs.threads_without_registers
+				? "registers come from a debugger (gdb -p, "
+				  "lldb -p) or, for --pid, from a brief "
+				  "ptrace attach: run as the process's user "
+				  "or root, with no other tracer"
+				: NULL);
+	if (!n) {
+		struct mv_buf b;
+		mv_buf_init(&b);
+		mv_buf_printf(&b, "%zu root ranges, %zu thread%s with "
+				  "registers", rs.n, rs.threads,
+			      rs.threads == 1 ? "" : "s");
+		finding(d, "roots", true, b.data ? b.data : "", NULL);
+		mv_buf_deinit(&b);
+	}
+	mv_roots_deinit(&rs);
+}
+
 static void check_heap(struct doctor *d, struct mv_session *s)
 {
 	if (!s->program || !s->target) {
@@ -137,6 +173,7 @@ static void check_heap(struct doctor *d, struct mv_session *s)
 	if (limit)
 		mv_buf_printf(&b, " (%s)", limit);
 	finding(d, "heap", true, b.data ? b.data : "", NULL);
+	check_roots(d, s, h);
 	mv_buf_deinit(&b);
 	mv_heap_destroy(h);
 }
