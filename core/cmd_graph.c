@@ -479,12 +479,16 @@ const struct mv_command mv_command_referrers = {
 		"Like gc.get_referrers(). The object is the heap chunk "
 		"holding ADDR (a pointer expression means what it points "
 		"to), or the object EXPR names. Searched: the words of "
-		"every in-use heap chunk, the writable data of the "
-		"executable and libraries, each thread's stack from its "
+		"every in-use heap chunk, then gc's roots: the writable "
+		"data of the executable and libraries, every other "
+		"writable mapping that is not the allocator's (TLS blocks, "
+		"other allocators' arenas), each thread's stack from its "
 		"stack pointer up, and the threads' registers. Each "
 		"referrer is shown with what holds it: symbol and offset "
 		"for globals, chunk and offset for heap words, thread for "
-		"stacks and registers.\n\n"
+		"stacks and registers, the mapping's file for other "
+		"mappings. What could not be scanned comes first as "
+		"[PARTIAL] lines.\n\n"
 		"Memory stays bounded: target memory is read through one "
 		"256 KiB window, the heap index holds at most "
 		"--max-heap-chunks chunks (chunks past it are not searched, "
@@ -688,11 +692,12 @@ const struct mv_command mv_command_path_to = {
 	.debugger_name = "mv-path-to",
 	.synopsis = "ADDR|EXPR",
 	.summary = "The shortest chain of pointers from a root (global, "
-		   "stack, register) to a heap object.",
+		   "stack, register, mapping) to a heap object.",
 	.description =
-		"Breadth-first from every root at once (the writable data "
-		"of the executable and libraries, the threads' stacks and "
-		"registers) through the words of in-use heap chunks, so "
+		"Breadth-first from every root of gc at once (the writable "
+		"data of the executable and libraries, other writable "
+		"mappings that are not the allocator's, the threads' stacks "
+		"and registers) through the words of in-use heap chunks, so "
 		"the chain found is a shortest one. Edges are words that "
 		"hold chunk addresses, not typed fields. Why is this "
 		"object still alive? This answers it.\n\n"
