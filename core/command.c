@@ -149,6 +149,12 @@ static struct mv_error *set_value(struct mv_cmd_ctx *ctx, size_t i,
 				     &v->num);
 		if (err)
 			return err;
+		/* Every numeric option is a count or a size: a negative one
+		 * would silently read as a huge bound. */
+		if (v->num < 0)
+			return mv_error_create(MV_ERR_USAGE,
+					       "--%s takes a count >= 0, not "
+					       "'%s'", o->name, text);
 		break;
 	}
 	case MV_OPT_CHOICE: {

@@ -12,7 +12,7 @@ struct mv_program;
 
 enum mv_opt_type {
 	MV_OPT_FLAG,   /* --json */
-	MV_OPT_INT,    /* --count 3 (decimal or 0x hex, may be negative) */
+	MV_OPT_INT,    /* --count 3 (decimal or 0x hex, >= 0) */
 	MV_OPT_SIZE,   /* --max-bytes 64M (suffixes K, M, G) */
 	MV_OPT_STRING, /* --type 'struct node' */
 	MV_OPT_CHOICE, /* --unions none|first|all */

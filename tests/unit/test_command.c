@@ -135,6 +135,9 @@ static void test_parse_errors(void **state)
 		"layout --nosuch x",      "layout",
 		"layout --max-elements x", "layout --max-elements",
 		"regions extra",           "layout --json=1 x",
+		/* A negative count would read as a huge bound. */
+		"layout --max-elements -1 x", "sizeof-deep --max-objects=-5 x",
+		"gc --max-heap-chunks -1",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct mv_error *err = parse(bad[i], &ctx);
