@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "dwarf.h"
 #include "gc.h"
 #include "session.h"
@@ -363,11 +364,9 @@ static struct mv_error *write_dot(struct mv_gc *gc, const char *path,
 	mv_buf_puts(&out, "}\n");
 	struct mv_error *err = mv_buf_error(&out);
 	if (!err) {
-		FILE *f = fopen(path, "w");
-		if (!f)
-			err = mv_error_create(MV_ERR_IO, "%s: cannot create",
-					      path);
-		else {
+		FILE *f;
+		err = mv_file_create(path, "--dot", &f);
+		if (!err) {
 			size_t w = out.len ? fwrite(out.data, 1, out.len, f) : 0;
 			if ((fclose(f) | (w != out.len)))
 				err = mv_error_create(MV_ERR_IO,

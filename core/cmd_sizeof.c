@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
 #include "session.h"
 #include "svg_flame.h"
 #include "walk.h"
@@ -100,18 +101,25 @@ struct mv_error *mv_sizeof_own(struct mv_cmd_ctx *ctx, char *s)
 	return NULL;
 }
 
+/* A hint file is a few lines a person wrote: bounded, so that a wrong
+ * path (a core, /dev/zero) fails at once. */
+#define HINT_FILE_MAX (1u << 20)
+
 /* Reads --len FILE: one hint per line, '#' comments. */
 static struct mv_error *read_hint_file(struct mv_cmd_ctx *ctx,
 				       const char *path, struct mv_len_hint **h,
 				       size_t *n)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return mv_error_create(MV_ERR_IO, "--len-file %s: %s", path,
-				       strerror(errno));
-	char line[1024];
-	struct mv_error *err = NULL;
-	while (!err && fgets(line, sizeof(line), f)) {
+	char *text;
+	size_t len;
+	struct mv_error *err = mv_file_read_small(path, "--len-file",
+						  HINT_FILE_MAX, &text, &len);
+	if (err)
+		return err;
+	for (char *line = text, *eol; !err && *line; line = eol) {
+		eol = line + strcspn(line, "\n");
+		if (*eol)
+			*eol++ = '\0';
 		char *p = line;
 		while (*p == ' ' || *p == '\t')
 			p++;
@@ -127,7 +135,7 @@ static struct mv_error *read_hint_file(struct mv_cmd_ctx *ctx,
 		if (!(err = parse_hint(ctx, p, &nh[*n])))
 			(*n)++;
 	}
-	fclose(f);
+	free(text);
 	return err;
 }
 

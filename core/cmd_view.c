@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
 #include "session.h"
 #include "value.h"
 #include "view.h"
@@ -685,10 +686,10 @@ static struct mv_error *run_cast(struct view *v)
 static struct mv_error *run_binary(struct view *v)
 {
 	const char *path = mv_opt_str(v->ctx, "binary");
-	FILE *f = fopen(path, "wb");
-	if (!f)
-		return mv_error_create(MV_ERR_IO, "cannot create %s: %s", path,
-				       strerror(errno));
+	FILE *f;
+	struct mv_error *ferr = mv_file_create(path, "--binary", &f);
+	if (ferr)
+		return ferr;
 	static const uint8_t zeros[4096];
 	struct mv_view_reader r;
 	size_t chunk = 1u << 20;
@@ -840,12 +841,9 @@ struct mv_error *mv_cmd_view(struct mv_cmd_ctx *ctx)
 	v.len = total;
 
 	if (output && !binary) {
-		v.file = fopen(output, "w");
 		v.file_name = output;
-		if (!v.file)
-			return mv_error_create(MV_ERR_IO,
-					       "cannot create %s: %s", output,
-					       strerror(errno));
+		if ((err = mv_file_create(output, "--output", &v.file)))
+			return err;
 	}
 	/* Colour only on the session's say-so, never into a file. */
 	v.color = s->color && !v.file && !ctx->json;

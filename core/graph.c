@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "roots.h"
 #include "walk.h"
 
@@ -158,10 +159,10 @@ struct mv_error *mv_graph_write_file(const char *path,
 {
 	if (buf->oom)
 		return mv_enomem;
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return mv_error_create(MV_ERR_IO, "%s: %s", path,
-				       strerror(errno));
+	FILE *f;
+	struct mv_error *err = mv_file_create(path, "output", &f);
+	if (err)
+		return err;
 	size_t n = buf->len ? fwrite(buf->data, 1, buf->len, f) : 0;
 	int bad = n != buf->len || ferror(f);
 	if (fclose(f) || bad)
@@ -171,19 +172,28 @@ struct mv_error *mv_graph_write_file(const char *path,
 
 struct mv_error *mv_graph_run_dot(const char *dot_path, const char *svg_path)
 {
-	/* No shell: the paths are arguments, whatever they contain.  dot's
-	 * own output goes to /dev/null: the exit status says enough, and
-	 * a library must not write to the user's terminal. */
+	/* No shell: the path is an argument, whatever it holds.  The SVG
+	 * goes to dot's standard output, a file memview opened (so that a
+	 * FIFO without a reader or a planted link is refused before dot
+	 * runs); dot's messages go to /dev/null: the exit status says
+	 * enough, and a library must not write to the user's terminal. */
+	FILE *out;
+	struct mv_error *err = mv_file_create(svg_path, "--svg", &out);
+	if (err)
+		return err;
 	posix_spawn_file_actions_t fa;
-	if (posix_spawn_file_actions_init(&fa))
+	if (posix_spawn_file_actions_init(&fa)) {
+		fclose(out);
 		return mv_enomem;
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	}
+	posix_spawn_file_actions_adddup2(&fa, fileno(out), 1);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	char *argv[] = {(char *)"dot", (char *)"-Tsvg", (char *)"-o",
-			(char *)svg_path, (char *)dot_path, NULL};
+	char *argv[] = {(char *)"dot", (char *)"-Tsvg", (char *)dot_path,
+			NULL};
 	pid_t pid;
 	int rc = posix_spawnp(&pid, "dot", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	fclose(out);
 	if (rc)
 		return mv_error_create(MV_ERR_NOT_FOUND,
 				       "cannot run Graphviz 'dot' (%s): "

@@ -161,8 +161,29 @@ class Files:
     def get(self, name):
         if name in self.made:
             return self.made[name]
-        return self.path(name, getattr(self, "make_" + name.replace(
-            ".", "_").replace("-", "_"))())
+        made = getattr(self, "make_" + name.replace(".", "_").replace(
+            "-", "_"))()
+        if isinstance(made, str):  # the maker put it on disk: its path
+            self.made[name] = made
+            return made
+        return self.path(name, made)
+
+    # files that are not regular files
+    def make_fifo(self):
+        p = os.path.join(self.tmp, "fifo")
+        os.mkfifo(p)
+        return p
+
+    def make_planted_link(self):
+        """A link to a file of the user's, planted by someone else in a
+        world-writable sticky directory (as /tmp is)."""
+        d = os.path.join(self.tmp, "sticky")
+        os.mkdir(d)
+        os.chmod(d, 0o1777)
+        p = os.path.join(d, "out.txt")
+        os.symlink(os.path.join(self.tmp, "victim"), p)
+        os.lchown(p, 65534, 65534)  # nobody: not the user running memview
+        return p
 
     # cores
     def make_empty_core(self):
@@ -630,6 +651,26 @@ ROWS = [
     row("bad-format", "a struct-module format memoryview refuses",
         ["--core", "%core", "--exe", "%exe", "view", "--as", "Z",
          "int_array"], 2, "format"),
+    row("negative-count", "a negative count (it would read as a huge bound)",
+        ["--core", "%core", "--exe", "%exe", "sizeof-deep", "--max-objects",
+         "-1", "list_head"], 2, "count >= 0"),
+    # --- files given by the user: never block, never follow a trap ---
+    row("len-file-zero", "--len-file /dev/zero, which never ends",
+        ["--core", "%core", "--exe", "%exe", "sizeof-deep", "--len-file",
+         "/dev/zero", "list_head"], 1, "not a regular file"),
+    row("len-file-fifo", "--len-file a FIFO that no one writes",
+        ["--core", "%core", "--exe", "%exe", "sizeof-deep", "--len-file",
+         "@fifo", "list_head"], 1, "not a regular file"),
+    row("output-fifo", "view --output to a FIFO that no one reads",
+        ["--core", "%core", "--exe", "%exe", "view", "--output", "@fifo",
+         "int_array"], 1, "no reader"),
+    row("svg-fifo", "gc --svg to a FIFO that no one reads",
+        ["--core", "%core", "--exe", "%exe", "gc", "--svg", "@fifo"], 1,
+        "no reader"),
+    row("output-planted-link", "--output through a link someone planted "
+        "in a sticky world-writable directory",
+        ["--core", "%core", "--exe", "%exe", "view", "--output",
+         "@planted_link", "int_array"], 1, "not followed"),
     row("bad-shape", "a shape that does not match the length",
         ["--core", "%core", "--exe", "%exe", "view", "--as", "i",
          "--shape", "7x3", "int_array"], 2, "shape"),
@@ -804,7 +845,14 @@ def expectation(r, front):
 
 
 def debugger_case(files, r, front):
-    core, exe, command = debugger_command(r["args"])
+    # A made file in the command's own words ("--output @fifo") is its
+    # path there too; --core and --exe stay names, resolved below.
+    args = list(r["args"])
+    for k, a in enumerate(args):
+        if a.startswith("@") and not (k and args[k - 1] in ("--core",
+                                                             "--exe")):
+            args[k] = os.path.abspath(files.get(a[1:]))
+    core, exe, command = debugger_command(args)
     if expectation(r, front)["load"] == "exe-only":
         core = None
     core, exe = (os.path.abspath(p) if p else None
