@@ -410,6 +410,16 @@ static struct mv_error *from_globals(struct mv_rc *rc, mv_gc_poll_fn poll,
 	return c.err;
 }
 
+/* Ctrl-C: the loops over every chunk or object poll every 64k steps
+ * (a big heap has tens of millions). */
+static struct mv_error *rc_poll(struct mv_rc *rc, size_t i)
+{
+	const struct mv_gc *gc = rc->gc;
+	if ((i & 0xffff) != 0xffff || !gc->opt.poll)
+		return NULL;
+	return gc->opt.poll(gc->opt.poll_arg);
+}
+
 static bool fits(const struct mv_rc *rc, size_t i)
 {
 	return rc->gc->kind[i] != MV_GC_NOT_BLOCK &&
@@ -424,6 +434,8 @@ static struct mv_error *from_chunks(struct mv_rc *rc, bool by_size)
 	struct mv_gc *gc = rc->gc;
 	struct mv_error *err;
 	for (size_t i = 0; i < gc->n; i++) {
+		if ((err = rc_poll(rc, i)))
+			return err;
 		if (!fits(rc, i))
 			continue;
 		uint64_t mem = mv_gc_mem(gc, i);
@@ -451,6 +463,8 @@ static struct mv_error *closure(struct mv_rc *rc)
 {
 	struct mv_error *err;
 	for (size_t i = 0; i < rc->n; i++) {
+		if ((err = rc_poll(rc, i)))
+			return err;
 		const uint8_t *p = obj_bytes(rc, rc->objs[i].addr);
 		bool guess = rc->objs[i].guess;
 		for (size_t k = 0; k < rc->nptr; k++) {
@@ -494,7 +508,10 @@ static struct mv_error *internal_refs(struct mv_rc *rc)
 	rc->adj = malloc(cap * sizeof(*rc->adj));
 	if (!rc->adj)
 		return mv_enomem;
+	struct mv_error *err;
 	for (size_t i = 0; i < rc->n; i++) {
+		if ((err = rc_poll(rc, i)))
+			return err;
 		rc->off[i] = m;
 		const uint8_t *p = obj_bytes(rc, rc->objs[i].addr);
 		for (size_t k = 0; k < rc->nptr; k++) {
@@ -670,7 +687,8 @@ struct mv_error *mv_rc_run(struct mv_rc *rc, struct mv_gc *gc,
 	free(rc->set);
 	rc->set = NULL;
 	rc->set_cap = 0;
-	qsort(rc->objs, rc->n, sizeof(*rc->objs), obj_cmp);
+	if (rc->n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(rc->objs, rc->n, sizeof(*rc->objs), obj_cmp);
 	if ((err = internal_refs(rc)) || (err = survivors(rc)) ||
 	    (err = garbage_cycles(rc, gc->opt.poll, gc->opt.poll_arg)))
 		return err;

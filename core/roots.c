@@ -168,6 +168,7 @@ struct mv_error *mv_roots_find(struct mv_program *p, struct mv_heap *h,
 	struct mv_target *t = mv_program_target(p);
 	if (!t)
 		return NULL;
+	ret->core = !strcmp(mv_target_kind(t), "core");
 	struct mv_heap_range *x;
 	size_t nx, nsp, k = 0;
 	struct sp *sps = NULL;
@@ -223,16 +224,17 @@ struct mv_error *mv_roots_note_missing(struct mv_roots *rs,
 {
 	if (!missing)
 		return NULL;
+	const char *where = rs->core ? "in the core" : "readable";
 	if (r->kind == MV_ROOT_STACK)
 		return skipped(rs, "thread %d: %llu bytes of its stack are "
-				   "not readable (not in the core?)",
-			       (int)r->tid, (unsigned long long)missing);
-	return skipped(rs, "%s 0x%llx-0x%llx: %llu bytes are not readable "
-			   "(not in the core?)",
+				   "not %s: blocks only they hold show as lost",
+			       (int)r->tid, (unsigned long long)missing, where);
+	return skipped(rs, "%s 0x%llx-0x%llx: %llu bytes are not %s: blocks "
+			   "only they hold show as lost",
 		       r->path ? r->path : "mapping",
 		       (unsigned long long)r->start,
 		       (unsigned long long)r->end,
-		       (unsigned long long)missing);
+		       (unsigned long long)missing, where);
 }
 
 void mv_roots_deinit(struct mv_roots *r)

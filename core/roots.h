@@ -43,6 +43,7 @@ struct mv_roots {
 	struct mv_notes skipped;
 	/* Bytes left out as the allocator's own, for the report. */
 	uint64_t metadata_bytes;
+	bool core; /* the target is a core: what is missing is not in it */
 };
 
 /* Finds the root set of p's target around heap h (NULL: no heap, every

@@ -126,7 +126,7 @@ def main():
                 got["summary"] == want, "%s vs %s" % (got["summary"], want))
         T.check("gc is partial", got["partial"] is True)
         T.check("gc names the stack bytes it could not read",
-                any("of its stack are not readable" in n
+                any("of its stack are not in the core" in n
                     for n in got["scanned"]["not_scanned"]),
                 got["scanned"]["not_scanned"])
         p, secs = memview(bad, ["gc"])
