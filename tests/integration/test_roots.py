@@ -16,7 +16,8 @@ a leak check at its stop point, then lists each loss record's blocks
    (taken by gdb at the stop point) against the core's key, one check
    per case (tag); nothing outside the key definitely or indirectly
    lost; no heap note on these healthy heaps; the fencepost is no block.
-3. the same on the stopped live process (memview --pid).
+3. the same on the stopped live process (memview --pid); then both in
+   real gdb and lldb (mv-gc through tests/integration/*_driver.py).
 4. python3.11-dbg in a healthy state, blocked on its stdin: memcheck's
    leak check there (vgdb) against memview gc on its core (gdb's gcore
    at the same point), definitely and indirectly lost blocks, with
@@ -45,6 +46,7 @@ FIXTURES = ("roots_threads", "roots_heap", "roots_cxx")
 T = Tally("roots", verbose=True, detail_max=600)
 GC = ["gc", "--json", "--blocks", "--show-reachable", "--max-blocks", "0"]
 LOST = ("definitely_lost", "indirectly_lost")
+FRONTS = ("gdb", "lldb")  # besides the CLI
 
 
 def check(ok, what, detail=""):
@@ -116,17 +118,74 @@ def by_tag(blocks, got, field, who):
                                     if len(wrong) > 4 else ""))
 
 
-def memview_gc(target):
-    r = subprocess.run([MEMVIEW] + target + GC, capture_output=True,
-                       text=True, timeout=600)
-    if r.returncode:
-        return None, r.stderr.strip()
-    d = json.loads(r.stdout)
+ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ABS_BUILD = os.path.join(ROOT, BUILD)
+DEBUGGER_ENV = dict(os.environ, MEMVIEW_LIBRARY=os.path.join(
+    ABS_BUILD, "libmemview.so"))
+DEBUGGER_ENV.pop("PYTHONPATH", None)
+DEBUGGER_ENV.pop("PYTHONHOME", None)
+DEBUGGER_ENV["PATH"] = "/usr/bin:/bin:" + os.environ.get("PATH", "")
+
+
+def debugger_gc(front, target):
+    """mv-gc in real gdb or lldb (tests/integration/*_driver.py): its
+    output, or (None, error).  target: ("core", exe, core) or ("pid",
+    exe, pid)."""
+    kind, exe, what = target
+    command = "mv-gc " + " ".join(GC[1:])
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out.json")
+        env = dict(DEBUGGER_ENV, MV_CASES=json.dumps([command]), MV_OUT=out)
+        if front == "gdb":
+            setup = ["file " + exe, ("core-file " if kind == "core"
+                                     else "attach ") + str(what)]
+            env.update(MV_SETUP=json.dumps(setup), MV_TEARDOWN=json.dumps(
+                ["detach"] if kind == "pid" else []))
+            argv = ["gdb", "-nx", "-batch", "-q",
+                    "-ex", "set debuginfod enabled off",
+                    "-ex", "source %s/gdb/memview.py" % ROOT,
+                    "-ex", "source %s/tests/integration/gdb_driver.py"
+                    % ROOT]
+        else:
+            env.update(MV_EXE=exe)
+            env["MV_CORE" if kind == "core" else "MV_PID"] = str(what)
+            argv = ["lldb", "-b", "--no-lldbinit",
+                    "-o", "command script import %s/lldb/memview.py" % ROOT,
+                    "-o", "command script import %s/tests/integration/"
+                    "lldb_driver.py" % ROOT]
+        r = subprocess.run(argv, env=env, capture_output=True, text=True,
+                           timeout=600, stdin=subprocess.DEVNULL, cwd=ROOT)
+        try:
+            with open(out) as f:
+                rec = json.load(f)["cases"][0]
+        except (OSError, ValueError, IndexError, KeyError):
+            return None, "no record: " + (r.stdout + r.stderr)[-400:]
+        if not rec["succeeded"]:
+            return None, rec["error"]
+        return rec["output"], None
+
+
+def memview_gc(target, front="cli"):
+    """gc's JSON and {address: kind}, or (None, error)."""
+    if front == "cli":
+        r = subprocess.run([MEMVIEW] + target + GC, capture_output=True,
+                           text=True, timeout=600)
+        if r.returncode:
+            return None, r.stderr.strip()
+        out = r.stdout
+    else:
+        out, err = debugger_gc(front, target)
+        if out is None:
+            return None, err
+    try:
+        d = json.loads(out)
+    except ValueError:
+        return None, "not JSON: " + out[:300]
     return d, {int(b["address"], 16): b["kind"] for b in d["blocks"]}
 
 
-def memview_checks(name, how, target, blocks, facts):
-    d, got = memview_gc(target)
+def memview_checks(name, how, target, blocks, facts, front="cli"):
+    d, got = memview_gc(target, front)
     if d is None:
         check(False, "%s %s: memview gc runs" % (name, how), got)
         return
@@ -192,6 +251,9 @@ def live_checks(name, tmp):
             return
         blocks, f = read_key(facts)
         memview_checks(name, "live", ["--pid", str(p.pid)], blocks, f)
+        for front in FRONTS:
+            memview_checks(name, "live (%s)" % front, ("pid", exe, p.pid),
+                           blocks, f, front)
     finally:
         p.kill()
         p.wait()
@@ -300,10 +362,13 @@ def main():
                 valgrind_checks(name, tmp)
             blocks, facts = read_key(
                 os.path.join(BUILD, "cores", name + ".facts"))
-            memview_checks(name, "core", [
-                "--core", os.path.join(BUILD, "cores", name + ".core"),
-                "--exe", os.path.join(BUILD, "fixtures", name)],
-                blocks, facts)
+            exe = os.path.join(ABS_BUILD, "fixtures", name)
+            core = os.path.join(ABS_BUILD, "cores", name + ".core")
+            memview_checks(name, "core", ["--core", core, "--exe", exe],
+                           blocks, facts)
+            for front in FRONTS:
+                memview_checks(name, "core (%s)" % front,
+                               ("core", exe, core), blocks, facts, front)
             live_checks(name, tmp)
         if shutil.which("valgrind"):
             python_checks(tmp)
