@@ -43,6 +43,8 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FIX_SRC   := $(wildcard tests/fixtures/*.c)
 FIX_BIN   := $(FIX_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
+FIXCXX_SRC := $(wildcard tests/fixtures/*.cc)
+FIX_BIN   += $(FIXCXX_SRC:tests/fixtures/%.cc=$(BUILD)/fixtures/%)
 
 LIB_A   := $(BUILD)/libmemview.a
 LIB_SO  := $(BUILD)/libmemview.so
@@ -86,11 +88,16 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A)
 # Fixture programs: built with debug info, no optimisation, never
 # sanitized (they are the target, not the tool).
 fixtures: $(FIX_BIN)
-$(BUILD)/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture.h
+$(BUILD)/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture.h tests/fixtures/leakkey.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FIXTURE $@")
 	$(Q)cc -std=gnu11 -g -O0 -fno-omit-frame-pointer -Itests/fixtures \
 	    -o $@ $< $(if $(findstring nodebug,$*),-s,)
+# C++ fixtures are built the way C++ programs ship: g++ -O2.
+$(BUILD)/fixtures/%: tests/fixtures/%.cc tests/fixtures/fixture.h tests/fixtures/leakkey.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FIXTURE $@")
+	$(Q)g++ -std=gnu++17 -g -O2 -Itests/fixtures -o $@ $<
 
 deps:
 	$(Q)tools/deps.sh
@@ -100,12 +107,14 @@ unit: $(UNIT_BIN) fixtures
 
 # The cross-front-end harness, then each command's own integration
 # script (tests/integration/test_*.py); every one ends with a line
-# "NAME: N passed, M failed" and exits non-zero on failure.
+# "NAME: N passed, M failed" and exits non-zero on failure.  Every
+# script runs even when an earlier one fails, so that one failure does
+# not hide the others' results; the target fails if any did.
 INTEGRATION_SCRIPTS := $(sort $(wildcard tests/integration/test_*.py))
 integration: all
 	$(Q)BUILD=$(BUILD) $(PYTHON) tests/integration/run.py
-	$(Q)set -e; for t in $(INTEGRATION_SCRIPTS); do \
-	    BUILD=$(BUILD) $(PYTHON) $$t; done
+	$(Q)st=0; for t in $(INTEGRATION_SCRIPTS); do \
+	    BUILD=$(BUILD) $(PYTHON) $$t || st=1; done; exit $$st
 
 # The whole suite (docs/testing.md), about 7 minutes on 2 cores: unit
 # tests, generated docs, the three front ends, kept fuzzer inputs, the

@@ -1,0 +1,381 @@
+#!/usr/bin/python3
+"""gc's root set against valgrind memcheck, block by block, on programs
+written the way users write them (issue 14).
+
+Each fixture (roots_threads.c, roots_heap.c, roots_cxx.cc; the key's
+format is in tests/fixtures/leakkey.h) records every block it allocates
+with the category memcheck's rules give it, and under valgrind asks for
+a leak check at its stop point, then lists each loss record's blocks
+(block_list).  For each fixture:
+
+1. valgrind against the key, block by block (addresses of the valgrind
+   run's own key): with --leak-check-heuristics=none, and for the C++
+   fixture also with valgrind's default heuristics.  The key is the
+   truth: a disagreement here means the fixture is wrong, not memview.
+2. memview gc --json --blocks --show-reachable on the fixture's core
+   (taken by gdb at the stop point) against the core's key, one check
+   per case (tag); nothing outside the key definitely or indirectly
+   lost; no heap note on these healthy heaps; the fencepost is no block.
+3. the same on the stopped live process (memview --pid); then both in
+   real gdb and lldb (mv-gc through tests/integration/*_driver.py).
+4. python3.11-dbg in a healthy state, blocked on its stdin: memcheck's
+   leak check there (vgdb) against memview gc on its core (gdb's gcore
+   at the same point), definitely and indirectly lost blocks, with
+   PYTHONMALLOC=malloc and with Python's default allocator (pymalloc
+   natively; CPython's valgrind support makes it use malloc under
+   valgrind, which changes no lost count: pymalloc's arenas are roots).
+
+Expected values come from the programs and from valgrind, never from
+memview.  Prints "ok"/"FAIL" per check and "roots: N passed, M failed".
+"""
+import collections
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from mvcheck import Tally, missing
+
+BUILD = os.environ.get("BUILD", "build")
+MEMVIEW = os.path.join(BUILD, "memview")
+FIXTURES = ("roots_threads", "roots_heap", "roots_cxx")
+T = Tally("roots", verbose=True, detail_max=600)
+GC = ["gc", "--json", "--blocks", "--show-reachable", "--max-blocks", "0"]
+LOST = ("definitely_lost", "indirectly_lost")
+FRONTS = ("gdb", "lldb")  # besides the CLI
+
+
+def check(ok, what, detail=""):
+    T.check(what, ok, detail)
+
+
+def read_key(path):
+    """(blocks, facts): blocks as dicts addr, size, tag, expect,
+    expect_default; facts the other "key value" lines."""
+    blocks, facts = [], {}
+    with open(path) as f:
+        for line in f:
+            w = line.split()
+            if not w:
+                continue
+            if w[0] == "block":
+                d = w[5][len("default:"):] if len(w) > 5 else w[4]
+                blocks.append({"addr": int(w[1], 16), "size": int(w[2]),
+                               "tag": w[3], "expect": w[4],
+                               "expect_default": d})
+            else:
+                facts[w[0]] = w[1:]
+    return blocks, facts
+
+
+VG_RECORD = re.compile(r"are (definitely lost|indirectly lost|possibly lost|"
+                       r"still reachable) in loss record \d+ of \d+")
+VG_BLOCK = re.compile(r"^==\d+== (0x[0-9A-Fa-f]+)\[(\d+)\]( \(found via heuristic \w+\))?$")
+
+
+def valgrind(cmd, tmp, name, heuristics, env=None):
+    """Runs cmd under memcheck; returns ({addr: kind} from the program's
+    block_list at its stop point, the log's text)."""
+    log = os.path.join(tmp, name + ".vg.log")
+    args = ["valgrind", "--leak-check=full", "--show-leak-kinds=all",
+            "--log-file=" + log]
+    if heuristics is not None:
+        args.append("--leak-check-heuristics=" + heuristics)
+    subprocess.run(args + cmd, capture_output=True, timeout=600,
+                   env=env or os.environ)
+    kinds, kind = {}, None
+    with open(log) as f:
+        text = f.read()
+    for line in text.splitlines():
+        m = VG_RECORD.search(line)
+        if m:
+            kind = m.group(1).replace(" ", "_")
+            continue
+        m = VG_BLOCK.match(line)
+        if m and kind:
+            kinds.setdefault(int(m.group(1), 16), kind)
+    return kinds, text
+
+
+def by_tag(blocks, got, field, who):
+    """One check per case: every block of the tag in its category."""
+    tags = collections.OrderedDict()
+    for b in blocks:
+        tags.setdefault(b["tag"], []).append(b)
+    for tag, bs in tags.items():
+        wrong = ["0x%x (%d bytes): expected %s, got %s" % (
+            b["addr"], b["size"], b[field], got.get(b["addr"], "no block"))
+            for b in bs if got.get(b["addr"]) != b[field]]
+        want = collections.Counter(b[field] for b in bs)
+        check(not wrong, "%s: %s: %d block%s %s" % (
+            who, tag, len(bs), "s" if len(bs) > 1 else "",
+            ", ".join("%d %s" % (n, k) for k, n in sorted(want.items()))),
+            "; ".join(wrong[:4]) + (" (+%d more)" % (len(wrong) - 4)
+                                    if len(wrong) > 4 else ""))
+
+
+ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ABS_BUILD = os.path.join(ROOT, BUILD)
+DEBUGGER_ENV = dict(os.environ, MEMVIEW_LIBRARY=os.path.join(
+    ABS_BUILD, "libmemview.so"))
+DEBUGGER_ENV.pop("PYTHONPATH", None)
+DEBUGGER_ENV.pop("PYTHONHOME", None)
+DEBUGGER_ENV["PATH"] = "/usr/bin:/bin:" + os.environ.get("PATH", "")
+
+
+def debugger_gc(front, target):
+    """mv-gc in real gdb or lldb (tests/integration/*_driver.py): its
+    output, or (None, error).  target: ("core", exe, core) or ("pid",
+    exe, pid)."""
+    kind, exe, what = target
+    command = "mv-gc " + " ".join(GC[1:])
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out.json")
+        env = dict(DEBUGGER_ENV, MV_CASES=json.dumps([command]), MV_OUT=out)
+        if front == "gdb":
+            setup = ["file " + exe, ("core-file " if kind == "core"
+                                     else "attach ") + str(what)]
+            env.update(MV_SETUP=json.dumps(setup), MV_TEARDOWN=json.dumps(
+                ["detach"] if kind == "pid" else []))
+            argv = ["gdb", "-nx", "-batch", "-q",
+                    "-ex", "set debuginfod enabled off",
+                    "-ex", "source %s/gdb/memview.py" % ROOT,
+                    "-ex", "source %s/tests/integration/gdb_driver.py"
+                    % ROOT]
+        else:
+            env.update(MV_EXE=exe)
+            env["MV_CORE" if kind == "core" else "MV_PID"] = str(what)
+            argv = ["lldb", "-b", "--no-lldbinit",
+                    "-o", "command script import %s/lldb/memview.py" % ROOT,
+                    "-o", "command script import %s/tests/integration/"
+                    "lldb_driver.py" % ROOT]
+        r = subprocess.run(argv, env=env, capture_output=True, text=True,
+                           timeout=600, stdin=subprocess.DEVNULL, cwd=ROOT)
+        try:
+            with open(out) as f:
+                rec = json.load(f)["cases"][0]
+        except (OSError, ValueError, IndexError, KeyError):
+            return None, "no record: " + (r.stdout + r.stderr)[-400:]
+        if not rec["succeeded"]:
+            return None, rec["error"]
+        return rec["output"], None
+
+
+def memview_gc(target, front="cli"):
+    """gc's JSON and {address: kind}, or (None, error)."""
+    if front == "cli":
+        r = subprocess.run([MEMVIEW] + target + GC, capture_output=True,
+                           text=True, timeout=600)
+        if r.returncode:
+            return None, r.stderr.strip()
+        out = r.stdout
+    else:
+        out, err = debugger_gc(front, target)
+        if out is None:
+            return None, err
+    try:
+        d = json.loads(out)
+    except ValueError:
+        return None, "not JSON: " + out[:300]
+    return d, {int(b["address"], 16): b["kind"] for b in d["blocks"]}
+
+
+def memview_checks(name, how, target, blocks, facts, front="cli"):
+    d, got = memview_gc(target, front)
+    if d is None:
+        check(False, "%s %s: memview gc runs" % (name, how), got)
+        return
+    who = "%s %s" % (name, how)
+    by_tag(blocks, got, "expect", who)
+    keyed = {b["addr"] for b in blocks}
+    extra = ["0x%x %s" % (a, k) for a, k in sorted(got.items())
+             if a not in keyed and k in LOST]
+    check(not extra, "%s: no block outside the key is definitely or "
+          "indirectly lost (valgrind: none)" % who, ", ".join(extra[:8]))
+    notes = d.get("notes") or []
+    thread_notes = [n for n in notes if n.startswith("thread ")]
+    check(len(notes) == len(thread_notes),
+          "%s: no heap note on a healthy heap" % who, notes)
+    n = int(facts.get("threads", ["1"])[0])
+    check(d["scanned"]["threads"] == n and d["scanned"]["stacks"] == n and
+          not thread_notes,
+          "%s: all %d threads' stacks and registers scanned" % (who, n),
+          "%s %s" % (d["scanned"], thread_notes))
+    if "fencepost" in facts:
+        fp = int(facts["fencepost"][0], 16)
+        check(fp not in got, "%s: the thread heap's fencepost (0x%x) is no "
+              "block" % (who, fp), got.get(fp))
+
+
+def valgrind_checks(name, tmp):
+    exe = os.path.join(BUILD, "fixtures", name)
+    runs = [("none", "expect")]
+    if name.endswith("cxx"):
+        runs.append((None, "expect_default"))
+    for heur, field in runs:
+        facts = os.path.join(tmp, "%s.%s.facts" % (name, heur or "default"))
+        env = dict(os.environ, MV_FACTS=facts)
+        env.pop("MV_WAIT", None)
+        got, text = valgrind([exe], tmp, name + "." + str(heur), heur, env)
+        blocks, _ = read_key(facts)
+        who = "valgrind (heuristics %s) %s" % (heur or "default", name)
+        if not got:
+            check(False, "%s: block_list at the stop point" % who,
+                  text[-600:])
+            continue
+        by_tag(blocks, got, field, who)
+        keyed = {b["addr"] for b in blocks}
+        extra = ["0x%x %s" % (a, k) for a, k in sorted(got.items())
+                 if a not in keyed and k in LOST]
+        check(not extra, "%s: nothing outside the key is definitely or "
+              "indirectly lost" % who, ", ".join(extra[:8]))
+
+
+def live_checks(name, tmp):
+    exe = os.path.join(BUILD, "fixtures", name)
+    ready = os.path.join(tmp, name + ".ready")
+    facts = os.path.join(tmp, name + ".live.facts")
+    env = dict(os.environ, MV_WAIT="1", MV_READY=ready, MV_FACTS=facts)
+    p = subprocess.Popen([exe], env=env)
+    try:
+        deadline = time.time() + 30
+        while not os.path.exists(ready) and time.time() < deadline and \
+                p.poll() is None:
+            time.sleep(0.05)
+        if not os.path.exists(ready):
+            check(False, "%s live: the fixture reaches its stop" % name)
+            return
+        blocks, f = read_key(facts)
+        memview_checks(name, "live", ["--pid", str(p.pid)], blocks, f)
+        for front in FRONTS:
+            memview_checks(name, "live (%s)" % front, ("pid", exe, p.pid),
+                           blocks, f, front)
+    finally:
+        p.kill()
+        p.wait()
+
+
+PY = "python3.11-dbg"
+# A healthy interpreter with objects, lists, dicts and a cycle alive,
+# blocked reading its stdin: valgrind's leak check (through vgdb) and
+# gdb's gcore see it at the same point.
+PY_PROG = """
+import sys
+class Node:
+    def __init__(self, n): self.n = n; self.peer = None
+a, b = Node(1), Node(2)
+a.peer, b.peer = b, a
+data = [dict(k=i, v=str(i) * 10) for i in range(2000)]
+sys.stdout.write("ready\\n"); sys.stdout.flush()
+sys.stdin.read()
+"""
+VG_SUMMARY = re.compile(r"(definitely|indirectly|possibly) lost: "
+                        r"[\d,]+ bytes in ([\d,]+) blocks")
+
+
+def python_at_stop(cmd, env, then):
+    """Starts cmd (PY_PROG), waits for it to block, runs then(pid)."""
+    p = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE)
+    try:
+        if p.stdout.readline() != b"ready\n":
+            return None
+        return then(p.pid)
+    finally:
+        p.stdin.close()
+        try:
+            p.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def python_valgrind(env, tmp, alloc):
+    """{kind: blocks} from memcheck's leak check (heuristics none) at the
+    stop point, asked through vgdb."""
+    def ask(pid):
+        r = subprocess.run(["vgdb", "--pid=%d" % pid, "leak_check",
+                            "summary", "heuristics", "none", "any"],
+                           capture_output=True, text=True, timeout=300)
+        return {k + "_lost": int(n.replace(",", ""))
+                for k, n in VG_SUMMARY.findall(r.stdout)}
+    log = os.path.join(tmp, "python.%s.vg.log" % alloc)
+    return python_at_stop(["valgrind", "--vgdb=yes", "--leak-check=full",
+                           "--log-file=" + log, PY, "-c", PY_PROG],
+                          env, ask)
+
+
+def python_core(env, core):
+    def gcore(pid):
+        subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(pid),
+                        "-ex", "set debuginfod enabled off",
+                        "-ex", "gcore " + core], capture_output=True,
+                       timeout=300)
+        return os.path.exists(core)
+    return python_at_stop([PY, "-c", PY_PROG], env, gcore)
+
+
+def python_checks(tmp):
+    if not shutil.which(PY) or not shutil.which("vgdb"):
+        check(False, "%s and vgdb are installed (tools/deps.sh)" % PY)
+        return
+    exe = os.path.realpath(shutil.which(PY))
+    for alloc in ("malloc", "default"):
+        env = dict(os.environ)
+        env.pop("PYTHONMALLOC", None)
+        if alloc == "malloc":
+            env["PYTHONMALLOC"] = "malloc"
+        vg = python_valgrind(env, tmp, alloc)
+        check(bool(vg), "python (%s): valgrind's leak check at the stop "
+              "point" % alloc, vg)
+        core = os.path.join(tmp, "python.%s.core" % alloc)
+        if not python_core(env, core):
+            check(False, "python (%s): gcore at the stop point" % alloc)
+            continue
+        d, got = memview_gc(["--core", core, "--exe", exe])
+        os.unlink(core)
+        if d is None:
+            check(False, "python (%s): memview gc on its core" % alloc, got)
+            continue
+        for kind in LOST:
+            mv = d["summary"][kind]["blocks"]
+            check(vg and mv == vg.get(kind),
+                  "python (%s): %s blocks = valgrind's (%s)"
+                  % (alloc, kind, vg and vg.get(kind)),
+                  "memview says %d" % mv)
+
+
+def main():
+    if missing("roots", [MEMVIEW] + [
+            os.path.join(BUILD, "cores", n + ".core") for n in FIXTURES]):
+        sys.exit(1)
+    if not shutil.which("valgrind"):
+        check(False, "valgrind is installed (tools/deps.sh)")
+    tmp = tempfile.mkdtemp(prefix="mv-roots-")
+    try:
+        for name in FIXTURES:
+            if shutil.which("valgrind"):
+                valgrind_checks(name, tmp)
+            blocks, facts = read_key(
+                os.path.join(BUILD, "cores", name + ".facts"))
+            exe = os.path.join(ABS_BUILD, "fixtures", name)
+            core = os.path.join(ABS_BUILD, "cores", name + ".core")
+            memview_checks(name, "core", ["--core", core, "--exe", exe],
+                           blocks, facts)
+            for front in FRONTS:
+                memview_checks(name, "core (%s)" % front,
+                               ("core", exe, core), blocks, facts, front)
+            live_checks(name, tmp)
+        if shutil.which("valgrind"):
+            python_checks(tmp)
+    finally:
+        shutil.rmtree(tmp)
+    sys.exit(T.summary())
+
+
+if __name__ == "__main__":
+    main()
