@@ -127,12 +127,12 @@ DEBUGGER_ENV.pop("PYTHONHOME", None)
 DEBUGGER_ENV["PATH"] = "/usr/bin:/bin:" + os.environ.get("PATH", "")
 
 
-def debugger_gc(front, target):
+def debugger_gc(front, target, gc):
     """mv-gc in real gdb or lldb (tests/integration/*_driver.py): its
     output, or (None, error).  target: ("core", exe, core) or ("pid",
-    exe, pid)."""
+    exe, pid); gc: the command's words."""
     kind, exe, what = target
-    command = "mv-gc " + " ".join(GC[1:])
+    command = "mv-gc " + " ".join(gc[1:])
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "out.json")
         env = dict(DEBUGGER_ENV, MV_CASES=json.dumps([command]), MV_OUT=out)
@@ -165,16 +165,17 @@ def debugger_gc(front, target):
         return rec["output"], None
 
 
-def memview_gc(target, front="cli"):
+def memview_gc(target, front="cli", heuristics="none"):
     """gc's JSON and {address: kind}, or (None, error)."""
+    gc = GC + ["--heuristics", heuristics]
     if front == "cli":
-        r = subprocess.run([MEMVIEW] + target + GC, capture_output=True,
+        r = subprocess.run([MEMVIEW] + target + gc, capture_output=True,
                            text=True, timeout=600)
         if r.returncode:
             return None, r.stderr.strip()
         out = r.stdout
     else:
-        out, err = debugger_gc(front, target)
+        out, err = debugger_gc(front, target, gc)
         if out is None:
             return None, err
     try:
@@ -185,6 +186,15 @@ def memview_gc(target, front="cli"):
 
 
 def memview_checks(name, how, target, blocks, facts, front="cli"):
+    if name.endswith("cxx"):
+        # valgrind's default heuristics: memview's default too.
+        d, got = memview_gc(target, front, "all")
+        if d is None:
+            check(False, "%s %s: memview gc --heuristics all runs" %
+                  (name, how), got)
+        else:
+            by_tag(blocks, got, "expect_default",
+                   "%s %s (default heuristics)" % (name, how))
     d, got = memview_gc(target, front)
     if d is None:
         check(False, "%s %s: memview gc runs" % (name, how), got)
