@@ -6,7 +6,8 @@
 # skips a tool silently.
 set -e
 PACKAGES="gcc make binutils libdwarf-dev libcmocka-dev gdb lldb python3-lldb
-dwarves graphviz libc6-dbg xxd valgrind python3 pkgconf man-db groff-base"
+dwarves graphviz libc6-dbg xxd valgrind python3 pkgconf man-db groff-base
+gdbserver"
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
