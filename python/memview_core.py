@@ -58,6 +58,31 @@ class MemviewError(Exception):
         return self.code == ERR_INTERRUPTED
 
 
+class Region(ctypes.Structure):
+    """struct mv_region."""
+    _fields_ = [
+        ("start", ctypes.c_uint64),
+        ("end", ctypes.c_uint64),
+        ("perms", ctypes.c_uint32),
+        ("offset", ctypes.c_uint64),
+        ("path", ctypes.c_char_p),
+        ("dumped", ctypes.c_uint64),
+    ]
+
+
+# MV_PERM_* (memview.h), by their letters in /proc/PID/maps.
+PERM_BITS = {"r": 1, "w": 2, "x": 4, "p": 8}
+
+
+def parse_perms(text):
+    """MV_PERM_* bits of "rw-p" (the perms column of /proc/PID/maps)."""
+    bits = 0
+    for i, letter in enumerate("rwxp"):
+        if i < len(text) and text[i] == letter:
+            bits |= PERM_BITS[letter]
+    return bits
+
+
 class EvalResult(ctypes.Structure):
     """struct mv_eval_result."""
     _fields_ = [
@@ -111,6 +136,7 @@ def _declare(lib):
         "mv_session_open_callback": (vp, [vp, READ_FN, vp]),
         "mv_session_open_none": (vp, [vp]),
         "mv_session_add_objfile": (vp, [vp, cp, u64]),
+        "mv_session_add_region": (vp, [vp, ctypes.POINTER(Region)]),
         "mv_session_add_thread": (vp, [vp, ctypes.c_int32,
                                        ctypes.POINTER(u64)]),
         "mv_session_set_output": (None, [vp, WRITE_FN, vp]),
@@ -584,6 +610,16 @@ class Session:
         """Declares an objfile loaded at bias."""
         _check(self._lib.mv_session_add_objfile(
             self._handle, _encode(path), bias & 0xffffffffffffffff))
+
+    def add_region(self, start, end, perms, offset=0, path=None):
+        """Declares a mapping of a remote process (callback sessions):
+        perms as MV_PERM_* bits or "rw-p", path as the target names it
+        ("[heap]", a file) or None."""
+        if isinstance(perms, str):
+            perms = parse_perms(perms)
+        region = Region(start, end, perms, offset, _encode(path), 0)
+        _check(self._lib.mv_session_add_region(self._handle,
+                                               ctypes.byref(region)))
 
     def add_thread(self, tid, regs=None):
         """Declares a thread; regs maps REGISTER_NAMES to values, or None."""
