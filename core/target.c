@@ -300,10 +300,12 @@ static uint32_t page_bits(size_t lo, size_t hi)
 static bool next_run(struct mv_target *t, uint64_t base, size_t off,
 		     size_t *lo, size_t *hi)
 {
+	if (off >= MV_BLOCK_SIZE)
+		return false;
 	if (!t->regions_declared) {
 		*lo = off;
 		*hi = MV_BLOCK_SIZE;
-		return off < MV_BLOCK_SIZE;
+		return true;
 	}
 	size_t i = mv_target_region_after(t, base + off);
 	for (; i < t->nregions; i++) {

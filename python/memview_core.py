@@ -507,6 +507,53 @@ def elf_first_load_vaddr(path):
     return None
 
 
+def elf_build_id(path):
+    """The GNU build-id of an ELF64 file as lowercase hex, or None.
+
+    From the NT_GNU_BUILD_ID note of its PT_NOTE segments: what a
+    debugger reports for a module, to tell whether a local file is the
+    one a remote process has mapped."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(64)
+            if len(header) < 64 or header[:4] != b"\x7fELF" or \
+                    header[4] != 2 or header[5] != 1:
+                return None
+            phoff, = struct.unpack_from("<Q", header, 32)
+            phentsize, phnum = struct.unpack_from("<HH", header, 54)
+            f.seek(phoff)
+            table = f.read(phentsize * phnum)
+            for i in range(phnum):
+                entry = table[i * phentsize:(i + 1) * phentsize]
+                if len(entry) < 56 or \
+                        struct.unpack_from("<I", entry, 0)[0] != 4:
+                    continue  # not PT_NOTE
+                offset, = struct.unpack_from("<Q", entry, 8)
+                size, = struct.unpack_from("<Q", entry, 32)
+                f.seek(offset)
+                found = _note_build_id(f.read(min(size, 1 << 16)))
+                if found is not None:
+                    return found
+    except (OSError, struct.error):
+        return None
+    return None
+
+
+def _note_build_id(notes):
+    """The NT_GNU_BUILD_ID descriptor in a block of ELF notes, as hex."""
+    at = 0
+    while at + 12 <= len(notes):
+        namesz, descsz, kind = struct.unpack_from("<III", notes, at)
+        name_at = at + 12
+        desc_at = name_at + ((namesz + 3) & ~3)
+        if desc_at + descsz > len(notes):
+            return None
+        if kind == 3 and notes[name_at:name_at + namesz] == b"GNU\0":
+            return notes[desc_at:desc_at + descsz].hex()
+        at = desc_at + ((descsz + 3) & ~3)
+    return None
+
+
 def elf_section_address(path, name):
     """sh_addr of the named section of an ELF64 file, or None.
 

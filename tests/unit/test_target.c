@@ -440,6 +440,16 @@ static void test_callback_regions(void **state)
 			 sizeof(out));
 	assert_memory_equal(out, m.bytes + 4096, sizeof(out));
 	assert_int_equal(m.calls, 1);
+	/* A region across a block boundary: one read in each block. */
+	struct mv_region across = {
+		.start = CB_BASE + 3 * 4096, .end = CB_BASE + 20 * 4096,
+		.perms = MV_PERM_R,
+	};
+	assert_null(mv_target_add_region(t, &across));
+	uint64_t v;
+	assert_null(mv_target_read(t, CB_BASE + 16 * 4096 - 4, &v, 8));
+	assert_memory_equal(&v, m.bytes + 16 * 4096 - 4, 8);
+	assert_int_equal(m.calls, 1 + 3);
 	mv_target_destroy(t);
 	/* Other targets have their regions already. */
 	assert_null(mv_target_create_buffer(&t));
