@@ -217,8 +217,8 @@ struct mv_error *mv_target_create_buffer(struct mv_target **ret)
  * aligned blocks; a walk rarely needs more than this. */
 #define MV_CALLBACK_CACHE_BYTES (64u << 20)
 #define MV_BLOCK_PAGES (MV_BLOCK_SIZE / MV_PAGE_SIZE)
-/* Reads of at least this many bytes go straight to the caller's buffer:
- * caching them would only evict blocks that are read again. */
+/* Reads of at least this many bytes go straight to the caller's buffer
+ * in one call (the blocks wholly inside are kept too). */
 #define MV_DIRECT_READ_MIN (4 * MV_BLOCK_SIZE)
 /* Peeks across blocks are copied into a run buffer up to this size. */
 #define MV_PEEK_RUN_MAX (1u << 20)
@@ -372,18 +372,23 @@ static void block_page(struct mv_target *t, struct mv_block *b, size_t p)
 		b->partial |= bit;
 }
 
-/* The cached block, reading it on a miss; NULL only on out-of-memory. */
-static struct mv_block *block_get(struct mv_target *t, uint64_t blockno)
+/* The cached block, or NULL. */
+static struct mv_block *block_find(struct mv_block_cache *c, uint64_t blockno)
 {
-	struct mv_block_cache *c = &t->cache;
 	if (c->last && c->last->blockno == blockno)
 		return c->last;
-	if (c->nbuckets) {
-		struct mv_block *b = c->buckets[block_hash(blockno, c->nbuckets)];
-		for (; b; b = b->next)
-			if (b->blockno == blockno)
-				return c->last = b;
-	}
+	if (!c->nbuckets)
+		return NULL;
+	struct mv_block *b = c->buckets[block_hash(blockno, c->nbuckets)];
+	for (; b; b = b->next)
+		if (b->blockno == blockno)
+			return c->last = b;
+	return NULL;
+}
+
+/* A new block in the cache, its bytes not read; NULL on out-of-memory. */
+static struct mv_block *block_add(struct mv_block_cache *c, uint64_t blockno)
+{
 	/* Eviction is all at once: simple, and a walk that outgrows the
 	 * cache gains little from keeping any particular part of it. */
 	if (c->nblocks >= c->max_blocks)
@@ -401,12 +406,40 @@ static struct mv_block *block_get(struct mv_target *t, uint64_t blockno)
 		free(b);
 		return NULL;
 	}
-	block_fill(t, b);
 	size_t h = block_hash(blockno, c->nbuckets);
 	b->next = c->buckets[h];
 	c->buckets[h] = b;
 	c->nblocks++;
 	return c->last = b;
+}
+
+/* The cached block, reading it on a miss; NULL only on out-of-memory. */
+static struct mv_block *block_get(struct mv_target *t, uint64_t blockno)
+{
+	struct mv_block *b = block_find(&t->cache, blockno);
+	if (!b && (b = block_add(&t->cache, blockno)))
+		block_fill(t, b);
+	return b;
+}
+
+/* Keeps the whole blocks of a large read that worked: a heap walk reads
+ * the heap a window at a time, and gc reads its blocks again after. */
+static void keep_blocks(struct mv_target *t, uint64_t address,
+			const uint8_t *buf, size_t len)
+{
+	uint64_t first = (address + MV_BLOCK_SIZE - 1) >> MV_BLOCK_SHIFT;
+	uint64_t end = (address + len) >> MV_BLOCK_SHIFT;
+	for (uint64_t n = first; n < end; n++) {
+		if (block_find(&t->cache, n))
+			continue;
+		struct mv_block *b = block_add(&t->cache, n);
+		if (!b)
+			return;
+		memcpy(b->data, buf + ((n << MV_BLOCK_SHIFT) - address),
+		       MV_BLOCK_SIZE);
+		b->known = UINT32_MAX;
+		b->readable = (1u << (MV_BLOCK_SIZE / MV_PAGE_SIZE)) - 1;
+	}
 }
 
 /* Whether the page of address may hold readable bytes though it cannot
@@ -444,8 +477,10 @@ static size_t cache_read(struct mv_target *t, uint64_t address, void *buf,
 			 size_t len)
 {
 	size_t done = 0;
-	if (len >= MV_DIRECT_READ_MIN && cb_read(t, address, buf, len))
+	if (len >= MV_DIRECT_READ_MIN && cb_read(t, address, buf, len)) {
+		keep_blocks(t, address, buf, len);
 		return len;
+	}
 	while (done < len) {
 		uint64_t a = address + done;
 		size_t off = (size_t)(a & (MV_BLOCK_SIZE - 1));
