@@ -106,9 +106,9 @@ def local_objfile(name, build_id):
 
     gdb names a file it reads through the target (`set sysroot target:`,
     the default) "target:PATH", and a file found under a local sysroot
-    by its local path.  PATH itself is tried (the target runs on this
-    machine, or shares its files), then solib-search-path, then a copy
-    fetched from the target; a file only counts if its build-id is the
+    by its local path.  For "target:PATH", the local sysroot's PATH,
+    PATH itself (the target runs on this machine, or shares its files),
+    solib-search-path, then a copy fetched from the target are tried; a file only counts if its build-id is the
     one gdb read."""
     if not name.startswith(TARGET_PREFIX):
         candidates = [name]
@@ -116,6 +116,11 @@ def local_objfile(name, build_id):
     else:
         remote = name[len(TARGET_PREFIX):]
         candidates = [remote]
+        sysroot = gdb.parameter("sysroot") or ""
+        if sysroot and not sysroot.startswith(TARGET_PREFIX):
+            # A local sysroot gdb did not find the file in: tried all
+            # the same (the build-id decides).
+            candidates.insert(0, os.path.join(sysroot, remote.lstrip("/")))
         search = gdb.parameter("solib-search-path") or ""
         candidates += [os.path.join(d, os.path.basename(remote))
                        for d in search.split(os.pathsep) if d]

@@ -18,7 +18,8 @@ debugger's read callback, with the regions the server lists.  Checked:
 6. After `stepi` (the process ran: new registers, memory may differ)
    `mv-info` and `mv-gc` again, with the same answer.
 
-Sessions: gdb `target remote`, gdb `target extended-remote`, lldb with
+Sessions: gdb `target remote`, gdb `target extended-remote` with `set
+sysroot /`, lldb with
 `platform select remote-linux` + `gdb-remote`, and lldb `gdb-remote` on
 the host platform (memview then reads the local process directly).
 Every server and process started here is killed at the end.
@@ -38,6 +39,10 @@ import time
 
 from mvcheck import Tally, missing
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)),
+                                "..", "..", "python"))
+import memview_core  # noqa: E402  (its ELF helpers only)
+
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 MEMVIEW = os.path.join(BUILD, "memview")
@@ -45,6 +50,8 @@ EXE = os.path.join(BUILD, "fixtures", "leaks")
 HOST = "127.0.0.1"
 TIMEOUT = 180  # one debugger session
 T = Tally("remote", verbose="-v" in sys.argv)
+LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
+LIBC_ID = memview_core.elf_build_id(LIBC)
 
 GC = "mv-gc --json --blocks --show-reachable --max-blocks 0"
 GC_SMALL = "mv-gc --json"
@@ -148,6 +155,12 @@ def cases(prefix, pid, tmp):
         ("stepi", "stepi"),
         ("info after stepi", "mv-info --json"),
         ("gc after stepi", gc),
+    ] + ([
+        # A file fetched from the target (`remote get`) when no local
+        # file has the build-id: into XDG_CACHE_HOME, by build-id.
+        ("fetch", "python import sys; print(sys.modules['memview_gdb']."
+                  "fetch_target_file(%r, %r))" % (LIBC, LIBC_ID)),
+    ] if prefix == "python" else []) + [
         # Last: lldb evaluates an expression by mapping memory in the
         # process, which may join the mapping of glibc's mmapped chunk
         # (heap_glibc.c then misses it, in --pid too).
@@ -157,7 +170,8 @@ def cases(prefix, pid, tmp):
 
 def run_gdb(setup, steps, tmp):
     out = os.path.join(tmp, "gdb.json")
-    env = clean_env(MV_SETUP=json.dumps(setup),
+    env = clean_env(XDG_CACHE_HOME=os.path.join(tmp, "cache"),
+                    MV_SETUP=json.dumps(setup),
                     MV_CASES=json.dumps([c for _, c in steps]),
                     MV_TEARDOWN=json.dumps(["kill"]), MV_OUT=out)
     argv = ["gdb", "-nx", "-batch", "-q",
@@ -238,6 +252,13 @@ def check_session(name, data, steps, tmp, facts):
         except (OSError, ValueError) as e:
             ref[step] = None
             T.check("%s: memview --pid %s" % (name, step), False, e)
+    if "fetch" in got:
+        fetched = data["cases"][[s for s, _ in steps].index("fetch")]
+        path = fetched["output"].strip()
+        T.check(name + ": a file fetched from the target by build-id",
+                path.startswith(os.path.join(tmp, "cache")) and
+                memview_core.elf_build_id(path) == LIBC_ID,
+                fetched["output"] + (fetched["error"] or ""))
     check_info(name, got.get("info"))
     check_info(name + " after stepi", got.get("info after stepi"))
     regions = got.get("regions") or {}
@@ -329,8 +350,10 @@ def main():
     session("gdb target remote", gdbserver, run_gdb,
             ["file " + EXE, "target remote %s:PORT" % HOST] + stop,
             "python")
-    session("gdb target extended-remote", gdbserver, run_gdb,
-            ["file " + EXE, "target extended-remote %s:PORT" % HOST] + stop,
+    # A local sysroot: gdb names the libraries by their local paths.
+    session("gdb target extended-remote, sysroot /", gdbserver, run_gdb,
+            ["set sysroot /", "file " + EXE,
+             "target extended-remote %s:PORT" % HOST] + stop,
             "python")
     lldb_stop = ["breakpoint set -n mv_fixture_stop", "continue"]
     session("lldb remote-linux", lldb_server, run_lldb,
