@@ -21,6 +21,8 @@ static void json_target(struct mv_session *s, struct mv_json *j)
 	mv_json_uint(j, nth);
 	mv_json_key(j, "copied_bytes");
 	mv_json_uint(j, s->target ? s->target->copied_bytes : 0);
+	mv_json_key(j, "debugger_reads");
+	mv_json_uint(j, mv_target_read_calls(s->target));
 	mv_json_key(j, "warnings");
 	mv_json_begin_array(j);
 	const char *const *w;
@@ -85,6 +87,10 @@ struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 			mv_out(ctx, "; %llu bytes of heap segments read into "
 				    "memory (MEMVIEW_CORE_COPY)",
 			       (unsigned long long)s->target->copied_bytes);
+		if (mv_target_read_calls(s->target))
+			mv_out(ctx, "; %llu reads through the debugger so far",
+			       (unsigned long long)mv_target_read_calls(
+				       s->target));
 		mv_out(ctx, "\n");
 		const char *const *w;
 		size_t nw = s->target ? mv_target_warnings(s->target, &w) : 0;

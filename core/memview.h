@@ -157,6 +157,16 @@ MV_PUBLIC struct mv_error *mv_target_add_buffer(struct mv_target *t,
 						uint64_t address,
 						const void *data, size_t len,
 						uint32_t perms);
+/* Declares a region of a callback target as the debugger knows it
+ * (a remote process's /proc/PID/maps): start, end, perms, offset and
+ * path (copied; "[heap]" and the like as the kernel names them) are
+ * used as a live process's are, to find heaps, roots and objfiles;
+ * dumped is ignored.  Reads outside declared regions, or in regions
+ * without MV_PERM_R, then fail without asking the debugger.  An
+ * MV_ERR_INVALID error if r overlaps a region declared before,
+ * MV_ERR_UNSUPPORTED for other targets. */
+MV_PUBLIC struct mv_error *mv_target_add_region(struct mv_target *t,
+						const struct mv_region *r);
 MV_PUBLIC void mv_target_destroy(struct mv_target *t);
 
 /* "core", "process", "callback" or "buffer". */
@@ -329,6 +339,11 @@ MV_PUBLIC struct mv_error *mv_session_open_none(struct mv_session *s);
 MV_PUBLIC struct mv_error *mv_session_add_objfile(struct mv_session *s,
 						  const char *path,
 						  uint64_t bias);
+/* Declares a memory region of a callback target (mv_target_add_region):
+ * a remote target's mappings, so that heaps and roots are found as in a
+ * live local process. */
+MV_PUBLIC struct mv_error *mv_session_add_region(struct mv_session *s,
+						 const struct mv_region *r);
 /* Declares a thread and its registers (remote targets, live debuggers).
  * regs holds MV_NREGS values, or NULL. */
 MV_PUBLIC struct mv_error *mv_session_add_thread(struct mv_session *s,

@@ -138,6 +138,16 @@ struct mv_error *mv_session_add_objfile(struct mv_session *s,
 	return mv_program_add_objfile(s->program, path, bias, n == 0, NULL);
 }
 
+struct mv_error *mv_session_add_region(struct mv_session *s,
+					const struct mv_region *r)
+{
+	if (!s->target)
+		return mv_error_create(MV_ERR_INVALID,
+				       "no memory source to add a region to");
+	drop_heap(s); /* a heap may be found in it */
+	return mv_target_add_region(s->target, r);
+}
+
 struct mv_error *mv_session_add_thread(struct mv_session *s, int32_t tid,
 				       const uint64_t *regs)
 {

@@ -151,177 +151,12 @@ void mv_target_destroy(struct mv_target *t)
 		return;
 	if (t->ops && t->ops->destroy)
 		t->ops->destroy(t);
-	if (t->has_cache)
-		mv_page_cache_deinit(&t->cache);
 	mv_target_clear_regions(t);
 	free(t->threads);
 	free(t->auxv);
 	mv_notes_deinit(&t->warnings);
 	free(t->path);
 	free(t);
-}
-
-/* ------------------------------------------------------------------ */
-/* Page cache                                                          */
-/* ------------------------------------------------------------------ */
-
-/* Reads of at least this many bytes go straight to the caller's buffer:
- * caching them would only evict pages that are read again. */
-#define MV_DIRECT_READ_MIN (16 * MV_PAGE_SIZE)
-/* Peeks across pages are copied into a run buffer up to this size. */
-#define MV_PEEK_RUN_MAX (1u << 20)
-
-void mv_page_cache_init(struct mv_page_cache *c, size_t max_bytes)
-{
-	memset(c, 0, sizeof(*c));
-	c->max_pages = max_bytes / MV_PAGE_SIZE;
-	if (c->max_pages < 4)
-		c->max_pages = 4;
-}
-
-void mv_page_cache_clear(struct mv_page_cache *c)
-{
-	for (size_t i = 0; i < c->nbuckets; i++) {
-		struct mv_page *p = c->buckets[i];
-		while (p) {
-			struct mv_page *next = p->next;
-			free(p->data);
-			free(p);
-			p = next;
-		}
-		c->buckets[i] = NULL;
-	}
-	c->npages = 0;
-}
-
-void mv_page_cache_deinit(struct mv_page_cache *c)
-{
-	mv_page_cache_clear(c);
-	free(c->buckets);
-	free(c->run);
-	c->buckets = NULL;
-	c->run = NULL;
-	c->nbuckets = c->run_cap = 0;
-}
-
-static size_t page_hash(uint64_t pageno, size_t nbuckets)
-{
-	/* Fibonacci hashing: consecutive pages spread over the buckets. */
-	return (size_t)((pageno * 0x9e3779b97f4a7c15ull) >> 20) &
-	       (nbuckets - 1);
-}
-
-static bool cache_rehash(struct mv_page_cache *c, size_t nbuckets)
-{
-	struct mv_page **b = calloc(nbuckets, sizeof(*b));
-	if (!b)
-		return false;
-	for (size_t i = 0; i < c->nbuckets; i++) {
-		struct mv_page *p = c->buckets[i];
-		while (p) {
-			struct mv_page *next = p->next;
-			size_t h = page_hash(p->pageno, nbuckets);
-			p->next = b[h];
-			b[h] = p;
-			p = next;
-		}
-	}
-	free(c->buckets);
-	c->buckets = b;
-	c->nbuckets = nbuckets;
-	return true;
-}
-
-/* The cached page, reading it on a miss; NULL only on out-of-memory. */
-static struct mv_page *cache_get(struct mv_target *t, uint64_t pageno)
-{
-	struct mv_page_cache *c = &t->cache;
-	if (c->nbuckets) {
-		struct mv_page *p = c->buckets[page_hash(pageno, c->nbuckets)];
-		for (; p; p = p->next)
-			if (p->pageno == pageno)
-				return p;
-	}
-	/* Eviction is all at once: simple, and a walk that outgrows the
-	 * cache gains little from keeping any particular part of it. */
-	if (c->npages >= c->max_pages)
-		mv_page_cache_clear(c);
-	if (c->npages >= c->nbuckets &&
-	    !cache_rehash(c, c->nbuckets ? c->nbuckets * 2 : 1024) &&
-	    !c->nbuckets)
-		return NULL;
-	struct mv_page *p = calloc(1, sizeof(*p));
-	if (!p)
-		return NULL;
-	p->pageno = pageno;
-	p->data = malloc(MV_PAGE_SIZE);
-	if (!p->data) {
-		free(p);
-		return NULL;
-	}
-	if (!c->read_page(t, pageno, p->data)) {
-		free(p->data);
-		p->data = NULL;
-	}
-	size_t h = page_hash(pageno, c->nbuckets);
-	p->next = c->buckets[h];
-	c->buckets[h] = p;
-	c->npages++;
-	return p;
-}
-
-size_t mv_page_cache_read(struct mv_target *t, uint64_t address, void *buf,
-			  size_t len)
-{
-	struct mv_page_cache *c = &t->cache;
-	size_t done = 0;
-	if (len >= MV_DIRECT_READ_MIN && c->read_direct) {
-		done = c->read_direct(t, address, buf, len);
-		if (done == len)
-			return len;
-	}
-	while (done < len) {
-		uint64_t a = address + done;
-		size_t off = (size_t)(a & (MV_PAGE_SIZE - 1));
-		size_t chunk = MV_PAGE_SIZE - off;
-		if (chunk > len - done)
-			chunk = len - done;
-		struct mv_page *p = cache_get(t, a >> MV_PAGE_SHIFT);
-		if (p && p->data) {
-			memcpy((uint8_t *)buf + done, p->data + off, chunk);
-		} else if (!p && c->read_direct &&
-			   c->read_direct(t, a, (uint8_t *)buf + done, chunk) ==
-				   chunk) {
-			/* Out of memory for the cache: read uncached. */
-		} else {
-			break;
-		}
-		done += chunk;
-	}
-	return done;
-}
-
-const void *mv_page_cache_peek(struct mv_target *t, uint64_t address,
-			       size_t len)
-{
-	struct mv_page_cache *c = &t->cache;
-	size_t off = (size_t)(address & (MV_PAGE_SIZE - 1));
-	if (len <= MV_PAGE_SIZE - off) {
-		struct mv_page *p = cache_get(t, address >> MV_PAGE_SHIFT);
-		return p && p->data ? p->data + off : NULL;
-	}
-	if (len > MV_PEEK_RUN_MAX)
-		return NULL;
-	if (c->run_cap < len) {
-		uint8_t *r = realloc(c->run, len);
-		if (!r)
-			return NULL;
-		c->run = r;
-		c->run_cap = len;
-	}
-	if (mv_page_cache_read(t, address, c->run, len) != len)
-		return NULL;
-	return c->run;
 }
 
 /* ------------------------------------------------------------------ */
@@ -377,21 +212,295 @@ struct mv_error *mv_target_create_buffer(struct mv_target **ret)
 /* Callback targets                                                    */
 /* ------------------------------------------------------------------ */
 
-/* Debuggers read a page about as fast as eight bytes, so whole pages are
- * cached; a remote target rarely needs more than this. */
+/* A remote debugger answers a read of 64 KiB in about the time of one of
+ * eight bytes (a round trip dominates), so memory is read and kept in
+ * aligned blocks; a walk rarely needs more than this. */
 #define MV_CALLBACK_CACHE_BYTES (64u << 20)
+#define MV_BLOCK_PAGES (MV_BLOCK_SIZE / MV_PAGE_SIZE)
+/* Reads of at least this many bytes go straight to the caller's buffer
+ * in one call (the blocks wholly inside are kept too). */
+#define MV_DIRECT_READ_MIN (4 * MV_BLOCK_SIZE)
+/* Peeks across blocks are copied into a run buffer up to this size. */
+#define MV_PEEK_RUN_MAX (1u << 20)
 
-static bool callback_read_page(struct mv_target *t, uint64_t pageno,
-			       void *buf)
+static bool cb_read(struct mv_target *t, uint64_t address, void *buf,
+		    size_t len)
 {
-	return t->read_fn(t->read_arg, pageno << MV_PAGE_SHIFT, buf,
-			  MV_PAGE_SIZE) == 1;
+	t->read_calls++;
+	return t->read_fn(t->read_arg, address, buf, len) == 1;
 }
 
-static size_t callback_read_direct(struct mv_target *t, uint64_t address,
-				   void *buf, size_t len)
+static void block_cache_clear(struct mv_block_cache *c)
 {
-	return t->read_fn(t->read_arg, address, buf, len) == 1 ? len : 0;
+	for (size_t i = 0; i < c->nbuckets; i++) {
+		struct mv_block *b = c->buckets[i];
+		while (b) {
+			struct mv_block *next = b->next;
+			free(b->data);
+			free(b);
+			b = next;
+		}
+		c->buckets[i] = NULL;
+	}
+	c->nblocks = 0;
+	c->last = NULL;
+}
+
+static void block_cache_deinit(struct mv_block_cache *c)
+{
+	block_cache_clear(c);
+	free(c->buckets);
+	free(c->run);
+	memset(c, 0, sizeof(*c));
+}
+
+static size_t block_hash(uint64_t blockno, size_t nbuckets)
+{
+	/* Fibonacci hashing: consecutive blocks spread over the buckets. */
+	return (size_t)((blockno * 0x9e3779b97f4a7c15ull) >> 20) &
+	       (nbuckets - 1);
+}
+
+static bool block_rehash(struct mv_block_cache *c, size_t nbuckets)
+{
+	struct mv_block **n = calloc(nbuckets, sizeof(*n));
+	if (!n)
+		return false;
+	for (size_t i = 0; i < c->nbuckets; i++) {
+		struct mv_block *b = c->buckets[i];
+		while (b) {
+			struct mv_block *next = b->next;
+			size_t h = block_hash(b->blockno, nbuckets);
+			b->next = n[h];
+			n[h] = b;
+			b = next;
+		}
+	}
+	free(c->buckets);
+	c->buckets = n;
+	c->nbuckets = nbuckets;
+	return true;
+}
+
+/* Page bits of the whole pages inside [lo, hi) (offsets in a block). */
+static uint32_t page_bits(size_t lo, size_t hi)
+{
+	size_t first = (lo + MV_PAGE_SIZE - 1) >> MV_PAGE_SHIFT;
+	size_t last = hi >> MV_PAGE_SHIFT; /* exclusive */
+	if (first >= last)
+		return 0;
+	uint32_t upto = last >= 32 ? UINT32_MAX : (1u << last) - 1;
+	return upto & ~((1u << first) - 1);
+}
+
+/* Where [off, block end) may be read from: the next run of memory that
+ * a declared region says is readable and that the debugger must be asked
+ * for (declared bytes are not), as [*lo, *hi).  False when there is none
+ * in the block.  Without declared regions, all of it. */
+static bool next_run(struct mv_target *t, uint64_t base, size_t off,
+		     size_t *lo, size_t *hi)
+{
+	if (off >= MV_BLOCK_SIZE)
+		return false;
+	if (!t->regions_declared) {
+		*lo = off;
+		*hi = MV_BLOCK_SIZE;
+		return true;
+	}
+	size_t i = mv_target_region_after(t, base + off);
+	for (; i < t->nregions; i++) {
+		const struct mv_region *r = &t->regions[i];
+		if (r->start >= base + MV_BLOCK_SIZE)
+			return false;
+		if (t->region_data[i] || !(r->perms & MV_PERM_R))
+			continue;
+		*lo = r->start > base + off ? (size_t)(r->start - base) : off;
+		*hi = r->end - base < MV_BLOCK_SIZE ? (size_t)(r->end - base)
+						    : MV_BLOCK_SIZE;
+		return true;
+	}
+	return false;
+}
+
+/* Whether a declared region says address cannot be read (callback
+ * targets with declared regions only). */
+static bool declared_unreadable(struct mv_target *t, uint64_t address)
+{
+	if (!t->regions_declared)
+		return false;
+	long i = mv_target_region_index(t, address);
+	return i < 0 || (!t->region_data[i] && !(t->regions[i].perms &
+						   MV_PERM_R));
+}
+
+/* Reads the runs of a new block, one debugger read each.  A run that
+ * fails as a whole leaves its pages unknown: each is tried alone when
+ * first needed (block_page), so bytes next to an unreadable page are
+ * still found, and a bad pointer costs two reads, not sixteen. */
+static void block_fill(struct mv_target *t, struct mv_block *b)
+{
+	uint64_t base = b->blockno << MV_BLOCK_SHIFT;
+	size_t off = 0, lo, hi;
+	b->known = UINT32_MAX; /* outside every run: known unreadable */
+	while (next_run(t, base, off, &lo, &hi)) {
+		uint32_t bits = page_bits(lo & ~(size_t)(MV_PAGE_SIZE - 1),
+					  (hi + MV_PAGE_SIZE - 1) &
+						  ~(size_t)(MV_PAGE_SIZE - 1));
+		if (cb_read(t, base + lo, b->data + lo, hi - lo))
+			b->readable |= page_bits(lo, hi);
+		b->known &= ~(bits & ~b->readable);
+		off = hi;
+	}
+}
+
+/* Makes page p of block b known: tried alone if its run failed; if that
+ * fails too, its first and last bytes tell a page no byte of which can
+ * be read (a bad pointer, a guard page: nothing more is asked there)
+ * from one a mapping ends in. */
+static void block_page(struct mv_target *t, struct mv_block *b, size_t p)
+{
+	uint32_t bit = 1u << p;
+	if (b->known & bit)
+		return;
+	b->known |= bit;
+	uint64_t base = (b->blockno << MV_BLOCK_SHIFT) + p * MV_PAGE_SIZE;
+	uint8_t *data = b->data + p * MV_PAGE_SIZE;
+	if (cb_read(t, base, data, MV_PAGE_SIZE))
+		b->readable |= bit;
+	else if (cb_read(t, base, data, 1) ||
+		 cb_read(t, base + MV_PAGE_SIZE - 1, data, 1))
+		b->partial |= bit;
+}
+
+/* The cached block, or NULL. */
+static struct mv_block *block_find(struct mv_block_cache *c, uint64_t blockno)
+{
+	if (c->last && c->last->blockno == blockno)
+		return c->last;
+	if (!c->nbuckets)
+		return NULL;
+	struct mv_block *b = c->buckets[block_hash(blockno, c->nbuckets)];
+	for (; b; b = b->next)
+		if (b->blockno == blockno)
+			return c->last = b;
+	return NULL;
+}
+
+/* A new block in the cache, its bytes not read; NULL on out-of-memory. */
+static struct mv_block *block_add(struct mv_block_cache *c, uint64_t blockno)
+{
+	/* Eviction is all at once: simple, and a walk that outgrows the
+	 * cache gains little from keeping any particular part of it. */
+	if (c->nblocks >= c->max_blocks)
+		block_cache_clear(c);
+	if (c->nblocks >= c->nbuckets &&
+	    !block_rehash(c, c->nbuckets ? c->nbuckets * 2 : 256) &&
+	    !c->nbuckets)
+		return NULL;
+	struct mv_block *b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->blockno = blockno;
+	b->data = malloc(MV_BLOCK_SIZE);
+	if (!b->data) {
+		free(b);
+		return NULL;
+	}
+	size_t h = block_hash(blockno, c->nbuckets);
+	b->next = c->buckets[h];
+	c->buckets[h] = b;
+	c->nblocks++;
+	return c->last = b;
+}
+
+/* The cached block, reading it on a miss; NULL only on out-of-memory. */
+static struct mv_block *block_get(struct mv_target *t, uint64_t blockno)
+{
+	struct mv_block *b = block_find(&t->cache, blockno);
+	if (!b && (b = block_add(&t->cache, blockno)))
+		block_fill(t, b);
+	return b;
+}
+
+/* Keeps the whole blocks of a large read that worked: a heap walk reads
+ * the heap a window at a time, and gc reads its blocks again after. */
+static void keep_blocks(struct mv_target *t, uint64_t address,
+			const uint8_t *buf, size_t len)
+{
+	uint64_t first = (address + MV_BLOCK_SIZE - 1) >> MV_BLOCK_SHIFT;
+	uint64_t end = (address + len) >> MV_BLOCK_SHIFT;
+	for (uint64_t n = first; n < end; n++) {
+		if (block_find(&t->cache, n))
+			continue;
+		struct mv_block *b = block_add(&t->cache, n);
+		if (!b)
+			return;
+		memcpy(b->data, buf + ((n << MV_BLOCK_SHIFT) - address),
+		       MV_BLOCK_SIZE);
+		b->known = UINT32_MAX;
+		b->readable = (1u << (MV_BLOCK_SIZE / MV_PAGE_SIZE)) - 1;
+	}
+}
+
+/* Whether the page of address may hold readable bytes though it cannot
+ * be read whole (see block_page). */
+static bool page_partial(struct mv_target *t, uint64_t address)
+{
+	if (declared_unreadable(t, address))
+		return false;
+	struct mv_block *b = block_get(t, address >> MV_BLOCK_SHIFT);
+	if (!b)
+		return true; /* uncached: try */
+	size_t p = (size_t)(address & (MV_BLOCK_SIZE - 1)) >> MV_PAGE_SHIFT;
+	block_page(t, b, p);
+	return (b->partial >> p) & 1;
+}
+
+/* How many of the len bytes at offset off of block b are readable
+ * before the first unreadable page. */
+static size_t block_prefix(struct mv_target *t, struct mv_block *b,
+			   size_t off, size_t len)
+{
+	size_t done = 0;
+	while (done < len) {
+		size_t p = (off + done) >> MV_PAGE_SHIFT;
+		block_page(t, b, p);
+		if (!(b->readable & (1u << p)))
+			break;
+		done = (p + 1) * MV_PAGE_SIZE - off;
+	}
+	return done < len ? done : len;
+}
+
+/* The readable prefix of [address, address + len) through the cache. */
+static size_t cache_read(struct mv_target *t, uint64_t address, void *buf,
+			 size_t len)
+{
+	size_t done = 0;
+	if (len >= MV_DIRECT_READ_MIN && cb_read(t, address, buf, len)) {
+		keep_blocks(t, address, buf, len);
+		return len;
+	}
+	while (done < len) {
+		uint64_t a = address + done;
+		size_t off = (size_t)(a & (MV_BLOCK_SIZE - 1));
+		size_t chunk = MV_BLOCK_SIZE - off;
+		if (chunk > len - done)
+			chunk = len - done;
+		struct mv_block *b = block_get(t, a >> MV_BLOCK_SHIFT);
+		size_t n;
+		if (!b) /* out of memory for the cache: uncached */
+			n = cb_read(t, a, (uint8_t *)buf + done, chunk) ? chunk
+									: 0;
+		else
+			n = block_prefix(t, b, off, chunk);
+		if (b)
+			memcpy((uint8_t *)buf + done, b->data + off, n);
+		done += n;
+		if (n < chunk)
+			break;
+	}
+	return done;
 }
 
 static size_t callback_read(struct mv_target *t, uint64_t address, void *buf,
@@ -414,6 +523,11 @@ static size_t callback_read(struct mv_target *t, uint64_t address, void *buf,
 			done += chunk;
 			continue;
 		}
+		if (declared_unreadable(t, a)) {
+			*why = i < 0 ? "not mapped in the process"
+				     : "mapped without read permission";
+			break;
+		}
 		/* Up to the next region with bytes, through the callback. */
 		size_t next = mv_target_region_after(t, a);
 		size_t chunk = len - done;
@@ -421,17 +535,17 @@ static size_t callback_read(struct mv_target *t, uint64_t address, void *buf,
 			next++;
 		if (next < t->nregions && t->regions[next].start - a < chunk)
 			chunk = (size_t)(t->regions[next].start - a);
-		size_t n = mv_page_cache_read(t, a, (uint8_t *)buf + done,
-					      chunk);
+		size_t n = cache_read(t, a, (uint8_t *)buf + done, chunk);
 		if (n < chunk) {
-			/* A page may fail as a whole where its tail alone
-			 * would not: ask for exactly the rest of that page. */
+			/* A page may fail as a whole where its head alone
+			 * would not (a mapping ending inside it): ask for
+			 * exactly the rest of that page. */
 			uint64_t b = a + n;
 			size_t rest = MV_PAGE_SIZE - (size_t)(b & (MV_PAGE_SIZE - 1));
 			if (rest > chunk - n)
 				rest = chunk - n;
-			if (t->read_fn(t->read_arg, b,
-				       (uint8_t *)buf + done + n, rest) == 1) {
+			if (page_partial(t, b) &&
+			    cb_read(t, b, (uint8_t *)buf + done + n, rest)) {
 				done += n + rest;
 				continue;
 			}
@@ -447,18 +561,42 @@ static size_t callback_read(struct mv_target *t, uint64_t address, void *buf,
 static const void *callback_peek(struct mv_target *t, uint64_t address,
 				 size_t len)
 {
-	const void *p = buffer_peek(t, address, len);
-	if (p)
-		return p;
-	if (mv_target_region_index(t, address) >= 0 &&
-	    t->region_data[mv_target_region_index(t, address)])
+	long i = mv_target_region_index(t, address);
+	if (i >= 0 && t->region_data[i])
+		return buffer_peek(t, address, len);
+	if (declared_unreadable(t, address))
 		return NULL;
-	return mv_page_cache_peek(t, address, len);
+	struct mv_block_cache *c = &t->cache;
+	size_t off = (size_t)(address & (MV_BLOCK_SIZE - 1));
+	if (len <= MV_BLOCK_SIZE - off) {
+		struct mv_block *b = block_get(t, address >> MV_BLOCK_SHIFT);
+		if (!b || block_prefix(t, b, off, len) < len)
+			return NULL;
+		return b->data + off;
+	}
+	if (len > MV_PEEK_RUN_MAX)
+		return NULL;
+	if (c->run_cap < len) {
+		uint8_t *r = realloc(c->run, len);
+		if (!r)
+			return NULL;
+		c->run = r;
+		c->run_cap = len;
+	}
+	const char *why;
+	if (callback_read(t, address, c->run, len, &why) != len)
+		return NULL;
+	return c->run;
 }
 
 static void callback_invalidate(struct mv_target *t)
 {
-	mv_page_cache_clear(&t->cache);
+	block_cache_clear(&t->cache);
+}
+
+static void callback_destroy(struct mv_target *t)
+{
+	block_cache_deinit(&t->cache);
 }
 
 static const struct mv_target_ops callback_ops = {
@@ -466,6 +604,7 @@ static const struct mv_target_ops callback_ops = {
 	.read = callback_read,
 	.peek = callback_peek,
 	.invalidate = callback_invalidate,
+	.destroy = callback_destroy,
 };
 
 struct mv_error *mv_target_create_callback(mv_read_fn read, void *arg,
@@ -480,12 +619,70 @@ struct mv_error *mv_target_create_callback(mv_read_fn read, void *arg,
 		return err;
 	t->read_fn = read;
 	t->read_arg = arg;
-	mv_page_cache_init(&t->cache, MV_CALLBACK_CACHE_BYTES);
-	t->cache.read_page = callback_read_page;
-	t->cache.read_direct = callback_read_direct;
+	t->cache.max_blocks = MV_CALLBACK_CACHE_BYTES / MV_BLOCK_SIZE;
 	t->has_cache = true;
 	*ret = t;
 	return NULL;
+}
+
+uint64_t mv_target_read_calls(const struct mv_target *t)
+{
+	return t ? t->read_calls : 0;
+}
+
+/* Inserts a region at its place; data NULL reads it through the
+ * callback.  The caller checked its bounds. */
+static struct mv_error *insert_region(struct mv_target *t,
+				      const struct mv_region *r,
+				      const void *data)
+{
+	size_t i = mv_target_region_after(t, r->start);
+	if (i < t->nregions && t->regions[i].start < r->end)
+		return mv_error_create(MV_ERR_INVALID,
+				       "memory at 0x%" PRIx64
+				       " overlaps memory already added",
+				       r->start);
+	char *path = NULL;
+	if (r->path && !(path = strdup(r->path)))
+		return mv_enomem;
+	if (!grow_regions(t)) {
+		free(path);
+		return t->nregions >= MV_TARGET_MAX_REGIONS
+			       ? mv_error_create(MV_ERR_LIMIT,
+						 "more than %d memory regions",
+						 MV_TARGET_MAX_REGIONS)
+			       : mv_enomem;
+	}
+	memmove(&t->regions[i + 1], &t->regions[i],
+		(t->nregions - i) * sizeof(t->regions[0]));
+	memmove(&t->region_data[i + 1], &t->region_data[i],
+		(t->nregions - i) * sizeof(t->region_data[0]));
+	t->regions[i] = *r;
+	t->regions[i].path = path;
+	t->region_data[i] = data;
+	t->nregions++;
+	t->regions_declared = true;
+	/* Declared regions now say what the cache may read. */
+	if (t->read_fn)
+		block_cache_clear(&t->cache);
+	return NULL;
+}
+
+struct mv_error *mv_target_add_region(struct mv_target *t,
+				      const struct mv_region *r)
+{
+	if (!t || !r)
+		return mv_error_create(MV_ERR_INVALID, "no target");
+	if (t->ops != &callback_ops)
+		return mv_error_create(MV_ERR_UNSUPPORTED,
+				       "cannot declare regions of a %s target",
+				       t->ops->kind);
+	if (r->start >= r->end)
+		return mv_error_create(MV_ERR_INVALID,
+				       "empty region at 0x%" PRIx64, r->start);
+	struct mv_region n = *r;
+	n.dumped = r->end - r->start;
+	return insert_region(t, &n, NULL);
 }
 
 struct mv_error *mv_target_add_buffer(struct mv_target *t, uint64_t address,
@@ -511,41 +708,18 @@ struct mv_error *mv_target_add_buffer(struct mv_target *t, uint64_t address,
 				       " of %zu bytes wraps around",
 				       address, len);
 	uint64_t end = address + len; /* 0 if it ends at the top */
-	size_t i = mv_target_region_after(t, address);
-	if (i < t->nregions &&
-	    (t->regions[i].start <= address ||
-	     (end && t->regions[i].start < end) || !end))
-		return mv_error_create(MV_ERR_INVALID,
-				       "buffer at 0x%" PRIx64
-				       " overlaps memory already added",
-				       address);
 	if (!end)
 		return mv_error_create(MV_ERR_UNSUPPORTED,
 				       "buffer at 0x%" PRIx64
 				       " reaches the top of the address space",
 				       address);
-	if (!grow_regions(t))
-		return t->nregions >= MV_TARGET_MAX_REGIONS
-			       ? mv_error_create(MV_ERR_LIMIT,
-						 "too many buffers")
-			       : mv_enomem;
-	memmove(&t->regions[i + 1], &t->regions[i],
-		(t->nregions - i) * sizeof(t->regions[0]));
-	memmove(&t->region_data[i + 1], &t->region_data[i],
-		(t->nregions - i) * sizeof(t->region_data[0]));
-	t->regions[i] = (struct mv_region){
+	struct mv_region r = {
 		.start = address,
 		.end = end,
 		.perms = perms,
 		.dumped = len,
 	};
-	t->region_data[i] = data;
-	t->nregions++;
-	t->regions_declared = true;
-	/* Declared bytes now shadow whatever the cache held there. */
-	if (t->has_cache)
-		mv_page_cache_clear(&t->cache);
-	return NULL;
+	return insert_region(t, &r, data);
 }
 
 /* ------------------------------------------------------------------ */
@@ -638,7 +812,10 @@ bool mv_target_is_mapped(struct mv_target *t, uint64_t address)
 	long i = mv_target_region_index(t, address);
 	if (t->ops == &callback_ops) {
 		/* Without declared regions only a read can tell. */
-		return i >= 0 || !t->regions_declared;
+		if (!t->regions_declared)
+			return true;
+		return i >= 0 && (t->region_data[i] ||
+				  (t->regions[i].perms & MV_PERM_R));
 	}
 	if (i < 0)
 		return false;

@@ -44,27 +44,35 @@ struct mv_target_ops {
 	void (*destroy)(struct mv_target *t);
 };
 
-/* The page cache: whole pages by page number in a chained hash table,
- * bounded in bytes.  A page that could not be read is cached too (with
- * data NULL), so a walk over a bad pointer does not re-read it. */
-struct mv_page {
-	uint64_t pageno;
-	uint8_t *data; /* MV_PAGE_SIZE bytes, or NULL if unreadable */
-	struct mv_page *next;
+/* The block cache of callback targets: aligned blocks of
+ * MV_BLOCK_SIZE bytes by block number in a chained hash table, bounded
+ * in bytes.  A remote debugger pays a round trip per read, whatever its
+ * size, so a walk reading eight bytes at a time costs one read per
+ * block.  Per page of a block: whether it was read (known) and whether
+ * that worked (readable); a page that could not be read stays cached as
+ * such, so a walk over a bad pointer does not ask again. */
+#define MV_BLOCK_SHIFT 16
+#define MV_BLOCK_SIZE (1u << MV_BLOCK_SHIFT)
+
+struct mv_block {
+	uint64_t blockno;
+	uint8_t *data; /* MV_BLOCK_SIZE bytes */
+	uint32_t known; /* bit i: page i was read, or tried */
+	uint32_t readable; /* bit i: page i holds its bytes */
+	/* bit i: page i cannot be read whole but a byte at one of its
+	 * ends can (a mapping begins or ends inside it): the bytes
+	 * asked for there are read alone, uncached. */
+	uint32_t partial;
+	struct mv_block *next;
 };
 
-struct mv_page_cache {
-	struct mv_page **buckets;
+struct mv_block_cache {
+	struct mv_block **buckets;
 	size_t nbuckets; /* power of two; 0 until first use */
-	size_t npages;
-	size_t max_pages;
-	/* Fills one page; returns false if any byte of it is unreadable. */
-	bool (*read_page)(struct mv_target *t, uint64_t pageno, void *buf);
-	/* Reads a large range straight into the caller's buffer; returns
-	 * the readable prefix.  Optional. */
-	size_t (*read_direct)(struct mv_target *t, uint64_t address,
-			      void *buf, size_t len);
-	/* Peeks across pages are assembled here. */
+	size_t nblocks;
+	size_t max_blocks;
+	struct mv_block *last; /* the block of the last lookup */
+	/* Peeks across blocks are assembled here. */
 	uint8_t *run;
 	size_t run_cap;
 };
@@ -93,12 +101,15 @@ struct mv_target {
 	uint64_t *auxv; /* (type, value) pairs, without AT_NULL */
 	size_t nauxv;
 	struct mv_notes warnings; /* bounded by MV_TARGET_MAX_WARNINGS */
-	/* Page cache for process and callback targets. */
-	struct mv_page_cache cache;
-	bool has_cache;
-	/* Callback targets. */
+	/* Callback targets: the read function, its calls so far (each
+	 * a round trip to a remote target), and the block cache. */
 	mv_read_fn read_fn;
 	void *read_arg;
+	uint64_t read_calls;
+	struct mv_block_cache cache;
+	/* Reads may come from a cache, so peeked pointers are short-lived
+	 * (processes, callbacks). */
+	bool has_cache;
 	/* Cores: bytes of segments read into memory instead of mapped. */
 	uint64_t copied_bytes;
 	/* Backend state. */
@@ -137,15 +148,9 @@ void mv_target_clear_regions(struct mv_target *t);
  * threads and registers from the debugger. */
 struct mv_error *mv_target_add_thread(struct mv_target *t, int32_t tid,
 				      const uint64_t *regs);
-
-/* Page cache. */
-void mv_page_cache_init(struct mv_page_cache *c, size_t max_bytes);
-void mv_page_cache_clear(struct mv_page_cache *c);
-void mv_page_cache_deinit(struct mv_page_cache *c);
-size_t mv_page_cache_read(struct mv_target *t, uint64_t address, void *buf,
-			  size_t len);
-const void *mv_page_cache_peek(struct mv_target *t, uint64_t address,
-			       size_t len);
+/* How many times a callback target called its read function (each a
+ * round trip to a remote debugger); 0 for other targets. */
+uint64_t mv_target_read_calls(const struct mv_target *t);
 
 /* Backends' open functions live in target_core.c and target_proc.c. */
 

@@ -39,24 +39,124 @@ def core_file_path():
     return match.group(1) if match else None
 
 
-def objfile_biases():
-    """(path, bias) for each objfile, from the .text addresses gdb shows.
+TEXT_LINE = re.compile(r"^\s*(0x[0-9a-f]+) - 0x[0-9a-f]+ is \.text"
+                       r"(?: in (.*))?$", re.MULTILINE)
+MAPPING_LINE = re.compile(r"^\s*(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+"
+                          r"\s+(0x[0-9a-f]+)(?:\s+([r-][w-][x-][ps]))?"
+                          r"(?:\s+(\S.*?))?\s*$")
+TARGET_PREFIX = "target:"
 
-    Only needed for remote targets, where the core cannot read
-    /proc/PID/maps or a core's notes.
-    """
+
+def text_addresses():
+    """{gdb's name of an objfile: where its .text is loaded}, from `info
+    files` (which lists them twice over a remote target: the first
+    wins).  The executable's .text has no "in NAME"."""
     text = gdb.execute("info files", to_string=True)
     main = gdb.current_progspace().filename
+    result = {}
+    for match in TEXT_LINE.finditer(text):
+        result.setdefault(match.group(2) or main, int(match.group(1), 16))
+    return result
+
+
+def remote_mappings():
+    """The remote process's mappings as (start, end, perms, offset, path),
+    from `info proc mappings` (gdbserver hands gdb /proc/PID/maps)."""
+    try:
+        text = gdb.execute("info proc mappings", to_string=True)
+    except gdb.error:
+        return []
     result = []
-    pattern = r"^\s*(0x[0-9a-f]+) - 0x[0-9a-f]+ is \.text(?: in (.*))?$"
-    for match in re.finditer(pattern, text, re.MULTILINE):
-        address = int(match.group(1), 16)
-        path = match.group(2) or main
-        if not path or not os.path.isfile(path):
-            continue  # the vdso ("system-supplied DSO at ...")
+    for line in text.splitlines():
+        match = MAPPING_LINE.match(line)
+        if match is None:
+            continue
+        start, end, offset = (int(match.group(i), 16) for i in (1, 2, 3))
+        # gdb before 12 prints no perms: then every mapping counts as
+        # readable and writable (roots scanned a little too widely).
+        perms = match.group(4) or "rw-p"
+        result.append((start, end, perms, offset, match.group(5) or None))
+    return result
+
+
+def target_file_cache(build_id, remote):
+    """Where a file fetched from the target is kept: by build-id, so a
+    later session (or another process of the same build) reuses it."""
+    base = os.environ.get("XDG_CACHE_HOME") or \
+        os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "memview", "target-files", build_id,
+                        os.path.basename(remote))
+
+
+def fetch_target_file(remote, build_id):
+    """A local copy of a file of the target (`remote get`), or None."""
+    local = target_file_cache(build_id, remote)
+    if memview_core.elf_build_id(local) == build_id:
+        return local
+    try:
+        os.makedirs(os.path.dirname(local), exist_ok=True)
+        gdb.execute("remote get %s %s" % (remote, local), to_string=True)
+    except (gdb.error, OSError):
+        return None
+    return local if memview_core.elf_build_id(local) == build_id else None
+
+
+def local_objfile(name, build_id):
+    """The local file for the objfile gdb calls name, or None.
+
+    gdb names a file it reads through the target (`set sysroot target:`,
+    the default) "target:PATH", and a file found under a local sysroot
+    by its local path.  For "target:PATH", the local sysroot's PATH,
+    PATH itself (the target runs on this machine, or shares its files),
+    solib-search-path, then a copy fetched from the target are tried; a file only counts if its build-id is the
+    one gdb read."""
+    if not name.startswith(TARGET_PREFIX):
+        candidates = [name]
+        remote = None
+    else:
+        remote = name[len(TARGET_PREFIX):]
+        candidates = [remote]
+        sysroot = gdb.parameter("sysroot") or ""
+        if sysroot and not sysroot.startswith(TARGET_PREFIX):
+            # A local sysroot gdb did not find the file in: tried all
+            # the same (the build-id decides).
+            candidates.insert(0, os.path.join(sysroot, remote.lstrip("/")))
+        search = gdb.parameter("solib-search-path") or ""
+        candidates += [os.path.join(d, os.path.basename(remote))
+                       for d in search.split(os.pathsep) if d]
+    for path in candidates:
+        if os.path.isfile(path) and (
+                build_id is None or
+                memview_core.elf_build_id(path) == build_id):
+            return path
+    if remote is not None and build_id:
+        return fetch_target_file(remote, build_id)
+    return None
+
+
+def remote_objfiles():
+    """(local path, bias) of each file the inferior has mapped, once
+    each, the executable first."""
+    texts = text_addresses()
+    main = gdb.current_progspace().filename
+    objfiles = [o for o in gdb.objfiles()
+                if o.is_valid() and o.owner is None and o.filename and
+                (o.filename.startswith(("/", TARGET_PREFIX)))]
+    objfiles.sort(key=lambda o: o.filename != main)
+    result, seen = [], set()
+    for objfile in objfiles:
+        address = texts.get(objfile.filename)
+        if address is None:
+            continue
+        path = local_objfile(objfile.filename, objfile.build_id)
+        if path is None:
+            continue
+        key = objfile.build_id or os.path.realpath(path)
         link_address = memview_core.elf_section_address(path, ".text")
-        if link_address is not None:
-            result.append((path, address - link_address))
+        if key in seen or link_address is None:
+            continue
+        seen.add(key)
+        result.append((path, address - link_address))
     return result
 
 
@@ -167,13 +267,16 @@ class State:
 
     @staticmethod
     def open_remote(session):
-        """Memory through gdb, objfiles at the biases gdb knows."""
+        """Memory through gdb, the mappings and threads the target
+        lists, objfiles by their local files at the biases gdb knows."""
         inferior = gdb.selected_inferior()
 
         def read(address, length):
             return inferior.read_memory(address, length).tobytes()
         session.open_callback(read)
-        for path, bias in objfile_biases():
+        for start, end, perms, offset, path in remote_mappings():
+            session.add_region(start, end, perms, offset, path)
+        for path, bias in remote_objfiles():
             session.add_objfile(path, bias)
         for thread in inferior.threads():
             session.add_thread(thread.ptid[1] or thread.ptid[0],

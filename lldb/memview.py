@@ -220,6 +220,68 @@ def memory_mark(target, process):
     return process.GetStopID(True), count
 
 
+def remote_regions(process):
+    """The process's mappings as (start, end, perms, path), from
+    SBProcess.GetMemoryRegions (lldb-server reads /proc/PID/maps; lldb
+    fills the gaps with unmapped regions, left out here).  lldb tells
+    no file offset, nor private from shared."""
+    regions = process.GetMemoryRegions()
+    info = lldb.SBMemoryRegionInfo()
+    result = []
+    for i in range(regions.GetSize()):
+        if not regions.GetMemoryRegionAtIndex(i, info) or \
+                not info.IsMapped():
+            continue
+        perms = ("r" if info.IsReadable() else "-") + \
+            ("w" if info.IsWritable() else "-") + \
+            ("x" if info.IsExecutable() else "-") + "p"
+        result.append((info.GetRegionBase(), info.GetRegionEnd(), perms,
+                       info.GetName() or None))
+    return result
+
+
+def module_file(module):
+    """The local file of a module, or None: lldb's own copy (the file
+    itself on this machine, its module cache for a remote platform),
+    else the path on the target if this machine has the same file; a
+    file only counts if its build-id is the module's UUID."""
+    uuid = (module.GetUUIDString() or "").replace("-", "").lower()
+    for spec in (module.GetFileSpec(), module.GetPlatformFileSpec()):
+        path = spec.fullpath
+        if path and os.path.isfile(path) and (
+                not uuid or memview_core.elf_build_id(path) == uuid):
+            return path
+    return None
+
+
+def remote_modules(target):
+    """(local path, bias) of each module, once each, the executable
+    first (lldb lists it first)."""
+    result, seen = [], set()
+    for module in target.module_iter():
+        path = module_file(module)
+        if path is None:
+            continue  # the vdso, or no local copy
+        header = module.GetObjectFileHeaderAddress().GetLoadAddress(target)
+        link_address = memview_core.elf_first_load_vaddr(path)
+        key = module.GetUUIDString() or os.path.realpath(path)
+        if header == lldb.LLDB_INVALID_ADDRESS or link_address is None or \
+                key in seen:
+            continue
+        seen.add(key)
+        result.append((path, header - link_address))
+    return result
+
+
+def is_local_process(pid, exe):
+    """Whether pid on this machine runs exe: the host platform also
+    serves `gdb-remote HOST:PORT`, whose pid may be another machine's."""
+    try:
+        return exe is None or os.path.samefile("/proc/%d/exe" % pid, exe)
+    except OSError:
+        return False
+
+
 class State:
     """The session for the current target, rebuilt when it changes.
 
@@ -253,7 +315,8 @@ class State:
                               process.GetStopID()), None
         platform = target.GetPlatform()
         if platform.IsValid() and platform.GetName() == "host" and \
-                pid > 0 and os.path.exists("/proc/%d/mem" % pid):
+                pid > 0 and os.path.exists("/proc/%d/mem" % pid) and \
+                is_local_process(pid, exe):
             return "pid", ("pid", target_id, pid, exe), None
         return "remote", ("remote", target_id, pid,
                           process.GetStopID()), None
@@ -301,22 +364,17 @@ class State:
 
     @staticmethod
     def open_remote(session, target, process):
-        """Memory through lldb, modules at the biases lldb knows."""
+        """Memory through lldb, the regions lldb-server lists, modules
+        by their local files at the biases lldb knows."""
         def read(address, length):
             error = lldb.SBError()
             data = process.ReadMemory(address, length, error)
             return data if error.Success() else None
         session.open_callback(read)
-        for module in target.module_iter():
-            path = module.GetFileSpec().fullpath
-            if not path or not os.path.isfile(path):
-                continue  # the vdso
-            header = module.GetObjectFileHeaderAddress().GetLoadAddress(
-                target)
-            link_address = memview_core.elf_first_load_vaddr(path)
-            if header == lldb.LLDB_INVALID_ADDRESS or link_address is None:
-                continue
-            session.add_objfile(path, header - link_address)
+        for start, end, perms, path in remote_regions(process):
+            session.add_region(start, end, perms, 0, path)
+        for path, bias in remote_modules(target):
+            session.add_objfile(path, bias)
         for thread in process:
             session.add_thread(thread.GetThreadID(),
                                thread_registers(thread))

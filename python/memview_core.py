@@ -58,6 +58,31 @@ class MemviewError(Exception):
         return self.code == ERR_INTERRUPTED
 
 
+class Region(ctypes.Structure):
+    """struct mv_region."""
+    _fields_ = [
+        ("start", ctypes.c_uint64),
+        ("end", ctypes.c_uint64),
+        ("perms", ctypes.c_uint32),
+        ("offset", ctypes.c_uint64),
+        ("path", ctypes.c_char_p),
+        ("dumped", ctypes.c_uint64),
+    ]
+
+
+# MV_PERM_* (memview.h), by their letters in /proc/PID/maps.
+PERM_BITS = {"r": 1, "w": 2, "x": 4, "p": 8}
+
+
+def parse_perms(text):
+    """MV_PERM_* bits of "rw-p" (the perms column of /proc/PID/maps)."""
+    bits = 0
+    for i, letter in enumerate("rwxp"):
+        if i < len(text) and text[i] == letter:
+            bits |= PERM_BITS[letter]
+    return bits
+
+
 class EvalResult(ctypes.Structure):
     """struct mv_eval_result."""
     _fields_ = [
@@ -111,6 +136,7 @@ def _declare(lib):
         "mv_session_open_callback": (vp, [vp, READ_FN, vp]),
         "mv_session_open_none": (vp, [vp]),
         "mv_session_add_objfile": (vp, [vp, cp, u64]),
+        "mv_session_add_region": (vp, [vp, ctypes.POINTER(Region)]),
         "mv_session_add_thread": (vp, [vp, ctypes.c_int32,
                                        ctypes.POINTER(u64)]),
         "mv_session_set_output": (None, [vp, WRITE_FN, vp]),
@@ -481,6 +507,53 @@ def elf_first_load_vaddr(path):
     return None
 
 
+def elf_build_id(path):
+    """The GNU build-id of an ELF64 file as lowercase hex, or None.
+
+    From the NT_GNU_BUILD_ID note of its PT_NOTE segments: what a
+    debugger reports for a module, to tell whether a local file is the
+    one a remote process has mapped."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(64)
+            if len(header) < 64 or header[:4] != b"\x7fELF" or \
+                    header[4] != 2 or header[5] != 1:
+                return None
+            phoff, = struct.unpack_from("<Q", header, 32)
+            phentsize, phnum = struct.unpack_from("<HH", header, 54)
+            f.seek(phoff)
+            table = f.read(phentsize * phnum)
+            for i in range(phnum):
+                entry = table[i * phentsize:(i + 1) * phentsize]
+                if len(entry) < 56 or \
+                        struct.unpack_from("<I", entry, 0)[0] != 4:
+                    continue  # not PT_NOTE
+                offset, = struct.unpack_from("<Q", entry, 8)
+                size, = struct.unpack_from("<Q", entry, 32)
+                f.seek(offset)
+                found = _note_build_id(f.read(min(size, 1 << 16)))
+                if found is not None:
+                    return found
+    except (OSError, struct.error):
+        return None
+    return None
+
+
+def _note_build_id(notes):
+    """The NT_GNU_BUILD_ID descriptor in a block of ELF notes, as hex."""
+    at = 0
+    while at + 12 <= len(notes):
+        namesz, descsz, kind = struct.unpack_from("<III", notes, at)
+        name_at = at + 12
+        desc_at = name_at + ((namesz + 3) & ~3)
+        if desc_at + descsz > len(notes):
+            return None
+        if kind == 3 and notes[name_at:name_at + namesz] == b"GNU\0":
+            return notes[desc_at:desc_at + descsz].hex()
+        at = desc_at + ((descsz + 3) & ~3)
+    return None
+
+
 def elf_section_address(path, name):
     """sh_addr of the named section of an ELF64 file, or None.
 
@@ -584,6 +657,16 @@ class Session:
         """Declares an objfile loaded at bias."""
         _check(self._lib.mv_session_add_objfile(
             self._handle, _encode(path), bias & 0xffffffffffffffff))
+
+    def add_region(self, start, end, perms, offset=0, path=None):
+        """Declares a mapping of a remote process (callback sessions):
+        perms as MV_PERM_* bits or "rw-p", path as the target names it
+        ("[heap]", a file) or None."""
+        if isinstance(perms, str):
+            perms = parse_perms(perms)
+        region = Region(start, end, perms, offset, _encode(path), 0)
+        _check(self._lib.mv_session_add_region(self._handle,
+                                               ctypes.byref(region)))
 
     def add_thread(self, tid, regs=None):
         """Declares a thread; regs maps REGISTER_NAMES to values, or None."""

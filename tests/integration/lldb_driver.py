@@ -2,7 +2,9 @@
 
 Imported by run.py with `command script import` after lldb/memview.py.
 Reads from the environment: MV_EXE, MV_CORE or MV_PID (what to debug),
-MV_CASES (a JSON list of command lines) and MV_OUT (the file that
+or MV_SETUP (a JSON list of lldb commands that make the target, such as
+a remote connection), MV_CASES (a JSON list of command lines),
+MV_TEARDOWN (commands run after them, not recorded) and MV_OUT (the file that
 receives one record per command: command, output, error, succeeded).
 Uses the SB API so that a failing command does not stop the rest.
 """
@@ -11,6 +13,19 @@ import json
 import os
 
 import lldb
+
+
+def setup_commands(debugger, commands):
+    """Runs lldb command lines to make the target (a remote connection,
+    say): their records, and the selected target."""
+    interpreter = debugger.GetCommandInterpreter()
+    records = []
+    for command in commands:
+        target = debugger.GetSelectedTarget()
+        records.append(run(interpreter, context(
+            target if target.IsValid() else None), command))
+    target = debugger.GetSelectedTarget()
+    return (target if target.IsValid() else None), records
 
 
 def setup(debugger):
@@ -60,12 +75,20 @@ def run(interpreter, exe_ctx, command):
 
 def __lldb_init_module(debugger, internal_dict):
     debugger.SetAsync(False)
-    target, record = setup(debugger)
+    if os.environ.get("MV_SETUP"):
+        target, records = setup_commands(
+            debugger, json.loads(os.environ["MV_SETUP"]))
+    else:
+        target, record = setup(debugger)
+        records = [record]
     interpreter = debugger.GetCommandInterpreter()
-    exe_ctx = context(target)
-    cases = [run(interpreter, exe_ctx, c)
-             for c in json.loads(os.environ["MV_CASES"])]
+    cases = []
+    for command in json.loads(os.environ["MV_CASES"]):
+        # Afresh each time: a case may step the process.
+        cases.append(run(interpreter, context(target), command))
+    for command in json.loads(os.environ.get("MV_TEARDOWN", "[]")):
+        run(interpreter, context(target), command)
     if target is not None and os.environ.get("MV_PID"):
         target.GetProcess().Detach()
     with open(os.environ["MV_OUT"], "w") as f:
-        json.dump({"setup": [record], "cases": cases}, f)
+        json.dump({"setup": records, "cases": cases}, f)

@@ -334,13 +334,129 @@ static void test_callback(void **state)
 	assert_null(mv_target_read(t, CB_BASE + 100, out, 1));
 	assert_int_equal(out[0], m.bytes[100]);
 
-	/* Declared regions answer is_mapped and find_region. */
-	assert_null(mv_target_add_buffer(t, CB_BASE, NULL, 4096, MV_PERM_R));
+	/* Declared regions answer is_mapped and find_region, and reads
+	 * outside them fail without asking the debugger. */
+	assert_null(mv_target_add_buffer(t, CB_BASE, NULL, 8192, MV_PERM_R));
 	assert_true(mv_target_is_mapped(t, CB_BASE + 10));
 	assert_false(mv_target_is_mapped(t, 0x1234));
 	assert_non_null(mv_target_find_region(t, CB_BASE + 10));
 	assert_null(mv_target_read(t, CB_BASE + 4090, out, 12));
 	assert_memory_equal(out, m.bytes + 4090, 12);
+	calls = m.calls;
+	err = mv_target_read(t, CB_BASE + 8190, out, 4);
+	assert_non_null(err);
+	assert_true(mv_error_address(err, &bad));
+	assert_int_equal(bad, CB_BASE + 8192);
+	mv_error_destroy(err);
+	assert_int_equal(m.calls, calls);
+	mv_target_destroy(t);
+}
+
+/* The block cache: a walk reading a word at a time costs one debugger
+ * read per 64 KiB block; a block that fails as a whole (an unreadable
+ * page in it) still gives every readable byte, page by page. */
+static void test_callback_blocks(void **state)
+{
+	static struct cb_memory m;
+	for (size_t i = 0; i < sizeof(m.bytes); i++)
+		m.bytes[i] = (uint8_t)(i * 7 + 5);
+	m.calls = 0;
+	struct mv_target *t;
+	assert_null(mv_target_create_callback(cb_read, &m, &t));
+	uint64_t v;
+	/* Block 0 (pages 0-15) is readable: one read for all of it. */
+	for (size_t off = 0; off < 16 * 4096; off += 8) {
+		assert_null(mv_target_read(t, CB_BASE + off, &v, 8));
+		assert_memory_equal(&v, m.bytes + off, 8);
+	}
+	assert_int_equal(m.calls, 1);
+	/* Block 1 holds the hole (page 20): the block read fails, then
+	 * each page needed is read alone, the hole once (and its end
+	 * bytes, which say that no byte of it can be read). */
+	unsigned calls = m.calls;
+	size_t readable = 0;
+	for (size_t off = 16 * 4096; off < 32 * 4096; off += 8) {
+		size_t n = mv_target_read_partial(t, CB_BASE + off, &v, 8);
+		if (off / 4096 == CB_HOLE) {
+			assert_int_equal(n, 0);
+			continue;
+		}
+		assert_int_equal(n, 8);
+		assert_memory_equal(&v, m.bytes + off, 8);
+		readable++;
+	}
+	assert_int_equal(readable, 15 * 4096 / 8);
+	assert_int_equal(m.calls - calls, 1 + 16 + 2);
+	/* Up to the hole, across the block boundary, in one read. */
+	uint8_t out[8192];
+	uint64_t hole = CB_BASE + (uint64_t)CB_HOLE * 4096;
+	assert_int_equal(mv_target_read_partial(t, hole - 8192 + 3, out,
+						sizeof(out)),
+			 8192 - 3);
+	assert_memory_equal(out, m.bytes + (hole - CB_BASE) - 8192 + 3,
+			    8192 - 3);
+	assert_int_equal(mv_target_read_calls(t), m.calls);
+	mv_target_destroy(t);
+}
+
+/* Regions declared with paths and perms, as a remote debugger lists
+ * them: they are the target's regions, and unreadable ones are never
+ * asked for. */
+static void test_callback_regions(void **state)
+{
+	static struct cb_memory m;
+	m.calls = 0;
+	struct mv_target *t;
+	assert_null(mv_target_create_callback(cb_read, &m, &t));
+	struct mv_region heap = {
+		.start = CB_BASE + 4096, .end = CB_BASE + 3 * 4096,
+		.perms = MV_PERM_R | MV_PERM_W | MV_PERM_P, .path = "[heap]",
+	};
+	struct mv_region guard = {
+		.start = CB_BASE, .end = CB_BASE + 4096, .perms = MV_PERM_P,
+	};
+	assert_null(mv_target_add_region(t, &heap));
+	assert_null(mv_target_add_region(t, &guard));
+	struct mv_region overlap = heap;
+	overlap.start += 4096;
+	overlap.end += 4096;
+	struct mv_error *err = mv_target_add_region(t, &overlap);
+	assert_non_null(err);
+	mv_error_destroy(err);
+	const struct mv_region *r;
+	assert_int_equal(mv_target_regions(t, &r), 2);
+	assert_int_equal(r[0].start, CB_BASE);
+	assert_null(r[0].path);
+	assert_string_equal(r[1].path, "[heap]");
+	assert_int_equal(r[1].perms, heap.perms);
+	assert_false(mv_target_is_mapped(t, CB_BASE + 8));
+	assert_true(mv_target_is_mapped(t, CB_BASE + 4096));
+	assert_false(mv_target_is_mapped(t, CB_BASE + 3 * 4096));
+	uint8_t out[2 * 4096];
+	/* Only the heap's two pages are read, in one call. */
+	assert_int_equal(mv_target_read_partial(t, CB_BASE, out, 8), 0);
+	assert_int_equal(mv_target_read_partial(t, CB_BASE + 4096, out,
+						sizeof(out) + 8),
+			 sizeof(out));
+	assert_memory_equal(out, m.bytes + 4096, sizeof(out));
+	assert_int_equal(m.calls, 1);
+	/* A region across a block boundary: one read in each block. */
+	struct mv_region across = {
+		.start = CB_BASE + 3 * 4096, .end = CB_BASE + 20 * 4096,
+		.perms = MV_PERM_R,
+	};
+	assert_null(mv_target_add_region(t, &across));
+	uint64_t v;
+	assert_null(mv_target_read(t, CB_BASE + 16 * 4096 - 4, &v, 8));
+	assert_memory_equal(&v, m.bytes + 16 * 4096 - 4, 8);
+	assert_int_equal(m.calls, 1 + 3);
+	mv_target_destroy(t);
+	/* Other targets have their regions already. */
+	assert_null(mv_target_create_buffer(&t));
+	err = mv_target_add_region(t, &heap);
+	assert_non_null(err);
+	assert_int_equal(mv_error_code(err), MV_ERR_UNSUPPORTED);
+	mv_error_destroy(err);
 	mv_target_destroy(t);
 }
 
@@ -1185,6 +1301,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buffer),
 		cmocka_unit_test(test_callback),
+		cmocka_unit_test(test_callback_blocks),
+		cmocka_unit_test(test_callback_regions),
 		cmocka_unit_test(test_callback_unaligned_end),
 		cmocka_unit_test(test_core_globals),
 		cmocka_unit_test(test_core_file_backed),
