@@ -4,6 +4,7 @@
  * matching recurses once per level of template arguments, at most
  * MV_CXX_MAX_NESTING levels: names come from users and from target
  * files, and neither may exhaust the stack. */
+#include <stdint.h>
 #include <string.h>
 
 #include "cxxname.h"
@@ -33,11 +34,12 @@ static const char *const operators[] = {
 	"&", "|", "~", "!", "=", ",",
 };
 
+/* strncmp, not memcmp: s may end (NUL) before n. */
 static size_t operator_len(const char *s, size_t n)
 {
 	for (size_t i = 0; i < sizeof(operators) / sizeof(operators[0]); i++) {
 		size_t k = strlen(operators[i]);
-		if (k <= n && memcmp(s, operators[i], k) == 0)
+		if (k <= n && strncmp(s, operators[i], k) == 0)
 			return k;
 	}
 	return 0;
@@ -52,7 +54,7 @@ static size_t word_len(const char *s, size_t n)
 		size_t k = 1;
 		while (k < n && mv_cxx_ident_char(s[k]))
 			k++;
-		if (k == 8 && memcmp(s, "operator", 8) == 0) {
+		if (k == 8 && strncmp(s, "operator", 8) == 0) {
 			while (k < n && is_space(s[k]))
 				k++;
 			k += operator_len(s + k, n - k);
@@ -76,7 +78,7 @@ static size_t group_len(const char *s, size_t n)
 	char stack[MV_CXX_MAX_NESTING];
 	size_t depth = 0, i = 0;
 
-	while (i < n) {
+	while (i < n && s[i]) {
 		char c = s[i];
 		bool angle_ok = depth == 0 || stack[depth - 1] == '>';
 		if (closer_of(c) && (c != '<' || angle_ok)) {
@@ -108,12 +110,12 @@ static size_t skip_spaces(const char *s, size_t i)
 static size_t component_len(const char *s, size_t n)
 {
 	size_t alen = strlen(MV_CXX_ANON_NS);
-	if (n >= alen && memcmp(s, MV_CXX_ANON_NS, alen) == 0)
+	if (n >= alen && strncmp(s, MV_CXX_ANON_NS, alen) == 0)
 		return alen;
 	if (!ident_start(s[0]))
 		return 0;
 	size_t i = word_len(s, n);
-	if (i > 8 && memcmp(s, "operator", 8) == 0)
+	if (i > 8 && strncmp(s, "operator", 8) == 0)
 		return i;
 	size_t j = skip_spaces(s, i);
 	if (s[j] == '<') {
@@ -127,7 +129,9 @@ static size_t component_len(const char *s, size_t n)
 
 size_t mv_cxx_name_len(const char *s)
 {
-	size_t n = strlen(s), i = 0;
+	/* No strlen: a lexer calls this at every identifier of a possibly
+	 * long input; the scan stops at the NUL. */
+	size_t n = SIZE_MAX / 2, i = 0;
 
 	if (s[0] == ':' && s[1] == ':')
 		i = skip_spaces(s, 2);

@@ -1222,7 +1222,10 @@ struct mv_error *mv_program_find_type(struct mv_program *p,
 		size_t nd = 0;
 		e = mv_dwarf_find_type(d, ns, name, pc, &t, &nd);
 		if (e) {
-			if (e == mv_enomem) {
+			/* INVALID: a template name that names several
+			 * types; the user must say which. */
+			if (e == mv_enomem ||
+			    mv_error_code(e) == MV_ERR_INVALID) {
 				err = e;
 				break;
 			}
