@@ -1356,6 +1356,13 @@ static bool idx_add(struct mv_dwarf *d, const struct idx_entry *proto)
  * canonical already, else a copy in b.  NULL when out of memory. */
 static const char *key_of(struct mv_buf *b, const char *name)
 {
+	/* "::x" is x in the global namespace. */
+	while (*name == ' ')
+		name++;
+	if (name[0] == ':' && name[1] == ':')
+		name += 2;
+	while (*name == ' ')
+		name++;
 	size_t len = strlen(name);
 	if (!mv_cxx_needs_canon(name, len))
 		return name;

@@ -37,6 +37,7 @@ enum tok_kind {
 	TOK_ARROW,    /* -> */
 	TOK_ELLIPSIS, /* ... */
 	TOK_BAD,      /* a character no rule accepts */
+	TOK_BADNAME,  /* a C++ name whose brackets do not balance */
 };
 
 struct tok {
@@ -83,12 +84,16 @@ static struct tok lex_at(const char *src, size_t pos)
 		while (is_ident_char(src[end]))
 			end++;
 		size_t len = mv_cxx_name_len(src + pos);
+		size_t after = end;
+		while (is_space(src[after]))
+			after++;
 		t.kind = TOK_IDENT;
 		t.len = len > end - pos ? len : end - pos;
-		if (!t.len) {
-			t.kind = TOK_BAD;
+		if (!len && (src[after] == '<' || src[after] == ':' ||
+			     end == pos)) {
+			t.kind = TOK_BADNAME;
 			t.c = c;
-			t.len = 1;
+			t.len = strlen(src + pos);
 		}
 	} else if (c >= '0' && c <= '9') {
 		/* A pp-number: the literal parser says whether it is valid. */
@@ -204,6 +209,9 @@ static NOINLINE struct mv_error *syntax_error_at(struct parser *ps, size_t pos,
 /* "expected X at column N": names what was found instead. */
 static struct mv_error *expected(struct parser *ps, const char *what)
 {
+	if (ps->tok.kind == TOK_BADNAME)
+		return syntax_error_at(ps, ps->tok.start,
+			"unbalanced '<' or a '::' with nothing after it in a name");
 	if (ps->tok.kind == TOK_EOF)
 		return syntax_error_at(ps, ps->tok.start, "expected %s",
 				       what);
@@ -898,6 +906,8 @@ static struct mv_error *expect_end(struct parser *ps)
 {
 	if (ps->tok.kind == TOK_EOF)
 		return NULL;
+	if (ps->tok.kind == TOK_BADNAME)
+		return expected(ps, "");
 	if (ps->tok.kind == TOK_BAD)
 		return syntax_error_at(ps, ps->tok.start,
 				       "unexpected character '%c'", ps->tok.c);
