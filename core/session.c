@@ -276,6 +276,15 @@ struct mv_error *mv_session_eval(struct mv_session *s, const char *expr,
 	struct mv_eval_result r;
 	memset(&r, 0, sizeof(r));
 	if (!s->eval(s->eval_arg, expr, &r)) {
+		/* The debugger's parser may not take a name DWARF has
+		 * ("(anonymous namespace)::x" in gdb and lldb): memview's
+		 * own evaluator over the globals then may, else the
+		 * debugger's message stands. */
+		struct mv_error *own = mv_expr_eval(s->program, expr, s->pc,
+						    ret);
+		if (!own)
+			return NULL;
+		mv_error_destroy(own);
 		r.error[sizeof(r.error) - 1] = '\0';
 		return mv_error_create(MV_ERR_INVALID, "%s",
 				       r.error[0] ? r.error

@@ -118,6 +118,8 @@ def c_type_name(sbtype):
 
 # A bare C name, and the bare names lldb knows without the target.
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A static member of a template instance, "ns::Foo<int, 2>::count".
+TEMPLATE_MEMBER = re.compile(r"(::)?[A-Za-z_][\w:]*<[\w:<>,*&() ]*>::\w+")
 # A variable (C++ names qualified) and members or elements of it.
 VARIABLE_PATH = re.compile(
     r"(::)?[A-Za-z_]\w*(::[A-Za-z_]\w*)*"
@@ -147,12 +149,15 @@ def make_evaluator(target, frame):
         """A variable path as lldb's frame finds it, else a global: no
         expression parser, which on a core cannot evaluate a static
         member or copy a std::string global.  None if not found."""
-        if not VARIABLE_PATH.fullmatch(name):
-            return None
         found = []
-        if frame is not None and frame.IsValid():
-            found.append(frame.GetValueForVariablePath(name))
-        if IDENTIFIER.fullmatch(name.replace("::", "_").lstrip("_")):
+        if VARIABLE_PATH.fullmatch(name):
+            if frame is not None and frame.IsValid():
+                found.append(frame.GetValueForVariablePath(name))
+            if "." not in name and "-" not in name and "[" not in name:
+                found.append(target.FindFirstGlobalVariable(
+                    name.lstrip(":")))
+        elif TEMPLATE_MEMBER.fullmatch(name):
+            # "ns::Foo<int>::count": lldb's parser cannot name it.
             found.append(target.FindFirstGlobalVariable(name.lstrip(":")))
         for value in found:
             if value.IsValid() and value.GetError().Success() and \
