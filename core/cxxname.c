@@ -286,10 +286,27 @@ static size_t arg_len(const char *s, const char *end)
 	return p - s;
 }
 
-static bool match_span(const char *q, size_t qn, const char *c, size_t cn,
-		       int depth);
+struct resolver {
+	mv_cxx_resolve_fn *fn;
+	void *arg;
+};
 
-static bool match_args(const struct comp *a, const struct comp *b, int depth)
+static bool match_span(const char *q, size_t qn, const char *c, size_t cn,
+		       int depth, const struct resolver *r);
+
+/* One argument: as spelled, else as the typedef it is resolves. */
+static bool match_arg(const char *q, size_t qn, const char *c, size_t cn,
+		      int depth, const struct resolver *r)
+{
+	char buf[512];
+	if (match_span(q, qn, c, cn, depth, r))
+		return true;
+	return r && r->fn && r->fn(r->arg, q, qn, buf, sizeof(buf)) &&
+	       match_span(buf, strlen(buf), c, cn, depth, NULL);
+}
+
+static bool match_args(const struct comp *a, const struct comp *b, int depth,
+		       const struct resolver *r)
 {
 	const char *q = a->args, *qe = q + a->args_len;
 	const char *c = b->args, *ce = c + b->args_len;
@@ -300,7 +317,7 @@ static bool match_args(const struct comp *a, const struct comp *b, int depth)
 		if (c == ce)
 			return false; /* more arguments than the candidate */
 		size_t qn = arg_len(q, qe), cn = arg_len(c, ce);
-		if (!match_span(q, qn, c, cn, depth))
+		if (!match_arg(q, qn, c, cn, depth, r))
 			return false;
 		q += qn;
 		c += cn;
@@ -314,7 +331,7 @@ static bool match_args(const struct comp *a, const struct comp *b, int depth)
 }
 
 static bool match_span(const char *q, size_t qn, const char *c, size_t cn,
-		       int depth)
+		       int depth, const struct resolver *r)
 {
 	if (qn == cn && memcmp(q, c, qn) == 0)
 		return true;
@@ -331,7 +348,7 @@ static bool match_span(const char *q, size_t qn, const char *c, size_t cn,
 		    memcmp(a.tail, b.tail, a.tail_len) != 0 ||
 		    a.has_args != b.has_args)
 			return false;
-		if (a.has_args && !match_args(&a, &b, depth + 1))
+		if (a.has_args && !match_args(&a, &b, depth + 1, r))
 			return false;
 	}
 	return q == qe && c == ce;
@@ -339,5 +356,12 @@ static bool match_span(const char *q, size_t qn, const char *c, size_t cn,
 
 bool mv_cxx_match(const char *query, const char *cand)
 {
-	return match_span(query, strlen(query), cand, strlen(cand), 0);
+	return match_span(query, strlen(query), cand, strlen(cand), 0, NULL);
+}
+
+bool mv_cxx_match_resolved(const char *query, const char *cand,
+			   mv_cxx_resolve_fn *resolve, void *arg)
+{
+	struct resolver r = { resolve, arg };
+	return match_span(query, strlen(query), cand, strlen(cand), 0, &r);
 }

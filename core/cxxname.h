@@ -61,4 +61,14 @@ size_t mv_cxx_scope_len(const char *canon);
  * or, for names, recursively by the same rule. */
 bool mv_cxx_match(const char *query, const char *cand);
 
+/* What a template argument that is a typedef stands for: the canonical
+ * name of s[0..len)'s type with typedefs stripped ("std::string" ->
+ * "std::__cxx11::basic_string<char,...>") in buf, or false. */
+typedef bool mv_cxx_resolve_fn(void *arg, const char *s, size_t len,
+			       char *buf, size_t size);
+/* mv_cxx_match, where a query's argument that does not match may also
+ * match by what resolve makes of it ("std::map<int, std::string>"). */
+bool mv_cxx_match_resolved(const char *query, const char *cand,
+			   mv_cxx_resolve_fn *resolve, void *arg);
+
 #endif

@@ -2804,6 +2804,28 @@ static const char *ns_word(enum mv_type_ns ns)
 	}
 }
 
+static struct mv_type *type_at(struct mv_dwarf *d, uint64_t off, int depth);
+
+/* mv_cxx_resolve_fn over this file's typedefs. */
+static bool resolve_typedef(void *arg, const char *s, size_t len, char *buf,
+			    size_t size)
+{
+	struct mv_dwarf *d = arg;
+	char name[512];
+	if (len >= sizeof(name))
+		return false;
+	memcpy(name, s, len);
+	name[len] = '\0';
+	uint32_t i = idx_lookup(d, IDX_ORDINARY, name);
+	if (i == NONE)
+		return false;
+	struct mv_type *t = mv_type_strip(type_at(d, d->entries[i].die, 0));
+	if (!t || !t->name)
+		return false;
+	size_t n = mv_cxx_canon(t->name, strlen(t->name), buf, size);
+	return n < size && strcmp(buf, name) != 0;
+}
+
 /* The distinct full name that key names with template arguments
  * spelled otherwise or left out (mv_cxx_match), as *ret (NONE if
  * there is none).  MV_ERR_INVALID if several do. */
@@ -2831,7 +2853,8 @@ static struct mv_error *fuzzy_lookup(struct mv_dwarf *d, enum idx_kind kind,
 		     i != NONE; i = d->entries[i].next) {
 			uint32_t full = d->entries[i].full;
 			if (full == found || full == other ||
-			    !mv_cxx_match(key, d->entries[full].name))
+			    !mv_cxx_match_resolved(key, d->entries[full].name,
+						   resolve_typedef, d))
 				continue;
 			if (found == NONE)
 				found = full;

@@ -124,6 +124,8 @@ TYPES = [
     (["std::vector<int, std::allocator<int> >",
       "std::vector<int, std::allocator<> >", "std::vector<int>"],
      "sizeof std::vector<int>", {}, None),
+    (["std::map<int, std::string>"], "sizeof std::map<int, std::string>",
+     {}, None),
     (["std::string",
       "std::__cxx11::basic_string<char, std::char_traits<char>, "
       "std::allocator<char> >", "std::basic_string<char>"],

@@ -703,6 +703,12 @@ static void test_cxx_types(void **state)
 		"std::vector<int,std::allocator<int>>",
 		"std::vector<int>", "class std::vector<int>", NULL,
 	};
+	/* Typedefs as template arguments: what they stand for. */
+	static const char *const map[] = {
+		"std::map<int, std::string>",
+		"std::map<int, std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<> >, std::less<int>, std::allocator<> >",
+		NULL,
+	};
 	static const char *const str[] = {
 		"std::string",
 		"std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >",
@@ -718,6 +724,7 @@ static void test_cxx_types(void **state)
 	assert_sizes(f, "sizeof Klass", klass);
 	assert_sizes(f, "sizeof std::vector<int>", vec);
 	assert_sizes(f, "sizeof std::string", str);
+	assert_sizes(f, "sizeof std::map<int, std::string>", map);
 
 	struct mv_type *t = parse_type(f, "ns::Foo<int>");
 	assert_int_equal(member_offset(t, "b"),
