@@ -1,8 +1,9 @@
 /* dwarf.c - DWARF types and variables of one ELF file, via libdwarf.
  *
- * Opening walks the top-level DIEs of every compile unit and records
- * names only (a hash table of name -> DIE offsets, strings in an arena),
- * so that a 4 MB glibc debug file opens quickly.  Types are built on
+ * Opening walks the top-level DIEs of every compile unit (and the
+ * namespaces of C++ units: see struct scope_rec) and records names only
+ * (a hash table of name -> DIE offsets, strings in an arena), so that a
+ * 4 MB glibc debug file opens quickly.  Types are built on
  * demand, cached by DIE offset, and live in the same arena until
  * mv_dwarf_destroy().
  *

@@ -2,7 +2,9 @@
  *
  * dwarf.c is the only file that includes libdwarf's header (Debian 12's
  * libdwarf 20210528 API).  Opening indexes names only (top-level DIEs of
- * every CU); types are built on demand and cached by DIE offset. */
+ * every CU, and what C++ namespaces hold; C++ classes' members when first
+ * needed); types are built on demand and cached by DIE offset.  Names
+ * are looked up in any C++ spelling (see cxxname.h). */
 #ifndef MV_DWARF_H
 #define MV_DWARF_H
 
