@@ -418,6 +418,7 @@ struct idx_entry {
 	uint8_t kind;
 	bool declaration;
 	bool has_size;
+	bool first;        /* the first entry of its kind and name */
 };
 
 /* One slot per distinct (kind, name): the chain of its entries in file
@@ -514,6 +515,7 @@ struct mv_dwarf {
 	size_t nentries, entries_cap;
 	struct idx_slot *slots;
 	size_t nslots, nslots_used; /* nslots: a power of two */
+	bool stems_built; /* IDX_STEM entries exist (made on first need) */
 
 	struct tcache_slot *tslots;
 	size_t ntslots, ntslots_used;
@@ -1290,7 +1292,7 @@ static bool idx_add_stem(struct mv_dwarf *d, uint32_t full)
 {
 	struct mv_buf *b = &d->scope.stem;
 	bool had_args;
-	size_t n = mv_cxx_stem(d->entries[full].name, NULL, 0, &had_args);
+	size_t n = strlen(d->entries[full].name); /* a stem is shorter */
 	mv_buf_clear(b);
 	if (!mv_buf_reserve(b, n + 1))
 		return false;
@@ -1329,6 +1331,7 @@ static bool idx_add(struct mv_dwarf *d, const struct idx_entry *proto)
 	*e = *proto;
 	e->hash = hash;
 	e->next = NONE;
+	e->first = first;
 	if (first) {
 		e->name = arena_strdup(&d->arena, proto->name);
 		if (!e->name)
@@ -1348,8 +1351,27 @@ static bool idx_add(struct mv_dwarf *d, const struct idx_entry *proto)
 	    !(e->display = arena_strdup(&d->arena, proto->display)))
 		return false;
 	d->nentries++;
-	if (first && proto->kind < IDX_VARIABLE && strchr(e->name, '<'))
+	if (first && d->stems_built && proto->kind < IDX_VARIABLE &&
+	    strchr(e->name, '<'))
 		return idx_add_stem(d, index);
+	return true;
+}
+
+/* The stems of every template instance's name, made on the first lookup
+ * that needs them: most sessions never do, and making them at open cost
+ * a fifth of indexing a libstdc++-heavy unit. */
+static bool build_stems(struct mv_dwarf *d)
+{
+	if (d->stems_built)
+		return true;
+	d->stems_built = true;
+	size_t n = d->nentries; /* stems are appended after these */
+	for (size_t i = 0; i < n; i++) {
+		const struct idx_entry *e = &d->entries[i];
+		if (e->first && e->kind < IDX_VARIABLE &&
+		    strchr(e->name, '<') && !idx_add_stem(d, (uint32_t)i))
+			return false;
+	}
 	return true;
 }
 
@@ -2843,7 +2865,7 @@ static struct mv_error *fuzzy_lookup(struct mv_dwarf *d, enum idx_kind kind,
 	size_t n = mv_cxx_stem(key, NULL, 0, &had_args);
 	if (!had_args)
 		return NULL;
-	if (!mv_buf_reserve(&b, n + 1))
+	if (!build_stems(d) || !mv_buf_reserve(&b, n + 1))
 		return mv_enomem;
 	mv_cxx_stem(key, b.data, n + 1, &had_args);
 	for (int twin = 0; twin < 2; twin++) {
