@@ -149,8 +149,12 @@ size_t mv_cxx_name_len(const char *s)
 
 bool mv_cxx_needs_canon(const char *s, size_t len)
 {
+	/* Only white space changes: "long unsigned int" is canonical. */
 	for (size_t i = 0; i < len; i++)
-		if (is_space(s[i]) || s[i] == '<' || s[i] == ',')
+		if (is_space(s[i]) &&
+		    (s[i] != ' ' || i == 0 || i + 1 == len ||
+		     !mv_cxx_ident_char(s[i - 1]) ||
+		     !mv_cxx_ident_char(s[i + 1])))
 			return true;
 	return false;
 }

@@ -31,8 +31,8 @@ bool mv_cxx_ident_char(char c);
  * MV_CXX_MAX_NESTING levels. */
 size_t mv_cxx_name_len(const char *s);
 
-/* Whether s[0..len) needs mv_cxx_canon (it has spaces, commas or
- * brackets); plain identifiers and "a::b" do not. */
+/* Whether mv_cxx_canon would change s[0..len): it has white space
+ * other than single spaces between identifier characters. */
 bool mv_cxx_needs_canon(const char *s, size_t len);
 
 /* The canonical spelling of s[0..len): no white space except one space

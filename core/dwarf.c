@@ -1386,6 +1386,9 @@ static const char *key_of(struct mv_buf *b, const char *name)
 		name += 2;
 	while (*name == ' ')
 		name++;
+	/* Most names have no white space: libc's strpbrk says so fast. */
+	if (!strpbrk(name, " \t\n\r\f\v"))
+		return name;
 	size_t len = strlen(name);
 	if (!mv_cxx_needs_canon(name, len))
 		return name;
