@@ -3081,12 +3081,14 @@ struct mv_error *mv_dwarf_find_variable(struct mv_dwarf *d, const char *name,
 		return mv_error_create(MV_ERR_NOT_FOUND,
 				       "no global or static variable %s in %s",
 				       name, d->path);
-	struct idx_entry *e = &d->entries[pick];
+	/* A copy: building the type may scan a class, which grows (and
+	 * moves) the entries. */
+	struct idx_entry e = d->entries[pick];
 	d->oom = false;
-	struct mv_type *t = variable_type(d, e);
+	struct mv_type *t = variable_type(d, &e);
 	if (d->oom)
 		return mv_enomem;
-	*addr = e->addr + d->bias;
+	*addr = e.addr + d->bias;
 	if (type)
 		*type = t;
 	return NULL;
@@ -3098,14 +3100,15 @@ struct mv_error *mv_dwarf_for_each_variable(struct mv_dwarf *d,
 {
 	d->oom = false;
 	for (size_t i = 0; i < d->nentries; i++) {
-		struct idx_entry *e = &d->entries[i];
-		if (e->kind != IDX_VARIABLE)
+		if (d->entries[i].kind != IDX_VARIABLE)
 			continue;
-		struct mv_type *t = variable_type(d, e);
+		/* A copy, as in mv_dwarf_find_variable. */
+		struct idx_entry e = d->entries[i];
+		struct mv_type *t = variable_type(d, &e);
 		if (d->oom)
 			return mv_enomem;
-		if (!fn(arg, e->display ? e->display : e->name,
-			e->addr + d->bias, t))
+		if (!fn(arg, e.display ? e.display : e.name,
+			e.addr + d->bias, t))
 			break;
 	}
 	return NULL;
