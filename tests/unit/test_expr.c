@@ -752,6 +752,8 @@ static void test_cxx_types(void **state)
 					"ns::inner::Bar::nested_t")),
 			 "struct ns::inner::Bar::Nested");
 
+	/* "<>" matches any arguments: two instances, the user must say. */
+	assert_type_fails(f, "ns::Foo<>", MV_ERR_INVALID, "several types");
 	assert_type_fails(f, "ns::Nope<int>", MV_ERR_NOT_FOUND, "Nope");
 	assert_type_fails(f, "ns::Foo<long>", MV_ERR_NOT_FOUND, "Foo<long>");
 	assert_type_fails(f, "ns::Foo<int", MV_ERR_SYNTAX, "column");
