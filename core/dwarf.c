@@ -521,6 +521,12 @@ struct mv_dwarf {
 	size_t ntslots, ntslots_used;
 	size_t types_built;
 
+	/* C++ variables by address, for symbol names (made on first
+	 * use): entry indexes sorted by runtime address. */
+	uint32_t *cxx_vars;
+	size_t ncxx_vars;
+	bool cxx_vars_built;
+
 	struct scope_rec *scopes;
 	size_t nscopes, scopes_cap;
 	size_t nsorted;     /* scopes[0..nsorted) are in DIE order */
@@ -2784,6 +2790,7 @@ void mv_dwarf_destroy(struct mv_dwarf *d)
 	free(d->slots);
 	free(d->tslots);
 	free(d->scopes);
+	free(d->cxx_vars);
 	free(d->pending);
 	scope_deinit(&d->scope);
 	arena_free(&d->arena);
@@ -3112,6 +3119,62 @@ struct mv_error *mv_dwarf_for_each_variable(struct mv_dwarf *d,
 			break;
 	}
 	return NULL;
+}
+
+static const struct mv_dwarf *sort_dwarf; /* qsort has no argument */
+
+static int cmp_var_addr(const void *a, const void *b)
+{
+	const struct idx_entry *x = &sort_dwarf->entries[*(const uint32_t *)a];
+	const struct idx_entry *y = &sort_dwarf->entries[*(const uint32_t *)b];
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* The first entry of a variable is gdb's spelling; its other
+	 * name (without an anonymous namespace) comes after. */
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+static bool build_cxx_vars(struct mv_dwarf *d)
+{
+	d->cxx_vars_built = true;
+	size_t n = 0;
+	for (size_t i = 0; i < d->nentries; i++)
+		n += d->entries[i].kind == IDX_VARIABLE &&
+		     d->cus[d->entries[i].cu].cxx;
+	if (!n)
+		return true;
+	d->cxx_vars = malloc(n * sizeof(*d->cxx_vars));
+	if (!d->cxx_vars)
+		return false;
+	for (size_t i = 0; i < d->nentries; i++)
+		if (d->entries[i].kind == IDX_VARIABLE &&
+		    d->cus[d->entries[i].cu].cxx)
+			d->cxx_vars[d->ncxx_vars++] = (uint32_t)i;
+	/* A static, not thread-safe: sessions are used from one thread
+	 * at a time (the debugger's). */
+	sort_dwarf = d;
+	qsort(d->cxx_vars, d->ncxx_vars, sizeof(*d->cxx_vars), cmp_var_addr);
+	sort_dwarf = NULL;
+	return true;
+}
+
+const char *mv_dwarf_cxx_variable_at(struct mv_dwarf *d, uint64_t addr)
+{
+	if (!d || (!d->cxx_vars_built && !build_cxx_vars(d)))
+		return NULL;
+	addr -= d->bias;
+	size_t lo = 0, hi = d->ncxx_vars;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->entries[d->cxx_vars[mid]].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == d->ncxx_vars || d->entries[d->cxx_vars[lo]].addr != addr)
+		return NULL;
+	const struct idx_entry *e = &d->entries[d->cxx_vars[lo]];
+	return e->display ? e->display : e->name;
 }
 
 void mv_dwarf_stats(struct mv_dwarf *d, struct mv_dwarf_stats *ret)

@@ -32,6 +32,11 @@ struct mv_error *mv_dwarf_find_variable(struct mv_dwarf *d, const char *name,
 					uint64_t pc, uint64_t *addr,
 					struct mv_type **type);
 
+/* The qualified name of the C++ variable that starts at runtime
+ * address addr ("ns::g_var" for the symbol _ZN2ns5g_varE), or NULL;
+ * owned by d.  The table is made on the first call. */
+const char *mv_dwarf_cxx_variable_at(struct mv_dwarf *d, uint64_t addr);
+
 /* Visits every global/static variable with a fixed address.  Stops
  * early if fn returns false. */
 typedef bool (*mv_dwarf_variable_fn)(void *arg, const char *name,

@@ -1131,6 +1131,18 @@ bool mv_program_symbolize(struct mv_program *p, uint64_t address,
 		return false;
 	if (name)
 		*name = hit->name;
+	/* A mangled C++ variable: its name as DWARF qualifies it.  (The
+	 * same answer whether or not a lookup loaded the DWARF before, so
+	 * that the front ends agree.) */
+	struct mv_dwarf *d;
+	if (name && !strncmp(hit->name, "_Z", 2)) {
+		struct mv_error *err = mv_objfile_dwarf(pub, &d);
+		const char *q = err ? NULL :
+				mv_dwarf_cxx_variable_at(d, hit->addr);
+		mv_error_destroy(err);
+		if (q)
+			*name = q;
+	}
 	if (offset)
 		*offset = address - hit->addr;
 	return true;

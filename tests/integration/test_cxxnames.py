@@ -246,6 +246,38 @@ def test_containers(facts):
         report(name, problems)
 
 
+def gdb_symbols(exprs):
+    """gdb's name of the symbol at each expression's address."""
+    script = "\n".join(
+        "print(gdb.execute('info symbol %%d' %% int(gdb.parse_and_eval(%r)),"
+        " to_string=True).split(' in section')[0])" % ("&" + e)
+        for e in exprs)
+    p = subprocess.run(["gdb", "-nx", "-batch", "-q",
+                        "-ex", "set debuginfod enabled off",
+                        "-ex", "python\n" + script + "\nend", EXE, CORE],
+                       capture_output=True, text=True, timeout=60,
+                       env=R.ENV)
+    return p.stdout.splitlines()[-len(exprs):]
+
+
+def test_symbols():
+    """Addresses are annotated with C++ names, as gdb's info symbol
+    names them, not with the mangled ELF symbols."""
+    exprs = ["ns::g_fooint", "g_hidden", "ns::inner::Bar::s_total"]
+    names = gdb_symbols(exprs)
+    records = run_all([("layout", [e]) for e in exprs])
+    for i, expr in enumerate(exprs):
+        problems = []
+        for front in FRONTS:
+            record = (records[front] or [None] * len(exprs))[i]
+            if record is None or not record["succeeded"]:
+                problems.append("%s: failed" % front)
+            elif "<%s>" % names[i] not in record["output"].split("\n")[0]:
+                problems.append("%s: %r has no <%s>" % (
+                    front, record["output"].split("\n")[0], names[i]))
+        report("layout %s names its symbol %s" % (expr, names[i]), problems)
+
+
 def main():
     for path in (EXE, CORE, FACTS):
         if not os.path.exists(path):
@@ -256,6 +288,7 @@ def main():
     test_types(facts)
     test_variables(facts)
     test_containers(facts)
+    test_symbols()
     failed = results.count(False)
     print("cxxnames: %d passed, %d failed" % (results.count(True), failed))
     return 1 if failed else 0
