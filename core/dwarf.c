@@ -491,6 +491,11 @@ struct scope {
 	struct mv_buf name, alt_name, key, stem;
 };
 
+struct var_addr {
+	uint64_t addr;
+	uint32_t entry;
+};
+
 struct mv_dwarf {
 	Dwarf_Debug dbg;
 	/* The same file through our own bounds-checked reader: the line
@@ -522,8 +527,8 @@ struct mv_dwarf {
 	size_t types_built;
 
 	/* C++ variables by address, for symbol names (made on first
-	 * use): entry indexes sorted by runtime address. */
-	uint32_t *cxx_vars;
+	 * use), sorted by (unbiased) address. */
+	struct var_addr *cxx_vars;
 	size_t ncxx_vars;
 	bool cxx_vars_built;
 
@@ -3121,17 +3126,14 @@ struct mv_error *mv_dwarf_for_each_variable(struct mv_dwarf *d,
 	return NULL;
 }
 
-static const struct mv_dwarf *sort_dwarf; /* qsort has no argument */
-
 static int cmp_var_addr(const void *a, const void *b)
 {
-	const struct idx_entry *x = &sort_dwarf->entries[*(const uint32_t *)a];
-	const struct idx_entry *y = &sort_dwarf->entries[*(const uint32_t *)b];
+	const struct var_addr *x = a, *y = b;
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
 	/* The first entry of a variable is gdb's spelling; its other
 	 * name (without an anonymous namespace) comes after. */
-	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+	return x->entry < y->entry ? -1 : 1;
 }
 
 static bool build_cxx_vars(struct mv_dwarf *d)
@@ -3149,12 +3151,9 @@ static bool build_cxx_vars(struct mv_dwarf *d)
 	for (size_t i = 0; i < d->nentries; i++)
 		if (d->entries[i].kind == IDX_VARIABLE &&
 		    d->cus[d->entries[i].cu].cxx)
-			d->cxx_vars[d->ncxx_vars++] = (uint32_t)i;
-	/* A static, not thread-safe: sessions are used from one thread
-	 * at a time (the debugger's). */
-	sort_dwarf = d;
+			d->cxx_vars[d->ncxx_vars++] = (struct var_addr){
+				d->entries[i].addr, (uint32_t)i };
 	qsort(d->cxx_vars, d->ncxx_vars, sizeof(*d->cxx_vars), cmp_var_addr);
-	sort_dwarf = NULL;
 	return true;
 }
 
@@ -3166,14 +3165,14 @@ const char *mv_dwarf_cxx_variable_at(struct mv_dwarf *d, uint64_t addr)
 	size_t lo = 0, hi = d->ncxx_vars;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (d->entries[d->cxx_vars[mid]].addr < addr)
+		if (d->cxx_vars[mid].addr < addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo == d->ncxx_vars || d->entries[d->cxx_vars[lo]].addr != addr)
+	if (lo == d->ncxx_vars || d->cxx_vars[lo].addr != addr)
 		return NULL;
-	const struct idx_entry *e = &d->entries[d->cxx_vars[lo]];
+	const struct idx_entry *e = &d->entries[d->cxx_vars[lo].entry];
 	return e->display ? e->display : e->name;
 }
 
