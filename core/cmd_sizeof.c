@@ -842,7 +842,8 @@ const struct mv_option mv_sizeof_options[] = {
 	{"top", 0, MV_OPT_INT, "N", "largest paths shown", "10", NULL},
 	{"len", 0, MV_OPT_LIST, "TYPE.FIELD=LEN",
 	 "the pointer FIELD of TYPE points to LEN elements, LEN being "
-	 "a sibling member, e.g. 'struct vec.data=len'", NULL, NULL},
+	 "a sibling member, e.g. 'struct vec.data=len' (C++: "
+	 "'ns::Buf<int>.data=len')", NULL, NULL},
 	{"len-file", 0, MV_OPT_STRING, "FILE",
 	 "read --len hints from FILE, one per line ('#' comments)", NULL,
 	 NULL},
