@@ -43,8 +43,9 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FIX_SRC   := $(wildcard tests/fixtures/*.c)
 FIX_BIN   := $(FIX_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
+# C++ fixtures (tests/fixtures/*.cc), for C++ names and libstdc++.
 FIXCXX_SRC := $(wildcard tests/fixtures/*.cc)
-FIX_BIN   += $(FIXCXX_SRC:tests/fixtures/%.cc=$(BUILD)/fixtures/%)
+FIXCXX_BIN := $(FIXCXX_SRC:tests/fixtures/%.cc=$(BUILD)/fixtures/%)
 
 LIB_A   := $(BUILD)/libmemview.a
 LIB_SO  := $(BUILD)/libmemview.so
@@ -87,17 +88,20 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A)
 
 # Fixture programs: built with debug info, no optimisation, never
 # sanitized (they are the target, not the tool).
-fixtures: $(FIX_BIN)
+fixtures: $(FIX_BIN) $(FIXCXX_BIN)
 $(BUILD)/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture.h tests/fixtures/leakkey.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FIXTURE $@")
 	$(Q)cc -std=gnu11 -g -O0 -fno-omit-frame-pointer -Itests/fixtures \
 	    -o $@ $< $(if $(findstring nodebug,$*),-s,)
-# C++ fixtures are built the way C++ programs ship: g++ -O2.
+# C++ fixture programs, by g++: at -O0 unless FIXCXX_OPT_name says
+# otherwise (roots_cxx is built the way C++ programs ship, at -O2).
+FIXCXX_OPT_roots_cxx := -O2
 $(BUILD)/fixtures/%: tests/fixtures/%.cc tests/fixtures/fixture.h tests/fixtures/leakkey.h
 	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  FIXTURE $@")
-	$(Q)g++ -std=gnu++17 -g -O2 -Itests/fixtures -o $@ $<
+	@$(if $(Q),echo "  FIXCXX  $@")
+	$(Q)g++ -std=gnu++17 -g $(or $(FIXCXX_OPT_$*),-O0 -fno-omit-frame-pointer) \
+	    -Itests/fixtures -o $@ $<
 
 deps:
 	$(Q)tools/deps.sh
@@ -208,7 +212,8 @@ clean:
 -include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 # Cores of the fixtures, taken by gdb's gcore at mv_fixture_stop().
-CORES := $(FIX_BIN:$(BUILD)/fixtures/%=$(BUILD)/cores/%.core)
+CORES := $(FIX_BIN:$(BUILD)/fixtures/%=$(BUILD)/cores/%.core) \
+         $(FIXCXX_BIN:$(BUILD)/fixtures/%=$(BUILD)/cores/%.core)
 cores: $(CORES)
 $(BUILD)/cores/%.core: $(BUILD)/fixtures/%
 	@$(if $(Q),echo "  GCORE   $@")

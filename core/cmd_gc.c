@@ -165,9 +165,10 @@ static uint64_t chunk_for(uint64_t size)
 }
 
 /* Names of the structs whose malloc(sizeof) gives a chunk of this size,
- * at most max, "" if none. */
+ * at most max, "" if none, separated by sep (C++ names hold ", ": the
+ * JSON list is made from a "\n"-separated one). */
 static void candidates(const struct known *k, uint64_t chunk_size,
-		       struct mv_buf *out, size_t max)
+		       struct mv_buf *out, size_t max, const char *sep)
 {
 	size_t shown = 0, more = 0;
 	uint64_t lo = chunk_size > 24 ? chunk_size - 23 : 0;
@@ -187,13 +188,13 @@ static void candidates(const struct known *k, uint64_t chunk_size,
 			more++;
 			continue;
 		}
-		char name[256];
+		char name[MV_EVAL_TYPE_NAME_MAX];
 		mv_type_name(t, name, sizeof(name));
-		mv_buf_printf(out, "%s%s", shown ? ", " : "", name);
+		mv_buf_printf(out, "%s%s", shown ? sep : "", name);
 		shown++;
 	}
 	if (more)
-		mv_buf_printf(out, ", and %zu more", more);
+		mv_buf_printf(out, "%sand %zu more", sep, more);
 }
 
 /* ---- groups: blocks of one kind and one size ---- */
@@ -297,7 +298,7 @@ static const char *chunk_type_note(struct mv_gc *gc, size_t i,
 				   const struct known *k, struct mv_buf *b)
 {
 	mv_buf_clear(b);
-	candidates(k, mv_heap_entry_size(&gc->e[i]), b, 3);
+	candidates(k, mv_heap_entry_size(&gc->e[i]), b, 3, ", ");
 	return b->data ? b->data : "";
 }
 
@@ -624,13 +625,13 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 			mv_buf_clear(&tb);
 			candidates(&known, mv_heap_entry_size(
 						   &gc.e[groups[g].sample]),
-				   &tb, 1000);
+				   &tb, 1000, "\n");
 			for (char *p = tb.data, *q; p && *p; p = q) {
-				q = strstr(p, ", ");
+				q = strchr(p, '\n');
 				size_t len = q ? (size_t)(q - p) : strlen(p);
 				if (strncmp(p, "and ", 4))
 					mv_json_string_len(&j, p, len);
-				q = q ? q + 2 : p + len;
+				q = q ? q + 1 : p + len;
 			}
 			mv_json_end_array(&j);
 			mv_json_key(&j, "sample");

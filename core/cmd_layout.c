@@ -419,6 +419,12 @@ static struct mv_error *resolve(struct mv_cmd_ctx *ctx, struct mv_type **type,
 					       "no type or variable named '%s'",
 					       arg);
 		}
+		if (mv_error_code(type_err) == MV_ERR_INVALID &&
+		    mv_error_code(err) == MV_ERR_NOT_FOUND) {
+			/* A template name that names several types. */
+			mv_error_destroy(err);
+			return type_err;
+		}
 		mv_error_destroy(type_err);
 		return err;
 	}

@@ -29,11 +29,20 @@ static struct mv_error *poll_ctx(void *arg)
 static struct mv_error *parse_hint(struct mv_cmd_ctx *ctx, const char *spec,
 				   struct mv_len_hint *ret)
 {
-	const char *eq = strchr(spec, '=');
-	const char *dot = NULL;
-	for (const char *p = spec; eq && p < eq; p++)
-		if (*p == '.')
+	/* The '.' and '=' outside template arguments ("ns::Buf<Arr<2>,
+	 * 3>.data=len"). */
+	const char *eq = NULL, *dot = NULL;
+	int depth = 0;
+	for (const char *p = spec; *p && !eq; p++) {
+		if (*p == '<' || *p == '(' || *p == '[')
+			depth++;
+		else if ((*p == '>' || *p == ')' || *p == ']') && depth)
+			depth--;
+		else if (!depth && *p == '.')
 			dot = p;
+		else if (!depth && *p == '=')
+			eq = p;
+	}
 	if (!eq || !dot || dot == spec || dot + 1 == eq || !eq[1])
 		return mv_error_create(MV_ERR_USAGE,
 				       "--len expects TYPE.FIELD=LENFIELD "
@@ -62,7 +71,7 @@ static struct mv_error *parse_hint(struct mv_cmd_ctx *ctx, const char *spec,
 	struct mv_type *t;
 	err = mv_session_parse_type(ctx->session, type, &t);
 	if (!err) {
-		char tn[256];
+		char tn[MV_EVAL_TYPE_NAME_MAX];
 		mv_type_name(mv_type_strip(t), tn, sizeof(tn));
 		free(type);
 		type = strdup(tn);
@@ -841,7 +850,8 @@ const struct mv_option mv_sizeof_options[] = {
 	{"top", 0, MV_OPT_INT, "N", "largest paths shown", "10", NULL},
 	{"len", 0, MV_OPT_LIST, "TYPE.FIELD=LEN",
 	 "the pointer FIELD of TYPE points to LEN elements, LEN being "
-	 "a sibling member, e.g. 'struct vec.data=len'", NULL, NULL},
+	 "a sibling member, e.g. 'struct vec.data=len' (C++: "
+	 "'ns::Buf<int>.data=len')", NULL, NULL},
 	{"len-file", 0, MV_OPT_STRING, "FILE",
 	 "read --len hints from FILE, one per line ('#' comments)", NULL,
 	 NULL},

@@ -1,8 +1,9 @@
 /* dwarf.c - DWARF types and variables of one ELF file, via libdwarf.
  *
- * Opening walks the top-level DIEs of every compile unit and records
- * names only (a hash table of name -> DIE offsets, strings in an arena),
- * so that a 4 MB glibc debug file opens quickly.  Types are built on
+ * Opening walks the top-level DIEs of every compile unit (and the
+ * namespaces of C++ units: see struct scope_rec) and records names only
+ * (a hash table of name -> DIE offsets, strings in an arena), so that a
+ * 4 MB glibc debug file opens quickly.  Types are built on
  * demand, cached by DIE offset, and live in the same arena until
  * mv_dwarf_destroy().
  *
@@ -25,6 +26,8 @@
 #include <libdwarf/dwarf.h>
 #include <libdwarf/libdwarf.h>
 
+#include "buf.h"
+#include "cxxname.h"
 #include "dwarf.h"
 #include "type_internal.h"
 #include <elf.h> /* core/elf.h: our ELF reader, for the line-table guard */
@@ -383,7 +386,8 @@ static void arena_free(struct arena *a)
 /* ------------------------------------------------------------------ */
 
 #define MAX_DEPTH 64
-#define MAX_NAMESPACE_DEPTH 8
+/* Namespaces and classes nested in each other, as indexed. */
+#define MAX_SCOPE_DEPTH 16
 #define NONE UINT32_MAX
 
 enum idx_kind {
@@ -393,10 +397,15 @@ enum idx_kind {
 	IDX_CLASS,
 	IDX_ORDINARY, /* typedefs and base types */
 	IDX_VARIABLE,
+	/* A template instance's name without its arguments, for the types
+	 * above: IDX_STEM + kind ("std::vector" -> "std::vector<int,
+	 * std::allocator<int> >"). */
+	IDX_STEM,
 };
 
 struct idx_entry {
-	const char *name;
+	const char *name;    /* the key: mv_cxx_canon's spelling */
+	const char *display; /* as g++ (and gdb) spell it, if not name */
 	uint64_t die;      /* for variables: the DIE with the location */
 	uint64_t type_die; /* variables: their type; 0 if none */
 	uint64_t addr;     /* variables: DW_OP_addr operand, unbiased */
@@ -405,9 +414,11 @@ struct idx_entry {
 	uint32_t cu;
 	uint32_t next;     /* next entry of the same kind and name */
 	uint32_t hash;
+	uint32_t full;     /* stems: the entry of the full name */
 	uint8_t kind;
 	bool declaration;
 	bool has_size;
+	bool first;        /* the first entry of its kind and name */
 };
 
 /* One slot per distinct (kind, name): the chain of its entries in file
@@ -425,6 +436,7 @@ struct cu {
 	uint64_t die;        /* the unit DIE */
 	const char *name;
 	uint16_t version, addr_size;
+	bool cxx;
 	/* Loaded on first use. */
 	bool ranges_loaded, files_loaded;
 	size_t nranges, ranges_cap;
@@ -437,6 +449,51 @@ struct tcache_slot {
 	uint64_t die; /* UINT64_MAX: empty */
 	struct mv_type *type;
 	bool building;
+};
+
+/* A namespace or class: the extent of its DIE (children included) and
+ * its qualified name.  Namespaces and the classes directly in them are
+ * recorded when the file is indexed, in DIE order (a binary search finds
+ * the scope of any DIE); a class's children, nested classes included,
+ * only when something needs them (scan_class), since walking every
+ * member of every libstdc++ class made opening three times slower. */
+struct scope_rec {
+	uint64_t off;
+	uint64_t end;     /* UINT64_MAX: ends where its parent ends */
+	const char *path; /* "ns::inner::Bar" */
+	const char *alt;  /* without anonymous and inline namespaces, or NULL */
+	uint32_t parent;  /* NONE at the unit's top */
+	uint32_t children, sibling; /* nested classes found by scan_class */
+	uint32_t cu;
+	uint8_t depth;
+	bool is_class, scanned;
+};
+
+/* An out-of-line definition (C++'s "int ns::x = 1;", a static member):
+ * named after indexing, when the scope of its declaration is known. */
+struct pending_var {
+	struct idx_entry e;
+	uint64_t spec;
+	bool need_type;
+};
+
+/* Where the index walk is: the qualified name of the scope ("ns::Foo"),
+ * the same without anonymous and inline namespaces ("std::basic_string"
+ * for "std::__cxx11::basic_string") when has_alt, its record (cur) and
+ * the scope its last child opened (open), whose end the next sibling
+ * gives. */
+struct scope {
+	struct mv_buf path, alt;
+	bool has_alt;
+	int depth;
+	uint32_t cur, open;
+	/* Scratch: the qualified names of an entry, its key and stem. */
+	struct mv_buf name, alt_name, key, stem;
+};
+
+struct var_addr {
+	uint64_t addr;
+	uint32_t entry;
 };
 
 struct mv_dwarf {
@@ -463,10 +520,26 @@ struct mv_dwarf {
 	size_t nentries, entries_cap;
 	struct idx_slot *slots;
 	size_t nslots, nslots_used; /* nslots: a power of two */
+	bool stems_built; /* IDX_STEM entries exist (made on first need) */
 
 	struct tcache_slot *tslots;
 	size_t ntslots, ntslots_used;
 	size_t types_built;
+
+	/* C++ variables by address, for symbol names (made on first
+	 * use), sorted by (unbiased) address. */
+	struct var_addr *cxx_vars;
+	size_t ncxx_vars;
+	bool cxx_vars_built;
+
+	struct scope_rec *scopes;
+	size_t nscopes, scopes_cap;
+	size_t nsorted;     /* scopes[0..nsorted) are in DIE order */
+	struct pending_var *pending;
+	size_t npending, pending_cap;
+	struct scope scope; /* the index walk's state */
+	bool indexing;      /* mv_dwarf_open's walk, not a scan_class */
+	bool cxx;           /* the unit being walked is C++ */
 
 	struct mv_type void_type;
 };
@@ -1214,7 +1287,39 @@ static uint32_t idx_lookup(struct mv_dwarf *d, enum idx_kind kind,
 	return idx_slot(d, kind, name, hash_name(name, kind))->head;
 }
 
-/* Appends an entry (name, kind and the caller's fields) to the index. */
+static bool idx_add(struct mv_dwarf *d, const struct idx_entry *proto);
+
+static uint64_t hash_off(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* Indexes a template instance's name without its arguments, once per
+ * distinct full name, so that "std::vector<int>" can find it. */
+static bool idx_add_stem(struct mv_dwarf *d, uint32_t full)
+{
+	struct mv_buf *b = &d->scope.stem;
+	bool had_args;
+	size_t n = strlen(d->entries[full].name); /* a stem is shorter */
+	mv_buf_clear(b);
+	if (!mv_buf_reserve(b, n + 1))
+		return false;
+	mv_cxx_stem(d->entries[full].name, b->data, n + 1, &had_args);
+	struct idx_entry e = {
+		.kind = (uint8_t)(IDX_STEM + d->entries[full].kind),
+		.name = b->data,
+		.full = full,
+		.cu = d->entries[full].cu,
+	};
+	return idx_add(d, &e);
+}
+
+/* Appends an entry (name, display, kind and the caller's fields) to the
+ * index.  The first entry of a name holds the only copy of its name;
+ * its display spelling is shared while the next ones spell it alike. */
 static bool idx_add(struct mv_dwarf *d, const struct idx_entry *proto)
 {
 	if (d->nentries >= NONE - 1)
@@ -1233,139 +1338,451 @@ static bool idx_add(struct mv_dwarf *d, const struct idx_entry *proto)
 	struct idx_slot *s = idx_slot(d, proto->kind, proto->name, hash);
 	uint32_t index = (uint32_t)d->nentries;
 	struct idx_entry *e = &d->entries[index];
+	bool first = s->head == NONE;
 	*e = *proto;
 	e->hash = hash;
 	e->next = NONE;
-	if (s->head == NONE) {
-		/* First of its name: the only copy of the string. */
+	e->first = first;
+	if (first) {
 		e->name = arena_strdup(&d->arena, proto->name);
 		if (!e->name)
 			return false;
 		s->head = s->tail = index;
 		d->nslots_used++;
 	} else {
+		const char *shown = d->entries[s->head].display;
 		e->name = d->entries[s->head].name;
+		if (proto->display && shown &&
+		    strcmp(shown, proto->display) == 0)
+			e->display = shown;
 		d->entries[s->tail].next = index;
 		s->tail = index;
 	}
+	if (proto->display && e->display == proto->display &&
+	    !(e->display = arena_strdup(&d->arena, proto->display)))
+		return false;
 	d->nentries++;
+	if (first && d->stems_built && proto->kind < IDX_VARIABLE &&
+	    strchr(e->name, '<'))
+		return idx_add_stem(d, index);
 	return true;
 }
 
-static bool index_variable(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu,
-			   const char *name)
+/* The stems of every template instance's name, made on the first lookup
+ * that needs them: most sessions never do, and making them at open cost
+ * a fifth of indexing a libstdc++-heavy unit. */
+static bool build_stems(struct mv_dwarf *d)
 {
+	if (d->stems_built)
+		return true;
+	d->stems_built = true;
+	size_t n = d->nentries; /* stems are appended after these */
+	for (size_t i = 0; i < n; i++) {
+		const struct idx_entry *e = &d->entries[i];
+		if (e->first && e->kind < IDX_VARIABLE &&
+		    strchr(e->name, '<') && !idx_add_stem(d, (uint32_t)i))
+			return false;
+	}
+	return true;
+}
+
+/* The key of name (mv_cxx_canon's spelling): name itself when it is
+ * canonical already, else a copy in b.  NULL when out of memory. */
+static const char *key_of(struct mv_buf *b, const char *name)
+{
+	/* "::x" is x in the global namespace. */
+	while (*name == ' ')
+		name++;
+	if (name[0] == ':' && name[1] == ':')
+		name += 2;
+	while (*name == ' ')
+		name++;
+	/* Most names have no white space: libc's strpbrk says so fast. */
+	if (!strpbrk(name, " \t\n\r\f\v"))
+		return name;
+	size_t len = strlen(name);
+	if (!mv_cxx_needs_canon(name, len))
+		return name;
+	mv_buf_clear(b);
+	if (!mv_buf_reserve(b, len + 1))
+		return NULL;
+	mv_cxx_canon(name, len, b->data, len + 1);
+	return b->data;
+}
+
+/* "PREFIX::name" in b, or name itself at the top. */
+static const char *qualify_str(struct mv_buf *b, const char *prefix,
+			       const char *name)
+{
+	if (!prefix || !*prefix)
+		return name;
+	mv_buf_clear(b);
+	mv_buf_puts(b, prefix);
+	mv_buf_puts(b, "::");
+	mv_buf_puts(b, name);
+	return b->oom ? NULL : b->data;
+}
+
+/* Adds e under display (gdb's spelling) and, if non-NULL, under alt
+ * (without anonymous and inline namespaces).  *kept and *kept_alt, if
+ * non-NULL, receive their copies in the index. */
+static bool index_names(struct mv_dwarf *d, struct idx_entry *e,
+			const char *display, const char *alt,
+			const char **kept, const char **kept_alt)
+{
+	for (int i = 0; i < 2; i++) {
+		const char *shown = i ? alt : display;
+		const char **keep = i ? kept_alt : kept;
+		if (!shown)
+			continue;
+		const char *key = key_of(&d->scope.key, shown);
+		if (!key)
+			return false;
+		e->name = key;
+		e->display = key == shown ? NULL : shown;
+		size_t at = d->nentries;
+		if (!idx_add(d, e))
+			return false;
+		if (keep && d->nentries > at)
+			*keep = d->entries[at].display ? d->entries[at].display
+						       : d->entries[at].name;
+	}
+	return true;
+}
+
+/* name qualified by the walk's scope, and by its alternative, into the
+ * scope's scratch buffers. */
+static bool scoped_names(struct mv_dwarf *d, const char *name,
+			 const char **display, const char **alt)
+{
+	struct scope *sc = &d->scope;
+	*display = qualify_str(&sc->name, sc->path.data, name);
+	*alt = sc->has_alt ? qualify_str(&sc->alt_name,
+					 sc->alt.data ? sc->alt.data : "",
+					 name) : NULL;
+	return *display && (!sc->has_alt || *alt);
+}
+
+/* Records a scope opened by the current child of the walk; NONE when
+ * out of memory. */
+static uint32_t scope_add(struct mv_dwarf *d, uint64_t off, uint32_t cu,
+			  const char *path, const char *alt, bool is_class)
+{
+	if (d->nscopes >= NONE - 1)
+		return NONE;
+	if (d->nscopes == d->scopes_cap) {
+		size_t cap = d->scopes_cap ? 2 * d->scopes_cap : 256;
+		struct scope_rec *v = realloc(d->scopes, cap * sizeof(*v));
+		if (!v)
+			return NONE;
+		d->scopes = v;
+		d->scopes_cap = cap;
+	}
+	uint32_t n = (uint32_t)d->nscopes++, parent = d->scope.cur;
+	struct scope_rec *r = &d->scopes[n];
+	*r = (struct scope_rec){
+		.off = off, .end = UINT64_MAX, .path = path, .alt = alt,
+		.parent = parent, .children = NONE, .sibling = NONE,
+		.cu = cu, .is_class = is_class,
+		.depth = parent == NONE ? 0 : d->scopes[parent].depth + 1,
+	};
+	if (!d->indexing && parent != NONE) {
+		/* Found by scan_class: out of DIE order, so linked to its
+		 * parent instead. */
+		r->sibling = d->scopes[parent].children;
+		d->scopes[parent].children = n;
+	}
+	d->scope.open = n;
+	return n;
+}
+
+static uint64_t scope_end(struct mv_dwarf *d, uint32_t s)
+{
+	uint32_t cu = d->scopes[s].cu;
+	for (int i = 0; s != NONE && i <= MAX_SCOPE_DEPTH; i++) {
+		if (d->scopes[s].end != UINT64_MAX)
+			return d->scopes[s].end;
+		s = d->scopes[s].parent;
+	}
+	return d->cus[cu].end;
+}
+
+static bool scope_holds(struct mv_dwarf *d, uint32_t s, uint64_t off)
+{
+	return d->scopes[s].off < off && off < scope_end(d, s);
+}
+
+static bool scan_class(struct mv_dwarf *d, uint32_t s);
+
+/* The innermost namespace or class whose DIE holds DIE off (scanning
+ * the classes on the way), or NONE at a unit's top. */
+static uint32_t scope_of(struct mv_dwarf *d, uint64_t off)
+{
+	size_t lo = 0, hi = d->nsorted;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->scopes[mid].off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* In DIE order, the last scope opened before off is the one that
+	 * holds it or a descendant of that one. */
+	uint32_t s = lo ? (uint32_t)lo - 1 : NONE;
+	for (int i = 0; s != NONE && !scope_holds(d, s, off); i++)
+		s = i < MAX_SCOPE_DEPTH ? d->scopes[s].parent : NONE;
+	for (int i = 0; s != NONE && d->scopes[s].is_class &&
+			i < MAX_SCOPE_DEPTH; i++) {
+		if (!scan_class(d, s))
+			break;
+		uint32_t c = d->scopes[s].children;
+		while (c != NONE && !scope_holds(d, c, off))
+			c = d->scopes[c].sibling;
+		if (c == NONE)
+			break;
+		s = c;
+	}
+	return s;
+}
+
+/* The scope record of the class whose DIE is at die, or NONE. */
+static uint32_t scope_at(struct mv_dwarf *d, uint64_t die)
+{
+	uint32_t parent = scope_of(d, die);
+	size_t lo = 0, hi = d->nsorted;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->scopes[mid].off < die)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < d->nsorted && d->scopes[lo].off == die)
+		return (uint32_t)lo;
+	for (uint32_t c = parent != NONE ? d->scopes[parent].children : NONE;
+	     c != NONE; c = d->scopes[c].sibling)
+		if (d->scopes[c].off == die)
+			return c;
+	return NONE;
+}
+
+static bool pending_add(struct mv_dwarf *d, const struct idx_entry *e,
+			uint64_t spec, bool need_type)
+{
+	if (d->npending == d->pending_cap) {
+		size_t cap = d->pending_cap ? 2 * d->pending_cap : 64;
+		struct pending_var *v = realloc(d->pending, cap * sizeof(*v));
+		if (!v)
+			return false;
+		d->pending = v;
+		d->pending_cap = cap;
+	}
+	d->pending[d->npending++] = (struct pending_var){ *e, spec, need_type };
+	return true;
+}
+
+/* The pending definitions, named by their declarations' scopes. */
+static bool resolve_pending(struct mv_dwarf *d)
+{
+	bool ok = true;
+	for (size_t i = 0; i < d->npending && ok; i++) {
+		struct pending_var *p = &d->pending[i];
+		Dwarf_Die sdie = NULL;
+		Dwarf_Error err = NULL;
+		if (shim_offdie(d->dbg, p->spec, &sdie, &err) != DW_DLV_OK) {
+			drop_error(d, &err);
+			continue;
+		}
+		const char *name = die_name(d, sdie);
+		if (p->need_type &&
+		    !die_ref(d, sdie, DW_AT_type, &p->e.type_die))
+			p->e.type_die = 0;
+		if (name) {
+			uint32_t s = scope_of(d, p->spec);
+			const char *display = name, *alt = NULL;
+			if (s != NONE) {
+				display = qualify_str(&d->scope.name,
+						      d->scopes[s].path, name);
+				if (d->scopes[s].alt)
+					alt = qualify_str(&d->scope.alt_name,
+							  d->scopes[s].alt,
+							  name);
+			}
+			ok = display &&
+			     (s == NONE || !d->scopes[s].alt || alt) &&
+			     index_names(d, &p->e, display, alt, NULL, NULL);
+		}
+		dwarf_dealloc_die(sdie);
+	}
+	free(d->pending);
+	d->pending = NULL;
+	d->npending = d->pending_cap = 0;
+	return ok;
+}
+
+static bool index_variable(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu)
+{
+	const char *name = die_name(d, die);
 	uint8_t expr[32];
 	size_t len = die_expr(d, die, DW_AT_location, expr, sizeof(expr));
 	struct idx_entry e = { .kind = IDX_VARIABLE, .cu = cu };
+	/* Declarations are named when their definition is met. */
 	if (!expr_addr(expr, len, d->cus[cu].addr_size, &e.addr))
 		return true;
 	e.die = die_offset(d, die);
 	bool has_type = die_ref(d, die, DW_AT_type, &e.type_die);
-	if (!name || !has_type) {
-		/* int x = 1; after extern int x; in a header: name and type
-		 * live on the declaration. */
-		uint64_t spec;
-		if (!die_ref(d, die, DW_AT_specification, &spec) &&
-		    !die_ref(d, die, DW_AT_abstract_origin, &spec))
-			return true;
-		Dwarf_Die sdie = NULL;
-		Dwarf_Error err = NULL;
-		if (shim_offdie(d->dbg, spec, &sdie, &err) != DW_DLV_OK) {
-			drop_error(d, &err);
-			return true;
-		}
-		if (!name)
-			name = die_name(d, sdie);
-		if (!has_type && !die_ref(d, sdie, DW_AT_type, &e.type_die))
-			e.type_die = 0;
-		bool ok = true;
-		if (name) {
-			e.name = name;
-			ok = idx_add(d, &e);
-		}
-		dwarf_dealloc_die(sdie);
-		return ok;
+	const char *display = NULL, *alt = NULL;
+	if (name && !scoped_names(d, name, &display, &alt))
+		return false;
+	if (name && has_type)
+		return index_names(d, &e, display, alt, NULL, NULL);
+	/* int x = 1; after extern int x; in a header, and C++'s
+	 * out-of-line definitions: name and type live on the
+	 * declaration. */
+	uint64_t spec;
+	if (!die_ref(d, die, DW_AT_specification, &spec) &&
+	    !die_ref(d, die, DW_AT_abstract_origin, &spec))
+		return true;
+	if (!name && d->cxx && d->indexing)
+		return pending_add(d, &e, spec, !has_type);
+	Dwarf_Die sdie = NULL;
+	Dwarf_Error err = NULL;
+	if (shim_offdie(d->dbg, spec, &sdie, &err) != DW_DLV_OK) {
+		drop_error(d, &err);
+		return true;
 	}
-	e.name = name;
-	return idx_add(d, &e);
+	if (!name)
+		display = die_name(d, sdie);
+	if (!has_type && !die_ref(d, sdie, DW_AT_type, &e.type_die))
+		e.type_die = 0;
+	bool ok = !display || index_names(d, &e, display, alt, NULL, NULL);
+	dwarf_dealloc_die(sdie);
+	return ok;
 }
 
 static bool index_children(struct mv_dwarf *d, Dwarf_Die parent,
-			   uint32_t cu, const char *prefix, int depth);
+			   uint32_t cu);
 
-static bool index_die(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu,
-		      const char *prefix, int depth)
+/* Indexes a namespace's children.  Members of anonymous and inline
+ * namespaces are also named without them, as C++ lets one name them. */
+static bool index_namespace(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu)
 {
-	Dwarf_Half tag = die_tag(d, die);
-	struct idx_entry e = { .cu = cu };
-	switch (tag) {
-	case DW_TAG_structure_type:
-		e.kind = IDX_STRUCT;
-		break;
-	case DW_TAG_union_type:
-		e.kind = IDX_UNION;
-		break;
-	case DW_TAG_enumeration_type:
-		e.kind = IDX_ENUM;
-		break;
-	case DW_TAG_class_type:
-		e.kind = IDX_CLASS;
-		break;
-	case DW_TAG_typedef:
-	case DW_TAG_base_type:
-		e.kind = IDX_ORDINARY;
-		break;
-	case DW_TAG_variable:
-	case DW_TAG_namespace:
-		break;
-	default:
+	struct scope *sc = &d->scope;
+	if (sc->depth >= MAX_SCOPE_DEPTH)
 		return true;
-	}
 	const char *name = die_name(d, die);
-	char qualified[512];
-	if (prefix && name) {
-		int n = snprintf(qualified, sizeof(qualified), "%s::%s", prefix,
-				 name);
-		if (n < 0 || (size_t)n >= sizeof(qualified))
-			return true;
-		name = qualified;
+	bool exported = !name || die_flag(d, die, DW_AT_export_symbols);
+	if (!name)
+		name = MV_CXX_ANON_NS;
+	size_t path_len = sc->path.len, alt_len = sc->alt.len;
+	bool had_alt = sc->has_alt;
+	if (exported && !had_alt) {
+		mv_buf_clear(&sc->alt);
+		mv_buf_append(&sc->alt, sc->path.data, sc->path.len);
+		sc->has_alt = true;
+	} else if (!exported && had_alt) {
+		if (sc->alt.len)
+			mv_buf_puts(&sc->alt, "::");
+		mv_buf_puts(&sc->alt, name);
 	}
-	if (tag == DW_TAG_namespace) {
-		if (depth >= MAX_NAMESPACE_DEPTH)
-			return true;
-		/* An anonymous namespace's members are reachable with the
-		 * enclosing prefix. */
-		return index_children(d, die, cu, name ? name : prefix,
-				      depth + 1);
-	}
-	if (tag == DW_TAG_variable)
-		return index_variable(d, die, cu, name);
+	if (sc->path.len)
+		mv_buf_puts(&sc->path, "::");
+	mv_buf_puts(&sc->path, name);
+	const char *path = sc->path.oom ? NULL :
+			   arena_strdup(&d->arena, sc->path.data);
+	const char *alt = !sc->has_alt ? NULL :
+			  sc->alt.oom ? NULL :
+			  arena_strdup(&d->arena,
+				       sc->alt.data ? sc->alt.data : "");
+	uint32_t n = NONE, outer = sc->cur;
+	if (path && (alt || !sc->has_alt))
+		n = scope_add(d, die_offset(d, die), cu, path, alt, false);
+	bool ok = n != NONE;
+	sc->depth++;
+	sc->cur = n;
+	if (ok)
+		ok = index_children(d, die, cu);
+	sc->depth--;
+	sc->cur = outer;
+	sc->open = n;
+	sc->path.len = path_len;
+	sc->alt.len = alt_len;
+	if (sc->path.data)
+		sc->path.data[path_len] = '\0';
+	if (sc->alt.data)
+		sc->alt.data[alt_len] = '\0';
+	sc->has_alt = had_alt;
+	return ok;
+}
+
+static bool index_type(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu,
+		       enum idx_kind kind)
+{
+	const char *name = die_name(d, die);
 	if (!name)
 		return true;
-	e.name = name;
+	struct idx_entry e = { .cu = cu, .kind = kind };
 	e.die = die_offset(d, die);
 	e.declaration = die_flag(d, die, DW_AT_declaration);
 	e.has_size = die_udata(d, die, DW_AT_byte_size, &e.size);
 	uint64_t line = 0;
 	if (die_udata(d, die, DW_AT_decl_line, &line))
 		e.line = line > UINT32_MAX ? UINT32_MAX : (uint32_t)line;
-	return idx_add(d, &e);
+	const char *display, *alt, *kept = NULL, *kept_alt = NULL;
+	if (!scoped_names(d, name, &display, &alt) ||
+	    !index_names(d, &e, display, alt, &kept, &kept_alt))
+		return false;
+	/* A C++ class holds nested types and static members: record it,
+	 * scan_class looks inside when asked. */
+	if (d->cxx && !e.declaration && kept &&
+	    (kind == IDX_STRUCT || kind == IDX_CLASS || kind == IDX_UNION) &&
+	    scope_add(d, e.die, cu, kept, alt ? kept_alt : NULL, true) == NONE)
+		return false;
+	return true;
 }
 
+static bool index_die(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu)
+{
+	switch (die_tag(d, die)) {
+	case DW_TAG_structure_type:
+		return index_type(d, die, cu, IDX_STRUCT);
+	case DW_TAG_union_type:
+		return index_type(d, die, cu, IDX_UNION);
+	case DW_TAG_enumeration_type:
+		return index_type(d, die, cu, IDX_ENUM);
+	case DW_TAG_class_type:
+		return index_type(d, die, cu, IDX_CLASS);
+	case DW_TAG_typedef:
+	case DW_TAG_base_type:
+		return index_type(d, die, cu, IDX_ORDINARY);
+	case DW_TAG_variable:
+		return index_variable(d, die, cu);
+	case DW_TAG_namespace:
+		return index_namespace(d, die, cu);
+	default:
+		return true;
+	}
+}
+
+/* Indexes parent's children; a child that opens a scope ends where its
+ * next sibling starts. */
 static bool index_children(struct mv_dwarf *d, Dwarf_Die parent,
-			   uint32_t cu, const char *prefix, int depth)
+			   uint32_t cu)
 {
 	Dwarf_Die child = NULL;
 	Dwarf_Error err = NULL;
 	int res = dwarf_child(parent, &child, &err);
 	bool ok = true;
 	while (res == DW_DLV_OK && ok) {
-		ok = index_die(d, child, cu, prefix, depth);
+		d->scope.open = NONE;
+		ok = index_die(d, child, cu);
+		uint32_t opened = d->scope.open;
 		Dwarf_Die next = NULL;
 		res = shim_siblingof(d->dbg, child, &next, &err);
 		dwarf_dealloc_die(child);
 		child = next;
+		if (opened != NONE && res == DW_DLV_OK)
+			d->scopes[opened].end = die_offset(d, next);
 	}
 	if (res == DW_DLV_OK)
 		dwarf_dealloc_die(child);
@@ -1373,9 +1790,56 @@ static bool index_children(struct mv_dwarf *d, Dwarf_Die parent,
 	return ok;
 }
 
+/* Indexes the children of class s (nested types, static members) the
+ * first time anything needs them.  false when out of memory. */
+static bool scan_class(struct mv_dwarf *d, uint32_t s)
+{
+	if (d->scopes[s].scanned)
+		return true;
+	d->scopes[s].scanned = true;
+	if (d->scopes[s].depth >= MAX_SCOPE_DEPTH)
+		return true;
+	Dwarf_Die die = NULL;
+	Dwarf_Error err = NULL;
+	if (shim_offdie(d->dbg, d->scopes[s].off, &die, &err) != DW_DLV_OK) {
+		drop_error(d, &err);
+		return true;
+	}
+	struct scope *sc = &d->scope;
+	uint32_t cu = d->scopes[s].cu;
+	mv_buf_clear(&sc->path);
+	mv_buf_puts(&sc->path, d->scopes[s].path);
+	mv_buf_clear(&sc->alt);
+	sc->has_alt = d->scopes[s].alt != NULL;
+	if (sc->has_alt)
+		mv_buf_puts(&sc->alt, d->scopes[s].alt);
+	sc->cur = s;
+	sc->depth = d->scopes[s].depth + 1;
+	d->cxx = d->cus[cu].cxx;
+	bool ok = !sc->path.oom && !sc->alt.oom &&
+		  index_children(d, die, cu);
+	dwarf_dealloc_die(die);
+	sc->cur = NONE;
+	if (!ok)
+		d->oom = true;
+	return ok;
+}
+
+static void scope_deinit(struct scope *sc)
+{
+	mv_buf_deinit(&sc->path);
+	mv_buf_deinit(&sc->alt);
+	mv_buf_deinit(&sc->name);
+	mv_buf_deinit(&sc->alt_name);
+	mv_buf_deinit(&sc->key);
+	mv_buf_deinit(&sc->stem);
+	memset(sc, 0, sizeof(*sc));
+}
+
 static struct mv_error *index_all(struct mv_dwarf *d)
 {
 	uint64_t start = 0;
+	d->indexing = true;
 	for (;;) {
 		Dwarf_Half version = 0, addr_size = 0;
 		Dwarf_Unsigned next = 0;
@@ -1418,7 +1882,15 @@ static struct mv_error *index_all(struct mv_dwarf *d)
 			return mv_enomem;
 		}
 		uint32_t index = (uint32_t)d->ncus++;
-		bool ok = index_children(d, cu_die, index, NULL, 0);
+		uint64_t lang = 0;
+		cu->cxx = die_udata(d, cu_die, DW_AT_language, &lang) &&
+			  (lang == DW_LANG_C_plus_plus ||
+			   lang == DW_LANG_C_plus_plus_03 ||
+			   lang == DW_LANG_C_plus_plus_11 ||
+			   lang == DW_LANG_C_plus_plus_14);
+		d->cxx = cu->cxx;
+		d->scope.cur = NONE;
+		bool ok = index_children(d, cu_die, index);
 		dwarf_dealloc_die(cu_die);
 		if (!ok)
 			return mv_enomem;
@@ -1426,20 +1898,14 @@ static struct mv_error *index_all(struct mv_dwarf *d)
 			break; /* no progress: malformed header */
 		start = next;
 	}
-	return NULL;
+	d->indexing = false;
+	d->nsorted = d->nscopes;
+	return resolve_pending(d) ? NULL : mv_enomem;
 }
 
 /* ------------------------------------------------------------------ */
 /* Type cache                                                          */
 /* ------------------------------------------------------------------ */
-
-static uint64_t hash_off(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
 
 static struct tcache_slot *tcache_find(struct mv_dwarf *d, uint64_t die)
 {
@@ -2057,15 +2523,58 @@ static enum idx_kind tag_kind(Dwarf_Half tag)
 	}
 }
 
+/* C++'s struct and class keywords name one kind of type. */
+static enum idx_kind twin_kind(enum idx_kind kind)
+{
+	return kind == IDX_STRUCT ? IDX_CLASS :
+	       kind == IDX_CLASS  ? IDX_STRUCT : kind;
+}
+
+/* The first entry of key in kind or its twin, or NONE. */
+static uint32_t lookup_kinds(struct mv_dwarf *d, enum idx_kind kind,
+			     const char *key)
+{
+	uint32_t i = idx_lookup(d, kind, key);
+	if (i == NONE && twin_kind(kind) != kind)
+		i = idx_lookup(d, twin_kind(kind), key);
+	return i;
+}
+
+static struct mv_error *lookup_key(struct mv_dwarf *d, enum idx_kind kind,
+				   const char *name, uint32_t *ret);
+
 /* A complete definition for a declaration's name, or NONE. */
 static uint32_t find_definition(struct mv_dwarf *d, enum idx_kind kind,
 				const char *name)
 {
-	for (uint32_t i = idx_lookup(d, kind, name); i != NONE;
-	     i = d->entries[i].next)
+	uint32_t i;
+	mv_error_destroy(lookup_key(d, kind, name, &i));
+	for (; i != NONE; i = d->entries[i].next)
 		if (!d->entries[i].declaration)
 			return i;
 	return NONE;
+}
+
+/* DW_AT_name of a C++ class in a namespace or class is not qualified:
+ * its scope gives the rest.  In the arena, or DW_AT_name itself. */
+static const char *qualified_name(struct mv_dwarf *d, uint64_t off,
+				  Dwarf_Die die)
+{
+	const char *name = die_name(d, die);
+	struct cu *cu = cu_of(d, off);
+	if (!name || !cu || !cu->cxx)
+		return name;
+	uint32_t s = scope_of(d, off);
+	if (s == NONE)
+		return name;
+	struct mv_buf b;
+	mv_buf_init(&b);
+	const char *q = qualify_str(&b, d->scopes[s].path, name);
+	const char *copy = q ? arena_strdup(&d->arena, q) : NULL;
+	mv_buf_deinit(&b);
+	if (!copy)
+		d->oom = true;
+	return copy ? copy : name;
 }
 
 static struct mv_type *type_at(struct mv_dwarf *d, uint64_t off, int depth)
@@ -2090,7 +2599,7 @@ static struct mv_type *type_at(struct mv_dwarf *d, uint64_t off, int depth)
 				    (unsigned long long)off);
 	}
 	Dwarf_Half tag = die_tag(d, die);
-	const char *name = die_name(d, die);
+	const char *name = qualified_name(d, off, die);
 	bool declaration = die_flag(d, die, DW_AT_declaration);
 	if (declaration && name &&
 	    (tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
@@ -2261,6 +2770,7 @@ struct mv_error *mv_dwarf_open(const char *path, uint64_t bias,
 	}
 	mv_error_destroy(e); /* no guard then: no file names either */
 	e = index_all(d);
+	scope_deinit(&d->scope);
 	if (!e && d->ncus == 0)
 		e = mv_error_create(MV_ERR_NOT_FOUND,
 				    "%s has no DWARF debug info "
@@ -2284,6 +2794,10 @@ void mv_dwarf_destroy(struct mv_dwarf *d)
 	free(d->entries);
 	free(d->slots);
 	free(d->tslots);
+	free(d->scopes);
+	free(d->cxx_vars);
+	free(d->pending);
+	scope_deinit(&d->scope);
 	arena_free(&d->arena);
 	if (d->dbg) {
 		Dwarf_Error err = NULL;
@@ -2328,6 +2842,154 @@ static const char *ns_word(enum mv_type_ns ns)
 	}
 }
 
+static struct mv_type *type_at(struct mv_dwarf *d, uint64_t off, int depth);
+
+/* mv_cxx_resolve_fn over this file's typedefs. */
+static bool resolve_typedef(void *arg, const char *s, size_t len, char *buf,
+			    size_t size)
+{
+	struct mv_dwarf *d = arg;
+	char name[512];
+	if (len >= sizeof(name))
+		return false;
+	memcpy(name, s, len);
+	name[len] = '\0';
+	uint32_t i = idx_lookup(d, IDX_ORDINARY, name);
+	if (i == NONE)
+		return false;
+	struct mv_type *t = mv_type_strip(type_at(d, d->entries[i].die, 0));
+	if (!t || !t->name)
+		return false;
+	size_t n = mv_cxx_canon(t->name, strlen(t->name), buf, size);
+	return n < size && strcmp(buf, name) != 0;
+}
+
+/* The distinct full name that key names with template arguments
+ * spelled otherwise or left out (mv_cxx_match), as *ret (NONE if
+ * there is none).  MV_ERR_INVALID if several do. */
+static struct mv_error *fuzzy_lookup(struct mv_dwarf *d, enum idx_kind kind,
+				     const char *key, const char *name,
+				     uint32_t *ret)
+{
+	struct mv_buf b;
+	bool had_args;
+	uint32_t found = NONE, other = NONE;
+
+	*ret = NONE;
+	mv_buf_init(&b);
+	size_t n = mv_cxx_stem(key, NULL, 0, &had_args);
+	if (!had_args)
+		return NULL;
+	if (!build_stems(d) || !mv_buf_reserve(&b, n + 1))
+		return mv_enomem;
+	mv_cxx_stem(key, b.data, n + 1, &had_args);
+	for (int twin = 0; twin < 2; twin++) {
+		enum idx_kind k = twin ? twin_kind(kind) : kind;
+		if (twin && k == kind)
+			break;
+		for (uint32_t i = idx_lookup(d, IDX_STEM + k, b.data);
+		     i != NONE; i = d->entries[i].next) {
+			uint32_t full = d->entries[i].full;
+			if (full == found || full == other ||
+			    !mv_cxx_match_resolved(key, d->entries[full].name,
+						   resolve_typedef, d))
+				continue;
+			if (found == NONE)
+				found = full;
+			else if (other == NONE)
+				other = full;
+		}
+	}
+	mv_buf_deinit(&b);
+	if (other != NONE) {
+		const struct idx_entry *x = &d->entries[found];
+		const struct idx_entry *y = &d->entries[other];
+		return mv_error_create(MV_ERR_INVALID,
+			"'%s' names several types, such as '%s' and '%s': give all template arguments",
+			name, x->display ? x->display : x->name,
+			y->display ? y->display : y->name);
+	}
+	*ret = found;
+	return NULL;
+}
+
+/* The first entry of key in kind (exactly, or by mv_cxx_match). */
+static struct mv_error *find_key(struct mv_dwarf *d, enum idx_kind kind,
+				 const char *key, const char *name,
+				 uint32_t *ret)
+{
+	if (kind == IDX_VARIABLE) {
+		*ret = idx_lookup(d, kind, key);
+		return NULL;
+	}
+	*ret = lookup_kinds(d, kind, key);
+	if (*ret != NONE)
+		return NULL;
+	return fuzzy_lookup(d, kind, key, name, ret);
+}
+
+/* Scans the innermost class that key's scope names ("ns::Bar" for
+ * "ns::Bar::Nested"), or failing that an outer one: whether anything
+ * was scanned that was not before. */
+static bool scan_enclosing(struct mv_dwarf *d, const char *key)
+{
+	static const enum idx_kind kinds[] = { IDX_STRUCT, IDX_CLASS,
+					       IDX_UNION };
+	struct mv_buf b;
+	bool progress = false, known = false;
+
+	mv_buf_init(&b);
+	mv_buf_puts(&b, key);
+	for (size_t len = b.oom ? 0 : mv_cxx_scope_len(b.data);
+	     len && !known; len = mv_cxx_scope_len(b.data)) {
+		b.data[len] = '\0';
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			uint32_t i = idx_lookup(d, kinds[k], b.data);
+			if (i == NONE)
+				mv_error_destroy(fuzzy_lookup(d, kinds[k], b.data,
+							      b.data, &i));
+			for (; i != NONE; i = d->entries[i].next) {
+				known = true;
+				if (d->entries[i].declaration)
+					continue;
+				uint32_t s = scope_at(d, d->entries[i].die);
+				if (s != NONE && !d->scopes[s].scanned) {
+					scan_class(d, s);
+					progress = true;
+				}
+			}
+		}
+	}
+	mv_buf_deinit(&b);
+	return progress;
+}
+
+/* The first entry of name (any spelling, see cxxname.h) in kind,
+ * scanning the classes it is nested in as needed. */
+static struct mv_error *lookup_key(struct mv_dwarf *d, enum idx_kind kind,
+				   const char *name, uint32_t *ret)
+{
+	struct mv_buf b;
+	struct mv_error *err = NULL;
+
+	*ret = NONE;
+	mv_buf_init(&b);
+	const char *key = key_of(&b, name);
+	if (!key)
+		return mv_enomem;
+	for (int round = 0; round <= MAX_SCOPE_DEPTH; round++) {
+		err = find_key(d, kind, key, name, ret);
+		if (err || *ret != NONE || !scan_enclosing(d, key))
+			break;
+		if (d->oom) {
+			err = mv_enomem;
+			break;
+		}
+	}
+	mv_buf_deinit(&b);
+	return err;
+}
+
 struct mv_error *mv_dwarf_find_type(struct mv_dwarf *d, enum mv_type_ns ns,
 				    const char *name, uint64_t pc,
 				    struct mv_type **ret, size_t *ndefs)
@@ -2336,6 +2998,13 @@ struct mv_error *mv_dwarf_find_type(struct mv_dwarf *d, enum mv_type_ns ns,
 		*ndefs = 0;
 	if (!d || !name)
 		return mv_error_create(MV_ERR_INVALID, "no type name");
+	uint32_t head;
+	d->oom = false;
+	struct mv_error *err = lookup_key(d, ns_kind(ns), name, &head);
+	if (!err && d->oom)
+		err = mv_enomem;
+	if (err)
+		return err;
 	uint32_t first_def = NONE, in_pc = NONE, first_decl = NONE;
 	/* Copies of one header's struct in many units are one definition:
 	 * tell them apart by size and line. */
@@ -2345,8 +3014,7 @@ struct mv_error *mv_dwarf_find_type(struct mv_dwarf *d, enum mv_type_ns ns,
 		bool has_size;
 	} seen[16];
 	size_t nseen = 0, distinct = 0;
-	for (uint32_t i = idx_lookup(d, ns_kind(ns), name); i != NONE;
-	     i = d->entries[i].next) {
+	for (uint32_t i = head; i != NONE; i = d->entries[i].next) {
 		struct idx_entry *e = &d->entries[i];
 		if (e->declaration) {
 			if (first_decl == NONE)
@@ -2402,9 +3070,15 @@ struct mv_error *mv_dwarf_find_variable(struct mv_dwarf *d, const char *name,
 {
 	if (!d || !name)
 		return mv_error_create(MV_ERR_INVALID, "no variable name");
+	uint32_t head;
+	d->oom = false;
+	struct mv_error *err = lookup_key(d, IDX_VARIABLE, name, &head);
+	if (!err && d->oom)
+		err = mv_enomem;
+	if (err)
+		return err;
 	uint32_t first = NONE, in_pc = NONE;
-	for (uint32_t i = idx_lookup(d, IDX_VARIABLE, name); i != NONE;
-	     i = d->entries[i].next) {
+	for (uint32_t i = head; i != NONE; i = d->entries[i].next) {
 		if (first == NONE)
 			first = i;
 		if (!pc)
@@ -2419,12 +3093,14 @@ struct mv_error *mv_dwarf_find_variable(struct mv_dwarf *d, const char *name,
 		return mv_error_create(MV_ERR_NOT_FOUND,
 				       "no global or static variable %s in %s",
 				       name, d->path);
-	struct idx_entry *e = &d->entries[pick];
+	/* A copy: building the type may scan a class, which grows (and
+	 * moves) the entries. */
+	struct idx_entry e = d->entries[pick];
 	d->oom = false;
-	struct mv_type *t = variable_type(d, e);
+	struct mv_type *t = variable_type(d, &e);
 	if (d->oom)
 		return mv_enomem;
-	*addr = e->addr + d->bias;
+	*addr = e.addr + d->bias;
 	if (type)
 		*type = t;
 	return NULL;
@@ -2436,16 +3112,68 @@ struct mv_error *mv_dwarf_for_each_variable(struct mv_dwarf *d,
 {
 	d->oom = false;
 	for (size_t i = 0; i < d->nentries; i++) {
-		struct idx_entry *e = &d->entries[i];
-		if (e->kind != IDX_VARIABLE)
+		if (d->entries[i].kind != IDX_VARIABLE)
 			continue;
-		struct mv_type *t = variable_type(d, e);
+		/* A copy, as in mv_dwarf_find_variable. */
+		struct idx_entry e = d->entries[i];
+		struct mv_type *t = variable_type(d, &e);
 		if (d->oom)
 			return mv_enomem;
-		if (!fn(arg, e->name, e->addr + d->bias, t))
+		if (!fn(arg, e.display ? e.display : e.name,
+			e.addr + d->bias, t))
 			break;
 	}
 	return NULL;
+}
+
+static int cmp_var_addr(const void *a, const void *b)
+{
+	const struct var_addr *x = a, *y = b;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* The first entry of a variable is gdb's spelling; its other
+	 * name (without an anonymous namespace) comes after. */
+	return x->entry < y->entry ? -1 : 1;
+}
+
+static bool build_cxx_vars(struct mv_dwarf *d)
+{
+	d->cxx_vars_built = true;
+	size_t n = 0;
+	for (size_t i = 0; i < d->nentries; i++)
+		n += d->entries[i].kind == IDX_VARIABLE &&
+		     d->cus[d->entries[i].cu].cxx;
+	if (!n)
+		return true;
+	d->cxx_vars = malloc(n * sizeof(*d->cxx_vars));
+	if (!d->cxx_vars)
+		return false;
+	for (size_t i = 0; i < d->nentries; i++)
+		if (d->entries[i].kind == IDX_VARIABLE &&
+		    d->cus[d->entries[i].cu].cxx)
+			d->cxx_vars[d->ncxx_vars++] = (struct var_addr){
+				d->entries[i].addr, (uint32_t)i };
+	qsort(d->cxx_vars, d->ncxx_vars, sizeof(*d->cxx_vars), cmp_var_addr);
+	return true;
+}
+
+const char *mv_dwarf_cxx_variable_at(struct mv_dwarf *d, uint64_t addr)
+{
+	if (!d || (!d->cxx_vars_built && !build_cxx_vars(d)))
+		return NULL;
+	addr -= d->bias;
+	size_t lo = 0, hi = d->ncxx_vars;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->cxx_vars[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == d->ncxx_vars || d->cxx_vars[lo].addr != addr)
+		return NULL;
+	const struct idx_entry *e = &d->entries[d->cxx_vars[lo].entry];
+	return e->display ? e->display : e->name;
 }
 
 void mv_dwarf_stats(struct mv_dwarf *d, struct mv_dwarf_stats *ret)

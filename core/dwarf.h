@@ -2,7 +2,9 @@
  *
  * dwarf.c is the only file that includes libdwarf's header (Debian 12's
  * libdwarf 20210528 API).  Opening indexes names only (top-level DIEs of
- * every CU); types are built on demand and cached by DIE offset. */
+ * every CU, and what C++ namespaces hold; C++ classes' members when first
+ * needed); types are built on demand and cached by DIE offset.  Names
+ * are looked up in any C++ spelling (see cxxname.h). */
 #ifndef MV_DWARF_H
 #define MV_DWARF_H
 
@@ -29,6 +31,11 @@ struct mv_error *mv_dwarf_find_type(struct mv_dwarf *d, enum mv_type_ns ns,
 struct mv_error *mv_dwarf_find_variable(struct mv_dwarf *d, const char *name,
 					uint64_t pc, uint64_t *addr,
 					struct mv_type **type);
+
+/* The qualified name of the C++ variable that starts at runtime
+ * address addr ("ns::g_var" for the symbol _ZN2ns5g_varE), or NULL;
+ * owned by d.  The table is made on the first call. */
+const char *mv_dwarf_cxx_variable_at(struct mv_dwarf *d, uint64_t addr);
 
 /* Visits every global/static variable with a fixed address.  Stops
  * early if fn returns false. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cxxname.h"
 #include "dwarf.h"
 #include "expr.h"
 
@@ -16,6 +17,9 @@
 #define MAX_SUFFIXES 64
 #define MAX_ANON_DEPTH 32
 #define QUOTE_MAX 60
+/* Longest name looked up: libstdc++'s instances run to hundreds of
+ * characters ("std::map<int, std::__cxx11::basic_string<char, ...>"). */
+#define MAX_NAME 4096
 
 /* Helpers with name buffers stay out of the frames of the recursive
  * parsers, so that 256 levels of nesting need little stack. */
@@ -33,6 +37,7 @@ enum tok_kind {
 	TOK_ARROW,    /* -> */
 	TOK_ELLIPSIS, /* ... */
 	TOK_BAD,      /* a character no rule accepts */
+	TOK_BADNAME,  /* a C++ name whose brackets do not balance */
 };
 
 struct tok {
@@ -68,12 +73,28 @@ static struct tok lex_at(const char *src, size_t pos)
 	char c = src[pos];
 	if (!c)
 		return t;
-	if (is_ident_start(c)) {
+	if (is_ident_start(c) || (c == ':' && src[pos + 1] == ':') ||
+	    (c == '(' && !strncmp(src + pos, MV_CXX_ANON_NS,
+				  strlen(MV_CXX_ANON_NS)))) {
+		/* C++ names are one token: "ns::Foo<int, Bar<char> >",
+		 * "(anonymous namespace)::X" (the language has no '<'
+		 * operator, so '<' after a name opens template
+		 * arguments). */
 		size_t end = pos;
 		while (is_ident_char(src[end]))
 			end++;
+		size_t len = mv_cxx_name_len(src + pos);
+		size_t after = end;
+		while (is_space(src[after]))
+			after++;
 		t.kind = TOK_IDENT;
-		t.len = end - pos;
+		t.len = len > end - pos ? len : end - pos;
+		if (!len && (src[after] == '<' || src[after] == ':' ||
+			     end == pos)) {
+			t.kind = TOK_BADNAME;
+			t.c = c;
+			t.len = strlen(src + pos);
+		}
 	} else if (c >= '0' && c <= '9') {
 		/* A pp-number: the literal parser says whether it is valid. */
 		size_t end = pos;
@@ -188,6 +209,9 @@ static NOINLINE struct mv_error *syntax_error_at(struct parser *ps, size_t pos,
 /* "expected X at column N": names what was found instead. */
 static struct mv_error *expected(struct parser *ps, const char *what)
 {
+	if (ps->tok.kind == TOK_BADNAME)
+		return syntax_error_at(ps, ps->tok.start,
+			"unbalanced '<' or a '::' with nothing after it in a name");
 	if (ps->tok.kind == TOK_EOF)
 		return syntax_error_at(ps, ps->tok.start, "expected %s",
 				       what);
@@ -387,8 +411,10 @@ static struct mv_error *objfile_has_type(struct parser *ps,
 	*ret = false;
 	if (!err)
 		err = mv_dwarf_find_type(d, ns, name, ps->pc, &t, NULL);
-	if (err && err != mv_enomem) {
-		/* No debug info, or no such name here. */
+	if (err && err != mv_enomem &&
+	    mv_error_code(err) != MV_ERR_INVALID) {
+		/* No debug info, or no such name here (INVALID: the name
+		 * is ambiguous, which the user must hear). */
 		mv_error_destroy(err);
 		return NULL;
 	}
@@ -439,6 +465,36 @@ static struct mv_error *lookup_type_ident(struct parser *ps, const char *name,
 		}
 	}
 	return NULL;
+}
+
+/* The current token as a tagged type's name ("struct node",
+ * "class ns::Foo<int>"); the buffers live here, out of the recursive
+ * parsers' frames. */
+static NOINLINE struct mv_error *lookup_tag(struct parser *ps,
+					    enum mv_type_ns ns,
+					    struct mv_type **ret)
+{
+	char name[MAX_NAME];
+	if (!tok_text(ps, name, sizeof(name)))
+		return syntax_error_at(ps, ps->tok.start, "name too long");
+	struct mv_error *err = lookup_type(ps, ns, name, ret);
+	if (!err && !*ret)
+		err = no_type(ps, ns_word(ns), name);
+	return err;
+}
+
+/* The current token as a typedef name or a bare tag; *ret NULL (and
+ * no error) for "bool" when nothing has that name. */
+static NOINLINE struct mv_error *lookup_named(struct parser *ps,
+					      struct mv_type **ret)
+{
+	char name[MAX_NAME];
+	if (!tok_text(ps, name, sizeof(name)))
+		return syntax_error_at(ps, ps->tok.start, "name too long");
+	struct mv_error *err = lookup_type_ident(ps, name, ret);
+	if (!err && !*ret && strcmp(name, "bool") != 0)
+		err = no_type(ps, "", name);
+	return err;
 }
 
 /* The canonical (gcc DWARF) spelling of a combination of base type
@@ -555,15 +611,9 @@ static struct mv_error *parse_specifiers(struct parser *ps,
 					ps->src, ns_word(kw->ns));
 			if (ps->tok.kind != TOK_IDENT)
 				return expected(ps, "a tag name");
-			char name[256];
-			if (!tok_text(ps, name, sizeof(name)))
-				return syntax_error_at(ps, ps->tok.start,
-						       "name too long");
-			err = lookup_type(ps, kw->ns, name, &named);
+			err = lookup_tag(ps, kw->ns, &named);
 			if (err)
 				return err;
-			if (!named)
-				return no_type(ps, ns_word(kw->ns), name);
 			next(ps);
 		} else if (kw) {
 			if (named)
@@ -574,19 +624,13 @@ static struct mv_error *parse_specifiers(struct parser *ps,
 			next(ps);
 		} else if (ps->tok.kind == TOK_IDENT && !named && !nkeywords) {
 			/* A typedef name, else a bare tag. */
-			char name[256];
-			if (!tok_text(ps, name, sizeof(name)))
-				return syntax_error_at(ps, ps->tok.start,
-						       "name too long");
-			err = lookup_type_ident(ps, name, &named);
+			err = lookup_named(ps, &named);
 			if (err)
 				return err;
-			if (!named && strcmp(name, "bool") == 0) {
+			if (!named) {
 				/* <stdbool.h>'s macro, as C++ and lldb say. */
 				n[SPEC_BOOL]++;
 				nkeywords++;
-			} else if (!named) {
-				return no_type(ps, "", name);
 			}
 			next(ps);
 		} else {
@@ -862,6 +906,8 @@ static struct mv_error *expect_end(struct parser *ps)
 {
 	if (ps->tok.kind == TOK_EOF)
 		return NULL;
+	if (ps->tok.kind == TOK_BADNAME)
+		return expected(ps, "");
 	if (ps->tok.kind == TOK_BAD)
 		return syntax_error_at(ps, ps->tok.start,
 				       "unexpected character '%c'", ps->tok.c);
@@ -878,9 +924,12 @@ struct mv_error *mv_expr_parse_type(struct mv_program *p, const char *name,
 	if (!p || !name || !ret)
 		return mv_error_create(MV_ERR_INVALID,
 				       "mv_expr_parse_type: NULL argument");
-	/* gdb's and lldb's spellings of anonymous types. */
-	if (strstr(name, "{...}") || strstr(name, "(anonymous") ||
-	    strstr(name, "(unnamed"))
+	/* gdb's and lldb's spellings of anonymous types; an anonymous
+	 * namespace is only a scope. */
+	const char *anon = strstr(name, "(anonymous");
+	while (anon && !strncmp(anon, MV_CXX_ANON_NS, strlen(MV_CXX_ANON_NS)))
+		anon = strstr(anon + 1, "(anonymous");
+	if (strstr(name, "{...}") || anon || strstr(name, "(unnamed"))
 		return mv_error_create(MV_ERR_NOT_FOUND,
 			"'%s' is an anonymous type: it has no name to look up",
 			name);
@@ -1272,7 +1321,7 @@ static struct mv_error *subscript(struct parser *ps, struct val *v)
 /* A variable from DWARF, else an ELF symbol. */
 static NOINLINE struct mv_error *identifier(struct parser *ps, struct val *v)
 {
-	char name[512];
+	char name[MAX_NAME];
 	uint64_t addr, size;
 	struct mv_type *type;
 
@@ -1335,7 +1384,7 @@ static struct mv_error *number(struct parser *ps, struct val *v)
 static NOINLINE bool type_name_follows(struct parser *ps)
 {
 	const struct keyword *kw = find_keyword(ps);
-	char name[256];
+	char name[MAX_NAME];
 	struct mv_type *t;
 	struct mv_error *err;
 	uint64_t addr, size;

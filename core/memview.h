@@ -307,12 +307,16 @@ typedef int (*mv_write_fn)(void *arg, const char *data, size_t len);
  * PyErr_CheckSignals itself. */
 typedef int (*mv_poll_fn)(void);
 
+#define MV_EVAL_TYPE_NAME_MAX 4096
+
 /* What a debugger's expression evaluation hands back. */
 struct mv_eval_result {
 	uint64_t address;     /* of the object, if is_lvalue */
 	uint64_t value;       /* the value itself if scalar (pointers, ints) */
 	int32_t is_lvalue;
-	char type_name[256];  /* the debugger's spelling of the type */
+	/* The debugger's spelling of the type.  C++ names run long:
+	 * gdb's std::unordered_map<std::string, ...> is ~450 bytes. */
+	char type_name[MV_EVAL_TYPE_NAME_MAX];
 	char error[256];      /* set when the callback returns 0 */
 };
 /* Returns 1 and fills ret, or 0 with ret->error set. */

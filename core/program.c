@@ -1131,6 +1131,18 @@ bool mv_program_symbolize(struct mv_program *p, uint64_t address,
 		return false;
 	if (name)
 		*name = hit->name;
+	/* A mangled C++ variable: its name as DWARF qualifies it.  (The
+	 * same answer whether or not a lookup loaded the DWARF before, so
+	 * that the front ends agree.) */
+	struct mv_dwarf *d;
+	if (name && !strncmp(hit->name, "_Z", 2)) {
+		struct mv_error *err = mv_objfile_dwarf(pub, &d);
+		const char *q = err ? NULL :
+				mv_dwarf_cxx_variable_at(d, hit->addr);
+		mv_error_destroy(err);
+		if (q)
+			*name = q;
+	}
 	if (offset)
 		*offset = address - hit->addr;
 	return true;
@@ -1222,7 +1234,10 @@ struct mv_error *mv_program_find_type(struct mv_program *p,
 		size_t nd = 0;
 		e = mv_dwarf_find_type(d, ns, name, pc, &t, &nd);
 		if (e) {
-			if (e == mv_enomem) {
+			/* INVALID: a template name that names several
+			 * types; the user must say which. */
+			if (e == mv_enomem ||
+			    mv_error_code(e) == MV_ERR_INVALID) {
 				err = e;
 				break;
 			}

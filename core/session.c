@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cxxname.h"
 #include "heap_internal.h"
 #include "session.h"
 #include "target.h"
@@ -286,6 +287,17 @@ struct mv_error *mv_session_eval(struct mv_session *s, const char *expr,
 	struct mv_eval_result r;
 	memset(&r, 0, sizeof(r));
 	if (!s->eval(s->eval_arg, expr, &r)) {
+		/* gdb's and lldb's parsers do not take the names they print
+		 * for the members of anonymous namespaces
+		 * ("(anonymous namespace)::x"): memview's own evaluator over
+		 * the globals does.  Any other refusal stands: the debugger
+		 * knows better (a symbol of unknown type, a local). */
+		struct mv_error *own = strstr(expr, MV_CXX_ANON_NS) ?
+			mv_expr_eval(s->program, expr, s->pc, ret) :
+			mv_error_create(MV_ERR_INVALID, "not tried");
+		if (!own)
+			return NULL;
+		mv_error_destroy(own);
 		r.error[sizeof(r.error) - 1] = '\0';
 		return mv_error_create(MV_ERR_INVALID, "%s",
 				       r.error[0] ? r.error

@@ -143,7 +143,7 @@ static const struct mv_len_hint *find_hint(struct mv_walk *w,
 {
 	if (!w->opt.nhints || !record || !field)
 		return NULL;
-	char tn[256];
+	char tn[MV_EVAL_TYPE_NAME_MAX]; /* C++ names run long */
 	mv_type_name(record, tn, sizeof(tn));
 	for (size_t i = 0; i < w->opt.nhints; i++)
 		if (!strcmp(w->opt.hints[i].type, tn) &&

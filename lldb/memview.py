@@ -118,6 +118,12 @@ def c_type_name(sbtype):
 
 # A bare C name, and the bare names lldb knows without the target.
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A static member of a template instance, "ns::Foo<int, 2>::count".
+TEMPLATE_MEMBER = re.compile(r"(::)?[A-Za-z_][\w:]*<[\w:<>,*&() ]*>::\w+")
+# A variable (C++ names qualified) and members or elements of it.
+VARIABLE_PATH = re.compile(
+    r"(::)?[A-Za-z_]\w*(::[A-Za-z_]\w*)*"
+    r"(\s*(\.|->)\s*[A-Za-z_]\w*|\s*\[\s*\d+\s*\])*")
 LITERALS = ("true", "false", "nullptr", "NULL")
 
 
@@ -139,8 +145,33 @@ def make_evaluator(target, frame):
         return target.FindFirstGlobalVariable(name).IsValid() or \
             target.FindSymbols(name).GetSize() > 0
 
+    def find_variable(name):
+        """A variable path as lldb's frame finds it, else a global: no
+        expression parser, which on a core cannot evaluate a static
+        member or copy a std::string global.  None if not found."""
+        found = []
+        if VARIABLE_PATH.fullmatch(name):
+            if frame is not None and frame.IsValid():
+                found.append(frame.GetValueForVariablePath(name))
+            if "." not in name and "-" not in name and "[" not in name:
+                found.append(target.FindFirstGlobalVariable(
+                    name.lstrip(":")))
+        elif TEMPLATE_MEMBER.fullmatch(name):
+            # "ns::Foo<int>::count": lldb's parser cannot name it.
+            found.append(target.FindFirstGlobalVariable(name.lstrip(":")))
+        for value in found:
+            if value.IsValid() and value.GetError().Success() and \
+                    value.GetType().GetName() and \
+                    value.GetLoadAddress() != lldb.LLDB_INVALID_ADDRESS:
+                return value
+        return None
+
     def evaluate(expr):
         name = expr.strip()
+        value = find_variable(name)
+        if value is not None:
+            return value.GetLoadAddress(), 0, 1, \
+                c_type_name(value.GetType())
         if IDENTIFIER.fullmatch(name) and name not in LITERALS and \
                 not names_a_value(name):
             raise ValueError("use of undeclared identifier '%s'" % name)

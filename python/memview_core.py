@@ -58,6 +58,9 @@ class MemviewError(Exception):
         return self.code == ERR_INTERRUPTED
 
 
+EVAL_TYPE_NAME_MAX = 4096  # MV_EVAL_TYPE_NAME_MAX in memview.h
+
+
 class Region(ctypes.Structure):
     """struct mv_region."""
     _fields_ = [
@@ -89,7 +92,7 @@ class EvalResult(ctypes.Structure):
         ("address", ctypes.c_uint64),
         ("value", ctypes.c_uint64),
         ("is_lvalue", ctypes.c_int32),
-        ("type_name", ctypes.c_char * 256),
+        ("type_name", ctypes.c_char * EVAL_TYPE_NAME_MAX),
         ("error", ctypes.c_char * 256),
     ]
 
@@ -692,7 +695,8 @@ class Session:
                 result.address = address & 0xffffffffffffffff
                 result.value = value & 0xffffffffffffffff
                 result.is_lvalue = 1 if is_lvalue else 0
-                result.type_name = type_name.encode()[:255]
+                result.type_name = \
+                    type_name.encode()[:EVAL_TYPE_NAME_MAX - 1]
                 return 1
             except BaseException as e:
                 message = str(e) or type(e).__name__

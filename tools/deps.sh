@@ -5,9 +5,9 @@
 # Without root or apt-get it fails naming the missing packages: it never
 # skips a tool silently.
 set -e
-PACKAGES="gcc make binutils libdwarf-dev libcmocka-dev gdb lldb python3-lldb
+PACKAGES="gcc g++ make binutils libdwarf-dev libcmocka-dev gdb lldb python3-lldb
 dwarves graphviz libc6-dbg xxd valgrind python3 pkgconf man-db groff-base
-g++ python3.11-dbg gdbserver"
+python3.11-dbg gdbserver"
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -1014,6 +1014,57 @@ static void test_glibc(void **st)
 	mv_dwarf_destroy(d);
 }
 
+/* C++: namespaces are indexed at open, a class's members (nested
+ * types) the first time a name needs them; qualified variables sit
+ * where nm says their mangled symbols do. */
+static void test_cxx_scopes(void **st)
+{
+	(void)st;
+	const char *exe = mv_test_build_file_or_skip("fixtures/cxxnames");
+	struct mv_dwarf *d;
+	struct mv_type *t;
+	struct mv_dwarf_stats before, after;
+	assert_null(mv_dwarf_open(exe, 0, &d));
+	assert_null(mv_dwarf_find_type(d, MV_NS_STRUCT, "ns::inner::Bar", 0,
+				       &t, NULL));
+	assert_string_equal(t->name, "ns::inner::Bar");
+	/* DW_AT_name says "Nested": the scope says the rest. */
+	assert_string_equal(mv_type_strip(t->members[2].type)->name,
+			    "ns::inner::Bar::Nested");
+	assert_null(mv_dwarf_find_type(d, MV_NS_ORDINARY,
+				       "ns::inner::Bar::nested_t", 0, &t,
+				       NULL));
+	/* std::vector's members are indexed on the first name in it. */
+	mv_dwarf_stats(d, &before);
+	const char *size_type = "std::vector<int, std::allocator<int> >::size_type";
+	assert_null(mv_dwarf_find_type(d, MV_NS_ORDINARY, size_type, 0, &t,
+				       NULL));
+	assert_int_equal(t->size, sizeof(size_t));
+	mv_dwarf_stats(d, &after);
+	assert_true(after.indexed_names > before.indexed_names);
+	assert_null(mv_dwarf_find_type(d, MV_NS_ORDINARY, size_type, 0, &t,
+				       NULL));
+	mv_dwarf_stats(d, &before);
+	assert_int_equal(before.indexed_names, after.indexed_names);
+
+	static const char *const vars[][2] = {
+		{ "ns::g_var", "_ZN2ns5g_varE" },
+		{ "ns::Foo<int>::count", "_ZN2ns3FooIiE5countE" },
+		{ "ns::inner::Bar::s_total", "_ZN2ns5inner3Bar7s_totalE" },
+		{ "(anonymous namespace)::g_hidden",
+		  "_ZN12_GLOBAL__N_18g_hiddenE" },
+		{ "g_hidden", "_ZN12_GLOBAL__N_18g_hiddenE" },
+	};
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		uint64_t addr = 0, nm = 0;
+		assert_null(mv_dwarf_find_variable(d, vars[i][0], 0, &addr,
+						   &t));
+		if (mv_test_nm_value(exe, vars[i][1], &nm))
+			assert_int_equal(addr, nm);
+	}
+	mv_dwarf_destroy(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1040,6 +1091,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_member_beyond_size),
 		cmocka_unit_test(test_hostile_arrays),
 		cmocka_unit_test(test_glibc),
+		cmocka_unit_test(test_cxx_scopes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,6 +1,8 @@
 /* test_expr.c - type names and expressions against the basic fixture's
- * core.  The answer key is build/cores/basic.facts (written by the
- * fixture itself) and the constants in tests/fixtures/basic.c. */
+ * core, and C++ names against the cxxnames fixture's.  The answer key
+ * is build/cores/NAME.facts (written by the fixture itself), the
+ * constants in tests/fixtures/NAME.c(c), and for the spelling of C++
+ * type names gdb's (str(gdb.Value.type)) on the same program. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 
 #include "mv_test.h"
 
+#include "cxxname.h"
 #include "expr.h"
 #include "memview.h"
 #include "program.h"
@@ -47,22 +50,27 @@ static uint64_t fact_u64(struct fixture *f, const char *key)
 	return strtoull(fact(f, key), NULL, 0);
 }
 
-static int setup(void **state)
+static int setup_fixture(void **state, const char *name)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct mv_error *err;
+	char path[128];
 
 	if (!f)
 		return -1;
 	*state = f;
 	/* Copied: the shared paths are reused by later calls. */
-	const char *core = mv_test_build_file("cores/basic.core");
-	const char *facts = mv_test_build_file("cores/basic.facts");
+	snprintf(path, sizeof(path), "cores/%s.core", name);
+	const char *core = mv_test_build_file(path);
+	if (core)
+		snprintf(f->core, sizeof(f->core), "%s", core);
+	snprintf(path, sizeof(path), "cores/%s.facts", name);
+	const char *facts = mv_test_build_file(path);
 	if (!core || !facts) {
-		print_message("cores/basic.core not built (make cores): tests skipped\n");
+		print_message("cores/%s.core not built (make cores): tests skipped\n",
+			      name);
 		return 0;
 	}
-	snprintf(f->core, sizeof(f->core), "%s", core);
 	snprintf(f->facts_path, sizeof(f->facts_path), "%s", facts);
 	FILE *fp = fopen(f->facts_path, "r");
 	if (!fp)
@@ -83,6 +91,16 @@ static int setup(void **state)
 		return -1;
 	}
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_fixture(state, "basic");
+}
+
+static int setup_cxx(void **state)
+{
+	return setup_fixture(state, "cxxnames");
 }
 
 static int teardown(void **state)
@@ -540,6 +558,253 @@ static void test_no_target(void **state)
 	mv_program_destroy(p);
 }
 
+/* ------------------------------------------------------------------ */
+/* C++ names                                                           */
+/* ------------------------------------------------------------------ */
+
+static void assert_name_len(const char *s, const char *want)
+{
+	size_t n = mv_cxx_name_len(s);
+	if (n != strlen(want))
+		fail_msg("name in '%s': %zu characters, want '%s'", s, n, want);
+	assert_memory_equal(s, want, n);
+}
+
+static void assert_canon(const char *s, const char *want)
+{
+	char buf[256];
+	size_t n = mv_cxx_canon(s, strlen(s), buf, sizeof(buf));
+	assert_int_equal(n, strlen(want));
+	assert_string_equal(buf, want);
+}
+
+/* Where a name ends: template arguments nest, '>>' closes two, operator
+ * names hold brackets that are none, and a bad name is no name. */
+static void test_cxx_name_syntax(void **state)
+{
+	(void)state;
+	assert_name_len("ns::inner::Bar", "ns::inner::Bar");
+	assert_name_len("ns::Foo<ns::Foo<int>> *", "ns::Foo<ns::Foo<int>>");
+	assert_name_len("std::map<int, std::pair<long, char> >::iterator x",
+			"std::map<int, std::pair<long, char> >::iterator");
+	assert_name_len("ns :: Foo < int > *", "ns :: Foo < int >");
+	assert_name_len("::g_var + 1", "::g_var");
+	assert_name_len("(anonymous namespace)::Hidden)",
+			"(anonymous namespace)::Hidden");
+	assert_name_len("Klass::operator<", "Klass::operator<");
+	assert_name_len("Klass::operator<<=", "Klass::operator<<=");
+	assert_name_len("Klass::operator()(int)", "Klass::operator()");
+	assert_name_len("Klass::operator->", "Klass::operator->");
+	assert_name_len("Wrap<&operator< >::x)", "Wrap<&operator< >::x");
+	assert_name_len("Wrap<&ns::operator> >::value",
+			"Wrap<&ns::operator> >::value");
+	assert_name_len("A<(1>2)>::b", "A<(1>2)>::b");
+	assert_name_len("F<void (*)(int, char)>", "F<void (*)(int, char)>");
+	assert_name_len("x>>y", "x");
+	assert_int_equal(mv_cxx_name_len("Foo<int"), 0);
+	assert_int_equal(mv_cxx_name_len("Foo<int)>"), 0);
+	assert_int_equal(mv_cxx_name_len("ns::"), 0);
+	assert_int_equal(mv_cxx_name_len("<int>"), 0);
+	/* Nesting is bounded: no stack to exhaust. */
+	char deep[256] = "A";
+	for (int i = 0; i < 40; i++)
+		strcat(deep, "<A");
+	for (int i = 0; i < 40; i++)
+		strcat(deep, ">");
+	assert_int_equal(mv_cxx_name_len(deep), 0);
+
+	assert_canon("std::vector<int, std::allocator<int> >",
+		     "std::vector<int,std::allocator<int>>");
+	assert_canon("std::vector<int,std::allocator<int>>",
+		     "std::vector<int,std::allocator<int>>");
+	assert_canon("ns :: Foo < unsigned  int >", "ns::Foo<unsigned int>");
+	assert_canon("(anonymous namespace)::X", "(anonymous namespace)::X");
+	assert_canon("F<char const *>", "F<char const*>");
+
+	char buf[128];
+	bool had;
+	mv_cxx_stem("std::_Vector_base<int,std::allocator<int>>::pointer", buf,
+		    sizeof(buf), &had);
+	assert_string_equal(buf, "std::_Vector_base::pointer");
+	assert_true(had);
+	mv_cxx_stem("Klass::operator<", buf, sizeof(buf), &had);
+	assert_string_equal(buf, "Klass::operator<");
+	assert_false(had);
+	assert_int_equal(mv_cxx_scope_len("ns::Foo<a::b>::count"),
+			 strlen("ns::Foo<a::b>"));
+	assert_int_equal(mv_cxx_scope_len("g_var"), 0);
+
+	const char *vec = "std::vector<int,std::allocator<int>>";
+	assert_true(mv_cxx_match("std::vector<int>", vec));
+	assert_true(mv_cxx_match("std::vector<int,std::allocator<>>", vec));
+	assert_true(mv_cxx_match(vec, vec));
+	assert_false(mv_cxx_match("std::vector<long>", vec));
+	assert_false(mv_cxx_match("std::vector", vec));
+	assert_false(mv_cxx_match("std::vector<int,std::allocator<int>,x>",
+				  vec));
+	assert_false(mv_cxx_match("std::vector<int>*", vec));
+	assert_true(mv_cxx_match(
+		"std::_Vector_base<int,std::allocator<>>::pointer",
+		"std::_Vector_base<int,std::allocator<int>>::pointer"));
+	assert_false(mv_cxx_match("ns::Foo<int>::count",
+				  "ns::Foo<int>::other"));
+}
+
+static uint64_t member_offset(struct mv_type *t, const char *name)
+{
+	struct mv_type *s = mv_type_strip(t);
+	for (size_t i = 0; i < s->nmembers; i++)
+		if (s->members[i].name && !strcmp(s->members[i].name, name))
+			return s->members[i].bit_position / 8;
+	fail_msg("no member %s", name);
+	return 0;
+}
+
+/* Each spelling of a type (gdb's, lldb's, g++'s DWARF, a user's) has
+ * the compiler's size. */
+static void assert_sizes(struct fixture *f, const char *fact_key,
+			 const char *const *names)
+{
+	uint64_t want = fact_u64(f, fact_key);
+	for (; *names; names++) {
+		struct mv_type *t = parse_type(f, *names);
+		if (t->size != want)
+			fail_msg("'%s': size %llu, want %llu (%s)", *names,
+				 (unsigned long long)t->size,
+				 (unsigned long long)want, fact_key);
+	}
+}
+
+static void test_cxx_types(void **state)
+{
+	struct fixture *f = need_core(state);
+	static const char *const foo[] = {
+		"ns::Foo<int>", "struct ns::Foo<int>", "class ns::Foo<int>",
+		"ns::Foo< int >", "::ns::Foo<int>", NULL,
+	};
+	static const char *const foofoo[] = {
+		"ns::Foo<ns::Foo<int> >", "ns::Foo<ns::Foo<int>>", NULL,
+	};
+	static const char *const bar[] = { "ns::inner::Bar",
+					   "struct ns::inner::Bar", NULL };
+	static const char *const nested[] = {
+		"ns::inner::Bar::Nested", "ns::inner::Bar::nested_t", NULL,
+	};
+	static const char *const arr[] = { "Arr<5>", "struct Arr<5>", NULL };
+	static const char *const hidden[] = {
+		"(anonymous namespace)::Hidden", "Hidden", "struct Hidden",
+		NULL,
+	};
+	static const char *const klass[] = { "Klass", "class Klass",
+					     "struct Klass", NULL };
+	static const char *const vec[] = {
+		"std::vector<int, std::allocator<int> >", /* gdb, g++ */
+		"std::vector<int, std::allocator<> >",    /* lldb 14 */
+		"std::vector<int,std::allocator<int>>",
+		"std::vector<int>", "class std::vector<int>", NULL,
+	};
+	/* Typedefs as template arguments: what they stand for. */
+	static const char *const map[] = {
+		"std::map<int, std::string>",
+		"std::map<int, std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<> >, std::less<int>, std::allocator<> >",
+		NULL,
+	};
+	static const char *const str[] = {
+		"std::string",
+		"std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >",
+		"std::basic_string<char, std::char_traits<char>, std::allocator<char> >",
+		"std::basic_string<char>", NULL,
+	};
+	assert_sizes(f, "sizeof ns::Foo<int>", foo);
+	assert_sizes(f, "sizeof ns::Foo<ns::Foo<int> >", foofoo);
+	assert_sizes(f, "sizeof ns::inner::Bar", bar);
+	assert_sizes(f, "sizeof ns::inner::Bar::Nested", nested);
+	assert_sizes(f, "sizeof Arr<5>", arr);
+	assert_sizes(f, "sizeof Hidden", hidden);
+	assert_sizes(f, "sizeof Klass", klass);
+	assert_sizes(f, "sizeof std::vector<int>", vec);
+	assert_sizes(f, "sizeof std::string", str);
+	assert_sizes(f, "sizeof std::map<int, std::string>", map);
+
+	struct mv_type *t = parse_type(f, "ns::Foo<int>");
+	assert_int_equal(member_offset(t, "b"),
+			 fact_u64(f, "offsetof ns::Foo<int>.b"));
+	assert_int_equal(member_offset(t, "p"),
+			 fact_u64(f, "offsetof ns::Foo<int>.p"));
+	t = parse_type(f, "ns::Foo<ns::Foo<int>>");
+	assert_int_equal(member_offset(t, "b"),
+			 fact_u64(f, "offsetof ns::Foo<ns::Foo<int> >.b"));
+	t = parse_type(f, "Klass");
+	assert_int_equal(member_offset(t, "name"),
+			 fact_u64(f, "offsetof Klass.name"));
+	assert_int_equal(parse_type(f, "ns::Foo<int> *")->size, 8);
+	assert_int_equal(parse_type(f, "ns::Foo<int> [3]")->size,
+			 3 * fact_u64(f, "sizeof ns::Foo<int>"));
+
+	/* Names print qualified, as gdb spells them. */
+	assert_type_name(parse_type(f, "std::vector<int>"),
+			 "class std::vector<int, std::allocator<int> >");
+	assert_type_name(parse_type(f, "Hidden"),
+			 "struct (anonymous namespace)::Hidden");
+	assert_type_name(parse_type(f, "ns::inner::Bar::nested_t"),
+			 "ns::inner::Bar::nested_t");
+	assert_type_name(mv_type_strip(parse_type(f,
+					"ns::inner::Bar::nested_t")),
+			 "struct ns::inner::Bar::Nested");
+
+	/* "<>" matches any arguments: two instances, the user must say. */
+	assert_type_fails(f, "ns::Foo<>", MV_ERR_INVALID, "several types");
+	assert_type_fails(f, "ns::Nope<int>", MV_ERR_NOT_FOUND, "Nope");
+	assert_type_fails(f, "ns::Foo<long>", MV_ERR_NOT_FOUND, "Foo<long>");
+	assert_type_fails(f, "ns::Foo<int", MV_ERR_SYNTAX, "column");
+	assert_type_fails(f, "(anonymous struct)", MV_ERR_NOT_FOUND,
+			  "anonymous");
+}
+
+static void test_cxx_variables(void **state)
+{
+	struct fixture *f = need_core(state);
+	static const char *const addrs[][2] = {
+		{ "&ns::g_var", "addr ns::g_var" },
+		{ "&::ns::g_var", "addr ns::g_var" },
+		{ "&ns::g_fooint", "addr ns::g_fooint" },
+		{ "&ns::g_foofoo", "addr ns::g_foofoo" },
+		{ "&ns::Foo<int>::count", "addr ns::Foo<int>::count" },
+		{ "&ns::Foo< int >::count", "addr ns::Foo<int>::count" },
+		{ "&ns::inner::Bar::s_total", "addr ns::inner::Bar::s_total" },
+		{ "&g_hidden", "addr g_hidden" },
+		{ "&(anonymous namespace)::g_hidden", "addr g_hidden" },
+		{ "&g_vec_int", "addr g_vec_int" },
+		{ "&g_map", "addr g_map" },
+	};
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		uint64_t got = eval_scalar(f, addrs[i][0]);
+		if (got != fact_u64(f, addrs[i][1]))
+			fail_msg("%s: 0x%llx, want 0x%llx", addrs[i][0],
+				 (unsigned long long)got,
+				 (unsigned long long)fact_u64(f, addrs[i][1]));
+	}
+	assert_int_equal(eval_scalar(f, "ns::g_var"),
+			 fact_u64(f, "value ns::g_var"));
+	assert_int_equal(eval_scalar(f, "ns::inner::Bar::s_total"),
+			 fact_u64(f, "value ns::inner::Bar::s_total"));
+	assert_int_equal(eval_scalar(f, "g_vec_int._M_impl._M_start"),
+			 fact_u64(f, "value g_vec_int.data"));
+	/* Casts to C++ types, and the constants of cxxnames.cc. */
+	char expr[128];
+	unsigned long long fooint = fact_u64(f, "addr ns::g_fooint");
+	snprintf(expr, sizeof(expr), "((ns::Foo<int> *)0x%llx)->b", fooint);
+	assert_int_equal(eval_scalar(f, expr), 'f');
+	snprintf(expr, sizeof(expr), "*((ns::Foo<int> *)0x%llx)->p", fooint);
+	assert_int_equal(eval_scalar(f, expr), fact_u64(f, "value ns::g_var"));
+	assert_int_equal(eval_scalar(f, "sizeof(ns::Foo<ns::Foo<int> >)"),
+			 fact_u64(f, "sizeof ns::Foo<ns::Foo<int> >"));
+	assert_int_equal(eval_scalar(f, "sizeof(std::vector<int>)"),
+			 fact_u64(f, "sizeof std::vector<int>"));
+	assert_eval_fails(f, "ns::nope", MV_ERR_NOT_FOUND, "ns::nope");
+	assert_eval_fails(f, "ns::g_var<", MV_ERR_SYNTAX, "column");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,5 +819,11 @@ int main(void)
 		cmocka_unit_test(test_expr_errors),
 		cmocka_unit_test(test_no_target),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	const struct CMUnitTest cxx_tests[] = {
+		cmocka_unit_test(test_cxx_name_syntax),
+		cmocka_unit_test(test_cxx_types),
+		cmocka_unit_test(test_cxx_variables),
+	};
+	int failed = cmocka_run_group_tests(tests, setup, teardown);
+	return failed | cmocka_run_group_tests(cxx_tests, setup_cxx, teardown);
 }

@@ -1,0 +1,371 @@
+/* cxxname.c - C++ names as g++'s DWARF, gdb, lldb and users spell them.
+ *
+ * Scanning is iterative (an explicit stack of expected closers), and
+ * matching recurses once per level of template arguments, at most
+ * MV_CXX_MAX_NESTING levels: names come from users and from target
+ * files, and neither may exhaust the stack. */
+#include <stdint.h>
+#include <string.h>
+
+#include "cxxname.h"
+
+static bool ident_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+	       c == '$';
+}
+
+bool mv_cxx_ident_char(char c)
+{
+	return ident_start(c) || (c >= '0' && c <= '9');
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	       c == '\v';
+}
+
+/* Longest first, so that "operator<<=" is not read as "operator<". */
+static const char *const operators[] = {
+	"<<=", ">>=", "<=>", "->*", "()", "[]", "<<", ">>", "<=", ">=",
+	"==", "!=", "&&", "||", "++", "--", "->", "+=", "-=", "*=", "/=",
+	"%=", "^=", "&=", "|=", "<", ">", "+", "-", "*", "/", "%", "^",
+	"&", "|", "~", "!", "=", ",",
+};
+
+/* strncmp, not memcmp: s may end (NUL) before n. */
+static size_t operator_len(const char *s, size_t n)
+{
+	for (size_t i = 0; i < sizeof(operators) / sizeof(operators[0]); i++) {
+		size_t k = strlen(operators[i]);
+		if (k <= n && strncmp(s, operators[i], k) == 0)
+			return k;
+	}
+	return 0;
+}
+
+/* One unit that brackets must not look inside: an identifier (with the
+ * operator after "operator", whose '<' or '>' is no bracket), "->", or
+ * one character. */
+static size_t word_len(const char *s, size_t n)
+{
+	if (ident_start(s[0])) {
+		size_t k = 1;
+		while (k < n && mv_cxx_ident_char(s[k]))
+			k++;
+		if (k == 8 && strncmp(s, "operator", 8) == 0) {
+			while (k < n && is_space(s[k]))
+				k++;
+			k += operator_len(s + k, n - k);
+		}
+		return k;
+	}
+	if (n >= 2 && s[0] == '-' && s[1] == '>')
+		return 2;
+	return 1;
+}
+
+static char closer_of(char c)
+{
+	return c == '<' ? '>' : c == '(' ? ')' : c == '[' ? ']' : 0;
+}
+
+/* Length of the balanced group opening at s[0] ('<', '(' or '['), or 0.
+ * Inside parentheses and brackets '<' and '>' are operators. */
+static size_t group_len(const char *s, size_t n)
+{
+	char stack[MV_CXX_MAX_NESTING];
+	size_t depth = 0, i = 0;
+
+	while (i < n && s[i]) {
+		char c = s[i];
+		bool angle_ok = depth == 0 || stack[depth - 1] == '>';
+		if (closer_of(c) && (c != '<' || angle_ok)) {
+			if (depth == MV_CXX_MAX_NESTING)
+				return 0;
+			stack[depth++] = closer_of(c);
+			i++;
+		} else if ((c == '>' && angle_ok) || c == ')' || c == ']') {
+			if (!depth || stack[depth - 1] != c)
+				return 0;
+			i++;
+			if (--depth == 0)
+				return i;
+		} else {
+			i += word_len(s + i, n - i);
+		}
+	}
+	return 0;
+}
+
+static size_t skip_spaces(const char *s, size_t i)
+{
+	while (is_space(s[i]))
+		i++;
+	return i;
+}
+
+/* One component at s: its length, or 0. */
+static size_t component_len(const char *s, size_t n)
+{
+	size_t alen = strlen(MV_CXX_ANON_NS);
+	if (n >= alen && strncmp(s, MV_CXX_ANON_NS, alen) == 0)
+		return alen;
+	if (!ident_start(s[0]))
+		return 0;
+	size_t i = word_len(s, n);
+	if (i > 8 && strncmp(s, "operator", 8) == 0)
+		return i;
+	size_t j = skip_spaces(s, i);
+	if (s[j] == '<') {
+		size_t g = group_len(s + j, n - j);
+		if (!g)
+			return 0;
+		i = j + g;
+	}
+	return i;
+}
+
+size_t mv_cxx_name_len(const char *s)
+{
+	/* No strlen: a lexer calls this at every identifier of a possibly
+	 * long input; the scan stops at the NUL. */
+	size_t n = SIZE_MAX / 2, i = 0;
+
+	if (s[0] == ':' && s[1] == ':')
+		i = skip_spaces(s, 2);
+	for (;;) {
+		size_t k = component_len(s + i, n - i);
+		if (!k)
+			return 0;
+		i += k;
+		size_t j = skip_spaces(s, i);
+		if (s[j] != ':' || s[j + 1] != ':')
+			return i;
+		i = skip_spaces(s, j + 2);
+	}
+}
+
+bool mv_cxx_needs_canon(const char *s, size_t len)
+{
+	/* Only white space changes: "long unsigned int" is canonical. */
+	for (size_t i = 0; i < len; i++)
+		if (is_space(s[i]) &&
+		    (s[i] != ' ' || i == 0 || i + 1 == len ||
+		     !mv_cxx_ident_char(s[i - 1]) ||
+		     !mv_cxx_ident_char(s[i + 1])))
+			return true;
+	return false;
+}
+
+size_t mv_cxx_canon(const char *s, size_t len, char *buf, size_t size)
+{
+	size_t out = 0;
+	char last = 0;
+
+	for (size_t i = 0; i < len;) {
+		if (is_space(s[i])) {
+			while (i < len && is_space(s[i]))
+				i++;
+			if (i < len && mv_cxx_ident_char(last) &&
+			    mv_cxx_ident_char(s[i])) {
+				if (out + 1 < size)
+					buf[out] = ' ';
+				out++;
+			}
+			continue;
+		}
+		if (out + 1 < size)
+			buf[out] = s[i];
+		out++;
+		last = s[i++];
+	}
+	if (size)
+		buf[out < size ? out : size - 1] = '\0';
+	return out;
+}
+
+size_t mv_cxx_stem(const char *canon, char *buf, size_t size, bool *had_args)
+{
+	size_t n = strlen(canon), out = 0;
+
+	*had_args = false;
+	for (size_t i = 0; i < n;) {
+		size_t k = 0;
+		if (canon[i] == '<')
+			k = group_len(canon + i, n - i);
+		if (k) {
+			*had_args = true;
+			i += k;
+			continue;
+		}
+		k = word_len(canon + i, n - i);
+		for (size_t j = 0; j < k; j++, out++)
+			if (out + 1 < size)
+				buf[out] = canon[i + j];
+		i += k;
+	}
+	if (size)
+		buf[out < size ? out : size - 1] = '\0';
+	return out;
+}
+
+size_t mv_cxx_scope_len(const char *canon)
+{
+	size_t n = strlen(canon), last = 0;
+
+	for (size_t i = 0; i < n;) {
+		if (canon[i] == ':' && canon[i + 1] == ':') {
+			last = i;
+			i += 2;
+			continue;
+		}
+		size_t k = closer_of(canon[i]) ? group_len(canon + i, n - i)
+					       : word_len(canon + i, n - i);
+		if (!k)
+			return 0;
+		i += k;
+	}
+	return last;
+}
+
+/* A component of a canonical name: stem, optional "<args>", and what
+ * follows the arguments up to the next "::" ("*" in "Foo<int>*"). */
+struct comp {
+	const char *stem, *args, *tail;
+	size_t stem_len, args_len, tail_len;
+	bool has_args;
+};
+
+/* Splits the component at s; returns where the next one starts (past
+ * its "::"), end if it was the last, NULL if malformed. */
+static const char *next_comp(const char *s, const char *end,
+			     struct comp *c)
+{
+	const char *p = s;
+	memset(c, 0, sizeof(*c));
+	c->stem = s;
+	while (p < end && *p != '<' && !(p + 1 < end && p[0] == ':' &&
+					  p[1] == ':')) {
+		size_t k = *p == '(' || *p == '[' ? group_len(p, end - p)
+						   : word_len(p, end - p);
+		if (!k)
+			return NULL;
+		p += k;
+	}
+	c->stem_len = p - s;
+	if (p < end && *p == '<') {
+		size_t g = group_len(p, end - p);
+		if (!g)
+			return NULL;
+		c->has_args = true;
+		c->args = p + 1;
+		c->args_len = g - 2;
+		p += g;
+	}
+	c->tail = p;
+	while (p < end && !(p + 1 < end && p[0] == ':' && p[1] == ':')) {
+		size_t k = closer_of(*p) ? group_len(p, end - p)
+					 : word_len(p, end - p);
+		if (!k)
+			return NULL;
+		p += k;
+	}
+	c->tail_len = p - c->tail;
+	return p < end ? p + 2 : end;
+}
+
+/* Length of the template argument at s, up to a ',' outside brackets. */
+static size_t arg_len(const char *s, const char *end)
+{
+	const char *p = s;
+	while (p < end && *p != ',') {
+		size_t k = closer_of(*p) ? group_len(p, end - p)
+					 : word_len(p, end - p);
+		if (!k)
+			return end - s; /* malformed: one argument */
+		p += k;
+	}
+	return p - s;
+}
+
+struct resolver {
+	mv_cxx_resolve_fn *fn;
+	void *arg;
+};
+
+static bool match_span(const char *q, size_t qn, const char *c, size_t cn,
+		       int depth, const struct resolver *r);
+
+/* One argument: as spelled, else as the typedef it is resolves. */
+static bool match_arg(const char *q, size_t qn, const char *c, size_t cn,
+		      int depth, const struct resolver *r)
+{
+	char buf[512];
+	if (match_span(q, qn, c, cn, depth, r))
+		return true;
+	return r && r->fn && r->fn(r->arg, q, qn, buf, sizeof(buf)) &&
+	       match_span(buf, strlen(buf), c, cn, depth, NULL);
+}
+
+static bool match_args(const struct comp *a, const struct comp *b, int depth,
+		       const struct resolver *r)
+{
+	const char *q = a->args, *qe = q + a->args_len;
+	const char *c = b->args, *ce = c + b->args_len;
+
+	if (q == qe)
+		return true; /* "<>": lldb's spelling of arguments it lost */
+	for (;;) {
+		if (c == ce)
+			return false; /* more arguments than the candidate */
+		size_t qn = arg_len(q, qe), cn = arg_len(c, ce);
+		if (!match_arg(q, qn, c, cn, depth, r))
+			return false;
+		q += qn;
+		c += cn;
+		if (q == qe)
+			return true; /* the rest are defaults left out */
+		q++;
+		if (c == ce)
+			return false;
+		c++;
+	}
+}
+
+static bool match_span(const char *q, size_t qn, const char *c, size_t cn,
+		       int depth, const struct resolver *r)
+{
+	if (qn == cn && memcmp(q, c, qn) == 0)
+		return true;
+	if (depth >= MV_CXX_MAX_NESTING)
+		return false;
+	const char *qe = q + qn, *ce = c + cn;
+	while (q < qe && c < ce) {
+		struct comp a, b;
+		q = next_comp(q, qe, &a);
+		c = next_comp(c, ce, &b);
+		if (!q || !c || a.stem_len != b.stem_len ||
+		    memcmp(a.stem, b.stem, a.stem_len) != 0 ||
+		    a.tail_len != b.tail_len ||
+		    memcmp(a.tail, b.tail, a.tail_len) != 0 ||
+		    a.has_args != b.has_args)
+			return false;
+		if (a.has_args && !match_args(&a, &b, depth + 1, r))
+			return false;
+	}
+	return q == qe && c == ce;
+}
+
+bool mv_cxx_match(const char *query, const char *cand)
+{
+	return match_span(query, strlen(query), cand, strlen(cand), 0, NULL);
+}
+
+bool mv_cxx_match_resolved(const char *query, const char *cand,
+			   mv_cxx_resolve_fn *resolve, void *arg)
+{
+	struct resolver r = { resolve, arg };
+	return match_span(query, strlen(query), cand, strlen(cand), 0, &r);
+}
