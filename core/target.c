@@ -201,6 +201,7 @@ static const struct mv_target_ops buffer_ops = {
 	.kind = "buffer",
 	.read = buffer_read,
 	.peek = buffer_peek,
+	.stable_peek = true,
 };
 
 struct mv_error *mv_target_create_buffer(struct mv_target **ret)
@@ -800,7 +801,7 @@ void mv_target_will_read(struct mv_target *t, uint64_t start, uint64_t end)
 const void *mv_target_peek_stable(struct mv_target *t, uint64_t address,
 				  size_t len)
 {
-	if (!t || t->has_cache)
+	if (!t || !t->ops->stable_peek)
 		return NULL;
 	return mv_target_peek(t, address, len);
 }

@@ -33,6 +33,9 @@ struct mv_target_ops {
 	/* Zero copy, or NULL.  Optional. */
 	const void *(*peek)(struct mv_target *t, uint64_t address,
 			    size_t len);
+	/* peek's pointers stay valid as long as the target (a mapping),
+	 * rather than until a later read recycles a cache block. */
+	bool stable_peek;
 	/* Whether a byte in region index i can be read (cores: dumped or
 	 * backed by a file).  Optional: by default, readable regions are. */
 	bool (*is_readable)(struct mv_target *t, size_t i, uint64_t address);

@@ -273,6 +273,7 @@ static const struct mv_target_ops core_ops = {
 	.kind = "core",
 	.read = core_read,
 	.peek = core_peek,
+	.stable_peek = true,
 	.is_readable = core_is_readable,
 	.will_read = core_will_read,
 	.destroy = core_destroy,
