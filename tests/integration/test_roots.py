@@ -17,7 +17,11 @@ a leak check at its stop point, then lists each loss record's blocks
    per case (tag); nothing outside the key definitely or indirectly
    lost; no heap note on these healthy heaps; the fencepost is no block.
 3. the same on the stopped live process (memview --pid); then both in
-   real gdb and lldb (mv-gc through tests/integration/*_driver.py).
+   real gdb and lldb (mv-gc through tests/integration/*_driver.py);
+   then remote: the fixture launched by gdbserver (gdb `target remote`)
+   and by lldb-server (lldb `platform select remote-linux` +
+   `gdb-remote`) on 127.0.0.1, run to its stop, against the key that
+   run wrote: six front ends, one answer key.
 4. python3.11-dbg in a healthy state, blocked on its stdin: memcheck's
    leak check there (vgdb) against memview gc on its core (gdb's gcore
    at the same point), definitely and indirectly lost blocks, with
@@ -33,6 +37,8 @@ import json
 import os
 import re
 import shutil
+import socket
+import signal
 import subprocess
 import sys
 import tempfile
@@ -127,28 +133,47 @@ DEBUGGER_ENV.pop("PYTHONHOME", None)
 DEBUGGER_ENV["PATH"] = "/usr/bin:/bin:" + os.environ.get("PATH", "")
 
 
+def debugger_setup(front, target):
+    """(setup commands, teardown commands, extra environment) that bring
+    a debugger to the target: ("core", exe, core), ("pid", exe, pid) or
+    ("remote", exe, port): a debugging server on 127.0.0.1 that launched
+    exe, run here to its stop."""
+    kind, exe, what = target
+    if kind == "remote" and front == "gdb":
+        return (["file " + exe, "target remote 127.0.0.1:%d" % what,
+                 "break mv_fixture_stop", "continue"], ["kill"], {})
+    if kind == "remote":
+        return (["platform select remote-linux", "target create " + exe,
+                 "gdb-remote 127.0.0.1:%d" % what,
+                 "breakpoint set -n mv_fixture_stop", "continue"],
+                ["process kill"], {})
+    if front == "gdb":
+        return (["file " + exe, ("core-file " if kind == "core"
+                                 else "attach ") + str(what)],
+                ["detach"] if kind == "pid" else [], {})
+    return None, [], {"MV_EXE": exe,
+                      "MV_CORE" if kind == "core" else "MV_PID": str(what)}
+
+
 def debugger_gc(front, target, gc):
     """mv-gc in real gdb or lldb (tests/integration/*_driver.py): its
-    output, or (None, error).  target: ("core", exe, core) or ("pid",
-    exe, pid); gc: the command's words."""
-    kind, exe, what = target
+    output, or (None, error).  target: as debugger_setup takes it; gc:
+    the command's words."""
     command = "mv-gc " + " ".join(gc[1:])
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "out.json")
         env = dict(DEBUGGER_ENV, MV_CASES=json.dumps([command]), MV_OUT=out)
+        setup, teardown, extra = debugger_setup(front, target)
+        env.update(extra, MV_TEARDOWN=json.dumps(teardown))
+        if setup is not None:
+            env["MV_SETUP"] = json.dumps(setup)
         if front == "gdb":
-            setup = ["file " + exe, ("core-file " if kind == "core"
-                                     else "attach ") + str(what)]
-            env.update(MV_SETUP=json.dumps(setup), MV_TEARDOWN=json.dumps(
-                ["detach"] if kind == "pid" else []))
             argv = ["gdb", "-nx", "-batch", "-q",
                     "-ex", "set debuginfod enabled off",
                     "-ex", "source %s/gdb/memview.py" % ROOT,
                     "-ex", "source %s/tests/integration/gdb_driver.py"
                     % ROOT]
         else:
-            env.update(MV_EXE=exe)
-            env["MV_CORE" if kind == "core" else "MV_PID"] = str(what)
             argv = ["lldb", "-b", "--no-lldbinit",
                     "-o", "command script import %s/lldb/memview.py" % ROOT,
                     "-o", "command script import %s/tests/integration/"
@@ -269,6 +294,46 @@ def live_checks(name, tmp):
         p.wait()
 
 
+def remote_checks(name, tmp):
+    """The fixture under gdbserver and under lldb-server on 127.0.0.1,
+    the debugger connected and run to its stop: mv-gc against the key
+    that run wrote."""
+    exe = os.path.join(ABS_BUILD, "fixtures", name)
+    for front, server in (("gdb", ["gdbserver"]),
+                          ("lldb", ["lldb-server", "gdbserver"])):
+        if not shutil.which(server[0]):
+            check(False, "%s is installed (tools/deps.sh)" % server[0])
+            continue
+        with socket.socket() as so:
+            so.bind(("127.0.0.1", 0))
+            port = so.getsockname()[1]
+        facts = os.path.join(tmp, "%s.%s.facts" % (name, server[0]))
+        argv = server + ["127.0.0.1:%d" % port] + \
+            (["--"] if front == "lldb" else []) + [exe]
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL,
+                             start_new_session=True,
+                             env=dict(os.environ, MV_FACTS=facts))
+        try:
+            time.sleep(0.5)  # listening
+            d, got = memview_gc(("remote", exe, port), front)
+            if d is None:
+                check(False, "%s remote (%s): mv-gc runs" % (name, front),
+                      got)
+                continue
+            blocks, f = read_key(facts)
+            who = "%s remote (%s)" % (name, server[0])
+            by_tag(blocks, got, "expect", who)
+            n = int(f.get("threads", ["1"])[0])
+            check(d["scanned"]["stacks"] == n and not d["partial"],
+                  "%s: all %d threads' stacks and registers scanned" %
+                  (who, n), d["scanned"])
+        finally:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
 PY = "python3.11-dbg"
 # A healthy interpreter with objects, lists, dicts and a cycle alive,
 # blocked reading its stdin: valgrind's leak check (through vgdb) and
@@ -380,6 +445,7 @@ def main():
                 memview_checks(name, "core (%s)" % front,
                                ("core", exe, core), blocks, facts, front)
             live_checks(name, tmp)
+            remote_checks(name, tmp)
         if shutil.which("valgrind"):
             python_checks(tmp)
     finally:
