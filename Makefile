@@ -89,7 +89,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A)
 # Fixture programs: built with debug info, no optimisation, never
 # sanitized (they are the target, not the tool).
 fixtures: $(FIX_BIN) $(FIXCXX_BIN)
-$(BUILD)/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture.h tests/fixtures/leakkey.h
+$(BUILD)/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture.h tests/fixtures/leakkey.h tests/fixtures/rtldclear.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FIXTURE $@")
 	$(Q)cc -std=gnu11 -g -O0 -fno-omit-frame-pointer -Itests/fixtures \
@@ -97,7 +97,7 @@ $(BUILD)/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture.h tests/fixtures/
 # C++ fixture programs, by g++: at -O0 unless FIXCXX_OPT_name says
 # otherwise (roots_cxx is built the way C++ programs ship, at -O2).
 FIXCXX_OPT_roots_cxx := -O2
-$(BUILD)/fixtures/%: tests/fixtures/%.cc tests/fixtures/fixture.h tests/fixtures/leakkey.h
+$(BUILD)/fixtures/%: tests/fixtures/%.cc tests/fixtures/fixture.h tests/fixtures/leakkey.h tests/fixtures/rtldclear.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FIXCXX  $@")
 	$(Q)g++ -std=gnu++17 -g $(or $(FIXCXX_OPT_$*),-O0 -fno-omit-frame-pointer) \
