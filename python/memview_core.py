@@ -481,6 +481,22 @@ def core_pid(path):
         lib.mv_target_destroy(target)
 
 
+def _elf_program_headers(f):
+    """The program header entries of the ELF64 little-endian file f
+    (56 bytes each), or None if it is not one."""
+    header = f.read(64)
+    if len(header) < 64 or header[:4] != b"\x7fELF" or \
+            header[4] != 2 or header[5] != 1:
+        return None
+    phoff, = struct.unpack_from("<Q", header, 32)
+    phentsize, phnum = struct.unpack_from("<HH", header, 54)
+    f.seek(phoff)
+    table = f.read(phentsize * phnum)
+    entries = [table[i * phentsize:(i + 1) * phentsize]
+               for i in range(phnum)]
+    return [e for e in entries if len(e) >= 56]
+
+
 def elf_first_load_vaddr(path):
     """Where the ELF header of an ELF64 file sits before relocation.
 
@@ -489,20 +505,10 @@ def elf_first_load_vaddr(path):
     """
     try:
         with open(path, "rb") as f:
-            header = f.read(64)
-            if len(header) < 64 or header[:4] != b"\x7fELF" or \
-                    header[4] != 2 or header[5] != 1:
-                return None
-            phoff, = struct.unpack_from("<Q", header, 32)
-            phentsize, phnum = struct.unpack_from("<HH", header, 54)
-            f.seek(phoff)
-            table = f.read(phentsize * phnum)
+            entries = _elf_program_headers(f)
     except OSError:
         return None
-    for i in range(phnum):
-        entry = table[i * phentsize:(i + 1) * phentsize]
-        if len(entry) < 56:
-            break
+    for entry in entries or []:
         p_type, = struct.unpack_from("<I", entry, 0)
         if p_type == 1:  # PT_LOAD
             offset, vaddr = struct.unpack_from("<QQ", entry, 8)
@@ -518,18 +524,8 @@ def elf_build_id(path):
     one a remote process has mapped."""
     try:
         with open(path, "rb") as f:
-            header = f.read(64)
-            if len(header) < 64 or header[:4] != b"\x7fELF" or \
-                    header[4] != 2 or header[5] != 1:
-                return None
-            phoff, = struct.unpack_from("<Q", header, 32)
-            phentsize, phnum = struct.unpack_from("<HH", header, 54)
-            f.seek(phoff)
-            table = f.read(phentsize * phnum)
-            for i in range(phnum):
-                entry = table[i * phentsize:(i + 1) * phentsize]
-                if len(entry) < 56 or \
-                        struct.unpack_from("<I", entry, 0)[0] != 4:
+            for entry in _elf_program_headers(f) or []:
+                if struct.unpack_from("<I", entry, 0)[0] != 4:
                     continue  # not PT_NOTE
                 offset, = struct.unpack_from("<Q", entry, 8)
                 size, = struct.unpack_from("<Q", entry, 32)
