@@ -472,12 +472,32 @@ void mv_json_end_object(struct mv_json *j) { json_close(j, '}'); }
 void mv_json_begin_array(struct mv_json *j) { json_open(j, '['); }
 void mv_json_end_array(struct mv_json *j) { json_close(j, ']'); }
 
-static void json_quoted(struct mv_buf *out, const char *s, size_t len)
+/* text: s is text (a path, a name, a sentence): valid UTF-8 goes out as
+ * it is, and a byte that is not part of it as U+DC80..U+DCFF, the lone
+ * surrogates Python's surrogateescape reads back as the same byte.
+ * Else s is target bytes: each byte outside ASCII is U+00XX. */
+static void json_quoted(struct mv_buf *out, const char *s, size_t len,
+			bool text)
 {
 	static const char hex[] = "0123456789abcdef";
 	mv_buf_putc(out, '"');
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+		uint32_t cp;
+		size_t n = text && c >= 0x80 ? utf8_len((const unsigned char *)s + i,
+							 len - i, &cp)
+					     : 0;
+		if (n) {
+			mv_buf_append(out, s + i, n);
+			i += n - 1;
+			continue;
+		}
+		if (text && c >= 0x80) {
+			char u[7] = {'\\', 'u', 'd', 'c', hex[c >> 4],
+				     hex[c & 15], 0};
+			mv_buf_puts(out, u);
+			continue;
+		}
 		switch (c) {
 		case '"': mv_buf_puts(out, "\\\""); break;
 		case '\\': mv_buf_puts(out, "\\\\"); break;
@@ -503,7 +523,7 @@ static void json_quoted(struct mv_buf *out, const char *s, size_t len)
 void mv_json_key(struct mv_json *j, const char *key)
 {
 	json_value_prefix(j);
-	json_quoted(j->out, key, strlen(key));
+	json_quoted(j->out, key, strlen(key), true);
 	mv_buf_puts(j->out, j->pretty ? ": " : ":");
 	j->after_key = true;
 }
@@ -511,7 +531,7 @@ void mv_json_key(struct mv_json *j, const char *key)
 void mv_json_string_len(struct mv_json *j, const char *s, size_t len)
 {
 	json_value_prefix(j);
-	json_quoted(j->out, s, len);
+	json_quoted(j->out, s, len, false);
 }
 
 void mv_json_string(struct mv_json *j, const char *s)
@@ -520,7 +540,8 @@ void mv_json_string(struct mv_json *j, const char *s)
 		mv_json_null(j);
 		return;
 	}
-	mv_json_string_len(j, s, strlen(s));
+	json_value_prefix(j);
+	json_quoted(j->out, s, strlen(s), true);
 }
 
 void mv_json_int(struct mv_json *j, int64_t v)

@@ -85,7 +85,10 @@ void mv_json_end_object(struct mv_json *j);
 void mv_json_begin_array(struct mv_json *j);
 void mv_json_end_array(struct mv_json *j);
 void mv_json_key(struct mv_json *j, const char *key);
+/* Text (names, paths, sentences): valid UTF-8 as it is, any other byte
+ * 0xXX as \udcXX (Python's surrogateescape reads it back). */
 void mv_json_string(struct mv_json *j, const char *s);
+/* Target bytes: every byte outside ASCII as \u00XX. */
 void mv_json_string_len(struct mv_json *j, const char *s, size_t len);
 void mv_json_int(struct mv_json *j, int64_t v);
 void mv_json_uint(struct mv_json *j, uint64_t v);

@@ -60,7 +60,8 @@ static void finding(struct doctor *d, const char *area, bool ok,
 		mv_json_end_object(&d->j);
 		return;
 	}
-	mv_out(d->ctx, "%s %-9s %s\n", ok ? "ok  " : "MISS", area, what);
+	mv_out(d->ctx, "%s %-9s %s\n", ok ? "ok  " : "MISS", area,
+	       mv_ctx_text(d->ctx, what));
 	if (!ok && fix)
 		mv_out(d->ctx, "               fix: %s\n", fix);
 }

@@ -52,7 +52,7 @@ static void objfile_warnings(struct mv_cmd_ctx *ctx, struct mv_json *j,
 		return;
 	}
 	for (size_t i = 0; i < nw; i++)
-		mv_out(ctx, "    warning: %s\n", w[i]);
+		mv_out(ctx, "    warning: %s\n", mv_ctx_text(ctx, w[i]));
 }
 
 struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
@@ -76,7 +76,7 @@ struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 		const char *kind = s->target ? mv_target_kind(s->target) : "none";
 		const char *path = s->target ? mv_target_path(s->target) : NULL;
 		mv_out(ctx, "target: %s%s%s", kind, path ? " " : "",
-		       path ? path : "");
+		       mv_ctx_text(ctx, path));
 		if (s->target && mv_target_pid(s->target))
 			mv_out(ctx, ", pid %d", mv_target_pid(s->target));
 		const struct mv_thread *th = NULL;
@@ -95,10 +95,10 @@ struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 		const char *const *w;
 		size_t nw = s->target ? mv_target_warnings(s->target, &w) : 0;
 		for (size_t i = 0; i < nw; i++)
-			mv_out(ctx, "warning: %s\n", w[i]);
+			mv_out(ctx, "warning: %s\n", mv_ctx_text(ctx, w[i]));
 		nw = s->program ? mv_program_warnings(s->program, &w) : 0;
 		for (size_t i = 0; i < nw; i++)
-			mv_out(ctx, "warning: %s\n", w[i]);
+			mv_out(ctx, "warning: %s\n", mv_ctx_text(ctx, w[i]));
 		mv_out(ctx, "objfiles: %zu\n", n);
 	}
 	size_t missing = 0;
@@ -139,18 +139,22 @@ struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 			mv_json_end_object(&j);
 			continue;
 		}
-		mv_out(ctx, "  %s%s\n", o->path, o->is_main ? " (executable)" : "");
+		mv_out(ctx, "  %s%s\n", mv_ctx_text(ctx, o->path),
+		       o->is_main ? " (executable)" : "");
 		mv_out(ctx, "    loaded at 0x%llx-0x%llx, bias 0x%llx\n",
 		       (unsigned long long)o->start, (unsigned long long)o->end,
 		       (unsigned long long)o->bias);
 		if (o->open_error)
-			mv_out(ctx, "    error: %s\n", o->open_error);
+			mv_out(ctx, "    error: %s\n",
+			       mv_ctx_text(ctx, o->open_error));
 		if (o->build_id)
 			mv_out(ctx, "    build-id %s\n", o->build_id);
 		if (o->debug_path)
 			mv_out(ctx, "    debug info: %s%s%s\n", o->debug_how,
 			       strcmp(o->debug_path, o->path) ? " " : "",
-			       strcmp(o->debug_path, o->path) ? o->debug_path : "");
+			       strcmp(o->debug_path, o->path)
+				       ? mv_ctx_text(ctx, o->debug_path)
+				       : "");
 		else
 			mv_out(ctx, "    debug info: missing%s%s\n",
 			       o->missing_hint ? " - " : "",

@@ -81,9 +81,9 @@ static struct mv_error *parse_hint(struct mv_cmd_ctx *ctx, const char *spec,
 		err = mv_error_wrap(err, "--len %s", spec);
 	}
 	struct mv_error *e1 = NULL, *e2 = NULL, *e3 = NULL;
-	e1 = mv_sizeof_own(ctx, type);
-	e2 = mv_sizeof_own(ctx, field);
-	e3 = mv_sizeof_own(ctx, len);
+	e1 = mv_ctx_own(ctx, type);
+	e2 = mv_ctx_own(ctx, field);
+	e3 = mv_ctx_own(ctx, len);
 	if (err || e1 || e2 || e3) {
 		mv_error_destroy(e1);
 		mv_error_destroy(e2);
@@ -93,20 +93,6 @@ static struct mv_error *parse_hint(struct mv_cmd_ctx *ctx, const char *spec,
 	ret->type = type;
 	ret->field = field;
 	ret->len_field = len;
-	return NULL;
-}
-
-struct mv_error *mv_sizeof_own(struct mv_cmd_ctx *ctx, char *s)
-{
-	if (!s)
-		return NULL;
-	char **o = realloc(ctx->owned, (ctx->nowned + 1) * sizeof(*o));
-	if (!o) {
-		free(s);
-		return mv_enomem;
-	}
-	o[ctx->nowned++] = s;
-	ctx->owned = o;
 	return NULL;
 }
 

@@ -192,8 +192,10 @@ static struct mv_error *set_value(struct mv_cmd_ctx *ctx, size_t i,
 	return NULL;
 }
 
-static struct mv_error *own(struct mv_cmd_ctx *ctx, char *s)
+struct mv_error *mv_ctx_own(struct mv_cmd_ctx *ctx, char *s)
 {
+	if (!s)
+		return NULL;
 	char **o = realloc(ctx->owned, (ctx->nowned + 1) * sizeof(*o));
 	if (!o) {
 		free(s);
@@ -202,6 +204,19 @@ static struct mv_error *own(struct mv_cmd_ctx *ctx, char *s)
 	o[ctx->nowned++] = s;
 	ctx->owned = o;
 	return NULL;
+}
+
+const char *mv_ctx_text(struct mv_cmd_ctx *ctx, const char *s)
+{
+	if (!s)
+		return "";
+	struct mv_buf b;
+	mv_buf_init(&b);
+	mv_buf_escape(&b, s, strlen(s), 0);
+	char *e = mv_buf_steal(&b);
+	if (!e || mv_ctx_own(ctx, e))
+		return "?";
+	return e;
 }
 
 struct mv_error *mv_command_parse(const struct mv_command *cmd, int argc,
@@ -317,7 +332,7 @@ struct mv_error *mv_command_parse(const struct mv_command *cmd, int argc,
 		if (b.oom)
 			return mv_enomem;
 		char *joined = mv_buf_steal(&b);
-		if ((err = own(ctx, joined)))
+		if ((err = mv_ctx_own(ctx, joined)))
 			return err;
 		ctx->pos[keep - 1] = joined;
 	}

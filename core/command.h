@@ -102,6 +102,12 @@ int64_t mv_opt_num(struct mv_cmd_ctx *ctx, const char *name);
 struct mv_error *mv_opt_count(struct mv_cmd_ctx *ctx, const char *name,
 			      uint64_t *ret);
 const char *mv_opt_str(struct mv_cmd_ctx *ctx, const char *name);
+/* ctx frees s (may be NULL) when the command ends. */
+struct mv_error *mv_ctx_own(struct mv_cmd_ctx *ctx, char *s);
+/* s escaped for a terminal (control characters, bidi overrides,
+ * invalid UTF-8: mv_buf_escape), valid until the command ends: for
+ * names that come from the target or the user (paths in a core). */
+const char *mv_ctx_text(struct mv_cmd_ctx *ctx, const char *s);
 bool mv_opt_set(struct mv_cmd_ctx *ctx, const char *name);
 const struct mv_optval *mv_opt_val(struct mv_cmd_ctx *ctx, const char *name);
 

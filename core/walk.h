@@ -278,8 +278,6 @@ void mv_sizeof_teardown(struct mv_sizeof_setup *su);
 /* The C expression of object i from root: "list_head->next(x3)". */
 void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 		    struct mv_buf *out);
-/* Hands s to ctx (freed with it); s may be NULL. */
-struct mv_error *mv_sizeof_own(struct mv_cmd_ctx *ctx, char *s);
 extern const struct mv_option mv_sizeof_options[];
 
 /* ---- graph.c: export, referrers, shortest paths from roots ---- */

@@ -3,6 +3,9 @@
 - `layout NAME` where NAME is both a variable of the program and a type
   elsewhere (glibc's struct list_head): the variable wins, as in gdb's
   ptype.  Expected values: the basic fixture's own facts.
+- Hostile names: a core whose NT_FILE and link map name ld.so with an
+  escape sequence, a bidi override and UTF-8: escaped in info's text,
+  exact in its JSON.
 - Progress: a long command on a terminal reports "done/total bytes (N%)"
   where total is the length asked for; with stderr piped it prints no
   progress at all.
@@ -127,8 +130,44 @@ def test_objfile_warnings():
               "info --json: objfiles[].warnings", w)
 
 
+def test_hostile_names():
+    """An NT_FILE path in the core with an escape sequence, a bidi
+    override and non-ASCII UTF-8: info's text shows no raw control or
+    override character; its JSON carries the path exactly (UTF-8 as
+    UTF-8)."""
+    import tempfile
+    core = os.path.join(BUILD, "cores/basic.core")
+    data = bytearray(open(core, "rb").read())
+    old = b"/ld-linux-x86-64.so.2"
+    new = "/ld-\x1b[31m\u202e\u00e9.so.2".encode()
+    new += b"x" * (len(old) - len(new))
+    # Every copy: NT_FILE's, and the link map's in ld.so's own data.
+    check(data.count(old + b"\0") >= 2 and len(new) == len(old),
+          "hostile names: the core names ld.so in NT_FILE and its link map")
+    data = bytearray(bytes(data).replace(old + b"\0", new + b"\0"))
+    with tempfile.TemporaryDirectory() as tmp:
+        bad = os.path.join(tmp, "names.core")
+        with open(bad, "wb") as f:
+            f.write(data)
+        r = subprocess.run([MEMVIEW, "--core", bad, "info"],
+                           capture_output=True, timeout=60)
+        out = r.stdout.decode("utf-8", "replace")
+        check(r.returncode == 0 and "\x1b" not in out and
+              "\u202e" not in out and "ld-" in out,
+              "hostile names: info's text escapes ESC and U+202E",
+              repr(out[:400]))
+        r = subprocess.run([MEMVIEW, "--core", bad, "info", "--json"],
+                           capture_output=True, timeout=60)
+        paths = [o["path"] for o in json.loads(r.stdout)["objfiles"]]
+        want = new.decode()
+        check(any(p.endswith(want) for p in paths),
+              "hostile names: info --json carries the UTF-8 path exactly",
+              paths)
+
+
 def main():
     test_variable_wins()
+    test_hostile_names()
     test_progress()
     test_objfile_warnings()
     return T.summary()

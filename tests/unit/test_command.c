@@ -55,6 +55,9 @@ static void test_json_nesting_and_escapes(void **state)
 	mv_json_begin_array(&j);
 	mv_json_int(&j, -1);
 	mv_json_string(&j, "q\"\n\x01\xff");
+	/* Text keeps its UTF-8; target bytes are escaped byte by byte. */
+	mv_json_string(&j, "d\xc3\xa9");
+	mv_json_string_len(&j, "d\xc3\xa9", 3);
 	mv_json_null(&j);
 	mv_json_double(&j, 0.1);
 	mv_json_double(&j, 2);
@@ -64,7 +67,8 @@ static void test_json_nesting_and_escapes(void **state)
 	mv_json_end_object(&j);
 	mv_json_end_object(&j);
 	assert_string_equal(b.data,
-			    "{\"a\":\"0x1000\",\"list\":[-1,\"q\\\"\\n\\u0001\\u00ff\","
+			    "{\"a\":\"0x1000\",\"list\":[-1,\"q\\\"\\n\\u0001\\udcff\","
+			    "\"d\xc3\xa9\",\"d\\u00c3\\u00a9\","
 			    "null,0.1,2.0],\"empty\":{}}");
 	mv_buf_deinit(&b);
 }
