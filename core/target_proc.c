@@ -19,6 +19,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,20 +452,40 @@ enum regs_result {
 	REGS_READ,
 	REGS_GONE, /* the thread exited meanwhile: nothing to say */
 	REGS_REFUSED, /* cannot attach: errno says why */
+	REGS_LATE, /* did not stop before the deadline */
 };
 
-/* Waits for the stop that seizing and interrupting tid causes; returns
- * the signal to hand back on detach (0: none), or -1 if the thread
- * exited. */
-static int wait_stop(pid_t tid)
+static int64_t now_ns(void)
 {
-	for (;;) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Waits for the stop that seizing and interrupting tid causes, until
+ * deadline (a thread in uninterruptible sleep stops only when it wakes);
+ * returns the signal to hand back on detach (0: none), -1 if the
+ * thread exited, -2 if it did not stop in time. */
+static int wait_stop(pid_t tid, int64_t deadline)
+{
+	for (unsigned polls = 0;; polls++) {
 		int st;
-		pid_t w = waitpid(tid, &st, __WALL);
+		pid_t w = waitpid(tid, &st, __WALL | WNOHANG);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0 || WIFEXITED(st) || WIFSIGNALED(st))
+		if (w < 0 || (w > 0 && (WIFEXITED(st) || WIFSIGNALED(st))))
 			return -1;
+		if (w == 0) {
+			if (now_ns() > deadline)
+				return -2;
+			/* A thread usually stops within microseconds: yield
+			 * first, then sleep a little between polls. */
+			if (polls < 16)
+				sched_yield();
+			else
+				nanosleep(&(struct timespec){0, 50000}, NULL);
+			continue;
+		}
 		if (!WIFSTOPPED(st))
 			continue;
 		/* A ptrace event stop (the interrupt, or the group-stop of
@@ -481,7 +502,8 @@ static int wait_stop(pid_t tid)
  * thread of a stopped process back into its group-stop (ptrace(2),
  * "Group-stop"), and lets a running one run on, its system call
  * restarted. */
-static enum regs_result thread_regs(pid_t tid, uint64_t regs[MV_NREGS])
+static enum regs_result thread_regs(pid_t tid, int64_t deadline,
+				    uint64_t regs[MV_NREGS])
 {
 	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0)
 		return errno == ESRCH ? REGS_GONE : REGS_REFUSED;
@@ -491,9 +513,13 @@ static enum regs_result thread_regs(pid_t tid, uint64_t regs[MV_NREGS])
 		errno = e;
 		return e == ESRCH ? REGS_GONE : REGS_REFUSED;
 	}
-	int sig = wait_stop(tid);
-	if (sig < 0)
-		return REGS_GONE;
+	int sig = wait_stop(tid, deadline);
+	if (sig < 0) {
+		/* Gone, or not stopped yet: a detach that fails leaves the
+		 * thread traced until memview exits. */
+		ptrace(PTRACE_DETACH, tid, NULL, NULL);
+		return sig == -2 ? REGS_LATE : REGS_GONE;
+	}
 	struct user_regs_struct u;
 	_Static_assert(sizeof(u) == MV_NREGS * sizeof(uint64_t),
 		       "memview's registers are user_regs_struct's");
@@ -521,13 +547,6 @@ static long tracer_of(int pid, int32_t tid)
 	return tracer;
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Each thread's registers, one thread at a time (the others run on).
  * Threads that refuse get one warning line for them all. */
 static void read_registers(struct mv_target *t)
@@ -542,11 +561,15 @@ static void read_registers(struct mv_target *t)
 			late = t->nthreads - i;
 			break;
 		}
-		switch (thread_regs(th->tid, th->regs)) {
+		switch (thread_regs(th->tid, deadline, th->regs)) {
 		case REGS_READ:
 			th->has_regs = true;
 			break;
 		case REGS_GONE:
+			break;
+		case REGS_LATE:
+			late = t->nthreads - i;
+			i = t->nthreads;
 			break;
 		case REGS_REFUSED:
 			if (!refused++) {
@@ -562,10 +585,12 @@ static void read_registers(struct mv_target *t)
 		if (tracer > 0)
 			snprintf(by, sizeof(by), "already traced by pid %ld: ",
 				 tracer);
+		char others[48] = "";
+		if (refused > 1)
+			snprintf(others, sizeof(others), " and %zu other threads",
+				 refused - 1);
 		mv_target_warn(t, "thread %d%s: cannot read registers (%s%s)",
-			       first,
-			       refused > 1 ? " and the other threads" : "",
-			       by, strerror(why));
+			       first, others, by, strerror(why));
 	}
 	if (late)
 		mv_target_warn(t, "%zu threads: registers not read (reading "
