@@ -239,6 +239,54 @@ def test_left_as_it_was(pid, facts):
            problems)
 
 
+def test_caller_registers(pid, facts):
+    """The binding's open_pid(caller_registers=True): memview does not
+    attach, so without registers from the caller gc cannot reach the
+    blocks (the control for the cases above); a thread given again gets
+    the new registers, not a second entry."""
+    os.environ["MEMVIEW_LIBRARY"] = os.path.join(run.BUILD, "libmemview.so")
+    sys.path.insert(0, os.path.join(run.ROOT, "python"))
+    import memview_core
+    out = []
+    session = memview_core.Session()
+    session.set_output(out.append)
+    session.open_pid(pid, caller_registers=True)
+    problems = []
+
+    def command(line):
+        del out[:]
+        name, _, rest = line.partition(" ")
+        session.run_line(name, rest)
+        return "".join(out)
+    gc = json.loads(command(GC))
+    got = kinds(gc)
+    for name in ("stack_block", "register_block"):
+        address = int(facts["addr " + name], 16)
+        if got.get(address) == "still_reachable":
+            problems.append("%s reachable with no registers" % name)
+    for tid in (facts["tid stack_block"], facts["tid register_block"]):
+        if not any("thread %s: no registers" % tid in n
+                   for n in gc.get("notes", [])):
+            problems.append("no note for thread %s" % tid)
+    register = int(facts["addr register_block"], 16)
+    tid = int(facts["tid register_block"])
+    session.add_thread(tid, {"r12": register})
+    text = command("referrers %#x" % register)
+    if "register r12    of thread %d" % tid not in text:
+        problems.append("given r12 not a referrer: %r" % text)
+    session.add_thread(tid, {"r12": 0})
+    text = command("referrers %#x" % register)
+    if "register r12" in text:
+        problems.append("r12 given twice: %r" % text)
+    gc = json.loads(command(GC))
+    if gc["scanned"]["threads"] != int(facts["threads"]):
+        problems.append("threads %s, expected %s" % (
+            gc["scanned"]["threads"], facts["threads"]))
+    session.close()
+    report("binding: caller_registers (none: unreachable; given again: "
+           "replaced)", problems)
+
+
 # A tracer of the main thread: seizes it, says "ok", waits for its stdin
 # to close, then interrupts and detaches (a tracee detaches only when
 # stopped).
@@ -307,6 +355,7 @@ def main():
                 test_debuggers(process.pid, facts, live)
                 test_left_as_it_was(process.pid, facts)
                 test_traced(process.pid, facts)
+                test_caller_registers(process.pid, facts)
             finally:
                 process.kill()
                 process.wait(timeout=run.TIMEOUT)
