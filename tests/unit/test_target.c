@@ -275,6 +275,40 @@ static int cb_read(void *arg, uint64_t address, void *buf, size_t len)
 	return 1;
 }
 
+/* Threads given by a front end: a tid given again has its registers
+ * replaced (or dropped), in sorted and in unsorted arrays alike. */
+static void test_add_thread(void **state)
+{
+	(void)state;
+	struct mv_target *t;
+	assert_null(mv_target_create_buffer(&t));
+	uint64_t regs[MV_NREGS] = {0};
+	const int32_t tids[] = {10, 20, 30, 5, 25};
+	for (size_t i = 0; i < 5; i++) {
+		regs[MV_REG_R12] = (uint64_t)tids[i];
+		assert_null(mv_target_add_thread(t, tids[i],
+						 i % 2 ? NULL : regs));
+	}
+	const struct mv_thread *th;
+	assert_int_equal(mv_target_threads(t, &th), 5);
+	for (size_t i = 0; i < 5; i++) {
+		regs[MV_REG_R12] = 1000 + (uint64_t)tids[i];
+		assert_null(mv_target_add_thread(t, tids[i], regs));
+	}
+	assert_null(mv_target_add_thread(t, 30, NULL));
+	assert_int_equal(mv_target_threads(t, &th), 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(th[i].tid, tids[i]); /* order kept */
+		if (tids[i] == 30) {
+			assert_false(th[i].has_regs);
+			continue;
+		}
+		assert_true(th[i].has_regs);
+		assert_true(th[i].regs[MV_REG_R12] == 1000 + (uint64_t)tids[i]);
+	}
+	mv_target_destroy(t);
+}
+
 static void test_callback(void **state)
 {
 	static struct cb_memory m;
@@ -1276,6 +1310,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buffer),
+		cmocka_unit_test(test_add_thread),
 		cmocka_unit_test(test_callback),
 		cmocka_unit_test(test_callback_unaligned_end),
 		cmocka_unit_test(test_core_globals),
