@@ -143,8 +143,28 @@ typedef int (*mv_read_fn)(void *arg, uint64_t address, void *buf,
 
 MV_PUBLIC struct mv_error *mv_target_open_core(const char *path,
 					       struct mv_target **ret);
+/* A live local process: memory through /proc/PID/mem, regions from
+ * /proc/PID/maps, threads from /proc/PID/task.  Each thread's registers
+ * are read by attaching to it for a moment (PTRACE_SEIZE, INTERRUPT,
+ * GETREGS, DETACH): a stopped process stays stopped, a running one runs
+ * on, no signal is lost.  A thread that cannot be attached (traced by
+ * another process, no permission) has no registers, and a warning says
+ * why.  Threads and registers are read again by mv_target_invalidate.
+ * Same as mv_target_open_pid_flags(pid, 0, ret). */
 MV_PUBLIC struct mv_error *mv_target_open_pid(int pid,
 					      struct mv_target **ret);
+
+/* Flags of mv_target_open_pid_flags and mv_session_open_pid_flags. */
+enum {
+	/* The caller gives the threads' registers (mv_session_add_thread)
+	 * after opening and again after each invalidate: a debugger, which
+	 * already traces the process (so memview could not attach) and
+	 * knows them anyway.  memview lists the threads without
+	 * registers and does not attach. */
+	MV_OPEN_PID_CALLER_REGS = 1,
+};
+MV_PUBLIC struct mv_error *mv_target_open_pid_flags(int pid, unsigned flags,
+						    struct mv_target **ret);
 MV_PUBLIC struct mv_error *mv_target_create_callback(mv_read_fn read,
 						     void *arg,
 						     struct mv_target **ret);
@@ -331,8 +351,13 @@ MV_PUBLIC void mv_session_destroy(struct mv_session *s);
 MV_PUBLIC struct mv_error *mv_session_open_core(struct mv_session *s,
 						const char *core,
 						const char *exe);
+/* Same as mv_session_open_pid_flags(s, pid, 0). */
 MV_PUBLIC struct mv_error *mv_session_open_pid(struct mv_session *s,
 					       int pid);
+/* flags: MV_OPEN_PID_* (see mv_target_open_pid_flags). */
+MV_PUBLIC struct mv_error *mv_session_open_pid_flags(struct mv_session *s,
+						     int pid,
+						     unsigned flags);
 MV_PUBLIC struct mv_error *mv_session_open_callback(struct mv_session *s,
 						    mv_read_fn read,
 						    void *arg);
@@ -349,7 +374,11 @@ MV_PUBLIC struct mv_error *mv_session_add_objfile(struct mv_session *s,
 MV_PUBLIC struct mv_error *mv_session_add_region(struct mv_session *s,
 						 const struct mv_region *r);
 /* Declares a thread and its registers (remote targets, live debuggers).
- * regs holds MV_NREGS values, or NULL. */
+ * regs holds MV_NREGS values, or NULL.  A tid the target already lists
+ * gets these registers in place of the ones it had.  A live process
+ * (pid target) lists its threads again on mv_session_invalidate, without
+ * the registers given here under MV_OPEN_PID_CALLER_REGS: give them
+ * again after each invalidate. */
 MV_PUBLIC struct mv_error *mv_session_add_thread(struct mv_session *s,
 						 int32_t tid,
 						 const uint64_t *regs);
@@ -367,7 +396,8 @@ MV_PUBLIC void mv_session_set_pc(struct mv_session *s, uint64_t pc);
 /* Terminal width (0: not a terminal) and whether to use colour. */
 MV_PUBLIC void mv_session_set_terminal(struct mv_session *s, int width,
 				       bool color);
-/* The process ran: drop cached memory. */
+/* The process ran: drop cached memory; a live process's threads (and,
+ * unless MV_OPEN_PID_CALLER_REGS, their registers) are read again. */
 MV_PUBLIC void mv_session_invalidate(struct mv_session *s);
 
 /* Runs one command.  argv[0] is the command name as the front end knows

@@ -97,8 +97,14 @@ struct mv_error *mv_session_open_core(struct mv_session *s, const char *core,
 
 struct mv_error *mv_session_open_pid(struct mv_session *s, int pid)
 {
+	return mv_session_open_pid_flags(s, pid, 0);
+}
+
+struct mv_error *mv_session_open_pid_flags(struct mv_session *s, int pid,
+					   unsigned flags)
+{
 	struct mv_target *t;
-	struct mv_error *err = mv_target_open_pid(pid, &t);
+	struct mv_error *err = mv_target_open_pid_flags(pid, flags, &t);
 	if (err)
 		return err;
 	if ((err = session_attach(s, t)))

@@ -119,8 +119,14 @@ void mv_target_clear_regions(struct mv_target *t)
 	t->nregions = t->regions_cap = 0;
 }
 
-struct mv_error *mv_target_add_thread(struct mv_target *t, int32_t tid,
-				      const uint64_t *regs)
+void mv_target_clear_threads(struct mv_target *t)
+{
+	t->nthreads = 0;
+	t->threads_unsorted = false;
+}
+
+struct mv_error *mv_target_append_thread(struct mv_target *t, int32_t tid,
+					 const uint64_t *regs)
 {
 	if (t->nthreads >= MV_TARGET_MAX_THREADS)
 		return mv_error_create(MV_ERR_LIMIT, "more than %d threads",
@@ -134,6 +140,8 @@ struct mv_error *mv_target_add_thread(struct mv_target *t, int32_t tid,
 			return mv_enomem;
 		t->threads = th;
 	}
+	if (n && t->threads[n - 1].tid >= tid)
+		t->threads_unsorted = true;
 	struct mv_thread *th = &t->threads[n];
 	memset(th, 0, sizeof(*th));
 	th->tid = tid;
@@ -142,6 +150,46 @@ struct mv_error *mv_target_add_thread(struct mv_target *t, int32_t tid,
 		memcpy(th->regs, regs, sizeof(th->regs));
 	}
 	t->nthreads++;
+	return NULL;
+}
+
+/* The thread with this tid, or NULL.  A binary search while the array
+ * is sorted (a process's threads are, and a debugger lists them in
+ * order), so that a front end giving the registers of 100,000 threads
+ * one call at a time does not take quadratic time. */
+static struct mv_thread *find_thread(struct mv_target *t, int32_t tid)
+{
+	if (t->threads_unsorted) {
+		for (size_t i = 0; i < t->nthreads; i++)
+			if (t->threads[i].tid == tid)
+				return &t->threads[i];
+		return NULL;
+	}
+	size_t lo = 0, hi = t->nthreads;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->threads[mid].tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < t->nthreads && t->threads[lo].tid == tid ? &t->threads[lo]
+							     : NULL;
+}
+
+struct mv_error *mv_target_add_thread(struct mv_target *t, int32_t tid,
+				      const uint64_t *regs)
+{
+	struct mv_thread *th = find_thread(t, tid);
+	if (!th)
+		return mv_target_append_thread(t, tid, regs);
+	/* The front end knows this thread's registers better (a debugger
+	 * stopped it), or says it knows none now. */
+	th->has_regs = regs != NULL;
+	if (regs)
+		memcpy(th->regs, regs, sizeof(th->regs));
+	else
+		memset(th->regs, 0, sizeof(th->regs));
 	return NULL;
 }
 

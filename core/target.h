@@ -101,6 +101,9 @@ struct mv_target {
 	bool regions_declared;
 	struct mv_thread *threads;
 	size_t nthreads;
+	/* Some tid is not above the one before it (a core's note order):
+	 * lookups by tid scan instead of bisecting. */
+	bool threads_unsorted;
 	uint64_t *auxv; /* (type, value) pairs, without AT_NULL */
 	size_t nauxv;
 	struct mv_notes warnings; /* bounded by MV_TARGET_MAX_WARNINGS */
@@ -147,13 +150,21 @@ struct mv_error *mv_target_append_region(struct mv_target *t,
 					 const struct mv_region *r);
 /* Frees the region array and its paths. */
 void mv_target_clear_regions(struct mv_target *t);
-/* Appends a thread; regs may be NULL.  For the session, which learns
- * threads and registers from the debugger. */
+/* Appends a thread; regs may be NULL.  For backends that list each
+ * thread once (a core's notes, /proc/PID/task): no lookup. */
+struct mv_error *mv_target_append_thread(struct mv_target *t, int32_t tid,
+					 const uint64_t *regs);
+/* Sets the registers of thread tid (regs NULL: none known), appending
+ * it if the target has no such thread.  For the session, which learns
+ * threads and registers from the debugger: giving a thread again
+ * replaces what was given before instead of listing it twice. */
 struct mv_error *mv_target_add_thread(struct mv_target *t, int32_t tid,
 				      const uint64_t *regs);
 /* How many times a callback target called its read function (each a
  * round trip to a remote debugger); 0 for other targets. */
 uint64_t mv_target_read_calls(const struct mv_target *t);
+/* Forgets every thread (a backend about to list them again). */
+void mv_target_clear_threads(struct mv_target *t);
 
 /* Backends' open functions live in target_core.c and target_proc.c. */
 

@@ -444,7 +444,7 @@ static struct mv_error *parse_note(struct mv_target *t, uint32_t type,
 		memcpy(regs, desc + offsetof(struct elf_prstatus, pr_reg),
 		       sizeof(regs));
 		c->have_prstatus = true;
-		return mv_target_add_thread(t, tid, regs);
+		return mv_target_append_thread(t, tid, regs);
 	}
 	case NT_PRPSINFO: {
 		const size_t at = offsetof(struct elf_prpsinfo, pr_pid);

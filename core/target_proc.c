@@ -19,12 +19,17 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "target.h"
@@ -47,6 +52,10 @@
 /* /proc/PID/auxv is a few hundred bytes; anything near this is bogus. */
 #define MV_PROC_AUXV_MAX (64u << 10)
 #define NO_SLOT UINT32_MAX
+/* Reading registers attaches to each thread for a moment (about 20 us
+ * each); past this much time in all, the rest of a huge process's
+ * threads go without registers, and a warning says how many. */
+#define MV_PROC_REGS_BUDGET_NS (2ll * 1000 * 1000 * 1000)
 
 /* One cached block.  A page that could not be read stays cached as
  * unreadable (its bit clear), so a walk over a bad pointer does not read
@@ -59,6 +68,7 @@ struct block {
 
 struct proc {
 	int mem_fd; /* -1: use process_vm_readv */
+	unsigned flags; /* MV_OPEN_PID_* */
 	uint32_t nslots; /* slots in use */
 	uint32_t hand; /* the oldest slot, evicted next once all are used */
 	uint32_t last; /* the slot of the last lookup, or NO_SLOT */
@@ -436,28 +446,188 @@ static int cmp_tid(const void *a, const void *b)
 	return (x->tid > y->tid) - (x->tid < y->tid);
 }
 
+/* ---- registers ---- */
+
+enum regs_result {
+	REGS_READ,
+	REGS_GONE, /* the thread exited meanwhile: nothing to say */
+	REGS_REFUSED, /* cannot attach: errno says why */
+	REGS_LATE, /* did not stop before the deadline */
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Waits for the stop that seizing and interrupting tid causes, until
+ * deadline (a thread in uninterruptible sleep stops only when it wakes);
+ * returns the signal to hand back on detach (0: none), -1 if the
+ * thread exited, -2 if it did not stop in time. */
+static int wait_stop(pid_t tid, int64_t deadline)
+{
+	for (unsigned polls = 0;; polls++) {
+		int st;
+		pid_t w = waitpid(tid, &st, __WALL | WNOHANG);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 || (w > 0 && (WIFEXITED(st) || WIFSIGNALED(st))))
+			return -1;
+		if (w == 0) {
+			if (now_ns() > deadline)
+				return -2;
+			/* A thread usually stops within microseconds: yield
+			 * first, then sleep a little between polls. */
+			if (polls < 16)
+				sched_yield();
+			else
+				nanosleep(&(struct timespec){0, 50000}, NULL);
+			continue;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		/* A ptrace event stop (the interrupt, or the group-stop of
+		 * a stopped process) carries no signal to deliver.  A
+		 * signal-delivery stop took a signal on its way in: detach
+		 * hands it back, so the process still gets it. */
+		return (st >> 16) == PTRACE_EVENT_STOP ? 0 : WSTOPSIG(st);
+	}
+}
+
+/* Reads one thread's registers, leaving it as it was.  PTRACE_SEIZE
+ * (unlike ATTACH) sends no SIGSTOP that could be seen; INTERRUPT stops
+ * the thread, or turns a group-stop into a ptrace stop; DETACH puts a
+ * thread of a stopped process back into its group-stop (ptrace(2),
+ * "Group-stop"), and lets a running one run on, its system call
+ * restarted. */
+static enum regs_result thread_regs(pid_t tid, int64_t deadline,
+				    uint64_t regs[MV_NREGS])
+{
+	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0)
+		return errno == ESRCH ? REGS_GONE : REGS_REFUSED;
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) != 0) {
+		int e = errno;
+		ptrace(PTRACE_DETACH, tid, NULL, NULL);
+		errno = e;
+		return e == ESRCH ? REGS_GONE : REGS_REFUSED;
+	}
+	int sig = wait_stop(tid, deadline);
+	if (sig < 0) {
+		/* Gone, or not stopped yet: a detach that fails leaves the
+		 * thread traced until memview exits. */
+		ptrace(PTRACE_DETACH, tid, NULL, NULL);
+		return sig == -2 ? REGS_LATE : REGS_GONE;
+	}
+	struct user_regs_struct u;
+	_Static_assert(sizeof(u) == MV_NREGS * sizeof(uint64_t),
+		       "memview's registers are user_regs_struct's");
+	bool ok = ptrace(PTRACE_GETREGS, tid, NULL, &u) == 0;
+	ptrace(PTRACE_DETACH, tid, NULL, (void *)(uintptr_t)sig);
+	if (!ok)
+		return REGS_GONE;
+	memcpy(regs, &u, sizeof(u));
+	return REGS_READ;
+}
+
+/* Who traces tid (TracerPid in its status), 0 if nobody or unknown. */
+static long tracer_of(int pid, int32_t tid)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	FILE *f = fopen(path, "re");
+	long tracer = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %ld", &tracer) == 1)
+			break;
+	fclose(f);
+	return tracer;
+}
+
+/* Each thread's registers, one thread at a time (the others run on).
+ * Threads that refuse get one warning line for them all. */
+static void read_registers(struct mv_target *t)
+{
+	int64_t deadline = now_ns() + MV_PROC_REGS_BUDGET_NS;
+	size_t refused = 0, late = 0;
+	int32_t first = 0;
+	int why = 0;
+	for (size_t i = 0; i < t->nthreads; i++) {
+		struct mv_thread *th = &t->threads[i];
+		if (now_ns() > deadline) {
+			late = t->nthreads - i;
+			break;
+		}
+		switch (thread_regs(th->tid, deadline, th->regs)) {
+		case REGS_READ:
+			th->has_regs = true;
+			break;
+		case REGS_GONE:
+			break;
+		case REGS_LATE:
+			late = t->nthreads - i;
+			i = t->nthreads;
+			break;
+		case REGS_REFUSED:
+			if (!refused++) {
+				first = th->tid;
+				why = errno;
+			}
+			break;
+		}
+	}
+	if (refused) {
+		long tracer = tracer_of(t->pid, first);
+		char by[48] = "";
+		if (tracer > 0)
+			snprintf(by, sizeof(by), "already traced by pid %ld: ",
+				 tracer);
+		char others[48] = "";
+		if (refused > 1)
+			snprintf(others, sizeof(others), " and %zu other threads",
+				 refused - 1);
+		mv_target_warn(t, "thread %d%s: cannot read registers (%s%s)",
+			       first, others, by, strerror(why));
+	}
+	if (late)
+		mv_target_warn(t, "%zu threads: registers not read (reading "
+			       "them took more than %lld s)",
+			       late, MV_PROC_REGS_BUDGET_NS / 1000000000);
+}
+
+/* The threads of /proc/PID/task, sorted by tid, with their registers
+ * unless the caller gives them. */
 static struct mv_error *read_threads(struct mv_target *t)
 {
+	struct proc *p = t->priv;
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/task", t->pid);
-	t->nthreads = 0;
+	mv_target_clear_threads(t);
 	DIR *d = opendir(path);
+	struct mv_error *err = NULL;
 	if (!d) {
 		mv_target_warn(t, "cannot list %s: %s", path, strerror(errno));
-		return mv_target_add_thread(t, t->pid, NULL);
+		err = mv_target_append_thread(t, t->pid, NULL);
+	} else {
+		struct dirent *de;
+		while (!err && (de = readdir(d))) {
+			char *end;
+			long tid = strtol(de->d_name, &end, 10);
+			if (*end || tid <= 0 || tid > INT32_MAX)
+				continue;
+			err = mv_target_append_thread(t, (int32_t)tid, NULL);
+		}
+		closedir(d);
 	}
-	struct dirent *de;
-	struct mv_error *err = NULL;
-	while (!err && (de = readdir(d))) {
-		char *end;
-		long tid = strtol(de->d_name, &end, 10);
-		if (*end || tid <= 0 || tid > INT32_MAX)
-			continue;
-		err = mv_target_add_thread(t, (int32_t)tid, NULL);
-	}
-	closedir(d);
-	if (!err && t->nthreads)
+	if (!err && t->nthreads) {
 		qsort(t->threads, t->nthreads, sizeof(*t->threads), cmp_tid);
+		t->threads_unsorted = false;
+	}
+	if (!err && !(p->flags & MV_OPEN_PID_CALLER_REGS))
+		read_registers(t);
 	return err;
 }
 
@@ -519,6 +689,12 @@ static bool vm_readv_works(struct mv_target *t)
 
 struct mv_error *mv_target_open_pid(int pid, struct mv_target **ret)
 {
+	return mv_target_open_pid_flags(pid, 0, ret);
+}
+
+struct mv_error *mv_target_open_pid_flags(int pid, unsigned flags,
+					  struct mv_target **ret)
+{
 	if (pid <= 0)
 		return mv_error_create(MV_ERR_INVALID, "invalid pid %d", pid);
 	struct mv_target *t = NULL;
@@ -531,6 +707,7 @@ struct mv_error *mv_target_open_pid(int pid, struct mv_target **ret)
 		return mv_enomem;
 	}
 	p->mem_fd = -1;
+	p->flags = flags;
 	cache_drop(p);
 	t->priv = p;
 	t->pid = pid;

@@ -178,6 +178,26 @@ def thread_registers(thread):
             previous.switch()
 
 
+def give_threads(session):
+    """Hands every thread of the selected inferior and its registers
+    (roots for gc and referrers) to the session, keeping the user's
+    selected thread and frame.  A running thread (non-stop mode) has no
+    registers to give."""
+    try:
+        frame = gdb.selected_frame()
+    except gdb.error:
+        frame = None
+    try:
+        for thread in gdb.selected_inferior().threads():
+            if not thread.is_valid():
+                continue
+            regs = None if thread.is_running() else thread_registers(thread)
+            session.add_thread(thread.ptid[1] or thread.ptid[0], regs)
+    finally:
+        if frame is not None and frame.is_valid():
+            frame.select()
+
+
 def any_thread_running():
     """Whether a thread of the selected inferior runs (non-stop mode):
     then its memory may change without an event."""
@@ -242,6 +262,7 @@ class State:
                                   any_thread_running()):
                 self.session.invalidate()
                 self.seen = self.generation
+                give_threads(self.session)  # invalidate forgot them
             return self.session
         self.session = None
         session = memview_core.Session()
@@ -252,7 +273,10 @@ class State:
         if kind == "core":
             session.open_core(key[2], key[3])
         elif kind == "pid":
-            session.open_pid(key[2])
+            # gdb traces the process, so memview could not attach to
+            # read the registers: gdb gives them.
+            session.open_pid(key[2], caller_registers=True)
+            give_threads(session)
         elif kind == "remote":
             self.open_remote(session)
         else:
@@ -278,9 +302,7 @@ class State:
             session.add_region(start, end, perms, offset, path)
         for path, bias in remote_objfiles():
             session.add_objfile(path, bias)
-        for thread in inferior.threads():
-            session.add_thread(thread.ptid[1] or thread.ptid[0],
-                               thread_registers(thread))
+        give_threads(session)
 
     def invalidate(self, event=None):
         self.generation += 1

@@ -224,6 +224,13 @@ def thread_registers(thread):
     return regs
 
 
+def give_threads(session, process):
+    """Hands every thread of process and its registers (roots for gc and
+    referrers) to the session."""
+    for thread in process:
+        session.add_thread(thread.GetThreadID(), thread_registers(thread))
+
+
 def memory_mark(target, process):
     """What changes when lldb may have changed a stopped process's memory,
     or None when that cannot be told.
@@ -365,7 +372,10 @@ class State:
             if kind == "core":
                 session.open_core(extra, key[3])
             elif kind == "pid":
-                session.open_pid(key[2])
+                # lldb traces the process, so memview could not attach
+                # to read the registers: lldb gives them.
+                session.open_pid(key[2], caller_registers=True)
+                give_threads(session, process)
             elif kind == "remote":
                 self.open_remote(session, target, process)
             else:
@@ -377,6 +387,8 @@ class State:
                 self.mark is None or
                 self.mark != memory_mark(target, process)):
             session.invalidate()  # the process may have changed
+            if kind == "pid":
+                give_threads(session, process)  # invalidate forgot them
         self.mark = None
         interpreter = debugger.GetCommandInterpreter()
         session.set_poll(interpreter.WasInterrupted)
@@ -406,9 +418,7 @@ class State:
             session.add_region(start, end, perms, 0, path)
         for path, bias in remote_modules(target):
             session.add_objfile(path, bias)
-        for thread in process:
-            session.add_thread(thread.GetThreadID(),
-                               thread_registers(thread))
+        give_threads(session, process)
 
 
 STATE = State()

@@ -43,6 +43,8 @@ REGISTER_NAMES = (
     "rax", "rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags",
     "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs")
 NREGS = len(REGISTER_NAMES)
+# memview.h's MV_OPEN_PID_CALLER_REGS: the front end gives the registers.
+OPEN_PID_CALLER_REGS = 1
 
 
 class MemviewError(Exception):
@@ -136,6 +138,8 @@ def _declare(lib):
         "mv_session_destroy": (None, [vp]),
         "mv_session_open_core": (vp, [vp, cp, cp]),
         "mv_session_open_pid": (vp, [vp, ctypes.c_int]),
+        "mv_session_open_pid_flags": (vp, [vp, ctypes.c_int,
+                                           ctypes.c_uint]),
         "mv_session_open_callback": (vp, [vp, READ_FN, vp]),
         "mv_session_open_none": (vp, [vp]),
         "mv_session_add_objfile": (vp, [vp, cp, u64]),
@@ -625,9 +629,17 @@ class Session:
         _check(self._lib.mv_session_open_core(self._handle, _encode(core),
                                               _encode(exe)))
 
-    def open_pid(self, pid):
-        """Reads memory of a live local process through /proc/PID/mem."""
-        _check(self._lib.mv_session_open_pid(self._handle, int(pid)))
+    def open_pid(self, pid, caller_registers=False):
+        """Reads memory of a live local process through /proc/PID/mem.
+
+        By default memview reads each thread's registers itself (it
+        attaches to each thread for a moment).  caller_registers True
+        (MV_OPEN_PID_CALLER_REGS): a debugger, which already traces the
+        process, gives them with add_thread after this call and again
+        after each invalidate()."""
+        flags = OPEN_PID_CALLER_REGS if caller_registers else 0
+        _check(self._lib.mv_session_open_pid_flags(self._handle, int(pid),
+                                                   flags))
 
     def open_callback(self, read):
         """Reads memory through read(address, length) -> bytes (remote).
@@ -668,7 +680,8 @@ class Session:
                                                ctypes.byref(region)))
 
     def add_thread(self, tid, regs=None):
-        """Declares a thread; regs maps REGISTER_NAMES to values, or None."""
+        """Declares a thread; regs maps REGISTER_NAMES to values, or None.
+        A thread given again gets the new registers (no duplicate)."""
         array = None
         if regs is not None:
             array = (ctypes.c_uint64 * NREGS)()

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -272,6 +273,40 @@ static int cb_read(void *arg, uint64_t address, void *buf, size_t len)
 		return 0;
 	memcpy(buf, m->bytes + off, len);
 	return 1;
+}
+
+/* Threads given by a front end: a tid given again has its registers
+ * replaced (or dropped), in sorted and in unsorted arrays alike. */
+static void test_add_thread(void **state)
+{
+	(void)state;
+	struct mv_target *t;
+	assert_null(mv_target_create_buffer(&t));
+	uint64_t regs[MV_NREGS] = {0};
+	const int32_t tids[] = {10, 20, 30, 5, 25};
+	for (size_t i = 0; i < 5; i++) {
+		regs[MV_REG_R12] = (uint64_t)tids[i];
+		assert_null(mv_target_add_thread(t, tids[i],
+						 i % 2 ? NULL : regs));
+	}
+	const struct mv_thread *th;
+	assert_int_equal(mv_target_threads(t, &th), 5);
+	for (size_t i = 0; i < 5; i++) {
+		regs[MV_REG_R12] = 1000 + (uint64_t)tids[i];
+		assert_null(mv_target_add_thread(t, tids[i], regs));
+	}
+	assert_null(mv_target_add_thread(t, 30, NULL));
+	assert_int_equal(mv_target_threads(t, &th), 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(th[i].tid, tids[i]); /* order kept */
+		if (tids[i] == 30) {
+			assert_false(th[i].has_regs);
+			continue;
+		}
+		assert_true(th[i].has_regs);
+		assert_true(th[i].regs[MV_REG_R12] == 1000 + (uint64_t)tids[i]);
+	}
+	mv_target_destroy(t);
 }
 
 static void test_callback(void **state)
@@ -1153,6 +1188,88 @@ static void test_core_short_segment(void **state)
 /* Live processes                                                      */
 /* ------------------------------------------------------------------ */
 
+/* The state letter of /proc/PID/stat ('S', 'T', ...), or '?'. */
+static char process_state(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return '?';
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' ? paren[2] : '?';
+}
+
+/* Registers of a live process: given by the caller under
+ * MV_OPEN_PID_CALLER_REGS (replacing, not appending, and forgotten on
+ * invalidate); read from a stopped process, which stays stopped; not
+ * read from a process someone else traces, with a warning saying so. */
+static void check_process_registers(pid_t pid)
+{
+	struct mv_target *t = NULL;
+	const struct mv_thread *th;
+	assert_null(mv_target_open_pid_flags(pid, MV_OPEN_PID_CALLER_REGS,
+					     &t));
+	size_t n = mv_target_threads(t, &th);
+	assert_true(n >= 1);
+	assert_false(th[0].has_regs);
+	assert_int_equal(mv_target_warnings(t, &(const char *const *){0}), 0);
+	uint64_t regs[MV_NREGS] = {0};
+	regs[MV_REG_RSP] = 0x7ff0;
+	assert_null(mv_target_add_thread(t, pid, regs));
+	assert_int_equal(mv_target_threads(t, &th), n);
+	assert_true(th[0].has_regs);
+	assert_true(th[0].regs[MV_REG_RSP] == 0x7ff0);
+	regs[MV_REG_RSP] = 0x7ff8;
+	assert_null(mv_target_add_thread(t, pid, regs));
+	assert_int_equal(mv_target_threads(t, &th), n);
+	assert_true(th[0].regs[MV_REG_RSP] == 0x7ff8);
+	mv_target_invalidate(t);
+	assert_int_equal(mv_target_threads(t, &th), n);
+	assert_false(th[0].has_regs);
+	mv_target_destroy(t);
+
+	/* Stopped (group-stop) before, stopped after. */
+	int status;
+	assert_int_equal(kill(pid, SIGSTOP), 0);
+	assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
+	assert_true(WIFSTOPPED(status));
+	assert_int_equal(process_state(pid), 'T');
+	assert_null(mv_target_open_pid(pid, &t));
+	assert_true(mv_target_threads(t, &th) >= 1 && th[0].has_regs);
+	mv_target_invalidate(t);
+	assert_true(mv_target_threads(t, &th) >= 1 && th[0].has_regs);
+	mv_target_destroy(t);
+	/* Detaching wakes the thread to go back into its group-stop: 'R'
+	 * for a moment, then 'T' again. */
+	char st = process_state(pid);
+	for (int i = 0; i < 100 && st != 'T'; i++) {
+		usleep(1000);
+		st = process_state(pid);
+	}
+	assert_int_equal(st, 'T');
+	assert_int_equal(kill(pid, SIGCONT), 0);
+
+	/* Traced by this test: no registers, one warning naming us. */
+	assert_int_equal(ptrace(PTRACE_SEIZE, pid, NULL, NULL), 0);
+	assert_null(mv_target_open_pid(pid, &t));
+	assert_true(mv_target_threads(t, &th) >= 1);
+	assert_false(th[0].has_regs);
+	char expect[96];
+	snprintf(expect, sizeof(expect), "thread %d: cannot read registers "
+		 "(already traced by pid %d: ", (int)pid, (int)getpid());
+	print_warnings(t);
+	assert_true(has_warning(t, expect));
+	mv_target_destroy(t);
+	/* A tracee detaches only from a ptrace stop. */
+	assert_int_equal(ptrace(PTRACE_INTERRUPT, pid, NULL, NULL), 0);
+	assert_int_equal(waitpid(pid, &status, __WALL), pid);
+	assert_int_equal(ptrace(PTRACE_DETACH, pid, NULL, NULL), 0);
+}
+
 static void test_process(void **state)
 {
 	char fixture[256];
@@ -1251,7 +1368,15 @@ static void test_process(void **state)
 	const struct mv_thread *th;
 	assert_true(mv_target_threads(t, &th) >= 1);
 	assert_int_equal(th[0].tid, pid);
-	assert_false(th[0].has_regs);
+	/* Read by attaching for a moment: the stack pointer is in the
+	 * stack, the PC in code. */
+	assert_true(th[0].has_regs);
+	assert_true(th[0].regs[MV_REG_RSP] >= stack->start &&
+		    th[0].regs[MV_REG_RSP] < stack->end);
+	const struct mv_region *code =
+		mv_target_find_region(t, th[0].regs[MV_REG_RIP]);
+	assert_non_null(code);
+	assert_true(code->perms & MV_PERM_X);
 	uint64_t entry;
 	assert_true(mv_target_auxv(t, AT_ENTRY, &entry));
 	const struct mv_region *er = mv_target_find_region(t, entry);
@@ -1272,6 +1397,7 @@ static void test_process(void **state)
 	assert_memory_equal(ints, int_array_expected, sizeof(ints));
 	mv_target_destroy(t);
 
+	check_process_registers(pid);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 
@@ -1300,6 +1426,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buffer),
+		cmocka_unit_test(test_add_thread),
 		cmocka_unit_test(test_callback),
 		cmocka_unit_test(test_callback_blocks),
 		cmocka_unit_test(test_callback_regions),
