@@ -138,9 +138,10 @@ static struct mv_error *stack_pointers(struct mv_roots *rs,
 	for (size_t i = 0; i < nt && !err; i++) {
 		if (!th[i].has_regs) {
 			rs->threads_without_registers++;
-			err = skipped(rs, "thread %d: no registers, so neither "
-					  "its stack nor its registers were "
-					  "scanned", (int)th[i].tid);
+			err = skipped(rs, "thread %d: no registers, so they "
+					  "were not scanned, and its stack "
+					  "only whole, as a writable mapping "
+					  "(dead frames too)", (int)th[i].tid);
 			continue;
 		}
 		rs->threads++;
