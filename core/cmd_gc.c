@@ -304,7 +304,7 @@ static const char *chunk_type_note(struct mv_gc *gc, size_t i,
 
 /* ---- DOT ---- */
 
-static struct mv_error *write_dot(struct mv_gc *gc, const char *path,
+static struct mv_error *write_dot(struct mv_gc *gc, struct mv_outfile *o,
 				  const struct known *k, size_t max_nodes,
 				  size_t *cut)
 {
@@ -364,16 +364,10 @@ static struct mv_error *write_dot(struct mv_gc *gc, const char *path,
 			      *cut, max_nodes);
 	mv_buf_puts(&out, "}\n");
 	struct mv_error *err = mv_buf_error(&out);
-	if (!err) {
-		FILE *f;
-		err = mv_file_create(path, "--dot", &f);
-		if (!err) {
-			size_t w = out.len ? fwrite(out.data, 1, out.len, f) : 0;
-			if ((fclose(f) | (w != out.len)))
-				err = mv_error_create(MV_ERR_IO,
-						      "%s: write failed", path);
-		}
-	}
+	if (!err)
+		err = mv_outfile_write(o, out.data, out.len);
+	if (!err)
+		err = mv_outfile_close(o, true);
 	mv_buf_deinit(&out);
 	mv_buf_deinit(&lab);
 	return err;
@@ -462,16 +456,42 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	if ((err = mv_gc_parse_heuristics(mv_opt_str(ctx, "heuristics"),
 					  &heuristics)))
 		return err;
-	/* --svg without --dot draws through a temporary DOT file, made
-	 * just before it is written. */
+	/* The files are opened before the work; --svg without --dot draws
+	 * through a temporary DOT file. */
 	char tmpdot[] = "/tmp/memview-gc-XXXXXX";
 	bool made_tmp = false;
+	bool force = mv_opt_flag(ctx, "force");
+	struct mv_outfile dotf = {0}, svgf = {0};
+	if (svg && !dot) {
+		int fd = mkstemp(tmpdot);
+		if (fd < 0)
+			return mv_error_create(MV_ERR_IO, "cannot create a "
+					       "temporary file");
+		close(fd);
+		made_tmp = true;
+	}
+	if ((dot && (err = mv_outfile_open(&dotf, dot, "--dot", force))) ||
+	    (made_tmp &&
+	     (err = mv_outfile_open(&dotf, tmpdot, "--svg", true))) ||
+	    (svg && (err = mv_outfile_open(&svgf, svg, "--svg", force)))) {
+		mv_error_destroy(mv_outfile_close(&dotf, false));
+		if (made_tmp)
+			unlink(tmpdot);
+		return err;
+	}
+	if (made_tmp)
+		dot = tmpdot;
 	struct mv_heap_options ho = {0};
 	if (mv_opt_flag(ctx, "no-symbols"))
 		ho.flags |= MV_HEAP_IGNORE_SYMBOLS;
 	struct mv_heap *h;
-	if ((err = mv_session_open_heap(ctx, &ho, &h)))
+	if ((err = mv_session_open_heap(ctx, &ho, &h))) {
+		mv_error_destroy(mv_outfile_close(&dotf, false));
+		mv_error_destroy(mv_outfile_close(&svgf, false));
+		if (made_tmp)
+			unlink(tmpdot);
 		return err;
+	}
 	struct mv_gc gc;
 	struct mv_gc_options go = {.poll = poll_ctx, .poll_arg = ctx,
 				   .heuristics = heuristics};
@@ -491,20 +511,10 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	if ((err = make_groups(&gc, reachable, &groups, &ngroups)))
 		goto out;
 	size_t cut = 0;
-	if (svg && !dot) {
-		int fd = mkstemp(tmpdot);
-		if (fd < 0) {
-			err = mv_error_create(MV_ERR_IO,
-					      "cannot create a temporary file");
-			goto out;
-		}
-		close(fd);
-		made_tmp = true;
-		dot = tmpdot;
-	}
-	if (dot && (err = write_dot(&gc, dot, &known, 1000, &cut)))
+	if (dot && (err = write_dot(&gc, &dotf, &known, 1000, &cut)))
 		goto out;
-	if (svg && (err = mv_graph_run_dot(dot, svg)))
+	if (svg && ((err = mv_graph_run_dot(dot, &svgf)) ||
+		    (err = mv_outfile_close(&svgf, true))))
 		goto out;
 	const char *const *hnotes, *const *gnotes, *const *rnotes;
 	size_t nr = mv_notes_get(&gc.rs.skipped, &rnotes);
@@ -793,6 +803,8 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 				     : "");
 	err = mv_buf_error(&ctx->out);
 out:
+	mv_error_destroy(mv_outfile_close(&dotf, false));
+	mv_error_destroy(mv_outfile_close(&svgf, false));
 	if (made_tmp)
 		unlink(tmpdot);
 	free(groups);
@@ -824,6 +836,7 @@ static const struct mv_option gc_options[] = {
 	{"svg", 0, MV_OPT_STRING, "FILE",
 	 "draw the same picture as SVG with Graphviz's dot (Debian package "
 	 "graphviz)", NULL, NULL},
+	MV_OPTION_FORCE,
 	{"refcount", 0, MV_OPT_STRING, "'TYPE.FIELD'",
 	 "CPython's cycle collection over the objects of TYPE whose "
 	 "reference count is FIELD, e.g. 'struct obj.refcnt'", NULL, NULL},

@@ -18,69 +18,55 @@ static struct mv_error *poll_ctx(void *arg)
 
 /* ---- graph ---- */
 
-struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
+/* The summary, as text or (--json with --output) as a JSON object. */
+static void graph_summary(struct mv_cmd_ctx *ctx, struct mv_walk *w,
+			  const char *limit, const char *output,
+			  const char *dot, const char *svg, size_t cut)
 {
-	const char *json = mv_opt_str(ctx, "json");
-	const char *dot = mv_opt_str(ctx, "dot");
-	const char *svg = mv_opt_str(ctx, "svg");
-	if (!json && !dot && !svg)
-		return mv_error_create(MV_ERR_USAGE,
-				       "graph needs --json FILE, --dot FILE "
-				       "or --svg FILE");
-	struct mv_sizeof_setup su;
-	struct mv_error *err = mv_sizeof_setup(ctx, &su, true);
-	if (err)
-		return err;
-	struct mv_walk *w = &su.walk;
-	struct mv_buf b;
-	mv_buf_init(&b);
-	char tmpdot[] = "/tmp/memview-graph-XXXXXX";
-	bool made_tmp = false;
-	size_t cut = 0;
-	if ((err = mv_sizeof_run(&su)))
-		goto out;
-	if (json) {
-		mv_graph_render_json(w, ctx->pos[0], &b);
-		if ((err = mv_graph_write_file(json, &b)))
-			goto out;
-	}
-	if (dot || svg) {
-		mv_buf_clear(&b);
-		mv_graph_render_dot(w, ctx->pos[0], MV_GRAPH_DOT_MAX_NODES, &b,
-				    &cut);
-		if (!dot) {
-			int fd = mkstemp(tmpdot);
-			if (fd < 0) {
-				err = mv_error_create(MV_ERR_IO,
-						      "cannot create a "
-						      "temporary file");
-				goto out;
-			}
-			close(fd);
-			made_tmp = true;
-			dot = tmpdot;
-		}
-		if ((err = mv_graph_write_file(dot, &b)))
-			goto out;
-		if (svg && (err = mv_graph_run_dot(dot, svg)))
-			goto out;
-	}
 	uint64_t guessed = 0;
 	for (size_t i = 0; i < w->nedges; i++)
 		guessed += w->edges[i].guess;
-	const char *limit = su.heap ? mv_heap_limit_note(su.heap) : NULL;
+	bool partial = w->hit_max_objects || w->hit_max_depth ||
+		       w->interrupted || limit;
+	if (ctx->json) {
+		struct mv_json j;
+		mv_json_init(&j, &ctx->out, false);
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "command");
+		mv_json_string(&j, "graph");
+		mv_json_key(&j, "root");
+		mv_json_string(&j, ctx->pos[0]);
+		mv_json_key(&j, "partial");
+		mv_json_bool(&j, partial);
+		mv_json_key(&j, "node_count");
+		mv_json_uint(&j, w->nobjs);
+		mv_json_key(&j, "edge_count");
+		mv_json_uint(&j, w->nedges);
+		mv_json_key(&j, "output");
+		mv_json_string(&j, output);
+		mv_json_key(&j, "dot");
+		dot ? mv_json_string(&j, dot) : mv_json_null(&j);
+		mv_json_key(&j, "svg");
+		svg ? mv_json_string(&j, svg) : mv_json_null(&j);
+		mv_json_key(&j, "notes");
+		mv_json_begin_array(&j);
+		if (limit)
+			mv_json_string(&j, limit);
+		mv_json_end_array(&j);
+		mv_json_end_object(&j);
+		mv_out(ctx, "\n");
+		return;
+	}
 	mv_out(ctx, "graph of %s: %zu nodes, %zu edges (%llu guessed)%s\n",
 	       ctx->pos[0], w->nobjs, w->nedges, (unsigned long long)guessed,
-	       w->hit_max_objects || w->hit_max_depth || w->interrupted ||
-			       limit
-		       ? " [PARTIAL: limits reached, see --max-objects, "
+	       partial ? " [PARTIAL: limits reached, see --max-objects, "
 			 "--max-depth, --max-heap-chunks]"
 		       : "");
 	if (limit)
 		mv_out(ctx, "  note: %s\n", limit);
-	if (json)
-		mv_out(ctx, "  JSON: %s\n", json);
-	if (dot && !made_tmp)
+	if (output)
+		mv_out(ctx, "  JSON: %s\n", output);
+	if (dot)
 		mv_out(ctx, "  DOT:  %s\n", dot);
 	if (svg)
 		mv_out(ctx, "  SVG:  %s\n", svg);
@@ -88,23 +74,96 @@ struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
 		mv_out(ctx, "  note: DOT drawn for the %d objects nearest the "
 			    "root; %zu more are in the JSON only\n",
 		       MV_GRAPH_DOT_MAX_NODES, cut);
+}
+
+struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
+{
+	const char *output = mv_opt_str(ctx, "output");
+	const char *dot = mv_opt_str(ctx, "dot");
+	const char *svg = mv_opt_str(ctx, "svg");
+	bool force = mv_opt_flag(ctx, "force");
+	if (!ctx->json && !output && !dot && !svg)
+		return mv_error_create(MV_ERR_USAGE,
+				       "graph needs --json (the graph on "
+				       "standard output), --output FILE, "
+				       "--dot FILE or --svg FILE");
+	/* Every file is opened before the walk: a refusal costs nothing.
+	 * --svg without --dot draws through a temporary DOT file. */
+	struct mv_outfile jsonf = {0}, dotf = {0}, svgf = {0};
+	char tmpdot[] = "/tmp/memview-graph-XXXXXX";
+	bool made_tmp = false;
+	struct mv_error *err = NULL;
+	if (svg && !dot) {
+		int fd = mkstemp(tmpdot);
+		if (fd < 0)
+			return mv_error_create(MV_ERR_IO, "cannot create a "
+					       "temporary file");
+		close(fd);
+		made_tmp = true;
+	}
+	if ((output &&
+	     (err = mv_outfile_open(&jsonf, output, "--output", force))) ||
+	    (dot && (err = mv_outfile_open(&dotf, dot, "--dot", force))) ||
+	    (made_tmp &&
+	     (err = mv_outfile_open(&dotf, tmpdot, "--svg", true))) ||
+	    (svg && (err = mv_outfile_open(&svgf, svg, "--svg", force))))
+		goto close;
+	struct mv_sizeof_setup su;
+	if ((err = mv_sizeof_setup(ctx, &su, true)))
+		goto close;
+	struct mv_walk *w = &su.walk;
+	struct mv_buf b;
+	mv_buf_init(&b);
+	size_t cut = 0;
+	const char *limit = NULL;
+	if ((err = mv_sizeof_run(&su)))
+		goto out;
+	limit = su.heap ? mv_heap_limit_note(su.heap) : NULL;
+	if (ctx->json && !output) {
+		/* The graph itself is the answer: one JSON object. */
+		mv_graph_render_json(w, ctx->pos[0], limit, &ctx->out);
+	} else if (output) {
+		mv_graph_render_json(w, ctx->pos[0], limit, &b);
+		if ((err = mv_graph_write_file(&jsonf, &b)) ||
+		    (err = mv_outfile_close(&jsonf, true)))
+			goto out;
+	}
+	if (dot || svg) {
+		mv_buf_clear(&b);
+		mv_graph_render_dot(w, ctx->pos[0], MV_GRAPH_DOT_MAX_NODES, &b,
+				    &cut);
+		if ((err = mv_graph_write_file(&dotf, &b)) ||
+		    (err = mv_outfile_close(&dotf, true)))
+			goto out;
+		if (svg && ((err = mv_graph_run_dot(dot ? dot : tmpdot,
+						    &svgf)) ||
+			    (err = mv_outfile_close(&svgf, true))))
+			goto out;
+	}
+	if (!ctx->json || output)
+		graph_summary(ctx, w, limit, output, dot, svg, cut);
 	err = mv_buf_error(&ctx->out);
 out:
-	if (made_tmp)
-		unlink(tmpdot);
 	mv_buf_deinit(&b);
 	mv_sizeof_teardown(&su);
+close:
+	mv_error_destroy(mv_outfile_close(&jsonf, false));
+	mv_error_destroy(mv_outfile_close(&dotf, false));
+	mv_error_destroy(mv_outfile_close(&svgf, false));
+	if (made_tmp)
+		unlink(tmpdot);
 	return err;
 }
 
 static const struct mv_option graph_options[] = {
-	{"json", 0, MV_OPT_STRING, "FILE",
-	 "write the graph as JSON to FILE (nodes and edges, docs/json.md)",
-	 NULL, NULL},
+	{"output", 'o', MV_OPT_STRING, "FILE",
+	 "write the graph as JSON to FILE (nodes and edges, docs/json.md) "
+	 "and print a summary", NULL, NULL},
 	{"dot", 0, MV_OPT_STRING, "FILE", "write Graphviz DOT to FILE", NULL,
 	 NULL},
 	{"svg", 0, MV_OPT_STRING, "FILE",
 	 "render the DOT with Graphviz's dot to an SVG FILE", NULL, NULL},
+	MV_OPTION_FORCE,
 	{"len", 0, MV_OPT_LIST, "TYPE.FIELD=LEN",
 	 "as sizeof-deep --len", NULL, NULL},
 	{"len-file", 0, MV_OPT_STRING, "FILE", "as sizeof-deep --len-file",
@@ -134,8 +193,10 @@ const struct mv_command mv_command_graph = {
 		"them: nodes carry address, type, size and heap chunk; "
 		"edges carry the field path they come from (like "
 		"`.children[3]`) and whether a type says so (precise) or "
-		"--conservative guessed it. Here --json names a FILE; "
-		"a short summary is printed.\n\n"
+		"--conservative guessed it. --json prints the graph as "
+		"one JSON object on standard output; --output FILE writes "
+		"it to FILE and prints a summary (with --json, the summary "
+		"as JSON).\n\n"
 		"DOT output is capped at the 1,000 objects nearest the "
 		"root (Graphviz lays out no more usefully) with a note "
 		"saying how many were left out; the JSON has them all. "

@@ -530,7 +530,13 @@ struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx)
 		return err;
 	struct mv_walk *w = &su.walk;
 	struct mv_program *p = ctx->session->program;
-	if ((err = mv_sizeof_run(&su)))
+	/* The picture's file is opened before the walk, so that a file
+	 * that cannot be written costs nothing. */
+	const char *svg = mv_opt_str(ctx, "svg");
+	struct mv_outfile svgf = {0};
+	if ((svg && (err = mv_outfile_open(&svgf, svg, "--svg",
+					   mv_opt_flag(ctx, "force")))) ||
+	    (err = mv_sizeof_run(&su)))
 		goto out;
 	struct type_row *rows = NULL;
 	size_t nrows = 0;
@@ -545,14 +551,15 @@ struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx)
 	}
 	/* The picture is written before the report, so that a file that
 	 * cannot be written fails the command instead of a note. */
-	const char *svg = mv_opt_str(ctx, "svg");
 	struct mv_flame_stats fs = {0};
 	if (svg) {
 		struct mv_buf pic;
 		mv_buf_init(&pic);
 		err = mv_flame_render(w, ctx->pos[0], &pic, &fs);
 		if (!err)
-			err = mv_graph_write_file(svg, &pic);
+			err = mv_graph_write_file(&svgf, &pic);
+		if (!err)
+			err = mv_outfile_close(&svgf, true);
 		mv_buf_deinit(&pic);
 		if (err) {
 			free(rows);
@@ -828,6 +835,7 @@ struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx)
 	mv_buf_deinit(&path);
 	err = mv_buf_error(&ctx->out);
 out:
+	mv_error_destroy(mv_outfile_close(&svgf, false));
 	mv_sizeof_teardown(&su);
 	return err;
 }
@@ -857,6 +865,7 @@ const struct mv_option mv_sizeof_options[] = {
 	{"svg", 0, MV_OPT_STRING, "FILE",
 	 "also draw where the deep size goes as an SVG icicle chart in "
 	 "FILE (hover for the numbers)", NULL, NULL},
+	MV_OPTION_FORCE,
 	MV_OPTION_MAX_HEAP_CHUNKS,
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

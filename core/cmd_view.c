@@ -27,8 +27,8 @@ struct view {
 	bool has_len;          /* given by the user */
 	struct mv_type *type;  /* of the object, for the typed view */
 	const char *what;      /* how the argument was read, for the header */
-	FILE *file;            /* --output */
-	const char *file_name;
+	struct mv_outfile file; /* --output (file.f NULL: none) */
+	bool force;            /* --force */
 	struct mv_view_sink sink;
 	struct mv_view_report report;
 	struct mv_json j;
@@ -43,18 +43,14 @@ struct view {
 static struct mv_error *view_flush(void *arg)
 {
 	struct view *v = arg;
-	if (!v->file)
+	if (!v->file.f)
 		return mv_out_flush(v->ctx);
 	struct mv_buf *b = &v->ctx->out;
 	if (b->oom)
 		return mv_enomem;
-	if (b->len && fwrite(b->data, 1, b->len, v->file) != b->len) {
-		mv_buf_clear(b);
-		return mv_error_create(MV_ERR_IO, "cannot write %s: %s",
-				       v->file_name, strerror(errno));
-	}
+	struct mv_error *err = mv_outfile_write(&v->file, b->data, b->len);
 	mv_buf_clear(b);
-	return NULL;
+	return err;
 }
 
 /* ---- the argument ---- */
@@ -686,8 +682,9 @@ static struct mv_error *run_cast(struct view *v)
 static struct mv_error *run_binary(struct view *v)
 {
 	const char *path = mv_opt_str(v->ctx, "binary");
-	FILE *f;
-	struct mv_error *ferr = mv_file_create(path, "--binary", &f);
+	struct mv_outfile f;
+	struct mv_error *ferr = mv_outfile_open(&f, path, "--binary",
+						v->force);
 	if (ferr)
 		return ferr;
 	static const uint8_t zeros[4096];
@@ -702,15 +699,12 @@ static struct mv_error *run_binary(struct view *v)
 		size_t skip;
 		size_t n = mv_view_reader_get(&r, v->address + done,
 					      (size_t)want, &data, &skip);
-		bool ok = fwrite(data, 1, n, f) == n;
-		for (size_t z = skip; ok && z;) {
+		err = mv_outfile_write(&f, data, n);
+		for (size_t z = skip; !err && z;) {
 			size_t k = z < sizeof(zeros) ? z : sizeof(zeros);
-			ok = fwrite(zeros, 1, k, f) == k;
+			err = mv_outfile_write(&f, zeros, k);
 			z -= k;
 		}
-		if (!ok)
-			err = mv_error_create(MV_ERR_IO, "cannot write %s: %s",
-					      path, strerror(errno));
 		done += n + skip;
 		if (!err && done - polled >= MV_VIEW_POLL_BYTES) {
 			polled = done;
@@ -720,9 +714,13 @@ static struct mv_error *run_binary(struct view *v)
 		}
 	}
 	mv_view_reader_deinit(&r);
-	if (fclose(f) && !err)
-		err = mv_error_create(MV_ERR_IO, "cannot write %s: %s", path,
-				      strerror(errno));
+	/* Interrupted: the bytes so far stay, as the answer says. */
+	bool keep = !err || mv_error_code(err) == MV_ERR_INTERRUPTED;
+	ferr = mv_outfile_close(&f, keep);
+	if (!err)
+		err = ferr;
+	else
+		mv_error_destroy(ferr);
 	if (err)
 		return err;
 	if (v->ctx->json) {
@@ -840,13 +838,12 @@ struct mv_error *mv_cmd_view(struct mv_cmd_ctx *ctx)
 		return err;
 	v.len = total;
 
-	if (output && !binary) {
-		v.file_name = output;
-		if ((err = mv_file_create(output, "--output", &v.file)))
-			return err;
-	}
+	v.force = mv_opt_flag(ctx, "force");
+	if (output && !binary &&
+	    (err = mv_outfile_open(&v.file, output, "--output", v.force)))
+		return err;
 	/* Colour only on the session's say-so, never into a file. */
-	v.color = s->color && !v.file && !ctx->json;
+	v.color = s->color && !v.file.f && !ctx->json;
 	if (mv_opt_flag(ctx, "pointers")) {
 		uint64_t mh;
 		if ((err = mv_opt_count(ctx, "max-heap-chunks", &mh)))
@@ -870,12 +867,14 @@ struct mv_error *mv_cmd_view(struct mv_cmd_ctx *ctx)
 	if (!err)
 		diff_remember(&v);
 out:
-	if (v.file) {
+	if (v.file.f) {
 		struct mv_error *ferr = err ? NULL : view_flush(&v);
-		if (fclose(v.file) && !ferr && !err)
-			ferr = mv_error_create(MV_ERR_IO,
-					       "cannot write %s: %s", output,
-					       strerror(errno));
+		struct mv_error *cerr = mv_outfile_close(&v.file,
+							 !err && !ferr);
+		if (!ferr)
+			ferr = cerr;
+		else
+			mv_error_destroy(cerr);
 		mv_buf_clear(&ctx->out);
 		if (!err && !ferr)
 			mv_out(ctx, "wrote the view of %llu bytes at 0x%llx "
@@ -927,6 +926,7 @@ static const struct mv_option view_options[] = {
 	 "write the view to FILE instead", NULL, NULL},
 	{"binary", 0, MV_OPT_STRING, "FILE",
 	 "write the raw bytes to FILE", NULL, NULL},
+	MV_OPTION_FORCE,
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 

@@ -73,6 +73,12 @@ struct mv_cmd_ctx {
 	uint64_t polls;     /* progress: how often a long loop polled */
 };
 
+/* Commands that write files the user names (view, gc, graph). */
+#define MV_OPTION_FORCE                                                    \
+	{"force", 0, MV_OPT_FLAG, NULL,                                    \
+	 "write over an output file that exists and is not empty "         \
+	 "(without it, such a file is refused)", NULL, NULL}
+
 /* The table, NULL-terminated; each row is defined in its cmd_*.c file. */
 extern const struct mv_command *const mv_commands[];
 /* For commands without options of their own. */

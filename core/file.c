@@ -27,16 +27,37 @@ static bool planted_link(const char *path)
 	return bad;
 }
 
-struct mv_error *mv_file_create(const char *path, const char *what,
-				FILE **ret)
+/* Opens an existing path for writing without creating it: *nonempty
+ * says whether it is a regular file holding data (then it is not
+ * truncated here). */
+static int open_existing(const char *path, bool *nonempty)
 {
-	*ret = NULL;
+	int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	*nonempty = fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
+		    st.st_size > 0;
+	return fd;
+}
+
+struct mv_error *mv_outfile_open(struct mv_outfile *o, const char *path,
+				 const char *what, bool force)
+{
+	memset(o, 0, sizeof(*o));
+	o->path = path;
+	o->what = what;
 	if (planted_link(path))
 		return mv_error_create(MV_ERR_IO, "%s %s: a symbolic link in "
 				       "a world-writable sticky directory, "
 				       "not followed", what, path);
-	int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC,
-		      0666);
+	/* New files are made with O_EXCL, so "created" is known and a
+	 * failed command can take its file back. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NONBLOCK |
+				    O_CLOEXEC, 0666);
+	bool nonempty = false;
+	if (fd >= 0)
+		o->created = true;
+	else if (errno == EEXIST)
+		fd = open_existing(path, &nonempty);
 	if (fd < 0)
 		return mv_error_create(MV_ERR_IO, "%s %s: %s", what, path,
 				       errno == ENXIO ? "a FIFO with no reader"
@@ -48,20 +69,52 @@ struct mv_error *mv_file_create(const char *path, const char *what,
 	else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) &&
 		 !S_ISCHR(st.st_mode))
 		why = "not a regular file, FIFO or character device";
-	else if (S_ISREG(st.st_mode) && ftruncate(fd, 0))
+	else if (nonempty && !force)
+		why = "the file exists (--force writes over it)";
+	else if (S_ISREG(st.st_mode) && !o->created && ftruncate(fd, 0))
 		why = strerror(errno);
 	/* Writes may block from here on, as a pipe's writer does. */
 	else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK))
 		why = strerror(errno);
-	FILE *f = why ? NULL : fdopen(fd, "w");
-	if (!f) {
+	o->f = why ? NULL : fdopen(fd, "w");
+	if (!o->f) {
 		if (!why)
 			why = strerror(errno);
 		close(fd);
+		if (o->created)
+			unlink(path);
+		o->created = false;
 		return mv_error_create(MV_ERR_IO, "%s %s: %s", what, path, why);
 	}
-	*ret = f;
 	return NULL;
+}
+
+struct mv_error *mv_outfile_write(struct mv_outfile *o, const void *data,
+				  size_t len)
+{
+	if (!len || fwrite(data, 1, len, o->f) == len)
+		return NULL;
+	return mv_error_create(MV_ERR_IO, "cannot write %s: %s", o->path,
+			       strerror(errno ? errno : EIO));
+}
+
+struct mv_error *mv_outfile_close(struct mv_outfile *o, bool ok)
+{
+	if (!o->f)
+		return NULL;
+	bool bad = ferror(o->f);
+	errno = 0;
+	bad |= fclose(o->f) != 0;
+	int e = errno;
+	o->f = NULL;
+	struct mv_error *err = NULL;
+	if (ok && bad)
+		err = mv_error_create(MV_ERR_IO, "cannot write %s: %s",
+				      o->path, strerror(e ? e : EIO));
+	if ((!ok || err) && o->created)
+		unlink(o->path);
+	o->created = false;
+	return err;
 }
 
 struct mv_error *mv_file_read_small(const char *path, const char *what,

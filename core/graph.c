@@ -56,7 +56,7 @@ static void node_json(struct mv_walk *w, size_t i, struct mv_json *j)
 }
 
 void mv_graph_render_json(struct mv_walk *w, const char *root,
-			  struct mv_buf *out)
+			  const char *limit, struct mv_buf *out)
 {
 	struct mv_json j;
 	mv_json_init(&j, out, false);
@@ -67,7 +67,12 @@ void mv_graph_render_json(struct mv_walk *w, const char *root,
 	mv_json_string(&j, root);
 	mv_json_key(&j, "partial");
 	mv_json_bool(&j, w->hit_max_objects || w->hit_max_depth ||
-				 w->interrupted);
+				 w->interrupted || limit);
+	mv_json_key(&j, "notes");
+	mv_json_begin_array(&j);
+	if (limit)
+		mv_json_string(&j, limit);
+	mv_json_end_array(&j);
 	mv_json_key(&j, "nodes");
 	mv_json_begin_array(&j);
 	for (size_t i = 0; i < w->nobjs; i++)
@@ -154,65 +159,88 @@ void mv_graph_render_dot(struct mv_walk *w, const char *root,
 	mv_buf_deinit(&lab);
 }
 
-struct mv_error *mv_graph_write_file(const char *path,
+struct mv_error *mv_graph_write_file(struct mv_outfile *o,
 				     const struct mv_buf *buf)
 {
 	if (buf->oom)
 		return mv_enomem;
-	FILE *f;
-	struct mv_error *err = mv_file_create(path, "output", &f);
-	if (err)
-		return err;
-	size_t n = buf->len ? fwrite(buf->data, 1, buf->len, f) : 0;
-	int bad = n != buf->len || ferror(f);
-	if (fclose(f) || bad)
-		return mv_error_create(MV_ERR_IO, "%s: write failed", path);
-	return NULL;
+	return mv_outfile_write(o, buf->data, buf->len);
 }
 
-struct mv_error *mv_graph_run_dot(const char *dot_path, const char *svg_path)
+/* Copies what fd holds, from its start, to o. */
+static struct mv_error *copy_fd(int fd, struct mv_outfile *o)
 {
-	/* No shell: the path is an argument, whatever it holds.  The SVG
-	 * goes to dot's standard output, a file memview opened (so that a
-	 * FIFO without a reader or a planted link is refused before dot
-	 * runs); dot's messages go to /dev/null: the exit status says
-	 * enough, and a library must not write to the user's terminal. */
-	FILE *out;
-	struct mv_error *err = mv_file_create(svg_path, "--svg", &out);
-	if (err)
-		return err;
+	char buf[65536];
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return mv_error_create(MV_ERR_IO, "lseek: %s",
+				       strerror(errno));
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return mv_error_create(MV_ERR_IO, "read: %s",
+					       strerror(errno));
+		if (n == 0)
+			return NULL;
+		struct mv_error *err = mv_outfile_write(o, buf, (size_t)n);
+		if (err)
+			return err;
+	}
+}
+
+struct mv_error *mv_graph_run_dot(const char *dot_path,
+				  struct mv_outfile *svg)
+{
+	/* No shell: the path is an argument, whatever it holds.  dot
+	 * writes to a temporary file that memview then copies into the
+	 * file it opened before the work (so that a FIFO without a reader,
+	 * a planted link or an existing file is refused before anything
+	 * runs, and a write error such as a full disk is memview's to
+	 * report: dot does not always say).  dot's messages go to
+	 * /dev/null: the exit status says enough, and a library must not
+	 * write to the user's terminal. */
+	char tmp[] = "/tmp/memview-svg-XXXXXX";
+	int fd = mkstemp(tmp);
+	if (fd < 0)
+		return mv_error_create(MV_ERR_IO, "cannot create a temporary "
+				       "file: %s", strerror(errno));
+	unlink(tmp);
 	posix_spawn_file_actions_t fa;
 	if (posix_spawn_file_actions_init(&fa)) {
-		fclose(out);
+		close(fd);
 		return mv_enomem;
 	}
-	posix_spawn_file_actions_adddup2(&fa, fileno(out), 1);
+	posix_spawn_file_actions_adddup2(&fa, fd, 1);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	char *argv[] = {(char *)"dot", (char *)"-Tsvg", (char *)dot_path,
 			NULL};
 	pid_t pid;
 	int rc = posix_spawnp(&pid, "dot", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
-	fclose(out);
+	struct mv_error *err = NULL;
+	int status = 0;
 	if (rc)
-		return mv_error_create(MV_ERR_NOT_FOUND,
-				       "cannot run Graphviz 'dot' (%s): "
-				       "install the graphviz package",
-				       strerror(rc));
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
+		err = mv_error_create(MV_ERR_NOT_FOUND,
+				      "cannot run Graphviz 'dot' (%s): "
+				      "install the graphviz package",
+				      strerror(rc));
+	while (!err && waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			return mv_error_create(MV_ERR_IO, "waitpid: %s",
-					       strerror(errno));
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return mv_error_create(MV_ERR_OTHER,
-				       "dot -Tsvg failed (%s %d) on %s",
-				       WIFEXITED(status) ? "exit status"
-							 : "signal",
-				       WIFEXITED(status) ? WEXITSTATUS(status)
-							 : WTERMSIG(status),
-				       dot_path);
-	return NULL;
+			err = mv_error_create(MV_ERR_IO, "waitpid: %s",
+					      strerror(errno));
+	if (!err && (!WIFEXITED(status) || WEXITSTATUS(status)))
+		err = mv_error_create(MV_ERR_OTHER,
+				      "dot -Tsvg failed (%s %d) on %s",
+				      WIFEXITED(status) ? "exit status"
+							: "signal",
+				      WIFEXITED(status) ? WEXITSTATUS(status)
+							: WTERMSIG(status),
+				      dot_path);
+	if (!err)
+		err = copy_fd(fd, svg);
+	close(fd);
+	return err;
 }
 
 /* ---- scanning memory for words ---- */

@@ -29,6 +29,9 @@ static const struct setting settings[] = {
 	{"color", "auto|on|off",
 	 "colour in output: auto follows the debugger's styling or the "
 	 "terminal"},
+	{"force", "bool",
+	 "output files (--output, --binary, --dot, --svg) may replace an "
+	 "existing non-empty file (on|off)"},
 	{"width", "count",
 	 "output width in columns (0: the terminal's or the debugger's)"},
 };

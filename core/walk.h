@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "heap.h"
+#include "file.h"
 #include "memview.h"
 #include "program.h"
 
@@ -284,19 +285,20 @@ extern const struct mv_option mv_sizeof_options[];
 
 #define MV_GRAPH_DOT_MAX_NODES 1000
 
-/* The walk as JSON ({"nodes": [...], "edges": [...]}, see docs/json.md)
- * and as Graphviz DOT (at most max_nodes nodes, nearest the root
+/* The walk as JSON ({"nodes": [...], "edges": [...]}, see docs/json.md;
+ * limit: the heap index's limit note, or NULL) and as Graphviz DOT (at most max_nodes nodes, nearest the root
  * first; *cut says how many were left out). */
 void mv_graph_render_json(struct mv_walk *w, const char *root,
-			  struct mv_buf *out);
+			  const char *limit, struct mv_buf *out);
 void mv_graph_render_dot(struct mv_walk *w, const char *root,
 			 size_t max_nodes, struct mv_buf *out, size_t *cut);
-/* Writes buf to path (created or truncated). */
-struct mv_error *mv_graph_write_file(const char *path,
+/* Writes buf to an open output file (file.h). */
+struct mv_error *mv_graph_write_file(struct mv_outfile *o,
 				     const struct mv_buf *buf);
-/* Runs Graphviz: dot -Tsvg -o svg_path dot_path, without a shell. */
+/* Runs Graphviz, dot -Tsvg dot_path, without a shell, its standard output
+ * the open file svg. */
 struct mv_error *mv_graph_run_dot(const char *dot_path,
-				  const char *svg_path);
+				  struct mv_outfile *svg);
 
 enum mv_ref_kind {
 	MV_REF_HEAP,     /* a word inside an in-use chunk */

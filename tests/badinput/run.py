@@ -185,6 +185,11 @@ class Files:
         os.lchown(p, 65534, 65534)  # nobody: not the user running memview
         return p
 
+    def make_users_file(self):
+        """A file of the user's that holds data (the same in every
+        front end: the refusal leaves it as it is)."""
+        return b"the user's notes, not to be overwritten\n"
+
     # cores
     def make_empty_core(self):
         return b""
@@ -671,6 +676,14 @@ ROWS = [
         "in a sticky world-writable directory",
         ["--core", "%core", "--exe", "%exe", "view", "--output",
          "@planted_link", "int_array"], 1, "not followed"),
+    row("output-exists", "--output over a file that holds data, without "
+        "--force",
+        ["--core", "%core", "--exe", "%exe", "view", "--output",
+         "@users_file", "int_array"], 1, "--force writes over it"),
+    row("dot-exists", "gc --dot over a file that holds data, without "
+        "--force",
+        ["--core", "%core", "--exe", "%exe", "gc", "--dot", "@users_file"],
+        1, "--force writes over it"),
     row("bad-shape", "a shape that does not match the length",
         ["--core", "%core", "--exe", "%exe", "view", "--as", "i",
          "--shape", "7x3", "int_array"], 2, "shape"),

@@ -366,8 +366,8 @@ def test_path_to(nodes):
 def test_walkers(tmp):
     """graph and sizeof-deep: the bound reaches them."""
     out = os.path.join(tmp, "g.json")
-    rc, text, err, _ = memview("deepbench", "graph", "head", "--json", out,
-                               "--max-heap-chunks", "5")
+    rc, text, err, _ = memview("deepbench", "graph", "head", "--output",
+                               out, "--max-heap-chunks", "5")
     check("graph --max-heap-chunks: partial, says how to lift",
           rc == 0 and "PARTIAL" in text and
           "lift with --max-heap-chunks 0" in text, (rc, text, err))

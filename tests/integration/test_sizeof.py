@@ -167,14 +167,21 @@ def check_graph(target, f, where, tmp):
     out = os.path.join(tmp, "g.json")
     dot = os.path.join(tmp, "g.dot")
     svg = os.path.join(tmp, "g.svg")
-    p = run(target, ["graph", "dag", "--json", out, "--dot", dot,
-                     "--svg", svg])
+    p = run(target, ["graph", "dag", "--output", out, "--dot", dot,
+                     "--svg", svg, "--force"])
     check(where + " graph runs", p.returncode == 0, p.stderr)
     try:
         g = json.load(open(out))
     except (OSError, ValueError) as e:
         check(where + " graph json", False, str(e))
         return
+    # --json alone: the same graph as the one JSON object on stdout.
+    p = run(target, ["graph", "dag", "--json"])
+    try:
+        check(where + " graph --json on stdout is the file's graph",
+              json.loads(p.stdout) == g, p.stdout[:300])
+    except ValueError as e:
+        check(where + " graph --json on stdout", False, str(e))
     # root pointer + 6 heap objects; 4 kids + 4 edges to the shared one
     # + 1 from the root pointer.
     check(where + " graph nodes", len(g["nodes"]) == 7, len(g["nodes"]))
