@@ -199,6 +199,12 @@ install: lib $(PROGRAM) $(MAN_PAGES)
 	install -m 644 $(BUILD)/man/memview.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/libmemview.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 	install -m 644 $(BUILD)/man/memview.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	@# Into the system itself (no DESTDIR): the loader's cache, so that
+	@# programs linked with -lmemview find libmemview.so.0, and lldb-14's
+	@# Python module where lldb looks (tools/deps.sh).
+	$(Q)if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	    ldconfig; \
+	    tools/deps.sh --lldb-link || true; fi
 
 # Installs into a scratch DESTDIR and uses it as a user would: pkg-config
 # compile and link, the plugins from their installed paths in gdb and

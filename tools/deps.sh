@@ -3,12 +3,13 @@
 # works around Debian's lldb-14 packaging (its embedded Python looks in
 # /usr/lib/local/lib/python3.11/dist-packages, which does not exist).
 # Without root or apt-get it fails naming the missing packages: it never
-# skips a tool silently.
+# skips a tool silently.  --lldb-link: only the lldb-14 fix (make install).
 set -e
 PACKAGES="gcc g++ make binutils libdwarf-dev libcmocka-dev gdb lldb python3-lldb
 dwarves graphviz libc6-dbg xxd valgrind python3 pkgconf man-db groff-base
 python3.11-dbg gdbserver"
 missing=""
+[ "$1" = --lldb-link ] && PACKAGES=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing="$missing $p"

@@ -146,6 +146,14 @@ def test_pkg_config(dest, tmp):
         report("pkg-config compile and link", problems +
                ["cc: " + err.strip()[-500:]])
         return None
+    # Installed under any PREFIX, the program finds the library without
+    # LD_LIBRARY_PATH: the .pc file gives an rpath to its libdir (here
+    # under the staging sysroot, which pkg-config puts in front).
+    rc, out, err = run(["readelf", "-d", program])
+    if "%s%s/lib]" % (dest, PREFIX) not in out:
+        problems.append("no RUNPATH %s/lib in the program: %s" %
+                        (PREFIX, [l for l in out.splitlines()
+                                  if "PATH" in l]))
     run_env = dict(ENV, LD_LIBRARY_PATH=dest + PREFIX + "/lib")
     rc, out, err = run(["ldd", program], run_env)
     if dest + PREFIX + "/lib/libmemview.so.0" not in out:
