@@ -222,8 +222,13 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[i], "help"))
 		return cmd_help(argc - i, argv + i);
 	if (!mv_command_find(argv[i])) {
-		fprintf(stderr, "memview: unknown command '%s' (see --help)\n",
-			argv[i]);
+		const char *near = mv_command_suggest(argv[i], "memview");
+		if (near)
+			fprintf(stderr, "memview: unknown command '%s'; did you "
+					"mean '%s'?\n", argv[i], near);
+		else
+			fprintf(stderr, "memview: unknown command '%s' (see "
+					"--help)\n", argv[i]);
 		return 2;
 	}
 	if (core && pid) {

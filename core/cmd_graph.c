@@ -430,10 +430,26 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 	struct mv_error *err = mv_opt_count(ctx, "max", &max);
 	if (err || (err = target_address(ctx, &addr, &size)))
 		return err;
+	struct mv_target *t = ctx->session->target;
+	bool mapped = mv_target_find_region(t, addr) != NULL;
+	/* Page zero holds no object: every NULL pointer and small integer
+	 * in memory would "refer" to it. */
+	if (addr < 4096 && !mapped)
+		return mv_error_create(MV_ERR_INVALID,
+				       "0x%llx is %s: not searched (every zero "
+				       "word or small integer in memory would "
+				       "point there)",
+				       (unsigned long long)addr,
+				       addr ? "in the first page, below any "
+					      "object" : "NULL");
 	struct mv_heap *h;
 	char note[320] = "";
 	if ((err = open_heap(ctx, &h, note, sizeof(note))))
 		return err;
+	if (!mapped && !*note)
+		snprintf(note, sizeof(note), "0x%llx is in no mapping of the "
+			 "target: words pointing there are stale or not "
+			 "pointers", (unsigned long long)addr);
 	struct mv_chunk ch;
 	bool in_chunk = h && mv_heap_find_chunk(h, addr, &ch) &&
 			(ch.flags & MV_CHUNK_IN_USE) && addr >= ch.mem;
@@ -502,8 +518,9 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 			mv_json_end_object(&R.j);
 			mv_out(ctx, "\n");
 		} else {
-			mv_out(ctx, "%llu referrers%s%s\n",
+			mv_out(ctx, "%llu referrer%s%s%s\n",
 			       (unsigned long long)R.count,
+			       R.count == 1 ? "" : "s",
 			       interrupted ? " so far (interrupted)" : "",
 			       limit || (skipped.n || skipped.dropped) ? " [PARTIAL]" : "");
 			roots_notes(ctx, NULL, &skipped, banner);

@@ -232,6 +232,9 @@ static void render_size(uint64_t n, char *buf, size_t size)
 
 static struct mv_error *check_length(struct view *v, uint64_t total)
 {
+	if (!total)
+		return mv_error_create(MV_ERR_USAGE, "a length of 0 bytes "
+				       "shows nothing: give LEN of 1 or more");
 	if (total >= VIEW_ABSURD_LEN)
 		return mv_error_create(MV_ERR_USAGE,
 				       "a length of %llu bytes is more than the "
@@ -243,8 +246,9 @@ static struct mv_error *check_length(struct view *v, uint64_t total)
 				       "of the address space",
 				       (unsigned long long)v->address,
 				       (unsigned long long)total);
+	/* --binary streams to its file in bounded memory: no limit. */
 	uint64_t max = (uint64_t)mv_opt_num(v->ctx, "max-bytes");
-	if (max && total > max) {
+	if (max && total > max && !mv_opt_str(v->ctx, "binary")) {
 		char a[32], b[32];
 		render_size(total, a, sizeof(a));
 		render_size(max, b, sizeof(b));

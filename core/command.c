@@ -1,6 +1,7 @@
 /* command.c - the command table, its parser and its generated help. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,6 +220,74 @@ const char *mv_ctx_text(struct mv_cmd_ctx *ctx, const char *s)
 	return e;
 }
 
+/* Edit distance (insert, delete, substitute) between a[0..alen) and b,
+ * for "did you mean"; names are short, longer ones are not compared. */
+static size_t edit_distance(const char *a, size_t alen, const char *b)
+{
+	size_t blen = strlen(b);
+	if (alen > 40 || blen > 40)
+		return SIZE_MAX;
+	size_t row[41];
+	for (size_t j = 0; j <= blen; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= alen; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= blen; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[blen];
+}
+
+/* The candidate nearest to name[0..len), if it is near enough to be a
+ * slip (a third of the name's length, at least 1, at most 3 edits). */
+static const char *nearest(const char *name, size_t len,
+			   const char *const *cands, size_t n)
+{
+	size_t limit = len / 3 < 1 ? 1 : len / 3 > 3 ? 3 : len / 3;
+	const char *best = NULL;
+	size_t best_d = limit + 1;
+	for (size_t i = 0; i < n; i++) {
+		size_t d = edit_distance(name, len, cands[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = cands[i];
+		}
+	}
+	return best;
+}
+
+const char *mv_command_suggest(const char *name, const char *frontend)
+{
+	const char *const *names = mv_command_names(frontend);
+	size_t n = 0;
+	while (names[n])
+		n++;
+	return name ? nearest(name, strlen(name), names, n) : NULL;
+}
+
+/* " (did you mean --NAME?)" for an unknown option, or "". */
+static const char *option_hint(struct mv_cmd_ctx *ctx, const char *name,
+			       size_t len, char *buf, size_t size)
+{
+	const char *cands[MV_MAX_OPTIONS];
+	for (size_t i = 0; i < ctx->nopts; i++)
+		cands[i] = ctx->opts[i]->name;
+	const char *best = nearest(name, len, cands, ctx->nopts);
+	if (!best)
+		return "";
+	snprintf(buf, size, "; did you mean --%s?", best);
+	return buf;
+}
+
 struct mv_error *mv_command_parse(const struct mv_command *cmd, int argc,
 				  const char *const *argv,
 				  struct mv_cmd_ctx *ctx)
@@ -271,11 +340,14 @@ struct mv_error *mv_command_parse(const struct mv_command *cmd, int argc,
 				if (strlen(ctx->opts[i]->name) == len &&
 				    !strncmp(ctx->opts[i]->name, name, len))
 					break;
+			char hint[80] = "";
 			if (i == ctx->nopts)
 				return mv_error_create(
 					MV_ERR_USAGE,
-					"unknown option '--%.*s' for %s (see --help)",
-					(int)len, name, cmd->name);
+					"unknown option '--%.*s' for %s (see "
+					"--help%s)", (int)len, name, argv[0],
+					option_hint(ctx, name, len, hint,
+						    sizeof(hint)));
 			inline_val = eq ? eq + 1 : NULL;
 		} else {
 			for (i = 0; i < ctx->nopts; i++)
@@ -285,7 +357,7 @@ struct mv_error *mv_command_parse(const struct mv_command *cmd, int argc,
 				return mv_error_create(
 					MV_ERR_USAGE,
 					"unknown option '%s' for %s (see --help)", w,
-					cmd->name);
+					argv[0]);
 		}
 		const struct mv_option *o = ctx->opts[i];
 		if (o->type == MV_OPT_FLAG) {
@@ -312,11 +384,11 @@ struct mv_error *mv_command_parse(const struct mv_command *cmd, int argc,
 		return NULL;
 	if (nwords < (size_t)cmd->min_pos)
 		return mv_error_create(MV_ERR_USAGE,
-				       "%s needs %s (see --help)", cmd->name,
+				       "%s needs %s (see --help)", argv[0],
 				       cmd->synopsis);
 	if (nwords > (size_t)cmd->max_pos && !(cmd->join_rest && cmd->max_pos))
 		return mv_error_create(MV_ERR_USAGE,
-				       "%s: unexpected argument '%s'", cmd->name,
+				       "%s: unexpected argument '%s'", argv[0],
 				       words[cmd->max_pos]);
 	size_t keep = nwords < (size_t)cmd->max_pos ? nwords
 						     : (size_t)cmd->max_pos;

@@ -85,6 +85,8 @@ extern const struct mv_command *const mv_commands[];
 extern const struct mv_option mv_no_options[];
 
 const struct mv_command *mv_command_find(const char *name);
+/* The command name of frontend nearest to a mistyped name, or NULL. */
+const char *mv_command_suggest(const char *name, const char *frontend);
 /* Parses argv (argv[0] is the command name) into ctx. */
 struct mv_error *mv_command_parse(const struct mv_command *cmd, int argc,
 				  const char *const *argv,

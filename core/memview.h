@@ -456,6 +456,11 @@ MV_PUBLIC const char *mv_setting_kind(const char *name);
  * expected otherwise.  The empty string is always valid. */
 MV_PUBLIC struct mv_error *mv_setting_check(const char *name,
 					    const char *value);
+/* What a setting left empty means: its commands' own defaults, as
+ * "100000" when they agree or "1000000 (sizeof-deep, path-to), 100000
+ * (graph)" when they do not; "off" for a flag; the front end's word for
+ * color and width.  NULL for an unknown setting.  Free with mv_free(). */
+MV_PUBLIC char *mv_setting_default(const char *name);
 
 /* ------------------------------------------------------------------ */
 /* Progress                                                            */

@@ -327,10 +327,16 @@ struct mv_error *mv_session_run(struct mv_session *s, int argc,
 	if (argc < 1 || !argv || !argv[0])
 		return mv_error_create(MV_ERR_INVALID, "no command given");
 	const struct mv_command *cmd = mv_command_find(argv[0]);
-	if (!cmd)
+	if (!cmd) {
+		const char *near = mv_command_suggest(argv[0], s->frontend);
+		if (near)
+			return mv_error_create(MV_ERR_INVALID,
+					       "unknown command '%s'; did you "
+					       "mean '%s'?", argv[0], near);
 		return mv_error_create(MV_ERR_INVALID,
 				       "unknown command '%s' (try 'help')",
 				       argv[0]);
+	}
 	struct mv_cmd_ctx ctx;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.session = s;

@@ -153,3 +153,66 @@ struct mv_error *mv_setting_check(const char *name, const char *value)
 				       value);
 	return NULL;
 }
+
+/* Appends "VALUE (cmd, cmd)" groups for the commands' defaults of
+ * option name; *n gets how many commands have it. */
+static void option_defaults(const char *name, struct mv_buf *b, size_t *n)
+{
+	const char *vals[32];
+	size_t nvals = 0;
+	*n = 0;
+	for (const struct mv_command *const *cp = mv_commands; *cp; cp++)
+		for (const struct mv_option *o = (*cp)->options; o->name; o++) {
+			if (strcmp(o->name, name))
+				continue;
+			const char *v = o->type == MV_OPT_FLAG ? "off"
+				       : o->def ? o->def : "none";
+			size_t k = 0;
+			while (k < nvals && strcmp(vals[k], v))
+				k++;
+			if (k == nvals && nvals < 32)
+				vals[nvals++] = v;
+			(*n)++;
+		}
+	for (size_t k = 0; k < nvals; k++) {
+		mv_buf_printf(b, "%s%s", k ? ", " : "", vals[k]);
+		if (nvals == 1)
+			break;
+		const char *sep = " (";
+		for (const struct mv_command *const *cp = mv_commands; *cp;
+		     cp++)
+			for (const struct mv_option *o = (*cp)->options;
+			     o->name; o++) {
+				const char *v = o->type == MV_OPT_FLAG ? "off"
+					       : o->def ? o->def : "none";
+				if (strcmp(o->name, name) || strcmp(v, vals[k]))
+					continue;
+				mv_buf_printf(b, "%s%s", sep, (*cp)->name);
+				sep = ", ";
+			}
+		mv_buf_putc(b, ')');
+	}
+}
+
+char *mv_setting_default(const char *name)
+{
+	const struct setting *s = find_setting(name);
+	if (!s)
+		return NULL;
+	struct mv_buf b;
+	mv_buf_init(&b);
+	size_t n;
+	if (!strcmp(name, "color"))
+		mv_buf_puts(&b, "auto");
+	else if (!strcmp(name, "width"))
+		mv_buf_puts(&b, "0 (the terminal's or the debugger's)");
+	else
+		option_defaults(name, &b, &n);
+	if (b.oom) {
+		mv_buf_deinit(&b);
+		return NULL;
+	}
+	if (!b.data)
+		return strdup("");
+	return mv_buf_steal(&b);
+}

@@ -493,7 +493,7 @@ class ShowMemview(gdb.Command):
         for name in memview_core.setting_names():
             value = SETTINGS.get(name)
             gdb.write("memview %s: %s\n" %
-                      (name, value if value else "(the command's default)"))
+                      (name, memview_core.shown_setting(name, value)))
 
 
 def make_parameter(name):
@@ -537,7 +537,7 @@ def make_parameter(name):
 
         def get_show_string(self, svalue):
             return "memview %s: %s" % (
-                name, svalue if svalue else "(the command's default)")
+                name, memview_core.shown_setting(name, svalue))
     return Parameter()
 
 

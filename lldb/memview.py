@@ -620,7 +620,7 @@ memview NAME VALUE` in gdb and `--NAME VALUE` in the memview program."""
             for name in names:
                 value = SETTINGS.get(name)
                 result.Print("memview %s: %s\n" % (
-                    name, value if value else "(the command's default)"))
+                    name, memview_core.shown_setting(name, value)))
             result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
         except memview_core.MemviewError as e:
             result.SetError(e.message)

@@ -166,6 +166,7 @@ def _declare(lib):
         "mv_setting_help": (cp, [cp]),
         "mv_setting_kind": (cp, [cp]),
         "mv_setting_check": (vp, [cp, cp]),
+        "mv_setting_default": (vp, [cp]),
         "mv_session_set_progress": (None, [vp, PROGRESS_FN, vp]),
         "mv_target_open_core": (vp, [cp, ctypes.POINTER(vp)]),
         "mv_target_pid": (ctypes.c_int, [vp]),
@@ -366,6 +367,29 @@ def setting_kind(name):
     """"count", "size", "bool" or "auto|on|off"."""
     text = library().mv_setting_kind(_encode(name))
     return text.decode() if text else None
+
+
+def setting_default(name):
+    """What the setting means when it is left empty: the commands' own
+    defaults ("100000", or "1000000 (sizeof-deep, path-to), 100000
+    (graph)"), or None for an unknown setting."""
+    lib = library()
+    text = lib.mv_setting_default(_encode(name))
+    if not text:
+        return None
+    try:
+        return ctypes.string_at(text).decode("utf-8", "replace")
+    finally:
+        lib.mv_free(text)
+
+
+def shown_setting(name, value):
+    """A setting as `show memview` prints it: its value, or what the
+    empty value means."""
+    if value:
+        return value
+    default = setting_default(name)
+    return "unset: %s" % default if default else "unset: the command's default"
 
 
 def check_setting(name, value):

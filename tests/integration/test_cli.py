@@ -23,6 +23,7 @@ import time
 from mvcheck import Tally
 from mvfacts import read_facts
 
+ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
 T = Tally("cli")
@@ -165,7 +166,81 @@ def test_hostile_names():
               paths)
 
 
+BASIC = ["--core", os.path.join(BUILD, "cores/basic.core"),
+         "--exe", os.path.join(BUILD, "fixtures/basic")]
+
+
+def mv(*args):
+    p = subprocess.run([MEMVIEW] + list(args), capture_output=True,
+                       text=True, timeout=60, stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_frictions(tmp):
+    """Small things a newcomer trips on (issue 18, item 12)."""
+    rc, out, err = mv(*BASIC, "layuot", "int_array")
+    check(rc == 2 and "did you mean 'layout'?" in err,
+          "a mistyped command: did you mean", (rc, err))
+    rc, out, err = mv(*BASIC, "layout", "--max-element", "3", "int_array")
+    check(rc == 2 and "did you mean --max-elements?" in err,
+          "a mistyped option: did you mean", (rc, err))
+    rc, out, err = mv(*BASIC, "view", "int_array", "0")
+    check(rc == 2 and "0 bytes" in err and not out,
+          "view X 0: a usage error, not silence", (rc, out, err))
+    # --binary streams: --max-bytes (a limit on what is printed) does not
+    # refuse it.  int_array is 10 ints: 64 bytes are read from its
+    # address, the same bytes a hex view shows.
+    path = os.path.join(tmp, "bin")
+    rc, out, err = mv(*BASIC, "view", "--max-bytes", "16", "--binary",
+                      path, "int_array", "64")
+    rc2, hexed, err2 = mv(*BASIC, "view", "--json", "--as", "B",
+                          "int_array", "64")
+    try:
+        want = bytes(json.loads(hexed)["values"])
+    except (ValueError, KeyError):
+        want = None
+    got = open(path, "rb").read() if os.path.exists(path) else None
+    check(rc == 0 and got == want and len(got or b"") == 64,
+          "view --binary is not refused by --max-bytes", (rc, err, err2))
+    rc, out, err = mv(*BASIC, "referrers", "0")
+    check(rc == 1 and "NULL" in err and not out,
+          "referrers 0: refused in one line, not every zero word",
+          (rc, out[:200], err))
+    rc, out, err = mv(*BASIC, "referrers", "0x123456789")
+    check(rc == 0 and "in no mapping" in out and "0 referrers" in out,
+          "referrers of an unmapped address says so", (rc, out, err))
+
+
+def test_debugger_names():
+    """gdb names its own command in usage errors, and `show memview` the
+    value an empty setting means (the commands' defaults, as their help
+    states them)."""
+    env = dict(os.environ,
+               MEMVIEW_LIBRARY=os.path.join(BUILD, "libmemview.so"))
+    env.pop("PYTHONPATH", None)
+    p = subprocess.run(["gdb", "-nx", "-batch", "-q", "-ex",
+                        "source " + os.path.join(ROOT, "gdb", "memview.py"),
+                        "-ex", "mv-layout",
+                        "-ex", "show memview max-objects",
+                        "-ex", "help mv-graph"],
+                       capture_output=True, text=True, timeout=60,
+                       env=env, stdin=subprocess.DEVNULL)
+    text = p.stdout + p.stderr
+    check("mv-layout needs" in text and "\nlayout needs" not in text,
+          "gdb: a usage error names mv-layout", text[-300:])
+    m = re.search(r"--max-objects N.*\(default: (\d+)\)", text)
+    line = [l for l in text.splitlines()
+            if l.startswith("memview max-objects:")]
+    check(m and line and ("%s (graph)" % m.group(1)) in line[0],
+          "gdb: show memview max-objects gives the commands' defaults",
+          (line, m and m.group(1)))
+
+
 def main():
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="mv-cli-") as tmp:
+        test_frictions(tmp)
+    test_debugger_names()
     test_variable_wins()
     test_hostile_names()
     test_progress()
