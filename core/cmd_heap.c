@@ -448,6 +448,8 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 				mv_json_begin_object(&j);
 				mv_json_key(&j, "address");
 				mv_json_address(&j, c.start);
+				mv_json_key(&j, "mem");
+				mv_json_address(&j, c.mem);
 				mv_json_key(&j, "size");
 				mv_json_uint(&j, c.size);
 				mv_json_key(&j, "usable");
@@ -548,12 +550,15 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		}
 	}
 	if (list_chunks) {
-		mv_out(ctx, "\n%-18s %12s %12s %-9s %s\n", "chunk", "size",
-		       "usable", "state", "arena");
+		/* The block's address as malloc returned it (as gc, referrers
+		 * and path-to give it), then its chunk header. */
+		mv_out(ctx, "\n%-18s %-18s %12s %12s %-9s %s\n", "block",
+		       "chunk header", "size", "usable", "state", "arena");
 		for (size_t i = 0; i < nentries && i < (uint64_t)max_chunks; i++) {
 			struct mv_chunk c;
 			mv_heap_chunk(h, i, &c);
-			mv_out(ctx, "0x%016llx %12llu %12llu %-9s %u\n",
+			mv_out(ctx, "0x%016llx 0x%016llx %12llu %12llu %-9s "
+				    "%u\n", (unsigned long long)c.mem,
 			       (unsigned long long)c.start,
 			       (unsigned long long)c.size,
 			       (unsigned long long)c.usable,

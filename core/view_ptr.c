@@ -237,12 +237,14 @@ void mv_ptr_render_text(const struct mv_ptr_note *n, bool color,
 		mv_buf_putc(b, '>');
 		break;
 	case MV_PTR_HEAP:
-		mv_buf_printf(b, "heap: %s chunk 0x%llx, %llu bytes",
+		/* The block as malloc returned it, as gc, referrers and
+		 * path-to name it; then its chunk's size. */
+		mv_buf_printf(b, "heap: %s block 0x%llx, %llu-byte chunk",
 			      chunk_state(&n->chunk),
-			      (unsigned long long)n->chunk.start,
+			      (unsigned long long)n->chunk.mem,
 			      (unsigned long long)n->chunk.size);
 		if (n->value != n->chunk.mem) {
-			mv_buf_puts(b, ", at mem");
+			mv_buf_puts(b, ", at block");
 			put_signed(b, (int64_t)(n->value - n->chunk.mem));
 		}
 		break;

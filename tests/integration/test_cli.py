@@ -206,6 +206,18 @@ def test_frictions(tmp):
     check(rc == 1 and "NULL" in err and not out,
           "referrers 0: refused in one line, not every zero word",
           (rc, out[:200], err))
+    # One convention for heap addresses: the block as malloc returned it
+    # (the fixture's own list_head value), in heap --chunks and in the
+    # --pointers annotation, as gc, referrers and path-to give it.
+    head = int(facts("basic")["value list_head"], 16)
+    rc, out, err = mv(*BASIC, "heap", "--chunks")
+    check(rc == 0 and re.search(r"^0x%016x 0x%016x " % (head, head - 16),
+                                out, re.M),
+          "heap --chunks: the block first, then its header", (rc, err))
+    rc, out, err = mv(*BASIC, "view", "--pointers", "&list_head", "8")
+    check(rc == 0 and ("heap: in-use block 0x%x," % head) in out,
+          "view --pointers names the block as malloc returned it",
+          (rc, out, err))
     rc, out, err = mv(*BASIC, "referrers", "0x123456789")
     check(rc == 0 and "in no mapping" in out and "0 referrers" in out,
           "referrers of an unmapped address says so", (rc, out, err))

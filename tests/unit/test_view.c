@@ -471,12 +471,12 @@ static void test_pointers_core(void **state)
 	assert_int_equal(n.chunk.size, 32);
 	assert_true(n.chunk.flags & MV_CHUNK_IN_USE);
 	char want[128];
-	snprintf(want, sizeof(want), "heap: in-use chunk 0x%llx, 32 bytes",
-		 (unsigned long long)(node - 16));
+	snprintf(want, sizeof(want), "heap: in-use block 0x%llx, 32-byte chunk",
+		 (unsigned long long)node);
 	assert_string_equal(text.data, want);
 	annotate_text(a, node + 8, &n, &text);
 	assert_int_equal(n.kind, MV_PTR_HEAP);
-	assert_non_null(strstr(text.data, ", at mem+8"));
+	assert_non_null(strstr(text.data, ", at block+8"));
 
 	mv_buf_deinit(&text);
 	mv_ptr_annotator_destroy(a);
