@@ -26,11 +26,6 @@ static int poll_interrupt(void)
 	return interrupted;
 }
 
-static int write_stdout(void *arg, const char *data, size_t len)
-{
-	(void)arg;
-	return fwrite(data, 1, len, stdout) == len;
-}
 
 static const char usage[] =
 	"Usage: memview [--core FILE [--exe FILE] | --pid PID | --exe FILE] "
@@ -56,7 +51,8 @@ static void print_usage(FILE *f)
 }
 
 /* Progress on stderr, only when it is a terminal, after a second, four
- * times a second at most; cleared when the command ends. */
+ * times a second at most, with numbers as people read them (1.2G);
+ * cleared before the answer is written and when the command ends. */
 struct progress {
 	struct timespec start, last;
 	bool shown;
@@ -70,6 +66,21 @@ static double seconds_since(const struct timespec *t)
 	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
 }
 
+/* 1234567 -> "1.2M", as the plugins print it. */
+static const char *human(double n, char *buf, size_t size)
+{
+	static const char units[] = "KMGTP";
+	if (n < 1000) {
+		snprintf(buf, size, "%.0f", n);
+		return buf;
+	}
+	size_t u = 0;
+	for (n /= 1000; n >= 1000 && u + 1 < sizeof(units) - 1; u++)
+		n /= 1000;
+	snprintf(buf, size, "%.1f%c", n, units[u]);
+	return buf;
+}
+
 static void show_progress(void *arg, const char *what, uint64_t done,
 			  uint64_t total)
 {
@@ -78,16 +89,15 @@ static void show_progress(void *arg, const char *what, uint64_t done,
 	if (elapsed < 1.0 || (p->shown && seconds_since(&p->last) < 0.25))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &p->last);
+	char d[16], t[16], r[16];
+	human((double)done, d, sizeof(d));
+	human((double)done / elapsed, r, sizeof(r));
 	if (total)
-		fprintf(stderr, "\r\033[Kmemview: %llu/%llu %s (%.0f%%), "
-				"%.0f/s", (unsigned long long)done,
-			(unsigned long long)total, what,
-			100.0 * (double)done / (double)total,
-			(double)done / elapsed);
+		fprintf(stderr, "\r\033[Kmemview: %s/%s %s (%llu%%), %s/s", d,
+			human((double)total, t, sizeof(t)), what,
+			(unsigned long long)(done * 100.0 / (double)total), r);
 	else
-		fprintf(stderr, "\r\033[Kmemview: %llu %s, %.0f/s",
-			(unsigned long long)done, what,
-			(double)done / elapsed);
+		fprintf(stderr, "\r\033[Kmemview: %s %s, %s/s", d, what, r);
 	fflush(stderr);
 	p->shown = true;
 }
@@ -96,6 +106,15 @@ static void end_progress(struct progress *p)
 {
 	if (p->shown)
 		fputs("\r\033[K", stderr);
+	p->shown = false;
+}
+
+static int write_stdout(void *arg, const char *data, size_t len)
+{
+	/* The answer never runs into a progress line on the same
+	 * terminal. */
+	end_progress(arg);
+	return fwrite(data, 1, len, stdout) == len;
 }
 
 /* --SETTING VALUE before the command: true if a is one (consumed). */
@@ -247,7 +266,7 @@ int main(int argc, char **argv)
 	struct mv_session *s;
 	struct mv_error *err = mv_session_create(&s);
 	if (!err) {
-		mv_session_set_output(s, write_stdout, NULL);
+		mv_session_set_output(s, write_stdout, &progress);
 		mv_session_set_poll(s, poll_interrupt);
 		mv_session_set_frontend(s, "memview");
 		bool tty = isatty(1);

@@ -87,13 +87,29 @@ def test_progress():
             "view", "--max-bytes", "0", "--binary", "/dev/null", "big",
             str(length)]
     text = run_on_terminal(argv, 120)
-    seen = [(int(a), int(b), int(c)) for a, b, c in
-            re.findall(r"memview: (\d+)/(\d+) bytes \((\d+)%\)", text)]
-    ok = bool(seen) and all(total == length and done <= total and
-                            abs(pct - done * 100 / total) <= 1
+    # Numbers as people read them, as the plugins print them: 17.2G.
+    scale = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+
+    def value(h):
+        return float(h[:-1]) * scale[h[-1]] if h[-1] in scale else float(h)
+    seen = [(value(a), b, int(c)) for a, b, c in
+            re.findall(r"memview: ([\d.]+[KMGT]?)/([\d.]+[KMGT]?) bytes "
+                       r"\((\d+)%\)", text)]
+    want_total = "%.1fG" % (length / 1e9)
+    ok = bool(seen) and all(total == want_total and
+                            done <= length * 1.01 and  # one decimal
+                            abs(pct - done * 100 / length) <= 1.5
                             for done, total, pct in seen)
     check(ok, "progress on a terminal: done/total bytes of the range asked "
-          "for", "%d lines, first %r" % (len(seen), seen[:1]))
+          "for, in human numbers", "%d lines, first %r, want total %s" %
+          (len(seen), seen[:1], want_total))
+    # The answer starts on a clean line: the progress line is cleared
+    # before it is written.
+    m = re.search(r"(.{0,8})wrote %d bytes" % length, text, re.S)
+    check(bool(seen) and m and (m.group(1).endswith("\x1b[K") or
+                                m.group(1).endswith("\n")),
+          "the answer does not run into the progress line",
+          repr(m and m.group(0)))
     r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     check(r.returncode == 0 and "bytes (" not in r.stderr and
           "\r" not in r.stderr,
