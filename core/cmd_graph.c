@@ -617,6 +617,129 @@ static void root_name(struct mv_program *p, const struct mv_ref *r,
 	}
 }
 
+/* The C expression for the pointer at byte off of an object of type t:
+ * appends ".name", "[i]" to path and gives the pointer's type in *ptr.
+ * False when no pointer member lies exactly there (an untyped word, a
+ * union's other member).  Bounded: DWARF nesting, never target data. */
+static bool typed_field(struct mv_type *t, uint64_t off, struct mv_buf *path,
+			struct mv_type **ptr)
+{
+	for (int depth = 0; depth < 32; depth++) {
+		t = mv_type_strip(t);
+		if (!t)
+			return false;
+		if (t->kind == MV_TYPE_POINTER) {
+			*ptr = t;
+			return off == 0;
+		}
+		if (t->kind == MV_TYPE_ARRAY) {
+			struct mv_type *e = mv_type_target(t);
+			struct mv_type *se = mv_type_strip(e);
+			if (!se || !se->size ||
+			    (t->has_count && off / se->size >= t->count))
+				return false;
+			mv_buf_printf(path, "[%llu]",
+				      (unsigned long long)(off / se->size));
+			off %= se->size;
+			t = e;
+			continue;
+		}
+		if (t->kind != MV_TYPE_STRUCT && t->kind != MV_TYPE_CLASS &&
+		    t->kind != MV_TYPE_UNION)
+			return false;
+		const struct mv_member *hit = NULL;
+		for (size_t i = 0; i < t->nmembers; i++) {
+			const struct mv_member *m = &t->members[i];
+			struct mv_type *mt = mv_type_strip(m->type);
+			uint64_t at = m->bit_position / 8;
+			if (m->bit_size || !mt || off < at ||
+			    off - at >= (mt->size ? mt->size : 1))
+				continue;
+			/* In a union, the member that is a pointer right
+			 * there reads best. */
+			if (!hit || (mt->kind == MV_TYPE_POINTER && off == at))
+				hit = m;
+		}
+		if (!hit)
+			return false;
+		if (hit->name)
+			mv_buf_printf(path, ".%s", hit->name);
+		off -= hit->bit_position / 8;
+		t = hit->type;
+	}
+	return false;
+}
+
+/* Names the hops of a path as C expressions where types allow: a global
+ * root by its variable and the pointer member holding the next block,
+ * then each block by the member of its type (known from the pointer
+ * that reached it) that holds the next one: "g_table->lru_tail->prev".
+ * exprs[i] is NULL from the first hop that cannot be typed (a stack or
+ * register root, a void * or an interior pointer).  The caller frees
+ * each and the array. */
+static char **hop_expressions(struct mv_program *p,
+			      const struct mv_path_hop *hops, size_t n)
+{
+	char **exprs = calloc(n ? n : 1, sizeof(*exprs));
+	if (!exprs || !n || hops[0].from.kind != MV_REF_GLOBAL)
+		return exprs;
+	const char *name;
+	uint64_t off, addr;
+	struct mv_type *vt, *ptr = NULL;
+	if (!mv_program_symbolize(p, hops[0].from.holder, &name, &off))
+		return exprs;
+	struct mv_error *err = mv_program_find_variable(p, name, 0, &addr, &vt);
+	if (err || addr + off != hops[0].from.holder) {
+		mv_error_destroy(err);
+		return exprs;
+	}
+	struct mv_buf b;
+	mv_buf_init(&b);
+	mv_buf_puts(&b, name);
+	if (!typed_field(vt, off, &b, &ptr))
+		goto out;
+	for (size_t i = 0;;) {
+		if (b.oom)
+			goto out;
+		exprs[i] = strdup(b.data);
+		if (++i >= n)
+			break;
+		const struct mv_ref *r = &hops[i].from;
+		struct mv_type *t = mv_type_target(ptr);
+		struct mv_type *st = mv_type_strip(t);
+		/* The block is an object (or array) of the pointee type,
+		 * reached at its start. */
+		if (r->kind != MV_REF_HEAP || hops[i - 1].next_mem != r->chunk.mem ||
+		    !st || !st->size || st->kind == MV_TYPE_VOID)
+			break;
+		uint64_t at = r->holder - r->chunk.mem;
+		uint64_t index = at / st->size;
+		struct mv_buf f;
+		mv_buf_init(&f);
+		bool ok = typed_field(t, at % st->size, &f, &ptr) && !f.oom;
+		const char *fs = f.data ? f.data : "";
+		/* p->name for the first object's member, else p[i]... */
+		if (ok && !index && fs[0] == '.')
+			mv_buf_printf(&b, "->%s", fs + 1);
+		else if (ok)
+			mv_buf_printf(&b, "[%llu]%s", (unsigned long long)index,
+				      fs);
+		mv_buf_deinit(&f);
+		if (!ok)
+			break;
+	}
+out:
+	mv_buf_deinit(&b);
+	return exprs;
+}
+
+static void free_expressions(char **exprs, size_t n)
+{
+	for (size_t i = 0; exprs && i < n; i++)
+		free(exprs[i]);
+	free(exprs);
+}
+
 struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 {
 	uint64_t max, addr, size;
@@ -651,6 +774,12 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 			 (unsigned long long)max, (unsigned long long)max);
 	struct mv_buf name;
 	mv_buf_init(&name);
+	char **exprs = hop_expressions(p, hops, n);
+	if (!exprs) {
+		free(hops);
+		mv_notes_deinit(&skipped);
+		return mv_enomem;
+	}
 	if (!ctx->json)
 		roots_notes(ctx, NULL, &skipped, 0);
 	if (ctx->json) {
@@ -699,6 +828,11 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 				mv_json_uint(&j, r->holder - r->chunk.mem);
 			else
 				mv_json_null(&j);
+			mv_json_key(&j, "expression");
+			if (exprs[i])
+				mv_json_string(&j, exprs[i]);
+			else
+				mv_json_null(&j);
 			mv_json_key(&j, "points_to");
 			mv_json_address(&j, hops[i].next_mem);
 			mv_json_end_object(&j);
@@ -734,7 +868,9 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 		for (size_t i = 0; i < n; i++) {
 			const struct mv_ref *r = &hops[i].from;
 			mv_buf_clear(&name);
-			if (r->kind == MV_REF_HEAP)
+			if (exprs[i])
+				mv_buf_puts(&name, exprs[i]);
+			else if (r->kind == MV_REF_HEAP)
 				mv_buf_printf(&name, "chunk 0x%llx+%llu",
 					      (unsigned long long)r->chunk.mem,
 					      (unsigned long long)(r->holder -
@@ -746,11 +882,16 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 			       (unsigned long long)hops[i].next_mem,
 			       i + 1 == n ? " (target)" : "");
 		}
-		mv_out(ctx, "  note: edges are words holding chunk addresses, "
-			    "not typed fields\n");
+		if (exprs[n - 1])
+			mv_out(ctx, "  held by %s\n", exprs[n - 1]);
+		else
+			mv_out(ctx, "  note: edges are words holding chunk "
+				    "addresses; named as fields while the "
+				    "types of the blocks are known\n");
 	}
 	if (!ctx->json && limit)
 		mv_out(ctx, "  note: %s\n", limit);
+	free_expressions(exprs, n);
 	free(hops);
 	mv_buf_deinit(&name);
 	mv_notes_deinit(&skipped);
@@ -777,8 +918,10 @@ const struct mv_command mv_command_path_to = {
 		"mappings that are not the allocator's, the threads' stacks "
 		"and registers) through the words of in-use heap chunks, so "
 		"the chain found is a shortest one. Edges are words that "
-		"hold chunk addresses, not typed fields. Why is this "
-		"object still alive? This answers it.\n\n"
+		"hold chunk addresses; from a global, each is named as a C "
+		"expression while the types allow (`g_table->lru_tail->prev`,"
+		" the block's type being what its pointer points to). Why "
+		"is this object still alive? This answers it.\n\n"
 		"The search scans at most --max-objects chunks; past that "
 		"the answer is \"no path found within N objects\", partial, "
 		"and says how to lift the bound. Its memory is 4 bytes per "

@@ -264,8 +264,45 @@ def test_debugger_names():
           (line, m and m.group(1)))
 
 
+def test_path_to_expressions():
+    """path-to names each hop as a C expression while types allow, and
+    the expression holding the target, evaluated by gdb on the same core
+    (the oracle), is the target's address."""
+    core = os.path.join(BUILD, "cores/deepsize.core")
+    exe = os.path.join(BUILD, "fixtures/deepsize")
+    targets = ["list->next->next->next", "tree->left->right->left",
+               "parray->items[3]", "dag->kids[1]", "person->name",
+               "vec->data", "dlist->next->next"]
+    found = []
+    for t in targets:
+        rc, out, err = mv("--core", core, "--exe", exe, "path-to", t,
+                          "--json")
+        try:
+            d = json.loads(out)
+            expr = d["chain"][-1]["expression"]
+            found.append((t, d["target"], expr))
+        except (ValueError, KeyError, IndexError, TypeError):
+            check(False, "path-to %s --json" % t, (rc, out[-200:], err))
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    argv = ["gdb", "-nx", "-batch", "-q", "-ex", "set debuginfod enabled off",
+            "-ex", "file " + exe, "-ex", "core-file " + core]
+    for _, _, expr in found:
+        argv += ["-ex", "printf \"MV %%lx\\n\", (unsigned long)(%s)" %
+                 (expr or "0")]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                       env=env, stdin=subprocess.DEVNULL)
+    values = re.findall(r"^MV ([0-9a-f]+)$", p.stdout, re.M)
+    for k, (t, target, expr) in enumerate(found):
+        got = int(values[k], 16) if k < len(values) else None
+        check(expr is not None and got == int(target, 16),
+              "path-to %s: the holder is named %s, and gdb evaluates it "
+              "to the target" % (t, expr), (got, target, p.stderr[-200:]))
+
+
 def main():
     import tempfile
+    test_path_to_expressions()
     with tempfile.TemporaryDirectory(prefix="mv-cli-") as tmp:
         test_frictions(tmp)
     test_debugger_names()
