@@ -255,6 +255,80 @@ static const char *mapping_name(struct mv_program *p, uint64_t address)
 	return r && r->path ? r->path : "anonymous";
 }
 
+/* The C expression for the pointer at byte off of an object of type t:
+ * appends ".name", "[i]" to path and gives the pointer's type in *ptr.
+ * False when no pointer member lies exactly there (an untyped word, a
+ * union's other member).  Bounded: DWARF nesting, never target data. */
+static bool typed_field(struct mv_type *t, uint64_t off, struct mv_buf *path,
+			struct mv_type **ptr)
+{
+	for (int depth = 0; depth < 32; depth++) {
+		t = mv_type_strip(t);
+		if (!t)
+			return false;
+		if (t->kind == MV_TYPE_POINTER) {
+			*ptr = t;
+			return off == 0;
+		}
+		if (t->kind == MV_TYPE_ARRAY) {
+			struct mv_type *e = mv_type_target(t);
+			struct mv_type *se = mv_type_strip(e);
+			if (!se || !se->size ||
+			    (t->has_count && off / se->size >= t->count))
+				return false;
+			mv_buf_printf(path, "[%llu]",
+				      (unsigned long long)(off / se->size));
+			off %= se->size;
+			t = e;
+			continue;
+		}
+		if (t->kind != MV_TYPE_STRUCT && t->kind != MV_TYPE_CLASS &&
+		    t->kind != MV_TYPE_UNION)
+			return false;
+		const struct mv_member *hit = NULL;
+		for (size_t i = 0; i < t->nmembers; i++) {
+			const struct mv_member *m = &t->members[i];
+			struct mv_type *mt = mv_type_strip(m->type);
+			uint64_t at = m->bit_position / 8;
+			if (m->bit_size || !mt || off < at ||
+			    off - at >= (mt->size ? mt->size : 1))
+				continue;
+			/* In a union, the member that is a pointer right
+			 * there reads best. */
+			if (!hit || (mt->kind == MV_TYPE_POINTER && off == at))
+				hit = m;
+		}
+		if (!hit)
+			return false;
+		if (hit->name)
+			mv_buf_printf(path, ".%s", hit->name);
+		off -= hit->bit_position / 8;
+		t = hit->type;
+	}
+	return false;
+}
+
+/* A global word holding a pointer, as a C expression ("g_table.head",
+ * "ring[3].next"), or false. */
+static bool global_expression(struct mv_program *p, uint64_t holder,
+			      struct mv_buf *out, struct mv_type **ptr)
+{
+	const char *name;
+	uint64_t off, addr;
+	struct mv_type *vt, *dummy;
+	if (!ptr)
+		ptr = &dummy;
+	if (!mv_program_symbolize(p, holder, &name, &off))
+		return false;
+	struct mv_error *err = mv_program_find_variable(p, name, 0, &addr, &vt);
+	if (err || addr + off != holder) {
+		mv_error_destroy(err);
+		return false;
+	}
+	mv_buf_puts(out, name);
+	return typed_field(vt, off, out, ptr) && !out->oom;
+}
+
 static void ref_json(struct mv_program *p, const struct mv_ref *r,
 		     uint64_t lo, struct mv_json *j)
 {
@@ -285,6 +359,14 @@ static void ref_json(struct mv_program *p, const struct mv_ref *r,
 	} else {
 		mv_json_null(j);
 	}
+	mv_json_key(j, "expression");
+	struct mv_buf e;
+	mv_buf_init(&e);
+	if (r->kind == MV_REF_GLOBAL && global_expression(p, r->holder, &e, NULL))
+		mv_json_string(j, e.data);
+	else
+		mv_json_null(j);
+	mv_buf_deinit(&e);
 	mv_json_key(j, "chunk");
 	if (r->in_chunk) {
 		mv_json_begin_object(j);
@@ -329,11 +411,18 @@ static void ref_text(struct mv_program *p, const struct mv_ref *r,
 		mv_buf_printf(out, "  0x%012llx  stack of thread %d",
 			      (unsigned long long)r->holder, r->tid);
 		break;
-	case MV_REF_GLOBAL:
+	case MV_REF_GLOBAL: {
 		mv_buf_printf(out, "  ");
 		mv_value_render_pointer(p, r->holder, out);
-		mv_buf_puts(out, "  global");
+		struct mv_buf e;
+		mv_buf_init(&e);
+		if (global_expression(p, r->holder, &e, NULL))
+			mv_buf_printf(out, "  global %s", e.data);
+		else
+			mv_buf_puts(out, "  global");
+		mv_buf_deinit(&e);
 		break;
+	}
 	case MV_REF_MAPPING:
 		mv_buf_printf(out, "  0x%012llx  mapping %s",
 			      (unsigned long long)r->holder,
@@ -617,59 +706,6 @@ static void root_name(struct mv_program *p, const struct mv_ref *r,
 	}
 }
 
-/* The C expression for the pointer at byte off of an object of type t:
- * appends ".name", "[i]" to path and gives the pointer's type in *ptr.
- * False when no pointer member lies exactly there (an untyped word, a
- * union's other member).  Bounded: DWARF nesting, never target data. */
-static bool typed_field(struct mv_type *t, uint64_t off, struct mv_buf *path,
-			struct mv_type **ptr)
-{
-	for (int depth = 0; depth < 32; depth++) {
-		t = mv_type_strip(t);
-		if (!t)
-			return false;
-		if (t->kind == MV_TYPE_POINTER) {
-			*ptr = t;
-			return off == 0;
-		}
-		if (t->kind == MV_TYPE_ARRAY) {
-			struct mv_type *e = mv_type_target(t);
-			struct mv_type *se = mv_type_strip(e);
-			if (!se || !se->size ||
-			    (t->has_count && off / se->size >= t->count))
-				return false;
-			mv_buf_printf(path, "[%llu]",
-				      (unsigned long long)(off / se->size));
-			off %= se->size;
-			t = e;
-			continue;
-		}
-		if (t->kind != MV_TYPE_STRUCT && t->kind != MV_TYPE_CLASS &&
-		    t->kind != MV_TYPE_UNION)
-			return false;
-		const struct mv_member *hit = NULL;
-		for (size_t i = 0; i < t->nmembers; i++) {
-			const struct mv_member *m = &t->members[i];
-			struct mv_type *mt = mv_type_strip(m->type);
-			uint64_t at = m->bit_position / 8;
-			if (m->bit_size || !mt || off < at ||
-			    off - at >= (mt->size ? mt->size : 1))
-				continue;
-			/* In a union, the member that is a pointer right
-			 * there reads best. */
-			if (!hit || (mt->kind == MV_TYPE_POINTER && off == at))
-				hit = m;
-		}
-		if (!hit)
-			return false;
-		if (hit->name)
-			mv_buf_printf(path, ".%s", hit->name);
-		off -= hit->bit_position / 8;
-		t = hit->type;
-	}
-	return false;
-}
-
 /* Names the hops of a path as C expressions where types allow: a global
  * root by its variable and the pointer member holding the next block,
  * then each block by the member of its type (known from the pointer
@@ -683,20 +719,10 @@ static char **hop_expressions(struct mv_program *p,
 	char **exprs = calloc(n ? n : 1, sizeof(*exprs));
 	if (!exprs || !n || hops[0].from.kind != MV_REF_GLOBAL)
 		return exprs;
-	const char *name;
-	uint64_t off, addr;
-	struct mv_type *vt, *ptr = NULL;
-	if (!mv_program_symbolize(p, hops[0].from.holder, &name, &off))
-		return exprs;
-	struct mv_error *err = mv_program_find_variable(p, name, 0, &addr, &vt);
-	if (err || addr + off != hops[0].from.holder) {
-		mv_error_destroy(err);
-		return exprs;
-	}
+	struct mv_type *ptr = NULL;
 	struct mv_buf b;
 	mv_buf_init(&b);
-	mv_buf_puts(&b, name);
-	if (!typed_field(vt, off, &b, &ptr))
+	if (!global_expression(p, hops[0].from.holder, &b, &ptr))
 		goto out;
 	for (size_t i = 0;;) {
 		if (b.oom)

@@ -300,9 +300,42 @@ def test_path_to_expressions():
               "to the target" % (t, expr), (got, target, p.stderr[-200:]))
 
 
+def test_referrer_expressions():
+    """A global referrer is named by its variable and member; gdb (the
+    oracle) takes that expression's address to the holder."""
+    core = os.path.join(BUILD, "cores/deepsize.core")
+    exe = os.path.join(BUILD, "fixtures/deepsize")
+    named = []
+    for t in ["list", "tree", "dag", "parray", "person"]:
+        rc, out, err = mv("--core", core, "--exe", exe, "referrers", t,
+                          "--json")
+        try:
+            refs = json.loads(out)["referrers"]
+        except (ValueError, KeyError):
+            check(False, "referrers %s --json" % t, (rc, err))
+            continue
+        named += [(r["expression"], r["holder"]) for r in refs
+                  if r["kind"] == "global" and r["expression"]]
+    check(len(named) >= 5, "global referrers are named", named)
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    argv = ["gdb", "-nx", "-batch", "-q", "-ex", "set debuginfod enabled off",
+            "-ex", "file " + exe, "-ex", "core-file " + core]
+    for expr, _ in named:
+        argv += ["-ex", "printf \"MV %%lx\\n\", (unsigned long)&(%s)" % expr]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                       env=env, stdin=subprocess.DEVNULL)
+    values = re.findall(r"^MV ([0-9a-f]+)$", p.stdout, re.M)
+    check(len(values) == len(named) and all(
+        int(v, 16) == int(h, 16) for v, (_, h) in zip(values, named)),
+        "gdb takes each named global referrer to its holder",
+        (named, values, p.stderr[-200:]))
+
+
 def main():
     import tempfile
     test_path_to_expressions()
+    test_referrer_expressions()
     with tempfile.TemporaryDirectory(prefix="mv-cli-") as tmp:
         test_frictions(tmp)
     test_debugger_names()
