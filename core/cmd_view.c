@@ -756,6 +756,13 @@ static struct mv_error *run_typed(struct view *v, uint64_t count)
 	o.name = ctx->pos[0];
 	o.ptrs = ctx->json ? NULL : v->ptrs;
 	o.color = v->color;
+	o.diff_prev = o.diff_prev_valid = NULL;
+	if (mv_opt_flag(ctx, "diff") && v->prev) {
+		o.diff_prev = v->prev->bytes;
+		o.diff_prev_valid = v->prev->readable;
+		o.diff_base = v->prev->address;
+		o.diff_len = v->prev->len;
+	}
 	if (ctx->json)
 		json_header(v, "typed");
 	struct mv_error *err = mv_view_typed(v->s->program, v->type, v->address,
@@ -924,7 +931,8 @@ static const struct mv_option view_options[] = {
 	 NULL},
 	MV_OPTION_MAX_HEAP_CHUNKS,
 	{"diff", 'd', MV_OPT_FLAG, NULL,
-	 "mark bytes changed since the last view of the same range", NULL,
+	 "mark bytes (hex) or fields (typed) changed since the last view "
+	 "of the same range", NULL,
 	 NULL},
 	{"output", 'o', MV_OPT_STRING, "FILE",
 	 "write the view to FILE instead", NULL, NULL},

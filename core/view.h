@@ -172,6 +172,11 @@ struct mv_typed_opts {
 	 * they point into (may be NULL). */
 	struct mv_ptr_annotator *ptrs;
 	bool color;            /* colour for those annotations */
+	/* --diff: the bytes of [diff_base, diff_base + diff_len) seen last
+	 * time and which of them were readable (a bit each); fields whose
+	 * bytes differ are marked.  diff_prev NULL: no marks. */
+	const uint8_t *diff_prev, *diff_prev_valid;
+	uint64_t diff_base, diff_len;
 };
 
 /* Every field of count objects of type from address: offset, size,

@@ -567,6 +567,25 @@ static void run_value(struct typed *T, const struct typed_line *l)
 		mv_buf_puts(b, "<unreadable>");
 }
 
+/* --diff: whether a byte of the field at off differs from the last view
+ * of the range (bytes unreadable either time do not count). */
+static bool field_changed(struct typed *T, uint64_t off, uint64_t size)
+{
+	const struct mv_typed_opts *o = T->o;
+	if (!o->diff_prev)
+		return false;
+	for (uint64_t k = 0; k < size && off + k < T->obj_len; k++) {
+		uint64_t a = T->obj_addr + off + k;
+		if (a < o->diff_base || a - o->diff_base >= o->diff_len)
+			continue;
+		uint64_t i = a - o->diff_base;
+		if ((o->diff_prev_valid[i / 8] & (1u << (i % 8))) &&
+		    o->diff_prev[i] != T->obj[off + k])
+			return true;
+	}
+	return false;
+}
+
 /* The lines of the current object, from the plan. */
 static void run_plan(struct typed *T)
 {
@@ -587,6 +606,11 @@ static void run_plan(struct typed *T)
 			pad_to(b, start, l->bytes_col);
 		}
 		put_bytes(T, l->off, l->bytes_size);
+		if (l->kind == LINE_FIELD &&
+		    field_changed(T, l->off, l->bytes_size))
+			mv_buf_puts(b, T->o->color ? "  \033[1;33m<- changed"
+						     "\033[0m"
+						   : "  <- changed");
 		mv_buf_putc(b, '\n');
 	}
 }
@@ -646,7 +670,12 @@ static void json_field(struct typed *T, const char *name, struct mv_type *type,
 		mv_value_render_json(T->p, type, T->obj_addr + off, bit_pos,
 				     bit_size, &T->style, j);
 	}
-	json_bytes(T, off, bit_size ? (bit_pos + bit_size + 7) / 8 : size);
+	uint64_t nbytes = bit_size ? (bit_pos + bit_size + 7) / 8 : size;
+	json_bytes(T, off, nbytes);
+	if (T->o->diff_prev) {
+		mv_json_key(j, "changed");
+		mv_json_bool(j, field_changed(T, off, nbytes));
+	}
 	mv_json_end_object(j);
 }
 

@@ -332,8 +332,53 @@ def test_referrer_expressions():
         (named, values, p.stderr[-200:]))
 
 
+def test_typed_diff(tmp):
+    """Typed --diff marks the field that changed since the last view: the
+    debugger itself writes padded_global.i between two views of a live
+    fixture, so only i may be marked (text and JSON), in gdb and lldb."""
+    exe = os.path.join(BUILD, "fixtures/basic")
+    env = dict(os.environ, MV_FACTS=os.path.join(tmp, "basic.facts"),
+               MEMVIEW_LIBRARY=os.path.join(BUILD, "libmemview.so"))
+    env.pop("PYTHONPATH", None)
+    env.pop("PYTHONHOME", None)
+    env["PATH"] = "/usr/bin:/bin:" + env.get("PATH", "")
+    sessions = {
+        "gdb": ["gdb", "-nx", "-batch", "-q", "-ex",
+                "set debuginfod enabled off", "-ex",
+                "source " + os.path.join(ROOT, "gdb", "memview.py"),
+                "-ex", "file " + exe, "-ex", "break mv_fixture_stop",
+                "-ex", "run", "-ex", "memview padded_global --diff",
+                "-ex", "set var padded_global.i = 7",
+                "-ex", "memview padded_global --diff --json",
+                "-ex", "kill"],
+        "lldb": ["lldb", "-b", "--no-lldbinit", "-o",
+                 "command script import " +
+                 os.path.join(ROOT, "lldb", "memview.py"),
+                 "-o", "target create " + exe,
+                 "-o", "breakpoint set -n mv_fixture_stop", "-o", "run",
+                 "-o", "memview padded_global --diff",
+                 "-o", "expr padded_global.i = 7",
+                 "-o", "memview padded_global --diff --json",
+                 "-o", "process kill"],
+    }
+    for front, argv in sessions.items():
+        p = subprocess.run(argv, capture_output=True, text=True,
+                           timeout=120, env=env, stdin=subprocess.DEVNULL)
+        changed = None
+        for line in p.stdout.splitlines():
+            if line.startswith('{"command":"view"'):
+                fields = json.loads(line)["objects"][0]["fields"]
+                changed = sorted(f["name"] for f in fields
+                                 if f.get("changed"))
+        check(changed == ["i"], "%s: typed --diff marks the field the "
+              "debugger changed, and only it" % front,
+              (changed, p.stderr[-300:]))
+
+
 def main():
     import tempfile
+    with tempfile.TemporaryDirectory(prefix="mv-diff-") as tmp:
+        test_typed_diff(tmp)
     test_path_to_expressions()
     test_referrer_expressions()
     with tempfile.TemporaryDirectory(prefix="mv-cli-") as tmp:
