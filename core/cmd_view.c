@@ -569,15 +569,30 @@ static struct mv_error *hex_options(struct view *v, struct mv_hex_opts *o)
 		return mv_error_create(MV_ERR_USAGE,
 				       "--group must be 0 (no groups) or more, "
 				       "not %lld", (long long)group);
+	/* xxd -e: little-endian words of 4 bytes unless -g says. */
+	bool le = mv_opt_flag(ctx, "little-endian");
+	if (le && !mv_opt_set(ctx, "group"))
+		group = 4;
+	if (le && (group < 1 || group > width))
+		return mv_error_create(MV_ERR_USAGE,
+				       "--little-endian needs words of 1 to "
+				       "--width bytes (-g 2, 4 or 8), not %lld",
+				       (long long)group);
 	/* Default width follows the terminal, never wider than xxd's. */
 	if (!mv_opt_set(ctx, "width") && v->s->width > 0) {
-		while (width > 4 &&
+		while (width > 4 && (!le || width / 2 >= group) &&
 		       (int64_t)(14 + 2 * width + width / (group ? group : width) +
 				 2 + width) > v->s->width)
 			width /= 2;
 	}
+	if (le && width % group)
+		return mv_error_create(MV_ERR_USAGE,
+				       "--little-endian: the width (%lld) must "
+				       "be a multiple of the word (%lld bytes)",
+				       (long long)width, (long long)group);
 	o->width = (unsigned)width;
 	o->group = (unsigned)group;
+	o->little_endian = le;
 	o->color = v->color;
 	if (v->ptrs && !v->ctx->json) {
 		o->after_line = hex_pointer_lines;
@@ -913,6 +928,9 @@ static const struct mv_option view_options[] = {
 	 "refuse longer views (0: no limit)", "1M", NULL},
 	{"hex", 'x', MV_OPT_FLAG, NULL,
 	 "a hex dump even of a struct or array", NULL, NULL},
+	{"little-endian", 'e', MV_OPT_FLAG, NULL,
+	 "hex: each group a little-endian word, as xxd -e (and gdb's x/wx; "
+	 "groups of 4 unless --group)", NULL, NULL},
 	{"as", 'a', MV_OPT_STRING, "FMT",
 	 "cast to a struct-module format, as memoryview.cast (i, @d, <H)",
 	 NULL, NULL},

@@ -84,6 +84,9 @@ struct mv_error *mv_view_sink_flush(struct mv_view_sink *sink, bool force);
 struct mv_hex_opts {
 	unsigned width;       /* bytes per line, 1..MV_HEX_MAX_WIDTH */
 	unsigned group;       /* bytes per group; 0 or >= width: one group */
+	/* xxd -e: each group is a little-endian word, its bytes shown from
+	 * the last to the first (width a multiple of group). */
+	bool little_endian;
 	bool color;           /* ANSI colours for ?? and changed bytes */
 	/* --diff: the bytes of the same range seen last time (prev_len of
 	 * them from the start of the range), or NULL. */

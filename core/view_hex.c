@@ -119,6 +119,9 @@ struct hex {
 	unsigned width, group;
 	size_t hexw;          /* hex area: pairs, group gaps, one space */
 	size_t pos[MV_HEX_MAX_WIDTH]; /* column of byte i in the hex area */
+	/* The bytes in the order of their columns: 0, 1, 2... except in
+	 * little-endian groups (3, 2, 1, 0, 7, 6...). */
+	unsigned order[MV_HEX_MAX_WIDTH];
 	char pair[256][2];
 	char ascii[256];
 	uint64_t start;       /* of the whole range, for --diff offsets */
@@ -149,6 +152,19 @@ static void hex_tables(struct hex *h)
 		if ((i + 1) % g == 0 || i + 1 == h->width)
 			col++;
 	}
+	/* xxd -e: the bytes of a group right to left, each group keeping
+	 * its columns (a short last line leaves the missing bytes' columns
+	 * blank, on the left of their group). */
+	for (unsigned i = 0; i < h->width; i++)
+		h->order[i] = i;
+	if (h->o->little_endian)
+		for (unsigned first = 0; first < h->width; first += g) {
+			size_t base = h->pos[first];
+			for (unsigned k = 0; k < g && first + k < h->width; k++) {
+				h->pos[first + k] = base + 2 * (g - 1 - k);
+				h->order[first + g - 1 - k] = first + k;
+			}
+		}
 	/* xxd separates the hex area from the text by one more space. */
 	h->hexw = col + 1;
 }
@@ -306,10 +322,14 @@ static void line_slow(struct hex *h, uint64_t addr, const uint8_t *data,
 		mv_buf_append(b, tmp, (size_t)(e - tmp));
 	}
 	size_t col = 0;
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n; i++)
+		marks[i] = valid[i] && is_changed(h, addr + i, data[i]);
+	for (unsigned j = 0; j < h->width; j++) {
+		unsigned i = h->order[j];
+		if (i >= n)
+			continue;
 		mv_buf_pad(b, ' ', h->pos[i] - col);
 		col = h->pos[i] + 2;
-		marks[i] = valid[i] && is_changed(h, addr + i, data[i]);
 		any_mark |= marks[i];
 		if (!valid[i]) {
 			if (color)
@@ -341,8 +361,9 @@ static void line_slow(struct hex *h, uint64_t addr, const uint8_t *data,
 	/* Without colour, carets under the bytes that changed. */
 	mv_buf_pad(b, ' ', (size_t)(e - tmp));
 	col = 0;
-	for (unsigned i = 0; i < n; i++) {
-		if (!marks[i])
+	for (unsigned j = 0; j < h->width; j++) {
+		unsigned i = h->order[j];
+		if (i >= n || !marks[i])
 			continue;
 		mv_buf_pad(b, ' ', h->pos[i] - col);
 		mv_buf_puts(b, "^^");
@@ -401,8 +422,10 @@ static void hex_feed(struct hex *h, uint64_t addr, const uint8_t *data,
 {
 	unsigned w = h->width;
 	bool plain = !h->o->color && !h->o->prev;
+	/* Little-endian groups are laid out byte by byte. */
+	bool fast = !h->o->little_endian;
 	while (n) {
-		if (h->fill || n < w || !data) {
+		if (h->fill || n < w || !data || !fast) {
 			if (!h->fill)
 				h->line_addr = addr;
 			unsigned take = w - h->fill;

@@ -506,12 +506,12 @@ def core_bytes(path, address, size):
     raise RuntimeError("0x%x+%d is not in %s" % (address, size, path))
 
 
-def xxd_of(data):
+def xxd_of(data, *options):
     """xxd's lines for data, without the address column."""
     with tempfile.NamedTemporaryFile() as f:
         f.write(data)
         f.flush()
-        rc, out, err = run(["xxd", f.name])
+        rc, out, err = run(["xxd"] + list(options) + [f.name])
     return [line.split(":", 1)[1] for line in out.splitlines()]
 
 
@@ -541,7 +541,9 @@ def test_view(facts):
                 "view 0x10 40",
                 "view 0x10 40 --json",
                 "view bytes_global --diff --json",
-                "view bytes_global --diff --json"]
+                "view bytes_global --diff --json",
+                "view bytes_global 22 -e",
+                "view bytes_global 22 --little-endian -g 8 --width 16"]
     runs = core_runs(commands)
 
     texts, problems = outputs(runs, 0)
@@ -555,6 +557,18 @@ def test_view(facts):
             problems.append("%s: address column %r" % (front, lines[:1]))
     report("memview bytes_global: hex as xxd prints it (cli, gdb, lldb)",
            problems)
+
+    # Little-endian words (gdb's x/wx habit) as xxd -e prints them, a
+    # short last line included.
+    for index, options in ((8, ["-e"]), (9, ["-e", "-g", "8"])):
+        texts, problems = outputs(runs, index)
+        want = xxd_of(data[:22], *options)
+        for front, text in texts.items():
+            got = [line.split(":", 1)[1] for line in text.splitlines()]
+            if got != want:
+                problems.append("%s: %r, xxd %r" % (front, got, want))
+        report("memview bytes_global 22 %s: as xxd %s prints it (cli, gdb, "
+               "lldb)" % (" ".join(options), " ".join(options)), problems)
 
     for index, label, expected in (
             (1, "--as i --shape 4x4",
