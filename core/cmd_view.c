@@ -1000,10 +1000,12 @@ const struct mv_command mv_command_view = {
 		"= ! (which memoryview does not offer; e is allowed there). "
 		"The length must be a multiple of the item size, and with "
 		"--shape equal to the item size times the product of the "
-		"shape.\n\n"
+		"shape. P values (pointers) are printed in hex; the JSON "
+		"keeps Python's numbers.\n\n"
 		"Views longer than --max-bytes (1M) are refused until the "
-		"limit is raised; --binary FILE streams raw bytes and "
-		"--output FILE the rendered view, in constant memory.",
+		"limit is raised (--binary is not: it streams); --binary "
+		"FILE streams raw bytes and --output FILE the rendered "
+		"view, in constant memory.",
 	.options = view_options,
 	.min_pos = 1,
 	.max_pos = 1,

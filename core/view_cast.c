@@ -455,7 +455,17 @@ static void put_item(struct mv_buf *out, const struct mv_cast_format *f,
 			p = put_i64(p, v);
 		}
 		break;
-	case 'L': case 'Q': case 'N': case 'P':
+	case 'P':
+		/* Addresses read in hex: the text view's one departure from
+		 * Python's repr (JSON keeps memoryview's numbers). */
+		if (!json) {
+			uint64_t v = 0;
+			memcpy(&v, b, f->itemsize < 8 ? f->itemsize : 8);
+			p += sprintf(p, "0x%llx", (unsigned long long)v);
+			break;
+		}
+		/* fall through */
+	case 'L': case 'Q': case 'N':
 		if (f->itemsize == 4) {
 			uint32_t v;
 			memcpy(&v, b, 4);

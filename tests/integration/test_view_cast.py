@@ -172,14 +172,30 @@ def main():
         cases.append((["bytes_global", "--as", ">h", "--shape", "8x4",
                        "--slice", sl], whole, ">h", [8, 4], sl))
 
+    # P (pointers): the text shows Python's values in hex (addresses are
+    # read in hex); the JSON has Python's numbers like every format.
+    def hexrepr(v):
+        if isinstance(v, list):
+            return "[" + ", ".join(hexrepr(x) for x in v) + "]"
+        return hex(v)
+
     for args, data, fmt, shape, sl in cases:
         name = " ".join(args)
         want = python_answer(data, fmt, shape,
                              parse_slice(sl) if sl else None)
+        text = hexrepr(want) if fmt.lstrip("@") == "P" else repr(want)
         rc, out, err = run(args)
-        t.check(name, rc == 0 and out.strip() == repr(want),
+        t.check(name, rc == 0 and out.strip() == text,
                 "want %r\n     got  %r (rc %d) %s" %
-                (repr(want), out.strip(), rc, err.strip()))
+                (text, out.strip(), rc, err.strip()))
+        if fmt.lstrip("@") == "P":
+            rc, out, err = run(args + ["--json"])
+            try:
+                got = json.loads(out)["values"]
+            except (ValueError, KeyError):
+                got = None
+            t.check(name + " --json: Python's numbers",
+                    got == jsonable(want), (got, err))
 
     # JSON: the same values as JSON numbers, booleans and strings.
     for args, data, fmt, shape, sl in cases[::7]:
