@@ -176,13 +176,27 @@ static int cmd_help(int argc, char **argv)
 	} else {
 		const struct mv_command *c = mv_command_find(argv[1]);
 		if (!c) {
-			fprintf(stderr, "memview: unknown command '%s'\n", argv[1]);
+			const char *near = mv_command_suggest(argv[1], "memview");
+			fprintf(stderr, "memview: unknown command '%s'%s%s%s\n",
+				argv[1], near ? "; did you mean '" : "",
+				near ? near : "", near ? "'?" : "");
 			return 2;
 		}
 		mv_command_render_help(c, "memview", &b);
 	}
-	if (b.data)
+	/* Help on a terminal fits it, as commands' output does (markdown
+	 * and man pages are for files). */
+	struct mv_buf folded;
+	mv_buf_init(&folded);
+	bool for_files = !strcmp(argv[1], "--markdown") ||
+			 !strcmp(argv[1], "--man");
+	if (b.data && isatty(1) && !for_files)
+		mv_buf_fold(&folded, b.data, b.len, (unsigned)terminal_width());
+	if (folded.data)
+		fputs(folded.data, stdout);
+	else if (b.data)
 		fputs(b.data, stdout);
+	mv_buf_deinit(&folded);
 	mv_buf_deinit(&b);
 	return 0;
 }

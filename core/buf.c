@@ -600,3 +600,126 @@ void mv_json_raw(struct mv_json *j, const char *text)
 	json_value_prefix(j);
 	mv_buf_puts(j->out, text);
 }
+
+/* ---- folding long lines ---- */
+
+/* Columns of line[0..n): escapes and continuation bytes take none.
+ * col[i] gets the column byte i starts at (n + 1 entries). */
+static void line_columns(const char *line, size_t n, unsigned *col)
+{
+	unsigned c = 0;
+	for (size_t i = 0; i < n;) {
+		col[i] = c;
+		unsigned char ch = (unsigned char)line[i];
+		if (ch == 0x1b && i + 1 < n && line[i + 1] == '[') {
+			size_t j = i + 2;
+			while (j < n && !((unsigned char)line[j] >= 0x40 &&
+					  (unsigned char)line[j] <= 0x7e))
+				j++;
+			for (size_t k = i + 1; k <= j && k < n; k++)
+				col[k] = c;
+			i = j < n ? j + 1 : n;
+			continue;
+		}
+		if ((ch & 0xc0) != 0x80)
+			c++;
+		i++;
+	}
+	col[n] = c;
+}
+
+static void fold_line(struct mv_buf *b, const char *line, size_t n,
+		      unsigned width, unsigned *col)
+{
+	line_columns(line, n, col);
+	if (col[n] <= width) {
+		mv_buf_append(b, line, n);
+		return;
+	}
+	size_t indent = 0;
+	while (indent < n && line[indent] == ' ')
+		indent++;
+	/* The hanging indent: where the last gap of 2+ spaces in the first
+	 * two thirds of the line ends. */
+	unsigned hang = (unsigned)indent + 4;
+	for (size_t i = indent + 1; i + 1 < n && col[i] < width * 2 / 3; i++)
+		if (line[i - 1] == ' ' && line[i] == ' ' && line[i + 1] != ' ')
+			hang = col[i + 1];
+	if (hang > width * 2 / 3)
+		hang = (unsigned)indent + 4 < width / 2 ? (unsigned)indent + 4
+							: 0;
+	size_t start = 0;
+	unsigned offset = 0; /* columns of the current piece's own indent */
+	for (int guard = 0; start < n && guard < 100000; guard++) {
+		/* The last space that keeps the piece within the width. */
+		size_t end = start, cut = 0;
+		while (end < n && col[end] - col[start] + offset < width)
+			end++;
+		if (end >= n) {
+			mv_buf_append(b, line + start, n - start);
+			return;
+		}
+		for (size_t i = end; i > start; i--)
+			if (line[i] == ' ') {
+				cut = i;
+				break;
+			}
+		/* A word wider than the line (a path) stays whole: cut, it
+		 * could not be copied. */
+		size_t stop = cut;
+		if (cut <= start) {
+			stop = end;
+			while (stop < n && line[stop] != ' ')
+				stop++;
+			if (stop >= n) {
+				mv_buf_append(b, line + start, n - start);
+				return;
+			}
+		}
+		size_t piece = stop;
+		while (piece > start && line[piece - 1] == ' ')
+			piece--;
+		mv_buf_append(b, line + start, piece - start);
+		mv_buf_putc(b, '\n');
+		mv_buf_pad(b, ' ', hang);
+		offset = hang;
+		start = stop;
+		while (start < n && line[start] == ' ')
+			start++;
+	}
+}
+
+void mv_buf_fold(struct mv_buf *b, const char *text, size_t len,
+		 unsigned width)
+{
+	if (!width || width < 16) {
+		mv_buf_append(b, text, len);
+		return;
+	}
+	unsigned *col = NULL;
+	size_t cap = 0;
+	for (size_t pos = 0; pos < len;) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		/* Most lines fit: no columns needed when the bytes do. */
+		if (n <= width) {
+			mv_buf_append(b, text + pos, n);
+		} else {
+			if (n + 1 > cap) {
+				unsigned *c = realloc(col, (n + 1) * sizeof(*c));
+				if (!c) {
+					mv_buf_append(b, text + pos, n);
+					goto next;
+				}
+				col = c;
+				cap = n + 1;
+			}
+			fold_line(b, text + pos, n, width, col);
+		}
+next:
+		if (nl)
+			mv_buf_putc(b, '\n');
+		pos += n + (nl ? 1 : 0);
+	}
+	free(col);
+}

@@ -43,6 +43,14 @@ void mv_buf_pad(struct mv_buf *b, char c, size_t n);
  * backslash are escaped.  At most len bytes of s. */
 void mv_buf_escape(struct mv_buf *b, const char *s, size_t len, char quote);
 /* Takes the contents (caller frees), leaving b empty. */
+/* Appends len bytes of text to b with every line wider than width columns
+ * folded at a space (a word wider than the line stays whole, so that it
+ * can be copied): continuation lines are indented to the column where
+ * the line's last gap of two or more spaces ends (the start of a table's
+ * last column), else four spaces past the line's own indent.  Colour escapes and UTF-8
+ * continuation bytes take no column.  width 0: appended as it is. */
+void mv_buf_fold(struct mv_buf *b, const char *text, size_t len,
+		 unsigned width);
 char *mv_buf_steal(struct mv_buf *b);
 struct mv_error *mv_buf_error(const struct mv_buf *b);
 

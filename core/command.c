@@ -697,18 +697,66 @@ void mv_out(struct mv_cmd_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
-struct mv_error *mv_out_flush(struct mv_cmd_ctx *ctx)
+/* Text for a terminal is folded to its width (JSON never; view lays its
+ * lines out to the width itself). */
+static bool folds(const struct mv_cmd_ctx *ctx)
+{
+	return !ctx->json && ctx->session && ctx->session->width > 0 &&
+	       ctx->cmd && strcmp(ctx->cmd->name, "view");
+}
+
+static struct mv_error *flush(struct mv_cmd_ctx *ctx, bool all)
 {
 	struct mv_session *s = ctx->session;
 	if (ctx->out.oom)
 		return mv_enomem;
-	if (ctx->out.len && s->write &&
-	    !s->write(s->write_arg, ctx->out.data, ctx->out.len)) {
+	if (!ctx->out.len)
+		return NULL;
+	const char *data = ctx->out.data;
+	size_t len = ctx->out.len, keep = 0;
+	struct mv_buf folded;
+	mv_buf_init(&folded);
+	if (folds(ctx)) {
+		/* Whole lines only: the rest waits for its newline. */
+		const char *nl = all ? NULL : memrchr(data, '\n', len);
+		if (!all) {
+			keep = nl ? len - (size_t)(nl + 1 - data) : len;
+			/* A line that never ends goes out as it is. */
+			if (keep > (64u << 10))
+				keep = 0;
+			len -= keep;
+		}
+		mv_buf_fold(&folded, data, len, (unsigned)s->width);
+		if (folded.oom) {
+			mv_buf_deinit(&folded);
+			return mv_enomem;
+		}
+		data = folded.data ? folded.data : "";
+		len = folded.len;
+	}
+	bool ok = !len || !s->write || s->write(s->write_arg, data, len);
+	mv_buf_deinit(&folded);
+	if (keep)
+		memmove(ctx->out.data, ctx->out.data + ctx->out.len - keep,
+			keep);
+	ctx->out.len = keep;
+	if (ctx->out.data)
+		ctx->out.data[keep] = '\0';
+	if (!ok) {
 		mv_buf_clear(&ctx->out);
 		return mv_error_create(MV_ERR_INTERRUPTED, "output stopped");
 	}
-	mv_buf_clear(&ctx->out);
 	return NULL;
+}
+
+struct mv_error *mv_out_flush(struct mv_cmd_ctx *ctx)
+{
+	return flush(ctx, false);
+}
+
+struct mv_error *mv_out_flush_all(struct mv_cmd_ctx *ctx)
+{
+	return flush(ctx, true);
 }
 
 struct mv_error *mv_ctx_poll(struct mv_cmd_ctx *ctx)

@@ -122,6 +122,9 @@ const struct mv_optval *mv_opt_val(struct mv_cmd_ctx *ctx, const char *name);
 /* Output: append to ctx->out, flush now and then. */
 void mv_out(struct mv_cmd_ctx *ctx, const char *fmt, ...) MV_PRINTF(2, 3);
 struct mv_error *mv_out_flush(struct mv_cmd_ctx *ctx);
+/* The same, at the end of a command: a last line without a newline too
+ * (a flush in between keeps it, for folding to the terminal's width). */
+struct mv_error *mv_out_flush_all(struct mv_cmd_ctx *ctx);
 /* Nonzero poll -> MV_ERR_INTERRUPTED. */
 struct mv_error *mv_ctx_poll(struct mv_cmd_ctx *ctx);
 

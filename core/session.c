@@ -350,7 +350,7 @@ struct mv_error *mv_session_run(struct mv_session *s, int argc,
 			err = cmd->run(&ctx);
 	}
 	/* Partial output goes out even when the command failed. */
-	struct mv_error *ferr = mv_out_flush(&ctx);
+	struct mv_error *ferr = mv_out_flush_all(&ctx);
 	mv_cmd_ctx_deinit(&ctx);
 	if (err) {
 		mv_error_destroy(ferr);

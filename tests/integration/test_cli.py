@@ -332,6 +332,26 @@ def test_referrer_expressions():
         (named, values, p.stderr[-200:]))
 
 
+def test_fits_width():
+    """Text output fits the width (issue 18.5): every line of these
+    commands within 72 columns, with the same words in the same order as
+    the unfolded output (the same command piped, no width)."""
+    core = ["--core", os.path.join(BUILD, "cores/deepsize.core"),
+            "--exe", os.path.join(BUILD, "fixtures/deepsize")]
+    for words in (["sizeof-deep", "tree"], ["gc"], ["heap"],
+                  ["gc", "--help"], ["path-to", "tree->left->right"],
+                  ["doctor"], ["info"]):
+        rc, wide, err = mv(*core, *words)
+        rc2, folded, err2 = mv("--width", "72", *core, *words)
+        # A word wider than the line (a path) stays whole, on its own.
+        long = [l for l in folded.splitlines()
+                if len(l) > 72 and len(l.split()) > 1]
+        check(rc == rc2 == 0 and not long and
+              wide.split() == folded.split(),
+              "--width 72: %s fits, same words" % " ".join(words),
+              (rc, rc2, long[:2], err2))
+
+
 def test_typed_diff(tmp):
     """Typed --diff marks the field that changed since the last view: the
     debugger itself writes padded_global.i between two views of a live
@@ -377,6 +397,7 @@ def test_typed_diff(tmp):
 
 def main():
     import tempfile
+    test_fits_width()
     with tempfile.TemporaryDirectory(prefix="mv-diff-") as tmp:
         test_typed_diff(tmp)
     test_path_to_expressions()

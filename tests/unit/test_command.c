@@ -41,6 +41,69 @@ static void test_escape_controls_and_bidi(void **state)
 	mv_buf_deinit(&b);
 }
 
+/* Display columns of one line: escapes and UTF-8 continuation bytes
+ * take none (written here independently of buf.c). */
+static size_t columns(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == 0x1b) {
+			while (i < n && s[i] != 'm')
+				i++;
+			continue;
+		}
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			c++;
+	}
+	return c;
+}
+
+static void test_fold_to_width(void **state)
+{
+	(void)state;
+	struct mv_buf b;
+	mv_buf_init(&b);
+	/* A table row whose last column is long, a coloured word, UTF-8,
+	 * a word longer than the width, and a line that fits. */
+	const char in[] =
+		"  --max-heap-chunks N   index at most N heap chunks (16 bytes "
+		"each); past them the answer is partial\n"
+		"deep size \x1b[1m752\x1b[0m bytes in 32 objects (sum of "
+		"sizeof), 1,000 bytes by the allocator, d\xc3\xa9j\xc3\xa0 vu\n"
+		"/a/very/long/path/without/any/space/in/it/at/all/that/goes/on\n"
+		"short\n";
+	mv_buf_fold(&b, in, sizeof(in) - 1, 40);
+	/* Every line fits; the words are the same, in the same order. */
+	char words_in[512] = "", words_out[512] = "";
+	for (const char *p = in; *p; p++)
+		if (*p != ' ' && *p != '\n')
+			strncat(words_in, p, 1);
+	const char *line = b.data;
+	size_t nlines = 0;
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		assert_true(columns(line, n) <= 40 || !memchr(line + 4, ' ',
+							      n - 4));
+		for (size_t i = 0; i < n; i++)
+			if (line[i] != ' ')
+				strncat(words_out, line + i, 1);
+		nlines++;
+		line += n + (nl ? 1 : 0);
+	}
+	assert_string_equal(words_in, words_out);
+	assert_true(nlines > 4);
+	/* The table row continues under its last column (column 24). */
+	const char *second = strchr(b.data, '\n') + 1;
+	assert_int_equal(strspn(second, " "), 24);
+	/* A line that fits is left alone; width 0 changes nothing. */
+	assert_non_null(strstr(b.data, "\nshort\n"));
+	mv_buf_clear(&b);
+	mv_buf_fold(&b, in, sizeof(in) - 1, 0);
+	assert_memory_equal(b.data, in, sizeof(in) - 1);
+	mv_buf_deinit(&b);
+}
+
 static void test_json_nesting_and_escapes(void **state)
 {
 	(void)state;
@@ -224,6 +287,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_printf_grows),
 		cmocka_unit_test(test_escape_controls_and_bidi),
+		cmocka_unit_test(test_fold_to_width),
 		cmocka_unit_test(test_json_nesting_and_escapes),
 		cmocka_unit_test(test_split_words),
 		cmocka_unit_test(test_parse_options_and_join),
