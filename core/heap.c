@@ -41,6 +41,8 @@ uint64_t mv_heap_usable(uint64_t size, uint32_t flags)
 
 struct mv_error *mv_heap_poll(struct mv_heap *h)
 {
+	if (h->progress)
+		h->progress(h->progress_arg, h->nchunks);
 	if (h->poll && h->poll())
 		return mv_error_create(MV_ERR_INTERRUPTED,
 				       "interrupted while indexing the heap");
@@ -329,6 +331,8 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 		h->program = p;
 		h->target = t;
 		h->poll = poll;
+		h->progress = o->progress;
+		h->progress_arg = o->progress_arg;
 		h->sorted = true;
 		h->max_chunks = o->max_chunks ? o->max_chunks
 					       : MV_HEAP_DEFAULT_MAX_CHUNKS;

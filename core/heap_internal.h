@@ -85,6 +85,10 @@ struct mv_heap_options {
 	/* Chunks indexed at most: 0 for MV_HEAP_DEFAULT_MAX_CHUNKS,
 	 * MV_HEAP_NO_LIMIT for no bound. */
 	uint64_t max_chunks;
+	/* Told now and then how many chunks are indexed so far (NULL:
+	 * nobody asks), for the front end's progress line. */
+	void (*progress)(void *arg, uint64_t chunks);
+	void *progress_arg;
 };
 
 struct mv_heap;
@@ -107,6 +111,8 @@ struct mv_heap {
 	struct mv_program *program;
 	struct mv_target *target;
 	mv_poll_fn poll;
+	void (*progress)(void *arg, uint64_t chunks);
+	void *progress_arg;
 	char *description;
 	struct mv_heap_entry *chunks;
 	size_t nchunks, chunks_cap;

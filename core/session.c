@@ -229,6 +229,13 @@ struct mv_error *mv_session_need_memory(struct mv_session *s)
 	return NULL;
 }
 
+/* Indexing a big heap takes seconds: the front end's progress line says
+ * so instead of silence. */
+static void heap_progress(void *arg, uint64_t chunks)
+{
+	mv_progress_report(arg, "heap chunks indexed", chunks, 0);
+}
+
 struct mv_error *mv_session_open_heap(struct mv_cmd_ctx *ctx,
 				      const struct mv_heap_options *o,
 				      struct mv_heap **ret)
@@ -261,6 +268,8 @@ struct mv_error *mv_session_open_heap(struct mv_cmd_ctx *ctx,
 	struct mv_heap_cache_key *k = malloc(sizeof(*k));
 	if (!k)
 		return mv_enomem;
+	ho.progress = heap_progress;
+	ho.progress_arg = s;
 	struct mv_error *err = mv_heap_open_with(s->program, &ho, s->poll, ret);
 	if (err) {
 		free(k);

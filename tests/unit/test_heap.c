@@ -472,6 +472,54 @@ static void test_zero_heap(void **state)
 }
 
 /* A million chunks: the index stays compact and lookups are right. */
+/* Progress while indexing: told now and then, counts growing, never past
+ * the chunks there are (the heap is built here: n + 2 chunks). */
+struct progress_log {
+	uint64_t calls, last;
+	bool decreased;
+};
+
+static void log_progress(void *arg, uint64_t chunks)
+{
+	struct progress_log *l = arg;
+	if (chunks < l->last)
+		l->decreased = true;
+	l->last = chunks;
+	l->calls++;
+}
+
+static void test_index_progress(void **state)
+{
+	(void)state;
+	const size_t n = 300000;
+	struct fake f;
+	fake_init(&f, 0x290 + n * 0x20 + 0x1000, false);
+	chunk(&f, 0, 0, 0x291);
+	for (size_t i = 0; i < n; i++)
+		chunk(&f, 0x290 + i * 0x20, 0, 0x21);
+	chunk(&f, 0x290 + n * 0x20, 0, 0x1001);
+	assert_null(mv_target_create_buffer(&f.t));
+	assert_null(mv_target_add_buffer(f.t, HEAP_AT, f.heap, f.heap_len,
+					 MV_PERM_R | MV_PERM_W));
+	assert_null(mv_program_create(f.t, &f.p));
+	struct progress_log log = {0};
+	struct mv_heap_options o = {
+		.flags = MV_HEAP_IGNORE_SYMBOLS,
+		.range_start = HEAP_AT,
+		.range_end = HEAP_AT + f.heap_len,
+		.progress = log_progress,
+		.progress_arg = &log,
+	};
+	struct mv_error *err = mv_heap_open_with(f.p, &o, NULL, &f.h);
+	if (err)
+		fail_msg("mv_heap_open_with: %s", mv_error_message(err));
+	/* Polled every 65536 chunks: 4 times for 300,002. */
+	assert_true(log.calls >= n / 65536);
+	assert_false(log.decreased);
+	assert_true(log.last > 0 && log.last <= n + 2);
+	fake_close(&f);
+}
+
 static void test_million_chunks(void **state)
 {
 	const size_t n = 1000000;
@@ -946,6 +994,7 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_zero_heap),
 		cmocka_unit_test(test_million_chunks),
+		cmocka_unit_test(test_index_progress),
 		cmocka_unit_test(test_index_bound),
 		cmocka_unit_test(test_index_bound_free_list),
 		cmocka_unit_test(test_heapfix_symbols),
