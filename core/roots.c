@@ -29,7 +29,8 @@ static struct mv_error *exclusions(struct mv_heap *h,
 		return mv_enomem;
 	for (size_t i = 0; i < ns; i++)
 		x[i] = (struct mv_heap_range){s[i].start, s[i].end};
-	memcpy(x + ns, h->metadata, h->nmetadata * sizeof(*x));
+	if (h->nmetadata) /* no metadata known: metadata may be NULL */
+		memcpy(x + ns, h->metadata, h->nmetadata * sizeof(*x));
 	*n = ns + h->nmetadata;
 	qsort(x, *n, sizeof(*x), range_cmp);
 	*ret = x;

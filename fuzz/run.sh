@@ -26,6 +26,7 @@ for h in "$@"; do
 	maxlen=""
 	[ "$h" = core ] && maxlen="-max_len=65536"
 	[ "$h" = heap ] && maxlen="-max_len=512 -len_control=0"
+	[ "$h" = roots ] && maxlen="-max_len=200 -len_control=0"
 	echo "fuzz: $h for ${secs}s"
 	MV_FUZZ_BUILD=$BUILD "$FUZZ_BUILD/fuzz_$h" "$corpus" "$seeds/$h" \
 		-max_total_time="$secs" -timeout=60 -rss_limit_mb=2048 \

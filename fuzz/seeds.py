@@ -127,6 +127,15 @@ def main():
                             struct.pack("<Q", 0x555555559000),
                             struct.pack("<Q", 1 << 62)):
                     seeds.append(struct.pack("<IB", off, len(val)) + val)
+        elif name == "roots":
+            # Patches of basic.core's program headers (fuzz_roots.c):
+            # index, field (3 p_vaddr, 4 p_filesz, 5 p_memsz), value; the
+            # hand-made ones kept under tests/regress/roots/ too.
+            seeds.append(b"")
+            for idx in range(0, 20):
+                for field, val in ((5, 1 << 56), (5, (1 << 64) - 4096),
+                                   (3, 0), (4, 1 << 40), (0, 4)):
+                    seeds.append(struct.pack("<BBQ", idx, field, val))
         for i, s in enumerate(seeds):
             write(outdir, name, i, s)
 

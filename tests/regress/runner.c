@@ -36,7 +36,7 @@ typedef int (*entry_fn)(const uint8_t *data, size_t size);
 
 /* Weak, so that a harness for a module not built yet is simply absent. */
 #define HARNESSES(X) X(core) X(elf) X(dwarf) X(command) X(expr) \
-	X(format) X(heap) X(walk)
+	X(format) X(heap) X(walk) X(roots)
 #define X(name) int mv_fuzz_##name(const uint8_t *, size_t) \
 	__attribute__((weak));
 HARNESSES(X)
