@@ -131,8 +131,11 @@ def pid_command(prefix, pid, out, words):
     """A debugger command line that runs the memview program on --pid
     of the stopped process, into out (gdb: python, lldb: script)."""
     argv = [MEMVIEW, "--pid", str(pid)] + words
-    return ("%s import subprocess; subprocess.run(%r, stdout=open(%r, 'w'),"
-            " timeout=120)" % (prefix, argv, out))
+    # Its stderr and exit status next to its output, for a failure to say.
+    return ("%s import subprocess; p = subprocess.run(%r, stdout=open(%r, "
+            "'w'), stderr=subprocess.PIPE, text=True, timeout=120); "
+            "open(%r, 'w').write('exit %%s: %%s' %% (p.returncode, "
+            "p.stderr))" % (prefix, argv, out, out + ".err"))
 
 
 def cases(prefix, pid, tmp):
@@ -251,7 +254,12 @@ def check_session(name, data, steps, tmp, facts):
                 ref[step] = json.load(f)
         except (OSError, ValueError) as e:
             ref[step] = None
-            T.check("%s: memview --pid %s" % (name, step), False, e)
+            try:
+                why = open(os.path.join(tmp, step + ".json.err")).read()
+            except OSError:
+                why = "(it did not finish)"
+            T.check("%s: memview --pid %s" % (name, step), False,
+                    "%s; %s" % (e, why[-400:]))
     if "fetch" in got:
         fetched = data["cases"][[s for s, _ in steps].index("fetch")]
         path = fetched["output"].strip()
