@@ -182,8 +182,10 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 	struct mv_walk_options o = {0};
 	int64_t mo = mv_opt_num(ctx, "max-objects");
 	int64_t md = mv_opt_num(ctx, "max-depth");
-	/* 0 lifts the bound, as for every --max-* option. */
-	o.max_objects = mo > 0 ? (uint64_t)mo : UINT64_MAX;
+	/* 0 lifts the bound, as for every --max-* option; not given, the
+	 * walk's default from the memory available (bounds.h). */
+	o.max_objects = !mv_opt_set(ctx, "max-objects") ? 0
+			: mo > 0 ? (uint64_t)mo : UINT64_MAX;
 	o.max_depth = md > 0 ? (uint64_t)md : 0;
 	const char *u = mv_opt_str(ctx, "unions");
 	o.unions = u && !strcmp(u, "all") ? MV_WALK_UNIONS_ALL
@@ -857,8 +859,8 @@ const struct mv_option mv_sizeof_options[] = {
 	 "look into void * chunks: aligned words pointing into in-use "
 	 "chunks are followed as guessed edges", NULL, NULL},
 	{"max-objects", 0, MV_OPT_INT, "N",
-	 "stop after N objects (a partial answer says so; 0: no limit)",
-	 "1000000", NULL},
+	 "stop after N objects (a partial answer says so; 0: no limit; "
+	 "default: half the memory available, as info says)", NULL, NULL},
 	{"max-depth", 0, MV_OPT_INT, "N",
 	 "follow at most N pointers from the root (0: no limit)", "0",
 	 NULL},

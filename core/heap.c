@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "heap_internal.h"
+#include "bounds.h"
 
 static const struct mv_heap_ops *const models[] = {
 	&mv_heap_glibc_ops,
@@ -331,7 +332,7 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 		h->poll = poll;
 		h->sorted = true;
 		h->max_chunks = o->max_chunks ? o->max_chunks
-					       : MV_HEAP_DEFAULT_MAX_CHUNKS;
+					       : mv_limits_max_heap_chunks();
 		struct mv_error *err = (*m)->open(h, o);
 		if (!err)
 			err = mv_heap_sort(h);

@@ -82,7 +82,7 @@ struct mv_heap_options {
 	/* With a range: main_arena's address, if known (tests give a
 	 * hand-made malloc_state); 0 = the main heap has no arena. */
 	uint64_t main_arena;
-	/* Chunks indexed at most: 0 for MV_HEAP_DEFAULT_MAX_CHUNKS,
+	/* Chunks indexed at most: 0 for mv_limits_max_heap_chunks(),
 	 * MV_HEAP_NO_LIMIT for no bound. */
 	uint64_t max_chunks;
 };

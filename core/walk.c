@@ -15,6 +15,7 @@
 
 #include "heap_internal.h"
 #include "target.h"
+#include "bounds.h"
 #include "walk.h"
 
 #define PLAN_MAX_NEST 16      /* types nested by value, bounded */
@@ -860,7 +861,7 @@ struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 	if (opt)
 		w->opt = *opt;
 	if (!w->opt.max_objects)
-		w->opt.max_objects = MV_WALK_DEFAULT_MAX_OBJECTS;
+		w->opt.max_objects = mv_limits_max_objects();
 	/* Records are indexed by 32 bits, with the top one spare. */
 	if (w->opt.max_objects > 0x7ffffffeu)
 		w->opt.max_objects = 0x7ffffffeu;

@@ -19,7 +19,6 @@
 #include "memview.h"
 #include "program.h"
 
-#define MV_WALK_DEFAULT_MAX_OBJECTS 1000000u
 /* Strings are read at most this far looking for the NUL. */
 #define MV_WALK_MAX_STRING (1u << 20)
 
@@ -46,7 +45,7 @@ typedef bool (*mv_walk_chunk_fn)(void *arg, uint64_t address,
 typedef struct mv_error *(*mv_walk_poll_fn)(void *arg);
 
 struct mv_walk_options {
-	uint64_t max_objects;  /* 0: MV_WALK_DEFAULT_MAX_OBJECTS */
+	uint64_t max_objects;  /* 0: mv_limits_max_objects() */
 	uint64_t max_depth;    /* 0: no limit; the root is depth 0 */
 	enum mv_walk_unions unions;
 	bool conservative;     /* scan untyped chunks for pointers */
