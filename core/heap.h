@@ -66,6 +66,19 @@ size_t mv_heap_chunk_index(struct mv_heap *h, uint64_t address);
  * index stopped and how to lift the bound (--max-heap-chunks): the
  * answers built on this heap are partial and must say so. */
 const char *mv_heap_limit_note(struct mv_heap *h);
+/* A range of target memory [start, end). */
+struct mv_heap_gap {
+	uint64_t start, end;
+};
+/* When the index stopped (mv_heap_limit_note): the parts of the heap's
+ * segments that no indexed chunk covers, in address order, and their
+ * bytes in *bytes (both may be NULL).  The chunks there were not seen:
+ * gc scans these ranges as roots so that nothing they hold is called
+ * lost, the walkers call what lies there "not indexed".  0 ranges when
+ * every chunk was indexed.  Computed once; MV_ERR_NOMEM. */
+struct mv_error *mv_heap_unindexed(struct mv_heap *h,
+				   const struct mv_heap_gap **ret, size_t *n,
+				   uint64_t *bytes);
 /* Problems found (corrupt headers, list loops), one sentence each. */
 size_t mv_heap_notes(struct mv_heap *h, const char *const **ret);
 

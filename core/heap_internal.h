@@ -130,6 +130,11 @@ struct mv_heap {
 	uint64_t max_chunks;
 	bool stopped;
 	char *limit_note;
+	/* mv_heap_unindexed's ranges, once asked for. */
+	struct mv_heap_gap *gaps;
+	size_t ngaps;
+	uint64_t gap_bytes;
+	bool gaps_done;
 };
 
 struct mv_error *mv_heap_open_with(struct mv_program *p,

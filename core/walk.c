@@ -1029,6 +1029,17 @@ static enum mv_walk_where classify(struct mv_walk *w, uint64_t addr,
 	for (size_t i = 0; i < w->nstacks; i++)
 		if (addr >= w->stack_lo[i] && addr < w->stack_hi[i])
 			return MV_WHERE_STACK;
+	size_t lo = 0, hi = w->opt.nunindexed;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct mv_heap_gap *g = &w->opt.unindexed[mid];
+		if (addr < g->start)
+			hi = mid;
+		else if (addr >= g->end)
+			lo = mid + 1;
+		else
+			return MV_WHERE_UNINDEXED;
+	}
 	return MV_WHERE_OTHER;
 }
 
@@ -2042,6 +2053,7 @@ const char *mv_walk_where_name(enum mv_walk_where where)
 		[MV_WHERE_RODATA] = "rodata",
 		[MV_WHERE_STACK] = "stack",
 		[MV_WHERE_OTHER] = "other",
+		[MV_WHERE_UNINDEXED] = "not_indexed",
 	};
 	return (unsigned)where < MV_WHERE_COUNT_ ? names[where] : "?";
 }

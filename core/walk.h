@@ -60,6 +60,10 @@ struct mv_walk_options {
 	 * front, so it never rehashes.  Pages of it that are never touched
 	 * cost nothing.  0: grow as needed. */
 	uint64_t expect_objects;
+	/* The heap's ranges not indexed (mv_heap_unindexed), in address
+	 * order: what lies there is "not indexed", not "other". */
+	const struct mv_heap_gap *unindexed;
+	size_t nunindexed;
 	mv_walk_poll_fn poll;  /* called every MV_WALK_POLL_EVERY objects */
 	void *poll_arg;
 };
@@ -73,6 +77,7 @@ enum mv_walk_where {
 	MV_WHERE_RODATA,  /* an objfile's read-only data */
 	MV_WHERE_STACK,   /* a thread's stack region */
 	MV_WHERE_OTHER,   /* other mappings (anonymous mmaps, ...) */
+	MV_WHERE_UNINDEXED, /* the heap past an index cut by its bound */
 	MV_WHERE_COUNT_
 };
 
