@@ -139,9 +139,21 @@ static void read_budget(void)
 		consider(v, "cgroup memory limit");
 }
 
+/* MemAvailable moves by the second: from 1G up, the amount is taken
+ * down to a multiple of 256M, so that the CLI and a debugger started a
+ * moment apart mostly agree on the defaults. */
+#define QUANTUM (256ull << 20)
+
+static void read_quantized(void)
+{
+	read_budget();
+	if (budget.known && budget.available >= 4 * QUANTUM)
+		budget.available -= budget.available % QUANTUM;
+}
+
 void mv_memory_budget(struct mv_memory_budget *ret)
 {
-	pthread_once(&budget_once, read_budget);
+	pthread_once(&budget_once, read_quantized);
 	*ret = budget;
 }
 

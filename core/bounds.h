@@ -29,7 +29,8 @@ struct mv_memory_budget {
 	bool known;           /* false: no source could be read */
 };
 
-/* Reads the sources once per process (the defaults stay the same for a
+/* Reads the sources once per process (from 1G up, rounded down to a
+ * multiple of 256M) (the defaults stay the same for a
  * session: the heap cache is keyed by them). */
 void mv_memory_budget(struct mv_memory_budget *ret);
 /* The default of --max-heap-chunks and of --max-objects. */
