@@ -139,16 +139,20 @@ static void read_budget(void)
 		consider(v, "cgroup memory limit");
 }
 
-/* MemAvailable moves by the second: from 1G up, the amount is taken
- * down to a multiple of 256M, so that the CLI and a debugger started a
- * moment apart mostly agree on the defaults. */
-#define QUANTUM (256ull << 20)
-
+/* MemAvailable moves by hundreds of MB as other programs run: the
+ * amount is taken down to a power of two, so that the CLI and a
+ * debugger started a moment apart agree on the defaults (and answers
+ * do not change with every page the machine frees). */
 static void read_quantized(void)
 {
 	read_budget();
-	if (budget.known && budget.available >= 4 * QUANTUM)
-		budget.available -= budget.available % QUANTUM;
+	budget.measured = budget.available;
+	if (budget.known && budget.available) {
+		uint64_t p = 1;
+		while (p <= budget.available / 2)
+			p *= 2;
+		budget.available = p;
+	}
 }
 
 void mv_memory_budget(struct mv_memory_budget *ret)
@@ -207,11 +211,12 @@ static void describe(char *buf, size_t size, const char *what,
 			 unit);
 		return;
 	}
-	char h[32];
+	char h[32], m[32];
 	human(h, sizeof(h), b.available);
+	human(m, sizeof(m), b.measured);
 	snprintf(buf, size, "%s up to %" PRIu64 " %s (%u bytes each): 1/%u "
-		 "of %s available (%s)", what, n, unit, cost, MV_LIMITS_SHARE,
-		 h, b.source);
+		 "of %s (%s available by %s, down to a power of two)", what, n,
+		 unit, cost, MV_LIMITS_SHARE, h, m, b.source);
 }
 
 void mv_limits_describe_chunks(char *buf, size_t size)

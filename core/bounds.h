@@ -1,7 +1,9 @@
 /* bounds.h - the default bounds of the commands that read the heap,
  * derived from the memory this machine can give memview: the smallest of
  * /proc/meminfo's MemAvailable, the address-space rlimit and the
- * cgroup's memory.max (less what the cgroup uses), halved, divided by
+ * cgroup's memory.max (less what the cgroup uses), taken down to a
+ * power of two (stable while other programs come and go), halved,
+ * divided by
  * what one heap chunk or one walked object costs in memview's own
  * structures.  A default so derived never cuts a heap this machine
  * could index; the options and settings still override it. */
@@ -24,19 +26,21 @@
 #define MV_LIMITS_SHARE 2u
 
 struct mv_memory_budget {
-	uint64_t available;   /* bytes: the smallest source below */
+	uint64_t available;   /* bytes planned for: measured, down to 2^k */
+	uint64_t measured;    /* bytes: the smallest source below */
 	const char *source;   /* "MemAvailable", "RLIMIT_AS", "cgroup" */
 	bool known;           /* false: no source could be read */
 };
 
 /* Reads the sources once per process (from 1G up, rounded down to a
- * multiple of 256M) (the defaults stay the same for a
+ * power of two) (the defaults stay the same for a
  * session: the heap cache is keyed by them). */
 void mv_memory_budget(struct mv_memory_budget *ret);
 /* The default of --max-heap-chunks and of --max-objects. */
 uint64_t mv_limits_max_heap_chunks(void);
 uint64_t mv_limits_max_objects(void);
-/* "heap index up to N chunks (40 bytes each): 1/2 of 21.3G available
+/* "heap index up to N chunks (40 bytes each): 1/2 of 16.0G (22.8G
+ * available by MemAvailable, down to a power of two)"
  * (MemAvailable)" and the same for objects, into buf. */
 void mv_limits_describe_chunks(char *buf, size_t size);
 void mv_limits_describe_objects(char *buf, size_t size);

@@ -49,6 +49,11 @@ static void json_limits(struct mv_json *j)
 		mv_json_uint(j, b.available);
 	else
 		mv_json_null(j);
+	mv_json_key(j, "measured");
+	if (b.known)
+		mv_json_uint(j, b.measured);
+	else
+		mv_json_null(j);
 	mv_json_key(j, "source");
 	mv_json_string(j, b.known ? b.source : NULL);
 	mv_json_key(j, "share");
