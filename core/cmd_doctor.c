@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "heap.h"
+#include "bounds.h"
 #include "roots.h"
 #include "session.h"
 
@@ -179,6 +180,21 @@ static void check_heap(struct doctor *d, struct mv_session *s)
 	mv_heap_destroy(h);
 }
 
+/* The default bounds (bounds.h): a MISS when the memory available
+ * could not be read and the fixed fallbacks apply. */
+static void check_limits(struct doctor *d)
+{
+	struct mv_memory_budget b;
+	mv_memory_budget(&b);
+	char line[256];
+	mv_limits_describe_chunks(line, sizeof(line));
+	finding(d, "limits", b.known, line,
+		"give --max-heap-chunks N (0: no limit)");
+	mv_limits_describe_objects(line, sizeof(line));
+	finding(d, "limits", b.known, line,
+		"give --max-objects N (0: no limit)");
+}
+
 static void check_tools(struct doctor *d)
 {
 	bool dot = on_path("dot");
@@ -212,6 +228,7 @@ struct mv_error *mv_cmd_doctor(struct mv_cmd_ctx *ctx)
 	check_memory(&d, s);
 	check_objfiles(&d, s);
 	check_heap(&d, s);
+	check_limits(&d);
 	check_tools(&d);
 	if (ctx->json) {
 		mv_json_end_array(&d.j);

@@ -379,10 +379,46 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 				    const char *spec, bool by_size,
 				    int64_t max_objects);
 
-/* A heap index stopped at --max-heap-chunks: blocks held only from the
- * chunks past it look lost, so the answer says so first. */
-#define LIMIT_EFFECT "; blocks held only from chunks past it count as " \
-		     "unreachable here"
+/* A heap index stopped at --max-heap-chunks: the heap past it was
+ * scanned as roots (gc.c's scan_unindexed), so no block it may hold is
+ * called lost; the answer says so first, with the numbers. */
+static void limit_effect(struct mv_gc *gc, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s; %llu bytes of heap past it not examined: "
+		 "scanned as roots, so no block they may hold is called lost "
+		 "(%llu block%s, %llu bytes, reachable only through them); "
+		 "blocks lost among them are not counted",
+		 mv_heap_limit_note(gc->heap),
+		 (unsigned long long)gc->unexamined_bytes,
+		 (unsigned long long)gc->held_by_unexamined,
+		 gc->held_by_unexamined == 1 ? "" : "s",
+		 (unsigned long long)gc->held_by_unexamined_bytes);
+}
+
+/* The JSON's "cut_by" (the bounds that cut the answer, by option name)
+ * and "not_examined" (null when the whole heap was seen). */
+static void json_limits(struct mv_json *j, struct mv_gc *gc)
+{
+	bool cut = mv_heap_limit_note(gc->heap) != NULL;
+	mv_json_key(j, "cut_by");
+	mv_json_begin_array(j);
+	if (cut)
+		mv_json_string(j, "max-heap-chunks");
+	mv_json_end_array(j);
+	mv_json_key(j, "not_examined");
+	if (!cut) {
+		mv_json_null(j);
+		return;
+	}
+	mv_json_begin_object(j);
+	mv_json_key(j, "bytes");
+	mv_json_uint(j, gc->unexamined_bytes);
+	mv_json_key(j, "held_blocks");
+	mv_json_uint(j, gc->held_by_unexamined);
+	mv_json_key(j, "held_bytes");
+	mv_json_uint(j, gc->held_by_unexamined_bytes);
+	mv_json_end_object(j);
+}
 
 /* What makes a text answer partial, as its first lines: roots that
  * could not be scanned, then the heap index's bound. */
@@ -392,23 +428,25 @@ static void text_partial(struct mv_cmd_ctx *ctx, struct mv_gc *gc)
 	size_t n = mv_notes_get(&gc->rs.skipped, &notes);
 	for (size_t i = 0; i < n; i++)
 		mv_out(ctx, "[PARTIAL] %s\n", notes[i]);
-	const char *limit = mv_heap_limit_note(gc->heap);
-	if (limit)
-		mv_out(ctx, "[PARTIAL] %s%s\n", limit, LIMIT_EFFECT);
+	if (mv_heap_limit_note(gc->heap)) {
+		char buf[640];
+		limit_effect(gc, buf, sizeof(buf));
+		mv_out(ctx, "[PARTIAL] %s\n", buf);
+	}
 }
 
 /* "notes": the heap's bound (if reached), the heap's notes, gc's, and
  * those of the refcount pass (extra, may be empty). */
-static void json_notes(struct mv_json *j, struct mv_heap *h,
+static void json_notes(struct mv_json *j, struct mv_gc *gc,
 		       const char *const *gnotes, size_t ng,
 		       const char *const *extra, size_t nx)
 {
+	struct mv_heap *h = gc->heap;
 	mv_json_key(j, "notes");
 	mv_json_begin_array(j);
-	const char *limit = mv_heap_limit_note(h);
-	if (limit) {
-		char buf[512];
-		snprintf(buf, sizeof(buf), "%s%s", limit, LIMIT_EFFECT);
+	if (mv_heap_limit_note(h)) {
+		char buf[640];
+		limit_effect(gc, buf, sizeof(buf));
 		mv_json_string(j, buf);
 	}
 	const char *const *hnotes;
@@ -536,6 +574,7 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 		mv_json_string(&j, mv_heap_description(h));
 		mv_json_key(&j, "partial");
 		mv_json_bool(&j, mv_heap_limit_note(h) != NULL || nr);
+		json_limits(&j, &gc);
 		mv_json_key(&j, "unreachable");
 		mv_json_uint(&j, unreachable);
 		mv_json_key(&j, "summary");
@@ -708,7 +747,7 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 		}
 		mv_json_key(&j, "dot_cut");
 		mv_json_uint(&j, cut);
-		json_notes(&j, h, gnotes, ng, rnotes, nr);
+		json_notes(&j, &gc, gnotes, ng, rnotes, nr);
 		mv_json_end_object(&j);
 		mv_out(ctx, "\n");
 		err = mv_buf_error(&ctx->out);
@@ -723,12 +762,18 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	       (unsigned long long)gc.threads, gc.threads == 1 ? "" : "s");
 	mv_out(ctx, "\nLEAK SUMMARY (as valgrind's memcheck counts; bytes are "
 		    "usable sizes)\n");
+	/* Cut by the index: every count is of the blocks indexed. */
+	const char *seen = mv_heap_limit_note(h) ? " of those indexed" : "";
 	for (size_t o = 0; o < 4; o++)
-		mv_out(ctx, "  %-16s %12llu bytes in %llu block%s\n",
+		mv_out(ctx, "  %-16s %12llu bytes in %llu block%s%s\n",
 		       mv_gc_kind_name(order[o]),
 		       (unsigned long long)gc.bytes[order[o]],
 		       (unsigned long long)gc.count[order[o]],
-		       gc.count[order[o]] == 1 ? "" : "s");
+		       gc.count[order[o]] == 1 ? "" : "s", seen);
+	if (*seen)
+		mv_out(ctx, "  %-16s %12llu bytes of heap past the index "
+			    "(--max-heap-chunks)\n", "not examined",
+		       (unsigned long long)gc.unexamined_bytes);
 	mv_out(ctx, "  %-16s %12llu bytes in %llu block%s, %llu cycle%s\n",
 	       "cyclic garbage", (unsigned long long)gc.cyclic_bytes,
 	       (unsigned long long)gc.cyclic_objects,
@@ -872,6 +917,13 @@ const struct mv_command mv_command_gc = {
 		"not be scanned (a thread without registers, a stack or "
 		"mapping missing from a core) comes first as [PARTIAL] lines "
 		"and makes the JSON's \"partial\" true.\n\n"
+		"A heap index cut by --max-heap-chunks (by default it holds "
+		"as many chunks as half the memory available, as info says) "
+		"leaves the heap past it not examined: that memory is "
+		"scanned as a root, so no block it may hold is called lost; "
+		"every category then counts the indexed blocks only (\"of "
+		"those indexed\"), the bytes not examined are counted, and "
+		"the exit status stays 0 (JSON: cut_by, not_examined).\n\n"
 		"Blocks come out in valgrind memcheck's categories: still "
 		"reachable (a chain of pointers to block starts from a "
 		"root), possibly lost (every chain has an interior pointer), "
@@ -1034,6 +1086,7 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 		mv_json_key(&j, "partial");
 		mv_json_bool(&j, mv_heap_limit_note(gc->heap) != NULL ||
 					 gc->rs.skipped.n);
+		json_limits(&j, gc);
 		mv_json_key(&j, "refcount");
 		mv_json_begin_object(&j);
 		mv_json_key(&j, "type");
@@ -1097,7 +1150,7 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 				goto out;
 		}
 		mv_json_end_array(&j);
-		json_notes(&j, gc->heap, gnotes, ng, rnotes, nr);
+		json_notes(&j, gc, gnotes, ng, rnotes, nr);
 		mv_json_end_object(&j);
 		mv_out(ctx, "\n");
 		err = mv_buf_error(&ctx->out);

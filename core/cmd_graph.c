@@ -9,6 +9,7 @@
 #include "session.h"
 #include "value.h"
 #include "roots.h"
+#include "bounds.h"
 #include "walk.h"
 
 static struct mv_error *poll_ctx(void *arg)
@@ -772,6 +773,8 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 	struct mv_error *err = mv_opt_count(ctx, "max-objects", &max);
 	if (err || (err = target_address(ctx, &addr, &size)))
 		return err;
+	if (!mv_opt_set(ctx, "max-objects"))
+		max = mv_limits_max_objects();
 	struct mv_heap *h;
 	char note[320] = "";
 	if ((err = open_heap(ctx, &h, note, sizeof(note))))
@@ -926,8 +929,8 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 
 static const struct mv_option path_to_options[] = {
 	{"max-objects", 0, MV_OPT_INT, "N",
-	 "scan at most N chunks for the path (0: no limit)", "1000000",
-	 NULL},
+	 "scan at most N chunks for the path (0: no limit; default: "
+	 "half the memory available, as info says)", NULL, NULL},
 	MV_OPTION_MAX_HEAP_CHUNKS,
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -628,8 +628,10 @@ const struct mv_command mv_command_heap = {
 		"counts\" line gives glibc's own totals for comparison.\n\n"
 		"The index of chunks (16 bytes each, shared with gc, "
 		"sizeof-deep, graph, referrers, path-to and view --pointers) "
-		"holds at most --max-heap-chunks chunks, 20,000,000 by "
-		"default (320 MB). Past it the walk stops: the answer counts "
+		"holds at most --max-heap-chunks chunks; by default as many "
+		"as half the memory available to memview holds at 40 bytes "
+		"a chunk (the index and the most a command keeps per chunk; "
+		"info and doctor say the number). Past it the walk stops: the answer counts "
 		"the chunks indexed, starts with [PARTIAL] and says how to "
 		"lift the bound. --max-chunks only bounds the --chunks "
 		"listing.",

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include <elf.h> /* core/elf.h, which includes the system's <elf.h> */
+#include "bounds.h"
 #include "session.h"
 #include "target.h"
 
@@ -34,6 +35,47 @@ static void json_target(struct mv_session *s, struct mv_json *j)
 		mv_json_string(j, w[i]);
 	mv_json_end_array(j);
 	mv_json_end_object(j);
+}
+
+/* The default bounds and what they come from (bounds.h). */
+static void json_limits(struct mv_json *j)
+{
+	struct mv_memory_budget b;
+	mv_memory_budget(&b);
+	mv_json_key(j, "limits");
+	mv_json_begin_object(j);
+	mv_json_key(j, "available");
+	if (b.known)
+		mv_json_uint(j, b.available);
+	else
+		mv_json_null(j);
+	mv_json_key(j, "measured");
+	if (b.known)
+		mv_json_uint(j, b.measured);
+	else
+		mv_json_null(j);
+	mv_json_key(j, "source");
+	mv_json_string(j, b.known ? b.source : NULL);
+	mv_json_key(j, "share");
+	mv_json_uint(j, MV_LIMITS_SHARE);
+	mv_json_key(j, "max_heap_chunks");
+	mv_json_uint(j, mv_limits_max_heap_chunks());
+	mv_json_key(j, "chunk_cost");
+	mv_json_uint(j, MV_LIMITS_CHUNK_COST);
+	mv_json_key(j, "max_objects");
+	mv_json_uint(j, mv_limits_max_objects());
+	mv_json_key(j, "object_cost");
+	mv_json_uint(j, MV_LIMITS_OBJECT_COST);
+	mv_json_end_object(j);
+}
+
+static void text_limits(struct mv_cmd_ctx *ctx)
+{
+	char line[256];
+	mv_limits_describe_chunks(line, sizeof(line));
+	mv_out(ctx, "limits: %s\n", line);
+	mv_limits_describe_objects(line, sizeof(line));
+	mv_out(ctx, "limits: %s\n", line);
 }
 
 /* What the ELF reader noticed in an objfile (PN_XNUM without a count,
@@ -70,6 +112,7 @@ struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 		mv_json_key(&j, "command");
 		mv_json_string(&j, "info");
 		json_target(s, &j);
+		json_limits(&j);
 		mv_json_key(&j, "objfiles");
 		mv_json_begin_array(&j);
 	} else {
@@ -99,6 +142,7 @@ struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 		nw = s->program ? mv_program_warnings(s->program, &w) : 0;
 		for (size_t i = 0; i < nw; i++)
 			mv_out(ctx, "warning: %s\n", mv_ctx_text(ctx, w[i]));
+		text_limits(ctx);
 		mv_out(ctx, "objfiles: %zu\n", n);
 	}
 	size_t missing = 0;

@@ -182,8 +182,10 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 	struct mv_walk_options o = {0};
 	int64_t mo = mv_opt_num(ctx, "max-objects");
 	int64_t md = mv_opt_num(ctx, "max-depth");
-	/* 0 lifts the bound, as for every --max-* option. */
-	o.max_objects = mo > 0 ? (uint64_t)mo : UINT64_MAX;
+	/* 0 lifts the bound, as for every --max-* option; not given, the
+	 * walk's default from the memory available (bounds.h). */
+	o.max_objects = !mv_opt_set(ctx, "max-objects") ? 0
+			: mo > 0 ? (uint64_t)mo : UINT64_MAX;
 	o.max_depth = md > 0 ? (uint64_t)md : 0;
 	const char *u = mv_opt_str(ctx, "unions");
 	o.unions = u && !strcmp(u, "all") ? MV_WALK_UNIONS_ALL
@@ -219,6 +221,12 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 		/* Heap objects are marked in the chunk bitmap; the table
 		 * needs room for the others only (and for all in graph). */
 		o.expect_objects = keep_edges ? o.nchunks + 1024 : 0;
+		if ((err = mv_heap_unindexed(su->heap, &o.unindexed,
+					     &o.nunindexed, NULL))) {
+			mv_chunk_dir_destroy(su->dir);
+			free(su->hints);
+			return err;
+		}
 	}
 	if ((err = mv_walk_init(&su->walk, s->program, &o))) {
 		mv_chunk_dir_destroy(su->dir);
@@ -509,7 +517,7 @@ static void emit_text_note(void *arg, const char *s)
 static uint64_t nonheap_objects(struct mv_walk *w)
 {
 	uint64_t n = 0;
-	for (int k = 1; k < MV_WHERE_COUNT_; k++)
+	for (int k = 1; k < MV_WHERE_UNINDEXED; k++)
 		n += w->where_objects[k];
 	return n;
 }
@@ -517,7 +525,7 @@ static uint64_t nonheap_objects(struct mv_walk *w)
 static uint64_t nonheap_bytes(struct mv_walk *w)
 {
 	uint64_t n = 0;
-	for (int k = 1; k < MV_WHERE_COUNT_; k++)
+	for (int k = 1; k < MV_WHERE_UNINDEXED; k++)
 		n += w->where_bytes[k];
 	return n;
 }
@@ -578,7 +586,8 @@ struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx)
 	const char *heap_limit = su.heap ? mv_heap_limit_note(su.heap) : NULL;
 	bool partial = w->hit_max_objects || w->hit_max_depth ||
 		       w->interrupted || heap_limit;
-	uint64_t alloc_deep = w->chunk_bytes + nonheap_bytes(w);
+	uint64_t alloc_deep = w->chunk_bytes + nonheap_bytes(w) +
+			      w->where_bytes[MV_WHERE_UNINDEXED];
 	struct mv_buf lim;
 	mv_buf_init(&lim);
 	limits_note(w, &lim);
@@ -593,6 +602,19 @@ struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx)
 		mv_json_begin_object(&j);
 		mv_json_key(&j, "command");
 		mv_json_string(&j, "sizeof-deep");
+		mv_json_key(&j, "partial");
+		mv_json_bool(&j, partial);
+		mv_json_key(&j, "cut_by");
+		mv_json_begin_array(&j);
+		if (w->hit_max_objects)
+			mv_json_string(&j, "max-objects");
+		if (w->hit_max_depth)
+			mv_json_string(&j, "max-depth");
+		if (heap_limit)
+			mv_json_string(&j, "max-heap-chunks");
+		if (w->interrupted)
+			mv_json_string(&j, "interrupted");
+		mv_json_end_array(&j);
 		mv_json_key(&j, "expression");
 		mv_json_string(&j, ctx->pos[0]);
 		mv_json_key(&j, "type");
@@ -639,7 +661,7 @@ struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx)
 		mv_json_uint(&j, nonheap_objects(w));
 		mv_json_key(&j, "bytes");
 		mv_json_uint(&j, nonheap_bytes(w));
-		for (int k = 1; k < MV_WHERE_COUNT_; k++) {
+		for (int k = 1; k < MV_WHERE_UNINDEXED; k++) {
 			mv_json_key(&j, mv_walk_where_name(k));
 			mv_json_begin_object(&j);
 			mv_json_key(&j, "objects");
@@ -648,6 +670,13 @@ struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx)
 			mv_json_uint(&j, w->where_bytes[k]);
 			mv_json_end_object(&j);
 		}
+		mv_json_end_object(&j);
+		mv_json_key(&j, "not_indexed");
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "objects");
+		mv_json_uint(&j, w->where_objects[MV_WHERE_UNINDEXED]);
+		mv_json_key(&j, "bytes");
+		mv_json_uint(&j, w->where_bytes[MV_WHERE_UNINDEXED]);
 		mv_json_end_object(&j);
 		mv_json_key(&j, "by_type");
 		mv_json_begin_array(&j);
@@ -687,8 +716,6 @@ struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx)
 			mv_json_end_object(&j);
 		}
 		mv_json_end_array(&j);
-		mv_json_key(&j, "partial");
-		mv_json_bool(&j, partial);
 		mv_json_key(&j, "limits");
 		mv_json_begin_object(&j);
 		mv_json_key(&j, "max_objects");
@@ -770,7 +797,7 @@ struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx)
 		mv_out(ctx, "  not heap       %s objects, %s bytes",
 		       G(g, 0, nonheap_objects(w)), G(g, 1, nonheap_bytes(w)));
 		const char *sep = " (";
-		for (int k = 1; k < MV_WHERE_COUNT_; k++)
+		for (int k = 1; k < MV_WHERE_UNINDEXED; k++)
 			if (w->where_objects[k]) {
 				mv_out(ctx, "%s%s %s", sep,
 				       mv_walk_where_name(k),
@@ -778,6 +805,12 @@ struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx)
 				sep = ", ";
 			}
 		mv_out(ctx, "%s\n", *sep == ',' ? ")" : "");
+		if (w->where_objects[MV_WHERE_UNINDEXED])
+			mv_out(ctx, "  not indexed    %s objects, %s bytes "
+				    "(in the heap past --max-heap-chunks: "
+				    "their chunks are not known)\n",
+			       G(g, 0, w->where_objects[MV_WHERE_UNINDEXED]),
+			       G(g, 1, w->where_bytes[MV_WHERE_UNINDEXED]));
 		mv_out(ctx, "\n  %12s %14s %14s %6s  %s\n", "count", "bytes",
 		       "chunk bytes", "share", "type");
 		size_t shown = nrows < 20 ? nrows : 20;
@@ -857,8 +890,8 @@ const struct mv_option mv_sizeof_options[] = {
 	 "look into void * chunks: aligned words pointing into in-use "
 	 "chunks are followed as guessed edges", NULL, NULL},
 	{"max-objects", 0, MV_OPT_INT, "N",
-	 "stop after N objects (a partial answer says so; 0: no limit)",
-	 "1000000", NULL},
+	 "stop after N objects (a partial answer says so; 0: no limit; "
+	 "default: half the memory available, as info says)", NULL, NULL},
 	{"max-depth", 0, MV_OPT_INT, "N",
 	 "follow at most N pointers from the root (0: no limit)", "0",
 	 NULL},

@@ -562,6 +562,43 @@ static struct mv_error *scan_program_roots(struct mv_gc *gc, bool note)
 	return scan_registers(gc);
 }
 
+/* An index cut by its bound: the chunks past it were not seen, and any
+ * of them may hold an indexed block.  Their ranges are scanned as roots
+ * last, so that no block they may hold is called lost; the blocks found
+ * only so are counted (their fate is not known: held by a live block or
+ * by a lost one not seen).  Lost blocks among the unseen chunks are not
+ * counted anywhere: the answer says how many bytes were not examined. */
+static struct mv_error *scan_unindexed(struct mv_gc *gc)
+{
+	const struct mv_heap_gap *g;
+	size_t ng;
+	struct mv_error *err = mv_heap_unindexed(gc->heap, &g, &ng,
+						 &gc->unexamined_bytes);
+	if (err || !ng)
+		return err;
+	uint8_t *before = mv_big_realloc(NULL, gc->n ? gc->n : 1, 1);
+	if (!before)
+		return mv_enomem;
+	memcpy(before, gc->kind, gc->n);
+	uint64_t root_bytes = gc->root_bytes;
+	uint64_t root_pointers = gc->root_pointers;
+	for (size_t i = 0; i < ng && !err; i++) {
+		uint64_t missing = 0;
+		err = scan_root(gc, g[i].start, g[i].end, &missing);
+	}
+	/* Not the program's roots: the totals stay theirs. */
+	gc->root_bytes = root_bytes;
+	gc->root_pointers = root_pointers;
+	for (size_t i = 0; !err && i < gc->n; i++)
+		if (before[i] == MV_GC_UNREACHED &&
+		    gc->kind[i] != MV_GC_UNREACHED) {
+			gc->held_by_unexamined++;
+			gc->held_by_unexamined_bytes += mv_gc_usable(gc, i);
+		}
+	mv_big_free(before);
+	return err;
+}
+
 /* ---- phase 2: the lost blocks' graph ---- */
 
 uint32_t mv_gc_lost_pos(const struct mv_gc *gc, size_t i)
@@ -773,6 +810,8 @@ struct mv_error *mv_gc_run(struct mv_gc *gc, struct mv_heap *h,
 		if ((err = scan_program_roots(gc, true)))
 			return err;
 	}
+	if ((err = scan_unindexed(gc)))
+		return err;
 	if ((err = classify_lost(gc)))
 		return err;
 	for (size_t i = 0; i < gc->n; i++) {

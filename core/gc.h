@@ -101,6 +101,11 @@ struct mv_gc {
 	uint64_t heap_pointers;   /* heap words pointing into blocks */
 	uint64_t threads, stacks_scanned;
 	uint64_t by_heuristic;    /* blocks reachable only by a heuristic */
+	/* The index stopped at its bound (mv_heap_unindexed): bytes of
+	 * heap not examined, scanned as roots; the blocks (and their
+	 * usable bytes) counted reachable only because of them. */
+	uint64_t unexamined_bytes;
+	uint64_t held_by_unexamined, held_by_unexamined_bytes;
 	uint64_t words_since_poll;
 	struct mv_notes notes;
 

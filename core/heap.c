@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "heap_internal.h"
+#include "bounds.h"
 
 static const struct mv_heap_ops *const models[] = {
 	&mv_heap_glibc_ops,
@@ -289,6 +290,7 @@ static void heap_free(struct mv_heap *h)
 		return;
 	free(h->description);
 	free(h->limit_note);
+	free(h->gaps);
 	mv_big_free(h->chunks);
 	free(h->arenas);
 	free(h->segments);
@@ -335,7 +337,7 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 		h->progress_arg = o->progress_arg;
 		h->sorted = true;
 		h->max_chunks = o->max_chunks ? o->max_chunks
-					       : MV_HEAP_DEFAULT_MAX_CHUNKS;
+					       : mv_limits_max_heap_chunks();
 		struct mv_error *err = (*m)->open(h, o);
 		if (!err)
 			err = mv_heap_sort(h);
@@ -444,6 +446,80 @@ size_t mv_heap_chunk_index(struct mv_heap *h, uint64_t address)
 const char *mv_heap_limit_note(struct mv_heap *h)
 {
 	return h->limit_note;
+}
+
+static bool add_gap(struct mv_heap *h, uint64_t start, uint64_t end,
+		    size_t *cap)
+{
+	if (start >= end)
+		return true;
+	if (h->ngaps == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		struct mv_heap_gap *g = realloc(h->gaps, c * sizeof(*g));
+		if (!g)
+			return false;
+		h->gaps = g;
+		*cap = c;
+	}
+	h->gaps[h->ngaps++] = (struct mv_heap_gap){start, end};
+	h->gap_bytes += end - start;
+	return true;
+}
+
+/* Each segment less the indexed chunks in it: one pass over the sorted
+ * index per segment, from the first entry at or after its start. */
+static struct mv_error *find_gaps(struct mv_heap *h)
+{
+	size_t cap = 0;
+	for (size_t s = 0; s < h->nsegments; s++) {
+		const struct mv_heap_segment *seg = &h->segments[s];
+		size_t lo = 0, hi = h->nchunks;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (h->chunks[mid].start < seg->start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		uint64_t at = seg->first_chunk > seg->start ? seg->first_chunk
+							    : seg->start;
+		for (size_t i = lo;
+		     i < h->nchunks && h->chunks[i].start < seg->end; i++) {
+			const struct mv_heap_entry *e = &h->chunks[i];
+			if (e->start > at && !add_gap(h, at, e->start, &cap))
+				return mv_enomem;
+			uint64_t end = e->start + mv_heap_entry_size(e);
+			if (end > at)
+				at = end;
+		}
+		if (at < seg->end && !add_gap(h, at, seg->end, &cap))
+			return mv_enomem;
+	}
+	return NULL;
+}
+
+struct mv_error *mv_heap_unindexed(struct mv_heap *h,
+				   const struct mv_heap_gap **ret, size_t *n,
+				   uint64_t *bytes)
+{
+	if (h->stopped && !h->gaps_done) {
+		struct mv_error *err = find_gaps(h);
+		if (err) {
+			free(h->gaps);
+			h->gaps = NULL;
+			h->ngaps = 0;
+			h->gap_bytes = 0;
+			return err;
+		}
+	}
+	h->gaps_done = true;
+	if (ret)
+		*ret = h->gaps;
+	if (n)
+		*n = h->ngaps;
+	if (bytes)
+		*bytes = h->gap_bytes;
+	return NULL;
 }
 
 size_t mv_heap_notes(struct mv_heap *h, const char *const **ret)

@@ -30,19 +30,16 @@ struct mv_chunk {
 	uint32_t arena;   /* index of its arena (0 = main) */
 };
 
-/* The index holds at most this many chunks unless told otherwise: 16
- * bytes each, so 320 MB, and with path-to's 12 bytes a chunk on top
- * still under 600 MB.  A heap that big is at least 640 MB of target
- * memory (32-byte chunks), a few GB as programs allocate; big processes
- * have a few million chunks. */
-#define MV_HEAP_DEFAULT_MAX_CHUNKS 20000000
+/* The index holds at most mv_limits_max_heap_chunks() chunks unless
+ * told otherwise (bounds.h): half the memory available to memview at
+ * MV_LIMITS_CHUNK_COST bytes a chunk. */
 /* max_chunks for no bound at all. */
 #define MV_HEAP_NO_LIMIT UINT64_MAX
 
 /* Opens the model for the program's target: finds the arenas (with
  * glibc's debug symbols: main_arena, mp_; without: the heap from the
  * mappings) and indexes its chunks once, at most
- * MV_HEAP_DEFAULT_MAX_CHUNKS of them (then mv_heap_limit_note says so).
+ * mv_limits_max_heap_chunks() of them (then mv_heap_limit_note says so).
  * MV_ERR_NOT_FOUND if there is no heap it understands.  Polls via poll
  * (may be NULL) so that Ctrl-C stops a big index; MV_ERR_INTERRUPTED
  * then. */
@@ -69,6 +66,19 @@ size_t mv_heap_chunk_index(struct mv_heap *h, uint64_t address);
  * index stopped and how to lift the bound (--max-heap-chunks): the
  * answers built on this heap are partial and must say so. */
 const char *mv_heap_limit_note(struct mv_heap *h);
+/* A range of target memory [start, end). */
+struct mv_heap_gap {
+	uint64_t start, end;
+};
+/* When the index stopped (mv_heap_limit_note): the parts of the heap's
+ * segments that no indexed chunk covers, in address order, and their
+ * bytes in *bytes (both may be NULL).  The chunks there were not seen:
+ * gc scans these ranges as roots so that nothing they hold is called
+ * lost, the walkers call what lies there "not indexed".  0 ranges when
+ * every chunk was indexed.  Computed once; MV_ERR_NOMEM. */
+struct mv_error *mv_heap_unindexed(struct mv_heap *h,
+				   const struct mv_heap_gap **ret, size_t *n,
+				   uint64_t *bytes);
 /* Problems found (corrupt headers, list loops), one sentence each. */
 size_t mv_heap_notes(struct mv_heap *h, const char *const **ret);
 

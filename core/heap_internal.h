@@ -82,7 +82,7 @@ struct mv_heap_options {
 	/* With a range: main_arena's address, if known (tests give a
 	 * hand-made malloc_state); 0 = the main heap has no arena. */
 	uint64_t main_arena;
-	/* Chunks indexed at most: 0 for MV_HEAP_DEFAULT_MAX_CHUNKS,
+	/* Chunks indexed at most: 0 for mv_limits_max_heap_chunks(),
 	 * MV_HEAP_NO_LIMIT for no bound. */
 	uint64_t max_chunks;
 	/* Told now and then how many chunks are indexed so far (NULL:
@@ -136,6 +136,11 @@ struct mv_heap {
 	uint64_t max_chunks;
 	bool stopped;
 	char *limit_note;
+	/* mv_heap_unindexed's ranges, once asked for. */
+	struct mv_heap_gap *gaps;
+	size_t ngaps;
+	uint64_t gap_bytes;
+	bool gaps_done;
 };
 
 struct mv_error *mv_heap_open_with(struct mv_program *p,

@@ -243,8 +243,8 @@ struct mv_error *mv_session_open_heap(struct mv_cmd_ctx *ctx,
 	struct mv_heap_options ho = {0};
 	if (o)
 		ho = *o;
-	ho.max_chunks = 0; /* the default, for commands without the option */
-	if (mv_opt_val(ctx, "max-heap-chunks")) {
+	ho.max_chunks = 0; /* the default (bounds.h), unless given */
+	if (mv_opt_set(ctx, "max-heap-chunks")) {
 		uint64_t n;
 		struct mv_error *err = mv_opt_count(ctx, "max-heap-chunks", &n);
 		if (err)

@@ -58,9 +58,9 @@ void mv_progress_report(struct mv_session *s, const char *what,
  * Not heap --max-chunks, which bounds the --chunks listing. */
 #define MV_OPTION_MAX_HEAP_CHUNKS                                          \
 	{"max-heap-chunks", 0, MV_OPT_INT, "N",                            \
-	 "index at most N heap chunks (16 bytes each); past them the "     \
-	 "answer is partial and says so (0: no limit)",                    \
-	 MV_STR(MV_HEAP_DEFAULT_MAX_CHUNKS), NULL}
+	 "index at most N heap chunks; past them the answer is partial "   \
+	 "and says so (0: no limit; default: half the memory available, "  \
+	 "as info says)", NULL, NULL}
 
 struct mv_heap_options;
 /* Opens the target's heap for the running command, bounded by its

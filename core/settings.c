@@ -3,8 +3,10 @@
  * before the command).  Limits are checked by the command parser itself,
  * through a command that has the option, so a value is accepted here
  * exactly when a command would accept it. */
+#include <stdio.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "command.h"
 
 struct setting {
@@ -21,7 +23,7 @@ static const struct setting settings[] = {
 	 "stop"},
 	{"max-heap-chunks", "count",
 	 "heap chunks indexed by the commands that read the heap "
-	 "(0: no limit)"},
+	 "(0: no limit; default: from the memory available)"},
 	{"max-bytes", "size",
 	 "longest memory view (64K, 1M, ...; 0: no limit)"},
 	{"pointers", "bool",
@@ -154,6 +156,24 @@ struct mv_error *mv_setting_check(const char *name, const char *value)
 	return NULL;
 }
 
+/* An option without a fixed default: the bound derived from the memory
+ * available (bounds.h) for the two that have one, else "none". */
+static const char *no_default(const char *name)
+{
+	static char chunks[64], objects[64];
+	if (!strcmp(name, "max-heap-chunks")) {
+		snprintf(chunks, sizeof(chunks), "%llu from memory",
+			 (unsigned long long)mv_limits_max_heap_chunks());
+		return chunks;
+	}
+	if (!strcmp(name, "max-objects")) {
+		snprintf(objects, sizeof(objects), "%llu from memory",
+			 (unsigned long long)mv_limits_max_objects());
+		return objects;
+	}
+	return "none";
+}
+
 /* Appends "VALUE (cmd, cmd)" groups for the commands' defaults of
  * option name; *n gets how many commands have it. */
 static void option_defaults(const char *name, struct mv_buf *b, size_t *n)
@@ -166,7 +186,7 @@ static void option_defaults(const char *name, struct mv_buf *b, size_t *n)
 			if (strcmp(o->name, name))
 				continue;
 			const char *v = o->type == MV_OPT_FLAG ? "off"
-				       : o->def ? o->def : "none";
+				       : o->def ? o->def : no_default(name);
 			size_t k = 0;
 			while (k < nvals && strcmp(vals[k], v))
 				k++;
@@ -184,7 +204,8 @@ static void option_defaults(const char *name, struct mv_buf *b, size_t *n)
 			for (const struct mv_option *o = (*cp)->options;
 			     o->name; o++) {
 				const char *v = o->type == MV_OPT_FLAG ? "off"
-					       : o->def ? o->def : "none";
+					       : o->def ? o->def
+							: no_default(name);
 				if (strcmp(o->name, name) || strcmp(v, vals[k]))
 					continue;
 				mv_buf_printf(b, "%s%s", sep, (*cp)->name);

@@ -15,6 +15,7 @@
 
 #include "heap_internal.h"
 #include "target.h"
+#include "bounds.h"
 #include "walk.h"
 
 #define PLAN_MAX_NEST 16      /* types nested by value, bounded */
@@ -860,7 +861,7 @@ struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 	if (opt)
 		w->opt = *opt;
 	if (!w->opt.max_objects)
-		w->opt.max_objects = MV_WALK_DEFAULT_MAX_OBJECTS;
+		w->opt.max_objects = mv_limits_max_objects();
 	/* Records are indexed by 32 bits, with the top one spare. */
 	if (w->opt.max_objects > 0x7ffffffeu)
 		w->opt.max_objects = 0x7ffffffeu;
@@ -1028,6 +1029,17 @@ static enum mv_walk_where classify(struct mv_walk *w, uint64_t addr,
 	for (size_t i = 0; i < w->nstacks; i++)
 		if (addr >= w->stack_lo[i] && addr < w->stack_hi[i])
 			return MV_WHERE_STACK;
+	size_t lo = 0, hi = w->opt.nunindexed;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct mv_heap_gap *g = &w->opt.unindexed[mid];
+		if (addr < g->start)
+			hi = mid;
+		else if (addr >= g->end)
+			lo = mid + 1;
+		else
+			return MV_WHERE_UNINDEXED;
+	}
 	return MV_WHERE_OTHER;
 }
 
@@ -2041,6 +2053,7 @@ const char *mv_walk_where_name(enum mv_walk_where where)
 		[MV_WHERE_RODATA] = "rodata",
 		[MV_WHERE_STACK] = "stack",
 		[MV_WHERE_OTHER] = "other",
+		[MV_WHERE_UNINDEXED] = "not_indexed",
 	};
 	return (unsigned)where < MV_WHERE_COUNT_ ? names[where] : "?";
 }

@@ -19,7 +19,6 @@
 #include "memview.h"
 #include "program.h"
 
-#define MV_WALK_DEFAULT_MAX_OBJECTS 1000000u
 /* Strings are read at most this far looking for the NUL. */
 #define MV_WALK_MAX_STRING (1u << 20)
 
@@ -46,7 +45,7 @@ typedef bool (*mv_walk_chunk_fn)(void *arg, uint64_t address,
 typedef struct mv_error *(*mv_walk_poll_fn)(void *arg);
 
 struct mv_walk_options {
-	uint64_t max_objects;  /* 0: MV_WALK_DEFAULT_MAX_OBJECTS */
+	uint64_t max_objects;  /* 0: mv_limits_max_objects() */
 	uint64_t max_depth;    /* 0: no limit; the root is depth 0 */
 	enum mv_walk_unions unions;
 	bool conservative;     /* scan untyped chunks for pointers */
@@ -61,6 +60,10 @@ struct mv_walk_options {
 	 * front, so it never rehashes.  Pages of it that are never touched
 	 * cost nothing.  0: grow as needed. */
 	uint64_t expect_objects;
+	/* The heap's ranges not indexed (mv_heap_unindexed), in address
+	 * order: what lies there is "not indexed", not "other". */
+	const struct mv_heap_gap *unindexed;
+	size_t nunindexed;
 	mv_walk_poll_fn poll;  /* called every MV_WALK_POLL_EVERY objects */
 	void *poll_arg;
 };
@@ -74,6 +77,7 @@ enum mv_walk_where {
 	MV_WHERE_RODATA,  /* an objfile's read-only data */
 	MV_WHERE_STACK,   /* a thread's stack region */
 	MV_WHERE_OTHER,   /* other mappings (anonymous mmaps, ...) */
+	MV_WHERE_UNINDEXED, /* the heap past an index cut by its bound */
 	MV_WHERE_COUNT_
 };
 

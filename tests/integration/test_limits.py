@@ -17,6 +17,19 @@ says which limit and how to lift it, and lifts.
   search must scan nodes 1..k-1 before it can find node k.
 - The CLI, gdb and lldb give the same partial JSON, from the option and
   from the setting.
+- The defaults (issue 20.1): computed here from /proc/meminfo's
+  MemAvailable, RLIMIT_AS and the cgroup's memory limit, as half of the
+  smallest taken down to a power of two, at 40 bytes a chunk and 32 an
+  object; info and doctor say them, heap uses them.
+- A cut index gives right numbers (issues 20.1, 18.3), on deepbench
+  made here as a shuffled list (MV_SHUFFLE=1: most nodes are held by a
+  node allocated after them, so a cut index leaves holders unseen;
+  the list is walked here from the core, so every node is known to be
+  reachable): gc calls no node lost and says how much it did not
+  examine; sizeof-deep calls the nodes past the index "not indexed",
+  never "other".  On leaks, every cut of the index against the
+  fixture's own key (leakkey.h): no block still reachable is called
+  lost, none possibly lost is called definitely or indirectly lost.
 
 Cases that wait on a change in a file owned elsewhere are in PENDING:
 reported, not failing (and a pending case that passes says so).
@@ -24,6 +37,8 @@ Ends with "limits: N passed, M failed".
 """
 import json
 import os
+import re
+import resource
 import struct
 import subprocess
 import sys
@@ -35,7 +50,7 @@ import run as harness
 
 BUILD = harness.BUILD
 MEMVIEW = harness.MEMVIEW
-DEFAULT_MAX_CHUNKS = 20000000
+CHUNK_COST, OBJECT_COST, SHARE = 40, 32, 2
 # Cases waiting on a change in a file owned elsewhere (none now).
 PENDING = set()
 T = Tally("limits", pending=PENDING, detail_max=600)
@@ -142,6 +157,69 @@ def heapbig_chain():
     return chain
 
 
+def cgroup_room():
+    """The cgroup's memory limit less its usage (v2, then v1; the cgroup
+    /proc/self/cgroup names, else the mount's root), or None."""
+    rel = {}
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            n, ctl, path = line.rstrip("\n").split(":", 2)
+            if ctl == "" and n == "0":
+                rel[""] = path
+            elif "memory" in ctl.split(","):
+                rel["memory"] = path
+    for ctl, mount, limit, usage in (
+            ("", "/sys/fs/cgroup", "memory.max", "memory.current"),
+            ("memory", "/sys/fs/cgroup/memory", "memory.limit_in_bytes",
+             "memory.usage_in_bytes")):
+        dirs = [mount + rel[ctl]] if ctl in rel else []
+        for d in dirs + [mount]:
+            try:
+                with open(os.path.join(d, limit)) as f:
+                    lim = f.read().split()[0]
+            except OSError:
+                continue
+            if not lim.isdigit():
+                break  # "max": no limit at this level
+            cur = 0
+            try:
+                with open(os.path.join(d, usage)) as f:
+                    cur = int(f.read().split()[0])
+            except OSError:
+                pass
+            return max(int(lim) - cur, 0)
+    return None
+
+
+def available():
+    """(bytes, source): the smallest of the sources memview reads."""
+    srcs = []
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                srcs.append((int(line.split()[1]) * 1024, "MemAvailable"))
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        srcs.append((soft, "RLIMIT_AS"))
+    room = cgroup_room()
+    if room is not None:
+        srcs.append((room, "cgroup memory limit"))
+    measured, source = min(srcs, key=lambda s: s[0])
+    avail = 1 << (measured.bit_length() - 1)  # down to a power of two
+    return avail, source, measured
+
+
+def near(a, b):
+    """MemAvailable moves between two reads: within 10%."""
+    return abs(a - b) <= 0.1 * max(a, b)
+
+
+def expected_defaults():
+    avail, source, _ = available()
+    return (avail // SHARE // CHUNK_COST, avail // SHARE // OBJECT_COST,
+            source)
+
+
 def total_chunks(j):
     return sum(v["count"] for v in j["totals"].values()
                if isinstance(v, dict))
@@ -171,11 +249,13 @@ def test_heap_index(chain):
               m["uordblks"] == int(f["mallinfo.uordblks"]) and
               m["fordblks"] == int(f["mallinfo.fordblks"]), m)
     default, rc, err = memview_json("heapbig", "heap")
-    check("heap default: %d chunks, a million-chunk heap whole"
-          % DEFAULT_MAX_CHUNKS,
+    want = expected_defaults()[0]
+    check("heap default: about %d chunks (from the memory available), a "
+          "million-chunk heap whole" % want,
           default is not None and not default["partial"] and
-          default["max_heap_chunks"] == DEFAULT_MAX_CHUNKS and
-          total_chunks(default) == n, default and default["limit"] or err)
+          default["max_heap_chunks"] == want and
+          total_chunks(default) == n, default and
+          (default["max_heap_chunks"], default["limit"]) or err)
 
     cut, rc, err = memview_json("heapbig", "heap", "--max-heap-chunks",
                                 "1000", "--chunks", "--max-chunks", "0")
@@ -259,7 +339,10 @@ def test_gc():
           cut is not None and cut["partial"] and
           cut["scanned"]["chunks"] == 20 and
           "lift with --max-heap-chunks 0" in cut["notes"][0] and
-          "count as unreachable" in cut["notes"][0],
+          "not examined" in cut["notes"][0] and
+          "no block they may hold is called lost" in cut["notes"][0] and
+          cut["cut_by"] == ["max-heap-chunks"] and
+          cut["not_examined"]["bytes"] > 0,
           cut and (cut["scanned"], cut["notes"][:1]) or err)
     whole, rc, err = memview_json("leaks", "gc", "--max-heap-chunks", "0")
     heap, rc2, err2 = memview_json("leaks", "heap", "--max-heap-chunks", "0")
@@ -379,6 +462,181 @@ def test_walkers(tmp):
 
 
 # ------------------------------------------------------------------
+# The defaults, from the memory available
+
+def test_defaults():
+    chunks, objects, source = expected_defaults()
+    j, rc, err = memview_json("leaks", "info")
+    lim = j and j.get("limits")
+    check("info --json: limits as computed here from /proc/meminfo, "
+          "RLIMIT_AS and the cgroup (%d chunks, %d objects, %s)"
+          % (chunks, objects, source),
+          lim is not None and lim["max_heap_chunks"] == chunks and
+          lim["max_objects"] == objects and lim["source"] == source and
+          lim["chunk_cost"] == CHUNK_COST and
+          lim["object_cost"] == OBJECT_COST and lim["share"] == SHARE and
+          lim["available"] == available()[0] and
+          near(lim["measured"], available()[2]), (lim, err))
+    pat = re.compile(r"heap index up to (\d+) chunks \(40 bytes each\): "
+                     r"1/2 of [\d.]+[KMGTP] \([\d.]+[KMGTP] available by "
+                     r"(.*?), down to a power of two\)")
+    opat = re.compile(r"walks up to (\d+) objects \(32 bytes each\): "
+                      r"1/2 of [\d.]+[KMGTP] \([\d.]+[KMGTP] available")
+    for cmd, prefix in (("info", "limits: "), ("doctor", "ok   limits    ")):
+        rc, out, err, _ = memview("leaks", cmd)
+        m = pat.search(out)
+        o = opat.search(out)
+        check("%s text: says the heap index and walk defaults and where "
+              "they come from" % cmd,
+              m and o and int(m.group(1)) == chunks and
+              m.group(2) == source and int(o.group(1)) == objects and
+              (prefix + m.group(0)) in out, out[:600])
+
+
+# ------------------------------------------------------------------
+# A cut index: right numbers for what was seen
+
+def shuffled_core(tmp):
+    core = os.path.join(tmp, "shuffled.core")
+    facts = os.path.join(tmp, "shuffled.facts")
+    env = dict(os.environ, MV_SHAPE="list", MV_NODES="3000",
+               MV_SHUFFLE="1")
+    subprocess.run(["tools/make-core.sh", paths("deepbench")[1], core,
+                    facts], env=env, check=True, capture_output=True)
+    c = Core(core)
+    node = c.u64(c.exe_base() + symbol(paths("deepbench")[1], "head"))
+    nodes = []
+    while node and len(nodes) < 10000:
+        nodes.append(node)
+        node = c.u64(node + 8)
+    return core, nodes
+
+
+def run_core(core, *args):
+    argv = [MEMVIEW, "--core", core, "--exe", paths("deepbench")[1]] + \
+        list(args)
+    p = subprocess.run(argv, capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_cut_gc(core, nodes):
+    f = read_facts(os.path.join(os.path.dirname(core), "shuffled.facts"))
+    n = len(nodes)
+    later = sum(1 for a, b in zip(nodes, nodes[1:]) if b < a)
+    check("shuffled deepbench: %d nodes from head, %d held by a node at a "
+          "higher address" % (n, later),
+          n == int(f["nodes"]) == 3000 and later > 1000, (n, later))
+    cut = 1500
+    rc, out, err = run_core(core, "gc", "--max-heap-chunks", str(cut),
+                            "--blocks", "--show-reachable",
+                            "--max-blocks", "0", "--json")
+    j = json.loads(out) if rc == 0 else None
+    check("gc --max-heap-chunks %d on the shuffled list: partial, cut by "
+          "the index, bytes not examined" % cut,
+          j and j["partial"] and j["cut_by"] == ["max-heap-chunks"] and
+          j["not_examined"]["bytes"] > 0 and
+          j["not_examined"]["held_blocks"] > 0, (rc, err, j and
+                                                 j["not_examined"]))
+    if not j:
+        return
+    listed = {int(b["address"], 16): b["kind"] for b in j["blocks"]}
+    lost = [a for a in nodes if listed.get(a, "still_reachable") !=
+            "still_reachable"]
+    s = j["summary"]
+    check("gc cut: no node of the list (all reachable from head) called "
+          "lost", not lost and s["definitely_lost"]["blocks"] == 0 and
+          s["indirectly_lost"]["blocks"] == 0 and
+          s["possibly_lost"]["blocks"] == 0, (len(lost), s))
+    seen = [a for a in nodes if a in listed]
+    check("gc cut: the indexed nodes are listed reachable (%d)" % len(seen),
+          len(seen) >= cut - 10 and all(listed[a] == "still_reachable"
+                                        for a in seen), len(seen))
+    rc, out, err = run_core(core, "gc", "--max-heap-chunks", str(cut))
+    check("gc cut text: every category says 'of those indexed', the bytes "
+          "not examined are counted",
+          rc == 0 and out.count("of those indexed") == 4 and
+          re.search(r"not examined +%d bytes of heap past the index" %
+                    j["not_examined"]["bytes"], out) is not None, out[:900])
+
+
+def test_cut_leaks():
+    key = {}
+    with open(os.path.join(BUILD, "cores", "leaks.facts")) as f:
+        for line in f:
+            w = line.split()
+            if w and w[0] == "block":
+                key[int(w[1], 16)] = w[4]
+    wrong = {}
+    for cut in (3, 8, 13, 21, 27, 34, 100, 2000):
+        j, rc, err = memview_json("leaks", "gc", "--max-heap-chunks",
+                                  str(cut), "--blocks", "--show-reachable",
+                                  "--max-blocks", "0")
+        if j is None:
+            wrong[cut] = err
+            continue
+        for b in j["blocks"]:
+            k = key.get(int(b["address"], 16))
+            if k is None:
+                continue
+            if b["kind"] in ("definitely_lost", "indirectly_lost") and \
+                    k not in ("definitely_lost", "indirectly_lost") or \
+                    b["kind"] == "possibly_lost" and k == "still_reachable":
+                wrong.setdefault(cut, []).append((b["address"], b["kind"],
+                                                  k))
+    check("leaks, the index cut at 8 places: no block called lost that the "
+          "fixture's key says is reachable", not wrong, wrong)
+
+
+def test_cut_sizeof(core, nodes):
+    n = len(nodes)
+    rc, out, err = run_core(core, "sizeof-deep", "head",
+                            "--max-heap-chunks", "1500", "--json")
+    j = json.loads(out) if rc == 0 else None
+    check("sizeof-deep cut: partial, cut_by max-heap-chunks at the top",
+          j and j["partial"] and j["cut_by"] == ["max-heap-chunks"],
+          (rc, err))
+    if not j:
+        return
+    check("sizeof-deep cut: no node 'other'; heap + not indexed = the %d "
+          "nodes, 16 bytes each not indexed" % n,
+          j["not_heap"]["other"]["objects"] == 0 and
+          j["heap"]["objects"] + j["not_indexed"]["objects"] == n and
+          j["not_indexed"]["objects"] > 0 and
+          j["not_indexed"]["bytes"] == 16 * j["not_indexed"]["objects"] and
+          j["objects"] == n + 1,
+          (j["heap"]["objects"], j["not_indexed"], j["not_heap"]))
+    rc, out, err = run_core(core, "sizeof-deep", "head",
+                            "--max-heap-chunks", "1500")
+    check("sizeof-deep cut text: a 'not indexed' line, no 'other'",
+          rc == 0 and re.search(r"not indexed +[\d,]+ objects, [\d,]+ "
+                                r"bytes \(in the heap past "
+                                r"--max-heap-chunks", out) and
+          "other" not in out, out[:700])
+
+
+def test_cut_debuggers(core):
+    exe = paths("deepbench")[1]
+    # --max-objects 0: the default moves with MemAvailable between runs
+    cases = ["mv-gc --json --max-heap-chunks 1500",
+             "sizeof-deep --json --max-heap-chunks 1500 --max-objects 0 "
+             "head"]
+    data, raw = harness.gdb(["file " + exe, "core " + core], cases)
+    gdb = [json.loads(r["output"]) if r["succeeded"] else None
+           for r in data["cases"]] if data else [None] * 2
+    data, raw2 = harness.lldb({"MV_EXE": exe, "MV_CORE": core}, cases)
+    lldb = [json.loads(r["output"]) if r["succeeded"] else None
+            for r in data["cases"]] if data else [None] * 2
+    for i, args in enumerate((("gc",), ("sizeof-deep", "--max-objects",
+                                        "0", "head"))):
+        rc, out, err = run_core(core, *args, "--max-heap-chunks", "1500",
+                                "--json")
+        cli = json.loads(out) if rc == 0 else None
+        check("gdb and lldb: %s with a cut index = the CLI's JSON" %
+              args[0], cli is not None and cli["partial"] and
+              gdb[i] == cli and lldb[i] == cli, (raw + raw2)[-400:])
+
+
+# ------------------------------------------------------------------
 # The debuggers: the same partial JSON from the option and the setting
 
 def test_debuggers(nodes):
@@ -431,7 +689,11 @@ def main():
     chain = heapbig_chain()
     nodes = deepbench_list()
     with tempfile.TemporaryDirectory() as tmp:
-        tests = (lambda: test_heap_index(chain),
+        core, shuffled = shuffled_core(tmp)
+        tests = (test_defaults, lambda: test_cut_gc(core, shuffled),
+                 test_cut_leaks, lambda: test_cut_sizeof(core, shuffled),
+                 lambda: test_cut_debuggers(core),
+                 lambda: test_heap_index(chain),
                  lambda: test_heap_listing(chain), test_gc, test_referrers,
                  lambda: test_path_to(nodes), lambda: test_walkers(tmp),
                  lambda: test_debuggers(nodes))

@@ -22,6 +22,7 @@
 #include "mv_test.h"
 
 #include "heap_internal.h"
+#include "bounds.h"
 
 _Static_assert(sizeof(struct mv_heap_entry) == 16,
 	       "the chunk index must stay at 16 bytes per chunk");
@@ -608,7 +609,7 @@ static void test_index_bound(void **state)
 	fake_close(&f);
 	build_chain(&f, 100);
 	open_max(&f, 0);
-	assert_int_equal(f.h->max_chunks, MV_HEAP_DEFAULT_MAX_CHUNKS);
+	assert_int_equal(f.h->max_chunks, mv_limits_max_heap_chunks());
 	assert_int_equal(mv_heap_chunk_count(f.h), 102);
 	fake_close(&f);
 }
