@@ -22,7 +22,13 @@ gdb's gcore takes the core while it is stopped.  Then:
    of this interpreter: test_roots.py compares it to valgrind).
 4. The same counts from mv-heap in real gdb and lldb on the core, and
    from memview --pid on the stopped process.
+5. Hostile metadata, on copies of the debug build's core with one
+   thing broken each: a pool's free list made a loop, a pool's size
+   index out of range, maxarenas 2^32-1.  heap and gc answer within
+   20 s with a note naming the damage, and the pools left intact keep
+   their counts.
 """
+import struct
 import json
 import os
 import re
@@ -203,6 +209,124 @@ def object_checks(d, objects, who, debug_extra):
               "block of %d bytes" % (who, name, addr, size, want), c)
 
 
+class CoreFile:
+    """A core's bytes by virtual address (its PT_LOAD segments)."""
+
+    def __init__(self, path):
+        with open(path, "rb") as f:
+            self.data = bytearray(f.read())
+        phoff, = struct.unpack_from("<Q", self.data, 32)
+        phentsize, phnum = struct.unpack_from("<HH", self.data, 54)
+        self.loads = []
+        for i in range(phnum):
+            (typ, _, off, vaddr, _, filesz, _,
+             _) = struct.unpack_from("<IIQQQQQQ", self.data,
+                                     phoff + i * phentsize)
+            if typ == 1:
+                self.loads.append((vaddr, filesz, off))
+
+    def offset(self, addr):
+        for vaddr, filesz, off in self.loads:
+            if vaddr <= addr < vaddr + filesz:
+                return off + addr - vaddr
+        raise KeyError(hex(addr))
+
+    def u64(self, addr):
+        return struct.unpack_from("<Q", self.data, self.offset(addr))[0]
+
+    def put(self, addr, fmt, value):
+        struct.pack_into(fmt, self.data, self.offset(addr), value)
+
+    def write(self, path):
+        with open(path, "wb") as f:
+            f.write(self.data)
+
+
+def symbol(exe, name):
+    r = subprocess.run(["nm", exe], capture_output=True, text=True)
+    for line in r.stdout.splitlines():
+        w = line.split()
+        if len(w) == 3 and w[2] == name:
+            return int(w[0], 16)
+    return None
+
+
+def damaged_checks(d, core, target, tmp):
+    """Each kind of damage on its own copy of the core."""
+    py = {i for i, a in enumerate(d["arenas"]) if a["kind"] == "pymalloc"}
+    pools = sorted(int(c["address"], 16) for c in d["chunks"]
+                   if c["arena"] in py and c["state"] == "metadata")
+    free_in = {}
+    used_in = {}
+    for c in d["chunks"]:
+        if c["arena"] not in py:
+            continue
+        pool = int(c["address"], 16) & ~16383
+        if c["state"] == "pool-free":
+            free_in.setdefault(pool, []).append(int(c["address"], 16))
+        elif c["state"] == "in-use":
+            used_in.setdefault(pool, []).append(c["size"])
+    looped = next(p for p in pools if len(free_in.get(p, [])) >= 2)
+    bad = next(p for p in pools if p != looped and used_in.get(p))
+    cf = CoreFile(core)
+    head = cf.u64(looped + 8)
+    base = CoreFile(core)
+    cases = []
+    cf.put(head, "<Q", head)
+    cases.append(("a loop in a pool's free list", cf,
+                  "0x%x" % looped, looped))
+    cf = CoreFile(core)
+    cf.put(bad + 36, "<I", 99)
+    cases.append(("a pool's size index 99", cf, "0x%x" % bad, bad))
+    maxarenas = symbol(target[3], "maxarenas")
+    if maxarenas is None:
+        check(False, "python3.11d: nm finds maxarenas")
+    else:
+        base.put(maxarenas, "<I", 0xffffffff)
+        cases.append(("maxarenas 2^32-1", base, "maxarenas", None))
+    good = {}
+    for c in d["chunks"]:
+        if c["state"] == "in-use" and c["arena"] in py:
+            good[int(c["address"], 16) & ~16383] = \
+                good.get(int(c["address"], 16) & ~16383, 0) + 1
+    for what, cf, word, pool in cases:
+        path = os.path.join(tmp, "damaged.core")
+        cf.write(path)
+        dtarget = ["--core", path] + target[2:]
+        t0 = time.time()
+        try:
+            dd, err = memview_json(dtarget, ["heap", "--json", "--chunks",
+                                             "--top", "0", "--max-chunks",
+                                             "0"])
+        except subprocess.TimeoutExpired:
+            dd, err = None, "timeout"
+        took = time.time() - t0
+        if dd is None:
+            check(False, "damaged (%s): heap answers" % what, err)
+            continue
+        notes = dd.get("notes") or []
+        check(took < 20 and any(word in n for n in notes),
+              "damaged (%s): heap answers in %.1f s with a note naming %s"
+              % (what, took, word), notes[:3])
+        kept = {}
+        for c in dd["chunks"]:
+            if c["state"] == "in-use" and c["arena"] < len(dd["arenas"]) \
+                    and dd["arenas"][c["arena"]]["kind"] == "pymalloc":
+                a = int(c["address"], 16) & ~16383
+                kept[a] = kept.get(a, 0) + 1
+        if pool is not None:
+            diff = [hex(a) for a in good if a != pool and
+                    kept.get(a) != good[a]]
+            check(not diff, "damaged (%s): the other pools keep their "
+                  "blocks in use" % what, diff[:5])
+        try:
+            g, err = memview_json(dtarget, ["gc", "--json"])
+        except subprocess.TimeoutExpired:
+            g, err = None, "timeout"
+        check(g is not None, "damaged (%s): gc answers" % what, err)
+        os.unlink(path)
+
+
 def python_checks(exe, how, debug_extra, tmp):
     tag = os.path.basename(exe)
     p, facts = run_python(exe, tmp, tag)
@@ -247,6 +371,8 @@ def python_checks(exe, how, debug_extra, tmp):
                 for k in ("definitely_lost", "indirectly_lost")}
         check(not any(lost.values()), "%s core: gc finds no block lost "
               "(valgrind: none)" % tag, lost)
+    if debug_extra:
+        damaged_checks(d, core, target, tmp)
     for front in ("gdb", "lldb"):
         dd, err = debugger_heap(front, exe, core)
         if dd is None:
