@@ -658,6 +658,7 @@ static const struct mv_option heap_options[] = {
 	 "list at most N chunks with --chunks (0: all); the counts cover "
 	 "every chunk indexed", "1000", NULL},
 	MV_OPTION_MAX_HEAP_CHUNKS,
+	MV_OPTION_ALLOCATOR,
 	{"no-symbols", 0, MV_OPT_FLAG, NULL,
 	 "ignore glibc's debug symbols and find the heap from the mappings, "
 	 "as without libc6-dbg", NULL, NULL},

@@ -331,10 +331,22 @@ void mv_heap_drop_entries(struct mv_heap *h, const bool *drop)
 static struct mv_error *open_overlays(struct mv_heap *h,
 				      const struct mv_heap_options *o)
 {
+	if (o->flags & MV_HEAP_NO_OVERLAYS)
+		return NULL;
 	for (const struct mv_heap_ops *const *m = overlays; *m; m++) {
 		if (h->stopped)
 			break;
 		struct mv_error *err = (*m)->open(h, o);
+		if (err && mv_error_code(err) == MV_ERR_NOT_FOUND &&
+		    (o->flags & MV_HEAP_NEED_PYMALLOC) &&
+		    *m == &mv_heap_pymalloc_ops) {
+			struct mv_error *e = mv_error_create(
+				MV_ERR_NOT_FOUND,
+				"--allocator pymalloc: no CPython pymalloc heap "
+				"found (%s)", mv_error_message(err));
+			mv_error_destroy(err);
+			return e;
+		}
 		if (err && mv_error_code(err) == MV_ERR_NOT_FOUND) {
 			mv_error_destroy(err);
 			continue;

@@ -75,6 +75,11 @@ struct mv_heap_range {
 enum {
 	/* Do not use debug symbols even if present (the mappings mode). */
 	MV_HEAP_IGNORE_SYMBOLS = 1,
+	/* The main model only (--allocator glibc): no pymalloc. */
+	MV_HEAP_NO_OVERLAYS = 2,
+	/* --allocator pymalloc: an error if CPython's pymalloc is not
+	 * found over the main model. */
+	MV_HEAP_NEED_PYMALLOC = 4,
 };
 
 struct mv_heap_options {

@@ -22,7 +22,10 @@ gdb's gcore takes the core while it is stopped.  Then:
    of this interpreter: test_roots.py compares it to valgrind).
 4. The same counts from mv-heap in real gdb and lldb on the core, and
    from memview --pid on the stopped process.
-5. Hostile metadata, on copies of the debug build's core with one
+5. --allocator glibc leaves pymalloc out (no size classes, nothing
+   about it in the description); --allocator pymalloc on a C fixture's
+   core is an error naming it.
+6. Hostile metadata, on copies of the debug build's core with one
    thing broken each: a pool's free list made a loop, a pool's size
    index out of range, maxarenas 2^32-1.  heap and gc answer within
    20 s with a note naming the damage, and the pools left intact keep
@@ -371,6 +374,12 @@ def python_checks(exe, how, debug_extra, tmp):
                 for k in ("definitely_lost", "indirectly_lost")}
         check(not any(lost.values()), "%s core: gc finds no block lost "
               "(valgrind: none)" % tag, lost)
+    g, err = memview_json(target, ["heap", "--json", "--allocator",
+                                   "glibc"])
+    check(g is not None and "pymalloc" not in g["description"] and
+          not g.get("pymalloc_size_classes"),
+          "%s core: heap --allocator glibc leaves pymalloc out" % tag,
+          err or g["description"])
     if debug_extra:
         damaged_checks(d, core, target, tmp)
     for front in ("gdb", "lldb"):
@@ -383,8 +392,16 @@ def python_checks(exe, how, debug_extra, tmp):
 
 
 def main():
-    if missing("pymalloc", [MEMVIEW]):
+    leaks = os.path.join(BUILD, "cores", "leaks.core")
+    if missing("pymalloc", [MEMVIEW, leaks]):
         return 1
+    r = subprocess.run([MEMVIEW, "--core", leaks, "--exe",
+                        os.path.join(BUILD, "fixtures", "leaks"), "heap",
+                        "--allocator", "pymalloc"], capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode != 0 and "--allocator pymalloc" in r.stderr,
+          "leaks core: heap --allocator pymalloc is an error naming it",
+          r.stderr.strip())
     for exe, how, debug_extra in PYTHONS:
         if not os.path.exists(exe):
             check(False, "%s is installed (tools/deps.sh)" % exe)
