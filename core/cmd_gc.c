@@ -869,6 +869,7 @@ static const struct mv_option gc_options[] = {
 	{"max-blocks", 0, MV_OPT_INT, "N", "at most N blocks with --blocks "
 	 "(0: all)", "1000", NULL},
 	MV_OPTION_MAX_HEAP_CHUNKS,
+	MV_OPTION_ALLOCATOR,
 	{"heuristics", 0, MV_OPT_STRING, "SET",
 	 "valgrind's --leak-check-heuristics: interior pointers of these "
 	 "shapes count as start pointers: all, none, or a comma list of "

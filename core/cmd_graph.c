@@ -180,6 +180,7 @@ static const struct mv_option graph_options[] = {
 	 "follow at most N pointers from the root (0: no limit)", "0",
 	 NULL},
 	MV_OPTION_MAX_HEAP_CHUNKS,
+	MV_OPTION_ALLOCATOR,
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
@@ -634,6 +635,7 @@ static const struct mv_option referrers_options[] = {
 	{"max", 0, MV_OPT_INT, "N", "list at most N referrers, all are "
 	 "counted (0: list all)", "1000", NULL},
 	MV_OPTION_MAX_HEAP_CHUNKS,
+	MV_OPTION_ALLOCATOR,
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
@@ -932,6 +934,7 @@ static const struct mv_option path_to_options[] = {
 	 "scan at most N chunks for the path (0: no limit; default: "
 	 "half the memory available, as info says)", NULL, NULL},
 	MV_OPTION_MAX_HEAP_CHUNKS,
+	MV_OPTION_ALLOCATOR,
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 

@@ -19,6 +19,7 @@ enum state {
 	ST_SMALL,
 	ST_LARGE,
 	ST_UNLISTED,
+	ST_POOL,
 	ST_TOP,
 	ST_CORRUPT,
 	ST_COUNT
@@ -26,19 +27,20 @@ enum state {
 
 static const char *const state_key[ST_COUNT] = {
 	"in_use", "metadata", "mmapped", "tcache", "fastbin", "unsorted",
-	"smallbin", "largebin", "free_unlisted", "top", "corrupt",
+	"smallbin", "largebin", "free_unlisted", "pool_free", "top", "corrupt",
 };
 
 static const char *const state_label[ST_COUNT] = {
 	"in use", "allocator metadata", "mmapped (in use)", "free: tcache",
 	"free: fastbins", "free: unsorted bin", "free: small bins",
-	"free: large bins", "free: on no list", "top", "corrupt",
+	"free: large bins", "free: on no list", "free: in a pool",
+	"top", "corrupt",
 };
 
 /* For --chunks. */
 static const char *const state_word[ST_COUNT] = {
 	"in-use", "metadata", "mmapped", "tcache", "fastbin", "unsorted",
-	"smallbin", "largebin", "free", "top", "corrupt",
+	"smallbin", "largebin", "free", "pool-free", "top", "corrupt",
 };
 
 static enum state state_of(const struct mv_heap_entry *e)
@@ -58,6 +60,7 @@ static enum state state_of(const struct mv_heap_entry *e)
 		case MV_LIST_UNSORTED: return ST_UNSORTED;
 		case MV_LIST_SMALL: return ST_SMALL;
 		case MV_LIST_LARGE: return ST_LARGE;
+		case MV_LIST_POOL: return ST_POOL;
 		default: return ST_UNLISTED;
 		}
 	}
@@ -81,6 +84,13 @@ static uint64_t tally_fordblks(const struct tally *t)
 }
 
 #define HIST_BUCKETS 64
+
+/* pymalloc's size classes: 16, 32, ... 512 bytes. */
+#define PY_CLASSES 32
+
+struct py_class {
+	uint64_t used, free;
+};
 
 struct hist {
 	uint64_t used[HIST_BUCKETS], used_bytes[HIST_BUCKETS];
@@ -157,8 +167,10 @@ static int top_cmp_desc(const void *x, const void *y, void *arg)
 
 static const char *arena_kind(enum mv_heap_arena_kind k)
 {
-	return k == MV_ARENA_MAIN ? "main" : k == MV_ARENA_THREAD ? "thread"
-								  : "mmapped";
+	return k == MV_ARENA_MAIN	? "main"
+	       : k == MV_ARENA_THREAD	? "thread"
+	       : k == MV_ARENA_PYMALLOC ? "pymalloc"
+					: "mmapped";
 }
 
 static void json_tally(struct mv_json *j, const struct tally *t)
@@ -268,6 +280,8 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		goto out;
 	}
 	struct tally *all = &per[narenas];
+	struct py_class py[PY_CLASSES] = {{0}};
+	bool have_py = false;
 	for (size_t i = 0; i < nentries; i++) {
 		if (i % 65536 == 65535 && (err = mv_ctx_poll(ctx)))
 			goto out;
@@ -279,6 +293,16 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		if (st == ST_IN_USE || st == ST_MMAPPED) {
 			t->usable += mv_heap_usable(size, e[i].flags);
 			top_offer(&top, i);
+		}
+		if ((e[i].flags & MV_CHUNK_NO_HEADER) && e[i].arena < narenas &&
+		    arenas[e[i].arena].kind == MV_ARENA_PYMALLOC &&
+		    size >= 16 && size <= 16 * PY_CLASSES &&
+		    (st == ST_IN_USE || st == ST_POOL)) {
+			have_py = true;
+			if (st == ST_IN_USE)
+				py[size / 16 - 1].used++;
+			else
+				py[size / 16 - 1].free++;
 		}
 		unsigned b = log2_floor(size);
 		if (st == ST_IN_USE || st == ST_MMAPPED) {
@@ -297,6 +321,9 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		per[segs[i].arena].header_bytes +=
 			segs[i].first_chunk - segs[i].start;
 	}
+	/* mallinfo2() knows glibc's arenas only. */
+	struct tally glibc_all;
+	memset(&glibc_all, 0, sizeof(glibc_all));
 	for (size_t a = 0; a < narenas; a++) {
 		for (int st = 0; st < ST_COUNT; st++) {
 			all->count[st] += per[a].count[st];
@@ -305,9 +332,15 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		all->usable += per[a].usable;
 		all->heap_bytes += per[a].heap_bytes;
 		all->header_bytes += per[a].header_bytes;
+		if (arenas[a].kind == MV_ARENA_PYMALLOC)
+			continue;
+		for (int st = 0; st < ST_COUNT; st++)
+			glibc_all.bytes[st] += per[a].bytes[st];
+		glibc_all.heap_bytes += per[a].heap_bytes;
+		glibc_all.count[ST_MMAPPED] += per[a].count[ST_MMAPPED];
 	}
 	qsort_r(top.idx, top.n, sizeof(*top.idx), top_cmp_desc, (void *)e);
-	uint64_t fordblks = tally_fordblks(all);
+	uint64_t fordblks = tally_fordblks(&glibc_all);
 	const char *const *notes;
 	size_t nnotes = mv_heap_notes(h, &notes);
 	bool symbols = mv_heap_with_symbols(h);
@@ -395,7 +428,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		if (limit)
 			mv_json_null(&j);
 		else
-			json_mallinfo(&j, all, fordblks);
+			json_mallinfo(&j, &glibc_all, fordblks);
 		mv_json_key(&j, "histogram");
 		mv_json_begin_array(&j);
 		for (unsigned b = 0; b < HIST_BUCKETS; b++) {
@@ -417,6 +450,25 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			mv_json_end_object(&j);
 		}
 		mv_json_end_array(&j);
+		if (have_py) {
+			mv_json_key(&j, "pymalloc_size_classes");
+			mv_json_begin_array(&j);
+			for (unsigned c = 0; c < PY_CLASSES; c++) {
+				if (!py[c].used && !py[c].free)
+					continue;
+				mv_json_begin_object(&j);
+				mv_json_key(&j, "class");
+				mv_json_uint(&j, c);
+				mv_json_key(&j, "size");
+				mv_json_uint(&j, (c + 1) * 16);
+				mv_json_key(&j, "in_use");
+				mv_json_uint(&j, py[c].used);
+				mv_json_key(&j, "free");
+				mv_json_uint(&j, py[c].free);
+				mv_json_end_object(&j);
+			}
+			mv_json_end_array(&j);
+		}
 		mv_json_key(&j, "largest");
 		mv_json_begin_array(&j);
 		for (size_t i = 0; i < top.n; i++) {
@@ -487,14 +539,15 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			mv_out(ctx, "\nmmapped chunks (each its own mapping)\n");
 		} else {
 			mv_out(ctx, "\narena %zu (%s)", a, arena_kind(arenas[a].kind));
+			bool py_arena = arenas[a].kind == MV_ARENA_PYMALLOC;
 			if (arenas[a].address)
 				mv_out(ctx, " at 0x%llx",
 				       (unsigned long long)arenas[a].address);
-			else
+			else if (!py_arena)
 				mv_out(ctx, ", malloc_state not found: free "
 					    "lists other than the tcache unknown");
 			mv_out(ctx, ", %s bytes in heaps", hb);
-			if (!arenas[a].have_tcache)
+			if (!arenas[a].have_tcache && !py_arena)
 				mv_out(ctx, ", no tcache block found");
 			mv_out(ctx, "\n");
 			for (size_t i = 0; i < nsegs; i++)
@@ -516,11 +569,21 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 	else
 		mv_out(ctx, "  as mallinfo2() counts: arena %llu, uordblks "
 			    "%llu, fordblks %llu, hblks %llu, hblkhd %llu\n",
-		       (unsigned long long)all->heap_bytes,
-		       (unsigned long long)(all->heap_bytes - fordblks),
+		       (unsigned long long)glibc_all.heap_bytes,
+		       (unsigned long long)(glibc_all.heap_bytes - fordblks),
 		       (unsigned long long)fordblks,
-		       (unsigned long long)all->count[ST_MMAPPED],
-		       (unsigned long long)all->bytes[ST_MMAPPED]);
+		       (unsigned long long)glibc_all.count[ST_MMAPPED],
+		       (unsigned long long)glibc_all.bytes[ST_MMAPPED]);
+	if (have_py) {
+		mv_out(ctx, "\npymalloc size class %10s %10s\n", "in use",
+		       "free");
+		for (unsigned c = 0; c < PY_CLASSES; c++)
+			if (py[c].used || py[c].free)
+				mv_out(ctx, "  %2u %4u bytes      %10llu %10llu\n",
+				       c, (c + 1) * 16,
+				       (unsigned long long)py[c].used,
+				       (unsigned long long)py[c].free);
+	}
 
 	mv_out(ctx, "\nchunk sizes      %10s %12s %10s %12s\n", "in use", "bytes",
 	       "free", "bytes");
@@ -595,6 +658,7 @@ static const struct mv_option heap_options[] = {
 	 "list at most N chunks with --chunks (0: all); the counts cover "
 	 "every chunk indexed", "1000", NULL},
 	MV_OPTION_MAX_HEAP_CHUNKS,
+	MV_OPTION_ALLOCATOR,
 	{"no-symbols", 0, MV_OPT_FLAG, NULL,
 	 "ignore glibc's debug symbols and find the heap from the mappings, "
 	 "as without libc6-dbg", NULL, NULL},
@@ -622,6 +686,17 @@ const struct mv_command mv_command_heap = {
 		"mapping after the executable that starts with a tcache "
 		"block), main_arena is found in libc's data by its pointer to "
 		"the top chunk, and the output says \"from the mappings\".\n\n"
+		"In a CPython 3.11 process its small-object allocator "
+		"(pymalloc) is a model over glibc's: each 1 MiB arena is an "
+		"arena of kind pymalloc, each block of a 16 KiB pool a chunk "
+		"of its size class (16 to 512 bytes) with no header, free if "
+		"on its pool's free list (\"free: in a pool\"), the pool "
+		"headers allocator metadata; blocks in use are counted per "
+		"size class, as sys._debugmallocstats() does. Arenas come "
+		"from the symbols arenas and maxarenas (python3.11-dbg) or, "
+		"without them, from pool headers found at 16 KiB boundaries "
+		"of anonymous mappings; the first line says which. A glibc "
+		"chunk holding an arena is pymalloc's.\n\n"
 		"Corrupt headers, list loops and pointers out of the heap are "
 		"reported with their address under \"problems\"; the walk "
 		"resumes at the next plausible chunk. The \"as mallinfo2() "

@@ -900,6 +900,7 @@ const struct mv_option mv_sizeof_options[] = {
 	 "FILE (hover for the numbers)", NULL, NULL},
 	MV_OPTION_FORCE,
 	MV_OPTION_MAX_HEAP_CHUNKS,
+	MV_OPTION_ALLOCATOR,
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 

@@ -948,6 +948,7 @@ static const struct mv_option view_options[] = {
 	 "annotate pointer-sized words that point somewhere known", NULL,
 	 NULL},
 	MV_OPTION_MAX_HEAP_CHUNKS,
+	MV_OPTION_ALLOCATOR,
 	{"diff", 'd', MV_OPT_FLAG, NULL,
 	 "mark bytes (hex) or fields (typed) changed since the last view "
 	 "of the same range", NULL,

@@ -102,7 +102,10 @@ static bool is_block(const struct mv_heap_entry *e)
 
 uint64_t mv_gc_mem(const struct mv_gc *gc, size_t i)
 {
-	/* glibc: user memory starts after prev_size and size. */
+	/* glibc: user memory starts after prev_size and size; pymalloc's
+	 * blocks have no header. */
+	if (gc->e[i].flags & MV_CHUNK_NO_HEADER)
+		return gc->e[i].start;
 	return gc->e[i].start + 16;
 }
 

@@ -14,6 +14,12 @@ static const struct mv_heap_ops *const models[] = {
 	NULL,
 };
 
+/* Allocators over the main one, tried once it has opened. */
+static const struct mv_heap_ops *const overlays[] = {
+	&mv_heap_pymalloc_ops,
+	NULL,
+};
+
 const char *mv_heap_list_name(enum mv_heap_list list)
 {
 	static const char *const names[MV_LIST_COUNT_] = {
@@ -24,6 +30,7 @@ const char *mv_heap_list_name(enum mv_heap_list list)
 		[MV_LIST_SMALL] = "smallbin",
 		[MV_LIST_LARGE] = "largebin",
 		[MV_LIST_UNLISTED] = "free",
+		[MV_LIST_POOL] = "pool",
 	};
 	return (unsigned)list < MV_LIST_COUNT_ ? names[list] : "?";
 }
@@ -35,6 +42,8 @@ uint64_t mv_heap_usable(uint64_t size, uint32_t flags)
 	 * Free chunks, the top and corrupt ranges hold no user data. */
 	if (!(flags & MV_CHUNK_IN_USE) || (flags & MV_CHUNK_CORRUPT))
 		return 0;
+	if (flags & MV_CHUNK_NO_HEADER)
+		return size;
 	if (flags & MV_CHUNK_MMAPPED)
 		return size >= 16 ? size - 16 : 0;
 	return size >= 8 ? size - 8 : 0;
@@ -277,7 +286,7 @@ static void fill_chunk(const struct mv_heap_entry *e, struct mv_chunk *ret)
 {
 	uint64_t size = mv_heap_entry_size(e);
 	ret->start = e->start;
-	ret->mem = e->start + 16;
+	ret->mem = e->start + (e->flags & MV_CHUNK_NO_HEADER ? 0 : 16);
 	ret->size = size;
 	ret->usable = mv_heap_usable(size, e->flags);
 	ret->flags = e->flags;
@@ -312,6 +321,48 @@ static struct mv_error *limit_note(struct mv_heap *h)
 	return NULL;
 }
 
+void mv_heap_drop_entries(struct mv_heap *h, const bool *drop)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < h->nchunks; i++)
+		if (!drop[i])
+			h->chunks[out++] = h->chunks[i];
+	h->nchunks = out;
+}
+
+/* Each overlay model adds its blocks to the index the main model
+ * built; one that is not there is no error. */
+static struct mv_error *open_overlays(struct mv_heap *h,
+				      const struct mv_heap_options *o)
+{
+	if (o->flags & MV_HEAP_NO_OVERLAYS)
+		return NULL;
+	for (const struct mv_heap_ops *const *m = overlays; *m; m++) {
+		if (h->stopped)
+			break;
+		struct mv_error *err = (*m)->open(h, o);
+		if (err && mv_error_code(err) == MV_ERR_NOT_FOUND &&
+		    (o->flags & MV_HEAP_NEED_PYMALLOC) &&
+		    *m == &mv_heap_pymalloc_ops) {
+			struct mv_error *e = mv_error_create(
+				MV_ERR_NOT_FOUND,
+				"--allocator pymalloc: no CPython pymalloc heap "
+				"found (%s)", mv_error_message(err));
+			mv_error_destroy(err);
+			return e;
+		}
+		if (err && mv_error_code(err) == MV_ERR_NOT_FOUND) {
+			mv_error_destroy(err);
+			continue;
+		}
+		if (!err)
+			err = mv_heap_sort(h);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
 struct mv_error *mv_heap_open_with(struct mv_program *p,
 				   const struct mv_heap_options *o,
 				   mv_poll_fn poll, struct mv_heap **ret)
@@ -341,6 +392,8 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 		struct mv_error *err = (*m)->open(h, o);
 		if (!err)
 			err = mv_heap_sort(h);
+		if (!err && !o->range_end)
+			err = open_overlays(h, o);
 		if (!err && h->stopped)
 			err = limit_note(h);
 		if (!err) {
@@ -433,10 +486,12 @@ size_t mv_heap_chunk_index(struct mv_heap *h, uint64_t address)
 	/* A chunk's first 8 bytes (prev_size) are the user data of the
 	 * chunk before it while that one is in use: malloc_usable_size()
 	 * counts them, so a pointer to its last bytes lands here. */
-	if (address - e->start < 8 && i > 0) {
+	if (address - e->start < 8 && i > 0 &&
+	    !(e->flags & MV_CHUNK_NO_HEADER)) {
 		const struct mv_heap_entry *p = &h->chunks[i - 1];
 		if ((p->flags & MV_CHUNK_IN_USE) &&
-		    !(p->flags & (MV_CHUNK_MMAPPED | MV_CHUNK_CORRUPT)) &&
+		    !(p->flags & (MV_CHUNK_MMAPPED | MV_CHUNK_CORRUPT |
+				  MV_CHUNK_NO_HEADER)) &&
 		    p->start + mv_heap_entry_size(p) == e->start)
 			return i - 1;
 	}

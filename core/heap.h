@@ -19,11 +19,15 @@ enum {
 	MV_CHUNK_METADATA = 8,   /* allocator's own (e.g. the tcache block) */
 	MV_CHUNK_CORRUPT = 16,   /* header failed validation */
 	MV_CHUNK_TOP = 32,       /* an arena's top chunk */
+	/* A block with no header of its own (CPython's pymalloc): the
+	 * user address is start and all of size is usable. */
+	MV_CHUNK_NO_HEADER = 64,
 };
 
 struct mv_chunk {
 	uint64_t start;   /* chunk header address */
-	uint64_t mem;     /* what malloc returned (start + 16 on glibc) */
+	uint64_t mem;     /* what malloc returned (start + 16 on glibc,
+			     start with MV_CHUNK_NO_HEADER) */
 	uint64_t size;    /* whole chunk, header included */
 	uint64_t usable;  /* what malloc_usable_size() would say */
 	uint32_t flags;   /* MV_CHUNK_* */

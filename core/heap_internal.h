@@ -24,6 +24,8 @@ enum mv_heap_list {
 	 * but found on no list: without the arena's bins we cannot tell
 	 * which bin, and with them it is an inconsistency (noted). */
 	MV_LIST_UNLISTED,
+	/* A pymalloc pool's free block (on the pool's freeblock list). */
+	MV_LIST_POOL,
 	MV_LIST_COUNT_
 };
 
@@ -44,6 +46,7 @@ enum mv_heap_arena_kind {
 	MV_ARENA_MAIN,
 	MV_ARENA_THREAD,
 	MV_ARENA_MMAPPED, /* pseudo arena holding the mmapped chunks */
+	MV_ARENA_PYMALLOC, /* one of CPython's 1 MiB pymalloc arenas */
 };
 
 struct mv_heap_arena {
@@ -72,6 +75,11 @@ struct mv_heap_range {
 enum {
 	/* Do not use debug symbols even if present (the mappings mode). */
 	MV_HEAP_IGNORE_SYMBOLS = 1,
+	/* The main model only (--allocator glibc): no pymalloc. */
+	MV_HEAP_NO_OVERLAYS = 2,
+	/* --allocator pymalloc: an error if CPython's pymalloc is not
+	 * found over the main model. */
+	MV_HEAP_NEED_PYMALLOC = 4,
 };
 
 struct mv_heap_options {
@@ -103,6 +111,15 @@ struct mv_heap_ops {
 };
 
 extern const struct mv_heap_ops mv_heap_glibc_ops;
+/* Models of allocators that live inside another's memory (CPython's
+ * pymalloc over glibc): run after the main model has opened, they add
+ * their blocks to its index; NOT_FOUND when they are not there. */
+extern const struct mv_heap_ops mv_heap_pymalloc_ops;
+
+/* Drops the index entries for which drop[i] is true (keeps the order):
+ * an overlay model takes over a main model's chunk that holds its own
+ * arena. */
+void mv_heap_drop_entries(struct mv_heap *h, const bool *drop);
 
 #define MV_HEAP_MAX_NOTES 100
 

@@ -251,6 +251,13 @@ struct mv_error *mv_session_open_heap(struct mv_cmd_ctx *ctx,
 			return err;
 		ho.max_chunks = n ? n : MV_HEAP_NO_LIMIT;
 	}
+	if (mv_opt_val(ctx, "allocator")) {
+		const char *a = mv_opt_str(ctx, "allocator");
+		if (a && !strcmp(a, "glibc"))
+			ho.flags |= MV_HEAP_NO_OVERLAYS;
+		else if (a && !strcmp(a, "pymalloc"))
+			ho.flags |= MV_HEAP_NEED_PYMALLOC;
+	}
 	struct mv_session *s = ctx->session;
 	struct mv_heap_cache_key key;
 	memset(&key, 0, sizeof(key)); /* padding too: compared whole */

@@ -494,8 +494,11 @@ static bool dir_seg_fill(struct mv_chunk_dir *d, struct dir_seg *s,
 	if (hi <= lo || hi - lo > UINT32_MAX - 1 || d->n > UINT32_MAX ||
 	    nwords / DIR_MAX_WORDS_PER_CHUNK > hi - lo)
 		return false;
+	/* Blocks with no header (pymalloc) are left to the index: the
+	 * directory's bits are by chunk header. */
 	for (size_t i = lo; i < hi; i++)
-		if (d->e[i].start & 15)
+		if ((d->e[i].start & 15) ||
+		    (d->e[i].flags & MV_CHUNK_NO_HEADER))
 			return false;
 	s->w = mv_big_calloc(nwords, sizeof(*s->w));
 	if (!s->w)

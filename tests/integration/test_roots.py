@@ -27,7 +27,8 @@ a leak check at its stop point, then lists each loss record's blocks
    at the same point), definitely and indirectly lost blocks, with
    PYTHONMALLOC=malloc and with Python's default allocator (pymalloc
    natively; CPython's valgrind support makes it use malloc under
-   valgrind, which changes no lost count: pymalloc's arenas are roots).
+   valgrind, which changes no lost count; natively memview models
+   pymalloc's arenas as heaps: test_pymalloc.py).
 
 Expected values come from the programs and from valgrind, never from
 memview.  Prints "ok"/"FAIL" per check and "roots: N passed, M failed".
