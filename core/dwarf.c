@@ -2095,6 +2095,52 @@ static uint64_t member_offset(struct mv_dwarf *d, Dwarf_Die die)
 	return off;
 }
 
+/* A virtual base's location as g++ and clang write it: DW_OP_dup,
+ * DW_OP_deref (the vptr), DW_OP_lit<N>/constu N, DW_OP_minus,
+ * DW_OP_deref (the vbase offset in the vtable), DW_OP_plus.  Returns N,
+ * or 0 for any other expression. */
+static uint32_t vbase_slot(struct mv_dwarf *d, Dwarf_Die die)
+{
+	uint8_t expr[32];
+	size_t len = die_expr(d, die, DW_AT_data_member_location, expr,
+			      sizeof(expr));
+	const uint8_t *p = expr, *end = expr + len;
+	uint64_t n = 0;
+	if (len < 6 || p[0] != DW_OP_dup || p[1] != DW_OP_deref)
+		return 0;
+	p += 2;
+	if (*p >= DW_OP_lit0 && *p <= DW_OP_lit31) {
+		n = (uint64_t)(*p++ - DW_OP_lit0);
+	} else if (*p == DW_OP_constu) {
+		p++;
+		if (!read_uleb(&p, end, &n))
+			return 0;
+	} else {
+		return 0;
+	}
+	if (end - p != 3 || p[0] != DW_OP_minus || p[1] != DW_OP_deref ||
+	    p[2] != DW_OP_plus || n > UINT32_MAX)
+		return 0;
+	return (uint32_t)n;
+}
+
+/* The C++ facts of a member: base class, virtual base, artificial. */
+static void member_cxx(struct mv_dwarf *d, Dwarf_Die die, Dwarf_Half tag,
+		       struct mv_member *x)
+{
+	uint64_t virtuality = 0;
+	if (tag == DW_TAG_inheritance) {
+		x->flags |= MV_MEMBER_BASE;
+		if (die_udata(d, die, DW_AT_virtuality, &virtuality) &&
+		    virtuality) {
+			x->flags |= MV_MEMBER_VIRTUAL_BASE;
+			x->vbase_slot = vbase_slot(d, die);
+		}
+	}
+	if (die_flag(d, die, DW_AT_artificial))
+		x->flags |= MV_MEMBER_ARTIFICIAL;
+}
+
 static void build_members(struct mv_dwarf *d, Dwarf_Die die,
 			  struct mv_type *t, int depth)
 {
@@ -2112,7 +2158,9 @@ static void build_members(struct mv_dwarf *d, Dwarf_Die die,
 			struct mv_member x = { 0 };
 			x.name = copy_name(d, die_name(d, child));
 			x.type = target_now(d, child, depth);
-			uint64_t byte_off = member_offset(d, child);
+			member_cxx(d, child, tag, &x);
+			uint64_t byte_off = x.flags & MV_MEMBER_VIRTUAL_BASE ?
+						    0 : member_offset(d, child);
 			uint64_t bit_size = 0, bit_off = 0, storage = 0;
 			if (die_udata(d, child, DW_AT_bit_size, &bit_size) &&
 			    bit_size && bit_size <= UINT32_MAX)
