@@ -852,7 +852,15 @@ const struct mv_command mv_command_layout = {
 		"size in bytes; bitfields as OFFSET:BIT with the size "
 		"of their storage unit. Holes between members and "
 		"trailing padding are shown where they are, and the "
-		"totals follow the struct as pahole prints them.",
+		"totals follow the struct as pahole prints them.\n\n"
+		"C++ base classes show as pahole's '/* struct Base "
+		"<ancestor>; */' lines, covering the bytes up to the "
+		"next member (an empty base covers none). A virtual "
+		"base lies where the most-derived object puts it: "
+		"given an object, layout reads its offset from the "
+		"vtable; given a class, its offset is '?'. The vptr "
+		"shows as gdb types it, its value as a pointer into "
+		"'vtable for X'.",
 	.options = layout_options,
 	.min_pos = 1,
 	.max_pos = 1,
