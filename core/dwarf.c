@@ -74,7 +74,8 @@
 	X(dwarf_diename) \
 	X(dwarf_dealloc_rnglists_head) \
 	X(dwarf_dealloc_error) \
-	X(dwarf_attr)
+	X(dwarf_attr) \
+	X(dwarf_debug_addr_index_to_addr)
 
 static struct {
 #define X(f) __typeof__(f) *f;
@@ -176,6 +177,8 @@ static void zlib_load(void)
 #define dwarf_dealloc_rnglists_head (libdwarf.dwarf_dealloc_rnglists_head)
 #define dwarf_dealloc_error (libdwarf.dwarf_dealloc_error)
 #define dwarf_attr (libdwarf.dwarf_attr)
+#define dwarf_debug_addr_index_to_addr \
+	(libdwarf.dwarf_debug_addr_index_to_addr)
 
 /* ------------------------------------------------------------------ */
 /* libdwarf 20210528 shim: the calls whose signatures changed upstream */
@@ -1620,6 +1623,29 @@ static bool resolve_pending(struct mv_dwarf *d)
 	return ok;
 }
 
+/* A single DW_OP_addrx (clang's DWARF 5, and split DWARF's
+ * DW_OP_GNU_addr_index): an index into .debug_addr from the unit's
+ * DW_AT_addr_base, which libdwarf resolves. */
+static bool expr_addrx(struct mv_dwarf *d, Dwarf_Die die,
+		       const uint8_t *expr, size_t len, uint64_t *ret)
+{
+	const uint8_t *p = expr + 1;
+	uint64_t index = 0;
+	bool addrx = len >= 2 && (expr[0] == DW_OP_addrx ||
+				  expr[0] == DW_OP_GNU_addr_index);
+	if (!addrx || !read_uleb(&p, expr + len, &index) || p != expr + len)
+		return false;
+	Dwarf_Unsigned addr = 0;
+	Dwarf_Error err = NULL;
+	if (dwarf_debug_addr_index_to_addr(die, index, &addr, &err) !=
+	    DW_DLV_OK) {
+		drop_error(d, &err);
+		return false;
+	}
+	*ret = addr;
+	return true;
+}
+
 static bool index_variable(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu)
 {
 	const char *name = die_name(d, die);
@@ -1627,7 +1653,8 @@ static bool index_variable(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu)
 	size_t len = die_expr(d, die, DW_AT_location, expr, sizeof(expr));
 	struct idx_entry e = { .kind = IDX_VARIABLE, .cu = cu };
 	/* Declarations are named when their definition is met. */
-	if (!expr_addr(expr, len, d->cus[cu].addr_size, &e.addr))
+	if (!expr_addr(expr, len, d->cus[cu].addr_size, &e.addr) &&
+	    !expr_addrx(d, die, expr, len, &e.addr))
 		return true;
 	e.die = die_offset(d, die);
 	bool has_type = die_ref(d, die, DW_AT_type, &e.type_die);
