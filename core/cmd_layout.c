@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cxxname.h"
 #include "session.h"
 #include "value.h"
 
@@ -24,6 +25,7 @@ struct layout {
 	/* The outermost level in memory order (see plan_components). */
 	struct comp *comps;
 	size_t ncomps;
+	uint64_t class_vptr; /* no object: the class's own vtable, or 0 */
 };
 
 /* One member of the outermost level as the layout shows it. */
@@ -201,10 +203,74 @@ static bool comp_push(struct layout *L, size_t *cap, const struct comp *c)
 	return true;
 }
 
+static bool read_word(struct layout *L, uint64_t addr, uint64_t *ret)
+{
+	struct mv_target *t = mv_program_target(L->p);
+	struct mv_error *err = t ? mv_target_read(t, addr, ret, 8) : NULL;
+	if (err)
+		mv_error_destroy(err);
+	return t && !err;
+}
+
+/* "_ZTV" + the Itanium mangling of a class named by plain identifiers
+ * ("Diamond" -> 7Diamond, "ns::X" -> N2ns1XE); false for any other. */
+static bool class_symbol(const char *prefix, const char *name, char *buf,
+			 size_t size)
+{
+	struct mv_buf b;
+	mv_buf_init(&b);
+	bool nested = strstr(name, "::") != NULL, ok = *name != '\0';
+	mv_buf_printf(&b, "%s%s", prefix, nested ? "N" : "");
+	for (const char *p = name; ok && *p;) {
+		size_t n = 0;
+		while (mv_cxx_ident_char(p[n]))
+			n++;
+		ok = n > 0 && (p[n] == '\0' || !strncmp(p + n, "::", 2));
+		mv_buf_printf(&b, "%zu%.*s", n, (int)n, p);
+		p += n + (p[n] ? 2 : 0);
+	}
+	mv_buf_puts(&b, nested ? "E" : "");
+	ok = ok && !b.oom && b.data && b.len < size;
+	if (ok)
+		memcpy(buf, b.data, b.len + 1);
+	mv_buf_deinit(&b);
+	return ok;
+}
+
+/* Without an object, the class's own vtable says where its virtual bases
+ * lie in a complete object of the class.  Its address point is the
+ * first entry after the vbase offsets, an offset-to-top of 0 and a
+ * pointer to the class's typeinfo (Itanium ABI); found by looking for
+ * that pair in the vtable the class's symbol names. */
+static bool class_vptr(struct layout *L, struct mv_type *root,
+		       uint64_t *ret)
+{
+	char vt[512], ti[512];
+	uint64_t vt_addr, vt_size, ti_addr, ti_size;
+	if (!root->name || !class_symbol("_ZTV", root->name, vt, sizeof(vt)) ||
+	    !class_symbol("_ZTI", root->name, ti, sizeof(ti)) ||
+	    !mv_program_find_symbol(L->p, vt, &vt_addr, &vt_size) ||
+	    !mv_program_find_symbol(L->p, ti, &ti_addr, &ti_size))
+		return false;
+	for (uint64_t k = 2; k < 64 && 8 * k < vt_size; k++) {
+		uint64_t top, info;
+		if (!read_word(L, vt_addr + 8 * (k - 2), &top) ||
+		    !read_word(L, vt_addr + 8 * (k - 1), &info))
+			return false;
+		if (top == 0 && info == ti_addr) {
+			*ret = vt_addr + 8 * k;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Where a virtual base of the subobject at byte off lies, from the
  * vtable its vptr points to (Itanium ABI: the base's offset sits
- * vbase_slot bytes before the vptr's address).  False when there is no
- * object, or the vtable cannot be read or says nonsense. */
+ * vbase_slot bytes before the vptr's address).  Without an object only
+ * the subobjects at offset 0 have a known vptr: the class's own (they
+ * are its primary bases, sharing its vptr).  False when the vtable
+ * cannot be read or says nonsense. */
 static bool vbase_offset(struct layout *L, struct mv_type *root,
 			 const struct mv_member *m, uint64_t off,
 			 uint64_t *ret)
@@ -213,9 +279,16 @@ static bool vbase_offset(struct layout *L, struct mv_type *root,
 	uint64_t vptr = 0;
 	int64_t delta = 0;
 	struct mv_type *bt = mv_type_strip(m->type);
-	if (!L->has_address || !t || !m->vbase_slot || !bt)
+	if (!t || !m->vbase_slot || !bt)
 		return false;
-	struct mv_error *err = mv_target_read(t, L->address + off, &vptr, 8);
+	if (!L->has_address) {
+		if (off != 0 || !L->class_vptr)
+			return false;
+		vptr = L->class_vptr;
+	}
+	struct mv_error *err = NULL;
+	if (L->has_address)
+		err = mv_target_read(t, L->address + off, &vptr, 8);
 	if (!err)
 		err = mv_target_read(t, vptr - m->vbase_slot, &delta, 8);
 	if (err) {
@@ -242,6 +315,8 @@ static bool add_virtual_bases(struct layout *L, struct mv_type *root,
 		bool known;
 	} q[LAYOUT_MAX_BASES];
 	size_t nq = 0;
+	if (!L->has_address && !class_vptr(L, root, &L->class_vptr))
+		L->class_vptr = 0;
 	q[nq++] = (typeof(q[0])){root, 0, true};
 	for (size_t i = 0; i < nq; i++) {
 		struct mv_type *st = q[i].st;
@@ -857,8 +932,9 @@ const struct mv_command mv_command_layout = {
 		"<ancestor>; */' lines, covering the bytes up to the "
 		"next member (an empty base covers none). A virtual "
 		"base lies where the most-derived object puts it: "
-		"given an object, layout reads its offset from the "
-		"vtable; given a class, its offset is '?'. The vptr "
+		"layout reads its offset from the object's vtable, or "
+		"given a class from the class's own; without one its "
+		"offset is '?'. The vptr "
 		"shows as gdb types it, its value as a pointer into "
 		"'vtable for X'.",
 	.options = layout_options,

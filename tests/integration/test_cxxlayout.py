@@ -118,13 +118,18 @@ def check_class(name, layout, facts):
         got = members.get(key)
         if got is None:
             continue  # a member of a base: in the base's own layout
-        if got.get("base") == "virtual":
-            # No object: the class alone does not fix where it lies.
-            expect(fact + " (virtual, no object)", got["offset"], None)
+        if got.get("base") == "virtual" and name not in vtables():
+            # No object, no vtable of the class (the compiler made none:
+            # no complete object of it exists): not at a fixed offset.
+            expect(fact + " (virtual, no vtable)", got["offset"], None)
         else:
+            # A complete object of the class has it where its vtable
+            # says, the same in every object: the fixture's object.
             expect(fact, got["offset"], int(value))
     for m in layout["members"]:
-        if m.get("base") and m["offset"] is not None:
+        # (V2 has no object to measure: g++ makes no vtable for it,
+        # clang does, and places VB by it.)
+        if m.get("base") == "direct" and m["offset"] is not None:
             key = "base %s.%s" % (name, m["type"].split()[-1])
             if key not in facts:
                 problems.append("base %s not in the facts" % m["type"])
