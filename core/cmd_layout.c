@@ -408,8 +408,14 @@ static void base_line(struct layout *L, const struct comp *c, int level)
  * parameters; gdb and pahole spell it int (**)(void). */
 static bool is_vptr(const struct mv_member *m)
 {
+	struct mv_type *p = mv_type_strip(m->type);
+	struct mv_type *pp = p && p->kind == MV_TYPE_POINTER ?
+				     mv_type_strip(mv_type_target(p)) : NULL;
+	struct mv_type *fn = pp && pp->kind == MV_TYPE_POINTER ?
+				     mv_type_strip(mv_type_target(pp)) : NULL;
 	return (m->flags & MV_MEMBER_ARTIFICIAL) && m->name &&
-	       !strncmp(m->name, "_vptr", 5);
+	       !strncmp(m->name, "_vptr", 5) && fn &&
+	       fn->kind == MV_TYPE_FUNCTION;
 }
 
 static struct mv_error *render_record(struct layout *L, struct mv_type *root)
