@@ -46,6 +46,7 @@ FIX_BIN   := $(FIX_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 # C++ fixtures (tests/fixtures/*.cc), for C++ names and libstdc++.
 FIXCXX_SRC := $(wildcard tests/fixtures/*.cc)
 FIXCXX_BIN := $(FIXCXX_SRC:tests/fixtures/%.cc=$(BUILD)/fixtures/%)
+FIXCXX_BIN += $(BUILD)/fixtures/cxxlayout_clang # by clang, below
 
 LIB_A   := $(BUILD)/libmemview.a
 LIB_SO  := $(BUILD)/libmemview.so
@@ -101,6 +102,14 @@ $(BUILD)/fixtures/%: tests/fixtures/%.cc tests/fixtures/fixture.h tests/fixtures
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FIXCXX  $@")
 	$(Q)g++ -std=gnu++17 -g $(or $(FIXCXX_OPT_$*),-O0 -fno-omit-frame-pointer) \
+	    -Itests/fixtures -o $@ $<
+
+# The C++ layout fixture again, by clang: its DWARF 5 (DW_FORM_addrx,
+# DW_OP_addrx, _vptr$X) against the same answer key.
+$(BUILD)/fixtures/cxxlayout_clang: tests/fixtures/cxxlayout.cc tests/fixtures/fixture.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CLANGXX $@")
+	$(Q)clang++ -std=gnu++17 -g -O0 -fno-omit-frame-pointer \
 	    -Itests/fixtures -o $@ $<
 
 deps:

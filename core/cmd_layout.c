@@ -2,8 +2,10 @@
  * shape (offset, size, member, type; holes and padding; bitfields), with
  * values when given an object. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cxxname.h"
 #include "session.h"
 #include "value.h"
 
@@ -20,6 +22,18 @@ struct layout {
 	/* Totals of the outermost level, as pahole prints them. */
 	uint64_t sum_member_bytes, sum_bitfield_bits, nholes, sum_holes, nbit_holes, sum_bit_holes;
 	uint64_t nmembers;
+	/* The outermost level in memory order (see plan_components). */
+	struct comp *comps;
+	size_t ncomps;
+	uint64_t class_vptr; /* no object: the class's own vtable, or 0 */
+};
+
+/* One member of the outermost level as the layout shows it. */
+struct comp {
+	struct mv_member m;  /* bit_position: where it lies in the object */
+	uint64_t bits;       /* bits it covers (a base may end early) */
+	bool placed;         /* false: a virtual base with no object */
+	size_t order;        /* DWARF order, to keep the sort stable */
 };
 
 static bool is_struct_like(struct mv_type *st)
@@ -44,9 +58,13 @@ static void declaration(struct mv_type *type, const char *name,
 	char *fp = strstr(tn, "(*");
 	char *arr = strstr(tn, " [");
 	if (fp) {
-		mv_buf_append(out, tn, (size_t)(fp - tn) + 2);
+		/* "int (**)(void)": the name goes after the last star. */
+		const char *q = fp + 1;
+		while (*q == '*')
+			q++;
+		mv_buf_append(out, tn, (size_t)(q - tn));
 		mv_buf_puts(out, name);
-		mv_buf_puts(out, fp + 2);
+		mv_buf_puts(out, q);
 	} else if (arr) {
 		mv_buf_append(out, tn, (size_t)(arr - tn));
 		mv_buf_printf(out, " %s%s", name, arr + 1);
@@ -149,6 +167,257 @@ static void member_value(struct layout *L, const struct mv_member *m,
 	}
 }
 
+#define LAYOUT_MAX_BASES 64 /* classes visited looking for virtual bases */
+
+static bool is_empty_record(struct mv_type *st)
+{
+	return is_struct_like(st) && st->size <= 1 && st->nmembers == 0;
+}
+
+static int comp_cmp(const void *a, const void *b)
+{
+	const struct comp *x = a, *y = b;
+	if (x->placed != y->placed)
+		return x->placed ? -1 : 1;
+	if (x->m.bit_position != y->m.bit_position)
+		return x->m.bit_position < y->m.bit_position ? -1 : 1;
+	/* An empty class shares its address with what follows it. */
+	bool ex = is_empty_record(mv_type_strip(x->m.type));
+	bool ey = is_empty_record(mv_type_strip(y->m.type));
+	if (ex != ey)
+		return ex ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static bool comp_push(struct layout *L, size_t *cap, const struct comp *c)
+{
+	if (L->ncomps == *cap) {
+		size_t n = *cap ? 2 * *cap : 16;
+		struct comp *v = realloc(L->comps, n * sizeof(*v));
+		if (!v)
+			return false;
+		L->comps = v;
+		*cap = n;
+	}
+	L->comps[L->ncomps++] = *c;
+	return true;
+}
+
+static bool read_word(struct layout *L, uint64_t addr, uint64_t *ret)
+{
+	struct mv_target *t = mv_program_target(L->p);
+	struct mv_error *err = t ? mv_target_read(t, addr, ret, 8) : NULL;
+	if (err)
+		mv_error_destroy(err);
+	return t && !err;
+}
+
+/* "_ZTV" + the Itanium mangling of a class named by plain identifiers
+ * ("Diamond" -> 7Diamond, "ns::X" -> N2ns1XE); false for any other. */
+static bool class_symbol(const char *prefix, const char *name, char *buf,
+			 size_t size)
+{
+	struct mv_buf b;
+	mv_buf_init(&b);
+	bool nested = strstr(name, "::") != NULL, ok = *name != '\0';
+	mv_buf_printf(&b, "%s%s", prefix, nested ? "N" : "");
+	for (const char *p = name; ok && *p;) {
+		size_t n = 0;
+		while (mv_cxx_ident_char(p[n]))
+			n++;
+		ok = n > 0 && (p[n] == '\0' || !strncmp(p + n, "::", 2));
+		mv_buf_printf(&b, "%zu%.*s", n, (int)n, p);
+		p += n + (p[n] ? 2 : 0);
+	}
+	mv_buf_puts(&b, nested ? "E" : "");
+	ok = ok && !b.oom && b.data && b.len < size;
+	if (ok)
+		memcpy(buf, b.data, b.len + 1);
+	mv_buf_deinit(&b);
+	return ok;
+}
+
+/* Without an object, the class's own vtable says where its virtual bases
+ * lie in a complete object of the class.  Its address point is the
+ * first entry after the vbase offsets, an offset-to-top of 0 and a
+ * pointer to the class's typeinfo (Itanium ABI); found by looking for
+ * that pair in the vtable the class's symbol names. */
+static bool class_vptr(struct layout *L, struct mv_type *root,
+		       uint64_t *ret)
+{
+	char vt[512], ti[512];
+	uint64_t vt_addr, vt_size, ti_addr, ti_size;
+	if (!root->name || !class_symbol("_ZTV", root->name, vt, sizeof(vt)) ||
+	    !class_symbol("_ZTI", root->name, ti, sizeof(ti)) ||
+	    !mv_program_find_symbol(L->p, vt, &vt_addr, &vt_size) ||
+	    !mv_program_find_symbol(L->p, ti, &ti_addr, &ti_size))
+		return false;
+	for (uint64_t k = 2; k < 64 && 8 * k < vt_size; k++) {
+		uint64_t top, info;
+		if (!read_word(L, vt_addr + 8 * (k - 2), &top) ||
+		    !read_word(L, vt_addr + 8 * (k - 1), &info))
+			return false;
+		if (top == 0 && info == ti_addr) {
+			*ret = vt_addr + 8 * k;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Where a virtual base of the subobject at byte off lies, from the
+ * vtable its vptr points to (Itanium ABI: the base's offset sits
+ * vbase_slot bytes before the vptr's address).  Without an object only
+ * the subobjects at offset 0 have a known vptr: the class's own (they
+ * are its primary bases, sharing its vptr).  False when the vtable
+ * cannot be read or says nonsense. */
+static bool vbase_offset(struct layout *L, struct mv_type *root,
+			 const struct mv_member *m, uint64_t off,
+			 uint64_t *ret)
+{
+	struct mv_target *t = mv_program_target(L->p);
+	uint64_t vptr = 0;
+	int64_t delta = 0;
+	struct mv_type *bt = mv_type_strip(m->type);
+	if (!t || !m->vbase_slot || !bt)
+		return false;
+	if (!L->has_address) {
+		if (off != 0 || !L->class_vptr)
+			return false;
+		vptr = L->class_vptr;
+	}
+	struct mv_error *err = NULL;
+	if (L->has_address)
+		err = mv_target_read(t, L->address + off, &vptr, 8);
+	if (!err)
+		err = mv_target_read(t, vptr - m->vbase_slot, &delta, 8);
+	if (err) {
+		mv_error_destroy(err);
+		return false;
+	}
+	int64_t at = (int64_t)off + delta;
+	if (at < 0 || (uint64_t)at > root->size ||
+	    bt->size > root->size - (uint64_t)at)
+		return false;
+	*ret = (uint64_t)at;
+	return true;
+}
+
+/* Adds the virtual bases of root, the indirect ones too (C++ DWARF lists
+ * only a class's direct bases), each once.  Bounded walk over the base
+ * classes with an explicit queue. */
+static bool add_virtual_bases(struct layout *L, struct mv_type *root,
+			      size_t *cap)
+{
+	struct {
+		struct mv_type *st;
+		uint64_t off;
+		bool known;
+	} q[LAYOUT_MAX_BASES];
+	size_t nq = 0;
+	if (!L->has_address && !class_vptr(L, root, &L->class_vptr))
+		L->class_vptr = 0;
+	q[nq++] = (typeof(q[0])){root, 0, true};
+	for (size_t i = 0; i < nq; i++) {
+		struct mv_type *st = q[i].st;
+		for (size_t k = 0; k < st->nmembers; k++) {
+			const struct mv_member *m = &st->members[k];
+			struct mv_type *bt = mv_type_strip(m->type);
+			if (!(m->flags & MV_MEMBER_BASE) || !is_struct_like(bt))
+				continue;
+			uint64_t off = q[i].off + m->bit_position / 8;
+			bool known = q[i].known;
+			if (m->flags & MV_MEMBER_VIRTUAL_BASE) {
+				bool seen = false;
+				for (size_t j = 0; j < L->ncomps; j++)
+					seen |= mv_type_strip(L->comps[j].m.type) == bt;
+				if (seen)
+					continue;
+				known = known && vbase_offset(L, root, m,
+							      q[i].off, &off);
+				struct comp c = {*m, 0, known, L->ncomps};
+				c.m.bit_position = known ? off * 8 : 0;
+				c.bits = bt->size * 8;
+				if (!comp_push(L, cap, &c))
+					return false;
+			}
+			if (nq < LAYOUT_MAX_BASES)
+				q[nq++] = (typeof(q[0])){bt, off, known};
+		}
+	}
+	return true;
+}
+
+/* The members of root in memory order, with its virtual bases where
+ * this object has them, and each class-typed member clipped where the
+ * next one starts: a base's tail padding may hold the next member, an
+ * empty base or [[no_unique_address]] member takes no room. */
+static struct mv_error *plan_components(struct layout *L, struct mv_type *root)
+{
+	size_t cap = 0;
+	bool cxx = false;
+	for (size_t i = 0; i < root->nmembers; i++) {
+		const struct mv_member *m = &root->members[i];
+		cxx |= (m->flags & MV_MEMBER_BASE) != 0;
+		if (m->flags & MV_MEMBER_VIRTUAL_BASE)
+			continue;
+		struct mv_type *mst = mv_type_strip(m->type);
+		struct comp c = {*m, 0, true, i};
+		c.bits = m->bit_size ? m->bit_size : (mst ? mst->size * 8 : 0);
+		if (!comp_push(L, &cap, &c))
+			return mv_enomem;
+	}
+	if (cxx && !add_virtual_bases(L, root, &cap))
+		return mv_enomem;
+	if (L->ncomps > 1)
+		qsort(L->comps, L->ncomps, sizeof(*L->comps), comp_cmp);
+	for (size_t i = 0; i < L->ncomps; i++) {
+		struct comp *c = &L->comps[i];
+		if (!c->placed || !is_record(mv_type_strip(c->m.type)))
+			continue;
+		uint64_t limit = root->size * 8;
+		if (i + 1 < L->ncomps && L->comps[i + 1].placed)
+			limit = L->comps[i + 1].m.bit_position;
+		limit = limit > c->m.bit_position ? limit - c->m.bit_position : 0;
+		if (c->bits > limit)
+			c->bits = limit;
+	}
+	return NULL;
+}
+
+static void base_line(struct layout *L, const struct comp *c, int level)
+{
+	struct mv_buf *b = &L->ctx->out;
+	size_t ls = b->len;
+	char tn[256];
+	mv_type_name(c->m.type, tn, sizeof(tn));
+	indent(b, level);
+	mv_buf_printf(b, "/* %s <%sancestor>; */", tn,
+		      c->m.flags & MV_MEMBER_VIRTUAL_BASE ? "virtual " : "");
+	comment_column(b, ls, level);
+	if (c->placed)
+		mv_buf_printf(b, "/* %5llu %5llu */",
+			      (unsigned long long)(c->m.bit_position / 8),
+			      (unsigned long long)(c->bits / 8));
+	else
+		mv_buf_printf(b, "/*     ? %5llu */",
+			      (unsigned long long)(c->bits / 8));
+}
+
+/* g++ types the vptr as __vtbl_ptr_type *, a function taking unspecified
+ * parameters; gdb and pahole spell it int (**)(void). */
+static bool is_vptr(const struct mv_member *m)
+{
+	struct mv_type *p = mv_type_strip(m->type);
+	struct mv_type *pp = p && p->kind == MV_TYPE_POINTER ?
+				     mv_type_strip(mv_type_target(p)) : NULL;
+	struct mv_type *fn = pp && pp->kind == MV_TYPE_POINTER ?
+				     mv_type_strip(mv_type_target(pp)) : NULL;
+	return (m->flags & MV_MEMBER_ARTIFICIAL) && m->name &&
+	       !strncmp(m->name, "_vptr", 5) && fn &&
+	       fn->kind == MV_TYPE_FUNCTION;
+}
+
 static struct mv_error *render_record(struct layout *L, struct mv_type *root)
 {
 	struct mv_cmd_ctx *ctx = L->ctx;
@@ -159,6 +428,10 @@ static struct mv_error *render_record(struct layout *L, struct mv_type *root)
 	struct hole_rec holes[256];
 	size_t nholes = 0;
 
+	struct mv_error *err = plan_components(L, root);
+	if (err)
+		return err;
+	uint64_t unplaced_bytes = 0;
 	stack[0] = (struct level){root, 0, 0, 0, NULL, true};
 	if (json) {
 		mv_json_key(&L->j, "members");
@@ -166,7 +439,8 @@ static struct mv_error *render_record(struct layout *L, struct mv_type *root)
 	}
 	for (;;) {
 		struct level *lv = &stack[depth];
-		if (lv->next >= lv->st->nmembers) {
+		size_t count = depth ? lv->st->nmembers : L->ncomps;
+		if (lv->next >= count) {
 			/* Close the level. */
 			if (depth == 0)
 				break;
@@ -187,12 +461,42 @@ static struct mv_error *render_record(struct layout *L, struct mv_type *root)
 			}
 			continue;
 		}
-		const struct mv_member *m = &lv->st->members[lv->next++];
+		const struct comp *c = depth ? NULL : &L->comps[lv->next];
+		const struct mv_member *m = c ? &c->m : &lv->st->members[lv->next];
+		lv->next++;
 		struct mv_type *mst = mv_type_strip(m->type);
 		uint64_t msize = mst ? mst->size : 0;
 		uint64_t start = m->bit_position;
-		uint64_t mbits = m->bit_size ? m->bit_size : msize * 8;
+		uint64_t mbits = c ? c->bits : m->bit_size ? m->bit_size : msize * 8;
 		uint64_t abs = lv->base_bits + start;
+		if (c && !m->bit_size)
+			msize = mbits / 8;
+		if (c && !c->placed) {
+			/* A virtual base without an object: no offset. */
+			unplaced_bytes += msize;
+			L->sum_member_bytes += msize;
+			L->nmembers++;
+			if (json) {
+				mv_json_begin_object(&L->j);
+				mv_json_key(&L->j, "name");
+				mv_json_null(&L->j);
+				mv_json_key(&L->j, "type");
+				char vt[256];
+				mv_type_name(m->type, vt, sizeof(vt));
+				mv_json_string(&L->j, vt);
+				mv_json_key(&L->j, "offset");
+				mv_json_null(&L->j);
+				mv_json_key(&L->j, "size");
+				mv_json_uint(&L->j, msize);
+				mv_json_key(&L->j, "base");
+				mv_json_string(&L->j, "virtual");
+				mv_json_end_object(&L->j);
+			} else {
+				base_line(L, c, 1);
+				mv_buf_putc(b, '\n');
+			}
+			continue;
+		}
 
 		/* Holes exist between the members of a struct, not a union. */
 		if (is_struct_like(lv->st) && start > lv->end_bits &&
@@ -227,10 +531,14 @@ static struct mv_error *render_record(struct layout *L, struct mv_type *root)
 			L->nmembers++;
 		}
 
-		bool expand = !m->name && is_record(mst) &&
+		bool base = (m->flags & MV_MEMBER_BASE) != 0;
+		bool expand = !m->name && !base && is_record(mst) &&
 			      depth + 1 < LAYOUT_MAX_NEST;
 		char tn[256];
-		mv_type_name(m->type, tn, sizeof(tn));
+		if (is_vptr(m))
+			snprintf(tn, sizeof(tn), "int (**)(void)");
+		else
+			mv_type_name(m->type, tn, sizeof(tn));
 		uint64_t off = abs / 8, bit_in = 0, unit = msize;
 		if (m->bit_size)
 			bitfield_unit(m, lv->base_bits, &off, &bit_in, &unit);
@@ -254,6 +562,13 @@ static struct mv_error *render_record(struct layout *L, struct mv_type *root)
 				mv_json_uint(&L->j, m->bit_size);
 			else
 				mv_json_null(&L->j);
+			if (base) {
+				mv_json_key(&L->j, "base");
+				mv_json_string(&L->j,
+					       m->flags & MV_MEMBER_VIRTUAL_BASE
+						       ? "virtual"
+						       : "direct");
+			}
 		}
 		if (expand) {
 			if (json) {
@@ -273,10 +588,19 @@ static struct mv_error *render_record(struct layout *L, struct mv_type *root)
 		if (json) {
 			member_value(L, m, abs, true);
 			mv_json_end_object(&L->j);
+		} else if (base) {
+			base_line(L, c ? c : &(struct comp){*m, msize * 8,
+							    true, 0},
+				  depth + 1);
+			member_value(L, m, abs, false);
+			mv_buf_putc(b, '\n');
 		} else {
 			size_t ls = b->len;
 			indent(b, depth + 1);
-			declaration(m->type, m->name, b);
+			if (is_vptr(m))
+				mv_buf_printf(b, "int (**%s)(void)", m->name);
+			else
+				declaration(m->type, m->name, b);
 			if (m->bit_size)
 				mv_buf_printf(b, ":%u", m->bit_size);
 			mv_buf_putc(b, ';');
@@ -294,12 +618,11 @@ static struct mv_error *render_record(struct layout *L, struct mv_type *root)
 			mv_buf_putc(b, '\n');
 		}
 		if (b->len > 1 << 16) {
-			struct mv_error *err = mv_out_flush(ctx);
-			if (err)
+			if ((err = mv_out_flush(ctx)))
 				return err;
 		}
 	}
-	uint64_t end_bits = stack[0].end_bits;
+	uint64_t end_bits = stack[0].end_bits + unplaced_bytes * 8;
 	uint64_t size_bits = root->size * 8;
 	uint64_t pad_bits = size_bits > end_bits && is_struct_like(root)
 				    ? size_bits - end_bits
@@ -356,9 +679,30 @@ static struct mv_error *render_record(struct layout *L, struct mv_type *root)
 		if (pad_bits % 8)
 			mv_buf_printf(b, ", bit padding: %llu bits",
 				      (unsigned long long)(pad_bits % 8));
-		mv_buf_puts(b, " */\n};\n");
+		mv_buf_puts(b, " */\n");
+		if (unplaced_bytes)
+			mv_buf_puts(b, "\t/* virtual bases (?) lie where the "
+				       "most-derived object puts them: layout "
+				       "an object to see where */\n");
+		mv_buf_puts(b, "};\n");
 	}
 	return NULL;
+}
+
+/* pahole's "struct Diamond : V1, V2", "struct V1 : virtual VB". */
+static void bases_header(struct mv_cmd_ctx *ctx, struct mv_type *st)
+{
+	const char *sep = " : ";
+	for (size_t i = 0; i < st->nmembers; i++) {
+		const struct mv_member *m = &st->members[i];
+		if (!(m->flags & MV_MEMBER_BASE))
+			continue;
+		struct mv_type *bt = mv_type_strip(m->type);
+		mv_out(ctx, "%s%s%s", sep,
+		       m->flags & MV_MEMBER_VIRTUAL_BASE ? "virtual " : "",
+		       bt && bt->name ? bt->name : "?");
+		sep = ", ";
+	}
 }
 
 /* Decides what the argument names: a type, or an object (EXPR). */
@@ -463,6 +807,7 @@ struct mv_error *mv_cmd_layout(struct mv_cmd_ctx *ctx)
 						  : 0);
 	L.style.max_depth = 2;
 	L.style.max_string = 64;
+	L.style.skip_virtual_bases = true;
 	struct mv_type *type;
 	const char *note;
 	if ((err = mv_session_need_target(s)))
@@ -529,9 +874,13 @@ struct mv_error *mv_cmd_layout(struct mv_cmd_ctx *ctx)
 			mv_type_name(st, sn, sizeof(sn));
 			if (strcmp(sn, tn))
 				mv_out(ctx, "/* %s */\n", tn);
-			mv_out(ctx, "%s {\n", sn);
+			mv_out(ctx, "%s", sn);
+			bases_header(ctx, st);
+			mv_out(ctx, " {\n");
 		}
-		if ((err = render_record(&L, st)))
+		err = render_record(&L, st);
+		free(L.comps);
+		if (err)
 			return err;
 	} else if (ctx->json) {
 		if (L.has_address) {
@@ -584,7 +933,16 @@ const struct mv_command mv_command_layout = {
 		"size in bytes; bitfields as OFFSET:BIT with the size "
 		"of their storage unit. Holes between members and "
 		"trailing padding are shown where they are, and the "
-		"totals follow the struct as pahole prints them.",
+		"totals follow the struct as pahole prints them.\n\n"
+		"C++ base classes show as pahole's '/* struct Base "
+		"<ancestor>; */' lines, covering the bytes up to the "
+		"next member (an empty base covers none). A virtual "
+		"base lies where the most-derived object puts it: "
+		"layout reads its offset from the object's vtable, or "
+		"given a class from the class's own; without one its "
+		"offset is '?'. The vptr "
+		"shows as gdb types it, its value as a pointer into "
+		"'vtable for X'.",
 	.options = layout_options,
 	.min_pos = 1,
 	.max_pos = 1,

@@ -369,3 +369,72 @@ bool mv_cxx_match_resolved(const char *query, const char *cand,
 	struct resolver r = { resolve, arg };
 	return match_span(query, strlen(query), cand, strlen(cand), 0, &r);
 }
+
+/* One <source-name>: decimal length, then that many identifier bytes. */
+static const char *source_name(const char *p, const char **name,
+			       size_t *len)
+{
+	size_t n = 0;
+	if (*p < '1' || *p > '9')
+		return NULL;
+	while (*p >= '0' && *p <= '9' && n < 4096)
+		n = n * 10 + (size_t)(*p++ - '0');
+	if (strnlen(p, n) < n)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!mv_cxx_ident_char(p[i]))
+			return NULL;
+	*name = p;
+	*len = n;
+	return p + n;
+}
+
+bool mv_cxx_demangle_class_symbol(const char *sym, char *buf, size_t size)
+{
+	static const struct {
+		const char *prefix, *words;
+	} kinds[] = {
+		{"_ZTV", "vtable for "},
+		{"_ZTI", "typeinfo for "},
+		{"_ZTS", "typeinfo name for "},
+	};
+	const char *p = NULL, *words = NULL;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (!strncmp(sym, kinds[i].prefix, 4)) {
+			p = sym + 4;
+			words = kinds[i].words;
+		}
+	}
+	if (!p || size == 0)
+		return false;
+	bool nested = *p == 'N';
+	p += nested;
+	size_t used = strlen(words);
+	if (used >= size)
+		return false;
+	memcpy(buf, words, used);
+	for (int parts = 0;; parts++) {
+		const char *name;
+		size_t len;
+		if (nested && *p == 'E' && parts > 0 && !p[1])
+			break;
+		if (!nested && parts == 1) {
+			if (*p)
+				return false;
+			break;
+		}
+		if (!(p = source_name(p, &name, &len)))
+			return false;
+		size_t need = len + (parts ? 2 : 0);
+		if (used + need >= size)
+			return false;
+		if (parts) {
+			memcpy(buf + used, "::", 2);
+			used += 2;
+		}
+		memcpy(buf + used, name, len);
+		used += len;
+	}
+	buf[used] = '\0';
+	return true;
+}

@@ -71,4 +71,11 @@ typedef bool mv_cxx_resolve_fn(void *arg, const char *s, size_t len,
 bool mv_cxx_match_resolved(const char *query, const char *cand,
 			   mv_cxx_resolve_fn *resolve, void *arg);
 
+/* The readable name of a C++ ABI symbol for a class's vtable or type
+ * info, as gdb prints it: "_ZTV7Diamond" -> "vtable for Diamond",
+ * "_ZTIN2ns3FooE" -> "typeinfo for ns::Foo".  Only names made of plain
+ * identifiers (no templates, no substitutions); returns false for any
+ * other symbol, buf then unspecified.  Writes at most size bytes. */
+bool mv_cxx_demangle_class_symbol(const char *sym, char *buf, size_t size);
+
 #endif

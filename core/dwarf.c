@@ -74,7 +74,8 @@
 	X(dwarf_diename) \
 	X(dwarf_dealloc_rnglists_head) \
 	X(dwarf_dealloc_error) \
-	X(dwarf_attr)
+	X(dwarf_attr) \
+	X(dwarf_debug_addr_index_to_addr)
 
 static struct {
 #define X(f) __typeof__(f) *f;
@@ -176,6 +177,8 @@ static void zlib_load(void)
 #define dwarf_dealloc_rnglists_head (libdwarf.dwarf_dealloc_rnglists_head)
 #define dwarf_dealloc_error (libdwarf.dwarf_dealloc_error)
 #define dwarf_attr (libdwarf.dwarf_attr)
+#define dwarf_debug_addr_index_to_addr \
+	(libdwarf.dwarf_debug_addr_index_to_addr)
 
 /* ------------------------------------------------------------------ */
 /* libdwarf 20210528 shim: the calls whose signatures changed upstream */
@@ -1620,6 +1623,29 @@ static bool resolve_pending(struct mv_dwarf *d)
 	return ok;
 }
 
+/* A single DW_OP_addrx (clang's DWARF 5, and split DWARF's
+ * DW_OP_GNU_addr_index): an index into .debug_addr from the unit's
+ * DW_AT_addr_base, which libdwarf resolves. */
+static bool expr_addrx(struct mv_dwarf *d, Dwarf_Die die,
+		       const uint8_t *expr, size_t len, uint64_t *ret)
+{
+	const uint8_t *p = expr + 1;
+	uint64_t index = 0;
+	bool addrx = len >= 2 && (expr[0] == DW_OP_addrx ||
+				  expr[0] == DW_OP_GNU_addr_index);
+	if (!addrx || !read_uleb(&p, expr + len, &index) || p != expr + len)
+		return false;
+	Dwarf_Unsigned addr = 0;
+	Dwarf_Error err = NULL;
+	if (dwarf_debug_addr_index_to_addr(die, index, &addr, &err) !=
+	    DW_DLV_OK) {
+		drop_error(d, &err);
+		return false;
+	}
+	*ret = addr;
+	return true;
+}
+
 static bool index_variable(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu)
 {
 	const char *name = die_name(d, die);
@@ -1627,7 +1653,8 @@ static bool index_variable(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu)
 	size_t len = die_expr(d, die, DW_AT_location, expr, sizeof(expr));
 	struct idx_entry e = { .kind = IDX_VARIABLE, .cu = cu };
 	/* Declarations are named when their definition is met. */
-	if (!expr_addr(expr, len, d->cus[cu].addr_size, &e.addr))
+	if (!expr_addr(expr, len, d->cus[cu].addr_size, &e.addr) &&
+	    !expr_addrx(d, die, expr, len, &e.addr))
 		return true;
 	e.die = die_offset(d, die);
 	bool has_type = die_ref(d, die, DW_AT_type, &e.type_die);
@@ -2095,6 +2122,52 @@ static uint64_t member_offset(struct mv_dwarf *d, Dwarf_Die die)
 	return off;
 }
 
+/* A virtual base's location as g++ and clang write it: DW_OP_dup,
+ * DW_OP_deref (the vptr), DW_OP_lit<N>/constu N, DW_OP_minus,
+ * DW_OP_deref (the vbase offset in the vtable), DW_OP_plus.  Returns N,
+ * or 0 for any other expression. */
+static uint32_t vbase_slot(struct mv_dwarf *d, Dwarf_Die die)
+{
+	uint8_t expr[32];
+	size_t len = die_expr(d, die, DW_AT_data_member_location, expr,
+			      sizeof(expr));
+	const uint8_t *p = expr, *end = expr + len;
+	uint64_t n = 0;
+	if (len < 6 || p[0] != DW_OP_dup || p[1] != DW_OP_deref)
+		return 0;
+	p += 2;
+	if (*p >= DW_OP_lit0 && *p <= DW_OP_lit31) {
+		n = (uint64_t)(*p++ - DW_OP_lit0);
+	} else if (*p == DW_OP_constu) {
+		p++;
+		if (!read_uleb(&p, end, &n))
+			return 0;
+	} else {
+		return 0;
+	}
+	if (end - p != 3 || p[0] != DW_OP_minus || p[1] != DW_OP_deref ||
+	    p[2] != DW_OP_plus || n > UINT32_MAX)
+		return 0;
+	return (uint32_t)n;
+}
+
+/* The C++ facts of a member: base class, virtual base, artificial. */
+static void member_cxx(struct mv_dwarf *d, Dwarf_Die die, Dwarf_Half tag,
+		       struct mv_member *x)
+{
+	uint64_t virtuality = 0;
+	if (tag == DW_TAG_inheritance) {
+		x->flags |= MV_MEMBER_BASE;
+		if (die_udata(d, die, DW_AT_virtuality, &virtuality) &&
+		    virtuality) {
+			x->flags |= MV_MEMBER_VIRTUAL_BASE;
+			x->vbase_slot = vbase_slot(d, die);
+		}
+	}
+	if (die_flag(d, die, DW_AT_artificial))
+		x->flags |= MV_MEMBER_ARTIFICIAL;
+}
+
 static void build_members(struct mv_dwarf *d, Dwarf_Die die,
 			  struct mv_type *t, int depth)
 {
@@ -2112,7 +2185,9 @@ static void build_members(struct mv_dwarf *d, Dwarf_Die die,
 			struct mv_member x = { 0 };
 			x.name = copy_name(d, die_name(d, child));
 			x.type = target_now(d, child, depth);
-			uint64_t byte_off = member_offset(d, child);
+			member_cxx(d, child, tag, &x);
+			uint64_t byte_off = x.flags & MV_MEMBER_VIRTUAL_BASE ?
+						    0 : member_offset(d, child);
 			uint64_t bit_size = 0, bit_off = 0, storage = 0;
 			if (die_udata(d, child, DW_AT_bit_size, &bit_size) &&
 			    bit_size && bit_size <= UINT32_MAX)

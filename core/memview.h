@@ -270,6 +270,20 @@ struct mv_member {
 	struct mv_type *type;
 	uint64_t bit_position; /* from the start of the enclosing object */
 	uint32_t bit_size;     /* 0 unless a bitfield */
+	/* C++ (additive): MV_MEMBER_* below.  A virtual base's
+	 * bit_position is 0: its offset is only known in an object, from
+	 * the vtable (vbase_slot). */
+	uint32_t flags;
+	/* MV_MEMBER_VIRTUAL_BASE: the vtable entry holding the base's
+	 * offset lies vbase_slot bytes before the address in the vptr
+	 * (Itanium ABI); 0 if the DWARF said it some other way. */
+	uint32_t vbase_slot;
+};
+
+enum {
+	MV_MEMBER_BASE = 1,         /* a base class subobject */
+	MV_MEMBER_VIRTUAL_BASE = 2, /* with MV_MEMBER_BASE: virtual */
+	MV_MEMBER_ARTIFICIAL = 4,   /* made by the compiler (_vptr.X) */
 };
 
 struct mv_enumerator {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cxxname.h"
 #include "value.h"
 
 struct render {
@@ -43,6 +44,11 @@ void mv_value_render_pointer(struct mv_program *p, uint64_t value,
 	const char *name;
 	uint64_t off;
 	if (value && mv_program_symbolize(p, value, &name, &off)) {
+		/* A vptr reads as gdb prints it: <vtable for X+16>. */
+		char readable[256];
+		if (mv_cxx_demangle_class_symbol(name, readable,
+						 sizeof(readable)))
+			name = readable;
 		if (off)
 			mv_buf_printf(out, " <%s+%llu>", name,
 				      (unsigned long long)off);
@@ -256,6 +262,21 @@ static void render_array(struct render *r, struct mv_type *st, uint64_t addr,
 	}
 }
 
+/* A virtual base of the subobject at addr lies where its vtable says:
+ * the vptr at addr, the base's offset vbase_slot bytes before the
+ * address it holds (Itanium ABI). */
+static bool virtual_base_at(struct render *r, const struct mv_member *m,
+			    uint64_t addr, uint64_t *ret)
+{
+	uint64_t vptr = 0;
+	int64_t delta = 0;
+	if (!m->vbase_slot || !read_bytes(r, addr, &vptr, 8) ||
+	    !read_bytes(r, vptr - m->vbase_slot, &delta, 8))
+		return false;
+	*ret = addr + (uint64_t)delta;
+	return true;
+}
+
 static void render_struct(struct render *r, struct mv_type *st, uint64_t addr,
 			  int depth)
 {
@@ -270,19 +291,39 @@ static void render_struct(struct render *r, struct mv_type *st, uint64_t addr,
 		mv_json_begin_object(r->j);
 	else
 		mv_buf_putc(r->out, '{');
+	size_t shown = 0;
 	for (size_t i = 0; i < st->nmembers; i++) {
 		const struct mv_member *m = &st->members[i];
-		char anon[48];
+		char anon[256];
 		const char *name = m->name;
-		if (!name) {
+		uint64_t at = addr + m->bit_position / 8;
+		bool virt = (m->flags & MV_MEMBER_VIRTUAL_BASE) != 0;
+		if (virt && r->style->skip_virtual_bases)
+			continue;
+		if (m->flags & MV_MEMBER_BASE) {
+			/* gdb's spelling of a base: <Base> = {...}. */
+			struct mv_type *bt = mv_type_strip(m->type);
+			snprintf(anon, sizeof(anon), "<%s>",
+				 bt && bt->name ? bt->name : "?");
+			name = anon;
+		} else if (!name) {
 			snprintf(anon, sizeof(anon), "<anonymous %zu>", i);
 			name = anon;
 		}
 		if (r->j)
 			mv_json_key(r->j, name);
 		else
-			mv_buf_printf(r->out, "%s%s = ", i ? ", " : "", name);
-		render(r, m->type, addr + m->bit_position / 8,
+			mv_buf_printf(r->out, "%s%s = ", shown ? ", " : "",
+				      name);
+		shown++;
+		if (virt && !virtual_base_at(r, m, addr, &at)) {
+			if (r->j)
+				mv_json_null(r->j);
+			else
+				mv_buf_puts(r->out, "<virtual base not found>");
+			continue;
+		}
+		render(r, m->type, at,
 		       m->bit_size ? (uint32_t)(m->bit_position % 8) : 0,
 		       m->bit_size, depth + 1);
 	}

@@ -10,6 +10,9 @@ struct mv_value_style {
 	uint64_t max_elements; /* array elements before "..." */
 	int max_depth;         /* nested aggregates before "{...}" */
 	size_t max_string;     /* bytes of a string preview */
+	/* C++: leave virtual bases out of a class's value (layout shows
+	 * them once, at the most-derived object's level). */
+	bool skip_virtual_bases;
 };
 
 /* The object of type at address (bit_size nonzero: a bitfield starting

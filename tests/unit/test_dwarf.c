@@ -1065,6 +1065,41 @@ static void test_cxx_scopes(void **st)
 	mv_dwarf_destroy(d);
 }
 
+/* C++ bases: DW_TAG_inheritance as members flagged MV_MEMBER_BASE; a
+ * virtual base's offset is an expression reading the vtable (g++ puts
+ * it 24 bytes before the vptr's address for the first one), not a
+ * constant; the vptr is artificial; static members are not members. */
+static void test_cxx_bases(void **st)
+{
+	(void)st;
+	const char *exe = mv_test_build_file_or_skip("fixtures/cxxlayout");
+	struct mv_dwarf *d;
+	struct mv_type *t;
+	assert_null(mv_dwarf_open(exe, 0, &d));
+	assert_null(mv_dwarf_find_type(d, MV_NS_STRUCT, "V1", 0, &t, NULL));
+	assert_int_equal(t->nmembers, 3);
+	assert_int_equal(t->members[0].flags,
+			 MV_MEMBER_BASE | MV_MEMBER_VIRTUAL_BASE);
+	assert_int_equal(t->members[0].vbase_slot, 24);
+	assert_string_equal(mv_type_strip(t->members[0].type)->name, "VB");
+	assert_string_equal(t->members[1].name, "_vptr.V1");
+	assert_int_equal(t->members[1].flags, MV_MEMBER_ARTIFICIAL);
+	assert_int_equal(t->members[2].flags, 0);
+
+	assert_null(mv_dwarf_find_type(d, MV_NS_STRUCT, "Multi", 0, &t,
+				       NULL));
+	assert_int_equal(t->nmembers, 3);
+	assert_int_equal(t->members[0].flags, MV_MEMBER_BASE);
+	assert_int_equal(t->members[0].bit_position, 12 * 8);
+	assert_int_equal(t->members[1].flags, MV_MEMBER_BASE);
+	assert_int_equal(t->members[1].bit_position, 0);
+
+	assert_null(mv_dwarf_find_type(d, MV_NS_STRUCT, "Derived", 0, &t,
+				       NULL));
+	assert_int_equal(t->nmembers, 2); /* Base, d: not s_count */
+	mv_dwarf_destroy(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1092,6 +1127,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_arrays),
 		cmocka_unit_test(test_glibc),
 		cmocka_unit_test(test_cxx_scopes),
+		cmocka_unit_test(test_cxx_bases),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -805,6 +805,35 @@ static void test_cxx_variables(void **state)
 	assert_eval_fails(f, "ns::g_var<", MV_ERR_SYNTAX, "column");
 }
 
+/* Vtable and typeinfo symbols read as gdb prints them (c++filt's
+ * answers); anything else is left to the caller. */
+static void test_cxx_class_symbols(void **st)
+{
+	(void)st;
+	static const char *const ok[][2] = {
+		{ "_ZTV7Diamond", "vtable for Diamond" },
+		{ "_ZTVN2ns5inner3BarE", "vtable for ns::inner::Bar" },
+		{ "_ZTI4Poly", "typeinfo for Poly" },
+		{ "_ZTS4Poly", "typeinfo name for Poly" },
+	};
+	char buf[64];
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_true(mv_cxx_demangle_class_symbol(ok[i][0], buf,
+							 sizeof(buf)));
+		assert_string_equal(buf, ok[i][1]);
+	}
+	static const char *const no[] = {
+		"_ZTV", "_ZTV0", "_ZTV9Diamond", "_ZTV7Diamondx",
+		"_ZTVN2nsE7", "_ZTVN2ns", "_ZTVN3FooIiEE", "g_diamond",
+		"_ZTV99999999999999999999999x", "_ZN2ns5g_varE",
+	};
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		assert_false(mv_cxx_demangle_class_symbol(no[i], buf,
+							  sizeof(buf)));
+	/* Too long for the buffer: refused, not cut. */
+	assert_false(mv_cxx_demangle_class_symbol("_ZTV7Diamond", buf, 12));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -821,6 +850,7 @@ int main(void)
 	};
 	const struct CMUnitTest cxx_tests[] = {
 		cmocka_unit_test(test_cxx_name_syntax),
+		cmocka_unit_test(test_cxx_class_symbols),
 		cmocka_unit_test(test_cxx_types),
 		cmocka_unit_test(test_cxx_variables),
 	};
