@@ -492,6 +492,27 @@ static void notes(struct mv_walk *w, const char *heap_note,
 	     "%llu pointer types are declared only (no definition with "
 	     "debug info): their objects were sized by their chunk",
 	     (unsigned long long)w->incomplete);
+	NOTE(w->bad_containers,
+	     "%llu std::vector buffers had an end before their start, past "
+	     "their block or not a whole number of elements after it: "
+	     "only the elements that fit were walked",
+	     (unsigned long long)w->bad_containers);
+	if (w->cxx_unknown_types) {
+		mv_buf_clear(&b);
+		mv_buf_printf(&b, "%llu container types are not understood "
+			      "(their blocks are counted as the pointers in "
+			      "them say, what their elements own is not): ",
+			      (unsigned long long)w->cxx_unknown_types);
+		const char *sep = "";
+		for (size_t at = 0; at < w->cxx_unknown.len;) {
+			const char *e = w->cxx_unknown.data + at;
+			mv_buf_printf(&b, "%s%s", sep, e);
+			sep = "; ";
+			at += strlen(e) + 1;
+		}
+		if (!b.oom)
+			emit(arg, b.data);
+	}
 #undef NOTE
 	mv_buf_deinit(&b);
 }

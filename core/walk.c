@@ -41,6 +41,13 @@ struct slot {
 	uint64_t len_offset;
 	uint32_t len_size;
 	bool len_signed;
+	/* std::vector: the length is (end - start) / sizeof, end being the
+	 * pointer at len_offset. */
+	bool len_end;
+	/* std::basic_string: a pointer to base + sso_offset is the object's
+	 * own inline buffer, already counted with it. */
+	bool has_sso;
+	uint64_t sso_offset;
 	/* SLOT_ARRAY, SLOT_FAM */
 	uint64_t stride, count;
 	struct mv_walk_plan *sub; /* the element's plan (not registered) */
@@ -179,6 +186,129 @@ static const struct mv_member *find_member(struct mv_type *record,
 	return NULL;
 }
 
+/* libstdc++ (g++ 12) types the walk reads by their layout, by the
+ * DWARF name of the class (see /usr/share/gcc/python/libstdcxx). */
+enum cxx_kind {
+	CXX_NONE,      /* not a standard library container: walked as is */
+	CXX_VECTOR,    /* _M_impl._M_start .. _M_finish */
+	CXX_STRING,    /* _M_dataplus._M_p, inline in _M_local_buf or not */
+	CXX_UNKNOWN,   /* a container whose elements the walk cannot see */
+};
+
+static bool name_starts(const char *name, const char *prefix)
+{
+	return !strncmp(name, prefix, strlen(prefix));
+}
+
+/* What kind of container st is, from its name ("std::vector<...>"). */
+static enum cxx_kind cxx_kind_of(struct mv_type *st, char *tn, size_t size)
+{
+	if (!st->name || !strchr(st->name, '<'))
+		return CXX_NONE;
+	mv_type_name(st, tn, size);
+	const char *n = tn;
+	if (name_starts(n, "class "))
+		n += 6;
+	else if (name_starts(n, "struct "))
+		n += 7;
+	if (!name_starts(n, "std::"))
+		return CXX_NONE;
+	n += 5;
+	if (name_starts(n, "__cxx11::"))
+		n += 9;
+	if (name_starts(n, "vector<"))
+		return CXX_VECTOR;
+	if (name_starts(n, "basic_string<"))
+		return CXX_STRING;
+	static const char *const unknown[] = {
+		"map<", "multimap<", "set<", "multiset<", "list<",
+		"forward_list<", "deque<", "unordered_map<",
+		"unordered_multimap<", "unordered_set<",
+		"unordered_multiset<", "function<", "variant<", "any",
+	};
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+		if (name_starts(n, unknown[i]))
+			return CXX_UNKNOWN;
+	return CXX_NONE;
+}
+
+/* Remembers the name of a container the walk does not understand, for
+ * the note (each type once; the list is bounded). */
+static void note_unknown(struct mv_walk *w, const char *tn)
+{
+	const char *n = tn;
+	if (name_starts(n, "class "))
+		n += 6;
+	else if (name_starts(n, "struct "))
+		n += 7;
+	for (size_t at = 0; at < w->cxx_unknown.len;) {
+		const char *e = w->cxx_unknown.data + at;
+		if (!strcmp(e, n))
+			return;
+		at += strlen(e) + 1;
+	}
+	w->cxx_unknown_types++;
+	if (w->cxx_unknown.len < 4096)
+		mv_buf_append(&w->cxx_unknown, n, strlen(n) + 1);
+}
+
+/* The member inner of the member outer of record (through base
+ * classes and anonymous members). */
+static const struct mv_member *find_path(struct mv_type *record,
+					 const char *outer, const char *inner,
+					 uint64_t *offset)
+{
+	uint64_t o1, o2;
+	const struct mv_member *m = find_member(record, outer, &o1, 0);
+	if (!m || !(m = find_member(mv_type_strip(m->type), inner, &o2, 0)))
+		return NULL;
+	*offset = o1 + o2;
+	return m;
+}
+
+/* The slots of a std::vector (one pointer to its elements, sized by
+ * _M_finish; _M_finish and _M_end_of_storage point past elements and
+ * are not followed) or a std::basic_string (its buffer, unless inline).
+ * False if the members are not as libstdc++ 12 lays them out. */
+static bool build_cxx(struct mv_walk *w, struct mv_walk_plan *pl,
+		      struct mv_type *st, enum cxx_kind kind,
+		      uint64_t offset, const char *prefix,
+		      struct mv_error **err)
+{
+	(void)w;
+	uint64_t off_p, off_e;
+	const struct mv_member *mp, *me;
+	struct slot s = {.kind = SLOT_PTR, .target_plan = NO_PLAN};
+	if (kind == CXX_VECTOR) {
+		mp = find_path(st, "_M_impl", "_M_start", &off_p);
+		me = find_path(st, "_M_impl", "_M_finish", &off_e);
+	} else {
+		mp = find_path(st, "_M_dataplus", "_M_p", &off_p);
+		me = find_member(st, "_M_local_buf", &off_e, 0);
+	}
+	struct mv_type *pt = mp ? mv_type_strip(mp->type) : NULL;
+	struct mv_type *et = me ? mv_type_strip(me->type) : NULL;
+	if (!pt || pt->kind != MV_TYPE_POINTER || !et ||
+	    et->kind != (kind == CXX_VECTOR ? MV_TYPE_POINTER
+					    : MV_TYPE_ARRAY))
+		return false;
+	s.offset = offset + off_p;
+	s.target = mv_type_strip(mv_type_target(pt));
+	if (kind == CXX_VECTOR) {
+		if (!s.target || !s.target->size)
+			return false;
+		s.has_len = true;
+		s.len_end = true;
+		s.len_offset = offset + off_e;
+		s.len_size = 8;
+	} else {
+		s.has_sso = true;
+		s.sso_offset = offset + off_e;
+	}
+	*err = add_slot(pl, &s, prefix, NULL);
+	return true;
+}
+
 /* Adds the pointer slots of an object of type at offset (bytes from the
  * element's start) to pl. */
 static struct mv_error *build_elements(struct mv_walk *w,
@@ -236,6 +366,14 @@ static struct mv_error *build_elements(struct mv_walk *w,
 	case MV_TYPE_CLASS:
 	case MV_TYPE_UNION: {
 		bool is_union = st->kind == MV_TYPE_UNION;
+		char tn[MV_EVAL_TYPE_NAME_MAX];
+		enum cxx_kind ck = is_union ? CXX_NONE
+					    : cxx_kind_of(st, tn, sizeof(tn));
+		if ((ck == CXX_VECTOR || ck == CXX_STRING) &&
+		    build_cxx(w, pl, st, ck, offset, prefix, &err))
+			return err;
+		if (ck == CXX_VECTOR || ck == CXX_UNKNOWN)
+			note_unknown(w, tn);
 		for (size_t i = 0; i < st->nmembers; i++) {
 			const struct mv_member *m = &st->members[i];
 			if (m->bit_size)
@@ -870,6 +1008,7 @@ struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 	       (1ull << w->idx_bits) <= w->opt.max_objects + 1)
 		w->idx_bits++;
 	mv_buf_init(&w->labels);
+	mv_buf_init(&w->cxx_unknown);
 	struct mv_error *err = builtin_plan(w, MV_WALK_STRING,
 					    "char[] (string)");
 	if (!err)
@@ -955,6 +1094,7 @@ void mv_walk_deinit(struct mv_walk *w)
 	free(w->stack_lo);
 	free(w->stack_hi);
 	mv_buf_deinit(&w->labels);
+	mv_buf_deinit(&w->cxx_unknown);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -981,6 +1121,9 @@ struct scan {
 	uint64_t want_key;
 	bool found;
 	struct mv_buf *label;
+	/* The pointer being followed is a std::vector's start: its length
+	 * is the vector's, not a --len hint's. */
+	bool container;
 	/* Where in the object the pointer being handled sits. */
 	bool multi;
 	uint64_t elem;
@@ -1392,10 +1535,24 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 				w->guessed_fam++;
 		} else if (has_len) {
 			count = len;
-			/* A hint cannot make an object outgrow its chunk. */
-			if (heap && pl->size && count > room / pl->size)
-				count = room / pl->size;
-			w->hinted++;
+			/* A hint cannot make an object outgrow its chunk, nor
+			 * a vector's end its mapping. */
+			uint64_t fits = room;
+			if (!heap && sc->container) {
+				const struct mv_region *r =
+					mv_target_find_region(w->target, value);
+				fits = r ? r->end - value : 0;
+			}
+			if ((heap || sc->container) && pl->size &&
+			    count > fits / pl->size) {
+				count = fits / pl->size;
+				if (sc->container)
+					w->bad_containers++;
+			}
+			if (sc->container)
+				w->cxx_vectors++;
+			else
+				w->hinted++;
 		} else if (heap && pl->size && room >= 2 * pl->size) {
 			w->guessed_single++;
 		}
@@ -1499,15 +1656,33 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 			memcpy(&v, bytes + s->offset, 8);
 			uint64_t len = 0;
 			bool has_len = false;
-			if (s->has_len && s->len_offset + s->len_size <= avail) {
+			if (s->has_sso && v == base + s->sso_offset)
+				v = 0; /* inline: part of this object */
+			if (s->len_end && v && s->len_offset + 8 <= avail) {
+				uint64_t end, size = s->target->size;
+				memcpy(&end, bytes + s->len_offset, 8);
+				has_len = true;
+				if (end < v || (end - v) % size) {
+					/* A bounded answer: the buffer's
+					 * chunk, none of its elements. */
+					w->bad_containers++;
+					len = 0;
+				} else {
+					len = (end - v) / size;
+				}
+			} else if (s->has_len &&
+				   s->len_offset + s->len_size <= avail) {
 				len = read_uint(bytes + s->len_offset,
 						s->len_size, s->len_signed);
 				has_len = true;
 			}
 			uint32_t plan;
 			if (v && !sc->err &&
-			    !(sc->err = slot_target(w, s, &plan)))
+			    !(sc->err = slot_target(w, s, &plan))) {
+				sc->container = s->len_end;
 				follow(sc, v, plan, len, has_len, false);
+				sc->container = false;
+			}
 		}
 	} else if (s->kind == SLOT_ARRAY) {
 		for (uint64_t i = 0; i < s->count && !sc->err && !sc->found;

@@ -175,6 +175,14 @@ struct mv_walk {
 	uint64_t guessed_edges;     /* --conservative edges */
 	uint64_t fn_pointers;       /* function pointers not followed */
 	uint64_t incomplete;        /* pointers to declared-only types */
+	/* C++ containers: std::vectors whose end is before their start
+	 * or not a whole number of elements after it (their elements are
+	 * not walked), and the names of the containers whose elements the
+	 * walk cannot see (NUL-separated, each once). */
+	uint64_t bad_containers;
+	uint64_t cxx_vectors;       /* vector buffers sized by their end */
+	uint64_t cxx_unknown_types;
+	struct mv_buf cxx_unknown;
 	uint64_t max_depth_seen;
 	bool hit_max_objects, hit_max_depth, interrupted;
 	bool pseudo_root;           /* record 0 is an rvalue pointer */
