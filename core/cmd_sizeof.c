@@ -492,11 +492,12 @@ static void notes(struct mv_walk *w, const char *heap_note,
 	     "%llu pointer types are declared only (no definition with "
 	     "debug info): their objects were sized by their chunk",
 	     (unsigned long long)w->incomplete);
-	NOTE(w->bad_containers,
-	     "%llu std::vector buffers had an end before their start, past "
-	     "their block or not a whole number of elements after it: "
-	     "only the elements that fit were walked",
-	     (unsigned long long)w->bad_containers);
+	NOTE(w->problems[MV_PROB_CONTAINER],
+	     "%llu container problems (a std::vector's end before its "
+	     "start, past its block or not a whole number of elements "
+	     "after it; a tree node reached twice): only what fits was "
+	     "walked",
+	     (unsigned long long)w->problems[MV_PROB_CONTAINER]);
 	if (w->cxx_unknown_types) {
 		mv_buf_clear(&b);
 		mv_buf_printf(&b, "%llu container types are not understood "

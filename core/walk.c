@@ -48,6 +48,11 @@ struct slot {
 	 * own inline buffer, already counted with it. */
 	bool has_sso;
 	uint64_t sso_offset;
+	/* Node links (a list's next, a tree's children): followed into
+	 * heap blocks only, as the last node points back into the
+	 * container's header. */
+	bool heap_only;
+	bool tree_link;         /* a tree's child link */
 	/* SLOT_ARRAY, SLOT_FAM */
 	uint64_t stride, count;
 	struct mv_walk_plan *sub; /* the element's plan (not registered) */
@@ -192,6 +197,11 @@ enum cxx_kind {
 	CXX_NONE,      /* not a standard library container: walked as is */
 	CXX_VECTOR,    /* _M_impl._M_start .. _M_finish */
 	CXX_STRING,    /* _M_dataplus._M_p, inline in _M_local_buf or not */
+	CXX_RBTREE,    /* map, set, multimap, multiset: _M_header._M_parent */
+	CXX_RBNODE,    /* _Rb_tree_node<V>: _M_left, _M_right, a V */
+	CXX_LIST,      /* list: _M_node._M_next */
+	CXX_LISTNODE,  /* _List_node<T>: _M_next, a T */
+	CXX_UPTR,      /* unique_ptr: its pointer, named as the object */
 	CXX_UNKNOWN,   /* a container whose elements the walk cannot see */
 };
 
@@ -220,8 +230,17 @@ static enum cxx_kind cxx_kind_of(struct mv_type *st, char *tn, size_t size)
 		return CXX_VECTOR;
 	if (name_starts(n, "basic_string<"))
 		return CXX_STRING;
+	if (name_starts(n, "_Rb_tree<"))
+		return CXX_RBTREE;
+	if (name_starts(n, "_Rb_tree_node<"))
+		return CXX_RBNODE;
+	if (name_starts(n, "list<"))
+		return CXX_LIST;
+	if (name_starts(n, "_List_node<"))
+		return CXX_LISTNODE;
+	if (name_starts(n, "unique_ptr<"))
+		return CXX_UPTR;
 	static const char *const unknown[] = {
-		"map<", "multimap<", "set<", "multiset<", "list<",
 		"forward_list<", "deque<", "unordered_map<",
 		"unordered_multimap<", "unordered_set<",
 		"unordered_multiset<", "function<", "variant<", "any",
@@ -250,6 +269,96 @@ static void note_unknown(struct mv_walk *w, const char *tn)
 	w->cxx_unknown_types++;
 	if (w->cxx_unknown.len < 4096)
 		mv_buf_append(&w->cxx_unknown, n, strlen(n) + 1);
+}
+
+/* The k-th template argument of the C++ name tn, into buf; false if
+ * it has fewer or the name does not fit. */
+static bool template_arg(const char *tn, unsigned k, char *buf, size_t size)
+{
+	const char *p = strchr(tn, '<');
+	if (!p)
+		return false;
+	p++;
+	int depth = 0;
+	unsigned arg = 0;
+	const char *start = p;
+	for (; *p; p++) {
+		if (*p == '<' || *p == '(' || *p == '[') {
+			depth++;
+		} else if ((*p == '>' || *p == ')' || *p == ']') && depth) {
+			depth--;
+		} else if ((*p == ',' || *p == '>') && !depth) {
+			if (arg == k) {
+				while (*start == ' ')
+					start++;
+				size_t len = (size_t)(p - start);
+				while (len && start[len - 1] == ' ')
+					len--;
+				if (!len || len >= size)
+					return false;
+				memcpy(buf, start, len);
+				buf[len] = 0;
+				return true;
+			}
+			if (*p == '>')
+				return false;
+			arg++;
+			start = p + 1;
+		}
+	}
+	return false;
+}
+
+/* The type a C++ template argument names ("Node*", "long int",
+ * "std::pair<int const, long int>"), as DWARF spells it; NULL if no
+ * definition has that name. */
+static struct mv_type *type_by_name(struct mv_walk *w, const char *name)
+{
+	char buf[MV_EVAL_TYPE_NAME_MAX];
+	size_t len = strlen(name);
+	if (len >= sizeof(buf))
+		return NULL;
+	memcpy(buf, name, len + 1);
+	unsigned stars = 0;
+	while (len && (buf[len - 1] == '*' || buf[len - 1] == ' ')) {
+		stars += buf[len - 1] == '*';
+		buf[--len] = 0;
+	}
+	if (len > 6 && !strcmp(buf + len - 6, " const"))
+		buf[len -= 6] = 0;
+	const char *n = buf;
+	if (name_starts(n, "const "))
+		n += 6;
+	static const enum mv_type_ns order[] = {
+		MV_NS_STRUCT, MV_NS_CLASS, MV_NS_ORDINARY, MV_NS_UNION,
+		MV_NS_ENUM,
+	};
+	struct mv_type *t = NULL;
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && !t; i++) {
+		struct mv_error *err = mv_program_find_type(
+			w->program, order[i], n, 0, &t, NULL);
+		if (err) {
+			mv_error_destroy(err);
+			t = NULL;
+		}
+	}
+	for (unsigned i = 0; t && i < stars; i++)
+		t = mv_program_pointer_type(w->program, t);
+	return t ? mv_type_strip(t) : NULL;
+}
+
+/* The type named stem<arg k of tn>, e.g. the tree node of a map's
+ * value type. */
+static struct mv_type *node_type(struct mv_walk *w, const char *tn,
+				 unsigned k, const char *stem)
+{
+	char arg[MV_EVAL_TYPE_NAME_MAX], name[MV_EVAL_TYPE_NAME_MAX + 64];
+	if (!template_arg(tn, k, arg, sizeof(arg)))
+		return NULL;
+	size_t n = strlen(arg);
+	snprintf(name, sizeof(name), "%s<%s%s>", stem, arg,
+		 n && arg[n - 1] == '>' ? " " : "");
+	return type_by_name(w, name);
 }
 
 /* The member inner of the member outer of record (through base
@@ -307,6 +416,82 @@ static bool build_cxx(struct mv_walk *w, struct mv_walk_plan *pl,
 	}
 	*err = add_slot(pl, &s, prefix, NULL);
 	return true;
+}
+
+static struct mv_error *build_elements(struct mv_walk *w,
+				       struct mv_walk_plan *pl,
+				       struct mv_type *type, uint64_t offset,
+				       const char *prefix, int nest);
+
+/* A link slot of a node container: a pointer at offset to a node
+ * (heap blocks only), labelled name. */
+static struct mv_error *add_link(struct mv_walk_plan *pl, uint64_t offset,
+				 struct mv_type *node, const char *prefix,
+				 const char *name)
+{
+	struct slot s = {.kind = SLOT_PTR, .offset = offset, .target = node,
+			 .target_plan = NO_PLAN, .heap_only = true};
+	return add_slot(pl, &s, prefix, name);
+}
+
+/* The node containers: the tree of a map or set (its root, typed as
+ * _Rb_tree_node<value_type>), a list (its first node), and their
+ * nodes (the links down or on, then the value in _M_storage).  False
+ * if the names or members are not libstdc++ 12's. */
+static bool build_nodes(struct mv_walk *w, struct mv_walk_plan *pl,
+			struct mv_type *st, enum cxx_kind kind,
+			const char *tn, uint64_t offset, const char *prefix,
+			int nest, struct mv_error **err)
+{
+	uint64_t o1, o2;
+	const struct mv_member *m;
+	struct mv_type *node;
+	switch (kind) {
+	case CXX_RBTREE:
+		node = node_type(w, tn, 1, "std::_Rb_tree_node");
+		m = find_path(st, "_M_impl", "_M_header", &o1);
+		if (!node || !m ||
+		    !find_member(mv_type_strip(m->type), "_M_parent", &o2, 0))
+			return false;
+		*err = add_link(pl, offset + o1 + o2, node, prefix, NULL);
+		return true;
+	case CXX_LIST:
+		node = node_type(w, tn, 0, "std::_List_node");
+		m = find_path(st, "_M_impl", "_M_node", &o1);
+		if (!node || !m ||
+		    !find_member(mv_type_strip(m->type), "_M_next", &o2, 0))
+			return false;
+		*err = add_link(pl, offset + o1 + o2, node, prefix, NULL);
+		return true;
+	case CXX_RBNODE:
+	case CXX_LISTNODE: {
+		struct mv_type *value = NULL;
+		char arg[MV_EVAL_TYPE_NAME_MAX];
+		if (template_arg(tn, 0, arg, sizeof(arg)))
+			value = type_by_name(w, arg);
+		m = find_member(st, "_M_storage", &o1, 0);
+		if (!value || !m)
+			return false;
+		const char *links[2] = {"_M_left", "_M_right"};
+		if (kind == CXX_LISTNODE)
+			links[0] = "_M_next", links[1] = NULL;
+		for (int i = 0; i < 2 && links[i]; i++) {
+			if (!find_member(st, links[i], &o2, 0))
+				return false;
+			if ((*err = add_link(pl, offset + o2, st, prefix,
+					     links[i] + 3)))
+				return true;
+			pl->slots[pl->nslots - 1].tree_link =
+				kind == CXX_RBNODE;
+		}
+		char p[256];
+		snprintf(p, sizeof(p), "%s.value", prefix);
+		*err = build_elements(w, pl, value, offset + o1, p, nest + 1);
+		return true;
+	}
+	default:
+		return false;
+	}
 }
 
 /* Adds the pointer slots of an object of type at offset (bytes from the
@@ -372,8 +557,12 @@ static struct mv_error *build_elements(struct mv_walk *w,
 		if ((ck == CXX_VECTOR || ck == CXX_STRING) &&
 		    build_cxx(w, pl, st, ck, offset, prefix, &err))
 			return err;
-		if (ck == CXX_VECTOR || ck == CXX_UNKNOWN)
+		if (ck >= CXX_RBTREE && ck <= CXX_LISTNODE &&
+		    build_nodes(w, pl, st, ck, tn, offset, prefix, nest, &err))
+			return err;
+		if (ck != CXX_NONE && ck != CXX_STRING && ck != CXX_UPTR)
 			note_unknown(w, tn);
+		size_t first_slot = pl->nslots;
 		for (size_t i = 0; i < st->nmembers; i++) {
 			const struct mv_member *m = &st->members[i];
 			if (m->bit_size)
@@ -433,6 +622,15 @@ static struct mv_error *build_elements(struct mv_walk *w,
 				}
 			}
 		}
+		/* A unique_ptr's pointer is named as the unique_ptr. */
+		if (ck == CXX_UPTR && pl->nslots == first_slot + 1 &&
+		    pl->slots[first_slot].kind == SLOT_PTR) {
+			char *name = strdup(prefix);
+			if (!name)
+				return mv_enomem;
+			free(pl->slots[first_slot].name);
+			pl->slots[first_slot].name = name;
+		}
 		return NULL;
 	}
 	default:
@@ -491,7 +689,8 @@ static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
 		pl->flat = !pl->has_fam && pl->size <= LOAD_WINDOW;
 		for (size_t i = 0; i < pl->nslots; i++)
 			if (pl->slots[i].kind != SLOT_PTR ||
-			    pl->slots[i].has_len)
+			    pl->slots[i].has_len || pl->slots[i].has_sso ||
+			    pl->slots[i].heap_only)
 				pl->flat = false;
 		err = register_plan(w, pl, ret);
 	}
@@ -1124,6 +1323,8 @@ struct scan {
 	/* The pointer being followed is a std::vector's start: its length
 	 * is the vector's, not a --len hint's. */
 	bool container;
+	bool heap_only;      /* the pointer is a node link */
+	bool tree_link;      /* a tree's child: met twice is a loop */
 	/* Where in the object the pointer being handled sits. */
 	bool multi;
 	uint64_t elem;
@@ -1389,8 +1590,11 @@ static inline bool follow_plain(struct scan *sc, uint64_t value,
 	if (!w->plain_dir || (value & 15) || !pl->plain_ok ||
 	    !dir_plain_mem(w->plain_dir, value, &size, &word, &mask))
 		return false;
-	if (word->seen & mask)
+	if (word->seen & mask) {
+		if (sc->tree_link)
+			w->problems[MV_PROB_CONTAINER]++; /* a node met twice */
 		return true;
+	}
 	/* Bounds to count and an array to grow: follow() does both. */
 	if (sc->cut || w->nobjs >= w->opt.max_objects ||
 	    w->nobjs == w->objs_cap)
@@ -1449,6 +1653,8 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 			w->problems[MV_PROB_UNMAPPED]++;
 		return;
 	}
+	if (!in_chunk && sc->heap_only)
+		return; /* a node's link back to its container */
 	if (in_chunk) {
 		if (ch.flags & MV_CHUNK_CORRUPT) {
 			if (!find)
@@ -1479,9 +1685,14 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 		seen_word = seen_bit(w, ch.start, cidx, &seen_mask);
 	bool by_bit = seen_word != NULL;
 	if (by_bit) {
-		if (*seen_word & seen_mask)
+		if (*seen_word & seen_mask) {
+			if (sc->tree_link)
+				w->problems[MV_PROB_CONTAINER]++; /* a node met twice */
 			return;
+		}
 	} else if (visited(w, key, &seen)) {
+		if (sc->tree_link)
+			w->problems[MV_PROB_CONTAINER]++;
 		if (w->opt.keep_edges)
 			sc->err = add_edge(sc, seen, guess);
 		return;
@@ -1547,7 +1758,7 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 			    count > fits / pl->size) {
 				count = fits / pl->size;
 				if (sc->container)
-					w->bad_containers++;
+					w->problems[MV_PROB_CONTAINER]++;
 			}
 			if (sc->container)
 				w->cxx_vectors++;
@@ -1663,9 +1874,10 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 				memcpy(&end, bytes + s->len_offset, 8);
 				has_len = true;
 				if (end < v || (end - v) % size) {
+					if (!sc->find)
 					/* A bounded answer: the buffer's
 					 * chunk, none of its elements. */
-					w->bad_containers++;
+						w->problems[MV_PROB_CONTAINER]++;
 					len = 0;
 				} else {
 					len = (end - v) / size;
@@ -1680,8 +1892,11 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 			if (v && !sc->err &&
 			    !(sc->err = slot_target(w, s, &plan))) {
 				sc->container = s->len_end;
+				sc->heap_only = s->heap_only;
+				sc->tree_link = s->tree_link;
 				follow(sc, v, plan, len, has_len, false);
-				sc->container = false;
+				sc->container = sc->heap_only = false;
+				sc->tree_link = false;
 			}
 		}
 	} else if (s->kind == SLOT_ARRAY) {
@@ -2204,6 +2419,7 @@ const char *mv_walk_problem_name(enum mv_walk_problem p)
 		[MV_PROB_UNREADABLE] = "unreadable",
 		[MV_PROB_TRUNCATED] = "truncated",
 		[MV_PROB_UNTERMINATED] = "unterminated_string",
+		[MV_PROB_CONTAINER] = "bad_container",
 	};
 	return (unsigned)p < MV_PROB_COUNT_ ? names[p] : "?";
 }

@@ -86,6 +86,9 @@ enum mv_walk_problem {
 	MV_PROB_UNREADABLE,  /* mapped but not in the dump / not readable */
 	MV_PROB_TRUNCATED,   /* object runs past readable memory */
 	MV_PROB_UNTERMINATED, /* string without NUL within the bound */
+	MV_PROB_CONTAINER,   /* a C++ container's own fields disagree: a
+			      * vector's end before its start or past its
+			      * block, a tree node met twice (a loop) */
 	MV_PROB_COUNT_
 };
 
@@ -175,11 +178,8 @@ struct mv_walk {
 	uint64_t guessed_edges;     /* --conservative edges */
 	uint64_t fn_pointers;       /* function pointers not followed */
 	uint64_t incomplete;        /* pointers to declared-only types */
-	/* C++ containers: std::vectors whose end is before their start
-	 * or not a whole number of elements after it (their elements are
-	 * not walked), and the names of the containers whose elements the
+	/* C++ containers (their problems are MV_PROB_CONTAINER): the names of the containers whose elements the
 	 * walk cannot see (NUL-separated, each once). */
-	uint64_t bad_containers;
 	uint64_t cxx_vectors;       /* vector buffers sized by their end */
 	uint64_t cxx_unknown_types;
 	struct mv_buf cxx_unknown;
