@@ -201,6 +201,8 @@ enum cxx_kind {
 	CXX_RBNODE,    /* _Rb_tree_node<V>: _M_left, _M_right, a V */
 	CXX_LIST,      /* list: _M_node._M_next */
 	CXX_LISTNODE,  /* _List_node<T>: _M_next, a T */
+	CXX_HASHTABLE, /* unordered_*: _M_before_begin._M_nxt, buckets */
+	CXX_HASHNODE,  /* _Hash_node<V, cache>: _M_nxt, a V */
 	CXX_UPTR,      /* unique_ptr: its pointer, named as the object */
 	CXX_UNKNOWN,   /* a container whose elements the walk cannot see */
 };
@@ -238,12 +240,14 @@ static enum cxx_kind cxx_kind_of(struct mv_type *st, char *tn, size_t size)
 		return CXX_LIST;
 	if (name_starts(n, "_List_node<"))
 		return CXX_LISTNODE;
+	if (name_starts(n, "_Hashtable<"))
+		return CXX_HASHTABLE;
+	if (name_starts(n, "__detail::_Hash_node<"))
+		return CXX_HASHNODE;
 	if (name_starts(n, "unique_ptr<"))
 		return CXX_UPTR;
 	static const char *const unknown[] = {
-		"forward_list<", "deque<", "unordered_map<",
-		"unordered_multimap<", "unordered_set<",
-		"unordered_multiset<", "function<", "variant<", "any",
+		"forward_list<", "deque<", "function<", "variant<", "any",
 	};
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
 		if (name_starts(n, unknown[i]))
@@ -350,14 +354,15 @@ static struct mv_type *type_by_name(struct mv_walk *w, const char *name)
 /* The type named stem<arg k of tn>, e.g. the tree node of a map's
  * value type. */
 static struct mv_type *node_type(struct mv_walk *w, const char *tn,
-				 unsigned k, const char *stem)
+				 unsigned k, const char *stem,
+				 const char *more)
 {
 	char arg[MV_EVAL_TYPE_NAME_MAX], name[MV_EVAL_TYPE_NAME_MAX + 64];
 	if (!template_arg(tn, k, arg, sizeof(arg)))
 		return NULL;
 	size_t n = strlen(arg);
-	snprintf(name, sizeof(name), "%s<%s%s>", stem, arg,
-		 n && arg[n - 1] == '>' ? " " : "");
+	snprintf(name, sizeof(name), "%s<%s%s%s>", stem, arg, more,
+		 !*more && n && arg[n - 1] == '>' ? " " : "");
 	return type_by_name(w, name);
 }
 
@@ -448,7 +453,7 @@ static bool build_nodes(struct mv_walk *w, struct mv_walk_plan *pl,
 	struct mv_type *node;
 	switch (kind) {
 	case CXX_RBTREE:
-		node = node_type(w, tn, 1, "std::_Rb_tree_node");
+		node = node_type(w, tn, 1, "std::_Rb_tree_node", "");
 		m = find_path(st, "_M_impl", "_M_header", &o1);
 		if (!node || !m ||
 		    !find_member(mv_type_strip(m->type), "_M_parent", &o2, 0))
@@ -456,13 +461,35 @@ static bool build_nodes(struct mv_walk *w, struct mv_walk_plan *pl,
 		*err = add_link(pl, offset + o1 + o2, node, prefix, NULL);
 		return true;
 	case CXX_LIST:
-		node = node_type(w, tn, 0, "std::_List_node");
+		node = node_type(w, tn, 0, "std::_List_node", "");
 		m = find_path(st, "_M_impl", "_M_node", &o1);
 		if (!node || !m ||
 		    !find_member(mv_type_strip(m->type), "_M_next", &o2, 0))
 			return false;
 		*err = add_link(pl, offset + o1 + o2, node, prefix, NULL);
 		return true;
+	case CXX_HASHTABLE: {
+		/* The node type says whether it caches the hash code. */
+		node = node_type(w, tn, 1, "std::__detail::_Hash_node",
+				 ", false");
+		if (!node)
+			node = node_type(w, tn, 1, "std::__detail::_Hash_node",
+					 ", true");
+		uint64_t ob;
+		m = find_path(st, "_M_before_begin", "_M_nxt", &o1);
+		const struct mv_member *mb = find_member(st, "_M_buckets", &ob,
+							 0);
+		if (!node || !m || !mb)
+			return false;
+		if ((*err = add_link(pl, offset + o1, node, prefix, NULL)))
+			return true;
+		/* The bucket array: a block of its own (unless it is the
+		 * table's _M_single_bucket), whose pointers lead to nodes
+		 * the list above reaches: counted, not scanned. */
+		*err = add_link(pl, offset + ob, NULL, prefix, "buckets");
+		return true;
+	}
+	case CXX_HASHNODE:
 	case CXX_RBNODE:
 	case CXX_LISTNODE: {
 		struct mv_type *value = NULL;
@@ -475,11 +502,13 @@ static bool build_nodes(struct mv_walk *w, struct mv_walk_plan *pl,
 		const char *links[2] = {"_M_left", "_M_right"};
 		if (kind == CXX_LISTNODE)
 			links[0] = "_M_next", links[1] = NULL;
+		if (kind == CXX_HASHNODE)
+			links[0] = "_M_nxt", links[1] = NULL;
 		for (int i = 0; i < 2 && links[i]; i++) {
 			if (!find_member(st, links[i], &o2, 0))
 				return false;
 			if ((*err = add_link(pl, offset + o2, st, prefix,
-					     links[i] + 3)))
+					     links[i] + 3 + (links[i][3] == '_'))))
 				return true;
 			pl->slots[pl->nslots - 1].tree_link =
 				kind == CXX_RBNODE;
@@ -557,7 +586,7 @@ static struct mv_error *build_elements(struct mv_walk *w,
 		if ((ck == CXX_VECTOR || ck == CXX_STRING) &&
 		    build_cxx(w, pl, st, ck, offset, prefix, &err))
 			return err;
-		if (ck >= CXX_RBTREE && ck <= CXX_LISTNODE &&
+		if (ck >= CXX_RBTREE && ck <= CXX_HASHNODE &&
 		    build_nodes(w, pl, st, ck, tn, offset, prefix, nest, &err))
 			return err;
 		if (ck != CXX_NONE && ck != CXX_STRING && ck != CXX_UPTR)
