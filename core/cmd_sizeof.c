@@ -190,6 +190,7 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 		   : u && !strcmp(u, "first") ? MV_WALK_UNIONS_FIRST
 					      : MV_WALK_UNIONS_NONE;
 	o.conservative = mv_opt_flag(ctx, "conservative");
+	o.static_types = mv_opt_flag(ctx, "static-types");
 	o.hints = su->hints;
 	o.nhints = su->nhints;
 	o.keep_edges = keep_edges;
@@ -492,6 +493,11 @@ static void notes(struct mv_walk *w, const char *heap_note,
 	     "%llu pointer types are declared only (no definition with "
 	     "debug info): their objects were sized by their chunk",
 	     (unsigned long long)w->incomplete);
+	NOTE(w->dynamic_typed,
+	     "%llu pointers to polymorphic classes were followed as their "
+	     "object's most-derived class, from its vtable (--static-types "
+	     "to keep the declared type)",
+	     (unsigned long long)w->dynamic_typed);
 	NOTE(w->problems[MV_PROB_CONTAINER],
 	     "%llu container problems (a std::vector's end before its "
 	     "start, past its block or not a whole number of elements "
@@ -878,6 +884,10 @@ const struct mv_option mv_sizeof_options[] = {
 	{"conservative", 0, MV_OPT_FLAG, NULL,
 	 "look into void * chunks: aligned words pointing into in-use "
 	 "chunks are followed as guessed edges", NULL, NULL},
+	{"static-types", 0, MV_OPT_FLAG, NULL,
+	 "walk a pointer to a polymorphic class as its declared type, "
+	 "not as the object's most-derived class found from its vtable",
+	 NULL, NULL},
 	{"max-objects", 0, MV_OPT_INT, "N",
 	 "stop after N objects (a partial answer says so; 0: no limit)",
 	 "1000000", NULL},

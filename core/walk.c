@@ -75,6 +75,9 @@ struct mv_walk_plan {
 	/* Only direct pointer members without length hints, and no
 	 * flexible tail: scan_pointers reads it in one go. */
 	bool flat;
+	/* A polymorphic class: its vtable pointer is at vptr_offset. */
+	bool polymorphic;
+	uint64_t vptr_offset;
 	/* Typed, no flexible tail, aligned to a power of two up to 16
 	 * (so a chunk's user address is aligned for it): an object that
 	 * follow_plain may take. */
@@ -596,6 +599,10 @@ static struct mv_error *build_elements(struct mv_walk *w,
 			const struct mv_member *m = &st->members[i];
 			if (m->bit_size)
 				continue;
+			/* The vtable pointer: read for dynamic types, not
+			 * an edge to the read-only vtable. */
+			if (m->name && !strncmp(m->name, "_vptr", 5))
+				continue;
 			if (is_union && w->opt.unions != MV_WALK_UNIONS_ALL &&
 			    (i > 0 || w->opt.unions == MV_WALK_UNIONS_NONE)) {
 				/* Count what we skip, so the note is honest. */
@@ -689,6 +696,29 @@ static struct mv_error *register_plan(struct mv_walk *w,
 	return NULL;
 }
 
+/* Whether a class has a vtable pointer (g++ names it "_vptr.Class"),
+ * in itself or a base class at offset 0 chain; its offset. */
+static bool find_vptr(struct mv_type *st, uint64_t *offset, int nest)
+{
+	if (!st || nest > PLAN_MAX_NEST ||
+	    (st->kind != MV_TYPE_STRUCT && st->kind != MV_TYPE_CLASS))
+		return false;
+	for (size_t i = 0; i < st->nmembers; i++) {
+		const struct mv_member *m = &st->members[i];
+		if (m->name && !strncmp(m->name, "_vptr", 5)) {
+			*offset = m->bit_position / 8;
+			return true;
+		}
+		uint64_t inner;
+		if (!m->name &&
+		    find_vptr(mv_type_strip(m->type), &inner, nest + 1)) {
+			*offset = m->bit_position / 8 + inner;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The registered plan for objects of type (stripped), made on first
  * use.  Plans 0 and 1 are strings and untyped chunks. */
 static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
@@ -713,6 +743,7 @@ static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
 	if (!err)
 		err = build_elements(w, pl, st, 0, "", 0);
 	if (!err) {
+		pl->polymorphic = find_vptr(st, &pl->vptr_offset, 0);
 		pl->plain_ok = !pl->has_fam && pl->align <= 16 &&
 			       !(pl->align & (pl->align - 1));
 		pl->flat = !pl->has_fam && pl->size <= LOAD_WINDOW;
@@ -1606,6 +1637,122 @@ static inline bool find_chunk(struct mv_walk *w, uint64_t address,
 	       w->opt.find_chunk(w->opt.chunk_arg, address, ch, index);
 }
 
+/* The class a vtable symbol is for: "_ZTV4Poly" -> "Poly",
+ * "_ZTVN2ns5inner3BarE" -> "ns::inner::Bar", "_ZTVSt9exception" ->
+ * "std::exception".  Templates and substitutions are not read (false:
+ * the pointer keeps its declared type). */
+static bool vtable_class(const char *sym, char *buf, size_t size)
+{
+	if (strncmp(sym, "_ZTV", 4))
+		return false;
+	const char *p = sym + 4;
+	bool nested = *p == 'N';
+	if (nested)
+		p++;
+	size_t len = 0;
+	buf[0] = 0;
+	for (int parts = 0;; parts++) {
+		if (nested && *p == 'E' && parts)
+			return !p[1];
+		if (!nested && parts && !(parts == 1 && len == 3 &&
+					  !strcmp(buf, "std")))
+			return !*p;
+		const char *name;
+		size_t n;
+		if (p[0] == 'S' && p[1] == 't' && !parts) {
+			name = "std";
+			n = 3;
+			p += 2;
+		} else if (*p >= '1' && *p <= '9') {
+			n = 0;
+			while (*p >= '0' && *p <= '9' && n < 4096)
+				n = n * 10 + (size_t)(*p++ - '0');
+			if (strnlen(p, n) < n)
+				return false;
+			name = p;
+			p += n;
+			if (n > 10 && !strncmp(name, "_GLOBAL__N", 10)) {
+				name = "(anonymous namespace)";
+				n = strlen(name);
+			}
+		} else {
+			return false;
+		}
+		if (len + n + 3 > size)
+			return false;
+		if (parts) {
+			memcpy(buf + len, "::", 2);
+			len += 2;
+		}
+		memcpy(buf + len, name, n);
+		len += n;
+		buf[len] = 0;
+	}
+}
+
+/* The plan of the most-derived class of a polymorphic object whose
+ * vtable pointer is vptr: NO_PLAN if it cannot be named. */
+static uint32_t dynamic_plan(struct mv_walk *w, uint64_t vptr,
+			     struct mv_error **err)
+{
+	size_t slot = (size_t)((vptr >> 3) * 0x9e3779b97f4a7c15ull >> 56);
+	if (w->dyn_cache[slot].vptr == vptr && vptr)
+		return w->dyn_cache[slot].plan;
+	uint32_t plan = NO_PLAN;
+	const char *sym;
+	uint64_t off;
+	char cls[512];
+	struct mv_type *t = NULL;
+	if (mv_program_symbolize(w->program, vptr, &sym, &off) &&
+	    vtable_class(sym, cls, sizeof(cls))) {
+		for (int ns = 0; ns < 2 && !t; ns++) {
+			struct mv_error *e = mv_program_find_type(
+				w->program, ns ? MV_NS_STRUCT : MV_NS_CLASS,
+				cls, 0, &t, NULL);
+			if (e) {
+				mv_error_destroy(e);
+				t = NULL;
+			}
+		}
+		t = t ? mv_type_strip(t) : NULL;
+		if (t && t->size && t->is_complete &&
+		    (*err = plan_for_type(w, t, &plan)))
+			return NO_PLAN;
+	}
+	w->dyn_cache[slot].vptr = vptr;
+	w->dyn_cache[slot].plan = plan;
+	return plan;
+}
+
+/* A pointer to a polymorphic class: to the start and plan of the
+ * object's most-derived class, as its vtable says (offset to top at
+ * vtable[-2]); unchanged when the vtable is not one the walk can
+ * name. */
+static void dynamic_type(struct scan *sc, uint64_t *value, uint32_t *plan)
+{
+	struct mv_walk *w = sc->w;
+	const struct mv_walk_plan *pl = w->plans[*plan];
+	uint64_t vptr, top;
+	if (mv_target_read_partial(w->target, *value + pl->vptr_offset, &vptr,
+				   8) != 8 || !vptr ||
+	    mv_target_read_partial(w->target, vptr - 16, &top, 8) != 8)
+		return;
+	uint32_t dyn = dynamic_plan(w, vptr, &sc->err);
+	if (dyn == NO_PLAN || sc->err)
+		return;
+	uint64_t start = *value + (uint64_t)(int64_t)top;
+	if (dyn == *plan && start == *value)
+		return;
+	/* The most-derived object holds the pointed-to one. */
+	if ((int64_t)top > 0 ||
+	    *value - start + pl->size > w->plans[dyn]->size)
+		return;
+	*value = start;
+	*plan = dyn;
+	if (!sc->find)
+		w->dynamic_typed++;
+}
+
 /* follow() for most pointers of a walk: to a typed object at the user
  * address of a plain chunk (dir_plain_mem), with no hint to apply and
  * nothing to label.  True when handled; false hands the pointer to the
@@ -1652,6 +1799,11 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 	struct mv_walk *w = sc->w;
 	if (!value || sc->err || sc->found)
 		return;
+	if (w->plans[plan]->polymorphic && !w->opt.static_types && !has_len) {
+		dynamic_type(sc, &value, &plan);
+		if (sc->err)
+			return;
+	}
 	const struct mv_walk_plan *pl = w->plans[plan];
 	bool find = sc->find;
 	if (!find && !has_len && follow_plain(sc, value, plan, pl))
@@ -2077,7 +2229,8 @@ static void scan_pointers(struct scan *sc, const struct mv_walk_plan *pl,
 		if (plan == NO_PLAN && (sc->err = slot_target(w, s, &plan)))
 			break;
 		sc->path[0].slot = s;
-		if (sc->find || !follow_plain(sc, v, plan, w->plans[plan]))
+		if (sc->find || w->plans[plan]->polymorphic ||
+		    !follow_plain(sc, v, plan, w->plans[plan]))
 			follow(sc, v, plan, 0, false, false);
 	}
 	sc->npath = 0;

@@ -50,6 +50,9 @@ struct mv_walk_options {
 	uint64_t max_depth;    /* 0: no limit; the root is depth 0 */
 	enum mv_walk_unions unions;
 	bool conservative;     /* scan untyped chunks for pointers */
+	/* A pointer to a polymorphic class is followed to the object's
+	 * most-derived type (from its vtable pointer) unless this is set. */
+	bool static_types;
 	const struct mv_len_hint *hints;
 	size_t nhints;
 	bool keep_edges;       /* record every edge (graph) */
@@ -181,6 +184,10 @@ struct mv_walk {
 	/* C++ containers (their problems are MV_PROB_CONTAINER): the names of the containers whose elements the
 	 * walk cannot see (NUL-separated, each once). */
 	uint64_t cxx_vectors;       /* vector buffers sized by their end */
+	uint64_t dynamic_typed;     /* pointers retyped by their vtable */
+	/* vtable address -> plan of the most-derived type (direct mapped;
+	 * NO plan: not a class the walk can name). */
+	struct { uint64_t vptr; uint32_t plan; } dyn_cache[256];
 	uint64_t cxx_unknown_types;
 	struct mv_buf cxx_unknown;
 	uint64_t max_depth_seen;

@@ -30,7 +30,7 @@ FACTS = os.path.join(R.BUILD, "cores", "cxxcont.facts")
 
 ROOTS = ["g_vec_ptr", "g_vec_str", "g_vec_full", "g_vec_node", "g_str_sso",
          "g_str_long", "g_uptr", "g_holder", "g_vec_sp", "g_map", "g_set",
-         "g_list", "g_umap"]
+         "g_list", "g_umap", "g_shape", "g_mixin"]
 # Element counts from memview's by_type: (type name start, bytes per
 # element or None to count objects).
 ELEMENTS = {
@@ -42,6 +42,8 @@ ELEMENTS = {
     "g_umap": ("struct std::__detail::_Hash_node<", None),
 }
 BAD = ["*g_bad_vec_back", "*g_bad_vec_huge", "*g_bad_map"]
+# Dynamic types off: the pointed-to object only, as its declared class.
+STATIC = [("g_shape", "struct Shape"), ("g_mixin", "struct geo::Mixin")]
 
 results = []
 
@@ -133,7 +135,8 @@ def start(tmp):
 
 def main():
     facts = read_facts(FACTS)
-    commands = ["sizeof-deep %s --json" % r for r in ROOTS + BAD]
+    commands = ["sizeof-deep %s --json" % r for r in ROOTS + BAD] + \
+        ["sizeof-deep %s --static-types --json" % r for r, _ in STATIC]
     runs = R.core_runs(commands, core=CORE, exe=EXE)
     per_front = {}
     for front in ("cli", "gdb", "lldb"):
@@ -180,6 +183,24 @@ def main():
                                 "nodes" % (front, d["heap"]["objects"],
                                            facts["bad_map nodes"]))
         report("corrupt %s: bad_container counted" % root, problems)
+
+    # --static-types: the declared class, one block, no dynamic note.
+    for j, (root, cls) in enumerate(STATIC):
+        i = len(ROOTS) + len(BAD) + j
+        problems = []
+        for front, outs in per_front.items():
+            d = outs[i]
+            if isinstance(d, str):
+                problems.append(d)
+                continue
+            types = [t["type"] for t in d["by_type"]]
+            if d["heap"]["objects"] != 1 or cls not in types or \
+                    any("vtable" in n for n in d["notes"]):
+                problems.append("%s: %d heap objects, types %s, notes %s"
+                                % (front, d["heap"]["objects"], types,
+                                   d["notes"]))
+        report("sizeof-deep %s --static-types: %s only" % (root, cls),
+               problems)
 
     # gdb's pretty printers count the same elements as the fixture.
     counts = printer_counts()
