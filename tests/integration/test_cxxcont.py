@@ -24,9 +24,16 @@ sys.path.insert(0, os.path.dirname(__file__))
 import run as R  # noqa: E402
 from mvfacts import read_facts  # noqa: E402
 
-EXE = os.path.join(R.BUILD, "fixtures", "cxxcont")
-CORE = os.path.join(R.BUILD, "cores", "cxxcont.core")
-FACTS = os.path.join(R.BUILD, "cores", "cxxcont.facts")
+# The fixture at -O0 and at -O2 (cxxcont_o2 includes cxxcont.cc).
+FIXTURES = ("cxxcont", "cxxcont_o2")
+EXE = CORE = FACTS = None
+
+
+def use(fixture):
+    global EXE, CORE, FACTS
+    EXE = os.path.join(R.BUILD, "fixtures", fixture)
+    CORE = os.path.join(R.BUILD, "cores", fixture + ".core")
+    FACTS = os.path.join(R.BUILD, "cores", fixture + ".facts")
 
 ROOTS = ["g_vec_ptr", "g_vec_str", "g_vec_full", "g_vec_node", "g_str_sso",
          "g_str_long", "g_uptr", "g_holder", "g_vec_sp", "g_map", "g_set",
@@ -48,9 +55,12 @@ STATIC = [("g_shape", "struct Shape"), ("g_mixin", "struct geo::Mixin")]
 results = []
 
 
+PREFIX = [""]
+
+
 def report(name, problems):
     results.append(not problems)
-    print("%s %s" % ("ok  " if not problems else "FAIL", name))
+    print("%s %s%s" % ("ok  " if not problems else "FAIL", PREFIX[0], name))
     for problem in problems[:10]:
         print("       " + problem)
     sys.stdout.flush()
@@ -134,6 +144,16 @@ def start(tmp):
 
 
 def main():
+    for fixture in FIXTURES:
+        use(fixture)
+        PREFIX[0] = fixture + ": "
+        run_fixture()
+    passed = sum(results)
+    print("cxxcont: %d passed, %d failed" % (passed, len(results) - passed))
+    return 0 if passed == len(results) else 1
+
+
+def run_fixture():
     facts = read_facts(FACTS)
     commands = ["sizeof-deep %s --json" % r for r in ROOTS + BAD] + \
         ["sizeof-deep %s --static-types --json" % r for r, _ in STATIC]
@@ -226,10 +246,6 @@ def main():
         finally:
             proc.kill()
             proc.wait()
-
-    passed = sum(results)
-    print("cxxcont: %d passed, %d failed" % (passed, len(results) - passed))
-    return 0 if passed == len(results) else 1
 
 
 if __name__ == "__main__":
