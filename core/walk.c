@@ -1641,7 +1641,7 @@ static inline bool find_chunk(struct mv_walk *w, uint64_t address,
  * "_ZTVN2ns5inner3BarE" -> "ns::inner::Bar", "_ZTVSt9exception" ->
  * "std::exception".  Templates and substitutions are not read (false:
  * the pointer keeps its declared type). */
-static bool vtable_class(const char *sym, char *buf, size_t size)
+bool mv_walk_vtable_class(const char *sym, char *buf, size_t size)
 {
 	if (strncmp(sym, "_ZTV", 4))
 		return false;
@@ -1704,7 +1704,7 @@ static uint32_t dynamic_plan(struct mv_walk *w, uint64_t vptr,
 	char cls[512];
 	struct mv_type *t = NULL;
 	if (mv_program_symbolize(w->program, vptr, &sym, &off) &&
-	    vtable_class(sym, cls, sizeof(cls))) {
+	    mv_walk_vtable_class(sym, cls, sizeof(cls))) {
 		for (int ns = 0; ns < 2 && !t; ns++) {
 			struct mv_error *e = mv_program_find_type(
 				w->program, ns ? MV_NS_STRUCT : MV_NS_CLASS,

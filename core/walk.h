@@ -234,6 +234,10 @@ bool mv_walk_chunk(struct mv_walk *w, size_t i, struct mv_chunk *ret);
 enum mv_walk_where mv_walk_where(struct mv_walk *w, size_t i);
 
 const char *mv_walk_problem_name(enum mv_walk_problem p);
+/* The class a vtable symbol is for ("_ZTVN2ns3FooE" -> "ns::Foo"), or
+ * false (not a vtable, or a template or substitution it does not
+ * read). */
+bool mv_walk_vtable_class(const char *sym, char *buf, size_t size);
 const char *mv_walk_where_name(enum mv_walk_where where);
 
 /* Subtree sums of the discovery tree: mv_subtree_get(s, i) = bytes of

@@ -222,6 +222,23 @@ def run_fixture():
         report("sizeof-deep %s --static-types: %s only" % (root, cls),
                problems)
 
+    # gc: the leaked polymorphic object's class, from its vtable.
+    gc_runs = R.core_runs(["gc --json"], core=CORE, exe=EXE)
+    problems = []
+    for front in ("cli", "gdb", "lldb"):
+        data = gc_runs[front]
+        records = data if front == "cli" else (data or {}).get("cases")
+        d = outputs(records, front)[0] if records else "%s: no run" % front
+        if isinstance(d, str):
+            problems.append(d)
+            continue
+        lost = [g for g in d["groups"] if g["kind"] == "definitely_lost"]
+        if len(lost) != 1 or lost[0]["blocks"] != 1 or \
+                lost[0]["candidate_types"][:1] != ["struct Leaked"]:
+            problems.append("%s: definitely lost groups %s" % (front, lost))
+    report("gc names the leaked Leaked by its vtable (cli/gdb/lldb)",
+           problems)
+
     # gdb's pretty printers count the same elements as the fixture.
     counts = printer_counts()
     problems = ["%s: printer says %s, size() was %s" %
