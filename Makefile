@@ -98,6 +98,8 @@ $(BUILD)/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture.h tests/fixtures/
 # C++ fixture programs, by g++: at -O0 unless FIXCXX_OPT_name says
 # otherwise (roots_cxx is built the way C++ programs ship, at -O2).
 FIXCXX_OPT_roots_cxx := -O2
+FIXCXX_OPT_cxxcont_o2 := -O2
+$(BUILD)/fixtures/cxxcont_o2: tests/fixtures/cxxcont.cc
 $(BUILD)/fixtures/%: tests/fixtures/%.cc tests/fixtures/fixture.h tests/fixtures/leakkey.h tests/fixtures/rtldclear.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FIXCXX  $@")

@@ -294,10 +294,48 @@ static void hex_bytes(struct mv_gc *gc, size_t i, struct mv_buf *out)
 		mv_buf_printf(out, "%s%02x", k ? " " : "", p[k]);
 }
 
+/* The class of a block that starts with a vtable pointer (a polymorphic
+ * object made by new), as the type prints ("struct geo::Both"), from
+ * the vtable's symbol: its exact class, not a guess by size. */
+static bool vtable_type(struct mv_gc *gc, size_t i, char *buf, size_t size)
+{
+	size_t len;
+	const uint8_t *p = mv_gc_block_bytes(gc, i, &len);
+	uint64_t vptr, off;
+	const char *sym;
+	char cls[512];
+	if (!p || len < 8)
+		return false;
+	memcpy(&vptr, p, 8);
+	if (!vptr || !mv_program_symbolize(gc->program, vptr, &sym, &off) ||
+	    off < 16 || !mv_walk_vtable_class(sym, cls, sizeof(cls)))
+		return false;
+	struct mv_type *t = NULL;
+	for (int ns = 0; ns < 2 && !t; ns++) {
+		struct mv_error *err = mv_program_find_type(
+			gc->program, ns ? MV_NS_STRUCT : MV_NS_CLASS, cls, 0, &t,
+			NULL);
+		if (err) {
+			mv_error_destroy(err);
+			t = NULL;
+		}
+	}
+	if (t)
+		mv_type_name(mv_type_strip(t), buf, size);
+	else
+		snprintf(buf, size, "%s", cls);
+	return true;
+}
+
 static const char *chunk_type_note(struct mv_gc *gc, size_t i,
 				   const struct known *k, struct mv_buf *b)
 {
+	char vt[MV_EVAL_TYPE_NAME_MAX];
 	mv_buf_clear(b);
+	if (vtable_type(gc, i, vt, sizeof(vt))) {
+		mv_buf_printf(b, "%s (vtable)", vt);
+		return b->data ? b->data : "";
+	}
 	candidates(k, mv_heap_entry_size(&gc->e[i]), b, 3, ", ");
 	return b->data ? b->data : "";
 }
@@ -672,13 +710,21 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 			mv_json_key(&j, "candidate_types");
 			mv_json_begin_array(&j);
 			mv_buf_clear(&tb);
+			/* The sample's class from its vtable first. */
+			char vt[MV_EVAL_TYPE_NAME_MAX];
+			bool has_vt = vtable_type(&gc, groups[g].sample, vt,
+						  sizeof(vt));
+			if (has_vt)
+				mv_json_string(&j, vt);
 			candidates(&known, mv_heap_entry_size(
 						   &gc.e[groups[g].sample]),
 				   &tb, 1000, "\n");
 			for (char *p = tb.data, *q; p && *p; p = q) {
 				q = strchr(p, '\n');
 				size_t len = q ? (size_t)(q - p) : strlen(p);
-				if (strncmp(p, "and ", 4))
+				if (strncmp(p, "and ", 4) &&
+				    !(has_vt && strlen(vt) == len &&
+				      !strncmp(p, vt, len)))
 					mv_json_string_len(&j, p, len);
 				q = q ? q + 1 : p + len;
 			}

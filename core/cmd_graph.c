@@ -174,6 +174,8 @@ static const struct mv_option graph_options[] = {
 	{"conservative", 0, MV_OPT_FLAG, NULL,
 	 "as sizeof-deep --conservative (guessed edges are dashed)", NULL,
 	 NULL},
+	{"static-types", 0, MV_OPT_FLAG, NULL, "as sizeof-deep --static-types",
+	 NULL, NULL},
 	{"max-objects", 0, MV_OPT_INT, "N",
 	 "stop after N objects (0: no limit)", "100000", NULL},
 	{"max-depth", 0, MV_OPT_INT, "N",

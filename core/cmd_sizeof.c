@@ -192,6 +192,7 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 		   : u && !strcmp(u, "first") ? MV_WALK_UNIONS_FIRST
 					      : MV_WALK_UNIONS_NONE;
 	o.conservative = mv_opt_flag(ctx, "conservative");
+	o.static_types = mv_opt_flag(ctx, "static-types");
 	o.hints = su->hints;
 	o.nhints = su->nhints;
 	o.keep_edges = keep_edges;
@@ -500,6 +501,33 @@ static void notes(struct mv_walk *w, const char *heap_note,
 	     "%llu pointer types are declared only (no definition with "
 	     "debug info): their objects were sized by their chunk",
 	     (unsigned long long)w->incomplete);
+	NOTE(w->dynamic_typed,
+	     "%llu pointers to polymorphic classes were followed as their "
+	     "object's most-derived class, from its vtable (--static-types "
+	     "to keep the declared type)",
+	     (unsigned long long)w->dynamic_typed);
+	NOTE(w->problems[MV_PROB_CONTAINER],
+	     "%llu container problems (a std::vector's end before its "
+	     "start, past its block or not a whole number of elements "
+	     "after it; a tree node reached twice): only what fits was "
+	     "walked",
+	     (unsigned long long)w->problems[MV_PROB_CONTAINER]);
+	if (w->cxx_unknown_types) {
+		mv_buf_clear(&b);
+		mv_buf_printf(&b, "%llu container types are not understood "
+			      "(their blocks are counted as the pointers in "
+			      "them say, what their elements own is not): ",
+			      (unsigned long long)w->cxx_unknown_types);
+		const char *sep = "";
+		for (size_t at = 0; at < w->cxx_unknown.len;) {
+			const char *e = w->cxx_unknown.data + at;
+			mv_buf_printf(&b, "%s%s", sep, e);
+			sep = "; ";
+			at += strlen(e) + 1;
+		}
+		if (!b.oom)
+			emit(arg, b.data);
+	}
 #undef NOTE
 	mv_buf_deinit(&b);
 }
@@ -889,6 +917,10 @@ const struct mv_option mv_sizeof_options[] = {
 	{"conservative", 0, MV_OPT_FLAG, NULL,
 	 "look into void * chunks: aligned words pointing into in-use "
 	 "chunks are followed as guessed edges", NULL, NULL},
+	{"static-types", 0, MV_OPT_FLAG, NULL,
+	 "walk a pointer to a polymorphic class as its declared type, "
+	 "not as the object's most-derived class found from its vtable",
+	 NULL, NULL},
 	{"max-objects", 0, MV_OPT_INT, "N",
 	 "stop after N objects (a partial answer says so; 0: no limit; "
 	 "default: half the memory available, as info says)", NULL, NULL},
@@ -939,6 +971,22 @@ const struct mv_command mv_command_sizeof = {
 		"chunks) are counted in the problems line, never followed. "
 		"When --max-objects or --max-depth stops the walk, or "
 		"Ctrl-C does, the answer is partial and says so.\n\n"
+		"C++ (libstdc++, g++ 12): a std::vector's elements in "
+		"[begin, end) are walked with their type (its block, up to "
+		"the capacity, counted once); a std::string's heap buffer "
+		"is counted, its inline buffer is part of the string; "
+		"map, set, multimap, multiset, list, unordered_map and "
+		"unordered_set nodes are typed with the value type (the "
+		"hash table's bucket array counted as a block); unique_ptr "
+		"and shared_ptr follow their pointers (make_shared's block "
+		"once). A container memview does not understand is named "
+		"in a note. A corrupt container (end before begin, a size "
+		"past its block, a tree node met twice) is walked as far "
+		"as it holds together and counted as a bad_container "
+		"problem. A pointer to a polymorphic class is walked as the "
+		"object's most-derived class, found from its vtable (as "
+		"gdb's set print object on); --static-types keeps the "
+		"declared type.\n\n"
 		"--svg FILE draws an icicle chart: the root on top, each "
 		"object below the object that reached it first, widths in "
 		"deep bytes, colours by type, the numbers on hover (at most "

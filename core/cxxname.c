@@ -298,12 +298,37 @@ struct resolver {
 static bool match_span(const char *q, size_t qn, const char *c, size_t cn,
 		       int depth, const struct resolver *r);
 
+static bool span_is(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && !memcmp(s, word, n);
+}
+
+/* gdb prints integer template arguments short ("long"), g++'s DWARF in
+ * full ("long int"). */
+static bool same_base_type(const char *q, size_t qn, const char *c, size_t cn)
+{
+	static const char *const pairs[][2] = {
+		{"long", "long int"},
+		{"unsigned long", "long unsigned int"},
+		{"short", "short int"},
+		{"unsigned short", "short unsigned int"},
+		{"unsigned", "unsigned int"},
+		{"long long", "long long int"},
+		{"unsigned long long", "long long unsigned int"},
+	};
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if (span_is(q, qn, pairs[i][0]) && span_is(c, cn, pairs[i][1]))
+			return true;
+	return false;
+}
+
 /* One argument: as spelled, else as the typedef it is resolves. */
 static bool match_arg(const char *q, size_t qn, const char *c, size_t cn,
 		      int depth, const struct resolver *r)
 {
 	char buf[512];
-	if (match_span(q, qn, c, cn, depth, r))
+	if (match_span(q, qn, c, cn, depth, r) ||
+	    same_base_type(q, qn, c, cn))
 		return true;
 	return r && r->fn && r->fn(r->arg, q, qn, buf, sizeof(buf)) &&
 	       match_span(buf, strlen(buf), c, cn, depth, NULL);

@@ -42,6 +42,18 @@ struct slot {
 	uint64_t len_offset;
 	uint32_t len_size;
 	bool len_signed;
+	/* std::vector: the length is (end - start) / sizeof, end being the
+	 * pointer at len_offset. */
+	bool len_end;
+	/* std::basic_string: a pointer to base + sso_offset is the object's
+	 * own inline buffer, already counted with it. */
+	bool has_sso;
+	uint64_t sso_offset;
+	/* Node links (a list's next, a tree's children): followed into
+	 * heap blocks only, as the last node points back into the
+	 * container's header. */
+	bool heap_only;
+	bool tree_link;         /* a tree's child link */
 	/* SLOT_ARRAY, SLOT_FAM */
 	uint64_t stride, count;
 	struct mv_walk_plan *sub; /* the element's plan (not registered) */
@@ -64,6 +76,9 @@ struct mv_walk_plan {
 	/* Only direct pointer members without length hints, and no
 	 * flexible tail: scan_pointers reads it in one go. */
 	bool flat;
+	/* A polymorphic class: its vtable pointer is at vptr_offset. */
+	bool polymorphic;
+	uint64_t vptr_offset;
 	/* Typed, no flexible tail, aligned to a power of two up to 16
 	 * (so a chunk's user address is aligned for it): an object that
 	 * follow_plain may take. */
@@ -180,6 +195,338 @@ static const struct mv_member *find_member(struct mv_type *record,
 	return NULL;
 }
 
+/* libstdc++ (g++ 12) types the walk reads by their layout, by the
+ * DWARF name of the class (see /usr/share/gcc/python/libstdcxx). */
+enum cxx_kind {
+	CXX_NONE,      /* not a standard library container: walked as is */
+	CXX_VECTOR,    /* _M_impl._M_start .. _M_finish */
+	CXX_STRING,    /* _M_dataplus._M_p, inline in _M_local_buf or not */
+	CXX_RBTREE,    /* map, set, multimap, multiset: _M_header._M_parent */
+	CXX_RBNODE,    /* _Rb_tree_node<V>: _M_left, _M_right, a V */
+	CXX_LIST,      /* list: _M_node._M_next */
+	CXX_LISTNODE,  /* _List_node<T>: _M_next, a T */
+	CXX_HASHTABLE, /* unordered_*: _M_before_begin._M_nxt, buckets */
+	CXX_HASHNODE,  /* _Hash_node<V, cache>: _M_nxt, a V */
+	CXX_UPTR,      /* unique_ptr: its pointer, named as the object */
+	CXX_UNKNOWN,   /* a container whose elements the walk cannot see */
+};
+
+static bool name_starts(const char *name, const char *prefix)
+{
+	return !strncmp(name, prefix, strlen(prefix));
+}
+
+/* What kind of container st is, from its name ("std::vector<...>"). */
+static enum cxx_kind cxx_kind_of(struct mv_type *st, char *tn, size_t size)
+{
+	if (!st->name || !strchr(st->name, '<'))
+		return CXX_NONE;
+	mv_type_name(st, tn, size);
+	const char *n = tn;
+	if (name_starts(n, "class "))
+		n += 6;
+	else if (name_starts(n, "struct "))
+		n += 7;
+	if (!name_starts(n, "std::"))
+		return CXX_NONE;
+	n += 5;
+	if (name_starts(n, "__cxx11::"))
+		n += 9;
+	if (name_starts(n, "vector<"))
+		return CXX_VECTOR;
+	if (name_starts(n, "basic_string<"))
+		return CXX_STRING;
+	if (name_starts(n, "_Rb_tree<"))
+		return CXX_RBTREE;
+	if (name_starts(n, "_Rb_tree_node<"))
+		return CXX_RBNODE;
+	if (name_starts(n, "list<"))
+		return CXX_LIST;
+	if (name_starts(n, "_List_node<"))
+		return CXX_LISTNODE;
+	if (name_starts(n, "_Hashtable<"))
+		return CXX_HASHTABLE;
+	if (name_starts(n, "__detail::_Hash_node<"))
+		return CXX_HASHNODE;
+	if (name_starts(n, "unique_ptr<"))
+		return CXX_UPTR;
+	static const char *const unknown[] = {
+		"forward_list<", "deque<", "function<", "variant<", "any",
+	};
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+		if (name_starts(n, unknown[i]))
+			return CXX_UNKNOWN;
+	return CXX_NONE;
+}
+
+/* Remembers the name of a container the walk does not understand, for
+ * the note (each type once; the list is bounded). */
+static void note_unknown(struct mv_walk *w, const char *tn)
+{
+	const char *n = tn;
+	if (name_starts(n, "class "))
+		n += 6;
+	else if (name_starts(n, "struct "))
+		n += 7;
+	for (size_t at = 0; at < w->cxx_unknown.len;) {
+		const char *e = w->cxx_unknown.data + at;
+		if (!strcmp(e, n))
+			return;
+		at += strlen(e) + 1;
+	}
+	w->cxx_unknown_types++;
+	if (w->cxx_unknown.len < 4096)
+		mv_buf_append(&w->cxx_unknown, n, strlen(n) + 1);
+}
+
+/* The k-th template argument of the C++ name tn, into buf; false if
+ * it has fewer or the name does not fit. */
+static bool template_arg(const char *tn, unsigned k, char *buf, size_t size)
+{
+	const char *p = strchr(tn, '<');
+	if (!p)
+		return false;
+	p++;
+	int depth = 0;
+	unsigned arg = 0;
+	const char *start = p;
+	for (; *p; p++) {
+		if (*p == '<' || *p == '(' || *p == '[') {
+			depth++;
+		} else if ((*p == '>' || *p == ')' || *p == ']') && depth) {
+			depth--;
+		} else if ((*p == ',' || *p == '>') && !depth) {
+			if (arg == k) {
+				while (*start == ' ')
+					start++;
+				size_t len = (size_t)(p - start);
+				while (len && start[len - 1] == ' ')
+					len--;
+				if (!len || len >= size)
+					return false;
+				memcpy(buf, start, len);
+				buf[len] = 0;
+				return true;
+			}
+			if (*p == '>')
+				return false;
+			arg++;
+			start = p + 1;
+		}
+	}
+	return false;
+}
+
+/* The type a C++ template argument names ("Node*", "long int",
+ * "std::pair<int const, long int>"), as DWARF spells it; NULL if no
+ * definition has that name. */
+static struct mv_type *type_by_name(struct mv_walk *w, const char *name)
+{
+	char buf[MV_EVAL_TYPE_NAME_MAX];
+	size_t len = strlen(name);
+	if (len >= sizeof(buf))
+		return NULL;
+	memcpy(buf, name, len + 1);
+	unsigned stars = 0;
+	while (len && (buf[len - 1] == '*' || buf[len - 1] == ' ')) {
+		stars += buf[len - 1] == '*';
+		buf[--len] = 0;
+	}
+	if (len > 6 && !strcmp(buf + len - 6, " const"))
+		buf[len -= 6] = 0;
+	const char *n = buf;
+	if (name_starts(n, "const "))
+		n += 6;
+	static const enum mv_type_ns order[] = {
+		MV_NS_STRUCT, MV_NS_CLASS, MV_NS_ORDINARY, MV_NS_UNION,
+		MV_NS_ENUM,
+	};
+	struct mv_type *t = NULL;
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && !t; i++) {
+		struct mv_error *err = mv_program_find_type(
+			w->program, order[i], n, 0, &t, NULL);
+		if (err) {
+			mv_error_destroy(err);
+			t = NULL;
+		}
+	}
+	for (unsigned i = 0; t && i < stars; i++)
+		t = mv_program_pointer_type(w->program, t);
+	return t ? mv_type_strip(t) : NULL;
+}
+
+/* The type named stem<arg k of tn>, e.g. the tree node of a map's
+ * value type. */
+static struct mv_type *node_type(struct mv_walk *w, const char *tn,
+				 unsigned k, const char *stem,
+				 const char *more)
+{
+	char arg[MV_EVAL_TYPE_NAME_MAX], name[MV_EVAL_TYPE_NAME_MAX + 64];
+	if (!template_arg(tn, k, arg, sizeof(arg)))
+		return NULL;
+	size_t n = strlen(arg);
+	snprintf(name, sizeof(name), "%s<%s%s%s>", stem, arg, more,
+		 !*more && n && arg[n - 1] == '>' ? " " : "");
+	return type_by_name(w, name);
+}
+
+/* The member inner of the member outer of record (through base
+ * classes and anonymous members). */
+static const struct mv_member *find_path(struct mv_type *record,
+					 const char *outer, const char *inner,
+					 uint64_t *offset)
+{
+	uint64_t o1, o2;
+	const struct mv_member *m = find_member(record, outer, &o1, 0);
+	if (!m || !(m = find_member(mv_type_strip(m->type), inner, &o2, 0)))
+		return NULL;
+	*offset = o1 + o2;
+	return m;
+}
+
+/* The slots of a std::vector (one pointer to its elements, sized by
+ * _M_finish; _M_finish and _M_end_of_storage point past elements and
+ * are not followed) or a std::basic_string (its buffer, unless inline).
+ * False if the members are not as libstdc++ 12 lays them out. */
+static bool build_cxx(struct mv_walk *w, struct mv_walk_plan *pl,
+		      struct mv_type *st, enum cxx_kind kind,
+		      uint64_t offset, const char *prefix,
+		      struct mv_error **err)
+{
+	(void)w;
+	uint64_t off_p, off_e;
+	const struct mv_member *mp, *me;
+	struct slot s = {.kind = SLOT_PTR, .target_plan = NO_PLAN};
+	if (kind == CXX_VECTOR) {
+		mp = find_path(st, "_M_impl", "_M_start", &off_p);
+		me = find_path(st, "_M_impl", "_M_finish", &off_e);
+	} else {
+		mp = find_path(st, "_M_dataplus", "_M_p", &off_p);
+		me = find_member(st, "_M_local_buf", &off_e, 0);
+	}
+	struct mv_type *pt = mp ? mv_type_strip(mp->type) : NULL;
+	struct mv_type *et = me ? mv_type_strip(me->type) : NULL;
+	if (!pt || pt->kind != MV_TYPE_POINTER || !et ||
+	    et->kind != (kind == CXX_VECTOR ? MV_TYPE_POINTER
+					    : MV_TYPE_ARRAY))
+		return false;
+	s.offset = offset + off_p;
+	s.target = mv_type_strip(mv_type_target(pt));
+	if (kind == CXX_VECTOR) {
+		if (!s.target || !s.target->size)
+			return false;
+		s.has_len = true;
+		s.len_end = true;
+		s.len_offset = offset + off_e;
+		s.len_size = 8;
+	} else {
+		s.has_sso = true;
+		s.sso_offset = offset + off_e;
+	}
+	*err = add_slot(pl, &s, prefix, NULL);
+	return true;
+}
+
+static struct mv_error *build_elements(struct mv_walk *w,
+				       struct mv_walk_plan *pl,
+				       struct mv_type *type, uint64_t offset,
+				       const char *prefix, int nest);
+
+/* A link slot of a node container: a pointer at offset to a node
+ * (heap blocks only), labelled name. */
+static struct mv_error *add_link(struct mv_walk_plan *pl, uint64_t offset,
+				 struct mv_type *node, const char *prefix,
+				 const char *name)
+{
+	struct slot s = {.kind = SLOT_PTR, .offset = offset, .target = node,
+			 .target_plan = NO_PLAN, .heap_only = true};
+	return add_slot(pl, &s, prefix, name);
+}
+
+/* The node containers: the tree of a map or set (its root, typed as
+ * _Rb_tree_node<value_type>), a list (its first node), and their
+ * nodes (the links down or on, then the value in _M_storage).  False
+ * if the names or members are not libstdc++ 12's. */
+static bool build_nodes(struct mv_walk *w, struct mv_walk_plan *pl,
+			struct mv_type *st, enum cxx_kind kind,
+			const char *tn, uint64_t offset, const char *prefix,
+			int nest, struct mv_error **err)
+{
+	uint64_t o1, o2;
+	const struct mv_member *m;
+	struct mv_type *node;
+	switch (kind) {
+	case CXX_RBTREE:
+		node = node_type(w, tn, 1, "std::_Rb_tree_node", "");
+		m = find_path(st, "_M_impl", "_M_header", &o1);
+		if (!node || !m ||
+		    !find_member(mv_type_strip(m->type), "_M_parent", &o2, 0))
+			return false;
+		*err = add_link(pl, offset + o1 + o2, node, prefix, NULL);
+		return true;
+	case CXX_LIST:
+		node = node_type(w, tn, 0, "std::_List_node", "");
+		m = find_path(st, "_M_impl", "_M_node", &o1);
+		if (!node || !m ||
+		    !find_member(mv_type_strip(m->type), "_M_next", &o2, 0))
+			return false;
+		*err = add_link(pl, offset + o1 + o2, node, prefix, NULL);
+		return true;
+	case CXX_HASHTABLE: {
+		/* The node type says whether it caches the hash code. */
+		node = node_type(w, tn, 1, "std::__detail::_Hash_node",
+				 ", false");
+		if (!node)
+			node = node_type(w, tn, 1, "std::__detail::_Hash_node",
+					 ", true");
+		uint64_t ob;
+		m = find_path(st, "_M_before_begin", "_M_nxt", &o1);
+		const struct mv_member *mb = find_member(st, "_M_buckets", &ob,
+							 0);
+		if (!node || !m || !mb)
+			return false;
+		if ((*err = add_link(pl, offset + o1, node, prefix, NULL)))
+			return true;
+		/* The bucket array: a block of its own (unless it is the
+		 * table's _M_single_bucket), whose pointers lead to nodes
+		 * the list above reaches: counted, not scanned. */
+		*err = add_link(pl, offset + ob, NULL, prefix, "buckets");
+		return true;
+	}
+	case CXX_HASHNODE:
+	case CXX_RBNODE:
+	case CXX_LISTNODE: {
+		struct mv_type *value = NULL;
+		char arg[MV_EVAL_TYPE_NAME_MAX];
+		if (template_arg(tn, 0, arg, sizeof(arg)))
+			value = type_by_name(w, arg);
+		m = find_member(st, "_M_storage", &o1, 0);
+		if (!value || !m)
+			return false;
+		const char *links[2] = {"_M_left", "_M_right"};
+		if (kind == CXX_LISTNODE)
+			links[0] = "_M_next", links[1] = NULL;
+		if (kind == CXX_HASHNODE)
+			links[0] = "_M_nxt", links[1] = NULL;
+		for (int i = 0; i < 2 && links[i]; i++) {
+			if (!find_member(st, links[i], &o2, 0))
+				return false;
+			if ((*err = add_link(pl, offset + o2, st, prefix,
+					     links[i] + 3 + (links[i][3] == '_'))))
+				return true;
+			pl->slots[pl->nslots - 1].tree_link =
+				kind == CXX_RBNODE;
+		}
+		char p[256];
+		snprintf(p, sizeof(p), "%s.value", prefix);
+		*err = build_elements(w, pl, value, offset + o1, p, nest + 1);
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
 /* Adds the pointer slots of an object of type at offset (bytes from the
  * element's start) to pl. */
 static struct mv_error *build_elements(struct mv_walk *w,
@@ -237,9 +584,25 @@ static struct mv_error *build_elements(struct mv_walk *w,
 	case MV_TYPE_CLASS:
 	case MV_TYPE_UNION: {
 		bool is_union = st->kind == MV_TYPE_UNION;
+		char tn[MV_EVAL_TYPE_NAME_MAX];
+		enum cxx_kind ck = is_union ? CXX_NONE
+					    : cxx_kind_of(st, tn, sizeof(tn));
+		if ((ck == CXX_VECTOR || ck == CXX_STRING) &&
+		    build_cxx(w, pl, st, ck, offset, prefix, &err))
+			return err;
+		if (ck >= CXX_RBTREE && ck <= CXX_HASHNODE &&
+		    build_nodes(w, pl, st, ck, tn, offset, prefix, nest, &err))
+			return err;
+		if (ck != CXX_NONE && ck != CXX_STRING && ck != CXX_UPTR)
+			note_unknown(w, tn);
+		size_t first_slot = pl->nslots;
 		for (size_t i = 0; i < st->nmembers; i++) {
 			const struct mv_member *m = &st->members[i];
 			if (m->bit_size)
+				continue;
+			/* The vtable pointer: read for dynamic types, not
+			 * an edge to the read-only vtable. */
+			if (m->name && !strncmp(m->name, "_vptr", 5))
 				continue;
 			if (is_union && w->opt.unions != MV_WALK_UNIONS_ALL &&
 			    (i > 0 || w->opt.unions == MV_WALK_UNIONS_NONE)) {
@@ -296,6 +659,15 @@ static struct mv_error *build_elements(struct mv_walk *w,
 				}
 			}
 		}
+		/* A unique_ptr's pointer is named as the unique_ptr. */
+		if (ck == CXX_UPTR && pl->nslots == first_slot + 1 &&
+		    pl->slots[first_slot].kind == SLOT_PTR) {
+			char *name = strdup(prefix);
+			if (!name)
+				return mv_enomem;
+			free(pl->slots[first_slot].name);
+			pl->slots[first_slot].name = name;
+		}
 		return NULL;
 	}
 	default:
@@ -325,6 +697,29 @@ static struct mv_error *register_plan(struct mv_walk *w,
 	return NULL;
 }
 
+/* Whether a class has a vtable pointer (g++ names it "_vptr.Class"),
+ * in itself or a base class at offset 0 chain; its offset. */
+static bool find_vptr(struct mv_type *st, uint64_t *offset, int nest)
+{
+	if (!st || nest > PLAN_MAX_NEST ||
+	    (st->kind != MV_TYPE_STRUCT && st->kind != MV_TYPE_CLASS))
+		return false;
+	for (size_t i = 0; i < st->nmembers; i++) {
+		const struct mv_member *m = &st->members[i];
+		if (m->name && !strncmp(m->name, "_vptr", 5)) {
+			*offset = m->bit_position / 8;
+			return true;
+		}
+		uint64_t inner;
+		if (!m->name &&
+		    find_vptr(mv_type_strip(m->type), &inner, nest + 1)) {
+			*offset = m->bit_position / 8 + inner;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The registered plan for objects of type (stripped), made on first
  * use.  Plans 0 and 1 are strings and untyped chunks. */
 static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
@@ -349,12 +744,14 @@ static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
 	if (!err)
 		err = build_elements(w, pl, st, 0, "", 0);
 	if (!err) {
+		pl->polymorphic = find_vptr(st, &pl->vptr_offset, 0);
 		pl->plain_ok = !pl->has_fam && pl->align <= 16 &&
 			       !(pl->align & (pl->align - 1));
 		pl->flat = !pl->has_fam && pl->size <= LOAD_WINDOW;
 		for (size_t i = 0; i < pl->nslots; i++)
 			if (pl->slots[i].kind != SLOT_PTR ||
-			    pl->slots[i].has_len)
+			    pl->slots[i].has_len || pl->slots[i].has_sso ||
+			    pl->slots[i].heap_only)
 				pl->flat = false;
 		err = register_plan(w, pl, ret);
 	}
@@ -874,6 +1271,7 @@ struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 	       (1ull << w->idx_bits) <= w->opt.max_objects + 1)
 		w->idx_bits++;
 	mv_buf_init(&w->labels);
+	mv_buf_init(&w->cxx_unknown);
 	struct mv_error *err = builtin_plan(w, MV_WALK_STRING,
 					    "char[] (string)");
 	if (!err)
@@ -959,6 +1357,7 @@ void mv_walk_deinit(struct mv_walk *w)
 	free(w->stack_lo);
 	free(w->stack_hi);
 	mv_buf_deinit(&w->labels);
+	mv_buf_deinit(&w->cxx_unknown);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -985,6 +1384,11 @@ struct scan {
 	uint64_t want_key;
 	bool found;
 	struct mv_buf *label;
+	/* The pointer being followed is a std::vector's start: its length
+	 * is the vector's, not a --len hint's. */
+	bool container;
+	bool heap_only;      /* the pointer is a node link */
+	bool tree_link;      /* a tree's child: met twice is a loop */
 	/* Where in the object the pointer being handled sits. */
 	bool multi;
 	uint64_t elem;
@@ -1248,6 +1652,122 @@ static inline bool find_chunk(struct mv_walk *w, uint64_t address,
 	       w->opt.find_chunk(w->opt.chunk_arg, address, ch, index);
 }
 
+/* The class a vtable symbol is for: "_ZTV4Poly" -> "Poly",
+ * "_ZTVN2ns5inner3BarE" -> "ns::inner::Bar", "_ZTVSt9exception" ->
+ * "std::exception".  Templates and substitutions are not read (false:
+ * the pointer keeps its declared type). */
+bool mv_walk_vtable_class(const char *sym, char *buf, size_t size)
+{
+	if (strncmp(sym, "_ZTV", 4))
+		return false;
+	const char *p = sym + 4;
+	bool nested = *p == 'N';
+	if (nested)
+		p++;
+	size_t len = 0;
+	buf[0] = 0;
+	for (int parts = 0;; parts++) {
+		if (nested && *p == 'E' && parts)
+			return !p[1];
+		if (!nested && parts && !(parts == 1 && len == 3 &&
+					  !strcmp(buf, "std")))
+			return !*p;
+		const char *name;
+		size_t n;
+		if (p[0] == 'S' && p[1] == 't' && !parts) {
+			name = "std";
+			n = 3;
+			p += 2;
+		} else if (*p >= '1' && *p <= '9') {
+			n = 0;
+			while (*p >= '0' && *p <= '9' && n < 4096)
+				n = n * 10 + (size_t)(*p++ - '0');
+			if (strnlen(p, n) < n)
+				return false;
+			name = p;
+			p += n;
+			if (n > 10 && !strncmp(name, "_GLOBAL__N", 10)) {
+				name = "(anonymous namespace)";
+				n = strlen(name);
+			}
+		} else {
+			return false;
+		}
+		if (len + n + 3 > size)
+			return false;
+		if (parts) {
+			memcpy(buf + len, "::", 2);
+			len += 2;
+		}
+		memcpy(buf + len, name, n);
+		len += n;
+		buf[len] = 0;
+	}
+}
+
+/* The plan of the most-derived class of a polymorphic object whose
+ * vtable pointer is vptr: NO_PLAN if it cannot be named. */
+static uint32_t dynamic_plan(struct mv_walk *w, uint64_t vptr,
+			     struct mv_error **err)
+{
+	size_t slot = (size_t)((vptr >> 3) * 0x9e3779b97f4a7c15ull >> 56);
+	if (w->dyn_cache[slot].vptr == vptr && vptr)
+		return w->dyn_cache[slot].plan;
+	uint32_t plan = NO_PLAN;
+	const char *sym;
+	uint64_t off;
+	char cls[512];
+	struct mv_type *t = NULL;
+	if (mv_program_symbolize(w->program, vptr, &sym, &off) &&
+	    mv_walk_vtable_class(sym, cls, sizeof(cls))) {
+		for (int ns = 0; ns < 2 && !t; ns++) {
+			struct mv_error *e = mv_program_find_type(
+				w->program, ns ? MV_NS_STRUCT : MV_NS_CLASS,
+				cls, 0, &t, NULL);
+			if (e) {
+				mv_error_destroy(e);
+				t = NULL;
+			}
+		}
+		t = t ? mv_type_strip(t) : NULL;
+		if (t && t->size && t->is_complete &&
+		    (*err = plan_for_type(w, t, &plan)))
+			return NO_PLAN;
+	}
+	w->dyn_cache[slot].vptr = vptr;
+	w->dyn_cache[slot].plan = plan;
+	return plan;
+}
+
+/* A pointer to a polymorphic class: to the start and plan of the
+ * object's most-derived class, as its vtable says (offset to top at
+ * vtable[-2]); unchanged when the vtable is not one the walk can
+ * name. */
+static void dynamic_type(struct scan *sc, uint64_t *value, uint32_t *plan)
+{
+	struct mv_walk *w = sc->w;
+	const struct mv_walk_plan *pl = w->plans[*plan];
+	uint64_t vptr, top;
+	if (mv_target_read_partial(w->target, *value + pl->vptr_offset, &vptr,
+				   8) != 8 || !vptr ||
+	    mv_target_read_partial(w->target, vptr - 16, &top, 8) != 8)
+		return;
+	uint32_t dyn = dynamic_plan(w, vptr, &sc->err);
+	if (dyn == NO_PLAN || sc->err)
+		return;
+	uint64_t start = *value + (uint64_t)(int64_t)top;
+	if (dyn == *plan && start == *value)
+		return;
+	/* The most-derived object holds the pointed-to one. */
+	if ((int64_t)top > 0 ||
+	    *value - start + pl->size > w->plans[dyn]->size)
+		return;
+	*value = start;
+	*plan = dyn;
+	if (!sc->find)
+		w->dynamic_typed++;
+}
+
 /* follow() for most pointers of a walk: to a typed object at the user
  * address of a plain chunk (dir_plain_mem), with no hint to apply and
  * nothing to label.  True when handled; false hands the pointer to the
@@ -1261,8 +1781,11 @@ static inline bool follow_plain(struct scan *sc, uint64_t value,
 	if (!w->plain_dir || (value & 15) || !pl->plain_ok ||
 	    !dir_plain_mem(w->plain_dir, value, &size, &word, &mask))
 		return false;
-	if (word->seen & mask)
+	if (word->seen & mask) {
+		if (sc->tree_link)
+			w->problems[MV_PROB_CONTAINER]++; /* a node met twice */
 		return true;
+	}
 	/* Bounds to count and an array to grow: follow() does both. */
 	if (sc->cut || w->nobjs >= w->opt.max_objects ||
 	    w->nobjs == w->objs_cap)
@@ -1291,6 +1814,11 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 	struct mv_walk *w = sc->w;
 	if (!value || sc->err || sc->found)
 		return;
+	if (w->plans[plan]->polymorphic && !w->opt.static_types && !has_len) {
+		dynamic_type(sc, &value, &plan);
+		if (sc->err)
+			return;
+	}
 	const struct mv_walk_plan *pl = w->plans[plan];
 	bool find = sc->find;
 	if (!find && !has_len && follow_plain(sc, value, plan, pl))
@@ -1321,6 +1849,8 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 			w->problems[MV_PROB_UNMAPPED]++;
 		return;
 	}
+	if (!in_chunk && sc->heap_only)
+		return; /* a node's link back to its container */
 	if (in_chunk) {
 		if (ch.flags & MV_CHUNK_CORRUPT) {
 			if (!find)
@@ -1351,9 +1881,14 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 		seen_word = seen_bit(w, ch.start, cidx, &seen_mask);
 	bool by_bit = seen_word != NULL;
 	if (by_bit) {
-		if (*seen_word & seen_mask)
+		if (*seen_word & seen_mask) {
+			if (sc->tree_link)
+				w->problems[MV_PROB_CONTAINER]++; /* a node met twice */
 			return;
+		}
 	} else if (visited(w, key, &seen)) {
+		if (sc->tree_link)
+			w->problems[MV_PROB_CONTAINER]++;
 		if (w->opt.keep_edges)
 			sc->err = add_edge(sc, seen, guess);
 		return;
@@ -1407,10 +1942,24 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 				w->guessed_fam++;
 		} else if (has_len) {
 			count = len;
-			/* A hint cannot make an object outgrow its chunk. */
-			if (heap && pl->size && count > room / pl->size)
-				count = room / pl->size;
-			w->hinted++;
+			/* A hint cannot make an object outgrow its chunk, nor
+			 * a vector's end its mapping. */
+			uint64_t fits = room;
+			if (!heap && sc->container) {
+				const struct mv_region *r =
+					mv_target_find_region(w->target, value);
+				fits = r ? r->end - value : 0;
+			}
+			if ((heap || sc->container) && pl->size &&
+			    count > fits / pl->size) {
+				count = fits / pl->size;
+				if (sc->container)
+					w->problems[MV_PROB_CONTAINER]++;
+			}
+			if (sc->container)
+				w->cxx_vectors++;
+			else
+				w->hinted++;
 		} else if (heap && pl->size && room >= 2 * pl->size) {
 			w->guessed_single++;
 		}
@@ -1514,15 +2063,37 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 			memcpy(&v, bytes + s->offset, 8);
 			uint64_t len = 0;
 			bool has_len = false;
-			if (s->has_len && s->len_offset + s->len_size <= avail) {
+			if (s->has_sso && v == base + s->sso_offset)
+				v = 0; /* inline: part of this object */
+			if (s->len_end && v && s->len_offset + 8 <= avail) {
+				uint64_t end, size = s->target->size;
+				memcpy(&end, bytes + s->len_offset, 8);
+				has_len = true;
+				if (end < v || (end - v) % size) {
+					if (!sc->find)
+					/* A bounded answer: the buffer's
+					 * chunk, none of its elements. */
+						w->problems[MV_PROB_CONTAINER]++;
+					len = 0;
+				} else {
+					len = (end - v) / size;
+				}
+			} else if (s->has_len &&
+				   s->len_offset + s->len_size <= avail) {
 				len = read_uint(bytes + s->len_offset,
 						s->len_size, s->len_signed);
 				has_len = true;
 			}
 			uint32_t plan;
 			if (v && !sc->err &&
-			    !(sc->err = slot_target(w, s, &plan)))
+			    !(sc->err = slot_target(w, s, &plan))) {
+				sc->container = s->len_end;
+				sc->heap_only = s->heap_only;
+				sc->tree_link = s->tree_link;
 				follow(sc, v, plan, len, has_len, false);
+				sc->container = sc->heap_only = false;
+				sc->tree_link = false;
+			}
 		}
 	} else if (s->kind == SLOT_ARRAY) {
 		for (uint64_t i = 0; i < s->count && !sc->err && !sc->found;
@@ -1673,7 +2244,8 @@ static void scan_pointers(struct scan *sc, const struct mv_walk_plan *pl,
 		if (plan == NO_PLAN && (sc->err = slot_target(w, s, &plan)))
 			break;
 		sc->path[0].slot = s;
-		if (sc->find || !follow_plain(sc, v, plan, w->plans[plan]))
+		if (sc->find || w->plans[plan]->polymorphic ||
+		    !follow_plain(sc, v, plan, w->plans[plan]))
 			follow(sc, v, plan, 0, false, false);
 	}
 	sc->npath = 0;
@@ -2044,6 +2616,7 @@ const char *mv_walk_problem_name(enum mv_walk_problem p)
 		[MV_PROB_UNREADABLE] = "unreadable",
 		[MV_PROB_TRUNCATED] = "truncated",
 		[MV_PROB_UNTERMINATED] = "unterminated_string",
+		[MV_PROB_CONTAINER] = "bad_container",
 	};
 	return (unsigned)p < MV_PROB_COUNT_ ? names[p] : "?";
 }

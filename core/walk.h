@@ -49,6 +49,9 @@ struct mv_walk_options {
 	uint64_t max_depth;    /* 0: no limit; the root is depth 0 */
 	enum mv_walk_unions unions;
 	bool conservative;     /* scan untyped chunks for pointers */
+	/* A pointer to a polymorphic class is followed to the object's
+	 * most-derived type (from its vtable pointer) unless this is set. */
+	bool static_types;
 	const struct mv_len_hint *hints;
 	size_t nhints;
 	bool keep_edges;       /* record every edge (graph) */
@@ -90,6 +93,9 @@ enum mv_walk_problem {
 	MV_PROB_UNREADABLE,  /* mapped but not in the dump / not readable */
 	MV_PROB_TRUNCATED,   /* object runs past readable memory */
 	MV_PROB_UNTERMINATED, /* string without NUL within the bound */
+	MV_PROB_CONTAINER,   /* a C++ container's own fields disagree: a
+			      * vector's end before its start or past its
+			      * block, a tree node met twice (a loop) */
 	MV_PROB_COUNT_
 };
 
@@ -179,6 +185,15 @@ struct mv_walk {
 	uint64_t guessed_edges;     /* --conservative edges */
 	uint64_t fn_pointers;       /* function pointers not followed */
 	uint64_t incomplete;        /* pointers to declared-only types */
+	/* C++ containers (their problems are MV_PROB_CONTAINER): the names of the containers whose elements the
+	 * walk cannot see (NUL-separated, each once). */
+	uint64_t cxx_vectors;       /* vector buffers sized by their end */
+	uint64_t dynamic_typed;     /* pointers retyped by their vtable */
+	/* vtable address -> plan of the most-derived type (direct mapped;
+	 * NO plan: not a class the walk can name). */
+	struct { uint64_t vptr; uint32_t plan; } dyn_cache[256];
+	uint64_t cxx_unknown_types;
+	struct mv_buf cxx_unknown;
 	uint64_t max_depth_seen;
 	bool hit_max_objects, hit_max_depth, interrupted;
 	bool pseudo_root;           /* record 0 is an rvalue pointer */
@@ -223,6 +238,10 @@ bool mv_walk_chunk(struct mv_walk *w, size_t i, struct mv_chunk *ret);
 enum mv_walk_where mv_walk_where(struct mv_walk *w, size_t i);
 
 const char *mv_walk_problem_name(enum mv_walk_problem p);
+/* The class a vtable symbol is for ("_ZTVN2ns3FooE" -> "ns::Foo"), or
+ * false (not a vtable, or a template or substitution it does not
+ * read). */
+bool mv_walk_vtable_class(const char *sym, char *buf, size_t size);
 const char *mv_walk_where_name(enum mv_walk_where where);
 
 /* Subtree sums of the discovery tree: mv_subtree_get(s, i) = bytes of

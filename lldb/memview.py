@@ -160,6 +160,11 @@ def make_evaluator(target, frame):
             # "ns::Foo<int>::count": lldb's parser cannot name it.
             found.append(target.FindFirstGlobalVariable(name.lstrip(":")))
         for value in found:
+            # lldb hands a pointer to a polymorphic class over as its
+            # dynamic type, at a copy: memview wants the declared type
+            # at the variable (it finds dynamic types itself).
+            if value.IsValid() and value.GetStaticValue().IsValid():
+                value = value.GetStaticValue()
             if value.IsValid() and value.GetError().Success() and \
                     value.GetType().GetName() and \
                     value.GetLoadAddress() != lldb.LLDB_INVALID_ADDRESS:
@@ -176,6 +181,8 @@ def make_evaluator(target, frame):
                 not names_a_value(name):
             raise ValueError("use of undeclared identifier '%s'" % name)
         value = evaluate_raw(expr)
+        if value.IsValid() and value.GetStaticValue().IsValid():
+            value = value.GetStaticValue()
         error = value.GetError()
         if not value.IsValid() or (error.IsValid() and error.Fail()):
             message = error.GetCString() if error.IsValid() else None

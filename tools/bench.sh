@@ -61,3 +61,9 @@ PY
 # walk attached).
 echo
 BUILD=$BUILD RUNS=${RUNS:-3} bench/sizeof_bench.sh
+
+# C++ containers (issue 15): sizeof-deep of a million-entry
+# unordered_map<int, std::string> and vector<shared_ptr<Node>> against
+# a gdb Python walk with the libstdc++ pretty printers.
+echo
+BUILD=$BUILD RUNS=${RUNS:-3} bench/cxx_bench.sh

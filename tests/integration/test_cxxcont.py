@@ -1,0 +1,269 @@
+"""libstdc++ containers in sizeof-deep (issue 15), on the cxxcont fixture.
+
+Usage: BUILD=build python3 tests/integration/test_cxxcont.py
+
+The answer key is the fixture's own: its global operator new/delete
+counted the blocks (and their malloc_usable_size) made for each root,
+and each container's size().  gdb's libstdc++ pretty printers give the
+element counts again ("std::vector of length 10, capacity 16", "std::map
+with 50 elements"), independently of the fixture and of memview.  The
+CLI, gdb and lldb must agree on the core; the CLI also runs live
+(--pid).  Corrupt containers must give a partial answer that counts the
+problem.  Prints one line per case and "cxxcont: N passed, M failed".
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import run as R  # noqa: E402
+from mvfacts import read_facts  # noqa: E402
+
+# The fixture at -O0 and at -O2 (cxxcont_o2 includes cxxcont.cc).
+FIXTURES = ("cxxcont", "cxxcont_o2")
+EXE = CORE = FACTS = None
+
+
+def use(fixture):
+    global EXE, CORE, FACTS
+    EXE = os.path.join(R.BUILD, "fixtures", fixture)
+    CORE = os.path.join(R.BUILD, "cores", fixture + ".core")
+    FACTS = os.path.join(R.BUILD, "cores", fixture + ".facts")
+
+ROOTS = ["g_vec_ptr", "g_vec_str", "g_vec_full", "g_vec_node", "g_str_sso",
+         "g_str_long", "g_uptr", "g_holder", "g_vec_sp", "g_map", "g_set",
+         "g_list", "g_umap", "g_shape", "g_mixin"]
+# Element counts from memview's by_type: (type name start, bytes per
+# element or None to count objects).
+ELEMENTS = {
+    "g_vec_ptr": ("struct Node *", 8),
+    "g_vec_full": ("long int", 8),
+    "g_map": ("struct std::_Rb_tree_node<", None),
+    "g_set": ("struct std::_Rb_tree_node<", None),
+    "g_list": ("struct std::_List_node<", None),
+    "g_umap": ("struct std::__detail::_Hash_node<", None),
+}
+BAD = ["*g_bad_vec_back", "*g_bad_vec_huge", "*g_bad_map"]
+# Dynamic types off: the pointed-to object only, as its declared class.
+STATIC = [("g_shape", "struct Shape"), ("g_mixin", "struct geo::Mixin")]
+
+results = []
+
+
+PREFIX = [""]
+
+
+def report(name, problems):
+    results.append(not problems)
+    print("%s %s%s" % ("ok  " if not problems else "FAIL", PREFIX[0], name))
+    for problem in problems[:10]:
+        print("       " + problem)
+    sys.stdout.flush()
+
+
+def outputs(records, front):
+    """The parsed JSON of every record, or a problem string."""
+    got = []
+    for rec in records or []:
+        if not rec["succeeded"]:
+            got.append("%s: %s failed: %s" % (front, rec["command"],
+                                              rec["error"]))
+            continue
+        try:
+            got.append(json.loads(rec["output"]))
+        except ValueError:
+            got.append("%s: not JSON: %r" % (front, rec["output"][:200]))
+    return got
+
+
+def check_root(root, d, facts, where):
+    problems = []
+    if isinstance(d, str):
+        return [d]
+    want = (int(facts["deep %s.objects" % root]),
+            int(facts["deep %s.usable" % root]))
+    got = (d["heap"]["objects"], d["heap"]["usable_bytes"])
+    if got != want:
+        problems.append("%s: heap (objects, usable) %s, the fixture "
+                        "counted %s" % (where, got, want))
+    if d["problems"]["total"]:
+        problems.append("%s: problems %s" % (where, d["problems"]))
+    for note in d["notes"]:
+        if "not understood" in note or "bigger chunks" in note:
+            problems.append("%s: note %r" % (where, note))
+    if root in ELEMENTS:
+        stem, size = ELEMENTS[root]
+        rows = [t for t in d["by_type"] if t["type"] == stem or
+                (stem.endswith("<") and t["type"].startswith(stem))]
+        n = sum(t["bytes"] // size if size else t["count"] for t in rows)
+        if n != int(facts["deep %s.elements" % root]):
+            problems.append("%s: %d elements of %s, size() was %s" %
+                            (where, n, stem,
+                             facts["deep %s.elements" % root]))
+    return problems
+
+
+def printer_counts():
+    """{root: elements} as gdb's libstdc++ pretty printers count them."""
+    cmds = []
+    for root in ELEMENTS:
+        cmds += ["-ex", "print %s" % root]
+    p = subprocess.run(["gdb", "-nx", "-batch", "-q", "-ex",
+                        "set debuginfod enabled off", EXE, CORE] + cmds,
+                       capture_output=True, text=True, timeout=120,
+                       env=R.ENV)
+    counts = {}
+    lines = [ln for ln in p.stdout.splitlines() if re.match(r"\$\d+ = ", ln)]
+    for root, line in zip(ELEMENTS, lines):
+        m = re.search(r"(?:of length|with) (\d+) elements?", line) or \
+            re.search(r"of length (\d+)", line)
+        # A list prints its elements only: "[0] = ..., [1] = ...".
+        counts[root] = int(m.group(1)) if m else \
+            len(re.findall(r"\[\d+\] = ", line)) or None
+    return counts
+
+
+def start(tmp):
+    ready = os.path.join(tmp, "ready")
+    factsf = os.path.join(tmp, "facts")
+    env = dict(R.ENV, MV_WAIT="1", MV_READY=ready, MV_FACTS=factsf)
+    proc = subprocess.Popen([EXE], env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 20
+    while not os.path.exists(ready) and time.time() < deadline:
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    return proc, read_facts(factsf) if os.path.exists(ready) else None
+
+
+def main():
+    for fixture in FIXTURES:
+        use(fixture)
+        PREFIX[0] = fixture + ": "
+        run_fixture()
+    passed = sum(results)
+    print("cxxcont: %d passed, %d failed" % (passed, len(results) - passed))
+    return 0 if passed == len(results) else 1
+
+
+def run_fixture():
+    facts = read_facts(FACTS)
+    commands = ["sizeof-deep %s --json" % r for r in ROOTS + BAD] + \
+        ["sizeof-deep %s --static-types --json" % r for r, _ in STATIC]
+    runs = R.core_runs(commands, core=CORE, exe=EXE)
+    per_front = {}
+    for front in ("cli", "gdb", "lldb"):
+        data = runs[front]
+        records = data if front == "cli" else (data or {}).get("cases")
+        if records is None:
+            report("%s ran" % front, ["%s did not run" % front])
+            continue
+        per_front[front] = outputs(records, front)
+
+    # Each root in each front end against the fixture's counts.
+    for i, root in enumerate(ROOTS):
+        problems = []
+        for front, outs in per_front.items():
+            problems += check_root(root, outs[i], facts, front)
+        report("sizeof-deep %s (core, cli/gdb/lldb)" % root, problems)
+
+    # The three front ends agree (whole JSON but the expression's text).
+    for i, cmd in enumerate(commands):
+        seen = {}
+        for front, outs in per_front.items():
+            d = outs[i]
+            if isinstance(d, dict):
+                d = dict(d)
+                d.pop("expression", None)
+                seen[front] = json.dumps(d, sort_keys=True)
+        same = len(set(seen.values())) <= 1 and len(seen) == 3
+        report("%s: cli = gdb = lldb" % cmd,
+               [] if same else ["front ends differ: %s" % sorted(seen)])
+
+    # Corrupt containers: a bounded, partial answer counting the problem.
+    for j, root in enumerate(BAD):
+        i = len(ROOTS) + j
+        problems = []
+        for front, outs in per_front.items():
+            d = outs[i]
+            if isinstance(d, str):
+                problems.append(d)
+            elif d["problems"].get("bad_container", 0) < 1:
+                problems.append("%s: problems %s" % (front, d["problems"]))
+            elif root == "*g_bad_map" and \
+                    d["heap"]["objects"] != int(facts["bad_map nodes"]) + 1:
+                problems.append("%s: %d heap objects for a map of %s "
+                                "nodes" % (front, d["heap"]["objects"],
+                                           facts["bad_map nodes"]))
+        report("corrupt %s: bad_container counted" % root, problems)
+
+    # --static-types: the declared class, one block, no dynamic note.
+    for j, (root, cls) in enumerate(STATIC):
+        i = len(ROOTS) + len(BAD) + j
+        problems = []
+        for front, outs in per_front.items():
+            d = outs[i]
+            if isinstance(d, str):
+                problems.append(d)
+                continue
+            types = [t["type"] for t in d["by_type"]]
+            if d["heap"]["objects"] != 1 or cls not in types or \
+                    any("vtable" in n for n in d["notes"]):
+                problems.append("%s: %d heap objects, types %s, notes %s"
+                                % (front, d["heap"]["objects"], types,
+                                   d["notes"]))
+        report("sizeof-deep %s --static-types: %s only" % (root, cls),
+               problems)
+
+    # gc: the leaked polymorphic object's class, from its vtable.
+    gc_runs = R.core_runs(["gc --json"], core=CORE, exe=EXE)
+    problems = []
+    for front in ("cli", "gdb", "lldb"):
+        data = gc_runs[front]
+        records = data if front == "cli" else (data or {}).get("cases")
+        d = outputs(records, front)[0] if records else "%s: no run" % front
+        if isinstance(d, str):
+            problems.append(d)
+            continue
+        lost = [g for g in d["groups"] if g["kind"] == "definitely_lost"]
+        if len(lost) != 1 or lost[0]["blocks"] != 1 or \
+                lost[0]["candidate_types"][:1] != ["struct Leaked"]:
+            problems.append("%s: definitely lost groups %s" % (front, lost))
+    report("gc names the leaked Leaked by its vtable (cli/gdb/lldb)",
+           problems)
+
+    # gdb's pretty printers count the same elements as the fixture.
+    counts = printer_counts()
+    problems = ["%s: printer says %s, size() was %s" %
+                (r, counts.get(r), facts["deep %s.elements" % r])
+                for r in ELEMENTS
+                if counts.get(r) != int(facts["deep %s.elements" % r])]
+    report("gdb's libstdc++ printers agree on element counts", problems)
+
+    # Live, the CLI.
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, lf = start(tmp)
+        try:
+            if lf is None:
+                report("live fixture started", ["it did not get ready"])
+            else:
+                recs, _ = R.cli(["--pid", str(proc.pid)], commands[:len(ROOTS)])
+                outs = outputs(recs, "live")
+                problems = []
+                for i, root in enumerate(ROOTS):
+                    problems += check_root(root, outs[i], lf, "live " + root)
+                report("sizeof-deep of every root, live (--pid)", problems)
+        finally:
+            proc.kill()
+            proc.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
