@@ -672,3 +672,35 @@ def __lldb_init_module(debugger, internal_dict):
         add_command(debugger, name,
                     type(class_name(name), (Command,), {"NAME": name}))
     add_command(debugger, "mv-settings", Settings)
+    keep_builtin_prefixes(debugger, list(names) + ["mv-settings"])
+
+
+# lldb's built-in commands whose unique prefixes users type ("mem read",
+# "me read"): a name of ours sharing such a prefix would make it
+# ambiguous.
+BUILTINS_TYPED_SHORT = ("memory",)
+
+
+def keep_builtin_prefixes(debugger, names):
+    """lldb resolves a unique prefix of a command name; memview's own
+    name shares "me" and "mem" with lldb's `memory`, so that `mem read`
+    would say "Ambiguous command 'mem'" (issue 18.1).  An alias of
+    exactly that prefix to the built-in is matched before prefixes are:
+    one per shared prefix, unless the user has a command or alias of
+    that name already."""
+    interpreter = debugger.GetCommandInterpreter()
+    for builtin in BUILTINS_TYPED_SHORT:
+        shared = set()
+        for name in names:
+            n = 0
+            while (n < len(name) and n < len(builtin)
+                   and name[n] == builtin[n]):
+                n += 1
+            # One letter is ambiguous in lldb already ("m").
+            shared.update(builtin[:k] for k in range(2, n + 1)
+                          if k < len(builtin) and k < len(name))
+        for prefix in sorted(shared):
+            if (interpreter.CommandExists(prefix)
+                    or interpreter.AliasExists(prefix)):
+                continue
+            debugger.HandleCommand("command alias %s %s" % (prefix, builtin))
