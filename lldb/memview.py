@@ -506,9 +506,12 @@ class Command:
             result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
         except memview_core.MemviewError as e:
             message = "memview: interrupted" if e.interrupted else e.message
+            if e.interrupted:
+                sink.interrupted_line(message)
             result.SetError(message)
             result.SetStatus(lldb.eReturnStatusFailed)
         except KeyboardInterrupt:
+            sink.interrupted_line("memview: interrupted")
             result.SetError("memview: interrupted")
             result.SetStatus(lldb.eReturnStatusFailed)
         except Exception as e:  # never a traceback in the user's session
@@ -534,10 +537,26 @@ class Output:
         self.held = []
         self.size = 0
         self.file = None
+        self.after_interrupt = 0
+
+    # After Ctrl-C, what the command still writes (its partial answer
+    # and note) goes out up to this much; then the core is stopped.
+    AFTER_INTERRUPT = 64 * 1024
 
     def write(self, text):
         if self.interpreter.WasInterrupted():
-            return False  # Ctrl-C: the core stops at this flush
+            # Ctrl-C: the core stops at its next poll and prints what it
+            # has; a stream that goes on past the bound stops here.
+            self.after_interrupt += len(text)
+            if self.after_interrupt > self.AFTER_INTERRUPT:
+                return False
+            # lldb drops an interrupted command's result: what it
+            # still has goes straight to lldb's output (issue 18.2).
+            if self.file is None:
+                self.held.append(text)
+                self.file = self.output_fd()
+                text = "".join(self.held)
+                self.held = []
         if self.file is None:
             self.held.append(text)
             self.size += len(text)
@@ -569,6 +588,28 @@ class Output:
             return handle.fileno()
         except (AttributeError, OSError, ValueError):
             return False
+
+    def interrupted_line(self, message):
+        """After Ctrl-C lldb drops the result (its error too), printing
+        only "... Interrupted.": the line saying the answer above is
+        partial goes straight to lldb's output, after that answer."""
+        if not self.interpreter.WasInterrupted():
+            return
+        if self.file is None:
+            self.file = self.output_fd()
+            if self.file is not False and self.held:
+                self.write_fd("".join(self.held))
+                self.held = []
+        if self.file is not False:
+            self.write_fd(message + "\n")
+
+    def write_fd(self, text):
+        data = memoryview(text.encode("utf-8", "replace"))
+        try:
+            while data:
+                data = data[os.write(self.file, data):]
+        except OSError:
+            pass
 
     def close(self):
         if self.held:
