@@ -340,6 +340,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "memview: %s\n", mv_error_message(err));
 		status = code == MV_ERR_USAGE ? 2 : code == MV_ERR_INTERRUPTED ? 130 : 1;
 		mv_error_destroy(err);
+	} else if (interrupted) {
+		/* The command printed its partial answer: exit 130 as
+		 * memview(1) says, the interrupted line last (issue 18.2). */
+		fprintf(stderr, "memview: interrupted\n");
+		status = 130;
 	}
 	mv_session_destroy(s);
 	return status;

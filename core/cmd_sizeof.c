@@ -377,6 +377,9 @@ static struct mv_error *largest(struct mv_walk *w, size_t ntop,
 	*nret = 0;
 	if (!w->nobjs || !ntop)
 		return NULL;
+	/* At most one path per object: a huge --top is all of them. */
+	if (ntop > w->nobjs)
+		ntop = w->nobjs;
 	struct top *t = calloc(ntop, sizeof(*t));
 	if (!t)
 		return mv_enomem;

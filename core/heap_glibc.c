@@ -828,6 +828,15 @@ static struct mv_error *thread_arenas(struct glibc *g)
 			return mv_heap_note(h, "more than %u arenas: the arena "
 					       "list is corrupt or loops",
 					    MAX_ARENAS);
+		/* Two arenas pointing at each other never return to
+		 * main_arena: a loop, not thousands of arenas (issue 19.8).
+		 * At most MAX_ARENAS arenas, so this stays cheap. */
+		for (size_t i = 0; i < h->narenas; i++)
+			if (h->arenas[i].address == a)
+				return mv_heap_note(h, "the arena list loops: "
+						       "arena 0x%llx comes "
+						       "twice before main_arena",
+						    (unsigned long long)a);
 		uint32_t ai;
 		if ((err = add_arena(g, MV_ARENA_THREAD, a, &ai)))
 			return err;

@@ -365,6 +365,15 @@ struct mv_error *mv_session_run(struct mv_session *s, int argc,
 		else
 			err = cmd->run(&ctx);
 	}
+	/* A live target that died during the command made its reads fail
+	 * as if memory were unmapped: whatever the command printed is not
+	 * the answer, so it fails, saying why (issue 19.4). */
+	const char *gone = s->target ? mv_target_gone(s->target) : NULL;
+	if (gone && (!err || mv_error_code(err) == MV_ERR_FAULT)) {
+		mv_error_destroy(err);
+		err = mv_error_create(MV_ERR_IO, "%s; the output above is "
+				      "incomplete", gone);
+	}
 	/* Partial output goes out even when the command failed. */
 	struct mv_error *ferr = mv_out_flush_all(&ctx);
 	mv_cmd_ctx_deinit(&ctx);

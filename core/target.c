@@ -840,6 +840,13 @@ const void *mv_target_peek(struct mv_target *t, uint64_t address,
 	return t->ops->peek(t, address, len);
 }
 
+const char *mv_target_gone(struct mv_target *t)
+{
+	if (!t || !t->ops->gone)
+		return NULL;
+	return t->ops->gone(t);
+}
+
 void mv_target_will_read(struct mv_target *t, uint64_t start, uint64_t end)
 {
 	if (t && t->ops->will_read && start < end)

@@ -45,6 +45,10 @@ struct mv_target_ops {
 	void (*will_read)(struct mv_target *t, uint64_t start, uint64_t end);
 	/* Frees the backend's private state (not the common arrays). */
 	void (*destroy)(struct mv_target *t);
+	/* Why the target's memory went away since it was opened (a live
+	 * process that exited, or whose pid now names another process),
+	 * or NULL while it is there.  Optional. */
+	const char *(*gone)(struct mv_target *t);
 };
 
 /* The block cache of callback targets: aligned blocks of
@@ -127,6 +131,9 @@ struct mv_target {
 /* Allocates a target with the given backend (all arrays empty). */
 struct mv_error *mv_target_alloc(const struct mv_target_ops *ops,
 				 struct mv_target **ret);
+/* Why the target went away during its use (mv_target_ops.gone), or
+ * NULL: an answer computed across it is incomplete. */
+const char *mv_target_gone(struct mv_target *t);
 /* Adds a warning sentence (formatted); silently bounded.  Returns false
  * only on out-of-memory. */
 bool mv_target_warn(struct mv_target *t, const char *fmt, ...)

@@ -77,7 +77,63 @@ struct proc {
 	uint32_t buckets[MV_PROC_BUCKETS];
 	uint8_t *run; /* peeks across blocks */
 	size_t run_cap;
+	/* The process's start time (/proc/PID/stat, field 22) when opened:
+	 * the same pid with another start time is another process. */
+	unsigned long long start_time;
+	/* The process exited or was replaced: reads fail from then on. */
+	const char *gone;
 };
+
+/* The start time and state of process pid from /proc/PID/stat; false if
+ * there is no such process (or the file makes no sense). */
+static bool proc_stat(int pid, unsigned long long *start_time, char *state)
+{
+	char path[64], text[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	text[n] = '\0';
+	/* comm, in parentheses, may hold anything: fields follow the last
+	 * ')'.  State is field 3, start time field 22. */
+	char *f = strrchr(text, ')');
+	if (!f || f[1] != ' ')
+		return false;
+	f += 2;
+	*state = *f;
+	for (int field = 3; field < 22; field++) {
+		f = strchr(f, ' ');
+		if (!f)
+			return false;
+		f++;
+	}
+	char *end;
+	errno = 0;
+	*start_time = strtoull(f, &end, 10);
+	return end != f && errno == 0;
+}
+
+/* Whether the process opened is gone (checked now, remembered). */
+static const char *proc_gone(struct mv_target *t)
+{
+	struct proc *p = t->priv;
+	if (p->gone)
+		return p->gone;
+	unsigned long long start;
+	char state;
+	if (!proc_stat(t->pid, &start, &state))
+		p->gone = "the process exited during the command";
+	else if (start != p->start_time)
+		p->gone = "the process exited during the command (its pid "
+			  "now names another process)";
+	else if (state == 'Z' || state == 'X')
+		p->gone = "the process exited during the command";
+	return p->gone;
+}
 
 /* Reads the readable prefix of [address, address + len) straight from
  * the process. */
@@ -86,6 +142,8 @@ static size_t proc_read_raw(struct mv_target *t, uint64_t address,
 {
 	struct proc *p = t->priv;
 	size_t done = 0;
+	if (p->gone)
+		return 0;
 	while (done < len) {
 		uint64_t a = address + done;
 		ssize_t n;
@@ -107,7 +165,14 @@ static size_t proc_read_raw(struct mv_target *t, uint64_t address,
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		/* A process without memory reads as end of file (its mm is
+		 * gone), process_vm_readv as ESRCH: do not go on as if its
+		 * pages were unmapped. */
+		if (n == 0 || (n < 0 && errno == ESRCH)) {
+			proc_gone(t);
+			break;
+		}
+		if (n < 0)
 			break;
 		done += (size_t)n;
 	}
@@ -664,6 +729,7 @@ static const struct mv_target_ops proc_ops = {
 	.peek = proc_peek,
 	.invalidate = proc_invalidate,
 	.destroy = proc_destroy,
+	.gone = proc_gone,
 };
 
 /* Whether process_vm_readv can read the first readable region: the
@@ -711,6 +777,9 @@ struct mv_error *mv_target_open_pid_flags(int pid, unsigned flags,
 	cache_drop(p);
 	t->priv = p;
 	t->pid = pid;
+	char state;
+	if (!proc_stat(pid, &p->start_time, &state))
+		p->start_time = 0; /* read_maps says what is wrong */
 	if (asprintf(&t->path, "/proc/%d/mem", pid) < 0) {
 		t->path = NULL;
 		mv_target_destroy(t);

@@ -513,9 +513,12 @@ class Command:
             result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
         except memview_core.MemviewError as e:
             message = "memview: interrupted" if e.interrupted else e.message
+            if e.interrupted:
+                sink.interrupted_line(message)
             result.SetError(message)
             result.SetStatus(lldb.eReturnStatusFailed)
         except KeyboardInterrupt:
+            sink.interrupted_line("memview: interrupted")
             result.SetError("memview: interrupted")
             result.SetStatus(lldb.eReturnStatusFailed)
         except Exception as e:  # never a traceback in the user's session
@@ -541,10 +544,26 @@ class Output:
         self.held = []
         self.size = 0
         self.file = None
+        self.after_interrupt = 0
+
+    # After Ctrl-C, what the command still writes (its partial answer
+    # and note) goes out up to this much; then the core is stopped.
+    AFTER_INTERRUPT = 64 * 1024
 
     def write(self, text):
         if self.interpreter.WasInterrupted():
-            return False  # Ctrl-C: the core stops at this flush
+            # Ctrl-C: the core stops at its next poll and prints what it
+            # has; a stream that goes on past the bound stops here.
+            self.after_interrupt += len(text)
+            if self.after_interrupt > self.AFTER_INTERRUPT:
+                return False
+            # lldb drops an interrupted command's result: what it
+            # still has goes straight to lldb's output (issue 18.2).
+            if self.file is None:
+                self.held.append(text)
+                self.file = self.output_fd()
+                text = "".join(self.held)
+                self.held = []
         if self.file is None:
             self.held.append(text)
             self.size += len(text)
@@ -576,6 +595,28 @@ class Output:
             return handle.fileno()
         except (AttributeError, OSError, ValueError):
             return False
+
+    def interrupted_line(self, message):
+        """After Ctrl-C lldb drops the result (its error too), printing
+        only "... Interrupted.": the line saying the answer above is
+        partial goes straight to lldb's output, after that answer."""
+        if not self.interpreter.WasInterrupted():
+            return
+        if self.file is None:
+            self.file = self.output_fd()
+            if self.file is not False and self.held:
+                self.write_fd("".join(self.held))
+                self.held = []
+        if self.file is not False:
+            self.write_fd(message + "\n")
+
+    def write_fd(self, text):
+        data = memoryview(text.encode("utf-8", "replace"))
+        try:
+            while data:
+                data = data[os.write(self.file, data):]
+        except OSError:
+            pass
 
     def close(self):
         if self.held:
@@ -679,3 +720,35 @@ def __lldb_init_module(debugger, internal_dict):
         add_command(debugger, name,
                     type(class_name(name), (Command,), {"NAME": name}))
     add_command(debugger, "mv-settings", Settings)
+    keep_builtin_prefixes(debugger, list(names) + ["mv-settings"])
+
+
+# lldb's built-in commands whose unique prefixes users type ("mem read",
+# "me read"): a name of ours sharing such a prefix would make it
+# ambiguous.
+BUILTINS_TYPED_SHORT = ("memory",)
+
+
+def keep_builtin_prefixes(debugger, names):
+    """lldb resolves a unique prefix of a command name; memview's own
+    name shares "me" and "mem" with lldb's `memory`, so that `mem read`
+    would say "Ambiguous command 'mem'" (issue 18.1).  An alias of
+    exactly that prefix to the built-in is matched before prefixes are:
+    one per shared prefix, unless the user has a command or alias of
+    that name already."""
+    interpreter = debugger.GetCommandInterpreter()
+    for builtin in BUILTINS_TYPED_SHORT:
+        shared = set()
+        for name in names:
+            n = 0
+            while (n < len(name) and n < len(builtin)
+                   and name[n] == builtin[n]):
+                n += 1
+            # One letter is ambiguous in lldb already ("m").
+            shared.update(builtin[:k] for k in range(2, n + 1)
+                          if k < len(builtin) and k < len(name))
+        for prefix in sorted(shared):
+            if (interpreter.CommandExists(prefix)
+                    or interpreter.AliasExists(prefix)):
+                continue
+            debugger.HandleCommand("command alias %s %s" % (prefix, builtin))

@@ -232,12 +232,21 @@ def _check(err):
 # progress) it can be raised on the callback's first line, before its
 # try: ctypes then printed "Exception ignored ... Traceback", the C code
 # went on, and the signal was spent, so the command ran to its end.
-# Such an interrupt is put back (PyErr_SetInterrupt) for the next poll,
-# PyErr_CheckSignals, to find, and is not printed.
+# Such an interrupt is remembered for the next poll to find, and is not
+# printed.  (Put back with PyErr_SetInterrupt, it was raised again at
+# once, inside the hook, with a traceback.)
+_interrupt_pending = [False]
 
 
 def _rearm_interrupt():
-    ctypes.pythonapi.PyErr_SetInterrupt()
+    _interrupt_pending[0] = True
+
+
+def _take_interrupt():
+    """Whether an interrupt was remembered (and forget it)."""
+    pending = _interrupt_pending[0]
+    _interrupt_pending[0] = False
+    return pending
 
 
 def _ours(callback):
@@ -245,22 +254,40 @@ def _ours(callback):
     return callback
 
 
-def _unraisable(args, previous=sys.unraisablehook):
+# The plugins import this module afresh when sourced again: the hook of
+# the latest import replaces an earlier one (whose pending flag the
+# latest callbacks would not see).
+_previous_hook = sys.unraisablehook
+while getattr(_previous_hook, "_memview", False):
+    _previous_hook = getattr(_previous_hook, "_previous",
+                             sys.__unraisablehook__)
+
+
+def _unraisable(args):
     if issubclass(args.exc_type, KeyboardInterrupt) and \
             getattr(args.object, "_memview", False):
         _rearm_interrupt()
         return
-    previous(args)
+    _previous_hook(args)
 
 
-if not getattr(sys.unraisablehook, "_memview", False):
-    _unraisable._memview = True
-    sys.unraisablehook = _unraisable
+_unraisable._memview = True
+_unraisable._previous = _previous_hook
+sys.unraisablehook = _unraisable
 
 
 def signal_poll():
-    """PyErr_CheckSignals as a poll function: Ctrl-C stops a command."""
-    return ctypes.cast(ctypes.pythonapi.PyErr_CheckSignals, POLL_FN)
+    """Python's pending signals as a poll: Ctrl-C stops a command.
+
+    A Python callable for Session.set_poll, not PyErr_CheckSignals cast
+    to a POLL_FN: that left the KeyboardInterrupt set while the command
+    went on to print its partial answer, so the output callbacks failed
+    and the partial answer was lost (issue 18.2).  Here the exception is
+    caught in the poll callback; the session remembers it."""
+    def check():
+        ctypes.pythonapi.PyErr_CheckSignals()  # raises KeyboardInterrupt
+        return False
+    return check
 
 
 def command_names(frontend):
@@ -748,11 +775,16 @@ class Session:
         else:
             def callback():
                 try:
-                    return 1 if poll() else 0
+                    if _take_interrupt() or poll():
+                        self.interrupted = True
+                        return 1
+                    return 0
                 except BaseException:
                     self.interrupted = True
                     return 1
-            fn = POLL_FN(callback)
+            # An interrupt raised before the try is put back for the
+            # next poll (_unraisable).
+            fn = POLL_FN(_ours(callback))
         self._callbacks["poll"] = fn
         self._lib.mv_session_set_poll(self._handle, fn)
 
@@ -807,12 +839,17 @@ class Session:
         self._lib.mv_session_invalidate(self._handle)
 
     def run_line(self, command, line):
-        """Runs one command line; MemviewError on failure."""
+        """Runs one command line; MemviewError on failure.  Interrupted
+        (by the poll), it raises MemviewError "interrupted" after the
+        command has written what it had (its partial answer), as the
+        standalone program prints its interrupted line last."""
         self.interrupted = False
+        _take_interrupt()  # one from before this command is spent
         err = self._lib.mv_session_run_line(self._handle, _encode(command),
                                             _encode(line))
-        if err and self.interrupted:
-            self._lib.mv_error_destroy(err)
+        if self.interrupted:
+            if err:
+                self._lib.mv_error_destroy(err)
             raise MemviewError("interrupted", ERR_INTERRUPTED)
         _check(err)
 

@@ -9,7 +9,11 @@ SIGINT after about a second, and checks that
   - the command had produced output before (partial output), for the
     commands that stream;
   - the debugger still answers afterwards (`print 6*7` gives 42) and
-    exits by itself.
+    exits by itself;
+  - the partial answer comes out, with its partial note, before the
+    interrupted line, for the commands that answer at their end
+    (issue 18.2: gdb and lldb printed only the interrupted line);
+  - the program exits 130, as memview(1) says.
 The long commands: a typed view of a million structs (bigbuf fixture,
 streaming output) and sizeof-deep of a 10-million-node list (a synthetic
 segment added to the deepsize core, as in run.py's list10m row; small
@@ -78,6 +82,7 @@ class Watch:
         self.started = None      # MV-START seen (debugger set up)
         self.first = None        # first output after it
         self.interrupted = None  # the "interrupted" line
+        self.partial = None      # the partial answer's note
         self.answered = None     # 42
         self.tail = b""
         self.err = b""
@@ -129,7 +134,12 @@ class Watch:
                     self.nbytes += len(block)
                     if self.first is None and len(text.strip()) > 0:
                         self.first = now
-                if self.interrupted is None and b"nterrupted" in text:
+                if self.partial is None and \
+                        b"partial: interrupted" in text:
+                    self.partial = now
+                if self.interrupted is None and (
+                        b"memview: interrupted" in text or
+                        b"Interrupted" in text):
                     self.interrupted = now
                 if self.answered is None and b"42" in text and \
                         (b"$1 = 42" in text or b"= 42" in text):
@@ -225,6 +235,16 @@ def interrupt_problems(w, sent, before, streams, how):
                         % (w.interrupted - sent, how, LATENCY))
     if streams and before == 0:
         problems.append("no partial output before %s" % how)
+    if not streams:
+        if w.partial is None:
+            problems.append("no partial answer ('partial: interrupted') "
+                            "after %s" % how)
+        elif w.pty_fd is not None and w.interrupted is not None and \
+                w.partial > w.interrupted:
+            # One terminal: the order is the order written.  (gdb's
+            # stdout and stderr are two pipes, stdout buffered.)
+            problems.append("the partial answer came after the "
+                            "interrupted line")
     return problems
 
 
@@ -267,10 +287,10 @@ def check(front, core, exe, line, streams, verbose):
     problems += interrupt_problems(w, sent, before, streams, "SIGINT")
     if front != "cli" and w.answered is None:
         problems.append("the debugger did not answer 'print 6*7' after")
-    if front == "cli" and p.returncode not in (0, 130):
-        # 130 after an error "interrupted"; 0 for a partial answer that
-        # says it was interrupted.
-        problems.append("exit %s, want 130 or 0" % p.returncode)
+    if front == "cli" and p.returncode != 130:
+        # 130 whether the command ended on the interrupt or printed a
+        # partial answer saying so (memview(1)).
+        problems.append("exit %s, want 130" % p.returncode)
     problems += crash_problems(w.tail, w.err)
     if verbose:
         lat = "%.3f" % (w.interrupted - sent) if w.interrupted else "-"
