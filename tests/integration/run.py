@@ -330,6 +330,11 @@ def test_values(facts):
     problems += check_regions(values.get("cli"), facts)
     report("regions of the core", problems)
     values, problems = parse_json_outputs(runs, 2)
+    # The memory measured is each process's own reading of MemAvailable
+    # (it moves between the three runs); what is derived from it is
+    # rounded so that it does not (test_limits checks both).
+    for value in values.values():
+        value.get("limits", {}).pop("measured", None)
     problems += identical(values)
     report("info of the core", problems)
 
