@@ -14,6 +14,7 @@ const struct mv_command *const mv_commands[] = {
 	&mv_command_view,
 	&mv_command_layout,
 	&mv_command_regions,
+	&mv_command_find_cmd,
 	&mv_command_info,
 	&mv_command_heap,
 	&mv_command_sizeof,

@@ -131,6 +131,7 @@ struct mv_error *mv_ctx_poll(struct mv_cmd_ctx *ctx);
 /* The commands (one file each). */
 extern const struct mv_command mv_command_layout;
 extern const struct mv_command mv_command_regions;
+extern const struct mv_command mv_command_find_cmd;
 extern const struct mv_command mv_command_info;
 extern const struct mv_command mv_command_heap;
 extern const struct mv_command mv_command_sizeof;
@@ -142,6 +143,7 @@ extern const struct mv_command mv_command_gc;
 extern const struct mv_command mv_command_cycles;
 struct mv_error *mv_cmd_layout(struct mv_cmd_ctx *ctx);
 struct mv_error *mv_cmd_regions(struct mv_cmd_ctx *ctx);
+struct mv_error *mv_cmd_find(struct mv_cmd_ctx *ctx);
 struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx);
 struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx);
 struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx);

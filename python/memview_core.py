@@ -33,7 +33,7 @@ ERR_NOMEM, ERR_INVALID, ERR_IO, ERR_FORMAT, ERR_FAULT, ERR_NOT_FOUND, \
 # loaded on first use).  tests/integration/test_plugins.py checks this
 # list against the library's command table.
 DEBUGGER_COMMANDS = (
-    "memview", "mv-layout", "mv-regions", "mv-info", "mv-heap",
+    "memview", "mv-layout", "mv-regions", "mv-find", "mv-info", "mv-heap",
     "sizeof-deep", "mv-graph", "mv-referrers", "mv-path-to", "mv-gc",
     "mv-cycles", "mv-doctor")
 
