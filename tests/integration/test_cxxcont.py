@@ -248,6 +248,28 @@ def run_fixture():
     report("gc names the leaked Leaked by its vtable (cli/gdb/lldb)",
            problems)
 
+    # path-to names each hop as a C++ programmer writes it: the fixture
+    # wrote the address of each block under the expression that holds it.
+    holders = sorted((k[len("holder "):], v) for k, v in facts.items()
+                     if k.startswith("holder "))
+    p_runs = R.core_runs(["path-to %s --json" % a for _, a in holders],
+                         core=CORE, exe=EXE)
+    for front in ("cli", "gdb", "lldb"):
+        data = p_runs[front]
+        records = data if front == "cli" else (data or {}).get("cases")
+        outs = outputs(records, front) if records else \
+            ["%s: no run" % front] * len(holders)
+        problems = []
+        for (expr, _), d in zip(holders, outs):
+            if isinstance(d, str):
+                problems.append(d)
+                continue
+            got = [c["expression"] for c in d["chain"]]
+            if not got or got[-1] != expr:
+                problems.append("%s: chain %s" % (expr, got))
+        report("path-to names the holders as C++ (%s): %s" %
+               (front, ", ".join(e for e, _ in holders)), problems)
+
     # gdb's pretty printers count the same elements as the fixture.
     counts = printer_counts()
     problems = ["%s: printer says %s, size() was %s" %
