@@ -512,8 +512,10 @@ static void notes(struct mv_walk *w, const char *heap_note,
 	NOTE(w->problems[MV_PROB_CONTAINER],
 	     "%llu container problems (a std::vector's end before its "
 	     "start, past its block or not a whole number of elements "
-	     "after it; a tree node reached twice): only what fits was "
-	     "walked",
+	     "after it; a tree or forward_list node reached twice; a "
+	     "std::deque's nodes out of order or outside its map; a "
+	     "node or control block in a freed chunk): only what fits "
+	     "was walked",
 	     (unsigned long long)w->problems[MV_PROB_CONTAINER]);
 	if (w->cxx_unknown_types) {
 		mv_buf_clear(&b);
@@ -979,14 +981,22 @@ const struct mv_command mv_command_sizeof = {
 		"the capacity, counted once); a std::string's heap buffer "
 		"is counted, its inline buffer is part of the string; "
 		"map, set, multimap, multiset, list, unordered_map and "
-		"unordered_set nodes are typed with the value type (the "
-		"hash table's bucket array counted as a block); unique_ptr "
-		"and shared_ptr follow their pointers (make_shared's block "
-		"once). A container memview does not understand is named "
-		"in a note. A corrupt container (end before begin, a size "
-		"past its block, a tree node met twice) is walked as far "
-		"as it holds together and counted as a bad_container "
-		"problem. A pointer to a polymorphic class is walked as the "
+		"unordered_set, forward_list nodes are typed with the value "
+		"type (the hash table's bucket array counted as a block); a "
+		"deque's map is counted and its node buffers walked for the "
+		"elements in [begin, end) only; unique_ptr follows its "
+		"pointer; shared_ptr and weak_ptr count the control block "
+		"and follow the object while its use count is positive "
+		"(make_shared's block once, typed as the object); array is "
+		"walked as its elements, optional's value while engaged, "
+		"variant's active alternative only, and function's functor "
+		"block when it is kept on the heap (untyped: DWARF does not "
+		"say which lambda). A container memview does not understand "
+		"is named in a note. A corrupt container (end before begin, "
+		"a size past its block, a tree or forward_list node met "
+		"twice, deque nodes out of order or outside its map, a node "
+		"or control block in a freed chunk) is walked as far as it "
+		"holds together and counted as a bad_container problem. A pointer to a polymorphic class is walked as the "
 		"object's most-derived class, found from its vtable (as "
 		"gdb's set print object on); --static-types keeps the "
 		"declared type.\n\n"
