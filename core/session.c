@@ -314,13 +314,15 @@ struct mv_error *mv_session_eval(struct mv_session *s, const char *expr,
 		 * ("(anonymous namespace)::x"): memview's own evaluator over
 		 * the globals does.  Any other refusal stands: the debugger
 		 * knows better (a symbol of unknown type, a local). */
-		struct mv_error *own = strstr(expr, MV_CXX_ANON_NS) ?
+		r.error[sizeof(r.error) - 1] = '\0';
+		bool use_own = !strcmp(r.error, MV_EVAL_USE_OWN);
+		struct mv_error *own =
+			use_own || strstr(expr, MV_CXX_ANON_NS) ?
 			mv_expr_eval(s->program, expr, s->pc, ret) :
 			mv_error_create(MV_ERR_INVALID, "not tried");
-		if (!own)
-			return NULL;
+		if (!own || use_own)
+			return own;
 		mv_error_destroy(own);
-		r.error[sizeof(r.error) - 1] = '\0';
 		return mv_error_create(MV_ERR_INVALID, "%s",
 				       r.error[0] ? r.error
 						  : "cannot evaluate expression");
