@@ -125,10 +125,6 @@ VARIABLE_PATH = re.compile(
     r"(::)?[A-Za-z_]\w*(::[A-Za-z_]\w*)*"
     r"(\s*(\.|->)\s*[A-Za-z_]\w*|\s*\[\s*\d+\s*\])*")
 LITERALS = ("true", "false", "nullptr", "NULL")
-# A name in an expression, C++ qualified.
-NAME = re.compile(r"(?<![\w.>])(::)?[A-Za-z_]\w*(::[A-Za-z_]\w*)*")
-# memview's own evaluator: the core asks again if it cannot (memview.h).
-USE_OWN = "memview: use own evaluator"
 
 
 def make_evaluator(target, frame):
@@ -183,10 +179,9 @@ def make_evaluator(target, frame):
         lay out (`&(g_far)`, a type holding itself), so memview's own
         evaluator, which reads the same DWARF, answers those first."""
         seen = False
-        for m in NAME.finditer(expr):
+        for m in memview_core.NAME.finditer(expr):
             name = m.group(0)
-            if name in LITERALS or name in ("sizeof", "struct", "union",
-                                            "enum", "const"):
+            if name in memview_core.KEYWORDS:
                 continue
             if frame is not None and frame.IsValid() and \
                     frame.FindVariable(name).IsValid():
@@ -205,7 +200,7 @@ def make_evaluator(target, frame):
             asked_own.discard(name)  # memview could not: lldb's turn
         elif over_globals(name):
             asked_own.add(name)
-            raise ValueError(USE_OWN)
+            raise ValueError(memview_core.USE_OWN)
         if IDENTIFIER.fullmatch(name) and name not in LITERALS and \
                 not names_a_value(name):
             raise ValueError("use of undeclared identifier '%s'" % name)
@@ -228,37 +223,6 @@ def make_evaluator(target, frame):
             return pointer.GetValueAsUnsigned(), 0, 1, type_name
         return 0, value.GetValueAsUnsigned(), 0, type_name
     return evaluate
-
-
-MAX_NESTING = 256  # MAX_EXPR_DEPTH in core/expr.c: the program's bound
-
-
-def refused_text(command):
-    """Why the command text must not reach lldb, in one line, or None:
-    text that is not UTF-8 (lldb 14's own parsers and its Python bridge
-    crash on it), or nesting deeper than the program takes (a 100,000
-    deep `*` overflows the stack of lldb's expression parser).  Bounded:
-    one pass over the text."""
-    try:
-        command.encode("utf-8")
-    except UnicodeError:
-        return "memview: the command text is not valid UTF-8"
-    if "\ufffd" in command:
-        return "memview: the command text is not valid UTF-8"
-    depth = run = 0
-    for ch in command:
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth = max(depth - 1, 0)
-        if ch in "*&!~-+(":
-            run += 1
-        elif not ch.isspace():
-            run = 0
-        if depth > MAX_NESTING or run > MAX_NESTING:
-            return "memview: expression nested more than %d deep" % \
-                MAX_NESTING
-    return None
 
 
 def first_line(message):
@@ -550,7 +514,7 @@ class Command:
 
         def output(text):
             return sink.write(text)
-        refused = refused_text(command)
+        refused = memview_core.refused_text(command)
         if refused:
             result.SetError(refused)
             result.SetStatus(lldb.eReturnStatusFailed)
