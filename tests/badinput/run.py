@@ -46,6 +46,7 @@ ends).  Standard library only; run with /usr/bin/python3."""
 import array
 import json
 import os
+import re
 import resource
 import shlex
 import shutil
@@ -1160,6 +1161,9 @@ def print_markdown():
     for i, r in enumerate(ROWS, 1):
         cmd = " ".join(("'%s'" % a) if " " in a or "*" in a else a
                        for a in r["args"])
+        # 100,000 nested '*' read as "*×100000".
+        cmd = re.sub(r"(.)\1{15,}",
+                     lambda m: "%s×%d" % (m.group(1), len(m.group(0))), cmd)
         cmd = cmd.replace("|", "\\|")
         err = "(none)" if r["err"] is None else "`%s`" % r["err"]
         out = "`%s`" % r["out"] if r["out"] else ""
