@@ -298,8 +298,16 @@ static bool typed_field(struct mv_type *t, uint64_t off, struct mv_buf *path,
 			    off - at >= (mt->size ? mt->size : 1))
 				continue;
 			/* In a union, the member that is a pointer right
-			 * there reads best. */
-			if (!hit || (mt->kind == MV_TYPE_POINTER && off == at))
+			 * there reads best; else the biggest (an empty C++
+			 * base, an allocator, shares its offset with the
+			 * member that holds the pointer). */
+			struct mv_type *ht = hit ? mv_type_strip(hit->type)
+						 : NULL;
+			bool exact = mt->kind == MV_TYPE_POINTER && off == at;
+			bool hit_exact = ht && ht->kind == MV_TYPE_POINTER &&
+					 off == hit->bit_position / 8;
+			if (!hit || exact ||
+			    (!hit_exact && mt->size > ht->size))
 				hit = m;
 		}
 		if (!hit)
@@ -310,6 +318,34 @@ static bool typed_field(struct mv_type *t, uint64_t off, struct mv_buf *path,
 		t = hit->type;
 	}
 	return false;
+}
+
+/* The libstdc++ member paths a C++ programmer does not write: a
+ * vector's elements are v[i], a unique_ptr's or shared_ptr's object
+ * p->x, a string's characters s[i].  Names starting with _M_ are the
+ * implementation's, so no user member is taken for them. */
+static void cxx_spelling(struct mv_buf *path, size_t from)
+{
+	static const char *const internal[] = {
+		"._M_impl._M_start",       /* std::vector */
+		"._M_t._M_t._M_head_impl", /* std::unique_ptr */
+		"._M_ptr",                 /* std::shared_ptr, weak_ptr */
+		"._M_dataplus._M_p",       /* std::basic_string */
+	};
+	if (path->oom || !path->data)
+		return;
+	for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++) {
+		size_t n = strlen(internal[i]);
+		char *p = path->data + from;
+		while ((p = strstr(p, internal[i]))) {
+			if (p[n]) { /* the pointer ends the path */
+				p += n;
+				continue;
+			}
+			memmove(p, p + n, strlen(p + n) + 1);
+			path->len -= n;
+		}
+	}
 }
 
 /* A global word holding a pointer, as a C expression ("g_table.head",
@@ -330,7 +366,11 @@ static bool global_expression(struct mv_program *p, uint64_t holder,
 		return false;
 	}
 	mv_buf_puts(out, name);
-	return typed_field(vt, off, out, ptr) && !out->oom;
+	size_t from = out->len;
+	if (!typed_field(vt, off, out, ptr) || out->oom)
+		return false;
+	cxx_spelling(out, from);
+	return true;
 }
 
 static void ref_json(struct mv_program *p, const struct mv_ref *r,
@@ -738,16 +778,21 @@ static char **hop_expressions(struct mv_program *p,
 		const struct mv_ref *r = &hops[i].from;
 		struct mv_type *t = mv_type_target(ptr);
 		struct mv_type *st = mv_type_strip(t);
-		/* The block is an object (or array) of the pointee type,
-		 * reached at its start. */
-		if (r->kind != MV_REF_HEAP || hops[i - 1].next_mem != r->chunk.mem ||
-		    !st || !st->size || st->kind == MV_TYPE_VOID)
+		/* The block holds an object (or array) of the pointee
+		 * type where the pointer points: its start, or inside
+		 * (make_shared's object in its control block). */
+		uint64_t base = hops[i - 1].from.value;
+		if (r->kind != MV_REF_HEAP || base < r->chunk.mem ||
+		    base > r->holder || !st || !st->size ||
+		    st->kind == MV_TYPE_VOID)
 			break;
-		uint64_t at = r->holder - r->chunk.mem;
+		uint64_t at = r->holder - base;
 		uint64_t index = at / st->size;
 		struct mv_buf f;
 		mv_buf_init(&f);
 		bool ok = typed_field(t, at % st->size, &f, &ptr) && !f.oom;
+		if (ok)
+			cxx_spelling(&f, 0);
 		const char *fs = f.data ? f.data : "";
 		/* p->name for the first object's member, else p[i]... */
 		if (ok && !index && fs[0] == '.')

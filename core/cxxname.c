@@ -322,13 +322,40 @@ static bool same_base_type(const char *q, size_t qn, const char *c, size_t cn)
 	return false;
 }
 
+static bool match_arg(const char *q, size_t qn, const char *c, size_t cn,
+		      int depth, const struct resolver *r);
+
+/* A function type argument, std::function's ("long(long)" as lldb
+ * spells it, "long int(long int)" in DWARF): its return type and each
+ * parameter type as arguments. */
+static bool match_fn_arg(const char *q, size_t qn, const char *c, size_t cn,
+			 int depth, const struct resolver *r)
+{
+	const char *qp = memchr(q, '(', qn), *cp = memchr(c, '(', cn);
+	if (!qp || !cp || qp == q || cp == c || q[qn - 1] != ')' ||
+	    c[cn - 1] != ')' || depth >= MV_CXX_MAX_NESTING ||
+	    !match_arg(q, (size_t)(qp - q), c, (size_t)(cp - c), depth + 1, r))
+		return false;
+	const char *qs = qp + 1, *qe = q + qn - 1;
+	const char *cs = cp + 1, *ce = c + cn - 1;
+	while (qs < qe && cs < ce) {
+		size_t qa = arg_len(qs, qe), ca = arg_len(cs, ce);
+		if (!match_arg(qs, qa, cs, ca, depth + 1, r))
+			return false;
+		qs += qa + (qs + qa < qe);
+		cs += ca + (cs + ca < ce);
+	}
+	return qs >= qe && cs >= ce;
+}
+
 /* One argument: as spelled, else as the typedef it is resolves. */
 static bool match_arg(const char *q, size_t qn, const char *c, size_t cn,
 		      int depth, const struct resolver *r)
 {
 	char buf[512];
 	if (match_span(q, qn, c, cn, depth, r) ||
-	    same_base_type(q, qn, c, cn))
+	    same_base_type(q, qn, c, cn) ||
+	    match_fn_arg(q, qn, c, cn, depth, r))
 		return true;
 	return r && r->fn && r->fn(r->arg, q, qn, buf, sizeof(buf)) &&
 	       match_span(buf, strlen(buf), c, cn, depth, NULL);

@@ -354,7 +354,13 @@ struct mv_eval_result {
 	char type_name[MV_EVAL_TYPE_NAME_MAX];
 	char error[256];      /* set when the callback returns 0 */
 };
-/* Returns 1 and fills ret, or 0 with ret->error set. */
+/* Returns 1 and fills ret, or 0 with ret->error set.  An error of
+ * exactly MV_EVAL_USE_OWN asks for memview's own evaluator (globals
+ * from DWARF) first, so that the debugger does not see the expression
+ * (lldb 14 crashes on some over globals); if memview cannot evaluate
+ * it, the callback is called again with the same expression and its
+ * answer stands (MV_EVAL_USE_OWN again: no answer). */
+#define MV_EVAL_USE_OWN "memview: use own evaluator"
 typedef int (*mv_eval_fn)(void *arg, const char *expr,
 			  struct mv_eval_result *ret);
 

@@ -308,7 +308,23 @@ struct mv_error *mv_session_eval(struct mv_session *s, const char *expr,
 
 	struct mv_eval_result r;
 	memset(&r, 0, sizeof(r));
-	if (!s->eval(s->eval_arg, expr, &r)) {
+	bool ok = s->eval(s->eval_arg, expr, &r);
+	r.error[sizeof(r.error) - 1] = '\0';
+	if (!ok && !strcmp(r.error, MV_EVAL_USE_OWN)) {
+		/* The front end asks memview first (lldb 14 crashes on some
+		 * expressions over globals); when memview cannot, it is
+		 * asked again and answers itself. */
+		err = mv_expr_eval(s->program, expr, s->pc, ret);
+		if (!err)
+			return NULL;
+		mv_error_destroy(err);
+		memset(&r, 0, sizeof(r));
+		ok = s->eval(s->eval_arg, expr, &r);
+		r.error[sizeof(r.error) - 1] = '\0';
+		if (!ok && !strcmp(r.error, MV_EVAL_USE_OWN))
+			r.error[0] = '\0'; /* asked twice: no answer */
+	}
+	if (!ok) {
 		/* gdb's and lldb's parsers do not take the names they print
 		 * for the members of anonymous namespaces
 		 * ("(anonymous namespace)::x"): memview's own evaluator over
@@ -320,7 +336,6 @@ struct mv_error *mv_session_eval(struct mv_session *s, const char *expr,
 		if (!own)
 			return NULL;
 		mv_error_destroy(own);
-		r.error[sizeof(r.error) - 1] = '\0';
 		return mv_error_create(MV_ERR_INVALID, "%s",
 				       r.error[0] ? r.error
 						  : "cannot evaluate expression");

@@ -29,7 +29,30 @@ enum slot_kind {
 	SLOT_PTR,    /* a data pointer */
 	SLOT_ARRAY,  /* a fixed array whose elements hold pointers */
 	SLOT_FAM,    /* a flexible array member whose elements do */
+	SLOT_DEQUE,  /* a std::deque's node buffers, from its map */
 };
+
+/* When a slot holds a pointer at all: an integer of the element (or,
+ * indirect, of the object a pointer of the element points to) compared
+ * with a value.  std::optional's engaged flag, std::variant's index, a
+ * shared_ptr's use count, a std::function's manager. */
+enum cond_op {
+	COND_EQ,
+	COND_NE,
+	COND_POS, /* greater than zero, signed */
+};
+
+struct cond {
+	uint64_t offset;   /* of the integer, or of the pointer to it */
+	uint64_t inner;    /* indirect: the integer's offset in the pointee */
+	uint32_t size;
+	bool indirect;
+	enum cond_op op;
+	uint64_t value;
+};
+
+#define SLOT_MAX_CONDS 4
+#define SLOT_NEVER UINT8_MAX /* more conditions than kept: not followed */
 
 struct slot {
 	enum slot_kind kind;
@@ -54,7 +77,16 @@ struct slot {
 	 * container's header. */
 	bool heap_only;
 	bool tree_link;         /* a tree's child link */
-	/* SLOT_ARRAY, SLOT_FAM */
+	/* A link the container's own fields make (a node link, a
+	 * shared_ptr's control block): into a free chunk is a container
+	 * problem. */
+	bool container_link;
+	struct cond cond[SLOT_MAX_CONDS];
+	uint8_t nconds;         /* or SLOT_NEVER */
+	/* SLOT_ARRAY, SLOT_FAM; SLOT_DEQUE: stride is the element's size,
+	 * count the elements of a node buffer, and the slot's offset that
+	 * of _M_impl._M_map, followed by _M_map_size, _M_start and
+	 * _M_finish (iterators of _M_cur, _M_first, _M_last, _M_node). */
 	uint64_t stride, count;
 	struct mv_walk_plan *sub; /* the element's plan (not registered) */
 };
@@ -208,6 +240,13 @@ enum cxx_kind {
 	CXX_HASHTABLE, /* unordered_*: _M_before_begin._M_nxt, buckets */
 	CXX_HASHNODE,  /* _Hash_node<V, cache>: _M_nxt, a V */
 	CXX_UPTR,      /* unique_ptr: its pointer, named as the object */
+	CXX_FLIST,     /* forward_list: _M_impl._M_head._M_next */
+	CXX_FLISTNODE, /* _Fwd_list_node<T>: _M_next, a T */
+	CXX_SHARED,    /* __shared_ptr, __weak_ptr: _M_ptr while used */
+	CXX_DEQUE,     /* _M_impl._M_map and its node buffers */
+	CXX_OPTIONAL,  /* _M_payload._M_payload._M_value when engaged */
+	CXX_VARIANT,   /* _M_u as the alternative _M_index says */
+	CXX_FUNCTION,  /* _M_functor's heap block, when it has a manager */
 	CXX_UNKNOWN,   /* a container whose elements the walk cannot see */
 };
 
@@ -250,8 +289,22 @@ static enum cxx_kind cxx_kind_of(struct mv_type *st, char *tn, size_t size)
 		return CXX_HASHNODE;
 	if (name_starts(n, "unique_ptr<"))
 		return CXX_UPTR;
+	if (name_starts(n, "forward_list<"))
+		return CXX_FLIST;
+	if (name_starts(n, "_Fwd_list_node<"))
+		return CXX_FLISTNODE;
+	if (name_starts(n, "__shared_ptr<") || name_starts(n, "__weak_ptr<"))
+		return CXX_SHARED;
+	if (name_starts(n, "deque<"))
+		return CXX_DEQUE;
+	if (name_starts(n, "optional<"))
+		return CXX_OPTIONAL;
+	if (name_starts(n, "variant<"))
+		return CXX_VARIANT;
+	if (name_starts(n, "function<"))
+		return CXX_FUNCTION;
 	static const char *const unknown[] = {
-		"forward_list<", "deque<", "function<", "variant<", "any",
+		"any", "__cxx1998::", "__debug::", "pmr::",
 	};
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
 		if (name_starts(n, unknown[i]))
@@ -439,8 +492,28 @@ static struct mv_error *add_link(struct mv_walk_plan *pl, uint64_t offset,
 				 const char *name)
 {
 	struct slot s = {.kind = SLOT_PTR, .offset = offset, .target = node,
-			 .target_plan = NO_PLAN, .heap_only = true};
+			 .target_plan = NO_PLAN, .heap_only = true,
+			 .container_link = true};
 	return add_slot(pl, &s, prefix, name);
+}
+
+/* Makes the slots [first, pl->nslots) hold pointers only when c
+ * holds (as well as their own conditions). */
+static void slot_add_cond(struct slot *s, const struct cond *c)
+{
+	if (s->nconds == SLOT_NEVER)
+		return;
+	if (s->nconds == SLOT_MAX_CONDS)
+		s->nconds = SLOT_NEVER; /* nested too deep: skipped */
+	else
+		s->cond[s->nconds++] = *c;
+}
+
+static void add_cond(struct mv_walk_plan *pl, size_t first,
+		     const struct cond *c)
+{
+	for (size_t i = first; i < pl->nslots; i++)
+		slot_add_cond(&pl->slots[i], c);
 }
 
 /* The node containers: the tree of a map or set (its root, typed as
@@ -463,6 +536,17 @@ static bool build_nodes(struct mv_walk *w, struct mv_walk_plan *pl,
 		    !find_member(mv_type_strip(m->type), "_M_parent", &o2, 0))
 			return false;
 		*err = add_link(pl, offset + o1 + o2, node, prefix, NULL);
+		return true;
+	case CXX_FLIST:
+		/* A node reached twice is a loop: the list ends in null. */
+		node = node_type(w, tn, 0, "std::_Fwd_list_node", "");
+		m = find_path(st, "_M_impl", "_M_head", &o1);
+		if (!node || !m ||
+		    !find_member(mv_type_strip(m->type), "_M_next", &o2, 0))
+			return false;
+		if ((*err = add_link(pl, offset + o1 + o2, node, prefix, NULL)))
+			return true;
+		pl->slots[pl->nslots - 1].tree_link = true;
 		return true;
 	case CXX_LIST:
 		node = node_type(w, tn, 0, "std::_List_node", "");
@@ -495,6 +579,7 @@ static bool build_nodes(struct mv_walk *w, struct mv_walk_plan *pl,
 	}
 	case CXX_HASHNODE:
 	case CXX_RBNODE:
+	case CXX_FLISTNODE:
 	case CXX_LISTNODE: {
 		struct mv_type *value = NULL;
 		char arg[MV_EVAL_TYPE_NAME_MAX];
@@ -504,7 +589,7 @@ static bool build_nodes(struct mv_walk *w, struct mv_walk_plan *pl,
 		if (!value || !m)
 			return false;
 		const char *links[2] = {"_M_left", "_M_right"};
-		if (kind == CXX_LISTNODE)
+		if (kind == CXX_LISTNODE || kind == CXX_FLISTNODE)
 			links[0] = "_M_next", links[1] = NULL;
 		if (kind == CXX_HASHNODE)
 			links[0] = "_M_nxt", links[1] = NULL;
@@ -515,7 +600,7 @@ static bool build_nodes(struct mv_walk *w, struct mv_walk_plan *pl,
 					     links[i] + 3 + (links[i][3] == '_'))))
 				return true;
 			pl->slots[pl->nslots - 1].tree_link =
-				kind == CXX_RBNODE;
+				kind == CXX_RBNODE || kind == CXX_FLISTNODE;
 		}
 		char p[256];
 		snprintf(p, sizeof(p), "%s.value", prefix);
@@ -524,6 +609,169 @@ static bool build_nodes(struct mv_walk *w, struct mv_walk_plan *pl,
 	}
 	default:
 		return false;
+	}
+}
+
+/* A std::deque: its map (a block of node pointers, counted, not
+ * scanned) and the node buffers from _M_start._M_node to
+ * _M_finish._M_node, each holding __deque_buf_size(sizeof(T))
+ * elements (512 / sizeof(T), at least 1), of which only those in
+ * [_M_start._M_cur, _M_finish._M_cur) are elements.  False if the
+ * members are not libstdc++ 12's. */
+static bool build_deque(struct mv_walk *w, struct mv_walk_plan *pl,
+			struct mv_type *st, const char *tn, uint64_t offset,
+			const char *prefix, struct mv_error **err)
+{
+	uint64_t om, os, ob, of, oi;
+	const struct mv_member *mm = find_path(st, "_M_impl", "_M_map", &om);
+	const struct mv_member *ms = find_path(st, "_M_impl", "_M_map_size",
+					       &os);
+	const struct mv_member *mb = find_path(st, "_M_impl", "_M_start", &ob);
+	const struct mv_member *mf = find_path(st, "_M_impl", "_M_finish",
+					       &of);
+	char arg[MV_EVAL_TYPE_NAME_MAX];
+	struct mv_type *elem = template_arg(tn, 0, arg, sizeof(arg))
+				       ? type_by_name(w, arg) : NULL;
+	if (!mm || !ms || !mb || !mf || !elem || !elem->size ||
+	    os != om + 8 || ob != om + 16 || of != om + 48)
+		return false;
+	static const char *const it[] = {"_M_cur", "_M_first", "_M_last",
+					 "_M_node"};
+	for (int i = 0; i < 4; i++)
+		if (!find_member(mv_type_strip(mb->type), it[i], &oi, 0) ||
+		    oi != (uint64_t)i * 8)
+			return false;
+	struct slot s = {.kind = SLOT_PTR, .offset = offset + om,
+			 .target_plan = NO_PLAN, .container_link = true};
+	if ((*err = add_slot(pl, &s, prefix, "_M_impl._M_map")))
+		return true;
+	s = (struct slot){.kind = SLOT_DEQUE, .offset = offset + om,
+			  .target = elem, .target_plan = NO_PLAN,
+			  .stride = elem->size,
+			  .count = elem->size < 512 ? 512 / elem->size : 1};
+	*err = add_slot(pl, &s, prefix, NULL);
+	return true;
+}
+
+/* std::optional (its value while engaged), std::variant (the
+ * alternative its index names, typed from the template's arguments:
+ * g++ stores those that are not trivially destructible as bytes) and
+ * std::function (the block its functor is kept in, when it has a
+ * manager: an untyped block, since DWARF does not say which lambda).
+ * False if the members are not libstdc++ 12's. */
+static bool build_sum(struct mv_walk *w, struct mv_walk_plan *pl,
+		      struct mv_type *st, enum cxx_kind kind, const char *tn,
+		      uint64_t offset, const char *prefix, int nest,
+		      struct mv_error **err)
+{
+	uint64_t o1, o2, o3;
+	const struct mv_member *m1, *m2, *m3;
+	size_t first = pl->nslots;
+	switch (kind) {
+	case CXX_OPTIONAL: {
+		m1 = find_path(st, "_M_payload", "_M_payload", &o1);
+		m2 = find_path(st, "_M_payload", "_M_engaged", &o2);
+		m3 = m1 ? find_member(mv_type_strip(m1->type), "_M_value", &o3,
+				      0) : NULL;
+		struct mv_type *et = m2 ? mv_type_strip(m2->type) : NULL;
+		if (!m3 || !et || !et->size || et->size > 8)
+			return false;
+		if ((*err = build_elements(w, pl, m3->type, offset + o1 + o3,
+					   prefix, nest + 1)))
+			return true;
+		struct cond c = {.offset = offset + o2,
+				 .size = (uint32_t)et->size, .op = COND_NE};
+		add_cond(pl, first, &c);
+		return true;
+	}
+	case CXX_VARIANT: {
+		m1 = find_member(st, "_M_u", &o1, 0);
+		m2 = find_member(st, "_M_index", &o2, 0);
+		struct mv_type *it = m2 ? mv_type_strip(m2->type) : NULL;
+		if (!m1 || !it || (it->kind != MV_TYPE_INT &&
+				   it->kind != MV_TYPE_ENUM) ||
+		    !it->size || it->size > 8)
+			return false;
+		struct mv_type *alt[32];
+		unsigned n = 0;
+		char arg[MV_EVAL_TYPE_NAME_MAX];
+		for (; n < 32 && template_arg(tn, n, arg, sizeof(arg)); n++)
+			if (!(alt[n] = type_by_name(w, arg)))
+				return false;
+		if (!n || n == 32)
+			return false;
+		for (unsigned k = 0; k < n; k++) {
+			first = pl->nslots;
+			if ((*err = build_elements(w, pl, alt[k], offset + o1,
+						   prefix, nest + 1)))
+				return true;
+			struct cond c = {.offset = offset + o2,
+					 .size = (uint32_t)it->size,
+					 .op = COND_EQ, .value = k};
+			add_cond(pl, first, &c);
+		}
+		return true;
+	}
+	case CXX_FUNCTION: {
+		m1 = find_member(st, "_M_functor", &o1, 0);
+		m2 = find_member(st, "_M_manager", &o2, 0);
+		if (!m1 || !m2)
+			return false;
+		/* A functor kept inside the object is not a block; a word
+		 * of one that points to a block is a pointer it holds. */
+		struct slot s = {.kind = SLOT_PTR, .offset = offset + o1,
+				 .target_plan = NO_PLAN, .heap_only = true};
+		if ((*err = add_slot(pl, &s, prefix, NULL)))
+			return true;
+		struct cond c = {.offset = offset + o2, .size = 8,
+				 .op = COND_NE};
+		add_cond(pl, first, &c);
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+/* A __shared_ptr or __weak_ptr, walked by its members: its _M_ptr
+ * (named as the object, as a unique_ptr's) is followed only while the
+ * control block's use count is positive (a weak_ptr's object may be
+ * gone, its block kept); the control block pointer is a container
+ * link. */
+static void fix_shared(struct mv_walk_plan *pl, size_t first,
+		       struct mv_type *st, uint64_t offset, const char *prefix,
+		       struct mv_error **err)
+{
+	uint64_t op, oc, ou;
+	const struct mv_member *mp = find_member(st, "_M_ptr", &op, 0);
+	const struct mv_member *mc = find_path(st, "_M_refcount", "_M_pi", &oc);
+	struct mv_type *ct = mc ? mv_type_strip(mc->type) : NULL;
+	struct mv_type *cb = ct && ct->kind == MV_TYPE_POINTER
+				     ? mv_type_strip(mv_type_target(ct)) : NULL;
+	const struct mv_member *mu = cb ? find_member(cb, "_M_use_count", &ou,
+						      0) : NULL;
+	struct mv_type *ut = mu ? mv_type_strip(mu->type) : NULL;
+	if (!mp || !ut || !ut->size || ut->size > 8)
+		return;
+	struct cond c = {.offset = offset + oc, .inner = ou,
+			 .size = (uint32_t)ut->size, .indirect = true,
+			 .op = COND_POS};
+	for (size_t i = first; i < pl->nslots; i++) {
+		struct slot *s = &pl->slots[i];
+		if (s->kind != SLOT_PTR)
+			continue;
+		if (s->offset == offset + oc) {
+			s->container_link = true;
+		} else if (s->offset == offset + op) {
+			char *name = strdup(prefix);
+			if (!name) {
+				*err = mv_enomem;
+				return;
+			}
+			free(s->name);
+			s->name = name;
+			slot_add_cond(s, &c);
+		}
 	}
 }
 
@@ -590,10 +838,18 @@ static struct mv_error *build_elements(struct mv_walk *w,
 		if ((ck == CXX_VECTOR || ck == CXX_STRING) &&
 		    build_cxx(w, pl, st, ck, offset, prefix, &err))
 			return err;
-		if (ck >= CXX_RBTREE && ck <= CXX_HASHNODE &&
+		if (((ck >= CXX_RBTREE && ck <= CXX_HASHNODE) ||
+		     ck == CXX_FLIST || ck == CXX_FLISTNODE) &&
 		    build_nodes(w, pl, st, ck, tn, offset, prefix, nest, &err))
 			return err;
-		if (ck != CXX_NONE && ck != CXX_STRING && ck != CXX_UPTR)
+		if (ck == CXX_DEQUE &&
+		    build_deque(w, pl, st, tn, offset, prefix, &err))
+			return err;
+		if (ck >= CXX_OPTIONAL && ck <= CXX_FUNCTION &&
+		    build_sum(w, pl, st, ck, tn, offset, prefix, nest, &err))
+			return err;
+		if (ck != CXX_NONE && ck != CXX_STRING && ck != CXX_UPTR &&
+		    ck != CXX_SHARED)
 			note_unknown(w, tn);
 		size_t first_slot = pl->nslots;
 		for (size_t i = 0; i < st->nmembers; i++) {
@@ -658,6 +914,12 @@ static struct mv_error *build_elements(struct mv_walk *w,
 					s->len_signed = lt->is_signed;
 				}
 			}
+		}
+		if (ck == CXX_SHARED) {
+			err = NULL;
+			fix_shared(pl, first_slot, st, offset, prefix, &err);
+			if (err)
+				return err;
 		}
 		/* A unique_ptr's pointer is named as the unique_ptr. */
 		if (ck == CXX_UPTR && pl->nslots == first_slot + 1 &&
@@ -751,7 +1013,8 @@ static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
 		for (size_t i = 0; i < pl->nslots; i++)
 			if (pl->slots[i].kind != SLOT_PTR ||
 			    pl->slots[i].has_len || pl->slots[i].has_sso ||
-			    pl->slots[i].heap_only)
+			    pl->slots[i].heap_only || pl->slots[i].nconds ||
+			    pl->slots[i].container_link)
 				pl->flat = false;
 		err = register_plan(w, pl, ret);
 	}
@@ -1389,6 +1652,7 @@ struct scan {
 	bool container;
 	bool heap_only;      /* the pointer is a node link */
 	bool tree_link;      /* a tree's child: met twice is a loop */
+	bool container_link; /* into a free chunk: a container problem */
 	/* Where in the object the pointer being handled sits. */
 	bool multi;
 	uint64_t elem;
@@ -1821,7 +2085,8 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 	}
 	const struct mv_walk_plan *pl = w->plans[plan];
 	bool find = sc->find;
-	if (!find && !has_len && follow_plain(sc, value, plan, pl))
+	if (!find && !has_len && !sc->container_link &&
+	    follow_plain(sc, value, plan, pl))
 		return;
 	/* DWARF alignments are powers of two: a mask, not a division. */
 	if (pl->kind == MV_WALK_TYPED && pl->align > 1 &&
@@ -1844,6 +2109,10 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 		prefetch_object(sc, value);
 	size_t cidx = SIZE_MAX;
 	bool in_chunk = find_chunk(w, value, &ch, &cidx);
+	/* A word that may not be a pointer (a std::function's functor
+	 * kept inside it): only a block counts. */
+	if (!in_chunk && sc->heap_only && !sc->container_link)
+		return;
 	if (!in_chunk && !mv_target_is_mapped(w->target, value)) {
 		if (!find)
 			w->problems[MV_PROB_UNMAPPED]++;
@@ -1862,7 +2131,9 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 				 MV_CHUNK_METADATA)) ||
 		    value < ch.mem) {
 			if (!find)
-				w->problems[MV_PROB_FREE_CHUNK]++;
+				w->problems[sc->container_link
+						    ? MV_PROB_CONTAINER
+						    : MV_PROB_FREE_CHUNK]++;
 			return;
 		}
 		heap = true;
@@ -1960,7 +2231,10 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 				w->cxx_vectors++;
 			else
 				w->hinted++;
-		} else if (heap && pl->size && room >= 2 * pl->size) {
+		} else if (heap && pl->size && room >= 2 * pl->size &&
+			   !sc->container_link) {
+			/* A control block is a class derived from the
+			 * declared one: no guess. */
 			w->guessed_single++;
 		}
 		break;
@@ -2048,11 +2322,98 @@ static const uint8_t *load_slow(struct scan *sc, uint64_t addr, size_t len,
 static void scan_plan(struct scan *sc, const struct mv_walk_plan *pl,
 		      const uint8_t *bytes, size_t avail, uint64_t base);
 
+/* Whether the conditions of slot s hold for the element in bytes. */
+static bool conds_hold(struct scan *sc, const struct slot *s,
+		       const uint8_t *bytes, size_t avail)
+{
+	if (s->nconds == SLOT_NEVER)
+		return false;
+	for (unsigned i = 0; i < s->nconds; i++) {
+		const struct cond *c = &s->cond[i];
+		uint8_t tmp[8];
+		const uint8_t *at = bytes + c->offset;
+		if (c->offset + (c->indirect ? 8 : c->size) > avail)
+			return false;
+		if (c->indirect) {
+			uint64_t p;
+			memcpy(&p, at, 8);
+			if (!p || mv_target_read_partial(sc->w->target,
+							 p + c->inner, tmp,
+							 c->size) != c->size)
+				return false;
+			at = tmp;
+		}
+		uint64_t v = read_uint(at, c->size, c->op == COND_POS);
+		if (c->op == COND_EQ ? v != c->value
+		    : c->op == COND_NE ? v == c->value : !v)
+			return false;
+	}
+	return true;
+}
+
+/* A std::deque's node buffers (see build_deque): each followed at its
+ * first element with the count of elements it holds, labelled with the
+ * deque's index of that element.  The nodes must lie in the map, in
+ * order; a buffer whose elements are not within it is skipped.  Both
+ * count as container problems. */
+static void scan_deque(struct scan *sc, struct slot *s, const uint8_t *bytes,
+		       size_t avail, struct path_ent *pe)
+{
+	struct mv_walk *w = sc->w;
+	uint64_t f[10]; /* map, size, start (4 words), finish (4 words) */
+	if (s->offset + sizeof(f) > avail)
+		return;
+	memcpy(f, bytes + s->offset, sizeof(f));
+	uint64_t map = f[0], cur = f[2], snode = f[5], fcur = f[6];
+	uint64_t fnode = f[9], size = s->stride, span = s->count * s->stride;
+	if (!map)
+		return;
+	struct mv_chunk ch;
+	size_t ci;
+	/* The nodes used, inside the map's block (a bound from the heap,
+	 * not from the deque's own _M_map_size). */
+	if (!find_chunk(w, map, &ch, &ci) || snode < map || fnode < snode ||
+	    (snode - map) % 8 || (fnode - snode) % 8 ||
+	    fnode + 8 > ch.mem + ch.usable || fnode + 8 < fnode) {
+		if (!sc->find)
+			w->problems[MV_PROB_CONTAINER]++;
+		return;
+	}
+	uint32_t plan;
+	if ((sc->err = slot_target(w, s, &plan)))
+		return;
+	uint64_t index = 0, n = (fnode - snode) / 8 + 1;
+	for (uint64_t k = 0; k < n && !sc->err && !sc->found; k++) {
+		uint64_t buf;
+		if (mv_target_read_partial(w->target, snode + 8 * k, &buf, 8) !=
+		    8) {
+			if (!sc->find)
+				w->problems[MV_PROB_TRUNCATED]++;
+			return;
+		}
+		uint64_t lo = k ? buf : cur, hi = k + 1 < n ? buf + span : fcur;
+		if (!buf || lo < buf || hi < lo || hi - buf > span ||
+		    (lo - buf) % size || (hi - lo) % size) {
+			if (!sc->find)
+				w->problems[MV_PROB_CONTAINER]++;
+			continue;
+		}
+		pe->index = index;
+		sc->container = true;
+		sc->container_link = true;
+		follow(sc, lo, plan, (hi - lo) / size, true, false);
+		sc->container = sc->container_link = false;
+		index += (hi - lo) / size;
+	}
+}
+
 static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 		      size_t avail, uint64_t base)
 {
 	struct mv_walk *w = sc->w;
 	if (sc->npath >= PATH_MAX_NEST)
+		return;
+	if (s->nconds && !conds_hold(sc, s, bytes, avail))
 		return;
 	struct path_ent *pe = &sc->path[sc->npath++];
 	pe->slot = s;
@@ -2090,9 +2451,10 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 				sc->container = s->len_end;
 				sc->heap_only = s->heap_only;
 				sc->tree_link = s->tree_link;
+				sc->container_link = s->container_link;
 				follow(sc, v, plan, len, has_len, false);
 				sc->container = sc->heap_only = false;
-				sc->tree_link = false;
+				sc->tree_link = sc->container_link = false;
 			}
 		}
 	} else if (s->kind == SLOT_ARRAY) {
@@ -2105,6 +2467,8 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 			scan_plan(sc, s->sub, bytes + off, avail - off,
 				  base + off);
 		}
+	} else if (s->kind == SLOT_DEQUE) {
+		scan_deque(sc, s, bytes, avail, pe);
 	}
 	/* SLOT_FAM is scanned by scan_object: it lies past the element. */
 	sc->npath--;

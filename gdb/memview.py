@@ -208,8 +208,42 @@ def any_thread_running():
         return True
 
 
+ASKED_OWN = set()
+
+
+def over_globals(expr):
+    """Whether expr names a global (static storage) variable and no
+    local: gdb 13 and lldb 14 die on expressions over a global whose type
+    holds itself (`p &g_far`), so memview's own evaluator, which reads
+    the same DWARF, answers those first."""
+    seen = False
+    for m in memview_core.NAME.finditer(expr):
+        name = m.group(0)
+        if name in memview_core.KEYWORDS:
+            continue
+        try:
+            sym = gdb.lookup_symbol(name.lstrip(":"))[0]
+        except gdb.error:  # no frame: globals only
+            sym = gdb.lookup_global_symbol(name.lstrip(":")) or \
+                gdb.lookup_static_symbol(name.lstrip(":"))
+        if sym is None or not sym.is_variable:
+            if sym is not None and sym.is_argument:
+                return False
+            continue
+        if sym.addr_class != gdb.SYMBOL_LOC_STATIC:
+            return False  # a local in a register or on the stack
+        seen = True
+    return seen
+
+
 def evaluate(expr):
     """gdb's answer for expr: (address, value, is_lvalue, type_name)."""
+    name = expr.strip()
+    if name in ASKED_OWN:
+        ASKED_OWN.discard(name)  # memview could not: gdb's turn
+    elif over_globals(name):
+        ASKED_OWN.add(name)
+        raise ValueError(memview_core.USE_OWN)
     try:
         value = gdb.parse_and_eval(expr)
         type_name = str(value.type)
@@ -374,6 +408,9 @@ def progress_line(from_tty):
 
 def run(name, arg, from_tty=False):
     """Runs one memview command line; errors become gdb.GdbError."""
+    refused = memview_core.refused_text(arg)
+    if refused:
+        raise gdb.GdbError(refused)
     text = memview_core.help_request(FRONTEND, name, arg)
     if text is not None:
         gdb.write(text)

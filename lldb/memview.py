@@ -171,12 +171,36 @@ def make_evaluator(target, frame):
                 return value
         return None
 
+    asked_own = set()
+
+    def over_globals(expr):
+        """Whether expr names a global variable and no local: lldb 14
+        crashes on some expressions over globals whose types it cannot
+        lay out (`&(g_far)`, a type holding itself), so memview's own
+        evaluator, which reads the same DWARF, answers those first."""
+        seen = False
+        for m in memview_core.NAME.finditer(expr):
+            name = m.group(0)
+            if name in memview_core.KEYWORDS:
+                continue
+            if frame is not None and frame.IsValid() and \
+                    frame.FindVariable(name).IsValid():
+                return False
+            seen = seen or \
+                target.FindFirstGlobalVariable(name.lstrip(":")).IsValid()
+        return seen
+
     def evaluate(expr):
         name = expr.strip()
         value = find_variable(name)
         if value is not None:
             return value.GetLoadAddress(), 0, 1, \
                 c_type_name(value.GetType())
+        if name in asked_own:
+            asked_own.discard(name)  # memview could not: lldb's turn
+        elif over_globals(name):
+            asked_own.add(name)
+            raise ValueError(memview_core.USE_OWN)
         if IDENTIFIER.fullmatch(name) and name not in LITERALS and \
                 not names_a_value(name):
             raise ValueError("use of undeclared identifier '%s'" % name)
@@ -490,6 +514,11 @@ class Command:
 
         def output(text):
             return sink.write(text)
+        refused = memview_core.refused_text(command)
+        if refused:
+            result.SetError(refused)
+            result.SetStatus(lldb.eReturnStatusFailed)
+            return
         try:
             text = memview_core.help_request(FRONTEND, self.NAME, command)
             if text is not None:

@@ -7,6 +7,7 @@ program prints.
 """
 
 import os
+import re
 import struct
 import sys
 import time
@@ -852,6 +853,47 @@ class Session:
                 self._lib.mv_error_destroy(err)
             raise MemviewError("interrupted", ERR_INTERRUPTED)
         _check(err)
+
+
+# memview's own evaluator first: an evaluate() raising this is asked
+# again with the same expression when memview cannot (MV_EVAL_USE_OWN).
+USE_OWN = "memview: use own evaluator"
+# A name in an expression, C++ qualified (not a member after . or ->).
+NAME = re.compile(r"(?<![\w.>])(::)?[A-Za-z_]\w*(::[A-Za-z_]\w*)*")
+KEYWORDS = ("true", "false", "nullptr", "NULL", "sizeof", "struct", "union",
+            "enum", "const", "unsigned", "signed", "int", "char", "long",
+            "short", "void", "float", "double")
+
+
+MAX_NESTING = 256  # MAX_EXPR_DEPTH in core/expr.c: the program's bound
+
+
+def refused_text(command):
+    """Why the command text must not reach the debugger's parser, in one
+    line, or None: text that is not UTF-8 (lldb 14 crashes on it), or
+    nesting deeper than the program takes (a 100,000 deep `*` overflows
+    the stack of lldb's expression parser; gdb's runs out of memory).
+    Bounded: one pass over the text."""
+    try:
+        command.encode("utf-8")
+    except UnicodeError:
+        return "memview: the command text is not valid UTF-8"
+    if "\ufffd" in command:
+        return "memview: the command text is not valid UTF-8"
+    depth = run = 0
+    for ch in command:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(depth - 1, 0)
+        if ch in "*&!~-+(":
+            run += 1
+        elif not ch.isspace():
+            run = 0
+        if depth > MAX_NESTING or run > MAX_NESTING:
+            return "memview: expression nested more than %d deep" % \
+                MAX_NESTING
+    return None
 
 
 def help_request(frontend, name, line):

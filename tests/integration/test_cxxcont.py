@@ -37,7 +37,10 @@ def use(fixture):
 
 ROOTS = ["g_vec_ptr", "g_vec_str", "g_vec_full", "g_vec_node", "g_str_sso",
          "g_str_long", "g_uptr", "g_holder", "g_vec_sp", "g_map", "g_set",
-         "g_list", "g_umap", "g_shape", "g_mixin"]
+         "g_list", "g_umap", "g_shape", "g_mixin", "g_deque", "g_deque_str",
+         "g_flist", "g_sp_new", "g_sp_make", "g_wp_new", "g_wp_make",
+         "g_array", "g_opt_on", "g_opt_off", "g_var_vec", "g_var_str",
+         "g_fn_heap", "g_fn_local"]
 # Element counts from memview's by_type: (type name start, bytes per
 # element or None to count objects).
 ELEMENTS = {
@@ -47,8 +50,14 @@ ELEMENTS = {
     "g_set": ("struct std::_Rb_tree_node<", None),
     "g_list": ("struct std::_List_node<", None),
     "g_umap": ("struct std::__detail::_Hash_node<", None),
+    "g_deque": ("struct Node *", 8),
+    "g_deque_str": ("class std::__cxx11::basic_string<", 32),
+    "g_flist": ("struct std::_Fwd_list_node<", None),
+    "g_opt_on": ("long int", 8),
+    "g_var_vec": ("struct Node *", 8),
 }
-BAD = ["*g_bad_vec_back", "*g_bad_vec_huge", "*g_bad_map"]
+BAD = ["*g_bad_vec_back", "*g_bad_vec_huge", "*g_bad_map", "*g_bad_deque",
+       "*g_bad_flist", "*g_bad_sp"]
 # Dynamic types off: the pointed-to object only, as its declared class.
 STATIC = [("g_shape", "struct Shape"), ("g_mixin", "struct geo::Mixin")]
 
@@ -238,6 +247,28 @@ def run_fixture():
             problems.append("%s: definitely lost groups %s" % (front, lost))
     report("gc names the leaked Leaked by its vtable (cli/gdb/lldb)",
            problems)
+
+    # path-to names each hop as a C++ programmer writes it: the fixture
+    # wrote the address of each block under the expression that holds it.
+    holders = sorted((k[len("holder "):], v) for k, v in facts.items()
+                     if k.startswith("holder "))
+    p_runs = R.core_runs(["path-to %s --json" % a for _, a in holders],
+                         core=CORE, exe=EXE)
+    for front in ("cli", "gdb", "lldb"):
+        data = p_runs[front]
+        records = data if front == "cli" else (data or {}).get("cases")
+        outs = outputs(records, front) if records else \
+            ["%s: no run" % front] * len(holders)
+        problems = []
+        for (expr, _), d in zip(holders, outs):
+            if isinstance(d, str):
+                problems.append(d)
+                continue
+            got = [c["expression"] for c in d["chain"]]
+            if not got or got[-1] != expr:
+                problems.append("%s: chain %s" % (expr, got))
+        report("path-to names the holders as C++ (%s): %s" %
+               (front, ", ".join(e for e, _ in holders)), problems)
 
     # gdb's pretty printers count the same elements as the fixture.
     counts = printer_counts()

@@ -648,6 +648,19 @@ static void test_cxx_name_syntax(void **state)
 		"std::_Vector_base<int,std::allocator<int>>::pointer"));
 	assert_false(mv_cxx_match("ns::Foo<int>::count",
 				  "ns::Foo<int>::other"));
+	/* A function type argument: lldb spells std::function's short. */
+	assert_true(mv_cxx_match("std::function<long(long)>",
+				 "std::function<long int(long int)>"));
+	assert_true(mv_cxx_match("std::function<void()>",
+				 "std::function<void()>"));
+	assert_true(mv_cxx_match("std::function<long(short,unsigned)>",
+				 "std::function<long int(short int,unsigned int)>"));
+	assert_false(mv_cxx_match("std::function<long(long)>",
+				  "std::function<long int(int)>"));
+	assert_false(mv_cxx_match("std::function<long(long,long)>",
+				  "std::function<long int(long int)>"));
+	assert_false(mv_cxx_match("std::function<long(long)>",
+				  "std::function<int(long int)>"));
 }
 
 static uint64_t member_offset(struct mv_type *t, const char *name)

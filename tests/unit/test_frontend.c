@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "help_man.h"
+#include "expr.h"
 #include "session.h"
 
 static bool has(const char **list, const char *name)
@@ -170,6 +171,45 @@ static void test_progress_is_throttled(void **state)
 	mv_session_destroy(s);
 }
 
+/* A front end that asks for memview's own evaluator first
+ * (MV_EVAL_USE_OWN), then answers "no" itself. */
+static int eval_calls;
+
+static int use_own_first(void *arg, const char *expr,
+			 struct mv_eval_result *ret)
+{
+	(void)arg;
+	(void)expr;
+	snprintf(ret->error, sizeof(ret->error), "%s",
+		 eval_calls++ ? "the debugger's own error" : MV_EVAL_USE_OWN);
+	return 0;
+}
+
+static void test_eval_use_own(void **state)
+{
+	(void)state;
+	struct mv_session *s;
+	assert_null(mv_session_create(&s));
+	assert_null(mv_session_open_core(s,
+		MV_BUILD_DIR "/cores/hostile_types.core",
+		MV_BUILD_DIR "/fixtures/hostile_types"));
+	mv_session_set_eval(s, use_own_first, NULL);
+	struct mv_value v;
+	/* memview knows g_far: the debugger is asked once, not again. */
+	eval_calls = 0;
+	assert_null(mv_session_eval(s, "&g_far", &v));
+	assert_int_equal(eval_calls, 1);
+	/* memview does not know the name: the debugger is asked again and
+	 * its answer stands. */
+	eval_calls = 0;
+	struct mv_error *err = mv_session_eval(s, "no_such_global", &v);
+	assert_non_null(err);
+	assert_int_equal(eval_calls, 2);
+	assert_non_null(strstr(mv_error_message(err), "the debugger's own"));
+	mv_error_destroy(err);
+	mv_session_destroy(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_man_pages),
 		cmocka_unit_test(test_progress_is_throttled),
+		cmocka_unit_test(test_eval_use_own),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
