@@ -24,6 +24,28 @@ static struct mv_error *poll_ctx(void *arg)
 	return mv_ctx_poll(ctx);
 }
 
+/* The pointer at path field of record st, and its length expression
+ * compiled into ret->expr: an unknown member or a bad expression is a
+ * usage error naming it, never a hint silently left unused. */
+static struct mv_error *check_hint(struct mv_type *st, const char *field,
+				   const char *len, struct mv_len_hint *ret)
+{
+	uint64_t off;
+	const struct mv_member *m;
+	struct mv_error *err = mv_rules_member_path(st, field, &off, &m);
+	if (err)
+		return err;
+	struct mv_type *mt = mv_type_strip(m->type);
+	if (!mt || mt->kind != MV_TYPE_POINTER) {
+		char tn[MV_EVAL_TYPE_NAME_MAX];
+		mv_type_name(m->type, tn, sizeof(tn));
+		return mv_error_create(MV_ERR_USAGE,
+				       "member '%s' is %s, not a pointer",
+				       field, tn);
+	}
+	return mv_len_expr_compile(st, len, &ret->expr);
+}
+
 /* "struct vec.data=len" -> hint; the type is normalised to the C
  * spelling of its stripped type, so that typedef names work too. */
 static struct mv_error *parse_hint(struct mv_cmd_ctx *ctx, const char *spec,
@@ -38,14 +60,14 @@ static struct mv_error *parse_hint(struct mv_cmd_ctx *ctx, const char *spec,
 			depth++;
 		else if ((*p == '>' || *p == ')' || *p == ']') && depth)
 			depth--;
-		else if (!depth && *p == '.')
+		else if (!depth && *p == '.' && !dot)
 			dot = p;
 		else if (!depth && *p == '=')
 			eq = p;
 	}
 	if (!eq || !dot || dot == spec || dot + 1 == eq || !eq[1])
 		return mv_error_create(MV_ERR_USAGE,
-				       "--len expects TYPE.FIELD=LENFIELD "
+				       "--len expects TYPE.FIELD=LENGTH "
 				       "(like 'struct vec.data=len'), not '%s'",
 				       spec);
 	char *type = strndup(spec, (size_t)(dot - spec));
@@ -70,6 +92,8 @@ static struct mv_error *parse_hint(struct mv_cmd_ctx *ctx, const char *spec,
 	}
 	struct mv_type *t;
 	err = mv_session_parse_type(ctx->session, type, &t);
+	if (!err)
+		err = check_hint(mv_type_strip(t), field, len, ret);
 	if (!err) {
 		char tn[MV_EVAL_TYPE_NAME_MAX];
 		mv_type_name(mv_type_strip(t), tn, sizeof(tn));
@@ -77,8 +101,14 @@ static struct mv_error *parse_hint(struct mv_cmd_ctx *ctx, const char *spec,
 		type = strdup(tn);
 		if (!type)
 			err = mv_enomem;
-	} else {
-		err = mv_error_wrap(err, "--len %s", spec);
+	} else if (mv_error_code(err) != MV_ERR_NOMEM) {
+		/* An unknown type is the user's mistake as much as an
+		 * unknown member: both are usage errors. */
+		struct mv_error *u = mv_error_create(
+			MV_ERR_USAGE, "--len %s: %s", spec,
+			mv_error_message(err));
+		mv_error_destroy(err);
+		err = u;
 	}
 	struct mv_error *e1 = NULL, *e2 = NULL, *e3 = NULL;
 	e1 = mv_ctx_own(ctx, type);
@@ -92,7 +122,7 @@ static struct mv_error *parse_hint(struct mv_cmd_ctx *ctx, const char *spec,
 	}
 	ret->type = type;
 	ret->field = field;
-	ret->len_field = len;
+	ret->len = len;
 	return NULL;
 }
 
@@ -477,7 +507,7 @@ static void notes(struct mv_walk *w, const char *heap_note,
 	NOTE(heap_note && *heap_note, "%s", heap_note);
 	NOTE(w->guessed_single,
 	     "guess: %llu pointers into bigger chunks were taken as one "
-	     "element; give --len 'TYPE.FIELD=LENFIELD' for arrays",
+	     "element; give --len 'TYPE.FIELD=LENGTH' for arrays",
 	     (unsigned long long)w->guessed_single);
 	NOTE(w->guessed_fam,
 	     "guess: %llu flexible array members were sized by their chunk",
@@ -906,10 +936,13 @@ out:
 
 const struct mv_option mv_sizeof_options[] = {
 	{"top", 0, MV_OPT_INT, "N", "largest paths shown", "10", NULL},
-	{"len", 0, MV_OPT_LIST, "TYPE.FIELD=LEN",
-	 "the pointer FIELD of TYPE points to LEN elements, LEN being "
-	 "a sibling member, e.g. 'struct vec.data=len' (C++: "
-	 "'ns::Buf<int>.data=len')", NULL, NULL},
+	{"len", 0, MV_OPT_LIST, "TYPE.FIELD=LENGTH",
+	 "the pointer FIELD of TYPE (a member path) points to LENGTH "
+	 "elements, LENGTH being an expression over TYPE's integer "
+	 "members at any path: 'struct vec.data=len', "
+	 "'PyListObject.ob_item=ob_base.ob_size', 'struct t.buckets=1 "
+	 "<< log2' (C++: 'ns::Buf<int>.data=len'); an unknown type or "
+	 "member is an error", NULL, NULL},
 	{"len-file", 0, MV_OPT_STRING, "FILE",
 	 "read --len hints from FILE, one per line ('#' comments)", NULL,
 	 NULL},
@@ -957,7 +990,8 @@ const struct mv_command mv_command_sizeof = {
 		"type T; if it points into a heap chunk, the chunk is the "
 		"unit of allocator accounting and an interior pointer "
 		"maps to its chunk. A pointer to T is one element unless "
-		"a --len hint names a sibling member holding the count; "
+		"a --len hint gives the count as an expression over the "
+		"members of the pointer's record; "
 		"a flexible array member takes the rest of its chunk. "
 		"Both are reported as guesses. char * is a NUL-terminated "
 		"string (at most 1 MiB). void * is an untyped chunk: "

@@ -38,7 +38,9 @@ struct slot {
 	/* SLOT_PTR */
 	struct mv_type *target; /* pointee, stripped */
 	uint32_t target_plan;   /* resolved on first use */
-	bool has_len;           /* a --len hint names the length field */
+	bool has_len;           /* a --len hint gives the length */
+	const struct mv_len_expr *len_expr; /* over the record at len_base */
+	uint64_t len_base;
 	uint64_t len_offset;
 	uint32_t len_size;
 	bool len_signed;
@@ -637,25 +639,20 @@ static struct mv_error *build_elements(struct mv_walk *w,
 			mv_buf_deinit(&p);
 			if (err)
 				return err;
-			/* A --len hint on this member? */
-			const struct mv_len_hint *h = NULL;
-			if (pl->nslots == before + 1 &&
-			    pl->slots[before].kind == SLOT_PTR)
-				h = find_hint(w, st, m->name);
-			if (h) {
-				uint64_t loff;
-				const struct mv_member *lm =
-					find_member(st, h->len_field, &loff, 0);
-				struct mv_type *lt =
-					lm ? mv_type_strip(lm->type) : NULL;
-				if (lt && (lt->kind == MV_TYPE_INT ||
-					   lt->kind == MV_TYPE_ENUM) &&
-				    lt->size && lt->size <= 8 && !lm->bit_size) {
-					struct slot *s = &pl->slots[before];
+			/* --len hints on the pointers this member holds,
+			 * by their path from this record. */
+			for (size_t k = before; k < pl->nslots; k++) {
+				struct slot *s = &pl->slots[k];
+				const struct mv_len_hint *h = NULL;
+				size_t plen = strlen(prefix);
+				if (s->kind == SLOT_PTR && !s->len_end &&
+				    !strncmp(s->name, prefix, plen) &&
+				    s->name[plen] == '.')
+					h = find_hint(w, st, s->name + plen + 1);
+				if (h) {
 					s->has_len = true;
-					s->len_offset = offset + loff;
-					s->len_size = (uint32_t)lt->size;
-					s->len_signed = lt->is_signed;
+					s->len_expr = &h->expr;
+					s->len_base = offset;
 				}
 			}
 		}
@@ -1506,17 +1503,6 @@ static void fold_plain(struct mv_walk *w)
 	}
 }
 
-static uint64_t read_uint(const uint8_t *p, uint32_t size, bool is_signed)
-{
-	uint64_t v = 0;
-	memcpy(&v, p, size);
-	if (is_signed && size < 8 && (v >> (size * 8 - 1)) & 1)
-		return 0; /* a negative length is no length */
-	if (is_signed && size == 8 && (int64_t)v < 0)
-		return 0;
-	return v;
-}
-
 /* Length of the string at addr, NUL included, bounded by limit;
  * *terminated says whether the NUL was found. */
 static uint64_t string_length(struct mv_walk *w, uint64_t addr,
@@ -2078,11 +2064,10 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 				} else {
 					len = (end - v) / size;
 				}
-			} else if (s->has_len &&
-				   s->len_offset + s->len_size <= avail) {
-				len = read_uint(bytes + s->len_offset,
-						s->len_size, s->len_signed);
-				has_len = true;
+			} else if (s->has_len && s->len_base < avail) {
+				has_len = mv_len_expr_eval(
+					s->len_expr, bytes + s->len_base,
+					avail - s->len_base, &len);
 			}
 			uint32_t plan;
 			if (v && !sc->err &&

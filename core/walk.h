@@ -18,6 +18,7 @@
 #include "file.h"
 #include "memview.h"
 #include "program.h"
+#include "rules.h"
 
 /* Strings are read at most this far looking for the NUL. */
 #define MV_WALK_MAX_STRING (1u << 20)
@@ -28,13 +29,16 @@ enum mv_walk_unions {
 	MV_WALK_UNIONS_ALL,   /* every member (may follow garbage) */
 };
 
-/* --len 'struct vec.data=len': the pointer member `field` of `type`
- * points to as many elements as the member `len_field` says.  type is
- * the C spelling of the stripped type ("struct vec"). */
+/* --len 'struct vec.data=len': the pointer member at path `field` of
+ * `type` ("data", "in.items") points to as many elements as the length
+ * expression `len` over type's members says ("len",
+ * "ob_base.ob_size", "1 << log2").  type is the C spelling of the
+ * stripped type ("struct vec"); expr is len compiled against it. */
 struct mv_len_hint {
 	const char *type;
 	const char *field;
-	const char *len_field;
+	const char *len;
+	struct mv_len_expr expr;
 };
 
 /* Finds the chunk holding address (interior pointers map to their
