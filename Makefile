@@ -26,7 +26,8 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
             -Wformat=2 -Wno-format-nonliteral
 MVCFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden -Icore \
-            -I/usr/include/libdwarf -MMD -MP
+            -I/usr/include/libdwarf -MMD -MP \
+            -DMV_TYPES_DIR='"$(PREFIX)/share/memview/types"'
 LDLIBS_CORE := -ldl -lpthread -lm
 
 ifneq ($(SANITIZE),)

@@ -1,9 +1,16 @@
 /* rules.c - member paths and length expressions (see rules.h). */
 #include <ctype.h>
+#include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "expr.h"
+#include "file.h"
+#include "program.h"
 #include "rules.h"
+#include "session.h"
 
 #define PATH_MAX_PARTS 16    /* "a.b.c": members by value, bounded */
 #define LOOK_MAX_NEST 16     /* anonymous members and bases, bounded */
@@ -330,4 +337,519 @@ bool mv_len_expr_eval(const struct mv_len_expr *e, const uint8_t *bytes,
 	 * the caller, by the block the elements must fit in). */
 	*ret = (int64_t)st[0] < 0 ? 0 : st[0];
 	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rules: --len and the rules files of --types                         */
+/* ------------------------------------------------------------------ */
+
+#define RULES_FILE_MAX (1u << 20)  /* a file a person wrote */
+#define RULES_MAX 4096             /* rules of each kind */
+
+void mv_rules_init(struct mv_rules *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void mv_rules_deinit(struct mv_rules *r)
+{
+	for (size_t i = 0; i < r->nstrings; i++)
+		free(r->strings[i]);
+	free(r->strings);
+	free(r->lens);
+	free(r->dispatch);
+	free(r->containers);
+	free(r->skips);
+	free(r->headers);
+	memset(r, 0, sizeof(*r));
+}
+
+/* A copy of [p, p + n) with its blanks trimmed, owned by r. */
+static char *own(struct mv_rules *r, const char *p, size_t n)
+{
+	while (n && (*p == ' ' || *p == '\t'))
+		p++, n--;
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	char **ns = realloc(r->strings, (r->nstrings + 1) * sizeof(*ns));
+	if (!ns)
+		return NULL;
+	r->strings = ns;
+	char *c = strndup(p, n);
+	if (c)
+		r->strings[r->nstrings++] = c;
+	return c;
+}
+
+/* Grows an array of rules by one zeroed element. */
+static void *grow(void **arr, size_t *n, size_t elem)
+{
+	if (*n >= RULES_MAX)
+		return NULL;
+	char *a = realloc(*arr, (*n + 1) * elem);
+	if (!a)
+		return NULL;
+	*arr = a;
+	memset(a + *n * elem, 0, elem);
+	return a + (*n)++ * elem;
+}
+
+static struct mv_error *too_many(size_t n)
+{
+	return n >= RULES_MAX
+		? mv_error_create(MV_ERR_USAGE, "more than %u rules of one "
+			 "kind", RULES_MAX)
+		: mv_enomem;
+}
+
+/* "TYPE.PATH" -> the stripped type, its C spelling (owned) and the path
+ * (owned): the first '.' outside template arguments ends the type. */
+static struct mv_error *type_dot_path(struct mv_session *s,
+				      struct mv_rules *r, const char *text,
+				      size_t len, struct mv_type **type,
+				      const char **tname, const char **path)
+{
+	const char *dot = NULL;
+	int depth = 0;
+	for (const char *p = text; p < text + len && !dot; p++) {
+		if (*p == '<' || *p == '(' || *p == '[')
+			depth++;
+		else if ((*p == '>' || *p == ')' || *p == ']') && depth)
+			depth--;
+		else if (!depth && *p == '.')
+			dot = p;
+	}
+	if (!dot || dot == text || dot + 1 == text + len)
+		return mv_error_create(MV_ERR_USAGE,
+				       "TYPE.FIELD expected, not '%.*s'",
+				       (int)len, text);
+	char *tn = own(r, text, (size_t)(dot - text));
+	char *pn = own(r, dot + 1, (size_t)(text + len - dot - 1));
+	if (!tn || !pn)
+		return mv_enomem;
+	struct mv_type *t;
+	struct mv_error *err = mv_session_parse_type(s, tn, &t);
+	if (err) {
+		if (mv_error_code(err) == MV_ERR_NOMEM)
+			return err;
+		struct mv_error *u = mv_error_create(MV_ERR_USAGE, "%s",
+						     mv_error_message(err));
+		mv_error_destroy(err);
+		return u;
+	}
+	t = mv_type_strip(t);
+	char buf[MV_EVAL_TYPE_NAME_MAX];
+	mv_type_name(t, buf, sizeof(buf));
+	if (!(tn = own(r, buf, strlen(buf))))
+		return mv_enomem;
+	*type = t;
+	*tname = tn;
+	*path = pn;
+	return NULL;
+}
+
+/* Looks text up as a type name ("struct leaf", "PyListObject"). */
+static struct mv_error *named_type(struct mv_session *s, const char *text,
+				   size_t len, struct mv_type **ret)
+{
+	char *n = strndup(text, len);
+	if (!n)
+		return mv_enomem;
+	char *e = n + strlen(n);
+	while (e > n && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	const char *b = n + strspn(n, " \t");
+	struct mv_error *err = mv_session_parse_type(s, b, ret);
+	free(n);
+	if (err && mv_error_code(err) != MV_ERR_NOMEM) {
+		struct mv_error *u = mv_error_create(MV_ERR_USAGE, "%s",
+						     mv_error_message(err));
+		mv_error_destroy(err);
+		return u;
+	}
+	if (!err)
+		*ret = mv_type_strip(*ret);
+	return err;
+}
+
+static struct mv_error *add_len(struct mv_session *s, struct mv_rules *r,
+				const char *text)
+{
+	const char *eq = strchr(text, '=');
+	if (!eq || !eq[1] || eq[1] == '=')
+		return mv_error_create(MV_ERR_USAGE,
+				       "TYPE.FIELD=LENGTH expected (like "
+				       "'struct vec.data=len')");
+	struct mv_type *t;
+	const char *tn, *path;
+	struct mv_error *err = type_dot_path(s, r, text, (size_t)(eq - text),
+					     &t, &tn, &path);
+	if (err)
+		return err;
+	uint64_t off;
+	const struct mv_member *m;
+	if ((err = mv_rules_member_path(t, path, &off, &m)))
+		return err;
+	struct mv_type *mt = mv_type_strip(m->type);
+	if (!mt || mt->kind != MV_TYPE_POINTER) {
+		char buf[MV_EVAL_TYPE_NAME_MAX];
+		mv_type_name(m->type, buf, sizeof(buf));
+		return mv_error_create(MV_ERR_USAGE,
+				       "member '%s' is %s, not a pointer",
+				       path, buf);
+	}
+	const char *len = own(r, eq + 1, strlen(eq + 1));
+	if (!len)
+		return mv_enomem;
+	struct mv_len_expr e;
+	if ((err = mv_len_expr_compile(t, len, &e)))
+		return err;
+	struct mv_len_hint *h = grow((void **)&r->lens, &r->nlens, sizeof(*h));
+	if (!h)
+		return too_many(r->nlens);
+	h->type = tn;
+	h->field = path;
+	h->len = len;
+	h->expr = e;
+	return NULL;
+}
+
+struct mv_error *mv_rules_add_len(struct mv_session *s, struct mv_rules *r,
+				  const char *spec)
+{
+	struct mv_error *err = add_len(s, r, spec);
+	if (err && mv_error_code(err) == MV_ERR_USAGE &&
+	    strstr(mv_error_message(err), "TYPE.FIELD"))
+		/* The shape of the option itself. */
+		return mv_error_wrap(err, "--len expects TYPE.FIELD=LENGTH, "
+					  "not '%s'", spec);
+	return mv_error_wrap(err, "--len %s", spec);
+}
+
+/* The member at path of t, checked to be an integer, enum or pointer a
+ * rule can compare. */
+static struct mv_error *scalar_member(struct mv_type *t, const char *path,
+				      uint64_t *off, struct mv_type **ret)
+{
+	const struct mv_member *m;
+	struct mv_error *err = mv_rules_member_path(t, path, off, &m);
+	if (err)
+		return err;
+	struct mv_type *mt = mv_type_strip(m->type);
+	if (!mt || m->bit_size || !mt->size || mt->size > 8 ||
+	    (mt->kind != MV_TYPE_INT && mt->kind != MV_TYPE_ENUM &&
+	     mt->kind != MV_TYPE_POINTER && mt->kind != MV_TYPE_BOOL))
+		return mv_error_create(MV_ERR_USAGE,
+				       "member '%s' is not an integer or a "
+				       "pointer a rule can compare", path);
+	*ret = mt;
+	return NULL;
+}
+
+/* dispatch TYPE.FIELD == VALUE -> REAL */
+static struct mv_error *add_dispatch(struct mv_session *s, struct mv_rules *r,
+				     const char *text, const char *where)
+{
+	const char *eq = strstr(text, "==");
+	const char *arrow = eq ? strstr(eq, "->") : NULL;
+	if (!eq || !arrow)
+		return mv_error_create(MV_ERR_USAGE,
+				       "dispatch TYPE.FIELD == VALUE -> TYPE "
+				       "expected");
+	struct mv_type *t, *mt = NULL, *real;
+	const char *tn, *path;
+	uint64_t off;
+	struct mv_error *err = type_dot_path(s, r, text, (size_t)(eq - text),
+					     &t, &tn, &path);
+	if (!err)
+		err = scalar_member(t, path, &off, &mt);
+	if (err)
+		return err;
+	const char *v = eq + 2;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	size_t vlen = (size_t)(arrow - v);
+	while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+		vlen--;
+	uint64_t value = 0;
+	char *vs = strndup(v, vlen);
+	if (!vs)
+		return mv_enomem;
+	char *end;
+	if (vs[0] == '&') {
+		uint64_t size;
+		const char *sym = vs + 1 + strspn(vs + 1, " ");
+		if (mt->kind != MV_TYPE_POINTER)
+			err = mv_error_create(MV_ERR_USAGE,
+					      "member '%s' is not a pointer: "
+					      "it cannot hold &%s", path, sym);
+		else if (!mv_program_find_symbol(
+				 s->program, sym, &value, &size))
+			err = mv_error_create(MV_ERR_USAGE, "no symbol '%s'",
+					      sym);
+	} else if ((vs[0] >= '0' && vs[0] <= '9') || vs[0] == '-') {
+		value = (uint64_t)strtoll(vs, &end, 0);
+		if (*end || end == vs)
+			err = mv_error_create(MV_ERR_USAGE,
+					      "bad value '%s'", vs);
+	} else {
+		/* An enumerator of the member's enum type. */
+		bool found = false;
+		for (size_t i = 0; mt->kind == MV_TYPE_ENUM &&
+				   i < mt->nenumerators; i++)
+			if (!strcmp(mt->enumerators[i].name, vs)) {
+				value = (uint64_t)mt->enumerators[i].value;
+				found = true;
+			}
+		/* Any other enumerator or constant of the program, by the
+		 * core's own evaluator (the same in every front end). */
+		struct mv_value cv;
+		struct mv_error *e2 = found ? NULL
+				      : mv_expr_eval(s->program, vs, 0, &cv);
+		if (!found && !e2 && !cv.is_lvalue) {
+			value = cv.value;
+			found = true;
+		}
+		mv_error_destroy(e2);
+		if (!found)
+			err = mv_error_create(MV_ERR_USAGE,
+					      "bad value '%s': &SYMBOL, an "
+					      "integer or an enumerator of "
+					      "'%s'", vs, path);
+	}
+	free(vs);
+	if (err)
+		return err;
+	const char *rt = arrow + 2;
+	if ((err = named_type(s, rt, strlen(rt), &real)))
+		return err;
+	if (real->kind != MV_TYPE_STRUCT && real->kind != MV_TYPE_CLASS &&
+	    real->kind != MV_TYPE_UNION)
+		return mv_error_create(MV_ERR_USAGE, "'%s' is not a struct, "
+				       "class or union", rt + strspn(rt, " "));
+	if (!real->size)
+		return mv_error_create(MV_ERR_USAGE, "'%s' is incomplete",
+				       rt + strspn(rt, " "));
+	if (mt->size < 8)
+		value &= (1ull << (mt->size * 8)) - 1;
+	const char *w = own(r, where, strlen(where));
+	struct mv_rule_dispatch *d = w ? grow((void **)&r->dispatch,
+					      &r->ndispatch, sizeof(*d))
+				       : NULL;
+	if (!d)
+		return w ? too_many(r->ndispatch) : mv_enomem;
+	d->type = tn;
+	d->offset = off;
+	d->size = (uint32_t)mt->size;
+	d->is_signed = mt->is_signed;
+	d->value = value;
+	d->real = real;
+	d->where = w;
+	return NULL;
+}
+
+/* container_of TYPE.FIELD */
+static struct mv_error *add_container(struct mv_session *s,
+				      struct mv_rules *r, const char *text,
+				      const char *where)
+{
+	struct mv_type *t;
+	const char *tn, *path;
+	uint64_t off;
+	const struct mv_member *m;
+	struct mv_error *err = type_dot_path(s, r, text, strlen(text), &t,
+					     &tn, &path);
+	if (!err)
+		err = mv_rules_member_path(t, path, &off, &m);
+	if (err)
+		return err;
+	struct mv_type *mt = mv_type_strip(m->type);
+	if (!mt || (mt->kind != MV_TYPE_STRUCT && mt->kind != MV_TYPE_CLASS &&
+		    mt->kind != MV_TYPE_UNION))
+		return mv_error_create(MV_ERR_USAGE,
+				       "member '%s' is not a struct a "
+				       "pointer can point to", path);
+	for (size_t i = 0; i < r->ncontainers; i++)
+		if (r->containers[i].member == mt) {
+			char buf[MV_EVAL_TYPE_NAME_MAX];
+			mv_type_name(mt, buf, sizeof(buf));
+			return mv_error_create(MV_ERR_USAGE,
+					       "%s already belongs to a "
+					       "container (%s)", buf,
+					       r->containers[i].where);
+		}
+	const char *w = own(r, where, strlen(where));
+	struct mv_rule_container *c =
+		w ? grow((void **)&r->containers, &r->ncontainers, sizeof(*c))
+		  : NULL;
+	if (!c)
+		return w ? too_many(r->ncontainers) : mv_enomem;
+	c->member = mt;
+	c->container = t;
+	c->offset = off;
+	c->where = w;
+	return NULL;
+}
+
+/* skip TYPE.FIELD */
+static struct mv_error *add_skip(struct mv_session *s, struct mv_rules *r,
+				 const char *text)
+{
+	struct mv_type *t;
+	const char *tn, *path;
+	uint64_t off;
+	const struct mv_member *m;
+	struct mv_error *err = type_dot_path(s, r, text, strlen(text), &t,
+					     &tn, &path);
+	if (!err)
+		err = mv_rules_member_path(t, path, &off, &m);
+	if (err)
+		return err;
+	struct mv_rule_skip *k = grow((void **)&r->skips, &r->nskips,
+				      sizeof(*k));
+	if (!k)
+		return too_many(r->nskips);
+	k->type = tn;
+	k->field = path;
+	return NULL;
+}
+
+/* header TYPE = HEADER */
+static struct mv_error *add_header(struct mv_session *s, struct mv_rules *r,
+				   const char *text)
+{
+	const char *eq = strchr(text, '=');
+	if (!eq)
+		return mv_error_create(MV_ERR_USAGE,
+				       "header TYPE = HEADERTYPE expected");
+	struct mv_type *t, *h;
+	struct mv_error *err = named_type(s, text, (size_t)(eq - text), &t);
+	if (!err)
+		err = named_type(s, eq + 1, strlen(eq + 1), &h);
+	if (err)
+		return err;
+	if (!h->size)
+		return mv_error_create(MV_ERR_USAGE, "header type '%s' has no "
+				       "size", eq + 1 + strspn(eq + 1, " "));
+	char buf[MV_EVAL_TYPE_NAME_MAX];
+	mv_type_name(t, buf, sizeof(buf));
+	const char *tn = own(r, buf, strlen(buf));
+	struct mv_rule_header *hd =
+		tn ? grow((void **)&r->headers, &r->nheaders, sizeof(*hd))
+		   : NULL;
+	if (!hd)
+		return tn ? too_many(r->nheaders) : mv_enomem;
+	hd->type = tn;
+	hd->header = h;
+	return NULL;
+}
+
+static const struct {
+	const char *word;
+	int kind;
+} keywords[] = {
+	{"len", 0}, {"dispatch", 1}, {"container_of", 2}, {"skip", 3},
+	{"header", 4},
+};
+
+/* One line (comment and blanks gone). */
+static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
+				 const char *line, const char *where)
+{
+	size_t wl = strcspn(line, " \t");
+	const char *rest = line + wl + strspn(line + wl, " \t");
+	int kind = -1;
+	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (strlen(keywords[i].word) == wl &&
+		    !strncmp(line, keywords[i].word, wl))
+			kind = keywords[i].kind;
+	switch (kind) {
+	case 0: return add_len(s, r, rest);
+	case 1: return add_dispatch(s, r, rest, where);
+	case 2: return add_container(s, r, rest, where);
+	case 3: return add_skip(s, r, rest);
+	case 4: return add_header(s, r, rest);
+	default:
+		/* --len-file's bare hints. */
+		if (strchr(line, '=') && !strstr(line, "==") &&
+		    !strstr(line, "->"))
+			return add_len(s, r, line);
+		return mv_error_create(MV_ERR_USAGE,
+				       "unknown rule '%.*s' (len, dispatch, "
+				       "container_of, skip or header)",
+				       (int)wl, line);
+	}
+}
+
+struct mv_error *mv_rules_load_file(struct mv_session *s, struct mv_rules *r,
+				    const char *path)
+{
+	char *text;
+	size_t len;
+	struct mv_error *err = mv_file_read_small(path, "rules file",
+						  RULES_FILE_MAX, &text, &len);
+	if (err)
+		return err;
+	if (memchr(text, '\0', len)) {
+		free(text);
+		return mv_error_create(MV_ERR_USAGE, "%s: not a rules file "
+				       "(it holds a NUL byte)", path);
+	}
+	unsigned lineno = 0;
+	for (char *line = text, *eol; !err && *line; line = eol) {
+		eol = line + strcspn(line, "\n");
+		if (*eol)
+			*eol++ = '\0';
+		lineno++;
+		char *p = line + strspn(line, " \t");
+		p[strcspn(p, "#\r")] = '\0';
+		char *e = p + strlen(p);
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (!*p)
+			continue;
+		char where[512];
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		err = mv_error_wrap(add_line(s, r, p, where), "%s", where);
+	}
+	free(text);
+	return err;
+}
+
+#ifndef MV_TYPES_DIR
+#define MV_TYPES_DIR "/usr/local/share/memview/types"
+#endif
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+	return !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+struct mv_error *mv_rules_find_file(const char *name, char *buf, size_t size)
+{
+	if (strchr(name, '/') || is_file(name)) {
+		snprintf(buf, size, "%s", name);
+		return NULL;
+	}
+	/* A shipped model: installed, or in the tree this library was
+	 * built in (build/libmemview.so or build/memview -> types/). */
+	snprintf(buf, size, "%s/%s.types", MV_TYPES_DIR, name);
+	if (is_file(buf))
+		return NULL;
+	Dl_info info;
+	if (dladdr((void *)mv_rules_find_file, &info) && info.dli_fname) {
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s", info.dli_fname);
+		char *slash = strrchr(dir, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(buf, size, "%s/../types/%s.types", dir, name);
+			if (is_file(buf))
+				return NULL;
+		}
+	}
+	return mv_error_create(MV_ERR_USAGE,
+			       "--types %s: no such file, nor a model shipped "
+			       "in %s", name, MV_TYPES_DIR);
 }

@@ -59,4 +59,85 @@ struct mv_error *mv_len_expr_compile(struct mv_type *record, const char *text,
 bool mv_len_expr_eval(const struct mv_len_expr *e, const uint8_t *bytes,
 		      size_t avail, uint64_t *ret);
 
+/* ---- the rules a walk consults (docs/types.md) ---- */
+
+/* len TYPE.FIELD = EXPR (and --len): the pointer at path field of type
+ * ("data", "in.items") points to as many elements as expr says.  type
+ * is the C spelling of the stripped type ("struct vec"). */
+struct mv_len_hint {
+	const char *type;
+	const char *field;
+	const char *len;
+	struct mv_len_expr expr;
+};
+
+/* dispatch TYPE.FIELD == VALUE -> REAL: an object declared TYPE whose
+ * member at offset holds value is a REAL. */
+struct mv_rule_dispatch {
+	const char *type;
+	uint64_t offset;
+	uint32_t size;
+	bool is_signed;
+	uint64_t value;           /* a symbol's address or an integer */
+	struct mv_type *real;     /* stripped */
+	const char *where;        /* "FILE:LINE", for notes */
+};
+
+/* container_of TYPE.FIELD: a pointer to FIELD's type (member, stripped)
+ * that points into a block holding a TYPE there points to the TYPE. */
+struct mv_rule_container {
+	struct mv_type *member;
+	struct mv_type *container; /* stripped */
+	uint64_t offset;
+	const char *where;
+};
+
+/* skip TYPE.FIELD: the pointers at or below the member are not
+ * ownership: not followed, so not counted through it. */
+struct mv_rule_skip {
+	const char *type;
+	const char *field;
+};
+
+/* header TYPE = HEADER: objects of TYPE have a HEADER in front of them
+ * in their block (CPython's PyGC_Head). */
+struct mv_rule_header {
+	const char *type;
+	struct mv_type *header;    /* stripped */
+};
+
+struct mv_rules {
+	struct mv_len_hint *lens;
+	size_t nlens;
+	struct mv_rule_dispatch *dispatch;
+	size_t ndispatch;
+	struct mv_rule_container *containers;
+	size_t ncontainers;
+	struct mv_rule_skip *skips;
+	size_t nskips;
+	struct mv_rule_header *headers;
+	size_t nheaders;
+	char **strings;            /* owned */
+	size_t nstrings;
+};
+
+struct mv_session;
+
+void mv_rules_init(struct mv_rules *r);
+void mv_rules_deinit(struct mv_rules *r);
+/* Adds --len SPEC ("TYPE.FIELD=EXPR"): a usage error names spec and
+ * what is wrong. */
+struct mv_error *mv_rules_add_len(struct mv_session *s, struct mv_rules *r,
+				  const char *spec);
+/* Adds every rule of a rules file (grammar in docs/types.md): a usage
+ * error says FILE:LINE and the name that is wrong.  --len-file's hint
+ * lines ("TYPE.FIELD=EXPR" alone) are len rules too. */
+struct mv_error *mv_rules_load_file(struct mv_session *s,
+				    struct mv_rules *r, const char *path);
+/* The file --types NAME means: NAME itself when it names a file (has a
+ * '/' or exists), else a shipped model (MV_TYPES_DIR/NAME.types, or
+ * the tree's types/ beside the library).  Writes at most size bytes. */
+struct mv_error *mv_rules_find_file(const char *name, char *buf,
+				    size_t size);
+
 #endif

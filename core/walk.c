@@ -74,6 +74,15 @@ struct mv_walk_plan {
 	uint64_t fam_offset, fam_stride;
 	/* Per element: pointers not followed, for the notes. */
 	uint32_t union_skips, fn_ptrs;
+	uint32_t rule_skips;     /* members a skip rule leaves out */
+	/* Rules on objects of this type (rules.h): the dispatch rules'
+	 * indices and their real types' plans (NO_PLAN until needed), and
+	 * the container_of rule's (-1: none). */
+	bool ruled;
+	uint32_t *dispatch, *dispatch_plan;
+	uint32_t ndispatch;
+	int32_t container;
+	uint32_t container_plan;
 	bool registered;
 	/* Only direct pointer members without length hints, and no
 	 * flexible tail: scan_pointers reads it in one go. */
@@ -102,6 +111,8 @@ static void plan_free(struct mv_walk_plan *pl)
 	}
 	free(pl->slots);
 	free(pl->name);
+	free(pl->dispatch);
+	free(pl->dispatch_plan);
 	free(pl);
 }
 
@@ -159,15 +170,37 @@ static const struct mv_len_hint *find_hint(struct mv_walk *w,
 					   struct mv_type *record,
 					   const char *field)
 {
-	if (!w->opt.nhints || !record || !field)
+	const struct mv_rules *r = w->opt.rules;
+	if (!r || !r->nlens || !record || !field)
 		return NULL;
 	char tn[MV_EVAL_TYPE_NAME_MAX]; /* C++ names run long */
 	mv_type_name(record, tn, sizeof(tn));
-	for (size_t i = 0; i < w->opt.nhints; i++)
-		if (!strcmp(w->opt.hints[i].type, tn) &&
-		    !strcmp(w->opt.hints[i].field, field))
-			return &w->opt.hints[i];
+	/* The last rule given wins (a file after --len). */
+	for (size_t i = r->nlens; i-- > 0;)
+		if (!strcmp(r->lens[i].type, tn) &&
+		    !strcmp(r->lens[i].field, field))
+			return &r->lens[i];
 	return NULL;
+}
+
+/* Whether a skip rule on record covers the slot at path rel (the
+ * member itself or anything inside it). */
+static bool skipped_by_rule(struct mv_walk *w, struct mv_type *record,
+			    const char *rel)
+{
+	const struct mv_rules *r = w->opt.rules;
+	if (!r || !r->nskips || !record)
+		return false;
+	char tn[MV_EVAL_TYPE_NAME_MAX];
+	mv_type_name(record, tn, sizeof(tn));
+	for (size_t i = 0; i < r->nskips; i++) {
+		size_t n = strlen(r->skips[i].field);
+		if (!strcmp(r->skips[i].type, tn) &&
+		    !strncmp(r->skips[i].field, rel, n) &&
+		    (!rel[n] || rel[n] == '.' || rel[n] == '['))
+			return true;
+	}
+	return false;
 }
 
 /* The member called name in record, looking through anonymous members;
@@ -639,21 +672,34 @@ static struct mv_error *build_elements(struct mv_walk *w,
 			mv_buf_deinit(&p);
 			if (err)
 				return err;
-			/* --len hints on the pointers this member holds,
-			 * by their path from this record. */
-			for (size_t k = before; k < pl->nslots; k++) {
+			/* Rules on the pointers this member holds, by their
+			 * path from this record: skip, then --len. */
+			size_t plen = strlen(prefix);
+			for (size_t k = before; k < pl->nslots;) {
 				struct slot *s = &pl->slots[k];
+				const char *rel = !strncmp(s->name, prefix,
+							   plen) &&
+							  s->name[plen] == '.'
+						  ? s->name + plen + 1 : NULL;
+				if (rel && skipped_by_rule(w, st, rel)) {
+					free(s->name);
+					if (s->sub && !s->sub->registered)
+						plan_free(s->sub);
+					memmove(s, s + 1, (pl->nslots - k - 1) *
+							  sizeof(*s));
+					pl->nslots--;
+					pl->rule_skips++;
+					continue;
+				}
 				const struct mv_len_hint *h = NULL;
-				size_t plen = strlen(prefix);
-				if (s->kind == SLOT_PTR && !s->len_end &&
-				    !strncmp(s->name, prefix, plen) &&
-				    s->name[plen] == '.')
-					h = find_hint(w, st, s->name + plen + 1);
+				if (rel && s->kind == SLOT_PTR && !s->len_end)
+					h = find_hint(w, st, rel);
 				if (h) {
 					s->has_len = true;
 					s->len_expr = &h->expr;
 					s->len_base = offset;
 				}
+				k++;
 			}
 		}
 		/* A unique_ptr's pointer is named as the unique_ptr. */
@@ -717,6 +763,43 @@ static bool find_vptr(struct mv_type *st, uint64_t *offset, int nest)
 	return false;
 }
 
+/* The dispatch and container_of rules on objects of pl's type. */
+static struct mv_error *plan_rules(struct mv_walk *w, struct mv_walk_plan *pl)
+{
+	const struct mv_rules *r = w->opt.rules;
+	pl->container = -1;
+	if (!r || (!r->ndispatch && !r->ncontainers))
+		return NULL;
+	char tn[MV_EVAL_TYPE_NAME_MAX];
+	mv_type_name(pl->type, tn, sizeof(tn));
+	for (size_t i = 0; i < r->ncontainers; i++) {
+		char mn[MV_EVAL_TYPE_NAME_MAX];
+		mv_type_name(r->containers[i].member, mn, sizeof(mn));
+		if (r->containers[i].member == pl->type || !strcmp(mn, tn)) {
+			pl->container = (int32_t)i;
+			pl->container_plan = NO_PLAN;
+			pl->ruled = true;
+		}
+	}
+	for (size_t i = 0; i < r->ndispatch; i++) {
+		if (strcmp(r->dispatch[i].type, tn))
+			continue;
+		uint32_t *d = realloc(pl->dispatch,
+				      (pl->ndispatch + 1) * sizeof(*d));
+		if (!d)
+			return mv_enomem;
+		pl->dispatch = d;
+		d = realloc(pl->dispatch_plan, (pl->ndispatch + 1) * sizeof(*d));
+		if (!d)
+			return mv_enomem;
+		pl->dispatch_plan = d;
+		pl->dispatch[pl->ndispatch] = (uint32_t)i;
+		pl->dispatch_plan[pl->ndispatch++] = NO_PLAN;
+		pl->ruled = true;
+	}
+	return NULL;
+}
+
 /* The registered plan for objects of type (stripped), made on first
  * use.  Plans 0 and 1 are strings and untyped chunks. */
 static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
@@ -740,6 +823,8 @@ static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
 	struct mv_error *err = pl->name ? NULL : mv_enomem;
 	if (!err)
 		err = build_elements(w, pl, st, 0, "", 0);
+	if (!err)
+		err = plan_rules(w, pl);
 	if (!err) {
 		pl->polymorphic = find_vptr(st, &pl->vptr_offset, 0);
 		pl->plain_ok = !pl->has_fam && pl->align <= 16 &&
@@ -750,6 +835,10 @@ static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
 			    pl->slots[i].has_len || pl->slots[i].has_sso ||
 			    pl->slots[i].heap_only)
 				pl->flat = false;
+		/* A dispatch or container_of rule may retype the object:
+		 * follow_plain cannot take a pointer to it. */
+		if (pl->ruled)
+			pl->plain_ok = false;
 		err = register_plan(w, pl, ret);
 	}
 	if (err)
@@ -1754,6 +1843,109 @@ static void dynamic_type(struct scan *sc, uint64_t *value, uint32_t *plan)
 		w->dynamic_typed++;
 }
 
+#define RULE_MAX_HOPS 8   /* dispatches in a row: rules may loop */
+
+/* Whether [start, start + size) lies in the in-use block holding
+ * address (only blocks: a rule never retypes memory it cannot bound). */
+static bool rule_fits(struct mv_walk *w, uint64_t address, uint64_t start,
+		      uint64_t size)
+{
+	struct mv_chunk ch;
+	size_t ci;
+	if (!find_chunk(w, address, &ch, &ci) ||
+	    !(ch.flags & MV_CHUNK_IN_USE) ||
+	    (ch.flags & (MV_CHUNK_FREE_LIST | MV_CHUNK_TOP |
+			 MV_CHUNK_METADATA | MV_CHUNK_CORRUPT)))
+		return false;
+	return start >= ch.mem && start - ch.mem <= ch.usable &&
+	       size <= ch.usable - (start - ch.mem);
+}
+
+/* The real type of the object at *value declared *plan, by the rules
+ * (rules.h): a container_of rule moves it to the block's containing
+ * object, a dispatch rule reads its field and picks the real type.
+ * Bounded: at most RULE_MAX_HOPS in a row (a loop of rules is counted
+ * and ends there); a value no rule names, an unreadable field or a
+ * real type that does not fit its block keep the declared type. */
+static void apply_rules(struct scan *sc, uint64_t *value, uint32_t *plan)
+{
+	struct mv_walk *w = sc->w;
+	const struct mv_rules *r = w->opt.rules;
+	for (int hop = 0; hop < RULE_MAX_HOPS && !sc->err; hop++) {
+		struct mv_walk_plan *pl = w->plans[*plan];
+		if (!pl->ruled)
+			return;
+		if (pl->container >= 0) {
+			const struct mv_rule_container *c =
+				&r->containers[pl->container];
+			if (pl->container_plan == NO_PLAN &&
+			    (sc->err = plan_for_type(w, c->container,
+						     &pl->container_plan)))
+				return;
+			uint32_t cp = pl->container_plan;
+			uint64_t start = *value - c->offset;
+			if (!rule_fits(w, *value, start, w->plans[cp]->size))
+				return;
+			*value = start;
+			*plan = cp;
+			if (!sc->find)
+				w->contained++;
+			continue;
+		}
+		if (!pl->ndispatch)
+			return;
+		const struct mv_rule_dispatch *d0 = &r->dispatch[pl->dispatch[0]];
+		uint64_t v = 0;
+		if (mv_target_read_partial(w->target, *value + d0->offset, &v,
+					   d0->size) != d0->size) {
+			if (!sc->find)
+				w->undispatched++;
+			return;
+		}
+		uint32_t k;
+		for (k = 0; k < pl->ndispatch; k++) {
+			const struct mv_rule_dispatch *d =
+				&r->dispatch[pl->dispatch[k]];
+			uint64_t fv = v;
+			if (d->size != d0->size || d->offset != d0->offset) {
+				fv = 0;
+				if (mv_target_read_partial(
+					    w->target, *value + d->offset, &fv,
+					    d->size) != d->size)
+					continue;
+			}
+			if (fv == d->value)
+				break;
+		}
+		if (k == pl->ndispatch) {
+			if (!sc->find)
+				w->undispatched++;
+			return;
+		}
+		if (pl->dispatch_plan[k] == NO_PLAN &&
+		    (sc->err = plan_for_type(w, r->dispatch[pl->dispatch[k]].real,
+					     &pl->dispatch_plan[k])))
+			return;
+		uint32_t np = pl->dispatch_plan[k];
+		if (np == *plan)
+			return;
+		struct mv_chunk ch;
+		size_t ci;
+		if (find_chunk(w, *value, &ch, &ci) &&
+		    !rule_fits(w, *value, *value, w->plans[np]->size)) {
+			/* In a block too small for the real type. */
+			if (!sc->find)
+				w->dispatch_misfit++;
+			return;
+		}
+		*plan = np;
+		if (!sc->find)
+			w->dispatched++;
+	}
+	if (!sc->find && !sc->err)
+		w->rule_loops++;
+}
+
 /* follow() for most pointers of a walk: to a typed object at the user
  * address of a plain chunk (dir_plain_mem), with no hint to apply and
  * nothing to label.  True when handled; false hands the pointer to the
@@ -1800,6 +1992,11 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 	struct mv_walk *w = sc->w;
 	if (!value || sc->err || sc->found)
 		return;
+	if (w->plans[plan]->ruled) {
+		apply_rules(sc, &value, &plan);
+		if (sc->err)
+			return;
+	}
 	if (w->plans[plan]->polymorphic && !w->opt.static_types && !has_len) {
 		dynamic_type(sc, &value, &plan);
 		if (sc->err)
@@ -2112,6 +2309,7 @@ static void scan_elements(struct scan *sc, const struct mv_walk_plan *pl,
 	 * it needs reading. */
 	if (!sc->find) {
 		w->unions_skipped += (uint64_t)pl->union_skips * count;
+		w->rule_skipped += (uint64_t)pl->rule_skips * count;
 		w->fn_pointers += (uint64_t)pl->fn_ptrs * count;
 	}
 	if (!size || !pl->nslots)
@@ -2203,6 +2401,7 @@ static void scan_pointers(struct scan *sc, const struct mv_walk_plan *pl,
 	struct mv_walk *w = sc->w;
 	if (!sc->find) {
 		w->unions_skipped += pl->union_skips;
+		w->rule_skipped += pl->rule_skips;
 		w->fn_pointers += pl->fn_ptrs;
 	}
 	if (!pl->size || !pl->nslots)
@@ -2230,6 +2429,7 @@ static void scan_pointers(struct scan *sc, const struct mv_walk_plan *pl,
 			break;
 		sc->path[0].slot = s;
 		if (sc->find || w->plans[plan]->polymorphic ||
+		    w->plans[plan]->ruled ||
 		    !follow_plain(sc, v, plan, w->plans[plan]))
 			follow(sc, v, plan, 0, false, false);
 	}

@@ -156,9 +156,114 @@ def test_len(facts):
                     ["sizeof-deep", "nested", "--len", spec], *words)
 
 
+def rules_of(d):
+    return d["rules"]
+
+
+def want_rules(**want):
+    def check(d):
+        got = {k: d["rules"][k] for k in want}
+        return [] if got == want else ["rules %s, want %s" % (got, want)]
+    return check
+
+
+def test_rules(facts, tmp):
+    ex = lambda name: os.path.join(RULES, "models-%s.types" % name)
+    loop = os.path.join(tmp, "loop.types")
+    with open(loop, "w") as f:
+        # pair -> node -> pair ...: legal, cut at run time.
+        f.write("dispatch struct node.kind == 2 -> struct pair\n"
+                "dispatch struct pair.h.kind == 2 -> struct node\n")
+    huge = os.path.join(tmp, "huge.types")
+    with open(huge, "w") as f:
+        f.write("len struct nested.items = 1 << 60\n")
+    ints_unknown = os.path.join(tmp, "lists-only.types")
+    with open(ints_unknown, "w") as f:
+        f.write("dispatch struct obj.type == &list_type -> struct listobj\n"
+                "len struct listobj.items = n\nskip struct obj.type\n")
+    ntasks = int(facts["runq.ntasks"])
+    cases = [
+        ("intrusive list: container_of, skip", "sizeof-deep runq --json "
+         "--types " + ex("runq"), "runq",
+         want_rules(contained=ntasks)),
+        ("skip: a lone task without the shared cache",
+         "sizeof-deep lone --json --types " + ex("runq"), "lone",
+         want_rules(skipped=2)),  # .cache and .link.prev
+        ("tagged union: dispatch by an integer",
+         "sizeof-deep expr --json --types " + ex("expr"), "expr",
+         want_rules(dispatched=int(facts["deep expr.objects"]) -
+                    32, undispatched=0)),
+        ("type objects: dispatch by symbol, len, skip",
+         "sizeof-deep olist --json --types " + ex("obj"), "olist",
+         want_rules(undispatched=0, dispatch_misfit=0)),
+        ("a loop of dispatch rules is cut and counted",
+         "sizeof-deep expr --json --types " + loop, None,
+         lambda d: [] if d["rules"]["loops"] > 0 else ["no loop counted"]),
+        ("a length of 2^60 is bounded by the block",
+         "sizeof-deep nested --json --types " + huge, None,
+         lambda d: [] if d["heap"]["objects"] ==
+         int(facts["deep nested.objects"]) and
+         d["guesses"]["hinted"] == 1 else ["heap %s" % d["heap"]]),
+        ("a type no rule names keeps its declared type, counted",
+         "sizeof-deep olist --json --types " + ints_unknown, None,
+         lambda d: [] if d["rules"]["undispatched"] > 0 and
+         [t["count"] for t in d["by_type"] if t["type"] == "struct obj"]
+         == [8] else ["rules %s, by type %s" % (d["rules"], d["by_type"])]),
+    ]
+    check_cases(cases, facts)
+    # Without the rules the fixture's counts are not reached (the rules
+    # are what makes them right).
+    for root in ("runq", "expr", "olist"):
+        rc, out, err = cli(["sizeof-deep", root, "--json"])
+        d = json.loads(out) if rc == 0 else None
+        report("%s without rules differs from the facts" % root,
+               [] if d and heap_counts(d) != facts_counts(facts, root)
+               else ["%s %s" % (rc, err)])
+    # The setting: --types before the command.
+    rc, out, err = R.run([R.MEMVIEW, "--types", ex("expr"), "--core", CORE,
+                          "--exe", EXE, "sizeof-deep", "expr", "--json"])
+    d = json.loads(out) if rc == 0 else None
+    report("--types as a setting", [] if d and heap_counts(d) ==
+           facts_counts(facts, "expr") else ["%s %s" % (rc, err)])
+    # Every kind of mistake: one usage error naming FILE:LINE and the name.
+    bad = [
+        ("dispatch struct node.kind == 1 -> struct nosuch", "struct nosuch"),
+        ("# a comment\n\ndispatch struct node.nokind == 1 -> struct pair",
+         ":3:", "'nokind'"),
+        ("frob struct node.kind", "unknown rule 'frob'"),
+        ("dispatch struct obj.type == &nosym -> struct pair", "'nosym'"),
+        ("dispatch struct node.kind == 1 -> int", "'int'"),
+        ("dispatch struct node.kind = 1 -> struct pair", "dispatch TYPE"),
+        ("dispatch struct node.kind == 1 struct pair", "dispatch TYPE"),
+        ("dispatch struct node.kind == zork -> struct pair", "'zork'"),
+        ("container_of struct task.id", "'id'"),
+        ("container_of struct task.link\ncontainer_of struct runq.tasks",
+         ":2:", "already belongs"),
+        ("len struct listobj.items = nn", "'nn'"),
+        ("len struct listobj.items = n +", "n +"),
+        ("len struct listobj.n = 3", "not a pointer"),
+        ("skip struct task.nope", "'nope'"),
+        ("skip nosuchtype.x", "nosuchtype"),
+        ("header struct obj = struct nope", "struct nope"),
+    ]
+    for i, (text, *words) in enumerate(bad):
+        path = os.path.join(tmp, "bad%d.types" % i)
+        with open(path, "w") as f:
+            f.write(text + "\n")
+        first = text.split("\n")[-1]
+        usage_error("rules file '%s' is an error" % first,
+                    ["sizeof-deep", "expr", "--types", path],
+                    path + ":", *words)
+    usage_error("--types of no file nor model is an error",
+                ["sizeof-deep", "expr", "--types", "no-such-model"],
+                "no-such-model")
+
+
 def main():
     facts = read_facts(FACTS)
     test_len(facts)
+    with tempfile.TemporaryDirectory() as tmp:
+        test_rules(facts, tmp)
     passed = sum(results)
     print("models: %d passed, %d failed" % (passed, len(results) - passed))
     return 0 if passed == len(results) else 1
