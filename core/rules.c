@@ -94,6 +94,17 @@ struct mv_error *mv_rules_member_path(struct mv_type *record,
 	return NULL;
 }
 
+void mv_rules_type_key(struct mv_type *t, char *buf, size_t size)
+{
+	size_t n = mv_type_name(t, buf, size);
+	/* typedef struct {...} PyListObject: one definition per compile
+	 * unit, all anonymous; where it was declared tells them apart
+	 * from other anonymous structs and joins its copies. */
+	if (n < size && strstr(buf, "{...}") && t->decl_file)
+		snprintf(buf + n, size - n, "@%s:%u", t->decl_file,
+			 t->decl_line);
+}
+
 /* ---- length expressions: recursive descent over the user's text,
  * bounded by EXPR_MAX_NEST (never over target data) ---- */
 
@@ -439,7 +450,7 @@ static struct mv_error *type_dot_path(struct mv_session *s,
 	}
 	t = mv_type_strip(t);
 	char buf[MV_EVAL_TYPE_NAME_MAX];
-	mv_type_name(t, buf, sizeof(buf));
+	mv_rules_type_key(t, buf, sizeof(buf));
 	if (!(tn = own(r, buf, strlen(buf))))
 		return mv_enomem;
 	*type = t;
@@ -732,7 +743,7 @@ static struct mv_error *add_header(struct mv_session *s, struct mv_rules *r,
 		return mv_error_create(MV_ERR_USAGE, "header type '%s' has no "
 				       "size", eq + 1 + strspn(eq + 1, " "));
 	char buf[MV_EVAL_TYPE_NAME_MAX];
-	mv_type_name(t, buf, sizeof(buf));
+	mv_rules_type_key(t, buf, sizeof(buf));
 	const char *tn = own(r, buf, strlen(buf));
 	struct mv_rule_header *hd =
 		tn ? grow((void **)&r->headers, &r->nheaders, sizeof(*hd))

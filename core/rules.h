@@ -45,6 +45,10 @@ struct mv_error *mv_rules_member_path(struct mv_type *record,
 				      const char *path, uint64_t *offset,
 				      const struct mv_member **ret);
 
+/* The name rules know a type by: its C spelling, and for an anonymous
+ * struct (typedef struct {...} PyListObject) where it was declared. */
+void mv_rules_type_key(struct mv_type *t, char *buf, size_t size);
+
 /* Compiles text ("ob_base.ob_size", "1 << dk_log2_size",
  * "(n + 1) * 2"): integer literals, member paths of record naming
  * integer or enum members (not bit-fields), + - * / % << >> & | unary -
@@ -63,7 +67,7 @@ bool mv_len_expr_eval(const struct mv_len_expr *e, const uint8_t *bytes,
 
 /* len TYPE.FIELD = EXPR (and --len): the pointer at path field of type
  * ("data", "in.items") points to as many elements as expr says.  type
- * is the C spelling of the stripped type ("struct vec"). */
+ * is the key of the stripped type (mv_rules_type_key: "struct vec"). */
 struct mv_len_hint {
 	const char *type;
 	const char *field;

@@ -174,7 +174,7 @@ static const struct mv_len_hint *find_hint(struct mv_walk *w,
 	if (!r || !r->nlens || !record || !field)
 		return NULL;
 	char tn[MV_EVAL_TYPE_NAME_MAX]; /* C++ names run long */
-	mv_type_name(record, tn, sizeof(tn));
+	mv_rules_type_key(record, tn, sizeof(tn));
 	/* The last rule given wins (a file after --len). */
 	for (size_t i = r->nlens; i-- > 0;)
 		if (!strcmp(r->lens[i].type, tn) &&
@@ -192,7 +192,7 @@ static bool skipped_by_rule(struct mv_walk *w, struct mv_type *record,
 	if (!r || !r->nskips || !record)
 		return false;
 	char tn[MV_EVAL_TYPE_NAME_MAX];
-	mv_type_name(record, tn, sizeof(tn));
+	mv_rules_type_key(record, tn, sizeof(tn));
 	for (size_t i = 0; i < r->nskips; i++) {
 		size_t n = strlen(r->skips[i].field);
 		if (!strcmp(r->skips[i].type, tn) &&
@@ -771,10 +771,10 @@ static struct mv_error *plan_rules(struct mv_walk *w, struct mv_walk_plan *pl)
 	if (!r || (!r->ndispatch && !r->ncontainers))
 		return NULL;
 	char tn[MV_EVAL_TYPE_NAME_MAX];
-	mv_type_name(pl->type, tn, sizeof(tn));
+	mv_rules_type_key(pl->type, tn, sizeof(tn));
 	for (size_t i = 0; i < r->ncontainers; i++) {
 		char mn[MV_EVAL_TYPE_NAME_MAX];
-		mv_type_name(r->containers[i].member, mn, sizeof(mn));
+		mv_rules_type_key(r->containers[i].member, mn, sizeof(mn));
 		if (r->containers[i].member == pl->type || !strcmp(mn, tn)) {
 			pl->container = (int32_t)i;
 			pl->container_plan = NO_PLAN;
