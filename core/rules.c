@@ -372,6 +372,8 @@ void mv_rules_deinit(struct mv_rules *r)
 	free(r->containers);
 	free(r->skips);
 	free(r->headers);
+	free(r->sizes);
+	free(r->arrays);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -502,12 +504,17 @@ static struct mv_error *add_len(struct mv_session *s, struct mv_rules *r,
 	if ((err = mv_rules_member_path(t, path, &off, &m)))
 		return err;
 	struct mv_type *mt = mv_type_strip(m->type);
-	if (!mt || mt->kind != MV_TYPE_POINTER) {
+	/* A pointer, or a trailing array (PyObject *ob_item[1]). */
+	bool trailing = mt && mt->kind == MV_TYPE_ARRAY && !strchr(path, '.');
+	for (size_t i = 0; trailing && i < t->nmembers; i++)
+		if (t->members[i].bit_position / 8 > off)
+			trailing = false; /* a member after it */
+	if (!mt || (mt->kind != MV_TYPE_POINTER && !trailing)) {
 		char buf[MV_EVAL_TYPE_NAME_MAX];
 		mv_type_name(m->type, buf, sizeof(buf));
 		return mv_error_create(MV_ERR_USAGE,
-				       "member '%s' is %s, not a pointer",
-				       path, buf);
+				       "member '%s' is %s, not a pointer "
+				       "or a trailing array", path, buf);
 	}
 	const char *len = own(r, eq + 1, strlen(eq + 1));
 	if (!len)
@@ -755,12 +762,85 @@ static struct mv_error *add_header(struct mv_session *s, struct mv_rules *r,
 	return NULL;
 }
 
+/* size TYPE = EXPR */
+static struct mv_error *add_size(struct mv_session *s, struct mv_rules *r,
+				 const char *text)
+{
+	const char *eq = strchr(text, '=');
+	if (!eq)
+		return mv_error_create(MV_ERR_USAGE,
+				       "size TYPE = BYTES expected");
+	struct mv_type *t;
+	struct mv_error *err = named_type(s, text, (size_t)(eq - text), &t);
+	if (err)
+		return err;
+	char buf[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(t, buf, sizeof(buf));
+	const char *tn = own(r, buf, strlen(buf));
+	const char *ex = own(r, eq + 1, strlen(eq + 1));
+	if (!tn || !ex)
+		return mv_enomem;
+	struct mv_len_expr e;
+	if ((err = mv_len_expr_compile(t, ex, &e)))
+		return err;
+	struct mv_rule_size *z = grow((void **)&r->sizes, &r->nsizes,
+				      sizeof(*z));
+	if (!z)
+		return too_many(r->nsizes);
+	z->type = tn;
+	z->expr = e;
+	return NULL;
+}
+
+/* array TYPE at OFFSET = ELEM[COUNT] */
+static struct mv_error *add_array(struct mv_session *s, struct mv_rules *r,
+				  const char *text)
+{
+	const char *at = strstr(text, " at ");
+	const char *eq = at ? strchr(at, '=') : NULL;
+	const char *lb = eq ? strchr(eq, '[') : NULL;
+	size_t tl = strlen(text);
+	if (!at || !eq || !lb || text[tl - 1] != ']')
+		return mv_error_create(MV_ERR_USAGE,
+				       "array TYPE at OFFSET = ELEMTYPE[COUNT] "
+				       "expected");
+	struct mv_type *t, *elem;
+	struct mv_error *err = named_type(s, text, (size_t)(at - text), &t);
+	if (!err)
+		err = named_type(s, eq + 1, (size_t)(lb - eq - 1), &elem);
+	if (err)
+		return err;
+	if (!elem->size)
+		return mv_error_create(MV_ERR_USAGE, "'%.*s' has no size",
+				       (int)(lb - eq - 1), eq + 1);
+	char buf[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(t, buf, sizeof(buf));
+	const char *tn = own(r, buf, strlen(buf));
+	const char *oe = own(r, at + 4, (size_t)(eq - at - 4));
+	const char *ce = own(r, lb + 1, (size_t)(text + tl - 1 - lb - 1));
+	if (!tn || !oe || !ce)
+		return mv_enomem;
+	struct mv_len_expr off, cnt;
+	if ((err = mv_len_expr_compile(t, oe, &off)) ||
+	    (err = mv_len_expr_compile(t, ce, &cnt)))
+		return err;
+	struct mv_rule_array *a = grow((void **)&r->arrays, &r->narrays,
+				       sizeof(*a));
+	if (!a)
+		return too_many(r->narrays);
+	a->type = tn;
+	a->offset = off;
+	a->count = cnt;
+	a->elem = elem;
+	return NULL;
+}
+
 static const struct {
 	const char *word;
 	int kind;
 } keywords[] = {
 	{"len", 0}, {"dispatch", 1}, {"container_of", 2}, {"skip", 3},
-	{"header", 4},
+	{"header", 4}, {"size", 5}, {"array", 6},
 };
 
 /* One line (comment and blanks gone). */
@@ -780,14 +860,17 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 	case 2: return add_container(s, r, rest, where);
 	case 3: return add_skip(s, r, rest);
 	case 4: return add_header(s, r, rest);
+	case 5: return add_size(s, r, rest);
+	case 6: return add_array(s, r, rest);
 	default:
 		/* --len-file's bare hints. */
 		if (strchr(line, '=') && !strstr(line, "==") &&
 		    !strstr(line, "->"))
 			return add_len(s, r, line);
 		return mv_error_create(MV_ERR_USAGE,
-				       "unknown rule '%.*s' (len, dispatch, "
-				       "container_of, skip or header)",
+				       "unknown rule '%.*s' (len, size, array, "
+				       "dispatch, container_of, skip or "
+				       "header)",
 				       (int)wl, line);
 	}
 }

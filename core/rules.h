@@ -110,7 +110,26 @@ struct mv_rule_header {
 	struct mv_type *header;    /* stripped */
 };
 
+/* size TYPE = EXPR: an object of TYPE is EXPR bytes (CPython's str
+ * with its characters after the struct). */
+struct mv_rule_size {
+	const char *type;
+	struct mv_len_expr expr;
+};
+
+/* array TYPE at OFFSET = ELEM[COUNT]: COUNT ELEMs lie OFFSET bytes into
+ * an object of TYPE (a dict's entries after its indices). */
+struct mv_rule_array {
+	const char *type;
+	struct mv_len_expr offset, count;
+	struct mv_type *elem;      /* stripped */
+};
+
 struct mv_rules {
+	struct mv_rule_size *sizes;
+	size_t nsizes;
+	struct mv_rule_array *arrays;
+	size_t narrays;
 	struct mv_len_hint *lens;
 	size_t nlens;
 	struct mv_rule_dispatch *dispatch;

@@ -79,6 +79,15 @@ struct mv_walk_plan {
 	 * indices and their real types' plans (NO_PLAN until needed), and
 	 * the container_of rule's (-1: none). */
 	bool ruled;
+	/* len on the trailing array (its element count), size (the
+	 * object's bytes), header (bytes in front of it, counted with
+	 * it), array rules (pointers at computed places inside it). */
+	const struct mv_len_expr *fam_len;
+	uint64_t fam_len_base;
+	const struct mv_len_expr *size_expr;
+	uint64_t header_bytes;
+	uint32_t *arrays, *array_plan;
+	uint32_t narrays;
 	uint32_t *dispatch, *dispatch_plan;
 	uint32_t ndispatch;
 	int32_t container;
@@ -113,6 +122,8 @@ static void plan_free(struct mv_walk_plan *pl)
 	free(pl->name);
 	free(pl->dispatch);
 	free(pl->dispatch_plan);
+	free(pl->arrays);
+	free(pl->array_plan);
 	free(pl);
 }
 
@@ -701,6 +712,27 @@ static struct mv_error *build_elements(struct mv_walk *w,
 				}
 				k++;
 			}
+			/* len on a trailing array (PyObject *ob_item[1]):
+			 * its count, and the object's size, from the rule. */
+			struct mv_type *mst = mv_type_strip(m->type);
+			const struct mv_len_hint *ah =
+				m->name && mst && mst->kind == MV_TYPE_ARRAY &&
+						mv_type_strip(mv_type_target(mst))
+					? find_hint(w, st, m->name) : NULL;
+			if (ah && !nest) {
+				struct mv_type *est = mv_type_strip(
+					mv_type_target(mst));
+				pl->has_fam = true;
+				pl->fam_offset = offset + m->bit_position / 8;
+				pl->fam_stride = est->size ? est->size : 1;
+				pl->fam_len = &ah->expr;
+				pl->fam_len_base = offset;
+				for (size_t k = before; k < pl->nslots; k++)
+					if (pl->slots[k].kind == SLOT_ARRAY &&
+					    pl->slots[k].offset ==
+						    pl->fam_offset)
+						pl->slots[k].kind = SLOT_FAM;
+			}
 		}
 		/* A unique_ptr's pointer is named as the unique_ptr. */
 		if (ck == CXX_UPTR && pl->nslots == first_slot + 1 &&
@@ -768,10 +800,31 @@ static struct mv_error *plan_rules(struct mv_walk *w, struct mv_walk_plan *pl)
 {
 	const struct mv_rules *r = w->opt.rules;
 	pl->container = -1;
-	if (!r || (!r->ndispatch && !r->ncontainers))
+	if (!r)
 		return NULL;
 	char tn[MV_EVAL_TYPE_NAME_MAX];
 	mv_rules_type_key(pl->type, tn, sizeof(tn));
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (!strcmp(r->headers[i].type, tn))
+			pl->header_bytes = r->headers[i].header->size;
+	for (size_t i = 0; i < r->nsizes; i++)
+		if (!strcmp(r->sizes[i].type, tn))
+			pl->size_expr = &r->sizes[i].expr;
+	for (size_t i = 0; i < r->narrays; i++) {
+		if (strcmp(r->arrays[i].type, tn))
+			continue;
+		uint32_t *d = realloc(pl->arrays,
+				      (pl->narrays + 1) * sizeof(*d));
+		if (!d)
+			return mv_enomem;
+		pl->arrays = d;
+		d = realloc(pl->array_plan, (pl->narrays + 1) * sizeof(*d));
+		if (!d)
+			return mv_enomem;
+		pl->array_plan = d;
+		pl->arrays[pl->narrays] = (uint32_t)i;
+		pl->array_plan[pl->narrays++] = NO_PLAN;
+	}
 	for (size_t i = 0; i < r->ncontainers; i++) {
 		char mn[MV_EVAL_TYPE_NAME_MAX];
 		mv_rules_type_key(r->containers[i].member, mn, sizeof(mn));
@@ -837,8 +890,9 @@ static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
 				pl->flat = false;
 		/* A dispatch or container_of rule may retype the object:
 		 * follow_plain cannot take a pointer to it. */
-		if (pl->ruled)
-			pl->plain_ok = false;
+		if (pl->ruled || pl->size_expr || pl->header_bytes ||
+		    pl->narrays || pl->fam_len)
+			pl->plain_ok = pl->flat = false;
 		err = register_plan(w, pl, ret);
 	}
 	if (err)
@@ -1696,11 +1750,16 @@ static struct mv_error *append_obj(struct mv_walk *w,
 static uint64_t obj_type_bytes(struct mv_walk *w, const struct mv_walk_obj *o)
 {
 	const struct mv_walk_plan *pl = w->plans[o->plan & ~INTERIOR_BIT];
+	if (pl->size_expr)
+		return o->count + pl->header_bytes; /* count: its bytes */
+	if (pl->fam_len)
+		return pl->fam_offset + o->count * pl->fam_stride +
+		       pl->header_bytes;
 	if (pl->has_fam) {
 		uint64_t end = pl->fam_offset + o->count * pl->fam_stride;
 		return end > pl->size ? end : pl->size;
 	}
-	return pl->size * o->count;
+	return pl->size * o->count + pl->header_bytes;
 }
 
 /* Starts the cache miss of the object at addr, if its bytes are mapped
@@ -1841,6 +1900,50 @@ static void dynamic_type(struct scan *sc, uint64_t *value, uint32_t *plan)
 	*plan = dyn;
 	if (!sc->find)
 		w->dynamic_typed++;
+}
+
+#define RULE_READ_MAX 4096 /* bytes of an object a rule's expression reads */
+
+/* Evaluates a rule's expression over the object at addr (its record at
+ * base bytes in): a bounded read, false when it cannot be read. */
+static bool eval_at(struct mv_walk *w, const struct mv_len_expr *e,
+		    uint64_t addr, uint64_t base, uint64_t *ret)
+{
+	uint8_t buf[RULE_READ_MAX];
+	if (e->end > sizeof(buf))
+		return false;
+	size_t got = mv_target_read_partial(w->target, addr + base, buf,
+					    (size_t)e->end);
+	return mv_len_expr_eval(e, buf, got, ret);
+}
+
+/* The count of an object whose plan has a size or trailing-array rule,
+ * bounded by room (the bytes from addr to its block's end, or its
+ * mapping's). */
+static uint64_t ruled_count(struct mv_walk *w,
+			    const struct mv_walk_plan *pl, uint64_t addr,
+			    uint64_t room)
+{
+	uint64_t v;
+	if (pl->size_expr) {
+		if (!eval_at(w, pl->size_expr, addr, 0, &v) || v < pl->size)
+			v = pl->size;
+		if (v > room) {
+			w->rule_cut++;
+			v = room;
+		}
+		return v;
+	}
+	if (!eval_at(w, pl->fam_len, addr, pl->fam_len_base, &v))
+		return 0;
+	uint64_t fits = room > pl->fam_offset
+				? (room - pl->fam_offset) / pl->fam_stride : 0;
+	if (v > fits) {
+		w->rule_cut++;
+		v = fits;
+	}
+	w->hinted++;
+	return v;
 }
 
 #define RULE_MAX_HOPS 8   /* dispatches in a row: rules may loop */
@@ -2117,7 +2220,14 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 			w->guessed_edges++;
 		break;
 	case MV_WALK_TYPED:
-		if (pl->has_fam) {
+		if (pl->size_expr || pl->fam_len) {
+			if (!heap) {
+				const struct mv_region *r =
+					mv_target_find_region(w->target, value);
+				room = r ? r->end - value : 0;
+			}
+			count = ruled_count(w, pl, value, room);
+		} else if (pl->has_fam) {
 			count = heap && room > pl->fam_offset && pl->fam_stride
 					? (room - pl->fam_offset) / pl->fam_stride
 					: 0;
@@ -2436,6 +2546,37 @@ static void scan_pointers(struct scan *sc, const struct mv_walk_plan *pl,
 	sc->npath = 0;
 }
 
+/* array rules: elements at a computed place inside the object, within
+ * its bytes. */
+static void scan_rule_arrays(struct scan *sc, const struct mv_walk_plan *pl,
+			     const struct mv_walk_obj *o)
+{
+	struct mv_walk *w = sc->w;
+	const struct mv_rules *r = w->opt.rules;
+	uint64_t bytes = obj_type_bytes(w, o) - pl->header_bytes;
+	for (uint32_t i = 0; i < pl->narrays && !sc->err && !sc->found; i++) {
+		const struct mv_rule_array *a = &r->arrays[pl->arrays[i]];
+		uint64_t off, n;
+		if (!eval_at(w, &a->offset, o->addr, 0, &off) ||
+		    !eval_at(w, &a->count, o->addr, 0, &n) || !n)
+			continue;
+		if (pl->array_plan[i] == NO_PLAN &&
+		    (sc->err = plan_for_type(w, a->elem, &pl->array_plan[i])))
+			return;
+		const struct mv_walk_plan *ep = w->plans[pl->array_plan[i]];
+		if (!ep->size || off > bytes)
+			continue;
+		if (n > (bytes - off) / ep->size) {
+			if (!sc->find)
+				w->rule_cut++;
+			n = (bytes - off) / ep->size;
+		}
+		sc->npath = 0;
+		scan_elements(sc, ep, o->addr + off, n, true);
+	}
+	sc->npath = 0;
+}
+
 static void scan_object(struct scan *sc, uint32_t index)
 {
 	struct mv_walk *w = sc->w;
@@ -2452,6 +2593,12 @@ static void scan_object(struct scan *sc, uint32_t index)
 		return;
 	if (pl->flat && o.count == 1) {
 		scan_pointers(sc, pl, o.addr);
+		return;
+	}
+	if (pl->narrays)
+		scan_rule_arrays(sc, pl, &o);
+	if (pl->size_expr) {
+		scan_elements(sc, pl, o.addr, 1, false);
 		return;
 	}
 	if (pl->has_fam) {

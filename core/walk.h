@@ -188,6 +188,7 @@ struct mv_walk {
 	 * their container; rule loops cut; members skipped by rule. */
 	uint64_t dispatched, undispatched, dispatch_misfit, contained;
 	uint64_t rule_loops, rule_skipped;
+	uint64_t rule_cut;          /* rule lengths cut to their block */
 	/* vtable address -> plan of the most-derived type (direct mapped;
 	 * NO plan: not a class the walk can name). */
 	struct { uint64_t vptr; uint32_t plan; } dyn_cache[256];
