@@ -39,6 +39,10 @@ static struct mv_error *collect_rules(struct mv_cmd_ctx *ctx,
 	if (!err && file)
 		err = mv_rules_load_file(ctx->session, r, file);
 	const char *types = mv_opt_str(ctx, "types");
+	/* Not given: the model that fits the program, if one is
+	 * shipped (--types '' for none). */
+	if (!types)
+		types = mv_rules_auto_model(ctx->session);
 	if (!err && types && *types) {
 		char path[4096];
 		if (!(err = mv_rules_find_file(types, path, sizeof(path))))

@@ -947,3 +947,23 @@ struct mv_error *mv_rules_find_file(const char *name, char *buf, size_t size)
 			       "--types %s: no such file, nor a model shipped "
 			       "in %s", name, MV_TYPES_DIR);
 }
+
+const char *mv_rules_auto_model(struct mv_session *s)
+{
+	uint64_t addr, size, version = 0;
+	struct mv_type *t;
+	if (!s->program || !s->target ||
+	    !mv_program_find_symbol(s->program, "Py_Version", &addr, &size) ||
+	    mv_target_read_partial(s->target, addr, &version, 4) != 4 ||
+	    (version >> 16) != 0x030b ||
+	    !mv_program_find_symbol(s->program, "PyList_Type", &addr, &size))
+		return NULL;
+	/* With debug info: the model's types must be there. */
+	struct mv_error *err = mv_expr_parse_type(s->program, "PyDictKeysObject", 0,
+						  &t);
+	if (err) {
+		mv_error_destroy(err);
+		return NULL;
+	}
+	return "cpython-3.11";
+}

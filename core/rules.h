@@ -162,5 +162,9 @@ struct mv_error *mv_rules_load_file(struct mv_session *s,
  * the tree's types/ beside the library).  Writes at most size bytes. */
 struct mv_error *mv_rules_find_file(const char *name, char *buf,
 				    size_t size);
+/* The shipped model that fits the program, or NULL: "cpython-3.11"
+ * when it (or a library it loaded) is CPython 3.11 (Py_Version says
+ * 3.11) with debug info for its object types. */
+const char *mv_rules_auto_model(struct mv_session *s);
 
 #endif

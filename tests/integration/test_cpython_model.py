@@ -21,6 +21,8 @@ memview sizeof-deep '(PyObject *)ID' --types cpython-3.11 must give the
 same three numbers (deep_size, heap objects, heap usable bytes, chunk
 bytes = usable + 8 per block) in the CLI, gdb and lldb, which agree.
 Without the model it does not (each item a 16-byte struct _object).
+The model is picked without --types (Py_Version is 3.11, the types
+have debug info) and info says so.
 Prints "cpython_model: N passed, M failed".
 """
 
@@ -171,6 +173,9 @@ def main():
             return 1
         cmds = ["sizeof-deep (PyObject *)%s --types cpython-3.11 --json" %
                 addr for _, addr, _, _, _ in roots]
+        # Picked by itself: Py_Version says 3.11, the types are there.
+        cmds += ["sizeof-deep (PyObject *)%s --json" % roots[-1][1],
+                 "info --json"]
         runs = R.three(["--core", core, "--exe", PYTHON],
                        ["file " + PYTHON, "core " + core],
                        {"MV_EXE": PYTHON, "MV_CORE": core}, cmds)
@@ -190,6 +195,19 @@ def main():
             report("%s: sizeof-deep = sum of getsizeof, allocator = "
                    "malloc_usable_size + header (cli/gdb/lldb)" % name,
                    problems)
+        auto, problems = R.parse_json_outputs(runs, len(roots))
+        for front, d in auto.items():
+            if d["deep_size"] != roots[-1][3]:
+                problems.append("%s: deep size %d without --types, "
+                                "CPython says %d" % (front, d["deep_size"],
+                                                     roots[-1][3]))
+        report("the model is picked for CPython 3.11 with debug info "
+               "(cli/gdb/lldb)", problems)
+        info, problems = R.parse_json_outputs(runs, len(roots) + 1)
+        problems += ["%s: object_model %r" % (f, d.get("object_model"))
+                     for f, d in info.items()
+                     if d.get("object_model") != "cpython-3.11"]
+        report("info says the model it picked (cli/gdb/lldb)", problems)
         # Without the model: not CPython's answer.
         rc, out, err = R.run([R.MEMVIEW, "--core", core, "--exe", PYTHON,
                               "sizeof-deep", "(PyObject *)" + roots[0][1],
