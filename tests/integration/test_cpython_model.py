@@ -63,7 +63,12 @@ shared = "a shared string"
 inner = [exact([shared, i * 999 + 1000]) for i in range(5)]
 nested = exact([inner[0], inner[1], (shared, inner[2]),
                 {"first": inner[3], "second": (inner[4], shared)}, shared])
-ROOTS = ["ints", "words", "by_name", "by_int", "numbers", "nested"]
+ring = [exact([i * 1000 + 1000, None]) for i in range(10)]
+for i in range(10):
+    ring[i][1] = ring[(i + 1) % 10]
+ring = ring[0]
+ROOTS = ["ints", "words", "by_name", "by_int", "numbers", "nested",
+         "ring"]
 
 def word(address):
     return ctypes.c_void_p.from_address(address).value
@@ -208,6 +213,13 @@ def main():
                      for f, d in info.items()
                      if d.get("object_model") != "cpython-3.11"]
         report("info says the model it picked (cli/gdb/lldb)", problems)
+        # cycles: the ring of 10 lists is one component, each list with
+        # its item array (both blocks are on the cycle).
+        rc, out, err = R.run([R.MEMVIEW, "--core", core, "--exe", PYTHON,
+                              "cycles", "(PyObject *)" + roots[-1][1]])
+        report("cycles finds the ring of 10 lists",
+               [] if rc == 0 and "1 cyclic component holding 20 objects"
+               in out else ["%s %s %s" % (rc, out[:300], err)])
         # Without the model: not CPython's answer.
         rc, out, err = R.run([R.MEMVIEW, "--core", core, "--exe", PYTHON,
                               "sizeof-deep", "(PyObject *)" + roots[0][1],
