@@ -662,7 +662,10 @@ static struct mv_error *add_dispatch(struct mv_session *s, struct mv_rules *r,
 	d->is_signed = mt->is_signed;
 	d->value = value;
 	d->real = real;
+	d->real_name = own(r, rt, strlen(rt));
 	d->where = w;
+	if (!d->real_name)
+		return mv_enomem;
 	return NULL;
 }
 
@@ -832,7 +835,8 @@ static struct mv_error *add_array(struct mv_session *s, struct mv_rules *r,
 	a->offset = off;
 	a->count = cnt;
 	a->elem = elem;
-	return NULL;
+	a->elem_name = own(r, eq + 1, (size_t)(lb - eq - 1));
+	return a->elem_name ? NULL : mv_enomem;
 }
 
 static const struct {

@@ -84,6 +84,7 @@ struct mv_rule_dispatch {
 	bool is_signed;
 	uint64_t value;           /* a symbol's address or an integer */
 	struct mv_type *real;     /* stripped */
+	const char *real_name;    /* as the rule spells it (PyListObject) */
 	const char *where;        /* "FILE:LINE", for notes */
 };
 
@@ -123,6 +124,7 @@ struct mv_rule_array {
 	const char *type;
 	struct mv_len_expr offset, count;
 	struct mv_type *elem;      /* stripped */
+	const char *elem_name;     /* as the rule spells it */
 };
 
 struct mv_rules {

@@ -1902,6 +1902,20 @@ static void dynamic_type(struct scan *sc, uint64_t *value, uint32_t *plan)
 		w->dynamic_typed++;
 }
 
+/* A plan of an anonymous struct (typedef struct {...} PyListObject)
+ * is named as the rule that made it spells it. */
+static void name_anonymous(struct mv_walk *w, uint32_t plan, const char *name)
+{
+	struct mv_walk_plan *pl = w->plans[plan];
+	if (!name || !pl->name || !strstr(pl->name, "{...}"))
+		return;
+	char *n = strdup(name);
+	if (n) {
+		free(pl->name);
+		pl->name = n;
+	}
+}
+
 #define RULE_READ_MAX 4096 /* bytes of an object a rule's expression reads */
 
 /* Evaluates a rule's expression over the object at addr (its record at
@@ -2025,10 +2039,14 @@ static void apply_rules(struct scan *sc, uint64_t *value, uint32_t *plan)
 				w->undispatched++;
 			return;
 		}
-		if (pl->dispatch_plan[k] == NO_PLAN &&
-		    (sc->err = plan_for_type(w, r->dispatch[pl->dispatch[k]].real,
-					     &pl->dispatch_plan[k])))
-			return;
+		if (pl->dispatch_plan[k] == NO_PLAN) {
+			const struct mv_rule_dispatch *d =
+				&r->dispatch[pl->dispatch[k]];
+			if ((sc->err = plan_for_type(w, d->real,
+						     &pl->dispatch_plan[k])))
+				return;
+			name_anonymous(w, pl->dispatch_plan[k], d->real_name);
+		}
 		uint32_t np = pl->dispatch_plan[k];
 		if (np == *plan)
 			return;
@@ -2560,9 +2578,12 @@ static void scan_rule_arrays(struct scan *sc, const struct mv_walk_plan *pl,
 		if (!eval_at(w, &a->offset, o->addr, 0, &off) ||
 		    !eval_at(w, &a->count, o->addr, 0, &n) || !n)
 			continue;
-		if (pl->array_plan[i] == NO_PLAN &&
-		    (sc->err = plan_for_type(w, a->elem, &pl->array_plan[i])))
-			return;
+		if (pl->array_plan[i] == NO_PLAN) {
+			if ((sc->err = plan_for_type(w, a->elem,
+						     &pl->array_plan[i])))
+				return;
+			name_anonymous(w, pl->array_plan[i], a->elem_name);
+		}
 		const struct mv_walk_plan *ep = w->plans[pl->array_plan[i]];
 		if (!ep->size || off > bytes)
 			continue;
