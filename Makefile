@@ -26,7 +26,8 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter \
             -Wformat=2 -Wno-format-nonliteral
 MVCFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -fvisibility=hidden -Icore \
-            -I/usr/include/libdwarf -MMD -MP
+            -I/usr/include/libdwarf -MMD -MP \
+            -DMV_TYPES_DIR='"$(PREFIX)/share/memview/types"'
 LDLIBS_CORE := -ldl -lpthread -lm
 
 ifneq ($(SANITIZE),)
@@ -188,7 +189,7 @@ $(BUILD)/man/memview.%: $(PROGRAM)
 
 man: $(MAN_PAGES)
 
-INSTALL_DIRS := bin lib lib/pkgconfig include share/memview/python \
+INSTALL_DIRS := bin lib lib/pkgconfig include share/memview/types share/memview/python \
                 share/memview/gdb share/memview/lldb share/man/man1 \
                 share/man/man3 share/man/man7
 
@@ -207,6 +208,7 @@ install: lib $(PROGRAM) $(MAN_PAGES)
 	    $(DESTDIR)$(PREFIX)/share/memview/python
 	install -m 644 gdb/memview.py $(DESTDIR)$(PREFIX)/share/memview/gdb/
 	install -m 644 lldb/memview.py $(DESTDIR)$(PREFIX)/share/memview/lldb/
+	install -m 644 types/*.types $(DESTDIR)$(PREFIX)/share/memview/types/
 	install -m 644 $(BUILD)/man/memview.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/libmemview.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 	install -m 644 $(BUILD)/man/memview.7 $(DESTDIR)$(PREFIX)/share/man/man7/

@@ -273,6 +273,7 @@ static const struct mv_option cycles_options[] = {
 	 "scan untyped chunks (void *) for pointers too", NULL, NULL},
 	{"len", 0, MV_OPT_LIST, "'TYPE.PTR=LEN'",
 	 "the pointer member PTR of TYPE points to LEN elements", NULL, NULL},
+	MV_OPTION_TYPES,
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 

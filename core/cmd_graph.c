@@ -169,6 +169,7 @@ static const struct mv_option graph_options[] = {
 	 "as sizeof-deep --len", NULL, NULL},
 	{"len-file", 0, MV_OPT_STRING, "FILE", "as sizeof-deep --len-file",
 	 NULL, NULL},
+	MV_OPTION_TYPES,
 	{"unions", 0, MV_OPT_CHOICE, "MODE", "as sizeof-deep --unions",
 	 "none", (const char *const[]){"none", "first", "all", NULL}},
 	{"conservative", 0, MV_OPT_FLAG, NULL,

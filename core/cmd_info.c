@@ -3,6 +3,7 @@
 
 #include <elf.h> /* core/elf.h, which includes the system's <elf.h> */
 #include "bounds.h"
+#include "rules.h"
 #include "session.h"
 #include "target.h"
 
@@ -113,6 +114,11 @@ struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 		mv_json_string(&j, "info");
 		json_target(s, &j);
 		json_limits(&j);
+		mv_json_key(&j, "object_model");
+		if (mv_rules_auto_model(s))
+			mv_json_string(&j, mv_rules_auto_model(s));
+		else
+			mv_json_null(&j);
 		mv_json_key(&j, "objfiles");
 		mv_json_begin_array(&j);
 	} else {
@@ -143,6 +149,10 @@ struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 		for (size_t i = 0; i < nw; i++)
 			mv_out(ctx, "warning: %s\n", mv_ctx_text(ctx, w[i]));
 		text_limits(ctx);
+		if (mv_rules_auto_model(s))
+			mv_out(ctx, "object model: %s (picked for the walking "
+				    "commands; --types '' for none, "
+				    "docs/types.md)\n", mv_rules_auto_model(s));
 		mv_out(ctx, "objfiles: %zu\n", n);
 	}
 	size_t missing = 0;

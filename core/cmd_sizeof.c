@@ -24,143 +24,33 @@ static struct mv_error *poll_ctx(void *arg)
 	return mv_ctx_poll(ctx);
 }
 
-/* "struct vec.data=len" -> hint; the type is normalised to the C
- * spelling of its stripped type, so that typedef names work too. */
-static struct mv_error *parse_hint(struct mv_cmd_ctx *ctx, const char *spec,
-				   struct mv_len_hint *ret)
+/* --len, --len-file and --types, in that order, into one set of rules
+ * (docs/types.md).  Each is checked as it is read: a mistake is a usage
+ * error naming it. */
+static struct mv_error *collect_rules(struct mv_cmd_ctx *ctx,
+				      struct mv_rules *r)
 {
-	/* The '.' and '=' outside template arguments ("ns::Buf<Arr<2>,
-	 * 3>.data=len"). */
-	const char *eq = NULL, *dot = NULL;
-	int depth = 0;
-	for (const char *p = spec; *p && !eq; p++) {
-		if (*p == '<' || *p == '(' || *p == '[')
-			depth++;
-		else if ((*p == '>' || *p == ')' || *p == ']') && depth)
-			depth--;
-		else if (!depth && *p == '.')
-			dot = p;
-		else if (!depth && *p == '=')
-			eq = p;
-	}
-	if (!eq || !dot || dot == spec || dot + 1 == eq || !eq[1])
-		return mv_error_create(MV_ERR_USAGE,
-				       "--len expects TYPE.FIELD=LENFIELD "
-				       "(like 'struct vec.data=len'), not '%s'",
-				       spec);
-	char *type = strndup(spec, (size_t)(dot - spec));
-	char *field = strndup(dot + 1, (size_t)(eq - dot - 1));
-	char *len = strdup(eq + 1);
 	struct mv_error *err = NULL;
-	if (!type || !field || !len) {
-		free(type);
-		free(field);
-		free(len);
-		return mv_enomem;
-	}
-	/* Words at both ends of the spec may carry spaces:
-	 * 'struct vec.data = len' reads as 'struct vec.data=len'. */
-	char *words[3] = {type, field, len};
-	for (int k = 0; k < 3; k++) {
-		char *w = words[k];
-		for (char *p = w + strlen(w); p > w && p[-1] == ' ';)
-			*--p = '\0';
-		size_t lead = strspn(w, " ");
-		memmove(w, w + lead, strlen(w + lead) + 1);
-	}
-	struct mv_type *t;
-	err = mv_session_parse_type(ctx->session, type, &t);
-	if (!err) {
-		char tn[MV_EVAL_TYPE_NAME_MAX];
-		mv_type_name(mv_type_strip(t), tn, sizeof(tn));
-		free(type);
-		type = strdup(tn);
-		if (!type)
-			err = mv_enomem;
-	} else {
-		err = mv_error_wrap(err, "--len %s", spec);
-	}
-	struct mv_error *e1 = NULL, *e2 = NULL, *e3 = NULL;
-	e1 = mv_ctx_own(ctx, type);
-	e2 = mv_ctx_own(ctx, field);
-	e3 = mv_ctx_own(ctx, len);
-	if (err || e1 || e2 || e3) {
-		mv_error_destroy(e1);
-		mv_error_destroy(e2);
-		mv_error_destroy(e3);
-		return err ? err : mv_enomem;
-	}
-	ret->type = type;
-	ret->field = field;
-	ret->len_field = len;
-	return NULL;
-}
-
-/* A hint file is a few lines a person wrote: bounded, so that a wrong
- * path (a core, /dev/zero) fails at once. */
-#define HINT_FILE_MAX (1u << 20)
-
-/* Reads --len FILE: one hint per line, '#' comments. */
-static struct mv_error *read_hint_file(struct mv_cmd_ctx *ctx,
-				       const char *path, struct mv_len_hint **h,
-				       size_t *n)
-{
-	char *text;
-	size_t len;
-	struct mv_error *err = mv_file_read_small(path, "--len-file",
-						  HINT_FILE_MAX, &text, &len);
-	if (err)
-		return err;
-	for (char *line = text, *eol; !err && *line; line = eol) {
-		eol = line + strcspn(line, "\n");
-		if (*eol)
-			*eol++ = '\0';
-		char *p = line;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		p[strcspn(p, "#\r\n")] = '\0';
-		if (!*p)
-			continue;
-		struct mv_len_hint *nh = realloc(*h, (*n + 1) * sizeof(*nh));
-		if (!nh) {
-			err = mv_enomem;
-			break;
-		}
-		*h = nh;
-		if (!(err = parse_hint(ctx, p, &nh[*n])))
-			(*n)++;
-	}
-	free(text);
-	return err;
-}
-
-static struct mv_error *collect_hints(struct mv_cmd_ctx *ctx,
-				      struct mv_len_hint **ret, size_t *nret)
-{
-	struct mv_len_hint *h = NULL;
-	size_t n = 0;
-	struct mv_error *err = NULL;
+	mv_rules_init(r);
 	const struct mv_optval *v = mv_opt_val(ctx, "len");
-	for (size_t i = 0; v && i < v->nlist && !err; i++) {
-		struct mv_len_hint *nh = realloc(h, (n + 1) * sizeof(*nh));
-		if (!nh) {
-			err = mv_enomem;
-			break;
-		}
-		h = nh;
-		if (!(err = parse_hint(ctx, v->list[i], &h[n])))
-			n++;
-	}
+	for (size_t i = 0; v && i < v->nlist && !err; i++)
+		err = mv_rules_add_len(ctx->session, r, v->list[i]);
 	const char *file = mv_opt_str(ctx, "len-file");
 	if (!err && file)
-		err = read_hint_file(ctx, file, &h, &n);
-	if (err) {
-		free(h);
-		return err;
+		err = mv_rules_load_file(ctx->session, r, file);
+	const char *types = mv_opt_str(ctx, "types");
+	/* Not given: the model that fits the program, if one is
+	 * shipped (--types '' for none). */
+	if (!types)
+		types = mv_rules_auto_model(ctx->session);
+	if (!err && types && *types) {
+		char path[4096];
+		if (!(err = mv_rules_find_file(types, path, sizeof(path))))
+			err = mv_rules_load_file(ctx->session, r, path);
 	}
-	*ret = h;
-	*nret = n;
-	return NULL;
+	if (err)
+		mv_rules_deinit(r);
+	return err;
 }
 
 struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
@@ -177,7 +67,7 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 				       "or --pid PID");
 	if ((err = mv_session_eval(s, ctx->pos[0], &su->root)))
 		return err;
-	if ((err = collect_hints(ctx, &su->hints, &su->nhints)))
+	if ((err = collect_rules(ctx, &su->rules)))
 		return err;
 	struct mv_walk_options o = {0};
 	int64_t mo = mv_opt_num(ctx, "max-objects");
@@ -193,8 +83,7 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 					      : MV_WALK_UNIONS_NONE;
 	o.conservative = mv_opt_flag(ctx, "conservative");
 	o.static_types = mv_opt_flag(ctx, "static-types");
-	o.hints = su->hints;
-	o.nhints = su->nhints;
+	o.rules = &su->rules;
 	o.keep_edges = keep_edges;
 	o.poll = poll_ctx;
 	o.poll_arg = ctx;
@@ -203,7 +92,7 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 		if (mv_error_code(err) == MV_ERR_INTERRUPTED ||
 		    mv_error_code(err) == MV_ERR_NOMEM ||
 		    mv_error_code(err) == MV_ERR_USAGE) {
-			free(su->hints);
+			mv_rules_deinit(&su->rules);
 			return err;
 		}
 		/* No heap model: the walk still sizes by types. */
@@ -213,7 +102,7 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 		su->heap = NULL;
 	} else {
 		if ((err = mv_chunk_dir_create(su->heap, &su->dir))) {
-			free(su->hints);
+			mv_rules_deinit(&su->rules);
 			return err;
 		}
 		o.find_chunk = mv_chunk_dir_find;
@@ -225,13 +114,13 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 		if ((err = mv_heap_unindexed(su->heap, &o.unindexed,
 					     &o.nunindexed, NULL))) {
 			mv_chunk_dir_destroy(su->dir);
-			free(su->hints);
+			mv_rules_deinit(&su->rules);
 			return err;
 		}
 	}
 	if ((err = mv_walk_init(&su->walk, s->program, &o))) {
 		mv_chunk_dir_destroy(su->dir);
-		free(su->hints);
+		mv_rules_deinit(&su->rules);
 		return err;
 	}
 	su->inited = true;
@@ -257,7 +146,7 @@ void mv_sizeof_teardown(struct mv_sizeof_setup *su)
 		mv_walk_deinit(&su->walk);
 	mv_chunk_dir_destroy(su->dir);
 	/* su->heap is the session's (mv_session_open_heap). */
-	free(su->hints);
+	mv_rules_deinit(&su->rules);
 	memset(su, 0, sizeof(*su));
 }
 
@@ -477,13 +366,30 @@ static void notes(struct mv_walk *w, const char *heap_note,
 	NOTE(heap_note && *heap_note, "%s", heap_note);
 	NOTE(w->guessed_single,
 	     "guess: %llu pointers into bigger chunks were taken as one "
-	     "element; give --len 'TYPE.FIELD=LENFIELD' for arrays",
+	     "element; give --len 'TYPE.FIELD=LENGTH' for arrays",
 	     (unsigned long long)w->guessed_single);
 	NOTE(w->guessed_fam,
 	     "guess: %llu flexible array members were sized by their chunk",
 	     (unsigned long long)w->guessed_fam);
 	NOTE(w->hinted, "%llu pointers were sized by --len hints",
 	     (unsigned long long)w->hinted);
+	NOTE(w->dispatched, "%llu pointers were followed as the type "
+	     "dispatch rules give (--types)",
+	     (unsigned long long)w->dispatched);
+	NOTE(w->contained, "%llu pointers were taken to their container "
+	     "by container_of rules", (unsigned long long)w->contained);
+	NOTE(w->undispatched, "%llu pointers to objects with dispatch rules "
+	     "kept their declared type: no rule names the value of the "
+	     "field (or it could not be read)",
+	     (unsigned long long)w->undispatched);
+	NOTE(w->dispatch_misfit, "%llu pointers kept their declared type: "
+	     "the type a dispatch rule gives does not fit their block",
+	     (unsigned long long)w->dispatch_misfit);
+	NOTE(w->rule_loops, "%llu pointers met more than 8 rules in a row "
+	     "(a loop of dispatch rules?): the walk took the last type",
+	     (unsigned long long)w->rule_loops);
+	NOTE(w->rule_skipped, "%llu members were not followed by skip rules",
+	     (unsigned long long)w->rule_skipped);
 	NOTE(w->unions_skipped,
 	     "%llu pointers inside unions were not followed (--unions "
 	     "first|all to follow them)",
@@ -778,6 +684,21 @@ struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx)
 		mv_json_key(&j, "hinted");
 		mv_json_uint(&j, w->hinted);
 		mv_json_end_object(&j);
+		mv_json_key(&j, "rules");
+		mv_json_begin_object(&j);
+		mv_json_key(&j, "dispatched");
+		mv_json_uint(&j, w->dispatched);
+		mv_json_key(&j, "contained");
+		mv_json_uint(&j, w->contained);
+		mv_json_key(&j, "undispatched");
+		mv_json_uint(&j, w->undispatched);
+		mv_json_key(&j, "dispatch_misfit");
+		mv_json_uint(&j, w->dispatch_misfit);
+		mv_json_key(&j, "loops");
+		mv_json_uint(&j, w->rule_loops);
+		mv_json_key(&j, "skipped");
+		mv_json_uint(&j, w->rule_skipped);
+		mv_json_end_object(&j);
 		mv_json_key(&j, "not_followed");
 		mv_json_begin_object(&j);
 		mv_json_key(&j, "union_pointers");
@@ -908,13 +829,17 @@ out:
 
 const struct mv_option mv_sizeof_options[] = {
 	{"top", 0, MV_OPT_INT, "N", "largest paths shown", "10", NULL},
-	{"len", 0, MV_OPT_LIST, "TYPE.FIELD=LEN",
-	 "the pointer FIELD of TYPE points to LEN elements, LEN being "
-	 "a sibling member, e.g. 'struct vec.data=len' (C++: "
-	 "'ns::Buf<int>.data=len')", NULL, NULL},
+	{"len", 0, MV_OPT_LIST, "TYPE.FIELD=LENGTH",
+	 "the pointer FIELD of TYPE (a member path) points to LENGTH "
+	 "elements, LENGTH being an expression over TYPE's integer "
+	 "members at any path: 'struct vec.data=len', "
+	 "'PyListObject.ob_item=ob_base.ob_size', 'struct t.buckets=1 "
+	 "<< log2' (C++: 'ns::Buf<int>.data=len'); an unknown type or "
+	 "member is an error", NULL, NULL},
 	{"len-file", 0, MV_OPT_STRING, "FILE",
 	 "read --len hints from FILE, one per line ('#' comments)", NULL,
 	 NULL},
+	MV_OPTION_TYPES,
 	{"unions", 0, MV_OPT_CHOICE, "MODE",
 	 "pointers inside unions: not followed, the first member's, or "
 	 "every member's", "none",
@@ -959,7 +884,8 @@ const struct mv_command mv_command_sizeof = {
 		"type T; if it points into a heap chunk, the chunk is the "
 		"unit of allocator accounting and an interior pointer "
 		"maps to its chunk. A pointer to T is one element unless "
-		"a --len hint names a sibling member holding the count; "
+		"a --len hint gives the count as an expression over the "
+		"members of the pointer's record; "
 		"a flexible array member takes the rest of its chunk. "
 		"Both are reported as guesses. char * is a NUL-terminated "
 		"string (at most 1 MiB). void * is an untyped chunk: "

@@ -72,6 +72,13 @@ void mv_progress_report(struct mv_session *s, const char *what,
 	 "if it is not found)", "auto",                                    \
 	 (const char *const[]){"auto", "glibc", "pymalloc", NULL}}
 
+/* --types FILE|MODEL: the object model's rules (docs/types.md), in
+ * the walking commands (and a setting of the same name). */
+#define MV_OPTION_TYPES                                                    \
+	{"types", 0, MV_OPT_STRING, "FILE",                                \
+	 "object model rules (docs/types.md): a rules file, or a shipped " \
+	 "model such as cpython-3.11", NULL, NULL}
+
 struct mv_heap_options;
 /* Opens the target's heap for the running command, bounded by its
  * --max-heap-chunks (the default if it has no such option).  o may be

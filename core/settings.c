@@ -27,6 +27,9 @@ static const struct setting settings[] = {
 	{"allocator", "auto|glibc|pymalloc",
 	 "heap models: auto (glibc, and CPython's pymalloc where found), "
 	 "glibc only, or pymalloc required"},
+	{"types", "file",
+	 "object model rules for sizeof-deep, graph and cycles: a rules "
+	 "file or a shipped model (docs/types.md)"},
 	{"max-bytes", "size",
 	 "longest memory view (64K, 1M, ...; 0: no limit)"},
 	{"pointers", "bool",

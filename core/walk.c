@@ -61,7 +61,9 @@ struct slot {
 	/* SLOT_PTR */
 	struct mv_type *target; /* pointee, stripped */
 	uint32_t target_plan;   /* resolved on first use */
-	bool has_len;           /* a --len hint names the length field */
+	bool has_len;           /* a --len hint gives the length */
+	const struct mv_len_expr *len_expr; /* over the record at len_base */
+	uint64_t len_base;
 	uint64_t len_offset;
 	uint32_t len_size;
 	bool len_signed;
@@ -104,6 +106,24 @@ struct mv_walk_plan {
 	uint64_t fam_offset, fam_stride;
 	/* Per element: pointers not followed, for the notes. */
 	uint32_t union_skips, fn_ptrs;
+	uint32_t rule_skips;     /* members a skip rule leaves out */
+	/* Rules on objects of this type (rules.h): the dispatch rules'
+	 * indices and their real types' plans (NO_PLAN until needed), and
+	 * the container_of rule's (-1: none). */
+	bool ruled;
+	/* len on the trailing array (its element count), size (the
+	 * object's bytes), header (bytes in front of it, counted with
+	 * it), array rules (pointers at computed places inside it). */
+	const struct mv_len_expr *fam_len;
+	uint64_t fam_len_base;
+	const struct mv_len_expr *size_expr;
+	uint64_t header_bytes;
+	uint32_t *arrays, *array_plan;
+	uint32_t narrays;
+	uint32_t *dispatch, *dispatch_plan;
+	uint32_t ndispatch;
+	int32_t container;
+	uint32_t container_plan;
 	bool registered;
 	/* Only direct pointer members without length hints, and no
 	 * flexible tail: scan_pointers reads it in one go. */
@@ -132,6 +152,10 @@ static void plan_free(struct mv_walk_plan *pl)
 	}
 	free(pl->slots);
 	free(pl->name);
+	free(pl->dispatch);
+	free(pl->dispatch_plan);
+	free(pl->arrays);
+	free(pl->array_plan);
 	free(pl);
 }
 
@@ -189,15 +213,37 @@ static const struct mv_len_hint *find_hint(struct mv_walk *w,
 					   struct mv_type *record,
 					   const char *field)
 {
-	if (!w->opt.nhints || !record || !field)
+	const struct mv_rules *r = w->opt.rules;
+	if (!r || !r->nlens || !record || !field)
 		return NULL;
 	char tn[MV_EVAL_TYPE_NAME_MAX]; /* C++ names run long */
-	mv_type_name(record, tn, sizeof(tn));
-	for (size_t i = 0; i < w->opt.nhints; i++)
-		if (!strcmp(w->opt.hints[i].type, tn) &&
-		    !strcmp(w->opt.hints[i].field, field))
-			return &w->opt.hints[i];
+	mv_rules_type_key(record, tn, sizeof(tn));
+	/* The last rule given wins (a file after --len). */
+	for (size_t i = r->nlens; i-- > 0;)
+		if (!strcmp(r->lens[i].type, tn) &&
+		    !strcmp(r->lens[i].field, field))
+			return &r->lens[i];
 	return NULL;
+}
+
+/* Whether a skip rule on record covers the slot at path rel (the
+ * member itself or anything inside it). */
+static bool skipped_by_rule(struct mv_walk *w, struct mv_type *record,
+			    const char *rel)
+{
+	const struct mv_rules *r = w->opt.rules;
+	if (!r || !r->nskips || !record)
+		return false;
+	char tn[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(record, tn, sizeof(tn));
+	for (size_t i = 0; i < r->nskips; i++) {
+		size_t n = strlen(r->skips[i].field);
+		if (!strcmp(r->skips[i].type, tn) &&
+		    !strncmp(r->skips[i].field, rel, n) &&
+		    (!rel[n] || rel[n] == '.' || rel[n] == '['))
+			return true;
+	}
+	return false;
 }
 
 /* The member called name in record, looking through anonymous members;
@@ -893,26 +939,55 @@ static struct mv_error *build_elements(struct mv_walk *w,
 			mv_buf_deinit(&p);
 			if (err)
 				return err;
-			/* A --len hint on this member? */
-			const struct mv_len_hint *h = NULL;
-			if (pl->nslots == before + 1 &&
-			    pl->slots[before].kind == SLOT_PTR)
-				h = find_hint(w, st, m->name);
-			if (h) {
-				uint64_t loff;
-				const struct mv_member *lm =
-					find_member(st, h->len_field, &loff, 0);
-				struct mv_type *lt =
-					lm ? mv_type_strip(lm->type) : NULL;
-				if (lt && (lt->kind == MV_TYPE_INT ||
-					   lt->kind == MV_TYPE_ENUM) &&
-				    lt->size && lt->size <= 8 && !lm->bit_size) {
-					struct slot *s = &pl->slots[before];
-					s->has_len = true;
-					s->len_offset = offset + loff;
-					s->len_size = (uint32_t)lt->size;
-					s->len_signed = lt->is_signed;
+			/* Rules on the pointers this member holds, by their
+			 * path from this record: skip, then --len. */
+			size_t plen = strlen(prefix);
+			for (size_t k = before; k < pl->nslots;) {
+				struct slot *s = &pl->slots[k];
+				const char *rel = !strncmp(s->name, prefix,
+							   plen) &&
+							  s->name[plen] == '.'
+						  ? s->name + plen + 1 : NULL;
+				if (rel && skipped_by_rule(w, st, rel)) {
+					free(s->name);
+					if (s->sub && !s->sub->registered)
+						plan_free(s->sub);
+					memmove(s, s + 1, (pl->nslots - k - 1) *
+							  sizeof(*s));
+					pl->nslots--;
+					pl->rule_skips++;
+					continue;
 				}
+				const struct mv_len_hint *h = NULL;
+				if (rel && s->kind == SLOT_PTR && !s->len_end)
+					h = find_hint(w, st, rel);
+				if (h) {
+					s->has_len = true;
+					s->len_expr = &h->expr;
+					s->len_base = offset;
+				}
+				k++;
+			}
+			/* len on a trailing array (PyObject *ob_item[1]):
+			 * its count, and the object's size, from the rule. */
+			struct mv_type *mst = mv_type_strip(m->type);
+			const struct mv_len_hint *ah =
+				m->name && mst && mst->kind == MV_TYPE_ARRAY &&
+						mv_type_strip(mv_type_target(mst))
+					? find_hint(w, st, m->name) : NULL;
+			if (ah && !nest) {
+				struct mv_type *est = mv_type_strip(
+					mv_type_target(mst));
+				pl->has_fam = true;
+				pl->fam_offset = offset + m->bit_position / 8;
+				pl->fam_stride = est->size ? est->size : 1;
+				pl->fam_len = &ah->expr;
+				pl->fam_len_base = offset;
+				for (size_t k = before; k < pl->nslots; k++)
+					if (pl->slots[k].kind == SLOT_ARRAY &&
+					    pl->slots[k].offset ==
+						    pl->fam_offset)
+						pl->slots[k].kind = SLOT_FAM;
 			}
 		}
 		if (ck == CXX_SHARED) {
@@ -982,6 +1057,64 @@ static bool find_vptr(struct mv_type *st, uint64_t *offset, int nest)
 	return false;
 }
 
+/* The dispatch and container_of rules on objects of pl's type. */
+static struct mv_error *plan_rules(struct mv_walk *w, struct mv_walk_plan *pl)
+{
+	const struct mv_rules *r = w->opt.rules;
+	pl->container = -1;
+	if (!r)
+		return NULL;
+	char tn[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(pl->type, tn, sizeof(tn));
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (!strcmp(r->headers[i].type, tn))
+			pl->header_bytes = r->headers[i].header->size;
+	for (size_t i = 0; i < r->nsizes; i++)
+		if (!strcmp(r->sizes[i].type, tn))
+			pl->size_expr = &r->sizes[i].expr;
+	for (size_t i = 0; i < r->narrays; i++) {
+		if (strcmp(r->arrays[i].type, tn))
+			continue;
+		uint32_t *d = realloc(pl->arrays,
+				      (pl->narrays + 1) * sizeof(*d));
+		if (!d)
+			return mv_enomem;
+		pl->arrays = d;
+		d = realloc(pl->array_plan, (pl->narrays + 1) * sizeof(*d));
+		if (!d)
+			return mv_enomem;
+		pl->array_plan = d;
+		pl->arrays[pl->narrays] = (uint32_t)i;
+		pl->array_plan[pl->narrays++] = NO_PLAN;
+	}
+	for (size_t i = 0; i < r->ncontainers; i++) {
+		char mn[MV_EVAL_TYPE_NAME_MAX];
+		mv_rules_type_key(r->containers[i].member, mn, sizeof(mn));
+		if (r->containers[i].member == pl->type || !strcmp(mn, tn)) {
+			pl->container = (int32_t)i;
+			pl->container_plan = NO_PLAN;
+			pl->ruled = true;
+		}
+	}
+	for (size_t i = 0; i < r->ndispatch; i++) {
+		if (strcmp(r->dispatch[i].type, tn))
+			continue;
+		uint32_t *d = realloc(pl->dispatch,
+				      (pl->ndispatch + 1) * sizeof(*d));
+		if (!d)
+			return mv_enomem;
+		pl->dispatch = d;
+		d = realloc(pl->dispatch_plan, (pl->ndispatch + 1) * sizeof(*d));
+		if (!d)
+			return mv_enomem;
+		pl->dispatch_plan = d;
+		pl->dispatch[pl->ndispatch] = (uint32_t)i;
+		pl->dispatch_plan[pl->ndispatch++] = NO_PLAN;
+		pl->ruled = true;
+	}
+	return NULL;
+}
+
 /* The registered plan for objects of type (stripped), made on first
  * use.  Plans 0 and 1 are strings and untyped chunks. */
 static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
@@ -1005,6 +1138,8 @@ static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
 	struct mv_error *err = pl->name ? NULL : mv_enomem;
 	if (!err)
 		err = build_elements(w, pl, st, 0, "", 0);
+	if (!err)
+		err = plan_rules(w, pl);
 	if (!err) {
 		pl->polymorphic = find_vptr(st, &pl->vptr_offset, 0);
 		pl->plain_ok = !pl->has_fam && pl->align <= 16 &&
@@ -1016,6 +1151,11 @@ static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
 			    pl->slots[i].heap_only || pl->slots[i].nconds ||
 			    pl->slots[i].container_link)
 				pl->flat = false;
+		/* A dispatch or container_of rule may retype the object:
+		 * follow_plain cannot take a pointer to it. */
+		if (pl->ruled || pl->size_expr || pl->header_bytes ||
+		    pl->narrays || pl->fam_len)
+			pl->plain_ok = pl->flat = false;
 		err = register_plan(w, pl, ret);
 	}
 	if (err)
@@ -1770,17 +1910,6 @@ static void fold_plain(struct mv_walk *w)
 	}
 }
 
-static uint64_t read_uint(const uint8_t *p, uint32_t size, bool is_signed)
-{
-	uint64_t v = 0;
-	memcpy(&v, p, size);
-	if (is_signed && size < 8 && (v >> (size * 8 - 1)) & 1)
-		return 0; /* a negative length is no length */
-	if (is_signed && size == 8 && (int64_t)v < 0)
-		return 0;
-	return v;
-}
-
 /* Length of the string at addr, NUL included, bounded by limit;
  * *terminated says whether the NUL was found. */
 static uint64_t string_length(struct mv_walk *w, uint64_t addr,
@@ -1885,11 +2014,16 @@ static struct mv_error *append_obj(struct mv_walk *w,
 static uint64_t obj_type_bytes(struct mv_walk *w, const struct mv_walk_obj *o)
 {
 	const struct mv_walk_plan *pl = w->plans[o->plan & ~INTERIOR_BIT];
+	if (pl->size_expr)
+		return o->count + pl->header_bytes; /* count: its bytes */
+	if (pl->fam_len)
+		return pl->fam_offset + o->count * pl->fam_stride +
+		       pl->header_bytes;
 	if (pl->has_fam) {
 		uint64_t end = pl->fam_offset + o->count * pl->fam_stride;
 		return end > pl->size ? end : pl->size;
 	}
-	return pl->size * o->count;
+	return pl->size * o->count + pl->header_bytes;
 }
 
 /* Starts the cache miss of the object at addr, if its bytes are mapped
@@ -2032,6 +2166,171 @@ static void dynamic_type(struct scan *sc, uint64_t *value, uint32_t *plan)
 		w->dynamic_typed++;
 }
 
+/* A plan of an anonymous struct (typedef struct {...} PyListObject)
+ * is named as the rule that made it spells it. */
+static void name_anonymous(struct mv_walk *w, uint32_t plan, const char *name)
+{
+	struct mv_walk_plan *pl = w->plans[plan];
+	if (!name || !pl->name || !strstr(pl->name, "{...}"))
+		return;
+	char *n = strdup(name);
+	if (n) {
+		free(pl->name);
+		pl->name = n;
+	}
+}
+
+#define RULE_READ_MAX 4096 /* bytes of an object a rule's expression reads */
+
+/* Evaluates a rule's expression over the object at addr (its record at
+ * base bytes in): a bounded read, false when it cannot be read. */
+static bool eval_at(struct mv_walk *w, const struct mv_len_expr *e,
+		    uint64_t addr, uint64_t base, uint64_t *ret)
+{
+	uint8_t buf[RULE_READ_MAX];
+	if (e->end > sizeof(buf))
+		return false;
+	size_t got = mv_target_read_partial(w->target, addr + base, buf,
+					    (size_t)e->end);
+	return mv_len_expr_eval(e, buf, got, ret);
+}
+
+/* The count of an object whose plan has a size or trailing-array rule,
+ * bounded by room (the bytes from addr to its block's end, or its
+ * mapping's). */
+static uint64_t ruled_count(struct mv_walk *w,
+			    const struct mv_walk_plan *pl, uint64_t addr,
+			    uint64_t room)
+{
+	uint64_t v;
+	if (pl->size_expr) {
+		if (!eval_at(w, pl->size_expr, addr, 0, &v) || v < pl->size)
+			v = pl->size;
+		if (v > room) {
+			w->rule_cut++;
+			v = room;
+		}
+		return v;
+	}
+	if (!eval_at(w, pl->fam_len, addr, pl->fam_len_base, &v))
+		return 0;
+	uint64_t fits = room > pl->fam_offset
+				? (room - pl->fam_offset) / pl->fam_stride : 0;
+	if (v > fits) {
+		w->rule_cut++;
+		v = fits;
+	}
+	w->hinted++;
+	return v;
+}
+
+#define RULE_MAX_HOPS 8   /* dispatches in a row: rules may loop */
+
+/* Whether [start, start + size) lies in the in-use block holding
+ * address (only blocks: a rule never retypes memory it cannot bound). */
+static bool rule_fits(struct mv_walk *w, uint64_t address, uint64_t start,
+		      uint64_t size)
+{
+	struct mv_chunk ch;
+	size_t ci;
+	if (!find_chunk(w, address, &ch, &ci) ||
+	    !(ch.flags & MV_CHUNK_IN_USE) ||
+	    (ch.flags & (MV_CHUNK_FREE_LIST | MV_CHUNK_TOP |
+			 MV_CHUNK_METADATA | MV_CHUNK_CORRUPT)))
+		return false;
+	return start >= ch.mem && start - ch.mem <= ch.usable &&
+	       size <= ch.usable - (start - ch.mem);
+}
+
+/* The real type of the object at *value declared *plan, by the rules
+ * (rules.h): a container_of rule moves it to the block's containing
+ * object, a dispatch rule reads its field and picks the real type.
+ * Bounded: at most RULE_MAX_HOPS in a row (a loop of rules is counted
+ * and ends there); a value no rule names, an unreadable field or a
+ * real type that does not fit its block keep the declared type. */
+static void apply_rules(struct scan *sc, uint64_t *value, uint32_t *plan)
+{
+	struct mv_walk *w = sc->w;
+	const struct mv_rules *r = w->opt.rules;
+	for (int hop = 0; hop < RULE_MAX_HOPS && !sc->err; hop++) {
+		struct mv_walk_plan *pl = w->plans[*plan];
+		if (!pl->ruled)
+			return;
+		if (pl->container >= 0) {
+			const struct mv_rule_container *c =
+				&r->containers[pl->container];
+			if (pl->container_plan == NO_PLAN &&
+			    (sc->err = plan_for_type(w, c->container,
+						     &pl->container_plan)))
+				return;
+			uint32_t cp = pl->container_plan;
+			uint64_t start = *value - c->offset;
+			if (!rule_fits(w, *value, start, w->plans[cp]->size))
+				return;
+			*value = start;
+			*plan = cp;
+			if (!sc->find)
+				w->contained++;
+			continue;
+		}
+		if (!pl->ndispatch)
+			return;
+		const struct mv_rule_dispatch *d0 = &r->dispatch[pl->dispatch[0]];
+		uint64_t v = 0;
+		if (mv_target_read_partial(w->target, *value + d0->offset, &v,
+					   d0->size) != d0->size) {
+			if (!sc->find)
+				w->undispatched++;
+			return;
+		}
+		uint32_t k;
+		for (k = 0; k < pl->ndispatch; k++) {
+			const struct mv_rule_dispatch *d =
+				&r->dispatch[pl->dispatch[k]];
+			uint64_t fv = v;
+			if (d->size != d0->size || d->offset != d0->offset) {
+				fv = 0;
+				if (mv_target_read_partial(
+					    w->target, *value + d->offset, &fv,
+					    d->size) != d->size)
+					continue;
+			}
+			if (fv == d->value)
+				break;
+		}
+		if (k == pl->ndispatch) {
+			if (!sc->find)
+				w->undispatched++;
+			return;
+		}
+		if (pl->dispatch_plan[k] == NO_PLAN) {
+			const struct mv_rule_dispatch *d =
+				&r->dispatch[pl->dispatch[k]];
+			if ((sc->err = plan_for_type(w, d->real,
+						     &pl->dispatch_plan[k])))
+				return;
+			name_anonymous(w, pl->dispatch_plan[k], d->real_name);
+		}
+		uint32_t np = pl->dispatch_plan[k];
+		if (np == *plan)
+			return;
+		struct mv_chunk ch;
+		size_t ci;
+		if (find_chunk(w, *value, &ch, &ci) &&
+		    !rule_fits(w, *value, *value, w->plans[np]->size)) {
+			/* In a block too small for the real type. */
+			if (!sc->find)
+				w->dispatch_misfit++;
+			return;
+		}
+		*plan = np;
+		if (!sc->find)
+			w->dispatched++;
+	}
+	if (!sc->find && !sc->err)
+		w->rule_loops++;
+}
+
 /* follow() for most pointers of a walk: to a typed object at the user
  * address of a plain chunk (dir_plain_mem), with no hint to apply and
  * nothing to label.  True when handled; false hands the pointer to the
@@ -2078,6 +2377,11 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 	struct mv_walk *w = sc->w;
 	if (!value || sc->err || sc->found)
 		return;
+	if (w->plans[plan]->ruled) {
+		apply_rules(sc, &value, &plan);
+		if (sc->err)
+			return;
+	}
 	if (w->plans[plan]->polymorphic && !w->opt.static_types && !has_len) {
 		dynamic_type(sc, &value, &plan);
 		if (sc->err)
@@ -2205,7 +2509,14 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 			w->guessed_edges++;
 		break;
 	case MV_WALK_TYPED:
-		if (pl->has_fam) {
+		if (pl->size_expr || pl->fam_len) {
+			if (!heap) {
+				const struct mv_region *r =
+					mv_target_find_region(w->target, value);
+				room = r ? r->end - value : 0;
+			}
+			count = ruled_count(w, pl, value, room);
+		} else if (pl->has_fam) {
 			count = heap && room > pl->fam_offset && pl->fam_stride
 					? (room - pl->fam_offset) / pl->fam_stride
 					: 0;
@@ -2439,11 +2750,10 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 				} else {
 					len = (end - v) / size;
 				}
-			} else if (s->has_len &&
-				   s->len_offset + s->len_size <= avail) {
-				len = read_uint(bytes + s->len_offset,
-						s->len_size, s->len_signed);
-				has_len = true;
+			} else if (s->has_len && s->len_base < avail) {
+				has_len = mv_len_expr_eval(
+					s->len_expr, bytes + s->len_base,
+					avail - s->len_base, &len);
 			}
 			uint32_t plan;
 			if (v && !sc->err &&
@@ -2491,6 +2801,7 @@ static void scan_elements(struct scan *sc, const struct mv_walk_plan *pl,
 	 * it needs reading. */
 	if (!sc->find) {
 		w->unions_skipped += (uint64_t)pl->union_skips * count;
+		w->rule_skipped += (uint64_t)pl->rule_skips * count;
 		w->fn_pointers += (uint64_t)pl->fn_ptrs * count;
 	}
 	if (!size || !pl->nslots)
@@ -2582,6 +2893,7 @@ static void scan_pointers(struct scan *sc, const struct mv_walk_plan *pl,
 	struct mv_walk *w = sc->w;
 	if (!sc->find) {
 		w->unions_skipped += pl->union_skips;
+		w->rule_skipped += pl->rule_skips;
 		w->fn_pointers += pl->fn_ptrs;
 	}
 	if (!pl->size || !pl->nslots)
@@ -2609,8 +2921,43 @@ static void scan_pointers(struct scan *sc, const struct mv_walk_plan *pl,
 			break;
 		sc->path[0].slot = s;
 		if (sc->find || w->plans[plan]->polymorphic ||
+		    w->plans[plan]->ruled ||
 		    !follow_plain(sc, v, plan, w->plans[plan]))
 			follow(sc, v, plan, 0, false, false);
+	}
+	sc->npath = 0;
+}
+
+/* array rules: elements at a computed place inside the object, within
+ * its bytes. */
+static void scan_rule_arrays(struct scan *sc, const struct mv_walk_plan *pl,
+			     const struct mv_walk_obj *o)
+{
+	struct mv_walk *w = sc->w;
+	const struct mv_rules *r = w->opt.rules;
+	uint64_t bytes = obj_type_bytes(w, o) - pl->header_bytes;
+	for (uint32_t i = 0; i < pl->narrays && !sc->err && !sc->found; i++) {
+		const struct mv_rule_array *a = &r->arrays[pl->arrays[i]];
+		uint64_t off, n;
+		if (!eval_at(w, &a->offset, o->addr, 0, &off) ||
+		    !eval_at(w, &a->count, o->addr, 0, &n) || !n)
+			continue;
+		if (pl->array_plan[i] == NO_PLAN) {
+			if ((sc->err = plan_for_type(w, a->elem,
+						     &pl->array_plan[i])))
+				return;
+			name_anonymous(w, pl->array_plan[i], a->elem_name);
+		}
+		const struct mv_walk_plan *ep = w->plans[pl->array_plan[i]];
+		if (!ep->size || off > bytes)
+			continue;
+		if (n > (bytes - off) / ep->size) {
+			if (!sc->find)
+				w->rule_cut++;
+			n = (bytes - off) / ep->size;
+		}
+		sc->npath = 0;
+		scan_elements(sc, ep, o->addr + off, n, true);
 	}
 	sc->npath = 0;
 }
@@ -2631,6 +2978,12 @@ static void scan_object(struct scan *sc, uint32_t index)
 		return;
 	if (pl->flat && o.count == 1) {
 		scan_pointers(sc, pl, o.addr);
+		return;
+	}
+	if (pl->narrays)
+		scan_rule_arrays(sc, pl, &o);
+	if (pl->size_expr) {
+		scan_elements(sc, pl, o.addr, 1, false);
 		return;
 	}
 	if (pl->has_fam) {

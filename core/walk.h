@@ -18,6 +18,7 @@
 #include "file.h"
 #include "memview.h"
 #include "program.h"
+#include "rules.h"
 
 /* Strings are read at most this far looking for the NUL. */
 #define MV_WALK_MAX_STRING (1u << 20)
@@ -26,15 +27,6 @@ enum mv_walk_unions {
 	MV_WALK_UNIONS_NONE,  /* pointers inside unions are not followed */
 	MV_WALK_UNIONS_FIRST, /* the first member is taken as the live one */
 	MV_WALK_UNIONS_ALL,   /* every member (may follow garbage) */
-};
-
-/* --len 'struct vec.data=len': the pointer member `field` of `type`
- * points to as many elements as the member `len_field` says.  type is
- * the C spelling of the stripped type ("struct vec"). */
-struct mv_len_hint {
-	const char *type;
-	const char *field;
-	const char *len_field;
 };
 
 /* Finds the chunk holding address (interior pointers map to their
@@ -52,8 +44,9 @@ struct mv_walk_options {
 	/* A pointer to a polymorphic class is followed to the object's
 	 * most-derived type (from its vtable pointer) unless this is set. */
 	bool static_types;
-	const struct mv_len_hint *hints;
-	size_t nhints;
+	/* What DWARF does not say (--len, --types): NULL for none.
+	 * Must outlive the walk. */
+	const struct mv_rules *rules;
 	bool keep_edges;       /* record every edge (graph) */
 	mv_walk_chunk_fn find_chunk; /* NULL: no allocator view */
 	void *chunk_arg;
@@ -189,6 +182,13 @@ struct mv_walk {
 	 * walk cannot see (NUL-separated, each once). */
 	uint64_t cxx_vectors;       /* vector buffers sized by their end */
 	uint64_t dynamic_typed;     /* pointers retyped by their vtable */
+	/* Rules (--types): objects retyped by a dispatch rule, left
+	 * declared because no rule named their field's value (or it could
+	 * not be read), in a block too small for the real type, moved to
+	 * their container; rule loops cut; members skipped by rule. */
+	uint64_t dispatched, undispatched, dispatch_misfit, contained;
+	uint64_t rule_loops, rule_skipped;
+	uint64_t rule_cut;          /* rule lengths cut to their block */
 	/* vtable address -> plan of the most-derived type (direct mapped;
 	 * NO plan: not a class the walk can name). */
 	struct { uint64_t vptr; uint32_t plan; } dyn_cache[256];
@@ -284,8 +284,7 @@ bool mv_chunk_dir_plain(void *dir, uint64_t address,
 
 struct mv_sizeof_setup {
 	struct mv_value root;
-	struct mv_len_hint *hints;
-	size_t nhints;
+	struct mv_rules rules;
 	struct mv_heap *heap;       /* the session's; NULL when no model fits */
 	struct mv_chunk_dir *dir;
 	char heap_note[320];

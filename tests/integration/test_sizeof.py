@@ -104,7 +104,7 @@ def check_deepsize(target, f, where):
     p = run(target, ["sizeof-deep", "vec", "--len", "struct vec.data"],
             expect_ok=False)
     check(where + " bad --len", p.returncode != 0 and
-          "TYPE.FIELD=LENFIELD" in p.stderr, p.stderr)
+          "TYPE.FIELD=LENGTH" in p.stderr, p.stderr)
     d = sizeof(target, "vcycle")
     check(where + " vcycle plain",
           d and d["heap"]["objects"] == int(f["deep vcycle.objects_plain"])

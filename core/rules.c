@@ -1,0 +1,973 @@
+/* rules.c - member paths and length expressions (see rules.h). */
+#include <ctype.h>
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "expr.h"
+#include "file.h"
+#include "program.h"
+#include "rules.h"
+#include "session.h"
+
+#define PATH_MAX_PARTS 16    /* "a.b.c": members by value, bounded */
+#define LOOK_MAX_NEST 16     /* anonymous members and bases, bounded */
+#define EXPR_MAX_NEST 16     /* parentheses */
+
+static bool is_record(const struct mv_type *t)
+{
+	return t && (t->kind == MV_TYPE_STRUCT || t->kind == MV_TYPE_CLASS ||
+		     t->kind == MV_TYPE_UNION);
+}
+
+/* The member called name in record, looking through anonymous members
+ * and base classes; its offset from the record's start to *offset. */
+static const struct mv_member *find_named(struct mv_type *record,
+					  const char *name, size_t len,
+					  uint64_t *offset, int nest)
+{
+	if (!is_record(record) || nest > LOOK_MAX_NEST)
+		return NULL;
+	for (size_t i = 0; i < record->nmembers; i++) {
+		const struct mv_member *m = &record->members[i];
+		if (m->name && strlen(m->name) == len &&
+		    !memcmp(m->name, name, len)) {
+			*offset = m->bit_position / 8;
+			return m;
+		}
+	}
+	for (size_t i = 0; i < record->nmembers; i++) {
+		const struct mv_member *m = &record->members[i];
+		uint64_t inner;
+		if (m->name || (m->flags & MV_MEMBER_VIRTUAL_BASE))
+			continue;
+		const struct mv_member *f = find_named(
+			mv_type_strip(m->type), name, len, &inner, nest + 1);
+		if (f) {
+			*offset = m->bit_position / 8 + inner;
+			return f;
+		}
+	}
+	return NULL;
+}
+
+static struct mv_error *no_member(struct mv_type *t, const char *name,
+				  size_t len)
+{
+	char tn[MV_EVAL_TYPE_NAME_MAX];
+	mv_type_name(t, tn, sizeof(tn));
+	if (!is_record(t))
+		return mv_error_create(MV_ERR_USAGE,
+				       "%s is not a struct, class or union: "
+				       "no member '%.*s'", tn, (int)len, name);
+	return mv_error_create(MV_ERR_USAGE, "%s has no member '%.*s'", tn,
+			       (int)len, name);
+}
+
+struct mv_error *mv_rules_member_path(struct mv_type *record,
+				      const char *path, uint64_t *offset,
+				      const struct mv_member **ret)
+{
+	struct mv_type *t = mv_type_strip(record);
+	uint64_t off = 0;
+	const struct mv_member *m = NULL;
+	const char *p = path;
+	for (int part = 0;; part++) {
+		size_t len = strcspn(p, ".");
+		if (!len || part == PATH_MAX_PARTS)
+			return mv_error_create(MV_ERR_USAGE,
+					       "bad member path '%s'", path);
+		uint64_t o;
+		m = find_named(t, p, len, &o, 0);
+		if (!m)
+			return no_member(t, p, len);
+		off += o;
+		if (!p[len])
+			break;
+		t = mv_type_strip(m->type);
+		p += len + 1;
+	}
+	*offset = off;
+	*ret = m;
+	return NULL;
+}
+
+void mv_rules_type_key(struct mv_type *t, char *buf, size_t size)
+{
+	size_t n = mv_type_name(t, buf, size);
+	/* typedef struct {...} PyListObject: one definition per compile
+	 * unit, all anonymous; where it was declared tells them apart
+	 * from other anonymous structs and joins its copies. */
+	if (n < size && strstr(buf, "{...}") && t->decl_file)
+		snprintf(buf + n, size - n, "@%s:%u", t->decl_file,
+			 t->decl_line);
+}
+
+/* ---- length expressions: recursive descent over the user's text,
+ * bounded by EXPR_MAX_NEST (never over target data) ---- */
+
+struct parser {
+	struct mv_type *record;
+	const char *text, *p;
+	struct mv_len_expr *e;
+	int nest;
+};
+
+static void skip_space(struct parser *ps)
+{
+	while (*ps->p == ' ' || *ps->p == '\t')
+		ps->p++;
+}
+
+static struct mv_error *emit(struct parser *ps, struct mv_len_term t)
+{
+	if (ps->e->n == MV_LEN_EXPR_MAX)
+		return mv_error_create(MV_ERR_USAGE,
+				       "length expression '%s' is too long "
+				       "(at most %u terms)", ps->text,
+				       MV_LEN_EXPR_MAX);
+	ps->e->t[ps->e->n++] = t;
+	return NULL;
+}
+
+static struct mv_error *parse_or(struct parser *ps);
+
+static struct mv_error *parse_member(struct parser *ps)
+{
+	const char *start = ps->p;
+	while (isalnum((unsigned char)*ps->p) || *ps->p == '_' ||
+	       *ps->p == '.')
+		ps->p++;
+	char *path = strndup(start, (size_t)(ps->p - start));
+	if (!path)
+		return mv_enomem;
+	uint64_t off;
+	const struct mv_member *m;
+	struct mv_error *err = mv_rules_member_path(ps->record, path, &off,
+						    &m);
+	struct mv_type *t = err ? NULL : mv_type_strip(m->type);
+	if (!err && (!t || (t->kind != MV_TYPE_INT &&
+			    t->kind != MV_TYPE_ENUM && t->kind != MV_TYPE_BOOL) ||
+		     m->bit_size || !t->size || t->size > 8 ||
+		     (t->size & (t->size - 1))))
+		err = mv_error_create(MV_ERR_USAGE,
+				      "member '%s' is not an integer a "
+				      "length can be read from", path);
+	free(path);
+	if (err)
+		return err;
+	if (off + t->size > ps->e->end)
+		ps->e->end = off + t->size;
+	return emit(ps, (struct mv_len_term){.op = MV_LEN_FIELD,
+					     .size = (uint8_t)t->size,
+					     .is_signed = t->is_signed,
+					     .v = off});
+}
+
+static struct mv_error *parse_primary(struct parser *ps)
+{
+	skip_space(ps);
+	struct mv_error *err;
+	if (*ps->p == '(') {
+		if (++ps->nest > EXPR_MAX_NEST)
+			return mv_error_create(MV_ERR_USAGE,
+					       "length expression '%s' nests "
+					       "too deep", ps->text);
+		ps->p++;
+		if ((err = parse_or(ps)))
+			return err;
+		skip_space(ps);
+		if (*ps->p != ')')
+			return mv_error_create(MV_ERR_USAGE,
+					       "length expression '%s': ')' "
+					       "expected at '%s'", ps->text,
+					       *ps->p ? ps->p : "its end");
+		ps->p++;
+		ps->nest--;
+		return NULL;
+	}
+	if (*ps->p == '-') {
+		ps->p++;
+		if ((err = parse_primary(ps)))
+			return err;
+		return emit(ps, (struct mv_len_term){.op = MV_LEN_NEG});
+	}
+	if (isdigit((unsigned char)*ps->p)) {
+		char *end;
+		uint64_t v = strtoull(ps->p, &end, 0);
+		if (isalnum((unsigned char)*end) || *end == '_')
+			return mv_error_create(MV_ERR_USAGE,
+					       "length expression '%s': bad "
+					       "number at '%s'", ps->text,
+					       ps->p);
+		ps->p = end;
+		return emit(ps, (struct mv_len_term){.op = MV_LEN_CONST,
+						     .v = v});
+	}
+	if (isalpha((unsigned char)*ps->p) || *ps->p == '_')
+		return parse_member(ps);
+	return mv_error_create(MV_ERR_USAGE,
+			       "length expression '%s': a member, a number "
+			       "or '(' expected at '%s'", ps->text,
+			       *ps->p ? ps->p : "its end");
+}
+
+/* One level of binary operators: ops[i] spelled names[i]. */
+static struct mv_error *parse_level(struct parser *ps, int level);
+
+static const struct {
+	const char *name;
+	uint8_t op;
+	int level;
+} binops[] = {
+	{"|", MV_LEN_OR, 0},   {"&", MV_LEN_AND, 1},
+	{"<<", MV_LEN_SHL, 2}, {">>", MV_LEN_SHR, 2},
+	{"+", MV_LEN_ADD, 3},  {"-", MV_LEN_SUB, 3},
+	{"*", MV_LEN_MUL, 4},  {"/", MV_LEN_DIV, 4}, {"%", MV_LEN_MOD, 4},
+};
+#define NLEVELS 5
+
+static struct mv_error *parse_level(struct parser *ps, int level)
+{
+	if (level == NLEVELS)
+		return parse_primary(ps);
+	struct mv_error *err = parse_level(ps, level + 1);
+	while (!err) {
+		skip_space(ps);
+		int found = -1;
+		for (size_t i = 0; i < sizeof(binops) / sizeof(binops[0]); i++)
+			if (binops[i].level == level &&
+			    !strncmp(ps->p, binops[i].name,
+				     strlen(binops[i].name)) &&
+			    /* '|' is not '||', '&' not '&&' */
+			    !(strlen(binops[i].name) == 1 &&
+			      ps->p[1] == ps->p[0] &&
+			      (*ps->p == '|' || *ps->p == '&')))
+				found = (int)i;
+		if (found < 0)
+			return NULL;
+		ps->p += strlen(binops[found].name);
+		if ((err = parse_level(ps, level + 1)))
+			return err;
+		err = emit(ps, (struct mv_len_term){.op = binops[found].op});
+	}
+	return err;
+}
+
+static struct mv_error *parse_or(struct parser *ps)
+{
+	return parse_level(ps, 0);
+}
+
+struct mv_error *mv_len_expr_compile(struct mv_type *record, const char *text,
+				     struct mv_len_expr *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct parser ps = {.record = record, .text = text, .p = text,
+			    .e = ret};
+	struct mv_error *err = parse_or(&ps);
+	if (!err) {
+		skip_space(&ps);
+		if (*ps.p)
+			err = mv_error_create(MV_ERR_USAGE,
+					      "length expression '%s': "
+					      "unexpected '%s'", text, ps.p);
+	}
+	if (err)
+		memset(ret, 0, sizeof(*ret));
+	return err;
+}
+
+static uint64_t read_int(const uint8_t *p, unsigned size, bool is_signed)
+{
+	switch (size) {
+	case 1: {
+		uint8_t v = p[0];
+		return is_signed ? (uint64_t)(int64_t)(int8_t)v : v;
+	}
+	case 2: {
+		uint16_t v;
+		memcpy(&v, p, 2);
+		return is_signed ? (uint64_t)(int64_t)(int16_t)v : v;
+	}
+	case 4: {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		return is_signed ? (uint64_t)(int64_t)(int32_t)v : v;
+	}
+	default: {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		return v;
+	}
+	}
+}
+
+bool mv_len_expr_eval(const struct mv_len_expr *e, const uint8_t *bytes,
+		      size_t avail, uint64_t *ret)
+{
+	uint64_t st[MV_LEN_EXPR_MAX];
+	uint32_t sp = 0;
+	if (!e->n || e->end > avail)
+		return false;
+	for (uint32_t i = 0; i < e->n; i++) {
+		const struct mv_len_term *t = &e->t[i];
+		if (t->op == MV_LEN_CONST) {
+			st[sp++] = t->v;
+			continue;
+		}
+		if (t->op == MV_LEN_FIELD) {
+			st[sp++] = read_int(bytes + t->v, t->size, t->is_signed);
+			continue;
+		}
+		if (t->op == MV_LEN_NEG) {
+			st[sp - 1] = -st[sp - 1];
+			continue;
+		}
+		uint64_t b = st[--sp], a = st[sp - 1], r;
+		switch (t->op) {
+		case MV_LEN_ADD: r = a + b; break;
+		case MV_LEN_SUB: r = a - b; break;
+		case MV_LEN_MUL: r = a * b; break;
+		case MV_LEN_DIV:
+		case MV_LEN_MOD:
+			if (!b)
+				return false;
+			r = t->op == MV_LEN_DIV ? a / b : a % b;
+			break;
+		case MV_LEN_SHL: r = b > 63 ? 0 : a << b; break;
+		case MV_LEN_SHR: r = b > 63 ? 0 : a >> b; break;
+		case MV_LEN_AND: r = a & b; break;
+		default: r = a | b; break;
+		}
+		st[sp - 1] = r;
+	}
+	/* A negative length is no length (a hostile 2^60 is bounded by
+	 * the caller, by the block the elements must fit in). */
+	*ret = (int64_t)st[0] < 0 ? 0 : st[0];
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rules: --len and the rules files of --types                         */
+/* ------------------------------------------------------------------ */
+
+#define RULES_FILE_MAX (1u << 20)  /* a file a person wrote */
+#define RULES_MAX 4096             /* rules of each kind */
+
+void mv_rules_init(struct mv_rules *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void mv_rules_deinit(struct mv_rules *r)
+{
+	for (size_t i = 0; i < r->nstrings; i++)
+		free(r->strings[i]);
+	free(r->strings);
+	free(r->lens);
+	free(r->dispatch);
+	free(r->containers);
+	free(r->skips);
+	free(r->headers);
+	free(r->sizes);
+	free(r->arrays);
+	memset(r, 0, sizeof(*r));
+}
+
+/* A copy of [p, p + n) with its blanks trimmed, owned by r. */
+static char *own(struct mv_rules *r, const char *p, size_t n)
+{
+	while (n && (*p == ' ' || *p == '\t'))
+		p++, n--;
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	char **ns = realloc(r->strings, (r->nstrings + 1) * sizeof(*ns));
+	if (!ns)
+		return NULL;
+	r->strings = ns;
+	char *c = strndup(p, n);
+	if (c)
+		r->strings[r->nstrings++] = c;
+	return c;
+}
+
+/* Grows an array of rules by one zeroed element. */
+static void *grow(void **arr, size_t *n, size_t elem)
+{
+	if (*n >= RULES_MAX)
+		return NULL;
+	char *a = realloc(*arr, (*n + 1) * elem);
+	if (!a)
+		return NULL;
+	*arr = a;
+	memset(a + *n * elem, 0, elem);
+	return a + (*n)++ * elem;
+}
+
+static struct mv_error *too_many(size_t n)
+{
+	return n >= RULES_MAX
+		? mv_error_create(MV_ERR_USAGE, "more than %u rules of one "
+			 "kind", RULES_MAX)
+		: mv_enomem;
+}
+
+/* "TYPE.PATH" -> the stripped type, its C spelling (owned) and the path
+ * (owned): the first '.' outside template arguments ends the type. */
+static struct mv_error *type_dot_path(struct mv_session *s,
+				      struct mv_rules *r, const char *text,
+				      size_t len, struct mv_type **type,
+				      const char **tname, const char **path)
+{
+	const char *dot = NULL;
+	int depth = 0;
+	for (const char *p = text; p < text + len && !dot; p++) {
+		if (*p == '<' || *p == '(' || *p == '[')
+			depth++;
+		else if ((*p == '>' || *p == ')' || *p == ']') && depth)
+			depth--;
+		else if (!depth && *p == '.')
+			dot = p;
+	}
+	if (!dot || dot == text || dot + 1 == text + len)
+		return mv_error_create(MV_ERR_USAGE,
+				       "TYPE.FIELD expected, not '%.*s'",
+				       (int)len, text);
+	char *tn = own(r, text, (size_t)(dot - text));
+	char *pn = own(r, dot + 1, (size_t)(text + len - dot - 1));
+	if (!tn || !pn)
+		return mv_enomem;
+	struct mv_type *t;
+	struct mv_error *err = mv_session_parse_type(s, tn, &t);
+	if (err) {
+		if (mv_error_code(err) == MV_ERR_NOMEM)
+			return err;
+		struct mv_error *u = mv_error_create(MV_ERR_USAGE, "%s",
+						     mv_error_message(err));
+		mv_error_destroy(err);
+		return u;
+	}
+	t = mv_type_strip(t);
+	char buf[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(t, buf, sizeof(buf));
+	if (!(tn = own(r, buf, strlen(buf))))
+		return mv_enomem;
+	*type = t;
+	*tname = tn;
+	*path = pn;
+	return NULL;
+}
+
+/* Looks text up as a type name ("struct leaf", "PyListObject"). */
+static struct mv_error *named_type(struct mv_session *s, const char *text,
+				   size_t len, struct mv_type **ret)
+{
+	char *n = strndup(text, len);
+	if (!n)
+		return mv_enomem;
+	char *e = n + strlen(n);
+	while (e > n && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	const char *b = n + strspn(n, " \t");
+	struct mv_error *err = mv_session_parse_type(s, b, ret);
+	free(n);
+	if (err && mv_error_code(err) != MV_ERR_NOMEM) {
+		struct mv_error *u = mv_error_create(MV_ERR_USAGE, "%s",
+						     mv_error_message(err));
+		mv_error_destroy(err);
+		return u;
+	}
+	if (!err)
+		*ret = mv_type_strip(*ret);
+	return err;
+}
+
+static struct mv_error *add_len(struct mv_session *s, struct mv_rules *r,
+				const char *text)
+{
+	const char *eq = strchr(text, '=');
+	if (!eq || !eq[1] || eq[1] == '=')
+		return mv_error_create(MV_ERR_USAGE,
+				       "TYPE.FIELD=LENGTH expected (like "
+				       "'struct vec.data=len')");
+	struct mv_type *t;
+	const char *tn, *path;
+	struct mv_error *err = type_dot_path(s, r, text, (size_t)(eq - text),
+					     &t, &tn, &path);
+	if (err)
+		return err;
+	uint64_t off;
+	const struct mv_member *m;
+	if ((err = mv_rules_member_path(t, path, &off, &m)))
+		return err;
+	struct mv_type *mt = mv_type_strip(m->type);
+	/* A pointer, or a trailing array (PyObject *ob_item[1]). */
+	bool trailing = mt && mt->kind == MV_TYPE_ARRAY && !strchr(path, '.');
+	for (size_t i = 0; trailing && i < t->nmembers; i++)
+		if (t->members[i].bit_position / 8 > off)
+			trailing = false; /* a member after it */
+	if (!mt || (mt->kind != MV_TYPE_POINTER && !trailing)) {
+		char buf[MV_EVAL_TYPE_NAME_MAX];
+		mv_type_name(m->type, buf, sizeof(buf));
+		return mv_error_create(MV_ERR_USAGE,
+				       "member '%s' is %s, not a pointer "
+				       "or a trailing array", path, buf);
+	}
+	const char *len = own(r, eq + 1, strlen(eq + 1));
+	if (!len)
+		return mv_enomem;
+	struct mv_len_expr e;
+	if ((err = mv_len_expr_compile(t, len, &e)))
+		return err;
+	struct mv_len_hint *h = grow((void **)&r->lens, &r->nlens, sizeof(*h));
+	if (!h)
+		return too_many(r->nlens);
+	h->type = tn;
+	h->field = path;
+	h->len = len;
+	h->expr = e;
+	return NULL;
+}
+
+struct mv_error *mv_rules_add_len(struct mv_session *s, struct mv_rules *r,
+				  const char *spec)
+{
+	struct mv_error *err = add_len(s, r, spec);
+	if (err && mv_error_code(err) == MV_ERR_USAGE &&
+	    strstr(mv_error_message(err), "TYPE.FIELD"))
+		/* The shape of the option itself. */
+		return mv_error_wrap(err, "--len expects TYPE.FIELD=LENGTH, "
+					  "not '%s'", spec);
+	return mv_error_wrap(err, "--len %s", spec);
+}
+
+/* The member at path of t, checked to be an integer, enum or pointer a
+ * rule can compare. */
+static struct mv_error *scalar_member(struct mv_type *t, const char *path,
+				      uint64_t *off, struct mv_type **ret)
+{
+	const struct mv_member *m;
+	struct mv_error *err = mv_rules_member_path(t, path, off, &m);
+	if (err)
+		return err;
+	struct mv_type *mt = mv_type_strip(m->type);
+	if (!mt || m->bit_size || !mt->size || mt->size > 8 ||
+	    (mt->kind != MV_TYPE_INT && mt->kind != MV_TYPE_ENUM &&
+	     mt->kind != MV_TYPE_POINTER && mt->kind != MV_TYPE_BOOL))
+		return mv_error_create(MV_ERR_USAGE,
+				       "member '%s' is not an integer or a "
+				       "pointer a rule can compare", path);
+	*ret = mt;
+	return NULL;
+}
+
+/* dispatch TYPE.FIELD == VALUE -> REAL */
+static struct mv_error *add_dispatch(struct mv_session *s, struct mv_rules *r,
+				     const char *text, const char *where)
+{
+	const char *eq = strstr(text, "==");
+	const char *arrow = eq ? strstr(eq, "->") : NULL;
+	if (!eq || !arrow)
+		return mv_error_create(MV_ERR_USAGE,
+				       "dispatch TYPE.FIELD == VALUE -> TYPE "
+				       "expected");
+	struct mv_type *t, *mt = NULL, *real;
+	const char *tn, *path;
+	uint64_t off;
+	struct mv_error *err = type_dot_path(s, r, text, (size_t)(eq - text),
+					     &t, &tn, &path);
+	if (!err)
+		err = scalar_member(t, path, &off, &mt);
+	if (err)
+		return err;
+	const char *v = eq + 2;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	size_t vlen = (size_t)(arrow - v);
+	while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+		vlen--;
+	uint64_t value = 0;
+	char *vs = strndup(v, vlen);
+	if (!vs)
+		return mv_enomem;
+	char *end;
+	if (vs[0] == '&') {
+		uint64_t size;
+		const char *sym = vs + 1 + strspn(vs + 1, " ");
+		if (mt->kind != MV_TYPE_POINTER)
+			err = mv_error_create(MV_ERR_USAGE,
+					      "member '%s' is not a pointer: "
+					      "it cannot hold &%s", path, sym);
+		else if (!mv_program_find_symbol(
+				 s->program, sym, &value, &size))
+			err = mv_error_create(MV_ERR_USAGE, "no symbol '%s'",
+					      sym);
+	} else if ((vs[0] >= '0' && vs[0] <= '9') || vs[0] == '-') {
+		value = (uint64_t)strtoll(vs, &end, 0);
+		if (*end || end == vs)
+			err = mv_error_create(MV_ERR_USAGE,
+					      "bad value '%s'", vs);
+	} else {
+		/* An enumerator of the member's enum type. */
+		bool found = false;
+		for (size_t i = 0; mt->kind == MV_TYPE_ENUM &&
+				   i < mt->nenumerators; i++)
+			if (!strcmp(mt->enumerators[i].name, vs)) {
+				value = (uint64_t)mt->enumerators[i].value;
+				found = true;
+			}
+		/* Any other enumerator or constant of the program, by the
+		 * core's own evaluator (the same in every front end). */
+		struct mv_value cv;
+		struct mv_error *e2 = found ? NULL
+				      : mv_expr_eval(s->program, vs, 0, &cv);
+		if (!found && !e2 && !cv.is_lvalue) {
+			value = cv.value;
+			found = true;
+		}
+		mv_error_destroy(e2);
+		if (!found)
+			err = mv_error_create(MV_ERR_USAGE,
+					      "bad value '%s': &SYMBOL, an "
+					      "integer or an enumerator of "
+					      "'%s'", vs, path);
+	}
+	free(vs);
+	if (err)
+		return err;
+	const char *rt = arrow + 2;
+	if ((err = named_type(s, rt, strlen(rt), &real)))
+		return err;
+	if (real->kind != MV_TYPE_STRUCT && real->kind != MV_TYPE_CLASS &&
+	    real->kind != MV_TYPE_UNION)
+		return mv_error_create(MV_ERR_USAGE, "'%s' is not a struct, "
+				       "class or union", rt + strspn(rt, " "));
+	if (!real->size)
+		return mv_error_create(MV_ERR_USAGE, "'%s' is incomplete",
+				       rt + strspn(rt, " "));
+	if (mt->size < 8)
+		value &= (1ull << (mt->size * 8)) - 1;
+	const char *w = own(r, where, strlen(where));
+	struct mv_rule_dispatch *d = w ? grow((void **)&r->dispatch,
+					      &r->ndispatch, sizeof(*d))
+				       : NULL;
+	if (!d)
+		return w ? too_many(r->ndispatch) : mv_enomem;
+	d->type = tn;
+	d->offset = off;
+	d->size = (uint32_t)mt->size;
+	d->is_signed = mt->is_signed;
+	d->value = value;
+	d->real = real;
+	d->real_name = own(r, rt, strlen(rt));
+	d->where = w;
+	if (!d->real_name)
+		return mv_enomem;
+	return NULL;
+}
+
+/* container_of TYPE.FIELD */
+static struct mv_error *add_container(struct mv_session *s,
+				      struct mv_rules *r, const char *text,
+				      const char *where)
+{
+	struct mv_type *t;
+	const char *tn, *path;
+	uint64_t off;
+	const struct mv_member *m;
+	struct mv_error *err = type_dot_path(s, r, text, strlen(text), &t,
+					     &tn, &path);
+	if (!err)
+		err = mv_rules_member_path(t, path, &off, &m);
+	if (err)
+		return err;
+	struct mv_type *mt = mv_type_strip(m->type);
+	if (!mt || (mt->kind != MV_TYPE_STRUCT && mt->kind != MV_TYPE_CLASS &&
+		    mt->kind != MV_TYPE_UNION))
+		return mv_error_create(MV_ERR_USAGE,
+				       "member '%s' is not a struct a "
+				       "pointer can point to", path);
+	for (size_t i = 0; i < r->ncontainers; i++)
+		if (r->containers[i].member == mt) {
+			char buf[MV_EVAL_TYPE_NAME_MAX];
+			mv_type_name(mt, buf, sizeof(buf));
+			return mv_error_create(MV_ERR_USAGE,
+					       "%s already belongs to a "
+					       "container (%s)", buf,
+					       r->containers[i].where);
+		}
+	const char *w = own(r, where, strlen(where));
+	struct mv_rule_container *c =
+		w ? grow((void **)&r->containers, &r->ncontainers, sizeof(*c))
+		  : NULL;
+	if (!c)
+		return w ? too_many(r->ncontainers) : mv_enomem;
+	c->member = mt;
+	c->container = t;
+	c->offset = off;
+	c->where = w;
+	return NULL;
+}
+
+/* skip TYPE.FIELD */
+static struct mv_error *add_skip(struct mv_session *s, struct mv_rules *r,
+				 const char *text)
+{
+	struct mv_type *t;
+	const char *tn, *path;
+	uint64_t off;
+	const struct mv_member *m;
+	struct mv_error *err = type_dot_path(s, r, text, strlen(text), &t,
+					     &tn, &path);
+	if (!err)
+		err = mv_rules_member_path(t, path, &off, &m);
+	if (err)
+		return err;
+	struct mv_rule_skip *k = grow((void **)&r->skips, &r->nskips,
+				      sizeof(*k));
+	if (!k)
+		return too_many(r->nskips);
+	k->type = tn;
+	k->field = path;
+	return NULL;
+}
+
+/* header TYPE = HEADER */
+static struct mv_error *add_header(struct mv_session *s, struct mv_rules *r,
+				   const char *text)
+{
+	const char *eq = strchr(text, '=');
+	if (!eq)
+		return mv_error_create(MV_ERR_USAGE,
+				       "header TYPE = HEADERTYPE expected");
+	struct mv_type *t, *h;
+	struct mv_error *err = named_type(s, text, (size_t)(eq - text), &t);
+	if (!err)
+		err = named_type(s, eq + 1, strlen(eq + 1), &h);
+	if (err)
+		return err;
+	if (!h->size)
+		return mv_error_create(MV_ERR_USAGE, "header type '%s' has no "
+				       "size", eq + 1 + strspn(eq + 1, " "));
+	char buf[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(t, buf, sizeof(buf));
+	const char *tn = own(r, buf, strlen(buf));
+	struct mv_rule_header *hd =
+		tn ? grow((void **)&r->headers, &r->nheaders, sizeof(*hd))
+		   : NULL;
+	if (!hd)
+		return tn ? too_many(r->nheaders) : mv_enomem;
+	hd->type = tn;
+	hd->header = h;
+	return NULL;
+}
+
+/* size TYPE = EXPR */
+static struct mv_error *add_size(struct mv_session *s, struct mv_rules *r,
+				 const char *text)
+{
+	const char *eq = strchr(text, '=');
+	if (!eq)
+		return mv_error_create(MV_ERR_USAGE,
+				       "size TYPE = BYTES expected");
+	struct mv_type *t;
+	struct mv_error *err = named_type(s, text, (size_t)(eq - text), &t);
+	if (err)
+		return err;
+	char buf[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(t, buf, sizeof(buf));
+	const char *tn = own(r, buf, strlen(buf));
+	const char *ex = own(r, eq + 1, strlen(eq + 1));
+	if (!tn || !ex)
+		return mv_enomem;
+	struct mv_len_expr e;
+	if ((err = mv_len_expr_compile(t, ex, &e)))
+		return err;
+	struct mv_rule_size *z = grow((void **)&r->sizes, &r->nsizes,
+				      sizeof(*z));
+	if (!z)
+		return too_many(r->nsizes);
+	z->type = tn;
+	z->expr = e;
+	return NULL;
+}
+
+/* array TYPE at OFFSET = ELEM[COUNT] */
+static struct mv_error *add_array(struct mv_session *s, struct mv_rules *r,
+				  const char *text)
+{
+	const char *at = strstr(text, " at ");
+	const char *eq = at ? strchr(at, '=') : NULL;
+	const char *lb = eq ? strchr(eq, '[') : NULL;
+	size_t tl = strlen(text);
+	if (!at || !eq || !lb || text[tl - 1] != ']')
+		return mv_error_create(MV_ERR_USAGE,
+				       "array TYPE at OFFSET = ELEMTYPE[COUNT] "
+				       "expected");
+	struct mv_type *t, *elem;
+	struct mv_error *err = named_type(s, text, (size_t)(at - text), &t);
+	if (!err)
+		err = named_type(s, eq + 1, (size_t)(lb - eq - 1), &elem);
+	if (err)
+		return err;
+	if (!elem->size)
+		return mv_error_create(MV_ERR_USAGE, "'%.*s' has no size",
+				       (int)(lb - eq - 1), eq + 1);
+	char buf[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(t, buf, sizeof(buf));
+	const char *tn = own(r, buf, strlen(buf));
+	const char *oe = own(r, at + 4, (size_t)(eq - at - 4));
+	const char *ce = own(r, lb + 1, (size_t)(text + tl - 1 - lb - 1));
+	if (!tn || !oe || !ce)
+		return mv_enomem;
+	struct mv_len_expr off, cnt;
+	if ((err = mv_len_expr_compile(t, oe, &off)) ||
+	    (err = mv_len_expr_compile(t, ce, &cnt)))
+		return err;
+	struct mv_rule_array *a = grow((void **)&r->arrays, &r->narrays,
+				       sizeof(*a));
+	if (!a)
+		return too_many(r->narrays);
+	a->type = tn;
+	a->offset = off;
+	a->count = cnt;
+	a->elem = elem;
+	a->elem_name = own(r, eq + 1, (size_t)(lb - eq - 1));
+	return a->elem_name ? NULL : mv_enomem;
+}
+
+static const struct {
+	const char *word;
+	int kind;
+} keywords[] = {
+	{"len", 0}, {"dispatch", 1}, {"container_of", 2}, {"skip", 3},
+	{"header", 4}, {"size", 5}, {"array", 6},
+};
+
+/* One line (comment and blanks gone). */
+static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
+				 const char *line, const char *where)
+{
+	size_t wl = strcspn(line, " \t");
+	const char *rest = line + wl + strspn(line + wl, " \t");
+	int kind = -1;
+	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (strlen(keywords[i].word) == wl &&
+		    !strncmp(line, keywords[i].word, wl))
+			kind = keywords[i].kind;
+	switch (kind) {
+	case 0: return add_len(s, r, rest);
+	case 1: return add_dispatch(s, r, rest, where);
+	case 2: return add_container(s, r, rest, where);
+	case 3: return add_skip(s, r, rest);
+	case 4: return add_header(s, r, rest);
+	case 5: return add_size(s, r, rest);
+	case 6: return add_array(s, r, rest);
+	default:
+		/* --len-file's bare hints. */
+		if (strchr(line, '=') && !strstr(line, "==") &&
+		    !strstr(line, "->"))
+			return add_len(s, r, line);
+		return mv_error_create(MV_ERR_USAGE,
+				       "unknown rule '%.*s' (len, size, array, "
+				       "dispatch, container_of, skip or "
+				       "header)",
+				       (int)wl, line);
+	}
+}
+
+struct mv_error *mv_rules_load_file(struct mv_session *s, struct mv_rules *r,
+				    const char *path)
+{
+	char *text;
+	size_t len;
+	struct mv_error *err = mv_file_read_small(path, "rules file",
+						  RULES_FILE_MAX, &text, &len);
+	if (err)
+		return err;
+	if (memchr(text, '\0', len)) {
+		free(text);
+		return mv_error_create(MV_ERR_USAGE, "%s: not a rules file "
+				       "(it holds a NUL byte)", path);
+	}
+	unsigned lineno = 0;
+	for (char *line = text, *eol; !err && *line; line = eol) {
+		eol = line + strcspn(line, "\n");
+		if (*eol)
+			*eol++ = '\0';
+		lineno++;
+		char *p = line + strspn(line, " \t");
+		p[strcspn(p, "#\r")] = '\0';
+		char *e = p + strlen(p);
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (!*p)
+			continue;
+		char where[512];
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		err = mv_error_wrap(add_line(s, r, p, where), "%s", where);
+	}
+	free(text);
+	return err;
+}
+
+#ifndef MV_TYPES_DIR
+#define MV_TYPES_DIR "/usr/local/share/memview/types"
+#endif
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+	return !stat(path, &st) && S_ISREG(st.st_mode);
+}
+
+struct mv_error *mv_rules_find_file(const char *name, char *buf, size_t size)
+{
+	if (strchr(name, '/') || is_file(name)) {
+		snprintf(buf, size, "%s", name);
+		return NULL;
+	}
+	/* A shipped model: installed, or in the tree this library was
+	 * built in (build/libmemview.so or build/memview -> types/). */
+	snprintf(buf, size, "%s/%s.types", MV_TYPES_DIR, name);
+	if (is_file(buf))
+		return NULL;
+	Dl_info info;
+	if (dladdr((void *)mv_rules_find_file, &info) && info.dli_fname) {
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s", info.dli_fname);
+		char *slash = strrchr(dir, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(buf, size, "%s/../types/%s.types", dir, name);
+			if (is_file(buf))
+				return NULL;
+		}
+	}
+	return mv_error_create(MV_ERR_USAGE,
+			       "--types %s: no such file, nor a model shipped "
+			       "in %s", name, MV_TYPES_DIR);
+}
+
+const char *mv_rules_auto_model(struct mv_session *s)
+{
+	uint64_t addr, size, version = 0;
+	struct mv_type *t;
+	if (!s->program || !s->target ||
+	    !mv_program_find_symbol(s->program, "Py_Version", &addr, &size) ||
+	    mv_target_read_partial(s->target, addr, &version, 4) != 4 ||
+	    (version >> 16) != 0x030b ||
+	    !mv_program_find_symbol(s->program, "PyList_Type", &addr, &size))
+		return NULL;
+	/* With debug info: the model's types must be there. */
+	struct mv_error *err = mv_expr_parse_type(s->program, "PyDictKeysObject", 0,
+						  &t);
+	if (err) {
+		mv_error_destroy(err);
+		return NULL;
+	}
+	return "cpython-3.11";
+}

@@ -1,0 +1,172 @@
+/* rules.h - what DWARF does not say about a program's objects, as data
+ * the walk consults: lengths as expressions over a record's members
+ * (--len, and the rules files of --types, see docs/types.md).
+ *
+ * A length expression is compiled once against its record type into a
+ * short postfix program of member reads and constants, so that the walk
+ * evaluates it per object with no lookup and no allocation, bounded by
+ * the bytes of the object it has read. */
+#ifndef MV_RULES_H
+#define MV_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memview.h"
+
+#define MV_LEN_EXPR_MAX 32   /* terms of one expression */
+
+enum mv_len_op {
+	MV_LEN_CONST,  /* push v */
+	MV_LEN_FIELD,  /* push the integer member at offset v */
+	MV_LEN_ADD, MV_LEN_SUB, MV_LEN_MUL, MV_LEN_DIV, MV_LEN_MOD,
+	MV_LEN_SHL, MV_LEN_SHR, MV_LEN_AND, MV_LEN_OR, MV_LEN_NEG,
+};
+
+struct mv_len_term {
+	uint8_t op;        /* enum mv_len_op */
+	uint8_t size;      /* MV_LEN_FIELD: 1, 2, 4 or 8 bytes */
+	bool is_signed;
+	uint64_t v;        /* the constant, or the member's offset */
+};
+
+struct mv_len_expr {
+	struct mv_len_term t[MV_LEN_EXPR_MAX];
+	uint32_t n;
+	uint64_t end;      /* bytes of the record it reads (max offset+size) */
+};
+
+/* The member at path ("ob_base.ob_size": members by value, anonymous
+ * members and base classes looked through) of record, its offset from
+ * the record's start in *offset.  A usage error names the part that is
+ * missing ("PyObject has no member 'nosuch'"). */
+struct mv_error *mv_rules_member_path(struct mv_type *record,
+				      const char *path, uint64_t *offset,
+				      const struct mv_member **ret);
+
+/* The name rules know a type by: its C spelling, and for an anonymous
+ * struct (typedef struct {...} PyListObject) where it was declared. */
+void mv_rules_type_key(struct mv_type *t, char *buf, size_t size);
+
+/* Compiles text ("ob_base.ob_size", "1 << dk_log2_size",
+ * "(n + 1) * 2"): integer literals, member paths of record naming
+ * integer or enum members (not bit-fields), + - * / % << >> & | unary -
+ * and parentheses.  A usage error names what is wrong. */
+struct mv_error *mv_len_expr_compile(struct mv_type *record, const char *text,
+				     struct mv_len_expr *ret);
+
+/* Evaluates e over the record's bytes [bytes, bytes + avail).  False
+ * when a member lies past avail or a division by zero: no length.
+ * Arithmetic wraps modulo 2^64; a negative result is 0; the caller
+ * bounds the result. */
+bool mv_len_expr_eval(const struct mv_len_expr *e, const uint8_t *bytes,
+		      size_t avail, uint64_t *ret);
+
+/* ---- the rules a walk consults (docs/types.md) ---- */
+
+/* len TYPE.FIELD = EXPR (and --len): the pointer at path field of type
+ * ("data", "in.items") points to as many elements as expr says.  type
+ * is the key of the stripped type (mv_rules_type_key: "struct vec"). */
+struct mv_len_hint {
+	const char *type;
+	const char *field;
+	const char *len;
+	struct mv_len_expr expr;
+};
+
+/* dispatch TYPE.FIELD == VALUE -> REAL: an object declared TYPE whose
+ * member at offset holds value is a REAL. */
+struct mv_rule_dispatch {
+	const char *type;
+	uint64_t offset;
+	uint32_t size;
+	bool is_signed;
+	uint64_t value;           /* a symbol's address or an integer */
+	struct mv_type *real;     /* stripped */
+	const char *real_name;    /* as the rule spells it (PyListObject) */
+	const char *where;        /* "FILE:LINE", for notes */
+};
+
+/* container_of TYPE.FIELD: a pointer to FIELD's type (member, stripped)
+ * that points into a block holding a TYPE there points to the TYPE. */
+struct mv_rule_container {
+	struct mv_type *member;
+	struct mv_type *container; /* stripped */
+	uint64_t offset;
+	const char *where;
+};
+
+/* skip TYPE.FIELD: the pointers at or below the member are not
+ * ownership: not followed, so not counted through it. */
+struct mv_rule_skip {
+	const char *type;
+	const char *field;
+};
+
+/* header TYPE = HEADER: objects of TYPE have a HEADER in front of them
+ * in their block (CPython's PyGC_Head). */
+struct mv_rule_header {
+	const char *type;
+	struct mv_type *header;    /* stripped */
+};
+
+/* size TYPE = EXPR: an object of TYPE is EXPR bytes (CPython's str
+ * with its characters after the struct). */
+struct mv_rule_size {
+	const char *type;
+	struct mv_len_expr expr;
+};
+
+/* array TYPE at OFFSET = ELEM[COUNT]: COUNT ELEMs lie OFFSET bytes into
+ * an object of TYPE (a dict's entries after its indices). */
+struct mv_rule_array {
+	const char *type;
+	struct mv_len_expr offset, count;
+	struct mv_type *elem;      /* stripped */
+	const char *elem_name;     /* as the rule spells it */
+};
+
+struct mv_rules {
+	struct mv_rule_size *sizes;
+	size_t nsizes;
+	struct mv_rule_array *arrays;
+	size_t narrays;
+	struct mv_len_hint *lens;
+	size_t nlens;
+	struct mv_rule_dispatch *dispatch;
+	size_t ndispatch;
+	struct mv_rule_container *containers;
+	size_t ncontainers;
+	struct mv_rule_skip *skips;
+	size_t nskips;
+	struct mv_rule_header *headers;
+	size_t nheaders;
+	char **strings;            /* owned */
+	size_t nstrings;
+};
+
+struct mv_session;
+
+void mv_rules_init(struct mv_rules *r);
+void mv_rules_deinit(struct mv_rules *r);
+/* Adds --len SPEC ("TYPE.FIELD=EXPR"): a usage error names spec and
+ * what is wrong. */
+struct mv_error *mv_rules_add_len(struct mv_session *s, struct mv_rules *r,
+				  const char *spec);
+/* Adds every rule of a rules file (grammar in docs/types.md): a usage
+ * error says FILE:LINE and the name that is wrong.  --len-file's hint
+ * lines ("TYPE.FIELD=EXPR" alone) are len rules too. */
+struct mv_error *mv_rules_load_file(struct mv_session *s,
+				    struct mv_rules *r, const char *path);
+/* The file --types NAME means: NAME itself when it names a file (has a
+ * '/' or exists), else a shipped model (MV_TYPES_DIR/NAME.types, or
+ * the tree's types/ beside the library).  Writes at most size bytes. */
+struct mv_error *mv_rules_find_file(const char *name, char *buf,
+				    size_t size);
+/* The shipped model that fits the program, or NULL: "cpython-3.11"
+ * when it (or a library it loaded) is CPython 3.11 (Py_Version says
+ * 3.11) with debug info for its object types. */
+const char *mv_rules_auto_model(struct mv_session *s);
+
+#endif

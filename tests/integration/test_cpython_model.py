@@ -1,0 +1,238 @@
+"""The shipped CPython 3.11 model (--types cpython-3.11, issue 16),
+against CPython's own answers.
+
+Usage: BUILD=build python3 tests/integration/test_cpython_model.py
+
+A Python program (PROG) runs under Debian's python3.11-dbg with
+PYTHONMALLOC=malloc (every object one glibc block), builds known graphs
+(lists, tuples, dicts with str and int keys, a set, nested containers
+with shared members) and writes for each root, before it stops itself
+(SIGSTOP) for gdb's gcore:
+- the sum of sys.getsizeof over the distinct objects reachable
+  (gc.get_referents, and a dict's keys, which 3.11 does not traverse
+  for str-keyed tables; type objects left out, as getsizeof leaves
+  them out);
+- their blocks: each object's, starting getsizeof - __sizeof__ bytes
+  (the GC header) before id(), and the blocks getsizeof counts with it
+  (a list's item array, a dict's keys object, a set's table, read
+  with ctypes at their offsets in CPython's headers);
+- the sum of malloc_usable_size (ctypes) of those blocks.
+memview sizeof-deep '(PyObject *)ID' --types cpython-3.11 must give the
+same three numbers (deep_size, heap objects, heap usable bytes, chunk
+bytes = usable + 8 per block) in the CLI, gdb and lldb, which agree.
+Without the model it does not (each item a 16-byte struct _object).
+The model is picked without --types (Py_Version is 3.11, the types
+have debug info) and info says so.
+Prints "cpython_model: N passed, M failed".
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import run as R  # noqa: E402
+
+PYTHON = "/usr/bin/python3.11d"
+results = []
+
+PROG = r"""
+import ctypes, gc, os, signal, sys
+libc = ctypes.CDLL(None)
+libc.malloc_usable_size.restype = ctypes.c_size_t
+libc.malloc_usable_size.argtypes = [ctypes.c_void_p]
+
+def exact(items):
+    items = tuple(items)
+    l = [None] * len(items)     # allocated == len: no spare capacity
+    for i, v in enumerate(items):
+        l[i] = v
+    assert l.__sizeof__() == 40 + 8 * len(l), "list over-allocated"
+    return l
+
+ints = exact(i * 1000 + 1000 for i in range(100))
+words = tuple("word-%03d" % i for i in range(20))
+by_name = {"key%d" % i: i * 7.5 for i in range(30)}
+by_int = {i * 1000 + 5000: b"xy" * (i + 1) for i in range(10)}
+numbers = {i * 3 + 100000 for i in range(50)}
+shared = "a shared string"
+inner = [exact([shared, i * 999 + 1000]) for i in range(5)]
+nested = exact([inner[0], inner[1], (shared, inner[2]),
+                {"first": inner[3], "second": (inner[4], shared)}, shared])
+ring = [exact([i * 1000 + 1000, None]) for i in range(10)]
+for i in range(10):
+    ring[i][1] = ring[(i + 1) % 10]
+ring = ring[0]
+ROOTS = ["ints", "words", "by_name", "by_int", "numbers", "nested",
+         "ring"]
+
+def word(address):
+    return ctypes.c_void_p.from_address(address).value
+
+def aux_blocks(o):
+    # Blocks an object owns beside its own, by CPython 3.11's layout
+    # (Include/cpython/*.h): a list's item array (ob_item at 24), a
+    # dict's keys object when the dict alone holds it (ma_keys at 32,
+    # dk_refcnt its first word), a set's table when it is not the
+    # object's smalltable (table at 40, smalltable at 64).
+    if type(o) is list and word(id(o) + 24):
+        return [word(id(o) + 24)]
+    if type(o) is dict and ctypes.c_ssize_t.from_address(
+            word(id(o) + 32)).value == 1:
+        return [word(id(o) + 32)]
+    if type(o) in (set, frozenset) and word(id(o) + 40) != id(o) + 64:
+        return [word(id(o) + 40)]
+    return []
+
+def deep(root):
+    seen, todo = {}, [root]
+    while todo:
+        o = todo.pop()
+        if id(o) in seen or isinstance(o, type):
+            continue
+        seen[id(o)] = o
+        todo.extend(gc.get_referents(o))
+        if type(o) is dict:
+            todo.extend(o.keys())   # str keys are not traversed
+    size = sum(sys.getsizeof(o) for o in seen.values())
+    blocks = [i - (sys.getsizeof(o) - o.__sizeof__())
+              for i, o in seen.items()]
+    for o in seen.values():
+        blocks += aux_blocks(o)
+    usable = sum(libc.malloc_usable_size(b) for b in blocks)
+    return len(blocks), size, usable
+
+gc.disable()
+lines = []
+for name in ROOTS:
+    o = globals()[name]
+    n, size, usable = deep(o)
+    lines.append("root %s 0x%x %d %d %d\n" % (name, id(o), n, size, usable))
+with open(sys.argv[1], "w") as f:
+    f.writelines(lines)
+os.kill(os.getpid(), signal.SIGSTOP)
+"""
+
+
+def report(name, problems):
+    results.append(not problems)
+    print("%s %s" % ("ok  " if not problems else "FAIL", name))
+    for problem in problems[:10]:
+        print("       " + problem)
+    sys.stdout.flush()
+
+
+def stopped(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "T"
+    except OSError:
+        return False
+
+
+def make_core(tmp):
+    prog = os.path.join(tmp, "prog.py")
+    with open(prog, "w") as f:
+        f.write(PROG)
+    facts = os.path.join(tmp, "facts")
+    core = os.path.join(tmp, "python.core")
+    env = dict(os.environ, PYTHONMALLOC="malloc")
+    env.pop("PYTHONPATH", None)
+    env.pop("PYTHONHOME", None)
+    p = subprocess.Popen([PYTHON, prog, facts], env=env)
+    try:
+        for _ in range(600):
+            if stopped(p.pid) or p.poll() is not None:
+                break
+            time.sleep(0.05)
+        if not stopped(p.pid):
+            return None, None
+        subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(p.pid),
+                        "-ex", "gcore " + core], capture_output=True,
+                       timeout=300)
+    finally:
+        p.kill()
+        p.wait()
+    roots = []
+    with open(facts) as f:
+        for line in f:
+            w = line.split()
+            roots.append((w[1], w[2], int(w[3]), int(w[4]), int(w[5])))
+    return (core if os.path.exists(core) else None), roots
+
+
+def main():
+    if not os.path.exists(PYTHON):
+        print("cpython_model: needs %s: apt-get install python3.11-dbg"
+              % PYTHON)
+        return 1
+    with tempfile.TemporaryDirectory() as tmp:
+        core, roots = make_core(tmp)
+        if not core:
+            report("python3.11-dbg stopped itself and was cored",
+                   ["no core"])
+            return 1
+        cmds = ["sizeof-deep (PyObject *)%s --types cpython-3.11 --json" %
+                addr for _, addr, _, _, _ in roots]
+        # Picked by itself: Py_Version says 3.11, the types are there.
+        cmds += ["sizeof-deep (PyObject *)%s --json" % roots[-1][1],
+                 "info --json"]
+        runs = R.three(["--core", core, "--exe", PYTHON],
+                       ["file " + PYTHON, "core " + core],
+                       {"MV_EXE": PYTHON, "MV_CORE": core}, cmds)
+        for i, (name, addr, n, size, usable) in enumerate(roots):
+            values, problems = R.parse_json_outputs(runs, i)
+            for front, d in values.items():
+                got = (d["deep_size"], d["heap"]["objects"],
+                       d["heap"]["usable_bytes"], d["heap"]["chunk_bytes"])
+                want = (size, n, usable, usable + 8 * n)
+                if got != want:
+                    problems.append("%s: (deep size, objects, usable, "
+                                    "chunk bytes) %s, CPython says %s"
+                                    % (front, got, want))
+            for v in values.values():
+                v.pop("expression", None)
+            problems += R.identical(values)
+            report("%s: sizeof-deep = sum of getsizeof, allocator = "
+                   "malloc_usable_size + header (cli/gdb/lldb)" % name,
+                   problems)
+        auto, problems = R.parse_json_outputs(runs, len(roots))
+        for front, d in auto.items():
+            if d["deep_size"] != roots[-1][3]:
+                problems.append("%s: deep size %d without --types, "
+                                "CPython says %d" % (front, d["deep_size"],
+                                                     roots[-1][3]))
+        report("the model is picked for CPython 3.11 with debug info "
+               "(cli/gdb/lldb)", problems)
+        info, problems = R.parse_json_outputs(runs, len(roots) + 1)
+        problems += ["%s: object_model %r" % (f, d.get("object_model"))
+                     for f, d in info.items()
+                     if d.get("object_model") != "cpython-3.11"]
+        report("info says the model it picked (cli/gdb/lldb)", problems)
+        # cycles: the ring of 10 lists is one component, each list with
+        # its item array (both blocks are on the cycle).
+        rc, out, err = R.run([R.MEMVIEW, "--core", core, "--exe", PYTHON,
+                              "cycles", "(PyObject *)" + roots[-1][1]])
+        report("cycles finds the ring of 10 lists",
+               [] if rc == 0 and "1 cyclic component holding 20 objects"
+               in out else ["%s %s %s" % (rc, out[:300], err)])
+        # Without the model: not CPython's answer.
+        rc, out, err = R.run([R.MEMVIEW, "--core", core, "--exe", PYTHON,
+                              "sizeof-deep", "(PyObject *)" + roots[0][1],
+                              "--json", "--types", ""])
+        d = json.loads(out) if rc == 0 else None
+        report("without the model the list of ints is not sized as "
+               "CPython does", [] if d and d["deep_size"] != roots[0][3]
+               else ["%s %s" % (rc, err)])
+    passed = sum(results)
+    print("cpython_model: %d passed, %d failed"
+          % (passed, len(results) - passed))
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,273 @@
+"""Object models (issue 16): --len with member paths and expressions,
+and the rules files of --types, on the models fixture.
+
+Usage: BUILD=build python3 tests/integration/test_models.py
+
+The answer key is the fixture's own: each root's blocks counted while
+it built them (objects, sizeof or element bytes, malloc_usable_size),
+never memview's output.  The CLI, gdb and lldb run the same commands on
+the core and must agree.  Mistakes in --len and in rules files must be
+one clear usage error each, naming the file's line and the name.
+Prints one line per case and "models: N passed, M failed".
+"""
+
+import json
+import os
+import shlex
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+import run as R  # noqa: E402
+from mvfacts import read_facts  # noqa: E402
+
+EXE = os.path.join(R.BUILD, "fixtures", "models")
+CORE = os.path.join(R.BUILD, "cores", "models.core")
+FACTS = os.path.join(R.BUILD, "cores", "models.facts")
+RULES = os.path.join(R.ROOT, "docs", "examples")
+
+results = []
+
+NESTED_LEN = ("--len 'struct nested.items=h.count' "
+              "--len 'struct nested.buckets=1 << log2' "
+              "--len 'struct nested.in.vals = h.count * 2'")
+
+
+def report(name, problems):
+    results.append(not problems)
+    print("%s %s" % ("ok  " if not problems else "FAIL", name))
+    for problem in problems[:10]:
+        print("       " + problem)
+    sys.stdout.flush()
+
+
+def outputs(records, front):
+    got = []
+    for rec in records or []:
+        if not rec["succeeded"]:
+            got.append("%s: %s failed: %s" % (front, rec["command"],
+                                              rec["error"]))
+            continue
+        try:
+            got.append(json.loads(rec["output"]))
+        except ValueError:
+            got.append("%s: not JSON: %r" % (front, rec["output"][:200]))
+    return got
+
+
+def heap_counts(d):
+    h = d["heap"]
+    return (h["objects"], h["type_bytes"], h["usable_bytes"])
+
+
+def facts_counts(facts, root):
+    return tuple(int(facts["deep %s.%s" % (root, k)])
+                 for k in ("objects", "type_bytes", "usable"))
+
+
+def three_fronts(commands):
+    """{front: [parsed JSON or problem string]} on the core."""
+    runs = R.core_runs(commands, core=CORE, exe=EXE)
+    per = {}
+    for front in ("cli", "gdb", "lldb"):
+        data = runs[front]
+        records = data if front == "cli" else (data or {}).get("cases")
+        per[front] = outputs(records, front) if records else None
+    return per
+
+
+def check_cases(cases, facts):
+    """cases: (name, command, fact root or None, extra check)."""
+    per = three_fronts([c[1] for c in cases])
+    for i, (name, cmd, root, extra) in enumerate(cases):
+        problems = []
+        seen = {}
+        for front, outs in per.items():
+            if outs is None:
+                problems.append("%s did not run" % front)
+                continue
+            d = outs[i]
+            if isinstance(d, str):
+                problems.append(d)
+                continue
+            if root and heap_counts(d) != facts_counts(facts, root):
+                problems.append("%s: heap (objects, type, usable) %s != "
+                                "facts %s" % (front, heap_counts(d),
+                                              facts_counts(facts, root)))
+            if extra:
+                problems += ["%s: %s" % (front, p) for p in extra(d)]
+            d = dict(d)
+            d.pop("expression", None)
+            seen[front] = json.dumps(d, sort_keys=True)
+        if len(set(seen.values())) > 1:
+            problems.append("front ends differ")
+        report("%s (cli/gdb/lldb)" % name, problems)
+
+
+def hinted(n):
+    def check(d):
+        got = d["guesses"]["hinted"]
+        return [] if got == n else ["%d pointers hinted, want %d" % (got, n)]
+    return check
+
+
+def cli(args):
+    return R.run([R.MEMVIEW, "--core", CORE, "--exe", EXE] + args)
+
+
+def usage_error(name, args, *words):
+    rc, out, err = cli(args)
+    problems = []
+    if rc != 2:
+        problems.append("exit %s, want 2 (usage): %s" % (rc, err.strip()))
+    for w in words:
+        if w not in err:
+            problems.append("%r not in %r" % (w, err.strip()))
+    if "Traceback" in err or len(err.strip().splitlines()) != 1:
+        problems.append("not one line: %r" % err)
+    report(name, problems)
+
+
+def test_len(facts):
+    cases = [
+        ("--len at nested paths and expressions",
+         "sizeof-deep nested --json " + NESTED_LEN, "nested", hinted(3)),
+    ]
+    check_cases(cases, facts)
+    # Without the hints: each pointer is one element.
+    rc, out, err = cli(["sizeof-deep", "nested", "--json"])
+    d = json.loads(out) if rc == 0 else None
+    report("without --len the arrays are single elements",
+           [] if d and heap_counts(d) != facts_counts(facts, "nested")
+           else ["%s %s" % (rc, err)])
+    bad = [
+        ("struct nested.nosuch=h.count", "struct nested", "'nosuch'"),
+        ("struct nosuch.items=h.count", "struct nosuch"),
+        ("struct nested.items=h.nosuch", "struct hdr", "'nosuch'"),
+        ("struct nested.items=h.count +", "h.count +"),
+        ("struct nested.items=h", "'h'", "not an integer"),
+        ("struct nested.h=h.count", "'h'", "not a pointer"),
+        ("struct nested.items=(1 << log2", "')'"),
+        ("struct nested.items=3x", "bad number"),
+        ("struct nested.items", "TYPE.FIELD=LENGTH"),
+    ]
+    for spec, *words in bad:
+        usage_error("--len '%s' is a usage error" % spec,
+                    ["sizeof-deep", "nested", "--len", spec], *words)
+
+
+def rules_of(d):
+    return d["rules"]
+
+
+def want_rules(**want):
+    def check(d):
+        got = {k: d["rules"][k] for k in want}
+        return [] if got == want else ["rules %s, want %s" % (got, want)]
+    return check
+
+
+def test_rules(facts, tmp):
+    ex = lambda name: os.path.join(RULES, "models-%s.types" % name)
+    loop = os.path.join(tmp, "loop.types")
+    with open(loop, "w") as f:
+        # pair -> node -> pair ...: legal, cut at run time.
+        f.write("dispatch struct node.kind == 2 -> struct pair\n"
+                "dispatch struct pair.h.kind == 2 -> struct node\n")
+    huge = os.path.join(tmp, "huge.types")
+    with open(huge, "w") as f:
+        f.write("len struct nested.items = 1 << 60\n")
+    ints_unknown = os.path.join(tmp, "lists-only.types")
+    with open(ints_unknown, "w") as f:
+        f.write("dispatch struct obj.type == &list_type -> struct listobj\n"
+                "len struct listobj.items = n\nskip struct obj.type\n")
+    ntasks = int(facts["runq.ntasks"])
+    cases = [
+        ("intrusive list: container_of, skip", "sizeof-deep runq --json "
+         "--types " + ex("runq"), "runq",
+         want_rules(contained=ntasks)),
+        ("skip: a lone task without the shared cache",
+         "sizeof-deep lone --json --types " + ex("runq"), "lone",
+         want_rules(skipped=2)),  # .cache and .link.prev
+        ("tagged union: dispatch by an integer",
+         "sizeof-deep expr --json --types " + ex("expr"), "expr",
+         want_rules(dispatched=int(facts["deep expr.objects"]) -
+                    32, undispatched=0)),
+        ("type objects: dispatch by symbol, len, skip",
+         "sizeof-deep olist --json --types " + ex("obj"), "olist",
+         want_rules(undispatched=0, dispatch_misfit=0)),
+        ("a loop of dispatch rules is cut and counted",
+         "sizeof-deep expr --json --types " + loop, None,
+         lambda d: [] if d["rules"]["loops"] > 0 else ["no loop counted"]),
+        ("a length of 2^60 is bounded by the block",
+         "sizeof-deep nested --json --types " + huge, None,
+         lambda d: [] if d["heap"]["objects"] ==
+         int(facts["deep nested.objects"]) and
+         d["guesses"]["hinted"] == 1 else ["heap %s" % d["heap"]]),
+        ("a type no rule names keeps its declared type, counted",
+         "sizeof-deep olist --json --types " + ints_unknown, None,
+         lambda d: [] if d["rules"]["undispatched"] > 0 and
+         [t["count"] for t in d["by_type"] if t["type"] == "struct obj"]
+         == [8] else ["rules %s, by type %s" % (d["rules"], d["by_type"])]),
+    ]
+    check_cases(cases, facts)
+    # Without the rules the fixture's counts are not reached (the rules
+    # are what makes them right).
+    for root in ("runq", "expr", "olist"):
+        rc, out, err = cli(["sizeof-deep", root, "--json"])
+        d = json.loads(out) if rc == 0 else None
+        report("%s without rules differs from the facts" % root,
+               [] if d and heap_counts(d) != facts_counts(facts, root)
+               else ["%s %s" % (rc, err)])
+    # The setting: --types before the command.
+    rc, out, err = R.run([R.MEMVIEW, "--types", ex("expr"), "--core", CORE,
+                          "--exe", EXE, "sizeof-deep", "expr", "--json"])
+    d = json.loads(out) if rc == 0 else None
+    report("--types as a setting", [] if d and heap_counts(d) ==
+           facts_counts(facts, "expr") else ["%s %s" % (rc, err)])
+    # Every kind of mistake: one usage error naming FILE:LINE and the name.
+    bad = [
+        ("dispatch struct node.kind == 1 -> struct nosuch", "struct nosuch"),
+        ("# a comment\n\ndispatch struct node.nokind == 1 -> struct pair",
+         ":3:", "'nokind'"),
+        ("frob struct node.kind", "unknown rule 'frob'"),
+        ("dispatch struct obj.type == &nosym -> struct pair", "'nosym'"),
+        ("dispatch struct node.kind == 1 -> int", "'int'"),
+        ("dispatch struct node.kind = 1 -> struct pair", "dispatch TYPE"),
+        ("dispatch struct node.kind == 1 struct pair", "dispatch TYPE"),
+        ("dispatch struct node.kind == zork -> struct pair", "'zork'"),
+        ("container_of struct task.id", "'id'"),
+        ("container_of struct task.link\ncontainer_of struct runq.tasks",
+         ":2:", "already belongs"),
+        ("len struct listobj.items = nn", "'nn'"),
+        ("len struct listobj.items = n +", "n +"),
+        ("len struct listobj.n = 3", "not a pointer"),
+        ("skip struct task.nope", "'nope'"),
+        ("skip nosuchtype.x", "nosuchtype"),
+        ("header struct obj = struct nope", "struct nope"),
+    ]
+    for i, (text, *words) in enumerate(bad):
+        path = os.path.join(tmp, "bad%d.types" % i)
+        with open(path, "w") as f:
+            f.write(text + "\n")
+        first = text.split("\n")[-1]
+        usage_error("rules file '%s' is an error" % first,
+                    ["sizeof-deep", "expr", "--types", path],
+                    path + ":", *words)
+    usage_error("--types of no file nor model is an error",
+                ["sizeof-deep", "expr", "--types", "no-such-model"],
+                "no-such-model")
+
+
+def main():
+    facts = read_facts(FACTS)
+    test_len(facts)
+    with tempfile.TemporaryDirectory() as tmp:
+        test_rules(facts, tmp)
+    passed = sum(results)
+    print("models: %d passed, %d failed" % (passed, len(results) - passed))
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

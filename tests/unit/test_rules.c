@@ -1,0 +1,147 @@
+/* test_rules.c - member paths and length expressions (rules.h) over a
+ * record made by hand as DWARF would describe
+ * struct rec { int32_t n; uint8_t log2; struct hdr { int64_t size; } h; };
+ * Expected values are computed from these bytes by C here. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "mv_test.h"
+
+#include "rules.h"
+
+static struct mv_type t_i32 = {.kind = MV_TYPE_INT, .name = "int32_t",
+			       .size = 4, .is_signed = true,
+			       .is_complete = true};
+static struct mv_type t_u8 = {.kind = MV_TYPE_INT, .name = "uint8_t",
+			      .size = 1, .is_complete = true};
+static struct mv_type t_i64 = {.kind = MV_TYPE_INT, .name = "long",
+			       .size = 8, .is_signed = true,
+			       .is_complete = true};
+static struct mv_member hdr_members[1];
+static struct mv_type t_hdr;
+static struct mv_member rec_members[3];
+static struct mv_type t_rec;
+
+static void make_types(void)
+{
+	hdr_members[0] = (struct mv_member){"size", &t_i64, 0, 0, 0, 0};
+	t_hdr = (struct mv_type){.kind = MV_TYPE_STRUCT, .name = "hdr",
+				 .size = 8, .is_complete = true,
+				 .nmembers = 1, .members = hdr_members};
+	rec_members[0] = (struct mv_member){"n", &t_i32, 0, 0, 0, 0};
+	rec_members[1] = (struct mv_member){"log2", &t_u8, 32, 0, 0, 0};
+	rec_members[2] = (struct mv_member){"h", &t_hdr, 64, 0, 0, 0};
+	t_rec = (struct mv_type){.kind = MV_TYPE_STRUCT, .name = "rec",
+				 .size = 16, .is_complete = true,
+				 .nmembers = 3, .members = rec_members};
+}
+
+static uint8_t bytes[16];
+
+static void set_rec(int32_t n, uint8_t log2, int64_t size)
+{
+	memcpy(bytes, &n, 4);
+	bytes[4] = log2;
+	memcpy(bytes + 8, &size, 8);
+}
+
+static uint64_t eval(const char *text, bool *ok)
+{
+	struct mv_len_expr e;
+	struct mv_error *err = mv_len_expr_compile(&t_rec, text, &e);
+	assert_null(err);
+	uint64_t v = 0;
+	*ok = mv_len_expr_eval(&e, bytes, sizeof(bytes), &v);
+	return v;
+}
+
+static void test_paths(void **state)
+{
+	(void)state;
+	make_types();
+	uint64_t off;
+	const struct mv_member *m;
+	assert_null(mv_rules_member_path(&t_rec, "h.size", &off, &m));
+	assert_int_equal(off, 8);
+	assert_ptr_equal(m, &hdr_members[0]);
+	struct mv_error *err = mv_rules_member_path(&t_rec, "h.nosuch", &off,
+						    &m);
+	assert_non_null(err);
+	assert_int_equal(mv_error_code(err), MV_ERR_USAGE);
+	assert_non_null(strstr(mv_error_message(err), "'nosuch'"));
+	mv_error_destroy(err);
+	err = mv_rules_member_path(&t_rec, "n.x", &off, &m);
+	assert_non_null(err);
+	mv_error_destroy(err);
+}
+
+static void test_values(void **state)
+{
+	(void)state;
+	make_types();
+	bool ok;
+	set_rec(7, 5, 1000);
+	assert_int_equal(eval("n", &ok), 7);
+	assert_true(ok);
+	assert_int_equal(eval("1 << log2", &ok), 32);
+	assert_int_equal(eval("(n + 1) * 2", &ok), 16);
+	assert_int_equal(eval("n + 1 * 2", &ok), 9);
+	assert_int_equal(eval("h.size / n", &ok), 1000 / 7);
+	assert_int_equal(eval("h.size % n", &ok), 1000 % 7);
+	assert_int_equal(eval("0x10 | 1 & 3", &ok), 0x10 | (1 & 3));
+	assert_int_equal(eval("h.size - 8 * n - 2", &ok), 1000 - 56 - 2);
+	/* A negative length is no elements; a division by zero none. */
+	assert_int_equal(eval("n - 10", &ok), 0);
+	assert_true(ok);
+	eval("n / (log2 - 5)", &ok);
+	assert_false(ok);
+	/* A signed member read as signed. */
+	set_rec(-3, 0, 0);
+	assert_int_equal(eval("n + 5", &ok), 2);
+	/* 2^60 comes back as it is: the walk bounds it by the block. */
+	set_rec(0, 60, 0);
+	assert_int_equal(eval("1 << log2", &ok), 1ull << 60);
+	/* Members past the bytes given: no length. */
+	struct mv_len_expr e;
+	assert_null(mv_len_expr_compile(&t_rec, "h.size", &e));
+	uint64_t v;
+	assert_false(mv_len_expr_eval(&e, bytes, 12, &v));
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	make_types();
+	const char *bad[] = {"", "n +", "(n", "n)", "3x", "h", "nosuch",
+			     "n || 1", "n $ 2", NULL};
+	for (int i = 0; bad[i]; i++) {
+		struct mv_len_expr e;
+		struct mv_error *err = mv_len_expr_compile(&t_rec, bad[i], &e);
+		assert_non_null(err);
+		assert_int_equal(mv_error_code(err), MV_ERR_USAGE);
+		mv_error_destroy(err);
+	}
+	/* 32 terms at most. */
+	char big[256] = "n";
+	for (int i = 0; i < 20; i++)
+		strcat(big, " + n");
+	struct mv_len_expr e;
+	struct mv_error *err = mv_len_expr_compile(&t_rec, big, &e);
+	assert_non_null(err);
+	assert_non_null(strstr(mv_error_message(err), "too long"));
+	mv_error_destroy(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
