@@ -24,9 +24,9 @@ static const struct setting settings[] = {
 	{"max-heap-chunks", "count",
 	 "heap chunks indexed by the commands that read the heap "
 	 "(0: no limit; default: from the memory available)"},
-	{"allocator", "auto|glibc|pymalloc",
-	 "heap models: auto (glibc, and CPython's pymalloc where found), "
-	 "glibc only, or pymalloc required"},
+	{"allocator", "auto|glibc|pymalloc|mimalloc",
+	 "heap models: auto (glibc, and CPython's pymalloc and mimalloc "
+	 "where found), glibc only, or pymalloc or mimalloc required"},
 	{"max-bytes", "size",
 	 "longest memory view (64K, 1M, ...; 0: no limit)"},
 	{"pointers", "bool",
