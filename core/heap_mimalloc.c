@@ -218,16 +218,34 @@ out:
 	return err;
 }
 
-/* The cookie most segments agree on (Boyer-Moore majority, then a
- * count); segments with another are dropped with a note. */
+/* The cookie of the segments: _mi_heap_main's (a heap some page names
+ * whose cookie most segments' agree with), else the one most segments
+ * agree on (Boyer-Moore majority).  Segments with another are dropped
+ * with a note. */
 static struct mv_error *check_cookies(struct mi *m)
 {
 	uint64_t k = 0;
-	size_t votes = 0;
-	for (size_t i = 0; i < m->ns; i++) {
-		if (!votes)
-			k = m->s[i].cookie;
-		votes += m->s[i].cookie == k ? 1 : (size_t)-1;
+	size_t best = 0;
+	for (size_t j = 0; j < m->nheaps; j++) {
+		uint64_t c;
+		if (!rd64(m, m->heaps[j] + HEAP_COOKIE, &c))
+			continue;
+		size_t n = 0;
+		for (size_t i = 0; i < m->ns; i++)
+			n += m->s[i].cookie == c;
+		if (n > best) {
+			best = n;
+			k = c;
+		}
+	}
+	m->main_cookie = best > 0;
+	if (!best) {
+		size_t votes = 0;
+		for (size_t i = 0; i < m->ns; i++) {
+			if (!votes)
+				k = m->s[i].cookie;
+			votes += m->s[i].cookie == k ? 1 : (size_t)-1;
+		}
 	}
 	size_t out = 0;
 	for (size_t i = 0; i < m->ns; i++) {
@@ -237,8 +255,10 @@ static struct mv_error *check_cookies(struct mi *m)
 		}
 		struct mv_error *err = mv_heap_note(
 			m->h, "mimalloc segment at 0x%llx: its cookie does not "
-			      "agree with the other segments'; skipped",
-			(unsigned long long)m->s[i].start);
+			      "agree with %s; skipped",
+			(unsigned long long)m->s[i].start,
+			m->main_cookie ? "the main heap's"
+				       : "the other segments'");
 		free(m->s[i].info);
 		if (err) {
 			for (size_t j = i + 1; j < m->ns; j++)
@@ -276,7 +296,7 @@ static struct mv_error *read_heaps(struct mi *m, uint64_t budget)
 {
 	size_t cap = 0;
 	for (size_t k = 0; k < m->nheaps; k++) {
-		uint64_t heap = m->heaps[k], cookie, p;
+		uint64_t heap = m->heaps[k], p;
 		uint8_t hb[HEAP_SIZEOF];
 		if (mv_target_read_partial(m->t, heap, hb, sizeof(hb)) !=
 		    sizeof(hb)) {
@@ -288,9 +308,6 @@ static struct mv_error *read_heaps(struct mi *m, uint64_t budget)
 				return err;
 			continue;
 		}
-		cookie = ld64(hb + HEAP_COOKIE);
-		if (m->ns && cookie == m->s[0].cookie)
-			m->main_cookie = true;
 		struct mv_error *err =
 			mv_heap_add_metadata(m->h, heap, heap + HEAP_SIZEOF);
 		if (err)
@@ -591,6 +608,15 @@ static struct mv_error *mimalloc_open(struct mv_heap *h,
 		err = mv_heap_note(h, "mimalloc version %s: memview knows the "
 				      "layout of 2.0.9 (Debian 12) only; its "
 				      "heap is not read", v);
+		char *d;
+		if (!err && asprintf(&d, "%s; mimalloc %s not read (its "
+					 "memory left as roots)",
+				     mv_heap_description(h), v) < 0)
+			return mv_enomem;
+		if (!err) {
+			free(h->description);
+			h->description = d;
+		}
 		return err;
 	}
 	if ((err = scan_segments(&m)))
@@ -601,11 +627,10 @@ static struct mv_error *mimalloc_open(struct mv_heap *h,
 		goto out;
 	}
 	qsort(m.s, m.ns, sizeof(*m.s), seg_cmp);
-	if ((err = check_cookies(&m)) || (err = take_over(&m)))
-		goto out;
 	uint64_t blocks;
 	collect_heaps(&m, &blocks);
-	if ((err = read_heaps(&m, blocks + 1)))
+	if ((err = check_cookies(&m)) || (err = take_over(&m)) ||
+	    (err = read_heaps(&m, blocks + 1)))
 		goto out;
 	m.state = malloc(1u << 16);
 	if (!m.state) {
