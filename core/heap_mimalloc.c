@@ -373,18 +373,20 @@ static void collect_heaps(struct mi *m, uint64_t *blocks)
 	}
 }
 
-/* Marks the blocks of list (starting at p) as list in m->state; false
- * with a note when a link is not a block of the page below capacity. */
+/* Marks the blocks of list (starting at p) as list in m->state; *bad
+ * with a note when a link is not a block of the page below capacity
+ * (each block at most once: the walk is bounded by capacity). */
 static struct mv_error *walk_list(struct mi *m, uint64_t page, uint64_t p,
 				  uint64_t pstart, uint64_t bsize,
 				  uint32_t capacity, uint8_t list,
-				  const char *name, uint32_t *count)
+				  const char *name, uint32_t *count, bool *bad)
 {
-	while (p) {
+	while (p && !*bad) {
 		uint64_t off = p - pstart;
 		if (p < pstart || off % bsize || off / bsize >= capacity ||
 		    m->state[off / bsize]) {
 			m->bad_lists++;
+			*bad = true;
 			return mv_heap_note(m->h, "mimalloc page at 0x%llx: %s "
 						  "list link 0x%llx is not a free "
 						  "block of the page; the list "
@@ -396,6 +398,7 @@ static struct mv_error *walk_list(struct mi *m, uint64_t page, uint64_t p,
 		(*count)++;
 		if (!rd64(m, p, &p)) {
 			m->bad_lists++;
+			*bad = true;
 			return mv_heap_note(m->h, "mimalloc page at 0x%llx: %s "
 						  "list block 0x%llx is not in "
 						  "memory; the list is cut there",
@@ -409,6 +412,29 @@ static struct mv_error *walk_list(struct mi *m, uint64_t page, uint64_t p,
 static uint32_t add_flags(uint64_t size, uint32_t flags)
 {
 	return flags | MV_CHUNK_NO_HEADER | (size & 8 ? MV_ENTRY_PLUS8 : 0);
+}
+
+/* [from, to) of the segment being walked is not seen (a damaged page,
+ * or the rest of a damaged slice table): it leaves the heap segment, so
+ * that a collection scans it as a root instead of calling what it
+ * points at lost. */
+static struct mv_error *cut(struct mi *m, uint64_t from, uint64_t to)
+{
+	struct mv_heap *h = m->h;
+	struct mv_heap_segment *last = &h->segments[h->nsegments - 1];
+	uint64_t end = last->end;
+	if (to > end)
+		to = end;
+	if (from >= to || from < last->start)
+		return NULL;
+	last->end = from;
+	if (to == end)
+		return NULL;
+	struct mv_heap_segment rest = {
+		.start = to, .end = end, .first_chunk = to,
+		.arena = last->arena,
+	};
+	return mv_heap_add_segment(h, &rest);
 }
 
 /* One page: its three free lists and the delayed frees in it, then its
@@ -432,29 +458,34 @@ static struct mv_error *walk_page(struct mi *m, const struct mi_seg *s,
 	    (uint64_t)capacity * bsize > psize || used > capacity ||
 	    pstart + psize > s->end) {
 		m->bad_pages++;
-		return mv_heap_note(h, "mimalloc page at 0x%llx: block size "
-				       "%llu, capacity %u, reserved %u, used %u "
-				       "do not fit its %u slices; its blocks "
-				       "are not seen",
-				    (unsigned long long)page,
-				    (unsigned long long)bsize, capacity,
-				    reserved, used, count);
+		struct mv_error *err = mv_heap_note(
+			h, "mimalloc page at 0x%llx: block size %llu, capacity "
+			   "%u, reserved %u, used %u do not fit its %u slices; "
+			   "its blocks are not seen",
+			(unsigned long long)page, (unsigned long long)bsize,
+			capacity, reserved, used, count);
+		return err ? err : cut(m, pstart - offset, pstart + psize);
 	}
 	memset(m->state, 0, capacity);
 	uint32_t nfree = 0, nlocal = 0, nthread = 0;
+	bool bad = false;
 	struct mv_error *err = walk_list(m, page, ld64(sl + PG_FREE), pstart,
 					 bsize, capacity, MV_LIST_MI_FREE,
-					 "free", &nfree);
+					 "free", &nfree, &bad);
 	if (!err)
 		err = walk_list(m, page, ld64(sl + PG_LOCAL), pstart, bsize,
 				capacity, MV_LIST_MI_LOCAL, "local_free",
-				&nlocal);
+				&nlocal, &bad);
 	if (!err)
 		err = walk_list(m, page, ld64(sl + PG_TFREE) & ~3ull, pstart,
 				bsize, capacity, MV_LIST_MI_THREAD,
-				"thread_free", &nthread);
+				"thread_free", &nthread, &bad);
 	if (err)
 		return err;
+	/* Which of its blocks are free is not known: none is indexed (a
+	 * free block taken for one in use would be called lost). */
+	if (bad)
+		return cut(m, pstart - offset, pstart + psize);
 	/* Blocks of this page on a heap's delayed-free list. */
 	uint64_t end = pstart + (uint64_t)capacity * bsize;
 	size_t lo = 0, hi = m->ndelayed;
@@ -512,13 +543,15 @@ static struct mv_error *walk_segment(struct mi *m, const struct mi_seg *s,
 		uint32_t count = ld32(sl + PG_COUNT);
 		if (!count || ld32(sl + PG_OFFSET)) {
 			m->bad_pages++;
-			return mv_heap_note(h, "mimalloc segment at 0x%llx: "
-					       "slice %llu starts no span "
-					       "(count %u, offset %u); the "
-					       "rest of the segment is not seen",
-					    (unsigned long long)s->start,
-					    (unsigned long long)k, count,
-					    ld32(sl + PG_OFFSET));
+			err = mv_heap_note(h, "mimalloc segment at 0x%llx: "
+					      "slice %llu starts no span "
+					      "(count %u, offset %u); the "
+					      "rest of the segment is not seen",
+					   (unsigned long long)s->start,
+					   (unsigned long long)k, count,
+					   ld32(sl + PG_OFFSET));
+			return err ? err
+				   : cut(m, s->start + k * SLICE_SIZE, s->end);
 		}
 		if (ld32(sl + PG_XBLOCK))
 			err = walk_page(m, s, k, sl, ai);
