@@ -767,8 +767,9 @@ const struct mv_command mv_command_heap = {
 	.name = "heap",
 	.debugger_name = "mv-heap",
 	.synopsis = "",
-	.summary = "Summarize the glibc malloc heap: arenas, chunks in use "
-		   "and free, sizes, the largest chunks.",
+	.summary = "Summarize the malloc heap (glibc, CPython's pymalloc, "
+		   "mimalloc): arenas, chunks in use and free, sizes, the "
+		   "largest chunks.",
 	.description =
 		"Walks every arena's heaps chunk by chunk (the main heap, "
 		"the heaps of thread arenas, and mmapped chunks), and reads "
@@ -795,6 +796,20 @@ const struct mv_command mv_command_heap = {
 		"without them, from pool headers found at 16 KiB boundaries "
 		"of anonymous mappings; the first line says which. A glibc "
 		"chunk holding an arena is pymalloc's.\n\n"
+		"In a program linked with mimalloc 2.0.9 (Debian 12's "
+		"libmimalloc2.0), or running with it in LD_PRELOAD, each "
+		"32 MiB segment (or huge segment) is an arena of kind "
+		"mimalloc, found at 32 MiB boundaries of anonymous mappings "
+		"by a header whose fields and cookie agree (no debug symbols "
+		"needed; the version is read from mi_version()'s code, and "
+		"another version is said and not read). Each block a page "
+		"carved is a chunk with no header, in use or free on its "
+		"page's free list, its local_free list or freed by another "
+		"thread (thread_free, or the heap's delayed-free list); the "
+		"segment's first slice is allocator metadata; blocks in use "
+		"and free are counted per block size. A damaged page or "
+		"slice table is named under \"problems\" and its memory left "
+		"to gc's roots.\n\n"
 		"Corrupt headers, list loops and pointers out of the heap are "
 		"reported with their address under \"problems\"; the walk "
 		"resumes at the next plausible chunk. The \"as mallinfo2() "
