@@ -89,13 +89,15 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A)
 	    -lcmocka $(LDLIBS_CORE)
 
 # Fixture programs: built with debug info, no optimisation, never
-# sanitized (they are the target, not the tool).
+# sanitized (they are the target, not the tool); FIX_LIBS_name are
+# the libraries one links (mimalloc's malloc instead of glibc's).
+FIX_LIBS_mimalloc := -lmimalloc -lpthread
 fixtures: $(FIX_BIN) $(FIXCXX_BIN)
 $(BUILD)/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture.h tests/fixtures/leakkey.h tests/fixtures/rtldclear.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FIXTURE $@")
 	$(Q)cc -std=gnu11 -g -O0 -fno-omit-frame-pointer -Itests/fixtures \
-	    -o $@ $< $(if $(findstring nodebug,$*),-s,)
+	    -o $@ $< $(if $(findstring nodebug,$*),-s,) $(FIX_LIBS_$*)
 # C++ fixture programs, by g++: at -O0 unless FIXCXX_OPT_name says
 # otherwise (roots_cxx is built the way C++ programs ship, at -O2).
 FIXCXX_OPT_roots_cxx := -O2

@@ -20,6 +20,9 @@ enum state {
 	ST_LARGE,
 	ST_UNLISTED,
 	ST_POOL,
+	ST_MI_FREE,
+	ST_MI_LOCAL,
+	ST_MI_THREAD,
 	ST_TOP,
 	ST_CORRUPT,
 	ST_COUNT
@@ -27,20 +30,23 @@ enum state {
 
 static const char *const state_key[ST_COUNT] = {
 	"in_use", "metadata", "mmapped", "tcache", "fastbin", "unsorted",
-	"smallbin", "largebin", "free_unlisted", "pool_free", "top", "corrupt",
+	"smallbin", "largebin", "free_unlisted", "pool_free", "page_free",
+	"page_local_free", "page_thread_free", "top", "corrupt",
 };
 
 static const char *const state_label[ST_COUNT] = {
 	"in use", "allocator metadata", "mmapped (in use)", "free: tcache",
 	"free: fastbins", "free: unsorted bin", "free: small bins",
 	"free: large bins", "free: on no list", "free: in a pool",
+	"free: page free list", "free: page local_free", "free: thread_free",
 	"top", "corrupt",
 };
 
 /* For --chunks. */
 static const char *const state_word[ST_COUNT] = {
 	"in-use", "metadata", "mmapped", "tcache", "fastbin", "unsorted",
-	"smallbin", "largebin", "free", "pool-free", "top", "corrupt",
+	"smallbin", "largebin", "free", "pool-free", "page-free",
+	"local-free", "thread-free", "top", "corrupt",
 };
 
 static enum state state_of(const struct mv_heap_entry *e)
@@ -61,6 +67,9 @@ static enum state state_of(const struct mv_heap_entry *e)
 		case MV_LIST_SMALL: return ST_SMALL;
 		case MV_LIST_LARGE: return ST_LARGE;
 		case MV_LIST_POOL: return ST_POOL;
+		case MV_LIST_MI_FREE: return ST_MI_FREE;
+		case MV_LIST_MI_LOCAL: return ST_MI_LOCAL;
+		case MV_LIST_MI_THREAD: return ST_MI_THREAD;
 		default: return ST_UNLISTED;
 		}
 	}
@@ -91,6 +100,80 @@ static uint64_t tally_fordblks(const struct tally *t)
 struct py_class {
 	uint64_t used, free;
 };
+
+/* mimalloc's block sizes (its bins, and each large page's own size):
+ * a sorted array, bounded; what does not fit is counted apart. */
+#define MI_CLASSES 256
+
+struct mi_classes {
+	uint64_t size[MI_CLASSES], used[MI_CLASSES], free[MI_CLASSES];
+	size_t n;
+	uint64_t other_used, other_free;
+};
+
+static void mi_class_add(struct mi_classes *c, uint64_t size, bool used)
+{
+	size_t lo = 0, hi = c->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->size[mid] < size)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == c->n || c->size[lo] != size) {
+		if (c->n == MI_CLASSES) {
+			*(used ? &c->other_used : &c->other_free) += 1;
+			return;
+		}
+		size_t k = c->n - lo;
+		memmove(&c->size[lo + 1], &c->size[lo], k * sizeof(uint64_t));
+		memmove(&c->used[lo + 1], &c->used[lo], k * sizeof(uint64_t));
+		memmove(&c->free[lo + 1], &c->free[lo], k * sizeof(uint64_t));
+		c->size[lo] = size;
+		c->used[lo] = c->free[lo] = 0;
+		c->n++;
+	}
+	*(used ? &c->used[lo] : &c->free[lo]) += 1;
+}
+
+static void mi_classes_json(struct mv_json *j, const struct mi_classes *c)
+{
+	mv_json_key(j, "mimalloc_size_classes");
+	mv_json_begin_array(j);
+	for (size_t i = 0; i < c->n; i++) {
+		mv_json_begin_object(j);
+		mv_json_key(j, "size");
+		mv_json_uint(j, c->size[i]);
+		mv_json_key(j, "in_use");
+		mv_json_uint(j, c->used[i]);
+		mv_json_key(j, "free");
+		mv_json_uint(j, c->free[i]);
+		mv_json_end_object(j);
+	}
+	mv_json_end_array(j);
+	mv_json_key(j, "mimalloc_other_sizes");
+	mv_json_begin_object(j);
+	mv_json_key(j, "in_use");
+	mv_json_uint(j, c->other_used);
+	mv_json_key(j, "free");
+	mv_json_uint(j, c->other_free);
+	mv_json_end_object(j);
+}
+
+static void mi_classes_text(struct mv_cmd_ctx *ctx, const struct mi_classes *c)
+{
+	mv_out(ctx, "\nmimalloc block size %10s %10s\n", "in use", "free");
+	for (size_t i = 0; i < c->n; i++)
+		mv_out(ctx, "  %12llu bytes %10llu %10llu\n",
+		       (unsigned long long)c->size[i],
+		       (unsigned long long)c->used[i],
+		       (unsigned long long)c->free[i]);
+	if (c->other_used || c->other_free)
+		mv_out(ctx, "  %18s %10llu %10llu\n", "other sizes",
+		       (unsigned long long)c->other_used,
+		       (unsigned long long)c->other_free);
+}
 
 struct hist {
 	uint64_t used[HIST_BUCKETS], used_bytes[HIST_BUCKETS];
@@ -170,6 +253,7 @@ static const char *arena_kind(enum mv_heap_arena_kind k)
 	return k == MV_ARENA_MAIN	? "main"
 	       : k == MV_ARENA_THREAD	? "thread"
 	       : k == MV_ARENA_PYMALLOC ? "pymalloc"
+	       : k == MV_ARENA_MIMALLOC ? "mimalloc"
 					: "mmapped";
 }
 
@@ -271,11 +355,12 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 	const struct mv_heap_segment *segs = mv_heap_segments(h, &nsegs);
 	struct tally *per = calloc(narenas + 1, sizeof(*per));
 	struct hist *hist = calloc(1, sizeof(*hist));
+	struct mi_classes *mi = calloc(1, sizeof(*mi));
 	struct top_n top = {.e = e, .cap = (size_t)ntop};
 	if (top.cap > nentries)
 		top.cap = nentries;
 	top.idx = malloc((top.cap ? top.cap : 1) * sizeof(*top.idx));
-	if (!per || !hist || !top.idx) {
+	if (!per || !hist || !mi || !top.idx) {
 		err = mv_enomem;
 		goto out;
 	}
@@ -304,6 +389,11 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			else
 				py[size / 16 - 1].free++;
 		}
+		if (e[i].arena < narenas &&
+		    arenas[e[i].arena].kind == MV_ARENA_MIMALLOC &&
+		    (st == ST_IN_USE || st == ST_MI_FREE || st == ST_MI_LOCAL ||
+		     st == ST_MI_THREAD))
+			mi_class_add(mi, size, st == ST_IN_USE);
 		unsigned b = log2_floor(size);
 		if (st == ST_IN_USE || st == ST_MMAPPED) {
 			hist->used[b]++;
@@ -332,7 +422,8 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		all->usable += per[a].usable;
 		all->heap_bytes += per[a].heap_bytes;
 		all->header_bytes += per[a].header_bytes;
-		if (arenas[a].kind == MV_ARENA_PYMALLOC)
+		if (arenas[a].kind == MV_ARENA_PYMALLOC ||
+		    arenas[a].kind == MV_ARENA_MIMALLOC)
 			continue;
 		for (int st = 0; st < ST_COUNT; st++)
 			glibc_all.bytes[st] += per[a].bytes[st];
@@ -469,6 +560,8 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			}
 			mv_json_end_array(&j);
 		}
+		if (mi->n || mi->other_used || mi->other_free)
+			mi_classes_json(&j, mi);
 		mv_json_key(&j, "largest");
 		mv_json_begin_array(&j);
 		for (size_t i = 0; i < top.n; i++) {
@@ -539,7 +632,9 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			mv_out(ctx, "\nmmapped chunks (each its own mapping)\n");
 		} else {
 			mv_out(ctx, "\narena %zu (%s)", a, arena_kind(arenas[a].kind));
-			bool py_arena = arenas[a].kind == MV_ARENA_PYMALLOC;
+			/* Arenas of the models over glibc's. */
+			bool py_arena = arenas[a].kind == MV_ARENA_PYMALLOC ||
+					arenas[a].kind == MV_ARENA_MIMALLOC;
 			if (arenas[a].address)
 				mv_out(ctx, " at 0x%llx",
 				       (unsigned long long)arenas[a].address);
@@ -584,6 +679,8 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 				       (unsigned long long)py[c].used,
 				       (unsigned long long)py[c].free);
 	}
+	if (mi->n || mi->other_used || mi->other_free)
+		mi_classes_text(ctx, mi);
 
 	mv_out(ctx, "\nchunk sizes      %10s %12s %10s %12s\n", "in use", "bytes",
 	       "free", "bytes");
@@ -642,6 +739,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 	}
 	err = mv_buf_error(&ctx->out);
 out:
+	free(mi);
 	free(per);
 	free(hist);
 	free(top.idx);
@@ -669,8 +767,9 @@ const struct mv_command mv_command_heap = {
 	.name = "heap",
 	.debugger_name = "mv-heap",
 	.synopsis = "",
-	.summary = "Summarize the glibc malloc heap: arenas, chunks in use "
-		   "and free, sizes, the largest chunks.",
+	.summary = "Summarize the malloc heap (glibc, CPython's pymalloc, "
+		   "mimalloc): arenas, chunks in use and free, sizes, the "
+		   "largest chunks.",
 	.description =
 		"Walks every arena's heaps chunk by chunk (the main heap, "
 		"the heaps of thread arenas, and mmapped chunks), and reads "
@@ -697,6 +796,20 @@ const struct mv_command mv_command_heap = {
 		"without them, from pool headers found at 16 KiB boundaries "
 		"of anonymous mappings; the first line says which. A glibc "
 		"chunk holding an arena is pymalloc's.\n\n"
+		"In a program linked with mimalloc 2.0.9 (Debian 12's "
+		"libmimalloc2.0), or running with it in LD_PRELOAD, each "
+		"32 MiB segment (or huge segment) is an arena of kind "
+		"mimalloc, found at 32 MiB boundaries of anonymous mappings "
+		"by a header whose fields and cookie agree (no debug symbols "
+		"needed; the version is read from mi_version()'s code, and "
+		"another version is said and not read). Each block a page "
+		"carved is a chunk with no header, in use or free on its "
+		"page's free list, its local_free list or freed by another "
+		"thread (thread_free, or the heap's delayed-free list); the "
+		"segment's first slice is allocator metadata; blocks in use "
+		"and free are counted per block size. A damaged page or "
+		"slice table is named under \"problems\" and its memory left "
+		"to gc's roots.\n\n"
 		"Corrupt headers, list loops and pointers out of the heap are "
 		"reported with their address under \"problems\"; the walk "
 		"resumes at the next plausible chunk. The \"as mallinfo2() "

@@ -17,6 +17,7 @@ static const struct mv_heap_ops *const models[] = {
 /* Allocators over the main one, tried once it has opened. */
 static const struct mv_heap_ops *const overlays[] = {
 	&mv_heap_pymalloc_ops,
+	&mv_heap_mimalloc_ops,
 	NULL,
 };
 
@@ -31,6 +32,9 @@ const char *mv_heap_list_name(enum mv_heap_list list)
 		[MV_LIST_LARGE] = "largebin",
 		[MV_LIST_UNLISTED] = "free",
 		[MV_LIST_POOL] = "pool",
+		[MV_LIST_MI_FREE] = "page free",
+		[MV_LIST_MI_LOCAL] = "local_free",
+		[MV_LIST_MI_THREAD] = "thread_free",
 	};
 	return (unsigned)list < MV_LIST_COUNT_ ? names[list] : "?";
 }
@@ -289,7 +293,7 @@ static void fill_chunk(const struct mv_heap_entry *e, struct mv_chunk *ret)
 	ret->mem = e->start + (e->flags & MV_CHUNK_NO_HEADER ? 0 : 16);
 	ret->size = size;
 	ret->usable = mv_heap_usable(size, e->flags);
-	ret->flags = e->flags;
+	ret->flags = e->flags & ~MV_ENTRY_PLUS8;
 	ret->arena = e->arena;
 }
 
@@ -348,6 +352,16 @@ static struct mv_error *open_overlays(struct mv_heap *h,
 				MV_ERR_NOT_FOUND,
 				"--allocator pymalloc: no CPython pymalloc heap "
 				"found (%s)", mv_error_message(err));
+			mv_error_destroy(err);
+			return e;
+		}
+		if (err && mv_error_code(err) == MV_ERR_NOT_FOUND &&
+		    (o->flags & MV_HEAP_NEED_MIMALLOC) &&
+		    *m == &mv_heap_mimalloc_ops) {
+			struct mv_error *e = mv_error_create(
+				MV_ERR_NOT_FOUND,
+				"--allocator mimalloc: no mimalloc heap found "
+				"(%s)", mv_error_message(err));
 			mv_error_destroy(err);
 			return e;
 		}
@@ -410,6 +424,45 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 			first = err;
 		else
 			mv_error_destroy(err);
+	}
+	/* No main model's heap (glibc's malloc never ran: mimalloc took
+	 * its place, and without libc6-dbg its heap is not found): the
+	 * overlays alone, if one of them is there. */
+	if (first && !o->range_end && !(o->flags & MV_HEAP_NO_OVERLAYS)) {
+		struct mv_heap *h = calloc(1, sizeof(*h));
+		if (!h) {
+			mv_error_destroy(first);
+			return mv_enomem;
+		}
+		h->ops = models[0];
+		h->program = p;
+		h->target = t;
+		h->poll = poll;
+		h->progress = o->progress;
+		h->progress_arg = o->progress_arg;
+		h->sorted = true;
+		h->max_chunks = o->max_chunks ? o->max_chunks
+					       : mv_limits_max_heap_chunks();
+		h->description = strdup(mv_error_message(first));
+		if (!h->description) {
+			heap_free(h);
+			mv_error_destroy(first);
+			return mv_enomem;
+		}
+		struct mv_error *err = open_overlays(h, o);
+		if (!err && h->stopped)
+			err = limit_note(h);
+		if (!err && h->narenas) {
+			mv_error_destroy(first);
+			*ret = h;
+			return NULL;
+		}
+		heap_free(h);
+		if (err && mv_error_code(err) != MV_ERR_NOT_FOUND) {
+			mv_error_destroy(first);
+			return err;
+		}
+		mv_error_destroy(err);
 	}
 	return first ? first
 		     : mv_error_create(MV_ERR_NOT_FOUND, "no heap model");

@@ -789,6 +789,10 @@ static struct mv_error *main_heap_from_arena(struct glibc *g, uint32_t ai)
 {
 	struct mv_heap_arena *a = &g->h->arenas[ai];
 	uint64_t sbrk_base, top_size;
+	/* Never initialised (malloc_init_state sets top): another
+	 * allocator (mimalloc, jemalloc) took malloc's place. */
+	if (!a->top)
+		return NULL;
 	if (a->top == a->address + g->L.ms_bins - 16)
 		return mv_heap_note(g->h, "the main arena has no heap yet "
 					  "(nothing was allocated from it)");
@@ -1301,7 +1305,8 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 		if (g.first_chunks[ai] &&
 		    (err = read_tcache(&g, ai, g.first_chunks[ai])))
 			goto out;
-		if (h->arenas[ai].address && (err = read_arena_lists(&g, ai)))
+		if (h->arenas[ai].address && h->arenas[ai].top &&
+		    (err = read_arena_lists(&g, ai)))
 			goto out;
 	}
 	/* Consistency: with the bins read, every chunk the boundary tags

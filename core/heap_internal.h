@@ -26,6 +26,12 @@ enum mv_heap_list {
 	MV_LIST_UNLISTED,
 	/* A pymalloc pool's free block (on the pool's freeblock list). */
 	MV_LIST_POOL,
+	/* A mimalloc page's free blocks: on its free list, its local_free
+	 * list, or freed by another thread (its thread_free list, or the
+	 * owning heap's thread_delayed_free list). */
+	MV_LIST_MI_FREE,
+	MV_LIST_MI_LOCAL,
+	MV_LIST_MI_THREAD,
 	MV_LIST_COUNT_
 };
 
@@ -33,7 +39,10 @@ const char *mv_heap_list_name(enum mv_heap_list list);
 
 /* One chunk in 16 bytes, so that a million chunks cost 16 MB: sizes are
  * multiples of 16 on every allocator we model, so size >> 4 fits 32 bits
- * up to 64 GiB (larger ones are clamped with a note). */
+ * up to 64 GiB (larger ones are clamped with a note); mimalloc's word
+ * size classes (8, 24, 40, 56 bytes) are size16 * 16 + 8, flagged by
+ * MV_ENTRY_PLUS8 in flags. */
+#define MV_ENTRY_PLUS8 128
 struct mv_heap_entry {
 	uint64_t start;
 	uint32_t size16;
@@ -47,6 +56,7 @@ enum mv_heap_arena_kind {
 	MV_ARENA_THREAD,
 	MV_ARENA_MMAPPED, /* pseudo arena holding the mmapped chunks */
 	MV_ARENA_PYMALLOC, /* one of CPython's 1 MiB pymalloc arenas */
+	MV_ARENA_MIMALLOC, /* one mimalloc segment (32 MiB, or a huge one) */
 };
 
 struct mv_heap_arena {
@@ -80,6 +90,9 @@ enum {
 	/* --allocator pymalloc: an error if CPython's pymalloc is not
 	 * found over the main model. */
 	MV_HEAP_NEED_PYMALLOC = 4,
+	/* --allocator mimalloc: an error if mimalloc's heap is not found
+	 * (or is a version whose layout memview does not know). */
+	MV_HEAP_NEED_MIMALLOC = 8,
 };
 
 struct mv_heap_options {
@@ -115,6 +128,8 @@ extern const struct mv_heap_ops mv_heap_glibc_ops;
  * pymalloc over glibc): run after the main model has opened, they add
  * their blocks to its index; NOT_FOUND when they are not there. */
 extern const struct mv_heap_ops mv_heap_pymalloc_ops;
+/* mimalloc 2.0.9's segments, found in anonymous mappings. */
+extern const struct mv_heap_ops mv_heap_mimalloc_ops;
 
 /* Drops the index entries for which drop[i] is true (keeps the order):
  * an overlay model takes over a main model's chunk that holds its own
@@ -232,7 +247,7 @@ struct mv_error *mv_heap_poll(struct mv_heap *h);
 
 static inline uint64_t mv_heap_entry_size(const struct mv_heap_entry *e)
 {
-	return (uint64_t)e->size16 << 4;
+	return ((uint64_t)e->size16 << 4) + (e->flags & MV_ENTRY_PLUS8 ? 8 : 0);
 }
 
 /* What malloc_usable_size() says for a chunk with these flags. */

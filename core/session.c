@@ -257,6 +257,8 @@ struct mv_error *mv_session_open_heap(struct mv_cmd_ctx *ctx,
 			ho.flags |= MV_HEAP_NO_OVERLAYS;
 		else if (a && !strcmp(a, "pymalloc"))
 			ho.flags |= MV_HEAP_NEED_PYMALLOC;
+		else if (a && !strcmp(a, "mimalloc"))
+			ho.flags |= MV_HEAP_NEED_MIMALLOC;
 	}
 	struct mv_session *s = ctx->session;
 	struct mv_heap_cache_key key;
