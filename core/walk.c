@@ -2633,6 +2633,19 @@ static const uint8_t *load_slow(struct scan *sc, uint64_t addr, size_t len,
 static void scan_plan(struct scan *sc, const struct mv_walk_plan *pl,
 		      const uint8_t *bytes, size_t avail, uint64_t base);
 
+/* An integer member of size bytes; a negative signed value reads as 0
+ * (no length, a condition that does not hold). */
+static uint64_t read_uint(const uint8_t *p, uint32_t size, bool is_signed)
+{
+	uint64_t v = 0;
+	memcpy(&v, p, size);
+	if (is_signed && size < 8 && (v >> (size * 8 - 1)) & 1)
+		return 0;
+	if (is_signed && size == 8 && (int64_t)v < 0)
+		return 0;
+	return v;
+}
+
 /* Whether the conditions of slot s hold for the element in bytes. */
 static bool conds_hold(struct scan *sc, const struct slot *s,
 		       const uint8_t *bytes, size_t avail)
