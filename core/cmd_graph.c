@@ -10,6 +10,7 @@
 #include "value.h"
 #include "roots.h"
 #include "bounds.h"
+#include "refindex.h"
 #include "walk.h"
 
 static struct mv_error *poll_ctx(void *arg)
@@ -792,9 +793,25 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 	struct mv_program *p = ctx->session->program;
 	struct mv_notes skipped;
 	mv_notes_init(&skipped, 50);
-	err = mv_graph_path_to_max(p, h, addr, max, &hops, &n,
-				   &visited, &hit_max, &skipped, poll_ctx,
-				   ctx);
+	/* Backwards over the session's reverse index; without one (too
+	 * big for 32-bit indexes, or no memory for it), forwards from the
+	 * roots as before. */
+	struct mv_refindex *ri = NULL;
+	err = mv_session_refindex(ctx, h, &ri);
+	if (err && (mv_error_code(err) == MV_ERR_LIMIT ||
+		    mv_error_code(err) == MV_ERR_NOMEM)) {
+		mv_error_destroy(err);
+		err = NULL;
+		ri = NULL;
+	}
+	if (!err && ri)
+		err = mv_graph_path_to_index(p, ri, addr, max, &hops, &n,
+					     &visited, &hit_max, &skipped,
+					     poll_ctx, ctx);
+	else if (!err)
+		err = mv_graph_path_to_max(p, h, addr, max, &hops, &n,
+					   &visited, &hit_max, &skipped,
+					   poll_ctx, ctx);
 	if (err) {
 		mv_notes_deinit(&skipped);
 		return err;

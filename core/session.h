@@ -35,6 +35,9 @@ struct mv_session {
 	 * whenever memory or the program may have changed. */
 	struct mv_heap *heap;
 	struct mv_heap_cache_key *heap_key;
+	/* The heap's pointers the other way round (refindex.h), built by
+	 * the first referrers or path-to on that heap, dropped with it. */
+	struct mv_refindex *refindex;
 };
 
 /* Evaluates an expression: through the debugger when it gave an
@@ -72,6 +75,13 @@ void mv_progress_report(struct mv_session *s, const char *what,
 	 (const char *const[]){"auto", "glibc", "pymalloc", NULL}}
 
 struct mv_heap_options;
+struct mv_refindex;
+/* The reverse pointer index of heap h (the session's, from
+ * mv_session_open_heap), built on first use with progress and Ctrl-C,
+ * then kept with the heap.  Errors as mv_refindex_build. */
+struct mv_error *mv_session_refindex(struct mv_cmd_ctx *ctx,
+				     struct mv_heap *h,
+				     struct mv_refindex **ret);
 /* Opens the target's heap for the running command, bounded by its
  * --max-heap-chunks (the default if it has no such option).  o may be
  * NULL; its max_chunks is ignored.  The heap belongs to the session
