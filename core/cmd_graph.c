@@ -578,8 +578,29 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 		       in_chunk ? " (its heap chunk)" : "");
 	struct mv_notes skipped;
 	mv_notes_init(&skipped, 50);
-	err = mv_graph_referrers(ctx->session->program, h, lo, hi, on_ref, &R,
-				 &skipped, poll_ctx, ctx);
+	/* A block's referrers from the session's reverse index: its
+	 * holders are read, not the whole heap.  Building it costs about
+	 * two whole scans, so the first referrers on a heap scans and the
+	 * second builds it (path-to builds it at once). */
+	struct mv_session *s = ctx->session;
+	struct mv_refindex *ri = NULL;
+	if (in_chunk && mv_refindex_block(ch.flags) &&
+	    (s->refindex || s->referrers_scans++)) {
+		err = mv_session_refindex(ctx, h, &ri);
+		if (err && mv_error_code(err) != MV_ERR_INTERRUPTED) {
+			mv_error_destroy(err);
+			err = NULL;
+			ri = NULL;
+		}
+	}
+	if (!err && ri)
+		err = mv_graph_referrers_index(ctx->session->program, ri,
+					       mv_heap_chunk_index(h, addr), lo,
+					       hi, on_ref, &R, &skipped,
+					       poll_ctx, ctx);
+	else if (!err)
+		err = mv_graph_referrers(ctx->session->program, h, lo, hi,
+					 on_ref, &R, &skipped, poll_ctx, ctx);
 	if (!err && R.err)
 		err = R.err;
 	bool interrupted = err && mv_error_code(err) == MV_ERR_INTERRUPTED &&

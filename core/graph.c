@@ -415,6 +415,41 @@ struct mv_error *mv_graph_referrers(struct mv_program *p, struct mv_heap *h,
 	return ws.err;
 }
 
+struct mv_error *mv_graph_referrers_index(struct mv_program *p,
+					  struct mv_refindex *ri, size_t chunk,
+					  uint64_t lo, uint64_t hi,
+					  bool (*fn)(void *arg,
+						     const struct mv_ref *ref),
+					  void *arg, struct mv_notes *skipped,
+					  mv_walk_poll_fn poll, void *poll_arg)
+{
+	struct mv_heap *h = mv_refindex_heap(ri);
+	struct words ws = {.t = mv_program_target(p), .poll = poll,
+			   .poll_arg = poll_arg, .skipped = skipped};
+	if (!ws.t)
+		return mv_error_create(MV_ERR_INVALID, "no memory to scan");
+	ws.buf = malloc(SCAN_WINDOW);
+	if (!ws.buf)
+		return mv_enomem;
+	/* The holders in address order, as the whole scan meets them. */
+	size_t n;
+	const uint32_t *hs = mv_refindex_holders(ri, chunk, &n);
+	for (size_t k = 0; k < n && !ws.stop && !ws.err; k++) {
+		struct mv_chunk ch;
+		mv_heap_chunk(h, hs[k], &ch);
+		struct mv_ref tmpl = {.kind = MV_REF_HEAP, .in_chunk = true,
+				      .chunk = ch, .reg = -1};
+		scan_range(&ws, ch.mem, ch.mem + ch.usable, lo, hi, &tmpl, fn,
+			   arg);
+		if (poll && (k & 0xffff) == 0xffff && !ws.err)
+			ws.err = poll(poll_arg);
+	}
+	if (!ws.stop && !ws.err)
+		scan_roots(&ws, p, h, lo, hi, fn, arg);
+	free(ws.buf);
+	return ws.err;
+}
+
 /* ---- path-to: BFS over chunks from the roots ---- */
 
 #define UNSEEN UINT32_MAX

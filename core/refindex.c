@@ -31,7 +31,7 @@ struct build {
 	bool oom, too_many;
 };
 
-static inline bool holder_ok(uint32_t flags)
+bool mv_refindex_block(uint32_t flags)
 {
 	return (flags & MV_CHUNK_IN_USE) &&
 	       !(flags & (MV_CHUNK_FREE_LIST | MV_CHUNK_METADATA |
@@ -70,7 +70,7 @@ static bool words(struct build *b, const uint64_t *w, size_t n)
 		struct mv_chunk ch;
 		size_t j;
 		if (!mv_chunk_dir_find(b->dir, v, &ch, &j) ||
-		    !holder_ok(ch.flags) || v < ch.mem)
+		    !mv_refindex_block(ch.flags) || v < ch.mem)
 			continue;
 		if ((uint32_t)j == b->last)
 			continue;
@@ -204,7 +204,7 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 				goto out;
 		}
 		struct mv_chunk ch;
-		if (!mv_heap_chunk(h, i, &ch) || !holder_ok(ch.flags))
+		if (!mv_heap_chunk(h, i, &ch) || !mv_refindex_block(ch.flags))
 			continue;
 		b.last = UINT32_MAX;
 		if (!scan_block(&b, t, &ch, buf))

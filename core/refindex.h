@@ -37,6 +37,9 @@ void mv_refindex_destroy(struct mv_refindex *ri);
 struct mv_heap *mv_refindex_heap(const struct mv_refindex *ri);
 /* The chunks (indexes in h) holding a word that points into chunk i,
  * in ascending order, each once; *n of them. */
+/* Whether a chunk with these flags is one the index knows holders of
+ * (and reads as a holder). */
+bool mv_refindex_block(uint32_t flags);
 const uint32_t *mv_refindex_holders(const struct mv_refindex *ri, size_t i,
 				    size_t *n);
 /* Holder-to-target pairs found (a chunk counted once per holder). */
@@ -44,6 +47,17 @@ uint64_t mv_refindex_edges(const struct mv_refindex *ri);
 /* Bytes the index takes. */
 uint64_t mv_refindex_bytes(const struct mv_refindex *ri);
 
+/* mv_graph_referrers (walk.h) for a range inside chunk `chunk` (an
+ * in-use block as the index takes them): only the chunk's holders are
+ * read, in address order, then the roots; the same words in the same
+ * order as the whole scan. */
+struct mv_error *mv_graph_referrers_index(struct mv_program *p,
+					  struct mv_refindex *ri, size_t chunk,
+					  uint64_t lo, uint64_t hi,
+					  bool (*fn)(void *arg,
+						     const struct mv_ref *ref),
+					  void *arg, struct mv_notes *skipped,
+					  mv_walk_poll_fn poll, void *poll_arg);
 /* mv_graph_path_to_max over the index (graph.c): backwards from the
  * target's chunk through its holders, level by level, to the nearest
  * chunks a root holds; of the shortest chains, the one whose root word

@@ -31,6 +31,7 @@ static void drop_heap(struct mv_session *s)
 {
 	mv_refindex_destroy(s->refindex);
 	s->refindex = NULL;
+	s->referrers_scans = 0;
 	if (s->heap)
 		mv_heap_destroy(s->heap);
 	s->heap = NULL;

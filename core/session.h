@@ -38,6 +38,9 @@ struct mv_session {
 	/* The heap's pointers the other way round (refindex.h), built by
 	 * the first referrers or path-to on that heap, dropped with it. */
 	struct mv_refindex *refindex;
+	/* referrers answered by a whole scan on this heap so far: the
+	 * second builds the index (a scan costs about half of it). */
+	unsigned referrers_scans;
 };
 
 /* Evaluates an expression: through the debugger when it gave an
