@@ -1,5 +1,6 @@
 /* bigheap.c - the generator of `make bench-big`: a heap of N live
- * allocations of mixed sizes (N from argv[1], default 10,000,000) shaped
+ * allocations of mixed sizes (N from argv[1] or $MV_BIGHEAP_N, default
+ * 10,000,000) shaped
  * like a server's, with its own ground truth written to $MV_FACTS:
  *
  *   - a hash table of lists: each entry a node and a name string of one
@@ -202,7 +203,10 @@ __attribute__((noinline)) static void path_facts(void)
 
 int main(int argc, char **argv)
 {
-	size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000;
+	const char *env = getenv("MV_BIGHEAP_N");
+	size_t n = argc > 1   ? strtoull(argv[1], NULL, 10)
+		   : env ? strtoull(env, NULL, 10)
+			 : 10000000;
 	if (n < 10000)
 		n = 10000;
 	const char *path = getenv("MV_FACTS");
