@@ -688,7 +688,12 @@ const struct mv_command mv_command_referrers = {
 		"--max-heap-chunks chunks (chunks past it are not searched, "
 		"and the answer says so), and at most --max referrers are "
 		"kept for the listing. The scan reads every byte it names "
-		"once; Ctrl-C stops it with the referrers found so far.",
+		"once; Ctrl-C stops it with the referrers found so far. "
+		"The second referrers of a heap block in a session (or one "
+		"after path-to) builds or uses the session's reverse index "
+		"of the heap's pointers (see path-to) and reads only the "
+		"block's holders, then the roots: the same referrers in the "
+		"same order.",
 	.options = referrers_options,
 	.min_pos = 1,
 	.max_pos = 1,
@@ -971,7 +976,7 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 
 static const struct mv_option path_to_options[] = {
 	{"max-objects", 0, MV_OPT_INT, "N",
-	 "scan at most N chunks for the path (0: no limit; default: "
+	 "visit at most N chunks for the path (0: no limit; default: "
 	 "half the memory available, as info says)", NULL, NULL},
 	MV_OPTION_MAX_HEAP_CHUNKS,
 	MV_OPTION_ALLOCATOR,
@@ -985,20 +990,28 @@ const struct mv_command mv_command_path_to = {
 	.summary = "The shortest chain of pointers from a root (global, "
 		   "stack, register, mapping) to a heap object.",
 	.description =
-		"Breadth-first from every root of gc at once (the writable "
-		"data of the executable and libraries, other writable "
-		"mappings that are not the allocator's, the threads' stacks "
-		"and registers) through the words of in-use heap chunks, so "
-		"the chain found is a shortest one. Edges are words that "
-		"hold chunk addresses; from a global, each is named as a C "
-		"expression while the types allow (`g_table->lru_tail->prev`,"
-		" the block's type being what its pointer points to). Why "
-		"is this object still alive? This answers it.\n\n"
-		"The search scans at most --max-objects chunks; past that "
+		"A shortest chain from the roots of gc (the writable data "
+		"of the executable and libraries, other writable mappings "
+		"that are not the allocator's, the threads' stacks and "
+		"registers) through the words of in-use heap chunks. Edges "
+		"are words that hold chunk addresses; from a global, each is "
+		"named as a C expression while the types allow "
+		"(`g_table->lru_tail->prev`, the block's type being what its "
+		"pointer points to). Why is this object still alive? This "
+		"answers it.\n\n"
+		"The first path-to or second referrers on a heap indexes "
+		"its pointers the other way round (one pass over the "
+		"blocks, 4 bytes a chunk and 4 a pointer, kept in the "
+		"session until memory may have changed); the search then "
+		"goes backwards from the object through its holders, level "
+		"by level, to the nearest chunks a root holds, and visits "
+		"the object's ancestors only. Of the shortest chains it "
+		"gives the one whose root word comes first in the roots' "
+		"scan. Without room for the index it searches forwards from "
+		"the roots.\n\n"
+		"The search visits at most --max-objects chunks; past that "
 		"the answer is \"no path found within N objects\", partial, "
-		"and says how to lift the bound. Its memory is 4 bytes per "
-		"chunk of the heap index (--max-heap-chunks) and 8 per chunk "
-		"reached; Ctrl-C stops it.",
+		"and says how to lift the bound. Ctrl-C stops it.",
 	.options = path_to_options,
 	.min_pos = 1,
 	.max_pos = 1,
