@@ -338,7 +338,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "memview: interrupted\n");
 		else
 			fprintf(stderr, "memview: %s\n", mv_error_message(err));
-		status = code == MV_ERR_USAGE ? 2 : code == MV_ERR_INTERRUPTED ? 130 : 1;
+		status = code == MV_ERR_USAGE	    ? 2
+			 : code == MV_ERR_INTERRUPTED ? 130
+			 : code == MV_ERR_FOUND &&
+				   mv_session_exit_status(s) > 0
+			     ? mv_session_exit_status(s)
+			     : 1;
 		mv_error_destroy(err);
 	} else if (interrupted) {
 		/* The command printed its partial answer: exit 130 as

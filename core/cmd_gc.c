@@ -508,6 +508,23 @@ static struct mv_error *poll_ctx(void *arg)
 	return mv_ctx_poll(ctx);
 }
 
+/* valgrind's --error-exitcode with its default
+ * --errors-for-leak-kinds=definite,possible: after the answer, a
+ * finding the front end turns into exit status code. */
+static struct mv_error *leak_status(struct mv_session *s,
+				    const struct mv_gc *gc, int64_t code)
+{
+	uint64_t found = gc->count[MV_GC_DEFINITE] +
+			 gc->count[MV_GC_POSSIBLE];
+	if (!code || !found)
+		return NULL;
+	s->exit_status = (int)code;
+	return mv_error_create(MV_ERR_FOUND, "%llu block%s definitely or "
+			       "possibly lost (--error-exitcode %d)",
+			       (unsigned long long)found, found == 1 ? "" : "s",
+			       (int)code);
+}
+
 struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 {
 	struct mv_session *s = ctx->session;
@@ -520,14 +537,22 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 				       "process (--pid)");
 	int64_t top = mv_opt_num(ctx, "top");
 	int64_t max_blocks = mv_opt_num(ctx, "max-blocks");
+	int64_t exitcode = mv_opt_num(ctx, "error-exitcode");
 	if (top < 0 || max_blocks < 0)
 		return mv_error_create(MV_ERR_USAGE, "--top and --max-blocks "
 						     "take a count >= 0");
+	if (exitcode < 0 || exitcode > 255)
+		return mv_error_create(MV_ERR_USAGE, "--error-exitcode takes "
+				       "an exit status from 1 to 255 (0: off)");
 	bool reachable = mv_opt_flag(ctx, "show-reachable");
 	bool list_blocks = mv_opt_flag(ctx, "blocks");
 	const char *dot = mv_opt_str(ctx, "dot");
 	const char *svg = mv_opt_str(ctx, "svg");
 	const char *refcount = mv_opt_str(ctx, "refcount");
+	if (refcount && exitcode)
+		return mv_error_create(MV_ERR_USAGE, "--error-exitcode "
+				       "counts lost blocks, not --refcount's "
+				       "objects");
 	uint32_t heuristics;
 	if ((err = mv_gc_parse_heuristics(mv_opt_str(ctx, "heuristics"),
 					  &heuristics)))
@@ -797,6 +822,8 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 		mv_json_end_object(&j);
 		mv_out(ctx, "\n");
 		err = mv_buf_error(&ctx->out);
+		if (!err)
+			err = leak_status(s, &gc, exitcode);
 		goto out;
 	}
 
@@ -893,6 +920,8 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	       : nr		     ? " [PARTIAL: roots not scanned]"
 				     : "");
 	err = mv_buf_error(&ctx->out);
+	if (!err)
+		err = leak_status(s, &gc, exitcode);
 out:
 	mv_error_destroy(mv_outfile_close(&dotf, false));
 	mv_error_destroy(mv_outfile_close(&svgf, false));
@@ -929,6 +958,9 @@ static const struct mv_option gc_options[] = {
 	 "draw the same picture as SVG with Graphviz's dot (Debian package "
 	 "graphviz)", NULL, NULL},
 	MV_OPTION_FORCE,
+	{"error-exitcode", 0, MV_OPT_INT, "N",
+	 "exit with status N when a block is definitely or possibly lost, "
+	 "as valgrind's --error-exitcode (0: off)", "0", NULL},
 	{"refcount", 0, MV_OPT_STRING, "'TYPE.FIELD'",
 	 "CPython's cycle collection over the objects of TYPE whose "
 	 "reference count is FIELD, e.g. 'struct obj.refcnt'", NULL, NULL},

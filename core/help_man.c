@@ -193,8 +193,15 @@ static void render_program(struct mv_buf *out)
 		man_command(out, *cp, false);
 	mv_buf_puts(out,
 		".SH EXIT STATUS\n"
-		"0 on success, 1 when a command fails, 2 for a usage error, "
-		"130 when interrupted.\n"
+		".TP\n0\nThe command answered (a partial answer marked "
+		"[PARTIAL] included: test the JSON's \"partial\").\n"
+		".TP\n1\nThe command failed (the reason on stderr; under "
+		"\\fB\\-\\-json\\fR also as an error object on stdout).\n"
+		".TP\n2\nA usage error: an unknown command or option, a bad "
+		"value.\n"
+		".TP\nN\n\\fBgc \\-\\-error\\-exitcode\\fR N found a "
+		"block definitely or possibly lost (its answer printed).\n"
+		".TP\n130\nInterrupted (SIGINT) after the partial answer.\n"
 		".SH EXAMPLES\n"
 		".nf\n"
 		"memview \\-\\-core core.1234 \\-\\-exe ./prog layout "

@@ -56,7 +56,8 @@ extern "C" {
 	X(LIMIT, "limit reached")                                \
 	X(SYNTAX, "syntax error")                                \
 	X(USAGE, "usage error")                                  \
-	X(OTHER, "error")
+	X(OTHER, "error")                                        \
+	X(FOUND, "problems found")
 
 enum mv_error_code {
 #define MV_X(name, desc) MV_ERR_##name,
@@ -420,6 +421,10 @@ MV_PUBLIC void mv_session_invalidate(struct mv_session *s);
  * written and the error says what went wrong. */
 MV_PUBLIC struct mv_error *mv_session_run(struct mv_session *s, int argc,
 					  const char *const *argv);
+/* The exit status the last command asked for: gc --error-exitcode N
+ * found a leak (its error is then MV_ERR_FOUND), else 0.  A front end
+ * that exits after the command uses it. */
+MV_PUBLIC int mv_session_exit_status(const struct mv_session *s);
 /* Same, splitting line into words with shell-like quoting. */
 MV_PUBLIC struct mv_error *mv_session_run_line(struct mv_session *s,
 					       const char *command,

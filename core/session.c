@@ -370,6 +370,65 @@ struct mv_error *mv_session_eval(struct mv_session *s, const char *expr,
 	return NULL;
 }
 
+/* --json among the words, before a "--": a command that failed before
+ * its options were parsed still answers in JSON. */
+static bool asks_json(int argc, const char *const *argv)
+{
+	for (int i = 1; i < argc && argv[i]; i++) {
+		if (!strcmp(argv[i], "--"))
+			return false;
+		if (!strcmp(argv[i], "--json"))
+			return true;
+	}
+	return false;
+}
+
+static const char *const code_ids[] = {
+#define MV_X(name, desc) #name,
+	MV_ERROR_CODES(MV_X)
+#undef MV_X
+};
+
+/* {"command": ..., "error": {"code": "not_found", "message": ...}} */
+static void json_error(struct mv_buf *out, const struct mv_command *cmd,
+		       const struct mv_error *err)
+{
+	enum mv_error_code code = mv_error_code(err);
+	char id[32] = "other";
+	if ((unsigned)code < MV_ERR_COUNT_) {
+		size_t k = 0;
+		for (const char *c = code_ids[code]; *c && k + 1 < sizeof(id);
+		     c++)
+			id[k++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a'
+								 : *c);
+		id[k] = '\0';
+	}
+	struct mv_json j;
+	mv_json_init(&j, out, false);
+	mv_json_begin_object(&j);
+	mv_json_key(&j, "command");
+	mv_json_string(&j, cmd->name);
+	mv_json_key(&j, "error");
+	mv_json_begin_object(&j);
+	mv_json_key(&j, "code");
+	mv_json_string(&j, id);
+	mv_json_key(&j, "message");
+	mv_json_string(&j, mv_error_message(err));
+	uint64_t address;
+	if (mv_error_address(err, &address)) {
+		mv_json_key(&j, "address");
+		mv_json_address(&j, address);
+	}
+	mv_json_end_object(&j);
+	mv_json_end_object(&j);
+	mv_buf_putc(out, '\n');
+}
+
+int mv_session_exit_status(const struct mv_session *s)
+{
+	return s ? s->exit_status : 0;
+}
+
 struct mv_error *mv_session_run(struct mv_session *s, int argc,
 				const char *const *argv)
 {
@@ -389,6 +448,7 @@ struct mv_error *mv_session_run(struct mv_session *s, int argc,
 	struct mv_cmd_ctx ctx;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.session = s;
+	s->exit_status = 0;
 	mv_buf_init(&ctx.out);
 	mv_buf_init(&ctx.scratch);
 	struct mv_error *err = mv_command_parse(cmd, argc, argv, &ctx);
@@ -406,6 +466,15 @@ struct mv_error *mv_session_run(struct mv_session *s, int argc,
 		mv_error_destroy(err);
 		err = mv_error_create(MV_ERR_IO, "%s; the output above is "
 				      "incomplete", gone);
+	}
+	/* Under --json a failure is a JSON object too (issue 18: CI reads
+	 * one object).  What the command had not written yet is dropped:
+	 * it is an unfinished answer.  A finding (gc --error-exitcode) keeps
+	 * its answer, the error being the exit status only. */
+	if (err && mv_error_code(err) != MV_ERR_FOUND &&
+	    (ctx.json || asks_json(argc, argv))) {
+		mv_buf_clear(&ctx.out);
+		json_error(&ctx.out, cmd, err);
 	}
 	/* Partial output goes out even when the command failed. */
 	struct mv_error *ferr = mv_out_flush_all(&ctx);

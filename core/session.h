@@ -13,6 +13,7 @@ struct mv_session {
 	struct mv_target *target;    /* NULL when opened with none */
 	struct mv_program *program;
 	bool opened;
+	int exit_status;             /* asked for by the last command */
 	char *core_path, *exe_path;
 	mv_write_fn write;
 	void *write_arg;

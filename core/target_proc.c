@@ -425,7 +425,7 @@ static struct mv_error *read_maps(struct mv_target *t)
 	FILE *f = fopen(path, "re");
 	if (!f) {
 		int e = errno;
-		if (e == ENOENT)
+		if (e == ENOENT || e == ESRCH)
 			return mv_error_create(MV_ERR_NOT_FOUND,
 					       "no process with pid %d",
 					       t->pid);
@@ -789,6 +789,12 @@ struct mv_error *mv_target_open_pid_flags(int pid, unsigned flags,
 	if (err)
 		goto fail;
 	p->mem_fd = open(t->path, O_RDONLY | O_CLOEXEC);
+	if (p->mem_fd < 0 && errno == ESRCH) {
+		/* Killed between its maps and its memory. */
+		err = mv_error_create(MV_ERR_IO, "the process exited during "
+				      "the command (while memview opened it)");
+		goto fail;
+	}
 	if (p->mem_fd < 0) {
 		int e = errno;
 		if (!vm_readv_works(t)) {

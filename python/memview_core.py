@@ -27,7 +27,7 @@ LOAD_HELP = ("memview: cannot load libmemview.so.0: build it with 'make' "
 # enum mv_error_code, in the order of MV_ERROR_CODES in memview.h.
 ERR_NOMEM, ERR_INVALID, ERR_IO, ERR_FORMAT, ERR_FAULT, ERR_NOT_FOUND, \
     ERR_UNSUPPORTED, ERR_INTERRUPTED, ERR_LIMIT, ERR_SYNTAX, ERR_USAGE, \
-    ERR_OTHER = range(12)
+    ERR_OTHER, ERR_FOUND = range(13)
 
 # The debugger commands, registered before the library is loaded (it is
 # loaded on first use).  tests/integration/test_plugins.py checks this

@@ -395,8 +395,101 @@ def test_typed_diff(tmp):
               (changed, p.stderr[-300:]))
 
 
+def core_args(name):
+    return ["--core", os.path.join(BUILD, "cores", name + ".core"),
+            "--exe", os.path.join(BUILD, "fixtures", name)]
+
+
+def test_ci_use():
+    """For CI (issue 18): gc --error-exitcode N exits N when a block is
+    definitely or possibly lost, as valgrind's option does, and under
+    --json a failure is one JSON object on stdout.  The counts come from
+    the fixtures' keys (checked against valgrind by test_roots); a
+    program that leaks nothing gets exit 0 from valgrind itself."""
+    for name, extra in (("leaks", []), ("roots_cxx", []),
+                        ("roots_cxx", ["--heuristics", "none"])):
+        key = [l.split() for l in open(os.path.join(BUILD, "cores",
+                                                     name + ".facts"))
+               if l.startswith("block ")]
+        none = "none" in extra
+        want = 0
+        for words in key:
+            kinds = [w for w in words[4:]]
+            kind = words[4]
+            if not none:
+                kind = next((w.split(":", 1)[1] for w in kinds
+                             if w.startswith("default:")), kind)
+            want += kind in ("definitely_lost", "possibly_lost")
+        rc, out, err = mv(*core_args(name), "gc", "--error-exitcode", "3",
+                          *extra)
+        got = re.search(r"(\d+) blocks? definitely or possibly lost", err)
+        check(want and rc == 3 and got and int(got.group(1)) == want and
+              "gc:" in out,
+              "gc --error-exitcode 3 on %s %s: exit 3, %d blocks as the "
+              "key" % (name, " ".join(extra), want), (rc, err[-200:]))
+        rc, out, err = mv(*core_args(name), "gc", "--json",
+                          "--error-exitcode", "3", *extra)
+        try:
+            d = json.loads(out)
+        except ValueError:
+            d = {}
+        check(rc == 3 and d.get("command") == "gc" and "error" not in d,
+              "gc --json --error-exitcode on %s: the answer, exit 3" % name,
+              (rc, out[:200]))
+    # valgrind's own --error-exitcode on the basic fixture run to its end
+    # (all its blocks are held by globals): 0, so memview's must be too.
+    v = subprocess.run(["valgrind", "-q", "--leak-check=full",
+                        "--error-exitcode=3",
+                        os.path.join(BUILD, "fixtures", "basic")],
+                       capture_output=True, text=True, timeout=120,
+                       stdin=subprocess.DEVNULL)
+    rc, out, err = mv(*core_args("basic"), "gc", "--error-exitcode", "3")
+    check(v.returncode == 0 and rc == 0,
+          "gc --error-exitcode on a program valgrind finds clean: exit 0",
+          (v.returncode, rc, err))
+    rc, out, err = mv(*core_args("basic"), "gc", "--refcount",
+                      "struct node.value", "--error-exitcode", "3")
+    check(rc == 2, "--error-exitcode with --refcount: a usage error", rc)
+    # Errors under --json: one object with the code and the message that
+    # stderr carries, the exit status unchanged.
+    for args, code, status in (
+            (["layout", "nosuch", "--json"], "not_found", 1),
+            (["layout", "--json", "--bogus"], "usage", 2),
+            (["view", "--json",
+              "list_head->next->next->next->next->next", "8"], "fault", 1)):
+        rc, out, err = mv(*core_args("basic"), *args)
+        try:
+            d = json.loads(out)
+        except ValueError:
+            d = {}
+        e = d.get("error", {})
+        check(rc == status and d.get("command") == args[0] and
+              e.get("code") == code and e.get("message") and
+              e.get("message") in err,
+              "%s: error as JSON (%s), exit %d" % (" ".join(args), code,
+                                                   status),
+              (rc, out[:300], err[:200]))
+    # In gdb the same option makes the command fail after its answer.
+    env = dict(os.environ,
+               MEMVIEW_LIBRARY=os.path.join(BUILD, "libmemview.so"))
+    env.pop("PYTHONPATH", None)
+    p = subprocess.run(["gdb", "-nx", "-batch", "-q",
+                        os.path.join(BUILD, "fixtures", "leaks"),
+                        os.path.join(BUILD, "cores", "leaks.core"),
+                        "-ex", "source " + os.path.join(ROOT, "gdb",
+                                                        "memview.py"),
+                        "-ex", "mv-gc --error-exitcode 3"],
+                       capture_output=True, text=True, timeout=120,
+                       env=env, stdin=subprocess.DEVNULL)
+    check("gc:" in p.stdout and "definitely or possibly lost" in p.stderr
+          and p.returncode != 0,
+          "gdb: mv-gc --error-exitcode answers, then fails",
+          (p.returncode, p.stderr[-300:]))
+
+
 def main():
     import tempfile
+    test_ci_use()
     test_fits_width()
     with tempfile.TemporaryDirectory(prefix="mv-diff-") as tmp:
         test_typed_diff(tmp)
