@@ -4,6 +4,7 @@
 #   make check      install missing packages, build, run every test
 #   make demo       build a sample program, dump its core, show memview on it
 #   make bench      benchmarks against the tools users use today
+#   make bench-big  the same at 10 M allocations and more (bench/big_bench.py)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=address,undefined check
 #   V=1             show the commands
@@ -53,7 +54,8 @@ LIB_A   := $(BUILD)/libmemview.a
 LIB_SO  := $(BUILD)/libmemview.so
 PROGRAM := $(BUILD)/memview
 
-.PHONY: all lib deps check unit integration demo bench install clean docs \
+.PHONY: all lib deps check unit integration demo bench bench-big install \
+        clean docs \
         check-docs fixtures check-view man check-install
 all: lib $(PROGRAM) fixtures cores
 
@@ -180,6 +182,12 @@ demo: deps all
 
 bench: deps all
 	$(Q)BUILD=$(BUILD) tools/bench.sh
+
+# Big cores (bench/big_bench.py): 10 M allocations, BIG_SIZES="10 30" for
+# more; gc against valgrind, sizeof-deep against gdb, path-to, referrers,
+# checked against the generator's ground truth.  Not part of make check.
+bench-big: deps all
+	$(Q)BUILD=$(BUILD) $(PYTHON) bench/big_bench.py
 
 # Manual pages: memview(1) and memview(7) generated from the command
 # table, libmemview(3) written by hand from memview.h.

@@ -10,6 +10,7 @@
 #include "value.h"
 #include "roots.h"
 #include "bounds.h"
+#include "refindex.h"
 #include "walk.h"
 
 static struct mv_error *poll_ctx(void *arg)
@@ -618,8 +619,29 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 		       in_chunk ? " (its heap chunk)" : "");
 	struct mv_notes skipped;
 	mv_notes_init(&skipped, 50);
-	err = mv_graph_referrers(ctx->session->program, h, lo, hi, on_ref, &R,
-				 &skipped, poll_ctx, ctx);
+	/* A block's referrers from the session's reverse index: its
+	 * holders are read, not the whole heap.  Building it costs about
+	 * two whole scans, so the first referrers on a heap scans and the
+	 * second builds it (path-to builds it at once). */
+	struct mv_session *s = ctx->session;
+	struct mv_refindex *ri = NULL;
+	if (in_chunk && mv_refindex_block(ch.flags) &&
+	    (s->refindex || s->referrers_scans++)) {
+		err = mv_session_refindex(ctx, h, &ri);
+		if (err && mv_error_code(err) != MV_ERR_INTERRUPTED) {
+			mv_error_destroy(err);
+			err = NULL;
+			ri = NULL;
+		}
+	}
+	if (!err && ri)
+		err = mv_graph_referrers_index(ctx->session->program, ri,
+					       mv_heap_chunk_index(h, addr), lo,
+					       hi, on_ref, &R, &skipped,
+					       poll_ctx, ctx);
+	else if (!err)
+		err = mv_graph_referrers(ctx->session->program, h, lo, hi,
+					 on_ref, &R, &skipped, poll_ctx, ctx);
 	if (!err && R.err)
 		err = R.err;
 	bool interrupted = err && mv_error_code(err) == MV_ERR_INTERRUPTED &&
@@ -707,7 +729,12 @@ const struct mv_command mv_command_referrers = {
 		"--max-heap-chunks chunks (chunks past it are not searched, "
 		"and the answer says so), and at most --max referrers are "
 		"kept for the listing. The scan reads every byte it names "
-		"once; Ctrl-C stops it with the referrers found so far.",
+		"once; Ctrl-C stops it with the referrers found so far. "
+		"The second referrers of a heap block in a session (or one "
+		"after path-to) builds or uses the session's reverse index "
+		"of the heap's pointers (see path-to) and reads only the "
+		"block's holders, then the roots: the same referrers in the "
+		"same order.",
 	.options = referrers_options,
 	.min_pos = 1,
 	.max_pos = 1,
@@ -838,9 +865,25 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 	struct mv_program *p = ctx->session->program;
 	struct mv_notes skipped;
 	mv_notes_init(&skipped, 50);
-	err = mv_graph_path_to_max(p, h, addr, max, &hops, &n,
-				   &visited, &hit_max, &skipped, poll_ctx,
-				   ctx);
+	/* Backwards over the session's reverse index; without one (too
+	 * big for 32-bit indexes, or no memory for it), forwards from the
+	 * roots as before. */
+	struct mv_refindex *ri = NULL;
+	err = mv_session_refindex(ctx, h, &ri);
+	if (err && (mv_error_code(err) == MV_ERR_LIMIT ||
+		    mv_error_code(err) == MV_ERR_NOMEM)) {
+		mv_error_destroy(err);
+		err = NULL;
+		ri = NULL;
+	}
+	if (!err && ri)
+		err = mv_graph_path_to_index(p, ri, addr, max, &hops, &n,
+					     &visited, &hit_max, &skipped,
+					     poll_ctx, ctx);
+	else if (!err)
+		err = mv_graph_path_to_max(p, h, addr, max, &hops, &n,
+					   &visited, &hit_max, &skipped,
+					   poll_ctx, ctx);
 	if (err) {
 		mv_notes_deinit(&skipped);
 		return err;
@@ -979,7 +1022,7 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 
 static const struct mv_option path_to_options[] = {
 	{"max-objects", 0, MV_OPT_INT, "N",
-	 "scan at most N chunks for the path (0: no limit; default: "
+	 "visit at most N chunks for the path (0: no limit; default: "
 	 "half the memory available, as info says)", NULL, NULL},
 	MV_OPTION_MAX_HEAP_CHUNKS,
 	MV_OPTION_ALLOCATOR,
@@ -993,20 +1036,28 @@ const struct mv_command mv_command_path_to = {
 	.summary = "The shortest chain of pointers from a root (global, "
 		   "stack, register, mapping) to a heap object.",
 	.description =
-		"Breadth-first from every root of gc at once (the writable "
-		"data of the executable and libraries, other writable "
-		"mappings that are not the allocator's, the threads' stacks "
-		"and registers) through the words of in-use heap chunks, so "
-		"the chain found is a shortest one. Edges are words that "
-		"hold chunk addresses; from a global, each is named as a C "
-		"expression while the types allow (`g_table->lru_tail->prev`,"
-		" the block's type being what its pointer points to). Why "
-		"is this object still alive? This answers it.\n\n"
-		"The search scans at most --max-objects chunks; past that "
+		"A shortest chain from the roots of gc (the writable data "
+		"of the executable and libraries, other writable mappings "
+		"that are not the allocator's, the threads' stacks and "
+		"registers) through the words of in-use heap chunks. Edges "
+		"are words that hold chunk addresses; from a global, each is "
+		"named as a C expression while the types allow "
+		"(`g_table->lru_tail->prev`, the block's type being what its "
+		"pointer points to). Why is this object still alive? This "
+		"answers it.\n\n"
+		"The first path-to or second referrers on a heap indexes "
+		"its pointers the other way round (one pass over the "
+		"blocks, 4 bytes a chunk and 4 a pointer, kept in the "
+		"session until memory may have changed); the search then "
+		"goes backwards from the object through its holders, level "
+		"by level, to the nearest chunks a root holds, and visits "
+		"the object's ancestors only. Of the shortest chains it "
+		"gives the one whose root word comes first in the roots' "
+		"scan. Without room for the index it searches forwards from "
+		"the roots.\n\n"
+		"The search visits at most --max-objects chunks; past that "
 		"the answer is \"no path found within N objects\", partial, "
-		"and says how to lift the bound. Its memory is 4 bytes per "
-		"chunk of the heap index (--max-heap-chunks) and 8 per chunk "
-		"reached; Ctrl-C stops it.",
+		"and says how to lift the bound. Ctrl-C stops it.",
 	.options = path_to_options,
 	.min_pos = 1,
 	.max_pos = 1,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "refindex.h"
 #include "roots.h"
 #include "walk.h"
 
@@ -414,6 +415,41 @@ struct mv_error *mv_graph_referrers(struct mv_program *p, struct mv_heap *h,
 	return ws.err;
 }
 
+struct mv_error *mv_graph_referrers_index(struct mv_program *p,
+					  struct mv_refindex *ri, size_t chunk,
+					  uint64_t lo, uint64_t hi,
+					  bool (*fn)(void *arg,
+						     const struct mv_ref *ref),
+					  void *arg, struct mv_notes *skipped,
+					  mv_walk_poll_fn poll, void *poll_arg)
+{
+	struct mv_heap *h = mv_refindex_heap(ri);
+	struct words ws = {.t = mv_program_target(p), .poll = poll,
+			   .poll_arg = poll_arg, .skipped = skipped};
+	if (!ws.t)
+		return mv_error_create(MV_ERR_INVALID, "no memory to scan");
+	ws.buf = malloc(SCAN_WINDOW);
+	if (!ws.buf)
+		return mv_enomem;
+	/* The holders in address order, as the whole scan meets them. */
+	size_t n;
+	const uint32_t *hs = mv_refindex_holders(ri, chunk, &n);
+	for (size_t k = 0; k < n && !ws.stop && !ws.err; k++) {
+		struct mv_chunk ch;
+		mv_heap_chunk(h, hs[k], &ch);
+		struct mv_ref tmpl = {.kind = MV_REF_HEAP, .in_chunk = true,
+				      .chunk = ch, .reg = -1};
+		scan_range(&ws, ch.mem, ch.mem + ch.usable, lo, hi, &tmpl, fn,
+			   arg);
+		if (poll && (k & 0xffff) == 0xffff && !ws.err)
+			ws.err = poll(poll_arg);
+	}
+	if (!ws.stop && !ws.err)
+		scan_roots(&ws, p, h, lo, hi, fn, arg);
+	free(ws.buf);
+	return ws.err;
+}
+
 /* ---- path-to: BFS over chunks from the roots ---- */
 
 #define UNSEEN UINT32_MAX
@@ -622,4 +658,263 @@ struct mv_error *mv_graph_path_to(struct mv_program *p, struct mv_heap *h,
 {
 	return mv_graph_path_to_max(p, h, target, 0, ret, nret, NULL, NULL,
 				    NULL, poll, poll_arg);
+}
+
+/* ---- path-to over the reverse index: backwards from the target ---- */
+
+/* A root word holding a chunk, in the order the roots were scanned. */
+struct held {
+	uint32_t chunk;
+	uint32_t order;
+};
+
+struct back {
+	struct mv_heap *h;
+	struct mv_ref *roots;   /* the first root word holding each chunk */
+	struct held *held;      /* sorted by chunk once the scan is done */
+	size_t nheld, cap;
+	struct mv_error *err;
+};
+
+static bool root_held(void *arg, const struct mv_ref *ref)
+{
+	struct back *b = arg;
+	size_t i;
+	if (!in_use(b->h, ref->value, &i))
+		return true;
+	if (b->nheld == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct held *n = realloc(b->held, cap * sizeof(*n));
+		struct mv_ref *r = realloc(b->roots, cap * sizeof(*r));
+		if (n)
+			b->held = n;
+		if (r)
+			b->roots = r;
+		if (!n || !r) {
+			b->err = mv_enomem;
+			return false;
+		}
+		b->cap = cap;
+	}
+	b->roots[b->nheld] = *ref;
+	b->held[b->nheld] = (struct held){(uint32_t)i, (uint32_t)b->nheld};
+	b->nheld++;
+	return true;
+}
+
+static int held_cmp(const void *x, const void *y)
+{
+	const struct held *a = x, *b = y;
+	if (a->chunk != b->chunk)
+		return a->chunk < b->chunk ? -1 : 1;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* The order of the first root word holding chunk i, or UINT32_MAX. */
+static uint32_t held_order(const struct back *b, uint32_t i)
+{
+	size_t lo = 0, hi = b->nheld;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b->held[mid].chunk < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < b->nheld && b->held[lo].chunk == i ? b->held[lo].order
+						     : UINT32_MAX;
+}
+
+struct first_word {
+	struct mv_heap *h;
+	size_t want;
+	uint64_t holder, value;
+	bool found;
+};
+
+static bool first_word_cb(void *arg, const struct mv_ref *ref)
+{
+	struct first_word *f = arg;
+	size_t i;
+	if (!in_use(f->h, ref->value, &i) || i != f->want)
+		return true;
+	f->holder = ref->holder;
+	f->value = ref->value;
+	f->found = true;
+	return false;
+}
+
+/* The hops from the chunk `from` (held by root r) along next[] to the
+ * target: each hop's holder is the first word of its chunk pointing
+ * into the next, as the forward search would take it. */
+static struct mv_error *back_path(struct mv_heap *h, struct mv_target *t,
+				  const struct mv_ref *r, uint32_t from,
+				  const uint32_t *next, uint32_t target,
+				  struct mv_path_hop **ret, size_t *nret)
+{
+	size_t len = 1;
+	for (uint32_t i = from; i != target; i = next[i])
+		len++;
+	struct mv_path_hop *hops = calloc(len, sizeof(*hops));
+	uint8_t *buf = malloc(SCAN_WINDOW);
+	if (!hops || !buf) {
+		free(hops);
+		free(buf);
+		return mv_enomem;
+	}
+	struct mv_chunk ch;
+	mv_heap_chunk(h, from, &ch);
+	hops[0].from = *r;
+	hops[0].next_mem = ch.mem;
+	struct words ws = {.t = t, .buf = buf};
+	uint32_t i = from;
+	for (size_t k = 1; k < len; k++, i = next[i]) {
+		struct mv_chunk pc, nc;
+		mv_heap_chunk(h, i, &pc);
+		mv_heap_chunk(h, next[i], &nc);
+		struct first_word f = {.h = h, .want = next[i]};
+		struct mv_ref tmpl = {.kind = MV_REF_HEAP, .in_chunk = true,
+				      .chunk = pc, .reg = -1};
+		ws.stop = false;
+		/* A word at the next chunk's first 8 bytes may still be
+		 * this one's (in_use decides, as in the search). */
+		scan_range(&ws, pc.mem, pc.mem + pc.usable, nc.start,
+			   nc.start + nc.size + 16, &tmpl, first_word_cb, &f);
+		if (ws.err) {
+			struct mv_error *err = ws.err;
+			free(hops);
+			free(buf);
+			return err;
+		}
+		hops[k].from = tmpl;
+		hops[k].from.holder = f.holder;
+		hops[k].from.value = f.value;
+		hops[k].next_mem = nc.mem;
+	}
+	free(buf);
+	*ret = hops;
+	*nret = len;
+	return NULL;
+}
+
+/* Level by level backwards from the target through its holders; the
+ * first level holding a chunk that a root holds gives the shortest
+ * chains, and of those the one whose root word was scanned first. */
+static struct mv_error *back_search(struct back *b,
+				    const struct mv_refindex *ri,
+				    uint32_t target, uint64_t max_objects,
+				    uint32_t *next, uint32_t *queue,
+				    uint32_t *best, uint64_t *visited,
+				    bool *hit_max, mv_walk_poll_fn poll,
+				    void *poll_arg)
+{
+	size_t qhead = 0, qtail = 0;
+	queue[qtail++] = target;
+	next[target] = target;
+	*best = held_order(b, target) != UINT32_MAX ? target : UINT32_MAX;
+	while (*best == UINT32_MAX && qhead < qtail) {
+		size_t level_end = qtail;
+		uint32_t best_order = UINT32_MAX;
+		for (; qhead < level_end; qhead++) {
+			if (poll && (qhead & 4095) == 4095) {
+				struct mv_error *err = poll(poll_arg);
+				if (err)
+					return err;
+			}
+			size_t nh;
+			uint32_t x = queue[qhead];
+			const uint32_t *hs = mv_refindex_holders(ri, x, &nh);
+			for (size_t k = 0; k < nh; k++) {
+				uint32_t y = hs[k];
+				if (next[y] != UINT32_MAX)
+					continue;
+				if (max_objects && qtail >= max_objects) {
+					*hit_max = true;
+					*visited = qtail;
+					return NULL;
+				}
+				next[y] = x;
+				queue[qtail++] = y;
+				uint32_t o = held_order(b, y);
+				if (o < best_order) {
+					best_order = o;
+					*best = y;
+				}
+			}
+		}
+	}
+	*visited = qtail;
+	return NULL;
+}
+
+struct mv_error *mv_graph_path_to_index(struct mv_program *p,
+					struct mv_refindex *ri,
+					uint64_t target, uint64_t max_objects,
+					struct mv_path_hop **ret, size_t *nret,
+					uint64_t *visited, bool *hit_max,
+					struct mv_notes *skipped,
+					mv_walk_poll_fn poll, void *poll_arg)
+{
+	struct mv_heap *h = mv_refindex_heap(ri);
+	*ret = NULL;
+	*nret = 0;
+	uint64_t seen = 0;
+	bool cut = false;
+	size_t n = mv_heap_chunk_count(h), ti;
+	const char *limit = mv_heap_limit_note(h);
+	if (!in_use(h, target, &ti))
+		return limit ? mv_error_create(MV_ERR_LIMIT,
+					       "0x%llx is in no in-use heap "
+					       "chunk indexed: %s",
+					       (unsigned long long)target,
+					       limit)
+			     : mv_error_create(MV_ERR_NOT_FOUND,
+					       "0x%llx is not inside an in-use "
+					       "heap chunk: path-to answers "
+					       "for heap objects",
+					       (unsigned long long)target);
+	struct back b = {.h = h};
+	struct words ws = {.t = mv_program_target(p), .poll = poll,
+			   .poll_arg = poll_arg, .skipped = skipped};
+	uint32_t *next = mv_big_realloc(NULL, n, sizeof(*next));
+	uint32_t *queue = mv_big_realloc(NULL, n, sizeof(*queue));
+	ws.buf = malloc(SCAN_WINDOW);
+	struct mv_error *err = NULL;
+	if (!next || !queue || !ws.buf) {
+		err = mv_enomem;
+		goto out;
+	}
+	struct mv_chunk first, last;
+	mv_heap_chunk(h, 0, &first);
+	mv_heap_chunk(h, n - 1, &last);
+	scan_roots(&ws, p, h, first.start, last.start + last.size,
+		   root_held, &b);
+	if ((err = ws.err ? ws.err : b.err))
+		goto out;
+	qsort(b.held, b.nheld, sizeof(*b.held), held_cmp);
+	/* Keep each chunk's first root word only. */
+	size_t out = 0;
+	for (size_t i = 0; i < b.nheld; i++)
+		if (!out || b.held[out - 1].chunk != b.held[i].chunk)
+			b.held[out++] = b.held[i];
+	b.nheld = out;
+	memset(next, 0xff, n * sizeof(*next));
+	uint32_t best;
+	if ((err = back_search(&b, ri, (uint32_t)ti, max_objects, next, queue,
+			       &best, &seen, &cut, poll, poll_arg)))
+		goto out;
+	if (!cut && best != UINT32_MAX)
+		err = back_path(h, ws.t, &b.roots[held_order(&b, best)], best,
+				next, (uint32_t)ti, ret, nret);
+out:
+	if (visited)
+		*visited = seen;
+	if (hit_max)
+		*hit_max = cut;
+	mv_big_free(next);
+	mv_big_free(queue);
+	free(b.held);
+	free(b.roots);
+	free(ws.buf);
+	return err;
 }

@@ -6,6 +6,7 @@
 
 #include "cxxname.h"
 #include "heap_internal.h"
+#include "refindex.h"
 #include "session.h"
 #include "target.h"
 
@@ -28,6 +29,9 @@ struct mv_heap_cache_key {
 
 static void drop_heap(struct mv_session *s)
 {
+	mv_refindex_destroy(s->refindex);
+	s->refindex = NULL;
+	s->referrers_scans = 0;
 	if (s->heap)
 		mv_heap_destroy(s->heap);
 	s->heap = NULL;
@@ -288,6 +292,35 @@ struct mv_error *mv_session_open_heap(struct mv_cmd_ctx *ctx,
 	s->heap = *ret;
 	s->heap_key = k;
 	return NULL;
+}
+
+static void refindex_progress(void *arg, uint64_t done, uint64_t total)
+{
+	mv_progress_report(arg, "chunks indexed for referrers", done, total);
+}
+
+static struct mv_error *refindex_poll(void *arg)
+{
+	return mv_ctx_poll(arg);
+}
+
+struct mv_error *mv_session_refindex(struct mv_cmd_ctx *ctx,
+				     struct mv_heap *h,
+				     struct mv_refindex **ret)
+{
+	struct mv_session *s = ctx->session;
+	if (s->refindex && mv_refindex_heap(s->refindex) == h) {
+		*ret = s->refindex;
+		return NULL;
+	}
+	mv_refindex_destroy(s->refindex);
+	s->refindex = NULL;
+	struct mv_error *err = mv_refindex_build(s->program, h,
+						 refindex_progress, s,
+						 refindex_poll, ctx, ret);
+	if (!err)
+		s->refindex = *ret;
+	return err;
 }
 
 struct mv_error *mv_session_parse_type(struct mv_session *s, const char *name,

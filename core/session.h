@@ -36,6 +36,12 @@ struct mv_session {
 	 * whenever memory or the program may have changed. */
 	struct mv_heap *heap;
 	struct mv_heap_cache_key *heap_key;
+	/* The heap's pointers the other way round (refindex.h), built by
+	 * the first referrers or path-to on that heap, dropped with it. */
+	struct mv_refindex *refindex;
+	/* referrers answered by a whole scan on this heap so far: the
+	 * second builds the index (a scan costs about half of it). */
+	unsigned referrers_scans;
 };
 
 /* Evaluates an expression: through the debugger when it gave an
@@ -81,6 +87,13 @@ void mv_progress_report(struct mv_session *s, const char *what,
 	 "model such as cpython-3.11", NULL, NULL}
 
 struct mv_heap_options;
+struct mv_refindex;
+/* The reverse pointer index of heap h (the session's, from
+ * mv_session_open_heap), built on first use with progress and Ctrl-C,
+ * then kept with the heap.  Errors as mv_refindex_build. */
+struct mv_error *mv_session_refindex(struct mv_cmd_ctx *ctx,
+				     struct mv_heap *h,
+				     struct mv_refindex **ret);
 /* Opens the target's heap for the running command, bounded by its
  * --max-heap-chunks (the default if it has no such option).  o may be
  * NULL; its max_chunks is ignored.  The heap belongs to the session

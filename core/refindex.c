@@ -1,0 +1,279 @@
+/* refindex.c - the reverse pointer index of refindex.h: one pass over
+ * the blocks in address order records, per holder, the chunks its words
+ * point into (the chunk directory answers each word with a cache line);
+ * a counting sort turns that around into, per chunk, its holders.  4
+ * bytes a chunk and 4 a pointer kept; 8 and 8 while it is built. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "refindex.h"
+#include "roots.h"
+#include "target.h"
+
+struct mv_refindex {
+	struct mv_heap *h;
+	size_t n;          /* chunks */
+	uint32_t *start;   /* n + 1 offsets into src */
+	uint32_t *src;     /* holders, ascending per chunk */
+	uint64_t nedges;
+};
+
+#define WINDOW (256u << 10)
+
+struct build {
+	struct mv_heap *h;
+	struct mv_chunk_dir *dir;
+	uint64_t lo, hi;      /* the heap's span: other words are skipped */
+	uint32_t *dst;        /* forward edges, holder by holder */
+	size_t ndst, cap;
+	uint32_t *indeg;      /* n + 1 */
+	uint32_t last;        /* the last chunk this holder pointed into */
+	bool oom, too_many;
+};
+
+bool mv_refindex_block(uint32_t flags)
+{
+	return (flags & MV_CHUNK_IN_USE) &&
+	       !(flags & (MV_CHUNK_FREE_LIST | MV_CHUNK_METADATA |
+			  MV_CHUNK_TOP | MV_CHUNK_CORRUPT));
+}
+
+static bool push(struct build *b, uint32_t j)
+{
+	if (b->ndst == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : (1u << 20);
+		if (cap > UINT32_MAX)
+			cap = UINT32_MAX;
+		if (b->ndst >= cap) {
+			b->too_many = true;
+			return false;
+		}
+		uint32_t *d = mv_big_realloc(b->dst, cap, sizeof(*d));
+		if (!d) {
+			b->oom = true;
+			return false;
+		}
+		b->dst = d;
+		b->cap = cap;
+	}
+	b->dst[b->ndst++] = j;
+	b->indeg[j]++;
+	return true;
+}
+
+static bool words(struct build *b, const uint64_t *w, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		uint64_t v = w[k];
+		if (v < b->lo || v >= b->hi)
+			continue;
+		struct mv_chunk ch;
+		size_t j;
+		if (!mv_chunk_dir_find(b->dir, v, &ch, &j) ||
+		    !mv_refindex_block(ch.flags) || v < ch.mem)
+			continue;
+		if ((uint32_t)j == b->last)
+			continue;
+		b->last = (uint32_t)j;
+		if (!push(b, (uint32_t)j))
+			return false;
+	}
+	return true;
+}
+
+static struct mv_error *words_cb(void *arg, uint64_t address,
+				 const uint64_t *w, size_t n)
+{
+	struct build *b = arg;
+	(void)address;
+	return words(b, w, n) ? NULL : mv_enomem;
+}
+
+/* The words of one block: straight from a core's mapping, else read a
+ * window at a time (unreadable bytes end the block, as in graph.c). */
+static bool scan_block(struct build *b, struct mv_target *t,
+		       const struct mv_chunk *ch, uint64_t *buf)
+{
+	uint64_t len = ch->usable & ~(uint64_t)7;
+	if (!len)
+		return true;
+	const void *p = (ch->mem & 7) ? NULL
+				      : mv_target_peek_stable(t, ch->mem, len);
+	if (p)
+		return words(b, p, len / 8);
+	uint64_t missing;
+	struct mv_error *err = mv_roots_read(t, ch->mem, ch->mem + len, buf,
+					     WINDOW, words_cb, b, &missing);
+	if (err && err != mv_enomem)
+		mv_error_destroy(err);
+	return !b->oom && !b->too_many;
+}
+
+/* Per chunk, its holders: counting sort of the forward edges, holders
+ * taken in ascending order, duplicates dropped. */
+static struct mv_error *turn_around(struct build *b, const uint32_t *foff,
+				    struct mv_refindex *ri)
+{
+	size_t n = ri->n;
+	ri->start = mv_big_realloc(NULL, n + 1, sizeof(*ri->start));
+	ri->src = mv_big_realloc(NULL, b->ndst ? b->ndst : 1,
+				 sizeof(*ri->src));
+	if (!ri->start || !ri->src)
+		return mv_enomem;
+	uint32_t at = 0;
+	for (size_t j = 0; j < n; j++) {
+		ri->start[j] = at;
+		at += b->indeg[j];
+	}
+	ri->start[n] = at;
+	/* indeg becomes each chunk's fill position. */
+	for (size_t j = 0; j < n; j++)
+		b->indeg[j] = ri->start[j];
+	for (size_t i = 0; i < n; i++)
+		for (uint32_t e = foff[i]; e < foff[i + 1]; e++) {
+			uint32_t j = b->dst[e];
+			uint32_t pos = b->indeg[j];
+			if (pos > ri->start[j] && ri->src[pos - 1] == i)
+				continue;
+			ri->src[pos] = (uint32_t)i;
+			b->indeg[j] = pos + 1;
+		}
+	/* Squeeze out the room duplicates left. */
+	uint32_t out = 0;
+	for (size_t j = 0; j < n; j++) {
+		uint32_t s = ri->start[j], e = b->indeg[j];
+		ri->start[j] = out;
+		memmove(ri->src + out, ri->src + s, (e - s) * sizeof(*ri->src));
+		out += e - s;
+	}
+	ri->start[n] = out;
+	ri->nedges = out;
+	return NULL;
+}
+
+struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
+				   void (*progress)(void *arg, uint64_t done,
+						    uint64_t total),
+				   void *progress_arg, mv_walk_poll_fn poll,
+				   void *poll_arg, struct mv_refindex **ret)
+{
+	*ret = NULL;
+	struct mv_target *t = mv_program_target(p);
+	size_t n = mv_heap_chunk_count(h);
+	if (!t)
+		return mv_error_create(MV_ERR_INVALID, "no memory to scan");
+	if (n >= UINT32_MAX)
+		return mv_error_create(MV_ERR_LIMIT, "too many chunks to index "
+				       "their referrers");
+	struct mv_refindex *ri = calloc(1, sizeof(*ri));
+	struct build b = {.h = h, .last = UINT32_MAX};
+	uint32_t *foff = NULL;
+	uint64_t *buf = malloc(WINDOW);
+	struct mv_error *err = NULL;
+	if (!ri || !buf) {
+		err = mv_enomem;
+		goto out;
+	}
+	ri->h = h;
+	ri->n = n;
+	if (!n)
+		goto turn;
+	if ((err = mv_chunk_dir_create(h, &b.dir)))
+		goto out;
+	b.indeg = mv_big_calloc(n + 1, sizeof(*b.indeg));
+	foff = mv_big_realloc(NULL, n + 1, sizeof(*foff));
+	if (!b.indeg || !foff) {
+		err = mv_enomem;
+		goto out;
+	}
+	struct mv_chunk first, last;
+	mv_heap_chunk(h, 0, &first);
+	mv_heap_chunk(h, n - 1, &last);
+	b.lo = first.start;
+	b.hi = last.start + last.size;
+	size_t nseg;
+	const struct mv_heap_segment *seg = mv_heap_segments(h, &nseg);
+	for (size_t s = 0; s < nseg; s++)
+		mv_target_will_read(t, seg[s].start, seg[s].end);
+	for (size_t i = 0; i < n; i++) {
+		foff[i] = (uint32_t)b.ndst;
+		if ((i & 0xffff) == 0xffff) {
+			if (progress)
+				progress(progress_arg, i, n);
+			if (poll && (err = poll(poll_arg)))
+				goto out;
+		}
+		struct mv_chunk ch;
+		if (!mv_heap_chunk(h, i, &ch) || !mv_refindex_block(ch.flags))
+			continue;
+		b.last = UINT32_MAX;
+		if (!scan_block(&b, t, &ch, buf))
+			break;
+	}
+	foff[n] = (uint32_t)b.ndst;
+	if (b.oom) {
+		err = mv_enomem;
+		goto out;
+	}
+	if (b.too_many) {
+		err = mv_error_create(MV_ERR_LIMIT, "too many heap pointers "
+				      "to index their referrers");
+		goto out;
+	}
+turn:
+	if (!n) {
+		ri->start = mv_big_calloc(1, sizeof(*ri->start));
+		if (!ri->start)
+			err = mv_enomem;
+	} else {
+		err = turn_around(&b, foff, ri);
+	}
+out:
+	mv_chunk_dir_destroy(b.dir);
+	mv_big_free(b.dst);
+	mv_big_free(b.indeg);
+	mv_big_free(foff);
+	free(buf);
+	if (err) {
+		mv_refindex_destroy(ri);
+		return err;
+	}
+	*ret = ri;
+	return NULL;
+}
+
+void mv_refindex_destroy(struct mv_refindex *ri)
+{
+	if (!ri)
+		return;
+	mv_big_free(ri->start);
+	mv_big_free(ri->src);
+	free(ri);
+}
+
+struct mv_heap *mv_refindex_heap(const struct mv_refindex *ri)
+{
+	return ri->h;
+}
+
+const uint32_t *mv_refindex_holders(const struct mv_refindex *ri, size_t i,
+				    size_t *n)
+{
+	if (i >= ri->n) {
+		*n = 0;
+		return NULL;
+	}
+	*n = ri->start[i + 1] - ri->start[i];
+	return ri->src + ri->start[i];
+}
+
+uint64_t mv_refindex_edges(const struct mv_refindex *ri)
+{
+	return ri->nedges;
+}
+
+uint64_t mv_refindex_bytes(const struct mv_refindex *ri)
+{
+	return (ri->n + 1) * sizeof(*ri->start) +
+	       ri->nedges * sizeof(*ri->src) + sizeof(*ri);
+}
