@@ -144,7 +144,9 @@ static struct mv_error *search_region(struct find *f,
 		size_t n = mv_target_read_partial(s->target, pos, buf,
 						  (size_t)want);
 		if (n < f->plen) {
-			f->unreadable += r->end - pos - n;
+			/* The region's last bytes, or its readable part's. */
+			if (n < want)
+				f->unreadable += r->end - pos - n;
 			f->searched += n;
 			return NULL;
 		}

@@ -341,7 +341,8 @@ static struct mv_error *read_heaps(struct mi *m, uint64_t budget)
 				break;
 		}
 	}
-	qsort(m->delayed, m->ndelayed, sizeof(*m->delayed), u64_cmp);
+	if (m->ndelayed)
+		qsort(m->delayed, m->ndelayed, sizeof(*m->delayed), u64_cmp);
 	return NULL;
 }
 
