@@ -406,6 +406,10 @@ static void notes(struct mv_walk *w, const char *heap_note,
 	     "sized", (unsigned long long)w->void_nonheap);
 	NOTE(w->fn_pointers, "%llu function pointers were not followed",
 	     (unsigned long long)w->fn_pointers);
+	NOTE(w->byte_buffers,
+	     "unsigned char *, signed char * and uint8_t * point to bytes, "
+	     "not text: each such block was counted whole from the pointer "
+	     "(a plain char * is a string, to its NUL)");
 	NOTE(w->incomplete,
 	     "%llu pointer types are declared only (no definition with "
 	     "debug info): their objects were sized by their chunk",
@@ -888,7 +892,9 @@ const struct mv_command mv_command_sizeof = {
 		"members of the pointer's record; "
 		"a flexible array member takes the rest of its chunk. "
 		"Both are reported as guesses. char * is a NUL-terminated "
-		"string (at most 1 MiB). void * is an untyped chunk: "
+		"string (at most 1 MiB); unsigned char *, signed char * and "
+		"uint8_t * are bytes: the rest of their block. void * is an "
+		"untyped chunk: "
 		"counted (its usable size), not looked into unless "
 		"--conservative. Function pointers are not followed. "
 		"Pointers inside unions are not followed unless --unions "

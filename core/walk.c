@@ -1183,6 +1183,7 @@ static struct mv_error *builtin_plan(struct mv_walk *w, enum mv_walk_kind k,
 
 #define PLAN_STRING 0u
 #define PLAN_UNTYPED 1u
+#define PLAN_BYTES 2u
 
 /* What a pointer slot points to: a registered plan, or NO_PLAN when it
  * is not followed. */
@@ -1197,8 +1198,13 @@ static struct mv_error *slot_target(struct mv_walk *w, struct slot *s,
 	uint32_t plan;
 	if (!t || t->kind == MV_TYPE_VOID || t->kind == MV_TYPE_UNKNOWN) {
 		plan = PLAN_UNTYPED;
-	} else if (is_char_type(t)) {
+	} else if (is_char_type(t) && t->name && !strcmp(t->name, "char")) {
 		plan = PLAN_STRING;
+	} else if (is_char_type(t)) {
+		/* unsigned char *, signed char *, uint8_t *: bytes, not
+		 * text (issue 18.7): the buffer is the rest of its block. */
+		w->byte_buffers++;
+		plan = PLAN_BYTES;
 	} else if (!t->size || ((t->kind == MV_TYPE_STRUCT ||
 				 t->kind == MV_TYPE_UNION ||
 				 t->kind == MV_TYPE_CLASS) &&
@@ -1679,6 +1685,8 @@ struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 					    "char[] (string)");
 	if (!err)
 		err = builtin_plan(w, MV_WALK_UNTYPED, "void (untyped chunk)");
+	if (!err)
+		err = builtin_plan(w, MV_WALK_BYTES, "unsigned char[] (bytes)");
 	if (err) {
 		mv_walk_deinit(w);
 		return err;
@@ -2502,6 +2510,10 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 			w->problems[MV_PROB_UNTERMINATED]++;
 		break;
 	}
+	case MV_WALK_BYTES:
+		/* Outside the heap: the one byte pointed to. */
+		count = heap ? room : 1;
+		break;
 	case MV_WALK_UNTYPED:
 		count = room;
 		w->untyped_chunks++;

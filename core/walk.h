@@ -96,6 +96,7 @@ enum mv_walk_problem {
 enum mv_walk_kind {
 	MV_WALK_STRING,   /* char data up to a NUL */
 	MV_WALK_UNTYPED,  /* the chunk behind a void * */
+	MV_WALK_BYTES,    /* unsigned char * and the like: the rest of the block */
 	MV_WALK_TYPED,    /* objects of one type */
 };
 
@@ -178,6 +179,7 @@ struct mv_walk {
 	uint64_t guessed_edges;     /* --conservative edges */
 	uint64_t fn_pointers;       /* function pointers not followed */
 	uint64_t incomplete;        /* pointers to declared-only types */
+	uint64_t byte_buffers;      /* unsigned char * etc.: sized by block */
 	/* C++ containers (their problems are MV_PROB_CONTAINER): the names of the containers whose elements the
 	 * walk cannot see (NUL-separated, each once). */
 	uint64_t cxx_vectors;       /* vector buffers sized by their end */

@@ -487,9 +487,28 @@ def test_ci_use():
           (p.returncode, p.stderr[-300:]))
 
 
+def test_byte_buffers():
+    """An unsigned char * is a byte buffer, not a string (issue 18.7):
+    sizeof-deep counts bigbuf's 64 MiB block whole, as the fixture's
+    malloc_usable_size gives it, not up to the first zero byte."""
+    f = facts("bigbuf")
+    rc, out, err = mv(*core_args("bigbuf"), "sizeof-deep", "big", "--json")
+    try:
+        d = json.loads(out)
+    except ValueError:
+        d = {}
+    rows = {r["type"]: r for r in d.get("by_type", [])}
+    row = rows.get("unsigned char[] (bytes)", {})
+    check(rc == 0 and row.get("bytes") == int(f["usable big"]) and
+          int(f["usable big"]) >= int(f["big_size"]),
+          "sizeof-deep of an unsigned char *: its whole block (%s bytes "
+          "usable)" % f.get("usable big"), (rc, d.get("by_type"), err))
+
+
 def main():
     import tempfile
     test_ci_use()
+    test_byte_buffers()
     test_fits_width()
     with tempfile.TemporaryDirectory(prefix="mv-diff-") as tmp:
         test_typed_diff(tmp)
