@@ -325,6 +325,44 @@ static struct mv_error *limit_note(struct mv_heap *h)
 	return NULL;
 }
 
+struct mv_error *mv_heap_take_spans(struct mv_heap *h, const void *spans,
+				    size_t n, size_t stride)
+{
+	if (!h->nchunks || !n)
+		return NULL;
+	bool *drop = calloc(h->nchunks, sizeof(*drop));
+	if (!drop)
+		return mv_enomem;
+	size_t ndrop = 0;
+	for (size_t k = 0; k < n; k++) {
+		uint64_t span[2];
+		memcpy(span, (const char *)spans + k * stride, sizeof(span));
+		/* The chunk holding the start, else the first one after it;
+		 * entries are sorted, so those starting inside follow. */
+		size_t i = mv_heap_chunk_index(h, span[0]);
+		if (i == SIZE_MAX) {
+			size_t lo = 0, hi = h->nchunks;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (h->chunks[mid].start < span[0])
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			i = lo;
+		}
+		for (; i < h->nchunks && h->chunks[i].start < span[1]; i++)
+			if (!drop[i]) {
+				drop[i] = true;
+				ndrop++;
+			}
+	}
+	if (ndrop)
+		mv_heap_drop_entries(h, drop);
+	free(drop);
+	return NULL;
+}
+
 void mv_heap_drop_entries(struct mv_heap *h, const bool *drop)
 {
 	size_t out = 0;
@@ -345,23 +383,20 @@ static struct mv_error *open_overlays(struct mv_heap *h,
 		if (h->stopped)
 			break;
 		struct mv_error *err = (*m)->open(h, o);
-		if (err && mv_error_code(err) == MV_ERR_NOT_FOUND &&
-		    (o->flags & MV_HEAP_NEED_PYMALLOC) &&
-		    *m == &mv_heap_pymalloc_ops) {
+		/* --allocator NAME: that model must be found. */
+		const char *needed =
+			*m == &mv_heap_pymalloc_ops &&
+					(o->flags & MV_HEAP_NEED_PYMALLOC)
+				? "pymalloc: no CPython pymalloc"
+			: *m == &mv_heap_mimalloc_ops &&
+					(o->flags & MV_HEAP_NEED_MIMALLOC)
+				? "mimalloc: no mimalloc"
+				: NULL;
+		if (err && mv_error_code(err) == MV_ERR_NOT_FOUND && needed) {
 			struct mv_error *e = mv_error_create(
 				MV_ERR_NOT_FOUND,
-				"--allocator pymalloc: no CPython pymalloc heap "
-				"found (%s)", mv_error_message(err));
-			mv_error_destroy(err);
-			return e;
-		}
-		if (err && mv_error_code(err) == MV_ERR_NOT_FOUND &&
-		    (o->flags & MV_HEAP_NEED_MIMALLOC) &&
-		    *m == &mv_heap_mimalloc_ops) {
-			struct mv_error *e = mv_error_create(
-				MV_ERR_NOT_FOUND,
-				"--allocator mimalloc: no mimalloc heap found "
-				"(%s)", mv_error_message(err));
+				"--allocator %s heap found (%s)", needed,
+				mv_error_message(err));
 			mv_error_destroy(err);
 			return e;
 		}

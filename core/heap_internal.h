@@ -135,6 +135,12 @@ extern const struct mv_heap_ops mv_heap_mimalloc_ops;
  * an overlay model takes over a main model's chunk that holds its own
  * arena. */
 void mv_heap_drop_entries(struct mv_heap *h, const bool *drop);
+/* An overlay model takes over the bytes of its spans: the entries of the
+ * chunks holding a span's start or starting inside it are dropped.
+ * spans: n elements of stride bytes, each starting with uint64_t start,
+ * end (its [start, end)). */
+struct mv_error *mv_heap_take_spans(struct mv_heap *h, const void *spans,
+				    size_t n, size_t stride);
 
 #define MV_HEAP_MAX_NOTES 100
 

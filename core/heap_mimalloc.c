@@ -567,36 +567,7 @@ static struct mv_error *walk_segment(struct mi *m, const struct mi_seg *s,
  * mimalloc's: each byte has one model. */
 static struct mv_error *take_over(struct mi *m)
 {
-	struct mv_heap *h = m->h;
-	if (!h->nchunks)
-		return NULL;
-	bool *drop = calloc(h->nchunks, sizeof(*drop));
-	if (!drop)
-		return mv_enomem;
-	size_t ndrop = 0;
-	for (size_t k = 0; k < m->ns; k++) {
-		size_t i = mv_heap_chunk_index(h, m->s[k].start);
-		if (i == SIZE_MAX) {
-			size_t lo = 0, hi = h->nchunks;
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				if (h->chunks[mid].start < m->s[k].start)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			i = lo;
-		}
-		for (; i < h->nchunks && h->chunks[i].start < m->s[k].end; i++)
-			if (!drop[i]) {
-				drop[i] = true;
-				ndrop++;
-			}
-	}
-	if (ndrop)
-		mv_heap_drop_entries(h, drop);
-	free(drop);
-	return NULL;
+	return mv_heap_take_spans(m->h, m->s, m->ns, sizeof(struct mi_seg));
 }
 
 static int seg_cmp(const void *x, const void *y)

@@ -317,42 +317,7 @@ static struct mv_error *arenas_from_scan(struct pm *m)
  * starting inside one, is pymalloc's now: each byte has one model. */
 static struct mv_error *take_over(struct pm *m)
 {
-	struct mv_heap *h = m->h;
-	if (!h->nchunks)
-		return NULL;
-	bool *drop = calloc(h->nchunks, sizeof(*drop));
-	if (!drop)
-		return mv_enomem;
-	size_t ndrop = 0;
-	for (size_t k = 0; k < m->na; k++) {
-		size_t i = mv_heap_chunk_index(h, m->a[k].start);
-		if (i != SIZE_MAX && !drop[i]) {
-			drop[i] = true;
-			ndrop++;
-		}
-		/* Entries are sorted: those starting inside follow. */
-		size_t j = i != SIZE_MAX ? i + 1 : 0;
-		if (i == SIZE_MAX) {
-			size_t lo = 0, hi = h->nchunks;
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				if (h->chunks[mid].start < m->a[k].start)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			j = lo;
-		}
-		for (; j < h->nchunks && h->chunks[j].start < m->a[k].end; j++)
-			if (!drop[j]) {
-				drop[j] = true;
-				ndrop++;
-			}
-	}
-	if (ndrop)
-		mv_heap_drop_entries(h, drop);
-	free(drop);
-	return NULL;
+	return mv_heap_take_spans(m->h, m->a, m->na, sizeof(struct pm_arena));
 }
 
 static int arena_cmp(const void *x, const void *y)

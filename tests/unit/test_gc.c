@@ -278,9 +278,9 @@ static struct mv_type t_obj;
 static struct mv_type t_ptr = {.kind = MV_TYPE_POINTER, .size = 8,
 			       .is_complete = true, .target_ = &t_obj};
 static struct mv_member obj_members[] = {
-	{"refcnt", &t_long, 0, 0},
-	{"a", &t_ptr, 64, 0},
-	{"b", &t_ptr, 128, 0},
+	{.name = "refcnt", .type = &t_long, .bit_position = 0},
+	{.name = "a", .type = &t_ptr, .bit_position = 64},
+	{.name = "b", .type = &t_ptr, .bit_position = 128},
 };
 static struct mv_type t_obj = {.kind = MV_TYPE_STRUCT, .name = "obj",
 			       .size = 0x28, .is_complete = true,

@@ -37,8 +37,10 @@ static struct mv_member node_members[2];
 
 static void make_types(void)
 {
-	node_members[0] = (struct mv_member){"v", &t_long, 0, 0};
-	node_members[1] = (struct mv_member){"next", &t_node_ptr, 64, 0};
+	node_members[0] = (struct mv_member){
+		.name = "v", .type = &t_long, .bit_position = 0};
+	node_members[1] = (struct mv_member){
+		.name = "next", .type = &t_node_ptr, .bit_position = 64};
 	t_node = (struct mv_type){.kind = MV_TYPE_STRUCT, .name = "node",
 				  .size = 16, .is_complete = true,
 				  .nmembers = 2, .members = node_members};
