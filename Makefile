@@ -316,7 +316,7 @@ check-badinput: $(PROGRAM) $(LIB_SO) fixtures cores
 
 # Ctrl-C in the CLI, gdb and lldb (about a minute).
 check-ctrlc: $(PROGRAM) $(LIB_SO) fixtures cores
-	$(Q)BUILD=$(BUILD) $(PYTHON) tests/badinput/ctrlc.py
+	$(Q)BUILD=$(BUILD) $(PYTHON) tests/badinput/ctrlc.py --big
 
 # libFuzzer: the core library and each harness built by clang with
 # ASan+UBSan and coverage, in $(FUZZ_BUILD)/; fuzz/run.sh makes the seed

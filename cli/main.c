@@ -334,7 +334,9 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (err) {
 		enum mv_error_code code = mv_error_code(err);
-		if (code == MV_ERR_INTERRUPTED && interrupted)
+		const char *msg = mv_error_message(err);
+		if (code == MV_ERR_INTERRUPTED && interrupted &&
+		    strncmp(msg, "interrupted", 11))
 			fprintf(stderr, "memview: interrupted\n");
 		else
 			fprintf(stderr, "memview: %s\n", mv_error_message(err));

@@ -2,6 +2,7 @@
  * leaks in valgrind memcheck's categories, cyclic garbage, and with
  * --refcount CPython's cycle-collector algorithm over refcounted
  * structs. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -601,8 +602,23 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	size_t ngroups = 0;
 	struct mv_buf tb;
 	mv_buf_init(&tb);
-	if ((err = mv_gc_run(&gc, h, &go)))
+	if ((err = mv_gc_run(&gc, h, &go))) {
+		if (mv_error_code(err) == MV_ERR_INTERRUPTED &&
+		    !strncmp(mv_error_message(err), "interrupted", 11)) {
+			/* No partial verdict: a block the mark has not
+			 * reached yet is not lost.  Say how far it got. */
+			mv_error_destroy(err);
+			err = mv_error_create(
+				MV_ERR_INTERRUPTED,
+				"interrupted while marking from the roots "
+				"(%" PRIu64 " KiB of roots and %" PRIu64
+				" KiB of %zu heap blocks scanned so far): no "
+				"verdict yet, as a block not reached yet is "
+				"not lost",
+				gc.root_bytes >> 10, gc.heap_bytes >> 10, gc.n);
+		}
 		goto out;
+	}
 	if (refcount) {
 		err = gc_refcount(ctx, &gc, refcount,
 				  mv_opt_flag(ctx, "by-size"), max_blocks);
@@ -1142,6 +1158,16 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 		return err;
 	struct mv_rc rc;
 	if ((err = mv_rc_run(&rc, gc, type, field, by_size))) {
+		if (mv_error_code(err) == MV_ERR_INTERRUPTED &&
+		    !strncmp(mv_error_message(err), "interrupted", 11)) {
+			/* The algorithm decides nothing before its end. */
+			mv_error_destroy(err);
+			err = mv_error_create(
+				MV_ERR_INTERRUPTED,
+				"interrupted while counting the references to "
+				"the %zu objects of %s found: no verdict yet",
+				rc.n, spec);
+		}
 		mv_rc_deinit(&rc);
 		return err;
 	}

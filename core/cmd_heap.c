@@ -185,6 +185,20 @@ static unsigned log2_floor(uint64_t v)
 	return v ? 63 - (unsigned)__builtin_clzll(v) : 0;
 }
 
+/* Between pieces of a --chunks listing: what is listed goes out, and
+ * Ctrl-C ends the listing there (millions of lines take seconds). */
+static struct mv_error *listing_break(struct mv_cmd_ctx *ctx, size_t done,
+				      size_t n)
+{
+	struct mv_error *err = mv_out_flush(ctx);
+	if (err || !(err = mv_ctx_poll(ctx)))
+		return err;
+	mv_error_destroy(err);
+	return mv_error_create(MV_ERR_INTERRUPTED,
+			       "interrupted after listing %zu of %zu chunks",
+			       done, n);
+}
+
 /* The N largest in-use chunks: a min-heap of indexes by size. */
 struct top_n {
 	size_t *idx;
@@ -604,7 +618,8 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 				mv_json_key(&j, "arena");
 				mv_json_uint(&j, c.arena);
 				mv_json_end_object(&j);
-				if (i % 4096 == 4095 && (err = mv_out_flush(ctx)))
+				if (i % 4096 == 4095 &&
+				    (err = listing_break(ctx, i + 1, nentries)))
 					goto out;
 			}
 			mv_json_end_array(&j);
@@ -723,7 +738,8 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			       (unsigned long long)c.size,
 			       (unsigned long long)c.usable,
 			       state_word[state_of(&e[i])], c.arena);
-			if (i % 4096 == 4095 && (err = mv_out_flush(ctx)))
+			if (i % 4096 == 4095 &&
+			    (err = listing_break(ctx, i + 1, nentries)))
 				goto out;
 		}
 		if (nentries > (uint64_t)max_chunks)

@@ -59,7 +59,10 @@ struct mv_error *mv_heap_poll(struct mv_heap *h)
 		h->progress(h->progress_arg, h->nchunks);
 	if (h->poll && h->poll())
 		return mv_error_create(MV_ERR_INTERRUPTED,
-				       "interrupted while indexing the heap");
+				       "interrupted while indexing the heap "
+				       "(%zu chunks so far): nothing to "
+				       "answer from yet",
+				       h->nchunks);
 	return NULL;
 }
 

@@ -200,8 +200,18 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 		if ((i & 0xffff) == 0xffff) {
 			if (progress)
 				progress(progress_arg, i, n);
-			if (poll && (err = poll(poll_arg)))
+			if (poll && (err = poll(poll_arg))) {
+				if (mv_error_code(err) == MV_ERR_INTERRUPTED) {
+					mv_error_destroy(err);
+					err = mv_error_create(
+						MV_ERR_INTERRUPTED,
+						"interrupted while indexing "
+						"the heap's pointers (%zu of "
+						"%zu chunks so far): nothing "
+						"to answer from yet", i, n);
+				}
 				goto out;
+			}
 		}
 		struct mv_chunk ch;
 		if (!mv_heap_chunk(h, i, &ch) || !mv_refindex_block(ch.flags))

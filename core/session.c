@@ -74,6 +74,8 @@ static struct mv_error *session_attach(struct mv_session *s,
 		return err;
 	}
 	s->target = target;
+	if (target)
+		target->poll = s->poll;
 	s->opened = true;
 	return NULL;
 }
@@ -180,6 +182,8 @@ void mv_session_set_output(struct mv_session *s, mv_write_fn write, void *arg)
 void mv_session_set_poll(struct mv_session *s, mv_poll_fn poll)
 {
 	s->poll = poll;
+	if (s->target)
+		s->target->poll = poll;
 }
 
 void mv_session_set_eval(struct mv_session *s, mv_eval_fn eval, void *arg)

@@ -122,6 +122,9 @@ struct mv_target {
 	bool has_cache;
 	/* Cores: bytes of segments read into memory instead of mapped. */
 	uint64_t copied_bytes;
+	/* The session's Ctrl-C check (sticky within a command), for work
+	 * the target does on its own, such as reading a heap in. */
+	mv_poll_fn poll;
 	/* Backend state. */
 	void *priv;
 	/* A reason that does not fit a static string. */

@@ -818,6 +818,7 @@ static struct mv_error *load_core(struct mv_target *t)
 #define COPY_MIN ((uint64_t)2 << 20)
 #define COPY_MAX ((uint64_t)512 << 20)
 #define COPY_UNCACHED 256 /* pages */
+#define COPY_PIECE ((uint64_t)16 << 20) /* read between Ctrl-C checks */
 
 static void copy_settings(struct core *c)
 {
@@ -864,9 +865,18 @@ static void copy_segment(struct mv_target *t, struct core *c,
 	uint8_t *b = mv_big_realloc(NULL, (size_t)s->present, 1);
 	if (!b)
 		return; /* the mapping serves */
+	/* In pieces, with a Ctrl-C check between them: a heap of
+	 * gigabytes takes seconds to read.  Interrupted, the copy is
+	 * dropped and the mapping serves; the caller's next poll sees the
+	 * same interrupt (polls are sticky within a command). */
 	uint64_t done = 0;
 	while (done < s->present) {
-		ssize_t n = pread(c->fd, b + done, (size_t)(s->present - done),
+		if (t->poll && t->poll())
+			break;
+		uint64_t want = s->present - done;
+		if (want > COPY_PIECE)
+			want = COPY_PIECE;
+		ssize_t n = pread(c->fd, b + done, (size_t)want,
 				  (off_t)(s->offset + done));
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -380,7 +380,20 @@ class Output:
                 self.progress.clear()
             gdb.write(text)
             return True
-        except (KeyboardInterrupt, gdb.error):
+        except KeyboardInterrupt:
+            if not self.pager_possible:
+                # Ctrl-C, not q at the pager: the text goes out and the
+                # core's next poll stops the command with its own words
+                # ("interrupted after listing N of M chunks").
+                memview_core.remember_interrupt()
+                try:
+                    gdb.write(text)
+                    return True
+                except (KeyboardInterrupt, gdb.error):
+                    pass
+            self.stopped = True
+            return False
+        except gdb.error:
             self.stopped = True
             return False
 
@@ -417,6 +430,7 @@ def run(name, arg, from_tty=False):
         return
     progress = None
     output = Output(None)
+    session = None
     try:
         session = STATE.get()
         progress = progress_line(from_tty)
@@ -433,12 +447,18 @@ def run(name, arg, from_tty=False):
     except KeyboardInterrupt:
         if output.stopped and output.pager_possible:
             return
-        raise gdb.GdbError("memview: interrupted") from None
+        # gdb's second KeyboardInterrupt for a Ctrl-C the core already
+        # stopped on: the core's words for it, when it had some.
+        message = getattr(session, "interrupt_message", None)
+        raise gdb.GdbError("memview: " + (message or "interrupted")) \
+            from None
     except memview_core.MemviewError as e:
         if output.stopped and output.pager_possible:
             return  # q at the pager: the user has seen enough
-        if output.stopped or e.interrupted:
+        if output.stopped:
             raise gdb.GdbError("memview: interrupted") from None
+        if e.interrupted:
+            raise gdb.GdbError("memview: " + e.message) from None
         raise gdb.GdbError(e.message) from None
     finally:
         if progress is not None:

@@ -541,7 +541,8 @@ class Command:
                 sink.close()
             result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
         except memview_core.MemviewError as e:
-            message = "memview: interrupted" if e.interrupted else e.message
+            message = "memview: " + e.message if e.interrupted \
+                else e.message
             if e.interrupted:
                 sink.interrupted_line(message)
             result.SetError(message)

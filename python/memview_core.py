@@ -243,6 +243,12 @@ def _rearm_interrupt():
     _interrupt_pending[0] = True
 
 
+def remember_interrupt():
+    """A front end caught a KeyboardInterrupt in its own code during a
+    command: the command's next poll reports it."""
+    _rearm_interrupt()
+
+
 def _take_interrupt():
     """Whether an interrupt was remembered (and forget it)."""
     pending = _interrupt_pending[0]
@@ -776,7 +782,11 @@ class Session:
         else:
             def callback():
                 try:
-                    if _take_interrupt() or poll():
+                    # Sticky within a command, as the program's
+                    # flag is: a part of the library that sees the
+                    # interrupt and stops quietly (reading a heap in)
+                    # leaves it for the next poll to report.
+                    if self.interrupted or _take_interrupt() or poll():
                         self.interrupted = True
                         return 1
                     return 0
@@ -845,13 +855,28 @@ class Session:
         command has written what it had (its partial answer), as the
         standalone program prints its interrupted line last."""
         self.interrupted = False
+        self.interrupt_message = None
         _take_interrupt()  # one from before this command is spent
         err = self._lib.mv_session_run_line(self._handle, _encode(command),
                                             _encode(line))
         if self.interrupted:
-            if err:
-                self._lib.mv_error_destroy(err)
-            raise MemviewError("interrupted", ERR_INTERRUPTED)
+            # The library's own words when it says more than that
+            # ("interrupted while indexing the heap (N chunks so far)").
+            # gdb raises its own KeyboardInterrupt for the same Ctrl-C
+            # after any call here: the message is kept where the plugin
+            # finds it, and the error freed once, whatever comes.
+            message = self.interrupt_message = "interrupted"
+            while err:
+                try:
+                    text = self._lib.mv_error_message(err)
+                    text = text.decode("utf-8", "replace") if text else ""
+                    if text.startswith("interrupted"):
+                        message = self.interrupt_message = text
+                    done, err = err, None
+                    self._lib.mv_error_destroy(done)
+                except KeyboardInterrupt:
+                    continue
+            raise MemviewError(message, ERR_INTERRUPTED)
         _check(err)
 
 

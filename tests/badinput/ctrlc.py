@@ -19,12 +19,26 @@ streaming output) and sizeof-deep of a 10-million-node list (a synthetic
 segment added to the deepsize core, as in run.py's list10m row; small
 output, long walk).
 
-    ctrlc.py [-v] [cli|gdb|lldb ...]
+With --big (make check-ctrlc, after the cases above) the whole-heap
+commands run on a core of bench/bigheap.c with BIG_N allocations
+(default 4,000,000; made once in BUILD/ctrlc-big): heap, gc, gc
+--refcount, cycles, referrers, path-to, graph and sizeof-deep.  Each is
+first timed in the CLI to completion; Ctrl-C then comes at a fraction of
+that time (the CLI at 20% and 60%, to land in the heap index and in the
+command's own work; gdb and lldb at 40%), so the check holds on a fast
+machine and a slow one alike.  There the interrupted line must come
+within LATENCY and name what was cut (the phase, or the partial answer
+before it); the debuggers must live on, the CLI exit 130.  gdb runs at a
+pty here, ^C typed, as lldb does.  A command that takes under MIN_LONG
+seconds to the end has nothing to interrupt: it is reported as such.
+
+    ctrlc.py [-v] [--big | --only-big] [cli|gdb|lldb ...]
 
 Ends with "ctrlc: N passed, M failed, P pending" (PENDING: known
 failures in modules owned elsewhere).  Standard library only."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -150,8 +164,10 @@ class Watch:
             t.join()
 
 
-def check_lldb(core, exe, line, streams, verbose):
-    """lldb at an interactive prompt on a terminal, Ctrl-C typed there.
+def check_lldb(core, exe, line, streams, verbose, front="lldb",
+               delay=None):
+    """lldb (or gdb) at an interactive prompt on a terminal, Ctrl-C
+    typed there, delay seconds (default WAIT) after the command starts.
 
     lldb in batch mode (-b) is not what users run: without a terminal the
     result of a command is not streamed, and an interrupt ends the batch,
@@ -161,6 +177,21 @@ def check_lldb(core, exe, line, streams, verbose):
     env = dict(os.environ)
     # lldb's embedded Python takes its prefix from the first python3.
     env["PATH"] = "/usr/bin:" + env.get("PATH", "")
+    if front == "gdb":
+        argv = ["gdb", "-nx", "-q", "-iex", "set pagination off",
+                "-iex", "set debuginfod enabled off",
+                "-iex", "set style enabled off"]
+        setup = ["source %s/gdb/memview.py" % ROOT, "file " + exe,
+                 "core-file " + core, "python print('MV-' + 'START')"]
+        answer = "print 6*7"
+    else:
+        argv = ["lldb", "--no-lldbinit", "--no-use-colors"]
+        # The marker is built at run time so that the echo of the typed
+        # command does not contain it.
+        setup = ["command script import %s/lldb/memview.py" % ROOT,
+                 "target create --core %s %s" % (core, exe),
+                 "script print('MV-' + 'START')"]
+        answer = "p 6*7"
     def controlling_terminal():
         # As a login shell does: a new session whose controlling
         # terminal is the pty, so that a typed ^C is a SIGINT.
@@ -169,7 +200,7 @@ def check_lldb(core, exe, line, streams, verbose):
         os.setsid()
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
-    p = subprocess.Popen(["lldb", "--no-lldbinit", "--no-use-colors"],
+    p = subprocess.Popen(argv,
                          stdin=slave, stdout=slave, stderr=slave, env=env,
                          preexec_fn=controlling_terminal)
     os.close(slave)
@@ -186,19 +217,23 @@ def check_lldb(core, exe, line, streams, verbose):
 
     problems = []
     try:
-        send("command script import %s/lldb/memview.py" % ROOT)
-        send("target create --core %s %s" % (core, exe))
-        # The marker is built at run time so that the echo of the typed
-        # command does not contain it.
-        send("script print('MV-' + 'START')")
+        for text in setup:
+            send(text)
         send(line)
         wait_for("started", 120)
-        time.sleep(WAIT)
+        time.sleep(WAIT if delay is None else delay)
         before = w.nbytes
         sent = time.monotonic()
+        prompt = b"(gdb) " if front == "gdb" else b"(lldb) "
+        with w.lock:
+            # The prompt before the echoed command, and one after it
+            # once the command has ended.
+            done = w.tail.split(b"MV-START")[-1].count(prompt) >= 2
+        if done:
+            return [FINISHED]
         os.write(master, b"\x03")
         wait_for("interrupted", 20)
-        send("p 6*7")
+        send(answer)
         wait_for("answered", 20)
         send("quit")
         try:
@@ -213,15 +248,18 @@ def check_lldb(core, exe, line, streams, verbose):
         w.join()
     problems += interrupt_problems(w, sent, before, streams, "Ctrl-C")
     if w.answered is None:
-        problems.append("the debugger did not answer 'p 6*7' after")
+        problems.append("the debugger did not answer '%s' after" % answer)
     problems += crash_problems(w.tail)
     if verbose:
         lat = "%.3f" % (w.interrupted - sent) if w.interrupted else "-"
-        print("  lldb %-40s out-before=%d latency=%s" % (line[:40], before,
-                                                        lat))
+        print("  %s %-40s out-before=%d latency=%s" % (front, line[:40],
+                                                      before, lat))
         if problems:
-            print("  lldb's terminal ended with: %r" % w.tail[-300:])
+            print("  %s's terminal ended with: %r" % (front, w.tail[-300:]))
     return problems
+
+
+FINISHED = "finished before the interrupt (not long enough)"
 
 
 def interrupt_problems(w, sent, before, streams, how):
@@ -233,6 +271,16 @@ def interrupt_problems(w, sent, before, streams, how):
     elif w.interrupted - sent > LATENCY:
         problems.append("interrupted line %.2f s after %s (bound %.2f)"
                         % (w.interrupted - sent, how, LATENCY))
+    if streams is None:
+        # Whole-heap commands: cut in the index or the mark there is no
+        # answer to give, but the line says where it was cut; cut later,
+        # the partial answer comes first.
+        said = w.tail + w.err
+        if w.partial is None and b"(interrupted)" not in said and \
+                not re.search(rb"memview: interrupted [^\r\n]+", said):
+            problems.append("neither a partial answer nor what was cut "
+                            "in the interrupted line")
+        return problems
     if streams and before == 0:
         problems.append("no partial output before %s" % how)
     if not streams:
@@ -254,9 +302,12 @@ def crash_problems(*outputs):
             if any(bad in out for out in outputs)]
 
 
-def check(front, core, exe, line, streams, verbose):
+def check(front, core, exe, line, streams, verbose, delay=None):
     if front == "lldb":
-        return check_lldb(core, exe, line, streams, verbose)
+        return check_lldb(core, exe, line, streams, verbose, delay=delay)
+    if delay is not None and front == "gdb":
+        return check_lldb(core, exe, line, streams, verbose, front="gdb",
+                          delay=delay)
     argv = argv_for(front, core, exe, line)
     p = subprocess.Popen(argv, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
@@ -270,11 +321,11 @@ def check(front, core, exe, line, streams, verbose):
         if front == "cli" or w.started is not None:
             break
         time.sleep(0.01)
-    time.sleep(WAIT)
+    time.sleep(WAIT if delay is None else delay)
     sent = time.monotonic()
     before = w.nbytes
     if p.poll() is not None:
-        problems.append("finished before SIGINT (not long enough)")
+        problems.append(FINISHED)
     else:
         p.send_signal(signal.SIGINT)
     try:
@@ -300,9 +351,94 @@ def check(front, core, exe, line, streams, verbose):
     return problems
 
 
+BIG_N = int(os.environ.get("BIG_N", "4000000"))
+MIN_LONG = 0.6
+KEY = 0xa5a5a5a5a5a5a5a5
+
+
+def big_core():
+    """The bigheap core (made once per BUILD and generator), its
+    executable and facts."""
+    d = os.path.abspath(os.path.join(BUILD, "ctrlc-big"))
+    os.makedirs(d, exist_ok=True)
+    exe = os.path.join(d, "bigheap")
+    src = os.path.join(ROOT, "bench", "bigheap.c")
+    if not os.path.exists(exe) or \
+            os.path.getmtime(exe) < os.path.getmtime(src):
+        subprocess.run(["cc", "-O2", "-g", "-o", exe, src], check=True)
+    core = os.path.join(d, "big%d.core" % BIG_N)
+    facts = os.path.join(d, "big%d.facts" % BIG_N)
+    if not (os.path.exists(core) and os.path.exists(facts) and
+            os.path.getmtime(core) > os.path.getmtime(exe)):
+        env = dict(os.environ, MV_BIGHEAP_N=str(BIG_N))
+        subprocess.run([os.path.join(ROOT, "tools", "make-core.sh"), exe,
+                        core, facts], env=env, check=True)
+    f = {}
+    with open(facts) as fh:
+        for line in fh:
+            k, _, v = line.rstrip("\n").rpartition(" ")
+            f[k] = v
+    return core, exe, f
+
+
+def big_lines(f):
+    """The whole-heap commands, in the debuggers' spelling."""
+    target = "0x%x" % (int(f["path.target"], 16) ^ KEY)
+    return ["mv-heap --chunks --max-chunks 0",
+            "mv-gc",
+            "mv-gc --refcount 'struct ent.key'",
+            "mv-cycles g_table",
+            "mv-referrers " + target,
+            "mv-path-to " + target,
+            "mv-graph --max-objects 0 --json g_table",
+            "sizeof-deep --max-objects 0 g_table"]
+
+
+def cli_seconds(core, exe, line):
+    """How long line takes to its end in the CLI (output thrown away):
+    the shorter of two runs, the first warming the page cache."""
+    argv = argv_for("cli", core, exe, line)
+    took = []
+    for _ in range(2):
+        t = time.monotonic()
+        subprocess.run(argv, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        took.append(time.monotonic() - t)
+    return min(took)
+
+
+def big_cases(fronts, verbose):
+    """(front, line, problems) for the whole-heap commands."""
+    core, exe, f = big_core()
+    out = []
+    for line in big_lines(f):
+        took = cli_seconds(core, exe, line)
+        if took < MIN_LONG:
+            print("ctrlc: %s takes %.2f s here: nothing to interrupt"
+                  % (line, took))
+            continue
+        for front in fronts:
+            fractions = (0.2, 0.6) if front == "cli" else (0.4,)
+            for frac in fractions:
+                # The machine's speed varies (shared machines): a command
+                # that ended before the interrupt is tried again sooner.
+                delay = took * frac
+                for _ in range(4):
+                    problems = check(front, core, exe, line, None, verbose,
+                                     delay=delay)
+                    if FINISHED not in problems:
+                        break
+                    delay /= 2
+                out.append((front, "%s (at %.1f s of %.1f s)" %
+                            (line, delay, took), problems))
+    return out
+
+
 def main():
     args = sys.argv[1:]
     verbose = "-v" in args
+    only_big = "--only-big" in args
+    big = only_big or "--big" in args
     fronts = [a for a in args if a in ("cli", "gdb", "lldb")] or \
         ["cli", "gdb", "lldb"]
     tmp = tempfile.mkdtemp(prefix="memview-ctrlc-")
@@ -321,26 +457,30 @@ def main():
              "sizeof-deep --max-objects 20000000 "
              "(struct node *)0x600000000000", False),
         ]
+        results = []
         for front in fronts:
-            for core, exe, line, streams in cases:
-                problems = check(front, os.path.abspath(core),
-                                 os.path.abspath(exe), line, streams,
-                                 verbose)
-                known = PENDING.get((front, line.split()[0]))
-                if problems and known:
-                    pending += 1
-                    print("ctrlc: pending %s: %s: %s (known: %s)" %
-                          (front, line, "; ".join(problems), known))
-                elif problems:
-                    failed += 1
-                    print("ctrlc: FAILED %s: %s: %s" %
-                          (front, line, "; ".join(problems)))
-                else:
-                    passed += 1
-                    if known:
-                        print("ctrlc: pending %s: %s passed this time "
-                              "(remove it from PENDING once it always "
-                              "does)" % (front, line))
+            for core, exe, line, streams in ([] if only_big else cases):
+                results.append((front, line, check(
+                    front, os.path.abspath(core), os.path.abspath(exe),
+                    line, streams, verbose)))
+        if big:
+            results += big_cases(fronts, verbose)
+        for front, line, problems in results:
+            known = PENDING.get((front, line.split()[0]))
+            if problems and known:
+                pending += 1
+                print("ctrlc: pending %s: %s: %s (known: %s)" %
+                      (front, line, "; ".join(problems), known))
+            elif problems:
+                failed += 1
+                print("ctrlc: FAILED %s: %s: %s" %
+                      (front, line, "; ".join(problems)))
+            else:
+                passed += 1
+                if known:
+                    print("ctrlc: pending %s: %s passed this time "
+                          "(remove it from PENDING once it always "
+                          "does)" % (front, line))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("ctrlc: %d passed, %d failed, %d pending" %
