@@ -3,6 +3,7 @@
  * --refcount CPython's cycle-collector algorithm over refcounted
  * structs. */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,23 @@ struct known {
 	bool oom;
 };
 
+/* An interrupt (Ctrl-C) that ended a phase with no partial answer gets
+ * a message saying where it came; any other error passes unchanged. */
+static struct mv_error *cut_where(struct mv_error *err, const char *fmt, ...)
+	MV_PRINTF(2, 3);
+static struct mv_error *cut_where(struct mv_error *err, const char *fmt, ...)
+{
+	if (mv_error_code(err) != MV_ERR_INTERRUPTED ||
+	    strncmp(mv_error_message(err), "interrupted", 11))
+		return err;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	mv_error_destroy(err);
+	return mv_error_create(MV_ERR_INTERRUPTED, "%s", msg);
+}
 static bool seen_add(struct known *k, struct mv_type *t)
 {
 	if ((k->nseen + 1) * 2 > k->seen_cap) {
@@ -603,20 +621,14 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	struct mv_buf tb;
 	mv_buf_init(&tb);
 	if ((err = mv_gc_run(&gc, h, &go))) {
-		if (mv_error_code(err) == MV_ERR_INTERRUPTED &&
-		    !strncmp(mv_error_message(err), "interrupted", 11)) {
-			/* No partial verdict: a block the mark has not
-			 * reached yet is not lost.  Say how far it got. */
-			mv_error_destroy(err);
-			err = mv_error_create(
-				MV_ERR_INTERRUPTED,
-				"interrupted while marking from the roots "
-				"(%" PRIu64 " KiB of roots and %" PRIu64
-				" KiB of %zu heap blocks scanned so far): no "
-				"verdict yet, as a block not reached yet is "
-				"not lost",
+		/* No partial verdict: a block the mark has not reached yet
+		 * is not lost.  Say how far it got. */
+		err = cut_where(err, "interrupted while marking from the "
+				     "roots (%" PRIu64 " KiB of roots and %"
+				     PRIu64 " KiB of %zu heap blocks scanned "
+				     "so far): no verdict yet, as a block not "
+				     "reached yet is not lost",
 				gc.root_bytes >> 10, gc.heap_bytes >> 10, gc.n);
-		}
 		goto out;
 	}
 	if (refcount) {
@@ -1158,16 +1170,10 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 		return err;
 	struct mv_rc rc;
 	if ((err = mv_rc_run(&rc, gc, type, field, by_size))) {
-		if (mv_error_code(err) == MV_ERR_INTERRUPTED &&
-		    !strncmp(mv_error_message(err), "interrupted", 11)) {
-			/* The algorithm decides nothing before its end. */
-			mv_error_destroy(err);
-			err = mv_error_create(
-				MV_ERR_INTERRUPTED,
-				"interrupted while counting the references to "
-				"the %zu objects of %s found: no verdict yet",
-				rc.n, spec);
-		}
+		/* The algorithm decides nothing before its end. */
+		err = cut_where(err, "interrupted while counting the "
+				     "references to the %zu objects of %s "
+				     "found: no verdict yet", rc.n, spec);
 		mv_rc_deinit(&rc);
 		return err;
 	}
