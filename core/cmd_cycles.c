@@ -238,8 +238,9 @@ struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)
 			mv_json_end_object(&j);
 			continue;
 		}
-		mv_out(ctx, "\ncycle %zu: %u objects, %llu bytes\n", c + 1,
-		       x->members, (unsigned long long)x->bytes);
+		mv_out(ctx, "\ncycle %zu: %u object%s, %llu bytes\n", c + 1,
+		       x->members, x->members == 1 ? "" : "s",
+		       (unsigned long long)x->bytes);
 		/* Member types, counted. */
 		mv_out(ctx, "  %s\n", b.data ? b.data : "");
 	}

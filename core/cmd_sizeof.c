@@ -254,6 +254,12 @@ static const char *G(char (*b)[32], int k, uint64_t v)
 	return b[k];
 }
 
+/* "1 object", "2 objects". */
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 struct top {
 	size_t index;
 	uint64_t bytes;
@@ -738,22 +744,24 @@ struct mv_error *mv_cmd_sizeof(struct mv_cmd_ctx *ctx)
 		}
 		mv_out(ctx, "%s\n", partial ? "  [PARTIAL]" : "");
 		mv_out(ctx, "  shallow size   %s bytes\n", G(g, 0, shallow));
-		mv_out(ctx, "  deep size      %s bytes in %s objects "
+		mv_out(ctx, "  deep size      %s bytes in %s object%s "
 			    "(sum of sizeof), %s bytes by the allocator\n",
 		       G(g, 0, w->type_bytes), G(g, 1, objects),
-		       G(g, 2, alloc_deep));
+		       plural(objects), G(g, 2, alloc_deep));
 		if (su.heap)
-			mv_out(ctx, "  heap           %s objects: %s type bytes "
-				    "in %s bytes of chunks = %s usable + %s "
-				    "header; slack %s\n",
+			mv_out(ctx, "  heap           %s object%s: %s type "
+				    "bytes in %s bytes of chunks = %s usable + "
+				    "%s header; slack %s\n",
 			       G(g, 0, w->heap_objects),
+			       plural(w->heap_objects),
 			       G(g, 1, w->heap_type_bytes),
 			       G(g, 2, w->chunk_bytes),
 			       G(g, 3, w->usable_bytes),
 			       G(g, 4, w->chunk_bytes - w->usable_bytes),
 			       G(g, 5, w->usable_bytes - w->heap_type_bytes));
-		mv_out(ctx, "  not heap       %s objects, %s bytes",
-		       G(g, 0, nonheap_objects(w)), G(g, 1, nonheap_bytes(w)));
+		mv_out(ctx, "  not heap       %s object%s, %s bytes",
+		       G(g, 0, nonheap_objects(w)),
+		       plural(nonheap_objects(w)), G(g, 1, nonheap_bytes(w)));
 		const char *sep = " (";
 		for (int k = 1; k < MV_WHERE_UNINDEXED; k++)
 			if (w->where_objects[k]) {
