@@ -10,6 +10,7 @@
 #include "value.h"
 #include "roots.h"
 #include "bounds.h"
+#include "frames.h"
 #include "refindex.h"
 #include "walk.h"
 
@@ -436,7 +437,37 @@ static void ref_json(struct mv_program *p, const struct mv_ref *r,
 		mv_json_string(j, mv_reg_name(r->reg));
 	else
 		mv_json_null(j);
+	struct mv_frame_name f;
+	mv_json_key(j, "frame");
+	if (r->kind == MV_REF_STACK && mv_frames_find(p, r->tid, r->holder,
+						      &f)) {
+		mv_json_begin_object(j);
+		mv_json_key(j, "function");
+		mv_json_string(j, f.function);
+		mv_json_key(j, "variable");
+		if (f.has_variable)
+			mv_json_string(j, f.variable);
+		else
+			mv_json_null(j);
+		mv_json_key(j, "offset");
+		mv_json_uint(j, f.offset);
+		mv_json_end_object(j);
+	} else {
+		mv_json_null(j);
+	}
 	mv_json_end_object(j);
+}
+
+/* ", in hold_on_stack: local": the frame and local variable holding a
+ * stack word, when the thread's registers and DWARF tell. */
+static void stack_name(struct mv_program *p, const struct mv_ref *r,
+		       struct mv_buf *out)
+{
+	struct mv_buf name;
+	mv_buf_init(&name);
+	if (mv_frames_name(p, r->tid, r->holder, &name) && name.data)
+		mv_buf_printf(out, ", in %s", name.data);
+	mv_buf_deinit(&name);
 }
 
 static void ref_text(struct mv_program *p, const struct mv_ref *r,
@@ -456,6 +487,7 @@ static void ref_text(struct mv_program *p, const struct mv_ref *r,
 	case MV_REF_STACK:
 		mv_buf_printf(out, "  0x%012llx  stack of thread %d",
 			      (unsigned long long)r->holder, r->tid);
+		stack_name(p, r, out);
 		break;
 	case MV_REF_GLOBAL: {
 		mv_buf_printf(out, "  ");
@@ -722,7 +754,13 @@ const struct mv_command mv_command_referrers = {
 		"referrer is shown with what holds it: symbol and offset "
 		"for globals, chunk and offset for heap words, thread for "
 		"stacks and registers, the mapping's file for other "
-		"mappings. What could not be scanned comes first as "
+		"mappings. A stack word is also named by the frame that "
+		"holds it and, where the function's DWARF places a local "
+		"variable or parameter there, by that variable "
+		"(`in hold_on_stack: local`, `in middle: pr+8`); the "
+		"frames are found by the return addresses on the stack "
+		"(no unwinder is needed, so the standalone program names "
+		"them too). What could not be scanned comes first as "
 		"[PARTIAL] lines.\n\n"
 		"Memory stays bounded: target memory is read through one "
 		"256 KiB window, the heap index holds at most "
@@ -764,6 +802,7 @@ static void root_name(struct mv_program *p, const struct mv_ref *r,
 	case MV_REF_STACK:
 		mv_buf_printf(out, "stack of thread %d at 0x%llx", r->tid,
 			      (unsigned long long)r->holder);
+		stack_name(p, r, out);
 		break;
 	case MV_REF_REGISTER:
 		mv_buf_printf(out, "register %s of thread %d",

@@ -499,6 +499,11 @@ struct var_addr {
 	uint32_t entry;
 };
 
+struct func_range {
+	uint64_t lo, hi; /* unbiased */
+	uint64_t die;
+};
+
 struct mv_dwarf {
 	Dwarf_Debug dbg;
 	/* The same file through our own bounds-checked reader: the line
@@ -534,6 +539,12 @@ struct mv_dwarf {
 	struct var_addr *cxx_vars;
 	size_t ncxx_vars;
 	bool cxx_vars_built;
+
+	/* Functions with code (DW_TAG_subprogram with a pc range), for
+	 * the locals of a stack frame; sorted by lo on first use. */
+	struct func_range *funcs;
+	size_t nfuncs, funcs_cap;
+	bool funcs_sorted;
 
 	struct scope_rec *scopes;
 	size_t nscopes, scopes_cap;
@@ -1768,6 +1779,40 @@ static bool index_type(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu,
 	return true;
 }
 
+/* A function with code: its pc range, for mv_dwarf_frame_locals.
+ * false only when out of memory. */
+static bool index_function(struct mv_dwarf *d, Dwarf_Die die)
+{
+	Dwarf_Error err = NULL;
+	Dwarf_Addr low = 0, high = 0;
+	Dwarf_Half form = 0;
+	enum Dwarf_Form_Class cls = DW_FORM_CLASS_UNKNOWN;
+	if (dwarf_lowpc(die, &low, &err) != DW_DLV_OK) {
+		drop_error(d, &err);
+		return true;
+	}
+	if (dwarf_highpc_b(die, &high, &form, &cls, &err) != DW_DLV_OK) {
+		drop_error(d, &err);
+		return true;
+	}
+	if (cls == DW_FORM_CLASS_CONSTANT)
+		high += low;
+	if (high <= low)
+		return true;
+	if (d->nfuncs == d->funcs_cap) {
+		size_t cap = d->funcs_cap ? 2 * d->funcs_cap : 256;
+		struct func_range *f = realloc(d->funcs, cap * sizeof(*f));
+		if (!f)
+			return false;
+		d->funcs = f;
+		d->funcs_cap = cap;
+	}
+	d->funcs[d->nfuncs++] =
+		(struct func_range){ low, high, die_offset(d, die) };
+	d->funcs_sorted = false;
+	return true;
+}
+
 static bool index_die(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu)
 {
 	switch (die_tag(d, die)) {
@@ -1784,6 +1829,8 @@ static bool index_die(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu)
 		return index_type(d, die, cu, IDX_ORDINARY);
 	case DW_TAG_variable:
 		return index_variable(d, die, cu);
+	case DW_TAG_subprogram:
+		return index_function(d, die);
 	case DW_TAG_namespace:
 		return index_namespace(d, die, cu);
 	default:
@@ -2871,6 +2918,7 @@ void mv_dwarf_destroy(struct mv_dwarf *d)
 	free(d->tslots);
 	free(d->scopes);
 	free(d->cxx_vars);
+	free(d->funcs);
 	free(d->pending);
 	scope_deinit(&d->scope);
 	arena_free(&d->arena);
@@ -3230,6 +3278,135 @@ static bool build_cxx_vars(struct mv_dwarf *d)
 				d->entries[i].addr, (uint32_t)i };
 	qsort(d->cxx_vars, d->ncxx_vars, sizeof(*d->cxx_vars), cmp_var_addr);
 	return true;
+}
+
+/* ---- the locals of a stack frame ---- */
+
+static int func_cmp(const void *a, const void *b)
+{
+	const struct func_range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* DW_OP_fbreg N as the whole expression: *off = N. */
+static bool expr_fbreg(const uint8_t *e, size_t len, int64_t *off)
+{
+	if (len < 2 || e[0] != DW_OP_fbreg)
+		return false;
+	uint64_t v = 0;
+	unsigned shift = 0;
+	size_t i = 1;
+	uint8_t byte;
+	do {
+		if (i >= len || shift > 63)
+			return false;
+		byte = e[i++];
+		v |= (uint64_t)(byte & 0x7f) << shift;
+		shift += 7;
+	} while (byte & 0x80);
+	if (i != len)
+		return false;
+	if (shift < 64 && (byte & 0x40))
+		v |= ~(uint64_t)0 << shift;
+	*off = (int64_t)v;
+	return true;
+}
+
+/* At most this many DIEs of one function are looked at, and lexical
+ * blocks nest at most this deep (the walk is iterative). */
+#define FRAME_MAX_DIES 20000
+#define FRAME_MAX_DEPTH 16
+
+const char *mv_dwarf_frame_locals(struct mv_dwarf *d, uint64_t pc,
+				  mv_dwarf_local_fn fn, void *arg)
+{
+	if (!d->nfuncs || pc < d->bias)
+		return NULL;
+	if (!d->funcs_sorted) {
+		qsort(d->funcs, d->nfuncs, sizeof(*d->funcs), func_cmp);
+		d->funcs_sorted = true;
+	}
+	uint64_t addr = pc - d->bias;
+	size_t lo = 0, hi = d->nfuncs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->funcs[mid].lo <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || addr >= d->funcs[lo - 1].hi)
+		return NULL;
+	Dwarf_Die fdie = NULL;
+	Dwarf_Error err = NULL;
+	if (shim_offdie(d->dbg, d->funcs[lo - 1].die, &fdie, &err) !=
+	    DW_DLV_OK) {
+		drop_error(d, &err);
+		return NULL;
+	}
+	const char *name = die_name(d, fdie);
+	uint64_t origin;
+	if (!name && die_ref(d, fdie, DW_AT_specification, &origin)) {
+		Dwarf_Die o = NULL;
+		if (shim_offdie(d->dbg, origin, &o, &err) == DW_DLV_OK) {
+			name = die_name(d, o);
+			dwarf_dealloc_die(o);
+		}
+		drop_error(d, &err);
+	}
+	/* Offsets are from the frame base: only a base that is the CFA
+	 * (gcc's and clang's x86-64 choice) is known without registers. */
+	uint8_t base[8];
+	size_t blen = die_expr(d, fdie, DW_AT_frame_base, base, sizeof(base));
+	bool cfa = blen == 1 && base[0] == DW_OP_call_frame_cfa;
+	Dwarf_Die stack[FRAME_MAX_DEPTH];
+	int depth = 0;
+	Dwarf_Die kid = NULL;
+	if (cfa && dwarf_child(fdie, &kid, &err) == DW_DLV_OK)
+		stack[depth++] = kid;
+	drop_error(d, &err);
+	dwarf_dealloc_die(fdie);
+	size_t seen = 0;
+	bool go = true;
+	while (depth) {
+		Dwarf_Die cur = stack[depth - 1];
+		Dwarf_Half tag = die_tag(d, cur);
+		if (go && ++seen > FRAME_MAX_DIES)
+			go = false;
+		if (go && (tag == DW_TAG_variable ||
+			   tag == DW_TAG_formal_parameter)) {
+			uint8_t e[16];
+			size_t len = die_expr(d, cur, DW_AT_location, e,
+					      sizeof(e));
+			int64_t off;
+			const char *vname = die_name(d, cur);
+			uint64_t toff;
+			if (vname && expr_fbreg(e, len, &off) &&
+			    die_ref(d, cur, DW_AT_type, &toff)) {
+				struct mv_type *t = type_at(d, toff, 0);
+				if (t && t->size && !fn(arg, vname, off,
+							t->size))
+					go = false;
+			}
+		}
+		kid = NULL;
+		bool down = go && tag == DW_TAG_lexical_block &&
+			    depth < FRAME_MAX_DEPTH &&
+			    dwarf_child(cur, &kid, &err) == DW_DLV_OK;
+		drop_error(d, &err);
+		Dwarf_Die next = NULL;
+		int res = go ? shim_siblingof(d->dbg, cur, &next, &err)
+			     : DW_DLV_NO_ENTRY;
+		drop_error(d, &err);
+		dwarf_dealloc_die(cur);
+		if (res == DW_DLV_OK)
+			stack[depth - 1] = next;
+		else
+			depth--;
+		if (down)
+			stack[depth++] = kid;
+	}
+	return name ? name : "??";
 }
 
 const char *mv_dwarf_cxx_variable_at(struct mv_dwarf *d, uint64_t addr)
