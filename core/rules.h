@@ -15,18 +15,20 @@
 
 #include "memview.h"
 
-#define MV_LEN_EXPR_MAX 32   /* terms of one expression */
+#define MV_LEN_EXPR_MAX 64   /* terms of one expression */
 
 enum mv_len_op {
 	MV_LEN_CONST,  /* push v */
 	MV_LEN_FIELD,  /* push the integer member at offset v */
+	MV_LEN_DEREF,  /* pop an address, push the integer at it + v */
 	MV_LEN_ADD, MV_LEN_SUB, MV_LEN_MUL, MV_LEN_DIV, MV_LEN_MOD,
 	MV_LEN_SHL, MV_LEN_SHR, MV_LEN_AND, MV_LEN_OR, MV_LEN_NEG,
+	MV_LEN_EQ, MV_LEN_NE, MV_LEN_LT, MV_LEN_GT, MV_LEN_LE, MV_LEN_GE,
 };
 
 struct mv_len_term {
 	uint8_t op;        /* enum mv_len_op */
-	uint8_t size;      /* MV_LEN_FIELD: 1, 2, 4 or 8 bytes */
+	uint8_t size;      /* MV_LEN_FIELD, _DEREF: 1, 2, 4 or 8 bytes */
 	bool is_signed;
 	uint64_t v;        /* the constant, or the member's offset */
 };
@@ -51,10 +53,27 @@ void mv_rules_type_key(struct mv_type *t, char *buf, size_t size);
 
 /* Compiles text ("ob_base.ob_size", "1 << dk_log2_size",
  * "(n + 1) * 2"): integer literals, member paths of record naming
- * integer or enum members (not bit-fields), + - * / % << >> & | unary -
- * and parentheses.  A usage error names what is wrong. */
+ * integer, enum or pointer members (not bit-fields), + - * / % << >> &
+ * | == != < > <= >= (1 or 0), unary - and parentheses.  A usage error
+ * names what is wrong. */
 struct mv_error *mv_len_expr_compile(struct mv_type *record, const char *text,
 				     struct mv_len_expr *ret);
+
+struct mv_session;
+
+/* mv_len_expr_compile, and with s (NULL: none of these) the terms that
+ * need the program: a pointer member followed by '->' and a member path
+ * of what it points to ("ob_type->tp_basicsize"), casts of a pointer
+ * ("((PyHeapTypeObject *)ob_type)->ht_cached_keys"), and a symbol's
+ * address ("&subtype_dealloc"). */
+struct mv_error *mv_len_expr_compile_in(struct mv_session *s,
+					struct mv_type *record,
+					const char *text,
+					struct mv_len_expr *ret);
+
+/* Reads n bytes of the target at address into buf: how many it could. */
+typedef size_t (*mv_len_read_fn)(void *arg, uint64_t address, void *buf,
+				 size_t n);
 
 /* Evaluates e over the record's bytes [bytes, bytes + avail).  False
  * when a member lies past avail or a division by zero: no length.
@@ -62,6 +81,15 @@ struct mv_error *mv_len_expr_compile(struct mv_type *record, const char *text,
  * bounds the result. */
 bool mv_len_expr_eval(const struct mv_len_expr *e, const uint8_t *bytes,
 		      size_t avail, uint64_t *ret);
+/* The same, reading what '->' terms point to with read (NULL: such an
+ * expression has no value); false when a read falls short. */
+/* An offset: as mv_len_expr_eval_read, negative results kept. */
+bool mv_len_expr_eval_offset(const struct mv_len_expr *e,
+			     const uint8_t *bytes, size_t avail,
+			     mv_len_read_fn read, void *arg, int64_t *ret);
+bool mv_len_expr_eval_read(const struct mv_len_expr *e,
+			   const uint8_t *bytes, size_t avail,
+			   mv_len_read_fn read, void *arg, uint64_t *ret);
 
 /* ---- the rules a walk consults (docs/types.md) ---- */
 
@@ -105,10 +133,12 @@ struct mv_rule_skip {
 };
 
 /* header TYPE = HEADER: objects of TYPE have a HEADER in front of them
- * in their block (CPython's PyGC_Head). */
+ * in their block (CPython's PyGC_Head), or as many bytes as an
+ * expression over the object says (header PyObject = 16 * ...). */
 struct mv_rule_header {
 	const char *type;
-	struct mv_type *header;    /* stripped */
+	struct mv_type *header;    /* stripped; NULL: bytes says */
+	struct mv_len_expr bytes;  /* header TYPE = EXPR: per object */
 };
 
 /* size TYPE = EXPR: an object of TYPE is EXPR bytes (CPython's str
@@ -119,10 +149,14 @@ struct mv_rule_size {
 };
 
 /* array TYPE at OFFSET = ELEM[COUNT]: COUNT ELEMs lie OFFSET bytes into
- * an object of TYPE (a dict's entries after its indices). */
+ * an object of TYPE (a dict's entries after its indices; a negative
+ * OFFSET is into its header).  array TYPE at OFFSET -> ELEM[COUNT]: the
+ * pointer at OFFSET points to them, in a block of their own that is
+ * scanned but not counted (CPython 3.11's instance values). */
 struct mv_rule_array {
 	const char *type;
 	struct mv_len_expr offset, count;
+	bool indirect;
 	struct mv_type *elem;      /* stripped */
 	const char *elem_name;     /* as the rule spells it */
 };

@@ -6,7 +6,9 @@ Usage: BUILD=build python3 tests/integration/test_cpython_model.py
 A Python program (PROG) runs under Debian's python3.11-dbg with
 PYTHONMALLOC=malloc (every object one glibc block), builds known graphs
 (lists, tuples, dicts with str and int keys, a set, nested containers
-with shared members) and writes for each root, before it stops itself
+with shared members, instances of its own classes: attributes in a
+managed dict's values, a __dict__ made into a split dict, __slots__ in
+a class and a subclass) and writes for each root, before it stops itself
 (SIGSTOP) for gdb's gcore:
 - the sum of sys.getsizeof over the distinct objects reachable
   (gc.get_referents, and a dict's keys, which 3.11 does not traverse
@@ -14,8 +16,10 @@ with shared members) and writes for each root, before it stops itself
   them out);
 - their blocks: each object's, starting getsizeof - __sizeof__ bytes
   (the GC header) before id(), and the blocks getsizeof counts with it
-  (a list's item array, a dict's keys object, a set's table, read
-  with ctypes at their offsets in CPython's headers);
+  (a list's item array, a dict's keys object, a split dict's values,
+  a set's table, read with ctypes at their offsets in CPython's
+  headers); objects in the interpreter's own data (small ints) are no
+  block;
 - the sum of malloc_usable_size (ctypes) of those blocks.
 memview sizeof-deep '(PyObject *)ID' --types cpython-3.11 must give the
 same three numbers (deep_size, heap objects, heap usable bytes, chunk
@@ -67,8 +71,52 @@ ring = [exact([i * 1000 + 1000, None]) for i in range(10)]
 for i in range(10):
     ring[i][1] = ring[(i + 1) % 10]
 ring = ring[0]
+
+# Instances: attributes in a managed dict's values (never made into a
+# dict), one whose __dict__ was asked for (a split dict), __slots__ (in
+# a subclass too), a subclass of a class with a __dict__, shared members.
+class Point:
+    def __init__(self, x, label):
+        self.x = x
+        self.label = label
+        self.tag = "pt-%d" % x
+
+class Pair:
+    __slots__ = ("first", "second")
+
+class Triple(Pair):
+    __slots__ = ("third",)
+
+class Tagged(Point):
+    pass
+
+points = exact(Point(i * 1000 + 1000, exact([shared, i * 7 + 70000]))
+               for i in range(5))
+pair = Pair()
+pair.first = exact([1000001, 1000002])
+pair.second = points[0]
+triple = Triple()
+triple.first = "a triple's own string"
+triple.third = shared
+tagged = Tagged(12345, "tagged")
+tagged.extra = {"k": 3000000}
+with_dict = Point(5000, "dict")
+vars(with_dict)["more"] = 4000000
 ROOTS = ["ints", "words", "by_name", "by_int", "numbers", "nested",
-         "ring"]
+         "ring", "points", "pair", "triple", "tagged", "with_dict"]
+
+def mappings_of(path):
+    with open("/proc/self/maps") as f:
+        for line in f:
+            w = line.split()
+            if len(w) >= 6 and w[5] == path:
+                lo, hi = w[0].split("-")
+                yield int(lo, 16), int(hi, 16)
+
+EXE_MAPS = list(mappings_of(os.path.realpath(sys.executable)))
+
+def static(address):
+    return any(lo <= address < hi for lo, hi in EXE_MAPS)
 
 def word(address):
     return ctypes.c_void_p.from_address(address).value
@@ -81,9 +129,16 @@ def aux_blocks(o):
     # object's smalltable (table at 40, smalltable at 64).
     if type(o) is list and word(id(o) + 24):
         return [word(id(o) + 24)]
-    if type(o) is dict and ctypes.c_ssize_t.from_address(
-            word(id(o) + 32)).value == 1:
-        return [word(id(o) + 32)]
+    if type(o) is dict:
+        # ma_keys at 32 (counted when the dict alone holds it), and a
+        # split dict's values at 40: their block starts as many bytes
+        # before them as the byte before them says (dictobject.c).
+        keys, values, own = word(id(o) + 32), word(id(o) + 40), []
+        if ctypes.c_ssize_t.from_address(keys).value == 1:
+            own.append(keys)
+        if values:
+            own.append(values - ctypes.c_uint8.from_address(values - 1).value)
+        return own
     if type(o) in (set, frozenset) and word(id(o) + 40) != id(o) + 64:
         return [word(id(o) + 40)]
     return []
@@ -96,11 +151,15 @@ def deep(root):
             continue
         seen[id(o)] = o
         todo.extend(gc.get_referents(o))
-        if type(o) is dict:
-            todo.extend(o.keys())   # str keys are not traversed
+        if type(o) is dict and not word(id(o) + 40):
+            # A combined table's str keys are not traversed; a split
+            # dict's keys are its class's (shared), not its own.
+            todo.extend(o.keys())
     size = sum(sys.getsizeof(o) for o in seen.values())
+    # Objects in the interpreter's own data (small ints, one-character
+    # strs, None) are no block of the heap.
     blocks = [i - (sys.getsizeof(o) - o.__sizeof__())
-              for i, o in seen.items()]
+              for i, o in seen.items() if not static(i)]
     for o in seen.values():
         blocks += aux_blocks(o)
     usable = sum(libc.malloc_usable_size(b) for b in blocks)
@@ -179,7 +238,8 @@ def main():
         cmds = ["sizeof-deep (PyObject *)%s --types cpython-3.11 --json" %
                 addr for _, addr, _, _, _ in roots]
         # Picked by itself: Py_Version says 3.11, the types are there.
-        cmds += ["sizeof-deep (PyObject *)%s --json" % roots[-1][1],
+        ring = [r for r in roots if r[0] == "ring"][0]
+        cmds += ["sizeof-deep (PyObject *)%s --json" % ring[1],
                  "info --json"]
         runs = R.three(["--core", core, "--exe", PYTHON],
                        ["file " + PYTHON, "core " + core],
@@ -202,10 +262,10 @@ def main():
                    problems)
         auto, problems = R.parse_json_outputs(runs, len(roots))
         for front, d in auto.items():
-            if d["deep_size"] != roots[-1][3]:
+            if d["deep_size"] != ring[3]:
                 problems.append("%s: deep size %d without --types, "
                                 "CPython says %d" % (front, d["deep_size"],
-                                                     roots[-1][3]))
+                                                     ring[3]))
         report("the model is picked for CPython 3.11 with debug info "
                "(cli/gdb/lldb)", problems)
         info, problems = R.parse_json_outputs(runs, len(roots) + 1)
@@ -216,7 +276,7 @@ def main():
         # cycles: the ring of 10 lists is one component, each list with
         # its item array (both blocks are on the cycle).
         rc, out, err = R.run([R.MEMVIEW, "--core", core, "--exe", PYTHON,
-                              "cycles", "(PyObject *)" + roots[-1][1]])
+                              "cycles", "(PyObject *)" + ring[1]])
         report("cycles finds the ring of 10 lists",
                [] if rc == 0 and "1 cyclic component holding 20 objects"
                in out else ["%s %s %s" % (rc, out[:300], err)])
