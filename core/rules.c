@@ -115,7 +115,10 @@ struct parser {
 	struct mv_len_expr *e;
 	int nest;
 	struct mv_type *pointee;  /* of the primary just parsed, or NULL */
+	struct mv_member bits;    /* the member just read, if a bit-field */
 };
+
+static unsigned bit_field_bytes(const struct mv_member *m);
 
 static void skip_space(struct parser *ps)
 {
@@ -159,8 +162,8 @@ static struct mv_error *member_term(struct parser *ps, struct mv_type *record,
 	if (!err && (!t || (t->kind != MV_TYPE_INT &&
 			    t->kind != MV_TYPE_ENUM && t->kind != MV_TYPE_BOOL &&
 			    t->kind != MV_TYPE_POINTER) ||
-		     m->bit_size || !t->size || t->size > 8 ||
-		     (t->size & (t->size - 1))))
+		     (m->bit_size && !bit_field_bytes(m)) ||
+		     !t->size || t->size > 8 || (t->size & (t->size - 1))))
 		err = mv_error_create(MV_ERR_USAGE,
 				      "member '%s' is not an integer a "
 				      "length can be read from", path);
@@ -169,8 +172,45 @@ static struct mv_error *member_term(struct parser *ps, struct mv_type *record,
 		return err;
 	ps->pointee = t->kind == MV_TYPE_POINTER
 			      ? mv_type_strip(mv_type_target(t)) : NULL;
+	ps->bits = m->bit_size ? *m : (struct mv_member){0};
 	*ret = t;
 	return NULL;
+}
+
+/* The bytes (1, 2, 4 or 8) to read for a bit-field from the byte
+ * holding its first bit; 0 when it spans more than 8. */
+static unsigned bit_field_bytes(const struct mv_member *m)
+{
+	unsigned bits = (unsigned)(m->bit_position % 8) + m->bit_size;
+	for (unsigned n = 1; n <= 8; n *= 2)
+		if (bits <= n * 8)
+			return n;
+	return 0;
+}
+
+uint64_t mv_rules_bits(uint64_t v, uint8_t shift, uint8_t width,
+		       bool is_signed)
+{
+	if (!width || width >= 64)
+		return v;
+	v = (v >> shift) & ((1ull << width) - 1);
+	if (is_signed && (v >> (width - 1)))
+		v |= ~0ull << width;
+	return v;
+}
+
+/* The term reading member m of type t at off (a bit-field's bits). */
+static struct mv_len_term read_term(uint8_t op, const struct mv_member *bits,
+				    const struct mv_type *t, uint64_t off)
+{
+	struct mv_len_term r = {.op = op, .size = (uint8_t)t->size,
+				.is_signed = t->is_signed, .v = off};
+	if (bits->bit_size) {
+		r.size = (uint8_t)bit_field_bytes(bits);
+		r.shift = (uint8_t)(bits->bit_position % 8);
+		r.width = (uint8_t)bits->bit_size;
+	}
+	return r;
 }
 
 static struct mv_error *parse_member(struct parser *ps)
@@ -180,12 +220,10 @@ static struct mv_error *parse_member(struct parser *ps)
 	struct mv_error *err = member_term(ps, ps->record, &off, &t);
 	if (err)
 		return err;
-	if (off + t->size > ps->e->end)
-		ps->e->end = off + t->size;
-	return emit(ps, (struct mv_len_term){.op = MV_LEN_FIELD,
-					     .size = (uint8_t)t->size,
-					     .is_signed = t->is_signed,
-					     .v = off});
+	struct mv_len_term term = read_term(MV_LEN_FIELD, &ps->bits, t, off);
+	if (off + term.size > ps->e->end)
+		ps->e->end = off + term.size;
+	return emit(ps, term);
 }
 
 /* "->path" after a pointer: the member of what it points to. */
@@ -211,9 +249,8 @@ static struct mv_error *parse_arrows(struct parser *ps)
 		struct mv_type *t;
 		struct mv_error *err = member_term(ps, ps->pointee, &off, &t);
 		if (!err)
-			err = emit(ps, (struct mv_len_term){
-				.op = MV_LEN_DEREF, .size = (uint8_t)t->size,
-				.is_signed = t->is_signed, .v = off});
+			err = emit(ps, read_term(MV_LEN_DEREF, &ps->bits, t,
+						 off));
 		if (err)
 			return err;
 	}
@@ -475,7 +512,10 @@ bool mv_len_expr_eval_offset(const struct mv_len_expr *e,
 			continue;
 		}
 		if (t->op == MV_LEN_FIELD) {
-			st[sp++] = read_int(bytes + t->v, t->size, t->is_signed);
+			st[sp++] = mv_rules_bits(
+				read_int(bytes + t->v, t->size,
+					 t->is_signed && !t->width),
+				t->shift, t->width, t->is_signed);
 			continue;
 		}
 		if (t->op == MV_LEN_DEREF) {
@@ -483,7 +523,9 @@ bool mv_len_expr_eval_offset(const struct mv_len_expr *e,
 			if (!read || !st[sp - 1] ||
 			    read(arg, st[sp - 1] + t->v, b, t->size) != t->size)
 				return false;
-			st[sp - 1] = read_int(b, t->size, t->is_signed);
+			st[sp - 1] = mv_rules_bits(
+				read_int(b, t->size, t->is_signed && !t->width),
+				t->shift, t->width, t->is_signed);
 			continue;
 		}
 		if (t->op == MV_LEN_NEG) {
@@ -735,14 +777,18 @@ struct mv_error *mv_rules_add_len(struct mv_session *s, struct mv_rules *r,
 /* The member at path of t, checked to be an integer, enum or pointer a
  * rule can compare. */
 static struct mv_error *scalar_member(struct mv_type *t, const char *path,
-				      uint64_t *off, struct mv_type **ret)
+				      uint64_t *off, struct mv_type **ret,
+				      const struct mv_member **member)
 {
 	const struct mv_member *m;
 	struct mv_error *err = mv_rules_member_path(t, path, off, &m);
 	if (err)
 		return err;
 	struct mv_type *mt = mv_type_strip(m->type);
-	if (!mt || m->bit_size || !mt->size || mt->size > 8 ||
+	*member = m;
+	if (!mt || (m->bit_size && (!bit_field_bytes(m) ||
+				    mt->kind == MV_TYPE_POINTER)) ||
+	    !mt->size || mt->size > 8 ||
 	    (mt->kind != MV_TYPE_INT && mt->kind != MV_TYPE_ENUM &&
 	     mt->kind != MV_TYPE_POINTER && mt->kind != MV_TYPE_BOOL))
 		return mv_error_create(MV_ERR_USAGE,
@@ -767,8 +813,9 @@ static struct mv_error *add_dispatch(struct mv_session *s, struct mv_rules *r,
 	uint64_t off;
 	struct mv_error *err = type_dot_path(s, r, text, (size_t)(eq - text),
 					     &t, &tn, &path);
+	const struct mv_member *mm = NULL;
 	if (!err)
-		err = scalar_member(t, path, &off, &mt);
+		err = scalar_member(t, path, &off, &mt, &mm);
 	if (err)
 		return err;
 	const char *v = eq + 2;
@@ -836,7 +883,9 @@ static struct mv_error *add_dispatch(struct mv_session *s, struct mv_rules *r,
 	if (!real->size)
 		return mv_error_create(MV_ERR_USAGE, "'%s' is incomplete",
 				       rt + strspn(rt, " "));
-	if (mt->size < 8)
+	if (mm->bit_size)
+		value = mv_rules_bits(value, 0, (uint8_t)mm->bit_size, false);
+	else if (mt->size < 8)
 		value &= (1ull << (mt->size * 8)) - 1;
 	const char *w = own(r, where, strlen(where));
 	struct mv_rule_dispatch *d = w ? grow((void **)&r->dispatch,
@@ -847,6 +896,11 @@ static struct mv_error *add_dispatch(struct mv_session *s, struct mv_rules *r,
 	d->type = tn;
 	d->offset = off;
 	d->size = (uint32_t)mt->size;
+	if (mm->bit_size) {
+		d->size = bit_field_bytes(mm);
+		d->shift = (uint8_t)(mm->bit_position % 8);
+		d->width = (uint8_t)mm->bit_size;
+	}
 	d->is_signed = mt->is_signed;
 	d->value = value;
 	d->real = real;

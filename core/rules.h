@@ -29,6 +29,8 @@ enum mv_len_op {
 struct mv_len_term {
 	uint8_t op;        /* enum mv_len_op */
 	uint8_t size;      /* MV_LEN_FIELD, _DEREF: 1, 2, 4 or 8 bytes */
+	uint8_t shift;     /* a bit-field: its bits from the lowest read */
+	uint8_t width;     /* and how many (0: not a bit-field) */
 	bool is_signed;
 	uint64_t v;        /* the constant, or the member's offset */
 };
@@ -41,7 +43,8 @@ struct mv_len_expr {
 
 /* The member at path ("ob_base.ob_size": members by value, anonymous
  * members and base classes looked through) of record, its offset from
- * the record's start in *offset.  A usage error names the part that is
+ * the record's start in *offset (a bit-field's: of the byte holding its
+ * first bit, bit_position % 8 its bit there).  A usage error names the part that is
  * missing ("PyObject has no member 'nosuch'"). */
 struct mv_error *mv_rules_member_path(struct mv_type *record,
 				      const char *path, uint64_t *offset,
@@ -74,6 +77,11 @@ struct mv_error *mv_len_expr_compile_in(struct mv_session *s,
 /* Reads n bytes of the target at address into buf: how many it could. */
 typedef size_t (*mv_len_read_fn)(void *arg, uint64_t address, void *buf,
 				 size_t n);
+
+/* The value of a member read as size bytes: its bit-field bits when
+ * width is not 0 (sign-extended when is_signed). */
+uint64_t mv_rules_bits(uint64_t v, uint8_t shift, uint8_t width,
+		       bool is_signed);
 
 /* Evaluates e over the record's bytes [bytes, bytes + avail).  False
  * when a member lies past avail or a division by zero: no length.
@@ -109,6 +117,7 @@ struct mv_rule_dispatch {
 	const char *type;
 	uint64_t offset;
 	uint32_t size;
+	uint8_t shift, width;     /* a bit-field (width 0: not one) */
 	bool is_signed;
 	uint64_t value;           /* a symbol's address or an integer */
 	struct mv_type *real;     /* stripped */

@@ -2331,7 +2331,9 @@ static void apply_rules(struct scan *sc, uint64_t *value, uint32_t *plan)
 					    d->size) != d->size)
 					continue;
 			}
-			if (fv == d->value)
+			/* Unsigned: the value was masked the same way. */
+			if (mv_rules_bits(fv, d->shift, d->width, false) ==
+			    d->value)
 				break;
 		}
 		if (k == pl->ndispatch) {

@@ -8,7 +8,8 @@ PYTHONMALLOC=malloc (every object one glibc block), builds known graphs
 (lists, tuples, dicts with str and int keys, a set, nested containers
 with shared members, instances of its own classes: attributes in a
 managed dict's values, a __dict__ made into a split dict, __slots__ in
-a class and a subclass) and writes for each root, before it stops itself
+a class and a subclass; str of each kind, one with its UTF-8 form made)
+and writes for each root, before it stops itself
 (SIGSTOP) for gdb's gcore:
 - the sum of sys.getsizeof over the distinct objects reachable
   (gc.get_referents, and a dict's keys, which 3.11 does not traverse
@@ -17,7 +18,7 @@ a class and a subclass) and writes for each root, before it stops itself
 - their blocks: each object's, starting getsizeof - __sizeof__ bytes
   (the GC header) before id(), and the blocks getsizeof counts with it
   (a list's item array, a dict's keys object, a split dict's values,
-  a set's table, read with ctypes at their offsets in CPython's
+  a non-ASCII str's UTF-8 form, a set's table, read with ctypes at their offsets in CPython's
   headers); objects in the interpreter's own data (small ints) are no
   block;
 - the sum of malloc_usable_size (ctypes) of those blocks.
@@ -102,8 +103,14 @@ tagged = Tagged(12345, "tagged")
 tagged.extra = {"k": 3000000}
 with_dict = Point(5000, "dict")
 vars(with_dict)["more"] = 4000000
+# str of every kind: Latin-1, UCS-2, UCS-4 and ASCII, and one whose
+# UTF-8 form is made (type_new asks for its name's).
+Spass = type("Spa\u00df", (), {})
+texts = exact(["h\u00e9llo w\u00f6rld", "\u65e5\u672c\u8a9e\u306e",
+               "emoji \U0001f600 here", "plain ascii", Spass.__name__])
 ROOTS = ["ints", "words", "by_name", "by_int", "numbers", "nested",
-         "ring", "points", "pair", "triple", "tagged", "with_dict"]
+         "ring", "points", "pair", "triple", "tagged", "with_dict",
+         "texts"]
 
 def mappings_of(path):
     with open("/proc/self/maps") as f:
@@ -139,6 +146,11 @@ def aux_blocks(o):
         if values:
             own.append(values - ctypes.c_uint8.from_address(values - 1).value)
         return own
+    if type(o) is str and not (ctypes.c_uint8.from_address(
+            id(o) + 32).value >> 6) & 1 and word(id(o) + 56):
+        # A compact non-ASCII str (state.ascii, bit 6 of the byte at
+        # 32, clear) with its UTF-8 form made: utf8 at 56.
+        return [word(id(o) + 56)]
     if type(o) in (set, frozenset) and word(id(o) + 40) != id(o) + 64:
         return [word(id(o) + 40)]
     return []

@@ -154,12 +154,58 @@ static void test_errors(void **state)
 	mv_error_destroy(err);
 }
 
+/* struct flags { unsigned int interned : 2, kind : 3, ascii : 1;
+ *                int delta : 4; }, as CPython's str state: the
+ * expected values are C's own bit-field reads of the same bytes. */
+struct flags {
+	unsigned int interned : 2, kind : 3, ascii : 1;
+	int delta : 4;
+};
+
+static void test_bit_fields(void **state)
+{
+	(void)state;
+	static struct mv_type t_uint = {.kind = MV_TYPE_INT,
+					.name = "unsigned int", .size = 4,
+					.is_complete = true};
+	static struct mv_type t_int = {.kind = MV_TYPE_INT, .name = "int",
+				       .size = 4, .is_signed = true,
+				       .is_complete = true};
+	static struct mv_member fm[4];
+	fm[0] = (struct mv_member){.name = "interned", .type = &t_uint,
+				   .bit_position = 0, .bit_size = 2};
+	fm[1] = (struct mv_member){.name = "kind", .type = &t_uint,
+				   .bit_position = 2, .bit_size = 3};
+	fm[2] = (struct mv_member){.name = "ascii", .type = &t_uint,
+				   .bit_position = 5, .bit_size = 1};
+	fm[3] = (struct mv_member){.name = "delta", .type = &t_int,
+				   .bit_position = 6, .bit_size = 4};
+	struct mv_type t_flags = {.kind = MV_TYPE_STRUCT, .name = "flags",
+				  .size = 4, .is_complete = true,
+				  .nmembers = 4, .members = fm};
+	struct flags f = {.interned = 1, .kind = 4, .ascii = 1, .delta = -3};
+	uint8_t b[4];
+	memcpy(b, &f, sizeof(b));
+	const char *texts[] = {"kind", "ascii", "interned", "delta + 10",
+			       "(1 - ascii) * 72 + ascii * kind"};
+	int64_t want[] = {f.kind, f.ascii, f.interned, f.delta + 10,
+			  (1 - f.ascii) * 72 + f.ascii * f.kind};
+	for (int i = 0; i < 5; i++) {
+		struct mv_len_expr e;
+		uint64_t v;
+		assert_null(mv_len_expr_compile(&t_flags, texts[i], &e));
+		assert_true(mv_len_expr_eval(&e, b, sizeof(b), &v));
+		assert_int_equal(v, want[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_bit_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
