@@ -28,6 +28,11 @@ bytes = usable + 8 per block) in the CLI, gdb and lldb, which agree.
 Without the model it does not (each item a 16-byte struct _object).
 The model is picked without --types (Py_Version is 3.11, the types
 have debug info) and info says so.
+All of it again with CPython's own allocator, PYTHONMALLOC=pymalloc
+and the debug build's default (pymalloc_debug: pymalloc with its debug
+hooks around each block), where small objects lie in pymalloc's pools:
+deep size and the number of blocks must be the same (the allocator view
+is pymalloc's, not glibc's: no malloc_usable_size to compare).
 Prints "cpython_model: N passed, M failed".
 """
 
@@ -174,6 +179,8 @@ def deep(root):
               for i, o in seen.items() if not static(i)]
     for o in seen.values():
         blocks += aux_blocks(o)
+    if os.environ.get("PYTHONMALLOC") != "malloc":
+        return len(blocks), size, -1    # pymalloc's blocks: no chunks
     usable = sum(libc.malloc_usable_size(b) for b in blocks)
     return len(blocks), size, usable
 
@@ -205,13 +212,15 @@ def stopped(pid):
         return False
 
 
-def make_core(tmp):
+def make_core(tmp, allocator):
     prog = os.path.join(tmp, "prog.py")
     with open(prog, "w") as f:
         f.write(PROG)
-    facts = os.path.join(tmp, "facts")
-    core = os.path.join(tmp, "python.core")
-    env = dict(os.environ, PYTHONMALLOC="malloc")
+    facts = os.path.join(tmp, "facts." + allocator)
+    core = os.path.join(tmp, "python.core." + allocator)
+    env = dict(os.environ, PYTHONMALLOC=allocator)
+    if allocator == "default":
+        env.pop("PYTHONMALLOC")    # a debug build's: pymalloc_debug
     env.pop("PYTHONPATH", None)
     env.pop("PYTHONHOME", None)
     p = subprocess.Popen([PYTHON, prog, facts], env=env)
@@ -236,70 +245,85 @@ def make_core(tmp):
     return (core if os.path.exists(core) else None), roots
 
 
+def check_core(tmp, allocator):
+    """The checks on a core of PROG run with PYTHONMALLOC=allocator
+    ("malloc": every object a glibc chunk; "pymalloc", CPython's
+    default: small objects in pymalloc's pools, where the allocator
+    view is not glibc's and only deep size and blocks are compared)."""
+    core, roots = make_core(tmp, allocator)
+    if not core:
+        report("%s: python3.11-dbg stopped itself and was cored"
+               % allocator, ["no core"])
+        return
+    cmds = ["sizeof-deep (PyObject *)%s --types cpython-3.11 --json" %
+            addr for _, addr, _, _, _ in roots]
+    # Picked by itself: Py_Version says 3.11, the types are there.
+    ring = [r for r in roots if r[0] == "ring"][0]
+    cmds += ["sizeof-deep (PyObject *)%s --json" % ring[1],
+             "info --json"]
+    runs = R.three(["--core", core, "--exe", PYTHON],
+                   ["file " + PYTHON, "core " + core],
+                   {"MV_EXE": PYTHON, "MV_CORE": core}, cmds)
+    for i, (name, addr, n, size, usable) in enumerate(roots):
+        values, problems = R.parse_json_outputs(runs, i)
+        for front, d in values.items():
+            got = (d["deep_size"], d["heap"]["objects"],
+                   d["heap"]["usable_bytes"], d["heap"]["chunk_bytes"])
+            want = (size, n, usable, usable + 8 * n)
+            if usable < 0:
+                got, want = got[:2], want[:2]
+            if got != want:
+                problems.append("%s: (deep size, objects, usable, "
+                                "chunk bytes) %s, CPython says %s"
+                                % (front, got, want))
+        for v in values.values():
+            v.pop("expression", None)
+        problems += R.identical(values)
+        report("%s: %s: sizeof-deep = sum of getsizeof, blocks%s "
+               "(cli/gdb/lldb)" % (allocator, name, "" if usable < 0 else
+                                   " = malloc_usable_size + header"),
+               problems)
+    auto, problems = R.parse_json_outputs(runs, len(roots))
+    for front, d in auto.items():
+        if d["deep_size"] != ring[3]:
+            problems.append("%s: deep size %d without --types, "
+                            "CPython says %d" % (front, d["deep_size"],
+                                                 ring[3]))
+    report("%s: the model is picked for CPython 3.11 with debug info "
+           "(cli/gdb/lldb)" % allocator, problems)
+    info, problems = R.parse_json_outputs(runs, len(roots) + 1)
+    problems += ["%s: object_model %r" % (f, d.get("object_model"))
+                 for f, d in info.items()
+                 if d.get("object_model") != "cpython-3.11"]
+    report("%s: info says the model it picked (cli/gdb/lldb)" % allocator,
+           problems)
+    # cycles: the ring of 10 lists is one component, each list with
+    # its item array (both blocks are on the cycle).
+    rc, out, err = R.run([R.MEMVIEW, "--core", core, "--exe", PYTHON,
+                          "cycles", "(PyObject *)" + ring[1]])
+    report("%s: cycles finds the ring of 10 lists" % allocator,
+           [] if rc == 0 and "1 cyclic component holding 20 objects"
+           in out else ["%s %s %s" % (rc, out[:300], err)])
+    # Without the model: not CPython's answer.
+    rc, out, err = R.run([R.MEMVIEW, "--core", core, "--exe", PYTHON,
+                          "sizeof-deep", "(PyObject *)" + roots[0][1],
+                          "--json", "--types", ""])
+    d = json.loads(out) if rc == 0 else None
+    report("%s: without the model the list of ints is not sized as "
+           "CPython does" % allocator,
+           [] if d and d["deep_size"] != roots[0][3]
+           else ["%s %s" % (rc, err)])
+
+
 def main():
     if not os.path.exists(PYTHON):
         print("cpython_model: needs %s: apt-get install python3.11-dbg"
               % PYTHON)
         return 1
     with tempfile.TemporaryDirectory() as tmp:
-        core, roots = make_core(tmp)
-        if not core:
-            report("python3.11-dbg stopped itself and was cored",
-                   ["no core"])
-            return 1
-        cmds = ["sizeof-deep (PyObject *)%s --types cpython-3.11 --json" %
-                addr for _, addr, _, _, _ in roots]
-        # Picked by itself: Py_Version says 3.11, the types are there.
-        ring = [r for r in roots if r[0] == "ring"][0]
-        cmds += ["sizeof-deep (PyObject *)%s --json" % ring[1],
-                 "info --json"]
-        runs = R.three(["--core", core, "--exe", PYTHON],
-                       ["file " + PYTHON, "core " + core],
-                       {"MV_EXE": PYTHON, "MV_CORE": core}, cmds)
-        for i, (name, addr, n, size, usable) in enumerate(roots):
-            values, problems = R.parse_json_outputs(runs, i)
-            for front, d in values.items():
-                got = (d["deep_size"], d["heap"]["objects"],
-                       d["heap"]["usable_bytes"], d["heap"]["chunk_bytes"])
-                want = (size, n, usable, usable + 8 * n)
-                if got != want:
-                    problems.append("%s: (deep size, objects, usable, "
-                                    "chunk bytes) %s, CPython says %s"
-                                    % (front, got, want))
-            for v in values.values():
-                v.pop("expression", None)
-            problems += R.identical(values)
-            report("%s: sizeof-deep = sum of getsizeof, allocator = "
-                   "malloc_usable_size + header (cli/gdb/lldb)" % name,
-                   problems)
-        auto, problems = R.parse_json_outputs(runs, len(roots))
-        for front, d in auto.items():
-            if d["deep_size"] != ring[3]:
-                problems.append("%s: deep size %d without --types, "
-                                "CPython says %d" % (front, d["deep_size"],
-                                                     ring[3]))
-        report("the model is picked for CPython 3.11 with debug info "
-               "(cli/gdb/lldb)", problems)
-        info, problems = R.parse_json_outputs(runs, len(roots) + 1)
-        problems += ["%s: object_model %r" % (f, d.get("object_model"))
-                     for f, d in info.items()
-                     if d.get("object_model") != "cpython-3.11"]
-        report("info says the model it picked (cli/gdb/lldb)", problems)
-        # cycles: the ring of 10 lists is one component, each list with
-        # its item array (both blocks are on the cycle).
-        rc, out, err = R.run([R.MEMVIEW, "--core", core, "--exe", PYTHON,
-                              "cycles", "(PyObject *)" + ring[1]])
-        report("cycles finds the ring of 10 lists",
-               [] if rc == 0 and "1 cyclic component holding 20 objects"
-               in out else ["%s %s %s" % (rc, out[:300], err)])
-        # Without the model: not CPython's answer.
-        rc, out, err = R.run([R.MEMVIEW, "--core", core, "--exe", PYTHON,
-                              "sizeof-deep", "(PyObject *)" + roots[0][1],
-                              "--json", "--types", ""])
-        d = json.loads(out) if rc == 0 else None
-        report("without the model the list of ints is not sized as "
-               "CPython does", [] if d and d["deep_size"] != roots[0][3]
-               else ["%s %s" % (rc, err)])
+        check_core(tmp, "malloc")
+        check_core(tmp, "pymalloc")
+        check_core(tmp, "default")
     passed = sum(results)
     print("cpython_model: %d passed, %d failed"
           % (passed, len(results) - passed))
