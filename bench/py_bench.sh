@@ -39,23 +39,38 @@ os.kill(os.getpid(), signal.SIGSTOP)
 	echo "$N" >"$dir/py_bench.n"
 fi
 read -r root want <"$facts"
-T=bench/timeit.py
 got=$("$MV" --core "$core" --exe "$PY" sizeof-deep "(PyObject *)$root" --json |
 	python3 -c 'import json, sys; print(json.load(sys.stdin)["deep_size"])')
-mvt=$(python3 $T "$RUNS" -- "$MV" --core "$core" --exe "$PY" sizeof-deep "(PyObject *)$root" 2>/dev/null)
+# memview: median wall and CPU (user + system) seconds of RUNS runs.
+mvt=$(python3 - "$RUNS" "$MV" --core "$core" --exe "$PY" sizeof-deep "(PyObject *)$root" <<'PY'
+import os, statistics, subprocess, sys, time
+walls, cpus = [], []
+for _ in range(int(sys.argv[1])):
+    c0, w0 = os.times(), time.perf_counter()
+    subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, check=True)
+    c1 = os.times()
+    walls.append(time.perf_counter() - w0)
+    cpus.append(c1.children_user - c0.children_user +
+                c1.children_system - c0.children_system)
+print("%.4f %.4f" % (statistics.median(walls), statistics.median(cpus)))
+PY
+)
 line=$(gdb -nx -batch -q -ex 'set debuginfod enabled off' -x "$HELPERS" \
 	-ex "python ROOT=\"$root\"" -x bench/gdb_py_walk.py \
 	"$PY" "$core" 2>/dev/null | grep 'gdb libpython walk')
 python3 - "$N" "$mvt" "$line" "$got" "$want" "$RUNS" <<'PY'
 import re, sys
-n, mv, line, got, want, runs = sys.argv[1:]
-mv = float(mv)
-m = re.search(r"(\d+) objects, (\d+) bytes, .* ([0-9.]+) s wall", line)
-gdbt, gdb_bytes = float(m.group(3)), int(m.group(2))
-print("CPython 3.11 list of %s ints on a core (memview: median of %s runs):"
+n, mvt, line, got, want, runs = sys.argv[1:]
+mv, mvcpu = (float(x) for x in mvt.split())
+m = re.search(r"(\d+) objects, (\d+) bytes, ([0-9.]+) s cpu, ([0-9.]+) s wall",
+              line)
+gdb_bytes, gdbcpu, gdbt = int(m.group(2)), float(m.group(3)), float(m.group(4))
+print("CPython 3.11 list of %s ints on a core (memview: medians of %s runs):"
       % (n, runs))
-print("  sizeof-deep  memview %7.3f s   gdb libpython.py %8.3f s   %6.0fx (goal >= 50x)"
+print("  sizeof-deep  memview %7.3f s   gdb libpython.py %8.3f s   %6.0fx wall (goal >= 50x)"
       % (mv, gdbt, gdbt / mv))
+print("               CPU     %7.3f s                    %8.3f s   %6.0fx CPU"
+      % (mvcpu, gdbcpu, gdbcpu / mvcpu if mvcpu else float("inf")))
 print("    (%s)" % line)
 ok = int(got) == int(want) == gdb_bytes
 print("    deep size: memview %s, gdb walk %d, sys.getsizeof sum %s%s"
