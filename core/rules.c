@@ -331,9 +331,9 @@ static struct mv_error *parse_primary(struct parser *ps)
 		return NULL;
 	}
 	if (*ps->p == '&' && ps->s) {
-		const char *start = ++ps->p;
+		ps->p++;
 		skip_space(ps);
-		start = ps->p;
+		const char *start = ps->p;
 		while (is_name_char(*ps->p))
 			ps->p++;
 		char *sym = strndup(start, (size_t)(ps->p - start));
