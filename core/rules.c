@@ -109,11 +109,16 @@ void mv_rules_type_key(struct mv_type *t, char *buf, size_t size)
  * bounded by EXPR_MAX_NEST (never over target data) ---- */
 
 struct parser {
+	struct mv_session *s;     /* NULL: no '->', casts nor symbols */
 	struct mv_type *record;
 	const char *text, *p;
 	struct mv_len_expr *e;
 	int nest;
+	struct mv_type *pointee;  /* of the primary just parsed, or NULL */
+	struct mv_member bits;    /* the member just read, if a bit-field */
 };
+
+static unsigned bit_field_bytes(const struct mv_member *m);
 
 static void skip_space(struct parser *ps)
 {
@@ -134,43 +139,179 @@ static struct mv_error *emit(struct parser *ps, struct mv_len_term t)
 
 static struct mv_error *parse_or(struct parser *ps);
 
-static struct mv_error *parse_member(struct parser *ps)
+static bool is_name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+/* A member path of record at ps->p: its offset, and its type checked to
+ * be an integer or a pointer an expression can read; ps->pointee is
+ * what a pointer points to. */
+static struct mv_error *member_term(struct parser *ps, struct mv_type *record,
+				    uint64_t *off, struct mv_type **ret)
 {
 	const char *start = ps->p;
-	while (isalnum((unsigned char)*ps->p) || *ps->p == '_' ||
-	       *ps->p == '.')
+	while (is_name_char(*ps->p) || *ps->p == '.')
 		ps->p++;
 	char *path = strndup(start, (size_t)(ps->p - start));
 	if (!path)
 		return mv_enomem;
-	uint64_t off;
 	const struct mv_member *m;
-	struct mv_error *err = mv_rules_member_path(ps->record, path, &off,
-						    &m);
+	struct mv_error *err = mv_rules_member_path(record, path, off, &m);
 	struct mv_type *t = err ? NULL : mv_type_strip(m->type);
 	if (!err && (!t || (t->kind != MV_TYPE_INT &&
-			    t->kind != MV_TYPE_ENUM && t->kind != MV_TYPE_BOOL) ||
-		     m->bit_size || !t->size || t->size > 8 ||
-		     (t->size & (t->size - 1))))
+			    t->kind != MV_TYPE_ENUM && t->kind != MV_TYPE_BOOL &&
+			    t->kind != MV_TYPE_POINTER) ||
+		     (m->bit_size && !bit_field_bytes(m)) ||
+		     !t->size || t->size > 8 || (t->size & (t->size - 1))))
 		err = mv_error_create(MV_ERR_USAGE,
 				      "member '%s' is not an integer a "
 				      "length can be read from", path);
 	free(path);
 	if (err)
 		return err;
-	if (off + t->size > ps->e->end)
-		ps->e->end = off + t->size;
-	return emit(ps, (struct mv_len_term){.op = MV_LEN_FIELD,
-					     .size = (uint8_t)t->size,
-					     .is_signed = t->is_signed,
-					     .v = off});
+	ps->pointee = t->kind == MV_TYPE_POINTER
+			      ? mv_type_strip(mv_type_target(t)) : NULL;
+	ps->bits = m->bit_size ? *m : (struct mv_member){0};
+	*ret = t;
+	return NULL;
 }
+
+/* The bytes (1, 2, 4 or 8) to read for a bit-field from the byte
+ * holding its first bit; 0 when it spans more than 8. */
+static unsigned bit_field_bytes(const struct mv_member *m)
+{
+	unsigned bits = (unsigned)(m->bit_position % 8) + m->bit_size;
+	for (unsigned n = 1; n <= 8; n *= 2)
+		if (bits <= n * 8)
+			return n;
+	return 0;
+}
+
+uint64_t mv_rules_bits(uint64_t v, uint8_t shift, uint8_t width,
+		       bool is_signed)
+{
+	if (!width || width >= 64)
+		return v;
+	v = (v >> shift) & ((1ull << width) - 1);
+	if (is_signed && (v >> (width - 1)))
+		v |= ~0ull << width;
+	return v;
+}
+
+/* The term reading member m of type t at off (a bit-field's bits). */
+static struct mv_len_term read_term(uint8_t op, const struct mv_member *bits,
+				    const struct mv_type *t, uint64_t off)
+{
+	struct mv_len_term r = {.op = op, .size = (uint8_t)t->size,
+				.is_signed = t->is_signed, .v = off};
+	if (bits->bit_size) {
+		r.size = (uint8_t)bit_field_bytes(bits);
+		r.shift = (uint8_t)(bits->bit_position % 8);
+		r.width = (uint8_t)bits->bit_size;
+	}
+	return r;
+}
+
+static struct mv_error *parse_member(struct parser *ps)
+{
+	uint64_t off;
+	struct mv_type *t;
+	struct mv_error *err = member_term(ps, ps->record, &off, &t);
+	if (err)
+		return err;
+	struct mv_len_term term = read_term(MV_LEN_FIELD, &ps->bits, t, off);
+	if (off + term.size > ps->e->end)
+		ps->e->end = off + term.size;
+	return emit(ps, term);
+}
+
+/* "->path" after a pointer: the member of what it points to. */
+static struct mv_error *parse_arrows(struct parser *ps)
+{
+	for (;;) {
+		skip_space(ps);
+		if (ps->p[0] != '-' || ps->p[1] != '>')
+			return NULL;
+		if (!ps->s)
+			return mv_error_create(MV_ERR_USAGE,
+					       "length expression '%s': '->' "
+					       "needs a program", ps->text);
+		if (!ps->pointee || !is_record(ps->pointee))
+			return mv_error_create(MV_ERR_USAGE,
+					       "length expression '%s': '->' "
+					       "after what is not a pointer to "
+					       "a struct, at '%s'", ps->text,
+					       ps->p);
+		ps->p += 2;
+		skip_space(ps);
+		uint64_t off;
+		struct mv_type *t;
+		struct mv_error *err = member_term(ps, ps->pointee, &off, &t);
+		if (!err)
+			err = emit(ps, read_term(MV_LEN_DEREF, &ps->bits, t,
+						 off));
+		if (err)
+			return err;
+	}
+}
+
+/* "(TYPE *)" at ps->p: a cast, its pointee in *ret; false (and p where
+ * it was) when the parenthesis is not one. */
+static struct mv_error *parse_cast(struct parser *ps, bool *is_cast,
+				   struct mv_type **ret)
+{
+	*is_cast = false;
+	const char *q = ps->p + 1, *close = strchr(q, ')');
+	if (!ps->s || !close)
+		return NULL;
+	const char *star = close;
+	while (star > q && (star[-1] == ' ' || star[-1] == '\t'))
+		star--;
+	if (star == q || star[-1] != '*')
+		return NULL;
+	for (const char *c = q; c < star - 1; c++)
+		if (!is_name_char(*c) && *c != ' ' && *c != '\t')
+			return NULL;
+	char *name = strndup(q, (size_t)(star - 1 - q));
+	if (!name)
+		return mv_enomem;
+	struct mv_type *t;
+	struct mv_error *err = mv_session_parse_type(ps->s, name, &t);
+	free(name);
+	if (err) {
+		if (mv_error_code(err) == MV_ERR_NOMEM)
+			return err;
+		struct mv_error *u = mv_error_create(
+			MV_ERR_USAGE, "length expression '%s': %s", ps->text,
+			mv_error_message(err));
+		mv_error_destroy(err);
+		return u;
+	}
+	*is_cast = true;
+	*ret = mv_type_strip(t);
+	ps->p = close + 1;
+	return NULL;
+}
+
+static struct mv_error *parse_unary(struct parser *ps);
 
 static struct mv_error *parse_primary(struct parser *ps)
 {
 	skip_space(ps);
+	ps->pointee = NULL;
 	struct mv_error *err;
 	if (*ps->p == '(') {
+		bool is_cast;
+		struct mv_type *to;
+		if ((err = parse_cast(ps, &is_cast, &to)))
+			return err;
+		if (is_cast) {
+			if ((err = parse_unary(ps)))
+				return err;
+			ps->pointee = to;
+			return NULL;
+		}
 		if (++ps->nest > EXPR_MAX_NEST)
 			return mv_error_create(MV_ERR_USAGE,
 					       "length expression '%s' nests "
@@ -186,18 +327,33 @@ static struct mv_error *parse_primary(struct parser *ps)
 					       *ps->p ? ps->p : "its end");
 		ps->p++;
 		ps->nest--;
+		/* ((T *)p)->m: the cast's pointee is the group's. */
 		return NULL;
 	}
-	if (*ps->p == '-') {
+	if (*ps->p == '&' && ps->s) {
 		ps->p++;
-		if ((err = parse_primary(ps)))
-			return err;
-		return emit(ps, (struct mv_len_term){.op = MV_LEN_NEG});
+		skip_space(ps);
+		const char *start = ps->p;
+		while (is_name_char(*ps->p))
+			ps->p++;
+		char *sym = strndup(start, (size_t)(ps->p - start));
+		uint64_t addr, size;
+		if (!sym)
+			return mv_enomem;
+		bool found = *sym && mv_program_find_symbol(ps->s->program, sym,
+							    &addr, &size);
+		err = found ? NULL
+			    : mv_error_create(MV_ERR_USAGE, "no symbol '%s'",
+					      sym);
+		free(sym);
+		return err ? err
+			   : emit(ps, (struct mv_len_term){.op = MV_LEN_CONST,
+							   .v = addr});
 	}
 	if (isdigit((unsigned char)*ps->p)) {
 		char *end;
 		uint64_t v = strtoull(ps->p, &end, 0);
-		if (isalnum((unsigned char)*end) || *end == '_')
+		if (is_name_char(*end))
 			return mv_error_create(MV_ERR_USAGE,
 					       "length expression '%s': bad "
 					       "number at '%s'", ps->text,
@@ -214,6 +370,22 @@ static struct mv_error *parse_primary(struct parser *ps)
 			       *ps->p ? ps->p : "its end");
 }
 
+/* A primary with its '->' members, or a negated one. */
+static struct mv_error *parse_unary(struct parser *ps)
+{
+	skip_space(ps);
+	struct mv_error *err;
+	if (*ps->p == '-' && ps->p[1] != '>') {
+		ps->p++;
+		if ((err = parse_unary(ps)))
+			return err;
+		return emit(ps, (struct mv_len_term){.op = MV_LEN_NEG});
+	}
+	if ((err = parse_primary(ps)))
+		return err;
+	return parse_arrows(ps);
+}
+
 /* One level of binary operators: ops[i] spelled names[i]. */
 static struct mv_error *parse_level(struct parser *ps, int level);
 
@@ -223,29 +395,41 @@ static const struct {
 	int level;
 } binops[] = {
 	{"|", MV_LEN_OR, 0},   {"&", MV_LEN_AND, 1},
-	{"<<", MV_LEN_SHL, 2}, {">>", MV_LEN_SHR, 2},
-	{"+", MV_LEN_ADD, 3},  {"-", MV_LEN_SUB, 3},
-	{"*", MV_LEN_MUL, 4},  {"/", MV_LEN_DIV, 4}, {"%", MV_LEN_MOD, 4},
+	{"==", MV_LEN_EQ, 2},  {"!=", MV_LEN_NE, 2},
+	{"<=", MV_LEN_LE, 3},  {">=", MV_LEN_GE, 3},
+	{"<", MV_LEN_LT, 3},   {">", MV_LEN_GT, 3},
+	{"<<", MV_LEN_SHL, 4}, {">>", MV_LEN_SHR, 4},
+	{"+", MV_LEN_ADD, 5},  {"-", MV_LEN_SUB, 5},
+	{"*", MV_LEN_MUL, 6},  {"/", MV_LEN_DIV, 6}, {"%", MV_LEN_MOD, 6},
 };
-#define NLEVELS 5
+#define NLEVELS 7
+
+/* The operator of level at p: the longest spelling ("<<" is not "<"),
+ * never '||' or '&&'. */
+static int find_binop(const char *p, int level)
+{
+	int found = -1;
+	size_t best = 0;
+	if ((p[0] == '|' || p[0] == '&') && p[1] == p[0])
+		return -1;
+	for (size_t i = 0; i < sizeof(binops) / sizeof(binops[0]); i++) {
+		size_t n = strlen(binops[i].name);
+		if (!strncmp(p, binops[i].name, n) && n > best) {
+			best = n;
+			found = binops[i].level == level ? (int)i : -1;
+		}
+	}
+	return found;
+}
 
 static struct mv_error *parse_level(struct parser *ps, int level)
 {
 	if (level == NLEVELS)
-		return parse_primary(ps);
+		return parse_unary(ps);
 	struct mv_error *err = parse_level(ps, level + 1);
 	while (!err) {
 		skip_space(ps);
-		int found = -1;
-		for (size_t i = 0; i < sizeof(binops) / sizeof(binops[0]); i++)
-			if (binops[i].level == level &&
-			    !strncmp(ps->p, binops[i].name,
-				     strlen(binops[i].name)) &&
-			    /* '|' is not '||', '&' not '&&' */
-			    !(strlen(binops[i].name) == 1 &&
-			      ps->p[1] == ps->p[0] &&
-			      (*ps->p == '|' || *ps->p == '&')))
-				found = (int)i;
+		int found = find_binop(ps->p, level);
 		if (found < 0)
 			return NULL;
 		ps->p += strlen(binops[found].name);
@@ -261,12 +445,14 @@ static struct mv_error *parse_or(struct parser *ps)
 	return parse_level(ps, 0);
 }
 
-struct mv_error *mv_len_expr_compile(struct mv_type *record, const char *text,
-				     struct mv_len_expr *ret)
+struct mv_error *mv_len_expr_compile_in(struct mv_session *s,
+					struct mv_type *record,
+					const char *text,
+					struct mv_len_expr *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	struct parser ps = {.record = record, .text = text, .p = text,
-			    .e = ret};
+	struct parser ps = {.s = s, .record = record, .text = text,
+			    .p = text, .e = ret};
 	struct mv_error *err = parse_or(&ps);
 	if (!err) {
 		skip_space(&ps);
@@ -278,6 +464,12 @@ struct mv_error *mv_len_expr_compile(struct mv_type *record, const char *text,
 	if (err)
 		memset(ret, 0, sizeof(*ret));
 	return err;
+}
+
+struct mv_error *mv_len_expr_compile(struct mv_type *record, const char *text,
+				     struct mv_len_expr *ret)
+{
+	return mv_len_expr_compile_in(NULL, record, text, ret);
 }
 
 static uint64_t read_int(const uint8_t *p, unsigned size, bool is_signed)
@@ -305,8 +497,9 @@ static uint64_t read_int(const uint8_t *p, unsigned size, bool is_signed)
 	}
 }
 
-bool mv_len_expr_eval(const struct mv_len_expr *e, const uint8_t *bytes,
-		      size_t avail, uint64_t *ret)
+bool mv_len_expr_eval_offset(const struct mv_len_expr *e,
+			     const uint8_t *bytes, size_t avail,
+			     mv_len_read_fn read, void *arg, int64_t *ret)
 {
 	uint64_t st[MV_LEN_EXPR_MAX];
 	uint32_t sp = 0;
@@ -319,7 +512,20 @@ bool mv_len_expr_eval(const struct mv_len_expr *e, const uint8_t *bytes,
 			continue;
 		}
 		if (t->op == MV_LEN_FIELD) {
-			st[sp++] = read_int(bytes + t->v, t->size, t->is_signed);
+			st[sp++] = mv_rules_bits(
+				read_int(bytes + t->v, t->size,
+					 t->is_signed && !t->width),
+				t->shift, t->width, t->is_signed);
+			continue;
+		}
+		if (t->op == MV_LEN_DEREF) {
+			uint8_t b[8];
+			if (!read || !st[sp - 1] ||
+			    read(arg, st[sp - 1] + t->v, b, t->size) != t->size)
+				return false;
+			st[sp - 1] = mv_rules_bits(
+				read_int(b, t->size, t->is_signed && !t->width),
+				t->shift, t->width, t->is_signed);
 			continue;
 		}
 		if (t->op == MV_LEN_NEG) {
@@ -340,14 +546,38 @@ bool mv_len_expr_eval(const struct mv_len_expr *e, const uint8_t *bytes,
 		case MV_LEN_SHL: r = b > 63 ? 0 : a << b; break;
 		case MV_LEN_SHR: r = b > 63 ? 0 : a >> b; break;
 		case MV_LEN_AND: r = a & b; break;
+		case MV_LEN_EQ: r = a == b; break;
+		case MV_LEN_NE: r = a != b; break;
+		/* Compared as signed: members such as ob_size are. */
+		case MV_LEN_LT: r = (int64_t)a < (int64_t)b; break;
+		case MV_LEN_GT: r = (int64_t)a > (int64_t)b; break;
+		case MV_LEN_LE: r = (int64_t)a <= (int64_t)b; break;
+		case MV_LEN_GE: r = (int64_t)a >= (int64_t)b; break;
 		default: r = a | b; break;
 		}
 		st[sp - 1] = r;
 	}
+	*ret = (int64_t)st[0];
+	return true;
+}
+
+bool mv_len_expr_eval_read(const struct mv_len_expr *e,
+			   const uint8_t *bytes, size_t avail,
+			   mv_len_read_fn read, void *arg, uint64_t *ret)
+{
+	int64_t v;
+	if (!mv_len_expr_eval_offset(e, bytes, avail, read, arg, &v))
+		return false;
 	/* A negative length is no length (a hostile 2^60 is bounded by
 	 * the caller, by the block the elements must fit in). */
-	*ret = (int64_t)st[0] < 0 ? 0 : st[0];
+	*ret = v < 0 ? 0 : (uint64_t)v;
 	return true;
+}
+
+bool mv_len_expr_eval(const struct mv_len_expr *e, const uint8_t *bytes,
+		      size_t avail, uint64_t *ret)
+{
+	return mv_len_expr_eval_read(e, bytes, avail, NULL, NULL, ret);
 }
 
 /* ------------------------------------------------------------------ */
@@ -520,7 +750,7 @@ static struct mv_error *add_len(struct mv_session *s, struct mv_rules *r,
 	if (!len)
 		return mv_enomem;
 	struct mv_len_expr e;
-	if ((err = mv_len_expr_compile(t, len, &e)))
+	if ((err = mv_len_expr_compile_in(s, t, len, &e)))
 		return err;
 	struct mv_len_hint *h = grow((void **)&r->lens, &r->nlens, sizeof(*h));
 	if (!h)
@@ -547,14 +777,18 @@ struct mv_error *mv_rules_add_len(struct mv_session *s, struct mv_rules *r,
 /* The member at path of t, checked to be an integer, enum or pointer a
  * rule can compare. */
 static struct mv_error *scalar_member(struct mv_type *t, const char *path,
-				      uint64_t *off, struct mv_type **ret)
+				      uint64_t *off, struct mv_type **ret,
+				      const struct mv_member **member)
 {
 	const struct mv_member *m;
 	struct mv_error *err = mv_rules_member_path(t, path, off, &m);
 	if (err)
 		return err;
 	struct mv_type *mt = mv_type_strip(m->type);
-	if (!mt || m->bit_size || !mt->size || mt->size > 8 ||
+	*member = m;
+	if (!mt || (m->bit_size && (!bit_field_bytes(m) ||
+				    mt->kind == MV_TYPE_POINTER)) ||
+	    !mt->size || mt->size > 8 ||
 	    (mt->kind != MV_TYPE_INT && mt->kind != MV_TYPE_ENUM &&
 	     mt->kind != MV_TYPE_POINTER && mt->kind != MV_TYPE_BOOL))
 		return mv_error_create(MV_ERR_USAGE,
@@ -579,8 +813,9 @@ static struct mv_error *add_dispatch(struct mv_session *s, struct mv_rules *r,
 	uint64_t off;
 	struct mv_error *err = type_dot_path(s, r, text, (size_t)(eq - text),
 					     &t, &tn, &path);
+	const struct mv_member *mm = NULL;
 	if (!err)
-		err = scalar_member(t, path, &off, &mt);
+		err = scalar_member(t, path, &off, &mt, &mm);
 	if (err)
 		return err;
 	const char *v = eq + 2;
@@ -648,7 +883,9 @@ static struct mv_error *add_dispatch(struct mv_session *s, struct mv_rules *r,
 	if (!real->size)
 		return mv_error_create(MV_ERR_USAGE, "'%s' is incomplete",
 				       rt + strspn(rt, " "));
-	if (mt->size < 8)
+	if (mm->bit_size)
+		value = mv_rules_bits(value, 0, (uint8_t)mm->bit_size, false);
+	else if (mt->size < 8)
 		value &= (1ull << (mt->size * 8)) - 1;
 	const char *w = own(r, where, strlen(where));
 	struct mv_rule_dispatch *d = w ? grow((void **)&r->dispatch,
@@ -659,6 +896,11 @@ static struct mv_error *add_dispatch(struct mv_session *s, struct mv_rules *r,
 	d->type = tn;
 	d->offset = off;
 	d->size = (uint32_t)mt->size;
+	if (mm->bit_size) {
+		d->size = bit_field_bytes(mm);
+		d->shift = (uint8_t)(mm->bit_position % 8);
+		d->width = (uint8_t)mm->bit_size;
+	}
 	d->is_signed = mt->is_signed;
 	d->value = value;
 	d->real = real;
@@ -735,7 +977,7 @@ static struct mv_error *add_skip(struct mv_session *s, struct mv_rules *r,
 	return NULL;
 }
 
-/* header TYPE = HEADER */
+/* header TYPE = HEADER, or header TYPE = EXPR (bytes) */
 static struct mv_error *add_header(struct mv_session *s, struct mv_rules *r,
 				   const char *text)
 {
@@ -743,15 +985,22 @@ static struct mv_error *add_header(struct mv_session *s, struct mv_rules *r,
 	if (!eq)
 		return mv_error_create(MV_ERR_USAGE,
 				       "header TYPE = HEADERTYPE expected");
-	struct mv_type *t, *h;
+	struct mv_type *t, *h = NULL;
+	struct mv_len_expr bytes = {0};
 	struct mv_error *err = named_type(s, text, (size_t)(eq - text), &t);
-	if (!err)
-		err = named_type(s, eq + 1, strlen(eq + 1), &h);
 	if (err)
 		return err;
-	if (!h->size)
-		return mv_error_create(MV_ERR_USAGE, "header type '%s' has no "
-				       "size", eq + 1 + strspn(eq + 1, " "));
+	const char *rhs = eq + 1 + strspn(eq + 1, " \t");
+	if (isdigit((unsigned char)*rhs) || *rhs == '(') {
+		err = mv_len_expr_compile_in(s, t, rhs, &bytes);
+	} else {
+		err = named_type(s, rhs, strlen(rhs), &h);
+		if (!err && !h->size)
+			err = mv_error_create(MV_ERR_USAGE, "header type '%s' "
+					      "has no size", rhs);
+	}
+	if (err)
+		return err;
 	char buf[MV_EVAL_TYPE_NAME_MAX];
 	mv_rules_type_key(t, buf, sizeof(buf));
 	const char *tn = own(r, buf, strlen(buf));
@@ -762,6 +1011,7 @@ static struct mv_error *add_header(struct mv_session *s, struct mv_rules *r,
 		return tn ? too_many(r->nheaders) : mv_enomem;
 	hd->type = tn;
 	hd->header = h;
+	hd->bytes = bytes;
 	return NULL;
 }
 
@@ -784,7 +1034,7 @@ static struct mv_error *add_size(struct mv_session *s, struct mv_rules *r,
 	if (!tn || !ex)
 		return mv_enomem;
 	struct mv_len_expr e;
-	if ((err = mv_len_expr_compile(t, ex, &e)))
+	if ((err = mv_len_expr_compile_in(s, t, ex, &e)))
 		return err;
 	struct mv_rule_size *z = grow((void **)&r->sizes, &r->nsizes,
 				      sizeof(*z));
@@ -795,13 +1045,17 @@ static struct mv_error *add_size(struct mv_session *s, struct mv_rules *r,
 	return NULL;
 }
 
-/* array TYPE at OFFSET = ELEM[COUNT] */
+/* array TYPE at OFFSET = ELEM[COUNT], array TYPE at OFFSET -> ELEM[COUNT] */
 static struct mv_error *add_array(struct mv_session *s, struct mv_rules *r,
 				  const char *text)
 {
 	const char *at = strstr(text, " at ");
-	const char *eq = at ? strchr(at, '=') : NULL;
-	const char *lb = eq ? strchr(eq, '[') : NULL;
+	const char *eq = at ? strstr(at, " -> ") : NULL;
+	bool indirect = eq != NULL;
+	if (!eq)
+		eq = at ? strchr(at, '=') : NULL;
+	const char *el = eq ? eq + (indirect ? 4 : 1) : NULL;
+	const char *lb = el ? strchr(el, '[') : NULL;
 	size_t tl = strlen(text);
 	if (!at || !eq || !lb || text[tl - 1] != ']')
 		return mv_error_create(MV_ERR_USAGE,
@@ -810,12 +1064,12 @@ static struct mv_error *add_array(struct mv_session *s, struct mv_rules *r,
 	struct mv_type *t, *elem;
 	struct mv_error *err = named_type(s, text, (size_t)(at - text), &t);
 	if (!err)
-		err = named_type(s, eq + 1, (size_t)(lb - eq - 1), &elem);
+		err = named_type(s, el, (size_t)(lb - el), &elem);
 	if (err)
 		return err;
 	if (!elem->size)
 		return mv_error_create(MV_ERR_USAGE, "'%.*s' has no size",
-				       (int)(lb - eq - 1), eq + 1);
+				       (int)(lb - el), el);
 	char buf[MV_EVAL_TYPE_NAME_MAX];
 	mv_rules_type_key(t, buf, sizeof(buf));
 	const char *tn = own(r, buf, strlen(buf));
@@ -824,8 +1078,8 @@ static struct mv_error *add_array(struct mv_session *s, struct mv_rules *r,
 	if (!tn || !oe || !ce)
 		return mv_enomem;
 	struct mv_len_expr off, cnt;
-	if ((err = mv_len_expr_compile(t, oe, &off)) ||
-	    (err = mv_len_expr_compile(t, ce, &cnt)))
+	if ((err = mv_len_expr_compile_in(s, t, oe, &off)) ||
+	    (err = mv_len_expr_compile_in(s, t, ce, &cnt)))
 		return err;
 	struct mv_rule_array *a = grow((void **)&r->arrays, &r->narrays,
 				       sizeof(*a));
@@ -834,8 +1088,9 @@ static struct mv_error *add_array(struct mv_session *s, struct mv_rules *r,
 	a->type = tn;
 	a->offset = off;
 	a->count = cnt;
+	a->indirect = indirect;
 	a->elem = elem;
-	a->elem_name = own(r, eq + 1, (size_t)(lb - eq - 1));
+	a->elem_name = own(r, el, (size_t)(lb - el));
 	return a->elem_name ? NULL : mv_enomem;
 }
 

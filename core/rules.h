@@ -15,18 +15,22 @@
 
 #include "memview.h"
 
-#define MV_LEN_EXPR_MAX 32   /* terms of one expression */
+#define MV_LEN_EXPR_MAX 64   /* terms of one expression */
 
 enum mv_len_op {
 	MV_LEN_CONST,  /* push v */
 	MV_LEN_FIELD,  /* push the integer member at offset v */
+	MV_LEN_DEREF,  /* pop an address, push the integer at it + v */
 	MV_LEN_ADD, MV_LEN_SUB, MV_LEN_MUL, MV_LEN_DIV, MV_LEN_MOD,
 	MV_LEN_SHL, MV_LEN_SHR, MV_LEN_AND, MV_LEN_OR, MV_LEN_NEG,
+	MV_LEN_EQ, MV_LEN_NE, MV_LEN_LT, MV_LEN_GT, MV_LEN_LE, MV_LEN_GE,
 };
 
 struct mv_len_term {
 	uint8_t op;        /* enum mv_len_op */
-	uint8_t size;      /* MV_LEN_FIELD: 1, 2, 4 or 8 bytes */
+	uint8_t size;      /* MV_LEN_FIELD, _DEREF: 1, 2, 4 or 8 bytes */
+	uint8_t shift;     /* a bit-field: its bits from the lowest read */
+	uint8_t width;     /* and how many (0: not a bit-field) */
 	bool is_signed;
 	uint64_t v;        /* the constant, or the member's offset */
 };
@@ -39,7 +43,8 @@ struct mv_len_expr {
 
 /* The member at path ("ob_base.ob_size": members by value, anonymous
  * members and base classes looked through) of record, its offset from
- * the record's start in *offset.  A usage error names the part that is
+ * the record's start in *offset (a bit-field's: of the byte holding its
+ * first bit, bit_position % 8 its bit there).  A usage error names the part that is
  * missing ("PyObject has no member 'nosuch'"). */
 struct mv_error *mv_rules_member_path(struct mv_type *record,
 				      const char *path, uint64_t *offset,
@@ -51,10 +56,32 @@ void mv_rules_type_key(struct mv_type *t, char *buf, size_t size);
 
 /* Compiles text ("ob_base.ob_size", "1 << dk_log2_size",
  * "(n + 1) * 2"): integer literals, member paths of record naming
- * integer or enum members (not bit-fields), + - * / % << >> & | unary -
- * and parentheses.  A usage error names what is wrong. */
+ * integer, enum or pointer members (not bit-fields), + - * / % << >> &
+ * | == != < > <= >= (1 or 0), unary - and parentheses.  A usage error
+ * names what is wrong. */
 struct mv_error *mv_len_expr_compile(struct mv_type *record, const char *text,
 				     struct mv_len_expr *ret);
+
+struct mv_session;
+
+/* mv_len_expr_compile, and with s (NULL: none of these) the terms that
+ * need the program: a pointer member followed by '->' and a member path
+ * of what it points to ("ob_type->tp_basicsize"), casts of a pointer
+ * ("((PyHeapTypeObject *)ob_type)->ht_cached_keys"), and a symbol's
+ * address ("&subtype_dealloc"). */
+struct mv_error *mv_len_expr_compile_in(struct mv_session *s,
+					struct mv_type *record,
+					const char *text,
+					struct mv_len_expr *ret);
+
+/* Reads n bytes of the target at address into buf: how many it could. */
+typedef size_t (*mv_len_read_fn)(void *arg, uint64_t address, void *buf,
+				 size_t n);
+
+/* The value of a member read as size bytes: its bit-field bits when
+ * width is not 0 (sign-extended when is_signed). */
+uint64_t mv_rules_bits(uint64_t v, uint8_t shift, uint8_t width,
+		       bool is_signed);
 
 /* Evaluates e over the record's bytes [bytes, bytes + avail).  False
  * when a member lies past avail or a division by zero: no length.
@@ -62,6 +89,15 @@ struct mv_error *mv_len_expr_compile(struct mv_type *record, const char *text,
  * bounds the result. */
 bool mv_len_expr_eval(const struct mv_len_expr *e, const uint8_t *bytes,
 		      size_t avail, uint64_t *ret);
+/* The same, reading what '->' terms point to with read (NULL: such an
+ * expression has no value); false when a read falls short. */
+/* An offset: as mv_len_expr_eval_read, negative results kept. */
+bool mv_len_expr_eval_offset(const struct mv_len_expr *e,
+			     const uint8_t *bytes, size_t avail,
+			     mv_len_read_fn read, void *arg, int64_t *ret);
+bool mv_len_expr_eval_read(const struct mv_len_expr *e,
+			   const uint8_t *bytes, size_t avail,
+			   mv_len_read_fn read, void *arg, uint64_t *ret);
 
 /* ---- the rules a walk consults (docs/types.md) ---- */
 
@@ -81,6 +117,7 @@ struct mv_rule_dispatch {
 	const char *type;
 	uint64_t offset;
 	uint32_t size;
+	uint8_t shift, width;     /* a bit-field (width 0: not one) */
 	bool is_signed;
 	uint64_t value;           /* a symbol's address or an integer */
 	struct mv_type *real;     /* stripped */
@@ -105,10 +142,12 @@ struct mv_rule_skip {
 };
 
 /* header TYPE = HEADER: objects of TYPE have a HEADER in front of them
- * in their block (CPython's PyGC_Head). */
+ * in their block (CPython's PyGC_Head), or as many bytes as an
+ * expression over the object says (header PyObject = 16 * ...). */
 struct mv_rule_header {
 	const char *type;
-	struct mv_type *header;    /* stripped */
+	struct mv_type *header;    /* stripped; NULL: bytes says */
+	struct mv_len_expr bytes;  /* header TYPE = EXPR: per object */
 };
 
 /* size TYPE = EXPR: an object of TYPE is EXPR bytes (CPython's str
@@ -119,10 +158,14 @@ struct mv_rule_size {
 };
 
 /* array TYPE at OFFSET = ELEM[COUNT]: COUNT ELEMs lie OFFSET bytes into
- * an object of TYPE (a dict's entries after its indices). */
+ * an object of TYPE (a dict's entries after its indices; a negative
+ * OFFSET is into its header).  array TYPE at OFFSET -> ELEM[COUNT]: the
+ * pointer at OFFSET points to them, in a block of their own that is
+ * scanned but not counted (CPython 3.11's instance values). */
 struct mv_rule_array {
 	const char *type;
 	struct mv_len_expr offset, count;
+	bool indirect;
 	struct mv_type *elem;      /* stripped */
 	const char *elem_name;     /* as the rule spells it */
 };

@@ -118,6 +118,7 @@ struct mv_walk_plan {
 	uint64_t fam_len_base;
 	const struct mv_len_expr *size_expr;
 	uint64_t header_bytes;
+	const struct mv_len_expr *header_expr; /* per object, or NULL */
 	uint32_t *arrays, *array_plan;
 	uint32_t narrays;
 	uint32_t *dispatch, *dispatch_plan;
@@ -1067,8 +1068,10 @@ static struct mv_error *plan_rules(struct mv_walk *w, struct mv_walk_plan *pl)
 	char tn[MV_EVAL_TYPE_NAME_MAX];
 	mv_rules_type_key(pl->type, tn, sizeof(tn));
 	for (size_t i = 0; i < r->nheaders; i++)
-		if (!strcmp(r->headers[i].type, tn))
+		if (!strcmp(r->headers[i].type, tn) && r->headers[i].header)
 			pl->header_bytes = r->headers[i].header->size;
+		else if (!strcmp(r->headers[i].type, tn))
+			pl->header_expr = &r->headers[i].bytes;
 	for (size_t i = 0; i < r->nsizes; i++)
 		if (!strcmp(r->sizes[i].type, tn))
 			pl->size_expr = &r->sizes[i].expr;
@@ -1154,6 +1157,7 @@ static struct mv_error *plan_for_type(struct mv_walk *w, struct mv_type *st,
 		/* A dispatch or container_of rule may retype the object:
 		 * follow_plain cannot take a pointer to it. */
 		if (pl->ruled || pl->size_expr || pl->header_bytes ||
+		    pl->header_expr ||
 		    pl->narrays || pl->fam_len)
 			pl->plain_ok = pl->flat = false;
 		err = register_plan(w, pl, ret);
@@ -2019,19 +2023,37 @@ static struct mv_error *append_obj(struct mv_walk *w,
 	return NULL;
 }
 
+static bool eval_at(struct mv_walk *w, const struct mv_len_expr *e,
+		    uint64_t addr, uint64_t base, uint64_t *ret);
+
+#define HEADER_MAX 4096 /* bytes a header rule may put before an object */
+
+/* The bytes in front of the object at addr its header rule counts. */
+static uint64_t obj_header(struct mv_walk *w, const struct mv_walk_plan *pl,
+			   uint64_t addr)
+{
+	uint64_t v;
+	if (!pl->header_expr)
+		return pl->header_bytes;
+	if (!eval_at(w, pl->header_expr, addr, 0, &v) || v > HEADER_MAX ||
+	    v > addr)
+		return 0;
+	return v;
+}
+
 static uint64_t obj_type_bytes(struct mv_walk *w, const struct mv_walk_obj *o)
 {
 	const struct mv_walk_plan *pl = w->plans[o->plan & ~INTERIOR_BIT];
+	uint64_t header = obj_header(w, pl, o->addr);
 	if (pl->size_expr)
-		return o->count + pl->header_bytes; /* count: its bytes */
+		return o->count + header; /* count: its bytes */
 	if (pl->fam_len)
-		return pl->fam_offset + o->count * pl->fam_stride +
-		       pl->header_bytes;
+		return pl->fam_offset + o->count * pl->fam_stride + header;
 	if (pl->has_fam) {
 		uint64_t end = pl->fam_offset + o->count * pl->fam_stride;
 		return end > pl->size ? end : pl->size;
 	}
-	return pl->size * o->count + pl->header_bytes;
+	return pl->size * o->count + header;
 }
 
 /* Starts the cache miss of the object at addr, if its bytes are mapped
@@ -2190,8 +2212,14 @@ static void name_anonymous(struct mv_walk *w, uint32_t plan, const char *name)
 
 #define RULE_READ_MAX 4096 /* bytes of an object a rule's expression reads */
 
+static size_t rule_read(void *arg, uint64_t address, void *buf, size_t n)
+{
+	return mv_target_read_partial(arg, address, buf, n);
+}
+
 /* Evaluates a rule's expression over the object at addr (its record at
- * base bytes in): a bounded read, false when it cannot be read. */
+ * base bytes in): a bounded read, false when it cannot be read; '->'
+ * terms read the target where they point. */
 static bool eval_at(struct mv_walk *w, const struct mv_len_expr *e,
 		    uint64_t addr, uint64_t base, uint64_t *ret)
 {
@@ -2200,7 +2228,7 @@ static bool eval_at(struct mv_walk *w, const struct mv_len_expr *e,
 		return false;
 	size_t got = mv_target_read_partial(w->target, addr + base, buf,
 					    (size_t)e->end);
-	return mv_len_expr_eval(e, buf, got, ret);
+	return mv_len_expr_eval_read(e, buf, got, rule_read, w->target, ret);
 }
 
 /* The count of an object whose plan has a size or trailing-array rule,
@@ -2303,7 +2331,9 @@ static void apply_rules(struct scan *sc, uint64_t *value, uint32_t *plan)
 					    d->size) != d->size)
 					continue;
 			}
-			if (fv == d->value)
+			/* Unsigned: the value was masked the same way. */
+			if (mv_rules_bits(fv, d->shift, d->width, false) ==
+			    d->value)
 				break;
 		}
 		if (k == pl->ndispatch) {
@@ -2776,9 +2806,10 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 					len = (end - v) / size;
 				}
 			} else if (s->has_len && s->len_base < avail) {
-				has_len = mv_len_expr_eval(
+				has_len = mv_len_expr_eval_read(
 					s->len_expr, bytes + s->len_base,
-					avail - s->len_base, &len);
+					avail - s->len_base, rule_read,
+					w->target, &len);
 			}
 			uint32_t plan;
 			if (v && !sc->err &&
@@ -2953,20 +2984,62 @@ static void scan_pointers(struct scan *sc, const struct mv_walk_plan *pl,
 	sc->npath = 0;
 }
 
+/* Where an array rule's elements lie and how many fit: inside the
+ * object's bytes (a negative offset: its header), or, indirect, in the
+ * in-use block the pointer at that offset points into. */
+static bool rule_array_place(struct mv_walk *w, const struct mv_rule_array *a,
+			     const struct mv_walk_plan *pl,
+			     const struct mv_walk_obj *o, uint64_t esize,
+			     bool quiet, uint64_t *addr, uint64_t *n)
+{
+	uint64_t header = obj_header(w, pl, o->addr);
+	uint64_t bytes = obj_type_bytes(w, o) - header;
+	uint8_t buf[RULE_READ_MAX];
+	int64_t off;
+	size_t got = a->offset.end <= sizeof(buf)
+			     ? mv_target_read_partial(w->target, o->addr, buf,
+						      (size_t)a->offset.end)
+			     : 0;
+	if (!mv_len_expr_eval_offset(&a->offset, buf, got, rule_read,
+				     w->target, &off) ||
+	    !eval_at(w, &a->count, o->addr, 0, n) || !*n)
+		return false;
+	/* The object's bytes are [-header, bytes) from its address. */
+	if (off < -(int64_t)header || off >= (int64_t)bytes)
+		return false;
+	uint64_t start = o->addr + (uint64_t)off;
+	uint64_t room = (uint64_t)((int64_t)bytes - off);
+	if (a->indirect) {
+		struct mv_chunk ch;
+		size_t ci;
+		if (room < 8 ||
+		    mv_target_read_partial(w->target, start, &start, 8) != 8 ||
+		    !find_chunk(w, start, &ch, &ci) ||
+		    !(ch.flags & MV_CHUNK_IN_USE) ||
+		    (ch.flags & (MV_CHUNK_FREE_LIST | MV_CHUNK_TOP |
+				 MV_CHUNK_METADATA | MV_CHUNK_CORRUPT)) ||
+		    start < ch.mem || start - ch.mem >= ch.usable)
+			return false;
+		room = ch.usable - (start - ch.mem);
+	}
+	if (*n > room / esize) {
+		if (!quiet)
+			w->rule_cut++;
+		*n = room / esize;
+	}
+	*addr = start;
+	return *n > 0;
+}
+
 /* array rules: elements at a computed place inside the object, within
- * its bytes. */
+ * its bytes, or in a side block the object points to. */
 static void scan_rule_arrays(struct scan *sc, const struct mv_walk_plan *pl,
 			     const struct mv_walk_obj *o)
 {
 	struct mv_walk *w = sc->w;
 	const struct mv_rules *r = w->opt.rules;
-	uint64_t bytes = obj_type_bytes(w, o) - pl->header_bytes;
 	for (uint32_t i = 0; i < pl->narrays && !sc->err && !sc->found; i++) {
 		const struct mv_rule_array *a = &r->arrays[pl->arrays[i]];
-		uint64_t off, n;
-		if (!eval_at(w, &a->offset, o->addr, 0, &off) ||
-		    !eval_at(w, &a->count, o->addr, 0, &n) || !n)
-			continue;
 		if (pl->array_plan[i] == NO_PLAN) {
 			if ((sc->err = plan_for_type(w, a->elem,
 						     &pl->array_plan[i])))
@@ -2974,15 +3047,13 @@ static void scan_rule_arrays(struct scan *sc, const struct mv_walk_plan *pl,
 			name_anonymous(w, pl->array_plan[i], a->elem_name);
 		}
 		const struct mv_walk_plan *ep = w->plans[pl->array_plan[i]];
-		if (!ep->size || off > bytes)
+		uint64_t addr, n;
+		if (!ep->size ||
+		    !rule_array_place(w, a, pl, o, ep->size, sc->find,
+				      &addr, &n))
 			continue;
-		if (n > (bytes - off) / ep->size) {
-			if (!sc->find)
-				w->rule_cut++;
-			n = (bytes - off) / ep->size;
-		}
 		sc->npath = 0;
-		scan_elements(sc, ep, o->addr + off, n, true);
+		scan_elements(sc, ep, addr, n, true);
 	}
 	sc->npath = 0;
 }

@@ -67,3 +67,9 @@ BUILD=$BUILD RUNS=${RUNS:-3} bench/sizeof_bench.sh
 # a gdb Python walk with the libstdc++ pretty printers.
 echo
 BUILD=$BUILD RUNS=${RUNS:-3} bench/cxx_bench.sh
+
+# CPython (issue 16): sizeof-deep of a list of a million ints on a core
+# of python3.11-dbg with the CPython 3.11 model, against a gdb Python
+# walk with python3.11-dbg's own libpython.py (PyObjectPtr).
+echo
+BUILD=$BUILD RUNS=${RUNS:-3} bench/py_bench.sh

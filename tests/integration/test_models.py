@@ -245,6 +245,14 @@ def test_rules(facts, tmp):
         ("skip struct task.nope", "'nope'"),
         ("skip nosuchtype.x", "nosuchtype"),
         ("header struct obj = struct nope", "struct nope"),
+        # Expressions that read through pointers, casts, symbols.
+        ("len struct listobj.items = n->x", "'->'", "not a pointer"),
+        ("size struct obj = type->nosuch", "'nosuch'"),
+        ("size struct obj = ((struct nosuch *)type)->x", "struct nosuch"),
+        ("size struct obj = (type == &nosym) * 8", "'nosym'"),
+        ("header struct obj = 8 * (type->name", "')' expected"),
+        ("array struct obj at -8 -> struct nosuch *[1]", "struct nosuch"),
+        ("array struct obj at -8 -> struct obj *", "array TYPE"),
     ]
     for i, (text, *words) in enumerate(bad):
         path = os.path.join(tmp, "bad%d.types" % i)

@@ -105,6 +105,23 @@ static void test_values(void **state)
 	/* 2^60 comes back as it is: the walk bounds it by the block. */
 	set_rec(0, 60, 0);
 	assert_int_equal(eval("1 << log2", &ok), 1ull << 60);
+	/* Comparisons are 1 or 0, signed, below shifts and above '&'. */
+	set_rec(7, 5, -2);
+	assert_int_equal(eval("n == 7", &ok), 1);
+	assert_int_equal(eval("n != 7", &ok), 0);
+	assert_int_equal(eval("h.size < 0", &ok), 1);
+	assert_int_equal(eval("h.size >= n", &ok), 0);
+	assert_int_equal(eval("n <= 7 & log2 > 4", &ok), 1);
+	assert_int_equal(eval("(n == 7) * 10 + 1 << 2", &ok), (10 + 1) << 2);
+	assert_int_equal(eval("n > 1 << 2", &ok), 7 > (1 << 2));
+	/* An offset keeps its sign, a length does not. */
+	struct mv_len_expr o;
+	int64_t off;
+	assert_null(mv_len_expr_compile(&t_rec, "-8 - n", &o));
+	assert_true(mv_len_expr_eval_offset(&o, bytes, sizeof(bytes), NULL,
+					    NULL, &off));
+	assert_int_equal(off, -15);
+	assert_int_equal(eval("-8 - n", &ok), 0);
 	/* Members past the bytes given: no length. */
 	struct mv_len_expr e;
 	assert_null(mv_len_expr_compile(&t_rec, "h.size", &e));
@@ -117,7 +134,8 @@ static void test_errors(void **state)
 	(void)state;
 	make_types();
 	const char *bad[] = {"", "n +", "(n", "n)", "3x", "h", "nosuch",
-			     "n || 1", "n $ 2", NULL};
+			     "n || 1", "n $ 2", "n->x", "&sym",
+			     "(struct rec *)n", "n = 1", NULL};
 	for (int i = 0; bad[i]; i++) {
 		struct mv_len_expr e;
 		struct mv_error *err = mv_len_expr_compile(&t_rec, bad[i], &e);
@@ -125,9 +143,9 @@ static void test_errors(void **state)
 		assert_int_equal(mv_error_code(err), MV_ERR_USAGE);
 		mv_error_destroy(err);
 	}
-	/* 32 terms at most. */
-	char big[256] = "n";
-	for (int i = 0; i < 20; i++)
+	/* 64 terms at most. */
+	char big[512] = "n";
+	for (int i = 0; i < 40; i++)
 		strcat(big, " + n");
 	struct mv_len_expr e;
 	struct mv_error *err = mv_len_expr_compile(&t_rec, big, &e);
@@ -136,12 +154,58 @@ static void test_errors(void **state)
 	mv_error_destroy(err);
 }
 
+/* struct flags { unsigned int interned : 2, kind : 3, ascii : 1;
+ *                int delta : 4; }, as CPython's str state: the
+ * expected values are C's own bit-field reads of the same bytes. */
+struct flags {
+	unsigned int interned : 2, kind : 3, ascii : 1;
+	int delta : 4;
+};
+
+static void test_bit_fields(void **state)
+{
+	(void)state;
+	static struct mv_type t_uint = {.kind = MV_TYPE_INT,
+					.name = "unsigned int", .size = 4,
+					.is_complete = true};
+	static struct mv_type t_int = {.kind = MV_TYPE_INT, .name = "int",
+				       .size = 4, .is_signed = true,
+				       .is_complete = true};
+	static struct mv_member fm[4];
+	fm[0] = (struct mv_member){.name = "interned", .type = &t_uint,
+				   .bit_position = 0, .bit_size = 2};
+	fm[1] = (struct mv_member){.name = "kind", .type = &t_uint,
+				   .bit_position = 2, .bit_size = 3};
+	fm[2] = (struct mv_member){.name = "ascii", .type = &t_uint,
+				   .bit_position = 5, .bit_size = 1};
+	fm[3] = (struct mv_member){.name = "delta", .type = &t_int,
+				   .bit_position = 6, .bit_size = 4};
+	struct mv_type t_flags = {.kind = MV_TYPE_STRUCT, .name = "flags",
+				  .size = 4, .is_complete = true,
+				  .nmembers = 4, .members = fm};
+	struct flags f = {.interned = 1, .kind = 4, .ascii = 1, .delta = -3};
+	uint8_t b[4];
+	memcpy(b, &f, sizeof(b));
+	const char *texts[] = {"kind", "ascii", "interned", "delta + 10",
+			       "(1 - ascii) * 72 + ascii * kind"};
+	int64_t want[] = {f.kind, f.ascii, f.interned, f.delta + 10,
+			  (1 - f.ascii) * 72 + f.ascii * f.kind};
+	for (int i = 0; i < 5; i++) {
+		struct mv_len_expr e;
+		uint64_t v;
+		assert_null(mv_len_expr_compile(&t_flags, texts[i], &e));
+		assert_true(mv_len_expr_eval(&e, b, sizeof(b), &v));
+		assert_int_equal(v, want[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_bit_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
