@@ -342,11 +342,19 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 	if (!max_chunks)
 		max_chunks = INT64_MAX;
 	bool list_chunks = mv_opt_flag(ctx, "chunks");
+	bool bins = mv_opt_flag(ctx, "bins");
+	if (bins && list_chunks)
+		return mv_error_create(MV_ERR_USAGE,
+				       "--bins and --chunks do not go together");
+	if (bins)
+		o.flags |= MV_HEAP_RECORD_BINS;
 
 	struct mv_heap *h;
 	err = mv_session_open_heap(ctx, &o, &h);
 	if (err)
 		return err;
+	if (bins)
+		return mv_heap_bins_render(ctx, h, (uint64_t)max_chunks);
 	const char *limit = mv_heap_limit_note(h);
 
 	size_t nentries, narenas, nsegs;
@@ -752,9 +760,12 @@ static const struct mv_option heap_options[] = {
 	{"chunks", 'c', MV_OPT_FLAG, NULL,
 	 "list every chunk: address, size, usable size, state, arena", NULL,
 	 NULL},
+	{"bins", 'b', MV_OPT_FLAG, NULL,
+	 "glibc's free lists: each thread's tcache, the fastbins, unsorted, "
+	 "small and large bins, with their blocks", NULL, NULL},
 	{"max-chunks", 0, MV_OPT_INT, "N",
-	 "list at most N chunks with --chunks (0: all); the counts cover "
-	 "every chunk indexed", "1000", NULL},
+	 "list at most N chunks with --chunks (0: all), N a list with "
+	 "--bins; the counts cover every chunk indexed", "1000", NULL},
 	MV_OPTION_MAX_HEAP_CHUNKS,
 	MV_OPTION_ALLOCATOR,
 	{"no-symbols", 0, MV_OPT_FLAG, NULL,
@@ -810,6 +821,16 @@ const struct mv_command mv_command_heap = {
 		"and free are counted per block size. A damaged page or "
 		"slice table is named under \"problems\" and its memory left "
 		"to gc's roots.\n\n"
+		"--bins shows glibc's free lists as pwndbg's bins and "
+		"tcachebins do: each tcache (named by the thread whose "
+		"glibc tcache variable points to it), then per arena the "
+		"fastbins, the unsorted bin and the small and large bins "
+		"that hold chunks, each list with its chunk size (or bin "
+		"number), its length (and the tcache's own count where it "
+		"differs) and its blocks in list order, as malloc returned "
+		"them (the sizes too where they vary). A list that loops, "
+		"leaves the heap or holds a chunk of the wrong size is cut "
+		"there, says so, and the reason is under \"problems\".\n\n"
 		"Corrupt headers, list loops and pointers out of the heap are "
 		"reported with their address under \"problems\"; the walk "
 		"resumes at the next plausible chunk. The \"as mallinfo2() "
