@@ -256,7 +256,7 @@ void mv_ptr_render_json(const struct mv_ptr_note *n, struct mv_json *j);
 /* Why a chain stops. */
 enum mv_ptr_end {
 	MV_PTR_END_NONE,        /* (internal: it goes on) */
-	MV_PTR_END_VALUE,       /* the last word points nowhere known */
+	MV_PTR_END_VALUE,       /* the last word is no mapped address */
 	MV_PTR_END_STRING,      /* at text, shown as a string */
 	MV_PTR_END_CODE,        /* into code (or no mapping), not followed */
 	MV_PTR_END_CYCLE,       /* back to a word read already */
@@ -278,8 +278,8 @@ struct mv_ptr_chain {
 
 /* Follows first (the note of the word at address) through depth words
  * in all (the first included; at most MV_PTR_MAX_DEPTH): the word at
- * each address pointed to, while it points somewhere known that is not
- * code nor a string, and no word repeats.  Bounded: at most depth reads
+ * each address pointed to, while it points into mapped memory that is
+ * not code nor a string, and no word repeats.  Bounded: at most depth reads
  * of 8 bytes.  The chain is the annotator's, valid until the next
  * call.  Fails only as mv_ptr_annotate does. */
 struct mv_error *mv_ptr_follow(struct mv_ptr_annotator *a, uint64_t address,

@@ -331,13 +331,18 @@ static enum mv_ptr_end chain_stop(struct mv_ptr_annotator *a,
 				  const struct mv_ptr_note *n,
 				  const uint64_t *visited, size_t nvisited)
 {
-	if (n->kind == MV_PTR_NONE)
-		return MV_PTR_END_VALUE;
 	if (n->has_string)
 		return MV_PTR_END_STRING;
-	const struct mv_region *r = mv_target_find_region(a->t, n->value);
+	const struct mv_region *r = n->value >= 0x1000 && n->value < (1ULL << 47)
+					    ? mv_target_find_region(a->t, n->value)
+					    : NULL;
+	/* Into mapped memory of no known kind (a program's own arena) the
+	 * chain goes on, as telescope's does; a number ends it. */
+	if (!r)
+		return n->kind == MV_PTR_NONE ? MV_PTR_END_VALUE
+					      : MV_PTR_END_CODE;
 	/* A word of code is instructions, not a pointer to follow. */
-	if (!r || (r->perms & MV_PERM_X))
+	if (r->perms & MV_PERM_X)
 		return MV_PTR_END_CODE;
 	for (size_t i = 0; i < nvisited; i++)
 		if (visited[i] == n->value)
