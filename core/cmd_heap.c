@@ -440,8 +440,6 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 	}
 	qsort_r(top.idx, top.n, sizeof(*top.idx), top_cmp_desc, (void *)e);
 	uint64_t fordblks = tally_fordblks(&glibc_all);
-	const char *const *notes;
-	size_t nnotes = mv_heap_notes(h, &notes);
 	bool symbols = mv_heap_with_symbols(h);
 
 	if (ctx->json) {
@@ -456,16 +454,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		mv_json_string(&j, symbols ? "debug symbols" : "mappings");
 		mv_json_key(&j, "description");
 		mv_json_string(&j, mv_heap_description(h));
-		mv_json_key(&j, "partial");
-		mv_json_bool(&j, limit != NULL);
-		mv_json_key(&j, "max_heap_chunks");
-		mv_json_uint(&j, h->max_chunks == MV_HEAP_NO_LIMIT
-					 ? 0 : h->max_chunks);
-		mv_json_key(&j, "limit");
-		if (limit)
-			mv_json_string(&j, limit);
-		else
-			mv_json_null(&j);
+		mv_heap_json_limit(&j, h);
 		mv_json_key(&j, "arenas");
 		mv_json_begin_array(&j);
 		for (size_t a = 0; a < narenas; a++) {
@@ -619,11 +608,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			mv_json_key(&j, "chunks_truncated");
 			mv_json_bool(&j, nentries > (uint64_t)max_chunks);
 		}
-		mv_json_key(&j, "notes");
-		mv_json_begin_array(&j);
-		for (size_t i = 0; i < nnotes; i++)
-			mv_json_string(&j, notes[i]);
-		mv_json_end_array(&j);
+		mv_heap_json_notes(&j, h);
 		mv_json_end_object(&j);
 		mv_out(ctx, "\n");
 		err = mv_buf_error(&ctx->out);
@@ -740,11 +725,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			       nentries - (size_t)max_chunks,
 			       (long long)max_chunks);
 	}
-	if (nnotes) {
-		mv_out(ctx, "\n%zu problem%s:\n", nnotes, nnotes == 1 ? "" : "s");
-		for (size_t i = 0; i < nnotes; i++)
-			mv_out(ctx, "  %s\n", notes[i]);
-	}
+	mv_heap_text_notes(ctx, h);
 	err = mv_buf_error(&ctx->out);
 out:
 	free(mi);
@@ -752,6 +733,41 @@ out:
 	free(hist);
 	free(top.idx);
 	return err;
+}
+
+void mv_heap_json_limit(struct mv_json *j, struct mv_heap *h)
+{
+	const char *limit = mv_heap_limit_note(h);
+	mv_json_key(j, "partial");
+	mv_json_bool(j, limit != NULL);
+	mv_json_key(j, "max_heap_chunks");
+	mv_json_uint(j, h->max_chunks == MV_HEAP_NO_LIMIT ? 0 : h->max_chunks);
+	mv_json_key(j, "limit");
+	if (limit)
+		mv_json_string(j, limit);
+	else
+		mv_json_null(j);
+}
+
+void mv_heap_json_notes(struct mv_json *j, struct mv_heap *h)
+{
+	const char *const *notes;
+	size_t nnotes = mv_heap_notes(h, &notes);
+	mv_json_key(j, "notes");
+	mv_json_begin_array(j);
+	for (size_t i = 0; i < nnotes; i++)
+		mv_json_string(j, notes[i]);
+	mv_json_end_array(j);
+}
+
+void mv_heap_text_notes(struct mv_cmd_ctx *ctx, struct mv_heap *h)
+{
+	const char *const *notes;
+	size_t nnotes = mv_heap_notes(h, &notes);
+	if (nnotes)
+		mv_out(ctx, "\n%zu problem%s:\n", nnotes, nnotes == 1 ? "" : "s");
+	for (size_t i = 0; i < nnotes; i++)
+		mv_out(ctx, "  %s\n", notes[i]);
 }
 
 static const struct mv_option heap_options[] = {

@@ -247,14 +247,7 @@ static struct mv_error *json_bins(struct bins_ctx *B)
 	mv_json_string(&j, "bins");
 	mv_json_key(&j, "description");
 	mv_json_string(&j, mv_heap_description(B->h));
-	const char *limit = mv_heap_limit_note(B->h);
-	mv_json_key(&j, "partial");
-	mv_json_bool(&j, limit != NULL);
-	mv_json_key(&j, "limit");
-	if (limit)
-		mv_json_string(&j, limit);
-	else
-		mv_json_null(&j);
+	mv_heap_json_limit(&j, B->h);
 	mv_json_key(&j, "lists");
 	mv_json_begin_array(&j);
 	for (size_t i = 0; i < B->nbins; i++) {
@@ -267,13 +260,7 @@ static struct mv_error *json_bins(struct bins_ctx *B)
 	mv_json_uint(&j, B->total);
 	mv_json_key(&j, "free_bytes");
 	mv_json_uint(&j, B->bytes);
-	const char *const *notes;
-	size_t nnotes = mv_heap_notes(B->h, &notes);
-	mv_json_key(&j, "notes");
-	mv_json_begin_array(&j);
-	for (size_t i = 0; i < nnotes; i++)
-		mv_json_string(&j, notes[i]);
-	mv_json_end_array(&j);
+	mv_heap_json_notes(&j, B->h);
 	mv_json_end_object(&j);
 	mv_out(B->ctx, "\n");
 	return NULL;
@@ -306,15 +293,8 @@ struct mv_error *mv_heap_bins_render(struct mv_cmd_ctx *ctx,
 	}
 	if (!err)
 		err = ctx->json ? json_bins(&B) : text_bins(&B);
-	if (!err && !ctx->json) {
-		const char *const *notes;
-		size_t nnotes = mv_heap_notes(h, &notes);
-		if (nnotes)
-			mv_out(ctx, "\n%zu problem%s:\n", nnotes,
-			       nnotes == 1 ? "" : "s");
-		for (size_t i = 0; i < nnotes; i++)
-			mv_out(ctx, "  %s\n", notes[i]);
-	}
+	if (!err && !ctx->json)
+		mv_heap_text_notes(ctx, h);
 	free(B.owners);
 	return err ? err : mv_buf_error(&ctx->out);
 }

@@ -297,10 +297,17 @@ struct mv_error *mv_heap_bin_add(struct mv_heap *h, uint64_t chunk);
 /* Marks the open list cut short, or drops it if it holds nothing. */
 void mv_heap_bin_end(struct mv_heap *h, bool cut);
 struct mv_cmd_ctx;
+struct mv_json;
 /* `heap --bins` (cmd_heap_bins.c): the lists of h, opened with
  * MV_HEAP_RECORD_BINS, at most max blocks shown a list. */
 struct mv_error *mv_heap_bins_render(struct mv_cmd_ctx *ctx,
 				     struct mv_heap *h, uint64_t max);
+/* Shared by heap's views (cmd_heap.c): the keys partial,
+ * max_heap_chunks and limit; the key notes; the text's "N problems:"
+ * list (nothing without notes). */
+void mv_heap_json_limit(struct mv_json *j, struct mv_heap *h);
+void mv_heap_json_notes(struct mv_json *j, struct mv_heap *h);
+void mv_heap_text_notes(struct mv_cmd_ctx *ctx, struct mv_heap *h);
 const struct mv_heap_segment *mv_heap_segments(struct mv_heap *h,
 					       size_t *n);
 bool mv_heap_with_symbols(struct mv_heap *h);
