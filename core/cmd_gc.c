@@ -360,6 +360,16 @@ static struct mv_type *only_candidate(const struct known *k,
 	return one;
 }
 
+/* lab into a DOT string: member names come from the file's DWARF, so
+ * quotes, backslashes and control bytes are left out. */
+static void dot_safe(struct mv_buf *out, const struct mv_buf *lab)
+{
+	for (size_t c = 0; c < lab->len; c++)
+		if (lab->data[c] != '"' && lab->data[c] != '\\' &&
+		    (unsigned char)lab->data[c] >= 0x20)
+			mv_buf_putc(out, lab->data[c]);
+}
+
 /* An edge's label: where in the block the pointer lies, "+16", and,
  * when one struct alone has the block's size, which member of it that
  * would be, "+16 .next?" (a guess from the size, as the text's
@@ -563,10 +573,7 @@ static struct mv_error *write_dot(struct mv_gc *gc, struct mv_outfile *o,
 				      kind, (unsigned long long)mv_gc_mem(gc, i),
 				      (unsigned long long)mv_gc_mem(
 					      gc, gc->lost[pic.last[u]]));
-			for (size_t c = 0; c < lab.len; c++)
-				if (lab.data[c] != '"' && lab.data[c] != '\\' &&
-				    (unsigned char)lab.data[c] >= 0x20)
-					mv_buf_putc(&out, lab.data[c]);
+			dot_safe(&out, &lab);
 			mv_buf_puts(&out, "\", style=dashed];\n");
 			continue;
 		}
@@ -592,11 +599,7 @@ static struct mv_error *write_dot(struct mv_gc *gc, struct mv_outfile *o,
 				   interior, &lab);
 			mv_buf_printf(&out, "\tn%zu -> n%u [label=\"", u,
 				      pic.rank[w]);
-			/* Member names come from the file's DWARF. */
-			for (size_t c = 0; c < lab.len; c++)
-				if (lab.data[c] != '"' && lab.data[c] != '\\' &&
-				    (unsigned char)lab.data[c] >= 0x20)
-					mv_buf_putc(&out, lab.data[c]);
+			dot_safe(&out, &lab);
 			mv_buf_printf(&out, "%s\"%s];\n",
 				      interior ? " (interior)" : "",
 				      interior ? ", style=dashed" : "");
