@@ -254,15 +254,29 @@ struct mv_error *mv_graph_render_dot(struct mv_walk *w, const char *root,
 	for (size_t i = 0; i < w->nobjs; i++) {
 		if (depth[i] > d->deepest)
 			d->deepest = depth[i];
-		if (c.hidden[i] && c.hidden[i] - 1 != i)
+		bool deep_enough = !d->depth || depth[i] <= d->depth;
+		if (c.hidden[i] && c.hidden[i] - 1 != i) {
+			/* Inside a chain whose box is drawn: no box of its
+			 * own; drawn while everything before it is. */
+			if (n == i && deep_enough)
+				n = i + 1;
 			continue;
-		if (boxes < d->max_nodes && (!d->depth || depth[i] <= d->depth)) {
+		}
+		if (boxes < d->max_nodes && deep_enough) {
 			boxes++;
 			n = i + 1;
 		}
 	}
 	d->drawn = n;
 	d->cut = w->nobjs - n;
+	/* A chain cut by the depth is drawn as far as it goes: its box
+	 * counts its members drawn, the rest are "more below" it. */
+	for (size_t i = 0; i < w->nobjs; i++)
+		if (c.hidden[i] && c.hidden[i] - 1 == i)
+			c.count[i] = 0;
+	for (size_t i = 0; i < n; i++)
+		if (c.hidden[i])
+			c.count[c.hidden[i] - 1]++;
 	/* Objects not drawn, counted at their nearest drawn ancestor:
 	 * parents first, so one forward pass carries the ancestor. */
 	uint32_t *at = depth; /* reused: the drawn ancestor */
