@@ -974,8 +974,8 @@ static const struct mv_option view_options[] = {
 	 "annotate pointer-sized words that point somewhere known", NULL,
 	 NULL},
 	{"depth", 0, MV_OPT_INT, "N",
-	 "with --pointers: follow each pointer through N words, as pwndbg's "
-	 "telescope (1 to 64)", "1", NULL},
+	 "follow each pointer through N words, as pwndbg's telescope (1 to "
+	 "64; implies --pointers)", "1", NULL},
 	MV_OPTION_MAX_HEAP_CHUNKS,
 	MV_OPTION_ALLOCATOR,
 	{"diff", 'd', MV_OPT_FLAG, NULL,
