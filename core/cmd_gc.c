@@ -361,24 +361,210 @@ static const char *chunk_type_note(struct mv_gc *gc, size_t i,
 
 /* ---- DOT ---- */
 
+/* The one struct a chunk of this size can be (candidates() finds just
+ * one name), or NULL. */
+static struct mv_type *only_candidate(const struct known *k,
+				      uint64_t chunk_size)
+{
+	struct mv_type *one = NULL;
+	uint64_t lo = chunk_size > 24 ? chunk_size - 23 : 0;
+	for (size_t i = 0; i < k->n; i++) {
+		struct mv_type *t = k->types[i];
+		if (t->size < lo || chunk_for(t->size) != chunk_size)
+			continue;
+		if (one && (one->size != t->size || strcmp(one->name, t->name)))
+			return NULL;
+		one = t;
+	}
+	return one;
+}
+
+/* lab into a DOT string: member names come from the file's DWARF, so
+ * quotes, backslashes and control bytes are left out. */
+static void dot_safe(struct mv_buf *out, const struct mv_buf *lab)
+{
+	for (size_t c = 0; c < lab->len; c++)
+		if (lab->data[c] != '"' && lab->data[c] != '\\' &&
+		    (unsigned char)lab->data[c] >= 0x20)
+			mv_buf_putc(out, lab->data[c]);
+}
+
+/* An edge's label: where in the block the pointer lies, "+16", and,
+ * when one struct alone has the block's size, which member of it that
+ * would be, "+16 .next?" (a guess from the size, as the text's
+ * candidates are).  The first such word only. */
+static void edge_label(struct mv_gc *gc, const struct known *k, size_t from,
+		       size_t to, bool interior, struct mv_buf *out)
+{
+	size_t len;
+	const uint8_t *p = mv_gc_block_bytes(gc, from, &len);
+	uint64_t lo = mv_gc_mem(gc, to);
+	uint64_t hi = lo + (interior ? mv_gc_usable(gc, to) : 1);
+	mv_buf_clear(out);
+	for (size_t off = 0; p && off + 8 <= len; off += 8) {
+		uint64_t v;
+		memcpy(&v, p + off, 8);
+		if (v < lo || v >= hi)
+			continue;
+		struct mv_type *t = only_candidate(
+			k, mv_heap_entry_size(&gc->e[from]));
+		const struct mv_member *m = NULL;
+		for (size_t i = 0; t && i < t->nmembers; i++) {
+			const struct mv_member *c = &t->members[i];
+			uint64_t at = c->bit_position / 8;
+			uint64_t size = c->type ? mv_type_strip(c->type)->size : 0;
+			if (c->name && !c->bit_size && off >= at &&
+			    off < at + size)
+				m = c;
+		}
+		mv_buf_printf(out, "+%zu", off);
+		if (m && off == m->bit_position / 8)
+			mv_buf_printf(out, " .%s?", m->name);
+		else if (m)
+			mv_buf_printf(out, " .%s+%llu?", m->name,
+				      (unsigned long long)(off -
+							   m->bit_position / 8));
+		return;
+	}
+}
+
+/* What a picture of the lost blocks shows: boxes in drawing order, each
+ * one block, or a chain of blocks of one size each holding only the
+ * next and held only by the one before (a leaked list: one box,
+ * "× N").  rank maps a lost position to its box (UINT32_MAX: not
+ * drawn). */
+struct picture {
+	uint32_t *first, *last;  /* per box: its first and last position */
+	uint32_t *len;           /* per box: blocks in it */
+	uint32_t *rank;          /* per position */
+	uint32_t *indeg;         /* per position, among the lost */
+	size_t n, blocks;
+};
+
+#define MIN_CHAIN 3
+
+static void picture_deinit(struct picture *pic)
+{
+	free(pic->first);
+	free(pic->last);
+	free(pic->len);
+	free(pic->rank);
+	free(pic->indeg);
+}
+
+static bool link_block(struct mv_gc *gc, const struct picture *pic,
+		       uint32_t u)
+{
+	return pic->indeg[u] == 1 && gc->lost_off[u + 1] - gc->lost_off[u] == 1;
+}
+
+static uint32_t only_next(struct mv_gc *gc, uint32_t u)
+{
+	return gc->lost_adj[gc->lost_off[u]] & ~MV_GC_INTERIOR;
+}
+
+/* A new box for position w (reached from a drawn block when chain):
+ * with the chain that starts there, if one does. */
+static void add_box(struct mv_gc *gc, struct picture *pic, uint32_t w,
+		    bool chain)
+{
+	uint32_t r = (uint32_t)pic->n++;
+	uint32_t last = w, len = 1;
+	uint64_t size = mv_heap_entry_size(&gc->e[gc->lost[w]]);
+	if (chain && link_block(gc, pic, w)) {
+		/* Bounded by the lost blocks: each joins once. */
+		for (uint32_t x = only_next(gc, w);
+		     x != w && pic->rank[x] == UINT32_MAX &&
+		     link_block(gc, pic, x) &&
+		     mv_heap_entry_size(&gc->e[gc->lost[x]]) == size &&
+		     len < gc->nlost;
+		     x = only_next(gc, x)) {
+			pic->rank[x] = r;
+			last = x;
+			len++;
+		}
+		if (len < MIN_CHAIN) {
+			for (uint32_t x = only_next(gc, w), k = 1; k < len;
+			     k++, x = only_next(gc, x))
+				pic->rank[x] = UINT32_MAX;
+			last = w;
+			len = 1;
+		}
+	}
+	pic->rank[w] = r;
+	pic->first[r] = w;
+	pic->last[r] = last;
+	pic->len[r] = len;
+	pic->blocks += len;
+}
+
+/* At most max boxes: each definitely lost block in address order with
+ * the blocks it holds, breadth first, so that whole leaks are drawn;
+ * then the rest in address order. */
+static struct mv_error *picture_init(struct mv_gc *gc, size_t max,
+				     struct picture *pic)
+{
+	size_t n = gc->nlost ? gc->nlost : 1;
+	memset(pic, 0, sizeof(*pic));
+	pic->first = malloc(n * sizeof(uint32_t));
+	pic->last = malloc(n * sizeof(uint32_t));
+	pic->len = malloc(n * sizeof(uint32_t));
+	pic->rank = malloc(n * sizeof(uint32_t));
+	pic->indeg = calloc(n, sizeof(uint32_t));
+	if (!pic->first || !pic->last || !pic->len || !pic->rank ||
+	    !pic->indeg) {
+		picture_deinit(pic);
+		return mv_enomem;
+	}
+	memset(pic->rank, 0xff, n * sizeof(uint32_t));
+	for (uint64_t x = 0; x < gc->lost_off[gc->nlost]; x++)
+		pic->indeg[gc->lost_adj[x] & ~MV_GC_INTERIOR]++;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t s = 0; s < gc->nlost && pic->n < max; s++) {
+			if (pic->rank[s] != UINT32_MAX ||
+			    (!pass && gc->kind[gc->lost[s]] != MV_GC_DEFINITE))
+				continue;
+			size_t head = pic->n;
+			add_box(gc, pic, (uint32_t)s, false);
+			/* The boxes are the queue. */
+			while (head < pic->n && pic->n < max) {
+				uint32_t u = pic->last[head++];
+				for (uint64_t x = gc->lost_off[u];
+				     x < gc->lost_off[u + 1] && pic->n < max;
+				     x++) {
+					uint32_t w = gc->lost_adj[x] &
+						     ~MV_GC_INTERIOR;
+					if (pic->rank[w] == UINT32_MAX)
+						add_box(gc, pic, w, true);
+				}
+			}
+		}
+	return NULL;
+}
+
 static struct mv_error *write_dot(struct mv_gc *gc, struct mv_outfile *o,
 				  const struct known *k, size_t max_nodes,
 				  size_t *cut)
 {
 	struct mv_buf out, lab;
+	struct picture pic;
+	struct mv_error *err = picture_init(gc, max_nodes, &pic);
+	if (err)
+		return err;
 	mv_buf_init(&out);
 	mv_buf_init(&lab);
-	size_t n = gc->nlost < max_nodes ? gc->nlost : max_nodes;
-	*cut = gc->nlost - n;
+	size_t n = pic.n;
+	*cut = gc->nlost - pic.blocks;
 	mv_buf_puts(&out, "digraph gc {\n\tnode [shape=box, fontname="
-			  "\"monospace\", fontsize=10];\n");
+			  "\"monospace\", fontsize=10];\n\tedge [fontname="
+			  "\"monospace\", fontsize=9];\n");
 	/* Cyclic components as clusters, so that a cycle reads as one. */
 	for (size_t c = 0; c < gc->nscc; c++) {
 		if (!gc->scc_cyclic[c])
 			continue;
 		bool open = false;
 		for (size_t u = 0; u < n; u++) {
-			if (gc->scc[u] != c)
+			if (gc->scc[pic.first[u]] != c)
 				continue;
 			if (!open)
 				mv_buf_printf(&out, "\tsubgraph cluster_%zu {\n"
@@ -392,35 +578,61 @@ static struct mv_error *write_dot(struct mv_gc *gc, struct mv_outfile *o,
 			mv_buf_puts(&out, "\t}\n");
 	}
 	for (size_t u = 0; u < n; u++) {
-		size_t i = gc->lost[u];
+		size_t i = gc->lost[pic.first[u]];
+		const char *kind = gc->kind[i] == MV_GC_DEFINITE
+					   ? "definitely" : "indirectly";
+		if (pic.len[u] > 1) {
+			edge_label(gc, k, i, gc->lost[only_next(gc, pic.first[u])],
+				   false, &lab);
+			mv_buf_printf(&out, "\tn%zu [label=\"%u blocks of %llu B, "
+					    "%s\\n0x%llx ... 0x%llx\\neach "
+					    "holding the next at ",
+				      u, pic.len[u],
+				      (unsigned long long)mv_gc_usable(gc, i),
+				      kind, (unsigned long long)mv_gc_mem(gc, i),
+				      (unsigned long long)mv_gc_mem(
+					      gc, gc->lost[pic.last[u]]));
+			dot_safe(&out, &lab);
+			mv_buf_puts(&out, "\", style=dashed];\n");
+			continue;
+		}
 		const char *t = chunk_type_note(gc, i, k, &lab);
 		mv_buf_printf(&out, "\tn%zu [label=\"0x%llx\\n%llu B, %s%s%s\"%s];\n",
 			      u, (unsigned long long)mv_gc_mem(gc, i),
-			      (unsigned long long)mv_gc_usable(gc, i),
-			      gc->kind[i] == MV_GC_DEFINITE ? "definitely"
-							    : "indirectly",
+			      (unsigned long long)mv_gc_usable(gc, i), kind,
 			      *t ? "\\n" : "", t,
 			      gc->kind[i] == MV_GC_DEFINITE ? ", style=bold"
 							    : "");
 	}
-	for (size_t u = 0; u < n; u++)
-		for (uint64_t x = gc->lost_off[u]; x < gc->lost_off[u + 1];
-		     x++) {
+	for (size_t u = 0; u < n; u++) {
+		uint32_t from = pic.last[u];
+		for (uint64_t x = gc->lost_off[from];
+		     x < gc->lost_off[from + 1]; x++) {
 			uint32_t w = gc->lost_adj[x] & ~MV_GC_INTERIOR;
-			if (w >= n)
+			if (pic.rank[w] == UINT32_MAX ||
+			    (pic.rank[w] == u && pic.len[u] > 1 &&
+			     w != pic.first[u]))
 				continue;
-			mv_buf_printf(&out, "\tn%zu -> n%u%s;\n", u, w,
-				      gc->lost_adj[x] & MV_GC_INTERIOR
-					      ? " [style=dashed, "
-						"label=\"interior\"]"
-					      : "");
+			bool interior = gc->lost_adj[x] & MV_GC_INTERIOR;
+			edge_label(gc, k, gc->lost[from], gc->lost[w],
+				   interior, &lab);
+			mv_buf_printf(&out, "\tn%zu -> n%u [label=\"", u,
+				      pic.rank[w]);
+			dot_safe(&out, &lab);
+			mv_buf_printf(&out, "%s\"%s];\n",
+				      interior ? " (interior)" : "",
+				      interior ? ", style=dashed" : "");
 		}
+	}
 	if (*cut)
 		mv_buf_printf(&out, "\tcut [shape=note, label=\"%zu more lost "
-				    "blocks not drawn (capped at %zu)\"];\n",
-			      *cut, max_nodes);
+				    "blocks not drawn: %zu boxes drawn, each "
+				    "definitely lost block with the blocks it "
+				    "holds (--draw-max N for more)\"];\n",
+			      *cut, n);
+	picture_deinit(&pic);
 	mv_buf_puts(&out, "}\n");
-	struct mv_error *err = mv_buf_error(&out);
+	err = mv_buf_error(&out);
 	if (!err)
 		err = mv_outfile_write(o, out.data, out.len);
 	if (!err)
@@ -640,7 +852,14 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	if ((err = make_groups(&gc, reachable, &groups, &ngroups)))
 		goto out;
 	size_t cut = 0;
-	if (dot && (err = write_dot(&gc, &dotf, &known, 1000, &cut)))
+	/* A picture that reads: about 60 boxes by default, whole leaks
+	 * first; the DOT alone (for other tools) up to 1,000. */
+	int64_t dmax = mv_opt_num(ctx, "draw-max");
+	size_t draw_max = mv_opt_set(ctx, "draw-max") && dmax > 0
+				  ? (size_t)(dmax < 1000 ? dmax : 1000)
+			  : mv_opt_set(ctx, "draw-max") || !svg ? 1000
+								: 60;
+	if (dot && (err = write_dot(&gc, &dotf, &known, draw_max, &cut)))
 		goto out;
 	if (svg && ((err = mv_graph_run_dot(dot, &svgf)) ||
 		    (err = mv_outfile_close(&svgf, true))))
@@ -925,10 +1144,15 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 		}
 	}
 	if (dot && !made_tmp)
-		mv_out(ctx, "\nwrote %s%s\n", dot, cut ? " (capped)" : "");
+		mv_out(ctx, "\nwrote %s\n", dot);
 	if (svg)
-		mv_out(ctx, "%swrote %s%s\n", dot && !made_tmp ? "" : "\n", svg,
-		       cut ? " (capped)" : "");
+		mv_out(ctx, "%swrote %s\n", dot && !made_tmp ? "" : "\n", svg);
+	if ((dot || svg) && cut)
+		mv_out(ctx, "  drawn: %llu of %llu lost blocks, each definitely "
+			    "lost block with the blocks it holds; --draw-max N "
+			    "draws more (up to 1000)\n",
+		       (unsigned long long)(gc.nlost - cut),
+		       (unsigned long long)gc.nlost);
 	if (nh + ng) {
 		mv_out(ctx, "\n%zu note%s:\n", nh + ng, nh + ng == 1 ? "" : "s");
 		for (size_t i = 0; i < nh; i++)
@@ -980,11 +1204,16 @@ static const struct mv_option gc_options[] = {
 	{"show-reachable", 0, MV_OPT_FLAG, NULL,
 	 "also group and list the still reachable blocks", NULL, NULL},
 	{"dot", 0, MV_OPT_STRING, "FILE",
-	 "write the lost blocks and their cycles as Graphviz DOT (at most "
-	 "1000 nodes)", NULL, NULL},
+	 "write the lost blocks and their cycles as Graphviz DOT, edges "
+	 "labelled with the pointer's offset (at most 1000 nodes)", NULL,
+	 NULL},
 	{"svg", 0, MV_OPT_STRING, "FILE",
 	 "draw the same picture as SVG with Graphviz's dot (Debian package "
 	 "graphviz)", NULL, NULL},
+	{"draw-max", 0, MV_OPT_INT, "N",
+	 "DOT and SVG: draw at most N boxes, whole leaks first (a chain of "
+	 "blocks is one box; default: 60 with --svg, a picture that reads; "
+	 "else 1000, the most)", NULL, NULL},
 	MV_OPTION_FORCE,
 	{"error-exitcode", 0, MV_OPT_INT, "N",
 	 "exit with status N when a block is definitely or possibly lost, "

@@ -24,7 +24,8 @@ static struct mv_error *poll_ctx(void *arg)
 /* The summary, as text or (--json with --output) as a JSON object. */
 static void graph_summary(struct mv_cmd_ctx *ctx, struct mv_walk *w,
 			  const char *limit, const char *output,
-			  const char *dot, const char *svg, size_t cut)
+			  const char *dot, const char *svg,
+			  const struct mv_graph_draw *d)
 {
 	uint64_t guessed = 0;
 	for (size_t i = 0; i < w->nedges; i++)
@@ -51,6 +52,10 @@ static void graph_summary(struct mv_cmd_ctx *ctx, struct mv_walk *w,
 		dot ? mv_json_string(&j, dot) : mv_json_null(&j);
 		mv_json_key(&j, "svg");
 		svg ? mv_json_string(&j, svg) : mv_json_null(&j);
+		mv_json_key(&j, "drawn_nodes");
+		dot || svg ? mv_json_uint(&j, d->drawn) : mv_json_null(&j);
+		mv_json_key(&j, "draw_depth");
+		dot || svg ? mv_json_uint(&j, d->depth) : mv_json_null(&j);
 		mv_json_key(&j, "notes");
 		mv_json_begin_array(&j);
 		if (limit)
@@ -73,10 +78,18 @@ static void graph_summary(struct mv_cmd_ctx *ctx, struct mv_walk *w,
 		mv_out(ctx, "  DOT:  %s\n", dot);
 	if (svg)
 		mv_out(ctx, "  SVG:  %s\n", svg);
-	if (cut)
-		mv_out(ctx, "  note: DOT drawn for the %d objects nearest the "
+	if (!(dot || svg) || !d->cut)
+		return;
+	if (d->depth && d->drawn < d->max_nodes)
+		mv_out(ctx, "  drawn: %zu of %zu objects, to depth %u of %u "
+			    "(each cut branch ends in an \"N more below\" "
+			    "box); --draw-depth N draws deeper, --draw-depth 0 "
+			    "all (up to %zu); the JSON has every object\n",
+		       d->drawn, w->nobjs, d->depth, d->deepest, d->max_nodes);
+	else
+		mv_out(ctx, "  note: DOT drawn for the %zu objects nearest the "
 			    "root; %zu more are in the JSON only\n",
-		       MV_GRAPH_DOT_MAX_NODES, cut);
+		       d->drawn, d->cut);
 }
 
 struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
@@ -117,7 +130,7 @@ struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
 	struct mv_walk *w = &su.walk;
 	struct mv_buf b;
 	mv_buf_init(&b);
-	size_t cut = 0;
+	struct mv_graph_draw draw = {.max_nodes = MV_GRAPH_DOT_MAX_NODES};
 	const char *limit = NULL;
 	if ((err = mv_sizeof_run(&su)))
 		goto out;
@@ -133,9 +146,15 @@ struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
 	}
 	if (dot || svg) {
 		mv_buf_clear(&b);
-		mv_graph_render_dot(w, ctx->pos[0], MV_GRAPH_DOT_MAX_NODES, &b,
-				    &cut);
-		if ((err = mv_graph_write_file(&dotf, &b)) ||
+		/* A picture that reads: by default as deep as about
+		 * MV_GRAPH_LEGIBLE_NODES boxes go. */
+		int64_t dd = mv_opt_num(ctx, "draw-depth");
+		draw.depth = mv_opt_set(ctx, "draw-depth")
+				     ? (uint32_t)(dd > UINT32_MAX ? UINT32_MAX
+								  : dd)
+				     : mv_graph_legible_depth(w);
+		if ((err = mv_graph_render_dot(w, ctx->pos[0], &draw, &b)) ||
+		    (err = mv_graph_write_file(&dotf, &b)) ||
 		    (err = mv_outfile_close(&dotf, true)))
 			goto out;
 		if (svg && ((err = mv_graph_run_dot(dot ? dot : tmpdot,
@@ -144,7 +163,7 @@ struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
 			goto out;
 	}
 	if (!ctx->json || output)
-		graph_summary(ctx, w, limit, output, dot, svg, cut);
+		graph_summary(ctx, w, limit, output, dot, svg, &draw);
 	err = mv_buf_error(&ctx->out);
 out:
 	mv_buf_deinit(&b);
@@ -166,6 +185,10 @@ static const struct mv_option graph_options[] = {
 	 NULL},
 	{"svg", 0, MV_OPT_STRING, "FILE",
 	 "render the DOT with Graphviz's dot to an SVG FILE", NULL, NULL},
+	{"draw-depth", 0, MV_OPT_INT, "N",
+	 "DOT and SVG: draw the objects at most N pointers from the root "
+	 "(0: all, up to 1,000; default: as deep as about 60 boxes go)",
+	 NULL, NULL},
 	MV_OPTION_FORCE,
 	{"len", 0, MV_OPT_LIST, "TYPE.FIELD=LEN",
 	 "as sizeof-deep --len", NULL, NULL},
@@ -204,9 +227,14 @@ const struct mv_command mv_command_graph = {
 		"one JSON object on standard output; --output FILE writes "
 		"it to FILE and prints a summary (with --json, the summary "
 		"as JSON).\n\n"
-		"DOT output is capped at the 1,000 objects nearest the "
-		"root (Graphviz lays out no more usefully) with a note "
-		"saying how many were left out; the JSON has them all. "
+		"DOT and SVG draw the objects nearest the root: by default "
+		"as many levels as keep the picture to about 60 boxes (a "
+		"page Graphviz lays out legibly), each branch cut there "
+		"ending in an \"N more below\" box and a note (and the "
+		"summary) saying how to draw more; --draw-depth N draws N "
+		"levels, --draw-depth 0 everything up to 1,000 objects "
+		"(Graphviz lays out no more usefully). The JSON has them "
+		"all. Edges are labelled with the field they come from. "
 		"--svg runs Graphviz's `dot` (Debian package graphviz).",
 	.options = graph_options,
 	.min_pos = 1,

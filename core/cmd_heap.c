@@ -356,11 +356,19 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 	if (!max_chunks)
 		max_chunks = INT64_MAX;
 	bool list_chunks = mv_opt_flag(ctx, "chunks");
+	bool bins = mv_opt_flag(ctx, "bins");
+	if (bins && list_chunks)
+		return mv_error_create(MV_ERR_USAGE,
+				       "--bins and --chunks do not go together");
+	if (bins)
+		o.flags |= MV_HEAP_RECORD_BINS;
 
 	struct mv_heap *h;
 	err = mv_session_open_heap(ctx, &o, &h);
 	if (err)
 		return err;
+	if (bins)
+		return mv_heap_bins_render(ctx, h, (uint64_t)max_chunks);
 	const char *limit = mv_heap_limit_note(h);
 
 	size_t nentries, narenas, nsegs;
@@ -446,8 +454,6 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 	}
 	qsort_r(top.idx, top.n, sizeof(*top.idx), top_cmp_desc, (void *)e);
 	uint64_t fordblks = tally_fordblks(&glibc_all);
-	const char *const *notes;
-	size_t nnotes = mv_heap_notes(h, &notes);
 	bool symbols = mv_heap_with_symbols(h);
 
 	if (ctx->json) {
@@ -462,16 +468,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		mv_json_string(&j, symbols ? "debug symbols" : "mappings");
 		mv_json_key(&j, "description");
 		mv_json_string(&j, mv_heap_description(h));
-		mv_json_key(&j, "partial");
-		mv_json_bool(&j, limit != NULL);
-		mv_json_key(&j, "max_heap_chunks");
-		mv_json_uint(&j, h->max_chunks == MV_HEAP_NO_LIMIT
-					 ? 0 : h->max_chunks);
-		mv_json_key(&j, "limit");
-		if (limit)
-			mv_json_string(&j, limit);
-		else
-			mv_json_null(&j);
+		mv_heap_json_limit(&j, h);
 		mv_json_key(&j, "arenas");
 		mv_json_begin_array(&j);
 		for (size_t a = 0; a < narenas; a++) {
@@ -626,11 +623,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			mv_json_key(&j, "chunks_truncated");
 			mv_json_bool(&j, nentries > (uint64_t)max_chunks);
 		}
-		mv_json_key(&j, "notes");
-		mv_json_begin_array(&j);
-		for (size_t i = 0; i < nnotes; i++)
-			mv_json_string(&j, notes[i]);
-		mv_json_end_array(&j);
+		mv_heap_json_notes(&j, h);
 		mv_json_end_object(&j);
 		mv_out(ctx, "\n");
 		err = mv_buf_error(&ctx->out);
@@ -748,11 +741,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			       nentries - (size_t)max_chunks,
 			       (long long)max_chunks);
 	}
-	if (nnotes) {
-		mv_out(ctx, "\n%zu problem%s:\n", nnotes, nnotes == 1 ? "" : "s");
-		for (size_t i = 0; i < nnotes; i++)
-			mv_out(ctx, "  %s\n", notes[i]);
-	}
+	mv_heap_text_notes(ctx, h);
 	err = mv_buf_error(&ctx->out);
 out:
 	free(mi);
@@ -762,15 +751,53 @@ out:
 	return err;
 }
 
+void mv_heap_json_limit(struct mv_json *j, struct mv_heap *h)
+{
+	const char *limit = mv_heap_limit_note(h);
+	mv_json_key(j, "partial");
+	mv_json_bool(j, limit != NULL);
+	mv_json_key(j, "max_heap_chunks");
+	mv_json_uint(j, h->max_chunks == MV_HEAP_NO_LIMIT ? 0 : h->max_chunks);
+	mv_json_key(j, "limit");
+	if (limit)
+		mv_json_string(j, limit);
+	else
+		mv_json_null(j);
+}
+
+void mv_heap_json_notes(struct mv_json *j, struct mv_heap *h)
+{
+	const char *const *notes;
+	size_t nnotes = mv_heap_notes(h, &notes);
+	mv_json_key(j, "notes");
+	mv_json_begin_array(j);
+	for (size_t i = 0; i < nnotes; i++)
+		mv_json_string(j, notes[i]);
+	mv_json_end_array(j);
+}
+
+void mv_heap_text_notes(struct mv_cmd_ctx *ctx, struct mv_heap *h)
+{
+	const char *const *notes;
+	size_t nnotes = mv_heap_notes(h, &notes);
+	if (nnotes)
+		mv_out(ctx, "\n%zu problem%s:\n", nnotes, nnotes == 1 ? "" : "s");
+	for (size_t i = 0; i < nnotes; i++)
+		mv_out(ctx, "  %s\n", notes[i]);
+}
+
 static const struct mv_option heap_options[] = {
 	{"top", 'n', MV_OPT_INT, "N", "list the N largest chunks in use", "10",
 	 NULL},
 	{"chunks", 'c', MV_OPT_FLAG, NULL,
 	 "list every chunk: address, size, usable size, state, arena", NULL,
 	 NULL},
+	{"bins", 'b', MV_OPT_FLAG, NULL,
+	 "glibc's free lists: each thread's tcache, the fastbins, unsorted, "
+	 "small and large bins, with their blocks", NULL, NULL},
 	{"max-chunks", 0, MV_OPT_INT, "N",
-	 "list at most N chunks with --chunks (0: all); the counts cover "
-	 "every chunk indexed", "1000", NULL},
+	 "list at most N chunks with --chunks (0: all), N a list with "
+	 "--bins; the counts cover every chunk indexed", "1000", NULL},
 	MV_OPTION_MAX_HEAP_CHUNKS,
 	MV_OPTION_ALLOCATOR,
 	{"no-symbols", 0, MV_OPT_FLAG, NULL,
@@ -826,6 +853,16 @@ const struct mv_command mv_command_heap = {
 		"and free are counted per block size. A damaged page or "
 		"slice table is named under \"problems\" and its memory left "
 		"to gc's roots.\n\n"
+		"--bins shows glibc's free lists as pwndbg's bins and "
+		"tcachebins do: each tcache (named by the thread whose "
+		"glibc tcache variable points to it), then per arena the "
+		"fastbins, the unsorted bin and the small and large bins "
+		"that hold chunks, each list with its chunk size (or bin "
+		"number), its length (and the tcache's own count where it "
+		"differs) and its blocks in list order, as malloc returned "
+		"them (the sizes too where they vary). A list that loops, "
+		"leaves the heap or holds a chunk of the wrong size is cut "
+		"there, says so, and the reason is under \"problems\".\n\n"
 		"Corrupt headers, list loops and pointers out of the heap are "
 		"reported with their address under \"problems\"; the walk "
 		"resumes at the next plausible chunk. The \"as mallinfo2() "

@@ -37,6 +37,7 @@ struct view {
 	struct mv_view_memo_slot *prev;
 	/* --pointers */
 	struct mv_ptr_annotator *ptrs;
+	unsigned depth;        /* --depth: words per chain */
 	bool color;            /* the session's, unless writing a file */
 };
 
@@ -507,6 +508,13 @@ static struct mv_error *hex_pointer_lines(void *arg, struct mv_buf *out,
 			      (unsigned long long)(a - v->address),
 			      (unsigned long long)word);
 		mv_ptr_render_text(&note, v->color, out);
+		if (v->depth > 1) {
+			const struct mv_ptr_chain *c;
+			if ((err = mv_ptr_follow(v->ptrs, a, &note, v->depth,
+						 &c)))
+				return err;
+			mv_ptr_render_chain_text(c, v->color, out);
+		}
 		mv_buf_putc(out, '\n');
 	}
 	return NULL;
@@ -546,6 +554,13 @@ static struct mv_error *json_pointers(struct view *v)
 		mv_json_key(&v->j, "value");
 		mv_json_address(&v->j, word);
 		mv_ptr_render_json(&note, &v->j);
+		if (v->depth > 1) {
+			const struct mv_ptr_chain *c;
+			if ((err = mv_ptr_follow(v->ptrs, a, &note, v->depth,
+						 &c)))
+				return err;
+			mv_ptr_render_chain_json(c, &v->j);
+		}
 		mv_json_end_object(&v->j);
 	}
 	mv_json_end_array(&v->j);
@@ -770,6 +785,7 @@ static struct mv_error *run_typed(struct view *v, uint64_t count)
 	o.max_elements = max > 0 ? (uint64_t)max : 0;
 	o.name = ctx->pos[0];
 	o.ptrs = ctx->json ? NULL : v->ptrs;
+	o.depth = v->depth;
 	o.color = v->color;
 	o.diff_prev = o.diff_prev_valid = NULL;
 	if (mv_opt_flag(ctx, "diff") && v->prev) {
@@ -829,11 +845,21 @@ struct mv_error *mv_cmd_view(struct mv_cmd_ctx *ctx)
 	const char *binary = mv_opt_str(ctx, "binary");
 	const char *output = mv_opt_str(ctx, "output");
 	bool typed_opts = mv_opt_set(ctx, "count");
-	if (mv_opt_flag(ctx, "pointers") && (as || binary))
+	/* --depth N asks for chains: --pointers with N words each. */
+	bool pointers = mv_opt_flag(ctx, "pointers") || mv_opt_set(ctx, "depth");
+	int64_t depth = mv_opt_num(ctx, "depth");
+	if (pointers && (as || binary))
 		return mv_error_create(MV_ERR_USAGE,
-				       "--pointers goes with the hex and typed "
+				       "--%s goes with the hex and typed "
 				       "views, not with --%s",
+				       mv_opt_flag(ctx, "pointers") ? "pointers"
+								    : "depth",
 				       as ? "as" : "binary");
+	if (depth < 1 || depth > MV_PTR_MAX_DEPTH)
+		return mv_error_create(MV_ERR_USAGE,
+				       "--depth must be 1 to %d, not %lld",
+				       MV_PTR_MAX_DEPTH, (long long)depth);
+	v.depth = (unsigned)depth;
 	if ((mv_opt_set(ctx, "shape") || mv_opt_set(ctx, "slice")) && !as)
 		return mv_error_create(MV_ERR_USAGE,
 				       "--shape and --slice go with --as FMT");
@@ -870,7 +896,7 @@ struct mv_error *mv_cmd_view(struct mv_cmd_ctx *ctx)
 		return err;
 	/* Colour only on the session's say-so, never into a file. */
 	v.color = s->color && !v.file.f && !ctx->json;
-	if (mv_opt_flag(ctx, "pointers")) {
+	if (pointers) {
 		uint64_t mh;
 		if ((err = mv_opt_count(ctx, "max-heap-chunks", &mh)))
 			goto out;
@@ -947,6 +973,9 @@ static const struct mv_option view_options[] = {
 	{"pointers", 'p', MV_OPT_FLAG, NULL,
 	 "annotate pointer-sized words that point somewhere known", NULL,
 	 NULL},
+	{"depth", 0, MV_OPT_INT, "N",
+	 "follow each pointer through N words, as pwndbg's telescope (1 to "
+	 "64; implies --pointers)", "1", NULL},
 	MV_OPTION_MAX_HEAP_CHUNKS,
 	MV_OPTION_ALLOCATOR,
 	{"diff", 'd', MV_OPT_FLAG, NULL,
@@ -994,6 +1023,16 @@ const struct mv_command mv_command_view = {
 		"such word under its row; a typed view adds the heap chunk "
 		"or stack to pointer fields; JSON gets a \"pointers\" "
 		"list.\n\n"
+		"--depth N (which implies --pointers) follows each such "
+		"pointer as pwndbg's telescope does: the word at the address "
+		"pointed to (\"; holds 0x...\"), what that points to, and "
+		"so on through N words in all, through any mapped memory. A "
+		"chain stops at a value that is no mapped address, at a "
+		"string (shown), at code, "
+		"at an unreadable word, and at a word it has read already "
+		"(\"[cycle]\"); \"; ...\" says it would go on past N. JSON "
+		"gives each pointer a \"chain\" of hops (address, value, "
+		"kind, details) and why it ended (\"chain_end\").\n\n"
 		"--as FMT casts the bytes as memoryview.cast(FMT, shape) "
 		"does and prints tolist(): FMT is one native struct-module "
 		"code (c b B h H i I l L q Q n N f d ? P, optionally after "

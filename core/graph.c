@@ -112,52 +112,259 @@ static void dot_string(struct mv_buf *out, const char *s)
 	mv_buf_putc(out, '"');
 }
 
-void mv_graph_render_dot(struct mv_walk *w, const char *root,
-			 size_t max_nodes, struct mv_buf *out, size_t *cut)
+/* Each object's depth (pointers from the root): parents come first in
+ * the walk's breadth-first order.  NULL without memory. */
+static uint32_t *object_depths(struct mv_walk *w)
 {
-	size_t n = w->nobjs < max_nodes ? w->nobjs : max_nodes;
-	*cut = w->nobjs - n;
+	uint32_t *depth = malloc((w->nobjs ? w->nobjs : 1) * sizeof(*depth));
+	if (!depth)
+		return NULL;
+	for (size_t i = 0; i < w->nobjs; i++)
+		depth[i] = i && w->objs[i].parent < i
+				   ? depth[w->objs[i].parent] + 1 : 0;
+	return depth;
+}
+
+/* Chains drawn as one box: an object inside a run of one type, each
+ * the only object the one before points to, through the same field
+ * (a list's .next), with no other pointer in or out, is hidden; the
+ * run's hidden objects are one "struct node × N" box.  hidden[i] is
+ * then the index of the run's first hidden object + 1 (0: shown). */
+struct chains {
+	uint32_t *hidden;
+	uint32_t *in_label;   /* label of the tree edge into i, or -1 */
+	uint32_t *count;      /* at a run's first hidden object: its size */
+};
+
+static void chains_deinit(struct chains *c)
+{
+	free(c->hidden);
+	free(c->in_label);
+	free(c->count);
+}
+
+static struct mv_error *chains_init(struct mv_walk *w, struct chains *c)
+{
+	size_t n = w->nobjs ? w->nobjs : 1;
+	uint32_t *in = calloc(n, sizeof(*in)), *out = calloc(n, sizeof(*out));
+	uint32_t *only = calloc(n, sizeof(*only));
+	c->hidden = calloc(n, sizeof(*c->hidden));
+	c->in_label = malloc(n * sizeof(*c->in_label));
+	c->count = calloc(n, sizeof(*c->count));
+	if (!in || !out || !only || !c->hidden || !c->in_label || !c->count) {
+		free(in);
+		free(out);
+		free(only);
+		chains_deinit(c);
+		return mv_enomem;
+	}
+	memset(c->in_label, 0xff, n * sizeof(*c->in_label));
+	for (size_t i = 0; i < w->nedges; i++) {
+		const struct mv_walk_edge *e = &w->edges[i];
+		if (e->from >= w->nobjs || e->to >= w->nobjs)
+			continue;
+		in[e->to]++;
+		out[e->from]++;
+		only[e->from] = e->to;
+		if (w->objs[e->to].parent == e->from)
+			c->in_label[e->to] = e->label;
+	}
+	const char *L = w->labels.data ? w->labels.data : "";
+	/* Parents come first: one forward pass. */
+	for (size_t i = 1; i < w->nobjs; i++) {
+		uint32_t p = w->objs[i].parent;
+		if (p >= i || in[i] != 1 || out[i] != 1 || out[p] != 1 || !p)
+			continue;
+		uint32_t k = only[i];
+		if (w->objs[k].parent != i || w->objs[p].plan != w->objs[i].plan ||
+		    w->objs[k].plan != w->objs[i].plan ||
+		    c->in_label[i] == UINT32_MAX ||
+		    c->in_label[k] == UINT32_MAX ||
+		    strcmp(L + c->in_label[i], L + c->in_label[k]))
+			continue;
+		uint32_t head = c->hidden[p] ? c->hidden[p] - 1 : (uint32_t)i;
+		c->hidden[i] = head + 1;
+		c->count[head]++;
+	}
+	free(in);
+	free(out);
+	free(only);
+	return NULL;
+}
+
+uint32_t mv_graph_legible_depth(struct mv_walk *w)
+{
+	uint32_t *depth = object_depths(w);
+	struct chains c;
+	if (!depth || chains_init(w, &c)) {
+		free(depth);
+		return 0;
+	}
+	/* Boxes: shown objects, and one per chain. */
+	size_t boxes = 0;
+	uint32_t d = 0;
+	for (size_t i = 0; i < w->nobjs; i++) {
+		if (c.hidden[i] && c.hidden[i] - 1 != i)
+			continue;
+		if (++boxes > MV_GRAPH_LEGIBLE_NODES) {
+			/* Breadth first: this level would overflow. */
+			d = depth[i] > 1 ? depth[i] - 1 : 1;
+			break;
+		}
+	}
+	chains_deinit(&c);
+	free(depth);
+	return d;
+}
+
+static void dot_label_raw(struct mv_buf *out, const char *s)
+{
+	/* Labels hold \n escapes for dot: written raw, quotes escaped. */
+	for (; *s; s++) {
+		if (*s == '"')
+			mv_buf_putc(out, '\\');
+		mv_buf_putc(out, *s);
+	}
+}
+
+/* The DOT name of object i: its own box, or its chain's. */
+static void dot_node(struct mv_buf *out, const struct chains *c, size_t i)
+{
+	if (c->hidden[i])
+		mv_buf_printf(out, "c%u", c->hidden[i] - 1);
+	else
+		mv_buf_printf(out, "n%zu", i);
+}
+
+struct mv_error *mv_graph_render_dot(struct mv_walk *w, const char *root,
+				     struct mv_graph_draw *d,
+				     struct mv_buf *out)
+{
+	uint32_t *depth = object_depths(w);
+	uint64_t *below = calloc(w->nobjs ? w->nobjs : 1, sizeof(*below));
+	struct chains c = {0};
+	struct mv_error *err = NULL;
+	if (!depth || !below || (err = chains_init(w, &c))) {
+		free(depth);
+		free(below);
+		return err ? err : mv_enomem;
+	}
+	size_t n = 0, boxes = 0;
+	d->deepest = 0;
+	for (size_t i = 0; i < w->nobjs; i++) {
+		if (depth[i] > d->deepest)
+			d->deepest = depth[i];
+		bool deep_enough = !d->depth || depth[i] <= d->depth;
+		if (c.hidden[i] && c.hidden[i] - 1 != i) {
+			/* Inside a chain whose box is drawn: no box of its
+			 * own; drawn while everything before it is. */
+			if (n == i && deep_enough)
+				n = i + 1;
+			continue;
+		}
+		if (boxes < d->max_nodes && deep_enough) {
+			boxes++;
+			n = i + 1;
+		}
+	}
+	d->drawn = n;
+	d->cut = w->nobjs - n;
+	/* A chain cut by the depth is drawn as far as it goes: its box
+	 * counts its members drawn, the rest are "more below" it. */
+	for (size_t i = 0; i < w->nobjs; i++)
+		if (c.hidden[i] && c.hidden[i] - 1 == i)
+			c.count[i] = 0;
+	for (size_t i = 0; i < n; i++)
+		if (c.hidden[i])
+			c.count[c.hidden[i] - 1]++;
+	/* Objects not drawn, counted at their nearest drawn ancestor:
+	 * parents first, so one forward pass carries the ancestor. */
+	uint32_t *at = depth; /* reused: the drawn ancestor */
+	for (size_t i = 0; i < w->nobjs; i++) {
+		if (i < n) {
+			at[i] = (uint32_t)i;
+		} else {
+			at[i] = at[w->objs[i].parent < i ? w->objs[i].parent
+							 : 0];
+			below[at[i]]++;
+		}
+	}
 	struct mv_buf lab;
 	mv_buf_init(&lab);
 	mv_buf_puts(out, "digraph memview {\n"
 			 "\tnode [shape=box, fontname=\"monospace\", "
 			 "fontsize=10];\n\tedge [fontname=\"monospace\", "
 			 "fontsize=9];\n");
+	const char *L = w->labels.data ? w->labels.data : "";
 	for (size_t i = 0; i < n; i++) {
 		mv_buf_clear(&lab);
+		const char *type = mv_walk_plan_name(w, w->objs[i].plan);
+		if (c.hidden[i]) {
+			if (c.hidden[i] - 1 != i)
+				continue;
+			/* The chain's box: its type, length and field. */
+			mv_buf_printf(&lab, "%s \xc3\x97 %u\\n", type,
+				      c.count[i]);
+			dot_label_raw(&lab, L + c.in_label[i]);
+			mv_buf_puts(&lab, " chain");
+			mv_buf_printf(out, "\tc%zu [label=\"", i);
+			dot_label_raw(out, lab.data ? lab.data : "");
+			mv_buf_puts(out, "\", style=dashed];\n");
+			continue;
+		}
 		if (i == 0)
 			mv_buf_printf(&lab, "%s\\n", root);
-		mv_buf_puts(&lab, mv_walk_plan_name(w, w->objs[i].plan));
+		mv_buf_puts(&lab, type);
 		if (!(i == 0 && w->pseudo_root))
 			mv_buf_printf(&lab, "\\n0x%llx, %llu B",
 				      (unsigned long long)w->objs[i].addr,
 				      (unsigned long long)mv_walk_type_bytes(
 					      w, i));
-		/* Labels hold \n escapes for dot: write them raw. */
 		mv_buf_printf(out, "\tn%zu [label=\"", i);
-		for (const char *s = lab.data ? lab.data : ""; *s; s++) {
-			if (*s == '"')
-				mv_buf_putc(out, '\\');
-			mv_buf_putc(out, *s);
-		}
+		dot_label_raw(out, lab.data ? lab.data : "");
 		mv_buf_printf(out, "\"%s];\n", i == 0 ? ", style=bold" : "");
 	}
 	for (size_t i = 0; i < w->nedges; i++) {
 		const struct mv_walk_edge *e = &w->edges[i];
-		if (e->from >= n || e->to >= n)
+		if (e->from >= n || e->to >= n ||
+		    (c.hidden[e->from] && c.hidden[e->to]))
 			continue;
-		mv_buf_printf(out, "\tn%u -> n%u [label=", e->from, e->to);
-		dot_string(out, w->labels.data + e->label);
+		mv_buf_putc(out, '\t');
+		dot_node(out, &c, e->from);
+		mv_buf_puts(out, " -> ");
+		dot_node(out, &c, e->to);
+		mv_buf_puts(out, " [label=");
+		dot_string(out, L + e->label);
 		mv_buf_printf(out, "%s];\n", e->guess ? ", style=dashed" : "");
 	}
-	if (*cut) {
-		mv_buf_printf(out, "\tcut [shape=note, label=\"%zu more "
-				   "objects not drawn (DOT is capped at %zu "
-				   "nodes; the JSON export has all)\"];\n",
-			      *cut, max_nodes);
+	for (size_t i = 0; i < n; i++) {
+		if (!below[i])
+			continue;
+		mv_buf_printf(out, "\tm%zu [shape=plaintext, label=\"%llu more "
+				   "below\"];\n\t", i,
+			      (unsigned long long)below[i]);
+		dot_node(out, &c, i);
+		mv_buf_printf(out, " -> m%zu [style=dotted];\n", i);
+	}
+	if (d->cut) {
+		mv_buf_printf(out, "\tcut [shape=note, label=\"%zu of %zu "
+				   "objects drawn",
+			      n, w->nobjs);
+		if (d->depth && boxes < d->max_nodes)
+			mv_buf_printf(out, ", to depth %u of %u (--draw-depth "
+					   "N for more, 0 for all)",
+				      d->depth, d->deepest);
+		else
+			mv_buf_printf(out, " (DOT is capped at %zu boxes)",
+				      d->max_nodes);
+		mv_buf_puts(out, "; the JSON export has all\"];\n");
 	}
 	mv_buf_puts(out, "}\n");
 	mv_buf_deinit(&lab);
+	chains_deinit(&c);
+	free(depth);
+	free(below);
+	return mv_buf_error(out);
 }
 
 struct mv_error *mv_graph_write_file(struct mv_outfile *o,

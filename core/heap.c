@@ -311,6 +311,8 @@ static void heap_free(struct mv_heap *h)
 	free(h->arenas);
 	free(h->segments);
 	free(h->metadata);
+	free(h->bins);
+	free(h->bin_chunks);
 	mv_notes_deinit(&h->notes);
 	free(h);
 }
@@ -439,6 +441,7 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 		h->progress = o->progress;
 		h->progress_arg = o->progress_arg;
 		h->sorted = true;
+		h->record_bins = o->flags & MV_HEAP_RECORD_BINS;
 		h->max_chunks = o->max_chunks ? o->max_chunks
 					       : mv_limits_max_heap_chunks();
 		struct mv_error *err = (*m)->open(h, o);
@@ -694,4 +697,65 @@ const struct mv_heap_segment *mv_heap_segments(struct mv_heap *h, size_t *n)
 bool mv_heap_with_symbols(struct mv_heap *h)
 {
 	return h->with_symbols;
+}
+
+/* ---- free lists in order (heap --bins) ---- */
+
+const struct mv_heap_bin *mv_heap_bins(struct mv_heap *h, size_t *n)
+{
+	*n = h->nbins;
+	return h->bins;
+}
+
+const uint64_t *mv_heap_bin_chunks(struct mv_heap *h)
+{
+	return h->bin_chunks;
+}
+
+struct mv_error *mv_heap_bin_begin(struct mv_heap *h, enum mv_heap_list list,
+				   uint32_t arena, uint32_t index,
+				   uint64_t owner, int64_t count)
+{
+	if (!h->record_bins)
+		return NULL;
+	if (h->nbins == h->bins_cap) {
+		size_t cap = h->bins_cap ? 2 * h->bins_cap : 64;
+		struct mv_heap_bin *b = realloc(h->bins, cap * sizeof(*b));
+		if (!b)
+			return mv_enomem;
+		h->bins = b;
+		h->bins_cap = cap;
+	}
+	h->bins[h->nbins++] = (struct mv_heap_bin){
+		.list = (uint8_t)list, .arena = arena, .index = index,
+		.owner = owner, .count = count, .first = h->nbin_chunks};
+	return NULL;
+}
+
+struct mv_error *mv_heap_bin_add(struct mv_heap *h, uint64_t chunk)
+{
+	if (!h->record_bins || !h->nbins)
+		return NULL;
+	if (h->nbin_chunks == h->bin_chunks_cap) {
+		size_t cap = h->bin_chunks_cap ? 2 * h->bin_chunks_cap : 256;
+		uint64_t *c = realloc(h->bin_chunks, cap * sizeof(*c));
+		if (!c)
+			return mv_enomem;
+		h->bin_chunks = c;
+		h->bin_chunks_cap = cap;
+	}
+	h->bin_chunks[h->nbin_chunks++] = chunk;
+	h->bins[h->nbins - 1].n++;
+	return NULL;
+}
+
+void mv_heap_bin_end(struct mv_heap *h, bool cut)
+{
+	if (!h->record_bins || !h->nbins)
+		return;
+	struct mv_heap_bin *b = &h->bins[h->nbins - 1];
+	b->cut = cut;
+	/* An empty list that agrees with its count says nothing. */
+	if (!b->n && !cut && b->count <= 0)
+		h->nbins--;
 }

@@ -610,6 +610,8 @@ static struct mv_error *walk_single(struct glibc *g, const char *what,
 			break;
 		}
 		n++;
+		if ((err = mv_heap_bin_add(g->h, p)))
+			return err;
 		uint64_t stored;
 		if (!rd64(g, p + 16, &stored)) {
 			broke = true;
@@ -623,6 +625,7 @@ static struct mv_error *walk_single(struct glibc *g, const char *what,
 			break;
 		p = list == MV_LIST_TCACHE ? next - 16 : next;
 	}
+	mv_heap_bin_end(g->h, broke);
 	if (err)
 		return err;
 	if (!broke && expect_count >= 0 && n != expect_count)
@@ -640,13 +643,19 @@ static struct mv_error *walk_bin(struct glibc *g, const char *what,
 	struct mv_error *err = NULL;
 	uint64_t prev = head, p = fd;
 	while (p != head) {
-		if (!mark_free(g, what, p, expect_size, list, &err))
+		if (!mark_free(g, what, p, expect_size, list, &err)) {
+			mv_heap_bin_end(g->h, true);
+			return err;
+		}
+		if ((err = mv_heap_bin_add(g->h, p)))
 			return err;
 		uint64_t bk, next;
-		if (!rd64(g, p + 24, &bk) || !rd64(g, p + 16, &next))
+		if (!rd64(g, p + 24, &bk) || !rd64(g, p + 16, &next)) {
+			mv_heap_bin_end(g->h, true);
 			return mv_heap_note(g->h, "%s: links of chunk 0x%llx "
 						  "are not readable",
 					    what, (unsigned long long)p);
+		}
 		if (bk != prev &&
 		    (err = mv_heap_note(g->h, "%s: chunk 0x%llx's bk is 0x%llx, "
 					      "not 0x%llx",
@@ -657,6 +666,7 @@ static struct mv_error *walk_bin(struct glibc *g, const char *what,
 		prev = p;
 		p = next;
 	}
+	mv_heap_bin_end(g->h, false);
 	return NULL;
 }
 
@@ -672,7 +682,9 @@ static struct mv_error *read_arena_lists(struct glibc *g, uint32_t ai)
 					    (unsigned long long)a->address);
 		snprintf(what, sizeof(what), "fastbin %llu of arena %u",
 			 (unsigned long long)i, ai);
-		if ((err = walk_single(g, what, p, (i + 2) * 16,
+		if ((err = mv_heap_bin_begin(g->h, MV_LIST_FASTBIN, ai,
+					     (uint32_t)i, a->address, -1)) ||
+		    (err = walk_single(g, what, p, (i + 2) * 16,
 				       MV_LIST_FASTBIN, -1)))
 			return err;
 	}
@@ -687,7 +699,9 @@ static struct mv_error *read_arena_lists(struct glibc *g, uint32_t ai)
 						: MV_LIST_LARGE;
 		snprintf(what, sizeof(what), "%s bin %llu of arena %u",
 			 mv_heap_list_name(list), (unsigned long long)i, ai);
-		if ((err = walk_bin(g, what, slot - 16, fd, list,
+		if ((err = mv_heap_bin_begin(g->h, list, ai, (uint32_t)i,
+					     a->address, -1)) ||
+		    (err = walk_bin(g, what, slot - 16, fd, list,
 				    list == MV_LIST_SMALL ? i * 16 : 0)))
 			return err;
 	}
@@ -721,7 +735,11 @@ static struct mv_error *read_tcache(struct glibc *g, uint32_t ai, uint64_t c)
 	char what[96];
 	struct mv_error *err;
 	for (uint64_t b = 0; b < nbins; b++) {
+		if ((err = mv_heap_bin_begin(h, MV_LIST_TCACHE, ai, (uint32_t)b,
+					     c, counts[b])))
+			return err;
 		if (!entries[b]) {
+			mv_heap_bin_end(h, false);
 			if (counts[b] &&
 			    (err = mv_heap_note(h, "tcache 0x%llx bin %llu: count "
 						   "%u but no entries",

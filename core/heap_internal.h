@@ -76,6 +76,18 @@ struct mv_heap_segment {
 	uint32_t arena;
 };
 
+/* One free list as the allocator keeps it (glibc: a tcache bin, a
+ * fastbin, the unsorted bin, a small or large bin), for `heap --bins`. */
+struct mv_heap_bin {
+	uint8_t list;        /* enum mv_heap_list */
+	bool cut;            /* the walk stopped early (the notes say why) */
+	uint32_t arena;
+	uint32_t index;      /* the allocator's number for it in its kind */
+	uint64_t owner;      /* tcache: its block's chunk; else the arena */
+	int64_t count;       /* the allocator's own count (tcache), or -1 */
+	size_t first, n;     /* its chunks: mv_heap_bin_chunks()[first..+n) */
+};
+
 /* A range of the allocator's own state that lies outside its heaps. */
 struct mv_heap_range {
 	uint64_t start, end;
@@ -85,6 +97,9 @@ struct mv_heap_range {
 enum {
 	/* Do not use debug symbols even if present (the mappings mode). */
 	MV_HEAP_IGNORE_SYMBOLS = 1,
+	/* Keep the free lists in their order (mv_heap_bins), for `heap
+	 * --bins`: 8 bytes a listed chunk. */
+	MV_HEAP_RECORD_BINS = 16,
 	/* The main model only (--allocator glibc): no pymalloc. */
 	MV_HEAP_NO_OVERLAYS = 2,
 	/* --allocator pymalloc: an error if CPython's pymalloc is not
@@ -167,6 +182,14 @@ struct mv_heap {
 	struct mv_heap_range *metadata;
 	size_t nmetadata;
 	struct mv_notes notes; /* bounded by MV_HEAP_MAX_NOTES */
+	/* MV_HEAP_RECORD_BINS: the non-empty free lists, and the chunk
+	 * headers on them in list order (each chunk at most once, so no
+	 * more than the index holds). */
+	bool record_bins;
+	struct mv_heap_bin *bins;
+	size_t nbins, bins_cap;
+	uint64_t *bin_chunks;
+	size_t nbin_chunks, bin_chunks_cap;
 	bool with_symbols;
 	/* The index bound; stopped once a chunk was refused for it: the
 	 * models stop walking then, and skip the checks that need every
@@ -262,6 +285,29 @@ uint64_t mv_heap_usable(uint64_t size, uint32_t flags);
 /* Read-only views for the `heap` command. */
 const struct mv_heap_entry *mv_heap_entries(struct mv_heap *h, size_t *n);
 const struct mv_heap_arena *mv_heap_arenas(struct mv_heap *h, size_t *n);
+/* With MV_HEAP_RECORD_BINS: the free lists (none without it). */
+const struct mv_heap_bin *mv_heap_bins(struct mv_heap *h, size_t *n);
+const uint64_t *mv_heap_bin_chunks(struct mv_heap *h);
+/* For the models: a new list (then its chunks, in order, with
+ * mv_heap_bin_add), or NULL without MV_HEAP_RECORD_BINS or memory. */
+struct mv_error *mv_heap_bin_begin(struct mv_heap *h, enum mv_heap_list list,
+				   uint32_t arena, uint32_t index,
+				   uint64_t owner, int64_t count);
+struct mv_error *mv_heap_bin_add(struct mv_heap *h, uint64_t chunk);
+/* Marks the open list cut short, or drops it if it holds nothing. */
+void mv_heap_bin_end(struct mv_heap *h, bool cut);
+struct mv_cmd_ctx;
+struct mv_json;
+/* `heap --bins` (cmd_heap_bins.c): the lists of h, opened with
+ * MV_HEAP_RECORD_BINS, at most max blocks shown a list. */
+struct mv_error *mv_heap_bins_render(struct mv_cmd_ctx *ctx,
+				     struct mv_heap *h, uint64_t max);
+/* Shared by heap's views (cmd_heap.c): the keys partial,
+ * max_heap_chunks and limit; the key notes; the text's "N problems:"
+ * list (nothing without notes). */
+void mv_heap_json_limit(struct mv_json *j, struct mv_heap *h);
+void mv_heap_json_notes(struct mv_json *j, struct mv_heap *h);
+void mv_heap_text_notes(struct mv_cmd_ctx *ctx, struct mv_heap *h);
 const struct mv_heap_segment *mv_heap_segments(struct mv_heap *h,
 					       size_t *n);
 bool mv_heap_with_symbols(struct mv_heap *h);

@@ -14,6 +14,7 @@
 struct mv_flame_stats {
 	size_t rects;        /* cells drawn, "... N more" ones included */
 	size_t merged;       /* "... N more" cells */
+	size_t runs;         /* cells of a chain through one field */
 	uint64_t not_drawn;  /* objects in no cell (budget, depth, < 1 px) */
 };
 

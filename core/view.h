@@ -174,6 +174,7 @@ struct mv_typed_opts {
 	/* --pointers: pointer fields also say which heap chunk or stack
 	 * they point into (may be NULL). */
 	struct mv_ptr_annotator *ptrs;
+	unsigned depth;        /* --depth: words per chain (1: no chain) */
 	bool color;            /* colour for those annotations */
 	/* --diff: the bytes of [diff_base, diff_base + diff_len) seen last
 	 * time and which of them were readable (a bit each); fields whose
@@ -247,6 +248,53 @@ void mv_ptr_render_text(const struct mv_ptr_note *n, bool color,
 			struct mv_buf *out);
 /* The keys "kind" and "details" into the open object j. */
 void mv_ptr_render_json(const struct mv_ptr_note *n, struct mv_json *j);
+
+/* ---- chains (--depth) ---- */
+
+#define MV_PTR_MAX_DEPTH 64
+
+/* Why a chain stops. */
+enum mv_ptr_end {
+	MV_PTR_END_NONE,        /* (internal: it goes on) */
+	MV_PTR_END_VALUE,       /* the last word is no mapped address */
+	MV_PTR_END_STRING,      /* at text, shown as a string */
+	MV_PTR_END_CODE,        /* into code (or no mapping), not followed */
+	MV_PTR_END_CYCLE,       /* back to a word read already */
+	MV_PTR_END_UNREADABLE,  /* the word pointed to cannot be read */
+	MV_PTR_END_DEPTH,       /* --depth reached, the chain goes on */
+};
+
+/* One hop: the word at address, and what it points to. */
+struct mv_ptr_hop {
+	uint64_t address;
+	struct mv_ptr_note note;
+};
+
+struct mv_ptr_chain {
+	size_t nhops;
+	struct mv_ptr_hop hops[MV_PTR_MAX_DEPTH];
+	enum mv_ptr_end end;
+};
+
+/* Follows first (the note of the word at address) through depth words
+ * in all (the first included; at most MV_PTR_MAX_DEPTH): the word at
+ * each address pointed to, while it points into mapped memory that is
+ * not code nor a string, and no word repeats.  Bounded: at most depth reads
+ * of 8 bytes.  The chain is the annotator's, valid until the next
+ * call.  Fails only as mv_ptr_annotate does. */
+struct mv_error *mv_ptr_follow(struct mv_ptr_annotator *a, uint64_t address,
+			       const struct mv_ptr_note *first, unsigned depth,
+			       const struct mv_ptr_chain **ret);
+/* "value", "string", "code", "cycle", "unreadable" or "depth". */
+const char *mv_ptr_end_name(enum mv_ptr_end end);
+/* After mv_ptr_render_text of the first note: `; holds 0x... -> ...`
+ * per hop, then ` [cycle]`, `; unreadable` or `; ...` (depth). */
+void mv_ptr_render_chain_text(const struct mv_ptr_chain *c, bool color,
+			      struct mv_buf *out);
+/* The keys "chain" (hops: address, value, kind, details) and
+ * "chain_end" into the open object j. */
+void mv_ptr_render_chain_json(const struct mv_ptr_chain *c,
+			      struct mv_json *j);
 
 /* ---- --diff memory ---- */
 

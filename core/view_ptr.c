@@ -31,6 +31,7 @@ struct mv_ptr_annotator {
 	bool heap_tried;
 	struct mv_ptr_stack *stacks;
 	size_t nstacks;
+	struct mv_ptr_chain chain;  /* the last mv_ptr_follow's */
 };
 
 struct mv_error *mv_ptr_annotator_create(struct mv_program *p,
@@ -134,6 +135,14 @@ static void find_string(struct mv_ptr_annotator *a, uint64_t v,
 	}
 	if (len < MV_PTR_MIN_STRING)
 		return;
+	/* A short "string" that is the low bytes of a pointer to mapped
+	 * memory (0x5555...: "UUUU") is the pointer. */
+	uint64_t word;
+	if (len < 8 && got >= 8) {
+		memcpy(&word, s, 8);
+		if (word >= 0x1000 && mv_target_find_region(a->t, word))
+			return;
+	}
 	memcpy(n->string, s, len);
 	n->string_len = len;
 	n->string_more = more;
@@ -311,4 +320,132 @@ void mv_ptr_render_json(const struct mv_ptr_note *n, struct mv_json *j)
 		mv_json_bool(j, n->string_more);
 	}
 	mv_json_end_object(j);
+}
+
+/* ---- chains (--depth): pwndbg's telescope ---- */
+
+/* Where the hop after n goes, or why the chain ends there.  visited
+ * holds the addresses whose words were read already (the view's own
+ * word first). */
+static enum mv_ptr_end chain_stop(struct mv_ptr_annotator *a,
+				  const struct mv_ptr_note *n,
+				  const uint64_t *visited, size_t nvisited)
+{
+	if (n->has_string)
+		return MV_PTR_END_STRING;
+	const struct mv_region *r = n->value >= 0x1000 && n->value < (1ULL << 47)
+					    ? mv_target_find_region(a->t, n->value)
+					    : NULL;
+	/* Into mapped memory of no known kind (a program's own arena) the
+	 * chain goes on, as telescope's does; a number ends it. */
+	if (!r)
+		return n->kind == MV_PTR_NONE ? MV_PTR_END_VALUE
+					      : MV_PTR_END_CODE;
+	/* A word of code is instructions, not a pointer to follow. */
+	if (r->perms & MV_PERM_X)
+		return MV_PTR_END_CODE;
+	for (size_t i = 0; i < nvisited; i++)
+		if (visited[i] == n->value)
+			return MV_PTR_END_CYCLE;
+	return MV_PTR_END_NONE;
+}
+
+struct mv_error *mv_ptr_follow(struct mv_ptr_annotator *a, uint64_t address,
+			       const struct mv_ptr_note *first, unsigned depth,
+			       const struct mv_ptr_chain **chain)
+{
+	struct mv_ptr_chain *ret = &a->chain;
+	*chain = ret;
+	uint64_t visited[MV_PTR_MAX_DEPTH + 1];
+	size_t nvisited = 0;
+	visited[nvisited++] = address;
+	ret->nhops = 0;
+	ret->end = MV_PTR_END_DEPTH;
+	if (depth > MV_PTR_MAX_DEPTH)
+		depth = MV_PTR_MAX_DEPTH;
+	const struct mv_ptr_note *cur = first;
+	for (unsigned hop = 1; hop < depth; hop++) {
+		enum mv_ptr_end end = chain_stop(a, cur, visited, nvisited);
+		if (end != MV_PTR_END_NONE) {
+			ret->end = end;
+			return NULL;
+		}
+		uint64_t at = cur->value;
+		uint8_t w[8];
+		if (mv_target_read_partial(a->t, at, w, 8) != 8) {
+			ret->end = MV_PTR_END_UNREADABLE;
+			return NULL;
+		}
+		uint64_t word;
+		memcpy(&word, w, 8);
+		visited[nvisited++] = at;
+		struct mv_ptr_hop *h = &ret->hops[ret->nhops++];
+		h->address = at;
+		struct mv_error *err = mv_ptr_annotate(a, word, &h->note);
+		if (err)
+			return err;
+		cur = &h->note;
+	}
+	/* Out of depth: say so only where the chain would have gone on. */
+	enum mv_ptr_end end = chain_stop(a, cur, visited, nvisited);
+	ret->end = end == MV_PTR_END_NONE ? MV_PTR_END_DEPTH : end;
+	return NULL;
+}
+
+const char *mv_ptr_end_name(enum mv_ptr_end end)
+{
+	switch (end) {
+	case MV_PTR_END_VALUE: return "value";
+	case MV_PTR_END_STRING: return "string";
+	case MV_PTR_END_CODE: return "code";
+	case MV_PTR_END_CYCLE: return "cycle";
+	case MV_PTR_END_UNREADABLE: return "unreadable";
+	case MV_PTR_END_DEPTH: return "depth";
+	default: return "none";
+	}
+}
+
+void mv_ptr_render_chain_text(const struct mv_ptr_chain *c, bool color,
+			      struct mv_buf *b)
+{
+	for (size_t i = 0; i < c->nhops; i++) {
+		const struct mv_ptr_note *n = &c->hops[i].note;
+		mv_buf_printf(b, "; holds 0x%llx", (unsigned long long)n->value);
+		if (n->kind != MV_PTR_NONE) {
+			mv_buf_puts(b, " -> ");
+			mv_ptr_render_text(n, color, b);
+		}
+	}
+	switch (c->end) {
+	case MV_PTR_END_CYCLE:
+		mv_buf_puts(b, " [cycle]");
+		break;
+	case MV_PTR_END_UNREADABLE:
+		mv_buf_puts(b, "; unreadable");
+		break;
+	case MV_PTR_END_DEPTH:
+		mv_buf_puts(b, "; ...");
+		break;
+	default:
+		break;
+	}
+}
+
+void mv_ptr_render_chain_json(const struct mv_ptr_chain *c,
+			      struct mv_json *j)
+{
+	mv_json_key(j, "chain");
+	mv_json_begin_array(j);
+	for (size_t i = 0; i < c->nhops; i++) {
+		mv_json_begin_object(j);
+		mv_json_key(j, "address");
+		mv_json_address(j, c->hops[i].address);
+		mv_json_key(j, "value");
+		mv_json_address(j, c->hops[i].note.value);
+		mv_ptr_render_json(&c->hops[i].note, j);
+		mv_json_end_object(j);
+	}
+	mv_json_end_array(j);
+	mv_json_key(j, "chain_end");
+	mv_json_string(j, mv_ptr_end_name(c->end));
 }

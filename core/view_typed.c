@@ -161,7 +161,8 @@ static void put_double(struct mv_buf *b, double d)
 	mv_format_float_repr(d, b);
 }
 
-static void put_pointer(struct typed *T, uint64_t v, struct mv_type *st)
+static void put_pointer(struct typed *T, uint64_t v, struct mv_type *st,
+			uint64_t at)
 {
 	struct mv_buf *b = T->out;
 	if (mv_buf_reserve(b, 20)) {
@@ -204,6 +205,15 @@ static void put_pointer(struct typed *T, uint64_t v, struct mv_type *st)
 				(n.kind == MV_PTR_STRING && n.has_string))) {
 			mv_buf_puts(b, " -> ");
 			mv_ptr_render_text(&n, T->o->color, b);
+		}
+		/* --depth: the chain from here, as the hex view shows it. */
+		if (!T->err && T->o->depth > 1 && !to_chars &&
+		    n.kind != MV_PTR_NONE) {
+			const struct mv_ptr_chain *c;
+			T->err = mv_ptr_follow(T->o->ptrs, at, &n, T->o->depth,
+					       &c);
+			if (!T->err)
+				mv_ptr_render_chain_text(c, T->o->color, b);
 		}
 	}
 	if (to_chars) {
@@ -291,7 +301,7 @@ static void put_scalar(struct typed *T, struct mv_type *type, uint64_t off)
 		}
 		break;
 	case MV_TYPE_POINTER:
-		put_pointer(T, raw, st);
+		put_pointer(T, raw, st, T->obj_addr + off);
 		return;
 	default:
 		break;
@@ -812,7 +822,7 @@ struct mv_error *mv_view_typed(struct mv_program *p, struct mv_type *type,
 			}
 			mv_buf_puts(T.out, tn);
 			mv_buf_puts(T.out, " at ");
-			put_pointer(&T, a, NULL);
+			put_pointer(&T, a, NULL, 0);
 			mv_buf_puts(T.out, size_text);
 			run_plan(&T);
 		}

@@ -314,8 +314,27 @@ extern const struct mv_option mv_sizeof_options[];
  * first; *cut says how many were left out). */
 void mv_graph_render_json(struct mv_walk *w, const char *root,
 			  const char *limit, struct mv_buf *out);
-void mv_graph_render_dot(struct mv_walk *w, const char *root,
-			 size_t max_nodes, struct mv_buf *out, size_t *cut);
+/* How much of the walk a DOT drawing shows: the objects at most depth
+ * pointers from the root (0: no bound), at most max_nodes of them. */
+struct mv_graph_draw {
+	size_t max_nodes;
+	uint32_t depth;
+	/* Filled by mv_graph_render_dot: objects drawn, and left out. */
+	size_t drawn, cut;
+	uint32_t deepest;      /* of the walk */
+};
+/* About this many boxes lay out legibly on a page: the default --svg
+ * depth is the deepest level that keeps within it. */
+#define MV_GRAPH_LEGIBLE_NODES 60
+/* The default draw depth for w: the deepest level whose objects, with
+ * all above, number at most MV_GRAPH_LEGIBLE_NODES (at least 1; 0 when
+ * the whole walk fits). */
+uint32_t mv_graph_legible_depth(struct mv_walk *w);
+/* Objects past the drawing hang under their drawn ancestor as one
+ * "N more" box each. */
+struct mv_error *mv_graph_render_dot(struct mv_walk *w, const char *root,
+				     struct mv_graph_draw *d,
+				     struct mv_buf *out);
 /* Writes buf to an open output file (file.h). */
 struct mv_error *mv_graph_write_file(struct mv_outfile *o,
 				     const struct mv_buf *buf);

@@ -8,7 +8,8 @@
  * patches "OFFSET(4 bytes, little-endian) LEN(1 byte) BYTES", each
  * applied at OFFSET (modulo its size, 8-aligned) into the heap segment,
  * or, when OFFSET's top bit is set, into libc's writable data where
- * main_arena lives.  Then `heap`, `heap --chunks`, sizeof-deep of the
+ * main_arena lives.  Then `heap`, `heap --chunks`, `heap --bins`,
+ * `view --depth 64` of the list's first node, sizeof-deep of the
  * fixture's lists, trees and cycles, `graph` (the walk, as DOT) and
  * `path-to` (the heap's own graph from the roots) run over the result,
  * and the patched bytes are put back. */
@@ -118,6 +119,8 @@ int MV_FUZZ_ENTRY(const uint8_t *data, size_t size)
 	static const char *const lines[][6] = {
 		{"heap"},
 		{"heap", "--chunks", "--json"},
+		{"heap", "--bins", "--json"},
+		{"view", "--depth", "64", "--json", "list", "64"},
 		{"sizeof-deep", "list"},
 		{"sizeof-deep", "tree", "--json"},
 		{"sizeof-deep", "cycle", "--unions", "all"},

@@ -19,6 +19,7 @@ Prints "gc: N passed, M failed" and exits non-zero on failure.
 """
 import collections
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -106,6 +107,50 @@ VG_KIND = {"Leak_DefinitelyLost": "definitely_lost",
            "Leak_StillReachable": "still_reachable"}
 
 
+def check_picture(text):
+    """gc --dot against the leaks fixture's key (block ADDR SIZE TAG
+    CATEGORY): its lost list is one box "N blocks of" from its first to
+    its last node (linked at offset 0), its big cycle one box in a
+    cluster of its size, the lost_chain edge says +8 (the fixture links
+    it at 8), and every lost block is in a box."""
+    blocks = [l.split() for l in open(os.path.join(
+        BUILD, "cores", "leaks.facts")) if l.startswith("block ")]
+    by_tag = {}
+    for x in blocks:
+        by_tag.setdefault(x[3], []).append(int(x[1], 16))
+    labels = dict(re.findall(r'^\s*(n\d+) \[label="([^"]*)"', text, re.M))
+    edges = re.findall(r'^\s*(n\d+) -> (n\d+) \[label="([^"]*)"', text,
+                       re.M)
+    # The last node holds nothing: it is a box of its own after the
+    # chain's.
+    nodes = by_tag["list.node"]
+    boxes = [l for l in labels.values() if l.startswith(
+        "%d blocks of " % (len(nodes) - 1))]
+    check(len(boxes) == 1 and "0x%x ... 0x%x" % (nodes[0], nodes[-2]) in
+          boxes[0] and boxes[0].endswith("each holding the next at +0"),
+          "gc --dot: the lost list's first %d nodes are one box" %
+          (len(nodes) - 1), boxes or sorted(labels.values())[:5])
+    ring = by_tag["bigcycle"]
+    check(any(l.startswith("%d blocks of " % (len(ring) - 1))
+              for l in labels.values()) and
+          "cycle: %d blocks" % len(ring) in text,
+          "gc --dot: the big cycle is a block and a box of %d" %
+          (len(ring) - 1), sorted(labels.values())[:5])
+    a, b = by_tag["lost_chain.a"][0], by_tag["lost_chain.b"][0]
+    node_of = {int(l.split("\\n")[0], 16): n for n, l in labels.items()
+               if l.startswith("0x")}
+    check((node_of.get(a), node_of.get(b), "+8") in edges,
+          "gc --dot: lost_chain.a -> lost_chain.b labelled +8 (where the "
+          "fixture stores it)", [e for e in edges if e[0] == node_of.get(a)])
+    lost = sum(1 for x in blocks if x[4] in ("definitely_lost",
+                                             "indirectly_lost"))
+    drawn = sum(int(l.split()[0]) if " blocks of " in l else 1
+                for l in labels.values())
+    check(drawn == lost and "not drawn" not in text,
+          "gc --dot: every lost block of the key in a box (%d)" % lost,
+          "%d drawn" % drawn)
+
+
 def test_leaks():
     blocks, other = facts("leaks")
     # valgrind runs with --leak-check-heuristics=none below: so does gc.
@@ -190,8 +235,16 @@ def test_leaks():
         r = mv("leaks", "gc", "--dot", dot)
         text = open(dot).read() if os.path.exists(dot) else ""
         check(r.returncode == 0 and text.startswith("digraph") and
-              "cluster_" in text and "more lost blocks not drawn" in text,
-              "gc --dot writes clusters and caps the drawing")
+              "cluster_" in text and "more lost blocks not drawn" not in
+              text, "gc --dot writes clusters, every lost block drawn")
+        check_picture(text)
+        r = mv("leaks", "gc", "--dot", dot, "--force", "--draw-max", "3")
+        capped = open(dot).read()
+        boxes = re.findall(r"^\s*n\d+ \[", capped, re.M)
+        check(r.returncode == 0 and len(boxes) == 3 and
+              "more lost blocks not drawn" in capped and
+              "--draw-max N draws more" in r.stdout,
+              "gc --dot --draw-max 3: three boxes, and says so", r.stdout)
         # --svg: Graphviz draws the same nodes; no temporary file is left.
         svg = os.path.join(tmp, "gc.svg")
         before = set(os.listdir("/tmp"))
@@ -208,7 +261,7 @@ def test_leaks():
         # graph-wide "node [...]" default.
         want = sum(1 for line in text.splitlines()
                    if "[" in line and "->" not in line and
-                   not line.lstrip().startswith("node ["))
+                   not line.lstrip().startswith(("node [", "edge [")))
         check(r.returncode == 0 and nodes == want and not left,
               "gc --svg draws the DOT's nodes through Graphviz",
               "%s nodes, DOT has %s, temp files left %s" % (nodes, want,

@@ -98,7 +98,7 @@ static void fake_open_max(struct fake *f, uint64_t max_chunks)
 						 MV_PERM_R | MV_PERM_W));
 	assert_null(mv_program_create(f->t, &f->p));
 	struct mv_heap_options o = {
-		.flags = MV_HEAP_IGNORE_SYMBOLS,
+		.flags = MV_HEAP_IGNORE_SYMBOLS | MV_HEAP_RECORD_BINS,
 		.range_start = HEAP_AT,
 		.range_end = HEAP_AT + f->heap_len,
 		.main_arena = f->arena ? ARENA_AT : 0,
@@ -298,6 +298,25 @@ static void test_misaligned_size(void **state)
 	fake_close(&f);
 }
 
+/* heap --bins: the recorded list of kind at index (NULL if none), its
+ * chunk offsets in order in offs. */
+static const struct mv_heap_bin *bin_of(struct fake *f, enum mv_heap_list l,
+					uint32_t index, uint64_t *offs,
+					size_t cap)
+{
+	size_t n;
+	const struct mv_heap_bin *b = mv_heap_bins(f->h, &n);
+	const uint64_t *c = mv_heap_bin_chunks(f->h);
+	for (size_t i = 0; i < n; i++) {
+		if (b[i].list != l || b[i].index != index)
+			continue;
+		for (size_t k = 0; k < b[i].n && k < cap; k++)
+			offs[k] = c[b[i].first + k] - HEAP_AT;
+		return &b[i];
+	}
+	return NULL;
+}
+
 static void test_tcache_loop(void **state)
 {
 	struct fake f;
@@ -313,6 +332,15 @@ static void test_tcache_loop(void **state)
 	assert_true(has_note(f.h, "already on the tcache list"));
 	assert_true(chunk_at(&f, 0x290).flags & MV_CHUNK_FREE_LIST);
 	assert_true(chunk_at(&f, 0x300).flags & MV_CHUNK_FREE_LIST);
+	/* heap --bins: the list in order, its count, cut at the loop. */
+	uint64_t offs[4];
+	const struct mv_heap_bin *b = bin_of(&f, MV_LIST_TCACHE, 1, offs, 4);
+	assert_non_null(b);
+	assert_int_equal(b->count, 2);
+	assert_int_equal(b->n, 2);
+	assert_true(b->cut);
+	assert_int_equal(offs[0], 0x300);
+	assert_int_equal(offs[1], 0x290);
 	fake_close(&f);
 }
 
@@ -369,6 +397,24 @@ static void test_arena_lists(void **state)
 	assert_true(e[4].flags & MV_CHUNK_IN_USE);
 	assert_true(has_note(f.h, "fastbin 3 of arena 0: link 0xdead0000 is "
 				  "not a chunk of the heap"));
+	uint64_t offs[4];
+	const struct mv_heap_bin *b = bin_of(&f, MV_LIST_FASTBIN, 0, offs, 4);
+	assert_non_null(b);
+	assert_int_equal(b->n, 2);
+	assert_false(b->cut);
+	assert_int_equal(b->count, -1);
+	assert_int_equal(offs[0], 0x290);
+	assert_int_equal(offs[1], 0x2b0);
+	b = bin_of(&f, MV_LIST_FASTBIN, 3, offs, 4);
+	assert_non_null(b);
+	assert_int_equal(b->n, 0);
+	assert_true(b->cut);
+	b = bin_of(&f, MV_LIST_UNSORTED, 1, offs, 4);
+	assert_non_null(b);
+	assert_int_equal(b->n, 1);
+	assert_false(b->cut);
+	assert_int_equal(offs[0], 0x2d0);
+	assert_null(bin_of(&f, MV_LIST_FASTBIN, 1, offs, 4));
 	fake_close(&f);
 }
 
@@ -396,6 +442,16 @@ static void test_fastbin_loop_and_bin_loop(void **state)
 	print_notes(f.h);
 	assert_true(has_note(f.h, "already on the fastbin list"));
 	assert_true(has_note(f.h, "already on the unsorted list"));
+	/* Both lists are recorded up to the loop, and cut there. */
+	uint64_t offs[4];
+	const struct mv_heap_bin *b = bin_of(&f, MV_LIST_FASTBIN, 0, offs, 4);
+	assert_non_null(b);
+	assert_int_equal(b->n, 2);
+	assert_true(b->cut);
+	b = bin_of(&f, MV_LIST_UNSORTED, 1, offs, 4);
+	assert_non_null(b);
+	assert_int_equal(b->n, 1);
+	assert_true(b->cut);
 	fake_close(&f);
 }
 

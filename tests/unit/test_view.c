@@ -427,6 +427,77 @@ static void test_pointer_strings(void **state)
 	mv_target_destroy(t);
 }
 
+/* --depth on hostile memory: a cycle, a word half past the end, a
+ * number, and a chain longer than the bound, over a plain buffer (no
+ * symbols, no heap: words into it point nowhere known, and chains
+ * still go through them, as telescope's do). */
+static void test_pointer_chains(void **state)
+{
+	(void)state;
+	static uint64_t mem[256];
+	memset(mem, 0, sizeof(mem));
+	mem[0] = BASE + 16;                  /* 0 -> 16 -> 32 -> 16: cycle */
+	mem[2] = BASE + 32;
+	mem[4] = BASE + 16;
+	mem[6] = BASE + sizeof(mem) - 4;     /* the last 4 bytes: unreadable */
+	mem[8] = 0xdeadbeefdeadbeefULL;      /* non-canonical: a value */
+	for (size_t i = 10; i < 250; i++)    /* 240 words, each to the next */
+		mem[i] = BASE + 8 * (i + 1);
+	struct mv_target *t;
+	struct mv_program *p;
+	struct mv_ptr_annotator *a;
+	assert_null(mv_target_create_buffer(&t));
+	assert_null(mv_target_add_buffer(t, BASE, mem, sizeof(mem),
+					 MV_PERM_R | MV_PERM_W));
+	assert_null(mv_program_create(t, &p));
+	assert_null(mv_ptr_annotator_create(p, 0, NULL, &a));
+	struct mv_ptr_note n;
+	const struct mv_ptr_chain *c;
+
+	assert_null(mv_ptr_annotate(a, mem[0], &n));
+	assert_null(mv_ptr_follow(a, BASE, &n, 10, &c));
+	assert_int_equal(c->end, MV_PTR_END_CYCLE);
+	assert_int_equal(c->nhops, 2);
+	assert_int_equal(c->hops[0].address, BASE + 16);
+	assert_int_equal(c->hops[1].address, BASE + 32);
+	assert_int_equal(c->hops[1].note.value, BASE + 16);
+
+	assert_null(mv_ptr_annotate(a, mem[6], &n));
+	assert_null(mv_ptr_follow(a, BASE + 48, &n, 10, &c));
+	assert_int_equal(c->end, MV_PTR_END_UNREADABLE);
+	assert_int_equal(c->nhops, 0);
+
+	assert_null(mv_ptr_annotate(a, mem[8], &n));
+	assert_null(mv_ptr_follow(a, BASE + 64, &n, 10, &c));
+	assert_int_equal(c->end, MV_PTR_END_VALUE);
+	assert_int_equal(c->nhops, 0);
+
+	/* 64 words at most, whatever is asked; then "depth". */
+	assert_null(mv_ptr_annotate(a, mem[10], &n));
+	assert_null(mv_ptr_follow(a, BASE + 80, &n, 1000, &c));
+	assert_int_equal(c->end, MV_PTR_END_DEPTH);
+	assert_int_equal(c->nhops, MV_PTR_MAX_DEPTH - 1);
+	assert_int_equal(c->hops[62].address, BASE + 8 * 73);
+	/* Depth 1 reads nothing more. */
+	assert_null(mv_ptr_follow(a, BASE + 80, &n, 1, &c));
+	assert_int_equal(c->nhops, 0);
+
+	struct mv_buf text;
+	mv_buf_init(&text);
+	assert_null(mv_ptr_annotate(a, mem[0], &n));
+	assert_null(mv_ptr_follow(a, BASE, &n, 10, &c));
+	mv_ptr_render_chain_text(c, false, &text);
+	char want[128];
+	snprintf(want, sizeof(want), "; holds 0x%llx; holds 0x%llx [cycle]",
+		 (unsigned long long)(BASE + 32),
+		 (unsigned long long)(BASE + 16));
+	assert_string_equal(text.data, want);
+	mv_buf_deinit(&text);
+	mv_ptr_annotator_destroy(a);
+	mv_program_destroy(p);
+	mv_target_destroy(t);
+}
+
 /* The basic fixture's core: what its globals point to, checked against
  * the addresses and values the fixture printed itself. */
 static void test_pointers_core(void **state)
@@ -496,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_cast_render),
 		cmocka_unit_test(test_hex_color),
 		cmocka_unit_test(test_pointer_strings),
+		cmocka_unit_test(test_pointer_chains),
 		cmocka_unit_test(test_pointers_core),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
