@@ -1157,8 +1157,8 @@ class Value:
         bits, m = found
         expr = "%s%s%s" % (_wrap(self._expr), arrow, name)
         if m.bit_size:
-            return self._derived(m.type, target.address + bits // 64 * 8,
-                                 expr, bits % 64, m.bit_size)
+            return self._derived(m.type, target.address + bits // 8,
+                                 expr, bits % 8, m.bit_size)
         return self._derived(m.type, target.address + bits // 8, expr)
 
     def __getattr__(self, name):
@@ -1231,6 +1231,9 @@ class Value:
     # Contents.
 
     def __bytes__(self):
+        if self._obj.bit_size:  # a bitfield: its value, in its type
+            value = int(self) & ((1 << (8 * self.size)) - 1)
+            return value.to_bytes(self.size, "little")
         if self.address is None:
             size = self.size or 8
             return (self._obj.value & ((1 << (8 * size)) - 1)).to_bytes(
@@ -1246,7 +1249,8 @@ class Value:
         signed = kind in ("int", "enum") and t.contents.is_signed
         if self._obj.bit_size:
             bits = self._obj.bit_size
-            word = int.from_bytes(self._session.read(self.address, 8),
+            length = (self._obj.bit_offset + bits + 7) // 8
+            word = int.from_bytes(self._session.read(self.address, length),
                                   "little")
             value = (word >> self._obj.bit_offset) & ((1 << bits) - 1)
             if signed and value >> (bits - 1):
@@ -1283,7 +1287,16 @@ class Value:
     __hash__ = None
 
     def __str__(self):
-        return self._session._format(self._obj)
+        """As gdb's print shows it: a pointer with its type in front,
+        unless it points to characters (then the string follows)."""
+        text = self._session._format(self._obj)
+        t = self._stripped()
+        if _kind(t) == "pointer":
+            target = self._lib.mv_type_strip(self._lib.mv_type_target(t))
+            if not (_kind(target) == "int" and target.contents.is_char and
+                    target.contents.size == 1):
+                text = "(%s) %s" % (self.type, text)
+        return text
 
     def __repr__(self):
         where = "address=0x%x" % self.address if self.address is not None \
