@@ -215,7 +215,8 @@ install: lib $(PROGRAM) $(MAN_PAGES)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	    memview.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/memview.pc
 	install -m 644 core/memview.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 python/memview_core.py $(DESTDIR)$(PREFIX)/share/memview/python/
+	install -m 644 python/memview_core.py python/memview.py \
+	    $(DESTDIR)$(PREFIX)/share/memview/python/
 	$(PYTHON) -m compileall -q -d $(PREFIX)/share/memview/python \
 	    $(DESTDIR)$(PREFIX)/share/memview/python
 	install -d $(DESTDIR)$(PYTHON_SITE)
