@@ -1207,6 +1207,11 @@ class Value:
         return self._derived(element, base + index * size,
                              "%s[%d]" % (_wrap(self._expr), index))
 
+    def __iter__(self):
+        """The elements of an array of known length."""
+        for i in range(len(self)):
+            yield self[i]
+
     def __len__(self):
         t = self._stripped()
         if _kind(t) != "array" or not t.contents.has_count:

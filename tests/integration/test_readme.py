@@ -15,8 +15,8 @@ An example is a fenced block with a prompt in it:
   expression whose repr (or printed output) follows.  Every block of
   a file is one session, as a reader types them in order.
 
-Normalised on both sides, and nothing else: addresses (0x and eight or
-more hex digits; a hex view's address column), the core's pid,
+Normalised on both sides, and nothing else: addresses (0x and 12 hex
+digits, or 16 with four leading zeros; a hex view's address column), the core's pid,
 build-ids, the bytes of roots gc scanned (the stack holds the fixture's
 environment), and the numbers of the `limits` lines, which come from
 this machine's memory.  Trailing blanks are ignored.  An example edited to
@@ -51,7 +51,7 @@ ENV.pop("PYTHONHOME", None)
 ENV["PYTHONPATH"] = os.path.join(ROOT, "python")
 
 NORMALISE = [
-    (re.compile(r"0x[0-9a-f]{8,}"), "0xADDR"),
+    (re.compile(r"0x(0000)?[0-9a-f]{12}\b"), "0xADDR"),
     (re.compile(r"^[0-9a-f]{12}:", re.MULTILINE), "ADDR:"),
     (re.compile(r"\bpid \d+"), "pid N"),
     # The stacks' size depends on the environment the fixture ran in.
@@ -170,12 +170,22 @@ def check_python(path, tmp):
     with the same normalisation."""
     class Checker(doctest.OutputChecker):
         def check_output(self, want, got, optionflags):
+            want = want.replace(doctest.BLANKLINE_MARKER, "")
             return normalise(want) == normalise(got)
 
-    text = "\n".join("\n".join(lines) for _, lines in blocks(path)
-                     if any(line.startswith(">>> ") for line in lines))
-    if not text:
+    # The file with everything but its Python blocks blanked, so that
+    # doctest's line numbers are the file's.
+    with open(os.path.join(ROOT, path)) as f:
+        text = [""] * len(f.read().splitlines())
+    for number, lines in blocks(path):
+        if any(line.startswith(">>> ") for line in lines):
+            text[number:number + len(lines)] = lines
+    text = "\n".join(text)
+    if ">>> " not in text:
         return
+    os.environ["MEMVIEW_LIBRARY"] = ENV["MEMVIEW_LIBRARY"]
+    if ENV["PYTHONPATH"] not in sys.path:
+        sys.path.insert(0, ENV["PYTHONPATH"])
     parser = doctest.DocTestParser()
     test = parser.get_doctest(text, {}, path, path, 0)
     runner = doctest.DocTestRunner(checker=Checker(),
