@@ -296,6 +296,55 @@ def live(tmp):
         process.wait()
 
 
+CTRL_C_SCRIPT = """
+import json, os, signal, sys, threading, time
+import memview
+s = memview.open_core(sys.argv[1], sys.argv[2])
+sent = []
+def interrupt():
+    sent.append(time.monotonic())
+    os.kill(os.getpid(), signal.SIGINT)
+threading.Timer(1.0, interrupt).start()
+try:
+    s.run("sizeof-deep --max-objects 20000000 (struct node *)0x600000000000")
+    print(json.dumps({"finished": True}))
+except memview.Error as e:
+    print(json.dumps({"code": e.code, "after": time.monotonic() - sent[0],
+                      "partial": e.partial,
+                      "again": int(s.object(
+                          "(struct node *)0x600000000000").next)}))
+"""
+
+
+def ctrl_c(tmp):
+    """SIGINT (Ctrl-C) a second into sizeof-deep of a 10-million-node
+    list (tests/badinput's synthetic core, as ctrlc.py uses): run()
+    raises Error "interrupted" within half a second, with the partial
+    answer, and the session still answers."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "badinput"))
+    import run as badinput
+    core = badinput.Files(tmp).get("list10m_core")
+    rc, out, err = run([PYTHON, "-c", CTRL_C_SCRIPT, core,
+                        os.path.join(BUILD, "fixtures", "deepsize")],
+                       dict(ENV, PYTHONPATH=os.path.join(ROOT, "python")))
+    try:
+        answer = json.loads(out.splitlines()[-1])
+    except (ValueError, IndexError):
+        T.check("Ctrl-C: run() raises memview.Error", False,
+                "exit %s: %r" % (rc, (out + err)[-800:]))
+        return
+    partial = answer.get("partial") or {}
+    T.check("Ctrl-C: run() raises Error 'interrupted' within 0.5 s with "
+            "the partial answer; the session answers afterwards",
+            answer.get("code") == "interrupted" and
+            answer.get("after", 9) < 0.5 and
+            partial.get("partial") is True and
+            "interrupted" in partial.get("cut_by", []) and
+            partial.get("objects", 0) > 0 and
+            answer.get("again") == 0x600000000010,  # node_list's links
+            answer)
+
+
 def same_records(label, data, reference, own_evaluator):
     """With the debugger's evaluator (session()), an expression it
     refuses is its error ("invalid", with its message, no address):
@@ -338,6 +387,7 @@ def main():
             check_errors("python3 core", core, facts)
             check_against_cli("python3 core", core)
         check_error_message()
+        ctrl_c(tmp)
         data, live_facts = live(tmp)
         if data is not None:
             check_against_facts("python3 attach(pid)", data, live_facts)
