@@ -1,9 +1,11 @@
-"""ctypes glue between libmemview and the gdb and lldb plugins.
+"""ctypes glue between libmemview, the gdb and lldb plugins and scripts.
 
-Both plugins import this one module.  It only loads the library, declares
-the C signatures and turns C errors into Python exceptions; every analysis
-happens in the C core, so the debuggers print exactly what the memview
-program prints.
+Both plugins import this one module, and scripts import it as `memview`
+(python/memview.py, docs/python.md: Session.run, Session.object, Value).
+It only loads the library, declares the C signatures, turns C errors
+into Python exceptions and follows typed values through struct
+mv_type; every analysis happens in the C core, so the debuggers print
+exactly what the memview program prints.
 """
 
 import json
@@ -255,7 +257,6 @@ def _declare(lib):
         "mv_target_pid": (ctypes.c_int, [vp]),
         "mv_target_destroy": (None, [vp]),
         "mv_error_address": (ctypes.c_bool, [vp, ctypes.POINTER(u64)]),
-        "mv_session_exit_status": (ctypes.c_int, [vp]),
         "mv_session_evaluate": (vp, [vp, cp, ctypes.POINTER(Object)]),
         "mv_session_find_type": (vp, [vp, cp,
                                       ctypes.POINTER(ctypes.POINTER(Type))]),
@@ -1022,6 +1023,9 @@ class Session:
     def read(self, address, length):
         """length bytes of target memory at address (Error "fault" naming
         the first unreadable address)."""
+        if not 0 <= length <= MAX_READ:
+            raise Error("memview: reading %d bytes at once: at most %d "
+                        "(read a part)" % (length, MAX_READ), ERR_LIMIT)
         buf = ctypes.create_string_buffer(length)
         _check(self._lib.mv_session_read(
             self._handle, address & 0xffffffffffffffff, buf, length))
@@ -1035,6 +1039,11 @@ class Session:
             return ctypes.string_at(text).decode("utf-8", "replace")
         finally:
             self._lib.mv_free(text)
+
+
+# The most bytes(value) or Session.read takes at once: a hostile type's
+# size must not become an allocation of that size.
+MAX_READ = 1 << 30
 
 
 def _first_json(text):
@@ -1335,8 +1344,8 @@ class Value:
 
 def _wrap(expr):
     """expr parenthesized unless it is a plain name or postfix chain."""
-    return expr if re.fullmatch(r"[\w.\[\]>:-]+", expr) and \
-        not expr.startswith(("-", "*")) else "(%s)" % expr
+    return expr if re.fullmatch(r"[A-Za-z_:][\w:]*(?:(?:\.|->)\w+|"
+                                r"\[-?\d+\])*", expr) else "(%s)" % expr
 
 
 # The plugin's session for the program the debugger has open (set by
