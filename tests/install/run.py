@@ -178,14 +178,19 @@ def test_pkg_config(dest, tmp):
     return value
 
 
-def test_gdb(dest, expected):
+def gdb_on_core(dest, command):
+    """gdb with the installed plugin on the fixture's core: command's
+    output follows a line MARK."""
     plugin = dest + PREFIX + "/share/memview/gdb/memview.py"
-    rc, out, err = run(["gdb", "-nx", "-batch", "-q",
-                        "-ex", "set debuginfod enabled off",
-                        "-ex", "source " + plugin,
-                        "-ex", "file " + EXE, "-ex", "core " + CORE,
-                        "-ex", "echo MARK\\n",
-                        "-ex", "mv-layout 'struct node' --json"])
+    return run(["gdb", "-nx", "-batch", "-q",
+                "-ex", "set debuginfod enabled off",
+                "-ex", "source " + plugin,
+                "-ex", "file " + EXE, "-ex", "core " + CORE,
+                "-ex", "echo MARK\\n", "-ex", command])
+
+
+def test_gdb(dest, expected):
+    rc, out, err = gdb_on_core(dest, "mv-layout 'struct node' --json")
     problems = []
     value = json_after(out, "MARK")
     if value is None:
@@ -274,15 +279,9 @@ def test_python(dest, expected):
     report("python3: import memview from %s, values = the fixture's "
            "facts" % site[len(dest):], problems)
     # In gdb, from the installed plugin's directory.
-    plugin = dest + PREFIX + "/share/memview/gdb/memview.py"
-    rc, out, err = run(["gdb", "-nx", "-batch", "-q",
-                        "-ex", "set debuginfod enabled off",
-                        "-ex", "source " + plugin,
-                        "-ex", "file " + EXE, "-ex", "core " + CORE,
-                        "-ex", "echo MARK\\n",
-                        "-ex", "python import json, memview; print(json."
-                        "dumps(memview.session().run(\"layout 'struct "
-                        "node'\")))"])
+    rc, out, err = gdb_on_core(
+        dest, "python import json, memview; print(json.dumps(memview."
+        "session().run(\"layout 'struct node'\")))")
     value = json_after(out, "MARK")
     report("gdb: import memview beside the installed plugin, "
            "memview.session().run()",

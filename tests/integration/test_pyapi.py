@@ -33,12 +33,10 @@ Every front end's records must be the same.  Usage: BUILD=build
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
-import time
 
-from mvcheck import Tally, missing
+from mvcheck import Tally, missing, run_argv, start_fixture
 from mvfacts import read_facts
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -73,13 +71,7 @@ BITFIELDS = ("flags_global.a", "flags_global.b", "flags_global.c",
 
 
 def run(argv, env=None, cwd=None):
-    try:
-        p = subprocess.run(argv, capture_output=True, text=True,
-                           timeout=TIMEOUT, env=env or ENV, cwd=cwd,
-                           stdin=subprocess.DEVNULL)
-        return p.returncode, p.stdout, p.stderr
-    except subprocess.TimeoutExpired:
-        return None, "", "timeout after %d s" % TIMEOUT
+    return run_argv(argv, env or ENV, cwd, TIMEOUT)
 
 
 def load(path, what, rc, out, err):
@@ -277,18 +269,11 @@ def check_error_message():
 
 def live(tmp):
     """memview.attach(pid) on the fixture running: its facts."""
-    ready = os.path.join(tmp, "live.ready")
-    facts_path = os.path.join(tmp, "live.facts")
-    env = dict(ENV, MV_WAIT="1", MV_READY=ready, MV_FACTS=facts_path)
-    process = subprocess.Popen([EXE], env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL)
+    process, facts_path = start_fixture(EXE, ENV, tmp, "live")
+    if process is None:
+        T.check("live: the fixture gets ready", False, "it did not")
+        return None, None
     try:
-        deadline = time.time() + 30
-        while not os.path.exists(ready) and time.time() < deadline:
-            time.sleep(0.05)
-        if not os.path.exists(ready):
-            T.check("live: the fixture gets ready", False, "it did not")
-            return None, None
         data = probe_python(tmp, "pid", {"MV_PID": str(process.pid)})
         return data, read_facts(facts_path)
     finally:
