@@ -1041,6 +1041,8 @@ class Session:
             self._lib.mv_free(text)
 
 
+# Value.expression past this length names the object by its address.
+MAX_EXPRESSION = 200
 # The most bytes(value) or Session.read takes at once: a hostile type's
 # size must not become an allocation of that size.
 MAX_READ = 1 << 30
@@ -1111,6 +1113,7 @@ class Value:
         self._obj = obj
         self._expr = expr
         self._lib = session._lib
+        self._kind = None
 
     # What it is.
 
@@ -1124,7 +1127,9 @@ class Value:
 
     @property
     def kind(self):
-        return _kind(self._lib.mv_type_strip(self._obj.type))
+        if self._kind is None:
+            self._kind = _kind(self._lib.mv_type_strip(self._obj.type))
+        return self._kind
 
     @property
     def size(self):
@@ -1141,6 +1146,13 @@ class Value:
     def _derived(self, t, address, expr, bit_offset=0, bit_size=0):
         obj = Object(t, address & 0xffffffffffffffff, 0, True,
                      bit_offset, bit_size)
+        if len(expr) > MAX_EXPRESSION:
+            # A walk down a long list: the chain would grow with every
+            # step (and cost as much).  The object by its address.
+            name = type_name(t)
+            pointer = name + ("*" if name.endswith("*") else " *")
+            expr = "*(%s)0x%x" % (pointer, address) if "[" not in name and \
+                "(" not in name else "<%s at 0x%x>" % (name, address)
         return Value(self._session, obj, expr)
 
     # Navigation.
