@@ -757,6 +757,9 @@ class Session:
         self._handle = handle
         self._callbacks = {}
         self.interrupted = False
+        # Value.member's lookups, by (struct mv_type address, name): the
+        # types live as long as the session.
+        self._members = {}
 
     def close(self):
         """Destroys the session (also done when it is garbage-collected)."""
@@ -1114,6 +1117,7 @@ class Value:
         self._expr = expr
         self._lib = session._lib
         self._kind = None
+        self._strip = None
 
     # What it is.
 
@@ -1128,12 +1132,12 @@ class Value:
     @property
     def kind(self):
         if self._kind is None:
-            self._kind = _kind(self._lib.mv_type_strip(self._obj.type))
+            self._kind = _kind(self._stripped())
         return self._kind
 
     @property
     def size(self):
-        return self._lib.mv_type_strip(self._obj.type).contents.size
+        return self._stripped().contents.size
 
     @property
     def expression(self):
@@ -1141,7 +1145,9 @@ class Value:
         return self._expr
 
     def _stripped(self):
-        return self._lib.mv_type_strip(self._obj.type)
+        if self._strip is None:
+            self._strip = self._lib.mv_type_strip(self._obj.type)
+        return self._strip
 
     def _derived(self, t, address, expr, bit_offset=0, bit_size=0):
         obj = Object(t, address & 0xffffffffffffffff, 0, True,
@@ -1171,7 +1177,12 @@ class Value:
         if target.address is None:
             raise Error("memview: %s is not in memory" % self._expr,
                         ERR_INVALID)
-        found = _find_member(t, name)
+        key = (ctypes.addressof(t.contents), name)
+        found = self._session._members.get(key)
+        if found is None:
+            found = _find_member(t, name)
+            if found is not None:
+                self._session._members[key] = found
         if found is None:
             raise Error("memview: %s has no member named '%s'" %
                         (target.type, name), ERR_NOT_FOUND)

@@ -67,3 +67,8 @@ BUILD=$BUILD RUNS=${RUNS:-3} bench/sizeof_bench.sh
 # a gdb Python walk with the libstdc++ pretty printers.
 echo
 BUILD=$BUILD RUNS=${RUNS:-3} bench/cxx_bench.sh
+
+# The Python API (issue 18): a script's walk of a 100,000-node list
+# with memview.Value against the same walk with gdb.Value.
+echo
+BUILD=$BUILD RUNS=${RUNS:-3} /usr/bin/python3 bench/pyapi_bench.py
