@@ -757,9 +757,11 @@ class Session:
         self._handle = handle
         self._callbacks = {}
         self.interrupted = False
-        # Value.member's lookups, by (struct mv_type address, name): the
-        # types live as long as the session.
+        # Value.member's lookups, by (struct mv_type address, name), and
+        # what pointer types point to: the types live as long as the
+        # session.
         self._members = {}
+        self._pointees = {}
 
     def close(self):
         """Destroys the session (also done when it is garbage-collected)."""
@@ -1034,6 +1036,15 @@ class Session:
             self._handle, address & 0xffffffffffffffff, buf, length))
         return buf.raw
 
+    def _pointee(self, pointer):
+        """(stripped target type, its kind) of a stripped pointer type."""
+        key = ctypes.addressof(pointer.contents)
+        found = self._pointees.get(key)
+        if found is None:
+            target = self._lib.mv_type_strip(self._lib.mv_type_target(pointer))
+            found = self._pointees[key] = (target, _kind(target))
+        return found
+
     def _format(self, obj):
         text = ctypes.c_void_p()
         _check(self._lib.mv_session_format(self._handle, ctypes.byref(obj),
@@ -1166,15 +1177,19 @@ class Value:
     def member(self, name):
         """The member called name (of the struct a pointer points to,
         for a pointer)."""
-        target = self
-        arrow = "."
         if self.kind == "pointer":
-            target, arrow = self.deref(), "->"
-        t = target._stripped()
-        if _kind(t) not in ("struct", "union", "class"):
+            t, kind = self._session._pointee(self._stripped())
+            if kind == "void":
+                raise Error("memview: cannot dereference a void pointer "
+                            "(cast it first)", ERR_INVALID)
+            address, arrow = int(self), "->"
+        else:
+            t, kind = self._stripped(), self.kind
+            address, arrow = self.address, "."
+        if kind not in ("struct", "union", "class"):
             raise Error("memview: %s is not a struct, union or class" %
-                        target.type, ERR_INVALID)
-        if target.address is None:
+                        type_name(t), ERR_INVALID)
+        if address is None:
             raise Error("memview: %s is not in memory" % self._expr,
                         ERR_INVALID)
         key = (ctypes.addressof(t.contents), name)
@@ -1185,13 +1200,13 @@ class Value:
                 self._session._members[key] = found
         if found is None:
             raise Error("memview: %s has no member named '%s'" %
-                        (target.type, name), ERR_NOT_FOUND)
+                        (type_name(t), name), ERR_NOT_FOUND)
         bits, m = found
         expr = "%s%s%s" % (_wrap(self._expr), arrow, name)
         if m.bit_size:
-            return self._derived(m.type, target.address + bits // 8,
+            return self._derived(m.type, address + bits // 8,
                                  expr, bits % 8, m.bit_size)
-        return self._derived(m.type, target.address + bits // 8, expr)
+        return self._derived(m.type, address + bits // 8, expr)
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -1365,10 +1380,13 @@ class Value:
         return data.decode("utf-8", "surrogateescape")
 
 
+# A name with members and indices: needs no parentheses before -> or [.
+POSTFIX_CHAIN = re.compile(r"[A-Za-z_:][\w:]*(?:(?:\.|->)\w+|\[-?\d+\])*")
+
+
 def _wrap(expr):
     """expr parenthesized unless it is a plain name or postfix chain."""
-    return expr if re.fullmatch(r"[A-Za-z_:][\w:]*(?:(?:\.|->)\w+|"
-                                r"\[-?\d+\])*", expr) else "(%s)" % expr
+    return expr if POSTFIX_CHAIN.fullmatch(expr) else "(%s)" % expr
 
 
 # The plugin's session for the program the debugger has open (set by

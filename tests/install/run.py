@@ -225,7 +225,8 @@ def test_lldb(dest, expected):
 def python_site(dest):
     """Where the install put memview.py for python3: one of the
     directories Debian's python3 itself searches under PREFIX."""
-    rc, out, err = run([PYTHON, "-c", "import sys; print('\\n'.join(sys.path))"])
+    rc, out, err = run([PYTHON, "-c",
+                        "import sys; print('\\n'.join(sys.path))"])
     for directory in out.splitlines():
         if directory.startswith(PREFIX + "/lib/") and \
                 os.path.isfile(dest + directory + "/memview.py"):

@@ -16,11 +16,12 @@ An example is a fenced block with a prompt in it:
   a file is one session, as a reader types them in order.
 
 Normalised on both sides, and nothing else: addresses (0x and 12 hex
-digits, or 16 with four leading zeros; a hex view's address column), the core's pid,
-build-ids, the bytes of roots gc scanned (the stack holds the fixture's
-environment), and the numbers of the `limits` lines, which come from
-this machine's memory.  Trailing blanks are ignored.  An example edited to
-show something memview does not print fails here.
+digits, or 16 with four leading zeros; a hex view's address column),
+the core's pid, build-ids, the bytes of roots gc scanned (the stack
+holds the fixture's environment), and the numbers of the `limits` lines,
+which come from this machine's memory.  Trailing blanks are ignored.
+An example edited to show something memview does not print fails
+here.
 
 Usage: BUILD=build /usr/bin/python3 tests/integration/test_readme.py
 Ends with "readme: N passed, M failed"."""
@@ -107,9 +108,9 @@ def steps(lines):
 
 
 def run_shell(tmp, command):
-    p = subprocess.run(["sh", "-c", "{ %s\n} 2>&1" % command], capture_output=True,
-                       text=True, timeout=TIMEOUT, env=ENV, cwd=tmp,
-                       stdin=subprocess.DEVNULL)
+    p = subprocess.run(["sh", "-c", "{ %s\n} 2>&1" % command],
+                       capture_output=True, text=True, timeout=TIMEOUT,
+                       env=ENV, cwd=tmp, stdin=subprocess.DEVNULL)
     return p.stdout
 
 
