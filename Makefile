@@ -16,6 +16,8 @@ CC       ?= cc
 PYTHON   ?= /usr/bin/python3
 SOVERSION = 0
 VERSION   = 0.1.0
+# Where Debian's python3 looks for modules under PREFIX (import memview).
+PYTHON_SITE ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')/dist-packages)
 
 ifeq ($(V),1)
 Q :=
@@ -214,9 +216,12 @@ install: lib $(PROGRAM) $(MAN_PAGES)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
 	    memview.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/memview.pc
 	install -m 644 core/memview.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 python/memview_core.py $(DESTDIR)$(PREFIX)/share/memview/python/
+	install -m 644 python/memview_core.py python/memview.py \
+	    $(DESTDIR)$(PREFIX)/share/memview/python/
 	$(PYTHON) -m compileall -q -d $(PREFIX)/share/memview/python \
 	    $(DESTDIR)$(PREFIX)/share/memview/python
+	install -d $(DESTDIR)$(PYTHON_SITE)
+	install -m 644 python/memview.py $(DESTDIR)$(PYTHON_SITE)/
 	install -m 644 gdb/memview.py $(DESTDIR)$(PREFIX)/share/memview/gdb/
 	install -m 644 lldb/memview.py $(DESTDIR)$(PREFIX)/share/memview/lldb/
 	install -m 644 types/*.types $(DESTDIR)$(PREFIX)/share/memview/types/

@@ -436,6 +436,38 @@ MV_PUBLIC struct mv_error *mv_session_run_line(struct mv_session *s,
 					       const char *command,
 					       const char *line);
 
+/* Typed objects for scripts (the Python module's Value). */
+struct mv_object {
+	struct mv_type *type;  /* owned by the session's program */
+	uint64_t address;      /* of the object, if is_lvalue */
+	uint64_t value;        /* the value itself if an rvalue scalar */
+	bool is_lvalue;
+	uint32_t bit_offset;   /* a bitfield: bit_size bits, bit_offset */
+	uint32_t bit_size;     /* bits after address; 0 otherwise */
+};
+/* Evaluates expr as the commands do (the front end's evaluator, else
+ * memview's own over the globals).  Errors as the commands give them:
+ * MV_ERR_NOT_FOUND for an unknown name, MV_ERR_SYNTAX, ... */
+MV_PUBLIC struct mv_error *mv_session_evaluate(struct mv_session *s,
+					       const char *expr,
+					       struct mv_object *ret);
+/* Looks a C or C++ type name up ("struct node", "int *",
+ * "std::vector<int>"); MV_ERR_NOT_FOUND if there is none. */
+MV_PUBLIC struct mv_error *mv_session_find_type(struct mv_session *s,
+						const char *name,
+						struct mv_type **ret);
+/* Reads exactly len bytes of target memory (MV_ERR_FAULT naming the
+ * first unreadable address otherwise). */
+MV_PUBLIC struct mv_error *mv_session_read(struct mv_session *s,
+					   uint64_t address, void *buf,
+					   size_t len);
+/* The object as layout prints a member's value ("{value = 3, next =
+ * 0x5555555592e0}", "120 'x'"); unreadable memory shows as
+ * <unreadable 0x...>.  *ret is freed with mv_free(). */
+MV_PUBLIC struct mv_error *mv_session_format(struct mv_session *s,
+					     const struct mv_object *o,
+					     char **ret);
+
 /* The command names a front end registers, NULL-terminated:
  * frontend is "memview", "gdb" or "lldb". */
 MV_PUBLIC const char *const *mv_command_names(const char *frontend);

@@ -617,6 +617,8 @@ def register(previous=None):
     if previous is not None:
         previous.unregister()
         SETTINGS.values.update(previous.SETTINGS.values)
+    # memview.session() in gdb's Python: this inferior's session.
+    memview_core.debugger_session = STATE.get
     try:
         names = memview_core.command_names(FRONTEND)
     except memview_core.MemviewError as e:
@@ -656,6 +658,7 @@ if __name__ == "__main__":
     import importlib.util
     _previous = sys.modules.get("memview_gdb")
     sys.modules.pop("memview_core", None)
+    sys.modules.pop("memview", None)  # the scripting API: on the new one
     _spec = importlib.util.spec_from_file_location(
         "memview_gdb", os.path.realpath(__file__))
     _module = importlib.util.module_from_spec(_spec)

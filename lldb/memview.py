@@ -38,6 +38,14 @@ except ImportError as _e:
 
 FRONTEND = "lldb"
 
+if memview_core is not None:
+    # lldb imports this file as the module `memview`, the name of the
+    # scripting API (python/memview.py): `import memview` in lldb's
+    # Python finds this module, so it offers the same API.
+    from memview_core import (  # noqa: E402,F401
+        CODE_NAMES, Error, Session, Value, attach, open_core, session,
+        type_name)
+
 # lldb's names for the registers memview wants, where they differ.
 LLDB_REGISTER_NAMES = {"eflags": "rflags"}
 
@@ -733,10 +741,27 @@ def add_command(debugger, name, cls):
                            % (__name__, cls.__name__, name))
 
 
+def debugger_session():
+    """memview.session() in lldb's Python: the session of the selected
+    target, as its commands would use it."""
+    debugger = lldb.debugger
+    target = debugger.GetSelectedTarget()
+    if not target.IsValid():
+        raise memview_core.Error("memview: lldb has no target selected")
+    exe_ctx = lldb.SBExecutionContext(target)
+    frame = target.GetProcess().GetSelectedThread().GetSelectedFrame()
+    if frame.IsValid():
+        exe_ctx = lldb.SBExecutionContext(frame)
+    session = STATE.get(debugger, exe_ctx)
+    STATE.remember(exe_ctx)
+    return session
+
+
 def __lldb_init_module(debugger, internal_dict):
     if IMPORT_ERROR is not None:
         print(IMPORT_ERROR, file=sys.stderr)
         return
+    memview_core.debugger_session = debugger_session
     try:
         names = memview_core.command_names(FRONTEND)
     except memview_core.MemviewError as e:

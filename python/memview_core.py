@@ -1,11 +1,14 @@
-"""ctypes glue between libmemview and the gdb and lldb plugins.
+"""ctypes glue between libmemview, the gdb and lldb plugins and scripts.
 
-Both plugins import this one module.  It only loads the library, declares
-the C signatures and turns C errors into Python exceptions; every analysis
-happens in the C core, so the debuggers print exactly what the memview
-program prints.
+Both plugins import this one module, and scripts import it as `memview`
+(python/memview.py, docs/python.md: Session.run, Session.object, Value).
+It only loads the library, declares the C signatures, turns C errors
+into Python exceptions and follows typed values through struct
+mv_type; every analysis happens in the C core, so the debuggers print
+exactly what the memview program prints.
 """
 
+import json
 import os
 import re
 import struct
@@ -48,17 +51,35 @@ NREGS = len(REGISTER_NAMES)
 OPEN_PID_CALLER_REGS = 1
 
 
-class MemviewError(Exception):
-    """An error reported by libmemview: one line, ready for the user."""
+# The same names, as the JSON error objects spell them (docs/json.md).
+CODE_NAMES = ("nomem", "invalid", "io", "format", "fault", "not_found",
+              "unsupported", "interrupted", "limit", "syntax", "usage",
+              "other", "found")
 
-    def __init__(self, message, code=ERR_OTHER):
+
+class Error(Exception):
+    """An error reported by libmemview: one line, ready for the user.
+
+    code is its name as the JSON error objects give it ("not_found",
+    "fault", ...), message the line, address the unreadable address of a
+    "fault" (else None), and partial, for an interrupted Session.run, the
+    answer so far (else None)."""
+
+    def __init__(self, message, code=ERR_OTHER, address=None):
         super().__init__(message)
         self.message = message
-        self.code = code
+        self.number = code
+        self.code = CODE_NAMES[code] if 0 <= code < len(CODE_NAMES) \
+            else "other"
+        self.address = address
+        self.partial = None
 
     @property
     def interrupted(self):
-        return self.code == ERR_INTERRUPTED
+        return self.number == ERR_INTERRUPTED
+
+
+MemviewError = Error  # the name the plugins used first
 
 
 EVAL_TYPE_NAME_MAX = 4096  # MV_EVAL_TYPE_NAME_MAX in memview.h
@@ -97,6 +118,69 @@ class EvalResult(ctypes.Structure):
         ("is_lvalue", ctypes.c_int32),
         ("type_name", ctypes.c_char * EVAL_TYPE_NAME_MAX),
         ("error", ctypes.c_char * 256),
+    ]
+
+
+# enum mv_type_kind, by the names layout's JSON "kind" uses.
+TYPE_KINDS = ("unknown", "void", "int", "bool", "float", "pointer",
+              "struct", "union", "class", "enum", "typedef", "array",
+              "function", "qualified")
+MEMBER_BASE = 1  # MV_MEMBER_BASE
+MEMBER_VIRTUAL_BASE = 2  # MV_MEMBER_VIRTUAL_BASE
+
+
+class Type(ctypes.Structure):
+    """struct mv_type (read only; owned by the session's program)."""
+
+
+class Member(ctypes.Structure):
+    """struct mv_member."""
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("type", ctypes.POINTER(Type)),
+        ("bit_position", ctypes.c_uint64),
+        ("bit_size", ctypes.c_uint32),
+        ("flags", ctypes.c_uint32),
+        ("vbase_slot", ctypes.c_uint32),
+    ]
+
+
+class Enumerator(ctypes.Structure):
+    """struct mv_enumerator."""
+    _fields_ = [("name", ctypes.c_char_p), ("value", ctypes.c_int64)]
+
+
+Type._fields_ = [
+    ("kind", ctypes.c_int),
+    ("name", ctypes.c_char_p),
+    ("size", ctypes.c_uint64),
+    ("quals", ctypes.c_uint32),
+    ("is_signed", ctypes.c_bool),
+    ("is_char", ctypes.c_bool),
+    ("is_complete", ctypes.c_bool),
+    ("has_count", ctypes.c_bool),
+    ("count", ctypes.c_uint64),
+    ("nmembers", ctypes.c_size_t),
+    ("members", ctypes.POINTER(Member)),
+    ("nenumerators", ctypes.c_size_t),
+    ("enumerators", ctypes.POINTER(Enumerator)),
+    ("decl_file", ctypes.c_char_p),
+    ("decl_line", ctypes.c_uint32),
+    ("cu_name", ctypes.c_char_p),
+    ("target_", ctypes.c_void_p),
+    ("lazy_", ctypes.c_void_p),
+]
+
+
+class Object(ctypes.Structure):
+    """struct mv_object."""
+    _fields_ = [
+        ("type", ctypes.POINTER(Type)),
+        ("address", ctypes.c_uint64),
+        ("value", ctypes.c_uint64),
+        ("is_lvalue", ctypes.c_bool),
+        ("bit_offset", ctypes.c_uint32),
+        ("bit_size", ctypes.c_uint32),
     ]
 
 
@@ -172,6 +256,17 @@ def _declare(lib):
         "mv_target_open_core": (vp, [cp, ctypes.POINTER(vp)]),
         "mv_target_pid": (ctypes.c_int, [vp]),
         "mv_target_destroy": (None, [vp]),
+        "mv_error_address": (ctypes.c_bool, [vp, ctypes.POINTER(u64)]),
+        "mv_session_evaluate": (vp, [vp, cp, ctypes.POINTER(Object)]),
+        "mv_session_find_type": (vp, [vp, cp,
+                                      ctypes.POINTER(ctypes.POINTER(Type))]),
+        "mv_session_read": (vp, [vp, u64, vp, ctypes.c_size_t]),
+        "mv_session_format": (vp, [vp, ctypes.POINTER(Object),
+                                   ctypes.POINTER(vp)]),
+        "mv_type_target": (ctypes.POINTER(Type), [ctypes.POINTER(Type)]),
+        "mv_type_strip": (ctypes.POINTER(Type), [ctypes.POINTER(Type)]),
+        "mv_type_name": (ctypes.c_size_t, [ctypes.POINTER(Type), vp,
+                                           ctypes.c_size_t]),
     }
     for name, (restype, argtypes) in table.items():
         fn = getattr(lib, name)
@@ -223,9 +318,11 @@ def _check(err):
     lib = library()
     message = lib.mv_error_message(err)
     code = lib.mv_error_code(err)
-    lib.mv_error_destroy(err)
+    address = ctypes.c_uint64()
+    has_address = lib.mv_error_address(err, ctypes.byref(address))
     text = message.decode("utf-8", "replace") if message else "error"
-    raise MemviewError(text, code)
+    lib.mv_error_destroy(err)
+    raise Error(text, code, address.value if has_address else None)
 
 
 # Ctrl-C in gdb is a KeyboardInterrupt raised in whatever Python code
@@ -666,6 +763,11 @@ class Session:
         self._handle = handle
         self._callbacks = {}
         self.interrupted = False
+        # Value.member's lookups, by (struct mv_type address, name), and
+        # what pointer types point to: the types live as long as the
+        # session.
+        self._members = {}
+        self._pointees = {}
 
     def close(self):
         """Destroys the session (also done when it is garbage-collected)."""
@@ -878,6 +980,481 @@ class Session:
                     continue
             raise MemviewError(message, ERR_INTERRUPTED)
         _check(err)
+
+    # Scripts (the memview module): commands as Python objects, typed
+    # values.
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _capture(self, line):
+        """Runs a command line ("gc --top 3", "layout 'struct node'"),
+        its output as one string."""
+        command, _, rest = line.strip().partition(" ")
+        if not command:
+            raise Error("memview: no command given", ERR_USAGE)
+        chunks = []
+        previous = self._callbacks.get("write")
+        self.set_output(lambda text: chunks.append(text))
+        try:
+            self.run_line(command, rest)
+        except Error as e:
+            if e.number != ERR_FOUND:  # gc --error-exitcode: an answer
+                e.partial = "".join(chunks)
+                raise
+        finally:
+            if previous is not None:
+                self._callbacks["write"] = previous
+                self._lib.mv_session_set_output(self._handle, previous,
+                                                None)
+        return "".join(chunks)
+
+    def text(self, line):
+        """The command's answer as the memview program prints it."""
+        return self._capture(line)
+
+    def run(self, line):
+        """The command's --json answer as Python objects (a dict).
+
+        Raises Error (code, message, address) when the command fails;
+        an interrupted command's Error has the answer so far as its
+        partial (a dict, or None)."""
+        try:
+            text = self._capture(line + " --json")
+        except Error as e:
+            e.partial = _first_json(e.partial)
+            if e.partial is not None and "error" in e.partial:
+                e.partial = None
+            raise
+        answer = _first_json(text)
+        if answer is None:
+            raise Error("memview: %s printed no JSON" % line.split()[0])
+        return answer
+
+    def object(self, expr):
+        """The Value of a C/C++ expression ("g_table", "p->next", "(struct
+        node *)0x5555555592c0"), evaluated as the commands evaluate it."""
+        obj = Object()
+        _check(self._lib.mv_session_evaluate(self._handle, _encode(expr),
+                                             ctypes.byref(obj)))
+        return Value(self, obj, expr)
+
+    def find_type(self, name):
+        """The type named name ("struct node", "int *"), a ctypes pointer
+        to Type; Error "not_found" if there is none."""
+        found = ctypes.POINTER(Type)()
+        _check(self._lib.mv_session_find_type(self._handle, _encode(name),
+                                              ctypes.byref(found)))
+        return found
+
+    def read(self, address, length):
+        """length bytes of target memory at address (Error "fault" naming
+        the first unreadable address)."""
+        if not 0 <= length <= MAX_READ:
+            raise Error("memview: reading %d bytes at once: at most %d "
+                        "(read a part)" % (length, MAX_READ), ERR_LIMIT)
+        buf = ctypes.create_string_buffer(length)
+        _check(self._lib.mv_session_read(
+            self._handle, address & 0xffffffffffffffff, buf, length))
+        return buf.raw
+
+    def _pointee(self, pointer):
+        """(stripped target type, its kind) of a stripped pointer type."""
+        key = ctypes.addressof(pointer.contents)
+        found = self._pointees.get(key)
+        if found is None:
+            target = self._lib.mv_type_strip(self._lib.mv_type_target(pointer))
+            found = self._pointees[key] = (target, _kind(target))
+        return found
+
+    def _format(self, obj):
+        text = ctypes.c_void_p()
+        _check(self._lib.mv_session_format(self._handle, ctypes.byref(obj),
+                                           ctypes.byref(text)))
+        try:
+            return ctypes.string_at(text).decode("utf-8", "replace")
+        finally:
+            self._lib.mv_free(text)
+
+
+# Value.expression past this length names the object by its address.
+MAX_EXPRESSION = 200
+# The most bytes(value) or Session.read takes at once: a hostile type's
+# size must not become an allocation of that size.
+MAX_READ = 1 << 30
+
+
+def _first_json(text):
+    """The first JSON object in text (a command's answer), or None."""
+    if not text:
+        return None
+    start = text.find("{")
+    if start < 0:
+        return None
+    try:
+        return json.JSONDecoder().raw_decode(text, start)[0]
+    except ValueError:
+        return None
+
+
+def type_name(t):
+    """The C spelling of a Type pointer ("struct node *")."""
+    lib = library()
+    size = lib.mv_type_name(t, None, 0) + 1
+    buf = ctypes.create_string_buffer(size)
+    lib.mv_type_name(t, buf, size)
+    return buf.value.decode("utf-8", "surrogateescape")
+
+
+def _kind(t):
+    kind = t.contents.kind
+    return TYPE_KINDS[kind] if 0 <= kind < len(TYPE_KINDS) else "unknown"
+
+
+def _find_member(t, name):
+    """(bit position, Member) of the member called name in struct, union
+    or class t, looking into anonymous members and base classes (an
+    explicit stack, bounded: types come from the target's DWARF), or
+    None."""
+    lib = library()
+    stack = [(lib.mv_type_strip(t), 0)]
+    seen = 0
+    while stack and seen < 4096:
+        t, base = stack.pop(0)
+        seen += 1
+        for i in range(t.contents.nmembers):
+            m = t.contents.members[i]
+            if m.name is not None and m.name.decode() == name:
+                return base + m.bit_position, m
+            inner = lib.mv_type_strip(m.type)
+            if (m.name is None or m.flags & MEMBER_BASE) and \
+                    _kind(inner) in ("struct", "union", "class") and \
+                    not m.flags & MEMBER_VIRTUAL_BASE:
+                stack.append((inner, base + m.bit_position))
+    return None
+
+
+class Value:
+    """A typed object of the target, in the spirit of drgn's Object.
+
+    address (None for a value that is not in memory), type (its C
+    spelling), kind ("int", "pointer", "struct", ...) and size.
+    v.member("next") or v.next, v[3], v.deref(), v.cast("long"); int(v),
+    float(v), bytes(v), str(v) (as gdb prints it), v.string() (a C
+    string).  Member access through a pointer dereferences it first, as
+    drgn's does."""
+
+    def __init__(self, session, obj, expr):
+        self._session = session
+        self._obj = obj
+        self._expr = expr
+        self._lib = session._lib
+        self._kind = None
+        self._strip = None
+
+    # What it is.
+
+    @property
+    def address(self):
+        return self._obj.address if self._obj.is_lvalue else None
+
+    @property
+    def type(self):
+        return type_name(self._obj.type)
+
+    @property
+    def kind(self):
+        if self._kind is None:
+            self._kind = _kind(self._stripped())
+        return self._kind
+
+    @property
+    def size(self):
+        return self._stripped().contents.size
+
+    @property
+    def expression(self):
+        """How this value was reached, in C ("g_table->buckets[3]")."""
+        return self._expr
+
+    def _stripped(self):
+        if self._strip is None:
+            self._strip = self._lib.mv_type_strip(self._obj.type)
+        return self._strip
+
+    def _derived(self, t, address, expr, bit_offset=0, bit_size=0):
+        obj = Object(t, address & 0xffffffffffffffff, 0, True,
+                     bit_offset, bit_size)
+        if len(expr) > MAX_EXPRESSION:
+            # A walk down a long list: the chain would grow with every
+            # step (and cost as much).  The object by its address.
+            name = type_name(t)
+            pointer = name + ("*" if name.endswith("*") else " *")
+            expr = "*(%s)0x%x" % (pointer, address) if "[" not in name and \
+                "(" not in name else "<%s at 0x%x>" % (name, address)
+        return Value(self._session, obj, expr)
+
+    # Navigation.
+
+    def member(self, name):
+        """The member called name (of the struct a pointer points to,
+        for a pointer)."""
+        if self.kind == "pointer":
+            t, kind = self._session._pointee(self._stripped())
+            if kind == "void":
+                raise Error("memview: cannot dereference a void pointer "
+                            "(cast it first)", ERR_INVALID)
+            address, arrow = int(self), "->"
+        else:
+            t, kind = self._stripped(), self.kind
+            address, arrow = self.address, "."
+        if kind not in ("struct", "union", "class"):
+            raise Error("memview: %s is not a struct, union or class" %
+                        type_name(t), ERR_INVALID)
+        if address is None:
+            raise Error("memview: %s is not in memory" % self._expr,
+                        ERR_INVALID)
+        key = (ctypes.addressof(t.contents), name)
+        found = self._session._members.get(key)
+        if found is None:
+            found = _find_member(t, name)
+            if found is not None:
+                self._session._members[key] = found
+        if found is None:
+            raise Error("memview: %s has no member named '%s'" %
+                        (type_name(t), name), ERR_NOT_FOUND)
+        bits, m = found
+        expr = "%s%s%s" % (_wrap(self._expr), arrow, name)
+        if m.bit_size:
+            return self._derived(m.type, address + bits // 8,
+                                 expr, bits % 8, m.bit_size)
+        return self._derived(m.type, address + bits // 8, expr)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self.member(name)
+        except Error as e:
+            raise AttributeError(e.message) from None
+
+    def deref(self):
+        """The object a pointer points to (*p)."""
+        t = self._stripped()
+        if _kind(t) != "pointer":
+            raise Error("memview: %s is not a pointer" % self.type,
+                        ERR_INVALID)
+        target = self._lib.mv_type_target(t)
+        if _kind(self._lib.mv_type_strip(target)) == "void":
+            raise Error("memview: cannot dereference a void pointer "
+                        "(cast it first)", ERR_INVALID)
+        return self._derived(target, int(self), "*" + _wrap(self._expr))
+
+    def __getitem__(self, index):
+        """Element index of an array, or p[index] of a pointer."""
+        index = int(index)
+        t = self._stripped()
+        kind = _kind(t)
+        if kind == "array":
+            if self.address is None:
+                raise Error("memview: %s is not in memory" % self._expr,
+                            ERR_INVALID)
+            if t.contents.has_count and not 0 <= index < t.contents.count:
+                raise IndexError("memview: index %d out of %s" %
+                                 (index, self.type))
+            base = self.address
+        elif kind == "pointer":
+            base = int(self)
+        else:
+            raise Error("memview: %s cannot be indexed" % self.type,
+                        ERR_INVALID)
+        element = self._lib.mv_type_target(t)
+        size = self._lib.mv_type_strip(element).contents.size
+        if kind == "pointer" and size == 0:
+            raise Error("memview: cannot index a pointer to %s" %
+                        type_name(element), ERR_INVALID)
+        return self._derived(element, base + index * size,
+                             "%s[%d]" % (_wrap(self._expr), index))
+
+    def __iter__(self):
+        """The elements of an array of known length."""
+        for i in range(len(self)):
+            yield self[i]
+
+    def __len__(self):
+        t = self._stripped()
+        if _kind(t) != "array" or not t.contents.has_count:
+            raise TypeError("memview: %s has no length" % self.type)
+        return t.contents.count
+
+    def cast(self, type_name_):
+        """The same memory as another type ("long", "struct node *"): a
+        pointer or integer converts by value, an object in memory is
+        reinterpreted in place."""
+        t = self._session.find_type(type_name_)
+        expr = "(%s)%s" % (type_name_, _wrap(self._expr))
+        if _kind(self._lib.mv_type_strip(t)) in ("pointer", "int") and \
+                self.kind in ("pointer", "int", "enum", "bool"):
+            obj = Object(t, 0, int(self) & 0xffffffffffffffff, False, 0, 0)
+            return Value(self._session, obj, expr)
+        if self.address is None:
+            raise Error("memview: %s is not in memory" % self._expr,
+                        ERR_INVALID)
+        return self._derived(t, self.address, expr)
+
+    # Contents.
+
+    def __bytes__(self):
+        if self._obj.bit_size:  # a bitfield: its value, in its type
+            value = int(self) & ((1 << (8 * self.size)) - 1)
+            return value.to_bytes(self.size, "little")
+        if self.address is None:
+            size = self.size or 8
+            return (self._obj.value & ((1 << (8 * size)) - 1)).to_bytes(
+                size, "little")
+        return self._session.read(self.address, self.size)
+
+    def __int__(self):
+        kind = self.kind
+        if kind not in ("int", "bool", "enum", "pointer"):
+            raise TypeError("memview: %s is not an integer or pointer" %
+                            self.type)
+        t = self._stripped()
+        signed = kind in ("int", "enum") and t.contents.is_signed
+        if self._obj.bit_size:
+            bits = self._obj.bit_size
+            length = (self._obj.bit_offset + bits + 7) // 8
+            word = int.from_bytes(self._session.read(self.address, length),
+                                  "little")
+            value = (word >> self._obj.bit_offset) & ((1 << bits) - 1)
+            if signed and value >> (bits - 1):
+                value -= 1 << bits
+            return value
+        return int.from_bytes(bytes(self), "little", signed=signed)
+
+    __index__ = __int__
+
+    def __float__(self):
+        if self.kind != "float":
+            return float(int(self))
+        data = bytes(self)
+        if len(data) == 4:
+            return struct.unpack("<f", data)[0]
+        if len(data) == 8:
+            return struct.unpack("<d", data)[0]
+        raise TypeError("memview: cannot convert %s to float" % self.type)
+
+    def __bool__(self):
+        if self.kind in ("int", "bool", "enum", "pointer"):
+            return int(self) != 0
+        return True
+
+    def __eq__(self, other):
+        if isinstance(other, Value):
+            return (self.address, self.type, bytes(self)) == \
+                (other.address, other.type, bytes(other))
+        if isinstance(other, (int, float)):
+            return (float(self) if self.kind == "float"
+                    else int(self)) == other
+        return NotImplemented
+
+    __hash__ = None
+
+    def __str__(self):
+        """As gdb's print shows it: a pointer with its type in front,
+        unless it points to characters (then the string follows)."""
+        text = self._session._format(self._obj)
+        t = self._stripped()
+        if _kind(t) == "pointer":
+            target = self._lib.mv_type_strip(self._lib.mv_type_target(t))
+            if not (_kind(target) == "int" and target.contents.is_char and
+                    target.contents.size == 1):
+                text = "(%s) %s" % (self.type, text)
+        return text
+
+    def __repr__(self):
+        where = "address=0x%x" % self.address if self.address is not None \
+            else "value=0x%x" % self._obj.value
+        return "Value(%r, %s)" % (self.type, where)
+
+    def string(self, limit=1 << 16):
+        """The C string in a char array or at a char pointer, up to its
+        NUL (at most limit bytes), as bytes decoded with
+        surrogateescape."""
+        kind = self.kind
+        if kind == "pointer":
+            address = int(self)
+        elif kind == "array" and self.address is not None:
+            address = self.address
+            limit = min(limit, self.size) if self.size else limit
+        else:
+            raise TypeError("memview: %s is not a string" % self.type)
+        data = b""
+        while len(data) < limit:
+            want = min(256 - (address + len(data)) % 256,
+                       limit - len(data))
+            chunk = self._session.read(address + len(data), want)
+            end = chunk.find(b"\0")
+            if end >= 0:
+                return (data + chunk[:end]).decode("utf-8",
+                                                   "surrogateescape")
+            data += chunk
+        return data.decode("utf-8", "surrogateescape")
+
+
+# A name with members and indices: needs no parentheses before -> or [.
+POSTFIX_CHAIN = re.compile(r"[A-Za-z_:][\w:]*(?:(?:\.|->)\w+|\[-?\d+\])*")
+
+
+def _wrap(expr):
+    """expr parenthesized unless it is a plain name or postfix chain."""
+    return expr if POSTFIX_CHAIN.fullmatch(expr) else "(%s)" % expr
+
+
+# The plugin's session for the program the debugger has open (set by
+# gdb/memview.py and lldb/memview.py), for session().
+debugger_session = None
+
+
+def session():
+    """Inside gdb or lldb with the plugin loaded: the session of the
+    program the debugger has open, evaluating with the debugger's own
+    expressions (locals, casts, C++)."""
+    if debugger_session is None:
+        raise Error("memview: no debugger session here: load the plugin "
+                    "in gdb or lldb, or use open_core() or attach()",
+                    ERR_INVALID)
+    return debugger_session()
+
+
+def open_core(core, exe=None):
+    """A Session on a core dump (exe None: named by the core's notes).
+    Ctrl-C stops a long command (Error "interrupted")."""
+    s = Session()
+    try:
+        s.open_core(core, exe)
+    except Error:
+        s.close()
+        raise
+    s.set_poll(signal_poll())
+    return s
+
+
+def attach(pid):
+    """A Session on a live local process, read through /proc/PID/mem
+    (memview attaches to each thread for a moment to read its registers:
+    the process must not be traced by a debugger)."""
+    s = Session()
+    try:
+        s.open_pid(pid)
+    except Error:
+        s.close()
+        raise
+    s.set_poll(signal_poll())
+    return s
 
 
 # memview's own evaluator first: an evaluate() raising this is asked

@@ -23,6 +23,7 @@ BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 EXE = os.path.join(BUILD, "fixtures", "basic")
 CORE = os.path.join(BUILD, "cores", "basic.core")
 PREFIX = "/usr/local"
+PYTHON = "/usr/bin/python3"  # Debian's, whose path the install targets
 TIMEOUT = 120
 
 ENV = dict(os.environ)
@@ -75,6 +76,7 @@ def test_files(dest):
                  "share/memview/gdb/memview.py",
                  "share/memview/lldb/memview.py",
                  "share/memview/python/memview_core.py",
+                 "share/memview/python/memview.py",
                  "share/man/man1/memview.1", "share/man/man7/memview.7",
                  "share/man/man3/libmemview.3"):
         if not os.path.exists(os.path.join(root, path)):
@@ -176,14 +178,19 @@ def test_pkg_config(dest, tmp):
     return value
 
 
-def test_gdb(dest, expected):
+def gdb_on_core(dest, command):
+    """gdb with the installed plugin on the fixture's core: command's
+    output follows a line MARK."""
     plugin = dest + PREFIX + "/share/memview/gdb/memview.py"
-    rc, out, err = run(["gdb", "-nx", "-batch", "-q",
-                        "-ex", "set debuginfod enabled off",
-                        "-ex", "source " + plugin,
-                        "-ex", "file " + EXE, "-ex", "core " + CORE,
-                        "-ex", "echo MARK\\n",
-                        "-ex", "mv-layout 'struct node' --json"])
+    return run(["gdb", "-nx", "-batch", "-q",
+                "-ex", "set debuginfod enabled off",
+                "-ex", "source " + plugin,
+                "-ex", "file " + EXE, "-ex", "core " + CORE,
+                "-ex", "echo MARK\\n", "-ex", command])
+
+
+def test_gdb(dest, expected):
+    rc, out, err = gdb_on_core(dest, "mv-layout 'struct node' --json")
     problems = []
     value = json_after(out, "MARK")
     if value is None:
@@ -213,6 +220,74 @@ def test_lldb(dest, expected):
         problems.append("traceback: %r" % (out + err)[-400:])
     report("lldb: command script import the installed plugin, mv-layout",
            problems)
+
+
+def python_site(dest):
+    """Where the install put memview.py for python3: one of the
+    directories Debian's python3 itself searches under PREFIX."""
+    rc, out, err = run([PYTHON, "-c",
+                        "import sys; print('\\n'.join(sys.path))"])
+    for directory in out.splitlines():
+        if directory.startswith(PREFIX + "/lib/") and \
+                os.path.isfile(dest + directory + "/memview.py"):
+            return dest + directory
+    return None
+
+
+PYTHON_SCRIPT = """
+import json, sys, memview
+facts = dict(l.rstrip("\\n").rsplit(" ", 1) for l in open(sys.argv[3]))
+s = memview.open_core(sys.argv[1], sys.argv[2])
+head = s.object("list_head")
+print(json.dumps({
+    "module": memview.__file__,
+    "layout": s.run("layout 'struct node'"),
+    "head": hex(int(head)) == facts["value list_head"],
+    "value": int(head.value) == int(facts["value list_head->value"]),
+    "next": hex(int(head.next)) == facts["value list_head->next"],
+    "padded": str(s.object("padded_global").member("l")) ==
+        facts["value padded_global.l"]}))
+"""
+
+
+def test_python(dest, expected):
+    """import memview from the system python3, as a user's script does:
+    the module from python3's own path, the library found from it."""
+    site = python_site(dest)
+    if site is None:
+        report("python3: import memview (installed)",
+               ["memview.py is not in a directory python3 searches under "
+                "%s" % PREFIX])
+        return
+    env = dict(ENV, PYTHONPATH=site)  # the staging root's copy of it
+    rc, out, err = run([PYTHON, "-c", PYTHON_SCRIPT, CORE, EXE,
+                        CORE.replace(".core", ".facts")], env,
+                       cwd=tempfile.gettempdir())
+    problems = []
+    try:
+        answer = json.loads(out.splitlines()[-1])
+    except (ValueError, IndexError):
+        report("python3: import memview (installed)",
+               ["exit %s: %r" % (rc, (out + err)[-600:])])
+        return
+    if not answer["module"].startswith(site):
+        problems.append("imported %s" % answer["module"])
+    if expected is not None and answer["layout"] != expected:
+        problems.append("run('layout ...') differs from the C program's")
+    for key in ("head", "value", "next", "padded"):
+        if answer[key] is not True:
+            problems.append("%s differs from the fixture's facts" % key)
+    report("python3: import memview from %s, values = the fixture's "
+           "facts" % site[len(dest):], problems)
+    # In gdb, from the installed plugin's directory.
+    rc, out, err = gdb_on_core(
+        dest, "python import json, memview; print(json.dumps(memview."
+        "session().run(\"layout 'struct node'\")))")
+    value = json_after(out, "MARK")
+    report("gdb: import memview beside the installed plugin, "
+           "memview.session().run()",
+           [] if value is not None and value == expected else
+           ["got %r" % (out + err)[-400:]])
 
 
 def test_man(dest):
@@ -279,6 +354,7 @@ def main():
             expected = test_pkg_config(dest, tmp)
             test_gdb(dest, expected)
             test_lldb(dest, expected)
+            test_python(dest, expected)
             test_man(dest)
             test_readme(dest)
     finally:

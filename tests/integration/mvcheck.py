@@ -2,7 +2,9 @@
 case (and per passed one when verbose), and the last line that make
 check reads, "NAME: N passed, M failed"."""
 import os
+import subprocess
 import sys
+import time
 
 
 class Tally:
@@ -47,3 +49,34 @@ def missing(name, paths):
             print("%s: 0 passed, 1 failed" % name)
             return True
     return False
+
+
+def run_argv(argv, env, cwd=None, timeout=300):
+    """(exit status, stdout, stderr) of a program run with no stdin;
+    exit status None after timeout seconds."""
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True,
+                           timeout=timeout, env=env, cwd=cwd,
+                           stdin=subprocess.DEVNULL)
+        return p.returncode, p.stdout, p.stderr
+    except subprocess.TimeoutExpired:
+        return None, "", "timeout after %d s" % timeout
+
+
+def start_fixture(exe, env, tmp, name, timeout=30):
+    """The fixture exe running, stopped in mv_fixture_done (MV_WAIT),
+    its facts in tmp/NAME.facts: (process, facts path), process None if
+    it did not get ready in time.  The caller kills the process."""
+    ready = os.path.join(tmp, name + ".ready")
+    facts = os.path.join(tmp, name + ".facts")
+    process = subprocess.Popen(
+        [exe], env=dict(env, MV_WAIT="1", MV_READY=ready, MV_FACTS=facts),
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    deadline = time.time() + timeout
+    while not os.path.exists(ready) and time.time() < deadline:
+        time.sleep(0.05)
+    if not os.path.exists(ready):
+        process.kill()
+        process.wait()
+        return None, facts
+    return process, facts
