@@ -73,6 +73,7 @@ BUILD=$BUILD RUNS=${RUNS:-3} bench/cxx_bench.sh
 # walk with python3.11-dbg's own libpython.py (PyObjectPtr).
 echo
 BUILD=$BUILD RUNS=${RUNS:-3} bench/py_bench.sh
+
 # The Python API (issue 18): a script's walk of a 100,000-node list
 # with memview.Value against the same walk with gdb.Value.
 echo

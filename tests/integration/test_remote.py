@@ -83,6 +83,15 @@ def children(pid):
         return []
 
 
+def runs(pid, exe):
+    """Whether process pid runs the program exe."""
+    try:
+        return os.path.realpath(os.readlink("/proc/%d/exe" % pid)) == \
+            os.path.realpath(exe)
+    except OSError:
+        return False
+
+
 class Server:
     """A debugging server that has launched the fixture (stopped at its
     first instruction) and listens on HOST:port."""
@@ -96,7 +105,11 @@ class Server:
         self.inferior = None
         deadline = time.time() + 20
         while time.time() < deadline and self.process.poll() is None:
-            kids = children(self.process.pid)
+            # The child running the fixture: gdbserver first forks a
+            # short-lived child of its own to probe ptrace's features,
+            # which a loaded machine let this loop take for the inferior.
+            kids = [k for k in children(self.process.pid)
+                    if runs(k, argv[-1])]
             if kids:
                 self.inferior = kids[0]
                 break
