@@ -346,8 +346,12 @@ def test_fits_width():
         # A word wider than the line (a path) stays whole, on its own.
         long = [l for l in folded.splitlines()
                 if len(l) > 72 and len(l.split()) > 1]
-        check(rc == rc2 == 0 and not long and
-              wide.split() == folded.split(),
+        # doctor and info quote the memory available now (the derived
+        # limits), which moves between the two runs on a busy machine.
+        def same(text):
+            return [re.sub(r"\d", "0", w) if words[0] in ("doctor", "info")
+                    else w for w in text.split()]
+        check(rc == rc2 == 0 and not long and same(wide) == same(folded),
               "--width 72: %s fits, same words" % " ".join(words),
               (rc, rc2, long[:2], err2))
 
