@@ -410,10 +410,13 @@ static uint32_t add_flags(uint64_t size, uint32_t flags)
 }
 
 /* A span of size class c: its objects, free ones from its own list and
- * the caches. */
+ * the caches.  *bad (with a note) if its list is damaged: none of its
+ * objects is indexed then (a free one taken for one in use would be
+ * called lost), and its pages stay out of the heap's segments, so that
+ * a collection scans them as a root. */
 static struct mv_error *walk_objects(struct tc *m, uint64_t span,
 				     const uint8_t *sp, uint64_t start,
-				     uint64_t len, unsigned c)
+				     uint64_t len, unsigned c, bool *bad)
 {
 	struct mv_heap *h = m->h;
 	uint64_t size = (uint64_t)m->c2s[c];
@@ -425,6 +428,7 @@ static struct mv_error *walk_objects(struct tc *m, uint64_t span,
 		uint64_t off = p - start;
 		if (p < start || p >= end || off % size || m->state[off / size]) {
 			m->bad_lists++;
+			*bad = true;
 			return mv_heap_note(h, "tcmalloc span 0x%llx: free object "
 					    "link 0x%llx is not a free object "
 					    "of the span; its objects are not "
@@ -435,6 +439,7 @@ static struct mv_error *walk_objects(struct tc *m, uint64_t span,
 		nfree++;
 		if (!rd64(m, p, &p)) {
 			m->bad_lists++;
+			*bad = true;
 			return mv_heap_note(h, "tcmalloc span 0x%llx: free object "
 					    "0x%llx is not in memory; its "
 					    "objects are not seen",
@@ -492,18 +497,19 @@ static struct mv_error *walk_span(struct tc *m, uint64_t page, uint64_t span,
 	*len = length;
 	m->spans++;
 	uint64_t a = page << PAGE_SHIFT, bytes = length << PAGE_SHIFT;
-	struct mv_error *err = add_run(m, a, a + bytes);
-	if (err)
-		return err;
+	struct mv_error *err;
+	bool damaged = false;
 	if (location)
-		return mv_heap_add_chunk(m->h, a, bytes,
-					 MV_CHUNK_FREE_LIST | MV_CHUNK_NO_HEADER,
-					 MV_LIST_TC_PAGES, m->ai);
-	if (!c)
-		return mv_heap_add_chunk(m->h, a, bytes,
-					 MV_CHUNK_IN_USE | MV_CHUNK_NO_HEADER,
-					 MV_LIST_NONE, m->ai);
-	return walk_objects(m, span, sp, a, length, c);
+		err = mv_heap_add_chunk(m->h, a, bytes,
+					MV_CHUNK_FREE_LIST | MV_CHUNK_NO_HEADER,
+					MV_LIST_TC_PAGES, m->ai);
+	else if (!c)
+		err = mv_heap_add_chunk(m->h, a, bytes,
+					MV_CHUNK_IN_USE | MV_CHUNK_NO_HEADER,
+					MV_LIST_NONE, m->ai);
+	else
+		err = walk_objects(m, span, sp, a, length, c, &damaged);
+	return err || damaged ? err : add_run(m, a, a + bytes);
 bad:
 	m->bad_spans++;
 	return mv_heap_note(m->h, "tcmalloc span 0x%llx (named by the pagemap "
