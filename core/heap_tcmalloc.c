@@ -88,6 +88,8 @@ struct tc {
 	uint8_t *state;          /* per object of the span being walked */
 	uint64_t spans, bad_spans, bad_lists, caches;
 	uint32_t ai;             /* the page heap's arena */
+	uint64_t *meta;          /* spans, leaves, thread caches */
+	size_t nmeta, meta_cap;
 };
 
 static uint64_t ld64(const uint8_t *p)
@@ -230,6 +232,20 @@ static bool find_central(struct tc *m)
 	return false;
 }
 
+static struct mv_error *add_meta(struct tc *m, uint64_t p)
+{
+	if (m->nmeta == m->meta_cap) {
+		size_t cap = m->meta_cap ? m->meta_cap * 2 : 256;
+		uint64_t *n = realloc(m->meta, cap * sizeof(*n));
+		if (!n)
+			return mv_enomem;
+		m->meta = n;
+		m->meta_cap = cap;
+	}
+	m->meta[m->nmeta++] = p;
+	return NULL;
+}
+
 static struct mv_error *add_cached(struct tc *m, uint64_t p, uint8_t list)
 {
 	if (m->ncached == m->cached_cap) {
@@ -308,7 +324,7 @@ static struct mv_error *read_caches(struct tc *m, uint64_t heaps)
 			break;
 		}
 		m->caches++;
-		if ((err = mv_heap_add_metadata(m->h, c, c + TC_SIZEOF)))
+		if ((err = add_meta(m, c)))
 			break;
 		for (unsigned k = 1; k < m->nclasses && !err; k++) {
 			const uint8_t *fl = b + (uint64_t)k * TC_LIST_SIZEOF;
@@ -496,8 +512,10 @@ static struct mv_error *walk_span(struct tc *m, uint64_t page, uint64_t span,
 		goto bad;
 	*len = length;
 	m->spans++;
+	struct mv_error *err = add_meta(m, span);
+	if (err)
+		return err;
 	uint64_t a = page << PAGE_SHIFT, bytes = length << PAGE_SHIFT;
-	struct mv_error *err;
 	bool damaged = false;
 	if (location)
 		err = mv_heap_add_chunk(m->h, a, bytes,
@@ -540,7 +558,7 @@ static struct mv_error *walk_pagemap(struct tc *m)
 					   "seen", (unsigned long long)at);
 			continue;
 		}
-		if ((err = mv_heap_add_metadata(h, at, at + LEAF_LEN * 8ull)))
+		if ((err = add_meta(m, at)))
 			break;
 		uint64_t base = i1 << LEAF_BITS;
 		for (uint64_t i2 = next > base ? next - base : 0;
@@ -557,6 +575,50 @@ static struct mv_error *walk_pagemap(struct tc *m)
 	}
 	free(leaf);
 	return err;
+}
+
+static int u64_cmp(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* tcmalloc's metadata (spans, pagemap leaves, thread caches) comes from
+ * MetaDataAlloc's chunks, which it takes from the system as it takes
+ * the page heap's memory but never enters in the pagemap: each range of
+ * a mapping between the page heap's runs that holds such an object is
+ * metadata, never a root (its words name free objects and spans). */
+static struct mv_error *meta_gaps(struct tc *m)
+{
+	const struct mv_region *r;
+	size_t nr = mv_target_regions(m->t, &r);
+	qsort(m->meta, m->nmeta, sizeof(*m->meta), u64_cmp);
+	uint64_t done = 0; /* end of the last gap marked */
+	size_t ri = 0, k = 0;
+	for (size_t i = 0; i < m->nmeta; i++) {
+		uint64_t p = m->meta[i];
+		if (p < done)
+			continue;
+		while (ri < nr && r[ri].end <= p)
+			ri++;
+		if (ri == nr || r[ri].start > p)
+			continue;
+		while (k < m->nruns && m->runs[k].end <= p)
+			k++;
+		if (k < m->nruns && m->runs[k].start <= p)
+			continue; /* inside the page heap: not metadata */
+		uint64_t lo = k ? m->runs[k - 1].end : 0;
+		uint64_t hi = k < m->nruns ? m->runs[k].start : UINT64_MAX;
+		if (lo < r[ri].start)
+			lo = r[ri].start;
+		if (hi > r[ri].end)
+			hi = r[ri].end;
+		struct mv_error *err = mv_heap_add_metadata(m->h, lo, hi);
+		if (err)
+			return err;
+		done = hi;
+	}
+	return NULL;
 }
 
 static struct mv_error *describe(struct tc *m, bool minimal)
@@ -661,6 +723,8 @@ static struct mv_error *tcmalloc_open(struct mv_heap *h,
 	h->nchunks += mine;
 	h->sorted = false;
 	if (!err)
+		err = meta_gaps(&m);
+	if (!err)
 		err = describe(&m, minimal);
 out:
 	free(m.data);
@@ -668,6 +732,7 @@ out:
 	free(m.cached_list);
 	free(m.runs);
 	free(m.state);
+	free(m.meta);
 	return err;
 }
 
