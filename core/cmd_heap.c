@@ -798,7 +798,7 @@ const struct mv_command mv_command_heap = {
 	.debugger_name = "mv-heap",
 	.synopsis = "",
 	.summary = "Summarize the malloc heap (glibc, CPython's pymalloc, "
-		   "mimalloc): arenas, chunks in use and free, sizes, the "
+		   "mimalloc, tcmalloc): arenas, chunks in use and free, sizes, the "
 		   "largest chunks.",
 	.description =
 		"Walks every arena's heaps chunk by chunk (the main heap, "
@@ -840,6 +840,23 @@ const struct mv_command mv_command_heap = {
 		"and free are counted per block size. A damaged page or "
 		"slice table is named under \"problems\" and its memory left "
 		"to gc's roots.\n\n"
+		"In a program linked with gperftools' tcmalloc 2.10 (Debian "
+		"12's libtcmalloc-minimal4 or libtcmalloc4), or running with "
+		"it in LD_PRELOAD, its page heap is an arena of kind "
+		"tcmalloc: the pagemap is found in the library's data as the "
+		"2^17 words before the one holding &tcmalloc::MetaDataAlloc "
+		"(exported; the other statics are hidden and Debian ships no "
+		"debug symbols), the size map and central lists by their "
+		"contents, the thread caches from "
+		"tcmalloc::ThreadCache::thread_heaps_. Each span is read from "
+		"the pagemap: a large block (size class 0), a free span, or "
+		"objects of its size class, each a chunk with no header, in "
+		"use or free in a thread cache, a transfer cache or on its "
+		"span's free list; blocks in use and free are counted per "
+		"size class. Spans, pagemap leaves and thread caches are "
+		"allocator metadata. A layout that does not match 2.10's is "
+		"said and not read; a damaged span is named under "
+		"\"problems\" and its memory left to gc's roots.\n\n"
 		"Corrupt headers, list loops and pointers out of the heap are "
 		"reported with their address under \"problems\"; the walk "
 		"resumes at the next plausible chunk. The \"as mallinfo2() "
