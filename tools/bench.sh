@@ -67,3 +67,8 @@ BUILD=$BUILD RUNS=${RUNS:-3} bench/sizeof_bench.sh
 # a gdb Python walk with the libstdc++ pretty printers.
 echo
 BUILD=$BUILD RUNS=${RUNS:-3} bench/cxx_bench.sh
+
+# Allocators (issue 17): heap and gc on a core of 1,000,000 blocks with
+# tcmalloc against the same program on glibc.
+echo
+BUILD=$BUILD RUNS=${RUNS:-3} bench/alloc_bench.sh
