@@ -127,8 +127,8 @@ static struct mv_error *read_data(struct tc *m, uint64_t anchor)
 		if (r[i].start <= anchor && anchor < r[i].end)
 			break;
 	if (i == nr || !(r[i].perms & MV_PERM_W))
-		return mv_error_create(MV_ERR_NOT_FOUND, "tcmalloc's data is not "
-				       "in memory");
+		return mv_error_create(MV_ERR_NOT_FOUND, "2.10: the library's "
+				       "data is not in memory");
 	lo = r[i].start;
 	hi = r[i].end;
 	/* Adjacent writable mappings: .data before the anonymous .bss. */
@@ -143,8 +143,8 @@ static struct mv_error *read_data(struct tc *m, uint64_t anchor)
 	     k++)
 		hi = r[k].end;
 	if (hi - lo > 2 * DATA_REACH)
-		return mv_error_create(MV_ERR_NOT_FOUND, "tcmalloc's data "
-				       "mapping is larger than expected");
+		return mv_error_create(MV_ERR_NOT_FOUND, "2.10: the library's "
+				       "data is larger than expected");
 	m->data = malloc(hi - lo);
 	if (!m->data)
 		return mv_enomem;
@@ -639,10 +639,48 @@ static struct mv_error *describe(struct tc *m, bool minimal)
 	return NULL;
 }
 
+/* tc_version()'s code stores the version: "movl $2, (%rdi)" at +5 and
+ * "movl $10, (%rsi)" at +16 (after a test and a jump for each).
+ * *major = 0 if not read. */
+static void read_version(struct tc *m, uint64_t at, unsigned *major,
+			 unsigned *minor)
+{
+	uint8_t code[22];
+	*major = *minor = 0;
+	if (mv_target_read_partial(m->t, at, code, sizeof(code)) ==
+		    sizeof(code) &&
+	    code[5] == 0xc7 && code[6] == 0x07 && code[16] == 0xc7 &&
+	    code[17] == 0x06) {
+		*major = ld32(code + 7);
+		*minor = ld32(code + 18);
+	}
+}
+
+/* tcmalloc is there but not read (another version, or data that does
+ * not show 2.10's layout): an error for --allocator tcmalloc, else a
+ * note, and its memory stays roots (conservative, never wrong). */
+static struct mv_error *not_read(struct mv_heap *h,
+				 const struct mv_heap_options *o,
+				 const char *why)
+{
+	if (o->flags & MV_HEAP_NEED_TCMALLOC)
+		return mv_error_create(MV_ERR_NOT_FOUND, "tcmalloc %s", why);
+	struct mv_error *err = mv_heap_note(h, "tcmalloc %s; its heap is not "
+					    "read", why);
+	char *d;
+	if (err)
+		return err;
+	if (asprintf(&d, "%s; tcmalloc not read (its memory left as roots)",
+		     mv_heap_description(h)) < 0)
+		return mv_enomem;
+	free(h->description);
+	h->description = d;
+	return NULL;
+}
+
 static struct mv_error *tcmalloc_open(struct mv_heap *h,
 				      const struct mv_heap_options *o)
 {
-	(void)o;
 	struct tc m = {.h = h, .t = h->target};
 	uint64_t md, heaps;
 	if (!mv_program_find_symbol(h->program, "_ZN8tcmalloc13MetaDataAllocEm",
@@ -656,17 +694,36 @@ static struct mv_error *tcmalloc_open(struct mv_heap *h,
 	/* The full library has the heap profiler's entry points too. */
 	bool minimal = !mv_program_find_symbol(h->program, "HeapProfilerStart",
 					       NULL, NULL);
+	uint64_t vat;
+	unsigned major = 0, minor = 0;
+	if (mv_program_find_symbol(h->program, "tc_version", &vat, NULL))
+		read_version(&m, vat, &major, &minor);
+	if (major != 2 || minor != 10) {
+		char why[96] = "version unknown (tc_version() not read): memview "
+			       "knows the layout of 2.10 (Debian 12) only";
+		if (major)
+			snprintf(why, sizeof(why), "version %u.%u: memview knows "
+				 "the layout of 2.10 (Debian 12) only", major,
+				 minor);
+		return not_read(h, o, why);
+	}
 	struct mv_error *err = read_data(&m, heaps);
+	if (err && mv_error_code(err) == MV_ERR_NOT_FOUND) {
+		struct mv_error *why = err;
+		err = not_read(h, o, mv_error_message(why));
+		mv_error_destroy(why);
+		goto out;
+	}
 	if (err)
 		goto out;
-	const char *missing = !find_root(&m, md) ? "its pagemap"
-			      : !find_sizemap(&m) ? "its size map"
+	const char *missing = !find_root(&m, md) ? "pagemap"
+			      : !find_sizemap(&m) ? "size map"
 						  : NULL;
 	if (missing) {
-		err = mv_error_create(MV_ERR_NOT_FOUND,
-				      "tcmalloc: %s not found in the library's "
-				      "data as 2.10 lays it out (another "
-				      "version or build?)", missing);
+		char why[160];
+		snprintf(why, sizeof(why), "2.10: its %s is not in the library's "
+			 "data as 2.10 lays it out (another build?)", missing);
+		err = not_read(h, o, why);
 		goto out;
 	}
 	if (!find_central(&m) &&

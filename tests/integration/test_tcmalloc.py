@@ -41,7 +41,9 @@ became of it, and tcmalloc's generic.current_allocated_bytes at the end.
 6. Hostile metadata on copies of the core: a span's free list made a
    loop, a span's length 0, a thread cache's list head garbage.  heap and
    gc answer within 20 s with a note naming the damaged span or cache,
-   and gc calls none of the blocks the program holds lost.
+   and gc calls none of the blocks the program holds lost.  A size map
+   that is not 2.10's: tcmalloc is said and not read (its memory stays
+   roots: nothing lost), and --allocator tcmalloc is an error.
 """
 import json
 import os
@@ -410,6 +412,36 @@ def damaged_checks(d, k, core, tmp):
         os.unlink(path)
 
 
+def sizemap_checks(core, tmp):
+    """SizeMap::class_to_size_ changed (gperftools 2.10's first classes,
+    0, 8, 16, 32, ...: its second made 9): tcmalloc is said and not read,
+    its memory left as roots, and --allocator tcmalloc is an error."""
+    cf = CoreFile(core)
+    at = cf.data.find(struct.pack("<8i", 0, 8, 16, 32, 48, 64, 80, 96))
+    check(at > 0, "the core holds tcmalloc's class_to_size_")
+    if at <= 0:
+        return
+    struct.pack_into("<i", cf.data, at + 4, 9)
+    path = os.path.join(tmp, "sizemap.core")
+    with open(path, "wb") as f:
+        f.write(cf.data)
+    target = ["--core", path, "--exe", EXE]
+    g, err = memview_json(target, GC)
+    notes = (g or {}).get("notes") or []
+    check(g is not None and "tcmalloc not read" in g["heap"] and
+          any("size map" in n for n in notes) and
+          not g["summary"]["definitely_lost"]["blocks"],
+          "damaged size map: gc says tcmalloc is not read, nothing lost",
+          err or (g["heap"], notes[:2]))
+    r = subprocess.run([MEMVIEW] + target + ["heap", "--allocator",
+                                             "tcmalloc"],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode != 0 and "size map" in r.stderr,
+          "damaged size map: heap --allocator tcmalloc is an error saying "
+          "why", r.stderr.strip())
+    os.unlink(path)
+
+
 def run_threads(n, tmp):
     """The fixture with n threads, stopped at its end (MV_WAIT)."""
     facts = os.path.join(tmp, "facts%d" % n)
@@ -502,6 +534,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         if h:
             damaged_checks(h, k1, CORE1, tmp)
+        sizemap_checks(CORE1, tmp)
         preload_checks(tmp)
         p, facts = run_threads(4, tmp)
         try:
