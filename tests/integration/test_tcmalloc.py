@@ -32,7 +32,7 @@ became of it, and tcmalloc's generic.current_allocated_bytes at the end.
    its live blocks; referrers and path-to of a live block; view
    --pointers on the list head names the in-use block.
 4. The same heap and gc numbers from mv-heap and mv-gc in real gdb and
-   lldb on the cores.
+   lldb on the cores and attached to the live 4-thread run.
 5. --allocator glibc: tcmalloc's memory is no model's, nothing of the
    program's is called lost; --allocator tcmalloc on a glibc program is
    an error naming it.  leaks.c (valgrind's leak cases, built for glibc)
@@ -226,21 +226,27 @@ def walk_checks(target, k, who):
           who, err or ptr)
 
 
-def debugger(front, core, cases):
-    """Records of the command lines in real gdb or lldb on the core."""
+def debugger(front, core, cases, pid=None):
+    """Records of the command lines in real gdb or lldb on the core (or
+    attached to pid)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "out.json")
         env = dict(DEBUGGER_ENV, MV_CASES=json.dumps(cases), MV_OUT=out,
                    MV_TEARDOWN="[]")
         if front == "gdb":
-            env["MV_SETUP"] = json.dumps(["file " + EXE, "core-file " + core])
+            env["MV_SETUP"] = json.dumps(
+                ["file " + EXE, "attach %d" % pid if pid
+                 else "core-file " + core])
+            if pid:
+                env["MV_TEARDOWN"] = json.dumps(["detach"])
             argv = ["gdb", "-nx", "-batch", "-q",
                     "-ex", "set debuginfod enabled off",
                     "-ex", "source %s/gdb/memview.py" % ROOT,
                     "-ex", "source %s/tests/integration/gdb_driver.py"
                     % ROOT]
         else:
-            env.update(MV_EXE=EXE, MV_CORE=core)
+            env.update(MV_EXE=EXE)
+            env.update({"MV_PID": str(pid)} if pid else {"MV_CORE": core})
             argv = ["lldb", "-b", "--no-lldbinit",
                     "-o", "command script import %s/lldb/memview.py" % ROOT,
                     "-o", "command script import %s/tests/integration/"
@@ -268,10 +274,10 @@ def numbers(h, g):
             g["summary"])
 
 
-def debugger_checks(core, h, g, who):
+def debugger_checks(core, h, g, who, pid=None):
     for front in ("gdb", "lldb"):
         res, recs = debugger(front, core, ["mv-heap --json",
-                                           "mv-gc --json"])
+                                           "mv-gc --json"], pid)
         ok = res is not None and len(res) == 2 and None not in res
         check(ok and numbers(res[0], res[1]) == numbers(h, g),
               "%s (%s): mv-heap and mv-gc give the CLI's numbers" %
@@ -543,7 +549,10 @@ def main():
                 return T.summary()
             k4 = Key(facts)
             vg4 = {kind: k4.count(kind) + own[kind] for kind in own}
-            target_checks(["--pid", str(p.pid)], k4, "--pid, 4 threads", vg4)
+            hp, gp = target_checks(["--pid", str(p.pid)], k4,
+                                   "--pid, 4 threads", vg4)
+            if hp and gp:
+                debugger_checks(None, hp, gp, "attached, 4 threads", p.pid)
             core = os.path.join(tmp, "core4")
             subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(p.pid),
                             "-ex", "set debuginfod enabled off",
