@@ -45,7 +45,6 @@ became of it, and tcmalloc's generic.current_allocated_bytes at the end.
    that is not 2.10's: tcmalloc is said and not read (its memory stays
    roots: nothing lost), and --allocator tcmalloc is an error.
 """
-import json
 import os
 import re
 import signal
@@ -55,7 +54,9 @@ import sys
 import tempfile
 import time
 
+from mvalloc import CoreFile
 from mvcheck import Tally, missing
+import mvalloc
 
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
@@ -101,15 +102,6 @@ class Key:
         return sum(1 for b in self.blocks if b[2] == state)
 
 
-def memview_json(target, words):
-    r = subprocess.run([MEMVIEW] + target + words, capture_output=True,
-                       text=True, timeout=600)
-    if r.returncode not in (0, 1) or not r.stdout.startswith("{"):
-        return None, (r.stderr or r.stdout).strip()[-400:]
-    try:
-        return json.loads(r.stdout), None
-    except ValueError:
-        return None, "not JSON: " + r.stdout[:300]
 
 
 def tc_arenas(d):
@@ -226,46 +218,8 @@ def walk_checks(target, k, who):
           who, err or ptr)
 
 
-def debugger(front, core, cases, pid=None):
-    """Records of the command lines in real gdb or lldb on the core (or
-    attached to pid)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "out.json")
-        env = dict(DEBUGGER_ENV, MV_CASES=json.dumps(cases), MV_OUT=out,
-                   MV_TEARDOWN="[]")
-        if front == "gdb":
-            env["MV_SETUP"] = json.dumps(
-                ["file " + EXE, "attach %d" % pid if pid
-                 else "core-file " + core])
-            if pid:
-                env["MV_TEARDOWN"] = json.dumps(["detach"])
-            argv = ["gdb", "-nx", "-batch", "-q",
-                    "-ex", "set debuginfod enabled off",
-                    "-ex", "source %s/gdb/memview.py" % ROOT,
-                    "-ex", "source %s/tests/integration/gdb_driver.py"
-                    % ROOT]
-        else:
-            env.update(MV_EXE=EXE)
-            env.update({"MV_PID": str(pid)} if pid else {"MV_CORE": core})
-            argv = ["lldb", "-b", "--no-lldbinit",
-                    "-o", "command script import %s/lldb/memview.py" % ROOT,
-                    "-o", "command script import %s/tests/integration/"
-                    "lldb_driver.py" % ROOT]
-        r = subprocess.run(argv, env=env, capture_output=True, text=True,
-                           timeout=600, stdin=subprocess.DEVNULL, cwd=ROOT)
-        try:
-            with open(out) as f:
-                recs = json.load(f)["cases"]
-        except (OSError, ValueError, KeyError):
-            return None, "no record: " + (r.stdout + r.stderr)[-400:]
-        res = []
-        for rec in recs:
-            try:
-                res.append(json.loads(rec["output"]) if rec["succeeded"]
-                           else None)
-            except ValueError:
-                res.append(None)
-        return res, recs
+def memview_json(target, words):
+    return mvalloc.memview_json(MEMVIEW, target, words)
 
 
 def numbers(h, g):
@@ -275,16 +229,8 @@ def numbers(h, g):
 
 
 def debugger_checks(core, h, g, who, pid=None):
-    for front in ("gdb", "lldb"):
-        res, recs = debugger(front, core, ["mv-heap --json",
-                                           "mv-gc --json"], pid)
-        ok = res is not None and len(res) == 2 and None not in res
-        check(ok and numbers(res[0], res[1]) == numbers(h, g),
-              "%s (%s): mv-heap and mv-gc give the CLI's numbers" %
-              (who, front),
-              recs if not ok else [x for x in zip(numbers(res[0], res[1]),
-                                                  numbers(h, g))
-                                   if x[0] != x[1]][:2])
+    mvalloc.debugger_checks(check, DEBUGGER_ENV, EXE, core, h, g, numbers,
+                            who, pid)
 
 
 def allocator_checks(target, k, who):
@@ -306,33 +252,6 @@ def allocator_checks(target, k, who):
           r.stderr.strip())
 
 
-class CoreFile:
-    """A core's bytes by virtual address (its PT_LOAD segments)."""
-
-    def __init__(self, path):
-        with open(path, "rb") as f:
-            self.data = bytearray(f.read())
-        phoff, = struct.unpack_from("<Q", self.data, 32)
-        phentsize, phnum = struct.unpack_from("<HH", self.data, 54)
-        self.loads = []
-        for i in range(phnum):
-            (typ, _, off, vaddr, _, filesz, _,
-             _) = struct.unpack_from("<IIQQQQQQ", self.data,
-                                     phoff + i * phentsize)
-            if typ == 1:
-                self.loads.append((vaddr, filesz, off))
-
-    def offset(self, addr):
-        for vaddr, filesz, off in self.loads:
-            if vaddr <= addr < vaddr + filesz:
-                return off + addr - vaddr
-        raise KeyError(hex(addr))
-
-    def get(self, addr, fmt):
-        return struct.unpack_from(fmt, self.data, self.offset(addr))[0]
-
-    def put(self, addr, fmt, value):
-        struct.pack_into(fmt, self.data, self.offset(addr), value)
 
 
 def spans_of(cf, root):
