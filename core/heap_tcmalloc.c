@@ -80,9 +80,9 @@ struct tc {
 	uint32_t batch[MAX_CLASSES]; /* num_objects_to_move_ */
 	unsigned nclasses;
 	uint64_t central;        /* 0: not found (notes) */
-	uint64_t *cached;        /* free objects in the caches, sorted */
+	uint64_t *cached;        /* free objects in the caches, sorted: each
+				    address << 8 | its enum mv_heap_list */
 	size_t ncached, cached_cap;
-	uint8_t *cached_list;    /* per cached: enum mv_heap_list */
 	struct tc_span *runs;    /* contiguous spans: the heap segments */
 	size_t nruns, runs_cap;
 	uint8_t *state;          /* per object of the span being walked */
@@ -232,37 +232,29 @@ static bool find_central(struct tc *m)
 	return false;
 }
 
+/* Appends v to a growing array. */
+static struct mv_error *push(uint64_t **a, size_t *n, size_t *cap, uint64_t v)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		uint64_t *grown = realloc(*a, c * sizeof(**a));
+		if (!grown)
+			return mv_enomem;
+		*a = grown;
+		*cap = c;
+	}
+	(*a)[(*n)++] = v;
+	return NULL;
+}
+
 static struct mv_error *add_meta(struct tc *m, uint64_t p)
 {
-	if (m->nmeta == m->meta_cap) {
-		size_t cap = m->meta_cap ? m->meta_cap * 2 : 256;
-		uint64_t *n = realloc(m->meta, cap * sizeof(*n));
-		if (!n)
-			return mv_enomem;
-		m->meta = n;
-		m->meta_cap = cap;
-	}
-	m->meta[m->nmeta++] = p;
-	return NULL;
+	return push(&m->meta, &m->nmeta, &m->meta_cap, p);
 }
 
 static struct mv_error *add_cached(struct tc *m, uint64_t p, uint8_t list)
 {
-	if (m->ncached == m->cached_cap) {
-		size_t cap = m->cached_cap ? m->cached_cap * 2 : 1024;
-		uint64_t *n = realloc(m->cached, cap * sizeof(*n));
-		if (!n)
-			return mv_enomem;
-		m->cached = n;
-		uint8_t *l = realloc(m->cached_list, cap);
-		if (!l)
-			return mv_enomem;
-		m->cached_list = l;
-		m->cached_cap = cap;
-	}
-	m->cached_list[m->ncached] = list;
-	m->cached[m->ncached++] = p;
-	return NULL;
+	return push(&m->cached, &m->ncached, &m->cached_cap, p << 8 | list);
 }
 
 /* A free list of the caches from p: at most max links (or to tail),
@@ -371,22 +363,10 @@ static struct mv_error *read_caches(struct tc *m, uint64_t heaps)
 	return err;
 }
 
-static void sort_cached(struct tc *m)
+static int u64_cmp(const void *x, const void *y)
 {
-	/* Insertion into order by a shell sort over both arrays. */
-	size_t n = m->ncached;
-	for (size_t gap = n / 2; gap; gap /= 2)
-		for (size_t i = gap; i < n; i++) {
-			uint64_t v = m->cached[i];
-			uint8_t l = m->cached_list[i];
-			size_t j = i;
-			for (; j >= gap && m->cached[j - gap] > v; j -= gap) {
-				m->cached[j] = m->cached[j - gap];
-				m->cached_list[j] = m->cached_list[j - gap];
-			}
-			m->cached[j] = v;
-			m->cached_list[j] = l;
-		}
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
 }
 
 static size_t cached_from(struct tc *m, uint64_t a)
@@ -394,7 +374,7 @@ static size_t cached_from(struct tc *m, uint64_t a)
 	size_t lo = 0, hi = m->ncached;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (m->cached[mid] < a)
+		if (m->cached[mid] >> 8 < a)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -473,10 +453,10 @@ static struct mv_error *walk_objects(struct tc *m, uint64_t span,
 			return err;
 	}
 	for (size_t i = cached_from(m, start);
-	     i < m->ncached && m->cached[i] < end; i++) {
-		uint64_t off = m->cached[i] - start;
+	     i < m->ncached && m->cached[i] >> 8 < end; i++) {
+		uint64_t off = (m->cached[i] >> 8) - start;
 		if (off % size == 0 && !m->state[off / size])
-			m->state[off / size] = m->cached_list[i];
+			m->state[off / size] = (uint8_t)m->cached[i];
 	}
 	struct mv_error *err = NULL;
 	uint64_t sz = size & ~15ull;
@@ -575,12 +555,6 @@ static struct mv_error *walk_pagemap(struct tc *m)
 	}
 	free(leaf);
 	return err;
-}
-
-static int u64_cmp(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-	return a < b ? -1 : a > b;
 }
 
 /* tcmalloc's metadata (spans, pagemap leaves, thread caches) comes from
@@ -739,7 +713,7 @@ static struct mv_error *tcmalloc_open(struct mv_heap *h,
 							     (uint64_t)CFL_SIZEOF))) ||
 	    (err = read_caches(&m, heaps)))
 		goto out;
-	sort_cached(&m);
+	qsort(m.cached, m.ncached, sizeof(*m.cached), u64_cmp);
 	struct mv_heap_arena ha = {
 		.kind = MV_ARENA_TCMALLOC,
 		.address = m.root_at,
@@ -786,7 +760,6 @@ static struct mv_error *tcmalloc_open(struct mv_heap *h,
 out:
 	free(m.data);
 	free(m.cached);
-	free(m.cached_list);
 	free(m.runs);
 	free(m.state);
 	free(m.meta);
