@@ -4,9 +4,11 @@ address (to damage copies of it), and the command lines run in real gdb
 and lldb through tests/integration/*_driver.py."""
 import json
 import os
+import signal
 import struct
 import subprocess
 import tempfile
+import time
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -120,3 +122,98 @@ def debugger_checks(check, env, exe, core, h, g, numbers, who, pid=None):
               recs if not ok else [x for x in zip(numbers(res[0], res[1]),
                                                   numbers(h, g))
                                    if x[0] != x[1]][:2])
+
+
+def damaged_heap(check, memview, target, words, what, word):
+    """heap on a damaged core: its answer, within 20 s and with a note
+    naming word; None (a failed check) if it gives none."""
+    t0 = time.time()
+    try:
+        d, err = memview_json(memview, target, words)
+    except subprocess.TimeoutExpired:
+        d, err = None, "timeout"
+    took = time.time() - t0
+    if d is None:
+        check(False, "damaged (%s): heap answers" % what, err)
+        return None
+    notes = d.get("notes") or []
+    check(took < 20 and any(word in n for n in notes),
+          "damaged (%s): heap answers in %.1f s with a note naming %s"
+          % (what, took, word), notes[:3])
+    return d
+
+
+def damaged_gc(check, memview, target, words, what, live):
+    """gc on a damaged core calls none of the live addresses lost."""
+    try:
+        g, err = memview_json(memview, target, words)
+    except subprocess.TimeoutExpired:
+        g, err = None, "timeout"
+    if g is None:
+        check(False, "damaged (%s): gc answers" % what, err)
+        return
+    got = {int(b["address"], 16): b["kind"] for b in g["blocks"]}
+    wrong = [hex(a) for a in live
+             if got.get(a, "still_reachable") != "still_reachable"]
+    check(not wrong, "damaged (%s): gc calls none of the blocks the "
+          "program holds lost (what is not seen is a root)" % what,
+          wrong[:5])
+
+
+def start_waiting(exe, env, tmp, name):
+    """exe run to its stop (MV_WAIT) with env added: the process and its
+    facts file, or None for the facts if it did not get there."""
+    facts = os.path.join(tmp, name + ".facts")
+    ready = os.path.join(tmp, name + ".ready")
+    env = dict(os.environ, MV_WAIT="1", MV_FACTS=facts, MV_READY=ready,
+               **env)
+    p = subprocess.Popen([exe], env=env)
+    for _ in range(600):
+        if os.path.exists(ready) or p.poll() is not None:
+            break
+        time.sleep(0.05)
+    return p, facts if os.path.exists(ready) else None
+
+
+def gcore(pid, path):
+    """A core of the process by gdb's gcore."""
+    subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(pid),
+                    "-ex", "set debuginfod enabled off",
+                    "-ex", "gcore " + path], capture_output=True,
+                   timeout=300)
+
+
+def preload_leaks(check, memview, exe, lib, tmp, words, heap_says):
+    """leaks.c (a glibc program) run live with lib in LD_PRELOAD: gc
+    (words) reads that allocator's heap (its heap line holds heap_says)
+    and puts each block of leaks' own key in its memcheck category.
+    Returns gc's answer and the key's addresses, or (None, None)."""
+    p, facts = start_waiting(exe, {"LD_PRELOAD": lib}, tmp, "leaks")
+    try:
+        if not facts:
+            check(False, "LD_PRELOAD: leaks reaches its stop")
+            return None, None
+        g, err = memview_json(memview, ["--pid", str(p.pid)], words)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    if g is None:
+        check(False, "LD_PRELOAD leaks --pid: gc runs", err)
+        return None, None
+    check(heap_says in g["heap"], "LD_PRELOAD leaks --pid: gc reads the "
+          "preloaded allocator's heap", g["heap"])
+    key = []
+    with open(facts) as f:
+        for line in f:
+            w = line.split()
+            if w[0] == "block":
+                key.append((int(w[1], 16), w[4],
+                            len(w) > 5 and w[5] == "cyclic"))
+    got = {int(b["address"], 16): (b["kind"], b["cyclic"])
+           for b in g["blocks"]}
+    wrong = ["0x%x: %s%s, got %s" % (a, e, " cyclic" if c else "",
+                                      got.get(a))
+             for a, e, c in key if got.get(a) != (e, c)]
+    check(key and not wrong, "LD_PRELOAD leaks --pid: each of its %d "
+          "blocks in its memcheck category" % len(key), wrong[:5])
+    return g, {a for a, _, _ in key}

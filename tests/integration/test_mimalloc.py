@@ -43,7 +43,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 from mvalloc import CoreFile
 from mvcheck import Tally, missing
@@ -283,19 +282,9 @@ def damaged_checks(d, k, core, tmp):
         with open(path, "wb") as f:
             f.write(cf.data)
         target = ["--core", path, "--exe", EXE]
-        t0 = time.time()
-        try:
-            dd, err = memview_json(target, HEAP)
-        except subprocess.TimeoutExpired:
-            dd, err = None, "timeout"
-        took = time.time() - t0
+        dd = mvalloc.damaged_heap(check, MEMVIEW, target, HEAP, what, word)
         if dd is None:
-            check(False, "damaged (%s): heap answers" % what, err)
             continue
-        notes = dd.get("notes") or []
-        check(took < 20 and any(word in n for n in notes),
-              "damaged (%s): heap answers in %.1f s with a note naming %s"
-              % (what, took, word), notes[:3])
         if page is not None:
             kept = pages_of(dd)
             pslice = (page - seg - 264) // 80 * 65536 + seg
@@ -303,80 +292,29 @@ def damaged_checks(d, k, core, tmp):
                     kept.get(a) != good[a]]
             check(not diff, "damaged (%s): the other pages keep their "
                   "blocks in use" % what, diff[:5])
-        try:
-            g, err = memview_json(target, GC)
-        except subprocess.TimeoutExpired:
-            g, err = None, "timeout"
-        if g is None:
-            check(False, "damaged (%s): gc answers" % what, err)
-            continue
-        got = {int(b["address"], 16): b["kind"] for b in g["blocks"]}
-        wrong = [hex(a) for a, _, s, _ in k.blocks if s == "live" and
-                 got.get(a, "still_reachable") != "still_reachable"]
-        check(not wrong, "damaged (%s): gc calls none of the blocks the "
-              "program holds lost (what is not seen is a root)" % what,
-              wrong[:5])
+        mvalloc.damaged_gc(check, MEMVIEW, target, GC, what,
+                           [a for a, _, s, _ in k.blocks if s == "live"])
         os.unlink(path)
 
 
 def run_threads(n, tmp):
     """The fixture with n threads, stopped at its end (MV_WAIT)."""
-    facts = os.path.join(tmp, "facts%d" % n)
-    ready = os.path.join(tmp, "ready%d" % n)
-    env = dict(os.environ, MV_THREADS=str(n), MV_WAIT="1", MV_FACTS=facts,
-               MV_READY=ready)
-    p = subprocess.Popen([EXE], env=env)
-    for _ in range(600):
-        if os.path.exists(ready) or p.poll() is not None:
-            break
-        time.sleep(0.05)
-    return p, facts if os.path.exists(ready) else None
+    return mvalloc.start_waiting(EXE, {"MV_THREADS": str(n)}, tmp,
+                                 "threads%d" % n)
 
 
 def preload_checks(tmp):
     """leaks.c (a glibc program) with mimalloc in LD_PRELOAD, live: its
     own leak key, block by block."""
     lib = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"
-    exe = os.path.join(ABS_BUILD, "fixtures", "leaks")
-    facts = os.path.join(tmp, "leaks.facts")
-    ready = os.path.join(tmp, "leaks.ready")
-    env = dict(os.environ, LD_PRELOAD=lib, MV_WAIT="1", MV_FACTS=facts,
-               MV_READY=ready)
-    p = subprocess.Popen([exe], env=env)
-    try:
-        for _ in range(600):
-            if os.path.exists(ready) or p.poll() is not None:
-                break
-            time.sleep(0.05)
-        if not os.path.exists(ready):
-            check(False, "LD_PRELOAD: leaks reaches its stop")
-            return
-        g, err = memview_json(["--pid", str(p.pid)], GC)
-    finally:
-        p.send_signal(signal.SIGKILL)
-        p.wait()
+    g, mine = mvalloc.preload_leaks(
+        check, MEMVIEW, os.path.join(ABS_BUILD, "fixtures", "leaks"), lib,
+        tmp, GC, "mimalloc 2.0.9")
     if g is None:
-        check(False, "LD_PRELOAD leaks --pid: gc runs", err)
         return
-    check("mimalloc 2.0.9" in g["heap"], "LD_PRELOAD leaks --pid: gc reads "
-          "mimalloc's heap", g["heap"])
-    key = []
-    with open(facts) as f:
-        for line in f:
-            w = line.split()
-            if w[0] == "block":
-                key.append((int(w[1], 16), w[4],
-                            len(w) > 5 and w[5] == "cyclic"))
-    got = {int(b["address"], 16): (b["kind"], b["cyclic"])
-           for b in g["blocks"]}
-    wrong = ["0x%x: %s%s, got %s" % (a, e, " cyclic" if c else "",
-                                      got.get(a))
-             for a, e, c in key if got.get(a) != (e, c)]
-    check(key and not wrong, "LD_PRELOAD leaks --pid: each of its %d "
-          "blocks in its memcheck category" % len(key), wrong[:5])
-    mine = {a for a, _, _ in key}
-    extra = [hex(a) for a, (kind, _) in got.items()
-             if a not in mine and kind != "still_reachable"]
+    extra = [hex(int(b["address"], 16)) for b in g["blocks"]
+             if int(b["address"], 16) not in mine and
+             b["kind"] != "still_reachable"]
     check(not extra, "LD_PRELOAD leaks --pid: no other block is lost",
           extra[:5])
 
@@ -417,10 +355,7 @@ def main():
             k4 = Key(facts)
             target_checks(["--pid", str(p.pid)], k4, "--pid, 4 threads")
             core = os.path.join(tmp, "core4")
-            subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(p.pid),
-                            "-ex", "set debuginfod enabled off",
-                            "-ex", "gcore " + core], capture_output=True,
-                           timeout=300)
+            mvalloc.gcore(p.pid, core)
         finally:
             p.send_signal(signal.SIGKILL)
             p.wait()

@@ -52,7 +52,6 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
 
 from mvalloc import CoreFile
 from mvcheck import Tally, missing
@@ -308,32 +307,11 @@ def damaged_checks(d, k, core, tmp):
         with open(path, "wb") as f:
             f.write(cf.data)
         target = ["--core", path, "--exe", EXE]
-        t0 = time.time()
-        try:
-            dd, err = memview_json(target, HEAP)
-        except subprocess.TimeoutExpired:
-            dd, err = None, "timeout"
-        took = time.time() - t0
+        dd = mvalloc.damaged_heap(check, MEMVIEW, target, HEAP, what, word)
         if dd is None:
-            check(False, "damaged (%s): heap answers" % what, err)
             continue
-        notes = dd.get("notes") or []
-        check(took < 20 and any(word in n for n in notes),
-              "damaged (%s): heap answers in %.1f s with a note naming %s"
-              % (what, took, word), notes[:3])
-        try:
-            g, err = memview_json(target, GC)
-        except subprocess.TimeoutExpired:
-            g, err = None, "timeout"
-        if g is None:
-            check(False, "damaged (%s): gc answers" % what, err)
-            continue
-        got = {int(b["address"], 16): b["kind"] for b in g["blocks"]}
-        wrong = [hex(a) for a, _, s, _ in k.blocks if s == "live" and
-                 got.get(a, "still_reachable") != "still_reachable"]
-        check(not wrong, "damaged (%s): gc calls none of the blocks the "
-              "program holds lost (what is not seen is a root)" % what,
-              wrong[:5])
+        mvalloc.damaged_gc(check, MEMVIEW, target, GC, what,
+                           [a for a, _, s, _ in k.blocks if s == "live"])
         os.unlink(path)
 
 
@@ -369,59 +347,16 @@ def sizemap_checks(core, tmp):
 
 def run_threads(n, tmp):
     """The fixture with n threads, stopped at its end (MV_WAIT)."""
-    facts = os.path.join(tmp, "facts%d" % n)
-    ready = os.path.join(tmp, "ready%d" % n)
-    env = dict(os.environ, MV_THREADS=str(n), MV_WAIT="1", MV_FACTS=facts,
-               MV_READY=ready)
-    p = subprocess.Popen([EXE], env=env)
-    for _ in range(600):
-        if os.path.exists(ready) or p.poll() is not None:
-            break
-        time.sleep(0.05)
-    return p, facts if os.path.exists(ready) else None
+    return mvalloc.start_waiting(EXE, {"MV_THREADS": str(n)}, tmp,
+                                 "threads%d" % n)
 
 
 def preload_checks(tmp):
     """leaks.c (a glibc program) with the full tcmalloc in LD_PRELOAD,
     live: its own leak key, block by block."""
-    exe = os.path.join(ABS_BUILD, "fixtures", "leaks")
-    facts = os.path.join(tmp, "leaks.facts")
-    ready = os.path.join(tmp, "leaks.ready")
-    env = dict(os.environ, LD_PRELOAD=FULL_LIB, MV_WAIT="1", MV_FACTS=facts,
-               MV_READY=ready)
-    p = subprocess.Popen([exe], env=env)
-    try:
-        for _ in range(600):
-            if os.path.exists(ready) or p.poll() is not None:
-                break
-            time.sleep(0.05)
-        if not os.path.exists(ready):
-            check(False, "LD_PRELOAD: leaks reaches its stop")
-            return
-        g, err = memview_json(["--pid", str(p.pid)], GC)
-    finally:
-        p.send_signal(signal.SIGKILL)
-        p.wait()
-    if g is None:
-        check(False, "LD_PRELOAD leaks --pid: gc runs", err)
-        return
-    check("tcmalloc 2.10 (gperftools:" in g["heap"],
-          "LD_PRELOAD leaks --pid: gc reads the full tcmalloc's heap",
-          g["heap"])
-    key = []
-    with open(facts) as f:
-        for line in f:
-            w = line.split()
-            if w[0] == "block":
-                key.append((int(w[1], 16), w[4],
-                            len(w) > 5 and w[5] == "cyclic"))
-    got = {int(b["address"], 16): (b["kind"], b["cyclic"])
-           for b in g["blocks"]}
-    wrong = ["0x%x: %s%s, got %s" % (a, e, " cyclic" if c else "",
-                                      got.get(a))
-             for a, e, c in key if got.get(a) != (e, c)]
-    check(key and not wrong, "LD_PRELOAD leaks --pid: each of its %d "
-          "blocks in its memcheck category" % len(key), wrong[:5])
+    mvalloc.preload_leaks(check, MEMVIEW,
+                          os.path.join(ABS_BUILD, "fixtures", "leaks"),
+                          FULL_LIB, tmp, GC, "tcmalloc 2.10 (gperftools:")
 
 
 def target_checks(target, k, who, vg):
@@ -473,10 +408,7 @@ def main():
             if hp and gp:
                 debugger_checks(None, hp, gp, "attached, 4 threads", p.pid)
             core = os.path.join(tmp, "core4")
-            subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(p.pid),
-                            "-ex", "set debuginfod enabled off",
-                            "-ex", "gcore " + core], capture_output=True,
-                           timeout=300)
+            mvalloc.gcore(p.pid, core)
         finally:
             p.send_signal(signal.SIGKILL)
             p.wait()
