@@ -263,32 +263,32 @@ static struct mv_error *walk_cached(struct tc *m, uint64_t p, uint64_t tail,
 				    uint64_t max, uint8_t list,
 				    const char *what, uint64_t where)
 {
-	uint64_t n = 0;
+	uint64_t n = 0, at = p;
+	const char *bad = NULL;
 	while (p) {
 		if ((p & 7) || n >= max) {
-			m->bad_lists++;
-			return mv_heap_note(m->h, "tcmalloc %s at 0x%llx: link "
-					    "0x%llx is not a free object; the "
-					    "list is cut there", what,
-					    (unsigned long long)where,
-					    (unsigned long long)p);
+			bad = "is not a free object";
+			break;
 		}
 		struct mv_error *err = add_cached(m, p, list);
 		if (err)
 			return err;
 		n++;
+		at = p;
 		if (p == tail)
 			break;
 		if (!rd64(m, p, &p)) {
-			m->bad_lists++;
-			return mv_heap_note(m->h, "tcmalloc %s at 0x%llx: object "
-					    "0x%llx is not in memory; the list "
-					    "is cut there", what,
-					    (unsigned long long)where,
-					    (unsigned long long)p);
+			bad = "is not in memory";
+			break;
 		}
 	}
-	return NULL;
+	if (!bad)
+		return NULL;
+	m->bad_lists++;
+	return mv_heap_note(m->h, "tcmalloc %s at 0x%llx: link 0x%llx %s; the "
+			    "list is cut there", what,
+			    (unsigned long long)where,
+			    (unsigned long long)(p ? p : at), bad);
 }
 
 /* The thread caches (from thread_heaps_) and the central lists'

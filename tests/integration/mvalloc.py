@@ -217,3 +217,63 @@ def preload_leaks(check, memview, exe, lib, tmp, words, heap_says):
     check(key and not wrong, "LD_PRELOAD leaks --pid: each of its %d "
           "blocks in its memcheck category" % len(key), wrong[:5])
     return g, {a for a, _, _ in key}
+
+
+def gc_key_checks(check, g, blocks, threads, want, who, whose):
+    """gc against an allocator fixture's key (allockey.h): blocks are
+    (address, usable, state, thread); want: the numbers of definitely
+    and indirectly lost blocks expected, by whose count."""
+    got = {int(b["address"], 16): b["kind"] for b in g["blocks"]}
+    wrong = ["%s 0x%x: %s" % (s, a, got.get(a)) for a, _, s, _ in blocks
+             if s in ("definitely_lost", "indirectly_lost") and
+             got.get(a) != s]
+    wrong += ["live 0x%x: %s" % (a, got.get(a)) for a, _, s, _ in blocks
+              if s == "live" and got.get(a) != "still_reachable"]
+    check(not wrong, "%s: gc puts each block of the key in its memcheck "
+          "category" % who, wrong[:5])
+    for kind in ("definitely_lost", "indirectly_lost"):
+        check(kind in want and g["summary"][kind]["blocks"] == want[kind],
+              "%s: %s blocks = %s %s" % (who, kind, whose, want.get(kind)),
+              g["summary"][kind])
+    check(g["summary"]["cyclic_garbage"]["blocks"] == 3 * threads,
+          "%s: cyclic garbage = the key's cycles" % who,
+          g["summary"]["cyclic_garbage"])
+
+
+def walk_checks(check, memview, target, blocks, extra, head, who):
+    """sizeof-deep, referrers, path-to and view --pointers on thread 0's
+    list g_lists[0] of an allocator fixture: blocks as gc_key_checks
+    takes them, extra (address, usable) on the list besides them, head
+    the list's first block."""
+    def ask(words):
+        return memview_json(memview, target, words)
+    d, err = ask(["sizeof-deep", "g_lists[0]", "--json"])
+    # The allocator's bytes: the blocks' usable sizes, and the 8 bytes of
+    # the pointer g_lists[0] itself (a global).
+    live = [(a, u) for a, u, s, t in blocks if s == "live" and t == 0]
+    want = sum(u for _, u in live + extra) + 8
+    check(d is not None and d["allocator_deep_size"] == want,
+          "%s: sizeof-deep g_lists[0]: allocator bytes = its live blocks' "
+          "usable sizes (%d)" % (who, want),
+          err or (d and d["allocator_deep_size"]))
+    addrs = sorted(a for a, _ in live)
+    a = addrs[len(addrs) // 2]
+    r, err = ask(["referrers", hex(a), "--json"])
+    check(r is not None and r["count"] == 1 and
+          r["referrers"][0]["kind"] == "heap" and
+          int(r["referrers"][0]["holder"], 16) in
+          set(addrs) | {x for x, _ in extra},
+          "%s: referrers of a live block: the list node before it" % who,
+          err or (r and r["referrers"][:2]))
+    p, err = ask(["path-to", hex(a), "--json"])
+    check(p is not None and p["found"] and
+          p["chain"][0]["root"] == "g_lists",
+          "%s: path-to a live block starts at g_lists" % who,
+          err or (p and p["chain"][:1]))
+    v, err = ask(["view", "--pointers", "--json", "g_lists", "8"])
+    ptr = v["pointers"][0] if v and v["pointers"] else None
+    check(ptr is not None and ptr["kind"] == "heap" and
+          ptr["details"]["state"] == "in-use" and
+          int(ptr["details"]["mem"], 16) == head,
+          "%s: view --pointers: g_lists[0] points at its head block, in "
+          "use" % who, err or ptr)

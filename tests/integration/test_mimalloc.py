@@ -151,54 +151,15 @@ def heap_checks(d, k, who):
 
 
 def gc_checks(g, k, who):
-    got = {int(b["address"], 16): b["kind"] for b in g["blocks"]}
-    wrong = ["%s 0x%x: %s" % (s, a, got.get(a)) for a, _, s, _ in k.blocks
-             if s in ("definitely_lost", "indirectly_lost") and
-             got.get(a) != s]
-    wrong += ["live 0x%x: %s" % (a, got.get(a)) for a, _, s, _ in k.blocks
-              if s == "live" and got.get(a) != "still_reachable"]
-    check(not wrong, "%s: gc puts each block of the key in its memcheck "
-          "category" % who, wrong[:5])
-    for kind in ("definitely_lost", "indirectly_lost"):
-        check(g["summary"][kind]["blocks"] == k.count(kind),
-              "%s: %s blocks = the key's %d" % (who, kind, k.count(kind)),
-              g["summary"][kind])
-    check(g["summary"]["cyclic_garbage"]["blocks"] == 3 * k.threads,
-          "%s: cyclic garbage = the key's cycles" % who,
-          g["summary"]["cyclic_garbage"])
+    mvalloc.gc_key_checks(check, g, k.blocks, k.threads,
+                          {kind: k.count(kind) for kind in
+                           ("definitely_lost", "indirectly_lost")},
+                          who, "the key's")
 
 
 def walk_checks(target, k, who):
-    d, err = memview_json(target, ["sizeof-deep", "g_lists[0]", "--json"])
-    # The allocator's bytes: the chunks' usable sizes, and the 8 bytes of
-    # the pointer g_lists[0] itself (a global).
-    want = sum(u for _, u, s, t in k.blocks if s == "live" and t == 0)
-    want += k.huge[1] + 8
-    check(d is not None and d["allocator_deep_size"] == want,
-          "%s: sizeof-deep g_lists[0]: allocator bytes = its live blocks' "
-          "usable sizes (%d)" % (who, want),
-          err or (d and d["allocator_deep_size"]))
-    live = sorted(a for a, _, s, t in k.blocks if s == "live" and t == 0)
-    a = live[len(live) // 2]
-    r, err = memview_json(target, ["referrers", hex(a), "--json"])
-    check(r is not None and r["count"] == 1 and
-          r["referrers"][0]["kind"] == "heap" and
-          int(r["referrers"][0]["holder"], 16) in set(live) | {k.huge[0]},
-          "%s: referrers of a live block: the list node before it" % who,
-          err or (r and r["referrers"][:2]))
-    p, err = memview_json(target, ["path-to", hex(a), "--json"])
-    check(p is not None and p["found"] and
-          p["chain"][0]["root"] == "g_lists",
-          "%s: path-to a live block starts at g_lists" % who,
-          err or (p and p["chain"][:1]))
-    v, err = memview_json(target, ["view", "--pointers", "--json",
-                                   "g_lists", "8"])
-    ptr = v["pointers"][0] if v and v["pointers"] else None
-    check(ptr is not None and ptr["kind"] == "heap" and
-          ptr["details"]["state"] == "in-use" and
-          int(ptr["details"]["mem"], 16) == k.huge[0],
-          "%s: view --pointers: g_lists[0] points at an in-use block" % who,
-          err or ptr)
+    mvalloc.walk_checks(check, MEMVIEW, target, k.blocks, [k.huge],
+                        k.huge[0], who)
 
 
 def memview_json(target, words):

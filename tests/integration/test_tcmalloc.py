@@ -167,54 +167,14 @@ def valgrind_counts(threads):
 
 
 def gc_checks(g, k, who, vg):
-    got = {int(b["address"], 16): b["kind"] for b in g["blocks"]}
-    wrong = ["%s 0x%x: %s" % (s, a, got.get(a)) for a, _, s, _ in k.blocks
-             if s in ("definitely_lost", "indirectly_lost") and
-             got.get(a) != s]
-    wrong += ["live 0x%x: %s" % (a, got.get(a)) for a, _, s, _ in k.blocks
-              if s == "live" and got.get(a) != "still_reachable"]
-    check(not wrong, "%s: gc puts each block of the key in its memcheck "
-          "category" % who, wrong[:5])
-    for kind in ("definitely_lost", "indirectly_lost"):
-        check(kind in vg and g["summary"][kind]["blocks"] == vg[kind],
-              "%s: %s blocks = %s" % (who, kind, vg.get(kind)),
-              g["summary"][kind])
-    check(g["summary"]["cyclic_garbage"]["blocks"] == 3 * k.threads,
-          "%s: cyclic garbage = the key's cycles" % who,
-          g["summary"]["cyclic_garbage"])
+    mvalloc.gc_key_checks(check, g, k.blocks, k.threads, vg, who,
+                          "valgrind's" if k.threads == 1 else
+                          "the key's and tcmalloc's own")
 
 
 def walk_checks(target, k, who):
-    d, err = memview_json(target, ["sizeof-deep", "g_lists[0]", "--json"])
-    # The allocator's bytes: the blocks' usable sizes, and the 8 bytes
-    # of the pointer g_lists[0] itself (a global).
-    live = [(a, u) for a, u, s, t in k.blocks if s == "live" and t == 0]
-    want = sum(u for _, u in live) + 8
-    check(d is not None and d["allocator_deep_size"] == want,
-          "%s: sizeof-deep g_lists[0]: allocator bytes = its live blocks' "
-          "usable sizes (%d)" % (who, want),
-          err or (d and d["allocator_deep_size"]))
-    addrs = sorted(a for a, _ in live)
-    a = addrs[len(addrs) // 2]
-    r, err = memview_json(target, ["referrers", hex(a), "--json"])
-    check(r is not None and r["count"] == 1 and
-          r["referrers"][0]["kind"] == "heap" and
-          int(r["referrers"][0]["holder"], 16) in set(addrs),
-          "%s: referrers of a live block: the list node before it" % who,
-          err or (r and r["referrers"][:2]))
-    p, err = memview_json(target, ["path-to", hex(a), "--json"])
-    check(p is not None and p["found"] and
-          p["chain"][0]["root"] == "g_lists",
-          "%s: path-to a live block starts at g_lists" % who,
-          err or (p and p["chain"][:1]))
-    v, err = memview_json(target, ["view", "--pointers", "--json",
-                                   "g_lists", "8"])
-    ptr = v["pointers"][0] if v and v["pointers"] else None
-    check(ptr is not None and ptr["kind"] == "heap" and
-          ptr["details"]["state"] == "in-use" and
-          int(ptr["details"]["mem"], 16) == live[-1][0],
-          "%s: view --pointers: g_lists[0] points at its last live block" %
-          who, err or ptr)
+    live = [a for a, _, s, t in k.blocks if s == "live" and t == 0]
+    mvalloc.walk_checks(check, MEMVIEW, target, k.blocks, [], live[-1], who)
 
 
 def memview_json(target, words):
