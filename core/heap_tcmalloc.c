@@ -62,6 +62,12 @@
 #define TC_PREV 4152
 #define TC_SIZEOF 4160
 #define MAX_CACHES 4096
+/* Objects of one thread cache list read at most (tcmalloc keeps 8192),
+ * of all caches together, and spans that are not spans before the
+ * pagemap is given up on. */
+#define MAX_LIST 65536u
+#define MAX_CACHED (1u << 24)
+#define MAX_BAD_SPANS 4096u
 /* The library's data read at most around thread_heaps_. */
 #define DATA_REACH (16ull << 20)
 
@@ -270,6 +276,10 @@ static struct mv_error *walk_cached(struct tc *m, uint64_t p, uint64_t tail,
 			bad = "is not a free object";
 			break;
 		}
+		if (m->ncached >= MAX_CACHED) {
+			bad = "is past the objects memview reads in caches";
+			break;
+		}
 		struct mv_error *err = add_cached(m, p, list);
 		if (err)
 			return err;
@@ -333,8 +343,9 @@ static struct mv_error *read_caches(struct tc *m, uint64_t heaps)
 						   m->c2s[k]);
 				continue;
 			}
+			uint64_t len = ld32(fl + TC_LIST_LEN);
 			err = walk_cached(m, head, 0,
-					  (uint64_t)ld32(fl + TC_LIST_LEN) + 1,
+					  len < MAX_LIST ? len + 1 : MAX_LIST,
 					  MV_LIST_TC_THREAD, "thread cache", c);
 		}
 		prev = c;
@@ -485,8 +496,13 @@ static struct mv_error *walk_span(struct tc *m, uint64_t page, uint64_t span,
 	uint64_t start = ld64(sp + SPAN_START), length = ld64(sp + SPAN_LENGTH);
 	uint32_t bits = ld32(sp + SPAN_BITS);
 	unsigned c = (bits >> 16) & 0xff, location = (bits >> 24) & 3;
-	if (start != page)
-		return NULL; /* a later page of a span, or a stale entry */
+	if (start != page) {
+		/* Every page of the page heap is in a span, and a span's
+		 * later pages are skipped: a stale entry (counted, not
+		 * noted: a garbage leaf gives up after MAX_BAD_SPANS). */
+		m->bad_spans++;
+		return NULL;
+	}
 	if (!length || length > (1ull << 35) - page || location == 3 ||
 	    c >= m->nclasses || (c && (location || length != m->pages[c])))
 		goto bad;
@@ -541,10 +557,22 @@ static struct mv_error *walk_pagemap(struct tc *m)
 		if ((err = add_meta(m, at)))
 			break;
 		uint64_t base = i1 << LEAF_BITS;
+		if ((err = mv_heap_poll(h)))
+			break;
 		for (uint64_t i2 = next > base ? next - base : 0;
 		     i2 < LEAF_LEN && !err && !h->stopped; i2++) {
+			if (i2 % 65536 == 0 && (err = mv_heap_poll(h)))
+				break;
 			if (!leaf[i2])
 				continue;
+			if (m->bad_spans >= MAX_BAD_SPANS) {
+				err = mv_heap_note(h, "tcmalloc: more than %u "
+						   "pagemap entries name no span; "
+						   "the rest of the pagemap is not "
+						   "read", MAX_BAD_SPANS);
+				i1 = ROOT_LEN;
+				break;
+			}
 			uint64_t len;
 			err = walk_span(m, base + i2, leaf[i2], &len);
 			i2 += len - 1;
