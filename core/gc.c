@@ -211,7 +211,8 @@ static struct mv_error *build_lookup(struct mv_gc *gc)
 			s->page[p].chunk = (uint32_t)j;
 		}
 		for (size_t p = 0; p < pages; p++) {
-			uint64_t next = s->start + ((uint64_t)(p + 1) << PAGE_SHIFT);
+			uint64_t next = s->start +
+					((uint64_t)(p + 1) << PAGE_SHIFT);
 			size_t a = s->page[p].chunk;
 			uint64_t size = mv_heap_entry_size(&gc->e[a]);
 			bool same = size && size <= UINT32_MAX;
@@ -888,9 +889,8 @@ struct mv_error *mv_gc_count_refs(struct mv_gc *gc, const uint64_t *addrs,
 
 void mv_gc_deinit(struct mv_gc *gc)
 {
-	for (size_t i = 0; i < gc->nsegs; i++) {
+	for (size_t i = 0; i < gc->nsegs; i++)
 		free(gc->segs[i].page);
-	}
 	free(gc->segs);
 	mv_big_free(gc->kind);
 	free(gc->lost);
