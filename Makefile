@@ -97,8 +97,9 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A)
 # the libraries one links (mimalloc's malloc instead of glibc's).
 FIX_LIBS_mimalloc := -lmimalloc -lpthread
 FIX_LIBS_stackvars := -lpthread
+FIX_LIBS_tcmalloc := -ltcmalloc_minimal -lpthread
 fixtures: $(FIX_BIN) $(FIXCXX_BIN)
-$(BUILD)/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture.h tests/fixtures/leakkey.h tests/fixtures/rtldclear.h
+$(BUILD)/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture.h tests/fixtures/leakkey.h tests/fixtures/rtldclear.h tests/fixtures/allockey.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FIXTURE $@")
 	$(Q)cc -std=gnu11 -g -O0 -fno-omit-frame-pointer -Itests/fixtures \

@@ -23,6 +23,10 @@ enum state {
 	ST_MI_FREE,
 	ST_MI_LOCAL,
 	ST_MI_THREAD,
+	ST_TC_THREAD,
+	ST_TC_CENTRAL,
+	ST_TC_SPAN,
+	ST_TC_PAGES,
 	ST_TOP,
 	ST_CORRUPT,
 	ST_COUNT
@@ -31,7 +35,8 @@ enum state {
 static const char *const state_key[ST_COUNT] = {
 	"in_use", "metadata", "mmapped", "tcache", "fastbin", "unsorted",
 	"smallbin", "largebin", "free_unlisted", "pool_free", "page_free",
-	"page_local_free", "page_thread_free", "top", "corrupt",
+	"page_local_free", "page_thread_free", "thread_cache",
+	"transfer_cache", "span_free", "free_span", "top", "corrupt",
 };
 
 static const char *const state_label[ST_COUNT] = {
@@ -39,14 +44,16 @@ static const char *const state_label[ST_COUNT] = {
 	"free: fastbins", "free: unsorted bin", "free: small bins",
 	"free: large bins", "free: on no list", "free: in a pool",
 	"free: page free list", "free: page local_free", "free: thread_free",
-	"top", "corrupt",
+	"free: thread cache", "free: transfer cache", "free: span free list",
+	"free: free spans", "top", "corrupt",
 };
 
 /* For --chunks. */
 static const char *const state_word[ST_COUNT] = {
 	"in-use", "metadata", "mmapped", "tcache", "fastbin", "unsorted",
 	"smallbin", "largebin", "free", "pool-free", "page-free",
-	"local-free", "thread-free", "top", "corrupt",
+	"local-free", "thread-free", "thread-cache", "transfer-cache",
+	"span-free", "free-span", "top", "corrupt",
 };
 
 static enum state state_of(const struct mv_heap_entry *e)
@@ -70,6 +77,10 @@ static enum state state_of(const struct mv_heap_entry *e)
 		case MV_LIST_MI_FREE: return ST_MI_FREE;
 		case MV_LIST_MI_LOCAL: return ST_MI_LOCAL;
 		case MV_LIST_MI_THREAD: return ST_MI_THREAD;
+		case MV_LIST_TC_THREAD: return ST_TC_THREAD;
+		case MV_LIST_TC_CENTRAL: return ST_TC_CENTRAL;
+		case MV_LIST_TC_SPAN: return ST_TC_SPAN;
+		case MV_LIST_TC_PAGES: return ST_TC_PAGES;
 		default: return ST_UNLISTED;
 		}
 	}
@@ -137,9 +148,16 @@ static void mi_class_add(struct mi_classes *c, uint64_t size, bool used)
 	*(used ? &c->used[lo] : &c->free[lo]) += 1;
 }
 
-static void mi_classes_json(struct mv_json *j, const struct mi_classes *c)
+/* mimalloc's block sizes as mi[0], tcmalloc's size classes (and each
+ * large span's size) as mi[1]. */
+static const char *const mi_model[2] = {"mimalloc", "tcmalloc"};
+
+static void mi_classes_json(struct mv_json *j, const struct mi_classes *c,
+			    const char *model)
 {
-	mv_json_key(j, "mimalloc_size_classes");
+	char key[40];
+	snprintf(key, sizeof(key), "%s_size_classes", model);
+	mv_json_key(j, key);
 	mv_json_begin_array(j);
 	for (size_t i = 0; i < c->n; i++) {
 		mv_json_begin_object(j);
@@ -152,7 +170,8 @@ static void mi_classes_json(struct mv_json *j, const struct mi_classes *c)
 		mv_json_end_object(j);
 	}
 	mv_json_end_array(j);
-	mv_json_key(j, "mimalloc_other_sizes");
+	snprintf(key, sizeof(key), "%s_other_sizes", model);
+	mv_json_key(j, key);
 	mv_json_begin_object(j);
 	mv_json_key(j, "in_use");
 	mv_json_uint(j, c->other_used);
@@ -161,9 +180,10 @@ static void mi_classes_json(struct mv_json *j, const struct mi_classes *c)
 	mv_json_end_object(j);
 }
 
-static void mi_classes_text(struct mv_cmd_ctx *ctx, const struct mi_classes *c)
+static void mi_classes_text(struct mv_cmd_ctx *ctx, const struct mi_classes *c,
+			    const char *model)
 {
-	mv_out(ctx, "\nmimalloc block size %10s %10s\n", "in use", "free");
+	mv_out(ctx, "\n%s block size %10s %10s\n", model, "in use", "free");
 	for (size_t i = 0; i < c->n; i++)
 		mv_out(ctx, "  %12llu bytes %10llu %10llu\n",
 		       (unsigned long long)c->size[i],
@@ -268,6 +288,7 @@ static const char *arena_kind(enum mv_heap_arena_kind k)
 	       : k == MV_ARENA_THREAD	? "thread"
 	       : k == MV_ARENA_PYMALLOC ? "pymalloc"
 	       : k == MV_ARENA_MIMALLOC ? "mimalloc"
+	       : k == MV_ARENA_TCMALLOC ? "tcmalloc"
 					: "mmapped";
 }
 
@@ -377,7 +398,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 	const struct mv_heap_segment *segs = mv_heap_segments(h, &nsegs);
 	struct tally *per = calloc(narenas + 1, sizeof(*per));
 	struct hist *hist = calloc(1, sizeof(*hist));
-	struct mi_classes *mi = calloc(1, sizeof(*mi));
+	struct mi_classes *mi = calloc(2, sizeof(*mi));
 	struct top_n top = {.e = e, .cap = (size_t)ntop};
 	if (top.cap > nentries)
 		top.cap = nentries;
@@ -416,6 +437,11 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		    (st == ST_IN_USE || st == ST_MI_FREE || st == ST_MI_LOCAL ||
 		     st == ST_MI_THREAD))
 			mi_class_add(mi, size, st == ST_IN_USE);
+		if (e[i].arena < narenas &&
+		    arenas[e[i].arena].kind == MV_ARENA_TCMALLOC &&
+		    (st == ST_IN_USE || st == ST_TC_THREAD ||
+		     st == ST_TC_CENTRAL || st == ST_TC_SPAN))
+			mi_class_add(&mi[1], size, st == ST_IN_USE);
 		unsigned b = log2_floor(size);
 		if (st == ST_IN_USE || st == ST_MMAPPED) {
 			hist->used[b]++;
@@ -445,7 +471,8 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		all->heap_bytes += per[a].heap_bytes;
 		all->header_bytes += per[a].header_bytes;
 		if (arenas[a].kind == MV_ARENA_PYMALLOC ||
-		    arenas[a].kind == MV_ARENA_MIMALLOC)
+		    arenas[a].kind == MV_ARENA_MIMALLOC ||
+		    arenas[a].kind == MV_ARENA_TCMALLOC)
 			continue;
 		for (int st = 0; st < ST_COUNT; st++)
 			glibc_all.bytes[st] += per[a].bytes[st];
@@ -571,8 +598,9 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			}
 			mv_json_end_array(&j);
 		}
-		if (mi->n || mi->other_used || mi->other_free)
-			mi_classes_json(&j, mi);
+		for (int k = 0; k < 2; k++)
+			if (mi[k].n || mi[k].other_used || mi[k].other_free)
+				mi_classes_json(&j, &mi[k], mi_model[k]);
 		mv_json_key(&j, "largest");
 		mv_json_begin_array(&j);
 		for (size_t i = 0; i < top.n; i++) {
@@ -642,7 +670,8 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			mv_out(ctx, "\narena %zu (%s)", a, arena_kind(arenas[a].kind));
 			/* Arenas of the models over glibc's. */
 			bool py_arena = arenas[a].kind == MV_ARENA_PYMALLOC ||
-					arenas[a].kind == MV_ARENA_MIMALLOC;
+					arenas[a].kind == MV_ARENA_MIMALLOC ||
+					arenas[a].kind == MV_ARENA_TCMALLOC;
 			if (arenas[a].address)
 				mv_out(ctx, " at 0x%llx",
 				       (unsigned long long)arenas[a].address);
@@ -687,8 +716,9 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 				       (unsigned long long)py[c].used,
 				       (unsigned long long)py[c].free);
 	}
-	if (mi->n || mi->other_used || mi->other_free)
-		mi_classes_text(ctx, mi);
+	for (int k = 0; k < 2; k++)
+		if (mi[k].n || mi[k].other_used || mi[k].other_free)
+			mi_classes_text(ctx, &mi[k], mi_model[k]);
 
 	mv_out(ctx, "\nchunk sizes      %10s %12s %10s %12s\n", "in use", "bytes",
 	       "free", "bytes");
@@ -811,7 +841,7 @@ const struct mv_command mv_command_heap = {
 	.debugger_name = "mv-heap",
 	.synopsis = "",
 	.summary = "Summarize the malloc heap (glibc, CPython's pymalloc, "
-		   "mimalloc): arenas, chunks in use and free, sizes, the "
+		   "mimalloc, tcmalloc): arenas, chunks in use and free, sizes, the "
 		   "largest chunks.",
 	.description =
 		"Walks every arena's heaps chunk by chunk (the main heap, "
@@ -863,6 +893,23 @@ const struct mv_command mv_command_heap = {
 		"them (the sizes too where they vary). A list that loops, "
 		"leaves the heap or holds a chunk of the wrong size is cut "
 		"there, says so, and the reason is under \"problems\".\n\n"
+		"In a program linked with gperftools' tcmalloc 2.10 (Debian "
+		"12's libtcmalloc-minimal4 or libtcmalloc4), or running with "
+		"it in LD_PRELOAD, its page heap is an arena of kind "
+		"tcmalloc: the pagemap is found in the library's data as the "
+		"2^17 words before the one holding &tcmalloc::MetaDataAlloc "
+		"(exported; the other statics are hidden and Debian ships no "
+		"debug symbols), the size map and central lists by their "
+		"contents, the thread caches from "
+		"tcmalloc::ThreadCache::thread_heaps_. Each span is read from "
+		"the pagemap: a large block (size class 0), a free span, or "
+		"objects of its size class, each a chunk with no header, in "
+		"use or free in a thread cache, a transfer cache or on its "
+		"span's free list; blocks in use and free are counted per "
+		"size class. Spans, pagemap leaves and thread caches are "
+		"allocator metadata. A layout that does not match 2.10's is "
+		"said and not read; a damaged span is named under "
+		"\"problems\" and its memory left to gc's roots.\n\n"
 		"Corrupt headers, list loops and pointers out of the heap are "
 		"reported with their address under \"problems\"; the walk "
 		"resumes at the next plausible chunk. The \"as mallinfo2() "

@@ -26,14 +26,23 @@
 #define POLL_WORDS 65536u
 #define ROOT_WINDOW (256u << 10) /* bytes */
 /* A page table per heap segment: one entry per 4 KiB, so that a lookup
- * binary-searches only the chunks of one page. */
+ * binary-searches only the chunks of one page; a page of equal chunks
+ * back to back (a size class of tcmalloc, mimalloc or pymalloc) is
+ * searched by a division instead. */
 #define PAGE_SHIFT 12
 #define MAX_PAGES (1u << 24)
+
+struct mv_gc_page {
+	uint32_t chunk;  /* the last chunk starting at or before the page */
+	uint32_t stride; /* the chunks' size if all of those starting before
+			    the next page are that size and back to back
+			    from chunk on; else 0 */
+};
 
 struct mv_gc_seg {
 	uint64_t start, end;
 	size_t first, last;  /* chunk indexes [first, last) inside */
-	uint32_t *page;      /* per page: last chunk starting at or before */
+	struct mv_gc_page *page;
 	size_t npages;
 };
 
@@ -199,7 +208,19 @@ static struct mv_error *build_lookup(struct mv_gc *gc)
 			uint64_t base = s->start + ((uint64_t)p << PAGE_SHIFT);
 			while (j + 1 < s->last && gc->e[j + 1].start <= base)
 				j++;
-			s->page[p] = (uint32_t)j;
+			s->page[p].chunk = (uint32_t)j;
+		}
+		for (size_t p = 0; p < pages; p++) {
+			uint64_t next = s->start +
+					((uint64_t)(p + 1) << PAGE_SHIFT);
+			size_t a = s->page[p].chunk;
+			uint64_t size = mv_heap_entry_size(&gc->e[a]);
+			bool same = size && size <= UINT32_MAX;
+			for (size_t c = a + 1;
+			     c < s->last && gc->e[c].start < next && same; c++)
+				same = mv_heap_entry_size(&gc->e[c]) == size &&
+				       gc->e[c].start - gc->e[c - 1].start == size;
+			s->page[p].stride = same ? (uint32_t)size : 0;
 		}
 	}
 	return NULL;
@@ -232,9 +253,18 @@ size_t mv_gc_find_block(struct mv_gc *gc, uint64_t v, bool *interior)
 		if (v < s->end && s->last > s->first) {
 			if (s->page) {
 				size_t p = (v - s->start) >> PAGE_SHIFT;
-				a = s->page[p];
-				b = p + 1 < s->npages ? s->page[p + 1] + 1
+				a = s->page[p].chunk;
+				b = p + 1 < s->npages ? s->page[p + 1].chunk + 1
 						      : s->last;
+				uint32_t stride = s->page[p].stride;
+				if (stride && v >= gc->e[a].start) {
+					/* Equal chunks: the one holding v (or
+					 * the first after them: block_has
+					 * below says no). */
+					size_t k = a + (v - gc->e[a].start) / stride;
+					a = (k < b ? k : b - 1) + 1;
+					b = a;
+				}
 			} else {
 				a = s->first;
 				b = s->last;

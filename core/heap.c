@@ -18,6 +18,7 @@ static const struct mv_heap_ops *const models[] = {
 static const struct mv_heap_ops *const overlays[] = {
 	&mv_heap_pymalloc_ops,
 	&mv_heap_mimalloc_ops,
+	&mv_heap_tcmalloc_ops,
 	NULL,
 };
 
@@ -35,6 +36,10 @@ const char *mv_heap_list_name(enum mv_heap_list list)
 		[MV_LIST_MI_FREE] = "page free",
 		[MV_LIST_MI_LOCAL] = "local_free",
 		[MV_LIST_MI_THREAD] = "thread_free",
+		[MV_LIST_TC_THREAD] = "thread cache",
+		[MV_LIST_TC_CENTRAL] = "transfer cache",
+		[MV_LIST_TC_SPAN] = "span free list",
+		[MV_LIST_TC_PAGES] = "free span",
 	};
 	return (unsigned)list < MV_LIST_COUNT_ ? names[list] : "?";
 }
@@ -396,6 +401,9 @@ static struct mv_error *open_overlays(struct mv_heap *h,
 			: *m == &mv_heap_mimalloc_ops &&
 					(o->flags & MV_HEAP_NEED_MIMALLOC)
 				? "mimalloc: no mimalloc"
+			: *m == &mv_heap_tcmalloc_ops &&
+					(o->flags & MV_HEAP_NEED_TCMALLOC)
+				? "tcmalloc: no tcmalloc"
 				: NULL;
 		if (err && mv_error_code(err) == MV_ERR_NOT_FOUND && needed) {
 			struct mv_error *e = mv_error_create(

@@ -32,6 +32,12 @@ enum mv_heap_list {
 	MV_LIST_MI_FREE,
 	MV_LIST_MI_LOCAL,
 	MV_LIST_MI_THREAD,
+	/* tcmalloc's free objects: in a thread cache, in a central list's
+	 * transfer cache, on their span's list; and its free spans. */
+	MV_LIST_TC_THREAD,
+	MV_LIST_TC_CENTRAL,
+	MV_LIST_TC_SPAN,
+	MV_LIST_TC_PAGES,
 	MV_LIST_COUNT_
 };
 
@@ -57,6 +63,7 @@ enum mv_heap_arena_kind {
 	MV_ARENA_MMAPPED, /* pseudo arena holding the mmapped chunks */
 	MV_ARENA_PYMALLOC, /* one of CPython's 1 MiB pymalloc arenas */
 	MV_ARENA_MIMALLOC, /* one mimalloc segment (32 MiB, or a huge one) */
+	MV_ARENA_TCMALLOC, /* tcmalloc's page heap (its pagemap's spans) */
 };
 
 struct mv_heap_arena {
@@ -108,6 +115,8 @@ enum {
 	/* --allocator mimalloc: an error if mimalloc's heap is not found
 	 * (or is a version whose layout memview does not know). */
 	MV_HEAP_NEED_MIMALLOC = 8,
+	/* --allocator tcmalloc: the same for gperftools' tcmalloc. */
+	MV_HEAP_NEED_TCMALLOC = 16,
 };
 
 struct mv_heap_options {
@@ -145,6 +154,8 @@ extern const struct mv_heap_ops mv_heap_glibc_ops;
 extern const struct mv_heap_ops mv_heap_pymalloc_ops;
 /* mimalloc 2.0.9's segments, found in anonymous mappings. */
 extern const struct mv_heap_ops mv_heap_mimalloc_ops;
+/* gperftools tcmalloc 2.10's page heap, found from its pagemap. */
+extern const struct mv_heap_ops mv_heap_tcmalloc_ops;
 
 /* Drops the index entries for which drop[i] is true (keeps the order):
  * an overlay model takes over a main model's chunk that holds its own

@@ -78,3 +78,8 @@ BUILD=$BUILD RUNS=${RUNS:-3} bench/py_bench.sh
 # with memview.Value against the same walk with gdb.Value.
 echo
 BUILD=$BUILD RUNS=${RUNS:-3} /usr/bin/python3 bench/pyapi_bench.py
+
+# Allocators (issue 17): heap and gc on a core of 1,000,000 blocks with
+# tcmalloc against the same program on glibc.
+echo
+BUILD=$BUILD RUNS=${RUNS:-3} bench/alloc_bench.sh

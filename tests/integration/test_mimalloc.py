@@ -38,16 +38,15 @@ mi_heap_visit_blocks counted per size, less those freed after.
    pages keep their blocks.
 """
 import bisect
-import json
 import os
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
-import time
 
+from mvalloc import CoreFile
 from mvcheck import Tally, missing
+import mvalloc
 
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
@@ -101,15 +100,6 @@ class Key:
         return sum(1 for b in self.blocks if b[2] == state)
 
 
-def memview_json(target, words):
-    r = subprocess.run([MEMVIEW] + target + words, capture_output=True,
-                       text=True, timeout=600)
-    if r.returncode not in (0, 1) or not r.stdout.startswith("{"):
-        return None, (r.stderr or r.stdout).strip()[-400:]
-    try:
-        return json.loads(r.stdout), None
-    except ValueError:
-        return None, "not JSON: " + r.stdout[:300]
 
 
 def mi_arenas(d):
@@ -161,90 +151,19 @@ def heap_checks(d, k, who):
 
 
 def gc_checks(g, k, who):
-    got = {int(b["address"], 16): b["kind"] for b in g["blocks"]}
-    wrong = ["%s 0x%x: %s" % (s, a, got.get(a)) for a, _, s, _ in k.blocks
-             if s in ("definitely_lost", "indirectly_lost") and
-             got.get(a) != s]
-    wrong += ["live 0x%x: %s" % (a, got.get(a)) for a, _, s, _ in k.blocks
-              if s == "live" and got.get(a) != "still_reachable"]
-    check(not wrong, "%s: gc puts each block of the key in its memcheck "
-          "category" % who, wrong[:5])
-    for kind in ("definitely_lost", "indirectly_lost"):
-        check(g["summary"][kind]["blocks"] == k.count(kind),
-              "%s: %s blocks = the key's %d" % (who, kind, k.count(kind)),
-              g["summary"][kind])
-    check(g["summary"]["cyclic_garbage"]["blocks"] == 3 * k.threads,
-          "%s: cyclic garbage = the key's cycles" % who,
-          g["summary"]["cyclic_garbage"])
+    mvalloc.gc_key_checks(check, g, k.blocks, k.threads,
+                          {kind: k.count(kind) for kind in
+                           ("definitely_lost", "indirectly_lost")},
+                          who, "the key's")
 
 
 def walk_checks(target, k, who):
-    d, err = memview_json(target, ["sizeof-deep", "g_lists[0]", "--json"])
-    # The allocator's bytes: the chunks' usable sizes, and the 8 bytes of
-    # the pointer g_lists[0] itself (a global).
-    want = sum(u for _, u, s, t in k.blocks if s == "live" and t == 0)
-    want += k.huge[1] + 8
-    check(d is not None and d["allocator_deep_size"] == want,
-          "%s: sizeof-deep g_lists[0]: allocator bytes = its live blocks' "
-          "usable sizes (%d)" % (who, want),
-          err or (d and d["allocator_deep_size"]))
-    live = sorted(a for a, _, s, t in k.blocks if s == "live" and t == 0)
-    a = live[len(live) // 2]
-    r, err = memview_json(target, ["referrers", hex(a), "--json"])
-    check(r is not None and r["count"] == 1 and
-          r["referrers"][0]["kind"] == "heap" and
-          int(r["referrers"][0]["holder"], 16) in set(live) | {k.huge[0]},
-          "%s: referrers of a live block: the list node before it" % who,
-          err or (r and r["referrers"][:2]))
-    p, err = memview_json(target, ["path-to", hex(a), "--json"])
-    check(p is not None and p["found"] and
-          p["chain"][0]["root"] == "g_lists",
-          "%s: path-to a live block starts at g_lists" % who,
-          err or (p and p["chain"][:1]))
-    v, err = memview_json(target, ["view", "--pointers", "--json",
-                                   "g_lists", "8"])
-    ptr = v["pointers"][0] if v and v["pointers"] else None
-    check(ptr is not None and ptr["kind"] == "heap" and
-          ptr["details"]["state"] == "in-use" and
-          int(ptr["details"]["mem"], 16) == k.huge[0],
-          "%s: view --pointers: g_lists[0] points at an in-use block" % who,
-          err or ptr)
+    mvalloc.walk_checks(check, MEMVIEW, target, k.blocks, [k.huge],
+                        k.huge[0], who)
 
 
-def debugger(front, core, cases):
-    """Records of the command lines in real gdb or lldb on the core."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "out.json")
-        env = dict(DEBUGGER_ENV, MV_CASES=json.dumps(cases), MV_OUT=out,
-                   MV_TEARDOWN="[]")
-        if front == "gdb":
-            env["MV_SETUP"] = json.dumps(["file " + EXE, "core-file " + core])
-            argv = ["gdb", "-nx", "-batch", "-q",
-                    "-ex", "set debuginfod enabled off",
-                    "-ex", "source %s/gdb/memview.py" % ROOT,
-                    "-ex", "source %s/tests/integration/gdb_driver.py"
-                    % ROOT]
-        else:
-            env.update(MV_EXE=EXE, MV_CORE=core)
-            argv = ["lldb", "-b", "--no-lldbinit",
-                    "-o", "command script import %s/lldb/memview.py" % ROOT,
-                    "-o", "command script import %s/tests/integration/"
-                    "lldb_driver.py" % ROOT]
-        r = subprocess.run(argv, env=env, capture_output=True, text=True,
-                           timeout=600, stdin=subprocess.DEVNULL, cwd=ROOT)
-        try:
-            with open(out) as f:
-                recs = json.load(f)["cases"]
-        except (OSError, ValueError, KeyError):
-            return None, "no record: " + (r.stdout + r.stderr)[-400:]
-        res = []
-        for rec in recs:
-            try:
-                res.append(json.loads(rec["output"]) if rec["succeeded"]
-                           else None)
-            except ValueError:
-                res.append(None)
-        return res, recs
+def memview_json(target, words):
+    return mvalloc.memview_json(MEMVIEW, target, words)
 
 
 def numbers(h, g):
@@ -253,17 +172,9 @@ def numbers(h, g):
             g["summary"])
 
 
-def debugger_checks(core, h, g, who):
-    for front in ("gdb", "lldb"):
-        res, recs = debugger(front, core, ["mv-heap --json",
-                                           "mv-gc --json"])
-        ok = res is not None and len(res) == 2 and None not in res
-        check(ok and numbers(res[0], res[1]) == numbers(h, g),
-              "%s (%s): mv-heap and mv-gc give the CLI's numbers" %
-              (who, front),
-              recs if not ok else [x for x in zip(numbers(res[0], res[1]),
-                                                  numbers(h, g))
-                                   if x[0] != x[1]][:2])
+def debugger_checks(core, h, g, who, pid=None):
+    mvalloc.debugger_checks(check, DEBUGGER_ENV, EXE, core, h, g, numbers,
+                            who, pid)
 
 
 def allocator_checks(target, who):
@@ -282,33 +193,6 @@ def allocator_checks(target, who):
           r.stderr.strip())
 
 
-class CoreFile:
-    """A core's bytes by virtual address (its PT_LOAD segments)."""
-
-    def __init__(self, path):
-        with open(path, "rb") as f:
-            self.data = bytearray(f.read())
-        phoff, = struct.unpack_from("<Q", self.data, 32)
-        phentsize, phnum = struct.unpack_from("<HH", self.data, 54)
-        self.loads = []
-        for i in range(phnum):
-            (typ, _, off, vaddr, _, filesz, _,
-             _) = struct.unpack_from("<IIQQQQQQ", self.data,
-                                     phoff + i * phentsize)
-            if typ == 1:
-                self.loads.append((vaddr, filesz, off))
-
-    def offset(self, addr):
-        for vaddr, filesz, off in self.loads:
-            if vaddr <= addr < vaddr + filesz:
-                return off + addr - vaddr
-        raise KeyError(hex(addr))
-
-    def get(self, addr, fmt):
-        return struct.unpack_from(fmt, self.data, self.offset(addr))[0]
-
-    def put(self, addr, fmt, value):
-        struct.pack_into(fmt, self.data, self.offset(addr), value)
 
 
 def pages_of(d):
@@ -359,19 +243,9 @@ def damaged_checks(d, k, core, tmp):
         with open(path, "wb") as f:
             f.write(cf.data)
         target = ["--core", path, "--exe", EXE]
-        t0 = time.time()
-        try:
-            dd, err = memview_json(target, HEAP)
-        except subprocess.TimeoutExpired:
-            dd, err = None, "timeout"
-        took = time.time() - t0
+        dd = mvalloc.damaged_heap(check, MEMVIEW, target, HEAP, what, word)
         if dd is None:
-            check(False, "damaged (%s): heap answers" % what, err)
             continue
-        notes = dd.get("notes") or []
-        check(took < 20 and any(word in n for n in notes),
-              "damaged (%s): heap answers in %.1f s with a note naming %s"
-              % (what, took, word), notes[:3])
         if page is not None:
             kept = pages_of(dd)
             pslice = (page - seg - 264) // 80 * 65536 + seg
@@ -379,80 +253,29 @@ def damaged_checks(d, k, core, tmp):
                     kept.get(a) != good[a]]
             check(not diff, "damaged (%s): the other pages keep their "
                   "blocks in use" % what, diff[:5])
-        try:
-            g, err = memview_json(target, GC)
-        except subprocess.TimeoutExpired:
-            g, err = None, "timeout"
-        if g is None:
-            check(False, "damaged (%s): gc answers" % what, err)
-            continue
-        got = {int(b["address"], 16): b["kind"] for b in g["blocks"]}
-        wrong = [hex(a) for a, _, s, _ in k.blocks if s == "live" and
-                 got.get(a, "still_reachable") != "still_reachable"]
-        check(not wrong, "damaged (%s): gc calls none of the blocks the "
-              "program holds lost (what is not seen is a root)" % what,
-              wrong[:5])
+        mvalloc.damaged_gc(check, MEMVIEW, target, GC, what,
+                           [a for a, _, s, _ in k.blocks if s == "live"])
         os.unlink(path)
 
 
 def run_threads(n, tmp):
     """The fixture with n threads, stopped at its end (MV_WAIT)."""
-    facts = os.path.join(tmp, "facts%d" % n)
-    ready = os.path.join(tmp, "ready%d" % n)
-    env = dict(os.environ, MV_THREADS=str(n), MV_WAIT="1", MV_FACTS=facts,
-               MV_READY=ready)
-    p = subprocess.Popen([EXE], env=env)
-    for _ in range(600):
-        if os.path.exists(ready) or p.poll() is not None:
-            break
-        time.sleep(0.05)
-    return p, facts if os.path.exists(ready) else None
+    return mvalloc.start_waiting(EXE, {"MV_THREADS": str(n)}, tmp,
+                                 "threads%d" % n)
 
 
 def preload_checks(tmp):
     """leaks.c (a glibc program) with mimalloc in LD_PRELOAD, live: its
     own leak key, block by block."""
     lib = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"
-    exe = os.path.join(ABS_BUILD, "fixtures", "leaks")
-    facts = os.path.join(tmp, "leaks.facts")
-    ready = os.path.join(tmp, "leaks.ready")
-    env = dict(os.environ, LD_PRELOAD=lib, MV_WAIT="1", MV_FACTS=facts,
-               MV_READY=ready)
-    p = subprocess.Popen([exe], env=env)
-    try:
-        for _ in range(600):
-            if os.path.exists(ready) or p.poll() is not None:
-                break
-            time.sleep(0.05)
-        if not os.path.exists(ready):
-            check(False, "LD_PRELOAD: leaks reaches its stop")
-            return
-        g, err = memview_json(["--pid", str(p.pid)], GC)
-    finally:
-        p.send_signal(signal.SIGKILL)
-        p.wait()
+    g, mine = mvalloc.preload_leaks(
+        check, MEMVIEW, os.path.join(ABS_BUILD, "fixtures", "leaks"), lib,
+        tmp, GC, "mimalloc 2.0.9")
     if g is None:
-        check(False, "LD_PRELOAD leaks --pid: gc runs", err)
         return
-    check("mimalloc 2.0.9" in g["heap"], "LD_PRELOAD leaks --pid: gc reads "
-          "mimalloc's heap", g["heap"])
-    key = []
-    with open(facts) as f:
-        for line in f:
-            w = line.split()
-            if w[0] == "block":
-                key.append((int(w[1], 16), w[4],
-                            len(w) > 5 and w[5] == "cyclic"))
-    got = {int(b["address"], 16): (b["kind"], b["cyclic"])
-           for b in g["blocks"]}
-    wrong = ["0x%x: %s%s, got %s" % (a, e, " cyclic" if c else "",
-                                      got.get(a))
-             for a, e, c in key if got.get(a) != (e, c)]
-    check(key and not wrong, "LD_PRELOAD leaks --pid: each of its %d "
-          "blocks in its memcheck category" % len(key), wrong[:5])
-    mine = {a for a, _, _ in key}
-    extra = [hex(a) for a, (kind, _) in got.items()
-             if a not in mine and kind != "still_reachable"]
+    extra = [hex(int(b["address"], 16)) for b in g["blocks"]
+             if int(b["address"], 16) not in mine and
+             b["kind"] != "still_reachable"]
     check(not extra, "LD_PRELOAD leaks --pid: no other block is lost",
           extra[:5])
 
@@ -493,10 +316,7 @@ def main():
             k4 = Key(facts)
             target_checks(["--pid", str(p.pid)], k4, "--pid, 4 threads")
             core = os.path.join(tmp, "core4")
-            subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(p.pid),
-                            "-ex", "set debuginfod enabled off",
-                            "-ex", "gcore " + core], capture_output=True,
-                           timeout=300)
+            mvalloc.gcore(p.pid, core)
         finally:
             p.send_signal(signal.SIGKILL)
             p.wait()

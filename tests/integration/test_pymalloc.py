@@ -31,7 +31,6 @@ gdb's gcore takes the core while it is stopped.  Then:
    20 s with a note naming the damage, and the pools left intact keep
    their counts.
 """
-import struct
 import json
 import os
 import re
@@ -42,6 +41,7 @@ import sys
 import tempfile
 import time
 
+from mvalloc import CoreFile, damaged_heap, debugger_argv
 from mvcheck import Tally, missing
 
 BUILD = os.environ.get("BUILD", "build")
@@ -152,18 +152,9 @@ def debugger_heap(front, exe, core):
         if front == "gdb":
             env["MV_SETUP"] = json.dumps(["file " + exe,
                                           "core-file " + core])
-            argv = ["gdb", "-nx", "-batch", "-q",
-                    "-ex", "set debuginfod enabled off",
-                    "-ex", "source %s/gdb/memview.py" % ROOT,
-                    "-ex", "source %s/tests/integration/gdb_driver.py"
-                    % ROOT]
         else:
             env.update(MV_EXE=exe, MV_CORE=core)
-            argv = ["lldb", "-b", "--no-lldbinit",
-                    "-o", "command script import %s/lldb/memview.py" % ROOT,
-                    "-o", "command script import %s/tests/integration/"
-                    "lldb_driver.py" % ROOT]
-        r = subprocess.run(argv, env=env, capture_output=True, text=True,
+        r = subprocess.run(debugger_argv(front), env=env, capture_output=True, text=True,
                            timeout=600, stdin=subprocess.DEVNULL, cwd=ROOT)
         try:
             with open(out) as f:
@@ -212,37 +203,6 @@ def object_checks(d, objects, who, debug_extra):
               "block of %d bytes" % (who, name, addr, size, want), c)
 
 
-class CoreFile:
-    """A core's bytes by virtual address (its PT_LOAD segments)."""
-
-    def __init__(self, path):
-        with open(path, "rb") as f:
-            self.data = bytearray(f.read())
-        phoff, = struct.unpack_from("<Q", self.data, 32)
-        phentsize, phnum = struct.unpack_from("<HH", self.data, 54)
-        self.loads = []
-        for i in range(phnum):
-            (typ, _, off, vaddr, _, filesz, _,
-             _) = struct.unpack_from("<IIQQQQQQ", self.data,
-                                     phoff + i * phentsize)
-            if typ == 1:
-                self.loads.append((vaddr, filesz, off))
-
-    def offset(self, addr):
-        for vaddr, filesz, off in self.loads:
-            if vaddr <= addr < vaddr + filesz:
-                return off + addr - vaddr
-        raise KeyError(hex(addr))
-
-    def u64(self, addr):
-        return struct.unpack_from("<Q", self.data, self.offset(addr))[0]
-
-    def put(self, addr, fmt, value):
-        struct.pack_into(fmt, self.data, self.offset(addr), value)
-
-    def write(self, path):
-        with open(path, "wb") as f:
-            f.write(self.data)
 
 
 def symbol(exe, name):
@@ -296,21 +256,11 @@ def damaged_checks(d, core, target, tmp):
         path = os.path.join(tmp, "damaged.core")
         cf.write(path)
         dtarget = ["--core", path] + target[2:]
-        t0 = time.time()
-        try:
-            dd, err = memview_json(dtarget, ["heap", "--json", "--chunks",
-                                             "--top", "0", "--max-chunks",
-                                             "0"])
-        except subprocess.TimeoutExpired:
-            dd, err = None, "timeout"
-        took = time.time() - t0
+        dd = damaged_heap(check, MEMVIEW, dtarget,
+                          ["heap", "--json", "--chunks", "--top", "0",
+                           "--max-chunks", "0"], what, word)
         if dd is None:
-            check(False, "damaged (%s): heap answers" % what, err)
             continue
-        notes = dd.get("notes") or []
-        check(took < 20 and any(word in n for n in notes),
-              "damaged (%s): heap answers in %.1f s with a note naming %s"
-              % (what, took, word), notes[:3])
         kept = {}
         for c in dd["chunks"]:
             if c["state"] == "in-use" and c["arena"] < len(dd["arenas"]) \

@@ -45,6 +45,7 @@ import sys
 import tempfile
 import time
 
+from mvalloc import debugger_argv
 from mvcheck import Tally, missing
 
 BUILD = os.environ.get("BUILD", "build")
@@ -168,18 +169,7 @@ def debugger_gc(front, target, gc):
         env.update(extra, MV_TEARDOWN=json.dumps(teardown))
         if setup is not None:
             env["MV_SETUP"] = json.dumps(setup)
-        if front == "gdb":
-            argv = ["gdb", "-nx", "-batch", "-q",
-                    "-ex", "set debuginfod enabled off",
-                    "-ex", "source %s/gdb/memview.py" % ROOT,
-                    "-ex", "source %s/tests/integration/gdb_driver.py"
-                    % ROOT]
-        else:
-            argv = ["lldb", "-b", "--no-lldbinit",
-                    "-o", "command script import %s/lldb/memview.py" % ROOT,
-                    "-o", "command script import %s/tests/integration/"
-                    "lldb_driver.py" % ROOT]
-        r = subprocess.run(argv, env=env, capture_output=True, text=True,
+        r = subprocess.run(debugger_argv(front), env=env, capture_output=True, text=True,
                            timeout=600, stdin=subprocess.DEVNULL, cwd=ROOT)
         try:
             with open(out) as f:
