@@ -104,9 +104,6 @@ struct mv_heap_range {
 enum {
 	/* Do not use debug symbols even if present (the mappings mode). */
 	MV_HEAP_IGNORE_SYMBOLS = 1,
-	/* Keep the free lists in their order (mv_heap_bins), for `heap
-	 * --bins`: 8 bytes a listed chunk. */
-	MV_HEAP_RECORD_BINS = 16,
 	/* The main model only (--allocator glibc): no pymalloc. */
 	MV_HEAP_NO_OVERLAYS = 2,
 	/* --allocator pymalloc: an error if CPython's pymalloc is not
@@ -117,6 +114,9 @@ enum {
 	MV_HEAP_NEED_MIMALLOC = 8,
 	/* --allocator tcmalloc: the same for gperftools' tcmalloc. */
 	MV_HEAP_NEED_TCMALLOC = 16,
+	/* Keep the free lists in their order (mv_heap_bins), for `heap
+	 * --bins`: 8 bytes a listed chunk. */
+	MV_HEAP_RECORD_BINS = 32,
 };
 
 struct mv_heap_options {
