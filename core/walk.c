@@ -248,9 +248,9 @@ static bool skipped_by_rule(struct mv_walk *w, struct mv_type *record,
 
 /* The member called name in record, looking through anonymous members;
  * its byte offset from the record's start goes to *offset. */
-static const struct mv_member *find_member(struct mv_type *record,
-					   const char *name, uint64_t *offset,
-					   int nest)
+const struct mv_member *mv_walk_find_member(struct mv_type *record,
+					    const char *name, uint64_t *offset,
+					    int nest)
 {
 	if (!record || nest > PLAN_MAX_NEST)
 		return NULL;
@@ -262,7 +262,7 @@ static const struct mv_member *find_member(struct mv_type *record,
 		}
 		if (!m->name) {
 			uint64_t inner;
-			const struct mv_member *f = find_member(
+			const struct mv_member *f = mv_walk_find_member(
 				mv_type_strip(m->type), name, &inner, nest + 1);
 			if (f) {
 				*offset = m->bit_position / 8 + inner;
@@ -380,7 +380,7 @@ static void note_unknown(struct mv_walk *w, const char *tn)
 
 /* The k-th template argument of the C++ name tn, into buf; false if
  * it has fewer or the name does not fit. */
-static bool template_arg(const char *tn, unsigned k, char *buf, size_t size)
+bool mv_walk_template_arg(const char *tn, unsigned k, char *buf, size_t size)
 {
 	const char *p = strchr(tn, '<');
 	if (!p)
@@ -419,7 +419,7 @@ static bool template_arg(const char *tn, unsigned k, char *buf, size_t size)
 /* The type a C++ template argument names ("Node*", "long int",
  * "std::pair<int const, long int>"), as DWARF spells it; NULL if no
  * definition has that name. */
-static struct mv_type *type_by_name(struct mv_walk *w, const char *name)
+struct mv_type *mv_walk_cxx_type(struct mv_program *p, const char *name)
 {
 	char buf[MV_EVAL_TYPE_NAME_MAX];
 	size_t len = strlen(name);
@@ -443,30 +443,30 @@ static struct mv_type *type_by_name(struct mv_walk *w, const char *name)
 	struct mv_type *t = NULL;
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && !t; i++) {
 		struct mv_error *err = mv_program_find_type(
-			w->program, order[i], n, 0, &t, NULL);
+			p, order[i], n, 0, &t, NULL);
 		if (err) {
 			mv_error_destroy(err);
 			t = NULL;
 		}
 	}
 	for (unsigned i = 0; t && i < stars; i++)
-		t = mv_program_pointer_type(w->program, t);
+		t = mv_program_pointer_type(p, t);
 	return t ? mv_type_strip(t) : NULL;
 }
 
 /* The type named stem<arg k of tn>, e.g. the tree node of a map's
  * value type. */
-static struct mv_type *node_type(struct mv_walk *w, const char *tn,
-				 unsigned k, const char *stem,
-				 const char *more)
+struct mv_type *mv_walk_cxx_node_type(struct mv_program *p, const char *tn,
+				      unsigned k, const char *stem,
+				      const char *more)
 {
 	char arg[MV_EVAL_TYPE_NAME_MAX], name[MV_EVAL_TYPE_NAME_MAX + 64];
-	if (!template_arg(tn, k, arg, sizeof(arg)))
+	if (!mv_walk_template_arg(tn, k, arg, sizeof(arg)))
 		return NULL;
 	size_t n = strlen(arg);
 	snprintf(name, sizeof(name), "%s<%s%s%s>", stem, arg, more,
 		 !*more && n && arg[n - 1] == '>' ? " " : "");
-	return type_by_name(w, name);
+	return mv_walk_cxx_type(p, name);
 }
 
 /* The member inner of the member outer of record (through base
@@ -476,8 +476,8 @@ static const struct mv_member *find_path(struct mv_type *record,
 					 uint64_t *offset)
 {
 	uint64_t o1, o2;
-	const struct mv_member *m = find_member(record, outer, &o1, 0);
-	if (!m || !(m = find_member(mv_type_strip(m->type), inner, &o2, 0)))
+	const struct mv_member *m = mv_walk_find_member(record, outer, &o1, 0);
+	if (!m || !(m = mv_walk_find_member(mv_type_strip(m->type), inner, &o2, 0)))
 		return NULL;
 	*offset = o1 + o2;
 	return m;
@@ -501,7 +501,7 @@ static bool build_cxx(struct mv_walk *w, struct mv_walk_plan *pl,
 		me = find_path(st, "_M_impl", "_M_finish", &off_e);
 	} else {
 		mp = find_path(st, "_M_dataplus", "_M_p", &off_p);
-		me = find_member(st, "_M_local_buf", &off_e, 0);
+		me = mv_walk_find_member(st, "_M_local_buf", &off_e, 0);
 	}
 	struct mv_type *pt = mp ? mv_type_strip(mp->type) : NULL;
 	struct mv_type *et = me ? mv_type_strip(me->type) : NULL;
@@ -576,42 +576,42 @@ static bool build_nodes(struct mv_walk *w, struct mv_walk_plan *pl,
 	struct mv_type *node;
 	switch (kind) {
 	case CXX_RBTREE:
-		node = node_type(w, tn, 1, "std::_Rb_tree_node", "");
+		node = mv_walk_cxx_node_type(w->program, tn, 1, "std::_Rb_tree_node", "");
 		m = find_path(st, "_M_impl", "_M_header", &o1);
 		if (!node || !m ||
-		    !find_member(mv_type_strip(m->type), "_M_parent", &o2, 0))
+		    !mv_walk_find_member(mv_type_strip(m->type), "_M_parent", &o2, 0))
 			return false;
 		*err = add_link(pl, offset + o1 + o2, node, prefix, NULL);
 		return true;
 	case CXX_FLIST:
 		/* A node reached twice is a loop: the list ends in null. */
-		node = node_type(w, tn, 0, "std::_Fwd_list_node", "");
+		node = mv_walk_cxx_node_type(w->program, tn, 0, "std::_Fwd_list_node", "");
 		m = find_path(st, "_M_impl", "_M_head", &o1);
 		if (!node || !m ||
-		    !find_member(mv_type_strip(m->type), "_M_next", &o2, 0))
+		    !mv_walk_find_member(mv_type_strip(m->type), "_M_next", &o2, 0))
 			return false;
 		if ((*err = add_link(pl, offset + o1 + o2, node, prefix, NULL)))
 			return true;
 		pl->slots[pl->nslots - 1].tree_link = true;
 		return true;
 	case CXX_LIST:
-		node = node_type(w, tn, 0, "std::_List_node", "");
+		node = mv_walk_cxx_node_type(w->program, tn, 0, "std::_List_node", "");
 		m = find_path(st, "_M_impl", "_M_node", &o1);
 		if (!node || !m ||
-		    !find_member(mv_type_strip(m->type), "_M_next", &o2, 0))
+		    !mv_walk_find_member(mv_type_strip(m->type), "_M_next", &o2, 0))
 			return false;
 		*err = add_link(pl, offset + o1 + o2, node, prefix, NULL);
 		return true;
 	case CXX_HASHTABLE: {
 		/* The node type says whether it caches the hash code. */
-		node = node_type(w, tn, 1, "std::__detail::_Hash_node",
+		node = mv_walk_cxx_node_type(w->program, tn, 1, "std::__detail::_Hash_node",
 				 ", false");
 		if (!node)
-			node = node_type(w, tn, 1, "std::__detail::_Hash_node",
+			node = mv_walk_cxx_node_type(w->program, tn, 1, "std::__detail::_Hash_node",
 					 ", true");
 		uint64_t ob;
 		m = find_path(st, "_M_before_begin", "_M_nxt", &o1);
-		const struct mv_member *mb = find_member(st, "_M_buckets", &ob,
+		const struct mv_member *mb = mv_walk_find_member(st, "_M_buckets", &ob,
 							 0);
 		if (!node || !m || !mb)
 			return false;
@@ -629,9 +629,9 @@ static bool build_nodes(struct mv_walk *w, struct mv_walk_plan *pl,
 	case CXX_LISTNODE: {
 		struct mv_type *value = NULL;
 		char arg[MV_EVAL_TYPE_NAME_MAX];
-		if (template_arg(tn, 0, arg, sizeof(arg)))
-			value = type_by_name(w, arg);
-		m = find_member(st, "_M_storage", &o1, 0);
+		if (mv_walk_template_arg(tn, 0, arg, sizeof(arg)))
+			value = mv_walk_cxx_type(w->program, arg);
+		m = mv_walk_find_member(st, "_M_storage", &o1, 0);
 		if (!value || !m)
 			return false;
 		const char *links[2] = {"_M_left", "_M_right"};
@@ -640,7 +640,7 @@ static bool build_nodes(struct mv_walk *w, struct mv_walk_plan *pl,
 		if (kind == CXX_HASHNODE)
 			links[0] = "_M_nxt", links[1] = NULL;
 		for (int i = 0; i < 2 && links[i]; i++) {
-			if (!find_member(st, links[i], &o2, 0))
+			if (!mv_walk_find_member(st, links[i], &o2, 0))
 				return false;
 			if ((*err = add_link(pl, offset + o2, st, prefix,
 					     links[i] + 3 + (links[i][3] == '_'))))
@@ -676,15 +676,15 @@ static bool build_deque(struct mv_walk *w, struct mv_walk_plan *pl,
 	const struct mv_member *mf = find_path(st, "_M_impl", "_M_finish",
 					       &of);
 	char arg[MV_EVAL_TYPE_NAME_MAX];
-	struct mv_type *elem = template_arg(tn, 0, arg, sizeof(arg))
-				       ? type_by_name(w, arg) : NULL;
+	struct mv_type *elem = mv_walk_template_arg(tn, 0, arg, sizeof(arg))
+				       ? mv_walk_cxx_type(w->program, arg) : NULL;
 	if (!mm || !ms || !mb || !mf || !elem || !elem->size ||
 	    os != om + 8 || ob != om + 16 || of != om + 48)
 		return false;
 	static const char *const it[] = {"_M_cur", "_M_first", "_M_last",
 					 "_M_node"};
 	for (int i = 0; i < 4; i++)
-		if (!find_member(mv_type_strip(mb->type), it[i], &oi, 0) ||
+		if (!mv_walk_find_member(mv_type_strip(mb->type), it[i], &oi, 0) ||
 		    oi != (uint64_t)i * 8)
 			return false;
 	struct slot s = {.kind = SLOT_PTR, .offset = offset + om,
@@ -717,7 +717,7 @@ static bool build_sum(struct mv_walk *w, struct mv_walk_plan *pl,
 	case CXX_OPTIONAL: {
 		m1 = find_path(st, "_M_payload", "_M_payload", &o1);
 		m2 = find_path(st, "_M_payload", "_M_engaged", &o2);
-		m3 = m1 ? find_member(mv_type_strip(m1->type), "_M_value", &o3,
+		m3 = m1 ? mv_walk_find_member(mv_type_strip(m1->type), "_M_value", &o3,
 				      0) : NULL;
 		struct mv_type *et = m2 ? mv_type_strip(m2->type) : NULL;
 		if (!m3 || !et || !et->size || et->size > 8)
@@ -731,8 +731,8 @@ static bool build_sum(struct mv_walk *w, struct mv_walk_plan *pl,
 		return true;
 	}
 	case CXX_VARIANT: {
-		m1 = find_member(st, "_M_u", &o1, 0);
-		m2 = find_member(st, "_M_index", &o2, 0);
+		m1 = mv_walk_find_member(st, "_M_u", &o1, 0);
+		m2 = mv_walk_find_member(st, "_M_index", &o2, 0);
 		struct mv_type *it = m2 ? mv_type_strip(m2->type) : NULL;
 		if (!m1 || !it || (it->kind != MV_TYPE_INT &&
 				   it->kind != MV_TYPE_ENUM) ||
@@ -741,8 +741,8 @@ static bool build_sum(struct mv_walk *w, struct mv_walk_plan *pl,
 		struct mv_type *alt[32];
 		unsigned n = 0;
 		char arg[MV_EVAL_TYPE_NAME_MAX];
-		for (; n < 32 && template_arg(tn, n, arg, sizeof(arg)); n++)
-			if (!(alt[n] = type_by_name(w, arg)))
+		for (; n < 32 && mv_walk_template_arg(tn, n, arg, sizeof(arg)); n++)
+			if (!(alt[n] = mv_walk_cxx_type(w->program, arg)))
 				return false;
 		if (!n || n == 32)
 			return false;
@@ -759,8 +759,8 @@ static bool build_sum(struct mv_walk *w, struct mv_walk_plan *pl,
 		return true;
 	}
 	case CXX_FUNCTION: {
-		m1 = find_member(st, "_M_functor", &o1, 0);
-		m2 = find_member(st, "_M_manager", &o2, 0);
+		m1 = mv_walk_find_member(st, "_M_functor", &o1, 0);
+		m2 = mv_walk_find_member(st, "_M_manager", &o2, 0);
 		if (!m1 || !m2)
 			return false;
 		/* A functor kept inside the object is not a block; a word
@@ -789,12 +789,12 @@ static void fix_shared(struct mv_walk_plan *pl, size_t first,
 		       struct mv_error **err)
 {
 	uint64_t op, oc, ou;
-	const struct mv_member *mp = find_member(st, "_M_ptr", &op, 0);
+	const struct mv_member *mp = mv_walk_find_member(st, "_M_ptr", &op, 0);
 	const struct mv_member *mc = find_path(st, "_M_refcount", "_M_pi", &oc);
 	struct mv_type *ct = mc ? mv_type_strip(mc->type) : NULL;
 	struct mv_type *cb = ct && ct->kind == MV_TYPE_POINTER
 				     ? mv_type_strip(mv_type_target(ct)) : NULL;
-	const struct mv_member *mu = cb ? find_member(cb, "_M_use_count", &ou,
+	const struct mv_member *mu = cb ? mv_walk_find_member(cb, "_M_use_count", &ou,
 						      0) : NULL;
 	struct mv_type *ut = mu ? mv_type_strip(mu->type) : NULL;
 	if (!mp || !ut || !ut->size || ut->size > 8)

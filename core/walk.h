@@ -244,6 +244,23 @@ const char *mv_walk_problem_name(enum mv_walk_problem p);
  * false (not a vtable, or a template or substitution it does not
  * read). */
 bool mv_walk_vtable_class(const char *sym, char *buf, size_t size);
+
+/* libstdc++ helpers the walk's plans use, shared with cxxelem.c.  The
+ * member called name in record, through anonymous members and bases
+ * (nest: 0), its byte offset to *offset. */
+const struct mv_member *mv_walk_find_member(struct mv_type *record,
+					    const char *name, uint64_t *offset,
+					    int nest);
+/* The k-th template argument of the C++ name tn ("std::map<int, long>"),
+ * split at top-level commas, into buf; false if none or too long. */
+bool mv_walk_template_arg(const char *tn, unsigned k, char *buf, size_t size);
+/* The type a template argument names ("Node*", "std::pair<int const,
+ * long>"), stripped; NULL if the program defines none by that name. */
+struct mv_type *mv_walk_cxx_type(struct mv_program *p, const char *name);
+/* The type stem<argument k of tn more> ("std::_Rb_tree_node<V>"). */
+struct mv_type *mv_walk_cxx_node_type(struct mv_program *p, const char *tn,
+				      unsigned k, const char *stem,
+				      const char *more);
 const char *mv_walk_where_name(enum mv_walk_where where);
 
 /* Subtree sums of the discovery tree: mv_subtree_get(s, i) = bytes of

@@ -137,6 +137,29 @@ def printer_counts():
     return counts
 
 
+def printer_elements():
+    """[(expression, block address)]: up to 4 elements of each node
+    container, as gdb's libstdc++ printers list them
+    (gdb_cxx_elements.py)."""
+    script = os.path.join(os.path.dirname(__file__), "gdb_cxx_elements.py")
+    p = subprocess.run(["gdb", "-nx", "-batch", "-q", "-ex",
+                        "set debuginfod enabled off", EXE, CORE, "-x",
+                        script], capture_output=True, text=True,
+                       timeout=120, env=R.ENV)
+    per = {}
+    for line in p.stdout.splitlines():
+        f = line.split()
+        if len(f) == 3 and f[0] == "ELEMENT":
+            per.setdefault(f[1].split("[")[0], []).append((f[1], f[2]))
+    got = []
+    for elems in per.values():
+        # The first, the last and two between.
+        picks = sorted({0, len(elems) // 3, 2 * len(elems) // 3,
+                        len(elems) - 1})
+        got += [elems[i] for i in picks]
+    return got
+
+
 def start(tmp):
     ready = os.path.join(tmp, "ready")
     factsf = os.path.join(tmp, "facts")
@@ -269,6 +292,37 @@ def run_fixture():
                 problems.append("%s: chain %s" % (expr, got))
         report("path-to names the holders as C++ (%s): %s" %
                (front, ", ".join(e for e, _ in holders)), problems)
+
+    # path-to names an element of a node container as gdb's libstdc++
+    # printers show it: "[key] = ..." of a map is g_map[key], "[i] = ..."
+    # of a deque or list g_deque[i].  The printers list the elements and
+    # the blocks they point to; a few of each container are asked.  A
+    # shorter path through stale words (a popped deque slot that still
+    # holds a reused block's address) is a chain whose last hop has no
+    # expression: allowed, but never a wrong name, and each container
+    # must be named at least once.
+    wanted = printer_elements()
+    p_runs = R.core_runs(["path-to %s --json" % a for _, a in wanted],
+                         core=CORE, exe=EXE)
+    for front in ("cli", "gdb", "lldb"):
+        data = p_runs[front]
+        records = data if front == "cli" else (data or {}).get("cases")
+        outs = outputs(records, front) if records else \
+            ["%s: no run" % front] * len(wanted)
+        problems, named = [], set()
+        for (expr, _), d in zip(wanted, outs):
+            if isinstance(d, str):
+                problems.append(d)
+                continue
+            got = [c["expression"] for c in d["chain"]]
+            if got and got[-1] == expr:
+                named.add(expr.split("[")[0])
+            elif not got or got[-1] is not None:
+                problems.append("%s: chain %s" % (expr, got))
+        problems += ["%s: no element named" % c for c in
+                     sorted({e.split("[")[0] for e, _ in wanted} - named)]
+        report("path-to names node containers' elements as gdb's printers "
+               "(%s): %d elements" % (front, len(wanted)), problems)
 
     # gdb's pretty printers count the same elements as the fixture.
     counts = printer_counts()
