@@ -1,7 +1,6 @@
 /* cmd_graph.c - `graph EXPR` (the reachable object graph as JSON, DOT,
  * SVG), `referrers ADDR|EXPR` (who points here) and `path-to ADDR` (the
  * shortest chain from a root), objgraph's questions for native memory. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,7 @@
 #include "bounds.h"
 #include "refindex.h"
 #include "walk.h"
-#include "cxxelem.h"
+#include "edgename.h"
 
 static struct mv_error *poll_ctx(void *arg)
 {
@@ -263,130 +262,6 @@ static const char *mapping_name(struct mv_program *p, uint64_t address)
 	return r && r->path ? r->path : "anonymous";
 }
 
-/* The C expression for the pointer at byte off of an object of type t:
- * appends ".name", "[i]" to path and gives the pointer's type in *ptr.
- * False when no pointer member lies exactly there (an untyped word, a
- * union's other member).  With cont, stops at a libstdc++ node
- * container on the way (mv_cxx_elem_container): its type to *cont, its
- * offset in t to *cont_off, and true.  Bounded: DWARF nesting, never
- * target data. */
-static bool typed_field(struct mv_type *t, uint64_t off, struct mv_buf *path,
-			struct mv_type **ptr, struct mv_type **cont,
-			uint64_t *cont_off)
-{
-	uint64_t start = off;
-	for (int depth = 0; depth < 32; depth++) {
-		t = mv_type_strip(t);
-		if (!t)
-			return false;
-		if (cont && mv_cxx_elem_container(t)) {
-			*cont = t;
-			*cont_off = start - off;
-			return true;
-		}
-		if (t->kind == MV_TYPE_POINTER) {
-			*ptr = t;
-			return off == 0;
-		}
-		if (t->kind == MV_TYPE_ARRAY) {
-			struct mv_type *e = mv_type_target(t);
-			struct mv_type *se = mv_type_strip(e);
-			if (!se || !se->size ||
-			    (t->has_count && off / se->size >= t->count))
-				return false;
-			mv_buf_printf(path, "[%llu]",
-				      (unsigned long long)(off / se->size));
-			off %= se->size;
-			t = e;
-			continue;
-		}
-		if (t->kind != MV_TYPE_STRUCT && t->kind != MV_TYPE_CLASS &&
-		    t->kind != MV_TYPE_UNION)
-			return false;
-		const struct mv_member *hit = NULL;
-		for (size_t i = 0; i < t->nmembers; i++) {
-			const struct mv_member *m = &t->members[i];
-			struct mv_type *mt = mv_type_strip(m->type);
-			uint64_t at = m->bit_position / 8;
-			if (m->bit_size || !mt || off < at ||
-			    off - at >= (mt->size ? mt->size : 1))
-				continue;
-			/* In a union, the member that is a pointer right
-			 * there reads best; else the biggest (an empty C++
-			 * base, an allocator, shares its offset with the
-			 * member that holds the pointer). */
-			struct mv_type *ht = hit ? mv_type_strip(hit->type)
-						 : NULL;
-			bool exact = mt->kind == MV_TYPE_POINTER && off == at;
-			bool hit_exact = ht && ht->kind == MV_TYPE_POINTER &&
-					 off == hit->bit_position / 8;
-			if (!hit || exact ||
-			    (!hit_exact && mt->size > ht->size))
-				hit = m;
-		}
-		if (!hit)
-			return false;
-		if (hit->name)
-			mv_buf_printf(path, ".%s", hit->name);
-		off -= hit->bit_position / 8;
-		t = hit->type;
-	}
-	return false;
-}
-
-/* The libstdc++ member paths a C++ programmer does not write: a
- * vector's elements are v[i], a unique_ptr's or shared_ptr's object
- * p->x, a string's characters s[i].  Names starting with _M_ are the
- * implementation's, so no user member is taken for them. */
-static void cxx_spelling(struct mv_buf *path, size_t from)
-{
-	static const char *const internal[] = {
-		"._M_impl._M_start",       /* std::vector */
-		"._M_t._M_t._M_head_impl", /* std::unique_ptr */
-		"._M_ptr",                 /* std::shared_ptr, weak_ptr */
-		"._M_dataplus._M_p",       /* std::basic_string */
-	};
-	if (path->oom || !path->data)
-		return;
-	for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++) {
-		size_t n = strlen(internal[i]);
-		char *p = path->data + from;
-		while ((p = strstr(p, internal[i]))) {
-			if (p[n]) { /* the pointer ends the path */
-				p += n;
-				continue;
-			}
-			memmove(p, p + n, strlen(p + n) + 1);
-			path->len -= n;
-		}
-	}
-}
-
-/* A global word holding a pointer, as a C expression ("g_table.head",
- * "ring[3].next"), or false. */
-static bool global_expression(struct mv_program *p, uint64_t holder,
-			      struct mv_buf *out, struct mv_type **ptr)
-{
-	const char *name;
-	uint64_t off, addr;
-	struct mv_type *vt, *dummy;
-	if (!ptr)
-		ptr = &dummy;
-	if (!mv_program_symbolize(p, holder, &name, &off))
-		return false;
-	struct mv_error *err = mv_program_find_variable(p, name, 0, &addr, &vt);
-	if (err || addr + off != holder) {
-		mv_error_destroy(err);
-		return false;
-	}
-	mv_buf_puts(out, name);
-	size_t from = out->len;
-	if (!typed_field(vt, off, out, ptr, NULL, NULL) || out->oom)
-		return false;
-	cxx_spelling(out, from);
-	return true;
-}
-
 static void ref_json(struct mv_program *p, const struct mv_ref *r,
 		     uint64_t lo, struct mv_json *j)
 {
@@ -420,7 +295,7 @@ static void ref_json(struct mv_program *p, const struct mv_ref *r,
 	mv_json_key(j, "expression");
 	struct mv_buf e;
 	mv_buf_init(&e);
-	if (r->kind == MV_REF_GLOBAL && global_expression(p, r->holder, &e, NULL))
+	if (r->kind == MV_REF_GLOBAL && mv_edge_global_expression(p, r->holder, &e))
 		mv_json_string(j, e.data);
 	else
 		mv_json_null(j);
@@ -474,7 +349,7 @@ static void ref_text(struct mv_program *p, const struct mv_ref *r,
 		mv_value_render_pointer(p, r->holder, out);
 		struct mv_buf e;
 		mv_buf_init(&e);
-		if (global_expression(p, r->holder, &e, NULL))
+		if (mv_edge_global_expression(p, r->holder, &e))
 			mv_buf_printf(out, "  global %s", e.data);
 		else
 			mv_buf_puts(out, "  global");
@@ -791,159 +666,37 @@ static void root_name(struct mv_program *p, const struct mv_ref *r,
 	}
 }
 
-/* Where hop_expressions stands: the object holding the next hop's
- * word, its type and address, and how the expression reaches into it. */
-struct hop_state {
-	struct mv_type *t;
-	uint64_t base;
-	enum { HOP_MEMBER, HOP_POINTEE, HOP_ELEMENT } how;
-	struct mv_buf elem;    /* HOP_ELEMENT: its subscript, "[42]" */
-	struct mv_cxx_elem el; /* HOP_ELEMENT: what it is */
-};
-
-/* Appends the word at holder inside the object st describes to b:
- * ".x", "->x", "[i].x", or a node container's element "[key]".  When
- * that word is inside a libstdc++ node container (deque, list, map,
- * ...), finds which of the hops from i on is the element holding the
- * path (the hops before it are the container's own nodes: their
- * expressions stay NULL), moves *i to it and says HOP_ENTERED: hop *i
- * is then named again, inside the element.  HOP_FAILED if the hop
- * cannot be typed. */
-enum hop_named { HOP_FAILED, HOP_NAMED, HOP_ENTERED };
-
-static enum hop_named name_hop(struct mv_cmd_ctx *ctx, struct hop_state *st,
-			       const struct mv_path_hop *hops, size_t n,
-			       size_t *i, struct mv_buf *b,
-			       struct mv_type **ptr)
-{
-	uint64_t holder = hops[*i].from.holder;
-	struct mv_type *s = mv_type_strip(st->t);
-	if (!s || !s->size || holder < st->base)
-		return HOP_FAILED;
-	uint64_t at = holder - st->base;
-	uint64_t index = st->how == HOP_POINTEE ? at / s->size : 0;
-	if (st->how != HOP_POINTEE && at >= s->size)
-		return HOP_FAILED;
-	struct mv_buf f;
-	mv_buf_init(&f);
-	struct mv_type *cont = NULL;
-	uint64_t coff = 0;
-	bool ok = typed_field(st->t, at % s->size, &f, ptr, &cont, &coff) &&
-		  !f.oom;
-	if (ok)
-		cxx_spelling(&f, 0);
-	const char *fs = f.data ? f.data : "";
-	if (!ok) {
-	} else if (st->how == HOP_ELEMENT && st->el.mapped &&
-		   !strncmp(fs, ".first", 6) && !isalnum((unsigned char)fs[6]) &&
-		   fs[6] != '_') {
-		/* map[key] is the pair's second: its key is named by
-		 * position, as the printers number a set. */
-		mv_buf_printf(b, "[%llu]%s", (unsigned long long)st->el.index,
-			      fs);
-	} else if (st->how == HOP_ELEMENT) {
-		if (st->el.mapped && !strncmp(fs, ".second", 7) &&
-		    !isalnum((unsigned char)fs[7]) && fs[7] != '_')
-			fs += 7;
-		mv_buf_puts(b, st->elem.data ? st->elem.data : "");
-		mv_buf_puts(b, fs);
-	} else if (st->how == HOP_MEMBER) {
-		mv_buf_puts(b, fs);
-	} else if (!index && fs[0] == '.') {
-		/* p->name for the first object's member, else p[i]... */
-		mv_buf_printf(b, "->%s", fs + 1);
-	} else {
-		mv_buf_printf(b, "[%llu]%s", (unsigned long long)index, fs);
-	}
-	mv_buf_deinit(&f);
-	if (!ok)
-		return HOP_FAILED;
-	if (!cont)
-		return HOP_NAMED;
-	/* Into a node container at base + coff: its element holding one
-	 * of the next words. */
-	uint64_t ca = st->base + (at / s->size) * s->size + coff;
-	mv_buf_clear(&st->elem);
-	for (size_t j = *i; j < n && j < *i + 64; j++) {
-		if (j > *i && hops[j].from.kind != MV_REF_HEAP)
-			return HOP_FAILED;
-		struct mv_error *err = mv_cxx_elem_find(
-			ctx->session->program, cont, ca, hops[j].from.holder,
-			poll_ctx, ctx, &st->elem, &st->el);
-		if (err) {
-			mv_error_destroy(err);
-			return HOP_FAILED;
-		}
-		if (st->el.found) {
-			*i = j;
-			st->t = st->el.type;
-			st->base = st->el.addr;
-			st->how = HOP_ELEMENT;
-			return st->elem.oom ? HOP_FAILED : HOP_ENTERED;
-		}
-	}
-	return HOP_FAILED;
-}
-
-/* Names the hops of a path as C expressions where types allow: a global
- * root by its variable and the pointer member holding the next block,
- * then each block by the member of its type (known from the pointer
- * that reached it) that holds the next one: "g_table->lru_tail->prev",
- * and elements of libstdc++ containers as gdb's printers show them:
- * "g_deque[42]", "g_map[17]" (the mapped value of key 17), "g_list[3]".
- * exprs[i] is NULL for a hop that cannot be typed (a stack or register
- * root, a void * or an interior pointer: those after it too) or that is
- * a container's own node on the way to an element.  The caller frees
- * each and the array. */
+/* Names the hops of a path as C expressions (edgename.c), from the
+ * global variable holding the first. */
 static char **hop_expressions(struct mv_cmd_ctx *ctx,
 			      const struct mv_path_hop *hops, size_t n)
 {
 	struct mv_program *p = ctx->session->program;
-	char **exprs = calloc(n ? n : 1, sizeof(*exprs));
-	if (!exprs || !n || hops[0].from.kind != MV_REF_GLOBAL)
-		return exprs;
+	struct mv_edge_hop *eh = calloc(n ? n : 1, sizeof(*eh));
+	char **exprs = NULL;
+	if (!eh)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct mv_ref *r = &hops[i].from;
+		eh[i].holder = r->holder;
+		eh[i].heap = r->kind == MV_REF_HEAP;
+		eh[i].chunk_mem = r->chunk.mem;
+		eh[i].value = r->value;
+	}
 	const char *name;
 	uint64_t off, addr;
-	struct hop_state st = {.how = HOP_MEMBER};
-	mv_buf_init(&st.elem);
-	if (!mv_program_symbolize(p, hops[0].from.holder, &name, &off))
-		return exprs;
-	struct mv_error *err = mv_program_find_variable(p, name, 0, &addr,
-							&st.t);
-	if (err || addr + off != hops[0].from.holder) {
-		mv_error_destroy(err);
-		return exprs;
-	}
-	st.base = addr;
-	struct mv_type *ptr = NULL;
-	struct mv_buf b;
-	mv_buf_init(&b);
-	mv_buf_puts(&b, name);
-	for (size_t i = 0;;) {
-		enum hop_named named = name_hop(ctx, &st, hops, n, &i, &b,
-						&ptr);
-		if (named == HOP_FAILED || b.oom)
-			break;
-		if (named == HOP_ENTERED)
-			continue;
-		exprs[i] = strdup(b.data);
-		if (++i >= n)
-			break;
-		/* The block holds an object (or array) of the pointee
-		 * type where the pointer points: its start, or inside
-		 * (make_shared's object in its control block). */
-		const struct mv_ref *r = &hops[i].from;
-		st.t = mv_type_target(ptr);
-		struct mv_type *s = mv_type_strip(st.t);
-		st.base = hops[i - 1].from.value;
-		st.how = HOP_POINTEE;
-		if (r->kind != MV_REF_HEAP || st.base < r->chunk.mem ||
-		    st.base > r->holder || !s || !s->size ||
-		    s->kind == MV_TYPE_VOID)
-			break;
-	}
-	mv_buf_deinit(&b);
-	mv_buf_deinit(&st.elem);
+	struct mv_type *vt;
+	struct mv_error *err = NULL;
+	if (n && hops[0].from.kind == MV_REF_GLOBAL &&
+	    mv_program_symbolize(p, hops[0].from.holder, &name, &off) &&
+	    !(err = mv_program_find_variable(p, name, 0, &addr, &vt)) &&
+	    addr + off == hops[0].from.holder)
+		exprs = mv_edge_expressions(p, name, vt, addr, eh, n,
+					    poll_ctx, ctx, NULL);
+	else
+		exprs = calloc(n ? n : 1, sizeof(*exprs));
+	mv_error_destroy(err);
+	free(eh);
 	return exprs;
 }
 

@@ -37,6 +37,7 @@ enum elem_kind {
 
 struct elem_ctx {
 	struct mv_program *p;
+	uint64_t block; /* the heap block holding the address, or 0 */
 	struct mv_target *t;
 	mv_walk_poll_fn poll;
 	void *poll_arg;
@@ -190,6 +191,11 @@ static bool chain_elem(struct elem_ctx *c, uint64_t first, uint64_t stop,
 	uint64_t so;
 	if (!node_value(c->p, node, &vt, &so))
 		return false;
+	/* Nodes are blocks of their own: a word outside the block's value
+	 * is a link, no element (no walk). */
+	if (c->block && (at < c->block - node_off + so ||
+			 at >= c->block - node_off + so + vt->size))
+		return false;
 	uint64_t n = first;
 	for (uint64_t i = 0; n && n != stop && i <= count; i++) {
 		uint64_t v = n - node_off + so;
@@ -237,9 +243,24 @@ static bool tree_next(struct elem_ctx *c, uint64_t header, uint64_t *x)
 	return true;
 }
 
+/* A map's node known by its block: its value, if it holds at. */
+static bool block_elem(struct elem_ctx *c, struct mv_type *node, uint64_t at,
+		       struct mv_cxx_elem *ret)
+{
+	struct mv_type *vt;
+	uint64_t so;
+	if (!node_value(c->p, node, &vt, &so) || at < c->block + so ||
+	    at >= c->block + so + vt->size)
+		return false;
+	ret->addr = c->block + so;
+	ret->type = vt;
+	ret->index = UINT64_MAX;
+	return true;
+}
+
 static bool tree_elem(struct elem_ctx *c, struct mv_type *tree,
 		      const char *tree_tn, uint64_t ta, uint64_t at,
-		      struct mv_cxx_elem *ret)
+		      bool by_key, struct mv_cxx_elem *ret)
 {
 	uint64_t oh, oc, count, x;
 	struct mv_type *node = mv_walk_cxx_node_type(c->p, tree_tn, 1,
@@ -253,6 +274,15 @@ static bool tree_elem(struct elem_ctx *c, struct mv_type *tree,
 	if (!node_value(c->p, node, &vt, &so))
 		return false;
 	uint64_t header = ta + oh;
+	if (c->block && (at < c->block + so || at >= c->block + so + vt->size))
+		return false;
+	if (c->block && by_key) {
+		/* Named by its key: no walk for the position. */
+		ret->addr = c->block + so;
+		ret->type = vt;
+		ret->index = UINT64_MAX;
+		return true;
+	}
 	for (uint64_t i = 0; x && x != header && i < count; i++) {
 		if (at >= x + so && at < x + so + vt->size) {
 			ret->index = i;
@@ -332,12 +362,12 @@ static bool render_key(struct elem_ctx *c, struct mv_type *pair,
 }
 
 struct mv_error *mv_cxx_elem_find(struct mv_program *p, struct mv_type *ct,
-				  uint64_t ca, uint64_t at,
+				  uint64_t ca, uint64_t at, uint64_t block,
 				  mv_walk_poll_fn poll, void *poll_arg,
 				  struct mv_buf *name, struct mv_cxx_elem *ret)
 {
 	char tn[MV_EVAL_TYPE_NAME_MAX], inner_tn[MV_EVAL_TYPE_NAME_MAX];
-	struct elem_ctx c = {.p = p, .t = mv_program_target(p),
+	struct elem_ctx c = {.p = p, .t = mv_program_target(p), .block = block,
 			     .poll = poll, .poll_arg = poll_arg};
 	memset(ret, 0, sizeof(*ret));
 	ct = mv_type_strip(ct);
@@ -346,7 +376,7 @@ struct mv_error *mv_cxx_elem_find(struct mv_program *p, struct mv_type *ct,
 	mv_type_name(ct, tn, sizeof(tn));
 	enum elem_kind kind = kind_of(tn);
 	uint64_t o1, o2, first, count = ELEM_MAX_STEPS;
-	struct mv_type *inner = NULL, *node;
+	struct mv_type *inner = NULL, *node = NULL;
 	bool found = false;
 	/* The tree or hash table inside a map, set or unordered_*. */
 	if (kind == ELEM_SET || kind == ELEM_MAP || kind == ELEM_USET ||
@@ -381,7 +411,7 @@ struct mv_error *mv_cxx_elem_find(struct mv_program *p, struct mv_type *ct,
 	case ELEM_SET:
 	case ELEM_MAP:
 		found = tree_elem(&c, inner, skip_tag(inner_tn), ca + o1, at,
-				  ret);
+				  kind == ELEM_MAP, ret);
 		break;
 	case ELEM_USET:
 	case ELEM_UMAP:
@@ -392,6 +422,10 @@ struct mv_error *mv_cxx_elem_find(struct mv_program *p, struct mv_type *ct,
 			node = mv_walk_cxx_node_type(
 				p, skip_tag(inner_tn), 1,
 				"std::__detail::_Hash_node", ", true");
+		if (kind == ELEM_UMAP && block) {
+			found = block_elem(&c, node, at, ret);
+			break;
+		}
 		if (offset_of(inner, "_M_before_begin", "_M_nxt", &o2) &&
 		    offset_of(inner, "_M_element_count", NULL, &first) &&
 		    read_u64(&c, ca + o1 + first, &count) &&
@@ -409,6 +443,28 @@ struct mv_error *mv_cxx_elem_find(struct mv_program *p, struct mv_type *ct,
 	if (ret->mapped && render_key(&c, ret->type, ret->addr, name))
 		return NULL;
 	ret->mapped = false;
+	if (ret->index == UINT64_MAX) {
+		/* Found by its block, and its key has no spelling: its
+		 * position, after all. */
+		c.block = 0;
+		c.steps = 0;
+		if (kind == ELEM_MAP)
+			found = tree_elem(&c, inner, skip_tag(inner_tn),
+					  ca + o1, at, false, ret);
+		else
+			found = offset_of(inner, "_M_before_begin", "_M_nxt",
+					  &o2) &&
+				offset_of(inner, "_M_element_count", NULL,
+					  &first) &&
+				read_u64(&c, ca + o1 + first, &count) &&
+				read_u64(&c, ca + o1 + o2, &first) &&
+				chain_elem(&c, first, 0, count, node, 0, at,
+					   ret);
+		if (c.err || !found) {
+			ret->found = false;
+			return c.err;
+		}
+	}
 	mv_buf_printf(name, "[%" PRIu64 "]", ret->index);
 	return NULL;
 }

@@ -25,10 +25,13 @@ bool mv_cxx_elem_container(struct mv_type *t);
 /* Finds the element of the container of type ct at address ca whose
  * bytes hold address at, walking the container (bounded, polling).
  * Appends its subscript ("[42]", "[17]", "[\"key\"]") to name and fills
- * ret; ret->found is false if no element holds at.  Errors: only from
+ * ret; ret->found is false if no element holds at.  block is the user
+ * address of the heap block holding at, if known (0: not): a node is
+ * then recognised without walking the container (a map's, named by its
+ * key) and a word outside its value costs no walk.  Errors: only from
  * poll (Ctrl-C). */
 struct mv_error *mv_cxx_elem_find(struct mv_program *p, struct mv_type *ct,
-				  uint64_t ca, uint64_t at,
+				  uint64_t ca, uint64_t at, uint64_t block,
 				  mv_walk_poll_fn poll, void *poll_arg,
 				  struct mv_buf *name, struct mv_cxx_elem *ret);
 

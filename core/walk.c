@@ -1795,6 +1795,8 @@ struct scan {
 	uint64_t want_key;
 	bool found;
 	struct mv_buf *label;
+	/* The address of the word being followed, and of the one found. */
+	uint64_t holder, found_holder;
 	/* The pointer being followed is a std::vector's start: its length
 	 * is the vector's, not a --len hint's. */
 	bool container;
@@ -2455,6 +2457,7 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 		if (key == sc->want_key) {
 			render_label(sc, sc->label);
 			sc->found = true;
+			sc->found_holder = sc->holder;
 		}
 		return;
 	}
@@ -2693,7 +2696,7 @@ static bool conds_hold(struct scan *sc, const struct slot *s,
  * order; a buffer whose elements are not within it is skipped.  Both
  * count as container problems. */
 static void scan_deque(struct scan *sc, struct slot *s, const uint8_t *bytes,
-		       size_t avail, struct path_ent *pe)
+		       size_t avail, uint64_t base, struct path_ent *pe)
 {
 	struct mv_walk *w = sc->w;
 	uint64_t f[10]; /* map, size, start (4 words), finish (4 words) */
@@ -2737,6 +2740,8 @@ static void scan_deque(struct scan *sc, struct slot *s, const uint8_t *bytes,
 		pe->index = index;
 		sc->container = true;
 		sc->container_link = true;
+		/* The deque's map, named as the deque (edgename.c). */
+		sc->holder = base + s->offset;
 		follow(sc, lo, plan, (hi - lo) / size, true, false);
 		sc->container = sc->container_link = false;
 		index += (hi - lo) / size;
@@ -2787,6 +2792,7 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 				sc->heap_only = s->heap_only;
 				sc->tree_link = s->tree_link;
 				sc->container_link = s->container_link;
+				sc->holder = base + s->offset;
 				follow(sc, v, plan, len, has_len, false);
 				sc->container = sc->heap_only = false;
 				sc->tree_link = sc->container_link = false;
@@ -2803,7 +2809,7 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 				  base + off);
 		}
 	} else if (s->kind == SLOT_DEQUE) {
-		scan_deque(sc, s, bytes, avail, pe);
+		scan_deque(sc, s, bytes, avail, base, pe);
 	}
 	/* SLOT_FAM is scanned by scan_object: it lies past the element. */
 	sc->npath--;
@@ -2897,6 +2903,7 @@ static void scan_words(struct scan *sc, uint64_t addr, uint64_t len)
 			sc->npath = 1;
 			sc->path[0].slot = NULL;
 			sc->path[0].index = a + off - addr;
+			sc->holder = a + off;
 			follow(sc, v, PLAN_UNTYPED, 0, false, true);
 			sc->npath = 0;
 		}
@@ -2945,6 +2952,7 @@ static void scan_pointers(struct scan *sc, const struct mv_walk_plan *pl,
 		if (plan == NO_PLAN && (sc->err = slot_target(w, s, &plan)))
 			break;
 		sc->path[0].slot = s;
+		sc->holder = addr + s->offset;
 		if (sc->find || w->plans[plan]->polymorphic ||
 		    w->plans[plan]->ruled ||
 		    !follow_plain(sc, v, plan, w->plans[plan]))
@@ -3229,6 +3237,11 @@ const char *mv_walk_plan_name(struct mv_walk *w, uint32_t plan)
 	return w->plans[plan & ~INTERIOR_BIT]->name;
 }
 
+struct mv_type *mv_walk_plan_type(struct mv_walk *w, uint32_t plan)
+{
+	return w->plans[plan & ~INTERIOR_BIT]->type;
+}
+
 uint64_t mv_walk_key(struct mv_walk *w, size_t i)
 {
 	return key_of(w, i);
@@ -3258,6 +3271,12 @@ enum mv_walk_where mv_walk_where(struct mv_walk *w, size_t i)
 
 void mv_walk_label(struct mv_walk *w, size_t i, struct mv_buf *out)
 {
+	mv_walk_label_holder(w, i, out, NULL);
+}
+
+void mv_walk_label_holder(struct mv_walk *w, size_t i, struct mv_buf *out,
+			  uint64_t *holder)
+{
 	if (i == 0 || i >= w->nobjs)
 		return;
 	struct scan sc;
@@ -3269,6 +3288,8 @@ void mv_walk_label(struct mv_walk *w, size_t i, struct mv_buf *out)
 	scan_object(&sc, w->objs[i].parent);
 	if (!sc.found && !sc.err)
 		mv_buf_puts(out, "?");
+	if (holder)
+		*holder = sc.found ? sc.found_holder : 0;
 	free(sc.buf);
 	if (sc.err)
 		mv_error_destroy(sc.err);

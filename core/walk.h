@@ -227,6 +227,8 @@ struct mv_error *mv_walk_run_pointer(struct mv_walk *w,
 enum mv_walk_kind mv_walk_plan_kind(struct mv_walk *w, uint32_t plan);
 /* "struct node", "char[] (string)", "void (untyped chunk)". */
 const char *mv_walk_plan_name(struct mv_walk *w, uint32_t plan);
+/* Its type (stripped; NULL for strings and untyped chunks). */
+struct mv_type *mv_walk_plan_type(struct mv_walk *w, uint32_t plan);
 /* The dedup key of object i: its chunk's user address for heap objects,
  * else its address. */
 uint64_t mv_walk_key(struct mv_walk *w, size_t i);
@@ -235,6 +237,11 @@ uint64_t mv_walk_type_bytes(struct mv_walk *w, size_t i);
 /* The field path from object parent(i) to i, e.g. ".children[3]" or
  * "->next"; "" for the root.  Found again by rescanning the parent. */
 void mv_walk_label(struct mv_walk *w, size_t i, struct mv_buf *out);
+/* The same, and the address of the word holding the pointer to object i
+ * to *holder (0 if not found): the deque's _M_map member for its
+ * buffers. */
+void mv_walk_label_holder(struct mv_walk *w, size_t i, struct mv_buf *out,
+			  uint64_t *holder);
 /* The chunk of object i, if it is on the heap. */
 bool mv_walk_chunk(struct mv_walk *w, size_t i, struct mv_chunk *ret);
 enum mv_walk_where mv_walk_where(struct mv_walk *w, size_t i);

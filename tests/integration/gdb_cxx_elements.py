@@ -19,18 +19,21 @@ def block_of(value):
 
 
 def elements(var):
+    """[(expression, element value)] as the printer lists them."""
     v = gdb.parse_and_eval(var)
     vis = gdb.default_visualizer(v)
     kids = [c[1] for c in vis.children()]
     hint = getattr(vis, "display_hint", lambda: None)()
     if hint == "map":
         pairs = zip(kids[0::2], kids[1::2])
-        return [("%s[%d]" % (var, int(k)), block_of(x)) for k, x in pairs]
-    return [("%s[%d]" % (var, i), block_of(x)) for i, x in enumerate(kids)]
+        return [("%s[%d]" % (var, int(k)), x) for k, x in pairs]
+    return [("%s[%d]" % (var, i), x) for i, x in enumerate(kids)]
 
 
 for name in ("g_deque", "g_list", "g_flist", "g_map", "g_umap",
-             "g_deque_str"):
-    for expr, addr in elements(name):
-        if addr:
-            print("ELEMENT %s 0x%x" % (expr, addr))
+             "g_deque_str", "g_set"):
+    for expr, value in elements(name):
+        if value.address is not None:
+            print("AT %s 0x%x" % (expr, int(value.address)))
+        if name != "g_set" and block_of(value):
+            print("ELEMENT %s 0x%x" % (expr, block_of(value)))

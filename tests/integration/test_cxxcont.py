@@ -137,20 +137,24 @@ def printer_counts():
     return counts
 
 
-def printer_elements():
-    """[(expression, block address)]: up to 4 elements of each node
-    container, as gdb's libstdc++ printers list them
-    (gdb_cxx_elements.py)."""
+def printer_lines(kind):
+    """[(expression, address)] of gdb_cxx_elements.py's lines of kind:
+    what gdb's libstdc++ printers list in the node containers."""
     script = os.path.join(os.path.dirname(__file__), "gdb_cxx_elements.py")
     p = subprocess.run(["gdb", "-nx", "-batch", "-q", "-ex",
                         "set debuginfod enabled off", EXE, CORE, "-x",
                         script], capture_output=True, text=True,
                        timeout=120, env=R.ENV)
+    return [(f[1], f[2]) for f in map(str.split, p.stdout.splitlines())
+            if len(f) == 3 and f[0] == kind]
+
+
+def printer_elements():
+    """[(expression, block address)]: up to 4 elements of each node
+    container, as gdb's libstdc++ printers list them."""
     per = {}
-    for line in p.stdout.splitlines():
-        f = line.split()
-        if len(f) == 3 and f[0] == "ELEMENT":
-            per.setdefault(f[1].split("[")[0], []).append((f[1], f[2]))
+    for expr, addr in printer_lines("ELEMENT"):
+        per.setdefault(expr.split("[")[0], []).append((expr, addr))
     got = []
     for elems in per.values():
         # The first, the last and two between.
@@ -323,6 +327,55 @@ def run_fixture():
                      sorted({e.split("[")[0] for e, _ in wanted} - named)]
         report("path-to names node containers' elements as gdb's printers "
                "(%s): %d elements" % (front, len(wanted)), problems)
+
+    # sizeof-deep's largest paths name a container's nodes and what its
+    # elements point to as the printers do: "g_set[7] (node)" is the
+    # node holding the printers' [7], "*g_map[7]" the block of their
+    # [7] = "...", "g_deque[40..103] (buffer)" the buffer starting at
+    # their [40].
+    at = dict(printer_lines("AT"))
+    blocks = dict(printer_lines("ELEMENT"))
+    roots = sorted({e.split("[")[0] for e in at})
+    s_runs = R.core_runs(["sizeof-deep %s --top 40 --json" % r
+                          for r in roots], core=CORE, exe=EXE)
+    for front in ("cli", "gdb", "lldb"):
+        data = s_runs[front]
+        records = data if front == "cli" else (data or {}).get("cases")
+        outs = outputs(records, front) if records else \
+            ["%s: no run" % front] * len(roots)
+        problems, seen = [], 0
+        for root, d in zip(roots, outs):
+            if isinstance(d, str):
+                problems.append(d)
+                continue
+            for row in d["largest"]:
+                path, addr = row["path"], int(row["address"], 16)
+                if path.endswith(" (node)"):
+                    e = path[:-len(" (node)")]
+                    want = at.get(e)
+                    # The element lies in the node, after its links.
+                    ok = want is not None and \
+                        addr < int(want, 16) < addr + 64
+                elif path.endswith(" (buffer)"):
+                    # A deque's buffer: at its first element.
+                    m = re.match(r"(\w+)\[(\d+)\.\.\d+\] \(buffer\)$",
+                                 path)
+                    e = m and "%s[%s]" % (m.group(1), m.group(2))
+                    ok = e in at and int(at[e], 16) == addr
+                elif re.match(r"\*%s\[" % root, path):
+                    e = path[1:]
+                    ok = blocks.get(e) is not None and \
+                        int(blocks[e], 16) == addr
+                else:
+                    continue
+                seen += 1
+                if not ok:
+                    problems.append("%s at 0x%x: printers say %s" %
+                                    (path, addr, at.get(e)))
+        if not seen:
+            problems.append("no path named as an element")
+        report("sizeof-deep's paths name elements as gdb's printers "
+               "(%s): %d paths" % (front, seen), problems)
 
     # gdb's pretty printers count the same elements as the fixture.
     counts = printer_counts()
