@@ -17,6 +17,7 @@
 #include "target.h"
 #include "bounds.h"
 #include "walk.h"
+#include "cxxname.h"
 
 #define PLAN_MAX_NEST 16      /* types nested by value, bounded */
 #define PATH_MAX_NEST 24      /* label path entries */
@@ -293,6 +294,7 @@ enum cxx_kind {
 	CXX_OPTIONAL,  /* _M_payload._M_payload._M_value when engaged */
 	CXX_VARIANT,   /* _M_u as the alternative _M_index says */
 	CXX_FUNCTION,  /* _M_functor's heap block, when it has a manager */
+	CXX_SPBLOCK,   /* a shared_ptr's control block: counted, not scanned */
 	CXX_UNKNOWN,   /* a container whose elements the walk cannot see */
 };
 
@@ -343,6 +345,10 @@ static enum cxx_kind cxx_kind_of(struct mv_type *st, char *tn, size_t size)
 		return CXX_SHARED;
 	if (name_starts(n, "deque<"))
 		return CXX_DEQUE;
+	if (name_starts(n, "_Sp_counted_ptr<") ||
+	    name_starts(n, "_Sp_counted_ptr_inplace<") ||
+	    name_starts(n, "_Sp_counted_deleter<"))
+		return CXX_SPBLOCK;
 	if (name_starts(n, "optional<"))
 		return CXX_OPTIONAL;
 	if (name_starts(n, "variant<"))
@@ -894,6 +900,12 @@ static struct mv_error *build_elements(struct mv_walk *w,
 		if (ck >= CXX_OPTIONAL && ck <= CXX_FUNCTION &&
 		    build_sum(w, pl, st, ck, tn, offset, prefix, nest, &err))
 			return err;
+		/* A control block found from its vtable: its object is
+		 * the shared_ptr's _M_ptr, followed while the use count is
+		 * positive, never from here (a weak_ptr's object is gone,
+		 * its block maybe reused). */
+		if (ck == CXX_SPBLOCK)
+			return NULL;
 		if (ck != CXX_NONE && ck != CXX_STRING && ck != CXX_UPTR &&
 		    ck != CXX_SHARED)
 			note_unknown(w, tn);
@@ -2066,51 +2078,8 @@ static inline bool find_chunk(struct mv_walk *w, uint64_t address,
  * the pointer keeps its declared type). */
 bool mv_walk_vtable_class(const char *sym, char *buf, size_t size)
 {
-	if (strncmp(sym, "_ZTV", 4))
-		return false;
-	const char *p = sym + 4;
-	bool nested = *p == 'N';
-	if (nested)
-		p++;
-	size_t len = 0;
-	buf[0] = 0;
-	for (int parts = 0;; parts++) {
-		if (nested && *p == 'E' && parts)
-			return !p[1];
-		if (!nested && parts && !(parts == 1 && len == 3 &&
-					  !strcmp(buf, "std")))
-			return !*p;
-		const char *name;
-		size_t n;
-		if (p[0] == 'S' && p[1] == 't' && !parts) {
-			name = "std";
-			n = 3;
-			p += 2;
-		} else if (*p >= '1' && *p <= '9') {
-			n = 0;
-			while (*p >= '0' && *p <= '9' && n < 4096)
-				n = n * 10 + (size_t)(*p++ - '0');
-			if (strnlen(p, n) < n)
-				return false;
-			name = p;
-			p += n;
-			if (n > 10 && !strncmp(name, "_GLOBAL__N", 10)) {
-				name = "(anonymous namespace)";
-				n = strlen(name);
-			}
-		} else {
-			return false;
-		}
-		if (len + n + 3 > size)
-			return false;
-		if (parts) {
-			memcpy(buf + len, "::", 2);
-			len += 2;
-		}
-		memcpy(buf + len, name, n);
-		len += n;
-		buf[len] = 0;
-	}
+	return !strncmp(sym, "_ZTV", 4) &&
+	       mv_cxx_demangle_class(sym + 4, buf, size);
 }
 
 /* The plan of the most-derived class of a polymorphic object whose

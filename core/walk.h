@@ -247,9 +247,8 @@ bool mv_walk_chunk(struct mv_walk *w, size_t i, struct mv_chunk *ret);
 enum mv_walk_where mv_walk_where(struct mv_walk *w, size_t i);
 
 const char *mv_walk_problem_name(enum mv_walk_problem p);
-/* The class a vtable symbol is for ("_ZTVN2ns3FooE" -> "ns::Foo"), or
- * false (not a vtable, or a template or substitution it does not
- * read). */
+/* The class a vtable symbol is for ("_ZTVN2ns3FooE" -> "ns::Foo",
+ * templates too: mv_cxx_demangle_class), or false. */
 bool mv_walk_vtable_class(const char *sym, char *buf, size_t size);
 
 /* libstdc++ helpers the walk's plans use, shared with cxxelem.c.  The

@@ -377,6 +377,38 @@ def run_fixture():
         report("sizeof-deep's paths name elements as gdb's printers "
                "(%s): %d paths" % (front, seen), problems)
 
+    # shared_ptr control blocks are typed by their class, as gdb names
+    # the dynamic type of _M_refcount._M_pi (from the vtable, whose
+    # symbol is a template).  make_shared's block while its object
+    # lives is typed as the object (g_sp_make), so not asked here.
+    sp_roots = ["g_sp_new", "g_wp_new", "g_wp_make"]
+    p = subprocess.run(
+        ["gdb", "-nx", "-batch", "-q", "-ex", "set debuginfod enabled off",
+         "-ex", "python [print('BLOCK', v, gdb.parse_and_eval(v + "
+         "'._M_refcount._M_pi').dynamic_type.target()) for v in %r]"
+         % sp_roots, EXE, CORE], capture_output=True, text=True,
+        timeout=120, env=R.ENV)
+    blocks = dict(ln.split(" ", 2)[1:] for ln in p.stdout.splitlines()
+                  if ln.startswith("BLOCK "))
+    b_runs = R.core_runs(["sizeof-deep %s --json" % r for r in sp_roots],
+                         core=CORE, exe=EXE)
+    for front in ("cli", "gdb", "lldb"):
+        data = b_runs[front]
+        records = data if front == "cli" else (data or {}).get("cases")
+        outs = outputs(records, front) if records else \
+            ["%s: no run" % front] * len(sp_roots)
+        problems = []
+        for root, d in zip(sp_roots, outs):
+            if isinstance(d, str):
+                problems.append(d)
+                continue
+            want = "class " + blocks.get(root, "?")
+            types = [t["type"] for t in d["by_type"]]
+            if want not in types:
+                problems.append("%s: %s not in %s" % (root, want, types))
+        report("control blocks typed as gdb's dynamic type (%s): %s" %
+               (front, ", ".join(sorted(set(blocks.values())))), problems)
+
     # gdb's pretty printers count the same elements as the fixture.
     counts = printer_counts()
     problems = ["%s: printer says %s, size() was %s" %
