@@ -2749,7 +2749,10 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 				} else {
 					len = (end - v) / size;
 				}
-			} else if (s->has_len && s->len_base < avail) {
+			} else if (s->has_len && !s->len_end &&
+				   s->len_base < avail) {
+				/* (An empty vector's null start has no
+				 * length expression.) */
 				has_len = mv_len_expr_eval(
 					s->len_expr, bytes + s->len_base,
 					avail - s->len_base, &len);

@@ -40,7 +40,7 @@ ROOTS = ["g_vec_ptr", "g_vec_str", "g_vec_full", "g_vec_node", "g_str_sso",
          "g_list", "g_umap", "g_shape", "g_mixin", "g_deque", "g_deque_str",
          "g_flist", "g_sp_new", "g_sp_make", "g_wp_new", "g_wp_make",
          "g_array", "g_opt_on", "g_opt_off", "g_var_vec", "g_var_str",
-         "g_fn_heap", "g_fn_local"]
+         "g_fn_heap", "g_fn_local", "g_index"]
 # Element counts from memview's by_type: (type name start, bytes per
 # element or None to count objects).
 ELEMENTS = {
