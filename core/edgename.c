@@ -217,11 +217,13 @@ static enum hop_named name_hop(struct hop_ctx *c, struct hop_state *st,
 	 * of the next words. */
 	uint64_t ca = st->base + (at / s->size) * s->size + coff;
 	mv_buf_clear(&st->elem);
-	for (size_t j = *i; j < n && j < *i + 64; j++) {
-		if (j > *i && !hops[j].heap)
+	/* Hop *i's word is the container's own: elements lie in blocks
+	 * further on. */
+	for (size_t j = *i + 1; j < n && j < *i + 64; j++) {
+		if (!hops[j].heap)
 			return HOP_FAILED;
 		if ((c->err = mv_cxx_elem_find(c->p, cont, ca, hops[j].holder,
-					       j > *i ? hops[j].chunk_mem : 0,
+					       hops[j].chunk_mem,
 					       c->poll, c->poll_arg,
 					       &st->elem, &st->el)))
 			return HOP_FAILED;
