@@ -137,6 +137,15 @@ def printer_counts():
     return counts
 
 
+def front_outputs(runs, n):
+    """(front, its n outputs or problem strings) for cli, gdb and lldb."""
+    for front in ("cli", "gdb", "lldb"):
+        data = runs[front]
+        records = data if front == "cli" else (data or {}).get("cases")
+        yield front, (outputs(records, front) if records else
+                      ["%s: no run" % front] * n)
+
+
 def printer_lines(kind):
     """[(expression, address)] of gdb_cxx_elements.py's lines of kind:
     what gdb's libstdc++ printers list in the node containers."""
@@ -281,11 +290,7 @@ def run_fixture():
                      if k.startswith("holder "))
     p_runs = R.core_runs(["path-to %s --json" % a for _, a in holders],
                          core=CORE, exe=EXE)
-    for front in ("cli", "gdb", "lldb"):
-        data = p_runs[front]
-        records = data if front == "cli" else (data or {}).get("cases")
-        outs = outputs(records, front) if records else \
-            ["%s: no run" % front] * len(holders)
+    for front, outs in front_outputs(p_runs, len(holders)):
         problems = []
         for (expr, _), d in zip(holders, outs):
             if isinstance(d, str):
@@ -308,11 +313,7 @@ def run_fixture():
     wanted = printer_elements()
     p_runs = R.core_runs(["path-to %s --json" % a for _, a in wanted],
                          core=CORE, exe=EXE)
-    for front in ("cli", "gdb", "lldb"):
-        data = p_runs[front]
-        records = data if front == "cli" else (data or {}).get("cases")
-        outs = outputs(records, front) if records else \
-            ["%s: no run" % front] * len(wanted)
+    for front, outs in front_outputs(p_runs, len(wanted)):
         problems, named = [], set()
         for (expr, _), d in zip(wanted, outs):
             if isinstance(d, str):
@@ -338,11 +339,7 @@ def run_fixture():
     roots = sorted({e.split("[")[0] for e in at})
     s_runs = R.core_runs(["sizeof-deep %s --top 40 --json" % r
                           for r in roots], core=CORE, exe=EXE)
-    for front in ("cli", "gdb", "lldb"):
-        data = s_runs[front]
-        records = data if front == "cli" else (data or {}).get("cases")
-        outs = outputs(records, front) if records else \
-            ["%s: no run" % front] * len(roots)
+    for front, outs in front_outputs(s_runs, len(roots)):
         problems, seen = [], 0
         for root, d in zip(roots, outs):
             if isinstance(d, str):
@@ -392,11 +389,7 @@ def run_fixture():
                   if ln.startswith("BLOCK "))
     b_runs = R.core_runs(["sizeof-deep %s --json" % r for r in sp_roots],
                          core=CORE, exe=EXE)
-    for front in ("cli", "gdb", "lldb"):
-        data = b_runs[front]
-        records = data if front == "cli" else (data or {}).get("cases")
-        outs = outputs(records, front) if records else \
-            ["%s: no run" % front] * len(sp_roots)
+    for front, outs in front_outputs(b_runs, len(sp_roots)):
         problems = []
         for root, d in zip(sp_roots, outs):
             if isinstance(d, str):
