@@ -295,7 +295,8 @@ static void ref_json(struct mv_program *p, const struct mv_ref *r,
 	mv_json_key(j, "expression");
 	struct mv_buf e;
 	mv_buf_init(&e);
-	if (r->kind == MV_REF_GLOBAL && mv_edge_global_expression(p, r->holder, &e))
+	if (r->kind == MV_REF_GLOBAL &&
+	    mv_edge_global_expression(p, r->holder, &e))
 		mv_json_string(j, e.data);
 	else
 		mv_json_null(j);

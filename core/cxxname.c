@@ -576,12 +576,13 @@ static bool dem_args(struct dem *d, int depth)
 			if (neg)
 				dem_puts(d, "-");
 			dem_put(d, num, nl);
-			static const char *const suffix[] = {
-				"j", "u", "l", "l", "m", "ul", "x", "ll", "y", "ull",
+			static const char *const suffix[][2] = {
+				{"j", "u"}, {"l", "l"}, {"m", "ul"},
+				{"x", "ll"}, {"y", "ull"},
 			};
-			for (size_t i = 0; i < 10; i += 2)
-				if (kind == suffix[i][0])
-					dem_puts(d, suffix[i + 1]);
+			for (size_t i = 0; i < 5; i++)
+				if (kind == suffix[i][0][0])
+					dem_puts(d, suffix[i][1]);
 		} else if (!dem_type(d, depth + 1)) {
 			return false;
 		}

@@ -14,6 +14,11 @@
 #include "edgename.h"
 #include "program.h"
 
+static bool ident_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
 struct hop_ctx {
 	struct mv_program *p;
 	mv_walk_poll_fn poll;
@@ -188,15 +193,14 @@ static enum hop_named name_hop(struct hop_ctx *c, struct hop_state *st,
 	const char *fs = f.data ? f.data : "";
 	if (!ok) {
 	} else if (st->how == HOP_ELEMENT && st->el.mapped &&
-		   !strncmp(fs, ".first", 6) && !isalnum((unsigned char)fs[6]) &&
-		   fs[6] != '_') {
+		   !strncmp(fs, ".first", 6) && !ident_char(fs[6])) {
 		/* map[key] is the pair's second: its key is named by
 		 * position, as the printers number a set. */
 		mv_buf_printf(b, "[%llu]%s", (unsigned long long)st->el.index,
 			      fs);
 	} else if (st->how == HOP_ELEMENT) {
 		if (st->el.mapped && !strncmp(fs, ".second", 7) &&
-		    !isalnum((unsigned char)fs[7]) && fs[7] != '_')
+		    !ident_char(fs[7]))
 			fs += 7;
 		mv_buf_puts(b, st->elem.data ? st->elem.data : "");
 		mv_buf_puts(b, fs);

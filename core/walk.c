@@ -274,6 +274,13 @@ const struct mv_member *mv_walk_find_member(struct mv_type *record,
 	return NULL;
 }
 
+static const struct mv_member *find_member(struct mv_type *record,
+					   const char *name, uint64_t *offset,
+					   int nest)
+{
+	return mv_walk_find_member(record, name, offset, nest);
+}
+
 /* libstdc++ (g++ 12) types the walk reads by their layout, by the
  * DWARF name of the class (see /usr/share/gcc/python/libstdcxx). */
 enum cxx_kind {
@@ -422,6 +429,11 @@ bool mv_walk_template_arg(const char *tn, unsigned k, char *buf, size_t size)
 	return false;
 }
 
+static bool template_arg(const char *tn, unsigned k, char *buf, size_t size)
+{
+	return mv_walk_template_arg(tn, k, buf, size);
+}
+
 /* The type a C++ template argument names ("Node*", "long int",
  * "std::pair<int const, long int>"), as DWARF spells it; NULL if no
  * definition has that name. */
@@ -467,12 +479,24 @@ struct mv_type *mv_walk_cxx_node_type(struct mv_program *p, const char *tn,
 				      const char *more)
 {
 	char arg[MV_EVAL_TYPE_NAME_MAX], name[MV_EVAL_TYPE_NAME_MAX + 64];
-	if (!mv_walk_template_arg(tn, k, arg, sizeof(arg)))
+	if (!template_arg(tn, k, arg, sizeof(arg)))
 		return NULL;
 	size_t n = strlen(arg);
 	snprintf(name, sizeof(name), "%s<%s%s%s>", stem, arg, more,
 		 !*more && n && arg[n - 1] == '>' ? " " : "");
 	return mv_walk_cxx_type(p, name);
+}
+
+static struct mv_type *type_by_name(struct mv_walk *w, const char *name)
+{
+	return mv_walk_cxx_type(w->program, name);
+}
+
+static struct mv_type *node_type(struct mv_walk *w, const char *tn,
+				 unsigned k, const char *stem,
+				 const char *more)
+{
+	return mv_walk_cxx_node_type(w->program, tn, k, stem, more);
 }
 
 /* The member inner of the member outer of record (through base
@@ -482,8 +506,8 @@ static const struct mv_member *find_path(struct mv_type *record,
 					 uint64_t *offset)
 {
 	uint64_t o1, o2;
-	const struct mv_member *m = mv_walk_find_member(record, outer, &o1, 0);
-	if (!m || !(m = mv_walk_find_member(mv_type_strip(m->type), inner, &o2, 0)))
+	const struct mv_member *m = find_member(record, outer, &o1, 0);
+	if (!m || !(m = find_member(mv_type_strip(m->type), inner, &o2, 0)))
 		return NULL;
 	*offset = o1 + o2;
 	return m;
@@ -507,7 +531,7 @@ static bool build_cxx(struct mv_walk *w, struct mv_walk_plan *pl,
 		me = find_path(st, "_M_impl", "_M_finish", &off_e);
 	} else {
 		mp = find_path(st, "_M_dataplus", "_M_p", &off_p);
-		me = mv_walk_find_member(st, "_M_local_buf", &off_e, 0);
+		me = find_member(st, "_M_local_buf", &off_e, 0);
 	}
 	struct mv_type *pt = mp ? mv_type_strip(mp->type) : NULL;
 	struct mv_type *et = me ? mv_type_strip(me->type) : NULL;
@@ -582,42 +606,42 @@ static bool build_nodes(struct mv_walk *w, struct mv_walk_plan *pl,
 	struct mv_type *node;
 	switch (kind) {
 	case CXX_RBTREE:
-		node = mv_walk_cxx_node_type(w->program, tn, 1, "std::_Rb_tree_node", "");
+		node = node_type(w, tn, 1, "std::_Rb_tree_node", "");
 		m = find_path(st, "_M_impl", "_M_header", &o1);
 		if (!node || !m ||
-		    !mv_walk_find_member(mv_type_strip(m->type), "_M_parent", &o2, 0))
+		    !find_member(mv_type_strip(m->type), "_M_parent", &o2, 0))
 			return false;
 		*err = add_link(pl, offset + o1 + o2, node, prefix, NULL);
 		return true;
 	case CXX_FLIST:
 		/* A node reached twice is a loop: the list ends in null. */
-		node = mv_walk_cxx_node_type(w->program, tn, 0, "std::_Fwd_list_node", "");
+		node = node_type(w, tn, 0, "std::_Fwd_list_node", "");
 		m = find_path(st, "_M_impl", "_M_head", &o1);
 		if (!node || !m ||
-		    !mv_walk_find_member(mv_type_strip(m->type), "_M_next", &o2, 0))
+		    !find_member(mv_type_strip(m->type), "_M_next", &o2, 0))
 			return false;
 		if ((*err = add_link(pl, offset + o1 + o2, node, prefix, NULL)))
 			return true;
 		pl->slots[pl->nslots - 1].tree_link = true;
 		return true;
 	case CXX_LIST:
-		node = mv_walk_cxx_node_type(w->program, tn, 0, "std::_List_node", "");
+		node = node_type(w, tn, 0, "std::_List_node", "");
 		m = find_path(st, "_M_impl", "_M_node", &o1);
 		if (!node || !m ||
-		    !mv_walk_find_member(mv_type_strip(m->type), "_M_next", &o2, 0))
+		    !find_member(mv_type_strip(m->type), "_M_next", &o2, 0))
 			return false;
 		*err = add_link(pl, offset + o1 + o2, node, prefix, NULL);
 		return true;
 	case CXX_HASHTABLE: {
 		/* The node type says whether it caches the hash code. */
-		node = mv_walk_cxx_node_type(w->program, tn, 1, "std::__detail::_Hash_node",
+		node = node_type(w, tn, 1, "std::__detail::_Hash_node",
 				 ", false");
 		if (!node)
-			node = mv_walk_cxx_node_type(w->program, tn, 1, "std::__detail::_Hash_node",
+			node = node_type(w, tn, 1, "std::__detail::_Hash_node",
 					 ", true");
 		uint64_t ob;
 		m = find_path(st, "_M_before_begin", "_M_nxt", &o1);
-		const struct mv_member *mb = mv_walk_find_member(st, "_M_buckets", &ob,
+		const struct mv_member *mb = find_member(st, "_M_buckets", &ob,
 							 0);
 		if (!node || !m || !mb)
 			return false;
@@ -635,9 +659,9 @@ static bool build_nodes(struct mv_walk *w, struct mv_walk_plan *pl,
 	case CXX_LISTNODE: {
 		struct mv_type *value = NULL;
 		char arg[MV_EVAL_TYPE_NAME_MAX];
-		if (mv_walk_template_arg(tn, 0, arg, sizeof(arg)))
-			value = mv_walk_cxx_type(w->program, arg);
-		m = mv_walk_find_member(st, "_M_storage", &o1, 0);
+		if (template_arg(tn, 0, arg, sizeof(arg)))
+			value = type_by_name(w, arg);
+		m = find_member(st, "_M_storage", &o1, 0);
 		if (!value || !m)
 			return false;
 		const char *links[2] = {"_M_left", "_M_right"};
@@ -646,7 +670,7 @@ static bool build_nodes(struct mv_walk *w, struct mv_walk_plan *pl,
 		if (kind == CXX_HASHNODE)
 			links[0] = "_M_nxt", links[1] = NULL;
 		for (int i = 0; i < 2 && links[i]; i++) {
-			if (!mv_walk_find_member(st, links[i], &o2, 0))
+			if (!find_member(st, links[i], &o2, 0))
 				return false;
 			if ((*err = add_link(pl, offset + o2, st, prefix,
 					     links[i] + 3 + (links[i][3] == '_'))))
@@ -682,15 +706,15 @@ static bool build_deque(struct mv_walk *w, struct mv_walk_plan *pl,
 	const struct mv_member *mf = find_path(st, "_M_impl", "_M_finish",
 					       &of);
 	char arg[MV_EVAL_TYPE_NAME_MAX];
-	struct mv_type *elem = mv_walk_template_arg(tn, 0, arg, sizeof(arg))
-				       ? mv_walk_cxx_type(w->program, arg) : NULL;
+	struct mv_type *elem = template_arg(tn, 0, arg, sizeof(arg))
+				       ? type_by_name(w, arg) : NULL;
 	if (!mm || !ms || !mb || !mf || !elem || !elem->size ||
 	    os != om + 8 || ob != om + 16 || of != om + 48)
 		return false;
 	static const char *const it[] = {"_M_cur", "_M_first", "_M_last",
 					 "_M_node"};
 	for (int i = 0; i < 4; i++)
-		if (!mv_walk_find_member(mv_type_strip(mb->type), it[i], &oi, 0) ||
+		if (!find_member(mv_type_strip(mb->type), it[i], &oi, 0) ||
 		    oi != (uint64_t)i * 8)
 			return false;
 	struct slot s = {.kind = SLOT_PTR, .offset = offset + om,
@@ -723,7 +747,7 @@ static bool build_sum(struct mv_walk *w, struct mv_walk_plan *pl,
 	case CXX_OPTIONAL: {
 		m1 = find_path(st, "_M_payload", "_M_payload", &o1);
 		m2 = find_path(st, "_M_payload", "_M_engaged", &o2);
-		m3 = m1 ? mv_walk_find_member(mv_type_strip(m1->type), "_M_value", &o3,
+		m3 = m1 ? find_member(mv_type_strip(m1->type), "_M_value", &o3,
 				      0) : NULL;
 		struct mv_type *et = m2 ? mv_type_strip(m2->type) : NULL;
 		if (!m3 || !et || !et->size || et->size > 8)
@@ -737,8 +761,8 @@ static bool build_sum(struct mv_walk *w, struct mv_walk_plan *pl,
 		return true;
 	}
 	case CXX_VARIANT: {
-		m1 = mv_walk_find_member(st, "_M_u", &o1, 0);
-		m2 = mv_walk_find_member(st, "_M_index", &o2, 0);
+		m1 = find_member(st, "_M_u", &o1, 0);
+		m2 = find_member(st, "_M_index", &o2, 0);
 		struct mv_type *it = m2 ? mv_type_strip(m2->type) : NULL;
 		if (!m1 || !it || (it->kind != MV_TYPE_INT &&
 				   it->kind != MV_TYPE_ENUM) ||
@@ -747,8 +771,8 @@ static bool build_sum(struct mv_walk *w, struct mv_walk_plan *pl,
 		struct mv_type *alt[32];
 		unsigned n = 0;
 		char arg[MV_EVAL_TYPE_NAME_MAX];
-		for (; n < 32 && mv_walk_template_arg(tn, n, arg, sizeof(arg)); n++)
-			if (!(alt[n] = mv_walk_cxx_type(w->program, arg)))
+		for (; n < 32 && template_arg(tn, n, arg, sizeof(arg)); n++)
+			if (!(alt[n] = type_by_name(w, arg)))
 				return false;
 		if (!n || n == 32)
 			return false;
@@ -765,8 +789,8 @@ static bool build_sum(struct mv_walk *w, struct mv_walk_plan *pl,
 		return true;
 	}
 	case CXX_FUNCTION: {
-		m1 = mv_walk_find_member(st, "_M_functor", &o1, 0);
-		m2 = mv_walk_find_member(st, "_M_manager", &o2, 0);
+		m1 = find_member(st, "_M_functor", &o1, 0);
+		m2 = find_member(st, "_M_manager", &o2, 0);
 		if (!m1 || !m2)
 			return false;
 		/* A functor kept inside the object is not a block; a word
@@ -795,12 +819,12 @@ static void fix_shared(struct mv_walk_plan *pl, size_t first,
 		       struct mv_error **err)
 {
 	uint64_t op, oc, ou;
-	const struct mv_member *mp = mv_walk_find_member(st, "_M_ptr", &op, 0);
+	const struct mv_member *mp = find_member(st, "_M_ptr", &op, 0);
 	const struct mv_member *mc = find_path(st, "_M_refcount", "_M_pi", &oc);
 	struct mv_type *ct = mc ? mv_type_strip(mc->type) : NULL;
 	struct mv_type *cb = ct && ct->kind == MV_TYPE_POINTER
 				     ? mv_type_strip(mv_type_target(ct)) : NULL;
-	const struct mv_member *mu = cb ? mv_walk_find_member(cb, "_M_use_count", &ou,
+	const struct mv_member *mu = cb ? find_member(cb, "_M_use_count", &ou,
 						      0) : NULL;
 	struct mv_type *ut = mu ? mv_type_strip(mu->type) : NULL;
 	if (!mp || !ut || !ut->size || ut->size > 8)
