@@ -13,6 +13,7 @@
 #include "frames.h"
 #include "refindex.h"
 #include "walk.h"
+#include "edgename.h"
 
 static struct mv_error *poll_ctx(void *arg)
 {
@@ -290,120 +291,6 @@ static const char *mapping_name(struct mv_program *p, uint64_t address)
 	return r && r->path ? r->path : "anonymous";
 }
 
-/* The C expression for the pointer at byte off of an object of type t:
- * appends ".name", "[i]" to path and gives the pointer's type in *ptr.
- * False when no pointer member lies exactly there (an untyped word, a
- * union's other member).  Bounded: DWARF nesting, never target data. */
-static bool typed_field(struct mv_type *t, uint64_t off, struct mv_buf *path,
-			struct mv_type **ptr)
-{
-	for (int depth = 0; depth < 32; depth++) {
-		t = mv_type_strip(t);
-		if (!t)
-			return false;
-		if (t->kind == MV_TYPE_POINTER) {
-			*ptr = t;
-			return off == 0;
-		}
-		if (t->kind == MV_TYPE_ARRAY) {
-			struct mv_type *e = mv_type_target(t);
-			struct mv_type *se = mv_type_strip(e);
-			if (!se || !se->size ||
-			    (t->has_count && off / se->size >= t->count))
-				return false;
-			mv_buf_printf(path, "[%llu]",
-				      (unsigned long long)(off / se->size));
-			off %= se->size;
-			t = e;
-			continue;
-		}
-		if (t->kind != MV_TYPE_STRUCT && t->kind != MV_TYPE_CLASS &&
-		    t->kind != MV_TYPE_UNION)
-			return false;
-		const struct mv_member *hit = NULL;
-		for (size_t i = 0; i < t->nmembers; i++) {
-			const struct mv_member *m = &t->members[i];
-			struct mv_type *mt = mv_type_strip(m->type);
-			uint64_t at = m->bit_position / 8;
-			if (m->bit_size || !mt || off < at ||
-			    off - at >= (mt->size ? mt->size : 1))
-				continue;
-			/* In a union, the member that is a pointer right
-			 * there reads best; else the biggest (an empty C++
-			 * base, an allocator, shares its offset with the
-			 * member that holds the pointer). */
-			struct mv_type *ht = hit ? mv_type_strip(hit->type)
-						 : NULL;
-			bool exact = mt->kind == MV_TYPE_POINTER && off == at;
-			bool hit_exact = ht && ht->kind == MV_TYPE_POINTER &&
-					 off == hit->bit_position / 8;
-			if (!hit || exact ||
-			    (!hit_exact && mt->size > ht->size))
-				hit = m;
-		}
-		if (!hit)
-			return false;
-		if (hit->name)
-			mv_buf_printf(path, ".%s", hit->name);
-		off -= hit->bit_position / 8;
-		t = hit->type;
-	}
-	return false;
-}
-
-/* The libstdc++ member paths a C++ programmer does not write: a
- * vector's elements are v[i], a unique_ptr's or shared_ptr's object
- * p->x, a string's characters s[i].  Names starting with _M_ are the
- * implementation's, so no user member is taken for them. */
-static void cxx_spelling(struct mv_buf *path, size_t from)
-{
-	static const char *const internal[] = {
-		"._M_impl._M_start",       /* std::vector */
-		"._M_t._M_t._M_head_impl", /* std::unique_ptr */
-		"._M_ptr",                 /* std::shared_ptr, weak_ptr */
-		"._M_dataplus._M_p",       /* std::basic_string */
-	};
-	if (path->oom || !path->data)
-		return;
-	for (size_t i = 0; i < sizeof(internal) / sizeof(internal[0]); i++) {
-		size_t n = strlen(internal[i]);
-		char *p = path->data + from;
-		while ((p = strstr(p, internal[i]))) {
-			if (p[n]) { /* the pointer ends the path */
-				p += n;
-				continue;
-			}
-			memmove(p, p + n, strlen(p + n) + 1);
-			path->len -= n;
-		}
-	}
-}
-
-/* A global word holding a pointer, as a C expression ("g_table.head",
- * "ring[3].next"), or false. */
-static bool global_expression(struct mv_program *p, uint64_t holder,
-			      struct mv_buf *out, struct mv_type **ptr)
-{
-	const char *name;
-	uint64_t off, addr;
-	struct mv_type *vt, *dummy;
-	if (!ptr)
-		ptr = &dummy;
-	if (!mv_program_symbolize(p, holder, &name, &off))
-		return false;
-	struct mv_error *err = mv_program_find_variable(p, name, 0, &addr, &vt);
-	if (err || addr + off != holder) {
-		mv_error_destroy(err);
-		return false;
-	}
-	mv_buf_puts(out, name);
-	size_t from = out->len;
-	if (!typed_field(vt, off, out, ptr) || out->oom)
-		return false;
-	cxx_spelling(out, from);
-	return true;
-}
-
 static void ref_json(struct mv_program *p, const struct mv_ref *r,
 		     uint64_t lo, struct mv_json *j)
 {
@@ -437,7 +324,8 @@ static void ref_json(struct mv_program *p, const struct mv_ref *r,
 	mv_json_key(j, "expression");
 	struct mv_buf e;
 	mv_buf_init(&e);
-	if (r->kind == MV_REF_GLOBAL && global_expression(p, r->holder, &e, NULL))
+	if (r->kind == MV_REF_GLOBAL &&
+	    mv_edge_global_expression(p, r->holder, &e))
 		mv_json_string(j, e.data);
 	else
 		mv_json_null(j);
@@ -522,7 +410,7 @@ static void ref_text(struct mv_program *p, const struct mv_ref *r,
 		mv_value_render_pointer(p, r->holder, out);
 		struct mv_buf e;
 		mv_buf_init(&e);
-		if (global_expression(p, r->holder, &e, NULL))
+		if (mv_edge_global_expression(p, r->holder, &e))
 			mv_buf_printf(out, "  global %s", e.data);
 		else
 			mv_buf_puts(out, "  global");
@@ -846,61 +734,37 @@ static void root_name(struct mv_program *p, const struct mv_ref *r,
 	}
 }
 
-/* Names the hops of a path as C expressions where types allow: a global
- * root by its variable and the pointer member holding the next block,
- * then each block by the member of its type (known from the pointer
- * that reached it) that holds the next one: "g_table->lru_tail->prev".
- * exprs[i] is NULL from the first hop that cannot be typed (a stack or
- * register root, a void * or an interior pointer).  The caller frees
- * each and the array. */
-static char **hop_expressions(struct mv_program *p,
+/* Names the hops of a path as C expressions (edgename.c), from the
+ * global variable holding the first. */
+static char **hop_expressions(struct mv_cmd_ctx *ctx,
 			      const struct mv_path_hop *hops, size_t n)
 {
-	char **exprs = calloc(n ? n : 1, sizeof(*exprs));
-	if (!exprs || !n || hops[0].from.kind != MV_REF_GLOBAL)
-		return exprs;
-	struct mv_type *ptr = NULL;
-	struct mv_buf b;
-	mv_buf_init(&b);
-	if (!global_expression(p, hops[0].from.holder, &b, &ptr))
-		goto out;
-	for (size_t i = 0;;) {
-		if (b.oom)
-			goto out;
-		exprs[i] = strdup(b.data);
-		if (++i >= n)
-			break;
+	struct mv_program *p = ctx->session->program;
+	struct mv_edge_hop *eh = calloc(n ? n : 1, sizeof(*eh));
+	char **exprs = NULL;
+	if (!eh)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
 		const struct mv_ref *r = &hops[i].from;
-		struct mv_type *t = mv_type_target(ptr);
-		struct mv_type *st = mv_type_strip(t);
-		/* The block holds an object (or array) of the pointee
-		 * type where the pointer points: its start, or inside
-		 * (make_shared's object in its control block). */
-		uint64_t base = hops[i - 1].from.value;
-		if (r->kind != MV_REF_HEAP || base < r->chunk.mem ||
-		    base > r->holder || !st || !st->size ||
-		    st->kind == MV_TYPE_VOID)
-			break;
-		uint64_t at = r->holder - base;
-		uint64_t index = at / st->size;
-		struct mv_buf f;
-		mv_buf_init(&f);
-		bool ok = typed_field(t, at % st->size, &f, &ptr) && !f.oom;
-		if (ok)
-			cxx_spelling(&f, 0);
-		const char *fs = f.data ? f.data : "";
-		/* p->name for the first object's member, else p[i]... */
-		if (ok && !index && fs[0] == '.')
-			mv_buf_printf(&b, "->%s", fs + 1);
-		else if (ok)
-			mv_buf_printf(&b, "[%llu]%s", (unsigned long long)index,
-				      fs);
-		mv_buf_deinit(&f);
-		if (!ok)
-			break;
+		eh[i].holder = r->holder;
+		eh[i].heap = r->kind == MV_REF_HEAP;
+		eh[i].chunk_mem = r->chunk.mem;
+		eh[i].value = r->value;
 	}
-out:
-	mv_buf_deinit(&b);
+	const char *name;
+	uint64_t off, addr;
+	struct mv_type *vt;
+	struct mv_error *err = NULL;
+	if (n && hops[0].from.kind == MV_REF_GLOBAL &&
+	    mv_program_symbolize(p, hops[0].from.holder, &name, &off) &&
+	    !(err = mv_program_find_variable(p, name, 0, &addr, &vt)) &&
+	    addr + off == hops[0].from.holder)
+		exprs = mv_edge_expressions(p, name, vt, addr, eh, n,
+					    poll_ctx, ctx, NULL);
+	else
+		exprs = calloc(n ? n : 1, sizeof(*exprs));
+	mv_error_destroy(err);
+	free(eh);
 	return exprs;
 }
 
@@ -963,7 +827,7 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 			 (unsigned long long)max, (unsigned long long)max);
 	struct mv_buf name;
 	mv_buf_init(&name);
-	char **exprs = hop_expressions(p, hops, n);
+	char **exprs = hop_expressions(ctx, hops, n);
 	if (!exprs) {
 		free(hops);
 		mv_notes_deinit(&skipped);

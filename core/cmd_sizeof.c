@@ -9,6 +9,7 @@
 #include "session.h"
 #include "svg_flame.h"
 #include "walk.h"
+#include "edgename.h"
 #include "value.h"
 
 #define PATH_MAX_HOPS 4096
@@ -150,6 +151,109 @@ void mv_sizeof_teardown(struct mv_sizeof_setup *su)
 	memset(su, 0, sizeof(*su));
 }
 
+/* Whether t is a libstdc++ node: its value is the element it holds. */
+static bool cxx_node(struct mv_type *t, uint64_t *value_off)
+{
+	static const char *const nodes[] = {
+		"std::_Rb_tree_node<", "std::_List_node<",
+		"std::_Fwd_list_node<", "std::__detail::_Hash_node<",
+	};
+	for (size_t i = 0; t && t->name && i < sizeof(nodes) / sizeof(nodes[0]);
+	     i++)
+		if (!strncmp(t->name, nodes[i], strlen(nodes[i])))
+			return mv_walk_find_member(t, "_M_storage", value_off,
+						   0) != NULL;
+	return false;
+}
+
+/* The name of the last of m hops (edgename.c), if the chain went through
+ * a node container's element; NULL if not.  The caller frees it. */
+static char *name_chain(struct mv_walk *w, const char *root,
+			const struct mv_edge_hop *eh, size_t m)
+{
+	bool entered = false;
+	char *name = NULL;
+	char **exprs = mv_edge_expressions(
+		w->program, root, mv_walk_plan_type(w, w->objs[0].plan),
+		w->objs[0].addr, eh, m, w->opt.poll, w->opt.poll_arg,
+		&entered);
+	for (size_t h = 0; exprs && h < m; h++) {
+		if (h + 1 == m && entered)
+			name = exprs[h];
+		else
+			free(exprs[h]);
+	}
+	free(exprs);
+	return name;
+}
+
+/* Object i reached through a libstdc++ node container, named as gdb's
+ * printers show its elements (edgename.c): "*g_map[7]" for the buffer
+ * of the string g_map[7], "*g_deque[42]" for the object its element
+ * points to, "g_list[3] (node)" for the node holding an element,
+ * "g_deque[40..103] (buffer)" for a deque's buffer.  False for
+ * anything else (an object reached otherwise), which keeps the walk's
+ * labels. */
+static bool cxx_path(struct mv_walk *w, const char *root, const uint32_t *hops,
+		     size_t n, struct mv_buf *out)
+{
+	if (w->pseudo_root || !n || !mv_walk_plan_type(w, w->objs[0].plan))
+		return false;
+	struct mv_edge_hop *eh = calloc(n + 1, sizeof(*eh));
+	if (!eh)
+		return false;
+	struct mv_buf lab;
+	mv_buf_init(&lab);
+	bool ok = true;
+	for (size_t h = 0; h < n && ok; h++) {
+		/* hops[] runs from object i up: eh[] from the root down. */
+		size_t k = hops[n - 1 - h];
+		const struct mv_walk_obj *o = &w->objs[k];
+		struct mv_chunk ch;
+		mv_buf_clear(&lab);
+		mv_walk_label_holder(w, k, &lab, &eh[h].holder);
+		ok = eh[h].holder != 0;
+		eh[h].value = o->addr;
+		eh[h].type = mv_walk_plan_type(w, o->plan);
+		eh[h].base = o->addr;
+		eh[h].heap = true;
+		eh[h].chunk_mem = mv_walk_chunk(w, o->parent, &ch)
+					  ? ch.mem : w->objs[o->parent].addr;
+	}
+	mv_buf_deinit(&lab);
+	/* A node or a deque's buffer: one more hop, to the element it
+	 * holds (a node's value, a buffer's first element). */
+	uint64_t voff = 0;
+	const struct mv_walk_obj *last = &w->objs[hops[0]];
+	bool node = cxx_node(mv_walk_plan_type(w, last->plan), &voff);
+	struct mv_chunk ch;
+	eh[n].holder = last->addr + voff;
+	eh[n].heap = true;
+	eh[n].chunk_mem = mv_walk_chunk(w, hops[0], &ch) ? ch.mem : last->addr;
+	eh[n].element_only = true;
+	char *name = !ok ? NULL : node ? name_chain(w, root, eh, n + 1)
+				       : name_chain(w, root, eh, n);
+	const char *sub;
+	unsigned long long first;
+	if (name && node) {
+		mv_buf_printf(out, "%s (node)", name);
+	} else if (name) {
+		mv_buf_printf(out, "*%s", name);
+	} else if (ok && (name = name_chain(w, root, eh, n + 1)) &&
+		   (sub = strrchr(name, '[')) &&
+		   sscanf(sub, "[%llu]", &first) == 1 && last->count > 1) {
+		mv_buf_printf(out, "%.*s[%llu..%llu] (buffer)",
+			      (int)(sub - name), name, first,
+			      first + last->count - 1);
+	} else if (name) {
+		mv_buf_printf(out, "%s (buffer)", name);
+	}
+	ok = name != NULL;
+	free(name);
+	free(eh);
+	return ok;
+}
+
 /* The C expression for object i: `list_head->next->next`, with runs of
  * the same hop folded as `->next(×998)` so that chains stay readable. */
 void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
@@ -164,6 +268,8 @@ void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 		hops[n++] = (uint32_t)k;
 	if (n == PATH_MAX_HOPS)
 		clipped = true;
+	if (!clipped && cxx_path(w, root, hops, n, out))
+		return;
 	struct mv_buf p, prev, lab;
 	mv_buf_init(&p);
 	mv_buf_init(&prev);

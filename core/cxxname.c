@@ -5,6 +5,7 @@
  * MV_CXX_MAX_NESTING levels: names come from users and from target
  * files, and neither may exhaust the stack. */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cxxname.h"
@@ -441,6 +442,299 @@ static const char *source_name(const char *p, const char **name,
 	return p + n;
 }
 
+/* A small demangler for the class of a vtable or type info symbol: the
+ * Itanium ABI's <name> of a class, with what libstdc++'s classes need
+ * (nested names, std::, template arguments that are builtin, pointer,
+ * const and class types or integer and enum literals, substitutions),
+ * spelled as libiberty (gdb, c++filt) spells it.  The mangled name is a
+ * symbol of the program: recursion is bounded by DEM_MAX_DEPTH and the
+ * output by its buffer. */
+#define DEM_MAX_DEPTH 32
+#define DEM_MAX_SUBS 64
+
+struct dem {
+	const char *p;
+	char *buf;
+	size_t size, len;
+	bool bad;
+	/* Substitution candidates: spans of buf. */
+	size_t sub_at[DEM_MAX_SUBS], sub_len[DEM_MAX_SUBS];
+	size_t nsubs;
+};
+
+static void dem_put(struct dem *d, const char *s, size_t n)
+{
+	if (d->len + n >= d->size) {
+		d->bad = true;
+		return;
+	}
+	memcpy(d->buf + d->len, s, n);
+	d->len += n;
+	d->buf[d->len] = 0;
+}
+
+static void dem_puts(struct dem *d, const char *s)
+{
+	dem_put(d, s, strlen(s));
+}
+
+static void dem_add_sub(struct dem *d, size_t from)
+{
+	if (d->nsubs < DEM_MAX_SUBS) {
+		d->sub_at[d->nsubs] = from;
+		d->sub_len[d->nsubs++] = d->len - from;
+	}
+}
+
+static bool dem_type(struct dem *d, int depth);
+
+/* S_, S<base 36>_ and the abbreviations; St is handled by the callers. */
+static bool dem_substitution(struct dem *d)
+{
+	static const struct {
+		char c;
+		const char *name;
+	} abbr[] = {
+		{'a', "std::allocator"}, {'b', "std::basic_string"},
+		{'s', "std::string"},    {'i', "std::istream"},
+		{'o', "std::ostream"},   {'d', "std::iostream"},
+	};
+	d->p++; /* S */
+	for (size_t i = 0; i < sizeof(abbr) / sizeof(abbr[0]); i++) {
+		if (*d->p == abbr[i].c) {
+			d->p++;
+			dem_puts(d, abbr[i].name);
+			return true;
+		}
+	}
+	size_t id = 0;
+	if (*d->p != '_') {
+		for (; *d->p != '_'; d->p++) {
+			char c = *d->p;
+			if (c >= '0' && c <= '9')
+				id = id * 36 + (size_t)(c - '0');
+			else if (c >= 'A' && c <= 'Z')
+				id = id * 36 + (size_t)(c - 'A' + 10);
+			else
+				return false;
+			if (id > DEM_MAX_SUBS)
+				return false;
+		}
+		id++;
+	}
+	d->p++; /* _ */
+	if (id >= d->nsubs)
+		return false;
+	char tmp[512];
+	if (d->sub_len[id] >= sizeof(tmp))
+		return false;
+	memcpy(tmp, d->buf + d->sub_at[id], d->sub_len[id]);
+	dem_put(d, tmp, d->sub_len[id]);
+	return true;
+}
+
+/* I <template-arg>+ E, appended as "<a, b>". */
+static bool dem_args(struct dem *d, int depth)
+{
+	d->p++; /* I */
+	dem_puts(d, "<");
+	for (int n = 0; *d->p != 'E'; n++) {
+		if (n)
+			dem_puts(d, ", ");
+		if (*d->p == 'L') {
+			/* A literal: L <type> [n] <number> E. */
+			d->p++;
+			size_t t0 = d->len;
+			char kind = *d->p;
+			if (!dem_type(d, depth + 1))
+				return false;
+			char type[256];
+			size_t tl = d->len - t0;
+			if (tl >= sizeof(type))
+				return false;
+			memcpy(type, d->buf + t0, tl);
+			type[tl] = 0;
+			d->len = t0;
+			bool neg = *d->p == 'n';
+			d->p += neg;
+			const char *num = d->p;
+			while (*d->p >= '0' && *d->p <= '9')
+				d->p++;
+			if (*d->p != 'E' || d->p == num)
+				return false;
+			size_t nl = (size_t)(d->p - num);
+			d->p++;
+			if (kind == 'b' && nl == 1) {
+				dem_puts(d, *num == '1' ? "true" : "false");
+				continue;
+			}
+			if (!strchr("ilxsjmyt", kind)) {
+				dem_puts(d, "(");
+				dem_puts(d, type);
+				dem_puts(d, ")");
+			}
+			if (neg)
+				dem_puts(d, "-");
+			dem_put(d, num, nl);
+			static const char *const suffix[][2] = {
+				{"j", "u"}, {"l", "l"}, {"m", "ul"},
+				{"x", "ll"}, {"y", "ull"},
+			};
+			for (size_t i = 0; i < 5; i++)
+				if (kind == suffix[i][0][0])
+					dem_puts(d, suffix[i][1]);
+		} else if (!dem_type(d, depth + 1)) {
+			return false;
+		}
+		if (d->bad || !*d->p)
+			return false;
+	}
+	d->p++; /* E */
+	/* "> >": libiberty keeps two closers apart. */
+	if (d->len && d->buf[d->len - 1] == '>')
+		dem_puts(d, " ");
+	dem_puts(d, ">");
+	return true;
+}
+
+/* <source-name>, "(anonymous namespace)" for g++'s _GLOBAL__N_1. */
+static bool dem_source(struct dem *d)
+{
+	const char *name;
+	size_t len;
+	if (!(d->p = source_name(d->p, &name, &len)))
+		return false;
+	if (len > 10 && !strncmp(name, "_GLOBAL__N", 10))
+		dem_puts(d, "(anonymous namespace)");
+	else
+		dem_put(d, name, len);
+	return true;
+}
+
+/* A class name: N [K] <prefix parts> E, St <name> [args], <name> [args]
+ * or a substitution [args]. */
+static bool dem_name(struct dem *d, int depth)
+{
+	if (depth > DEM_MAX_DEPTH)
+		return false;
+	size_t from = d->len;
+	if (*d->p == 'N') {
+		d->p++;
+		for (int parts = 0; *d->p != 'E'; parts++) {
+			if (d->bad || !*d->p)
+				return false;
+			if (*d->p == 'I') {
+				if (!parts || !dem_args(d, depth))
+					return false;
+				dem_add_sub(d, from);
+				continue;
+			}
+			if (parts)
+				dem_puts(d, "::");
+			if (d->p[0] == 'S' && d->p[1] == 't' && !parts) {
+				d->p += 2;
+				dem_puts(d, "std");
+				continue;
+			}
+			if (*d->p == 'S') {
+				if (!dem_substitution(d))
+					return false;
+				continue;
+			}
+			if (!dem_source(d))
+				return false;
+			dem_add_sub(d, from);
+		}
+		d->p++;
+		return !d->bad;
+	}
+	bool sub = false;
+	if (d->p[0] == 'S' && d->p[1] == 't') {
+		d->p += 2;
+		dem_puts(d, "std::");
+		if (!dem_source(d))
+			return false;
+	} else if (*d->p == 'S') {
+		if (!dem_substitution(d))
+			return false;
+		sub = true;
+	} else if (!dem_source(d)) {
+		return false;
+	}
+	if (*d->p == 'I') {
+		if (!sub)
+			dem_add_sub(d, from);
+		if (!dem_args(d, depth))
+			return false;
+		dem_add_sub(d, from);
+	} else if (!sub) {
+		dem_add_sub(d, from);
+	}
+	return !d->bad;
+}
+
+static bool dem_type(struct dem *d, int depth)
+{
+	static const struct {
+		char c;
+		const char *name;
+	} builtin[] = {
+		{'v', "void"},          {'b', "bool"},
+		{'c', "char"},          {'a', "signed char"},
+		{'h', "unsigned char"}, {'s', "short"},
+		{'t', "unsigned short"}, {'i', "int"},
+		{'j', "unsigned int"},  {'l', "long"},
+		{'m', "unsigned long"}, {'x', "long long"},
+		{'y', "unsigned long long"}, {'n', "__int128"},
+		{'o', "unsigned __int128"}, {'f', "float"},
+		{'d', "double"},        {'e', "long double"},
+		{'w', "wchar_t"},
+	};
+	if (depth > DEM_MAX_DEPTH)
+		return false;
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++) {
+		if (*d->p == builtin[i].c) {
+			d->p++;
+			dem_puts(d, builtin[i].name);
+			return !d->bad;
+		}
+	}
+	size_t from = d->len;
+	const char *mod = *d->p == 'P' ? "*" : *d->p == 'R' ? "&"
+			: *d->p == 'O' ? "&&" : *d->p == 'K' ? " const" : NULL;
+	if (mod) {
+		d->p++;
+		if (!dem_type(d, depth + 1))
+			return false;
+		dem_puts(d, mod);
+		dem_add_sub(d, from);
+		return !d->bad;
+	}
+	return dem_name(d, depth + 1);
+}
+
+bool mv_cxx_demangle_class(const char *mangled, char *buf, size_t size)
+{
+	/* The standard streams and string on their own: written out, as
+	 * libiberty does for a whole name. */
+	static const char *const whole[][2] = {
+		{"Ss", "std::basic_string<char, std::char_traits<char>, "
+		       "std::allocator<char> >"},
+		{"Si", "std::basic_istream<char, std::char_traits<char> >"},
+		{"So", "std::basic_ostream<char, std::char_traits<char> >"},
+		{"Sd", "std::basic_iostream<char, std::char_traits<char> >"},
+	};
+	for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+		if (!strcmp(mangled, whole[i][0]))
+			return (size_t)snprintf(buf, size, "%s",
+						whole[i][1]) < size;
+	struct dem d = {.p = mangled, .buf = buf, .size = size};
+	if (!size)
+		return false;
+	buf[0] = 0;
+	return dem_name(&d, 0) && !*d.p && !d.bad;
+}
+
 bool mv_cxx_demangle_class_symbol(const char *sym, char *buf, size_t size)
 {
 	static const struct {
@@ -450,43 +744,12 @@ bool mv_cxx_demangle_class_symbol(const char *sym, char *buf, size_t size)
 		{"_ZTI", "typeinfo for "},
 		{"_ZTS", "typeinfo name for "},
 	};
-	const char *p = NULL, *words = NULL;
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		if (!strncmp(sym, kinds[i].prefix, 4)) {
-			p = sym + 4;
-			words = kinds[i].words;
-		}
+		size_t n = strlen(kinds[i].words);
+		if (strncmp(sym, kinds[i].prefix, 4) || n >= size)
+			continue;
+		memcpy(buf, kinds[i].words, n);
+		return mv_cxx_demangle_class(sym + 4, buf + n, size - n);
 	}
-	if (!p || size == 0)
-		return false;
-	bool nested = *p == 'N';
-	p += nested;
-	size_t used = strlen(words);
-	if (used >= size)
-		return false;
-	memcpy(buf, words, used);
-	for (int parts = 0;; parts++) {
-		const char *name;
-		size_t len;
-		if (nested && *p == 'E' && parts > 0 && !p[1])
-			break;
-		if (!nested && parts == 1) {
-			if (*p)
-				return false;
-			break;
-		}
-		if (!(p = source_name(p, &name, &len)))
-			return false;
-		size_t need = len + (parts ? 2 : 0);
-		if (used + need >= size)
-			return false;
-		if (parts) {
-			memcpy(buf + used, "::", 2);
-			used += 2;
-		}
-		memcpy(buf + used, name, len);
-		used += len;
-	}
-	buf[used] = '\0';
-	return true;
+	return false;
 }

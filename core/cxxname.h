@@ -71,11 +71,17 @@ typedef bool mv_cxx_resolve_fn(void *arg, const char *s, size_t len,
 bool mv_cxx_match_resolved(const char *query, const char *cand,
 			   mv_cxx_resolve_fn *resolve, void *arg);
 
+/* The class a mangled <name> stands for, as gdb and c++filt print it:
+ * "N2ns3FooE" -> "ns::Foo", "St23_Sp_counted_ptr_inplaceI4NodeSaIvEL..."
+ * -> "std::_Sp_counted_ptr_inplace<Node, std::allocator<void>,
+ * (__gnu_cxx::_Lock_policy)2>".  Class names only: nested names,
+ * templates whose arguments are types or integer literals, and
+ * substitutions; false for anything else (buf then unspecified).
+ * Writes at most size bytes. */
+bool mv_cxx_demangle_class(const char *mangled, char *buf, size_t size);
 /* The readable name of a C++ ABI symbol for a class's vtable or type
  * info, as gdb prints it: "_ZTV7Diamond" -> "vtable for Diamond",
- * "_ZTIN2ns3FooE" -> "typeinfo for ns::Foo".  Only names made of plain
- * identifiers (no templates, no substitutions); returns false for any
- * other symbol, buf then unspecified.  Writes at most size bytes. */
+ * "_ZTIN2ns3FooE" -> "typeinfo for ns::Foo" (mv_cxx_demangle_class). */
 bool mv_cxx_demangle_class_symbol(const char *sym, char *buf, size_t size);
 
 #endif

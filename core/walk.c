@@ -17,6 +17,7 @@
 #include "target.h"
 #include "bounds.h"
 #include "walk.h"
+#include "cxxname.h"
 
 #define PLAN_MAX_NEST 16      /* types nested by value, bounded */
 #define PATH_MAX_NEST 24      /* label path entries */
@@ -249,9 +250,9 @@ static bool skipped_by_rule(struct mv_walk *w, struct mv_type *record,
 
 /* The member called name in record, looking through anonymous members;
  * its byte offset from the record's start goes to *offset. */
-static const struct mv_member *find_member(struct mv_type *record,
-					   const char *name, uint64_t *offset,
-					   int nest)
+const struct mv_member *mv_walk_find_member(struct mv_type *record,
+					    const char *name, uint64_t *offset,
+					    int nest)
 {
 	if (!record || nest > PLAN_MAX_NEST)
 		return NULL;
@@ -263,7 +264,7 @@ static const struct mv_member *find_member(struct mv_type *record,
 		}
 		if (!m->name) {
 			uint64_t inner;
-			const struct mv_member *f = find_member(
+			const struct mv_member *f = mv_walk_find_member(
 				mv_type_strip(m->type), name, &inner, nest + 1);
 			if (f) {
 				*offset = m->bit_position / 8 + inner;
@@ -272,6 +273,13 @@ static const struct mv_member *find_member(struct mv_type *record,
 		}
 	}
 	return NULL;
+}
+
+static const struct mv_member *find_member(struct mv_type *record,
+					   const char *name, uint64_t *offset,
+					   int nest)
+{
+	return mv_walk_find_member(record, name, offset, nest);
 }
 
 /* libstdc++ (g++ 12) types the walk reads by their layout, by the
@@ -294,6 +302,7 @@ enum cxx_kind {
 	CXX_OPTIONAL,  /* _M_payload._M_payload._M_value when engaged */
 	CXX_VARIANT,   /* _M_u as the alternative _M_index says */
 	CXX_FUNCTION,  /* _M_functor's heap block, when it has a manager */
+	CXX_SPBLOCK,   /* a shared_ptr's control block: counted, not scanned */
 	CXX_UNKNOWN,   /* a container whose elements the walk cannot see */
 };
 
@@ -344,6 +353,10 @@ static enum cxx_kind cxx_kind_of(struct mv_type *st, char *tn, size_t size)
 		return CXX_SHARED;
 	if (name_starts(n, "deque<"))
 		return CXX_DEQUE;
+	if (name_starts(n, "_Sp_counted_ptr<") ||
+	    name_starts(n, "_Sp_counted_ptr_inplace<") ||
+	    name_starts(n, "_Sp_counted_deleter<"))
+		return CXX_SPBLOCK;
 	if (name_starts(n, "optional<"))
 		return CXX_OPTIONAL;
 	if (name_starts(n, "variant<"))
@@ -381,7 +394,7 @@ static void note_unknown(struct mv_walk *w, const char *tn)
 
 /* The k-th template argument of the C++ name tn, into buf; false if
  * it has fewer or the name does not fit. */
-static bool template_arg(const char *tn, unsigned k, char *buf, size_t size)
+bool mv_walk_template_arg(const char *tn, unsigned k, char *buf, size_t size)
 {
 	const char *p = strchr(tn, '<');
 	if (!p)
@@ -417,10 +430,15 @@ static bool template_arg(const char *tn, unsigned k, char *buf, size_t size)
 	return false;
 }
 
+static bool template_arg(const char *tn, unsigned k, char *buf, size_t size)
+{
+	return mv_walk_template_arg(tn, k, buf, size);
+}
+
 /* The type a C++ template argument names ("Node*", "long int",
  * "std::pair<int const, long int>"), as DWARF spells it; NULL if no
  * definition has that name. */
-static struct mv_type *type_by_name(struct mv_walk *w, const char *name)
+struct mv_type *mv_walk_cxx_type(struct mv_program *p, const char *name)
 {
 	char buf[MV_EVAL_TYPE_NAME_MAX];
 	size_t len = strlen(name);
@@ -444,22 +462,22 @@ static struct mv_type *type_by_name(struct mv_walk *w, const char *name)
 	struct mv_type *t = NULL;
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && !t; i++) {
 		struct mv_error *err = mv_program_find_type(
-			w->program, order[i], n, 0, &t, NULL);
+			p, order[i], n, 0, &t, NULL);
 		if (err) {
 			mv_error_destroy(err);
 			t = NULL;
 		}
 	}
 	for (unsigned i = 0; t && i < stars; i++)
-		t = mv_program_pointer_type(w->program, t);
+		t = mv_program_pointer_type(p, t);
 	return t ? mv_type_strip(t) : NULL;
 }
 
 /* The type named stem<arg k of tn>, e.g. the tree node of a map's
  * value type. */
-static struct mv_type *node_type(struct mv_walk *w, const char *tn,
-				 unsigned k, const char *stem,
-				 const char *more)
+struct mv_type *mv_walk_cxx_node_type(struct mv_program *p, const char *tn,
+				      unsigned k, const char *stem,
+				      const char *more)
 {
 	char arg[MV_EVAL_TYPE_NAME_MAX], name[MV_EVAL_TYPE_NAME_MAX + 64];
 	if (!template_arg(tn, k, arg, sizeof(arg)))
@@ -467,7 +485,19 @@ static struct mv_type *node_type(struct mv_walk *w, const char *tn,
 	size_t n = strlen(arg);
 	snprintf(name, sizeof(name), "%s<%s%s%s>", stem, arg, more,
 		 !*more && n && arg[n - 1] == '>' ? " " : "");
-	return type_by_name(w, name);
+	return mv_walk_cxx_type(p, name);
+}
+
+static struct mv_type *type_by_name(struct mv_walk *w, const char *name)
+{
+	return mv_walk_cxx_type(w->program, name);
+}
+
+static struct mv_type *node_type(struct mv_walk *w, const char *tn,
+				 unsigned k, const char *stem,
+				 const char *more)
+{
+	return mv_walk_cxx_node_type(w->program, tn, k, stem, more);
 }
 
 /* The member inner of the member outer of record (through base
@@ -895,6 +925,12 @@ static struct mv_error *build_elements(struct mv_walk *w,
 		if (ck >= CXX_OPTIONAL && ck <= CXX_FUNCTION &&
 		    build_sum(w, pl, st, ck, tn, offset, prefix, nest, &err))
 			return err;
+		/* A control block found from its vtable: its object is
+		 * the shared_ptr's _M_ptr, followed while the use count is
+		 * positive, never from here (a weak_ptr's object is gone,
+		 * its block maybe reused). */
+		if (ck == CXX_SPBLOCK)
+			return NULL;
 		if (ck != CXX_NONE && ck != CXX_STRING && ck != CXX_UPTR &&
 		    ck != CXX_SHARED)
 			note_unknown(w, tn);
@@ -1799,6 +1835,8 @@ struct scan {
 	uint64_t want_key;
 	bool found;
 	struct mv_buf *label;
+	/* The address of the word being followed, and of the one found. */
+	uint64_t holder, found_holder;
 	/* The pointer being followed is a std::vector's start: its length
 	 * is the vector's, not a --len hint's. */
 	bool container;
@@ -2086,51 +2124,8 @@ static inline bool find_chunk(struct mv_walk *w, uint64_t address,
  * the pointer keeps its declared type). */
 bool mv_walk_vtable_class(const char *sym, char *buf, size_t size)
 {
-	if (strncmp(sym, "_ZTV", 4))
-		return false;
-	const char *p = sym + 4;
-	bool nested = *p == 'N';
-	if (nested)
-		p++;
-	size_t len = 0;
-	buf[0] = 0;
-	for (int parts = 0;; parts++) {
-		if (nested && *p == 'E' && parts)
-			return !p[1];
-		if (!nested && parts && !(parts == 1 && len == 3 &&
-					  !strcmp(buf, "std")))
-			return !*p;
-		const char *name;
-		size_t n;
-		if (p[0] == 'S' && p[1] == 't' && !parts) {
-			name = "std";
-			n = 3;
-			p += 2;
-		} else if (*p >= '1' && *p <= '9') {
-			n = 0;
-			while (*p >= '0' && *p <= '9' && n < 4096)
-				n = n * 10 + (size_t)(*p++ - '0');
-			if (strnlen(p, n) < n)
-				return false;
-			name = p;
-			p += n;
-			if (n > 10 && !strncmp(name, "_GLOBAL__N", 10)) {
-				name = "(anonymous namespace)";
-				n = strlen(name);
-			}
-		} else {
-			return false;
-		}
-		if (len + n + 3 > size)
-			return false;
-		if (parts) {
-			memcpy(buf + len, "::", 2);
-			len += 2;
-		}
-		memcpy(buf + len, name, n);
-		len += n;
-		buf[len] = 0;
-	}
+	return !strncmp(sym, "_ZTV", 4) &&
+	       mv_cxx_demangle_class(sym + 4, buf, size);
 }
 
 /* The plan of the most-derived class of a polymorphic object whose
@@ -2485,6 +2480,7 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 		if (key == sc->want_key) {
 			render_label(sc, sc->label);
 			sc->found = true;
+			sc->found_holder = sc->holder;
 		}
 		return;
 	}
@@ -2723,7 +2719,7 @@ static bool conds_hold(struct scan *sc, const struct slot *s,
  * order; a buffer whose elements are not within it is skipped.  Both
  * count as container problems. */
 static void scan_deque(struct scan *sc, struct slot *s, const uint8_t *bytes,
-		       size_t avail, struct path_ent *pe)
+		       size_t avail, uint64_t base, struct path_ent *pe)
 {
 	struct mv_walk *w = sc->w;
 	uint64_t f[10]; /* map, size, start (4 words), finish (4 words) */
@@ -2767,6 +2763,8 @@ static void scan_deque(struct scan *sc, struct slot *s, const uint8_t *bytes,
 		pe->index = index;
 		sc->container = true;
 		sc->container_link = true;
+		/* The deque's map, named as the deque (edgename.c). */
+		sc->holder = base + s->offset;
 		follow(sc, lo, plan, (hi - lo) / size, true, false);
 		sc->container = sc->container_link = false;
 		index += (hi - lo) / size;
@@ -2805,7 +2803,10 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 				} else {
 					len = (end - v) / size;
 				}
-			} else if (s->has_len && s->len_base < avail) {
+			} else if (s->has_len && !s->len_end &&
+				   s->len_base < avail) {
+				/* (An empty vector's null start has no
+				 * length expression.) */
 				has_len = mv_len_expr_eval_read(
 					s->len_expr, bytes + s->len_base,
 					avail - s->len_base, rule_read,
@@ -2818,6 +2819,7 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 				sc->heap_only = s->heap_only;
 				sc->tree_link = s->tree_link;
 				sc->container_link = s->container_link;
+				sc->holder = base + s->offset;
 				follow(sc, v, plan, len, has_len, false);
 				sc->container = sc->heap_only = false;
 				sc->tree_link = sc->container_link = false;
@@ -2834,7 +2836,7 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 				  base + off);
 		}
 	} else if (s->kind == SLOT_DEQUE) {
-		scan_deque(sc, s, bytes, avail, pe);
+		scan_deque(sc, s, bytes, avail, base, pe);
 	}
 	/* SLOT_FAM is scanned by scan_object: it lies past the element. */
 	sc->npath--;
@@ -2928,6 +2930,7 @@ static void scan_words(struct scan *sc, uint64_t addr, uint64_t len)
 			sc->npath = 1;
 			sc->path[0].slot = NULL;
 			sc->path[0].index = a + off - addr;
+			sc->holder = a + off;
 			follow(sc, v, PLAN_UNTYPED, 0, false, true);
 			sc->npath = 0;
 		}
@@ -2976,6 +2979,7 @@ static void scan_pointers(struct scan *sc, const struct mv_walk_plan *pl,
 		if (plan == NO_PLAN && (sc->err = slot_target(w, s, &plan)))
 			break;
 		sc->path[0].slot = s;
+		sc->holder = addr + s->offset;
 		if (sc->find || w->plans[plan]->polymorphic ||
 		    w->plans[plan]->ruled ||
 		    !follow_plain(sc, v, plan, w->plans[plan]))
@@ -3300,6 +3304,11 @@ const char *mv_walk_plan_name(struct mv_walk *w, uint32_t plan)
 	return w->plans[plan & ~INTERIOR_BIT]->name;
 }
 
+struct mv_type *mv_walk_plan_type(struct mv_walk *w, uint32_t plan)
+{
+	return w->plans[plan & ~INTERIOR_BIT]->type;
+}
+
 uint64_t mv_walk_key(struct mv_walk *w, size_t i)
 {
 	return key_of(w, i);
@@ -3329,6 +3338,12 @@ enum mv_walk_where mv_walk_where(struct mv_walk *w, size_t i)
 
 void mv_walk_label(struct mv_walk *w, size_t i, struct mv_buf *out)
 {
+	mv_walk_label_holder(w, i, out, NULL);
+}
+
+void mv_walk_label_holder(struct mv_walk *w, size_t i, struct mv_buf *out,
+			  uint64_t *holder)
+{
 	if (i == 0 || i >= w->nobjs)
 		return;
 	struct scan sc;
@@ -3340,6 +3355,8 @@ void mv_walk_label(struct mv_walk *w, size_t i, struct mv_buf *out)
 	scan_object(&sc, w->objs[i].parent);
 	if (!sc.found && !sc.err)
 		mv_buf_puts(out, "?");
+	if (holder)
+		*holder = sc.found ? sc.found_holder : 0;
 	free(sc.buf);
 	if (sc.err)
 		mv_error_destroy(sc.err);

@@ -227,6 +227,8 @@ struct mv_error *mv_walk_run_pointer(struct mv_walk *w,
 enum mv_walk_kind mv_walk_plan_kind(struct mv_walk *w, uint32_t plan);
 /* "struct node", "char[] (string)", "void (untyped chunk)". */
 const char *mv_walk_plan_name(struct mv_walk *w, uint32_t plan);
+/* Its type (stripped; NULL for strings and untyped chunks). */
+struct mv_type *mv_walk_plan_type(struct mv_walk *w, uint32_t plan);
 /* The dedup key of object i: its chunk's user address for heap objects,
  * else its address. */
 uint64_t mv_walk_key(struct mv_walk *w, size_t i);
@@ -235,15 +237,36 @@ uint64_t mv_walk_type_bytes(struct mv_walk *w, size_t i);
 /* The field path from object parent(i) to i, e.g. ".children[3]" or
  * "->next"; "" for the root.  Found again by rescanning the parent. */
 void mv_walk_label(struct mv_walk *w, size_t i, struct mv_buf *out);
+/* The same, and the address of the word holding the pointer to object i
+ * to *holder (0 if not found): the deque's _M_map member for its
+ * buffers. */
+void mv_walk_label_holder(struct mv_walk *w, size_t i, struct mv_buf *out,
+			  uint64_t *holder);
 /* The chunk of object i, if it is on the heap. */
 bool mv_walk_chunk(struct mv_walk *w, size_t i, struct mv_chunk *ret);
 enum mv_walk_where mv_walk_where(struct mv_walk *w, size_t i);
 
 const char *mv_walk_problem_name(enum mv_walk_problem p);
-/* The class a vtable symbol is for ("_ZTVN2ns3FooE" -> "ns::Foo"), or
- * false (not a vtable, or a template or substitution it does not
- * read). */
+/* The class a vtable symbol is for ("_ZTVN2ns3FooE" -> "ns::Foo",
+ * templates too: mv_cxx_demangle_class), or false. */
 bool mv_walk_vtable_class(const char *sym, char *buf, size_t size);
+
+/* libstdc++ helpers the walk's plans use, shared with cxxelem.c.  The
+ * member called name in record, through anonymous members and bases
+ * (nest: 0), its byte offset to *offset. */
+const struct mv_member *mv_walk_find_member(struct mv_type *record,
+					    const char *name, uint64_t *offset,
+					    int nest);
+/* The k-th template argument of the C++ name tn ("std::map<int, long>"),
+ * split at top-level commas, into buf; false if none or too long. */
+bool mv_walk_template_arg(const char *tn, unsigned k, char *buf, size_t size);
+/* The type a template argument names ("Node*", "std::pair<int const,
+ * long>"), stripped; NULL if the program defines none by that name. */
+struct mv_type *mv_walk_cxx_type(struct mv_program *p, const char *name);
+/* The type stem<argument k of tn more> ("std::_Rb_tree_node<V>"). */
+struct mv_type *mv_walk_cxx_node_type(struct mv_program *p, const char *tn,
+				      unsigned k, const char *stem,
+				      const char *more);
 const char *mv_walk_where_name(enum mv_walk_where where);
 
 /* Subtree sums of the discovery tree: mv_subtree_get(s, i) = bytes of

@@ -40,7 +40,7 @@ ROOTS = ["g_vec_ptr", "g_vec_str", "g_vec_full", "g_vec_node", "g_str_sso",
          "g_list", "g_umap", "g_shape", "g_mixin", "g_deque", "g_deque_str",
          "g_flist", "g_sp_new", "g_sp_make", "g_wp_new", "g_wp_make",
          "g_array", "g_opt_on", "g_opt_off", "g_var_vec", "g_var_str",
-         "g_fn_heap", "g_fn_local"]
+         "g_fn_heap", "g_fn_local", "g_index"]
 # Element counts from memview's by_type: (type name start, bytes per
 # element or None to count objects).
 ELEMENTS = {
@@ -135,6 +135,42 @@ def printer_counts():
         counts[root] = int(m.group(1)) if m else \
             len(re.findall(r"\[\d+\] = ", line)) or None
     return counts
+
+
+def front_outputs(runs, n):
+    """(front, its n outputs or problem strings) for cli, gdb and lldb."""
+    for front in ("cli", "gdb", "lldb"):
+        data = runs[front]
+        records = data if front == "cli" else (data or {}).get("cases")
+        yield front, (outputs(records, front) if records else
+                      ["%s: no run" % front] * n)
+
+
+def printer_lines(kind):
+    """[(expression, address)] of gdb_cxx_elements.py's lines of kind:
+    what gdb's libstdc++ printers list in the node containers."""
+    script = os.path.join(os.path.dirname(__file__), "gdb_cxx_elements.py")
+    p = subprocess.run(["gdb", "-nx", "-batch", "-q", "-ex",
+                        "set debuginfod enabled off", EXE, CORE, "-x",
+                        script], capture_output=True, text=True,
+                       timeout=120, env=R.ENV)
+    return [(f[1], f[2]) for f in map(str.split, p.stdout.splitlines())
+            if len(f) == 3 and f[0] == kind]
+
+
+def printer_elements():
+    """[(expression, block address)]: up to 4 elements of each node
+    container, as gdb's libstdc++ printers list them."""
+    per = {}
+    for expr, addr in printer_lines("ELEMENT"):
+        per.setdefault(expr.split("[")[0], []).append((expr, addr))
+    got = []
+    for elems in per.values():
+        # The first, the last and two between.
+        picks = sorted({0, len(elems) // 3, 2 * len(elems) // 3,
+                        len(elems) - 1})
+        got += [elems[i] for i in picks]
+    return got
 
 
 def start(tmp):
@@ -254,11 +290,7 @@ def run_fixture():
                      if k.startswith("holder "))
     p_runs = R.core_runs(["path-to %s --json" % a for _, a in holders],
                          core=CORE, exe=EXE)
-    for front in ("cli", "gdb", "lldb"):
-        data = p_runs[front]
-        records = data if front == "cli" else (data or {}).get("cases")
-        outs = outputs(records, front) if records else \
-            ["%s: no run" % front] * len(holders)
+    for front, outs in front_outputs(p_runs, len(holders)):
         problems = []
         for (expr, _), d in zip(holders, outs):
             if isinstance(d, str):
@@ -269,6 +301,106 @@ def run_fixture():
                 problems.append("%s: chain %s" % (expr, got))
         report("path-to names the holders as C++ (%s): %s" %
                (front, ", ".join(e for e, _ in holders)), problems)
+
+    # path-to names an element of a node container as gdb's libstdc++
+    # printers show it: "[key] = ..." of a map is g_map[key], "[i] = ..."
+    # of a deque or list g_deque[i].  The printers list the elements and
+    # the blocks they point to; a few of each container are asked.  A
+    # shorter path through stale words (a popped deque slot that still
+    # holds a reused block's address) is a chain whose last hop has no
+    # expression: allowed, but never a wrong name, and each container
+    # must be named at least once.
+    wanted = printer_elements()
+    p_runs = R.core_runs(["path-to %s --json" % a for _, a in wanted],
+                         core=CORE, exe=EXE)
+    for front, outs in front_outputs(p_runs, len(wanted)):
+        problems, named = [], set()
+        for (expr, _), d in zip(wanted, outs):
+            if isinstance(d, str):
+                problems.append(d)
+                continue
+            got = [c["expression"] for c in d["chain"]]
+            if got and got[-1] == expr:
+                named.add(expr.split("[")[0])
+            elif not got or got[-1] is not None:
+                problems.append("%s: chain %s" % (expr, got))
+        problems += ["%s: no element named" % c for c in
+                     sorted({e.split("[")[0] for e, _ in wanted} - named)]
+        report("path-to names node containers' elements as gdb's printers "
+               "(%s): %d elements" % (front, len(wanted)), problems)
+
+    # sizeof-deep's largest paths name a container's nodes and what its
+    # elements point to as the printers do: "g_set[7] (node)" is the
+    # node holding the printers' [7], "*g_map[7]" the block of their
+    # [7] = "...", "g_deque[40..103] (buffer)" the buffer starting at
+    # their [40].
+    at = dict(printer_lines("AT"))
+    blocks = dict(printer_lines("ELEMENT"))
+    roots = sorted({e.split("[")[0] for e in at})
+    s_runs = R.core_runs(["sizeof-deep %s --top 40 --json" % r
+                          for r in roots], core=CORE, exe=EXE)
+    for front, outs in front_outputs(s_runs, len(roots)):
+        problems, seen = [], 0
+        for root, d in zip(roots, outs):
+            if isinstance(d, str):
+                problems.append(d)
+                continue
+            for row in d["largest"]:
+                path, addr = row["path"], int(row["address"], 16)
+                if path.endswith(" (node)"):
+                    e = path[:-len(" (node)")]
+                    want = at.get(e)
+                    # The element lies in the node, after its links.
+                    ok = want is not None and \
+                        addr < int(want, 16) < addr + 64
+                elif path.endswith(" (buffer)"):
+                    # A deque's buffer: at its first element.
+                    m = re.match(r"(\w+)\[(\d+)\.\.\d+\] \(buffer\)$",
+                                 path)
+                    e = m and "%s[%s]" % (m.group(1), m.group(2))
+                    ok = e in at and int(at[e], 16) == addr
+                elif re.match(r"\*%s\[" % root, path):
+                    e = path[1:]
+                    ok = blocks.get(e) is not None and \
+                        int(blocks[e], 16) == addr
+                else:
+                    continue
+                seen += 1
+                if not ok:
+                    problems.append("%s at 0x%x: printers say %s" %
+                                    (path, addr, at.get(e)))
+        if not seen:
+            problems.append("no path named as an element")
+        report("sizeof-deep's paths name elements as gdb's printers "
+               "(%s): %d paths" % (front, seen), problems)
+
+    # shared_ptr control blocks are typed by their class, as gdb names
+    # the dynamic type of _M_refcount._M_pi (from the vtable, whose
+    # symbol is a template).  make_shared's block while its object
+    # lives is typed as the object (g_sp_make), so not asked here.
+    sp_roots = ["g_sp_new", "g_wp_new", "g_wp_make"]
+    p = subprocess.run(
+        ["gdb", "-nx", "-batch", "-q", "-ex", "set debuginfod enabled off",
+         "-ex", "python [print('BLOCK', v, gdb.parse_and_eval(v + "
+         "'._M_refcount._M_pi').dynamic_type.target()) for v in %r]"
+         % sp_roots, EXE, CORE], capture_output=True, text=True,
+        timeout=120, env=R.ENV)
+    blocks = dict(ln.split(" ", 2)[1:] for ln in p.stdout.splitlines()
+                  if ln.startswith("BLOCK "))
+    b_runs = R.core_runs(["sizeof-deep %s --json" % r for r in sp_roots],
+                         core=CORE, exe=EXE)
+    for front, outs in front_outputs(b_runs, len(sp_roots)):
+        problems = []
+        for root, d in zip(sp_roots, outs):
+            if isinstance(d, str):
+                problems.append(d)
+                continue
+            want = "class " + blocks.get(root, "?")
+            types = [t["type"] for t in d["by_type"]]
+            if want not in types:
+                problems.append("%s: %s not in %s" % (root, want, types))
+        report("control blocks typed as gdb's dynamic type (%s): %s" %
+               (front, ", ".join(sorted(set(blocks.values())))), problems)
 
     # gdb's pretty printers count the same elements as the fixture.
     counts = printer_counts()

@@ -29,7 +29,7 @@ CORE = os.path.join(R.BUILD, "cores", "cxxlayout.core")
 FACTS = os.path.join(R.BUILD, "cores", "cxxlayout.facts")
 FRONTS = ("cli", "gdb", "lldb")
 CLASSES = ("Empty", "Base", "Derived", "Poly", "PolyDerived", "Multi",
-           "EmptyBase", "VB", "V1", "V2", "Diamond", "NoUnique")
+           "EmptyBase", "VB", "V1", "V2", "Diamond", "NoUnique", "Link")
 
 results = []
 
@@ -286,6 +286,41 @@ def test_objects(facts):
     report("layout V1: the vptr typed as gdb types it", problems)
 
 
+def test_empty_sharing(facts):
+    """sizeof-deep through a pointer that shares its offset with an empty
+    base and a [[no_unique_address]] member: the fixture's own blocks
+    (count, malloc_usable_size), sizeof(Link) + sizeof(Item) in type
+    bytes, the same in the CLI, gdb and lldb; path-to names the pointer
+    as the program does."""
+    roots = ["g_link", "*g_link_heap"]
+    cmds = [("sizeof-deep", [r, "--json"]) for r in roots]
+    cmds.append(("path-to", [facts["holder g_link.next"], "--json"]))
+    records = run_all(cmds)
+    item, link = int(facts["sizeof Item"]), int(facts["sizeof Link"])
+    for i, root in enumerate(roots):
+        values, problems = outputs(records, i)
+        d = values.get("cli")
+        key = "deep %s." % root.lstrip("*")
+        if d:
+            want = {"heap objects": int(facts[key + "objects"]),
+                    "usable": int(facts[key + "usable"]),
+                    # The Link (global or heap) and its Item.
+                    "type bytes": link + item}
+            got = {"heap objects": d["heap"]["objects"],
+                   "usable": d["heap"]["usable_bytes"],
+                   "type bytes": d["deep_size"]}
+            problems += ["%s: memview %r, fixture %r" % (k, got[k], want[k])
+                         for k in want if got[k] != want[k]]
+        report("sizeof-deep %s through empty members (facts, cli = gdb "
+               "= lldb)" % root, problems)
+    values, problems = outputs(records, len(roots))
+    d = values.get("cli")
+    chain = [c["expression"] for c in d["chain"]] if d else []
+    if d and chain[-1:] != ["g_link.next"]:
+        problems.append("chain %s" % chain)
+    report("path-to names g_link.next past the empty members", problems)
+
+
 def variant(name):
     """Points the tests at one build of the fixture."""
     global EXE, CORE, FACTS, LABEL
@@ -302,7 +337,7 @@ def main():
         if missing("cxxlayout", (R.MEMVIEW, EXE, CORE, FACTS)):
             return 1
         facts = read_facts(FACTS)
-        for test in (test_classes, test_objects):
+        for test in (test_classes, test_objects, test_empty_sharing):
             try:
                 test(facts)
             except Exception as e:  # a broken test is a failed case

@@ -828,8 +828,27 @@ static void test_cxx_class_symbols(void **st)
 		{ "_ZTVN2ns5inner3BarE", "vtable for ns::inner::Bar" },
 		{ "_ZTI4Poly", "typeinfo for Poly" },
 		{ "_ZTS4Poly", "typeinfo name for Poly" },
+		/* Templates and substitutions (libstdc++'s control blocks
+		 * and streams). */
+		{ "_ZTVN3FooIiEE", "vtable for Foo<int>" },
+		{ "_ZTVSt23_Sp_counted_ptr_inplaceI4NodeSaIvELN9__gnu_cxx"
+		  "12_Lock_policyE2EE",
+		  "vtable for std::_Sp_counted_ptr_inplace<Node, "
+		  "std::allocator<void>, (__gnu_cxx::_Lock_policy)2>" },
+		{ "_ZTVSt15_Sp_counted_ptrIP4NodeLN9__gnu_cxx12_Lock_policyE"
+		  "2EE",
+		  "vtable for std::_Sp_counted_ptr<Node*, "
+		  "(__gnu_cxx::_Lock_policy)2>" },
+		{ "_ZTVNSt7__cxx1118basic_stringstreamIcSt11char_traitsIcESa"
+		  "IcEEE",
+		  "vtable for std::__cxx11::basic_stringstream<char, "
+		  "std::char_traits<char>, std::allocator<char> >" },
+		{ "_ZTVSo", "vtable for std::basic_ostream<char, "
+			    "std::char_traits<char> >" },
+		{ "_ZTIN12_GLOBAL__N_13AnoE",
+		  "typeinfo for (anonymous namespace)::Ano" },
 	};
-	char buf[64];
+	char buf[256];
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		assert_true(mv_cxx_demangle_class_symbol(ok[i][0], buf,
 							 sizeof(buf)));
@@ -837,7 +856,8 @@ static void test_cxx_class_symbols(void **st)
 	}
 	static const char *const no[] = {
 		"_ZTV", "_ZTV0", "_ZTV9Diamond", "_ZTV7Diamondx",
-		"_ZTVN2nsE7", "_ZTVN2ns", "_ZTVN3FooIiEE", "g_diamond",
+		"_ZTVN2nsE7", "_ZTVN2ns", "_ZTVN3FooIiE", "g_diamond",
+		"_ZTVN3FooIS9_EE", "_ZTIDi", "_ZTIFvvE",
 		"_ZTV99999999999999999999999x", "_ZN2ns5g_varE",
 	};
 	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
