@@ -31,10 +31,25 @@ static bool lazy_chunk(void *arg, uint64_t address, struct mv_chunk *ret,
 {
 	struct mv_sizeof_setup *su = arg;
 	bool found = false;
+	size_t i;
 	*index = SIZE_MAX; /* the walk's table marks it */
 	if (su->lazy_err)
 		return false;
-	struct mv_error *err = mv_heap_lookup(su->heap, address, ret, &found);
+	struct mv_error *err = NULL;
+	/* A header read at a pointer costs a cache miss the directory's
+	 * bitmap does not (~0.4 us against the whole index's ~0.2 ns a heap
+	 * byte): once the lookups have cost what the index would, a big
+	 * walk builds it (ski rental: at most twice the better of the
+	 * two, and a small walk never pays for the heap). */
+	if (!su->dir && mv_heap_is_lazy(su->heap) &&
+	    ++su->lookups > su->lookup_budget)
+		err = mv_heap_complete(su->heap);
+	if (!err && !su->dir && !mv_heap_is_lazy(su->heap))
+		err = mv_chunk_dir_create(su->heap, &su->dir);
+	if (!err && su->dir)
+		found = mv_chunk_dir_find(su->dir, address, ret, &i);
+	else if (!err)
+		err = mv_heap_lookup(su->heap, address, ret, &found);
 	if (err) {
 		su->lazy_err = err;
 		return false;
@@ -73,6 +88,7 @@ static struct mv_error *lazy_granules(struct mv_sizeof_setup *su,
 		n += (su->segs[i].end - su->segs[i].start + 15) / 16;
 	}
 	su->nsegs = h->nheap_segs;
+	su->lookup_budget = n / 128; /* a lookup per 2 KiB of heap */
 	*ret = n;
 	return NULL;
 }

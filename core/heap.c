@@ -433,11 +433,12 @@ static struct mv_error *open_overlays(struct mv_heap *h,
 }
 
 /* Lazy only where the whole index's answers cannot differ: no bound
- * given (a cut index answers "not indexed"), no test's range, and no
- * overlay model that could take chunks over. */
+ * given but the default or none (a cut index answers "not indexed"),
+ * no test's range, and no overlay model that could take chunks over. */
 static bool may_be_lazy(struct mv_program *p, const struct mv_heap_options *o)
 {
-	if (o->range_end || o->max_chunks ||
+	if (o->range_end ||
+	    (o->max_chunks && o->max_chunks != MV_HEAP_NO_LIMIT) ||
 	    (o->flags & (MV_HEAP_NEED_PYMALLOC | MV_HEAP_NEED_MIMALLOC)))
 		return false;
 	if (o->flags & MV_HEAP_NO_OVERLAYS)

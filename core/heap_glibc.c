@@ -1228,14 +1228,30 @@ static uint64_t lazy_plain_chunk(struct mv_heap *h,
 	uint64_t hdr[2], next[2];
 	if (start < s->first_chunk || start >= s->end ||
 	    (s->arena < h->narenas && start == h->arenas[s->arena].top) ||
-	    s->end - start < CHUNK_HDR ||
-	    mv_target_read_partial(h->target, start, hdr, 16) != 16 ||
-	    !plausible_size(hdr[1], start, s->end))
+	    s->end - start < CHUNK_HDR)
+		return 0;
+	/* Both headers' lines at once where the target lends its bytes:
+	 * for a small chunk the next header is in the line after, and
+	 * fetching it only once the size is known would double the
+	 * wait (a list's walk is one chain of such waits). */
+	const uint8_t *p = mv_target_peek(h->target, start, 128);
+	if (p) {
+		__builtin_prefetch(p + 64);
+		memcpy(hdr, p, 16);
+	} else if (mv_target_read_partial(h->target, start, hdr, 16) != 16) {
+		return 0;
+	}
+	if (!plausible_size(hdr[1], start, s->end))
 		return 0;
 	uint64_t size = hdr[1] & ~(uint64_t)SIZE_BITS;
-	if (s->end - start - size <= CHUNK_HDR ||
-	    mv_target_read_partial(h->target, start + size, next, 16) != 16 ||
-	    !(next[1] & PREV_INUSE))
+	if (s->end - start - size <= CHUNK_HDR)
+		return 0;
+	if (p && size <= 128 - CHUNK_HDR)
+		memcpy(next, p + size, 16);
+	else if (mv_target_read_partial(h->target, start + size, next, 16) !=
+		 16)
+		return 0;
+	if (!(next[1] & PREV_INUSE))
 		return 0;
 	return size;
 }
@@ -1423,6 +1439,21 @@ static struct mv_error *lazy_open(struct glibc *g)
 	return NULL;
 }
 
+/* The heap size from which a lazy heap is worth it: 256 MiB, or
+ * MEMVIEW_LAZY_MIN bytes (the tests take 0, to be lazy on small
+ * cores). */
+static uint64_t lazy_min_bytes(void)
+{
+	const char *e = getenv("MEMVIEW_LAZY_MIN");
+	if (e && *e) {
+		char *end;
+		unsigned long long v = strtoull(e, &end, 0);
+		if (!*end)
+			return v;
+	}
+	return 256ull << 20;
+}
+
 static struct mv_error *glibc_open(struct mv_heap *h,
 				   const struct mv_heap_options *o)
 {
@@ -1485,8 +1516,15 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 	}
 
 	/* Lazy (with the arena's variables: without them the walk is how
-	 * main_arena is found): the heaps are not walked. */
-	bool lazy = (o->flags & MV_HEAP_LAZY) && symbols;
+	 * main_arena is found): the heaps are not walked.  Only for a big
+	 * heap: a small one is indexed in less than a tenth of a second,
+	 * and a walk over the index's directory then costs a third of a
+	 * walk checking headers (a cache miss each). */
+	uint64_t heap_bytes = 0;
+	for (size_t i = 0; i < g.njobs; i++)
+		heap_bytes += g.jobs[i].end - g.jobs[i].start;
+	bool lazy = (o->flags & MV_HEAP_LAZY) && symbols &&
+		    heap_bytes >= lazy_min_bytes();
 	/* At most one chunk per 32 bytes: reserving that much index up
 	 * front costs address space only (untouched pages are never
 	 * faulted in) and saves the doubling copies. */

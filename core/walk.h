@@ -300,6 +300,9 @@ struct mv_sizeof_setup {
 	struct mv_heap_gap *segs;
 	uint64_t *gran;
 	size_t nsegs;
+	/* Lookups so far and how many the whole index is worth: past
+	 * them, the rest of the walk looks up in dir, built then. */
+	uint64_t lookups, lookup_budget;
 	char heap_note[320];
 	struct mv_walk walk;
 	bool inited;

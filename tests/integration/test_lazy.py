@@ -3,8 +3,9 @@
 at the pointers it meets and builds the whole index only when a header
 cannot tell; its answers must be the whole index's, byte for byte.
 
-The oracle is the same command with --max-heap-chunks 0, which always
-indexes every chunk first (a bound given is never lazy).  Compared:
+The oracle is the same command with --max-heap-chunks 4000000000,
+which indexes every chunk first: a heap with a bound given (other than
+the default or none) is never lazy, and no core here comes near it.  Compared:
 
 - every global data symbol of the fixtures (nm lists them) as the root
   of sizeof-deep, plain and --conservative (whose interior pointers
@@ -21,19 +22,19 @@ indexes every chunk first (a bound given is never lazy).  Compared:
 Ends with "lazy: N passed, M failed"."""
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
 import json
 
-from mvcheck import Tally
+from mvcheck import CoreFile, Tally
 import run as harness
 
 BUILD = harness.BUILD
 MEMVIEW = harness.MEMVIEW
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 T = Tally("lazy", detail_max=400)
+WHOLE = "4000000000"
 check = T.check
 
 FIXTURES = ["basic", "deepsize", "deepbench", "leaks", "badptrs", "heapfix",
@@ -41,9 +42,14 @@ FIXTURES = ["basic", "deepsize", "deepbench", "leaks", "badptrs", "heapfix",
             "mmapmerge", "heapbig", "refcount"]
 
 
+# Lazy from the first byte of heap (the default is heaps of 256 MiB
+# and more, where it pays).
+ENV = dict(os.environ, MEMVIEW_LAZY_MIN="0")
+
+
 def mv(core, exe, *args):
     p = subprocess.run([MEMVIEW, "--core", core, "--exe", exe] + list(args),
-                       capture_output=True, text=True,
+                       capture_output=True, text=True, env=ENV,
                        stdin=subprocess.DEVNULL)
     return p.returncode, p.stdout, p.stderr
 
@@ -51,7 +57,7 @@ def mv(core, exe, *args):
 def same(what, core, exe, *args):
     """The lazy answer (the default) equals the whole index's."""
     lazy = mv(core, exe, *args)
-    full = mv(core, exe, *args, "--max-heap-chunks", "0")
+    full = mv(core, exe, *args, "--max-heap-chunks", WHOLE)
     check(what, lazy == full,
           "lazy %r\nfull %r" % (lazy[:2], full[:2]) if lazy != full else "")
     return lazy
@@ -108,40 +114,6 @@ def bigheap(tmp):
          "sizeof-deep", "g_small", "--conservative", "--json")
 
 
-class CoreFile:
-    """A core's bytes by virtual address, writable (its PT_LOAD
-    segments)."""
-
-    def __init__(self, path):
-        self.path = path
-        with open(path, "rb") as f:
-            self.data = bytearray(f.read())
-        phoff, = struct.unpack_from("<Q", self.data, 32)
-        phentsize, phnum = struct.unpack_from("<HH", self.data, 54)
-        self.loads = []
-        for i in range(phnum):
-            p_type, _, off, vaddr, _, filesz = struct.unpack_from(
-                "<IIQQQQ", self.data, phoff + i * phentsize)
-            if p_type == 1:
-                self.loads.append((vaddr, filesz, off))
-
-    def offset(self, address):
-        for vaddr, filesz, off in self.loads:
-            if vaddr <= address < vaddr + filesz:
-                return off + address - vaddr
-        raise RuntimeError("0x%x is not in the core" % address)
-
-    def u64(self, address):
-        return struct.unpack_from("<Q", self.data, self.offset(address))[0]
-
-    def put(self, address, value):
-        struct.pack_into("<Q", self.data, self.offset(address), value)
-
-    def save(self):
-        with open(self.path, "wb") as f:
-            f.write(self.data)
-
-
 def hostile(tmp):
     src = os.path.join(BUILD, "cores", "deepsize.core")
     exe = os.path.join(BUILD, "fixtures", "deepsize")
@@ -156,25 +128,26 @@ def hostile(tmp):
     p = head  # view of a pointer shows what it points at
     while p and len(nodes) < 40:
         nodes.append(p)
-        p = c.u64(p + 8)
+        p = c.get(p + 8, "<Q")
     check("hostile: deepsize's list has nodes to damage", len(nodes) >= 20,
           len(nodes))
     if len(nodes) < 20:
         return
     # 1. an impossible size (not a multiple of 16)
-    c.put(nodes[3] - 8, 0x1234567)
+    c.put(nodes[3] - 8, "<Q", 0x1234567)
     # 2. looks free: the next chunk's PREV_INUSE cleared
-    size5 = c.u64(nodes[6] - 8) & ~7
-    c.put(nodes[6] - 16 + size5 + 8, c.u64(nodes[6] - 16 + size5 + 8) & ~1)
+    size6 = c.get(nodes[6] - 8, "<Q") & ~7
+    nxt = nodes[6] - 16 + size6 + 8
+    c.put(nxt, "<Q", c.get(nxt, "<Q") & ~1)
     # 3. a size running far past the heap
-    c.put(nodes[9] - 8, (1 << 40) | 1)
+    c.put(nodes[9] - 8, "<Q", (1 << 40) | 1)
     # 4. a node whose header says mmapped inside the heap
-    c.put(nodes[12] - 8, c.u64(nodes[12] - 8) | 2)
+    c.put(nodes[12] - 8, "<Q", c.get(nodes[12] - 8, "<Q") | 2)
     # 5. a node pointer moved 16 bytes into its block (an interior
     #    pointer whose bytes before it look like a header)
-    c.put(nodes[15] + 8, nodes[16] + 16)
-    c.put(nodes[16] + 8, 0x21)
-    c.save()
+    c.put(nodes[15] + 8, "<Q", nodes[16] + 16)
+    c.put(nodes[16] + 8, "<Q", 0x21)
+    c.save(core)
     # The damage is met: the list's answer is not the undamaged one.
     before = mv(src, exe, "sizeof-deep", "list", "--json")
     after = mv(core, exe, "sizeof-deep", "list", "--json")
