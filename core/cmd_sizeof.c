@@ -37,7 +37,7 @@ static bool lazy_chunk(void *arg, uint64_t address, struct mv_chunk *ret,
 		return false;
 	struct mv_error *err = NULL;
 	/* A header read at a pointer costs a cache miss the directory's
-	 * bitmap does not (~0.4 us against the whole index's ~0.2 ns a heap
+	 * bitmap does not (~0.4 us against the whole index's ~1 ns a heap
 	 * byte): once the lookups have cost what the index would, a big
 	 * walk builds it (ski rental: at most twice the better of the
 	 * two, and a small walk never pays for the heap). */
@@ -88,7 +88,7 @@ static struct mv_error *lazy_granules(struct mv_sizeof_setup *su,
 		n += (su->segs[i].end - su->segs[i].start + 15) / 16;
 	}
 	su->nsegs = h->nheap_segs;
-	su->lookup_budget = n / 128; /* a lookup per 2 KiB of heap */
+	su->lookup_budget = n / 32; /* a lookup per 512 heap bytes */
 	*ret = n;
 	return NULL;
 }

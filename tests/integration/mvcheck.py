@@ -76,9 +76,12 @@ class CoreFile:
     def get(self, addr, fmt):
         return struct.unpack_from(fmt, self.data, self.offset(addr))[0]
 
+    def u64(self, addr):
+        return self.get(addr, "<Q")
+
     def put(self, addr, fmt, value):
         struct.pack_into(fmt, self.data, self.offset(addr), value)
 
-    def save(self, path):
+    def write(self, path):
         with open(path, "wb") as f:
             f.write(self.data)

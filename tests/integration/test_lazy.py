@@ -147,7 +147,7 @@ def hostile(tmp):
     #    pointer whose bytes before it look like a header)
     c.put(nodes[15] + 8, "<Q", nodes[16] + 16)
     c.put(nodes[16] + 8, "<Q", 0x21)
-    c.save(core)
+    c.write(core)
     # The damage is met: the list's answer is not the undamaged one.
     before = mv(src, exe, "sizeof-deep", "list", "--json")
     after = mv(core, exe, "sizeof-deep", "list", "--json")

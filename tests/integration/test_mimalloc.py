@@ -41,13 +41,12 @@ import bisect
 import json
 import os
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 
-from mvcheck import Tally, missing
+from mvcheck import CoreFile, Tally, missing
 
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
@@ -280,35 +279,6 @@ def allocator_checks(target, who):
     check(r.returncode != 0 and "--allocator mimalloc" in r.stderr,
           "leaks core: heap --allocator mimalloc is an error naming it",
           r.stderr.strip())
-
-
-class CoreFile:
-    """A core's bytes by virtual address (its PT_LOAD segments)."""
-
-    def __init__(self, path):
-        with open(path, "rb") as f:
-            self.data = bytearray(f.read())
-        phoff, = struct.unpack_from("<Q", self.data, 32)
-        phentsize, phnum = struct.unpack_from("<HH", self.data, 54)
-        self.loads = []
-        for i in range(phnum):
-            (typ, _, off, vaddr, _, filesz, _,
-             _) = struct.unpack_from("<IIQQQQQQ", self.data,
-                                     phoff + i * phentsize)
-            if typ == 1:
-                self.loads.append((vaddr, filesz, off))
-
-    def offset(self, addr):
-        for vaddr, filesz, off in self.loads:
-            if vaddr <= addr < vaddr + filesz:
-                return off + addr - vaddr
-        raise KeyError(hex(addr))
-
-    def get(self, addr, fmt):
-        return struct.unpack_from(fmt, self.data, self.offset(addr))[0]
-
-    def put(self, addr, fmt, value):
-        struct.pack_into(fmt, self.data, self.offset(addr), value)
 
 
 def pages_of(d):

@@ -31,7 +31,6 @@ gdb's gcore takes the core while it is stopped.  Then:
    20 s with a note naming the damage, and the pools left intact keep
    their counts.
 """
-import struct
 import json
 import os
 import re
@@ -42,7 +41,7 @@ import sys
 import tempfile
 import time
 
-from mvcheck import Tally, missing
+from mvcheck import CoreFile, Tally, missing
 
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
@@ -210,39 +209,6 @@ def object_checks(d, objects, who, debug_extra):
               c["mem"] == c["address"])
         check(ok, "%s: the %s at 0x%x (getsizeof %d) is an in-use pymalloc "
               "block of %d bytes" % (who, name, addr, size, want), c)
-
-
-class CoreFile:
-    """A core's bytes by virtual address (its PT_LOAD segments)."""
-
-    def __init__(self, path):
-        with open(path, "rb") as f:
-            self.data = bytearray(f.read())
-        phoff, = struct.unpack_from("<Q", self.data, 32)
-        phentsize, phnum = struct.unpack_from("<HH", self.data, 54)
-        self.loads = []
-        for i in range(phnum):
-            (typ, _, off, vaddr, _, filesz, _,
-             _) = struct.unpack_from("<IIQQQQQQ", self.data,
-                                     phoff + i * phentsize)
-            if typ == 1:
-                self.loads.append((vaddr, filesz, off))
-
-    def offset(self, addr):
-        for vaddr, filesz, off in self.loads:
-            if vaddr <= addr < vaddr + filesz:
-                return off + addr - vaddr
-        raise KeyError(hex(addr))
-
-    def u64(self, addr):
-        return struct.unpack_from("<Q", self.data, self.offset(addr))[0]
-
-    def put(self, addr, fmt, value):
-        struct.pack_into(fmt, self.data, self.offset(addr), value)
-
-    def write(self, path):
-        with open(path, "wb") as f:
-            f.write(self.data)
 
 
 def symbol(exe, name):
