@@ -305,10 +305,23 @@ static void fill_chunk(const struct mv_heap_entry *e, struct mv_chunk *ret)
 	ret->arena = e->arena;
 }
 
-static void heap_free(struct mv_heap *h)
+/* A lazy heap's own arrays. */
+static void lazy_free(struct mv_heap *h)
 {
-	if (!h)
-		return;
+	free(h->heap_segs);
+	free(h->quick);
+	free(h->quick_list);
+	free(h->tcache_blocks);
+	h->heap_segs = NULL;
+	h->quick = NULL;
+	h->quick_list = NULL;
+	h->tcache_blocks = NULL;
+	h->nheap_segs = h->nquick = h->quick_cap = h->ntcache_blocks = 0;
+}
+
+static void heap_free_fields(struct mv_heap *h)
+{
+	lazy_free(h);
 	free(h->description);
 	free(h->limit_note);
 	free(h->gaps);
@@ -319,6 +332,13 @@ static void heap_free(struct mv_heap *h)
 	free(h->bins);
 	free(h->bin_chunks);
 	mv_notes_deinit(&h->notes);
+}
+
+static void heap_free(struct mv_heap *h)
+{
+	if (!h)
+		return;
+	heap_free_fields(h);
 	free(h);
 }
 
@@ -425,6 +445,22 @@ static struct mv_error *open_overlays(struct mv_heap *h,
 	return NULL;
 }
 
+/* Lazy only where the whole index's answers cannot differ: no bound
+ * given but the default or none (a cut index answers "not indexed"),
+ * no test's range, and no overlay model that could take chunks over. */
+static bool may_be_lazy(struct mv_program *p, const struct mv_heap_options *o)
+{
+	if (o->range_end ||
+	    (o->max_chunks && o->max_chunks != MV_HEAP_NO_LIMIT) ||
+	    (o->flags & (MV_HEAP_NEED_PYMALLOC | MV_HEAP_NEED_MIMALLOC)))
+		return false;
+	if (o->flags & MV_HEAP_NO_OVERLAYS)
+		return true;
+	return !mv_program_find_symbol(p, "PyObject_Malloc", NULL, NULL) &&
+	       !mv_program_find_symbol(p, "mi_malloc", NULL, NULL) &&
+	       !mv_program_find_symbol(p, "mi_version", NULL, NULL);
+}
+
 struct mv_error *mv_heap_open_with(struct mv_program *p,
 				   const struct mv_heap_options *o,
 				   mv_poll_fn poll, struct mv_heap **ret)
@@ -437,6 +473,12 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 	struct mv_heap_options none = {0};
 	if (!o)
 		o = &none;
+	struct mv_heap_options lo;
+	if ((o->flags & MV_HEAP_LAZY) && !may_be_lazy(p, o)) {
+		lo = *o;
+		lo.flags &= ~(uint32_t)MV_HEAP_LAZY;
+		o = &lo;
+	}
 	struct mv_error *first = NULL;
 	for (const struct mv_heap_ops *const *m = models; *m; m++) {
 		struct mv_heap *h = calloc(1, sizeof(*h));
@@ -452,10 +494,12 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 		h->record_bins = o->flags & MV_HEAP_RECORD_BINS;
 		h->max_chunks = o->max_chunks ? o->max_chunks
 					       : mv_limits_max_heap_chunks();
+		h->opts = *o;
 		struct mv_error *err = (*m)->open(h, o);
 		if (!err)
 			err = mv_heap_sort(h);
-		if (!err && !o->range_end)
+		/* A lazy heap is one only where no overlay can be. */
+		if (!err && !o->range_end && !h->lazy)
 			err = open_overlays(h, o);
 		if (!err && h->stopped)
 			err = limit_note(h);
@@ -517,6 +561,79 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 		     : mv_error_create(MV_ERR_NOT_FOUND, "no heap model");
 }
 
+struct mv_error *mv_heap_open_lazy(struct mv_program *p, uint64_t max_chunks,
+				   mv_poll_fn poll, struct mv_heap **ret)
+{
+	struct mv_heap_options o = {.flags = MV_HEAP_LAZY,
+				    .max_chunks = max_chunks};
+	return mv_heap_open_with(p, &o, poll, ret);
+}
+
+bool mv_heap_is_lazy(struct mv_heap *h)
+{
+	return h->lazy;
+}
+
+struct mv_error *mv_heap_complete(struct mv_heap *h)
+{
+	if (!h->lazy)
+		return NULL;
+	struct mv_heap_options o = h->opts;
+	o.flags &= ~(uint32_t)MV_HEAP_LAZY;
+	struct mv_heap *full;
+	struct mv_error *err = mv_heap_open_with(h->program, &o, h->poll,
+						 &full);
+	if (err)
+		return err;
+	/* In place: the session and the walk hold h. */
+	heap_free_fields(h);
+	*h = *full;
+	free(full);
+	return NULL;
+}
+
+/* The accessors that need every chunk. */
+static bool whole(struct mv_heap *h)
+{
+	if (!h->lazy)
+		return true;
+	struct mv_error *err = mv_heap_complete(h);
+	if (!err)
+		return true;
+	mv_error_destroy(err);
+	return false;
+}
+
+struct mv_error *mv_heap_lookup(struct mv_heap *h, uint64_t address,
+				struct mv_chunk *ret, bool *found)
+{
+	if (h->lazy) {
+		int r = h->ops->lazy_find ? h->ops->lazy_find(h, address, ret)
+					  : -1;
+		if (r >= 0) {
+			*found = r;
+			return NULL;
+		}
+		struct mv_error *err = mv_heap_complete(h);
+		if (err)
+			return err;
+	}
+	*found = mv_heap_find_chunk(h, address, ret);
+	return NULL;
+}
+
+/* A lazy heap's mmapped chunk holding address: its entries are those. */
+bool mv_heap_lazy_mmapped(struct mv_heap *h, uint64_t address,
+			  struct mv_chunk *ret)
+{
+	size_t i = entry_floor(h, address);
+	if (i == SIZE_MAX ||
+	    address - h->chunks[i].start >= mv_heap_entry_size(&h->chunks[i]))
+		return false;
+	fill_chunk(&h->chunks[i], ret);
+	return true;
+}
+
 struct mv_error *mv_heap_open(struct mv_program *p, mv_poll_fn poll,
 			      struct mv_heap **ret)
 {
@@ -557,6 +674,8 @@ const char *mv_heap_description(struct mv_heap *h)
 bool mv_heap_find_chunk(struct mv_heap *h, uint64_t address,
 			struct mv_chunk *ret)
 {
+	if (!whole(h))
+		return false;
 	size_t i = mv_heap_chunk_index(h, address);
 	if (i == SIZE_MAX)
 		return false;
@@ -566,11 +685,15 @@ bool mv_heap_find_chunk(struct mv_heap *h, uint64_t address,
 
 size_t mv_heap_chunk_count(struct mv_heap *h)
 {
+	if (!whole(h))
+		return 0;
 	return h->nchunks;
 }
 
 bool mv_heap_chunk(struct mv_heap *h, size_t index, struct mv_chunk *ret)
 {
+	if (!whole(h))
+		return false;
 	if (index >= h->nchunks)
 		return false;
 	fill_chunk(&h->chunks[index], ret);
@@ -579,6 +702,8 @@ bool mv_heap_chunk(struct mv_heap *h, size_t index, struct mv_chunk *ret)
 
 size_t mv_heap_chunk_index(struct mv_heap *h, uint64_t address)
 {
+	if (!whole(h))
+		return SIZE_MAX;
 	size_t i = entry_floor(h, address);
 	if (i == SIZE_MAX)
 		return SIZE_MAX;
@@ -602,6 +727,7 @@ size_t mv_heap_chunk_index(struct mv_heap *h, uint64_t address)
 
 const char *mv_heap_limit_note(struct mv_heap *h)
 {
+	/* A lazy heap is never cut: it reads what is asked for. */
 	return h->limit_note;
 }
 
@@ -681,11 +807,19 @@ struct mv_error *mv_heap_unindexed(struct mv_heap *h,
 
 size_t mv_heap_notes(struct mv_heap *h, const char *const **ret)
 {
+	if (!whole(h)) {
+		*ret = NULL;
+		return 0;
+	}
 	return mv_notes_get(&h->notes, ret);
 }
 
 const struct mv_heap_entry *mv_heap_entries(struct mv_heap *h, size_t *n)
 {
+	if (!whole(h)) {
+		*n = 0;
+		return NULL;
+	}
 	*n = h->nchunks;
 	return h->chunks;
 }
@@ -698,6 +832,10 @@ const struct mv_heap_arena *mv_heap_arenas(struct mv_heap *h, size_t *n)
 
 const struct mv_heap_segment *mv_heap_segments(struct mv_heap *h, size_t *n)
 {
+	if (!whole(h)) {
+		*n = 0;
+		return NULL;
+	}
 	*n = h->nsegments;
 	return h->segments;
 }

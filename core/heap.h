@@ -53,12 +53,36 @@ struct mv_error *mv_heap_open(struct mv_program *p, mv_poll_fn poll,
  * MV_HEAP_NO_LIMIT for none. */
 struct mv_error *mv_heap_open_max(struct mv_program *p, uint64_t max_chunks,
 				  mv_poll_fn poll, struct mv_heap **ret);
+/* A lazy heap for a walk from a small root: the arenas, segments and
+ * free lists are read now, a chunk header is checked at a pointer when
+ * asked (mv_heap_lookup), and the whole index is built only when a
+ * check cannot be sure (an interior pointer, a header that does not
+ * look like one) or a caller needs every chunk.  Answers are those of
+ * the whole index.  When the model cannot be lazy (no debug symbols,
+ * pymalloc or mimalloc in the program, a bound given) this is
+ * mv_heap_open_max. */
+struct mv_error *mv_heap_open_lazy(struct mv_program *p, uint64_t max_chunks,
+				   mv_poll_fn poll, struct mv_heap **ret);
+/* Whether h is still lazy (no whole index yet). */
+bool mv_heap_is_lazy(struct mv_heap *h);
+/* Builds a lazy heap's whole index (with its progress and polling) in
+ * place: h stays the same pointer.  Nothing to do for a whole one.
+ * MV_ERR_INTERRUPTED, MV_ERR_NOMEM; h stays lazy then. */
+struct mv_error *mv_heap_complete(struct mv_heap *h);
+/* mv_heap_find_chunk for any heap: on a lazy one the header check, else
+ * (or when it cannot tell) the whole index, built then; errors as
+ * mv_heap_complete. */
+struct mv_error *mv_heap_lookup(struct mv_heap *h, uint64_t address,
+				struct mv_chunk *ret, bool *found);
 void mv_heap_destroy(struct mv_heap *h);
 /* "glibc malloc (with debug symbols)" or "... (from the mappings)". */
 const char *mv_heap_description(struct mv_heap *h);
 
 /* The chunk containing address (an interior pointer maps to its chunk),
- * free or in use; false if address is in no known chunk.  O(log n). */
+ * free or in use; false if address is in no known chunk.  O(log n).
+ * This and the functions below need the whole index: on a lazy heap
+ * they build it first (mv_heap_complete; on its failure, they answer
+ * as for an empty heap). */
 bool mv_heap_find_chunk(struct mv_heap *h, uint64_t address,
 			struct mv_chunk *ret);
 /* Chunks in address order: index 0 .. count-1. */

@@ -1208,6 +1208,270 @@ static struct mv_error *open_from_mappings(struct glibc *g,
 	return add_job(g, *hs, align_chunk(*hs), *he, 0, *main_ai);
 }
 
+/* ------------------------------------------------------------------ */
+/* The lazy heap                                                       */
+/* ------------------------------------------------------------------ */
+
+/* A lazy heap answers from a chunk's header only what the walk would
+ * answer there for certain: a chunk the walk's plain run takes (a
+ * plausible size, in use by the next chunk's PREV_INUSE, neither the
+ * top nor one of the heap's last chunks) at a pointer to its user data.
+ * Anything else (interior pointers, free or odd chunks, corrupt
+ * headers) is the whole index's to answer. */
+#define LAZY_MAX_QUICK (1u << 22) /* tcache + fastbin chunks, at most */
+
+/* The segment (not an mmapped chunk's) holding address, or NULL. */
+static const struct mv_heap_segment *lazy_segment(struct mv_heap *h,
+						  uint64_t address)
+{
+	size_t lo = 0, hi = h->nheap_segs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->heap_segs[mid].start <= address)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || address >= h->heap_segs[lo - 1].end)
+		return NULL;
+	return &h->heap_segs[lo - 1];
+}
+
+/* The size of the in-use chunk at start in segment s, as walk_plain_run
+ * would take it; 0 if the walk has to decide. */
+static uint64_t lazy_plain_chunk(struct mv_heap *h,
+				 const struct mv_heap_segment *s,
+				 uint64_t start)
+{
+	uint64_t hdr[2], next[2];
+	if (start < s->first_chunk || start >= s->end ||
+	    (s->arena < h->narenas && start == h->arenas[s->arena].top) ||
+	    s->end - start < CHUNK_HDR)
+		return 0;
+	/* Both headers' lines at once where the target lends its bytes:
+	 * for a small chunk the next header is in the line after, and
+	 * fetching it only once the size is known would double the
+	 * wait (a list's walk is one chain of such waits). */
+	const uint8_t *p = mv_target_peek(h->target, start, 128);
+	if (p) {
+		__builtin_prefetch(p + 64);
+		memcpy(hdr, p, 16);
+	} else if (mv_target_read_partial(h->target, start, hdr, 16) != 16) {
+		return 0;
+	}
+	if (!plausible_size(hdr[1], start, s->end))
+		return 0;
+	uint64_t size = hdr[1] & ~(uint64_t)SIZE_BITS;
+	if (s->end - start - size <= CHUNK_HDR)
+		return 0;
+	if (p && size <= 128 - CHUNK_HDR)
+		memcpy(next, p + size, 16);
+	else if (mv_target_read_partial(h->target, start + size, next, 16) !=
+		 16)
+		return 0;
+	if (!(next[1] & PREV_INUSE))
+		return 0;
+	return size;
+}
+
+static bool lazy_has(const uint64_t *v, size_t n, uint64_t x, size_t *at)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*at = lo;
+	return lo < n && v[lo] == x;
+}
+
+static int glibc_lazy_find(struct mv_heap *h, uint64_t address,
+			   struct mv_chunk *ret)
+{
+	if (h->lazy_broken)
+		return -1;
+	if (mv_heap_lazy_mmapped(h, address, ret))
+		return 1;
+	const struct mv_heap_segment *s = lazy_segment(h, address);
+	if (!s || address < s->first_chunk)
+		return 0;
+	if (address & 15 || address - s->first_chunk < CHUNK_HDR)
+		return -1;
+	uint64_t start = address - CHUNK_HDR;
+	uint64_t size = lazy_plain_chunk(h, s, start);
+	if (!size)
+		return -1;
+	uint32_t flags = MV_CHUNK_IN_USE;
+	size_t at;
+	if (lazy_has(h->quick, h->nquick, start, &at))
+		flags = MV_CHUNK_FREE_LIST;
+	if (lazy_has(h->tcache_blocks, h->ntcache_blocks, start, &at))
+		flags |= MV_CHUNK_METADATA;
+	ret->start = start;
+	ret->mem = address;
+	ret->size = size;
+	ret->usable = mv_heap_usable(size, flags);
+	ret->flags = flags;
+	ret->arena = s->arena;
+	return 1;
+}
+
+/* Adds x to the sorted set (*v, *n); false if it was there. */
+static bool lazy_insert(uint64_t **v, size_t *n, size_t *cap, uint64_t x,
+			struct mv_error **err)
+{
+	size_t at;
+	*err = NULL;
+	if (lazy_has(*v, *n, x, &at))
+		return false;
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		uint64_t *nv = realloc(*v, c * sizeof(*nv));
+		if (!nv) {
+			*err = mv_enomem;
+			return false;
+		}
+		*v = nv;
+		*cap = c;
+	}
+	memmove(*v + at + 1, *v + at, (*n - at) * sizeof(**v));
+	(*v)[at] = x;
+	(*n)++;
+	return true;
+}
+
+/* A tcache or fastbin list as walk_single reads it; false when the list
+ * is not one the whole index would take without a note (a bad link, a
+ * loop, a count that disagrees): then the lazy heap gives up. */
+static bool lazy_quick_list(struct glibc *g, uint64_t first,
+			    uint64_t expect_size, bool tcache,
+			    long expect_count, struct mv_error **err)
+{
+	struct mv_heap *h = g->h;
+	long n = 0;
+	*err = NULL;
+	for (uint64_t p = first; p;) {
+		const struct mv_heap_segment *s = lazy_segment(h, p);
+		size_t at;
+		if ((p & 15) || !s || lazy_plain_chunk(h, s, p) != expect_size ||
+		    lazy_has(h->tcache_blocks, h->ntcache_blocks, p, &at) ||
+		    h->nquick >= LAZY_MAX_QUICK)
+			return false;
+		/* Sorted on insertion: the lists are short (a tcache bin
+		 * holds 7), a long fastbin costs a memmove a chunk. */
+		if (!lazy_insert(&h->quick, &h->nquick, &h->quick_cap, p, err))
+			return false;
+		n++;
+		if (++g->walked % POLL_EVERY == 0 && (*err = mv_heap_poll(h)))
+			return false;
+		uint64_t stored;
+		if (!rd64(g, p + 16, &stored))
+			return false;
+		uint64_t next = ((p + 16) >> 12) ^ stored;
+		if (!next)
+			break;
+		p = tcache ? next - 16 : next;
+	}
+	return expect_count < 0 || n == expect_count;
+}
+
+/* The arena's tcache block and lists, and its fastbins; false as for
+ * lazy_quick_list. */
+static bool lazy_arena_lists(struct glibc *g, uint32_t ai,
+			     struct mv_error **err)
+{
+	struct mv_heap *h = g->h;
+	*err = NULL;
+	uint64_t c = g->first_chunks[ai];
+	const struct mv_heap_segment *s = c ? lazy_segment(h, c) : NULL;
+	if (s && lazy_plain_chunk(h, s, c) == TCACHE_CHUNK) {
+		uint64_t nbins = g->L.tc_bins > TCACHE_BINS ? TCACHE_BINS
+							    : g->L.tc_bins;
+		uint16_t counts[TCACHE_BINS];
+		uint64_t entries[TCACHE_BINS];
+		uint64_t mem = c + 16;
+		size_t cap = h->ntcache_blocks;
+		if (mv_target_read_partial(g->t, mem + g->L.tc_counts, counts,
+					   nbins * 2) != nbins * 2 ||
+		    mv_target_read_partial(g->t, mem + g->L.tc_entries,
+					   entries, nbins * 8) != nbins * 8 ||
+		    !lazy_insert(&h->tcache_blocks, &h->ntcache_blocks, &cap,
+				 c, err))
+			return false;
+		h->arenas[ai].have_tcache = true;
+		for (uint64_t b = 0; b < nbins; b++) {
+			if (!entries[b] ? counts[b] != 0
+			    : !lazy_quick_list(g, entries[b] - 16,
+					       b * 16 + MINSIZE, true,
+					       counts[b], err))
+				return false;
+		}
+	} else if (c && !s) {
+		return false;
+	}
+	uint64_t a = h->arenas[ai].address;
+	if (!a || !h->arenas[ai].top)
+		return true;
+	for (uint64_t i = 0; i < g->L.nfastbins; i++) {
+		uint64_t p;
+		if (!rd64(g, a + g->L.ms_fastbins + 8 * i, &p) ||
+		    !lazy_quick_list(g, p, (i + 2) * 16, false, -1, err))
+			return false;
+	}
+	return true;
+}
+
+/* A lazy heap from the segments found: their list, sorted, and the
+ * chunks that look in use but are free.  The model has nothing to
+ * note that the whole walk would not find again; where it finds
+ * something odd, h stays whole-to-be (lazy, every lookup -1 until
+ * mv_heap_complete). */
+static struct mv_error *lazy_open(struct glibc *g)
+{
+	struct mv_heap *h = g->h;
+	struct mv_error *err = NULL;
+	h->lazy = true;
+	h->heap_segs = malloc((g->njobs + 1) * sizeof(*h->heap_segs));
+	if (!h->heap_segs)
+		return mv_enomem;
+	qsort(g->jobs, g->njobs, sizeof(*g->jobs), job_cmp);
+	for (size_t i = 0; i < g->njobs; i++) {
+		const struct segment_job *j = &g->jobs[i];
+		if (i && j->start < g->jobs[i - 1].end) {
+			/* Overlapping heaps: the walk's to sort out. */
+			h->lazy_broken = true;
+			return NULL;
+		}
+		h->heap_segs[h->nheap_segs++] = (struct mv_heap_segment){
+			j->start, j->end, j->first, j->arena};
+	}
+	bool ok = true;
+	for (uint32_t ai = 0; ai < h->narenas && ok; ai++)
+		ok = lazy_arena_lists(g, ai, &err);
+	if (err)
+		return err;
+	h->lazy_broken = !ok;
+	return NULL;
+}
+
+/* The heap size from which a lazy heap is worth it: 256 MiB, or
+ * MEMVIEW_LAZY_MIN bytes (the tests take 0, to be lazy on small
+ * cores). */
+static uint64_t lazy_min_bytes(void)
+{
+	const char *e = getenv("MEMVIEW_LAZY_MIN");
+	if (e && *e) {
+		char *end;
+		unsigned long long v = strtoull(e, &end, 0);
+		if (!*end)
+			return v;
+	}
+	return 256ull << 20;
+}
+
 static struct mv_error *glibc_open(struct mv_heap *h,
 				   const struct mv_heap_options *o)
 {
@@ -1269,6 +1533,16 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 			goto out;
 	}
 
+	/* Lazy (with the arena's variables: without them the walk is how
+	 * main_arena is found): the heaps are not walked.  Only for a big
+	 * heap: a small one is indexed in less than a tenth of a second,
+	 * and a walk over the index's directory then costs a third of a
+	 * walk checking headers (a cache miss each). */
+	uint64_t heap_bytes = 0;
+	for (size_t i = 0; i < g.njobs; i++)
+		heap_bytes += g.jobs[i].end - g.jobs[i].start;
+	bool lazy = (o->flags & MV_HEAP_LAZY) && symbols &&
+		    heap_bytes >= lazy_min_bytes();
 	/* At most one chunk per 32 bytes: reserving that much index up
 	 * front costs address space only (untouched pages are never
 	 * faulted in) and saves the doubling copies. */
@@ -1277,11 +1551,12 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 		room += (g.jobs[i].end - g.jobs[i].first) / MINSIZE + 1;
 	if (room > h->max_chunks)
 		room = h->max_chunks;
-	if (room < (64u << 20) && (err = mv_heap_reserve(h, (size_t)room)))
+	if (!lazy && room < (64u << 20) &&
+	    (err = mv_heap_reserve(h, (size_t)room)))
 		goto out;
 	/* Walk the main heap first: without symbols, its top chunk is how
 	 * main_arena is found. */
-	for (size_t i = 0; i < g.njobs; i++)
+	for (size_t i = 0; i < g.njobs && !lazy; i++)
 		if ((err = walk_segment(&g, &g.jobs[i])))
 			goto out;
 	size_t main_jobs = g.njobs;
@@ -1308,7 +1583,7 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 	if (g.njobs > main_jobs) {
 		qsort(g.jobs + main_jobs, g.njobs - main_jobs, sizeof(*g.jobs),
 		      job_cmp);
-		for (size_t i = main_jobs; i < g.njobs; i++)
+		for (size_t i = main_jobs; i < g.njobs && !lazy; i++)
 			if ((err = walk_segment(&g, &g.jobs[i])))
 				goto out;
 	}
@@ -1318,6 +1593,11 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 		goto out;
 	if ((err = mv_heap_sort(h)))
 		goto out;
+	if (lazy) {
+		if ((err = lazy_open(&g)))
+			goto out;
+		goto described;
+	}
 
 	for (uint32_t ai = 0; ai < h->narenas; ai++) {
 		if (g.first_chunks[ai] &&
@@ -1358,6 +1638,7 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 				   "count as in use",
 				nthreads, ntcache)))
 		goto out;
+described:
 	if (asprintf(&h->description, "glibc malloc (%s)",
 		     symbols ? "with debug symbols" : "from the mappings") < 0) {
 		h->description = NULL;
@@ -1373,4 +1654,5 @@ out:
 const struct mv_heap_ops mv_heap_glibc_ops = {
 	.name = "glibc malloc",
 	.open = glibc_open,
+	.lazy_find = glibc_lazy_find,
 };

@@ -117,6 +117,10 @@ enum {
 	/* Keep the free lists in their order (mv_heap_bins), for `heap
 	 * --bins`: 8 bytes a listed chunk. */
 	MV_HEAP_RECORD_BINS = 32,
+	/* A lazy heap where the model allows one (heap.h, mv_heap_lookup):
+	 * the arenas, segments and free lists now, chunk headers checked
+	 * one at a time on demand, the whole index when one cannot tell. */
+	MV_HEAP_LAZY = 64,
 };
 
 struct mv_heap_options {
@@ -145,6 +149,12 @@ struct mv_heap_ops {
 	 * with MV_ERR_NOT_FOUND when this allocator is not there. */
 	struct mv_error *(*open)(struct mv_heap *h,
 				 const struct mv_heap_options *o);
+	/* A lazy heap's check at address (NULL if the model has none):
+	 * 1 with *ret filled when the chunk holding address is certain
+	 * from its header and its neighbour's, 0 when address is in no
+	 * chunk, -1 when only the whole index can tell. */
+	int (*lazy_find)(struct mv_heap *h, uint64_t address,
+			 struct mv_chunk *ret);
 };
 
 extern const struct mv_heap_ops mv_heap_glibc_ops;
@@ -213,6 +223,23 @@ struct mv_heap {
 	size_t ngaps;
 	uint64_t gap_bytes;
 	bool gaps_done;
+	/* A lazy heap (MV_HEAP_LAZY, and the model opened it so): chunks
+	 * holds the mmapped chunks only, heap_segs the other segments in
+	 * address order; quick the chunks on a tcache or fastbin list
+	 * (sorted, with their list in quick_list), which look in use to
+	 * their neighbour; tcache_blocks the arenas' tcache chunks.
+	 * mv_heap_complete replaces all of it with the whole index, built
+	 * with opts. */
+	bool lazy;
+	bool lazy_broken; /* something odd: every lookup takes the index */
+	struct mv_heap_options opts;
+	struct mv_heap_segment *heap_segs;
+	size_t nheap_segs;
+	uint64_t *quick;
+	uint8_t *quick_list;
+	size_t nquick, quick_cap;
+	uint64_t *tcache_blocks;
+	size_t ntcache_blocks;
 };
 
 struct mv_error *mv_heap_open_with(struct mv_program *p,
@@ -289,6 +316,11 @@ static inline uint64_t mv_heap_entry_size(const struct mv_heap_entry *e)
 {
 	return ((uint64_t)e->size16 << 4) + (e->flags & MV_ENTRY_PLUS8 ? 8 : 0);
 }
+
+/* For a lazy model: the mmapped chunk holding address (a lazy heap's
+ * index holds those only). */
+bool mv_heap_lazy_mmapped(struct mv_heap *h, uint64_t address,
+			  struct mv_chunk *ret);
 
 /* What malloc_usable_size() says for a chunk with these flags. */
 uint64_t mv_heap_usable(uint64_t size, uint32_t flags);

@@ -112,7 +112,11 @@ static bool scan_block(struct build *b, struct mv_target *t,
 /* Per chunk, its holders: counting sort of the forward edges, holders
  * taken in ascending order, duplicates dropped. */
 static struct mv_error *turn_around(struct build *b, const uint32_t *foff,
-				    struct mv_refindex *ri)
+				    struct mv_refindex *ri,
+				    void (*progress)(void *arg, uint64_t done,
+						     uint64_t total),
+				    void *progress_arg, mv_walk_poll_fn poll,
+				    void *poll_arg)
 {
 	size_t n = ri->n;
 	ri->start = mv_big_realloc(NULL, n + 1, sizeof(*ri->start));
@@ -129,7 +133,15 @@ static struct mv_error *turn_around(struct build *b, const uint32_t *foff,
 	/* indeg becomes each chunk's fill position. */
 	for (size_t j = 0; j < n; j++)
 		b->indeg[j] = ri->start[j];
-	for (size_t i = 0; i < n; i++)
+	struct mv_error *err;
+	for (size_t i = 0; i < n; i++) {
+		/* Tens of millions of chunks take seconds here too. */
+		if ((i & 0xffff) == 0xffff) {
+			if (progress)
+				progress(progress_arg, i, n);
+			if (poll && (err = poll(poll_arg)))
+				return err;
+		}
 		for (uint32_t e = foff[i]; e < foff[i + 1]; e++) {
 			uint32_t j = b->dst[e];
 			uint32_t pos = b->indeg[j];
@@ -138,6 +150,7 @@ static struct mv_error *turn_around(struct build *b, const uint32_t *foff,
 			ri->src[pos] = (uint32_t)i;
 			b->indeg[j] = pos + 1;
 		}
+	}
 	/* Squeeze out the room duplicates left. */
 	uint32_t out = 0;
 	for (size_t j = 0; j < n; j++) {
@@ -236,7 +249,8 @@ turn:
 		if (!ri->start)
 			err = mv_enomem;
 	} else {
-		err = turn_around(&b, foff, ri);
+		err = turn_around(&b, foff, ri, progress, progress_arg, poll,
+				  poll_arg);
 	}
 out:
 	mv_chunk_dir_destroy(b.dir);

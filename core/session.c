@@ -273,13 +273,20 @@ struct mv_error *mv_session_open_heap(struct mv_cmd_ctx *ctx,
 	struct mv_session *s = ctx->session;
 	struct mv_heap_cache_key key;
 	memset(&key, 0, sizeof(key)); /* padding too: compared whole */
-	key.flags = ho.flags;
+	key.flags = ho.flags & ~(uint32_t)MV_HEAP_LAZY; /* one heap for both */
 	key.range_start = ho.range_start;
 	key.range_end = ho.range_end;
 	key.main_arena = ho.main_arena;
 	key.max_chunks = ho.max_chunks;
 	if (s->heap && s->heap_key &&
 	    !memcmp(s->heap_key, &key, sizeof(key))) {
+		/* A lazy heap a walk left gets its whole index now, in
+		 * place, when this command needs it. */
+		struct mv_error *err = ho.flags & MV_HEAP_LAZY
+					       ? NULL
+					       : mv_heap_complete(s->heap);
+		if (err)
+			return err;
 		*ret = s->heap;
 		return NULL;
 	}

@@ -97,7 +97,9 @@ struct mv_error *mv_session_refindex(struct mv_cmd_ctx *ctx,
 				     struct mv_refindex **ret);
 /* Opens the target's heap for the running command, bounded by its
  * --max-heap-chunks (the default if it has no such option).  o may be
- * NULL; its max_chunks is ignored.  The heap belongs to the session
+ * NULL; its max_chunks is ignored; with MV_HEAP_LAZY in its flags the
+ * heap may be lazy (heap.h: look chunks up with mv_heap_lookup), else
+ * it is whole (a lazy one kept from before is completed).  The heap belongs to the session
  * (reused by later commands asking the same): never destroy it. */
 struct mv_error *mv_session_open_heap(struct mv_cmd_ctx *ctx,
 				      const struct mv_heap_options *o,

@@ -2,11 +2,12 @@
  * --pointers`: a symbol (+offset), a heap chunk, a thread's stack, and a
  * preview of the string there, pwndbg's telescope in one line.
  *
- * The heap model indexes every chunk when it opens, which costs far
- * more than a small dump, so it is opened at most once per command and
- * only when a word actually points into memory that could be heap (a
- * writable anonymous mapping that is no thread's stack).  A failure to
- * find a heap is remembered, not retried. */
+ * The heap model is opened at most once per command and only when a
+ * word actually points into memory that could be heap (a writable
+ * anonymous mapping that is no thread's stack), and lazily: a word
+ * pointing at a block costs its header, one pointing inside a block
+ * the whole index (heap.h, mv_heap_open_lazy).  A failure to find a
+ * heap is remembered, not retried. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,14 +186,22 @@ struct mv_error *mv_ptr_annotate(struct mv_ptr_annotator *a, uint64_t v,
 	if (!ret->kind && is_heap_looking(r)) {
 		if (!a->heap_tried) {
 			a->heap_tried = true;
-			struct mv_error *err = mv_heap_open_max(
+			/* Lazy: a few words need a few headers, not the
+			 * whole heap's index (unless one points inside). */
+			struct mv_error *err = mv_heap_open_lazy(
 				a->p, a->max_heap_chunks, a->poll, &a->heap);
 			/* No heap we understand: annotate without one. */
 			if (err && mv_error_code(err) != MV_ERR_NOT_FOUND)
 				return err;
 			mv_error_destroy(err);
 		}
-		if (a->heap && mv_heap_find_chunk(a->heap, v, &ret->chunk))
+		bool found = false;
+		struct mv_error *err =
+			a->heap ? mv_heap_lookup(a->heap, v, &ret->chunk, &found)
+				: NULL;
+		if (err)
+			return err;
+		if (found)
 			ret->kind = MV_PTR_HEAP;
 	}
 	find_string(a, v, r, ret);

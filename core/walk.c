@@ -1332,7 +1332,7 @@ static size_t entry_lower_bound(const struct mv_chunk_dir *d, uint64_t a)
  * but for allocations freed) if the segment is left to the index. */
 static bool dir_seg_fill(struct mv_chunk_dir *d, struct dir_seg *s,
 			 const struct mv_heap_segment *sg, size_t lo,
-			 size_t hi)
+			 size_t hi, struct mv_error **err)
 {
 	uint64_t base = sg->start & ~(uint64_t)15;
 	uint64_t granules = (sg->end - base + 15) >> 4;
@@ -1351,6 +1351,13 @@ static bool dir_seg_fill(struct mv_chunk_dir *d, struct dir_seg *s,
 		return false;
 	size_t i = lo;
 	for (size_t k = 0; k < nwords; k++) {
+		/* A heap of gigabytes takes a second: Ctrl-C, and a sign
+		 * of life on the index's progress line. */
+		if (k % 65536 == 65535 && (*err = mv_heap_poll(d->h))) {
+			mv_big_free(s->w);
+			s->w = NULL;
+			return false;
+		}
 		uint64_t word_end = base + ((uint64_t)(k + 1) << 10);
 		s->w[k].rank = (uint32_t)i;
 		for (; i < hi && d->e[i].start < word_end; i++) {
@@ -1391,8 +1398,13 @@ struct mv_error *mv_chunk_dir_create(struct mv_heap *h,
 			continue;
 		size_t lo = entry_lower_bound(d, sg[k].start);
 		size_t hi = entry_lower_bound(d, sg[k].end);
-		if (dir_seg_fill(d, &d->segs[d->nsegs], &sg[k], lo, hi))
+		struct mv_error *err = NULL;
+		if (dir_seg_fill(d, &d->segs[d->nsegs], &sg[k], lo, hi, &err))
 			d->nwords += d->segs[d->nsegs++].nwords;
+		if (err) {
+			mv_chunk_dir_destroy(d);
+			return err;
+		}
 	}
 	*ret = d;
 	return NULL;

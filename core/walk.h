@@ -312,6 +312,20 @@ struct mv_sizeof_setup {
 	struct mv_rules rules;
 	struct mv_heap *heap;       /* the session's; NULL when no model fits */
 	struct mv_chunk_dir *dir;
+	/* A lazy heap's lookups (mv_heap_lookup) go through these: the
+	 * error of one (an interrupt while it builds the whole index) is
+	 * kept for the walk's next poll and the run's end. */
+	struct mv_cmd_ctx *ctx;
+	struct mv_error *lazy_err;
+	/* Its heap segments (not the mmapped chunks'), for the walk's
+	 * visited bits: a chunk's "index" is its 16-byte granule counted
+	 * over them (gran[i] is the count before segment i). */
+	struct mv_heap_gap *segs;
+	uint64_t *gran;
+	size_t nsegs;
+	/* Lookups so far and how many the whole index is worth: past
+	 * them, the rest of the walk looks up in dir, built then. */
+	uint64_t lookups, lookup_budget;
 	char heap_note[320];
 	struct mv_walk walk;
 	bool inited;

@@ -1,8 +1,10 @@
 """The pass/fail count every integration script keeps: a line per failed
 case (and per passed one when verbose), and the last line that make
-check reads, "NAME: N passed, M failed"."""
+check reads, "NAME: N passed, M failed"; and a core's bytes by address
+(CoreFile), for scripts that read or damage one."""
 import os
 import subprocess
+import struct
 import sys
 import time
 
@@ -80,3 +82,39 @@ def start_fixture(exe, env, tmp, name, timeout=30):
         process.wait()
         return None, facts
     return process, facts
+
+
+class CoreFile:
+    """A core's bytes by virtual address (its PT_LOAD segments), to read
+    and to damage: get and put take a struct format."""
+
+    def __init__(self, path):
+        with open(path, "rb") as f:
+            self.data = bytearray(f.read())
+        phoff, = struct.unpack_from("<Q", self.data, 32)
+        phentsize, phnum = struct.unpack_from("<HH", self.data, 54)
+        self.loads = []
+        for i in range(phnum):
+            typ, _, off, vaddr, _, filesz = struct.unpack_from(
+                "<IIQQQQ", self.data, phoff + i * phentsize)
+            if typ == 1:
+                self.loads.append((vaddr, filesz, off))
+
+    def offset(self, addr):
+        for vaddr, filesz, off in self.loads:
+            if vaddr <= addr < vaddr + filesz:
+                return off + addr - vaddr
+        raise KeyError(hex(addr))
+
+    def get(self, addr, fmt):
+        return struct.unpack_from(fmt, self.data, self.offset(addr))[0]
+
+    def u64(self, addr):
+        return self.get(addr, "<Q")
+
+    def put(self, addr, fmt, value):
+        struct.pack_into(fmt, self.data, self.offset(addr), value)
+
+    def write(self, path):
+        with open(path, "wb") as f:
+            f.write(self.data)
