@@ -94,6 +94,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A)
 # sanitized (they are the target, not the tool); FIX_LIBS_name are
 # the libraries one links (mimalloc's malloc instead of glibc's).
 FIX_LIBS_mimalloc := -lmimalloc -lpthread
+FIX_LIBS_jemalloc := -ljemalloc -lpthread
 fixtures: $(FIX_BIN) $(FIXCXX_BIN)
 $(BUILD)/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture.h tests/fixtures/leakkey.h tests/fixtures/rtldclear.h
 	@mkdir -p $(dir $@)

@@ -23,6 +23,7 @@ enum state {
 	ST_MI_FREE,
 	ST_MI_LOCAL,
 	ST_MI_THREAD,
+	ST_JE_SLAB,
 	ST_TOP,
 	ST_CORRUPT,
 	ST_COUNT
@@ -31,7 +32,7 @@ enum state {
 static const char *const state_key[ST_COUNT] = {
 	"in_use", "metadata", "mmapped", "tcache", "fastbin", "unsorted",
 	"smallbin", "largebin", "free_unlisted", "pool_free", "page_free",
-	"page_local_free", "page_thread_free", "top", "corrupt",
+	"page_local_free", "page_thread_free", "slab_free", "top", "corrupt",
 };
 
 static const char *const state_label[ST_COUNT] = {
@@ -39,14 +40,14 @@ static const char *const state_label[ST_COUNT] = {
 	"free: fastbins", "free: unsorted bin", "free: small bins",
 	"free: large bins", "free: on no list", "free: in a pool",
 	"free: page free list", "free: page local_free", "free: thread_free",
-	"top", "corrupt",
+	"free: slab region", "top", "corrupt",
 };
 
 /* For --chunks. */
 static const char *const state_word[ST_COUNT] = {
 	"in-use", "metadata", "mmapped", "tcache", "fastbin", "unsorted",
 	"smallbin", "largebin", "free", "pool-free", "page-free",
-	"local-free", "thread-free", "top", "corrupt",
+	"local-free", "thread-free", "slab-free", "top", "corrupt",
 };
 
 static enum state state_of(const struct mv_heap_entry *e)
@@ -70,6 +71,7 @@ static enum state state_of(const struct mv_heap_entry *e)
 		case MV_LIST_MI_FREE: return ST_MI_FREE;
 		case MV_LIST_MI_LOCAL: return ST_MI_LOCAL;
 		case MV_LIST_MI_THREAD: return ST_MI_THREAD;
+		case MV_LIST_JE_SLAB: return ST_JE_SLAB;
 		default: return ST_UNLISTED;
 		}
 	}
@@ -137,9 +139,13 @@ static void mi_class_add(struct mi_classes *c, uint64_t size, bool used)
 	*(used ? &c->used[lo] : &c->free[lo]) += 1;
 }
 
-static void mi_classes_json(struct mv_json *j, const struct mi_classes *c)
+/* name: mimalloc or jemalloc. */
+static void mi_classes_json(struct mv_json *j, const struct mi_classes *c,
+			    const char *name)
 {
-	mv_json_key(j, "mimalloc_size_classes");
+	char key[32];
+	snprintf(key, sizeof(key), "%s_size_classes", name);
+	mv_json_key(j, key);
 	mv_json_begin_array(j);
 	for (size_t i = 0; i < c->n; i++) {
 		mv_json_begin_object(j);
@@ -152,7 +158,8 @@ static void mi_classes_json(struct mv_json *j, const struct mi_classes *c)
 		mv_json_end_object(j);
 	}
 	mv_json_end_array(j);
-	mv_json_key(j, "mimalloc_other_sizes");
+	snprintf(key, sizeof(key), "%s_other_sizes", name);
+	mv_json_key(j, key);
 	mv_json_begin_object(j);
 	mv_json_key(j, "in_use");
 	mv_json_uint(j, c->other_used);
@@ -161,9 +168,10 @@ static void mi_classes_json(struct mv_json *j, const struct mi_classes *c)
 	mv_json_end_object(j);
 }
 
-static void mi_classes_text(struct mv_cmd_ctx *ctx, const struct mi_classes *c)
+static void mi_classes_text(struct mv_cmd_ctx *ctx, const struct mi_classes *c,
+			    const char *name)
 {
-	mv_out(ctx, "\nmimalloc block size %10s %10s\n", "in use", "free");
+	mv_out(ctx, "\n%s block size %10s %10s\n", name, "in use", "free");
 	for (size_t i = 0; i < c->n; i++)
 		mv_out(ctx, "  %12llu bytes %10llu %10llu\n",
 		       (unsigned long long)c->size[i],
@@ -254,6 +262,7 @@ static const char *arena_kind(enum mv_heap_arena_kind k)
 	       : k == MV_ARENA_THREAD	? "thread"
 	       : k == MV_ARENA_PYMALLOC ? "pymalloc"
 	       : k == MV_ARENA_MIMALLOC ? "mimalloc"
+	       : k == MV_ARENA_JEMALLOC ? "jemalloc"
 					: "mmapped";
 }
 
@@ -355,7 +364,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 	const struct mv_heap_segment *segs = mv_heap_segments(h, &nsegs);
 	struct tally *per = calloc(narenas + 1, sizeof(*per));
 	struct hist *hist = calloc(1, sizeof(*hist));
-	struct mi_classes *mi = calloc(1, sizeof(*mi));
+	struct mi_classes *mi = calloc(2, sizeof(*mi)); /* mimalloc, jemalloc */
 	struct top_n top = {.e = e, .cap = (size_t)ntop};
 	if (top.cap > nentries)
 		top.cap = nentries;
@@ -394,6 +403,10 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		    (st == ST_IN_USE || st == ST_MI_FREE || st == ST_MI_LOCAL ||
 		     st == ST_MI_THREAD))
 			mi_class_add(mi, size, st == ST_IN_USE);
+		if (e[i].arena < narenas &&
+		    arenas[e[i].arena].kind == MV_ARENA_JEMALLOC &&
+		    (st == ST_IN_USE || st == ST_TCACHE || st == ST_JE_SLAB))
+			mi_class_add(&mi[1], size, st == ST_IN_USE);
 		unsigned b = log2_floor(size);
 		if (st == ST_IN_USE || st == ST_MMAPPED) {
 			hist->used[b]++;
@@ -423,7 +436,8 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		all->heap_bytes += per[a].heap_bytes;
 		all->header_bytes += per[a].header_bytes;
 		if (arenas[a].kind == MV_ARENA_PYMALLOC ||
-		    arenas[a].kind == MV_ARENA_MIMALLOC)
+		    arenas[a].kind == MV_ARENA_MIMALLOC ||
+		    arenas[a].kind == MV_ARENA_JEMALLOC)
 			continue;
 		for (int st = 0; st < ST_COUNT; st++)
 			glibc_all.bytes[st] += per[a].bytes[st];
@@ -561,7 +575,9 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			mv_json_end_array(&j);
 		}
 		if (mi->n || mi->other_used || mi->other_free)
-			mi_classes_json(&j, mi);
+			mi_classes_json(&j, mi, "mimalloc");
+		if (mi[1].n || mi[1].other_used || mi[1].other_free)
+			mi_classes_json(&j, &mi[1], "jemalloc");
 		mv_json_key(&j, "largest");
 		mv_json_begin_array(&j);
 		for (size_t i = 0; i < top.n; i++) {
@@ -634,7 +650,8 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			mv_out(ctx, "\narena %zu (%s)", a, arena_kind(arenas[a].kind));
 			/* Arenas of the models over glibc's. */
 			bool py_arena = arenas[a].kind == MV_ARENA_PYMALLOC ||
-					arenas[a].kind == MV_ARENA_MIMALLOC;
+					arenas[a].kind == MV_ARENA_MIMALLOC ||
+					arenas[a].kind == MV_ARENA_JEMALLOC;
 			if (arenas[a].address)
 				mv_out(ctx, " at 0x%llx",
 				       (unsigned long long)arenas[a].address);
@@ -680,7 +697,9 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 				       (unsigned long long)py[c].free);
 	}
 	if (mi->n || mi->other_used || mi->other_free)
-		mi_classes_text(ctx, mi);
+		mi_classes_text(ctx, mi, "mimalloc");
+	if (mi[1].n || mi[1].other_used || mi[1].other_free)
+		mi_classes_text(ctx, &mi[1], "jemalloc");
 
 	mv_out(ctx, "\nchunk sizes      %10s %12s %10s %12s\n", "in use", "bytes",
 	       "free", "bytes");

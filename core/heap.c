@@ -18,6 +18,7 @@ static const struct mv_heap_ops *const models[] = {
 static const struct mv_heap_ops *const overlays[] = {
 	&mv_heap_pymalloc_ops,
 	&mv_heap_mimalloc_ops,
+	&mv_heap_jemalloc_ops,
 	NULL,
 };
 
@@ -35,6 +36,7 @@ const char *mv_heap_list_name(enum mv_heap_list list)
 		[MV_LIST_MI_FREE] = "page free",
 		[MV_LIST_MI_LOCAL] = "local_free",
 		[MV_LIST_MI_THREAD] = "thread_free",
+		[MV_LIST_JE_SLAB] = "slab free",
 	};
 	return (unsigned)list < MV_LIST_COUNT_ ? names[list] : "?";
 }
@@ -391,6 +393,9 @@ static struct mv_error *open_overlays(struct mv_heap *h,
 			: *m == &mv_heap_mimalloc_ops &&
 					(o->flags & MV_HEAP_NEED_MIMALLOC)
 				? "mimalloc: no mimalloc"
+			: *m == &mv_heap_jemalloc_ops &&
+					(o->flags & MV_HEAP_NEED_JEMALLOC)
+				? "jemalloc: no jemalloc"
 				: NULL;
 		if (err && mv_error_code(err) == MV_ERR_NOT_FOUND && needed) {
 			struct mv_error *e = mv_error_create(

@@ -32,6 +32,9 @@ enum mv_heap_list {
 	MV_LIST_MI_FREE,
 	MV_LIST_MI_LOCAL,
 	MV_LIST_MI_THREAD,
+	/* A free region of a jemalloc slab (its bitmap); blocks in a
+	 * jemalloc tcache are MV_LIST_TCACHE. */
+	MV_LIST_JE_SLAB,
 	MV_LIST_COUNT_
 };
 
@@ -57,6 +60,7 @@ enum mv_heap_arena_kind {
 	MV_ARENA_MMAPPED, /* pseudo arena holding the mmapped chunks */
 	MV_ARENA_PYMALLOC, /* one of CPython's 1 MiB pymalloc arenas */
 	MV_ARENA_MIMALLOC, /* one mimalloc segment (32 MiB, or a huge one) */
+	MV_ARENA_JEMALLOC, /* one jemalloc arena (its extents) */
 };
 
 struct mv_heap_arena {
@@ -93,6 +97,8 @@ enum {
 	/* --allocator mimalloc: an error if mimalloc's heap is not found
 	 * (or is a version whose layout memview does not know). */
 	MV_HEAP_NEED_MIMALLOC = 8,
+	/* --allocator jemalloc: likewise for jemalloc 5.3.0. */
+	MV_HEAP_NEED_JEMALLOC = 16,
 };
 
 struct mv_heap_options {
@@ -130,6 +136,8 @@ extern const struct mv_heap_ops mv_heap_glibc_ops;
 extern const struct mv_heap_ops mv_heap_pymalloc_ops;
 /* mimalloc 2.0.9's segments, found in anonymous mappings. */
 extern const struct mv_heap_ops mv_heap_mimalloc_ops;
+/* jemalloc 5.3.0's extents, found through its extent map. */
+extern const struct mv_heap_ops mv_heap_jemalloc_ops;
 
 /* Drops the index entries for which drop[i] is true (keeps the order):
  * an overlay model takes over a main model's chunk that holds its own

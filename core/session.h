@@ -69,15 +69,16 @@ void mv_progress_report(struct mv_session *s, const char *what,
 	 "and says so (0: no limit; default: half the memory available, "  \
 	 "as info says)", NULL, NULL}
 
-/* --allocator auto|glibc|pymalloc|mimalloc: which models read the
+/* --allocator auto|glibc|pymalloc|mimalloc|jemalloc: which models read the
  * heap, next to --max-heap-chunks (and a setting of the same name). */
 #define MV_OPTION_ALLOCATOR                                                \
 	{"allocator", 0, MV_OPT_CHOICE, "NAME",                            \
-	 "heap models: auto (glibc, and CPython's pymalloc and mimalloc "  \
-	 "where found), glibc (the others' memory left as roots), "        \
-	 "pymalloc or mimalloc (an error if it is not found)", "auto",     \
+	 "heap models: auto (glibc, and CPython's pymalloc, mimalloc and " \
+	 "jemalloc where found), glibc (the others' memory left as "       \
+	 "roots), pymalloc, mimalloc or jemalloc (an error if it is not "  \
+	 "found)", "auto",                                                 \
 	 (const char *const[]){"auto", "glibc", "pymalloc", "mimalloc",    \
-			       NULL}}
+			       "jemalloc", NULL}}
 
 /* --types FILE|MODEL: the object model's rules (docs/types.md), in
  * the walking commands (and a setting of the same name). */

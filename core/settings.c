@@ -24,9 +24,10 @@ static const struct setting settings[] = {
 	{"max-heap-chunks", "count",
 	 "heap chunks indexed by the commands that read the heap "
 	 "(0: no limit; default: from the memory available)"},
-	{"allocator", "auto|glibc|pymalloc|mimalloc",
-	 "heap models: auto (glibc, and CPython's pymalloc and mimalloc "
-	 "where found), glibc only, or pymalloc or mimalloc required"},
+	{"allocator", "auto|glibc|pymalloc|mimalloc|jemalloc",
+	 "heap models: auto (glibc, and CPython's pymalloc, mimalloc and "
+	 "jemalloc where found), glibc only, or pymalloc, mimalloc or "
+	 "jemalloc required"},
 	{"types", "file",
 	 "object model rules for sizeof-deep, graph and cycles: a rules "
 	 "file or a shipped model (docs/types.md)"},
