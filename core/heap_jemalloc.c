@@ -294,8 +294,8 @@ out:
 }
 
 /* arena_emap_global: a word pointing at a base_t (its blocks list a
- * 2 MiB-aligned block), a root array after the mutex, whose first leaf
- * agrees with its edata. */
+ * 2 MiB-aligned block), a root array after the mutex, one of whose
+ * leaves agrees with its edata. */
 static bool find_emap(struct je *j)
 {
 	size_t need = ROOT_AT + NLEAF * 8;
@@ -306,12 +306,12 @@ static bool find_emap(struct je *j)
 			continue;
 		if (!root_ok(j, off + ROOT_AT))
 			continue;
+		/* Any leaf agreeing will do: a damaged one is noted on
+		 * the walk. */
 		for (size_t i = 0; i < NLEAF; i++) {
 			uint64_t leaf = ld64(j->buf + off + ROOT_AT + i * 8);
-			if (!leaf)
+			if (!leaf || !leaf_ok(j, leaf, i))
 				continue;
-			if (!leaf_ok(j, leaf, i))
-				break;
 			j->emap = j->data_start + off;
 			j->b0 = v;
 			return true;
@@ -452,6 +452,17 @@ static struct mv_error *read_extents(struct je *j)
 				    j->pairs[p][1] >= x->base + x->size)
 					why = "does not cover a page the "
 					      "extent map gives it";
+			/* A slab has each of its pages in the map, any
+			 * other extent its first and last. */
+			bool agree =
+				ed_slab(x)
+					? k - i == x->size / PAGE
+					: j->pairs[i][1] == x->base && k - i <= 2 &&
+						  j->pairs[k - 1][1] ==
+							  x->base + x->size - PAGE;
+			if (!why && !agree)
+				why = "has a size the extent map does not "
+				      "agree with";
 		}
 		if (why) {
 			j->bad++;
@@ -470,23 +481,29 @@ static struct mv_error *read_extents(struct je *j)
 	if (err)
 		return err;
 	qsort(j->ext, j->next, sizeof(*j->ext), ext_cmp);
-	/* Two extents over the same bytes: one of them is wrong; keep the
-	 * first. */
+	/* Two extents over the same bytes: which one is wrong is not
+	 * known, neither is seen (their bytes are roots). */
 	size_t out = 0;
+	uint64_t end = 0;
+	bool last_bad = false;
 	for (size_t i = 0; i < j->next; i++) {
-		if (out && j->ext[i].base < j->ext[out - 1].base +
-						    j->ext[out - 1].size) {
+		const struct je_ext *x = &j->ext[i];
+		if (i && x->base < end) {
 			j->bad++;
 			if ((err = mv_heap_note(j->h, "jemalloc extent at 0x%llx "
-						"overlaps the one at 0x%llx; "
-						"ignored",
-						(unsigned long long)j->ext[i].base,
-						(unsigned long long)j->ext[out - 1]
-							.base)))
+						"overlaps the one before it; "
+						"neither is seen",
+						(unsigned long long)x->base)))
 				return err;
-			continue;
+			if (!last_bad && out)
+				out--;
+			last_bad = true;
+		} else {
+			j->ext[out++] = *x;
+			last_bad = false;
 		}
-		j->ext[out++] = j->ext[i];
+		if (x->base + x->size > end)
+			end = x->base + x->size;
 	}
 	j->next = out;
 	return NULL;
