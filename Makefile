@@ -95,6 +95,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A)
 # the libraries one links (mimalloc's malloc instead of glibc's).
 FIX_LIBS_mimalloc := -lmimalloc -lpthread
 FIX_LIBS_jemalloc := -ljemalloc -lpthread
+FIX_LIBS_heapbig_jemalloc := -ljemalloc
 fixtures: $(FIX_BIN) $(FIXCXX_BIN)
 $(BUILD)/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture.h tests/fixtures/leakkey.h tests/fixtures/rtldclear.h
 	@mkdir -p $(dir $@)
