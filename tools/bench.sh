@@ -67,3 +67,8 @@ BUILD=$BUILD RUNS=${RUNS:-3} bench/sizeof_bench.sh
 # a gdb Python walk with the libstdc++ pretty printers.
 echo
 BUILD=$BUILD RUNS=${RUNS:-3} bench/cxx_bench.sh
+
+# Allocators (issue 17): heap and gc on a million blocks under glibc's
+# malloc and under jemalloc 5.3, side by side.
+echo
+BUILD=$BUILD RUNS=${RUNS:-5} bench/alloc_bench.sh
