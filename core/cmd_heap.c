@@ -787,8 +787,8 @@ const struct mv_command mv_command_heap = {
 	.debugger_name = "mv-heap",
 	.synopsis = "",
 	.summary = "Summarize the malloc heap (glibc, CPython's pymalloc, "
-		   "mimalloc): arenas, chunks in use and free, sizes, the "
-		   "largest chunks.",
+		   "mimalloc, jemalloc): arenas, chunks in use and free, "
+		   "sizes, the largest chunks.",
 	.description =
 		"Walks every arena's heaps chunk by chunk (the main heap, "
 		"the heaps of thread arenas, and mmapped chunks), and reads "
@@ -829,6 +829,24 @@ const struct mv_command mv_command_heap = {
 		"and free are counted per block size. A damaged page or "
 		"slice table is named under \"problems\" and its memory left "
 		"to gc's roots.\n\n"
+		"In a program linked with jemalloc 5.3.0 (Debian 12's "
+		"libjemalloc2), or running with it in LD_PRELOAD, each "
+		"jemalloc arena is an arena of kind jemalloc. Its extents "
+		"come from jemalloc's extent map (an rtree in the library's "
+		"data, found by its layout and checked: each extent's edata "
+		"must cover the pages the map gives it; no debug symbols "
+		"needed; the version is read from the library's version "
+		"string, and another version is said and not read). Each "
+		"region of a slab and each large block is a chunk with no "
+		"header: in use, free in its slab's bitmap (\"free: slab "
+		"region\"), or cached in a thread's tcache (\"free: "
+		"tcache\"); the tcaches' stacks are allocator metadata, as "
+		"are the base allocator's blocks (arenas, edata, the map), "
+		"never roots of gc. Blocks are counted per size class; in "
+		"use, tcache and metadata bytes add up to jemalloc's "
+		"stats.allocated. A damaged edata, map entry or tcache is "
+		"named under \"problems\" and its memory left to gc's "
+		"roots.\n\n"
 		"Corrupt headers, list loops and pointers out of the heap are "
 		"reported with their address under \"problems\"; the walk "
 		"resumes at the next plausible chunk. The \"as mallinfo2() "
