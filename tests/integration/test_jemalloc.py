@@ -37,11 +37,12 @@ blocks allocated (curregs / curlextents).
 6. Hostile metadata on copies of the core: a slab's edata size changed,
    an rtree leaf element made garbage, a tcache's ring link made
    garbage.  heap and gc answer within 20 s with a note, and gc calls
-   none of the program's live blocks lost.
+   none of the program's live blocks lost.  A copy whose libjemalloc
+   has another version string: said plainly, not read, its memory
+   roots; --allocator jemalloc an error naming the version.
 """
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -50,7 +51,8 @@ import time
 from mvcheck import Tally, missing
 # The mimalloc test's helpers over a fixture program (its EXE is set to
 # ours below): the CLI's JSON, the gdb and lldb drivers, a core's bytes
-# by address, a run stopped at its end.
+# by address, a run stopped at its end, leaks.c under a preloaded
+# allocator.
 import test_mimalloc as common
 
 BUILD = os.environ.get("BUILD", "build")
@@ -323,51 +325,50 @@ def damaged_checks(d, k, core, tmp):
         os.unlink(path)
 
 
-def preload_checks(tmp):
-    """leaks.c (a glibc program) with jemalloc in LD_PRELOAD, live: its
-    own leak key, block by block."""
-    exe = os.path.join(ABS_BUILD, "fixtures", "leaks")
-    facts = os.path.join(tmp, "leaks.facts")
-    ready = os.path.join(tmp, "leaks.ready")
-    env = dict(os.environ, LD_PRELOAD=LIB, MV_WAIT="1", MV_FACTS=facts,
-               MV_READY=ready)
-    p = subprocess.Popen([exe], env=env)
-    try:
-        for _ in range(600):
-            if os.path.exists(ready) or p.poll() is not None:
-                break
-            time.sleep(0.05)
-        if not os.path.exists(ready):
-            check(False, "LD_PRELOAD: leaks reaches its stop")
-            return
-        g, err = memview_json(["--pid", str(p.pid)], GC)
-    finally:
-        p.send_signal(signal.SIGKILL)
-        p.wait()
-    if g is None:
-        check(False, "LD_PRELOAD leaks --pid: gc runs", err)
+def version_checks(k, tmp):
+    """A copy of the core whose libjemalloc is a copy of the library with
+    another version string (the core names it in NT_FILE, a path of the
+    same length): heap says the version plainly and reads nothing of it;
+    gc leaves its memory as roots."""
+    with open(LIB, "rb") as f:
+        lib = f.read()
+    old = b"5.3.0-0-g54eaed1d"
+    if lib.count(old) != 1:
+        check(False, "version: %s has one 5.3.0 version string" % LIB)
         return
-    check("jemalloc 5.3.0" in g["heap"], "LD_PRELOAD leaks --pid: gc reads "
-          "jemalloc's heap", g["heap"])
-    key = []
-    with open(facts) as f:
-        for line in f:
-            w = line.split()
-            if w[0] == "block":
-                key.append((int(w[1], 16), w[4],
-                            len(w) > 5 and w[5] == "cyclic"))
-    got = {int(b["address"], 16): (b["kind"], b["cyclic"])
-           for b in g["blocks"]}
-    wrong = ["0x%x: %s%s, got %s" % (a, e, " cyclic" if c else "",
-                                      got.get(a))
-             for a, e, c in key if got.get(a) != (e, c)]
-    check(key and not wrong, "LD_PRELOAD leaks --pid: each of its %d "
-          "blocks in its memcheck category" % len(key), wrong[:5])
-    mine = {a for a, _, _ in key}
-    extra = [hex(a) for a, (kind, _) in got.items()
-             if a not in mine and kind != "still_reachable"]
-    check(not extra, "LD_PRELOAD leaks --pid: no other block is lost",
-          extra[:5])
+    d = os.path.join(tmp, "v")
+    path = os.path.join(d, "x" * (len(LIB) - len(d) - 2 - 17),
+                        "libjemalloc.so.2")
+    os.makedirs(os.path.dirname(path))
+    with open(path, "wb") as f:
+        f.write(lib.replace(old, b"5.2.1-0-g54eaed1d"))
+    with open(CORE1, "rb") as f:
+        core = f.read()
+    damaged = os.path.join(tmp, "version.core")
+    with open(damaged, "wb") as f:
+        f.write(core.replace(LIB.encode() + b"\0", path.encode() + b"\0"))
+    target = ["--core", damaged, "--exe", EXE]
+    h, err = memview_json(target, ["heap", "--json"])
+    notes = h.get("notes", []) if h else []
+    check(any("jemalloc version 5.2.1-0-g54eaed1d" in n and
+              "knows the layout of 5.3.0" in n for n in notes) and
+          not je_arenas(h), "version: another jemalloc version is said "
+          "plainly and not read", err or notes[:3])
+    g, err = memview_json(target, GC)
+    glibc = {a for a, _, _ in k.glibc}
+    lost = [b["address"] for b in (g or {}).get("blocks", [])
+            if b["kind"] != "still_reachable" and
+            int(b["address"], 16) not in glibc]
+    check(g is not None and not lost, "version: gc leaves the unread "
+          "jemalloc's memory as roots (none of its blocks lost)",
+          err or lost[:5])
+    r = subprocess.run([MEMVIEW] + target + ["heap", "--allocator",
+                                             "jemalloc"],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode != 0 and "5.2.1" in r.stderr,
+          "version: heap --allocator jemalloc is an error naming the "
+          "version", r.stderr.strip())
+    os.unlink(damaged)
 
 
 def target_checks(target, k, who):
@@ -398,29 +399,10 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         if h:
             damaged_checks(h, k1, CORE1, tmp)
-        preload_checks(tmp)
-        p, facts = common.run_threads(4, tmp)
-        core = os.path.join(tmp, "core4")
-        try:
-            if not facts:
-                check(False, "4 threads: the fixture reaches its stop")
-                return T.summary()
-            k4 = Key(facts)
-            target_checks(["--pid", str(p.pid)], k4, "--pid, 4 threads")
-            subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(p.pid),
-                            "-ex", "set debuginfod enabled off",
-                            "-ex", "gcore " + core], capture_output=True,
-                           timeout=300)
-        finally:
-            p.send_signal(signal.SIGKILL)
-            p.wait()
-        if not os.path.exists(core):
-            check(False, "4 threads: gcore of the stopped fixture")
-        else:
-            h4, g4 = target_checks(["--core", core, "--exe", EXE], k4,
-                                   "core, 4 threads")
-            if h4 and g4:
-                debugger_checks(core, h4, g4, "core, 4 threads")
+        version_checks(k1, tmp)
+        common.preload_checks(tmp, LIB, "jemalloc 5.3.0", check)
+        common.four_threads(tmp, Key, target_checks, debugger_checks,
+                            check)
     return T.summary()
 
 

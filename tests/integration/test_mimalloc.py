@@ -409,10 +409,10 @@ def run_threads(n, tmp):
     return p, facts if os.path.exists(ready) else None
 
 
-def preload_checks(tmp):
-    """leaks.c (a glibc program) with mimalloc in LD_PRELOAD, live: its
-    own leak key, block by block."""
-    lib = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"
+def preload_checks(tmp, lib="/usr/lib/x86_64-linux-gnu/libmimalloc.so.2",
+                   name="mimalloc 2.0.9", check=check):
+    """leaks.c (a glibc program) with allocator lib (its heap described
+    as name) in LD_PRELOAD, live: its own leak key, block by block."""
     exe = os.path.join(ABS_BUILD, "fixtures", "leaks")
     facts = os.path.join(tmp, "leaks.facts")
     ready = os.path.join(tmp, "leaks.ready")
@@ -434,8 +434,8 @@ def preload_checks(tmp):
     if g is None:
         check(False, "LD_PRELOAD leaks --pid: gc runs", err)
         return
-    check("mimalloc 2.0.9" in g["heap"], "LD_PRELOAD leaks --pid: gc reads "
-          "mimalloc's heap", g["heap"])
+    check(name in g["heap"], "LD_PRELOAD leaks --pid: gc reads %s's heap"
+          % name.split()[0], g["heap"])
     key = []
     with open(facts) as f:
         for line in f:
@@ -472,6 +472,33 @@ def target_checks(target, k, who):
     return h, g
 
 
+def four_threads(tmp, key, target_checks, debugger_checks, check=check):
+    """The fixture with 4 threads: target_checks live, then on a gcore
+    core of the same process, and debugger_checks on that core."""
+    p, facts = run_threads(4, tmp)
+    core = os.path.join(tmp, "core4")
+    try:
+        if not facts:
+            check(False, "4 threads: the fixture reaches its stop")
+            return
+        k4 = key(facts)
+        target_checks(["--pid", str(p.pid)], k4, "--pid, 4 threads")
+        subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(p.pid),
+                        "-ex", "set debuginfod enabled off",
+                        "-ex", "gcore " + core], capture_output=True,
+                       timeout=300)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    if not os.path.exists(core):
+        check(False, "4 threads: gcore of the stopped fixture")
+        return
+    h4, g4 = target_checks(["--core", core, "--exe", EXE], k4,
+                           "core, 4 threads")
+    if h4 and g4:
+        debugger_checks(core, h4, g4, "core, 4 threads")
+
+
 def main():
     if missing("mimalloc", [MEMVIEW, EXE, CORE1, FACTS1]):
         return 1
@@ -485,28 +512,7 @@ def main():
         if h:
             damaged_checks(h, k1, CORE1, tmp)
         preload_checks(tmp)
-        p, facts = run_threads(4, tmp)
-        try:
-            if not facts:
-                check(False, "4 threads: the fixture reaches its stop")
-                return T.summary()
-            k4 = Key(facts)
-            target_checks(["--pid", str(p.pid)], k4, "--pid, 4 threads")
-            core = os.path.join(tmp, "core4")
-            subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(p.pid),
-                            "-ex", "set debuginfod enabled off",
-                            "-ex", "gcore " + core], capture_output=True,
-                           timeout=300)
-        finally:
-            p.send_signal(signal.SIGKILL)
-            p.wait()
-        if not os.path.exists(core):
-            check(False, "4 threads: gcore of the stopped fixture")
-        else:
-            h4, g4 = target_checks(["--core", core, "--exe", EXE], k4,
-                                   "core, 4 threads")
-            if h4 and g4:
-                debugger_checks(core, h4, g4, "core, 4 threads")
+        four_threads(tmp, Key, target_checks, debugger_checks)
     return T.summary()
 
 
