@@ -72,8 +72,12 @@
 #define STATE_ACTIVE 0
 #define STATE_RETAINED 3
 #define MAX_SLAB_REGS 512
+/* Bounds on what hostile metadata can make us hold: base blocks (all
+ * bases), tcaches, root array candidates and the leaves tried for each. */
 #define MAX_BASE_BLOCKS 100000
 #define MAX_TCACHES 65536
+#define MAX_CANDIDATES 64
+#define MAX_LEAF_TRIES 16
 #define MAX_CACHED 8192 /* per bin: ncached_max is at most this */
 /* The library's writable data read at most. */
 #define MAX_DATA (64ull << 20)
@@ -107,6 +111,8 @@ struct je {
 	size_t nspans, spans_cap;
 	uint64_t size_class[NSIZES];
 	uint64_t blocks, bad;
+	uint64_t max_pairs;   /* pages mapped: one element each at most */
+	size_t nbase_blocks;
 	unsigned narenas;
 };
 
@@ -296,32 +302,47 @@ out:
 /* arena_emap_global: a word pointing at a base_t (its blocks list a
  * 2 MiB-aligned block), a root array after the mutex, one of whose
  * leaves agrees with its edata. */
-static bool find_emap(struct je *j)
+static struct mv_error *find_emap(struct je *j, bool *found)
 {
 	size_t need = ROOT_AT + NLEAF * 8;
+	unsigned candidates = 0;
+	*found = false;
 	for (size_t off = 0; off + need <= j->nbuf; off += 8) {
 		uint64_t v = ld64(j->buf + off), blk;
+		struct mv_error *err;
+		if (off % (1 << 16) == 0 && (err = mv_heap_poll(j->h)))
+			return err;
 		if (!v || (v & 63) || v >> 47 || !rd64(j, v + BASE_BLOCKS, &blk) ||
 		    !blk || (blk & (HUGEPAGE - 1)))
 			continue;
+		if (++candidates > MAX_CANDIDATES)
+			break;
 		if (!root_ok(j, off + ROOT_AT))
 			continue;
 		/* Any leaf agreeing will do: a damaged one is noted on
 		 * the walk. */
-		for (size_t i = 0; i < NLEAF; i++) {
+		unsigned tries = 0;
+		for (size_t i = 0; i < NLEAF && tries < MAX_LEAF_TRIES; i++) {
 			uint64_t leaf = ld64(j->buf + off + ROOT_AT + i * 8);
-			if (!leaf || !leaf_ok(j, leaf, i))
+			if (!leaf)
+				continue;
+			tries++;
+			if (!leaf_ok(j, leaf, i))
 				continue;
 			j->emap = j->data_start + off;
 			j->b0 = v;
-			return true;
+			*found = true;
+			return NULL;
 		}
 	}
-	return false;
+	return NULL;
 }
 
 static struct mv_error *add_pair(struct je *j, uint64_t ed, uint64_t page)
 {
+	if (j->npairs >= j->max_pairs)
+		return mv_error_create(MV_ERR_LIMIT, "jemalloc's extent map "
+				       "maps more pages than are mapped");
 	if (j->npairs == j->pairs_cap) {
 		size_t c = j->pairs_cap ? j->pairs_cap * 2 : 4096;
 		void *n = realloc(j->pairs, c * sizeof(*j->pairs));
@@ -344,6 +365,10 @@ static struct mv_error *walk_rtree(struct je *j)
 		return mv_enomem;
 	struct mv_error *err = NULL;
 	size_t root = (size_t)(j->emap - j->data_start) + ROOT_AT;
+	const struct mv_region *r;
+	size_t nr = mv_target_regions(j->t, &r);
+	for (size_t i = 0; i < nr; i++)
+		j->max_pairs += (r[i].end - r[i].start) / PAGE;
 	for (uint64_t i = 0; i < NLEAF && !err; i++) {
 		uint64_t at = ld64(j->buf + root + i * 8);
 		if (!at)
@@ -365,6 +390,17 @@ static struct mv_error *walk_rtree(struct je *j)
 				      ~(uint64_t)(ED_ALIGN - 1);
 			if (ed)
 				err = add_pair(j, ed, (i << 30) | (k << 12));
+		}
+		if (err && mv_error_code(err) == MV_ERR_LIMIT) {
+			/* Garbage leaves: what was gathered is checked
+			 * edata by edata. */
+			mv_error_destroy(err);
+			j->bad++;
+			err = mv_heap_note(j->h, "jemalloc's extent map maps more "
+					   "pages than the process has; the rest "
+					   "of it (from 0x%llx) is not read",
+					   (unsigned long long)(i << 30));
+			break;
 		}
 		if (!err)
 			err = mv_heap_poll(j->h);
@@ -543,6 +579,9 @@ static void find_arenas(struct je *j)
 
 static struct mv_error *add_cached(struct je *j, uint64_t p)
 {
+	if (j->ncached >= j->max_pairs)
+		return mv_error_create(MV_ERR_LIMIT, "more blocks in tcaches "
+				       "than pages mapped");
 	if (j->ncached == j->cached_cap) {
 		size_t c = j->cached_cap ? j->cached_cap * 2 : 1024;
 		uint64_t *n = realloc(j->cached, c * sizeof(*n));
@@ -607,6 +646,14 @@ static struct mv_error *read_tcache(struct je *j, uint64_t tc)
 		for (unsigned k = 0; k < bytes / 8 && !err; k++)
 			err = add_cached(j, p[k]);
 		free(p);
+		if (err && mv_error_code(err) == MV_ERR_LIMIT) {
+			mv_error_destroy(err);
+			j->bad++;
+			return mv_heap_note(j->h, "jemalloc tcache at 0x%llx: "
+					    "more cached blocks than pages "
+					    "mapped; the rest are not read",
+					    (unsigned long long)tc);
+		}
 		if (err)
 			return err;
 	}
@@ -643,6 +690,8 @@ static struct mv_error *read_tcaches(struct je *j)
 	}
 	if (j->ncached)
 		qsort(j->cached, j->ncached, sizeof(*j->cached), u64_cmp);
+	if (j->nstacks)
+		qsort(j->stacks, j->nstacks, sizeof(*j->stacks), u64_cmp);
 	return err;
 }
 
@@ -666,9 +715,9 @@ static struct mv_error *read_base(struct je *j, uint64_t base)
 	uint64_t b;
 	if (!rd64(j, base + BASE_BLOCKS, &b))
 		return NULL;
-	for (unsigned n = 0; b; n++) {
+	for (; b; j->nbase_blocks++) {
 		uint64_t size, next;
-		if (n == MAX_BASE_BLOCKS || (b & (HUGEPAGE - 1)) ||
+		if (j->nbase_blocks == MAX_BASE_BLOCKS || (b & (HUGEPAGE - 1)) ||
 		    !rd64(j, b, &size) || !rd64(j, b + 8, &next) || !size ||
 		    (size & (HUGEPAGE - 1)) || b + size < b) {
 			j->bad++;
@@ -704,12 +753,18 @@ static struct mv_error *read_bases(struct je *j)
 	return err;
 }
 
+/* Whether [start, end) holds a tcache's stacks (stacks sorted). */
 static bool is_stack(struct je *j, uint64_t start, uint64_t end)
 {
-	for (size_t i = 0; i < j->nstacks; i++)
-		if (j->stacks[i] >= start && j->stacks[i] < end)
-			return true;
-	return false;
+	size_t lo = 0, hi = j->nstacks;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (j->stacks[mid] < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < j->nstacks && j->stacks[lo] < end;
 }
 
 static uint32_t chunk_flags(uint64_t size, uint32_t flags)
@@ -819,12 +874,14 @@ static struct mv_error *walk_extents(struct je *j)
 	struct mv_error *err = NULL;
 	size_t cur = 0;
 	uint64_t nslots = 0;
-	for (size_t i = 0; i < j->next; i++)
-		if (ed_state(&j->ext[i]) == STATE_ACTIVE)
-			nslots += ed_slab(&j->ext[i]) && ed_szind(&j->ext[i]) < NBINS
-					  ? j->ext[i].size /
-						    j->size_class[ed_szind(&j->ext[i])]
-					  : 1;
+	for (size_t i = 0; i < j->next; i++) {
+		const struct je_ext *x = &j->ext[i];
+		uint64_t n = ed_slab(x) && ed_szind(x) < NBINS
+				     ? x->size / j->size_class[ed_szind(x)]
+				     : 1;
+		if (ed_state(x) == STATE_ACTIVE)
+			nslots += n < MAX_SLAB_REGS ? n : MAX_SLAB_REGS;
+	}
 	if ((err = mv_heap_reserve(h, h->nchunks + (size_t)(nslots < h->max_chunks
 						       ? nslots
 						       : h->max_chunks))))
@@ -923,7 +980,10 @@ static struct mv_error *jemalloc_open(struct mv_heap *h,
 	}
 	if ((err = read_data(j)))
 		goto out;
-	if (!find_emap(j)) {
+	bool found;
+	if ((err = find_emap(j, &found)))
+		goto out;
+	if (!found) {
 		snprintf(why, sizeof(why), "jemalloc 5.3.0: no extent map "
 			 "(arena_emap_global) matching its layout in %s's data",
 			 j->lib);
