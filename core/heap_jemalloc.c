@@ -317,6 +317,8 @@ static struct mv_error *find_emap(struct je *j, bool *found)
 			continue;
 		if (++candidates > MAX_CANDIDATES)
 			break;
+		if ((err = mv_heap_poll(j->h)))
+			return err;
 		if (!root_ok(j, off + ROOT_AT))
 			continue;
 		/* Any leaf agreeing will do: a damaged one is noted on
@@ -547,11 +549,14 @@ static struct mv_error *read_extents(struct je *j)
 
 /* je_arenas[]: a word pointing at an arena_t whose ind is 0 and whose
  * base is b0, followed by the other arenas (ind = their index). */
-static void find_arenas(struct je *j)
+static struct mv_error *find_arenas(struct je *j)
 {
 	for (size_t off = 0; off + 8 <= j->nbuf; off += 8) {
 		uint64_t v = ld64(j->buf + off), base;
 		uint8_t ind[4];
+		struct mv_error *err;
+		if (off % (1 << 16) == 0 && (err = mv_heap_poll(j->h)))
+			return err;
 		if (!v || (v & 63) || v >> 47 || v == j->b0 ||
 		    mv_target_read_partial(j->t, v + ARENA_IND, ind, 4) != 4 ||
 		    ind[0] | ind[1] | ind[2] | ind[3] ||
@@ -573,8 +578,9 @@ static void find_arenas(struct je *j)
 			j->arena_at[i] = a;
 			j->narenas = i + 1;
 		}
-		return;
+		return NULL;
 	}
+	return NULL;
 }
 
 static struct mv_error *add_cached(struct je *j, uint64_t p)
@@ -682,7 +688,7 @@ static struct mv_error *read_tcaches(struct je *j)
 				break;
 			}
 			j->ntcaches++;
-			if ((err = read_tcache(j, tc)))
+			if ((err = read_tcache(j, tc)) || (err = mv_heap_poll(j->h)))
 				break;
 			if (!rd64(j, ts, &ts))
 				break;
@@ -730,6 +736,8 @@ static struct mv_error *read_base(struct je *j, uint64_t base)
 		struct mv_error *err = mv_heap_add_metadata(j->h, b, b + size);
 		if (!err)
 			err = add_span(j, b, b + size);
+		if (!err && j->nbase_blocks % 1024 == 1023)
+			err = mv_heap_poll(j->h);
 		if (err)
 			return err;
 		b = next;
@@ -990,9 +998,9 @@ static struct mv_error *jemalloc_open(struct mv_heap *h,
 		err = unread(j, o, why);
 		goto out;
 	}
-	find_arenas(j);
-	if ((err = walk_rtree(j)) || (err = read_extents(j)) ||
-	    (err = read_tcaches(j)) || (err = read_bases(j)))
+	if ((err = find_arenas(j)) || (err = walk_rtree(j)) ||
+	    (err = read_extents(j)) || (err = read_tcaches(j)) ||
+	    (err = read_bases(j)))
 		goto out;
 	for (size_t i = 0; i < j->next && !err; i++)
 		err = add_span(j, j->ext[i].base, j->ext[i].base + j->ext[i].size);
