@@ -16,11 +16,10 @@
  *
  * An edata_t (128 bytes) holds e_bits (arena index bits 0..11, slab
  * 12, state 17..19, szind 20..27: 232 on an inactive extent, nfree
- * 28..37), e_addr (8: the slab's
- * first region, or a large block's user pointer, randomised by up to a
- * page inside its extent), e_size_esn (16: size, page multiple) and for
- * a slab its free-region bitmap at 64 (8 words, a set bit is a FREE
- * region).
+ * 28..37), e_addr (8: the slab's first region, or a large block's user
+ * pointer, randomised by up to a page inside its extent), e_size_esn
+ * (16: size, page multiple) and for a slab its free-region bitmap at 64
+ * (8 words, a set bit is a FREE region).
  *
  * A base allocator (base_t) keeps its 2 MiB-aligned blocks on a list
  * from blocks (160), each starting with its size and next (0, 8): the
@@ -36,9 +35,9 @@
  *
  * Found from the exported mallctl/sallocx (which library), its version
  * string in the library's read-only data (5.3.0-0-g54eaed1d), then the
- * library's writable data for a word pointing at a base_t that is
- * followed by a root array whose leaves map pages to edata covering
- * them. */
+ * library's writable data for a word pointing at a base_t, 120 bytes
+ * before a root array one of whose leaves maps a page to an edata
+ * covering it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
