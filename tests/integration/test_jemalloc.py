@@ -26,7 +26,8 @@ blocks allocated (curregs / curlextents).
    lost as the key says, no block the program holds; and valgrind's own
    counts for the same program (--soname-synonyms=somalloc=*jemalloc*).
 3. sizeof-deep of thread 0's list: allocator bytes = the usable sizes of
-   its live blocks; referrers and path-to of a live block.
+   its live blocks; referrers and path-to of a live block; view
+   --pointers on the list head names its block.
 4. The same heap and gc numbers from mv-heap and mv-gc in real gdb and
    lldb on the cores.
 5. --allocator glibc: jemalloc's memory stays a root, none of its
@@ -220,6 +221,16 @@ def walk_checks(target, k, who):
           p["chain"][0]["root"] == "g_lists",
           "%s: path-to a live block starts at g_lists" % who,
           err or (p and p["chain"][:1]))
+    # The list's head is thread 0's last block, its 6 MiB one.
+    big = [a for a, u, s, t in k.blocks if t == 0 and u >= 6 << 20]
+    v, err = memview_json(target, ["view", "--pointers", "--json",
+                                   "g_lists", "8"])
+    ptr = v["pointers"][0] if v and v["pointers"] else None
+    check(ptr is not None and ptr["kind"] == "heap" and
+          ptr["details"]["state"] == "in-use" and
+          int(ptr["details"]["mem"], 16) == big[-1],
+          "%s: view --pointers: g_lists[0] points at its 6 MiB block, in "
+          "use" % who, err or ptr)
 
 
 def numbers(h, g):
