@@ -83,6 +83,13 @@ def children(pid):
         return []
 
 
+def running(pid, exe):
+    try:
+        return os.readlink("/proc/%d/exe" % pid) == exe
+    except OSError:
+        return False
+
+
 class Server:
     """A debugging server that has launched the fixture (stopped at its
     first instruction) and listens on HOST:port."""
@@ -95,8 +102,12 @@ class Server:
             env=clean_env(MV_FACTS=facts))
         self.inferior = None
         deadline = time.time() + 20
+        # The child running the fixture: the server may fork others
+        # first (gdbserver tests ptrace with a short-lived child).
+        exe = os.path.realpath(EXE)
         while time.time() < deadline and self.process.poll() is None:
-            kids = children(self.process.pid)
+            kids = [k for k in children(self.process.pid)
+                    if running(k, exe)]
             if kids:
                 self.inferior = kids[0]
                 break
