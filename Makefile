@@ -98,6 +98,8 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_A)
 FIX_LIBS_mimalloc := -lmimalloc -lpthread
 FIX_LIBS_stackvars := -lpthread
 FIX_LIBS_tcmalloc := -ltcmalloc_minimal -lpthread
+FIX_LIBS_jemalloc := -ljemalloc -lpthread
+FIX_LIBS_heapbig_jemalloc := -ljemalloc
 fixtures: $(FIX_BIN) $(FIXCXX_BIN)
 $(BUILD)/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture.h tests/fixtures/leakkey.h tests/fixtures/rtldclear.h tests/fixtures/allockey.h
 	@mkdir -p $(dir $@)

@@ -27,6 +27,7 @@ enum state {
 	ST_TC_CENTRAL,
 	ST_TC_SPAN,
 	ST_TC_PAGES,
+	ST_JE_SLAB,
 	ST_TOP,
 	ST_CORRUPT,
 	ST_COUNT
@@ -36,7 +37,7 @@ static const char *const state_key[ST_COUNT] = {
 	"in_use", "metadata", "mmapped", "tcache", "fastbin", "unsorted",
 	"smallbin", "largebin", "free_unlisted", "pool_free", "page_free",
 	"page_local_free", "page_thread_free", "thread_cache",
-	"transfer_cache", "span_free", "free_span", "top", "corrupt",
+	"transfer_cache", "span_free", "free_span", "slab_free", "top", "corrupt",
 };
 
 static const char *const state_label[ST_COUNT] = {
@@ -45,7 +46,7 @@ static const char *const state_label[ST_COUNT] = {
 	"free: large bins", "free: on no list", "free: in a pool",
 	"free: page free list", "free: page local_free", "free: thread_free",
 	"free: thread cache", "free: transfer cache", "free: span free list",
-	"free: free spans", "top", "corrupt",
+	"free: free spans", "free: slab region", "top", "corrupt",
 };
 
 /* For --chunks. */
@@ -53,7 +54,7 @@ static const char *const state_word[ST_COUNT] = {
 	"in-use", "metadata", "mmapped", "tcache", "fastbin", "unsorted",
 	"smallbin", "largebin", "free", "pool-free", "page-free",
 	"local-free", "thread-free", "thread-cache", "transfer-cache",
-	"span-free", "free-span", "top", "corrupt",
+	"span-free", "free-span", "slab-free", "top", "corrupt",
 };
 
 static enum state state_of(const struct mv_heap_entry *e)
@@ -81,6 +82,7 @@ static enum state state_of(const struct mv_heap_entry *e)
 		case MV_LIST_TC_CENTRAL: return ST_TC_CENTRAL;
 		case MV_LIST_TC_SPAN: return ST_TC_SPAN;
 		case MV_LIST_TC_PAGES: return ST_TC_PAGES;
+		case MV_LIST_JE_SLAB: return ST_JE_SLAB;
 		default: return ST_UNLISTED;
 		}
 	}
@@ -149,8 +151,10 @@ static void mi_class_add(struct mi_classes *c, uint64_t size, bool used)
 }
 
 /* mimalloc's block sizes as mi[0], tcmalloc's size classes (and each
- * large span's size) as mi[1]. */
-static const char *const mi_model[2] = {"mimalloc", "tcmalloc"};
+ * large span's size) as mi[1], jemalloc's as mi[2]. */
+#define NMODELS 3
+static const char *const mi_model[NMODELS] = {"mimalloc", "tcmalloc",
+						"jemalloc"};
 
 static void mi_classes_json(struct mv_json *j, const struct mi_classes *c,
 			    const char *model)
@@ -289,6 +293,7 @@ static const char *arena_kind(enum mv_heap_arena_kind k)
 	       : k == MV_ARENA_PYMALLOC ? "pymalloc"
 	       : k == MV_ARENA_MIMALLOC ? "mimalloc"
 	       : k == MV_ARENA_TCMALLOC ? "tcmalloc"
+	       : k == MV_ARENA_JEMALLOC ? "jemalloc"
 					: "mmapped";
 }
 
@@ -398,7 +403,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 	const struct mv_heap_segment *segs = mv_heap_segments(h, &nsegs);
 	struct tally *per = calloc(narenas + 1, sizeof(*per));
 	struct hist *hist = calloc(1, sizeof(*hist));
-	struct mi_classes *mi = calloc(2, sizeof(*mi));
+	struct mi_classes *mi = calloc(NMODELS, sizeof(*mi));
 	struct top_n top = {.e = e, .cap = (size_t)ntop};
 	if (top.cap > nentries)
 		top.cap = nentries;
@@ -442,6 +447,10 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		    (st == ST_IN_USE || st == ST_TC_THREAD ||
 		     st == ST_TC_CENTRAL || st == ST_TC_SPAN))
 			mi_class_add(&mi[1], size, st == ST_IN_USE);
+		if (e[i].arena < narenas &&
+		    arenas[e[i].arena].kind == MV_ARENA_JEMALLOC &&
+		    (st == ST_IN_USE || st == ST_TCACHE || st == ST_JE_SLAB))
+			mi_class_add(&mi[2], size, st == ST_IN_USE);
 		unsigned b = log2_floor(size);
 		if (st == ST_IN_USE || st == ST_MMAPPED) {
 			hist->used[b]++;
@@ -472,7 +481,8 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		all->header_bytes += per[a].header_bytes;
 		if (arenas[a].kind == MV_ARENA_PYMALLOC ||
 		    arenas[a].kind == MV_ARENA_MIMALLOC ||
-		    arenas[a].kind == MV_ARENA_TCMALLOC)
+		    arenas[a].kind == MV_ARENA_TCMALLOC ||
+		    arenas[a].kind == MV_ARENA_JEMALLOC)
 			continue;
 		for (int st = 0; st < ST_COUNT; st++)
 			glibc_all.bytes[st] += per[a].bytes[st];
@@ -598,7 +608,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			}
 			mv_json_end_array(&j);
 		}
-		for (int k = 0; k < 2; k++)
+		for (int k = 0; k < NMODELS; k++)
 			if (mi[k].n || mi[k].other_used || mi[k].other_free)
 				mi_classes_json(&j, &mi[k], mi_model[k]);
 		mv_json_key(&j, "largest");
@@ -671,7 +681,8 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			/* Arenas of the models over glibc's. */
 			bool py_arena = arenas[a].kind == MV_ARENA_PYMALLOC ||
 					arenas[a].kind == MV_ARENA_MIMALLOC ||
-					arenas[a].kind == MV_ARENA_TCMALLOC;
+					arenas[a].kind == MV_ARENA_TCMALLOC ||
+					arenas[a].kind == MV_ARENA_JEMALLOC;
 			if (arenas[a].address)
 				mv_out(ctx, " at 0x%llx",
 				       (unsigned long long)arenas[a].address);
@@ -716,7 +727,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 				       (unsigned long long)py[c].used,
 				       (unsigned long long)py[c].free);
 	}
-	for (int k = 0; k < 2; k++)
+	for (int k = 0; k < NMODELS; k++)
 		if (mi[k].n || mi[k].other_used || mi[k].other_free)
 			mi_classes_text(ctx, &mi[k], mi_model[k]);
 
@@ -841,8 +852,8 @@ const struct mv_command mv_command_heap = {
 	.debugger_name = "mv-heap",
 	.synopsis = "",
 	.summary = "Summarize the malloc heap (glibc, CPython's pymalloc, "
-		   "mimalloc, tcmalloc): arenas, chunks in use and free, sizes, the "
-		   "largest chunks.",
+		   "mimalloc, tcmalloc, jemalloc): arenas, chunks in use and "
+		   "free, sizes, the largest chunks.",
 	.description =
 		"Walks every arena's heaps chunk by chunk (the main heap, "
 		"the heaps of thread arenas, and mmapped chunks), and reads "
@@ -910,6 +921,24 @@ const struct mv_command mv_command_heap = {
 		"allocator metadata. A layout that does not match 2.10's is "
 		"said and not read; a damaged span is named under "
 		"\"problems\" and its memory left to gc's roots.\n\n"
+		"In a program linked with jemalloc 5.3.0 (Debian 12's "
+		"libjemalloc2), or running with it in LD_PRELOAD, each "
+		"jemalloc arena is an arena of kind jemalloc. Its extents "
+		"come from jemalloc's extent map (an rtree in the library's "
+		"data, found by its layout and checked: each extent's edata "
+		"must cover the pages the map gives it; no debug symbols "
+		"needed; the version is read from the library's version "
+		"string, and another version is said and not read). Each "
+		"region of a slab and each large block is a chunk with no "
+		"header: in use, free in its slab's bitmap (\"free: slab "
+		"region\"), or cached in a thread's tcache (\"free: "
+		"tcache\"); the tcaches' stacks are allocator metadata, as "
+		"are the base allocator's blocks (arenas, edata, the map), "
+		"never roots of gc. Blocks are counted per size class; in "
+		"use, tcache and metadata bytes add up to jemalloc's "
+		"stats.allocated. A damaged edata, map entry or tcache is "
+		"named under \"problems\" and its memory left to gc's "
+		"roots.\n\n"
 		"Corrupt headers, list loops and pointers out of the heap are "
 		"reported with their address under \"problems\"; the walk "
 		"resumes at the next plausible chunk. The \"as mallinfo2() "

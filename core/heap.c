@@ -19,6 +19,7 @@ static const struct mv_heap_ops *const overlays[] = {
 	&mv_heap_pymalloc_ops,
 	&mv_heap_mimalloc_ops,
 	&mv_heap_tcmalloc_ops,
+	&mv_heap_jemalloc_ops,
 	NULL,
 };
 
@@ -40,6 +41,7 @@ const char *mv_heap_list_name(enum mv_heap_list list)
 		[MV_LIST_TC_CENTRAL] = "transfer cache",
 		[MV_LIST_TC_SPAN] = "span free list",
 		[MV_LIST_TC_PAGES] = "free span",
+		[MV_LIST_JE_SLAB] = "slab free",
 	};
 	return (unsigned)list < MV_LIST_COUNT_ ? names[list] : "?";
 }
@@ -424,6 +426,9 @@ static struct mv_error *open_overlays(struct mv_heap *h,
 			: *m == &mv_heap_tcmalloc_ops &&
 					(o->flags & MV_HEAP_NEED_TCMALLOC)
 				? "tcmalloc: no tcmalloc"
+			: *m == &mv_heap_jemalloc_ops &&
+					(o->flags & MV_HEAP_NEED_JEMALLOC)
+				? "jemalloc: no jemalloc"
 				: NULL;
 		if (err && mv_error_code(err) == MV_ERR_NOT_FOUND && needed) {
 			struct mv_error *e = mv_error_create(

@@ -1631,7 +1631,13 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 	size_t ntcache = 0;
 	for (uint32_t ai = 0; ai < h->narenas; ai++)
 		ntcache += h->arenas[ai].have_tcache;
-	if (nthreads > ntcache && ntcache && !h->stopped &&
+	/* Where jemalloc or mimalloc took malloc's place, a thread that
+	 * never called glibc's malloc by name has no glibc tcache. */
+	bool replaced = mv_program_find_symbol(h->program, "mallctl", NULL,
+					       NULL) ||
+			mv_program_find_symbol(h->program, "mi_malloc", NULL,
+					       NULL);
+	if (nthreads > ntcache && ntcache && !h->stopped && !replaced &&
 	    (err = mv_heap_note(h, "%zu threads but %zu tcache blocks found "
 				   "(only an arena's first chunk is taken for "
 				   "one): chunks cached by the other threads "

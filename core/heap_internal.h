@@ -38,6 +38,9 @@ enum mv_heap_list {
 	MV_LIST_TC_CENTRAL,
 	MV_LIST_TC_SPAN,
 	MV_LIST_TC_PAGES,
+	/* A free region of a jemalloc slab (its bitmap); blocks in a
+	 * jemalloc tcache are MV_LIST_TCACHE. */
+	MV_LIST_JE_SLAB,
 	MV_LIST_COUNT_
 };
 
@@ -64,6 +67,7 @@ enum mv_heap_arena_kind {
 	MV_ARENA_PYMALLOC, /* one of CPython's 1 MiB pymalloc arenas */
 	MV_ARENA_MIMALLOC, /* one mimalloc segment (32 MiB, or a huge one) */
 	MV_ARENA_TCMALLOC, /* tcmalloc's page heap (its pagemap's spans) */
+	MV_ARENA_JEMALLOC, /* one jemalloc arena (its extents) */
 };
 
 struct mv_heap_arena {
@@ -121,6 +125,8 @@ enum {
 	 * the arenas, segments and free lists now, chunk headers checked
 	 * one at a time on demand, the whole index when one cannot tell. */
 	MV_HEAP_LAZY = 64,
+	/* --allocator jemalloc: likewise for jemalloc 5.3.0. */
+	MV_HEAP_NEED_JEMALLOC = 128,
 };
 
 struct mv_heap_options {
@@ -166,6 +172,8 @@ extern const struct mv_heap_ops mv_heap_pymalloc_ops;
 extern const struct mv_heap_ops mv_heap_mimalloc_ops;
 /* gperftools tcmalloc 2.10's page heap, found from its pagemap. */
 extern const struct mv_heap_ops mv_heap_tcmalloc_ops;
+/* jemalloc 5.3.0's extents, found through its extent map. */
+extern const struct mv_heap_ops mv_heap_jemalloc_ops;
 
 /* Drops the index entries for which drop[i] is true (keeps the order):
  * an overlay model takes over a main model's chunk that holds its own

@@ -269,6 +269,8 @@ struct mv_error *mv_session_open_heap(struct mv_cmd_ctx *ctx,
 			ho.flags |= MV_HEAP_NEED_MIMALLOC;
 		else if (a && !strcmp(a, "tcmalloc"))
 			ho.flags |= MV_HEAP_NEED_TCMALLOC;
+		else if (a && !strcmp(a, "jemalloc"))
+			ho.flags |= MV_HEAP_NEED_JEMALLOC;
 	}
 	struct mv_session *s = ctx->session;
 	struct mv_heap_cache_key key;

@@ -69,16 +69,16 @@ void mv_progress_report(struct mv_session *s, const char *what,
 	 "and says so (0: no limit; default: half the memory available, "  \
 	 "as info says)", NULL, NULL}
 
-/* --allocator auto|glibc|pymalloc|mimalloc|tcmalloc: which models read the
- * heap, next to --max-heap-chunks (and a setting of the same name). */
+/* --allocator auto|glibc|pymalloc|mimalloc|tcmalloc|jemalloc: which
+ * models read the heap, next to --max-heap-chunks (and a setting of the same name). */
 #define MV_OPTION_ALLOCATOR                                                \
 	{"allocator", 0, MV_OPT_CHOICE, "NAME",                            \
-	 "heap models: auto (glibc, and CPython's pymalloc, mimalloc and " \
-	 "tcmalloc where found), glibc (the others' memory left as "       \
-	 "roots), pymalloc, mimalloc or tcmalloc (an error if it is not "  \
-	 "found)", "auto",                                                 \
+	 "heap models: auto (glibc, and CPython's pymalloc, mimalloc, "    \
+	 "tcmalloc and jemalloc where found), glibc (the others' memory "   \
+	 "left as roots), pymalloc, mimalloc, tcmalloc or jemalloc (an "   \
+	 "error if it is not found)", "auto",                              \
 	 (const char *const[]){"auto", "glibc", "pymalloc", "mimalloc",    \
-			       "tcmalloc", NULL}}
+			       "tcmalloc", "jemalloc", NULL}}
 
 /* --types FILE|MODEL: the object model's rules (docs/types.md), in
  * the walking commands (and a setting of the same name). */

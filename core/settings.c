@@ -24,10 +24,10 @@ static const struct setting settings[] = {
 	{"max-heap-chunks", "count",
 	 "heap chunks indexed by the commands that read the heap "
 	 "(0: no limit; default: from the memory available)"},
-	{"allocator", "auto|glibc|pymalloc|mimalloc|tcmalloc",
-	 "heap models: auto (glibc, and CPython's pymalloc, mimalloc and "
-	 "tcmalloc where found), glibc only, or pymalloc, mimalloc or "
-	 "tcmalloc required"},
+	{"allocator", "auto|glibc|pymalloc|mimalloc|tcmalloc|jemalloc",
+	 "heap models: auto (glibc, and CPython's pymalloc, mimalloc, "
+	 "tcmalloc and jemalloc where found), glibc only, or pymalloc, "
+	 "mimalloc, tcmalloc or jemalloc required"},
 	{"types", "file",
 	 "object model rules for sizeof-deep, graph and cycles: a rules "
 	 "file or a shipped model (docs/types.md)"},

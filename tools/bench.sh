@@ -83,3 +83,7 @@ BUILD=$BUILD RUNS=${RUNS:-3} /usr/bin/python3 bench/pyapi_bench.py
 # tcmalloc against the same program on glibc.
 echo
 BUILD=$BUILD RUNS=${RUNS:-3} bench/alloc_bench.sh
+
+# and jemalloc 5.3 against glibc on heapbig's million blocks.
+echo
+BUILD=$BUILD RUNS=${RUNS:-5} bench/jemalloc_bench.sh

@@ -264,13 +264,13 @@ def run_threads(n, tmp):
                                  "threads%d" % n)
 
 
-def preload_checks(tmp):
-    """leaks.c (a glibc program) with mimalloc in LD_PRELOAD, live: its
-    own leak key, block by block."""
-    lib = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"
+def preload_checks(tmp, lib="/usr/lib/x86_64-linux-gnu/libmimalloc.so.2",
+                   name="mimalloc 2.0.9", check=check):
+    """leaks.c (a glibc program) with allocator lib (its heap described
+    as name) in LD_PRELOAD, live: its own leak key, block by block."""
     g, mine = mvalloc.preload_leaks(
         check, MEMVIEW, os.path.join(ABS_BUILD, "fixtures", "leaks"), lib,
-        tmp, GC, "mimalloc 2.0.9")
+        tmp, GC, name)
     if g is None:
         return
     extra = [hex(int(b["address"], 16)) for b in g["blocks"]
@@ -295,6 +295,33 @@ def target_checks(target, k, who):
     return h, g
 
 
+def four_threads(tmp, key, target_checks, debugger_checks, check=check):
+    """The fixture with 4 threads: target_checks live, then on a gcore
+    core of the same process, and debugger_checks on that core."""
+    p, facts = run_threads(4, tmp)
+    core = os.path.join(tmp, "core4")
+    try:
+        if not facts:
+            check(False, "4 threads: the fixture reaches its stop")
+            return
+        k4 = key(facts)
+        target_checks(["--pid", str(p.pid)], k4, "--pid, 4 threads")
+        subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(p.pid),
+                        "-ex", "set debuginfod enabled off",
+                        "-ex", "gcore " + core], capture_output=True,
+                       timeout=300)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    if not os.path.exists(core):
+        check(False, "4 threads: gcore of the stopped fixture")
+        return
+    h4, g4 = target_checks(["--core", core, "--exe", EXE], k4,
+                           "core, 4 threads")
+    if h4 and g4:
+        debugger_checks(core, h4, g4, "core, 4 threads")
+
+
 def main():
     if missing("mimalloc", [MEMVIEW, EXE, CORE1, FACTS1]):
         return 1
@@ -308,25 +335,7 @@ def main():
         if h:
             damaged_checks(h, k1, CORE1, tmp)
         preload_checks(tmp)
-        p, facts = run_threads(4, tmp)
-        try:
-            if not facts:
-                check(False, "4 threads: the fixture reaches its stop")
-                return T.summary()
-            k4 = Key(facts)
-            target_checks(["--pid", str(p.pid)], k4, "--pid, 4 threads")
-            core = os.path.join(tmp, "core4")
-            mvalloc.gcore(p.pid, core)
-        finally:
-            p.send_signal(signal.SIGKILL)
-            p.wait()
-        if not os.path.exists(core):
-            check(False, "4 threads: gcore of the stopped fixture")
-        else:
-            h4, g4 = target_checks(["--core", core, "--exe", EXE], k4,
-                                   "core, 4 threads")
-            if h4 and g4:
-                debugger_checks(core, h4, g4, "core, 4 threads")
+        four_threads(tmp, Key, target_checks, debugger_checks)
     return T.summary()
 
 

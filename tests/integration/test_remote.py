@@ -104,6 +104,9 @@ class Server:
             env=clean_env(MV_FACTS=facts))
         self.inferior = None
         deadline = time.time() + 20
+        # The child running the fixture: the server may fork others
+        # first (gdbserver tests ptrace with a short-lived child).
+        exe = os.path.realpath(EXE)
         while time.time() < deadline and self.process.poll() is None:
             # The child running the fixture: gdbserver first forks a
             # short-lived child of its own to probe ptrace's features,

@@ -101,10 +101,11 @@ static void test_settings(void **state)
 	assert_null(mv_setting_check("pointers", "off"));
 	assert_null(mv_setting_check("width", "120"));
 	assert_null(mv_setting_check("allocator", "pymalloc"));
+	assert_null(mv_setting_check("allocator", "jemalloc"));
 	const char *bad[][2] = {
 		{"max-elements", "lots"}, {"max-bytes", "-1"},
 		{"color", "maybe"}, {"pointers", "2"}, {"width", "wide"},
-		{"allocator", "jemalloc"},
+		{"allocator", "tcmalloc"},
 		{"no-such-setting", "1"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
