@@ -55,6 +55,7 @@ from mvcheck import Tally, missing
 # by address, a run stopped at its end, leaks.c under a preloaded
 # allocator.
 import test_mimalloc as common
+import mvalloc  # noqa: E402
 
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
@@ -241,8 +242,8 @@ def numbers(h, g):
 
 def debugger_checks(core, h, g, who):
     for front in ("gdb", "lldb"):
-        res, recs = common.debugger(front, core, ["mv-heap --json",
-                                                  "mv-gc --json"])
+        res, recs = mvalloc.debugger(front, common.DEBUGGER_ENV, EXE, core,
+                                     ["mv-heap --json", "mv-gc --json"])
         ok = res is not None and len(res) == 2 and None not in res
         check(ok and numbers(res[0], res[1]) == numbers(h, g),
               "%s (%s): mv-heap and mv-gc give the CLI's numbers" %

@@ -102,10 +102,11 @@ static void test_settings(void **state)
 	assert_null(mv_setting_check("width", "120"));
 	assert_null(mv_setting_check("allocator", "pymalloc"));
 	assert_null(mv_setting_check("allocator", "jemalloc"));
+	assert_null(mv_setting_check("allocator", "tcmalloc"));
 	const char *bad[][2] = {
 		{"max-elements", "lots"}, {"max-bytes", "-1"},
 		{"color", "maybe"}, {"pointers", "2"}, {"width", "wide"},
-		{"allocator", "tcmalloc"},
+		{"allocator", "hoard"},
 		{"no-such-setting", "1"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
