@@ -98,6 +98,64 @@ static void objfile_warnings(struct mv_cmd_ctx *ctx, struct mv_json *j,
 		mv_out(ctx, "    warning: %s\n", mv_ctx_text(ctx, w[i]));
 }
 
+/* The allocators the program links, each by a symbol only it exports
+ * (issue 17: info says which, and how it knows).  Reading no heap, this
+ * says what is linked, not what is in use (a CPython run with
+ * PYTHONMALLOC=malloc links pymalloc); `heap` and `doctor` check each
+ * model's layout in memory. */
+static const struct {
+	const char *model, *symbol;
+} allocator_signs[] = {
+	{"glibc malloc", "__libc_malloc"},
+	{"CPython pymalloc", "PyObject_Malloc"},
+	{"mimalloc", "mi_version"},
+	{"tcmalloc", "tc_version"},
+	{"jemalloc", "sallocx"},
+};
+
+static void allocators(struct mv_cmd_ctx *ctx, struct mv_json *j)
+{
+	struct mv_program *p = ctx->session->program;
+	const size_t n = sizeof(allocator_signs) / sizeof(allocator_signs[0]);
+	if (j) {
+		mv_json_key(j, "allocators");
+		mv_json_begin_array(j);
+	} else {
+		mv_out(ctx, "allocators linked:");
+	}
+	const char *sep = " ";
+	for (size_t i = 0; i < n; i++) {
+		uint64_t addr;
+		if (!mv_program_find_symbol(p, allocator_signs[i].symbol, &addr,
+					    NULL))
+			continue;
+		struct mv_objfile *o = mv_program_objfile_at(p, addr);
+		const char *path = o ? o->path : "?";
+		const char *base = strrchr(path, '/');
+		base = base ? base + 1 : path;
+		if (j) {
+			mv_json_begin_object(j);
+			mv_json_key(j, "model");
+			mv_json_string(j, allocator_signs[i].model);
+			mv_json_key(j, "symbol");
+			mv_json_string(j, allocator_signs[i].symbol);
+			mv_json_key(j, "objfile");
+			mv_json_string(j, path);
+			mv_json_end_object(j);
+		} else {
+			mv_out(ctx, "%s%s (%s in %s)", sep,
+			       allocator_signs[i].model,
+			       allocator_signs[i].symbol, mv_ctx_text(ctx, base));
+			sep = ", ";
+		}
+	}
+	if (j)
+		mv_json_end_array(j);
+	else
+		mv_out(ctx, "%s; heap and doctor read them\n",
+		       *sep == ' ' ? " none found" : "");
+}
+
 struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 {
 	struct mv_session *s = ctx->session;
@@ -119,6 +177,7 @@ struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 			mv_json_string(&j, mv_rules_auto_model(s));
 		else
 			mv_json_null(&j);
+		allocators(ctx, &j);
 		mv_json_key(&j, "objfiles");
 		mv_json_begin_array(&j);
 	} else {
@@ -153,6 +212,7 @@ struct mv_error *mv_cmd_info(struct mv_cmd_ctx *ctx)
 			mv_out(ctx, "object model: %s (picked for the walking "
 				    "commands; --types '' for none, "
 				    "docs/types.md)\n", mv_rules_auto_model(s));
+		allocators(ctx, NULL);
 		mv_out(ctx, "objfiles: %zu\n", n);
 	}
 	size_t missing = 0;

@@ -509,10 +509,38 @@ def test_byte_buffers():
           "usable)" % f.get("usable big"), (rc, d.get("by_type"), err))
 
 
+def test_info_allocators():
+    """info names the allocators a program links (issue 17): for each
+    fixture, what readelf says the executable needs (its DT_NEEDED) and
+    the allocator libraries among them, with glibc's malloc always."""
+    libs = {"libtcmalloc_minimal": "tcmalloc", "libjemalloc": "jemalloc",
+            "libmimalloc": "mimalloc", "libc.so": "glibc malloc"}
+    for name in ("basic", "tcmalloc", "jemalloc", "mimalloc"):
+        exe = os.path.join(BUILD, "fixtures", name)
+        core = os.path.join(BUILD, "cores", name + ".core")
+        p = subprocess.run(["readelf", "-d", exe], capture_output=True,
+                           text=True)
+        needed = re.findall(r"\(NEEDED\).*\[(.*)\]", p.stdout)
+        want = sorted({m for n in needed for k, m in libs.items()
+                       if n.startswith(k)} | {"glibc malloc"})
+        rc, out, err = mv("--core", core, "--exe", exe, "info", "--json")
+        got = sorted(a["model"] for a in json.loads(out)["allocators"]) \
+            if rc == 0 else err
+        check(got == want, "info --json: %s links %s" % (name, want),
+              (got, needed))
+        rc, text, err = mv("--core", core, "--exe", exe, "info")
+        line = [l for l in text.splitlines()
+                if l.startswith("allocators linked:")]
+        check(rc == 0 and len(line) == 1 and
+              all(m in line[0] for m in want),
+              "info: %s's allocators line names them" % name, line)
+
+
 def main():
     import tempfile
     test_ci_use()
     test_byte_buffers()
+    test_info_allocators()
     test_fits_width()
     with tempfile.TemporaryDirectory(prefix="mv-diff-") as tmp:
         test_typed_diff(tmp)
