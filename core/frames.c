@@ -28,7 +28,7 @@
 
 /* The stack is read in windows of this size, up to this far from the
  * stack pointer (a name costs at most this much reading). */
-#define WINDOW 65536
+#define WINDOW 8192
 #define MAX_SCAN ((uint64_t)1 << 20)
 
 /* The call instruction just before v, if there is one: *direct says
