@@ -624,6 +624,14 @@ static char *own(struct mv_rules *r, const char *p, size_t n)
 	return c;
 }
 
+/* t's rule key (mv_rules_type_key), owned by r; NULL without memory. */
+static char *own_key(struct mv_rules *r, struct mv_type *t)
+{
+	char buf[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(t, buf, sizeof(buf));
+	return own(r, buf, strlen(buf));
+}
+
 /* Grows an array of rules by one zeroed element. */
 static void *grow(void **arr, size_t *n, size_t elem)
 {
@@ -681,9 +689,7 @@ static struct mv_error *type_dot_path(struct mv_session *s,
 		return u;
 	}
 	t = mv_type_strip(t);
-	char buf[MV_EVAL_TYPE_NAME_MAX];
-	mv_rules_type_key(t, buf, sizeof(buf));
-	if (!(tn = own(r, buf, strlen(buf))))
+	if (!(tn = own_key(r, t)))
 		return mv_enomem;
 	*type = t;
 	*tname = tn;
@@ -1001,9 +1007,7 @@ static struct mv_error *add_header(struct mv_session *s, struct mv_rules *r,
 	}
 	if (err)
 		return err;
-	char buf[MV_EVAL_TYPE_NAME_MAX];
-	mv_rules_type_key(t, buf, sizeof(buf));
-	const char *tn = own(r, buf, strlen(buf));
+	const char *tn = own_key(r, t);
 	struct mv_rule_header *hd =
 		tn ? grow((void **)&r->headers, &r->nheaders, sizeof(*hd))
 		   : NULL;
@@ -1027,9 +1031,7 @@ static struct mv_error *add_size(struct mv_session *s, struct mv_rules *r,
 	struct mv_error *err = named_type(s, text, (size_t)(eq - text), &t);
 	if (err)
 		return err;
-	char buf[MV_EVAL_TYPE_NAME_MAX];
-	mv_rules_type_key(t, buf, sizeof(buf));
-	const char *tn = own(r, buf, strlen(buf));
+	const char *tn = own_key(r, t);
 	const char *ex = own(r, eq + 1, strlen(eq + 1));
 	if (!tn || !ex)
 		return mv_enomem;
@@ -1070,9 +1072,7 @@ static struct mv_error *add_array(struct mv_session *s, struct mv_rules *r,
 	if (!elem->size)
 		return mv_error_create(MV_ERR_USAGE, "'%.*s' has no size",
 				       (int)(lb - el), el);
-	char buf[MV_EVAL_TYPE_NAME_MAX];
-	mv_rules_type_key(t, buf, sizeof(buf));
-	const char *tn = own(r, buf, strlen(buf));
+	const char *tn = own_key(r, t);
 	const char *oe = own(r, at + 4, (size_t)(eq - at - 4));
 	const char *ce = own(r, lb + 1, (size_t)(text + tl - 1 - lb - 1));
 	if (!tn || !oe || !ce)

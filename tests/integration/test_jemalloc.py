@@ -69,9 +69,7 @@ common.EXE = EXE
 memview_json = common.memview_json
 T = Tally("jemalloc", verbose=True, detail_max=600)
 FREE_STATES = ("tcache", "slab-free")
-HEAP = ["heap", "--json", "--chunks", "--max-chunks", "0", "--top", "0"]
-GC = ["gc", "--json", "--blocks", "--show-reachable", "--max-blocks", "0",
-      "--heuristics", "none"]
+HEAP, GC = common.HEAP, common.GC  # the same command lines
 
 
 def check(ok, what, detail=""):
