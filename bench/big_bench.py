@@ -17,7 +17,10 @@ fast wrong answer fails the bench (exit status 1).  chap is not
 packaged in Debian: it is not compared.
 
 Environment: BUILD (build dir), BIG_SIZES, RUNS (medians of, default 1),
-BIG_VALGRIND=0 skips valgrind (slow: minutes at 10 M)."""
+BIG_VALGRIND=0 skips valgrind (slow: minutes at 10 M), BIG_DIR (where the
+generator and its cores are kept, default BUILD/bench-big: several
+checkouts can share one set of cores; a generator already there is
+reused as it is)."""
 import json
 import os
 import statistics
@@ -29,7 +32,7 @@ import time
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 MV = os.path.join(BUILD, "memview")
-DIR = os.path.join(BUILD, "bench-big")
+DIR = os.environ.get("BIG_DIR") or os.path.join(BUILD, "bench-big")
 GEN = os.path.join(DIR, "bigheap")
 KEY = 0xa5a5a5a5a5a5a5a5
 RUNS = int(os.environ.get("RUNS", "1"))
@@ -286,7 +289,9 @@ def table(results):
 def main():
     os.makedirs(DIR, exist_ok=True)
     src = os.path.join(ROOT, "bench", "bigheap.c")
-    if not os.path.exists(GEN) or os.path.getmtime(GEN) < os.path.getmtime(src):
+    if not os.path.exists(GEN) or (not os.environ.get("BIG_DIR") and
+                                   os.path.getmtime(GEN) <
+                                   os.path.getmtime(src)):
         subprocess.run(["cc", "-O2", "-g", "-o", GEN, src], check=True)
     for tool in ("gdb", "valgrind"):
         if subprocess.run(["which", tool], capture_output=True).returncode:
