@@ -1218,9 +1218,12 @@ static const struct mv_option gc_options[] = {
 	{"error-exitcode", 0, MV_OPT_INT, "N",
 	 "exit with status N when a block is definitely or possibly lost, "
 	 "as valgrind's --error-exitcode (0: off)", "0", NULL},
-	{"refcount", 0, MV_OPT_STRING, "'TYPE.FIELD'",
+	{"refcount", 0, MV_OPT_STRING, "'TYPE.FIELD'|model",
 	 "CPython's cycle collection over the objects of TYPE whose "
-	 "reference count is FIELD, e.g. 'struct obj.refcnt'", NULL, NULL},
+	 "reference count is FIELD, e.g. 'struct obj.refcnt'; 'model' (or "
+	 "the TYPE.FIELD of its refcount rule): over the objects the object "
+	 "model (--types) finds, as gc.collect() does", NULL, NULL},
+	MV_OPTION_TYPES,
 	{"by-size", 0, MV_OPT_FLAG, NULL,
 	 "with --refcount: also take every in-use chunk that malloc(sizeof "
 	 "TYPE) would give as an object of TYPE", NULL, NULL},
@@ -1294,7 +1297,16 @@ const struct mv_command mv_command_gc = {
 		"higher than every aligned word holding the object's address "
 		"in the roots and the heap (a reference leaked) are "
 		"reported. FIELD may be a path: 'PyObject.ob_refcnt', "
-		"'struct o.base.refs'.",
+		"'struct o.base.refs'.\n\n"
+		"With --refcount model and an object model whose refcount "
+		"rule names the count (docs/types.md; CPython 3.11's is "
+		"picked by itself): the objects are every heap block holding, "
+		"after its header, an object whose type field names a known "
+		"type, that its tracked rule says the collector examines "
+		"(a count of 0 - a free list - never); the references among "
+		"them are the model's edges, the ones sizeof-deep follows; "
+		"the collectable objects are what Python's gc.collect() "
+		"frees.",
 	.options = gc_options,
 	.min_pos = 0,
 	.max_pos = 0,
@@ -1340,6 +1352,12 @@ static void rc_json_object(struct mv_json *j, struct mv_rc *rc, size_t i)
 	mv_json_begin_object(j);
 	mv_json_key(j, "address");
 	mv_json_address(j, o->addr);
+	if (rc->model) {
+		mv_json_key(j, "type");
+		mv_json_string(j, mv_rc_type_name(rc, i));
+		mv_json_key(j, "bytes");
+		mv_json_uint(j, o->bytes);
+	}
 	mv_json_key(j, "found_by");
 	mv_json_string(j, mv_rc_how_key(o->how));
 	mv_json_key(j, "count");
@@ -1368,7 +1386,12 @@ static void rc_mistake_line(struct mv_cmd_ctx *ctx, struct mv_rc *rc,
 			    size_t i, const char *tname)
 {
 	const struct mv_rc_obj *o = &rc->objs[i];
-	if (o->mistake == MV_RC_OVER_RELEASED)
+	if (o->mistake == MV_RC_BAD_COUNT)
+		mv_out(ctx, "  0x%016llx %s: count %lld: negative or above "
+			    "2^30, not a count (taken as held)\n",
+		       (unsigned long long)o->addr, tname,
+		       (long long)o->count);
+	else if (o->mistake == MV_RC_OVER_RELEASED)
 		mv_out(ctx, "  0x%016llx %s: count %lld, but %u references "
 			    "from other objects: released too often "
 			    "(gc_refs %lld)\n", (unsigned long long)o->addr,
@@ -1388,22 +1411,62 @@ static void rc_mistake_line(struct mv_cmd_ctx *ctx, struct mv_rc *rc,
 			       : "");
 }
 
+/* The text report's head with an object model: what it found. */
+static void rc_model_head(struct mv_cmd_ctx *ctx, const struct mv_rc *rc,
+			  const char *tname, const char *field)
+{
+	mv_out(ctx, "%s; CPython's cycle collection over the object model's "
+		    "objects, count in %s.%s (%zu bytes at offset %llu)\n",
+	       mv_heap_description(rc->gc->heap), tname, field,
+	       rc->count_size, (unsigned long long)rc->count_off);
+	mv_out(ctx, "\n%llu heap blocks, %llu objects of the model in them:"
+		    "\n", (unsigned long long)rc->blocks,
+	       (unsigned long long)rc->objects);
+	mv_out(ctx, "  %8llu not tracked (not the collector's)\n",
+	       (unsigned long long)rc->untracked);
+	mv_out(ctx, "  %8llu with a count of 0 (free lists)\n",
+	       (unsigned long long)rc->zero_count);
+	mv_out(ctx, "  %8zu examined by the collector\n", rc->n);
+}
+
 static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 				    const char *spec, bool by_size,
 				    int64_t max_objects)
 {
 	struct mv_type *type = NULL;
 	const char *field = NULL;
-	struct mv_error *err = parse_spec(ctx, spec, &type, &field);
+	struct mv_rules rules;
+	struct mv_error *err = mv_sizeof_rules(ctx, &rules);
 	if (err)
 		return err;
+	bool model = !strcmp(spec, "model");
+	if (!model && (err = parse_spec(ctx, spec, &type, &field))) {
+		mv_rules_deinit(&rules);
+		return err;
+	}
+	if (!model && rules.has_refcount) {
+		char key[MV_EVAL_TYPE_NAME_MAX];
+		mv_rules_type_key(mv_type_strip(type), key, sizeof(key));
+		model = !strcmp(key, rules.refcount.type) &&
+			!strcmp(field, rules.refcount.field);
+	}
+	if (model && by_size) {
+		mv_rules_deinit(&rules);
+		return mv_error_create(MV_ERR_USAGE, "--by-size is for a "
+				       "struct's --refcount, not the model's");
+	}
 	struct mv_rc rc;
-	if ((err = mv_rc_run(&rc, gc, type, field, by_size))) {
+	err = model ? mv_rc_run_model(&rc, gc, ctx->session, &rules)
+		    : mv_rc_run(&rc, gc, type, field, by_size);
+	if (model)
+		field = rules.refcount.field;
+	if (err) {
 		/* The algorithm decides nothing before its end. */
 		err = cut_where(err, "interrupted while counting the "
 				     "references to the %zu objects of %s "
 				     "found: no verdict yet", rc.n, spec);
 		mv_rc_deinit(&rc);
+		mv_rules_deinit(&rules);
 		return err;
 	}
 	char tname[256];
@@ -1437,6 +1500,8 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 		mv_json_uint(&j, rc.count_off);
 		mv_json_key(&j, "field_size");
 		mv_json_uint(&j, rc.count_size);
+		mv_json_key(&j, "model");
+		mv_json_bool(&j, rc.model);
 		mv_json_key(&j, "object_size");
 		mv_json_uint(&j, rc.size);
 		mv_json_key(&j, "chunk_size");
@@ -1457,6 +1522,16 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 		}
 		mv_json_key(&j, "globals_walked");
 		mv_json_uint(&j, rc.globals_walked);
+		if (rc.model) {
+			mv_json_key(&j, "blocks_probed");
+			mv_json_uint(&j, rc.blocks);
+			mv_json_key(&j, "model_objects");
+			mv_json_uint(&j, rc.objects);
+			mv_json_key(&j, "untracked");
+			mv_json_uint(&j, rc.untracked);
+			mv_json_key(&j, "zero_count");
+			mv_json_uint(&j, rc.zero_count);
+		}
 		mv_json_end_object(&j);
 		mv_json_key(&j, "summary");
 		mv_json_begin_object(&j);
@@ -1477,6 +1552,8 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 		mv_json_uint(&j, rc.mistakes[MV_RC_OVER_RELEASED]);
 		mv_json_key(&j, "leaked_references");
 		mv_json_uint(&j, rc.mistakes[MV_RC_LEAKED]);
+		mv_json_key(&j, "bad_counts");
+		mv_json_uint(&j, rc.mistakes[MV_RC_BAD_COUNT]);
 		mv_json_end_object(&j);
 		mv_json_key(&j, "unreachable");
 		mv_json_uint(&j, collectable);
@@ -1498,18 +1575,25 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 	}
 
 	text_partial(ctx, gc);
-	mv_out(ctx, "%s; CPython's cycle collection over %s (%llu bytes, "
-		    "%llu-byte chunks), count in .%s (%zu bytes at offset "
-		    "%llu), %zu pointer field%s to it\n",
-	       mv_heap_description(gc->heap), tname,
-	       (unsigned long long)rc.size, (unsigned long long)rc.chunk_size,
-	       field, rc.count_size, (unsigned long long)rc.count_off,
-	       rc.nptr, rc.nptr == 1 ? "" : "s");
-	mv_out(ctx, "\n%zu object%s of the type:\n", rc.n, rc.n == 1 ? "" : "s");
-	for (int h = 0; h < MV_RC_HOW_COUNT_; h++)
-		if (rc.how[h] || h == MV_RC_TYPED)
-			mv_out(ctx, "  %8llu %s\n",
-			       (unsigned long long)rc.how[h], how_text[h]);
+	if (rc.model)
+		rc_model_head(ctx, &rc, tname, field);
+	else
+		mv_out(ctx, "%s; CPython's cycle collection over %s (%llu bytes, "
+			    "%llu-byte chunks), count in .%s (%zu bytes at offset "
+			    "%llu), %zu pointer field%s to it\n",
+		       mv_heap_description(gc->heap), tname,
+		       (unsigned long long)rc.size, (unsigned long long)rc.chunk_size,
+		       field, rc.count_size, (unsigned long long)rc.count_off,
+		       rc.nptr, rc.nptr == 1 ? "" : "s");
+	if (!rc.model) {
+		mv_out(ctx, "\n%zu object%s of the type:\n", rc.n,
+		       rc.n == 1 ? "" : "s");
+		for (int h = 0; h < MV_RC_HOW_COUNT_; h++)
+			if (rc.how[h] || h == MV_RC_TYPED)
+				mv_out(ctx, "  %8llu %s\n",
+				       (unsigned long long)rc.how[h],
+				       how_text[h]);
+	}
 	mv_out(ctx, "\ngc_refs = count - references from other objects:\n");
 	mv_out(ctx, "  %8llu held from outside (gc_refs > 0)\n",
 	       (unsigned long long)rc.states[MV_RC_HELD]);
@@ -1527,7 +1611,8 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 		}
 		mv_out(ctx, "\ncollectable (what a cycle collector would "
 			    "free):\n  %-18s %6s %8s %8s  %-8s %s\n", "object",
-		       "count", "internal", "gc_refs", "cycle", "gc says");
+		       "count", "internal", "gc_refs", "cycle",
+		       rc.model ? "type" : "gc says");
 		uint64_t shown = 0;
 		for (size_t i = 0; i < rc.n; i++) {
 			const struct mv_rc_obj *o = &rc.objs[i];
@@ -1548,11 +1633,13 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 			mv_out(ctx, "  0x%016llx %6lld %8u %8lld  %-8s %s\n",
 			       (unsigned long long)o->addr, (long long)o->count,
 			       o->internal, (long long)o->gc_refs, cyc,
-			       mv_gc_kind_name(gc->kind[o->chunk]));
+			       rc.model ? mv_rc_type_name(&rc, i)
+					: mv_gc_kind_name(gc->kind[o->chunk]));
 		}
 	}
 	uint64_t nm = rc.mistakes[MV_RC_OVER_RELEASED] +
-		      rc.mistakes[MV_RC_LEAKED];
+		      rc.mistakes[MV_RC_LEAKED] +
+		      rc.mistakes[MV_RC_BAD_COUNT];
 	if (nm) {
 		mv_out(ctx, "\nrefcount mistakes:\n");
 		uint64_t shown = 0;
@@ -1578,14 +1665,19 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 	}
 	mv_out(ctx, "\ngc --refcount: %llu collectable object%s in %llu "
 		    "cycle%s; %llu released too often, %llu with a leaked "
-		    "reference\n", (unsigned long long)collectable,
+		    "reference", (unsigned long long)collectable,
 	       collectable == 1 ? "" : "s", (unsigned long long)rc.cycles,
 	       rc.cycles == 1 ? "" : "s",
 	       (unsigned long long)rc.mistakes[MV_RC_OVER_RELEASED],
 	       (unsigned long long)rc.mistakes[MV_RC_LEAKED]);
+	if (rc.mistakes[MV_RC_BAD_COUNT])
+		mv_out(ctx, ", %llu with a bad count",
+		       (unsigned long long)rc.mistakes[MV_RC_BAD_COUNT]);
+	mv_out(ctx, "\n");
 	err = mv_buf_error(&ctx->out);
 out:
 	free(label);
 	mv_rc_deinit(&rc);
+	mv_rules_deinit(&rules);
 	return err;
 }

@@ -179,6 +179,7 @@ enum mv_rc_mistake {
 	MV_RC_OK,
 	MV_RC_OVER_RELEASED, /* count < references from other objects */
 	MV_RC_LEAKED,        /* count > every reference found */
+	MV_RC_BAD_COUNT,     /* negative or implausibly large: held */
 };
 
 struct mv_rc_obj {
@@ -188,10 +189,12 @@ struct mv_rc_obj {
 	uint8_t state;       /* enum mv_rc_state */
 	uint8_t mistake;     /* enum mv_rc_mistake */
 	bool guess;          /* found by size (or through a guess) */
+	bool bad_count;      /* negative or huge: held, never collected */
 	uint32_t internal;   /* references from other objects' fields */
 	uint32_t found;      /* all words holding its address (>= internal) */
 	int64_t count;       /* the count field */
 	int64_t gc_refs;     /* count - internal */
+	uint64_t bytes;      /* its size (0: the type's) */
 };
 
 struct mv_rc {
@@ -217,10 +220,17 @@ struct mv_rc {
 	/* Totals. */
 	uint64_t how[MV_RC_HOW_COUNT_];
 	uint64_t states[MV_RC_COLLECTABLE + 1];
-	uint64_t mistakes[MV_RC_LEAKED + 1];
+	uint64_t mistakes[MV_RC_BAD_COUNT + 1];
 	uint64_t collectable_bytes, cycles;
 	uint64_t globals_walked, implausible;
 	bool walk_capped;
+	/* With an object model (mv_rc_run_model): what it found. */
+	bool model;
+	struct mv_rc_model *m;
+	/* Heap blocks probed; objects found in them; of those, not
+	 * tracked (not the collector's), with a count of 0 (free lists),
+	 * with a negative or huge count (held). */
+	uint64_t blocks, objects, untracked, zero_count, bad_counts;
 	struct mv_notes notes;
 	/* Private. */
 	uint32_t *set;
@@ -237,6 +247,23 @@ struct mv_error *mv_rc_run(struct mv_rc *rc, struct mv_gc *gc,
 			   struct mv_type *type, const char *field_path,
 			   bool by_size);
 void mv_rc_deinit(struct mv_rc *rc);
+/* The same over the objects an object model finds (refcount_model.c):
+ * rules has a refcount rule (its TYPE's dispatch rules say how objects
+ * are found, its tracked rule which ones the collector examines); s
+ * resolves types.  Errors as mv_rc_run, and MV_ERR_USAGE when rules
+ * cannot find objects. */
+struct mv_session;
+struct mv_rules;
+struct mv_error *mv_rc_run_model(struct mv_rc *rc, struct mv_gc *gc,
+				 struct mv_session *s,
+				 const struct mv_rules *rules);
+/* Shared by both: from rc->objs (sorted) with their counts, internal
+ * references and CSR graph (off, adj): the survivors, the collectable
+ * objects' cycles, the mistakes and the totals. */
+struct mv_error *mv_rc_verdict(struct mv_rc *rc);
+/* The type name of object i found by a model ("" otherwise). */
+const char *mv_rc_type_name(const struct mv_rc *rc, size_t i);
+void mv_rc_model_free(struct mv_rc *rc);
 /* Position of the object at addr in rc->objs, or SIZE_MAX. */
 size_t mv_rc_find(const struct mv_rc *rc, uint64_t addr);
 /* Collectable and in a cycle (an SCC of more than one, or a self loop). */

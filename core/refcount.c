@@ -49,8 +49,8 @@ const char *mv_rc_state_key(enum mv_rc_state s)
 const char *mv_rc_mistake_key(enum mv_rc_mistake m)
 {
 	static const char *const k[] = {"none", "over_released",
-					"leaked_reference"};
-	return (unsigned)m <= MV_RC_LEAKED ? k[m] : "?";
+					"leaked_reference", "bad_count"};
+	return (unsigned)m <= MV_RC_BAD_COUNT ? k[m] : "?";
 }
 
 static struct mv_error *note(struct mv_rc *rc, const char *fmt, ...)
@@ -547,7 +547,7 @@ static struct mv_error *survivors(struct mv_rc *rc)
 	size_t ns = 0;
 	for (size_t i = 0; i < rc->n; i++) {
 		rc->objs[i].state = MV_RC_COLLECTABLE;
-		if (rc->objs[i].gc_refs > 0) {
+		if (rc->objs[i].gc_refs > 0 || rc->objs[i].bad_count) {
 			rc->objs[i].state = MV_RC_HELD;
 			stack[ns++] = (uint32_t)i;
 		}
@@ -689,7 +689,16 @@ struct mv_error *mv_rc_run(struct mv_rc *rc, struct mv_gc *gc,
 	rc->set_cap = 0;
 	if (rc->n) /* qsort(NULL, 0, ...) is undefined */
 		qsort(rc->objs, rc->n, sizeof(*rc->objs), obj_cmp);
-	if ((err = internal_refs(rc)) || (err = survivors(rc)) ||
+	if ((err = internal_refs(rc)))
+		return err;
+	return mv_rc_verdict(rc);
+}
+
+struct mv_error *mv_rc_verdict(struct mv_rc *rc)
+{
+	struct mv_gc *gc = rc->gc;
+	struct mv_error *err;
+	if ((err = survivors(rc)) ||
 	    (err = garbage_cycles(rc, gc->opt.poll, gc->opt.poll_arg)))
 		return err;
 
@@ -709,9 +718,15 @@ struct mv_error *mv_rc_run(struct mv_rc *rc, struct mv_gc *gc,
 		struct mv_rc_obj *o = &rc->objs[i];
 		/* Typed fields are words of candidates' chunks, so found
 		 * includes them; a field the scan could not read still
-		 * counts. */
+		 * counts.  With a model, the edges are the model's (a set's
+		 * stale smalltable entries count): too rough to call a
+		 * count wrong by them, so only a bad count is a mistake. */
 		o->found = found[i] > o->internal ? found[i] : o->internal;
-		if (o->gc_refs < 0)
+		if (o->bad_count)
+			o->mistake = MV_RC_BAD_COUNT;
+		else if (rc->model)
+			; /* see below */
+		else if (o->gc_refs < 0)
 			o->mistake = MV_RC_OVER_RELEASED;
 		else if (o->count > (int64_t)o->found)
 			o->mistake = MV_RC_LEAKED;
@@ -719,7 +734,7 @@ struct mv_error *mv_rc_run(struct mv_rc *rc, struct mv_gc *gc,
 			rc->mistakes[o->mistake]++;
 		rc->states[o->state]++;
 		if (o->state == MV_RC_COLLECTABLE)
-			rc->collectable_bytes += rc->size;
+			rc->collectable_bytes += o->bytes ? o->bytes : rc->size;
 	}
 	free(addrs);
 	free(found);
@@ -737,6 +752,7 @@ void mv_rc_deinit(struct mv_rc *rc)
 	free(rc->comp);
 	free(rc->comp_size);
 	free(rc->comp_cyclic);
+	mv_rc_model_free(rc);
 	mv_notes_deinit(&rc->notes);
 	memset(rc, 0, sizeof(*rc));
 }

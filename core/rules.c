@@ -1094,12 +1094,86 @@ static struct mv_error *add_array(struct mv_session *s, struct mv_rules *r,
 	return a->elem_name ? NULL : mv_enomem;
 }
 
+/* ---- gc --refcount's rules: refcount, tracked ---- */
+
+/* The integer member at path of t that a count or a flag lives in (not
+ * a bit-field: the collector reads it whole). */
+static struct mv_error *count_member(struct mv_type *t, const char *path,
+				     uint64_t *off, struct mv_type **ret)
+{
+	const struct mv_member *m;
+	struct mv_error *err = mv_rules_member_path(t, path, off, &m);
+	if (err)
+		return err;
+	struct mv_type *mt = mv_type_strip(m->type);
+	if (!mt || m->bit_size || !mt->size || mt->size > 8 ||
+	    (mt->kind != MV_TYPE_INT && mt->kind != MV_TYPE_ENUM &&
+	     mt->kind != MV_TYPE_POINTER))
+		return mv_error_create(MV_ERR_USAGE, "member '%s' is not an "
+				       "integer (nor a pointer) of at most 8 "
+				       "bytes", path);
+	*ret = mt;
+	return NULL;
+}
+
+/* refcount TYPE.FIELD */
+static struct mv_error *add_refcount(struct mv_session *s, struct mv_rules *r,
+				     const char *text, const char *where)
+{
+	if (r->has_refcount)
+		return mv_error_create(MV_ERR_USAGE, "a second refcount rule "
+				       "(the first: %s)", r->refcount.where);
+	struct mv_type *t, *mt;
+	const char *tn, *path;
+	uint64_t off;
+	struct mv_error *err = type_dot_path(s, r, text, strlen(text), &t,
+					     &tn, &path);
+	if (!err)
+		err = count_member(t, path, &off, &mt);
+	if (err)
+		return err;
+	if (mt->kind == MV_TYPE_POINTER)
+		return mv_error_create(MV_ERR_USAGE, "member '%s' is a "
+				       "pointer, not a count", path);
+	const char *w = own(r, where, strlen(where));
+	if (!w)
+		return mv_enomem;
+	r->refcount = (struct mv_rule_refcount){
+		.type = tn, .record = t, .field = path, .offset = off,
+		.size = (uint32_t)mt->size, .is_signed = mt->is_signed,
+		.where = w};
+	r->has_refcount = true;
+	return NULL;
+}
+
+/* tracked HEADER.FIELD */
+static struct mv_error *add_tracked(struct mv_session *s, struct mv_rules *r,
+				    const char *text)
+{
+	if (r->has_tracked)
+		return mv_error_create(MV_ERR_USAGE, "a second tracked rule");
+	struct mv_type *t, *mt;
+	const char *tn, *path;
+	uint64_t off;
+	struct mv_error *err = type_dot_path(s, r, text, strlen(text), &t,
+					     &tn, &path);
+	if (!err)
+		err = count_member(t, path, &off, &mt);
+	if (err)
+		return err;
+	r->tracked = (struct mv_rule_tracked){
+		.header = t, .offset = off, .size = (uint32_t)mt->size};
+	r->has_tracked = true;
+	return NULL;
+}
+
 static const struct {
 	const char *word;
 	int kind;
 } keywords[] = {
 	{"len", 0}, {"dispatch", 1}, {"container_of", 2}, {"skip", 3},
-	{"header", 4}, {"size", 5}, {"array", 6},
+	{"header", 4}, {"size", 5}, {"array", 6}, {"refcount", 7},
+	{"tracked", 8},
 };
 
 /* One line (comment and blanks gone). */
@@ -1121,6 +1195,8 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 	case 4: return add_header(s, r, rest);
 	case 5: return add_size(s, r, rest);
 	case 6: return add_array(s, r, rest);
+	case 7: return add_refcount(s, r, rest, where);
+	case 8: return add_tracked(s, r, rest);
 	default:
 		/* --len-file's bare hints. */
 		if (strchr(line, '=') && !strstr(line, "==") &&
@@ -1128,8 +1204,8 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 			return add_len(s, r, line);
 		return mv_error_create(MV_ERR_USAGE,
 				       "unknown rule '%.*s' (len, size, array, "
-				       "dispatch, container_of, skip or "
-				       "header)",
+				       "dispatch, container_of, skip, header, "
+				       "refcount or tracked)",
 				       (int)wl, line);
 	}
 }

@@ -170,7 +170,35 @@ struct mv_rule_array {
 	const char *elem_name;     /* as the rule spells it */
 };
 
+/* refcount TYPE.FIELD: objects of TYPE (the type the dispatch rules
+ * key, PyObject) count their references in FIELD, an integer member:
+ * gc --refcount runs CPython's collector over the objects the model
+ * finds (refcount_model.c). */
+struct mv_rule_refcount {
+	const char *type;          /* key of the stripped type */
+	struct mv_type *record;    /* stripped */
+	const char *field;         /* as the rule spells it */
+	uint64_t offset;
+	uint32_t size;
+	bool is_signed;
+	const char *where;         /* "FILE:LINE" */
+};
+
+/* tracked HEADER.FIELD: the collector examines only the objects that
+ * have a HEADER right in front of them (their header rule gives at
+ * least its size) whose FIELD is not 0 (CPython's PyGC_Head._gc_next:
+ * 0 when the object is not tracked). */
+struct mv_rule_tracked {
+	struct mv_type *header;    /* stripped */
+	uint64_t offset;
+	uint32_t size;
+};
+
 struct mv_rules {
+	/* At most one each (has_*: given). */
+	bool has_refcount, has_tracked;
+	struct mv_rule_refcount refcount;
+	struct mv_rule_tracked tracked;
 	struct mv_rule_size *sizes;
 	size_t nsizes;
 	struct mv_rule_array *arrays;

@@ -29,8 +29,8 @@ static const struct setting settings[] = {
 	 "tcmalloc and jemalloc where found), glibc only, or pymalloc, "
 	 "mimalloc, tcmalloc or jemalloc required"},
 	{"types", "file",
-	 "object model rules for sizeof-deep, graph and cycles: a rules "
-	 "file or a shipped model (docs/types.md)"},
+	 "object model rules for sizeof-deep, graph, cycles and gc "
+	 "--refcount: a rules file or a shipped model (docs/types.md)"},
 	{"max-bytes", "size",
 	 "longest memory view (64K, 1M, ...; 0: no limit)"},
 	{"pointers", "bool",

@@ -2510,8 +2510,11 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 	} else if (visited(w, key, &seen)) {
 		if (sc->tree_link)
 			w->problems[MV_PROB_CONTAINER]++;
-		if (w->opt.keep_edges)
-			sc->err = add_edge(sc, seen, guess);
+		if (w->opt.keep_edges && !(sc->err = add_edge(sc, seen, guess)))
+			/* Into an object met before, not at its start (a
+			 * set's table in its own smalltable). */
+			w->edges[w->nedges - 1].interior =
+				value != w->objs[seen].addr;
 		return;
 	}
 	if (sc->cut) {
@@ -3259,9 +3262,16 @@ struct mv_error *mv_walk_run_pointer(struct mv_walk *w,
 				     struct mv_type *pointer_type,
 				     uint64_t value)
 {
-	/* The pointer itself lives nowhere: give it a record of its own
-	 * (address 0, its type's plan) that the report leaves out of the
-	 * totals, so that the walk has a root to start from. */
+	return mv_walk_run_pointers(w, pointer_type, &value, 1);
+}
+
+struct mv_error *mv_walk_run_pointers(struct mv_walk *w,
+				      struct mv_type *pointer_type,
+				      const uint64_t *values, size_t n)
+{
+	/* The pointers themselves live nowhere: give them a record of its
+	 * own (address 0, its type's plan) that the report leaves out of
+	 * the totals, so that the walk has a root to start from. */
 	struct mv_type *st = mv_type_strip(pointer_type);
 	if (!st || st->kind != MV_TYPE_POINTER)
 		return mv_error_create(MV_ERR_INVALID,
@@ -3282,8 +3292,8 @@ struct mv_error *mv_walk_run_pointer(struct mv_walk *w,
 	sc.w = w;
 	if ((e2 = append_obj(w, &o, 0, true)))
 		return e2;
-	/* Follow the value as the root's slot would, then walk on from
-	 * what it found; the pseudo-root stays record 0. */
+	/* Follow each value as the root's slot would, then walk on from
+	 * what they found; the pseudo-root stays record 0. */
 	const struct mv_walk_plan *pl = w->plans[plan];
 	if (pl->nslots == 1 && pl->slots[0].kind == SLOT_PTR) {
 		uint32_t tp;
@@ -3292,7 +3302,8 @@ struct mv_error *mv_walk_run_pointer(struct mv_walk *w,
 		sc.from = 0;
 		sc.npath = 1;
 		sc.path[0].slot = &pl->slots[0];
-		follow(&sc, value, tp, 0, false, false);
+		for (size_t i = 0; i < n && !sc.err; i++)
+			follow(&sc, values[i], tp, 0, false, false);
 		sc.npath = 0;
 		if (sc.err) {
 			fold_plain(w);
@@ -3300,6 +3311,47 @@ struct mv_error *mv_walk_run_pointer(struct mv_walk *w,
 		}
 	}
 	return walk_levels(w, &sc, 1, w->nobjs, 1);
+}
+
+struct mv_error *mv_walk_resolve(struct mv_walk *w, struct mv_type *type,
+				 uint64_t *address, struct mv_type **real,
+				 uint64_t *header, uint64_t *bytes)
+{
+	struct mv_type *st = mv_type_strip(type);
+	uint32_t plan;
+	struct mv_error *err = plan_for_type(w, st, &plan);
+	if (err)
+		return err;
+	/* A scan that finds (sc.find): the walk's counters stay as they
+	 * are. */
+	struct scan sc;
+	memset(&sc, 0, sizeof(sc));
+	sc.w = w;
+	sc.find = true;
+	if (w->plans[plan]->ruled)
+		apply_rules(&sc, address, &plan);
+	if (sc.err)
+		return sc.err;
+	const struct mv_walk_plan *pl = w->plans[plan];
+	*real = pl->type;
+	*header = obj_header(w, pl, *address);
+	/* Its bytes, as follow() counts them, bounded by its block. */
+	struct mv_chunk ch;
+	size_t ci;
+	uint64_t room = find_chunk(w, *address, &ch, &ci) &&
+				*address >= ch.mem &&
+				*address - ch.mem <= ch.usable
+			? ch.mem + ch.usable - *address : 0;
+	struct mv_walk_obj o = {.addr = *address, .plan = plan, .count = 1};
+	if (pl->size_expr || pl->fam_len) {
+		uint64_t before = w->rule_cut, hinted = w->hinted;
+		uint64_t c = ruled_count(w, pl, *address, room);
+		w->rule_cut = before;
+		w->hinted = hinted;
+		o.count = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+	}
+	*bytes = obj_type_bytes(w, &o);
+	return NULL;
 }
 
 /* ------------------------------------------------------------------ */

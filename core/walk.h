@@ -114,6 +114,7 @@ struct mv_walk_edge {
 	uint32_t from, to;
 	uint32_t label;    /* offset into labels */
 	bool guess;        /* found by --conservative, not by a type */
+	bool interior;     /* to an object met before, past its start */
 };
 
 /* Per plan totals: the breakdown by type. */
@@ -222,6 +223,22 @@ struct mv_error *mv_walk_run(struct mv_walk *w, struct mv_type *type,
 struct mv_error *mv_walk_run_pointer(struct mv_walk *w,
 				     struct mv_type *pointer_type,
 				     uint64_t value);
+
+/* The same from many pointer values at once (gc --refcount's objects):
+ * one walk, each distinct object once; record 0 (the pseudo-root) has
+ * an edge to each object a value found. */
+struct mv_error *mv_walk_run_pointers(struct mv_walk *w,
+				      struct mv_type *pointer_type,
+				      const uint64_t *values, size_t n);
+/* The object at *address declared type, as the walk sees it through a
+ * pointer: the rules applied (container_of may move *address), its real
+ * type to *real (stripped), the bytes of header its header rule puts in
+ * front of it to *header, and its bytes with them (as sizeof-deep
+ * counts it, cut to its block) to *bytes.  Counts nothing.  Errors:
+ * out-of-memory. */
+struct mv_error *mv_walk_resolve(struct mv_walk *w, struct mv_type *type,
+				 uint64_t *address, struct mv_type **real,
+				 uint64_t *header, uint64_t *bytes);
 
 /* Describing the result. */
 enum mv_walk_kind mv_walk_plan_kind(struct mv_walk *w, uint32_t plan);
@@ -336,6 +353,10 @@ struct mv_sizeof_setup {
 struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 				 struct mv_sizeof_setup *su, bool keep_edges);
 struct mv_error *mv_sizeof_run(struct mv_sizeof_setup *su);
+/* The command's object model: --len, --len-file and --types (or the
+ * setting, or the shipped model that fits the program), in that order,
+ * into r (initialized here; on error nothing is left). */
+struct mv_error *mv_sizeof_rules(struct mv_cmd_ctx *ctx, struct mv_rules *r);
 void mv_sizeof_teardown(struct mv_sizeof_setup *su);
 /* The C expression of object i from root: "list_head->next(x3)". */
 void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
