@@ -1559,8 +1559,13 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 		mv_json_uint(&j, collectable);
 		mv_json_key(&j, "objects");
 		mv_json_begin_array(&j);
-		for (size_t i = 0; i < rc.n; i++) {
-			if (max_objects && i >= (uint64_t)max_objects)
+		/* A model's objects are the whole heap's: only the
+		 * collectable ones and those with a bad count are listed. */
+		for (size_t i = 0, listed = 0; i < rc.n; i++) {
+			if (rc.model && !rc.objs[i].mistake &&
+			    rc.objs[i].state != MV_RC_COLLECTABLE)
+				continue;
+			if (max_objects && listed++ >= (uint64_t)max_objects)
 				break;
 			rc_json_object(&j, &rc, i);
 			if (i % 4096 == 4095 && (err = mv_out_flush(ctx)))

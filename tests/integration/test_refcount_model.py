@@ -1,0 +1,289 @@
+"""gc --refcount model (issue 16.4): CPython's collector over the objects
+an object model finds, against the program's own answer key and against
+CPython's gc.collect() itself.
+
+Usage: BUILD=build python3 tests/integration/test_refcount_model.py
+
+1. tests/fixtures/rcmodel.c, a refcounted C model of its own
+   (docs/examples/rcmodel.types), lists what a cycle collector must free,
+   the objects with a count of 2^62 and -5, the one with a count of 0 and
+   the one whose type pointer is garbage: the collectable set, the bad
+   counts and the notes must be exactly those, the same in the CLI, gdb
+   and lldb.
+2. A Python program under python3.11-dbg (PYTHONMALLOC=malloc, and
+   CPython's own pymalloc) makes garbage cycles with gc.disable() (a ring
+   of 10 lists, a dict <-> instance, a self-referencing list, a cycle
+   holding a non-cyclic tail of 100 tuples and lists, a ring of 5
+   __slots__ objects, an instance whose __dict__ holds it, an object with
+   __del__), live cycles held by globals and objects on CPython's free
+   lists, stops itself and is cored; then it resumes and gc.collect()
+   with DEBUG_SAVEALL writes the ids of gc.garbage.  memview's
+   collectable set must equal that set of ids (with pymalloc: hold no id
+   outside it), in the CLI, gdb and lldb.
+3. Rules files with mistakes in refcount and tracked rules: one usage
+   error each, naming FILE:LINE.
+Prints "refcount_model: N passed, M failed".
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import run as R  # noqa: E402
+
+EXE = os.path.join(R.BUILD, "fixtures", "rcmodel")
+CORE = os.path.join(R.BUILD, "cores", "rcmodel.core")
+FACTS = os.path.join(R.BUILD, "cores", "rcmodel.facts")
+RULES = os.path.join(R.ROOT, "docs", "examples", "rcmodel.types")
+PYTHON = "/usr/bin/python3.11d"
+GC = "gc --refcount model --json --max-blocks 0"
+
+
+def facts():
+    f = {"garbage": set(), "bad_count": set()}
+    with open(FACTS) as fh:
+        for line in fh:
+            w = line.split()
+            if w[0] in f:
+                f[w[0]].add(int(w[1], 16))
+            else:
+                f[w[0]] = w[1]
+    return f
+
+
+def collectable(d):
+    return {int(o["address"], 16) for o in d["objects"]
+            if o["state"] == "collectable"}
+
+
+def test_c_model(tmp):
+    k = facts()
+    runs = R.core_runs([GC + " --types " + RULES], CORE, EXE)
+    values, problems = R.parse_json_outputs(runs, 0)
+    for front, d in values.items():
+        got = collectable(d)
+        if got != k["garbage"]:
+            problems.append("%s: collectable %s, the program says %s" % (
+                front, sorted(map(hex, got)), sorted(map(hex,
+                                                         k["garbage"]))))
+        bad = {int(o["address"], 16) for o in d["objects"]
+               if o["mistake"] == "bad_count"}
+        if bad != k["bad_count"]:
+            problems.append("%s: bad counts %s" % (front, bad))
+        if any(int(o["address"], 16) in k["bad_count"] and
+               o["state"] != "held" for o in d["objects"]):
+            problems.append("%s: a bad count not taken as held" % front)
+        c = d["candidates"]
+        want = (int(k["objects"]), int(k["objects"]) - 1, 1)
+        got_c = (c["blocks_probed"], c["model_objects"], c["zero_count"])
+        if got_c != want:
+            problems.append("%s: (blocks, objects, zero counts) %s, the "
+                            "program made %s" % (front, got_c, want))
+        notes = " ".join(d.get("notes", []))
+        if "1 heap object reached whose type field names no known " \
+           "type" not in notes:
+            problems.append("%s: no note of the garbage type pointer: %s"
+                            % (front, notes[:300]))
+        if d["summary"]["collectable"]["cycles"] != 2:
+            problems.append("%s: cycles %s, want 2 (the ring, the self "
+                            "loop)" % (front, d["summary"]))
+    problems += R.identical(values)
+    R.report("C model: collectable = the program's garbage; 2^62 and -5 "
+             "counts held and reported; count 0 and a garbage type "
+             "pointer left out (cli/gdb/lldb)", problems)
+    # Without the rules' refcount line: one clear error.
+    norc = os.path.join(tmp, "norefcount.types")
+    with open(RULES) as f, open(norc, "w") as g:
+        g.write("".join(l for l in f if not l.startswith("refcount")))
+    rc, out, err = R.run([R.MEMVIEW, "--core", CORE, "--exe", EXE, "gc",
+                          "--refcount", "model", "--types", norc])
+    R.report("gc --refcount model without a refcount rule: one error",
+             [] if rc == 2 and "no refcount rule" in err and
+             len(err.splitlines()) == 1 else ["%s %r" % (rc, err)])
+    # The struct spelling of the rule's TYPE.FIELD picks the model too.
+    rc, out, err = R.run([R.MEMVIEW, "--core", CORE, "--exe", EXE, "gc",
+                          "--refcount", "struct obj.refcnt", "--types",
+                          RULES, "--json", "--max-blocks", "0"])
+    d = json.loads(out) if rc == 0 else None
+    R.report("--refcount TYPE.FIELD of the model's rule runs the model",
+             [] if d and d["refcount"]["model"] and
+             collectable(d) == k["garbage"] else ["%s %s" % (rc, err)])
+
+
+def test_rule_errors(tmp):
+    bad = [
+        ("refcount struct obj.type", "is a pointer"),
+        ("refcount struct obj.nope", "'nope'"),
+        ("refcount struct nosuch.refcnt", "nosuch"),
+        ("refcount struct obj.refcnt\nrefcount struct obj.refcnt", ":2:",
+         "second refcount"),
+        ("tracked struct obj.nope", "'nope'"),
+        ("refcount struct obj.refcnt\n", "no dispatch rule"),
+    ]
+    for i, case in enumerate(bad):
+        text, want = case[0], case[1:]
+        path = os.path.join(tmp, "bad%d.types" % i)
+        with open(path, "w") as f:
+            f.write(text + "\n")
+        rc, out, err = R.run([R.MEMVIEW, "--core", CORE, "--exe", EXE,
+                              "gc", "--refcount", "model", "--types",
+                              path])
+        lines = err.strip().splitlines()
+        ok = rc == 2 and len(lines) == 1 and all(w in err for w in want) \
+            and (path in err or "no dispatch" in err)
+        R.report("rules mistake %r: one usage error naming it" % text,
+                 [] if ok else ["%s %r" % (rc, err)])
+
+
+PROG = r"""
+import gc, os, signal, sys
+gc.collect()
+gc.disable()
+
+class Node:
+    def __init__(self, n):
+        self.n = n
+        self.other = None
+
+class Slot:
+    __slots__ = ("next", "payload")
+
+class Fin:
+    def __del__(self):
+        pass
+
+def make_garbage():
+    ring = [[i * 1000 + 1000, None] for i in range(10)]
+    for i in range(10):
+        ring[i][1] = ring[(i + 1) % 10]
+    slots = [Slot() for _ in range(5)]
+    for i in range(5):
+        slots[i].next = slots[(i + 1) % 5]
+        slots[i].payload = "s%d" % i
+    a = Node(1)
+    a.other = {"back": a, "n": 12345678}
+    b = Node(2)
+    b.other = b
+    vars(b)["x"] = [b]
+    me = []
+    me.append(me)
+    tail = [(i * 3 + 100000, [i * 7 + 200000]) for i in range(100)]
+    holder = [tail]
+    holder.append(holder)
+    f = Fin()
+    f.self = f
+
+make_garbage()
+keep = [[i, None] for i in range(10)]
+for i in range(10):
+    keep[i][1] = keep[(i + 1) % 10]
+kept_self = []
+kept_self.append(kept_self)
+for i in range(50):
+    x = [i, str(i)]
+    y = (i, [i])
+    z = {"k": [i]}
+    del x, y, z
+open(sys.argv[1], "w").close()
+os.kill(os.getpid(), signal.SIGSTOP)
+gc.set_debug(gc.DEBUG_SAVEALL)
+gc.collect()
+with open(sys.argv[2], "w") as f:
+    for o in gc.garbage:
+        f.write("0x%x %s\n" % (id(o), type(o).__name__))
+"""
+
+
+def python_core(tmp, allocator):
+    """A core of PROG and the ids gc.collect() frees after it."""
+    prog = os.path.join(tmp, "gcprog.py")
+    with open(prog, "w") as f:
+        f.write(PROG)
+    ready = os.path.join(tmp, "ready." + allocator)
+    freed = os.path.join(tmp, "garbage." + allocator)
+    core = os.path.join(tmp, "gc.core." + allocator)
+    env = dict(os.environ, PYTHONMALLOC=allocator)
+    env.pop("PYTHONPATH", None)
+    env.pop("PYTHONHOME", None)
+    p = subprocess.Popen([PYTHON, prog, ready, freed], env=env)
+    try:
+        for _ in range(600):
+            if os.path.exists(ready) and stopped(p.pid):
+                break
+            time.sleep(0.05)
+        subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(p.pid),
+                        "-ex", "gcore " + core], capture_output=True,
+                       timeout=300)
+        os.kill(p.pid, signal.SIGCONT)
+        p.wait(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    if not os.path.exists(core) or not os.path.exists(freed):
+        return None, None
+    with open(freed) as f:
+        ids = {int(line.split()[0], 16): line.split()[1] for line in f}
+    return core, ids
+
+
+def stopped(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "T"
+    except OSError:
+        return False
+
+
+def test_python(tmp, allocator, exact):
+    core, ids = python_core(tmp, allocator)
+    if not core:
+        R.report("%s: python3.11-dbg cored and collected" % allocator,
+                 ["no core or no gc.garbage"])
+        return
+    runs = R.three(["--core", core, "--exe", PYTHON],
+                   ["file " + PYTHON, "core " + core],
+                   {"MV_EXE": PYTHON, "MV_CORE": core}, [GC])
+    values, problems = R.parse_json_outputs(runs, 0)
+    for front, d in values.items():
+        got = collectable(d)
+        missing = set(ids) - got
+        extra = got - set(ids)
+        if extra or (exact and missing):
+            problems.append("%s: %d of CPython's %d collected, %d missing "
+                            "(%s), %d extra" % (
+                                front, len(got & set(ids)), len(ids),
+                                len(missing), sorted(ids[i] for i in
+                                                     missing)[:8],
+                                len(extra)))
+    problems += R.identical(values)
+    R.report("%s: gc --refcount model %s gc.collect()'s garbage (%d "
+             "objects, cli/gdb/lldb)" % (allocator, "finds exactly"
+                                         if exact else "finds nothing but",
+                                         len(ids)), problems)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        test_c_model(tmp)
+        test_rule_errors(tmp)
+        if os.path.exists(PYTHON):
+            test_python(tmp, "malloc", True)
+            test_python(tmp, "pymalloc", False)
+        else:
+            print("refcount_model: needs %s for the CPython oracle: "
+                  "apt-get install python3.11-dbg" % PYTHON)
+            R.results.append(False)
+    passed = sum(R.results)
+    print("refcount_model: %d passed, %d failed"
+          % (passed, len(R.results) - passed))
+    return 0 if passed == len(R.results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
