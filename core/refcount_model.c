@@ -51,10 +51,6 @@ struct mv_rc_model {
 	struct { uint64_t v; uint8_t verdict; } cache[TYPE_CACHE];
 	uint32_t *wi;                /* walk record of each object */
 	uint32_t *owner;             /* per walk record: object or NONE */
-	/* Every object found, tracked or not (address order): a record
-	 * that is one is no block of another object's. */
-	uint64_t *all;
-	size_t nall, all_cap;
 };
 
 #define NONE UINT32_MAX
@@ -115,33 +111,20 @@ static struct mv_error *add_object(struct mv_rc *rc, uint64_t addr,
 	return NULL;
 }
 
-static struct mv_error *add_found(struct mv_rc_model *m, uint64_t addr)
+/* Whether walk record i is an object of the model (declared TYPE, or
+ * a type a dispatch rule gives), not a block one owns (an item array,
+ * a dict's keys, a set's table). */
+static bool is_object(const struct mv_rc_model *m, struct mv_walk *w,
+		      size_t i)
 {
-	if (m->nall == m->all_cap) {
-		size_t cap = m->all_cap ? m->all_cap * 2 : 1024;
-		uint64_t *a = realloc(m->all, cap * sizeof(*a));
-		if (!a)
-			return mv_enomem;
-		m->all = a;
-		m->all_cap = cap;
-	}
-	m->all[m->nall++] = addr;
-	return NULL;
-}
-
-/* Whether a record at addr is an object the model found (blocks are
- * probed in address order, so all is sorted). */
-static bool is_object(const struct mv_rc_model *m, uint64_t addr)
-{
-	size_t lo = 0, hi = m->nall;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->all[mid] < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < m->nall && m->all[lo] == addr;
+	struct mv_type *t = mv_walk_plan_type(w, w->objs[i].plan);
+	const struct mv_rules *r = m->rules;
+	if (t == r->refcount.record)
+		return true;
+	for (size_t k = 0; k < r->ndispatch; k++)
+		if (r->dispatch[k].real == t)
+			return true;
+	return false;
 }
 
 static int64_t signed_count(uint64_t v, uint32_t size, bool is_signed)
@@ -188,8 +171,6 @@ static struct mv_error *probe_block(struct mv_rc *rc, size_t i)
 		    bytes + BLOCK_SLACK < mv_gc_usable(rc->gc, i))
 			continue;
 		rc->objects++;
-		if ((err = add_found(m, addr)))
-			return err;
 		if (m->rules->has_tracked) {
 			const struct mv_rule_tracked *tr = &m->rules->tracked;
 			uint64_t hs = tr->header->size, flag = 0;
@@ -379,7 +360,7 @@ static struct mv_error *refs_of(struct mv_rc *rc, const struct csr *g,
 			 * CPython does not traverse them). */
 			if (stamp[to] == (uint32_t)i ||
 			    mv_walk_where(w, to) != MV_WHERE_HEAP ||
-			    is_object(m, w->objs[to].addr))
+			    is_object(m, w, to))
 				continue;
 			stamp[to] = (uint32_t)i;
 			stack[ns++] = to;
@@ -562,7 +543,6 @@ void mv_rc_model_free(struct mv_rc *rc)
 	free(m->known);
 	free(m->wi);
 	free(m->owner);
-	free(m->all);
 	free(m);
 	rc->m = NULL;
 }
