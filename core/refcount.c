@@ -713,7 +713,10 @@ struct mv_error *mv_rc_verdict(struct mv_rc *rc)
 	}
 	for (size_t i = 0; i < rc->n; i++)
 		addrs[i] = rc->objs[i].addr;
-	err = mv_gc_count_refs(gc, addrs, rc->n, found);
+	/* A model's counts are not judged by the words found (below):
+	 * no need to scan for them. */
+	if (!rc->model)
+		err = mv_gc_count_refs(gc, addrs, rc->n, found);
 	for (size_t i = 0; !err && i < rc->n; i++) {
 		struct mv_rc_obj *o = &rc->objs[i];
 		/* Typed fields are words of candidates' chunks, so found

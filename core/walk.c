@@ -2023,10 +2023,12 @@ static struct mv_error *add_edge(struct scan *sc, uint32_t to, bool guess)
 		w->edges_cap = cap;
 	}
 	size_t at = w->labels.len;
-	render_label(sc, &w->labels);
-	mv_buf_append(&w->labels, "", 1);
-	if (w->labels.oom)
-		return mv_enomem;
+	if (!w->opt.unlabelled) {
+		render_label(sc, &w->labels);
+		mv_buf_append(&w->labels, "", 1);
+		if (w->labels.oom)
+			return mv_enomem;
+	}
 	w->edges[w->nedges++] = (struct mv_walk_edge){
 		.from = sc->from, .to = to, .label = (uint32_t)at,
 		.guess = guess};

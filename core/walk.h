@@ -48,6 +48,7 @@ struct mv_walk_options {
 	 * Must outlive the walk. */
 	const struct mv_rules *rules;
 	bool keep_edges;       /* record every edge (graph) */
+	bool unlabelled;       /* ... without their labels (label 0) */
 	mv_walk_chunk_fn find_chunk; /* NULL: no allocator view */
 	void *chunk_arg;
 	size_t nchunks;        /* chunk indices are below this */
