@@ -18,30 +18,7 @@ struct csr {
 
 static struct mv_error *build_csr(struct mv_walk *w, struct csr *g)
 {
-	size_t n = w->nobjs, m = w->nedges;
-	g->off = calloc(n + 1, sizeof(*g->off));
-	g->adj = malloc((m ? m : 1) * sizeof(*g->adj));
-	g->edge = malloc((m ? m : 1) * sizeof(*g->edge));
-	if (!g->off || !g->adj || !g->edge)
-		return mv_enomem;
-	for (size_t i = 0; i < m; i++)
-		if (w->edges[i].from < n)
-			g->off[w->edges[i].from + 1]++;
-	for (size_t v = 0; v < n; v++)
-		g->off[v + 1] += g->off[v];
-	uint64_t *fill = malloc((n + 1) * sizeof(*fill));
-	if (!fill)
-		return mv_enomem;
-	memcpy(fill, g->off, (n + 1) * sizeof(*fill));
-	for (size_t i = 0; i < m; i++) {
-		const struct mv_walk_edge *e = &w->edges[i];
-		if (e->from >= n)
-			continue;
-		g->adj[fill[e->from]] = e->to < n ? e->to : UINT32_MAX;
-		g->edge[fill[e->from]++] = (uint32_t)i;
-	}
-	free(fill);
-	return NULL;
+	return mv_walk_edges_by_source(w, &g->off, &g->adj, &g->edge);
 }
 
 static void csr_free(struct csr *g)

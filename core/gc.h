@@ -261,6 +261,8 @@ struct mv_error *mv_rc_run_model(struct mv_rc *rc, struct mv_gc *gc,
  * references and CSR graph (off, adj): the survivors, the collectable
  * objects' cycles, the mistakes and the totals. */
 struct mv_error *mv_rc_verdict(struct mv_rc *rc);
+/* Room in rc->objs for one more object. */
+struct mv_error *mv_rc_reserve(struct mv_rc *rc);
 /* The type name of object i found by a model ("" otherwise). */
 const char *mv_rc_type_name(const struct mv_rc *rc, size_t i);
 void mv_rc_model_free(struct mv_rc *rc);

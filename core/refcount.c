@@ -248,6 +248,22 @@ static bool read_count(struct mv_rc *rc, uint64_t addr, int64_t *ret)
 	return true;
 }
 
+struct mv_error *mv_rc_reserve(struct mv_rc *rc)
+{
+	if (rc->n < rc->cap)
+		return NULL;
+	size_t cap = rc->cap ? rc->cap * 2 : 256;
+	if (cap >= UINT32_MAX)
+		return mv_error_create(MV_ERR_LIMIT, "--refcount: too many "
+				       "objects");
+	struct mv_rc_obj *o = realloc(rc->objs, cap * sizeof(*o));
+	if (!o)
+		return mv_enomem;
+	rc->objs = o;
+	rc->cap = cap;
+	return NULL;
+}
+
 /* Adds the object at addr if it lies in an in-use block, whole, and its
  * count is readable (and, for a guess - found by size, or through a
  * field of a guess - plausible). */
@@ -268,22 +284,11 @@ static struct mv_error *add(struct mv_rc *rc, uint64_t addr,
 		rc->implausible++;
 		return NULL;
 	}
-	if (rc->n == rc->cap) {
-		size_t cap = rc->cap ? rc->cap * 2 : 256;
-		if (cap >= UINT32_MAX)
-			return mv_error_create(MV_ERR_LIMIT, "--refcount: too "
-							     "many objects");
-		struct mv_rc_obj *o = realloc(rc->objs, cap * sizeof(*o));
-		if (!o)
-			return mv_enomem;
-		rc->objs = o;
-		rc->cap = cap;
-	}
-	if ((rc->n + 1) * 2 > rc->set_cap) {
-		struct mv_error *err = set_grow(rc);
-		if (err)
-			return err;
-	}
+	struct mv_error *err = mv_rc_reserve(rc);
+	if (err)
+		return err;
+	if ((rc->n + 1) * 2 > rc->set_cap && (err = set_grow(rc)))
+		return err;
 	rc->objs[rc->n] = (struct mv_rc_obj){
 		.addr = addr, .chunk = (uint32_t)i, .how = (uint8_t)how,
 		.guess = guess, .count = count};

@@ -94,17 +94,9 @@ static bool known_type(struct mv_rc_model *m, struct mv_target *t, uint64_t v)
 static struct mv_error *add_object(struct mv_rc *rc, uint64_t addr,
 				   size_t chunk, int64_t count)
 {
-	if (rc->n == rc->cap) {
-		size_t cap = rc->cap ? rc->cap * 2 : 1024;
-		if (cap >= UINT32_MAX)
-			return mv_error_create(MV_ERR_LIMIT, "--refcount: too "
-							     "many objects");
-		struct mv_rc_obj *o = realloc(rc->objs, cap * sizeof(*o));
-		if (!o)
-			return mv_enomem;
-		rc->objs = o;
-		rc->cap = cap;
-	}
+	struct mv_error *err = mv_rc_reserve(rc);
+	if (err)
+		return err;
 	rc->objs[rc->n++] = (struct mv_rc_obj){
 		.addr = addr, .chunk = (uint32_t)chunk, .count = count,
 		.bad_count = count < 0 || count > PLAUSIBLE_COUNT};
@@ -284,35 +276,8 @@ static struct mv_error *walk_objects(struct mv_rc *rc)
 struct csr {
 	uint64_t *off;
 	uint32_t *adj;
+	uint32_t *edge;
 };
-
-/* The walk's edges by source record (the pseudo-root's left out). */
-static struct mv_error *walk_csr(struct mv_walk *w, struct csr *g)
-{
-	size_t n = w->nobjs;
-	g->off = calloc(n + 1, sizeof(*g->off));
-	g->adj = malloc((w->nedges ? w->nedges : 1) * sizeof(*g->adj));
-	if (!g->off || !g->adj)
-		return mv_enomem;
-	for (size_t i = 0; i < w->nedges; i++)
-		if (w->edges[i].from && w->edges[i].from < n)
-			g->off[w->edges[i].from + 1]++;
-	for (size_t v = 0; v < n; v++)
-		g->off[v + 1] += g->off[v];
-	uint64_t *fill = malloc((n + 1) * sizeof(*fill));
-	if (!fill)
-		return mv_enomem;
-	memcpy(fill, g->off, (n + 1) * sizeof(*fill));
-	for (size_t i = 0; i < w->nedges; i++) {
-		const struct mv_walk_edge *e = &w->edges[i];
-		/* A pointer into an object is no reference to it (its
-		 * own table inside it, a set's smalltable). */
-		if (e->from && e->from < n)
-			g->adj[fill[e->from]++] = e->interior ? NONE : e->to;
-	}
-	free(fill);
-	return NULL;
-}
 
 static struct mv_error *push_ref(struct mv_rc *rc, size_t *cap,
 				 uint32_t to)
@@ -347,8 +312,10 @@ static struct mv_error *refs_of(struct mv_rc *rc, const struct csr *g,
 	while (ns) {
 		uint32_t v = stack[--ns];
 		for (uint64_t x = g->off[v]; x < g->off[v + 1]; x++) {
+			/* A pointer into an object is no reference to it
+			 * (its own table inside it, a set's smalltable). */
 			uint32_t to = g->adj[x];
-			if (to == NONE)
+			if (to == NONE || w->edges[g->edge[x]].interior)
 				continue;
 			if (m->owner[to] != NONE) {
 				if ((err = push_ref(rc, cap, m->owner[to])))
@@ -373,7 +340,8 @@ static struct mv_error *model_refs(struct mv_rc *rc)
 {
 	struct mv_walk *w = &rc->m->walk;
 	struct csr g = {0};
-	struct mv_error *err = walk_csr(w, &g);
+	struct mv_error *err = mv_walk_edges_by_source(w, &g.off, &g.adj,
+						       &g.edge);
 	size_t cap = rc->n ? rc->n : 1;
 	uint32_t *stamp = malloc((w->nobjs ? w->nobjs : 1) * sizeof(*stamp));
 	uint32_t *stack = malloc((w->nobjs ? w->nobjs : 1) * sizeof(*stack));
@@ -398,6 +366,7 @@ static struct mv_error *model_refs(struct mv_rc *rc)
 	}
 	free(g.off);
 	free(g.adj);
+	free(g.edge);
 	free(stamp);
 	free(stack);
 	return err;

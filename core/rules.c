@@ -1096,23 +1096,32 @@ static struct mv_error *add_array(struct mv_session *s, struct mv_rules *r,
 
 /* ---- gc --refcount's rules: refcount, tracked ---- */
 
-/* The integer member at path of t that a count or a flag lives in (not
- * a bit-field: the collector reads it whole). */
-static struct mv_error *count_member(struct mv_type *t, const char *path,
-				     uint64_t *off, struct mv_type **ret)
+/* "TYPE.PATH" naming the integer member a count or a flag lives in
+ * (not a bit-field: the collector reads it whole): the type, its key,
+ * the path, the member's offset and type. */
+struct count_member {
+	struct mv_type *t, *mt;
+	const char *tn, *path;
+	uint64_t off;
+};
+
+static struct mv_error *count_member(struct mv_session *s, struct mv_rules *r,
+				     const char *text, struct count_member *c)
 {
 	const struct mv_member *m;
-	struct mv_error *err = mv_rules_member_path(t, path, off, &m);
+	struct mv_error *err = type_dot_path(s, r, text, strlen(text), &c->t,
+					     &c->tn, &c->path);
+	if (!err)
+		err = mv_rules_member_path(c->t, c->path, &c->off, &m);
 	if (err)
 		return err;
-	struct mv_type *mt = mv_type_strip(m->type);
-	if (!mt || m->bit_size || !mt->size || mt->size > 8 ||
-	    (mt->kind != MV_TYPE_INT && mt->kind != MV_TYPE_ENUM &&
-	     mt->kind != MV_TYPE_POINTER))
+	c->mt = mv_type_strip(m->type);
+	if (!c->mt || m->bit_size || !c->mt->size || c->mt->size > 8 ||
+	    (c->mt->kind != MV_TYPE_INT && c->mt->kind != MV_TYPE_ENUM &&
+	     c->mt->kind != MV_TYPE_POINTER))
 		return mv_error_create(MV_ERR_USAGE, "member '%s' is not an "
 				       "integer (nor a pointer) of at most 8 "
-				       "bytes", path);
-	*ret = mt;
+				       "bytes", c->path);
 	return NULL;
 }
 
@@ -1123,24 +1132,19 @@ static struct mv_error *add_refcount(struct mv_session *s, struct mv_rules *r,
 	if (r->has_refcount)
 		return mv_error_create(MV_ERR_USAGE, "a second refcount rule "
 				       "(the first: %s)", r->refcount.where);
-	struct mv_type *t, *mt;
-	const char *tn, *path;
-	uint64_t off;
-	struct mv_error *err = type_dot_path(s, r, text, strlen(text), &t,
-					     &tn, &path);
-	if (!err)
-		err = count_member(t, path, &off, &mt);
+	struct count_member c;
+	struct mv_error *err = count_member(s, r, text, &c);
 	if (err)
 		return err;
-	if (mt->kind == MV_TYPE_POINTER)
+	if (c.mt->kind == MV_TYPE_POINTER)
 		return mv_error_create(MV_ERR_USAGE, "member '%s' is a "
-				       "pointer, not a count", path);
+				       "pointer, not a count", c.path);
 	const char *w = own(r, where, strlen(where));
 	if (!w)
 		return mv_enomem;
 	r->refcount = (struct mv_rule_refcount){
-		.type = tn, .record = t, .field = path, .offset = off,
-		.size = (uint32_t)mt->size, .is_signed = mt->is_signed,
+		.type = c.tn, .record = c.t, .field = c.path, .offset = c.off,
+		.size = (uint32_t)c.mt->size, .is_signed = c.mt->is_signed,
 		.where = w};
 	r->has_refcount = true;
 	return NULL;
@@ -1152,17 +1156,12 @@ static struct mv_error *add_tracked(struct mv_session *s, struct mv_rules *r,
 {
 	if (r->has_tracked)
 		return mv_error_create(MV_ERR_USAGE, "a second tracked rule");
-	struct mv_type *t, *mt;
-	const char *tn, *path;
-	uint64_t off;
-	struct mv_error *err = type_dot_path(s, r, text, strlen(text), &t,
-					     &tn, &path);
-	if (!err)
-		err = count_member(t, path, &off, &mt);
+	struct count_member c;
+	struct mv_error *err = count_member(s, r, text, &c);
 	if (err)
 		return err;
 	r->tracked = (struct mv_rule_tracked){
-		.header = t, .offset = off, .size = (uint32_t)mt->size};
+		.header = c.t, .offset = c.off, .size = (uint32_t)c.mt->size};
 	r->has_tracked = true;
 	return NULL;
 }

@@ -3360,6 +3360,41 @@ struct mv_error *mv_walk_resolve(struct mv_walk *w, struct mv_type *type,
 /* Describing the result                                               */
 /* ------------------------------------------------------------------ */
 
+struct mv_error *mv_walk_edges_by_source(struct mv_walk *w, uint64_t **off,
+					 uint32_t **adj, uint32_t **edge)
+{
+	size_t n = w->nobjs, m = w->nedges;
+	uint64_t *o = calloc(n + 1, sizeof(*o));
+	uint32_t *a = malloc((m ? m : 1) * sizeof(*a));
+	uint32_t *e = malloc((m ? m : 1) * sizeof(*e));
+	uint64_t *fill = malloc((n + 1) * sizeof(*fill));
+	if (!o || !a || !e || !fill) {
+		free(o);
+		free(a);
+		free(e);
+		free(fill);
+		return mv_enomem;
+	}
+	for (size_t i = 0; i < m; i++)
+		if (w->edges[i].from < n)
+			o[w->edges[i].from + 1]++;
+	for (size_t v = 0; v < n; v++)
+		o[v + 1] += o[v];
+	memcpy(fill, o, (n + 1) * sizeof(*fill));
+	for (size_t i = 0; i < m; i++) {
+		const struct mv_walk_edge *x = &w->edges[i];
+		if (x->from >= n)
+			continue;
+		a[fill[x->from]] = x->to < n ? x->to : UINT32_MAX;
+		e[fill[x->from]++] = (uint32_t)i;
+	}
+	free(fill);
+	*off = o;
+	*adj = a;
+	*edge = e;
+	return NULL;
+}
+
 enum mv_walk_kind mv_walk_plan_kind(struct mv_walk *w, uint32_t plan)
 {
 	return w->plans[plan & ~INTERIOR_BIT]->kind;

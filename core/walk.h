@@ -241,6 +241,12 @@ struct mv_error *mv_walk_resolve(struct mv_walk *w, struct mv_type *type,
 				 uint64_t *address, struct mv_type **real,
 				 uint64_t *header, uint64_t *bytes);
 
+/* The kept edges as a CSR graph over records: record v's successors
+ * are adj[off[v]] .. adj[off[v + 1] - 1] (UINT32_MAX: none), edge[k]
+ * the index in w->edges of adj[k].  The caller frees the three. */
+struct mv_error *mv_walk_edges_by_source(struct mv_walk *w, uint64_t **off,
+					 uint32_t **adj, uint32_t **edge);
+
 /* Describing the result. */
 enum mv_walk_kind mv_walk_plan_kind(struct mv_walk *w, uint32_t plan);
 /* "struct node", "char[] (string)", "void (untyped chunk)". */

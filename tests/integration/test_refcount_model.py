@@ -34,6 +34,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run as R  # noqa: E402
+from test_cpython_model import stopped  # noqa: E402
 
 EXE = os.path.join(R.BUILD, "fixtures", "rcmodel")
 CORE = os.path.join(R.BUILD, "cores", "rcmodel.core")
@@ -229,14 +230,6 @@ def python_core(tmp, allocator):
     with open(freed) as f:
         ids = {int(line.split()[0], 16): line.split()[1] for line in f}
     return core, ids
-
-
-def stopped(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "T"
-    except OSError:
-        return False
 
 
 def test_python(tmp, allocator, exact):
