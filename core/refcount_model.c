@@ -91,6 +91,14 @@ static bool known_type(struct mv_rc_model *m, struct mv_target *t, uint64_t v)
 	return known;
 }
 
+/* Whether v is the metatype: its type field points to itself. */
+static bool is_metatype(struct mv_rc_model *m, struct mv_target *t,
+			uint64_t v)
+{
+	bool ok;
+	return read_le(t, v + m->tf_off, m->tf_size, &ok) == v && ok;
+}
+
 static struct mv_error *add_object(struct mv_rc *rc, uint64_t addr,
 				   size_t chunk, int64_t count)
 {
@@ -158,9 +166,11 @@ static struct mv_error *probe_block(struct mv_rc *rc, size_t i)
 		/* The object and its header fill the block, as an
 		 * allocator rounds a request up: a block that only holds
 		 * a pointer to a type somewhere (an array of classes) is
-		 * no object. */
+		 * no object.  But for a class: its slots' descriptions
+		 * follow it (tp_itemsize, which no rule sizes). */
 		if (addr != mem + o || header != o ||
-		    bytes + BLOCK_SLACK < mv_gc_usable(rc->gc, i))
+		    (bytes + BLOCK_SLACK < mv_gc_usable(rc->gc, i) &&
+		     !is_metatype(m, t, v)))
 			continue;
 		rc->objects++;
 		if (m->rules->has_tracked) {
@@ -307,6 +317,16 @@ static struct mv_error *refs_of(struct mv_rc *rc, const struct csr *g,
 	size_t ns = 0;
 	if (m->wi[i] == NONE)
 		return NULL;
+	/* Its type, when the type is an object the collector examines (a
+	 * class): no walk follows the type field, but the count of a class
+	 * holds one for each instance (CPython's subtype_traverse visits
+	 * it). */
+	bool ok;
+	uint64_t type = read_le(rc->gc->target, rc->objs[i].addr + m->tf_off,
+				m->tf_size, &ok);
+	size_t tj = ok ? mv_rc_find(rc, type) : SIZE_MAX;
+	if (tj != SIZE_MAX && (err = push_ref(rc, cap, (uint32_t)tj)))
+		return err;
 	stack[ns++] = m->wi[i];
 	stamp[m->wi[i]] = (uint32_t)i;
 	while (ns) {
