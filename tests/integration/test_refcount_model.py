@@ -15,7 +15,9 @@ Usage: BUILD=build python3 tests/integration/test_refcount_model.py
    of 10 lists, a dict <-> instance, a self-referencing list, a cycle
    holding a non-cyclic tail of 100 tuples and lists, a ring of 5
    __slots__ objects, an instance whose __dict__ holds it, an object with
-   __del__), live cycles held by globals and objects on CPython's free
+   __del__, a set past its smalltable), live cycles held by globals,
+   an object held by a frame's local and by that garbage set (twice, if
+   its stale smalltable copy counted) and objects on CPython's free
    lists, stops itself and is cored; then it resumes and gc.collect()
    with DEBUG_SAVEALL writes the ids of gc.garbage.  memview's
    collectable set must equal that set of ids, in the CLI, gdb and lldb.
@@ -189,13 +191,27 @@ for i in range(50):
     y = (i, [i])
     z = {"k": [i]}
     del x, y, z
-open(sys.argv[1], "w").close()
-os.kill(os.getpid(), signal.SIGSTOP)
-gc.set_debug(gc.DEBUG_SAVEALL)
-gc.collect()
-with open(sys.argv[2], "w") as f:
-    for o in gc.garbage:
-        f.write("0x%x %s\n" % (id(o), type(o).__name__))
+
+def main():
+    # Held by this frame only (its local, in the interpreter's data
+    # stack), and by a garbage set that outgrew its smalltable (which
+    # keeps a stale copy of it): not garbage.
+    local = Node(99)
+    h = Node(98)
+    s = {local, h}
+    for i in range(20):
+        s.add(Node(i))
+    h.other = s
+    del h, s
+    open(sys.argv[1], "w").close()
+    os.kill(os.getpid(), signal.SIGSTOP)
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    gc.collect()
+    with open(sys.argv[2], "w") as f:
+        for o in gc.garbage:
+            f.write("0x%x %s\n" % (id(o), type(o).__name__))
+
+main()
 """
 
 
