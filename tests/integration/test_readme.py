@@ -3,8 +3,8 @@
 An example is a fenced block with a prompt in it:
 
 - `$ memview ...` lines are run with sh (memview on PATH, the build's
-  fixtures and cores as build/..., in a scratch directory, so `>gc.txt`
-  lands there); the lines after one, up to the next prompt, are what it
+  fixtures and cores as build/..., docs/ as docs/, in a scratch
+  directory, so `>gc.txt` lands there); the lines after one, up to the next prompt, are what it
   must print (stdout and stderr, in the order written).  A `$` line
   that is not a memview command (rsvg-convert) is shown for the reader
   and not run; it must show no output.
@@ -208,6 +208,8 @@ def main():
         return 1
     with tempfile.TemporaryDirectory(prefix="memview-readme-") as tmp:
         os.symlink(BUILD, os.path.join(tmp, "build"))
+        # The rules files the examples name (docs/examples/*.types).
+        os.symlink(os.path.join(ROOT, "docs"), os.path.join(tmp, "docs"))
         for path in DOCS:
             for number, lines in blocks(path):
                 where = "%s:%d" % (path, number)
