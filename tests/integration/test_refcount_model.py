@@ -23,6 +23,11 @@ Usage: BUILD=build python3 tests/integration/test_refcount_model.py
    collectable set must equal that set of ids, in the CLI, gdb and lldb.
 3. Rules files with mistakes in refcount and tracked rules: one usage
    error each, naming FILE:LINE.
+4. cycles '(PyObject *)ROOT' on rings held by globals (10 lists, 5
+   __slots__ objects, 4 instances through their managed dicts' values,
+   3 through their __dict__s): one cyclic component, exactly the ring's
+   objects and the blocks between them (item arrays, dict values) as
+   the program lists them.
 Prints "refcount_model: N passed, M failed".
 """
 
@@ -276,6 +281,95 @@ def test_python(tmp, allocator, exact):
                                          len(ids)), problems)
 
 
+RINGS = r"""
+import ctypes, gc, os, signal, sys
+gc.disable()
+
+def word(address):
+    return ctypes.c_void_p.from_address(address).value
+
+class Slot:
+    __slots__ = ("next", "payload")
+
+class Node:
+    pass
+
+def ring(objs, link):
+    for i, o in enumerate(objs):
+        link(o, objs[(i + 1) % len(objs)])
+    return objs
+
+lists = ring([[i * 1000 + 1000, None] for i in range(10)],
+             lambda a, b: a.__setitem__(1, b))
+slots = ring([Slot() for _ in range(5)], lambda a, b: setattr(a, "next", b))
+managed = ring([Node() for _ in range(4)], lambda a, b: setattr(a, "next", b))
+dicts = ring([Node() for _ in range(3)],
+             lambda a, b: vars(a).__setitem__("next", b))
+with open(sys.argv[1], "w") as f:
+    # Each ring's members, and the blocks on it that are no object: a
+    # list's item array (ob_item at 24), a __dict__ and its values
+    # (ma_values at 40).
+    for name, objs in (("lists", lists), ("slots", slots),
+                       ("managed", managed), ("dicts", dicts)):
+        on = [id(o) for o in objs]
+        if name == "lists":
+            on += [word(id(o) + 24) for o in objs]
+        if name == "dicts":
+            on += [id(vars(o)) for o in objs]
+            on += [word(id(vars(o)) + 40) for o in objs]
+        f.write("%s %s\n" % (name, " ".join("0x%x" % a for a in on)))
+os.kill(os.getpid(), signal.SIGSTOP)
+"""
+
+
+def test_cycles(tmp):
+    """cycles '(PyObject *)ROOT' finds each ring whole: its component is
+    the ring's members and the blocks between them, as the program
+    lists them."""
+    prog = os.path.join(tmp, "rings.py")
+    with open(prog, "w") as f:
+        f.write(RINGS)
+    facts = os.path.join(tmp, "rings.facts")
+    core = os.path.join(tmp, "rings.core")
+    env = dict(os.environ, PYTHONMALLOC="malloc")
+    env.pop("PYTHONPATH", None)
+    p = subprocess.Popen([PYTHON, prog, facts], env=env)
+    try:
+        for _ in range(600):
+            if stopped(p.pid):
+                break
+            time.sleep(0.05)
+        subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(p.pid),
+                        "-ex", "gcore " + core], capture_output=True,
+                       timeout=300)
+    finally:
+        p.kill()
+        p.wait()
+    rings = []
+    with open(facts) as f:
+        for line in f:
+            w = line.split()
+            rings.append((w[0], [int(a, 16) for a in w[1:]]))
+    runs = R.three(["--core", core, "--exe", PYTHON],
+                   ["file " + PYTHON, "core " + core],
+                   {"MV_EXE": PYTHON, "MV_CORE": core},
+                   ["cycles (PyObject *)0x%x --json" % on[0]
+                    for _, on in rings])
+    for i, (name, on) in enumerate(rings):
+        values, problems = R.parse_json_outputs(runs, i)
+        for front, d in values.items():
+            comp = [{int(o["address"], 16) for o in c["objects"]}
+                    for c in d["components"] if c["members"] > 1]
+            if len(comp) != 1 or comp[0] != set(on):
+                problems.append("%s: components %s, the ring is %d "
+                                "objects and blocks" % (
+                                    front, [len(c) for c in comp],
+                                    len(on)))
+        problems += R.identical(values)
+        R.report("cycles finds the ring of %s whole (cli/gdb/lldb)" % name,
+                 problems)
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         test_c_model(tmp)
@@ -283,6 +377,7 @@ def main():
         if os.path.exists(PYTHON):
             test_python(tmp, "malloc", True)
             test_python(tmp, "pymalloc", True)
+            test_cycles(tmp)
         else:
             print("refcount_model: needs %s for the CPython oracle: "
                   "apt-get install python3.11-dbg" % PYTHON)
