@@ -74,6 +74,12 @@ BUILD=$BUILD RUNS=${RUNS:-3} bench/cxx_bench.sh
 echo
 BUILD=$BUILD RUNS=${RUNS:-3} bench/py_bench.sh
 
+# CPython (issue 16.4): gc --refcount model on a core of python3.11-dbg
+# holding a million tracked objects, against gc.collect() in the process
+# on the same heap (CPU seconds).
+echo
+BUILD=$BUILD RUNS=${RUNS:-3} bench/pygc_bench.sh
+
 # The Python API (issue 18): a script's walk of a 100,000-node list
 # with memview.Value against the same walk with gdb.Value.
 echo
