@@ -1411,6 +1411,114 @@ static void rc_mistake_line(struct mv_cmd_ctx *ctx, struct mv_rc *rc,
 			       : "");
 }
 
+/* gc --refcount --json (docs/json.md). */
+static struct mv_error *rc_json(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
+				struct mv_rc *rc, const char *tname,
+				const char *field, int64_t max_objects)
+{
+	const char *const *gnotes, *const *rnotes;
+	size_t ng = mv_notes_get(&gc->notes, &gnotes);
+	size_t nr = mv_notes_get(&rc->notes, &rnotes);
+	struct mv_error *err;
+	struct mv_json j;
+	mv_json_init(&j, &ctx->out, false);
+	mv_json_begin_object(&j);
+	mv_json_key(&j, "command");
+	mv_json_string(&j, "gc");
+	mv_json_key(&j, "heap");
+	mv_json_string(&j, mv_heap_description(gc->heap));
+	mv_json_key(&j, "partial");
+	mv_json_bool(&j, mv_heap_limit_note(gc->heap) != NULL ||
+				 gc->rs.skipped.n);
+	json_limits(&j, gc);
+	mv_json_key(&j, "refcount");
+	mv_json_begin_object(&j);
+	mv_json_key(&j, "type");
+	mv_json_string(&j, tname);
+	mv_json_key(&j, "field");
+	mv_json_string(&j, field);
+	mv_json_key(&j, "field_offset");
+	mv_json_uint(&j, rc->count_off);
+	mv_json_key(&j, "field_size");
+	mv_json_uint(&j, rc->count_size);
+	mv_json_key(&j, "model");
+	mv_json_bool(&j, rc->model);
+	mv_json_key(&j, "object_size");
+	mv_json_uint(&j, rc->size);
+	mv_json_key(&j, "chunk_size");
+	mv_json_uint(&j, rc->chunk_size);
+	mv_json_key(&j, "pointer_fields");
+	mv_json_begin_array(&j);
+	for (size_t k = 0; k < rc->nptr; k++)
+		mv_json_uint(&j, rc->ptr_off[k]);
+	mv_json_end_array(&j);
+	mv_json_end_object(&j);
+	mv_json_key(&j, "candidates");
+	mv_json_begin_object(&j);
+	mv_json_key(&j, "objects");
+	mv_json_uint(&j, rc->n);
+	for (int h = 0; h < MV_RC_HOW_COUNT_; h++) {
+		mv_json_key(&j, mv_rc_how_key(h));
+		mv_json_uint(&j, rc->how[h]);
+	}
+	mv_json_key(&j, "globals_walked");
+	mv_json_uint(&j, rc->globals_walked);
+	if (rc->model) {
+		mv_json_key(&j, "blocks_probed");
+		mv_json_uint(&j, rc->blocks);
+		mv_json_key(&j, "model_objects");
+		mv_json_uint(&j, rc->objects);
+		mv_json_key(&j, "untracked");
+		mv_json_uint(&j, rc->untracked);
+		mv_json_key(&j, "zero_count");
+		mv_json_uint(&j, rc->zero_count);
+	}
+	mv_json_end_object(&j);
+	mv_json_key(&j, "summary");
+	mv_json_begin_object(&j);
+	mv_json_key(&j, "held");
+	mv_json_uint(&j, rc->states[MV_RC_HELD]);
+	mv_json_key(&j, "reached");
+	mv_json_uint(&j, rc->states[MV_RC_REACHED]);
+	mv_json_key(&j, "collectable");
+	mv_json_begin_object(&j);
+	mv_json_key(&j, "objects");
+	mv_json_uint(&j, rc->states[MV_RC_COLLECTABLE]);
+	mv_json_key(&j, "bytes");
+	mv_json_uint(&j, rc->collectable_bytes);
+	mv_json_key(&j, "cycles");
+	mv_json_uint(&j, rc->cycles);
+	mv_json_end_object(&j);
+	mv_json_key(&j, "over_released");
+	mv_json_uint(&j, rc->mistakes[MV_RC_OVER_RELEASED]);
+	mv_json_key(&j, "leaked_references");
+	mv_json_uint(&j, rc->mistakes[MV_RC_LEAKED]);
+	mv_json_key(&j, "bad_counts");
+	mv_json_uint(&j, rc->mistakes[MV_RC_BAD_COUNT]);
+	mv_json_end_object(&j);
+	mv_json_key(&j, "unreachable");
+	mv_json_uint(&j, rc->states[MV_RC_COLLECTABLE]);
+	mv_json_key(&j, "objects");
+	mv_json_begin_array(&j);
+	/* A model's objects are the whole heap's: only the
+	 * collectable ones and those with a bad count are listed. */
+	for (size_t i = 0, listed = 0; i < rc->n; i++) {
+		if (rc->model && !rc->objs[i].mistake &&
+		    rc->objs[i].state != MV_RC_COLLECTABLE)
+			continue;
+		if (max_objects && listed++ >= (uint64_t)max_objects)
+			break;
+		rc_json_object(&j, rc, i);
+		if (i % 4096 == 4095 && (err = mv_out_flush(ctx)))
+			return err;
+	}
+	mv_json_end_array(&j);
+	json_notes(&j, gc, gnotes, ng, rnotes, nr);
+	mv_json_end_object(&j);
+	mv_out(ctx, "\n");
+	return mv_buf_error(&ctx->out);
+}
+
 /* The text report's head with an object model: what it found. */
 static void rc_model_head(struct mv_cmd_ctx *ctx, const struct mv_rc *rc,
 			  const char *tname, const char *field)
@@ -1479,103 +1587,7 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 	uint32_t *label = NULL, nlabels = 0;
 
 	if (ctx->json) {
-		struct mv_json j;
-		mv_json_init(&j, &ctx->out, false);
-		mv_json_begin_object(&j);
-		mv_json_key(&j, "command");
-		mv_json_string(&j, "gc");
-		mv_json_key(&j, "heap");
-		mv_json_string(&j, mv_heap_description(gc->heap));
-		mv_json_key(&j, "partial");
-		mv_json_bool(&j, mv_heap_limit_note(gc->heap) != NULL ||
-					 gc->rs.skipped.n);
-		json_limits(&j, gc);
-		mv_json_key(&j, "refcount");
-		mv_json_begin_object(&j);
-		mv_json_key(&j, "type");
-		mv_json_string(&j, tname);
-		mv_json_key(&j, "field");
-		mv_json_string(&j, field);
-		mv_json_key(&j, "field_offset");
-		mv_json_uint(&j, rc.count_off);
-		mv_json_key(&j, "field_size");
-		mv_json_uint(&j, rc.count_size);
-		mv_json_key(&j, "model");
-		mv_json_bool(&j, rc.model);
-		mv_json_key(&j, "object_size");
-		mv_json_uint(&j, rc.size);
-		mv_json_key(&j, "chunk_size");
-		mv_json_uint(&j, rc.chunk_size);
-		mv_json_key(&j, "pointer_fields");
-		mv_json_begin_array(&j);
-		for (size_t k = 0; k < rc.nptr; k++)
-			mv_json_uint(&j, rc.ptr_off[k]);
-		mv_json_end_array(&j);
-		mv_json_end_object(&j);
-		mv_json_key(&j, "candidates");
-		mv_json_begin_object(&j);
-		mv_json_key(&j, "objects");
-		mv_json_uint(&j, rc.n);
-		for (int h = 0; h < MV_RC_HOW_COUNT_; h++) {
-			mv_json_key(&j, mv_rc_how_key(h));
-			mv_json_uint(&j, rc.how[h]);
-		}
-		mv_json_key(&j, "globals_walked");
-		mv_json_uint(&j, rc.globals_walked);
-		if (rc.model) {
-			mv_json_key(&j, "blocks_probed");
-			mv_json_uint(&j, rc.blocks);
-			mv_json_key(&j, "model_objects");
-			mv_json_uint(&j, rc.objects);
-			mv_json_key(&j, "untracked");
-			mv_json_uint(&j, rc.untracked);
-			mv_json_key(&j, "zero_count");
-			mv_json_uint(&j, rc.zero_count);
-		}
-		mv_json_end_object(&j);
-		mv_json_key(&j, "summary");
-		mv_json_begin_object(&j);
-		mv_json_key(&j, "held");
-		mv_json_uint(&j, rc.states[MV_RC_HELD]);
-		mv_json_key(&j, "reached");
-		mv_json_uint(&j, rc.states[MV_RC_REACHED]);
-		mv_json_key(&j, "collectable");
-		mv_json_begin_object(&j);
-		mv_json_key(&j, "objects");
-		mv_json_uint(&j, collectable);
-		mv_json_key(&j, "bytes");
-		mv_json_uint(&j, rc.collectable_bytes);
-		mv_json_key(&j, "cycles");
-		mv_json_uint(&j, rc.cycles);
-		mv_json_end_object(&j);
-		mv_json_key(&j, "over_released");
-		mv_json_uint(&j, rc.mistakes[MV_RC_OVER_RELEASED]);
-		mv_json_key(&j, "leaked_references");
-		mv_json_uint(&j, rc.mistakes[MV_RC_LEAKED]);
-		mv_json_key(&j, "bad_counts");
-		mv_json_uint(&j, rc.mistakes[MV_RC_BAD_COUNT]);
-		mv_json_end_object(&j);
-		mv_json_key(&j, "unreachable");
-		mv_json_uint(&j, collectable);
-		mv_json_key(&j, "objects");
-		mv_json_begin_array(&j);
-		/* A model's objects are the whole heap's: only the
-		 * collectable ones and those with a bad count are listed. */
-		for (size_t i = 0, listed = 0; i < rc.n; i++) {
-			if (rc.model && !rc.objs[i].mistake &&
-			    rc.objs[i].state != MV_RC_COLLECTABLE)
-				continue;
-			if (max_objects && listed++ >= (uint64_t)max_objects)
-				break;
-			rc_json_object(&j, &rc, i);
-			if (i % 4096 == 4095 && (err = mv_out_flush(ctx)))
-				goto out;
-		}
-		mv_json_end_array(&j);
-		json_notes(&j, gc, gnotes, ng, rnotes, nr);
-		mv_json_end_object(&j);
-		mv_out(ctx, "\n");
-		err = mv_buf_error(&ctx->out);
+		err = rc_json(ctx, gc, &rc, tname, field, max_objects);
 		goto out;
 	}
 

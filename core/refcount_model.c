@@ -6,18 +6,21 @@
  * (the field TYPE's dispatch rules read) names a known type: a value a
  * dispatch rule names, or a type object: the metatype (the object whose
  * type field points to itself, CPython's `type`) or an object whose type
- * it is (a class; a class whose metaclass is not `type` is not known).  With a tracked rule only
- * the objects whose GC header says tracked are the collector's; a count
- * of 0 is an object on a free list (or being freed), never garbage.
- * Objects outside the heap (static types, small ints) are not candidates:
- * what they hold is held from outside.
+ * it is (a class; a class whose metaclass is not `type` is not known).
+ * The object and its header must fill the block.  With a tracked rule
+ * only the objects whose GC header says tracked are the collector's; a
+ * count of 0 is an object on a free list (or being freed), never
+ * garbage.  Objects outside the heap (static types, small ints) are not
+ * candidates: what they hold is held from outside.
  *
  * The references among them are the model's edges, the ones sizeof-deep
  * follows (dispatch, lengths, arrays, slots, dicts): one walk from all
- * of them at once, with its edges; an edge into a heap block that is
- * not an object of the collector's (a list's item array, a dict's keys,
- * a set's table) is followed on, as a reference from the object that
- * owns that block.  Then gcmodule.c's algorithm (refcount.c:
+ * of them at once, with its edges; an edge into a heap record that is
+ * no object of the model (a list's item array, a dict's keys, a set's
+ * table) is followed on, as a reference from the object that owns that
+ * block; an edge into the middle of an object is none; an object's type
+ * field is a reference to its type when the type is one of the
+ * collector's objects (a class).  Then gcmodule.c's algorithm (refcount.c:
  * mv_rc_verdict): gc_refs = count - internal references; what stays
  * above 0 is held from outside and keeps what it reaches; the rest is
  * what gc.collect() frees. */
