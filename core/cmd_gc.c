@@ -1411,6 +1411,16 @@ static void rc_mistake_line(struct mv_cmd_ctx *ctx, struct mv_rc *rc,
 			       : "");
 }
 
+/* "key": value for n keys. */
+static void json_uints(struct mv_json *j, const char *const *keys,
+		       const uint64_t *values, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		mv_json_key(j, keys[i]);
+		mv_json_uint(j, values[i]);
+	}
+}
+
 /* gc --refcount --json (docs/json.md). */
 static struct mv_error *rc_json(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 				struct mv_rc *rc, const char *tname,
@@ -1463,16 +1473,11 @@ static struct mv_error *rc_json(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 	}
 	mv_json_key(&j, "globals_walked");
 	mv_json_uint(&j, rc->globals_walked);
-	if (rc->model) {
-		mv_json_key(&j, "blocks_probed");
-		mv_json_uint(&j, rc->blocks);
-		mv_json_key(&j, "model_objects");
-		mv_json_uint(&j, rc->objects);
-		mv_json_key(&j, "untracked");
-		mv_json_uint(&j, rc->untracked);
-		mv_json_key(&j, "zero_count");
-		mv_json_uint(&j, rc->zero_count);
-	}
+	if (rc->model)
+		json_uints(&j, (const char *const[]){"blocks_probed",
+			   "model_objects", "untracked", "zero_count"},
+			   (const uint64_t[]){rc->blocks, rc->objects,
+			   rc->untracked, rc->zero_count}, 4);
 	mv_json_end_object(&j);
 	mv_json_key(&j, "summary");
 	mv_json_begin_object(&j);
@@ -1489,12 +1494,9 @@ static struct mv_error *rc_json(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 	mv_json_key(&j, "cycles");
 	mv_json_uint(&j, rc->cycles);
 	mv_json_end_object(&j);
-	mv_json_key(&j, "over_released");
-	mv_json_uint(&j, rc->mistakes[MV_RC_OVER_RELEASED]);
-	mv_json_key(&j, "leaked_references");
-	mv_json_uint(&j, rc->mistakes[MV_RC_LEAKED]);
-	mv_json_key(&j, "bad_counts");
-	mv_json_uint(&j, rc->mistakes[MV_RC_BAD_COUNT]);
+	json_uints(&j, (const char *const[]){"over_released",
+		   "leaked_references", "bad_counts"},
+		   rc->mistakes + MV_RC_OVER_RELEASED, 3);
 	mv_json_end_object(&j);
 	mv_json_key(&j, "unreachable");
 	mv_json_uint(&j, rc->states[MV_RC_COLLECTABLE]);

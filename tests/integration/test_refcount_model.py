@@ -220,21 +220,21 @@ main()
 """
 
 
-def python_core(tmp, allocator):
-    """A core of PROG and the ids gc.collect() frees after it."""
-    prog = os.path.join(tmp, "gcprog.py")
+def cored(tmp, name, text, allocator, *outputs):
+    """Runs text under python3.11-dbg with PYTHONMALLOC=allocator and
+    the paths of outputs as its arguments, takes a core once it has
+    stopped itself, lets it go on to its end: the core's path, or None."""
+    prog = os.path.join(tmp, name + ".py")
     with open(prog, "w") as f:
-        f.write(PROG)
-    ready = os.path.join(tmp, "ready." + allocator)
-    freed = os.path.join(tmp, "garbage." + allocator)
-    core = os.path.join(tmp, "gc.core." + allocator)
+        f.write(text)
+    core = os.path.join(tmp, "%s.core.%s" % (name, allocator))
     env = dict(os.environ, PYTHONMALLOC=allocator)
     env.pop("PYTHONPATH", None)
     env.pop("PYTHONHOME", None)
-    p = subprocess.Popen([PYTHON, prog, ready, freed], env=env)
+    p = subprocess.Popen([PYTHON, prog] + list(outputs), env=env)
     try:
         for _ in range(600):
-            if os.path.exists(ready) and stopped(p.pid):
+            if stopped(p.pid):
                 break
             time.sleep(0.05)
         subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(p.pid),
@@ -246,7 +246,15 @@ def python_core(tmp, allocator):
         if p.poll() is None:
             p.kill()
             p.wait()
-    if not os.path.exists(core) or not os.path.exists(freed):
+    return core if os.path.exists(core) else None
+
+
+def python_core(tmp, allocator):
+    """A core of PROG and the ids gc.collect() frees after it."""
+    ready = os.path.join(tmp, "ready." + allocator)
+    freed = os.path.join(tmp, "garbage." + allocator)
+    core = cored(tmp, "gcprog", PROG, allocator, ready, freed)
+    if not core or not os.path.exists(freed):
         return None, None
     with open(freed) as f:
         ids = {int(line.split()[0], 16): line.split()[1] for line in f}
@@ -326,25 +334,11 @@ def test_cycles(tmp):
     """cycles '(PyObject *)ROOT' finds each ring whole: its component is
     the ring's members and the blocks between them, as the program
     lists them."""
-    prog = os.path.join(tmp, "rings.py")
-    with open(prog, "w") as f:
-        f.write(RINGS)
     facts = os.path.join(tmp, "rings.facts")
-    core = os.path.join(tmp, "rings.core")
-    env = dict(os.environ, PYTHONMALLOC="malloc")
-    env.pop("PYTHONPATH", None)
-    p = subprocess.Popen([PYTHON, prog, facts], env=env)
-    try:
-        for _ in range(600):
-            if stopped(p.pid):
-                break
-            time.sleep(0.05)
-        subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(p.pid),
-                        "-ex", "gcore " + core], capture_output=True,
-                       timeout=300)
-    finally:
-        p.kill()
-        p.wait()
+    core = cored(tmp, "rings", RINGS, "malloc", facts)
+    if not core:
+        R.report("rings: python3.11-dbg cored", ["no core"])
+        return
     rings = []
     with open(facts) as f:
         for line in f:
