@@ -137,6 +137,20 @@ static int64_t signed_count(uint64_t v, uint32_t size, bool is_signed)
 	return (int64_t)v;
 }
 
+/* The bytes of the guard rule's debug prefix block b starts with (its
+ * last bytes are the guard's fill), or 0. */
+static uint64_t guard_bytes(const struct mv_rules *r, const uint8_t *b,
+			    size_t len)
+{
+	const struct mv_rule_guard *g = &r->guard;
+	if (!r->has_guard || len < 2 * g->bytes)
+		return 0;
+	for (uint32_t k = g->bytes - g->count; k < g->bytes; k++)
+		if (b[k] != g->fill)
+			return 0;
+	return g->bytes;
+}
+
 /* The object in block i, if the model finds one there: tried after
  * each header size up to HEADER_TRY, taken where the type field names
  * a known type and the object's own header rule says that many bytes. */
@@ -151,7 +165,9 @@ static struct mv_error *probe_block(struct mv_rc *rc, size_t i)
 			      ? (size_t)mv_gc_usable(rc->gc, i) : sizeof(b);
 	size_t len = mv_target_read_partial(t, mem, b, want);
 	rc->blocks++;
-	for (uint64_t o = 0; o <= HEADER_TRY; o += 8) {
+	uint64_t lead = guard_bytes(m->rules, b, len);
+	uint64_t room = mv_gc_usable(rc->gc, i) - 2 * lead;
+	for (uint64_t o = lead; o <= lead + HEADER_TRY; o += 8) {
 		if (o + m->tf_off + m->tf_size > len ||
 		    o + rr->offset + rr->size > len)
 			break;
@@ -171,17 +187,16 @@ static struct mv_error *probe_block(struct mv_rc *rc, size_t i)
 		 * a pointer to a type somewhere (an array of classes) is
 		 * no object.  But for a class: its slots' descriptions
 		 * follow it (tp_itemsize, which no rule sizes). */
-		if (addr != mem + o || header != o ||
-		    (bytes + BLOCK_SLACK < mv_gc_usable(rc->gc, i) &&
-		     !is_metatype(m, t, v)))
+		if (addr != mem + o || header != o - lead ||
+		    (bytes + BLOCK_SLACK < room && !is_metatype(m, t, v)))
 			continue;
 		rc->objects++;
 		if (m->rules->has_tracked) {
 			const struct mv_rule_tracked *tr = &m->rules->tracked;
 			uint64_t hs = tr->header->size, flag = 0;
-			if (hs <= o)
+			if (hs <= o - lead)
 				memcpy(&flag, b + o - hs + tr->offset, tr->size);
-			if (hs > o || !flag) {
+			if (hs > o - lead || !flag) {
 				rc->untracked++;
 				return NULL;
 			}

@@ -1166,13 +1166,38 @@ static struct mv_error *add_tracked(struct mv_session *s, struct mv_rules *r,
 	return NULL;
 }
 
+/* guard BYTES FILL COUNT */
+static struct mv_error *add_guard(struct mv_rules *r, const char *text)
+{
+	char *end;
+	unsigned long long v[3];
+	const char *p = text;
+	int got = 0;
+	for (; got < 3 && isdigit((unsigned char)*p); got++) {
+		v[got] = strtoull(p, &end, 0);
+		p = end + strspn(end, " \t");
+	}
+	if (got < 3 || *p || !v[0] || v[0] > 64 || v[1] > 255 || !v[2] ||
+	    v[2] > v[0])
+		return mv_error_create(MV_ERR_USAGE, "guard BYTES FILL COUNT "
+				       "expected (BYTES 1 to 64, FILL a byte, "
+				       "COUNT 1 to BYTES), not '%s'", text);
+	if (r->has_guard)
+		return mv_error_create(MV_ERR_USAGE, "a second guard rule");
+	r->guard = (struct mv_rule_guard){.bytes = (uint32_t)v[0],
+					  .fill = (uint8_t)v[1],
+					  .count = (uint32_t)v[2]};
+	r->has_guard = true;
+	return NULL;
+}
+
 static const struct {
 	const char *word;
 	int kind;
 } keywords[] = {
 	{"len", 0}, {"dispatch", 1}, {"container_of", 2}, {"skip", 3},
 	{"header", 4}, {"size", 5}, {"array", 6}, {"refcount", 7},
-	{"tracked", 8},
+	{"tracked", 8}, {"guard", 9},
 };
 
 /* One line (comment and blanks gone). */
@@ -1196,6 +1221,7 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 	case 6: return add_array(s, r, rest);
 	case 7: return add_refcount(s, r, rest, where);
 	case 8: return add_tracked(s, r, rest);
+	case 9: return add_guard(r, rest);
 	default:
 		/* --len-file's bare hints. */
 		if (strchr(line, '=') && !strstr(line, "==") &&
@@ -1204,7 +1230,7 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 		return mv_error_create(MV_ERR_USAGE,
 				       "unknown rule '%.*s' (len, size, array, "
 				       "dispatch, container_of, skip, header, "
-				       "refcount or tracked)",
+				       "refcount, tracked or guard)",
 				       (int)wl, line);
 	}
 }

@@ -194,11 +194,22 @@ struct mv_rule_tracked {
 	uint32_t size;
 };
 
+/* guard BYTES FILL COUNT: an allocator's debug hooks may put BYTES bytes
+ * in front of each block, the last COUNT of them FILL (CPython's
+ * PYTHONMALLOC=pymalloc_debug: 16, 0xfd, 7), and as many after it: gc
+ * --refcount model looks for objects past them too. */
+struct mv_rule_guard {
+	uint32_t bytes;
+	uint8_t fill;
+	uint32_t count;
+};
+
 struct mv_rules {
 	/* At most one each (has_*: given). */
-	bool has_refcount, has_tracked;
+	bool has_refcount, has_tracked, has_guard;
 	struct mv_rule_refcount refcount;
 	struct mv_rule_tracked tracked;
+	struct mv_rule_guard guard;
 	struct mv_rule_size *sizes;
 	size_t nsizes;
 	struct mv_rule_array *arrays;
