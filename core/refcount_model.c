@@ -5,8 +5,9 @@
  * in front of it, an object of the refcount rule's TYPE whose type field
  * (the field TYPE's dispatch rules read) names a known type: a value a
  * dispatch rule names, or a type object: the metatype (the object whose
- * type field points to itself, CPython's `type`) or an object whose type
- * it is (a class; a class whose metaclass is not `type` is not known).
+ * type field points to itself, CPython's `type`), an object whose type
+ * it is (a class), or one whose type's type it is that the typeobject
+ * rule calls a type (a class with a metaclass).
  * The object and its header must fill the block.  With a tracked rule
  * only the objects whose GC header says tracked are the collector's; a
  * count of 0 is an object on a free list (or being freed), never
@@ -66,6 +67,24 @@ static uint64_t read_le(struct mv_target *t, uint64_t addr, uint32_t size,
 	return v;
 }
 
+static size_t target_read(void *arg, uint64_t address, void *buf, size_t n)
+{
+	return mv_target_read_partial(arg, address, buf, n);
+}
+
+/* Whether the object at v is a type object by the typeobject rule. */
+static bool typeobject(struct mv_rc_model *m, struct mv_target *t,
+		       uint64_t v)
+{
+	const struct mv_len_expr *e = &m->rules->typeobject.expr;
+	uint8_t b[PROBE_BYTES];
+	uint64_t r;
+	if (e->end > sizeof(b))
+		return false;
+	size_t got = mv_target_read_partial(t, v, b, (size_t)e->end);
+	return mv_len_expr_eval_read(e, b, got, target_read, t, &r) && r;
+}
+
 /* Whether v, a type field's value, names a known type (see the top). */
 static bool known_type(struct mv_rc_model *m, struct mv_target *t, uint64_t v)
 {
@@ -83,11 +102,17 @@ static bool known_type(struct mv_rc_model *m, struct mv_target *t, uint64_t v)
 	if (ok && meta == v) {
 		known = true;           /* the metatype itself */
 	} else if (ok && meta) {
-		/* A class: its type is the metatype.  (Any object's type's
-		 * type is the metatype too: one level more would take every
-		 * object for a type.) */
+		/* A class: its type is the metatype.  Any object's type's
+		 * type is the metatype too: one level more, a class with
+		 * a metaclass, only when the typeobject rule says v is a
+		 * type. */
 		uint64_t mm = read_le(t, meta + m->tf_off, m->tf_size, &ok);
-		known = ok && mm == meta;
+		uint64_t m3 = ok && mm && mm != meta
+				      ? read_le(t, mm + m->tf_off, m->tf_size, &ok)
+				      : 0;
+		known = ok && (mm == meta ||
+			       (m3 == mm && m->rules->has_typeobject &&
+				typeobject(m, t, v)));
 	}
 	m->cache[slot].v = v;
 	m->cache[slot].verdict = known;

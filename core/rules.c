@@ -1166,6 +1166,27 @@ static struct mv_error *add_tracked(struct mv_session *s, struct mv_rules *r,
 	return NULL;
 }
 
+/* typeobject TYPE = EXPR */
+static struct mv_error *add_typeobject(struct mv_session *s,
+				       struct mv_rules *r, const char *text)
+{
+	const char *eq = strchr(text, '=');
+	if (!eq)
+		return mv_error_create(MV_ERR_USAGE,
+				       "typeobject TYPE = EXPR expected");
+	if (r->has_typeobject)
+		return mv_error_create(MV_ERR_USAGE, "a second typeobject rule");
+	struct mv_type *t;
+	struct mv_error *err = named_type(s, text, (size_t)(eq - text), &t);
+	if (!err)
+		err = mv_len_expr_compile_in(s, t, eq + 1, &r->typeobject.expr);
+	if (err)
+		return err;
+	r->typeobject.record = t;
+	r->has_typeobject = true;
+	return NULL;
+}
+
 /* guard BYTES FILL COUNT */
 static struct mv_error *add_guard(struct mv_rules *r, const char *text)
 {
@@ -1197,7 +1218,7 @@ static const struct {
 } keywords[] = {
 	{"len", 0}, {"dispatch", 1}, {"container_of", 2}, {"skip", 3},
 	{"header", 4}, {"size", 5}, {"array", 6}, {"refcount", 7},
-	{"tracked", 8}, {"guard", 9},
+	{"tracked", 8}, {"guard", 9}, {"typeobject", 10},
 };
 
 /* One line (comment and blanks gone). */
@@ -1222,6 +1243,7 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 	case 7: return add_refcount(s, r, rest, where);
 	case 8: return add_tracked(s, r, rest);
 	case 9: return add_guard(r, rest);
+	case 10: return add_typeobject(s, r, rest);
 	default:
 		/* --len-file's bare hints. */
 		if (strchr(line, '=') && !strstr(line, "==") &&
@@ -1230,7 +1252,8 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 		return mv_error_create(MV_ERR_USAGE,
 				       "unknown rule '%.*s' (len, size, array, "
 				       "dispatch, container_of, skip, header, "
-				       "refcount, tracked or guard)",
+				       "refcount, tracked, guard or "
+				       "typeobject)",
 				       (int)wl, line);
 	}
 }

@@ -204,9 +204,18 @@ struct mv_rule_guard {
 	uint32_t count;
 };
 
+/* typeobject TYPE = EXPR: an object of TYPE is a type object (what a
+ * type field may point to) when EXPR over it is not 0 (CPython 3.11:
+ * its type's tp_flags has Py_TPFLAGS_TYPE_SUBCLASS, 1 << 31). */
+struct mv_rule_typeobject {
+	struct mv_type *record;    /* stripped */
+	struct mv_len_expr expr;
+};
+
 struct mv_rules {
 	/* At most one each (has_*: given). */
-	bool has_refcount, has_tracked, has_guard;
+	bool has_refcount, has_tracked, has_guard, has_typeobject;
+	struct mv_rule_typeobject typeobject;
 	struct mv_rule_refcount refcount;
 	struct mv_rule_tracked tracked;
 	struct mv_rule_guard guard;

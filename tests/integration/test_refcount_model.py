@@ -16,7 +16,8 @@ Usage: BUILD=build python3 tests/integration/test_refcount_model.py
    of 10 lists, a dict <-> instance, a self-referencing list, a cycle
    holding a non-cyclic tail of 100 tuples and lists, a ring of 5
    __slots__ objects, an instance whose __dict__ holds it, an object with
-   __del__, a set past its smalltable), live cycles held by globals,
+   __del__, an instance of a class whose metaclass is ABCMeta, a set
+   past its smalltable), live cycles held by globals,
    an object held by a frame's local and by that garbage set (twice, if
    its stale smalltable copy counted) and objects on CPython's free
    lists, stops itself and is cored; then it resumes and gc.collect()
@@ -151,7 +152,7 @@ def test_rule_errors(tmp):
 
 
 PROG = r"""
-import gc, os, signal, sys
+import abc, gc, os, signal, sys
 gc.collect()
 gc.disable()
 
@@ -166,6 +167,9 @@ class Slot:
 class Fin:
     def __del__(self):
         pass
+
+class Meta(abc.ABC):     # a class whose metaclass is not type
+    pass
 
 def make_garbage():
     ring = [[i * 1000 + 1000, None] for i in range(10)]
@@ -187,6 +191,8 @@ def make_garbage():
     holder.append(holder)
     f = Fin()
     f.self = f
+    m = Meta()
+    m.self = [m]
 
 make_garbage()
 keep = [[i, None] for i in range(10)]
