@@ -315,8 +315,17 @@ static struct mv_error *walk_objects(struct mv_rc *rc)
 	if (!m->wi || !m->owner)
 		return mv_enomem;
 	memset(m->wi, 0xff, (rc->n ? rc->n : 1) * sizeof(*m->wi));
-	for (size_t i = 0; i < w->nobjs; i++) {
-		size_t j = i ? mv_rc_find(rc, w->objs[i].addr) : SIZE_MAX;
+	/* The objects are the records the pseudo-root (record 0) found,
+	 * in the order of their addresses; every later record is met by
+	 * a scan, so is none of them. */
+	for (size_t i = 0, k = 0; i < w->nobjs; i++) {
+		size_t j = SIZE_MAX;
+		while (i && !w->objs[i].parent && k < rc->n &&
+		       rc->objs[k].addr < w->objs[i].addr)
+			k++;
+		if (i && !w->objs[i].parent && k < rc->n &&
+		    rc->objs[k].addr == w->objs[i].addr)
+			j = k;
 		m->owner[i] = j == SIZE_MAX ? NONE : (uint32_t)j;
 		if (j != SIZE_MAX && m->wi[j] == NONE) {
 			m->wi[j] = (uint32_t)i;
