@@ -1566,7 +1566,7 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 				       "struct's --refcount, not the model's");
 	}
 	struct mv_rc rc;
-	err = model ? mv_rc_run_model(&rc, gc, ctx->session, &rules)
+	err = model ? mv_rc_run_model(&rc, gc, &rules)
 		    : mv_rc_run(&rc, gc, type, field, by_size);
 	if (model)
 		field = rules.refcount.field;

@@ -248,14 +248,12 @@ struct mv_error *mv_rc_run(struct mv_rc *rc, struct mv_gc *gc,
 			   bool by_size);
 void mv_rc_deinit(struct mv_rc *rc);
 /* The same over the objects an object model finds (refcount_model.c):
- * rules has a refcount rule (its TYPE's dispatch rules say how objects
- * are found, its tracked rule which ones the collector examines); s
- * resolves types.  Errors as mv_rc_run, and MV_ERR_USAGE when rules
- * cannot find objects. */
-struct mv_session;
+ * rules (which must outlive rc) has a refcount rule (its TYPE's
+ * dispatch rules say how objects are found, its tracked rule which ones
+ * the collector examines).  Errors as mv_rc_run, and MV_ERR_USAGE when
+ * rules cannot find objects. */
 struct mv_rules;
 struct mv_error *mv_rc_run_model(struct mv_rc *rc, struct mv_gc *gc,
-				 struct mv_session *s,
 				 const struct mv_rules *rules);
 /* Shared by both: from rc->objs (sorted) with their counts, internal
  * references and CSR graph (off, adj): the survivors, the collectable

@@ -30,7 +30,6 @@
 
 #include "gc.h"
 #include "rules.h"
-#include "session.h"
 #include "walk.h"
 
 #define HEADER_TRY 64        /* header bytes tried in front of objects */
@@ -545,10 +544,8 @@ static struct mv_error *model_setup(struct mv_rc *rc, struct mv_gc *gc,
 }
 
 struct mv_error *mv_rc_run_model(struct mv_rc *rc, struct mv_gc *gc,
-				 struct mv_session *s,
 				 const struct mv_rules *rules)
 {
-	(void)s;
 	memset(rc, 0, sizeof(*rc));
 	mv_notes_init(&rc->notes, MAX_NOTES);
 	rc->gc = gc;
