@@ -291,9 +291,10 @@ static const char *mapping_name(struct mv_program *p, uint64_t address)
 	return r && r->path ? r->path : "anonymous";
 }
 
-static void ref_json(struct mv_program *p, const struct mv_ref *r,
+static void ref_json(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 		     uint64_t lo, struct mv_json *j)
 {
+	struct mv_program *p = ctx->session->program;
 	mv_json_begin_object(j);
 	mv_json_key(j, "kind");
 	mv_json_string(j, ref_kinds[r->kind]);
@@ -355,8 +356,8 @@ static void ref_json(struct mv_program *p, const struct mv_ref *r,
 		mv_json_null(j);
 	struct mv_frame_name f;
 	mv_json_key(j, "frame");
-	if (r->kind == MV_REF_STACK && mv_frames_find(p, r->tid, r->holder,
-						      &f)) {
+	if (r->kind == MV_REF_STACK &&
+	    mv_frames_find(mv_ctx_frames(ctx), r->tid, r->holder, &f)) {
 		mv_json_begin_object(j);
 		mv_json_key(j, "function");
 		mv_json_string(j, f.function);
@@ -376,19 +377,20 @@ static void ref_json(struct mv_program *p, const struct mv_ref *r,
 
 /* ", in hold_on_stack: local": the frame and local variable holding a
  * stack word, when the thread's registers and DWARF tell. */
-static void stack_name(struct mv_program *p, const struct mv_ref *r,
+static void stack_name(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 		       struct mv_buf *out)
 {
 	struct mv_buf name;
 	mv_buf_init(&name);
-	if (mv_frames_name(p, r->tid, r->holder, &name) && name.data)
+	if (mv_frames_name(mv_ctx_frames(ctx), r->tid, r->holder, &name) && name.data)
 		mv_buf_printf(out, ", in %s", name.data);
 	mv_buf_deinit(&name);
 }
 
-static void ref_text(struct mv_program *p, const struct mv_ref *r,
+static void ref_text(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 		     uint64_t lo, struct mv_buf *out)
 {
+	struct mv_program *p = ctx->session->program;
 	switch (r->kind) {
 	case MV_REF_REGISTER:
 		mv_buf_printf(out, "  register %-6s of thread %d",
@@ -403,7 +405,7 @@ static void ref_text(struct mv_program *p, const struct mv_ref *r,
 	case MV_REF_STACK:
 		mv_buf_printf(out, "  0x%012llx  stack of thread %d",
 			      (unsigned long long)r->holder, r->tid);
-		stack_name(p, r, out);
+		stack_name(ctx, r, out);
 		break;
 	case MV_REF_GLOBAL: {
 		mv_buf_printf(out, "  ");
@@ -444,9 +446,9 @@ static bool on_ref(void *arg, const struct mv_ref *r)
 	if (R->count++ >= R->max)
 		return true;
 	if (R->ctx->json)
-		ref_json(R->ctx->session->program, r, R->lo, &R->j);
+		ref_json(R->ctx, r, R->lo, &R->j);
 	else
-		ref_text(R->ctx->session->program, r, R->lo, &R->ctx->out);
+		ref_text(R->ctx, r, R->lo, &R->ctx->out);
 	/* With --max 0 the list is as long as memory has referrers: it
 	 * goes out as it comes instead of piling up. */
 	if (R->ctx->out.len >= (64u << 10) &&
@@ -698,9 +700,10 @@ const struct mv_command mv_command_referrers = {
 
 /* ---- path-to ---- */
 
-static void root_name(struct mv_program *p, const struct mv_ref *r,
+static void root_name(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 		      struct mv_buf *out)
 {
+	struct mv_program *p = ctx->session->program;
 	const char *name;
 	uint64_t off;
 	switch (r->kind) {
@@ -718,7 +721,7 @@ static void root_name(struct mv_program *p, const struct mv_ref *r,
 	case MV_REF_STACK:
 		mv_buf_printf(out, "stack of thread %d at 0x%llx", r->tid,
 			      (unsigned long long)r->holder);
-		stack_name(p, r, out);
+		stack_name(ctx, r, out);
 		break;
 	case MV_REF_REGISTER:
 		mv_buf_printf(out, "register %s of thread %d",
@@ -863,7 +866,7 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 				mv_json_null(&j);
 			} else {
 				mv_buf_clear(&name);
-				root_name(p, r, &name);
+				root_name(ctx, r, &name);
 				mv_json_string(&j, name.data ? name.data : "");
 			}
 			mv_json_key(&j, "holder");
@@ -929,7 +932,7 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 					      (unsigned long long)(r->holder -
 								   r->chunk.mem));
 			else
-				root_name(p, r, &name);
+				root_name(ctx, r, &name);
 			mv_out(ctx, "  %-40s -> 0x%llx%s\n",
 			       name.data ? name.data : "",
 			       (unsigned long long)hops[i].next_mem,
