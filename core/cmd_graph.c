@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "session.h"
 #include "value.h"
 #include "roots.h"
@@ -21,6 +22,26 @@ static struct mv_error *poll_ctx(void *arg)
 }
 
 /* ---- graph ---- */
+
+/* Where graph's JSON goes as it is rendered: the command's output, or
+ * the --output file; a poll between the pieces. */
+struct json_drain {
+	struct mv_cmd_ctx *ctx;
+	struct mv_outfile *file; /* NULL: the command's output */
+};
+
+static struct mv_error *json_drain(void *arg, struct mv_buf *out)
+{
+	struct json_drain *d = arg;
+	struct mv_error *err;
+	if (d->file) {
+		err = mv_graph_write_file(d->file, out);
+		mv_buf_clear(out);
+	} else {
+		err = mv_out_flush(d->ctx);
+	}
+	return err ? err : mv_ctx_poll(d->ctx);
+}
 
 /* The summary, as text or (--json with --output) as a JSON object. */
 static void graph_summary(struct mv_cmd_ctx *ctx, struct mv_walk *w,
@@ -133,16 +154,26 @@ struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
 	mv_buf_init(&b);
 	struct mv_graph_draw draw = {.max_nodes = MV_GRAPH_DOT_MAX_NODES};
 	const char *limit = NULL;
-	if ((err = mv_sizeof_run(&su)))
+	if ((err = mv_sizeof_run_whole(&su, ctx->pos[0], "no graph written")))
 		goto out;
 	limit = su.heap ? mv_heap_limit_note(su.heap) : NULL;
-	if (ctx->json && !output) {
-		/* The graph itself is the answer: one JSON object. */
-		mv_graph_render_json(w, ctx->pos[0], limit, &ctx->out);
-	} else if (output) {
-		mv_graph_render_json(w, ctx->pos[0], limit, &b);
-		if ((err = mv_graph_write_file(&jsonf, &b)) ||
-		    (err = mv_outfile_close(&jsonf, true)))
+	if (ctx->json || output) {
+		/* The graph itself is the answer (one JSON object), or
+		 * the file's: it goes out as it is rendered, in constant
+		 * memory, and Ctrl-C stops it. */
+		struct json_drain jd = {ctx, output ? &jsonf : NULL};
+		err = mv_graph_render_json(w, ctx->pos[0], limit,
+					   output ? &b : &ctx->out, json_drain,
+					   &jd);
+		if (err) {
+			err = mv_error_interrupted(
+				err, output ? "the file is not written"
+					    : "the JSON above is cut short",
+				"writing the graph (%zu nodes and %zu "
+				"pointers)", w->nobjs, w->nedges);
+			goto out;
+		}
+		if (output && (err = mv_outfile_close(&jsonf, true)))
 			goto out;
 	}
 	if (dot || svg) {
@@ -236,7 +267,12 @@ const struct mv_command mv_command_graph = {
 		"levels, --draw-depth 0 everything up to 1,000 objects "
 		"(Graphviz lays out no more usefully). The JSON has them "
 		"all. Edges are labelled with the field they come from. "
-		"--svg runs Graphviz's `dot` (Debian package graphviz).",
+		"--svg runs Graphviz's `dot` (Debian package graphviz).\n\n"
+		"The JSON goes out as it is written, in constant memory. "
+		"Ctrl-C stops graph: during the walk nothing is written (the "
+		"line says how far it got); while the JSON is written, it "
+		"is cut short there (a --output file it created is "
+		"removed).",
 	.options = graph_options,
 	.min_pos = 1,
 	.max_pos = 1,
