@@ -232,8 +232,10 @@ static bool scan_window(struct mv_program *p, struct stack *s)
 			continue;
 		/* A return address points after the call: the caller
 		 * is one byte before it. */
-		if (!add_ret(s, a + i * 8, w[i] - 1))
+		if (!add_ret(s, a + i * 8, w[i] - 1)) {
+			s->done = true; /* what was found stays usable */
 			return false;
+		}
 		s->callee = function_start(p, w[i] - 1);
 	}
 	s->next = a + want;

@@ -27,7 +27,6 @@ tests/integration/*_driver.py, for test_pymalloc.py and test_roots.py."""
 import json
 import os
 import signal
-import struct
 import subprocess
 import tempfile
 import time
