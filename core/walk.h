@@ -336,13 +336,13 @@ struct mv_sizeof_setup {
 struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 				 struct mv_sizeof_setup *su, bool keep_edges);
 struct mv_error *mv_sizeof_run(struct mv_sizeof_setup *su);
-/* The same for a command with no answer from part of the walk (cycles,
- * graph): an interrupted walk from root (its expression) is an
+void mv_sizeof_teardown(struct mv_sizeof_setup *su);
+/* mv_sizeof_run for a command with no answer from part of the walk
+ * (cycles, graph): an interrupted walk from root (its expression) is an
  * interrupt saying how far it got, and left, what that leaves ("no
  * cycles listed"). */
 struct mv_error *mv_sizeof_run_whole(struct mv_sizeof_setup *su,
 				     const char *root, const char *left);
-void mv_sizeof_teardown(struct mv_sizeof_setup *su);
 /* The C expression of object i from root: "list_head->next(x3)". */
 void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 		    struct mv_buf *out);
