@@ -22,7 +22,8 @@
  * leaked.definitely N, leaked.indirectly N, leaked.possibly 0,
  * leaked.cycles N (rings), small.objects 2, small.type_bytes,
  * small.chunk_bytes, tree.nodes, tree.left2.nodes (the subtree at
- * g_tree->left->left), sizeof struct tnode, path.len, path.target
+ * g_tree->left->left), sizeof struct tnode, table.buckets (g_nbuckets,
+ * g_table's length), ptrs.count (g_nptrs), path.len, path.target
  * (scrambled with KEY so that the facts hold no pointer), pid.
  *
  * Keys and payloads are small integers and letters: no word of the heap
@@ -243,6 +244,8 @@ int main(int argc, char **argv)
 	mv_fact("tree.nodes", "%zu", ntree);
 	mv_fact("tree.left2.nodes", "%zu", subtree_nodes(3, ntree));
 	mv_fact("sizeof struct tnode", "%zu", sizeof(struct tnode));
+	mv_fact("table.buckets", "%zu", g_nbuckets);
+	mv_fact("ptrs.count", "%zu", g_nptrs);
 	path_facts();
 	mv_fact("pid", "%d", (int)getpid());
 	scrub_stack();

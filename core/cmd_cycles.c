@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "gc.h"
 #include "session.h"
 #include "walk.h"
@@ -86,7 +87,11 @@ struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)
 	struct comp *comps = NULL;
 	struct mv_buf b;
 	mv_buf_init(&b);
-	if ((err = mv_sizeof_run(&su)) || (err = build_csr(w, &g)))
+	/* A cycle seen in part of the walk may be part of a bigger one:
+	 * an interrupted walk answers nothing. */
+	if ((err = mv_sizeof_run_whole(&su, ctx->pos[0],
+				       "no cycles listed yet")) ||
+	    (err = build_csr(w, &g)))
 		goto out;
 	size_t n = w->nobjs, ncomp = 0;
 	comp = malloc((n ? n : 1) * sizeof(*comp));
@@ -96,8 +101,12 @@ struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)
 		goto out;
 	}
 	if ((err = mv_scc_tarjan(n, g.off, g.adj, UINT32_MAX, comp, &ncomp,
-				 (mv_gc_poll_fn)mv_ctx_poll, ctx)))
+				 (mv_gc_poll_fn)mv_ctx_poll, ctx))) {
+		err = mv_error_interrupted(err, "no cycles listed yet",
+					   "finding the cycles among %zu "
+					   "objects", n);
 		goto out;
+	}
 	comps = calloc(ncomp ? ncomp : 1, sizeof(*comps));
 	if (!comps) {
 		err = mv_enomem;
@@ -269,7 +278,10 @@ const struct mv_command mv_command_cycles = {
 		"object pointing to itself) is shown with its size and one "
 		"concrete cycle through the object nearest EXPR, written with "
 		"field names: struct node@0x.. ->next -> struct node@0x.. "
-		"->prev -> struct node@0x...",
+		"->prev -> struct node@0x...\n\n"
+		"Ctrl-C stops it, saying how far the walk or the search "
+		"got: an interrupted walk lists no cycle, as a cycle seen "
+		"in part of the graph may belong to a bigger component.",
 	.options = cycles_options,
 	.min_pos = 1,
 	.max_pos = 1,

@@ -3,7 +3,6 @@
  * --refcount CPython's cycle-collector algorithm over refcounted
  * structs. */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "file.h"
 #include "dwarf.h"
+#include "error.h"
 #include "gc.h"
 #include "session.h"
 #include "walk.h"
@@ -32,23 +32,6 @@ struct known {
 	bool oom;
 };
 
-/* An interrupt (Ctrl-C) that ended a phase with no partial answer gets
- * a message saying where it came; any other error passes unchanged. */
-static struct mv_error *cut_where(struct mv_error *err, const char *fmt, ...)
-	MV_PRINTF(2, 3);
-static struct mv_error *cut_where(struct mv_error *err, const char *fmt, ...)
-{
-	if (mv_error_code(err) != MV_ERR_INTERRUPTED ||
-	    strncmp(mv_error_message(err), "interrupted", 11))
-		return err;
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	mv_error_destroy(err);
-	return mv_error_create(MV_ERR_INTERRUPTED, "%s", msg);
-}
 static bool seen_add(struct known *k, struct mv_type *t)
 {
 	if ((k->nseen + 1) * 2 > k->seen_cap) {
@@ -835,12 +818,12 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 	if ((err = mv_gc_run(&gc, h, &go))) {
 		/* No partial verdict: a block the mark has not reached yet
 		 * is not lost.  Say how far it got. */
-		err = cut_where(err, "interrupted while marking from the "
-				     "roots (%" PRIu64 " KiB of roots and %"
-				     PRIu64 " KiB of %zu heap blocks scanned "
-				     "so far): no verdict yet, as a block not "
-				     "reached yet is not lost",
-				gc.root_bytes >> 10, gc.heap_bytes >> 10, gc.n);
+		err = mv_error_interrupted(
+			err, "no verdict yet, as a block not reached yet is "
+			     "not lost",
+			"marking from the roots (%" PRIu64 " KiB of roots and "
+			"%" PRIu64 " KiB of %zu heap blocks scanned so far)",
+			gc.root_bytes >> 10, gc.heap_bytes >> 10, gc.n);
 		goto out;
 	}
 	if (refcount) {
@@ -1572,9 +1555,10 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 		field = rules.refcount.field;
 	if (err) {
 		/* The algorithm decides nothing before its end. */
-		err = cut_where(err, "interrupted while counting the "
-				     "references to the %zu objects of %s "
-				     "found: no verdict yet", rc.n, spec);
+		err = mv_error_interrupted(err, "no verdict yet",
+					   "counting the references to the "
+					   "%zu objects of %s found", rc.n,
+					   spec);
 		mv_rc_deinit(&rc);
 		mv_rules_deinit(&rules);
 		return err;

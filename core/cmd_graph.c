@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "session.h"
 #include "value.h"
 #include "roots.h"
@@ -21,6 +22,26 @@ static struct mv_error *poll_ctx(void *arg)
 }
 
 /* ---- graph ---- */
+
+/* Where graph's JSON goes as it is rendered: the command's output, or
+ * the --output file; a poll between the pieces. */
+struct json_drain {
+	struct mv_cmd_ctx *ctx;
+	struct mv_outfile *file; /* NULL: the command's output */
+};
+
+static struct mv_error *json_drain(void *arg, struct mv_buf *out)
+{
+	struct json_drain *d = arg;
+	struct mv_error *err;
+	if (d->file) {
+		err = mv_graph_write_file(d->file, out);
+		mv_buf_clear(out);
+	} else {
+		err = mv_out_flush(d->ctx);
+	}
+	return err ? err : mv_ctx_poll(d->ctx);
+}
 
 /* The summary, as text or (--json with --output) as a JSON object. */
 static void graph_summary(struct mv_cmd_ctx *ctx, struct mv_walk *w,
@@ -133,16 +154,26 @@ struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
 	mv_buf_init(&b);
 	struct mv_graph_draw draw = {.max_nodes = MV_GRAPH_DOT_MAX_NODES};
 	const char *limit = NULL;
-	if ((err = mv_sizeof_run(&su)))
+	if ((err = mv_sizeof_run_whole(&su, ctx->pos[0], "no graph written")))
 		goto out;
 	limit = su.heap ? mv_heap_limit_note(su.heap) : NULL;
-	if (ctx->json && !output) {
-		/* The graph itself is the answer: one JSON object. */
-		mv_graph_render_json(w, ctx->pos[0], limit, &ctx->out);
-	} else if (output) {
-		mv_graph_render_json(w, ctx->pos[0], limit, &b);
-		if ((err = mv_graph_write_file(&jsonf, &b)) ||
-		    (err = mv_outfile_close(&jsonf, true)))
+	if (ctx->json || output) {
+		/* The graph itself is the answer (one JSON object), or
+		 * the file's: it goes out as it is rendered, in constant
+		 * memory, and Ctrl-C stops it. */
+		struct json_drain jd = {ctx, output ? &jsonf : NULL};
+		err = mv_graph_render_json(w, ctx->pos[0], limit,
+					   output ? &b : &ctx->out, json_drain,
+					   &jd);
+		if (err) {
+			err = mv_error_interrupted(
+				err, output ? "the file is not written"
+					    : "the JSON above is cut short",
+				"writing the graph (%zu nodes and %zu "
+				"pointers)", w->nobjs, w->nedges);
+			goto out;
+		}
+		if (output && (err = mv_outfile_close(&jsonf, true)))
 			goto out;
 	}
 	if (dot || svg) {
@@ -236,7 +267,12 @@ const struct mv_command mv_command_graph = {
 		"levels, --draw-depth 0 everything up to 1,000 objects "
 		"(Graphviz lays out no more usefully). The JSON has them "
 		"all. Edges are labelled with the field they come from. "
-		"--svg runs Graphviz's `dot` (Debian package graphviz).",
+		"--svg runs Graphviz's `dot` (Debian package graphviz).\n\n"
+		"The JSON goes out as it is written, in constant memory. "
+		"Ctrl-C stops graph: during the walk nothing is written (the "
+		"line says how far it got); while the JSON is written, it "
+		"is cut short there (a --output file it created is "
+		"removed).",
 	.options = graph_options,
 	.min_pos = 1,
 	.max_pos = 1,
@@ -291,9 +327,10 @@ static const char *mapping_name(struct mv_program *p, uint64_t address)
 	return r && r->path ? r->path : "anonymous";
 }
 
-static void ref_json(struct mv_program *p, const struct mv_ref *r,
+static void ref_json(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 		     uint64_t lo, struct mv_json *j)
 {
+	struct mv_program *p = ctx->session->program;
 	mv_json_begin_object(j);
 	mv_json_key(j, "kind");
 	mv_json_string(j, ref_kinds[r->kind]);
@@ -355,8 +392,8 @@ static void ref_json(struct mv_program *p, const struct mv_ref *r,
 		mv_json_null(j);
 	struct mv_frame_name f;
 	mv_json_key(j, "frame");
-	if (r->kind == MV_REF_STACK && mv_frames_find(p, r->tid, r->holder,
-						      &f)) {
+	if (r->kind == MV_REF_STACK &&
+	    mv_frames_find(mv_ctx_frames(ctx), r->tid, r->holder, &f)) {
 		mv_json_begin_object(j);
 		mv_json_key(j, "function");
 		mv_json_string(j, f.function);
@@ -376,19 +413,20 @@ static void ref_json(struct mv_program *p, const struct mv_ref *r,
 
 /* ", in hold_on_stack: local": the frame and local variable holding a
  * stack word, when the thread's registers and DWARF tell. */
-static void stack_name(struct mv_program *p, const struct mv_ref *r,
+static void stack_name(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 		       struct mv_buf *out)
 {
 	struct mv_buf name;
 	mv_buf_init(&name);
-	if (mv_frames_name(p, r->tid, r->holder, &name) && name.data)
+	if (mv_frames_name(mv_ctx_frames(ctx), r->tid, r->holder, &name) && name.data)
 		mv_buf_printf(out, ", in %s", name.data);
 	mv_buf_deinit(&name);
 }
 
-static void ref_text(struct mv_program *p, const struct mv_ref *r,
+static void ref_text(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 		     uint64_t lo, struct mv_buf *out)
 {
+	struct mv_program *p = ctx->session->program;
 	switch (r->kind) {
 	case MV_REF_REGISTER:
 		mv_buf_printf(out, "  register %-6s of thread %d",
@@ -403,7 +441,7 @@ static void ref_text(struct mv_program *p, const struct mv_ref *r,
 	case MV_REF_STACK:
 		mv_buf_printf(out, "  0x%012llx  stack of thread %d",
 			      (unsigned long long)r->holder, r->tid);
-		stack_name(p, r, out);
+		stack_name(ctx, r, out);
 		break;
 	case MV_REF_GLOBAL: {
 		mv_buf_printf(out, "  ");
@@ -444,9 +482,9 @@ static bool on_ref(void *arg, const struct mv_ref *r)
 	if (R->count++ >= R->max)
 		return true;
 	if (R->ctx->json)
-		ref_json(R->ctx->session->program, r, R->lo, &R->j);
+		ref_json(R->ctx, r, R->lo, &R->j);
 	else
-		ref_text(R->ctx->session->program, r, R->lo, &R->ctx->out);
+		ref_text(R->ctx, r, R->lo, &R->ctx->out);
 	/* With --max 0 the list is as long as memory has referrers: it
 	 * goes out as it comes instead of piling up. */
 	if (R->ctx->out.len >= (64u << 10) &&
@@ -698,9 +736,10 @@ const struct mv_command mv_command_referrers = {
 
 /* ---- path-to ---- */
 
-static void root_name(struct mv_program *p, const struct mv_ref *r,
+static void root_name(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 		      struct mv_buf *out)
 {
+	struct mv_program *p = ctx->session->program;
 	const char *name;
 	uint64_t off;
 	switch (r->kind) {
@@ -718,7 +757,7 @@ static void root_name(struct mv_program *p, const struct mv_ref *r,
 	case MV_REF_STACK:
 		mv_buf_printf(out, "stack of thread %d at 0x%llx", r->tid,
 			      (unsigned long long)r->holder);
-		stack_name(p, r, out);
+		stack_name(ctx, r, out);
 		break;
 	case MV_REF_REGISTER:
 		mv_buf_printf(out, "register %s of thread %d",
@@ -863,7 +902,7 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 				mv_json_null(&j);
 			} else {
 				mv_buf_clear(&name);
-				root_name(p, r, &name);
+				root_name(ctx, r, &name);
 				mv_json_string(&j, name.data ? name.data : "");
 			}
 			mv_json_key(&j, "holder");
@@ -929,7 +968,7 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 					      (unsigned long long)(r->holder -
 								   r->chunk.mem));
 			else
-				root_name(p, r, &name);
+				root_name(ctx, r, &name);
 			mv_out(ctx, "  %-40s -> 0x%llx%s\n",
 			       name.data ? name.data : "",
 			       (unsigned long long)hops[i].next_mem,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "file.h"
 #include "heap_internal.h" /* MV_HEAP_LAZY */
 #include "session.h"
@@ -241,6 +242,18 @@ struct mv_error *mv_sizeof_run(struct mv_sizeof_setup *su)
 		su->lazy_err = NULL;
 	}
 	return err;
+}
+
+struct mv_error *mv_sizeof_run_whole(struct mv_sizeof_setup *su,
+				     const char *root, const char *left)
+{
+	struct mv_error *err = mv_sizeof_run(su);
+	if (err || !su->walk.interrupted)
+		return err;
+	return mv_error_interrupted(NULL, left, "walking from %s (%zu objects "
+				    "and %zu pointers so far)",
+				    root, su->walk.nobjs,
+				    su->walk.nedges);
 }
 
 void mv_sizeof_teardown(struct mv_sizeof_setup *su)

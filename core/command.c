@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "frames.h"
 #include "session.h"
 
 /* The table: each command's row (name, help, options, run function)
@@ -422,6 +423,15 @@ void mv_cmd_ctx_deinit(struct mv_cmd_ctx *ctx)
 	free(ctx->owned);
 	mv_buf_deinit(&ctx->out);
 	mv_buf_deinit(&ctx->scratch);
+	mv_frames_destroy(ctx->frames);
+	ctx->frames = NULL;
+}
+
+struct mv_frames *mv_ctx_frames(struct mv_cmd_ctx *ctx)
+{
+	if (!ctx->frames)
+		ctx->frames = mv_frames_create(ctx->session->program);
+	return ctx->frames;
 }
 
 static ssize_t find_opt(struct mv_cmd_ctx *ctx, const char *name)

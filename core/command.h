@@ -71,6 +71,7 @@ struct mv_cmd_ctx {
 	char **owned;       /* strings to free at the end */
 	size_t nowned;
 	uint64_t polls;     /* progress: how often a long loop polled */
+	struct mv_frames *frames; /* stacks unwound so far (mv_ctx_frames) */
 };
 
 /* Commands that write files the user names (view, gc, graph). */
@@ -125,6 +126,9 @@ struct mv_error *mv_out_flush(struct mv_cmd_ctx *ctx);
 /* The same, at the end of a command: a last line without a newline too
  * (a flush in between keeps it, for folding to the terminal's width). */
 struct mv_error *mv_out_flush_all(struct mv_cmd_ctx *ctx);
+/* The threads' stacks for naming stack words (frames.h): made on
+ * first use, kept until the command ends, NULL when out of memory. */
+struct mv_frames *mv_ctx_frames(struct mv_cmd_ctx *ctx);
 /* Nonzero poll -> MV_ERR_INTERRUPTED. */
 struct mv_error *mv_ctx_poll(struct mv_cmd_ctx *ctx);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "memview.h"
 
 struct mv_error {
@@ -75,6 +76,23 @@ struct mv_error *mv_error_fault(uint64_t address, const char *fmt, ...)
 	return err;
 }
 
+/* err's message becomes fmt's text, which may take the old message as
+ * an argument; unchanged if that cannot be allocated. */
+static void reword(struct mv_error *err, const char *fmt, ...)
+	MV_PRINTF(2, 3);
+static void reword(struct mv_error *err, const char *fmt, ...)
+{
+	char *msg;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n >= 0) {
+		free(err->message);
+		err->message = msg;
+	}
+}
+
 struct mv_error *mv_error_wrap(struct mv_error *err, const char *fmt, ...)
 {
 	if (!err || err == mv_enomem)
@@ -86,13 +104,25 @@ struct mv_error *mv_error_wrap(struct mv_error *err, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return err;
-	char *msg;
-	if (asprintf(&msg, "%s: %s", prefix, err->message) >= 0) {
-		free(err->message);
-		err->message = msg;
-	}
+	reword(err, "%s: %s", prefix, err->message);
 	free(prefix);
 	return err;
+}
+
+struct mv_error *mv_error_interrupted(struct mv_error *err, const char *left,
+				      const char *fmt, ...)
+{
+	if (err && (err->code != MV_ERR_INTERRUPTED ||
+		    strncmp(err->message, "interrupted", 11)))
+		return err;
+	mv_error_destroy(err);
+	va_list ap;
+	va_start(ap, fmt);
+	struct mv_error *ret = mv_error_vcreate(MV_ERR_INTERRUPTED, fmt, ap);
+	va_end(ap);
+	if (ret != mv_enomem)
+		reword(ret, "interrupted while %s: %s", ret->message, left);
+	return ret;
 }
 
 void mv_error_destroy(struct mv_error *err)

@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dwarf.h"
@@ -109,9 +110,57 @@ static bool local_at(void *arg, const char *name, int64_t off,
 	return false;
 }
 
-bool mv_frames_find(struct mv_program *p, int tid, uint64_t addr,
-		    struct mv_frame_name *ret)
+/* One thread's stack as far as it has been unwound: the return
+ * addresses found from sp up, in order.  A name needs the ones below
+ * its word and the first above it; each scan goes on from where the
+ * last stopped, so naming N words of one stack reads it once.  At most
+ * one entry per word of 2 * MAX_SCAN bytes (16 bytes each). */
+struct ret_slot {
+	uint64_t slot;      /* where the return address is */
+	uint64_t caller_pc; /* one byte before it: in the caller */
+};
+
+struct stack {
+	int tid;
+	bool usable;         /* registers, and sp inside a region */
+	uint64_t pc;         /* the thread's: the newest frame's */
+	uint64_t sp, region_end;
+	uint64_t next, end;  /* the next window to read; where scans stop */
+	bool done;           /* end reached, or a read fell short */
+	uint64_t callee;     /* start of the function of the frame the
+			      * scan is in (0: unknown) */
+	struct ret_slot *rets;
+	size_t nrets, cap;
+};
+
+struct mv_frames {
+	struct mv_program *p;
+	struct stack *stacks;
+	size_t n, cap;
+};
+
+struct mv_frames *mv_frames_create(struct mv_program *p)
 {
+	struct mv_frames *f = calloc(1, sizeof(*f));
+	if (f)
+		f->p = p;
+	return f;
+}
+
+void mv_frames_destroy(struct mv_frames *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++)
+		free(f->stacks[i].rets);
+	free(f->stacks);
+	free(f);
+}
+
+static void stack_init(struct mv_program *p, int tid, struct stack *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->tid = tid;
 	struct mv_target *t = mv_program_target(p);
 	const struct mv_thread *th;
 	size_t n = mv_target_threads(t, &th);
@@ -120,39 +169,118 @@ bool mv_frames_find(struct mv_program *p, int tid, uint64_t addr,
 		if (th[i].tid == tid && th[i].has_regs)
 			me = &th[i];
 	if (!me)
-		return false;
-	uint64_t sp = me->regs[MV_REG_RSP] & ~(uint64_t)7;
-	const struct mv_region *r = mv_target_find_region(t, sp);
-	if (!r || addr < sp || addr >= r->end || addr - sp > MAX_SCAN)
-		return false;
-	/* The frames from sp up, each ended by the return address into
-	 * its caller: the function of the frame holding addr, and the
-	 * return address that ends it (its CFA is 8 above). */
-	uint64_t pc = me->regs[MV_REG_RIP];
-	uint64_t callee = function_start(p, pc), above_slot = 0;
-	bool have_above = false;
-	uint64_t w[WINDOW / 8];
-	uint64_t limit = addr + MAX_SCAN < r->end ? addr + MAX_SCAN : r->end;
-	for (uint64_t a = sp; a < limit && !have_above; a += WINDOW) {
-		size_t want = limit - a < WINDOW ? (size_t)(limit - a) : WINDOW;
-		size_t got = mv_target_read_partial(t, a, w, want) / 8;
-		for (size_t i = 0; i < got; i++) {
-			if (!returns_from(p, w[i], callee))
-				continue;
-			uint64_t slot = a + i * 8;
-			if (slot >= addr) {
-				above_slot = slot;
-				have_above = true;
-				break;
-			}
-			/* A return address points after the call: the
-			 * caller is one byte before it. */
-			pc = w[i] - 1;
-			callee = function_start(p, pc);
-		}
-		if (got * 8 < want)
-			break;
+		return;
+	s->sp = me->regs[MV_REG_RSP] & ~(uint64_t)7;
+	const struct mv_region *r = mv_target_find_region(t, s->sp);
+	if (!r)
+		return;
+	s->usable = true;
+	s->pc = me->regs[MV_REG_RIP];
+	s->region_end = r->end;
+	/* A word named is at most MAX_SCAN above sp, and its frame's
+	 * return address at most MAX_SCAN above it. */
+	s->end = r->end - s->sp > 2 * MAX_SCAN ? s->sp + 2 * MAX_SCAN
+					       : r->end;
+	s->next = s->sp;
+	s->callee = function_start(p, s->pc);
+}
+
+/* Thread tid's stack, unwound so far; NULL when out of memory. */
+static struct stack *stack_of(struct mv_frames *f, int tid)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (f->stacks[i].tid == tid)
+			return &f->stacks[i];
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 4;
+		struct stack *s = realloc(f->stacks, cap * sizeof(*s));
+		if (!s)
+			return NULL;
+		f->stacks = s;
+		f->cap = cap;
 	}
+	stack_init(f->p, tid, &f->stacks[f->n]);
+	return &f->stacks[f->n++];
+}
+
+static bool add_ret(struct stack *s, uint64_t slot, uint64_t caller_pc)
+{
+	if (s->nrets == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		struct ret_slot *r = realloc(s->rets, cap * sizeof(*r));
+		if (!r)
+			return false;
+		s->rets = r;
+		s->cap = cap;
+	}
+	s->rets[s->nrets++] = (struct ret_slot){slot, caller_pc};
+	return true;
+}
+
+/* Reads the next window of s and notes the return addresses in it:
+ * each ends the frame of the function called, and the caller's frame
+ * starts above it.  false when out of memory. */
+static bool scan_window(struct mv_program *p, struct stack *s)
+{
+	struct mv_target *t = mv_program_target(p);
+	uint64_t w[WINDOW / 8];
+	uint64_t a = s->next;
+	size_t want = s->end - a < WINDOW ? (size_t)(s->end - a) : WINDOW;
+	size_t got = mv_target_read_partial(t, a, w, want) / 8;
+	for (size_t i = 0; i < got; i++) {
+		if (!returns_from(p, w[i], s->callee))
+			continue;
+		/* A return address points after the call: the caller
+		 * is one byte before it. */
+		if (!add_ret(s, a + i * 8, w[i] - 1)) {
+			s->done = true; /* what was found stays usable */
+			return false;
+		}
+		s->callee = function_start(p, w[i] - 1);
+	}
+	s->next = a + want;
+	if (got * 8 < want || s->next >= s->end)
+		s->done = true;
+	return true;
+}
+
+/* The first return address at or above addr, unwinding as far as
+ * limit if need be: its index (nrets if none). */
+static size_t ret_above(struct mv_program *p, struct stack *s,
+			uint64_t addr, uint64_t limit)
+{
+	while (!s->done && s->next < limit &&
+	       !(s->nrets && s->rets[s->nrets - 1].slot >= addr))
+		if (!scan_window(p, s))
+			break;
+	size_t lo = 0, hi = s->nrets;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->rets[mid].slot < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+bool mv_frames_find(struct mv_frames *f, int tid, uint64_t addr,
+		    struct mv_frame_name *ret)
+{
+	struct stack *s = f ? stack_of(f, tid) : NULL;
+	if (!s || !s->usable || addr < s->sp || addr >= s->region_end ||
+	    addr - s->sp > MAX_SCAN)
+		return false;
+	struct mv_program *p = f->p;
+	/* The function of the frame holding addr (the caller of the
+	 * return address below it), and the return address that ends
+	 * that frame (its CFA is 8 above). */
+	uint64_t limit = addr + MAX_SCAN < s->region_end ? addr + MAX_SCAN
+							 : s->region_end;
+	size_t i = ret_above(p, s, addr, limit);
+	uint64_t pc = i ? s->rets[i - 1].caller_pc : s->pc;
+	bool have_above = i < s->nrets && s->rets[i].slot < limit;
+	uint64_t above_slot = have_above ? s->rets[i].slot : 0;
 	const char *fname = NULL;
 	struct local_hit hit = {.addr = addr};
 	struct mv_objfile *o = mv_program_objfile_at(p, pc);
@@ -184,11 +312,11 @@ bool mv_frames_find(struct mv_program *p, int tid, uint64_t addr,
 	return true;
 }
 
-bool mv_frames_name(struct mv_program *p, int tid, uint64_t addr,
+bool mv_frames_name(struct mv_frames *frames, int tid, uint64_t addr,
 		    struct mv_buf *out)
 {
 	struct mv_frame_name f;
-	if (!mv_frames_find(p, tid, addr, &f))
+	if (!mv_frames_find(frames, tid, addr, &f))
 		return false;
 	if (!f.has_variable) {
 		mv_buf_printf(out, "%s's frame", f.function);

@@ -56,9 +56,14 @@ static void node_json(struct mv_walk *w, size_t i, struct mv_json *j)
 	mv_json_end_object(j);
 }
 
-void mv_graph_render_json(struct mv_walk *w, const char *root,
-			  const char *limit, struct mv_buf *out)
+/* Every this many nodes or edges the JSON so far goes to drain. */
+#define DRAIN_EVERY 4096
+
+struct mv_error *mv_graph_render_json(struct mv_walk *w, const char *root,
+				      const char *limit, struct mv_buf *out,
+				      mv_graph_drain_fn drain, void *drain_arg)
 {
+	struct mv_error *err = NULL;
 	struct mv_json j;
 	mv_json_init(&j, out, false);
 	mv_json_begin_object(&j);
@@ -76,8 +81,12 @@ void mv_graph_render_json(struct mv_walk *w, const char *root,
 	mv_json_end_array(&j);
 	mv_json_key(&j, "nodes");
 	mv_json_begin_array(&j);
-	for (size_t i = 0; i < w->nobjs; i++)
+	for (size_t i = 0; i < w->nobjs; i++) {
 		node_json(w, i, &j);
+		if (drain && i % DRAIN_EVERY == DRAIN_EVERY - 1 &&
+		    (err = drain(drain_arg, out)))
+			return err;
+	}
 	mv_json_end_array(&j);
 	mv_json_key(&j, "edges");
 	mv_json_begin_array(&j);
@@ -93,10 +102,14 @@ void mv_graph_render_json(struct mv_walk *w, const char *root,
 		mv_json_key(&j, "precise");
 		mv_json_bool(&j, !e->guess);
 		mv_json_end_object(&j);
+		if (drain && i % DRAIN_EVERY == DRAIN_EVERY - 1 &&
+		    (err = drain(drain_arg, out)))
+			return err;
 	}
 	mv_json_end_array(&j);
 	mv_json_end_object(&j);
 	mv_buf_putc(out, '\n');
+	return drain ? drain(drain_arg, out) : NULL;
 }
 
 /* DOT strings: quotes and backslashes escaped, nothing else special. */

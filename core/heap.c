@@ -8,6 +8,7 @@
 
 #include "heap_internal.h"
 #include "bounds.h"
+#include "error.h"
 
 static const struct mv_heap_ops *const models[] = {
 	&mv_heap_glibc_ops,
@@ -65,11 +66,9 @@ struct mv_error *mv_heap_poll(struct mv_heap *h)
 	if (h->progress)
 		h->progress(h->progress_arg, h->nchunks);
 	if (h->poll && h->poll())
-		return mv_error_create(MV_ERR_INTERRUPTED,
-				       "interrupted while indexing the heap "
-				       "(%zu chunks so far): nothing to "
-				       "answer from yet",
-				       h->nchunks);
+		return mv_error_interrupted(NULL, "nothing to answer from yet",
+					    "indexing the heap (%zu chunks "
+					    "so far)", h->nchunks);
 	return NULL;
 }
 

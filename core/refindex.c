@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "refindex.h"
 #include "roots.h"
 #include "target.h"
@@ -214,15 +215,10 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 			if (progress)
 				progress(progress_arg, i, n);
 			if (poll && (err = poll(poll_arg))) {
-				if (mv_error_code(err) == MV_ERR_INTERRUPTED) {
-					mv_error_destroy(err);
-					err = mv_error_create(
-						MV_ERR_INTERRUPTED,
-						"interrupted while indexing "
-						"the heap's pointers (%zu of "
-						"%zu chunks so far): nothing "
-						"to answer from yet", i, n);
-				}
+				err = mv_error_interrupted(
+					err, "nothing to answer from yet",
+					"indexing the heap's pointers (%zu "
+					"of %zu chunks so far)", i, n);
 				goto out;
 			}
 		}

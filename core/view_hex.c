@@ -492,8 +492,14 @@ struct mv_error *mv_view_hex(struct mv_target *t, uint64_t address,
 	hex_tables(h);
 
 	/* Chunks hold whole lines so that most lines are built straight
-	 * from the mapping. */
-	size_t chunk = (MV_VIEW_FLUSH_BYTES / h->width) * h->width;
+	 * from the mapping.  With --pointers a line of 16 bytes can carry
+	 * two more lines of ~150 bytes: a chunk a sixteenth the size keeps
+	 * its output near the flush size, and the polls (each 1 MiB of
+	 * memory, and at each flush) that often. */
+	size_t chunk = (MV_VIEW_FLUSH_BYTES / (opts->after_line ? 16 : 1) /
+			h->width) * h->width;
+	if (!chunk)
+		chunk = h->width;
 	struct mv_view_reader r;
 	struct mv_error *err = mv_view_reader_init(&r, t, chunk, report);
 	if (err) {
@@ -515,13 +521,22 @@ struct mv_error *mv_view_hex(struct mv_target *t, uint64_t address,
 			hex_feed(h, address + done + n, NULL, skip);
 		}
 		done += n + skip;
+		size_t before = sink->out->len;
 		if ((err = h->err) || (err = mv_view_sink_flush(sink, false)))
 			break;
-		if (done - polled >= MV_VIEW_POLL_BYTES) {
+		/* Output flushed (a slow terminal may take its time over
+		 * it) is a time to poll too. */
+		if (done - polled >= MV_VIEW_POLL_BYTES ||
+		    sink->out->len < before) {
 			polled = done;
 			if (sink->poll && sink->poll()) {
-				err = mv_error_create(MV_ERR_INTERRUPTED,
-						      "interrupted");
+				/* Where the dump stops: its lines say
+				 * the rest. */
+				err = mv_error_create(
+					MV_ERR_INTERRUPTED,
+					"interrupted after %llu of %llu bytes",
+					(unsigned long long)done,
+					(unsigned long long)len);
 				break;
 			}
 		}

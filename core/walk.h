@@ -365,6 +365,12 @@ struct mv_error *mv_sizeof_run(struct mv_sizeof_setup *su);
  * into r (initialized here; on error nothing is left). */
 struct mv_error *mv_sizeof_rules(struct mv_cmd_ctx *ctx, struct mv_rules *r);
 void mv_sizeof_teardown(struct mv_sizeof_setup *su);
+/* mv_sizeof_run for a command with no answer from part of the walk
+ * (cycles, graph): an interrupted walk from root (its expression) is an
+ * interrupt saying how far it got, and left, what that leaves ("no
+ * cycles listed"). */
+struct mv_error *mv_sizeof_run_whole(struct mv_sizeof_setup *su,
+				     const char *root, const char *left);
 /* The C expression of object i from root: "list_head->next(x3)". */
 void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 		    struct mv_buf *out);
@@ -377,8 +383,14 @@ extern const struct mv_option mv_sizeof_options[];
 /* The walk as JSON ({"nodes": [...], "edges": [...]}, see docs/json.md;
  * limit: the heap index's limit note, or NULL) and as Graphviz DOT (at most max_nodes nodes, nearest the root
  * first; *cut says how many were left out). */
-void mv_graph_render_json(struct mv_walk *w, const char *root,
-			  const char *limit, struct mv_buf *out);
+/* drain (NULL: none) takes the JSON so far now and then, and at the
+ * end: it may write out and clear it (the graph goes out as it is
+ * rendered) and stop the rendering with an error (an interrupt), which
+ * mv_graph_render_json returns. */
+typedef struct mv_error *(*mv_graph_drain_fn)(void *arg, struct mv_buf *out);
+struct mv_error *mv_graph_render_json(struct mv_walk *w, const char *root,
+				      const char *limit, struct mv_buf *out,
+				      mv_graph_drain_fn drain, void *drain_arg);
 /* How much of the walk a DOT drawing shows: the objects at most depth
  * pointers from the root (0: no bound), at most max_nodes of them. */
 struct mv_graph_draw {

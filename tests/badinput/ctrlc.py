@@ -22,7 +22,9 @@ output, long walk).
 With --big (make check-ctrlc, after the cases above) the whole-heap
 commands run on a core of bench/bigheap.c with BIG_N allocations
 (default 4,000,000; made once in BUILD/ctrlc-big): heap, gc, gc
---refcount, cycles, referrers, path-to, graph and sizeof-deep.  Each is
+--refcount, referrers, path-to, and cycles, graph and sizeof-deep over
+the whole hash table or tree, and view --pointers over the pointer
+array.  Each is
 first timed in the CLI to completion; Ctrl-C then comes at a fraction of
 that time (the CLI at 20% and 60%, to land in the heap index and in the
 command's own work; gdb and lldb at 40%), so the check holds on a fast
@@ -31,6 +33,11 @@ within LATENCY and name what was cut (the phase, or the partial answer
 before it); the debuggers must live on, the CLI exit 130.  gdb runs at a
 pty here, ^C typed, as lldb does.  A command that takes under MIN_LONG
 seconds to the end has nothing to interrupt: it is reported as such.
+referrers and path-to read the heap at memory speed (about 0.3 and 0.5
+s here at 4 M allocations, referrers 0.3 s still at 12 M): MIN_LONG is
+low enough to catch them, where the latency bound says little but the
+line saying where the command was cut, the partial answer and the
+debugger's answer after it are checked all the same.
 
     ctrlc.py [-v] [--big | --only-big] [cli|gdb|lldb ...]
 
@@ -352,7 +359,7 @@ def check(front, core, exe, line, streams, verbose, delay=None):
 
 
 BIG_N = int(os.environ.get("BIG_N", "4000000"))
-MIN_LONG = 0.6
+MIN_LONG = 0.25
 KEY = 0xa5a5a5a5a5a5a5a5
 
 
@@ -382,16 +389,28 @@ def big_core():
 
 
 def big_lines(f):
-    """The whole-heap commands, in the debuggers' spelling."""
+    """The whole-heap commands, in the debuggers' spelling, each with
+    whether it streams its answer (True: output must come before the
+    interrupt) or gives it at its end (None: the interrupted line must
+    say what was cut, or the partial answer come first)."""
     target = "0x%x" % (int(f["path.target"], 16) ^ KEY)
-    return ["mv-heap --chunks --max-chunks 0",
-            "mv-gc",
-            "mv-gc --refcount 'struct ent.key'",
-            "mv-cycles g_table",
-            "mv-referrers " + target,
-            "mv-path-to " + target,
-            "mv-graph --max-objects 0 --json g_table",
-            "sizeof-deep --max-objects 0 g_table"]
+    # g_table is a struct ent **: its buckets as one array, so that a
+    # walk from it covers the whole table (an entry and its name each).
+    table = "'*(struct ent *(*)[%s])g_table'" % f["table.buckets"]
+    return [("mv-heap --chunks --max-chunks 0", None),
+            ("mv-gc", None),
+            ("mv-gc --refcount 'struct ent.key'", None),
+            ("mv-cycles --max-objects 0 " + table, None),
+            ("mv-referrers " + target, None),
+            ("mv-path-to " + target, None),
+            ("mv-graph --max-objects 0 --json g_tree", None),
+            ("sizeof-deep --max-objects 0 " + table, None),
+            # Every word of the pointer array, each pointing at a block:
+            # its lines stream, but only once the heap is read in (the
+            # first interrupt may come before), so the interrupted line
+            # must say how far it got.
+            ("memview --pointers --max-bytes 0 g_ptrs %d" %
+             (8 * int(f["ptrs.count"])), None)]
 
 
 def cli_seconds(core, exe, line):
@@ -411,7 +430,7 @@ def big_cases(fronts, verbose):
     """(front, line, problems) for the whole-heap commands."""
     core, exe, f = big_core()
     out = []
-    for line in big_lines(f):
+    for line, streams in big_lines(f):
         took = cli_seconds(core, exe, line)
         if took < MIN_LONG:
             print("ctrlc: %s takes %.2f s here: nothing to interrupt"
@@ -424,8 +443,8 @@ def big_cases(fronts, verbose):
                 # that ended before the interrupt is tried again sooner.
                 delay = took * frac
                 for _ in range(4):
-                    problems = check(front, core, exe, line, None, verbose,
-                                     delay=delay)
+                    problems = check(front, core, exe, line, streams,
+                                     verbose, delay=delay)
                     if FINISHED not in problems:
                         break
                     delay /= 2

@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 
-from mvalloc import debugger_argv
+from mvalloc import ABS_BUILD, DEBUGGER_ENV, ROOT, debugger_argv
 from mvcheck import Tally, missing
 
 BUILD = os.environ.get("BUILD", "build")
@@ -124,15 +124,6 @@ def by_tag(blocks, got, field, who):
             ", ".join("%d %s" % (n, k) for k, n in sorted(want.items()))),
             "; ".join(wrong[:4]) + (" (+%d more)" % (len(wrong) - 4)
                                     if len(wrong) > 4 else ""))
-
-
-ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
-ABS_BUILD = os.path.join(ROOT, BUILD)
-DEBUGGER_ENV = dict(os.environ, MEMVIEW_LIBRARY=os.path.join(
-    ABS_BUILD, "libmemview.so"))
-DEBUGGER_ENV.pop("PYTHONPATH", None)
-DEBUGGER_ENV.pop("PYTHONHOME", None)
-DEBUGGER_ENV["PATH"] = "/usr/bin:/bin:" + os.environ.get("PATH", "")
 
 
 def debugger_setup(front, target):

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "command.h"
+#include "error.h"
 #include "session.h"
 
 static void test_buf_printf_grows(void **state)
@@ -282,6 +283,32 @@ static void test_error_static_nomem(void **state)
 	mv_error_destroy(e);
 }
 
+/* The words of an interrupt that cut a command: a plain one (what a
+ * poll returns) is replaced, any other error passes unchanged. */
+static void test_error_interrupted(void **state)
+{
+	(void)state;
+	struct mv_error *e = mv_error_interrupted(
+		mv_error_create(MV_ERR_INTERRUPTED, "interrupted"),
+		"nothing to answer from yet", "indexing the heap (%d chunks "
+		"so far)", 42);
+	assert_int_equal(mv_error_code(e), MV_ERR_INTERRUPTED);
+	assert_string_equal(mv_error_message(e),
+			    "interrupted while indexing the heap (42 chunks so "
+			    "far): nothing to answer from yet");
+	mv_error_destroy(e);
+	e = mv_error_interrupted(NULL, "no verdict yet", "counting");
+	assert_int_equal(mv_error_code(e), MV_ERR_INTERRUPTED);
+	assert_string_equal(mv_error_message(e),
+			    "interrupted while counting: no verdict yet");
+	mv_error_destroy(e);
+	struct mv_error *other = mv_error_fault(8, "cannot read at 0x8");
+	assert_ptr_equal(mv_error_interrupted(other, "x", "y"), other);
+	assert_string_equal(mv_error_message(other), "cannot read at 0x8");
+	mv_error_destroy(other);
+	assert_ptr_equal(mv_error_interrupted(mv_enomem, "x", "y"), mv_enomem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_help_is_generated_from_table),
 		cmocka_unit_test(test_notes_bounded),
 		cmocka_unit_test(test_error_static_nomem),
+		cmocka_unit_test(test_error_interrupted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
