@@ -640,7 +640,8 @@ struct mv_error *mv_graph_referrers_index(struct mv_program *p,
 		return mv_enomem;
 	/* The holders in address order, as the whole scan meets them. */
 	size_t n;
-	const uint32_t *hs = mv_refindex_holders(ri, chunk, &n);
+	uint32_t one;
+	const uint32_t *hs = mv_refindex_holders(ri, chunk, &one, &n);
 	for (size_t k = 0; k < n && !ws.stop && !ws.err; k++) {
 		struct mv_chunk ch;
 		mv_heap_chunk(h, hs[k], &ch);
@@ -1062,8 +1063,9 @@ static struct mv_error *back_search(struct back *b,
 					return err;
 			}
 			size_t nh;
-			const uint32_t *hs =
-				mv_refindex_holders(ri, bq->q[qhead].chunk, &nh);
+			uint32_t one;
+			const uint32_t *hs = mv_refindex_holders(
+				ri, bq->q[qhead].chunk, &one, &nh);
 			for (size_t k = 0; k < nh; k++) {
 				uint32_t y = hs[k];
 				if (bq->seen[y / 64] & (1ull << (y % 64)))

@@ -2,7 +2,9 @@
  * the blocks in address order records, per holder, the chunks its words
  * point into (the chunk directory answers each word with a cache line);
  * a counting sort turns that around into, per chunk, its holders.  4
- * bytes a chunk and 4 a pointer kept; 8 and 8 while it is built. */
+ * bytes a chunk kept, and for the chunks held from two places or more 4
+ * a holder and 4 for the count; 8 a chunk and 4 a pointer more while it
+ * is built. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,10 +15,16 @@
 struct mv_refindex {
 	struct mv_heap *h;
 	size_t n;          /* chunks */
-	uint32_t *start;   /* n + 1 offsets into src */
+	/* Per chunk: NONE; ONE | its one holder (most chunks: a list's or
+	 * a tree's node); or where its holders start in src, their count
+	 * in the word before. */
+	uint32_t *ent;
 	uint32_t *src;     /* holders, ascending per chunk */
-	uint64_t nedges;
+	uint64_t nsrc, nedges;
 };
+
+#define ONE 0x80000000u
+#define NONE UINT32_MAX
 
 #define WINDOW (256u << 10)
 
@@ -26,7 +34,7 @@ struct build {
 	uint64_t lo, hi;      /* the heap's span: other words are skipped */
 	uint32_t *dst;        /* forward edges, holder by holder */
 	size_t ndst, cap;
-	uint32_t *indeg;      /* n + 1 */
+	uint32_t *indeg;      /* n + 1, counted once the scan is done */
 	uint32_t last;        /* the last chunk this holder pointed into */
 	bool oom, too_many;
 };
@@ -57,7 +65,6 @@ static bool push(struct build *b, uint32_t j)
 		b->cap = cap;
 	}
 	b->dst[b->ndst++] = j;
-	b->indeg[j]++;
 	return true;
 }
 
@@ -127,8 +134,8 @@ static void insertion_sort(uint32_t *a, uint32_t n)
 }
 
 /* Each holder's targets once (the scan drops repeats in a row only):
- * its slice of the forward edges sorted, repeats dropped and uncounted,
- * so that indeg is exact. */
+ * its slice of the forward edges sorted and repeats dropped; each kept
+ * one counted in indeg. */
 static void unique_targets(struct build *b, uint32_t *foff, size_t n)
 {
 	uint32_t out = 0;
@@ -143,11 +150,10 @@ static void unique_targets(struct build *b, uint32_t *foff, size_t n)
 			for (uint32_t k = s; k < e; k++) {
 				uint32_t j = b->dst[k];
 				uint64_t bit = 1ull << (j % 64);
-				if (seen[j / 64] & bit) {
-					b->indeg[j]--;
+				if (seen[j / 64] & bit)
 					continue;
-				}
 				seen[j / 64] |= bit;
+				b->indeg[j]++;
 				b->dst[out++] = j;
 			}
 			for (uint32_t k = first; k < out; k++)
@@ -159,10 +165,9 @@ static void unique_targets(struct build *b, uint32_t *foff, size_t n)
 		else
 			insertion_sort(b->dst + s, e - s);
 		for (uint32_t k = s; k < e; k++) {
-			if (k > s && b->dst[k] == b->dst[k - 1]) {
-				b->indeg[b->dst[k]]--;
+			if (k > s && b->dst[k] == b->dst[k - 1])
 				continue;
-			}
+			b->indeg[b->dst[k]]++;
 			b->dst[out++] = b->dst[k];
 		}
 	}
@@ -171,11 +176,30 @@ static void unique_targets(struct build *b, uint32_t *foff, size_t n)
 	b->ndst = out;
 }
 
-/* Per chunk, its holders: a counting sort of the forward edges.  indeg
- * turns into the index's start array in place: each chunk's end first,
- * then, as the holders are placed from the last down, its start; no
- * cursor array and no squeezing, so that the build holds 4 bytes a
- * chunk fewer and copies nothing. */
+/* indeg turned in place into the entries: a chunk with one holder is
+ * left NONE for the holder to fill in; one with more gets its count in
+ * src and, for now, the end of its holders' run. */
+static void place(uint32_t *ent, size_t n, uint32_t *src)
+{
+	uint32_t at = 0;
+	for (size_t j = 0; j < n; j++) {
+		uint32_t c = ent[j];
+		if (c < 2) {
+			ent[j] = NONE;
+			continue;
+		}
+		src[at] = c;
+		at += 1 + c;
+		ent[j] = at;
+	}
+	ent[n] = NONE;
+}
+
+/* Per chunk, its holders: a counting sort of the forward edges, the
+ * holders placed from the last down so that each run ends ascending
+ * and its entry at its start.  indeg becomes the entries in place: no
+ * cursor array, no squeezing, and nothing in src for the chunks with
+ * one holder. */
 static struct mv_error *turn_around(struct build *b, uint32_t *foff,
 				    struct mv_refindex *ri,
 				    void (*progress)(void *arg, uint64_t done,
@@ -185,17 +209,18 @@ static struct mv_error *turn_around(struct build *b, uint32_t *foff,
 {
 	size_t n = ri->n;
 	unique_targets(b, foff, n);
-	ri->src = mv_big_realloc(NULL, b->ndst ? b->ndst : 1,
-				 sizeof(*ri->src));
+	uint32_t *ent = b->indeg;
+	uint64_t nsrc = 0;
+	for (size_t j = 0; j < n; j++)
+		if (ent[j] >= 2)
+			nsrc += 1 + (uint64_t)ent[j];
+	if (nsrc >= ONE)
+		return mv_error_create(MV_ERR_LIMIT, "too many heap pointers "
+				       "to index their referrers");
+	ri->src = mv_big_realloc(NULL, nsrc ? nsrc : 1, sizeof(*ri->src));
 	if (!ri->src)
 		return mv_enomem;
-	uint32_t *start = b->indeg;
-	uint32_t at = 0;
-	for (size_t j = 0; j < n; j++) {
-		at += start[j];
-		start[j] = at;
-	}
-	start[n] = at;
+	place(ent, n, ri->src);
 	struct mv_error *err;
 	for (size_t i = n; i-- > 0;) {
 		/* Tens of millions of chunks take seconds here too. */
@@ -205,12 +230,18 @@ static struct mv_error *turn_around(struct build *b, uint32_t *foff,
 			if (poll && (err = poll(poll_arg)))
 				return err;
 		}
-		for (uint32_t e = foff[i]; e < foff[i + 1]; e++)
-			ri->src[--start[b->dst[e]]] = (uint32_t)i;
+		for (uint32_t e = foff[i]; e < foff[i + 1]; e++) {
+			uint32_t j = b->dst[e];
+			if (ent[j] == NONE)
+				ent[j] = ONE | (uint32_t)i;
+			else
+				ri->src[--ent[j]] = (uint32_t)i;
+		}
 	}
-	ri->start = start;
+	ri->ent = ent;
 	b->indeg = NULL;
-	ri->nedges = at;
+	ri->nsrc = nsrc;
+	ri->nedges = b->ndst;
 	return NULL;
 }
 
@@ -225,7 +256,7 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 	size_t n = mv_heap_chunk_count(h);
 	if (!t)
 		return mv_error_create(MV_ERR_INVALID, "no memory to scan");
-	if (n >= UINT32_MAX)
+	if (n >= (NONE & ~ONE))
 		return mv_error_create(MV_ERR_LIMIT, "too many chunks to index "
 				       "their referrers");
 	struct mv_refindex *ri = calloc(1, sizeof(*ri));
@@ -243,9 +274,8 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 		goto turn;
 	if ((err = mv_chunk_dir_create(h, &b.dir)))
 		goto out;
-	b.indeg = mv_big_calloc(n + 1, sizeof(*b.indeg));
 	foff = mv_big_realloc(NULL, n + 1, sizeof(*foff));
-	if (!b.indeg || !foff) {
+	if (!foff) {
 		err = mv_enomem;
 		goto out;
 	}
@@ -299,9 +329,13 @@ turn:
 	mv_chunk_dir_destroy(b.dir);
 	b.dir = NULL;
 	if (!n) {
-		ri->start = mv_big_calloc(1, sizeof(*ri->start));
-		if (!ri->start)
+		ri->ent = mv_big_realloc(NULL, 1, sizeof(*ri->ent));
+		if (!ri->ent)
 			err = mv_enomem;
+		else
+			ri->ent[0] = NONE;
+	} else if (!(b.indeg = mv_big_calloc(n + 1, sizeof(*b.indeg)))) {
+		err = mv_enomem;
 	} else {
 		err = turn_around(&b, foff, ri, progress, progress_arg, poll,
 				  poll_arg);
@@ -324,7 +358,7 @@ void mv_refindex_destroy(struct mv_refindex *ri)
 {
 	if (!ri)
 		return;
-	mv_big_free(ri->start);
+	mv_big_free(ri->ent);
 	mv_big_free(ri->src);
 	free(ri);
 }
@@ -335,14 +369,20 @@ struct mv_heap *mv_refindex_heap(const struct mv_refindex *ri)
 }
 
 const uint32_t *mv_refindex_holders(const struct mv_refindex *ri, size_t i,
-				    size_t *n)
+				    uint32_t *one, size_t *n)
 {
-	if (i >= ri->n) {
+	uint32_t v = i < ri->n ? ri->ent[i] : NONE;
+	if (v == NONE) {
 		*n = 0;
 		return NULL;
 	}
-	*n = ri->start[i + 1] - ri->start[i];
-	return ri->src + ri->start[i];
+	if (v & ONE) {
+		*one = v & ~ONE;
+		*n = 1;
+		return one;
+	}
+	*n = ri->src[v - 1];
+	return ri->src + v;
 }
 
 uint64_t mv_refindex_edges(const struct mv_refindex *ri)
@@ -352,6 +392,6 @@ uint64_t mv_refindex_edges(const struct mv_refindex *ri)
 
 uint64_t mv_refindex_bytes(const struct mv_refindex *ri)
 {
-	return (ri->n + 1) * sizeof(*ri->start) +
-	       ri->nedges * sizeof(*ri->src) + sizeof(*ri);
+	return (ri->n + 1) * sizeof(*ri->ent) + ri->nsrc * sizeof(*ri->src) +
+	       sizeof(*ri);
 }
