@@ -3,8 +3,8 @@
  * point into (the chunk directory answers each word with a cache line);
  * a counting sort turns that around into, per chunk, its holders.  4
  * bytes a chunk kept, and for the chunks held from two places or more 4
- * a holder and 4 for the count; 8 a chunk and 4 a pointer more while it
- * is built. */
+ * a holder and 4 for the count; while it is built, 4 bytes a pointer
+ * (the forward edges) and a byte a chunk (its count of them). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +27,11 @@ struct mv_refindex {
 #define NONE UINT32_MAX
 
 #define WINDOW (256u << 10)
+#define MANY 255
+
+struct many {
+	uint32_t holder, count;
+};
 
 struct build {
 	struct mv_heap *h;
@@ -34,6 +39,11 @@ struct build {
 	uint64_t lo, hi;      /* the heap's span: other words are skipped */
 	uint32_t *dst;        /* forward edges, holder by holder */
 	size_t ndst, cap;
+	/* Each chunk's count of them: a byte, MANY for 255 or more, then
+	 * counted in over (the holders in ascending order). */
+	uint8_t *cnt;
+	struct many *over;
+	size_t nover, over_cap;
 	uint32_t *indeg;      /* n + 1, counted once the scan is done */
 	uint32_t last;        /* the last chunk this holder pointed into */
 	bool oom, too_many;
@@ -65,6 +75,28 @@ static bool push(struct build *b, uint32_t j)
 		b->cap = cap;
 	}
 	b->dst[b->ndst++] = j;
+	return true;
+}
+
+/* Holder i's count of forward edges, c of them. */
+static bool count_edges(struct build *b, size_t i, size_t c)
+{
+	if (c < MANY) {
+		b->cnt[i] = (uint8_t)c;
+		return true;
+	}
+	if (b->nover == b->over_cap) {
+		size_t cap = b->over_cap ? b->over_cap * 2 : 64;
+		struct many *m = realloc(b->over, cap * sizeof(*m));
+		if (!m) {
+			b->oom = true;
+			return false;
+		}
+		b->over = m;
+		b->over_cap = cap;
+	}
+	b->cnt[i] = MANY;
+	b->over[b->nover++] = (struct many){(uint32_t)i, (uint32_t)c};
 	return true;
 }
 
@@ -133,46 +165,74 @@ static void insertion_sort(uint32_t *a, uint32_t n)
 	}
 }
 
-/* Each holder's targets once (the scan drops repeats in a row only):
- * its slice of the forward edges sorted and repeats dropped; each kept
- * one counted in indeg. */
-static void unique_targets(struct build *b, uint32_t *foff, size_t n)
+/* Holder i's count of forward edges; *ov walks over in step, forwards
+ * (back false: i ascending) or backwards (i descending). */
+static struct many *holder_count(struct build *b, size_t i, size_t *ov,
+				 bool back, uint32_t *c)
 {
-	uint32_t out = 0;
+	*c = b->cnt[i];
+	if (*c != MANY)
+		return NULL;
+	struct many *m = &b->over[back ? --*ov : (*ov)++];
+	*c = m->count;
+	return m;
+}
+
+/* dst[s, e), one holder's targets, each once from out on (out <= s);
+ * the new end.  A pointer array's are told apart with seen (a bit a
+ * chunk, cleared after), a few by an insertion sort. */
+static uint32_t unique_slice(struct build *b, uint64_t *seen, uint32_t s,
+			     uint32_t e, uint32_t out)
+{
+	uint32_t *d = b->dst;
+	if (e - s > 32 && seen) {
+		uint32_t first = out;
+		for (uint32_t k = s; k < e; k++) {
+			uint32_t j = d[k];
+			uint64_t bit = 1ull << (j % 64);
+			if (seen[j / 64] & bit)
+				continue;
+			seen[j / 64] |= bit;
+			d[out++] = j;
+		}
+		for (uint32_t k = first; k < out; k++)
+			seen[d[k] / 64] = 0;
+		return out;
+	}
+	if (e - s > 32)
+		qsort(d + s, e - s, sizeof(*d), u32_cmp);
+	else
+		insertion_sort(d + s, e - s);
+	for (uint32_t k = s; k < e; k++)
+		if (k == s || d[k] != d[k - 1])
+			d[out++] = d[k];
+	return out;
+}
+
+/* Each holder's targets once (the scan drops repeats in a row only),
+ * each counted in indeg, and the holders' counts brought down to
+ * match. */
+static void unique_targets(struct build *b, size_t n)
+{
+	uint32_t s = 0, out = 0;
+	size_t ov = 0;
 	/* Without memory for it, large holders are sorted instead. */
 	uint64_t *seen = mv_big_calloc((n + 63) / 64, sizeof(*seen));
 	for (size_t i = 0; i < n; i++) {
-		uint32_t s = foff[i], e = foff[i + 1];
-		foff[i] = out;
-		if (e - s > 32 && seen) {
-			/* A pointer array: a bit a chunk, cleared after. */
-			uint32_t first = out;
-			for (uint32_t k = s; k < e; k++) {
-				uint32_t j = b->dst[k];
-				uint64_t bit = 1ull << (j % 64);
-				if (seen[j / 64] & bit)
-					continue;
-				seen[j / 64] |= bit;
-				b->indeg[j]++;
-				b->dst[out++] = j;
-			}
-			for (uint32_t k = first; k < out; k++)
-				seen[b->dst[k] / 64] = 0;
+		uint32_t c, first = out;
+		struct many *m = holder_count(b, i, &ov, false, &c);
+		if (!c)
 			continue;
-		}
-		if (e - s > 32)
-			qsort(b->dst + s, e - s, sizeof(*b->dst), u32_cmp);
-		else
-			insertion_sort(b->dst + s, e - s);
-		for (uint32_t k = s; k < e; k++) {
-			if (k > s && b->dst[k] == b->dst[k - 1])
-				continue;
+		out = unique_slice(b, seen, s, s + c, out);
+		s += c;
+		for (uint32_t k = first; k < out; k++)
 			b->indeg[b->dst[k]]++;
-			b->dst[out++] = b->dst[k];
-		}
+		if (m)
+			m->count = out - first;
+		else
+			b->cnt[i] = (uint8_t)(out - first);
 	}
 	mv_big_free(seen);
-	foff[n] = out;
 	b->ndst = out;
 }
 
@@ -200,7 +260,7 @@ static void place(uint32_t *ent, size_t n, uint32_t *src)
  * and its entry at its start.  indeg becomes the entries in place: no
  * cursor array, no squeezing, and nothing in src for the chunks with
  * one holder. */
-static struct mv_error *turn_around(struct build *b, uint32_t *foff,
+static struct mv_error *turn_around(struct build *b,
 				    struct mv_refindex *ri,
 				    void (*progress)(void *arg, uint64_t done,
 						     uint64_t total),
@@ -208,7 +268,7 @@ static struct mv_error *turn_around(struct build *b, uint32_t *foff,
 				    void *poll_arg)
 {
 	size_t n = ri->n;
-	unique_targets(b, foff, n);
+	unique_targets(b, n);
 	uint32_t *ent = b->indeg;
 	uint64_t nsrc = 0;
 	for (size_t j = 0; j < n; j++)
@@ -222,6 +282,8 @@ static struct mv_error *turn_around(struct build *b, uint32_t *foff,
 		return mv_enomem;
 	place(ent, n, ri->src);
 	struct mv_error *err;
+	uint32_t e = (uint32_t)b->ndst;
+	size_t ov = b->nover;
 	for (size_t i = n; i-- > 0;) {
 		/* Tens of millions of chunks take seconds here too. */
 		if ((i & 0xffff) == 0) {
@@ -230,8 +292,10 @@ static struct mv_error *turn_around(struct build *b, uint32_t *foff,
 			if (poll && (err = poll(poll_arg)))
 				return err;
 		}
-		for (uint32_t e = foff[i]; e < foff[i + 1]; e++) {
-			uint32_t j = b->dst[e];
+		uint32_t c;
+		holder_count(b, i, &ov, true, &c);
+		for (e -= c; c; c--) {
+			uint32_t j = b->dst[e + c - 1];
 			if (ent[j] == NONE)
 				ent[j] = ONE | (uint32_t)i;
 			else
@@ -261,7 +325,6 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 				       "their referrers");
 	struct mv_refindex *ri = calloc(1, sizeof(*ri));
 	struct build b = {.h = h, .last = UINT32_MAX};
-	uint32_t *foff = NULL;
 	uint64_t *buf = malloc(WINDOW);
 	struct mv_error *err = NULL;
 	if (!ri || !buf) {
@@ -274,8 +337,8 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 		goto turn;
 	if ((err = mv_chunk_dir_create(h, &b.dir)))
 		goto out;
-	foff = mv_big_realloc(NULL, n + 1, sizeof(*foff));
-	if (!foff) {
+	b.cnt = mv_big_calloc(n, sizeof(*b.cnt));
+	if (!b.cnt) {
 		err = mv_enomem;
 		goto out;
 	}
@@ -289,7 +352,6 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 	for (size_t s = 0; s < nseg; s++)
 		mv_target_will_read(t, seg[s].start, seg[s].end);
 	for (size_t i = 0; i < n; i++) {
-		foff[i] = (uint32_t)b.ndst;
 		if ((i & 0xffff) == 0xffff) {
 			if (progress)
 				progress(progress_arg, i, n);
@@ -310,10 +372,11 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 		if (!mv_heap_chunk(h, i, &ch) || !mv_refindex_block(ch.flags))
 			continue;
 		b.last = UINT32_MAX;
-		if (!scan_block(&b, t, &ch, buf))
+		size_t before = b.ndst;
+		if (!scan_block(&b, t, &ch, buf) ||
+		    !count_edges(&b, i, b.ndst - before))
 			break;
 	}
-	foff[n] = (uint32_t)b.ndst;
 	if (b.oom) {
 		err = mv_enomem;
 		goto out;
@@ -337,14 +400,15 @@ turn:
 	} else if (!(b.indeg = mv_big_calloc(n + 1, sizeof(*b.indeg)))) {
 		err = mv_enomem;
 	} else {
-		err = turn_around(&b, foff, ri, progress, progress_arg, poll,
+		err = turn_around(&b, ri, progress, progress_arg, poll,
 				  poll_arg);
 	}
 out:
 	mv_chunk_dir_destroy(b.dir);
 	mv_big_free(b.dst);
 	mv_big_free(b.indeg);
-	mv_big_free(foff);
+	mv_big_free(b.cnt);
+	free(b.over);
 	free(buf);
 	if (err) {
 		mv_refindex_destroy(ri);
