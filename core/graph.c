@@ -532,6 +532,31 @@ static uint64_t scan_range(struct words *ws, uint64_t start, uint64_t end,
 	return missing;
 }
 
+/* scan_range over a heap block, its words straight from a core's
+ * mapping where they are there (span: the scan's segment cache). */
+static void scan_block(struct words *ws, struct mv_heap *h,
+		       struct mv_block_span *span, const struct mv_chunk *ch,
+		       uint64_t lo, uint64_t hi, struct mv_ref *tmpl,
+		       bool (*fn)(void *, const struct mv_ref *), void *arg)
+{
+	uint64_t len = ch->usable & ~(uint64_t)7;
+	const uint64_t *w = (ch->mem & 7) || !len
+				    ? NULL
+				    : mv_block_span_peek(span, ws->t, h,
+							 ch->mem, len);
+	if (!w) {
+		scan_range(ws, ch->mem, ch->mem + ch->usable, lo, hi, tmpl,
+			   fn, arg);
+		return;
+	}
+	if (ws->stop || ws->err)
+		return;
+	struct range_scan rs = {ws, lo, hi, tmpl, fn, arg};
+	struct mv_error *err = range_run(&rs, ch->mem, w, len / 8);
+	if (err && err != STOP_SCAN)
+		ws->err = err;
+}
+
 /* Roots (roots.h): writable mappings less the heaps and the
  * allocator's state, stacks from the stack pointer up, and registers.
  * *partial is set when some could not be scanned. */
@@ -603,6 +628,7 @@ struct mv_error *mv_graph_referrers(struct mv_program *p, struct mv_heap *h,
 	if (!ws.buf)
 		return mv_enomem;
 	size_t n = h ? mv_heap_chunk_count(h) : 0;
+	struct mv_block_span span = {0};
 	for (size_t i = 0; i < n && !ws.stop && !ws.err; i++) {
 		struct mv_chunk ch;
 		if (!mv_heap_chunk(h, i, &ch) || !(ch.flags & MV_CHUNK_IN_USE) ||
@@ -611,8 +637,7 @@ struct mv_error *mv_graph_referrers(struct mv_program *p, struct mv_heap *h,
 			continue;
 		struct mv_ref tmpl = {.kind = MV_REF_HEAP, .in_chunk = true,
 				      .chunk = ch, .reg = -1};
-		scan_range(&ws, ch.mem, ch.mem + ch.usable, lo, hi, &tmpl, fn,
-			   arg);
+		scan_block(&ws, h, &span, &ch, lo, hi, &tmpl, fn, arg);
 		if (poll && (i & 0xffff) == 0xffff && !ws.err)
 			ws.err = poll(poll_arg);
 	}
@@ -821,6 +846,7 @@ struct mv_error *mv_graph_path_to_max(struct mv_program *p, struct mv_heap *h,
 	mv_heap_chunk(h, 0, &first);
 	mv_heap_chunk(h, n - 1, &last);
 	uint64_t lo = first.start, hi = last.start + last.size;
+	struct mv_block_span span = {0};
 	scan_roots(&ws, p, h, lo, hi, root_found, &b);
 	err = ws.err ? ws.err : b.err;
 	/* Memory: 4 bytes a chunk for parent (written up front), 8 more
@@ -842,8 +868,7 @@ struct mv_error *mv_graph_path_to_max(struct mv_program *p, struct mv_heap *h,
 		struct mv_ref tmpl = {.kind = MV_REF_HEAP, .in_chunk = true,
 				      .chunk = ch, .reg = -1};
 		ws.stop = false;
-		scan_range(&ws, ch.mem, ch.mem + ch.usable, lo, hi, &tmpl,
-			   child_found, &b);
+		scan_block(&ws, h, &span, &ch, lo, hi, &tmpl, child_found, &b);
 		err = ws.err ? ws.err : b.err;
 	}
 	if (visited)

@@ -46,13 +46,7 @@ struct build {
 	size_t nover, over_cap;
 	uint32_t *indeg;      /* n + 1, counted once the scan is done */
 	uint32_t last;        /* the last chunk this holder pointed into */
-	/* The heap segment the last block was in, and its bytes in a
-	 * core's mapping (NULL: not in one piece there), so that a block's
-	 * words are found without a region lookup each. */
-	const struct mv_heap_segment *seg;
-	size_t nseg;
-	uint64_t span_lo, span_hi;
-	const uint8_t *span;
+	struct mv_block_span span;
 	bool oom, too_many;
 };
 
@@ -135,27 +129,26 @@ static struct mv_error *words_cb(void *arg, uint64_t address,
 	return words(b, w, n) ? NULL : mv_enomem;
 }
 
-/* The bytes of [address, address + len) in the core's mapping of the
- * heap segment holding them, or NULL. */
-static const void *span_peek(struct build *b, struct mv_target *t,
-			     uint64_t address, uint64_t len)
+const void *mv_block_span_peek(struct mv_block_span *s, struct mv_target *t,
+			       struct mv_heap *h, uint64_t address,
+			       uint64_t len)
 {
-	if (address < b->span_lo || address >= b->span_hi) {
-		b->span = NULL;
-		b->span_lo = b->span_hi = 0;
-		for (size_t k = 0; k < b->nseg; k++) {
-			const struct mv_heap_segment *g = &b->seg[k];
-			if (address < g->start || address >= g->end)
+	if (address < s->lo || address >= s->hi) {
+		size_t nseg;
+		const struct mv_heap_segment *g = mv_heap_segments(h, &nseg);
+		s->bytes = NULL;
+		s->lo = s->hi = 0;
+		for (size_t k = 0; k < nseg; k++) {
+			if (address < g[k].start || address >= g[k].end)
 				continue;
-			b->span_lo = g->start;
-			b->span_hi = g->end;
-			b->span = mv_target_peek_stable(t, g->start,
-							g->end - g->start);
+			s->lo = g[k].start;
+			s->hi = g[k].end;
+			s->bytes = mv_target_peek_stable(t, s->lo, s->hi - s->lo);
 			break;
 		}
 	}
-	if (b->span && len <= b->span_hi - address)
-		return b->span + (address - b->span_lo);
+	if (s->bytes && len <= s->hi - address)
+		return s->bytes + (address - s->lo);
 	return mv_target_peek_stable(t, address, len);
 }
 
@@ -167,7 +160,9 @@ static bool scan_block(struct build *b, struct mv_target *t,
 	uint64_t len = ch->usable & ~(uint64_t)7;
 	if (!len)
 		return true;
-	const void *p = (ch->mem & 7) ? NULL : span_peek(b, t, ch->mem, len);
+	const void *p = (ch->mem & 7) ? NULL
+				      : mv_block_span_peek(&b->span, t, b->h,
+							   ch->mem, len);
 	if (p)
 		return words(b, p, len / 8);
 	uint64_t missing;
@@ -377,9 +372,10 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 	mv_heap_chunk(h, n - 1, &last);
 	b.lo = first.start;
 	b.hi = last.start + last.size;
-	b.seg = mv_heap_segments(h, &b.nseg);
-	for (size_t s = 0; s < b.nseg; s++)
-		mv_target_will_read(t, b.seg[s].start, b.seg[s].end);
+	size_t nseg;
+	const struct mv_heap_segment *seg = mv_heap_segments(h, &nseg);
+	for (size_t s = 0; s < nseg; s++)
+		mv_target_will_read(t, seg[s].start, seg[s].end);
 	for (size_t i = 0; i < n; i++) {
 		if ((i & 0xffff) == 0xffff) {
 			if (progress)

@@ -22,6 +22,20 @@
 
 struct mv_refindex;
 
+/* The heap segment a scan's last block was in, and its bytes in a
+ * core's mapping (NULL: not there in one piece), so that a scan in
+ * address order finds each block's words without a region lookup. */
+struct mv_block_span {
+	uint64_t lo, hi;
+	const uint8_t *bytes;
+};
+
+/* mv_target_peek_stable(t, address, len) for a block of h, through s
+ * (zeroed before the first call). */
+const void *mv_block_span_peek(struct mv_block_span *s, struct mv_target *t,
+			       struct mv_heap *h, uint64_t address,
+			       uint64_t len);
+
 /* Builds the index over h's chunks, reading the blocks of p's target.
  * progress (may be NULL) is told the chunks done of the total now and
  * then; poll is asked for Ctrl-C (MV_ERR_INTERRUPTED).  MV_ERR_LIMIT
