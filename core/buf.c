@@ -80,6 +80,38 @@ static struct big_hdr *big_hdr(void *p)
 	return (struct big_hdr *)(void *)((uint8_t *)p - BIG_HDR);
 }
 
+/* A mapped block grown by moving its pages into a larger aligned
+ * mapping (mremap): no copy, no page touched twice, and the old and new
+ * blocks are never both resident (a copy doubled the peak while an index
+ * of millions of entries grew).  NULL where mremap is missing or fails:
+ * the caller copies then. */
+static void *big_move(struct big_hdr *h, size_t bytes)
+{
+#if defined(MREMAP_MAYMOVE) && defined(MREMAP_FIXED)
+	if (!h->map_len || bytes > SIZE_MAX - BIG_HDR - HUGE_PAGE)
+		return NULL;
+	size_t map_len = (bytes + BIG_HDR + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	uint8_t *m = map_aligned(map_len);
+	if (!m)
+		return NULL;
+	size_t old = h->map_len;
+	if (mremap(h, old, old, MREMAP_MAYMOVE | MREMAP_FIXED, m) ==
+	    MAP_FAILED) {
+		munmap(m, map_len);
+		return NULL;
+	}
+	h = (struct big_hdr *)(void *)m;
+	h->map_len = map_len;
+	h->cap = map_len - BIG_HDR;
+	h->asked = bytes;
+	return m + BIG_HDR;
+#else
+	(void)h;
+	(void)bytes;
+	return NULL;
+#endif
+}
+
 void *mv_big_realloc(void *p, size_t n, size_t size)
 {
 	if (size && n > SIZE_MAX / size)
@@ -90,7 +122,10 @@ void *mv_big_realloc(void *p, size_t n, size_t size)
 			big_hdr(p)->asked = bytes;
 		return p;
 	}
-	void *q = big_alloc(bytes, false);
+	void *q = p ? big_move(big_hdr(p), bytes) : NULL;
+	if (q)
+		return q;
+	q = big_alloc(bytes, false);
 	if (q && p) {
 		/* Not the whole capacity: pages never touched stay so. */
 		memcpy(q, p, big_hdr(p)->asked);

@@ -1017,7 +1017,7 @@ const struct mv_command mv_command_path_to = {
 		"answers it.\n\n"
 		"The first path-to or second referrers on a heap indexes "
 		"its pointers the other way round (one pass over the "
-		"blocks, 4 bytes a chunk and 4 a pointer, kept in the "
+		"blocks, about 4 bytes a chunk, kept in the "
 		"session until memory may have changed); the search then "
 		"goes backwards from the object through its holders, level "
 		"by level, to the nearest chunks a root holds, and visits "

@@ -545,6 +545,31 @@ static uint64_t scan_range(struct words *ws, uint64_t start, uint64_t end,
 	return missing;
 }
 
+/* scan_range over a heap block, its words straight from a core's
+ * mapping where they are there (span: the scan's segment cache). */
+static void scan_block(struct words *ws, struct mv_heap *h,
+		       struct mv_block_span *span, const struct mv_chunk *ch,
+		       uint64_t lo, uint64_t hi, struct mv_ref *tmpl,
+		       bool (*fn)(void *, const struct mv_ref *), void *arg)
+{
+	uint64_t len = ch->usable & ~(uint64_t)7;
+	const uint64_t *w = (ch->mem & 7) || !len
+				    ? NULL
+				    : mv_block_span_peek(span, ws->t, h,
+							 ch->mem, len);
+	if (!w) {
+		scan_range(ws, ch->mem, ch->mem + ch->usable, lo, hi, tmpl,
+			   fn, arg);
+		return;
+	}
+	if (ws->stop || ws->err)
+		return;
+	struct range_scan rs = {ws, lo, hi, tmpl, fn, arg};
+	struct mv_error *err = range_run(&rs, ch->mem, w, len / 8);
+	if (err && err != STOP_SCAN)
+		ws->err = err;
+}
+
 /* Roots (roots.h): writable mappings less the heaps and the
  * allocator's state, stacks from the stack pointer up, and registers.
  * *partial is set when some could not be scanned. */
@@ -616,6 +641,7 @@ struct mv_error *mv_graph_referrers(struct mv_program *p, struct mv_heap *h,
 	if (!ws.buf)
 		return mv_enomem;
 	size_t n = h ? mv_heap_chunk_count(h) : 0;
+	struct mv_block_span span = {0};
 	for (size_t i = 0; i < n && !ws.stop && !ws.err; i++) {
 		struct mv_chunk ch;
 		if (!mv_heap_chunk(h, i, &ch) || !(ch.flags & MV_CHUNK_IN_USE) ||
@@ -624,8 +650,7 @@ struct mv_error *mv_graph_referrers(struct mv_program *p, struct mv_heap *h,
 			continue;
 		struct mv_ref tmpl = {.kind = MV_REF_HEAP, .in_chunk = true,
 				      .chunk = ch, .reg = -1};
-		scan_range(&ws, ch.mem, ch.mem + ch.usable, lo, hi, &tmpl, fn,
-			   arg);
+		scan_block(&ws, h, &span, &ch, lo, hi, &tmpl, fn, arg);
 		if (poll && (i & 0xffff) == 0xffff && !ws.err)
 			ws.err = poll(poll_arg);
 	}
@@ -653,7 +678,8 @@ struct mv_error *mv_graph_referrers_index(struct mv_program *p,
 		return mv_enomem;
 	/* The holders in address order, as the whole scan meets them. */
 	size_t n;
-	const uint32_t *hs = mv_refindex_holders(ri, chunk, &n);
+	uint32_t one;
+	const uint32_t *hs = mv_refindex_holders(ri, chunk, &one, &n);
 	for (size_t k = 0; k < n && !ws.stop && !ws.err; k++) {
 		struct mv_chunk ch;
 		mv_heap_chunk(h, hs[k], &ch);
@@ -833,6 +859,7 @@ struct mv_error *mv_graph_path_to_max(struct mv_program *p, struct mv_heap *h,
 	mv_heap_chunk(h, 0, &first);
 	mv_heap_chunk(h, n - 1, &last);
 	uint64_t lo = first.start, hi = last.start + last.size;
+	struct mv_block_span span = {0};
 	scan_roots(&ws, p, h, lo, hi, root_found, &b);
 	err = ws.err ? ws.err : b.err;
 	/* Memory: 4 bytes a chunk for parent (written up front), 8 more
@@ -854,8 +881,7 @@ struct mv_error *mv_graph_path_to_max(struct mv_program *p, struct mv_heap *h,
 		struct mv_ref tmpl = {.kind = MV_REF_HEAP, .in_chunk = true,
 				      .chunk = ch, .reg = -1};
 		ws.stop = false;
-		scan_range(&ws, ch.mem, ch.mem + ch.usable, lo, hi, &tmpl,
-			   child_found, &b);
+		scan_block(&ws, h, &span, &ch, lo, hi, &tmpl, child_found, &b);
 		err = ws.err ? ws.err : b.err;
 	}
 	if (visited)
@@ -964,16 +990,24 @@ static bool first_word_cb(void *arg, const struct mv_ref *ref)
 	return false;
 }
 
-/* The hops from the chunk `from` (held by root r) along next[] to the
- * target: each hop's holder is the first word of its chunk pointing
- * into the next, as the forward search would take it. */
+/* A chunk the backward search reached, and the queue position of the
+ * chunk it holds a word into (the next hop towards the target). */
+struct reached {
+	uint32_t chunk;
+	uint32_t next;
+};
+
+/* The hops from the chunk at queue position `from` (held by root r)
+ * along the queue's next positions to the target (position 0): each
+ * hop's holder is the first word of its chunk pointing into the next,
+ * as the forward search would take it. */
 static struct mv_error *back_path(struct mv_heap *h, struct mv_target *t,
 				  const struct mv_ref *r, uint32_t from,
-				  const uint32_t *next, uint32_t target,
+				  const struct reached *q,
 				  struct mv_path_hop **ret, size_t *nret)
 {
 	size_t len = 1;
-	for (uint32_t i = from; i != target; i = next[i])
+	for (uint32_t k = from; k; k = q[k].next)
 		len++;
 	struct mv_path_hop *hops = calloc(len, sizeof(*hops));
 	uint8_t *buf = malloc(SCAN_WINDOW);
@@ -983,16 +1017,17 @@ static struct mv_error *back_path(struct mv_heap *h, struct mv_target *t,
 		return mv_enomem;
 	}
 	struct mv_chunk ch;
-	mv_heap_chunk(h, from, &ch);
+	mv_heap_chunk(h, q[from].chunk, &ch);
 	hops[0].from = *r;
 	hops[0].next_mem = ch.mem;
 	struct words ws = {.t = t, .buf = buf};
-	uint32_t i = from;
-	for (size_t k = 1; k < len; k++, i = next[i]) {
+	uint32_t k = from;
+	for (size_t hop = 1; hop < len; hop++, k = q[k].next) {
 		struct mv_chunk pc, nc;
-		mv_heap_chunk(h, i, &pc);
-		mv_heap_chunk(h, next[i], &nc);
-		struct first_word f = {.h = h, .want = next[i]};
+		uint32_t next = q[q[k].next].chunk;
+		mv_heap_chunk(h, q[k].chunk, &pc);
+		mv_heap_chunk(h, next, &nc);
+		struct first_word f = {.h = h, .want = next};
 		struct mv_ref tmpl = {.kind = MV_REF_HEAP, .in_chunk = true,
 				      .chunk = pc, .reg = -1};
 		ws.stop = false;
@@ -1006,10 +1041,10 @@ static struct mv_error *back_path(struct mv_heap *h, struct mv_target *t,
 			free(buf);
 			return err;
 		}
-		hops[k].from = tmpl;
-		hops[k].from.holder = f.holder;
-		hops[k].from.value = f.value;
-		hops[k].next_mem = nc.mem;
+		hops[hop].from = tmpl;
+		hops[hop].from.holder = f.holder;
+		hops[hop].from.value = f.value;
+		hops[hop].next_mem = nc.mem;
 	}
 	free(buf);
 	*ret = hops;
@@ -1017,23 +1052,47 @@ static struct mv_error *back_path(struct mv_heap *h, struct mv_target *t,
 	return NULL;
 }
 
+/* The backward search's state: a bit a chunk for the chunks reached,
+ * and the reached ones in the order met (memory for what the search
+ * visits, not for the heap: 8 bytes each). */
+struct back_queue {
+	uint64_t *seen;
+	struct reached *q;
+	size_t n, cap;
+};
+
+static bool back_push(struct back_queue *bq, uint32_t chunk, uint32_t next)
+{
+	if (bq->n == bq->cap) {
+		size_t cap = bq->cap ? bq->cap * 2 : 4096;
+		struct reached *q = mv_big_realloc(bq->q, cap, sizeof(*q));
+		if (!q)
+			return false;
+		bq->q = q;
+		bq->cap = cap;
+	}
+	bq->seen[chunk / 64] |= 1ull << (chunk % 64);
+	bq->q[bq->n++] = (struct reached){chunk, next};
+	return true;
+}
+
 /* Level by level backwards from the target through its holders; the
  * first level holding a chunk that a root holds gives the shortest
- * chains, and of those the one whose root word was scanned first. */
+ * chains, and of those the one whose root word was scanned first.
+ * *best is the queue position of that chunk, or UINT32_MAX. */
 static struct mv_error *back_search(struct back *b,
 				    const struct mv_refindex *ri,
 				    uint32_t target, uint64_t max_objects,
-				    uint32_t *next, uint32_t *queue,
-				    uint32_t *best, uint64_t *visited,
-				    bool *hit_max, mv_walk_poll_fn poll,
-				    void *poll_arg)
+				    struct back_queue *bq, uint32_t *best,
+				    uint64_t *visited, bool *hit_max,
+				    mv_walk_poll_fn poll, void *poll_arg)
 {
-	size_t qhead = 0, qtail = 0;
-	queue[qtail++] = target;
-	next[target] = target;
-	*best = held_order(b, target) != UINT32_MAX ? target : UINT32_MAX;
-	while (*best == UINT32_MAX && qhead < qtail) {
-		size_t level_end = qtail;
+	size_t qhead = 0;
+	if (!back_push(bq, target, 0))
+		return mv_enomem;
+	*best = held_order(b, target) != UINT32_MAX ? 0 : UINT32_MAX;
+	while (*best == UINT32_MAX && qhead < bq->n) {
+		size_t level_end = bq->n;
 		uint32_t best_order = UINT32_MAX;
 		for (; qhead < level_end; qhead++) {
 			if (poll && (qhead & 4095) == 4095) {
@@ -1042,28 +1101,29 @@ static struct mv_error *back_search(struct back *b,
 					return err;
 			}
 			size_t nh;
-			uint32_t x = queue[qhead];
-			const uint32_t *hs = mv_refindex_holders(ri, x, &nh);
+			uint32_t one;
+			const uint32_t *hs = mv_refindex_holders(
+				ri, bq->q[qhead].chunk, &one, &nh);
 			for (size_t k = 0; k < nh; k++) {
 				uint32_t y = hs[k];
-				if (next[y] != UINT32_MAX)
+				if (bq->seen[y / 64] & (1ull << (y % 64)))
 					continue;
-				if (max_objects && qtail >= max_objects) {
+				if (max_objects && bq->n >= max_objects) {
 					*hit_max = true;
-					*visited = qtail;
+					*visited = bq->n;
 					return NULL;
 				}
-				next[y] = x;
-				queue[qtail++] = y;
+				if (!back_push(bq, y, (uint32_t)qhead))
+					return mv_enomem;
 				uint32_t o = held_order(b, y);
 				if (o < best_order) {
 					best_order = o;
-					*best = y;
+					*best = (uint32_t)(bq->n - 1);
 				}
 			}
 		}
 	}
-	*visited = qtail;
+	*visited = bq->n;
 	return NULL;
 }
 
@@ -1096,11 +1156,11 @@ struct mv_error *mv_graph_path_to_index(struct mv_program *p,
 	struct back b = {.h = h};
 	struct words ws = {.t = mv_program_target(p), .poll = poll,
 			   .poll_arg = poll_arg, .skipped = skipped};
-	uint32_t *next = mv_big_realloc(NULL, n, sizeof(*next));
-	uint32_t *queue = mv_big_realloc(NULL, n, sizeof(*queue));
+	struct back_queue bq = {
+		.seen = mv_big_calloc((n + 63) / 64, sizeof(*bq.seen))};
 	ws.buf = malloc(SCAN_WINDOW);
 	struct mv_error *err = NULL;
-	if (!next || !queue || !ws.buf) {
+	if (!bq.seen || !ws.buf) {
 		err = mv_enomem;
 		goto out;
 	}
@@ -1118,21 +1178,21 @@ struct mv_error *mv_graph_path_to_index(struct mv_program *p,
 		if (!out || b.held[out - 1].chunk != b.held[i].chunk)
 			b.held[out++] = b.held[i];
 	b.nheld = out;
-	memset(next, 0xff, n * sizeof(*next));
-	uint32_t best;
-	if ((err = back_search(&b, ri, (uint32_t)ti, max_objects, next, queue,
-			       &best, &seen, &cut, poll, poll_arg)))
+	uint32_t best = UINT32_MAX;
+	if ((err = back_search(&b, ri, (uint32_t)ti, max_objects, &bq, &best,
+			       &seen, &cut, poll, poll_arg)))
 		goto out;
 	if (!cut && best != UINT32_MAX)
-		err = back_path(h, ws.t, &b.roots[held_order(&b, best)], best,
-				next, (uint32_t)ti, ret, nret);
+		err = back_path(h, ws.t,
+				&b.roots[held_order(&b, bq.q[best].chunk)],
+				best, bq.q, ret, nret);
 out:
 	if (visited)
 		*visited = seen;
 	if (hit_max)
 		*hit_max = cut;
-	mv_big_free(next);
-	mv_big_free(queue);
+	mv_big_free(bq.seen);
+	mv_big_free(bq.q);
 	free(b.held);
 	free(b.roots);
 	free(ws.buf);

@@ -2,7 +2,9 @@
  * the blocks in address order records, per holder, the chunks its words
  * point into (the chunk directory answers each word with a cache line);
  * a counting sort turns that around into, per chunk, its holders.  4
- * bytes a chunk and 4 a pointer kept; 8 and 8 while it is built. */
+ * bytes a chunk kept, and for the chunks held from two places or more 4
+ * a holder and 4 for the count; while it is built, 4 bytes a pointer
+ * (the forward edges) and a byte a chunk (its count of them). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,12 +16,23 @@
 struct mv_refindex {
 	struct mv_heap *h;
 	size_t n;          /* chunks */
-	uint32_t *start;   /* n + 1 offsets into src */
+	/* Per chunk: NONE; ONE | its one holder (most chunks: a list's or
+	 * a tree's node); or where its holders start in src, their count
+	 * in the word before. */
+	uint32_t *ent;
 	uint32_t *src;     /* holders, ascending per chunk */
-	uint64_t nedges;
+	uint64_t nsrc, nedges;
 };
 
+#define ONE 0x80000000u
+#define NONE UINT32_MAX
+
 #define WINDOW (256u << 10)
+#define MANY 255
+
+struct many {
+	uint32_t holder, count;
+};
 
 struct build {
 	struct mv_heap *h;
@@ -27,8 +40,14 @@ struct build {
 	uint64_t lo, hi;      /* the heap's span: other words are skipped */
 	uint32_t *dst;        /* forward edges, holder by holder */
 	size_t ndst, cap;
-	uint32_t *indeg;      /* n + 1 */
+	/* Each chunk's count of them: a byte, MANY for 255 or more, then
+	 * counted in over (the holders in ascending order). */
+	uint8_t *cnt;
+	struct many *over;
+	size_t nover, over_cap;
+	uint32_t *indeg;      /* n + 1, counted once the scan is done */
 	uint32_t last;        /* the last chunk this holder pointed into */
+	struct mv_block_span span;
 	bool oom, too_many;
 };
 
@@ -58,7 +77,28 @@ static bool push(struct build *b, uint32_t j)
 		b->cap = cap;
 	}
 	b->dst[b->ndst++] = j;
-	b->indeg[j]++;
+	return true;
+}
+
+/* Holder i's count of forward edges, c of them. */
+static bool count_edges(struct build *b, size_t i, size_t c)
+{
+	if (c < MANY) {
+		b->cnt[i] = (uint8_t)c;
+		return true;
+	}
+	if (b->nover == b->over_cap) {
+		size_t cap = b->over_cap ? b->over_cap * 2 : 64;
+		struct many *m = realloc(b->over, cap * sizeof(*m));
+		if (!m) {
+			b->oom = true;
+			return false;
+		}
+		b->over = m;
+		b->over_cap = cap;
+	}
+	b->cnt[i] = MANY;
+	b->over[b->nover++] = (struct many){(uint32_t)i, (uint32_t)c};
 	return true;
 }
 
@@ -90,6 +130,29 @@ static struct mv_error *words_cb(void *arg, uint64_t address,
 	return words(b, w, n) ? NULL : mv_enomem;
 }
 
+const void *mv_block_span_peek(struct mv_block_span *s, struct mv_target *t,
+			       struct mv_heap *h, uint64_t address,
+			       uint64_t len)
+{
+	if (address < s->lo || address >= s->hi) {
+		size_t nseg;
+		const struct mv_heap_segment *g = mv_heap_segments(h, &nseg);
+		s->bytes = NULL;
+		s->lo = s->hi = 0;
+		for (size_t k = 0; k < nseg; k++) {
+			if (address < g[k].start || address >= g[k].end)
+				continue;
+			s->lo = g[k].start;
+			s->hi = g[k].end;
+			s->bytes = mv_target_peek_stable(t, s->lo, s->hi - s->lo);
+			break;
+		}
+	}
+	if (s->bytes && len <= s->hi - address)
+		return s->bytes + (address - s->lo);
+	return mv_target_peek_stable(t, address, len);
+}
+
 /* The words of one block: straight from a core's mapping, else read a
  * window at a time (unreadable bytes end the block, as in graph.c). */
 static bool scan_block(struct build *b, struct mv_target *t,
@@ -99,7 +162,8 @@ static bool scan_block(struct build *b, struct mv_target *t,
 	if (!len)
 		return true;
 	const void *p = (ch->mem & 7) ? NULL
-				      : mv_target_peek_stable(t, ch->mem, len);
+				      : mv_block_span_peek(&b->span, t, b->h,
+							   ch->mem, len);
 	if (p)
 		return words(b, p, len / 8);
 	uint64_t missing;
@@ -110,9 +174,119 @@ static bool scan_block(struct build *b, struct mv_target *t,
 	return !b->oom && !b->too_many;
 }
 
-/* Per chunk, its holders: counting sort of the forward edges, holders
- * taken in ascending order, duplicates dropped. */
-static struct mv_error *turn_around(struct build *b, const uint32_t *foff,
+static int u32_cmp(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* Most holders point into a few chunks: an insertion sort. */
+static void insertion_sort(uint32_t *a, uint32_t n)
+{
+	for (uint32_t k = 1; k < n; k++) {
+		uint32_t v = a[k], m = k;
+		for (; m && a[m - 1] > v; m--)
+			a[m] = a[m - 1];
+		a[m] = v;
+	}
+}
+
+/* Holder i's count of forward edges; *ov walks over in step, forwards
+ * (back false: i ascending) or backwards (i descending). */
+static struct many *holder_count(struct build *b, size_t i, size_t *ov,
+				 bool back, uint32_t *c)
+{
+	*c = b->cnt[i];
+	if (*c != MANY)
+		return NULL;
+	struct many *m = &b->over[back ? --*ov : (*ov)++];
+	*c = m->count;
+	return m;
+}
+
+/* dst[s, e), one holder's targets, each once from out on (out <= s);
+ * the new end.  A pointer array's are told apart with seen (a bit a
+ * chunk, cleared after), a few by an insertion sort. */
+static uint32_t unique_slice(struct build *b, uint64_t *seen, uint32_t s,
+			     uint32_t e, uint32_t out)
+{
+	uint32_t *d = b->dst;
+	if (e - s > 32 && seen) {
+		uint32_t first = out;
+		for (uint32_t k = s; k < e; k++) {
+			uint32_t j = d[k];
+			uint64_t bit = 1ull << (j % 64);
+			if (seen[j / 64] & bit)
+				continue;
+			seen[j / 64] |= bit;
+			d[out++] = j;
+		}
+		for (uint32_t k = first; k < out; k++)
+			seen[d[k] / 64] = 0;
+		return out;
+	}
+	if (e - s > 32)
+		qsort(d + s, e - s, sizeof(*d), u32_cmp);
+	else
+		insertion_sort(d + s, e - s);
+	for (uint32_t k = s; k < e; k++)
+		if (k == s || d[k] != d[k - 1])
+			d[out++] = d[k];
+	return out;
+}
+
+/* Each holder's targets once (the scan drops repeats in a row only),
+ * each counted in indeg, and the holders' counts brought down to
+ * match. */
+static void unique_targets(struct build *b, size_t n)
+{
+	uint32_t s = 0, out = 0;
+	size_t ov = 0;
+	/* Without memory for it, large holders are sorted instead. */
+	uint64_t *seen = mv_big_calloc((n + 63) / 64, sizeof(*seen));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t c, first = out;
+		struct many *m = holder_count(b, i, &ov, false, &c);
+		if (!c)
+			continue;
+		out = unique_slice(b, seen, s, s + c, out);
+		s += c;
+		for (uint32_t k = first; k < out; k++)
+			b->indeg[b->dst[k]]++;
+		if (m)
+			m->count = out - first;
+		else
+			b->cnt[i] = (uint8_t)(out - first);
+	}
+	mv_big_free(seen);
+	b->ndst = out;
+}
+
+/* indeg turned in place into the entries: a chunk with one holder is
+ * left NONE for the holder to fill in; one with more gets its count in
+ * src and, for now, the end of its holders' run. */
+static void place(uint32_t *ent, size_t n, uint32_t *src)
+{
+	uint32_t at = 0;
+	for (size_t j = 0; j < n; j++) {
+		uint32_t c = ent[j];
+		if (c < 2) {
+			ent[j] = NONE;
+			continue;
+		}
+		src[at] = c;
+		at += 1 + c;
+		ent[j] = at;
+	}
+	ent[n] = NONE;
+}
+
+/* Per chunk, its holders: a counting sort of the forward edges, the
+ * holders placed from the last down so that each run ends ascending
+ * and its entry at its start.  indeg becomes the entries in place: no
+ * cursor array, no squeezing, and nothing in src for the chunks with
+ * one holder. */
+static struct mv_error *turn_around(struct build *b,
 				    struct mv_refindex *ri,
 				    void (*progress)(void *arg, uint64_t done,
 						     uint64_t total),
@@ -120,48 +294,44 @@ static struct mv_error *turn_around(struct build *b, const uint32_t *foff,
 				    void *poll_arg)
 {
 	size_t n = ri->n;
-	ri->start = mv_big_realloc(NULL, n + 1, sizeof(*ri->start));
-	ri->src = mv_big_realloc(NULL, b->ndst ? b->ndst : 1,
-				 sizeof(*ri->src));
-	if (!ri->start || !ri->src)
-		return mv_enomem;
-	uint32_t at = 0;
-	for (size_t j = 0; j < n; j++) {
-		ri->start[j] = at;
-		at += b->indeg[j];
-	}
-	ri->start[n] = at;
-	/* indeg becomes each chunk's fill position. */
+	unique_targets(b, n);
+	uint32_t *ent = b->indeg;
+	uint64_t nsrc = 0;
 	for (size_t j = 0; j < n; j++)
-		b->indeg[j] = ri->start[j];
+		if (ent[j] >= 2)
+			nsrc += 1 + (uint64_t)ent[j];
+	if (nsrc >= ONE)
+		return mv_error_create(MV_ERR_LIMIT, "too many heap pointers "
+				       "to index their referrers");
+	ri->src = mv_big_realloc(NULL, nsrc ? nsrc : 1, sizeof(*ri->src));
+	if (!ri->src)
+		return mv_enomem;
+	place(ent, n, ri->src);
 	struct mv_error *err;
-	for (size_t i = 0; i < n; i++) {
+	uint32_t e = (uint32_t)b->ndst;
+	size_t ov = b->nover;
+	for (size_t i = n; i-- > 0;) {
 		/* Tens of millions of chunks take seconds here too. */
-		if ((i & 0xffff) == 0xffff) {
+		if ((i & 0xffff) == 0) {
 			if (progress)
-				progress(progress_arg, i, n);
+				progress(progress_arg, n - i, n);
 			if (poll && (err = poll(poll_arg)))
 				return err;
 		}
-		for (uint32_t e = foff[i]; e < foff[i + 1]; e++) {
-			uint32_t j = b->dst[e];
-			uint32_t pos = b->indeg[j];
-			if (pos > ri->start[j] && ri->src[pos - 1] == i)
-				continue;
-			ri->src[pos] = (uint32_t)i;
-			b->indeg[j] = pos + 1;
+		uint32_t c;
+		holder_count(b, i, &ov, true, &c);
+		for (e -= c; c; c--) {
+			uint32_t j = b->dst[e + c - 1];
+			if (ent[j] == NONE)
+				ent[j] = ONE | (uint32_t)i;
+			else
+				ri->src[--ent[j]] = (uint32_t)i;
 		}
 	}
-	/* Squeeze out the room duplicates left. */
-	uint32_t out = 0;
-	for (size_t j = 0; j < n; j++) {
-		uint32_t s = ri->start[j], e = b->indeg[j];
-		ri->start[j] = out;
-		memmove(ri->src + out, ri->src + s, (e - s) * sizeof(*ri->src));
-		out += e - s;
-	}
-	ri->start[n] = out;
-	ri->nedges = out;
+	ri->ent = ent;
+	b->indeg = NULL;
+	ri->nsrc = nsrc;
+	ri->nedges = b->ndst;
 	return NULL;
 }
 
@@ -176,12 +346,11 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 	size_t n = mv_heap_chunk_count(h);
 	if (!t)
 		return mv_error_create(MV_ERR_INVALID, "no memory to scan");
-	if (n >= UINT32_MAX)
+	if (n >= (NONE & ~ONE))
 		return mv_error_create(MV_ERR_LIMIT, "too many chunks to index "
 				       "their referrers");
 	struct mv_refindex *ri = calloc(1, sizeof(*ri));
 	struct build b = {.h = h, .last = UINT32_MAX};
-	uint32_t *foff = NULL;
 	uint64_t *buf = malloc(WINDOW);
 	struct mv_error *err = NULL;
 	if (!ri || !buf) {
@@ -194,9 +363,8 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 		goto turn;
 	if ((err = mv_chunk_dir_create(h, &b.dir)))
 		goto out;
-	b.indeg = mv_big_calloc(n + 1, sizeof(*b.indeg));
-	foff = mv_big_realloc(NULL, n + 1, sizeof(*foff));
-	if (!b.indeg || !foff) {
+	b.cnt = mv_big_calloc(n, sizeof(*b.cnt));
+	if (!b.cnt) {
 		err = mv_enomem;
 		goto out;
 	}
@@ -210,7 +378,6 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 	for (size_t s = 0; s < nseg; s++)
 		mv_target_will_read(t, seg[s].start, seg[s].end);
 	for (size_t i = 0; i < n; i++) {
-		foff[i] = (uint32_t)b.ndst;
 		if ((i & 0xffff) == 0xffff) {
 			if (progress)
 				progress(progress_arg, i, n);
@@ -226,10 +393,11 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 		if (!mv_heap_chunk(h, i, &ch) || !mv_refindex_block(ch.flags))
 			continue;
 		b.last = UINT32_MAX;
-		if (!scan_block(&b, t, &ch, buf))
+		size_t before = b.ndst;
+		if (!scan_block(&b, t, &ch, buf) ||
+		    !count_edges(&b, i, b.ndst - before))
 			break;
 	}
-	foff[n] = (uint32_t)b.ndst;
 	if (b.oom) {
 		err = mv_enomem;
 		goto out;
@@ -240,19 +408,28 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 		goto out;
 	}
 turn:
+	/* The directory is done with: the turn-around's arrays take its
+	 * room. */
+	mv_chunk_dir_destroy(b.dir);
+	b.dir = NULL;
 	if (!n) {
-		ri->start = mv_big_calloc(1, sizeof(*ri->start));
-		if (!ri->start)
+		ri->ent = mv_big_realloc(NULL, 1, sizeof(*ri->ent));
+		if (!ri->ent)
 			err = mv_enomem;
+		else
+			ri->ent[0] = NONE;
+	} else if (!(b.indeg = mv_big_calloc(n + 1, sizeof(*b.indeg)))) {
+		err = mv_enomem;
 	} else {
-		err = turn_around(&b, foff, ri, progress, progress_arg, poll,
+		err = turn_around(&b, ri, progress, progress_arg, poll,
 				  poll_arg);
 	}
 out:
 	mv_chunk_dir_destroy(b.dir);
 	mv_big_free(b.dst);
 	mv_big_free(b.indeg);
-	mv_big_free(foff);
+	mv_big_free(b.cnt);
+	free(b.over);
 	free(buf);
 	if (err) {
 		mv_refindex_destroy(ri);
@@ -266,7 +443,7 @@ void mv_refindex_destroy(struct mv_refindex *ri)
 {
 	if (!ri)
 		return;
-	mv_big_free(ri->start);
+	mv_big_free(ri->ent);
 	mv_big_free(ri->src);
 	free(ri);
 }
@@ -277,14 +454,20 @@ struct mv_heap *mv_refindex_heap(const struct mv_refindex *ri)
 }
 
 const uint32_t *mv_refindex_holders(const struct mv_refindex *ri, size_t i,
-				    size_t *n)
+				    uint32_t *one, size_t *n)
 {
-	if (i >= ri->n) {
+	uint32_t v = i < ri->n ? ri->ent[i] : NONE;
+	if (v == NONE) {
 		*n = 0;
 		return NULL;
 	}
-	*n = ri->start[i + 1] - ri->start[i];
-	return ri->src + ri->start[i];
+	if (v & ONE) {
+		*one = v & ~ONE;
+		*n = 1;
+		return one;
+	}
+	*n = ri->src[v - 1];
+	return ri->src + v;
 }
 
 uint64_t mv_refindex_edges(const struct mv_refindex *ri)
@@ -294,6 +477,6 @@ uint64_t mv_refindex_edges(const struct mv_refindex *ri)
 
 uint64_t mv_refindex_bytes(const struct mv_refindex *ri)
 {
-	return (ri->n + 1) * sizeof(*ri->start) +
-	       ri->nedges * sizeof(*ri->src) + sizeof(*ri);
+	return (ri->n + 1) * sizeof(*ri->ent) + ri->nsrc * sizeof(*ri->src) +
+	       sizeof(*ri);
 }

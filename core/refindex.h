@@ -22,10 +22,24 @@
 
 struct mv_refindex;
 
+/* The heap segment a scan's last block was in, and its bytes in a
+ * core's mapping (NULL: not there in one piece), so that a scan in
+ * address order finds each block's words without a region lookup. */
+struct mv_block_span {
+	uint64_t lo, hi;
+	const uint8_t *bytes;
+};
+
+/* mv_target_peek_stable(t, address, len) for a block of h, through s
+ * (zeroed before the first call). */
+const void *mv_block_span_peek(struct mv_block_span *s, struct mv_target *t,
+			       struct mv_heap *h, uint64_t address,
+			       uint64_t len);
+
 /* Builds the index over h's chunks, reading the blocks of p's target.
  * progress (may be NULL) is told the chunks done of the total now and
  * then; poll is asked for Ctrl-C (MV_ERR_INTERRUPTED).  MV_ERR_LIMIT
- * when the heap has 2^32 chunks or pointers or more (then callers
+ * when the heap has 2^31 chunks or pointers or more (then callers
  * search without it), MV_ERR_NOMEM. */
 struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 				   void (*progress)(void *arg, uint64_t done,
@@ -35,13 +49,14 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 void mv_refindex_destroy(struct mv_refindex *ri);
 /* The heap it was built on. */
 struct mv_heap *mv_refindex_heap(const struct mv_refindex *ri);
-/* The chunks (indexes in h) holding a word that points into chunk i,
- * in ascending order, each once; *n of them. */
 /* Whether a chunk with these flags is one the index knows holders of
  * (and reads as a holder). */
 bool mv_refindex_block(uint32_t flags);
+/* The chunks (indexes in h) holding a word that points into chunk i,
+ * in ascending order, each once; *n of them.  A chunk's one holder is
+ * kept in its own entry: it is returned through *one. */
 const uint32_t *mv_refindex_holders(const struct mv_refindex *ri, size_t i,
-				    size_t *n);
+				    uint32_t *one, size_t *n);
 /* Holder-to-target pairs found (a chunk counted once per holder). */
 uint64_t mv_refindex_edges(const struct mv_refindex *ri);
 /* Bytes the index takes. */

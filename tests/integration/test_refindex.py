@@ -7,7 +7,10 @@ each node's holders.
 - path-to (backwards over the index): found exactly when the program's
   search reached the node, with as many pointers as its distance, from
   a g_roots global, each hop pointing at the next hop's block;
-- referrers: the heap referrers are the program's holder count;
+- referrers: the heap referrers are the program's holder count (the
+  fields, and the words of a hub block of 300 pointers to the sampled
+  nodes, each several times, half of them past its 255th word: the
+  index keeps such a holder once per node and all its targets);
 - in one session (the ctypes binding, as gdb and lldb use it): the first
   referrers scans the heap, the second builds the index, the third reads
   it; all three answer as the CLI does, and path-to again gives the same
