@@ -132,15 +132,20 @@ struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
 	struct mv_buf b;
 	mv_buf_init(&b);
 	struct mv_graph_draw draw = {.max_nodes = MV_GRAPH_DOT_MAX_NODES};
+	struct mv_graph_names names = {0};
 	const char *limit = NULL;
 	if ((err = mv_sizeof_run(&su)))
 		goto out;
 	limit = su.heap ? mv_heap_limit_note(su.heap) : NULL;
+	/* Edges through C++ containers named as path-to names them. */
+	if ((err = mv_sizeof_edge_names(w, ctx->pos[0], &names)))
+		goto out;
 	if (ctx->json && !output) {
 		/* The graph itself is the answer: one JSON object. */
-		mv_graph_render_json(w, ctx->pos[0], limit, &ctx->out);
+		mv_graph_render_json(w, ctx->pos[0], &names, limit,
+				     &ctx->out);
 	} else if (output) {
-		mv_graph_render_json(w, ctx->pos[0], limit, &b);
+		mv_graph_render_json(w, ctx->pos[0], &names, limit, &b);
 		if ((err = mv_graph_write_file(&jsonf, &b)) ||
 		    (err = mv_outfile_close(&jsonf, true)))
 			goto out;
@@ -154,7 +159,8 @@ struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
 				     ? (uint32_t)(dd > UINT32_MAX ? UINT32_MAX
 								  : dd)
 				     : mv_graph_legible_depth(w);
-		if ((err = mv_graph_render_dot(w, ctx->pos[0], &draw, &b)) ||
+		if ((err = mv_graph_render_dot(w, ctx->pos[0], &names, &draw,
+					       &b)) ||
 		    (err = mv_graph_write_file(&dotf, &b)) ||
 		    (err = mv_outfile_close(&dotf, true)))
 			goto out;
@@ -167,6 +173,7 @@ struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
 		graph_summary(ctx, w, limit, output, dot, svg, &draw);
 	err = mv_buf_error(&ctx->out);
 out:
+	mv_graph_names_deinit(&names);
 	mv_buf_deinit(&b);
 	mv_sizeof_teardown(&su);
 close:
@@ -224,7 +231,12 @@ const struct mv_command mv_command_graph = {
 		"them: nodes carry address, type, size and heap chunk; "
 		"edges carry the field path they come from (like "
 		"`.children[3]`) and whether a type says so (precise) or "
-		"--conservative guessed it. --json prints the graph as "
+		"--conservative guessed it. Edges through a C++ "
+		"container read as path-to names them, as gdb's "
+		"libstdc++ printers list the elements: `g_map[7] (node)` "
+		"into a node, `g_map[7]` to what the element points to, "
+		"`g_deque[40..103] (buffer)`, not the library's `.left` "
+		"or `.value.second`. --json prints the graph as "
 		"one JSON object on standard output; --output FILE writes "
 		"it to FILE and prints a summary (with --json, the summary "
 		"as JSON).\n\n"
@@ -759,7 +771,7 @@ static char **hop_expressions(struct mv_cmd_ctx *ctx,
 	    mv_program_symbolize(p, hops[0].from.holder, &name, &off) &&
 	    !(err = mv_program_find_variable(p, name, 0, &addr, &vt)) &&
 	    addr + off == hops[0].from.holder)
-		exprs = mv_edge_expressions(p, name, vt, addr, eh, n,
+		exprs = mv_edge_expressions(p, name, vt, addr, eh, n, NULL,
 					    poll_ctx, ctx, NULL);
 	else
 		exprs = calloc(n ? n : 1, sizeof(*exprs));

@@ -21,6 +21,7 @@ static bool ident_char(char c)
 
 struct hop_ctx {
 	struct mv_program *p;
+	struct mv_cxx_elem_memo *memo;
 	mv_walk_poll_fn poll;
 	void *poll_arg;
 	struct mv_error *err;
@@ -227,7 +228,7 @@ static enum hop_named name_hop(struct hop_ctx *c, struct hop_state *st,
 		if (!hops[j].heap)
 			return HOP_FAILED;
 		if ((c->err = mv_cxx_elem_find(c->p, cont, ca, hops[j].holder,
-					       hops[j].chunk_mem,
+					       hops[j].chunk_mem, c->memo,
 					       c->poll, c->poll_arg,
 					       &st->elem, &st->el)))
 			return HOP_FAILED;
@@ -246,12 +247,14 @@ static enum hop_named name_hop(struct hop_ctx *c, struct hop_state *st,
 char **mv_edge_expressions(struct mv_program *p, const char *root,
 			   struct mv_type *type, uint64_t addr,
 			   const struct mv_edge_hop *hops, size_t n,
-			   mv_walk_poll_fn poll, void *poll_arg, bool *entered)
+			   struct mv_cxx_elem_memo *memo, mv_walk_poll_fn poll,
+			   void *poll_arg, bool *entered)
 {
 	char **exprs = calloc(n ? n : 1, sizeof(*exprs));
 	if (!exprs || !n)
 		return exprs;
-	struct hop_ctx c = {.p = p, .poll = poll, .poll_arg = poll_arg};
+	struct hop_ctx c = {.p = p, .memo = memo, .poll = poll,
+			    .poll_arg = poll_arg};
 	struct hop_state st = {.t = type, .base = addr, .how = HOP_MEMBER};
 	mv_buf_init(&st.elem);
 	struct mv_type *ptr = NULL;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "cxxelem.h"
 #include "memview.h"
 #include "walk.h"
 
@@ -36,12 +37,14 @@ bool mv_edge_global_expression(struct mv_program *p, uint64_t holder,
  * for a hop that cannot be typed (and all after it) or that is a node
  * container's own link on the way to an element.  Returns a calloc'ed
  * array of n strdup'ed strings (the caller frees each and it), NULL
- * without memory.  poll is called while a container is walked;
+ * without memory.  memo (cxxelem.h, may be NULL) keeps the
+ * containers walked for the next call.  poll is called while a container is walked;
  * Ctrl-C ends the naming there.  *entered (if entered is not NULL)
  * says whether a node container's element was named. */
 char **mv_edge_expressions(struct mv_program *p, const char *root,
 			   struct mv_type *type, uint64_t addr,
 			   const struct mv_edge_hop *hops, size_t n,
-			   mv_walk_poll_fn poll, void *poll_arg, bool *entered);
+			   struct mv_cxx_elem_memo *memo, mv_walk_poll_fn poll,
+			   void *poll_arg, bool *entered);
 
 #endif

@@ -3316,6 +3316,11 @@ const char *mv_walk_plan_name(struct mv_walk *w, uint32_t plan)
 	return w->plans[plan & ~INTERIOR_BIT]->name;
 }
 
+uint32_t mv_walk_obj_plan(const struct mv_walk *w, size_t i)
+{
+	return w->objs[i].plan & ~INTERIOR_BIT;
+}
+
 struct mv_type *mv_walk_plan_type(struct mv_walk *w, uint32_t plan)
 {
 	return w->plans[plan & ~INTERIOR_BIT]->type;

@@ -229,6 +229,8 @@ enum mv_walk_kind mv_walk_plan_kind(struct mv_walk *w, uint32_t plan);
 const char *mv_walk_plan_name(struct mv_walk *w, uint32_t plan);
 /* Its type (stripped; NULL for strings and untyped chunks). */
 struct mv_type *mv_walk_plan_type(struct mv_walk *w, uint32_t plan);
+/* Object i's index in plans (objs[i].plan without the walk's flags). */
+uint32_t mv_walk_obj_plan(const struct mv_walk *w, size_t i);
 /* The dedup key of object i: its chunk's user address for heap objects,
  * else its address. */
 uint64_t mv_walk_key(struct mv_walk *w, size_t i);
@@ -341,6 +343,22 @@ void mv_sizeof_teardown(struct mv_sizeof_setup *su);
 void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 		    struct mv_buf *out);
 extern const struct mv_option mv_sizeof_options[];
+/* graph's edge labels as path-to names the hops: at[i] is edge i's
+ * offset in text, or UINT32_MAX where the walk's own label (the field
+ * path in the source object) stays. */
+struct mv_graph_names {
+	struct mv_buf text;
+	uint32_t *at;
+};
+/* Names the tree edges that lead through a libstdc++ node container or
+ * deque as sizeof-deep's paths name their objects (edgename.c):
+ * "g_map[7] (node)" into a node, "g_map[7]" to what its element points
+ * to, "g_deque[40..103] (buffer)".  Each container is listed once (a
+ * memo), so n elements cost no n walks.  ret is initialised even on an
+ * error (Ctrl-C, no memory); mv_graph_names_deinit frees it. */
+struct mv_error *mv_sizeof_edge_names(struct mv_walk *w, const char *root,
+				      struct mv_graph_names *ret);
+void mv_graph_names_deinit(struct mv_graph_names *names);
 
 /* ---- graph.c: export, referrers, shortest paths from roots ---- */
 
@@ -350,6 +368,7 @@ extern const struct mv_option mv_sizeof_options[];
  * limit: the heap index's limit note, or NULL) and as Graphviz DOT (at most max_nodes nodes, nearest the root
  * first; *cut says how many were left out). */
 void mv_graph_render_json(struct mv_walk *w, const char *root,
+			  const struct mv_graph_names *names,
 			  const char *limit, struct mv_buf *out);
 /* How much of the walk a DOT drawing shows: the objects at most depth
  * pointers from the root (0: no bound), at most max_nodes of them. */
@@ -370,6 +389,7 @@ uint32_t mv_graph_legible_depth(struct mv_walk *w);
 /* Objects past the drawing hang under their drawn ancestor as one
  * "N more" box each. */
 struct mv_error *mv_graph_render_dot(struct mv_walk *w, const char *root,
+				     const struct mv_graph_names *names,
 				     struct mv_graph_draw *d,
 				     struct mv_buf *out);
 /* Writes buf to an open output file (file.h). */

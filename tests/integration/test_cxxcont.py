@@ -146,6 +146,15 @@ def front_outputs(runs, n):
                       ["%s: no run" % front] * n)
 
 
+def root_outputs(runs, roots):
+    """(front, problems, [(root, its JSON)]) for cli, gdb and lldb: a
+    root whose run failed is a problem, not in the list."""
+    for front, outs in front_outputs(runs, len(roots)):
+        problems = [d for d in outs if isinstance(d, str)]
+        yield front, problems, [(r, d) for r, d in zip(roots, outs)
+                                if not isinstance(d, str)]
+
+
 def printer_lines(kind):
     """[(expression, address)] of gdb_cxx_elements.py's lines of kind:
     what gdb's libstdc++ printers list in the node containers."""
@@ -339,12 +348,9 @@ def run_fixture():
     roots = sorted({e.split("[")[0] for e in at})
     s_runs = R.core_runs(["sizeof-deep %s --top 40 --json" % r
                           for r in roots], core=CORE, exe=EXE)
-    for front, outs in front_outputs(s_runs, len(roots)):
-        problems, seen = [], 0
-        for root, d in zip(roots, outs):
-            if isinstance(d, str):
-                problems.append(d)
-                continue
+    for front, problems, per_root in root_outputs(s_runs, roots):
+        seen = 0
+        for root, d in per_root:
             for row in d["largest"]:
                 path, addr = row["path"], int(row["address"], 16)
                 if path.endswith(" (node)"):
@@ -373,6 +379,60 @@ def run_fixture():
             problems.append("no path named as an element")
         report("sizeof-deep's paths name elements as gdb's printers "
                "(%s): %d paths" % (front, seen), problems)
+
+    # graph labels the edges through node containers as path-to names
+    # the hops, from the same printers' lists: the edge into the node
+    # holding their [7] is "g_set[7] (node)", the edge to the block
+    # their [7] = ... points to "g_map[7]", a deque's buffer from their
+    # [40] "g_deque[40..103] (buffer)".  No edge keeps a libstdc++ link
+    # (.left, .next, .nxt) or a node's .value path.
+    internal = re.compile(r"^(\.left|\.right|\.next|\.prev|\.nxt|"
+                          r"\._M_t|\._M_h)$|^\.value\b|^\[\d+\]$")
+    g_runs = R.core_runs(["graph %s --json" % r for r in roots],
+                         core=CORE, exe=EXE)
+    for front, problems, per_root in root_outputs(g_runs, roots):
+        seen = 0
+        for root, d in per_root:
+            addr = {n["id"]: int(n["address"], 16) for n in d["nodes"]
+                    if n["address"]}
+            field = {}
+            for e in d["edges"]:
+                field.setdefault(e["field"], []).append(addr.get(e["to"]))
+                if internal.search(e["field"]):
+                    problems.append("%s: edge %s" % (root, e))
+            for e, a in at.items():
+                if not e.startswith(root + "["):
+                    continue
+                a = int(a, 16)
+                if root.startswith("g_deque"):
+                    # A buffer's edge names its first element's index.
+                    bufs = [f for f in field if f.startswith(e[:-1] + "..")
+                            and f.endswith(" (buffer)")]
+                    seen += len(bufs)
+                    if bufs and a not in field[bufs[0]]:
+                        problems.append("%s: edge to %s, printers say "
+                                        "0x%x" % (bufs[0], field[bufs[0]], a))
+                    continue
+                tos = field.get(e + " (node)", [])
+                seen += 1
+                if not any(t is not None and t <= a < t + 64 for t in tos):
+                    problems.append("%s (node): edges to %s, printers "
+                                    "say its element is at 0x%x" %
+                                    (e, [hex(t or 0) for t in tos], a))
+            for e, b in blocks.items():
+                if not e.startswith(root + "["):
+                    continue
+                if e not in field:
+                    problems.append("%s: no edge so named" % e)
+                else:
+                    seen += 1
+                    if int(b, 16) not in field[e]:
+                        problems.append("%s: edge to %s, printers say "
+                                        "%s" % (e, field[e], b))
+        if seen < 50:
+            problems.append("only %d edges named as elements" % seen)
+        report("graph labels container edges as gdb's printers (%s): %d "
+               "edges" % (front, seen), problems)
 
     # shared_ptr control blocks are typed by their class, as gdb names
     # the dynamic type of _M_refcount._M_pi (from the vtable, whose
