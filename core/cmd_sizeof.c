@@ -722,8 +722,12 @@ static void notes(struct mv_walk *w, const char *heap_note,
 	NOTE(heap_note && *heap_note, "%s", heap_note);
 	NOTE(w->guessed_single,
 	     "guess: %llu pointers into bigger chunks were taken as one "
-	     "element; give --len 'TYPE.FIELD=LENGTH' for arrays",
-	     (unsigned long long)w->guessed_single);
+	     "element, %llu bytes of those chunks past it not looked into "
+	     "(the first at %s: an array, or a container memview does not "
+	     "know?); give --len 'TYPE.FIELD=LENGTH' for arrays",
+	     (unsigned long long)w->guessed_single,
+	     (unsigned long long)w->guessed_single_bytes,
+	     w->guessed_single_at);
 	NOTE(w->guessed_fam,
 	     "guess: %llu flexible array members were sized by their chunk",
 	     (unsigned long long)w->guessed_fam);
@@ -751,9 +755,11 @@ static void notes(struct mv_walk *w, const char *heap_note,
 	     "first|all to follow them)",
 	     (unsigned long long)w->unions_skipped);
 	NOTE(w->untyped_chunks && !w->opt.conservative,
-	     "%llu void * chunks were counted but not looked into "
-	     "(--conservative to follow the words in them)",
-	     (unsigned long long)w->untyped_chunks);
+	     "%llu void * chunks (%llu bytes) were counted but not looked "
+	     "into: what they point to is not counted (--conservative to "
+	     "follow the words in them)",
+	     (unsigned long long)w->untyped_chunks,
+	     (unsigned long long)w->untyped_bytes);
 	NOTE(w->guessed_edges,
 	     "guess: %llu edges were found by --conservative, not by types",
 	     (unsigned long long)w->guessed_edges);

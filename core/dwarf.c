@@ -829,6 +829,31 @@ static void add_range(void *arg, uint64_t lo, uint64_t hi)
 	cu->ranges[cu->nranges++] = (struct range){ lo, hi };
 }
 
+/* The ranges of a DIE's DW_AT_ranges, each to fn; false if it has
+ * none.  cu_die and base (the unit's low pc) serve .debug_ranges. */
+static bool die_ranges(struct mv_dwarf *d, Dwarf_Die die, Dwarf_Die cu_die,
+		       unsigned version, uint64_t base,
+		       void (*fn)(void *, uint64_t, uint64_t), void *arg)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Error err = NULL;
+	if (!die_attr(d, die, DW_AT_ranges, &attr))
+		return false;
+	Dwarf_Half form = 0;
+	if (dwarf_whatform(attr, &form, &err) != DW_DLV_OK) {
+		drop_error(d, &err);
+	} else if (version >= 5) {
+		shim_ranges_v5(d->dbg, attr, form, fn, arg);
+	} else if (cu_die) {
+		Dwarf_Off off = 0;
+		if (dwarf_global_formref(attr, &off, &err) == DW_DLV_OK)
+			shim_ranges_v4(d->dbg, cu_die, off, base, fn, arg);
+		drop_error(d, &err);
+	}
+	dwarf_dealloc_attribute(attr);
+	return true;
+}
+
 static void cu_load_ranges(struct mv_dwarf *d, struct cu *cu)
 {
 	Dwarf_Die die = NULL;
@@ -841,22 +866,8 @@ static void cu_load_ranges(struct mv_dwarf *d, struct cu *cu)
 	Dwarf_Addr low = 0;
 	bool has_low = dwarf_lowpc(die, &low, &err) == DW_DLV_OK;
 	drop_error(d, &err);
-	Dwarf_Attribute attr;
-	if (die_attr(d, die, DW_AT_ranges, &attr)) {
-		Dwarf_Half form = 0;
-		if (dwarf_whatform(attr, &form, &err) != DW_DLV_OK) {
-			drop_error(d, &err);
-		} else if (cu->version >= 5) {
-			shim_ranges_v5(d->dbg, attr, form, add_range, cu);
-		} else {
-			Dwarf_Off off = 0;
-			if (dwarf_global_formref(attr, &off, &err) == DW_DLV_OK)
-				shim_ranges_v4(d->dbg, die, off,
-					       has_low ? low : 0, add_range,
-					       cu);
-			drop_error(d, &err);
-		}
-		dwarf_dealloc_attribute(attr);
+	if (die_ranges(d, die, die, cu->version, has_low ? low : 0, add_range,
+		       cu)) {
 	} else if (has_low) {
 		Dwarf_Addr high = 0;
 		Dwarf_Half form = 0;
@@ -1779,17 +1790,51 @@ static bool index_type(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu,
 	return true;
 }
 
-/* A function with code: its pc range, for mv_dwarf_frame_locals.
- * false only when out of memory. */
-static bool index_function(struct mv_dwarf *d, Dwarf_Die die)
+/* One pc range of a function (add_func_range's argument). */
+struct func_add {
+	struct mv_dwarf *d;
+	uint64_t die;
+	bool oom;
+};
+
+static void add_func_range(void *arg, uint64_t low, uint64_t high)
+{
+	struct func_add *a = arg;
+	struct mv_dwarf *d = a->d;
+	if (high <= low || a->oom)
+		return;
+	if (d->nfuncs == d->funcs_cap) {
+		size_t cap = d->funcs_cap ? 2 * d->funcs_cap : 256;
+		struct func_range *f = realloc(d->funcs, cap * sizeof(*f));
+		if (!f) {
+			a->oom = true;
+			return;
+		}
+		d->funcs = f;
+		d->funcs_cap = cap;
+	}
+	d->funcs[d->nfuncs++] = (struct func_range){ low, high, a->die };
+	d->funcs_sorted = false;
+}
+
+/* A function with code: its pc range, or ranges (g++ -O2 splits a
+ * function into a hot and a cold part: DW_AT_ranges, DWARF 5's
+ * .debug_rnglists), for mv_dwarf_frame_locals.  false only when out of
+ * memory. */
+static bool index_function(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu)
 {
 	Dwarf_Error err = NULL;
 	Dwarf_Addr low = 0, high = 0;
 	Dwarf_Half form = 0;
 	enum Dwarf_Form_Class cls = DW_FORM_CLASS_UNKNOWN;
+	struct func_add a = {.d = d, .die = die_offset(d, die)};
 	if (dwarf_lowpc(die, &low, &err) != DW_DLV_OK) {
 		drop_error(d, &err);
-		return true;
+		/* .debug_ranges would need the unit's DIE and base: only
+		 * DWARF 5's lists, whose addresses come cooked. */
+		if (cu < d->ncus && d->cus[cu].version >= 5)
+			die_ranges(d, die, NULL, 5, 0, add_func_range, &a);
+		return !a.oom;
 	}
 	if (dwarf_highpc_b(die, &high, &form, &cls, &err) != DW_DLV_OK) {
 		drop_error(d, &err);
@@ -1797,20 +1842,8 @@ static bool index_function(struct mv_dwarf *d, Dwarf_Die die)
 	}
 	if (cls == DW_FORM_CLASS_CONSTANT)
 		high += low;
-	if (high <= low)
-		return true;
-	if (d->nfuncs == d->funcs_cap) {
-		size_t cap = d->funcs_cap ? 2 * d->funcs_cap : 256;
-		struct func_range *f = realloc(d->funcs, cap * sizeof(*f));
-		if (!f)
-			return false;
-		d->funcs = f;
-		d->funcs_cap = cap;
-	}
-	d->funcs[d->nfuncs++] =
-		(struct func_range){ low, high, die_offset(d, die) };
-	d->funcs_sorted = false;
-	return true;
+	add_func_range(&a, low, high);
+	return !a.oom;
 }
 
 static bool index_die(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu)
@@ -1830,7 +1863,7 @@ static bool index_die(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu)
 	case DW_TAG_variable:
 		return index_variable(d, die, cu);
 	case DW_TAG_subprogram:
-		return index_function(d, die);
+		return index_function(d, die, cu);
 	case DW_TAG_namespace:
 		return index_namespace(d, die, cu);
 	default:
@@ -3384,8 +3417,7 @@ const char *mv_dwarf_frame_locals(struct mv_dwarf *d, uint64_t pc,
 			if (vname && expr_fbreg(e, len, &off) &&
 			    die_ref(d, cur, DW_AT_type, &toff)) {
 				struct mv_type *t = type_at(d, toff, 0);
-				if (t && t->size && !fn(arg, vname, off,
-							t->size))
+				if (t && t->size && !fn(arg, vname, off, t))
 					go = false;
 			}
 		}

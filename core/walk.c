@@ -1888,6 +1888,28 @@ static void render_label(struct scan *sc, struct mv_buf *out)
 	}
 }
 
+/* A pointer of type T * into a chunk bigger than a T, taken as one T
+ * (no --len): counts it, the chunk's bytes past that T (what the walk
+ * did not look into) and, the first time, where the pointer lies
+ * ("struct table.buckets"), for the note that asks for --len. */
+static void guessed_single(struct scan *sc, const struct mv_walk_plan *pl,
+			   uint64_t room)
+{
+	struct mv_walk *w = sc->w;
+	w->guessed_single++;
+	w->guessed_single_bytes += room - pl->size;
+	if (w->guessed_single_at[0])
+		return;
+	struct mv_buf b;
+	mv_buf_init(&b);
+	mv_buf_puts(&b, mv_walk_plan_name(w, w->objs[sc->from].plan));
+	render_label(sc, &b);
+	if (!b.oom)
+		snprintf(w->guessed_single_at, sizeof(w->guessed_single_at),
+			 "%s", b.data);
+	mv_buf_deinit(&b);
+}
+
 static enum mv_walk_where classify(struct mv_walk *w, uint64_t addr,
 				   bool heap)
 {
@@ -2401,7 +2423,7 @@ static inline bool follow_plain(struct scan *sc, uint64_t value,
 	struct mv_chunk ch = {.start = value - 16, .mem = value, .size = size,
 			      .usable = size - 8, .flags = MV_CHUNK_IN_USE};
 	if (pl->size && ch.usable >= 2 * pl->size)
-		w->guessed_single++;
+		guessed_single(sc, pl, ch.usable);
 	if (w->nobjs - sc->from <= PREFETCH_AHEAD)
 		prefetch_object(sc, value);
 	w->objs[w->nobjs++] = (struct mv_walk_obj){
@@ -2485,6 +2507,11 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 						    : MV_PROB_FREE_CHUNK]++;
 			return;
 		}
+		/* A list's last node links back to the list's own node,
+		 * inside the object that holds the list (a map's node, a
+		 * class): no edge, or every such list would be a cycle. */
+		if (sc->heap_only && sc->container_link && value != ch.mem)
+			return;
 		heap = true;
 		key = ch.mem;
 	}
@@ -2555,6 +2582,7 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 	case MV_WALK_UNTYPED:
 		count = room;
 		w->untyped_chunks++;
+		w->untyped_bytes += room;
 		if (guess)
 			w->guessed_edges++;
 		break;
@@ -2596,7 +2624,7 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 			   !sc->container_link) {
 			/* A control block is a class derived from the
 			 * declared one: no guess. */
-			w->guessed_single++;
+			guessed_single(sc, pl, room);
 		}
 		break;
 	}

@@ -171,11 +171,14 @@ struct mv_walk {
 	uint64_t where_bytes[MV_WHERE_COUNT_];
 	uint64_t problems[MV_PROB_COUNT_];
 	uint64_t guessed_single;    /* T * into a bigger chunk, no hint */
+	uint64_t guessed_single_bytes; /* ... their chunks' bytes past it */
+	char guessed_single_at[160];   /* the first: "struct t.field" */
 	uint64_t guessed_fam;       /* flexible arrays sized by the chunk */
 	uint64_t hinted;            /* pointers sized by a --len hint */
 	uint64_t unions_skipped;    /* union members not followed */
 	uint64_t void_nonheap;      /* void * outside the heap: not sized */
 	uint64_t untyped_chunks;
+	uint64_t untyped_bytes;     /* their usable bytes, not looked into */
 	uint64_t guessed_edges;     /* --conservative edges */
 	uint64_t fn_pointers;       /* function pointers not followed */
 	uint64_t incomplete;        /* pointers to declared-only types */

@@ -22,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run as R  # noqa: E402
+from mvcheck import json_outputs  # noqa: E402
 from mvfacts import read_facts  # noqa: E402
 
 # The fixture at -O0 and at -O2 (cxxcont_o2 includes cxxcont.cc).
@@ -75,19 +76,7 @@ def report(name, problems):
     sys.stdout.flush()
 
 
-def outputs(records, front):
-    """The parsed JSON of every record, or a problem string."""
-    got = []
-    for rec in records or []:
-        if not rec["succeeded"]:
-            got.append("%s: %s failed: %s" % (front, rec["command"],
-                                              rec["error"]))
-            continue
-        try:
-            got.append(json.loads(rec["output"]))
-        except ValueError:
-            got.append("%s: not JSON: %r" % (front, rec["output"][:200]))
-    return got
+outputs = json_outputs  # the parsed JSON of every record, or a problem
 
 
 def check_root(root, d, facts, where):
@@ -147,8 +136,9 @@ def front_outputs(runs, n):
 
 
 def root_outputs(runs, roots):
-    """(front, problems, [(root, its JSON)]) for cli, gdb and lldb: a
-    root whose run failed is a problem, not in the list."""
+    """(front, problems, [(root, its JSON)]) for cli, gdb and lldb, one
+    run per root (or expression): a failed run is a problem, not in the
+    list."""
     for front, outs in front_outputs(runs, len(roots)):
         problems = [d for d in outs if isinstance(d, str)]
         yield front, problems, [(r, d) for r, d in zip(roots, outs)
@@ -299,12 +289,9 @@ def run_fixture():
                      if k.startswith("holder "))
     p_runs = R.core_runs(["path-to %s --json" % a for _, a in holders],
                          core=CORE, exe=EXE)
-    for front, outs in front_outputs(p_runs, len(holders)):
-        problems = []
-        for (expr, _), d in zip(holders, outs):
-            if isinstance(d, str):
-                problems.append(d)
-                continue
+    for front, problems, per_expr in root_outputs(
+            p_runs, [e for e, _ in holders]):
+        for expr, d in per_expr:
             got = [c["expression"] for c in d["chain"]]
             if not got or got[-1] != expr:
                 problems.append("%s: chain %s" % (expr, got))
@@ -337,6 +324,22 @@ def run_fixture():
                      sorted({e.split("[")[0] for e, _ in wanted} - named)]
         report("path-to names node containers' elements as gdb's printers "
                "(%s): %d elements" % (front, len(wanted)), problems)
+
+    # referrers names a heap holder as path-to names the word: the
+    # block of the printers' [7] = ... of g_map is held by "g_map[7]",
+    # and each block the fixture wrote under the expression holding it
+    # by that expression (cxx_holders plus the printers' elements).
+    asked = holders + wanted
+    r_runs = R.core_runs(["referrers %s --json" % a for _, a in asked],
+                         core=CORE, exe=EXE)
+    for front, problems, per_expr in root_outputs(
+            r_runs, [e for e, _ in asked]):
+        for expr, d in per_expr:
+            got = [(r["kind"], r["expression"]) for r in d["referrers"]]
+            if not any(e == expr for _, e in got):
+                problems.append("%s: referrers %s" % (expr, got))
+        report("referrers name heap holders as C++ (%s): %d blocks" %
+               (front, len(asked)), problems)
 
     # sizeof-deep's largest paths name a container's nodes and what its
     # elements point to as the printers do: "g_set[7] (node)" is the
