@@ -12,6 +12,7 @@ gdb and lldb on the core, and in the CLI on the live process (--pid).
 Prints one line per case and "cxxapp: N passed, M failed".
 """
 
+import json
 import os
 import sys
 import tempfile
@@ -57,7 +58,9 @@ def commands(facts):
              ("path", w)),
         ]
     cmds += [("cycles g_registry --json", ("nocycle", None)),
-             ("graph g_registry --json", ("graph", None))]
+             ("graph g_registry --json", ("graph", None)),
+             ("gc --json", ("gc", None)),
+             ("layout app::Polygon --json", ("layout", None))]
     return cmds
 
 
@@ -120,6 +123,33 @@ def check(kind, arg, d, facts):
                if e["field"] in (".left", ".right", ".next", ".nxt") or
                e["field"].startswith(".value")]
         return ["libstdc++ labels %s" % bad[:5]] if bad else []
+    if kind == "gc":
+        # The two sessions that hold each other: lost (one definitely,
+        # one through it), one cycle, typed from their vtable.
+        sm = d["summary"]
+        got = (sm["definitely_lost"]["blocks"] +
+               sm["indirectly_lost"]["blocks"],
+               sm["definitely_lost"]["bytes"] +
+               sm["indirectly_lost"]["bytes"],
+               sm["cyclic_garbage"]["blocks"])
+        want = (int(facts["deep leak.objects"]),
+                int(facts["deep leak.usable"]),
+                int(facts["deep leak.objects"]))
+        types = [t for g in d["groups"] if g["kind"] == "definitely_lost"
+                 for t in g["candidate_types"]]
+        problems = [] if got == want else \
+            ["lost (blocks, bytes, cyclic) %s, the fixture leaked %s" %
+             (got, want)]
+        if not any("<app::Session," in t for t in types):
+            problems.append("definitely lost typed %s" % types)
+        return problems
+    if kind == "layout":
+        pts = [m["offset"] for m in d["members"] if m["name"] == "pts"]
+        got = (d["size"], pts)
+        want = (int(facts["sizeof app::Polygon"]),
+                [int(facts["offset app::Polygon.pts"])])
+        return [] if got == want else ["(size, pts) %s, the fixture "
+                                       "measured %s" % (got, want)]
     return ["unknown check %s" % kind]
 
 
@@ -138,11 +168,23 @@ def main():
     facts = read_facts(FACTS)
     cmds = commands(facts)
     runs = R.core_runs([c for c, _ in cmds], core=CORE, exe=EXE)
+    per_front = {}
     for front in ("cli", "gdb", "lldb"):
         data = runs[front]
         records = data if front == "cli" else (data or {}).get("cases")
-        check_all("core %s" % front, parsed(records, front, len(cmds)),
-                  cmds, facts)
+        per_front[front] = parsed(records, front, len(cmds))
+        check_all("core %s" % front, per_front[front], cmds, facts)
+    # The three front ends print the same JSON (but the expression's
+    # text, which each debugger spells).
+    for i, (cmd, _) in enumerate(cmds):
+        seen = set()
+        for outs in per_front.values():
+            d = dict(outs[i]) if isinstance(outs[i], dict) else outs[i]
+            if isinstance(d, dict):
+                d.pop("expression", None)
+            seen.add(json.dumps(d, sort_keys=True))
+        report("core: %s: cli = gdb = lldb" % cmd,
+               [] if len(seen) == 1 else ["front ends differ"])
     with tempfile.TemporaryDirectory() as tmp:
         proc, lpath = start_fixture(EXE, R.ENV, tmp, "cxxapp")
         if proc is None:
