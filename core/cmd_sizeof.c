@@ -427,6 +427,8 @@ void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 	}
 	if (run)
 		mv_buf_printf(&p, "(x%zu)", run + 1);
+	/* "*g_deque (map)", not "*g_deque._M_impl._M_map". */
+	mv_edge_spell_blocks(&p, 0);
 	if (deref) {
 		mv_buf_puts(out, "*");
 		mv_buf_puts(out, p.data ? p.data : "");
@@ -532,26 +534,42 @@ struct mv_error *mv_sizeof_edge_names(struct mv_walk *w, const char *root,
 		if (w->opt.poll && !(e % 4096) &&
 		    (err = w->opt.poll(w->opt.poll_arg)))
 			break;
-		if (!ed->to || ed->to >= w->nobjs ||
-		    w->objs[ed->to].parent != ed->from ||
-		    !maybe_element(w, kind, ed->to))
-			continue;
 		uint32_t hops[EDGE_NAME_MAX_HOPS];
 		size_t n = 0;
 		uint32_t x = ed->to;
-		hops[n++] = x;
-		for (x = w->objs[x].parent; x && n < EDGE_NAME_MAX_HOPS;
-		     x = w->objs[x].parent)
-			hops[n++] = x = skip[x];
+		bool tried = ed->to && ed->to < w->nobjs &&
+			     w->objs[ed->to].parent == ed->from &&
+			     maybe_element(w, kind, ed->to);
+		if (tried) {
+			hops[n++] = x;
+			for (x = w->objs[x].parent;
+			     x && n < EDGE_NAME_MAX_HOPS; x = w->objs[x].parent)
+				hops[n++] = x = skip[x];
+		}
+		const char *raw = w->labels.data + ed->label;
 		mv_buf_clear(&name);
-		if (x || !cxx_path(w, root, hops, n, memo, &name) ||
-		    name.oom || ret->text.len >= UINT32_MAX / 2)
+		if (!tried && !strstr(raw, "._M_")) {
+			continue;
+		} else if (tried && !x &&
+			   cxx_path(w, root, hops, n, memo, &name)) {
+			/* "*g_map[7]" is the block g_map[7] points to: the
+			 * edge is g_map[7] itself. */
+			if (name.data && name.data[0] == '*')
+				memmove(name.data, name.data + 1, name.len--);
+		} else {
+			/* A container's own block: ".queue (map)". */
+			mv_buf_clear(&name);
+			mv_buf_puts(&name, raw);
+			size_t len = name.len;
+			mv_edge_spell_blocks(&name, 0);
+			if (name.len == len)
+				continue;
+		}
+		if (name.oom || !name.data ||
+		    ret->text.len >= UINT32_MAX / 2)
 			continue;
 		ret->at[e] = (uint32_t)ret->text.len;
-		/* "*g_map[7]" is the block g_map[7] points to: the edge is
-		 * g_map[7] itself. */
-		mv_buf_puts(&ret->text, name.data + (name.data[0] == '*'));
-		mv_buf_append(&ret->text, "", 1);
+		mv_buf_append(&ret->text, name.data, name.len + 1);
 	}
 	mv_buf_deinit(&name);
 	if (!err && ret->text.oom)

@@ -31,6 +31,12 @@ struct mv_edge_hop {
  * variable's pointer member lies exactly there. */
 bool mv_edge_global_expression(struct mv_program *p, uint64_t holder,
 			       struct mv_buf *out);
+/* A container's own blocks in a member path from byte from on, which
+ * hold no element, named after the container: a deque's map
+ * "g_deque (map)" (was "g_deque._M_impl._M_map"), a hash table's
+ * bucket array "g_umap (buckets)", a shared_ptr's control block
+ * "g_sp (control block)". */
+void mv_edge_spell_blocks(struct mv_buf *path, size_t from);
 /* Names each hop of a chain that starts in the object root names (of
  * type, at addr: hops[0].holder lies in it): "root.head",
  * "root.head->next", "g_deque[18]", "g_map[7]->name".  exprs[i] is NULL

@@ -94,6 +94,11 @@ def check_root(root, d, facts, where):
     for note in d["notes"]:
         if "not understood" in note or "bigger chunks" in note:
             problems.append("%s: note %r" % (where, note))
+    # Paths read as C++: no libstdc++ member (._M_impl._M_map of a
+    # deque is "g_deque (map)", a shared_ptr's control block
+    # "g_sp_new (control block)").
+    problems += ["%s: path %s" % (where, row["path"])
+                 for row in d["largest"] if "_M_" in row["path"]]
     if root in ELEMENTS:
         stem, size = ELEMENTS[root]
         rows = [t for t in d["by_type"] if t["type"] == stem or
@@ -389,8 +394,8 @@ def run_fixture():
     # their [7] = ... points to "g_map[7]", a deque's buffer from their
     # [40] "g_deque[40..103] (buffer)".  No edge keeps a libstdc++ link
     # (.left, .next, .nxt) or a node's .value path.
-    internal = re.compile(r"^(\.left|\.right|\.next|\.prev|\.nxt|"
-                          r"\._M_t|\._M_h)$|^\.value\b|^\[\d+\]$")
+    internal = re.compile(r"^(\.left|\.right|\.next|\.prev|\.nxt)$|"
+                          r"^\.value\b|^\[\d+\]$|_M_")
     g_runs = R.core_runs(["graph %s --json" % r for r in roots],
                          core=CORE, exe=EXE)
     for front, problems, per_root in root_outputs(g_runs, roots):
@@ -436,6 +441,16 @@ def run_fixture():
             problems.append("only %d edges named as elements" % seen)
         report("graph labels container edges as gdb's printers (%s): %d "
                "edges" % (front, seen), problems)
+
+    # Every root's graph: no edge label keeps a libstdc++ member.
+    a_runs = R.core_runs(["graph %s --json" % r for r in ROOTS],
+                         core=CORE, exe=EXE)
+    for front, problems, per_root in root_outputs(a_runs, ROOTS):
+        for root, d in per_root:
+            problems += ["%s: edge %s" % (root, e["field"])
+                         for e in d["edges"] if "_M_" in e["field"]]
+        report("graph of every root labels edges without libstdc++ "
+               "members (%s): %d roots" % (front, len(ROOTS)), problems)
 
     # shared_ptr control blocks are typed by their class, as gdb names
     # the dynamic type of _M_refcount._M_pi (from the vtable, whose
