@@ -740,9 +740,10 @@ static void notes(struct mv_walk *w, const char *heap_note,
 	NOTE(heap_note && *heap_note, "%s", heap_note);
 	NOTE(w->guessed_single,
 	     "guess: %llu pointers into bigger chunks were taken as one "
-	     "element, %llu bytes of those chunks past it not looked into "
+	     "element, %llu bytes of those chunks around it not looked into "
 	     "(the first at %s: an array, or a container memview does not "
-	     "know?); give --len 'TYPE.FIELD=LENGTH' for arrays",
+	     "know?); give --len 'TYPE.FIELD=LENGTH' for arrays, a "
+	     "container_of rule (--types) for links inside bigger objects",
 	     (unsigned long long)w->guessed_single,
 	     (unsigned long long)w->guessed_single_bytes,
 	     w->guessed_single_at);

@@ -1889,15 +1889,17 @@ static void render_label(struct scan *sc, struct mv_buf *out)
 }
 
 /* A pointer of type T * into a chunk bigger than a T, taken as one T
- * (no --len): counts it, the chunk's bytes past that T (what the walk
- * did not look into) and, the first time, where the pointer lies
- * ("struct table.buckets"), for the note that asks for --len. */
+ * (no --len): counts it, the chunk's bytes outside that T (what the
+ * walk did not look into: the rest of an array, or the object around
+ * an intrusive link) and, the first time, where the pointer lies
+ * ("struct table.buckets"), for the note that asks for --len or a
+ * container_of rule. */
 static void guessed_single(struct scan *sc, const struct mv_walk_plan *pl,
-			   uint64_t room)
+			   uint64_t usable)
 {
 	struct mv_walk *w = sc->w;
 	w->guessed_single++;
-	w->guessed_single_bytes += room - pl->size;
+	w->guessed_single_bytes += usable - pl->size;
 	if (w->guessed_single_at[0])
 		return;
 	struct mv_buf b;
@@ -2624,7 +2626,7 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 			   !sc->container_link) {
 			/* A control block is a class derived from the
 			 * declared one: no guess. */
-			guessed_single(sc, pl, room);
+			guessed_single(sc, pl, ch.usable);
 		}
 		break;
 	}

@@ -25,6 +25,7 @@ from mvfacts import read_facts  # noqa: E402
 EXE = os.path.join(R.BUILD, "fixtures", "cxxapp")
 CORE = os.path.join(R.BUILD, "cores", "cxxapp.core")
 FACTS = os.path.join(R.BUILD, "cores", "cxxapp.facts")
+RULES = os.path.join(R.ROOT, "tests", "fixtures", "cxxapp.types")
 WORKERS = 3
 # Roots memview walks whole: the fixture's counts exactly.
 EXACT = ["g_scene", "g_current"]
@@ -47,6 +48,8 @@ def commands(facts):
         ("sizeof-deep g_table --len HashTable.buckets=%d --json" % table,
          ("exact", "g_table")),
         ("sizeof-deep g_table --json", ("custom", "g_table")),
+        ("sizeof-deep g_jobs --types %s --json" % RULES, ("exact", "g_jobs")),
+        ("sizeof-deep g_jobs --json", ("intrusive", "g_jobs")),
     ]
     for w in range(WORKERS):
         cmds += [
@@ -91,8 +94,16 @@ def check(kind, arg, d, facts):
         # The hash table memview does not know: the note names the
         # field and the bytes of its bucket array it did not read.
         unread = int(facts["table buckets.usable"]) - 8
-        want = "%d bytes of those chunks past it not looked into " \
+        want = "%d bytes of those chunks around it not looked into " \
             "(the first at struct HashTable.buckets" % unread
+        if not any(want in n for n in d["notes"]):
+            return ["no note %r in %s" % (want, d["notes"])]
+        return []
+    if kind == "intrusive":
+        # The intrusive list without its container_of rule: the note
+        # says how much of the Jobs' blocks lies around their hooks.
+        want = "%s bytes of those chunks around it not looked into " \
+            "(the first at struct ListHook.next" % facts["jobs around"]
         if not any(want in n for n in d["notes"]):
             return ["no note %r in %s" % (want, d["notes"])]
         return []
