@@ -800,6 +800,9 @@ static void notes(struct mv_walk *w, const char *heap_note,
 	     "object's most-derived class, from its vtable (--static-types "
 	     "to keep the declared type)",
 	     (unsigned long long)w->dynamic_typed);
+	NOTE(w->functors_typed, "%llu std::function functors were walked "
+	     "as the lambda or class their manager names",
+	     (unsigned long long)w->functors_typed);
 	NOTE(w->problems[MV_PROB_CONTAINER],
 	     "%llu container problems (a std::vector's end before its "
 	     "start, past its block or not a whole number of elements "

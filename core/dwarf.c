@@ -3350,8 +3350,9 @@ static bool expr_fbreg(const uint8_t *e, size_t len, int64_t *off)
 #define FRAME_MAX_DIES 20000
 #define FRAME_MAX_DEPTH 16
 
-const char *mv_dwarf_frame_locals(struct mv_dwarf *d, uint64_t pc,
-				  mv_dwarf_local_fn fn, void *arg)
+/* The DIE of the function whose code holds runtime address pc, or
+ * NULL (the caller deallocates it). */
+static Dwarf_Die func_die_at(struct mv_dwarf *d, uint64_t pc)
 {
 	if (!d->nfuncs || pc < d->bias)
 		return NULL;
@@ -3377,6 +3378,67 @@ const char *mv_dwarf_frame_locals(struct mv_dwarf *d, uint64_t pc,
 		drop_error(d, &err);
 		return NULL;
 	}
+	return fdie;
+}
+
+struct mv_type *mv_dwarf_method_template_arg(struct mv_dwarf *d, uint64_t pc,
+					     const char *param)
+{
+	Dwarf_Die die = func_die_at(d, pc);
+	Dwarf_Error err = NULL;
+	uint64_t decl = 0, ref;
+	/* An out-of-line copy names its abstract instance, which names
+	 * the declaration inside the class. */
+	for (int i = 0; die && i < 4; i++) {
+		if (die_ref(d, die, DW_AT_specification, &decl))
+			break;
+		decl = 0;
+		Dwarf_Die next = NULL;
+		if (!die_ref(d, die, DW_AT_abstract_origin, &ref) ||
+		    shim_offdie(d->dbg, ref, &next, &err) != DW_DLV_OK)
+			next = NULL;
+		drop_error(d, &err);
+		dwarf_dealloc_die(die);
+		die = next;
+	}
+	if (die)
+		dwarf_dealloc_die(die);
+	uint32_t s = decl ? scope_of(d, decl) : NONE;
+	Dwarf_Die cls = NULL, kid = NULL;
+	if (s == NONE || !d->scopes[s].is_class ||
+	    shim_offdie(d->dbg, d->scopes[s].off, &cls, &err) != DW_DLV_OK ||
+	    dwarf_child(cls, &kid, &err) != DW_DLV_OK) {
+		drop_error(d, &err);
+		if (cls)
+			dwarf_dealloc_die(cls);
+		return NULL;
+	}
+	dwarf_dealloc_die(cls);
+	struct mv_type *t = NULL;
+	for (int i = 0; kid && i < 4096 && !t; i++) {
+		const char *n = die_tag(d, kid) == DW_TAG_template_type_param
+					? die_name(d, kid) : NULL;
+		if (n && !strcmp(n, param) && die_ref(d, kid, DW_AT_type, &ref))
+			t = type_at(d, ref, 0);
+		Dwarf_Die next = NULL;
+		if (shim_siblingof(d->dbg, kid, &next, &err) != DW_DLV_OK)
+			next = NULL;
+		drop_error(d, &err);
+		dwarf_dealloc_die(kid);
+		kid = next;
+	}
+	if (kid)
+		dwarf_dealloc_die(kid);
+	return t;
+}
+
+const char *mv_dwarf_frame_locals(struct mv_dwarf *d, uint64_t pc,
+				  mv_dwarf_local_fn fn, void *arg)
+{
+	Dwarf_Die fdie = func_die_at(d, pc);
+	Dwarf_Error err = NULL;
+	if (!fdie)
+		return NULL;
 	const char *name = die_name(d, fdie);
 	uint64_t origin;
 	if (!name && die_ref(d, fdie, DW_AT_specification, &origin)) {

@@ -49,6 +49,14 @@ typedef bool (*mv_dwarf_local_fn)(void *arg, const char *name,
 const char *mv_dwarf_frame_locals(struct mv_dwarf *d, uint64_t pc,
 				  mv_dwarf_local_fn fn, void *arg);
 
+/* For the member function of a class template instance whose code
+ * holds pc, the type its class's template type parameter param names:
+ * a std::function's manager, std::_Function_handler<Sig, Functor>::
+ * _M_manager, gives "_Functor", the lambda or callable it keeps (a
+ * lambda has no name to look it up by).  NULL if not found. */
+struct mv_type *mv_dwarf_method_template_arg(struct mv_dwarf *d, uint64_t pc,
+					     const char *param);
+
 /* Visits every global/static variable with a fixed address.  Stops
  * early if fn returns false. */
 typedef bool (*mv_dwarf_variable_fn)(void *arg, const char *name,

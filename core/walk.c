@@ -18,6 +18,8 @@
 #include "bounds.h"
 #include "walk.h"
 #include "cxxname.h"
+#include "dwarf.h"
+#include "program.h"
 
 #define PLAN_MAX_NEST 16      /* types nested by value, bounded */
 #define PATH_MAX_NEST 24      /* label path entries */
@@ -84,6 +86,11 @@ struct slot {
 	 * shared_ptr's control block): into a free chunk is a container
 	 * problem. */
 	bool container_link;
+	/* std::function's functor: the block is typed from the manager
+	 * pointer at manager_offset (the lambda's class), when it names
+	 * one too big to be kept inside the object. */
+	bool functor;
+	uint64_t manager_offset;
 	struct cond cond[SLOT_MAX_CONDS];
 	uint8_t nconds;         /* or SLOT_NEVER */
 	/* SLOT_ARRAY, SLOT_FAM; SLOT_DEQUE: stride is the element's size,
@@ -797,7 +804,8 @@ static bool build_sum(struct mv_walk *w, struct mv_walk_plan *pl,
 		/* A functor kept inside the object is not a block; a word
 		 * of one that points to a block is a pointer it holds. */
 		struct slot s = {.kind = SLOT_PTR, .offset = offset + o1,
-				 .target_plan = NO_PLAN, .heap_only = true};
+				 .target_plan = NO_PLAN, .heap_only = true,
+				 .functor = true, .manager_offset = offset + o2};
 		if ((*err = add_slot(pl, &s, prefix, NULL)))
 			return true;
 		struct cond c = {.offset = offset + o2, .size = 8,
@@ -2164,15 +2172,64 @@ bool mv_walk_vtable_class(const char *sym, char *buf, size_t size)
 	       mv_cxx_demangle_class(sym + 4, buf, size);
 }
 
+/* The cache of dynamic_plan and functor_plan: a vtable or a code
+ * address to the plan it gives (NO_PLAN: none); false if not there. */
+static bool dyn_cached(struct mv_walk *w, uint64_t key, uint32_t *plan)
+{
+	size_t slot = (size_t)((key >> 3) * 0x9e3779b97f4a7c15ull >> 56);
+	*plan = w->dyn_cache[slot].plan;
+	return key && w->dyn_cache[slot].vptr == key;
+}
+
+static uint32_t dyn_cache_put(struct mv_walk *w, uint64_t key, uint32_t plan)
+{
+	size_t slot = (size_t)((key >> 3) * 0x9e3779b97f4a7c15ull >> 56);
+	w->dyn_cache[slot].vptr = key;
+	w->dyn_cache[slot].plan = plan;
+	return plan;
+}
+
+static void name_anonymous(struct mv_walk *w, uint32_t plan,
+			   const char *name);
+
+/* The plan of a std::function's functor block, from its manager
+ * (std::_Function_handler<Sig, Functor>::_M_manager, whose class's
+ * DWARF names the functor's type): NO_PLAN unless that type is bigger
+ * than the 16 bytes a function keeps inside itself (a smaller one may
+ * be there, and the word then no pointer to it). */
+static uint32_t functor_plan(struct mv_walk *w, uint64_t mgr,
+			     struct mv_error **err)
+{
+	uint32_t plan;
+	if (dyn_cached(w, mgr, &plan))
+		return plan;
+	plan = NO_PLAN;
+	struct mv_objfile *o = mv_program_objfile_at(w->program, mgr);
+	struct mv_dwarf *d = NULL;
+	struct mv_error *e = o ? mv_objfile_dwarf(o, &d) : NULL;
+	mv_error_destroy(e);
+	struct mv_type *t = d ? mv_type_strip(mv_dwarf_method_template_arg(
+					d, mgr, "_Functor"))
+			      : NULL;
+	if (t && t->size > 16 && t->is_complete &&
+	    (t->kind == MV_TYPE_STRUCT || t->kind == MV_TYPE_CLASS) &&
+	    (*err = plan_for_type(w, t, &plan)))
+		return NO_PLAN;
+	/* A lambda's class has no name in DWARF. */
+	if (plan != NO_PLAN)
+		name_anonymous(w, plan, "<lambda> (a std::function's functor)");
+	return dyn_cache_put(w, mgr, plan);
+}
+
 /* The plan of the most-derived class of a polymorphic object whose
  * vtable pointer is vptr: NO_PLAN if it cannot be named. */
 static uint32_t dynamic_plan(struct mv_walk *w, uint64_t vptr,
 			     struct mv_error **err)
 {
-	size_t slot = (size_t)((vptr >> 3) * 0x9e3779b97f4a7c15ull >> 56);
-	if (w->dyn_cache[slot].vptr == vptr && vptr)
-		return w->dyn_cache[slot].plan;
-	uint32_t plan = NO_PLAN;
+	uint32_t plan;
+	if (dyn_cached(w, vptr, &plan))
+		return plan;
+	plan = NO_PLAN;
 	const char *sym;
 	uint64_t off;
 	char cls[512];
@@ -2193,9 +2250,7 @@ static uint32_t dynamic_plan(struct mv_walk *w, uint64_t vptr,
 		    (*err = plan_for_type(w, t, &plan)))
 			return NO_PLAN;
 	}
-	w->dyn_cache[slot].vptr = vptr;
-	w->dyn_cache[slot].plan = plan;
-	return plan;
+	return dyn_cache_put(w, vptr, plan);
 }
 
 /* A pointer to a polymorphic class: to the start and plan of the
@@ -2813,6 +2868,23 @@ static void scan_deque(struct scan *sc, struct slot *s, const uint8_t *bytes,
 	}
 }
 
+/* A std::function's functor block: typed as its lambda or callable
+ * class where the manager names one (functor_plan). */
+static void functor_slot(struct scan *sc, const struct slot *s,
+			 const uint8_t *bytes, size_t avail, uint32_t *plan)
+{
+	uint64_t mgr;
+	if (s->manager_offset + 8 > avail)
+		return;
+	memcpy(&mgr, bytes + s->manager_offset, 8);
+	uint32_t fp = functor_plan(sc->w, mgr, &sc->err);
+	if (fp == NO_PLAN || sc->err)
+		return;
+	*plan = fp;
+	if (!sc->find)
+		sc->w->functors_typed++;
+}
+
 static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 		      size_t avail, uint64_t base)
 {
@@ -2857,6 +2929,8 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 			uint32_t plan;
 			if (v && !sc->err &&
 			    !(sc->err = slot_target(w, s, &plan))) {
+				if (s->functor)
+					functor_slot(sc, s, bytes, avail, &plan);
 				sc->container = s->len_end;
 				sc->heap_only = s->heap_only;
 				sc->tree_link = s->tree_link;

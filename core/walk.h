@@ -187,6 +187,7 @@ struct mv_walk {
 	 * walk cannot see (NUL-separated, each once). */
 	uint64_t cxx_vectors;       /* vector buffers sized by their end */
 	uint64_t dynamic_typed;     /* pointers retyped by their vtable */
+	uint64_t functors_typed;    /* std::function blocks typed */
 	/* Rules (--types): objects retyped by a dispatch rule, left
 	 * declared because no rule named their field's value (or it could
 	 * not be read), in a block too small for the real type, moved to
