@@ -2181,8 +2181,19 @@ static bool dyn_cached(struct mv_walk *w, uint64_t key, uint32_t *plan)
 	return key && w->dyn_cache[slot].vptr == key;
 }
 
-static uint32_t dyn_cache_put(struct mv_walk *w, uint64_t key, uint32_t plan)
+/* The plan key gives, from the cache or else from resolve (cached
+ * then, unless it failed). */
+static uint32_t cached_plan(struct mv_walk *w, uint64_t key,
+			    uint32_t (*resolve)(struct mv_walk *, uint64_t,
+						struct mv_error **),
+			    struct mv_error **err)
 {
+	uint32_t plan;
+	if (dyn_cached(w, key, &plan))
+		return plan;
+	plan = resolve(w, key, err);
+	if (*err)
+		return NO_PLAN;
 	size_t slot = (size_t)((key >> 3) * 0x9e3779b97f4a7c15ull >> 56);
 	w->dyn_cache[slot].vptr = key;
 	w->dyn_cache[slot].plan = plan;
@@ -2200,10 +2211,7 @@ static void name_anonymous(struct mv_walk *w, uint32_t plan,
 static uint32_t functor_plan(struct mv_walk *w, uint64_t mgr,
 			     struct mv_error **err)
 {
-	uint32_t plan;
-	if (dyn_cached(w, mgr, &plan))
-		return plan;
-	plan = NO_PLAN;
+	uint32_t plan = NO_PLAN;
 	struct mv_objfile *o = mv_program_objfile_at(w->program, mgr);
 	struct mv_dwarf *d = NULL;
 	struct mv_error *e = o ? mv_objfile_dwarf(o, &d) : NULL;
@@ -2218,7 +2226,7 @@ static uint32_t functor_plan(struct mv_walk *w, uint64_t mgr,
 	/* A lambda's class has no name in DWARF. */
 	if (plan != NO_PLAN)
 		name_anonymous(w, plan, "<lambda> (a std::function's functor)");
-	return dyn_cache_put(w, mgr, plan);
+	return plan;
 }
 
 /* The plan of the most-derived class of a polymorphic object whose
@@ -2226,10 +2234,7 @@ static uint32_t functor_plan(struct mv_walk *w, uint64_t mgr,
 static uint32_t dynamic_plan(struct mv_walk *w, uint64_t vptr,
 			     struct mv_error **err)
 {
-	uint32_t plan;
-	if (dyn_cached(w, vptr, &plan))
-		return plan;
-	plan = NO_PLAN;
+	uint32_t plan = NO_PLAN;
 	const char *sym;
 	uint64_t off;
 	char cls[512];
@@ -2250,7 +2255,7 @@ static uint32_t dynamic_plan(struct mv_walk *w, uint64_t vptr,
 		    (*err = plan_for_type(w, t, &plan)))
 			return NO_PLAN;
 	}
-	return dyn_cache_put(w, vptr, plan);
+	return plan;
 }
 
 /* A pointer to a polymorphic class: to the start and plan of the
@@ -2266,7 +2271,7 @@ static void dynamic_type(struct scan *sc, uint64_t *value, uint32_t *plan)
 				   8) != 8 || !vptr ||
 	    mv_target_read_partial(w->target, vptr - 16, &top, 8) != 8)
 		return;
-	uint32_t dyn = dynamic_plan(w, vptr, &sc->err);
+	uint32_t dyn = cached_plan(w, vptr, dynamic_plan, &sc->err);
 	if (dyn == NO_PLAN || sc->err)
 		return;
 	uint64_t start = *value + (uint64_t)(int64_t)top;
@@ -2877,7 +2882,7 @@ static void functor_slot(struct scan *sc, const struct slot *s,
 	if (s->manager_offset + 8 > avail)
 		return;
 	memcpy(&mgr, bytes + s->manager_offset, 8);
-	uint32_t fp = functor_plan(sc->w, mgr, &sc->err);
+	uint32_t fp = cached_plan(sc->w, mgr, functor_plan, &sc->err);
 	if (fp == NO_PLAN || sc->err)
 		return;
 	*plan = fp;
