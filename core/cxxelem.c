@@ -106,15 +106,30 @@ static enum elem_kind kind_of(const char *tn)
 	return ELEM_NONE;
 }
 
+/* A class's name as DWARF spells it, qualified ("std::deque<...>"):
+ * mv_type_name less the "class " tag, copied rather than formatted (a
+ * graph asks for it at every edge into a container). */
+static void class_name(struct mv_type *t, char *buf, size_t size)
+{
+	if (!t || !t->name || (t->kind != MV_TYPE_STRUCT &&
+			       t->kind != MV_TYPE_CLASS)) {
+		mv_type_name(t, buf, size);
+		return;
+	}
+	size_t n = strlen(t->name);
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, t->name, n);
+	buf[n] = '\0';
+}
+
 bool mv_cxx_elem_container(struct mv_type *t)
 {
-	char tn[MV_EVAL_TYPE_NAME_MAX];
 	t = mv_type_strip(t);
 	if (!t || !t->name || !strchr(t->name, '<') ||
 	    (t->kind != MV_TYPE_STRUCT && t->kind != MV_TYPE_CLASS))
 		return false;
-	mv_type_name(t, tn, sizeof(tn));
-	return kind_of(tn) != ELEM_NONE;
+	return kind_of(t->name) != ELEM_NONE;
 }
 
 static bool read_u64(struct elem_ctx *c, uint64_t addr, uint64_t *ret)
@@ -243,7 +258,7 @@ static bool node_value(struct mv_program *p, struct mv_type *node,
 	char tn[MV_EVAL_TYPE_NAME_MAX], arg[MV_EVAL_TYPE_NAME_MAX];
 	if (!node)
 		return false;
-	mv_type_name(node, tn, sizeof(tn));
+	class_name(node, tn, sizeof(tn));
 	if (!mv_walk_template_arg(tn, 0, arg, sizeof(arg)) ||
 	    !(*value = mv_walk_cxx_type(p, arg)) || !(*value)->size)
 		return false;
@@ -464,7 +479,7 @@ static bool render_key(struct elem_ctx *c, struct mv_type *pair,
 		return true;
 	}
 	char tn[MV_EVAL_TYPE_NAME_MAX];
-	mv_type_name(kt, tn, sizeof(tn));
+	class_name(kt, tn, sizeof(tn));
 	const char *n = skip_tag(tn);
 	uint64_t op, ol, ptr, len;
 	if (strncmp(n, "std::__cxx11::basic_string<char,", 32) ||
@@ -506,7 +521,7 @@ struct mv_error *mv_cxx_elem_find(struct mv_program *p, struct mv_type *ct,
 	ct = mv_type_strip(ct);
 	if (!ct || !c.t)
 		return NULL;
-	mv_type_name(ct, tn, sizeof(tn));
+	class_name(ct, tn, sizeof(tn));
 	enum elem_kind kind = kind_of(tn);
 	uint64_t o1, o2, first, count = ELEM_MAX_STEPS;
 	struct mv_type *inner = NULL, *node = NULL;
@@ -519,7 +534,7 @@ struct mv_error *mv_cxx_elem_find(struct mv_program *p, struct mv_type *ct,
 		const struct mv_member *mm = mv_walk_find_member(ct, m, &o1, 0);
 		if (!mm || !(inner = mv_type_strip(mm->type)))
 			return NULL;
-		mv_type_name(inner, inner_tn, sizeof(inner_tn));
+		class_name(inner, inner_tn, sizeof(inner_tn));
 	}
 	switch (kind) {
 	case ELEM_DEQUE:
