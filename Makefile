@@ -110,12 +110,14 @@ $(BUILD)/fixtures/%: tests/fixtures/%.c tests/fixtures/fixture.h tests/fixtures/
 # otherwise (roots_cxx is built the way C++ programs ship, at -O2).
 FIXCXX_OPT_roots_cxx := -O2
 FIXCXX_OPT_cxxcont_o2 := -O2
+FIXCXX_OPT_cxxapp := -O2
+FIX_LIBS_cxxapp := -lpthread
 $(BUILD)/fixtures/cxxcont_o2: tests/fixtures/cxxcont.cc
 $(BUILD)/fixtures/%: tests/fixtures/%.cc tests/fixtures/fixture.h tests/fixtures/leakkey.h tests/fixtures/rtldclear.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FIXCXX  $@")
 	$(Q)g++ -std=gnu++17 -g $(or $(FIXCXX_OPT_$*),-O0 -fno-omit-frame-pointer) \
-	    -Itests/fixtures -o $@ $<
+	    -Itests/fixtures -o $@ $< $(FIX_LIBS_$*)
 
 # The C++ layout fixture again, by clang: its DWARF 5 (DW_FORM_addrx,
 # DW_OP_addrx, _vptr$X) against the same answer key.

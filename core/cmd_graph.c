@@ -153,16 +153,20 @@ struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
 	struct mv_buf b;
 	mv_buf_init(&b);
 	struct mv_graph_draw draw = {.max_nodes = MV_GRAPH_DOT_MAX_NODES};
+	struct mv_graph_names names = {0};
 	const char *limit = NULL;
 	if ((err = mv_sizeof_run_whole(&su, ctx->pos[0], "no graph written")))
 		goto out;
 	limit = su.heap ? mv_heap_limit_note(su.heap) : NULL;
+	/* Edges through C++ containers named as path-to names them. */
+	if ((err = mv_sizeof_edge_names(w, ctx->pos[0], &names)))
+		goto out;
 	if (ctx->json || output) {
 		/* The graph itself is the answer (one JSON object), or
 		 * the file's: it goes out as it is rendered, in constant
 		 * memory, and Ctrl-C stops it. */
 		struct json_drain jd = {ctx, output ? &jsonf : NULL};
-		err = mv_graph_render_json(w, ctx->pos[0], limit,
+		err = mv_graph_render_json(w, ctx->pos[0], &names, limit,
 					   output ? &b : &ctx->out, json_drain,
 					   &jd);
 		if (err) {
@@ -185,7 +189,8 @@ struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
 				     ? (uint32_t)(dd > UINT32_MAX ? UINT32_MAX
 								  : dd)
 				     : mv_graph_legible_depth(w);
-		if ((err = mv_graph_render_dot(w, ctx->pos[0], &draw, &b)) ||
+		if ((err = mv_graph_render_dot(w, ctx->pos[0], &names, &draw,
+					       &b)) ||
 		    (err = mv_graph_write_file(&dotf, &b)) ||
 		    (err = mv_outfile_close(&dotf, true)))
 			goto out;
@@ -198,6 +203,7 @@ struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
 		graph_summary(ctx, w, limit, output, dot, svg, &draw);
 	err = mv_buf_error(&ctx->out);
 out:
+	mv_graph_names_deinit(&names);
 	mv_buf_deinit(&b);
 	mv_sizeof_teardown(&su);
 close:
@@ -255,7 +261,12 @@ const struct mv_command mv_command_graph = {
 		"them: nodes carry address, type, size and heap chunk; "
 		"edges carry the field path they come from (like "
 		"`.children[3]`) and whether a type says so (precise) or "
-		"--conservative guessed it. --json prints the graph as "
+		"--conservative guessed it. Edges through a C++ "
+		"container read as path-to names them, as gdb's "
+		"libstdc++ printers list the elements: `g_map[7] (node)` "
+		"into a node, `g_map[7]` to what the element points to, "
+		"`g_deque[40..103] (buffer)`, not the library's `.left` "
+		"or `.value.second`. --json prints the graph as "
 		"one JSON object on standard output; --output FILE writes "
 		"it to FILE and prints a summary (with --json, the summary "
 		"as JSON).\n\n"
@@ -327,8 +338,10 @@ static const char *mapping_name(struct mv_program *p, uint64_t address)
 	return r && r->path ? r->path : "anonymous";
 }
 
+/* held: the C expression of a heap holder (holder_expression), or
+ * NULL. */
 static void ref_json(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
-		     uint64_t lo, struct mv_json *j)
+		     uint64_t lo, const char *held, struct mv_json *j)
 {
 	struct mv_program *p = ctx->session->program;
 	mv_json_begin_object(j);
@@ -364,6 +377,8 @@ static void ref_json(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 	if (r->kind == MV_REF_GLOBAL &&
 	    mv_edge_global_expression(p, r->holder, &e))
 		mv_json_string(j, e.data);
+	else if (held)
+		mv_json_string(j, held);
 	else
 		mv_json_null(j);
 	mv_buf_deinit(&e);
@@ -424,7 +439,7 @@ static void stack_name(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 }
 
 static void ref_text(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
-		     uint64_t lo, struct mv_buf *out)
+		     uint64_t lo, const char *held, struct mv_buf *out)
 {
 	struct mv_program *p = ctx->session->program;
 	switch (r->kind) {
@@ -437,6 +452,8 @@ static void ref_text(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 			      (unsigned long long)r->holder,
 			      (unsigned long long)r->chunk.mem,
 			      (unsigned long long)(r->holder - r->chunk.mem));
+		if (held)
+			mv_buf_printf(out, "  %s", held);
 		break;
 	case MV_REF_STACK:
 		mv_buf_printf(out, "  0x%012llx  stack of thread %d",
@@ -467,24 +484,130 @@ static void ref_text(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 	mv_buf_putc(out, '\n');
 }
 
+/* Names the hops of a path as C expressions (edgename.c), from the
+ * global variable or the frame's local variable holding the first; with
+ * last, one more hop: a word of the block the path ends at (n + 1
+ * expressions then). */
+static char **hop_expressions(struct mv_cmd_ctx *ctx,
+			      const struct mv_path_hop *hops, size_t n,
+			      const struct mv_ref *last)
+{
+	struct mv_program *p = ctx->session->program;
+	size_t m = n + (last != NULL);
+	struct mv_edge_hop *eh = calloc(m ? m : 1, sizeof(*eh));
+	char **exprs = NULL;
+	if (!eh)
+		return NULL;
+	for (size_t i = 0; i < m; i++) {
+		const struct mv_ref *r = i < n ? &hops[i].from : last;
+		eh[i].holder = r->holder;
+		eh[i].heap = r->kind == MV_REF_HEAP;
+		eh[i].chunk_mem = r->chunk.mem;
+		eh[i].value = r->value;
+	}
+	const char *name;
+	uint64_t off, addr;
+	struct mv_type *vt;
+	struct mv_error *err = NULL;
+	struct mv_frame_name f;
+	const struct mv_ref *r0 = &hops[0].from;
+	if (n && r0->kind == MV_REF_GLOBAL &&
+	    mv_program_symbolize(p, r0->holder, &name, &off) &&
+	    !(err = mv_program_find_variable(p, name, 0, &addr, &vt)) &&
+	    addr + off == r0->holder)
+		exprs = mv_edge_expressions(p, name, vt, addr, eh, m, NULL,
+					    poll_ctx, ctx, NULL);
+	else if (n && r0->kind == MV_REF_STACK &&
+		 mv_frames_find(mv_ctx_frames(ctx), r0->tid, r0->holder, &f) && f.type)
+		/* A local of the frame holding it (frames.c): "mine[3]". */
+		exprs = mv_edge_expressions(p, f.variable, f.type,
+					    r0->holder - f.offset, eh, m, NULL,
+					    poll_ctx, ctx, NULL);
+	else
+		exprs = calloc(m ? m : 1, sizeof(*exprs));
+	mv_error_destroy(err);
+	free(eh);
+	return exprs;
+}
+
+static void free_expressions(char **exprs, size_t n)
+{
+	for (size_t i = 0; exprs && i < n; i++)
+		free(exprs[i]);
+	free(exprs);
+}
+
 struct refs {
 	struct mv_cmd_ctx *ctx;
 	struct mv_json j;
 	uint64_t lo;
 	uint64_t count;
 	uint64_t max;
-	struct mv_error *err; /* of writing the output */
+	struct mv_error *err; /* of writing the output, or Ctrl-C */
+	/* Heap holders named (holder_expression), and past the bound. */
+	struct mv_heap *h;
+	struct mv_refindex *ri;
+	bool no_index;
+	uint64_t named, unnamed;
 };
+
+/* Heap holders named per referrers, and the chunks each one's search
+ * for a chain from the roots may visit: the few printed first cost a
+ * bounded backward search each over the reverse index. */
+#define REF_NAMED 16
+#define REF_NAME_VISITS 100000
+
+/* The word r of a heap block as path-to names it ("g_map[7]",
+ * "g_holder->children[3]"): the shortest chain from the roots to its
+ * block (the reverse index, built here the first time), named with one
+ * more hop, the word itself.  NULL when the chain is not found within
+ * REF_NAME_VISITS chunks or does not start at a typed global; the
+ * caller frees it. */
+static char *holder_expression(struct refs *R, const struct mv_ref *r)
+{
+	if (r->kind != MV_REF_HEAP || !r->in_chunk || !R->h || R->no_index)
+		return NULL;
+	if (R->named >= REF_NAMED) {
+		R->unnamed++;
+		return NULL;
+	}
+	R->named++;
+	struct mv_error *err = NULL;
+	if (!R->ri && (err = mv_session_refindex(R->ctx, R->h, &R->ri)))
+		R->no_index = true;
+	struct mv_path_hop *hops = NULL;
+	size_t n = 0;
+	if (!err)
+		err = mv_graph_path_to_index(R->ctx->session->program, R->ri,
+					     r->chunk.mem, REF_NAME_VISITS,
+					     &hops, &n, NULL, NULL, NULL,
+					     poll_ctx, R->ctx);
+	if (err && mv_error_code(err) == MV_ERR_INTERRUPTED)
+		R->err = err;
+	else
+		mv_error_destroy(err);
+	char **exprs = !err && n ? hop_expressions(R->ctx, hops, n, r) : NULL;
+	char *held = exprs ? exprs[n] : NULL;
+	if (exprs)
+		exprs[n] = NULL;
+	free_expressions(exprs, n + 1);
+	free(hops);
+	return held;
+}
 
 static bool on_ref(void *arg, const struct mv_ref *r)
 {
 	struct refs *R = arg;
 	if (R->count++ >= R->max)
 		return true;
+	char *held = holder_expression(R, r);
+	if (R->err)
+		return false;
 	if (R->ctx->json)
-		ref_json(R->ctx, r, R->lo, &R->j);
+		ref_json(R->ctx, r, R->lo, held, &R->j);
 	else
-		ref_text(R->ctx, r, R->lo, &R->ctx->out);
+		ref_text(R->ctx, r, R->lo, held, &R->ctx->out);
+	free(held);
 	/* With --max 0 the list is as long as memory has referrers: it
 	 * goes out as it comes instead of piling up. */
 	if (R->ctx->out.len >= (64u << 10) &&
@@ -579,7 +702,7 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 	uint64_t lo = in_chunk ? ch.mem : addr;
 	uint64_t hi = in_chunk ? ch.mem + (ch.usable ? ch.usable : 1)
 			       : addr + size;
-	struct refs R = {.ctx = ctx, .lo = lo};
+	struct refs R = {.ctx = ctx, .lo = lo, .h = h};
 	R.max = max ? max : UINT64_MAX;
 	const char *limit = h ? mv_heap_limit_note(h) : NULL;
 	if (ctx->json) {
@@ -620,6 +743,7 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 			ri = NULL;
 		}
 	}
+	R.ri = ri;
 	if (!err && ri)
 		err = mv_graph_referrers_index(ctx->session->program, ri,
 					       mv_heap_chunk_index(h, addr), lo,
@@ -637,6 +761,11 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 		err = NULL;
 	}
 	uint64_t shown = R.count < R.max ? R.count : R.max;
+	char unnamed[160] = "";
+	if (R.unnamed)
+		snprintf(unnamed, sizeof(unnamed), "%llu heap holders past the "
+			 "first %d not named (path-to names one)",
+			 (unsigned long long)R.unnamed, REF_NAMED);
 	if (!err) {
 		if (ctx->json) {
 			mv_json_end_array(&R.j);
@@ -655,6 +784,8 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 				mv_json_string(&R.j, note);
 			if (limit)
 				mv_json_string(&R.j, limit);
+			if (*unnamed)
+				mv_json_string(&R.j, unnamed);
 			roots_notes(ctx, &R.j, &skipped, 0);
 			mv_json_end_array(&R.j);
 			mv_json_end_object(&R.j);
@@ -675,6 +806,8 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 				mv_out(ctx, "  note: %s\n", note);
 			if (limit)
 				mv_out(ctx, "  note: %s\n", limit);
+			if (*unnamed)
+				mv_out(ctx, "  note: %s\n", unnamed);
 		}
 		err = mv_buf_error(&ctx->out);
 	}
@@ -714,7 +847,12 @@ const struct mv_command mv_command_referrers = {
 		"(`in hold_on_stack: local`, `in middle: pr+8`); the "
 		"frames are found by the return addresses on the stack "
 		"(no unwinder is needed, so the standalone program names "
-		"them too). What could not be scanned comes first as "
+		"them too). A heap word is named as path-to names it, "
+		"from the shortest chain of the roots to its block "
+		"(`g_map[7]`, `g_holder->children[3]`, `g_list[2]`): the "
+		"first 16 heap referrers, each search bounded to 100,000 "
+		"blocks over the reverse index (built on the first such "
+		"word). What could not be scanned comes first as "
 		"[PARTIAL] lines.\n\n"
 		"Memory stays bounded: target memory is read through one "
 		"256 KiB window, the heap index holds at most "
@@ -773,47 +911,6 @@ static void root_name(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 	}
 }
 
-/* Names the hops of a path as C expressions (edgename.c), from the
- * global variable holding the first. */
-static char **hop_expressions(struct mv_cmd_ctx *ctx,
-			      const struct mv_path_hop *hops, size_t n)
-{
-	struct mv_program *p = ctx->session->program;
-	struct mv_edge_hop *eh = calloc(n ? n : 1, sizeof(*eh));
-	char **exprs = NULL;
-	if (!eh)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		const struct mv_ref *r = &hops[i].from;
-		eh[i].holder = r->holder;
-		eh[i].heap = r->kind == MV_REF_HEAP;
-		eh[i].chunk_mem = r->chunk.mem;
-		eh[i].value = r->value;
-	}
-	const char *name;
-	uint64_t off, addr;
-	struct mv_type *vt;
-	struct mv_error *err = NULL;
-	if (n && hops[0].from.kind == MV_REF_GLOBAL &&
-	    mv_program_symbolize(p, hops[0].from.holder, &name, &off) &&
-	    !(err = mv_program_find_variable(p, name, 0, &addr, &vt)) &&
-	    addr + off == hops[0].from.holder)
-		exprs = mv_edge_expressions(p, name, vt, addr, eh, n,
-					    poll_ctx, ctx, NULL);
-	else
-		exprs = calloc(n ? n : 1, sizeof(*exprs));
-	mv_error_destroy(err);
-	free(eh);
-	return exprs;
-}
-
-static void free_expressions(char **exprs, size_t n)
-{
-	for (size_t i = 0; exprs && i < n; i++)
-		free(exprs[i]);
-	free(exprs);
-}
-
 struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 {
 	uint64_t max, addr, size;
@@ -866,7 +963,7 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 			 (unsigned long long)max, (unsigned long long)max);
 	struct mv_buf name;
 	mv_buf_init(&name);
-	char **exprs = hop_expressions(ctx, hops, n);
+	char **exprs = hop_expressions(ctx, hops, n, NULL);
 	if (!exprs) {
 		free(hops);
 		mv_notes_deinit(&skipped);
@@ -960,7 +1057,13 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 		for (size_t i = 0; i < n; i++) {
 			const struct mv_ref *r = &hops[i].from;
 			mv_buf_clear(&name);
-			if (exprs[i])
+			struct mv_frame_name f;
+			if (exprs[i] && r->kind == MV_REF_STACK &&
+			    mv_frames_find(mv_ctx_frames(ctx), r->tid, r->holder, &f))
+				/* A local: which frame, which thread. */
+				mv_buf_printf(&name, "%s (in %s, thread %d)",
+					      exprs[i], f.function, r->tid);
+			else if (exprs[i])
 				mv_buf_puts(&name, exprs[i]);
 			else if (r->kind == MV_REF_HEAP)
 				mv_buf_printf(&name, "chunk 0x%llx+%llu",
@@ -1010,7 +1113,9 @@ const struct mv_command mv_command_path_to = {
 		"of the executable and libraries, other writable mappings "
 		"that are not the allocator's, the threads' stacks and "
 		"registers) through the words of in-use heap chunks. Edges "
-		"are words that hold chunk addresses; from a global, each is "
+		"are words that hold chunk addresses; from a global, or "
+		"from a stack word a local variable of its frame covers "
+		"(`mine[3]` in `worker`), each is "
 		"named as a C expression while the types allow "
 		"(`g_table->lru_tail->prev`, the block's type being what its "
 		"pointer points to). Why is this object still alive? This "

@@ -11,6 +11,7 @@
 #include "session.h"
 #include "svg_flame.h"
 #include "walk.h"
+#include "cxxelem.h"
 #include "edgename.h"
 #include "value.h"
 
@@ -287,13 +288,14 @@ static bool cxx_node(struct mv_type *t, uint64_t *value_off)
 /* The name of the last of m hops (edgename.c), if the chain went through
  * a node container's element; NULL if not.  The caller frees it. */
 static char *name_chain(struct mv_walk *w, const char *root,
-			const struct mv_edge_hop *eh, size_t m)
+			const struct mv_edge_hop *eh, size_t m,
+			struct mv_cxx_elem_memo *memo)
 {
 	bool entered = false;
 	char *name = NULL;
 	char **exprs = mv_edge_expressions(
 		w->program, root, mv_walk_plan_type(w, w->objs[0].plan),
-		w->objs[0].addr, eh, m, w->opt.poll, w->opt.poll_arg,
+		w->objs[0].addr, eh, m, memo, w->opt.poll, w->opt.poll_arg,
 		&entered);
 	for (size_t h = 0; exprs && h < m; h++) {
 		if (h + 1 == m && entered)
@@ -311,9 +313,13 @@ static char *name_chain(struct mv_walk *w, const char *root,
  * points to, "g_list[3] (node)" for the node holding an element,
  * "g_deque[40..103] (buffer)" for a deque's buffer.  False for
  * anything else (an object reached otherwise), which keeps the walk's
- * labels. */
+ * labels.  hops[] are the objects from i up to the root's child, all
+ * of them or (graph) without a node container's nodes between its
+ * first and the one holding the element (edgename.c finds the element
+ * from the word that holds it). */
 static bool cxx_path(struct mv_walk *w, const char *root, const uint32_t *hops,
-		     size_t n, struct mv_buf *out)
+		     size_t n, struct mv_cxx_elem_memo *memo,
+		     struct mv_buf *out)
 {
 	if (w->pseudo_root || !n || !mv_walk_plan_type(w, w->objs[0].plan))
 		return false;
@@ -349,15 +355,15 @@ static bool cxx_path(struct mv_walk *w, const char *root, const uint32_t *hops,
 	eh[n].heap = true;
 	eh[n].chunk_mem = mv_walk_chunk(w, hops[0], &ch) ? ch.mem : last->addr;
 	eh[n].element_only = true;
-	char *name = !ok ? NULL : node ? name_chain(w, root, eh, n + 1)
-				       : name_chain(w, root, eh, n);
+	char *name = !ok ? NULL : name_chain(w, root, eh, node ? n + 1 : n,
+					     memo);
 	const char *sub;
 	unsigned long long first;
 	if (name && node) {
 		mv_buf_printf(out, "%s (node)", name);
 	} else if (name) {
 		mv_buf_printf(out, "*%s", name);
-	} else if (ok && (name = name_chain(w, root, eh, n + 1)) &&
+	} else if (ok && (name = name_chain(w, root, eh, n + 1, memo)) &&
 		   (sub = strrchr(name, '[')) &&
 		   sscanf(sub, "[%llu]", &first) == 1 && last->count > 1) {
 		mv_buf_printf(out, "%.*s[%llu..%llu] (buffer)",
@@ -377,7 +383,7 @@ static bool cxx_path(struct mv_walk *w, const char *root, const uint32_t *hops,
 void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 		    struct mv_buf *out)
 {
-	uint32_t hops[PATH_MAX_HOPS];
+	uint32_t hops[PATH_MAX_HOPS] = {0};
 	size_t n = 0;
 	bool clipped = false;
 	size_t first = w->pseudo_root ? 0 : 0;
@@ -386,7 +392,7 @@ void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 		hops[n++] = (uint32_t)k;
 	if (n == PATH_MAX_HOPS)
 		clipped = true;
-	if (!clipped && cxx_path(w, root, hops, n, out))
+	if (!clipped && cxx_path(w, root, hops, n, NULL, out))
 		return;
 	struct mv_buf p, prev, lab;
 	mv_buf_init(&p);
@@ -433,6 +439,8 @@ void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 	}
 	if (run)
 		mv_buf_printf(&p, "(x%zu)", run + 1);
+	/* "*g_deque (map)", not "*g_deque._M_impl._M_map". */
+	mv_edge_spell_blocks(&p, 0);
 	if (deref) {
 		mv_buf_puts(out, "*");
 		mv_buf_puts(out, p.data ? p.data : "");
@@ -442,6 +450,154 @@ void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 	mv_buf_deinit(&p);
 	mv_buf_deinit(&prev);
 	mv_buf_deinit(&lab);
+}
+
+/* Whether the type t holds a libstdc++ node container or deque
+ * (edgename.c names its elements): itself, or a member, a base or an
+ * array's element at any depth.  Bounded by DWARF nesting and a count
+ * of members looked at, not by target data. */
+static bool holds_container(struct mv_type *t)
+{
+	struct mv_type *stack[64];
+	size_t n = 0, seen = 0;
+	stack[n++] = t;
+	while (n && seen++ < 4096) {
+		struct mv_type *s = mv_type_strip(stack[--n]);
+		if (!s)
+			continue;
+		if (mv_cxx_elem_container(s))
+			return true;
+		if (s->kind == MV_TYPE_ARRAY && n < 64) {
+			stack[n++] = mv_type_target(s);
+			continue;
+		}
+		if (s->kind != MV_TYPE_STRUCT && s->kind != MV_TYPE_CLASS)
+			continue;
+		for (size_t i = 0; i < s->nmembers && n < 64; i++)
+			stack[n++] = s->members[i].type;
+	}
+	return false;
+}
+
+/* Per plan: whether its type holds a node container (HOLDS) or is one's
+ * node (NODE). */
+enum { PLAN_HOLDS = 1, PLAN_NODE = 2 };
+
+static uint8_t *plan_kinds(struct mv_walk *w)
+{
+	uint8_t *k = calloc(w->nplans ? w->nplans : 1, 1);
+	for (size_t i = 0; k && i < w->nplans; i++) {
+		struct mv_type *t = mv_walk_plan_type(w, (uint32_t)i);
+		uint64_t off;
+		if (t && holds_container(t))
+			k[i] |= PLAN_HOLDS;
+		if (t && cxx_node(t, &off))
+			k[i] |= PLAN_NODE;
+	}
+	return k;
+}
+
+/* Whether the tree edge into object i may lead through a container's
+ * element: out of an object holding one, out of a node, or out of a
+ * small block (a deque's buffer) that such an object points to. */
+static bool maybe_element(struct mv_walk *w, const uint8_t *kind, size_t i)
+{
+	uint32_t p = w->objs[i].parent;
+	if (kind[mv_walk_obj_plan(w, p)])
+		return true;
+	return p && kind[mv_walk_obj_plan(w, w->objs[p].parent)] & PLAN_HOLDS &&
+	       mv_walk_type_bytes(w, p) <= 1024;
+}
+
+#define EDGE_NAME_MAX_HOPS 64
+
+struct mv_error *mv_sizeof_edge_names(struct mv_walk *w, const char *root,
+				      struct mv_graph_names *ret)
+{
+	mv_buf_init(&ret->text);
+	ret->at = NULL;
+	if (w->pseudo_root || !w->nobjs || !w->nedges ||
+	    !mv_walk_plan_type(w, w->objs[0].plan))
+		return NULL;
+	uint8_t *kind = plan_kinds(w);
+	/* skip[k]: k, or for a node reached from a node of its container
+	 * (a list's next, a tree's left) the first object up from it that
+	 * is not: the chain cxx_path needs leaves those out. */
+	uint32_t *skip = malloc(w->nobjs * sizeof(*skip));
+	ret->at = malloc(w->nedges * sizeof(*ret->at));
+	struct mv_cxx_elem_memo *memo = mv_cxx_elem_memo_create();
+	struct mv_error *err = NULL;
+	if (!kind || !skip || !ret->at || !memo) {
+		err = mv_enomem;
+		goto out;
+	}
+	for (size_t k = 0; k < w->nobjs; k++) {
+		uint32_t p = w->objs[k].parent;
+		uint32_t kp = mv_walk_obj_plan(w, k);
+		skip[k] = k && p < k && kind[kp] & PLAN_NODE &&
+				  mv_walk_obj_plan(w, p) == kp
+				  ? skip[p] : (uint32_t)k;
+	}
+	struct mv_buf name;
+	mv_buf_init(&name);
+	for (size_t e = 0; e < w->nedges && !err; e++) {
+		const struct mv_walk_edge *ed = &w->edges[e];
+		ret->at[e] = UINT32_MAX;
+		if (w->opt.poll && !(e % 4096) &&
+		    (err = w->opt.poll(w->opt.poll_arg)))
+			break;
+		uint32_t hops[EDGE_NAME_MAX_HOPS];
+		size_t n = 0;
+		uint32_t x = ed->to;
+		bool tried = ed->to && ed->to < w->nobjs &&
+			     w->objs[ed->to].parent == ed->from &&
+			     maybe_element(w, kind, ed->to);
+		if (tried) {
+			hops[n++] = x;
+			for (x = w->objs[x].parent;
+			     x && n < EDGE_NAME_MAX_HOPS; x = w->objs[x].parent)
+				hops[n++] = x = skip[x];
+		}
+		const char *raw = w->labels.data + ed->label;
+		mv_buf_clear(&name);
+		if (!tried && !strstr(raw, "._M_")) {
+			continue;
+		} else if (tried && !x &&
+			   cxx_path(w, root, hops, n, memo, &name)) {
+			/* "*g_map[7]" is the block g_map[7] points to: the
+			 * edge is g_map[7] itself. */
+			if (name.data && name.data[0] == '*')
+				memmove(name.data, name.data + 1, name.len--);
+		} else {
+			/* A container's own block: ".queue (map)". */
+			mv_buf_clear(&name);
+			mv_buf_puts(&name, raw);
+			size_t len = name.len;
+			mv_edge_spell_blocks(&name, 0);
+			if (name.len == len)
+				continue;
+		}
+		if (name.oom || !name.data ||
+		    ret->text.len >= UINT32_MAX / 2)
+			continue;
+		ret->at[e] = (uint32_t)ret->text.len;
+		mv_buf_append(&ret->text, name.data, name.len + 1);
+	}
+	mv_buf_deinit(&name);
+	if (!err && ret->text.oom)
+		err = mv_enomem;
+out:
+	mv_cxx_elem_memo_destroy(memo);
+	free(skip);
+	free(kind);
+	return err;
+}
+
+void mv_graph_names_deinit(struct mv_graph_names *names)
+{
+	mv_buf_deinit(&names->text);
+	free(names->at);
+	names->at = NULL;
 }
 
 /* ---- the report ---- */
@@ -596,8 +752,13 @@ static void notes(struct mv_walk *w, const char *heap_note,
 	NOTE(heap_note && *heap_note, "%s", heap_note);
 	NOTE(w->guessed_single,
 	     "guess: %llu pointers into bigger chunks were taken as one "
-	     "element; give --len 'TYPE.FIELD=LENGTH' for arrays",
-	     (unsigned long long)w->guessed_single);
+	     "element, %llu bytes of those chunks around it not looked into "
+	     "(the first at %s: an array, or a container memview does not "
+	     "know?); give --len 'TYPE.FIELD=LENGTH' for arrays, a "
+	     "container_of rule (--types) for links inside bigger objects",
+	     (unsigned long long)w->guessed_single,
+	     (unsigned long long)w->guessed_single_bytes,
+	     w->guessed_single_at);
 	NOTE(w->guessed_fam,
 	     "guess: %llu flexible array members were sized by their chunk",
 	     (unsigned long long)w->guessed_fam);
@@ -625,9 +786,11 @@ static void notes(struct mv_walk *w, const char *heap_note,
 	     "first|all to follow them)",
 	     (unsigned long long)w->unions_skipped);
 	NOTE(w->untyped_chunks && !w->opt.conservative,
-	     "%llu void * chunks were counted but not looked into "
-	     "(--conservative to follow the words in them)",
-	     (unsigned long long)w->untyped_chunks);
+	     "%llu void * chunks (%llu bytes) were counted but not looked "
+	     "into: what they point to is not counted (--conservative to "
+	     "follow the words in them)",
+	     (unsigned long long)w->untyped_chunks,
+	     (unsigned long long)w->untyped_bytes);
 	NOTE(w->guessed_edges,
 	     "guess: %llu edges were found by --conservative, not by types",
 	     (unsigned long long)w->guessed_edges);
@@ -649,6 +812,9 @@ static void notes(struct mv_walk *w, const char *heap_note,
 	     "object's most-derived class, from its vtable (--static-types "
 	     "to keep the declared type)",
 	     (unsigned long long)w->dynamic_typed);
+	NOTE(w->functors_typed, "%llu std::function functors were walked "
+	     "as the lambda or class their manager names",
+	     (unsigned long long)w->functors_typed);
 	NOTE(w->problems[MV_PROB_CONTAINER],
 	     "%llu container problems (a std::vector's end before its "
 	     "start, past its block or not a whole number of elements "

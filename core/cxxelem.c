@@ -13,6 +13,7 @@
  * limit, and polls. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cxxelem.h"
@@ -35,8 +36,33 @@ enum elem_kind {
 	ELEM_UMAP, /* by key */
 };
 
+/* A container's elements listed once, by their bytes: [lo, hi) holds
+ * elements of size bytes from position index on (one element of a
+ * node container, a deque's buffer). */
+struct memo_span {
+	uint64_t lo, hi, index;
+};
+
+struct memo_one {
+	uint64_t key; /* the container's first node, header or map */
+	struct mv_type *type;
+	uint64_t size;
+	struct memo_span *spans;
+	size_t n, cap;
+	bool ready;
+};
+
+#define MEMO_SLOTS 8
+#define MEMO_MAX_SPANS (4u << 20)
+
+struct mv_cxx_elem_memo {
+	struct memo_one slot[MEMO_SLOTS];
+	unsigned next;
+};
+
 struct elem_ctx {
 	struct mv_program *p;
+	struct mv_cxx_elem_memo *memo;
 	uint64_t block; /* the heap block holding the address, or 0 */
 	struct mv_target *t;
 	mv_walk_poll_fn poll;
@@ -80,15 +106,30 @@ static enum elem_kind kind_of(const char *tn)
 	return ELEM_NONE;
 }
 
+/* A class's name as DWARF spells it, qualified ("std::deque<...>"):
+ * mv_type_name less the "class " tag, copied rather than formatted (a
+ * graph asks for it at every edge into a container). */
+static void class_name(struct mv_type *t, char *buf, size_t size)
+{
+	if (!t || !t->name || (t->kind != MV_TYPE_STRUCT &&
+			       t->kind != MV_TYPE_CLASS)) {
+		mv_type_name(t, buf, size);
+		return;
+	}
+	size_t n = strlen(t->name);
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, t->name, n);
+	buf[n] = '\0';
+}
+
 bool mv_cxx_elem_container(struct mv_type *t)
 {
-	char tn[MV_EVAL_TYPE_NAME_MAX];
 	t = mv_type_strip(t);
 	if (!t || !t->name || !strchr(t->name, '<') ||
 	    (t->kind != MV_TYPE_STRUCT && t->kind != MV_TYPE_CLASS))
 		return false;
-	mv_type_name(t, tn, sizeof(tn));
-	return kind_of(tn) != ELEM_NONE;
+	return kind_of(t->name) != ELEM_NONE;
 }
 
 static bool read_u64(struct elem_ctx *c, uint64_t addr, uint64_t *ret)
@@ -113,6 +154,90 @@ static bool step(struct elem_ctx *c)
 	return true;
 }
 
+struct mv_cxx_elem_memo *mv_cxx_elem_memo_create(void)
+{
+	return calloc(1, sizeof(struct mv_cxx_elem_memo));
+}
+
+void mv_cxx_elem_memo_destroy(struct mv_cxx_elem_memo *m)
+{
+	for (unsigned i = 0; m && i < MEMO_SLOTS; i++)
+		free(m->slot[i].spans);
+	free(m);
+}
+
+/* The memo of the container known by key (its elements of type t),
+ * listed already (ready) or to be listed now (the oldest slot
+ * reused); NULL without a memo. */
+static struct memo_one *memo_slot(struct elem_ctx *c, uint64_t key,
+				  struct mv_type *t)
+{
+	if (!c->memo)
+		return NULL;
+	for (unsigned i = 0; i < MEMO_SLOTS; i++)
+		if (c->memo->slot[i].ready && c->memo->slot[i].key == key &&
+		    c->memo->slot[i].type == t)
+			return &c->memo->slot[i];
+	struct memo_one *m = &c->memo->slot[c->memo->next++ % MEMO_SLOTS];
+	m->key = key;
+	m->type = t;
+	m->size = t->size;
+	m->n = 0;
+	m->ready = false;
+	return m;
+}
+
+/* Records [lo, hi) as the elements from position index on. */
+static void memo_add(struct memo_one *m, uint64_t lo, uint64_t hi,
+		     uint64_t index)
+{
+	if (!m || m->ready || m->n >= MEMO_MAX_SPANS)
+		return;
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 256;
+		void *s = realloc(m->spans, cap * sizeof(*m->spans));
+		if (!s)
+			return;
+		m->spans = s;
+		m->cap = cap;
+	}
+	m->spans[m->n++] = (struct memo_span){lo, hi, index};
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct memo_span *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The listing is done: sorted by address for memo_find. */
+static void memo_ready(struct memo_one *m)
+{
+	qsort(m->spans, m->n, sizeof(*m->spans), span_cmp);
+	m->ready = true;
+}
+
+/* The element whose bytes hold at, from the listing. */
+static bool memo_find(const struct memo_one *m, uint64_t at,
+		      struct mv_cxx_elem *ret)
+{
+	size_t lo = 0, hi = m->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->spans[mid].lo <= at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || at >= m->spans[lo - 1].hi || !m->size)
+		return false;
+	const struct memo_span *s = &m->spans[lo - 1];
+	ret->index = s->index + (at - s->lo) / m->size;
+	ret->addr = s->lo + (at - s->lo) / m->size * m->size;
+	ret->type = m->type;
+	return true;
+}
+
 /* The member path outer.inner of record: its offset, or false. */
 static bool offset_of(struct mv_type *record, const char *outer,
 		      const char *inner, uint64_t *ret)
@@ -133,7 +258,7 @@ static bool node_value(struct mv_program *p, struct mv_type *node,
 	char tn[MV_EVAL_TYPE_NAME_MAX], arg[MV_EVAL_TYPE_NAME_MAX];
 	if (!node)
 		return false;
-	mv_type_name(node, tn, sizeof(tn));
+	class_name(node, tn, sizeof(tn));
 	if (!mv_walk_template_arg(tn, 0, arg, sizeof(arg)) ||
 	    !(*value = mv_walk_cxx_type(p, arg)) || !(*value)->size)
 		return false;
@@ -161,22 +286,30 @@ static bool deque_elem(struct elem_ctx *c, struct mv_type *ct,
 	uint64_t skip = (it[0] - it[1]) / size;
 	if (it[3] > it[7] || it[0] < it[1])
 		return false;
+	struct memo_one *m = memo_slot(c, ca + om, et);
+	if (m && m->ready)
+		return memo_find(m, at, ret);
 	for (uint64_t node = it[3], k = 0; node <= it[7]; node += 8, k++) {
 		uint64_t buf;
 		if (!step(c) || !read_u64(c, node, &buf))
-			return false;
-		if (at < buf || at >= buf + per * size)
+			break;
+		/* The first buffer from the start, the last to the end. */
+		uint64_t lo = node == it[3] ? it[0] : buf;
+		uint64_t hi = node == it[7] ? it[4] : buf + per * size;
+		if (lo < buf || hi > buf + per * size || lo > hi)
+			break;
+		memo_add(m, lo, hi, k * per + (lo - buf) / size - skip);
+		if (m || at < lo || at >= hi)
 			continue;
-		uint64_t pos = k * per + (at - buf) / size;
-		if (pos < skip || (node == it[7] && at >= it[4]) ||
-		    (node == it[3] && at < it[0]))
-			return false;
-		ret->index = pos - skip;
+		ret->index = k * per + (at - buf) / size - skip;
 		ret->addr = buf + (at - buf) / size * size;
 		ret->type = et;
 		return true;
 	}
-	return false;
+	if (!m)
+		return false;
+	memo_ready(m);
+	return memo_find(m, at, ret);
 }
 
 /* Follows a container's chain of nodes from first (a list ends at
@@ -196,19 +329,26 @@ static bool chain_elem(struct elem_ctx *c, uint64_t first, uint64_t stop,
 	if (c->block && (at < c->block - node_off + so ||
 			 at >= c->block - node_off + so + vt->size))
 		return false;
+	struct memo_one *m = memo_slot(c, first, vt);
+	if (m && m->ready)
+		return memo_find(m, at, ret);
 	uint64_t n = first;
 	for (uint64_t i = 0; n && n != stop && i <= count; i++) {
 		uint64_t v = n - node_off + so;
-		if (at >= v && at < v + vt->size) {
+		memo_add(m, v, v + vt->size, i);
+		if (!m && at >= v && at < v + vt->size) {
 			ret->index = i;
 			ret->addr = v;
 			ret->type = vt;
 			return true;
 		}
 		if (!step(c) || !read_u64(c, n, &n))
-			return false;
+			break;
 	}
-	return false;
+	if (!m)
+		return false;
+	memo_ready(m);
+	return memo_find(m, at, ret);
 }
 
 /* The in-order successor of a tree node (libstdc++'s
@@ -283,17 +423,24 @@ static bool tree_elem(struct elem_ctx *c, struct mv_type *tree,
 		ret->index = UINT64_MAX;
 		return true;
 	}
+	struct memo_one *m = memo_slot(c, header, vt);
+	if (m && m->ready)
+		return memo_find(m, at, ret);
 	for (uint64_t i = 0; x && x != header && i < count; i++) {
-		if (at >= x + so && at < x + so + vt->size) {
+		memo_add(m, x + so, x + so + vt->size, i);
+		if (!m && at >= x + so && at < x + so + vt->size) {
 			ret->index = i;
 			ret->addr = x + so;
 			ret->type = vt;
 			return true;
 		}
 		if (!step(c) || !tree_next(c, header, &x))
-			return false;
+			break;
 	}
-	return false;
+	if (!m)
+		return false;
+	memo_ready(m);
+	return memo_find(m, at, ret);
 }
 
 /* A key as gdb prints it: an integer or enum in decimal, a pointer in
@@ -332,7 +479,7 @@ static bool render_key(struct elem_ctx *c, struct mv_type *pair,
 		return true;
 	}
 	char tn[MV_EVAL_TYPE_NAME_MAX];
-	mv_type_name(kt, tn, sizeof(tn));
+	class_name(kt, tn, sizeof(tn));
 	const char *n = skip_tag(tn);
 	uint64_t op, ol, ptr, len;
 	if (strncmp(n, "std::__cxx11::basic_string<char,", 32) ||
@@ -363,17 +510,18 @@ static bool render_key(struct elem_ctx *c, struct mv_type *pair,
 
 struct mv_error *mv_cxx_elem_find(struct mv_program *p, struct mv_type *ct,
 				  uint64_t ca, uint64_t at, uint64_t block,
+				  struct mv_cxx_elem_memo *memo,
 				  mv_walk_poll_fn poll, void *poll_arg,
 				  struct mv_buf *name, struct mv_cxx_elem *ret)
 {
 	char tn[MV_EVAL_TYPE_NAME_MAX], inner_tn[MV_EVAL_TYPE_NAME_MAX];
 	struct elem_ctx c = {.p = p, .t = mv_program_target(p), .block = block,
-			     .poll = poll, .poll_arg = poll_arg};
+			     .memo = memo, .poll = poll, .poll_arg = poll_arg};
 	memset(ret, 0, sizeof(*ret));
 	ct = mv_type_strip(ct);
 	if (!ct || !c.t)
 		return NULL;
-	mv_type_name(ct, tn, sizeof(tn));
+	class_name(ct, tn, sizeof(tn));
 	enum elem_kind kind = kind_of(tn);
 	uint64_t o1, o2, first, count = ELEM_MAX_STEPS;
 	struct mv_type *inner = NULL, *node = NULL;
@@ -386,7 +534,7 @@ struct mv_error *mv_cxx_elem_find(struct mv_program *p, struct mv_type *ct,
 		const struct mv_member *mm = mv_walk_find_member(ct, m, &o1, 0);
 		if (!mm || !(inner = mv_type_strip(mm->type)))
 			return NULL;
-		mv_type_name(inner, inner_tn, sizeof(inner_tn));
+		class_name(inner, inner_tn, sizeof(inner_tn));
 	}
 	switch (kind) {
 	case ELEM_DEQUE:

@@ -829,6 +829,31 @@ static void add_range(void *arg, uint64_t lo, uint64_t hi)
 	cu->ranges[cu->nranges++] = (struct range){ lo, hi };
 }
 
+/* The ranges of a DIE's DW_AT_ranges, each to fn; false if it has
+ * none.  cu_die and base (the unit's low pc) serve .debug_ranges. */
+static bool die_ranges(struct mv_dwarf *d, Dwarf_Die die, Dwarf_Die cu_die,
+		       unsigned version, uint64_t base,
+		       void (*fn)(void *, uint64_t, uint64_t), void *arg)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Error err = NULL;
+	if (!die_attr(d, die, DW_AT_ranges, &attr))
+		return false;
+	Dwarf_Half form = 0;
+	if (dwarf_whatform(attr, &form, &err) != DW_DLV_OK) {
+		drop_error(d, &err);
+	} else if (version >= 5) {
+		shim_ranges_v5(d->dbg, attr, form, fn, arg);
+	} else if (cu_die) {
+		Dwarf_Off off = 0;
+		if (dwarf_global_formref(attr, &off, &err) == DW_DLV_OK)
+			shim_ranges_v4(d->dbg, cu_die, off, base, fn, arg);
+		drop_error(d, &err);
+	}
+	dwarf_dealloc_attribute(attr);
+	return true;
+}
+
 static void cu_load_ranges(struct mv_dwarf *d, struct cu *cu)
 {
 	Dwarf_Die die = NULL;
@@ -841,22 +866,8 @@ static void cu_load_ranges(struct mv_dwarf *d, struct cu *cu)
 	Dwarf_Addr low = 0;
 	bool has_low = dwarf_lowpc(die, &low, &err) == DW_DLV_OK;
 	drop_error(d, &err);
-	Dwarf_Attribute attr;
-	if (die_attr(d, die, DW_AT_ranges, &attr)) {
-		Dwarf_Half form = 0;
-		if (dwarf_whatform(attr, &form, &err) != DW_DLV_OK) {
-			drop_error(d, &err);
-		} else if (cu->version >= 5) {
-			shim_ranges_v5(d->dbg, attr, form, add_range, cu);
-		} else {
-			Dwarf_Off off = 0;
-			if (dwarf_global_formref(attr, &off, &err) == DW_DLV_OK)
-				shim_ranges_v4(d->dbg, die, off,
-					       has_low ? low : 0, add_range,
-					       cu);
-			drop_error(d, &err);
-		}
-		dwarf_dealloc_attribute(attr);
+	if (die_ranges(d, die, die, cu->version, has_low ? low : 0, add_range,
+		       cu)) {
 	} else if (has_low) {
 		Dwarf_Addr high = 0;
 		Dwarf_Half form = 0;
@@ -1779,17 +1790,51 @@ static bool index_type(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu,
 	return true;
 }
 
-/* A function with code: its pc range, for mv_dwarf_frame_locals.
- * false only when out of memory. */
-static bool index_function(struct mv_dwarf *d, Dwarf_Die die)
+/* One pc range of a function (add_func_range's argument). */
+struct func_add {
+	struct mv_dwarf *d;
+	uint64_t die;
+	bool oom;
+};
+
+static void add_func_range(void *arg, uint64_t low, uint64_t high)
+{
+	struct func_add *a = arg;
+	struct mv_dwarf *d = a->d;
+	if (high <= low || a->oom)
+		return;
+	if (d->nfuncs == d->funcs_cap) {
+		size_t cap = d->funcs_cap ? 2 * d->funcs_cap : 256;
+		struct func_range *f = realloc(d->funcs, cap * sizeof(*f));
+		if (!f) {
+			a->oom = true;
+			return;
+		}
+		d->funcs = f;
+		d->funcs_cap = cap;
+	}
+	d->funcs[d->nfuncs++] = (struct func_range){ low, high, a->die };
+	d->funcs_sorted = false;
+}
+
+/* A function with code: its pc range, or ranges (g++ -O2 splits a
+ * function into a hot and a cold part: DW_AT_ranges, DWARF 5's
+ * .debug_rnglists), for mv_dwarf_frame_locals.  false only when out of
+ * memory. */
+static bool index_function(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu)
 {
 	Dwarf_Error err = NULL;
 	Dwarf_Addr low = 0, high = 0;
 	Dwarf_Half form = 0;
 	enum Dwarf_Form_Class cls = DW_FORM_CLASS_UNKNOWN;
+	struct func_add a = {.d = d, .die = die_offset(d, die)};
 	if (dwarf_lowpc(die, &low, &err) != DW_DLV_OK) {
 		drop_error(d, &err);
-		return true;
+		/* .debug_ranges would need the unit's DIE and base: only
+		 * DWARF 5's lists, whose addresses come cooked. */
+		if (cu < d->ncus && d->cus[cu].version >= 5)
+			die_ranges(d, die, NULL, 5, 0, add_func_range, &a);
+		return !a.oom;
 	}
 	if (dwarf_highpc_b(die, &high, &form, &cls, &err) != DW_DLV_OK) {
 		drop_error(d, &err);
@@ -1797,20 +1842,8 @@ static bool index_function(struct mv_dwarf *d, Dwarf_Die die)
 	}
 	if (cls == DW_FORM_CLASS_CONSTANT)
 		high += low;
-	if (high <= low)
-		return true;
-	if (d->nfuncs == d->funcs_cap) {
-		size_t cap = d->funcs_cap ? 2 * d->funcs_cap : 256;
-		struct func_range *f = realloc(d->funcs, cap * sizeof(*f));
-		if (!f)
-			return false;
-		d->funcs = f;
-		d->funcs_cap = cap;
-	}
-	d->funcs[d->nfuncs++] =
-		(struct func_range){ low, high, die_offset(d, die) };
-	d->funcs_sorted = false;
-	return true;
+	add_func_range(&a, low, high);
+	return !a.oom;
 }
 
 static bool index_die(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu)
@@ -1830,7 +1863,7 @@ static bool index_die(struct mv_dwarf *d, Dwarf_Die die, uint32_t cu)
 	case DW_TAG_variable:
 		return index_variable(d, die, cu);
 	case DW_TAG_subprogram:
-		return index_function(d, die);
+		return index_function(d, die, cu);
 	case DW_TAG_namespace:
 		return index_namespace(d, die, cu);
 	default:
@@ -3317,8 +3350,9 @@ static bool expr_fbreg(const uint8_t *e, size_t len, int64_t *off)
 #define FRAME_MAX_DIES 20000
 #define FRAME_MAX_DEPTH 16
 
-const char *mv_dwarf_frame_locals(struct mv_dwarf *d, uint64_t pc,
-				  mv_dwarf_local_fn fn, void *arg)
+/* The DIE of the function whose code holds runtime address pc, or
+ * NULL (the caller deallocates it). */
+static Dwarf_Die func_die_at(struct mv_dwarf *d, uint64_t pc)
 {
 	if (!d->nfuncs || pc < d->bias)
 		return NULL;
@@ -3344,6 +3378,67 @@ const char *mv_dwarf_frame_locals(struct mv_dwarf *d, uint64_t pc,
 		drop_error(d, &err);
 		return NULL;
 	}
+	return fdie;
+}
+
+struct mv_type *mv_dwarf_method_template_arg(struct mv_dwarf *d, uint64_t pc,
+					     const char *param)
+{
+	Dwarf_Die die = func_die_at(d, pc);
+	Dwarf_Error err = NULL;
+	uint64_t decl = 0, ref;
+	/* An out-of-line copy names its abstract instance, which names
+	 * the declaration inside the class. */
+	for (int i = 0; die && i < 4; i++) {
+		if (die_ref(d, die, DW_AT_specification, &decl))
+			break;
+		decl = 0;
+		Dwarf_Die next = NULL;
+		if (!die_ref(d, die, DW_AT_abstract_origin, &ref) ||
+		    shim_offdie(d->dbg, ref, &next, &err) != DW_DLV_OK)
+			next = NULL;
+		drop_error(d, &err);
+		dwarf_dealloc_die(die);
+		die = next;
+	}
+	if (die)
+		dwarf_dealloc_die(die);
+	uint32_t s = decl ? scope_of(d, decl) : NONE;
+	Dwarf_Die cls = NULL, kid = NULL;
+	if (s == NONE || !d->scopes[s].is_class ||
+	    shim_offdie(d->dbg, d->scopes[s].off, &cls, &err) != DW_DLV_OK ||
+	    dwarf_child(cls, &kid, &err) != DW_DLV_OK) {
+		drop_error(d, &err);
+		if (cls)
+			dwarf_dealloc_die(cls);
+		return NULL;
+	}
+	dwarf_dealloc_die(cls);
+	struct mv_type *t = NULL;
+	for (int i = 0; kid && i < 4096 && !t; i++) {
+		const char *n = die_tag(d, kid) == DW_TAG_template_type_param
+					? die_name(d, kid) : NULL;
+		if (n && !strcmp(n, param) && die_ref(d, kid, DW_AT_type, &ref))
+			t = type_at(d, ref, 0);
+		Dwarf_Die next = NULL;
+		if (shim_siblingof(d->dbg, kid, &next, &err) != DW_DLV_OK)
+			next = NULL;
+		drop_error(d, &err);
+		dwarf_dealloc_die(kid);
+		kid = next;
+	}
+	if (kid)
+		dwarf_dealloc_die(kid);
+	return t;
+}
+
+const char *mv_dwarf_frame_locals(struct mv_dwarf *d, uint64_t pc,
+				  mv_dwarf_local_fn fn, void *arg)
+{
+	Dwarf_Die fdie = func_die_at(d, pc);
+	Dwarf_Error err = NULL;
+	if (!fdie)
+		return NULL;
 	const char *name = die_name(d, fdie);
 	uint64_t origin;
 	if (!name && die_ref(d, fdie, DW_AT_specification, &origin)) {
@@ -3384,8 +3479,7 @@ const char *mv_dwarf_frame_locals(struct mv_dwarf *d, uint64_t pc,
 			if (vname && expr_fbreg(e, len, &off) &&
 			    die_ref(d, cur, DW_AT_type, &toff)) {
 				struct mv_type *t = type_at(d, toff, 0);
-				if (t && t->size && !fn(arg, vname, off,
-							t->size))
+				if (t && t->size && !fn(arg, vname, off, t))
 					go = false;
 			}
 		}

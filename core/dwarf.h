@@ -41,13 +41,21 @@ const char *mv_dwarf_cxx_variable_at(struct mv_dwarf *d, uint64_t addr);
  * parameters that lie at a fixed offset from the frame's CFA (a frame
  * base of DW_OP_call_frame_cfa and a location of DW_OP_fbreg N, as gcc
  * and clang give them at -O0 and often at -O2): fn gets each name, N
- * and the size of its type, and stops the visit by returning false.
+ * and its type (of a size), and stops the visit by returning false.
  * Returns the function's name (owned by d), "??" for a function without
  * one, or NULL when pc is in no function with code. */
 typedef bool (*mv_dwarf_local_fn)(void *arg, const char *name,
-				  int64_t cfa_offset, uint64_t size);
+				  int64_t cfa_offset, struct mv_type *type);
 const char *mv_dwarf_frame_locals(struct mv_dwarf *d, uint64_t pc,
 				  mv_dwarf_local_fn fn, void *arg);
+
+/* For the member function of a class template instance whose code
+ * holds pc, the type its class's template type parameter param names:
+ * a std::function's manager, std::_Function_handler<Sig, Functor>::
+ * _M_manager, gives "_Functor", the lambda or callable it keeps (a
+ * lambda has no name to look it up by).  NULL if not found. */
+struct mv_type *mv_dwarf_method_template_arg(struct mv_dwarf *d, uint64_t pc,
+					     const char *param);
 
 /* Visits every global/static variable with a fixed address.  Stops
  * early if fn returns false. */

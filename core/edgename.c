@@ -21,6 +21,7 @@ static bool ident_char(char c)
 
 struct hop_ctx {
 	struct mv_program *p;
+	struct mv_cxx_elem_memo *memo;
 	mv_walk_poll_fn poll;
 	void *poll_arg;
 	struct mv_error *err;
@@ -98,6 +99,39 @@ static bool typed_field(struct mv_type *t, uint64_t off, struct mv_buf *path,
 	return false;
 }
 
+void mv_edge_spell_blocks(struct mv_buf *path, size_t from)
+{
+	static const char *const own[][2] = {
+		{"._M_impl._M_map", " (map)"},      /* std::deque */
+		{"._M_h.buckets", " (buckets)"},    /* unordered_*, as walked */
+		{"._M_h._M_buckets", " (buckets)"}, /* ... as DWARF has it */
+		/* std::shared_ptr, weak_ptr */
+		{"._M_refcount._M_pi", " (control block)"},
+		{"._M_elems", ""}, /* std::array: a[i] */
+	};
+	if (path->oom || !path->data || path->len < from)
+		return;
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		size_t n = strlen(own[i][0]);
+		char *p = path->data + from;
+		while ((p = strstr(p, own[i][0]))) {
+			if (p[n] && p[n] != '.' && p[n] != '[') {
+				p += n;
+				continue;
+			}
+			/* A path of the block alone: "(map)". */
+			const char *rep = own[i][1] + (p == path->data &&
+						       own[i][1][0] == ' ');
+			size_t r = strlen(rep);
+			/* The replacement is never longer than the name. */
+			memmove(p + r, p + n, strlen(p + n) + 1);
+			memcpy(p, rep, r);
+			path->len -= n - r;
+			p += r;
+		}
+	}
+}
+
 /* The libstdc++ member paths a C++ programmer does not write: a
  * vector's elements are v[i], a unique_ptr's or shared_ptr's object
  * p->x, a string's characters s[i].  Names starting with _M_ are the
@@ -109,6 +143,9 @@ static void cxx_spelling(struct mv_buf *path, size_t from)
 		"._M_t._M_t._M_head_impl", /* std::unique_ptr */
 		"._M_ptr",                 /* std::shared_ptr, weak_ptr */
 		"._M_dataplus._M_p",       /* std::basic_string */
+		/* std::function's functor block (_Any_data's union) */
+		"._M_functor._M_unused._M_function_pointer",
+		"._M_functor._M_unused._M_object",
 	};
 	if (path->oom || !path->data)
 		return;
@@ -124,6 +161,7 @@ static void cxx_spelling(struct mv_buf *path, size_t from)
 			path->len -= n;
 		}
 	}
+	mv_edge_spell_blocks(path, from);
 }
 
 /* A global word holding a pointer, as a C expression ("g_table.head",
@@ -227,7 +265,7 @@ static enum hop_named name_hop(struct hop_ctx *c, struct hop_state *st,
 		if (!hops[j].heap)
 			return HOP_FAILED;
 		if ((c->err = mv_cxx_elem_find(c->p, cont, ca, hops[j].holder,
-					       hops[j].chunk_mem,
+					       hops[j].chunk_mem, c->memo,
 					       c->poll, c->poll_arg,
 					       &st->elem, &st->el)))
 			return HOP_FAILED;
@@ -246,12 +284,14 @@ static enum hop_named name_hop(struct hop_ctx *c, struct hop_state *st,
 char **mv_edge_expressions(struct mv_program *p, const char *root,
 			   struct mv_type *type, uint64_t addr,
 			   const struct mv_edge_hop *hops, size_t n,
-			   mv_walk_poll_fn poll, void *poll_arg, bool *entered)
+			   struct mv_cxx_elem_memo *memo, mv_walk_poll_fn poll,
+			   void *poll_arg, bool *entered)
 {
 	char **exprs = calloc(n ? n : 1, sizeof(*exprs));
 	if (!exprs || !n)
 		return exprs;
-	struct hop_ctx c = {.p = p, .poll = poll, .poll_arg = poll_arg};
+	struct hop_ctx c = {.p = p, .memo = memo, .poll = poll,
+			    .poll_arg = poll_arg};
 	struct hop_state st = {.t = type, .base = addr, .how = HOP_MEMBER};
 	mv_buf_init(&st.elem);
 	struct mv_type *ptr = NULL;

@@ -18,6 +18,7 @@
  * is of the frame part it cuts off, or none, and only words that fall
  * inside a local of that function's DWARF are named by it. */
 
+#include <elf.h> /* core/elf.h, which includes the system's <elf.h> */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,20 @@ static uint64_t function_start(struct mv_program *p, uint64_t pc)
 	return mv_program_symbolize(p, pc, &name, &off) ? pc - off : 0;
 }
 
+/* Whether v lies in an executable PT_LOAD segment of its objfile: code
+ * with no symbol (a stripped library's local functions, such as
+ * libstdc++'s thread start routine that calls a std::thread's body). */
+static bool in_text(struct mv_objfile *o, uint64_t v)
+{
+	const struct mv_elf_segment *seg;
+	size_t n = o && o->elf ? mv_elf_loads(o->elf, &seg) : 0;
+	for (size_t i = 0; i < n; i++)
+		if ((seg[i].flags & PF_X) && v - o->bias >= seg[i].vaddr &&
+		    v - o->bias - seg[i].vaddr < seg[i].memsz)
+			return true;
+	return false;
+}
+
 /* Whether the stack word v is the return address of a call made to the
  * function that starts at callee (0: unknown) and runs in the frame
  * below it.  A direct call must go to callee, or to a stub that is no
@@ -76,7 +91,8 @@ static bool returns_from(struct mv_program *p, uint64_t v, uint64_t callee)
 	/* In an objfile, inside a symbol (a core's regions do not say
 	 * which are code: gcore marks the text it leaves out r--). */
 	struct mv_target *t = mv_program_target(p);
-	if (!mv_program_objfile_at(p, v) || !function_start(p, v))
+	struct mv_objfile *o = mv_program_objfile_at(p, v);
+	if (!o || !(function_start(p, v) || in_text(o, v)))
 		return false;
 	bool direct;
 	uint64_t target;
@@ -94,18 +110,20 @@ struct local_hit {
 	uint64_t cfa, addr;
 	char name[128];
 	uint64_t offset;
+	struct mv_type *type;
 	bool found;
 };
 
 static bool local_at(void *arg, const char *name, int64_t off,
-		     uint64_t size)
+		     struct mv_type *type)
 {
 	struct local_hit *h = arg;
 	uint64_t start = h->cfa + (uint64_t)off;
-	if (h->addr < start || h->addr - start >= size)
+	if (h->addr < start || h->addr - start >= type->size)
 		return true;
 	snprintf(h->name, sizeof(h->name), "%s", name);
 	h->offset = h->addr - start;
+	h->type = type;
 	h->found = true;
 	return false;
 }
@@ -309,6 +327,7 @@ bool mv_frames_find(struct mv_frames *f, int tid, uint64_t addr,
 	snprintf(ret->variable, sizeof(ret->variable), "%s",
 		 hit.found ? hit.name : "");
 	ret->offset = hit.offset;
+	ret->type = hit.found ? hit.type : NULL;
 	return true;
 }
 

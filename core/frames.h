@@ -26,6 +26,7 @@ struct mv_frame_name {
 	char variable[128];
 	bool has_variable;
 	uint64_t offset;
+	struct mv_type *type; /* the variable's (has_variable), or NULL */
 };
 bool mv_frames_find(struct mv_frames *f, int tid, uint64_t addr,
 		    struct mv_frame_name *ret);

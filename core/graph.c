@@ -59,7 +59,19 @@ static void node_json(struct mv_walk *w, size_t i, struct mv_json *j)
 /* Every this many nodes or edges the JSON so far goes to drain. */
 #define DRAIN_EVERY 4096
 
+/* Edge i's label: its name as path-to reads it (names), or the field
+ * path the walk found it at. */
+static const char *edge_label(const struct mv_walk *w,
+			      const struct mv_graph_names *names, size_t i)
+{
+	uint32_t at = names && names->at ? names->at[i] : UINT32_MAX;
+	if (at != UINT32_MAX && names->text.data)
+		return names->text.data + at;
+	return w->labels.data ? w->labels.data + w->edges[i].label : "";
+}
+
 struct mv_error *mv_graph_render_json(struct mv_walk *w, const char *root,
+				      const struct mv_graph_names *names,
 				      const char *limit, struct mv_buf *out,
 				      mv_graph_drain_fn drain, void *drain_arg)
 {
@@ -98,6 +110,8 @@ struct mv_error *mv_graph_render_json(struct mv_walk *w, const char *root,
 		mv_json_key(&j, "to");
 		mv_json_uint(&j, e->to);
 		mv_json_key(&j, "field");
+		mv_json_string(&j, edge_label(w, names, i));
+		mv_json_key(&j, "member");
 		mv_json_string(&j, w->labels.data + e->label);
 		mv_json_key(&j, "precise");
 		mv_json_bool(&j, !e->guess);
@@ -250,6 +264,7 @@ static void dot_node(struct mv_buf *out, const struct chains *c, size_t i)
 }
 
 struct mv_error *mv_graph_render_dot(struct mv_walk *w, const char *root,
+				     const struct mv_graph_names *names,
 				     struct mv_graph_draw *d,
 				     struct mv_buf *out)
 {
@@ -347,7 +362,7 @@ struct mv_error *mv_graph_render_dot(struct mv_walk *w, const char *root,
 		mv_buf_puts(out, " -> ");
 		dot_node(out, &c, e->to);
 		mv_buf_puts(out, " [label=");
-		dot_string(out, L + e->label);
+		dot_string(out, edge_label(w, names, i));
 		mv_buf_printf(out, "%s];\n", e->guess ? ", style=dashed" : "");
 	}
 	for (size_t i = 0; i < n; i++) {

@@ -18,6 +18,8 @@
 #include "bounds.h"
 #include "walk.h"
 #include "cxxname.h"
+#include "dwarf.h"
+#include "program.h"
 
 #define PLAN_MAX_NEST 16      /* types nested by value, bounded */
 #define PATH_MAX_NEST 24      /* label path entries */
@@ -84,6 +86,11 @@ struct slot {
 	 * shared_ptr's control block): into a free chunk is a container
 	 * problem. */
 	bool container_link;
+	/* std::function's functor: the block is typed from the manager
+	 * pointer at manager_offset (the lambda's class), when it names
+	 * one too big to be kept inside the object. */
+	bool functor;
+	uint64_t manager_offset;
 	struct cond cond[SLOT_MAX_CONDS];
 	uint8_t nconds;         /* or SLOT_NEVER */
 	/* SLOT_ARRAY, SLOT_FAM; SLOT_DEQUE: stride is the element's size,
@@ -797,7 +804,8 @@ static bool build_sum(struct mv_walk *w, struct mv_walk_plan *pl,
 		/* A functor kept inside the object is not a block; a word
 		 * of one that points to a block is a pointer it holds. */
 		struct slot s = {.kind = SLOT_PTR, .offset = offset + o1,
-				 .target_plan = NO_PLAN, .heap_only = true};
+				 .target_plan = NO_PLAN, .heap_only = true,
+				 .functor = true, .manager_offset = offset + o2};
 		if ((*err = add_slot(pl, &s, prefix, NULL)))
 			return true;
 		struct cond c = {.offset = offset + o2, .size = 8,
@@ -1888,6 +1896,30 @@ static void render_label(struct scan *sc, struct mv_buf *out)
 	}
 }
 
+/* A pointer of type T * into a chunk bigger than a T, taken as one T
+ * (no --len): counts it, the chunk's bytes outside that T (what the
+ * walk did not look into: the rest of an array, or the object around
+ * an intrusive link) and, the first time, where the pointer lies
+ * ("struct table.buckets"), for the note that asks for --len or a
+ * container_of rule. */
+static void guessed_single(struct scan *sc, const struct mv_walk_plan *pl,
+			   uint64_t usable)
+{
+	struct mv_walk *w = sc->w;
+	w->guessed_single++;
+	w->guessed_single_bytes += usable - pl->size;
+	if (w->guessed_single_at[0])
+		return;
+	struct mv_buf b;
+	mv_buf_init(&b);
+	mv_buf_puts(&b, mv_walk_plan_name(w, w->objs[sc->from].plan));
+	render_label(sc, &b);
+	if (!b.oom)
+		snprintf(w->guessed_single_at, sizeof(w->guessed_single_at),
+			 "%s", b.data);
+	mv_buf_deinit(&b);
+}
+
 static enum mv_walk_where classify(struct mv_walk *w, uint64_t addr,
 				   bool heap)
 {
@@ -2142,14 +2174,68 @@ bool mv_walk_vtable_class(const char *sym, char *buf, size_t size)
 	       mv_cxx_demangle_class(sym + 4, buf, size);
 }
 
+/* The cache of dynamic_plan and functor_plan: a vtable or a code
+ * address to the plan it gives (NO_PLAN: none); false if not there. */
+static bool dyn_cached(struct mv_walk *w, uint64_t key, uint32_t *plan)
+{
+	size_t slot = (size_t)((key >> 3) * 0x9e3779b97f4a7c15ull >> 56);
+	*plan = w->dyn_cache[slot].plan;
+	return key && w->dyn_cache[slot].vptr == key;
+}
+
+/* The plan key gives, from the cache or else from resolve (cached
+ * then, unless it failed). */
+static uint32_t cached_plan(struct mv_walk *w, uint64_t key,
+			    uint32_t (*resolve)(struct mv_walk *, uint64_t,
+						struct mv_error **),
+			    struct mv_error **err)
+{
+	uint32_t plan;
+	if (dyn_cached(w, key, &plan))
+		return plan;
+	plan = resolve(w, key, err);
+	if (*err)
+		return NO_PLAN;
+	size_t slot = (size_t)((key >> 3) * 0x9e3779b97f4a7c15ull >> 56);
+	w->dyn_cache[slot].vptr = key;
+	w->dyn_cache[slot].plan = plan;
+	return plan;
+}
+
+static void name_anonymous(struct mv_walk *w, uint32_t plan,
+			   const char *name);
+
+/* The plan of a std::function's functor block, from its manager
+ * (std::_Function_handler<Sig, Functor>::_M_manager, whose class's
+ * DWARF names the functor's type): NO_PLAN unless that type is bigger
+ * than the 16 bytes a function keeps inside itself (a smaller one may
+ * be there, and the word then no pointer to it). */
+static uint32_t functor_plan(struct mv_walk *w, uint64_t mgr,
+			     struct mv_error **err)
+{
+	uint32_t plan = NO_PLAN;
+	struct mv_objfile *o = mv_program_objfile_at(w->program, mgr);
+	struct mv_dwarf *d = NULL;
+	struct mv_error *e = o ? mv_objfile_dwarf(o, &d) : NULL;
+	mv_error_destroy(e);
+	struct mv_type *t = d ? mv_type_strip(mv_dwarf_method_template_arg(
+					d, mgr, "_Functor"))
+			      : NULL;
+	if (t && t->size > 16 && t->is_complete &&
+	    (t->kind == MV_TYPE_STRUCT || t->kind == MV_TYPE_CLASS) &&
+	    (*err = plan_for_type(w, t, &plan)))
+		return NO_PLAN;
+	/* A lambda's class has no name in DWARF. */
+	if (plan != NO_PLAN)
+		name_anonymous(w, plan, "<lambda> (a std::function's functor)");
+	return plan;
+}
+
 /* The plan of the most-derived class of a polymorphic object whose
  * vtable pointer is vptr: NO_PLAN if it cannot be named. */
 static uint32_t dynamic_plan(struct mv_walk *w, uint64_t vptr,
 			     struct mv_error **err)
 {
-	size_t slot = (size_t)((vptr >> 3) * 0x9e3779b97f4a7c15ull >> 56);
-	if (w->dyn_cache[slot].vptr == vptr && vptr)
-		return w->dyn_cache[slot].plan;
 	uint32_t plan = NO_PLAN;
 	const char *sym;
 	uint64_t off;
@@ -2171,8 +2257,6 @@ static uint32_t dynamic_plan(struct mv_walk *w, uint64_t vptr,
 		    (*err = plan_for_type(w, t, &plan)))
 			return NO_PLAN;
 	}
-	w->dyn_cache[slot].vptr = vptr;
-	w->dyn_cache[slot].plan = plan;
 	return plan;
 }
 
@@ -2189,7 +2273,7 @@ static void dynamic_type(struct scan *sc, uint64_t *value, uint32_t *plan)
 				   8) != 8 || !vptr ||
 	    mv_target_read_partial(w->target, vptr - 16, &top, 8) != 8)
 		return;
-	uint32_t dyn = dynamic_plan(w, vptr, &sc->err);
+	uint32_t dyn = cached_plan(w, vptr, dynamic_plan, &sc->err);
 	if (dyn == NO_PLAN || sc->err)
 		return;
 	uint64_t start = *value + (uint64_t)(int64_t)top;
@@ -2403,7 +2487,7 @@ static inline bool follow_plain(struct scan *sc, uint64_t value,
 	struct mv_chunk ch = {.start = value - 16, .mem = value, .size = size,
 			      .usable = size - 8, .flags = MV_CHUNK_IN_USE};
 	if (pl->size && ch.usable >= 2 * pl->size)
-		w->guessed_single++;
+		guessed_single(sc, pl, ch.usable);
 	if (w->nobjs - sc->from <= PREFETCH_AHEAD)
 		prefetch_object(sc, value);
 	w->objs[w->nobjs++] = (struct mv_walk_obj){
@@ -2487,6 +2571,11 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 						    : MV_PROB_FREE_CHUNK]++;
 			return;
 		}
+		/* A list's last node links back to the list's own node,
+		 * inside the object that holds the list (a map's node, a
+		 * class): no edge, or every such list would be a cycle. */
+		if (sc->heap_only && sc->container_link && value != ch.mem)
+			return;
 		heap = true;
 		key = ch.mem;
 	}
@@ -2560,6 +2649,7 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 	case MV_WALK_UNTYPED:
 		count = room;
 		w->untyped_chunks++;
+		w->untyped_bytes += room;
 		if (guess)
 			w->guessed_edges++;
 		break;
@@ -2601,7 +2691,7 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 			   !sc->container_link) {
 			/* A control block is a class derived from the
 			 * declared one: no guess. */
-			w->guessed_single++;
+			guessed_single(sc, pl, ch.usable);
 		}
 		break;
 	}
@@ -2788,6 +2878,23 @@ static void scan_deque(struct scan *sc, struct slot *s, const uint8_t *bytes,
 	}
 }
 
+/* A std::function's functor block: typed as its lambda or callable
+ * class where the manager names one (functor_plan). */
+static void functor_slot(struct scan *sc, const struct slot *s,
+			 const uint8_t *bytes, size_t avail, uint32_t *plan)
+{
+	uint64_t mgr;
+	if (s->manager_offset + 8 > avail)
+		return;
+	memcpy(&mgr, bytes + s->manager_offset, 8);
+	uint32_t fp = cached_plan(sc->w, mgr, functor_plan, &sc->err);
+	if (fp == NO_PLAN || sc->err)
+		return;
+	*plan = fp;
+	if (!sc->find)
+		sc->w->functors_typed++;
+}
+
 static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 		      size_t avail, uint64_t base)
 {
@@ -2832,6 +2939,8 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 			uint32_t plan;
 			if (v && !sc->err &&
 			    !(sc->err = slot_target(w, s, &plan))) {
+				if (s->functor)
+					functor_slot(sc, s, bytes, avail, &plan);
 				sc->container = s->len_end;
 				sc->heap_only = s->heap_only;
 				sc->tree_link = s->tree_link;
@@ -3403,6 +3512,11 @@ enum mv_walk_kind mv_walk_plan_kind(struct mv_walk *w, uint32_t plan)
 const char *mv_walk_plan_name(struct mv_walk *w, uint32_t plan)
 {
 	return w->plans[plan & ~INTERIOR_BIT]->name;
+}
+
+uint32_t mv_walk_obj_plan(const struct mv_walk *w, size_t i)
+{
+	return w->objs[i].plan & ~INTERIOR_BIT;
 }
 
 struct mv_type *mv_walk_plan_type(struct mv_walk *w, uint32_t plan)

@@ -173,11 +173,14 @@ struct mv_walk {
 	uint64_t where_bytes[MV_WHERE_COUNT_];
 	uint64_t problems[MV_PROB_COUNT_];
 	uint64_t guessed_single;    /* T * into a bigger chunk, no hint */
+	uint64_t guessed_single_bytes; /* ... their chunks' bytes past it */
+	char guessed_single_at[160];   /* the first: "struct t.field" */
 	uint64_t guessed_fam;       /* flexible arrays sized by the chunk */
 	uint64_t hinted;            /* pointers sized by a --len hint */
 	uint64_t unions_skipped;    /* union members not followed */
 	uint64_t void_nonheap;      /* void * outside the heap: not sized */
 	uint64_t untyped_chunks;
+	uint64_t untyped_bytes;     /* their usable bytes, not looked into */
 	uint64_t guessed_edges;     /* --conservative edges */
 	uint64_t fn_pointers;       /* function pointers not followed */
 	uint64_t incomplete;        /* pointers to declared-only types */
@@ -186,6 +189,7 @@ struct mv_walk {
 	 * walk cannot see (NUL-separated, each once). */
 	uint64_t cxx_vectors;       /* vector buffers sized by their end */
 	uint64_t dynamic_typed;     /* pointers retyped by their vtable */
+	uint64_t functors_typed;    /* std::function blocks typed */
 	/* Rules (--types): objects retyped by a dispatch rule, left
 	 * declared because no rule named their field's value (or it could
 	 * not be read), in a block too small for the real type, moved to
@@ -253,6 +257,8 @@ enum mv_walk_kind mv_walk_plan_kind(struct mv_walk *w, uint32_t plan);
 const char *mv_walk_plan_name(struct mv_walk *w, uint32_t plan);
 /* Its type (stripped; NULL for strings and untyped chunks). */
 struct mv_type *mv_walk_plan_type(struct mv_walk *w, uint32_t plan);
+/* Object i's index in plans (objs[i].plan without the walk's flags). */
+uint32_t mv_walk_obj_plan(const struct mv_walk *w, size_t i);
 /* The dedup key of object i: its chunk's user address for heap objects,
  * else its address. */
 uint64_t mv_walk_key(struct mv_walk *w, size_t i);
@@ -375,6 +381,22 @@ struct mv_error *mv_sizeof_run_whole(struct mv_sizeof_setup *su,
 void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 		    struct mv_buf *out);
 extern const struct mv_option mv_sizeof_options[];
+/* graph's edge labels as path-to names the hops: at[i] is edge i's
+ * offset in text, or UINT32_MAX where the walk's own label (the field
+ * path in the source object) stays. */
+struct mv_graph_names {
+	struct mv_buf text;
+	uint32_t *at;
+};
+/* Names the tree edges that lead through a libstdc++ node container or
+ * deque as sizeof-deep's paths name their objects (edgename.c):
+ * "g_map[7] (node)" into a node, "g_map[7]" to what its element points
+ * to, "g_deque[40..103] (buffer)".  Each container is listed once (a
+ * memo), so n elements cost no n walks.  ret is initialised even on an
+ * error (Ctrl-C, no memory); mv_graph_names_deinit frees it. */
+struct mv_error *mv_sizeof_edge_names(struct mv_walk *w, const char *root,
+				      struct mv_graph_names *ret);
+void mv_graph_names_deinit(struct mv_graph_names *names);
 
 /* ---- graph.c: export, referrers, shortest paths from roots ---- */
 
@@ -389,6 +411,7 @@ extern const struct mv_option mv_sizeof_options[];
  * mv_graph_render_json returns. */
 typedef struct mv_error *(*mv_graph_drain_fn)(void *arg, struct mv_buf *out);
 struct mv_error *mv_graph_render_json(struct mv_walk *w, const char *root,
+				      const struct mv_graph_names *names,
 				      const char *limit, struct mv_buf *out,
 				      mv_graph_drain_fn drain, void *drain_arg);
 /* How much of the walk a DOT drawing shows: the objects at most depth
@@ -410,6 +433,7 @@ uint32_t mv_graph_legible_depth(struct mv_walk *w);
 /* Objects past the drawing hang under their drawn ancestor as one
  * "N more" box each. */
 struct mv_error *mv_graph_render_dot(struct mv_walk *w, const char *root,
+				     const struct mv_graph_names *names,
 				     struct mv_graph_draw *d,
 				     struct mv_buf *out);
 /* Writes buf to an open output file (file.h). */

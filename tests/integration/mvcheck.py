@@ -2,6 +2,7 @@
 case (and per passed one when verbose), and the last line that make
 check reads, "NAME: N passed, M failed"; and a core's bytes by address
 (CoreFile), for scripts that read or damage one."""
+import json
 import os
 import subprocess
 import struct
@@ -40,6 +41,22 @@ class Tally:
         print("%s: %d passed, %d failed" % (self.name, self.passed,
                                             self.failed))
         return 1 if self.failed else 0
+
+
+def json_outputs(records, front):
+    """The parsed JSON output of each record of a front end's run, or a
+    problem string for a command that failed or printed no JSON."""
+    got = []
+    for rec in records or []:
+        if not rec["succeeded"]:
+            got.append("%s: %s failed: %s" % (front, rec["command"],
+                                              rec["error"]))
+            continue
+        try:
+            got.append(json.loads(rec["output"]))
+        except ValueError:
+            got.append("%s: not JSON: %r" % (front, rec["output"][:200]))
+    return got
 
 
 def missing(name, paths):

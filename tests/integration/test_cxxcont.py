@@ -22,6 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run as R  # noqa: E402
+from mvcheck import json_outputs  # noqa: E402
 from mvfacts import read_facts  # noqa: E402
 
 # The fixture at -O0 and at -O2 (cxxcont_o2 includes cxxcont.cc).
@@ -75,19 +76,7 @@ def report(name, problems):
     sys.stdout.flush()
 
 
-def outputs(records, front):
-    """The parsed JSON of every record, or a problem string."""
-    got = []
-    for rec in records or []:
-        if not rec["succeeded"]:
-            got.append("%s: %s failed: %s" % (front, rec["command"],
-                                              rec["error"]))
-            continue
-        try:
-            got.append(json.loads(rec["output"]))
-        except ValueError:
-            got.append("%s: not JSON: %r" % (front, rec["output"][:200]))
-    return got
+outputs = json_outputs  # the parsed JSON of every record, or a problem
 
 
 def check_root(root, d, facts, where):
@@ -105,6 +94,11 @@ def check_root(root, d, facts, where):
     for note in d["notes"]:
         if "not understood" in note or "bigger chunks" in note:
             problems.append("%s: note %r" % (where, note))
+    # Paths read as C++: no libstdc++ member (._M_impl._M_map of a
+    # deque is "g_deque (map)", a shared_ptr's control block
+    # "g_sp_new (control block)").
+    problems += ["%s: path %s" % (where, row["path"])
+                 for row in d["largest"] if "_M_" in row["path"]]
     if root in ELEMENTS:
         stem, size = ELEMENTS[root]
         rows = [t for t in d["by_type"] if t["type"] == stem or
@@ -144,6 +138,16 @@ def front_outputs(runs, n):
         records = data if front == "cli" else (data or {}).get("cases")
         yield front, (outputs(records, front) if records else
                       ["%s: no run" % front] * n)
+
+
+def root_outputs(runs, roots):
+    """(front, problems, [(root, its JSON)]) for cli, gdb and lldb, one
+    run per root (or expression): a failed run is a problem, not in the
+    list."""
+    for front, outs in front_outputs(runs, len(roots)):
+        problems = [d for d in outs if isinstance(d, str)]
+        yield front, problems, [(r, d) for r, d in zip(roots, outs)
+                                if not isinstance(d, str)]
 
 
 def printer_lines(kind):
@@ -290,12 +294,9 @@ def run_fixture():
                      if k.startswith("holder "))
     p_runs = R.core_runs(["path-to %s --json" % a for _, a in holders],
                          core=CORE, exe=EXE)
-    for front, outs in front_outputs(p_runs, len(holders)):
-        problems = []
-        for (expr, _), d in zip(holders, outs):
-            if isinstance(d, str):
-                problems.append(d)
-                continue
+    for front, problems, per_expr in root_outputs(
+            p_runs, [e for e, _ in holders]):
+        for expr, d in per_expr:
             got = [c["expression"] for c in d["chain"]]
             if not got or got[-1] != expr:
                 problems.append("%s: chain %s" % (expr, got))
@@ -329,6 +330,22 @@ def run_fixture():
         report("path-to names node containers' elements as gdb's printers "
                "(%s): %d elements" % (front, len(wanted)), problems)
 
+    # referrers names a heap holder as path-to names the word: the
+    # block of the printers' [7] = ... of g_map is held by "g_map[7]",
+    # and each block the fixture wrote under the expression holding it
+    # by that expression (cxx_holders plus the printers' elements).
+    asked = holders + wanted
+    r_runs = R.core_runs(["referrers %s --json" % a for _, a in asked],
+                         core=CORE, exe=EXE)
+    for front, problems, per_expr in root_outputs(
+            r_runs, [e for e, _ in asked]):
+        for expr, d in per_expr:
+            got = [(r["kind"], r["expression"]) for r in d["referrers"]]
+            if not any(e == expr for _, e in got):
+                problems.append("%s: referrers %s" % (expr, got))
+        report("referrers name heap holders as C++ (%s): %d blocks" %
+               (front, len(asked)), problems)
+
     # sizeof-deep's largest paths name a container's nodes and what its
     # elements point to as the printers do: "g_set[7] (node)" is the
     # node holding the printers' [7], "*g_map[7]" the block of their
@@ -339,12 +356,9 @@ def run_fixture():
     roots = sorted({e.split("[")[0] for e in at})
     s_runs = R.core_runs(["sizeof-deep %s --top 40 --json" % r
                           for r in roots], core=CORE, exe=EXE)
-    for front, outs in front_outputs(s_runs, len(roots)):
-        problems, seen = [], 0
-        for root, d in zip(roots, outs):
-            if isinstance(d, str):
-                problems.append(d)
-                continue
+    for front, problems, per_root in root_outputs(s_runs, roots):
+        seen = 0
+        for root, d in per_root:
             for row in d["largest"]:
                 path, addr = row["path"], int(row["address"], 16)
                 if path.endswith(" (node)"):
@@ -373,6 +387,70 @@ def run_fixture():
             problems.append("no path named as an element")
         report("sizeof-deep's paths name elements as gdb's printers "
                "(%s): %d paths" % (front, seen), problems)
+
+    # graph labels the edges through node containers as path-to names
+    # the hops, from the same printers' lists: the edge into the node
+    # holding their [7] is "g_set[7] (node)", the edge to the block
+    # their [7] = ... points to "g_map[7]", a deque's buffer from their
+    # [40] "g_deque[40..103] (buffer)".  No edge keeps a libstdc++ link
+    # (.left, .next, .nxt) or a node's .value path.
+    internal = re.compile(r"^(\.left|\.right|\.next|\.prev|\.nxt)$|"
+                          r"^\.value\b|^\[\d+\]$|_M_")
+    g_runs = R.core_runs(["graph %s --json" % r for r in roots],
+                         core=CORE, exe=EXE)
+    for front, problems, per_root in root_outputs(g_runs, roots):
+        seen = 0
+        for root, d in per_root:
+            addr = {n["id"]: int(n["address"], 16) for n in d["nodes"]
+                    if n["address"]}
+            field = {}
+            for e in d["edges"]:
+                field.setdefault(e["field"], []).append(addr.get(e["to"]))
+                if internal.search(e["field"]):
+                    problems.append("%s: edge %s" % (root, e))
+            for e, a in at.items():
+                if not e.startswith(root + "["):
+                    continue
+                a = int(a, 16)
+                if root.startswith("g_deque"):
+                    # A buffer's edge names its first element's index.
+                    bufs = [f for f in field if f.startswith(e[:-1] + "..")
+                            and f.endswith(" (buffer)")]
+                    seen += len(bufs)
+                    if bufs and a not in field[bufs[0]]:
+                        problems.append("%s: edge to %s, printers say "
+                                        "0x%x" % (bufs[0], field[bufs[0]], a))
+                    continue
+                tos = field.get(e + " (node)", [])
+                seen += 1
+                if not any(t is not None and t <= a < t + 64 for t in tos):
+                    problems.append("%s (node): edges to %s, printers "
+                                    "say its element is at 0x%x" %
+                                    (e, [hex(t or 0) for t in tos], a))
+            for e, b in blocks.items():
+                if not e.startswith(root + "["):
+                    continue
+                if e not in field:
+                    problems.append("%s: no edge so named" % e)
+                else:
+                    seen += 1
+                    if int(b, 16) not in field[e]:
+                        problems.append("%s: edge to %s, printers say "
+                                        "%s" % (e, field[e], b))
+        if seen < 50:
+            problems.append("only %d edges named as elements" % seen)
+        report("graph labels container edges as gdb's printers (%s): %d "
+               "edges" % (front, seen), problems)
+
+    # Every root's graph: no edge label keeps a libstdc++ member.
+    a_runs = R.core_runs(["graph %s --json" % r for r in ROOTS],
+                         core=CORE, exe=EXE)
+    for front, problems, per_root in root_outputs(a_runs, ROOTS):
+        for root, d in per_root:
+            problems += ["%s: edge %s" % (root, e["field"])
+                         for e in d["edges"] if "_M_" in e["field"]]
+        report("graph of every root labels edges without libstdc++ "
+               "members (%s): %d roots" % (front, len(ROOTS)), problems)
 
     # shared_ptr control blocks are typed by their class, as gdb names
     # the dynamic type of _M_refcount._M_pi (from the vtable, whose

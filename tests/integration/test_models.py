@@ -19,6 +19,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run as R  # noqa: E402
+from mvcheck import json_outputs  # noqa: E402
 from mvfacts import read_facts  # noqa: E402
 
 EXE = os.path.join(R.BUILD, "fixtures", "models")
@@ -41,18 +42,7 @@ def report(name, problems):
     sys.stdout.flush()
 
 
-def outputs(records, front):
-    got = []
-    for rec in records or []:
-        if not rec["succeeded"]:
-            got.append("%s: %s failed: %s" % (front, rec["command"],
-                                              rec["error"]))
-            continue
-        try:
-            got.append(json.loads(rec["output"]))
-        except ValueError:
-            got.append("%s: not JSON: %r" % (front, rec["output"][:200]))
-    return got
+outputs = json_outputs
 
 
 def heap_counts(d):
