@@ -548,7 +548,7 @@ struct refs {
 	struct mv_heap *h;
 	struct mv_refindex *ri;
 	bool no_index;
-	uint64_t named, unnamed;
+	uint64_t named, unnamed, unbuilt;
 };
 
 /* Heap holders named per referrers, and the chunks each one's search
@@ -556,6 +556,9 @@ struct refs {
  * bounded backward search each over the reverse index. */
 #define REF_NAMED 16
 #define REF_NAME_VISITS 100000
+/* Up to this many chunks the first referrers of a heap builds the
+ * reverse index to name heap holders (well under a second). */
+#define REF_NAME_BUILD_CHUNKS 4000000
 
 /* The word r of a heap block as path-to names it ("g_map[7]",
  * "g_holder->children[3]"): the shortest chain from the roots to its
@@ -567,6 +570,14 @@ static char *holder_expression(struct refs *R, const struct mv_ref *r)
 {
 	if (r->kind != MV_REF_HEAP || !r->in_chunk || !R->h || R->no_index)
 		return NULL;
+	/* On a big heap the reverse index costs as much as the search
+	 * itself: the first referrers leaves it unbuilt (as below) and
+	 * says so; the next, or a path-to, builds it and names them. */
+	if (!R->ri && !R->ctx->session->refindex &&
+	    mv_heap_chunk_count(R->h) > REF_NAME_BUILD_CHUNKS) {
+		R->unbuilt++;
+		return NULL;
+	}
 	if (R->named >= REF_NAMED) {
 		R->unnamed++;
 		return NULL;
@@ -766,6 +777,13 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 		snprintf(unnamed, sizeof(unnamed), "%llu heap holders past the "
 			 "first %d not named (path-to names one)",
 			 (unsigned long long)R.unnamed, REF_NAMED);
+	else if (R.unbuilt)
+		snprintf(unnamed, sizeof(unnamed), "%llu heap holder%s not "
+			 "named: the reverse index of this heap's %zu blocks "
+			 "is built by the next referrers or a path-to, which "
+			 "name them",
+			 (unsigned long long)R.unbuilt,
+			 R.unbuilt == 1 ? "" : "s", mv_heap_chunk_count(h));
 	if (!err) {
 		if (ctx->json) {
 			mv_json_end_array(&R.j);
@@ -852,7 +870,8 @@ const struct mv_command mv_command_referrers = {
 		"(`g_map[7]`, `g_holder->children[3]`, `g_list[2]`): the "
 		"first 16 heap referrers, each search bounded to 100,000 "
 		"blocks over the reverse index (built on the first such "
-		"word). What could not be scanned comes first as "
+		"word; on a heap of more than 4,000,000 blocks by the "
+		"second referrers or a path-to, as the note says). What could not be scanned comes first as "
 		"[PARTIAL] lines.\n\n"
 		"Memory stays bounded: target memory is read through one "
 		"256 KiB window, the heap index holds at most "
