@@ -242,6 +242,12 @@ void mv_walk_label(struct mv_walk *w, size_t i, struct mv_buf *out);
  * buffers. */
 void mv_walk_label_holder(struct mv_walk *w, size_t i, struct mv_buf *out,
 			  uint64_t *holder);
+/* The same, and whether a name rule of the model named it (*named:
+ * "[3]", "['key']", ".attr", or "" for a block the language does not
+ * show, such as a list's item array): such labels join by plain
+ * concatenation.  named and holder may be NULL. */
+void mv_walk_label_named(struct mv_walk *w, size_t i, struct mv_buf *out,
+			 uint64_t *holder, bool *named);
 /* The chunk of object i, if it is on the heap. */
 bool mv_walk_chunk(struct mv_walk *w, size_t i, struct mv_chunk *ret);
 enum mv_walk_where mv_walk_where(struct mv_walk *w, size_t i);

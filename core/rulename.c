@@ -1,0 +1,502 @@
+/* rulename.c - name and show rules (docs/types.md): how a program's
+ * language names an edge ("[3]", "['key']", ".attr") and shows the
+ * object a name mentions (a dict's key), as templates of literal text
+ * and {directives} over a record's members.  Parsed once when a rules
+ * file is loaded (errors name the directive); rendered per edge with
+ * bounded, escaped reads of the target.  No language is known here:
+ * CPython's names are its rules file's. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "rules.h"
+#include "session.h"
+
+#define NAME_MAX_CHARS 64    /* of target text shown, then "..." */
+
+/* ---- parsing ---- */
+
+/* The '=' that ends a rule's left side: not part of ==, <=, >= or !=. */
+static const char *rule_eq(const char *text)
+{
+	for (const char *p = text; *p; p++)
+		if (*p == '=' && p[1] != '=' &&
+		    (p == text || !strchr("=<>!", p[-1])))
+			return p;
+	return NULL;
+}
+
+static const struct {
+	const char *word;
+	uint8_t kind;
+	unsigned nexpr;
+} directives[] = {
+	{"index", MV_NAME_INDEX, 0},     {"address", MV_NAME_ADDRESS, 0},
+	{"value", MV_NAME_VALUE, 1},     {"text", MV_NAME_CHARS, 3},
+	{"cstring", MV_NAME_CSTRING, 1}, {"show", MV_NAME_SHOW, 1},
+	{"bare", MV_NAME_BARE, 1},
+};
+
+static struct mv_name_part *new_part(struct mv_name_template *t,
+				     struct mv_error **err)
+{
+	if (t->nparts == MV_NAME_MAX_PARTS) {
+		*err = mv_error_create(MV_ERR_USAGE, "a name has at most %u "
+				       "parts", MV_NAME_MAX_PARTS);
+		return NULL;
+	}
+	struct mv_name_part *p = &t->parts[t->nparts++];
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+/* The expressions of a directive, separated by commas, over record. */
+static struct mv_error *directive_exprs(struct mv_session *s,
+					struct mv_type *record,
+					struct mv_name_part *p, const char *args,
+					unsigned n, uint64_t *end)
+{
+	if (!n)
+		return *args ? mv_error_create(MV_ERR_USAGE, "unexpected '%s'",
+					       args) : NULL;
+	if (!(p->e = calloc(n, sizeof(*p->e))))
+		return mv_enomem;
+	const char *a = args;
+	for (unsigned i = 0; i < n; i++) {
+		size_t len = i + 1 < n ? strcspn(a, ",") : strlen(a);
+		if ((i + 1 < n && !a[len]) || !len)
+			return mv_error_create(MV_ERR_USAGE, "%u expression%s "
+					       "expected in '%s'", n,
+					       n == 1 ? "" : "s", args);
+		char *one = strndup(a, len);
+		if (!one)
+			return mv_enomem;
+		struct mv_type *pointee = NULL;
+		struct mv_error *err = mv_len_expr_compile_name(
+			s, record, one, true, &p->e[i], &pointee);
+		free(one);
+		if (err)
+			return err;
+		if (p->e[i].end > *end)
+			*end = p->e[i].end;
+		p->pointee = pointee;
+		a += len + (i + 1 < n);
+	}
+	if ((p->kind == MV_NAME_SHOW || p->kind == MV_NAME_BARE) &&
+	    !p->pointee)
+		return mv_error_create(MV_ERR_USAGE, "{show} and {bare} take "
+				       "a pointer to an object, not '%s'",
+				       args);
+	return NULL;
+}
+
+/* "{word EXPR, ...}" at text (past the brace, up to close). */
+static struct mv_error *parse_directive(struct mv_session *s,
+					struct mv_type *record,
+					struct mv_name_template *t,
+					const char *text, size_t len,
+					bool in_show)
+{
+	char *d = strndup(text, len);
+	if (!d)
+		return mv_enomem;
+	char *w = d + strspn(d, " \t");
+	size_t wl = strcspn(w, " \t");
+	char *args = w + wl + strspn(w + wl, " \t");
+	char *e = args + strlen(args);
+	while (e > args && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	struct mv_error *err = NULL;
+	size_t k, nd = sizeof(directives) / sizeof(directives[0]);
+	for (k = 0; k < nd; k++)
+		if (strlen(directives[k].word) == wl &&
+		    !strncmp(w, directives[k].word, wl))
+			break;
+	struct mv_name_part *p;
+	if (k == nd)
+		err = mv_error_create(MV_ERR_USAGE, "unknown {%.*s} (index, "
+				      "address, value, text, cstring, show "
+				      "or bare)", (int)wl, w);
+	else if (in_show && directives[k].kind >= MV_NAME_SHOW)
+		err = mv_error_create(MV_ERR_USAGE, "{%s} inside a show rule "
+				      "(a shown object shows no other)",
+				      directives[k].word);
+	else if ((p = new_part(t, &err))) {
+		p->kind = directives[k].kind;
+		err = directive_exprs(s, record, p, args,
+				      directives[k].nexpr, &t->end);
+	}
+	free(d);
+	return err;
+}
+
+/* The literal text gathered so far as a part (blanks kept), owned by
+ * r; nothing when there is none. */
+static struct mv_error *put_literal(struct mv_rules *r,
+				   struct mv_name_template *t,
+				   const struct mv_buf *lit)
+{
+	struct mv_error *err = NULL;
+	if (!lit->len || lit->oom)
+		return lit->oom ? mv_enomem : NULL;
+	struct mv_name_part *lp = new_part(t, &err);
+	if (!lp)
+		return err;
+	lp->kind = MV_NAME_TEXT_LIT;
+	char **ns = realloc(r->strings, (r->nstrings + 1) * sizeof(*ns));
+	if (!ns)
+		return mv_enomem;
+	r->strings = ns;
+	if (!(ns[r->nstrings] = strndup(lit->data, lit->len)))
+		return mv_enomem;
+	lp->lit = ns[r->nstrings++];
+	return NULL;
+}
+
+/* Literal text and {directives}; "{{" and "}}" are braces. */
+static struct mv_error *parse_template(struct mv_session *s,
+				       struct mv_rules *r,
+				       struct mv_type *record, const char *text,
+				       bool in_show,
+				       struct mv_name_template *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (!(t->parts = calloc(MV_NAME_MAX_PARTS, sizeof(*t->parts))))
+		return mv_enomem;
+	struct mv_buf lit;
+	mv_buf_init(&lit);
+	struct mv_error *err = NULL;
+	for (const char *p = text; *p && !err;) {
+		bool open = p[0] == '{' && p[1] != '{';
+		if (!open) {
+			mv_buf_putc(&lit, *p);
+			p += (p[0] == '{' || p[0] == '}') && p[1] == p[0] ? 2
+									  : 1;
+			continue;
+		}
+		const char *close = strchr(p, '}');
+		if (!close) {
+			err = mv_error_create(MV_ERR_USAGE, "'{' without '}' "
+					      "in '%s'", text);
+			break;
+		}
+		err = put_literal(r, t, &lit);
+		mv_buf_clear(&lit);
+		if (!err)
+			err = parse_directive(s, record, t, p + 1,
+					      (size_t)(close - p - 1), in_show);
+		p = close + 1;
+	}
+	if (!err)
+		err = put_literal(r, t, &lit);
+	if (!err && lit.oom)
+		err = mv_enomem;
+	mv_buf_deinit(&lit);
+	return err;
+}
+
+static void template_free(struct mv_name_template *t)
+{
+	for (size_t i = 0; t->parts && i < t->nparts; i++)
+		free(t->parts[i].e);
+	free(t->parts);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Grows a rules array by one zeroed element (at most 4096). */
+static void *grow_one(void **arr, size_t *n, size_t elem)
+{
+	if (*n >= 4096)
+		return NULL;
+	char *a = realloc(*arr, (*n + 1) * elem);
+	if (!a)
+		return NULL;
+	*arr = a;
+	memset(a + *n * elem, 0, elem);
+	return a + (*n)++ * elem;
+}
+
+/* The array rule of type key tn whose offset is written as at. */
+static int64_t array_rule(const struct mv_rules *r, const char *tn,
+			  const char *at, size_t len)
+{
+	for (size_t i = 0; i < r->narrays; i++)
+		if (!strcmp(r->arrays[i].type, tn) &&
+		    strlen(r->arrays[i].offset_text) == len &&
+		    !strncmp(r->arrays[i].offset_text, at, len))
+			return (int64_t)i;
+	return -1;
+}
+
+/* name TYPE.FIELD = TEMPLATE | name TYPE at OFFSET = TEMPLATE */
+struct mv_error *mv_rules_add_name(struct mv_session *s, struct mv_rules *r,
+				   const char *text)
+{
+	const char *eq = rule_eq(text);
+	if (!eq)
+		return mv_error_create(MV_ERR_USAGE, "name TYPE.FIELD = NAME "
+				       "or name TYPE at OFFSET = NAME "
+				       "expected");
+	const char *at = strstr(text, " at ");
+	if (at && at > eq)
+		at = NULL;
+	struct mv_type *t;
+	struct mv_error *err;
+	uint64_t offset = 0;
+	int64_t array = -1;
+	char key[MV_EVAL_TYPE_NAME_MAX];
+	if (at) {
+		if ((err = mv_rules_named_type(s, text, (size_t)(at - text),
+					       &t)))
+			return err;
+		mv_rules_type_key(t, key, sizeof(key));
+		const char *o = at + 4 + strspn(at + 4, " \t");
+		size_t len = (size_t)(eq - o);
+		while (len && (o[len - 1] == ' ' || o[len - 1] == '\t'))
+			len--;
+		if ((array = array_rule(r, key, o, len)) < 0)
+			return mv_error_create(MV_ERR_USAGE, "no rule 'array "
+					       "%s at %.*s' before it to name",
+					       key, (int)len, o);
+	} else {
+		/* TYPE.FIELD: the last '.' outside brackets before '='. */
+		const char *dot = NULL;
+		for (const char *p = text; p < eq; p++)
+			if (*p == '.')
+				dot = p;
+		if (!dot)
+			return mv_error_create(MV_ERR_USAGE, "TYPE.FIELD "
+					       "expected before '='");
+		/* The type ends at the first '.' that names it. */
+		const char *first = strchr(text, '.');
+		if ((err = mv_rules_named_type(s, text, (size_t)(first - text),
+					       &t)))
+			return err;
+		mv_rules_type_key(t, key, sizeof(key));
+		char *path = mv_rules_own(r, first + 1,
+					  (size_t)(eq - first - 1));
+		const struct mv_member *m;
+		if (!path)
+			return mv_enomem;
+		if ((err = mv_rules_member_path(t, path, &offset, &m)))
+			return err;
+		struct mv_type *mt = mv_type_strip(m->type);
+		if (!mt || (mt->kind != MV_TYPE_POINTER &&
+			    mt->kind != MV_TYPE_ARRAY))
+			return mv_error_create(MV_ERR_USAGE, "member '%s' is "
+					       "not a pointer or an array: "
+					       "nothing to name", path);
+	}
+	struct mv_rule_name nr = {.array = array, .offset = offset};
+	if (!(nr.type = mv_rules_own(r, key, strlen(key))))
+		return mv_enomem;
+	const char *tmpl = eq + 1 + strspn(eq + 1, " \t");
+	if ((err = parse_template(s, r, t, tmpl, false, &nr.t))) {
+		template_free(&nr.t);
+		return err;
+	}
+	struct mv_rule_name *n = grow_one((void **)&r->names, &r->nnames,
+					  sizeof(*n));
+	if (!n) {
+		template_free(&nr.t);
+		return r->nnames >= 4096
+			? mv_error_create(MV_ERR_USAGE, "more than 4096 rules "
+					  "of one kind") : mv_enomem;
+	}
+	*n = nr;
+	return NULL;
+}
+
+/* show TYPE [if COND] = TEMPLATE */
+struct mv_error *mv_rules_add_show(struct mv_session *s, struct mv_rules *r,
+				   const char *text)
+{
+	const char *eq = rule_eq(text);
+	if (!eq)
+		return mv_error_create(MV_ERR_USAGE, "show TYPE = TEXT or "
+				       "show TYPE if CONDITION = TEXT "
+				       "expected");
+	const char *cond = strstr(text, " if ");
+	if (cond && cond > eq)
+		cond = NULL;
+	struct mv_type *t;
+	struct mv_error *err = mv_rules_named_type(
+		s, text, (size_t)((cond ? cond : eq) - text), &t);
+	if (err)
+		return err;
+	char key[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(t, key, sizeof(key));
+	struct mv_rule_show sr = {0};
+	if (!(sr.type = mv_rules_own(r, key, strlen(key))))
+		return mv_enomem;
+	if (cond) {
+		char *c = mv_rules_own(r, cond + 4, (size_t)(eq - cond - 4));
+		if (!c)
+			return mv_enomem;
+		if ((err = mv_len_expr_compile_in(s, t, c, &sr.cond)))
+			return err;
+		sr.has_cond = true;
+	}
+	const char *tmpl = eq + 1 + strspn(eq + 1, " \t");
+	if ((err = parse_template(s, r, t, tmpl, true, &sr.t))) {
+		template_free(&sr.t);
+		return err;
+	}
+	struct mv_rule_show *n = grow_one((void **)&r->shows, &r->nshows,
+					  sizeof(*n));
+	if (!n) {
+		template_free(&sr.t);
+		return r->nshows >= 4096
+			? mv_error_create(MV_ERR_USAGE, "more than 4096 rules "
+					  "of one kind") : mv_enomem;
+	}
+	*n = sr;
+	return NULL;
+}
+
+void mv_rules_names_deinit(struct mv_rules *r)
+{
+	for (size_t i = 0; i < r->nnames; i++)
+		template_free(&r->names[i].t);
+	for (size_t i = 0; i < r->nshows; i++)
+		template_free(&r->shows[i].t);
+	free(r->names);
+	free(r->shows);
+	r->names = NULL;
+	r->shows = NULL;
+	r->nnames = r->nshows = 0;
+}
+
+/* ---- rendering ---- */
+
+/* A code point as the name shows it: UTF-8 when printable, else
+ * escaped; the quote and the backslash escaped. */
+static void put_char(struct mv_buf *out, uint32_t c)
+{
+	if (c == '\'' || c == '\\')
+		mv_buf_printf(out, "\\%c", (char)c);
+	else if (c >= 0x20 && c < 0x7f)
+		mv_buf_putc(out, (char)c);
+	else if (c < 0xa0)
+		mv_buf_printf(out, "\\x%02x", c);
+	else if (c >= 0xd800 && c < 0xe000)
+		mv_buf_printf(out, "\\u%04x", c);
+	else if (c < 0x800)
+		mv_buf_printf(out, "%c%c", 0xc0 | (c >> 6), 0x80 | (c & 63));
+	else if (c < 0x10000)
+		mv_buf_printf(out, "%c%c%c", 0xe0 | (c >> 12),
+			      0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+	else if (c < 0x110000)
+		mv_buf_printf(out, "%c%c%c%c", 0xf0 | (c >> 18),
+			      0x80 | ((c >> 12) & 63),
+			      0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+	else
+		mv_buf_printf(out, "\\U%08x", c);
+}
+
+/* count characters of width bytes at address, at most NAME_MAX_CHARS. */
+static bool put_chars(const struct mv_name_env *env, uint64_t address,
+		      int64_t count, int64_t width, struct mv_buf *out)
+{
+	if (count < 0 || (width != 1 && width != 2 && width != 4))
+		return false;
+	uint8_t buf[NAME_MAX_CHARS * 4];
+	size_t n = count > NAME_MAX_CHARS ? NAME_MAX_CHARS : (size_t)count;
+	size_t want = n * (size_t)width;
+	if (!env->read || env->read(env->read_arg, address, buf, want) != want)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t c = 0;
+		if (width == 1)
+			c = buf[i];
+		else if (width == 2)
+			c = (uint32_t)buf[2 * i] | (uint32_t)buf[2 * i + 1] << 8;
+		else
+			memcpy(&c, buf + 4 * i, 4);
+		put_char(out, c);
+	}
+	if ((uint64_t)count > n)
+		mv_buf_puts(out, "...");
+	return true;
+}
+
+/* A NUL-terminated string at address: bytes outside printable ASCII
+ * escaped. */
+static bool put_cstring(const struct mv_name_env *env, uint64_t address,
+			struct mv_buf *out)
+{
+	char buf[NAME_MAX_CHARS];
+	size_t got = env->read && address
+			     ? env->read(env->read_arg, address, buf,
+					 sizeof(buf)) : 0;
+	size_t n = strnlen(buf, got);
+	if (!got)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if (c < 0x80)
+			put_char(out, c);
+		else
+			mv_buf_printf(out, "\\x%02x", c);
+	}
+	if (n == got)
+		mv_buf_puts(out, "...");
+	return true;
+}
+
+bool mv_name_render(const struct mv_name_template *t, const uint8_t *bytes,
+		    size_t avail, uint64_t address, uint64_t index,
+		    const struct mv_name_env *env, bool bare,
+		    struct mv_buf *out)
+{
+	size_t mark = out->len;
+	int64_t v[3];
+	bool ok = true;
+	for (size_t i = 0; i < t->nparts && ok; i++) {
+		const struct mv_name_part *p = &t->parts[i];
+		unsigned n = p->kind == MV_NAME_CHARS ? 3 : p->e ? 1 : 0;
+		for (unsigned k = 0; k < n && ok; k++)
+			ok = mv_len_expr_eval_index(&p->e[k], bytes, avail,
+						    env->read, env->read_arg,
+						    index, &v[k]);
+		if (!ok)
+			break;
+		switch (p->kind) {
+		case MV_NAME_TEXT_LIT:
+			if (!bare)
+				mv_buf_puts(out, p->lit);
+			break;
+		case MV_NAME_INDEX:
+			mv_buf_printf(out, "%llu", (unsigned long long)index);
+			break;
+		case MV_NAME_ADDRESS:
+			mv_buf_printf(out, "0x%llx",
+				      (unsigned long long)address);
+			break;
+		case MV_NAME_VALUE:
+			mv_buf_printf(out, "%lld", (long long)v[0]);
+			break;
+		case MV_NAME_CHARS:
+			ok = put_chars(env, address + (uint64_t)v[0], v[1],
+				       v[2], out);
+			break;
+		case MV_NAME_CSTRING:
+			ok = put_cstring(env, (uint64_t)v[0], out);
+			break;
+		default:
+			ok = env->show && v[0] &&
+			     env->show(env->show_arg, p->pointee,
+					(uint64_t)v[0],
+					p->kind == MV_NAME_BARE, out);
+			break;
+		}
+	}
+	if (!ok || out->oom) {
+		out->len = mark;
+		if (out->data)
+			out->data[mark] = '\0';
+		return false;
+	}
+	return true;
+}
