@@ -14,6 +14,7 @@
 #include "refindex.h"
 #include "walk.h"
 #include "edgename.h"
+#include "modelref.h"
 
 static struct mv_error *poll_ctx(void *arg)
 {
@@ -291,10 +292,51 @@ static const char *mapping_name(struct mv_program *p, uint64_t address)
 	return r && r->path ? r->path : "anonymous";
 }
 
+/* What an object model says of a referrer: the object holding the
+ * word and the edge's name, or that it is not an edge. */
+static void model_json(const struct mv_model_edge *me, struct mv_json *j)
+{
+	mv_json_key(j, "model");
+	if (!me) {
+		mv_json_null(j);
+		return;
+	}
+	mv_json_begin_object(j);
+	mv_json_key(j, "edge");
+	mv_json_bool(j, me->is_edge);
+	mv_json_key(j, "object");
+	if (me->owner && me->is_edge)
+		mv_json_address(j, me->owner);
+	else
+		mv_json_null(j);
+	mv_json_key(j, "name");
+	if (me->owner && me->is_edge)
+		mv_json_string(j, me->name.data ? me->name.data : "");
+	else
+		mv_json_null(j);
+	mv_json_end_object(j);
+}
+
+static void model_text(const struct mv_model_edge *me, struct mv_buf *out)
+{
+	if (!me)
+		return;
+	if (!me->is_edge)
+		mv_buf_puts(out, "  not an edge of the model (a header's "
+				 "link, a stale slot)");
+	else if (me->owner)
+		mv_buf_printf(out, "  object 0x%llx%s%s",
+			      (unsigned long long)me->owner,
+			      me->name.data && me->name.data[0] ? " " : "",
+			      me->name.data ? me->name.data : "");
+}
+
 static void ref_json(struct mv_program *p, const struct mv_ref *r,
-		     uint64_t lo, struct mv_json *j)
+		     uint64_t lo, struct mv_json *j,
+		     const struct mv_model_edge *me)
 {
 	mv_json_begin_object(j);
+	model_json(me, j);
 	mv_json_key(j, "kind");
 	mv_json_string(j, ref_kinds[r->kind]);
 	mv_json_key(j, "holder");
@@ -387,7 +429,8 @@ static void stack_name(struct mv_program *p, const struct mv_ref *r,
 }
 
 static void ref_text(struct mv_program *p, const struct mv_ref *r,
-		     uint64_t lo, struct mv_buf *out)
+		     uint64_t lo, struct mv_buf *out,
+		     const struct mv_model_edge *me)
 {
 	switch (r->kind) {
 	case MV_REF_REGISTER:
@@ -426,12 +469,15 @@ static void ref_text(struct mv_program *p, const struct mv_ref *r,
 	if (r->value != lo)
 		mv_buf_printf(out, "  (points %llu bytes in)",
 			      (unsigned long long)(r->value - lo));
+	model_text(me, out);
 	mv_buf_putc(out, '\n');
 }
 
 struct refs {
 	struct mv_cmd_ctx *ctx;
 	struct mv_json j;
+	struct mv_model *model;  /* an object model's view, or NULL */
+	struct mv_chunk target;  /* the block searched, with a model */
 	uint64_t lo;
 	uint64_t count;
 	uint64_t max;
@@ -443,10 +489,18 @@ static bool on_ref(void *arg, const struct mv_ref *r)
 	struct refs *R = arg;
 	if (R->count++ >= R->max)
 		return true;
+	struct mv_model_edge me = {0};
+	if (R->model && (R->err = mv_model_edge(R->model, r, &R->target,
+						&me)))
+		return false;
 	if (R->ctx->json)
-		ref_json(R->ctx->session->program, r, R->lo, &R->j);
+		ref_json(R->ctx->session->program, r, R->lo, &R->j,
+			 R->model ? &me : NULL);
 	else
-		ref_text(R->ctx->session->program, r, R->lo, &R->ctx->out);
+		ref_text(R->ctx->session->program, r, R->lo, &R->ctx->out,
+			 R->model ? &me : NULL);
+	if (R->model)
+		mv_buf_deinit(&me.name);
 	/* With --max 0 the list is as long as memory has referrers: it
 	 * goes out as it comes instead of piling up. */
 	if (R->ctx->out.len >= (64u << 10) &&
@@ -543,6 +597,11 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 			       : addr + size;
 	struct refs R = {.ctx = ctx, .lo = lo};
 	R.max = max ? max : UINT64_MAX;
+	/* With an object model (its object rules), each word is said
+	 * through it: the object holding it and the edge's name. */
+	if (in_chunk && (err = mv_model_open(ctx, NULL, &R.model)))
+		return err;
+	R.target = ch;
 	const char *limit = h ? mv_heap_limit_note(h) : NULL;
 	if (ctx->json) {
 		mv_json_init(&R.j, &ctx->out, false);
@@ -559,8 +618,10 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 		mv_json_begin_array(&R.j);
 	}
 	size_t banner;
-	if ((err = roots_banner(ctx, h, &banner)))
+	if ((err = roots_banner(ctx, h, &banner))) {
+		mv_model_close(R.model);
 		return err;
+	}
 	if (!ctx->json)
 		mv_out(ctx, "words pointing into [0x%llx, 0x%llx)%s:\n",
 		       (unsigned long long)lo, (unsigned long long)hi,
@@ -574,7 +635,7 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 	struct mv_session *s = ctx->session;
 	struct mv_refindex *ri = NULL;
 	if (in_chunk && mv_refindex_block(ch.flags) &&
-	    (s->refindex || s->referrers_scans++)) {
+	    (s->refindex || R.model || s->referrers_scans++)) {
 		err = mv_session_refindex(ctx, h, &ri);
 		if (err && mv_error_code(err) != MV_ERR_INTERRUPTED) {
 			mv_error_destroy(err);
@@ -582,6 +643,8 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 			ri = NULL;
 		}
 	}
+	if (R.model)
+		mv_model_set_index(R.model, ri);
 	if (!err && ri)
 		err = mv_graph_referrers_index(ctx->session->program, ri,
 					       mv_heap_chunk_index(h, addr), lo,
@@ -641,12 +704,14 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 		err = mv_buf_error(&ctx->out);
 	}
 	mv_notes_deinit(&skipped);
+	mv_model_close(R.model);
 	return err;
 }
 
 static const struct mv_option referrers_options[] = {
 	{"max", 0, MV_OPT_INT, "N", "list at most N referrers, all are "
 	 "counted (0: list all)", "1000", NULL},
+	MV_OPTION_TYPES,
 	MV_OPTION_MAX_HEAP_CHUNKS,
 	MV_OPTION_ALLOCATOR,
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},

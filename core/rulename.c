@@ -355,8 +355,53 @@ struct mv_error *mv_rules_add_show(struct mv_session *s, struct mv_rules *r,
 	return NULL;
 }
 
+/* object TYPE if COND */
+struct mv_error *mv_rules_add_object(struct mv_session *s,
+				     struct mv_rules *r, const char *text)
+{
+	const char *cond = strstr(text, " if ");
+	if (!cond)
+		return mv_error_create(MV_ERR_USAGE, "object TYPE if "
+				       "CONDITION expected");
+	struct mv_type *t;
+	struct mv_error *err = mv_rules_named_type(
+		s, text, (size_t)(cond - text), &t);
+	if (err)
+		return err;
+	char key[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(t, key, sizeof(key));
+	struct mv_rule_object ob = {0};
+	char *ptr = mv_rules_own(r, text, (size_t)(cond - text));
+	char *c = mv_rules_own(r, cond + 4, strlen(cond + 4));
+	struct mv_buf pn;
+	mv_buf_init(&pn);
+	mv_buf_printf(&pn, "%s *", ptr ? ptr : "");
+	if (!(ob.type = mv_rules_own(r, key, strlen(key))) || !c || !ptr ||
+	    pn.oom) {
+		mv_buf_deinit(&pn);
+		return mv_enomem;
+	}
+	err = mv_session_parse_type(s, pn.data, &ob.ptr);
+	mv_buf_deinit(&pn);
+	if (!err)
+		err = mv_len_expr_compile_in(s, t, c, &ob.cond);
+	if (err)
+		return err;
+	struct mv_rule_object *n = grow_one((void **)&r->objects,
+					    &r->nobjects, sizeof(*n));
+	if (!n)
+		return r->nobjects >= 4096
+			? mv_error_create(MV_ERR_USAGE, "more than 4096 rules "
+					  "of one kind") : mv_enomem;
+	*n = ob;
+	return NULL;
+}
+
 void mv_rules_names_deinit(struct mv_rules *r)
 {
+	free(r->objects);
+	r->objects = NULL;
+	r->nobjects = 0;
 	for (size_t i = 0; i < r->nnames; i++)
 		template_free(&r->names[i].t);
 	for (size_t i = 0; i < r->nshows; i++)

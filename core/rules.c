@@ -1164,6 +1164,7 @@ static const struct {
 } keywords[] = {
 	{"len", 0}, {"dispatch", 1}, {"container_of", 2}, {"skip", 3},
 	{"header", 4}, {"size", 5}, {"array", 6}, {"name", 7}, {"show", 8},
+	{"object", 9},
 };
 
 /* One line (comment and blanks gone). */
@@ -1187,6 +1188,7 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 	case 6: return add_array(s, r, rest);
 	case 7: return mv_rules_add_name(s, r, rest);
 	case 8: return mv_rules_add_show(s, r, rest);
+	case 9: return mv_rules_add_object(s, r, rest);
 	default:
 		/* --len-file's bare hints. */
 		if (strchr(line, '=') && !strstr(line, "==") &&
@@ -1195,7 +1197,7 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 		return mv_error_create(MV_ERR_USAGE,
 				       "unknown rule '%.*s' (len, size, array, "
 				       "dispatch, container_of, skip, "
-				       "header, name or show)",
+				       "header, name, show or object)",
 				       (int)wl, line);
 	}
 }

@@ -236,6 +236,16 @@ struct mv_rule_show {
 	struct mv_name_template t;
 };
 
+/* object TYPE if COND: a heap block holds an object of TYPE where COND
+ * holds at an offset that is the object's header (its header rule's
+ * bytes, 0 without one): how referrers and path-to find the object
+ * holding a word (modelref.c). */
+struct mv_rule_object {
+	const char *type;
+	struct mv_type *ptr;       /* TYPE *, for a walk from one */
+	struct mv_len_expr cond;
+};
+
 struct mv_buf;
 
 /* Shows the object at address (declared type declared, stripped) for a
@@ -262,6 +272,8 @@ bool mv_name_render(const struct mv_name_template *t, const uint8_t *bytes,
 		    struct mv_buf *out);
 
 struct mv_rules {
+	struct mv_rule_object *objects;
+	size_t nobjects;
 	struct mv_rule_name *names;
 	size_t nnames;
 	struct mv_rule_show *shows;
@@ -293,6 +305,8 @@ struct mv_error *mv_rules_add_name(struct mv_session *s, struct mv_rules *r,
 				   const char *text);
 struct mv_error *mv_rules_add_show(struct mv_session *s, struct mv_rules *r,
 				   const char *text);
+struct mv_error *mv_rules_add_object(struct mv_session *s,
+				     struct mv_rules *r, const char *text);
 void mv_rules_names_deinit(struct mv_rules *r);
 /* A copy of [p, p + n), blanks trimmed, owned by r (NULL: no memory). */
 char *mv_rules_own(struct mv_rules *r, const char *p, size_t n);

@@ -3486,6 +3486,12 @@ uint64_t mv_walk_type_bytes(struct mv_walk *w, size_t i)
 	return obj_type_bytes(w, &o);
 }
 
+uint64_t mv_walk_header(struct mv_walk *w, size_t i)
+{
+	const struct mv_walk_obj *o = &w->objs[i];
+	return obj_header(w, w->plans[o->plan & ~INTERIOR_BIT], o->addr);
+}
+
 bool mv_walk_chunk(struct mv_walk *w, size_t i, struct mv_chunk *ret)
 {
 	size_t idx;

@@ -248,6 +248,8 @@ void mv_walk_label_holder(struct mv_walk *w, size_t i, struct mv_buf *out,
  * concatenation.  named and holder may be NULL. */
 void mv_walk_label_named(struct mv_walk *w, size_t i, struct mv_buf *out,
 			 uint64_t *holder, bool *named);
+/* Bytes in front of object i that a header rule counts with it. */
+uint64_t mv_walk_header(struct mv_walk *w, size_t i);
 /* The chunk of object i, if it is on the heap. */
 bool mv_walk_chunk(struct mv_walk *w, size_t i, struct mv_chunk *ret);
 enum mv_walk_where mv_walk_where(struct mv_walk *w, size_t i);
