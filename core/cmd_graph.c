@@ -872,8 +872,15 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 		err = NULL;
 		ri = NULL;
 	}
+	/* With an object model, only its edges: no GC links, headers or
+	 * stale slots past a length. */
+	struct mv_model *model = NULL;
+	struct mv_edge_filter filter = {mv_model_accept, NULL};
+	if (!err && ri && !(err = mv_model_open(ctx, ri, &model)))
+		filter.arg = model;
 	if (!err && ri)
-		err = mv_graph_path_to_index(p, ri, addr, max, &hops, &n,
+		err = mv_graph_path_to_index(p, ri, model ? &filter : NULL,
+					     addr, max, &hops, &n,
 					     &visited, &hit_max, &skipped,
 					     poll_ctx, ctx);
 	else if (!err)
@@ -881,6 +888,7 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 					   &visited, &hit_max, &skipped,
 					   poll_ctx, ctx);
 	if (err) {
+		mv_model_close(model);
 		mv_notes_deinit(&skipped);
 		return err;
 	}
@@ -893,10 +901,14 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 	struct mv_buf name;
 	mv_buf_init(&name);
 	char **exprs = hop_expressions(ctx, hops, n);
-	if (!exprs) {
+	if (exprs && model)
+		err = mv_model_expressions(model, hops, n, exprs);
+	mv_model_close(model);
+	if (!exprs || err) {
+		free_expressions(exprs, n);
 		free(hops);
 		mv_notes_deinit(&skipped);
-		return mv_enomem;
+		return exprs ? err : mv_enomem;
 	}
 	if (!ctx->json)
 		roots_notes(ctx, NULL, &skipped, 0);
@@ -1020,6 +1032,7 @@ static const struct mv_option path_to_options[] = {
 	{"max-objects", 0, MV_OPT_INT, "N",
 	 "visit at most N chunks for the path (0: no limit; default: "
 	 "half the memory available, as info says)", NULL, NULL},
+	MV_OPTION_TYPES,
 	MV_OPTION_MAX_HEAP_CHUNKS,
 	MV_OPTION_ALLOCATOR,
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},

@@ -877,6 +877,7 @@ struct held {
 
 struct back {
 	struct mv_heap *h;
+	const struct mv_edge_filter *filter; /* NULL: every word */
 	struct mv_ref *roots;   /* the first root word holding each chunk */
 	struct held *held;      /* sorted by chunk once the scan is done */
 	size_t nheld, cap;
@@ -887,8 +888,13 @@ static bool root_held(void *arg, const struct mv_ref *ref)
 {
 	struct back *b = arg;
 	size_t i;
+	bool ok = true;
 	if (!in_use(b->h, ref->value, &i))
 		return true;
+	if (b->filter &&
+	    ((b->err = b->filter->accept(b->filter->arg, ref, SIZE_MAX, i,
+					 &ok)) || !ok))
+		return !b->err;
 	if (b->nheld == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
 		struct held *n = realloc(b->held, cap * sizeof(*n));
@@ -934,6 +940,8 @@ static uint32_t held_order(const struct back *b, uint32_t i)
 
 struct first_word {
 	struct mv_heap *h;
+	const struct mv_edge_filter *filter;
+	struct mv_error *err;
 	size_t want;
 	uint64_t holder, value;
 	bool found;
@@ -943,8 +951,13 @@ static bool first_word_cb(void *arg, const struct mv_ref *ref)
 {
 	struct first_word *f = arg;
 	size_t i;
+	bool ok = true;
 	if (!in_use(f->h, ref->value, &i) || i != f->want)
 		return true;
+	if (f->filter &&
+	    ((f->err = f->filter->accept(f->filter->arg, ref, SIZE_MAX, i,
+					 &ok)) || !ok))
+		return !f->err;
 	f->holder = ref->holder;
 	f->value = ref->value;
 	f->found = true;
@@ -955,6 +968,7 @@ static bool first_word_cb(void *arg, const struct mv_ref *ref)
  * target: each hop's holder is the first word of its chunk pointing
  * into the next, as the forward search would take it. */
 static struct mv_error *back_path(struct mv_heap *h, struct mv_target *t,
+				  const struct mv_edge_filter *filter,
 				  const struct mv_ref *r, uint32_t from,
 				  const uint32_t *next, uint32_t target,
 				  struct mv_path_hop **ret, size_t *nret)
@@ -979,7 +993,8 @@ static struct mv_error *back_path(struct mv_heap *h, struct mv_target *t,
 		struct mv_chunk pc, nc;
 		mv_heap_chunk(h, i, &pc);
 		mv_heap_chunk(h, next[i], &nc);
-		struct first_word f = {.h = h, .want = next[i]};
+		struct first_word f = {.h = h, .filter = filter,
+				       .want = next[i]};
 		struct mv_ref tmpl = {.kind = MV_REF_HEAP, .in_chunk = true,
 				      .chunk = pc, .reg = -1};
 		ws.stop = false;
@@ -987,8 +1002,8 @@ static struct mv_error *back_path(struct mv_heap *h, struct mv_target *t,
 		 * this one's (in_use decides, as in the search). */
 		scan_range(&ws, pc.mem, pc.mem + pc.usable, nc.start,
 			   nc.start + nc.size + 16, &tmpl, first_word_cb, &f);
-		if (ws.err) {
-			struct mv_error *err = ws.err;
+		if (ws.err || f.err) {
+			struct mv_error *err = ws.err ? ws.err : f.err;
 			free(hops);
 			free(buf);
 			return err;
@@ -1033,8 +1048,19 @@ static struct mv_error *back_search(struct back *b,
 			const uint32_t *hs = mv_refindex_holders(ri, x, &nh);
 			for (size_t k = 0; k < nh; k++) {
 				uint32_t y = hs[k];
+				bool ok = true;
+				struct mv_error *err;
 				if (next[y] != UINT32_MAX)
 					continue;
+				if (b->filter &&
+				    ((err = b->filter->accept(b->filter->arg,
+							      NULL, y, x,
+							      &ok)) ||
+				     !ok)) {
+					if (err)
+						return err;
+					continue;
+				}
 				if (max_objects && qtail >= max_objects) {
 					*hit_max = true;
 					*visited = qtail;
@@ -1056,6 +1082,7 @@ static struct mv_error *back_search(struct back *b,
 
 struct mv_error *mv_graph_path_to_index(struct mv_program *p,
 					struct mv_refindex *ri,
+					const struct mv_edge_filter *filter,
 					uint64_t target, uint64_t max_objects,
 					struct mv_path_hop **ret, size_t *nret,
 					uint64_t *visited, bool *hit_max,
@@ -1080,7 +1107,7 @@ struct mv_error *mv_graph_path_to_index(struct mv_program *p,
 					       "heap chunk: path-to answers "
 					       "for heap objects",
 					       (unsigned long long)target);
-	struct back b = {.h = h};
+	struct back b = {.h = h, .filter = filter};
 	struct words ws = {.t = mv_program_target(p), .poll = poll,
 			   .poll_arg = poll_arg, .skipped = skipped};
 	uint32_t *next = mv_big_realloc(NULL, n, sizeof(*next));
@@ -1111,7 +1138,8 @@ struct mv_error *mv_graph_path_to_index(struct mv_program *p,
 			       &best, &seen, &cut, poll, poll_arg)))
 		goto out;
 	if (!cut && best != UINT32_MAX)
-		err = back_path(h, ws.t, &b.roots[held_order(&b, best)], best,
+		err = back_path(h, ws.t, filter, &b.roots[held_order(&b, best)],
+				best,
 				next, (uint32_t)ti, ret, nret);
 out:
 	if (visited)

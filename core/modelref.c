@@ -17,6 +17,7 @@
 
 #include "modelref.h"
 #include "refindex.h"
+#include "edgename.h"
 #include "session.h"
 
 #define OBJECT_MAX_OFFSET 64  /* a header is at most this many bytes */
@@ -135,11 +136,28 @@ struct mv_error *mv_model_object(struct mv_model *m, const struct mv_chunk *ch,
 
 /* Whether the object at owner reaches the block at target_mem through
  * the word at holder: its name from the owner to out. */
+static struct mv_error *owner_holds_in(struct mv_model *m,
+				       const struct mv_rule_object *ob,
+				       uint64_t owner, uint64_t lo,
+				       uint64_t hi, uint64_t target_mem,
+				       struct mv_buf *name, bool *ret);
+
 static struct mv_error *owner_holds(struct mv_model *m,
 				    const struct mv_rule_object *ob,
 				    uint64_t owner, uint64_t holder,
 				    uint64_t target_mem, struct mv_buf *name,
 				    bool *ret)
+{
+	return owner_holds_in(m, ob, owner, holder, holder + 1, target_mem,
+			      name, ret);
+}
+
+/* The same for a word anywhere in [lo, hi). */
+static struct mv_error *owner_holds_in(struct mv_model *m,
+				       const struct mv_rule_object *ob,
+				       uint64_t owner, uint64_t lo,
+				       uint64_t hi, uint64_t target_mem,
+				       struct mv_buf *name, bool *ret)
 {
 	*ret = false;
 	struct mv_error *err = walk_from(m, ob, owner, 3);
@@ -154,8 +172,9 @@ static struct mv_error *owner_holds(struct mv_model *m,
 		mv_buf_init(&lab);
 		mv_walk_label_named(w, i, &lab, &h, NULL);
 		mv_buf_deinit(&lab);
-		if (h == holder) {
-			mv_sizeof_path(w, "", i, name);
+		if (h >= lo && h < hi) {
+			if (name)
+				mv_sizeof_path(w, "", i, name);
 			*ret = true;
 		}
 		break;
@@ -163,9 +182,66 @@ static struct mv_error *owner_holds(struct mv_model *m,
 	return NULL;
 }
 
-struct mv_error *mv_model_edge(struct mv_model *m, const struct mv_ref *ref,
-			       const struct mv_chunk *target,
-			       struct mv_model_edge *ret)
+/* Whether a global word lies in a member a skip rule leaves out (a
+ * free list's slots: not ownership), along its typed path
+ * ("_PyRuntime._main_interpreter.dict_state.free_list[2]"). */
+static bool root_skipped(struct mv_model *m, const struct mv_ref *ref)
+{
+	const struct mv_rules *r = &m->su.rules;
+	struct mv_buf e;
+	uint64_t addr;
+	struct mv_type *t;
+	bool skipped = false;
+	if (ref->kind != MV_REF_GLOBAL || !r->nskips)
+		return false;
+	mv_buf_init(&e);
+	if (!mv_edge_global_expression(m->program, ref->holder, &e) ||
+	    !e.data) {
+		mv_buf_deinit(&e);
+		return false;
+	}
+	const char *p = e.data + strcspn(e.data, ".[");
+	char *var = strndup(e.data, (size_t)(p - e.data));
+	struct mv_error *err = var ? mv_program_find_variable(
+					     m->program, var, 0, &addr, &t)
+				   : mv_enomem;
+	free(var);
+	for (int depth = 0; !err && !skipped && *p && depth < 32; depth++) {
+		t = mv_type_strip(t);
+		if (*p == '[') {
+			p += strcspn(p, "]") + (p[strcspn(p, "]")] ? 1 : 0);
+			t = t && t->kind == MV_TYPE_ARRAY ? mv_type_target(t)
+							  : NULL;
+			if (!t)
+				break;
+			continue;
+		}
+		size_t n = strcspn(p + 1, ".[");
+		char *name = strndup(p + 1, n);
+		char key[MV_EVAL_TYPE_NAME_MAX];
+		const struct mv_member *mm;
+		uint64_t off;
+		if (!name)
+			break;
+		mv_rules_type_key(t, key, sizeof(key));
+		for (size_t i = 0; i < r->nskips; i++)
+			if (!strcmp(r->skips[i].type, key) &&
+			    !strcmp(r->skips[i].field, name))
+				skipped = true;
+		err = mv_rules_member_path(t, name, &off, &mm);
+		free(name);
+		if (!err)
+			t = mm->type;
+		p += 1 + n;
+	}
+	mv_error_destroy(err);
+	mv_buf_deinit(&e);
+	return skipped;
+}
+
+static struct mv_error *edge(struct mv_model *m, const struct mv_ref *ref,
+			     const struct mv_chunk *target,
+			     struct mv_model_edge *ret)
 {
 	memset(ret, 0, sizeof(*ret));
 	mv_buf_init(&ret->name);
@@ -176,8 +252,10 @@ struct mv_error *mv_model_edge(struct mv_model *m, const struct mv_ref *ref,
 		return err;
 	ret->target_object = taddr;
 	if (ref->kind != MV_REF_HEAP || !ref->in_chunk) {
-		/* A root: an edge unless it points into the header. */
-		ret->is_edge = !taddr || ref->value >= taddr;
+		/* A root: an edge unless it points into the header, or
+		 * lies where a skip rule says is no ownership. */
+		ret->is_edge = (!taddr || ref->value >= taddr) &&
+			       !root_skipped(m, ref);
 		return NULL;
 	}
 	if (taddr && ref->value < taddr)
@@ -219,4 +297,187 @@ struct mv_error *mv_model_edge(struct mv_model *m, const struct mv_ref *ref,
 		}
 	}
 	return NULL;
+}
+
+struct mv_error *mv_model_edge(struct mv_model *m, const struct mv_ref *ref,
+			       const struct mv_chunk *target,
+			       struct mv_model_edge *ret)
+{
+	struct mv_error *err = edge(m, ref, target, ret);
+	if (!err && !ret->target_object && !ret->is_edge) {
+		/* A block no object starts in (an item array, a dict's
+		 * keys, an instance's values): its holders are its
+		 * owner's words (the walk does not take such a block for
+		 * an object of its own). */
+		ret->is_edge = true;
+		ret->owner = 0;
+		mv_buf_clear(&ret->name);
+	}
+	return err;
+}
+
+/* Whether some word of block `from` is an edge into block `to`: the
+ * object in it, or the owner among its holders, reaches `to` through a
+ * word inside it. */
+static struct mv_error *block_edge(struct mv_model *m, size_t from, size_t to,
+				   bool *ret)
+{
+	struct mv_heap *h = mv_refindex_heap(m->ri);
+	struct mv_chunk fc, tc;
+	const struct mv_rule_object *ob;
+	uint64_t owner;
+	*ret = false;
+	if (!mv_heap_chunk(h, from, &fc) || !mv_heap_chunk(h, to, &tc))
+		return NULL;
+	uint64_t taddr;
+	struct mv_error *err = mv_model_object(m, &tc, &taddr, &ob);
+	if (err || !taddr) {
+		*ret = !err; /* a block: see mv_model_edge */
+		return err;
+	}
+	err = mv_model_object(m, &fc, &owner, &ob);
+	if (!err && owner)
+		err = owner_holds_in(m, ob, owner, fc.mem, fc.mem + fc.usable,
+				     tc.mem, NULL, ret);
+	if (err || *ret)
+		return err;
+	size_t nh;
+	const uint32_t *hs = mv_refindex_holders(m->ri, from, &nh);
+	for (size_t k = 0; k < nh && k < OWNER_MAX_HOLDERS && !*ret; k++) {
+		struct mv_chunk hc;
+		mv_heap_chunk(h, hs[k], &hc);
+		if ((err = mv_model_object(m, &hc, &owner, &ob)))
+			return err;
+		if (owner && (err = owner_holds_in(m, ob, owner, fc.mem,
+						   fc.mem + fc.usable, tc.mem,
+						   NULL, ret)))
+			return err;
+	}
+	return NULL;
+}
+
+struct mv_error *mv_model_accept(void *arg, const struct mv_ref *ref,
+				 size_t from, size_t to, bool *ret)
+{
+	struct mv_model *m = arg;
+	*ret = true;
+	if (!m->ri)
+		return NULL;
+	if (!ref)
+		return block_edge(m, from, to, ret);
+	struct mv_chunk tc;
+	struct mv_model_edge me;
+	if (!mv_heap_chunk(mv_refindex_heap(m->ri), to, &tc))
+		return NULL;
+	struct mv_error *err = mv_model_edge(m, ref, &tc, &me);
+	if (!err)
+		*ret = me.is_edge;
+	mv_buf_deinit(&me.name);
+	return err;
+}
+
+/* The object at addr as the model shows it; *ruled whether a show rule
+ * did (else "<TYPE at 0x...>"). */
+static struct mv_error *show(struct mv_model *m,
+			     const struct mv_rule_object *ob, uint64_t addr,
+			     struct mv_buf *out, bool *ruled)
+{
+	struct mv_error *err = walk_from(m, ob, addr, 1);
+	*ruled = false;
+	if (!err && !mv_walk_show(&m->su.walk, mv_type_target(ob->ptr), addr,
+				  out, ruled))
+		mv_buf_printf(out, "0x%llx", (unsigned long long)addr);
+	return err;
+}
+
+/* An object named as the language would: its show rule's text, or,
+ * when it has none (a dict), its holder's and the edge's ("__main__"
+ * ".__dict__"), one level up; else "<dict at 0x...>". */
+static struct mv_error *object_expression(struct mv_model *m, uint64_t addr,
+					  struct mv_buf *out)
+{
+	struct mv_heap *h = mv_refindex_heap(m->ri);
+	size_t ci = mv_heap_chunk_index(h, addr), nh;
+	struct mv_chunk ch;
+	const struct mv_rule_object *ob = m->su.rules.objects;
+	bool ruled;
+	if (ci == SIZE_MAX || !mv_heap_chunk(h, ci, &ch))
+		return show(m, ob, addr, out, &ruled);
+	const uint32_t *hs = mv_refindex_holders(m->ri, ci, &nh);
+	struct mv_buf tmp;
+	mv_buf_init(&tmp);
+	struct mv_error *err = show(m, ob, addr, &tmp, &ruled);
+	for (size_t k = 0; !err && !ruled && k < nh && k < OWNER_MAX_HOLDERS;
+	     k++) {
+		struct mv_chunk hc;
+		uint64_t owner;
+		bool held = false, hr = false;
+		mv_heap_chunk(h, hs[k], &hc);
+		struct mv_buf name, base;
+		mv_buf_init(&name);
+		mv_buf_init(&base);
+		err = mv_model_object(m, &hc, &owner, &ob);
+		if (!err && owner)
+			err = owner_holds_in(m, ob, owner, hc.mem,
+					     hc.mem + hc.usable, ch.mem, &name,
+					     &held);
+		if (!err && held)
+			err = show(m, ob, owner, &base, &hr);
+		if (!err && held && hr) {
+			mv_buf_clear(&tmp);
+			mv_buf_puts(&tmp, base.data ? base.data : "");
+			mv_buf_puts(&tmp, name.data ? name.data : "");
+			ruled = true;
+		}
+		mv_buf_deinit(&name);
+		mv_buf_deinit(&base);
+	}
+	mv_buf_puts(out, tmp.data ? tmp.data : "");
+	mv_buf_deinit(&tmp);
+	return err;
+}
+
+struct mv_error *mv_model_expressions(struct mv_model *m,
+				      const struct mv_path_hop *hops, size_t n,
+				      char **exprs)
+{
+	struct mv_heap *h = mv_refindex_heap(m->ri);
+	uint64_t cur = 0;        /* the object the chain is in */
+	struct mv_buf cur_expr;  /* and its expression */
+	mv_buf_init(&cur_expr);
+	struct mv_error *err = NULL;
+	for (size_t i = 0; i < n && !err; i++) {
+		struct mv_chunk tc;
+		struct mv_model_edge me;
+		size_t ti = mv_heap_chunk_index(h, hops[i].next_mem);
+		if (ti == SIZE_MAX || !mv_heap_chunk(h, ti, &tc))
+			break;
+		if ((err = mv_model_edge(m, &hops[i].from, &tc, &me)))
+			break;
+		struct mv_buf e;
+		mv_buf_init(&e);
+		if (me.owner && me.is_edge) {
+			if (me.owner == cur)
+				mv_buf_puts(&e, cur_expr.data ? cur_expr.data
+							      : "");
+			else
+				err = object_expression(m, me.owner, &e);
+			mv_buf_puts(&e, me.name.data ? me.name.data : "");
+			if (!err && !e.oom) {
+				free(exprs[i]);
+				exprs[i] = strdup(e.data ? e.data : "");
+			}
+		}
+		if (me.target_object && exprs[i]) {
+			cur = me.target_object;
+			mv_buf_clear(&cur_expr);
+			mv_buf_puts(&cur_expr, exprs[i]);
+		} else if (me.target_object) {
+			cur = 0;
+		}
+		mv_buf_deinit(&e);
+		mv_buf_deinit(&me.name);
+	}
+	mv_buf_deinit(&cur_expr);
+	return err;
 }

@@ -41,4 +41,21 @@ struct mv_error *mv_model_edge(struct mv_model *m, const struct mv_ref *ref,
 			       const struct mv_chunk *target,
 			       struct mv_model_edge *ret);
 
+/* Names path-to's hops (graph.c's chain) as the language does: each
+ * hop held by a model object is "OBJECT" + the edge's name, OBJECT
+ * being the expression of the object the chain reached it through, or
+ * its show rule's text ("__main__.__dict__['x']", "<list at
+ * 0x...>[3]").  exprs[i] (strdup'ed, the old one freed) is replaced
+ * for those hops only.  Needs the model's index. */
+struct mv_error *mv_model_expressions(struct mv_model *m,
+				      const struct mv_path_hop *hops, size_t n,
+				      char **exprs);
+
+/* A struct mv_edge_filter's accept (refindex.h) for path-to, arg the
+ * model (with its index): a root word is an edge unless it points
+ * into an object's header; a heap word, or a block (ref NULL), is one
+ * when the object holding it reaches the target through it. */
+struct mv_error *mv_model_accept(void *arg, const struct mv_ref *ref,
+				 size_t from, size_t to, bool *ret);
+
 #endif

@@ -95,8 +95,7 @@ static struct mv_error *directive_exprs(struct mv_session *s,
 static struct mv_error *parse_directive(struct mv_session *s,
 					struct mv_type *record,
 					struct mv_name_template *t,
-					const char *text, size_t len,
-					bool in_show)
+					const char *text, size_t len)
 {
 	char *d = strndup(text, len);
 	if (!d)
@@ -118,10 +117,6 @@ static struct mv_error *parse_directive(struct mv_session *s,
 		err = mv_error_create(MV_ERR_USAGE, "unknown {%.*s} (index, "
 				      "address, value, text, cstring, show "
 				      "or bare)", (int)wl, w);
-	else if (in_show && directives[k].kind >= MV_NAME_SHOW)
-		err = mv_error_create(MV_ERR_USAGE, "{%s} inside a show rule "
-				      "(a shown object shows no other)",
-				      directives[k].word);
 	else if ((p = new_part(t, &err))) {
 		p->kind = directives[k].kind;
 		err = directive_exprs(s, record, p, args,
@@ -158,7 +153,6 @@ static struct mv_error *put_literal(struct mv_rules *r,
 static struct mv_error *parse_template(struct mv_session *s,
 				       struct mv_rules *r,
 				       struct mv_type *record, const char *text,
-				       bool in_show,
 				       struct mv_name_template *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -185,7 +179,7 @@ static struct mv_error *parse_template(struct mv_session *s,
 		mv_buf_clear(&lit);
 		if (!err)
 			err = parse_directive(s, record, t, p + 1,
-					      (size_t)(close - p - 1), in_show);
+					      (size_t)(close - p - 1));
 		p = close + 1;
 	}
 	if (!err)
@@ -292,7 +286,7 @@ struct mv_error *mv_rules_add_name(struct mv_session *s, struct mv_rules *r,
 	if (!(nr.type = mv_rules_own(r, key, strlen(key))))
 		return mv_enomem;
 	const char *tmpl = eq + 1 + strspn(eq + 1, " \t");
-	if ((err = parse_template(s, r, t, tmpl, false, &nr.t))) {
+	if ((err = parse_template(s, r, t, tmpl, &nr.t))) {
 		template_free(&nr.t);
 		return err;
 	}
@@ -339,7 +333,7 @@ struct mv_error *mv_rules_add_show(struct mv_session *s, struct mv_rules *r,
 		sr.has_cond = true;
 	}
 	const char *tmpl = eq + 1 + strspn(eq + 1, " \t");
-	if ((err = parse_template(s, r, t, tmpl, true, &sr.t))) {
+	if ((err = parse_template(s, r, t, tmpl, &sr.t))) {
 		template_free(&sr.t);
 		return err;
 	}

@@ -1920,13 +1920,33 @@ static bool rule_name(struct mv_walk *w, const struct mv_name_template *t,
 	return mv_name_render(t, buf, got, address, index, &env, bare, out);
 }
 
+static bool show_ruled(struct mv_walk *w, struct mv_type *declared,
+		       uint64_t address, bool bare, struct mv_buf *out,
+		       bool *ruled);
+
 /* {show}: the object at address, declared declared, by the show rules
  * of its real type (the dispatch rules applied), else of its declared
  * type, else "<TYPE at 0x...>". */
 static bool show_object(void *arg, struct mv_type *declared,
 			uint64_t address, bool bare, struct mv_buf *out)
 {
-	struct mv_walk *w = arg;
+	bool ruled;
+	return show_ruled(arg, declared, address, bare, out, &ruled);
+}
+
+bool mv_walk_show(struct mv_walk *w, struct mv_type *declared,
+		  uint64_t address, struct mv_buf *out, bool *ruled)
+{
+	return show_ruled(w, declared, address, false, out, ruled);
+}
+
+/* show_object, and whether the real type's show rule made the text (a
+ * show rule may show one more object: {show} nests once). */
+static bool show_ruled(struct mv_walk *w, struct mv_type *declared,
+		       uint64_t address, bool bare, struct mv_buf *out,
+		       bool *ruled)
+{
+	*ruled = false;
 	const struct mv_rules *r = w->opt.rules;
 	uint32_t plan;
 	struct mv_error *err = plan_for_type(w, mv_type_strip(declared),
@@ -1963,8 +1983,13 @@ static bool show_object(void *arg, struct mv_type *declared,
 							    buf, sr->cond.end),
 				     rule_read, w->target, &v) || !v))
 				continue;
-			return rule_name(w, &sr->t, address, 0, bare, false,
-					 out);
+			/* The declared type's rule is the fallback. */
+			*ruled = k == 0 && types[0] != types[1];
+			w->show_depth++;
+			bool ok = rule_name(w, &sr->t, address, 0, bare,
+					    w->show_depth < 2, out);
+			w->show_depth--;
+			return ok;
 		}
 	}
 	mv_buf_printf(out, "<%s at 0x%llx>", w->plans[plan]->name,
