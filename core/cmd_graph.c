@@ -310,7 +310,7 @@ static void model_json(const struct mv_model_edge *me, struct mv_json *j)
 	else
 		mv_json_null(j);
 	mv_json_key(j, "name");
-	if (me->owner && me->is_edge)
+	if (me->is_edge && (me->owner || (me->name.data && me->name.data[0])))
 		mv_json_string(j, me->name.data ? me->name.data : "");
 	else
 		mv_json_null(j);
@@ -323,12 +323,14 @@ static void model_text(const struct mv_model_edge *me, struct mv_buf *out)
 		return;
 	if (!me->is_edge)
 		mv_buf_puts(out, "  not an edge of the model (a header's "
-				 "link, a stale slot)");
+				 "link, a free list's or stale slot)");
 	else if (me->owner)
 		mv_buf_printf(out, "  object 0x%llx%s%s",
 			      (unsigned long long)me->owner,
 			      me->name.data && me->name.data[0] ? " " : "",
 			      me->name.data ? me->name.data : "");
+	else if (me->name.data && me->name.data[0])
+		mv_buf_printf(out, "  %s", me->name.data);
 }
 
 static void ref_json(struct mv_program *p, const struct mv_ref *r,

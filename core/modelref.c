@@ -23,19 +23,90 @@
 #define OBJECT_MAX_OFFSET 64  /* a header is at most this many bytes */
 #define OWNER_MAX_HOLDERS 16  /* holders of a block tried as its owner */
 
+#define FRAMES_MAX 100000       /* records of a frames rule's chain */
+
+/* A record of a frames rule and its live slots [lo, hi). */
+struct frame {
+	uint64_t addr, lo, hi;
+	const struct mv_rule_frames *rule;
+};
+
 struct mv_model {
+	struct frame *frames;
+	size_t nframes;
+	const struct mv_region *frame_region; /* the mapping holding them */
 	struct mv_sizeof_setup su;
+	bool reached_block;   /* owner_holds' target: an array block */
 	struct mv_walk_options opt;
 	struct mv_program *program;
 	struct mv_refindex *ri;
 };
+
+static size_t read_target(void *arg, uint64_t address, void *buf, size_t n)
+{
+	return mv_target_read_partial(arg, address, buf, n);
+}
 
 void mv_model_close(struct mv_model *m)
 {
 	if (!m)
 		return;
 	mv_sizeof_teardown(&m->su);
+	free(m->frames);
 	free(m);
+}
+
+/* The records of frames rule fr, from its chain's first. */
+static struct mv_error *chain_frames(struct mv_model *m, struct mv_session *s,
+				     const struct mv_rule_frames *fr)
+{
+	struct mv_value v;
+	struct mv_target *t = mv_program_target(m->program);
+	struct mv_error *err = mv_session_eval(s, fr->from, &v);
+	uint64_t at = v.value;
+	if (err) {
+		/* No such chain in this program or this core: no frames. */
+		mv_error_destroy(err);
+		return NULL;
+	}
+	if (v.is_lvalue &&
+	    mv_target_read_partial(t, v.address, &at, 8) != 8)
+		return NULL;
+	for (size_t k = 0; at && k < FRAMES_MAX; k++) {
+		uint8_t buf[512];
+		uint64_t count, next;
+		size_t got = mv_target_read_partial(t, at, buf, sizeof(buf));
+		if (fr->next_offset + 8 > got ||
+		    !mv_len_expr_eval_read(&fr->count, buf, got, read_target,
+					   t, &count))
+			break;
+		memcpy(&next, buf + fr->next_offset, 8);
+		struct frame *f = realloc(m->frames,
+					  (m->nframes + 1) * sizeof(*f));
+		if (!f)
+			return mv_enomem;
+		m->frames = f;
+		uint64_t lo = at + fr->live_offset;
+		if (count > (1u << 20))
+			count = 0; /* hostile: no live slot */
+		f[m->nframes++] = (struct frame){at, lo,
+						 lo + count * fr->live_stride,
+						 fr};
+		if (!m->frame_region)
+			m->frame_region = mv_target_find_region(t, at);
+		at = next;
+	}
+	return NULL;
+}
+
+/* The live slot of a frame holding the word at holder, or NULL. */
+static const struct frame *frame_slot(const struct mv_model *m,
+				      uint64_t holder)
+{
+	for (size_t i = 0; i < m->nframes; i++)
+		if (holder >= m->frames[i].lo && holder < m->frames[i].hi)
+			return &m->frames[i];
+	return NULL;
 }
 
 struct mv_error *mv_model_open(struct mv_cmd_ctx *ctx, struct mv_refindex *ri,
@@ -56,6 +127,12 @@ struct mv_error *mv_model_open(struct mv_cmd_ctx *ctx, struct mv_refindex *ri,
 	}
 	m->opt = m->su.walk.opt;
 	m->program = ctx->session->program;
+	for (size_t i = 0; i < m->su.rules.nframes && !err; i++)
+		err = chain_frames(m, ctx->session, &m->su.rules.frames[i]);
+	if (err) {
+		mv_model_close(m);
+		return err;
+	}
 	m->ri = ri;
 	*ret = m;
 	return NULL;
@@ -84,10 +161,6 @@ static struct mv_error *walk_from(struct mv_model *m,
 	return mv_walk_run_pointer(&su->walk, ob->ptr, addr);
 }
 
-static size_t read_target(void *arg, uint64_t address, void *buf, size_t n)
-{
-	return mv_target_read_partial(arg, address, buf, n);
-}
 
 /* The walk's record of the object at addr (its first), or 0. */
 static size_t record_at(struct mv_walk *w, uint64_t addr)
@@ -176,6 +249,12 @@ static struct mv_error *owner_holds_in(struct mv_model *m,
 			if (name)
 				mv_sizeof_path(w, "", i, name);
 			*ret = true;
+			/* An array of pointers (a list's items) is a block
+			 * of its owner, even when its first words read as
+			 * an object's head. */
+			struct mv_type *pt = mv_walk_plan_type(w,
+							       w->objs[i].plan);
+			m->reached_block = !pt || pt->kind == MV_TYPE_POINTER;
 		}
 		break;
 	}
@@ -239,6 +318,18 @@ static bool root_skipped(struct mv_model *m, const struct mv_ref *ref)
 	return skipped;
 }
 
+/* A word in the mapping holding a frames rule's records but in none of
+ * their live slots: stale (a frame's value stack past its top, a
+ * returned frame's). */
+static bool stale_slot(const struct mv_model *m, const struct mv_ref *ref)
+{
+	if (!m->frame_region || ref->kind == MV_REF_REGISTER ||
+	    mv_target_find_region(mv_program_target(m->program),
+				  ref->holder) != m->frame_region)
+		return false;
+	return !frame_slot(m, ref->holder);
+}
+
 static struct mv_error *edge(struct mv_model *m, const struct mv_ref *ref,
 			     const struct mv_chunk *target,
 			     struct mv_model_edge *ret)
@@ -255,7 +346,19 @@ static struct mv_error *edge(struct mv_model *m, const struct mv_ref *ref,
 		/* A root: an edge unless it points into the header, or
 		 * lies where a skip rule says is no ownership. */
 		ret->is_edge = (!taddr || ref->value >= taddr) &&
-			       !root_skipped(m, ref);
+			       !root_skipped(m, ref) && !stale_slot(m, ref);
+		const struct frame *f = frame_slot(m, ref->holder);
+		if (ret->is_edge && f) {
+			err = walk_from(m, m->su.rules.objects,
+					taddr ? taddr : ref->value, 1);
+			if (!err && !mv_walk_name(&m->su.walk, &f->rule->name,
+						  f->addr,
+						  (ref->holder - f->lo) /
+						  f->rule->live_stride,
+						  &ret->name))
+				mv_buf_clear(&ret->name);
+			return err;
+		}
 		return NULL;
 	}
 	if (taddr && ref->value < taddr)
@@ -303,8 +406,12 @@ struct mv_error *mv_model_edge(struct mv_model *m, const struct mv_ref *ref,
 			       const struct mv_chunk *target,
 			       struct mv_model_edge *ret)
 {
+	m->reached_block = false;
 	struct mv_error *err = edge(m, ref, target, ret);
-	if (!err && !ret->target_object && !ret->is_edge) {
+	if (!err && ret->is_edge && m->reached_block)
+		ret->target_object = 0;
+	if (!err && !ret->target_object && !ret->is_edge &&
+	    ref->kind == MV_REF_HEAP) {
 		/* A block no object starts in (an item array, a dict's
 		 * keys, an instance's values): its holders are its
 		 * owner's words (the walk does not take such a block for
@@ -456,7 +563,11 @@ struct mv_error *mv_model_expressions(struct mv_model *m,
 			break;
 		struct mv_buf e;
 		mv_buf_init(&e);
-		if (me.owner && me.is_edge) {
+		if (me.is_edge && !me.owner && me.name.len && !err) {
+			/* A frame's live slot: "f:loc". */
+			free(exprs[i]);
+			exprs[i] = strdup(me.name.data);
+		} else if (me.owner && me.is_edge) {
 			if (me.owner == cur)
 				mv_buf_puts(&e, cur_expr.data ? cur_expr.data
 							      : "");

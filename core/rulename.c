@@ -391,8 +391,104 @@ struct mv_error *mv_rules_add_object(struct mv_session *s,
 	return NULL;
 }
 
+/* The word after key in text, up to the next " KEYWORD " or the end;
+ * NULL when key is missing. */
+static const char *clause(const char *text, const char *key,
+			  const char *stop, size_t *len)
+{
+	const char *p = strstr(text, key);
+	if (!p)
+		return NULL;
+	p += strlen(key);
+	const char *e = stop ? strstr(p, stop) : NULL;
+	*len = e ? (size_t)(e - p) : strlen(p);
+	return p;
+}
+
+/* A member of t at path text[0, len): its offset, and its type to *mt. */
+static struct mv_error *member_of(struct mv_rules *r, struct mv_type *t,
+				  const char *text, size_t len,
+				  uint64_t *off, struct mv_type **mt)
+{
+	char *path = mv_rules_own(r, text, len);
+	const struct mv_member *m;
+	if (!path)
+		return mv_enomem;
+	struct mv_error *err = mv_rules_member_path(t, path, off, &m);
+	if (!err)
+		*mt = mv_type_strip(m->type);
+	return err;
+}
+
+/* frames TYPE from EXPR next FIELD live FIELD[COUNT] name TEMPLATE */
+struct mv_error *mv_rules_add_frames(struct mv_session *s,
+				     struct mv_rules *r, const char *text)
+{
+	size_t fl = 0, nl = 0, ll = 0, tl = 0;
+	const char *from = clause(text, " from ", " next ", &fl);
+	const char *next = clause(text, " next ", " live ", &nl);
+	const char *live = clause(text, " live ", " name ", &ll);
+	const char *name = clause(text, " name ", NULL, &tl);
+	const char *lb = live ? memchr(live, '[', ll) : NULL;
+	if (!from || !next || !live || !name || !lb ||
+	    live[ll - 1] != ']')
+		return mv_error_create(MV_ERR_USAGE, "frames TYPE from EXPR "
+				       "next FIELD live FIELD[COUNT] name "
+				       "TEMPLATE expected");
+	struct mv_rule_frames fr = {0};
+	struct mv_type *nt = NULL, *lt = NULL;
+	struct mv_error *err = mv_rules_named_type(
+		s, text, (size_t)(from - 6 - text), &fr.t);
+	if (!err)
+		err = member_of(r, fr.t, next, nl, &fr.next_offset, &nt);
+	if (!err && nt->kind != MV_TYPE_POINTER)
+		err = mv_error_create(MV_ERR_USAGE, "next: member '%.*s' is "
+				      "not a pointer", (int)nl, next);
+	if (!err)
+		err = member_of(r, fr.t, live, (size_t)(lb - live),
+				&fr.live_offset, &lt);
+	if (!err && lt->kind != MV_TYPE_ARRAY)
+		err = mv_error_create(MV_ERR_USAGE, "live: member '%.*s' is "
+				      "not an array", (int)(lb - live), live);
+	if (err)
+		return err;
+	struct mv_type *et = mv_type_strip(mv_type_target(lt));
+	fr.live_stride = et && et->size ? et->size : 8;
+	char key[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(fr.t, key, sizeof(key));
+	char *count = mv_rules_own(r, lb + 1, (size_t)(live + ll - lb - 2));
+	fr.type = mv_rules_own(r, key, strlen(key));
+	fr.from = mv_rules_own(r, from, fl);
+	if (!count || !fr.type || !fr.from)
+		return mv_enomem;
+	if ((err = mv_len_expr_compile_in(s, fr.t, count, &fr.count)))
+		return err;
+	char *tmpl = mv_rules_own(r, name, tl);
+	if (!tmpl)
+		return mv_enomem;
+	if ((err = parse_template(s, r, fr.t, tmpl, &fr.name))) {
+		template_free(&fr.name);
+		return err;
+	}
+	struct mv_rule_frames *n = grow_one((void **)&r->frames, &r->nframes,
+					    sizeof(*n));
+	if (!n) {
+		template_free(&fr.name);
+		return r->nframes >= 4096
+			? mv_error_create(MV_ERR_USAGE, "more than 4096 rules "
+					  "of one kind") : mv_enomem;
+	}
+	*n = fr;
+	return NULL;
+}
+
 void mv_rules_names_deinit(struct mv_rules *r)
 {
+	for (size_t i = 0; i < r->nframes; i++)
+		template_free(&r->frames[i].name);
+	free(r->frames);
+	r->frames = NULL;
+	r->nframes = 0;
 	free(r->objects);
 	r->objects = NULL;
 	r->nobjects = 0;

@@ -1164,7 +1164,7 @@ static const struct {
 } keywords[] = {
 	{"len", 0}, {"dispatch", 1}, {"container_of", 2}, {"skip", 3},
 	{"header", 4}, {"size", 5}, {"array", 6}, {"name", 7}, {"show", 8},
-	{"object", 9},
+	{"object", 9}, {"frames", 10},
 };
 
 /* One line (comment and blanks gone). */
@@ -1189,6 +1189,7 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 	case 7: return mv_rules_add_name(s, r, rest);
 	case 8: return mv_rules_add_show(s, r, rest);
 	case 9: return mv_rules_add_object(s, r, rest);
+	case 10: return mv_rules_add_frames(s, r, rest);
 	default:
 		/* --len-file's bare hints. */
 		if (strchr(line, '=') && !strstr(line, "==") &&
@@ -1197,7 +1198,7 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 		return mv_error_create(MV_ERR_USAGE,
 				       "unknown rule '%.*s' (len, size, array, "
 				       "dispatch, container_of, skip, "
-				       "header, name, show or object)",
+				       "header, name, show, object or frames)",
 				       (int)wl, line);
 	}
 }

@@ -246,6 +246,23 @@ struct mv_rule_object {
 	struct mv_len_expr cond;
 };
 
+/* frames TYPE from EXPR next FIELD live FIELD[COUNT] name TEMPLATE:
+ * records of TYPE chained from EXPR (a pointer, evaluated as the
+ * debugger does) by the pointer FIELD next, each with COUNT live
+ * pointer slots at its array FIELD (an interpreter's frames and their
+ * locals and value stack).  Of the mapping holding them, only the live
+ * slots are roots; the slot index of record R is named TEMPLATE over
+ * R (modelref.c). */
+struct mv_rule_frames {
+	const char *type;
+	struct mv_type *t;         /* stripped */
+	const char *from;          /* owned */
+	uint64_t next_offset;
+	uint64_t live_offset, live_stride;
+	struct mv_len_expr count;
+	struct mv_name_template name;
+};
+
 struct mv_buf;
 
 /* Shows the object at address (declared type declared, stripped) for a
@@ -274,6 +291,8 @@ bool mv_name_render(const struct mv_name_template *t, const uint8_t *bytes,
 struct mv_rules {
 	struct mv_rule_object *objects;
 	size_t nobjects;
+	struct mv_rule_frames *frames;
+	size_t nframes;
 	struct mv_rule_name *names;
 	size_t nnames;
 	struct mv_rule_show *shows;
@@ -306,6 +325,8 @@ struct mv_error *mv_rules_add_name(struct mv_session *s, struct mv_rules *r,
 struct mv_error *mv_rules_add_show(struct mv_session *s, struct mv_rules *r,
 				   const char *text);
 struct mv_error *mv_rules_add_object(struct mv_session *s,
+				     struct mv_rules *r, const char *text);
+struct mv_error *mv_rules_add_frames(struct mv_session *s,
 				     struct mv_rules *r, const char *text);
 void mv_rules_names_deinit(struct mv_rules *r);
 /* A copy of [p, p + n), blanks trimmed, owned by r (NULL: no memory). */

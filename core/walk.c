@@ -195,6 +195,8 @@ static struct mv_error *build_elements(struct mv_walk *w,
 				       struct mv_walk_plan *pl,
 				       struct mv_type *type, uint64_t offset,
 				       const char *prefix, int nest);
+static struct mv_error *plan_names(struct mv_walk_plan *pl,
+				   const struct mv_rules *r, const char *tn);
 
 static struct mv_error *plan_for_element(struct mv_walk *w,
 					 struct mv_type *elem, int nest,
@@ -207,6 +209,11 @@ static struct mv_error *plan_for_element(struct mv_walk *w,
 	sub->type = elem;
 	sub->size = elem ? elem->size : 0;
 	struct mv_error *err = build_elements(w, sub, elem, 0, "", nest + 1);
+	if (!err && elem && w->opt.rules && w->opt.rules->nnames) {
+		char tn[MV_EVAL_TYPE_NAME_MAX];
+		mv_rules_type_key(elem, tn, sizeof(tn));
+		err = plan_names(sub, w->opt.rules, tn);
+	}
 	if (err) {
 		plan_free(sub);
 		return err;
@@ -1924,6 +1931,12 @@ static bool show_ruled(struct mv_walk *w, struct mv_type *declared,
 		       uint64_t address, bool bare, struct mv_buf *out,
 		       bool *ruled);
 
+bool mv_walk_name(struct mv_walk *w, const struct mv_name_template *t,
+		  uint64_t address, uint64_t index, struct mv_buf *out)
+{
+	return rule_name(w, t, address, index, false, true, out);
+}
+
 /* {show}: the object at address, declared declared, by the show rules
  * of its real type (the dispatch rules applied), else of its declared
  * type, else "<TYPE at 0x...>". */
@@ -1997,12 +2010,12 @@ static bool show_ruled(struct mv_walk *w, struct mv_type *declared,
 	return true;
 }
 
-/* The record the first entry of the path lies in: the holder less the
- * entries' offsets. */
-static uint64_t path_record(const struct scan *sc)
+/* The record path entry j lies in: the holder less the offsets of the
+ * entries from j on. */
+static uint64_t path_record(const struct scan *sc, int j)
 {
 	uint64_t a = sc->holder;
-	for (int i = 0; i < sc->npath; i++) {
+	for (int i = j; i < sc->npath; i++) {
 		const struct slot *s = sc->path[i].slot;
 		if (!s)
 			return 0;
@@ -2012,29 +2025,36 @@ static uint64_t path_record(const struct scan *sc)
 	return a;
 }
 
-/* The edge as a name rule names it: the first entry's member rule
- * (which stands for the element and the member), or the array rule's
- * for its elements.  1 + the path entries it stands for, or 0. */
+/* The edge as a name rule names it: the last path entry's member rule
+ * (its text stands for the entries before it: the element, the
+ * array), or the array rule's for its elements.  The first path entry
+ * left to render after it, or -1 when no rule named it. */
 static int render_rule(struct scan *sc, struct mv_buf *out)
 {
-	const struct slot *s0 = sc->npath ? sc->path[0].slot : NULL;
-	if (s0 && s0->nrule && sc->holder &&
-	    rule_name(sc->w, &s0->nrule->t, path_record(sc),
-		      s0->kind == SLOT_PTR ? sc->elem : sc->path[0].index,
-		      false, true, out))
-		return 2;
+	int j = sc->npath - 1;
+	while (j >= 0 && !(sc->path[j].slot && sc->path[j].slot->nrule))
+		j--;
+	if (j >= 0 && sc->holder) {
+		const struct slot *s = sc->path[j].slot;
+		uint64_t index = s->kind != SLOT_PTR ? sc->path[j].index
+				 : j ? sc->path[j - 1].index : sc->elem;
+		if (rule_name(sc->w, &s->nrule->t, path_record(sc, j), index,
+			      false, true, out))
+			return j + 1;
+	}
 	if (sc->arule && sc->multi &&
 	    rule_name(sc->w, &sc->arule->t, sc->w->objs[sc->from].addr,
 		      sc->elem, false, true, out))
-		return 1;
-	return 0;
+		return 0;
+	return -1;
 }
 
 static void render_label(struct scan *sc, struct mv_buf *out)
 {
-	int ruled = sc->w->opt.rules && sc->w->opt.rules->nnames
-			    ? render_rule(sc, out) : 0;
-	sc->named = ruled != 0;
+	int from = sc->w->opt.rules && sc->w->opt.rules->nnames
+			   ? render_rule(sc, out) : -1;
+	bool ruled = from >= 0;
+	sc->named = ruled;
 	/* An element of an array of pointers: "[3]" is how a language
 	 * with names says it too. */
 	if (!ruled && sc->w->opt.rules && sc->w->opt.rules->nnames &&
@@ -2050,7 +2070,7 @@ static void render_label(struct scan *sc, struct mv_buf *out)
 	}
 	if (sc->multi && !ruled)
 		mv_buf_printf(out, "[%llu]", (unsigned long long)sc->elem);
-	for (int i = ruled == 2; i < sc->npath; i++) {
+	for (int i = ruled ? from : 0; i < sc->npath; i++) {
 		const struct slot *s = sc->path[i].slot;
 		if (!s) {
 			mv_buf_printf(out, "[+0x%llx]",

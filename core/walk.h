@@ -255,6 +255,10 @@ void mv_walk_label_named(struct mv_walk *w, size_t i, struct mv_buf *out,
  * when it cannot be read. */
 bool mv_walk_show(struct mv_walk *w, struct mv_type *declared,
 		  uint64_t address, struct mv_buf *out, bool *ruled);
+/* A name rule's template over the record at address, element index
+ * (its {show}s shown by the walk's rules): false when it cannot. */
+bool mv_walk_name(struct mv_walk *w, const struct mv_name_template *t,
+		  uint64_t address, uint64_t index, struct mv_buf *out);
 /* Bytes in front of object i that a header rule counts with it. */
 uint64_t mv_walk_header(struct mv_walk *w, size_t i);
 /* The chunk of object i, if it is on the heap. */
