@@ -745,6 +745,15 @@ const struct mv_command mv_command_referrers = {
 		"(no unwinder is needed, so the standalone program names "
 		"them too). What could not be scanned comes first as "
 		"[PARTIAL] lines.\n\n"
+		"With an object model whose rules say where its objects "
+		"lie (--types, or the model that fits the program: "
+		"CPython 3.11's), each word is also said through it: the "
+		"object holding it and the edge's name as the language "
+		"writes it (`object 0x7f.. ['key']`, a frame's local "
+		"`f:x`), or that it is no edge of the model (a GC "
+		"header's link, a free list's or a stale frame slot): the "
+		"objects so found are gc.get_referrers's "
+		"(docs/types.md).\n\n"
 		"Memory stays bounded: target memory is read through one "
 		"256 KiB window, the heap index holds at most "
 		"--max-heap-chunks chunks (chunks past it are not searched, "
@@ -1068,7 +1077,14 @@ const struct mv_command mv_command_path_to = {
 		"the roots.\n\n"
 		"The search visits at most --max-objects chunks; past that "
 		"the answer is \"no path found within N objects\", partial, "
-		"and says how to lift the bound. Ctrl-C stops it.",
+		"and says how to lift the bound. Ctrl-C stops it.\n\n"
+		"With an object model whose rules say where its objects "
+		"lie (--types, or CPython 3.11's, picked by itself), the "
+		"chain takes the model's edges only (not a GC's list "
+		"links, a free list's slots or a frame's stale slots) and "
+		"names each hop as the language does: "
+		"`__main__.__dict__['data'][3]`, `hold:kept` for a "
+		"frame's local (docs/types.md).",
 	.options = path_to_options,
 	.min_pos = 1,
 	.max_pos = 1,

@@ -105,8 +105,8 @@ static struct mv_error *poll_lazy(void *arg)
 /* --len, --len-file and --types, in that order, into one set of rules
  * (docs/types.md).  Each is checked as it is read: a mistake is a usage
  * error naming it. */
-static struct mv_error *collect_rules(struct mv_cmd_ctx *ctx,
-				      struct mv_rules *r)
+struct mv_error *mv_sizeof_collect_rules(struct mv_cmd_ctx *ctx,
+					 struct mv_rules *r)
 {
 	struct mv_error *err = NULL;
 	mv_rules_init(r);
@@ -145,7 +145,7 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 				       "or --pid PID");
 	if ((err = mv_session_eval(s, ctx->pos[0], &su->root)))
 		return err;
-	if ((err = collect_rules(ctx, &su->rules)))
+	if ((err = mv_sizeof_collect_rules(ctx, &su->rules)))
 		return err;
 	struct mv_walk_options o = {0};
 	int64_t mo = mv_opt_num(ctx, "max-objects");

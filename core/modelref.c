@@ -24,6 +24,14 @@
 #define OWNER_MAX_HOLDERS 16  /* holders of a block tried as its owner */
 
 #define FRAMES_MAX 100000       /* records of a frames rule's chain */
+#define REACH_MEMO 64            /* owner walks' answers remembered */
+
+struct reach {
+	bool used, block;
+	uint64_t owner, target, holder;
+	const struct mv_rule_object *ob;
+	struct mv_buf name;
+};
 
 /* A record of a frames rule and its live slots [lo, hi). */
 struct frame {
@@ -36,7 +44,14 @@ struct mv_model {
 	size_t nframes;
 	const struct mv_region *frame_region; /* the mapping holding them */
 	struct mv_sizeof_setup su;
+	struct mv_walk probe;  /* one level: what a block holds */
+	bool probe_inited;
+	/* The model's walk (su.walk) is from this, to this depth. */
+	uint64_t last_addr, last_depth;
+	const struct mv_rule_object *last_ob;
 	bool reached_block;   /* owner_holds' target: an array block */
+	struct reach memo[REACH_MEMO];
+	size_t memo_next;
 	struct mv_walk_options opt;
 	struct mv_program *program;
 	struct mv_refindex *ri;
@@ -51,6 +66,10 @@ void mv_model_close(struct mv_model *m)
 {
 	if (!m)
 		return;
+	if (m->probe_inited)
+		mv_walk_deinit(&m->probe);
+	for (size_t k = 0; k < REACH_MEMO; k++)
+		mv_buf_deinit(&m->memo[k].name);
 	mv_sizeof_teardown(&m->su);
 	free(m->frames);
 	free(m);
@@ -113,6 +132,14 @@ struct mv_error *mv_model_open(struct mv_cmd_ctx *ctx, struct mv_refindex *ri,
 			       struct mv_model **ret)
 {
 	*ret = NULL;
+	/* Most programs have no model: no walk to set up for them. */
+	struct mv_rules probe;
+	struct mv_error *perr = mv_sizeof_collect_rules(ctx, &probe);
+	bool none = !perr && !probe.nobjects;
+	if (!perr)
+		mv_rules_deinit(&probe);
+	if (perr || none)
+		return perr;
 	struct mv_model *m = calloc(1, sizeof(*m));
 	if (!m)
 		return mv_enomem;
@@ -143,24 +170,41 @@ void mv_model_set_index(struct mv_model *m, struct mv_refindex *ri)
 	m->ri = ri;
 }
 
-/* A fresh walk from the rule's TYPE * at addr, depth levels deep. */
+/* A walk from the rule's TYPE * at addr, depth levels deep, to *ret:
+ * one level (what an object is) in the probe walk, anew each time;
+ * deeper in the model's walk, kept while the next asks for the same
+ * (path-to asks the owner of a list of a million items several times). */
 static struct mv_error *walk_from(struct mv_model *m,
 				  const struct mv_rule_object *ob,
-				  uint64_t addr, uint64_t depth)
+				  uint64_t addr, uint64_t depth,
+				  struct mv_walk **ret)
 {
-	struct mv_sizeof_setup *su = &m->su;
-	if (su->inited)
-		mv_walk_deinit(&su->walk);
-	su->inited = false;
+	bool probe = depth <= 1;
+	struct mv_walk *w = probe ? &m->probe : &m->su.walk;
+	bool *inited = probe ? &m->probe_inited : &m->su.inited;
+	*ret = w;
+	if (!probe && *inited && m->last_addr == addr &&
+	    m->last_depth == depth && m->last_ob == ob)
+		return NULL;
+	if (*inited)
+		mv_walk_deinit(w);
+	*inited = false;
+	m->last_ob = NULL;
 	struct mv_walk_options o = m->opt;
 	o.max_depth = depth;
-	struct mv_error *err = mv_walk_init(&su->walk, m->program, &o);
+	struct mv_error *err = mv_walk_init(w, m->program, &o);
 	if (err)
 		return err;
-	su->inited = true;
-	return mv_walk_run_pointer(&su->walk, ob->ptr, addr);
+	*inited = true;
+	if ((err = mv_walk_run_pointer(w, ob->ptr, addr)))
+		return err;
+	if (!probe) {
+		m->last_addr = addr;
+		m->last_depth = depth;
+		m->last_ob = ob;
+	}
+	return NULL;
 }
-
 
 /* The walk's record of the object at addr (its first), or 0. */
 static size_t record_at(struct mv_walk *w, uint64_t addr)
@@ -191,12 +235,15 @@ struct mv_error *mv_model_object(struct mv_model *m, const struct mv_chunk *ch,
 							   ob->cond.end),
 				    read_target, t, &v) || !v)
 				continue;
-			struct mv_error *err = walk_from(m, ob, ch->mem + o, 1);
+			struct mv_walk *w;
+			struct mv_error *err = walk_from(m, ob, ch->mem + o, 1,
+							 &w);
 			if (err)
 				return err;
-			struct mv_walk *w = &m->su.walk;
 			size_t i = record_at(w, ch->mem + o);
-			if (i && mv_walk_header(w, i) == o &&
+			/* Its header in the block, after what the allocator
+			 * may keep in front (a debug allocator's words). */
+			if (i && mv_walk_header(w, i) <= o &&
 			    mv_walk_key(w, i) == ch->mem) {
 				*addr = ch->mem + o;
 				*rule = ob;
@@ -225,6 +272,53 @@ static struct mv_error *owner_holds(struct mv_model *m,
 			      name, ret);
 }
 
+/* What a walk from owner says of the block at target: the word that
+ * holds it (0: not reached), the edge's name, whether it is an array
+ * block.  Remembered: path-to asks of one owner several times. */
+static struct mv_error *owner_reach(struct mv_model *m,
+				    const struct mv_rule_object *ob,
+				    uint64_t owner, uint64_t target_mem,
+				    const struct reach **ret)
+{
+	for (size_t k = 0; k < REACH_MEMO; k++) {
+		const struct reach *r = &m->memo[k];
+		if (r->used && r->owner == owner && r->target == target_mem &&
+		    r->ob == ob) {
+			*ret = r;
+			return NULL;
+		}
+	}
+	struct reach *r = &m->memo[m->memo_next++ % REACH_MEMO];
+	mv_buf_deinit(&r->name);
+	memset(r, 0, sizeof(*r));
+	mv_buf_init(&r->name);
+	struct mv_walk *w;
+	struct mv_error *err = walk_from(m, ob, owner, 3, &w);
+	if (err)
+		return err;
+	r->used = true;
+	r->owner = owner;
+	r->target = target_mem;
+	r->ob = ob;
+	*ret = r;
+	for (size_t i = 1; i < w->nobjs; i++) {
+		if (mv_walk_key(w, i) != target_mem)
+			continue;
+		struct mv_buf lab;
+		mv_buf_init(&lab);
+		mv_walk_label_named(w, i, &lab, &r->holder, NULL);
+		mv_buf_deinit(&lab);
+		mv_sizeof_path(w, "", i, &r->name);
+		/* An array of pointers (a list's items) is a block of its
+		 * owner, even when its first words read as an object's
+		 * head. */
+		struct mv_type *pt = mv_walk_plan_type(w, w->objs[i].plan);
+		r->block = !pt || pt->kind == MV_TYPE_POINTER;
+		break;
+	}
+	return NULL;
+}
+
 /* The same for a word anywhere in [lo, hi). */
 static struct mv_error *owner_holds_in(struct mv_model *m,
 				       const struct mv_rule_object *ob,
@@ -232,32 +326,15 @@ static struct mv_error *owner_holds_in(struct mv_model *m,
 				       uint64_t hi, uint64_t target_mem,
 				       struct mv_buf *name, bool *ret)
 {
+	const struct reach *r;
+	struct mv_error *err = owner_reach(m, ob, owner, target_mem, &r);
 	*ret = false;
-	struct mv_error *err = walk_from(m, ob, owner, 3);
-	if (err)
+	if (err || !r->holder || r->holder < lo || r->holder >= hi)
 		return err;
-	struct mv_walk *w = &m->su.walk;
-	for (size_t i = 1; i < w->nobjs; i++) {
-		if (mv_walk_key(w, i) != target_mem)
-			continue;
-		struct mv_buf lab;
-		uint64_t h = 0;
-		mv_buf_init(&lab);
-		mv_walk_label_named(w, i, &lab, &h, NULL);
-		mv_buf_deinit(&lab);
-		if (h >= lo && h < hi) {
-			if (name)
-				mv_sizeof_path(w, "", i, name);
-			*ret = true;
-			/* An array of pointers (a list's items) is a block
-			 * of its owner, even when its first words read as
-			 * an object's head. */
-			struct mv_type *pt = mv_walk_plan_type(w,
-							       w->objs[i].plan);
-			m->reached_block = !pt || pt->kind == MV_TYPE_POINTER;
-		}
-		break;
-	}
+	if (name)
+		mv_buf_puts(name, r->name.data ? r->name.data : "");
+	*ret = true;
+	m->reached_block = r->block;
 	return NULL;
 }
 
@@ -349,9 +426,10 @@ static struct mv_error *edge(struct mv_model *m, const struct mv_ref *ref,
 			       !root_skipped(m, ref) && !stale_slot(m, ref);
 		const struct frame *f = frame_slot(m, ref->holder);
 		if (ret->is_edge && f) {
+			struct mv_walk *w;
 			err = walk_from(m, m->su.rules.objects,
-					taddr ? taddr : ref->value, 1);
-			if (!err && !mv_walk_name(&m->su.walk, &f->rule->name,
+					taddr ? taddr : ref->value, 1, &w);
+			if (!err && !mv_walk_name(w, &f->rule->name,
 						  f->addr,
 						  (ref->holder - f->lo) /
 						  f->rule->live_stride,
@@ -489,10 +567,11 @@ static struct mv_error *show(struct mv_model *m,
 			     const struct mv_rule_object *ob, uint64_t addr,
 			     struct mv_buf *out, bool *ruled)
 {
-	struct mv_error *err = walk_from(m, ob, addr, 1);
+	struct mv_walk *w;
+	struct mv_error *err = walk_from(m, ob, addr, 1, &w);
 	*ruled = false;
-	if (!err && !mv_walk_show(&m->su.walk, mv_type_target(ob->ptr), addr,
-				  out, ruled))
+	if (!err && !mv_walk_show(w, mv_type_target(ob->ptr), addr, out,
+				  ruled))
 		mv_buf_printf(out, "0x%llx", (unsigned long long)addr);
 	return err;
 }

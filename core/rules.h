@@ -236,10 +236,10 @@ struct mv_rule_show {
 	struct mv_name_template t;
 };
 
-/* object TYPE if COND: a heap block holds an object of TYPE where COND
- * holds at an offset that is the object's header (its header rule's
- * bytes, 0 without one): how referrers and path-to find the object
- * holding a word (modelref.c). */
+/* object TYPE if COND: a heap block holds an object of TYPE at the
+ * first offset (at most 64) where COND holds and its header (its header
+ * rule's bytes) fits in front: how referrers and path-to find the
+ * object holding a word (modelref.c). */
 struct mv_rule_object {
 	const char *type;
 	struct mv_type *ptr;       /* TYPE *, for a walk from one */

@@ -355,6 +355,10 @@ struct mv_sizeof_setup {
 struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 				 struct mv_sizeof_setup *su, bool keep_edges);
 struct mv_error *mv_sizeof_run(struct mv_sizeof_setup *su);
+/* The command's rules: --len, --len-file, --types (or the model that
+ * fits the program), checked as they are read.  The caller deinits. */
+struct mv_error *mv_sizeof_collect_rules(struct mv_cmd_ctx *ctx,
+					 struct mv_rules *r);
 void mv_sizeof_teardown(struct mv_sizeof_setup *su);
 /* The C expression of object i from root: "list_head->next(x3)". */
 void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
