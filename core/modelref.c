@@ -395,6 +395,23 @@ static bool root_skipped(struct mv_model *m, const struct mv_ref *ref)
 	return skipped;
 }
 
+/* Whether owner (an object ob found) holds target through ref's word:
+ * ret says so, with the edge's name. */
+static struct mv_error *held_by(struct mv_model *m,
+				const struct mv_rule_object *ob,
+				uint64_t owner, const struct mv_ref *ref,
+				const struct mv_chunk *target,
+				struct mv_model_edge *ret)
+{
+	mv_buf_clear(&ret->name);
+	struct mv_error *err = owner_holds(m, ob, owner, ref->holder,
+					   target->mem, &ret->name,
+					   &ret->is_edge);
+	if (!err && ret->is_edge)
+		ret->owner = owner;
+	return err;
+}
+
 /* A word in the mapping holding a frames rule's records but in none of
  * their live slots: stale (a frame's value stack past its top, a
  * returned frame's). */
@@ -444,15 +461,9 @@ static struct mv_error *edge(struct mv_model *m, const struct mv_ref *ref,
 	uint64_t owner;
 	if ((err = mv_model_object(m, &ref->chunk, &owner, &ob)))
 		return err;
-	if (owner) {
-		if ((err = owner_holds(m, ob, owner, ref->holder, target->mem,
-				       &ret->name, &ret->is_edge)))
-			return err;
-		if (ret->is_edge) {
-			ret->owner = owner;
-			return NULL;
-		}
-	}
+	if (owner && ((err = held_by(m, ob, owner, ref, target, ret)) ||
+		      ret->is_edge))
+		return err;
 	/* A block of its own (or one that only looks like an object: a
 	 * list's items can read as a header): the owner is among its
 	 * holders. */
@@ -466,16 +477,9 @@ static struct mv_error *edge(struct mv_model *m, const struct mv_ref *ref,
 		mv_heap_chunk(h, hs[k], &hc);
 		if ((err = mv_model_object(m, &hc, &owner, &ob)))
 			return err;
-		if (!owner)
-			continue;
-		mv_buf_clear(&ret->name);
-		if ((err = owner_holds(m, ob, owner, ref->holder, target->mem,
-				       &ret->name, &ret->is_edge)))
+		if (owner && ((err = held_by(m, ob, owner, ref, target, ret)) ||
+			      ret->is_edge))
 			return err;
-		if (ret->is_edge) {
-			ret->owner = owner;
-			return NULL;
-		}
 	}
 	return NULL;
 }

@@ -198,17 +198,23 @@ static void template_free(struct mv_name_template *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Grows a rules array by one zeroed element (at most 4096). */
-static void *grow_one(void **arr, size_t *n, size_t elem)
+/* Appends the rule (size bytes) to a rules array of at most 4096; on
+ * failure frees its template t (may be NULL). */
+static struct mv_error *append_rule(void **arr, size_t *n, size_t size,
+				    const void *rule,
+				    struct mv_name_template *t)
 {
-	if (*n >= 4096)
-		return NULL;
-	char *a = realloc(*arr, (*n + 1) * elem);
-	if (!a)
-		return NULL;
+	char *a = *n < 4096 ? realloc(*arr, (*n + 1) * size) : NULL;
+	if (!a) {
+		if (t)
+			template_free(t);
+		return *n >= 4096 ? mv_error_create(MV_ERR_USAGE, "more than "
+						    "4096 rules of one kind")
+				  : mv_enomem;
+	}
 	*arr = a;
-	memset(a + *n * elem, 0, elem);
-	return a + (*n)++ * elem;
+	memcpy(a + (*n)++ * size, rule, size);
+	return NULL;
 }
 
 /* The array rule of type key tn whose offset is written as at. */
@@ -223,20 +229,31 @@ static int64_t array_rule(const struct mv_rules *r, const char *tn,
 	return -1;
 }
 
+/* A rule's '=' to *eq, and where key (" at ", " if ") is before it to
+ * *word (NULL: not there); without '=', a usage error saying usage. */
+static struct mv_error *rule_parts(const char *text, const char *usage,
+				   const char *key, const char **eq,
+				   const char **word)
+{
+	if (!(*eq = rule_eq(text)))
+		return mv_error_create(MV_ERR_USAGE, "%s expected", usage);
+	*word = strstr(text, key);
+	if (*word && *word > *eq)
+		*word = NULL;
+	return NULL;
+}
+
 /* name TYPE.FIELD = TEMPLATE | name TYPE at OFFSET = TEMPLATE */
 struct mv_error *mv_rules_add_name(struct mv_session *s, struct mv_rules *r,
 				   const char *text)
 {
-	const char *eq = rule_eq(text);
-	if (!eq)
-		return mv_error_create(MV_ERR_USAGE, "name TYPE.FIELD = NAME "
-				       "or name TYPE at OFFSET = NAME "
-				       "expected");
-	const char *at = strstr(text, " at ");
-	if (at && at > eq)
-		at = NULL;
+	const char *eq, *at;
 	struct mv_type *t;
-	struct mv_error *err;
+	struct mv_error *err = rule_parts(text, "name TYPE.FIELD = NAME or "
+					  "name TYPE at OFFSET = NAME", " at ",
+					  &eq, &at);
+	if (err)
+		return err;
 	uint64_t offset = 0;
 	int64_t array = -1;
 	char key[MV_EVAL_TYPE_NAME_MAX];
@@ -290,33 +307,22 @@ struct mv_error *mv_rules_add_name(struct mv_session *s, struct mv_rules *r,
 		template_free(&nr.t);
 		return err;
 	}
-	struct mv_rule_name *n = grow_one((void **)&r->names, &r->nnames,
-					  sizeof(*n));
-	if (!n) {
-		template_free(&nr.t);
-		return r->nnames >= 4096
-			? mv_error_create(MV_ERR_USAGE, "more than 4096 rules "
-					  "of one kind") : mv_enomem;
-	}
-	*n = nr;
-	return NULL;
+	return append_rule((void **)&r->names, &r->nnames, sizeof(nr), &nr,
+			   &nr.t);
 }
 
 /* show TYPE [if COND] = TEMPLATE */
 struct mv_error *mv_rules_add_show(struct mv_session *s, struct mv_rules *r,
 				   const char *text)
 {
-	const char *eq = rule_eq(text);
-	if (!eq)
-		return mv_error_create(MV_ERR_USAGE, "show TYPE = TEXT or "
-				       "show TYPE if CONDITION = TEXT "
-				       "expected");
-	const char *cond = strstr(text, " if ");
-	if (cond && cond > eq)
-		cond = NULL;
+	const char *eq, *cond;
 	struct mv_type *t;
-	struct mv_error *err = mv_rules_named_type(
-		s, text, (size_t)((cond ? cond : eq) - text), &t);
+	struct mv_error *err = rule_parts(text, "show TYPE = TEXT or show "
+					  "TYPE if CONDITION = TEXT", " if ",
+					  &eq, &cond);
+	if (!err)
+		err = mv_rules_named_type(
+			s, text, (size_t)((cond ? cond : eq) - text), &t);
 	if (err)
 		return err;
 	char key[MV_EVAL_TYPE_NAME_MAX];
@@ -337,16 +343,8 @@ struct mv_error *mv_rules_add_show(struct mv_session *s, struct mv_rules *r,
 		template_free(&sr.t);
 		return err;
 	}
-	struct mv_rule_show *n = grow_one((void **)&r->shows, &r->nshows,
-					  sizeof(*n));
-	if (!n) {
-		template_free(&sr.t);
-		return r->nshows >= 4096
-			? mv_error_create(MV_ERR_USAGE, "more than 4096 rules "
-					  "of one kind") : mv_enomem;
-	}
-	*n = sr;
-	return NULL;
+	return append_rule((void **)&r->shows, &r->nshows, sizeof(sr), &sr,
+			   &sr.t);
 }
 
 /* object TYPE if COND */
@@ -381,14 +379,8 @@ struct mv_error *mv_rules_add_object(struct mv_session *s,
 		err = mv_len_expr_compile_in(s, t, c, &ob.cond);
 	if (err)
 		return err;
-	struct mv_rule_object *n = grow_one((void **)&r->objects,
-					    &r->nobjects, sizeof(*n));
-	if (!n)
-		return r->nobjects >= 4096
-			? mv_error_create(MV_ERR_USAGE, "more than 4096 rules "
-					  "of one kind") : mv_enomem;
-	*n = ob;
-	return NULL;
+	return append_rule((void **)&r->objects, &r->nobjects, sizeof(ob),
+			   &ob, NULL);
 }
 
 /* The word after key in text, up to the next " KEYWORD " or the end;
@@ -470,16 +462,8 @@ struct mv_error *mv_rules_add_frames(struct mv_session *s,
 		template_free(&fr.name);
 		return err;
 	}
-	struct mv_rule_frames *n = grow_one((void **)&r->frames, &r->nframes,
-					    sizeof(*n));
-	if (!n) {
-		template_free(&fr.name);
-		return r->nframes >= 4096
-			? mv_error_create(MV_ERR_USAGE, "more than 4096 rules "
-					  "of one kind") : mv_enomem;
-	}
-	*n = fr;
-	return NULL;
+	return append_rule((void **)&r->frames, &r->nframes, sizeof(fr), &fr,
+			   &fr.name);
 }
 
 void mv_rules_names_deinit(struct mv_rules *r)

@@ -31,15 +31,14 @@ Prints "cpython_paths: N passed, M failed".
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run as R  # noqa: E402
+import test_cpython_model as CM  # noqa: E402
 
-PYTHON = "/usr/bin/python3.11d"
+PYTHON = CM.PYTHON
 results = []
 
 PROG = r"""
@@ -123,46 +122,15 @@ hold(lines)
 
 def report(name, problems):
     results.append(not problems)
-    print("%s %s" % ("ok  " if not problems else "FAIL", name))
-    for problem in problems[:10]:
-        print("       " + problem)
-    sys.stdout.flush()
-
-
-def stopped(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "T"
-    except OSError:
-        return False
+    CM.report(name, problems)
 
 
 def make_core(tmp, allocator):
-    prog = os.path.join(tmp, "paths.py")
-    with open(prog, "w") as f:
-        f.write(PROG)
-    facts = os.path.join(tmp, "paths." + allocator)
-    core = os.path.join(tmp, "paths.core." + allocator)
-    env = dict(os.environ, PYTHONMALLOC=allocator)
-    env.pop("PYTHONPATH", None)
-    env.pop("PYTHONHOME", None)
-    p = subprocess.Popen([PYTHON, prog, facts], env=env)
-    try:
-        for _ in range(600):
-            if stopped(p.pid) or p.poll() is not None:
-                break
-            time.sleep(0.05)
-        if not stopped(p.pid):
-            return None, None
-        subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(p.pid),
-                        "-ex", "gcore " + core], capture_output=True,
-                       timeout=300)
-    finally:
-        p.kill()
-        p.wait()
+    core, facts = CM.python_core(tmp, allocator, PROG, "paths")
+    if not core:
+        return None, None
     with open(facts) as f:
-        cases = [json.loads(line) for line in f]
-    return (core if os.path.exists(core) else None), cases
+        return core, [json.loads(line) for line in f]
 
 
 def check_referrers(c, d):
