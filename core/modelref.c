@@ -170,6 +170,13 @@ void mv_model_set_index(struct mv_model *m, struct mv_refindex *ri)
 	m->ri = ri;
 }
 
+static bool probe_chunk(void *arg, uint64_t address, struct mv_chunk *ret,
+			size_t *index)
+{
+	struct mv_model *m = arg;
+	return m->opt.find_chunk(m->opt.chunk_arg, address, ret, index);
+}
+
 /* A walk from the rule's TYPE * at addr, depth levels deep, to *ret:
  * one level (what an object is) in the probe walk, anew each time;
  * deeper in the model's walk, kept while the next asks for the same
@@ -192,6 +199,13 @@ static struct mv_error *walk_from(struct mv_model *m,
 	m->last_ob = NULL;
 	struct mv_walk_options o = m->opt;
 	o.max_depth = depth;
+	if (probe && o.find_chunk) {
+		/* Its own visited set: the chunk directory's visited bits
+		 * are the model's walk's, which is kept. */
+		o.find_chunk = probe_chunk;
+		o.chunk_arg = m;
+		o.nchunks = 0;
+	}
 	struct mv_error *err = mv_walk_init(w, m->program, &o);
 	if (err)
 		return err;
@@ -222,6 +236,9 @@ struct mv_error *mv_model_object(struct mv_model *m, const struct mv_chunk *ch,
 	const struct mv_rules *r = &m->su.rules;
 	struct mv_target *t = mv_program_target(m->program);
 	*addr = 0;
+	/* First where its header is all that is in front of it; else
+	 * after what a debug allocator keeps there too. */
+	for (int loose = 0; loose < 2; loose++)
 	for (size_t k = 0; k < r->nobjects; k++) {
 		const struct mv_rule_object *ob = &r->objects[k];
 		for (uint64_t o = 0; o <= OBJECT_MAX_OFFSET &&
@@ -241,9 +258,8 @@ struct mv_error *mv_model_object(struct mv_model *m, const struct mv_chunk *ch,
 			if (err)
 				return err;
 			size_t i = record_at(w, ch->mem + o);
-			/* Its header in the block, after what the allocator
-			 * may keep in front (a debug allocator's words). */
-			if (i && mv_walk_header(w, i) <= o &&
+			uint64_t hb = i ? mv_walk_header(w, i) : 0;
+			if (i && (loose ? hb <= o : hb == o) &&
 			    mv_walk_key(w, i) == ch->mem) {
 				*addr = ch->mem + o;
 				*rule = ob;
