@@ -15,6 +15,7 @@
 #include "refindex.h"
 #include "walk.h"
 #include "edgename.h"
+#include "modelref.h"
 
 static struct mv_error *poll_ctx(void *arg)
 {
@@ -338,13 +339,56 @@ static const char *mapping_name(struct mv_program *p, uint64_t address)
 	return r && r->path ? r->path : "anonymous";
 }
 
+/* What an object model says of a referrer: the object holding the
+ * word and the edge's name, or that it is not an edge. */
+static void model_json(const struct mv_model_edge *me, struct mv_json *j)
+{
+	mv_json_key(j, "model");
+	if (!me) {
+		mv_json_null(j);
+		return;
+	}
+	mv_json_begin_object(j);
+	mv_json_key(j, "edge");
+	mv_json_bool(j, me->is_edge);
+	mv_json_key(j, "object");
+	if (me->owner && me->is_edge)
+		mv_json_address(j, me->owner);
+	else
+		mv_json_null(j);
+	mv_json_key(j, "name");
+	if (me->is_edge && (me->owner || (me->name.data && me->name.data[0])))
+		mv_json_string(j, me->name.data ? me->name.data : "");
+	else
+		mv_json_null(j);
+	mv_json_end_object(j);
+}
+
+static void model_text(const struct mv_model_edge *me, struct mv_buf *out)
+{
+	if (!me)
+		return;
+	if (!me->is_edge)
+		mv_buf_puts(out, "  not an edge of the model (a header's "
+				 "link, a free list's or stale slot)");
+	else if (me->owner)
+		mv_buf_printf(out, "  object 0x%llx%s%s",
+			      (unsigned long long)me->owner,
+			      me->name.data && me->name.data[0] ? " " : "",
+			      me->name.data ? me->name.data : "");
+	else if (me->name.data && me->name.data[0])
+		mv_buf_printf(out, "  %s", me->name.data);
+}
+
 /* held: the C expression of a heap holder (holder_expression), or
- * NULL. */
+ * NULL; me: what an object model says of it, or NULL. */
 static void ref_json(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
-		     uint64_t lo, const char *held, struct mv_json *j)
+		     uint64_t lo, const char *held, struct mv_json *j,
+		     const struct mv_model_edge *me)
 {
 	struct mv_program *p = ctx->session->program;
 	mv_json_begin_object(j);
+	model_json(me, j);
 	mv_json_key(j, "kind");
 	mv_json_string(j, ref_kinds[r->kind]);
 	mv_json_key(j, "holder");
@@ -439,7 +483,8 @@ static void stack_name(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 }
 
 static void ref_text(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
-		     uint64_t lo, const char *held, struct mv_buf *out)
+		     uint64_t lo, const char *held, struct mv_buf *out,
+		     const struct mv_model_edge *me)
 {
 	struct mv_program *p = ctx->session->program;
 	switch (r->kind) {
@@ -481,6 +526,7 @@ static void ref_text(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 	if (r->value != lo)
 		mv_buf_printf(out, "  (points %llu bytes in)",
 			      (unsigned long long)(r->value - lo));
+	model_text(me, out);
 	mv_buf_putc(out, '\n');
 }
 
@@ -540,6 +586,8 @@ static void free_expressions(char **exprs, size_t n)
 struct refs {
 	struct mv_cmd_ctx *ctx;
 	struct mv_json j;
+	struct mv_model *model;  /* an object model's view, or NULL */
+	struct mv_chunk target;  /* the block searched, with a model */
 	uint64_t lo;
 	uint64_t count;
 	uint64_t max;
@@ -589,7 +637,7 @@ static char *holder_expression(struct refs *R, const struct mv_ref *r)
 	struct mv_path_hop *hops = NULL;
 	size_t n = 0;
 	if (!err)
-		err = mv_graph_path_to_index(R->ctx->session->program, R->ri,
+		err = mv_graph_path_to_index(R->ctx->session->program, R->ri, NULL,
 					     r->chunk.mem, REF_NAME_VISITS,
 					     &hops, &n, NULL, NULL, NULL,
 					     poll_ctx, R->ctx);
@@ -611,14 +659,26 @@ static bool on_ref(void *arg, const struct mv_ref *r)
 	struct refs *R = arg;
 	if (R->count++ >= R->max)
 		return true;
-	char *held = holder_expression(R, r);
-	if (R->err)
+	struct mv_model_edge me = {0};
+	if (R->model && (R->err = mv_model_edge(R->model, r, &R->target,
+						&me)))
 		return false;
+	/* A model names the word itself (me); C expressions are for the
+	 * rest. */
+	char *held = R->model ? NULL : holder_expression(R, r);
+	if (R->err) {
+		if (R->model)
+			mv_buf_deinit(&me.name);
+		return false;
+	}
 	if (R->ctx->json)
-		ref_json(R->ctx, r, R->lo, held, &R->j);
+		ref_json(R->ctx, r, R->lo, held, &R->j, R->model ? &me : NULL);
 	else
-		ref_text(R->ctx, r, R->lo, held, &R->ctx->out);
+		ref_text(R->ctx, r, R->lo, held, &R->ctx->out,
+			 R->model ? &me : NULL);
 	free(held);
+	if (R->model)
+		mv_buf_deinit(&me.name);
 	/* With --max 0 the list is as long as memory has referrers: it
 	 * goes out as it comes instead of piling up. */
 	if (R->ctx->out.len >= (64u << 10) &&
@@ -715,6 +775,11 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 			       : addr + size;
 	struct refs R = {.ctx = ctx, .lo = lo, .h = h};
 	R.max = max ? max : UINT64_MAX;
+	/* With an object model (its object rules), each word is said
+	 * through it: the object holding it and the edge's name. */
+	if (in_chunk && (err = mv_model_open(ctx, NULL, &R.model)))
+		return err;
+	R.target = ch;
 	const char *limit = h ? mv_heap_limit_note(h) : NULL;
 	if (ctx->json) {
 		mv_json_init(&R.j, &ctx->out, false);
@@ -731,8 +796,10 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 		mv_json_begin_array(&R.j);
 	}
 	size_t banner;
-	if ((err = roots_banner(ctx, h, &banner)))
+	if ((err = roots_banner(ctx, h, &banner))) {
+		mv_model_close(R.model);
 		return err;
+	}
 	if (!ctx->json)
 		mv_out(ctx, "words pointing into [0x%llx, 0x%llx)%s:\n",
 		       (unsigned long long)lo, (unsigned long long)hi,
@@ -746,7 +813,7 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 	struct mv_session *s = ctx->session;
 	struct mv_refindex *ri = NULL;
 	if (in_chunk && mv_refindex_block(ch.flags) &&
-	    (s->refindex || s->referrers_scans++)) {
+	    (s->refindex || R.model || s->referrers_scans++)) {
 		err = mv_session_refindex(ctx, h, &ri);
 		if (err && mv_error_code(err) != MV_ERR_INTERRUPTED) {
 			mv_error_destroy(err);
@@ -755,6 +822,8 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 		}
 	}
 	R.ri = ri;
+	if (R.model)
+		mv_model_set_index(R.model, ri);
 	if (!err && ri)
 		err = mv_graph_referrers_index(ctx->session->program, ri,
 					       mv_heap_chunk_index(h, addr), lo,
@@ -830,12 +899,14 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 		err = mv_buf_error(&ctx->out);
 	}
 	mv_notes_deinit(&skipped);
+	mv_model_close(R.model);
 	return err;
 }
 
 static const struct mv_option referrers_options[] = {
 	{"max", 0, MV_OPT_INT, "N", "list at most N referrers, all are "
 	 "counted (0: list all)", "1000", NULL},
+	MV_OPTION_TYPES,
 	MV_OPTION_MAX_HEAP_CHUNKS,
 	MV_OPTION_ALLOCATOR,
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},
@@ -873,6 +944,15 @@ const struct mv_command mv_command_referrers = {
 		"word; on a heap of more than 4,000,000 blocks by the "
 		"second referrers or a path-to, as the note says). What could not be scanned comes first as "
 		"[PARTIAL] lines.\n\n"
+		"With an object model whose rules say where its objects "
+		"lie (--types, or the model that fits the program: "
+		"CPython 3.11's), each word is also said through it: the "
+		"object holding it and the edge's name as the language "
+		"writes it (`object 0x7f.. ['key']`, a frame's local "
+		"`f:x`), or that it is no edge of the model (a GC "
+		"header's link, a free list's or a stale frame slot): the "
+		"objects so found are gc.get_referrers's "
+		"(docs/types.md).\n\n"
 		"Memory stays bounded: target memory is read through one "
 		"256 KiB window, the heap index holds at most "
 		"--max-heap-chunks chunks (chunks past it are not searched, "
@@ -962,8 +1042,15 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 		err = NULL;
 		ri = NULL;
 	}
+	/* With an object model, only its edges: no GC links, headers or
+	 * stale slots past a length. */
+	struct mv_model *model = NULL;
+	struct mv_edge_filter filter = {mv_model_accept, NULL};
+	if (!err && ri && !(err = mv_model_open(ctx, ri, &model)))
+		filter.arg = model;
 	if (!err && ri)
-		err = mv_graph_path_to_index(p, ri, addr, max, &hops, &n,
+		err = mv_graph_path_to_index(p, ri, model ? &filter : NULL,
+					     addr, max, &hops, &n,
 					     &visited, &hit_max, &skipped,
 					     poll_ctx, ctx);
 	else if (!err)
@@ -971,6 +1058,7 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 					   &visited, &hit_max, &skipped,
 					   poll_ctx, ctx);
 	if (err) {
+		mv_model_close(model);
 		mv_notes_deinit(&skipped);
 		return err;
 	}
@@ -983,10 +1071,14 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 	struct mv_buf name;
 	mv_buf_init(&name);
 	char **exprs = hop_expressions(ctx, hops, n, NULL);
-	if (!exprs) {
+	if (exprs && model)
+		err = mv_model_expressions(model, hops, n, exprs);
+	mv_model_close(model);
+	if (!exprs || err) {
+		free_expressions(exprs, n);
 		free(hops);
 		mv_notes_deinit(&skipped);
-		return mv_enomem;
+		return exprs ? err : mv_enomem;
 	}
 	if (!ctx->json)
 		roots_notes(ctx, NULL, &skipped, 0);
@@ -1116,6 +1208,7 @@ static const struct mv_option path_to_options[] = {
 	{"max-objects", 0, MV_OPT_INT, "N",
 	 "visit at most N chunks for the path (0: no limit; default: "
 	 "half the memory available, as info says)", NULL, NULL},
+	MV_OPTION_TYPES,
 	MV_OPTION_MAX_HEAP_CHUNKS,
 	MV_OPTION_ALLOCATOR,
 	{NULL, 0, 0, NULL, NULL, NULL, NULL},
@@ -1151,7 +1244,14 @@ const struct mv_command mv_command_path_to = {
 		"the roots.\n\n"
 		"The search visits at most --max-objects chunks; past that "
 		"the answer is \"no path found within N objects\", partial, "
-		"and says how to lift the bound. Ctrl-C stops it.",
+		"and says how to lift the bound. Ctrl-C stops it.\n\n"
+		"With an object model whose rules say where its objects "
+		"lie (--types, or CPython 3.11's, picked by itself), the "
+		"chain takes the model's edges only (not a GC's list "
+		"links, a free list's slots or a frame's stale slots) and "
+		"names each hop as the language does: "
+		"`__main__.__dict__['data'][3]`, `hold:kept` for a "
+		"frame's local (docs/types.md).",
 	.options = path_to_options,
 	.min_pos = 1,
 	.max_pos = 1,

@@ -404,10 +404,27 @@ void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 		mv_buf_puts(&p, root);
 	bool deref = false;
 	size_t run = 0;
+	bool names = w->opt.rules && w->opt.rules->nnames;
 	for (size_t h = n; h-- > 0;) {
 		mv_buf_clear(&lab);
-		mv_walk_label(w, hops[h], &lab);
+		bool named = false;
+		/* With a model's names, the object an rvalue root points
+		 * to is the root's expression itself. */
+		if (names && w->pseudo_root && !w->objs[hops[h]].parent)
+			named = true;
+		else
+			mv_walk_label_named(w, hops[h], &lab, NULL, &named);
 		const char *l = lab.data ? lab.data : "";
+		if (named) {
+			/* "x['key'][3].attr": the language's own names. */
+			if (run)
+				mv_buf_printf(&p, "(x%zu)", run + 1);
+			run = 0;
+			mv_buf_clear(&prev);
+			mv_buf_puts(&p, l);
+			deref = false;
+			continue;
+		}
 		if (prev.data && !strcmp(prev.data, l) && deref && l[0] == '.') {
 			run++;
 			continue;

@@ -931,6 +931,7 @@ struct held {
 
 struct back {
 	struct mv_heap *h;
+	const struct mv_edge_filter *filter; /* NULL: every word */
 	struct mv_ref *roots;   /* the first root word holding each chunk */
 	struct held *held;      /* sorted by chunk once the scan is done */
 	size_t nheld, cap;
@@ -941,8 +942,13 @@ static bool root_held(void *arg, const struct mv_ref *ref)
 {
 	struct back *b = arg;
 	size_t i;
+	bool ok = true;
 	if (!in_use(b->h, ref->value, &i))
 		return true;
+	if (b->filter &&
+	    ((b->err = b->filter->accept(b->filter->arg, ref, SIZE_MAX, i,
+					 &ok)) || !ok))
+		return !b->err;
 	if (b->nheld == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
 		struct held *n = realloc(b->held, cap * sizeof(*n));
@@ -988,6 +994,8 @@ static uint32_t held_order(const struct back *b, uint32_t i)
 
 struct first_word {
 	struct mv_heap *h;
+	const struct mv_edge_filter *filter;
+	struct mv_error *err;
 	size_t want;
 	uint64_t holder, value;
 	bool found;
@@ -997,8 +1005,13 @@ static bool first_word_cb(void *arg, const struct mv_ref *ref)
 {
 	struct first_word *f = arg;
 	size_t i;
+	bool ok = true;
 	if (!in_use(f->h, ref->value, &i) || i != f->want)
 		return true;
+	if (f->filter &&
+	    ((f->err = f->filter->accept(f->filter->arg, ref, SIZE_MAX, i,
+					 &ok)) || !ok))
+		return !f->err;
 	f->holder = ref->holder;
 	f->value = ref->value;
 	f->found = true;
@@ -1017,6 +1030,7 @@ struct reached {
  * hop's holder is the first word of its chunk pointing into the next,
  * as the forward search would take it. */
 static struct mv_error *back_path(struct mv_heap *h, struct mv_target *t,
+				  const struct mv_edge_filter *filter,
 				  const struct mv_ref *r, uint32_t from,
 				  const struct reached *q,
 				  struct mv_path_hop **ret, size_t *nret)
@@ -1042,7 +1056,7 @@ static struct mv_error *back_path(struct mv_heap *h, struct mv_target *t,
 		uint32_t next = q[q[k].next].chunk;
 		mv_heap_chunk(h, q[k].chunk, &pc);
 		mv_heap_chunk(h, next, &nc);
-		struct first_word f = {.h = h, .want = next};
+		struct first_word f = {.h = h, .filter = filter, .want = next};
 		struct mv_ref tmpl = {.kind = MV_REF_HEAP, .in_chunk = true,
 				      .chunk = pc, .reg = -1};
 		ws.stop = false;
@@ -1050,8 +1064,8 @@ static struct mv_error *back_path(struct mv_heap *h, struct mv_target *t,
 		 * this one's (in_use decides, as in the search). */
 		scan_range(&ws, pc.mem, pc.mem + pc.usable, nc.start,
 			   nc.start + nc.size + 16, &tmpl, first_word_cb, &f);
-		if (ws.err) {
-			struct mv_error *err = ws.err;
+		if (ws.err || f.err) {
+			struct mv_error *err = ws.err ? ws.err : f.err;
 			free(hops);
 			free(buf);
 			return err;
@@ -1121,8 +1135,19 @@ static struct mv_error *back_search(struct back *b,
 				ri, bq->q[qhead].chunk, &one, &nh);
 			for (size_t k = 0; k < nh; k++) {
 				uint32_t y = hs[k];
+				bool ok = true;
+				struct mv_error *ferr;
 				if (bq->seen[y / 64] & (1ull << (y % 64)))
 					continue;
+				if (b->filter &&
+				    ((ferr = b->filter->accept(
+					      b->filter->arg, NULL, y,
+					      bq->q[qhead].chunk, &ok)) ||
+				     !ok)) {
+					if (ferr)
+						return ferr;
+					continue;
+				}
 				if (max_objects && bq->n >= max_objects) {
 					*hit_max = true;
 					*visited = bq->n;
@@ -1144,6 +1169,7 @@ static struct mv_error *back_search(struct back *b,
 
 struct mv_error *mv_graph_path_to_index(struct mv_program *p,
 					struct mv_refindex *ri,
+					const struct mv_edge_filter *filter,
 					uint64_t target, uint64_t max_objects,
 					struct mv_path_hop **ret, size_t *nret,
 					uint64_t *visited, bool *hit_max,
@@ -1168,7 +1194,7 @@ struct mv_error *mv_graph_path_to_index(struct mv_program *p,
 					       "heap chunk: path-to answers "
 					       "for heap objects",
 					       (unsigned long long)target);
-	struct back b = {.h = h};
+	struct back b = {.h = h, .filter = filter};
 	struct words ws = {.t = mv_program_target(p), .poll = poll,
 			   .poll_arg = poll_arg, .skipped = skipped};
 	struct back_queue bq = {
@@ -1198,7 +1224,7 @@ struct mv_error *mv_graph_path_to_index(struct mv_program *p,
 			       &seen, &cut, poll, poll_arg)))
 		goto out;
 	if (!cut && best != UINT32_MAX)
-		err = back_path(h, ws.t,
+		err = back_path(h, ws.t, filter,
 				&b.roots[held_order(&b, bq.q[best].chunk)],
 				best, bq.q, ret, nret);
 out:

@@ -78,8 +78,19 @@ struct mv_error *mv_graph_referrers_index(struct mv_program *p,
  * chunks a root holds; of the shortest chains, the one whose root word
  * the roots' scan meets first.  Visits the target's ancestors only:
  * *visited counts them, max_objects bounds them. */
+/* Which pointers path-to may take (an object model's edges,
+ * modelref.c): a root word or a heap word (ref) into chunk `to`, or,
+ * with ref NULL, any word of chunk `from` into chunk `to`.  An error
+ * (*ret unset) stops the search. */
+struct mv_edge_filter {
+	struct mv_error *(*accept)(void *arg, const struct mv_ref *ref,
+				   size_t from, size_t to, bool *ret);
+	void *arg;
+};
+
 struct mv_error *mv_graph_path_to_index(struct mv_program *p,
 					struct mv_refindex *ri,
+					const struct mv_edge_filter *filter,
 					uint64_t target, uint64_t max_objects,
 					struct mv_path_hop **ret, size_t *nret,
 					uint64_t *visited, bool *hit_max,

@@ -115,10 +115,13 @@ struct parser {
 	struct mv_len_expr *e;
 	int nest;
 	struct mv_type *pointee;  /* of the primary just parsed, or NULL */
+	bool index;               /* "index" is the element's (names) */
 	struct mv_member bits;    /* the member just read, if a bit-field */
 };
 
 static unsigned bit_field_bytes(const struct mv_member *m);
+static struct mv_error *subscript(struct parser *ps, const char *path,
+				  uint64_t *off, struct mv_type **t);
 
 static void skip_space(struct parser *ps)
 {
@@ -159,6 +162,8 @@ static struct mv_error *member_term(struct parser *ps, struct mv_type *record,
 	const struct mv_member *m;
 	struct mv_error *err = mv_rules_member_path(record, path, off, &m);
 	struct mv_type *t = err ? NULL : mv_type_strip(m->type);
+	if (!err && *ps->p == '[')
+		err = subscript(ps, path, off, &t);
 	if (!err && (!t || (t->kind != MV_TYPE_INT &&
 			    t->kind != MV_TYPE_ENUM && t->kind != MV_TYPE_BOOL &&
 			    t->kind != MV_TYPE_POINTER) ||
@@ -174,6 +179,27 @@ static struct mv_error *member_term(struct parser *ps, struct mv_type *record,
 			      ? mv_type_strip(mv_type_target(t)) : NULL;
 	ps->bits = m->bit_size ? *m : (struct mv_member){0};
 	*ret = t;
+	return NULL;
+}
+
+/* "[N]" after an array member ("ob_digit[0]"): its element N, at a
+ * constant index within the array's declared count. */
+static struct mv_error *subscript(struct parser *ps, const char *path,
+				  uint64_t *off, struct mv_type **t)
+{
+	char *end;
+	unsigned long long n = strtoull(ps->p + 1, &end, 10);
+	struct mv_type *e = (*t && (*t)->kind == MV_TYPE_ARRAY)
+				    ? mv_type_strip(mv_type_target(*t)) : NULL;
+	if (end == ps->p + 1 || *end != ']' || !e || !e->size ||
+	    ((*t)->has_count && (*t)->count && n >= (*t)->count) ||
+	    n > (1u << 20))
+		return mv_error_create(MV_ERR_USAGE, "member '%s' is not an "
+				       "array with an element %.*s", path,
+				       (int)strcspn(ps->p, "]") + 1, ps->p);
+	ps->p = end + 1;
+	*off += n * e->size;
+	*t = e;
 	return NULL;
 }
 
@@ -362,6 +388,11 @@ static struct mv_error *parse_primary(struct parser *ps)
 		return emit(ps, (struct mv_len_term){.op = MV_LEN_CONST,
 						     .v = v});
 	}
+	if (ps->index && !strncmp(ps->p, "index", 5) &&
+	    !is_name_char(ps->p[5]) && ps->p[5] != '.') {
+		ps->p += 5;
+		return emit(ps, (struct mv_len_term){.op = MV_LEN_INDEX});
+	}
 	if (isalpha((unsigned char)*ps->p) || *ps->p == '_')
 		return parse_member(ps);
 	return mv_error_create(MV_ERR_USAGE,
@@ -436,6 +467,7 @@ static struct mv_error *parse_level(struct parser *ps, int level)
 		if ((err = parse_level(ps, level + 1)))
 			return err;
 		err = emit(ps, (struct mv_len_term){.op = binops[found].op});
+		ps->pointee = NULL; /* a sum is no pointer's value */
 	}
 	return err;
 }
@@ -450,10 +482,21 @@ struct mv_error *mv_len_expr_compile_in(struct mv_session *s,
 					const char *text,
 					struct mv_len_expr *ret)
 {
+	return mv_len_expr_compile_name(s, record, text, false, ret, NULL);
+}
+
+struct mv_error *mv_len_expr_compile_name(struct mv_session *s,
+					  struct mv_type *record,
+					  const char *text, bool index,
+					  struct mv_len_expr *ret,
+					  struct mv_type **pointee)
+{
 	memset(ret, 0, sizeof(*ret));
 	struct parser ps = {.s = s, .record = record, .text = text,
-			    .p = text, .e = ret};
+			    .p = text, .e = ret, .index = index};
 	struct mv_error *err = parse_or(&ps);
+	if (pointee)
+		*pointee = ps.pointee;
 	if (!err) {
 		skip_space(&ps);
 		if (*ps.p)
@@ -501,14 +544,22 @@ bool mv_len_expr_eval_offset(const struct mv_len_expr *e,
 			     const uint8_t *bytes, size_t avail,
 			     mv_len_read_fn read, void *arg, int64_t *ret)
 {
+	return mv_len_expr_eval_index(e, bytes, avail, read, arg, 0, ret);
+}
+
+bool mv_len_expr_eval_index(const struct mv_len_expr *e,
+			    const uint8_t *bytes, size_t avail,
+			    mv_len_read_fn read, void *arg, uint64_t index,
+			    int64_t *ret)
+{
 	uint64_t st[MV_LEN_EXPR_MAX];
 	uint32_t sp = 0;
 	if (!e->n || e->end > avail)
 		return false;
 	for (uint32_t i = 0; i < e->n; i++) {
 		const struct mv_len_term *t = &e->t[i];
-		if (t->op == MV_LEN_CONST) {
-			st[sp++] = t->v;
+		if (t->op == MV_LEN_CONST || t->op == MV_LEN_INDEX) {
+			st[sp++] = t->op == MV_LEN_CONST ? t->v : index;
 			continue;
 		}
 		if (t->op == MV_LEN_FIELD) {
@@ -594,6 +645,7 @@ void mv_rules_init(struct mv_rules *r)
 
 void mv_rules_deinit(struct mv_rules *r)
 {
+	mv_rules_names_deinit(r);
 	for (size_t i = 0; i < r->nstrings; i++)
 		free(r->strings[i]);
 	free(r->strings);
@@ -622,6 +674,11 @@ static char *own(struct mv_rules *r, const char *p, size_t n)
 	if (c)
 		r->strings[r->nstrings++] = c;
 	return c;
+}
+
+char *mv_rules_own(struct mv_rules *r, const char *p, size_t n)
+{
+	return own(r, p, n);
 }
 
 /* t's rule key (mv_rules_type_key), owned by r; NULL without memory. */
@@ -700,6 +757,12 @@ static struct mv_error *type_dot_path(struct mv_session *s,
 /* Looks text up as a type name ("struct leaf", "PyListObject"). */
 static struct mv_error *named_type(struct mv_session *s, const char *text,
 				   size_t len, struct mv_type **ret)
+{
+	return mv_rules_named_type(s, text, len, ret);
+}
+
+struct mv_error *mv_rules_named_type(struct mv_session *s, const char *text,
+				     size_t len, struct mv_type **ret)
 {
 	char *n = strndup(text, len);
 	if (!n)
@@ -1089,6 +1152,7 @@ static struct mv_error *add_array(struct mv_session *s, struct mv_rules *r,
 	a->offset = off;
 	a->count = cnt;
 	a->indirect = indirect;
+	a->offset_text = oe;
 	a->elem = elem;
 	a->elem_name = own(r, el, (size_t)(lb - el));
 	return a->elem_name ? NULL : mv_enomem;
@@ -1218,7 +1282,8 @@ static const struct {
 } keywords[] = {
 	{"len", 0}, {"dispatch", 1}, {"container_of", 2}, {"skip", 3},
 	{"header", 4}, {"size", 5}, {"array", 6}, {"refcount", 7},
-	{"tracked", 8}, {"guard", 9}, {"typeobject", 10},
+	{"tracked", 8}, {"guard", 9}, {"typeobject", 10}, {"name", 11},
+	{"show", 12}, {"object", 13}, {"frames", 14},
 };
 
 /* One line (comment and blanks gone). */
@@ -1244,6 +1309,10 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 	case 8: return add_tracked(s, r, rest);
 	case 9: return add_guard(r, rest);
 	case 10: return add_typeobject(s, r, rest);
+	case 11: return mv_rules_add_name(s, r, rest);
+	case 12: return mv_rules_add_show(s, r, rest);
+	case 13: return mv_rules_add_object(s, r, rest);
+	case 14: return mv_rules_add_frames(s, r, rest);
 	default:
 		/* --len-file's bare hints. */
 		if (strchr(line, '=') && !strstr(line, "==") &&
@@ -1252,8 +1321,8 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 		return mv_error_create(MV_ERR_USAGE,
 				       "unknown rule '%.*s' (len, size, array, "
 				       "dispatch, container_of, skip, header, "
-				       "refcount, tracked, guard or "
-				       "typeobject)",
+				       "refcount, tracked, guard, typeobject, "
+				       "name, show, object or frames)",
 				       (int)wl, line);
 	}
 }

@@ -24,6 +24,7 @@ enum mv_len_op {
 	MV_LEN_ADD, MV_LEN_SUB, MV_LEN_MUL, MV_LEN_DIV, MV_LEN_MOD,
 	MV_LEN_SHL, MV_LEN_SHR, MV_LEN_AND, MV_LEN_OR, MV_LEN_NEG,
 	MV_LEN_EQ, MV_LEN_NE, MV_LEN_LT, MV_LEN_GT, MV_LEN_LE, MV_LEN_GE,
+	MV_LEN_INDEX,  /* push the element's index (name rules) */
 };
 
 struct mv_len_term {
@@ -74,6 +75,16 @@ struct mv_error *mv_len_expr_compile_in(struct mv_session *s,
 					const char *text,
 					struct mv_len_expr *ret);
 
+/* mv_len_expr_compile_in, and for name rules (rulename.c): with
+ * index, the word "index" is the element's index (MV_LEN_INDEX); what
+ * the expression's last pointer points to in *pointee (NULL: it is no
+ * pointer's value). */
+struct mv_error *mv_len_expr_compile_name(struct mv_session *s,
+					  struct mv_type *record,
+					  const char *text, bool index,
+					  struct mv_len_expr *ret,
+					  struct mv_type **pointee);
+
 /* Reads n bytes of the target at address into buf: how many it could. */
 typedef size_t (*mv_len_read_fn)(void *arg, uint64_t address, void *buf,
 				 size_t n);
@@ -95,6 +106,11 @@ bool mv_len_expr_eval(const struct mv_len_expr *e, const uint8_t *bytes,
 bool mv_len_expr_eval_offset(const struct mv_len_expr *e,
 			     const uint8_t *bytes, size_t avail,
 			     mv_len_read_fn read, void *arg, int64_t *ret);
+/* mv_len_expr_eval_offset with the element's index for "index". */
+bool mv_len_expr_eval_index(const struct mv_len_expr *e,
+			    const uint8_t *bytes, size_t avail,
+			    mv_len_read_fn read, void *arg, uint64_t index,
+			    int64_t *ret);
 bool mv_len_expr_eval_read(const struct mv_len_expr *e,
 			   const uint8_t *bytes, size_t avail,
 			   mv_len_read_fn read, void *arg, uint64_t *ret);
@@ -168,6 +184,7 @@ struct mv_rule_array {
 	bool indirect;
 	struct mv_type *elem;      /* stripped */
 	const char *elem_name;     /* as the rule spells it */
+	const char *offset_text;   /* OFFSET as written (name rules) */
 };
 
 /* refcount TYPE.FIELD: objects of TYPE (the type the dispatch rules
@@ -212,6 +229,107 @@ struct mv_rule_typeobject {
 	struct mv_len_expr expr;
 };
 
+/* ---- name and show rules (rulename.c): edges named as the program's
+ * language names them ("[3]", "['key']", ".attr") ---- */
+
+enum mv_name_kind {
+	MV_NAME_TEXT_LIT,  /* literal text */
+	MV_NAME_INDEX,     /* {index}: the element's index */
+	MV_NAME_ADDRESS,   /* {address}: the record's, 0x... */
+	MV_NAME_VALUE,     /* {value EXPR}: signed decimal */
+	MV_NAME_CHARS,     /* {text OFFSET, COUNT, WIDTH}: characters */
+	MV_NAME_CSTRING,   /* {cstring EXPR}: a C string at EXPR */
+	MV_NAME_SHOW,      /* {show EXPR}: the object at EXPR, shown */
+	MV_NAME_BARE,      /* {bare EXPR}: the same without its literals */
+};
+
+struct mv_name_part {
+	uint8_t kind;            /* enum mv_name_kind */
+	const char *lit;         /* MV_NAME_TEXT_LIT (owned by the rules) */
+	struct mv_len_expr *e;   /* its expressions (CHARS: 3); owned */
+	struct mv_type *pointee; /* SHOW, BARE: the object's declared type */
+};
+
+#define MV_NAME_MAX_PARTS 12
+
+struct mv_name_template {
+	struct mv_name_part *parts; /* owned */
+	size_t nparts;
+	uint64_t end;   /* bytes of the record its expressions read */
+};
+
+/* name TYPE.FIELD = TEMPLATE: the pointer at FIELD of a TYPE (each
+ * element when FIELD is an array or a trailing array) is named by
+ * TEMPLATE; name TYPE at OFFSET = TEMPLATE: the elements of the array
+ * rule of TYPE at OFFSET are. */
+struct mv_rule_name {
+	const char *type;
+	int64_t array;             /* the array rule's index, or -1 */
+	uint64_t offset;           /* the member's */
+	struct mv_name_template t;
+};
+
+/* show TYPE [if COND] = TEMPLATE: an object of TYPE inside a name
+ * ({show EXPR}); the first rule whose COND holds. */
+struct mv_rule_show {
+	const char *type;
+	bool has_cond;
+	struct mv_len_expr cond;
+	struct mv_name_template t;
+};
+
+/* object TYPE if COND: a heap block holds an object of TYPE at the
+ * first offset (at most 64) where COND holds and its header (its header
+ * rule's bytes) fits in front: how referrers and path-to find the
+ * object holding a word (modelref.c). */
+struct mv_rule_object {
+	const char *type;
+	struct mv_type *ptr;       /* TYPE *, for a walk from one */
+	struct mv_len_expr cond;
+};
+
+/* frames TYPE from EXPR next FIELD live FIELD[COUNT] name TEMPLATE:
+ * records of TYPE chained from EXPR (a pointer, evaluated as the
+ * debugger does) by the pointer FIELD next, each with COUNT live
+ * pointer slots at its array FIELD (an interpreter's frames and their
+ * locals and value stack).  Of the mapping holding them, only the live
+ * slots are roots; the slot index of record R is named TEMPLATE over
+ * R (modelref.c). */
+struct mv_rule_frames {
+	const char *type;
+	struct mv_type *t;         /* stripped */
+	const char *from;          /* owned */
+	uint64_t next_offset;
+	uint64_t live_offset, live_stride;
+	struct mv_len_expr count;
+	struct mv_name_template name;
+};
+
+struct mv_buf;
+
+/* Shows the object at address (declared type declared, stripped) for a
+ * name: its show rule's text (bare: without the rule's literal text)
+ * appended to out; false when it cannot. */
+typedef bool (*mv_name_show_fn)(void *arg, struct mv_type *declared,
+				uint64_t address, bool bare,
+				struct mv_buf *out);
+
+struct mv_name_env {
+	mv_len_read_fn read;   /* the target */
+	void *read_arg;
+	mv_name_show_fn show;  /* NULL: {show} and {bare} fail */
+	void *show_arg;
+};
+
+/* Appends TEMPLATE for the record at address (its first t->end bytes
+ * in bytes[0, avail)), element index: false (out as it was) when an
+ * expression has no value or a read fails.  Target text is bounded
+ * (64 characters, then "...") and escaped. */
+bool mv_name_render(const struct mv_name_template *t, const uint8_t *bytes,
+		    size_t avail, uint64_t address, uint64_t index,
+		    const struct mv_name_env *env, bool bare,
+		    struct mv_buf *out);
+
 struct mv_rules {
 	/* At most one each (has_*: given). */
 	bool has_refcount, has_tracked, has_guard, has_typeobject;
@@ -219,6 +337,14 @@ struct mv_rules {
 	struct mv_rule_refcount refcount;
 	struct mv_rule_tracked tracked;
 	struct mv_rule_guard guard;
+	struct mv_rule_object *objects;
+	size_t nobjects;
+	struct mv_rule_frames *frames;
+	size_t nframes;
+	struct mv_rule_name *names;
+	size_t nnames;
+	struct mv_rule_show *shows;
+	size_t nshows;
 	struct mv_rule_size *sizes;
 	size_t nsizes;
 	struct mv_rule_array *arrays;
@@ -241,6 +367,22 @@ struct mv_session;
 
 void mv_rules_init(struct mv_rules *r);
 void mv_rules_deinit(struct mv_rules *r);
+/* name and show rules (rulename.c), for mv_rules_load_file. */
+struct mv_error *mv_rules_add_name(struct mv_session *s, struct mv_rules *r,
+				   const char *text);
+struct mv_error *mv_rules_add_show(struct mv_session *s, struct mv_rules *r,
+				   const char *text);
+struct mv_error *mv_rules_add_object(struct mv_session *s,
+				     struct mv_rules *r, const char *text);
+struct mv_error *mv_rules_add_frames(struct mv_session *s,
+				     struct mv_rules *r, const char *text);
+void mv_rules_names_deinit(struct mv_rules *r);
+/* A copy of [p, p + n), blanks trimmed, owned by r (NULL: no memory). */
+char *mv_rules_own(struct mv_rules *r, const char *p, size_t n);
+/* A type's name (blanks trimmed) looked up, stripped: a usage error. */
+struct mv_error *mv_rules_named_type(struct mv_session *s, const char *text,
+				     size_t len, struct mv_type **ret);
+
 /* Adds --len SPEC ("TYPE.FIELD=EXPR"): a usage error names spec and
  * what is wrong. */
 struct mv_error *mv_rules_add_len(struct mv_session *s, struct mv_rules *r,

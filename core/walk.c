@@ -93,6 +93,8 @@ struct slot {
 	uint64_t manager_offset;
 	struct cond cond[SLOT_MAX_CONDS];
 	uint8_t nconds;         /* or SLOT_NEVER */
+	/* A name rule (rulename.c): how the language names the edge. */
+	const struct mv_rule_name *nrule;
 	/* SLOT_ARRAY, SLOT_FAM; SLOT_DEQUE: stride is the element's size,
 	 * count the elements of a node buffer, and the slot's offset that
 	 * of _M_impl._M_map, followed by _M_map_size, _M_start and
@@ -128,6 +130,7 @@ struct mv_walk_plan {
 	uint64_t header_bytes;
 	const struct mv_len_expr *header_expr; /* per object, or NULL */
 	uint32_t *arrays, *array_plan;
+	const struct mv_rule_name **array_name; /* per array rule, or NULL */
 	uint32_t narrays;
 	uint32_t *dispatch, *dispatch_plan;
 	uint32_t ndispatch;
@@ -164,6 +167,7 @@ static void plan_free(struct mv_walk_plan *pl)
 	free(pl->dispatch);
 	free(pl->dispatch_plan);
 	free(pl->arrays);
+	free(pl->array_name);
 	free(pl->array_plan);
 	free(pl);
 }
@@ -198,6 +202,8 @@ static struct mv_error *build_elements(struct mv_walk *w,
 				       struct mv_walk_plan *pl,
 				       struct mv_type *type, uint64_t offset,
 				       const char *prefix, int nest);
+static struct mv_error *plan_names(struct mv_walk_plan *pl,
+				   const struct mv_rules *r, const char *tn);
 
 static struct mv_error *plan_for_element(struct mv_walk *w,
 					 struct mv_type *elem, int nest,
@@ -210,6 +216,11 @@ static struct mv_error *plan_for_element(struct mv_walk *w,
 	sub->type = elem;
 	sub->size = elem ? elem->size : 0;
 	struct mv_error *err = build_elements(w, sub, elem, 0, "", nest + 1);
+	if (!err && elem && w->opt.rules && w->opt.rules->nnames) {
+		char tn[MV_EVAL_TYPE_NAME_MAX];
+		mv_rules_type_key(elem, tn, sizeof(tn));
+		err = plan_names(sub, w->opt.rules, tn);
+	}
 	if (err) {
 		plan_free(sub);
 		return err;
@@ -1102,6 +1113,28 @@ static bool find_vptr(struct mv_type *st, uint64_t *offset, int nest)
 	return false;
 }
 
+/* The name rules on pl's type (type key tn): on its members' slots and
+ * on its array rules' elements. */
+static struct mv_error *plan_names(struct mv_walk_plan *pl,
+				   const struct mv_rules *r, const char *tn)
+{
+	if (pl->narrays &&
+	    !(pl->array_name = calloc(pl->narrays, sizeof(*pl->array_name))))
+		return mv_enomem;
+	for (size_t i = 0; i < r->nnames; i++) {
+		const struct mv_rule_name *n = &r->names[i];
+		if (strcmp(n->type, tn))
+			continue;
+		for (uint32_t k = 0; n->array >= 0 && k < pl->narrays; k++)
+			if (pl->arrays[k] == (uint32_t)n->array)
+				pl->array_name[k] = n;
+		for (size_t k = 0; n->array < 0 && k < pl->nslots; k++)
+			if (pl->slots[k].offset == n->offset)
+				pl->slots[k].nrule = n;
+	}
+	return NULL;
+}
+
 /* The dispatch and container_of rules on objects of pl's type. */
 static struct mv_error *plan_rules(struct mv_walk *w, struct mv_walk_plan *pl)
 {
@@ -1134,6 +1167,7 @@ static struct mv_error *plan_rules(struct mv_walk *w, struct mv_walk_plan *pl)
 		pl->arrays[pl->narrays] = (uint32_t)i;
 		pl->array_plan[pl->narrays++] = NO_PLAN;
 	}
+
 	for (size_t i = 0; i < r->ncontainers; i++) {
 		char mn[MV_EVAL_TYPE_NAME_MAX];
 		mv_rules_type_key(r->containers[i].member, mn, sizeof(mn));
@@ -1159,7 +1193,7 @@ static struct mv_error *plan_rules(struct mv_walk *w, struct mv_walk_plan *pl)
 		pl->dispatch_plan[pl->ndispatch++] = NO_PLAN;
 		pl->ruled = true;
 	}
-	return NULL;
+	return r->nnames ? plan_names(pl, r, tn) : NULL;
 }
 
 /* The registered plan for objects of type (stripped), made on first
@@ -1866,6 +1900,8 @@ struct scan {
 	/* Where in the object the pointer being handled sits. */
 	bool multi;
 	uint64_t elem;
+	const struct mv_rule_name *arule; /* names the array rule's elements */
+	bool named;          /* the label found was a name rule's */
 	struct path_ent path[PATH_MAX_NEST];
 	int npath;
 	/* Bytes of the object being scanned (a copy: following a pointer
@@ -1878,11 +1914,171 @@ struct scan {
 	struct mv_error *err;
 };
 
+#define RULE_READ_MAX_NAME 512 /* of a record a show rule reads */
+static size_t rule_read(void *arg, uint64_t address, void *buf, size_t n);
+static void apply_rules(struct scan *sc, uint64_t *value, uint32_t *plan);
+static bool show_object(void *arg, struct mv_type *declared,
+			uint64_t address, bool bare, struct mv_buf *out);
+
+/* A name rule's text for the record at address, element index. */
+static bool rule_name(struct mv_walk *w, const struct mv_name_template *t,
+		      uint64_t address, uint64_t index, bool bare,
+		      bool shows, struct mv_buf *out)
+{
+	uint8_t buf[512];
+	size_t got = t->end <= sizeof(buf)
+			     ? mv_target_read_partial(w->target, address, buf,
+						      (size_t)t->end) : 0;
+	struct mv_name_env env = {.read = rule_read, .read_arg = w->target,
+				  .show = shows ? show_object : NULL,
+				  .show_arg = w};
+	return mv_name_render(t, buf, got, address, index, &env, bare, out);
+}
+
+static bool show_ruled(struct mv_walk *w, struct mv_type *declared,
+		       uint64_t address, bool bare, struct mv_buf *out,
+		       bool *ruled);
+
+bool mv_walk_name(struct mv_walk *w, const struct mv_name_template *t,
+		  uint64_t address, uint64_t index, struct mv_buf *out)
+{
+	return rule_name(w, t, address, index, false, true, out);
+}
+
+/* {show}: the object at address, declared declared, by the show rules
+ * of its real type (the dispatch rules applied), else of its declared
+ * type, else "<TYPE at 0x...>". */
+static bool show_object(void *arg, struct mv_type *declared,
+			uint64_t address, bool bare, struct mv_buf *out)
+{
+	bool ruled;
+	return show_ruled(arg, declared, address, bare, out, &ruled);
+}
+
+bool mv_walk_show(struct mv_walk *w, struct mv_type *declared,
+		  uint64_t address, struct mv_buf *out, bool *ruled)
+{
+	return show_ruled(w, declared, address, false, out, ruled);
+}
+
+/* show_object, and whether the real type's show rule made the text (a
+ * show rule may show one more object: {show} nests once). */
+static bool show_ruled(struct mv_walk *w, struct mv_type *declared,
+		       uint64_t address, bool bare, struct mv_buf *out,
+		       bool *ruled)
+{
+	*ruled = false;
+	const struct mv_rules *r = w->opt.rules;
+	uint32_t plan;
+	struct mv_error *err = plan_for_type(w, mv_type_strip(declared),
+					     &plan);
+	if (err || !r) {
+		mv_error_destroy(err);
+		return false;
+	}
+	struct scan tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.w = w;
+	tmp.find = true; /* counts nothing */
+	apply_rules(&tmp, &address, &plan);
+	if (tmp.err) {
+		mv_error_destroy(tmp.err);
+		return false;
+	}
+	struct mv_type *types[2] = {w->plans[plan]->type,
+				    mv_type_strip(declared)};
+	for (int k = 0; k < 2; k++) {
+		char tn[MV_EVAL_TYPE_NAME_MAX];
+		mv_rules_type_key(types[k], tn, sizeof(tn));
+		for (size_t i = 0; i < r->nshows; i++) {
+			const struct mv_rule_show *sr = &r->shows[i];
+			uint8_t buf[RULE_READ_MAX_NAME];
+			uint64_t v = 1;
+			if (strcmp(sr->type, tn))
+				continue;
+			if (sr->has_cond &&
+			    (sr->cond.end > sizeof(buf) ||
+			     !mv_len_expr_eval_read(
+				     &sr->cond, buf,
+				     mv_target_read_partial(w->target, address,
+							    buf, sr->cond.end),
+				     rule_read, w->target, &v) || !v))
+				continue;
+			/* The declared type's rule is the fallback. */
+			*ruled = k == 0 && types[0] != types[1];
+			w->show_depth++;
+			bool ok = rule_name(w, &sr->t, address, 0, bare,
+					    w->show_depth < 2, out);
+			w->show_depth--;
+			return ok;
+		}
+	}
+	mv_buf_printf(out, "<%s at 0x%llx>", w->plans[plan]->name,
+		      (unsigned long long)address);
+	return true;
+}
+
+/* The record path entry j lies in: the holder less the offsets of the
+ * entries from j on. */
+static uint64_t path_record(const struct scan *sc, int j)
+{
+	uint64_t a = sc->holder;
+	for (int i = j; i < sc->npath; i++) {
+		const struct slot *s = sc->path[i].slot;
+		if (!s)
+			return 0;
+		a -= s->offset + (s->kind == SLOT_PTR ? 0
+				  : sc->path[i].index * s->stride);
+	}
+	return a;
+}
+
+/* The edge as a name rule names it: the last path entry's member rule
+ * (its text stands for the entries before it: the element, the
+ * array), or the array rule's for its elements.  The first path entry
+ * left to render after it, or -1 when no rule named it. */
+static int render_rule(struct scan *sc, struct mv_buf *out)
+{
+	int j = sc->npath - 1;
+	while (j >= 0 && !(sc->path[j].slot && sc->path[j].slot->nrule))
+		j--;
+	if (j >= 0 && sc->holder) {
+		const struct slot *s = sc->path[j].slot;
+		uint64_t index = s->kind != SLOT_PTR ? sc->path[j].index
+				 : j ? sc->path[j - 1].index : sc->elem;
+		if (rule_name(sc->w, &s->nrule->t, path_record(sc, j), index,
+			      false, true, out))
+			return j + 1;
+	}
+	if (sc->arule && sc->multi &&
+	    rule_name(sc->w, &sc->arule->t, sc->w->objs[sc->from].addr,
+		      sc->elem, false, true, out))
+		return 0;
+	return -1;
+}
+
 static void render_label(struct scan *sc, struct mv_buf *out)
 {
-	if (sc->multi)
+	int from = sc->w->opt.rules && sc->w->opt.rules->nnames
+			   ? render_rule(sc, out) : -1;
+	bool ruled = from >= 0;
+	sc->named = ruled;
+	/* An element of an array of pointers: "[3]" is how a language
+	 * with names says it too. */
+	if (!ruled && sc->w->opt.rules && sc->w->opt.rules->nnames &&
+	    sc->npath == 1 && sc->path[0].slot &&
+	    !sc->path[0].slot->name[0]) {
+		/* One element read as the object itself: still [0]. */
+		const struct mv_walk_plan *op =
+			sc->w->plans[sc->w->objs[sc->from].plan & ~INTERIOR_BIT];
+		if (!sc->multi && op->type && op->type->kind == MV_TYPE_POINTER)
+			mv_buf_puts(out, "[0]");
+		sc->named = sc->multi || (op->type &&
+					  op->type->kind == MV_TYPE_POINTER);
+	}
+	if (sc->multi && !ruled)
 		mv_buf_printf(out, "[%llu]", (unsigned long long)sc->elem);
-	for (int i = 0; i < sc->npath; i++) {
+	for (int i = ruled ? from : 0; i < sc->npath; i++) {
 		const struct slot *s = sc->path[i].slot;
 		if (!s) {
 			mv_buf_printf(out, "[+0x%llx]",
@@ -3183,7 +3379,9 @@ static void scan_rule_arrays(struct scan *sc, const struct mv_walk_plan *pl,
 				      &addr, &n))
 			continue;
 		sc->npath = 0;
+		sc->arule = pl->array_name ? pl->array_name[i] : NULL;
 		scan_elements(sc, ep, addr, n, true);
+		sc->arule = NULL;
 	}
 	sc->npath = 0;
 }
@@ -3536,6 +3734,12 @@ uint64_t mv_walk_type_bytes(struct mv_walk *w, size_t i)
 	return obj_type_bytes(w, &o);
 }
 
+uint64_t mv_walk_header(struct mv_walk *w, size_t i)
+{
+	const struct mv_walk_obj *o = &w->objs[i];
+	return obj_header(w, w->plans[o->plan & ~INTERIOR_BIT], o->addr);
+}
+
 bool mv_walk_chunk(struct mv_walk *w, size_t i, struct mv_chunk *ret)
 {
 	size_t idx;
@@ -3559,6 +3763,14 @@ void mv_walk_label(struct mv_walk *w, size_t i, struct mv_buf *out)
 void mv_walk_label_holder(struct mv_walk *w, size_t i, struct mv_buf *out,
 			  uint64_t *holder)
 {
+	mv_walk_label_named(w, i, out, holder, NULL);
+}
+
+void mv_walk_label_named(struct mv_walk *w, size_t i, struct mv_buf *out,
+			 uint64_t *holder, bool *named)
+{
+	if (named)
+		*named = false;
 	if (i == 0 || i >= w->nobjs)
 		return;
 	struct scan sc;
@@ -3572,6 +3784,8 @@ void mv_walk_label_holder(struct mv_walk *w, size_t i, struct mv_buf *out,
 		mv_buf_puts(out, "?");
 	if (holder)
 		*holder = sc.found ? sc.found_holder : 0;
+	if (named)
+		*named = sc.found && sc.named;
 	free(sc.buf);
 	if (sc.err)
 		mv_error_destroy(sc.err);

@@ -203,6 +203,7 @@ struct mv_walk {
 	uint64_t cxx_unknown_types;
 	struct mv_buf cxx_unknown;
 	uint64_t max_depth_seen;
+	int show_depth;             /* show rules being rendered, nested */
 	bool hit_max_objects, hit_max_depth, interrupted;
 	bool pseudo_root;           /* record 0 is an rvalue pointer */
 	uint64_t depth_cut_pointers; /* pointers not followed: depth */
@@ -272,6 +273,24 @@ void mv_walk_label(struct mv_walk *w, size_t i, struct mv_buf *out);
  * buffers. */
 void mv_walk_label_holder(struct mv_walk *w, size_t i, struct mv_buf *out,
 			  uint64_t *holder);
+/* The same, and whether a name rule of the model named it (*named:
+ * "[3]", "['key']", ".attr", or "" for a block the language does not
+ * show, such as a list's item array): such labels join by plain
+ * concatenation.  named and holder may be NULL. */
+void mv_walk_label_named(struct mv_walk *w, size_t i, struct mv_buf *out,
+			 uint64_t *holder, bool *named);
+/* The object at address (declared type declared) as the model's show
+ * rules show it, appended to out; *ruled says whether its real type's
+ * rule did (not the declared type's, nor "<TYPE at 0x...>").  False
+ * when it cannot be read. */
+bool mv_walk_show(struct mv_walk *w, struct mv_type *declared,
+		  uint64_t address, struct mv_buf *out, bool *ruled);
+/* A name rule's template over the record at address, element index
+ * (its {show}s shown by the walk's rules): false when it cannot. */
+bool mv_walk_name(struct mv_walk *w, const struct mv_name_template *t,
+		  uint64_t address, uint64_t index, struct mv_buf *out);
+/* Bytes in front of object i that a header rule counts with it. */
+uint64_t mv_walk_header(struct mv_walk *w, size_t i);
 /* The chunk of object i, if it is on the heap. */
 bool mv_walk_chunk(struct mv_walk *w, size_t i, struct mv_chunk *ret);
 enum mv_walk_where mv_walk_where(struct mv_walk *w, size_t i);

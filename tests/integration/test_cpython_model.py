@@ -212,12 +212,16 @@ def stopped(pid):
         return False
 
 
-def make_core(tmp, allocator):
-    prog = os.path.join(tmp, "prog.py")
+def python_core(tmp, allocator, text, name):
+    """Runs the Python program text under python3.11-dbg with
+    PYTHONMALLOC=allocator ("default": the debug build's own) until it
+    stops itself, cores it with gdb's gcore: (core or None, the facts
+    file it was given)."""
+    prog = os.path.join(tmp, name + ".py")
     with open(prog, "w") as f:
-        f.write(PROG)
-    facts = os.path.join(tmp, "facts." + allocator)
-    core = os.path.join(tmp, "python.core." + allocator)
+        f.write(text)
+    facts = os.path.join(tmp, name + ".facts." + allocator)
+    core = os.path.join(tmp, name + ".core." + allocator)
     env = dict(os.environ, PYTHONMALLOC=allocator)
     if allocator == "default":
         env.pop("PYTHONMALLOC")    # a debug build's: pymalloc_debug
@@ -230,19 +234,26 @@ def make_core(tmp, allocator):
                 break
             time.sleep(0.05)
         if not stopped(p.pid):
-            return None, None
+            return None, facts
         subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(p.pid),
                         "-ex", "gcore " + core], capture_output=True,
                        timeout=300)
     finally:
         p.kill()
         p.wait()
+    return (core if os.path.exists(core) else None), facts
+
+
+def make_core(tmp, allocator):
+    core, facts = python_core(tmp, allocator, PROG, "prog")
+    if not core:
+        return None, None
     roots = []
     with open(facts) as f:
         for line in f:
             w = line.split()
             roots.append((w[1], w[2], int(w[3]), int(w[4]), int(w[5])))
-    return (core if os.path.exists(core) else None), roots
+    return core, roots
 
 
 def check_core(tmp, allocator):

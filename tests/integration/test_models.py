@@ -243,6 +243,25 @@ def test_rules(facts, tmp):
         ("header struct obj = 8 * (type->name", "')' expected"),
         ("array struct obj at -8 -> struct nosuch *[1]", "struct nosuch"),
         ("array struct obj at -8 -> struct obj *", "array TYPE"),
+        # name, show, object and frames rules (edges as a language
+        # names them).
+        ("name struct listobj.n = [x]", "'n'", "not a pointer or an array"),
+        ("name struct listobj.items = [{chars 1}]", "unknown {chars}"),
+        ("name struct listobj.items = [{show n}]", "{show} and {bare}"),
+        ("name struct listobj.items = [{index]", "without '}'"),
+        ("name struct listobj.items = [{value index +}]", "index +"),
+        ("name struct listobj.nope = x", "'nope'"),
+        ("name struct obj at 8 = .x", "no rule 'array struct obj at 8'"),
+        ("name struct listobj = x", "TYPE.FIELD"),
+        ("show struct obj = {value nosuch}", "'nosuch'"),
+        ("show struct nosuch = x", "struct nosuch"),
+        ("object struct obj", "object TYPE if"),
+        ("object struct obj if type->nosuch", "'nosuch'"),
+        ("frames struct listobj from 0 next n live items[n] name x",
+         "next: member 'n' is not a pointer"),
+        ("frames struct listobj from 0 next items live n[1] name x",
+         "live: member 'n' is not an array"),
+        ("frames struct listobj from 0 next items", "frames TYPE from"),
     ]
     for i, (text, *words) in enumerate(bad):
         path = os.path.join(tmp, "bad%d.types" % i)

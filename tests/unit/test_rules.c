@@ -11,6 +11,7 @@
 
 #include "mv_test.h"
 
+#include "buf.h"
 #include "rules.h"
 
 static struct mv_type t_i32 = {.kind = MV_TYPE_INT, .name = "int32_t",
@@ -199,6 +200,104 @@ static void test_bit_fields(void **state)
 	}
 }
 
+/* Target memory for names: text at 0x1000, nothing elsewhere. */
+static uint8_t text_mem[512];
+
+static size_t text_read(void *arg, uint64_t address, void *buf, size_t n)
+{
+	(void)arg;
+	if (address < 0x1000 || address - 0x1000 >= sizeof(text_mem))
+		return 0;
+	size_t off = (size_t)(address - 0x1000);
+	size_t k = n < sizeof(text_mem) - off ? n : sizeof(text_mem) - off;
+	memcpy(buf, text_mem + off, k);
+	return k;
+}
+
+/* "'{text 0, COUNT, WIDTH}'" at address, as a template made by hand. */
+static bool render_text(uint64_t address, const char *count, const char *width,
+			struct mv_buf *out)
+{
+	struct mv_len_expr e[3];
+	assert_null(mv_len_expr_compile(&t_rec, "0", &e[0]));
+	assert_null(mv_len_expr_compile(&t_rec, count, &e[1]));
+	assert_null(mv_len_expr_compile(&t_rec, width, &e[2]));
+	struct mv_name_part parts[3] = {
+		{.kind = MV_NAME_TEXT_LIT, .lit = "'"},
+		{.kind = MV_NAME_CHARS, .e = e},
+		{.kind = MV_NAME_TEXT_LIT, .lit = "'"},
+	};
+	struct mv_name_template t = {.parts = parts, .nparts = 3};
+	struct mv_name_env env = {.read = text_read};
+	return mv_name_render(&t, bytes, sizeof(bytes), address, 0, &env,
+			      false, out);
+}
+
+static void put32(size_t at, uint32_t c)
+{
+	memcpy(text_mem + at, &c, 4);
+}
+
+/* Target text in a name: bounded, escaped, UTF-8 for what prints. */
+static void test_names(void **state)
+{
+	(void)state;
+	struct mv_buf b;
+	mv_buf_init(&b);
+	memcpy(text_mem, "a'b\\c\x07", 6);
+	assert_true(render_text(0x1000, "6", "1", &b));
+	assert_string_equal(b.data, "'a\\'b\\\\c\\x07'");
+	mv_buf_clear(&b);
+	uint16_t ucs2[3] = {0xe9, 0x65e5, 0xd800};
+	memcpy(text_mem, ucs2, sizeof(ucs2));
+	assert_true(render_text(0x1000, "3", "2", &b));
+	assert_string_equal(b.data, "'\xc3\xa9\xe6\x97\xa5\\ud800'");
+	mv_buf_clear(&b);
+	put32(0, 0x1f600);
+	put32(4, 0x110000);
+	assert_true(render_text(0x1000, "2", "4", &b));
+	assert_string_equal(b.data, "'\xf0\x9f\x98\x80\\U00110000'");
+	/* A long text: its first 64 characters, then "...". */
+	mv_buf_clear(&b);
+	memset(text_mem, 'x', 100);
+	assert_true(render_text(0x1000, "100", "1", &b));
+	assert_int_equal(b.len, 1 + 64 + 3 + 1);
+	assert_memory_equal(b.data + 65, "...'", 4);
+	/* Unreadable, or a width that is no character's: no name, and
+	 * nothing written. */
+	mv_buf_clear(&b);
+	mv_buf_puts(&b, "keep");
+	assert_false(render_text(0x9000, "3", "1", &b));
+	assert_false(render_text(0x1000, "3", "3", &b));
+	assert_false(render_text(0x1000, "-1", "1", &b));
+	assert_string_equal(b.data, "keep");
+	mv_buf_deinit(&b);
+}
+
+/* "index" in a name's expressions; a member's element by subscript. */
+static void test_index(void **state)
+{
+	(void)state;
+	struct mv_len_expr e;
+	set_rec(5, 3, 100);
+	assert_null(mv_len_expr_compile_name(NULL, &t_rec, "index * 8 + n",
+					     true, &e, NULL));
+	int64_t v;
+	assert_true(mv_len_expr_eval_index(&e, bytes, sizeof(bytes), NULL,
+					   NULL, 7, &v));
+	assert_int_equal(v, 7 * 8 + 5);
+	/* Without index, "index" is a member like any other. */
+	struct mv_error *err = mv_len_expr_compile(&t_rec, "index", &e);
+	assert_non_null(err);
+	assert_non_null(strstr(mv_error_message(err), "'index'"));
+	mv_error_destroy(err);
+	/* n is no array: no element to take. */
+	err = mv_len_expr_compile(&t_rec, "n[0]", &e);
+	assert_non_null(err);
+	assert_non_null(strstr(mv_error_message(err), "not an array"));
+	mv_error_destroy(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +305,8 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_bit_fields),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,248 @@
+"""Python edges named as Python names them (issue 16.3), against CPython.
+
+Usage: BUILD=build python3 tests/integration/test_cpython_paths.py
+
+A Python program (PROG) runs under Debian's python3.11-dbg, builds
+objects each held by one container (a dict under str keys of every
+kind, int keys small and big, a tuple key; a list; a tuple; a set; an
+instance's attribute in its managed dict's values; __slots__ in a class
+and a subclass) and writes, before it stops itself for gdb's gcore,
+what CPython says of each target T:
+- its holder: the container (id) and the name Python gives the edge:
+  [3], ['key'] (repr of a str key, a small int's value, else
+  <type at 0x...>), {...} for a set's member, .attr for an attribute;
+- the ids of gc.get_referrers(T).
+memview with the shipped CPython 3.11 model must give, in the CLI, gdb
+and lldb (which agree):
+- referrers: the objects holding T through the model's edges = the ids
+  of gc.get_referrers(T), each edge named as CPython names it; the GC's
+  list links that point into T's block are not edges;
+- path-to: a chain ending at the holder, its last hop named
+  "...<the edge's name>", starting at the module (__main__.__dict__)
+  for the module's globals, or the frame's local (hold:kept) for a
+  function's; the interpreter's stale frame slots (the value stack
+  past its top, returned frames) hold nothing; without the model it
+  is not so named;
+- sizeof-deep of the container: the largest paths name T as
+  "(PyObject *)0x...<the edge's name>".
+With PYTHONMALLOC=malloc (every object a glibc block) and pymalloc.
+Prints "cpython_paths: N passed, M failed".
+"""
+
+import json
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+import run as R  # noqa: E402
+import test_cpython_model as CM  # noqa: E402
+
+PYTHON = CM.PYTHON
+results = []
+
+PROG = r"""
+import gc, os, signal, sys
+
+def big(n):
+    # A list that outweighs every other child of its holder.
+    return [i * 1000 + 7000000 + n for i in range(40 + n)]
+
+class Point:
+    def __init__(self, x):
+        self.x = x
+        self.label = "pt"
+
+class Pair:
+    __slots__ = ("first", "second")
+
+class Triple(Pair):
+    __slots__ = ("third",)
+
+by_key = {"alpha": big(1), "b\u00e9ta": big(2), "\u65e5\u672c": big(3),
+          "\U0001f600e": big(4)}
+key_tuple = (1, 2)
+by_other = {77: big(5), 1 << 40: big(6), key_tuple: big(7)}
+in_list = [None, 5, big(8)]
+in_tuple = (5, big(9))
+in_set = {tuple(big(10))}
+pt = Point(big(11))
+pair = Pair()
+pair.first = 3
+pair.second = big(12)
+triple = Triple()
+triple.third = big(13)
+
+def key_name(k):
+    if type(k) is str or (type(k) is int and abs(k) < (1 << 30)):
+        return "[%r]" % (k,)
+    return "[<%s at 0x%x>]" % (type(k).__name__, id(k))
+
+def cases():
+    # (root, the edge's name, how to fetch the target): fetched in
+    # facts(), so that no generator or tuple of these holds a target.
+    for root in ("by_key", "by_other"):
+        for k in globals()[root]:
+            yield root, key_name(k), (lambda r=root, k=k: globals()[r][k])
+    yield "in_list", "[2]", lambda: in_list[2]
+    yield "in_tuple", "[1]", lambda: in_tuple[1]
+    member = next(iter(in_set))
+    yield "in_set", "{<tuple at 0x%x>}" % id(member), \
+        lambda: next(iter(in_set))
+    yield "pt", ".x", lambda: pt.x
+    yield "pair", ".second", lambda: pair.second
+    yield "triple", ".third", lambda: triple.third
+
+def facts(root, name, fetch):
+    t = fetch()
+    refs = sorted(id(r) for r in gc.get_referrers(t))
+    return json.dumps({"root": root, "holder": id(globals()[root]),
+                       "target": id(t), "name": name,
+                       "referrers": refs}) + "\n"
+
+def stop():
+    os.kill(os.getpid(), signal.SIGSTOP)
+
+def hold(lines):
+    # A frame's local: its holder is the frame (no object: no
+    # referrer for gc.get_referrers), named function:local.
+    kept = big(14)
+    lines.append(json.dumps({"root": None, "holder": None,
+                             "target": id(kept), "name": "hold:kept",
+                             "referrers": []}) + "\n")
+    with open(sys.argv[1], "w") as f:
+        f.writelines(lines)
+    stop()
+
+gc.disable()
+lines = [facts(*c) for c in list(cases())]
+hold(lines)
+""".replace("import gc, os", "import gc, json, os")
+
+
+def report(name, problems):
+    results.append(not problems)
+    CM.report(name, problems)
+
+
+def make_core(tmp, allocator):
+    core, facts = CM.python_core(tmp, allocator, PROG, "paths")
+    if not core:
+        return None, None
+    with open(facts) as f:
+        return core, [json.loads(line) for line in f]
+
+
+def check_referrers(c, d):
+    """referrers' model edges against gc.get_referrers."""
+    edges = [r["model"] for r in d["referrers"]
+             if r.get("model") and r["model"]["edge"] and
+             r["model"]["object"]]
+    got = sorted({int(e["object"], 16) for e in edges})
+    problems = []
+    if got != c["referrers"]:
+        problems.append("holders %s, gc.get_referrers says %s"
+                        % ([hex(x) for x in got],
+                           [hex(x) for x in c["referrers"]]))
+    names = [e["name"] for e in edges if int(e["object"], 16) ==
+             c["holder"]]
+    if c["holder"] is None:
+        names = [r["model"]["name"] for r in d["referrers"]
+                 if r.get("model") and r["model"]["edge"] and
+                 r["model"]["name"]]
+    if names != [c["name"]]:
+        problems.append("named %s by its holder, CPython: %s"
+                        % (names, c["name"]))
+    gc_links = [r for r in d["referrers"] if r.get("model") and
+                not r["model"]["edge"]]
+    if not gc_links:
+        problems.append("no word was left out as no edge (the GC's "
+                        "links point into every tracked object)")
+    return problems
+
+
+def check_path(c, d):
+    chain = d.get("chain") or []
+    last = chain[-1]["expression"] if chain else None
+    if not d.get("found") or not last:
+        return ["no named path: %s" % chain[-1:]]
+    if c["root"] is None:
+        return [] if last == c["name"] else [
+            "held by %r, not the frame's local %r" % (last, c["name"])]
+    if not last.endswith(c["name"]):
+        return ["held by %r, CPython names the edge %r" % (last, c["name"])]
+    want = "__main__.__dict__[%r]" % c["root"]
+    if not last.startswith(want):
+        return ["held by %r: not from the module (%s)" % (last, want)]
+    return []
+
+
+def check_largest(c, d):
+    want = "(PyObject *)0x%x%s" % (c["holder"], c["name"])
+    paths = [p["path"] for p in d.get("largest", [])
+             if int(p["address"], 16) == c["target"]]
+    return [] if paths == [want] else ["largest paths name it %s, want %s"
+                                       % (paths, want)]
+
+
+def check_core(tmp, allocator):
+    core, cases = make_core(tmp, allocator)
+    if not core:
+        report("%s: python3.11-dbg stopped itself and was cored"
+               % allocator, ["no core"])
+        return
+    cmds = []
+    for c in cases:
+        cmds += ["referrers (PyObject *)0x%x --json" % c["target"],
+                 "path-to (PyObject *)0x%x --json" % c["target"],
+                 "sizeof-deep (PyObject *)0x%x --json" %
+                 (c["holder"] or c["target"])]
+    runs = R.three(["--core", core, "--exe", PYTHON],
+                   ["file " + PYTHON, "core " + core],
+                   {"MV_EXE": PYTHON, "MV_CORE": core}, cmds)
+    checks = (("referrers = gc.get_referrers, edges named",
+               check_referrers),
+              ("path-to ends at the holder, named", check_path),
+              ("sizeof-deep's largest paths named", check_largest))
+    for i, c in enumerate(cases):
+        for k, (what, check) in enumerate(checks):
+            if c["holder"] is None and check is check_largest:
+                continue
+            values, problems = R.parse_json_outputs(runs, 3 * i + k)
+            for front, d in values.items():
+                problems += ["%s: %s" % (front, p) for p in check(c, d)]
+            for v in values.values():
+                v.pop("expression", None)
+            problems += R.identical(values)
+            report("%s: %s %s: %s (cli/gdb/lldb)"
+                   % (allocator, c["root"], c["name"], what), problems)
+    # Without the model, path-to answers through the GC's list links
+    # and names no Python edge.
+    c = cases[0]
+    rc, out, err = R.run([R.MEMVIEW, "--core", core, "--exe", PYTHON,
+                          "path-to", "(PyObject *)0x%x" % c["target"],
+                          "--types", "", "--json"])
+    d = json.loads(out) if rc == 0 else {}
+    last = (d.get("chain") or [{}])[-1].get("expression") or ""
+    report("%s: without the model path-to does not name the edge"
+           % allocator,
+           [] if rc == 0 and not last.endswith(c["name"])
+           else ["%s %r %s" % (rc, last, err)])
+
+
+def main():
+    if not os.path.exists(PYTHON):
+        print("cpython_paths: needs %s: apt-get install python3.11-dbg"
+              % PYTHON)
+        return 1
+    with tempfile.TemporaryDirectory() as tmp:
+        check_core(tmp, "malloc")
+        check_core(tmp, "pymalloc")
+    passed = sum(results)
+    print("cpython_paths: %d passed, %d failed"
+          % (passed, len(results) - passed))
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
