@@ -311,14 +311,17 @@ static void fill_chunk(const struct mv_heap_entry *e, struct mv_chunk *ret)
 static void lazy_free(struct mv_heap *h)
 {
 	free(h->heap_segs);
+	free(h->heap_seg_bytes);
 	free(h->quick);
 	free(h->quick_list);
 	free(h->tcache_blocks);
 	h->heap_segs = NULL;
+	h->heap_seg_bytes = NULL;
 	h->quick = NULL;
 	h->quick_list = NULL;
 	h->tcache_blocks = NULL;
 	h->nheap_segs = h->nquick = h->quick_cap = h->ntcache_blocks = 0;
+	h->heap_seg_last = 0;
 }
 
 static void heap_free_fields(struct mv_heap *h)
