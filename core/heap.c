@@ -461,14 +461,15 @@ static bool may_be_lazy(struct mv_program *p, const struct mv_heap_options *o)
 	if (o->range_end ||
 	    (o->max_chunks && o->max_chunks != MV_HEAP_NO_LIMIT) ||
 	    (o->flags & (MV_HEAP_NEED_PYMALLOC | MV_HEAP_NEED_MIMALLOC |
-			 MV_HEAP_NEED_TCMALLOC)))
+			 MV_HEAP_NEED_TCMALLOC | MV_HEAP_NEED_JEMALLOC)))
 		return false;
 	if (o->flags & MV_HEAP_NO_OVERLAYS)
 		return true;
 	return !mv_program_find_symbol(p, "PyObject_Malloc", NULL, NULL) &&
 	       !mv_program_find_symbol(p, "mi_malloc", NULL, NULL) &&
 	       !mv_program_find_symbol(p, "mi_version", NULL, NULL) &&
-	       !mv_program_find_symbol(p, "tc_version", NULL, NULL);
+	       !mv_program_find_symbol(p, "tc_version", NULL, NULL) &&
+	       !mv_program_find_symbol(p, "mallctl", NULL, NULL);
 }
 
 struct mv_error *mv_heap_open_with(struct mv_program *p,
