@@ -26,6 +26,28 @@ static struct mv_error *poll_ctx(void *arg)
 	return mv_ctx_poll(ctx);
 }
 
+/* The index of the granule at start in the lazy heap's segments
+ * (lazy_granules), SIZE_MAX if in none. */
+static size_t granule(struct mv_sizeof_setup *su, uint64_t start)
+{
+	size_t k = su->last_seg;
+	if (k >= su->nsegs || start < su->segs[k].start ||
+	    start >= su->segs[k].end) {
+		size_t lo = 0, hi = su->nsegs;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (su->segs[mid].start <= start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!lo || start >= su->segs[lo - 1].end)
+			return SIZE_MAX;
+		k = su->last_seg = lo - 1;
+	}
+	return su->gran[k] + (start - su->segs[k].start) / 16;
+}
+
 /* The walk's chunk lookup on a lazy heap. */
 static bool lazy_chunk(void *arg, uint64_t address, struct mv_chunk *ret,
 		       size_t *index)
@@ -56,39 +78,27 @@ static bool lazy_chunk(void *arg, uint64_t address, struct mv_chunk *ret,
 		su->lazy_err = err;
 		return false;
 	}
-	if (!found)
-		return false;
-	size_t k = su->last_seg;
-	if (k >= su->nsegs || ret->start < su->segs[k].start ||
-	    ret->start >= su->segs[k].end) {
-		size_t lo = 0, hi = su->nsegs;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (su->segs[mid].start <= ret->start)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (!lo || ret->start >= su->segs[lo - 1].end)
-			return true;
-		k = su->last_seg = lo - 1;
-	}
-	*index = su->gran[k] + (ret->start - su->segs[k].start) / 16;
-	return true;
+	if (found)
+		*index = granule(su, ret->start);
+	return found;
 }
 
 /* The walk's quick lookup on a lazy heap (mv_walk_options.find_plain):
  * a chunk in use at a pointer to its user data, as lazy_chunk answers
- * it, until the whole index is built. */
+ * it, asked of the model directly (a walk of millions of objects felt
+ * the calls between); until the whole index is built. */
 static bool lazy_plain(void *arg, uint64_t address, uint64_t *size,
 		       size_t *index)
 {
 	struct mv_sizeof_setup *su = arg;
+	struct mv_heap *h = su->heap;
 	struct mv_chunk ch;
-	if (su->dir || su->lazy_err || !mv_heap_is_lazy(su->heap) ||
-	    !lazy_chunk(arg, address, &ch, index) || *index == SIZE_MAX ||
+	if (su->dir || su->lazy_err || !h->lazy || !h->ops->lazy_find ||
+	    ++su->lookups > su->lookup_budget ||
+	    h->ops->lazy_find(h, address, &ch) != 1 ||
 	    ch.flags != MV_CHUNK_IN_USE || ch.mem != address ||
-	    ch.usable != ch.size - 8)
+	    ch.usable != ch.size - 8 ||
+	    (*index = granule(su, ch.start)) == SIZE_MAX)
 		return false;
 	*size = ch.size;
 	return true;
