@@ -26,9 +26,17 @@ command timed inside gdb: a user's first sizeof-deep there, and the
 same again while the process stays stopped) and by bench/gdb_walk.py in
 gdb attached to it (the walk timed inside gdb).
 
-Env: BUILD (build), NODES (1000000), RUNS (3), CPU (0), PARTS (core,live:
-which tables), LIVE (list-inorder,list-shuffled: the live cases,
-SHAPE-inorder|SHAPE-shuffled)."""
+Both (issue 20's two-structure check): one heap holding a list AND a
+tree of BOTH_NODES nodes each, with other blocks between their nodes
+(deepbench MV_SHAPE=both), each structure sized by its own memview
+process from its root against bench/gdb_walk.py in its own gdb; memview
+as it runs by default (the lazy heap: no index first) and with the whole
+heap indexed first (--max-heap-chunks 4000000000, never lazy), whose
+answer must be the same byte for byte.
+
+Env: BUILD (build), NODES (1000000), BOTH_NODES (2000000), RUNS (3), CPU
+(0), PARTS (core,both,live: which tables), LIVE (list-inorder,
+list-shuffled: the live cases, SHAPE-inorder|SHAPE-shuffled)."""
 import json
 import os
 import resource
@@ -50,13 +58,15 @@ EXE = os.path.join(BUILD, "fixtures", "deepbench")
 OUT = os.path.join(BUILD, "bench")
 
 
-def core_for(shape, shuffle):
+def core_for(shape, shuffle, nodes=NODES):
     name = "deepbench-%s-%s" % (shape, "shuffled" if shuffle else "inorder")
+    if nodes != NODES:
+        name += "-%d" % nodes
     core = os.path.join(OUT, name + ".core")
     facts = os.path.join(OUT, name + ".facts")
     if not os.path.exists(core) or not os.path.exists(facts) or \
             os.path.getmtime(core) < os.path.getmtime(EXE):
-        env = dict(os.environ, MV_SHAPE=shape, MV_NODES=str(NODES),
+        env = dict(os.environ, MV_SHAPE=shape, MV_NODES=str(nodes),
                    MV_SHUFFLE=str(int(shuffle)))
         subprocess.run(["tools/make-core.sh", EXE, core, facts], env=env,
                        check=True)
@@ -99,11 +109,29 @@ def read_facts(path):
     return f
 
 
-def sizes_match(d, f):
+def sizes_match(d, f, prefix=""):
     """Whether sizeof-deep's JSON agrees with the fixture's facts."""
-    return (d["heap"]["objects"] == int(f["deep.objects"]) and
-            d["heap"]["type_bytes"] == int(f["deep.type_bytes"]) and
-            d["heap"]["usable_bytes"] == int(f["deep.usable"]))
+    return (d["heap"]["objects"] == int(f[prefix + "deep.objects"]) and
+            d["heap"]["type_bytes"] == int(f[prefix + "deep.type_bytes"]) and
+            d["heap"]["usable_bytes"] == int(f[prefix + "deep.usable"]))
+
+
+def gdb_walk(root, core):
+    """bench/gdb_walk.py in its own gdb on core: (whole process seconds,
+    its stdout)."""
+    t0 = time.perf_counter()
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    g = subprocess.run(
+        ["gdb", "-nx", "-batch", "-q",
+         "-ex", "set debuginfod enabled off",
+         "-ex", "python ROOT=%r" % root,
+         "-x", "bench/gdb_walk.py", EXE, core],
+        capture_output=True, text=True)
+    dt = time.perf_counter() - t0
+    if CPU_TIME:
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        dt = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return dt, g.stdout
 
 
 def touch_tool():
@@ -150,20 +178,8 @@ def core_table():
                 "sizeof-deep", root, "--max-objects", "1"])
             mv_t = statistics.median(times)
             ok = sizes_match(d, f)
-            t0 = time.perf_counter()
-            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            g = subprocess.run(
-                ["gdb", "-nx", "-batch", "-q",
-                 "-ex", "set debuginfod enabled off",
-                 "-ex", "python ROOT=%r" % root,
-                 "-x", "bench/gdb_walk.py", EXE, core],
-                capture_output=True, text=True)
-            gdb_t = time.perf_counter() - t0
-            if CPU_TIME:
-                r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                gdb_t = (r1.ru_utime - r0.ru_utime) + \
-                    (r1.ru_stime - r0.ru_stime)
-            gdb_ok = ("gdb walk: %d objects" % NODES) in g.stdout
+            gdb_t, gdb_out = gdb_walk(root, core)
+            gdb_ok = ("gdb walk: %d objects" % NODES) in gdb_out
             floor = float(f["walk.seconds"])
             touch = touch_seconds(tool, core)
             per_obj = (max(peaks) - base_peak) * 1024.0 / d["objects"]
@@ -189,6 +205,51 @@ def core_table():
     print("touch: reading each page of the core once through a fresh "
           "mapping (bench/touch_core.c), which the floor does not pay; "
           "mapped: memview with MEMVIEW_CORE_COPY=never")
+
+
+BOTH_NODES = int(os.environ.get("BOTH_NODES", "2000000"))
+WHOLE = "4000000000"  # a bound given: the whole heap indexed first
+
+
+def both_table():
+    core, f = core_for("both", False, BOTH_NODES)
+    heap_mb = os.path.getsize(core) / 1e6
+    rows = []
+    for shape, root in (("list", "head"), ("tree", "root")):
+        cmd = [MV, "--core", core, "--exe", EXE, "sizeof-deep", root,
+               "--json", "--max-objects", "0"]
+        lazy, whole, out_lazy, out_whole = [], [], None, None
+        for _ in range(RUNS):  # alternating, side by side
+            dt, _, out_lazy = measure(cmd)
+            lazy.append(dt)
+            dt, _, out_whole = measure(cmd + ["--max-heap-chunks", WHOLE])
+            whole.append(dt)
+        d = json.loads(out_lazy)
+        ok = sizes_match(d, f, shape + ".") and out_lazy == out_whole
+        gdb_t, gdb_out = gdb_walk(root, core)
+        gdb_ok = ("gdb walk: %s objects, %s bytes" % (
+            f[shape + ".deep.objects"], f[shape + ".deep.type_bytes"])
+            in gdb_out)
+        rows.append((shape, root, statistics.median(lazy),
+                     statistics.median(whole), gdb_t, ok, gdb_ok))
+    print("sizeof-deep, two structures in one heap (issue 20): a list and a "
+          "tree of %d nodes each\nwith %s other blocks between them (core "
+          "%.0f MB), one memview process and one gdb per\nstructure; memview "
+          "medians of %d runs (whole process), gdb one run, %s" % (
+              BOTH_NODES, f["other.blocks"], heap_mb, RUNS,
+              "CPU seconds" if CPU_TIME else "wall clock"))
+    print("  %-6s %-5s %9s %9s %9s %8s %8s %s" % (
+        "shape", "root", "memview", "indexed", "gdb", "vs gdb",
+        "indexed", "check"))
+    for shape, root, lazy_t, whole_t, gdb_t, ok, gdb_ok in rows:
+        print("  %-6s %-5s %8.3fs %8.3fs %8.2fs %7.0fx %7.0fx %s" % (
+            shape, root, lazy_t, whole_t, gdb_t, gdb_t / lazy_t,
+            gdb_t / whole_t,
+            ("facts ok, = indexed" if ok else "FACTS DIFFER") +
+            ("" if gdb_ok else ", gdb walk failed")))
+    print("goal: >= 100x the gdb walk for each structure; indexed: memview "
+          "with the whole heap\nindexed first (--max-heap-chunks %s), whose "
+          "answer must be the same" % WHOLE)
 
 
 def start_live(shape, shuffle, tmp):
@@ -303,13 +364,16 @@ def live_table():
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    parts = os.environ.get("PARTS", "core,live").split(",")
-    if "core" in parts:
-        core_table()
-    if "live" in parts:
-        if "core" in parts:
-            print()
-        live_table()
+    parts = os.environ.get("PARTS", "core,both,live").split(",")
+    tables = [("core", core_table), ("both", both_table),
+              ("live", live_table)]
+    first = True
+    for name, table in tables:
+        if name in parts:
+            if not first:
+                print()
+            table()
+            first = False
 
 
 if __name__ == "__main__":

@@ -28,6 +28,28 @@ static struct mv_error *poll_ctx(void *arg)
 	return mv_ctx_poll(ctx);
 }
 
+/* The index of the granule at start in the lazy heap's segments
+ * (lazy_granules), SIZE_MAX if in none. */
+static size_t granule(struct mv_sizeof_setup *su, uint64_t start)
+{
+	size_t k = su->last_seg;
+	if (k >= su->nsegs || start < su->segs[k].start ||
+	    start >= su->segs[k].end) {
+		size_t lo = 0, hi = su->nsegs;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (su->segs[mid].start <= start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!lo || start >= su->segs[lo - 1].end)
+			return SIZE_MAX;
+		k = su->last_seg = lo - 1;
+	}
+	return su->gran[k] + (start - su->segs[k].start) / 16;
+}
+
 /* The walk's chunk lookup on a lazy heap. */
 static bool lazy_chunk(void *arg, uint64_t address, struct mv_chunk *ret,
 		       size_t *index)
@@ -39,11 +61,12 @@ static bool lazy_chunk(void *arg, uint64_t address, struct mv_chunk *ret,
 	if (su->lazy_err)
 		return false;
 	struct mv_error *err = NULL;
-	/* A header read at a pointer costs a cache miss the directory's
-	 * bitmap does not (~0.4 us against the whole index's ~1 ns a heap
-	 * byte): once the lookups have cost what the index would, a big
-	 * walk builds it (ski rental: at most twice the better of the
-	 * two, and a small walk never pays for the heap). */
+	/* A header check costs about 20 ns more than the directory's
+	 * lookup, the whole index about 30 ns a chunk (a chunk holds 32
+	 * bytes at least): once the lookups have cost what the index
+	 * would, a walk with that many pointers builds it (ski rental: at
+	 * most about twice the better of the two, and a walk of distinct
+	 * objects never pays for the heap). */
 	if (!su->dir && mv_heap_is_lazy(su->heap) &&
 	    ++su->lookups > su->lookup_budget)
 		err = mv_heap_complete(su->heap);
@@ -57,19 +80,29 @@ static bool lazy_chunk(void *arg, uint64_t address, struct mv_chunk *ret,
 		su->lazy_err = err;
 		return false;
 	}
-	if (!found)
+	if (found)
+		*index = granule(su, ret->start);
+	return found;
+}
+
+/* The walk's quick lookup on a lazy heap (mv_walk_options.find_plain):
+ * a chunk in use at a pointer to its user data, as lazy_chunk answers
+ * it, asked of the model directly (a walk of millions of objects felt
+ * the calls between); until the whole index is built. */
+static bool lazy_plain(void *arg, uint64_t address, uint64_t *size,
+		       size_t *index)
+{
+	struct mv_sizeof_setup *su = arg;
+	struct mv_heap *h = su->heap;
+	struct mv_chunk ch;
+	if (su->dir || su->lazy_err || !h->lazy || !h->ops->lazy_find ||
+	    ++su->lookups > su->lookup_budget ||
+	    h->ops->lazy_find(h, address, &ch) != 1 ||
+	    ch.flags != MV_CHUNK_IN_USE || ch.mem != address ||
+	    ch.usable != ch.size - 8 ||
+	    (*index = granule(su, ch.start)) == SIZE_MAX)
 		return false;
-	size_t lo = 0, hi = su->nsegs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (su->segs[mid].start <= ret->start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo && ret->start < su->segs[lo - 1].end)
-		*index = su->gran[lo - 1] +
-			 (ret->start - su->segs[lo - 1].start) / 16;
+	*size = ch.size;
 	return true;
 }
 
@@ -91,7 +124,7 @@ static struct mv_error *lazy_granules(struct mv_sizeof_setup *su,
 		n += (su->segs[i].end - su->segs[i].start + 15) / 16;
 	}
 	su->nsegs = h->nheap_segs;
-	su->lookup_budget = n / 32; /* a lookup per 512 heap bytes */
+	su->lookup_budget = n; /* a lookup per 16 heap bytes */
 	*ret = n;
 	return NULL;
 }
@@ -185,6 +218,8 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 		su->ctx = ctx;
 		o.find_chunk = lazy_chunk;
 		o.chunk_arg = su;
+		o.find_reads_header = true;
+		o.find_plain = lazy_plain;
 		if ((err = lazy_granules(su, &o.nchunks))) {
 			free(su->segs);
 			free(su->gran);

@@ -25,12 +25,18 @@
 #define MAX_NOTES 100
 #define POLL_WORDS 65536u
 #define ROOT_WINDOW (256u << 10) /* bytes */
-/* A page table per heap segment: one entry per 4 KiB, so that a lookup
+/* A page table per heap segment: one entry per page, so that a lookup
  * binary-searches only the chunks of one page; a page of equal chunks
  * back to back (a size class of tcmalloc, mimalloc or pymalloc) is
- * searched by a division instead. */
+ * searched by a division instead.  A page is 4 KiB, or less where the
+ * segment's chunks are small: about PAGE_CHUNKS of them a page, so that
+ * the search is a step or two in one or two cache lines of the index,
+ * not six steps over twenty (each a cache miss on a heap of gigabytes:
+ * it was most of gc's time at 80 M blocks). */
 #define PAGE_SHIFT 12
-#define MAX_PAGES (1u << 24)
+#define PAGE_SHIFT_MIN 7
+#define PAGE_CHUNKS 4
+#define MAX_PAGES (1u << 26)
 
 struct mv_gc_page {
 	uint32_t chunk;  /* the last chunk starting at or before the page */
@@ -44,6 +50,7 @@ struct mv_gc_seg {
 	size_t first, last;  /* chunk indexes [first, last) inside */
 	struct mv_gc_page *page;
 	size_t npages;
+	unsigned shift;      /* log2 of the page's bytes */
 };
 
 struct mv_error *mv_gc_parse_heuristics(const char *spec, uint32_t *ret)
@@ -196,8 +203,14 @@ static struct mv_error *build_lookup(struct mv_gc *gc)
 		}
 		s->first = lower_bound(gc->e, gc->n, s->start);
 		s->last = lower_bound(gc->e, gc->n, s->end);
-		uint64_t pages = ((s->end - s->start) >> PAGE_SHIFT) + 1;
-		if (s->last - s->first < 32 || pages > MAX_PAGES)
+		uint64_t bytes = s->end - s->start, chunks = s->last - s->first;
+		s->shift = PAGE_SHIFT;
+		while (s->shift > PAGE_SHIFT_MIN &&
+		       (bytes >> s->shift) * PAGE_CHUNKS < chunks &&
+		       (bytes >> (s->shift - 1)) < MAX_PAGES)
+			s->shift--;
+		uint64_t pages = (bytes >> s->shift) + 1;
+		if (chunks < 32 || pages > MAX_PAGES)
 			continue;
 		s->page = malloc(pages * sizeof(*s->page));
 		if (!s->page)
@@ -205,14 +218,14 @@ static struct mv_error *build_lookup(struct mv_gc *gc)
 		s->npages = pages;
 		size_t j = s->first;
 		for (size_t p = 0; p < pages; p++) {
-			uint64_t base = s->start + ((uint64_t)p << PAGE_SHIFT);
+			uint64_t base = s->start + ((uint64_t)p << s->shift);
 			while (j + 1 < s->last && gc->e[j + 1].start <= base)
 				j++;
 			s->page[p].chunk = (uint32_t)j;
 		}
 		for (size_t p = 0; p < pages; p++) {
 			uint64_t next = s->start +
-					((uint64_t)(p + 1) << PAGE_SHIFT);
+					((uint64_t)(p + 1) << s->shift);
 			size_t a = s->page[p].chunk;
 			uint64_t size = mv_heap_entry_size(&gc->e[a]);
 			bool same = size && size <= UINT32_MAX;
@@ -234,12 +247,10 @@ static bool block_has(const struct mv_gc *gc, size_t i, uint64_t v)
 	return v >= mem && v - mem < mv_gc_usable(gc, i);
 }
 
-size_t mv_gc_find_block(struct mv_gc *gc, uint64_t v, bool *interior)
+/* The segment holding v, if any (there are few), with chunks in it. */
+static inline const struct mv_gc_seg *seg_of(const struct mv_gc *gc,
+					     uint64_t v)
 {
-	if (v < gc->lo || v >= gc->hi)
-		return SIZE_MAX;
-	size_t a = 0, b = gc->n;
-	/* The segment holding v, if any (there are few). */
 	size_t slo = 0, shi = gc->nsegs;
 	while (slo < shi) {
 		size_t mid = slo + (shi - slo) / 2;
@@ -248,28 +259,33 @@ size_t mv_gc_find_block(struct mv_gc *gc, uint64_t v, bool *interior)
 		else
 			shi = mid;
 	}
-	if (slo) {
-		const struct mv_gc_seg *s = &gc->segs[slo - 1];
-		if (v < s->end && s->last > s->first) {
-			if (s->page) {
-				size_t p = (v - s->start) >> PAGE_SHIFT;
-				a = s->page[p].chunk;
-				b = p + 1 < s->npages ? s->page[p + 1].chunk + 1
-						      : s->last;
-				uint32_t stride = s->page[p].stride;
-				if (stride && v >= gc->e[a].start) {
-					/* Equal chunks: the one holding v (or
-					 * the first after them: block_has
-					 * below says no). */
-					size_t k = a + (v - gc->e[a].start) / stride;
-					a = (k < b ? k : b - 1) + 1;
-					b = a;
-				}
-			} else {
-				a = s->first;
-				b = s->last;
-			}
+	if (!slo)
+		return NULL;
+	const struct mv_gc_seg *s = &gc->segs[slo - 1];
+	return v < s->end && s->last > s->first ? s : NULL;
+}
+
+/* mv_gc_find_block for v in [lo, hi), s being seg_of(v). */
+static inline size_t find_in(const struct mv_gc *gc,
+			     const struct mv_gc_seg *s, uint64_t v,
+			     bool *interior)
+{
+	size_t a = 0, b = gc->n;
+	if (s && s->page) {
+		size_t p = (v - s->start) >> s->shift;
+		a = s->page[p].chunk;
+		b = p + 1 < s->npages ? s->page[p + 1].chunk + 1 : s->last;
+		uint32_t stride = s->page[p].stride;
+		if (stride && v >= gc->e[a].start) {
+			/* Equal chunks: the one holding v (or the first
+			 * after them: block_has below says no). */
+			size_t k = a + (v - gc->e[a].start) / stride;
+			a = (k < b ? k : b - 1) + 1;
+			b = a;
 		}
+	} else if (s) {
+		a = s->first;
+		b = s->last;
 	}
 	/* Last chunk in [a, b) starting at or before v. */
 	while (a < b) {
@@ -291,6 +307,13 @@ size_t mv_gc_find_block(struct mv_gc *gc, uint64_t v, bool *interior)
 	}
 	*interior = v != mv_gc_mem(gc, i);
 	return i;
+}
+
+size_t mv_gc_find_block(struct mv_gc *gc, uint64_t v, bool *interior)
+{
+	if (v < gc->lo || v >= gc->hi)
+		return SIZE_MAX;
+	return find_in(gc, seg_of(gc, v), v, interior);
 }
 
 /* ---- phase 1: marking ---- */
@@ -396,6 +419,22 @@ static bool by_heuristic(struct mv_gc *gc, size_t i, uint64_t v)
 	return false;
 }
 
+/* Block i is to be scanned (again: its kind changed): in the grey set
+ * (on the stack if there is none). */
+static bool grey(struct mv_gc *gc, size_t i)
+{
+	if (!gc->grey)
+		return push(gc, i);
+	uint64_t m = 1ull << (i % 64);
+	if (!(gc->grey[i / 64] & m)) {
+		gc->grey[i / 64] |= m;
+		gc->ngrey++;
+		if (i < gc->grey_lo)
+			gc->grey_lo = i;
+	}
+	return true;
+}
+
 /* A pointer to block i was found in something that is reachable
  * (definite) or only possibly so. */
 static bool hit(struct mv_gc *gc, size_t i, uint64_t v, bool interior,
@@ -411,11 +450,11 @@ static bool hit(struct mv_gc *gc, size_t i, uint64_t v, bool interior,
 	}
 	if (!interior && definite) {
 		gc->kind[i] = MV_GC_REACHABLE;
-		return push(gc, i);
+		return grey(gc, i);
 	}
 	if (k == MV_GC_UNREACHED) {
 		gc->kind[i] = MV_GC_POSSIBLE;
-		return push(gc, i);
+		return grey(gc, i);
 	}
 	return true;
 }
@@ -437,9 +476,51 @@ static void count_word(struct mv_gc *gc, uint64_t v)
 		gc->ref_counts[lo]++;
 }
 
+/* Looks up the words found so far and marks what they point to.  Each
+ * lookup is a chain of cache misses (the page table's entry, the
+ * index's, the block's kind), most of gc's time on a heap of gigabytes
+ * when taken one word at a time: a batch starts each stage's misses for
+ * all its words before it reads any of them.  Marking is a fixpoint, so
+ * the order does not change the answer. */
+enum { CAND_DEFINITE = 1, CAND_ROOT = 2 };
+
+static struct mv_error *flush(struct mv_gc *gc)
+{
+	const struct mv_gc_seg *seg[sizeof(gc->cand) / sizeof(gc->cand[0])];
+	size_t n = gc->ncand;
+	gc->ncand = 0;
+	for (size_t k = 0; k < n; k++) {
+		const struct mv_gc_seg *s = seg[k] = seg_of(gc, gc->cand[k]);
+		if (s && s->page)
+			__builtin_prefetch(
+				&s->page[(gc->cand[k] - s->start) >> s->shift]);
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct mv_gc_seg *s = seg[k];
+		if (!s || !s->page)
+			continue;
+		uint32_t a = s->page[(gc->cand[k] - s->start) >> s->shift].chunk;
+		__builtin_prefetch(&gc->e[a]);
+		__builtin_prefetch(&gc->kind[a]);
+	}
+	for (size_t k = 0; k < n; k++) {
+		bool interior;
+		uint64_t v = gc->cand[k];
+		size_t i = find_in(gc, seg[k], v, &interior);
+		if (i == SIZE_MAX)
+			continue;
+		if (gc->cand_how[k] & CAND_ROOT)
+			gc->root_pointers++;
+		else
+			gc->heap_pointers++;
+		if (!hit(gc, i, v, interior, gc->cand_how[k] & CAND_DEFINITE))
+			return mv_enomem;
+	}
+	return NULL;
+}
+
 static struct mv_error *scan_words(struct mv_gc *gc, const uint64_t *w,
-				   size_t nwords, bool definite,
-				   uint64_t *found)
+				   size_t nwords, bool definite, bool root)
 {
 	if (gc->ref_addrs) {
 		for (size_t k = 0; k < nwords; k++)
@@ -447,17 +528,17 @@ static struct mv_error *scan_words(struct mv_gc *gc, const uint64_t *w,
 		return gc_poll(gc, nwords);
 	}
 	uint64_t lo = gc->lo, hi = gc->hi;
+	uint8_t how = (definite ? CAND_DEFINITE : 0) | (root ? CAND_ROOT : 0);
+	const size_t max = sizeof(gc->cand) / sizeof(gc->cand[0]);
 	for (size_t k = 0; k < nwords; k++) {
 		uint64_t v = w[k];
 		if (v < lo || v >= hi)
 			continue;
-		bool interior;
-		size_t i = mv_gc_find_block(gc, v, &interior);
-		if (i == SIZE_MAX)
-			continue;
-		(*found)++;
-		if (!hit(gc, i, v, interior, definite))
-			return mv_enomem;
+		gc->cand[gc->ncand] = v;
+		gc->cand_how[gc->ncand++] = how;
+		struct mv_error *err;
+		if (gc->ncand == max && (err = flush(gc)))
+			return err;
 	}
 	return gc_poll(gc, nwords);
 }
@@ -502,15 +583,14 @@ static struct mv_error *scan_block(struct mv_gc *gc, size_t i, bool definite)
 	 * mapping; copy through memcpy-safe loads otherwise. */
 	if ((uintptr_t)p % 8 == 0)
 		return scan_words(gc, (const uint64_t *)p, len / 8, definite,
-				  &gc->heap_pointers);
+				  false);
 	uint64_t buf[512];
 	for (size_t off = 0; off + 8 <= len;) {
 		size_t m = (len - off) / 8;
 		if (m > 512)
 			m = 512;
 		memcpy(buf, p + off, m * 8);
-		struct mv_error *err = scan_words(gc, buf, m, definite,
-						  &gc->heap_pointers);
+		struct mv_error *err = scan_words(gc, buf, m, definite, false);
 		if (err)
 			return err;
 		off += m * 8;
@@ -518,16 +598,100 @@ static struct mv_error *scan_block(struct mv_gc *gc, size_t i, bool definite)
 	return NULL;
 }
 
+/* Starts the cache miss of block i's first bytes. */
+static void prefetch_block(struct mv_gc *gc, size_t i)
+{
+	const uint8_t *p = mv_target_peek(gc->target, mv_gc_mem(gc, i), 1);
+	if (p)
+		__builtin_prefetch(p);
+}
+
+/* Scans the blocks on the stack (and those they lead to) until none is
+ * left; the block PREFETCH_DEPTH below the top is fetched meanwhile
+ * (a batch's lookups push many at once). */
+#define PREFETCH_DEPTH 6
+static struct mv_error *drain_stack(struct mv_gc *gc)
+{
+	struct mv_error *err = NULL;
+	while (!err && (gc->nstack || gc->ncand)) {
+		if (!gc->nstack) {
+			err = flush(gc);
+			continue;
+		}
+		size_t i = gc->stack[--gc->nstack];
+		if (gc->nstack > PREFETCH_DEPTH)
+			prefetch_block(gc,
+				       gc->stack[gc->nstack - PREFETCH_DEPTH]);
+		err = scan_block(gc, i, gc->kind[i] == MV_GC_REACHABLE);
+	}
+	return err;
+}
+
+/* Scans the grey blocks in address order, from the lowest: those they
+ * lead to further on in the same pass, those behind in the next.  Over
+ * a heap of gigabytes the blocks' bytes come in order (and their pages'
+ * table entries with them) where a depth-first walk would jump: a hash
+ * table's chains, a tree laid out level by level.  *done: blocks
+ * scanned. */
+static struct mv_error *sweep(struct mv_gc *gc, size_t *done)
+{
+	size_t nw = (gc->n + 63) / 64;
+	size_t w = gc->grey_lo / 64;
+	gc->grey_lo = SIZE_MAX;
+	*done = 0;
+	for (; w < nw; w++) {
+		while (gc->grey[w]) {
+			size_t i = w * 64 + (size_t)__builtin_ctzll(gc->grey[w]);
+			gc->grey[w] &= gc->grey[w] - 1;
+			gc->ngrey--;
+			++*done;
+			struct mv_error *err =
+				scan_block(gc, i, gc->kind[i] == MV_GC_REACHABLE);
+			if (err)
+				return err;
+		}
+	}
+	return flush(gc);
+}
+
+/* The grey blocks onto the stack, to be scanned one by one. */
+static bool greys_to_stack(struct mv_gc *gc)
+{
+	size_t nw = (gc->n + 63) / 64;
+	for (size_t w = gc->grey_lo / 64; gc->ngrey && w < nw; w++)
+		for (; gc->grey[w]; gc->grey[w] &= gc->grey[w] - 1) {
+			gc->ngrey--;
+			if (!push(gc, w * 64 +
+					  (size_t)__builtin_ctzll(gc->grey[w])))
+				return false;
+		}
+	gc->grey_lo = SIZE_MAX;
+	return true;
+}
+
+/* Whether a sweep pays: it reads the grey bitmap from its lowest block
+ * on, a word per 64 blocks, and should find a block to scan per 64
+ * words at least; else the few grey blocks are scanned from the stack
+ * (a long list built by pushing at its head is one block a pass). */
+static bool sweep_pays(const struct mv_gc *gc)
+{
+	return gc->ngrey >= (gc->n - gc->grey_lo) / 4096;
+}
+
+/* Marks until no block is left to scan. */
 static struct mv_error *drain(struct mv_gc *gc)
 {
-	while (gc->nstack) {
-		size_t i = gc->stack[--gc->nstack];
-		struct mv_error *err =
-			scan_block(gc, i, gc->kind[i] == MV_GC_REACHABLE);
+	struct mv_error *err = NULL;
+	while (!(err = drain_stack(gc)) && gc->ngrey) {
+		size_t done;
+		if (sweep_pays(gc))
+			err = sweep(gc, &done);
+		else if (!greys_to_stack(gc))
+			err = mv_enomem;
 		if (err)
-			return err;
+			break;
 	}
-	return NULL;
+	return err;
 }
 
 static struct mv_error *scan_run(void *arg, uint64_t address,
@@ -535,7 +699,7 @@ static struct mv_error *scan_run(void *arg, uint64_t address,
 {
 	struct mv_gc *gc = arg;
 	gc->root_bytes += n * 8;
-	struct mv_error *err = scan_words(gc, w, n, true, &gc->root_pointers);
+	struct mv_error *err = scan_words(gc, w, n, true, true);
 	return err ? err : drain(gc);
 }
 
@@ -823,6 +987,9 @@ struct mv_error *mv_gc_run(struct mv_gc *gc, struct mv_heap *h,
 	gc->window = malloc(ROOT_WINDOW);
 	if (!gc->window)
 		return mv_enomem;
+	/* Without it, depth first (grey). */
+	gc->grey = mv_big_calloc((gc->n + 63) / 64 + 1, sizeof(uint64_t));
+	gc->grey_lo = SIZE_MAX;
 	struct mv_error *err = build_lookup(gc);
 	if (err)
 		return err;
@@ -889,6 +1056,7 @@ struct mv_error *mv_gc_count_refs(struct mv_gc *gc, const uint64_t *addrs,
 
 void mv_gc_deinit(struct mv_gc *gc)
 {
+	mv_big_free(gc->grey);
 	for (size_t i = 0; i < gc->nsegs; i++)
 		free(gc->segs[i].page);
 	free(gc->segs);

@@ -118,6 +118,16 @@ struct mv_gc {
 	uint64_t *window;         /* roots are read through it */
 	uint32_t *stack;          /* marking work stack */
 	size_t nstack, stack_cap;
+	/* Words found by marking, looked up a batch at a time (gc.c,
+	 * flush): the word, and whether found in something reachable (bit
+	 * 0) or in a root (bit 1). */
+	uint64_t cand[64];
+	uint8_t cand_how[64];
+	size_t ncand;
+	/* Blocks to scan, by index (gc.c, sweep): ngrey bits set, none
+	 * below grey_lo. */
+	uint64_t *grey;
+	size_t ngrey, grey_lo;
 	struct mv_gc_range *roots; /* a copy of opt.roots */
 	struct mv_roots rs;        /* the program's roots (roots.h) */
 	/* mv_gc_count_refs(): counting instead of marking. */

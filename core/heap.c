@@ -310,14 +310,17 @@ static void fill_chunk(const struct mv_heap_entry *e, struct mv_chunk *ret)
 static void lazy_free(struct mv_heap *h)
 {
 	free(h->heap_segs);
+	free(h->heap_seg_bytes);
 	free(h->quick);
 	free(h->quick_list);
 	free(h->tcache_blocks);
 	h->heap_segs = NULL;
+	h->heap_seg_bytes = NULL;
 	h->quick = NULL;
 	h->quick_list = NULL;
 	h->tcache_blocks = NULL;
 	h->nheap_segs = h->nquick = h->quick_cap = h->ntcache_blocks = 0;
+	h->heap_seg_last = 0;
 }
 
 static void heap_free_fields(struct mv_heap *h)
@@ -457,14 +460,15 @@ static bool may_be_lazy(struct mv_program *p, const struct mv_heap_options *o)
 	if (o->range_end ||
 	    (o->max_chunks && o->max_chunks != MV_HEAP_NO_LIMIT) ||
 	    (o->flags & (MV_HEAP_NEED_PYMALLOC | MV_HEAP_NEED_MIMALLOC |
-			 MV_HEAP_NEED_TCMALLOC)))
+			 MV_HEAP_NEED_TCMALLOC | MV_HEAP_NEED_JEMALLOC)))
 		return false;
 	if (o->flags & MV_HEAP_NO_OVERLAYS)
 		return true;
 	return !mv_program_find_symbol(p, "PyObject_Malloc", NULL, NULL) &&
 	       !mv_program_find_symbol(p, "mi_malloc", NULL, NULL) &&
 	       !mv_program_find_symbol(p, "mi_version", NULL, NULL) &&
-	       !mv_program_find_symbol(p, "tc_version", NULL, NULL);
+	       !mv_program_find_symbol(p, "tc_version", NULL, NULL) &&
+	       !mv_program_find_symbol(p, "mallctl", NULL, NULL);
 }
 
 struct mv_error *mv_heap_open_with(struct mv_program *p,

@@ -1224,6 +1224,11 @@ static struct mv_error *open_from_mappings(struct glibc *g,
 static const struct mv_heap_segment *lazy_segment(struct mv_heap *h,
 						  uint64_t address)
 {
+	/* Mostly the segment of the lookup before. */
+	const struct mv_heap_segment *last = &h->heap_segs[h->heap_seg_last];
+	if (h->heap_seg_last < h->nheap_segs && address >= last->start &&
+	    address < last->end)
+		return last;
 	size_t lo = 0, hi = h->nheap_segs;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -1234,6 +1239,7 @@ static const struct mv_heap_segment *lazy_segment(struct mv_heap *h,
 	}
 	if (!lo || address >= h->heap_segs[lo - 1].end)
 		return NULL;
+	h->heap_seg_last = lo - 1;
 	return &h->heap_segs[lo - 1];
 }
 
@@ -1252,7 +1258,12 @@ static uint64_t lazy_plain_chunk(struct mv_heap *h,
 	 * for a small chunk the next header is in the line after, and
 	 * fetching it only once the size is known would double the
 	 * wait (a list's walk is one chain of such waits). */
-	const uint8_t *p = mv_target_peek(h->target, start, 128);
+	const uint8_t *base = h->heap_seg_bytes
+				      ? h->heap_seg_bytes[s - h->heap_segs]
+				      : NULL;
+	const uint8_t *p = base && s->end - start >= 128
+				   ? base + (start - s->start)
+				   : mv_target_peek(h->target, start, 128);
 	if (p) {
 		__builtin_prefetch(p + 64);
 		memcpy(hdr, p, 16);
@@ -1293,9 +1304,10 @@ static int glibc_lazy_find(struct mv_heap *h, uint64_t address,
 {
 	if (h->lazy_broken)
 		return -1;
-	if (mv_heap_lazy_mmapped(h, address, ret))
-		return 1;
+	/* Segments and mmapped chunks do not overlap. */
 	const struct mv_heap_segment *s = lazy_segment(h, address);
+	if (!s && mv_heap_lazy_mmapped(h, address, ret))
+		return 1;
 	if (!s || address < s->first_chunk)
 		return 0;
 	if (address & 15 || address - s->first_chunk < CHUNK_HDR)
@@ -1448,6 +1460,16 @@ static struct mv_error *lazy_open(struct glibc *g)
 		h->heap_segs[h->nheap_segs++] = (struct mv_heap_segment){
 			j->start, j->end, j->first, j->arena};
 	}
+	/* A core lends each segment's bytes for good: a header is then
+	 * read without looking its mapping up. */
+	h->heap_seg_bytes = calloc(h->nheap_segs + 1,
+				   sizeof(*h->heap_seg_bytes));
+	if (!h->heap_seg_bytes)
+		return mv_enomem;
+	for (size_t i = 0; i < h->nheap_segs; i++)
+		h->heap_seg_bytes[i] = mv_target_peek_stable(
+			h->target, h->heap_segs[i].start,
+			(size_t)(h->heap_segs[i].end - h->heap_segs[i].start));
 	bool ok = true;
 	for (uint32_t ai = 0; ai < h->narenas && ok; ai++)
 		ok = lazy_arena_lists(g, ai, &err);
@@ -1457,9 +1479,11 @@ static struct mv_error *lazy_open(struct glibc *g)
 	return NULL;
 }
 
-/* The heap size from which a lazy heap is worth it: 256 MiB, or
- * MEMVIEW_LAZY_MIN bytes (the tests take 0, to be lazy on small
- * cores). */
+/* The heap size from which a lazy heap is taken: any (0), or
+ * MEMVIEW_LAZY_MIN bytes.  A walk's header checks start their cache
+ * misses ahead of the lookups (walk.c, prefetch_links), so that they
+ * cost about what the directory's do, while indexing even a 200 MB heap
+ * first is most of a first answer (issue 20's two-structure check). */
 static uint64_t lazy_min_bytes(void)
 {
 	const char *e = getenv("MEMVIEW_LAZY_MIN");
@@ -1469,7 +1493,7 @@ static uint64_t lazy_min_bytes(void)
 		if (!*end)
 			return v;
 	}
-	return 256ull << 20;
+	return 0;
 }
 
 static struct mv_error *glibc_open(struct mv_heap *h,
@@ -1534,10 +1558,7 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 	}
 
 	/* Lazy (with the arena's variables: without them the walk is how
-	 * main_arena is found): the heaps are not walked.  Only for a big
-	 * heap: a small one is indexed in less than a tenth of a second,
-	 * and a walk over the index's directory then costs a third of a
-	 * walk checking headers (a cache miss each). */
+	 * main_arena is found): the heaps are not walked. */
 	uint64_t heap_bytes = 0;
 	for (size_t i = 0; i < g.njobs; i++)
 		heap_bytes += g.jobs[i].end - g.jobs[i].start;
@@ -1551,9 +1572,14 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 		room += (g.jobs[i].end - g.jobs[i].first) / MINSIZE + 1;
 	if (room > h->max_chunks)
 		room = h->max_chunks;
-	if (!lazy && room < (64u << 20) &&
-	    (err = mv_heap_reserve(h, (size_t)room)))
-		goto out;
+	/* Whatever the heap's size: at 80 M chunks, growing by doubling
+	 * copied and faulted in twice the index (an eighth of gc's time).
+	 * Address space refused, the index grows as it goes. */
+	if (!lazy && room <= SIZE_MAX / sizeof(struct mv_heap_entry) &&
+	    (err = mv_heap_reserve(h, (size_t)room))) {
+		mv_error_destroy(err);
+		err = NULL;
+	}
 	/* Walk the main heap first: without symbols, its top chunk is how
 	 * main_arena is found. */
 	for (size_t i = 0; i < g.njobs && !lazy; i++)

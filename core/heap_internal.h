@@ -243,6 +243,10 @@ struct mv_heap {
 	struct mv_heap_options opts;
 	struct mv_heap_segment *heap_segs;
 	size_t nheap_segs;
+	/* Each segment's bytes where the target lends them for good (a
+	 * core's), else NULL; the segment the last lookup found. */
+	const uint8_t **heap_seg_bytes;
+	size_t heap_seg_last;
 	uint64_t *quick;
 	uint8_t *quick_list;
 	size_t nquick, quick_cap;

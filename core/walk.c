@@ -1911,6 +1911,11 @@ struct scan {
 	/* A window of a stable mapping (see load). */
 	const uint8_t *win;
 	uint64_t win_start, win_len;
+	/* prefetch_links' windows: PF_WINDOW bytes of a stable mapping at
+	 * pf_start, by the window's number modulo PF_WINDOWS (pf NULL:
+	 * none yet, or not lent). */
+	const uint8_t *pf[64];
+	uint64_t pf_start[64];
 	struct mv_error *err;
 };
 
@@ -2349,6 +2354,56 @@ static void prefetch_object(struct scan *sc, uint64_t addr)
 		__builtin_prefetch(p);
 }
 
+/* Where the bytes at address are, for a prefetch only: through an
+ * aligned window of a stable mapping kept in sc, so that a prefetch
+ * costs no mapping lookup (a core's segments are large). */
+#define PF_WINDOW ((uint64_t)1 << 20)
+#define PF_WINDOWS (sizeof(((struct scan *)0)->pf) / sizeof(const void *))
+static const uint8_t *pf_bytes(struct scan *sc, uint64_t address)
+{
+	uint64_t base = address & ~(PF_WINDOW - 1);
+	size_t k = (size_t)(address / PF_WINDOW % PF_WINDOWS);
+	if (base != sc->pf_start[k]) { /* a window not lent stays NULL */
+		sc->pf_start[k] = base;
+		sc->pf[k] = mv_target_peek_stable(sc->w->target, base,
+						  (size_t)PF_WINDOW);
+	}
+	return sc->pf[k] ? sc->pf[k] + (address - base) : NULL;
+}
+
+/* Starts the cache misses of the chunk headers the pointers of record j
+ * lead to, for a lookup that reads them (find_reads_header): its bytes
+ * were fetched PREFETCH_AHEAD records before its scan, its pointers'
+ * targets are looked up at its scan, and both misses overlap others
+ * instead of stalling the lookup (a shuffled tree's walk is a chain of
+ * them).  Flat single objects only, in a stable mapping's window. */
+static void prefetch_links(struct scan *sc, size_t j)
+{
+	struct mv_walk *w = sc->w;
+	const struct mv_walk_obj *o = &w->objs[j];
+	const struct mv_walk_plan *pl = w->plans[o->plan & ~INTERIOR_BIT];
+	if (pl->kind != MV_WALK_TYPED || !pl->flat || o->count != 1 ||
+	    !pl->size || (o->addr & (PF_WINDOW - 1)) + pl->size > PF_WINDOW)
+		return;
+	const uint8_t *bytes = pf_bytes(sc, o->addr);
+	if (!bytes)
+		return;
+	for (size_t i = 0; i < pl->nslots; i++) {
+		uint64_t v;
+		if (pl->slots[i].offset + 8 > pl->size)
+			continue;
+		memcpy(&v, bytes + pl->slots[i].offset, 8);
+		/* Both lines of a small chunk's header and the next one's. */
+		if (v < 16 || ((v - 16) & (PF_WINDOW - 1)) + 128 > PF_WINDOW)
+			continue;
+		const uint8_t *h = pf_bytes(sc, v - 16);
+		if (h) {
+			__builtin_prefetch(h);
+			__builtin_prefetch(h + 64);
+		}
+	}
+}
+
 /* The chunk holding address; the directory's lookup is called directly
  * (and inlined) when it is the one in use. */
 static inline bool find_chunk(struct mv_walk *w, uint64_t address,
@@ -2666,12 +2721,24 @@ static inline bool follow_plain(struct scan *sc, uint64_t value,
 				uint32_t plan, const struct mv_walk_plan *pl)
 {
 	struct mv_walk *w = sc->w;
-	uint64_t size, mask;
+	uint64_t size, mask, *seen;
 	struct dir_word *word;
-	if (!w->plain_dir || (value & 15) || !pl->plain_ok ||
-	    !dir_plain_mem(w->plain_dir, value, &size, &word, &mask))
+	size_t index;
+	if ((value & 15) || !pl->plain_ok)
 		return false;
-	if (word->seen & mask) {
+	if (w->plain_dir) {
+		if (!dir_plain_mem(w->plain_dir, value, &size, &word, &mask))
+			return false;
+		seen = &word->seen;
+	} else if (!w->opt.find_plain || !w->chunk_seen ||
+		   !w->opt.find_plain(w->opt.chunk_arg, value, &size, &index) ||
+		   index >= w->opt.nchunks) {
+		return false;
+	} else {
+		seen = &w->chunk_seen[index / 64];
+		mask = 1ull << (index % 64);
+	}
+	if (*seen & mask) {
 		if (sc->tree_link)
 			w->problems[MV_PROB_CONTAINER]++; /* a node met twice */
 		return true;
@@ -2689,7 +2756,7 @@ static inline bool follow_plain(struct scan *sc, uint64_t value,
 	w->objs[w->nobjs++] = (struct mv_walk_obj){
 		.addr = value, .parent = sc->from, .plan = plan, .count = 1,
 		.bytes = object_bytes(&ch, pl->size)};
-	word->seen |= mask;
+	*seen |= mask;
 	/* account_object(), for a chunk of this size, once folded. */
 	w->stats[plan].plain_objects++;
 	w->stats[plan].plain_chunk_bytes += size;
@@ -3469,6 +3536,9 @@ static struct mv_error *walk_levels(struct mv_walk *w, struct scan *sc,
 		 * do (a wide level has far more than the cache holds). */
 		if (i + PREFETCH_AHEAD < w->nobjs)
 			prefetch_object(sc, w->objs[i + PREFETCH_AHEAD].addr);
+		if (w->opt.find_reads_header &&
+		    i + PREFETCH_AHEAD / 2 < w->nobjs)
+			prefetch_links(sc, i + PREFETCH_AHEAD / 2);
 		scan_object(sc, (uint32_t)i);
 		if (sc->err) {
 			err = sc->err;

@@ -51,6 +51,16 @@ struct mv_walk_options {
 	bool unlabelled;       /* ... without their labels (label 0) */
 	mv_walk_chunk_fn find_chunk; /* NULL: no allocator view */
 	void *chunk_arg;
+	/* find_chunk reads the chunk's header at the pointer (a lazy
+	 * heap): the walk starts those cache misses ahead of the lookups. */
+	bool find_reads_header;
+	/* The quick answer for the common pointer (NULL: none), as
+	 * mv_chunk_dir_plain gives it: whether address is the user address
+	 * of an in-use chunk that find_chunk would answer with flags
+	 * MV_CHUNK_IN_USE alone and usable bytes size - 8; its size and
+	 * its index (below nchunks).  false leaves it to find_chunk. */
+	bool (*find_plain)(void *arg, uint64_t address, uint64_t *size,
+			   size_t *index);
 	size_t nchunks;        /* chunk indices are below this */
 	/* About how many objects the walk may meet (e.g. the heap's chunk
 	 * count): the visited set is sized for min(this, max_objects) up
@@ -371,7 +381,7 @@ struct mv_sizeof_setup {
 	 * over them (gran[i] is the count before segment i). */
 	struct mv_heap_gap *segs;
 	uint64_t *gran;
-	size_t nsegs;
+	size_t nsegs, last_seg; /* last_seg: the last lookup's */
 	/* Lookups so far and how many the whole index is worth: past
 	 * them, the rest of the walk looks up in dir, built then. */
 	uint64_t lookups, lookup_budget;

@@ -39,7 +39,10 @@ check = T.check
 
 FIXTURES = ["basic", "deepsize", "deepbench", "leaks", "badptrs", "heapfix",
             "cxxcont", "cxxcont_o2", "refgraph", "roots_threads", "bigbuf",
-            "mmapmerge", "heapbig", "refcount"]
+            "mmapmerge", "heapbig", "refcount",
+            # Other allocators over glibc's: never lazy, as their blocks
+            # are not glibc's chunks (the answers must still be equal).
+            "jemalloc", "tcmalloc", "mimalloc"]
 
 
 # Lazy from the first byte of heap (the default is heaps of 256 MiB

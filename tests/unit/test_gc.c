@@ -186,6 +186,33 @@ static void test_clique_order(void **state)
 	fake_close(&f);
 }
 
+/* A block first reached by an interior pointer (possibly lost) and
+ * then by a start pointer from a reachable block must be scanned again,
+ * so that what it points to becomes reachable too: whether the
+ * reachable block lies below it in memory (marking meets it in the same
+ * pass) or above it (the block is met again behind the pass). */
+static void test_rescan(void **state)
+{
+	static const struct {
+		size_t a, b, c; /* a: reached first, b: a's, c: reaches a */
+	} order[] = {{1, 5, 3}, {6, 4, 2}, {2, 0, 7}};
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+		struct fake f;
+		fake_init(&f, 8);
+		f.roots[0] = mem(order[k].a) + 8;
+		link_to(&f, order[k].a, 0, mem(order[k].b));
+		f.roots[1] = mem(order[k].c);
+		link_to(&f, order[k].c, 1, mem(order[k].a));
+		run(&f, 2);
+		assert_int_equal(kind_of(&f, order[k].a), MV_GC_REACHABLE);
+		assert_int_equal(kind_of(&f, order[k].b), MV_GC_REACHABLE);
+		assert_int_equal(kind_of(&f, order[k].c), MV_GC_REACHABLE);
+		assert_int_equal(f.gc.count[MV_GC_REACHABLE], 3);
+		assert_int_equal(f.gc.count[MV_GC_DEFINITE], 5);
+		fake_close(&f);
+	}
+}
+
 #define LONG 100000
 
 /* A 100,000-long lost cycle and, from a root, a 100,000-long list: an
@@ -400,6 +427,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_categories),
 		cmocka_unit_test(test_clique_order),
+		cmocka_unit_test(test_rescan),
 		cmocka_unit_test(test_long_cycle),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_tarjan),
