@@ -947,7 +947,7 @@ const struct mv_command mv_command_heap = {
 		"reported with their address under \"problems\"; the walk "
 		"resumes at the next plausible chunk. The \"as mallinfo2() "
 		"counts\" line gives glibc's own totals for comparison.\n\n"
-		"The index of chunks (16 bytes each, shared with gc, "
+		"The index of chunks (12 bytes each, shared with gc, "
 		"sizeof-deep, graph, referrers, path-to and view --pointers) "
 		"holds at most --max-heap-chunks chunks; by default as many "
 		"as half the memory available to memview holds at 40 bytes "
