@@ -367,7 +367,6 @@ struct mv_error *mv_heap_sort(struct mv_heap *h);
 size_t mv_heap_entry_at(struct mv_heap *h, uint64_t start);
 struct mv_error *mv_heap_poll(struct mv_heap *h);
 
-
 /* For a lazy model: the mmapped chunk holding address (a lazy heap's
  * index holds those only). */
 bool mv_heap_lazy_mmapped(struct mv_heap *h, uint64_t address,
