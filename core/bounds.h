@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 /* What one heap chunk costs while a command runs: its index entry
- * (struct mv_heap_entry, 16 bytes) and the most any command keeps per
+ * (struct mv_heap_entry, 12 bytes) and the most any command keeps per
  * chunk beside it (gc: a kind byte, and for a lost block its position,
  * offset into the edges and component: 1 + 4 + 8 + 4 + 4). */
 #define MV_LIMITS_CHUNK_COST 40u

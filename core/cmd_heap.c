@@ -415,20 +415,24 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 	struct tally *all = &per[narenas];
 	struct py_class py[PY_CLASSES] = {{0}};
 	bool have_py = false;
+	uint32_t ai = 0;
+	uint64_t ai_next = 0; /* where ai may change (mv_heap_arena_at) */
 	for (size_t i = 0; i < nentries; i++) {
 		if (i % 65536 == 65535 && (err = mv_ctx_poll(ctx)))
 			goto out;
+		if (e[i].start >= ai_next)
+			ai = mv_heap_arena_at(h, e[i].start, &ai_next);
 		enum state st = state_of(&e[i]);
 		uint64_t size = mv_heap_entry_size(&e[i]);
-		struct tally *t = e[i].arena < narenas ? &per[e[i].arena] : all;
+		struct tally *t = ai < narenas ? &per[ai] : all;
 		t->count[st]++;
 		t->bytes[st] += size;
 		if (st == ST_IN_USE || st == ST_MMAPPED) {
 			t->usable += mv_heap_usable(size, e[i].flags);
 			top_offer(&top, i);
 		}
-		if ((e[i].flags & MV_CHUNK_NO_HEADER) && e[i].arena < narenas &&
-		    arenas[e[i].arena].kind == MV_ARENA_PYMALLOC &&
+		if ((e[i].flags & MV_CHUNK_NO_HEADER) && ai < narenas &&
+		    arenas[ai].kind == MV_ARENA_PYMALLOC &&
 		    size >= 16 && size <= 16 * PY_CLASSES &&
 		    (st == ST_IN_USE || st == ST_POOL)) {
 			have_py = true;
@@ -437,18 +441,18 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			else
 				py[size / 16 - 1].free++;
 		}
-		if (e[i].arena < narenas &&
-		    arenas[e[i].arena].kind == MV_ARENA_MIMALLOC &&
+		if (ai < narenas &&
+		    arenas[ai].kind == MV_ARENA_MIMALLOC &&
 		    (st == ST_IN_USE || st == ST_MI_FREE || st == ST_MI_LOCAL ||
 		     st == ST_MI_THREAD))
 			mi_class_add(mi, size, st == ST_IN_USE);
-		if (e[i].arena < narenas &&
-		    arenas[e[i].arena].kind == MV_ARENA_TCMALLOC &&
+		if (ai < narenas &&
+		    arenas[ai].kind == MV_ARENA_TCMALLOC &&
 		    (st == ST_IN_USE || st == ST_TC_THREAD ||
 		     st == ST_TC_CENTRAL || st == ST_TC_SPAN))
 			mi_class_add(&mi[1], size, st == ST_IN_USE);
-		if (e[i].arena < narenas &&
-		    arenas[e[i].arena].kind == MV_ARENA_JEMALLOC &&
+		if (ai < narenas &&
+		    arenas[ai].kind == MV_ARENA_JEMALLOC &&
 		    (st == ST_IN_USE || st == ST_TCACHE || st == ST_JE_SLAB))
 			mi_class_add(&mi[2], size, st == ST_IN_USE);
 		unsigned b = log2_floor(size);
@@ -943,7 +947,7 @@ const struct mv_command mv_command_heap = {
 		"reported with their address under \"problems\"; the walk "
 		"resumes at the next plausible chunk. The \"as mallinfo2() "
 		"counts\" line gives glibc's own totals for comparison.\n\n"
-		"The index of chunks (16 bytes each, shared with gc, "
+		"The index of chunks (12 bytes each, shared with gc, "
 		"sizeof-deep, graph, referrers, path-to and view --pointers) "
 		"holds at most --max-heap-chunks chunks; by default as many "
 		"as half the memory available to memview holds at 40 bytes "

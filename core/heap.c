@@ -102,6 +102,10 @@ struct mv_error *mv_heap_add_chunk_slow(struct mv_heap *h, uint64_t start,
 		if (err)
 			return err;
 	}
+	if (start >= MV_ENTRY_START_END)
+		return mv_heap_note(h, "chunk at 0x%llx: above the 48-bit "
+				       "address space the index holds; not "
+				       "indexed", (unsigned long long)start);
 	uint64_t size16 = size >> 4;
 	if (size16 > UINT32_MAX) {
 		struct mv_error *err = mv_heap_note(
@@ -172,6 +176,157 @@ struct mv_error *mv_heap_note(struct mv_heap *h, const char *fmt, ...)
 	return ok ? NULL : mv_enomem;
 }
 
+void mv_heap_run_break(struct mv_heap *h, uint64_t start, uint64_t end,
+		       uint32_t arena)
+{
+	if (h->run_end) {
+		if (h->nruns == h->runs_cap) {
+			size_t cap = h->runs_cap ? 2 * h->runs_cap : 64;
+			struct mv_heap_run *r =
+				realloc(h->runs, cap * sizeof(*r));
+			if (!r) {
+				/* Said by the next mv_heap_sort. */
+				h->runs_enomem = true;
+				return;
+			}
+			h->runs = r;
+			h->runs_cap = cap;
+		}
+		h->runs[h->nruns++] = (struct mv_heap_run){
+			h->run_start, h->run_end, h->run_arena, 0};
+	}
+	h->run_start = start;
+	h->run_end = end;
+	h->run_arena = arena;
+}
+
+static int run_cmp(const void *a, const void *b)
+{
+	const struct mv_heap_run *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Appends [start, end) of arena to the table being built in out[0..*n):
+ * a run of the same arena right before it (nothing of another arena
+ * between, in address order) grows instead. */
+static void table_add(struct mv_heap_run *out, size_t *n, uint64_t start,
+		      uint64_t end, uint32_t arena)
+{
+	struct mv_heap_run *l = *n ? &out[*n - 1] : NULL;
+	if (l && l->arena == arena) {
+		if (end > l->end)
+			l->end = end;
+		return;
+	}
+	out[(*n)++] = (struct mv_heap_run){start, end, arena, 0};
+}
+
+/* The latest of the runs active[0..n) (the one recorded last). */
+static uint32_t latest_arena(const struct mv_heap_run *runs,
+			     const size_t *active, size_t n)
+{
+	uint32_t arena = UINT16_MAX, seq = 0;
+	for (size_t a = 0; a < n; a++)
+		if (a == 0 || runs[active[a]].seq > seq) {
+			seq = runs[active[a]].seq;
+			arena = runs[active[a]].arena;
+		}
+	return arena;
+}
+
+/* Runs that overlap (an overlay's blocks where a main chunk was, or two
+ * sources that disagree): each chunk of the sorted index, in address
+ * order, takes the arena of the latest run holding its start. */
+static struct mv_error *runs_by_chunk(struct mv_heap *h)
+{
+	enum { MAX_ACTIVE = 64 };
+	size_t active[MAX_ACTIVE], nactive = 0, p = 0, n = 0;
+	size_t cap = h->nruns ? h->nruns : 1;
+	struct mv_heap_run *out = malloc(cap * sizeof(*out));
+	if (!out)
+		return mv_enomem;
+	for (size_t i = 0; i < h->nchunks; i++) {
+		const struct mv_heap_entry *e = &h->chunks[i];
+		uint64_t s = e->start;
+		size_t k = 0;
+		for (size_t a = 0; a < nactive; a++)
+			if (h->runs[active[a]].end > s)
+				active[k++] = active[a];
+		nactive = k;
+		for (; p < h->nruns && h->runs[p].start <= s; p++) {
+			if (h->runs[p].end <= s)
+				continue;
+			/* Runs nested 64 deep are garbage: the oldest
+			 * gives way. */
+			if (nactive == MAX_ACTIVE)
+				memmove(active, active + 1,
+					--nactive * sizeof(*active));
+			active[nactive++] = p;
+		}
+		if (n == cap) {
+			struct mv_heap_run *o =
+				realloc(out, 2 * cap * sizeof(*o));
+			if (!o) {
+				free(out);
+				return mv_enomem;
+			}
+			out = o;
+			cap *= 2;
+		}
+		table_add(out, &n, s, s + mv_heap_entry_size(e),
+			  latest_arena(h->runs, active, nactive));
+	}
+	free(h->runs);
+	h->runs = out;
+	h->runs_cap = cap;
+	h->nruns = h->runs_table = n;
+	return NULL;
+}
+
+/* The runs recorded since the last sort join the table (the index is
+ * sorted, without overlaps). */
+static struct mv_error *runs_settle(struct mv_heap *h)
+{
+	mv_heap_run_break(h, 0, 0, 0); /* the open run is recorded */
+	if (h->runs_enomem)
+		return mv_enomem;
+	if (h->nruns == h->runs_table)
+		return NULL;
+	for (size_t i = 0; i < h->nruns; i++)
+		h->runs[i].seq = (uint32_t)i;
+	qsort(h->runs, h->nruns, sizeof(*h->runs), run_cmp);
+	for (size_t i = 1; i < h->nruns; i++)
+		if (h->runs[i - 1].end > h->runs[i].start)
+			return runs_by_chunk(h);
+	size_t n = 0;
+	for (size_t i = 0; i < h->nruns; i++) {
+		struct mv_heap_run r = h->runs[i];
+		table_add(h->runs, &n, r.start, r.end, r.arena);
+	}
+	h->nruns = h->runs_table = n;
+	return NULL;
+}
+
+uint32_t mv_heap_arena_at(const struct mv_heap *h, uint64_t address,
+			  uint64_t *next)
+{
+	size_t lo = 0, hi = h->runs_table;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->runs[mid].start <= address)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (next)
+		*next = lo < h->runs_table ? h->runs[lo].start : UINT64_MAX;
+	if (!lo || address >= h->runs[lo - 1].end)
+		return UINT16_MAX;
+	return h->runs[lo - 1].arena;
+}
+
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct mv_heap_entry *x = a, *y = b;
@@ -227,7 +382,7 @@ static bool order_runs(struct mv_heap *h)
 	return true;
 }
 
-struct mv_error *mv_heap_sort(struct mv_heap *h)
+static struct mv_error *sort_entries(struct mv_heap *h)
 {
 	/* Stored in order with no overlap (one heap walked, as usual): the
 	 * passes below would find nothing. */
@@ -273,6 +428,12 @@ struct mv_error *mv_heap_sort(struct mv_heap *h)
 	return NULL;
 }
 
+struct mv_error *mv_heap_sort(struct mv_heap *h)
+{
+	struct mv_error *err = sort_entries(h);
+	return err ? err : runs_settle(h);
+}
+
 /* Index of the last entry starting at or below address, or SIZE_MAX. */
 static size_t entry_floor(struct mv_heap *h, uint64_t address)
 {
@@ -295,7 +456,8 @@ size_t mv_heap_entry_at(struct mv_heap *h, uint64_t start)
 	return SIZE_MAX;
 }
 
-static void fill_chunk(const struct mv_heap_entry *e, struct mv_chunk *ret)
+static void fill_chunk(const struct mv_heap *h, const struct mv_heap_entry *e,
+		       struct mv_chunk *ret)
 {
 	uint64_t size = mv_heap_entry_size(e);
 	ret->start = e->start;
@@ -303,7 +465,7 @@ static void fill_chunk(const struct mv_heap_entry *e, struct mv_chunk *ret)
 	ret->size = size;
 	ret->usable = mv_heap_usable(size, e->flags);
 	ret->flags = e->flags & ~MV_ENTRY_PLUS8;
-	ret->arena = e->arena;
+	ret->arena = mv_heap_entry_arena(h, e);
 }
 
 /* A lazy heap's own arrays. */
@@ -330,6 +492,7 @@ static void heap_free_fields(struct mv_heap *h)
 	free(h->limit_note);
 	free(h->gaps);
 	mv_big_free(h->chunks);
+	free(h->runs);
 	free(h->arenas);
 	free(h->segments);
 	free(h->metadata);
@@ -640,7 +803,7 @@ bool mv_heap_lazy_mmapped(struct mv_heap *h, uint64_t address,
 	if (i == SIZE_MAX ||
 	    address - h->chunks[i].start >= mv_heap_entry_size(&h->chunks[i]))
 		return false;
-	fill_chunk(&h->chunks[i], ret);
+	fill_chunk(h, &h->chunks[i], ret);
 	return true;
 }
 
@@ -689,7 +852,7 @@ bool mv_heap_find_chunk(struct mv_heap *h, uint64_t address,
 	size_t i = mv_heap_chunk_index(h, address);
 	if (i == SIZE_MAX)
 		return false;
-	fill_chunk(&h->chunks[i], ret);
+	fill_chunk(h, &h->chunks[i], ret);
 	return true;
 }
 
@@ -706,7 +869,7 @@ bool mv_heap_chunk(struct mv_heap *h, size_t index, struct mv_chunk *ret)
 		return false;
 	if (index >= h->nchunks)
 		return false;
-	fill_chunk(&h->chunks[index], ret);
+	fill_chunk(h, &h->chunks[index], ret);
 	return true;
 }
 

@@ -343,7 +343,7 @@ static uint64_t walk_plain_run(struct glibc *g, const struct segment_job *j,
 	struct mv_heap *h = g->h;
 	const struct reader *r = &g->r;
 	*err = NULL;
-	if (j->arena > UINT16_MAX)
+	if (j->arena > UINT16_MAX || end > MV_ENTRY_START_END)
 		return a;
 	while (a - r->base < r->len && r->len - (a - r->base) >= CHUNK_HDR &&
 	       a != j->top) {
@@ -1640,8 +1640,10 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 	uint64_t first_unlisted = 0;
 	for (size_t i = 0; i < h->nchunks && !h->stopped; i++) {
 		const struct mv_heap_entry *e = &h->chunks[i];
-		if (e->list == MV_LIST_UNLISTED && e->arena < h->narenas &&
-		    h->arenas[e->arena].have_bins) {
+		uint32_t ai;
+		if (e->list == MV_LIST_UNLISTED &&
+		    (ai = mv_heap_entry_arena(h, e)) < h->narenas &&
+		    h->arenas[ai].have_bins) {
 			if (!unlisted++)
 				first_unlisted = e->start;
 		}

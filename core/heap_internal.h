@@ -46,18 +46,30 @@ enum mv_heap_list {
 
 const char *mv_heap_list_name(enum mv_heap_list list);
 
-/* One chunk in 16 bytes, so that a million chunks cost 16 MB: sizes are
- * multiples of 16 on every allocator we model, so size >> 4 fits 32 bits
- * up to 64 GiB (larger ones are clamped with a note); mimalloc's word
- * size classes (8, 24, 40, 56 bytes) are size16 * 16 + 8, flagged by
- * MV_ENTRY_PLUS8 in flags. */
+/* One chunk in 12 bytes, so that a million chunks cost 12 MB: start
+ * keeps 48 bits (every user address on x86-64 and arm64; a chunk above
+ * is refused with a note), read as one word with flags and list beside
+ * it; sizes are multiples of 16 on every allocator we model, so size >> 4
+ * fits 32 bits up to 64 GiB (larger ones are clamped with a note);
+ * mimalloc's word size classes (8, 24, 40, 56 bytes) are size16 * 16 + 8,
+ * flagged by MV_ENTRY_PLUS8 in flags.  The arena is not here: it is
+ * the same over long runs of addresses (mv_heap_entry_arena). */
 #define MV_ENTRY_PLUS8 128
-struct mv_heap_entry {
-	uint64_t start;
+#define MV_ENTRY_START_END (1ull << 48)
+struct __attribute__((packed, aligned(4))) mv_heap_entry {
+	uint64_t start : 48;
+	uint64_t flags : 8; /* MV_CHUNK_* */
+	uint64_t list : 8;  /* enum mv_heap_list */
 	uint32_t size16;
-	uint8_t flags;   /* MV_CHUNK_* */
-	uint8_t list;    /* enum mv_heap_list */
-	uint16_t arena;
+};
+
+/* [start, end) holds chunks of one arena only: a heap walked, a page's
+ * blocks, an mmapped chunk.  Recorded as chunks are added (seq: in that
+ * order); mv_heap_sort makes them a table in address order. */
+struct mv_heap_run {
+	uint64_t start, end;
+	uint32_t arena;
+	uint32_t seq;
 };
 
 enum mv_heap_arena_kind {
@@ -198,6 +210,14 @@ struct mv_heap {
 	char *description;
 	struct mv_heap_entry *chunks;
 	size_t nchunks, chunks_cap;
+	/* The chunks' arenas: runs[0..runs_table) in address order and
+	 * disjoint (after mv_heap_sort), then runs recorded since; the run
+	 * being extended is [run_start, run_end) (run_end 0: none). */
+	struct mv_heap_run *runs;
+	size_t nruns, runs_cap, runs_table;
+	uint64_t run_start, run_end;
+	uint32_t run_arena;
+	bool runs_enomem;
 	bool sorted;
 	/* Set when a chunk stored in order starts inside the one before:
 	 * without it (and sorted), mv_heap_sort has nothing to do. */
@@ -270,6 +290,28 @@ struct mv_error *mv_heap_add_chunk_slow(struct mv_heap *h, uint64_t start,
 					enum mv_heap_list list,
 					uint32_t arena);
 
+static inline uint64_t mv_heap_entry_size(const struct mv_heap_entry *e)
+{
+	return ((uint64_t)e->size16 << 4) + (e->flags & MV_ENTRY_PLUS8 ? 8 : 0);
+}
+
+/* The arena of the chunk starting at address (UINT16_MAX if none), and
+ * in *next (if not NULL) where the arena may change: every chunk
+ * starting in [address, *next) is in the same one.  A binary search
+ * over a few runs; loops over the index ask again at *next only. */
+uint32_t mv_heap_arena_at(const struct mv_heap *h, uint64_t address,
+			  uint64_t *next);
+
+static inline uint32_t mv_heap_entry_arena(const struct mv_heap *h,
+					   const struct mv_heap_entry *e)
+{
+	return mv_heap_arena_at(h, e->start, NULL);
+}
+
+/* Closes the run being extended and opens one at [start, end). */
+void mv_heap_run_break(struct mv_heap *h, uint64_t start, uint64_t end,
+		       uint32_t arena);
+
 static inline void mv_heap_store_chunk(struct mv_heap *h, uint64_t start,
 				       uint32_t size16, uint32_t flags,
 				       enum mv_heap_list list, uint16_t arena)
@@ -283,8 +325,12 @@ static inline void mv_heap_store_chunk(struct mv_heap *h, uint64_t start,
 	e->size16 = size16;
 	e->flags = (uint8_t)flags;
 	e->list = (uint8_t)list;
-	e->arena = arena;
 	h->nchunks++;
+	uint64_t end = start + mv_heap_entry_size(e);
+	if (start == h->run_end && arena == h->run_arena && start)
+		h->run_end = end;
+	else
+		mv_heap_run_break(h, start, end, arena);
 }
 
 /* Inline: a million chunks are a million calls.  The bound, growth and
@@ -296,7 +342,8 @@ static inline struct mv_error *mv_heap_add_chunk(struct mv_heap *h,
 						 uint32_t arena)
 {
 	if (h->nchunks >= h->chunks_cap || h->nchunks >= h->max_chunks ||
-	    (size >> 4) > UINT32_MAX || arena > UINT16_MAX)
+	    (size >> 4) > UINT32_MAX || arena > UINT16_MAX ||
+	    start >= MV_ENTRY_START_END)
 		return mv_heap_add_chunk_slow(h, start, size, flags, list,
 					      arena);
 	mv_heap_store_chunk(h, start, (uint32_t)(size >> 4), flags, list,
@@ -323,11 +370,6 @@ struct mv_error *mv_heap_sort(struct mv_heap *h);
 /* Index of the entry starting exactly at start, or SIZE_MAX. */
 size_t mv_heap_entry_at(struct mv_heap *h, uint64_t start);
 struct mv_error *mv_heap_poll(struct mv_heap *h);
-
-static inline uint64_t mv_heap_entry_size(const struct mv_heap_entry *e)
-{
-	return ((uint64_t)e->size16 << 4) + (e->flags & MV_ENTRY_PLUS8 ? 8 : 0);
-}
 
 /* For a lazy model: the mmapped chunk holding address (a lazy heap's
  * index holds those only). */

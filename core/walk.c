@@ -1392,6 +1392,8 @@ static bool dir_seg_fill(struct mv_chunk_dir *d, struct dir_seg *s,
 	if (!s->w)
 		return false;
 	size_t i = lo;
+	uint32_t ai = 0;
+	uint64_t ai_next = 0; /* where ai may change (mv_heap_arena_at) */
 	for (size_t k = 0; k < nwords; k++) {
 		/* A heap of gigabytes takes a second: Ctrl-C, and a sign
 		 * of life on the index's progress line. */
@@ -1404,10 +1406,12 @@ static bool dir_seg_fill(struct mv_chunk_dir *d, struct dir_seg *s,
 		s->w[k].rank = (uint32_t)i;
 		for (; i < hi && d->e[i].start < word_end; i++) {
 			const struct mv_heap_entry *e = &d->e[i];
+			if (e->start >= ai_next)
+				ai = mv_heap_arena_at(d->h, e->start, &ai_next);
 			uint64_t g = (e->start - base) >> 4;
 			uint64_t bit = 1ull << (g % 64);
 			s->w[k].starts |= bit;
-			if (e->flags == MV_CHUNK_IN_USE && e->arena == sg->arena &&
+			if (e->flags == MV_CHUNK_IN_USE && ai == sg->arena &&
 			    i + 1 < hi &&
 			    d->e[i + 1].start == e->start + mv_heap_entry_size(e))
 				s->w[k].plain |= bit;

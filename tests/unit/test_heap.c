@@ -24,8 +24,8 @@
 #include "heap_internal.h"
 #include "bounds.h"
 
-_Static_assert(sizeof(struct mv_heap_entry) == 16,
-	       "the chunk index must stay at 16 bytes per chunk");
+_Static_assert(sizeof(struct mv_heap_entry) == 12,
+	       "the chunk index must stay at 12 bytes per chunk");
 
 #define HEAP_AT 0x10000000ull
 #define ARENA_AT 0x20000000ull
@@ -1035,6 +1035,116 @@ static void test_sort_overlap_in_order(void **state)
 	mv_heap_destroy(h);
 }
 
+struct added {
+	uint64_t start, size;
+	uint32_t arena;
+};
+
+static struct mv_heap *bare_heap(void)
+{
+	struct mv_heap *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	h->sorted = true;
+	h->max_chunks = 100;
+	return h;
+}
+
+static void add_all(struct mv_heap *h, const struct added *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		assert_null(mv_heap_add_chunk(h, a[i].start, a[i].size,
+					      MV_CHUNK_IN_USE, MV_LIST_NONE,
+					      a[i].arena));
+}
+
+/* Every chunk indexed has the arena it was added with (the entry keeps
+ * none: mv_heap_entry_arena finds it in runs of addresses); nkept of
+ * them are left. */
+static void expect_arenas(struct mv_heap *h, const struct added *a,
+			  size_t n, size_t nkept)
+{
+	assert_int_equal(mv_heap_chunk_count(h), nkept);
+	for (size_t k = 0; k < nkept; k++) {
+		struct mv_chunk c;
+		assert_true(mv_heap_chunk(h, k, &c));
+		size_t i = 0;
+		while (i < n && a[i].start != c.start)
+			i++;
+		assert_true(i < n);
+		assert_int_equal(c.size, a[i].size);
+		assert_int_equal(c.arena, a[i].arena);
+		assert_int_equal(mv_heap_entry_arena(h, &h->chunks[k]),
+				 a[i].arena);
+	}
+}
+
+/* glibc's order: the main heap, a thread arena's heap, then mmapped
+ * chunks on both sides of it (one arena whose chunks are far apart,
+ * added in order), then a chunk of the main arena again. */
+static void test_arena_runs_interleaved(void **state)
+{
+	(void)state;
+	static const struct added a[] = {
+		{0x1000, 0x100, 0}, {0x1100, 0x100, 0},
+		{0x5000, 0x100, 2}, {0x5100, 0x200, 2}, {0x5300, 0x100, 2},
+		{0x0400, 0x1000 - 0x400, 1}, {0x9000, 0x1000, 1},
+		{0x3000, 0x100, 0},
+	};
+	struct mv_heap *h = bare_heap();
+	add_all(h, a, sizeof(a) / sizeof(a[0]));
+	assert_null(mv_heap_sort(h));
+	expect_arenas(h, a, sizeof(a) / sizeof(a[0]), 8);
+	/* Between chunks, and past the last: no arena. */
+	assert_int_equal(mv_heap_arena_at(h, 0x7000, NULL), UINT16_MAX);
+	assert_int_equal(mv_heap_arena_at(h, 0xa000, NULL), UINT16_MAX);
+	mv_heap_destroy(h);
+}
+
+/* An overlay takes over a main chunk holding its span and adds its
+ * blocks there; a chunk of another arena starting inside one kept is
+ * dropped, and the chunks around keep theirs. */
+static void test_arena_runs_overlay(void **state)
+{
+	(void)state;
+	static const struct added a[] = {
+		{0x10000, 0x100, 0}, {0x10100, 0x4000, 0}, {0x14100, 0x100, 0},
+		{0x10200, 0x100, 3}, {0x10300, 0x100, 3}, {0x10400, 0x100, 3},
+		{0x20000, 0x200, 0}, {0x20200, 0x100, 0},
+		{0x20100, 0x40, 4}, /* inside 0x20000-0x20200 */
+	};
+	struct mv_heap *h = bare_heap();
+	add_all(h, a, 3);
+	assert_null(mv_heap_sort(h));
+	uint64_t span[2] = {0x10200, 0x10500};
+	assert_null(mv_heap_take_spans(h, span, 1, sizeof(span)));
+	add_all(h, a + 3, 6);
+	assert_null(mv_heap_sort(h));
+	const char *const *notes;
+	assert_int_equal(mv_heap_notes(h, &notes), 1);
+	assert_non_null(strstr(notes[0], "0x20100 overlaps"));
+	struct added kept[] = {a[0], a[2], a[3], a[4], a[5], a[6], a[7]};
+	expect_arenas(h, kept, sizeof(kept) / sizeof(kept[0]), 7);
+	mv_heap_destroy(h);
+}
+
+/* The entry holds 48 bits of address: a chunk above is refused with a
+ * note, not indexed at a wrong address. */
+static void test_entry_above_48_bits(void **state)
+{
+	(void)state;
+	struct mv_heap *h = bare_heap();
+	assert_null(mv_heap_add_chunk(h, 0x1000, 0x20, MV_CHUNK_IN_USE,
+				      MV_LIST_NONE, 0));
+	assert_null(mv_heap_add_chunk(h, 0x1000000001000ull, 0x20,
+				      MV_CHUNK_IN_USE, MV_LIST_NONE, 0));
+	assert_null(mv_heap_sort(h));
+	const char *const *notes;
+	assert_int_equal(mv_heap_chunk_count(h), 1);
+	assert_int_equal(mv_heap_notes(h, &notes), 1);
+	assert_non_null(strstr(notes[0], "0x1000000001000: above the 48-bit"));
+	mv_heap_destroy(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1059,6 +1169,9 @@ int main(void)
 		cmocka_unit_test(test_heapbig),
 		cmocka_unit_test(test_heapbig_mapped),
 		cmocka_unit_test(test_sort_overlap_in_order),
+		cmocka_unit_test(test_arena_runs_interleaved),
+		cmocka_unit_test(test_arena_runs_overlay),
+		cmocka_unit_test(test_entry_above_48_bits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
