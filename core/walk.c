@@ -2868,6 +2868,13 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 	} else if (visited(w, key, &seen)) {
 		if (sc->tree_link)
 			w->problems[MV_PROB_CONTAINER]++;
+		/* A list's last node links back to the list's own node at
+		 * the very start of the object holding it (a class whose
+		 * first member is the list): that object was met as
+		 * something else than a node, and the link is no edge. */
+		if (sc->heap_only && sc->container_link &&
+		    w->objs[seen].plan != plan)
+			return;
 		if (w->opt.keep_edges && !(sc->err = add_edge(sc, seen, guess)))
 			/* Into an object met before, not at its start (a
 			 * set's table in its own smalltable). */
