@@ -44,12 +44,20 @@ static int comp_cmp(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
+/* The pointer from object `from` to `to`: named as path-to and graph
+ * name it (names: through a C++ container's elements), or the walk's
+ * field. */
 static const char *edge_label(struct mv_walk *w, const struct csr *g,
+			      const struct mv_graph_names *names,
 			      uint32_t from, uint32_t to)
 {
 	for (uint64_t k = g->off[from]; k < g->off[from + 1]; k++)
 		if (g->adj[k] == to) {
-			const struct mv_walk_edge *e = &w->edges[g->edge[k]];
+			uint64_t i = g->edge[k];
+			const struct mv_walk_edge *e = &w->edges[i];
+			if (names->at && names->at[i] != UINT32_MAX &&
+			    names->text.data)
+				return names->text.data + names->at[i];
 			return w->labels.data ? w->labels.data + e->label : "";
 		}
 	return "";
@@ -64,12 +72,13 @@ static void node_name(struct mv_walk *w, uint32_t i, struct mv_buf *out)
 /* "struct node@0x.. .next -> struct node@0x.. .parent -> struct
  * node@0x..": the field is the one leaving the object before it. */
 static void cycle_text(struct mv_walk *w, const struct csr *g,
+		       const struct mv_graph_names *names,
 		       const uint32_t *cyc, size_t len, struct mv_buf *out)
 {
 	for (size_t i = 0; i < len; i++) {
 		uint32_t a = cyc[i], b = cyc[(i + 1) % len];
 		node_name(w, a, out);
-		const char *l = edge_label(w, g, a, b);
+		const char *l = edge_label(w, g, names, a, b);
 		mv_buf_printf(out, " %s -> ", *l ? l : "+?");
 	}
 	node_name(w, cyc[0], out);
@@ -89,9 +98,11 @@ struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)
 	mv_buf_init(&b);
 	/* A cycle seen in part of the walk may be part of a bigger one:
 	 * an interrupted walk answers nothing. */
+	struct mv_graph_names names = {0};
 	if ((err = mv_sizeof_run_whole(&su, ctx->pos[0],
 				       "no cycles listed yet")) ||
-	    (err = build_csr(w, &g)))
+	    (err = build_csr(w, &g)) ||
+	    (err = mv_sizeof_edge_names(w, ctx->pos[0], &names)))
 		goto out;
 	size_t n = w->nobjs, ncomp = 0;
 	comp = malloc((n ? n : 1) * sizeof(*comp));
@@ -179,7 +190,7 @@ struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)
 					x->first, cyc, MAX_CYCLE_SHOWN, &len)))
 			goto out;
 		mv_buf_clear(&b);
-		cycle_text(w, &g, cyc, len, &b);
+		cycle_text(w, &g, &names, cyc, len, &b);
 		if (ctx->json) {
 			mv_json_begin_object(&j);
 			mv_json_key(&j, "members");
@@ -214,7 +225,8 @@ struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)
 				mv_json_string(&j, mv_walk_plan_name(
 						w, w->objs[cyc[k]].plan));
 				mv_json_key(&j, "field");
-				mv_json_string(&j, edge_label(w, &g, cyc[k],
+				mv_json_string(&j, edge_label(w, &g, &names,
+							      cyc[k],
 							      cyc[(k + 1) % len]));
 				mv_json_end_object(&j);
 			}
@@ -240,6 +252,7 @@ struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)
 	}
 	err = mv_buf_error(&ctx->out);
 out:
+	mv_graph_names_deinit(&names);
 	mv_buf_deinit(&b);
 	free(comp);
 	free(cyc);
@@ -278,7 +291,11 @@ const struct mv_command mv_command_cycles = {
 		"object pointing to itself) is shown with its size and one "
 		"concrete cycle through the object nearest EXPR, written with "
 		"field names: struct node@0x.. ->next -> struct node@0x.. "
-		"->prev -> struct node@0x...\n\n"
+		"->prev -> struct node@0x..; a pointer through a C++ "
+		"container's element is named as path-to and graph name "
+		"it, as gdb's printers list the elements "
+		"(`g_peers[1]->kids[7]`, `... (node)`, `... (control "
+		"block)`).\n\n"
 		"Ctrl-C stops it, saying how far the walk or the search "
 		"got: an interrupted walk lists no cycle, as a cycle seen "
 		"in part of the graph may belong to a bigger component.",

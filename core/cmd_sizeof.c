@@ -563,6 +563,60 @@ static bool maybe_element(struct mv_walk *w, const uint8_t *kind, size_t i)
 
 #define EDGE_NAME_MAX_HOPS 64
 
+/* Object k named as the tree edge into it is (cxx_path over its
+ * parents, a container's nodes between skipped): "g_map[7] (node)". */
+static bool object_name(struct mv_walk *w, const char *root,
+			const uint32_t *skip, struct mv_cxx_elem_memo *memo,
+			uint32_t k, struct mv_buf *out)
+{
+	uint32_t hops[EDGE_NAME_MAX_HOPS];
+	size_t n = 0;
+	uint32_t x = k;
+	hops[n++] = x;
+	for (x = w->objs[x].parent; x && n < EDGE_NAME_MAX_HOPS;
+	     x = w->objs[x].parent)
+		hops[n++] = x = skip[x];
+	return !x && cxx_path(w, root, hops, n, memo, out);
+}
+
+/* A pointer inside the element a node holds, met again (no tree edge:
+ * a cycle's closing pointer): named from the node's element, as gdb's
+ * printers list it, "g_all[1]->kids[7]" for a map node's
+ * ".value.second" (a map's element is its mapped value), "...[7].peer"
+ * for a member of it.  False (the walk's label stays) otherwise. */
+static bool element_member(struct mv_walk *w, const char *root,
+			   const uint8_t *kind, const uint32_t *skip,
+			   struct mv_cxx_elem_memo *memo,
+			   const struct mv_walk_edge *ed, const char *raw,
+			   struct mv_buf *out)
+{
+	if (!(kind[mv_walk_obj_plan(w, ed->from)] & PLAN_NODE) ||
+	    strncmp(raw, ".value", 6) || (raw[6] && raw[6] != '.'))
+		return false;
+	const char *rest = raw + 6;
+	const char *tn = mv_walk_plan_name(w, w->objs[ed->from].plan);
+	if (tn && strstr(tn, "std::pair<")) {
+		/* A map's node: its element is the mapped value. */
+		if (strncmp(rest, ".second", 7) ||
+		    (rest[7] && rest[7] != '.'))
+			return false;
+		rest += 7;
+	}
+	mv_buf_clear(out);
+	if (!object_name(w, root, skip, memo, ed->from, out) || !out->data)
+		return false;
+	static const char node[] = " (node)";
+	if (out->len < sizeof(node) - 1 ||
+	    strcmp(out->data + out->len - (sizeof(node) - 1), node))
+		return false;
+	out->len -= sizeof(node) - 1;
+	out->data[out->len] = 0;
+	size_t at = out->len;
+	mv_buf_puts(out, rest);
+	mv_edge_spell_blocks(out, at);
+	return true;
+}
+
 struct mv_error *mv_sizeof_edge_names(struct mv_walk *w, const char *root,
 				      struct mv_graph_names *ret)
 {
@@ -598,24 +652,18 @@ struct mv_error *mv_sizeof_edge_names(struct mv_walk *w, const char *root,
 		if (w->opt.poll && !(e % 4096) &&
 		    (err = w->opt.poll(w->opt.poll_arg)))
 			break;
-		uint32_t hops[EDGE_NAME_MAX_HOPS];
-		size_t n = 0;
-		uint32_t x = ed->to;
 		bool tried = ed->to && ed->to < w->nobjs &&
 			     w->objs[ed->to].parent == ed->from &&
 			     maybe_element(w, kind, ed->to);
-		if (tried) {
-			hops[n++] = x;
-			for (x = w->objs[x].parent;
-			     x && n < EDGE_NAME_MAX_HOPS; x = w->objs[x].parent)
-				hops[n++] = x = skip[x];
-		}
 		const char *raw = w->labels.data + ed->label;
 		mv_buf_clear(&name);
-		if (!tried && !strstr(raw, "._M_")) {
+		if (!tried && element_member(w, root, kind, skip, memo, ed, raw,
+					     &name)) {
+			/* named */
+		} else if (!tried && !strstr(raw, "._M_")) {
 			continue;
-		} else if (tried && !x &&
-			   cxx_path(w, root, hops, n, memo, &name)) {
+		} else if (tried &&
+			   object_name(w, root, skip, memo, ed->to, &name)) {
 			/* "*g_map[7]" is the block g_map[7] points to: the
 			 * edge is g_map[7] itself. */
 			if (name.data && name.data[0] == '*')

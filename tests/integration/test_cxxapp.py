@@ -66,6 +66,7 @@ def commands(facts):
              # The Inbox's list is its first member: its last node's
              # link to the list is one to the Inbox's own block.
              ("cycles g_inbox --json", ("nocycle", None)),
+             ("cycles g_peers --json", ("peers", None)),
              ("graph g_registry --json", ("graph", None)),
              ("gc --json", ("gc", None)),
              ("layout app::Polygon --json", ("layout", None))]
@@ -125,6 +126,19 @@ def check(kind, arg, d, facts):
         # here).
         return [] if not d["components"] else \
             ["%d cyclic components" % len(d["components"])]
+    if kind == "peers":
+        # The live cycle g_peers[0] -> .peer -> g_peers[1] -> its map's
+        # node -> the node's value (a shared_ptr) -> g_peers[0]: each
+        # pointer named as gdb's printers list the elements, the key
+        # the fixture's.
+        key = facts["peers key"]
+        comps = d["components"]
+        if len(comps) != 1:
+            return ["%d cyclic components" % len(comps)]
+        got = sorted(c["field"] for c in comps[0]["cycle"])
+        want = sorted([".peer", "g_peers[1]->kids[%s] (node)" % key,
+                       "g_peers[1]->kids[%s]" % key])
+        return [] if got == want else ["fields %s, want %s" % (got, want)]
     if kind == "graph":
         bad = [e["field"] for e in d["edges"]
                if e["field"] in (".left", ".right", ".next", ".nxt") or
