@@ -24,6 +24,7 @@
 #define OWNER_MAX_HOLDERS 16  /* holders of a block tried as its owner */
 
 #define FRAMES_MAX 100000       /* records of a frames rule's chain */
+#define OWNERS_MAX 4096         /* owners (threads) of such chains */
 #define REACH_MEMO 64            /* owner walks' answers remembered */
 
 struct reach {
@@ -37,12 +38,12 @@ struct reach {
 struct frame {
 	uint64_t addr, lo, hi;
 	const struct mv_rule_frames *rule;
+	const struct mv_region *region; /* the mapping holding it */
 };
 
 struct mv_model {
 	struct frame *frames;
 	size_t nframes;
-	const struct mv_region *frame_region; /* the mapping holding them */
 	struct mv_sizeof_setup su;
 	struct mv_walk probe;  /* one level: what a block holds */
 	bool probe_inited;
@@ -75,23 +76,13 @@ void mv_model_close(struct mv_model *m)
 	free(m);
 }
 
-/* The records of frames rule fr, from its chain's first. */
-static struct mv_error *chain_frames(struct mv_model *m, struct mv_session *s,
-				     const struct mv_rule_frames *fr)
+/* The records of frames rule fr along its chain from at. */
+static struct mv_error *chain_from(struct mv_model *m,
+				   const struct mv_rule_frames *fr, uint64_t at)
 {
-	struct mv_value v;
 	struct mv_target *t = mv_program_target(m->program);
-	struct mv_error *err = mv_session_eval(s, fr->from, &v);
-	uint64_t at = v.value;
-	if (err) {
-		/* No such chain in this program or this core: no frames. */
-		mv_error_destroy(err);
-		return NULL;
-	}
-	if (v.is_lvalue &&
-	    mv_target_read_partial(t, v.address, &at, 8) != 8)
-		return NULL;
-	for (size_t k = 0; at && k < FRAMES_MAX; k++) {
+	for (size_t k = 0; at && k < FRAMES_MAX &&
+			   m->nframes < FRAMES_MAX * 4; k++) {
 		uint8_t buf[512];
 		uint64_t count, next;
 		size_t got = mv_target_read_partial(t, at, buf, sizeof(buf));
@@ -108,14 +99,46 @@ static struct mv_error *chain_frames(struct mv_model *m, struct mv_session *s,
 		uint64_t lo = at + fr->live_offset;
 		if (count > (1u << 20))
 			count = 0; /* hostile: no live slot */
-		f[m->nframes++] = (struct frame){at, lo,
-						 lo + count * fr->live_stride,
-						 fr};
-		if (!m->frame_region)
-			m->frame_region = mv_target_find_region(t, at);
+		f[m->nframes++] = (struct frame){
+			at, lo, lo + count * fr->live_stride, fr,
+			mv_target_find_region(t, at)};
 		at = next;
 	}
 	return NULL;
+}
+
+/* The records of frames rule fr: from its chain's first, or from the
+ * first of each owner in the chain of owners (every thread's). */
+static struct mv_error *chain_frames(struct mv_model *m, struct mv_session *s,
+				     const struct mv_rule_frames *fr)
+{
+	struct mv_value v;
+	struct mv_target *t = mv_program_target(m->program);
+	struct mv_error *err = mv_session_eval(s, fr->from, &v);
+	uint64_t at = v.value;
+	if (err) {
+		/* No such chain in this program or this core: no frames. */
+		mv_error_destroy(err);
+		return NULL;
+	}
+	if (v.is_lvalue &&
+	    mv_target_read_partial(t, v.address, &at, 8) != 8)
+		return NULL;
+	if (!fr->each)
+		return chain_from(m, fr, at);
+	for (size_t k = 0; at && k < OWNERS_MAX && !err; k++) {
+		uint8_t buf[512];
+		uint64_t first = 0, next;
+		size_t got = mv_target_read_partial(t, at, buf, sizeof(buf));
+		if (fr->each_next_offset + 8 > got)
+			break;
+		memcpy(&next, buf + fr->each_next_offset, 8);
+		if (mv_len_expr_eval_read(&fr->first, buf, got, read_target, t,
+					  &first))
+			err = chain_from(m, fr, first);
+		at = next;
+	}
+	return err;
 }
 
 /* The live slot of a frame holding the word at holder, or NULL. */
@@ -428,16 +451,19 @@ static struct mv_error *held_by(struct mv_model *m,
 	return err;
 }
 
-/* A word in the mapping holding a frames rule's records but in none of
+/* A word in a mapping holding a frames rule's records but in none of
  * their live slots: stale (a frame's value stack past its top, a
  * returned frame's). */
 static bool stale_slot(const struct mv_model *m, const struct mv_ref *ref)
 {
-	if (!m->frame_region || ref->kind == MV_REF_REGISTER ||
-	    mv_target_find_region(mv_program_target(m->program),
-				  ref->holder) != m->frame_region)
+	if (!m->nframes || ref->kind == MV_REF_REGISTER)
 		return false;
-	return !frame_slot(m, ref->holder);
+	const struct mv_region *r = mv_target_find_region(
+		mv_program_target(m->program), ref->holder);
+	bool in = false;
+	for (size_t i = 0; i < m->nframes && !in; i++)
+		in = r && m->frames[i].region == r;
+	return in && !frame_slot(m, ref->holder);
 }
 
 static struct mv_error *edge(struct mv_model *m, const struct mv_ref *ref,

@@ -412,25 +412,66 @@ static struct mv_error *member_of(struct mv_rules *r, struct mv_type *t,
 	return err;
 }
 
-/* frames TYPE from EXPR next FIELD live FIELD[COUNT] name TEMPLATE */
+/* each OWNER.NEXT first FIRST: the chain of owners (threads) whose
+ * records' chains a frames rule reads, each from FIRST over it. */
+static struct mv_error *frames_each(struct mv_session *s, struct mv_rules *r,
+				   struct mv_rule_frames *fr, const char *each,
+				   size_t el, const char *first, size_t il)
+{
+	const char *dot = NULL;
+	for (const char *p = each; p < each + el; p++)
+		if (*p == '.')
+			dot = p;
+	if (!dot)
+		return mv_error_create(MV_ERR_USAGE, "each: OWNER.NEXT "
+				       "expected, not '%.*s'", (int)el, each);
+	struct mv_type *ot, *nt = NULL;
+	struct mv_error *err = mv_rules_named_type(s, each,
+						   (size_t)(dot - each), &ot);
+	if (!err)
+		err = member_of(r, ot, dot + 1, (size_t)(each + el - dot - 1),
+				&fr->each_next_offset, &nt);
+	if (!err && nt->kind != MV_TYPE_POINTER)
+		err = mv_error_create(MV_ERR_USAGE, "each: member '%.*s' is "
+				      "not a pointer",
+				      (int)(each + el - dot - 1), dot + 1);
+	char *ft = err ? NULL : mv_rules_own(r, first, il);
+	if (!err && !ft)
+		err = mv_enomem;
+	if (!err)
+		err = mv_len_expr_compile_in(s, ot, ft, &fr->first);
+	fr->each = !err;
+	return err;
+}
+
+/* frames TYPE from EXPR [each OWNER.NEXT first FIRST] next FIELD live
+ * FIELD[COUNT] name TEMPLATE */
 struct mv_error *mv_rules_add_frames(struct mv_session *s,
 				     struct mv_rules *r, const char *text)
 {
-	size_t fl = 0, nl = 0, ll = 0, tl = 0;
-	const char *from = clause(text, " from ", " next ", &fl);
-	const char *next = clause(text, " next ", " live ", &nl);
-	const char *live = clause(text, " live ", " name ", &ll);
-	const char *name = clause(text, " name ", NULL, &tl);
+	size_t fl = 0, el = 0, il = 0, nl = 0, ll = 0, tl = 0;
+	const char *each = clause(text, " each ", " first ", &el);
+	const char *from = clause(text, " from ", each ? " each " : " next ",
+				  &fl);
+	const char *first = each ? clause(each, " first ", " next ", &il)
+				 : NULL;
+	const char *next = clause(first ? first : text, " next ", " live ",
+				  &nl);
+	const char *live = next ? clause(next, " live ", " name ", &ll) : NULL;
+	const char *name = live ? clause(live, " name ", NULL, &tl) : NULL;
 	const char *lb = live ? memchr(live, '[', ll) : NULL;
 	if (!from || !next || !live || !name || !lb ||
-	    live[ll - 1] != ']')
+	    live[ll - 1] != ']' || (each && (!first || from > each)))
 		return mv_error_create(MV_ERR_USAGE, "frames TYPE from EXPR "
-				       "next FIELD live FIELD[COUNT] name "
-				       "TEMPLATE expected");
+				       "[each OWNER.NEXT first EXPR] next "
+				       "FIELD live FIELD[COUNT] name TEMPLATE "
+				       "expected");
 	struct mv_rule_frames fr = {0};
 	struct mv_type *nt = NULL, *lt = NULL;
 	struct mv_error *err = mv_rules_named_type(
 		s, text, (size_t)(from - 6 - text), &fr.t);
+	if (!err && each)
+		err = frames_each(s, r, &fr, each, el, first, il);
 	if (!err)
 		err = member_of(r, fr.t, next, nl, &fr.next_offset, &nt);
 	if (!err && nt->kind != MV_TYPE_POINTER)

@@ -20,9 +20,10 @@ and lldb (which agree):
 - path-to: a chain ending at the holder, its last hop named
   "...<the edge's name>", starting at the module (__main__.__dict__)
   for the module's globals, or the frame's local (hold:kept) for a
-  function's; the interpreter's stale frame slots (the value stack
-  past its top, returned frames) hold nothing; without the model it
-  is not so named;
+  function's, in the main thread or another (worker:kept: every
+  thread's frames are read); the interpreter's stale frame slots (the
+  value stack past its top, returned frames) hold nothing; without
+  the model it is not so named;
 - sizeof-deep of the container: the largest paths name T as
   "(PyObject *)0x...<the edge's name>".
 With PYTHONMALLOC=malloc (every object a glibc block) and pymalloc.
@@ -95,13 +96,15 @@ def cases():
 
 def facts(root, name, fetch):
     t = fetch()
-    refs = sorted(id(r) for r in gc.get_referrers(t))
     return json.dumps({"root": root, "holder": id(globals()[root]),
                        "target": id(t), "name": name,
-                       "referrers": refs}) + "\n"
+                       "referrers": referrers(t)}) + "\n"
 
 def stop():
     os.kill(os.getpid(), signal.SIGSTOP)
+
+def referrers(t):
+    return sorted(id(r) for r in gc.get_referrers(t))
 
 def hold(lines):
     # A frame's local: its holder is the frame (no object: no
@@ -109,15 +112,29 @@ def hold(lines):
     kept = big(14)
     lines.append(json.dumps({"root": None, "holder": None,
                              "target": id(kept), "name": "hold:kept",
-                             "referrers": []}) + "\n")
+                             "referrers": referrers(kept)}) + "\n")
     with open(sys.argv[1], "w") as f:
         f.writelines(lines)
     stop()
 
+def worker(lines, ready, go):
+    # A local of a function in a thread but the first: the frames of
+    # every thread are read.
+    kept = big(15)
+    lines.append(json.dumps({"root": None, "holder": None,
+                             "target": id(kept), "name": "worker:kept",
+                             "referrers": referrers(kept)}) + "\n")
+    ready.set()
+    go.wait()
+
 gc.disable()
 lines = [facts(*c) for c in list(cases())]
+ready, go = threading.Event(), threading.Event()
+threading.Thread(target=worker, args=(lines, ready, go),
+                 daemon=True).start()
+ready.wait()
 hold(lines)
-""".replace("import gc, os", "import gc, json, os")
+""".replace("import gc, os", "import gc, json, os, threading")
 
 
 def report(name, problems):

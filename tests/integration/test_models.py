@@ -262,6 +262,17 @@ def test_rules(facts, tmp):
         ("frames struct listobj from 0 next items live n[1] name x",
          "live: member 'n' is not an array"),
         ("frames struct listobj from 0 next items", "frames TYPE from"),
+        # frames of every owner (thread): each OWNER.NEXT first EXPR.
+        ("frames struct listobj from 0 each struct listobj.n first items "
+         "next items live n[1] name x", "each: member 'n' is not a pointer"),
+        ("frames struct listobj from 0 each struct nosuch.next first n "
+         "next items live n[1] name x", "struct nosuch"),
+        ("frames struct listobj from 0 each struct listobj.items first "
+         "nosuch next items live n[1] name x", "'nosuch'"),
+        ("frames struct listobj from 0 each struct listobj.items next "
+         "items live n[1] name x", "frames TYPE from"),
+        ("frames struct listobj from 0 each items first n next items "
+         "live n[1] name x", "each: OWNER.NEXT"),
     ]
     for i, (text, *words) in enumerate(bad):
         path = os.path.join(tmp, "bad%d.types" % i)
