@@ -31,6 +31,10 @@ struct reach {
 	bool used, block;
 	uint64_t owner, target, holder;
 	const struct mv_rule_object *ob;
+	const struct mv_rule_name *root_in; /* the walk's (a key) */
+	/* The name stands for the owner's in-edge too (root_in's). */
+	bool above;
+	const struct mv_rule_name *in_rule; /* naming the target's edge */
 	struct mv_buf name;
 };
 
@@ -47,10 +51,14 @@ struct mv_model {
 	struct mv_sizeof_setup su;
 	struct mv_walk probe;  /* one level: what a block holds */
 	bool probe_inited;
-	/* The model's walk (su.walk) is from this, to this depth. */
+	/* The model's walk (su.walk) is from this, to this depth, its
+	 * root reached through root_in's edge. */
 	uint64_t last_addr, last_depth;
 	const struct mv_rule_object *last_ob;
+	const struct mv_rule_name *last_root_in, *root_in;
 	bool reached_block;   /* owner_holds' target: an array block */
+	/* and the rule naming its edge from the owner */
+	const struct mv_rule_name *reached_in;
 	struct reach memo[REACH_MEMO];
 	size_t memo_next;
 	struct mv_walk_options opt;
@@ -214,7 +222,8 @@ static struct mv_error *walk_from(struct mv_model *m,
 	bool *inited = probe ? &m->probe_inited : &m->su.inited;
 	*ret = w;
 	if (!probe && *inited && m->last_addr == addr &&
-	    m->last_depth == depth && m->last_ob == ob)
+	    m->last_depth == depth && m->last_ob == ob &&
+	    m->last_root_in == m->root_in)
 		return NULL;
 	if (*inited)
 		mv_walk_deinit(w);
@@ -222,6 +231,7 @@ static struct mv_error *walk_from(struct mv_model *m,
 	m->last_ob = NULL;
 	struct mv_walk_options o = m->opt;
 	o.max_depth = depth;
+	o.root_in = probe ? NULL : m->root_in;
 	if (probe && o.find_chunk) {
 		/* Its own visited set: the chunk directory's visited bits
 		 * are the model's walk's, which is kept. */
@@ -238,6 +248,7 @@ static struct mv_error *walk_from(struct mv_model *m,
 	if (!probe) {
 		m->last_addr = addr;
 		m->last_depth = depth;
+		m->last_root_in = m->root_in;
 		m->last_ob = ob;
 	}
 	return NULL;
@@ -322,7 +333,7 @@ static struct mv_error *owner_reach(struct mv_model *m,
 	for (size_t k = 0; k < REACH_MEMO; k++) {
 		const struct reach *r = &m->memo[k];
 		if (r->used && r->owner == owner && r->target == target_mem &&
-		    r->ob == ob) {
+		    r->ob == ob && r->root_in == m->root_in) {
 			*ret = r;
 			return NULL;
 		}
@@ -339,15 +350,19 @@ static struct mv_error *owner_reach(struct mv_model *m,
 	r->owner = owner;
 	r->target = target_mem;
 	r->ob = ob;
+	r->root_in = m->root_in;
 	*ret = r;
 	for (size_t i = 1; i < w->nobjs; i++) {
 		if (mv_walk_key(w, i) != target_mem)
 			continue;
 		struct mv_buf lab;
+		struct mv_walk_label_info li;
 		mv_buf_init(&lab);
-		mv_walk_label_named(w, i, &lab, &r->holder, NULL);
+		mv_walk_label_ctx(w, i, &lab, &li);
 		mv_buf_deinit(&lab);
-		mv_sizeof_path(w, "", i, &r->name);
+		r->holder = li.holder;
+		r->in_rule = li.in_rule;
+		mv_sizeof_path_ctx(w, "", i, &r->name, &r->above);
 		/* An array of pointers (a list's items) is a block of its
 		 * owner, even when its first words read as an object's
 		 * head. */
@@ -374,6 +389,7 @@ static struct mv_error *owner_holds_in(struct mv_model *m,
 		mv_buf_puts(name, r->name.data ? r->name.data : "");
 	*ret = true;
 	m->reached_block = r->block;
+	m->reached_in = r->in_rule;
 	return NULL;
 }
 
@@ -532,6 +548,7 @@ struct mv_error *mv_model_edge(struct mv_model *m, const struct mv_ref *ref,
 			       struct mv_model_edge *ret)
 {
 	m->reached_block = false;
+	m->reached_in = NULL;
 	struct mv_error *err = edge(m, ref, target, ret);
 	if (!err && ret->is_edge && m->reached_block)
 		ret->target_object = 0;
@@ -626,15 +643,19 @@ static struct mv_error *show(struct mv_model *m,
 
 /* An object named as the language would: its show rule's text, or,
  * when it has none (a dict), its holder's and the edge's ("__main__"
- * ".__dict__"), one level up; else "<dict at 0x...>". */
+ * ".__dict__"), one level up; else "<dict at 0x...>".  The holder's
+ * text to base and the rule naming the edge to *in (when so named). */
 static struct mv_error *object_expression(struct mv_model *m, uint64_t addr,
-					  struct mv_buf *out)
+					  struct mv_buf *out,
+					  struct mv_buf *base,
+					  const struct mv_rule_name **in)
 {
 	struct mv_heap *h = mv_refindex_heap(m->ri);
 	size_t ci = mv_heap_chunk_index(h, addr), nh;
 	struct mv_chunk ch;
 	const struct mv_rule_object *ob = m->su.rules.objects;
 	bool ruled;
+	*in = NULL;
 	if (ci == SIZE_MAX || !mv_heap_chunk(h, ci, &ch))
 		return show(m, ob, addr, out, &ruled);
 	uint32_t one;
@@ -648,27 +669,100 @@ static struct mv_error *object_expression(struct mv_model *m, uint64_t addr,
 		uint64_t owner;
 		bool held = false, hr = false;
 		mv_heap_chunk(h, hs[k], &hc);
-		struct mv_buf name, base;
+		struct mv_buf name, hb;
 		mv_buf_init(&name);
-		mv_buf_init(&base);
+		mv_buf_init(&hb);
 		err = mv_model_object(m, &hc, &owner, &ob);
 		if (!err && owner)
 			err = owner_holds_in(m, ob, owner, hc.mem,
 					     hc.mem + hc.usable, ch.mem, &name,
 					     &held);
+		const struct mv_rule_name *hin = m->reached_in;
 		if (!err && held)
-			err = show(m, ob, owner, &base, &hr);
+			err = show(m, ob, owner, &hb, &hr);
 		if (!err && held && hr) {
 			mv_buf_clear(&tmp);
-			mv_buf_puts(&tmp, base.data ? base.data : "");
+			mv_buf_puts(&tmp, hb.data ? hb.data : "");
 			mv_buf_puts(&tmp, name.data ? name.data : "");
+			mv_buf_clear(base);
+			mv_buf_puts(base, hb.data ? hb.data : "");
+			*in = hin;
 			ruled = true;
 		}
 		mv_buf_deinit(&name);
-		mv_buf_deinit(&base);
+		mv_buf_deinit(&hb);
 	}
 	mv_buf_puts(out, tmp.data ? tmp.data : "");
 	mv_buf_deinit(&tmp);
+	return err;
+}
+
+/* Whether a name rule says "in" the edge rule names. */
+static bool context_of(const struct mv_rules *r, const struct mv_rule_name *n)
+{
+	for (size_t i = 0; n && i < r->nnames; i++)
+		if (r->names[i].in == n - r->names)
+			return true;
+	return false;
+}
+
+/* The name of the hop's target from owner when the owner was reached
+ * through the edge rule in names and a name rule is "in" that edge: the
+ * name (".x") then stands for that edge too, and goes after base (the
+ * expression of the owner's holder) to e. */
+static struct mv_error *in_context(struct mv_model *m, uint64_t owner,
+				   const struct mv_rule_name *in,
+				   const struct mv_buf *base,
+				   const struct mv_path_hop *hop,
+				   uint64_t target_mem, struct mv_buf *e)
+{
+	const struct reach *r;
+	if (!context_of(&m->su.rules, in))
+		return NULL;
+	m->root_in = in;
+	struct mv_error *err = owner_reach(m, m->su.rules.objects, owner,
+					   target_mem, &r);
+	m->root_in = NULL;
+	if (err || !r->above || r->holder != hop->from.holder)
+		return err;
+	mv_buf_clear(e);
+	mv_buf_puts(e, base->data ? base->data : "");
+	mv_buf_puts(e, r->name.data ? r->name.data : "");
+	return NULL;
+}
+
+/* The object the chain is in: its address, expression, the rule naming
+ * the edge it was reached through and the expression of its holder. */
+struct chain_at {
+	uint64_t addr;
+	struct mv_buf expr, base;
+	const struct mv_rule_name *in;
+};
+
+/* Hop's expression from its owner (me), to e. */
+static struct mv_error *hop_expression(struct mv_model *m,
+				       const struct chain_at *cur,
+				       const struct mv_path_hop *hop,
+				       uint64_t target_mem,
+				       const struct mv_model_edge *me,
+				       struct mv_buf *e, struct mv_buf *base)
+{
+	const struct mv_rule_name *in = cur->in;
+	struct mv_buf ob;
+	mv_buf_init(&ob);
+	struct mv_error *err = NULL;
+	if (me->owner == cur->addr) {
+		mv_buf_puts(e, cur->expr.data ? cur->expr.data : "");
+		mv_buf_puts(&ob, cur->base.data ? cur->base.data : "");
+	} else {
+		err = object_expression(m, me->owner, e, &ob, &in);
+	}
+	mv_buf_clear(base);
+	mv_buf_puts(base, e->data ? e->data : "");
+	mv_buf_puts(e, me->name.data ? me->name.data : "");
+	if (!err && in)
+		err = in_context(m, me->owner, in, &ob, hop, target_mem, e);
+	mv_buf_deinit(&ob);
 	return err;
 }
 
@@ -677,9 +771,11 @@ struct mv_error *mv_model_expressions(struct mv_model *m,
 				      char **exprs)
 {
 	struct mv_heap *h = mv_refindex_heap(m->ri);
-	uint64_t cur = 0;        /* the object the chain is in */
-	struct mv_buf cur_expr;  /* and its expression */
-	mv_buf_init(&cur_expr);
+	struct chain_at cur = {0};  /* the object the chain is in */
+	mv_buf_init(&cur.expr);
+	mv_buf_init(&cur.base);
+	struct mv_buf base;
+	mv_buf_init(&base);
 	struct mv_error *err = NULL;
 	for (size_t i = 0; i < n && !err; i++) {
 		struct mv_chunk tc;
@@ -689,34 +785,39 @@ struct mv_error *mv_model_expressions(struct mv_model *m,
 			break;
 		if ((err = mv_model_edge(m, &hops[i].from, &tc, &me)))
 			break;
+		const struct mv_rule_name *tin = m->reached_in;
 		struct mv_buf e;
 		mv_buf_init(&e);
+		mv_buf_clear(&base);
 		if (me.is_edge && !me.owner && me.name.len && !err) {
 			/* A frame's live slot: "f:loc". */
 			free(exprs[i]);
 			exprs[i] = strdup(me.name.data);
+			tin = NULL;
 		} else if (me.owner && me.is_edge) {
-			if (me.owner == cur)
-				mv_buf_puts(&e, cur_expr.data ? cur_expr.data
-							      : "");
-			else
-				err = object_expression(m, me.owner, &e);
-			mv_buf_puts(&e, me.name.data ? me.name.data : "");
+			err = hop_expression(m, &cur, &hops[i], tc.mem, &me,
+					     &e, &base);
 			if (!err && !e.oom) {
 				free(exprs[i]);
 				exprs[i] = strdup(e.data ? e.data : "");
 			}
 		}
 		if (me.target_object && exprs[i]) {
-			cur = me.target_object;
-			mv_buf_clear(&cur_expr);
-			mv_buf_puts(&cur_expr, exprs[i]);
+			cur.addr = me.target_object;
+			cur.in = tin;
+			mv_buf_clear(&cur.expr);
+			mv_buf_puts(&cur.expr, exprs[i]);
+			mv_buf_clear(&cur.base);
+			mv_buf_puts(&cur.base, base.data ? base.data : "");
 		} else if (me.target_object) {
-			cur = 0;
+			cur.addr = 0;
+			cur.in = NULL;
 		}
 		mv_buf_deinit(&e);
 		mv_buf_deinit(&me.name);
 	}
-	mv_buf_deinit(&cur_expr);
+	mv_buf_deinit(&cur.expr);
+	mv_buf_deinit(&cur.base);
+	mv_buf_deinit(&base);
 	return err;
 }

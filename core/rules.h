@@ -266,6 +266,14 @@ struct mv_rule_name {
 	const char *type;
 	int64_t array;             /* the array rule's index, or -1 */
 	uint64_t offset;           /* the member's */
+	/* TYPE.FIELD[]: names the elements of the block FIELD points to
+	 * (over TYPE, {index} the element's), standing for the block's
+	 * edge too. */
+	bool elements;
+	/* ... in HOLDER: only in an object reached through the edge the
+	 * name rule names[in] names (blocks named empty looked through),
+	 * standing for that edge too; -1: everywhere. */
+	int64_t in;
 	struct mv_name_template t;
 };
 

@@ -253,6 +253,18 @@ def test_rules(facts, tmp):
         ("name struct listobj.nope = x", "'nope'"),
         ("name struct obj at 8 = .x", "no rule 'array struct obj at 8'"),
         ("name struct listobj = x", "TYPE.FIELD"),
+        # Elements of a block (FIELD[]) and rules in a holder's edge.
+        ("name struct listobj.n[] = [{index}]", "'n'", "not a pointer"),
+        ("name struct listobj.items[] = [{index}]\n"
+         "name struct listobj.items[] in struct listobj.nope = .x",
+         ":2:", "'nope'"),
+        ("name struct listobj.items[] = [{index}]\n"
+         "name struct listobj.items[] in struct listobj.items = .x",
+         ":2:", "no rule 'name struct listobj.items' before it to be in"),
+        ("name struct listobj.items = .items\n"
+         "name struct listobj.items[] in struct listobj.items = .x",
+         ":2:", "no rule 'name struct listobj.items[]' before it to "
+         "refine"),
         ("show struct obj = {value nosuch}", "'nosuch'"),
         ("show struct nosuch = x", "struct nosuch"),
         ("object struct obj", "object TYPE if"),
