@@ -322,6 +322,16 @@ static struct mv_error *owner_holds(struct mv_model *m,
 			      name, ret);
 }
 
+/* Whether some name rule is "in" an edge (else no walk needs to know
+ * the edge its root was reached through). */
+static bool any_context(const struct mv_rules *r)
+{
+	for (size_t i = 0; i < r->nnames; i++)
+		if (r->names[i].in >= 0)
+			return true;
+	return false;
+}
+
 /* What a walk from owner says of the block at target: the word that
  * holds it (0: not reached), the edge's name, whether it is an array
  * block.  Remembered: path-to asks of one owner several times. */
@@ -361,7 +371,8 @@ static struct mv_error *owner_reach(struct mv_model *m,
 		mv_walk_label_ctx(w, i, &lab, &li);
 		mv_buf_deinit(&lab);
 		r->holder = li.holder;
-		r->in_rule = li.in_rule;
+		r->in_rule = any_context(&m->su.rules)
+			     ? mv_walk_in_rule(w, i) : NULL;
 		mv_sizeof_path_ctx(w, "", i, &r->name, &r->above);
 		/* An array of pointers (a list's items) is a block of its
 		 * owner, even when its first words read as an object's

@@ -3962,11 +3962,15 @@ void mv_walk_label_ctx(struct mv_walk *w, size_t i, struct mv_buf *out,
 	free(sc.buf);
 	if (sc.err)
 		mv_error_destroy(sc.err);
-	if (sc.found && w->opt.rules && w->opt.rules->nnames) {
-		struct in_edge e;
-		in_edge(w, i, &e);
-		info->in_rule = e.rule;
-	}
+}
+
+const struct mv_rule_name *mv_walk_in_rule(struct mv_walk *w, size_t i)
+{
+	struct in_edge e;
+	if (!w->opt.rules || !w->opt.rules->nnames)
+		return NULL;
+	in_edge(w, i, &e);
+	return e.rule;
 }
 
 uint64_t mv_subtree_get(const struct mv_subtree *s, size_t i)

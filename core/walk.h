@@ -293,12 +293,12 @@ struct mv_walk_label_info {
 	 * (opt.root_in). */
 	size_t up;
 	bool above_root;
-	/* The rule naming object i's in-edge (looking through blocks
-	 * named empty), for a walk from it (opt.root_in); NULL: none. */
-	const struct mv_rule_name *in_rule;
 };
 void mv_walk_label_ctx(struct mv_walk *w, size_t i, struct mv_buf *out,
 		       struct mv_walk_label_info *info);
+/* The name rule naming object i's in-edge (looking through blocks
+ * named empty), for a walk from it (opt.root_in); NULL: none. */
+const struct mv_rule_name *mv_walk_in_rule(struct mv_walk *w, size_t i);
 /* The object at address (declared type declared) as the model's show
  * rules show it, appended to out; *ruled says whether its real type's
  * rule did (not the declared type's, nor "<TYPE at 0x...>").  False
