@@ -1250,7 +1250,7 @@ const struct mv_command mv_command_path_to = {
 		"chain takes the model's edges only (not a GC's list "
 		"links, a free list's slots or a frame's stale slots) and "
 		"names each hop as the language does: "
-		"`__main__.__dict__['data'][3]`, `hold:kept` for a "
+		"`__main__.data[3]`, `hold:kept` for a "
 		"frame's local (docs/types.md).",
 	.options = path_to_options,
 	.min_pos = 1,

@@ -418,7 +418,23 @@ static bool cxx_path(struct mv_walk *w, const char *root, const uint32_t *hops,
 void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 		    struct mv_buf *out)
 {
+	mv_sizeof_path_ctx(w, root, i, out, NULL);
+}
+
+/* The length of p before hop h's label (marks[h]), as joined so far:
+ * where a name that stands for the labels above it cuts back to. */
+static size_t cut_mark(const size_t *marks, size_t n, size_t h, size_t up,
+		       size_t root_len)
+{
+	return h + up < n ? marks[h + up] : root_len;
+}
+
+void mv_sizeof_path_ctx(struct mv_walk *w, const char *root, size_t i,
+			struct mv_buf *out, bool *above_root)
+{
 	uint32_t hops[PATH_MAX_HOPS] = {0};
+	if (above_root)
+		*above_root = false;
 	size_t n = 0;
 	bool clipped = false;
 	size_t first = w->pseudo_root ? 0 : 0;
@@ -440,22 +456,38 @@ void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 	bool deref = false;
 	size_t run = 0;
 	bool names = w->opt.rules && w->opt.rules->nnames;
+	size_t root_len = p.len;
+	size_t *marks = names ? calloc(n + 1, sizeof(*marks)) : NULL;
 	for (size_t h = n; h-- > 0;) {
 		mv_buf_clear(&lab);
-		bool named = false;
+		struct mv_walk_label_info li = {0};
 		/* With a model's names, the object an rvalue root points
 		 * to is the root's expression itself. */
 		if (names && w->pseudo_root && !w->objs[hops[h]].parent)
-			named = true;
+			li.named = true;
 		else
-			mv_walk_label_named(w, hops[h], &lab, NULL, &named);
+			mv_walk_label_ctx(w, hops[h], &lab, &li);
 		const char *l = lab.data ? lab.data : "";
-		if (named) {
-			/* "x['key'][3].attr": the language's own names. */
+		if (marks)
+			marks[h] = p.len;
+		if (li.named) {
+			/* "x['key'][3].attr": the language's own names;
+			 * "x.attr" for "x.__dict__['attr']" (a name that
+			 * stands for the labels above it). */
 			if (run)
 				mv_buf_printf(&p, "(x%zu)", run + 1);
 			run = 0;
 			mv_buf_clear(&prev);
+			if (li.up && !clipped && marks) {
+				/* Up to the root: its in-edge's too. */
+				p.len = li.above_root
+					? root_len
+					: cut_mark(marks, n, h, li.up, root_len);
+				if (p.data)
+					p.data[p.len] = '\0';
+				if (above_root && li.above_root)
+					*above_root = true;
+			}
 			mv_buf_puts(&p, l);
 			deref = false;
 			continue;
@@ -489,6 +521,7 @@ void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 		}
 		deref = true;
 	}
+	free(marks);
 	if (run)
 		mv_buf_printf(&p, "(x%zu)", run + 1);
 	/* "*g_deque (map)", not "*g_deque._M_impl._M_map". */

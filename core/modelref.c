@@ -24,12 +24,17 @@
 #define OWNER_MAX_HOLDERS 16  /* holders of a block tried as its owner */
 
 #define FRAMES_MAX 100000       /* records of a frames rule's chain */
+#define OWNERS_MAX 4096         /* owners (threads) of such chains */
 #define REACH_MEMO 64            /* owner walks' answers remembered */
 
 struct reach {
 	bool used, block;
 	uint64_t owner, target, holder;
 	const struct mv_rule_object *ob;
+	const struct mv_rule_name *root_in; /* the walk's (a key) */
+	/* The name stands for the owner's in-edge too (root_in's). */
+	bool above;
+	const struct mv_rule_name *in_rule; /* naming the target's edge */
 	struct mv_buf name;
 };
 
@@ -37,19 +42,23 @@ struct reach {
 struct frame {
 	uint64_t addr, lo, hi;
 	const struct mv_rule_frames *rule;
+	const struct mv_region *region; /* the mapping holding it */
 };
 
 struct mv_model {
 	struct frame *frames;
 	size_t nframes;
-	const struct mv_region *frame_region; /* the mapping holding them */
 	struct mv_sizeof_setup su;
 	struct mv_walk probe;  /* one level: what a block holds */
 	bool probe_inited;
-	/* The model's walk (su.walk) is from this, to this depth. */
+	/* The model's walk (su.walk) is from this, to this depth, its
+	 * root reached through root_in's edge. */
 	uint64_t last_addr, last_depth;
 	const struct mv_rule_object *last_ob;
+	const struct mv_rule_name *last_root_in, *root_in;
 	bool reached_block;   /* owner_holds' target: an array block */
+	/* and the rule naming its edge from the owner */
+	const struct mv_rule_name *reached_in;
 	struct reach memo[REACH_MEMO];
 	size_t memo_next;
 	struct mv_walk_options opt;
@@ -75,23 +84,13 @@ void mv_model_close(struct mv_model *m)
 	free(m);
 }
 
-/* The records of frames rule fr, from its chain's first. */
-static struct mv_error *chain_frames(struct mv_model *m, struct mv_session *s,
-				     const struct mv_rule_frames *fr)
+/* The records of frames rule fr along its chain from at. */
+static struct mv_error *chain_from(struct mv_model *m,
+				   const struct mv_rule_frames *fr, uint64_t at)
 {
-	struct mv_value v;
 	struct mv_target *t = mv_program_target(m->program);
-	struct mv_error *err = mv_session_eval(s, fr->from, &v);
-	uint64_t at = v.value;
-	if (err) {
-		/* No such chain in this program or this core: no frames. */
-		mv_error_destroy(err);
-		return NULL;
-	}
-	if (v.is_lvalue &&
-	    mv_target_read_partial(t, v.address, &at, 8) != 8)
-		return NULL;
-	for (size_t k = 0; at && k < FRAMES_MAX; k++) {
+	for (size_t k = 0; at && k < FRAMES_MAX &&
+			   m->nframes < FRAMES_MAX * 4; k++) {
 		uint8_t buf[512];
 		uint64_t count, next;
 		size_t got = mv_target_read_partial(t, at, buf, sizeof(buf));
@@ -108,14 +107,46 @@ static struct mv_error *chain_frames(struct mv_model *m, struct mv_session *s,
 		uint64_t lo = at + fr->live_offset;
 		if (count > (1u << 20))
 			count = 0; /* hostile: no live slot */
-		f[m->nframes++] = (struct frame){at, lo,
-						 lo + count * fr->live_stride,
-						 fr};
-		if (!m->frame_region)
-			m->frame_region = mv_target_find_region(t, at);
+		f[m->nframes++] = (struct frame){
+			at, lo, lo + count * fr->live_stride, fr,
+			mv_target_find_region(t, at)};
 		at = next;
 	}
 	return NULL;
+}
+
+/* The records of frames rule fr: from its chain's first, or from the
+ * first of each owner in the chain of owners (every thread's). */
+static struct mv_error *chain_frames(struct mv_model *m, struct mv_session *s,
+				     const struct mv_rule_frames *fr)
+{
+	struct mv_value v;
+	struct mv_target *t = mv_program_target(m->program);
+	struct mv_error *err = mv_session_eval(s, fr->from, &v);
+	uint64_t at = v.value;
+	if (err) {
+		/* No such chain in this program or this core: no frames. */
+		mv_error_destroy(err);
+		return NULL;
+	}
+	if (v.is_lvalue &&
+	    mv_target_read_partial(t, v.address, &at, 8) != 8)
+		return NULL;
+	if (!fr->each)
+		return chain_from(m, fr, at);
+	for (size_t k = 0; at && k < OWNERS_MAX && !err; k++) {
+		uint8_t buf[512];
+		uint64_t first = 0, next;
+		size_t got = mv_target_read_partial(t, at, buf, sizeof(buf));
+		if (fr->each_next_offset + 8 > got)
+			break;
+		memcpy(&next, buf + fr->each_next_offset, 8);
+		if (mv_len_expr_eval_read(&fr->first, buf, got, read_target, t,
+					  &first))
+			err = chain_from(m, fr, first);
+		at = next;
+	}
+	return err;
 }
 
 /* The live slot of a frame holding the word at holder, or NULL. */
@@ -191,7 +222,8 @@ static struct mv_error *walk_from(struct mv_model *m,
 	bool *inited = probe ? &m->probe_inited : &m->su.inited;
 	*ret = w;
 	if (!probe && *inited && m->last_addr == addr &&
-	    m->last_depth == depth && m->last_ob == ob)
+	    m->last_depth == depth && m->last_ob == ob &&
+	    m->last_root_in == m->root_in)
 		return NULL;
 	if (*inited)
 		mv_walk_deinit(w);
@@ -199,6 +231,7 @@ static struct mv_error *walk_from(struct mv_model *m,
 	m->last_ob = NULL;
 	struct mv_walk_options o = m->opt;
 	o.max_depth = depth;
+	o.root_in = probe ? NULL : m->root_in;
 	if (probe && o.find_chunk) {
 		/* Its own visited set: the chunk directory's visited bits
 		 * are the model's walk's, which is kept. */
@@ -215,6 +248,7 @@ static struct mv_error *walk_from(struct mv_model *m,
 	if (!probe) {
 		m->last_addr = addr;
 		m->last_depth = depth;
+		m->last_root_in = m->root_in;
 		m->last_ob = ob;
 	}
 	return NULL;
@@ -288,6 +322,16 @@ static struct mv_error *owner_holds(struct mv_model *m,
 			      name, ret);
 }
 
+/* Whether some name rule is "in" an edge (else no walk needs to know
+ * the edge its root was reached through). */
+static bool any_context(const struct mv_rules *r)
+{
+	for (size_t i = 0; i < r->nnames; i++)
+		if (r->names[i].in >= 0)
+			return true;
+	return false;
+}
+
 /* What a walk from owner says of the block at target: the word that
  * holds it (0: not reached), the edge's name, whether it is an array
  * block.  Remembered: path-to asks of one owner several times. */
@@ -299,7 +343,7 @@ static struct mv_error *owner_reach(struct mv_model *m,
 	for (size_t k = 0; k < REACH_MEMO; k++) {
 		const struct reach *r = &m->memo[k];
 		if (r->used && r->owner == owner && r->target == target_mem &&
-		    r->ob == ob) {
+		    r->ob == ob && r->root_in == m->root_in) {
 			*ret = r;
 			return NULL;
 		}
@@ -316,15 +360,20 @@ static struct mv_error *owner_reach(struct mv_model *m,
 	r->owner = owner;
 	r->target = target_mem;
 	r->ob = ob;
+	r->root_in = m->root_in;
 	*ret = r;
 	for (size_t i = 1; i < w->nobjs; i++) {
 		if (mv_walk_key(w, i) != target_mem)
 			continue;
 		struct mv_buf lab;
+		struct mv_walk_label_info li;
 		mv_buf_init(&lab);
-		mv_walk_label_named(w, i, &lab, &r->holder, NULL);
+		mv_walk_label_ctx(w, i, &lab, &li);
 		mv_buf_deinit(&lab);
-		mv_sizeof_path(w, "", i, &r->name);
+		r->holder = li.holder;
+		r->in_rule = any_context(&m->su.rules)
+			     ? mv_walk_in_rule(w, i) : NULL;
+		mv_sizeof_path_ctx(w, "", i, &r->name, &r->above);
 		/* An array of pointers (a list's items) is a block of its
 		 * owner, even when its first words read as an object's
 		 * head. */
@@ -351,6 +400,7 @@ static struct mv_error *owner_holds_in(struct mv_model *m,
 		mv_buf_puts(name, r->name.data ? r->name.data : "");
 	*ret = true;
 	m->reached_block = r->block;
+	m->reached_in = r->in_rule;
 	return NULL;
 }
 
@@ -428,16 +478,19 @@ static struct mv_error *held_by(struct mv_model *m,
 	return err;
 }
 
-/* A word in the mapping holding a frames rule's records but in none of
+/* A word in a mapping holding a frames rule's records but in none of
  * their live slots: stale (a frame's value stack past its top, a
  * returned frame's). */
 static bool stale_slot(const struct mv_model *m, const struct mv_ref *ref)
 {
-	if (!m->frame_region || ref->kind == MV_REF_REGISTER ||
-	    mv_target_find_region(mv_program_target(m->program),
-				  ref->holder) != m->frame_region)
+	if (!m->nframes || ref->kind == MV_REF_REGISTER)
 		return false;
-	return !frame_slot(m, ref->holder);
+	const struct mv_region *r = mv_target_find_region(
+		mv_program_target(m->program), ref->holder);
+	bool in = false;
+	for (size_t i = 0; i < m->nframes && !in; i++)
+		in = r && m->frames[i].region == r;
+	return in && !frame_slot(m, ref->holder);
 }
 
 static struct mv_error *edge(struct mv_model *m, const struct mv_ref *ref,
@@ -506,6 +559,7 @@ struct mv_error *mv_model_edge(struct mv_model *m, const struct mv_ref *ref,
 			       struct mv_model_edge *ret)
 {
 	m->reached_block = false;
+	m->reached_in = NULL;
 	struct mv_error *err = edge(m, ref, target, ret);
 	if (!err && ret->is_edge && m->reached_block)
 		ret->target_object = 0;
@@ -600,15 +654,19 @@ static struct mv_error *show(struct mv_model *m,
 
 /* An object named as the language would: its show rule's text, or,
  * when it has none (a dict), its holder's and the edge's ("__main__"
- * ".__dict__"), one level up; else "<dict at 0x...>". */
+ * ".__dict__"), one level up; else "<dict at 0x...>".  The holder's
+ * text to base and the rule naming the edge to *in (when so named). */
 static struct mv_error *object_expression(struct mv_model *m, uint64_t addr,
-					  struct mv_buf *out)
+					  struct mv_buf *out,
+					  struct mv_buf *base,
+					  const struct mv_rule_name **in)
 {
 	struct mv_heap *h = mv_refindex_heap(m->ri);
 	size_t ci = mv_heap_chunk_index(h, addr), nh;
 	struct mv_chunk ch;
 	const struct mv_rule_object *ob = m->su.rules.objects;
 	bool ruled;
+	*in = NULL;
 	if (ci == SIZE_MAX || !mv_heap_chunk(h, ci, &ch))
 		return show(m, ob, addr, out, &ruled);
 	uint32_t one;
@@ -622,27 +680,100 @@ static struct mv_error *object_expression(struct mv_model *m, uint64_t addr,
 		uint64_t owner;
 		bool held = false, hr = false;
 		mv_heap_chunk(h, hs[k], &hc);
-		struct mv_buf name, base;
+		struct mv_buf name, hb;
 		mv_buf_init(&name);
-		mv_buf_init(&base);
+		mv_buf_init(&hb);
 		err = mv_model_object(m, &hc, &owner, &ob);
 		if (!err && owner)
 			err = owner_holds_in(m, ob, owner, hc.mem,
 					     hc.mem + hc.usable, ch.mem, &name,
 					     &held);
+		const struct mv_rule_name *hin = m->reached_in;
 		if (!err && held)
-			err = show(m, ob, owner, &base, &hr);
+			err = show(m, ob, owner, &hb, &hr);
 		if (!err && held && hr) {
 			mv_buf_clear(&tmp);
-			mv_buf_puts(&tmp, base.data ? base.data : "");
+			mv_buf_puts(&tmp, hb.data ? hb.data : "");
 			mv_buf_puts(&tmp, name.data ? name.data : "");
+			mv_buf_clear(base);
+			mv_buf_puts(base, hb.data ? hb.data : "");
+			*in = hin;
 			ruled = true;
 		}
 		mv_buf_deinit(&name);
-		mv_buf_deinit(&base);
+		mv_buf_deinit(&hb);
 	}
 	mv_buf_puts(out, tmp.data ? tmp.data : "");
 	mv_buf_deinit(&tmp);
+	return err;
+}
+
+/* Whether a name rule says "in" the edge rule names. */
+static bool context_of(const struct mv_rules *r, const struct mv_rule_name *n)
+{
+	for (size_t i = 0; n && i < r->nnames; i++)
+		if (r->names[i].in == n - r->names)
+			return true;
+	return false;
+}
+
+/* The name of the hop's target from owner when the owner was reached
+ * through the edge rule in names and a name rule is "in" that edge: the
+ * name (".x") then stands for that edge too, and goes after base (the
+ * expression of the owner's holder) to e. */
+static struct mv_error *in_context(struct mv_model *m, uint64_t owner,
+				   const struct mv_rule_name *in,
+				   const struct mv_buf *base,
+				   const struct mv_path_hop *hop,
+				   uint64_t target_mem, struct mv_buf *e)
+{
+	const struct reach *r;
+	if (!context_of(&m->su.rules, in))
+		return NULL;
+	m->root_in = in;
+	struct mv_error *err = owner_reach(m, m->su.rules.objects, owner,
+					   target_mem, &r);
+	m->root_in = NULL;
+	if (err || !r->above || r->holder != hop->from.holder)
+		return err;
+	mv_buf_clear(e);
+	mv_buf_puts(e, base->data ? base->data : "");
+	mv_buf_puts(e, r->name.data ? r->name.data : "");
+	return NULL;
+}
+
+/* The object the chain is in: its address, expression, the rule naming
+ * the edge it was reached through and the expression of its holder. */
+struct chain_at {
+	uint64_t addr;
+	struct mv_buf expr, base;
+	const struct mv_rule_name *in;
+};
+
+/* Hop's expression from its owner (me), to e. */
+static struct mv_error *hop_expression(struct mv_model *m,
+				       const struct chain_at *cur,
+				       const struct mv_path_hop *hop,
+				       uint64_t target_mem,
+				       const struct mv_model_edge *me,
+				       struct mv_buf *e, struct mv_buf *base)
+{
+	const struct mv_rule_name *in = cur->in;
+	struct mv_buf ob;
+	mv_buf_init(&ob);
+	struct mv_error *err = NULL;
+	if (me->owner == cur->addr) {
+		mv_buf_puts(e, cur->expr.data ? cur->expr.data : "");
+		mv_buf_puts(&ob, cur->base.data ? cur->base.data : "");
+	} else {
+		err = object_expression(m, me->owner, e, &ob, &in);
+	}
+	mv_buf_clear(base);
+	mv_buf_puts(base, e->data ? e->data : "");
+	mv_buf_puts(e, me->name.data ? me->name.data : "");
+	if (!err && in)
+		err = in_context(m, me->owner, in, &ob, hop, target_mem, e);
+	mv_buf_deinit(&ob);
 	return err;
 }
 
@@ -651,9 +782,11 @@ struct mv_error *mv_model_expressions(struct mv_model *m,
 				      char **exprs)
 {
 	struct mv_heap *h = mv_refindex_heap(m->ri);
-	uint64_t cur = 0;        /* the object the chain is in */
-	struct mv_buf cur_expr;  /* and its expression */
-	mv_buf_init(&cur_expr);
+	struct chain_at cur = {0};  /* the object the chain is in */
+	mv_buf_init(&cur.expr);
+	mv_buf_init(&cur.base);
+	struct mv_buf base;
+	mv_buf_init(&base);
 	struct mv_error *err = NULL;
 	for (size_t i = 0; i < n && !err; i++) {
 		struct mv_chunk tc;
@@ -663,34 +796,39 @@ struct mv_error *mv_model_expressions(struct mv_model *m,
 			break;
 		if ((err = mv_model_edge(m, &hops[i].from, &tc, &me)))
 			break;
+		const struct mv_rule_name *tin = m->reached_in;
 		struct mv_buf e;
 		mv_buf_init(&e);
+		mv_buf_clear(&base);
 		if (me.is_edge && !me.owner && me.name.len && !err) {
 			/* A frame's live slot: "f:loc". */
 			free(exprs[i]);
 			exprs[i] = strdup(me.name.data);
+			tin = NULL;
 		} else if (me.owner && me.is_edge) {
-			if (me.owner == cur)
-				mv_buf_puts(&e, cur_expr.data ? cur_expr.data
-							      : "");
-			else
-				err = object_expression(m, me.owner, &e);
-			mv_buf_puts(&e, me.name.data ? me.name.data : "");
+			err = hop_expression(m, &cur, &hops[i], tc.mem, &me,
+					     &e, &base);
 			if (!err && !e.oom) {
 				free(exprs[i]);
 				exprs[i] = strdup(e.data ? e.data : "");
 			}
 		}
 		if (me.target_object && exprs[i]) {
-			cur = me.target_object;
-			mv_buf_clear(&cur_expr);
-			mv_buf_puts(&cur_expr, exprs[i]);
+			cur.addr = me.target_object;
+			cur.in = tin;
+			mv_buf_clear(&cur.expr);
+			mv_buf_puts(&cur.expr, exprs[i]);
+			mv_buf_clear(&cur.base);
+			mv_buf_puts(&cur.base, base.data ? base.data : "");
 		} else if (me.target_object) {
-			cur = 0;
+			cur.addr = 0;
+			cur.in = NULL;
 		}
 		mv_buf_deinit(&e);
 		mv_buf_deinit(&me.name);
 	}
-	mv_buf_deinit(&cur_expr);
+	mv_buf_deinit(&cur.expr);
+	mv_buf_deinit(&cur.base);
+	mv_buf_deinit(&base);
 	return err;
 }

@@ -44,7 +44,7 @@ struct mv_error *mv_model_edge(struct mv_model *m, const struct mv_ref *ref,
 /* Names path-to's hops (graph.c's chain) as the language does: each
  * hop held by a model object is "OBJECT" + the edge's name, OBJECT
  * being the expression of the object the chain reached it through, or
- * its show rule's text ("__main__.__dict__['x']", "<list at
+ * its show rule's text ("__main__.x", "<list at
  * 0x...>[3]").  exprs[i] (strdup'ed, the old one freed) is replaced
  * for those hops only.  Needs the model's index. */
 struct mv_error *mv_model_expressions(struct mv_model *m,

@@ -243,65 +243,113 @@ static struct mv_error *rule_parts(const char *text, const char *usage,
 	return NULL;
 }
 
-/* name TYPE.FIELD = TEMPLATE | name TYPE at OFFSET = TEMPLATE */
-struct mv_error *mv_rules_add_name(struct mv_session *s, struct mv_rules *r,
-				   const char *text)
+/* What a name rule names, text[0, end): TYPE.FIELD, TYPE.FIELD[] or
+ * TYPE at OFFSET (the array rule's), into nr (its type owned by r);
+ * the record's type to *t. */
+static struct mv_error *name_target(struct mv_session *s, struct mv_rules *r,
+				    const char *text, const char *end,
+				    struct mv_rule_name *nr, struct mv_type **t)
 {
-	const char *eq, *at;
-	struct mv_type *t;
-	struct mv_error *err = rule_parts(text, "name TYPE.FIELD = NAME or "
-					  "name TYPE at OFFSET = NAME", " at ",
-					  &eq, &at);
-	if (err)
-		return err;
-	uint64_t offset = 0;
-	int64_t array = -1;
+	const char *at = strstr(text, " at ");
 	char key[MV_EVAL_TYPE_NAME_MAX];
-	if (at) {
+	struct mv_error *err;
+	nr->array = nr->in = -1;
+	while (end > text && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (at && at < end) {
 		if ((err = mv_rules_named_type(s, text, (size_t)(at - text),
-					       &t)))
+					       t)))
 			return err;
-		mv_rules_type_key(t, key, sizeof(key));
+		mv_rules_type_key(*t, key, sizeof(key));
 		const char *o = at + 4 + strspn(at + 4, " \t");
-		size_t len = (size_t)(eq - o);
-		while (len && (o[len - 1] == ' ' || o[len - 1] == '\t'))
-			len--;
-		if ((array = array_rule(r, key, o, len)) < 0)
+		size_t len = (size_t)(end - o);
+		if ((nr->array = array_rule(r, key, o, len)) < 0)
 			return mv_error_create(MV_ERR_USAGE, "no rule 'array "
 					       "%s at %.*s' before it to name",
 					       key, (int)len, o);
 	} else {
-		/* TYPE.FIELD: the last '.' outside brackets before '='. */
-		const char *dot = NULL;
-		for (const char *p = text; p < eq; p++)
-			if (*p == '.')
-				dot = p;
-		if (!dot)
+		/* The type ends at the first '.' that names it. */
+		const char *first = memchr(text, '.', (size_t)(end - text));
+		if (!first)
 			return mv_error_create(MV_ERR_USAGE, "TYPE.FIELD "
 					       "expected before '='");
-		/* The type ends at the first '.' that names it. */
-		const char *first = strchr(text, '.');
 		if ((err = mv_rules_named_type(s, text, (size_t)(first - text),
-					       &t)))
+					       t)))
 			return err;
-		mv_rules_type_key(t, key, sizeof(key));
+		mv_rules_type_key(*t, key, sizeof(key));
+		nr->elements = end - first > 3 && end[-1] == ']' &&
+			       end[-2] == '[';
 		char *path = mv_rules_own(r, first + 1,
-					  (size_t)(eq - first - 1));
+					  (size_t)(end - first - 1) -
+					  (nr->elements ? 2 : 0));
 		const struct mv_member *m;
 		if (!path)
 			return mv_enomem;
-		if ((err = mv_rules_member_path(t, path, &offset, &m)))
+		if ((err = mv_rules_member_path(*t, path, &nr->offset, &m)))
 			return err;
 		struct mv_type *mt = mv_type_strip(m->type);
 		if (!mt || (mt->kind != MV_TYPE_POINTER &&
-			    mt->kind != MV_TYPE_ARRAY))
+			    (nr->elements || mt->kind != MV_TYPE_ARRAY)))
 			return mv_error_create(MV_ERR_USAGE, "member '%s' is "
-					       "not a pointer or an array: "
-					       "nothing to name", path);
+					       "not a pointer%s: nothing to "
+					       "name", path, nr->elements ? ""
+					       : " or an array");
 	}
-	struct mv_rule_name nr = {.array = array, .offset = offset};
-	if (!(nr.type = mv_rules_own(r, key, strlen(key))))
-		return mv_enomem;
+	return (nr->type = mv_rules_own(r, key, strlen(key))) ? NULL
+							      : mv_enomem;
+}
+
+/* The length of [p, end) without the blanks it ends with. */
+static size_t trimmed(const char *p, const char *end)
+{
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	return (size_t)(end - p);
+}
+
+/* The name rule (not itself a context's) naming what nr names. */
+static int64_t name_rule_of(const struct mv_rules *r,
+			    const struct mv_rule_name *nr)
+{
+	for (size_t i = 0; i < r->nnames; i++) {
+		const struct mv_rule_name *n = &r->names[i];
+		if (n->in < 0 && !strcmp(n->type, nr->type) &&
+		    n->array == nr->array && n->elements == nr->elements &&
+		    (nr->array >= 0 || n->offset == nr->offset))
+			return (int64_t)i;
+	}
+	return -1;
+}
+
+/* name TARGET [in TARGET] = TEMPLATE, TARGET: TYPE.FIELD, TYPE.FIELD[]
+ * or TYPE at OFFSET */
+struct mv_error *mv_rules_add_name(struct mv_session *s, struct mv_rules *r,
+				   const char *text)
+{
+	const char *eq, *in;
+	struct mv_type *t, *ht;
+	struct mv_error *err = rule_parts(text, "name TYPE.FIELD = NAME or "
+					  "name TYPE at OFFSET = NAME", " in ",
+					  &eq, &in);
+	if (err)
+		return err;
+	struct mv_rule_name nr = {0}, holder = {0};
+	if ((err = name_target(s, r, text, in ? in : eq, &nr, &t)))
+		return err;
+	if (in) {
+		const char *h = in + 4 + strspn(in + 4, " \t");
+		if ((err = name_target(s, r, h, eq, &holder, &ht)))
+			return err;
+		if ((nr.in = name_rule_of(r, &holder)) < 0)
+			return mv_error_create(MV_ERR_USAGE, "no rule 'name "
+					       "%.*s' before it to be in",
+					       (int)trimmed(h, eq), h);
+		/* It refines the rule of its target everywhere. */
+		if (name_rule_of(r, &nr) < 0)
+			return mv_error_create(MV_ERR_USAGE, "no rule 'name "
+					       "%.*s' before it to refine",
+					       (int)trimmed(text, in), text);
+	}
 	const char *tmpl = eq + 1 + strspn(eq + 1, " \t");
 	if ((err = parse_template(s, r, t, tmpl, &nr.t))) {
 		template_free(&nr.t);
@@ -412,25 +460,66 @@ static struct mv_error *member_of(struct mv_rules *r, struct mv_type *t,
 	return err;
 }
 
-/* frames TYPE from EXPR next FIELD live FIELD[COUNT] name TEMPLATE */
+/* each OWNER.NEXT first FIRST: the chain of owners (threads) whose
+ * records' chains a frames rule reads, each from FIRST over it. */
+static struct mv_error *frames_each(struct mv_session *s, struct mv_rules *r,
+				   struct mv_rule_frames *fr, const char *each,
+				   size_t el, const char *first, size_t il)
+{
+	const char *dot = NULL;
+	for (const char *p = each; p < each + el; p++)
+		if (*p == '.')
+			dot = p;
+	if (!dot)
+		return mv_error_create(MV_ERR_USAGE, "each: OWNER.NEXT "
+				       "expected, not '%.*s'", (int)el, each);
+	struct mv_type *ot, *nt = NULL;
+	struct mv_error *err = mv_rules_named_type(s, each,
+						   (size_t)(dot - each), &ot);
+	if (!err)
+		err = member_of(r, ot, dot + 1, (size_t)(each + el - dot - 1),
+				&fr->each_next_offset, &nt);
+	if (!err && nt->kind != MV_TYPE_POINTER)
+		err = mv_error_create(MV_ERR_USAGE, "each: member '%.*s' is "
+				      "not a pointer",
+				      (int)(each + el - dot - 1), dot + 1);
+	char *ft = err ? NULL : mv_rules_own(r, first, il);
+	if (!err && !ft)
+		err = mv_enomem;
+	if (!err)
+		err = mv_len_expr_compile_in(s, ot, ft, &fr->first);
+	fr->each = !err;
+	return err;
+}
+
+/* frames TYPE from EXPR [each OWNER.NEXT first FIRST] next FIELD live
+ * FIELD[COUNT] name TEMPLATE */
 struct mv_error *mv_rules_add_frames(struct mv_session *s,
 				     struct mv_rules *r, const char *text)
 {
-	size_t fl = 0, nl = 0, ll = 0, tl = 0;
-	const char *from = clause(text, " from ", " next ", &fl);
-	const char *next = clause(text, " next ", " live ", &nl);
-	const char *live = clause(text, " live ", " name ", &ll);
-	const char *name = clause(text, " name ", NULL, &tl);
+	size_t fl = 0, el = 0, il = 0, nl = 0, ll = 0, tl = 0;
+	const char *each = clause(text, " each ", " first ", &el);
+	const char *from = clause(text, " from ", each ? " each " : " next ",
+				  &fl);
+	const char *first = each ? clause(each, " first ", " next ", &il)
+				 : NULL;
+	const char *next = clause(first ? first : text, " next ", " live ",
+				  &nl);
+	const char *live = next ? clause(next, " live ", " name ", &ll) : NULL;
+	const char *name = live ? clause(live, " name ", NULL, &tl) : NULL;
 	const char *lb = live ? memchr(live, '[', ll) : NULL;
 	if (!from || !next || !live || !name || !lb ||
-	    live[ll - 1] != ']')
+	    live[ll - 1] != ']' || (each && (!first || from > each)))
 		return mv_error_create(MV_ERR_USAGE, "frames TYPE from EXPR "
-				       "next FIELD live FIELD[COUNT] name "
-				       "TEMPLATE expected");
+				       "[each OWNER.NEXT first EXPR] next "
+				       "FIELD live FIELD[COUNT] name TEMPLATE "
+				       "expected");
 	struct mv_rule_frames fr = {0};
 	struct mv_type *nt = NULL, *lt = NULL;
 	struct mv_error *err = mv_rules_named_type(
 		s, text, (size_t)(from - 6 - text), &fr.t);
+	if (!err && each)
+		err = frames_each(s, r, &fr, each, el, first, il);
 	if (!err)
 		err = member_of(r, fr.t, next, nl, &fr.next_offset, &nt);
 	if (!err && nt->kind != MV_TYPE_POINTER)

@@ -266,6 +266,14 @@ struct mv_rule_name {
 	const char *type;
 	int64_t array;             /* the array rule's index, or -1 */
 	uint64_t offset;           /* the member's */
+	/* TYPE.FIELD[]: names the elements of the block FIELD points to
+	 * (over TYPE, {index} the element's), standing for the block's
+	 * edge too. */
+	bool elements;
+	/* ... in HOLDER: only in an object reached through the edge the
+	 * name rule names[in] names (blocks named empty looked through),
+	 * standing for that edge too; -1: everywhere. */
+	int64_t in;
 	struct mv_name_template t;
 };
 
@@ -288,17 +296,23 @@ struct mv_rule_object {
 	struct mv_len_expr cond;
 };
 
-/* frames TYPE from EXPR next FIELD live FIELD[COUNT] name TEMPLATE:
- * records of TYPE chained from EXPR (a pointer, evaluated as the
- * debugger does) by the pointer FIELD next, each with COUNT live
- * pointer slots at its array FIELD (an interpreter's frames and their
- * locals and value stack).  Of the mapping holding them, only the live
+/* frames TYPE from EXPR [each OWNER.NEXT first FIRST] next FIELD live
+ * FIELD[COUNT] name TEMPLATE: records of TYPE chained from EXPR (a
+ * pointer, evaluated as the debugger does) by the pointer FIELD next,
+ * each with COUNT live pointer slots at its array FIELD (an
+ * interpreter's frames and their locals and value stack).  With each,
+ * EXPR is the first of a chain of OWNERs (threads) along their pointer
+ * NEXT, and each OWNER's chain of records starts at FIRST, an
+ * expression over it.  Of the mappings holding them, only the live
  * slots are roots; the slot index of record R is named TEMPLATE over
  * R (modelref.c). */
 struct mv_rule_frames {
 	const char *type;
 	struct mv_type *t;         /* stripped */
 	const char *from;          /* owned */
+	bool each;                 /* from is a chain of owners */
+	uint64_t each_next_offset; /* an owner's NEXT */
+	struct mv_len_expr first;  /* over an owner: its first record */
 	uint64_t next_offset;
 	uint64_t live_offset, live_stride;
 	struct mv_len_expr count;

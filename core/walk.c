@@ -93,8 +93,9 @@ struct slot {
 	uint64_t manager_offset;
 	struct cond cond[SLOT_MAX_CONDS];
 	uint8_t nconds;         /* or SLOT_NEVER */
-	/* A name rule (rulename.c): how the language names the edge. */
-	const struct mv_rule_name *nrule;
+	/* A name rule (rulename.c): how the language names the edge, and
+	 * the elements of the block it points to. */
+	const struct mv_rule_name *nrule, *erule;
 	/* SLOT_ARRAY, SLOT_FAM; SLOT_DEQUE: stride is the element's size,
 	 * count the elements of a node buffer, and the slot's offset that
 	 * of _M_impl._M_map, followed by _M_map_size, _M_start and
@@ -1125,11 +1126,15 @@ static struct mv_error *plan_names(struct mv_walk_plan *pl,
 		const struct mv_rule_name *n = &r->names[i];
 		if (strcmp(n->type, tn))
 			continue;
-		for (uint32_t k = 0; n->array >= 0 && k < pl->narrays; k++)
+		for (uint32_t k = 0; n->array >= 0 && n->in < 0 &&
+				     k < pl->narrays; k++)
 			if (pl->arrays[k] == (uint32_t)n->array)
 				pl->array_name[k] = n;
-		for (size_t k = 0; n->array < 0 && k < pl->nslots; k++)
-			if (pl->slots[k].offset == n->offset)
+		for (size_t k = 0; n->array < 0 && n->in < 0 &&
+				   k < pl->nslots; k++)
+			if (pl->slots[k].offset == n->offset && n->elements)
+				pl->slots[k].erule = n;
+			else if (pl->slots[k].offset == n->offset)
 				pl->slots[k].nrule = n;
 	}
 	return NULL;
@@ -1906,6 +1911,13 @@ struct scan {
 	uint64_t elem;
 	const struct mv_rule_name *arule; /* names the array rule's elements */
 	bool named;          /* the label found was a name rule's */
+	/* The label found: the rule that named it, how many labels above
+	 * it stands for (see mv_walk_label_info); the rule naming the
+	 * elements of what it points to, over the record at erec. */
+	const struct mv_rule_name *used, *used_erule;
+	uint64_t used_erec;
+	size_t up;
+	bool above_root;
 	struct path_ent path[PATH_MAX_NEST];
 	int npath;
 	/* Bytes of the object being scanned (a copy: following a pointer
@@ -2042,6 +2054,110 @@ static uint64_t path_record(const struct scan *sc, int j)
 	return a;
 }
 
+static void scan_object(struct scan *sc, uint32_t index);
+
+#define IN_EDGE_MAX_UP 4  /* blocks named empty looked through */
+
+/* Object i's in-edge: the rule naming it (up objects above i, looking
+ * through blocks named empty; past the root, opt.root_in), and the
+ * rule naming the elements of i's own block, over the record erec. */
+struct in_edge {
+	const struct mv_rule_name *rule, *erule;
+	uint64_t erec;
+	size_t up;
+	bool root;
+};
+
+static void in_edge(struct mv_walk *w, size_t i, struct in_edge *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	for (size_t up = 0; up < IN_EDGE_MAX_UP; up++) {
+		/* The root (the object an rvalue root points to, when
+		 * there is such a pseudo root). */
+		if (i == 0 || i >= w->nobjs ||
+		    (w->pseudo_root && !w->objs[i].parent)) {
+			ret->rule = w->opt.root_in;
+			ret->root = true;
+			ret->up = up;
+			return;
+		}
+		struct scan sc;
+		struct mv_buf lab;
+		memset(&sc, 0, sizeof(sc));
+		mv_buf_init(&lab);
+		sc.w = w;
+		sc.find = true;
+		sc.want_key = key_of(w, i);
+		sc.label = &lab;
+		w->in_lookup = true;
+		scan_object(&sc, w->objs[i].parent);
+		w->in_lookup = false;
+		free(sc.buf);
+		mv_error_destroy(sc.err);
+		bool hidden = sc.found && !lab.len && sc.named;
+		mv_buf_deinit(&lab);
+		if (!sc.found)
+			return;
+		if (!up) {
+			ret->erule = sc.used_erule;
+			ret->erec = sc.used_erec;
+		}
+		if (!hidden) {
+			ret->rule = sc.used;
+			ret->up = up;
+			return;
+		}
+		i = w->objs[i].parent;
+	}
+}
+
+static bool same_target(const struct mv_rule_name *a,
+			const struct mv_rule_name *b)
+{
+	return !strcmp(a->type, b->type) && a->array == b->array &&
+	       a->elements == b->elements &&
+	       (a->array >= 0 || a->offset == b->offset);
+}
+
+static bool has_element_rules(const struct mv_rules *r)
+{
+	for (size_t i = 0; r && i < r->nnames; i++)
+		if (r->names[i].elements)
+			return true;
+	return false;
+}
+
+/* The rule that names an edge n names, in the object `obj` it lies in
+ * (label mode only): a rule "in" the edge obj was reached through,
+ * else n.  sc->up says how many labels above it the name stands for:
+ * extra, and those up to and with that edge's. */
+static const struct mv_rule_name *in_context(struct scan *sc,
+					     const struct mv_rule_name *n,
+					     size_t obj, size_t extra)
+{
+	struct mv_walk *w = sc->w;
+	const struct mv_rules *r = w->opt.rules;
+	bool any = false;
+	sc->up = 0;
+	sc->above_root = false;
+	for (size_t i = 0; r && i < r->nnames && !any; i++)
+		any = r->names[i].in >= 0 && same_target(&r->names[i], n);
+	if (!any || !sc->find || w->in_lookup)
+		return n;
+	struct in_edge e;
+	in_edge(w, obj, &e);
+	if (!e.rule)
+		return n;
+	int64_t ei = e.rule - r->names;
+	for (size_t i = 0; i < r->nnames; i++)
+		if (r->names[i].in == ei && same_target(&r->names[i], n)) {
+			sc->up = extra + e.up + 1;
+			sc->above_root = e.root;
+			return &r->names[i];
+		}
+	return n;
+}
+
 /* The edge as a name rule names it: the last path entry's member rule
  * (its text stands for the entries before it: the element, the
  * array), or the array rule's for its elements.  The first path entry
@@ -2055,15 +2171,49 @@ static int render_rule(struct scan *sc, struct mv_buf *out)
 		const struct slot *s = sc->path[j].slot;
 		uint64_t index = s->kind != SLOT_PTR ? sc->path[j].index
 				 : j ? sc->path[j - 1].index : sc->elem;
-		if (rule_name(sc->w, &s->nrule->t, path_record(sc, j), index,
-			      false, true, out))
+		const struct mv_rule_name *n = in_context(sc, s->nrule,
+							  sc->from, 0);
+		if (rule_name(sc->w, &n->t, path_record(sc, j), index,
+			      false, true, out)) {
+			sc->used = n;
 			return j + 1;
+		}
 	}
-	if (sc->arule && sc->multi &&
-	    rule_name(sc->w, &sc->arule->t, sc->w->objs[sc->from].addr,
-		      sc->elem, false, true, out))
+	const struct mv_rule_name *a = sc->arule && sc->multi
+		? in_context(sc, sc->arule, sc->from, 0) : NULL;
+	if (a && rule_name(sc->w, &a->t, sc->w->objs[sc->from].addr,
+			   sc->elem, false, true, out)) {
+		sc->used = a;
 		return 0;
+	}
+	sc->up = 0;
+	sc->above_root = false;
 	return -1;
+}
+
+/* An element of a block of pointers whose in-edge's member has a name
+ * rule for its elements (TYPE.FIELD[]): named over that member's record,
+ * standing for the block's edge. */
+static bool render_element(struct scan *sc, struct mv_buf *out)
+{
+	struct mv_walk *w = sc->w;
+	struct in_edge e;
+	if (!sc->find || w->in_lookup || !has_element_rules(w->opt.rules))
+		return false;
+	in_edge(w, sc->from, &e);
+	if (!e.erule)
+		return false;
+	const struct mv_rule_name *n = in_context(
+		sc, e.erule, sc->from ? w->objs[sc->from].parent : 0, 1);
+	if (!sc->up)
+		sc->up = 1;
+	if (rule_name(w, &n->t, e.erec, sc->elem, false, true, out)) {
+		sc->used = n;
+		return true;
+	}
+	sc->up = 0;
+	sc->above_root = false;
+	return false;
 }
 
 static void render_label(struct scan *sc, struct mv_buf *out)
@@ -2074,6 +2224,14 @@ static void render_label(struct scan *sc, struct mv_buf *out)
 	sc->named = ruled;
 	/* An element of an array of pointers: "[3]" is how a language
 	 * with names says it too. */
+	/* An element of a block whose member has a rule for them. */
+	if (!ruled && sc->w->opt.rules && sc->w->opt.rules->nnames &&
+	    (sc->multi || (sc->npath == 1 && sc->path[0].slot &&
+			   !sc->path[0].slot->name[0])) &&
+	    render_element(sc, out)) {
+		sc->named = true;
+		return;
+	}
 	if (!ruled && sc->w->opt.rules && sc->w->opt.rules->nnames &&
 	    sc->npath == 1 && sc->path[0].slot &&
 	    !sc->path[0].slot->name[0]) {
@@ -2848,6 +3006,11 @@ static void follow(struct scan *sc, uint64_t value, uint32_t plan,
 	}
 	if (find) {
 		if (key == sc->want_key) {
+			const struct slot *ls = sc->npath ?
+				sc->path[sc->npath - 1].slot : NULL;
+			sc->used_erule = ls ? ls->erule : NULL;
+			sc->used_erec = ls && ls->erule
+				? path_record(sc, sc->npath - 1) : 0;
 			render_label(sc, sc->label);
 			sc->found = true;
 			sc->found_holder = sc->holder;
@@ -3850,8 +4013,18 @@ void mv_walk_label_holder(struct mv_walk *w, size_t i, struct mv_buf *out,
 void mv_walk_label_named(struct mv_walk *w, size_t i, struct mv_buf *out,
 			 uint64_t *holder, bool *named)
 {
+	struct mv_walk_label_info info;
+	mv_walk_label_ctx(w, i, out, &info);
+	if (holder)
+		*holder = info.holder;
 	if (named)
-		*named = false;
+		*named = info.named;
+}
+
+void mv_walk_label_ctx(struct mv_walk *w, size_t i, struct mv_buf *out,
+		       struct mv_walk_label_info *info)
+{
+	memset(info, 0, sizeof(*info));
 	if (i == 0 || i >= w->nobjs)
 		return;
 	struct scan sc;
@@ -3863,13 +4036,22 @@ void mv_walk_label_named(struct mv_walk *w, size_t i, struct mv_buf *out,
 	scan_object(&sc, w->objs[i].parent);
 	if (!sc.found && !sc.err)
 		mv_buf_puts(out, "?");
-	if (holder)
-		*holder = sc.found ? sc.found_holder : 0;
-	if (named)
-		*named = sc.found && sc.named;
+	info->holder = sc.found ? sc.found_holder : 0;
+	info->named = sc.found && sc.named;
+	info->up = sc.found ? sc.up : 0;
+	info->above_root = sc.found && sc.above_root;
 	free(sc.buf);
 	if (sc.err)
 		mv_error_destroy(sc.err);
+}
+
+const struct mv_rule_name *mv_walk_in_rule(struct mv_walk *w, size_t i)
+{
+	struct in_edge e;
+	if (!w->opt.rules || !w->opt.rules->nnames)
+		return NULL;
+	in_edge(w, i, &e);
+	return e.rule;
 }
 
 uint64_t mv_subtree_get(const struct mv_subtree *s, size_t i)

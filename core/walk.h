@@ -73,6 +73,9 @@ struct mv_walk_options {
 	size_t nunindexed;
 	mv_walk_poll_fn poll;  /* called every MV_WALK_POLL_EVERY objects */
 	void *poll_arg;
+	/* The name rule of the edge the root was reached through (its
+	 * holder's), for name rules that say "in" it; NULL: none. */
+	const struct mv_rule_name *root_in;
 };
 
 #define MV_WALK_POLL_EVERY 4096u
@@ -214,6 +217,7 @@ struct mv_walk {
 	struct mv_buf cxx_unknown;
 	uint64_t max_depth_seen;
 	int show_depth;             /* show rules being rendered, nested */
+	bool in_lookup;             /* finding an in-edge's rule (no nesting) */
 	bool hit_max_objects, hit_max_depth, interrupted;
 	bool pseudo_root;           /* record 0 is an rvalue pointer */
 	uint64_t depth_cut_pointers; /* pointers not followed: depth */
@@ -289,6 +293,22 @@ void mv_walk_label_holder(struct mv_walk *w, size_t i, struct mv_buf *out,
  * concatenation.  named and holder may be NULL. */
 void mv_walk_label_named(struct mv_walk *w, size_t i, struct mv_buf *out,
 			 uint64_t *holder, bool *named);
+/* What mv_walk_label_ctx says of a label besides its text. */
+struct mv_walk_label_info {
+	uint64_t holder;     /* the word holding the pointer, or 0 */
+	bool named;          /* a name rule's */
+	/* The name stands for the labels of this many objects above the
+	 * edge too (a name rule "in" their edge, or the elements of a
+	 * block): they are dropped; above_root: and the root's in-edge
+	 * (opt.root_in). */
+	size_t up;
+	bool above_root;
+};
+void mv_walk_label_ctx(struct mv_walk *w, size_t i, struct mv_buf *out,
+		       struct mv_walk_label_info *info);
+/* The name rule naming object i's in-edge (looking through blocks
+ * named empty), for a walk from it (opt.root_in); NULL: none. */
+const struct mv_rule_name *mv_walk_in_rule(struct mv_walk *w, size_t i);
 /* The object at address (declared type declared) as the model's show
  * rules show it, appended to out; *ruled says whether its real type's
  * rule did (not the declared type's, nor "<TYPE at 0x...>").  False
@@ -409,6 +429,12 @@ struct mv_error *mv_sizeof_run_whole(struct mv_sizeof_setup *su,
 /* The C expression of object i from root: "list_head->next(x3)". */
 void mv_sizeof_path(struct mv_walk *w, const char *root, size_t i,
 		    struct mv_buf *out);
+/* The same; *above_root (may be NULL) says that the last name stands
+ * for the root's in-edge too (the walk's opt.root_in): it replaces the
+ * root's own name ("__main__" + ".x", not "__main__.__dict__" +
+ * "['x']"). */
+void mv_sizeof_path_ctx(struct mv_walk *w, const char *root, size_t i,
+			struct mv_buf *out, bool *above_root);
 extern const struct mv_option mv_sizeof_options[];
 /* graph's edge labels as path-to names the hops: at[i] is edge i's
  * offset in text, or UINT32_MAX where the walk's own label (the field

@@ -17,12 +17,15 @@ and lldb (which agree):
 - referrers: the objects holding T through the model's edges = the ids
   of gc.get_referrers(T), each edge named as CPython names it; the GC's
   list links that point into T's block are not edges;
-- path-to: a chain ending at the holder, its last hop named
-  "...<the edge's name>", starting at the module (__main__.__dict__)
-  for the module's globals, or the frame's local (hold:kept) for a
-  function's; the interpreter's stale frame slots (the value stack
-  past its top, returned frames) hold nothing; without the model it
-  is not so named;
+- path-to: a chain ending at the holder, named as Python writes the
+  target (__main__.by_key['alpha'], a module's global __main__.g_direct,
+  an attribute in a made __dict__, split or not, __main__.pd.x: the
+  script's expected path, which CPython's eval finds to be the target),
+  or the frame's local (hold:kept) for a
+  function's, in the main thread or another (worker:kept: every
+  thread's frames are read); the interpreter's stale frame slots (the
+  value stack past its top, returned frames) hold nothing; without
+  the model it is not so named;
 - sizeof-deep of the container: the largest paths name T as
   "(PyObject *)0x...<the edge's name>".
 With PYTHONMALLOC=malloc (every object a glibc block) and pymalloc.
@@ -72,6 +75,11 @@ pair.first = 3
 pair.second = big(12)
 triple = Triple()
 triple.third = big(13)
+g_direct = big(16)
+pd = Point(big(17))
+pd.__dict__             # made: a split dict, its values the instance's
+pc = Point(0)
+pc.__dict__ = {"x": big(18)}   # a dict of its own (combined)
 
 def key_name(k):
     if type(k) is str or (type(k) is int and abs(k) < (1 << 30)):
@@ -92,16 +100,39 @@ def cases():
     yield "pt", ".x", lambda: pt.x
     yield "pair", ".second", lambda: pair.second
     yield "triple", ".third", lambda: triple.third
+    # A module's global, a made __dict__'s value (split, combined): the
+    # dict holds it (named as a dict names it), path-to names it as
+    # Python writes it (__main__.g_direct, __main__.pd.x).
+    yield ("g_direct", "['g_direct']", lambda: g_direct,
+           id(globals()), "__main__.g_direct", None)
+    for r in ("pd", "pc"):
+        inst = globals()[r]
+        yield (r, "['x']", lambda inst=inst: inst.x, id(inst.__dict__),
+               "__main__.%s.x" % r, (id(inst), ".x"))
 
-def facts(root, name, fetch):
+def evaluates(path, t):
+    # CPython's word that path names t (None: not Python, as
+    # [<int at 0x...>]).
+    try:
+        return eval(path, {"__main__": sys.modules["__main__"]}) is t
+    except SyntaxError:
+        return None
+
+def facts(root, name, fetch, holder=None, path=None, top=False):
     t = fetch()
-    refs = sorted(id(r) for r in gc.get_referrers(t))
-    return json.dumps({"root": root, "holder": id(globals()[root]),
-                       "target": id(t), "name": name,
-                       "referrers": refs}) + "\n"
+    holder = id(globals()[root]) if holder is None else holder
+    path = "__main__.%s%s" % (root, name) if path is None else path
+    top = (holder, name) if top is False else top
+    return json.dumps({"root": root, "holder": holder, "target": id(t),
+                       "name": name, "path": path, "top": top,
+                       "evaluates": evaluates(path, t),
+                       "referrers": referrers(t)}) + "\n"
 
 def stop():
     os.kill(os.getpid(), signal.SIGSTOP)
+
+def referrers(t):
+    return sorted(id(r) for r in gc.get_referrers(t))
 
 def hold(lines):
     # A frame's local: its holder is the frame (no object: no
@@ -109,15 +140,29 @@ def hold(lines):
     kept = big(14)
     lines.append(json.dumps({"root": None, "holder": None,
                              "target": id(kept), "name": "hold:kept",
-                             "referrers": []}) + "\n")
+                             "referrers": referrers(kept)}) + "\n")
     with open(sys.argv[1], "w") as f:
         f.writelines(lines)
     stop()
 
+def worker(lines, ready, go):
+    # A local of a function in a thread but the first: the frames of
+    # every thread are read.
+    kept = big(15)
+    lines.append(json.dumps({"root": None, "holder": None,
+                             "target": id(kept), "name": "worker:kept",
+                             "referrers": referrers(kept)}) + "\n")
+    ready.set()
+    go.wait()
+
 gc.disable()
 lines = [facts(*c) for c in list(cases())]
+ready, go = threading.Event(), threading.Event()
+threading.Thread(target=worker, args=(lines, ready, go),
+                 daemon=True).start()
+ready.wait()
 hold(lines)
-""".replace("import gc, os", "import gc, json, os")
+""".replace("import gc, os", "import gc, json, os, threading")
 
 
 def report(name, problems):
@@ -169,16 +214,15 @@ def check_path(c, d):
     if c["root"] is None:
         return [] if last == c["name"] else [
             "held by %r, not the frame's local %r" % (last, c["name"])]
-    if not last.endswith(c["name"]):
-        return ["held by %r, CPython names the edge %r" % (last, c["name"])]
-    want = "__main__.__dict__[%r]" % c["root"]
-    if not last.startswith(want):
-        return ["held by %r: not from the module (%s)" % (last, want)]
+    if c["evaluates"] is False:
+        return ["CPython: %r is not the target" % c["path"]]
+    if last != c["path"]:
+        return ["held by %r, CPython: %r" % (last, c["path"])]
     return []
 
 
 def check_largest(c, d):
-    want = "(PyObject *)0x%x%s" % (c["holder"], c["name"])
+    want = "(PyObject *)0x%x%s" % tuple(c["top"])
     paths = [p["path"] for p in d.get("largest", [])
              if int(p["address"], 16) == c["target"]]
     return [] if paths == [want] else ["largest paths name it %s, want %s"
@@ -196,7 +240,7 @@ def check_core(tmp, allocator):
         cmds += ["referrers (PyObject *)0x%x --json" % c["target"],
                  "path-to (PyObject *)0x%x --json" % c["target"],
                  "sizeof-deep (PyObject *)0x%x --json" %
-                 (c["holder"] or c["target"])]
+                 (c["top"][0] if c.get("top") else c["target"])]
     runs = R.three(["--core", core, "--exe", PYTHON],
                    ["file " + PYTHON, "core " + core],
                    {"MV_EXE": PYTHON, "MV_CORE": core}, cmds)
@@ -206,7 +250,7 @@ def check_core(tmp, allocator):
               ("sizeof-deep's largest paths named", check_largest))
     for i, c in enumerate(cases):
         for k, (what, check) in enumerate(checks):
-            if c["holder"] is None and check is check_largest:
+            if not c.get("top") and check is check_largest:
                 continue
             values, problems = R.parse_json_outputs(runs, 3 * i + k)
             for front, d in values.items():

@@ -253,6 +253,18 @@ def test_rules(facts, tmp):
         ("name struct listobj.nope = x", "'nope'"),
         ("name struct obj at 8 = .x", "no rule 'array struct obj at 8'"),
         ("name struct listobj = x", "TYPE.FIELD"),
+        # Elements of a block (FIELD[]) and rules in a holder's edge.
+        ("name struct listobj.n[] = [{index}]", "'n'", "not a pointer"),
+        ("name struct listobj.items[] = [{index}]\n"
+         "name struct listobj.items[] in struct listobj.nope = .x",
+         ":2:", "'nope'"),
+        ("name struct listobj.items[] = [{index}]\n"
+         "name struct listobj.items[] in struct listobj.items = .x",
+         ":2:", "no rule 'name struct listobj.items' before it to be in"),
+        ("name struct listobj.items = .items\n"
+         "name struct listobj.items[] in struct listobj.items = .x",
+         ":2:", "no rule 'name struct listobj.items[]' before it to "
+         "refine"),
         ("show struct obj = {value nosuch}", "'nosuch'"),
         ("show struct nosuch = x", "struct nosuch"),
         ("object struct obj", "object TYPE if"),
@@ -262,6 +274,17 @@ def test_rules(facts, tmp):
         ("frames struct listobj from 0 next items live n[1] name x",
          "live: member 'n' is not an array"),
         ("frames struct listobj from 0 next items", "frames TYPE from"),
+        # frames of every owner (thread): each OWNER.NEXT first EXPR.
+        ("frames struct listobj from 0 each struct listobj.n first items "
+         "next items live n[1] name x", "each: member 'n' is not a pointer"),
+        ("frames struct listobj from 0 each struct nosuch.next first n "
+         "next items live n[1] name x", "struct nosuch"),
+        ("frames struct listobj from 0 each struct listobj.items first "
+         "nosuch next items live n[1] name x", "'nosuch'"),
+        ("frames struct listobj from 0 each struct listobj.items next "
+         "items live n[1] name x", "frames TYPE from"),
+        ("frames struct listobj from 0 each items first n next items "
+         "live n[1] name x", "each: OWNER.NEXT"),
     ]
     for i, (text, *words) in enumerate(bad):
         path = os.path.join(tmp, "bad%d.types" % i)
