@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "heap_internal.h"
 #include "session.h"
 
@@ -418,8 +419,13 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 	uint32_t ai = 0;
 	uint64_t ai_next = 0; /* where ai may change (mv_heap_arena_at) */
 	for (size_t i = 0; i < nentries; i++) {
-		if (i % 65536 == 65535 && (err = mv_ctx_poll(ctx)))
+		if (i % 65536 == 65535 && (err = mv_ctx_poll(ctx))) {
+			err = mv_error_interrupted(err, "no summary yet",
+						   "tallying the heap's %zu "
+						   "chunks (%zu so far)",
+						   nentries, i + 1);
 			goto out;
+		}
 		if (e[i].start >= ai_next)
 			ai = mv_heap_arena_at(h, e[i].start, &ai_next);
 		enum state st = state_of(&e[i]);

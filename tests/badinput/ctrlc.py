@@ -342,6 +342,11 @@ def check(front, core, exe, line, streams, verbose, delay=None):
         p.wait()
         problems.append("still running 120 s after SIGINT")
     w.join()
+    if front == "cli" and p.returncode == 0 and w.interrupted is None and \
+            not problems:
+        # The signal came after the command's last check for it (its
+        # answer being written): a whole answer, tried again sooner.
+        return [FINISHED] + crash_problems(w.tail, w.err)
     problems += interrupt_problems(w, sent, before, streams, "SIGINT")
     if front != "cli" and w.answered is None:
         problems.append("the debugger did not answer 'print 6*7' after")
