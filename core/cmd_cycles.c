@@ -101,9 +101,14 @@ struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)
 	struct mv_graph_names names = {0};
 	if ((err = mv_sizeof_run_whole(&su, ctx->pos[0],
 				       "no cycles listed yet")) ||
-	    (err = build_csr(w, &g)) ||
-	    (err = mv_sizeof_edge_names(w, ctx->pos[0], &names)))
+	    (err = build_csr(w, &g)))
 		goto out;
+	if ((err = mv_sizeof_edge_names(w, ctx->pos[0], &names))) {
+		err = mv_error_interrupted(err, "no cycles listed yet",
+					   "naming the %zu pointers of the "
+					   "walk", w->nedges);
+		goto out;
+	}
 	size_t n = w->nobjs, ncomp = 0;
 	comp = malloc((n ? n : 1) * sizeof(*comp));
 	cyc = malloc(MAX_CYCLE_SHOWN * sizeof(*cyc));

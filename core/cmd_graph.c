@@ -160,8 +160,12 @@ struct mv_error *mv_cmd_graph(struct mv_cmd_ctx *ctx)
 		goto out;
 	limit = su.heap ? mv_heap_limit_note(su.heap) : NULL;
 	/* Edges through C++ containers named as path-to names them. */
-	if ((err = mv_sizeof_edge_names(w, ctx->pos[0], &names)))
+	if ((err = mv_sizeof_edge_names(w, ctx->pos[0], &names))) {
+		err = mv_error_interrupted(err, "no graph written",
+					   "naming the graph's %zu pointers",
+					   w->nedges);
 		goto out;
+	}
 	if (ctx->json || output) {
 		/* The graph itself is the answer (one JSON object), or
 		 * the file's: it goes out as it is rendered, in constant

@@ -215,8 +215,12 @@ static unsigned log2_floor(uint64_t v)
 static struct mv_error *listing_break(struct mv_cmd_ctx *ctx, size_t done,
 				      size_t n)
 {
+	/* The front end may refuse the output on Ctrl-C ("output
+	 * stopped"): that too is where the listing was cut. */
 	struct mv_error *err = mv_out_flush(ctx);
-	if (err || !(err = mv_ctx_poll(ctx)))
+	if (!err)
+		err = mv_ctx_poll(ctx);
+	if (!err || mv_error_code(err) != MV_ERR_INTERRUPTED)
 		return err;
 	mv_error_destroy(err);
 	return mv_error_create(MV_ERR_INTERRUPTED,
