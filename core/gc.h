@@ -109,9 +109,11 @@ struct mv_gc {
 	uint64_t words_since_poll;
 	struct mv_notes notes;
 
-	/* Lookup acceleration (gc.c). */
+	/* Lookup acceleration (gc.c): dropped at the end of a run, built
+	 * again by the first lookup after it. */
 	struct mv_gc_seg *segs;
 	size_t nsegs;
+	bool pages_dropped;
 	uint64_t lo, hi;          /* no block outside [lo, hi) */
 	uint8_t *scratch;         /* for chunks that cannot be peeked */
 	size_t scratch_cap;
