@@ -5,9 +5,10 @@
  * cyclic garbage (unreachable strongly connected components).  Also
  * CPython's cycle-collector algorithm over refcounted structs.
  *
- * Memory: one byte of state per chunk of the heap index, plus a graph of
- * the unreachable chunks only (what is reachable is never stored as
- * edges: it is marked and forgotten).  Target data is never recursed
+ * Memory: one byte of state per chunk of the heap index (and while it
+ * runs a bit a chunk and a lookup table of about a byte per eight
+ * chunks), plus a graph of the unreachable chunks only (what is
+ * reachable is never stored as edges: it is marked and forgotten).  Target data is never recursed
  * over: marking uses an explicit work stack, the SCCs an iterative
  * Tarjan (scc.c).
  *
