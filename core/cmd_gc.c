@@ -302,7 +302,8 @@ static struct mv_error *make_groups(struct mv_gc *gc, bool reachable,
 			x->in_cycles++;
 	}
 	free(t.slot);
-	qsort(t.g, t.ng, sizeof(*t.g), group_cmp);
+	if (t.ng)
+		qsort(t.g, t.ng, sizeof(*t.g), group_cmp);
 	*ret = t.g;
 	*nret = t.ng;
 	return NULL;
