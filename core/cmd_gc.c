@@ -209,22 +209,6 @@ struct group {
 	uint64_t in_cycles;
 };
 
-struct item {
-	uint8_t kind;
-	uint64_t usable;
-	uint32_t index;
-};
-
-static int item_cmp(const void *a, const void *b)
-{
-	const struct item *x = a, *y = b;
-	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
-	if (x->usable != y->usable)
-		return x->usable < y->usable ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
-
 static int group_cmp(const void *a, const void *b)
 {
 	const struct group *x = a, *y = b;
@@ -242,47 +226,86 @@ static bool in_cycle(const struct mv_gc *gc, size_t i)
 	return pos != MV_GC_NONE && gc->scc_cyclic[gc->scc[pos]];
 }
 
+/* A table of the groups by (kind, usable): slot holds a group's
+ * position + 1, 0 when empty; nslot a power of two, at most half full. */
+struct group_table {
+	struct group *g;
+	size_t ng, cap;
+	uint32_t *slot;
+	size_t nslot;
+};
+
+static size_t group_slot(const struct group_table *t, uint8_t kind,
+			 uint64_t usable)
+{
+	size_t h = (size_t)(((usable * 0x9e3779b97f4a7c15ull) ^ kind) >> 17);
+	for (h &= t->nslot - 1; t->slot[h]; h = (h + 1) & (t->nslot - 1)) {
+		const struct group *x = &t->g[t->slot[h] - 1];
+		if (x->kind == kind && x->usable == usable)
+			break;
+	}
+	return h;
+}
+
+/* Room for one more group. */
+static bool group_room(struct group_table *t)
+{
+	if (t->ng == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct group *g = realloc(t->g, cap * sizeof(*g));
+		if (!g)
+			return false;
+		t->g = g;
+		t->cap = cap;
+	}
+	if (2 * (t->ng + 1) <= t->nslot)
+		return true;
+	size_t nslot = t->nslot ? t->nslot * 2 : 256;
+	uint32_t *slot = calloc(nslot, sizeof(*slot));
+	if (!slot)
+		return false;
+	free(t->slot);
+	t->slot = slot;
+	t->nslot = nslot;
+	for (size_t k = 0; k < t->ng; k++)
+		t->slot[group_slot(t, t->g[k].kind, t->g[k].usable)] =
+			(uint32_t)k + 1;
+	return true;
+}
+
+/* The blocks to report grouped by kind and usable size, each group's
+ * sample its lowest-indexed block; a table of the groups, not a list
+ * of the blocks (tens of millions of them with --reachable). */
 static struct mv_error *make_groups(struct mv_gc *gc, bool reachable,
 				    struct group **ret, size_t *nret)
 {
-	size_t n = 0;
+	struct group_table t = {0};
 	for (size_t i = 0; i < gc->n; i++) {
 		uint8_t k = gc->kind[i];
-		if (k >= MV_GC_POSSIBLE || (reachable && k == MV_GC_REACHABLE))
-			n++;
-	}
-	struct item *items = malloc((n ? n : 1) * sizeof(*items));
-	struct group *g = malloc((n ? n : 1) * sizeof(*g));
-	if (!items || !g) {
-		free(items);
-		free(g);
-		return mv_enomem;
-	}
-	size_t m = 0;
-	for (size_t i = 0; i < gc->n; i++) {
-		uint8_t k = gc->kind[i];
-		if (k >= MV_GC_POSSIBLE || (reachable && k == MV_GC_REACHABLE))
-			items[m++] = (struct item){k, mv_gc_usable(gc, i),
-						   (uint32_t)i};
-	}
-	qsort(items, n, sizeof(*items), item_cmp);
-	size_t ng = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!ng || g[ng - 1].kind != items[i].kind ||
-		    g[ng - 1].usable != items[i].usable)
-			g[ng++] = (struct group){items[i].kind,
-						 items[i].usable, 0, 0,
-						 items[i].index, 0};
-		struct group *x = &g[ng - 1];
+		if (k < MV_GC_POSSIBLE && !(reachable && k == MV_GC_REACHABLE))
+			continue;
+		uint64_t usable = mv_gc_usable(gc, i);
+		if (!group_room(&t)) {
+			free(t.g);
+			free(t.slot);
+			return mv_enomem;
+		}
+		size_t h = group_slot(&t, k, usable);
+		if (!t.slot[h]) {
+			t.g[t.ng] = (struct group){k, usable, 0, 0, i, 0};
+			t.slot[h] = (uint32_t)++t.ng;
+		}
+		struct group *x = &t.g[t.slot[h] - 1];
 		x->blocks++;
-		x->bytes += items[i].usable;
-		if (in_cycle(gc, items[i].index))
+		x->bytes += usable;
+		if (in_cycle(gc, i))
 			x->in_cycles++;
 	}
-	qsort(g, ng, sizeof(*g), group_cmp);
-	free(items);
-	*ret = g;
-	*nret = ng;
+	free(t.slot);
+	if (t.ng)
+		qsort(t.g, t.ng, sizeof(*t.g), group_cmp);
+	*ret = t.g;
+	*nret = t.ng;
 	return NULL;
 }
 

@@ -25,30 +25,29 @@
 #define MAX_NOTES 100
 #define POLL_WORDS 65536u
 #define ROOT_WINDOW (256u << 10) /* bytes */
-/* A page table per heap segment: one entry per page, so that a lookup
- * binary-searches only the chunks of one page; a page of equal chunks
- * back to back (a size class of tcmalloc, mimalloc or pymalloc) is
- * searched by a division instead.  A page is 4 KiB, or less where the
- * segment's chunks are small: about PAGE_CHUNKS of them a page, so that
- * the search is a step or two in one or two cache lines of the index,
- * not six steps over twenty (each a cache miss on a heap of gigabytes:
- * it was most of gc's time at 80 M blocks). */
-#define PAGE_SHIFT 12
+/* A page table per heap segment, so that a lookup binary-searches only
+ * the chunks near its address, not six steps over twenty (each a cache
+ * miss on a heap of gigabytes: it was most of gc's time at 80 M
+ * blocks).  Two levels, so that it costs about a byte per PAGE_CHUNKS
+ * chunks (a table of 8-byte entries was a fifth of gc's memory at 80 M
+ * blocks): per 4 KiB, the last chunk starting at or before it; per page
+ * of 4 KiB or less (about PAGE_CHUNKS chunks), how many chunks further
+ * on its own last one is.  A 4 KiB of equal chunks back to back (a size
+ * class of tcmalloc, mimalloc or pymalloc) is searched by a division
+ * instead. */
+#define BIG_SHIFT 12
 #define PAGE_SHIFT_MIN 7
-#define PAGE_CHUNKS 4
+#define PAGE_CHUNKS 8
 #define MAX_PAGES (1u << 26)
-
-struct mv_gc_page {
-	uint32_t chunk;  /* the last chunk starting at or before the page */
-	uint32_t stride; /* the chunks' size if all of those starting before
-			    the next page are that size and back to back
-			    from chunk on; else 0 */
-};
+#define UNIFORM 0x80000000u /* in base: the 4 KiB's chunks are equal */
+#define SUB_FAR 255         /* in sub: further than a byte says */
 
 struct mv_gc_seg {
 	uint64_t start, end;
 	size_t first, last;  /* chunk indexes [first, last) inside */
-	struct mv_gc_page *page;
+	uint32_t *base;      /* per 4 KiB, | UNIFORM; NULL: no table */
+	size_t nbig;
+	uint8_t *sub;        /* per page: its last chunk - its 4 KiB's */
 	size_t npages;
 	unsigned shift;      /* log2 of the page's bytes */
 };
@@ -165,6 +164,69 @@ static size_t lower_bound(const struct mv_heap_entry *e, size_t n,
 	return lo;
 }
 
+/* The last chunk of s starting at or before each of n steps of
+ * 2^shift bytes, from chunk *j on. */
+static void last_before(const struct mv_gc *gc, const struct mv_gc_seg *s,
+			unsigned shift, size_t p, size_t *j)
+{
+	uint64_t at = s->start + ((uint64_t)p << shift);
+	while (*j + 1 < s->last && gc->e[*j + 1].start <= at)
+		++*j;
+}
+
+/* Whether the chunks of s from a on that start before next are equal
+ * and back to back. */
+static bool uniform(const struct mv_gc *gc, const struct mv_gc_seg *s,
+		    size_t a, uint64_t next)
+{
+	uint64_t size = mv_heap_entry_size(&gc->e[a]);
+	bool same = size && size <= UINT32_MAX;
+	for (size_t c = a + 1; c < s->last && gc->e[c].start < next && same;
+	     c++)
+		same = mv_heap_entry_size(&gc->e[c]) == size &&
+		       gc->e[c].start - gc->e[c - 1].start == size;
+	return same;
+}
+
+/* Drops s's table (its counts are kept to build it again). */
+static void free_pages(struct mv_gc_seg *s)
+{
+	free(s->base);
+	free(s->sub);
+	s->base = NULL;
+	s->sub = NULL;
+}
+
+static bool fill_pages(struct mv_gc *gc, struct mv_gc_seg *s, size_t nbig,
+		       size_t npages)
+{
+	s->base = malloc(nbig * sizeof(*s->base));
+	s->sub = malloc(npages);
+	if (!s->base || !s->sub) {
+		free_pages(s);
+		return false;
+	}
+	s->nbig = nbig;
+	s->npages = npages;
+	size_t j = s->first;
+	for (size_t p = 0; p < nbig; p++) {
+		last_before(gc, s, BIG_SHIFT, p, &j);
+		s->base[p] = (uint32_t)j;
+	}
+	for (size_t p = 0; p < nbig; p++)
+		if (uniform(gc, s, s->base[p],
+			    s->start + ((uint64_t)(p + 1) << BIG_SHIFT)))
+			s->base[p] |= UNIFORM;
+	j = s->first;
+	for (size_t p = 0; p < npages; p++) {
+		last_before(gc, s, s->shift, p, &j);
+		size_t d = j - (s->base[p >> (BIG_SHIFT - s->shift)] &
+				 ~UNIFORM);
+		s->sub[p] = d < SUB_FAR ? (uint8_t)d : SUB_FAR;
+	}
+	return true;
+}
+
 static struct mv_error *build_lookup(struct mv_gc *gc)
 {
 	size_t nsegs;
@@ -204,37 +266,16 @@ static struct mv_error *build_lookup(struct mv_gc *gc)
 		s->first = lower_bound(gc->e, gc->n, s->start);
 		s->last = lower_bound(gc->e, gc->n, s->end);
 		uint64_t bytes = s->end - s->start, chunks = s->last - s->first;
-		s->shift = PAGE_SHIFT;
+		s->shift = BIG_SHIFT;
 		while (s->shift > PAGE_SHIFT_MIN &&
 		       (bytes >> s->shift) * PAGE_CHUNKS < chunks &&
 		       (bytes >> (s->shift - 1)) < MAX_PAGES)
 			s->shift--;
-		uint64_t pages = (bytes >> s->shift) + 1;
-		if (chunks < 32 || pages > MAX_PAGES)
+		if (chunks < 32 || (bytes >> s->shift) + 1 > MAX_PAGES)
 			continue;
-		s->page = malloc(pages * sizeof(*s->page));
-		if (!s->page)
+		if (!fill_pages(gc, s, (bytes >> BIG_SHIFT) + 1,
+				(bytes >> s->shift) + 1))
 			return mv_enomem;
-		s->npages = pages;
-		size_t j = s->first;
-		for (size_t p = 0; p < pages; p++) {
-			uint64_t base = s->start + ((uint64_t)p << s->shift);
-			while (j + 1 < s->last && gc->e[j + 1].start <= base)
-				j++;
-			s->page[p].chunk = (uint32_t)j;
-		}
-		for (size_t p = 0; p < pages; p++) {
-			uint64_t next = s->start +
-					((uint64_t)(p + 1) << s->shift);
-			size_t a = s->page[p].chunk;
-			uint64_t size = mv_heap_entry_size(&gc->e[a]);
-			bool same = size && size <= UINT32_MAX;
-			for (size_t c = a + 1;
-			     c < s->last && gc->e[c].start < next && same; c++)
-				same = mv_heap_entry_size(&gc->e[c]) == size &&
-				       gc->e[c].start - gc->e[c - 1].start == size;
-			s->page[p].stride = same ? (uint32_t)size : 0;
-		}
 	}
 	return NULL;
 }
@@ -265,23 +306,44 @@ static inline const struct mv_gc_seg *seg_of(const struct mv_gc *gc,
 	return v < s->end && s->last > s->first ? s : NULL;
 }
 
+/* One past the last chunk that may start before 4 KiB number q of s. */
+static inline size_t page_end(const struct mv_gc_seg *s, size_t q)
+{
+	return q < s->nbig ? (s->base[q] & ~UNIFORM) + 1 : s->last;
+}
+
+/* The first chunk find_in searches for v in s (which has a table). */
+static inline size_t page_first(const struct mv_gc_seg *s, uint64_t v)
+{
+	size_t p = (v - s->start) >> s->shift;
+	uint8_t d = s->sub[p];
+	return (s->base[p >> (BIG_SHIFT - s->shift)] & ~UNIFORM) +
+	       (d == SUB_FAR ? 0 : d);
+}
+
 /* mv_gc_find_block for v in [lo, hi), s being seg_of(v). */
 static inline size_t find_in(const struct mv_gc *gc,
 			     const struct mv_gc_seg *s, uint64_t v,
 			     bool *interior)
 {
 	size_t a = 0, b = gc->n;
-	if (s && s->page) {
+	if (s && s->base) {
 		size_t p = (v - s->start) >> s->shift;
-		a = s->page[p].chunk;
-		b = p + 1 < s->npages ? s->page[p + 1].chunk + 1 : s->last;
-		uint32_t stride = s->page[p].stride;
-		if (stride && v >= gc->e[a].start) {
+		size_t q = p >> (BIG_SHIFT - s->shift);
+		a = s->base[q] & ~UNIFORM;
+		b = page_end(s, q + 1);
+		if (s->base[q] & UNIFORM && v >= gc->e[a].start) {
 			/* Equal chunks: the one holding v (or the first
 			 * after them: block_has below says no). */
-			size_t k = a + (v - gc->e[a].start) / stride;
+			size_t k = a + (v - gc->e[a].start) /
+					       mv_heap_entry_size(&gc->e[a]);
 			a = (k < b ? k : b - 1) + 1;
 			b = a;
+		} else {
+			a += s->sub[p] == SUB_FAR ? 0 : s->sub[p];
+			if (p + 1 < s->npages && s->sub[p + 1] != SUB_FAR)
+				b = (s->base[(p + 1) >> (BIG_SHIFT - s->shift)] &
+				     ~UNIFORM) + s->sub[p + 1] + 1;
 		}
 	} else if (s) {
 		a = s->first;
@@ -309,8 +371,23 @@ static inline size_t find_in(const struct mv_gc *gc,
 	return i;
 }
 
+/* The tables dropped at the end of a run (their memory is the report's)
+ * are built again for lookups after it (a refcount run): a segment
+ * without memory for its table is binary-searched. */
+static void pages_again(struct mv_gc *gc)
+{
+	gc->pages_dropped = false;
+	for (size_t k = 0; k < gc->nsegs; k++) {
+		struct mv_gc_seg *s = &gc->segs[k];
+		if (s->npages && !fill_pages(gc, s, s->nbig, s->npages))
+			s->npages = 0;
+	}
+}
+
 size_t mv_gc_find_block(struct mv_gc *gc, uint64_t v, bool *interior)
 {
+	if (gc->pages_dropped)
+		pages_again(gc);
 	if (v < gc->lo || v >= gc->hi)
 		return SIZE_MAX;
 	return find_in(gc, seg_of(gc, v), v, interior);
@@ -491,15 +568,17 @@ static struct mv_error *flush(struct mv_gc *gc)
 	gc->ncand = 0;
 	for (size_t k = 0; k < n; k++) {
 		const struct mv_gc_seg *s = seg[k] = seg_of(gc, gc->cand[k]);
-		if (s && s->page)
-			__builtin_prefetch(
-				&s->page[(gc->cand[k] - s->start) >> s->shift]);
+		if (s && s->base) {
+			uint64_t off = gc->cand[k] - s->start;
+			__builtin_prefetch(&s->sub[off >> s->shift]);
+			__builtin_prefetch(&s->base[off >> BIG_SHIFT]);
+		}
 	}
 	for (size_t k = 0; k < n; k++) {
 		const struct mv_gc_seg *s = seg[k];
-		if (!s || !s->page)
+		if (!s || !s->base)
 			continue;
-		uint32_t a = s->page[(gc->cand[k] - s->start) >> s->shift].chunk;
+		size_t a = page_first(s, gc->cand[k]);
 		__builtin_prefetch(&gc->e[a]);
 		__builtin_prefetch(&gc->kind[a]);
 	}
@@ -1012,6 +1091,9 @@ struct mv_error *mv_gc_run(struct mv_gc *gc, struct mv_heap *h,
 	}
 	if ((err = scan_unindexed(gc)))
 		return err;
+	/* Marking is done: its memory goes to the lost blocks' graph. */
+	mv_big_free(gc->grey);
+	gc->grey = NULL;
 	if ((err = classify_lost(gc)))
 		return err;
 	for (size_t i = 0; i < gc->n; i++) {
@@ -1019,6 +1101,9 @@ struct mv_error *mv_gc_run(struct mv_gc *gc, struct mv_heap *h,
 		if (gc->kind[i] != MV_GC_NOT_BLOCK)
 			gc->bytes[gc->kind[i]] += mv_gc_usable(gc, i);
 	}
+	for (size_t k = 0; k < gc->nsegs; k++)
+		free_pages(&gc->segs[k]);
+	gc->pages_dropped = true;
 	return NULL;
 }
 
@@ -1058,7 +1143,7 @@ void mv_gc_deinit(struct mv_gc *gc)
 {
 	mv_big_free(gc->grey);
 	for (size_t i = 0; i < gc->nsegs; i++)
-		free(gc->segs[i].page);
+		free_pages(&gc->segs[i]);
 	free(gc->segs);
 	mv_big_free(gc->kind);
 	free(gc->lost);

@@ -5,9 +5,10 @@
  * cyclic garbage (unreachable strongly connected components).  Also
  * CPython's cycle-collector algorithm over refcounted structs.
  *
- * Memory: one byte of state per chunk of the heap index, plus a graph of
- * the unreachable chunks only (what is reachable is never stored as
- * edges: it is marked and forgotten).  Target data is never recursed
+ * Memory: one byte of state per chunk of the heap index (and while it
+ * runs a bit a chunk and a lookup table of about a byte per eight
+ * chunks), plus a graph of the unreachable chunks only (what is
+ * reachable is never stored as edges: it is marked and forgotten).  Target data is never recursed
  * over: marking uses an explicit work stack, the SCCs an iterative
  * Tarjan (scc.c).
  *
@@ -109,9 +110,11 @@ struct mv_gc {
 	uint64_t words_since_poll;
 	struct mv_notes notes;
 
-	/* Lookup acceleration (gc.c). */
+	/* Lookup acceleration (gc.c): dropped at the end of a run, built
+	 * again by the first lookup after it. */
 	struct mv_gc_seg *segs;
 	size_t nsegs;
+	bool pages_dropped;
 	uint64_t lo, hi;          /* no block outside [lo, hi) */
 	uint8_t *scratch;         /* for chunks that cannot be peeked */
 	size_t scratch_cap;

@@ -1,10 +1,13 @@
-/* refindex.c - the reverse pointer index of refindex.h: one pass over
- * the blocks in address order records, per holder, the chunks its words
- * point into (the chunk directory answers each word with a cache line);
- * a counting sort turns that around into, per chunk, its holders.  4
- * bytes a chunk kept, and for the chunks held from two places or more 4
- * a holder and 4 for the count; while it is built, 4 bytes a pointer
- * (the forward edges) and a byte a chunk (its count of them). */
+/* refindex.c - the reverse pointer index of refindex.h, made by
+ * scanning the blocks in address order (the chunk directory answers
+ * each word with a cache line).  The first scan fills each chunk's
+ * entry with its one holder, and counts the holders of the chunks held
+ * from two places or more; the second reads only those chunks' holders
+ * again, to put them in place (in ascending order: the scan's).  4
+ * bytes a chunk, and for the chunks held from two places or more 4 a
+ * holder and 4 for the count; while it is built, 8 bytes for each of
+ * those chunks and a bit a chunk: no list of every pointer, which at 80
+ * M allocations was twice the index itself. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,28 +28,31 @@ struct mv_refindex {
 };
 
 #define ONE 0x80000000u
-#define NONE UINT32_MAX
+#define NONE 0u /* a run of src starts at 1 or later */
 
 #define WINDOW (256u << 10)
-#define MANY 255
 
+/* A chunk with two holders or more: in the first scan, the last holder
+ * seen and their count; in the second, where its run of src starts and
+ * how many of them are in place. */
 struct many {
-	uint32_t holder, count;
+	uint32_t at, n;
 };
 
 struct build {
 	struct mv_heap *h;
 	struct mv_chunk_dir *dir;
 	uint64_t lo, hi;      /* the heap's span: other words are skipped */
-	uint32_t *dst;        /* forward edges, holder by holder */
-	size_t ndst, cap;
-	/* Each chunk's count of them: a byte, MANY for 255 or more, then
-	 * counted in over (the holders in ascending order). */
-	uint8_t *cnt;
-	struct many *over;
-	size_t nover, over_cap;
-	uint32_t *indeg;      /* n + 1, counted once the scan is done */
-	uint32_t last;        /* the last chunk this holder pointed into */
+	/* The entries as they are made: while the scans last, a chunk
+	 * with two holders or more has its position in many + 1. */
+	uint32_t *ent;
+	struct many *many;
+	size_t nmany, many_cap;
+	uint64_t *again;      /* a bit per holder the second scan reads */
+	uint32_t *src;        /* NULL in the first scan */
+	uint32_t holder;      /* the block scanned */
+	uint32_t last;        /* the last chunk it pointed into */
+	uint64_t nedges;
 	struct mv_block_span span;
 	bool oom, too_many;
 };
@@ -58,48 +64,62 @@ bool mv_refindex_block(uint32_t flags)
 			  MV_CHUNK_TOP | MV_CHUNK_CORRUPT));
 }
 
-static bool push(struct build *b, uint32_t j)
+static void read_again(struct build *b, uint32_t i)
 {
-	if (b->ndst == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : (1u << 20);
-		if (cap > UINT32_MAX)
-			cap = UINT32_MAX;
-		if (b->ndst >= cap) {
-			b->too_many = true;
-			return false;
+	b->again[i / 64] |= 1ull << (i % 64);
+}
+
+/* First scan: the holder points into chunk j (again, maybe). */
+static bool note(struct build *b, uint32_t j)
+{
+	uint32_t v = b->ent[j], i = b->holder;
+	if (v == NONE) {
+		b->ent[j] = ONE | i;
+	} else if (v & ONE) {
+		if ((v & ~ONE) == i)
+			return true;
+		if (b->nmany == b->many_cap) {
+			size_t cap = b->many_cap ? b->many_cap * 2 : 1024;
+			struct many *m = cap < ONE ? mv_big_realloc(
+							     b->many, cap,
+							     sizeof(*m))
+						   : NULL;
+			if (!m) {
+				b->too_many = cap >= ONE;
+				b->oom = cap < ONE;
+				return false;
+			}
+			b->many = m;
+			b->many_cap = cap;
 		}
-		uint32_t *d = mv_big_realloc(b->dst, cap, sizeof(*d));
-		if (!d) {
-			b->oom = true;
-			return false;
-		}
-		b->dst = d;
-		b->cap = cap;
+		b->many[b->nmany] = (struct many){i, 2};
+		b->ent[j] = (uint32_t)++b->nmany;
+		read_again(b, v & ~ONE);
+		read_again(b, i);
+	} else {
+		struct many *m = &b->many[v - 1];
+		if (m->at == i)
+			return true;
+		m->at = i;
+		m->n++;
+		read_again(b, i);
 	}
-	b->dst[b->ndst++] = j;
+	b->nedges++;
 	return true;
 }
 
-/* Holder i's count of forward edges, c of them. */
-static bool count_edges(struct build *b, size_t i, size_t c)
+/* Second scan: the holder in its place among chunk j's, if j has more
+ * than one (a run already full is left so: bytes that changed between
+ * the scans cannot write past it). */
+static void place(struct build *b, uint32_t j)
 {
-	if (c < MANY) {
-		b->cnt[i] = (uint8_t)c;
-		return true;
-	}
-	if (b->nover == b->over_cap) {
-		size_t cap = b->over_cap ? b->over_cap * 2 : 64;
-		struct many *m = realloc(b->over, cap * sizeof(*m));
-		if (!m) {
-			b->oom = true;
-			return false;
-		}
-		b->over = m;
-		b->over_cap = cap;
-	}
-	b->cnt[i] = MANY;
-	b->over[b->nover++] = (struct many){(uint32_t)i, (uint32_t)c};
-	return true;
+	uint32_t v = b->ent[j];
+	if (v == NONE || (v & ONE))
+		return;
+	struct many *m = &b->many[v - 1];
+	uint32_t *run = b->src + m->at;
+	if (m->n < run[-1] && (!m->n || run[m->n - 1] != b->holder))
+		run[m->n++] = b->holder;
 }
 
 static bool words(struct build *b, const uint64_t *w, size_t n)
@@ -116,7 +136,9 @@ static bool words(struct build *b, const uint64_t *w, size_t n)
 		if ((uint32_t)j == b->last)
 			continue;
 		b->last = (uint32_t)j;
-		if (!push(b, (uint32_t)j))
+		if (b->src)
+			place(b, (uint32_t)j);
+		else if (!note(b, (uint32_t)j))
 			return false;
 	}
 	return true;
@@ -174,165 +196,81 @@ static bool scan_block(struct build *b, struct mv_target *t,
 	return !b->oom && !b->too_many;
 }
 
-static int u32_cmp(const void *x, const void *y)
+/* Between the scans: a run of src for each chunk with two holders or
+ * more, in chunk order, its count in the word before; the runs'
+ * starts in many. */
+static struct mv_error *lay_out(struct build *b, struct mv_refindex *ri)
 {
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-	return a < b ? -1 : a > b;
-}
-
-/* Most holders point into a few chunks: an insertion sort. */
-static void insertion_sort(uint32_t *a, uint32_t n)
-{
-	for (uint32_t k = 1; k < n; k++) {
-		uint32_t v = a[k], m = k;
-		for (; m && a[m - 1] > v; m--)
-			a[m] = a[m - 1];
-		a[m] = v;
-	}
-}
-
-/* Holder i's count of forward edges; *ov walks over in step, forwards
- * (back false: i ascending) or backwards (i descending). */
-static struct many *holder_count(struct build *b, size_t i, size_t *ov,
-				 bool back, uint32_t *c)
-{
-	*c = b->cnt[i];
-	if (*c != MANY)
-		return NULL;
-	struct many *m = &b->over[back ? --*ov : (*ov)++];
-	*c = m->count;
-	return m;
-}
-
-/* dst[s, e), one holder's targets, each once from out on (out <= s);
- * the new end.  A pointer array's are told apart with seen (a bit a
- * chunk, cleared after), a few by an insertion sort. */
-static uint32_t unique_slice(struct build *b, uint64_t *seen, uint32_t s,
-			     uint32_t e, uint32_t out)
-{
-	uint32_t *d = b->dst;
-	if (e - s > 32 && seen) {
-		uint32_t first = out;
-		for (uint32_t k = s; k < e; k++) {
-			uint32_t j = d[k];
-			uint64_t bit = 1ull << (j % 64);
-			if (seen[j / 64] & bit)
-				continue;
-			seen[j / 64] |= bit;
-			d[out++] = j;
-		}
-		for (uint32_t k = first; k < out; k++)
-			seen[d[k] / 64] = 0;
-		return out;
-	}
-	if (e - s > 32)
-		qsort(d + s, e - s, sizeof(*d), u32_cmp);
-	else
-		insertion_sort(d + s, e - s);
-	for (uint32_t k = s; k < e; k++)
-		if (k == s || d[k] != d[k - 1])
-			d[out++] = d[k];
-	return out;
-}
-
-/* Each holder's targets once (the scan drops repeats in a row only),
- * each counted in indeg, and the holders' counts brought down to
- * match. */
-static void unique_targets(struct build *b, size_t n)
-{
-	uint32_t s = 0, out = 0;
-	size_t ov = 0;
-	/* Without memory for it, large holders are sorted instead. */
-	uint64_t *seen = mv_big_calloc((n + 63) / 64, sizeof(*seen));
-	for (size_t i = 0; i < n; i++) {
-		uint32_t c, first = out;
-		struct many *m = holder_count(b, i, &ov, false, &c);
-		if (!c)
-			continue;
-		out = unique_slice(b, seen, s, s + c, out);
-		s += c;
-		for (uint32_t k = first; k < out; k++)
-			b->indeg[b->dst[k]]++;
-		if (m)
-			m->count = out - first;
-		else
-			b->cnt[i] = (uint8_t)(out - first);
-	}
-	mv_big_free(seen);
-	b->ndst = out;
-}
-
-/* indeg turned in place into the entries: a chunk with one holder is
- * left NONE for the holder to fill in; one with more gets its count in
- * src and, for now, the end of its holders' run. */
-static void place(uint32_t *ent, size_t n, uint32_t *src)
-{
-	uint32_t at = 0;
-	for (size_t j = 0; j < n; j++) {
-		uint32_t c = ent[j];
-		if (c < 2) {
-			ent[j] = NONE;
-			continue;
-		}
-		src[at] = c;
-		at += 1 + c;
-		ent[j] = at;
-	}
-	ent[n] = NONE;
-}
-
-/* Per chunk, its holders: a counting sort of the forward edges, the
- * holders placed from the last down so that each run ends ascending
- * and its entry at its start.  indeg becomes the entries in place: no
- * cursor array, no squeezing, and nothing in src for the chunks with
- * one holder. */
-static struct mv_error *turn_around(struct build *b,
-				    struct mv_refindex *ri,
-				    void (*progress)(void *arg, uint64_t done,
-						     uint64_t total),
-				    void *progress_arg, mv_walk_poll_fn poll,
-				    void *poll_arg)
-{
-	size_t n = ri->n;
-	unique_targets(b, n);
-	uint32_t *ent = b->indeg;
 	uint64_t nsrc = 0;
-	for (size_t j = 0; j < n; j++)
-		if (ent[j] >= 2)
-			nsrc += 1 + (uint64_t)ent[j];
+	for (size_t m = 0; m < b->nmany; m++)
+		nsrc += 1 + (uint64_t)b->many[m].n;
 	if (nsrc >= ONE)
 		return mv_error_create(MV_ERR_LIMIT, "too many heap pointers "
 				       "to index their referrers");
 	ri->src = mv_big_realloc(NULL, nsrc ? nsrc : 1, sizeof(*ri->src));
 	if (!ri->src)
 		return mv_enomem;
-	place(ent, n, ri->src);
-	struct mv_error *err;
-	uint32_t e = (uint32_t)b->ndst;
-	size_t ov = b->nover;
-	for (size_t i = n; i-- > 0;) {
-		/* Tens of millions of chunks take seconds here too. */
-		if ((i & 0xffff) == 0) {
-			if (progress)
-				progress(progress_arg, n - i, n);
-			if (poll && (err = poll(poll_arg)))
-				return err;
-		}
-		uint32_t c;
-		holder_count(b, i, &ov, true, &c);
-		for (e -= c; c; c--) {
-			uint32_t j = b->dst[e + c - 1];
-			if (ent[j] == NONE)
-				ent[j] = ONE | (uint32_t)i;
-			else
-				ri->src[--ent[j]] = (uint32_t)i;
+	ri->nsrc = nsrc;
+	uint32_t at = 0;
+	for (size_t j = 0; j < ri->n; j++) {
+		uint32_t v = b->ent[j];
+		if (v == NONE || (v & ONE))
+			continue;
+		struct many *m = &b->many[v - 1];
+		ri->src[at] = m->n;
+		at += 1 + m->n;
+		*m = (struct many){at - m->n, 0};
+	}
+	b->src = ri->src;
+	return NULL;
+}
+
+/* After the second scan: the chunks with two holders or more point at
+ * their runs (a run not filled says how many it holds). */
+static void point_at_runs(struct build *b, struct mv_refindex *ri)
+{
+	for (size_t j = 0; j < ri->n; j++) {
+		uint32_t v = b->ent[j];
+		if (v == NONE || (v & ONE))
+			continue;
+		struct many *m = &b->many[v - 1];
+		b->ent[j] = m->at;
+		if (m->n < ri->src[m->at - 1]) {
+			b->nedges -= ri->src[m->at - 1] - m->n;
+			ri->src[m->at - 1] = m->n;
 		}
 	}
-	ri->ent = ent;
-	b->indeg = NULL;
-	ri->nsrc = nsrc;
-	ri->nedges = b->ndst;
-	return NULL;
+}
+
+/* Scans block i as holder; progress and Ctrl-C every 64 k chunks. */
+static struct mv_error *scan_holder(struct build *b, struct mv_target *t,
+				    size_t i, size_t n, uint64_t *buf,
+				    void (*progress)(void *arg, uint64_t done,
+						     uint64_t total),
+				    void *progress_arg, mv_walk_poll_fn poll,
+				    void *poll_arg)
+{
+	struct mv_error *err;
+	if ((i & 0xffff) == 0xffff) {
+		if (progress)
+			progress(progress_arg, i, n);
+		if (poll && (err = poll(poll_arg)))
+			return mv_error_interrupted(
+				err, "nothing to answer from yet",
+				"indexing the heap's pointers (%zu of %zu "
+				"chunks so far)", i, n);
+	}
+	struct mv_chunk ch;
+	if (!mv_heap_chunk(b->h, i, &ch) || !mv_refindex_block(ch.flags))
+		return NULL;
+	b->holder = (uint32_t)i;
+	b->last = UINT32_MAX;
+	if (scan_block(b, t, &ch, buf))
+		return NULL;
+	if (b->too_many)
+		return mv_error_create(MV_ERR_LIMIT, "too many heap pointers "
+				       "to index their referrers");
+	return mv_enomem;
 }
 
 struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
@@ -346,91 +284,52 @@ struct mv_error *mv_refindex_build(struct mv_program *p, struct mv_heap *h,
 	size_t n = mv_heap_chunk_count(h);
 	if (!t)
 		return mv_error_create(MV_ERR_INVALID, "no memory to scan");
-	if (n >= (NONE & ~ONE))
+	if (n >= (UINT32_MAX & ~ONE))
 		return mv_error_create(MV_ERR_LIMIT, "too many chunks to index "
 				       "their referrers");
 	struct mv_refindex *ri = calloc(1, sizeof(*ri));
 	struct build b = {.h = h, .last = UINT32_MAX};
 	uint64_t *buf = malloc(WINDOW);
 	struct mv_error *err = NULL;
-	if (!ri || !buf) {
+	if (!ri || !buf || !(b.ent = mv_big_calloc(n + 1, sizeof(*b.ent))) ||
+	    !(b.again = mv_big_calloc(n / 64 + 1, sizeof(*b.again)))) {
 		err = mv_enomem;
 		goto out;
 	}
 	ri->h = h;
 	ri->n = n;
 	if (!n)
-		goto turn;
+		goto out;
 	if ((err = mv_chunk_dir_create(h, &b.dir)))
 		goto out;
-	b.cnt = mv_big_calloc(n, sizeof(*b.cnt));
-	if (!b.cnt) {
-		err = mv_enomem;
-		goto out;
-	}
 	struct mv_chunk first, last;
 	mv_heap_chunk(h, 0, &first);
 	mv_heap_chunk(h, n - 1, &last);
 	b.lo = first.start;
 	b.hi = last.start + last.size;
-	size_t nseg;
-	const struct mv_heap_segment *seg = mv_heap_segments(h, &nseg);
-	for (size_t s = 0; s < nseg; s++)
-		mv_target_will_read(t, seg[s].start, seg[s].end);
-	for (size_t i = 0; i < n; i++) {
-		if ((i & 0xffff) == 0xffff) {
-			if (progress)
-				progress(progress_arg, i, n);
-			if (poll && (err = poll(poll_arg))) {
-				err = mv_error_interrupted(
-					err, "nothing to answer from yet",
-					"indexing the heap's pointers (%zu "
-					"of %zu chunks so far)", i, n);
-				goto out;
-			}
-		}
-		struct mv_chunk ch;
-		if (!mv_heap_chunk(h, i, &ch) || !mv_refindex_block(ch.flags))
-			continue;
-		b.last = UINT32_MAX;
-		size_t before = b.ndst;
-		if (!scan_block(&b, t, &ch, buf) ||
-		    !count_edges(&b, i, b.ndst - before))
-			break;
-	}
-	if (b.oom) {
-		err = mv_enomem;
+	for (size_t i = 0; i < n && !err; i++)
+		err = scan_holder(&b, t, i, n, buf, progress, progress_arg,
+				  poll, poll_arg);
+	if (err || !b.nmany || (err = lay_out(&b, ri)))
 		goto out;
-	}
-	if (b.too_many) {
-		err = mv_error_create(MV_ERR_LIMIT, "too many heap pointers "
-				      "to index their referrers");
-		goto out;
-	}
-turn:
-	/* The directory is done with: the turn-around's arrays take its
-	 * room. */
-	mv_chunk_dir_destroy(b.dir);
-	b.dir = NULL;
-	if (!n) {
-		ri->ent = mv_big_realloc(NULL, 1, sizeof(*ri->ent));
-		if (!ri->ent)
-			err = mv_enomem;
-		else
-			ri->ent[0] = NONE;
-	} else if (!(b.indeg = mv_big_calloc(n + 1, sizeof(*b.indeg)))) {
-		err = mv_enomem;
-	} else {
-		err = turn_around(&b, ri, progress, progress_arg, poll,
-				  poll_arg);
-	}
+	for (size_t w = 0; w <= n / 64 && !err; w++)
+		for (uint64_t m = b.again[w]; m && !err; m &= m - 1)
+			err = scan_holder(&b, t, w * 64 + (size_t)
+					  __builtin_ctzll(m), n, buf, progress,
+					  progress_arg, poll, poll_arg);
+	if (!err)
+		point_at_runs(&b, ri);
 out:
 	mv_chunk_dir_destroy(b.dir);
-	mv_big_free(b.dst);
-	mv_big_free(b.indeg);
-	mv_big_free(b.cnt);
-	free(b.over);
+	mv_big_free(b.many);
+	mv_big_free(b.again);
 	free(buf);
+	if (ri) {
+		ri->ent = b.ent;
+		ri->nedges = b.nedges;
+	} else {
+		mv_big_free(b.ent);
+	}
 	if (err) {
 		mv_refindex_destroy(ri);
 		return err;
