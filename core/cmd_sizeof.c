@@ -87,23 +87,18 @@ static bool lazy_chunk(void *arg, uint64_t address, struct mv_chunk *ret,
 
 /* The walk's quick lookup on a lazy heap (mv_walk_options.find_plain):
  * a chunk in use at a pointer to its user data, as lazy_chunk answers
- * it, asked of the model directly (a walk of millions of objects felt
- * the calls between); until the whole index is built. */
+ * it, asked of the model's own quick check (mv_heap_ops.lazy_plain: a
+ * walk of millions of objects felt the record lazy_find fills and the
+ * calls between); until the whole index is built. */
 static bool lazy_plain(void *arg, uint64_t address, uint64_t *size,
 		       size_t *index)
 {
 	struct mv_sizeof_setup *su = arg;
 	struct mv_heap *h = su->heap;
-	struct mv_chunk ch;
-	if (su->dir || su->lazy_err || !h->lazy || !h->ops->lazy_find ||
-	    ++su->lookups > su->lookup_budget ||
-	    h->ops->lazy_find(h, address, &ch) != 1 ||
-	    ch.flags != MV_CHUNK_IN_USE || ch.mem != address ||
-	    ch.usable != ch.size - 8 ||
-	    (*index = granule(su, ch.start)) == SIZE_MAX)
-		return false;
-	*size = ch.size;
-	return true;
+	return !su->dir && !su->lazy_err && h->lazy && h->ops->lazy_plain &&
+	       ++su->lookups <= su->lookup_budget &&
+	       h->ops->lazy_plain(h, address, size) &&
+	       (*index = granule(su, address - 16)) != SIZE_MAX;
 }
 
 /* The granules of the lazy heap's segments (lazy_chunk's indices):

@@ -1299,6 +1299,51 @@ static bool lazy_has(const uint64_t *v, size_t n, uint64_t x, size_t *at)
 	return lo < n && v[lo] == x;
 }
 
+/* The bit of the chunk at start in h->odd_bits. */
+static inline uint64_t odd_bit(const struct mv_heap *h, uint64_t start)
+{
+	return ((start >> 4) * 0x9e3779b97f4a7c15ull >> 32) & h->odd_mask;
+}
+
+/* h->odd_bits, once quick and tcache_blocks are complete: 16 bits or
+ * more an entry, so that a chunk on neither finds its bit set once in
+ * 16 at most (LAZY_MAX_QUICK entries: 8 MiB).  Without memory for it,
+ * none: the searches answer alone. */
+static void lazy_odd_bits(struct mv_heap *h)
+{
+	uint64_t n = h->nquick + h->ntcache_blocks, bits = 4096;
+	while (bits < n * 16)
+		bits *= 2;
+	h->odd_bits = calloc((size_t)(bits / 64), sizeof(*h->odd_bits));
+	if (!h->odd_bits)
+		return;
+	h->odd_mask = bits - 1;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t b = odd_bit(h, i < h->nquick
+					    ? h->quick[i]
+					    : h->tcache_blocks[i - h->nquick]);
+		h->odd_bits[b / 64] |= 1ull << (b % 64);
+	}
+}
+
+/* The flags of the chunk at start that lazy_plain_chunk takes: in use,
+ * or on a tcache or fastbin list, or an arena's tcache block. */
+static uint32_t lazy_flags(const struct mv_heap *h, uint64_t start)
+{
+	uint32_t flags = MV_CHUNK_IN_USE;
+	size_t at;
+	if (h->odd_bits) {
+		uint64_t b = odd_bit(h, start);
+		if (!(h->odd_bits[b / 64] & (1ull << (b % 64))))
+			return flags;
+	}
+	if (lazy_has(h->quick, h->nquick, start, &at))
+		flags = MV_CHUNK_FREE_LIST;
+	if (lazy_has(h->tcache_blocks, h->ntcache_blocks, start, &at))
+		flags |= MV_CHUNK_METADATA;
+	return flags;
+}
+
 static int glibc_lazy_find(struct mv_heap *h, uint64_t address,
 			   struct mv_chunk *ret)
 {
@@ -1316,12 +1361,7 @@ static int glibc_lazy_find(struct mv_heap *h, uint64_t address,
 	uint64_t size = lazy_plain_chunk(h, s, start);
 	if (!size)
 		return -1;
-	uint32_t flags = MV_CHUNK_IN_USE;
-	size_t at;
-	if (lazy_has(h->quick, h->nquick, start, &at))
-		flags = MV_CHUNK_FREE_LIST;
-	if (lazy_has(h->tcache_blocks, h->ntcache_blocks, start, &at))
-		flags |= MV_CHUNK_METADATA;
+	uint32_t flags = lazy_flags(h, start);
 	ret->start = start;
 	ret->mem = address;
 	ret->size = size;
@@ -1329,6 +1369,24 @@ static int glibc_lazy_find(struct mv_heap *h, uint64_t address,
 	ret->flags = flags;
 	ret->arena = s->arena;
 	return 1;
+}
+
+/* glibc_lazy_find's answer where it is a plain chunk in use, without
+ * the rest of its record (mv_heap_ops.lazy_plain). */
+static bool glibc_lazy_plain(struct mv_heap *h, uint64_t address,
+			     uint64_t *size)
+{
+	const struct mv_heap_segment *s;
+	if (h->lazy_broken || (address & 15) ||
+	    !(s = lazy_segment(h, address)) ||
+	    address < s->first_chunk || address - s->first_chunk < CHUNK_HDR)
+		return false;
+	uint64_t start = address - CHUNK_HDR;
+	uint64_t n = lazy_plain_chunk(h, s, start);
+	if (!n || lazy_flags(h, start) != MV_CHUNK_IN_USE)
+		return false;
+	*size = n;
+	return true;
 }
 
 /* Adds x to the sorted set (*v, *n); false if it was there. */
@@ -1476,6 +1534,8 @@ static struct mv_error *lazy_open(struct glibc *g)
 	if (err)
 		return err;
 	h->lazy_broken = !ok;
+	if (ok)
+		lazy_odd_bits(h);
 	return NULL;
 }
 
@@ -1689,4 +1749,5 @@ const struct mv_heap_ops mv_heap_glibc_ops = {
 	.name = "glibc malloc",
 	.open = glibc_open,
 	.lazy_find = glibc_lazy_find,
+	.lazy_plain = glibc_lazy_plain,
 };
