@@ -1221,7 +1221,7 @@ static struct mv_error *open_from_mappings(struct glibc *g,
 #define LAZY_MAX_QUICK (1u << 22) /* tcache + fastbin chunks, at most */
 
 /* The segment (not an mmapped chunk's) holding address, or NULL. */
-static const struct mv_heap_segment *lazy_segment(struct mv_heap *h,
+static inline const struct mv_heap_segment *lazy_segment(struct mv_heap *h,
 						  uint64_t address)
 {
 	/* Mostly the segment of the lookup before. */
@@ -1245,7 +1245,7 @@ static const struct mv_heap_segment *lazy_segment(struct mv_heap *h,
 
 /* The size of the in-use chunk at start in segment s, as walk_plain_run
  * would take it; 0 if the walk has to decide. */
-static uint64_t lazy_plain_chunk(struct mv_heap *h,
+static inline uint64_t lazy_plain_chunk(struct mv_heap *h,
 				 const struct mv_heap_segment *s,
 				 uint64_t start)
 {
@@ -1328,7 +1328,7 @@ static void lazy_odd_bits(struct mv_heap *h)
 
 /* The flags of the chunk at start that lazy_plain_chunk takes: in use,
  * or on a tcache or fastbin list, or an arena's tcache block. */
-static uint32_t lazy_flags(const struct mv_heap *h, uint64_t start)
+static inline uint32_t lazy_flags(const struct mv_heap *h, uint64_t start)
 {
 	uint32_t flags = MV_CHUNK_IN_USE;
 	size_t at;

@@ -2755,7 +2755,9 @@ static inline bool follow_plain(struct scan *sc, uint64_t value,
 			      .usable = size - 8, .flags = MV_CHUNK_IN_USE};
 	if (pl->size && ch.usable >= 2 * pl->size)
 		guessed_single(sc, pl, ch.usable);
-	if (w->nobjs - sc->from <= PREFETCH_AHEAD)
+	/* As follow() does, unless the lookup has just read the chunk's
+	 * header, and with it the object's first bytes. */
+	if (!w->opt.find_reads_header && w->nobjs - sc->from <= PREFETCH_AHEAD)
 		prefetch_object(sc, value);
 	w->objs[w->nobjs++] = (struct mv_walk_obj){
 		.addr = value, .parent = sc->from, .plan = plan, .count = 1,
@@ -3460,21 +3462,28 @@ static void scan_rule_arrays(struct scan *sc, const struct mv_walk_plan *pl,
 static void scan_object(struct scan *sc, uint32_t index)
 {
 	struct mv_walk *w = sc->w;
-	struct mv_walk_obj o = w->objs[index];
-	const struct mv_walk_plan *pl = w->plans[o.plan & ~INTERIOR_BIT];
+	/* Field by field: the record was just written field by field (a
+	 * list's, one scan before), and a load spanning several of those
+	 * stores would wait for all of them to land. */
+	const struct mv_walk_obj *rec = &w->objs[index];
+	uint64_t addr = rec->addr;
+	uint32_t count = rec->count;
+	const struct mv_walk_plan *pl = w->plans[rec->plan & ~INTERIOR_BIT];
 	sc->from = index;
 	sc->npath = 0;
 	if (pl->kind == MV_WALK_UNTYPED) {
 		if (w->opt.conservative)
-			scan_words(sc, o.addr, o.count);
+			scan_words(sc, addr, count);
 		return;
 	}
 	if (pl->kind != MV_WALK_TYPED)
 		return;
-	if (pl->flat && o.count == 1) {
-		scan_pointers(sc, pl, o.addr);
+	if (pl->flat && count == 1) {
+		scan_pointers(sc, pl, addr);
 		return;
 	}
+	/* A copy: following pointers may move the records. */
+	struct mv_walk_obj o = *rec;
 	if (pl->narrays)
 		scan_rule_arrays(sc, pl, &o);
 	if (pl->size_expr) {
