@@ -3874,12 +3874,6 @@ void mv_walk_label_named(struct mv_walk *w, size_t i, struct mv_buf *out,
 		mv_error_destroy(sc.err);
 }
 
-uint64_t mv_subtree_get(const struct mv_subtree *s, size_t i)
-{
-	uint32_t v = s->small[i];
-	return v < MV_SUBTREE_BIG ? v : s->big[v - MV_SUBTREE_BIG];
-}
-
 static struct mv_error *subtree_set(struct mv_subtree *s, size_t i,
 				    uint64_t v)
 {
@@ -3907,32 +3901,35 @@ static struct mv_error *subtree_set(struct mv_subtree *s, size_t i,
 	return NULL;
 }
 
+/* Adds v to the sum of object i. */
+static inline struct mv_error *subtree_add(struct mv_subtree *s, size_t i,
+					   uint64_t v)
+{
+	uint32_t x = s->small[i];
+	if (x < MV_SUBTREE_BIG && v < MV_SUBTREE_BIG - x) {
+		s->small[i] = x + (uint32_t)v;
+		return NULL;
+	}
+	return subtree_set(s, i, mv_subtree_get(s, i) + v);
+}
+
 struct mv_error *mv_walk_subtree_sums(struct mv_walk *w,
 				      struct mv_subtree *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->small = mv_big_realloc(NULL, w->nobjs, sizeof(*s->small));
+	s->small = mv_big_calloc(w->nobjs ? w->nobjs : 1, sizeof(*s->small));
 	if (!s->small)
 		return mv_enomem;
 	struct mv_error *err = NULL;
-	for (size_t i = 0; i < w->nobjs; i++) {
-		uint32_t b = w->objs[i].bytes;
-		s->small[i] = b < MV_SUBTREE_BIG ? b : 0;
-		if (b >= MV_SUBTREE_BIG && (err = subtree_set(s, i, b)))
+	/* Parents come before their children: one backward pass (the
+	 * records are read once), each object's bytes added to what its
+	 * children brought, the total then to its parent.  Sums that stay
+	 * small (nearly all) take the short way. */
+	for (size_t i = w->nobjs; i-- > 0;) {
+		if ((err = subtree_add(s, i, w->objs[i].bytes)))
 			goto fail;
-	}
-	/* Parents come before their children: one backward pass.  Sums
-	 * that stay small (nearly all) take the short way. */
-	for (size_t i = w->nobjs; i-- > 1;) {
-		size_t p = w->objs[i].parent;
-		uint32_t ci = s->small[i], pi = s->small[p];
-		if (ci < MV_SUBTREE_BIG && pi < MV_SUBTREE_BIG &&
-		    (uint64_t)ci + pi < MV_SUBTREE_BIG) {
-			s->small[p] = ci + pi;
-			continue;
-		}
-		if ((err = subtree_set(s, p, mv_subtree_get(s, p) +
-						     mv_subtree_get(s, i))))
+		if (i && (err = subtree_add(s, w->objs[i].parent,
+					    mv_subtree_get(s, i))))
 			goto fail;
 	}
 	return NULL;

@@ -341,7 +341,11 @@ struct mv_subtree {
  * take a slot of big.  Deinit frees; on failure nothing is left. */
 struct mv_error *mv_walk_subtree_sums(struct mv_walk *w,
 				      struct mv_subtree *s);
-uint64_t mv_subtree_get(const struct mv_subtree *s, size_t i);
+static inline uint64_t mv_subtree_get(const struct mv_subtree *s, size_t i)
+{
+	uint32_t v = s->small[i];
+	return v < MV_SUBTREE_BIG ? v : s->big[v - MV_SUBTREE_BIG];
+}
 void mv_subtree_deinit(struct mv_subtree *s);
 
 /* ---- shared by the commands that walk (cmd_sizeof.c, cmd_graph.c) ---- */
