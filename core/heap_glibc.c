@@ -1221,8 +1221,8 @@ static struct mv_error *open_from_mappings(struct glibc *g,
 #define LAZY_MAX_QUICK (1u << 22) /* tcache + fastbin chunks, at most */
 
 /* The segment (not an mmapped chunk's) holding address, or NULL. */
-static inline const struct mv_heap_segment *lazy_segment(struct mv_heap *h,
-						  uint64_t address)
+static inline const struct mv_heap_segment *
+lazy_segment(struct mv_heap *h, uint64_t address)
 {
 	/* Mostly the segment of the lookup before. */
 	const struct mv_heap_segment *last = &h->heap_segs[h->heap_seg_last];
@@ -1244,10 +1244,11 @@ static inline const struct mv_heap_segment *lazy_segment(struct mv_heap *h,
 }
 
 /* The size of the in-use chunk at start in segment s, as walk_plain_run
- * would take it; 0 if the walk has to decide. */
-static inline uint64_t lazy_plain_chunk(struct mv_heap *h,
-				 const struct mv_heap_segment *s,
-				 uint64_t start)
+ * would take it; 0 if the walk has to decide.  Inlined: once a node of
+ * a walk. */
+static inline __attribute__((always_inline)) uint64_t
+lazy_plain_chunk(struct mv_heap *h, const struct mv_heap_segment *s,
+		 uint64_t start)
 {
 	uint64_t hdr[2], next[2];
 	if (start < s->first_chunk || start >= s->end ||
