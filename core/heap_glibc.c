@@ -1250,7 +1250,7 @@ static inline __attribute__((always_inline)) uint64_t
 lazy_plain_chunk(struct mv_heap *h, const struct mv_heap_segment *s,
 		 uint64_t start)
 {
-	uint64_t hdr[2], next[2];
+	uint64_t field, nfield; /* the size fields, 8 bytes into a header */
 	if (start < s->first_chunk || start >= s->end ||
 	    (s->arena < h->narenas && start == h->arenas[s->arena].top) ||
 	    s->end - start < CHUNK_HDR)
@@ -1267,21 +1267,22 @@ lazy_plain_chunk(struct mv_heap *h, const struct mv_heap_segment *s,
 				   : mv_target_peek(h->target, start, 128);
 	if (p) {
 		__builtin_prefetch(p + 64);
-		memcpy(hdr, p, 16);
-	} else if (mv_target_read_partial(h->target, start, hdr, 16) != 16) {
+		memcpy(&field, p + 8, 8);
+	} else if (mv_target_read_partial(h->target, start + 8, &field, 8) !=
+		   8) {
 		return 0;
 	}
-	if (!plausible_size(hdr[1], start, s->end))
+	if (!plausible_size(field, start, s->end))
 		return 0;
-	uint64_t size = hdr[1] & ~(uint64_t)SIZE_BITS;
+	uint64_t size = field & ~(uint64_t)SIZE_BITS;
 	if (s->end - start - size <= CHUNK_HDR)
 		return 0;
 	if (p && size <= 128 - CHUNK_HDR)
-		memcpy(next, p + size, 16);
-	else if (mv_target_read_partial(h->target, start + size, next, 16) !=
-		 16)
+		memcpy(&nfield, p + size + 8, 8);
+	else if (mv_target_read_partial(h->target, start + size + 8, &nfield,
+					8) != 8)
 		return 0;
-	if (!(next[1] & PREV_INUSE))
+	if (!(nfield & PREV_INUSE))
 		return 0;
 	return size;
 }
