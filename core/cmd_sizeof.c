@@ -30,7 +30,7 @@ static struct mv_error *poll_ctx(void *arg)
 
 /* The index of the granule at start in the lazy heap's segments
  * (lazy_granules), SIZE_MAX if in none. */
-static size_t granule(struct mv_sizeof_setup *su, uint64_t start)
+static inline size_t granule(struct mv_sizeof_setup *su, uint64_t start)
 {
 	size_t k = su->last_seg;
 	if (k >= su->nsegs || start < su->segs[k].start ||
