@@ -1309,8 +1309,8 @@ static inline uint64_t odd_bit(const struct mv_heap *h, uint64_t start)
 
 /* h->odd_bits, once quick and tcache_blocks are complete: 16 bits or
  * more an entry, so that a chunk on neither finds its bit set once in
- * 16 at most (LAZY_MAX_QUICK entries: 8 MiB).  Without memory for it,
- * none: the searches answer alone. */
+ * 16 at most (16 MiB at most, past LAZY_MAX_QUICK entries).  Without
+ * memory for it, none: the searches answer alone. */
 static void lazy_odd_bits(struct mv_heap *h)
 {
 	uint64_t n = h->nquick + h->ntcache_blocks, bits = 4096;
