@@ -1380,9 +1380,10 @@ static bool glibc_lazy_plain(struct mv_heap *h, uint64_t address,
 {
 	const struct mv_heap_segment *s;
 	if (h->lazy_broken || (address & 15) ||
-	    !(s = lazy_segment(h, address)) ||
-	    address < s->first_chunk || address - s->first_chunk < CHUNK_HDR)
+	    !(s = lazy_segment(h, address)))
 		return false;
+	/* A start before the segment's first chunk (or wrapped below 0)
+	 * is lazy_plain_chunk's to refuse. */
 	uint64_t start = address - CHUNK_HDR;
 	uint64_t n = lazy_plain_chunk(h, s, start);
 	if (!n || lazy_flags(h, start) != MV_CHUNK_IN_USE)

@@ -3461,31 +3461,20 @@ static void scan_rule_arrays(struct scan *sc, const struct mv_walk_plan *pl,
 	sc->npath = 0;
 }
 
-static void scan_object(struct scan *sc, uint32_t index)
+/* scan_object() for all but a single object of a flat plan. */
+static void scan_other(struct scan *sc, const struct mv_walk_plan *pl,
+		       uint32_t index)
 {
 	struct mv_walk *w = sc->w;
-	/* Field by field: the record was just written field by field (a
-	 * list's, one scan before), and a load spanning several of those
-	 * stores would wait for all of them to land. */
-	const struct mv_walk_obj *rec = &w->objs[index];
-	uint64_t addr = rec->addr;
-	uint32_t count = rec->count;
-	const struct mv_walk_plan *pl = w->plans[rec->plan & ~INTERIOR_BIT];
-	sc->from = index;
-	sc->npath = 0;
+	/* A copy: following pointers may move the records. */
+	struct mv_walk_obj o = w->objs[index];
 	if (pl->kind == MV_WALK_UNTYPED) {
 		if (w->opt.conservative)
-			scan_words(sc, addr, count);
+			scan_words(sc, o.addr, o.count);
 		return;
 	}
 	if (pl->kind != MV_WALK_TYPED)
 		return;
-	if (pl->flat && count == 1) {
-		scan_pointers(sc, pl, addr);
-		return;
-	}
-	/* A copy: following pointers may move the records. */
-	struct mv_walk_obj o = *rec;
 	if (pl->narrays)
 		scan_rule_arrays(sc, pl, &o);
 	if (pl->size_expr) {
@@ -3524,6 +3513,25 @@ static void scan_object(struct scan *sc, uint32_t index)
 		return;
 	}
 	scan_elements(sc, pl, o.addr, o.count, o.count > 1);
+}
+
+/* Inlined into the walk's loop: most objects are one of a flat plan,
+ * for which the rest of the dispatch (scan_other) is only a cost. */
+static inline __attribute__((always_inline)) void
+scan_object(struct scan *sc, uint32_t index)
+{
+	struct mv_walk *w = sc->w;
+	/* Field by field: the record was just written field by field (a
+	 * list's, one scan before), and a load spanning several of those
+	 * stores would wait for all of them to land. */
+	const struct mv_walk_obj *rec = &w->objs[index];
+	const struct mv_walk_plan *pl = w->plans[rec->plan & ~INTERIOR_BIT];
+	sc->from = index;
+	sc->npath = 0;
+	if (pl->kind == MV_WALK_TYPED && pl->flat && rec->count == 1)
+		scan_pointers(sc, pl, rec->addr);
+	else
+		scan_other(sc, pl, index);
 }
 
 /* The breadth-first loop over the records from first on: the records
