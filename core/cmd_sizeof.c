@@ -76,6 +76,7 @@ static bool lazy_chunk(void *arg, uint64_t address, struct mv_chunk *ret,
 		found = mv_chunk_dir_find(su->dir, address, ret, &i);
 	else if (!err)
 		err = mv_heap_lookup(su->heap, address, ret, &found);
+	su->plain_on = su->plain_on && !err && mv_heap_is_lazy(su->heap);
 	if (err) {
 		su->lazy_err = err;
 		return false;
@@ -94,11 +95,13 @@ static bool lazy_plain(void *arg, uint64_t address, uint64_t *size,
 		       size_t *index)
 {
 	struct mv_sizeof_setup *su = arg;
-	struct mv_heap *h = su->heap;
-	return !su->dir && !su->lazy_err && h->lazy && h->ops->lazy_plain &&
-	       ++su->lookups <= su->lookup_budget &&
-	       h->ops->lazy_plain(h, address, size) &&
-	       (*index = granule(su, address - 16)) != SIZE_MAX;
+	size_t k;
+	if (!su->plain_on || ++su->lookups > su->lookup_budget ||
+	    !su->heap->ops->lazy_plain(su->heap, address, size, &k))
+		return false;
+	/* granule(), its segment known: segs[k] is heap_segs[k]'s. */
+	*index = su->gran[k] + (address - 16 - su->segs[k].start) / 16;
+	return true;
 }
 
 /* The granules of the lazy heap's segments (lazy_chunk's indices):
@@ -223,6 +226,7 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 		}
 		o.poll = poll_lazy;
 		o.poll_arg = su;
+		su->plain_on = su->heap->ops->lazy_plain != NULL;
 	} else {
 		if ((err = mv_chunk_dir_create(su->heap, &su->dir))) {
 			mv_rules_deinit(&su->rules);

@@ -1376,7 +1376,7 @@ static int glibc_lazy_find(struct mv_heap *h, uint64_t address,
 /* glibc_lazy_find's answer where it is a plain chunk in use, without
  * the rest of its record (mv_heap_ops.lazy_plain). */
 static bool glibc_lazy_plain(struct mv_heap *h, uint64_t address,
-			     uint64_t *size)
+			     uint64_t *size, size_t *seg)
 {
 	const struct mv_heap_segment *s;
 	if (h->lazy_broken || (address & 15) ||
@@ -1389,6 +1389,7 @@ static bool glibc_lazy_plain(struct mv_heap *h, uint64_t address,
 	if (!n || lazy_flags(h, start) != MV_CHUNK_IN_USE)
 		return false;
 	*size = n;
+	*seg = (size_t)(s - h->heap_segs);
 	return true;
 }
 

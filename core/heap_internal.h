@@ -177,9 +177,10 @@ struct mv_heap_ops {
 	 * (NULL if the model has none): true with *size set when address
 	 * is the user data of a plain chunk, in use, its header the 16
 	 * bytes before it and its usable size size - 8 (lazy_find's 1 with
-	 * flags MV_CHUNK_IN_USE); false when lazy_find must be asked. */
+	 * flags MV_CHUNK_IN_USE), *seg the index of its segment in
+	 * heap_segs; false when lazy_find must be asked. */
 	bool (*lazy_plain)(struct mv_heap *h, uint64_t address,
-			   uint64_t *size);
+			   uint64_t *size, size_t *seg);
 };
 
 extern const struct mv_heap_ops mv_heap_glibc_ops;

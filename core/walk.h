@@ -389,6 +389,9 @@ struct mv_sizeof_setup {
 	/* Lookups so far and how many the whole index is worth: past
 	 * them, the rest of the walk looks up in dir, built then. */
 	uint64_t lookups, lookup_budget;
+	/* The model's quick check may answer (lazy_plain): the heap is
+	 * lazy, has one, and no lookup failed. */
+	bool plain_on;
 	char heap_note[320];
 	struct mv_walk walk;
 	bool inited;
