@@ -30,7 +30,7 @@ static struct mv_error *poll_ctx(void *arg)
 
 /* The index of the granule at start in the lazy heap's segments
  * (lazy_granules), SIZE_MAX if in none. */
-static size_t granule(struct mv_sizeof_setup *su, uint64_t start)
+static inline size_t granule(struct mv_sizeof_setup *su, uint64_t start)
 {
 	size_t k = su->last_seg;
 	if (k >= su->nsegs || start < su->segs[k].start ||
@@ -76,6 +76,7 @@ static bool lazy_chunk(void *arg, uint64_t address, struct mv_chunk *ret,
 		found = mv_chunk_dir_find(su->dir, address, ret, &i);
 	else if (!err)
 		err = mv_heap_lookup(su->heap, address, ret, &found);
+	su->plain_on = su->plain_on && !err && mv_heap_is_lazy(su->heap);
 	if (err) {
 		su->lazy_err = err;
 		return false;
@@ -87,22 +88,19 @@ static bool lazy_chunk(void *arg, uint64_t address, struct mv_chunk *ret,
 
 /* The walk's quick lookup on a lazy heap (mv_walk_options.find_plain):
  * a chunk in use at a pointer to its user data, as lazy_chunk answers
- * it, asked of the model directly (a walk of millions of objects felt
- * the calls between); until the whole index is built. */
+ * it, asked of the model's own quick check (mv_heap_ops.lazy_plain: a
+ * walk of millions of objects felt the record lazy_find fills and the
+ * calls between); until the whole index is built. */
 static bool lazy_plain(void *arg, uint64_t address, uint64_t *size,
 		       size_t *index)
 {
 	struct mv_sizeof_setup *su = arg;
-	struct mv_heap *h = su->heap;
-	struct mv_chunk ch;
-	if (su->dir || su->lazy_err || !h->lazy || !h->ops->lazy_find ||
-	    ++su->lookups > su->lookup_budget ||
-	    h->ops->lazy_find(h, address, &ch) != 1 ||
-	    ch.flags != MV_CHUNK_IN_USE || ch.mem != address ||
-	    ch.usable != ch.size - 8 ||
-	    (*index = granule(su, ch.start)) == SIZE_MAX)
+	size_t k;
+	if (!su->plain_on || ++su->lookups > su->lookup_budget ||
+	    !su->heap->ops->lazy_plain(su->heap, address, size, &k))
 		return false;
-	*size = ch.size;
+	/* granule(), its segment known: segs[k] is heap_segs[k]'s. */
+	*index = su->gran[k] + (address - 16 - su->segs[k].start) / 16;
 	return true;
 }
 
@@ -228,6 +226,7 @@ struct mv_error *mv_sizeof_setup(struct mv_cmd_ctx *ctx,
 		}
 		o.poll = poll_lazy;
 		o.poll_arg = su;
+		su->plain_on = su->heap->ops->lazy_plain != NULL;
 	} else {
 		if ((err = mv_chunk_dir_create(su->heap, &su->dir))) {
 			mv_rules_deinit(&su->rules);

@@ -476,11 +476,14 @@ static void lazy_free(struct mv_heap *h)
 	free(h->quick);
 	free(h->quick_list);
 	free(h->tcache_blocks);
+	free(h->odd_bits);
 	h->heap_segs = NULL;
 	h->heap_seg_bytes = NULL;
 	h->quick = NULL;
 	h->quick_list = NULL;
 	h->tcache_blocks = NULL;
+	h->odd_bits = NULL;
+	h->odd_mask = 0;
 	h->nheap_segs = h->nquick = h->quick_cap = h->ntcache_blocks = 0;
 	h->heap_seg_last = 0;
 }

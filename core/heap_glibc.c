@@ -1221,8 +1221,8 @@ static struct mv_error *open_from_mappings(struct glibc *g,
 #define LAZY_MAX_QUICK (1u << 22) /* tcache + fastbin chunks, at most */
 
 /* The segment (not an mmapped chunk's) holding address, or NULL. */
-static const struct mv_heap_segment *lazy_segment(struct mv_heap *h,
-						  uint64_t address)
+static inline const struct mv_heap_segment *
+lazy_segment(struct mv_heap *h, uint64_t address)
 {
 	/* Mostly the segment of the lookup before. */
 	const struct mv_heap_segment *last = &h->heap_segs[h->heap_seg_last];
@@ -1244,12 +1244,13 @@ static const struct mv_heap_segment *lazy_segment(struct mv_heap *h,
 }
 
 /* The size of the in-use chunk at start in segment s, as walk_plain_run
- * would take it; 0 if the walk has to decide. */
-static uint64_t lazy_plain_chunk(struct mv_heap *h,
-				 const struct mv_heap_segment *s,
-				 uint64_t start)
+ * would take it; 0 if the walk has to decide.  Inlined: once a node of
+ * a walk. */
+static inline __attribute__((always_inline)) uint64_t
+lazy_plain_chunk(struct mv_heap *h, const struct mv_heap_segment *s,
+		 uint64_t start)
 {
-	uint64_t hdr[2], next[2];
+	uint64_t field, nfield; /* the size fields, 8 bytes into a header */
 	if (start < s->first_chunk || start >= s->end ||
 	    (s->arena < h->narenas && start == h->arenas[s->arena].top) ||
 	    s->end - start < CHUNK_HDR)
@@ -1266,21 +1267,22 @@ static uint64_t lazy_plain_chunk(struct mv_heap *h,
 				   : mv_target_peek(h->target, start, 128);
 	if (p) {
 		__builtin_prefetch(p + 64);
-		memcpy(hdr, p, 16);
-	} else if (mv_target_read_partial(h->target, start, hdr, 16) != 16) {
+		memcpy(&field, p + 8, 8);
+	} else if (mv_target_read_partial(h->target, start + 8, &field, 8) !=
+		   8) {
 		return 0;
 	}
-	if (!plausible_size(hdr[1], start, s->end))
+	if (!plausible_size(field, start, s->end))
 		return 0;
-	uint64_t size = hdr[1] & ~(uint64_t)SIZE_BITS;
+	uint64_t size = field & ~(uint64_t)SIZE_BITS;
 	if (s->end - start - size <= CHUNK_HDR)
 		return 0;
 	if (p && size <= 128 - CHUNK_HDR)
-		memcpy(next, p + size, 16);
-	else if (mv_target_read_partial(h->target, start + size, next, 16) !=
-		 16)
+		memcpy(&nfield, p + size + 8, 8);
+	else if (mv_target_read_partial(h->target, start + size + 8, &nfield,
+					8) != 8)
 		return 0;
-	if (!(next[1] & PREV_INUSE))
+	if (!(nfield & PREV_INUSE))
 		return 0;
 	return size;
 }
@@ -1297,6 +1299,51 @@ static bool lazy_has(const uint64_t *v, size_t n, uint64_t x, size_t *at)
 	}
 	*at = lo;
 	return lo < n && v[lo] == x;
+}
+
+/* The bit of the chunk at start in h->odd_bits. */
+static inline uint64_t odd_bit(const struct mv_heap *h, uint64_t start)
+{
+	return ((start >> 4) * 0x9e3779b97f4a7c15ull >> 32) & h->odd_mask;
+}
+
+/* h->odd_bits, once quick and tcache_blocks are complete: 16 bits or
+ * more an entry, so that a chunk on neither finds its bit set once in
+ * 16 at most (16 MiB at most, past LAZY_MAX_QUICK entries).  Without
+ * memory for it, none: the searches answer alone. */
+static void lazy_odd_bits(struct mv_heap *h)
+{
+	uint64_t n = h->nquick + h->ntcache_blocks, bits = 4096;
+	while (bits < n * 16)
+		bits *= 2;
+	h->odd_bits = calloc((size_t)(bits / 64), sizeof(*h->odd_bits));
+	if (!h->odd_bits)
+		return;
+	h->odd_mask = bits - 1;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t b = odd_bit(h, i < h->nquick
+					    ? h->quick[i]
+					    : h->tcache_blocks[i - h->nquick]);
+		h->odd_bits[b / 64] |= 1ull << (b % 64);
+	}
+}
+
+/* The flags of the chunk at start that lazy_plain_chunk takes: in use,
+ * or on a tcache or fastbin list, or an arena's tcache block. */
+static inline uint32_t lazy_flags(const struct mv_heap *h, uint64_t start)
+{
+	uint32_t flags = MV_CHUNK_IN_USE;
+	size_t at;
+	if (h->odd_bits) {
+		uint64_t b = odd_bit(h, start);
+		if (!(h->odd_bits[b / 64] & (1ull << (b % 64))))
+			return flags;
+	}
+	if (lazy_has(h->quick, h->nquick, start, &at))
+		flags = MV_CHUNK_FREE_LIST;
+	if (lazy_has(h->tcache_blocks, h->ntcache_blocks, start, &at))
+		flags |= MV_CHUNK_METADATA;
+	return flags;
 }
 
 static int glibc_lazy_find(struct mv_heap *h, uint64_t address,
@@ -1316,12 +1363,7 @@ static int glibc_lazy_find(struct mv_heap *h, uint64_t address,
 	uint64_t size = lazy_plain_chunk(h, s, start);
 	if (!size)
 		return -1;
-	uint32_t flags = MV_CHUNK_IN_USE;
-	size_t at;
-	if (lazy_has(h->quick, h->nquick, start, &at))
-		flags = MV_CHUNK_FREE_LIST;
-	if (lazy_has(h->tcache_blocks, h->ntcache_blocks, start, &at))
-		flags |= MV_CHUNK_METADATA;
+	uint32_t flags = lazy_flags(h, start);
 	ret->start = start;
 	ret->mem = address;
 	ret->size = size;
@@ -1329,6 +1371,26 @@ static int glibc_lazy_find(struct mv_heap *h, uint64_t address,
 	ret->flags = flags;
 	ret->arena = s->arena;
 	return 1;
+}
+
+/* glibc_lazy_find's answer where it is a plain chunk in use, without
+ * the rest of its record (mv_heap_ops.lazy_plain). */
+static bool glibc_lazy_plain(struct mv_heap *h, uint64_t address,
+			     uint64_t *size, size_t *seg)
+{
+	const struct mv_heap_segment *s;
+	if (h->lazy_broken || (address & 15) ||
+	    !(s = lazy_segment(h, address)))
+		return false;
+	/* A start before the segment's first chunk (or wrapped below 0)
+	 * is lazy_plain_chunk's to refuse. */
+	uint64_t start = address - CHUNK_HDR;
+	uint64_t n = lazy_plain_chunk(h, s, start);
+	if (!n || lazy_flags(h, start) != MV_CHUNK_IN_USE)
+		return false;
+	*size = n;
+	*seg = (size_t)(s - h->heap_segs);
+	return true;
 }
 
 /* Adds x to the sorted set (*v, *n); false if it was there. */
@@ -1476,6 +1538,8 @@ static struct mv_error *lazy_open(struct glibc *g)
 	if (err)
 		return err;
 	h->lazy_broken = !ok;
+	if (ok)
+		lazy_odd_bits(h);
 	return NULL;
 }
 
@@ -1689,4 +1753,5 @@ const struct mv_heap_ops mv_heap_glibc_ops = {
 	.name = "glibc malloc",
 	.open = glibc_open,
 	.lazy_find = glibc_lazy_find,
+	.lazy_plain = glibc_lazy_plain,
 };

@@ -173,6 +173,14 @@ struct mv_heap_ops {
 	 * chunk, -1 when only the whole index can tell. */
 	int (*lazy_find)(struct mv_heap *h, uint64_t address,
 			 struct mv_chunk *ret);
+	/* The walk's common case of lazy_find, answered in a few loads
+	 * (NULL if the model has none): true with *size set when address
+	 * is the user data of a plain chunk, in use, its header the 16
+	 * bytes before it and its usable size size - 8 (lazy_find's 1 with
+	 * flags MV_CHUNK_IN_USE), *seg the index of its segment in
+	 * heap_segs; false when lazy_find must be asked. */
+	bool (*lazy_plain)(struct mv_heap *h, uint64_t address,
+			   uint64_t *size, size_t *seg);
 };
 
 extern const struct mv_heap_ops mv_heap_glibc_ops;
@@ -272,6 +280,11 @@ struct mv_heap {
 	size_t nquick, quick_cap;
 	uint64_t *tcache_blocks;
 	size_t ntcache_blocks;
+	/* quick and tcache_blocks hashed into a bitmap of odd_mask + 1
+	 * bits (NULL: none built): a chunk whose bit is clear is on
+	 * neither, so that lazy_plain mostly skips their searches. */
+	uint64_t *odd_bits;
+	uint64_t odd_mask;
 };
 
 struct mv_error *mv_heap_open_with(struct mv_program *p,

@@ -2878,9 +2878,11 @@ static void apply_rules(struct scan *sc, uint64_t *value, uint32_t *plan)
 /* follow() for most pointers of a walk: to a typed object at the user
  * address of a plain chunk (dir_plain_mem), with no hint to apply and
  * nothing to label.  True when handled; false hands the pointer to the
- * general path, which reaches the same answer more slowly. */
-static inline bool follow_plain(struct scan *sc, uint64_t value,
-				uint32_t plan, const struct mv_walk_plan *pl)
+ * general path, which reaches the same answer more slowly.  Inlined: a
+ * list's walk paid its call once a node. */
+static inline __attribute__((always_inline)) bool
+follow_plain(struct scan *sc, uint64_t value, uint32_t plan,
+	     const struct mv_walk_plan *pl)
 {
 	struct mv_walk *w = sc->w;
 	uint64_t size, mask, *seen;
@@ -2913,7 +2915,9 @@ static inline bool follow_plain(struct scan *sc, uint64_t value,
 			      .usable = size - 8, .flags = MV_CHUNK_IN_USE};
 	if (pl->size && ch.usable >= 2 * pl->size)
 		guessed_single(sc, pl, ch.usable);
-	if (w->nobjs - sc->from <= PREFETCH_AHEAD)
+	/* As follow() does, unless the lookup has just read the chunk's
+	 * header, and with it the object's first bytes. */
+	if (!w->opt.find_reads_header && w->nobjs - sc->from <= PREFETCH_AHEAD)
 		prefetch_object(sc, value);
 	w->objs[w->nobjs++] = (struct mv_walk_obj){
 		.addr = value, .parent = sc->from, .plan = plan, .count = 1,
@@ -3627,13 +3631,13 @@ static void scan_rule_arrays(struct scan *sc, const struct mv_walk_plan *pl,
 	sc->npath = 0;
 }
 
-static void scan_object(struct scan *sc, uint32_t index)
+/* scan_object() for all but a single object of a flat plan. */
+static void scan_other(struct scan *sc, const struct mv_walk_plan *pl,
+		       uint32_t index)
 {
 	struct mv_walk *w = sc->w;
+	/* A copy: following pointers may move the records. */
 	struct mv_walk_obj o = w->objs[index];
-	const struct mv_walk_plan *pl = w->plans[o.plan & ~INTERIOR_BIT];
-	sc->from = index;
-	sc->npath = 0;
 	if (pl->kind == MV_WALK_UNTYPED) {
 		if (w->opt.conservative)
 			scan_words(sc, o.addr, o.count);
@@ -3641,10 +3645,6 @@ static void scan_object(struct scan *sc, uint32_t index)
 	}
 	if (pl->kind != MV_WALK_TYPED)
 		return;
-	if (pl->flat && o.count == 1) {
-		scan_pointers(sc, pl, o.addr);
-		return;
-	}
 	if (pl->narrays)
 		scan_rule_arrays(sc, pl, &o);
 	if (pl->size_expr) {
@@ -3683,6 +3683,25 @@ static void scan_object(struct scan *sc, uint32_t index)
 		return;
 	}
 	scan_elements(sc, pl, o.addr, o.count, o.count > 1);
+}
+
+/* Inlined into the walk's loop: most objects are one of a flat plan,
+ * for which the rest of the dispatch (scan_other) is only a cost. */
+static inline __attribute__((always_inline)) void
+scan_object(struct scan *sc, uint32_t index)
+{
+	struct mv_walk *w = sc->w;
+	/* Field by field: the record was just written field by field (a
+	 * list's, one scan before), and a load spanning several of those
+	 * stores would wait for all of them to land. */
+	const struct mv_walk_obj *rec = &w->objs[index];
+	const struct mv_walk_plan *pl = w->plans[rec->plan & ~INTERIOR_BIT];
+	sc->from = index;
+	sc->npath = 0;
+	if (pl->kind == MV_WALK_TYPED && pl->flat && rec->count == 1)
+		scan_pointers(sc, pl, rec->addr);
+	else
+		scan_other(sc, pl, index);
 }
 
 /* The breadth-first loop over the records from first on: the records
@@ -4054,12 +4073,6 @@ const struct mv_rule_name *mv_walk_in_rule(struct mv_walk *w, size_t i)
 	return e.rule;
 }
 
-uint64_t mv_subtree_get(const struct mv_subtree *s, size_t i)
-{
-	uint32_t v = s->small[i];
-	return v < MV_SUBTREE_BIG ? v : s->big[v - MV_SUBTREE_BIG];
-}
-
 static struct mv_error *subtree_set(struct mv_subtree *s, size_t i,
 				    uint64_t v)
 {
@@ -4087,32 +4100,35 @@ static struct mv_error *subtree_set(struct mv_subtree *s, size_t i,
 	return NULL;
 }
 
+/* Adds v to the sum of object i. */
+static inline struct mv_error *subtree_add(struct mv_subtree *s, size_t i,
+					   uint64_t v)
+{
+	uint32_t x = s->small[i];
+	if (x < MV_SUBTREE_BIG && v < MV_SUBTREE_BIG - x) {
+		s->small[i] = x + (uint32_t)v;
+		return NULL;
+	}
+	return subtree_set(s, i, mv_subtree_get(s, i) + v);
+}
+
 struct mv_error *mv_walk_subtree_sums(struct mv_walk *w,
 				      struct mv_subtree *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->small = mv_big_realloc(NULL, w->nobjs, sizeof(*s->small));
+	s->small = mv_big_calloc(w->nobjs ? w->nobjs : 1, sizeof(*s->small));
 	if (!s->small)
 		return mv_enomem;
 	struct mv_error *err = NULL;
-	for (size_t i = 0; i < w->nobjs; i++) {
-		uint32_t b = w->objs[i].bytes;
-		s->small[i] = b < MV_SUBTREE_BIG ? b : 0;
-		if (b >= MV_SUBTREE_BIG && (err = subtree_set(s, i, b)))
+	/* Parents come before their children: one backward pass (the
+	 * records are read once), each object's bytes added to what its
+	 * children brought, the total then to its parent.  Sums that stay
+	 * small (nearly all) take the short way. */
+	for (size_t i = w->nobjs; i-- > 0;) {
+		if ((err = subtree_add(s, i, w->objs[i].bytes)))
 			goto fail;
-	}
-	/* Parents come before their children: one backward pass.  Sums
-	 * that stay small (nearly all) take the short way. */
-	for (size_t i = w->nobjs; i-- > 1;) {
-		size_t p = w->objs[i].parent;
-		uint32_t ci = s->small[i], pi = s->small[p];
-		if (ci < MV_SUBTREE_BIG && pi < MV_SUBTREE_BIG &&
-		    (uint64_t)ci + pi < MV_SUBTREE_BIG) {
-			s->small[p] = ci + pi;
-			continue;
-		}
-		if ((err = subtree_set(s, p, mv_subtree_get(s, p) +
-						     mv_subtree_get(s, i))))
+		if (i && (err = subtree_add(s, w->objs[i].parent,
+					    mv_subtree_get(s, i))))
 			goto fail;
 	}
 	return NULL;

@@ -361,7 +361,11 @@ struct mv_subtree {
  * take a slot of big.  Deinit frees; on failure nothing is left. */
 struct mv_error *mv_walk_subtree_sums(struct mv_walk *w,
 				      struct mv_subtree *s);
-uint64_t mv_subtree_get(const struct mv_subtree *s, size_t i);
+static inline uint64_t mv_subtree_get(const struct mv_subtree *s, size_t i)
+{
+	uint32_t v = s->small[i];
+	return v < MV_SUBTREE_BIG ? v : s->big[v - MV_SUBTREE_BIG];
+}
 void mv_subtree_deinit(struct mv_subtree *s);
 
 /* ---- shared by the commands that walk (cmd_sizeof.c, cmd_graph.c) ---- */
@@ -405,6 +409,9 @@ struct mv_sizeof_setup {
 	/* Lookups so far and how many the whole index is worth: past
 	 * them, the rest of the walk looks up in dir, built then. */
 	uint64_t lookups, lookup_budget;
+	/* The model's quick check may answer (lazy_plain): the heap is
+	 * lazy, has one, and no lookup failed. */
+	bool plain_on;
 	char heap_note[320];
 	struct mv_walk walk;
 	bool inited;
