@@ -695,6 +695,24 @@ static void json_limits(struct mv_json *j, struct mv_gc *gc)
 	mv_json_end_object(j);
 }
 
+/* The head of gc's JSON answer, in both its modes: the command, the
+ * heap, whether the answer is partial (the index cut by a limit, roots
+ * that could not be scanned) and the limits. */
+static void json_head(struct mv_json *j, struct mv_buf *out,
+		      struct mv_gc *gc)
+{
+	mv_json_init(j, out, false);
+	mv_json_begin_object(j);
+	mv_json_key(j, "command");
+	mv_json_string(j, "gc");
+	mv_json_key(j, "heap");
+	mv_json_string(j, mv_heap_description(gc->heap));
+	mv_json_key(j, "partial");
+	mv_json_bool(j, mv_heap_limit_note(gc->heap) != NULL ||
+				gc->rs.skipped.n);
+	json_limits(j, gc);
+}
+
 /* What makes a text answer partial, as its first lines: roots that
  * could not be scanned, then the heap index's bound. */
 static void text_partial(struct mv_cmd_ctx *ctx, struct mv_gc *gc)
@@ -882,15 +900,7 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 
 	if (ctx->json) {
 		struct mv_json j;
-		mv_json_init(&j, &ctx->out, false);
-		mv_json_begin_object(&j);
-		mv_json_key(&j, "command");
-		mv_json_string(&j, "gc");
-		mv_json_key(&j, "heap");
-		mv_json_string(&j, mv_heap_description(h));
-		mv_json_key(&j, "partial");
-		mv_json_bool(&j, mv_heap_limit_note(h) != NULL || nr);
-		json_limits(&j, &gc);
+		json_head(&j, &ctx->out, &gc);
 		mv_json_key(&j, "unreachable");
 		mv_json_uint(&j, unreachable);
 		mv_json_key(&j, "summary");
@@ -1437,16 +1447,7 @@ static struct mv_error *rc_json(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 	size_t nr = mv_notes_get(&rc->notes, &rnotes);
 	struct mv_error *err;
 	struct mv_json j;
-	mv_json_init(&j, &ctx->out, false);
-	mv_json_begin_object(&j);
-	mv_json_key(&j, "command");
-	mv_json_string(&j, "gc");
-	mv_json_key(&j, "heap");
-	mv_json_string(&j, mv_heap_description(gc->heap));
-	mv_json_key(&j, "partial");
-	mv_json_bool(&j, mv_heap_limit_note(gc->heap) != NULL ||
-				 gc->rs.skipped.n);
-	json_limits(&j, gc);
+	json_head(&j, &ctx->out, gc);
 	mv_json_key(&j, "refcount");
 	mv_json_begin_object(&j);
 	mv_json_key(&j, "type");
