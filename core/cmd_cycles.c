@@ -45,20 +45,20 @@ static int comp_cmp(const void *a, const void *b)
 }
 
 /* The pointer from object `from` to `to`: named as path-to and graph
- * name it (names: through a C++ container's elements), or the walk's
- * field. */
+ * name it (namer: through a C++ container's elements) in name, or the
+ * walk's field. */
 static const char *edge_label(struct mv_walk *w, const struct csr *g,
-			      const struct mv_graph_names *names,
-			      uint32_t from, uint32_t to)
+			      struct mv_edge_namer *namer,
+			      struct mv_buf *name, uint32_t from, uint32_t to)
 {
 	for (uint64_t k = g->off[from]; k < g->off[from + 1]; k++)
 		if (g->adj[k] == to) {
 			uint64_t i = g->edge[k];
-			const struct mv_walk_edge *e = &w->edges[i];
-			if (names->at && names->at[i] != UINT32_MAX &&
-			    names->text.data)
-				return names->text.data + names->at[i];
-			return w->labels.data ? w->labels.data + e->label : "";
+			if (namer && mv_edge_namer_name(namer, i, name))
+				return name->data;
+			return w->labels.data
+				       ? w->labels.data + w->edges[i].label
+				       : "";
 		}
 	return "";
 }
@@ -72,13 +72,13 @@ static void node_name(struct mv_walk *w, uint32_t i, struct mv_buf *out)
 /* "struct node@0x.. .next -> struct node@0x.. .parent -> struct
  * node@0x..": the field is the one leaving the object before it. */
 static void cycle_text(struct mv_walk *w, const struct csr *g,
-		       const struct mv_graph_names *names,
+		       struct mv_edge_namer *namer, struct mv_buf *name,
 		       const uint32_t *cyc, size_t len, struct mv_buf *out)
 {
 	for (size_t i = 0; i < len; i++) {
 		uint32_t a = cyc[i], b = cyc[(i + 1) % len];
 		node_name(w, a, out);
-		const char *l = edge_label(w, g, names, a, b);
+		const char *l = edge_label(w, g, namer, name, a, b);
 		mv_buf_printf(out, " %s -> ", *l ? l : "+?");
 	}
 	node_name(w, cyc[0], out);
@@ -98,17 +98,15 @@ struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)
 	mv_buf_init(&b);
 	/* A cycle seen in part of the walk may be part of a bigger one:
 	 * an interrupted walk answers nothing. */
-	struct mv_graph_names names = {0};
+	struct mv_edge_namer *namer = NULL;
+	struct mv_buf name;
+	mv_buf_init(&name);
 	if ((err = mv_sizeof_run_whole(&su, ctx->pos[0],
 				       "no cycles listed yet")) ||
 	    (err = build_csr(w, &g)))
 		goto out;
-	if ((err = mv_sizeof_edge_names(w, ctx->pos[0], &names))) {
-		err = mv_error_interrupted(err, "no cycles listed yet",
-					   "naming the %zu pointers of the "
-					   "walk", w->nedges);
+	if ((err = mv_edge_namer_create(w, ctx->pos[0], &namer)))
 		goto out;
-	}
 	size_t n = w->nobjs, ncomp = 0;
 	comp = malloc((n ? n : 1) * sizeof(*comp));
 	cyc = malloc(MAX_CYCLE_SHOWN * sizeof(*cyc));
@@ -195,7 +193,7 @@ struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)
 					x->first, cyc, MAX_CYCLE_SHOWN, &len)))
 			goto out;
 		mv_buf_clear(&b);
-		cycle_text(w, &g, &names, cyc, len, &b);
+		cycle_text(w, &g, namer, &name, cyc, len, &b);
 		if (ctx->json) {
 			mv_json_begin_object(&j);
 			mv_json_key(&j, "members");
@@ -230,7 +228,7 @@ struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)
 				mv_json_string(&j, mv_walk_plan_name(
 						w, w->objs[cyc[k]].plan));
 				mv_json_key(&j, "field");
-				mv_json_string(&j, edge_label(w, &g, &names,
+				mv_json_string(&j, edge_label(w, &g, namer, &name,
 							      cyc[k],
 							      cyc[(k + 1) % len]));
 				mv_json_end_object(&j);
@@ -257,7 +255,8 @@ struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)
 	}
 	err = mv_buf_error(&ctx->out);
 out:
-	mv_graph_names_deinit(&names);
+	mv_edge_namer_destroy(namer);
+	mv_buf_deinit(&name);
 	mv_buf_deinit(&b);
 	free(comp);
 	free(cyc);

@@ -649,67 +649,112 @@ static bool element_member(struct mv_walk *w, const char *root,
 	return true;
 }
 
+struct mv_edge_namer {
+	struct mv_walk *w;
+	const char *root;
+	uint8_t *kind;
+	/* skip[k]: k, or for a node reached from a node of its container
+	 * (a list's next, a tree's left) the first object up from it that
+	 * is not: the chain cxx_path needs leaves those out. */
+	uint32_t *skip;
+	struct mv_cxx_elem_memo *memo;
+};
+
+void mv_edge_namer_destroy(struct mv_edge_namer *n)
+{
+	if (!n)
+		return;
+	mv_cxx_elem_memo_destroy(n->memo);
+	free(n->skip);
+	free(n->kind);
+	free(n);
+}
+
+struct mv_error *mv_edge_namer_create(struct mv_walk *w, const char *root,
+				      struct mv_edge_namer **ret)
+{
+	*ret = NULL;
+	if (w->pseudo_root || !w->nobjs || !w->nedges ||
+	    !mv_walk_plan_type(w, w->objs[0].plan))
+		return NULL;
+	struct mv_edge_namer *n = calloc(1, sizeof(*n));
+	if (!n)
+		return mv_enomem;
+	n->w = w;
+	n->root = root;
+	n->kind = plan_kinds(w);
+	n->skip = malloc(w->nobjs * sizeof(*n->skip));
+	n->memo = mv_cxx_elem_memo_create();
+	if (!n->kind || !n->skip || !n->memo) {
+		mv_edge_namer_destroy(n);
+		return mv_enomem;
+	}
+	for (size_t k = 0; k < w->nobjs; k++) {
+		uint32_t p = w->objs[k].parent;
+		uint32_t kp = mv_walk_obj_plan(w, k);
+		n->skip[k] = k && p < k && n->kind[kp] & PLAN_NODE &&
+				     mv_walk_obj_plan(w, p) == kp
+				     ? n->skip[p] : (uint32_t)k;
+	}
+	*ret = n;
+	return NULL;
+}
+
+bool mv_edge_namer_name(struct mv_edge_namer *n, size_t e,
+			struct mv_buf *name)
+{
+	struct mv_walk *w = n->w;
+	const struct mv_walk_edge *ed = &w->edges[e];
+	bool tried = ed->to && ed->to < w->nobjs &&
+		     w->objs[ed->to].parent == ed->from &&
+		     maybe_element(w, n->kind, ed->to);
+	const char *raw = w->labels.data + ed->label;
+	mv_buf_clear(name);
+	if (!tried && element_member(w, n->root, n->kind, n->skip, n->memo,
+				     ed, raw, name)) {
+		/* named */
+	} else if (!tried && !strstr(raw, "._M_")) {
+		return false;
+	} else if (tried && object_name(w, n->root, n->skip, n->memo, ed->to,
+					name)) {
+		/* "*g_map[7]" is the block g_map[7] points to: the edge is
+		 * g_map[7] itself. */
+		if (name->data && name->data[0] == '*')
+			memmove(name->data, name->data + 1, name->len--);
+	} else {
+		/* A container's own block: ".queue (map)". */
+		mv_buf_clear(name);
+		mv_buf_puts(name, raw);
+		size_t len = name->len;
+		mv_edge_spell_blocks(name, 0);
+		if (name->len == len)
+			return false;
+	}
+	return !name->oom && name->data;
+}
+
 struct mv_error *mv_sizeof_edge_names(struct mv_walk *w, const char *root,
 				      struct mv_graph_names *ret)
 {
 	mv_buf_init(&ret->text);
 	ret->at = NULL;
-	if (w->pseudo_root || !w->nobjs || !w->nedges ||
-	    !mv_walk_plan_type(w, w->objs[0].plan))
-		return NULL;
-	uint8_t *kind = plan_kinds(w);
-	/* skip[k]: k, or for a node reached from a node of its container
-	 * (a list's next, a tree's left) the first object up from it that
-	 * is not: the chain cxx_path needs leaves those out. */
-	uint32_t *skip = malloc(w->nobjs * sizeof(*skip));
+	struct mv_edge_namer *n;
+	struct mv_error *err = mv_edge_namer_create(w, root, &n);
+	if (err || !n)
+		return err;
 	ret->at = malloc(w->nedges * sizeof(*ret->at));
-	struct mv_cxx_elem_memo *memo = mv_cxx_elem_memo_create();
-	struct mv_error *err = NULL;
-	if (!kind || !skip || !ret->at || !memo) {
-		err = mv_enomem;
-		goto out;
-	}
-	for (size_t k = 0; k < w->nobjs; k++) {
-		uint32_t p = w->objs[k].parent;
-		uint32_t kp = mv_walk_obj_plan(w, k);
-		skip[k] = k && p < k && kind[kp] & PLAN_NODE &&
-				  mv_walk_obj_plan(w, p) == kp
-				  ? skip[p] : (uint32_t)k;
+	if (!ret->at) {
+		mv_edge_namer_destroy(n);
+		return mv_enomem;
 	}
 	struct mv_buf name;
 	mv_buf_init(&name);
 	for (size_t e = 0; e < w->nedges && !err; e++) {
-		const struct mv_walk_edge *ed = &w->edges[e];
 		ret->at[e] = UINT32_MAX;
 		if (w->opt.poll && !(e % 4096) &&
 		    (err = w->opt.poll(w->opt.poll_arg)))
 			break;
-		bool tried = ed->to && ed->to < w->nobjs &&
-			     w->objs[ed->to].parent == ed->from &&
-			     maybe_element(w, kind, ed->to);
-		const char *raw = w->labels.data + ed->label;
-		mv_buf_clear(&name);
-		if (!tried && element_member(w, root, kind, skip, memo, ed, raw,
-					     &name)) {
-			/* named */
-		} else if (!tried && !strstr(raw, "._M_")) {
-			continue;
-		} else if (tried &&
-			   object_name(w, root, skip, memo, ed->to, &name)) {
-			/* "*g_map[7]" is the block g_map[7] points to: the
-			 * edge is g_map[7] itself. */
-			if (name.data && name.data[0] == '*')
-				memmove(name.data, name.data + 1, name.len--);
-		} else {
-			/* A container's own block: ".queue (map)". */
-			mv_buf_clear(&name);
-			mv_buf_puts(&name, raw);
-			size_t len = name.len;
-			mv_edge_spell_blocks(&name, 0);
-			if (name.len == len)
-				continue;
-		}
-		if (name.oom || !name.data ||
+		if (!mv_edge_namer_name(n, e, &name) ||
 		    ret->text.len >= UINT32_MAX / 2)
 			continue;
 		ret->at[e] = (uint32_t)ret->text.len;
@@ -718,10 +763,7 @@ struct mv_error *mv_sizeof_edge_names(struct mv_walk *w, const char *root,
 	mv_buf_deinit(&name);
 	if (!err && ret->text.oom)
 		err = mv_enomem;
-out:
-	mv_cxx_elem_memo_destroy(memo);
-	free(skip);
-	free(kind);
+	mv_edge_namer_destroy(n);
 	return err;
 }
 

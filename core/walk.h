@@ -459,6 +459,15 @@ struct mv_graph_names {
 struct mv_error *mv_sizeof_edge_names(struct mv_walk *w, const char *root,
 				      struct mv_graph_names *ret);
 void mv_graph_names_deinit(struct mv_graph_names *names);
+/* The same one edge at a time (cycles names only those it prints):
+ * *ret NULL when the walk has nothing to name so (no typed root). */
+struct mv_edge_namer;
+struct mv_error *mv_edge_namer_create(struct mv_walk *w, const char *root,
+				      struct mv_edge_namer **ret);
+/* Edge e's name into name; false: the walk's own label stays. */
+bool mv_edge_namer_name(struct mv_edge_namer *n, size_t e,
+			struct mv_buf *name);
+void mv_edge_namer_destroy(struct mv_edge_namer *n);
 
 /* ---- graph.c: export, referrers, shortest paths from roots ---- */
 
