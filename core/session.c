@@ -1,5 +1,7 @@
 /* session.c - ties a target, a program and a front end together, and
  * runs commands. */
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +12,57 @@
 #include "session.h"
 #include "target.h"
 
+/* MEMVIEW_INTERRUPT_AFTER=N (docs/testing.md): at the Nth check for an
+ * interrupt within a command, Ctrl-C comes: SIGINT is raised when the
+ * front end handles it (the program, gdb and lldb all do), so that the
+ * front end learns of it as it would of a user's, and that check and
+ * every later one in the command answer yes.  check-ctrlc uses it for
+ * commands that end before a real Ctrl-C could reach them, so that
+ * every command's way out of every phase stays tested however fast it
+ * gets.  One process, one setting: the front end's own check is kept
+ * in injected_real. */
+static mv_poll_fn injected_real;
+static unsigned long injected_after, injected_polls;
+
+static bool sigint_handled(void)
+{
+	struct sigaction sa;
+	if (sigaction(SIGINT, NULL, &sa))
+		return false;
+	if (sa.sa_flags & SA_SIGINFO)
+		return sa.sa_sigaction != NULL;
+	return sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN;
+}
+
+static int injected_poll(void)
+{
+	if (++injected_polls == injected_after && sigint_handled())
+		raise(SIGINT);
+	if (injected_real && injected_real())
+		return 1;
+	return injected_polls >= injected_after;
+}
+
+/* The front end's poll, or injected_poll around it under the setting. */
+static mv_poll_fn session_poll(mv_poll_fn poll)
+{
+	const char *env = getenv("MEMVIEW_INTERRUPT_AFTER");
+	char *end;
+	unsigned long n = env ? strtoul(env, &end, 10) : 0;
+	if (!n || *end || poll == injected_poll)
+		return poll;
+	injected_after = n;
+	injected_real = poll;
+	return injected_poll;
+}
+
 struct mv_error *mv_session_create(struct mv_session **ret)
 {
 	struct mv_session *s = calloc(1, sizeof(*s));
 	if (!s)
 		return mv_enomem;
 	strcpy(s->frontend, "memview");
+	s->poll = session_poll(NULL);
 	*ret = s;
 	return NULL;
 }
@@ -181,6 +228,7 @@ void mv_session_set_output(struct mv_session *s, mv_write_fn write, void *arg)
 
 void mv_session_set_poll(struct mv_session *s, mv_poll_fn poll)
 {
+	poll = session_poll(poll);
 	s->poll = poll;
 	if (s->target)
 		s->target->poll = poll;
@@ -481,6 +529,7 @@ struct mv_error *mv_session_run(struct mv_session *s, int argc,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.session = s;
 	s->exit_status = 0;
+	injected_polls = 0;
 	mv_buf_init(&ctx.out);
 	mv_buf_init(&ctx.scratch);
 	struct mv_error *err = mv_command_parse(cmd, argc, argv, &ctx);

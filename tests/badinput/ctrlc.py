@@ -172,9 +172,11 @@ class Watch:
 
 
 def check_lldb(core, exe, line, streams, verbose, front="lldb",
-               delay=None):
+               delay=None, inject=None):
     """lldb (or gdb) at an interactive prompt on a terminal, Ctrl-C
-    typed there, delay seconds (default WAIT) after the command starts.
+    typed there, delay seconds (default WAIT) after the command starts;
+    or, with inject=N, none typed: the command's Nth check for one
+    brings it (MEMVIEW_INTERRUPT_AFTER, see check_injected).
 
     lldb in batch mode (-b) is not what users run: without a terminal the
     result of a command is not streamed, and an interrupt ends the batch,
@@ -184,6 +186,8 @@ def check_lldb(core, exe, line, streams, verbose, front="lldb",
     env = dict(os.environ)
     # lldb's embedded Python takes its prefix from the first python3.
     env["PATH"] = "/usr/bin:" + env.get("PATH", "")
+    if inject is not None:
+        env["MEMVIEW_INTERRUPT_AFTER"] = str(inject)
     if front == "gdb":
         argv = ["gdb", "-nx", "-q", "-iex", "set pagination off",
                 "-iex", "set debuginfod enabled off",
@@ -228,18 +232,29 @@ def check_lldb(core, exe, line, streams, verbose, front="lldb",
             send(text)
         send(line)
         wait_for("started", 120)
-        time.sleep(WAIT if delay is None else delay)
-        before = w.nbytes
-        sent = time.monotonic()
         prompt = b"(gdb) " if front == "gdb" else b"(lldb) "
-        with w.lock:
+
+        def ended():
             # The prompt before the echoed command, and one after it
             # once the command has ended.
-            done = w.tail.split(b"MV-START")[-1].count(prompt) >= 2
-        if done:
+            with w.lock:
+                return w.tail.split(b"MV-START")[-1].count(prompt) >= 2
+        if inject is not None:
+            end = time.monotonic() + 120
+            while w.interrupted is None and not ended() and \
+                    time.monotonic() < end and p.poll() is None:
+                time.sleep(0.01)
+        else:
+            time.sleep(WAIT if delay is None else delay)
+        before = w.nbytes
+        sent = time.monotonic()
+        if ended() and w.interrupted is None:
             return [FINISHED]
-        os.write(master, b"\x03")
-        wait_for("interrupted", 20)
+        if inject is None:
+            os.write(master, b"\x03")
+            wait_for("interrupted", 20)
+        elif w.interrupted is not None:
+            sent = w.interrupted
         send(answer)
         wait_for("answered", 20)
         send("quit")
@@ -431,6 +446,78 @@ def cli_seconds(core, exe, line):
     return min(took)
 
 
+def check_injected(front, core, exe, line, streams, n, verbose):
+    """The command run with MEMVIEW_INTERRUPT_AFTER=n (its nth check for
+    an interrupt answers yes, see docs/testing.md): problems, or
+    [FINISHED] when it made fewer checks than n."""
+    if front == "lldb":
+        # lldb -b ends its batch at an interrupt: at a terminal instead.
+        return check_lldb(core, exe, line, streams, verbose, inject=n)
+    env = dict(os.environ, MEMVIEW_INTERRUPT_AFTER=str(n),
+               PATH="/usr/bin:" + os.environ.get("PATH", ""))
+    p = subprocess.Popen(argv_for(front, core, exe, line), env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL)
+    w = Watch(p)
+    if front == "cli":
+        w.started = time.monotonic()
+    try:
+        p.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        w.join()
+        return ["still running 120 s after its interrupt"]
+    w.join()
+    problems = crash_problems(w.tail, w.err)
+    if front == "cli" and p.returncode == 0 and w.interrupted is None:
+        return [FINISHED] + problems
+    if front != "cli" and w.interrupted is None and \
+            b"partial: interrupted" not in w.tail + w.err:
+        return [FINISHED] + problems
+    problems += interrupt_problems(w, w.interrupted or 0, w.nbytes,
+                                   streams, "the interrupt")
+    if front == "cli" and p.returncode != 130:
+        problems.append("exit %s, want 130" % p.returncode)
+    if front != "cli" and w.answered is None:
+        problems.append("the debugger did not answer 'print 6*7' after")
+    if verbose:
+        print("  %s %-40s interrupt at check %d: rc=%s %s" %
+              (front, line[:40], n, p.returncode,
+               "; ".join(problems) or "ok"))
+    return problems
+
+
+def injected_cases(fronts, core, exe, line, streams, verbose, took):
+    """(front, line, problems) for a command too quick to Ctrl-C: cut at
+    its 1st, 8th, 64th... check for an interrupt in the CLI until it
+    ends first; the debuggers at the first and the last of those."""
+    cuts = []
+    out = []
+    n = 1
+    while n < 1 << 24:
+        problems = check_injected("cli", core, exe, line, streams, n,
+                                  verbose)
+        if FINISHED in problems:
+            break
+        cuts.append(n)
+        if "cli" in fronts:
+            out.append(("cli", "%s (cut at check %d; %.2f s whole)" %
+                        (line, n, took), problems))
+        n *= 8
+    if not cuts:
+        out.append(("cli", line, ["it never checks for an interrupt"]))
+        return out
+    for front in fronts:
+        if front == "cli":
+            continue
+        for n in sorted({cuts[0], cuts[-1]}):
+            out.append((front, "%s (cut at check %d)" % (line, n),
+                        check_injected(front, core, exe, line, streams, n,
+                                       verbose)))
+    return out
+
+
 def big_cases(fronts, verbose):
     """(front, line, problems) for the whole-heap commands."""
     core, exe, f = big_core()
@@ -438,8 +525,10 @@ def big_cases(fronts, verbose):
     for line, streams in big_lines(f):
         took = cli_seconds(core, exe, line)
         if took < MIN_LONG:
-            print("ctrlc: %s takes %.2f s here: nothing to interrupt"
-                  % (line, took))
+            # Too quick for a Ctrl-C to land: its checks for one are cut
+            # instead, at points spread over the command's phases.
+            out += injected_cases(fronts, core, exe, line, streams,
+                                  verbose, took)
             continue
         for front in fronts:
             fractions = (0.2, 0.6) if front == "cli" else (0.4,)
