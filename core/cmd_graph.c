@@ -34,14 +34,18 @@ struct json_drain {
 static struct mv_error *json_drain(void *arg, struct mv_buf *out)
 {
 	struct json_drain *d = arg;
-	struct mv_error *err;
+	/* The poll first: after Ctrl-C a front end takes only so much more
+	 * output (lldb 64 KiB, less than a piece), and a write it refuses
+	 * says only "output stopped"; stopped here, the error says where. */
+	struct mv_error *err = mv_ctx_poll(d->ctx);
+	if (err)
+		return err;
 	if (d->file) {
 		err = mv_graph_write_file(d->file, out);
 		mv_buf_clear(out);
-	} else {
-		err = mv_out_flush(d->ctx);
+		return err;
 	}
-	return err ? err : mv_ctx_poll(d->ctx);
+	return mv_out_flush(d->ctx);
 }
 
 /* The summary, as text or (--json with --output) as a JSON object. */
