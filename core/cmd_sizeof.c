@@ -611,6 +611,24 @@ static bool object_name(struct mv_walk *w, const char *root,
 	return !x && cxx_path(w, root, hops, n, memo, out);
 }
 
+/* Whether node type name tn holds a map's element: a std::pair whose
+ * key is const ("std::pair<int const, P*>", as g++ spells it, or
+ * "std::pair<const int, P*>"), which a set of pairs' is not. */
+static bool map_value(const char *tn)
+{
+	const char *p = strstr(tn, "std::pair<");
+	if (!p)
+		return false;
+	p += strlen("std::pair<");
+	if (!strncmp(p, "const ", 6))
+		return true;
+	int depth = 0;
+	const char *q = p;
+	for (; *q && (depth || *q != ','); q++)
+		depth += (*q == '<') - (*q == '>');
+	return *q == ',' && q - p > 6 && !strncmp(q - 6, " const", 6);
+}
+
 /* A pointer inside the element a node holds, met again (no tree edge:
  * a cycle's closing pointer): named from the node's element, as gdb's
  * printers list it, "g_all[1]->kids[7]" for a map node's
@@ -627,7 +645,7 @@ static bool element_member(struct mv_walk *w, const char *root,
 		return false;
 	const char *rest = raw + 6;
 	const char *tn = mv_walk_plan_name(w, w->objs[ed->from].plan);
-	if (tn && strstr(tn, "std::pair<")) {
+	if (tn && map_value(tn)) {
 		/* A map's node: its element is the mapped value. */
 		if (strncmp(rest, ".second", 7) ||
 		    (rest[7] && rest[7] != '.'))

@@ -30,6 +30,10 @@ def elements(var):
     return [("%s[%d]" % (var, i), x) for i, x in enumerate(kids)]
 
 
+# A set of pairs: each element's .second, as the printer shows the pair.
+for expr, value in elements("g_pairs"):
+    print("MEMBER %s.second 0x%x" % (expr, int(value["second"])))
+
 for name in ("g_deque", "g_list", "g_flist", "g_map", "g_umap",
              "g_deque_str", "g_set"):
     for expr, value in elements(name):

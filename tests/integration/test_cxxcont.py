@@ -442,6 +442,30 @@ def run_fixture():
         report("graph labels container edges as gdb's printers (%s): %d "
                "edges" % (front, seen), problems)
 
+    # A set's element is the whole pair, a map's only its mapped value:
+    # the pointer in each pair of g_pairs is "g_pairs[1].second" as the
+    # printers list it, also where it closes no tree edge (two pairs
+    # share a Node: the second is met again).
+    members = printer_lines("MEMBER")
+    m_runs = R.core_runs(["graph g_pairs --json"], core=CORE, exe=EXE)
+    for front, problems, per_root in root_outputs(m_runs, ["g_pairs"]):
+        for _, d in per_root:
+            addr = {n["id"]: n["address"] and int(n["address"], 16)
+                    for n in d["nodes"]}
+            got = {}
+            for e in d["edges"]:
+                got.setdefault(e["field"], set()).add(addr.get(e["to"]))
+            for expr, a in members:
+                if int(a, 16) not in got.get(expr, ()):
+                    problems.append("%s: edges so named go to %s, the "
+                                    "printers say %s" % (
+                                        expr, got.get(expr), a))
+        if len(members) != 3:
+            problems.append("the printers listed %d pairs, want 3" %
+                            len(members))
+        report("graph names a set's pairs as the printers (%s): %d "
+               "pointers" % (front, len(members)), problems)
+
     # Every root's graph: no edge label keeps a libstdc++ member.
     a_runs = R.core_runs(["graph %s --json" % r for r in ROOTS],
                          core=CORE, exe=EXE)
