@@ -743,6 +743,14 @@ static void roots_notes(struct mv_cmd_ctx *ctx, struct mv_json *j,
 	}
 }
 
+/* The model's note, if any, among the answer's notes. */
+static void model_note(const struct mv_model *m, struct mv_notes *notes)
+{
+	const char *note = mv_model_note(m);
+	if (note)
+		mv_notes_add(notes, "%s", note);
+}
+
 struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 {
 	uint64_t max, addr, size;
@@ -810,6 +818,7 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 		       in_chunk ? " (its heap chunk)" : "");
 	struct mv_notes skipped;
 	mv_notes_init(&skipped, 50);
+	model_note(R.model, &skipped);
 	/* A block's referrers from the session's reverse index: its
 	 * holders are read, not the whole heap.  Building it costs about
 	 * two whole scans, so the first referrers on a heap scans and the
@@ -1052,6 +1061,7 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 	struct mv_edge_filter filter = {mv_model_accept, NULL};
 	if (!err && ri && !(err = mv_model_open(ctx, ri, &model)))
 		filter.arg = model;
+	model_note(model, &skipped);
 	if (!err && ri)
 		err = mv_graph_path_to_index(p, ri, model ? &filter : NULL,
 					     addr, max, &hops, &n,
