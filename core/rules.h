@@ -297,8 +297,9 @@ struct mv_rule_object {
 };
 
 /* frames TYPE from EXPR [each OWNER.NEXT first FIRST] next FIELD live
- * FIELD[COUNT] [running F.V] name TEMPLATE: records of TYPE chained from EXPR (a
- * pointer, evaluated as the debugger does) by the pointer FIELD next,
+ * FIELD[COUNT] [running F.V] name TEMPLATE: records of TYPE chained
+ * from EXPR (a pointer, evaluated as the debugger does) by the pointer
+ * FIELD next,
  * each with COUNT live pointer slots at its array FIELD (an
  * interpreter's frames and their locals and value stack).  With each,
  * EXPR is the first of a chain of OWNERs (threads) along their pointer

@@ -25,7 +25,8 @@ and on the live stopped process (--pid, gdb and lldb attached):
 - path-to held ends at __main__.sessions['k'] (the script's path);
 - path-to popped finds no path: the stale slots hold nothing;
 - path-to temp and top: one pointer, from the frame's mapping (its
-  live slots, the top one included);
+  live slots, the top one included); on a core, top's slot is the one
+  below gdb's `p stack_pointer` in that frame;
 - referrers of popped: the words of the frame's mapping pointing at it
   (the stale slots) are no edge of the model, and there are some.
 Hostile input: a core whose threads' registers are garbage (rip in no
@@ -184,15 +185,33 @@ def fronts(runs):
     return got
 
 
-def check_three(label, facts, runs):
+def gdb_stack_pointer(core):
+    """gdb's stack_pointer in the innermost _PyEval_EvalFrameDefault of
+    the core's thread, or None."""
+    rc, out, err = R.run(["gdb", "-nx", "-batch", "-q", PYTHON, core,
+                          "-ex", "frame function _PyEval_EvalFrameDefault",
+                          "-ex", "printf \"sp=%lx\\n\", stack_pointer"])
+    for line in out.splitlines():
+        if line.startswith("sp="):
+            return int(line[3:], 16)
+    return None
+
+
+def check_three(label, facts, runs, sp=None):
     for front, records in fronts(runs).items():
         outs = outputs(records)
         if len(outs) != 5:
             report("%s: %s ran" % (label, front),
                    ["%s records" % (len(outs) if records else None)])
             continue
+        problems = check_paths(facts, outs)
+        top = (outs[3].get("chain") or [{}])[0].get("holder")
+        if sp is not None and top != "0x%x" % (sp - 8):
+            problems.append("top held at %s, gdb's stack_pointer is 0x%x"
+                            % (top, sp))
         report("%s: %s: held named, popped unreachable, live temporaries "
-               "held" % (label, front), check_paths(facts, outs))
+               "held%s" % (label, front, ", the top at gdb's "
+                           "stack_pointer - 1" if sp else ""), problems)
 
 
 def without_running(tmp, core, facts, label):
@@ -333,7 +352,10 @@ def check_core(tmp, allocator, where):
     runs = R.three(["--core", core, "--exe", PYTHON],
                    ["file " + PYTHON, "core " + core],
                    {"MV_EXE": PYTHON, "MV_CORE": core}, commands(facts))
-    check_three("core, " + label, facts, runs)
+    sp = gdb_stack_pointer(core)
+    if sp is None:
+        report("%s: gdb reads stack_pointer" % label, ["no"])
+    check_three("core, " + label, facts, runs, sp)
     without_running(tmp, core, facts, "core, " + label)
     if allocator == "malloc" and where == "function":
         check_hostile(tmp, core, facts, "core, " + label)
