@@ -560,7 +560,7 @@ static char **hop_expressions(struct mv_cmd_ctx *ctx,
 	struct mv_type *vt;
 	struct mv_error *err = NULL;
 	struct mv_frame_name f;
-	const struct mv_ref *r0 = &hops[0].from;
+	const struct mv_ref *r0 = n ? &hops[0].from : NULL;
 	if (n && r0->kind == MV_REF_GLOBAL &&
 	    mv_program_symbolize(p, r0->holder, &name, &off) &&
 	    !(err = mv_program_find_variable(p, name, 0, &addr, &vt)) &&

@@ -27,6 +27,7 @@
 #include <libdwarf/libdwarf.h>
 
 #include "buf.h"
+#include "cursor.h"
 #include "cxxname.h"
 #include "dwarf.h"
 #include "type_internal.h"
@@ -923,62 +924,6 @@ static bool cu_contains(struct mv_dwarf *d, uint32_t index, uint64_t pc)
 #define MAX_LINE_INFLATE (256u << 20)
 #define ZLIB_MAX_RATIO 1032
 
-struct lcur {
-	const uint8_t *p, *end;
-	bool bad;
-};
-
-static uint64_t lc_fixed(struct lcur *c, size_t n)
-{
-	uint64_t v = 0;
-	if ((size_t)(c->end - c->p) < n) {
-		c->bad = true;
-		c->p = c->end;
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		v |= (uint64_t)c->p[i] << (8 * i);
-	c->p += n;
-	return v;
-}
-
-static uint64_t lc_uleb(struct lcur *c)
-{
-	uint64_t v = 0;
-	for (unsigned shift = 0;; shift += 7) {
-		if (c->p >= c->end) {
-			c->bad = true;
-			return 0;
-		}
-		uint8_t b = *c->p++;
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return v;
-	}
-}
-
-static void lc_skip(struct lcur *c, uint64_t n)
-{
-	if ((uint64_t)(c->end - c->p) < n) {
-		c->bad = true;
-		c->p = c->end;
-	} else {
-		c->p += n;
-	}
-}
-
-static void lc_string(struct lcur *c)
-{
-	const uint8_t *z = memchr(c->p, 0, (size_t)(c->end - c->p));
-	if (!z) {
-		c->bad = true;
-		c->p = c->end;
-	} else {
-		c->p = z + 1;
-	}
-}
-
 /* A DWARF section (name without its dot: "debug_line") as stored, and
  * its uncompressed size.  Compressed: SHF_COMPRESSED, whose bytes start
  * with an Elf64_Chdr, or the older .zdebug_NAME, which starts with
@@ -1070,40 +1015,40 @@ static const uint8_t *line_section(struct mv_dwarf *d, size_t *size)
 
 /* One v5 directory or file-name entry field; false if its form is one
  * we do not check (libdwarf then never sees the table). */
-static bool lc_field(struct lcur *c, uint64_t form, size_t offsz,
+static bool lc_field(struct mv_cursor *c, uint64_t form, size_t offsz,
 		     uint64_t line_str, uint64_t str, uint64_t *value)
 {
 	*value = 0;
 	switch (form) {
 	case DW_FORM_string:
-		lc_string(c);
+		mv_cursor_string(c);
 		return true;
 	case DW_FORM_line_strp:
-		*value = lc_fixed(c, offsz);
+		*value = mv_cursor_fixed(c, offsz);
 		return *value < line_str;
 	case DW_FORM_strp:
-		*value = lc_fixed(c, offsz);
+		*value = mv_cursor_fixed(c, offsz);
 		return *value < str;
 	case DW_FORM_udata:
-		*value = lc_uleb(c);
+		*value = mv_cursor_uleb(c);
 		return true;
 	case DW_FORM_data1:
-		*value = lc_fixed(c, 1);
+		*value = mv_cursor_fixed(c, 1);
 		return true;
 	case DW_FORM_data2:
-		*value = lc_fixed(c, 2);
+		*value = mv_cursor_fixed(c, 2);
 		return true;
 	case DW_FORM_data4:
-		*value = lc_fixed(c, 4);
+		*value = mv_cursor_fixed(c, 4);
 		return true;
 	case DW_FORM_data8:
-		*value = lc_fixed(c, 8);
+		*value = mv_cursor_fixed(c, 8);
 		return true;
 	case DW_FORM_data16:
-		lc_skip(c, 16);
+		mv_cursor_skip(c, 16);
 		return true;
 	case DW_FORM_block:
-		lc_skip(c, lc_uleb(c));
+		mv_cursor_skip(c, mv_cursor_uleb(c));
 		return true;
 	default:
 		return false;
@@ -1123,11 +1068,11 @@ static bool line_table_ok(struct mv_dwarf *d, uint64_t off)
 	uint64_t str = dwarf_section(d->elf, "debug_str", &s) ? s.size : 0;
 	if (off >= size)
 		return false;
-	struct lcur c = {sec + off, sec + size, false};
+	struct mv_cursor c = {sec + off, sec + size, false};
 	size_t offsz = 4;
-	uint64_t len = lc_fixed(&c, 4);
+	uint64_t len = mv_cursor_fixed(&c, 4);
 	if (len == 0xffffffffu) {
-		len = lc_fixed(&c, 8);
+		len = mv_cursor_fixed(&c, 8);
 		offsz = 8;
 	} else if (len >= 0xfffffff0u) {
 		return false;
@@ -1135,19 +1080,19 @@ static bool line_table_ok(struct mv_dwarf *d, uint64_t off)
 	if (c.bad || len > (uint64_t)(c.end - c.p))
 		return false;
 	c.end = c.p + len;
-	uint64_t version = lc_fixed(&c, 2);
+	uint64_t version = mv_cursor_fixed(&c, 2);
 	if (version < 2 || version > 5)
 		return false;
 	if (version == 5)
-		lc_skip(&c, 2); /* address_size, segment_selector_size */
-	uint64_t hlen = lc_fixed(&c, offsz);
+		mv_cursor_skip(&c, 2); /* address_size, segment_selector_size */
+	uint64_t hlen = mv_cursor_fixed(&c, offsz);
 	if (c.bad || hlen > (uint64_t)(c.end - c.p))
 		return false;
 	c.end = c.p + hlen;
-	lc_skip(&c, version >= 4 ? 5 : 4);
-	uint64_t opcode_base = lc_fixed(&c, 1);
+	mv_cursor_skip(&c, version >= 4 ? 5 : 4);
+	uint64_t opcode_base = mv_cursor_fixed(&c, 1);
 	if (opcode_base)
-		lc_skip(&c, opcode_base - 1);
+		mv_cursor_skip(&c, opcode_base - 1);
 	if (c.bad)
 		return false;
 	if (version < 5) {
@@ -1159,7 +1104,7 @@ static bool line_table_ok(struct mv_dwarf *d, uint64_t off)
 				c.p++;
 				break;
 			}
-			lc_string(&c);
+			mv_cursor_string(&c);
 			ndirs++;
 		}
 		for (;;) {
@@ -1167,23 +1112,23 @@ static bool line_table_ok(struct mv_dwarf *d, uint64_t off)
 				return false;
 			if (!*c.p)
 				return true;
-			lc_string(&c);
-			uint64_t dir = lc_uleb(&c);
-			lc_uleb(&c);
-			lc_uleb(&c);
+			mv_cursor_string(&c);
+			uint64_t dir = mv_cursor_uleb(&c);
+			mv_cursor_uleb(&c);
+			mv_cursor_uleb(&c);
 			if (dir > ndirs)
 				return false;
 		}
 	}
 	uint64_t ndirs = 0;
 	for (int table = 0; table < 2; table++) {
-		uint64_t nformats = lc_fixed(&c, 1);
+		uint64_t nformats = mv_cursor_fixed(&c, 1);
 		uint64_t formats[2 * 255];
 		for (uint64_t i = 0; i < nformats; i++) {
-			formats[2 * i] = lc_uleb(&c);
-			formats[2 * i + 1] = lc_uleb(&c);
+			formats[2 * i] = mv_cursor_uleb(&c);
+			formats[2 * i + 1] = mv_cursor_uleb(&c);
 		}
-		uint64_t count = lc_uleb(&c);
+		uint64_t count = mv_cursor_uleb(&c);
 		if (c.bad || (count && !nformats) ||
 		    count > (uint64_t)(c.end - c.p))
 			return false;

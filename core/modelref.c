@@ -168,15 +168,21 @@ static void running_tops(struct mv_model *m, const struct mv_rule_frames *fr,
 		struct mv_unwind_values v;
 		mv_unwind_local_values(m->program, &th[i], fr->running_function,
 				       fr->running_variable, &v);
-		for (size_t j = 0; j < v.n; j++)
-			for (size_t k = first; k < m->nframes; k++)
-				if (v.values[j] >= m->frames[k].lo &&
-				    v.values[j] <= m->frames[k].hi &&
-				    (v.values[j] - m->frames[k].lo) %
-						    fr->live_stride == 0) {
-					m->frames[k].hi = v.values[j];
-					break;
-				}
+		for (size_t j = 0; j < v.n; j++) {
+			size_t k = first;
+			while (k < m->nframes &&
+			       !(v.values[j] >= m->frames[k].lo &&
+				 v.values[j] <= m->frames[k].hi &&
+				 (v.values[j] - m->frames[k].lo) %
+						 fr->live_stride == 0))
+				k++;
+			if (k < m->nframes)
+				m->frames[k].hi = v.values[j];
+			else if (!v.why[0]) /* garbage CFI, or registers */
+				snprintf(v.why, sizeof(v.why), "it is 0x%llx, "
+					 "in no record's live slots",
+					 (unsigned long long)v.values[j]);
+		}
 		if (v.why[0] && !m->note[0])
 			snprintf(m->note, sizeof(m->note),
 				 "the top of the running frames' live slots "

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cursor.h"
 #include "dwarf.h"
 #include "unwind.h"
 
@@ -61,86 +62,48 @@ struct row {
 	struct rule r[NREG];
 };
 
-/* Bytes [p, end) of a section at file vaddr addr + (p - base). */
+/* Bytes of a section at file vaddr addr + (k.p - base). */
 struct cur {
-	const uint8_t *base, *p, *end;
+	struct mv_cursor k;
+	const uint8_t *base;
 	uint64_t addr;
-	bool bad;
 };
 
-static uint64_t cur_fixed(struct cur *c, size_t n)
+static struct cur cur_at(const uint8_t *base, const uint8_t *p,
+			 const uint8_t *end, uint64_t addr)
 {
-	uint64_t v = 0;
-	if ((size_t)(c->end - c->p) < n) {
-		c->bad = true;
-		c->p = c->end;
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		v |= (uint64_t)c->p[i] << (8 * i);
-	c->p += n;
-	return v;
-}
-
-static uint64_t cur_uleb(struct cur *c)
-{
-	uint64_t v = 0;
-	for (unsigned shift = 0; c->p < c->end; shift += 7) {
-		uint8_t b = *c->p++;
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return v;
-	}
-	c->bad = true;
-	return 0;
-}
-
-static int64_t cur_sleb(struct cur *c)
-{
-	uint64_t v = 0;
-	unsigned shift = 0;
-	uint8_t b = 0;
-	do {
-		if (c->p >= c->end) {
-			c->bad = true;
-			return 0;
-		}
-		b = *c->p++;
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-	} while (b & 0x80);
-	if (shift < 64 && (b & 0x40))
-		v |= ~(uint64_t)0 << shift;
-	return (int64_t)v;
+	return (struct cur){{p, end, false}, base, addr};
 }
 
 /* A pointer of encoding enc (DW_EH_PE_*): absolute, pc-relative, or
  * relative to datarel (.eh_frame_hdr's address).  Indirect and the
- * other applications are unsupported: c->bad. */
+ * other applications are unsupported: c->k.bad. */
 static uint64_t cur_encoded(struct cur *c, uint8_t enc, uint64_t datarel)
 {
 	if (enc == 0xff)
 		return 0; /* DW_EH_PE_omit */
-	uint64_t here = c->addr + (uint64_t)(c->p - c->base), v;
+	uint64_t here = c->addr + (uint64_t)(c->k.p - c->base), v;
 	switch (enc & 0x0f) {
-	case 0x00: v = cur_fixed(c, 8); break;
-	case 0x01: v = cur_uleb(c); break;
-	case 0x02: v = cur_fixed(c, 2); break;
-	case 0x03: v = cur_fixed(c, 4); break;
-	case 0x04: v = cur_fixed(c, 8); break;
-	case 0x09: v = (uint64_t)cur_sleb(c); break;
-	case 0x0a: v = (uint64_t)(int64_t)(int16_t)cur_fixed(c, 2); break;
-	case 0x0b: v = (uint64_t)(int64_t)(int32_t)cur_fixed(c, 4); break;
-	case 0x0c: v = cur_fixed(c, 8); break;
-	default: c->bad = true; return 0;
+	case 0x00: v = mv_cursor_fixed(&c->k, 8); break;
+	case 0x01: v = mv_cursor_uleb(&c->k); break;
+	case 0x02: v = mv_cursor_fixed(&c->k, 2); break;
+	case 0x03: v = mv_cursor_fixed(&c->k, 4); break;
+	case 0x04: v = mv_cursor_fixed(&c->k, 8); break;
+	case 0x09: v = (uint64_t)mv_cursor_sleb(&c->k); break;
+	case 0x0a:
+		v = (uint64_t)(int64_t)(int16_t)mv_cursor_fixed(&c->k, 2);
+		break;
+	case 0x0b:
+		v = (uint64_t)(int64_t)(int32_t)mv_cursor_fixed(&c->k, 4);
+		break;
+	case 0x0c: v = mv_cursor_fixed(&c->k, 8); break;
+	default: c->k.bad = true; return 0;
 	}
 	switch (enc & 0xf0) {
 	case 0x00: return v;
 	case 0x10: return v + here;    /* pcrel */
 	case 0x30: return v + datarel; /* datarel */
-	default: c->bad = true; return 0;
+	default: c->k.bad = true; return 0;
 	}
 }
 
@@ -161,97 +124,94 @@ struct fde {
 };
 
 /* An .eh_frame entry at offset off: its bytes after the length (*body,
- * up to its end) and whether it is a CIE.  false past the section or
- * at its terminator. */
+ * up to its end) and the offset of the next (*next).  false past the
+ * section or at its terminator. */
 static bool entry_at(const struct cur *sec, uint64_t off, struct cur *body,
 		     uint64_t *next)
 {
 	struct cur c = *sec;
-	if (off >= (uint64_t)(sec->end - sec->base))
+	if (off >= (uint64_t)(sec->k.end - sec->base))
 		return false;
-	c.p = sec->base + off;
-	uint64_t len = cur_fixed(&c, 4);
+	c.k.p = sec->base + off;
+	uint64_t len = mv_cursor_fixed(&c.k, 4);
 	if (len == 0xffffffff)
 		return false; /* 64-bit DWARF: not in x86-64 .eh_frame */
-	if (c.bad || !len || len > (uint64_t)(c.end - c.p))
+	if (c.k.bad || !len || len > (uint64_t)(c.k.end - c.k.p))
 		return false;
 	*body = c;
-	body->end = c.p + len;
-	*next = (uint64_t)(body->end - sec->base);
+	body->k.end = c.k.p + len;
+	*next = (uint64_t)(body->k.end - sec->base);
 	return true;
 }
 
 static bool parse_cie(struct cur c, struct cie *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	if (cur_fixed(&c, 4) != 0)
+	if (mv_cursor_fixed(&c.k, 4) != 0)
 		return false; /* not a CIE */
-	unsigned version = (unsigned)cur_fixed(&c, 1);
-	const char *aug = (const char *)c.p;
-	size_t alen = strnlen(aug, (size_t)(c.end - c.p));
-	if (alen == (size_t)(c.end - c.p) || (version != 1 && version != 3))
+	unsigned version = (unsigned)mv_cursor_fixed(&c.k, 1);
+	const char *aug = (const char *)c.k.p;
+	size_t alen = strnlen(aug, (size_t)(c.k.end - c.k.p));
+	if (alen == (size_t)(c.k.end - c.k.p) ||
+	    (version != 1 && version != 3))
 		return false;
-	c.p += alen + 1;
-	ret->code_align = cur_uleb(&c);
-	ret->data_align = cur_sleb(&c);
-	ret->ra = version == 1 ? (unsigned)cur_fixed(&c, 1)
-			       : (unsigned)cur_uleb(&c);
+	c.k.p += alen + 1;
+	ret->code_align = mv_cursor_uleb(&c.k);
+	ret->data_align = mv_cursor_sleb(&c.k);
+	ret->ra = version == 1 ? (unsigned)mv_cursor_fixed(&c.k, 1)
+			       : (unsigned)mv_cursor_uleb(&c.k);
 	ret->fde_enc = 0; /* absptr */
 	if (aug[0] == 'z') {
 		ret->z = true;
-		uint64_t n = cur_uleb(&c);
-		if (c.bad || n > (uint64_t)(c.end - c.p))
+		uint64_t n = mv_cursor_uleb(&c.k);
+		if (c.k.bad || n > (uint64_t)(c.k.end - c.k.p))
 			return false;
 		struct cur a = c;
-		a.end = c.p + n;
-		for (size_t i = 1; i < alen && !a.bad; i++) {
+		a.k.end = c.k.p + n;
+		for (size_t i = 1; i < alen && !a.k.bad; i++) {
 			if (aug[i] == 'R') {
-				ret->fde_enc = (uint8_t)cur_fixed(&a, 1);
+				ret->fde_enc = (uint8_t)mv_cursor_fixed(&a.k, 1);
 			} else if (aug[i] == 'P') {
-				uint8_t penc = (uint8_t)cur_fixed(&a, 1);
+				uint8_t penc = (uint8_t)mv_cursor_fixed(&a.k, 1);
 				cur_encoded(&a, penc & 0x7f, 0);
 			} else if (aug[i] == 'L') {
-				cur_fixed(&a, 1);
+				mv_cursor_fixed(&a.k, 1);
 			} else if (aug[i] == 'S') {
 				ret->signal = true;
 			} else {
 				break; /* unknown: its data is skipped */
 			}
 		}
-		c.p += n;
+		c.k.p += n;
 	} else if (alen) {
 		return false; /* "eh" and other old augmentations */
 	}
 	ret->insns = c;
-	return !c.bad && ret->ra < NREG;
+	return !c.k.bad && ret->ra < NREG;
 }
 
 /* The FDE whose body is c (after its length), if it covers pc. */
 static bool parse_fde(const struct cur *sec, struct cur c, uint64_t pc,
 		      uint64_t datarel, struct fde *ret)
 {
-	uint64_t id_at = (uint64_t)(c.p - sec->base);
-	uint64_t id = cur_fixed(&c, 4);
+	uint64_t id_at = (uint64_t)(c.k.p - sec->base);
+	uint64_t id = mv_cursor_fixed(&c.k, 4);
 	struct cur cie;
 	uint64_t next;
-	if (c.bad || !id || id > id_at ||
+	if (c.k.bad || !id || id > id_at ||
 	    !entry_at(sec, id_at - id, &cie, &next) ||
 	    !parse_cie(cie, &ret->cie))
 		return false;
 	ret->begin = cur_encoded(&c, ret->cie.fde_enc, datarel);
 	uint64_t range = cur_encoded(&c, ret->cie.fde_enc & 0x0f, 0);
 	ret->end = ret->begin + range;
-	if (c.bad || pc < ret->begin || pc >= ret->end)
+	if (c.k.bad || pc < ret->begin || pc >= ret->end)
 		return false;
 	/* 'z': the augmentation data (an LSDA pointer) is skipped. */
-	if (ret->cie.z) {
-		uint64_t n = cur_uleb(&c);
-		if (c.bad || n > (uint64_t)(c.end - c.p))
-			return false;
-		c.p += n;
-	}
+	if (ret->cie.z)
+		mv_cursor_skip(&c.k, mv_cursor_uleb(&c.k));
 	ret->insns = c;
-	return true;
+	return !c.k.bad;
 }
 
 /* The FDE covering pc (a file vaddr) in objfile e, through
@@ -263,8 +223,8 @@ static bool find_fde(const struct mv_elf *e, uint64_t pc, struct fde *ret)
 	size_t size;
 	if (!mv_elf_section(e, ".eh_frame", &data, &size))
 		return false;
-	struct cur sec = {data, data, (const uint8_t *)data + size,
-			  mv_elf_section_addr(e, ".eh_frame"), false};
+	struct cur sec = cur_at(data, data, (const uint8_t *)data + size,
+				mv_elf_section_addr(e, ".eh_frame"));
 	const void *hdata;
 	size_t hsize;
 	uint64_t haddr = mv_elf_section_addr(e, ".eh_frame_hdr");
@@ -274,17 +234,17 @@ static bool find_fde(const struct mv_elf *e, uint64_t pc, struct fde *ret)
 	    hsize >= 4 && ((const uint8_t *)hdata)[0] == 1 &&
 	    ((const uint8_t *)hdata)[3] == 0x3b) {
 		const uint8_t *h = hdata;
-		struct cur c = {h, h + 4, h + hsize, haddr, false};
+		struct cur c = cur_at(h, h + 4, h + hsize, haddr);
 		cur_encoded(&c, h[1], haddr);
 		uint64_t count = cur_encoded(&c, h[2], haddr);
-		const uint8_t *table = c.p;
-		if (c.bad || count > (hsize - (size_t)(table - h)) / 8)
+		const uint8_t *table = c.k.p;
+		if (c.k.bad || count > (hsize - (size_t)(table - h)) / 8)
 			return false;
 		size_t lo = 0, hi = (size_t)count;
 		while (lo < hi) { /* the first entry starting above pc */
 			size_t mid = lo + (hi - lo) / 2;
-			struct cur m = {h, table + 8 * mid, h + hsize, haddr,
-					false};
+			struct cur m = cur_at(h, table + 8 * mid, h + hsize,
+					      haddr);
 			if (cur_encoded(&m, 0x3b, haddr) <= pc)
 				lo = mid + 1;
 			else
@@ -292,8 +252,8 @@ static bool find_fde(const struct mv_elf *e, uint64_t pc, struct fde *ret)
 		}
 		if (!lo)
 			return false;
-		struct cur m = {h, table + 8 * (lo - 1) + 4, h + hsize, haddr,
-				false};
+		struct cur m = cur_at(h, table + 8 * (lo - 1) + 4,
+				      h + hsize, haddr);
 		uint64_t fde = cur_encoded(&m, 0x3b, haddr);
 		return fde >= sec.addr &&
 		       entry_at(&sec, fde - sec.addr, &body, &next) &&
@@ -303,7 +263,7 @@ static bool find_fde(const struct mv_elf *e, uint64_t pc, struct fde *ret)
 	for (size_t k = 0; k < SCAN_MAX && entry_at(&sec, off, &body, &next);
 	     k++, off = next) {
 		struct cur id = body;
-		if (cur_fixed(&id, 4) && parse_fde(&sec, body, pc, haddr, ret))
+		if (mv_cursor_fixed(&id.k, 4) && parse_fde(&sec, body, pc, haddr, ret))
 			return true;
 	}
 	return false;
@@ -327,8 +287,8 @@ static bool run_insns(struct cur c, const struct cie *cie, uint64_t loc,
 {
 	struct row saved[STATE_STACK];
 	size_t nsaved = 0;
-	while (c.p < c.end && !c.bad) {
-		uint8_t op = (uint8_t)cur_fixed(&c, 1);
+	while (c.k.p < c.k.end && !c.k.bad) {
+		uint8_t op = (uint8_t)mv_cursor_fixed(&c.k, 1);
 		uint8_t low = op & 0x3f;
 		uint64_t reg, delta = 0;
 		switch (op >> 6) {
@@ -337,7 +297,7 @@ static bool run_insns(struct cur c, const struct cie *cie, uint64_t loc,
 			break;
 		case 2: /* DW_CFA_offset */
 			set_rule(row, low, R_OFFSET,
-				 (int64_t)cur_uleb(&c) * cie->data_align, 0);
+				 (int64_t)mv_cursor_uleb(&c.k) * cie->data_align, 0);
 			continue;
 		case 3: /* DW_CFA_restore */
 			if (init && low < NREG)
@@ -359,30 +319,30 @@ static bool run_insns(struct cur c, const struct cie *cie, uint64_t loc,
 				return true;
 			break;
 		case 0x02: case 0x03: case 0x04: /* advance_loc1/2/4 */
-			delta = cur_fixed(&c, op == 0x02 ? 1 : op == 0x03 ? 2 : 4);
+			delta = mv_cursor_fixed(&c.k, op == 0x02 ? 1 : op == 0x03 ? 2 : 4);
 			loc += delta * cie->code_align;
 			if (loc > pc)
 				return true;
 			break;
 		case 0x05: /* offset_extended */
-			reg = cur_uleb(&c);
+			reg = mv_cursor_uleb(&c.k);
 			set_rule(row, reg, R_OFFSET,
-				 (int64_t)cur_uleb(&c) * cie->data_align, 0);
+				 (int64_t)mv_cursor_uleb(&c.k) * cie->data_align, 0);
 			break;
 		case 0x06: /* restore_extended */
-			reg = cur_uleb(&c);
+			reg = mv_cursor_uleb(&c.k);
 			if (init && reg < NREG)
 				row->r[reg] = init->r[reg];
 			break;
 		case 0x07: /* undefined */
-			set_rule(row, cur_uleb(&c), R_UNDEF, 0, 0);
+			set_rule(row, mv_cursor_uleb(&c.k), R_UNDEF, 0, 0);
 			break;
 		case 0x08: /* same_value */
-			set_rule(row, cur_uleb(&c), R_SAME, 0, 0);
+			set_rule(row, mv_cursor_uleb(&c.k), R_SAME, 0, 0);
 			break;
 		case 0x09: /* register */
-			reg = cur_uleb(&c);
-			set_rule(row, reg, R_REGISTER, 0, cur_uleb(&c));
+			reg = mv_cursor_uleb(&c.k);
+			set_rule(row, reg, R_REGISTER, 0, mv_cursor_uleb(&c.k));
 			break;
 		case 0x0a: /* remember_state */
 			if (nsaved == STATE_STACK)
@@ -395,65 +355,62 @@ static bool run_insns(struct cur c, const struct cie *cie, uint64_t loc,
 			*row = saved[--nsaved]; /* the CFA too */
 			break;
 		case 0x0c: /* def_cfa */
-			row->cfa_reg = (unsigned)cur_uleb(&c);
-			row->cfa_off = (int64_t)cur_uleb(&c);
+			row->cfa_reg = (unsigned)mv_cursor_uleb(&c.k);
+			row->cfa_off = (int64_t)mv_cursor_uleb(&c.k);
 			row->cfa_ok = row->cfa_reg < NREG;
 			break;
 		case 0x0d: /* def_cfa_register */
-			row->cfa_reg = (unsigned)cur_uleb(&c);
+			row->cfa_reg = (unsigned)mv_cursor_uleb(&c.k);
 			row->cfa_ok = row->cfa_reg < NREG;
 			break;
 		case 0x0e: /* def_cfa_offset */
-			row->cfa_off = (int64_t)cur_uleb(&c);
+			row->cfa_off = (int64_t)mv_cursor_uleb(&c.k);
 			break;
 		case 0x0f: /* def_cfa_expression: not evaluated (a
 			    * PLT's or a signal frame's) */
 			row->cfa_ok = false;
 			return true;
 		case 0x10: case 0x16: /* expression, val_expression */
-			reg = cur_uleb(&c);
-			delta = cur_uleb(&c);
-			if (delta > (uint64_t)(c.end - c.p))
-				return false;
-			c.p += delta;
+			reg = mv_cursor_uleb(&c.k);
+			mv_cursor_skip(&c.k, mv_cursor_uleb(&c.k));
 			set_rule(row, reg, R_UNSUPPORTED, 0, 0);
 			break;
 		case 0x11: /* offset_extended_sf */
-			reg = cur_uleb(&c);
+			reg = mv_cursor_uleb(&c.k);
 			set_rule(row, reg, R_OFFSET,
-				 cur_sleb(&c) * cie->data_align, 0);
+				 mv_cursor_sleb(&c.k) * cie->data_align, 0);
 			break;
 		case 0x12: /* def_cfa_sf */
-			row->cfa_reg = (unsigned)cur_uleb(&c);
-			row->cfa_off = cur_sleb(&c) * cie->data_align;
+			row->cfa_reg = (unsigned)mv_cursor_uleb(&c.k);
+			row->cfa_off = mv_cursor_sleb(&c.k) * cie->data_align;
 			row->cfa_ok = row->cfa_reg < NREG;
 			break;
 		case 0x13: /* def_cfa_offset_sf */
-			row->cfa_off = cur_sleb(&c) * cie->data_align;
+			row->cfa_off = mv_cursor_sleb(&c.k) * cie->data_align;
 			break;
 		case 0x14: /* val_offset */
-			reg = cur_uleb(&c);
+			reg = mv_cursor_uleb(&c.k);
 			set_rule(row, reg, R_VAL_OFFSET,
-				 (int64_t)cur_uleb(&c) * cie->data_align, 0);
+				 (int64_t)mv_cursor_uleb(&c.k) * cie->data_align, 0);
 			break;
 		case 0x15: /* val_offset_sf */
-			reg = cur_uleb(&c);
+			reg = mv_cursor_uleb(&c.k);
 			set_rule(row, reg, R_VAL_OFFSET,
-				 cur_sleb(&c) * cie->data_align, 0);
+				 mv_cursor_sleb(&c.k) * cie->data_align, 0);
 			break;
 		case 0x2e: /* GNU_args_size */
-			cur_uleb(&c);
+			mv_cursor_uleb(&c.k);
 			break;
 		case 0x2f: /* GNU_negative_offset_extended */
-			reg = cur_uleb(&c);
+			reg = mv_cursor_uleb(&c.k);
 			set_rule(row, reg, R_OFFSET,
-				 -(int64_t)cur_uleb(&c) * cie->data_align, 0);
+				 -(int64_t)mv_cursor_uleb(&c.k) * cie->data_align, 0);
 			break;
 		default:
 			return false;
 		}
 	}
-	return !c.bad;
+	return !c.k.bad;
 }
 
 /* The row of the CFI table for pc (a file vaddr) of fde. */

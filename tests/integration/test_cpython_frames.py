@@ -154,6 +154,9 @@ def check_paths(facts, outs):
         if len(chain) != 1 or chain[0]["kind"] != "mapping":
             problems.append("%s (a live temporary): not held by the "
                             "frame's mapping: %s" % (name, chain[:2]))
+    for d in (held, popped, temp, top):
+        problems += ["a note: %s" % n for n in d.get("notes", [])
+                     if "running frames" in n]
     stale = [r for r in refs.get("referrers", [])
              if r["kind"] == "mapping"]
     if not stale:
