@@ -262,8 +262,9 @@ static bool find_fde(const struct mv_elf *e, uint64_t pc, struct fde *ret)
 	uint64_t off = 0;
 	for (size_t k = 0; k < SCAN_MAX && entry_at(&sec, off, &body, &next);
 	     k++, off = next) {
-		struct cur id = body;
-		if (mv_cursor_fixed(&id.k, 4) && parse_fde(&sec, body, pc, haddr, ret))
+		struct cur id = body; /* 0: a CIE */
+		if (mv_cursor_fixed(&id.k, 4) &&
+		    parse_fde(&sec, body, pc, haddr, ret))
 			return true;
 	}
 	return false;
