@@ -19,7 +19,10 @@ value stack holds two live temporaries, each held by nothing else: a
 new list at its bottom (temp) and, at its top, the argument of the C
 call it stops in (top: os.kill's signal, an int subclass instance).
 The program writes their ids, the held value's Python path, and
-whether CPython's eval of that path is the object.
+whether CPython's eval of that path is the object.  Inside a function,
+a second thread does the same in its own frame (popped2, temp2) and
+blocks in a C call mid-expression (a Lock's acquire): every thread is
+unwound.
 memview, with the model, in the CLI, gdb and lldb on a core (gcore),
 and on the live stopped process (--pid, gdb and lldb attached):
 - path-to held ends at __main__.sessions['k'] (the script's path);
@@ -28,7 +31,10 @@ and on the live stopped process (--pid, gdb and lldb attached):
   live slots, the top one included); on a core, top's slot is the one
   below gdb's `p stack_pointer` in that frame;
 - referrers of popped: the words of the frame's mapping pointing at it
-  (the stale slots) are no edge of the model, and there are some.
+  (the stale slots) are no edge of the model, and there are some;
+- path-to popped2 finds no path, path-to temp2 one pointer from the
+  second thread's frame's mapping;
+- no note says the running frames' top could not be read.
 Hostile input: a core whose threads' registers are garbage (rip in no
 objfile, rsp on the heap or past its mapping), an executable whose
 .eh_frame_hdr and .eh_frame are partly garbage: path-to still answers,
@@ -104,10 +110,31 @@ def work():
     deep(0, 1, 2, 3, 4, 5, 6, 7, 8, sessions["k"], popped())
     keep = [temp_list(), os.kill(os.getpid(), noted())]
 
+def noted_in(key, value):
+    FACTS[key] = id(value)
+    return value
+
+def worker():
+    # Another thread's running frame, stopped in a C call mid-expression
+    # (LOCK.acquire, which main holds) with a popped object above it.
+    v = Victim()
+    v.me = v
+    deep(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, noted_in("popped2", v))
+    del v
+    keep = [noted_in("temp2", [7200000 + i for i in range(30)]),
+            ready.set(), LOCK.acquire()]
+
 if WHERE == "module":
     deep(0, 1, 2, 3, 4, 5, 6, 7, 8, sessions["k"], popped())
     keep = [temp_list(), os.kill(os.getpid(), noted())]
 else:
+    import threading, time
+    LOCK = threading.Lock()
+    LOCK.acquire()
+    ready = threading.Event()
+    threading.Thread(target=worker, daemon=True).start()
+    ready.wait()
+    time.sleep(0.5)     # into LOCK.acquire
     work()
 """
 
@@ -129,16 +156,38 @@ def program(where):
 
 
 def commands(facts, extra=""):
+    """path-to of each of KEYS, referrers of popped; in a function, path-to
+    of the second thread's popped2 and temp2."""
     return (["path-to (PyObject *)0x%x --json%s" % (facts[k], extra)
              for k in KEYS] +
             ["referrers (PyObject *)0x%x --json%s" % (facts["popped"],
-                                                     extra)])
+                                                     extra)] +
+            ["path-to (PyObject *)0x%x --json%s" % (facts[k], extra)
+             for k in ("popped2", "temp2") if k in facts])
+
+
+def check_thread(facts, outs):
+    """The second thread's frame: popped2 unreachable, temp2 held."""
+    if "popped2" not in facts:
+        return [] if len(outs) == 5 else ["%d answers" % len(outs)]
+    if len(outs) != 7:
+        return ["%d answers" % len(outs)]
+    popped2, temp2 = outs[5:]
+    problems = []
+    if popped2.get("found"):
+        problems.append("popped2 (thread 2): reached through %s" %
+                        [h["root"] for h in popped2["chain"][:1]])
+    chain = temp2.get("chain") or []
+    if len(chain) != 1 or chain[0]["kind"] != "mapping":
+        problems.append("temp2 (thread 2, a live temporary): not held by "
+                        "the frame's mapping: %s" % chain[:2])
+    return problems
 
 
 def check_paths(facts, outs):
     """outs: the JSON answers of commands(facts)."""
-    held, popped, temp, top, refs = outs
-    problems = []
+    held, popped, temp, top, refs = outs[:5]
+    problems = check_thread(facts, outs)
     chain = held.get("chain") or []
     last = chain[-1]["expression"] if chain else None
     if not facts["evaluates"]:
@@ -203,7 +252,7 @@ def gdb_stack_pointer(core):
 def check_three(label, facts, runs, sp=None):
     for front, records in fronts(runs).items():
         outs = outputs(records)
-        if len(outs) != 5:
+        if len(outs) < 5:
             report("%s: %s ran" % (label, front),
                    ["%s records" % (len(outs) if records else None)])
             continue
@@ -234,16 +283,19 @@ def without_running(tmp, core, facts, label):
             f.write(text.replace(RUNNING, clause))
         outs = []
         notes = []
-        for c in commands(facts, " --types " + path)[:2]:
+        cmds = commands(facts, " --types " + path)
+        for c in cmds[:2] + cmds[5:6]:
             rc, out, err = R.run([R.MEMVIEW, "--core", core, "--exe",
                                   PYTHON] + c.split())
             d = json.loads(out) if rc == 0 else {}
             outs.append(d)
             notes += d.get("notes", [])
-        held, popped = outs
+        held, popped = outs[:2]
         problems = []
-        if not popped.get("found"):
-            problems.append("popped: not reached (the stale slot is gone)")
+        for name, d in zip(("popped", "popped2"), outs[1:]):
+            if not d.get("found"):
+                problems.append("%s: not reached (the stale slot is "
+                                "gone)" % name)
         last = (held.get("chain") or [{}])[-1].get("expression")
         if last == facts["path"]:
             problems.append("held: named %r, not through a stale slot"
@@ -412,7 +464,7 @@ def check_live(tmp, where):
             p.kill()
             p.wait()
         outs = outputs(records)
-        if len(outs) != 5:
+        if len(outs) < 5:
             report("%s: %s ran" % (label, front), ["no records"])
             continue
         report("%s: %s: held named, popped unreachable, live temporaries "
