@@ -614,9 +614,11 @@ static void frame_value(struct mv_program *p, const struct frame *f,
 	if (!d || !mv_dwarf_local_location(d, f->look_pc, variable, &l))
 		snprintf(why, sizeof(why), "no DWARF variable %s at pc 0x%llx",
 			 variable, (unsigned long long)f->look_pc);
+	else if (ret->n == MV_UNWIND_MAX_VALUES)
+		snprintf(why, sizeof(why), "more than %d frames of it",
+			 MV_UNWIND_MAX_VALUES);
 	else if (read_loc(mv_program_target(p), f, &l, &v, why, sizeof(why))) {
-		if (ret->n < MV_UNWIND_MAX_VALUES)
-			ret->values[ret->n++] = v;
+		ret->values[ret->n++] = v;
 		return;
 	}
 	if (!ret->why[0])

@@ -9,9 +9,11 @@
 
 #include "program.h"
 
-/* At most this many frames are unwound, and this many values kept. */
-#define MV_UNWIND_MAX_FRAMES 512
-#define MV_UNWIND_MAX_VALUES 64
+/* At most this many frames are unwound, and this many values kept
+ * (CPython nests an eval loop in C for each class instantiation or
+ * callback on the stack: about ten C frames each). */
+#define MV_UNWIND_MAX_FRAMES 16384
+#define MV_UNWIND_MAX_VALUES 1024
 
 struct mv_unwind_values {
 	uint64_t values[MV_UNWIND_MAX_VALUES]; /* innermost first */

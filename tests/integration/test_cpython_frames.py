@@ -35,6 +35,9 @@ and on the live stopped process (--pid, gdb and lldb attached):
 - path-to popped2 finds no path, path-to temp2 one pointer from the
   second thread's frame's mapping;
 - no note says the running frames' top could not be read.
+And 121 eval loops nested in C (a class whose __init__ instantiates it),
+each running frame with a popped object in a stale slot: none is
+reached through the frames' mapping, no note.
 Hostile input: a core whose threads' registers are garbage (rip in no
 objfile, rsp on the heap or past its mapping), an executable whose
 .eh_frame_hdr and .eh_frame are partly garbage: path-to still answers,
@@ -137,6 +140,41 @@ else:
     time.sleep(0.5)     # into LOCK.acquire
     work()
 """
+
+# Eval loops nested in C: each class instantiation runs __init__ in an
+# eval loop of its own, so every level's frame is a running one.
+NESTED = r"""
+import gc, json, os, signal, sys
+
+class Victim:
+    pass
+
+FACTS = {"popped": []}
+
+def deep(*a):
+    return len(a)
+
+def popped():
+    v = Victim()
+    v.me = v
+    FACTS["popped"].append(id(v))
+    return v
+
+def noted():
+    with open(sys.argv[1], "w") as f:
+        json.dump(FACTS, f)
+    return signal.SIGSTOP
+
+class Nest:
+    def __init__(self, n):
+        deep(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, popped())
+        self.child = [n, Nest(n - 1) if n else os.kill(os.getpid(),
+                                                       noted())]
+
+gc.disable()
+Nest(LEVELS)
+"""
+LEVELS = 120
 
 KEYS = ("held", "popped", "temp", "top")
 EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
@@ -416,6 +454,35 @@ def check_core(tmp, allocator, where):
         check_hostile(tmp, core, facts, "core, " + label)
 
 
+def check_nested(tmp, types=()):
+    """LEVELS + 1 eval loops on one C stack, each with a popped object in
+    a stale slot of its running frame: none is reached through the
+    frames' mapping (a dead C local on the C stack may still hold one:
+    the C stack is a root as valgrind's), no note."""
+    core, facts_path = CM.python_core(
+        tmp, "malloc", NESTED.replace("LEVELS", str(LEVELS)), "nested")
+    if not core:
+        report("nested eval loops: stopped itself and was cored", ["no"])
+        return
+    with open(facts_path) as f:
+        popped = json.load(f)["popped"]
+    types = list(types)
+    problems = [] if len(popped) == LEVELS + 1 else [
+        "%d popped objects" % len(popped)]
+    for a in popped[::10] + popped[-3:]:  # outermost to innermost
+        rc, out, err = R.run([R.MEMVIEW, "--core", core, "--exe", PYTHON,
+                              "path-to", "(PyObject *)0x%x" % a, "--json"]
+                             + types)
+        d = json.loads(out) if rc == 0 else {}
+        chain = d.get("chain") or []
+        if rc != 0 or (chain and chain[0]["kind"] == "mapping"):
+            problems.append("0x%x: %s %s" % (a, chain[:1], err[-200:]))
+        problems += ["a note: %s" % n for n in d.get("notes", [])
+                     if "running frames" in n]
+    report("nested eval loops (%d): no popped object reached through the "
+           "frames' mapping, no note" % (LEVELS + 1), problems)
+
+
 def stopped_python(tmp, where):
     """A python3.11-dbg running PROG stopped at its SIGSTOP: (Popen,
     facts) or (None, None)."""
@@ -480,6 +547,7 @@ def main():
         for allocator in ("malloc", "pymalloc"):
             for where in ("module", "function"):
                 check_core(tmp, allocator, where)
+        check_nested(tmp)
         for where in ("module", "function"):
             check_live(tmp, where)
     passed = sum(results)
