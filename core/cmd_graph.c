@@ -564,7 +564,7 @@ static char **hop_expressions(struct mv_cmd_ctx *ctx,
 	struct mv_type *vt;
 	struct mv_error *err = NULL;
 	struct mv_frame_name f;
-	const struct mv_ref *r0 = &hops[0].from;
+	const struct mv_ref *r0 = n ? &hops[0].from : NULL;
 	if (n && r0->kind == MV_REF_GLOBAL &&
 	    mv_program_symbolize(p, r0->holder, &name, &off) &&
 	    !(err = mv_program_find_variable(p, name, 0, &addr, &vt)) &&
@@ -747,6 +747,14 @@ static void roots_notes(struct mv_cmd_ctx *ctx, struct mv_json *j,
 	}
 }
 
+/* The model's note, if any, among the answer's notes. */
+static void model_note(const struct mv_model *m, struct mv_notes *notes)
+{
+	const char *note = mv_model_note(m);
+	if (note)
+		mv_notes_add(notes, "%s", note);
+}
+
 struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 {
 	uint64_t max, addr, size;
@@ -814,6 +822,7 @@ struct mv_error *mv_cmd_referrers(struct mv_cmd_ctx *ctx)
 		       in_chunk ? " (its heap chunk)" : "");
 	struct mv_notes skipped;
 	mv_notes_init(&skipped, 50);
+	model_note(R.model, &skipped);
 	/* A block's referrers from the session's reverse index: its
 	 * holders are read, not the whole heap.  Building it costs about
 	 * two whole scans, so the first referrers on a heap scans and the
@@ -1056,6 +1065,7 @@ struct mv_error *mv_cmd_path_to(struct mv_cmd_ctx *ctx)
 	struct mv_edge_filter filter = {mv_model_accept, NULL};
 	if (!err && ri && !(err = mv_model_open(ctx, ri, &model)))
 		filter.arg = model;
+	model_note(model, &skipped);
 	if (!err && ri)
 		err = mv_graph_path_to_index(p, ri, model ? &filter : NULL,
 					     addr, max, &hops, &n,

@@ -27,6 +27,7 @@
 #include <libdwarf/libdwarf.h>
 
 #include "buf.h"
+#include "cursor.h"
 #include "cxxname.h"
 #include "dwarf.h"
 #include "type_internal.h"
@@ -75,7 +76,11 @@
 	X(dwarf_dealloc_rnglists_head) \
 	X(dwarf_dealloc_error) \
 	X(dwarf_attr) \
-	X(dwarf_debug_addr_index_to_addr)
+	X(dwarf_debug_addr_index_to_addr) \
+	X(dwarf_get_loclist_c) \
+	X(dwarf_get_locdesc_entry_d) \
+	X(dwarf_get_location_op_value_c) \
+	X(dwarf_loc_head_c_dealloc)
 
 static struct {
 #define X(f) __typeof__(f) *f;
@@ -179,6 +184,11 @@ static void zlib_load(void)
 #define dwarf_attr (libdwarf.dwarf_attr)
 #define dwarf_debug_addr_index_to_addr \
 	(libdwarf.dwarf_debug_addr_index_to_addr)
+#define dwarf_get_loclist_c (libdwarf.dwarf_get_loclist_c)
+#define dwarf_get_locdesc_entry_d (libdwarf.dwarf_get_locdesc_entry_d)
+#define dwarf_get_location_op_value_c \
+	(libdwarf.dwarf_get_location_op_value_c)
+#define dwarf_loc_head_c_dealloc (libdwarf.dwarf_loc_head_c_dealloc)
 
 /* ------------------------------------------------------------------ */
 /* libdwarf 20210528 shim: the calls whose signatures changed upstream */
@@ -914,62 +924,6 @@ static bool cu_contains(struct mv_dwarf *d, uint32_t index, uint64_t pc)
 #define MAX_LINE_INFLATE (256u << 20)
 #define ZLIB_MAX_RATIO 1032
 
-struct lcur {
-	const uint8_t *p, *end;
-	bool bad;
-};
-
-static uint64_t lc_fixed(struct lcur *c, size_t n)
-{
-	uint64_t v = 0;
-	if ((size_t)(c->end - c->p) < n) {
-		c->bad = true;
-		c->p = c->end;
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		v |= (uint64_t)c->p[i] << (8 * i);
-	c->p += n;
-	return v;
-}
-
-static uint64_t lc_uleb(struct lcur *c)
-{
-	uint64_t v = 0;
-	for (unsigned shift = 0;; shift += 7) {
-		if (c->p >= c->end) {
-			c->bad = true;
-			return 0;
-		}
-		uint8_t b = *c->p++;
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return v;
-	}
-}
-
-static void lc_skip(struct lcur *c, uint64_t n)
-{
-	if ((uint64_t)(c->end - c->p) < n) {
-		c->bad = true;
-		c->p = c->end;
-	} else {
-		c->p += n;
-	}
-}
-
-static void lc_string(struct lcur *c)
-{
-	const uint8_t *z = memchr(c->p, 0, (size_t)(c->end - c->p));
-	if (!z) {
-		c->bad = true;
-		c->p = c->end;
-	} else {
-		c->p = z + 1;
-	}
-}
-
 /* A DWARF section (name without its dot: "debug_line") as stored, and
  * its uncompressed size.  Compressed: SHF_COMPRESSED, whose bytes start
  * with an Elf64_Chdr, or the older .zdebug_NAME, which starts with
@@ -1061,40 +1015,40 @@ static const uint8_t *line_section(struct mv_dwarf *d, size_t *size)
 
 /* One v5 directory or file-name entry field; false if its form is one
  * we do not check (libdwarf then never sees the table). */
-static bool lc_field(struct lcur *c, uint64_t form, size_t offsz,
+static bool lc_field(struct mv_cursor *c, uint64_t form, size_t offsz,
 		     uint64_t line_str, uint64_t str, uint64_t *value)
 {
 	*value = 0;
 	switch (form) {
 	case DW_FORM_string:
-		lc_string(c);
+		mv_cursor_string(c);
 		return true;
 	case DW_FORM_line_strp:
-		*value = lc_fixed(c, offsz);
+		*value = mv_cursor_fixed(c, offsz);
 		return *value < line_str;
 	case DW_FORM_strp:
-		*value = lc_fixed(c, offsz);
+		*value = mv_cursor_fixed(c, offsz);
 		return *value < str;
 	case DW_FORM_udata:
-		*value = lc_uleb(c);
+		*value = mv_cursor_uleb(c);
 		return true;
 	case DW_FORM_data1:
-		*value = lc_fixed(c, 1);
+		*value = mv_cursor_fixed(c, 1);
 		return true;
 	case DW_FORM_data2:
-		*value = lc_fixed(c, 2);
+		*value = mv_cursor_fixed(c, 2);
 		return true;
 	case DW_FORM_data4:
-		*value = lc_fixed(c, 4);
+		*value = mv_cursor_fixed(c, 4);
 		return true;
 	case DW_FORM_data8:
-		*value = lc_fixed(c, 8);
+		*value = mv_cursor_fixed(c, 8);
 		return true;
 	case DW_FORM_data16:
-		lc_skip(c, 16);
+		mv_cursor_skip(c, 16);
 		return true;
 	case DW_FORM_block:
-		lc_skip(c, lc_uleb(c));
+		mv_cursor_skip(c, mv_cursor_uleb(c));
 		return true;
 	default:
 		return false;
@@ -1114,11 +1068,11 @@ static bool line_table_ok(struct mv_dwarf *d, uint64_t off)
 	uint64_t str = dwarf_section(d->elf, "debug_str", &s) ? s.size : 0;
 	if (off >= size)
 		return false;
-	struct lcur c = {sec + off, sec + size, false};
+	struct mv_cursor c = {sec + off, sec + size, false};
 	size_t offsz = 4;
-	uint64_t len = lc_fixed(&c, 4);
+	uint64_t len = mv_cursor_fixed(&c, 4);
 	if (len == 0xffffffffu) {
-		len = lc_fixed(&c, 8);
+		len = mv_cursor_fixed(&c, 8);
 		offsz = 8;
 	} else if (len >= 0xfffffff0u) {
 		return false;
@@ -1126,19 +1080,19 @@ static bool line_table_ok(struct mv_dwarf *d, uint64_t off)
 	if (c.bad || len > (uint64_t)(c.end - c.p))
 		return false;
 	c.end = c.p + len;
-	uint64_t version = lc_fixed(&c, 2);
+	uint64_t version = mv_cursor_fixed(&c, 2);
 	if (version < 2 || version > 5)
 		return false;
 	if (version == 5)
-		lc_skip(&c, 2); /* address_size, segment_selector_size */
-	uint64_t hlen = lc_fixed(&c, offsz);
+		mv_cursor_skip(&c, 2); /* address_size, segment_selector_size */
+	uint64_t hlen = mv_cursor_fixed(&c, offsz);
 	if (c.bad || hlen > (uint64_t)(c.end - c.p))
 		return false;
 	c.end = c.p + hlen;
-	lc_skip(&c, version >= 4 ? 5 : 4);
-	uint64_t opcode_base = lc_fixed(&c, 1);
+	mv_cursor_skip(&c, version >= 4 ? 5 : 4);
+	uint64_t opcode_base = mv_cursor_fixed(&c, 1);
 	if (opcode_base)
-		lc_skip(&c, opcode_base - 1);
+		mv_cursor_skip(&c, opcode_base - 1);
 	if (c.bad)
 		return false;
 	if (version < 5) {
@@ -1150,7 +1104,7 @@ static bool line_table_ok(struct mv_dwarf *d, uint64_t off)
 				c.p++;
 				break;
 			}
-			lc_string(&c);
+			mv_cursor_string(&c);
 			ndirs++;
 		}
 		for (;;) {
@@ -1158,23 +1112,23 @@ static bool line_table_ok(struct mv_dwarf *d, uint64_t off)
 				return false;
 			if (!*c.p)
 				return true;
-			lc_string(&c);
-			uint64_t dir = lc_uleb(&c);
-			lc_uleb(&c);
-			lc_uleb(&c);
+			mv_cursor_string(&c);
+			uint64_t dir = mv_cursor_uleb(&c);
+			mv_cursor_uleb(&c);
+			mv_cursor_uleb(&c);
 			if (dir > ndirs)
 				return false;
 		}
 	}
 	uint64_t ndirs = 0;
 	for (int table = 0; table < 2; table++) {
-		uint64_t nformats = lc_fixed(&c, 1);
+		uint64_t nformats = mv_cursor_fixed(&c, 1);
 		uint64_t formats[2 * 255];
 		for (uint64_t i = 0; i < nformats; i++) {
-			formats[2 * i] = lc_uleb(&c);
-			formats[2 * i + 1] = lc_uleb(&c);
+			formats[2 * i] = mv_cursor_uleb(&c);
+			formats[2 * i + 1] = mv_cursor_uleb(&c);
 		}
-		uint64_t count = lc_uleb(&c);
+		uint64_t count = mv_cursor_uleb(&c);
 		if (c.bad || (count && !nformats) ||
 		    count > (uint64_t)(c.end - c.p))
 			return false;
@@ -3432,6 +3386,82 @@ struct mv_type *mv_dwarf_method_template_arg(struct mv_dwarf *d, uint64_t pc,
 	return t;
 }
 
+/* Calls fn for each variable and parameter DIE of the function fdie
+ * and of its lexical blocks (not of the inlined subroutines in it), in
+ * DIE order, until fn returns false; deallocates fdie.  Bounded:
+ * FRAME_MAX_DIES DIEs, blocks FRAME_MAX_DEPTH deep. */
+typedef bool (*local_die_fn)(struct mv_dwarf *d, Dwarf_Die die, void *arg);
+static void each_local(struct mv_dwarf *d, Dwarf_Die fdie, local_die_fn fn,
+		       void *arg)
+{
+	Dwarf_Error err = NULL;
+	Dwarf_Die stack[FRAME_MAX_DEPTH];
+	int depth = 0;
+	Dwarf_Die kid = NULL;
+	if (dwarf_child(fdie, &kid, &err) == DW_DLV_OK)
+		stack[depth++] = kid;
+	drop_error(d, &err);
+	dwarf_dealloc_die(fdie);
+	size_t seen = 0;
+	bool go = true;
+	while (depth) {
+		Dwarf_Die cur = stack[depth - 1];
+		Dwarf_Half tag = die_tag(d, cur);
+		if (go && ++seen > FRAME_MAX_DIES)
+			go = false;
+		if (go && (tag == DW_TAG_variable ||
+			   tag == DW_TAG_formal_parameter))
+			go = fn(d, cur, arg);
+		kid = NULL;
+		bool down = go && tag == DW_TAG_lexical_block &&
+			    depth < FRAME_MAX_DEPTH &&
+			    dwarf_child(cur, &kid, &err) == DW_DLV_OK;
+		drop_error(d, &err);
+		Dwarf_Die next = NULL;
+		int res = go ? shim_siblingof(d->dbg, cur, &next, &err)
+			     : DW_DLV_NO_ENTRY;
+		drop_error(d, &err);
+		dwarf_dealloc_die(cur);
+		if (res == DW_DLV_OK)
+			stack[depth - 1] = next;
+		else
+			depth--;
+		if (down)
+			stack[depth++] = kid;
+	}
+}
+
+/* Whether the function DIE's frame base is the CFA (gcc's and clang's
+ * x86-64 choice), the only base known from the CFI alone. */
+static bool frame_base_is_cfa(struct mv_dwarf *d, Dwarf_Die fdie)
+{
+	uint8_t base[8];
+	size_t blen = die_expr(d, fdie, DW_AT_frame_base, base, sizeof(base));
+	return blen == 1 && base[0] == DW_OP_call_frame_cfa;
+}
+
+struct fixed_locals {
+	mv_dwarf_local_fn fn;
+	void *arg;
+};
+
+static bool fixed_local(struct mv_dwarf *d, Dwarf_Die die, void *arg)
+{
+	struct fixed_locals *fl = arg;
+	uint8_t e[16];
+	size_t len = die_expr(d, die, DW_AT_location, e, sizeof(e));
+	int64_t off;
+	const char *vname = die_name(d, die);
+	uint64_t toff;
+	if (vname && expr_fbreg(e, len, &off) &&
+	    die_ref(d, die, DW_AT_type, &toff)) {
+		struct mv_type *t = type_at(d, toff, 0);
+		if (t && t->size && !fl->fn(fl->arg, vname, off, t))
+			return false;
+	}
+	return true;
+}
+
 const char *mv_dwarf_frame_locals(struct mv_dwarf *d, uint64_t pc,
 				  mv_dwarf_local_fn fn, void *arg)
 {
@@ -3450,57 +3480,115 @@ const char *mv_dwarf_frame_locals(struct mv_dwarf *d, uint64_t pc,
 		drop_error(d, &err);
 	}
 	/* Offsets are from the frame base: only a base that is the CFA
-	 * (gcc's and clang's x86-64 choice) is known without registers. */
-	uint8_t base[8];
-	size_t blen = die_expr(d, fdie, DW_AT_frame_base, base, sizeof(base));
-	bool cfa = blen == 1 && base[0] == DW_OP_call_frame_cfa;
-	Dwarf_Die stack[FRAME_MAX_DEPTH];
-	int depth = 0;
-	Dwarf_Die kid = NULL;
-	if (cfa && dwarf_child(fdie, &kid, &err) == DW_DLV_OK)
-		stack[depth++] = kid;
-	drop_error(d, &err);
-	dwarf_dealloc_die(fdie);
-	size_t seen = 0;
-	bool go = true;
-	while (depth) {
-		Dwarf_Die cur = stack[depth - 1];
-		Dwarf_Half tag = die_tag(d, cur);
-		if (go && ++seen > FRAME_MAX_DIES)
-			go = false;
-		if (go && (tag == DW_TAG_variable ||
-			   tag == DW_TAG_formal_parameter)) {
-			uint8_t e[16];
-			size_t len = die_expr(d, cur, DW_AT_location, e,
-					      sizeof(e));
-			int64_t off;
-			const char *vname = die_name(d, cur);
-			uint64_t toff;
-			if (vname && expr_fbreg(e, len, &off) &&
-			    die_ref(d, cur, DW_AT_type, &toff)) {
-				struct mv_type *t = type_at(d, toff, 0);
-				if (t && t->size && !fn(arg, vname, off, t))
-					go = false;
-			}
-		}
-		kid = NULL;
-		bool down = go && tag == DW_TAG_lexical_block &&
-			    depth < FRAME_MAX_DEPTH &&
-			    dwarf_child(cur, &kid, &err) == DW_DLV_OK;
-		drop_error(d, &err);
-		Dwarf_Die next = NULL;
-		int res = go ? shim_siblingof(d->dbg, cur, &next, &err)
-			     : DW_DLV_NO_ENTRY;
-		drop_error(d, &err);
-		dwarf_dealloc_die(cur);
-		if (res == DW_DLV_OK)
-			stack[depth - 1] = next;
-		else
-			depth--;
-		if (down)
-			stack[depth++] = kid;
-	}
+	 * is known without registers. */
+	struct fixed_locals fl = {fn, arg};
+	if (frame_base_is_cfa(d, fdie))
+		each_local(d, fdie, fixed_local, &fl);
+	else
+		dwarf_dealloc_die(fdie);
 	return name ? name : "??";
+}
+
+struct local_loc {
+	const char *name;
+	uint64_t pc;          /* in the file's addresses */
+	bool cfa_base;
+	bool found;
+	struct mv_dwarf_loc *ret;
+};
+
+/* One location expression as a struct mv_dwarf_loc: DW_OP_regN,
+ * DW_OP_bregN K with DW_OP_stack_value (a value), DW_OP_bregN K (in
+ * memory there), DW_OP_fbreg K with a CFA frame base (in memory).  The
+ * other forms (pieces, computations) are MV_DWARF_LOC_UNSUPPORTED. */
+static void loc_of_ops(struct mv_dwarf *d, Dwarf_Locdesc_c desc,
+		       Dwarf_Unsigned nops, bool cfa_base,
+		       struct mv_dwarf_loc *ret)
+{
+	Dwarf_Small op[2] = {0, 0};
+	Dwarf_Unsigned o1[2] = {0, 0}, o2, o3, br;
+	Dwarf_Error err = NULL;
+	ret->kind = MV_DWARF_LOC_UNSUPPORTED;
+	for (Dwarf_Unsigned i = 0; i < nops && i < 2; i++)
+		if (dwarf_get_location_op_value_c(desc, i, &op[i], &o1[i], &o2,
+						  &o3, &br, &err) != DW_DLV_OK) {
+			drop_error(d, &err);
+			return;
+		}
+	if (nops == 1 && op[0] >= DW_OP_reg0 && op[0] <= DW_OP_reg31) {
+		ret->kind = MV_DWARF_LOC_REGISTER;
+		ret->reg = op[0] - DW_OP_reg0;
+	} else if (nops == 1 && op[0] == DW_OP_regx) {
+		ret->kind = MV_DWARF_LOC_REGISTER;
+		ret->reg = (unsigned)o1[0];
+	} else if (op[0] >= DW_OP_breg0 && op[0] <= DW_OP_breg31 &&
+		   (nops == 1 || (nops == 2 && op[1] == DW_OP_stack_value))) {
+		ret->kind = nops == 2 ? MV_DWARF_LOC_VALUE
+				      : MV_DWARF_LOC_MEMORY;
+		ret->reg = op[0] - DW_OP_breg0;
+		ret->offset = (int64_t)o1[0];
+	} else if (nops == 1 && op[0] == DW_OP_fbreg && cfa_base) {
+		ret->kind = MV_DWARF_LOC_CFA_MEMORY;
+		ret->offset = (int64_t)o1[0];
+	}
+}
+
+static bool named_local_at(struct mv_dwarf *d, Dwarf_Die die, void *arg)
+{
+	struct local_loc *l = arg;
+	const char *vname = die_name(d, die);
+	Dwarf_Attribute attr;
+	if (!vname || strcmp(vname, l->name))
+		return true;
+	l->found = true;
+	if (!die_attr(d, die, DW_AT_location, &attr))
+		return true; /* optimized out everywhere: another may not be */
+	Dwarf_Error err = NULL;
+	Dwarf_Loc_Head_c head = NULL;
+	Dwarf_Unsigned count = 0;
+	if (dwarf_get_loclist_c(attr, &head, &count, &err) != DW_DLV_OK) {
+		drop_error(d, &err);
+		dwarf_dealloc_attribute(attr);
+		return true;
+	}
+	bool done = false;
+	for (Dwarf_Unsigned i = 0; i < count && i < 65536 && !done; i++) {
+		Dwarf_Small lle = 0, source = 0;
+		Dwarf_Unsigned rawlo, rawhi, nops = 0, eoff, doff;
+		Dwarf_Bool noaddr = 0;
+		Dwarf_Addr lo = 0, hi = 0;
+		Dwarf_Locdesc_c desc = NULL;
+		if (dwarf_get_locdesc_entry_d(head, i, &lle, &rawlo, &rawhi,
+					      &noaddr, &lo, &hi, &nops, &desc,
+					      &source, &eoff, &doff,
+					      &err) != DW_DLV_OK) {
+			drop_error(d, &err);
+			break;
+		}
+		/* source 0: a single expression, for every pc. */
+		if (!nops || noaddr ||
+		    (source && (l->pc < lo || l->pc >= hi)))
+			continue;
+		loc_of_ops(d, desc, nops, l->cfa_base, l->ret);
+		done = true;
+	}
+	dwarf_loc_head_c_dealloc(head);
+	dwarf_dealloc_attribute(attr);
+	return !done;
+}
+
+bool mv_dwarf_local_location(struct mv_dwarf *d, uint64_t pc,
+			     const char *name, struct mv_dwarf_loc *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->kind = MV_DWARF_LOC_NONE;
+	Dwarf_Die fdie = d ? func_die_at(d, pc) : NULL;
+	if (!fdie)
+		return false;
+	struct local_loc l = {name, pc - d->bias, frame_base_is_cfa(d, fdie),
+			      false, ret};
+	each_local(d, fdie, named_local_at, &l);
+	return l.found;
 }
 
 const char *mv_dwarf_cxx_variable_at(struct mv_dwarf *d, uint64_t addr)

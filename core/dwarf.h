@@ -49,6 +49,28 @@ typedef bool (*mv_dwarf_local_fn)(void *arg, const char *name,
 const char *mv_dwarf_frame_locals(struct mv_dwarf *d, uint64_t pc,
 				  mv_dwarf_local_fn fn, void *arg);
 
+/* Where the local variable or parameter name of the function whose
+ * code holds runtime address pc is at pc (its DWARF location list
+ * entry covering pc).  DWARF register numbers (x86-64: 0 rax, 1 rdx, 2
+ * rcx, 3 rbx, 4 rsi, 5 rdi, 6 rbp, 7 rsp, 8-15 r8-r15).  false when the
+ * function has no such variable (or pc is in no function); true with
+ * kind MV_DWARF_LOC_NONE when it is optimized out at pc. */
+enum mv_dwarf_loc_kind {
+	MV_DWARF_LOC_NONE,        /* optimized out at pc */
+	MV_DWARF_LOC_REGISTER,    /* the value is register reg */
+	MV_DWARF_LOC_VALUE,       /* the value is register reg + offset */
+	MV_DWARF_LOC_MEMORY,      /* in memory at register reg + offset */
+	MV_DWARF_LOC_CFA_MEMORY,  /* in memory at the frame's CFA + offset */
+	MV_DWARF_LOC_UNSUPPORTED  /* another DWARF expression */
+};
+struct mv_dwarf_loc {
+	enum mv_dwarf_loc_kind kind;
+	unsigned reg;
+	int64_t offset;
+};
+bool mv_dwarf_local_location(struct mv_dwarf *d, uint64_t pc,
+			     const char *name, struct mv_dwarf_loc *ret);
+
 /* For the member function of a class template instance whose code
  * holds pc, the type its class's template type parameter param names:
  * a std::function's manager, std::_Function_handler<Sig, Functor>::

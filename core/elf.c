@@ -108,6 +108,12 @@ bool mv_elf_section(const struct mv_elf *e, const char *name,
 	return true;
 }
 
+uint64_t mv_elf_section_addr(const struct mv_elf *e, const char *name)
+{
+	const Elf64_Shdr *sh = find_section(e, name);
+	return sh ? sh->sh_addr : 0;
+}
+
 uint64_t mv_elf_section_flags(const struct mv_elf *e, const char *name)
 {
 	const Elf64_Shdr *sh = find_section(e, name);

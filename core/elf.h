@@ -64,6 +64,9 @@ size_t mv_elf_loads(const struct mv_elf *e,
  * lie outside the file. */
 bool mv_elf_section(const struct mv_elf *e, const char *name,
 		    const void **data, size_t *size);
+/* The sh_addr of the first section called name (its address in the
+ * file's vaddrs), 0 if there is none. */
+uint64_t mv_elf_section_addr(const struct mv_elf *e, const char *name);
 /* The sh_flags of the first section called name, 0 if there is none.
  * With SHF_COMPRESSED, mv_elf_section's bytes start with an Elf64_Chdr. */
 uint64_t mv_elf_section_flags(const struct mv_elf *e, const char *name);

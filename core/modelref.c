@@ -12,6 +12,7 @@
  * from that object (three levels: the object, its own blocks, what
  * they point to) must reach the target's block through that very
  * word.  Bounded: 9 offsets tried per block, 16 holders per block. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@
 #include "refindex.h"
 #include "edgename.h"
 #include "session.h"
+#include "unwind.h"
 
 #define OBJECT_MAX_OFFSET 64  /* a header is at most this many bytes */
 #define OWNER_MAX_HOLDERS 16  /* holders of a block tried as its owner */
@@ -48,6 +50,7 @@ struct frame {
 struct mv_model {
 	struct frame *frames;
 	size_t nframes;
+	char note[400];       /* why a running frame's top is unknown */
 	struct mv_sizeof_setup su;
 	struct mv_walk probe;  /* one level: what a block holds */
 	bool probe_inited;
@@ -149,6 +152,52 @@ static struct mv_error *chain_frames(struct mv_model *m, struct mv_session *s,
 	return err;
 }
 
+/* A frames rule's running F.V: the live slots of the records from
+ * index first on end where the C local V of a frame of F points, on
+ * any thread: each such value points into the array of the one record
+ * that frame runs (inside its live slots as the rule's COUNT gives
+ * them: all of them while the record's top is not saved).  A thread
+ * where it cannot be read keeps all of its records' slots, said in
+ * m->note. */
+static void running_tops(struct mv_model *m, const struct mv_rule_frames *fr,
+			 size_t first)
+{
+	const struct mv_thread *th;
+	size_t n = mv_target_threads(mv_program_target(m->program), &th);
+	for (size_t i = 0; i < n && i < OWNERS_MAX; i++) {
+		struct mv_unwind_values v;
+		mv_unwind_local_values(m->program, &th[i], fr->running_function,
+				       fr->running_variable, &v);
+		for (size_t j = 0; j < v.n; j++) {
+			size_t k = first;
+			while (k < m->nframes &&
+			       !(v.values[j] >= m->frames[k].lo &&
+				 v.values[j] <= m->frames[k].hi &&
+				 (v.values[j] - m->frames[k].lo) %
+						 fr->live_stride == 0))
+				k++;
+			if (k < m->nframes)
+				m->frames[k].hi = v.values[j];
+			else if (!v.why[0]) /* garbage CFI, or registers */
+				snprintf(v.why, sizeof(v.why), "it is 0x%llx, "
+					 "in no record's live slots",
+					 (unsigned long long)v.values[j]);
+		}
+		if (v.why[0] && !m->note[0])
+			snprintf(m->note, sizeof(m->note),
+				 "the top of the running frames' live slots "
+				 "(%s.%s) could not be read on thread %d (%s):"
+				 " all their slots are taken as live",
+				 fr->running_function, fr->running_variable,
+				 (int)th[i].tid, v.why);
+	}
+}
+
+const char *mv_model_note(const struct mv_model *m)
+{
+	return m && m->note[0] ? m->note : NULL;
+}
+
 /* The live slot of a frame holding the word at holder, or NULL. */
 static const struct frame *frame_slot(const struct mv_model *m,
 				      uint64_t holder)
@@ -185,8 +234,13 @@ struct mv_error *mv_model_open(struct mv_cmd_ctx *ctx, struct mv_refindex *ri,
 	}
 	m->opt = m->su.walk.opt;
 	m->program = ctx->session->program;
-	for (size_t i = 0; i < m->su.rules.nframes && !err; i++)
-		err = chain_frames(m, ctx->session, &m->su.rules.frames[i]);
+	for (size_t i = 0; i < m->su.rules.nframes && !err; i++) {
+		const struct mv_rule_frames *fr = &m->su.rules.frames[i];
+		size_t first = m->nframes;
+		err = chain_frames(m, ctx->session, fr);
+		if (!err && fr->running_function && m->nframes > first)
+			running_tops(m, fr, first);
+	}
 	if (err) {
 		mv_model_close(m);
 		return err;

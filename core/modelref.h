@@ -18,6 +18,10 @@ struct mv_refindex;
 struct mv_error *mv_model_open(struct mv_cmd_ctx *ctx, struct mv_refindex *ri,
 			       struct mv_model **ret);
 void mv_model_close(struct mv_model *m);
+/* Why the rules' running frames could not be told apart from their
+ * stale slots on some thread (docs/types.md: frames ... running), one
+ * sentence owned by m, or NULL. */
+const char *mv_model_note(const struct mv_model *m);
 /* The reverse index to find blocks' owners by (may be NULL). */
 void mv_model_set_index(struct mv_model *m, struct mv_refindex *ri);
 

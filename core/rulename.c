@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "dwarf.h"
 #include "rules.h"
 #include "session.h"
 
@@ -460,16 +461,59 @@ static struct mv_error *member_of(struct mv_rules *r, struct mv_type *t,
 	return err;
 }
 
+/* The last '.' of text[0, len), or NULL. */
+static const char *last_dot(const char *text, size_t len)
+{
+	const char *dot = NULL;
+	for (const char *p = text; p < text + len; p++)
+		if (*p == '.')
+			dot = p;
+	return dot;
+}
+
+/* running FUNCTION.VARIABLE: the function must have an ELF symbol, and
+ * its DWARF the variable (checked at its first instruction). */
+static struct mv_error *frames_running(struct mv_session *s,
+				       struct mv_rules *r,
+				       struct mv_rule_frames *fr,
+				       const char *text, size_t len)
+{
+	const char *dot = last_dot(text, len);
+	if (!dot || dot == text || dot + 1 == text + len)
+		return mv_error_create(MV_ERR_USAGE, "running: FUNCTION."
+				       "VARIABLE expected, not '%.*s'",
+				       (int)len, text);
+	fr->running_function = mv_rules_own(r, text, (size_t)(dot - text));
+	fr->running_variable = mv_rules_own(r, dot + 1,
+					    (size_t)(text + len - dot - 1));
+	if (!fr->running_function || !fr->running_variable)
+		return mv_enomem;
+	struct mv_program *p = s->program;
+	uint64_t at, size;
+	if (!p || !mv_program_find_symbol(p, fr->running_function, &at, &size))
+		return mv_error_create(MV_ERR_USAGE, "running: no function "
+				       "'%s' in the program",
+				       fr->running_function);
+	struct mv_objfile *o = mv_program_objfile_at(p, at);
+	struct mv_dwarf *d = NULL;
+	struct mv_error *err = o ? mv_objfile_dwarf(o, &d) : NULL;
+	mv_error_destroy(err);
+	struct mv_dwarf_loc loc;
+	if (!d || !mv_dwarf_local_location(d, at, fr->running_variable, &loc))
+		return mv_error_create(MV_ERR_USAGE, "running: function '%s' "
+				       "has no variable '%s' in its DWARF",
+				       fr->running_function,
+				       fr->running_variable);
+	return NULL;
+}
+
 /* each OWNER.NEXT first FIRST: the chain of owners (threads) whose
  * records' chains a frames rule reads, each from FIRST over it. */
 static struct mv_error *frames_each(struct mv_session *s, struct mv_rules *r,
 				   struct mv_rule_frames *fr, const char *each,
 				   size_t el, const char *first, size_t il)
 {
-	const char *dot = NULL;
-	for (const char *p = each; p < each + el; p++)
-		if (*p == '.')
-			dot = p;
+	const char *dot = last_dot(each, el);
 	if (!dot)
 		return mv_error_create(MV_ERR_USAGE, "each: OWNER.NEXT "
 				       "expected, not '%.*s'", (int)el, each);
@@ -493,11 +537,11 @@ static struct mv_error *frames_each(struct mv_session *s, struct mv_rules *r,
 }
 
 /* frames TYPE from EXPR [each OWNER.NEXT first FIRST] next FIELD live
- * FIELD[COUNT] name TEMPLATE */
+ * FIELD[COUNT] [running FUNCTION.VARIABLE] name TEMPLATE */
 struct mv_error *mv_rules_add_frames(struct mv_session *s,
 				     struct mv_rules *r, const char *text)
 {
-	size_t fl = 0, el = 0, il = 0, nl = 0, ll = 0, tl = 0;
+	size_t fl = 0, el = 0, il = 0, nl = 0, ll = 0, tl = 0, rl = 0;
 	const char *each = clause(text, " each ", " first ", &el);
 	const char *from = clause(text, " from ", each ? " each " : " next ",
 				  &fl);
@@ -505,14 +549,21 @@ struct mv_error *mv_rules_add_frames(struct mv_session *s,
 				 : NULL;
 	const char *next = clause(first ? first : text, " next ", " live ",
 				  &nl);
-	const char *live = next ? clause(next, " live ", " name ", &ll) : NULL;
-	const char *name = live ? clause(live, " name ", NULL, &tl) : NULL;
+	const char *name = next ? clause(next, " name ", NULL, &tl) : NULL;
+	const char *running = name ? clause(next, " running ", " name ", &rl)
+				   : NULL;
+	if (running && running > name)
+		running = NULL;
+	const char *live = next ? clause(next, " live ",
+					 running ? " running " : " name ", &ll)
+				: NULL;
 	const char *lb = live ? memchr(live, '[', ll) : NULL;
 	if (!from || !next || !live || !name || !lb ||
 	    live[ll - 1] != ']' || (each && (!first || from > each)))
 		return mv_error_create(MV_ERR_USAGE, "frames TYPE from EXPR "
 				       "[each OWNER.NEXT first EXPR] next "
-				       "FIELD live FIELD[COUNT] name TEMPLATE "
+				       "FIELD live FIELD[COUNT] [running "
+				       "FUNCTION.VARIABLE] name TEMPLATE "
 				       "expected");
 	struct mv_rule_frames fr = {0};
 	struct mv_type *nt = NULL, *lt = NULL;
@@ -520,6 +571,8 @@ struct mv_error *mv_rules_add_frames(struct mv_session *s,
 		s, text, (size_t)(from - 6 - text), &fr.t);
 	if (!err && each)
 		err = frames_each(s, r, &fr, each, el, first, il);
+	if (!err && running)
+		err = frames_running(s, r, &fr, running, rl);
 	if (!err)
 		err = member_of(r, fr.t, next, nl, &fr.next_offset, &nt);
 	if (!err && nt->kind != MV_TYPE_POINTER)

@@ -297,8 +297,9 @@ struct mv_rule_object {
 };
 
 /* frames TYPE from EXPR [each OWNER.NEXT first FIRST] next FIELD live
- * FIELD[COUNT] name TEMPLATE: records of TYPE chained from EXPR (a
- * pointer, evaluated as the debugger does) by the pointer FIELD next,
+ * FIELD[COUNT] [running F.V] name TEMPLATE: records of TYPE chained
+ * from EXPR (a pointer, evaluated as the debugger does) by the pointer
+ * FIELD next,
  * each with COUNT live pointer slots at its array FIELD (an
  * interpreter's frames and their locals and value stack).  With each,
  * EXPR is the first of a chain of OWNERs (threads) along their pointer
@@ -316,6 +317,10 @@ struct mv_rule_frames {
 	uint64_t next_offset;
 	uint64_t live_offset, live_stride;
 	struct mv_len_expr count;
+	/* running F.V (or NULL): the innermost record's live slots end
+	 * where the C local V of each frame of function F points (see
+	 * modelref.c), the rest of its array is stale. */
+	const char *running_function, *running_variable;
 	struct mv_name_template name;
 };
 

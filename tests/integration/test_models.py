@@ -285,6 +285,14 @@ def test_rules(facts, tmp):
          "items live n[1] name x", "frames TYPE from"),
         ("frames struct listobj from 0 each items first n next items "
          "live n[1] name x", "each: OWNER.NEXT"),
+        # The running record's top: a C local of a function.
+        ("frames struct listobj from 0 next items live items[n] running "
+         "main name x", "running: FUNCTION.VARIABLE expected, not 'main'"),
+        ("frames struct listobj from 0 next items live items[n] running "
+         "no_such_function.x name x", "no function 'no_such_function'"),
+        ("frames struct listobj from 0 next items live items[n] running "
+         "main.no_such_local name x",
+         "function 'main' has no variable 'no_such_local'"),
     ]
     for i, (text, *words) in enumerate(bad):
         path = os.path.join(tmp, "bad%d.types" % i)
