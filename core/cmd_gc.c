@@ -1370,7 +1370,9 @@ static void rc_json_object(struct mv_json *j, struct mv_rc *rc, size_t i)
 	mv_json_address(j, o->addr);
 	if (rc->model) {
 		mv_json_key(j, "type");
-		mv_json_string(j, mv_rc_type_name(rc, i));
+		mv_json_string(j, mv_rc_type_name(rc, i, false));
+		mv_json_key(j, "c_type");
+		mv_json_string(j, mv_rc_type_name(rc, i, true));
 		mv_json_key(j, "bytes");
 		mv_json_uint(j, o->bytes);
 	}
@@ -1660,7 +1662,7 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 			mv_out(ctx, "  0x%016llx %6lld %8u %8lld  %-8s %s\n",
 			       (unsigned long long)o->addr, (long long)o->count,
 			       o->internal, (long long)o->gc_refs, cyc,
-			       rc.model ? mv_rc_type_name(&rc, i)
+			       rc.model ? mv_rc_type_name(&rc, i, false)
 					: mv_gc_kind_name(gc->kind[o->chunk]));
 		}
 	}
@@ -1677,7 +1679,8 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 				mv_out(ctx, "  ... (--max-blocks)\n");
 				break;
 			}
-			rc_mistake_line(ctx, &rc, i, tname);
+			rc_mistake_line(ctx, &rc, i, rc.model
+					? mv_rc_type_name(&rc, i, false) : tname);
 		}
 	}
 	if (nh + ng + nr) {

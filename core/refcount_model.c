@@ -54,6 +54,7 @@ struct mv_rc_model {
 	struct { uint64_t v; uint8_t verdict; } cache[TYPE_CACHE];
 	uint32_t *wi;                /* walk record of each object */
 	uint32_t *owner;             /* per walk record: object or NONE */
+	struct mv_buf class_name;    /* mv_rc_type_name's last answer */
 };
 
 #define NONE UINT32_MAX
@@ -511,6 +512,7 @@ static struct mv_error *model_setup(struct mv_rc *rc, struct mv_gc *gc,
 	if (!m)
 		return mv_enomem;
 	rc->m = m;
+	mv_buf_init(&m->class_name);
 	rc->model = true;
 	m->rules = rules;
 	rc->type = rr->record;
@@ -562,13 +564,14 @@ struct mv_error *mv_rc_run_model(struct mv_rc *rc, struct mv_gc *gc,
 	return mv_rc_verdict(rc);
 }
 
-const char *mv_rc_type_name(const struct mv_rc *rc, size_t i)
+const char *mv_rc_type_name(const struct mv_rc *rc, size_t i, bool c_type)
 {
 	struct mv_rc_model *m = rc->m;
 	if (!m || m->wi[i] == NONE)
 		return "";
 	struct mv_walk *w = &m->walk;
-	return mv_walk_plan_name(w, w->objs[m->wi[i]].plan);
+	return c_type ? mv_walk_plan_name(w, w->objs[m->wi[i]].plan)
+		      : mv_walk_type_shown(w, m->wi[i], &m->class_name);
 }
 
 void mv_rc_model_free(struct mv_rc *rc)
@@ -582,6 +585,7 @@ void mv_rc_model_free(struct mv_rc *rc)
 	free(m->known);
 	free(m->wi);
 	free(m->owner);
+	mv_buf_deinit(&m->class_name);
 	free(m);
 	rc->m = NULL;
 }

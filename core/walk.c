@@ -1959,6 +1959,8 @@ static bool rule_name(struct mv_walk *w, const struct mv_name_template *t,
 static bool show_ruled(struct mv_walk *w, struct mv_type *declared,
 		       uint64_t address, bool bare, struct mv_buf *out,
 		       bool *ruled);
+static int show_rule(struct mv_walk *w, const char *tn, uint64_t address,
+		     bool bare, bool class_name, struct mv_buf *out);
 
 bool mv_walk_name(struct mv_walk *w, const struct mv_name_template *t,
 		  uint64_t address, uint64_t index, struct mv_buf *out)
@@ -2011,32 +2013,81 @@ static bool show_ruled(struct mv_walk *w, struct mv_type *declared,
 	for (int k = 0; k < 2; k++) {
 		char tn[MV_EVAL_TYPE_NAME_MAX];
 		mv_rules_type_key(types[k], tn, sizeof(tn));
-		for (size_t i = 0; i < r->nshows; i++) {
-			const struct mv_rule_show *sr = &r->shows[i];
-			uint8_t buf[RULE_READ_MAX_NAME];
-			uint64_t v = 1;
-			if (strcmp(sr->type, tn))
-				continue;
-			if (sr->has_cond &&
-			    (sr->cond.end > sizeof(buf) ||
-			     !mv_len_expr_eval_read(
-				     &sr->cond, buf,
-				     mv_target_read_partial(w->target, address,
-							    buf, sr->cond.end),
-				     rule_read, w->target, &v) || !v))
-				continue;
-			/* The declared type's rule is the fallback. */
-			*ruled = k == 0 && types[0] != types[1];
-			w->show_depth++;
-			bool ok = rule_name(w, &sr->t, address, 0, bare,
-					    w->show_depth < 2, out);
-			w->show_depth--;
-			return ok;
-		}
+		int got = show_rule(w, tn, address, bare, false, out);
+		if (got < 0)
+			continue;
+		/* The declared type's rule is the fallback. */
+		*ruled = k == 0 && types[0] != types[1];
+		return got > 0;
 	}
 	mv_buf_printf(out, "<%s at 0x%llx>", w->plans[plan]->name,
 		      (unsigned long long)address);
 	return true;
+}
+
+/* The first show (or typename) rule of the type keyed tn whose
+ * condition holds over the object at address, rendered to out: 1; 0
+ * when its text has no value (out as it was); -1 when there is none. */
+static int show_rule(struct mv_walk *w, const char *tn, uint64_t address,
+		     bool bare, bool class_name, struct mv_buf *out)
+{
+	const struct mv_rules *r = w->opt.rules;
+	for (size_t i = 0; r && i < r->nshows; i++) {
+		const struct mv_rule_show *sr = &r->shows[i];
+		uint8_t buf[RULE_READ_MAX_NAME];
+		uint64_t v = 1;
+		if (sr->class_name != class_name || strcmp(sr->type, tn))
+			continue;
+		if (sr->has_cond &&
+		    (sr->cond.end > sizeof(buf) ||
+		     !mv_len_expr_eval_read(
+			     &sr->cond, buf,
+			     mv_target_read_partial(w->target, address, buf,
+						    sr->cond.end),
+			     rule_read, w->target, &v) || !v))
+			continue;
+		w->show_depth++;
+		bool ok = rule_name(w, &sr->t, address, 0, bare,
+				    w->show_depth < 2, out);
+		w->show_depth--;
+		return ok;
+	}
+	return -1;
+}
+
+const char *mv_walk_type_shown(struct mv_walk *w, size_t i,
+			       struct mv_buf *tmp)
+{
+	mv_buf_clear(tmp);
+	if (mv_walk_class_name(w, i, tmp) && tmp->data && !tmp->oom)
+		return tmp->data;
+	return mv_walk_plan_name(w, w->objs[i].plan);
+}
+
+bool mv_walk_class_name(struct mv_walk *w, size_t i, struct mv_buf *out)
+{
+	const struct mv_rules *r = w->opt.rules;
+	struct mv_type *t = i < w->nobjs
+		? mv_walk_plan_type(w, w->objs[i].plan) : NULL;
+	if (!t || !r || !r->nshows)
+		return false;
+	char tn[MV_EVAL_TYPE_NAME_MAX], rn[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(t, tn, sizeof(tn));
+	const char *key = tn;
+	int got = -1;
+	/* Else the rule of the type a dispatch rule made it from (the
+	 * PyObject * it was reached through), at most 8 rules back. */
+	for (int depth = 0; key && got < 0 && depth < 8; depth++) {
+		got = show_rule(w, key, w->objs[i].addr, false, true, out);
+		const char *from = NULL;
+		for (size_t k = 0; got < 0 && !from && k < r->ndispatch; k++) {
+			mv_rules_type_key(r->dispatch[k].real, rn, sizeof(rn));
+			if (!strcmp(rn, key) && strcmp(r->dispatch[k].type, key))
+				from = r->dispatch[k].type;
+		}
+		key = from;
+	}
+	return got > 0;
 }
 
 /* The record path entry j lies in: the holder less the offsets of the

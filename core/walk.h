@@ -315,6 +315,15 @@ const struct mv_rule_name *mv_walk_in_rule(struct mv_walk *w, size_t i);
  * when it cannot be read. */
 bool mv_walk_show(struct mv_walk *w, struct mv_type *declared,
 		  uint64_t address, struct mv_buf *out, bool *ruled);
+/* Object i's class as the model's typename rules name it (its real
+ * type's rule, else that of a type a dispatch rule made it from),
+ * appended to out: false when no rule names it ("list", "Session"). */
+bool mv_walk_class_name(struct mv_walk *w, size_t i, struct mv_buf *out);
+/* What a type column shows of object i: its class, else its plan's
+ * name; the class is written in tmp (cleared first), valid until tmp
+ * changes. */
+const char *mv_walk_type_shown(struct mv_walk *w, size_t i,
+			       struct mv_buf *tmp);
 /* A name rule's template over the record at address, element index
  * (its {show}s shown by the walk's rules): false when it cannot. */
 bool mv_walk_name(struct mv_walk *w, const struct mv_name_template *t,
