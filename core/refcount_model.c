@@ -152,7 +152,11 @@ static bool is_object(const struct mv_rc_model *m, struct mv_walk *w,
 	for (size_t k = 0; k < r->ndispatch; k++)
 		if (r->dispatch[k].real == t)
 			return true;
-	return false;
+	/* The same struct as another compile unit describes it (a
+	 * PyObject * of a module's own DWARF): by its name. */
+	char key[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(t, key, sizeof(key));
+	return t && !strcmp(key, r->refcount.type);
 }
 
 static int64_t signed_count(uint64_t v, uint32_t size, bool is_signed)
@@ -227,8 +231,17 @@ static struct mv_error *probe_block(struct mv_rc *rc, size_t i)
 			}
 		}
 		uint64_t cv = 0;
+		bool interior;
 		memcpy(&cv, b + o + rr->offset, rr->size);
 		int64_t count = signed_count(cv, rr->size, rr->is_signed);
+		/* A "count" that is the address of a heap block is a
+		 * pointer: a block of pointers (an argument array) whose
+		 * words only look like an object's head. */
+		if (count > 0 && rr->size == 8 &&
+		    mv_gc_find_block(rc->gc, cv, &interior) != SIZE_MAX) {
+			rc->objects--;
+			continue;
+		}
 		if (!count) {
 			rc->zero_count++;
 			return NULL;
