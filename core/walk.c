@@ -1764,6 +1764,17 @@ static struct mv_error *table_reserve(struct mv_walk *w, size_t n)
 /* Setting up                                                          */
 /* ------------------------------------------------------------------ */
 
+/* An object's in-edge as the walk met it: the rule naming it, whether
+ * that name hides the block (empty), the rule naming the elements of
+ * what it points to, over the record at erec. */
+struct mv_walk_in {
+	const struct mv_rule_name *rule, *erule;
+	uint64_t erec;
+	bool set, hidden;
+};
+
+static bool wants_in_edges(const struct mv_walk *w);
+
 struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 			      const struct mv_walk_options *opt)
 {
@@ -1784,6 +1795,13 @@ struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 		w->idx_bits++;
 	mv_buf_init(&w->labels);
 	mv_buf_init(&w->cxx_unknown);
+	if (wants_in_edges(w)) {
+		w->in_edges = mv_big_realloc(NULL, 1024, sizeof(*w->in_edges));
+		if (!w->in_edges)
+			return mv_enomem;
+		memset(w->in_edges, 0, 1024 * sizeof(*w->in_edges));
+		w->in_cap = 1024;
+	}
 	struct mv_error *err = builtin_plan(w, MV_WALK_STRING,
 					    "char[] (string)");
 	if (!err)
@@ -1868,6 +1886,7 @@ void mv_walk_deinit(struct mv_walk *w)
 	mv_big_free(w->chunk_seen);
 	mv_big_free(w->interior);
 	mv_big_free(w->edges);
+	mv_big_free(w->in_edges);
 	free(w->stack_lo);
 	free(w->stack_hi);
 	mv_buf_deinit(&w->labels);
@@ -2119,9 +2138,13 @@ struct in_edge {
 	bool root;
 };
 
+static bool in_edge_kept(struct mv_walk *w, size_t i, struct in_edge *ret);
+
 static void in_edge(struct mv_walk *w, size_t i, struct in_edge *ret)
 {
 	memset(ret, 0, sizeof(*ret));
+	if (w->in_edges && in_edge_kept(w, i, ret))
+		return;
 	for (size_t up = 0; up < IN_EDGE_MAX_UP; up++) {
 		/* The root (the object an rvalue root points to, when
 		 * there is such a pseudo root). */
@@ -2162,6 +2185,36 @@ static void in_edge(struct mv_walk *w, size_t i, struct in_edge *ret)
 	}
 }
 
+/* in_edge from the in-edges the walk kept; false when object i's is
+ * not kept (the walk has not met it). */
+static bool in_edge_kept(struct mv_walk *w, size_t i, struct in_edge *ret)
+{
+	for (size_t up = 0; up < IN_EDGE_MAX_UP; up++) {
+		if (i == 0 || i >= w->nobjs ||
+		    (w->pseudo_root && !w->objs[i].parent)) {
+			ret->rule = w->opt.root_in;
+			ret->root = true;
+			ret->up = up;
+			return true;
+		}
+		const struct mv_walk_in *k = i < w->in_cap ? &w->in_edges[i]
+							   : NULL;
+		if (!k || !k->set)
+			return up > 0;
+		if (!up) {
+			ret->erule = k->erule;
+			ret->erec = k->erec;
+		}
+		if (!k->hidden) {
+			ret->rule = k->rule;
+			ret->up = up;
+			return true;
+		}
+		i = w->objs[i].parent;
+	}
+	return true;
+}
+
 static bool same_target(const struct mv_rule_name *a,
 			const struct mv_rule_name *b)
 {
@@ -2193,7 +2246,7 @@ static const struct mv_rule_name *in_context(struct scan *sc,
 	sc->above_root = false;
 	for (size_t i = 0; r && i < r->nnames && !any; i++)
 		any = r->names[i].in >= 0 && same_target(&r->names[i], n);
-	if (!any || !sc->find || w->in_lookup)
+	if (!any || w->in_lookup || (!sc->find && !w->in_edges))
 		return n;
 	struct in_edge e;
 	in_edge(w, obj, &e);
@@ -2249,7 +2302,8 @@ static bool render_element(struct scan *sc, struct mv_buf *out)
 {
 	struct mv_walk *w = sc->w;
 	struct in_edge e;
-	if (!sc->find || w->in_lookup || !has_element_rules(w->opt.rules))
+	if (w->in_lookup || (!sc->find && !w->in_edges) ||
+	    !has_element_rules(w->opt.rules))
 		return false;
 	in_edge(w, sc->from, &e);
 	if (!e.erule)
@@ -2456,6 +2510,55 @@ static bool readable(struct mv_walk *w, uint64_t addr)
 	return mv_target_read_partial(w->target, addr, &b, 1) == 1;
 }
 
+/* Whether the walk keeps its objects' in-edges: its labels are kept
+ * and some name rule depends on the edge an object was reached
+ * through. */
+static bool wants_in_edges(const struct mv_walk *w)
+{
+	const struct mv_rules *r = w->opt.rules;
+	if (!w->opt.keep_edges || w->opt.unlabelled || !r)
+		return false;
+	for (size_t i = 0; i < r->nnames; i++)
+		if (r->names[i].in >= 0 || r->names[i].elements)
+			return true;
+	return false;
+}
+
+/* The in-edge of the object `to` the scan has just met, as in_edge
+ * would find it again: its label rendered without the rules that
+ * depend on in-edges (in_lookup). */
+static struct mv_error *keep_in_edge(struct scan *sc, uint32_t to)
+{
+	struct mv_walk *w = sc->w;
+	if (to >= w->in_cap) {
+		size_t cap = w->in_cap ? w->in_cap * 2 : 1024;
+		while (cap <= to)
+			cap *= 2;
+		struct mv_walk_in *n = mv_big_realloc(w->in_edges, cap,
+						      sizeof(*n));
+		if (!n)
+			return mv_enomem;
+		memset(n + w->in_cap, 0, (cap - w->in_cap) * sizeof(*n));
+		w->in_edges = n;
+		w->in_cap = cap;
+	}
+	struct mv_buf lab;
+	mv_buf_init(&lab);
+	sc->used = NULL;
+	w->in_lookup = true;
+	render_label(sc, &lab);
+	w->in_lookup = false;
+	const struct slot *ls = sc->npath ? sc->path[sc->npath - 1].slot
+					  : NULL;
+	w->in_edges[to] = (struct mv_walk_in){
+		.rule = sc->used, .erule = ls ? ls->erule : NULL,
+		.erec = ls && ls->erule ? path_record(sc, sc->npath - 1) : 0,
+		.set = true, .hidden = !lab.len && sc->named};
+	bool oom = lab.oom;
+	mv_buf_deinit(&lab);
+	return oom ? mv_enomem : NULL;
+}
+
 static struct mv_error *add_edge(struct scan *sc, uint32_t to, bool guess)
 {
 	struct mv_walk *w = sc->w;
@@ -2469,6 +2572,12 @@ static struct mv_error *add_edge(struct scan *sc, uint32_t to, bool guess)
 		w->edges_cap = cap;
 	}
 	size_t at = w->labels.len;
+	struct mv_error *err;
+	if (w->in_edges && to + 1 == w->nobjs &&
+	    w->objs[to].parent == sc->from && (err = keep_in_edge(sc, to)))
+		return err;
+	sc->up = 0;
+	sc->above_root = false;
 	if (!w->opt.unlabelled) {
 		render_label(sc, &w->labels);
 		mv_buf_append(&w->labels, "", 1);
@@ -2477,7 +2586,8 @@ static struct mv_error *add_edge(struct scan *sc, uint32_t to, bool guess)
 	}
 	w->edges[w->nedges++] = (struct mv_walk_edge){
 		.from = sc->from, .to = to, .label = (uint32_t)at,
-		.guess = guess};
+		.guess = guess, .up = sc->up > 255 ? 255 : (uint8_t)sc->up,
+		.above_root = sc->above_root};
 	return NULL;
 }
 

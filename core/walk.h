@@ -129,6 +129,12 @@ struct mv_walk_edge {
 	uint32_t label;    /* offset into labels */
 	bool guess;        /* found by --conservative, not by a type */
 	bool interior;     /* to an object met before, past its start */
+	/* The label is a name that stands for the labels of this many
+	 * objects above `from` too (a name rule "in" their edge: ".x" of
+	 * a module for its dict's entry), and above_root: for the root's
+	 * in-edge (opt.root_in) too. */
+	uint8_t up;
+	bool above_root;
 };
 
 /* Per plan totals: the breakdown by type. */
@@ -218,6 +224,12 @@ struct mv_walk {
 	uint64_t max_depth_seen;
 	int show_depth;             /* show rules being rendered, nested */
 	bool in_lookup;             /* finding an in-edge's rule (no nesting) */
+	/* With kept labels and name rules that depend on the edge an
+	 * object was reached through (in, TYPE.FIELD[]): each object's
+	 * in-edge as the walk met it (walk.c), so that the labels are the
+	 * names path-to gives. */
+	struct mv_walk_in *in_edges;
+	size_t in_cap;
 	bool hit_max_objects, hit_max_depth, interrupted;
 	bool pseudo_root;           /* record 0 is an rvalue pointer */
 	uint64_t depth_cut_pointers; /* pointers not followed: depth */
