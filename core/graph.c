@@ -79,17 +79,6 @@ static const char *edge_label(const struct mv_walk *w,
 	return w->labels.data ? w->labels.data + w->edges[i].label : "";
 }
 
-/* The object an edge's label is said of: its source, or, when the
- * name stands for the labels of objects above it (mv_walk_edge's up),
- * the one above them (the root at most). */
-static size_t name_of(const struct mv_walk *w, const struct mv_walk_edge *e)
-{
-	size_t of = e->from;
-	for (unsigned k = 0; k < e->up && of && !e->above_root; k++)
-		of = w->objs[of].parent;
-	return e->above_root ? 0 : of;
-}
-
 struct mv_error *mv_graph_render_json(struct mv_walk *w, const char *root,
 				      const struct mv_graph_names *names,
 				      const char *limit, struct mv_buf *out,
@@ -138,7 +127,7 @@ struct mv_error *mv_graph_render_json(struct mv_walk *w, const char *root,
 		/* A name that stands for the edges above it ("__main__"
 		 * ".x", not ".__dict__" "" "['x']"): of whom it is said. */
 		mv_json_key(&j, "of");
-		mv_json_uint(&j, name_of(w, e));
+		mv_json_uint(&j, mv_walk_edge_of(w, i));
 		mv_json_end_object(&j);
 		if (drain && i % DRAIN_EVERY == DRAIN_EVERY - 1 &&
 		    (err = drain(drain_arg, out)))

@@ -2185,6 +2185,22 @@ static void in_edge(struct mv_walk *w, size_t i, struct in_edge *ret)
 	}
 }
 
+size_t mv_walk_edge_of(struct mv_walk *w, size_t e)
+{
+	const struct mv_walk_edge *ed = &w->edges[e];
+	size_t of = ed->from;
+	if (ed->above_root)
+		return 0;
+	for (unsigned k = 0; k < ed->up && of; k++)
+		of = w->objs[of].parent;
+	/* Blocks the language does not show (named empty: a dict's keys,
+	 * a list's items) are looked through. */
+	for (int k = 0; k < IN_EDGE_MAX_UP && of && of < w->in_cap &&
+			w->in_edges[of].set && w->in_edges[of].hidden; k++)
+		of = w->objs[of].parent;
+	return of;
+}
+
 /* in_edge from the in-edges the walk kept; false when object i's is
  * not kept (the walk has not met it). */
 static bool in_edge_kept(struct mv_walk *w, size_t i, struct in_edge *ret)

@@ -331,6 +331,11 @@ bool mv_walk_show(struct mv_walk *w, struct mv_type *declared,
  * type's rule, else that of a type a dispatch rule made it from),
  * appended to out: false when no rule names it ("list", "Session"). */
 bool mv_walk_class_name(struct mv_walk *w, size_t i, struct mv_buf *out);
+/* The object edge e's label is said of: its source, or the object
+ * above it that the name stands for (mv_walk_edge's up: a module for
+ * its global ".x"), looking through blocks the language does not show
+ * (a dict for its value "['x']", not its keys block). */
+size_t mv_walk_edge_of(struct mv_walk *w, size_t e);
 /* What a type column shows of object i: its class, else its plan's
  * name; the class is written in tmp (cleared first), valid until tmp
  * changes. */

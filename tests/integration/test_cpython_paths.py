@@ -80,6 +80,9 @@ pd = Point(big(17))
 pd.__dict__             # made: a split dict, its values the instance's
 pc = Point(0)
 pc.__dict__ = {"x": big(18)}   # a dict of its own (combined)
+# Keys held by their dict alone: a str made at run time (not interned,
+# in no code object's constants) and a tuple.
+by_made = {"".join(["gam", "ma"]): 1, tuple(big(19)): 2}
 
 def key_name(k):
     if type(k) is str or (type(k) is int and abs(k) < (1 << 30)):
@@ -109,6 +112,14 @@ def cases():
         inst = globals()[r]
         yield (r, "['x']", lambda inst=inst: inst.x, id(inst.__dict__),
                "__main__.%s.x" % r, (id(inst), ".x"))
+    # A dict's keys themselves: [key 'gamma'], [key <tuple at 0x...>]
+    # (the str is too small to be among sizeof-deep's largest paths).
+    for n, k in enumerate(by_made):
+        # (fetched by position: a closure or default holding the key
+        # would be one more referrer)
+        yield ("by_made", "[key %s]" % key_name(k)[1:-1],
+               lambda n=n: list(by_made)[n], None, None,
+               None if type(k) is str else False)
 
 def evaluates(path, t):
     # CPython's word that path names t (None: not Python, as
@@ -118,6 +129,17 @@ def evaluates(path, t):
     except SyntaxError:
         return None
 
+def graphed(root, name, holder):
+    # graph's edge into the target: from what object, its label, and
+    # of what object the label is said (a module for its global, an
+    # instance for its attribute, a container for its item).
+    if root == "g_direct":
+        m = id(sys.modules["__main__"])
+        return m, "." + root, m
+    if holder != id(globals()[root]):
+        return id(globals()[root]), ".x", id(globals()[root])
+    return holder, name, holder
+
 def facts(root, name, fetch, holder=None, path=None, top=False):
     t = fetch()
     holder = id(globals()[root]) if holder is None else holder
@@ -126,6 +148,8 @@ def facts(root, name, fetch, holder=None, path=None, top=False):
     return json.dumps({"root": root, "holder": holder, "target": id(t),
                        "name": name, "path": path, "top": top,
                        "evaluates": evaluates(path, t),
+                       "tracked": gc.is_tracked(t),
+                       "graph": graphed(root, name, holder),
                        "referrers": referrers(t)}) + "\n"
 
 def stop():
@@ -200,7 +224,7 @@ def check_referrers(c, d):
                         % (names, c["name"]))
     gc_links = [r for r in d["referrers"] if r.get("model") and
                 not r["model"]["edge"]]
-    if not gc_links:
+    if not gc_links and c.get("tracked", True):
         problems.append("no word was left out as no edge (the GC's "
                         "links point into every tracked object)")
     return problems
@@ -229,6 +253,24 @@ def check_largest(c, d):
                                        % (paths, want)]
 
 
+def check_graph(c, d):
+    """graph's edge into the target: labelled as Python names it, said
+    of the object CPython says (graphed() in PROG)."""
+    nodes = {n["id"]: n for n in d.get("nodes", [])}
+    at = [i for i, n in nodes.items() if n["address"] and
+          int(n["address"], 16) == c["target"]]
+    into = [e for e in d.get("edges", []) if at and e["to"] == at[0]]
+    _, label, of = c["graph"]
+    if not into:
+        return ["no edge into the target"]
+    e = into[0]
+    said = nodes[e["of"]]["address"]
+    if e["field"] != label or not said or int(said, 16) != of:
+        return ["edge %r of %s, CPython: %r of 0x%x"
+                % (e["field"], said, label, of)]
+    return []
+
+
 def check_core(tmp, allocator):
     core, cases = make_core(tmp, allocator)
     if not core:
@@ -240,19 +282,23 @@ def check_core(tmp, allocator):
         cmds += ["referrers (PyObject *)0x%x --json" % c["target"],
                  "path-to (PyObject *)0x%x --json" % c["target"],
                  "sizeof-deep (PyObject *)0x%x --json" %
-                 (c["top"][0] if c.get("top") else c["target"])]
+                 (c["top"][0] if c.get("top") else c["target"]),
+                 "graph (PyObject *)0x%x --json --max-depth 5"
+                 % (c["graph"][0] if c.get("graph") else c["target"])]
     runs = R.three(["--core", core, "--exe", PYTHON],
                    ["file " + PYTHON, "core " + core],
                    {"MV_EXE": PYTHON, "MV_CORE": core}, cmds)
     checks = (("referrers = gc.get_referrers, edges named",
                check_referrers),
               ("path-to ends at the holder, named", check_path),
-              ("sizeof-deep's largest paths named", check_largest))
+              ("sizeof-deep's largest paths named", check_largest),
+              ("graph's edge labelled so", check_graph))
     for i, c in enumerate(cases):
         for k, (what, check) in enumerate(checks):
-            if not c.get("top") and check is check_largest:
+            if (not c.get("top") and check is check_largest) or \
+               (not c.get("graph") and check is check_graph):
                 continue
-            values, problems = R.parse_json_outputs(runs, 3 * i + k)
+            values, problems = R.parse_json_outputs(runs, 4 * i + k)
             for front, d in values.items():
                 problems += ["%s: %s" % (front, p) for p in check(c, d)]
             for v in values.values():

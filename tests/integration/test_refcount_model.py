@@ -34,7 +34,8 @@ Usage: BUILD=build python3 tests/integration/test_refcount_model.py
    __slots__ objects, 4 instances through their managed dicts' values,
    3 through their __dict__s): one cyclic component, exactly the ring's
    objects and the blocks between them (item arrays, dict values) as
-   the program lists them.
+   the program lists them, each object by its class (type(o).__name__:
+   list, Slot, Node).
 Prints "refcount_model: N passed, M failed".
 """
 
@@ -390,6 +391,8 @@ with open(sys.argv[1], "w") as f:
             on += [id(vars(o)) for o in objs]
             on += [word(id(vars(o)) + 40) for o in objs]
         f.write("%s %s\n" % (name, " ".join("0x%x" % a for a in on)))
+    for o in lists + slots + managed + dicts:
+        f.write("class 0x%x %s\n" % (id(o), type(o).__name__))
 os.kill(os.getpid(), signal.SIGSTOP)
 """
 
@@ -403,11 +406,14 @@ def test_cycles(tmp):
     if not core:
         R.report("rings: python3.11-dbg cored", ["no core"])
         return
-    rings = []
+    rings, classes = [], {}
     with open(facts) as f:
         for line in f:
             w = line.split()
-            rings.append((w[0], [int(a, 16) for a in w[1:]]))
+            if w[0] == "class":
+                classes[int(w[1], 16)] = w[2]
+            else:
+                rings.append((w[0], [int(a, 16) for a in w[1:]]))
     runs = R.three(["--core", core, "--exe", PYTHON],
                    ["file " + PYTHON, "core " + core],
                    {"MV_EXE": PYTHON, "MV_CORE": core},
@@ -423,6 +429,17 @@ def test_cycles(tmp):
                                 "objects and blocks" % (
                                     front, [len(c) for c in comp],
                                     len(on)))
+            # Its objects by their class, as CPython names it, in the
+            # JSON and in the text of the cycle.
+            named = [(o["type"], classes[int(o["address"], 16)])
+                     for c in d["components"] for o in c["objects"]
+                     if int(o["address"], 16) in classes]
+            text = " ".join(c["text"] for c in d["components"])
+            if not named or any(a != b for a, b in named) or \
+               "%s@0x%x" % (classes[on[0]], on[0]) not in text:
+                problems.append("%s: types %s, CPython says %s" % (
+                    front, [a for a, _ in named][:4],
+                    [b for _, b in named][:4]))
         problems += R.identical(values)
         R.report("cycles finds the ring of %s whole (cli/gdb/lldb)" % name,
                  problems)
