@@ -2528,14 +2528,17 @@ static bool readable(struct mv_walk *w, uint64_t addr)
 
 /* Whether the walk keeps its objects' in-edges: its labels are kept
  * and some name rule depends on the edge an object was reached
- * through. */
+ * through */
 static bool wants_in_edges(const struct mv_walk *w)
 {
 	const struct mv_rules *r = w->opt.rules;
 	if (!w->opt.keep_edges || w->opt.unlabelled || !r)
 		return false;
+	/* (or names a block empty: graph's edges are said of the object
+	 * above it) */
 	for (size_t i = 0; i < r->nnames; i++)
-		if (r->names[i].in >= 0 || r->names[i].elements)
+		if (r->names[i].in >= 0 || r->names[i].elements ||
+		    !r->names[i].t.nparts)
 			return true;
 	return false;
 }
