@@ -1887,6 +1887,7 @@ void mv_walk_deinit(struct mv_walk *w)
 	mv_big_free(w->interior);
 	mv_big_free(w->edges);
 	mv_big_free(w->in_edges);
+	free(w->class_keys);
 	free(w->stack_lo);
 	free(w->stack_hi);
 	mv_buf_deinit(&w->labels);
@@ -2074,6 +2075,59 @@ static int show_rule(struct mv_walk *w, const char *tn, uint64_t address,
 	return -1;
 }
 
+/* The types whose typename rules may name an object of type t (its
+ * own, then the type a dispatch rule made it from: the PyObject * it
+ * was reached through, at most 8 rules back), as those rules spell
+ * them; kept per plan. */
+struct mv_walk_class {
+	bool done;
+	uint8_t n;
+	const char *key[8];
+};
+
+static const char *class_rule_key(const struct mv_rules *r, const char *key)
+{
+	for (size_t k = 0; k < r->nshows; k++)
+		if (r->shows[k].class_name && !strcmp(r->shows[k].type, key))
+			return r->shows[k].type;
+	return NULL;
+}
+
+static const struct mv_walk_class *class_keys(struct mv_walk *w, uint32_t plan,
+					   struct mv_type *t)
+{
+	const struct mv_rules *r = w->opt.rules;
+	if (plan >= w->class_cap) {
+		size_t cap = w->nplans > plan ? w->nplans : plan + 1;
+		struct mv_walk_class *n = realloc(w->class_keys,
+					       cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		memset(n + w->class_cap, 0, (cap - w->class_cap) * sizeof(*n));
+		w->class_keys = n;
+		w->class_cap = cap;
+	}
+	struct mv_walk_class *c = &w->class_keys[plan];
+	if (c->done)
+		return c;
+	char tn[MV_EVAL_TYPE_NAME_MAX], rn[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(t, tn, sizeof(tn));
+	const char *key = tn;
+	for (int depth = 0; key && depth < 8; depth++) {
+		const char *k = class_rule_key(r, key), *from = NULL;
+		if (k)
+			c->key[c->n++] = k;
+		for (size_t d = 0; !from && d < r->ndispatch; d++) {
+			mv_rules_type_key(r->dispatch[d].real, rn, sizeof(rn));
+			if (!strcmp(rn, key) && strcmp(r->dispatch[d].type, key))
+				from = r->dispatch[d].type;
+		}
+		key = from;
+	}
+	c->done = true;
+	return c;
+}
+
 const char *mv_walk_type_shown(struct mv_walk *w, size_t i,
 			       struct mv_buf *tmp)
 {
@@ -2090,22 +2144,12 @@ bool mv_walk_class_name(struct mv_walk *w, size_t i, struct mv_buf *out)
 		? mv_walk_plan_type(w, w->objs[i].plan) : NULL;
 	if (!t || !r || !r->nshows)
 		return false;
-	char tn[MV_EVAL_TYPE_NAME_MAX], rn[MV_EVAL_TYPE_NAME_MAX];
-	mv_rules_type_key(t, tn, sizeof(tn));
-	const char *key = tn;
+	uint32_t plan = mv_walk_obj_plan(w, i);
+	const struct mv_walk_class *c = class_keys(w, plan, t);
 	int got = -1;
-	/* Else the rule of the type a dispatch rule made it from (the
-	 * PyObject * it was reached through), at most 8 rules back. */
-	for (int depth = 0; key && got < 0 && depth < 8; depth++) {
-		got = show_rule(w, key, w->objs[i].addr, false, true, out);
-		const char *from = NULL;
-		for (size_t k = 0; got < 0 && !from && k < r->ndispatch; k++) {
-			mv_rules_type_key(r->dispatch[k].real, rn, sizeof(rn));
-			if (!strcmp(rn, key) && strcmp(r->dispatch[k].type, key))
-				from = r->dispatch[k].type;
-		}
-		key = from;
-	}
+	for (unsigned k = 0; c && got < 0 && k < c->n; k++)
+		got = show_rule(w, c->key[k], w->objs[i].addr, false, true,
+				out);
 	return got > 0;
 }
 

@@ -230,6 +230,10 @@ struct mv_walk {
 	 * names path-to gives. */
 	struct mv_walk_in *in_edges;
 	size_t in_cap;
+	/* Per plan: the types whose typename rules may name its objects
+	 * (mv_walk_class_name). */
+	struct mv_walk_class *class_keys;
+	size_t class_cap;
 	bool hit_max_objects, hit_max_depth, interrupted;
 	bool pseudo_root;           /* record 0 is an rvalue pointer */
 	uint64_t depth_cut_pointers; /* pointers not followed: depth */
