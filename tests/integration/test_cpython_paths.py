@@ -15,8 +15,9 @@ what CPython says of each target T:
 memview with the shipped CPython 3.11 model must give, in the CLI, gdb
 and lldb (which agree):
 - referrers: the objects holding T through the model's edges = the ids
-  of gc.get_referrers(T), each edge named as CPython names it; the GC's
-  list links that point into T's block are not edges;
+  of gc.get_referrers(T), each by its class (type(r).__name__), each
+  edge named as CPython names it (a dict's key as [key 'gamma']); the
+  GC's list links that point into T's block are not edges;
 - path-to: a chain ending at the holder, named as Python writes the
   target (__main__.by_key['alpha'], a module's global __main__.g_direct,
   an attribute in a made __dict__, split or not, __main__.pd.x: the
@@ -27,7 +28,11 @@ and lldb (which agree):
   value stack past its top, returned frames) hold nothing; without
   the model it is not so named;
 - sizeof-deep of the container: the largest paths name T as
-  "(PyObject *)0x...<the edge's name>".
+  "(PyObject *)0x...<the edge's name>";
+- graph of the container (of the module for a global, of the instance
+  for an attribute): the edge into T is labelled with the name path-to
+  gives its last hop (['alpha'], .g_direct, .x, [key 'gamma']) and
+  said of (JSON "of") the object CPython names it from.
 With PYTHONMALLOC=malloc (every object a glibc block) and pymalloc.
 Prints "cpython_paths: N passed, M failed".
 """
@@ -150,6 +155,7 @@ def facts(root, name, fetch, holder=None, path=None, top=False):
                        "evaluates": evaluates(path, t),
                        "tracked": gc.is_tracked(t),
                        "graph": graphed(root, name, holder),
+                       "classes": classes(t),
                        "referrers": referrers(t)}) + "\n"
 
 def stop():
@@ -157,6 +163,9 @@ def stop():
 
 def referrers(t):
     return sorted(id(r) for r in gc.get_referrers(t))
+
+def classes(t):
+    return {"0x%x" % id(r): type(r).__name__ for r in gc.get_referrers(t)}
 
 def hold(lines):
     # A frame's local: its holder is the frame (no object: no
@@ -222,6 +231,12 @@ def check_referrers(c, d):
     if names != [c["name"]]:
         problems.append("named %s by its holder, CPython: %s"
                         % (names, c["name"]))
+    # Each holder by its class, as CPython names it.
+    typed = {int(e["object"], 16): e["type"] for e in edges}
+    want = {int(a, 16): t for a, t in c.get("classes", {}).items()}
+    if c.get("classes") is not None and typed != want:
+        problems.append("holders' classes %s, CPython: %s"
+                        % (sorted(typed.values()), sorted(want.values())))
     gc_links = [r for r in d["referrers"] if r.get("model") and
                 not r["model"]["edge"]]
     if not gc_links and c.get("tracked", True):
