@@ -1322,7 +1322,11 @@ const struct mv_command mv_command_gc = {
 		"(a count of 0 - a free list - never); the references among "
 		"them are the model's edges, the ones sizeof-deep follows; "
 		"the collectable objects are what Python's gc.collect() "
-		"frees.",
+		"frees. Counts are judged as above: below the model's "
+		"references (released too often) or above every word "
+		"holding the object. The type column names each object's "
+		"class as the model's typename rule does (CPython: "
+		"`Session`, `list`).",
 	.options = gc_options,
 	.min_pos = 0,
 	.max_pos = 0,
