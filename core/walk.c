@@ -2182,13 +2182,37 @@ struct in_edge {
 	bool root;
 };
 
-static bool in_edge_kept(struct mv_walk *w, size_t i, struct in_edge *ret);
+/* Object i's in-edge (i not the root): as the walk kept it, else found
+ * by scanning its parent again; false when it is not found. */
+static bool edge_into(struct mv_walk *w, size_t i, struct mv_walk_in *ret)
+{
+	if (i < w->in_cap && w->in_edges[i].set) {
+		*ret = w->in_edges[i];
+		return true;
+	}
+	struct scan sc;
+	struct mv_buf lab;
+	memset(&sc, 0, sizeof(sc));
+	mv_buf_init(&lab);
+	sc.w = w;
+	sc.find = true;
+	sc.want_key = key_of(w, i);
+	sc.label = &lab;
+	w->in_lookup = true;
+	scan_object(&sc, w->objs[i].parent);
+	w->in_lookup = false;
+	free(sc.buf);
+	mv_error_destroy(sc.err);
+	*ret = (struct mv_walk_in){.rule = sc.used, .erule = sc.used_erule,
+				   .erec = sc.used_erec, .set = sc.found,
+				   .hidden = sc.found && !lab.len && sc.named};
+	mv_buf_deinit(&lab);
+	return sc.found;
+}
 
 static void in_edge(struct mv_walk *w, size_t i, struct in_edge *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	if (w->in_edges && in_edge_kept(w, i, ret))
-		return;
 	for (size_t up = 0; up < IN_EDGE_MAX_UP; up++) {
 		/* The root (the object an rvalue root points to, when
 		 * there is such a pseudo root). */
@@ -2199,29 +2223,15 @@ static void in_edge(struct mv_walk *w, size_t i, struct in_edge *ret)
 			ret->up = up;
 			return;
 		}
-		struct scan sc;
-		struct mv_buf lab;
-		memset(&sc, 0, sizeof(sc));
-		mv_buf_init(&lab);
-		sc.w = w;
-		sc.find = true;
-		sc.want_key = key_of(w, i);
-		sc.label = &lab;
-		w->in_lookup = true;
-		scan_object(&sc, w->objs[i].parent);
-		w->in_lookup = false;
-		free(sc.buf);
-		mv_error_destroy(sc.err);
-		bool hidden = sc.found && !lab.len && sc.named;
-		mv_buf_deinit(&lab);
-		if (!sc.found)
+		struct mv_walk_in e;
+		if (!edge_into(w, i, &e))
 			return;
 		if (!up) {
-			ret->erule = sc.used_erule;
-			ret->erec = sc.used_erec;
+			ret->erule = e.erule;
+			ret->erec = e.erec;
 		}
-		if (!hidden) {
-			ret->rule = sc.used;
+		if (!e.hidden) {
+			ret->rule = e.rule;
 			ret->up = up;
 			return;
 		}
@@ -2243,36 +2253,6 @@ size_t mv_walk_edge_of(struct mv_walk *w, size_t e)
 			w->in_edges[of].set && w->in_edges[of].hidden; k++)
 		of = w->objs[of].parent;
 	return of;
-}
-
-/* in_edge from the in-edges the walk kept; false when object i's is
- * not kept (the walk has not met it). */
-static bool in_edge_kept(struct mv_walk *w, size_t i, struct in_edge *ret)
-{
-	for (size_t up = 0; up < IN_EDGE_MAX_UP; up++) {
-		if (i == 0 || i >= w->nobjs ||
-		    (w->pseudo_root && !w->objs[i].parent)) {
-			ret->rule = w->opt.root_in;
-			ret->root = true;
-			ret->up = up;
-			return true;
-		}
-		const struct mv_walk_in *k = i < w->in_cap ? &w->in_edges[i]
-							   : NULL;
-		if (!k || !k->set)
-			return up > 0;
-		if (!up) {
-			ret->erule = k->erule;
-			ret->erec = k->erec;
-		}
-		if (!k->hidden) {
-			ret->rule = k->rule;
-			ret->up = up;
-			return true;
-		}
-		i = w->objs[i].parent;
-	}
-	return true;
 }
 
 static bool same_target(const struct mv_rule_name *a,
