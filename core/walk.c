@@ -2093,14 +2093,14 @@ static const char *class_rule_key(const struct mv_rules *r, const char *key)
 	return NULL;
 }
 
-static const struct mv_walk_class *class_keys(struct mv_walk *w, uint32_t plan,
-					   struct mv_type *t)
+static const struct mv_walk_class *class_keys(struct mv_walk *w,
+					      uint32_t plan, struct mv_type *t)
 {
 	const struct mv_rules *r = w->opt.rules;
 	if (plan >= w->class_cap) {
 		size_t cap = w->nplans > plan ? w->nplans : plan + 1;
 		struct mv_walk_class *n = realloc(w->class_keys,
-					       cap * sizeof(*n));
+						  cap * sizeof(*n));
 		if (!n)
 			return NULL;
 		memset(n + w->class_cap, 0, (cap - w->class_cap) * sizeof(*n));
@@ -2551,15 +2551,14 @@ static bool readable(struct mv_walk *w, uint64_t addr)
 }
 
 /* Whether the walk keeps its objects' in-edges: its labels are kept
- * and some name rule depends on the edge an object was reached
- * through */
+ * and some name rule depends on the edge an object was reached through
+ * (in, TYPE.FIELD[]), or names a block empty (an edge leaving it is
+ * said of the object above it: mv_walk_edge_of). */
 static bool wants_in_edges(const struct mv_walk *w)
 {
 	const struct mv_rules *r = w->opt.rules;
 	if (!w->opt.keep_edges || w->opt.unlabelled || !r)
 		return false;
-	/* (or names a block empty: graph's edges are said of the object
-	 * above it) */
 	for (size_t i = 0; i < r->nnames; i++)
 		if (r->names[i].in >= 0 || r->names[i].elements ||
 		    !r->names[i].t.nparts)
