@@ -28,8 +28,8 @@ Usage: BUILD=build python3 tests/integration/test_refcount_model.py
    collectable set must equal that set of ids, its type column those
    names, its over_released and leaked_reference objects the two the
    program made, in the CLI, gdb and lldb.
-3. Rules files with mistakes in refcount and tracked rules: one usage
-   error each, naming FILE:LINE.
+3. Rules files with mistakes in refcount, tracked and typename rules:
+   one usage error each, naming FILE:LINE.
 4. cycles '(PyObject *)ROOT' on rings held by globals (10 lists, 5
    __slots__ objects, 4 instances through their managed dicts' values,
    3 through their __dict__s): one cyclic component, exactly the ring's
@@ -141,6 +141,10 @@ def test_rule_errors(tmp):
         ("guard 16 0xfd", "guard BYTES FILL COUNT"),
         ("guard 16 0xfd 17", "guard BYTES FILL COUNT"),
         ("refcount struct obj.refcnt\n", "no dispatch rule"),
+        ("typename struct obj", "typename TYPE = TEXT"),
+        ("typename struct nosuch = x", "nosuch"),
+        ("typename struct obj = {chars refcnt}", "unknown {chars}"),
+        ("typename struct obj if nope = x", "'nope'"),
     ]
     for i, case in enumerate(bad):
         text, want = case[0], case[1:]
