@@ -35,7 +35,8 @@ Usage: BUILD=build python3 tests/integration/test_refcount_model.py
    3 through their __dict__s): one cyclic component, exactly the ring's
    objects and the blocks between them (item arrays, dict values) as
    the program lists them, each object by its class (type(o).__name__:
-   list, Slot, Node).
+   list, Slot, Node), each link named as Python names it ([1], .next,
+   also through a __dict__).
 Prints "refcount_model: N passed, M failed".
 """
 
@@ -397,6 +398,11 @@ with open(sys.argv[1], "w") as f:
         f.write("%s %s\n" % (name, " ".join("0x%x" % a for a in on)))
     for o in lists + slots + managed + dicts:
         f.write("class 0x%x %s\n" % (id(o), type(o).__name__))
+    # How Python names each ring's link: lists[i][1], s.next, vars(n)["next"]
+    # read as n.next.
+    for name, link in (("lists", "[1]"), ("slots", ".next"),
+                       ("managed", ".next"), ("dicts", ".next")):
+        f.write("link %s %s %d\n" % (name, link, len(globals()[name])))
 os.kill(os.getpid(), signal.SIGSTOP)
 """
 
@@ -410,12 +416,14 @@ def test_cycles(tmp):
     if not core:
         R.report("rings: python3.11-dbg cored", ["no core"])
         return
-    rings, classes = [], {}
+    rings, classes, links = [], {}, {}
     with open(facts) as f:
         for line in f:
             w = line.split()
             if w[0] == "class":
                 classes[int(w[1], 16)] = w[2]
+            elif w[0] == "link":
+                links[w[1]] = (w[2], int(w[3]))
             else:
                 rings.append((w[0], [int(a, 16) for a in w[1:]]))
     runs = R.three(["--core", core, "--exe", PYTHON],
@@ -444,6 +452,14 @@ def test_cycles(tmp):
                 problems.append("%s: types %s, CPython says %s" % (
                     front, [a for a, _ in named][:4],
                     [b for _, b in named][:4]))
+            # Each link named as Python names it, once per object.
+            link, n = links[name]
+            fields = [e["field"] for c in d["components"]
+                      for e in c["cycle"]]
+            if fields.count(link) != n:
+                problems.append("%s: the cycle's fields %s, Python's "
+                                "link %s x%d" % (front, fields[:6], link,
+                                                 n))
         problems += R.identical(values)
         R.report("cycles finds the ring of %s whole (cli/gdb/lldb)" % name,
                  problems)
