@@ -1768,10 +1768,23 @@ static struct mv_error *table_reserve(struct mv_walk *w, size_t n)
  * that name hides the block (empty), the rule naming the elements of
  * what it points to, over the record at erec. */
 struct mv_walk_in {
-	const struct mv_rule_name *rule, *erule;
 	uint64_t erec;
+	uint16_t rule, erule;  /* index in the name rules + 1; 0: none */
 	bool set, hidden;
 };
+
+/* A name rule as mv_walk_in keeps it, and back. */
+static uint16_t rule_index(const struct mv_walk *w,
+			   const struct mv_rule_name *n)
+{
+	return n ? (uint16_t)(n - w->opt.rules->names + 1) : 0;
+}
+
+static const struct mv_rule_name *rule_at(const struct mv_walk *w,
+					  uint16_t k)
+{
+	return k ? &w->opt.rules->names[k - 1] : NULL;
+}
 
 static bool wants_in_edges(const struct mv_walk *w);
 
@@ -2203,7 +2216,8 @@ static bool edge_into(struct mv_walk *w, size_t i, struct mv_walk_in *ret)
 	w->in_lookup = false;
 	free(sc.buf);
 	mv_error_destroy(sc.err);
-	*ret = (struct mv_walk_in){.rule = sc.used, .erule = sc.used_erule,
+	*ret = (struct mv_walk_in){.rule = rule_index(w, sc.used),
+				   .erule = rule_index(w, sc.used_erule),
 				   .erec = sc.used_erec, .set = sc.found,
 				   .hidden = sc.found && !lab.len && sc.named};
 	mv_buf_deinit(&lab);
@@ -2227,11 +2241,11 @@ static void in_edge(struct mv_walk *w, size_t i, struct in_edge *ret)
 		if (!edge_into(w, i, &e))
 			return;
 		if (!up) {
-			ret->erule = e.erule;
+			ret->erule = rule_at(w, e.erule);
 			ret->erec = e.erec;
 		}
 		if (!e.hidden) {
-			ret->rule = e.rule;
+			ret->rule = rule_at(w, e.rule);
 			ret->up = up;
 			return;
 		}
@@ -2593,7 +2607,8 @@ static struct mv_error *keep_in_edge(struct scan *sc, uint32_t to)
 	const struct slot *ls = sc->npath ? sc->path[sc->npath - 1].slot
 					  : NULL;
 	w->in_edges[to] = (struct mv_walk_in){
-		.rule = sc->used, .erule = ls ? ls->erule : NULL,
+		.rule = rule_index(w, sc->used),
+		.erule = rule_index(w, ls ? ls->erule : NULL),
 		.erec = ls && ls->erule ? path_record(sc, sc->npath - 1) : 0,
 		.set = true, .hidden = !lab.len && sc->named};
 	bool oom = lab.oom;
