@@ -97,6 +97,17 @@ def key_name(k):
 def cases():
     # (root, the edge's name, how to fetch the target): fetched in
     # facts(), so that no generator or tuple of these holds a target.
+    # A dict's keys themselves: [key 'gamma'], [key <tuple at 0x...>]
+    # (the str is too small to be among sizeof-deep's largest paths);
+    # first, so that the C stack's stale words of their fetching (a
+    # pointer to the dict, a shorter chain than __main__'s) are
+    # overwritten by the cases after them.
+    for n, k in enumerate(by_made):
+        # (fetched by position: a closure or default holding the key
+        # would be one more referrer)
+        yield ("by_made", "[key %s]" % key_name(k)[1:-1],
+               lambda n=n: list(by_made)[n], None, None,
+               None if type(k) is str else False)
     for root in ("by_key", "by_other"):
         for k in globals()[root]:
             yield root, key_name(k), (lambda r=root, k=k: globals()[r][k])
@@ -117,14 +128,6 @@ def cases():
         inst = globals()[r]
         yield (r, "['x']", lambda inst=inst: inst.x, id(inst.__dict__),
                "__main__.%s.x" % r, (id(inst), ".x"))
-    # A dict's keys themselves: [key 'gamma'], [key <tuple at 0x...>]
-    # (the str is too small to be among sizeof-deep's largest paths).
-    for n, k in enumerate(by_made):
-        # (fetched by position: a closure or default holding the key
-        # would be one more referrer)
-        yield ("by_made", "[key %s]" % key_name(k)[1:-1],
-               lambda n=n: list(by_made)[n], None, None,
-               None if type(k) is str else False)
 
 def evaluates(path, t):
     # CPython's word that path names t (None: not Python, as
