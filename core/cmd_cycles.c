@@ -63,10 +63,24 @@ static const char *edge_label(struct mv_walk *w, const struct csr *g,
 	return "";
 }
 
+/* "Session@0x..": the object's class where the model names it. */
 static void node_name(struct mv_walk *w, uint32_t i, struct mv_buf *out)
 {
-	mv_buf_printf(out, "%s@0x%llx", mv_walk_plan_name(w, w->objs[i].plan),
+	struct mv_buf tmp;
+	mv_buf_init(&tmp);
+	mv_buf_printf(out, "%s@0x%llx", mv_walk_type_shown(w, i, &tmp),
 		      (unsigned long long)w->objs[i].addr);
+	mv_buf_deinit(&tmp);
+}
+
+/* "type" (its class where the model names it) and "c_type". */
+static void json_types(struct mv_json *j, struct mv_walk *w, size_t i,
+		       struct mv_buf *tmp)
+{
+	mv_json_key(j, "type");
+	mv_json_string(j, mv_walk_type_shown(w, i, tmp));
+	mv_json_key(j, "c_type");
+	mv_json_string(j, mv_walk_plan_name(w, w->objs[i].plan));
 }
 
 /* "struct node@0x.. .next -> struct node@0x.. .parent -> struct
@@ -99,8 +113,9 @@ struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)
 	/* A cycle seen in part of the walk may be part of a bigger one:
 	 * an interrupted walk answers nothing. */
 	struct mv_edge_namer *namer = NULL;
-	struct mv_buf name;
+	struct mv_buf name, tmp;
 	mv_buf_init(&name);
+	mv_buf_init(&tmp);
 	if ((err = mv_sizeof_run_whole(&su, ctx->pos[0],
 				       "no cycles listed yet")) ||
 	    (err = build_csr(w, &g)))
@@ -210,9 +225,7 @@ struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)
 				mv_json_begin_object(&j);
 				mv_json_key(&j, "address");
 				mv_json_address(&j, w->objs[v].addr);
-				mv_json_key(&j, "type");
-				mv_json_string(&j, mv_walk_plan_name(
-							   w, w->objs[v].plan));
+				json_types(&j, w, v, &tmp);
 				mv_json_key(&j, "bytes");
 				mv_json_uint(&j, mv_walk_type_bytes(w, v));
 				mv_json_end_object(&j);
@@ -224,9 +237,7 @@ struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)
 				mv_json_begin_object(&j);
 				mv_json_key(&j, "address");
 				mv_json_address(&j, w->objs[cyc[k]].addr);
-				mv_json_key(&j, "type");
-				mv_json_string(&j, mv_walk_plan_name(
-						w, w->objs[cyc[k]].plan));
+				json_types(&j, w, cyc[k], &tmp);
 				mv_json_key(&j, "field");
 				mv_json_string(&j, edge_label(w, &g, namer, &name,
 							      cyc[k],
@@ -257,6 +268,7 @@ struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)
 out:
 	mv_edge_namer_destroy(namer);
 	mv_buf_deinit(&name);
+	mv_buf_deinit(&tmp);
 	mv_buf_deinit(&b);
 	free(comp);
 	free(cyc);

@@ -1322,7 +1322,11 @@ const struct mv_command mv_command_gc = {
 		"(a count of 0 - a free list - never); the references among "
 		"them are the model's edges, the ones sizeof-deep follows; "
 		"the collectable objects are what Python's gc.collect() "
-		"frees.",
+		"frees. Counts are judged as above: below the model's "
+		"references (released too often) or above every word "
+		"holding the object. The type column names each object's "
+		"class as the model's typename rule does (CPython: "
+		"`Session`, `list`).",
 	.options = gc_options,
 	.min_pos = 0,
 	.max_pos = 0,
@@ -1370,7 +1374,9 @@ static void rc_json_object(struct mv_json *j, struct mv_rc *rc, size_t i)
 	mv_json_address(j, o->addr);
 	if (rc->model) {
 		mv_json_key(j, "type");
-		mv_json_string(j, mv_rc_type_name(rc, i));
+		mv_json_string(j, mv_rc_type_name(rc, i, false));
+		mv_json_key(j, "c_type");
+		mv_json_string(j, mv_rc_type_name(rc, i, true));
 		mv_json_key(j, "bytes");
 		mv_json_uint(j, o->bytes);
 	}
@@ -1660,7 +1666,7 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 			mv_out(ctx, "  0x%016llx %6lld %8u %8lld  %-8s %s\n",
 			       (unsigned long long)o->addr, (long long)o->count,
 			       o->internal, (long long)o->gc_refs, cyc,
-			       rc.model ? mv_rc_type_name(&rc, i)
+			       rc.model ? mv_rc_type_name(&rc, i, false)
 					: mv_gc_kind_name(gc->kind[o->chunk]));
 		}
 	}
@@ -1677,7 +1683,8 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 				mv_out(ctx, "  ... (--max-blocks)\n");
 				break;
 			}
-			rc_mistake_line(ctx, &rc, i, tname);
+			rc_mistake_line(ctx, &rc, i, rc.model
+					? mv_rc_type_name(&rc, i, false) : tname);
 		}
 	}
 	if (nh + ng + nr) {

@@ -286,7 +286,13 @@ const struct mv_command mv_command_graph = {
 		"summary) saying how to draw more; --draw-depth N draws N "
 		"levels, --draw-depth 0 everything up to 1,000 objects "
 		"(Graphviz lays out no more usefully). The JSON has them "
-		"all. Edges are labelled with the field they come from. "
+		"all. Edges are labelled with the field they come from; "
+		"with an object model's name rules (docs/types.md), as "
+		"path-to names the hop: `['alpha']`, `[key 'alpha']`, a "
+		"module's global `.x` and an instance's attribute `.x` "
+		"(JSON `of`: the object the name is said of, the module or "
+		"the instance above the dict holding it), and boxes show "
+		"each object's class (`Session`). "
 		"--svg runs Graphviz's `dot` (Debian package graphviz).\n\n"
 		"The JSON goes out as it is written, in constant memory. "
 		"Ctrl-C stops graph: during the walk nothing is written (the "
@@ -349,7 +355,8 @@ static const char *mapping_name(struct mv_program *p, uint64_t address)
 
 /* What an object model says of a referrer: the object holding the
  * word and the edge's name, or that it is not an edge. */
-static void model_json(const struct mv_model_edge *me, struct mv_json *j)
+static void model_json(const struct mv_model_edge *me, const char *cls,
+		       struct mv_json *j)
 {
 	mv_json_key(j, "model");
 	if (!me) {
@@ -364,6 +371,11 @@ static void model_json(const struct mv_model_edge *me, struct mv_json *j)
 		mv_json_address(j, me->owner);
 	else
 		mv_json_null(j);
+	mv_json_key(j, "type");
+	if (me->owner && me->is_edge && cls && *cls)
+		mv_json_string(j, cls);
+	else
+		mv_json_null(j);
 	mv_json_key(j, "name");
 	if (me->is_edge && (me->owner || (me->name.data && me->name.data[0])))
 		mv_json_string(j, me->name.data ? me->name.data : "");
@@ -372,7 +384,8 @@ static void model_json(const struct mv_model_edge *me, struct mv_json *j)
 	mv_json_end_object(j);
 }
 
-static void model_text(const struct mv_model_edge *me, struct mv_buf *out)
+static void model_text(const struct mv_model_edge *me, const char *cls,
+		       struct mv_buf *out)
 {
 	if (!me)
 		return;
@@ -380,7 +393,8 @@ static void model_text(const struct mv_model_edge *me, struct mv_buf *out)
 		mv_buf_puts(out, "  not an edge of the model (a header's "
 				 "link, a free list's or stale slot)");
 	else if (me->owner)
-		mv_buf_printf(out, "  object 0x%llx%s%s",
+		mv_buf_printf(out, "  %s 0x%llx%s%s",
+			      cls && *cls ? cls : "object",
 			      (unsigned long long)me->owner,
 			      me->name.data && me->name.data[0] ? " " : "",
 			      me->name.data ? me->name.data : "");
@@ -389,14 +403,15 @@ static void model_text(const struct mv_model_edge *me, struct mv_buf *out)
 }
 
 /* held: the C expression of a heap holder (holder_expression), or
- * NULL; me: what an object model says of it, or NULL. */
+ * NULL; me: what an object model says of it, or NULL, and cls the
+ * class of its object. */
 static void ref_json(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 		     uint64_t lo, const char *held, struct mv_json *j,
-		     const struct mv_model_edge *me)
+		     const struct mv_model_edge *me, const char *cls)
 {
 	struct mv_program *p = ctx->session->program;
 	mv_json_begin_object(j);
-	model_json(me, j);
+	model_json(me, cls, j);
 	mv_json_key(j, "kind");
 	mv_json_string(j, ref_kinds[r->kind]);
 	mv_json_key(j, "holder");
@@ -492,7 +507,7 @@ static void stack_name(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 
 static void ref_text(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 		     uint64_t lo, const char *held, struct mv_buf *out,
-		     const struct mv_model_edge *me)
+		     const struct mv_model_edge *me, const char *cls)
 {
 	struct mv_program *p = ctx->session->program;
 	switch (r->kind) {
@@ -534,7 +549,7 @@ static void ref_text(struct mv_cmd_ctx *ctx, const struct mv_ref *r,
 	if (r->value != lo)
 		mv_buf_printf(out, "  (points %llu bytes in)",
 			      (unsigned long long)(r->value - lo));
-	model_text(me, out);
+	model_text(me, cls, out);
 	mv_buf_putc(out, '\n');
 }
 
@@ -668,23 +683,31 @@ static bool on_ref(void *arg, const struct mv_ref *r)
 	if (R->count++ >= R->max)
 		return true;
 	struct mv_model_edge me = {0};
+	struct mv_buf cls;
+	mv_buf_init(&cls);
 	if (R->model && (R->err = mv_model_edge(R->model, r, &R->target,
 						&me)))
 		return false;
+	/* The class of the object holding it ("dict"). */
+	if (R->model && me.is_edge && me.owner)
+		R->err = mv_model_class(R->model, me.owner, &cls);
 	/* A model names the word itself (me); C expressions are for the
 	 * rest. */
-	char *held = R->model ? NULL : holder_expression(R, r);
+	char *held = R->model || R->err ? NULL : holder_expression(R, r);
 	if (R->err) {
 		if (R->model)
 			mv_buf_deinit(&me.name);
+		mv_buf_deinit(&cls);
 		return false;
 	}
 	if (R->ctx->json)
-		ref_json(R->ctx, r, R->lo, held, &R->j, R->model ? &me : NULL);
+		ref_json(R->ctx, r, R->lo, held, &R->j, R->model ? &me : NULL,
+			 cls.data);
 	else
 		ref_text(R->ctx, r, R->lo, held, &R->ctx->out,
-			 R->model ? &me : NULL);
+			 R->model ? &me : NULL, cls.data);
 	free(held);
+	mv_buf_deinit(&cls);
 	if (R->model)
 		mv_buf_deinit(&me.name);
 	/* With --max 0 the list is as long as memory has referrers: it
@@ -965,7 +988,8 @@ const struct mv_command mv_command_referrers = {
 		"lie (--types, or the model that fits the program: "
 		"CPython 3.11's), each word is also said through it: the "
 		"object holding it and the edge's name as the language "
-		"writes it (`object 0x7f.. ['key']`, a frame's local "
+		"writes it (`dict 0x7f.. ['key']`: the object by its class "
+		"where the model names it, a frame's local "
 		"`f:x`), or that it is no edge of the model (a GC "
 		"header's link, a free list's or a stale frame slot): the "
 		"objects so found are gc.get_referrers's "

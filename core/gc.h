@@ -274,8 +274,11 @@ struct mv_error *mv_rc_run_model(struct mv_rc *rc, struct mv_gc *gc,
 struct mv_error *mv_rc_verdict(struct mv_rc *rc);
 /* Room in rc->objs for one more object. */
 struct mv_error *mv_rc_reserve(struct mv_rc *rc);
-/* The type name of object i found by a model ("" otherwise). */
-const char *mv_rc_type_name(const struct mv_rc *rc, size_t i);
+/* The type name of object i found by a model ("" otherwise): its
+ * class as the model's typename rules name it ("Session", "list"), or
+ * with c_type (or without such a rule) its C type.  Valid until the
+ * next call. */
+const char *mv_rc_type_name(const struct mv_rc *rc, size_t i, bool c_type);
 void mv_rc_model_free(struct mv_rc *rc);
 /* Position of the object at addr in rc->objs, or SIZE_MAX. */
 size_t mv_rc_find(const struct mv_rc *rc, uint64_t addr);

@@ -34,6 +34,15 @@ static void node_json(struct mv_walk *w, size_t i, struct mv_json *j)
 		mv_json_address(j, o->addr);
 	mv_json_key(j, "type");
 	mv_json_string(j, mv_walk_plan_name(w, o->plan));
+	/* Its class, as the model's typename rules name it. */
+	struct mv_buf cls;
+	mv_buf_init(&cls);
+	mv_json_key(j, "class");
+	if (mv_walk_class_name(w, i, &cls) && cls.data)
+		mv_json_string(j, cls.data);
+	else
+		mv_json_null(j);
+	mv_buf_deinit(&cls);
 	mv_json_key(j, "size");
 	mv_json_uint(j, mv_walk_type_bytes(w, i));
 	mv_json_key(j, "where");
@@ -115,6 +124,10 @@ struct mv_error *mv_graph_render_json(struct mv_walk *w, const char *root,
 		mv_json_string(&j, w->labels.data + e->label);
 		mv_json_key(&j, "precise");
 		mv_json_bool(&j, !e->guess);
+		/* A name that stands for the edges above it ("__main__"
+		 * ".x", not ".__dict__" "" "['x']"): of whom it is said. */
+		mv_json_key(&j, "of");
+		mv_json_uint(&j, mv_walk_edge_of(w, i));
 		mv_json_end_object(&j);
 		if (drain && i % DRAIN_EVERY == DRAIN_EVERY - 1 &&
 		    (err = drain(drain_arg, out)))
@@ -317,8 +330,9 @@ struct mv_error *mv_graph_render_dot(struct mv_walk *w, const char *root,
 			below[at[i]]++;
 		}
 	}
-	struct mv_buf lab;
+	struct mv_buf lab, tmp;
 	mv_buf_init(&lab);
+	mv_buf_init(&tmp);
 	mv_buf_puts(out, "digraph memview {\n"
 			 "\tnode [shape=box, fontname=\"monospace\", "
 			 "fontsize=10];\n\tedge [fontname=\"monospace\", "
@@ -326,7 +340,7 @@ struct mv_error *mv_graph_render_dot(struct mv_walk *w, const char *root,
 	const char *L = w->labels.data ? w->labels.data : "";
 	for (size_t i = 0; i < n; i++) {
 		mv_buf_clear(&lab);
-		const char *type = mv_walk_plan_name(w, w->objs[i].plan);
+		const char *type = mv_walk_type_shown(w, i, &tmp);
 		if (c.hidden[i]) {
 			if (c.hidden[i] - 1 != i)
 				continue;
@@ -389,6 +403,7 @@ struct mv_error *mv_graph_render_dot(struct mv_walk *w, const char *root,
 	}
 	mv_buf_puts(out, "}\n");
 	mv_buf_deinit(&lab);
+	mv_buf_deinit(&tmp);
 	chains_deinit(&c);
 	free(depth);
 	free(below);

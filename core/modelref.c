@@ -691,6 +691,17 @@ struct mv_error *mv_model_accept(void *arg, const struct mv_ref *ref,
 	return err;
 }
 
+struct mv_error *mv_model_class(struct mv_model *m, uint64_t addr,
+				struct mv_buf *out)
+{
+	struct mv_walk *w;
+	struct mv_error *err = walk_from(m, m->su.rules.objects, addr, 1, &w);
+	size_t i = err ? 0 : record_at(w, addr);
+	if (i && !mv_walk_class_name(w, i, out))
+		mv_buf_puts(out, mv_walk_plan_name(w, w->objs[i].plan));
+	return err;
+}
+
 /* The object at addr as the model shows it; *ruled whether a show rule
  * did (else "<TYPE at 0x...>"). */
 static struct mv_error *show(struct mv_model *m,

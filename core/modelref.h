@@ -45,6 +45,12 @@ struct mv_error *mv_model_edge(struct mv_model *m, const struct mv_ref *ref,
 			       const struct mv_chunk *target,
 			       struct mv_model_edge *ret);
 
+/* The class of the model's object at addr (its typename rule's text:
+ * "dict", "Session"; else its type's name) appended to out; nothing
+ * when no object is there. */
+struct mv_error *mv_model_class(struct mv_model *m, uint64_t addr,
+				struct mv_buf *out);
+
 /* Names path-to's hops (graph.c's chain) as the language does: each
  * hop held by a model object is "OBJECT" + the edge's name, OBJECT
  * being the expression of the object the chain reached it through, or

@@ -718,22 +718,16 @@ struct mv_error *mv_rc_verdict(struct mv_rc *rc)
 	}
 	for (size_t i = 0; i < rc->n; i++)
 		addrs[i] = rc->objs[i].addr;
-	/* A model's counts are not judged by the words found (below):
-	 * no need to scan for them. */
-	if (!rc->model)
-		err = mv_gc_count_refs(gc, addrs, rc->n, found);
+	err = mv_gc_count_refs(gc, addrs, rc->n, found);
 	for (size_t i = 0; !err && i < rc->n; i++) {
 		struct mv_rc_obj *o = &rc->objs[i];
 		/* Typed fields are words of candidates' chunks, so found
 		 * includes them; a field the scan could not read still
-		 * counts.  With a model, the edges are the model's (a set's
-		 * stale smalltable entries count): too rough to call a
-		 * count wrong by them, so only a bad count is a mistake. */
+		 * counts.  A model's edges are those of its objects' live
+		 * slots (lengths, skip rules): as exact. */
 		o->found = found[i] > o->internal ? found[i] : o->internal;
 		if (o->bad_count)
 			o->mistake = MV_RC_BAD_COUNT;
-		else if (rc->model)
-			; /* see below */
 		else if (o->gc_refs < 0)
 			o->mistake = MV_RC_OVER_RELEASED;
 		else if (o->count > (int64_t)o->found)

@@ -54,6 +54,7 @@ struct mv_rc_model {
 	struct { uint64_t v; uint8_t verdict; } cache[TYPE_CACHE];
 	uint32_t *wi;                /* walk record of each object */
 	uint32_t *owner;             /* per walk record: object or NONE */
+	struct mv_buf class_name;    /* mv_rc_type_name's last answer */
 };
 
 #define NONE UINT32_MAX
@@ -151,7 +152,11 @@ static bool is_object(const struct mv_rc_model *m, struct mv_walk *w,
 	for (size_t k = 0; k < r->ndispatch; k++)
 		if (r->dispatch[k].real == t)
 			return true;
-	return false;
+	/* The same struct as another compile unit describes it (a
+	 * PyObject * of a module's own DWARF): by its name. */
+	char key[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(t, key, sizeof(key));
+	return t && !strcmp(key, r->refcount.type);
 }
 
 static int64_t signed_count(uint64_t v, uint32_t size, bool is_signed)
@@ -226,8 +231,17 @@ static struct mv_error *probe_block(struct mv_rc *rc, size_t i)
 			}
 		}
 		uint64_t cv = 0;
+		bool interior;
 		memcpy(&cv, b + o + rr->offset, rr->size);
 		int64_t count = signed_count(cv, rr->size, rr->is_signed);
+		/* A "count" that is the address of a heap block is a
+		 * pointer: a block of pointers (an argument array) whose
+		 * words only look like an object's head. */
+		if (count > 0 && rr->size == 8 &&
+		    mv_gc_find_block(rc->gc, cv, &interior) != SIZE_MAX) {
+			rc->objects--;
+			continue;
+		}
 		if (!count) {
 			rc->zero_count++;
 			return NULL;
@@ -511,6 +525,7 @@ static struct mv_error *model_setup(struct mv_rc *rc, struct mv_gc *gc,
 	if (!m)
 		return mv_enomem;
 	rc->m = m;
+	mv_buf_init(&m->class_name);
 	rc->model = true;
 	m->rules = rules;
 	rc->type = rr->record;
@@ -562,13 +577,14 @@ struct mv_error *mv_rc_run_model(struct mv_rc *rc, struct mv_gc *gc,
 	return mv_rc_verdict(rc);
 }
 
-const char *mv_rc_type_name(const struct mv_rc *rc, size_t i)
+const char *mv_rc_type_name(const struct mv_rc *rc, size_t i, bool c_type)
 {
 	struct mv_rc_model *m = rc->m;
 	if (!m || m->wi[i] == NONE)
 		return "";
 	struct mv_walk *w = &m->walk;
-	return mv_walk_plan_name(w, w->objs[m->wi[i]].plan);
+	return c_type ? mv_walk_plan_name(w, w->objs[m->wi[i]].plan)
+		      : mv_walk_type_shown(w, m->wi[i], &m->class_name);
 }
 
 void mv_rc_model_free(struct mv_rc *rc)
@@ -582,6 +598,7 @@ void mv_rc_model_free(struct mv_rc *rc)
 	free(m->known);
 	free(m->wi);
 	free(m->owner);
+	mv_buf_deinit(&m->class_name);
 	free(m);
 	rc->m = NULL;
 }

@@ -360,14 +360,17 @@ struct mv_error *mv_rules_add_name(struct mv_session *s, struct mv_rules *r,
 			   &nr.t);
 }
 
-/* show TYPE [if COND] = TEMPLATE */
-struct mv_error *mv_rules_add_show(struct mv_session *s, struct mv_rules *r,
-				   const char *text)
+/* show TYPE [if COND] = TEMPLATE, or typename (class_name) */
+static struct mv_error *add_show(struct mv_session *s, struct mv_rules *r,
+				 const char *text, bool class_name)
 {
 	const char *eq, *cond;
 	struct mv_type *t;
-	struct mv_error *err = rule_parts(text, "show TYPE = TEXT or show "
-					  "TYPE if CONDITION = TEXT", " if ",
+	struct mv_error *err = rule_parts(text, class_name
+					  ? "typename TYPE = TEXT or typename "
+					    "TYPE if CONDITION = TEXT"
+					  : "show TYPE = TEXT or show "
+					    "TYPE if CONDITION = TEXT", " if ",
 					  &eq, &cond);
 	if (!err)
 		err = mv_rules_named_type(
@@ -376,7 +379,7 @@ struct mv_error *mv_rules_add_show(struct mv_session *s, struct mv_rules *r,
 		return err;
 	char key[MV_EVAL_TYPE_NAME_MAX];
 	mv_rules_type_key(t, key, sizeof(key));
-	struct mv_rule_show sr = {0};
+	struct mv_rule_show sr = {.class_name = class_name};
 	if (!(sr.type = mv_rules_own(r, key, strlen(key))))
 		return mv_enomem;
 	if (cond) {
@@ -394,6 +397,19 @@ struct mv_error *mv_rules_add_show(struct mv_session *s, struct mv_rules *r,
 	}
 	return append_rule((void **)&r->shows, &r->nshows, sizeof(sr), &sr,
 			   &sr.t);
+}
+
+struct mv_error *mv_rules_add_show(struct mv_session *s, struct mv_rules *r,
+				   const char *text)
+{
+	return add_show(s, r, text, false);
+}
+
+/* typename TYPE [if COND] = TEMPLATE */
+struct mv_error *mv_rules_add_typename(struct mv_session *s,
+				       struct mv_rules *r, const char *text)
+{
+	return add_show(s, r, text, true);
 }
 
 /* object TYPE if COND */

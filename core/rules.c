@@ -1283,7 +1283,7 @@ static const struct {
 	{"len", 0}, {"dispatch", 1}, {"container_of", 2}, {"skip", 3},
 	{"header", 4}, {"size", 5}, {"array", 6}, {"refcount", 7},
 	{"tracked", 8}, {"guard", 9}, {"typeobject", 10}, {"name", 11},
-	{"show", 12}, {"object", 13}, {"frames", 14},
+	{"show", 12}, {"object", 13}, {"frames", 14}, {"typename", 15},
 };
 
 /* One line (comment and blanks gone). */
@@ -1313,6 +1313,7 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 	case 12: return mv_rules_add_show(s, r, rest);
 	case 13: return mv_rules_add_object(s, r, rest);
 	case 14: return mv_rules_add_frames(s, r, rest);
+	case 15: return mv_rules_add_typename(s, r, rest);
 	default:
 		/* --len-file's bare hints. */
 		if (strchr(line, '=') && !strstr(line, "==") &&
@@ -1322,7 +1323,7 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 				       "unknown rule '%.*s' (len, size, array, "
 				       "dispatch, container_of, skip, header, "
 				       "refcount, tracked, guard, typeobject, "
-				       "name, show, object or frames)",
+				       "name, show, typename, object or frames)",
 				       (int)wl, line);
 	}
 }

@@ -281,6 +281,10 @@ struct mv_rule_name {
  * ({show EXPR}); the first rule whose COND holds. */
 struct mv_rule_show {
 	const char *type;
+	/* typename TYPE [if COND] = TEMPLATE: the object's class as the
+	 * program's language names it (gc's, cycles' type column), not
+	 * how it reads inside a name. */
+	bool class_name;
 	bool has_cond;
 	struct mv_len_expr cond;
 	struct mv_name_template t;
@@ -391,6 +395,8 @@ struct mv_error *mv_rules_add_name(struct mv_session *s, struct mv_rules *r,
 				   const char *text);
 struct mv_error *mv_rules_add_show(struct mv_session *s, struct mv_rules *r,
 				   const char *text);
+struct mv_error *mv_rules_add_typename(struct mv_session *s,
+				       struct mv_rules *r, const char *text);
 struct mv_error *mv_rules_add_object(struct mv_session *s,
 				     struct mv_rules *r, const char *text);
 struct mv_error *mv_rules_add_frames(struct mv_session *s,

@@ -1764,6 +1764,30 @@ static struct mv_error *table_reserve(struct mv_walk *w, size_t n)
 /* Setting up                                                          */
 /* ------------------------------------------------------------------ */
 
+/* An object's in-edge as the walk met it: the rule naming it, whether
+ * that name hides the block (empty), the rule naming the elements of
+ * what it points to, over the record at erec. */
+struct mv_walk_in {
+	uint64_t erec;
+	uint16_t rule, erule;  /* index in the name rules + 1; 0: none */
+	bool set, hidden;
+};
+
+/* A name rule as mv_walk_in keeps it, and back. */
+static uint16_t rule_index(const struct mv_walk *w,
+			   const struct mv_rule_name *n)
+{
+	return n ? (uint16_t)(n - w->opt.rules->names + 1) : 0;
+}
+
+static const struct mv_rule_name *rule_at(const struct mv_walk *w,
+					  uint16_t k)
+{
+	return k ? &w->opt.rules->names[k - 1] : NULL;
+}
+
+static bool wants_in_edges(const struct mv_walk *w);
+
 struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 			      const struct mv_walk_options *opt)
 {
@@ -1784,6 +1808,13 @@ struct mv_error *mv_walk_init(struct mv_walk *w, struct mv_program *p,
 		w->idx_bits++;
 	mv_buf_init(&w->labels);
 	mv_buf_init(&w->cxx_unknown);
+	if (wants_in_edges(w)) {
+		w->in_edges = mv_big_realloc(NULL, 1024, sizeof(*w->in_edges));
+		if (!w->in_edges)
+			return mv_enomem;
+		memset(w->in_edges, 0, 1024 * sizeof(*w->in_edges));
+		w->in_cap = 1024;
+	}
 	struct mv_error *err = builtin_plan(w, MV_WALK_STRING,
 					    "char[] (string)");
 	if (!err)
@@ -1868,6 +1899,8 @@ void mv_walk_deinit(struct mv_walk *w)
 	mv_big_free(w->chunk_seen);
 	mv_big_free(w->interior);
 	mv_big_free(w->edges);
+	mv_big_free(w->in_edges);
+	free(w->class_keys);
 	free(w->stack_lo);
 	free(w->stack_hi);
 	mv_buf_deinit(&w->labels);
@@ -1959,6 +1992,8 @@ static bool rule_name(struct mv_walk *w, const struct mv_name_template *t,
 static bool show_ruled(struct mv_walk *w, struct mv_type *declared,
 		       uint64_t address, bool bare, struct mv_buf *out,
 		       bool *ruled);
+static int show_rule(struct mv_walk *w, const char *tn, uint64_t address,
+		     bool bare, bool class_name, struct mv_buf *out);
 
 bool mv_walk_name(struct mv_walk *w, const struct mv_name_template *t,
 		  uint64_t address, uint64_t index, struct mv_buf *out)
@@ -2011,32 +2046,124 @@ static bool show_ruled(struct mv_walk *w, struct mv_type *declared,
 	for (int k = 0; k < 2; k++) {
 		char tn[MV_EVAL_TYPE_NAME_MAX];
 		mv_rules_type_key(types[k], tn, sizeof(tn));
-		for (size_t i = 0; i < r->nshows; i++) {
-			const struct mv_rule_show *sr = &r->shows[i];
-			uint8_t buf[RULE_READ_MAX_NAME];
-			uint64_t v = 1;
-			if (strcmp(sr->type, tn))
-				continue;
-			if (sr->has_cond &&
-			    (sr->cond.end > sizeof(buf) ||
-			     !mv_len_expr_eval_read(
-				     &sr->cond, buf,
-				     mv_target_read_partial(w->target, address,
-							    buf, sr->cond.end),
-				     rule_read, w->target, &v) || !v))
-				continue;
-			/* The declared type's rule is the fallback. */
-			*ruled = k == 0 && types[0] != types[1];
-			w->show_depth++;
-			bool ok = rule_name(w, &sr->t, address, 0, bare,
-					    w->show_depth < 2, out);
-			w->show_depth--;
-			return ok;
-		}
+		int got = show_rule(w, tn, address, bare, false, out);
+		if (got < 0)
+			continue;
+		/* The declared type's rule is the fallback. */
+		*ruled = k == 0 && types[0] != types[1];
+		return got > 0;
 	}
 	mv_buf_printf(out, "<%s at 0x%llx>", w->plans[plan]->name,
 		      (unsigned long long)address);
 	return true;
+}
+
+/* The first show (or typename) rule of the type keyed tn whose
+ * condition holds over the object at address, rendered to out: 1; 0
+ * when its text has no value (out as it was); -1 when there is none. */
+static int show_rule(struct mv_walk *w, const char *tn, uint64_t address,
+		     bool bare, bool class_name, struct mv_buf *out)
+{
+	const struct mv_rules *r = w->opt.rules;
+	for (size_t i = 0; r && i < r->nshows; i++) {
+		const struct mv_rule_show *sr = &r->shows[i];
+		uint8_t buf[RULE_READ_MAX_NAME];
+		uint64_t v = 1;
+		if (sr->class_name != class_name || strcmp(sr->type, tn))
+			continue;
+		if (sr->has_cond &&
+		    (sr->cond.end > sizeof(buf) ||
+		     !mv_len_expr_eval_read(
+			     &sr->cond, buf,
+			     mv_target_read_partial(w->target, address, buf,
+						    sr->cond.end),
+			     rule_read, w->target, &v) || !v))
+			continue;
+		w->show_depth++;
+		bool ok = rule_name(w, &sr->t, address, 0, bare,
+				    w->show_depth < 2, out);
+		w->show_depth--;
+		return ok;
+	}
+	return -1;
+}
+
+/* The types whose typename rules may name an object of type t (its
+ * own, then the type a dispatch rule made it from: the PyObject * it
+ * was reached through, at most 8 rules back), as those rules spell
+ * them; kept per plan. */
+struct mv_walk_class {
+	bool done;
+	uint8_t n;
+	const char *key[8];
+};
+
+static const char *class_rule_key(const struct mv_rules *r, const char *key)
+{
+	for (size_t k = 0; k < r->nshows; k++)
+		if (r->shows[k].class_name && !strcmp(r->shows[k].type, key))
+			return r->shows[k].type;
+	return NULL;
+}
+
+static const struct mv_walk_class *class_keys(struct mv_walk *w,
+					      uint32_t plan, struct mv_type *t)
+{
+	const struct mv_rules *r = w->opt.rules;
+	if (plan >= w->class_cap) {
+		size_t cap = w->nplans > plan ? w->nplans : plan + 1;
+		struct mv_walk_class *n = realloc(w->class_keys,
+						  cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		memset(n + w->class_cap, 0, (cap - w->class_cap) * sizeof(*n));
+		w->class_keys = n;
+		w->class_cap = cap;
+	}
+	struct mv_walk_class *c = &w->class_keys[plan];
+	if (c->done)
+		return c;
+	char tn[MV_EVAL_TYPE_NAME_MAX], rn[MV_EVAL_TYPE_NAME_MAX];
+	mv_rules_type_key(t, tn, sizeof(tn));
+	const char *key = tn;
+	for (int depth = 0; key && depth < 8; depth++) {
+		const char *k = class_rule_key(r, key), *from = NULL;
+		if (k)
+			c->key[c->n++] = k;
+		for (size_t d = 0; !from && d < r->ndispatch; d++) {
+			mv_rules_type_key(r->dispatch[d].real, rn, sizeof(rn));
+			if (!strcmp(rn, key) && strcmp(r->dispatch[d].type, key))
+				from = r->dispatch[d].type;
+		}
+		key = from;
+	}
+	c->done = true;
+	return c;
+}
+
+const char *mv_walk_type_shown(struct mv_walk *w, size_t i,
+			       struct mv_buf *tmp)
+{
+	mv_buf_clear(tmp);
+	if (mv_walk_class_name(w, i, tmp) && tmp->data && !tmp->oom)
+		return tmp->data;
+	return mv_walk_plan_name(w, w->objs[i].plan);
+}
+
+bool mv_walk_class_name(struct mv_walk *w, size_t i, struct mv_buf *out)
+{
+	const struct mv_rules *r = w->opt.rules;
+	struct mv_type *t = i < w->nobjs
+		? mv_walk_plan_type(w, w->objs[i].plan) : NULL;
+	if (!t || !r || !r->nshows)
+		return false;
+	uint32_t plan = mv_walk_obj_plan(w, i);
+	const struct mv_walk_class *c = class_keys(w, plan, t);
+	int got = -1;
+	for (unsigned k = 0; c && got < 0 && k < c->n; k++)
+		got = show_rule(w, c->key[k], w->objs[i].addr, false, true,
+				out);
+	return got > 0;
 }
 
 /* The record path entry j lies in: the holder less the offsets of the
@@ -2068,6 +2195,35 @@ struct in_edge {
 	bool root;
 };
 
+/* Object i's in-edge (i not the root): as the walk kept it, else found
+ * by scanning its parent again; false when it is not found. */
+static bool edge_into(struct mv_walk *w, size_t i, struct mv_walk_in *ret)
+{
+	if (i < w->in_cap && w->in_edges[i].set) {
+		*ret = w->in_edges[i];
+		return true;
+	}
+	struct scan sc;
+	struct mv_buf lab;
+	memset(&sc, 0, sizeof(sc));
+	mv_buf_init(&lab);
+	sc.w = w;
+	sc.find = true;
+	sc.want_key = key_of(w, i);
+	sc.label = &lab;
+	w->in_lookup = true;
+	scan_object(&sc, w->objs[i].parent);
+	w->in_lookup = false;
+	free(sc.buf);
+	mv_error_destroy(sc.err);
+	*ret = (struct mv_walk_in){.rule = rule_index(w, sc.used),
+				   .erule = rule_index(w, sc.used_erule),
+				   .erec = sc.used_erec, .set = sc.found,
+				   .hidden = sc.found && !lab.len && sc.named};
+	mv_buf_deinit(&lab);
+	return sc.found;
+}
+
 static void in_edge(struct mv_walk *w, size_t i, struct in_edge *ret)
 {
 	memset(ret, 0, sizeof(*ret));
@@ -2081,34 +2237,36 @@ static void in_edge(struct mv_walk *w, size_t i, struct in_edge *ret)
 			ret->up = up;
 			return;
 		}
-		struct scan sc;
-		struct mv_buf lab;
-		memset(&sc, 0, sizeof(sc));
-		mv_buf_init(&lab);
-		sc.w = w;
-		sc.find = true;
-		sc.want_key = key_of(w, i);
-		sc.label = &lab;
-		w->in_lookup = true;
-		scan_object(&sc, w->objs[i].parent);
-		w->in_lookup = false;
-		free(sc.buf);
-		mv_error_destroy(sc.err);
-		bool hidden = sc.found && !lab.len && sc.named;
-		mv_buf_deinit(&lab);
-		if (!sc.found)
+		struct mv_walk_in e;
+		if (!edge_into(w, i, &e))
 			return;
 		if (!up) {
-			ret->erule = sc.used_erule;
-			ret->erec = sc.used_erec;
+			ret->erule = rule_at(w, e.erule);
+			ret->erec = e.erec;
 		}
-		if (!hidden) {
-			ret->rule = sc.used;
+		if (!e.hidden) {
+			ret->rule = rule_at(w, e.rule);
 			ret->up = up;
 			return;
 		}
 		i = w->objs[i].parent;
 	}
+}
+
+size_t mv_walk_edge_of(struct mv_walk *w, size_t e)
+{
+	const struct mv_walk_edge *ed = &w->edges[e];
+	size_t of = ed->from;
+	if (ed->above_root)
+		return 0;
+	for (unsigned k = 0; k < ed->up && of; k++)
+		of = w->objs[of].parent;
+	/* Blocks the language does not show (named empty: a dict's keys,
+	 * a list's items) are looked through. */
+	for (int k = 0; k < IN_EDGE_MAX_UP && of && of < w->in_cap &&
+			w->in_edges[of].set && w->in_edges[of].hidden; k++)
+		of = w->objs[of].parent;
+	return of;
 }
 
 static bool same_target(const struct mv_rule_name *a,
@@ -2142,7 +2300,7 @@ static const struct mv_rule_name *in_context(struct scan *sc,
 	sc->above_root = false;
 	for (size_t i = 0; r && i < r->nnames && !any; i++)
 		any = r->names[i].in >= 0 && same_target(&r->names[i], n);
-	if (!any || !sc->find || w->in_lookup)
+	if (!any || w->in_lookup || (!sc->find && !w->in_edges))
 		return n;
 	struct in_edge e;
 	in_edge(w, obj, &e);
@@ -2198,7 +2356,8 @@ static bool render_element(struct scan *sc, struct mv_buf *out)
 {
 	struct mv_walk *w = sc->w;
 	struct in_edge e;
-	if (!sc->find || w->in_lookup || !has_element_rules(w->opt.rules))
+	if (w->in_lookup || (!sc->find && !w->in_edges) ||
+	    !has_element_rules(w->opt.rules))
 		return false;
 	in_edge(w, sc->from, &e);
 	if (!e.erule)
@@ -2405,6 +2564,58 @@ static bool readable(struct mv_walk *w, uint64_t addr)
 	return mv_target_read_partial(w->target, addr, &b, 1) == 1;
 }
 
+/* Whether the walk keeps its objects' in-edges: its labels are kept
+ * and some name rule depends on the edge an object was reached through
+ * (in, TYPE.FIELD[]), or names a block empty (an edge leaving it is
+ * said of the object above it: mv_walk_edge_of). */
+static bool wants_in_edges(const struct mv_walk *w)
+{
+	const struct mv_rules *r = w->opt.rules;
+	if (!w->opt.keep_edges || w->opt.unlabelled || !r)
+		return false;
+	for (size_t i = 0; i < r->nnames; i++)
+		if (r->names[i].in >= 0 || r->names[i].elements ||
+		    !r->names[i].t.nparts)
+			return true;
+	return false;
+}
+
+/* The in-edge of the object `to` the scan has just met, as in_edge
+ * would find it again: its label rendered without the rules that
+ * depend on in-edges (in_lookup). */
+static struct mv_error *keep_in_edge(struct scan *sc, uint32_t to)
+{
+	struct mv_walk *w = sc->w;
+	if (to >= w->in_cap) {
+		size_t cap = w->in_cap ? w->in_cap * 2 : 1024;
+		while (cap <= to)
+			cap *= 2;
+		struct mv_walk_in *n = mv_big_realloc(w->in_edges, cap,
+						      sizeof(*n));
+		if (!n)
+			return mv_enomem;
+		memset(n + w->in_cap, 0, (cap - w->in_cap) * sizeof(*n));
+		w->in_edges = n;
+		w->in_cap = cap;
+	}
+	struct mv_buf lab;
+	mv_buf_init(&lab);
+	sc->used = NULL;
+	w->in_lookup = true;
+	render_label(sc, &lab);
+	w->in_lookup = false;
+	const struct slot *ls = sc->npath ? sc->path[sc->npath - 1].slot
+					  : NULL;
+	w->in_edges[to] = (struct mv_walk_in){
+		.rule = rule_index(w, sc->used),
+		.erule = rule_index(w, ls ? ls->erule : NULL),
+		.erec = ls && ls->erule ? path_record(sc, sc->npath - 1) : 0,
+		.set = true, .hidden = !lab.len && sc->named};
+	bool oom = lab.oom;
+	mv_buf_deinit(&lab);
+	return oom ? mv_enomem : NULL;
+}
+
 static struct mv_error *add_edge(struct scan *sc, uint32_t to, bool guess)
 {
 	struct mv_walk *w = sc->w;
@@ -2418,6 +2629,12 @@ static struct mv_error *add_edge(struct scan *sc, uint32_t to, bool guess)
 		w->edges_cap = cap;
 	}
 	size_t at = w->labels.len;
+	struct mv_error *err;
+	if (w->in_edges && to + 1 == w->nobjs &&
+	    w->objs[to].parent == sc->from && (err = keep_in_edge(sc, to)))
+		return err;
+	sc->up = 0;
+	sc->above_root = false;
 	if (!w->opt.unlabelled) {
 		render_label(sc, &w->labels);
 		mv_buf_append(&w->labels, "", 1);
@@ -2426,7 +2643,8 @@ static struct mv_error *add_edge(struct scan *sc, uint32_t to, bool guess)
 	}
 	w->edges[w->nedges++] = (struct mv_walk_edge){
 		.from = sc->from, .to = to, .label = (uint32_t)at,
-		.guess = guess};
+		.guess = guess, .up = sc->up > 255 ? 255 : (uint8_t)sc->up,
+		.above_root = sc->above_root};
 	return NULL;
 }
 

@@ -129,6 +129,12 @@ struct mv_walk_edge {
 	uint32_t label;    /* offset into labels */
 	bool guess;        /* found by --conservative, not by a type */
 	bool interior;     /* to an object met before, past its start */
+	/* The label is a name that stands for the labels of this many
+	 * objects above `from` too (a name rule "in" their edge: ".x" of
+	 * a module for its dict's entry), and above_root: for the root's
+	 * in-edge (opt.root_in) too. */
+	uint8_t up;
+	bool above_root;
 };
 
 /* Per plan totals: the breakdown by type. */
@@ -218,6 +224,16 @@ struct mv_walk {
 	uint64_t max_depth_seen;
 	int show_depth;             /* show rules being rendered, nested */
 	bool in_lookup;             /* finding an in-edge's rule (no nesting) */
+	/* With kept labels and name rules that depend on the edge an
+	 * object was reached through (in, TYPE.FIELD[]): each object's
+	 * in-edge as the walk met it (walk.c), so that the labels are the
+	 * names path-to gives. */
+	struct mv_walk_in *in_edges;
+	size_t in_cap;
+	/* Per plan: the types whose typename rules may name its objects
+	 * (mv_walk_class_name). */
+	struct mv_walk_class *class_keys;
+	size_t class_cap;
 	bool hit_max_objects, hit_max_depth, interrupted;
 	bool pseudo_root;           /* record 0 is an rvalue pointer */
 	uint64_t depth_cut_pointers; /* pointers not followed: depth */
@@ -315,6 +331,20 @@ const struct mv_rule_name *mv_walk_in_rule(struct mv_walk *w, size_t i);
  * when it cannot be read. */
 bool mv_walk_show(struct mv_walk *w, struct mv_type *declared,
 		  uint64_t address, struct mv_buf *out, bool *ruled);
+/* Object i's class as the model's typename rules name it (its real
+ * type's rule, else that of a type a dispatch rule made it from),
+ * appended to out: false when no rule names it ("list", "Session"). */
+bool mv_walk_class_name(struct mv_walk *w, size_t i, struct mv_buf *out);
+/* The object edge e's label is said of: its source, or the object
+ * above it that the name stands for (mv_walk_edge's up: a module for
+ * its global ".x"), looking through blocks the language does not show
+ * (a dict for its value "['x']", not its keys block). */
+size_t mv_walk_edge_of(struct mv_walk *w, size_t e);
+/* What a type column shows of object i: its class, else its plan's
+ * name; the class is written in tmp (cleared first), valid until tmp
+ * changes. */
+const char *mv_walk_type_shown(struct mv_walk *w, size_t i,
+			       struct mv_buf *tmp);
 /* A name rule's template over the record at address, element index
  * (its {show}s shown by the walk's rules): false when it cannot. */
 bool mv_walk_name(struct mv_walk *w, const struct mv_name_template *t,

@@ -15,8 +15,9 @@ what CPython says of each target T:
 memview with the shipped CPython 3.11 model must give, in the CLI, gdb
 and lldb (which agree):
 - referrers: the objects holding T through the model's edges = the ids
-  of gc.get_referrers(T), each edge named as CPython names it; the GC's
-  list links that point into T's block are not edges;
+  of gc.get_referrers(T), each by its class (type(r).__name__), each
+  edge named as CPython names it (a dict's key as [key 'gamma']); the
+  GC's list links that point into T's block are not edges;
 - path-to: a chain ending at the holder, named as Python writes the
   target (__main__.by_key['alpha'], a module's global __main__.g_direct,
   an attribute in a made __dict__, split or not, __main__.pd.x: the
@@ -27,7 +28,11 @@ and lldb (which agree):
   value stack past its top, returned frames) hold nothing; without
   the model it is not so named;
 - sizeof-deep of the container: the largest paths name T as
-  "(PyObject *)0x...<the edge's name>".
+  "(PyObject *)0x...<the edge's name>";
+- graph of the container (of the module for a global, of the instance
+  for an attribute): the edge into T is labelled with the name path-to
+  gives its last hop (['alpha'], .g_direct, .x, [key 'gamma']) and
+  said of (JSON "of") the object CPython names it from.
 With PYTHONMALLOC=malloc (every object a glibc block) and pymalloc.
 Prints "cpython_paths: N passed, M failed".
 """
@@ -80,6 +85,9 @@ pd = Point(big(17))
 pd.__dict__             # made: a split dict, its values the instance's
 pc = Point(0)
 pc.__dict__ = {"x": big(18)}   # a dict of its own (combined)
+# Keys held by their dict alone: a str made at run time (not interned,
+# in no code object's constants) and a tuple.
+by_made = {"".join(["gam", "ma"]): 1, tuple(big(19)): 2}
 
 def key_name(k):
     if type(k) is str or (type(k) is int and abs(k) < (1 << 30)):
@@ -89,6 +97,17 @@ def key_name(k):
 def cases():
     # (root, the edge's name, how to fetch the target): fetched in
     # facts(), so that no generator or tuple of these holds a target.
+    # A dict's keys themselves: [key 'gamma'], [key <tuple at 0x...>]
+    # (the str is too small to be among sizeof-deep's largest paths);
+    # first, so that the C stack's stale words of their fetching (a
+    # pointer to the dict, a shorter chain than __main__'s) are
+    # overwritten by the cases after them.
+    for n, k in enumerate(by_made):
+        # (fetched by position: a closure or default holding the key
+        # would be one more referrer)
+        yield ("by_made", "[key %s]" % key_name(k)[1:-1],
+               lambda n=n: list(by_made)[n], None, None,
+               None if type(k) is str else False)
     for root in ("by_key", "by_other"):
         for k in globals()[root]:
             yield root, key_name(k), (lambda r=root, k=k: globals()[r][k])
@@ -118,6 +137,17 @@ def evaluates(path, t):
     except SyntaxError:
         return None
 
+def graphed(root, name, holder):
+    # graph's edge into the target: from what object, its label, and
+    # of what object the label is said (a module for its global, an
+    # instance for its attribute, a container for its item).
+    if root == "g_direct":
+        m = id(sys.modules["__main__"])
+        return m, "." + root, m
+    if holder != id(globals()[root]):
+        return id(globals()[root]), ".x", id(globals()[root])
+    return holder, name, holder
+
 def facts(root, name, fetch, holder=None, path=None, top=False):
     t = fetch()
     holder = id(globals()[root]) if holder is None else holder
@@ -126,6 +156,9 @@ def facts(root, name, fetch, holder=None, path=None, top=False):
     return json.dumps({"root": root, "holder": holder, "target": id(t),
                        "name": name, "path": path, "top": top,
                        "evaluates": evaluates(path, t),
+                       "tracked": gc.is_tracked(t),
+                       "graph": graphed(root, name, holder),
+                       "classes": classes(t),
                        "referrers": referrers(t)}) + "\n"
 
 def stop():
@@ -133,6 +166,9 @@ def stop():
 
 def referrers(t):
     return sorted(id(r) for r in gc.get_referrers(t))
+
+def classes(t):
+    return {"0x%x" % id(r): type(r).__name__ for r in gc.get_referrers(t)}
 
 def hold(lines):
     # A frame's local: its holder is the frame (no object: no
@@ -198,9 +234,15 @@ def check_referrers(c, d):
     if names != [c["name"]]:
         problems.append("named %s by its holder, CPython: %s"
                         % (names, c["name"]))
+    # Each holder by its class, as CPython names it.
+    typed = {int(e["object"], 16): e["type"] for e in edges}
+    want = {int(a, 16): t for a, t in c.get("classes", {}).items()}
+    if c.get("classes") is not None and typed != want:
+        problems.append("holders' classes %s, CPython: %s"
+                        % (sorted(typed.values()), sorted(want.values())))
     gc_links = [r for r in d["referrers"] if r.get("model") and
                 not r["model"]["edge"]]
-    if not gc_links:
+    if not gc_links and c.get("tracked", True):
         problems.append("no word was left out as no edge (the GC's "
                         "links point into every tracked object)")
     return problems
@@ -229,6 +271,24 @@ def check_largest(c, d):
                                        % (paths, want)]
 
 
+def check_graph(c, d):
+    """graph's edge into the target: labelled as Python names it, said
+    of the object CPython says (graphed() in PROG)."""
+    nodes = {n["id"]: n for n in d.get("nodes", [])}
+    at = [i for i, n in nodes.items() if n["address"] and
+          int(n["address"], 16) == c["target"]]
+    into = [e for e in d.get("edges", []) if at and e["to"] == at[0]]
+    _, label, of = c["graph"]
+    if not into:
+        return ["no edge into the target"]
+    e = into[0]
+    said = nodes[e["of"]]["address"]
+    if e["field"] != label or not said or int(said, 16) != of:
+        return ["edge %r of %s, CPython: %r of 0x%x"
+                % (e["field"], said, label, of)]
+    return []
+
+
 def check_core(tmp, allocator):
     core, cases = make_core(tmp, allocator)
     if not core:
@@ -240,19 +300,23 @@ def check_core(tmp, allocator):
         cmds += ["referrers (PyObject *)0x%x --json" % c["target"],
                  "path-to (PyObject *)0x%x --json" % c["target"],
                  "sizeof-deep (PyObject *)0x%x --json" %
-                 (c["top"][0] if c.get("top") else c["target"])]
+                 (c["top"][0] if c.get("top") else c["target"]),
+                 "graph (PyObject *)0x%x --json --max-depth 5"
+                 % (c["graph"][0] if c.get("graph") else c["target"])]
     runs = R.three(["--core", core, "--exe", PYTHON],
                    ["file " + PYTHON, "core " + core],
                    {"MV_EXE": PYTHON, "MV_CORE": core}, cmds)
     checks = (("referrers = gc.get_referrers, edges named",
                check_referrers),
               ("path-to ends at the holder, named", check_path),
-              ("sizeof-deep's largest paths named", check_largest))
+              ("sizeof-deep's largest paths named", check_largest),
+              ("graph's edge labelled so", check_graph))
     for i, c in enumerate(cases):
         for k, (what, check) in enumerate(checks):
-            if not c.get("top") and check is check_largest:
+            if (not c.get("top") and check is check_largest) or \
+               (not c.get("graph") and check is check_graph):
                 continue
-            values, problems = R.parse_json_outputs(runs, 3 * i + k)
+            values, problems = R.parse_json_outputs(runs, 4 * i + k)
             for front, d in values.items():
                 problems += ["%s: %s" % (front, p) for p in check(c, d)]
             for v in values.values():

@@ -20,16 +20,23 @@ Usage: BUILD=build python3 tests/integration/test_refcount_model.py
    past its smalltable), live cycles held by globals,
    an object held by a frame's local and by that garbage set (twice, if
    its stale smalltable copy counted) and objects on CPython's free
-   lists, stops itself and is cored; then it resumes and gc.collect()
-   with DEBUG_SAVEALL writes the ids of gc.garbage.  memview's
-   collectable set must equal that set of ids, in the CLI, gdb and lldb.
-3. Rules files with mistakes in refcount and tracked rules: one usage
-   error each, naming FILE:LINE.
+   lists, and two refcount mistakes with ctypes (a list released once
+   too often with Py_DecRef, one given 5 references too many with
+   Py_IncRef: it writes their ids), stops itself and is cored; then it
+   mends them, resumes and gc.collect() with DEBUG_SAVEALL writes the
+   ids of gc.garbage and type(o).__name__ of each.  memview's
+   collectable set must equal that set of ids, its type column those
+   names, its over_released and leaked_reference objects the two the
+   program made, in the CLI, gdb and lldb.
+3. Rules files with mistakes in refcount, tracked and typename rules:
+   one usage error each, naming FILE:LINE.
 4. cycles '(PyObject *)ROOT' on rings held by globals (10 lists, 5
    __slots__ objects, 4 instances through their managed dicts' values,
    3 through their __dict__s): one cyclic component, exactly the ring's
    objects and the blocks between them (item arrays, dict values) as
-   the program lists them.
+   the program lists them, each object by its class (type(o).__name__:
+   list, Slot, Node), each link named as Python names it ([1], .next,
+   also through a __dict__).
 Prints "refcount_model: N passed, M failed".
 """
 
@@ -135,6 +142,10 @@ def test_rule_errors(tmp):
         ("guard 16 0xfd", "guard BYTES FILL COUNT"),
         ("guard 16 0xfd 17", "guard BYTES FILL COUNT"),
         ("refcount struct obj.refcnt\n", "no dispatch rule"),
+        ("typename struct obj", "typename TYPE = TEXT"),
+        ("typename struct nosuch = x", "nosuch"),
+        ("typename struct obj = {chars refcnt}", "unknown {chars}"),
+        ("typename struct obj if nope = x", "'nope'"),
     ]
     for i, case in enumerate(bad):
         text, want = case[0], case[1:]
@@ -152,7 +163,7 @@ def test_rule_errors(tmp):
 
 
 PROG = r"""
-import abc, gc, os, signal, sys
+import abc, ctypes, gc, os, signal, sys
 gc.collect()
 gc.disable()
 
@@ -206,6 +217,17 @@ for i in range(50):
     z = {"k": [i]}
     del x, y, z
 
+# Refcount mistakes made on purpose: a list held by a global and by
+# two slots of another whose count is one short (released too often),
+# and one whose count is 5 too many (leaked references); mended after
+# the core, before the collection.
+over = [31337]
+over_holder = [over, over]
+leak = [42424]
+ctypes.pythonapi.Py_DecRef(ctypes.py_object(over))
+for _ in range(5):
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(leak))
+
 def main():
     # Held by this frame only (its local, in the interpreter's data
     # stack), and by a garbage set that outgrew its smalltable (which
@@ -217,8 +239,13 @@ def main():
         s.add(Node(i))
     h.other = s
     del h, s
-    open(sys.argv[1], "w").close()
+    with open(sys.argv[1], "w") as f:
+        f.write("over_released 0x%x\nleaked_reference 0x%x\n"
+                % (id(over), id(leak)))
     os.kill(os.getpid(), signal.SIGSTOP)
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(over))
+    for _ in range(5):
+        ctypes.pythonapi.Py_DecRef(ctypes.py_object(leak))
     gc.set_debug(gc.DEBUG_SAVEALL)
     gc.collect()
     with open(sys.argv[2], "w") as f:
@@ -261,19 +288,23 @@ def cored(tmp, name, text, allocator, *outputs):
 
 
 def python_core(tmp, allocator):
-    """A core of PROG and the ids gc.collect() frees after it."""
+    """A core of PROG, the ids gc.collect() frees after it (with
+    type(o).__name__) and the mistakes it made on purpose ({kind:
+    id})."""
     ready = os.path.join(tmp, "ready." + allocator)
     freed = os.path.join(tmp, "garbage." + allocator)
     core = cored(tmp, "gcprog", PROG, allocator, ready, freed)
     if not core or not os.path.exists(freed):
-        return None, None
+        return None, None, None
     with open(freed) as f:
         ids = {int(line.split()[0], 16): line.split()[1] for line in f}
-    return core, ids
+    with open(ready) as f:
+        made = {line.split()[0]: {int(line.split()[1], 16)} for line in f}
+    return core, ids, made
 
 
 def test_python(tmp, allocator, exact):
-    core, ids = python_core(tmp, allocator)
+    core, ids, made = python_core(tmp, allocator)
     if not core:
         R.report("%s: python3.11-dbg cored and collected" % allocator,
                  ["no core or no gc.garbage"])
@@ -298,6 +329,34 @@ def test_python(tmp, allocator, exact):
              "objects, cli/gdb/lldb)" % (allocator, "finds exactly"
                                          if exact else "finds nothing but",
                                          len(ids)), problems)
+    # The type column: each object's class as CPython names it.
+    problems = []
+    for front, d in values.items():
+        wrong = [(o["address"], o["type"], ids[int(o["address"], 16)])
+                 for o in d["objects"] if int(o["address"], 16) in ids
+                 and o["type"] != ids[int(o["address"], 16)]]
+        if wrong or not ids:
+            problems.append("%s: types %s, CPython says type(o).__name__ "
+                            "%s" % (front, [w[1] for w in wrong[:5]],
+                                    [w[2] for w in wrong[:5]]))
+    R.report("%s: gc --refcount model's type column is type(o).__name__ "
+             "(cli/gdb/lldb)" % allocator, problems)
+    # The mistakes made with Py_DecRef and Py_IncRef, and no other.
+    problems = []
+    for front, d in values.items():
+        for kind in ("over_released", "leaked_reference"):
+            got = {int(o["address"], 16) for o in d["objects"]
+                   if o["mistake"] == kind}
+            if got != made[kind]:
+                problems.append("%s: %s %s, the program made %s" % (
+                    front, kind, sorted(map(hex, got)),
+                    sorted(map(hex, made[kind]))))
+        s = d["summary"]
+        if (s["over_released"], s["leaked_references"]) != (1, 1):
+            problems.append("%s: summary %s" % (front, s))
+    R.report("%s: gc --refcount model finds the count released too often "
+             "and the leaked references the program made, no other "
+             "(cli/gdb/lldb)" % allocator, problems)
 
 
 RINGS = r"""
@@ -337,6 +396,13 @@ with open(sys.argv[1], "w") as f:
             on += [id(vars(o)) for o in objs]
             on += [word(id(vars(o)) + 40) for o in objs]
         f.write("%s %s\n" % (name, " ".join("0x%x" % a for a in on)))
+    for o in lists + slots + managed + dicts:
+        f.write("class 0x%x %s\n" % (id(o), type(o).__name__))
+    # How Python names each ring's link: lists[i][1], s.next, vars(n)["next"]
+    # read as n.next.
+    for name, link in (("lists", "[1]"), ("slots", ".next"),
+                       ("managed", ".next"), ("dicts", ".next")):
+        f.write("link %s %s %d\n" % (name, link, len(globals()[name])))
 os.kill(os.getpid(), signal.SIGSTOP)
 """
 
@@ -350,11 +416,16 @@ def test_cycles(tmp):
     if not core:
         R.report("rings: python3.11-dbg cored", ["no core"])
         return
-    rings = []
+    rings, classes, links = [], {}, {}
     with open(facts) as f:
         for line in f:
             w = line.split()
-            rings.append((w[0], [int(a, 16) for a in w[1:]]))
+            if w[0] == "class":
+                classes[int(w[1], 16)] = w[2]
+            elif w[0] == "link":
+                links[w[1]] = (w[2], int(w[3]))
+            else:
+                rings.append((w[0], [int(a, 16) for a in w[1:]]))
     runs = R.three(["--core", core, "--exe", PYTHON],
                    ["file " + PYTHON, "core " + core],
                    {"MV_EXE": PYTHON, "MV_CORE": core},
@@ -370,6 +441,25 @@ def test_cycles(tmp):
                                 "objects and blocks" % (
                                     front, [len(c) for c in comp],
                                     len(on)))
+            # Its objects by their class, as CPython names it, in the
+            # JSON and in the text of the cycle.
+            named = [(o["type"], classes[int(o["address"], 16)])
+                     for c in d["components"] for o in c["objects"]
+                     if int(o["address"], 16) in classes]
+            text = " ".join(c["text"] for c in d["components"])
+            if not named or any(a != b for a, b in named) or \
+               "%s@0x%x" % (classes[on[0]], on[0]) not in text:
+                problems.append("%s: types %s, CPython says %s" % (
+                    front, [a for a, _ in named][:4],
+                    [b for _, b in named][:4]))
+            # Each link named as Python names it, once per object.
+            link, n = links[name]
+            fields = [e["field"] for c in d["components"]
+                      for e in c["cycle"]]
+            if fields.count(link) != n:
+                problems.append("%s: the cycle's fields %s, Python's "
+                                "link %s x%d" % (front, fields[:6], link,
+                                                 n))
         problems += R.identical(values)
         R.report("cycles finds the ring of %s whole (cli/gdb/lldb)" % name,
                  problems)
