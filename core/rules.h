@@ -128,9 +128,13 @@ struct mv_len_hint {
 };
 
 /* dispatch TYPE.FIELD == VALUE -> REAL: an object declared TYPE whose
- * member at offset holds value is a REAL. */
+ * member at offset holds value is a REAL.  dispatch TYPE if COND ->
+ * REAL (has_cond): one for which COND, over REAL's members (the object
+ * read as a REAL), is not 0 (a subclass of a built-in type). */
 struct mv_rule_dispatch {
 	const char *type;
+	bool has_cond;
+	struct mv_len_expr cond;
 	uint64_t offset;
 	uint32_t size;
 	uint8_t shift, width;     /* a bit-field (width 0: not one) */

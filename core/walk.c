@@ -2784,6 +2784,40 @@ static bool rule_fits(struct mv_walk *w, uint64_t address, uint64_t start,
 	       size <= ch.usable - (start - ch.mem);
 }
 
+/* The first of plan pl's dispatch rules the object at addr meets, or
+ * pl->ndispatch: a field's value (read once for the rules that read the
+ * same field), or a condition over the real type's members. */
+static uint32_t dispatch_match(struct mv_walk *w,
+			       const struct mv_walk_plan *pl, uint64_t addr)
+{
+	const struct mv_rules *r = w->opt.rules;
+	const struct mv_rule_dispatch *d0 = NULL;
+	uint64_t v = 0;
+	uint32_t k;
+	for (k = 0; k < pl->ndispatch; k++) {
+		const struct mv_rule_dispatch *d = &r->dispatch[pl->dispatch[k]];
+		uint64_t fv = 0;
+		if (d->has_cond) {
+			if (eval_at(w, &d->cond, addr, 0, &fv) && fv)
+				break;
+			continue;
+		}
+		if (d0 && d->size == d0->size && d->offset == d0->offset) {
+			fv = v;
+		} else if (mv_target_read_partial(w->target, addr + d->offset,
+						  &fv, d->size) != d->size) {
+			continue;
+		} else if (!d0) {
+			d0 = d;
+			v = fv;
+		}
+		/* Unsigned: the value was masked the same way. */
+		if (mv_rules_bits(fv, d->shift, d->width, false) == d->value)
+			break;
+	}
+	return k;
+}
+
 /* The real type of the object at *value declared *plan, by the rules
  * (rules.h): a container_of rule moves it to the block's containing
  * object, a dispatch rule reads its field and picks the real type.
@@ -2817,31 +2851,7 @@ static void apply_rules(struct scan *sc, uint64_t *value, uint32_t *plan)
 		}
 		if (!pl->ndispatch)
 			return;
-		const struct mv_rule_dispatch *d0 = &r->dispatch[pl->dispatch[0]];
-		uint64_t v = 0;
-		if (mv_target_read_partial(w->target, *value + d0->offset, &v,
-					   d0->size) != d0->size) {
-			if (!sc->find)
-				w->undispatched++;
-			return;
-		}
-		uint32_t k;
-		for (k = 0; k < pl->ndispatch; k++) {
-			const struct mv_rule_dispatch *d =
-				&r->dispatch[pl->dispatch[k]];
-			uint64_t fv = v;
-			if (d->size != d0->size || d->offset != d0->offset) {
-				fv = 0;
-				if (mv_target_read_partial(
-					    w->target, *value + d->offset, &fv,
-					    d->size) != d->size)
-					continue;
-			}
-			/* Unsigned: the value was masked the same way. */
-			if (mv_rules_bits(fv, d->shift, d->width, false) ==
-			    d->value)
-				break;
-		}
+		uint32_t k = dispatch_match(w, pl, *value);
 		if (k == pl->ndispatch) {
 			if (!sc->find)
 				w->undispatched++;
