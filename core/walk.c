@@ -1937,6 +1937,8 @@ struct scan {
 
 #define RULE_READ_MAX_NAME 512 /* of a record a show rule reads */
 static size_t rule_read(void *arg, uint64_t address, void *buf, size_t n);
+static size_t rule_read_cached(void *arg, uint64_t address, void *buf,
+			       size_t n);
 static void apply_rules(struct scan *sc, uint64_t *value, uint32_t *plan);
 static bool show_object(void *arg, struct mv_type *declared,
 			uint64_t address, bool bare, struct mv_buf *out);
@@ -2023,7 +2025,7 @@ static bool show_ruled(struct mv_walk *w, struct mv_type *declared,
 				     &sr->cond, buf,
 				     mv_target_read_partial(w->target, address,
 							    buf, sr->cond.end),
-				     rule_read, w->target, &v) || !v))
+				     rule_read_cached, w, &v) || !v))
 				continue;
 			/* The declared type's rule is the fallback. */
 			*ruled = k == 0 && types[0] != types[1];
@@ -2723,6 +2725,30 @@ static size_t rule_read(void *arg, uint64_t address, void *buf, size_t n)
 	return mv_target_read_partial(arg, address, buf, n);
 }
 
+/* rule_read over the walk (arg), its small reads remembered: a rule's
+ * expression reads the same type object's fields for each object. */
+static size_t rule_read_cached(void *arg, uint64_t address, void *buf,
+			       size_t n)
+{
+	struct mv_walk *w = arg;
+	if (n > 8)
+		return mv_target_read_partial(w->target, address, buf, n);
+	struct mv_walk_read_cache *c =
+		&w->read_cache[(address * 0x9e3779b97f4a7c15ull >> 56) &
+			       (MV_WALK_READ_CACHE - 1)];
+	if (c->n == n && c->addr == address) {
+		memcpy(buf, &c->v, n);
+		return n;
+	}
+	uint64_t v = 0;
+	size_t got = mv_target_read_partial(w->target, address, &v, n);
+	memcpy(buf, &v, got);
+	if (got == n)
+		*c = (struct mv_walk_read_cache){.addr = address, .v = v,
+						 .n = (uint32_t)n};
+	return got;
+}
+
 /* Evaluates a rule's expression over the object at addr (its record at
  * base bytes in): a bounded read, false when it cannot be read; '->'
  * terms read the target where they point. */
@@ -2734,7 +2760,7 @@ static bool eval_at(struct mv_walk *w, const struct mv_len_expr *e,
 		return false;
 	size_t got = mv_target_read_partial(w->target, addr + base, buf,
 					    (size_t)e->end);
-	return mv_len_expr_eval_read(e, buf, got, rule_read, w->target, ret);
+	return mv_len_expr_eval_read(e, buf, got, rule_read_cached, w, ret);
 }
 
 /* The count of an object whose plan has a size or trailing-array rule,
@@ -3384,8 +3410,8 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 				 * length expression.) */
 				has_len = mv_len_expr_eval_read(
 					s->len_expr, bytes + s->len_base,
-					avail - s->len_base, rule_read,
-					w->target, &len);
+					avail - s->len_base, rule_read_cached,
+					w, &len);
 			}
 			uint32_t plan;
 			if (v && !sc->err &&
@@ -3581,8 +3607,8 @@ static bool rule_array_place(struct mv_walk *w, const struct mv_rule_array *a,
 			     ? mv_target_read_partial(w->target, o->addr, buf,
 						      (size_t)a->offset.end)
 			     : 0;
-	if (!mv_len_expr_eval_offset(&a->offset, buf, got, rule_read,
-				     w->target, &off) ||
+	if (!mv_len_expr_eval_offset(&a->offset, buf, got, rule_read_cached,
+				     w, &off) ||
 	    !eval_at(w, &a->count, o->addr, 0, n) || !*n)
 		return false;
 	/* The object's bytes are [-header, bytes) from its address. */

@@ -171,8 +171,20 @@ def test_rules(facts, tmp):
     with open(ints_unknown, "w") as f:
         f.write("dispatch struct obj.type == &list_type -> struct listobj\n"
                 "len struct listobj.items = n\nskip struct obj.type\n")
+    cond = os.path.join(tmp, "cond.types")
+    with open(cond, "w") as f:
+        # The tagged union again, each rule a condition over the real
+        # type's members.
+        f.write("dispatch struct node if h.kind == 1 -> struct inode\n"
+                "dispatch struct node if (h.kind == 2) * (left != 0 | "
+                "right != 0) | (h.kind == 2) -> struct pair\n"
+                "dispatch struct node if h.kind == 3 -> struct snode\n")
     ntasks = int(facts["runq.ntasks"])
     cases = [
+        ("tagged union: dispatch TYPE if COND over the real type",
+         "sizeof-deep expr --json --types " + cond, "expr",
+         want_rules(dispatched=int(facts["deep expr.objects"]) -
+                    32, undispatched=0)),
         ("intrusive list: container_of, skip", "sizeof-deep runq --json "
          "--types " + ex("runq"), "runq",
          want_rules(contained=ntasks)),
@@ -226,6 +238,14 @@ def test_rules(facts, tmp):
         ("dispatch struct node.kind = 1 -> struct pair", "dispatch TYPE"),
         ("dispatch struct node.kind == 1 struct pair", "dispatch TYPE"),
         ("dispatch struct node.kind == zork -> struct pair", "'zork'"),
+        ("dispatch struct node if h.nokind == 1 -> struct inode",
+         "'nokind'"),
+        ("dispatch struct node if h.kind == 1 struct inode",
+         "dispatch TYPE if COND"),
+        ("dispatch struct node if h.kind == 1 -> struct nosuch",
+         "struct nosuch"),
+        ("dispatch struct node if h.kind == (1 -> struct inode",
+         "')' expected"),
         ("container_of struct task.id", "'id'"),
         ("container_of struct task.link\ncontainer_of struct runq.tasks",
          ":2:", "already belongs"),
