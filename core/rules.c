@@ -1178,10 +1178,63 @@ static struct mv_error *add_size(struct mv_session *s, struct mv_rules *r,
 	return NULL;
 }
 
-/* array TYPE at OFFSET = ELEM[COUNT], array TYPE at OFFSET -> ELEM[COUNT] */
+/* "BLOCK.SLOTS from START next LINK" of an array rule over t whose
+ * elements are elem: a chain of blocks. */
+static struct mv_error *array_chain(struct mv_session *s, struct mv_rules *r,
+				    struct mv_type *t, struct mv_type *elem,
+				    const char *tail, struct mv_rule_array *a)
+{
+	const char *from = strstr(tail, " from ");
+	const char *next = from ? strstr(from, " next ") : NULL;
+	if (!next)
+		return mv_error_create(MV_ERR_USAGE, "chain BLOCK.SLOTS from "
+				       "START next LINK expected");
+	struct mv_type *bt, *st, *lt;
+	const char *bn, *path;
+	const struct mv_member *m;
+	uint64_t off;
+	struct mv_error *err = type_dot_path(s, r, tail, (size_t)(from - tail),
+					     &bt, &bn, &path);
+	if (!err)
+		err = mv_rules_member_path(bt, path, &off, &m);
+	if (err)
+		return err;
+	st = mv_type_strip(m->type);
+	struct mv_type *se = st && st->kind == MV_TYPE_ARRAY
+				     ? mv_type_strip(mv_type_target(st)) : NULL;
+	if (!se || !st->has_count || !st->count || se->size != elem->size)
+		return mv_error_create(MV_ERR_USAGE, "chain: member '%s' is "
+				       "not an array of a fixed count of "
+				       "elements of the rule's size", path);
+	a->slots_offset = off;
+	a->per_block = st->count;
+	const char *ln = own(r, next + 6, strlen(next + 6));
+	if (!ln)
+		return mv_enomem;
+	if ((err = mv_rules_member_path(bt, ln, &a->link_offset, &m)))
+		return err;
+	lt = mv_type_strip(m->type);
+	if (!lt || lt->kind != MV_TYPE_POINTER || lt->size != 8)
+		return mv_error_create(MV_ERR_USAGE, "chain: member '%s' is "
+				       "not a pointer", ln);
+	const char *se_text = own(r, from + 6, (size_t)(next - from - 6));
+	if (!se_text)
+		return mv_enomem;
+	a->chain = true;
+	return mv_len_expr_compile_in(s, t, se_text, &a->start);
+}
+
+/* array TYPE at OFFSET = ELEM[COUNT], array TYPE at OFFSET -> ELEM[COUNT]
+ * [chain BLOCK.SLOTS from START next LINK] */
 static struct mv_error *add_array(struct mv_session *s, struct mv_rules *r,
 				  const char *text)
 {
+	const char *ch = strstr(text, " chain ");
+	char *head = ch ? own(r, text, (size_t)(ch - text)) : NULL;
+	if (ch && !head)
+		return mv_enomem;
+	if (head)
+		text = head;
 	const char *at = strstr(text, " at ");
 	const char *eq = at ? strstr(at, " -> ") : NULL;
 	bool indirect = eq != NULL;
@@ -1212,10 +1265,18 @@ static struct mv_error *add_array(struct mv_session *s, struct mv_rules *r,
 	if ((err = mv_len_expr_compile_in(s, t, oe, &off)) ||
 	    (err = mv_len_expr_compile_in(s, t, ce, &cnt)))
 		return err;
+	struct mv_rule_array chain = {0};
+	if (ch && !indirect)
+		return mv_error_create(MV_ERR_USAGE, "chain: the array's "
+				       "pointer (array TYPE at OFFSET -> ...) "
+				       "points to its first block");
+	if (ch && (err = array_chain(s, r, t, elem, ch + 7, &chain)))
+		return err;
 	struct mv_rule_array *a = grow((void **)&r->arrays, &r->narrays,
 				       sizeof(*a));
 	if (!a)
 		return too_many(r->narrays);
+	*a = chain;
 	a->type = tn;
 	a->offset = off;
 	a->count = cnt;

@@ -186,6 +186,13 @@ struct mv_rule_array {
 	const char *type;
 	struct mv_len_expr offset, count;
 	bool indirect;
+	/* ... chain BLOCK.SLOTS from START next LINK: the pointer points
+	 * to the first of a chain of BLOCKs, each holding per_block
+	 * elements at slots_offset, the next at link_offset; the COUNT
+	 * elements start at element START of the first (a deque's). */
+	bool chain;
+	struct mv_len_expr start;
+	uint64_t slots_offset, per_block, link_offset;
 	struct mv_type *elem;      /* stripped */
 	const char *elem_name;     /* as the rule spells it */
 	const char *offset_text;   /* OFFSET as written (name rules) */

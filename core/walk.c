@@ -3616,6 +3616,13 @@ static bool rule_array_place(struct mv_walk *w, const struct mv_rule_array *a,
 		return false;
 	uint64_t start = o->addr + (uint64_t)off;
 	uint64_t room = (uint64_t)((int64_t)bytes - off);
+	if (a->chain) {
+		/* The first block: scan_chain reads on, block by block. */
+		*addr = 0;
+		return room >= 8 &&
+		       mv_target_read_partial(w->target, start, addr, 8) == 8 &&
+		       *addr;
+	}
 	if (a->indirect) {
 		struct mv_chunk ch;
 		size_t ci;
@@ -3636,6 +3643,41 @@ static bool rule_array_place(struct mv_walk *w, const struct mv_rule_array *a,
 	}
 	*addr = start;
 	return *n > 0;
+}
+
+#define CHAIN_MAX_BLOCKS (1u << 22) /* blocks of a chain rule read */
+
+/* A chain rule's n elements (docs/types.md: a deque's items), from
+ * element START of the block at block on along the blocks' links, each
+ * block an in-use heap block; bounded by n and CHAIN_MAX_BLOCKS (a
+ * chain that ends early, or loops, is cut and counted). */
+static void scan_chain(struct scan *sc, const struct mv_walk_plan *ep,
+		       const struct mv_rule_array *a,
+		       const struct mv_walk_obj *o, uint64_t block, uint64_t n)
+{
+	struct mv_walk *w = sc->w;
+	uint64_t first;
+	if (!eval_at(w, &a->start, o->addr, 0, &first) ||
+	    first >= a->per_block)
+		return;
+	uint64_t span = a->slots_offset + a->per_block * ep->size;
+	if (a->link_offset + 8 > span)
+		span = a->link_offset + 8;
+	for (uint32_t b = 0; n && !sc->err && !sc->found; b++) {
+		if (b == CHAIN_MAX_BLOCKS || !rule_fits(w, block, block, span)) {
+			if (!sc->find)
+				w->rule_cut++;
+			return;
+		}
+		uint64_t k = a->per_block - first < n ? a->per_block - first : n;
+		scan_elements(sc, ep, block + a->slots_offset + first * ep->size,
+			      k, true);
+		n -= k;
+		first = 0;
+		if (n && mv_target_read_partial(w->target, block +
+						a->link_offset, &block, 8) != 8)
+			block = 0;
+	}
 }
 
 /* array rules: elements at a computed place inside the object, within
@@ -3661,7 +3703,10 @@ static void scan_rule_arrays(struct scan *sc, const struct mv_walk_plan *pl,
 			continue;
 		sc->npath = 0;
 		sc->arule = pl->array_name ? pl->array_name[i] : NULL;
-		scan_elements(sc, ep, addr, n, true);
+		if (a->chain)
+			scan_chain(sc, ep, a, o, addr, n);
+		else
+			scan_elements(sc, ep, addr, n, true);
 		sc->arule = NULL;
 	}
 	sc->npath = 0;

@@ -263,9 +263,6 @@ done.set()
 # Types whose referents the model does not give yet, and why (the test
 # asks every other tracked object to agree).
 UNDESCRIBED = {
-    "deque": "its items lie in blocks of 64 between leftindex and "
-             "rightindex: no rule says a range per block of a chain "
-             "(the other slots are stale)",
     "module": "a C module's state (m_traverse) is its own C struct",
     "_abc_data": "_abc's C state, a heap type known by no symbol",
     "_lru_cache_wrapper": "its cache's entries are a linked list of "

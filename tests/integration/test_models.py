@@ -181,6 +181,9 @@ def test_rules(facts, tmp):
                 "dispatch struct node if h.kind == 3 -> struct snode\n")
     ntasks = int(facts["runq.ntasks"])
     cases = [
+        ("a chain of blocks: the live slots from an index on",
+         "sizeof-deep chainq --json --types " + ex("chain"), "chainq",
+         None),
         ("tagged union: dispatch TYPE if COND over the real type",
          "sizeof-deep expr --json --types " + cond, "expr",
          want_rules(dispatched=int(facts["deep expr.objects"]) -
@@ -215,7 +218,7 @@ def test_rules(facts, tmp):
     check_cases(cases, facts)
     # Without the rules the fixture's counts are not reached (the rules
     # are what makes them right).
-    for root in ("runq", "expr", "olist"):
+    for root in ("runq", "expr", "olist", "chainq"):
         rc, out, err = cli(["sizeof-deep", root, "--json"])
         d = json.loads(out) if rc == 0 else None
         report("%s without rules differs from the facts" % root,
@@ -246,6 +249,17 @@ def test_rules(facts, tmp):
          "struct nosuch"),
         ("dispatch struct node if h.kind == (1 -> struct inode",
          "')' expected"),
+        # A chain of blocks (a deque's).
+        ("array struct runq at 8 = struct task *[ntasks] chain struct "
+         "task.payload from 0 next link.next", "chain:", "pointer"),
+        ("array struct runq at 8 -> long[ntasks] chain struct task.name "
+         "from 0 next link.next", "chain:", "'name'"),
+        ("array struct runq at 8 -> long[ntasks] chain struct task.payload "
+         "from 0 next id", "chain:", "'id'"),
+        ("array struct runq at 8 -> long[ntasks] chain struct task.payload "
+         "from nope next link.next", "'nope'"),
+        ("array struct runq at 8 -> long[ntasks] chain struct task.payload "
+         "next link.next", "chain BLOCK.SLOTS"),
         ("container_of struct task.id", "'id'"),
         ("container_of struct task.link\ncontainer_of struct runq.tasks",
          ":2:", "already belongs"),
