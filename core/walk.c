@@ -3599,6 +3599,9 @@ static bool rule_array_place(struct mv_walk *w, const struct mv_rule_array *a,
 			     const struct mv_walk_obj *o, uint64_t esize,
 			     bool quiet, uint64_t *addr, uint64_t *n)
 {
+	/* The count first: most rules have none for most objects. */
+	if (!eval_at(w, &a->count, o->addr, 0, n) || !*n)
+		return false;
 	uint64_t header = obj_header(w, pl, o->addr);
 	uint64_t bytes = obj_type_bytes(w, o) - header;
 	uint8_t buf[RULE_READ_MAX];
@@ -3608,10 +3611,17 @@ static bool rule_array_place(struct mv_walk *w, const struct mv_rule_array *a,
 						      (size_t)a->offset.end)
 			     : 0;
 	if (!mv_len_expr_eval_offset(&a->offset, buf, got, rule_read_cached,
-				     w, &off) ||
-	    !eval_at(w, &a->count, o->addr, 0, n) || !*n)
+				     w, &off))
 		return false;
-	/* The object's bytes are [-header, bytes) from its address. */
+	/* The object's bytes are [-header, bytes) from its address; past
+	 * them, the rest of its heap block (a __dict__ pointer after an
+	 * int subclass's digits). */
+	struct mv_chunk own;
+	size_t own_index;
+	if (off >= (int64_t)bytes && !a->indirect &&
+	    find_chunk(w, o->addr, &own, &own_index) && o->addr >= own.mem &&
+	    o->addr - own.mem <= own.usable)
+		bytes = own.usable - (o->addr - own.mem);
 	if (off < -(int64_t)header || off >= (int64_t)bytes)
 		return false;
 	uint64_t start = o->addr + (uint64_t)off;
