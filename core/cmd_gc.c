@@ -1243,6 +1243,10 @@ static const struct mv_option gc_options[] = {
 	{"by-size", 0, MV_OPT_FLAG, NULL,
 	 "with --refcount: also take every in-use chunk that malloc(sizeof "
 	 "TYPE) would give as an object of TYPE", NULL, NULL},
+	{"referents", 0, MV_OPT_FLAG, NULL,
+	 "with --refcount and --json: list every object examined, each with "
+	 "the objects it references (one per reference, as "
+	 "gc.get_referents among gc.get_objects)", NULL, NULL},
 	{"no-symbols", 0, MV_OPT_FLAG, NULL,
 	 "ignore glibc's debug symbols (find the heap from the mappings)",
 	 NULL, NULL},
@@ -1366,7 +1370,8 @@ static const char *const how_text[MV_RC_HOW_COUNT_] = {
 	"chunks of its size (--by-size)",
 };
 
-static void rc_json_object(struct mv_json *j, struct mv_rc *rc, size_t i)
+static void rc_json_object(struct mv_json *j, struct mv_rc *rc, size_t i,
+			   bool referents)
 {
 	const struct mv_rc_obj *o = &rc->objs[i];
 	mv_json_begin_object(j);
@@ -1401,6 +1406,15 @@ static void rc_json_object(struct mv_json *j, struct mv_rc *rc, size_t i)
 		mv_json_null(j);
 	mv_json_key(j, "gc_kind");
 	mv_json_string(j, mv_gc_kind_key(rc->gc->kind[o->chunk]));
+	if (referents) {
+		/* Its references to the other objects examined, one per
+		 * edge (gc.get_referents among gc.get_objects). */
+		mv_json_key(j, "referents");
+		mv_json_begin_array(j);
+		for (uint64_t x = rc->off[i]; x < rc->off[i + 1]; x++)
+			mv_json_address(j, rc->objs[rc->adj[x]].addr);
+		mv_json_end_array(j);
+	}
 	mv_json_end_object(j);
 }
 
@@ -1446,7 +1460,8 @@ static void json_uints(struct mv_json *j, const char *const *keys,
 /* gc --refcount --json (docs/json.md). */
 static struct mv_error *rc_json(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 				struct mv_rc *rc, const char *tname,
-				const char *field, int64_t max_objects)
+				const char *field, int64_t max_objects,
+				bool referents)
 {
 	const char *const *gnotes, *const *rnotes;
 	size_t ng = mv_notes_get(&gc->notes, &gnotes);
@@ -1516,14 +1531,15 @@ static struct mv_error *rc_json(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 	mv_json_key(&j, "objects");
 	mv_json_begin_array(&j);
 	/* A model's objects are the whole heap's: only the
-	 * collectable ones and those with a bad count are listed. */
+	 * collectable ones and those with a bad count are listed (all of
+	 * them with --referents). */
 	for (size_t i = 0, listed = 0; i < rc->n; i++) {
-		if (rc->model && !rc->objs[i].mistake &&
+		if (rc->model && !referents && !rc->objs[i].mistake &&
 		    rc->objs[i].state != MV_RC_COLLECTABLE)
 			continue;
 		if (max_objects && listed++ >= (uint64_t)max_objects)
 			break;
-		rc_json_object(&j, rc, i);
+		rc_json_object(&j, rc, i, referents);
 		if (i % 4096 == 4095 && (err = mv_out_flush(ctx)))
 			return err;
 	}
@@ -1573,6 +1589,11 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 		model = !strcmp(key, rules.refcount.type) &&
 			!strcmp(field, rules.refcount.field);
 	}
+	if (mv_opt_flag(ctx, "referents") && !ctx->json) {
+		mv_rules_deinit(&rules);
+		return mv_error_create(MV_ERR_USAGE, "--referents lists every "
+				       "object in --json");
+	}
 	if (model && by_size) {
 		mv_rules_deinit(&rules);
 		return mv_error_create(MV_ERR_USAGE, "--by-size is for a "
@@ -1603,7 +1624,8 @@ static struct mv_error *gc_refcount(struct mv_cmd_ctx *ctx, struct mv_gc *gc,
 	uint32_t *label = NULL, nlabels = 0;
 
 	if (ctx->json) {
-		err = rc_json(ctx, gc, &rc, tname, field, max_objects);
+		err = rc_json(ctx, gc, &rc, tname, field, max_objects,
+			      mv_opt_flag(ctx, "referents"));
 		goto out;
 	}
 

@@ -271,7 +271,7 @@ static struct mv_error *type_field(struct mv_rc_model *m)
 		return mv_enomem;
 	for (size_t i = 0; i < r->ndispatch; i++) {
 		const struct mv_rule_dispatch *d = &r->dispatch[i];
-		if (strcmp(d->type, tn) || d->width)
+		if (strcmp(d->type, tn) || d->width || d->has_cond)
 			continue;
 		if (!m->nknown) {
 			m->tf_off = d->offset;

@@ -121,7 +121,9 @@ struct parser {
 
 static unsigned bit_field_bytes(const struct mv_member *m);
 static struct mv_error *subscript(struct parser *ps, const char *path,
-				  uint64_t *off, struct mv_type **t);
+				  bool trailing, uint64_t *off,
+				  struct mv_type **t);
+static bool is_trailing(struct mv_type *record, const struct mv_member *m);
 
 static void skip_space(struct parser *ps)
 {
@@ -163,7 +165,9 @@ static struct mv_error *member_term(struct parser *ps, struct mv_type *record,
 	struct mv_error *err = mv_rules_member_path(record, path, off, &m);
 	struct mv_type *t = err ? NULL : mv_type_strip(m->type);
 	if (!err && *ps->p == '[')
-		err = subscript(ps, path, off, &t);
+		err = subscript(ps, path, !strchr(path, '.') &&
+					  is_trailing(mv_type_strip(record), m),
+				off, &t);
 	if (!err && (!t || (t->kind != MV_TYPE_INT &&
 			    t->kind != MV_TYPE_ENUM && t->kind != MV_TYPE_BOOL &&
 			    t->kind != MV_TYPE_POINTER) ||
@@ -182,17 +186,30 @@ static struct mv_error *member_term(struct parser *ps, struct mv_type *record,
 	return NULL;
 }
 
+/* Whether m is record's last member (a trailing array, PyObject
+ * *ob_item[1], holds more elements than it declares). */
+static bool is_trailing(struct mv_type *record, const struct mv_member *m)
+{
+	for (size_t i = 0; is_record(record) && i < record->nmembers; i++)
+		if (record->members[i].bit_position > m->bit_position)
+			return false;
+	return is_record(record);
+}
+
 /* "[N]" after an array member ("ob_digit[0]"): its element N, at a
- * constant index within the array's declared count. */
+ * constant index within the array's declared count (any, at most 2^20,
+ * of a trailing array: "gi_iframe[8]"). */
 static struct mv_error *subscript(struct parser *ps, const char *path,
-				  uint64_t *off, struct mv_type **t)
+				  bool trailing, uint64_t *off,
+				  struct mv_type **t)
 {
 	char *end;
 	unsigned long long n = strtoull(ps->p + 1, &end, 10);
 	struct mv_type *e = (*t && (*t)->kind == MV_TYPE_ARRAY)
 				    ? mv_type_strip(mv_type_target(*t)) : NULL;
 	if (end == ps->p + 1 || *end != ']' || !e || !e->size ||
-	    ((*t)->has_count && (*t)->count && n >= (*t)->count) ||
+	    (!trailing && (*t)->has_count && (*t)->count &&
+	     n >= (*t)->count) ||
 	    n > (1u << 20))
 		return mv_error_create(MV_ERR_USAGE, "member '%s' is not an "
 				       "array with an element %.*s", path,
@@ -804,10 +821,8 @@ static struct mv_error *add_len(struct mv_session *s, struct mv_rules *r,
 		return err;
 	struct mv_type *mt = mv_type_strip(m->type);
 	/* A pointer, or a trailing array (PyObject *ob_item[1]). */
-	bool trailing = mt && mt->kind == MV_TYPE_ARRAY && !strchr(path, '.');
-	for (size_t i = 0; trailing && i < t->nmembers; i++)
-		if (t->members[i].bit_position / 8 > off)
-			trailing = false; /* a member after it */
+	bool trailing = mt && mt->kind == MV_TYPE_ARRAY &&
+			!strchr(path, '.') && is_trailing(t, m);
 	if (!mt || (mt->kind != MV_TYPE_POINTER && !trailing)) {
 		char buf[MV_EVAL_TYPE_NAME_MAX];
 		mv_type_name(m->type, buf, sizeof(buf));
@@ -867,11 +882,71 @@ static struct mv_error *scalar_member(struct mv_type *t, const char *path,
 	return NULL;
 }
 
+/* REAL of "... -> REAL": a struct, class or union of a size. */
+static struct mv_error *dispatch_real(struct mv_session *s, const char *rt,
+				      struct mv_type **real)
+{
+	struct mv_error *err = named_type(s, rt, strlen(rt), real);
+	if (err)
+		return err;
+	if ((*real)->kind != MV_TYPE_STRUCT &&
+	    (*real)->kind != MV_TYPE_CLASS && (*real)->kind != MV_TYPE_UNION)
+		return mv_error_create(MV_ERR_USAGE, "'%s' is not a struct, "
+				       "class or union", rt + strspn(rt, " "));
+	if (!(*real)->size)
+		return mv_error_create(MV_ERR_USAGE, "'%s' is incomplete",
+				       rt + strspn(rt, " "));
+	return NULL;
+}
+
+/* dispatch TYPE if COND -> REAL: COND over REAL's members. */
+static struct mv_error *add_dispatch_if(struct mv_session *s,
+					struct mv_rules *r, const char *text,
+					const char *cond, const char *where)
+{
+	const char *arrow = strstr(cond, "->");
+	/* The last "->": COND may read through pointers with "->". */
+	for (const char *a = arrow; a; a = strstr(a + 2, "->"))
+		arrow = a;
+	if (!arrow)
+		return mv_error_create(MV_ERR_USAGE,
+				       "dispatch TYPE if COND -> TYPE "
+				       "expected");
+	struct mv_type *t, *real;
+	const char *rt = arrow + 2;
+	struct mv_error *err = named_type(s, text, (size_t)(cond - text),
+					  &t);
+	if (!err)
+		err = dispatch_real(s, rt, &real);
+	if (err)
+		return err;
+	const char *ct = own(r, cond + 4, (size_t)(arrow - cond - 4));
+	const char *tn = own_key(r, t);
+	const char *w = own(r, where, strlen(where));
+	const char *rn = own(r, rt, strlen(rt));
+	if (!ct || !tn || !w || !rn)
+		return mv_enomem;
+	struct mv_len_expr e;
+	if ((err = mv_len_expr_compile_in(s, real, ct, &e)))
+		return err;
+	struct mv_rule_dispatch *d = grow((void **)&r->dispatch,
+					  &r->ndispatch, sizeof(*d));
+	if (!d)
+		return too_many(r->ndispatch);
+	*d = (struct mv_rule_dispatch){.type = tn, .has_cond = true,
+				       .cond = e, .real = real,
+				       .real_name = rn, .where = w};
+	return NULL;
+}
+
 /* dispatch TYPE.FIELD == VALUE -> REAL */
 static struct mv_error *add_dispatch(struct mv_session *s, struct mv_rules *r,
 				     const char *text, const char *where)
 {
+	const char *cond = strstr(text, " if ");
 	const char *eq = strstr(text, "==");
+	if (cond && (!eq || cond < eq))
+		return add_dispatch_if(s, r, text, cond, where);
 	const char *arrow = eq ? strstr(eq, "->") : NULL;
 	if (!eq || !arrow)
 		return mv_error_create(MV_ERR_USAGE,
@@ -943,15 +1018,8 @@ static struct mv_error *add_dispatch(struct mv_session *s, struct mv_rules *r,
 	if (err)
 		return err;
 	const char *rt = arrow + 2;
-	if ((err = named_type(s, rt, strlen(rt), &real)))
+	if ((err = dispatch_real(s, rt, &real)))
 		return err;
-	if (real->kind != MV_TYPE_STRUCT && real->kind != MV_TYPE_CLASS &&
-	    real->kind != MV_TYPE_UNION)
-		return mv_error_create(MV_ERR_USAGE, "'%s' is not a struct, "
-				       "class or union", rt + strspn(rt, " "));
-	if (!real->size)
-		return mv_error_create(MV_ERR_USAGE, "'%s' is incomplete",
-				       rt + strspn(rt, " "));
 	if (mm->bit_size)
 		value = mv_rules_bits(value, 0, (uint8_t)mm->bit_size, false);
 	else if (mt->size < 8)
@@ -1110,10 +1178,63 @@ static struct mv_error *add_size(struct mv_session *s, struct mv_rules *r,
 	return NULL;
 }
 
-/* array TYPE at OFFSET = ELEM[COUNT], array TYPE at OFFSET -> ELEM[COUNT] */
+/* "BLOCK.SLOTS from START next LINK" of an array rule over t whose
+ * elements are elem: a chain of blocks. */
+static struct mv_error *array_chain(struct mv_session *s, struct mv_rules *r,
+				    struct mv_type *t, struct mv_type *elem,
+				    const char *tail, struct mv_rule_array *a)
+{
+	const char *from = strstr(tail, " from ");
+	const char *next = from ? strstr(from, " next ") : NULL;
+	if (!next)
+		return mv_error_create(MV_ERR_USAGE, "chain BLOCK.SLOTS from "
+				       "START next LINK expected");
+	struct mv_type *bt, *st, *lt;
+	const char *bn, *path;
+	const struct mv_member *m;
+	uint64_t off;
+	struct mv_error *err = type_dot_path(s, r, tail, (size_t)(from - tail),
+					     &bt, &bn, &path);
+	if (!err)
+		err = mv_rules_member_path(bt, path, &off, &m);
+	if (err)
+		return err;
+	st = mv_type_strip(m->type);
+	struct mv_type *se = st && st->kind == MV_TYPE_ARRAY
+				     ? mv_type_strip(mv_type_target(st)) : NULL;
+	if (!se || !st->has_count || !st->count || se->size != elem->size)
+		return mv_error_create(MV_ERR_USAGE, "chain: member '%s' is "
+				       "not an array of a fixed count of "
+				       "elements of the rule's size", path);
+	a->slots_offset = off;
+	a->per_block = st->count;
+	const char *ln = own(r, next + 6, strlen(next + 6));
+	if (!ln)
+		return mv_enomem;
+	if ((err = mv_rules_member_path(bt, ln, &a->link_offset, &m)))
+		return err;
+	lt = mv_type_strip(m->type);
+	if (!lt || lt->kind != MV_TYPE_POINTER || lt->size != 8)
+		return mv_error_create(MV_ERR_USAGE, "chain: member '%s' is "
+				       "not a pointer", ln);
+	const char *se_text = own(r, from + 6, (size_t)(next - from - 6));
+	if (!se_text)
+		return mv_enomem;
+	a->chain = true;
+	return mv_len_expr_compile_in(s, t, se_text, &a->start);
+}
+
+/* array TYPE at OFFSET = ELEM[COUNT], array TYPE at OFFSET -> ELEM[COUNT]
+ * [chain BLOCK.SLOTS from START next LINK] */
 static struct mv_error *add_array(struct mv_session *s, struct mv_rules *r,
 				  const char *text)
 {
+	const char *ch = strstr(text, " chain ");
+	char *head = ch ? own(r, text, (size_t)(ch - text)) : NULL;
+	if (ch && !head)
+		return mv_enomem;
+	if (head)
+		text = head;
 	const char *at = strstr(text, " at ");
 	const char *eq = at ? strstr(at, " -> ") : NULL;
 	bool indirect = eq != NULL;
@@ -1144,10 +1265,18 @@ static struct mv_error *add_array(struct mv_session *s, struct mv_rules *r,
 	if ((err = mv_len_expr_compile_in(s, t, oe, &off)) ||
 	    (err = mv_len_expr_compile_in(s, t, ce, &cnt)))
 		return err;
+	struct mv_rule_array chain = {0};
+	if (ch && !indirect)
+		return mv_error_create(MV_ERR_USAGE, "chain: the array's "
+				       "pointer (array TYPE at OFFSET -> ...) "
+				       "points to its first block");
+	if (ch && (err = array_chain(s, r, t, elem, ch + 7, &chain)))
+		return err;
 	struct mv_rule_array *a = grow((void **)&r->arrays, &r->narrays,
 				       sizeof(*a));
 	if (!a)
 		return too_many(r->narrays);
+	*a = chain;
 	a->type = tn;
 	a->offset = off;
 	a->count = cnt;

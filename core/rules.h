@@ -128,9 +128,13 @@ struct mv_len_hint {
 };
 
 /* dispatch TYPE.FIELD == VALUE -> REAL: an object declared TYPE whose
- * member at offset holds value is a REAL. */
+ * member at offset holds value is a REAL.  dispatch TYPE if COND ->
+ * REAL (has_cond): one for which COND, over REAL's members (the object
+ * read as a REAL), is not 0 (a subclass of a built-in type). */
 struct mv_rule_dispatch {
 	const char *type;
+	bool has_cond;
+	struct mv_len_expr cond;
 	uint64_t offset;
 	uint32_t size;
 	uint8_t shift, width;     /* a bit-field (width 0: not one) */
@@ -182,6 +186,13 @@ struct mv_rule_array {
 	const char *type;
 	struct mv_len_expr offset, count;
 	bool indirect;
+	/* ... chain BLOCK.SLOTS from START next LINK: the pointer points
+	 * to the first of a chain of BLOCKs, each holding per_block
+	 * elements at slots_offset, the next at link_offset; the COUNT
+	 * elements start at element START of the first (a deque's). */
+	bool chain;
+	struct mv_len_expr start;
+	uint64_t slots_offset, per_block, link_offset;
 	struct mv_type *elem;      /* stripped */
 	const char *elem_name;     /* as the rule spells it */
 	const char *offset_text;   /* OFFSET as written (name rules) */

@@ -1970,6 +1970,8 @@ struct scan {
 
 #define RULE_READ_MAX_NAME 512 /* of a record a show rule reads */
 static size_t rule_read(void *arg, uint64_t address, void *buf, size_t n);
+static size_t rule_read_cached(void *arg, uint64_t address, void *buf,
+			       size_t n);
 static void apply_rules(struct scan *sc, uint64_t *value, uint32_t *plan);
 static bool show_object(void *arg, struct mv_type *declared,
 			uint64_t address, bool bare, struct mv_buf *out);
@@ -2077,7 +2079,7 @@ static int show_rule(struct mv_walk *w, const char *tn, uint64_t address,
 			     &sr->cond, buf,
 			     mv_target_read_partial(w->target, address, buf,
 						    sr->cond.end),
-			     rule_read, w->target, &v) || !v))
+			     rule_read_cached, w, &v) || !v))
 			continue;
 		w->show_depth++;
 		bool ok = rule_name(w, &sr->t, address, 0, bare,
@@ -2941,6 +2943,30 @@ static size_t rule_read(void *arg, uint64_t address, void *buf, size_t n)
 	return mv_target_read_partial(arg, address, buf, n);
 }
 
+/* rule_read over the walk (arg), its small reads remembered: a rule's
+ * expression reads the same type object's fields for each object. */
+static size_t rule_read_cached(void *arg, uint64_t address, void *buf,
+			       size_t n)
+{
+	struct mv_walk *w = arg;
+	if (n > 8)
+		return mv_target_read_partial(w->target, address, buf, n);
+	struct mv_walk_read_cache *c =
+		&w->read_cache[(address * 0x9e3779b97f4a7c15ull >> 56) &
+			       (MV_WALK_READ_CACHE - 1)];
+	if (c->n == n && c->addr == address) {
+		memcpy(buf, &c->v, n);
+		return n;
+	}
+	uint64_t v = 0;
+	size_t got = mv_target_read_partial(w->target, address, &v, n);
+	memcpy(buf, &v, got);
+	if (got == n)
+		*c = (struct mv_walk_read_cache){.addr = address, .v = v,
+						 .n = (uint32_t)n};
+	return got;
+}
+
 /* Evaluates a rule's expression over the object at addr (its record at
  * base bytes in): a bounded read, false when it cannot be read; '->'
  * terms read the target where they point. */
@@ -2952,7 +2978,7 @@ static bool eval_at(struct mv_walk *w, const struct mv_len_expr *e,
 		return false;
 	size_t got = mv_target_read_partial(w->target, addr + base, buf,
 					    (size_t)e->end);
-	return mv_len_expr_eval_read(e, buf, got, rule_read, w->target, ret);
+	return mv_len_expr_eval_read(e, buf, got, rule_read_cached, w, ret);
 }
 
 /* The count of an object whose plan has a size or trailing-array rule,
@@ -3002,6 +3028,40 @@ static bool rule_fits(struct mv_walk *w, uint64_t address, uint64_t start,
 	       size <= ch.usable - (start - ch.mem);
 }
 
+/* The first of plan pl's dispatch rules the object at addr meets, or
+ * pl->ndispatch: a field's value (read once for the rules that read the
+ * same field), or a condition over the real type's members. */
+static uint32_t dispatch_match(struct mv_walk *w,
+			       const struct mv_walk_plan *pl, uint64_t addr)
+{
+	const struct mv_rules *r = w->opt.rules;
+	const struct mv_rule_dispatch *d0 = NULL;
+	uint64_t v = 0;
+	uint32_t k;
+	for (k = 0; k < pl->ndispatch; k++) {
+		const struct mv_rule_dispatch *d = &r->dispatch[pl->dispatch[k]];
+		uint64_t fv = 0;
+		if (d->has_cond) {
+			if (eval_at(w, &d->cond, addr, 0, &fv) && fv)
+				break;
+			continue;
+		}
+		if (d0 && d->size == d0->size && d->offset == d0->offset) {
+			fv = v;
+		} else if (mv_target_read_partial(w->target, addr + d->offset,
+						  &fv, d->size) != d->size) {
+			continue;
+		} else if (!d0) {
+			d0 = d;
+			v = fv;
+		}
+		/* Unsigned: the value was masked the same way. */
+		if (mv_rules_bits(fv, d->shift, d->width, false) == d->value)
+			break;
+	}
+	return k;
+}
+
 /* The real type of the object at *value declared *plan, by the rules
  * (rules.h): a container_of rule moves it to the block's containing
  * object, a dispatch rule reads its field and picks the real type.
@@ -3035,31 +3095,7 @@ static void apply_rules(struct scan *sc, uint64_t *value, uint32_t *plan)
 		}
 		if (!pl->ndispatch)
 			return;
-		const struct mv_rule_dispatch *d0 = &r->dispatch[pl->dispatch[0]];
-		uint64_t v = 0;
-		if (mv_target_read_partial(w->target, *value + d0->offset, &v,
-					   d0->size) != d0->size) {
-			if (!sc->find)
-				w->undispatched++;
-			return;
-		}
-		uint32_t k;
-		for (k = 0; k < pl->ndispatch; k++) {
-			const struct mv_rule_dispatch *d =
-				&r->dispatch[pl->dispatch[k]];
-			uint64_t fv = v;
-			if (d->size != d0->size || d->offset != d0->offset) {
-				fv = 0;
-				if (mv_target_read_partial(
-					    w->target, *value + d->offset, &fv,
-					    d->size) != d->size)
-					continue;
-			}
-			/* Unsigned: the value was masked the same way. */
-			if (mv_rules_bits(fv, d->shift, d->width, false) ==
-			    d->value)
-				break;
-		}
+		uint32_t k = dispatch_match(w, pl, *value);
 		if (k == pl->ndispatch) {
 			if (!sc->find)
 				w->undispatched++;
@@ -3592,8 +3628,8 @@ static void scan_slot(struct scan *sc, struct slot *s, const uint8_t *bytes,
 				 * length expression.) */
 				has_len = mv_len_expr_eval_read(
 					s->len_expr, bytes + s->len_base,
-					avail - s->len_base, rule_read,
-					w->target, &len);
+					avail - s->len_base, rule_read_cached,
+					w, &len);
 			}
 			uint32_t plan;
 			if (v && !sc->err &&
@@ -3781,6 +3817,9 @@ static bool rule_array_place(struct mv_walk *w, const struct mv_rule_array *a,
 			     const struct mv_walk_obj *o, uint64_t esize,
 			     bool quiet, uint64_t *addr, uint64_t *n)
 {
+	/* The count first: most rules have none for most objects. */
+	if (!eval_at(w, &a->count, o->addr, 0, n) || !*n)
+		return false;
 	uint64_t header = obj_header(w, pl, o->addr);
 	uint64_t bytes = obj_type_bytes(w, o) - header;
 	uint8_t buf[RULE_READ_MAX];
@@ -3789,15 +3828,29 @@ static bool rule_array_place(struct mv_walk *w, const struct mv_rule_array *a,
 			     ? mv_target_read_partial(w->target, o->addr, buf,
 						      (size_t)a->offset.end)
 			     : 0;
-	if (!mv_len_expr_eval_offset(&a->offset, buf, got, rule_read,
-				     w->target, &off) ||
-	    !eval_at(w, &a->count, o->addr, 0, n) || !*n)
+	if (!mv_len_expr_eval_offset(&a->offset, buf, got, rule_read_cached,
+				     w, &off))
 		return false;
-	/* The object's bytes are [-header, bytes) from its address. */
+	/* The object's bytes are [-header, bytes) from its address; past
+	 * them, the rest of its heap block (a __dict__ pointer after an
+	 * int subclass's digits). */
+	struct mv_chunk own;
+	size_t own_index;
+	if (off >= (int64_t)bytes && !a->indirect &&
+	    find_chunk(w, o->addr, &own, &own_index) && o->addr >= own.mem &&
+	    o->addr - own.mem <= own.usable)
+		bytes = own.usable - (o->addr - own.mem);
 	if (off < -(int64_t)header || off >= (int64_t)bytes)
 		return false;
 	uint64_t start = o->addr + (uint64_t)off;
 	uint64_t room = (uint64_t)((int64_t)bytes - off);
+	if (a->chain) {
+		/* The first block: scan_chain reads on, block by block. */
+		*addr = 0;
+		return room >= 8 &&
+		       mv_target_read_partial(w->target, start, addr, 8) == 8 &&
+		       *addr;
+	}
 	if (a->indirect) {
 		struct mv_chunk ch;
 		size_t ci;
@@ -3818,6 +3871,41 @@ static bool rule_array_place(struct mv_walk *w, const struct mv_rule_array *a,
 	}
 	*addr = start;
 	return *n > 0;
+}
+
+#define CHAIN_MAX_BLOCKS (1u << 22) /* blocks of a chain rule read */
+
+/* A chain rule's n elements (docs/types.md: a deque's items), from
+ * element START of the block at block on along the blocks' links, each
+ * block an in-use heap block; bounded by n and CHAIN_MAX_BLOCKS (a
+ * chain that ends early, or loops, is cut and counted). */
+static void scan_chain(struct scan *sc, const struct mv_walk_plan *ep,
+		       const struct mv_rule_array *a,
+		       const struct mv_walk_obj *o, uint64_t block, uint64_t n)
+{
+	struct mv_walk *w = sc->w;
+	uint64_t first;
+	if (!eval_at(w, &a->start, o->addr, 0, &first) ||
+	    first >= a->per_block)
+		return;
+	uint64_t span = a->slots_offset + a->per_block * ep->size;
+	if (a->link_offset + 8 > span)
+		span = a->link_offset + 8;
+	for (uint32_t b = 0; n && !sc->err && !sc->found; b++) {
+		if (b == CHAIN_MAX_BLOCKS || !rule_fits(w, block, block, span)) {
+			if (!sc->find)
+				w->rule_cut++;
+			return;
+		}
+		uint64_t k = a->per_block - first < n ? a->per_block - first : n;
+		scan_elements(sc, ep, block + a->slots_offset + first * ep->size,
+			      k, true);
+		n -= k;
+		first = 0;
+		if (n && mv_target_read_partial(w->target, block +
+						a->link_offset, &block, 8) != 8)
+			block = 0;
+	}
 }
 
 /* array rules: elements at a computed place inside the object, within
@@ -3843,7 +3931,10 @@ static void scan_rule_arrays(struct scan *sc, const struct mv_walk_plan *pl,
 			continue;
 		sc->npath = 0;
 		sc->arule = pl->array_name ? pl->array_name[i] : NULL;
-		scan_elements(sc, ep, addr, n, true);
+		if (a->chain)
+			scan_chain(sc, ep, a, o, addr, n);
+		else
+			scan_elements(sc, ep, addr, n, true);
 		sc->arule = NULL;
 	}
 	sc->npath = 0;

@@ -150,7 +150,16 @@ struct mv_walk_stat {
 
 struct mv_walk_plan;
 
+/* Small reads of rules' '->' terms (an object's type's flags and
+ * sizes, read for every object of the type), remembered for one walk. */
+#define MV_WALK_READ_CACHE 256
+struct mv_walk_read_cache {
+	uint64_t addr, v;
+	uint32_t n;
+};
+
 struct mv_walk {
+	struct mv_walk_read_cache read_cache[MV_WALK_READ_CACHE];
 	struct mv_program *program;
 	struct mv_target *target;
 	struct mv_walk_options opt;

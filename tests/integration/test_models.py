@@ -171,8 +171,23 @@ def test_rules(facts, tmp):
     with open(ints_unknown, "w") as f:
         f.write("dispatch struct obj.type == &list_type -> struct listobj\n"
                 "len struct listobj.items = n\nskip struct obj.type\n")
+    cond = os.path.join(tmp, "cond.types")
+    with open(cond, "w") as f:
+        # The tagged union again, each rule a condition over the real
+        # type's members.
+        f.write("dispatch struct node if h.kind == 1 -> struct inode\n"
+                "dispatch struct node if (h.kind == 2) * (left != 0 | "
+                "right != 0) | (h.kind == 2) -> struct pair\n"
+                "dispatch struct node if h.kind == 3 -> struct snode\n")
     ntasks = int(facts["runq.ntasks"])
     cases = [
+        ("a chain of blocks: the live slots from an index on",
+         "sizeof-deep chainq --json --types " + ex("chain"), "chainq",
+         None),
+        ("tagged union: dispatch TYPE if COND over the real type",
+         "sizeof-deep expr --json --types " + cond, "expr",
+         want_rules(dispatched=int(facts["deep expr.objects"]) -
+                    32, undispatched=0)),
         ("intrusive list: container_of, skip", "sizeof-deep runq --json "
          "--types " + ex("runq"), "runq",
          want_rules(contained=ntasks)),
@@ -203,7 +218,7 @@ def test_rules(facts, tmp):
     check_cases(cases, facts)
     # Without the rules the fixture's counts are not reached (the rules
     # are what makes them right).
-    for root in ("runq", "expr", "olist"):
+    for root in ("runq", "expr", "olist", "chainq"):
         rc, out, err = cli(["sizeof-deep", root, "--json"])
         d = json.loads(out) if rc == 0 else None
         report("%s without rules differs from the facts" % root,
@@ -226,6 +241,25 @@ def test_rules(facts, tmp):
         ("dispatch struct node.kind = 1 -> struct pair", "dispatch TYPE"),
         ("dispatch struct node.kind == 1 struct pair", "dispatch TYPE"),
         ("dispatch struct node.kind == zork -> struct pair", "'zork'"),
+        ("dispatch struct node if h.nokind == 1 -> struct inode",
+         "'nokind'"),
+        ("dispatch struct node if h.kind == 1 struct inode",
+         "dispatch TYPE if COND"),
+        ("dispatch struct node if h.kind == 1 -> struct nosuch",
+         "struct nosuch"),
+        ("dispatch struct node if h.kind == (1 -> struct inode",
+         "')' expected"),
+        # A chain of blocks (a deque's).
+        ("array struct runq at 8 = struct task *[ntasks] chain struct "
+         "task.payload from 0 next link.next", "chain:", "pointer"),
+        ("array struct runq at 8 -> long[ntasks] chain struct task.name "
+         "from 0 next link.next", "chain:", "'name'"),
+        ("array struct runq at 8 -> long[ntasks] chain struct task.payload "
+         "from 0 next id", "chain:", "'id'"),
+        ("array struct runq at 8 -> long[ntasks] chain struct task.payload "
+         "from nope next link.next", "'nope'"),
+        ("array struct runq at 8 -> long[ntasks] chain struct task.payload "
+         "next link.next", "chain BLOCK.SLOTS"),
         ("container_of struct task.id", "'id'"),
         ("container_of struct task.link\ncontainer_of struct runq.tasks",
          ":2:", "already belongs"),
