@@ -138,12 +138,17 @@ uint32_t mv_gc_flags(const struct mv_gc *gc, size_t i)
 	return mv_heap_flags_at(gc->heap, i);
 }
 
-uint64_t mv_gc_usable(const struct mv_gc *gc, size_t i)
+static inline uint64_t usable_of(const struct mv_gc *gc, size_t i)
 {
 	uint32_t flags = mv_heap_flags_at(gc->heap, i);
 	if (flags & MV_CHUNK_MMAPPED)
 		flags |= MV_CHUNK_IN_USE;
 	return mv_heap_usable(mv_heap_size_at(gc->heap, i), flags);
+}
+
+uint64_t mv_gc_usable(const struct mv_gc *gc, size_t i)
+{
+	return usable_of(gc, i);
 }
 
 static struct mv_error *gc_poll(struct mv_gc *gc, uint64_t words)
@@ -301,7 +306,7 @@ static bool block_has(const struct mv_gc *gc, size_t i, uint64_t start,
 	if (gc->kind[i] == MV_GC_NOT_BLOCK)
 		return false;
 	uint64_t mem = mem_of(gc, i, start);
-	return v >= mem && v - mem < mv_gc_usable(gc, i);
+	return v >= mem && v - mem < usable_of(gc, i);
 }
 
 /* The segment holding v, if any (there are few), with chunks in it. */

@@ -47,20 +47,6 @@ const char *mv_heap_list_name(enum mv_heap_list list)
 	return (unsigned)list < MV_LIST_COUNT_ ? names[list] : "?";
 }
 
-uint64_t mv_heap_usable(uint64_t size, uint32_t flags)
-{
-	/* glibc: an in-use chunk lends the next chunk's prev_size field to
-	 * its user (size - 8); an mmapped one has no next chunk (size - 16).
-	 * Free chunks, the top and corrupt ranges hold no user data. */
-	if (!(flags & MV_CHUNK_IN_USE) || (flags & MV_CHUNK_CORRUPT))
-		return 0;
-	if (flags & MV_CHUNK_NO_HEADER)
-		return size;
-	if (flags & MV_CHUNK_MMAPPED)
-		return size >= 16 ? size - 16 : 0;
-	return size >= 8 ? size - 8 : 0;
-}
-
 struct mv_error *mv_heap_poll(struct mv_heap *h)
 {
 	if (h->progress)
@@ -492,6 +478,17 @@ uint64_t mv_heap_gap_start(const struct mv_heap *h, size_t i)
 	return h->gapst[r];
 }
 
+uint64_t mv_heap_start_slow(const struct mv_heap *h, size_t i)
+{
+	size_t k = i & ~(size_t)(MV_PK_GROUP - 1), j = i;
+	while (j > k && !(h->meta[j] & MV_PK_GAP))
+		j--;
+	uint64_t s = mv_heap_gap_start(h, j);
+	for (; j < i; j++)
+		s += (uint64_t)(h->meta[j] >> MV_PK_SIZE_SHIFT) << 3;
+	return s;
+}
+
 /* A chunk of either form of the index: its start, size and flags. */
 static uint64_t start_of(const struct mv_heap *h, size_t i)
 {
@@ -605,13 +602,17 @@ struct mv_error *mv_heap_pack(struct mv_heap *h)
 		return mv_enomem;
 	uint8_t *mem = (uint8_t *)h->chunks;
 	uint64_t end = 0;
+	bool after_big = false;
 	for (size_t i = 0; i < n; i++) {
 		struct mv_heap_entry e;
 		memcpy(&e, mem + i * sizeof(e), sizeof(e));
+		/* After a big one, a chunk's start is kept: sums of sizes
+		 * in a group then never meet a SIZE_BIG. */
+		bool gap = !i || e.start != end || after_big;
 		if (!(i % MV_PK_GROUP)) {
 			h->gstart[i >> MV_PK_GROUP_SHIFT] = e.start;
 			h->grank[i >> MV_PK_GROUP_SHIFT] = (uint32_t)ngaps;
-		} else if (e.start != end) {
+		} else if (gap) {
 			uint64_t start = e.start;
 			if (!pack_push((void **)&h->gapst, &ngaps, &gaps_cap,
 				       &start, sizeof(start)))
@@ -623,7 +624,8 @@ struct mv_error *mv_heap_pack(struct mv_heap *h)
 		    !pack_push((void **)&h->bigs, &h->nbigs, &bigs_cap, &big,
 			       sizeof(big)))
 			return mv_enomem;
-		uint32_t m = pack_entry(&e, !i || e.start != end);
+		uint32_t m = pack_entry(&e, gap);
+		after_big = (size >> 3) >= MV_PK_SIZE_BIG;
 		memcpy(mem + i * sizeof(m), &m, sizeof(m));
 		end = e.start + size;
 	}

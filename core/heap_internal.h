@@ -429,7 +429,19 @@ bool mv_heap_lazy_mmapped(struct mv_heap *h, uint64_t address,
 			  struct mv_chunk *ret);
 
 /* What malloc_usable_size() says for a chunk with these flags. */
-uint64_t mv_heap_usable(uint64_t size, uint32_t flags);
+static inline uint64_t mv_heap_usable(uint64_t size, uint32_t flags)
+{
+	/* glibc: an in-use chunk lends the next chunk's prev_size field to
+	 * its user (size - 8); an mmapped one has no next chunk (size - 16).
+	 * Free chunks, the top and corrupt ranges hold no user data. */
+	if (!(flags & MV_CHUNK_IN_USE) || (flags & MV_CHUNK_CORRUPT))
+		return 0;
+	if (flags & MV_CHUNK_NO_HEADER)
+		return size;
+	if (flags & MV_CHUNK_MMAPPED)
+		return size >= 16 ? size - 16 : 0;
+	return size >= 8 ? size - 8 : 0;
+}
 
 /* The sorted index packed (MV_PK_*), in place: entry i's word is
  * written over the first third of the entries, behind those still to
@@ -462,21 +474,33 @@ static inline uint64_t mv_heap_size_at(const struct mv_heap *h, size_t i)
 }
 
 /* The start of chunk i + 1 (< n), chunk i starting at start: a loop
- * over the index in order keeps its start so. */
+ * over the index in order keeps its start so.  (The chunk after one of
+ * SIZE_BIG has GAP.) */
 static inline uint64_t mv_heap_next_start(const struct mv_heap *h, size_t i,
 					  uint64_t start)
 {
-	return h->meta[i + 1] & MV_PK_GAP ? mv_heap_gap_start(h, i + 1)
-					  : start + mv_heap_size_at(h, i);
+	return h->meta[i + 1] & MV_PK_GAP
+		       ? mv_heap_gap_start(h, i + 1)
+		       : start + ((uint64_t)(h->meta[i] >> MV_PK_SIZE_SHIFT) << 3);
 }
 
+uint64_t mv_heap_start_slow(const struct mv_heap *h, size_t i);
+
+/* A sum of the sizes before it in its group, in one cache line, when
+ * none of them is GAP (nor, then, SIZE_BIG). */
 static inline uint64_t mv_heap_start_at(const struct mv_heap *h, size_t i)
 {
 	size_t k = i & ~(size_t)(MV_PK_GROUP - 1);
-	uint64_t s = h->gstart[k >> MV_PK_GROUP_SHIFT];
-	for (; k < i; k++)
-		s = mv_heap_next_start(h, k, s);
-	return s;
+	const uint32_t *m = h->meta;
+	uint64_t sum = 0;
+	uint32_t any = 0;
+	for (size_t j = k; j < i; j++) {
+		sum += m[j] >> MV_PK_SIZE_SHIFT;
+		any |= m[j + 1];
+	}
+	if (!(any & MV_PK_GAP))
+		return h->gstart[k >> MV_PK_GROUP_SHIFT] + (sum << 3);
+	return mv_heap_start_slow(h, i);
 }
 
 /* The last chunk of the packed index starting at or below address
