@@ -46,7 +46,8 @@ enum mv_heap_list {
 
 const char *mv_heap_list_name(enum mv_heap_list list);
 
-/* One chunk in 12 bytes, so that a million chunks cost 12 MB: start
+/* One chunk while the index is built (the models' form; mv_heap_pack
+ * then packs it, MV_PK_*), in 12 bytes: start
  * keeps 48 bits (every user address on x86-64 and arm64; a chunk above
  * is refused with a note), read as one word with flags and list beside
  * it; sizes are multiples of 16 on every allocator we model, so size >> 4
