@@ -473,7 +473,7 @@ uint64_t mv_heap_gap_start(const struct mv_heap *h, size_t i)
 	if (k == i)
 		return h->gstart[g];
 	uint32_t r = h->grank[g];
-	for (k++; k < i; k++)
+	for (; k < i; k++)
 		r += !!(h->meta[k] & MV_PK_GAP);
 	return h->gapst[r];
 }
@@ -590,16 +590,37 @@ static uint32_t pack_entry(const struct mv_heap_entry *e, bool gap)
 		       << MV_PK_SIZE_SHIFT;
 }
 
-struct mv_error *mv_heap_pack(struct mv_heap *h)
+/* The groups of a packed index, from its words and kept starts (a
+ * pass over 4 bytes a chunk, once the entries are given back). */
+static struct mv_error *pack_groups(struct mv_heap *h)
 {
-	size_t n = h->nchunks, ngaps = 0, gaps_cap = 0, bigs_cap = 0;
+	size_t n = h->nchunks, r = 0;
 	size_t ng = (n + MV_PK_GROUP - 1) >> MV_PK_GROUP_SHIFT;
-	if (n >= UINT32_MAX)
-		return mv_error_create(MV_ERR_LIMIT, "more than 2^32 chunks");
 	h->gstart = mv_big_realloc(NULL, ng, sizeof(*h->gstart));
 	h->grank = mv_big_realloc(NULL, ng, sizeof(*h->grank));
 	if (!h->gstart || !h->grank)
 		return mv_enomem;
+	uint64_t s = 0;
+	uint32_t prev = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t m = h->meta[i];
+		bool first = !(i % MV_PK_GROUP);
+		if (first)
+			h->grank[i >> MV_PK_GROUP_SHIFT] = (uint32_t)r;
+		s = m & MV_PK_GAP ? h->gapst[r++]
+				  : s + ((uint64_t)(prev >> MV_PK_SIZE_SHIFT) << 3);
+		if (first)
+			h->gstart[i >> MV_PK_GROUP_SHIFT] = s;
+		prev = m;
+	}
+	return NULL;
+}
+
+struct mv_error *mv_heap_pack(struct mv_heap *h)
+{
+	size_t n = h->nchunks, ngaps = 0, gaps_cap = 0, bigs_cap = 0;
+	if (n >= UINT32_MAX)
+		return mv_error_create(MV_ERR_LIMIT, "more than 2^32 chunks");
 	uint8_t *mem = (uint8_t *)h->chunks;
 	uint64_t end = 0;
 	bool after_big = false;
@@ -609,31 +630,24 @@ struct mv_error *mv_heap_pack(struct mv_heap *h)
 		/* After a big one, a chunk's start is kept: sums of sizes
 		 * in a group then never meet a SIZE_BIG. */
 		bool gap = !i || e.start != end || after_big;
-		if (!(i % MV_PK_GROUP)) {
-			h->gstart[i >> MV_PK_GROUP_SHIFT] = e.start;
-			h->grank[i >> MV_PK_GROUP_SHIFT] = (uint32_t)ngaps;
-		} else if (gap) {
-			uint64_t start = e.start;
-			if (!pack_push((void **)&h->gapst, &ngaps, &gaps_cap,
-				       &start, sizeof(start)))
-				return mv_enomem;
-		}
-		uint64_t size = mv_heap_entry_size(&e);
+		uint64_t start = e.start, size = mv_heap_entry_size(&e);
+		if (gap && !pack_push((void **)&h->gapst, &ngaps, &gaps_cap,
+				      &start, sizeof(start)))
+			return mv_enomem;
 		struct mv_heap_big big = {i, size};
-		if ((size >> 3) >= MV_PK_SIZE_BIG &&
-		    !pack_push((void **)&h->bigs, &h->nbigs, &bigs_cap, &big,
-			       sizeof(big)))
+		after_big = (size >> 3) >= MV_PK_SIZE_BIG;
+		if (after_big && !pack_push((void **)&h->bigs, &h->nbigs,
+					    &bigs_cap, &big, sizeof(big)))
 			return mv_enomem;
 		uint32_t m = pack_entry(&e, gap);
-		after_big = (size >> 3) >= MV_PK_SIZE_BIG;
 		memcpy(mem + i * sizeof(m), &m, sizeof(m));
-		end = e.start + size;
+		end = start + size;
 	}
 	h->meta = mv_big_shrink(h->chunks, n * sizeof(*h->meta));
 	h->chunks = NULL;
 	h->chunks_cap = 0;
 	h->packed = true;
-	return NULL;
+	return pack_groups(h);
 }
 
 /* A lazy heap's own arrays. */

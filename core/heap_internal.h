@@ -308,12 +308,12 @@ struct mv_heap {
 	uint64_t odd_mask;
 	/* The packed index, made from chunks once the models are done
 	 * (mv_heap_open_with): a word a chunk (meta: MV_PK_*, written over
-	 * chunks' own memory, which is then given back), the start of
-	 * every MV_PK_GROUP-th chunk (gstart), and the starts of the other
-	 * chunks that do not start where the one before ends (gapst, in
-	 * index order; grank: how many come before each group); sizes too
-	 * large for the word in bigs (by index).  The others' starts are
-	 * sums of sizes within a group, a cache line of meta. */
+	 * chunks' own memory, which is then given back), the starts of
+	 * the GAP chunks (gapst, in index order; grank: how many come
+	 * before each group) and of every MV_PK_GROUP-th chunk (gstart,
+	 * made after the entries are given back); sizes too large for the
+	 * word in bigs (by index).  The others' starts are sums of sizes
+	 * within a group, a cache line of meta. */
 	bool packed;
 	uint32_t *meta;
 	uint64_t *gstart;
