@@ -355,14 +355,8 @@ static inline size_t walk_to(const struct mv_heap *h, size_t a, size_t b,
 		*start = mv_heap_start_at(h, a - 1);
 		return a - 1;
 	}
-	for (; a + 1 < b; a++) {
-		uint64_t t = mv_heap_next_start(h, a, s);
-		if (t > v)
-			break;
-		s = t;
-	}
 	*start = s;
-	return a;
+	return mv_heap_step_to(h, a, b, v, start);
 }
 
 /* The last chunk starting at or before v in s (which has a table). */

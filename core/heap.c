@@ -436,15 +436,8 @@ size_t mv_heap_floor(const struct mv_heap *h, uint64_t address,
 	size_t i = (lo - 1) << MV_PK_GROUP_SHIFT;
 	size_t end = i + MV_PK_GROUP < h->nchunks ? i + MV_PK_GROUP
 						  : h->nchunks;
-	uint64_t s = h->gstart[lo - 1];
-	for (; i + 1 < end; i++) {
-		uint64_t t = mv_heap_next_start(h, i, s);
-		if (t > address)
-			break;
-		s = t;
-	}
-	*start = s;
-	return i;
+	*start = h->gstart[lo - 1];
+	return mv_heap_step_to(h, i, end, address, start);
 }
 
 size_t mv_heap_lower_bound(const struct mv_heap *h, uint64_t address)

@@ -504,6 +504,23 @@ static inline uint64_t mv_heap_start_at(const struct mv_heap *h, size_t i)
 	return mv_heap_start_slow(h, i);
 }
 
+/* From chunk a, starting at *start, the last chunk before end that
+ * starts at or below address (its start in *start). */
+static inline size_t mv_heap_step_to(const struct mv_heap *h, size_t a,
+				     size_t end, uint64_t address,
+				     uint64_t *start)
+{
+	uint64_t s = *start;
+	for (; a + 1 < end; a++) {
+		uint64_t t = mv_heap_next_start(h, a, s);
+		if (t > address)
+			break;
+		s = t;
+	}
+	*start = s;
+	return a;
+}
+
 /* The last chunk of the packed index starting at or below address
  * (its start in *start), or SIZE_MAX; the first starting at or above
  * it (n if none). */
