@@ -483,18 +483,18 @@ uint64_t mv_heap_start_slow(const struct mv_heap *h, size_t i)
 }
 
 /* A chunk of either form of the index: its start, size and flags. */
-static uint64_t start_of(const struct mv_heap *h, size_t i)
+static inline uint64_t start_of(const struct mv_heap *h, size_t i)
 {
 	return h->packed ? mv_heap_start_at(h, i) : h->chunks[i].start;
 }
 
-static uint64_t size_of(const struct mv_heap *h, size_t i)
+static inline uint64_t size_of(const struct mv_heap *h, size_t i)
 {
 	return h->packed ? mv_heap_size_at(h, i)
 			 : mv_heap_entry_size(&h->chunks[i]);
 }
 
-static uint32_t flags_of(const struct mv_heap *h, size_t i)
+static inline uint32_t flags_of(const struct mv_heap *h, size_t i)
 {
 	return h->packed ? mv_heap_flags_at(h, i)
 			 : h->chunks[i].flags & ~(uint32_t)MV_ENTRY_PLUS8;
