@@ -525,22 +525,26 @@ size_t mv_heap_entry_at(struct mv_heap *h, uint64_t start)
 	return SIZE_MAX;
 }
 
-/* Chunk i's start; loops that ask for every chunk in order (a scan of
- * the heap's blocks) take a step from the one asked before. */
+/* Chunk i's start; a loop that asks for every chunk in order from the
+ * first (a scan of the heap's blocks) takes a step from the one asked
+ * before, whatever it looks up at random meanwhile (those calls leave
+ * the step where it was). */
 static uint64_t start_seq(struct mv_heap *h, size_t i)
 {
 	if (!h->packed)
 		return h->chunks[i].start;
+	if (h->seq_ok && i == h->seq_i)
+		return h->seq_start;
 	uint64_t start;
 	if (h->seq_ok && i == h->seq_i + 1)
 		start = mv_heap_next_start(h, h->seq_i, h->seq_start);
-	else if (h->seq_ok && i == h->seq_i)
-		start = h->seq_start;
 	else
 		start = mv_heap_start_at(h, i);
-	h->seq_i = i;
-	h->seq_start = start;
-	h->seq_ok = true;
+	if (!h->seq_ok || i == h->seq_i + 1 || !i) {
+		h->seq_i = i;
+		h->seq_start = start;
+		h->seq_ok = true;
+	}
 	return start;
 }
 
