@@ -622,8 +622,9 @@ struct mv_error *mv_heap_pack(struct mv_heap *h)
 	uint64_t end = 0;
 	bool after_big = false;
 	for (size_t i = 0; i < n; i++) {
-		struct mv_heap_entry e;
-		memcpy(&e, mem + i * sizeof(e), sizeof(e));
+		/* Read before its word is written: entry i lies at or after
+		 * the words written so far (those are stored as bytes). */
+		const struct mv_heap_entry e = h->chunks[i];
 		/* After a big one, a chunk's start is kept: sums of sizes
 		 * in a group then never meet a SIZE_BIG. */
 		bool gap = !i || e.start != end || after_big;
