@@ -372,12 +372,17 @@ static inline size_t find_paged(const struct mv_gc *gc,
 		uint64_t sa = mv_heap_start_at(h, a);
 		if (v >= sa) {
 			/* Equal chunks: the one holding v (or the last of
-			 * them: block_has says no). */
+			 * them: block_has says no).  The page's last chunk
+			 * may start at the next 4 KiB, past the equal ones:
+			 * its own start, then. */
 			uint64_t size = mv_heap_size_at(h, a);
 			uint64_t k = (v - sa) / size;
-			if (k > b - 1 - a)
+			if (k >= b - 1 - a) {
 				k = b - 1 - a;
-			*start = sa + k * size;
+				*start = mv_heap_start_at(h, a + (size_t)k);
+			} else {
+				*start = sa + k * size;
+			}
 			return a + (size_t)k;
 		}
 	}
