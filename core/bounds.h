@@ -15,11 +15,11 @@
 #include <stdint.h>
 
 /* What one heap chunk costs while a command runs, the most of: the
- * index while it is built (struct mv_heap_entry, 12 bytes, and the
- * packed index's groups, 3/4 of a byte), and the packed index (4.75
- * bytes) with the most any command keeps per chunk beside it (gc: a
- * kind byte, and for a lost block its position, offset into the edges
- * and component: 1 + 4 + 8 + 4 + 4), rounded up. */
+ * index while it is built (struct mv_heap_entry, 12 bytes), and the
+ * packed index (4.75 bytes) with the most any command keeps per chunk
+ * beside it (gc: a kind byte, and for a lost block its position,
+ * offset into the edges and component: 1 + 4 + 8 + 4 + 4), rounded
+ * up. */
 #define MV_LIMITS_CHUNK_COST 32u
 /* What one walked object costs: its record (struct mv_walk_obj, 24
  * bytes) and its visited-set entry at a load of at most 1/2 (8). */
