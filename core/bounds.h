@@ -14,11 +14,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What one heap chunk costs while a command runs: its index entry
- * (struct mv_heap_entry, 12 bytes) and the most any command keeps per
- * chunk beside it (gc: a kind byte, and for a lost block its position,
- * offset into the edges and component: 1 + 4 + 8 + 4 + 4). */
-#define MV_LIMITS_CHUNK_COST 40u
+/* What one heap chunk costs while a command runs, the most of: the
+ * index while it is built (struct mv_heap_entry, 12 bytes), and the
+ * packed index (4.75 bytes) with the most any command keeps per chunk
+ * beside it (gc: a kind byte, and for a lost block its position,
+ * offset into the edges and component: 1 + 4 + 8 + 4 + 4), rounded
+ * up. */
+#define MV_LIMITS_CHUNK_COST 32u
 /* What one walked object costs: its record (struct mv_walk_obj, 24
  * bytes) and its visited-set entry at a load of at most 1/2 (8). */
 #define MV_LIMITS_OBJECT_COST 32u
@@ -39,7 +41,7 @@ void mv_memory_budget(struct mv_memory_budget *ret);
 /* The default of --max-heap-chunks and of --max-objects. */
 uint64_t mv_limits_max_heap_chunks(void);
 uint64_t mv_limits_max_objects(void);
-/* "heap index up to N chunks (40 bytes each): 1/2 of 16.0G (22.8G
+/* "heap index up to N chunks (32 bytes each): 1/2 of 16.0G (22.8G
  * available by MemAvailable, down to a power of two)"
  * (MemAvailable)" and the same for objects, into buf. */
 void mv_limits_describe_chunks(char *buf, size_t size);

@@ -134,6 +134,34 @@ void *mv_big_realloc(void *p, size_t n, size_t size)
 	return q;
 }
 
+void *mv_big_shrink(void *p, size_t bytes)
+{
+	if (!p)
+		return NULL;
+	struct big_hdr *h = big_hdr(p);
+	if (!bytes)
+		bytes = 1;
+	if (bytes >= h->cap)
+		return p;
+	if (h->asked > bytes)
+		h->asked = bytes;
+	if (!h->map_len) {
+		struct big_hdr *n = realloc(h, bytes + BIG_HDR);
+		if (!n)
+			return p;
+		n->cap = bytes;
+		return (uint8_t *)n + BIG_HDR;
+	}
+	/* Whole huge pages off the end: those kept stay huge. */
+	size_t len = (bytes + BIG_HDR + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	if (len < h->map_len) {
+		munmap((uint8_t *)h + len, h->map_len - len);
+		h->map_len = len;
+		h->cap = len - BIG_HDR;
+	}
+	return p;
+}
+
 void *mv_big_calloc(size_t n, size_t size)
 {
 	if (size && n > SIZE_MAX / size)

@@ -20,6 +20,9 @@
 void *mv_big_realloc(void *p, size_t n, size_t size);
 void *mv_big_calloc(size_t n, size_t size);
 void mv_big_free(void *p);
+/* Gives back what p holds past its first bytes (their contents kept);
+ * the block, maybe moved (p if nothing could be given back). */
+void *mv_big_shrink(void *p, size_t bytes);
 
 struct mv_buf {
 	char *data;   /* always NUL-terminated when non-NULL */

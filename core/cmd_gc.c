@@ -361,7 +361,7 @@ static const char *chunk_type_note(struct mv_gc *gc, size_t i,
 		mv_buf_printf(b, "%s (vtable)", vt);
 		return b->data ? b->data : "";
 	}
-	candidates(k, mv_heap_entry_size(&gc->e[i]), b, 3, ", ");
+	candidates(k, mv_gc_size(gc, i), b, 3, ", ");
 	return b->data ? b->data : "";
 }
 
@@ -413,7 +413,7 @@ static void edge_label(struct mv_gc *gc, const struct known *k, size_t from,
 		if (v < lo || v >= hi)
 			continue;
 		struct mv_type *t = only_candidate(
-			k, mv_heap_entry_size(&gc->e[from]));
+			k, mv_gc_size(gc, from));
 		const struct mv_member *m = NULL;
 		for (size_t i = 0; t && i < t->nmembers; i++) {
 			const struct mv_member *c = &t->members[i];
@@ -476,13 +476,13 @@ static void add_box(struct mv_gc *gc, struct picture *pic, uint32_t w,
 {
 	uint32_t r = (uint32_t)pic->n++;
 	uint32_t last = w, len = 1;
-	uint64_t size = mv_heap_entry_size(&gc->e[gc->lost[w]]);
+	uint64_t size = mv_gc_size(gc, gc->lost[w]);
 	if (chain && link_block(gc, pic, w)) {
 		/* Bounded by the lost blocks: each joins once. */
 		for (uint32_t x = only_next(gc, w);
 		     x != w && pic->rank[x] == UINT32_MAX &&
 		     link_block(gc, pic, x) &&
-		     mv_heap_entry_size(&gc->e[gc->lost[x]]) == size &&
+		     mv_gc_size(gc, gc->lost[x]) == size &&
 		     len < gc->nlost;
 		     x = only_next(gc, x)) {
 			pic->rank[x] = r;
@@ -933,11 +933,11 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 				continue;
 			tb_blocks++;
 			tb_usable += mv_gc_usable(&gc, i);
-			if (gc.e[i].flags & MV_CHUNK_MMAPPED) {
+			if (mv_gc_flags(&gc, i) & MV_CHUNK_MMAPPED) {
 				tb_mm++;
-				tb_mm_bytes += mv_heap_entry_size(&gc.e[i]);
+				tb_mm_bytes += mv_gc_size(&gc, i);
 			} else {
-				tb_chunk += mv_heap_entry_size(&gc.e[i]);
+				tb_chunk += mv_gc_size(&gc, i);
 			}
 		}
 		mv_json_key(&j, "totals");
@@ -1004,8 +1004,7 @@ struct mv_error *mv_cmd_gc(struct mv_cmd_ctx *ctx)
 						  sizeof(vt));
 			if (has_vt)
 				mv_json_string(&j, vt);
-			candidates(&known, mv_heap_entry_size(
-						   &gc.e[groups[g].sample]),
+			candidates(&known, mv_gc_size(&gc, groups[g].sample),
 				   &tb, 1000, "\n");
 			for (char *p = tb.data, *q; p && *p; p = q) {
 				q = strchr(p, '\n');

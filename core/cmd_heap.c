@@ -58,18 +58,19 @@ static const char *const state_word[ST_COUNT] = {
 	"span-free", "free-span", "slab-free", "top", "corrupt",
 };
 
-static enum state state_of(const struct mv_heap_entry *e)
+static enum state state_of(const struct mv_heap *h, size_t i)
 {
-	if (e->flags & MV_CHUNK_CORRUPT)
+	uint32_t flags = mv_heap_flags_at(h, i);
+	if (flags & MV_CHUNK_CORRUPT)
 		return ST_CORRUPT;
-	if (e->flags & MV_CHUNK_TOP)
+	if (flags & MV_CHUNK_TOP)
 		return ST_TOP;
-	if (e->flags & MV_CHUNK_MMAPPED)
+	if (flags & MV_CHUNK_MMAPPED)
 		return ST_MMAPPED;
-	if (e->flags & MV_CHUNK_METADATA)
+	if (flags & MV_CHUNK_METADATA)
 		return ST_METADATA;
-	if (e->flags & MV_CHUNK_FREE_LIST) {
-		switch (e->list) {
+	if (flags & MV_CHUNK_FREE_LIST) {
+		switch (mv_heap_list_at(h, i)) {
 		case MV_LIST_TCACHE: return ST_TCACHE;
 		case MV_LIST_FASTBIN: return ST_FASTBIN;
 		case MV_LIST_UNSORTED: return ST_UNSORTED;
@@ -87,7 +88,7 @@ static enum state state_of(const struct mv_heap_entry *e)
 		default: return ST_UNLISTED;
 		}
 	}
-	return e->flags & MV_CHUNK_IN_USE ? ST_IN_USE : ST_UNLISTED;
+	return flags & MV_CHUNK_IN_USE ? ST_IN_USE : ST_UNLISTED;
 }
 
 struct tally {
@@ -232,12 +233,19 @@ static struct mv_error *listing_break(struct mv_cmd_ctx *ctx, size_t done,
 struct top_n {
 	size_t *idx;
 	size_t n, cap;
-	const struct mv_heap_entry *e;
+	const struct mv_heap *h;
 };
+
+/* Chunks are ranked by size in 16-byte units (mimalloc's 8-byte
+ * classes tie with the size below), then by address. */
+static uint64_t top_key(const struct mv_heap *h, size_t i)
+{
+	return mv_heap_size_at(h, i) >> 4;
+}
 
 static bool top_less(const struct top_n *t, size_t a, size_t b)
 {
-	uint64_t sa = t->e[t->idx[a]].size16, sb = t->e[t->idx[b]].size16;
+	uint64_t sa = top_key(t->h, t->idx[a]), sb = top_key(t->h, t->idx[b]);
 	return sa < sb || (sa == sb && t->idx[a] > t->idx[b]);
 }
 
@@ -276,7 +284,7 @@ static void top_offer(struct top_n *t, size_t index)
 		}
 		return;
 	}
-	if (t->e[index].size16 <= t->e[t->idx[0]].size16)
+	if (top_key(t->h, index) <= top_key(t->h, t->idx[0]))
 		return;
 	t->idx[0] = index;
 	top_sift_down(t, 0);
@@ -284,10 +292,11 @@ static void top_offer(struct top_n *t, size_t index)
 
 static int top_cmp_desc(const void *x, const void *y, void *arg)
 {
-	const struct mv_heap_entry *e = arg;
+	const struct mv_heap *h = arg;
 	size_t a = *(const size_t *)x, b = *(const size_t *)y;
-	if (e[a].size16 != e[b].size16)
-		return e[a].size16 > e[b].size16 ? -1 : 1;
+	uint64_t sa = top_key(h, a), sb = top_key(h, b);
+	if (sa != sb)
+		return sa > sb ? -1 : 1;
 	return a < b ? -1 : a > b;
 }
 
@@ -403,13 +412,13 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 	const char *limit = mv_heap_limit_note(h);
 
 	size_t nentries, narenas, nsegs;
-	const struct mv_heap_entry *e = mv_heap_entries(h, &nentries);
+	nentries = mv_heap_chunk_count(h);
 	const struct mv_heap_arena *arenas = mv_heap_arenas(h, &narenas);
 	const struct mv_heap_segment *segs = mv_heap_segments(h, &nsegs);
 	struct tally *per = calloc(narenas + 1, sizeof(*per));
 	struct hist *hist = calloc(1, sizeof(*hist));
 	struct mi_classes *mi = calloc(NMODELS, sizeof(*mi));
-	struct top_n top = {.e = e, .cap = (size_t)ntop};
+	struct top_n top = {.h = h, .cap = (size_t)ntop};
 	if (top.cap > nentries)
 		top.cap = nentries;
 	top.idx = malloc((top.cap ? top.cap : 1) * sizeof(*top.idx));
@@ -422,6 +431,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 	bool have_py = false;
 	uint32_t ai = 0;
 	uint64_t ai_next = 0; /* where ai may change (mv_heap_arena_at) */
+	uint64_t start = nentries ? mv_heap_start_at(h, 0) : 0;
 	for (size_t i = 0; i < nentries; i++) {
 		if (i % 65536 == 65535 && (err = mv_ctx_poll(ctx))) {
 			err = mv_error_interrupted(err, "no summary yet",
@@ -430,18 +440,21 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 						   nentries, i + 1);
 			goto out;
 		}
-		if (e[i].start >= ai_next)
-			ai = mv_heap_arena_at(h, e[i].start, &ai_next);
-		enum state st = state_of(&e[i]);
-		uint64_t size = mv_heap_entry_size(&e[i]);
+		if (i)
+			start = mv_heap_next_start(h, i - 1, start);
+		if (start >= ai_next)
+			ai = mv_heap_arena_at(h, start, &ai_next);
+		enum state st = state_of(h, i);
+		uint32_t flags = mv_heap_flags_at(h, i);
+		uint64_t size = mv_heap_size_at(h, i);
 		struct tally *t = ai < narenas ? &per[ai] : all;
 		t->count[st]++;
 		t->bytes[st] += size;
 		if (st == ST_IN_USE || st == ST_MMAPPED) {
-			t->usable += mv_heap_usable(size, e[i].flags);
+			t->usable += mv_heap_usable(size, flags);
 			top_offer(&top, i);
 		}
-		if ((e[i].flags & MV_CHUNK_NO_HEADER) && ai < narenas &&
+		if ((flags & MV_CHUNK_NO_HEADER) && ai < narenas &&
 		    arenas[ai].kind == MV_ARENA_PYMALLOC &&
 		    size >= 16 && size <= 16 * PY_CLASSES &&
 		    (st == ST_IN_USE || st == ST_POOL)) {
@@ -503,7 +516,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 		glibc_all.heap_bytes += per[a].heap_bytes;
 		glibc_all.count[ST_MMAPPED] += per[a].count[ST_MMAPPED];
 	}
-	qsort_r(top.idx, top.n, sizeof(*top.idx), top_cmp_desc, (void *)e);
+	qsort_r(top.idx, top.n, sizeof(*top.idx), top_cmp_desc, (void *)h);
 	uint64_t fordblks = tally_fordblks(&glibc_all);
 	bool symbols = mv_heap_with_symbols(h);
 
@@ -640,7 +653,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			mv_json_key(&j, "usable");
 			mv_json_uint(&j, c.usable);
 			mv_json_key(&j, "state");
-			mv_json_string(&j, state_word[state_of(&e[top.idx[i]])]);
+			mv_json_string(&j, state_word[state_of(h, top.idx[i])]);
 			mv_json_key(&j, "arena");
 			mv_json_uint(&j, c.arena);
 			mv_json_end_object(&j);
@@ -663,7 +676,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 				mv_json_key(&j, "usable");
 				mv_json_uint(&j, c.usable);
 				mv_json_key(&j, "state");
-				mv_json_string(&j, state_word[state_of(&e[i])]);
+				mv_json_string(&j, state_word[state_of(h, i)]);
 				mv_json_key(&j, "arena");
 				mv_json_uint(&j, c.arena);
 				mv_json_end_object(&j);
@@ -785,7 +798,7 @@ struct mv_error *mv_cmd_heap(struct mv_cmd_ctx *ctx)
 			       (unsigned long long)c.start,
 			       (unsigned long long)c.size,
 			       (unsigned long long)c.usable,
-			       state_word[state_of(&e[i])], c.arena);
+			       state_word[state_of(h, i)], c.arena);
 			if (i % 4096 == 4095 &&
 			    (err = listing_break(ctx, i + 1, nentries)))
 				goto out;
@@ -957,10 +970,11 @@ const struct mv_command mv_command_heap = {
 		"reported with their address under \"problems\"; the walk "
 		"resumes at the next plausible chunk. The \"as mallinfo2() "
 		"counts\" line gives glibc's own totals for comparison.\n\n"
-		"The index of chunks (12 bytes each, shared with gc, "
+		"The index of chunks (12 bytes each while it is built, "
+		"then 4.75, shared with gc, "
 		"sizeof-deep, graph, referrers, path-to and view --pointers) "
 		"holds at most --max-heap-chunks chunks; by default as many "
-		"as half the memory available to memview holds at 40 bytes "
+		"as half the memory available to memview holds at 32 bytes "
 		"a chunk (the index and the most a command keeps per chunk; "
 		"info and doctor say the number). Past it the walk stops: the answer counts "
 		"the chunks indexed, starts with [PARTIAL] and says how to "

@@ -92,9 +92,7 @@ struct bins_ctx {
 static uint64_t chunk_size(struct mv_heap *h, uint64_t start)
 {
 	size_t i = mv_heap_entry_at(h, start);
-	size_t n;
-	const struct mv_heap_entry *e = mv_heap_entries(h, &n);
-	return i < n ? mv_heap_entry_size(&e[i]) : 0;
+	return i < mv_heap_chunk_count(h) ? mv_heap_size_at(h, i) : 0;
 }
 
 static struct mv_error *poll_some(struct bins_ctx *B)

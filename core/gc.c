@@ -107,29 +107,48 @@ const char *mv_gc_kind_key(enum mv_gc_kind k)
 	return (unsigned)k < MV_GC_KIND_COUNT_ ? keys[k] : "?";
 }
 
-static bool is_block(const struct mv_heap_entry *e)
+static bool is_block(uint32_t flags)
 {
-	if (e->flags & (MV_CHUNK_FREE_LIST | MV_CHUNK_METADATA |
-			MV_CHUNK_CORRUPT | MV_CHUNK_TOP))
+	if (flags & (MV_CHUNK_FREE_LIST | MV_CHUNK_METADATA |
+		     MV_CHUNK_CORRUPT | MV_CHUNK_TOP))
 		return false;
-	return e->flags & (MV_CHUNK_IN_USE | MV_CHUNK_MMAPPED);
+	return flags & (MV_CHUNK_IN_USE | MV_CHUNK_MMAPPED);
+}
+
+/* glibc: user memory starts after prev_size and size; pymalloc's
+ * blocks have no header. */
+static uint64_t mem_of(const struct mv_gc *gc, size_t i, uint64_t start)
+{
+	return mv_heap_flags_at(gc->heap, i) & MV_CHUNK_NO_HEADER ? start
+								  : start + 16;
 }
 
 uint64_t mv_gc_mem(const struct mv_gc *gc, size_t i)
 {
-	/* glibc: user memory starts after prev_size and size; pymalloc's
-	 * blocks have no header. */
-	if (gc->e[i].flags & MV_CHUNK_NO_HEADER)
-		return gc->e[i].start;
-	return gc->e[i].start + 16;
+	return mem_of(gc, i, mv_heap_start_at(gc->heap, i));
+}
+
+uint64_t mv_gc_size(const struct mv_gc *gc, size_t i)
+{
+	return mv_heap_size_at(gc->heap, i);
+}
+
+uint32_t mv_gc_flags(const struct mv_gc *gc, size_t i)
+{
+	return mv_heap_flags_at(gc->heap, i);
+}
+
+static inline uint64_t usable_of(const struct mv_gc *gc, size_t i)
+{
+	uint32_t flags = mv_heap_flags_at(gc->heap, i);
+	if (flags & MV_CHUNK_MMAPPED)
+		flags |= MV_CHUNK_IN_USE;
+	return mv_heap_usable(mv_heap_size_at(gc->heap, i), flags);
 }
 
 uint64_t mv_gc_usable(const struct mv_gc *gc, size_t i)
 {
-	uint32_t flags = gc->e[i].flags;
-	if (flags & MV_CHUNK_MMAPPED)
-		flags |= MV_CHUNK_IN_USE;
-	return mv_heap_usable(mv_heap_entry_size(&gc->e[i]), flags);
+	return usable_of(gc, i);
 }
 
 static struct mv_error *gc_poll(struct mv_gc *gc, uint64_t words)
@@ -149,42 +168,37 @@ static int seg_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* First chunk index whose start is >= address. */
-static size_t lower_bound(const struct mv_heap_entry *e, size_t n,
-			  uint64_t address)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (e[mid].start < address)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* The last chunk of s starting at or before each of n steps of
- * 2^shift bytes, from chunk *j on. */
+/* The last chunk of s starting at or before step p of 2^shift bytes,
+ * from chunk *j (starting at *js) on. */
 static void last_before(const struct mv_gc *gc, const struct mv_gc_seg *s,
-			unsigned shift, size_t p, size_t *j)
+			unsigned shift, size_t p, size_t *j, uint64_t *js)
 {
 	uint64_t at = s->start + ((uint64_t)p << shift);
-	while (*j + 1 < s->last && gc->e[*j + 1].start <= at)
+	while (*j + 1 < s->last) {
+		uint64_t next = mv_heap_next_start(gc->heap, *j, *js);
+		if (next > at)
+			break;
 		++*j;
+		*js = next;
+	}
 }
 
-/* Whether the chunks of s from a on that start before next are equal
- * and back to back. */
+/* Whether the chunks of s from a (starting at start) on that start
+ * before next are equal and back to back. */
 static bool uniform(const struct mv_gc *gc, const struct mv_gc_seg *s,
-		    size_t a, uint64_t next)
+		    size_t a, uint64_t start, uint64_t next)
 {
-	uint64_t size = mv_heap_entry_size(&gc->e[a]);
+	const struct mv_heap *h = gc->heap;
+	uint64_t size = mv_heap_size_at(h, a);
 	bool same = size && size <= UINT32_MAX;
-	for (size_t c = a + 1; c < s->last && gc->e[c].start < next && same;
-	     c++)
-		same = mv_heap_entry_size(&gc->e[c]) == size &&
-		       gc->e[c].start - gc->e[c - 1].start == size;
+	for (size_t c = a + 1; c < s->last && same; c++) {
+		if (h->meta[c] & MV_PK_GAP)
+			return mv_heap_gap_start(h, c) >= next;
+		start += size;
+		if (start >= next)
+			break;
+		same = mv_heap_size_at(h, c) == size;
+	}
 	return same;
 }
 
@@ -209,17 +223,19 @@ static bool fill_pages(struct mv_gc *gc, struct mv_gc_seg *s, size_t nbig,
 	s->nbig = nbig;
 	s->npages = npages;
 	size_t j = s->first;
+	uint64_t first = mv_heap_start_at(gc->heap, s->first), js = first;
 	for (size_t p = 0; p < nbig; p++) {
-		last_before(gc, s, BIG_SHIFT, p, &j);
-		s->base[p] = (uint32_t)j;
-	}
-	for (size_t p = 0; p < nbig; p++)
-		if (uniform(gc, s, s->base[p],
+		last_before(gc, s, BIG_SHIFT, p, &j, &js);
+		if (uniform(gc, s, j, js,
 			    s->start + ((uint64_t)(p + 1) << BIG_SHIFT)))
-			s->base[p] |= UNIFORM;
+			s->base[p] = (uint32_t)j | UNIFORM;
+		else
+			s->base[p] = (uint32_t)j;
+	}
 	j = s->first;
+	js = first;
 	for (size_t p = 0; p < npages; p++) {
-		last_before(gc, s, s->shift, p, &j);
+		last_before(gc, s, s->shift, p, &j, &js);
 		size_t d = j - (s->base[p >> (BIG_SHIFT - s->shift)] &
 				 ~UNIFORM);
 		s->sub[p] = d < SUB_FAR ? (uint8_t)d : SUB_FAR;
@@ -233,10 +249,13 @@ static struct mv_error *build_lookup(struct mv_gc *gc)
 	const struct mv_heap_segment *hs = mv_heap_segments(gc->heap, &nsegs);
 	gc->lo = UINT64_MAX;
 	gc->hi = 0;
+	uint64_t start = gc->n ? mv_heap_start_at(gc->heap, 0) : 0;
 	for (size_t i = 0; i < gc->n; i++) {
+		if (i)
+			start = mv_heap_next_start(gc->heap, i - 1, start);
 		if (gc->kind[i] == MV_GC_NOT_BLOCK)
 			continue;
-		uint64_t mem = mv_gc_mem(gc, i);
+		uint64_t mem = mem_of(gc, i, start);
 		if (mem < gc->lo)
 			gc->lo = mem;
 		if (mem + mv_gc_usable(gc, i) > gc->hi)
@@ -263,8 +282,8 @@ static struct mv_error *build_lookup(struct mv_gc *gc)
 			s->first = s->last = 0;
 			continue;
 		}
-		s->first = lower_bound(gc->e, gc->n, s->start);
-		s->last = lower_bound(gc->e, gc->n, s->end);
+		s->first = mv_heap_lower_bound(gc->heap, s->start);
+		s->last = mv_heap_lower_bound(gc->heap, s->end);
 		uint64_t bytes = s->end - s->start, chunks = s->last - s->first;
 		s->shift = BIG_SHIFT;
 		while (s->shift > PAGE_SHIFT_MIN &&
@@ -280,12 +299,14 @@ static struct mv_error *build_lookup(struct mv_gc *gc)
 	return NULL;
 }
 
-static bool block_has(const struct mv_gc *gc, size_t i, uint64_t v)
+/* Whether block i, starting at start, holds v. */
+static bool block_has(const struct mv_gc *gc, size_t i, uint64_t start,
+		      uint64_t v)
 {
 	if (gc->kind[i] == MV_GC_NOT_BLOCK)
 		return false;
-	uint64_t mem = mv_gc_mem(gc, i);
-	return v >= mem && v - mem < mv_gc_usable(gc, i);
+	uint64_t mem = mem_of(gc, i, start);
+	return v >= mem && v - mem < usable_of(gc, i);
 }
 
 /* The segment holding v, if any (there are few), with chunks in it. */
@@ -321,53 +342,77 @@ static inline size_t page_first(const struct mv_gc_seg *s, uint64_t v)
 	       (d == SUB_FAR ? 0 : d);
 }
 
+/* The last chunk in [a, b) starting at or before v (its start in
+ * *start), a - 1 if none: a step a chunk from a, a few chunks (a page
+ * of the table) in a cache line or two of the index. */
+static inline size_t walk_to(const struct mv_heap *h, size_t a, size_t b,
+			     uint64_t v, uint64_t *start)
+{
+	uint64_t s = mv_heap_start_at(h, a);
+	if (s > v) {
+		if (!a)
+			return SIZE_MAX;
+		*start = mv_heap_start_at(h, a - 1);
+		return a - 1;
+	}
+	*start = s;
+	return mv_heap_step_to(h, a, b, v, start);
+}
+
+/* The last chunk starting at or before v in s (which has a table). */
+static inline size_t find_paged(const struct mv_gc *gc,
+				const struct mv_gc_seg *s, uint64_t v,
+				uint64_t *start)
+{
+	const struct mv_heap *h = gc->heap;
+	size_t p = (v - s->start) >> s->shift;
+	size_t q = p >> (BIG_SHIFT - s->shift);
+	size_t a = s->base[q] & ~UNIFORM, b = page_end(s, q + 1);
+	if (s->base[q] & UNIFORM) {
+		uint64_t sa = mv_heap_start_at(h, a);
+		if (v >= sa) {
+			/* Equal chunks: the one holding v (or the last of
+			 * them: block_has says no).  The page's last chunk
+			 * may start at the next 4 KiB, past the equal ones:
+			 * its own start, then. */
+			uint64_t size = mv_heap_size_at(h, a);
+			uint64_t k = (v - sa) / size;
+			if (k >= b - 1 - a) {
+				k = b - 1 - a;
+				*start = mv_heap_start_at(h, a + (size_t)k);
+			} else {
+				*start = sa + k * size;
+			}
+			return a + (size_t)k;
+		}
+	}
+	a += s->sub[p] == SUB_FAR ? 0 : s->sub[p];
+	if (p + 1 < s->npages && s->sub[p + 1] != SUB_FAR)
+		b = (s->base[(p + 1) >> (BIG_SHIFT - s->shift)] & ~UNIFORM) +
+		    s->sub[p + 1] + 1;
+	return walk_to(h, a, b, v, start);
+}
+
 /* mv_gc_find_block for v in [lo, hi), s being seg_of(v). */
 static inline size_t find_in(const struct mv_gc *gc,
 			     const struct mv_gc_seg *s, uint64_t v,
 			     bool *interior)
 {
-	size_t a = 0, b = gc->n;
-	if (s && s->base) {
-		size_t p = (v - s->start) >> s->shift;
-		size_t q = p >> (BIG_SHIFT - s->shift);
-		a = s->base[q] & ~UNIFORM;
-		b = page_end(s, q + 1);
-		if (s->base[q] & UNIFORM && v >= gc->e[a].start) {
-			/* Equal chunks: the one holding v (or the first
-			 * after them: block_has below says no). */
-			size_t k = a + (v - gc->e[a].start) /
-					       mv_heap_entry_size(&gc->e[a]);
-			a = (k < b ? k : b - 1) + 1;
-			b = a;
-		} else {
-			a += s->sub[p] == SUB_FAR ? 0 : s->sub[p];
-			if (p + 1 < s->npages && s->sub[p + 1] != SUB_FAR)
-				b = (s->base[(p + 1) >> (BIG_SHIFT - s->shift)] &
-				     ~UNIFORM) + s->sub[p + 1] + 1;
-		}
-	} else if (s) {
-		a = s->first;
-		b = s->last;
-	}
-	/* Last chunk in [a, b) starting at or before v. */
-	while (a < b) {
-		size_t mid = a + (b - a) / 2;
-		if (gc->e[mid].start <= v)
-			a = mid + 1;
-		else
-			b = mid;
-	}
-	if (!a)
+	uint64_t start;
+	size_t i = s && s->base ? find_paged(gc, s, v, &start)
+				: mv_heap_floor(gc->heap, v, &start);
+	if (i == SIZE_MAX)
 		return SIZE_MAX;
-	size_t i = a - 1;
-	if (!block_has(gc, i, v)) {
+	if (!block_has(gc, i, start, v)) {
 		/* The first 8 bytes of a chunk after an in-use one are that
 		 * one's last usable bytes (prev_size lent to the user). */
-		if (!i || !block_has(gc, i - 1, v))
+		if (!i)
 			return SIZE_MAX;
-		i--;
+		start = mv_heap_start_at(gc->heap, --i);
+		if (!block_has(gc, i, start, v))
+			return SIZE_MAX;
 	}
-	*interior = v != mv_gc_mem(gc, i);
+	*interior = v != mem_of(gc, i, start);
 	return i;
 }
 
@@ -421,8 +466,9 @@ static void request_range(struct mv_gc *gc, size_t i, uint64_t *lo,
 			  uint64_t *hi)
 {
 	uint64_t u = mv_gc_usable(gc, i);
-	uint64_t slack = gc->e[i].flags & MV_CHUNK_MMAPPED ? 4095 : 15;
-	if (u <= 24 && !(gc->e[i].flags & MV_CHUNK_MMAPPED))
+	bool mmapped = mv_heap_flags_at(gc->heap, i) & MV_CHUNK_MMAPPED;
+	uint64_t slack = mmapped ? 4095 : 15;
+	if (u <= 24 && !mmapped)
 		slack = 24; /* the smallest chunk holds requests of 0..24 */
 	*lo = u > slack ? u - slack : 0;
 	*hi = u;
@@ -579,7 +625,8 @@ static struct mv_error *flush(struct mv_gc *gc)
 		if (!s || !s->base)
 			continue;
 		size_t a = page_first(s, gc->cand[k]);
-		__builtin_prefetch(&gc->e[a]);
+		__builtin_prefetch(&gc->heap->gstart[a >> MV_PK_GROUP_SHIFT]);
+		__builtin_prefetch(&gc->heap->meta[a]);
 		__builtin_prefetch(&gc->kind[a]);
 	}
 	for (size_t k = 0; k < n; k++) {
@@ -1054,15 +1101,16 @@ struct mv_error *mv_gc_run(struct mv_gc *gc, struct mv_heap *h,
 		gc->roots = r;
 		gc->opt.roots = r;
 	}
-	gc->e = mv_heap_entries(h, &gc->n);
+	gc->n = mv_heap_chunk_count(h);
 	if (gc->n >= MV_GC_INTERIOR)
 		return mv_error_create(MV_ERR_LIMIT, "more than 2^31 chunks");
 	gc->kind = mv_big_realloc(NULL, gc->n, 1);
 	if (!gc->kind)
 		return mv_enomem;
 	for (size_t i = 0; i < gc->n; i++)
-		gc->kind[i] = is_block(&gc->e[i]) ? MV_GC_UNREACHED
-						  : MV_GC_NOT_BLOCK;
+		gc->kind[i] = is_block(mv_heap_flags_at(h, i))
+				      ? MV_GC_UNREACHED
+				      : MV_GC_NOT_BLOCK;
 	gc->window = malloc(ROOT_WINDOW);
 	if (!gc->window)
 		return mv_enomem;

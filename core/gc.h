@@ -73,7 +73,6 @@ struct mv_gc {
 	struct mv_program *program;
 	struct mv_target *target;
 	struct mv_gc_options opt;
-	const struct mv_heap_entry *e;
 	size_t n;                /* heap chunks */
 	uint8_t *kind;           /* enum mv_gc_kind per chunk index */
 
@@ -157,6 +156,9 @@ const char *mv_gc_kind_key(enum mv_gc_kind k);    /* "definitely_lost" */
 /* User address and usable size of chunk i. */
 uint64_t mv_gc_mem(const struct mv_gc *gc, size_t i);
 uint64_t mv_gc_usable(const struct mv_gc *gc, size_t i);
+/* Chunk i's size and flags (MV_CHUNK_*) in the heap's index. */
+uint64_t mv_gc_size(const struct mv_gc *gc, size_t i);
+uint32_t mv_gc_flags(const struct mv_gc *gc, size_t i);
 /* The user bytes of block i: zero copy when the target allows, else
  * copied into gc's scratch buffer (valid until the next call).  *len
  * gets the readable prefix. */

@@ -47,20 +47,6 @@ const char *mv_heap_list_name(enum mv_heap_list list)
 	return (unsigned)list < MV_LIST_COUNT_ ? names[list] : "?";
 }
 
-uint64_t mv_heap_usable(uint64_t size, uint32_t flags)
-{
-	/* glibc: an in-use chunk lends the next chunk's prev_size field to
-	 * its user (size - 8); an mmapped one has no next chunk (size - 16).
-	 * Free chunks, the top and corrupt ranges hold no user data. */
-	if (!(flags & MV_CHUNK_IN_USE) || (flags & MV_CHUNK_CORRUPT))
-		return 0;
-	if (flags & MV_CHUNK_NO_HEADER)
-		return size;
-	if (flags & MV_CHUNK_MMAPPED)
-		return size >= 16 ? size - 16 : 0;
-	return size >= 8 ? size - 8 : 0;
-}
-
 struct mv_error *mv_heap_poll(struct mv_heap *h)
 {
 	if (h->progress)
@@ -434,9 +420,92 @@ struct mv_error *mv_heap_sort(struct mv_heap *h)
 	return err ? err : runs_settle(h);
 }
 
+size_t mv_heap_floor(const struct mv_heap *h, uint64_t address,
+		     uint64_t *start)
+{
+	size_t lo = 0, hi = (h->nchunks + MV_PK_GROUP - 1) >> MV_PK_GROUP_SHIFT;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->gstart[mid] <= address)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return SIZE_MAX;
+	size_t i = (lo - 1) << MV_PK_GROUP_SHIFT;
+	size_t end = i + MV_PK_GROUP < h->nchunks ? i + MV_PK_GROUP
+						  : h->nchunks;
+	*start = h->gstart[lo - 1];
+	return mv_heap_step_to(h, i, end, address, start);
+}
+
+size_t mv_heap_lower_bound(const struct mv_heap *h, uint64_t address)
+{
+	uint64_t s;
+	size_t i = mv_heap_floor(h, address, &s);
+	return i == SIZE_MAX ? 0 : s == address ? i : i + 1;
+}
+
+uint64_t mv_heap_big_size(const struct mv_heap *h, size_t i)
+{
+	size_t lo = 0, hi = h->nbigs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->bigs[mid].index < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < h->nbigs && h->bigs[lo].index == i ? h->bigs[lo].size : 0;
+}
+
+uint64_t mv_heap_gap_start(const struct mv_heap *h, size_t i)
+{
+	size_t g = i >> MV_PK_GROUP_SHIFT, k = g << MV_PK_GROUP_SHIFT;
+	if (k == i)
+		return h->gstart[g];
+	uint32_t r = h->grank[g];
+	for (; k < i; k++)
+		r += !!(h->meta[k] & MV_PK_GAP);
+	return h->gapst[r];
+}
+
+uint64_t mv_heap_start_slow(const struct mv_heap *h, size_t i)
+{
+	size_t k = i & ~(size_t)(MV_PK_GROUP - 1), j = i;
+	while (j > k && !(h->meta[j] & MV_PK_GAP))
+		j--;
+	uint64_t s = mv_heap_gap_start(h, j);
+	for (; j < i; j++)
+		s += (uint64_t)(h->meta[j] >> MV_PK_SIZE_SHIFT) << 3;
+	return s;
+}
+
+/* A chunk of either form of the index: its start, size and flags. */
+static inline uint64_t start_of(const struct mv_heap *h, size_t i)
+{
+	return h->packed ? mv_heap_start_at(h, i) : h->chunks[i].start;
+}
+
+static inline uint64_t size_of(const struct mv_heap *h, size_t i)
+{
+	return h->packed ? mv_heap_size_at(h, i)
+			 : mv_heap_entry_size(&h->chunks[i]);
+}
+
+static inline uint32_t flags_of(const struct mv_heap *h, size_t i)
+{
+	return h->packed ? mv_heap_flags_at(h, i)
+			 : h->chunks[i].flags & ~(uint32_t)MV_ENTRY_PLUS8;
+}
+
 /* Index of the last entry starting at or below address, or SIZE_MAX. */
 static size_t entry_floor(struct mv_heap *h, uint64_t address)
 {
+	uint64_t start;
+	if (h->packed)
+		return mv_heap_floor(h, address, &start);
 	size_t lo = 0, hi = h->nchunks;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -451,21 +520,132 @@ static size_t entry_floor(struct mv_heap *h, uint64_t address)
 size_t mv_heap_entry_at(struct mv_heap *h, uint64_t start)
 {
 	size_t i = entry_floor(h, start);
-	if (i != SIZE_MAX && h->chunks[i].start == start)
+	if (i != SIZE_MAX && start_of(h, i) == start)
 		return i;
 	return SIZE_MAX;
 }
 
-static void fill_chunk(const struct mv_heap *h, const struct mv_heap_entry *e,
-		       struct mv_chunk *ret)
+/* Chunk i's start; a loop that asks for every chunk in order from the
+ * first (a scan of the heap's blocks) takes a step from the one asked
+ * before, whatever it looks up at random meanwhile (those calls leave
+ * the step where it was). */
+static uint64_t start_seq(struct mv_heap *h, size_t i)
 {
-	uint64_t size = mv_heap_entry_size(e);
-	ret->start = e->start;
-	ret->mem = e->start + (e->flags & MV_CHUNK_NO_HEADER ? 0 : 16);
+	if (!h->packed)
+		return h->chunks[i].start;
+	if (h->seq_ok && i == h->seq_i)
+		return h->seq_start;
+	uint64_t start;
+	if (h->seq_ok && i == h->seq_i + 1)
+		start = mv_heap_next_start(h, h->seq_i, h->seq_start);
+	else
+		start = mv_heap_start_at(h, i);
+	if (!h->seq_ok || i == h->seq_i + 1 || !i) {
+		h->seq_i = i;
+		h->seq_start = start;
+		h->seq_ok = true;
+	}
+	return start;
+}
+
+static void fill_chunk(struct mv_heap *h, size_t i, struct mv_chunk *ret)
+{
+	uint64_t size = size_of(h, i), start = start_seq(h, i);
+	uint32_t flags = flags_of(h, i);
+	ret->start = start;
+	ret->mem = start + (flags & MV_CHUNK_NO_HEADER ? 0 : 16);
 	ret->size = size;
-	ret->usable = mv_heap_usable(size, e->flags);
-	ret->flags = e->flags & ~MV_ENTRY_PLUS8;
-	ret->arena = mv_heap_entry_arena(h, e);
+	ret->usable = mv_heap_usable(size, flags);
+	ret->flags = flags;
+	ret->arena = mv_heap_arena_at(h, start, NULL);
+}
+
+/* Appends x to a packed index's side array a of *n (*cap room). */
+static bool pack_push(void **a, size_t *n, size_t *cap, const void *x,
+		      size_t size)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 64;
+		void *g = mv_big_realloc(*a, c, size);
+		if (!g)
+			return false;
+		*a = g;
+		*cap = c;
+	}
+	memcpy((uint8_t *)*a + *n * size, x, size);
+	++*n;
+	return true;
+}
+
+static uint32_t pack_entry(const struct mv_heap_entry *e, bool gap)
+{
+	uint64_t size8 = mv_heap_entry_size(e) >> 3;
+	return (e->flags & MV_PK_FLAGS) |
+	       (uint32_t)(e->list & MV_PK_LIST_MASK) << MV_PK_LIST_SHIFT |
+	       (gap ? MV_PK_GAP : 0) |
+	       (uint32_t)(size8 < MV_PK_SIZE_BIG ? size8 : MV_PK_SIZE_BIG)
+		       << MV_PK_SIZE_SHIFT;
+}
+
+/* The groups of a packed index, from its words and kept starts (a
+ * pass over 4 bytes a chunk, once the entries are given back). */
+static struct mv_error *pack_groups(struct mv_heap *h)
+{
+	size_t n = h->nchunks, r = 0;
+	size_t ng = (n + MV_PK_GROUP - 1) >> MV_PK_GROUP_SHIFT;
+	h->gstart = mv_big_realloc(NULL, ng, sizeof(*h->gstart));
+	h->grank = mv_big_realloc(NULL, ng, sizeof(*h->grank));
+	if (!h->gstart || !h->grank)
+		return mv_enomem;
+	uint64_t s = 0;
+	uint32_t prev = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t m = h->meta[i];
+		bool first = !(i % MV_PK_GROUP);
+		if (first)
+			h->grank[i >> MV_PK_GROUP_SHIFT] = (uint32_t)r;
+		s = m & MV_PK_GAP ? h->gapst[r++]
+				  : s + ((uint64_t)(prev >> MV_PK_SIZE_SHIFT) << 3);
+		if (first)
+			h->gstart[i >> MV_PK_GROUP_SHIFT] = s;
+		prev = m;
+	}
+	return NULL;
+}
+
+struct mv_error *mv_heap_pack(struct mv_heap *h)
+{
+	size_t n = h->nchunks, ngaps = 0, gaps_cap = 0, bigs_cap = 0;
+	if (n >= UINT32_MAX)
+		return mv_error_create(MV_ERR_LIMIT, "more than 2^32 chunks");
+	uint8_t *mem = (uint8_t *)h->chunks;
+	uint64_t end = 0;
+	bool after_big = false;
+	for (size_t i = 0; i < n; i++) {
+		/* Read before its word is written: entry i lies at or after
+		 * the words written so far (those are stored as bytes). */
+		const struct mv_heap_entry e = h->chunks[i];
+		/* After a big one, a chunk's start is kept: sums of sizes
+		 * in a group then never meet a SIZE_BIG. */
+		bool gap = !i || e.start != end || after_big;
+		uint64_t start = e.start, size = mv_heap_entry_size(&e);
+		if (gap && !pack_push((void **)&h->gapst, &ngaps, &gaps_cap,
+				      &start, sizeof(start)))
+			return mv_enomem;
+		struct mv_heap_big big = {i, size};
+		after_big = (size >> 3) >= MV_PK_SIZE_BIG;
+		if (after_big && !pack_push((void **)&h->bigs, &h->nbigs,
+					    &bigs_cap, &big, sizeof(big)))
+			return mv_enomem;
+		uint32_t m = pack_entry(&e, gap);
+		memcpy(mem + i * sizeof(m), &m, sizeof(m));
+		end = start + size;
+	}
+	h->meta = mv_big_shrink(h->chunks, n * sizeof(*h->meta));
+	h->chunks = NULL;
+	h->chunks_cap = 0;
+	h->packed = true;
+	return pack_groups(h);
 }
 
 /* A lazy heap's own arrays. */
@@ -495,6 +675,11 @@ static void heap_free_fields(struct mv_heap *h)
 	free(h->limit_note);
 	free(h->gaps);
 	mv_big_free(h->chunks);
+	mv_big_free(h->meta);
+	mv_big_free(h->gstart);
+	mv_big_free(h->grank);
+	mv_big_free(h->gapst);
+	mv_big_free(h->bigs);
 	free(h->runs);
 	free(h->arenas);
 	free(h->segments);
@@ -679,6 +864,8 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 			err = open_overlays(h, o);
 		if (!err && h->stopped)
 			err = limit_note(h);
+		if (!err)
+			err = mv_heap_pack(h);
 		if (!err) {
 			mv_error_destroy(first);
 			*ret = h;
@@ -721,6 +908,8 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 		struct mv_error *err = open_overlays(h, o);
 		if (!err && h->stopped)
 			err = limit_note(h);
+		if (!err && h->narenas)
+			err = mv_heap_pack(h);
 		if (!err && h->narenas) {
 			mv_error_destroy(first);
 			*ret = h;
@@ -803,10 +992,9 @@ bool mv_heap_lazy_mmapped(struct mv_heap *h, uint64_t address,
 			  struct mv_chunk *ret)
 {
 	size_t i = entry_floor(h, address);
-	if (i == SIZE_MAX ||
-	    address - h->chunks[i].start >= mv_heap_entry_size(&h->chunks[i]))
+	if (i == SIZE_MAX || address - start_of(h, i) >= size_of(h, i))
 		return false;
-	fill_chunk(h, &h->chunks[i], ret);
+	fill_chunk(h, i, ret);
 	return true;
 }
 
@@ -855,7 +1043,7 @@ bool mv_heap_find_chunk(struct mv_heap *h, uint64_t address,
 	size_t i = mv_heap_chunk_index(h, address);
 	if (i == SIZE_MAX)
 		return false;
-	fill_chunk(h, &h->chunks[i], ret);
+	fill_chunk(h, i, ret);
 	return true;
 }
 
@@ -872,7 +1060,7 @@ bool mv_heap_chunk(struct mv_heap *h, size_t index, struct mv_chunk *ret)
 		return false;
 	if (index >= h->nchunks)
 		return false;
-	fill_chunk(h, &h->chunks[index], ret);
+	fill_chunk(h, index, ret);
 	return true;
 }
 
@@ -883,19 +1071,19 @@ size_t mv_heap_chunk_index(struct mv_heap *h, uint64_t address)
 	size_t i = entry_floor(h, address);
 	if (i == SIZE_MAX)
 		return SIZE_MAX;
-	const struct mv_heap_entry *e = &h->chunks[i];
-	if (address - e->start >= mv_heap_entry_size(e))
+	uint64_t start = start_of(h, i);
+	if (address - start >= size_of(h, i))
 		return SIZE_MAX;
 	/* A chunk's first 8 bytes (prev_size) are the user data of the
 	 * chunk before it while that one is in use: malloc_usable_size()
 	 * counts them, so a pointer to its last bytes lands here. */
-	if (address - e->start < 8 && i > 0 &&
-	    !(e->flags & MV_CHUNK_NO_HEADER)) {
-		const struct mv_heap_entry *p = &h->chunks[i - 1];
-		if ((p->flags & MV_CHUNK_IN_USE) &&
-		    !(p->flags & (MV_CHUNK_MMAPPED | MV_CHUNK_CORRUPT |
-				  MV_CHUNK_NO_HEADER)) &&
-		    p->start + mv_heap_entry_size(p) == e->start)
+	if (address - start < 8 && i > 0 &&
+	    !(flags_of(h, i) & MV_CHUNK_NO_HEADER)) {
+		uint32_t pf = flags_of(h, i - 1);
+		if ((pf & MV_CHUNK_IN_USE) &&
+		    !(pf & (MV_CHUNK_MMAPPED | MV_CHUNK_CORRUPT |
+			    MV_CHUNK_NO_HEADER)) &&
+		    start_of(h, i - 1) + size_of(h, i - 1) == start)
 			return i - 1;
 	}
 	return i;
@@ -932,24 +1120,18 @@ static struct mv_error *find_gaps(struct mv_heap *h)
 	size_t cap = 0;
 	for (size_t s = 0; s < h->nsegments; s++) {
 		const struct mv_heap_segment *seg = &h->segments[s];
-		size_t lo = 0, hi = h->nchunks;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (h->chunks[mid].start < seg->start)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		size_t i = mv_heap_lower_bound(h, seg->start);
 		uint64_t at = seg->first_chunk > seg->start ? seg->first_chunk
 							    : seg->start;
-		for (size_t i = lo;
-		     i < h->nchunks && h->chunks[i].start < seg->end; i++) {
-			const struct mv_heap_entry *e = &h->chunks[i];
-			if (e->start > at && !add_gap(h, at, e->start, &cap))
+		uint64_t start = i < h->nchunks ? mv_heap_start_at(h, i) : 0;
+		for (; i < h->nchunks && start < seg->end; i++) {
+			if (start > at && !add_gap(h, at, start, &cap))
 				return mv_enomem;
-			uint64_t end = e->start + mv_heap_entry_size(e);
+			uint64_t end = start + mv_heap_size_at(h, i);
 			if (end > at)
 				at = end;
+			if (i + 1 < h->nchunks)
+				start = mv_heap_next_start(h, i, start);
 		}
 		if (at < seg->end && !add_gap(h, at, seg->end, &cap))
 			return mv_enomem;
@@ -988,16 +1170,6 @@ size_t mv_heap_notes(struct mv_heap *h, const char *const **ret)
 		return 0;
 	}
 	return mv_notes_get(&h->notes, ret);
-}
-
-const struct mv_heap_entry *mv_heap_entries(struct mv_heap *h, size_t *n)
-{
-	if (!whole(h)) {
-		*n = 0;
-		return NULL;
-	}
-	*n = h->nchunks;
-	return h->chunks;
 }
 
 const struct mv_heap_arena *mv_heap_arenas(struct mv_heap *h, size_t *n)

@@ -428,8 +428,8 @@ static struct mv_error *rc_poll(struct mv_rc *rc, size_t i)
 static bool fits(const struct mv_rc *rc, size_t i)
 {
 	return rc->gc->kind[i] != MV_GC_NOT_BLOCK &&
-	       mv_heap_entry_size(&rc->gc->e[i]) == rc->chunk_size &&
-	       !(rc->gc->e[i].flags & MV_CHUNK_MMAPPED);
+	       mv_gc_size(rc->gc, i) == rc->chunk_size &&
+	       !(mv_gc_flags(rc->gc, i) & MV_CHUNK_MMAPPED);
 }
 
 /* Chunks of the type's malloc size that a pointer field of another such

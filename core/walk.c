@@ -1343,7 +1343,6 @@ struct dir_seg {
 
 struct mv_chunk_dir {
 	struct mv_heap *h;
-	const struct mv_heap_entry *e;
 	size_t n;
 	struct dir_seg *segs;
 	size_t nsegs;
@@ -1361,20 +1360,6 @@ void mv_chunk_dir_destroy(struct mv_chunk_dir *d)
 	free(d);
 }
 
-/* First entry starting at or after address. */
-static size_t entry_lower_bound(const struct mv_chunk_dir *d, uint64_t a)
-{
-	size_t lo = 0, hi = d->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (d->e[mid].start < a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* Fills s for the chunks [lo, hi) of segment sg; false (s untouched
  * but for allocations freed) if the segment is left to the index. */
 static bool dir_seg_fill(struct mv_chunk_dir *d, struct dir_seg *s,
@@ -1389,14 +1374,19 @@ static bool dir_seg_fill(struct mv_chunk_dir *d, struct dir_seg *s,
 		return false;
 	/* Blocks with no header (pymalloc) are left to the index: the
 	 * directory's bits are by chunk header. */
-	for (size_t i = lo; i < hi; i++)
-		if ((d->e[i].start & 15) ||
-		    (d->e[i].flags & MV_CHUNK_NO_HEADER))
+	const struct mv_heap *h = d->h;
+	uint64_t first = mv_heap_start_at(h, lo), start = first;
+	for (size_t i = lo; i < hi; i++) {
+		if (i > lo)
+			start = mv_heap_next_start(h, i - 1, start);
+		if ((start & 15) || (mv_heap_flags_at(h, i) & MV_CHUNK_NO_HEADER))
 			return false;
+	}
 	s->w = mv_big_calloc(nwords, sizeof(*s->w));
 	if (!s->w)
 		return false;
 	size_t i = lo;
+	start = first;
 	uint32_t ai = 0;
 	uint64_t ai_next = 0; /* where ai may change (mv_heap_arena_at) */
 	for (size_t k = 0; k < nwords; k++) {
@@ -1409,17 +1399,19 @@ static bool dir_seg_fill(struct mv_chunk_dir *d, struct dir_seg *s,
 		}
 		uint64_t word_end = base + ((uint64_t)(k + 1) << 10);
 		s->w[k].rank = (uint32_t)i;
-		for (; i < hi && d->e[i].start < word_end; i++) {
-			const struct mv_heap_entry *e = &d->e[i];
-			if (e->start >= ai_next)
-				ai = mv_heap_arena_at(d->h, e->start, &ai_next);
-			uint64_t g = (e->start - base) >> 4;
+		for (; i < hi && start < word_end; i++) {
+			if (start >= ai_next)
+				ai = mv_heap_arena_at(d->h, start, &ai_next);
+			uint64_t g = (start - base) >> 4;
 			uint64_t bit = 1ull << (g % 64);
 			s->w[k].starts |= bit;
-			if (e->flags == MV_CHUNK_IN_USE && ai == sg->arena &&
-			    i + 1 < hi &&
-			    d->e[i + 1].start == e->start + mv_heap_entry_size(e))
+			uint64_t next = i + 1 < hi ? mv_heap_next_start(h, i, start)
+						   : 0;
+			if (mv_heap_flags_at(h, i) == MV_CHUNK_IN_USE &&
+			    ai == sg->arena && i + 1 < hi &&
+			    next == start + mv_heap_size_at(h, i))
 				s->w[k].plain |= bit;
+			start = next;
 		}
 	}
 	s->base = base;
@@ -1436,7 +1428,7 @@ struct mv_error *mv_chunk_dir_create(struct mv_heap *h,
 	if (!d)
 		return mv_enomem;
 	d->h = h;
-	d->e = mv_heap_entries(h, &d->n);
+	d->n = mv_heap_chunk_count(h);
 	size_t ns;
 	const struct mv_heap_segment *sg = mv_heap_segments(h, &ns);
 	d->segs = calloc(ns ? ns : 1, sizeof(*d->segs));
@@ -1447,8 +1439,8 @@ struct mv_error *mv_chunk_dir_create(struct mv_heap *h,
 	for (size_t k = 0; k < ns; k++) {
 		if (sg[k].end <= sg[k].start)
 			continue;
-		size_t lo = entry_lower_bound(d, sg[k].start);
-		size_t hi = entry_lower_bound(d, sg[k].end);
+		size_t lo = mv_heap_lower_bound(h, sg[k].start);
+		size_t hi = mv_heap_lower_bound(h, sg[k].end);
 		struct mv_error *err = NULL;
 		if (dir_seg_fill(d, &d->segs[d->nsegs], &sg[k], lo, hi, &err))
 			d->nwords += d->segs[d->nsegs++].nwords;
@@ -1597,8 +1589,7 @@ static inline bool dir_find(void *dir, uint64_t address,
 			*index = i;
 			return true;
 		}
-		if (i >= d->n || address < d->e[i].start ||
-		    address - d->e[i].start >= mv_heap_entry_size(&d->e[i]))
+		if (i >= d->n || address - start >= mv_heap_size_at(d->h, i))
 			return false;
 		break;
 	}

@@ -19,7 +19,7 @@ says which limit and how to lift it, and lifts.
   from the setting.
 - The defaults (issue 20.1): computed here from /proc/meminfo's
   MemAvailable, RLIMIT_AS and the cgroup's memory limit, as half of the
-  smallest taken down to a power of two, at 40 bytes a chunk and 32 an
+  smallest taken down to a power of two, at 32 bytes a chunk and 32 an
   object; info and doctor say them, heap uses them.
 - A cut index gives right numbers (issues 20.1, 18.3), on deepbench
   made here as a shuffled list (MV_SHUFFLE=1: most nodes are held by a
@@ -50,7 +50,7 @@ import run as harness
 
 BUILD = harness.BUILD
 MEMVIEW = harness.MEMVIEW
-CHUNK_COST, OBJECT_COST, SHARE = 40, 32, 2
+CHUNK_COST, OBJECT_COST, SHARE = 32, 32, 2
 # Cases waiting on a change in a file owned elsewhere (none now).
 PENDING = set()
 T = Tally("limits", pending=PENDING, detail_max=600)
@@ -477,7 +477,7 @@ def test_defaults():
           lim["object_cost"] == OBJECT_COST and lim["share"] == SHARE and
           lim["available"] == available()[0] and
           near(lim["measured"], available()[2]), (lim, err))
-    pat = re.compile(r"heap index up to (\d+) chunks \(40 bytes each\): "
+    pat = re.compile(r"heap index up to (\d+) chunks \(32 bytes each\): "
                      r"1/2 of [\d.]+[KMGTP] \([\d.]+[KMGTP] available by "
                      r"(.*?), down to a power of two\)")
     opat = re.compile(r"walks up to (\d+) objects \(32 bytes each\): "

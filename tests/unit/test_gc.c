@@ -111,6 +111,59 @@ static bool cyclic(struct fake *f, size_t k)
 	return pos != MV_GC_NONE && f->gc.scc_cyclic[f->gc.scc[pos]];
 }
 
+/* A 4 KiB of equal chunks back to back that ends before the next
+ * 4 KiB, where the next chunk starts (a pool's unused tail, say): a
+ * word in the gap is in no block, one in the next chunk is in it. */
+static void test_equal_page_gap(void **state)
+{
+	(void)state;
+	struct fake f;
+	memset(&f, 0, sizeof(f));
+	f.len = 0x2000;
+	f.heap = calloc(1, f.len);
+	assert_non_null(f.heap);
+	assert_null(mv_target_create_buffer(&f.t));
+	assert_null(mv_target_add_buffer(f.t, HEAP_AT, f.heap, f.len,
+					 MV_PERM_R | MV_PERM_W));
+	assert_null(mv_target_add_buffer(f.t, ROOT_AT, f.roots,
+					 sizeof(f.roots),
+					 MV_PERM_R | MV_PERM_W));
+	assert_null(mv_program_create(f.t, &f.p));
+	struct mv_heap *h = f.h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	h->ops = &mv_heap_glibc_ops;
+	h->program = f.p;
+	h->target = f.t;
+	h->sorted = true;
+	h->max_chunks = 1000;
+	uint32_t ai;
+	struct mv_heap_arena arena = {.kind = MV_ARENA_MAIN};
+	assert_null(mv_heap_add_arena(h, &arena, &ai));
+	for (uint64_t at = 0; at < 0x2000; at += 0x40)
+		if (at < 0xf00 || at >= 0x1000)
+			assert_null(mv_heap_add_chunk(h, HEAP_AT + at, 0x40,
+						      MV_CHUNK_IN_USE,
+						      MV_LIST_NONE, ai));
+	struct mv_heap_segment sg = {HEAP_AT, HEAP_AT + f.len, HEAP_AT, ai};
+	assert_null(mv_heap_add_segment(h, &sg));
+	assert_null(mv_heap_sort(h));
+	assert_null(mv_heap_pack(h));
+	struct mv_gc_range r = {ROOT_AT, ROOT_AT + 8};
+	struct mv_gc_options o = {.roots = &r, .nroots = 1,
+				  .only_given_roots = true};
+	assert_null(mv_gc_run(&f.gc, h, &o));
+	bool interior;
+	assert_int_equal(mv_gc_find_block(&f.gc, HEAP_AT + 0xf40, &interior),
+			 SIZE_MAX);
+	assert_int_equal(mv_gc_find_block(&f.gc, HEAP_AT + 0x1010, &interior),
+			 60);
+	assert_false(interior);
+	assert_int_equal(mv_gc_find_block(&f.gc, HEAP_AT + 0xee0, &interior),
+			 59);
+	assert_true(interior);
+	fake_close(&f);
+}
+
 /* valgrind's nine cases, one block or two each. */
 static void test_categories(void **state)
 {
@@ -426,6 +479,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_categories),
+		cmocka_unit_test(test_equal_page_gap),
 		cmocka_unit_test(test_clique_order),
 		cmocka_unit_test(test_rescan),
 		cmocka_unit_test(test_long_cycle),

@@ -386,15 +386,12 @@ static void test_arena_lists(void **state)
 	const struct mv_heap_arena *a = mv_heap_arenas(f.h, &narenas);
 	assert_int_equal(narenas, 1);
 	assert_true(a[0].have_bins);
-	const struct mv_heap_entry *e;
-	size_t n;
-	e = mv_heap_entries(f.h, &n);
-	assert_int_equal(n, 6);
-	assert_int_equal(e[1].list, MV_LIST_FASTBIN);
-	assert_int_equal(e[2].list, MV_LIST_FASTBIN);
-	assert_int_equal(e[3].list, MV_LIST_UNSORTED);
-	assert_false(e[3].flags & MV_CHUNK_IN_USE);
-	assert_true(e[4].flags & MV_CHUNK_IN_USE);
+	assert_int_equal(mv_heap_chunk_count(f.h), 6);
+	assert_int_equal(mv_heap_list_at(f.h, 1), MV_LIST_FASTBIN);
+	assert_int_equal(mv_heap_list_at(f.h, 2), MV_LIST_FASTBIN);
+	assert_int_equal(mv_heap_list_at(f.h, 3), MV_LIST_UNSORTED);
+	assert_false(mv_heap_flags_at(f.h, 3) & MV_CHUNK_IN_USE);
+	assert_true(mv_heap_flags_at(f.h, 4) & MV_CHUNK_IN_USE);
 	assert_true(has_note(f.h, "fastbin 3 of arena 0: link 0xdead0000 is "
 				  "not a chunk of the heap"));
 	uint64_t offs[4];
@@ -506,12 +503,13 @@ static void test_garbage(void **state)
 				      HEAP_AT + 16 * (seed % 0x200));
 		fake_open(&f);
 		/* Every chunk lies inside the heap and they do not overlap. */
-		size_t n;
-		const struct mv_heap_entry *e = mv_heap_entries(f.h, &n);
+		size_t n = mv_heap_chunk_count(f.h);
 		uint64_t at = HEAP_AT;
 		for (size_t i = 0; i < n; i++) {
-			assert_true(e[i].start >= at);
-			at = e[i].start + mv_heap_entry_size(&e[i]);
+			struct mv_chunk c;
+			assert_true(mv_heap_chunk(f.h, i, &c));
+			assert_true(c.start >= at);
+			at = c.start + c.size;
 			assert_true(at <= HEAP_AT + f.heap_len);
 		}
 		fake_close(&f);
@@ -632,7 +630,7 @@ static void test_index_bound(void **state)
 	build_chain(&f, 100);
 	open_max(&f, 50);
 	assert_int_equal(mv_heap_chunk_count(f.h), 50);
-	assert_true(f.h->chunks_cap <= 50);
+	assert_true(f.h->packed);
 	struct mv_chunk c;
 	assert_true(mv_heap_chunk(f.h, 49, &c));
 	assert_int_equal(c.start, HEAP_AT + 0x290 + 48 * 0x20);
@@ -832,19 +830,18 @@ static void check_heapfix(bool symbols)
 		 * never touches) must still start where they did. */
 		assert_false(c.flags & MV_CHUNK_IN_USE);
 		size_t i = mv_heap_chunk_index(h, addr);
-		size_t n;
-		const struct mv_heap_entry *e = mv_heap_entries(h, &n);
 		const char *want = k->freed[idx_freed].list;
+		enum mv_heap_list list = mv_heap_list_at(h, i);
 		if (!strcmp(want, "tcache") || !strcmp(want, "fastbin")) {
 			assert_int_equal(c.mem, addr);
-			assert_int_equal(e[i].list, !strcmp(want, "tcache")
-							    ? MV_LIST_TCACHE
-							    : MV_LIST_FASTBIN);
+			assert_int_equal(list, !strcmp(want, "tcache")
+						       ? MV_LIST_TCACHE
+						       : MV_LIST_FASTBIN);
 		} else {
-			assert_true(e[i].list == MV_LIST_UNSORTED ||
-				    e[i].list == MV_LIST_SMALL ||
-				    e[i].list == MV_LIST_LARGE ||
-				    (e[i].flags & MV_CHUNK_TOP));
+			assert_true(list == MV_LIST_UNSORTED ||
+				    list == MV_LIST_SMALL ||
+				    list == MV_LIST_LARGE ||
+				    (mv_heap_flags_at(h, i) & MV_CHUNK_TOP));
 		}
 	}
 
@@ -861,8 +858,7 @@ static void check_heapfix(bool symbols)
 	 *   ordblks  = chunks in bins + one top per arena.
 	 * The FILE of the facts file was freed into a tcache after
 	 * mallinfo2() ran: tcache chunks count as used either way. */
-	size_t n, nsegs;
-	const struct mv_heap_entry *e = mv_heap_entries(h, &n);
+	size_t n = mv_heap_chunk_count(h), nsegs;
 	const struct mv_heap_segment *segs = mv_heap_segments(h, &nsegs);
 	uint64_t heap_bytes = 0, header_bytes = 0, used = 0, freeb = 0;
 	uint64_t mm_bytes = 0, mm_count = 0, fast_count = 0, fast_bytes = 0;
@@ -874,25 +870,26 @@ static void check_heapfix(bool symbols)
 		header_bytes += segs[i].first_chunk - segs[i].start;
 	}
 	for (size_t i = 0; i < n; i++) {
-		uint64_t size = mv_heap_entry_size(&e[i]);
-		assert_false(e[i].flags & MV_CHUNK_CORRUPT);
-		if (e[i].flags & MV_CHUNK_MMAPPED) {
+		uint64_t size = mv_heap_size_at(h, i);
+		uint32_t flags = mv_heap_flags_at(h, i);
+		enum mv_heap_list list = mv_heap_list_at(h, i);
+		assert_false(flags & MV_CHUNK_CORRUPT);
+		if (flags & MV_CHUNK_MMAPPED) {
 			mm_bytes += size;
 			mm_count++;
-		} else if (e[i].flags & MV_CHUNK_TOP) {
+		} else if (flags & MV_CHUNK_TOP) {
 			freeb += size;
 			tops++;
-		} else if (e[i].list == MV_LIST_FASTBIN) {
+		} else if (list == MV_LIST_FASTBIN) {
 			freeb += size;
 			fast_count++;
 			fast_bytes += size;
-		} else if (e[i].list == MV_LIST_UNSORTED ||
-			   e[i].list == MV_LIST_SMALL ||
-			   e[i].list == MV_LIST_LARGE) {
+		} else if (list == MV_LIST_UNSORTED || list == MV_LIST_SMALL ||
+			   list == MV_LIST_LARGE) {
 			freeb += size;
 			binned++;
 		} else {
-			assert_int_not_equal(e[i].list, MV_LIST_UNLISTED);
+			assert_int_not_equal(list, MV_LIST_UNLISTED);
 			used += size; /* in use, metadata, tcache */
 		}
 	}
@@ -947,20 +944,20 @@ static void check_heapbig(bool copy)
 	assert_null(mv_heap_open_with(p, &o, NULL, &h));
 	const char *const *notes;
 	assert_int_equal(mv_heap_notes(h, &notes), 0);
-	size_t n, nsegs;
-	const struct mv_heap_entry *e = mv_heap_entries(h, &n);
+	size_t n = mv_heap_chunk_count(h), nsegs;
 	const struct mv_heap_segment *segs = mv_heap_segments(h, &nsegs);
 	uint64_t live = 0, usable = 0, freeb = 0, heap_bytes = 0;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t size = mv_heap_entry_size(&e[i]);
-		if ((e[i].flags & MV_CHUNK_IN_USE) &&
-		    !(e[i].flags & MV_CHUNK_METADATA)) {
+		uint64_t size = mv_heap_size_at(h, i);
+		uint32_t flags = mv_heap_flags_at(h, i);
+		enum mv_heap_list list = mv_heap_list_at(h, i);
+		if ((flags & MV_CHUNK_IN_USE) && !(flags & MV_CHUNK_METADATA)) {
 			live++;
-			usable += mv_heap_usable(size, e[i].flags);
+			usable += mv_heap_usable(size, flags);
 		}
-		if ((e[i].flags & MV_CHUNK_TOP) || e[i].list == MV_LIST_FASTBIN ||
-		    e[i].list == MV_LIST_UNSORTED || e[i].list == MV_LIST_SMALL ||
-		    e[i].list == MV_LIST_LARGE)
+		if ((flags & MV_CHUNK_TOP) || list == MV_LIST_FASTBIN ||
+		    list == MV_LIST_UNSORTED || list == MV_LIST_SMALL ||
+		    list == MV_LIST_LARGE)
 			freeb += size;
 	}
 	for (size_t i = 0; i < nsegs; i++)
@@ -1014,10 +1011,8 @@ static void test_sort_overlap_in_order(void **state)
 	assert_null(mv_heap_add_chunk(h, 0x1040, 0x40, MV_CHUNK_IN_USE,
 				      MV_LIST_NONE, 0));
 	assert_null(mv_heap_sort(h));
-	size_t n;
 	const char *const *notes;
-	mv_heap_entries(h, &n);
-	assert_int_equal(n, 2);
+	assert_int_equal(mv_heap_chunk_count(h), 2);
 	assert_int_equal(mv_heap_notes(h, &notes), 0);
 	/* 0x1060 lies inside 0x1040-0x1080. */
 	assert_null(mv_heap_add_chunk(h, 0x1060, 0x20, MV_CHUNK_IN_USE,
@@ -1025,11 +1020,12 @@ static void test_sort_overlap_in_order(void **state)
 	assert_null(mv_heap_add_chunk(h, 0x1080, 0x20, MV_CHUNK_IN_USE,
 				      MV_LIST_NONE, 0));
 	assert_null(mv_heap_sort(h));
-	const struct mv_heap_entry *e = mv_heap_entries(h, &n);
-	assert_int_equal(n, 3);
-	assert_int_equal(e[0].start, 0x1000);
-	assert_int_equal(e[1].start, 0x1040);
-	assert_int_equal(e[2].start, 0x1080);
+	assert_int_equal(mv_heap_chunk_count(h), 3);
+	struct mv_chunk c;
+	for (size_t i = 0; i < 3; i++) {
+		assert_true(mv_heap_chunk(h, i, &c));
+		assert_int_equal(c.start, 0x1000 + 0x40 * i);
+	}
 	assert_int_equal(mv_heap_notes(h, &notes), 1);
 	assert_non_null(strstr(notes[0], "0x1060 overlaps"));
 	mv_heap_destroy(h);
@@ -1055,6 +1051,69 @@ static void add_all(struct mv_heap *h, const struct added *a, size_t n)
 		assert_null(mv_heap_add_chunk(h, a[i].start, a[i].size,
 					      MV_CHUNK_IN_USE, MV_LIST_NONE,
 					      a[i].arena));
+}
+
+/* The packed index answers as the entries it was made from: chunks
+ * back to back, 8-byte sizes, gaps inside a group and at its first
+ * chunk, sizes too large for its word, across several groups. */
+static void test_pack_same_answers(void **state)
+{
+	(void)state;
+	struct mv_heap *h = bare_heap();
+	uint64_t at = 0x10000;
+	for (size_t i = 0; i < 70; i++) {
+		uint64_t size = i % 7 == 3 ? 0x18 : 0x20 + 0x10 * (i % 5);
+		if (i == 10 || i == 33)
+			size = (8u << 20) + 0x30; /* past the word's sizes */
+		if (i == 5 || i == 16 || i == 17 || i == 20 || i == 48)
+			at += 0x100; /* a gap before it */
+		assert_null(mv_heap_add_chunk(h, at, size, MV_CHUNK_IN_USE |
+					      (i % 9 == 2 ? MV_CHUNK_FREE_LIST : 0),
+					      i % 9 == 2 ? MV_LIST_FASTBIN
+							 : MV_LIST_NONE, 0));
+		at += size;
+	}
+	assert_null(mv_heap_sort(h));
+	enum { N = 70, PROBES = 6 };
+	struct mv_chunk want[N];
+	size_t want_index[N][PROBES], want_at[N];
+	uint64_t probe[N][PROBES];
+	for (size_t i = 0; i < N; i++) {
+		assert_true(mv_heap_chunk(h, i, &want[i]));
+		uint64_t st = want[i].start, z = want[i].size;
+		const uint64_t p[PROBES] = {st - 1, st, st + 8, st + z / 2,
+					    st + z - 1, st + z};
+		for (size_t k = 0; k < PROBES; k++) {
+			probe[i][k] = p[k];
+			want_index[i][k] = mv_heap_chunk_index(h, p[k]);
+		}
+		want_at[i] = mv_heap_entry_at(h, st);
+	}
+	assert_null(mv_heap_pack(h));
+	assert_true(h->packed);
+	assert_int_equal(mv_heap_chunk_count(h), N);
+	for (size_t i = 0; i < N; i++) {
+		struct mv_chunk c;
+		assert_true(mv_heap_chunk(h, i, &c));
+		assert_int_equal(c.start, want[i].start);
+		assert_int_equal(c.mem, want[i].mem);
+		assert_int_equal(c.size, want[i].size);
+		assert_int_equal(c.usable, want[i].usable);
+		assert_int_equal(c.flags, want[i].flags);
+		assert_int_equal(c.arena, want[i].arena);
+		assert_int_equal(mv_heap_start_at(h, i), want[i].start);
+		assert_int_equal(mv_heap_size_at(h, i), want[i].size);
+		assert_int_equal(mv_heap_list_at(h, i),
+				 i % 9 == 2 ? MV_LIST_FASTBIN : MV_LIST_NONE);
+		for (size_t k = 0; k < PROBES; k++)
+			assert_int_equal(mv_heap_chunk_index(h, probe[i][k]),
+					 want_index[i][k]);
+		assert_int_equal(mv_heap_entry_at(h, want[i].start), want_at[i]);
+		assert_int_equal(mv_heap_lower_bound(h, want[i].start), i);
+		assert_int_equal(mv_heap_lower_bound(h, want[i].start + 1),
+				 i + 1);
+	}
+	mv_heap_destroy(h);
 }
 
 /* Every chunk indexed has the arena it was added with (the entry keeps
@@ -1169,6 +1228,7 @@ int main(void)
 		cmocka_unit_test(test_heapbig),
 		cmocka_unit_test(test_heapbig_mapped),
 		cmocka_unit_test(test_sort_overlap_in_order),
+		cmocka_unit_test(test_pack_same_answers),
 		cmocka_unit_test(test_arena_runs_interleaved),
 		cmocka_unit_test(test_arena_runs_overlay),
 		cmocka_unit_test(test_entry_above_48_bits),

@@ -34,7 +34,6 @@ static void check_core(uint32_t flags)
 	 * the program holds it, while a tcache holds it, and its own
 	 * internal ones (the tcache stacks). */
 	uint64_t allocated = 0, tcache = 0;
-	const struct mv_heap_entry *e = mv_heap_entries(a.h, &(size_t){0});
 	size_t n = mv_heap_chunk_count(a.h);
 	for (size_t i = 0; i < n; i++) {
 		struct mv_chunk c;
@@ -43,7 +42,7 @@ static void check_core(uint32_t flags)
 			continue;
 		if (c.flags & (MV_CHUNK_IN_USE | MV_CHUNK_METADATA))
 			allocated += c.size;
-		else if (e[i].list == MV_LIST_TCACHE)
+		else if (mv_heap_list_at(a.h, i) == MV_LIST_TCACHE)
 			tcache += c.size;
 	}
 	assert_int_equal(tcache, k_tcache);

@@ -351,11 +351,10 @@ static void check_dir_on(const char *name, size_t min_chunks)
 	core_dir_open(name, &c);
 	struct mv_heap *h = c.h;
 	struct mv_chunk_dir *d = c.d;
-	size_t n, checked = 0, ns, plain = 0;
-	const struct mv_heap_entry *e = mv_heap_entries(h, &n);
+	size_t n = mv_heap_chunk_count(h), checked = 0, ns, plain = 0;
 	assert_true(n >= min_chunks);
 	for (size_t i = 0; i < n; i++) {
-		uint64_t s = e[i].start, z = mv_heap_entry_size(&e[i]);
+		uint64_t s = mv_heap_start_at(h, i), z = mv_heap_size_at(h, i);
 		const uint64_t probe[] = {s ? s - 1 : 0, s, s + 7, s + 8, s + 16,
 					  s + z / 2, s + z - 1, s + z, s + z + 8};
 		for (size_t k = 0; k < sizeof(probe) / sizeof(probe[0]); k++)
