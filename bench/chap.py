@@ -26,6 +26,7 @@ the roots (its anchors); "unreferenced" for a leaked one that no
 allocation, leaked or not, points to."""
 import os
 import re
+import shutil
 import subprocess
 
 GIT = "https://github.com/vmware/chap"
@@ -72,18 +73,23 @@ def clone(top):
     """Clones chap with replxx into top/src: (the checkout, None) or
     (None, why not)."""
     src = os.path.join(top, "src")
-    if os.path.exists(os.path.join(src, "src", "FileAnalyzer.cpp")):
+    if os.path.exists(os.path.join(src, "thirdparty", "replxx",
+                                   "CMakeLists.txt")):
         return src, None
+    shutil.rmtree(src, ignore_errors=True)  # a clone cut short
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0")
     try:
         r = subprocess.run(["git", "clone", "-q", "--depth", "1",
-                            "--recursive", "--shallow-submodules", GIT, src],
+                            "--recursive", GIT, src],
                            env=env, capture_output=True, text=True,
                            timeout=600)
     except (OSError, subprocess.TimeoutExpired) as e:
         return None, str(e)
     if r.returncode:
-        return None, (r.stderr.strip().splitlines() or ["failed"])[-1]
+        shutil.rmtree(src, ignore_errors=True)
+        lines = r.stderr.strip().splitlines() or ["failed"]
+        return None, next((x for x in lines if x.startswith("fatal:")),
+                          lines[-1])
     return src, None
 
 
