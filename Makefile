@@ -191,9 +191,11 @@ demo: deps all
 bench: deps all
 	$(Q)BUILD=$(BUILD) tools/bench.sh
 
-# Big cores (bench/big_bench.py): 10 M allocations, BIG_SIZES="10 30" for
-# more; gc against valgrind, sizeof-deep against gdb, path-to, referrers,
-# checked against the generator's ground truth.  Not part of make check.
+# Big cores (bench/big_bench.py): 10 M allocations, BIG_SIZES="10 80" for
+# more; gc against chap (built once from source by bench/chap.py: CHAP=
+# a binary or CHAP_SRC= a checkout, else a clone of github.com/vmware/chap)
+# and valgrind, sizeof-deep against gdb, path-to, referrers, checked
+# against the generator's ground truth.  Not part of make check.
 bench-big: deps all
 	$(Q)BUILD=$(BUILD) $(PYTHON) bench/big_bench.py
 

@@ -12,15 +12,20 @@ root (the first answer), sizeof-deep of a 524 k-node subtree (against a
 gdb Python walk, bench/gdb_walk.py), path-to through 22 pointers and
 referrers; wall time, CPU and peak resident memory split into anonymous
 and file-backed (sampled from /proc/PID/status), per million
-allocations.  Every answer is checked against the generator's facts: a
-fast wrong answer fails the bench (exit status 1).  chap is not
-packaged in Debian: it is not compared.
+allocations.  Beside gc, VMware's chap on the same core (bench/chap.py
+builds it from source: CHAP, CHAP_SRC): `count leaked` alone (its first
+answer) and `count leaked`, `count unreferenced`, `summarize leaked` in
+one run, its counts checked against the facts and gc's.  Every answer is
+checked against the generator's facts: a fast wrong answer fails the
+bench (exit status 1).
 
 Environment: BUILD (build dir), BIG_SIZES, RUNS (medians of, default 1),
-BIG_VALGRIND=0 skips valgrind (slow: minutes at 10 M), BIG_DIR (where the
-generator and its cores are kept, default BUILD/bench-big: several
-checkouts can share one set of cores; a generator already there is
-reused as it is)."""
+BIG_VALGRIND=0 skips valgrind (slow: minutes at 10 M), BIG_ONLY=gc runs
+gc, chap and valgrind only, BIG_DIR (where the generator and its cores
+are kept, default BUILD/bench-big: several checkouts can share one set
+of cores; a generator already there is reused as it is), CHAP (a chap
+binary), CHAP_SRC (a chap checkout with thirdparty/replxx, built once
+into BUILD/chap)."""
 import json
 import os
 import statistics
@@ -29,6 +34,8 @@ import sys
 import threading
 import time
 
+import chap
+
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 MV = os.path.join(BUILD, "memview")
@@ -36,7 +43,11 @@ DIR = os.environ.get("BIG_DIR") or os.path.join(BUILD, "bench-big")
 GEN = os.path.join(DIR, "bigheap")
 KEY = 0xa5a5a5a5a5a5a5a5
 RUNS = int(os.environ.get("RUNS", "1"))
+# BIG_ONLY=gc: gc beside chap and valgrind only (make bench's 10 M line).
+GC_ONLY = os.environ.get("BIG_ONLY") == "gc"
+CHAP_CMDS = b"count leaked\ncount unreferenced\nsummarize leaked\n"
 failures = []
+chap_bin = chap_why = None
 
 
 def check(what, ok, detail=""):
@@ -61,15 +72,16 @@ def status_kb(pid):
     return v.get("RssAnon", 0), v.get("RssFile", 0) + v.get("RssShmem", 0)
 
 
-def measure(cmd, env=None):
-    """Runs cmd once: (wall s, cpu s, peak anon MB, peak file MB, stdout,
-    stderr).
+def measure(cmd, env=None, stdin=None):
+    """Runs cmd once, stdin (bytes) its input: (wall s, cpu s, peak anon
+    MB, peak file MB, stdout, stderr).
     Memory is sampled every 10 ms: a peak shorter than that may be
     missed."""
     t0 = time.perf_counter()
     r0 = os.times()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env=env)
+                         stderr=subprocess.PIPE, env=env,
+                         stdin=subprocess.PIPE if stdin else None)
     peak = [0, 0]
     done = threading.Event()
 
@@ -82,7 +94,7 @@ def measure(cmd, env=None):
             time.sleep(0.01)
     th = threading.Thread(target=sample)
     th.start()
-    out, err = p.communicate()
+    out, err = p.communicate(stdin)
     done.set()
     th.join()
     wall = time.perf_counter() - t0
@@ -96,8 +108,8 @@ def measure(cmd, env=None):
             err.decode())
 
 
-def median_run(cmd, env=None):
-    runs = [measure(cmd, env) for _ in range(RUNS)]
+def median_run(cmd, env=None, stdin=None):
+    runs = [measure(cmd, env, stdin) for _ in range(RUNS)]
     wall = statistics.median(r[0] for r in runs)
     best = min(runs, key=lambda r: abs(r[0] - wall))
     return best
@@ -139,6 +151,42 @@ def valgrind_counts(text):
     return out
 
 
+def bench_chap(res, core, f, gc):
+    """chap on the core gc ran on: `count leaked` alone (its first answer:
+    chap buffers its output, so a line's arrival cannot be timed within
+    one run) and the three commands in one run.  chap's leaked (not
+    reachable from a root) is memcheck's definitely + indirectly +
+    possibly lost; its unreferenced (no pointer from any allocation) is
+    a definitely lost block outside a cycle: every block of a ring is
+    pointed to by another, and memcheck calls one of each ring
+    definitely lost."""
+    first = median_run([chap_bin, core], stdin=b"count leaked\n")
+    whole = median_run([chap_bin, core], stdin=CHAP_CMDS)
+    res["chap_first"], res["chap"] = first, whole
+    lost = int(f["leaked.definitely"]) + int(f["leaked.indirectly"])
+    usable = int(f["leaked.usable"])
+    heads = int(f["leaked.definitely"]) - int(f["leaked.cycles"])
+    t1, t = chap.totals(first[4]), chap.totals(whole[4])
+    check("chap count leaked: %s allocations, bytes; the program's %d "
+          "lost blocks (definitely + indirectly) of %d bytes" %
+          (t1, lost, usable), t1 == [(lost, usable)], first[4])
+    check("chap: count leaked, count unreferenced, summarize leaked's "
+          "total: %s; the program's %d lost, %d chain heads (groups "
+          "that are not rings)" % (t, lost, heads),
+          len(t) == 3 and t[0] == t[2] == (lost, usable) and
+          t[1][0] == heads, whole[4])
+    s = gc["summary"]
+    mv_lost = sum(s[k]["blocks"] for k in
+                  ("definitely_lost", "indirectly_lost", "possibly_lost"))
+    mv_heads = sum(g["blocks"] - g["in_cycles"] for g in gc["groups"]
+                   if g["kind"] == "definitely_lost")
+    check("chap = memview: leaked %s = gc's %d lost; unreferenced %s = "
+          "gc's %d definitely lost outside cycles" %
+          (t[0][0] if t else None, mv_lost, t[1][0] if t[1:] else None,
+           mv_heads),
+          len(t) == 3 and t[0][0] == mv_lost and t[1][0] == mv_heads)
+
+
 def bench_core(millions):
     print("\n== %d M allocations" % millions)
     core, fpath = make_core(millions)
@@ -148,14 +196,16 @@ def bench_core(millions):
     target = int(f["path.target"], 16) ^ KEY
     res = {"n": n, "core_gb": os.path.getsize(core) / 1e9}
 
-    r = median_run(mv + ["heap", "--json"])
-    res["heap"] = r
-    d = json.loads(r[4])
-    # mmapped blocks (the big arrays, past malloc's mmap threshold)
-    # are counted apart.
-    used = d["totals"]["in_use"]["count"] + d["totals"]["mmapped"]["count"]
-    check("heap: %d blocks in use or mmapped, the program's %d and at "
-          "most 64 of libc's" % (used, n), n <= used <= n + 64, used)
+    if not GC_ONLY:
+        r = median_run(mv + ["heap", "--json"])
+        res["heap"] = r
+        d = json.loads(r[4])
+        # mmapped blocks (the big arrays, past malloc's mmap threshold)
+        # are counted apart.
+        used = d["totals"]["in_use"]["count"] + \
+            d["totals"]["mmapped"]["count"]
+        check("heap: %d blocks in use or mmapped, the program's %d and at "
+              "most 64 of libc's" % (used, n), n <= used <= n + 64, used)
 
     r = median_run(mv + ["gc", "--json"])
     res["gc"] = r
@@ -173,6 +223,11 @@ def bench_core(millions):
           (s["cyclic_garbage"]["cycles"], f["leaked.cycles"]),
           s["cyclic_garbage"]["cycles"] == int(f["leaked.cycles"]))
     check("gc: not partial", not d["partial"], d.get("cut_by"))
+    if chap_bin:
+        bench_chap(res, core, f, d)
+    if GC_ONLY:
+        valgrind(res, millions, f)
+        return res
 
     r = median_run(mv + ["sizeof-deep", "g_small", "--json"])
     res["first"] = r
@@ -226,7 +281,13 @@ def bench_core(millions):
           len(heap) == 1 and len(d["referrers"]) == 1 and
           int(heap[0]["chunk"]["mem"], 16) == int(chain[-2]["points_to"], 16)
           if len(chain) > 1 else False, d["referrers"])
+    valgrind(res, millions, f)
+    return res
 
+
+def valgrind(res, millions, f):
+    """valgrind's whole run of the generator with and without the leak
+    check (BIG_VALGRIND=0: not run)."""
     if os.environ.get("BIG_VALGRIND", "1") != "0":
         env = dict(os.environ, MV_BIGHEAP_N=str(millions * 1000000),
                    MV_FACTS="/dev/null")
@@ -241,7 +302,6 @@ def bench_core(millions):
                                      vg.get("indirectly")),
               vg.get("definitely") == int(f["leaked.definitely"]) and
               vg.get("indirectly") == int(f["leaked.indirectly"]), vg)
-    return res
 
 
 def table(results):
@@ -253,19 +313,32 @@ def table(results):
         per = r["n"] / 1e6
         print(" %d M allocations (%.2f GB core):" % (m, r["core_gb"]))
         rows = [("heap", "heap", None),
-                ("gc", "gc", None),
+                ("gc", "gc", ("chap count leaked", "chap_first")),
+                ("chap count leaked (its first answer)", "chap_first",
+                 None),
+                ("chap leaked, unreferenced, summarize", "chap", None),
                 ("sizeof-deep g_small (first answer)", "first", None),
                 ("sizeof-deep 524k-node subtree", "deep",
-                 ("gdb Python walk", r["gdb"][0])),
+                 ("gdb Python walk", "gdb")),
                 ("path-to (22 pointers)", "path", None),
                 ("referrers", "refs", None)]
         for label, k, peer in rows:
+            if k not in r:
+                continue
             w, c, a, fb = r[k][:4]
             line = "  %-36s %8.2f %8.2f %12.1f %12.1f" % (label, w, c,
                                                          a / per, fb / per)
-            if peer and peer[1]:
-                line += "  %s %.1f s: %.1fx" % (peer[0], peer[1], peer[1] / w)
+            if peer and peer[1] in r:
+                pw = r[peer[1]][0]
+                line += "  %s %.1f s: %.1fx" % (peer[0], pw, pw / w)
+                if len(r[peer[1]]) > 1:
+                    line += " (CPU %.1fx)" % (r[peer[1]][1] / c)
             print(line)
+        if "chap" in r:
+            print("  gc vs chap to the first answer: %.1fx wall, %.1fx CPU "
+                  "(goal >= 5x); vs chap's three commands %.1fx wall" %
+                  (r["chap_first"][0] / r["gc"][0],
+                   r["chap_first"][1] / r["gc"][1], r["chap"][0] / r["gc"][0]))
         if "vg" in r:
             full, none, phase = r["vg"]
             gc = r["gc"][0]
@@ -282,8 +355,10 @@ def table(results):
         print(" growth %d M -> %d M (%.1fx the allocations): " %
               (m0, m1, b["n"] / a["n"]) +
               ", ".join("%s %.1fx" % (k, b[k][0] / a[k][0])
-                        for k in ("heap", "gc", "first", "path", "refs")))
-    print(" chap: not packaged in Debian (no apt package): not compared")
+                        for k in ("heap", "gc", "chap_first", "first",
+                                  "path", "refs") if k in a and k in b))
+    if not chap_bin:
+        print(" " + chap_why)
 
 
 def main():
@@ -297,6 +372,10 @@ def main():
         if subprocess.run(["which", tool], capture_output=True).returncode:
             raise SystemExit("big bench: %s is missing (apt-get install %s)"
                              % (tool, tool))
+    global chap_bin, chap_why
+    chap_bin, chap_why = chap.binary(BUILD)
+    if chap_why:
+        print(chap_why)
     sizes = [int(x) for x in os.environ.get("BIG_SIZES", "10").split()]
     results = [(m, bench_core(m)) for m in sizes]
     table(results)

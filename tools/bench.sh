@@ -93,3 +93,11 @@ BUILD=$BUILD RUNS=${RUNS:-3} bench/alloc_bench.sh
 # and jemalloc 5.3 against glibc on heapbig's million blocks.
 echo
 BUILD=$BUILD RUNS=${RUNS:-5} bench/jemalloc_bench.sh
+
+# gc beside chap (issue 20), VMware's core analyzer, built once from its
+# source (bench/chap.py: CHAP, CHAP_SRC), on bigheap's 10 M-allocation
+# core (made once under $BUILD/bench-big, or BIG_DIR's): its first answer
+# (count leaked) and three commands against gc, each checked against the
+# generator's facts.  3 runs: chap takes 6-8 s of CPU a run.
+echo
+BUILD=$BUILD RUNS=3 BIG_ONLY=gc BIG_VALGRIND=0 python3 bench/big_bench.py

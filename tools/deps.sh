@@ -9,7 +9,7 @@ PACKAGES="gcc g++ make binutils libdwarf-dev libcmocka-dev gdb lldb python3-lldb
 dwarves graphviz libc6-dbg xxd valgrind python3 pkgconf man-db groff-base
 python3.11-dbg gdbserver clang libmimalloc-dev librsvg2-bin
 libgoogle-perftools-dev libtcmalloc-minimal4 libgoogle-perftools4
-libjemalloc-dev"
+libjemalloc-dev cmake git"
 missing=""
 [ "$1" = --lldb-link ] && PACKAGES=""
 for p in $PACKAGES; do
