@@ -265,6 +265,16 @@ struct mv_error *mv_sizeof_run(struct mv_sizeof_setup *su)
 		err = mv_walk_run(&su->walk, v->type, v->address);
 	else if (st && st->kind == MV_TYPE_POINTER)
 		err = mv_walk_run_pointer(&su->walk, v->type, v->value);
+	else if (st && st->kind == MV_TYPE_INT)
+		/* A bare address: say how to give it a type, the model's
+		 * own object type when one is loaded. */
+		return mv_error_create(
+			MV_ERR_INVALID,
+			"%#llx is a number, not an object: give its type, "
+			"e.g. '(%s *)%#llx'", (unsigned long long)v->value,
+			su->rules.nobjects ? su->rules.objects[0].type
+					   : "struct T",
+			(unsigned long long)v->value);
 	else
 		return mv_error_create(MV_ERR_INVALID,
 				       "the expression is a value, not an "

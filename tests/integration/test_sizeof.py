@@ -161,6 +161,11 @@ def check_bad(target, f, where):
     p = run(target, ["sizeof-deep", "bad"])
     check(where + " bad summary line", "problems:" in p.stdout and
           "unmapped" in p.stdout, p.stdout[-300:])
+    # A bare address has no type: the error says how to give it one.
+    p = run(target, ["sizeof-deep", "0x5000"], expect_ok=False)
+    check(where + " bare address: how to type it", p.returncode == 1 and
+          "0x5000 is a number, not an object: give its type, e.g. "
+          "'(struct T *)0x5000'" in p.stderr, p.stderr)
 
 
 def check_graph(target, f, where, tmp):
