@@ -547,6 +547,19 @@ static bool stale_slot(const struct mv_model *m, const struct mv_ref *ref)
 	return in && !frame_slot(m, ref->holder);
 }
 
+/* A frame's live slot at holder named by its rule: its name, else (a
+ * slot past the locals: a value stack's) its else name; none when
+ * neither can be rendered. */
+static void slot_name(struct mv_walk *w, const struct frame *f,
+		      uint64_t holder, struct mv_buf *out)
+{
+	uint64_t index = (holder - f->lo) / f->rule->live_stride;
+	if (!mv_walk_name(w, &f->rule->name, f->addr, index, out) &&
+	    (!f->rule->name_else.nparts ||
+	     !mv_walk_name(w, &f->rule->name_else, f->addr, index, out)))
+		mv_buf_clear(out);
+}
+
 static struct mv_error *edge(struct mv_model *m, const struct mv_ref *ref,
 			     const struct mv_chunk *target,
 			     struct mv_model_edge *ret)
@@ -569,12 +582,8 @@ static struct mv_error *edge(struct mv_model *m, const struct mv_ref *ref,
 			struct mv_walk *w;
 			err = walk_from(m, m->su.rules.objects,
 					taddr ? taddr : ref->value, 1, &w);
-			if (!err && !mv_walk_name(w, &f->rule->name,
-						  f->addr,
-						  (ref->holder - f->lo) /
-						  f->rule->live_stride,
-						  &ret->name))
-				mv_buf_clear(&ret->name);
+			if (!err)
+				slot_name(w, f, ref->holder, &ret->name);
 			return err;
 		}
 		return NULL;

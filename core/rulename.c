@@ -552,8 +552,36 @@ static struct mv_error *frames_each(struct mv_session *s, struct mv_rules *r,
 	return err;
 }
 
+/* name TEMPLATE [else TEMPLATE] of a frames rule (text[0, len)): the
+ * rule is appended to r with them, or they are freed. */
+static struct mv_error *frames_names(struct mv_session *s, struct mv_rules *r,
+				     struct mv_rule_frames *fr,
+				     const char *text, size_t len)
+{
+	const char *e = strstr(text, " else ");
+	size_t nl = e && e < text + len ? (size_t)(e - text) : len;
+	char *tmpl = mv_rules_own(r, text, nl);
+	char *other = nl < len ? mv_rules_own(r, text + nl + 6,
+					      len - nl - 6) : NULL;
+	struct mv_error *err = !tmpl || (nl < len && !other)
+				       ? mv_enomem
+				       : parse_template(s, r, fr->t, tmpl,
+							&fr->name);
+	if (!err && other)
+		err = parse_template(s, r, fr->t, other, &fr->name_else);
+	if (!err)
+		err = append_rule((void **)&r->frames, &r->nframes,
+				  sizeof(*fr), fr, NULL);
+	if (err) {
+		template_free(&fr->name);
+		template_free(&fr->name_else);
+	}
+	return err;
+}
+
 /* frames TYPE from EXPR [each OWNER.NEXT first FIRST] next FIELD live
- * FIELD[COUNT] [running FUNCTION.VARIABLE] name TEMPLATE */
+ * FIELD[COUNT] [running FUNCTION.VARIABLE] name TEMPLATE [else
+ * TEMPLATE] */
 struct mv_error *mv_rules_add_frames(struct mv_session *s,
 				     struct mv_rules *r, const char *text)
 {
@@ -580,7 +608,7 @@ struct mv_error *mv_rules_add_frames(struct mv_session *s,
 				       "[each OWNER.NEXT first EXPR] next "
 				       "FIELD live FIELD[COUNT] [running "
 				       "FUNCTION.VARIABLE] name TEMPLATE "
-				       "expected");
+				       "[else TEMPLATE] expected");
 	struct mv_rule_frames fr = {0};
 	struct mv_type *nt = NULL, *lt = NULL;
 	struct mv_error *err = mv_rules_named_type(
@@ -613,21 +641,15 @@ struct mv_error *mv_rules_add_frames(struct mv_session *s,
 		return mv_enomem;
 	if ((err = mv_len_expr_compile_in(s, fr.t, count, &fr.count)))
 		return err;
-	char *tmpl = mv_rules_own(r, name, tl);
-	if (!tmpl)
-		return mv_enomem;
-	if ((err = parse_template(s, r, fr.t, tmpl, &fr.name))) {
-		template_free(&fr.name);
-		return err;
-	}
-	return append_rule((void **)&r->frames, &r->nframes, sizeof(fr), &fr,
-			   &fr.name);
+	return frames_names(s, r, &fr, name, tl);
 }
 
 void mv_rules_names_deinit(struct mv_rules *r)
 {
-	for (size_t i = 0; i < r->nframes; i++)
+	for (size_t i = 0; i < r->nframes; i++) {
 		template_free(&r->frames[i].name);
+		template_free(&r->frames[i].name_else);
+	}
 	free(r->frames);
 	r->frames = NULL;
 	r->nframes = 0;

@@ -312,7 +312,8 @@ struct mv_rule_object {
 };
 
 /* frames TYPE from EXPR [each OWNER.NEXT first FIRST] next FIELD live
- * FIELD[COUNT] [running F.V] name TEMPLATE: records of TYPE chained
+ * FIELD[COUNT] [running F.V] name TEMPLATE [else TEMPLATE]: records of
+ * TYPE chained
  * from EXPR (a pointer, evaluated as the debugger does) by the pointer
  * FIELD next,
  * each with COUNT live pointer slots at its array FIELD (an
@@ -321,7 +322,7 @@ struct mv_rule_object {
  * NEXT, and each OWNER's chain of records starts at FIRST, an
  * expression over it.  Of the mappings holding them, only the live
  * slots are roots; the slot index of record R is named TEMPLATE over
- * R (modelref.c). */
+ * R, or, where it cannot be rendered, the else TEMPLATE (modelref.c). */
 struct mv_rule_frames {
 	const char *type;
 	struct mv_type *t;         /* stripped */
@@ -336,7 +337,9 @@ struct mv_rule_frames {
 	 * where the C local V of each frame of function F points (see
 	 * modelref.c), the rest of its array is stale. */
 	const char *running_function, *running_variable;
-	struct mv_name_template name;
+	/* A slot's name; name_else (nparts 0: none) where name cannot be
+	 * rendered (its reads fail: past the locals, the value stack). */
+	struct mv_name_template name, name_else;
 };
 
 struct mv_buf;

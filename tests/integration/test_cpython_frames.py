@@ -87,6 +87,7 @@ def deep(*a):
 def temp_list():
     t = [7100000 + i for i in range(30)]
     FACTS["temp"] = id(t)
+    FACTS["frame"] = sys._getframe(1).f_code.co_name   # <module>, work
     return t
 
 def noted():
@@ -115,6 +116,7 @@ def work():
 
 def noted_in(key, value):
     FACTS[key] = id(value)
+    FACTS["frame2"] = sys._getframe(1).f_code.co_name  # worker
     return value
 
 def worker():
@@ -194,23 +196,31 @@ def program(where):
 
 
 def commands(facts, extra=""):
-    """path-to of each of KEYS, referrers of popped; in a function, path-to
-    of the second thread's popped2 and temp2."""
+    """path-to of each of KEYS, referrers of popped and of temp; in a
+    function, path-to of the second thread's popped2 and temp2."""
     return (["path-to (PyObject *)0x%x --json%s" % (facts[k], extra)
              for k in KEYS] +
-            ["referrers (PyObject *)0x%x --json%s" % (facts["popped"],
-                                                     extra)] +
+            ["referrers (PyObject *)0x%x --json%s" % (facts[k], extra)
+             for k in ("popped", "temp")] +
             ["path-to (PyObject *)0x%x --json%s" % (facts[k], extra)
              for k in ("popped2", "temp2") if k in facts])
 
 
+def stack_slot(facts, key, slot):
+    """The name of a value stack's slot: its function, as CPython names
+    the frame (co_name), and its place from the bottom."""
+    return "%s:[stack %d]" % (facts["frame2" if key == "temp2" else
+                                    "frame"], slot)
+
+
 def check_thread(facts, outs):
-    """The second thread's frame: popped2 unreachable, temp2 held."""
+    """The second thread's frame: popped2 unreachable, temp2 held, from
+    the bottom of its value stack (the first value of its statement)."""
     if "popped2" not in facts:
-        return [] if len(outs) == 5 else ["%d answers" % len(outs)]
-    if len(outs) != 7:
+        return [] if len(outs) == 6 else ["%d answers" % len(outs)]
+    if len(outs) != 8:
         return ["%d answers" % len(outs)]
-    popped2, temp2 = outs[5:]
+    popped2, temp2 = outs[6:]
     problems = []
     if popped2.get("found"):
         problems.append("popped2 (thread 2): reached through %s" %
@@ -219,12 +229,40 @@ def check_thread(facts, outs):
     if len(chain) != 1 or chain[0]["kind"] != "mapping":
         problems.append("temp2 (thread 2, a live temporary): not held by "
                         "the frame's mapping: %s" % chain[:2])
+    elif chain[0]["expression"] != stack_slot(facts, "temp2", 0):
+        problems.append("temp2 named %r, not %r" % (
+            chain[0]["expression"], stack_slot(facts, "temp2", 0)))
     return problems
 
 
-def check_paths(facts, outs):
-    """outs: the JSON answers of commands(facts)."""
-    held, popped, temp, top, refs = outs[:5]
+def check_names(facts, temp, top, temp_refs, depth):
+    """The live temporaries named as their frame's value stack slots:
+    temp at its bottom (the first value of the statement: the stack is
+    empty at a statement's start), top at gdb's depth - 1 where gdb read
+    it (stack_pointer - localsplus - co_nlocalsplus); in path-to and in
+    referrers."""
+    problems = []
+    want = {"temp": stack_slot(facts, "temp", 0)}
+    if depth is not None:
+        want["top"] = stack_slot(facts, "top", depth - 1)
+    for name, d in (("temp", temp), ("top", top)):
+        chain = d.get("chain") or [{}]
+        if name in want and chain[0].get("expression") != want[name]:
+            problems.append("%s named %r, not %r" % (
+                name, chain[0].get("expression"), want[name]))
+    named = [(r.get("model") or {}).get("name")
+             for r in temp_refs.get("referrers", [])
+             if (r.get("model") or {}).get("edge")]
+    if named != [want["temp"]]:
+        problems.append("referrers of temp: edges named %s, not [%r]"
+                        % (named, want["temp"]))
+    return problems
+
+
+def check_paths(facts, outs, depth=None):
+    """outs: the JSON answers of commands(facts); depth: gdb's count of
+    the running frame's value stack, where known."""
+    held, popped, temp, top, refs, temp_refs = outs[:6]
     problems = check_thread(facts, outs)
     chain = held.get("chain") or []
     last = chain[-1]["expression"] if chain else None
@@ -253,7 +291,7 @@ def check_paths(facts, outs):
         "edge")]
     if edges:
         problems.append("popped: stale slots %s taken as edges" % edges)
-    return problems
+    return problems + check_names(facts, temp, top, temp_refs, depth)
 
 
 def outputs(records):
@@ -277,31 +315,38 @@ def fronts(runs):
 
 def gdb_stack_pointer(core):
     """gdb's stack_pointer in the innermost _PyEval_EvalFrameDefault of
-    the core's thread, or None."""
+    the core's thread and the values on that frame's value stack
+    (stack_pointer - localsplus - co_nlocalsplus), or Nones."""
     rc, out, err = R.run(["gdb", "-nx", "-batch", "-q", PYTHON, core,
                           "-ex", "frame function _PyEval_EvalFrameDefault",
-                          "-ex", "printf \"sp=%lx\\n\", stack_pointer"])
+                          "-ex", "printf \"sp=%lx\\n\", stack_pointer",
+                          "-ex", "printf \"depth=%ld\\n\", stack_pointer "
+                          "- frame->localsplus - "
+                          "frame->f_code->co_nlocalsplus"])
+    got = {}
     for line in out.splitlines():
-        if line.startswith("sp="):
-            return int(line[3:], 16)
-    return None
+        if line.startswith(("sp=", "depth=")):
+            k, v = line.split("=", 1)
+            got[k] = int(v, 16 if k == "sp" else 10)
+    return got.get("sp"), got.get("depth")
 
 
-def check_three(label, facts, runs, sp=None):
+def check_three(label, facts, runs, sp=None, depth=None):
     for front, records in fronts(runs).items():
         outs = outputs(records)
         if len(outs) < 5:
             report("%s: %s ran" % (label, front),
                    ["%s records" % (len(outs) if records else None)])
             continue
-        problems = check_paths(facts, outs)
+        problems = check_paths(facts, outs, depth)
         top = (outs[3].get("chain") or [{}])[0].get("holder")
         if sp is not None and top != "0x%x" % (sp - 8):
             problems.append("top held at %s, gdb's stack_pointer is 0x%x"
                             % (top, sp))
         report("%s: %s: held named, popped unreachable, live temporaries "
-               "held%s" % (label, front, ", the top at gdb's "
-                           "stack_pointer - 1" if sp else ""), problems)
+               "held, named as stack slots%s" % (
+                   label, front, ", the top at gdb's stack_pointer - 1"
+                   if sp else ""), problems)
 
 
 def without_running(tmp, core, facts, label):
@@ -322,7 +367,7 @@ def without_running(tmp, core, facts, label):
         outs = []
         notes = []
         cmds = commands(facts, " --types " + path)
-        for c in cmds[:2] + cmds[5:6]:
+        for c in cmds[:2] + cmds[6:7]:
             rc, out, err = R.run([R.MEMVIEW, "--core", core, "--exe",
                                   PYTHON] + c.split())
             d = json.loads(out) if rc == 0 else {}
@@ -445,10 +490,10 @@ def check_core(tmp, allocator, where):
     runs = R.three(["--core", core, "--exe", PYTHON],
                    ["file " + PYTHON, "core " + core],
                    {"MV_EXE": PYTHON, "MV_CORE": core}, commands(facts))
-    sp = gdb_stack_pointer(core)
-    if sp is None:
+    sp, depth = gdb_stack_pointer(core)
+    if sp is None or depth is None:
         report("%s: gdb reads stack_pointer" % label, ["no"])
-    check_three("core, " + label, facts, runs, sp)
+    check_three("core, " + label, facts, runs, sp, depth)
     without_running(tmp, core, facts, "core, " + label)
     if allocator == "malloc" and where == "function":
         check_hostile(tmp, core, facts, "core, " + label)

@@ -308,6 +308,11 @@ def test_rules(facts, tmp):
         ("frames struct listobj from 0 next items live n[1] name x",
          "live: member 'n' is not an array"),
         ("frames struct listobj from 0 next items", "frames TYPE from"),
+        # A name for the slots the first cannot name: each is a name.
+        ("frames struct qblock from 0 next next live slot[1] name x "
+         "else {nosuch}", "unknown {nosuch}"),
+        ("frames struct qblock from 0 next next live slot[1] name x "
+         "else {value nosuch}", "'nosuch'"),
         # frames of every owner (thread): each OWNER.NEXT first EXPR.
         ("frames struct listobj from 0 each struct listobj.n first items "
          "next items live n[1] name x", "each: member 'n' is not a pointer"),
