@@ -212,22 +212,23 @@ static uint64_t guard_bytes(const struct mv_rules *r, const uint8_t *b,
 static bool object_rule_holds(const struct mv_rules *r, struct mv_target *t,
 			      const uint8_t *b, size_t len, uint64_t addr)
 {
+	uint8_t own[PROBE_BYTES];
 	bool any = false;
 	for (size_t k = 0; k < r->nobjects; k++) {
 		const struct mv_rule_object *ob = &r->objects[k];
-		uint8_t own[PROBE_BYTES];
+		const uint8_t *at = b;
+		size_t n = len;
 		uint64_t v = 0;
 		if (strcmp(ob->type, r->refcount.type))
 			continue;
 		any = true;
-		if (ob->cond.end > len) {
+		if (ob->cond.end > n) {
 			if (ob->cond.end > sizeof(own))
 				continue;
-			b = own;
-			len = mv_target_read_partial(t, addr, own,
-						     ob->cond.end);
+			at = own;
+			n = mv_target_read_partial(t, addr, own, ob->cond.end);
 		}
-		if (mv_len_expr_eval_read(&ob->cond, b, len, target_read, t,
+		if (mv_len_expr_eval_read(&ob->cond, at, n, target_read, t,
 					  &v) && v)
 			return true;
 	}
