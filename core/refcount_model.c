@@ -8,7 +8,9 @@
  * type field points to itself, CPython's `type`), an object whose type
  * it is (a class), or one whose type's type it is that the typeobject
  * rule calls a type (a class with a metaclass).
- * The object and its header must fill the block.  With a tracked rule
+ * The object and its header must fill the block (past the guard rule's
+ * debug prefixes, nested ones too), and lie where the model's object
+ * rules of TYPE say objects lie, if it has any.  With a tracked rule
  * only the objects whose GC header says tracked are the collector's; a
  * count of 0 is an object on a free list (or being freed), never
  * garbage.  Objects outside the heap (static types, small ints) are not
@@ -19,7 +21,8 @@
  * of them at once, with its edges; an edge into a heap record that is
  * no object of the model (a list's item array, a dict's keys, a set's
  * table) is followed on, as a reference from the object that owns that
- * block; an edge into the middle of an object is none; an object's type
+ * block (a record that is an object, one the search missed, is not);
+ * an edge into the middle of an object is none; an object's type
  * field is a reference to its type when the type is one of the
  * collector's objects (a class).  Then gcmodule.c's algorithm (refcount.c:
  * mv_rc_verdict): gc_refs = count - internal references; what stays
@@ -40,6 +43,8 @@
 /* Bytes an allocator may add to a request (glibc: 8 of header room plus
  * rounding to 16, and a 24-byte minimum). */
 #define BLOCK_SLACK 32
+#define FIRST_MEMBER_DEPTH 8  /* structs nested at the start of a struct */
+#define GUARD_LEVELS 4       /* debug prefixes nested in front of a block */
 
 struct mv_rc_model {
 	struct mv_walk walk;
@@ -139,24 +144,34 @@ static struct mv_error *add_object(struct mv_rc *rc, uint64_t addr,
 	return NULL;
 }
 
-/* Whether walk record i is an object of the model (declared TYPE, or
- * a type a dispatch rule gives), not a block one owns (an item array,
- * a dict's keys, a set's table). */
+/* Whether walk record i is an object of the model (declared TYPE, a
+ * type a dispatch rule gives, or a struct that starts with a TYPE: a
+ * PyTypeObject a descriptor's d_type points to), not a block one owns
+ * (an item array, a dict's keys, a set's table).  An object the probe
+ * missed is then no block of each object pointing to it. */
 static bool is_object(const struct mv_rc_model *m, struct mv_walk *w,
 		      size_t i)
 {
 	struct mv_type *t = mv_walk_plan_type(w, w->objs[i].plan);
 	const struct mv_rules *r = m->rules;
-	if (t == r->refcount.record)
-		return true;
 	for (size_t k = 0; k < r->ndispatch; k++)
 		if (r->dispatch[k].real == t)
 			return true;
-	/* The same struct as another compile unit describes it (a
-	 * PyObject * of a module's own DWARF): by its name. */
-	char key[MV_EVAL_TYPE_NAME_MAX];
-	mv_rules_type_key(t, key, sizeof(key));
-	return t && !strcmp(key, r->refcount.type);
+	for (int depth = 0; t && depth < FIRST_MEMBER_DEPTH; depth++) {
+		if (t == r->refcount.record)
+			return true;
+		/* The same struct as another compile unit describes it
+		 * (a PyObject * of a module's own DWARF): by its name. */
+		char key[MV_EVAL_TYPE_NAME_MAX];
+		mv_rules_type_key(t, key, sizeof(key));
+		if (!strcmp(key, r->refcount.type))
+			return true;
+		if ((t->kind != MV_TYPE_STRUCT && t->kind != MV_TYPE_CLASS) ||
+		    !t->nmembers || t->members[0].bit_position)
+			return false;
+		t = mv_type_strip(t->members[0].type);
+	}
+	return false;
 }
 
 static int64_t signed_count(uint64_t v, uint32_t size, bool is_signed)
@@ -166,18 +181,58 @@ static int64_t signed_count(uint64_t v, uint32_t size, bool is_signed)
 	return (int64_t)v;
 }
 
-/* The bytes of the guard rule's debug prefix block b starts with (its
- * last bytes are the guard's fill), or 0. */
+/* The bytes of the guard rule's debug prefixes block b starts with
+ * (each one's last bytes are the guard's fill), or 0.  They nest: a
+ * debug hook over an allocator whose large blocks come from another
+ * hooked one (CPython's pymalloc_debug: an object of more than 512
+ * bytes has the raw domain's prefix, then the object domain's). */
 static uint64_t guard_bytes(const struct mv_rules *r, const uint8_t *b,
 			    size_t len)
 {
 	const struct mv_rule_guard *g = &r->guard;
-	if (!r->has_guard || len < 2 * g->bytes)
+	uint64_t lead = 0;
+	if (!r->has_guard)
 		return 0;
-	for (uint32_t k = g->bytes - g->count; k < g->bytes; k++)
-		if (b[k] != g->fill)
-			return 0;
-	return g->bytes;
+	for (int level = 0; level < GUARD_LEVELS &&
+			    lead + 2 * g->bytes <= len; level++) {
+		for (uint32_t k = g->bytes - g->count; k < g->bytes; k++)
+			if (b[lead + k] != g->fill)
+				return lead;
+		lead += g->bytes;
+	}
+	return lead;
+}
+
+/* Whether the object at addr (its first len bytes in b) is where the
+ * model's object rules of the refcount rule's TYPE say objects lie
+ * (referrers' and path-to's objects: CPython's have a count above 0),
+ * or there are none: a dict's keys block whose entry's hash is a
+ * class's address (a dict keyed by id()) reads as a class's instance
+ * there, with a garbage count. */
+static bool object_rule_holds(const struct mv_rules *r, struct mv_target *t,
+			      const uint8_t *b, size_t len, uint64_t addr)
+{
+	uint8_t own[PROBE_BYTES];
+	bool any = false;
+	for (size_t k = 0; k < r->nobjects; k++) {
+		const struct mv_rule_object *ob = &r->objects[k];
+		const uint8_t *at = b;
+		size_t n = len;
+		uint64_t v = 0;
+		if (strcmp(ob->type, r->refcount.type))
+			continue;
+		any = true;
+		if (ob->cond.end > n) {
+			if (ob->cond.end > sizeof(own))
+				continue;
+			at = own;
+			n = mv_target_read_partial(t, addr, own, ob->cond.end);
+		}
+		if (mv_len_expr_eval_read(&ob->cond, at, n, target_read, t,
+					  &v) && v)
+			return true;
+	}
+	return !any;
 }
 
 /* The object in block i, if the model finds one there: tried after
@@ -245,6 +300,10 @@ static struct mv_error *probe_block(struct mv_rc *rc, size_t i)
 		if (!count) {
 			rc->zero_count++;
 			return NULL;
+		}
+		if (!object_rule_holds(m->rules, t, b + o, len - o, mem + o)) {
+			rc->objects--;
+			continue;
 		}
 		if (count < 0 || count > PLAUSIBLE_COUNT)
 			rc->bad_counts++;

@@ -27,9 +27,12 @@ then give:
   agreement is printed as objects agreeing / all tracked objects, with
   the misses per type; the test asks all of them to agree but for the
   types listed in UNDESCRIBED (each with its reason);
+- the objects it examines exactly those of gc.get_objects();
 - the collectable set equal to gc.garbage;
-in the CLI, gdb and lldb (which agree), with PYTHONMALLOC=malloc and
-pymalloc.
+in the CLI, gdb and lldb (which agree), with PYTHONMALLOC=malloc,
+pymalloc and the debug build's default (pymalloc_debug: a debug prefix
+in front of each block, two in front of a block of more than 512
+bytes, which pymalloc takes from the raw domain, hooked too).
 Prints "cpython_types: N passed, M failed".
 """
 
@@ -374,6 +377,22 @@ def test_python(tmp, allocator):
             allocator, front, agree, len(want)))
         for tn, n in miss.most_common():
             print("    %-28s %5d  e.g. %s" % (tn, n, examples[tn]))
+        # The objects it examines are the collector's, none other: not
+        # a class missed behind nested debug prefixes, nor words of a
+        # dict's keys that read as an instance (a tp_subclasses entry
+        # whose hash is a class's address).
+        seen = {int(o["address"], 16): o["type"] for o in d["objects"]}
+        if set(seen) != set(want):
+            problems.append("%s: examines %d objects, CPython tracks %d: "
+                            "%d missing (%s), %d others (%s)" % (
+                                front, len(seen), len(want),
+                                len(set(want) - set(seen)),
+                                sorted(collections.Counter(
+                                    want[i][0] for i in set(want) -
+                                    set(seen)).items())[:6],
+                                len(set(seen) - set(want)),
+                                sorted("%s %x" % (seen[i], i) for i in
+                                       set(seen) - set(want))[:6]))
         bad = {tn: n for tn, n in miss.items() if tn not in UNDESCRIBED}
         if sum(bad.values()) > MAX_OTHER_MISSES:
             problems.append("%s: referents differ for %d objects of types "
@@ -408,7 +427,8 @@ def main():
               % PYTHON)
         return 1
     with tempfile.TemporaryDirectory() as tmp:
-        for allocator in sys.argv[1:] or ("malloc", "pymalloc"):
+        for allocator in sys.argv[1:] or ("malloc", "pymalloc",
+                                          "default"):
             test_python(tmp, allocator)
     passed = sum(R.results)
     print("cpython_types: %d passed, %d failed"
