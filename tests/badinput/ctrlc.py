@@ -268,6 +268,12 @@ def check_lldb(core, exe, line, streams, verbose, front="lldb",
             p.wait()
         os.close(master)
         w.join()
+    missed = missed_command(w, line, prompt) \
+        if inject is None and w.interrupted is None and w.partial is None \
+        else None
+    if missed:
+        # The Ctrl-C met no command: a busy machine's timing, tried again.
+        return [missed] + crash_problems(w.tail)
     problems += interrupt_problems(w, sent, before, streams, "Ctrl-C")
     if w.answered is None:
         problems.append("the debugger did not answer '%s' after" % answer)
@@ -282,6 +288,28 @@ def check_lldb(core, exe, line, streams, verbose, front="lldb",
 
 
 FINISHED = "finished before the interrupt (not long enough)"
+NOT_STARTED = "the debugger was still reading the command (busy machine)"
+
+
+def missed_command(w, line, prompt):
+    """Whether a Ctrl-C typed at the debugger's terminal met no command
+    of ours, read off the terminal after the command's echo: FINISHED
+    when the command had ended (its prompt came first: gdb says "Quit"
+    at it), NOT_STARTED when the debugger was still reading the line
+    (readline drops it at ^C: the next prompt follows at once), else
+    None."""
+    with w.lock:
+        text = w.tail.split(b"MV-START")[-1]
+    text = re.sub(rb"\x1b\[\?2004[hl]|\r", b"", text)
+    echo = line.encode()
+    at = text.find(echo)
+    after = text[at + len(echo):] if at >= 0 else text
+    if re.match(rb"\s*\^C\s*" + re.escape(prompt), after):
+        return NOT_STARTED
+    if prompt + b"Quit" in after or \
+            re.search(re.escape(prompt) + rb"\^C", after):
+        return FINISHED
+    return None
 
 
 def interrupt_problems(w, sent, before, streams, how):
@@ -539,6 +567,8 @@ def big_cases(fronts, verbose):
                 for _ in range(4):
                     problems = check(front, core, exe, line, streams,
                                      verbose, delay=delay)
+                    if NOT_STARTED in problems:
+                        continue
                     if FINISHED not in problems:
                         break
                     delay /= 2
