@@ -85,7 +85,8 @@ $(PROGRAM): $(CLI_OBJ) $(LIB_A)
 
 # Unit tests: one cmocka program per core module, over in-memory targets
 # (and the fixtures' own binaries for the DWARF tests).
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/mv_test.h tests/unit/alloc_core.h $(LIB_A)
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/mv_test.h tests/unit/alloc_core.h \
+		tests/unit/core_open.h $(LIB_A)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(MVCFLAGS) $(CFLAGS) -Itests/unit \

@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "core_open.h"
 #include "mv_test.h"
 
 #include "program.h"
@@ -590,13 +591,7 @@ struct core_ctx {
 static void open_core(struct core_ctx *c, const char *core_path,
 		      const char *exe)
 {
-	struct mv_error *err = mv_target_open_core(core_path, &c->t);
-	if (err)
-		fail_msg("mv_target_open_core: %s", mv_error_message(err));
-	assert_null(mv_program_create(c->t, &c->p));
-	err = mv_program_load_target_objfiles(c->p, exe);
-	if (err)
-		fail_msg("load_target_objfiles: %s", mv_error_message(err));
+	mv_test_open_core(core_path, exe, &c->t, &c->p);
 }
 
 static void close_core(struct core_ctx *c)

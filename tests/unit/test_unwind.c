@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "core_open.h"
 #include "mv_test.h"
 
 #include "cursor.h"
@@ -37,13 +38,7 @@ static void open_stackvars(struct core *c)
 	const char *core = mv_test_build_file_or_skip("cores/stackvars.core");
 	c->facts = mv_test_build_file_or_skip("cores/stackvars.facts");
 	const char *exe = mv_test_build_file_or_skip("fixtures/stackvars");
-	struct mv_error *err = mv_target_open_core(core, &c->t);
-	if (err)
-		fail_msg("mv_target_open_core: %s", mv_error_message(err));
-	assert_null(mv_program_create(c->t, &c->p));
-	err = mv_program_load_target_objfiles(c->p, exe);
-	if (err)
-		fail_msg("load_target_objfiles: %s", mv_error_message(err));
+	mv_test_open_core(core, exe, &c->t, &c->p);
 }
 
 static void close_core(struct core *c)
