@@ -84,18 +84,35 @@ static void json_types(struct mv_json *j, struct mv_walk *w, size_t i,
 }
 
 /* "struct node@0x.. .next -> struct node@0x.. .parent -> struct
- * node@0x..": the field is the one leaving the object before it. */
+ * node@0x..": the field is the one leaving the object before it.  A
+ * block the model names empty (a list's array of items: the pointer to
+ * it reads "", the one out of it "[1]") is not shown: "list@0x.. [1]
+ * -> list@0x..", as Python reads it; the text starts at an object that
+ * is shown. */
 static void cycle_text(struct mv_walk *w, const struct csr *g,
 		       struct mv_edge_namer *namer, struct mv_buf *name,
 		       const uint32_t *cyc, size_t len, struct mv_buf *out)
 {
-	for (size_t i = 0; i < len; i++) {
-		uint32_t a = cyc[i], b = cyc[(i + 1) % len];
-		node_name(w, a, out);
+	size_t first = 0;
+	while (first < len &&
+	       !*edge_label(w, g, namer, name, cyc[(first + len - 1) % len],
+			    cyc[first]))
+		first++;
+	bool silent = first == len; /* every pointer named empty */
+	if (silent)
+		first = 0;
+	bool hidden = false; /* cyc[i] was reached through an empty name */
+	for (size_t k = 0; k < len; k++) {
+		uint32_t a = cyc[(first + k) % len];
+		uint32_t b = cyc[(first + k + 1) % len];
+		if (!hidden)
+			node_name(w, a, out);
 		const char *l = edge_label(w, g, namer, name, a, b);
-		mv_buf_printf(out, " %s -> ", *l ? l : "+?");
+		hidden = !silent && !*l;
+		if (!hidden)
+			mv_buf_printf(out, " %s -> ", *l ? l : "+?");
 	}
-	node_name(w, cyc[0], out);
+	node_name(w, cyc[first], out);
 }
 
 struct mv_error *mv_cmd_cycles(struct mv_cmd_ctx *ctx)

@@ -464,6 +464,12 @@ def test_cycles(tmp):
                 problems.append("%s: the cycle's fields %s, Python's "
                                 "link %s x%d" % (front, fields[:6], link,
                                                  n))
+            # The text names each link as Python does ("list@0x.. [1]
+            # -> list@0x.."): no block the model names empty between
+            # them, no unnamed pointer ("+?").
+            if "+?" in text or text.count(" %s -> " % link) != n:
+                problems.append("%s: the cycle reads %r, Python's link "
+                                "%s x%d" % (front, text[:200], link, n))
         problems += R.identical(values)
         R.report("cycles finds the ring of %s whole (cli/gdb/lldb)" % name,
                  problems)
