@@ -36,11 +36,16 @@ static bool sigint_handled(void)
 
 static int injected_poll(void)
 {
-	if (++injected_polls == injected_after && sigint_handled())
-		raise(SIGINT);
+	static bool raised;
+	if (++injected_polls == injected_after) {
+		raised = injected_real && sigint_handled();
+		if (raised)
+			raise(SIGINT);
+	}
 	if (injected_real && injected_real())
 		return 1;
-	return injected_polls >= injected_after;
+	/* Raised: the front end's own check tells, as for a user's. */
+	return !raised && injected_polls >= injected_after;
 }
 
 /* The front end's poll, or injected_poll around it under the setting. */
@@ -52,7 +57,10 @@ static mv_poll_fn session_poll(mv_poll_fn poll)
 	if (!n || *end || poll == injected_poll)
 		return poll;
 	injected_after = n;
-	injected_real = poll;
+	/* A session made later (gdb makes one per inferior) does not take
+	 * away the front end's check a first one was given. */
+	if (poll)
+		injected_real = poll;
 	return injected_poll;
 }
 

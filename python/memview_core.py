@@ -961,6 +961,13 @@ class Session:
         _take_interrupt()  # one from before this command is spent
         err = self._lib.mv_session_run_line(self._handle, _encode(command),
                                             _encode(line))
+        # An interrupt raised on a callback's first line, before its try,
+        # is only remembered (_unraisable), and what the callback then
+        # returned to the library is undefined: the library may have
+        # stopped on it ("1 referrer so far (interrupted)") with no poll
+        # after to report it.  It was the user's Ctrl-C all the same.
+        if _take_interrupt():
+            self.interrupted = True
         if self.interrupted:
             # The library's own words when it says more than that
             # ("interrupted while indexing the heap (N chunks so far)").

@@ -478,9 +478,12 @@ def check_injected(front, core, exe, line, streams, n, verbose):
     """The command run with MEMVIEW_INTERRUPT_AFTER=n (its nth check for
     an interrupt answers yes, see docs/testing.md): problems, or
     [FINISHED] when it made fewer checks than n."""
-    if front == "lldb":
-        # lldb -b ends its batch at an interrupt: at a terminal instead.
-        return check_lldb(core, exe, line, streams, verbose, inject=n)
+    if front != "cli":
+        # As a user runs them, at a terminal: lldb -b ends its batch at
+        # an interrupt, and gdb -batch handles no SIGINT at all (the
+        # command is cut with no word to the front end).
+        return check_lldb(core, exe, line, streams, verbose, front=front,
+                          inject=n)
     env = dict(os.environ, MEMVIEW_INTERRUPT_AFTER=str(n),
                PATH="/usr/bin:" + os.environ.get("PATH", ""))
     p = subprocess.Popen(argv_for(front, core, exe, line), env=env,
