@@ -14,9 +14,9 @@
 
 /* MEMVIEW_INTERRUPT_AFTER=N (docs/testing.md): at the Nth check for an
  * interrupt within a command, Ctrl-C comes: SIGINT is raised when the
- * front end handles it (the program, gdb and lldb all do), so that the
- * front end learns of it as it would of a user's, and that check and
- * every later one in the command answer yes.  check-ctrlc uses it for
+ * front end handles it (the program does, gdb and lldb at a terminal),
+ * and the front end's own check then tells, as for a user's; with no
+ * handler that check and every later one answer yes.  check-ctrlc uses it for
  * commands that end before a real Ctrl-C could reach them, so that
  * every command's way out of every phase stays tested however fast it
  * gets.  One process, one setting: the front end's own check is kept
