@@ -44,12 +44,19 @@ struct view {
 static struct mv_error *view_flush(void *arg)
 {
 	struct view *v = arg;
+	/* A poll at each piece too (64 KiB of text; a line of --pointers
+	 * comes from 8 bytes of memory, so the view's own poll per MiB of
+	 * memory is ~19 MB of text apart): after Ctrl-C lldb takes only 64
+	 * KiB more, and a write it refuses says only "output stopped". */
+	struct mv_error *err = mv_ctx_poll(v->ctx);
+	if (err)
+		return err;
 	if (!v->file.f)
 		return mv_out_flush(v->ctx);
 	struct mv_buf *b = &v->ctx->out;
 	if (b->oom)
 		return mv_enomem;
-	struct mv_error *err = mv_outfile_write(&v->file, b->data, b->len);
+	err = mv_outfile_write(&v->file, b->data, b->len);
 	mv_buf_clear(b);
 	return err;
 }

@@ -522,8 +522,20 @@ struct mv_error *mv_view_hex(struct mv_target *t, uint64_t address,
 		}
 		done += n + skip;
 		size_t before = sink->out->len;
-		if ((err = h->err) || (err = mv_view_sink_flush(sink, false)))
+		if ((err = h->err) || (err = mv_view_sink_flush(sink, false))) {
+			/* The front end's poll at a piece of output: said
+			 * as the dump's own (below). */
+			if (mv_error_code(err) == MV_ERR_INTERRUPTED &&
+			    !strcmp(mv_error_message(err), "interrupted")) {
+				mv_error_destroy(err);
+				err = mv_error_create(
+					MV_ERR_INTERRUPTED,
+					"interrupted after %llu of %llu bytes",
+					(unsigned long long)done,
+					(unsigned long long)len);
+			}
 			break;
+		}
 		/* Output flushed (a slow terminal may take its time over
 		 * it) is a time to poll too. */
 		if (done - polled >= MV_VIEW_POLL_BYTES ||
