@@ -138,12 +138,14 @@ unit: $(UNIT_BIN) fixtures
 # script (tests/integration/test_*.py); every one ends with a line
 # "NAME: N passed, M failed" and exits non-zero on failure.  Every
 # script runs even when an earlier one fails, so that one failure does
-# not hide the others' results; the target fails if any did.
+# not hide the others' results; the target fails if any did, and its
+# last line names the scripts that failed (CI shows the log's tail).
 INTEGRATION_SCRIPTS := $(sort $(wildcard tests/integration/test_*.py))
 integration: all
-	$(Q)BUILD=$(BUILD) $(PYTHON) tests/integration/run.py
-	$(Q)st=0; for t in $(INTEGRATION_SCRIPTS); do \
-	    BUILD=$(BUILD) $(PYTHON) $$t || st=1; done; exit $$st
+	$(Q)st=0; bad=; \
+	for t in tests/integration/run.py $(INTEGRATION_SCRIPTS); do \
+	    BUILD=$(BUILD) $(PYTHON) $$t || { st=1; bad="$$bad $$t"; }; done; \
+	if [ $$st != 0 ]; then echo "integration: FAILED:$$bad"; fi; exit $$st
 
 # The whole suite (docs/testing.md), about 7 minutes on 2 cores: unit
 # tests, generated docs, the three front ends, kept fuzzer inputs, the

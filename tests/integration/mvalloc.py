@@ -380,10 +380,19 @@ class Allocator:
               "%s: referrers of a live block: the list node before it" %
               who, err or (r and r["referrers"][:2]))
         p, err = self.json(target, ["path-to", hex(a), "--json"])
-        check(p is not None and p["found"] and
-              p["chain"][0]["root"] == "g_lists",
-              "%s: path-to a live block starts at g_lists" % who,
-              err or (p and p["chain"][:1]))
+        # The shortest path starts at g_lists and goes along the list,
+        # or starts at a word of a thread's stack or registers that
+        # still holds a block (a worker's spill, seen at __clone3's
+        # frame in 1 run of ~90: the shortest path, rightly).
+        nodes = set(addrs) | {x for x, _ in extra}
+        chain = p["chain"] if p and p.get("found") else []
+        check(chain and chain[-1]["points_to"] == hex(a) and
+              ((chain[0]["root"] == "g_lists" and
+                all(int(h["points_to"], 16) in nodes for h in chain)) or
+               chain[0]["kind"] in ("stack", "register")),
+              "%s: path-to a live block starts at g_lists and goes along "
+              "the list (or at a thread's stale word)" % who,
+              err or (p and p["chain"][:3]))
         # The list's head: the last block the thread put on it.
         head = extra[-1][0] if extra else k.live(0)[-1]
         v, err = self.json(target, ["view", "--pointers", "--json",

@@ -75,6 +75,22 @@ def free_port():
         return s.getsockname()[1]
 
 
+def listening(port):
+    """Whether a socket listens on TCP port (IPv4 or IPv6)."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    w = line.split()
+                    if w[3] == "0A" and int(w[1].rsplit(":", 1)[1],
+                                            16) == port:
+                        return True
+        except (OSError, StopIteration, IndexError, ValueError):
+            pass
+    return False
+
+
 def children(pid):
     try:
         with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
@@ -96,7 +112,8 @@ class Server:
     """A debugging server that has launched the fixture (stopped at its
     first instruction) and listens on HOST:port."""
 
-    def __init__(self, argv, facts, log):
+    def __init__(self, argv, facts, log, port):
+        self.port = port
         self.log = open(log, "w")
         self.process = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=self.log,
@@ -117,7 +134,12 @@ class Server:
                 self.inferior = kids[0]
                 break
             time.sleep(0.05)
-        time.sleep(0.2)  # listening once the inferior is created
+        # Listening: the port is in the kernel's table of listening
+        # sockets (a fixed pause was too short on a loaded machine).
+        while time.time() < deadline and self.process.poll() is None:
+            if listening(self.port):
+                break
+            time.sleep(0.05)
 
     def close(self):
         for pid in (self.inferior, self.process.pid):
@@ -135,12 +157,13 @@ class Server:
 
 
 def gdbserver(port, facts, log):
-    return Server(["gdbserver", "%s:%d" % (HOST, port), EXE], facts, log)
+    return Server(["gdbserver", "%s:%d" % (HOST, port), EXE], facts, log,
+                  port)
 
 
 def lldb_server(port, facts, log):
     return Server(["lldb-server", "gdbserver", "%s:%d" % (HOST, port),
-                   "--", EXE], facts, log)
+                   "--", EXE], facts, log, port)
 
 
 def pid_command(prefix, pid, out, words):
