@@ -1202,12 +1202,18 @@ static struct mv_error *array_chain(struct mv_session *s, struct mv_rules *r,
 	st = mv_type_strip(m->type);
 	struct mv_type *se = st && st->kind == MV_TYPE_ARRAY
 				     ? mv_type_strip(mv_type_target(st)) : NULL;
-	if (!se || !st->has_count || !st->count || se->size != elem->size)
+	/* Or one element of the rule's type per block: a linked list's
+	 * records, each holding its value (an lru_cache's entries). */
+	bool one = st && !se && st->kind == elem->kind &&
+		   st->size == elem->size && !m->bit_size;
+	if (!one && (!se || !st->has_count || !st->count ||
+		     se->size != elem->size))
 		return mv_error_create(MV_ERR_USAGE, "chain: member '%s' is "
-				       "not an array of a fixed count of "
-				       "elements of the rule's size", path);
+				       "neither an array of a fixed count of "
+				       "elements of the rule's size nor one "
+				       "such element", path);
 	a->slots_offset = off;
-	a->per_block = st->count;
+	a->per_block = one ? 1 : st->count;
 	const char *ln = own(r, next + 6, strlen(next + 6));
 	if (!ln)
 		return mv_enomem;
