@@ -1079,6 +1079,17 @@ bool mv_program_find_symbol(struct mv_program *p, const char *name,
 	return true;
 }
 
+bool mv_objfile_find_symbol(struct mv_objfile *o, const char *name,
+			    uint64_t *addr, uint64_t *size)
+{
+	const struct sym *s = lookup_name(impl(o), name);
+	if (!s)
+		return false;
+	*addr = s->addr;
+	*size = s->size;
+	return true;
+}
+
 bool mv_program_symbolize(struct mv_program *p, uint64_t address,
 			  const char **name, uint64_t *offset)
 {

@@ -66,6 +66,10 @@ struct mv_error *mv_objfile_dwarf(struct mv_objfile *o,
 /* ELF symbols (runtime addresses). */
 bool mv_program_find_symbol(struct mv_program *p, const char *name,
 			    uint64_t *addr, uint64_t *size);
+/* The same, in objfile o alone (a library's own symbol of a name
+ * another objfile has too). */
+bool mv_objfile_find_symbol(struct mv_objfile *o, const char *name,
+			    uint64_t *addr, uint64_t *size);
 /* Nearest symbol at or below address, within its size (a sizeless one
  * only at its exact address).  *name is owned by the program. */
 bool mv_program_symbolize(struct mv_program *p, uint64_t address,

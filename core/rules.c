@@ -339,6 +339,18 @@ static struct mv_error *parse_cast(struct parser *ps, bool *is_cast,
 
 static struct mv_error *parse_unary(struct parser *ps);
 
+/* A symbol's address: in the library a "from LIB" rule is read for
+ * first (its own scanner_dealloc, not the executable's), then as
+ * everywhere. */
+static bool find_symbol(struct mv_session *s, const char *name,
+			uint64_t *addr)
+{
+	uint64_t size;
+	return (s->rules_scope &&
+		mv_objfile_find_symbol(s->rules_scope, name, addr, &size)) ||
+	       mv_program_find_symbol(s->program, name, addr, &size);
+}
+
 static struct mv_error *parse_primary(struct parser *ps)
 {
 	skip_space(ps);
@@ -380,11 +392,10 @@ static struct mv_error *parse_primary(struct parser *ps)
 		while (is_name_char(*ps->p))
 			ps->p++;
 		char *sym = strndup(start, (size_t)(ps->p - start));
-		uint64_t addr, size;
+		uint64_t addr;
 		if (!sym)
 			return mv_enomem;
-		bool found = *sym && mv_program_find_symbol(ps->s->program, sym,
-							    &addr, &size);
+		bool found = *sym && find_symbol(ps->s, sym, &addr);
 		err = found ? NULL
 			    : mv_error_create(MV_ERR_USAGE, "no symbol '%s'",
 					      sym);
@@ -974,14 +985,12 @@ static struct mv_error *add_dispatch(struct mv_session *s, struct mv_rules *r,
 		return mv_enomem;
 	char *end;
 	if (vs[0] == '&') {
-		uint64_t size;
 		const char *sym = vs + 1 + strspn(vs + 1, " ");
 		if (mt->kind != MV_TYPE_POINTER)
 			err = mv_error_create(MV_ERR_USAGE,
 					      "member '%s' is not a pointer: "
 					      "it cannot hold &%s", path, sym);
-		else if (!mv_program_find_symbol(
-				 s->program, sym, &value, &size))
+		else if (!find_symbol(s, sym, &value))
 			err = mv_error_create(MV_ERR_USAGE, "no symbol '%s'",
 					      sym);
 	} else if ((vs[0] >= '0' && vs[0] <= '9') || vs[0] == '-') {
@@ -1419,7 +1428,48 @@ static const struct {
 	{"header", 4}, {"size", 5}, {"array", 6}, {"refcount", 7},
 	{"tracked", 8}, {"guard", 9}, {"typeobject", 10}, {"name", 11},
 	{"show", 12}, {"object", 13}, {"frames", 14}, {"typename", 15},
+	{"from", 16},
 };
+
+static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
+				 const char *line, const char *where);
+
+/* Whether objfile path is the library LIB: its file name is LIB, or
+ * LIB and a '.' ("_json" is _json.cpython-311d-x86_64-linux-gnu.so). */
+static bool is_library(const char *path, const char *lib, size_t len)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	return !strncmp(base, lib, len) && (!base[len] || base[len] == '.');
+}
+
+/* from LIB RULE: RULE when the program has loaded LIB (an extension
+ * module: its types and symbols are there only then), its &SYMBOLs
+ * LIB's own first; nothing when it has not. */
+static struct mv_error *add_from(struct mv_session *s, struct mv_rules *r,
+				 const char *text, const char *where)
+{
+	size_t len = strcspn(text, " \t");
+	const char *rule = text + len + strspn(text + len, " \t");
+	if (!len || !*rule)
+		return mv_error_create(MV_ERR_USAGE, "from LIBRARY RULE "
+				       "expected");
+	if (!strncmp(rule, "from", 4) && (rule[4] == ' ' || rule[4] == '\t'))
+		return mv_error_create(MV_ERR_USAGE, "from: one library per "
+				       "rule, not 'from' twice");
+	struct mv_objfile **objs;
+	size_t n = s->program ? mv_program_objfiles(s->program, &objs) : 0;
+	struct mv_objfile *lib = NULL;
+	for (size_t i = 0; i < n && !lib; i++)
+		if (objs[i]->path && is_library(objs[i]->path, text, len))
+			lib = objs[i];
+	if (!lib)
+		return NULL;
+	s->rules_scope = lib;
+	struct mv_error *err = add_line(s, r, rule, where);
+	s->rules_scope = NULL;
+	return err;
+}
 
 /* One line (comment and blanks gone). */
 static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
@@ -1449,6 +1499,7 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 	case 13: return mv_rules_add_object(s, r, rest);
 	case 14: return mv_rules_add_frames(s, r, rest);
 	case 15: return mv_rules_add_typename(s, r, rest);
+	case 16: return add_from(s, r, rest, where);
 	default:
 		/* --len-file's bare hints. */
 		if (strchr(line, '=') && !strstr(line, "==") &&
@@ -1458,7 +1509,8 @@ static struct mv_error *add_line(struct mv_session *s, struct mv_rules *r,
 				       "unknown rule '%.*s' (len, size, array, "
 				       "dispatch, container_of, skip, header, "
 				       "refcount, tracked, guard, typeobject, "
-				       "name, show, typename, object or frames)",
+				       "name, show, typename, object, frames "
+				       "or from)",
 				       (int)wl, line);
 	}
 }

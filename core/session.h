@@ -42,6 +42,9 @@ struct mv_session {
 	/* referrers answered by a whole scan on this heap so far: the
 	 * second builds the index (a scan costs about half of it). */
 	unsigned referrers_scans;
+	/* While a rules file's "from LIB RULE" is read: the library whose
+	 * symbols RULE's &SYMBOL names first (rules.c), else NULL. */
+	struct mv_objfile *rules_scope;
 };
 
 /* Evaluates an expression: through the debugger when it gave an
