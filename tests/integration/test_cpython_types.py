@@ -49,7 +49,7 @@ from test_refcount_model import cored, PYTHON  # noqa: E402
 GC = "gc --refcount model --json --max-blocks 0 --referents"
 
 PROG = r"""
-import collections, dataclasses, functools, gc, json, logging, os, re
+import collections, dataclasses, functools, gc, io, json, logging, os, re
 import signal, sys, threading
 gc.collect()
 gc.disable()
@@ -179,6 +179,23 @@ named.note = [8]
 matches = [PATTERN.match("abc-%d" % i) for i in range(5)]
 texts = [json.dumps({"i": i, "l": [i, i]}) for i in range(5)]
 decoded = [json.loads(t) for t in texts]
+# _io's objects (open files, in-memory streams), re's scanner, json's
+# scanner (inside the decoder json.loads uses) and encoder, an
+# lru_cache whose entries hold containers.
+binary = open(__file__, "rb")
+text = open(__file__, encoding="utf-8")
+streams = [io.BytesIO(b"abc"), io.StringIO("text"),
+           io.BufferedRWPair(io.BytesIO(), io.BytesIO())]
+streams[0].note = [1]
+scanner = PATTERN.scanner("ab-1 cd-2")
+encoder = json.encoder.c_make_encoder(
+    {}, str, json.encoder.encode_basestring_ascii, None, ": ", ", ",
+    False, False, True)
+
+@functools.lru_cache(maxsize=16)
+def boxed(k):
+    return [k]
+held = [boxed(i) for i in range(4)] + [boxed((1, [2][0]))]
 log.info("started %s", len(points))
 thread = threading.Thread(target=worker, name="worker", daemon=True)
 thread.start()
@@ -237,6 +254,18 @@ def make_garbage():
     box = []
     prop = property(lambda self: box)
     box.append(prop)
+    # An lru_cache in a cycle through its cache's entries (a result
+    # that holds the wrapper).
+    @functools.lru_cache(maxsize=8)
+    def cached(k):
+        return [k]
+    cached(1).append(cached)
+    cached(2)
+    # A BytesIO and a TextIOWrapper in cycles (through their __dict__).
+    b = io.BytesIO(b"x")
+    b.me = b
+    t = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    t.me = [t]
 
 make_garbage()
 
@@ -271,19 +300,9 @@ done.set()
 
 # Types whose referents the model does not give yet, and why (the test
 # asks every other tracked object to agree).
-UNDESCRIBED = {
-    "module": "a C module's state (m_traverse) is its own C struct",
-    "_lru_cache_wrapper": "its cache's entries are a linked list of "
-                          "objects of their own",
-    "TextIOWrapper": "_io's objects: not described yet",
-    "BufferedReader": "_io's objects: not described yet",
-    "Scanner": "_json's scanner: its dealloc's name is _sre's too (no "
-               "rule can tell them apart by symbol)",
-}
-# Objects of described types whose referents may differ: one dict (a
-# type's tp_subclasses, held by a static type) whose keys block the walk
-# meets first through another pointer, not yet understood.
-MAX_OTHER_MISSES = 2
+UNDESCRIBED = {}
+# Objects of described types whose referents may differ.
+MAX_OTHER_MISSES = 0
 
 
 def load(path):

@@ -179,8 +179,36 @@ def test_rules(facts, tmp):
                 "dispatch struct node if (h.kind == 2) * (left != 0 | "
                 "right != 0) | (h.kind == 2) -> struct pair\n"
                 "dispatch struct node if h.kind == 3 -> struct snode\n")
+    # The ring without its chain rule (its values are read only through
+    # it), and with it in a library the program has not loaded.
+    ring_rules = open(ex("ring")).read()
+    ring_chain = [l for l in ring_rules.splitlines()
+                  if l.startswith("array ")]
+    ringskip = os.path.join(tmp, "ringskip.types")
+    with open(ringskip, "w") as f:
+        f.write(ring_rules.replace(ring_chain[0], ""))
+    ringlibc = os.path.join(tmp, "ringlibc.types")
+    with open(ringlibc, "w") as f:
+        f.write(ring_rules.replace(ring_chain[0], "from libc " +
+                                   ring_chain[0]))
+    ringnolib = os.path.join(tmp, "ringnolib.types")
+    with open(ringnolib, "w") as f:
+        f.write(ring_rules.replace(ring_chain[0], "from nosuchlib " +
+                                   ring_chain[0]))
+    ring_differs = (lambda d: [] if heap_counts(d) !=
+                    facts_counts(facts, "ringc") else
+                    ["the ring's values counted without its chain rule"])
     ntasks = int(facts["runq.ntasks"])
     cases = [
+        ("a ring of records, one value each: a chain of single slots",
+         "sizeof-deep ringc --json --types " + ex("ring"), "ringc", None),
+        ("the ring without its chain rule misses its values",
+         "sizeof-deep ringc --json --types " + ringskip, None, ring_differs),
+        ("from LIB RULE: a rule of a library the program loaded",
+         "sizeof-deep ringc --json --types " + ringlibc, "ringc", None),
+        ("from LIB RULE: none of a library it has not loaded",
+         "sizeof-deep ringc --json --types " + ringnolib, None,
+         ring_differs),
         ("a chain of blocks: the live slots from an index on",
          "sizeof-deep chainq --json --types " + ex("chain"), "chainq",
          None),
@@ -217,7 +245,8 @@ def test_rules(facts, tmp):
     ]
     check_cases(cases, facts)
     # Without the rules the fixture's counts are not reached (the rules
-    # are what makes them right).
+    # are what makes them right; the ring's nodes hold their values
+    # plainly: its skip rules without its chain rule show it instead).
     for root in ("runq", "expr", "olist", "chainq"):
         rc, out, err = cli(["sizeof-deep", root, "--json"])
         d = json.loads(out) if rc == 0 else None
@@ -260,6 +289,14 @@ def test_rules(facts, tmp):
          "from nope next link.next", "'nope'"),
         ("array struct runq at 8 -> long[ntasks] chain struct task.payload "
          "next link.next", "chain BLOCK.SLOTS"),
+        # One element per record of a chain: of the rule's type.
+        ("array struct ringc at 8 -> long[count] chain struct rnode.value "
+         "from 0 next next", "chain:", "'value'"),
+        # A library's rules: checked when it is loaded.
+        ("from", "from LIBRARY RULE"),
+        ("from libc", "from LIBRARY RULE"),
+        ("from libc from libc skip struct rnode.prev", "'from' twice"),
+        ("from libc skip struct nosuch.x", "struct nosuch"),
         ("container_of struct task.id", "'id'"),
         ("container_of struct task.link\ncontainer_of struct runq.tasks",
          ":2:", "already belongs"),
