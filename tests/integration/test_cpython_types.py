@@ -52,7 +52,8 @@ from test_refcount_model import cored, PYTHON  # noqa: E402
 GC = "gc --refcount model --json --max-blocks 0 --referents"
 
 PROG = r"""
-import collections, dataclasses, functools, gc, io, json, logging, os, re
+import bz2, collections, dataclasses, functools, gc, hashlib, io, json
+import logging, lzma, mmap, os, queue, re, resource, termios
 import signal, sys, threading
 gc.collect()
 gc.disable()
