@@ -268,11 +268,13 @@ static void sift_down(struct merge_run **q, size_t n, size_t k)
 /* Writes the chunk c has read to the new index; in the last pass, one
  * starting inside the chunk before is left out with a note (two
  * sources disagree, say a corrupt arena pointing a heap into another:
- * the first in address order is kept). */
+ * the first in address order is kept; of two at one address, even an
+ * empty one, the first added). */
 static struct mv_error *merge_write(struct merge *m, const struct cursor *c)
 {
 	struct mv_heap_index *o = &m->out;
-	if (m->last && o->n && c->start < o->last_end)
+	if (m->last && o->n &&
+	    (c->start < o->last_end || c->start == o->last_start))
 		return mv_heap_note(m->h, "chunk at 0x%llx overlaps the chunk "
 					  "at 0x%llx; ignored",
 				    (unsigned long long)c->start,
