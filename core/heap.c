@@ -1,5 +1,5 @@
 /* heap.c - the generic half of the heap model: dispatch to an allocator
- * model, the compact chunk index (sorted array, binary search), arenas,
+ * model, the chunks of the index (heap_index.c) with their arenas,
  * segments and notes.  Allocator knowledge lives in heap_<name>.c. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,8 +2,9 @@
  * beyond heap.h: the model's vtable, the compact chunk index, arenas and
  * heap segments, and the entry points tests use to force a mode.
  *
- * Layering: heap.c owns the generic index and notes; heap_glibc.c fills
- * them for glibc malloc; cmd_heap.c only reads them. */
+ * Layering: heap.c and heap_index.c own the generic index and notes;
+ * heap_glibc.c fills them for glibc malloc; cmd_heap.c only reads
+ * them. */
 #ifndef MV_HEAP_INTERNAL_H
 #define MV_HEAP_INTERNAL_H
 
