@@ -205,9 +205,10 @@ struct merge {
 	struct merge_run **q;
 };
 
-/* The ascending runs of m->in from the chunk c has read, at most
- * MERGE_WAYS, into m->r, leaving out the drops (from *d on); c moves to
- * the first chunk after them (past the end: all read). */
+/* The ascending runs of m->in (starts never below the one before) from
+ * the chunk c has read, at most MERGE_WAYS, into m->r, leaving out the
+ * drops (from *d on); c moves to the first chunk after them (past the
+ * end: all read). */
 static size_t scan_runs(struct merge *m, struct cursor *c,
 			const struct drop *drops, size_t ndrops, size_t *d)
 {
@@ -219,7 +220,9 @@ static size_t scan_runs(struct merge *m, struct cursor *c,
 		while (*d < ndrops && drops[*d].end <= c->i)
 			++*d;
 		bool dropped = *d < ndrops && drops[*d].start <= c->i;
-		if (open && (dropped || c->start <= prev)) {
+		/* Chunks at one address stay in one run, in the order
+		 * added: a pass over runs of those would make as many. */
+		if (open && (dropped || c->start < prev)) {
 			m->r[k - 1].end = c->i;
 			open = false;
 		}
@@ -343,7 +346,7 @@ static struct mv_error *merge_pass(struct merge *m, const struct drop *drops,
 	struct cursor c = {0};
 	if (in->n)
 		cursor_read(in, &c);
-	size_t d = 0;
+	size_t d = 0, meta_back = 0, gaps_back = 0;
 	m->last = true;
 	for (bool first = true; c.i < in->n; first = false) {
 		size_t k = scan_runs(m, &c, drops, ndrops, &d);
@@ -351,6 +354,12 @@ static struct mv_error *merge_pass(struct merge *m, const struct drop *drops,
 		struct mv_error *err = merge_runs(m, k);
 		if (err)
 			return err;
+		/* All read before c's chunk (copied into the next window's
+		 * first run): runs too short for give_back's steps. */
+		meta_back = mv_big_release(in->meta, meta_back,
+					   c.i * sizeof(*in->meta));
+		gaps_back = mv_big_release(in->gapst, gaps_back,
+					   c.gap * sizeof(*in->gapst));
 	}
 	return NULL;
 }

@@ -1255,6 +1255,71 @@ static void test_sort_many_runs(void **state)
 	mv_heap_destroy(h);
 }
 
+/* A garbage allocator state giving one chunk thousands of times (more
+ * than a merge takes runs): the first added stays, the sort ends. */
+static void test_sort_one_address(void **state)
+{
+	(void)state;
+	enum { N = 5000 };
+	struct mv_heap *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	h->max_chunks = N;
+	assert_null(mv_heap_add_chunk(h, 0x9000, 0x20, MV_CHUNK_IN_USE,
+				      MV_LIST_NONE, 0));
+	for (size_t k = 1; k < N; k++)
+		assert_null(mv_heap_add_chunk(h, 0x9000, 0x30 + 0x10 * (k % 4),
+					      MV_CHUNK_IN_USE, MV_LIST_NONE,
+					      0));
+	assert_null(mv_heap_sort(h));
+	assert_int_equal(mv_heap_chunk_count(h), 1);
+	struct mv_chunk c;
+	assert_true(mv_heap_chunk(h, 0, &c));
+	assert_int_equal(c.start, 0x9000);
+	assert_int_equal(c.size, 0x20);
+	const char *const *notes;
+	assert_true(mv_heap_notes(h, &notes) > 0);
+	assert_non_null(strstr(notes[0], "chunk at 0x9000 overlaps the chunk "
+					 "at 0x9000"));
+	mv_heap_destroy(h);
+}
+
+/* An index of mapped memory, given back as a merge reads it: two runs
+ * interleaved chunk by chunk (the odd chunks, then the even ones) and
+ * a tail added backwards (a run each); every chunk is read back from
+ * the merged index at its place, with its size. */
+static void test_sort_gives_back(void **state)
+{
+	(void)state;
+	enum { N = 1500000, TAIL = 5000 };
+	struct mv_heap *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	h->max_chunks = N;
+	const uint64_t base = 0x10000000;
+	for (size_t pass = 1; pass < 3; pass++)
+		for (size_t k = pass % 2; k < N - TAIL; k += 2)
+			assert_null(mv_heap_add_chunk(
+				h, base + 0x40 * (uint64_t)k, 0x20 + 0x10 * (k % 3),
+				MV_CHUNK_IN_USE, MV_LIST_NONE, 0));
+	for (size_t k = N; k-- > N - TAIL;)
+		assert_null(mv_heap_add_chunk(h, base + 0x40 * (uint64_t)k,
+					      0x20 + 0x10 * (k % 3),
+					      MV_CHUNK_IN_USE, MV_LIST_NONE, 0));
+	assert_null(mv_heap_sort(h));
+	assert_int_equal(mv_heap_chunk_count(h), N);
+	for (size_t k = 0; k < N; k++) {
+		struct mv_chunk c;
+		assert_true(mv_heap_chunk(h, k, &c));
+		if (c.start != base + 0x40 * (uint64_t)k ||
+		    c.size != 0x20 + 0x10 * (k % 3))
+			fail_msg("chunk %zu: 0x%llx size 0x%llx", k,
+				 (unsigned long long)c.start,
+				 (unsigned long long)c.size);
+	}
+	const char *const *notes;
+	assert_int_equal(mv_heap_notes(h, &notes), 0);
+	mv_heap_destroy(h);
+}
+
 /* tcmalloc's order: its blocks are added first (below the main model's
  * last chunk, and in a main chunk), then the main model's chunks in its
  * spans give way; its own stay. */
@@ -1326,6 +1391,8 @@ int main(void)
 		cmocka_unit_test(test_arena_runs_interleaved),
 		cmocka_unit_test(test_arena_runs_overlay),
 		cmocka_unit_test(test_sort_many_runs),
+		cmocka_unit_test(test_sort_one_address),
+		cmocka_unit_test(test_sort_gives_back),
 		cmocka_unit_test(test_take_spans_after_adding),
 		cmocka_unit_test(test_entry_above_48_bits),
 	};
