@@ -15,8 +15,8 @@
 #include <stdint.h>
 
 /* What one heap chunk costs while a command runs, the most of: the
- * index while it is built (struct mv_heap_entry, 12 bytes), and the
- * packed index (4.75 bytes) with the most any command keeps per chunk
+ * packed index (4.75 bytes, built so; twice that at worst while a sort
+ * merges it into a new one) with the most any command keeps per chunk
  * beside it (gc: a kind byte, and for a lost block its position,
  * offset into the edges and component: 1 + 4 + 8 + 4 + 4), rounded
  * up. */

@@ -162,6 +162,19 @@ void *mv_big_shrink(void *p, size_t bytes)
 	return p;
 }
 
+size_t mv_big_release(void *p, size_t from, size_t to)
+{
+	if (!p || to <= from || !big_hdr(p)->map_len)
+		return from;
+	/* In the mapping's offsets: it starts at a huge page. */
+	size_t a = (from + BIG_HDR + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	size_t b = (to + BIG_HDR) & ~(HUGE_PAGE - 1);
+	if (a >= b)
+		return from;
+	madvise((uint8_t *)big_hdr(p) + a, b - a, MADV_DONTNEED);
+	return b - BIG_HDR;
+}
+
 void *mv_big_calloc(size_t n, size_t size)
 {
 	if (size && n > SIZE_MAX / size)

@@ -23,6 +23,12 @@ void mv_big_free(void *p);
 /* Gives back what p holds past its first bytes (their contents kept);
  * the block, maybe moved (p if nothing could be given back). */
 void *mv_big_shrink(void *p, size_t bytes);
+/* Gives back the whole huge pages of p's bytes [from, to) (their
+ * contents read as zeros after), for an array read once from its start
+ * while another is written; nothing for a block from malloc.  Returns
+ * where the next call may start: to, down to a huge page, or from if
+ * that is below. */
+size_t mv_big_release(void *p, size_t from, size_t to);
 
 struct mv_buf {
 	char *data;   /* always NUL-terminated when non-NULL */

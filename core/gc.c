@@ -192,7 +192,7 @@ static bool uniform(const struct mv_gc *gc, const struct mv_gc_seg *s,
 	uint64_t size = mv_heap_size_at(h, a);
 	bool same = size && size <= UINT32_MAX;
 	for (size_t c = a + 1; c < s->last && same; c++) {
-		if (h->meta[c] & MV_PK_GAP)
+		if (h->ix.meta[c] & MV_PK_GAP)
 			return mv_heap_gap_start(h, c) >= next;
 		start += size;
 		if (start >= next)
@@ -625,8 +625,8 @@ static struct mv_error *flush(struct mv_gc *gc)
 		if (!s || !s->base)
 			continue;
 		size_t a = page_first(s, gc->cand[k]);
-		__builtin_prefetch(&gc->heap->gstart[a >> MV_PK_GROUP_SHIFT]);
-		__builtin_prefetch(&gc->heap->meta[a]);
+		__builtin_prefetch(&gc->heap->ix.gstart[a >> MV_PK_GROUP_SHIFT]);
+		__builtin_prefetch(&gc->heap->ix.meta[a]);
 		__builtin_prefetch(&gc->kind[a]);
 	}
 	for (size_t k = 0; k < n; k++) {

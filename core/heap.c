@@ -1,5 +1,5 @@
 /* heap.c - the generic half of the heap model: dispatch to an allocator
- * model, the compact chunk index (sorted array, binary search), arenas,
+ * model, the chunks of the index (heap_index.c) with their arenas,
  * segments and notes.  Allocator knowledge lives in heap_<name>.c. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,60 +50,11 @@ const char *mv_heap_list_name(enum mv_heap_list list)
 struct mv_error *mv_heap_poll(struct mv_heap *h)
 {
 	if (h->progress)
-		h->progress(h->progress_arg, h->nchunks);
+		h->progress(h->progress_arg, h->ix.n);
 	if (h->poll && h->poll())
 		return mv_error_interrupted(NULL, "nothing to answer from yet",
 					    "indexing the heap (%zu chunks "
-					    "so far)", h->nchunks);
-	return NULL;
-}
-
-struct mv_error *mv_heap_reserve(struct mv_heap *h, size_t n)
-{
-	if (n <= h->chunks_cap)
-		return NULL;
-	/* A big index is eight huge-page faults, not four thousand small
-	 * ones: faults were most of what indexing a million chunks cost. */
-	struct mv_heap_entry *c = mv_big_realloc(h->chunks, n, sizeof(*c));
-	if (!c)
-		return mv_enomem;
-	h->chunks = c;
-	h->chunks_cap = n;
-	return NULL;
-}
-
-struct mv_error *mv_heap_add_chunk_slow(struct mv_heap *h, uint64_t start,
-					uint64_t size, uint32_t flags,
-					enum mv_heap_list list, uint32_t arena)
-{
-	if (h->nchunks >= h->max_chunks) {
-		h->stopped = true;
-		return NULL;
-	}
-	if (h->nchunks == h->chunks_cap) {
-		size_t cap = h->chunks_cap ? h->chunks_cap * 2 : 4096;
-		if (cap > h->max_chunks)
-			cap = (size_t)h->max_chunks;
-		struct mv_error *err = mv_heap_reserve(h, cap);
-		if (err)
-			return err;
-	}
-	if (start >= MV_ENTRY_START_END)
-		return mv_heap_note(h, "chunk at 0x%llx: above the 48-bit "
-				       "address space the index holds; not "
-				       "indexed", (unsigned long long)start);
-	uint64_t size16 = size >> 4;
-	if (size16 > UINT32_MAX) {
-		struct mv_error *err = mv_heap_note(
-			h, "chunk at 0x%llx: size 0x%llx is too large to index; "
-			   "clamped to 64 GiB",
-			(unsigned long long)start, (unsigned long long)size);
-		if (err)
-			return err;
-		size16 = UINT32_MAX;
-	}
-	mv_heap_store_chunk(h, start, (uint32_t)size16, flags, list,
-			    arena > UINT16_MAX ? UINT16_MAX : (uint16_t)arena);
+					    "so far)", h->ix.n);
 	return NULL;
 }
 
@@ -233,9 +184,10 @@ static struct mv_error *runs_by_chunk(struct mv_heap *h)
 	struct mv_heap_run *out = malloc(cap * sizeof(*out));
 	if (!out)
 		return mv_enomem;
-	for (size_t i = 0; i < h->nchunks; i++) {
-		const struct mv_heap_entry *e = &h->chunks[i];
-		uint64_t s = e->start;
+	uint64_t s = h->ix.n ? mv_heap_start_at(h, 0) : 0;
+	for (size_t i = 0; i < h->ix.n; i++) {
+		if (i)
+			s = mv_heap_next_start(h, i - 1, s);
 		size_t k = 0;
 		for (size_t a = 0; a < nactive; a++)
 			if (h->runs[active[a]].end > s)
@@ -261,7 +213,7 @@ static struct mv_error *runs_by_chunk(struct mv_heap *h)
 			out = o;
 			cap *= 2;
 		}
-		table_add(out, &n, s, s + mv_heap_entry_size(e),
+		table_add(out, &n, s, s + mv_heap_size_at(h, i),
 			  latest_arena(h->runs, active, nactive));
 	}
 	free(h->runs);
@@ -313,214 +265,26 @@ uint32_t mv_heap_arena_at(const struct mv_heap *h, uint64_t address,
 	return h->runs[lo - 1].arena;
 }
 
-static int entry_cmp(const void *a, const void *b)
-{
-	const struct mv_heap_entry *x = a, *y = b;
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-struct run {
-	uint64_t start;  /* of its first entry */
-	size_t first, n;
-};
-
-/* The index is a few sorted runs (one per heap segment walked, and the
- * mmapped chunks) in address ranges that do not interleave: putting the
- * runs in order is one copy, where sorting a million entries would be
- * twenty passes.  false if the runs interleave (or are too many). */
-static bool order_runs(struct mv_heap *h)
-{
-	enum { MAX_RUNS = 256 };
-	struct run runs[MAX_RUNS];
-	size_t nruns = 0;
-	for (size_t i = 0; i < h->nchunks; i++) {
-		if (i && h->chunks[i - 1].start < h->chunks[i].start) {
-			runs[nruns - 1].n++;
-			continue;
-		}
-		if (nruns == MAX_RUNS)
-			return false;
-		runs[nruns++] = (struct run){h->chunks[i].start, i, 1};
-	}
-	for (size_t r = 1; r < nruns; r++)
-		for (size_t k = r; k && runs[k - 1].start > runs[k].start; k--) {
-			struct run t = runs[k];
-			runs[k] = runs[k - 1];
-			runs[k - 1] = t;
-		}
-	for (size_t r = 1; r < nruns; r++) {
-		const struct run *p = &runs[r - 1];
-		if (h->chunks[p->first + p->n - 1].start >= runs[r].start)
-			return false;
-	}
-	struct mv_heap_entry *c = mv_big_realloc(NULL, h->nchunks, sizeof(*c));
-	if (!c)
-		return false;
-	size_t out = 0;
-	for (size_t r = 0; r < nruns; r++) {
-		memcpy(c + out, h->chunks + runs[r].first,
-		       runs[r].n * sizeof(*c));
-		out += runs[r].n;
-	}
-	mv_big_free(h->chunks);
-	h->chunks = c;
-	h->chunks_cap = h->nchunks;
-	return true;
-}
-
-static struct mv_error *sort_entries(struct mv_heap *h)
-{
-	/* Stored in order with no overlap (one heap walked, as usual): the
-	 * passes below would find nothing. */
-	if (h->sorted && !h->overlaps)
-		return NULL;
-	if (!h->sorted && !order_runs(h))
-		qsort(h->chunks, h->nchunks, sizeof(*h->chunks), entry_cmp);
-	h->sorted = true;
-	h->overlaps = false; /* none left once the pass below is done */
-	/* Overlaps mean two sources disagree (say, a corrupt arena pointing
-	 * a heap into another); keep the first and say so.  A quick pass
-	 * finds the first one, if any: usually there is none. */
-	size_t first = 1;
-	for (; first < h->nchunks; first++) {
-		const struct mv_heap_entry *prev = &h->chunks[first - 1];
-		if (h->chunks[first].start <
-		    prev->start + mv_heap_entry_size(prev))
-			break;
-	}
-	if (first >= h->nchunks)
-		return NULL;
-	size_t out = first;
-	for (size_t i = first; i < h->nchunks; i++) {
-		if (out) {
-			const struct mv_heap_entry *prev = &h->chunks[out - 1];
-			uint64_t prev_end = prev->start + mv_heap_entry_size(prev);
-			if (h->chunks[i].start < prev_end) {
-				struct mv_error *err = mv_heap_note(
-					h, "chunk at 0x%llx overlaps the chunk at "
-					   "0x%llx; ignored",
-					(unsigned long long)h->chunks[i].start,
-					(unsigned long long)prev->start);
-				if (err)
-					return err;
-				continue;
-			}
-		}
-		if (out != i)
-			h->chunks[out] = h->chunks[i];
-		out++;
-	}
-	h->nchunks = out;
-	return NULL;
-}
-
 struct mv_error *mv_heap_sort(struct mv_heap *h)
 {
-	struct mv_error *err = sort_entries(h);
-	return err ? err : runs_settle(h);
-}
-
-size_t mv_heap_floor(const struct mv_heap *h, uint64_t address,
-		     uint64_t *start)
-{
-	size_t lo = 0, hi = (h->nchunks + MV_PK_GROUP - 1) >> MV_PK_GROUP_SHIFT;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (h->gstart[mid] <= address)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
-		return SIZE_MAX;
-	size_t i = (lo - 1) << MV_PK_GROUP_SHIFT;
-	size_t end = i + MV_PK_GROUP < h->nchunks ? i + MV_PK_GROUP
-						  : h->nchunks;
-	*start = h->gstart[lo - 1];
-	return mv_heap_step_to(h, i, end, address, start);
-}
-
-size_t mv_heap_lower_bound(const struct mv_heap *h, uint64_t address)
-{
-	uint64_t s;
-	size_t i = mv_heap_floor(h, address, &s);
-	return i == SIZE_MAX ? 0 : s == address ? i : i + 1;
-}
-
-uint64_t mv_heap_big_size(const struct mv_heap *h, size_t i)
-{
-	size_t lo = 0, hi = h->nbigs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (h->bigs[mid].index < i)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < h->nbigs && h->bigs[lo].index == i ? h->bigs[lo].size : 0;
-}
-
-uint64_t mv_heap_gap_start(const struct mv_heap *h, size_t i)
-{
-	size_t g = i >> MV_PK_GROUP_SHIFT, k = g << MV_PK_GROUP_SHIFT;
-	if (k == i)
-		return h->gstart[g];
-	uint32_t r = h->grank[g];
-	for (; k < i; k++)
-		r += !!(h->meta[k] & MV_PK_GAP);
-	return h->gapst[r];
-}
-
-uint64_t mv_heap_start_slow(const struct mv_heap *h, size_t i)
-{
-	size_t k = i & ~(size_t)(MV_PK_GROUP - 1), j = i;
-	while (j > k && !(h->meta[j] & MV_PK_GAP))
-		j--;
-	uint64_t s = mv_heap_gap_start(h, j);
-	for (; j < i; j++)
-		s += (uint64_t)(h->meta[j] >> MV_PK_SIZE_SHIFT) << 3;
-	return s;
-}
-
-/* A chunk of either form of the index: its start, size and flags. */
-static inline uint64_t start_of(const struct mv_heap *h, size_t i)
-{
-	return h->packed ? mv_heap_start_at(h, i) : h->chunks[i].start;
-}
-
-static inline uint64_t size_of(const struct mv_heap *h, size_t i)
-{
-	return h->packed ? mv_heap_size_at(h, i)
-			 : mv_heap_entry_size(&h->chunks[i]);
-}
-
-static inline uint32_t flags_of(const struct mv_heap *h, size_t i)
-{
-	return h->packed ? mv_heap_flags_at(h, i)
-			 : h->chunks[i].flags & ~(uint32_t)MV_ENTRY_PLUS8;
+	struct mv_error *err = mv_heap_sort_index(h);
+	if (err)
+		return err;
+	h->nsorted = h->ix.n;
+	return runs_settle(h);
 }
 
 /* Index of the last entry starting at or below address, or SIZE_MAX. */
 static size_t entry_floor(struct mv_heap *h, uint64_t address)
 {
 	uint64_t start;
-	if (h->packed)
-		return mv_heap_floor(h, address, &start);
-	size_t lo = 0, hi = h->nchunks;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (h->chunks[mid].start <= address)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo ? lo - 1 : SIZE_MAX;
+	return mv_heap_floor(h, address, &start);
 }
 
 size_t mv_heap_entry_at(struct mv_heap *h, uint64_t start)
 {
 	size_t i = entry_floor(h, start);
-	if (i != SIZE_MAX && start_of(h, i) == start)
+	if (i != SIZE_MAX && mv_heap_start_at(h, i) == start)
 		return i;
 	return SIZE_MAX;
 }
@@ -531,8 +295,6 @@ size_t mv_heap_entry_at(struct mv_heap *h, uint64_t start)
  * the step where it was). */
 static uint64_t start_seq(struct mv_heap *h, size_t i)
 {
-	if (!h->packed)
-		return h->chunks[i].start;
 	if (h->seq_ok && i == h->seq_i)
 		return h->seq_start;
 	uint64_t start;
@@ -550,102 +312,14 @@ static uint64_t start_seq(struct mv_heap *h, size_t i)
 
 static void fill_chunk(struct mv_heap *h, size_t i, struct mv_chunk *ret)
 {
-	uint64_t size = size_of(h, i), start = start_seq(h, i);
-	uint32_t flags = flags_of(h, i);
+	uint64_t size = mv_heap_size_at(h, i), start = start_seq(h, i);
+	uint32_t flags = mv_heap_flags_at(h, i);
 	ret->start = start;
 	ret->mem = start + (flags & MV_CHUNK_NO_HEADER ? 0 : 16);
 	ret->size = size;
 	ret->usable = mv_heap_usable(size, flags);
 	ret->flags = flags;
 	ret->arena = mv_heap_arena_at(h, start, NULL);
-}
-
-/* Appends x to a packed index's side array a of *n (*cap room). */
-static bool pack_push(void **a, size_t *n, size_t *cap, const void *x,
-		      size_t size)
-{
-	if (*n == *cap) {
-		size_t c = *cap ? 2 * *cap : 64;
-		void *g = mv_big_realloc(*a, c, size);
-		if (!g)
-			return false;
-		*a = g;
-		*cap = c;
-	}
-	memcpy((uint8_t *)*a + *n * size, x, size);
-	++*n;
-	return true;
-}
-
-static uint32_t pack_entry(const struct mv_heap_entry *e, bool gap)
-{
-	uint64_t size8 = mv_heap_entry_size(e) >> 3;
-	return (e->flags & MV_PK_FLAGS) |
-	       (uint32_t)(e->list & MV_PK_LIST_MASK) << MV_PK_LIST_SHIFT |
-	       (gap ? MV_PK_GAP : 0) |
-	       (uint32_t)(size8 < MV_PK_SIZE_BIG ? size8 : MV_PK_SIZE_BIG)
-		       << MV_PK_SIZE_SHIFT;
-}
-
-/* The groups of a packed index, from its words and kept starts (a
- * pass over 4 bytes a chunk, once the entries are given back). */
-static struct mv_error *pack_groups(struct mv_heap *h)
-{
-	size_t n = h->nchunks, r = 0;
-	size_t ng = (n + MV_PK_GROUP - 1) >> MV_PK_GROUP_SHIFT;
-	h->gstart = mv_big_realloc(NULL, ng, sizeof(*h->gstart));
-	h->grank = mv_big_realloc(NULL, ng, sizeof(*h->grank));
-	if (!h->gstart || !h->grank)
-		return mv_enomem;
-	uint64_t s = 0;
-	uint32_t prev = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t m = h->meta[i];
-		bool first = !(i % MV_PK_GROUP);
-		if (first)
-			h->grank[i >> MV_PK_GROUP_SHIFT] = (uint32_t)r;
-		s = m & MV_PK_GAP ? h->gapst[r++]
-				  : s + ((uint64_t)(prev >> MV_PK_SIZE_SHIFT) << 3);
-		if (first)
-			h->gstart[i >> MV_PK_GROUP_SHIFT] = s;
-		prev = m;
-	}
-	return NULL;
-}
-
-struct mv_error *mv_heap_pack(struct mv_heap *h)
-{
-	size_t n = h->nchunks, ngaps = 0, gaps_cap = 0, bigs_cap = 0;
-	if (n >= UINT32_MAX)
-		return mv_error_create(MV_ERR_LIMIT, "more than 2^32 chunks");
-	uint8_t *mem = (uint8_t *)h->chunks;
-	uint64_t end = 0;
-	bool after_big = false;
-	for (size_t i = 0; i < n; i++) {
-		/* Read before its word is written: entry i lies at or after
-		 * the words written so far (those are stored as bytes). */
-		const struct mv_heap_entry e = h->chunks[i];
-		/* After a big one, a chunk's start is kept: sums of sizes
-		 * in a group then never meet a SIZE_BIG. */
-		bool gap = !i || e.start != end || after_big;
-		uint64_t start = e.start, size = mv_heap_entry_size(&e);
-		if (gap && !pack_push((void **)&h->gapst, &ngaps, &gaps_cap,
-				      &start, sizeof(start)))
-			return mv_enomem;
-		struct mv_heap_big big = {i, size};
-		after_big = (size >> 3) >= MV_PK_SIZE_BIG;
-		if (after_big && !pack_push((void **)&h->bigs, &h->nbigs,
-					    &bigs_cap, &big, sizeof(big)))
-			return mv_enomem;
-		uint32_t m = pack_entry(&e, gap);
-		memcpy(mem + i * sizeof(m), &m, sizeof(m));
-		end = start + size;
-	}
-	h->meta = mv_big_shrink(h->chunks, n * sizeof(*h->meta));
-	h->chunks = NULL;
-	h->chunks_cap = 0;
-	h->packed = true;
-	return pack_groups(h);
 }
 
 /* A lazy heap's own arrays. */
@@ -674,12 +348,7 @@ static void heap_free_fields(struct mv_heap *h)
 	free(h->description);
 	free(h->limit_note);
 	free(h->gaps);
-	mv_big_free(h->chunks);
-	mv_big_free(h->meta);
-	mv_big_free(h->gstart);
-	mv_big_free(h->grank);
-	mv_big_free(h->gapst);
-	mv_big_free(h->bigs);
+	mv_heap_index_free(&h->ix);
 	free(h->runs);
 	free(h->arenas);
 	free(h->segments);
@@ -708,53 +377,6 @@ static struct mv_error *limit_note(struct mv_heap *h)
 		return mv_enomem;
 	}
 	return NULL;
-}
-
-struct mv_error *mv_heap_take_spans(struct mv_heap *h, const void *spans,
-				    size_t n, size_t stride)
-{
-	if (!h->nchunks || !n)
-		return NULL;
-	bool *drop = calloc(h->nchunks, sizeof(*drop));
-	if (!drop)
-		return mv_enomem;
-	size_t ndrop = 0;
-	for (size_t k = 0; k < n; k++) {
-		uint64_t span[2];
-		memcpy(span, (const char *)spans + k * stride, sizeof(span));
-		/* The chunk holding the start, else the first one after it;
-		 * entries are sorted, so those starting inside follow. */
-		size_t i = mv_heap_chunk_index(h, span[0]);
-		if (i == SIZE_MAX) {
-			size_t lo = 0, hi = h->nchunks;
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				if (h->chunks[mid].start < span[0])
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			i = lo;
-		}
-		for (; i < h->nchunks && h->chunks[i].start < span[1]; i++)
-			if (!drop[i]) {
-				drop[i] = true;
-				ndrop++;
-			}
-	}
-	if (ndrop)
-		mv_heap_drop_entries(h, drop);
-	free(drop);
-	return NULL;
-}
-
-void mv_heap_drop_entries(struct mv_heap *h, const bool *drop)
-{
-	size_t out = 0;
-	for (size_t i = 0; i < h->nchunks; i++)
-		if (!drop[i])
-			h->chunks[out++] = h->chunks[i];
-	h->nchunks = out;
 }
 
 /* Each overlay model adds its blocks to the index the main model
@@ -851,7 +473,6 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 		h->poll = poll;
 		h->progress = o->progress;
 		h->progress_arg = o->progress_arg;
-		h->sorted = true;
 		h->record_bins = o->flags & MV_HEAP_RECORD_BINS;
 		h->max_chunks = o->max_chunks ? o->max_chunks
 					       : mv_limits_max_heap_chunks();
@@ -865,7 +486,7 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 		if (!err && h->stopped)
 			err = limit_note(h);
 		if (!err)
-			err = mv_heap_pack(h);
+			err = mv_heap_trim(h);
 		if (!err) {
 			mv_error_destroy(first);
 			*ret = h;
@@ -896,7 +517,6 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 		h->poll = poll;
 		h->progress = o->progress;
 		h->progress_arg = o->progress_arg;
-		h->sorted = true;
 		h->max_chunks = o->max_chunks ? o->max_chunks
 					       : mv_limits_max_heap_chunks();
 		h->description = strdup(mv_error_message(first));
@@ -909,7 +529,7 @@ struct mv_error *mv_heap_open_with(struct mv_program *p,
 		if (!err && h->stopped)
 			err = limit_note(h);
 		if (!err && h->narenas)
-			err = mv_heap_pack(h);
+			err = mv_heap_trim(h);
 		if (!err && h->narenas) {
 			mv_error_destroy(first);
 			*ret = h;
@@ -992,7 +612,8 @@ bool mv_heap_lazy_mmapped(struct mv_heap *h, uint64_t address,
 			  struct mv_chunk *ret)
 {
 	size_t i = entry_floor(h, address);
-	if (i == SIZE_MAX || address - start_of(h, i) >= size_of(h, i))
+	if (i == SIZE_MAX ||
+	    address - mv_heap_start_at(h, i) >= mv_heap_size_at(h, i))
 		return false;
 	fill_chunk(h, i, ret);
 	return true;
@@ -1051,14 +672,14 @@ size_t mv_heap_chunk_count(struct mv_heap *h)
 {
 	if (!whole(h))
 		return 0;
-	return h->nchunks;
+	return h->ix.n;
 }
 
 bool mv_heap_chunk(struct mv_heap *h, size_t index, struct mv_chunk *ret)
 {
 	if (!whole(h))
 		return false;
-	if (index >= h->nchunks)
+	if (index >= h->ix.n)
 		return false;
 	fill_chunk(h, index, ret);
 	return true;
@@ -1068,25 +689,7 @@ size_t mv_heap_chunk_index(struct mv_heap *h, uint64_t address)
 {
 	if (!whole(h))
 		return SIZE_MAX;
-	size_t i = entry_floor(h, address);
-	if (i == SIZE_MAX)
-		return SIZE_MAX;
-	uint64_t start = start_of(h, i);
-	if (address - start >= size_of(h, i))
-		return SIZE_MAX;
-	/* A chunk's first 8 bytes (prev_size) are the user data of the
-	 * chunk before it while that one is in use: malloc_usable_size()
-	 * counts them, so a pointer to its last bytes lands here. */
-	if (address - start < 8 && i > 0 &&
-	    !(flags_of(h, i) & MV_CHUNK_NO_HEADER)) {
-		uint32_t pf = flags_of(h, i - 1);
-		if ((pf & MV_CHUNK_IN_USE) &&
-		    !(pf & (MV_CHUNK_MMAPPED | MV_CHUNK_CORRUPT |
-			    MV_CHUNK_NO_HEADER)) &&
-		    start_of(h, i - 1) + size_of(h, i - 1) == start)
-			return i - 1;
-	}
-	return i;
+	return mv_heap_index_holding(h, h->ix.n, address, NULL);
 }
 
 const char *mv_heap_limit_note(struct mv_heap *h)
@@ -1123,14 +726,14 @@ static struct mv_error *find_gaps(struct mv_heap *h)
 		size_t i = mv_heap_lower_bound(h, seg->start);
 		uint64_t at = seg->first_chunk > seg->start ? seg->first_chunk
 							    : seg->start;
-		uint64_t start = i < h->nchunks ? mv_heap_start_at(h, i) : 0;
-		for (; i < h->nchunks && start < seg->end; i++) {
+		uint64_t start = i < h->ix.n ? mv_heap_start_at(h, i) : 0;
+		for (; i < h->ix.n && start < seg->end; i++) {
 			if (start > at && !add_gap(h, at, start, &cap))
 				return mv_enomem;
 			uint64_t end = start + mv_heap_size_at(h, i);
 			if (end > at)
 				at = end;
-			if (i + 1 < h->nchunks)
+			if (i + 1 < h->ix.n)
 				start = mv_heap_next_start(h, i, start);
 		}
 		if (at < seg->end && !add_gap(h, at, seg->end, &cap))

@@ -365,10 +365,14 @@ static uint64_t walk_plain_run(struct glibc *g, const struct segment_job *j,
 			break;
 		memcpy(&nfield, r->data + (next - r->base) + 8, 8);
 		if (!(nfield & PREV_INUSE) || (size >> 4) > UINT32_MAX ||
-		    h->nchunks >= h->chunks_cap || h->nchunks >= h->max_chunks)
+		    h->ix.n >= h->ix.cap || h->ix.n >= h->max_chunks)
 			break;
-		mv_heap_store_chunk(h, a, (uint32_t)(size >> 4), MV_CHUNK_IN_USE,
-				    MV_LIST_NONE, (uint16_t)j->arena);
+		if (!mv_heap_store_chunk(h, a, (uint32_t)(size >> 4),
+					 MV_CHUNK_IN_USE, MV_LIST_NONE,
+					 (uint16_t)j->arena)) {
+			*err = mv_enomem;
+			break;
+		}
 		a = next;
 		if (++g->walked % POLL_EVERY == 0 && (*err = mv_heap_poll(h)))
 			break;
@@ -386,7 +390,7 @@ static struct mv_error *walk_segment(struct glibc *g,
 	g->r.len = 0;
 	/* The whole segment will be read unless the index stops first: a
 	 * core may read it in now (mv_target_will_read). */
-	if (h->max_chunks - h->nchunks > (end - a) / MINSIZE)
+	if (h->max_chunks - h->ix.n > (end - a) / MINSIZE)
 		mv_target_will_read(g->t, a, end);
 	while (a < end && !h->stopped) {
 		if ((a = walk_plain_run(g, j, a, end, &err), err))
@@ -551,23 +555,23 @@ static bool mark_free(struct glibc *g, const char *what, uint64_t p,
 				    what, (unsigned long long)p);
 		return false;
 	}
-	struct mv_heap_entry *e = &h->chunks[i];
-	if (e->flags & MV_CHUNK_FREE_LIST) {
+	uint32_t flags = mv_heap_flags_at(h, i);
+	if (flags & MV_CHUNK_FREE_LIST) {
 		*err = mv_heap_note(h, "%s: chunk 0x%llx is already on the %s "
 				       "list (a loop or a double free); the "
 				       "rest of the list is ignored",
 				    what, (unsigned long long)p,
-				    mv_heap_list_name(e->list));
+				    mv_heap_list_name(mv_heap_list_at(h, i)));
 		return false;
 	}
-	if (e->flags & (MV_CHUNK_TOP | MV_CHUNK_METADATA | MV_CHUNK_CORRUPT |
+	if (flags & (MV_CHUNK_TOP | MV_CHUNK_METADATA | MV_CHUNK_CORRUPT |
 			MV_CHUNK_MMAPPED)) {
 		*err = mv_heap_note(h, "%s: link 0x%llx is not a normal chunk; "
 				       "the rest of the list is ignored",
 				    what, (unsigned long long)p);
 		return false;
 	}
-	uint64_t size = mv_heap_entry_size(e);
+	uint64_t size = mv_heap_size_at(h, i);
 	if (expect_size && size != expect_size) {
 		*err = mv_heap_note(h, "%s: chunk 0x%llx has size 0x%llx, not "
 				       "0x%llx; the rest of the list is ignored",
@@ -579,7 +583,7 @@ static bool mark_free(struct glibc *g, const char *what, uint64_t p,
 	/* tcache and fastbin chunks look in use to their neighbour; binned
 	 * ones must not. */
 	bool quick = list == MV_LIST_TCACHE || list == MV_LIST_FASTBIN;
-	bool looks_used = e->flags & MV_CHUNK_IN_USE;
+	bool looks_used = flags & MV_CHUNK_IN_USE;
 	if (quick != looks_used) {
 		*err = mv_heap_note(h, "%s: chunk 0x%llx is %s by the next "
 				       "chunk's PREV_INUSE bit",
@@ -588,8 +592,9 @@ static bool mark_free(struct glibc *g, const char *what, uint64_t p,
 		if (*err)
 			return false;
 	}
-	e->flags = (uint8_t)((e->flags & ~MV_CHUNK_IN_USE) | MV_CHUNK_FREE_LIST);
-	e->list = (uint8_t)list;
+	mv_heap_set_attr(h, i, (flags & ~(uint32_t)MV_CHUNK_IN_USE) |
+				       MV_CHUNK_FREE_LIST,
+			 list);
 	return true;
 }
 
@@ -716,9 +721,8 @@ static struct mv_error *read_tcache(struct glibc *g, uint32_t ai, uint64_t c)
 	size_t i = mv_heap_entry_at(h, c);
 	if (i == SIZE_MAX)
 		return NULL;
-	struct mv_heap_entry *e = &h->chunks[i];
-	if (mv_heap_entry_size(e) != TCACHE_CHUNK ||
-	    !(e->flags & MV_CHUNK_IN_USE))
+	uint32_t flags = mv_heap_flags_at(h, i);
+	if (mv_heap_size_at(h, i) != TCACHE_CHUNK || !(flags & MV_CHUNK_IN_USE))
 		return NULL;
 	uint64_t nbins = g->L.tc_bins > TCACHE_BINS ? TCACHE_BINS : g->L.tc_bins;
 	uint16_t counts[TCACHE_BINS];
@@ -730,7 +734,7 @@ static struct mv_error *read_tcache(struct glibc *g, uint32_t ai, uint64_t c)
 				   nbins * 8) != nbins * 8)
 		return mv_heap_note(h, "tcache block at 0x%llx is not readable",
 				    (unsigned long long)c);
-	e->flags |= MV_CHUNK_METADATA;
+	mv_heap_set_attr(h, i, flags | MV_CHUNK_METADATA, mv_heap_list_at(h, i));
 	h->arenas[ai].have_tcache = true;
 	char what[96];
 	struct mv_error *err;
@@ -1639,7 +1643,7 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 	/* Whatever the heap's size: at 80 M chunks, growing by doubling
 	 * copied and faulted in twice the index (an eighth of gc's time).
 	 * Address space refused, the index grows as it goes. */
-	if (!lazy && room <= SIZE_MAX / sizeof(struct mv_heap_entry) &&
+	if (!lazy && room <= SIZE_MAX / sizeof(*h->ix.meta) &&
 	    (err = mv_heap_reserve(h, (size_t)room))) {
 		mv_error_destroy(err);
 		err = NULL;
@@ -1654,15 +1658,15 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 		g.main_arena = o->main_arena;
 		h->arenas[main_ai].address = g.main_arena;
 		rd64(&g, g.main_arena + g.L.ms_top, &h->arenas[main_ai].top);
-	} else if (!symbols && !o->range_end && h->nchunks) {
-		const struct mv_heap_entry *last = &h->chunks[h->nchunks - 1];
-		if (last->flags & MV_CHUNK_TOP) {
-			g.main_arena = find_main_arena_by_top(&g, last->start,
-							      hs, he);
+	} else if (!symbols && !o->range_end && h->ix.n) {
+		/* The last chunk added, the main heap's last. */
+		uint64_t last = h->ix.last_start;
+		if (mv_heap_flags_at(h, h->ix.n - 1) & MV_CHUNK_TOP) {
+			g.main_arena = find_main_arena_by_top(&g, last, hs, he);
 			if (g.main_arena) {
 				g.arena_by_scan = true;
 				h->arenas[main_ai].address = g.main_arena;
-				h->arenas[main_ai].top = last->start;
+				h->arenas[main_ai].top = last;
 				rd64(&g, g.main_arena + g.L.ms_system_mem,
 				     &h->arenas[main_ai].system_mem);
 			}
@@ -1702,14 +1706,15 @@ static struct mv_error *glibc_open(struct mv_heap *h,
 	 * stopped: the lists were cut at its bound). */
 	size_t unlisted = 0;
 	uint64_t first_unlisted = 0;
-	for (size_t i = 0; i < h->nchunks && !h->stopped; i++) {
-		const struct mv_heap_entry *e = &h->chunks[i];
+	for (size_t i = 0; i < h->ix.n && !h->stopped; i++) {
 		uint32_t ai;
-		if (e->list == MV_LIST_UNLISTED &&
-		    (ai = mv_heap_entry_arena(h, e)) < h->narenas &&
+		uint64_t start;
+		if (mv_heap_list_at(h, i) == MV_LIST_UNLISTED &&
+		    (ai = mv_heap_arena_at(h, start = mv_heap_start_at(h, i),
+					   NULL)) < h->narenas &&
 		    h->arenas[ai].have_bins) {
 			if (!unlisted++)
-				first_unlisted = e->start;
+				first_unlisted = start;
 		}
 	}
 	if (unlisted &&

@@ -2,8 +2,9 @@
  * beyond heap.h: the model's vtable, the compact chunk index, arenas and
  * heap segments, and the entry points tests use to force a mode.
  *
- * Layering: heap.c owns the generic index and notes; heap_glibc.c fills
- * them for glibc malloc; cmd_heap.c only reads them. */
+ * Layering: heap.c and heap_index.c own the generic index and notes;
+ * heap_glibc.c fills them for glibc malloc; cmd_heap.c only reads
+ * them. */
 #ifndef MV_HEAP_INTERNAL_H
 #define MV_HEAP_INTERNAL_H
 
@@ -46,25 +47,18 @@ enum mv_heap_list {
 
 const char *mv_heap_list_name(enum mv_heap_list list);
 
-/* One chunk while the index is built (the models' form; mv_heap_pack
- * then packs it, MV_PK_*), in 12 bytes: start
- * keeps 48 bits (every user address on x86-64 and arm64; a chunk above
- * is refused with a note), read as one word with flags and list beside
- * it; sizes are multiples of 16 on every allocator we model, so size >> 4
- * fits 32 bits up to 64 GiB (larger ones are clamped with a note);
- * mimalloc's word size classes (8, 24, 40, 56 bytes) are size16 * 16 + 8,
- * flagged by MV_ENTRY_PLUS8 in flags.  The arena is not here: it is
- * the same over long runs of addresses (mv_heap_entry_arena). */
+/* What a model gives mv_heap_add_chunk: a start below 2^48 (every user
+ * address on x86-64 and arm64; a chunk above is refused with a note),
+ * a size whose low 4 bits are dropped (sizes are multiples of 16 on
+ * every allocator we model; a size of 64 GiB or more is clamped with a
+ * note), but for mimalloc's word size classes (8, 24, 40, 56 bytes):
+ * their flags have MV_ENTRY_PLUS8, and their size is 8 more.  The
+ * arena is not in the index: it is the same over long runs of
+ * addresses (mv_heap_arena_at). */
 #define MV_ENTRY_PLUS8 128
 #define MV_ENTRY_START_END (1ull << 48)
-struct __attribute__((packed, aligned(4))) mv_heap_entry {
-	uint64_t start : 48;
-	uint64_t flags : 8; /* MV_CHUNK_* */
-	uint64_t list : 8;  /* enum mv_heap_list */
-	uint32_t size16;
-};
 
-/* A packed index entry (struct mv_heap's meta): its chunk's flags
+/* A packed index entry (struct mv_heap_index's meta): its chunk's flags
  * (MV_CHUNK_*), list, whether it starts elsewhere than where the chunk
  * before ends (GAP: its start is kept), and its size in 8-byte units
  * (every allocator's sizes are multiples of 8), SIZE_BIG for a size of
@@ -74,6 +68,7 @@ struct __attribute__((packed, aligned(4))) mv_heap_entry {
 #define MV_PK_FLAGS 0x7fu
 #define MV_PK_LIST_SHIFT 7
 #define MV_PK_LIST_MASK 0x1fu
+#define MV_PK_ATTR 0xfffu /* flags and list */
 #define MV_PK_GAP (1u << 12)
 #define MV_PK_SIZE_SHIFT 13
 #define MV_PK_SIZE_BIG 0x7ffffu
@@ -82,6 +77,30 @@ struct __attribute__((packed, aligned(4))) mv_heap_entry {
 
 struct mv_heap_big {
 	uint64_t index, size;
+};
+
+/* The chunk index, packed as the models add chunks: a word a chunk
+ * (meta, MV_PK_*), the starts of the GAP chunks (gapst, in index order;
+ * grank: how many come before each group) and of every MV_PK_GROUP-th
+ * chunk (gstart); sizes too large for the word in bigs (by index).  The
+ * others' starts are sums of sizes within a group, a cache line of
+ * meta.  Chunks come in any order: each one that does not start where
+ * the one before ends is a GAP; unsorted and overlaps say whether one
+ * started at or below the start of the one before, or inside it, and
+ * mv_heap_sort then merges the index's ascending runs. */
+struct mv_heap_index {
+	uint32_t *meta;
+	size_t n, cap;      /* chunks; room in meta (and in the groups) */
+	uint64_t *gstart;
+	uint32_t *grank;
+	uint64_t *gapst;
+	size_t ngaps, gaps_cap;
+	struct mv_heap_big *bigs;
+	size_t nbigs, bigs_cap;
+	/* Where a chunk added next starts with no GAP (UINT64_MAX after a
+	 * SIZE_BIG or empty chunk), and the last chunk's start. */
+	uint64_t next_at, last_start, last_end;
+	bool unsorted, overlaps;
 };
 
 /* [start, end) holds chunks of one arena only: a heap walked, a page's
@@ -216,12 +235,10 @@ extern const struct mv_heap_ops mv_heap_tcmalloc_ops;
 /* jemalloc 5.3.0's extents, found through its extent map. */
 extern const struct mv_heap_ops mv_heap_jemalloc_ops;
 
-/* Drops the index entries for which drop[i] is true (keeps the order):
- * an overlay model takes over a main model's chunk that holds its own
- * arena. */
-void mv_heap_drop_entries(struct mv_heap *h, const bool *drop);
 /* An overlay model takes over the bytes of its spans: the entries of the
- * chunks holding a span's start or starting inside it are dropped.
+ * chunks holding a span's start or starting inside it are dropped, of
+ * those indexed at the last mv_heap_sort (the overlay's own, added
+ * since, stay); the index is sorted then.
  * spans: n elements of stride bytes, each starting with uint64_t start,
  * end (its [start, end)). */
 struct mv_error *mv_heap_take_spans(struct mv_heap *h, const void *spans,
@@ -237,8 +254,10 @@ struct mv_heap {
 	void (*progress)(void *arg, uint64_t chunks);
 	void *progress_arg;
 	char *description;
-	struct mv_heap_entry *chunks;
-	size_t nchunks, chunks_cap;
+	struct mv_heap_index ix;
+	/* The chunks indexed at the last mv_heap_sort (mv_heap_take_spans
+	 * takes from those). */
+	size_t nsorted;
 	/* The chunks' arenas: runs[0..runs_table) in address order and
 	 * disjoint (after mv_heap_sort), then runs recorded since; the run
 	 * being extended is [run_start, run_end) (run_end 0: none). */
@@ -247,10 +266,6 @@ struct mv_heap {
 	uint64_t run_start, run_end;
 	uint32_t run_arena;
 	bool runs_enomem;
-	bool sorted;
-	/* Set when a chunk stored in order starts inside the one before:
-	 * without it (and sorted), mv_heap_sort has nothing to do. */
-	bool overlaps;
 	struct mv_heap_arena *arenas;
 	size_t narenas;
 	struct mv_heap_segment *segments;
@@ -280,8 +295,8 @@ struct mv_heap {
 	size_t ngaps;
 	uint64_t gap_bytes;
 	bool gaps_done;
-	/* A lazy heap (MV_HEAP_LAZY, and the model opened it so): chunks
-	 * holds the mmapped chunks only, heap_segs the other segments in
+	/* A lazy heap (MV_HEAP_LAZY, and the model opened it so): the
+	 * index holds the mmapped chunks only, heap_segs the other segments in
 	 * address order; quick the chunks on a tcache or fastbin list
 	 * (sorted, with their list in quick_list), which look in use to
 	 * their neighbour; tcache_blocks the arenas' tcache chunks.
@@ -306,21 +321,6 @@ struct mv_heap {
 	 * neither, so that lazy_plain mostly skips their searches. */
 	uint64_t *odd_bits;
 	uint64_t odd_mask;
-	/* The packed index, made from chunks once the models are done
-	 * (mv_heap_open_with): a word a chunk (meta: MV_PK_*, written over
-	 * chunks' own memory, which is then given back), the starts of
-	 * the GAP chunks (gapst, in index order; grank: how many come
-	 * before each group) and of every MV_PK_GROUP-th chunk (gstart,
-	 * made after the entries are given back); sizes too large for the
-	 * word in bigs (by index).  The others' starts are sums of sizes
-	 * within a group, a cache line of meta. */
-	bool packed;
-	uint32_t *meta;
-	uint64_t *gstart;
-	uint32_t *grank;
-	uint64_t *gapst;
-	struct mv_heap_big *bigs;
-	size_t nbigs;
 	/* The chunk mv_heap_chunk was last asked for, and its start. */
 	bool seq_ok;
 	size_t seq_i;
@@ -343,11 +343,6 @@ struct mv_error *mv_heap_add_chunk_slow(struct mv_heap *h, uint64_t start,
 					enum mv_heap_list list,
 					uint32_t arena);
 
-static inline uint64_t mv_heap_entry_size(const struct mv_heap_entry *e)
-{
-	return ((uint64_t)e->size16 << 4) + (e->flags & MV_ENTRY_PLUS8 ? 8 : 0);
-}
-
 /* The arena of the chunk starting at address (UINT16_MAX if none), and
  * in *next (if not NULL) where the arena may change: every chunk
  * starting in [address, *next) is in the same one.  A binary search
@@ -355,35 +350,61 @@ static inline uint64_t mv_heap_entry_size(const struct mv_heap_entry *e)
 uint32_t mv_heap_arena_at(const struct mv_heap *h, uint64_t address,
 			  uint64_t *next);
 
-static inline uint32_t mv_heap_entry_arena(const struct mv_heap *h,
-					   const struct mv_heap_entry *e)
-{
-	return mv_heap_arena_at(h, e->start, NULL);
-}
-
 /* Closes the run being extended and opens one at [start, end). */
 void mv_heap_run_break(struct mv_heap *h, uint64_t start, uint64_t end,
 		       uint32_t arena);
 
-static inline void mv_heap_store_chunk(struct mv_heap *h, uint64_t start,
+/* A packed word's flags and list (MV_PK_ATTR). */
+static inline uint32_t mv_heap_attr(uint32_t flags, enum mv_heap_list list)
+{
+	return (flags & MV_PK_FLAGS) |
+	       ((uint32_t)list & MV_PK_LIST_MASK) << MV_PK_LIST_SHIFT;
+}
+
+/* Appends a chunk to x (x->n < x->cap), in any of the word's cases (a
+ * GAP, a group's first, a SIZE_BIG); false when gapst or bigs could
+ * not grow. */
+bool mv_heap_index_put(struct mv_heap_index *x, uint64_t start,
+		       uint64_t size, uint32_t attr);
+
+/* The same, where the common case is a word written: a chunk where the
+ * one before ends, inside a group. */
+static inline bool mv_heap_index_add(struct mv_heap_index *x, uint64_t start,
+				     uint64_t size, uint32_t attr)
+{
+	if (start != x->next_at || !(x->n & (MV_PK_GROUP - 1)) || !size ||
+	    (size >> 3) >= MV_PK_SIZE_BIG)
+		return mv_heap_index_put(x, start, size, attr);
+	x->meta[x->n++] = attr | (uint32_t)(size >> 3) << MV_PK_SIZE_SHIFT;
+	x->last_start = start;
+	x->last_end = x->next_at = start + size;
+	return true;
+}
+
+void mv_heap_index_free(struct mv_heap_index *x);
+/* Sorts x (mv_heap_sort's first half): its ascending runs merged into a
+ * new index, the old one given back as it is read. */
+struct mv_error *mv_heap_sort_index(struct mv_heap *h);
+/* The chunk of [0, n) holding address (mv_heap_chunk_index), or
+ * SIZE_MAX and in *after (if not NULL) the first starting above it. */
+size_t mv_heap_index_holding(const struct mv_heap *h, size_t n,
+			     uint64_t address, size_t *after);
+
+/* Adds a chunk (room for it in the index).  false when out of memory. */
+static inline bool mv_heap_store_chunk(struct mv_heap *h, uint64_t start,
 				       uint32_t size16, uint32_t flags,
 				       enum mv_heap_list list, uint16_t arena)
 {
-	struct mv_heap_entry *e = &h->chunks[h->nchunks];
-	if (h->nchunks && e[-1].start >= start)
-		h->sorted = false;
-	else if (h->nchunks && start - e[-1].start < (uint64_t)e[-1].size16 << 4)
-		h->overlaps = true;
-	e->start = start;
-	e->size16 = size16;
-	e->flags = (uint8_t)flags;
-	e->list = (uint8_t)list;
-	h->nchunks++;
-	uint64_t end = start + mv_heap_entry_size(e);
+	uint64_t size = ((uint64_t)size16 << 4) +
+			(flags & MV_ENTRY_PLUS8 ? 8 : 0);
+	uint64_t end = start + size;
+	if (!mv_heap_index_add(&h->ix, start, size, mv_heap_attr(flags, list)))
+		return false;
 	if (start == h->run_end && arena == h->run_arena && start)
 		h->run_end = end;
 	else
 		mv_heap_run_break(h, start, end, arena);
+	return true;
 }
 
 /* Inline: a million chunks are a million calls.  The bound, growth and
@@ -394,14 +415,15 @@ static inline struct mv_error *mv_heap_add_chunk(struct mv_heap *h,
 						 enum mv_heap_list list,
 						 uint32_t arena)
 {
-	if (h->nchunks >= h->chunks_cap || h->nchunks >= h->max_chunks ||
+	if (h->ix.n >= h->ix.cap || h->ix.n >= h->max_chunks ||
 	    (size >> 4) > UINT32_MAX || arena > UINT16_MAX ||
 	    start >= MV_ENTRY_START_END)
 		return mv_heap_add_chunk_slow(h, start, size, flags, list,
 					      arena);
-	mv_heap_store_chunk(h, start, (uint32_t)(size >> 4), flags, list,
-			    (uint16_t)arena);
-	return NULL;
+	return mv_heap_store_chunk(h, start, (uint32_t)(size >> 4), flags,
+				   list, (uint16_t)arena)
+		       ? NULL
+		       : mv_enomem;
 }
 struct mv_error *mv_heap_add_arena(struct mv_heap *h,
 				   const struct mv_heap_arena *a,
@@ -411,8 +433,8 @@ struct mv_error *mv_heap_add_segment(struct mv_heap *h,
 /* Records [start, end) as the allocator's own state (see metadata). */
 struct mv_error *mv_heap_add_metadata(struct mv_heap *h, uint64_t start,
 				      uint64_t end);
-/* Room for n entries in the index up front (a model that can estimate
- * its chunk count saves the doubling copies). */
+/* Room for n chunks in the index up front (a model that can estimate
+ * its chunk count saves the growths). */
 struct mv_error *mv_heap_reserve(struct mv_heap *h, size_t n);
 /* Records a problem (formatted, one sentence); bounded. */
 struct mv_error *mv_heap_note(struct mv_heap *h, const char *fmt, ...)
@@ -444,33 +466,38 @@ static inline uint64_t mv_heap_usable(uint64_t size, uint32_t flags)
 	return size >= 8 ? size - 8 : 0;
 }
 
-/* The sorted index packed (MV_PK_*), in place: entry i's word is
- * written over the first third of the entries, behind those still to
- * read, and the rest of their memory is given back.  Once the models
- * are done (mv_heap_open_with): they read and change entries as they
- * go; after it, the accessors below read the index. */
-struct mv_error *mv_heap_pack(struct mv_heap *h);
+/* Gives back the index's room never used, once the models are done
+ * (mv_heap_open_with) and it is sorted. */
+struct mv_error *mv_heap_trim(struct mv_heap *h);
 
-/* The packed index's chunk i (i < mv_heap_chunk_count(h), which
- * completes a lazy heap): a few loads, no call but for rare cases. */
+/* The index's chunk i (i < mv_heap_chunk_count(h), which completes a
+ * lazy heap; for a model, i < h->ix.n of a sorted index): a few loads,
+ * no call but for rare cases. */
 uint64_t mv_heap_big_size(const struct mv_heap *h, size_t i);
 uint64_t mv_heap_gap_start(const struct mv_heap *h, size_t i);
 
 static inline uint32_t mv_heap_flags_at(const struct mv_heap *h, size_t i)
 {
-	return h->meta[i] & MV_PK_FLAGS;
+	return h->ix.meta[i] & MV_PK_FLAGS;
+}
+
+/* For models, once the index is sorted: chunk i's flags and list. */
+static inline void mv_heap_set_attr(struct mv_heap *h, size_t i,
+				    uint32_t flags, enum mv_heap_list list)
+{
+	h->ix.meta[i] = (h->ix.meta[i] & ~MV_PK_ATTR) | mv_heap_attr(flags, list);
 }
 
 static inline enum mv_heap_list mv_heap_list_at(const struct mv_heap *h,
 						size_t i)
 {
-	return (enum mv_heap_list)(h->meta[i] >> MV_PK_LIST_SHIFT &
+	return (enum mv_heap_list)(h->ix.meta[i] >> MV_PK_LIST_SHIFT &
 				   MV_PK_LIST_MASK);
 }
 
 static inline uint64_t mv_heap_size_at(const struct mv_heap *h, size_t i)
 {
-	uint32_t s = h->meta[i] >> MV_PK_SIZE_SHIFT;
+	uint32_t s = h->ix.meta[i] >> MV_PK_SIZE_SHIFT;
 	return s == MV_PK_SIZE_BIG ? mv_heap_big_size(h, i) : (uint64_t)s << 3;
 }
 
@@ -480,9 +507,10 @@ static inline uint64_t mv_heap_size_at(const struct mv_heap *h, size_t i)
 static inline uint64_t mv_heap_next_start(const struct mv_heap *h, size_t i,
 					  uint64_t start)
 {
-	return h->meta[i + 1] & MV_PK_GAP
+	return h->ix.meta[i + 1] & MV_PK_GAP
 		       ? mv_heap_gap_start(h, i + 1)
-		       : start + ((uint64_t)(h->meta[i] >> MV_PK_SIZE_SHIFT) << 3);
+		       : start + ((uint64_t)(h->ix.meta[i] >> MV_PK_SIZE_SHIFT)
+				  << 3);
 }
 
 uint64_t mv_heap_start_slow(const struct mv_heap *h, size_t i);
@@ -492,7 +520,7 @@ uint64_t mv_heap_start_slow(const struct mv_heap *h, size_t i);
 static inline uint64_t mv_heap_start_at(const struct mv_heap *h, size_t i)
 {
 	size_t k = i & ~(size_t)(MV_PK_GROUP - 1);
-	const uint32_t *m = h->meta;
+	const uint32_t *m = h->ix.meta;
 	uint64_t sum = 0;
 	uint32_t any = 0;
 	for (size_t j = k; j < i; j++) {
@@ -500,7 +528,7 @@ static inline uint64_t mv_heap_start_at(const struct mv_heap *h, size_t i)
 		any |= m[j + 1];
 	}
 	if (!(any & MV_PK_GAP))
-		return h->gstart[k >> MV_PK_GROUP_SHIFT] + (sum << 3);
+		return h->ix.gstart[k >> MV_PK_GROUP_SHIFT] + (sum << 3);
 	return mv_heap_start_slow(h, i);
 }
 

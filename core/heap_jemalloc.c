@@ -889,7 +889,7 @@ static struct mv_error *walk_extents(struct je *j)
 		if (ed_state(x) == STATE_ACTIVE)
 			nslots += n < MAX_SLAB_REGS ? n : MAX_SLAB_REGS;
 	}
-	if ((err = mv_heap_reserve(h, h->nchunks + (size_t)(nslots < h->max_chunks
+	if ((err = mv_heap_reserve(h, h->ix.n + (size_t)(nslots < h->max_chunks
 						       ? nslots
 						       : h->max_chunks))))
 		return err;

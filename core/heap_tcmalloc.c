@@ -752,7 +752,6 @@ static struct mv_error *tcmalloc_open(struct mv_heap *h,
 		err = mv_enomem;
 		goto out;
 	}
-	size_t before = h->nchunks;
 	if ((err = mv_heap_add_arena(h, &ha, &m.ai)) ||
 	    (err = walk_pagemap(&m)))
 		goto out;
@@ -772,15 +771,9 @@ static struct mv_error *tcmalloc_open(struct mv_heap *h,
 	}
 	h->arenas[m.ai].system_mem = total;
 	/* A glibc chunk in a span is tcmalloc's (its sbrk heap is ours):
-	 * the main model's entries, before ours, give way. */
-	size_t mine = h->nchunks - before;
-	h->nchunks = before;
+	 * the main model's entries, indexed before ours, give way. */
 	if (!err)
 		err = mv_heap_take_spans(h, m.runs, m.nruns, sizeof(*m.runs));
-	memmove(h->chunks + h->nchunks, h->chunks + before,
-		mine * sizeof(*h->chunks));
-	h->nchunks += mine;
-	h->sorted = false;
 	if (!err)
 		err = meta_gaps(&m);
 	if (!err)

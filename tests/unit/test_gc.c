@@ -134,7 +134,6 @@ static void test_equal_page_gap(void **state)
 	h->ops = &mv_heap_glibc_ops;
 	h->program = f.p;
 	h->target = f.t;
-	h->sorted = true;
 	h->max_chunks = 1000;
 	uint32_t ai;
 	struct mv_heap_arena arena = {.kind = MV_ARENA_MAIN};
@@ -147,7 +146,7 @@ static void test_equal_page_gap(void **state)
 	struct mv_heap_segment sg = {HEAP_AT, HEAP_AT + f.len, HEAP_AT, ai};
 	assert_null(mv_heap_add_segment(h, &sg));
 	assert_null(mv_heap_sort(h));
-	assert_null(mv_heap_pack(h));
+	assert_null(mv_heap_trim(h));
 	struct mv_gc_range r = {ROOT_AT, ROOT_AT + 8};
 	struct mv_gc_options o = {.roots = &r, .nroots = 1,
 				  .only_given_roots = true};

@@ -24,8 +24,8 @@
 #include "heap_internal.h"
 #include "bounds.h"
 
-_Static_assert(sizeof(struct mv_heap_entry) == 12,
-	       "the chunk index must stay at 12 bytes per chunk");
+_Static_assert(sizeof(*((struct mv_heap_index *)0)->meta) == 4,
+	       "the chunk index must stay at 4 bytes per chunk");
 
 #define HEAP_AT 0x10000000ull
 #define ARENA_AT 0x20000000ull
@@ -630,7 +630,7 @@ static void test_index_bound(void **state)
 	build_chain(&f, 100);
 	open_max(&f, 50);
 	assert_int_equal(mv_heap_chunk_count(f.h), 50);
-	assert_true(f.h->packed);
+	assert_true(f.h->ix.cap <= 50);
 	struct mv_chunk c;
 	assert_true(mv_heap_chunk(f.h, 49, &c));
 	assert_int_equal(c.start, HEAP_AT + 0x290 + 48 * 0x20);
@@ -1004,7 +1004,6 @@ static void test_sort_overlap_in_order(void **state)
 	(void)state;
 	struct mv_heap *h = calloc(1, sizeof(*h));
 	assert_non_null(h);
-	h->sorted = true;
 	h->max_chunks = 100;
 	assert_null(mv_heap_add_chunk(h, 0x1000, 0x40, MV_CHUNK_IN_USE,
 				      MV_LIST_NONE, 0));
@@ -1040,7 +1039,6 @@ static struct mv_heap *bare_heap(void)
 {
 	struct mv_heap *h = calloc(1, sizeof(*h));
 	assert_non_null(h);
-	h->sorted = true;
 	h->max_chunks = 100;
 	return h;
 }
@@ -1053,71 +1051,98 @@ static void add_all(struct mv_heap *h, const struct added *a, size_t n)
 					      a[i].arena));
 }
 
-/* The packed index answers as the entries it was made from: chunks
- * back to back, 8-byte sizes, gaps inside a group and at its first
- * chunk, sizes too large for its word, across several groups. */
-static void test_pack_same_answers(void **state)
+/* The chunk holding address among the n chunks of a test's list (its
+ * own answer key: glibc's rule that an in-use chunk's user owns the
+ * first 8 bytes of the chunk after it), or SIZE_MAX. */
+static size_t key_holding(const uint64_t *start, const uint64_t *size,
+			  const uint32_t *flags, size_t n, uint64_t address)
 {
-	(void)state;
-	struct mv_heap *h = bare_heap();
+	for (size_t k = 0; k < n; k++) {
+		if (address - start[k] >= size[k])
+			continue;
+		if (address - start[k] < 8 && k > 0 &&
+		    (flags[k - 1] & MV_CHUNK_IN_USE) &&
+		    start[k - 1] + size[k - 1] == start[k])
+			return k - 1;
+		return k;
+	}
+	return SIZE_MAX;
+}
+
+/* The packed index answers as the chunks added: chunks back to back,
+ * 8-byte sizes, gaps inside a group and at its first chunk, sizes too
+ * large for its word, across several groups; added in address order
+ * or in pieces out of it (merged). */
+static void check_pack_answers(size_t pieces)
+{
+	enum { N = 70, PROBES = 6 };
+	uint64_t start[N], size[N];
+	uint32_t flags[N];
 	uint64_t at = 0x10000;
-	for (size_t i = 0; i < 70; i++) {
-		uint64_t size = i % 7 == 3 ? 0x18 : 0x20 + 0x10 * (i % 5);
+	for (size_t i = 0; i < N; i++) {
+		size[i] = i % 7 == 3 ? 0x18 : 0x20 + 0x10 * (i % 5);
 		if (i == 10 || i == 33)
-			size = (8u << 20) + 0x30; /* past the word's sizes */
+			size[i] = (8u << 20) + 0x30; /* past the word's sizes */
 		if (i == 5 || i == 16 || i == 17 || i == 20 || i == 48)
 			at += 0x100; /* a gap before it */
-		assert_null(mv_heap_add_chunk(h, at, size, MV_CHUNK_IN_USE |
-					      (i % 9 == 2 ? MV_CHUNK_FREE_LIST : 0),
-					      i % 9 == 2 ? MV_LIST_FASTBIN
-							 : MV_LIST_NONE, 0));
-		at += size;
+		start[i] = at;
+		flags[i] = i % 9 == 2 ? MV_CHUNK_FREE_LIST : MV_CHUNK_IN_USE;
+		at += size[i];
+	}
+	struct mv_heap *h = bare_heap();
+	/* The last piece first, then the others: each in address order. */
+	size_t per = (N + pieces - 1) / pieces;
+	for (size_t p = pieces; p-- > 0;) {
+		size_t from = (p + 1) % pieces * per;
+		for (size_t i = from; i < from + per && i < N; i++)
+			assert_null(mv_heap_add_chunk(
+				h, start[i], size[i] & ~(uint64_t)15,
+				flags[i] | (size[i] & 8 ? MV_ENTRY_PLUS8 : 0),
+				i % 9 == 2 ? MV_LIST_FASTBIN : MV_LIST_NONE, 0));
 	}
 	assert_null(mv_heap_sort(h));
-	enum { N = 70, PROBES = 6 };
-	struct mv_chunk want[N];
-	size_t want_index[N][PROBES], want_at[N];
-	uint64_t probe[N][PROBES];
-	for (size_t i = 0; i < N; i++) {
-		assert_true(mv_heap_chunk(h, i, &want[i]));
-		uint64_t st = want[i].start, z = want[i].size;
-		const uint64_t p[PROBES] = {st - 1, st, st + 8, st + z / 2,
-					    st + z - 1, st + z};
-		for (size_t k = 0; k < PROBES; k++) {
-			probe[i][k] = p[k];
-			want_index[i][k] = mv_heap_chunk_index(h, p[k]);
-		}
-		want_at[i] = mv_heap_entry_at(h, st);
-	}
-	assert_null(mv_heap_pack(h));
-	assert_true(h->packed);
+	assert_null(mv_heap_trim(h));
 	assert_int_equal(mv_heap_chunk_count(h), N);
 	for (size_t i = 0; i < N; i++) {
 		struct mv_chunk c;
 		assert_true(mv_heap_chunk(h, i, &c));
-		assert_int_equal(c.start, want[i].start);
-		assert_int_equal(c.mem, want[i].mem);
-		assert_int_equal(c.size, want[i].size);
-		assert_int_equal(c.usable, want[i].usable);
-		assert_int_equal(c.flags, want[i].flags);
-		assert_int_equal(c.arena, want[i].arena);
-		assert_int_equal(mv_heap_start_at(h, i), want[i].start);
-		assert_int_equal(mv_heap_size_at(h, i), want[i].size);
+		assert_int_equal(c.start, start[i]);
+		assert_int_equal(c.mem, start[i] + 16);
+		assert_int_equal(c.size, size[i]);
+		assert_int_equal(c.usable, flags[i] == MV_CHUNK_IN_USE
+						   ? size[i] - 8 : 0);
+		assert_int_equal(c.flags, flags[i]);
+		assert_int_equal(mv_heap_start_at(h, i), start[i]);
+		assert_int_equal(mv_heap_size_at(h, i), size[i]);
 		assert_int_equal(mv_heap_list_at(h, i),
 				 i % 9 == 2 ? MV_LIST_FASTBIN : MV_LIST_NONE);
+		uint64_t st = start[i], z = size[i];
+		const uint64_t probe[PROBES] = {st - 1, st, st + 8, st + z / 2,
+						st + z - 1, st + z};
 		for (size_t k = 0; k < PROBES; k++)
-			assert_int_equal(mv_heap_chunk_index(h, probe[i][k]),
-					 want_index[i][k]);
-		assert_int_equal(mv_heap_entry_at(h, want[i].start), want_at[i]);
-		assert_int_equal(mv_heap_lower_bound(h, want[i].start), i);
-		assert_int_equal(mv_heap_lower_bound(h, want[i].start + 1),
-				 i + 1);
+			assert_int_equal(mv_heap_chunk_index(h, probe[k]),
+					 key_holding(start, size, flags, N,
+						     probe[k]));
+		assert_int_equal(mv_heap_entry_at(h, st), i);
+		assert_int_equal(mv_heap_entry_at(h, st + 8), SIZE_MAX);
+		assert_int_equal(mv_heap_lower_bound(h, st), i);
+		assert_int_equal(mv_heap_lower_bound(h, st + 1), i + 1);
 	}
+	const char *const *notes;
+	assert_int_equal(mv_heap_notes(h, &notes), 0);
 	mv_heap_destroy(h);
 }
 
+static void test_pack_same_answers(void **state)
+{
+	(void)state;
+	check_pack_answers(1);
+	check_pack_answers(3);
+	check_pack_answers(70); /* every chunk a run of its own */
+}
+
 /* Every chunk indexed has the arena it was added with (the entry keeps
- * none: mv_heap_entry_arena finds it in runs of addresses); nkept of
+ * none: mv_heap_arena_at finds it in runs of addresses); nkept of
  * them are left. */
 static void expect_arenas(struct mv_heap *h, const struct added *a,
 			  size_t n, size_t nkept)
@@ -1132,7 +1157,7 @@ static void expect_arenas(struct mv_heap *h, const struct added *a,
 		assert_true(i < n);
 		assert_int_equal(c.size, a[i].size);
 		assert_int_equal(c.arena, a[i].arena);
-		assert_int_equal(mv_heap_entry_arena(h, &h->chunks[k]),
+		assert_int_equal(mv_heap_arena_at(h, c.start, NULL),
 				 a[i].arena);
 	}
 }
@@ -1186,6 +1211,140 @@ static void test_arena_runs_overlay(void **state)
 	mv_heap_destroy(h);
 }
 
+/* Chunks added from the last to the first (each a run of its own: more
+ * than one merge takes, so the runs are merged in passes), some
+ * starting inside another: the index is in address order and those are
+ * dropped with a note, the first added kept of two at one address. */
+static void test_sort_many_runs(void **state)
+{
+	(void)state;
+	enum { N = 3000, EVERY = 500 };
+	struct mv_heap *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	h->max_chunks = 2 * N;
+	size_t nover = 0;
+	for (size_t k = N; k-- > 0;) {
+		uint64_t at = 0x100000 + 0x20 * (uint64_t)k;
+		assert_null(mv_heap_add_chunk(h, at, 0x20, MV_CHUNK_IN_USE,
+					      MV_LIST_NONE, 0));
+		if (k % EVERY == 0) {
+			assert_null(mv_heap_add_chunk(h, at + 0x10, 0x20,
+						      MV_CHUNK_IN_USE,
+						      MV_LIST_NONE, 0));
+			nover++;
+		}
+	}
+	/* Two at one address: the one added first stays. */
+	assert_null(mv_heap_add_chunk(h, 0x100000 + 0x20 * 7, 0x40,
+				      MV_CHUNK_IN_USE, MV_LIST_NONE, 0));
+	nover++;
+	assert_null(mv_heap_sort(h));
+	assert_int_equal(mv_heap_chunk_count(h), N);
+	for (size_t k = 0; k < N; k++) {
+		struct mv_chunk c;
+		assert_true(mv_heap_chunk(h, k, &c));
+		assert_int_equal(c.start, 0x100000 + 0x20 * (uint64_t)k);
+		assert_int_equal(c.size, 0x20);
+	}
+	const char *const *notes;
+	assert_int_equal(mv_heap_notes(h, &notes), nover);
+	assert_non_null(strstr(notes[0], "chunk at 0x100010 overlaps the "
+					 "chunk at 0x100000"));
+	assert_non_null(strstr(notes[1], "chunk at 0x1000e0 overlaps the "
+					 "chunk at 0x1000e0"));
+	mv_heap_destroy(h);
+}
+
+/* A garbage allocator state giving one chunk thousands of times (more
+ * than a merge takes runs): the first added stays, the sort ends. */
+static void test_sort_one_address(void **state)
+{
+	(void)state;
+	enum { N = 5000 };
+	struct mv_heap *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	h->max_chunks = N;
+	assert_null(mv_heap_add_chunk(h, 0x9000, 0x20, MV_CHUNK_IN_USE,
+				      MV_LIST_NONE, 0));
+	for (size_t k = 1; k < N; k++)
+		assert_null(mv_heap_add_chunk(h, 0x9000, 0x30 + 0x10 * (k % 4),
+					      MV_CHUNK_IN_USE, MV_LIST_NONE,
+					      0));
+	assert_null(mv_heap_sort(h));
+	assert_int_equal(mv_heap_chunk_count(h), 1);
+	struct mv_chunk c;
+	assert_true(mv_heap_chunk(h, 0, &c));
+	assert_int_equal(c.start, 0x9000);
+	assert_int_equal(c.size, 0x20);
+	const char *const *notes;
+	assert_true(mv_heap_notes(h, &notes) > 0);
+	assert_non_null(strstr(notes[0], "chunk at 0x9000 overlaps the chunk "
+					 "at 0x9000"));
+	mv_heap_destroy(h);
+}
+
+/* An index of mapped memory, given back as a merge reads it: two runs
+ * interleaved chunk by chunk (the odd chunks, then the even ones) and
+ * a tail added backwards (a run each); every chunk is read back from
+ * the merged index at its place, with its size. */
+static void test_sort_gives_back(void **state)
+{
+	(void)state;
+	enum { N = 1500000, TAIL = 5000 };
+	struct mv_heap *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	h->max_chunks = N;
+	const uint64_t base = 0x10000000;
+	for (size_t pass = 1; pass < 3; pass++)
+		for (size_t k = pass % 2; k < N - TAIL; k += 2)
+			assert_null(mv_heap_add_chunk(
+				h, base + 0x40 * (uint64_t)k, 0x20 + 0x10 * (k % 3),
+				MV_CHUNK_IN_USE, MV_LIST_NONE, 0));
+	for (size_t k = N; k-- > N - TAIL;)
+		assert_null(mv_heap_add_chunk(h, base + 0x40 * (uint64_t)k,
+					      0x20 + 0x10 * (k % 3),
+					      MV_CHUNK_IN_USE, MV_LIST_NONE, 0));
+	assert_null(mv_heap_sort(h));
+	assert_int_equal(mv_heap_chunk_count(h), N);
+	for (size_t k = 0; k < N; k++) {
+		struct mv_chunk c;
+		assert_true(mv_heap_chunk(h, k, &c));
+		if (c.start != base + 0x40 * (uint64_t)k ||
+		    c.size != 0x20 + 0x10 * (k % 3))
+			fail_msg("chunk %zu: 0x%llx size 0x%llx", k,
+				 (unsigned long long)c.start,
+				 (unsigned long long)c.size);
+	}
+	const char *const *notes;
+	assert_int_equal(mv_heap_notes(h, &notes), 0);
+	mv_heap_destroy(h);
+}
+
+/* tcmalloc's order: its blocks are added first (below the main model's
+ * last chunk, and in a main chunk), then the main model's chunks in its
+ * spans give way; its own stay. */
+static void test_take_spans_after_adding(void **state)
+{
+	(void)state;
+	static const struct added a[] = {
+		{0x10000, 0x100, 0}, {0x10100, 0x4000, 0}, {0x14100, 0x100, 0},
+		{0x20000, 0x100, 0},
+		{0x10200, 0x100, 3}, {0x10300, 0x100, 3}, {0x10400, 0x100, 3},
+	};
+	struct mv_heap *h = bare_heap();
+	add_all(h, a, 4);
+	assert_null(mv_heap_sort(h));
+	add_all(h, a + 4, 3);
+	uint64_t span[2] = {0x10200, 0x10500};
+	assert_null(mv_heap_take_spans(h, span, 1, sizeof(span)));
+	assert_null(mv_heap_sort(h));
+	const char *const *notes;
+	assert_int_equal(mv_heap_notes(h, &notes), 0);
+	struct added kept[] = {a[0], a[4], a[5], a[6], a[2], a[3]};
+	expect_arenas(h, kept, sizeof(kept) / sizeof(kept[0]), 6);
+	mv_heap_destroy(h);
+}
+
 /* The entry holds 48 bits of address: a chunk above is refused with a
  * note, not indexed at a wrong address. */
 static void test_entry_above_48_bits(void **state)
@@ -1231,6 +1390,10 @@ int main(void)
 		cmocka_unit_test(test_pack_same_answers),
 		cmocka_unit_test(test_arena_runs_interleaved),
 		cmocka_unit_test(test_arena_runs_overlay),
+		cmocka_unit_test(test_sort_many_runs),
+		cmocka_unit_test(test_sort_one_address),
+		cmocka_unit_test(test_sort_gives_back),
+		cmocka_unit_test(test_take_spans_after_adding),
 		cmocka_unit_test(test_entry_above_48_bits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -43,15 +43,27 @@ static void check_core(uint32_t flags)
 	alloc_core_close(&a);
 }
 
-/* An entry of 24 bytes: size16 1 and MV_ENTRY_PLUS8. */
+/* A chunk of 24 bytes: size 16 and MV_ENTRY_PLUS8; 16 without it. */
 static void test_entry_plus8(void **state)
 {
 	(void)state;
-	struct mv_heap_entry e = {.start = 0x1000, .size16 = 1,
-				  .flags = MV_CHUNK_IN_USE | MV_ENTRY_PLUS8};
-	assert_int_equal(mv_heap_entry_size(&e), 24);
-	e.flags = MV_CHUNK_IN_USE;
-	assert_int_equal(mv_heap_entry_size(&e), 16);
+	struct mv_heap *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	h->max_chunks = 10;
+	assert_null(mv_heap_add_chunk(h, 0x1000, 16,
+				      MV_CHUNK_IN_USE | MV_ENTRY_PLUS8,
+				      MV_LIST_NONE, 0));
+	assert_null(mv_heap_add_chunk(h, 0x1018, 16, MV_CHUNK_IN_USE,
+				      MV_LIST_NONE, 0));
+	assert_null(mv_heap_sort(h));
+	struct mv_chunk c;
+	assert_true(mv_heap_chunk(h, 0, &c));
+	assert_int_equal(c.size, 24);
+	assert_int_equal(c.flags, MV_CHUNK_IN_USE);
+	assert_true(mv_heap_chunk(h, 1, &c));
+	assert_int_equal(c.start, 0x1018);
+	assert_int_equal(c.size, 16);
+	mv_heap_destroy(h);
 }
 
 int main(void)
