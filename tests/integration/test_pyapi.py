@@ -282,14 +282,18 @@ def live(tmp):
 
 
 CTRL_C_SCRIPT = """
-import json, os, signal, sys, threading, time
+import json, os, signal, sys, time
 import memview
 s = memview.open_core(sys.argv[1], sys.argv[2])
 sent = []
-def interrupt():
+def interrupt(*_):
     sent.append(time.monotonic())
     os.kill(os.getpid(), signal.SIGINT)
-threading.Timer(1.0, interrupt).start()
+# The kernel's timer, its handler run by the command's poll: a timer
+# thread needs the GIL, which the library's calls keep (PyDLL), and on a
+# loaded machine it sent the SIGINT after the command had ended.
+signal.signal(signal.SIGALRM, interrupt)
+signal.setitimer(signal.ITIMER_REAL, 1.0)
 try:
     s.run("sizeof-deep --max-objects 20000000 (struct node *)0x600000000000")
     print(json.dumps({"finished": True}))
