@@ -21,20 +21,11 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
-MEMVIEW = os.path.join(BUILD, "memview")
-EXE = os.path.join(BUILD, "fixtures", "basic")
-CORE = os.path.join(BUILD, "cores", "basic.core")
-FACTS = os.path.join(BUILD, "cores", "basic.facts")
+# The basic fixture, the build and the debuggers' environment.
+from run import CORE, ENV, EXE, FACTS, MEMVIEW, ROOT, TIMEOUT
+
 GDB_PLUGIN = os.path.join(ROOT, "gdb", "memview.py")
 LLDB_PLUGIN = os.path.join(ROOT, "lldb", "memview.py")
-TIMEOUT = 60
-
-ENV = dict(os.environ, MEMVIEW_LIBRARY=os.path.join(BUILD, "libmemview.so"))
-ENV.pop("PYTHONPATH", None)
-ENV.pop("PYTHONHOME", None)
-ENV["PATH"] = "/usr/bin:/bin:" + os.environ.get("PATH", "")
 TRACEBACK = re.compile(r"Traceback|Python Exception|Error occurred in Python")
 
 sys.path.insert(0, os.path.join(ROOT, "python"))
