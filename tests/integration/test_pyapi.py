@@ -285,9 +285,13 @@ def interrupt(*_):
 # loaded machine it sent the SIGINT after the command had ended.
 signal.signal(signal.SIGALRM, interrupt)
 signal.setitimer(signal.ITIMER_REAL, 1.0)
+started = time.monotonic()
 try:
     s.run("sizeof-deep --max-objects 20000000 (struct node *)0x600000000000")
-    print(json.dumps({"finished": True}))
+    # Which went wrong: no SIGINT sent in the command's time, or one sent
+    # and not seen.
+    print(json.dumps({"finished": True, "took": time.monotonic() - started,
+                      "sent": [t - started for t in sent]}))
 except memview.Error as e:
     print(json.dumps({"code": e.code, "after": time.monotonic() - sent[0],
                       "partial": e.partial,
