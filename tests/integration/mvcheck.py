@@ -127,11 +127,23 @@ def settled(pid):
     window sees a heap or stack words that change under it."""
     calls = {}
     try:
-        for tid in os.listdir("/proc/%d/task" % pid):
-            with open("/proc/%d/task/%s/syscall" % (pid, tid)) as f:
-                calls[int(tid)] = f.read().split()[:1]
+        tids = os.listdir("/proc/%d/task" % pid)
     except OSError:
         return False
+    for tid in tids:
+        task = "/proc/%d/task/%s/" % (pid, tid)
+        try:
+            with open(task + "syscall") as f:
+                calls[int(tid)] = f.read().split()[:1]
+        except OSError:
+            # No syscall file (a kernel without it, a thread gone):
+            # asleep, then, as far as its stat tells.
+            try:
+                with open(task + "stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                return False
+            calls[int(tid)] = ["34"] if state == "S" else []
     return (calls.get(pid) == ["34"]
             and all(c and c[0].isdigit() for c in calls.values()))
 
