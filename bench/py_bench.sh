@@ -6,16 +6,11 @@
 # Both totals are checked against the sum of sys.getsizeof the program
 # wrote before it stopped.  Called by make bench; N=objects overrides.
 set -e
-BUILD=${BUILD:-build}
-N=${N:-1000000}
-RUNS=${RUNS:-3}
-MV=$BUILD/memview
-PY=/usr/bin/python3.11d
+NAME=py_bench
+. bench/pycore.sh
 HELPERS=/usr/share/gdb/auto-load/usr/bin/python3.11d-gdb.py
-[ -x "$PY" ] && [ -e "$HELPERS" ] ||
-	{ echo "py_bench: needs python3.11-dbg (apt-get install python3.11-dbg)"; exit 0; }
-dir=$BUILD/bench
-mkdir -p "$dir"
+[ -e "$HELPERS" ] ||
+	{ echo "py_bench: needs $HELPERS (apt-get install python3.11-dbg)"; exit 0; }
 core=$dir/py_bench.core
 facts=$dir/py_bench.facts
 if [ ! -s "$core" ] || [ "$(cat "$dir/py_bench.n" 2>/dev/null)" != "$N" ]; then
@@ -30,10 +25,7 @@ with open(sys.argv[1], "w") as f:
 os.kill(os.getpid(), signal.SIGSTOP)
 ' "$facts" "$N" &
 	pid=$!
-	while [ ! -s "$facts" ] || ! grep -q '^State:.*T' /proc/$pid/status; do
-		sleep 0.2
-	done
-	gdb -nx -batch -q -p $pid -ex "gcore $core" >"$dir/py_core.log" 2>&1
+	py_gcore $pid "$facts" "$core"
 	kill -9 $pid
 	wait $pid 2>/dev/null || true
 	echo "$N" >"$dir/py_bench.n"
@@ -42,19 +34,8 @@ read -r root want <"$facts"
 got=$("$MV" --core "$core" --exe "$PY" sizeof-deep "(PyObject *)$root" --json |
 	python3 -c 'import json, sys; print(json.load(sys.stdin)["deep_size"])')
 # memview: median wall and CPU (user + system) seconds of RUNS runs.
-mvt=$(python3 - "$RUNS" "$MV" --core "$core" --exe "$PY" sizeof-deep "(PyObject *)$root" <<'PY'
-import os, statistics, subprocess, sys, time
-walls, cpus = [], []
-for _ in range(int(sys.argv[1])):
-    c0, w0 = os.times(), time.perf_counter()
-    subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, check=True)
-    c1 = os.times()
-    walls.append(time.perf_counter() - w0)
-    cpus.append(c1.children_user - c0.children_user +
-                c1.children_system - c0.children_system)
-print("%.4f %.4f" % (statistics.median(walls), statistics.median(cpus)))
-PY
-)
+mvt=$(python3 bench/timeit.py "$RUNS" --cpu -- "$MV" --core "$core" --exe "$PY" \
+	sizeof-deep "(PyObject *)$root" 2>/dev/null)
 line=$(gdb -nx -batch -q -ex 'set debuginfod enabled off' -x "$HELPERS" \
 	-ex "python ROOT=\"$root\"" -x bench/gdb_py_walk.py \
 	"$PY" "$core" 2>/dev/null | grep 'gdb libpython walk')

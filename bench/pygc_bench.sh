@@ -7,15 +7,8 @@
 # (time.process_time).  Both must find the same number of collectable
 # objects.  Called by make bench; N=objects overrides.
 set -e
-BUILD=${BUILD:-build}
-N=${N:-1000000}
-RUNS=${RUNS:-3}
-MV=$BUILD/memview
-PY=/usr/bin/python3.11d
-[ -x "$PY" ] ||
-	{ echo "pygc_bench: needs python3.11-dbg (apt-get install python3.11-dbg)"; exit 0; }
-dir=$BUILD/bench
-mkdir -p "$dir"
+NAME=pygc_bench
+. bench/pycore.sh
 core=$dir/pygc_bench.core
 ready=$dir/pygc_bench.ready
 facts=$dir/pygc_bench.facts
@@ -40,10 +33,7 @@ with open(sys.argv[2], "w") as f:
     f.write("%d %.4f %d\n" % (found, c1 - c0, len(gc.get_objects())))
 ' "$ready" "$facts" "$N" &
 pid=$!
-while [ ! -e "$ready" ] || ! grep -q '^State:.*T' /proc/$pid/status; do
-	sleep 0.2
-done
-gdb -nx -batch -q -p $pid -ex "gcore $core" >"$dir/pygc_core.log" 2>&1
+py_gcore $pid "$ready" "$core"
 kill -CONT $pid
 wait $pid
 read -r pyfound pycpu tracked <"$facts"

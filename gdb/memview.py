@@ -384,13 +384,19 @@ class Output:
             if not self.pager_possible:
                 # Ctrl-C, not q at the pager: the text goes out and the
                 # core's next poll stops the command with its own words
-                # ("interrupted after listing N of M chunks").
+                # ("interrupted after listing N of M chunks").  gdb may
+                # raise its own KeyboardInterrupt for the same Ctrl-C at
+                # the next write: a command's one-line answer, written
+                # as the Ctrl-C came, was lost to it (check-ctrlc).
                 memview_core.remember_interrupt()
-                try:
-                    gdb.write(text)
-                    return True
-                except (KeyboardInterrupt, gdb.error):
-                    pass
+                for _ in range(3):
+                    try:
+                        gdb.write(text)
+                        return True
+                    except KeyboardInterrupt:
+                        continue
+                    except gdb.error:
+                        break
             self.stopped = True
             return False
         except gdb.error:
@@ -431,6 +437,7 @@ def run(name, arg, from_tty=False):
     progress = None
     output = Output(None)
     session = None
+    started = False
     try:
         session = STATE.get()
         progress = progress_line(from_tty)
@@ -443,13 +450,16 @@ def run(name, arg, from_tty=False):
             session.set_pc(gdb.selected_frame().pc())
         except gdb.error:
             pass
+        started = True
         session.run_line(name, SETTINGS.command_line(name, arg))
     except KeyboardInterrupt:
         if output.stopped and output.pager_possible:
             return
         # gdb's second KeyboardInterrupt for a Ctrl-C the core already
-        # stopped on: the core's words for it, when it had some.
-        message = getattr(session, "interrupt_message", None)
+        # stopped on: the core's words for it, when it had some.  One
+        # before (opening the core, reading the pc): nothing was done.
+        message = getattr(session, "interrupt_message", None) \
+            if started else memview_core.INTERRUPTED_BEFORE
         raise gdb.GdbError("memview: " + (message or "interrupted")) \
             from None
     except memview_core.MemviewError as e:

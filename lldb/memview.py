@@ -517,6 +517,7 @@ class Command:
 
     def __call__(self, debugger, command, exe_ctx, result):
         progress = None
+        started = False
 
         sink = Output(debugger, result)
 
@@ -540,6 +541,7 @@ class Command:
             width, color = terminal(debugger)
             session.set_terminal(width, color)
             try:
+                started = True
                 session.run_line(self.NAME,
                                  SETTINGS.command_line(self.NAME, command))
             finally:
@@ -556,8 +558,10 @@ class Command:
             result.SetError(message)
             result.SetStatus(lldb.eReturnStatusFailed)
         except KeyboardInterrupt:
-            sink.interrupted_line("memview: interrupted")
-            result.SetError("memview: interrupted")
+            message = "memview: " + ("interrupted" if started else
+                                     memview_core.INTERRUPTED_BEFORE)
+            sink.interrupted_line(message)
+            result.SetError(message)
             result.SetStatus(lldb.eReturnStatusFailed)
         except Exception as e:  # never a traceback in the user's session
             result.SetError("memview: internal error: %s" % e)

@@ -33,6 +33,14 @@ ERR_NOMEM, ERR_INVALID, ERR_IO, ERR_FORMAT, ERR_FAULT, ERR_NOT_FOUND, \
     ERR_UNSUPPORTED, ERR_INTERRUPTED, ERR_LIMIT, ERR_SYNTAX, ERR_USAGE, \
     ERR_OTHER, ERR_FOUND = range(13)
 
+# A front end's words for a Ctrl-C that came before the command ran
+# (while the session opened the target): nothing of it was done.
+INTERRUPTED_BEFORE = "interrupted before the command started"
+# ... and for one that came as the command ended (in a callback, its
+# output's perhaps): the answer may lack its end.
+INTERRUPTED_LATE = "interrupted as the command ended: its output may " \
+    "be cut short"
+
 # The debugger commands, registered before the library is loaded (it is
 # loaded on first use).  tests/integration/test_plugins.py checks this
 # list against the library's command table.
@@ -966,15 +974,21 @@ class Session:
         # returned to the library is undefined: the library may have
         # stopped on it ("1 referrer so far (interrupted)") with no poll
         # after to report it.  It was the user's Ctrl-C all the same.
+        # When the library then ended without an error, the callback may
+        # have been its output: the answer's last line, lost
+        # (check-ctrlc's cycles in gdb said only "interrupted").
+        late = False
         if _take_interrupt():
             self.interrupted = True
+            late = not err
         if self.interrupted:
             # The library's own words when it says more than that
             # ("interrupted while indexing the heap (N chunks so far)").
             # gdb raises its own KeyboardInterrupt for the same Ctrl-C
             # after any call here: the message is kept where the plugin
             # finds it, and the error freed once, whatever comes.
-            message = self.interrupt_message = "interrupted"
+            message = self.interrupt_message = \
+                INTERRUPTED_LATE if late else "interrupted"
             while err:
                 try:
                     text = self._lib.mv_error_message(err)

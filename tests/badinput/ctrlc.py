@@ -147,14 +147,19 @@ class Watch:
                 self.stream_tail[id(f)] = (own + block)[-4096:]
                 self.tail = (self.tail + block)[-4096:]
                 if self.started is None and b"MV-START" in text:
+                    # What follows the marker is the command's, read
+                    # below too: a quick command's whole answer, its
+                    # interrupted line with it, can come in this same
+                    # read (lldb cut at check 1 was taken for finished
+                    # before its interrupt, 2 runs in 20).
                     self.started = now
-                    after = text.split(b"MV-START", 1)[1]
-                    self.nbytes += len(after.lstrip(b"\n"))
-                    continue
-                if self.started is not None:
+                    text = text.split(b"MV-START", 1)[1].lstrip(b"\n")
+                    self.nbytes += len(text)
+                elif self.started is not None:
                     self.nbytes += len(block)
-                    if self.first is None and len(text.strip()) > 0:
-                        self.first = now
+                if self.started is not None and self.first is None and \
+                        len(text.strip()) > 0:
+                    self.first = now
                 if self.partial is None and \
                         b"partial: interrupted" in text:
                     self.partial = now

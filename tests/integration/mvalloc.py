@@ -31,7 +31,8 @@ import subprocess
 import tempfile
 import time
 
-from mvcheck import CoreFile, Tally, missing
+from mvcheck import CoreFile, Tally, missing, start_fixture
+from mvfacts import fact_words
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -61,23 +62,15 @@ def debugger_argv(front):
             "lldb_driver.py" % ROOT]
 
 
-def debugger(front, env, exe, core, cases, pid=None):
-    """The command lines in real gdb or lldb on the core (or attached to
-    pid): their JSON answers (None where one failed) and the records,
+def driver_records(front, env, cases):
+    """The command lines run by the test driver (gdb_driver.py,
+    lldb_driver.py) in real gdb or lldb, env saying what to open
+    (MV_SETUP, MV_EXE, ...; no MV_TEARDOWN: none): (its records, None)
     or (None, why not)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "out.json")
-        env = dict(env, MV_CASES=json.dumps(cases), MV_OUT=out,
-                   MV_TEARDOWN="[]")
-        if front == "gdb":
-            env["MV_SETUP"] = json.dumps(
-                ["file " + exe, "attach %d" % pid if pid
-                 else "core-file " + core])
-            if pid:
-                env["MV_TEARDOWN"] = json.dumps(["detach"])
-        else:
-            env.update(MV_EXE=exe)
-            env.update({"MV_PID": str(pid)} if pid else {"MV_CORE": core})
+        env = dict(env, MV_CASES=json.dumps(cases), MV_OUT=out)
+        env.setdefault("MV_TEARDOWN", "[]")
         r = subprocess.run(debugger_argv(front), env=env,
                            capture_output=True, text=True, timeout=600,
                            stdin=subprocess.DEVNULL, cwd=ROOT)
@@ -85,15 +78,37 @@ def debugger(front, env, exe, core, cases, pid=None):
             with open(out) as f:
                 recs = json.load(f)["cases"]
         except (OSError, ValueError, KeyError):
+            recs = None
+        if not recs:
             return None, "no record: " + (r.stdout + r.stderr)[-400:]
-        res = []
-        for rec in recs:
-            try:
-                res.append(json.loads(rec["output"]) if rec["succeeded"]
-                           else None)
-            except ValueError:
-                res.append(None)
-        return res, recs
+        return recs, None
+
+
+def debugger(front, env, exe, core, cases, pid=None):
+    """The command lines in real gdb or lldb on the core (or attached to
+    pid): their JSON answers (None where one failed) and the records,
+    or (None, why not)."""
+    env = dict(env)
+    if front == "gdb":
+        env["MV_SETUP"] = json.dumps(
+            ["file " + exe, "attach %d" % pid if pid
+             else "core-file " + core])
+        if pid:
+            env["MV_TEARDOWN"] = json.dumps(["detach"])
+    else:
+        env.update(MV_EXE=exe)
+        env.update({"MV_PID": str(pid)} if pid else {"MV_CORE": core})
+    recs, err = driver_records(front, env, cases)
+    if recs is None:
+        return None, err
+    res = []
+    for rec in recs:
+        try:
+            res.append(json.loads(rec["output"]) if rec["succeeded"]
+                       else None)
+        except ValueError:
+            res.append(None)
+    return res, recs
 
 
 def damaged_heap(check, memview, target, words, what, word):
@@ -132,21 +147,6 @@ def damaged_gc(check, memview, target, words, what, live):
           wrong[:5])
 
 
-def start_waiting(exe, env, tmp, name):
-    """exe run to its stop (MV_WAIT) with env added: the process and its
-    facts file, or None for the facts if it did not get there."""
-    facts = os.path.join(tmp, name + ".facts")
-    ready = os.path.join(tmp, name + ".ready")
-    env = dict(os.environ, MV_WAIT="1", MV_FACTS=facts, MV_READY=ready,
-               **env)
-    p = subprocess.Popen([exe], env=env)
-    for _ in range(600):
-        if os.path.exists(ready) or p.poll() is not None:
-            break
-        time.sleep(0.05)
-    return p, facts if os.path.exists(ready) else None
-
-
 def gcore(pid, path):
     """A core of the process by gdb's gcore."""
     subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(pid),
@@ -160,11 +160,12 @@ def preload_leaks(check, memview, exe, lib, tmp, words, heap_says):
     (words) reads that allocator's heap (its heap line holds heap_says)
     and puts each block of leaks' own key in its memcheck category.
     Returns gc's answer and the key's addresses, or (None, None)."""
-    p, facts = start_waiting(exe, {"LD_PRELOAD": lib}, tmp, "leaks")
+    p, facts = start_fixture(exe, dict(os.environ, LD_PRELOAD=lib), tmp,
+                             "leaks")
+    if not p:
+        check(False, "LD_PRELOAD: leaks reaches its stop")
+        return None, None
     try:
-        if not facts:
-            check(False, "LD_PRELOAD: leaks reaches its stop")
-            return None, None
         g, err = memview_json(memview, ["--pid", str(p.pid)], words)
     finally:
         p.send_signal(signal.SIGKILL)
@@ -214,21 +215,17 @@ class Key:
 
     def __init__(self, path):
         self.blocks, self.glibc, self.rows = [], [], {}
-        with open(path) as f:
-            for line in f:
-                w = line.split()
-                if not w:
-                    continue
-                if w[0] == "block":
-                    self.blocks.append((int(w[1], 16), int(w[2]), w[3],
-                                        int(w[4])))
-                elif w[0] == "glibc":
-                    self.glibc.append((int(w[1], 16), int(w[2]), w[3]))
-                elif len(w) == 2:
-                    setattr(self, w[0], int(w[1]))
-                else:
-                    self.rows.setdefault(w[0], []).append(
-                        [int(x, 0) for x in w[1:]])
+        for w in fact_words(path):
+            if w[0] == "block":
+                self.blocks.append((int(w[1], 16), int(w[2]), w[3],
+                                    int(w[4])))
+            elif w[0] == "glibc":
+                self.glibc.append((int(w[1], 16), int(w[2]), w[3]))
+            elif len(w) == 2:
+                setattr(self, w[0], int(w[1]))
+            else:
+                self.rows.setdefault(w[0], []).append(
+                    [int(x, 0) for x in w[1:]])
 
     def count(self, state):
         return (sum(1 for b in self.blocks if b[2] == state) +
@@ -508,13 +505,13 @@ class Allocator:
     def four_threads(self, tmp):
         """The fixture with 4 threads: live, then on a gcore core of the
         same process."""
-        p, facts = start_waiting(self.exe, {"MV_THREADS": "4"}, tmp,
-                                 "threads4")
+        p, facts = start_fixture(self.exe, dict(os.environ, MV_THREADS="4"),
+                                 tmp, "threads4")
+        if not p:
+            self.check(False, "4 threads: the fixture reaches its stop")
+            return
         core = os.path.join(tmp, "core4")
         try:
-            if not facts:
-                self.check(False, "4 threads: the fixture reaches its stop")
-                return
             k4 = Key(facts)
             hp, gp = self.target(["--pid", str(p.pid)], k4,
                                  "--pid, 4 threads")

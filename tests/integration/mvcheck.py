@@ -4,6 +4,7 @@ check reads, "NAME: N passed, M failed"; and a core's bytes by address
 (CoreFile), for scripts that read or damage one."""
 import json
 import os
+import socket
 import subprocess
 import struct
 import sys
@@ -11,13 +12,38 @@ import time
 
 
 class Tally:
-    def __init__(self, name, verbose=True, pending=(), detail_max=None):
+    def __init__(self, name, verbose=True, pending=(), detail_max=None,
+                 most=10):
         self.name = name
         self.verbose = verbose
         # Cases waiting on a change owned elsewhere: reported, not counted.
         self.pending = set(pending)
         self.detail_max = detail_max
+        self.most = most        # report's problem lines (None: all)
+        self.prefix = ""        # report's, before each case's name
         self.passed = self.failed = 0
+        self.results = []       # each case counted, True if it passed
+
+    def count(self, ok):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        self.results.append(bool(ok))
+
+    def report(self, name, problems):
+        """One case given as the list of its problems (none: it passed):
+        "ok   NAME" or "FAIL NAME", then the problems one a line."""
+        self.count(not problems)
+        if problems or self.verbose:
+            print("%s %s%s" % ("ok  " if not problems else "FAIL",
+                               self.prefix, name))
+        shown = problems if self.most is None else problems[:self.most]
+        for problem in shown:
+            print("       " + problem)
+        if len(problems) > len(shown):
+            print("       ... %d more" % (len(problems) - len(shown)))
+        sys.stdout.flush()
 
     def check(self, what, ok, detail=""):
         detail = str(detail)
@@ -28,11 +54,11 @@ class Tally:
                                else "pending", what,
                                "" if ok else ": " + detail[:300]))
         elif ok:
-            self.passed += 1
+            self.count(True)
             if self.verbose:
                 print("ok   " + what)
         else:
-            self.failed += 1
+            self.count(False)
             print("FAIL %s: %s" % (what, detail))
         sys.stdout.flush()
 
@@ -82,23 +108,119 @@ def run_argv(argv, env, cwd=None, timeout=300):
         return None, "", "timeout after %d s" % timeout
 
 
-def start_fixture(exe, env, tmp, name, timeout=30):
-    """The fixture exe running, stopped in mv_fixture_done (MV_WAIT),
-    its facts in tmp/NAME.facts: (process, facts path), process None if
-    it did not get ready in time.  The caller kills the process."""
+def stopped(pid):
+    """Whether the process is stopped ('T': a SIGSTOP it sent itself)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "T"
+    except OSError:
+        return False
+
+
+def settled(pid):
+    """Whether every thread of the process is blocked in a system call,
+    its main thread in pause() (x86-64's call 34): the fixture's last
+    call (fixture.h's mv_fixture_done), made just after it wrote its
+    ready file.  Until then its fclose is still freeing the FILE and
+    other threads may be on their way from a barrier to their wait,
+    writing their stacks: a gc, a gcore or a debugger's attach in that
+    window sees a heap or stack words that change under it."""
+    calls = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return False
+    for tid in tids:
+        task = "/proc/%d/task/%s/" % (pid, tid)
+        try:
+            with open(task + "syscall") as f:
+                calls[int(tid)] = f.read().split()[:1]
+        except OSError:
+            # No syscall file (a kernel without it, a thread gone):
+            # asleep, then, as far as its stat tells.
+            try:
+                with open(task + "stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                return False
+            calls[int(tid)] = ["34"] if state == "S" else []
+    return (calls.get(pid) == ["34"]
+            and all(c and c[0].isdigit() for c in calls.values()))
+
+
+def wait_settled(process, ready, timeout=30):
+    """Waits until the process wrote the ready file and settled (twice
+    in a row, 10 ms apart, so that a thread just woken is not missed):
+    whether it did before the deadline (and did not exit)."""
+    deadline = time.time() + timeout
+    seen = 0
+    while time.time() < deadline and process.poll() is None:
+        if os.path.exists(ready) and settled(process.pid):
+            seen += 1
+            if seen == 2:
+                return True
+        else:
+            seen = 0
+        time.sleep(0.01)
+    return False
+
+
+def start_fixture(exe, env, tmp, name, timeout=30, **popen):
+    """The fixture exe running, stopped in mv_fixture_done (MV_WAIT) and
+    settled there, its facts in tmp/NAME.facts: (process, facts path),
+    process None if it did not get there in time.  popen: more of
+    Popen's arguments (stdout is /dev/null unless given).  The caller
+    kills the process."""
     ready = os.path.join(tmp, name + ".ready")
     facts = os.path.join(tmp, name + ".facts")
+    for stale in (ready, facts):
+        if os.path.exists(stale):
+            os.unlink(stale)
+    popen.setdefault("stdout", subprocess.DEVNULL)
     process = subprocess.Popen(
         [exe], env=dict(env, MV_WAIT="1", MV_READY=ready, MV_FACTS=facts),
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-    deadline = time.time() + timeout
-    while not os.path.exists(ready) and time.time() < deadline:
-        time.sleep(0.05)
-    if not os.path.exists(ready):
+        stdin=subprocess.DEVNULL, **popen)
+    if not wait_settled(process, ready, timeout):
         process.kill()
         process.wait()
         return None, facts
     return process, facts
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing used a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listening(port):
+    """Whether a socket listens on TCP port (IPv4 or IPv6)."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    w = line.split()
+                    if w[3] == "0A" and int(w[1].rsplit(":", 1)[1],
+                                            16) == port:
+                        return True
+        except (OSError, StopIteration, IndexError, ValueError):
+            pass
+    return False
+
+
+def wait_listening(process, port, timeout=20):
+    """Waits until the server process listens on port: the port is in
+    the kernel's table of listening sockets (a fixed pause was too short
+    on a loaded machine).  Whether it does (before the deadline, and
+    before the process exited)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and process.poll() is None:
+        if listening(port):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 class CoreFile:

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from mvcheck import missing
+from mvcheck import Tally, missing, start_fixture
 from mvfacts import read_facts
 
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -41,16 +41,9 @@ ENV.pop("PYTHONHOME", None)
 # a pyenv or venv python there hides Debian's modules (six) from it.
 ENV["PATH"] = "/usr/bin:/bin:" + os.environ.get("PATH", "")
 
-results = []
-
-
-def report(name, problems):
-    """Records and prints one case."""
-    results.append(not problems)
-    print("%s %s" % ("ok  " if not problems else "FAIL", name))
-    for problem in problems:
-        print("       " + problem)
-    sys.stdout.flush()
+T = Tally("integration", most=None)
+report = T.report
+results = T.results  # test_cpython_types counts its cases from here
 
 
 def run(argv, env=None):
@@ -773,21 +766,12 @@ def test_sizeof():
 # A live process.
 
 def test_live(tmp):
-    ready = os.path.join(tmp, "ready")
-    facts_path = os.path.join(tmp, "live.facts")
-    env = dict(ENV, MV_WAIT="1", MV_READY=ready, MV_FACTS=facts_path)
-    process = subprocess.Popen([EXE], env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process, facts_path = start_fixture(EXE, ENV, tmp, "live",
+                                        stderr=subprocess.DEVNULL)
+    if not process:
+        report("live process", ["fixture did not get ready"])
+        return
     try:
-        deadline = time.time() + 20
-        while not os.path.exists(ready) and time.time() < deadline:
-            if process.poll() is not None:
-                break
-            time.sleep(0.05)
-        if not os.path.exists(ready):
-            report("live process", ["fixture did not get ready"])
-            return
         facts = read_facts(facts_path)
         pid = process.pid
         # regions first: lldb's expression evaluation maps pages of its
@@ -827,11 +811,8 @@ def main():
                 test()
             except Exception as e:  # a broken test is a failed case
                 report("%s" % test, ["exception: %r" % e])
-    passed = sum(results)
-    failed = len(results) - passed
     print("integration: took %.0f s" % (time.time() - started))
-    print("integration: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return T.summary()
 
 
 if __name__ == "__main__":

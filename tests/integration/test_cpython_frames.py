@@ -62,12 +62,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run as R  # noqa: E402
+from mvcheck import Tally  # noqa: E402
 import test_cpython_model as CM  # noqa: E402
 
 PYTHON = CM.PYTHON
 TYPES = os.path.join(R.ROOT, "types", "cpython-3.11.types")
 RUNNING = " running _PyEval_EvalFrameDefault.stack_pointer"
-results = []
+T = Tally("cpython_frames")
+report = T.report
 
 PROG = r"""
 import gc, json, os, signal, sys
@@ -129,6 +131,22 @@ def worker():
     keep = [noted_in("temp2", [7200000 + i for i in range(30)]),
             ready.set(), LOCK.acquire()]
 
+def settle():
+    # Until the worker is in LOCK.acquire, the CALL at its end (a fixed
+    # sleep was not always enough on a loaded machine): its frame, value
+    # stack included, is then what the checks expect.
+    import dis, threading, time
+    ins = list(dis.get_instructions(worker))
+    at = [i.argval for i in ins].index("acquire")
+    call = next(i.offset for i in ins[at:] if i.opname == "CALL")
+    for _ in range(6000):
+        frames = sys._current_frames()
+        frames.pop(threading.get_ident())
+        if any(f.f_code is worker.__code__ and f.f_lasti == call
+               for f in frames.values()):
+            break
+        time.sleep(0.01)
+
 if WHERE == "module":
     deep(0, 1, 2, 3, 4, 5, 6, 7, 8, sessions["k"], popped())
     keep = [temp_list(), os.kill(os.getpid(), noted())]
@@ -139,7 +157,7 @@ else:
     ready = threading.Event()
     threading.Thread(target=worker, daemon=True).start()
     ready.wait()
-    time.sleep(0.5)     # into LOCK.acquire
+    settle()
     work()
 """
 
@@ -184,11 +202,6 @@ PHDR = struct.Struct("<IIQQQQQQ")
 SHDR = struct.Struct("<IIQQQQIIQQ")
 PR_REG = 112            # offset of pr_reg in x86-64's struct prstatus
 RSP, RIP = 19, 16       # in struct user_regs_struct
-
-
-def report(name, problems):
-    results.append(not problems)
-    CM.report(name, problems)
 
 
 def program(where):
@@ -595,10 +608,7 @@ def main():
         check_nested(tmp)
         for where in ("module", "function"):
             check_live(tmp, where)
-    passed = sum(results)
-    print("cpython_frames: %d passed, %d failed"
-          % (passed, len(results) - passed))
-    return 0 if passed == len(results) else 1
+    return T.summary()
 
 
 if __name__ == "__main__":

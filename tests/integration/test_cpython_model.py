@@ -46,9 +46,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run as R  # noqa: E402
+from mvcheck import Tally, stopped  # noqa: E402
 
 PYTHON = "/usr/bin/python3.11d"
-results = []
+T = Tally("cpython_model")
+report = T.report
 
 PROG = r"""
 import ctypes, gc, os, signal, sys
@@ -196,22 +198,6 @@ os.kill(os.getpid(), signal.SIGSTOP)
 """
 
 
-def report(name, problems):
-    results.append(not problems)
-    print("%s %s" % ("ok  " if not problems else "FAIL", name))
-    for problem in problems[:10]:
-        print("       " + problem)
-    sys.stdout.flush()
-
-
-def stopped(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "T"
-    except OSError:
-        return False
-
-
 def python_core(tmp, allocator, text, name):
     """Runs the Python program text under python3.11-dbg with
     PYTHONMALLOC=allocator ("default": the debug build's own) until it
@@ -335,10 +321,7 @@ def main():
         check_core(tmp, "malloc")
         check_core(tmp, "pymalloc")
         check_core(tmp, "default")
-    passed = sum(results)
-    print("cpython_model: %d passed, %d failed"
-          % (passed, len(results) - passed))
-    return 0 if passed == len(results) else 1
+    return T.summary()
 
 
 if __name__ == "__main__":

@@ -44,10 +44,12 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run as R  # noqa: E402
+from mvcheck import Tally  # noqa: E402
 import test_cpython_model as CM  # noqa: E402
 
 PYTHON = CM.PYTHON
-results = []
+T = Tally("cpython_paths")
+report = T.report
 
 PROG = r"""
 import gc, os, signal, sys
@@ -201,11 +203,6 @@ hold(lines)
 """.replace("import gc, os", "import gc, json, os, threading")
 
 
-def report(name, problems):
-    results.append(not problems)
-    CM.report(name, problems)
-
-
 def make_core(tmp, allocator):
     core, facts = CM.python_core(tmp, allocator, PROG, "paths")
     if not core:
@@ -346,10 +343,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         check_core(tmp, "malloc")
         check_core(tmp, "pymalloc")
-    passed = sum(results)
-    print("cpython_paths: %d passed, %d failed"
-          % (passed, len(results) - passed))
-    return 0 if passed == len(results) else 1
+    return T.summary()
 
 
 if __name__ == "__main__":

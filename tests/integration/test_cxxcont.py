@@ -18,11 +18,10 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run as R  # noqa: E402
-from mvcheck import json_outputs  # noqa: E402
+from mvcheck import Tally, json_outputs, start_fixture  # noqa: E402
 from mvfacts import read_facts  # noqa: E402
 
 # The fixture at -O0 and at -O2 (cxxcont_o2 includes cxxcont.cc).
@@ -62,18 +61,8 @@ BAD = ["*g_bad_vec_back", "*g_bad_vec_huge", "*g_bad_map", "*g_bad_deque",
 # Dynamic types off: the pointed-to object only, as its declared class.
 STATIC = [("g_shape", "struct Shape"), ("g_mixin", "struct geo::Mixin")]
 
-results = []
-
-
-PREFIX = [""]
-
-
-def report(name, problems):
-    results.append(not problems)
-    print("%s %s%s" % ("ok  " if not problems else "FAIL", PREFIX[0], name))
-    for problem in problems[:10]:
-        print("       " + problem)
-    sys.stdout.flush()
+T = Tally("cxxcont")
+report = T.report
 
 
 outputs = json_outputs  # the parsed JSON of every record, or a problem
@@ -178,28 +167,17 @@ def printer_elements():
 
 
 def start(tmp):
-    ready = os.path.join(tmp, "ready")
-    factsf = os.path.join(tmp, "facts")
-    env = dict(R.ENV, MV_WAIT="1", MV_READY=ready, MV_FACTS=factsf)
-    proc = subprocess.Popen([EXE], env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.time() + 20
-    while not os.path.exists(ready) and time.time() < deadline:
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    return proc, read_facts(factsf) if os.path.exists(ready) else None
+    proc, factsf = start_fixture(EXE, R.ENV, tmp, "cxxcont",
+                                 stderr=subprocess.DEVNULL)
+    return proc, read_facts(factsf) if proc else None
 
 
 def main():
     for fixture in FIXTURES:
         use(fixture)
-        PREFIX[0] = fixture + ": "
+        T.prefix = fixture + ": "
         run_fixture()
-    passed = sum(results)
-    print("cxxcont: %d passed, %d failed" % (passed, len(results) - passed))
-    return 0 if passed == len(results) else 1
+    return T.summary()
 
 
 def run_fixture():

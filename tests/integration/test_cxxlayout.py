@@ -21,7 +21,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 import run as R  # noqa: E402  (the front ends and their environment)
 import test_cxxnames as N  # noqa: E402  (run_all over a chosen core)
-from mvcheck import missing  # noqa: E402
+from mvcheck import Tally, missing  # noqa: E402
 from mvfacts import read_facts  # noqa: E402
 
 EXE = os.path.join(R.BUILD, "fixtures", "cxxlayout")
@@ -31,18 +31,8 @@ FRONTS = ("cli", "gdb", "lldb")
 CLASSES = ("Empty", "Base", "Derived", "Poly", "PolyDerived", "Multi",
            "EmptyBase", "VB", "V1", "V2", "Diamond", "NoUnique", "Link")
 
-results = []
-
-
-LABEL = ""
-
-
-def report(name, problems):
-    results.append(not problems)
-    print("%s %s%s" % ("ok  " if not problems else "FAIL", LABEL, name))
-    for problem in problems:
-        print("       " + problem)
-    sys.stdout.flush()
+T = Tally("cxxlayout", most=None)
+report = T.report
 
 
 def run_all(commands):
@@ -323,11 +313,11 @@ def test_empty_sharing(facts):
 
 def variant(name):
     """Points the tests at one build of the fixture."""
-    global EXE, CORE, FACTS, LABEL
+    global EXE, CORE, FACTS
     EXE = os.path.join(R.BUILD, "fixtures", name)
     CORE = os.path.join(R.BUILD, "cores", name + ".core")
     FACTS = os.path.join(R.BUILD, "cores", name + ".facts")
-    LABEL = "" if name == "cxxlayout" else "(clang) "
+    T.prefix = "" if name == "cxxlayout" else "(clang) "
 
 
 def main():
@@ -342,9 +332,7 @@ def main():
                 test(facts)
             except Exception as e:  # a broken test is a failed case
                 report(test.__name__, ["exception: %r" % e])
-    passed = sum(results)
-    print("cxxlayout: %d passed, %d failed" % (passed, len(results) - passed))
-    return 1 if passed != len(results) else 0
+    return T.summary()
 
 
 if __name__ == "__main__":

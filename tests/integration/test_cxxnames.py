@@ -21,6 +21,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run as R  # noqa: E402  (the front ends and their environment)
+from mvcheck import Tally  # noqa: E402
 from mvfacts import read_facts  # noqa: E402
 
 EXE = os.path.join(R.BUILD, "fixtures", "cxxnames")
@@ -28,15 +29,8 @@ CORE = os.path.join(R.BUILD, "cores", "cxxnames.core")
 FACTS = os.path.join(R.BUILD, "cores", "cxxnames.facts")
 FRONTS = ("cli", "gdb", "lldb")
 
-results = []
-
-
-def report(name, problems):
-    results.append(not problems)
-    print("%s %s" % ("ok  " if not problems else "FAIL", name))
-    for problem in problems:
-        print("       " + problem)
-    sys.stdout.flush()
+T = Tally("cxxnames", most=None)
+report = T.report
 
 
 def run_all(commands):
@@ -289,9 +283,7 @@ def main():
     test_variables(facts)
     test_containers(facts)
     test_symbols()
-    failed = results.count(False)
-    print("cxxnames: %d passed, %d failed" % (results.count(True), failed))
-    return 1 if failed else 0
+    return T.summary()
 
 
 if __name__ == "__main__":

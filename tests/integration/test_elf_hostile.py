@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 
-from mvcheck import Tally
+from mvcheck import Tally, wait_settled
 from mvfacts import read_facts
 import run as harness  # pahole_layouts(), check_layout()
 
@@ -126,11 +126,9 @@ def dump_manymaps(tmp):
     with MapCount(MAPS + 1000):
         p = subprocess.Popen([MANYMAPS], cwd=tmp, env=env,
                              preexec_fn=unlimited_core)
-        while not os.path.exists(ready):
-            if p.poll() is not None or time.monotonic() - start > 60:
-                p.kill()
-                raise RuntimeError("manymaps did not get ready")
-            time.sleep(0.02)
+        if not wait_settled(p, ready, 60):
+            p.kill()
+            raise RuntimeError("manymaps did not get ready")
     os.kill(p.pid, signal.SIGABRT)
     _, status = os.waitpid(p.pid, 0)
     p.returncode = status  # keep Popen from waiting again

@@ -25,11 +25,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402
-from mvcheck import Tally, missing  # noqa: E402
+from mvcheck import Tally, missing, start_fixture  # noqa: E402
 from mvfacts import read_facts  # noqa: E402
 
 ROOT = run.ROOT
@@ -186,16 +185,11 @@ def check_debuggers(label, exe, core, texts):
 def check_live(exe):
     """The -O0 fixture live: --pid gives what its core gives."""
     with tempfile.TemporaryDirectory() as tmp:
-        ready = os.path.join(tmp, "ready")
-        facts_path = os.path.join(tmp, "facts")
-        env = dict(os.environ, MV_WAIT="1", MV_READY=ready,
-                   MV_FACTS=facts_path)
-        p = subprocess.Popen([exe], env=env)
+        p, facts_path = start_fixture(exe, os.environ, tmp, "frames")
+        if not p:
+            T.check("live --pid: the fixture reaches its stop", False)
+            return
         try:
-            for _ in range(200):
-                if os.path.exists(ready):
-                    break
-                time.sleep(0.05)
             facts = read_facts(facts_path)
             problems = []
             for key in ("addr leaf.mine", "addr main.in_main",

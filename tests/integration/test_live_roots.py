@@ -33,39 +33,20 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (the front ends' drivers)
+from mvcheck import Tally, start_fixture  # noqa: E402
 from mvfacts import read_facts  # noqa: E402
 
 EXE = os.path.join(run.BUILD, "fixtures", "roots")
 GC = "gc --json --blocks --show-reachable"
-results = []
-
-
-def report(name, problems):
-    results.append(not problems)
-    print("%s %s" % ("ok  " if not problems else "FAIL", name))
-    for problem in problems[:10]:
-        print("       " + problem)
-    sys.stdout.flush()
+T = Tally("live-roots")
+report = T.report
 
 
 def start(tmp):
     """The fixture, waiting in mv_fixture_done: (process, facts)."""
-    ready = os.path.join(tmp, "ready")
-    facts_path = os.path.join(tmp, "roots.facts")
-    env = dict(run.ENV, MV_WAIT="1", MV_READY=ready, MV_FACTS=facts_path)
-    process = subprocess.Popen([EXE], env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    deadline = time.time() + 20
-    while not os.path.exists(ready) and time.time() < deadline:
-        if process.poll() is not None:
-            break
-        time.sleep(0.05)
-    if not os.path.exists(ready):
-        process.kill()
-        process.wait()
-        return None, None
-    return process, read_facts(facts_path)
+    process, facts_path = start_fixture(EXE, run.ENV, tmp, "roots",
+                                        stderr=subprocess.DEVNULL)
+    return (process, read_facts(facts_path)) if process else (None, None)
 
 
 def memview(*args):
@@ -367,9 +348,7 @@ def main():
             finally:
                 process.kill()
                 process.wait(timeout=run.TIMEOUT)
-    failed = results.count(False)
-    print("live-roots: %d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return T.summary()
 
 
 if __name__ == "__main__":

@@ -13,17 +13,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run  # noqa: E402
+from mvcheck import Tally  # noqa: E402
 
-results = []
+T = Tally("lldb-names")
+report = T.report
 READ = "read -c 16 &padded_global"
-
-
-def report(name, problems):
-    results.append(not problems)
-    print("%s %s" % ("ok  " if not problems else "FAIL", name))
-    for problem in problems[:10]:
-        print("       " + problem)
-    sys.stdout.flush()
 
 
 def lldb(commands):
@@ -58,10 +52,7 @@ def main():
     out = lldb(["command alias mem expression", plugin, "mem 6*7"])
     report("a user's alias 'mem' is left alone",
            [] if re.search(r"= 42$", out, re.M) else ["%r" % out[-300:]])
-    failed = results.count(False)
-    print("lldb-names: %d passed, %d failed" % (len(results) - failed,
-                                                failed))
-    return 1 if failed else 0
+    return T.summary()
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run as R  # noqa: E402
-from mvcheck import json_outputs  # noqa: E402
+from mvcheck import Tally, json_outputs  # noqa: E402
 from mvfacts import read_facts  # noqa: E402
 
 EXE = os.path.join(R.BUILD, "fixtures", "models")
@@ -27,19 +27,12 @@ CORE = os.path.join(R.BUILD, "cores", "models.core")
 FACTS = os.path.join(R.BUILD, "cores", "models.facts")
 RULES = os.path.join(R.ROOT, "docs", "examples")
 
-results = []
+T = Tally("models")
+report = T.report
 
 NESTED_LEN = ("--len 'struct nested.items=h.count' "
               "--len 'struct nested.buckets=1 << log2' "
               "--len 'struct nested.in.vals = h.count * 2'")
-
-
-def report(name, problems):
-    results.append(not problems)
-    print("%s %s" % ("ok  " if not problems else "FAIL", name))
-    for problem in problems[:10]:
-        print("       " + problem)
-    sys.stdout.flush()
 
 
 outputs = json_outputs
@@ -388,9 +381,7 @@ def main():
     test_len(facts)
     with tempfile.TemporaryDirectory() as tmp:
         test_rules(facts, tmp)
-    passed = sum(results)
-    print("models: %d passed, %d failed" % (passed, len(results) - passed))
-    return 0 if passed == len(results) else 1
+    return T.summary()
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ Every front end's records must be the same.  Usage: BUILD=build
 /usr/bin/python3 tests/integration/test_pyapi.py; ends with
 "pyapi: N passed, M failed"."""
 
+import importlib.util
 import json
 import os
 import re
@@ -38,25 +39,15 @@ import tempfile
 
 from mvcheck import Tally, missing, run_argv, start_fixture
 from mvfacts import read_facts
+# The basic fixture, the build and the debuggers' environment.
+from run import BUILD, CORE, ENV, EXE, FACTS, MEMVIEW, ROOT
 
-ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
-MEMVIEW = os.path.join(BUILD, "memview")
-EXE = os.path.join(BUILD, "fixtures", "basic")
-CORE = os.path.join(BUILD, "cores", "basic.core")
-FACTS = os.path.join(BUILD, "cores", "basic.facts")
 HERE = os.path.dirname(os.path.realpath(__file__))
 PROBE = os.path.join(HERE, "pyapi_probe.py")
 GDBPRINT = os.path.join(HERE, "pyapi_gdbprint.py")
 PYTHON = "/usr/bin/python3"
 TIMEOUT = 300
 T = Tally("pyapi", verbose="-v" in sys.argv, detail_max=2000)
-
-ENV = dict(os.environ, MEMVIEW_LIBRARY=os.path.join(BUILD, "libmemview.so"))
-ENV.pop("PYTHONPATH", None)
-ENV.pop("PYTHONHOME", None)
-# lldb's embedded Python takes its prefix from the first python3 on PATH.
-ENV["PATH"] = "/usr/bin:/bin:" + os.environ.get("PATH", "")
 
 # gdb's short spellings of C's base types (what `whatis` prints).
 GDB_TYPE_NAMES = {"long int": "long", "short int": "short",
@@ -284,15 +275,24 @@ def live(tmp):
 CTRL_C_SCRIPT = """
 import json, os, signal, sys, threading, time
 import memview
+# Ctrl-C raises KeyboardInterrupt, as in a Python run at a terminal.
+# Python leaves SIGINT alone when it starts with SIGINT ignored, as a
+# background job's commands do (make check run with & or nohup): the
+# SIGINT below was then ignored and the command ran to its end.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 s = memview.open_core(sys.argv[1], sys.argv[2])
 sent = []
 def interrupt():
     sent.append(time.monotonic())
     os.kill(os.getpid(), signal.SIGINT)
 threading.Timer(1.0, interrupt).start()
+started = time.monotonic()
 try:
     s.run("sizeof-deep --max-objects 20000000 (struct node *)0x600000000000")
-    print(json.dumps({"finished": True}))
+    # Which went wrong: no SIGINT sent in the command's time, or one sent
+    # and not seen.
+    print(json.dumps({"finished": True, "took": time.monotonic() - started,
+                      "sent": [t - started for t in sent]}))
 except memview.Error as e:
     print(json.dumps({"code": e.code, "after": time.monotonic() - sent[0],
                       "partial": e.partial,
@@ -306,8 +306,11 @@ def ctrl_c(tmp):
     list (tests/badinput's synthetic core, as ctrlc.py uses): run()
     raises Error "interrupted" within half a second, with the partial
     answer, and the session still answers."""
-    sys.path.insert(0, os.path.join(ROOT, "tests", "badinput"))
-    import run as badinput
+    # By its path: "run" is this directory's run.py.
+    spec = importlib.util.spec_from_file_location(
+        "badinput", os.path.join(ROOT, "tests", "badinput", "run.py"))
+    badinput = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(badinput)
     core = badinput.Files(tmp).get("list10m_core")
     rc, out, err = run([PYTHON, "-c", CTRL_C_SCRIPT, core,
                         os.path.join(BUILD, "fixtures", "deepsize")],

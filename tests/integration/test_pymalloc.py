@@ -41,19 +41,14 @@ import sys
 import tempfile
 import time
 
-from mvalloc import CoreFile, damaged_heap, debugger_argv
-from mvcheck import Tally, missing
+import mvalloc
+from mvalloc import CoreFile, damaged_heap, driver_records
+from mvcheck import Tally, missing, stopped
 
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
-ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
-ABS_BUILD = os.path.join(ROOT, BUILD)
-DEBUGGER_ENV = dict(os.environ, MEMVIEW_LIBRARY=os.path.join(
-    ABS_BUILD, "libmemview.so"))
-DEBUGGER_ENV.pop("PYTHONPATH", None)
-DEBUGGER_ENV.pop("PYTHONHOME", None)
+DEBUGGER_ENV = dict(mvalloc.DEBUGGER_ENV)
 DEBUGGER_ENV.pop("PYTHONMALLOC", None)
-DEBUGGER_ENV["PATH"] = "/usr/bin:/bin:" + os.environ.get("PATH", "")
 T = Tally("pymalloc", verbose=True, detail_max=600)
 PYTHONS = (("/usr/bin/python3.11d", "symbols", 24),
            ("/usr/bin/python3.11", "pool headers", 0))
@@ -90,14 +85,6 @@ STATS = re.compile(r"^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$", re.M)
 
 def check(ok, what, detail=""):
     T.check(what, ok, detail)
-
-
-def stopped(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "T"
-    except OSError:
-        return False
 
 
 def run_python(exe, tmp, tag):
@@ -145,28 +132,20 @@ def memview_json(target, words):
 
 def debugger_heap(front, exe, core):
     """mv-heap --json in real gdb or lldb on the core."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "out.json")
-        env = dict(DEBUGGER_ENV, MV_CASES=json.dumps(["mv-heap --json"]),
-                   MV_OUT=out, MV_TEARDOWN="[]")
-        if front == "gdb":
-            env["MV_SETUP"] = json.dumps(["file " + exe,
-                                          "core-file " + core])
-        else:
-            env.update(MV_EXE=exe, MV_CORE=core)
-        r = subprocess.run(debugger_argv(front), env=env, capture_output=True, text=True,
-                           timeout=600, stdin=subprocess.DEVNULL, cwd=ROOT)
-        try:
-            with open(out) as f:
-                rec = json.load(f)["cases"][0]
-        except (OSError, ValueError, IndexError, KeyError):
-            return None, "no record: " + (r.stdout + r.stderr)[-400:]
-        if not rec["succeeded"]:
-            return None, rec["error"]
-        try:
-            return json.loads(rec["output"]), None
-        except ValueError:
-            return None, "not JSON: " + rec["output"][:300]
+    env = dict(DEBUGGER_ENV)
+    if front == "gdb":
+        env["MV_SETUP"] = json.dumps(["file " + exe, "core-file " + core])
+    else:
+        env.update(MV_EXE=exe, MV_CORE=core)
+    recs, err = driver_records(front, env, ["mv-heap --json"])
+    if not recs:
+        return None, err
+    if not recs[0]["succeeded"]:
+        return None, recs[0]["error"]
+    try:
+        return json.loads(recs[0]["output"]), None
+    except ValueError:
+        return None, "not JSON: " + recs[0]["output"][:300]
 
 
 def per_class(d):

@@ -50,7 +50,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run as R  # noqa: E402
-from test_cpython_model import stopped  # noqa: E402
+from mvcheck import stopped  # noqa: E402
 
 EXE = os.path.join(R.BUILD, "fixtures", "rcmodel")
 CORE = os.path.join(R.BUILD, "cores", "rcmodel.core")
@@ -271,10 +271,14 @@ def cored(tmp, name, text, allocator, *outputs):
     env.pop("PYTHONHOME", None)
     p = subprocess.Popen([PYTHON, prog] + list(outputs), env=env)
     try:
-        for _ in range(600):
-            if stopped(p.pid):
-                break
+        # Stopped by its own SIGSTOP, or no core: gdb would stop it
+        # wherever it was (this waited 30 s, then took the core anyway).
+        deadline = time.time() + 120
+        while not stopped(p.pid) and p.poll() is None and \
+                time.time() < deadline:
             time.sleep(0.05)
+        if not stopped(p.pid):
+            return None
         subprocess.run(["gdb", "-nx", "-batch", "-q", "-p", str(p.pid),
                         "-ex", "gcore " + core], capture_output=True,
                        timeout=300)

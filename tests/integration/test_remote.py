@@ -31,13 +31,13 @@ Prints "remote: N passed, M failed"; with -v, a line per passed case.
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-from mvcheck import Tally, missing
+from mvcheck import Tally, free_port, missing, wait_listening
+from mvfacts import read_block_key
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)),
                                 "..", "..", "python"))
@@ -67,28 +67,6 @@ def clean_env(**extra):
     # lldb's embedded Python takes its prefix from the first python3.
     env["PATH"] = "/usr/bin:/bin:" + os.environ.get("PATH", "")
     return env
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def listening(port):
-    """Whether a socket listens on TCP port (IPv4 or IPv6)."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                next(f)
-                for line in f:
-                    w = line.split()
-                    if w[3] == "0A" and int(w[1].rsplit(":", 1)[1],
-                                            16) == port:
-                        return True
-        except (OSError, StopIteration, IndexError, ValueError):
-            pass
-    return False
 
 
 def children(pid):
@@ -134,12 +112,7 @@ class Server:
                 self.inferior = kids[0]
                 break
             time.sleep(0.05)
-        # Listening: the port is in the kernel's table of listening
-        # sockets (a fixed pause was too short on a loaded machine).
-        while time.time() < deadline and self.process.poll() is None:
-            if listening(self.port):
-                break
-            time.sleep(0.05)
+        wait_listening(self.process, self.port, deadline - time.time())
 
     def close(self):
         for pid in (self.inferior, self.process.pid):
@@ -253,18 +226,10 @@ def run_debugger(argv, env, out):
 
 
 def read_facts(path):
-    blocks, other = [], {}
-    with open(path) as f:
-        for line in f:
-            w = line.split()
-            if not w:
-                continue
-            if w[0] == "block":
-                blocks.append((int(w[1], 16), w[4],
-                               len(w) > 5 and w[5] == "cyclic"))
-            else:
-                other[w[0]] = w[1:]
-    return blocks, other
+    """(blocks as (address, kind, cyclic), the other lines)."""
+    blocks, other = read_block_key(path)
+    return [(int(w[0], 16), w[3], len(w) > 4 and w[4] == "cyclic")
+            for w in blocks], other
 
 
 def load_json(text):

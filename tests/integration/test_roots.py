@@ -38,15 +38,14 @@ import json
 import os
 import re
 import shutil
-import socket
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 
-from mvalloc import ABS_BUILD, DEBUGGER_ENV, ROOT, debugger_argv
-from mvcheck import Tally, missing
+from mvalloc import ABS_BUILD, DEBUGGER_ENV, driver_records
+from mvcheck import Tally, free_port, missing, start_fixture, wait_listening
+from mvfacts import read_block_key
 
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
@@ -64,19 +63,11 @@ def check(ok, what, detail=""):
 def read_key(path):
     """(blocks, facts): blocks as dicts addr, size, tag, expect,
     expect_default; facts the other "key value" lines."""
-    blocks, facts = [], {}
-    with open(path) as f:
-        for line in f:
-            w = line.split()
-            if not w:
-                continue
-            if w[0] == "block":
-                d = w[5][len("default:"):] if len(w) > 5 else w[4]
-                blocks.append({"addr": int(w[1], 16), "size": int(w[2]),
-                               "tag": w[3], "expect": w[4],
-                               "expect_default": d})
-            else:
-                facts[w[0]] = w[1:]
+    words, facts = read_block_key(path)
+    blocks = [{"addr": int(w[0], 16), "size": int(w[1]), "tag": w[2],
+               "expect": w[3],
+               "expect_default": w[4][len("default:"):] if len(w) > 4
+               else w[3]} for w in words]
     return blocks, facts
 
 
@@ -153,23 +144,16 @@ def debugger_gc(front, target, gc):
     output, or (None, error).  target: as debugger_setup takes it; gc:
     the command's words."""
     command = "mv-gc " + " ".join(gc[1:])
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "out.json")
-        env = dict(DEBUGGER_ENV, MV_CASES=json.dumps([command]), MV_OUT=out)
-        setup, teardown, extra = debugger_setup(front, target)
-        env.update(extra, MV_TEARDOWN=json.dumps(teardown))
-        if setup is not None:
-            env["MV_SETUP"] = json.dumps(setup)
-        r = subprocess.run(debugger_argv(front), env=env, capture_output=True, text=True,
-                           timeout=600, stdin=subprocess.DEVNULL, cwd=ROOT)
-        try:
-            with open(out) as f:
-                rec = json.load(f)["cases"][0]
-        except (OSError, ValueError, IndexError, KeyError):
-            return None, "no record: " + (r.stdout + r.stderr)[-400:]
-        if not rec["succeeded"]:
-            return None, rec["error"]
-        return rec["output"], None
+    setup, teardown, extra = debugger_setup(front, target)
+    env = dict(DEBUGGER_ENV, MV_TEARDOWN=json.dumps(teardown), **extra)
+    if setup is not None:
+        env["MV_SETUP"] = json.dumps(setup)
+    recs, err = driver_records(front, env, [command])
+    if not recs:
+        return None, err
+    if not recs[0]["succeeded"]:
+        return None, recs[0]["error"]
+    return recs[0]["output"], None
 
 
 def memview_gc(target, front="cli", heuristics="none"):
@@ -254,18 +238,11 @@ def valgrind_checks(name, tmp):
 
 def live_checks(name, tmp):
     exe = os.path.join(BUILD, "fixtures", name)
-    ready = os.path.join(tmp, name + ".ready")
-    facts = os.path.join(tmp, name + ".live.facts")
-    env = dict(os.environ, MV_WAIT="1", MV_READY=ready, MV_FACTS=facts)
-    p = subprocess.Popen([exe], env=env)
+    p, facts = start_fixture(exe, os.environ, tmp, name + ".live")
+    if not p:
+        check(False, "%s live: the fixture reaches its stop" % name)
+        return
     try:
-        deadline = time.time() + 30
-        while not os.path.exists(ready) and time.time() < deadline and \
-                p.poll() is None:
-            time.sleep(0.05)
-        if not os.path.exists(ready):
-            check(False, "%s live: the fixture reaches its stop" % name)
-            return
         blocks, f = read_key(facts)
         memview_checks(name, "live", ["--pid", str(p.pid)], blocks, f)
         for front in FRONTS:
@@ -286,9 +263,7 @@ def remote_checks(name, tmp):
         if not shutil.which(server[0]):
             check(False, "%s is installed (tools/deps.sh)" % server[0])
             continue
-        with socket.socket() as so:
-            so.bind(("127.0.0.1", 0))
-            port = so.getsockname()[1]
+        port = free_port()
         facts = os.path.join(tmp, "%s.%s.facts" % (name, server[0]))
         argv = server + ["127.0.0.1:%d" % port] + \
             (["--"] if front == "lldb" else []) + [exe]
@@ -298,7 +273,7 @@ def remote_checks(name, tmp):
                              start_new_session=True,
                              env=dict(os.environ, MV_FACTS=facts))
         try:
-            time.sleep(0.5)  # listening
+            wait_listening(p, port)
             d, got = memview_gc(("remote", exe, port), front)
             if d is None:
                 check(False, "%s remote (%s): mv-gc runs" % (name, front),

@@ -17,7 +17,7 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
-from mvcheck import Tally
+from mvcheck import Tally, start_fixture
 from mvfacts import read_facts
 
 BUILD = os.environ.get("BUILD", "build")
@@ -352,19 +352,14 @@ def check_graphviz(tmp):
           "%s nodes, %d in the DOT %s" % (n, declared, p.stderr))
 
 
-def live(fixture, tmp):
-    ready = os.path.join(tmp, "ready")
-    factsf = os.path.join(tmp, "facts")
-    for stale in (ready, factsf):
-        if os.path.exists(stale):
-            os.unlink(stale)
-    env = dict(os.environ, MV_WAIT="1", MV_READY=ready, MV_FACTS=factsf)
-    proc = subprocess.Popen([os.path.join(BUILD, "fixtures", fixture)],
-                            env=env)
-    for _ in range(500):
-        if os.path.exists(ready):
-            break
-        time.sleep(0.01)
+def live(fixture, tmp, env=os.environ, timeout=30):
+    """The fixture at its stop: (process, facts), or None (a failed
+    check) if it did not get there."""
+    proc, factsf = start_fixture(os.path.join(BUILD, "fixtures", fixture),
+                                 env, tmp, fixture, timeout)
+    if not proc:
+        check("%s live: the fixture reaches its stop" % fixture, False)
+        return None
     return proc, read_facts(factsf)
 
 
@@ -389,7 +384,10 @@ def main():
 
     for fixture, fn in (("deepsize", check_deepsize),
                         ("badptrs", check_bad)):
-        proc, lf = live(fixture, tmp)
+        started = live(fixture, tmp)
+        if not started:
+            continue
+        proc, lf = started
         try:
             fn(["--pid", str(proc.pid)], lf, "live")
             if fixture == "deepsize":
@@ -399,17 +397,12 @@ def main():
             proc.wait()
 
     # A 10-million-node list, live: --max-objects bounds the time.
-    ready = os.path.join(tmp, "ready10m")
-    env = dict(os.environ, MV_WAIT="1", MV_READY=ready,
-               MV_FACTS=os.path.join(tmp, "f10m"), MV_SHAPE="list",
-               MV_NODES="10000000")
-    proc = subprocess.Popen([os.path.join(BUILD, "fixtures", "deepbench")],
-                            env=env)
+    started = live("deepbench", tmp, dict(os.environ, MV_SHAPE="list",
+                                          MV_NODES="10000000"), 120)
+    if not started:
+        sys.exit(T.summary())
+    proc = started[0]
     try:
-        for _ in range(6000):
-            if os.path.exists(ready):
-                break
-            time.sleep(0.01)
         t0 = time.time()
         # The default comes from the memory available (all 10 M here).
         d = sizeof(["--pid", str(proc.pid)], "head",

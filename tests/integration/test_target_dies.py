@@ -21,46 +21,20 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run  # noqa: E402
+from mvcheck import Tally, start_fixture  # noqa: E402
 
 EXE = os.path.join(run.BUILD, "fixtures", "heapbig")
 REASON = "the process exited during the command"
 DELAYS = (0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.5)
-results = []
-
-
-def report(name, problems):
-    results.append(not problems)
-    print("%s %s" % ("ok  " if not problems else "FAIL", name))
-    for problem in problems[:10]:
-        print("       " + problem)
-    sys.stdout.flush()
-
-
-def start(tmp):
-    ready = os.path.join(tmp, "ready")
-    if os.path.exists(ready):
-        os.unlink(ready)
-    env = dict(run.ENV, MV_WAIT="1", MV_READY=ready,
-               MV_FACTS=os.path.join(tmp, "facts"))
-    process = subprocess.Popen([EXE], env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    deadline = time.time() + 20
-    while not os.path.exists(ready) and time.time() < deadline:
-        if process.poll() is not None:
-            return None
-        time.sleep(0.02)
-    if not os.path.exists(ready):
-        process.kill()
-        process.wait()
-        return None
-    return process
+T = Tally("target-dies")
+report = T.report
 
 
 def attempt(tmp, argv_of, delay):
     """One kill, delay after the command started (after the file
     "started" appears if the command makes it): (rc, stdout + stderr)."""
-    fixture = start(tmp)
+    fixture, _ = start_fixture(EXE, run.ENV, tmp, "heapbig",
+                               stderr=subprocess.DEVNULL)
     if fixture is None:
         return None, "fixture did not start"
     started = os.path.join(tmp, "started")
@@ -140,10 +114,7 @@ def main():
                                          "-ex", "mv-gc"],
              lambda rc, out: "definitely lost             0 bytes" in out,
              need=1)
-    failed = results.count(False)
-    print("target-dies: %d passed, %d failed" % (len(results) - failed,
-                                                 failed))
-    return 1 if failed else 0
+    return T.summary()
 
 
 if __name__ == "__main__":

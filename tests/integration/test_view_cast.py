@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 
+from mvcheck import Tally
 from mvfacts import read_facts
 
 BUILD = os.environ.get("BUILD", "build")
@@ -98,20 +99,6 @@ def jsonable(v):
     return v
 
 
-class Tally:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print("FAIL %s%s" % (name, ("\n     " + detail) if detail
-                                 else ""))
-
-
 def main():
     for p in (MEMVIEW, CORE, EXE, FACTS):
         if not os.path.exists(p):
@@ -125,7 +112,7 @@ def main():
     assert whole == bytes((i * 7 + 3) & 0xff for i in range(64)), \
         "bytes_global in the core is not what basic.c wrote"
 
-    t = Tally()
+    t = Tally("view-cast", verbose=False)
     cases = []  # (args, data, fmt, shape, slice)
     native = "cbBhHiIlLqQnNfd?P"
     for code in native:
@@ -277,8 +264,7 @@ def main():
             out.startswith("[None, None, None, None]") and "note:" in out,
             "got rc %d: %r %s" % (rc, out, err))
 
-    print("view-cast: %d passed, %d failed" % (t.passed, t.failed))
-    return 1 if t.failed else 0
+    return t.summary()
 
 
 if __name__ == "__main__":

@@ -19,19 +19,13 @@ import struct
 import subprocess
 import sys
 
+from mvcheck import Tally
+
 BUILD = os.environ.get("BUILD", "build")
 MEMVIEW = os.path.join(BUILD, "memview")
 
-results = []
-
-
-def report(name, problems):
-    results.append(not problems)
-    print("%s %s" % ("ok  " if not problems else "FAIL", name))
-    for p in problems[:10]:
-        print("       " + p)
-    if len(problems) > 10:
-        print("       ... %d more" % (len(problems) - 10))
+T = Tally("view-pointers")
+report = T.report
 
 
 def read_facts(name):
@@ -240,10 +234,7 @@ def main():
             test()
         except Exception as e:  # a broken test is a failed case
             report(test.__name__, ["exception: %r" % e])
-    passed = sum(results)
-    print("view-pointers: %d passed, %d failed" % (passed,
-                                                   len(results) - passed))
-    return 0 if all(results) else 1
+    return T.summary()
 
 
 if __name__ == "__main__":

@@ -19,8 +19,8 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
 
+from mvcheck import Tally, start_fixture
 from mvfacts import read_facts
 
 BUILD = os.environ.get("BUILD", "build")
@@ -29,14 +29,8 @@ CORE = os.path.join(BUILD, "cores", "basic.core")
 EXE = os.path.join(BUILD, "fixtures", "basic")
 FACTS = os.path.join(BUILD, "cores", "basic.facts")
 
-results = []
-
-
-def report(name, problems):
-    results.append(not problems)
-    print("%s %s" % ("ok  " if not problems else "FAIL", name))
-    for p in problems[:10]:
-        print("       " + p)
+T = Tally("view-typed")
+report = T.report
 
 
 def core_reader(path):
@@ -246,22 +240,12 @@ def test_core(facts):
 def test_live():
     """A live process, no gcore: offsets and values from its own facts."""
     with tempfile.TemporaryDirectory() as tmp:
-        ready = os.path.join(tmp, "ready")
-        facts_path = os.path.join(tmp, "live.facts")
-        env = dict(os.environ, MV_WAIT="1", MV_READY=ready,
-                   MV_FACTS=facts_path)
-        process = subprocess.Popen([EXE], env=env, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        process, facts_path = start_fixture(EXE, os.environ, tmp, "live",
+                                            stderr=subprocess.DEVNULL)
+        if not process:
+            report("live: the fixture did not get ready", ["no ready"])
+            return
         try:
-            deadline = time.time() + 20
-            while not os.path.exists(ready) and time.time() < deadline:
-                if process.poll() is not None:
-                    break
-                time.sleep(0.05)
-            if not os.path.exists(ready):
-                report("live: the fixture did not get ready", ["no ready"])
-                return
             facts = read_facts(facts_path)
             target = ["--pid", str(process.pid)]
             problems = []
@@ -290,10 +274,7 @@ def main():
             test()
         except Exception as e:  # a broken test is a failed case
             report("%s" % test, ["exception: %r" % e])
-    passed = sum(results)
-    print("view-typed: %d passed, %d failed" % (passed,
-                                                len(results) - passed))
-    return 0 if all(results) else 1
+    return T.summary()
 
 
 if __name__ == "__main__":
