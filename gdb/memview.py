@@ -272,6 +272,10 @@ class State:
         self.key = None
         self.generation = 0  # bumped when the inferior may have changed
         self.seen = 0  # the generation the session's cache is from
+        # Bumped when objfiles came or went (a dlopen: a plugin, a
+        # Python extension module): a live process's session knows
+        # the libraries it was opened with, so a new one is opened.
+        self.objfiles = 0
 
     def describe(self):
         """(kind, key) for the selected inferior."""
@@ -282,7 +286,8 @@ class State:
         if kind == "core":
             return "core", ("core", inferior.num, core_file_path(), exe)
         if kind == "native" and inferior.pid > 0:
-            return "pid", ("pid", inferior.num, inferior.pid, exe)
+            return "pid", ("pid", inferior.num, inferior.pid, exe,
+                           self.objfiles)
         if inferior.pid > 0:
             return "remote", ("remote", inferior.num, inferior.pid, exe,
                               self.generation)
@@ -340,6 +345,10 @@ class State:
 
     def invalidate(self, event=None):
         self.generation += 1
+
+    def objfiles_changed(self, event=None):
+        self.generation += 1
+        self.objfiles += 1
 
 
 STATE = State()
@@ -649,14 +658,16 @@ def register(previous=None):
     # `print f()`, which inferior_call also reports), it stopped or
     # exited, gdb wrote to it (memory_changed: `set var`, `print x = 1`),
     # its objfiles changed.
-    events = [gdb.events.cont, gdb.events.stop, gdb.events.exited,
-              gdb.events.new_objfile, gdb.events.clear_objfiles]
+    events = [gdb.events.cont, gdb.events.stop, gdb.events.exited]
     events += [getattr(gdb.events, name) for name in
                ("memory_changed", "inferior_call", "new_inferior",
                 "inferior_deleted") if hasattr(gdb.events, name)]
     for event in events:
         event.connect(STATE.invalidate)
         _registered.append((event, STATE.invalidate))
+    for event in (gdb.events.new_objfile, gdb.events.clear_objfiles):
+        event.connect(STATE.objfiles_changed)
+        _registered.append((event, STATE.objfiles_changed))
 
 
 if __name__ == "__main__":

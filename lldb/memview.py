@@ -317,6 +317,12 @@ def remote_regions(process):
     return result
 
 
+def module_paths(target):
+    """The paths of target's modules, in lldb's order."""
+    return tuple(target.GetModuleAtIndex(i).GetFileSpec().fullpath
+                 for i in range(target.GetNumModules()))
+
+
 def module_file(module):
     """The local file of a module, or None: lldb's own copy (the file
     itself on this machine, its module cache for a remote platform),
@@ -394,7 +400,11 @@ class State:
         if platform.IsValid() and platform.GetName() == "host" and \
                 pid > 0 and os.path.exists("/proc/%d/mem" % pid) and \
                 is_local_process(pid, exe):
-            return "pid", ("pid", target_id, pid, exe), None
+            # Its modules too: a session knows the libraries it was
+            # opened with, and one loaded since (a dlopen: a plugin, a
+            # Python extension module) needs a new session.
+            return "pid", ("pid", target_id, pid, exe,
+                           module_paths(target)), None
         return "remote", ("remote", target_id, pid,
                           process.GetStopID()), None
 

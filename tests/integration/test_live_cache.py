@@ -18,6 +18,10 @@ it no longer holds.
    getenv(...)`, after `ready` was set to 0).  Expected values: what the
    test wrote, memset's bytes as Python reads them, and the debugger's
    own print of the variables.
+4. A library loaded while the process runs (tests/fixtures/plugins.c
+   dlopens libz between two breakpoints): in gdb and lldb, a view of
+   g_plugin_fn before the load (the session opens) and after it names
+   the pointer zlibVersion, at the address dlsym gave the program.
 
 Usage: BUILD=build /usr/bin/python3 tests/integration/test_live_cache.py
 Prints one line per case and "live-cache: N passed, M failed".  When
@@ -38,6 +42,7 @@ ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 MEMVIEW = os.path.join(BUILD, "memview")
 EXE = os.path.join(BUILD, "fixtures", "basic")
+PLUGINS = os.path.join(BUILD, "fixtures", "plugins")
 FIXTURE_H = os.path.join(ROOT, "tests", "fixtures", "fixture.h")
 TIMEOUT = 120
 BLOCK = 64 << 10  # target_proc.c's block size
@@ -281,15 +286,17 @@ def run_debugger(argv, env, out):
             p.returncode, (p.stdout + p.stderr).strip()[-300:])
 
 
-def run_gdb_live(tmp, line, name, cases):
-    """gdb runs the fixture to the line setting `ready`, then cases
-    through gdb_driver.py: its records, or (None, why)."""
+def run_gdb_live(tmp, line, name, cases, exe=EXE):
+    """gdb runs the fixture to the line setting `ready` (or to the
+    function `line` names), then cases through gdb_driver.py: its
+    records, or (None, why)."""
     out = os.path.join(tmp, name + ".json")
+    where = line if isinstance(line, str) else "fixture.h:%d" % line
     env = dict(clean_env(), MV_WAIT="1",
                MV_READY=os.path.join(tmp, name + ".ready"),
                MV_FACTS=os.path.join(tmp, name + ".facts"),
-               MV_SETUP=json.dumps(["file " + EXE,
-                                    "break fixture.h:%d" % line, "run"]),
+               MV_SETUP=json.dumps(["file " + exe,
+                                    "break " + where, "run"]),
                MV_CASES=json.dumps(cases),
                MV_TEARDOWN=json.dumps(["kill"]), MV_OUT=out)
     return run_debugger(
@@ -337,19 +344,26 @@ def test_gdb_heap(tmp, line):
            "runs a function (malloc)", problems)
 
 
-def test_lldb(tmp, line):
-    out = os.path.join(tmp, "lldb.json")
+def run_lldb_live(tmp, line, name, cases, exe=EXE):
+    """lldb launches the fixture to the line setting `ready` (or to
+    the function `line` names), then cases through this file's driver:
+    its records, or (None, why)."""
+    out = os.path.join(tmp, name + ".json")
     env = dict(clean_env(), MV_WAIT="1",
-               MV_READY=os.path.join(tmp, "lldb.ready"),
-               MV_FACTS=os.path.join(tmp, "lldb.facts"),
-               MV_LIVE_EXE=EXE, MV_LIVE_LINE=str(line),
-               MV_CASES=json.dumps(STEPS["lldb"]),
+               MV_READY=os.path.join(tmp, name + ".ready"),
+               MV_FACTS=os.path.join(tmp, name + ".facts"),
+               MV_LIVE_EXE=exe, MV_LIVE_LINE=str(line),
+               MV_CASES=json.dumps(cases),
                MV_OUT=out)
-    data, error = run_debugger(
+    return run_debugger(
         ["lldb", "-b", "--no-lldbinit",
          "-o", "command script import %s/lldb/memview.py" % ROOT,
          "-o", "command script import %s" % os.path.realpath(__file__)],
         env, out)
+
+
+def test_lldb(tmp, line):
+    data, error = run_lldb_live(tmp, line, "lldb", STEPS["lldb"])
     if data is None:
         report("lldb: live process, views after changes", [error])
         return
@@ -357,6 +371,57 @@ def test_lldb(tmp, line):
     problems += check_steps("lldb", data["cases"])
     report("lldb: views after expr x = v, expr memset, next show the new "
            "values", problems)
+
+
+def plugin_pointer(record):
+    """(value, symbol) of the one pointer a view --pointers --json
+    record shows."""
+    ptrs = json.loads(record["output"]).get("pointers") or [{}]
+    return (int(ptrs[0].get("value", "0"), 16),
+            (ptrs[0].get("details") or {}).get("symbol"))
+
+
+def test_loaded_library(tmp):
+    """A session opened before a dlopen knows the library after it:
+    g_plugin_fn's value is named zlibVersion, the address dlsym gave."""
+    for front in ("gdb", "lldb"):
+        name = front + "-plugins"
+        view = "memview --pointers --json &g_plugin_fn 8"
+        if front == "gdb":
+            data, error = run_gdb_live(
+                tmp, "before_load", name,
+                [view, "break after_load", "continue", view], PLUGINS)
+        else:
+            data, error = run_lldb_live(
+                tmp, "before_load", name,
+                [view, "breakpoint set -n after_load", "continue", view],
+                PLUGINS)
+        what = "%s: a library loaded since the session opened: its " \
+            "symbols name pointers into it" % front
+        if data is None:
+            report(what, [error])
+            continue
+        records = data["cases"]
+        problems = ["%s failed: %s" % (r["command"], r["error"])
+                    for r in records if not r["succeeded"]]
+        facts = {}
+        try:
+            with open(os.path.join(tmp, name + ".facts")) as f:
+                facts = dict(line.split(None, 1) for line in f)
+        except OSError:
+            problems.append("no facts from the fixture")
+        want = int(facts.get("plugin_fn", "0").strip(), 16)
+        if not problems:
+            before = plugin_pointer(records[0])
+            after = plugin_pointer(records[3])
+            if before[0] != 0:
+                problems.append("before the load g_plugin_fn = %#x, not 0"
+                                % before[0])
+            if want == 0 or after != (want, "zlibVersion"):
+                problems.append("after the load: %#x <%s>, the program's "
+                                "dlsym gave %#x <zlibVersion>" % (
+                                    after[0], after[1], want))
+        report(what, problems)
 
 
 def __lldb_init_module(debugger, internal_dict):
@@ -373,14 +438,16 @@ def __lldb_init_module(debugger, internal_dict):
     else:
         debugger.SetSelectedTarget(target)
         interpreter = debugger.GetCommandInterpreter()
-        target.BreakpointCreateByLocation(
-            "fixture.h", int(os.environ["MV_LIVE_LINE"]))
+        line = os.environ["MV_LIVE_LINE"]
+        if line.isdigit():
+            target.BreakpointCreateByLocation("fixture.h", int(line))
+        else:
+            target.BreakpointCreateByName(line)
         process = target.LaunchSimple(
             None, ["%s=%s" % kv for kv in os.environ.items()], ROOT)
         if not process.IsValid() or \
                 process.GetState() != lldb.eStateStopped:
-            setup = "launch: the process did not stop at fixture.h:%s" % (
-                os.environ["MV_LIVE_LINE"])
+            setup = "launch: the process did not stop at %s" % line
     cases = []
     if setup is None:
         for command in json.loads(os.environ["MV_CASES"]):
@@ -400,7 +467,7 @@ def __lldb_init_module(debugger, internal_dict):
 
 def main():
     from mvcheck import missing  # here: lldb imports this file too
-    if missing("live-cache", (MEMVIEW, EXE)):
+    if missing("live-cache", (MEMVIEW, EXE, PLUGINS)):
         return 1
     line = ready_line()
     with tempfile.TemporaryDirectory() as tmp:
@@ -411,6 +478,7 @@ def main():
             test_gdb(tmp, line)
             test_gdb_heap(tmp, line)
             test_lldb(tmp, line)
+        test_loaded_library(tmp)
     return T.summary()
 
 
