@@ -217,27 +217,27 @@ INSTALL_DIRS := bin lib lib/pkgconfig include share/memview/types share/memview/
                 share/man/man3 share/man/man7
 
 install: lib $(PROGRAM) $(MAN_PAGES)
-	install -d $(INSTALL_DIRS:%=$(DESTDIR)$(PREFIX)/%)
-	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/memview
-	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(LIB_SO).$(VERSION) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libmemview.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libmemview.so.$(SOVERSION)
-	ln -sf libmemview.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libmemview.so
+	for d in $(INSTALL_DIRS); do install -d "$(DESTDIR)$(PREFIX)/$$d" || exit 1; done
+	install -m 755 $(PROGRAM) "$(DESTDIR)$(PREFIX)/bin/memview"
+	install -m 644 $(LIB_A) "$(DESTDIR)$(PREFIX)/lib/"
+	install -m 755 $(LIB_SO).$(VERSION) "$(DESTDIR)$(PREFIX)/lib/"
+	ln -sf libmemview.so.$(VERSION) "$(DESTDIR)$(PREFIX)/lib/libmemview.so.$(SOVERSION)"
+	ln -sf libmemview.so.$(SOVERSION) "$(DESTDIR)$(PREFIX)/lib/libmemview.so"
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
-	    memview.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/memview.pc
-	install -m 644 core/memview.h $(DESTDIR)$(PREFIX)/include/
+	    memview.pc.in > "$(DESTDIR)$(PREFIX)/lib/pkgconfig/memview.pc"
+	install -m 644 core/memview.h "$(DESTDIR)$(PREFIX)/include/"
 	install -m 644 python/memview_core.py python/memview.py \
-	    $(DESTDIR)$(PREFIX)/share/memview/python/
+	    "$(DESTDIR)$(PREFIX)/share/memview/python/"
 	$(PYTHON) -m compileall -q -d $(PREFIX)/share/memview/python \
-	    $(DESTDIR)$(PREFIX)/share/memview/python
-	install -d $(DESTDIR)$(PYTHON_SITE)
-	install -m 644 python/memview.py $(DESTDIR)$(PYTHON_SITE)/
-	install -m 644 gdb/memview.py $(DESTDIR)$(PREFIX)/share/memview/gdb/
-	install -m 644 lldb/memview.py $(DESTDIR)$(PREFIX)/share/memview/lldb/
-	install -m 644 types/*.types $(DESTDIR)$(PREFIX)/share/memview/types/
-	install -m 644 $(BUILD)/man/memview.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 man/libmemview.3 $(DESTDIR)$(PREFIX)/share/man/man3/
-	install -m 644 $(BUILD)/man/memview.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	    "$(DESTDIR)$(PREFIX)/share/memview/python"
+	install -d "$(DESTDIR)$(PYTHON_SITE)"
+	install -m 644 python/memview.py "$(DESTDIR)$(PYTHON_SITE)/"
+	install -m 644 gdb/memview.py "$(DESTDIR)$(PREFIX)/share/memview/gdb/"
+	install -m 644 lldb/memview.py "$(DESTDIR)$(PREFIX)/share/memview/lldb/"
+	install -m 644 types/*.types "$(DESTDIR)$(PREFIX)/share/memview/types/"
+	install -m 644 $(BUILD)/man/memview.1 "$(DESTDIR)$(PREFIX)/share/man/man1/"
+	install -m 644 man/libmemview.3 "$(DESTDIR)$(PREFIX)/share/man/man3/"
+	install -m 644 $(BUILD)/man/memview.7 "$(DESTDIR)$(PREFIX)/share/man/man7/"
 	@# Into the system itself (no DESTDIR): the loader's cache, so that
 	@# programs linked with -lmemview find libmemview.so.0, and lldb-14's
 	@# Python module where lldb looks (tools/deps.sh).

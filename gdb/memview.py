@@ -9,6 +9,7 @@ again replaces the commands in place.
 
 import os
 import re
+import shlex
 import sys
 
 import gdb
@@ -95,7 +96,11 @@ def fetch_target_file(remote, build_id):
         return local
     try:
         os.makedirs(os.path.dirname(local), exist_ok=True)
-        gdb.execute("remote get %s %s" % (remote, local), to_string=True)
+        # Quoted: gdb splits the arguments as a shell would, and a
+        # cache under a HOME or XDG_CACHE_HOME may hold spaces.
+        gdb.execute("remote get %s %s" % (shlex.quote(remote),
+                                          shlex.quote(local)),
+                    to_string=True)
     except (gdb.error, OSError):
         return None
     return local if memview_core.elf_build_id(local) == build_id else None

@@ -46,6 +46,7 @@ failures in modules owned elsewhere).  Standard library only."""
 
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -72,7 +73,6 @@ def argv_for(front, core, exe, line):
     """The command line of one front end running memview's `line`
     (debugger spelling: memview, sizeof-deep) on core."""
     if front == "cli":
-        import shlex
         words = shlex.split(line)
         if words[0] == "memview":
             words[0] = "view"
@@ -82,12 +82,13 @@ def argv_for(front, core, exe, line):
         return ["gdb", "-nx", "-batch", "-q",
                 "-ex", "set debuginfod enabled off",
                 "-ex", "source %s/gdb/memview.py" % ROOT,
-                "-ex", "file " + exe, "-ex", "core-file " + core,
+                "-ex", "file " + shlex.quote(exe), "-ex", "core-file " + core,
                 "-ex", "echo MV-START\\n",
                 "-ex", line, "-ex", "print 6*7"]
     return ["lldb", "-b", "--no-lldbinit",
             "-o", "command script import %s/lldb/memview.py" % ROOT,
-            "-o", "target create --core %s %s" % (core, exe),
+            "-o", "target create --core %s %s" % (shlex.quote(core),
+                                                 shlex.quote(exe)),
             "-o", "script print('MV-START')",
             "-o", line, "-o", "p 6*7"]
 
@@ -197,7 +198,8 @@ def check_lldb(core, exe, line, streams, verbose, front="lldb",
         argv = ["gdb", "-nx", "-q", "-iex", "set pagination off",
                 "-iex", "set debuginfod enabled off",
                 "-iex", "set style enabled off"]
-        setup = ["source %s/gdb/memview.py" % ROOT, "file " + exe,
+        setup = ["source %s/gdb/memview.py" % ROOT,
+                 "file " + shlex.quote(exe),
                  "core-file " + core, "python print('MV-' + 'START')"]
         answer = "print 6*7"
     else:
@@ -205,7 +207,8 @@ def check_lldb(core, exe, line, streams, verbose, front="lldb",
         # The marker is built at run time so that the echo of the typed
         # command does not contain it.
         setup = ["command script import %s/lldb/memview.py" % ROOT,
-                 "target create --core %s %s" % (core, exe),
+                 "target create --core %s %s" % (shlex.quote(core),
+                                                 shlex.quote(exe)),
                  "script print('MV-' + 'START')"]
         answer = "p 6*7"
     def controlling_terminal():

@@ -12,6 +12,7 @@ still work.  A failing command does not stop the ones after it.
 """
 
 import os
+import shlex
 import sys
 
 import gdb
@@ -40,8 +41,10 @@ def _load(case):
     _execute("core-file")
     _execute("file")
     steps = []
+    # file's path quoted, as a user types one with a space (a TMPDIR may
+    # hold one); core-file takes the rest of the line as it is.
     if case["exe"]:
-        steps.append(_execute("file " + case["exe"]))
+        steps.append(_execute("file " + shlex.quote(case["exe"])))
     if case["core"]:
         steps.append(_execute("core-file " + case["core"]))
     return steps

@@ -14,6 +14,7 @@ session, as it would in `lldb -b`.
 """
 
 import os
+import shlex
 import sys
 
 import lldb
@@ -58,7 +59,9 @@ def execute(debugger, command):
 def load(debugger, case):
     execute(debugger, "target delete --all")
     steps = []
-    exe, core = case["exe"], case["core"]
+    # Quoted, as a user types a path with a space (a TMPDIR may hold one).
+    exe, core = (shlex.quote(p) if p else p
+                 for p in (case["exe"], case["core"]))
     if core:
         steps.append(execute(debugger, "target create --core %s %s" %
                              (core, exe or "")))
@@ -81,7 +84,7 @@ def __lldb_init_module(debugger, internal_dict):
 
     def run_good(good):
         """The known-good executable becomes the selected target."""
-        execute(debugger, "target create " + good["exe"])
+        execute(debugger, "target create " + shlex.quote(good["exe"]))
         return execute(debugger, good["command"])
 
     in_debugger.catalogue(

@@ -13,6 +13,7 @@ per case and "install: N passed, M failed".
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -134,8 +135,10 @@ def test_pkg_config(dest, tmp):
     if rc != 0:
         report("pkg-config compile and link", ["pkg-config: " + err.strip()])
         return None
-    if "-I%s%s/include" % (dest, PREFIX) not in flags or \
-            "-lmemview" not in flags:
+    # pkg-config escapes a space in a path as a shell would.
+    words = shlex.split(flags)
+    if "-I%s%s/include" % (dest, PREFIX) not in words or \
+            "-lmemview" not in words:
         problems.append("pkg-config flags: %s" % flags.strip())
     rc, version, err = run(["pkg-config", "--modversion", "memview"], env)
     if version.strip() != "0.1.0":
@@ -143,7 +146,7 @@ def test_pkg_config(dest, tmp):
     program = os.path.join(tmp, "smoke")
     rc, out, err = run(["cc", "-std=c11", "-Wall", "-Werror", "-o", program,
                         os.path.join(ROOT, "tests", "install", "smoke.c")] +
-                       flags.split())
+                       words)
     if rc != 0:
         report("pkg-config compile and link", problems +
                ["cc: " + err.strip()[-500:]])
@@ -206,7 +209,7 @@ def test_gdb(dest, expected):
 def test_lldb(dest, expected):
     plugin = dest + PREFIX + "/share/memview/lldb/memview.py"
     rc, out, err = run(["lldb", "-b", "--no-lldbinit",
-                        "-o", "command script import " + plugin,
+                        "-o", "command script import " + shlex.quote(plugin),
                         "-o", "target create %s --core %s" % (EXE, CORE),
                         "-o", "mv-layout 'struct node' --json"])
     problems = []
@@ -339,7 +342,12 @@ def main():
             print("install: missing %s: run 'make' first" % path)
             print("install: 0 passed, 1 failed")
             return 1
-    tmp = tempfile.mkdtemp(prefix="memview-install-")
+    # pkgconf mangles a PKG_CONFIG_SYSROOT_DIR holding a space (the
+    # sysroot twice, once unescaped): then the staging root is under
+    # /tmp rather than a TMPDIR with a space (make install takes one).
+    scratch = tempfile.gettempdir()
+    tmp = tempfile.mkdtemp(prefix="memview-install-",
+                           dir="/tmp" if " " in scratch else scratch)
     try:
         dest = os.path.join(tmp, "dest")
         rc, out, err = run(["make", "-s", "--no-print-directory",

@@ -54,6 +54,7 @@ Prints "cpython_frames: N passed, M failed".
 import json
 import os
 import random
+import shlex
 import struct
 import subprocess
 import sys
@@ -379,10 +380,10 @@ def without_running(tmp, core, facts, label):
             f.write(text.replace(RUNNING, clause))
         outs = []
         notes = []
-        cmds = commands(facts, " --types " + path)
+        cmds = commands(facts, " --types " + shlex.quote(path))
         for c in cmds[:2] + cmds[6:7]:
             rc, out, err = R.run([R.MEMVIEW, "--core", core, "--exe",
-                                  PYTHON] + c.split())
+                                  PYTHON] + shlex.split(c))
             d = json.loads(out) if rc == 0 else {}
             outs.append(d)
             notes += d.get("notes", [])

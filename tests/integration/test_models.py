@@ -192,46 +192,51 @@ def test_rules(facts, tmp):
                     facts_counts(facts, "ringc") else
                     ["the ring's values counted without its chain rule"])
     ntasks = int(facts["runq.ntasks"])
+
+    def typed(command, path):
+        """command --json with the rules file path, quoted for the
+        command grammar (a TMPDIR may hold spaces)."""
+        return "%s --json --types %s" % (command, shlex.quote(path))
     cases = [
         ("a ring of records, one value each: a chain of single slots",
-         "sizeof-deep ringc --json --types " + ex("ring"), "ringc", None),
+         typed("sizeof-deep ringc", ex("ring")), "ringc", None),
         ("the ring without its chain rule misses its values",
-         "sizeof-deep ringc --json --types " + ringskip, None, ring_differs),
+         typed("sizeof-deep ringc", ringskip), None, ring_differs),
         ("from LIB RULE: a rule of a library the program loaded",
-         "sizeof-deep ringc --json --types " + ringlibc, "ringc", None),
+         typed("sizeof-deep ringc", ringlibc), "ringc", None),
         ("from LIB RULE: none of a library it has not loaded",
-         "sizeof-deep ringc --json --types " + ringnolib, None,
+         typed("sizeof-deep ringc", ringnolib), None,
          ring_differs),
         ("a chain of blocks: the live slots from an index on",
-         "sizeof-deep chainq --json --types " + ex("chain"), "chainq",
+         typed("sizeof-deep chainq", ex("chain")), "chainq",
          None),
         ("tagged union: dispatch TYPE if COND over the real type",
-         "sizeof-deep expr --json --types " + cond, "expr",
+         typed("sizeof-deep expr", cond), "expr",
          want_rules(dispatched=int(facts["deep expr.objects"]) -
                     32, undispatched=0)),
-        ("intrusive list: container_of, skip", "sizeof-deep runq --json "
-         "--types " + ex("runq"), "runq",
+        ("intrusive list: container_of, skip", typed("sizeof-deep runq",
+                                                  ex("runq")), "runq",
          want_rules(contained=ntasks)),
         ("skip: a lone task without the shared cache",
-         "sizeof-deep lone --json --types " + ex("runq"), "lone",
+         typed("sizeof-deep lone", ex("runq")), "lone",
          want_rules(skipped=2)),  # .cache and .link.prev
         ("tagged union: dispatch by an integer",
-         "sizeof-deep expr --json --types " + ex("expr"), "expr",
+         typed("sizeof-deep expr", ex("expr")), "expr",
          want_rules(dispatched=int(facts["deep expr.objects"]) -
                     32, undispatched=0)),
         ("type objects: dispatch by symbol, len, skip",
-         "sizeof-deep olist --json --types " + ex("obj"), "olist",
+         typed("sizeof-deep olist", ex("obj")), "olist",
          want_rules(undispatched=0, dispatch_misfit=0)),
         ("a loop of dispatch rules is cut and counted",
-         "sizeof-deep expr --json --types " + loop, None,
+         typed("sizeof-deep expr", loop), None,
          lambda d: [] if d["rules"]["loops"] > 0 else ["no loop counted"]),
         ("a length of 2^60 is bounded by the block",
-         "sizeof-deep nested --json --types " + huge, None,
+         typed("sizeof-deep nested", huge), None,
          lambda d: [] if d["heap"]["objects"] ==
          int(facts["deep nested.objects"]) and
          d["guesses"]["hinted"] == 1 else ["heap %s" % d["heap"]]),
         ("a type no rule names keeps its declared type, counted",
-         "sizeof-deep olist --json --types " + ints_unknown, None,
+         typed("sizeof-deep olist", ints_unknown), None,
          lambda d: [] if d["rules"]["undispatched"] > 0 and
          [t["count"] for t in d["by_type"] if t["type"] == "struct obj"]
          == [8] else ["rules %s, by type %s" % (d["rules"], d["by_type"])]),

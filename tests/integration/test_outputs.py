@@ -23,6 +23,7 @@ exit statuses; the graph's JSON is compared with the file --output
 wrote.  Ends with "outputs: N passed, M failed"."""
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -159,7 +160,8 @@ def test_debuggers(tmp):
     text = debugger_session(
         ["gdb", "-nx", "-batch", "-q", "-ex", "set debuginfod enabled off",
          "-ex", "source %s/gdb/memview.py" % ROOT, "-ex", "file " + EXE,
-         "-ex", "core-file " + CORE, "-ex", "mv-gc --dot " + path], path)
+         "-ex", "core-file " + CORE,
+         "-ex", "mv-gc --dot " + shlex.quote(path)], path)
     T.check("gdb: an existing file is refused",
             "--force" in text and open(path, "rb").read() == OLD,
             text[-300:])
@@ -167,7 +169,7 @@ def test_debuggers(tmp):
         ["gdb", "-nx", "-batch", "-q", "-ex", "set debuginfod enabled off",
          "-ex", "source %s/gdb/memview.py" % ROOT, "-ex", "file " + EXE,
          "-ex", "core-file " + CORE, "-ex", "set memview force on",
-         "-ex", "mv-gc --dot " + path], path)
+         "-ex", "mv-gc --dot " + shlex.quote(path)], path)
     T.check("gdb: set memview force on writes over it",
             open(path, "rb").read().startswith(b"digraph"), text[-300:])
     with open(path, "wb") as f:
@@ -175,12 +177,14 @@ def test_debuggers(tmp):
     lldb = ["lldb", "-b", "--no-lldbinit", "-o",
             "command script import %s/lldb/memview.py" % ROOT, "-o",
             "target create %s --core %s" % (EXE, CORE)]
-    text = debugger_session(lldb + ["-o", "mv-gc --dot " + path], path)
+    text = debugger_session(
+        lldb + ["-o", "mv-gc --dot " + shlex.quote(path)], path)
     T.check("lldb: an existing file is refused",
             "--force" in text and open(path, "rb").read() == OLD,
             text[-300:])
     text = debugger_session(lldb + ["-o", "mv-settings force on", "-o",
-                                    "mv-gc --dot " + path], path)
+                                    "mv-gc --dot " + shlex.quote(path)],
+                            path)
     T.check("lldb: mv-settings force on writes over it",
             open(path, "rb").read().startswith(b"digraph"), text[-300:])
 

@@ -15,6 +15,7 @@ import os
 import pty
 import re
 import select
+import shlex
 import shutil
 import subprocess
 import sys
@@ -61,7 +62,7 @@ def gdb(*commands, env=None, plugin=GDB_PLUGIN, loads=1):
 def lldb(*commands, env=None, plugin=LLDB_PLUGIN, loads=1):
     argv = ["lldb", "-b", "--no-lldbinit"]
     for _ in range(loads):
-        argv += ["-o", "command script import " + plugin]
+        argv += ["-o", "command script import " + shlex.quote(plugin)]
     for command in commands:
         argv += ["-o", command]
     return run(argv, env)

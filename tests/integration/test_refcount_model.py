@@ -17,7 +17,8 @@ Usage: BUILD=build python3 tests/integration/test_refcount_model.py
    holding a non-cyclic tail of 100 tuples and lists, a ring of 5
    __slots__ objects, an instance whose __dict__ holds it, an object with
    __del__, an instance of a class whose metaclass is ABCMeta, a set
-   past its smalltable), live cycles held by globals,
+   past its smalltable), live cycles held by globals, 30 classes whose
+   tp_subclasses dicts' keys blocks read as instances with a huge count,
    an object held by a frame's local and by that garbage set (twice, if
    its stale smalltable copy counted) and objects on CPython's free
    lists, and two refcount mistakes with ctypes (a list released once
@@ -181,6 +182,20 @@ class Fin:
 
 class Meta(abc.ABC):     # a class whose metaclass is not type
     pass
+
+# Classes whose tp_subclasses dict's keys block reads, at +32, as an
+# instance of a subclass: its index bytes as the count (positive when
+# the table's last slot is used: about one dict in two), its first
+# entry's hash (the subclass's address, PyLong_FromVoidPtr's) as the
+# type, and a subclass with a managed dict and a __dict__ as wide as
+# the block.  Thirty of them: the layout comes up every run.
+class Wide:
+    __slots__ = tuple("w%d" % i for i in range(12))
+
+wide = []
+for i in range(30):
+    mid = type("Mid%d" % i, (Wide,), {"__slots__": ()})
+    wide += [mid] + [type("Leaf%d_%d" % (i, j), (mid,), {}) for j in range(4)]
 
 def make_garbage():
     ring = [[i * 1000 + 1000, None] for i in range(10)]

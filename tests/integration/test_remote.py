@@ -185,7 +185,8 @@ def cases(prefix, pid, tmp):
 
 def run_gdb(setup, steps, tmp):
     out = os.path.join(tmp, "gdb.json")
-    env = clean_env(XDG_CACHE_HOME=os.path.join(tmp, "cache"),
+    # A space in the cache's path: remote get's arguments are quoted.
+    env = clean_env(XDG_CACHE_HOME=os.path.join(tmp, "the cache"),
                     MV_SETUP=json.dumps(setup),
                     MV_CASES=json.dumps([c for _, c in steps]),
                     MV_TEARDOWN=json.dumps(["kill"]), MV_OUT=out)
@@ -268,7 +269,7 @@ def check_session(name, data, steps, tmp, facts):
         fetched = data["cases"][[s for s, _ in steps].index("fetch")]
         path = fetched["output"].strip()
         T.check(name + ": a file fetched from the target by build-id",
-                path.startswith(os.path.join(tmp, "cache")) and
+                path.startswith(os.path.join(tmp, "the cache")) and
                 memview_core.elf_build_id(path) == LIBC_ID,
                 fetched["output"] + (fetched["error"] or ""))
     check_info(name, got.get("info"))

@@ -13,6 +13,7 @@ Usage: BUILD=build python3 tests/integration/test_target_dies.py
 Prints one line per case and "target-dies: N passed, M failed".
 """
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -109,9 +110,10 @@ def main():
                "-ex", "source %s/gdb/memview.py" % run.ROOT,
                "-ex", "file " + EXE]
         case("gdb mv-gc", tmp,
-             lambda pid, started: gdb + ["-ex", "attach %d" % pid,
-                                         "-ex", "shell touch " + started,
-                                         "-ex", "mv-gc"],
+             lambda pid, started: gdb + [
+                 "-ex", "attach %d" % pid,
+                 "-ex", "shell touch " + shlex.quote(started),
+                 "-ex", "mv-gc"],
              lambda rc, out: "definitely lost             0 bytes" in out,
              need=1)
     return T.summary()
