@@ -47,9 +47,11 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run as R  # noqa: E402
+from mvcheck import Tally  # noqa: E402
 from test_refcount_model import cored, PYTHON  # noqa: E402
 
 GC = "gc --refcount model --json --max-blocks 0 --referents"
+T = Tally("cpython_types")
 
 PROG = r"""
 import bz2, collections, dataclasses, functools, gc, hashlib, io, json
@@ -386,7 +388,7 @@ def test_python(tmp, allocator):
     freed = os.path.join(tmp, "garbage." + allocator)
     core = cored(tmp, "stdlibprog", PROG, allocator, ready, freed)
     if not core or not os.path.exists(freed):
-        R.report("%s: python3.11-dbg cored and collected" % allocator,
+        T.report("%s: python3.11-dbg cored and collected" % allocator,
                  ["no core or no gc.garbage"])
         return
     want = load(ready)
@@ -440,7 +442,7 @@ def test_python(tmp, allocator):
             allocator, front, len(garbage), len(got),
             len(got & set(garbage))))
     problems += R.identical(values)
-    R.report("%s: every tracked object's referents and gc.garbage "
+    T.report("%s: every tracked object's referents and gc.garbage "
              "(cli/gdb/lldb)" % allocator, problems)
 
 
@@ -453,10 +455,7 @@ def main():
         for allocator in sys.argv[1:] or ("malloc", "pymalloc",
                                           "default"):
             test_python(tmp, allocator)
-    passed = sum(R.results)
-    print("cpython_types: %d passed, %d failed"
-          % (passed, len(R.results) - passed))
-    return 0 if passed == len(R.results) else 1
+    return T.summary()
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import run as R  # noqa: E402
-from mvcheck import stopped  # noqa: E402
+from mvcheck import Tally, stopped  # noqa: E402
 
 EXE = os.path.join(R.BUILD, "fixtures", "rcmodel")
 CORE = os.path.join(R.BUILD, "cores", "rcmodel.core")
@@ -59,6 +59,8 @@ FACTS = os.path.join(R.BUILD, "cores", "rcmodel.facts")
 RULES = os.path.join(R.ROOT, "docs", "examples", "rcmodel.types")
 PYTHON = "/usr/bin/python3.11d"
 GC = "gc --refcount model --json --max-blocks 0"
+
+T = Tally("refcount_model")
 
 
 def facts():
@@ -110,7 +112,7 @@ def test_c_model(tmp):
             problems.append("%s: cycles %s, want 2 (the ring, the self "
                             "loop)" % (front, d["summary"]))
     problems += R.identical(values)
-    R.report("C model: collectable = the program's garbage; 2^62 and -5 "
+    T.report("C model: collectable = the program's garbage; 2^62 and -5 "
              "counts held and reported; count 0 and a garbage type "
              "pointer left out (cli/gdb/lldb)", problems)
     # Without the rules' refcount line: one clear error.
@@ -119,7 +121,7 @@ def test_c_model(tmp):
         g.write("".join(l for l in f if not l.startswith("refcount")))
     rc, out, err = R.run([R.MEMVIEW, "--core", CORE, "--exe", EXE, "gc",
                           "--refcount", "model", "--types", norc])
-    R.report("gc --refcount model without a refcount rule: one error",
+    T.report("gc --refcount model without a refcount rule: one error",
              [] if rc == 2 and "no refcount rule" in err and
              len(err.splitlines()) == 1 else ["%s %r" % (rc, err)])
     # The struct spelling of the rule's TYPE.FIELD picks the model too.
@@ -127,7 +129,7 @@ def test_c_model(tmp):
                           "--refcount", "struct obj.refcnt", "--types",
                           RULES, "--json", "--max-blocks", "0"])
     d = json.loads(out) if rc == 0 else None
-    R.report("--refcount TYPE.FIELD of the model's rule runs the model",
+    T.report("--refcount TYPE.FIELD of the model's rule runs the model",
              [] if d and d["refcount"]["model"] and
              collectable(d) == k["garbage"] else ["%s %s" % (rc, err)])
 
@@ -159,7 +161,7 @@ def test_rule_errors(tmp):
         lines = err.strip().splitlines()
         ok = rc == 2 and len(lines) == 1 and all(w in err for w in want) \
             and path in err
-        R.report("rules mistake %r: one usage error naming it" % text,
+        T.report("rules mistake %r: one usage error naming it" % text,
                  [] if ok else ["%s %r" % (rc, err)])
 
 
@@ -325,7 +327,7 @@ def python_core(tmp, allocator):
 def test_python(tmp, allocator, exact):
     core, ids, made = python_core(tmp, allocator)
     if not core:
-        R.report("%s: python3.11-dbg cored and collected" % allocator,
+        T.report("%s: python3.11-dbg cored and collected" % allocator,
                  ["no core or no gc.garbage"])
         return
     runs = R.three(["--core", core, "--exe", PYTHON],
@@ -344,7 +346,7 @@ def test_python(tmp, allocator, exact):
                                                      missing)[:8],
                                 len(extra)))
     problems += R.identical(values)
-    R.report("%s: gc --refcount model %s gc.collect()'s garbage (%d "
+    T.report("%s: gc --refcount model %s gc.collect()'s garbage (%d "
              "objects, cli/gdb/lldb)" % (allocator, "finds exactly"
                                          if exact else "finds nothing but",
                                          len(ids)), problems)
@@ -358,7 +360,7 @@ def test_python(tmp, allocator, exact):
             problems.append("%s: types %s, CPython says type(o).__name__ "
                             "%s" % (front, [w[1] for w in wrong[:5]],
                                     [w[2] for w in wrong[:5]]))
-    R.report("%s: gc --refcount model's type column is type(o).__name__ "
+    T.report("%s: gc --refcount model's type column is type(o).__name__ "
              "(cli/gdb/lldb)" % allocator, problems)
     # The mistakes made with Py_DecRef and Py_IncRef, and no other.
     problems = []
@@ -377,7 +379,7 @@ def test_python(tmp, allocator, exact):
         if (s["over_released"], s["leaked_references"],
                 s["bad_counts"]) != (1, 1, 0):
             problems.append("%s: summary %s" % (front, s))
-    R.report("%s: gc --refcount model finds the count released too often "
+    T.report("%s: gc --refcount model finds the count released too often "
              "and the leaked references the program made, no other "
              "(cli/gdb/lldb)" % allocator, problems)
 
@@ -437,7 +439,7 @@ def test_cycles(tmp):
     facts = os.path.join(tmp, "rings.facts")
     core = cored(tmp, "rings", RINGS, "malloc", facts)
     if not core:
-        R.report("rings: python3.11-dbg cored", ["no core"])
+        T.report("rings: python3.11-dbg cored", ["no core"])
         return
     rings, classes, links = [], {}, {}
     with open(facts) as f:
@@ -490,7 +492,7 @@ def test_cycles(tmp):
                 problems.append("%s: the cycle reads %r, Python's link "
                                 "%s x%d" % (front, text[:200], link, n))
         problems += R.identical(values)
-        R.report("cycles finds the ring of %s whole (cli/gdb/lldb)" % name,
+        T.report("cycles finds the ring of %s whole (cli/gdb/lldb)" % name,
                  problems)
 
 
@@ -506,11 +508,8 @@ def main():
         else:
             print("refcount_model: needs %s for the CPython oracle: "
                   "apt-get install python3.11-dbg" % PYTHON)
-            R.results.append(False)
-    passed = sum(R.results)
-    print("refcount_model: %d passed, %d failed"
-          % (passed, len(R.results) - passed))
-    return 0 if passed == len(R.results) else 1
+            T.count(False)
+    return T.summary()
 
 
 if __name__ == "__main__":
